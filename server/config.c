@@ -1,0 +1,345 @@
+/*
+ * config.c - adviced's configuration file, parsed by one table (config.h).
+ *
+ * Format: `name = value` per line; `#` starts a comment; blank lines are ignored. Every
+ * setting has a type, bounds and a default; an unknown name, a repeated name, a value out
+ * of bounds or a line without `=` is an error naming the file and line.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "advice_proto.h"
+#include "config.h"
+
+#define MAX_LINE 1024
+#define MAX_FILE (64 * 1024)
+
+enum setting_type { T_INT, T_BOOL, T_STR, T_PATH, T_ORIGINS, T_LEVEL };
+
+struct setting {
+	const char *name;
+	enum setting_type type;
+	size_t offset;
+	size_t size; /* for strings: buffer size */
+	long min, max;
+	const char *def;
+	const char *help;
+};
+
+#define INT(n, lo, hi, d, h) { #n, T_INT, offsetof(struct config, n), sizeof(int), lo, hi, #d, h }
+#define BOOL(n, d, h) { #n, T_BOOL, offsetof(struct config, n), sizeof(int), 0, 1, d, h }
+#define STR(n, d, h) { #n, T_STR, offsetof(struct config, n), sizeof(((struct config *)0)->n), 0, 0, d, h }
+#define PATH(n, d, h) { #n, T_PATH, offsetof(struct config, n), sizeof(((struct config *)0)->n), 0, 0, d, h }
+
+static const struct setting settings[] = {
+	STR(listen, "127.0.0.1", "address to listen on"),
+	INT(port, 1, 65535, 8080, "TCP port for HTTP and WebSocket"),
+	PATH(web_root, "", "folder of the browser app (client-web) served at /"),
+	{ "origins", T_ORIGINS, offsetof(struct config, origins), 0, 0, 0, "",
+	  "allowed Origin values, comma-separated, exact (scheme://host[:port])" },
+	PATH(tls_cert, "", "TLS certificate chain (PEM); empty: plain HTTP behind a TLS proxy"),
+	PATH(tls_key, "", "TLS private key (PEM)"),
+	INT(max_message_bytes, 1024, ADVICE_MAX_MESSAGE_BYTES, 65536, "largest WebSocket message"),
+	INT(outq_max_messages, 8, 1000000, 256, "outbound queue per connection, messages"),
+	INT(outq_max_bytes, 65536, 268435456, 1048576, "outbound queue per connection, bytes"),
+	INT(max_inflight, 1, 10000, 64, "requests per connection awaiting replies before reads pause"),
+	INT(max_connections, 16, 1000000, 60000, "simultaneous connections"),
+	INT(ping_interval_s, 1, 3600, 30, "idle seconds before the server pings"),
+	INT(idle_timeout_s, 2, 7200, 75, "hang up when nothing arrived for this long"),
+	INT(handshake_timeout_s, 1, 120, 10, "time allowed for the HTTP and WebSocket handshake"),
+	INT(shutdown_grace_s, 0, 600, 10, "on SIGTERM, time to finish pending work"),
+	PATH(data_dir, ".", "data folder"),
+	PATH(database, "", "SQLite file; default <data_dir>/advice.db"),
+	INT(max_pending, 16, 10000000, 10000, "requests queued for the core thread"),
+	PATH(pepper_file, "", "32-byte secret for keyed hashes; default <data_dir>/secrets/pepper"),
+	STR(idp_issuer, "", "issuer (iss) of citizen ID tokens"),
+	STR(idp_audience, "", "our client id (aud) at the identity provider"),
+	PATH(idp_keys_file, "", "identity provider's public keys: JSON list of {kid, alg, pem}"),
+	STR(idp_hetu_claim, "hetu", "claim that holds the identity code (hetu, urn:oid:1.2.246.21, nin)"),
+	INT(token_skew_s, 0, 300, 60, "allowed clock difference for exp/nbf/iat"),
+	INT(token_max_age_s, 30, 3600, 600, "an ID token's iat may be at most this old"),
+	INT(citizen_idle_s, 60, 86400, 1800, "citizen session idle timeout"),
+	INT(citizen_abs_s, 300, 604800, 28800, "citizen session absolute timeout"),
+	INT(staff_idle_s, 60, 86400, 1800, "staff session idle timeout"),
+	INT(staff_abs_s, 300, 604800, 43200, "staff session absolute timeout"),
+	INT(backoff_after, 1, 100, 3, "failed logins before each attempt must wait"),
+	INT(lock_after, 2, 1000, 10, "failed logins that lock the account"),
+	INT(backoff_max_s, 1, 86400, 900, "longest wait between attempts"),
+	BOOL(test_mode, "0", "accept only test identity codes (900-999) and test-bed acr values"),
+	{ "log_level", T_LEVEL, offsetof(struct config, log_level), 16, 0, 0, "notice",
+	  "err, warn, notice, info or debug" },
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+static const char *type_name(enum setting_type t)
+{
+	static const char *const names[] = { "integer", "boolean", "string", "path", "origins", "level" };
+
+	return names[t];
+}
+
+static int set_int(const struct setting *s, struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0') {
+		snprintf(err, errlen, "%s: not an integer", s->name);
+		return -1;
+	}
+	if (n < s->min || n > s->max) {
+		snprintf(err, errlen, "%s: %ld is outside %ld..%ld", s->name, n, s->min, s->max);
+		return -1;
+	}
+	*(int *)((char *)cfg + s->offset) = (int)n;
+	return 0;
+}
+
+static int set_bool(const struct setting *s, struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	int *p = (int *)((char *)cfg + s->offset);
+
+	if (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+		*p = 1;
+	else if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+		*p = 0;
+	else {
+		snprintf(err, errlen, "%s: expected yes or no", s->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_str(const struct setting *s, struct config *cfg, const char *v, const char *base,
+		   char *err, size_t errlen)
+{
+	char *p = (char *)cfg + s->offset;
+	int n;
+
+	if (s->type == T_PATH && v[0] != '\0' && v[0] != '/' && base != NULL && base[0] != '\0')
+		n = snprintf(p, s->size, "%s/%s", base, v);
+	else
+		n = snprintf(p, s->size, "%s", v);
+	if (n < 0 || (size_t)n >= s->size) {
+		snprintf(err, errlen, "%s: longer than %zu bytes", s->name, s->size - 1);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_origins(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	char buf[MAX_LINE], *save = NULL;
+
+	snprintf(buf, sizeof buf, "%s", v);
+	cfg->norigins = 0;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (isspace((unsigned char)*tok))
+			tok++;
+		for (char *e = tok + strlen(tok); e > tok && isspace((unsigned char)e[-1]);)
+			*--e = '\0';
+		if (cfg->norigins == CONFIG_MAX_ORIGINS) {
+			snprintf(err, errlen, "origins: more than %d", CONFIG_MAX_ORIGINS);
+			return -1;
+		}
+		if ((strncmp(tok, "http://", 7) != 0 && strncmp(tok, "https://", 8) != 0) ||
+		    strlen(tok) >= sizeof cfg->origins[0] || strstr(tok, "://")[3] == '\0' ||
+		    strchr(strstr(tok, "://") + 3, '/') != NULL) {
+			snprintf(err, errlen, "origins: '%.80s' is not scheme://host[:port]", tok);
+			return -1;
+		}
+		snprintf(cfg->origins[cfg->norigins++], sizeof cfg->origins[0], "%s", tok);
+	}
+	return 0;
+}
+
+static int set_value(const struct setting *s, struct config *cfg, const char *v, const char *base,
+		     char *err, size_t errlen)
+{
+	switch (s->type) {
+	case T_INT: return set_int(s, cfg, v, err, errlen);
+	case T_BOOL: return set_bool(s, cfg, v, err, errlen);
+	case T_ORIGINS: return set_origins(cfg, v, err, errlen);
+	case T_LEVEL:
+		if (strcmp(v, "err") && strcmp(v, "warn") && strcmp(v, "notice") && strcmp(v, "info") &&
+		    strcmp(v, "debug")) {
+			snprintf(err, errlen, "log_level: unknown level '%.20s'", v);
+			return -1;
+		}
+		return set_str(s, cfg, v, NULL, err, errlen);
+	default: return set_str(s, cfg, v, base, err, errlen);
+	}
+}
+
+void config_defaults(struct config *cfg)
+{
+	char err[128];
+
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < NSETTINGS; i++)
+		set_value(&settings[i], cfg, settings[i].def, NULL, err, sizeof err);
+}
+
+/* Strips leading and trailing white space in place. */
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int parse_line(struct config *cfg, char *line, const char *base, unsigned char *seen,
+		      char *err, size_t errlen)
+{
+	char *eq, *name, *value;
+
+	if ((eq = strchr(line, '#')) != NULL)
+		*eq = '\0';
+	line = trim(line);
+	if (*line == '\0')
+		return 0;
+	if ((eq = strchr(line, '=')) == NULL) {
+		snprintf(err, errlen, "expected name = value");
+		return -1;
+	}
+	*eq = '\0';
+	name = trim(line);
+	value = trim(eq + 1);
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (strcmp(settings[i].name, name) != 0)
+			continue;
+		if (seen[i]++) {
+			snprintf(err, errlen, "%s: set twice", name);
+			return -1;
+		}
+		return set_value(&settings[i], cfg, value, base, err, errlen);
+	}
+	snprintf(err, errlen, "unknown setting '%.64s'", name);
+	return -1;
+}
+
+/* Fills the paths that default to places in the data folder. */
+static void derive_paths(struct config *cfg)
+{
+	if (cfg->database[0] == '\0')
+		snprintf(cfg->database, sizeof cfg->database, "%.400s/advice.db", cfg->data_dir);
+	if (cfg->pepper_file[0] == '\0')
+		snprintf(cfg->pepper_file, sizeof cfg->pepper_file, "%.400s/secrets/pepper", cfg->data_dir);
+}
+
+int config_parse(struct config *cfg, const char *text, size_t len, const char *base_dir,
+		 char *err, size_t errlen)
+{
+	unsigned char seen[NSETTINGS] = { 0 };
+	char line[MAX_LINE], why[256];
+	size_t pos = 0;
+	int lineno = 0;
+
+	if (len > MAX_FILE) {
+		snprintf(err, errlen, "configuration larger than %d bytes", MAX_FILE);
+		return -1;
+	}
+	while (pos < len) {
+		size_t end = pos;
+
+		while (end < len && text[end] != '\n')
+			end++;
+		lineno++;
+		if (end - pos >= sizeof line || memchr(text + pos, '\0', end - pos) != NULL) {
+			snprintf(err, errlen, "line %d: too long or not text", lineno);
+			return -1;
+		}
+		memcpy(line, text + pos, end - pos);
+		line[end - pos] = '\0';
+		if (parse_line(cfg, line, base_dir, seen, why, sizeof why) != 0) {
+			snprintf(err, errlen, "line %d: %s", lineno, why);
+			return -1;
+		}
+		pos = end + 1;
+	}
+	derive_paths(cfg);
+	return 0;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	char base[CONFIG_PATH_MAX], why[300], *text, *slash;
+	FILE *f = fopen(path, "r");
+	size_t n;
+	int rc;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	text = malloc(MAX_FILE + 2);
+	n = text ? fread(text, 1, MAX_FILE + 1, f) : 0;
+	fclose(f);
+	if (text == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(base, sizeof base, "%s", path);
+	slash = strrchr(base, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	else
+		snprintf(base, sizeof base, ".");
+	rc = config_parse(cfg, text, n, base, why, sizeof why);
+	free(text);
+	if (rc != 0)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return rc;
+}
+
+int config_validate(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->norigins == 0) {
+		snprintf(err, errlen, "origins: at least one allowed Origin is needed");
+		return -1;
+	}
+	if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+		snprintf(err, errlen, "tls_cert and tls_key go together");
+		return -1;
+	}
+	if (cfg->idp_issuer[0] == '\0' || cfg->idp_audience[0] == '\0' || cfg->idp_keys_file[0] == '\0') {
+		snprintf(err, errlen, "idp_issuer, idp_audience and idp_keys_file are required");
+		return -1;
+	}
+	if (cfg->web_root[0] == '\0') {
+		snprintf(err, errlen, "web_root is required");
+		return -1;
+	}
+	if (cfg->backoff_after >= cfg->lock_after) {
+		snprintf(err, errlen, "backoff_after must be smaller than lock_after");
+		return -1;
+	}
+	if (cfg->idle_timeout_s <= cfg->ping_interval_s) {
+		snprintf(err, errlen, "idle_timeout_s must be longer than ping_interval_s");
+		return -1;
+	}
+	return 0;
+}
+
+void config_print_help(void)
+{
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+
+		printf("%-20s %-8s ", s->name, type_name(s->type));
+		if (s->type == T_INT)
+			printf("%ld..%ld ", s->min, s->max);
+		printf("(default '%s')\n    %s\n", s->def, s->help);
+	}
+}

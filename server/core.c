@@ -1,0 +1,585 @@
+/*
+ * core.c - the core's entry point: parse and validate a request, check the session,
+ * replay idempotent writes, run the handler, and build the reply (core.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "audit.h"
+#include "core_internal.h"
+#include "log.h"
+#include "schema.h"
+
+#define TOUCH_EVERY_MS 60000 /* last_seen is written at most this often */
+
+struct request_type {
+	const char *type;
+	enum policy_action action;
+	int is_write;  /* idempotent by request id */
+	int on_thread; /* the handler checks the policy against the thread */
+	core_handler_fn fn;
+};
+
+static int core_session_logout(struct ctx *x);
+
+static const struct request_type request_types[] = {
+	{ "categories.list", ACT_CATEGORIES_LIST, 0, 0, core_categories_list },
+	{ "thread.open", ACT_THREAD_OPEN, 1, 0, core_thread_open },
+	{ "thread.list", ACT_THREAD_LIST, 0, 0, core_thread_list },
+	{ "thread.read", ACT_THREAD_READ, 0, 1, core_thread_read },
+	{ "thread.claim", ACT_THREAD_CLAIM, 1, 1, core_thread_claim },
+	{ "message.send", ACT_MESSAGE_SEND, 1, 1, core_message_send },
+	{ "thread.close", ACT_THREAD_CLOSE, 1, 1, core_thread_close },
+	{ "session.logout", ACT_SESSION_LOGOUT, 0, 0, core_session_logout },
+};
+
+struct core *core_new(struct store *st, const struct core_config *cfg)
+{
+	struct core *c = calloc(1, sizeof *c);
+
+	if (c == NULL)
+		return NULL;
+	c->st = st;
+	c->cfg = *cfg;
+	return c;
+}
+
+const uint8_t *core_config_pepper(const struct core *c)
+{
+	return c->cfg.pepper;
+}
+
+void core_free(struct core *c)
+{
+	if (c != NULL)
+		sodium_memzero(c->cfg.pepper, sizeof c->cfg.pepper);
+	free(c);
+}
+
+struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id, const char *body,
+				      size_t len)
+{
+	struct core_request *r = calloc(1, sizeof *r + len + 1);
+
+	if (r == NULL)
+		return NULL;
+	r->kind = kind;
+	r->conn_id = conn_id;
+	r->len = len;
+	if (len > 0)
+		memcpy(r->body, body, len);
+	r->body[len] = '\0';
+	return r;
+}
+
+void core_reply_free(struct core_reply *rep)
+{
+	if (rep == NULL)
+		return;
+	free(rep->json);
+	for (size_t i = 0; i < rep->ntopics; i++)
+		free(rep->topics[i]);
+	free(rep->topics);
+	for (size_t i = 0; i < rep->npush; i++)
+		free(rep->pushes[i].json);
+	free(rep->pushes);
+	sodium_memzero(rep->session_token, sizeof rep->session_token);
+	free(rep);
+}
+
+/* Helpers shared by the handlers */
+
+void core_random_id(char out[STORE_ID_SIZE])
+{
+	uint8_t b[ADVICE_ID_HEX / 2];
+
+	randombytes_buf(b, sizeof b);
+	sodium_bin2hex(out, STORE_ID_SIZE, b, sizeof b);
+}
+
+void core_keyed_hash(const uint8_t pepper[32], const char *label, const void *data, size_t len,
+		     uint8_t out[STORE_HASH_BYTES])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, pepper, 32, STORE_HASH_BYTES);
+	crypto_generichash_update(&h, (const unsigned char *)label, strlen(label) + 1);
+	crypto_generichash_update(&h, data, len);
+	crypto_generichash_final(&h, out, STORE_HASH_BYTES);
+}
+
+void core_session_hash(const uint8_t pepper[32], const char *token, size_t len,
+		       uint8_t out[STORE_HASH_BYTES])
+{
+	crypto_generichash_state h;
+	static const char label[] = "session";
+
+	crypto_generichash_init(&h, pepper, 32, STORE_HASH_BYTES);
+	crypto_generichash_update(&h, (const unsigned char *)label, sizeof label);
+	crypto_generichash_update(&h, (const unsigned char *)token, len);
+	crypto_generichash_final(&h, out, STORE_HASH_BYTES);
+}
+
+int core_session_valid(const struct store_session *s, int64_t now_ms)
+{
+	return !s->revoked && now_ms < s->expires && now_ms < s->last_seen + s->idle_ms;
+}
+
+/* When the session ends if nothing more happens. */
+static int64_t session_end(const struct store_session *s)
+{
+	int64_t idle_end = s->last_seen + s->idle_ms;
+
+	return idle_end < s->expires ? idle_end : s->expires;
+}
+
+int core_fail(struct ctx *x, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	x->err = code;
+	va_start(ap, fmt);
+	vsnprintf(x->err_msg, sizeof x->err_msg, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+const char *core_state_name(enum thread_state s)
+{
+	static const char *const names[] = { "new", "claimed", "answered", "waiting", "closed" };
+
+	return s <= THREAD_CLOSED ? names[s] : "unknown";
+}
+
+const char *core_role_name(enum store_role r)
+{
+	static const char *const names[] = { "none", "citizen", "worker", "supervisor", "admin" };
+
+	return r <= ROLE_ADMIN ? names[r] : "none";
+}
+
+enum store_role core_role_in_unit(const struct ctx *x, const char *unit_id)
+{
+	if (x->sess.role == ROLE_CITIZEN)
+		return ROLE_CITIZEN;
+	for (size_t i = 0; i < x->nunits; i++)
+		if (strcmp(x->units[i].unit_id, unit_id) == 0)
+			return x->units[i].role;
+	return ROLE_WORKER;
+}
+
+unsigned core_relations(const struct ctx *x, const struct store_thread *t)
+{
+	const char *me = x->sess.user_id;
+	unsigned rel = REL_NONE;
+
+	if (x->sess.role == ROLE_CITIZEN)
+		return strcmp(t->citizen_id, me) == 0 ? REL_OWNER : REL_NONE;
+	for (size_t i = 0; i < x->nunits; i++)
+		if (strcmp(x->units[i].unit_id, t->unit_id) == 0)
+			rel |= REL_MEMBER;
+	if (t->assignee_id[0] != '\0' && strcmp(t->assignee_id, me) == 0)
+		rel |= REL_ASSIGNEE;
+	return rel;
+}
+
+int core_audit(struct ctx *x, const struct store_thread *t, const char *action, const char *outcome)
+{
+	struct store_audit a = { .time = x->now };
+
+	snprintf(a.user_id, sizeof a.user_id, "%s", x->sess.user_id);
+	a.role = t ? core_role_in_unit(x, t->unit_id) : x->sess.role;
+	if (t != NULL) {
+		snprintf(a.unit_id, sizeof a.unit_id, "%s", t->unit_id);
+		snprintf(a.client, sizeof a.client, "%s", t->citizen_id);
+		snprintf(a.object, sizeof a.object, "thread:%s", t->id);
+	} else {
+		snprintf(a.object, sizeof a.object, "request");
+	}
+	snprintf(a.action, sizeof a.action, "%s", action);
+	snprintf(a.outcome, sizeof a.outcome, "%s", outcome);
+	if (audit_append(x->st, &a) != STORE_OK) {
+		log_err("access log write failed: nothing is shown");
+		return -1;
+	}
+	return 0;
+}
+
+int core_deny(struct ctx *x, enum policy_action action, const struct store_thread *t)
+{
+	if (core_audit(x, t, policy_action_name(action), "denied") != 0)
+		return -1;
+	log_notice("denied %s to user %s", policy_action_name(action), x->sess.user_id);
+	return core_fail(x, ADVICE_ERR_FORBIDDEN, "not allowed");
+}
+
+int core_push(struct ctx *x, const char *topic, json_t *event)
+{
+	struct core_reply *rep = x->rep;
+	struct core_push *p;
+	char *text = json_dumps(event, JSON_COMPACT);
+
+	json_decref(event);
+	if (text == NULL)
+		return -1;
+	p = realloc(rep->pushes, (rep->npush + 1) * sizeof *p);
+	if (p == NULL) {
+		free(text);
+		return -1;
+	}
+	rep->pushes = p;
+	p = &rep->pushes[rep->npush++];
+	memset(p, 0, sizeof *p);
+	snprintf(p->topic, sizeof p->topic, "%s", topic);
+	p->json = text;
+	p->len = strlen(text);
+	return 0;
+}
+
+int core_session_create(struct ctx *x, const char *user_id, enum store_role role)
+{
+	const struct core_config *cfg = &x->c->cfg;
+	struct store_session s = { .role = role, .created = x->now, .last_seen = x->now };
+	uint8_t raw[32];
+	int64_t abs_ms = role == ROLE_CITIZEN ? cfg->citizen_abs_ms : cfg->staff_abs_ms;
+
+	s.idle_ms = role == ROLE_CITIZEN ? cfg->citizen_idle_ms : cfg->staff_idle_ms;
+	s.expires = x->now + abs_ms;
+	snprintf(s.user_id, sizeof s.user_id, "%s", user_id);
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(x->rep->session_token, sizeof x->rep->session_token, raw, sizeof raw,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof raw);
+	core_session_hash(cfg->pepper, x->rep->session_token, strlen(x->rep->session_token), s.hash);
+	if (x->st->ops->session_insert(x->st, &s) != STORE_OK) {
+		x->rep->session_token[0] = '\0';
+		return -1;
+	}
+	x->rep->session_max_age_s = abs_ms / 1000;
+	x->sess = s;
+	return 0;
+}
+
+/* Reply text */
+
+static int64_t clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int set_json(struct core_reply *rep, json_t *obj)
+{
+	free(rep->json);
+	rep->json = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	json_decref(obj);
+	rep->len = rep->json ? strlen(rep->json) : 0;
+	return rep->json ? 0 : -1;
+}
+
+static int http_status_of(int code)
+{
+	switch (code) {
+	case ADVICE_OK: return 200;
+	case ADVICE_ERR_UNAUTHENTICATED:
+	case ADVICE_ERR_BAD_CREDENTIALS:
+	case ADVICE_ERR_BAD_TOKEN: return 401;
+	case ADVICE_ERR_FORBIDDEN: return 403;
+	case ADVICE_ERR_NOT_FOUND: return 404;
+	case ADVICE_ERR_CONFLICT:
+	case ADVICE_ERR_THREAD_CLOSED: return 409;
+	case ADVICE_ERR_TOO_LARGE: return 413;
+	case ADVICE_ERR_LOCKED: return 423;
+	case ADVICE_ERR_RATE_LIMITED: return 429;
+	case ADVICE_ERR_UNAVAILABLE: return 503;
+	case ADVICE_ERR_INTERNAL: return 500;
+	default: return 400;
+	}
+}
+
+static int is_http(enum core_req_kind kind)
+{
+	return kind != CORE_REQ_CONNECT && kind != CORE_REQ_MESSAGE;
+}
+
+/* The error object for `code`; the request id only on WebSocket replies. */
+static json_t *error_object(enum core_req_kind kind, const char *id, int code, const char *message,
+			    const char *field)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "type", "error", "code", advice_err_name(code),
+			      "message", message ? message : advice_err_name(code));
+
+	if (o == NULL)
+		return NULL;
+	if (!is_http(kind))
+		json_object_set_new(o, "id", id ? json_string(id) : json_null());
+	if (field != NULL && field[0] != '\0')
+		json_object_set_new(o, "field", json_string(field));
+	return o;
+}
+
+int core_reply_set_error(struct core_reply *rep, const struct core_request *req, int code,
+			 const char *message)
+{
+	json_t *msg = NULL;
+	const char *id = NULL;
+
+	if (req->kind == CORE_REQ_MESSAGE && schema_parse(req->body, req->len, &msg, NULL, 0) == ADVICE_OK)
+		id = json_string_value(json_object_get(msg, "id"));
+	rep->http_status = http_status_of(code);
+	rep->session_token[0] = '\0';
+	rep->end_session = 0;
+	for (size_t i = 0; i < rep->npush; i++)
+		free(rep->pushes[i].json);
+	rep->npush = 0;
+	set_json(rep, error_object(req->kind, id, code, message, NULL));
+	json_decref(msg);
+	return rep->json ? 0 : -1;
+}
+
+/* Builds the final reply text from ctx->err / ctx->result. */
+static int finish_reply(struct ctx *x)
+{
+	json_t *o;
+
+	x->rep->http_status = http_status_of(x->err);
+	if (x->err != ADVICE_OK) {
+		o = error_object(x->req->kind, x->id, x->err, x->err_msg, x->err_field);
+	} else {
+		o = x->result ? json_incref(x->result) : json_object();
+		json_object_set_new(o, "type", json_string("ok"));
+		if (!is_http(x->req->kind) && x->id)
+			json_object_set_new(o, "id", json_string(x->id));
+	}
+	return set_json(x->rep, o);
+}
+
+/* Sessions */
+
+/* Loads and checks the caller's session and memberships; touches last_seen now and then.
+ * Returns 0 with ctx->err set when the session is not usable, -1 when the store failed. */
+static int load_session(struct ctx *x)
+{
+	struct store *st = x->st;
+	int rc;
+
+	if (!x->req->has_session)
+		return core_fail(x, ADVICE_ERR_UNAUTHENTICATED, "no session");
+	rc = st->ops->session_get(st, x->req->session_hash, &x->sess);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND || !core_session_valid(&x->sess, x->now)) {
+		x->rep->end_session = 1;
+		memcpy(x->rep->session_hash, x->req->session_hash, STORE_HASH_BYTES);
+		x->rep->close_conn = 1;
+		return core_fail(x, ADVICE_ERR_UNAUTHENTICATED, "session ended");
+	}
+	if (x->now - x->sess.last_seen >= TOUCH_EVERY_MS) {
+		if (st->ops->session_touch(st, x->sess.hash, x->now) != STORE_OK)
+			return -1;
+		x->sess.last_seen = x->now;
+	}
+	x->rep->session_expires_ms = session_end(&x->sess);
+	if (x->sess.role != ROLE_CITIZEN &&
+	    st->ops->membership_list(st, x->sess.user_id, x->units, CORE_MAX_UNITS, &x->nunits) != STORE_OK)
+		return -1;
+	return 0;
+}
+
+static int core_session_logout(struct ctx *x)
+{
+	if (x->st->ops->session_revoke(x->st, x->sess.hash) == STORE_ERROR)
+		return -1;
+	x->rep->end_session = 1;
+	memcpy(x->rep->session_hash, x->sess.hash, STORE_HASH_BYTES);
+	log_notice("logout of user %s", x->sess.user_id);
+	return 0;
+}
+
+/* The role shown to the client: supervisor if it supervises any unit. */
+static enum store_role display_role(const struct ctx *x)
+{
+	if (x->sess.role == ROLE_CITIZEN)
+		return ROLE_CITIZEN;
+	for (size_t i = 0; i < x->nunits; i++)
+		if (x->units[i].role == ROLE_SUPERVISOR)
+			return ROLE_SUPERVISOR;
+	return ROLE_WORKER;
+}
+
+static int add_topic(struct core_reply *rep, const char *prefix, const char *id)
+{
+	char **t = realloc(rep->topics, (rep->ntopics + 1) * sizeof *t);
+	size_t n = strlen(prefix) + strlen(id) + 1;
+
+	if (t == NULL)
+		return -1;
+	rep->topics = t;
+	if ((t[rep->ntopics] = malloc(n)) == NULL)
+		return -1;
+	snprintf(t[rep->ntopics++], n, "%s%s", prefix, id);
+	return 0;
+}
+
+/* A new WebSocket: the welcome event, and the topics the connection listens to. */
+static int handle_connect(struct ctx *x)
+{
+	json_t *units, *o;
+	int rc;
+
+	if ((rc = load_session(x)) != 0 || x->err)
+		return rc;
+	if (add_topic(x->rep, "u:", x->sess.user_id) != 0)
+		return -1;
+	units = json_array();
+	for (size_t i = 0; i < x->nunits; i++) {
+		json_array_append_new(units, json_pack("{s:s, s:s}", "unit", x->units[i].unit_id, "role",
+						       core_role_name(x->units[i].role)));
+		if (add_topic(x->rep, "unit:", x->units[i].unit_id) != 0) {
+			json_decref(units);
+			return -1;
+		}
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "type", "event", "event", "welcome",
+		      "protocol", ADVICE_SUBPROTOCOL, "user", x->sess.user_id, "role",
+		      core_role_name(display_role(x)), "units", units, "session_expires",
+		      (json_int_t)session_end(&x->sess));
+	return set_json(x->rep, o);
+}
+
+/* WebSocket requests */
+
+static const struct request_type *find_type(const char *type)
+{
+	for (size_t i = 0; i < sizeof request_types / sizeof request_types[0]; i++)
+		if (strcmp(request_types[i].type, type) == 0)
+			return &request_types[i];
+	return NULL;
+}
+
+/* A stored reply of an earlier identical write: send it again, change nothing. */
+static int replay(struct ctx *x, const char *stored)
+{
+	free(x->rep->json);
+	x->rep->json = strdup(stored);
+	x->rep->len = x->rep->json ? strlen(x->rep->json) : 0;
+	return x->rep->json ? 1 : -1;
+}
+
+static int handle_message(struct ctx *x)
+{
+	const struct request_type *rt;
+	char *stored = NULL;
+	int rc;
+
+	rc = schema_parse(x->req->body, x->req->len, &x->msg, x->err_msg, sizeof x->err_msg);
+	if (rc != ADVICE_OK)
+		return core_fail(x, rc, "%s", x->err_msg);
+	if (json_is_string(json_object_get(x->msg, "id")) &&
+	    json_string_length(json_object_get(x->msg, "id")) <= ADVICE_MAX_REQUEST_ID)
+		x->id = json_string_value(json_object_get(x->msg, "id"));
+	rc = schema_check_request(x->c->cfg.schema, x->msg, x->err_msg, sizeof x->err_msg, x->err_field,
+				  sizeof x->err_field);
+	if (rc != ADVICE_OK) {
+		x->err = rc;
+		return 0;
+	}
+	if ((rc = load_session(x)) != 0 || x->err)
+		return rc;
+	rt = find_type(json_string_value(json_object_get(x->msg, "type")));
+	if (rt == NULL)
+		return core_fail(x, ADVICE_ERR_UNKNOWN_TYPE, "unknown request type");
+	if (!rt->on_thread && !policy_allows(rt->action, display_role(x), REL_NONE))
+		return core_deny(x, rt->action, NULL);
+	if (rt->is_write) {
+		rc = x->st->ops->request_get(x->st, x->sess.user_id, x->id, &stored);
+		if (rc == STORE_ERROR)
+			return -1;
+		if (rc == STORE_OK) {
+			rc = replay(x, stored);
+			free(stored);
+			return rc;
+		}
+	}
+	x->result = json_object();
+	if (x->result == NULL || rt->fn(x) != 0)
+		return -1;
+	if (finish_reply(x) != 0)
+		return -1;
+	if (rt->is_write && x->err == ADVICE_OK &&
+	    x->st->ops->request_put(x->st, x->sess.user_id, x->id, x->rep->json, x->now) != STORE_OK)
+		return -1;
+	return 1; /* reply already built */
+}
+
+static int handle_http(struct ctx *x)
+{
+	static const char *const defs[] = {
+		[CORE_REQ_LOGIN_CITIZEN] = "http.login.citizen",
+		[CORE_REQ_LOGIN_START] = "http.login.worker.start",
+		[CORE_REQ_LOGIN_WORKER] = "http.login.worker",
+		[CORE_REQ_LOGOUT] = "http.logout",
+	};
+	int rc;
+
+	rc = schema_parse(x->req->body, x->req->len, &x->msg, x->err_msg, sizeof x->err_msg);
+	if (rc != ADVICE_OK)
+		return core_fail(x, rc, "%s", x->err_msg);
+	rc = schema_check_def(x->c->cfg.schema, defs[x->req->kind], x->msg, x->err_msg,
+			      sizeof x->err_msg, x->err_field, sizeof x->err_field);
+	if (rc != ADVICE_OK) {
+		x->err = ADVICE_ERR_BAD_REQUEST;
+		return 0;
+	}
+	x->result = json_object();
+	if (x->result == NULL)
+		return -1;
+	switch (x->req->kind) {
+	case CORE_REQ_LOGIN_CITIZEN: return core_login_citizen(x);
+	case CORE_REQ_LOGIN_START: return core_login_start(x);
+	case CORE_REQ_LOGIN_WORKER: return core_login_worker(x);
+	case CORE_REQ_LOGOUT: return core_logout(x);
+	default: return core_fail(x, ADVICE_ERR_INTERNAL, "unknown request kind");
+	}
+}
+
+int core_handle(struct core *c, const struct core_request *req, struct core_reply *rep)
+{
+	struct ctx x = { .c = c, .st = c->st, .req = req, .rep = rep };
+	int rc;
+
+	x.now = req->now_ms ? req->now_ms : clock_ms();
+	rep->conn_id = req->conn_id;
+	rep->kind = req->kind;
+	switch (req->kind) {
+	case CORE_REQ_CONNECT:
+		rc = handle_connect(&x);
+		if (rc == 0 && x.err) {
+			x.rep->close_conn = 1;
+			rc = finish_reply(&x);
+		}
+		break;
+	case CORE_REQ_MESSAGE:
+		rc = handle_message(&x);
+		if (rc == 0)
+			rc = finish_reply(&x);
+		else if (rc == 1)
+			rc = 0;
+		break;
+	default:
+		rc = handle_http(&x);
+		if (rc == 0)
+			rc = finish_reply(&x);
+		break;
+	}
+	json_decref(x.msg);
+	json_decref(x.result);
+	return rc < 0 ? -1 : 0;
+}

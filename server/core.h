@@ -1,0 +1,116 @@
+/*
+ * core.h - the broker core: sessions, threads, queues, the policy, the access log.
+ *
+ * The core knows nothing of sockets. The network layer turns what arrives (a WebSocket
+ * message, an HTTP login body, a new connection) into a `struct core_request`; the core
+ * answers with a `struct core_reply` that holds the reply text, live events for topics
+ * ("u:<user id>", "unit:<unit id>") and instructions for the connection (set a cookie,
+ * subscribe to topics, end a session). core_handle() runs inside a store transaction
+ * opened by the caller (dispatch.c), so a reply may be sent only after that commits.
+ */
+#ifndef ADVICE_CORE_H
+#define ADVICE_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "advice_proto.h"
+#include "store.h"
+
+struct schema;
+struct token_config;
+
+enum core_req_kind {
+	CORE_REQ_CONNECT,       /* a WebSocket was opened with this session: answer "welcome" */
+	CORE_REQ_MESSAGE,       /* a WebSocket text message */
+	CORE_REQ_LOGIN_CITIZEN, /* HTTP POST /api/v1/login/citizen */
+	CORE_REQ_LOGIN_START,   /* HTTP POST /api/v1/login/worker/start */
+	CORE_REQ_LOGIN_WORKER,  /* HTTP POST /api/v1/login/worker */
+	CORE_REQ_LOGOUT,        /* HTTP POST /api/v1/logout */
+};
+
+struct core_request {
+	struct core_request *next; /* queue link, owned by dispatch */
+	uint64_t conn_id;          /* the network layer's connection id, echoed in the reply */
+	enum core_req_kind kind;
+	int has_session;
+	uint8_t session_hash[STORE_HASH_BYTES];
+	int64_t now_ms; /* 0: the core reads the clock */
+	char peer[48];  /* remote address, for the log */
+	size_t len;
+	char body[]; /* request text, NUL-terminated */
+};
+
+struct core_push {
+	char topic[48];
+	char *json;
+	size_t len;
+};
+
+struct core_reply {
+	struct core_reply *next; /* queue link, owned by dispatch */
+	uint64_t conn_id;
+	enum core_req_kind kind;
+	int http_status; /* for the HTTP kinds */
+	char *json;      /* the reply text (always set) */
+	size_t len;
+	char session_token[ADVICE_SESSION_TOKEN_LEN + 1]; /* login: the new cookie value, else "" */
+	int64_t session_max_age_s;                        /* login: cookie Max-Age */
+	int64_t session_expires_ms; /* WebSocket: the session ends at the latest then (0: unknown) */
+	int end_session;           /* close every connection of session_hash */
+	uint8_t session_hash[STORE_HASH_BYTES];
+	int close_conn; /* close this connection after sending the reply */
+	char **topics;  /* CONNECT: topics the connection subscribes to */
+	size_t ntopics;
+	struct core_push *pushes; /* events to send after the commit */
+	size_t npush;
+};
+
+struct core_config {
+	const struct token_config *token; /* citizen ID-token verification */
+	const struct schema *schema;      /* protocol schema (schema.h) */
+	uint8_t pepper[32];               /* key of the keyed hashes (identity codes, tokens, auth keys) */
+	int64_t citizen_idle_ms, citizen_abs_ms;
+	int64_t staff_idle_ms, staff_abs_ms;
+	int backoff_after;  /* failed logins before backoff starts */
+	int lock_after;     /* failed logins before the account is locked */
+	int64_t backoff_max_ms;
+	int test_mode;
+};
+
+struct core;
+
+/* A new core over an open store. The config is copied; the schema and token config must
+ * outlive the core. Returns NULL when out of memory. */
+struct core *core_new(struct store *st, const struct core_config *cfg);
+void core_free(struct core *c);
+
+/*
+ * Handles one request inside the caller's transaction and fills `rep` (zeroed by the
+ * caller). Returns 0 when the reply may be sent after the commit, or -1 when the store
+ * failed: then the caller rolls back the request and answers "unavailable".
+ */
+int core_handle(struct core *c, const struct core_request *req, struct core_reply *rep);
+
+/* Allocates a request holding a copy of `body` (NUL-terminated). NULL when out of memory. */
+struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id,
+				      const char *body, size_t len);
+/* Frees a reply and everything it owns. */
+void core_reply_free(struct core_reply *rep);
+/* Replaces the reply's content with an error of `code` (used after a failed commit). */
+int core_reply_set_error(struct core_reply *rep, const struct core_request *req, int code,
+			 const char *message);
+
+/* Keyed hash of a session token, as stored (the network layer hashes the cookie with it). */
+void core_session_hash(const uint8_t pepper[32], const char *token, size_t len,
+		       uint8_t out[STORE_HASH_BYTES]);
+/* Keyed BLAKE2b-256 of `label` and `data` with the pepper: identity codes ("hetu"), worker
+ * authentication keys ("auth key"), fake salts ("fake salt"). */
+void core_keyed_hash(const uint8_t pepper[32], const char *label, const void *data, size_t len,
+		     uint8_t out[STORE_HASH_BYTES]);
+/* The pepper the core was configured with (the network layer hashes cookies with it). */
+const uint8_t *core_config_pepper(const struct core *c);
+/* Whether a session is usable now: present, not revoked, neither idle nor past its end. */
+int core_session_valid(const struct store_session *s, int64_t now_ms);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * core_internal.h - what the core's files share: the request context and its helpers.
+ * Not for use outside core*.c.
+ */
+#ifndef ADVICE_CORE_INTERNAL_H
+#define ADVICE_CORE_INTERNAL_H
+
+#include <jansson.h>
+
+#include "core.h"
+#include "policy.h"
+
+#define CORE_MAX_UNITS 32 /* unit memberships considered per user */
+
+struct core {
+	struct store *st;
+	struct core_config cfg;
+};
+
+/* One request being handled. */
+struct ctx {
+	struct core *c;
+	struct store *st;
+	const struct core_request *req;
+	struct core_reply *rep;
+	int64_t now;                   /* ms, UTC */
+	json_t *msg;                   /* the parsed request */
+	const char *id;                /* its "id", or NULL */
+	struct store_session sess;     /* the caller's session (WebSocket kinds) */
+	struct store_membership units[CORE_MAX_UNITS];
+	size_t nunits;
+	json_t *result;                /* fields of the ok reply, built by the handler */
+	int err;                       /* advice_err of the reply, 0 for ok */
+	char err_msg[160];
+	char err_field[96];
+};
+
+/* A handler's outcome: 0 (reply built, or ctx->err set), or -1 when the store failed. */
+typedef int (*core_handler_fn)(struct ctx *x);
+
+/* Sets the reply's error; always returns 0 so handlers can `return fail(...)`. */
+int core_fail(struct ctx *x, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Records a denied request in the access log and sets the "forbidden" error.
+ * Returns 0, or -1 when the log could not be written. */
+int core_deny(struct ctx *x, enum policy_action action, const struct store_thread *t);
+
+/* Writes an access-log entry for the caller about thread `t`. 0 or -1. */
+int core_audit(struct ctx *x, const struct store_thread *t, const char *action, const char *outcome);
+
+/* The caller's effective role towards a unit: ROLE_CITIZEN, ROLE_SUPERVISOR, ROLE_WORKER. */
+enum store_role core_role_in_unit(const struct ctx *x, const char *unit_id);
+/* The relations (policy.h) of the caller to thread `t`. */
+unsigned core_relations(const struct ctx *x, const struct store_thread *t);
+
+/* Adds an event to send to `topic` after the commit. 0 or -1 (out of memory). */
+int core_push(struct ctx *x, const char *topic, json_t *event);
+
+/* 32 lowercase hex digits of fresh randomness. */
+void core_random_id(char out[STORE_ID_SIZE]);
+/* Creates a session for `user_id` with `role` and puts its token and max-age in the reply. */
+int core_session_create(struct ctx *x, const char *user_id, enum store_role role);
+
+const char *core_state_name(enum thread_state s);
+const char *core_role_name(enum store_role r);
+
+/* Handlers (core_thread.c) */
+int core_categories_list(struct ctx *x);
+int core_thread_open(struct ctx *x);
+int core_thread_list(struct ctx *x);
+int core_thread_read(struct ctx *x);
+int core_thread_claim(struct ctx *x);
+int core_message_send(struct ctx *x);
+int core_thread_close(struct ctx *x);
+
+/* Logins (core_login.c): fill ctx->result / ctx->err and rep->http_status. */
+int core_login_citizen(struct ctx *x);
+int core_login_start(struct ctx *x);
+int core_login_worker(struct ctx *x);
+int core_logout(struct ctx *x);
+
+#endif

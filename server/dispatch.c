@@ -1,0 +1,252 @@
+/*
+ * dispatch.c - the core thread: group commit of everything that is pending (dispatch.h).
+ *
+ * The loop: wait for requests; take them all; BEGIN; for each, SAVEPOINT, core_handle,
+ * RELEASE (or ROLLBACK TO when the core says the store failed); COMMIT once; then hand the
+ * replies over and wake the network thread. If the COMMIT fails, no reply of the batch is
+ * an acknowledgement: each becomes "unavailable" and the writes are rolled back.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "log.h"
+
+struct dispatch {
+	struct core *core;
+	struct store *st;
+	dispatch_wake_fn wake;
+	void *wake_arg;
+	size_t max_pending;
+
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct core_request *in_head, *in_tail; /* submitted, not yet taken by the core thread */
+	struct core_reply *out_head, *out_tail; /* finished, not yet taken by the network thread */
+	size_t pending;                         /* submitted and not yet taken as replies */
+	int stopping;
+	struct dispatch_stats stats;
+};
+
+/* Runs one request inside the batch transaction. Never fails: a failed request gets an
+ * error reply. Returns the reply, or NULL when out of memory. */
+static struct core_reply *run_request(struct dispatch *d, struct core_request *req)
+{
+	struct core_reply *rep = calloc(1, sizeof *rep);
+	struct store *st = d->st;
+
+	if (rep == NULL)
+		return NULL;
+	if (st->ops->savepoint(st) != STORE_OK) {
+		rep->conn_id = req->conn_id;
+		rep->kind = req->kind;
+		core_reply_set_error(rep, req, ADVICE_ERR_UNAVAILABLE, "store failed; nothing was changed");
+		return rep;
+	}
+	if (core_handle(d->core, req, rep) == 0) {
+		if (st->ops->release(st) == STORE_OK)
+			return rep;
+	}
+	st->ops->rollback_to(st);
+	rep->conn_id = req->conn_id;
+	rep->kind = req->kind;
+	rep->end_session = 0;
+	rep->close_conn = 0;
+	core_reply_set_error(rep, req, ADVICE_ERR_UNAVAILABLE, "store failed; nothing was changed");
+	return rep;
+}
+
+/* Turns every reply of a batch whose commit failed into "unavailable". */
+static void fail_batch(struct core_reply *head, struct core_request *reqs)
+{
+	for (struct core_reply *r = head; r != NULL; r = r->next, reqs = reqs->next)
+		core_reply_set_error(r, reqs, ADVICE_ERR_UNAVAILABLE, "store failed; nothing was changed");
+}
+
+/* Runs a batch of requests in one transaction; returns the replies in order. */
+static struct core_reply *run_batch(struct dispatch *d, struct core_request *reqs, size_t *count)
+{
+	struct core_reply *head = NULL, **tail = &head;
+	int began = d->st->ops->begin(d->st) == STORE_OK;
+
+	*count = 0;
+	for (struct core_request *r = reqs; r != NULL; r = r->next) {
+		struct core_reply *rep = began ? run_request(d, r) : calloc(1, sizeof *rep);
+
+		if (rep == NULL) {
+			log_err("out of memory: request of connection %llu dropped",
+				(unsigned long long)r->conn_id);
+			continue;
+		}
+		if (!began) {
+			rep->conn_id = r->conn_id;
+			rep->kind = r->kind;
+			core_reply_set_error(rep, r, ADVICE_ERR_UNAVAILABLE, "store failed; nothing was changed");
+		}
+		*tail = rep;
+		tail = &rep->next;
+		(*count)++;
+	}
+	if (began && d->st->ops->commit(d->st) != STORE_OK) {
+		log_err("commit failed: %zu requests not acknowledged", *count);
+		d->st->ops->rollback(d->st);
+		d->stats.commit_failures++;
+		fail_batch(head, reqs);
+	}
+	return head;
+}
+
+static void free_requests(struct core_request *r)
+{
+	while (r != NULL) {
+		struct core_request *next = r->next;
+
+		free(r);
+		r = next;
+	}
+}
+
+static void *dispatch_main(void *arg)
+{
+	struct dispatch *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		struct core_request *batch;
+		struct core_reply *replies, *last;
+		size_t n;
+
+		while (d->in_head == NULL && !d->stopping)
+			pthread_cond_wait(&d->cond, &d->lock);
+		if (d->in_head == NULL && d->stopping)
+			break;
+		batch = d->in_head;
+		d->in_head = d->in_tail = NULL;
+		pthread_mutex_unlock(&d->lock);
+
+		replies = run_batch(d, batch, &n);
+		free_requests(batch);
+
+		pthread_mutex_lock(&d->lock);
+		d->stats.batches++;
+		d->stats.requests += n;
+		if (n > d->stats.max_batch)
+			d->stats.max_batch = n;
+		for (last = replies; last != NULL && last->next != NULL; last = last->next)
+			;
+		if (replies != NULL) {
+			if (d->out_tail)
+				d->out_tail->next = replies;
+			else
+				d->out_head = replies;
+			d->out_tail = last;
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (d->wake)
+			d->wake(d->wake_arg);
+		pthread_mutex_lock(&d->lock);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+struct dispatch *dispatch_start(struct core *core, struct store *st, size_t max_pending,
+				dispatch_wake_fn wake, void *wake_arg)
+{
+	struct dispatch *d = calloc(1, sizeof *d);
+
+	if (d == NULL)
+		return NULL;
+	d->core = core;
+	d->st = st;
+	d->max_pending = max_pending;
+	d->wake = wake;
+	d->wake_arg = wake_arg;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	if (pthread_create(&d->thread, NULL, dispatch_main, d) != 0) {
+		log_err("cannot start the core thread");
+		pthread_mutex_destroy(&d->lock);
+		pthread_cond_destroy(&d->cond);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+int dispatch_submit(struct dispatch *d, struct core_request *req)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->stopping && d->pending < d->max_pending) {
+		req->next = NULL;
+		if (d->in_tail)
+			d->in_tail->next = req;
+		else
+			d->in_head = req;
+		d->in_tail = req;
+		d->pending++;
+		pthread_cond_signal(&d->cond);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+struct core_reply *dispatch_take(struct dispatch *d)
+{
+	struct core_reply *r;
+	size_t n = 0;
+
+	pthread_mutex_lock(&d->lock);
+	r = d->out_head;
+	d->out_head = d->out_tail = NULL;
+	for (struct core_reply *p = r; p != NULL; p = p->next)
+		n++;
+	d->pending -= n < d->pending ? n : d->pending;
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
+size_t dispatch_pending(struct dispatch *d)
+{
+	size_t n;
+
+	pthread_mutex_lock(&d->lock);
+	n = d->pending;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)
+{
+	pthread_mutex_lock(&d->lock);
+	*out = d->stats;
+	pthread_mutex_unlock(&d->lock);
+}
+
+void dispatch_stop(struct dispatch *d)
+{
+	struct core_reply *r;
+
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->stopping = 1;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->thread, NULL);
+	r = dispatch_take(d);
+	while (r != NULL) {
+		struct core_reply *next = r->next;
+
+		core_reply_free(r);
+		r = next;
+	}
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->cond);
+	free(d);
+}

@@ -1,0 +1,45 @@
+/*
+ * dispatch.h - the core thread and its group commit.
+ *
+ * The network thread submits requests; the core thread takes every pending request, runs
+ * each through core_handle() inside one store transaction (a savepoint per request), commits
+ * once, and only then hands the replies back. An acknowledgement therefore always means the
+ * write is on disk. The wake function is called from the core thread when replies are
+ * ready; the network layer passes one that calls lws_cancel_service().
+ */
+#ifndef ADVICE_DISPATCH_H
+#define ADVICE_DISPATCH_H
+
+#include <stddef.h>
+
+#include "core.h"
+
+struct dispatch;
+
+typedef void (*dispatch_wake_fn)(void *arg);
+
+struct dispatch_stats {
+	unsigned long long batches, requests, commit_failures;
+	size_t max_batch;
+};
+
+/* Starts the core thread. `max_pending` bounds the queue of submitted requests. */
+struct dispatch *dispatch_start(struct core *core, struct store *st, size_t max_pending,
+				dispatch_wake_fn wake, void *wake_arg);
+
+/* Queues a request (ownership passes on success). Returns 0, or -1 when the queue is full
+ * or the dispatcher is stopping: the caller keeps the request and answers "unavailable". */
+int dispatch_submit(struct dispatch *d, struct core_request *req);
+
+/* Takes every finished reply, oldest first, as a linked list (NULL if none). Thread-safe. */
+struct core_reply *dispatch_take(struct dispatch *d);
+
+/* Number of submitted requests whose replies have not yet been taken. */
+size_t dispatch_pending(struct dispatch *d);
+
+void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out);
+
+/* Finishes and commits every submitted request, stops the thread, frees untaken replies. */
+void dispatch_stop(struct dispatch *d);
+
+#endif

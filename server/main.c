@@ -1,0 +1,216 @@
+/*
+ * main.c - adviced: reads the configuration and secrets, opens the store, starts the core
+ * thread and serves until SIGTERM or SIGINT, then finishes pending commits and exits.
+ *
+ *   adviced -c FILE [-p PORT] [--check-config] [--help-config]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "core.h"
+#include "dispatch.h"
+#include "log.h"
+#include "net.h"
+#include "schema.h"
+#include "store.h"
+#include "token.h"
+
+static struct net *the_net; /* for the signal handler only */
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	if (the_net != NULL)
+		net_request_stop(the_net);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: adviced -c FILE [-p PORT] [--check-config] [--help-config]\n");
+}
+
+/* fatal(): start-up errors only. */
+static void __attribute__((noreturn, format(printf, 1, 2))) fatal(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_err("%s", msg);
+	exit(1);
+}
+
+/* Reads the 32-byte pepper; refuses a file others can read. 0 or -1 with a reason. */
+static int read_pepper(const char *path, uint8_t out[32], char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || (sb.st_mode & 077) != 0) {
+		snprintf(err, errlen, "%s: must be readable by its owner only (chmod 600)", path);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, out, 32);
+	if (n != 32 || read(fd, &sb, 1) != 0) {
+		snprintf(err, errlen, "%s: must hold exactly 32 bytes", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+struct options {
+	const char *config;
+	int port;
+	int check_only;
+};
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "help-config", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(o, 0, sizeof *o);
+	while ((ch = getopt_long(argc, argv, "c:p:nh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'p': o->port = atoi(optarg); break;
+		case 'n': o->check_only = 1; break;
+		case 'H': config_print_help(); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (o->config == NULL || optind != argc || o->port < 0 || o->port > 65535) {
+		usage(stderr);
+		exit(2);
+	}
+}
+
+static void load_token_config(const struct config *cfg, struct token_config *tc)
+{
+	char err[256];
+
+	memset(tc, 0, sizeof *tc);
+	snprintf(tc->issuer, sizeof tc->issuer, "%s", cfg->idp_issuer);
+	snprintf(tc->audience, sizeof tc->audience, "%s", cfg->idp_audience);
+	snprintf(tc->hetu_claim, sizeof tc->hetu_claim, "%s", cfg->idp_hetu_claim);
+	tc->skew_s = cfg->token_skew_s;
+	tc->max_age_s = cfg->token_max_age_s;
+	tc->test_mode = cfg->test_mode;
+	if (token_keys_load(cfg->idp_keys_file, &tc->keys, &tc->nkeys, err, sizeof err) != 0)
+		fatal("identity provider keys: %s", err);
+}
+
+static void core_config_from(const struct config *cfg, const struct token_config *tc,
+			     const struct schema *schema, struct core_config *cc)
+{
+	char err[256];
+
+	memset(cc, 0, sizeof *cc);
+	cc->token = tc;
+	cc->schema = schema;
+	if (read_pepper(cfg->pepper_file, cc->pepper, err, sizeof err) != 0)
+		fatal("pepper: %s", err);
+	cc->citizen_idle_ms = cfg->citizen_idle_s * 1000LL;
+	cc->citizen_abs_ms = cfg->citizen_abs_s * 1000LL;
+	cc->staff_idle_ms = cfg->staff_idle_s * 1000LL;
+	cc->staff_abs_ms = cfg->staff_abs_s * 1000LL;
+	cc->backoff_after = cfg->backoff_after;
+	cc->lock_after = cfg->lock_after;
+	cc->backoff_max_ms = cfg->backoff_max_s * 1000LL;
+	cc->test_mode = cfg->test_mode;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	struct config cfg;
+	struct token_config tc;
+	struct core_config cc;
+	struct schema *schema;
+	struct store *st, *ro;
+	struct core *core;
+	struct dispatch *d;
+	struct sigaction sa;
+	char err[512];
+
+	parse_args(argc, argv, &opt);
+	config_defaults(&cfg);
+	if (config_load(&cfg, opt.config, err, sizeof err) != 0)
+		fatal("%s", err);
+	if (opt.port)
+		cfg.port = opt.port;
+	if (config_validate(&cfg, err, sizeof err) != 0)
+		fatal("%s: %s", opt.config, err);
+	log_set_level((enum log_level)log_level_parse(cfg.log_level));
+	if (sodium_init() < 0)
+		fatal("libsodium cannot start");
+	schema = schema_load(advice_schema_text, advice_schema_text_len, err, sizeof err);
+	if (schema == NULL)
+		fatal("protocol schema: %s", err);
+	load_token_config(&cfg, &tc);
+	core_config_from(&cfg, &tc, schema, &cc);
+	if ((st = store_sqlite_open(cfg.database, STORE_READWRITE)) == NULL)
+		fatal("cannot open the store %s", cfg.database);
+	if ((ro = store_sqlite_open(cfg.database, STORE_READONLY)) == NULL)
+		fatal("cannot open the store %s read-only", cfg.database);
+	if (opt.check_only) {
+		printf("%s: configuration OK\n", opt.config);
+		return 0;
+	}
+	if ((core = core_new(st, &cc)) == NULL)
+		fatal("out of memory");
+	sodium_memzero(cc.pepper, sizeof cc.pepper);
+	if ((the_net = net_new(&cfg, core_config_pepper(core), ro)) == NULL)
+		fatal("cannot start the network layer");
+	if ((d = dispatch_start(core, st, (size_t)cfg.max_pending, net_wake, the_net)) == NULL)
+		fatal("cannot start the core thread");
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	log_notice("serving on %s:%d (%s)", cfg.listen, cfg.port, cfg.test_mode ? "test mode" : "production");
+	net_run(the_net, d);
+	dispatch_stop(d); /* commits whatever is still pending */
+	net_free(the_net);
+	the_net = NULL;
+	core_free(core);
+	ro->ops->close(ro);
+	st->ops->close(st);
+	token_keys_free(tc.keys, tc.nkeys);
+	schema_free(schema);
+	log_notice("stopped");
+	return 0;
+}

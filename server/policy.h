@@ -1,0 +1,38 @@
+/*
+ * policy.h - the one table that says who may do what (ARCHITECTURE.md §4).
+ *
+ * Every request of the core is checked here and nowhere else. A rule names an action,
+ * the caller's role towards the object and the relations of which one must hold.
+ */
+#ifndef ADVICE_POLICY_H
+#define ADVICE_POLICY_H
+
+#include "store.h"
+
+enum policy_action {
+	ACT_CATEGORIES_LIST,
+	ACT_THREAD_OPEN,
+	ACT_THREAD_LIST,
+	ACT_THREAD_READ,
+	ACT_THREAD_CLAIM,
+	ACT_MESSAGE_SEND,
+	ACT_THREAD_CLOSE,
+	ACT_SESSION_LOGOUT,
+	ACT__COUNT
+};
+
+/* What the caller is to the object (bits). */
+enum policy_relation {
+	REL_NONE = 0,      /* the rule needs no relation */
+	REL_OWNER = 1,     /* the citizen whose thread it is */
+	REL_MEMBER = 2,    /* a worker or supervisor of the thread's unit */
+	REL_ASSIGNEE = 4,  /* the worker the thread is assigned to */
+};
+
+/* 1 when `role` with `relations` may perform `action`, else 0. */
+int policy_allows(enum policy_action action, enum store_role role, unsigned relations);
+
+/* The action's wire name ("thread.read"). */
+const char *policy_action_name(enum policy_action action);
+
+#endif

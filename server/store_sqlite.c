@@ -1,0 +1,912 @@
+/*
+ * store_sqlite.c - the store (store.h) on one SQLite file.
+ *
+ * WAL journal with synchronous=FULL: a committed transaction survives power loss, which
+ * is what an acknowledgement promises. Migrations are numbered SQL scripts run at open
+ * (PRAGMA user_version counts them). Statements are prepared once and kept.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+
+/* Numbered migrations: index i brings the schema from version i to i + 1. Never edit one
+ * that has shipped; add the next. */
+static const char *const migrations[] = {
+	/* 1: users, units, queues, sessions, threads, messages, idempotency, access log */
+	"CREATE TABLE users(id TEXT PRIMARY KEY, kind INTEGER NOT NULL, created INTEGER NOT NULL);"
+	"CREATE TABLE citizens(user_id TEXT PRIMARY KEY REFERENCES users(id),"
+	"  hetu_hash BLOB NOT NULL UNIQUE);"
+	"CREATE TABLE workers(user_id TEXT PRIMARY KEY REFERENCES users(id),"
+	"  username TEXT NOT NULL UNIQUE, salt BLOB NOT NULL, opslimit INTEGER NOT NULL,"
+	"  memlimit INTEGER NOT NULL, auth_hash BLOB NOT NULL,"
+	"  failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0,"
+	"  disabled INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE units(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE queues(id TEXT PRIMARY KEY, unit_id TEXT NOT NULL REFERENCES units(id),"
+	"  category TEXT NOT NULL UNIQUE, name TEXT NOT NULL);"
+	"CREATE TABLE memberships(user_id TEXT NOT NULL REFERENCES users(id),"
+	"  unit_id TEXT NOT NULL REFERENCES units(id), role INTEGER NOT NULL,"
+	"  PRIMARY KEY(user_id, unit_id)) WITHOUT ROWID;"
+	"CREATE TABLE sessions(hash BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),"
+	"  role INTEGER NOT NULL, created INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	"  idle_ms INTEGER NOT NULL, expires INTEGER NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE threads(id TEXT PRIMARY KEY, citizen_id TEXT NOT NULL REFERENCES users(id),"
+	"  queue_id TEXT NOT NULL REFERENCES queues(id), assignee_id TEXT REFERENCES users(id),"
+	"  state INTEGER NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  last_seq INTEGER NOT NULL);"
+	"CREATE INDEX threads_by_citizen ON threads(citizen_id, id);"
+	"CREATE INDEX threads_by_queue ON threads(queue_id, id);"
+	"CREATE TABLE messages(thread_id TEXT NOT NULL REFERENCES threads(id), seq INTEGER NOT NULL,"
+	"  sender_id TEXT NOT NULL REFERENCES users(id), sender_role INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL, body BLOB NOT NULL, UNIQUE(thread_id, seq));"
+	"CREATE TABLE requests(user_id TEXT NOT NULL, request_id TEXT NOT NULL,"
+	"  reply TEXT NOT NULL, created INTEGER NOT NULL,"
+	"  PRIMARY KEY(user_id, request_id)) WITHOUT ROWID;"
+	"CREATE TABLE access_log(row INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+	"  user_id TEXT NOT NULL, role INTEGER NOT NULL, unit_id TEXT NOT NULL,"
+	"  client TEXT NOT NULL, object TEXT NOT NULL, action TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL);"
+	"CREATE TRIGGER access_log_append_only_u BEFORE UPDATE ON access_log"
+	"  BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;"
+	"CREATE TRIGGER access_log_append_only_d BEFORE DELETE ON access_log"
+	"  BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* Every statement the store runs, prepared on first use and kept. */
+enum stmt_id {
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
+	S_SESSION_INSERT, S_SESSION_GET, S_SESSION_TOUCH, S_SESSION_REVOKE,
+	S_USER_INSERT, S_CITIZEN_GET, S_CITIZEN_INSERT,
+	S_WORKER_INSERT, S_WORKER_GET, S_WORKER_SET_LOGIN,
+	S_MEMBER_ADD, S_MEMBER_LIST,
+	S_UNIT_INSERT, S_UNIT_FIND, S_QUEUE_INSERT, S_QUEUE_BY_CATEGORY, S_QUEUE_LIST,
+	S_THREAD_INSERT, S_THREAD_GET, S_THREAD_UPDATE, S_THREAD_LIST_CITIZEN, S_THREAD_LIST_MEMBER,
+	S_MESSAGE_INSERT, S_MESSAGE_LIST,
+	S_REQUEST_GET, S_REQUEST_PUT,
+	S_AUDIT_LAST, S_AUDIT_INSERT, S_AUDIT_SCAN,
+	S__COUNT
+};
+
+#define THREAD_COLUMNS                                                                      \
+	"t.id, t.citizen_id, t.queue_id, q.unit_id, q.category, ifnull(t.assignee_id, ''), " \
+	"t.state, t.created, t.updated, t.last_seq"
+#define AUDIT_COLUMNS "row, time, user_id, role, unit_id, client, object, action, outcome, prev, hash"
+
+static const char *const stmt_sql[S__COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SAVEPOINT] = "SAVEPOINT request",
+	[S_RELEASE] = "RELEASE request",
+	[S_ROLLBACK_TO] = "ROLLBACK TO request",
+	[S_SESSION_INSERT] = "INSERT INTO sessions(hash, user_id, role, created, last_seen, idle_ms,"
+			     " expires, revoked) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+	[S_SESSION_GET] = "SELECT user_id, role, created, last_seen, idle_ms, expires, revoked"
+			  " FROM sessions WHERE hash = ?1",
+	[S_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ?2 WHERE hash = ?1",
+	[S_SESSION_REVOKE] = "UPDATE sessions SET revoked = 1 WHERE hash = ?1",
+	[S_USER_INSERT] = "INSERT INTO users(id, kind, created) VALUES(?1, ?2, ?3)",
+	[S_CITIZEN_GET] = "SELECT user_id FROM citizens WHERE hetu_hash = ?1",
+	[S_CITIZEN_INSERT] = "INSERT INTO citizens(user_id, hetu_hash) VALUES(?1, ?2)",
+	[S_WORKER_INSERT] = "INSERT INTO workers(user_id, username, salt, opslimit, memlimit,"
+			    " auth_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_WORKER_GET] = "SELECT user_id, username, salt, opslimit, memlimit, auth_hash, failures,"
+			 " locked_until, disabled FROM workers WHERE username = ?1",
+	[S_WORKER_SET_LOGIN] = "UPDATE workers SET failures = ?2, locked_until = ?3, disabled = ?4"
+			       " WHERE user_id = ?1",
+	[S_MEMBER_ADD] = "INSERT INTO memberships(user_id, unit_id, role) VALUES(?1, ?2, ?3)"
+			 " ON CONFLICT(user_id, unit_id) DO UPDATE SET role = excluded.role",
+	[S_MEMBER_LIST] = "SELECT unit_id, role FROM memberships WHERE user_id = ?1 ORDER BY unit_id",
+	[S_UNIT_INSERT] = "INSERT INTO units(id, name) VALUES(?1, ?2)",
+	[S_UNIT_FIND] = "SELECT id FROM units WHERE name = ?1 OR id = ?1",
+	[S_QUEUE_INSERT] = "INSERT INTO queues(id, unit_id, category, name) VALUES(?1, ?2, ?3, ?4)",
+	[S_QUEUE_BY_CATEGORY] = "SELECT id, unit_id, category, name FROM queues WHERE category = ?1",
+	[S_QUEUE_LIST] = "SELECT id, unit_id, category, name FROM queues ORDER BY category",
+	[S_THREAD_INSERT] = "INSERT INTO threads(id, citizen_id, queue_id, assignee_id, state,"
+			    " created, updated, last_seq) VALUES(?1, ?2, ?3, nullif(?4, ''), ?5, ?6, ?7, ?8)",
+	[S_THREAD_GET] = "SELECT " THREAD_COLUMNS " FROM threads t JOIN queues q ON q.id = t.queue_id"
+			 " WHERE t.id = ?1",
+	[S_THREAD_UPDATE] = "UPDATE threads SET state = ?2, assignee_id = nullif(?3, ''),"
+			    " updated = ?4, last_seq = ?5, queue_id = ?6 WHERE id = ?1",
+	[S_THREAD_LIST_CITIZEN] = "SELECT " THREAD_COLUMNS " FROM threads t"
+				  " JOIN queues q ON q.id = t.queue_id"
+				  " WHERE t.citizen_id = ?1 AND t.id > ?2 ORDER BY t.id LIMIT ?3",
+	[S_THREAD_LIST_MEMBER] = "SELECT " THREAD_COLUMNS " FROM threads t"
+				 " JOIN queues q ON q.id = t.queue_id"
+				 " JOIN memberships m ON m.unit_id = q.unit_id AND m.user_id = ?1"
+				 " WHERE t.id > ?2 ORDER BY t.id LIMIT ?3",
+	[S_MESSAGE_INSERT] = "INSERT INTO messages(thread_id, seq, sender_id, sender_role, created,"
+			     " body) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_MESSAGE_LIST] = "SELECT thread_id, seq, sender_id, sender_role, created, body"
+			   " FROM messages WHERE thread_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+	[S_REQUEST_GET] = "SELECT reply FROM requests WHERE user_id = ?1 AND request_id = ?2",
+	[S_REQUEST_PUT] = "INSERT INTO requests(user_id, request_id, reply, created)"
+			  " VALUES(?1, ?2, ?3, ?4)",
+	[S_AUDIT_LAST] = "SELECT " AUDIT_COLUMNS " FROM access_log ORDER BY row DESC LIMIT 1",
+	[S_AUDIT_INSERT] = "INSERT INTO access_log(time, user_id, role, unit_id, client, object,"
+			   " action, outcome, prev, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_AUDIT_SCAN] = "SELECT " AUDIT_COLUMNS " FROM access_log WHERE row >= ?1 ORDER BY row",
+};
+
+struct store_sqlite {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *stmts[S__COUNT];
+};
+
+static struct store_sqlite *sq(struct store *st)
+{
+	return (struct store_sqlite *)st;
+}
+
+/* The prepared statement `id`, reset and unbound; NULL when it cannot be prepared. */
+static sqlite3_stmt *stmt(struct store *st, enum stmt_id id)
+{
+	struct store_sqlite *s = sq(st);
+
+	if (s->stmts[id] == NULL &&
+	    sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL) !=
+		    SQLITE_OK) {
+		log_err("prepare %d: %s", id, sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	sqlite3_reset(s->stmts[id]);
+	sqlite3_clear_bindings(s->stmts[id]);
+	return s->stmts[id];
+}
+
+/* Runs a statement that returns no rows. STORE_OK, STORE_EXISTS on a unique-key clash,
+ * STORE_ERROR otherwise. */
+static int run(struct store *st, sqlite3_stmt *q)
+{
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	if (rc == SQLITE_CONSTRAINT && (sqlite3_extended_errcode(sq(st)->db) == SQLITE_CONSTRAINT_UNIQUE ||
+					sqlite3_extended_errcode(sq(st)->db) == SQLITE_CONSTRAINT_PRIMARYKEY))
+		return STORE_EXISTS;
+	log_err("step: %s", sqlite3_errmsg(sq(st)->db));
+	return STORE_ERROR;
+}
+
+/* Runs an UPDATE that must change exactly one row: STORE_NOTFOUND when none matched. */
+static int run_update(struct store *st, sqlite3_stmt *q)
+{
+	int rc = run(st, q);
+
+	if (rc == STORE_OK && sqlite3_changes(sq(st)->db) == 0)
+		return STORE_NOTFOUND;
+	return rc;
+}
+
+/* Steps a query expected to return at most one row: SQLITE_ROW, STORE_NOTFOUND or STORE_ERROR. */
+static int step_one(struct store *st, sqlite3_stmt *q)
+{
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return SQLITE_ROW;
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	log_err("step: %s", sqlite3_errmsg(sq(st)->db));
+	return STORE_ERROR;
+}
+
+static void copy_text(char *dst, size_t size, sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+static void copy_blob(uint8_t *dst, size_t size, sqlite3_stmt *q, int col)
+{
+	const void *b = sqlite3_column_blob(q, col);
+	size_t n = (size_t)sqlite3_column_bytes(q, col);
+
+	memset(dst, 0, size);
+	if (b != NULL)
+		memcpy(dst, b, n < size ? n : size);
+}
+
+static void bind_text(sqlite3_stmt *q, int i, const char *s)
+{
+	sqlite3_bind_text(q, i, s, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_blob(sqlite3_stmt *q, int i, const void *b, size_t n)
+{
+	sqlite3_bind_blob(q, i, b, (int)n, SQLITE_TRANSIENT);
+}
+
+/* Transactions */
+
+static int sq_begin(struct store *st) { return run(st, stmt(st, S_BEGIN)); }
+static int sq_commit(struct store *st) { return run(st, stmt(st, S_COMMIT)); }
+static int sq_savepoint(struct store *st) { return run(st, stmt(st, S_SAVEPOINT)); }
+static int sq_release(struct store *st) { return run(st, stmt(st, S_RELEASE)); }
+
+static int sq_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(sq(st)->db))
+		return STORE_OK; /* SQLite already rolled back (for example after an I/O error) */
+	return run(st, stmt(st, S_ROLLBACK));
+}
+
+static int sq_rollback_to(struct store *st)
+{
+	int rc = run(st, stmt(st, S_ROLLBACK_TO));
+
+	return rc == STORE_OK ? run(st, stmt(st, S_RELEASE)) : rc;
+}
+
+/* Sessions */
+
+static int sq_session_insert(struct store *st, const struct store_session *s)
+{
+	sqlite3_stmt *q = stmt(st, S_SESSION_INSERT);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_blob(q, 1, s->hash, sizeof s->hash);
+	bind_text(q, 2, s->user_id);
+	sqlite3_bind_int(q, 3, s->role);
+	sqlite3_bind_int64(q, 4, s->created);
+	sqlite3_bind_int64(q, 5, s->last_seen);
+	sqlite3_bind_int64(q, 6, s->idle_ms);
+	sqlite3_bind_int64(q, 7, s->expires);
+	return run(st, q);
+}
+
+static int sq_session_get(struct store *st, const uint8_t hash[STORE_HASH_BYTES], struct store_session *out)
+{
+	sqlite3_stmt *q = stmt(st, S_SESSION_GET);
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_blob(q, 1, hash, STORE_HASH_BYTES);
+	if ((rc = step_one(st, q)) != SQLITE_ROW)
+		return rc;
+	memset(out, 0, sizeof *out);
+	memcpy(out->hash, hash, STORE_HASH_BYTES);
+	copy_text(out->user_id, sizeof out->user_id, q, 0);
+	out->role = (enum store_role)sqlite3_column_int(q, 1);
+	out->created = sqlite3_column_int64(q, 2);
+	out->last_seen = sqlite3_column_int64(q, 3);
+	out->idle_ms = sqlite3_column_int64(q, 4);
+	out->expires = sqlite3_column_int64(q, 5);
+	out->revoked = sqlite3_column_int(q, 6);
+	sqlite3_reset(q);
+	return STORE_OK;
+}
+
+static int sq_session_touch(struct store *st, const uint8_t hash[STORE_HASH_BYTES], int64_t now)
+{
+	sqlite3_stmt *q = stmt(st, S_SESSION_TOUCH);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_blob(q, 1, hash, STORE_HASH_BYTES);
+	sqlite3_bind_int64(q, 2, now);
+	return run_update(st, q);
+}
+
+static int sq_session_revoke(struct store *st, const uint8_t hash[STORE_HASH_BYTES])
+{
+	sqlite3_stmt *q = stmt(st, S_SESSION_REVOKE);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_blob(q, 1, hash, STORE_HASH_BYTES);
+	return run_update(st, q);
+}
+
+/* Users */
+
+static int user_insert(struct store *st, const char *id, enum store_role kind, int64_t now)
+{
+	sqlite3_stmt *q = stmt(st, S_USER_INSERT);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, id);
+	sqlite3_bind_int(q, 2, kind);
+	sqlite3_bind_int64(q, 3, now);
+	return run(st, q);
+}
+
+static int sq_citizen_get_or_create(struct store *st, const uint8_t hetu_hash[STORE_HASH_BYTES],
+				    const char *new_id, int64_t now, char out_id[STORE_ID_SIZE])
+{
+	sqlite3_stmt *q = stmt(st, S_CITIZEN_GET);
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_blob(q, 1, hetu_hash, STORE_HASH_BYTES);
+	rc = step_one(st, q);
+	if (rc == SQLITE_ROW) {
+		copy_text(out_id, STORE_ID_SIZE, q, 0);
+		sqlite3_reset(q);
+		return STORE_OK;
+	}
+	if (rc != STORE_NOTFOUND)
+		return rc;
+	if ((rc = user_insert(st, new_id, ROLE_CITIZEN, now)) != STORE_OK)
+		return rc;
+	if ((q = stmt(st, S_CITIZEN_INSERT)) == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, new_id);
+	bind_blob(q, 2, hetu_hash, STORE_HASH_BYTES);
+	if ((rc = run(st, q)) != STORE_OK)
+		return rc;
+	snprintf(out_id, STORE_ID_SIZE, "%s", new_id);
+	return STORE_OK;
+}
+
+static int sq_worker_insert(struct store *st, const struct store_worker *w, int64_t now)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = user_insert(st, w->user_id, ROLE_WORKER, now)) != STORE_OK)
+		return rc;
+	if ((q = stmt(st, S_WORKER_INSERT)) == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, w->user_id);
+	bind_text(q, 2, w->username);
+	bind_blob(q, 3, w->salt, sizeof w->salt);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)w->opslimit);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)w->memlimit);
+	bind_blob(q, 6, w->auth_hash, sizeof w->auth_hash);
+	return run(st, q);
+}
+
+static int sq_worker_get(struct store *st, const char *username, struct store_worker *out)
+{
+	sqlite3_stmt *q = stmt(st, S_WORKER_GET);
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, username);
+	if ((rc = step_one(st, q)) != SQLITE_ROW)
+		return rc;
+	memset(out, 0, sizeof *out);
+	copy_text(out->user_id, sizeof out->user_id, q, 0);
+	copy_text(out->username, sizeof out->username, q, 1);
+	copy_blob(out->salt, sizeof out->salt, q, 2);
+	out->opslimit = (uint64_t)sqlite3_column_int64(q, 3);
+	out->memlimit = (uint64_t)sqlite3_column_int64(q, 4);
+	copy_blob(out->auth_hash, sizeof out->auth_hash, q, 5);
+	out->failures = sqlite3_column_int(q, 6);
+	out->locked_until = sqlite3_column_int64(q, 7);
+	out->disabled = sqlite3_column_int(q, 8);
+	sqlite3_reset(q);
+	return STORE_OK;
+}
+
+static int sq_worker_set_login_state(struct store *st, const char *user_id, int failures,
+				     int64_t locked_until, int disabled)
+{
+	sqlite3_stmt *q = stmt(st, S_WORKER_SET_LOGIN);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, user_id);
+	sqlite3_bind_int(q, 2, failures);
+	sqlite3_bind_int64(q, 3, locked_until);
+	sqlite3_bind_int(q, 4, disabled);
+	return run_update(st, q);
+}
+
+static int sq_membership_add(struct store *st, const char *user_id, const char *unit_id, enum store_role role)
+{
+	sqlite3_stmt *q = stmt(st, S_MEMBER_ADD);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, user_id);
+	bind_text(q, 2, unit_id);
+	sqlite3_bind_int(q, 3, role);
+	return run(st, q);
+}
+
+static int sq_membership_list(struct store *st, const char *user_id, struct store_membership *out,
+			      size_t max, size_t *n)
+{
+	sqlite3_stmt *q = stmt(st, S_MEMBER_LIST);
+	int rc;
+
+	*n = 0;
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, user_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < max) {
+		copy_text(out[*n].unit_id, sizeof out[*n].unit_id, q, 0);
+		out[*n].role = (enum store_role)sqlite3_column_int(q, 1);
+		(*n)++;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+/* Units and queues */
+
+static int sq_unit_insert(struct store *st, const char *id, const char *name)
+{
+	sqlite3_stmt *q = stmt(st, S_UNIT_INSERT);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, id);
+	bind_text(q, 2, name);
+	return run(st, q);
+}
+
+static int sq_unit_find(struct store *st, const char *name, char out_id[STORE_ID_SIZE])
+{
+	sqlite3_stmt *q = stmt(st, S_UNIT_FIND);
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, name);
+	if ((rc = step_one(st, q)) != SQLITE_ROW)
+		return rc;
+	copy_text(out_id, STORE_ID_SIZE, q, 0);
+	sqlite3_reset(q);
+	return STORE_OK;
+}
+
+static int sq_queue_insert(struct store *st, const struct store_queue *qu)
+{
+	sqlite3_stmt *q = stmt(st, S_QUEUE_INSERT);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, qu->id);
+	bind_text(q, 2, qu->unit_id);
+	bind_text(q, 3, qu->category);
+	bind_text(q, 4, qu->name);
+	return run(st, q);
+}
+
+static void read_queue(sqlite3_stmt *q, struct store_queue *out)
+{
+	copy_text(out->id, sizeof out->id, q, 0);
+	copy_text(out->unit_id, sizeof out->unit_id, q, 1);
+	copy_text(out->category, sizeof out->category, q, 2);
+	copy_text(out->name, sizeof out->name, q, 3);
+}
+
+static int sq_queue_by_category(struct store *st, const char *category, struct store_queue *out)
+{
+	sqlite3_stmt *q = stmt(st, S_QUEUE_BY_CATEGORY);
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, category);
+	if ((rc = step_one(st, q)) != SQLITE_ROW)
+		return rc;
+	read_queue(q, out);
+	sqlite3_reset(q);
+	return STORE_OK;
+}
+
+static int sq_queue_list(struct store *st, store_queue_cb cb, void *arg)
+{
+	sqlite3_stmt *q = stmt(st, S_QUEUE_LIST);
+	struct store_queue qu;
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		read_queue(q, &qu);
+		if (cb(arg, &qu) != 0)
+			break;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+/* Threads */
+
+static int sq_thread_insert(struct store *st, const struct store_thread *t)
+{
+	sqlite3_stmt *q = stmt(st, S_THREAD_INSERT);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, t->id);
+	bind_text(q, 2, t->citizen_id);
+	bind_text(q, 3, t->queue_id);
+	bind_text(q, 4, t->assignee_id);
+	sqlite3_bind_int(q, 5, t->state);
+	sqlite3_bind_int64(q, 6, t->created);
+	sqlite3_bind_int64(q, 7, t->updated);
+	sqlite3_bind_int64(q, 8, t->last_seq);
+	return run(st, q);
+}
+
+static void read_thread(sqlite3_stmt *q, struct store_thread *t)
+{
+	memset(t, 0, sizeof *t);
+	copy_text(t->id, sizeof t->id, q, 0);
+	copy_text(t->citizen_id, sizeof t->citizen_id, q, 1);
+	copy_text(t->queue_id, sizeof t->queue_id, q, 2);
+	copy_text(t->unit_id, sizeof t->unit_id, q, 3);
+	copy_text(t->category, sizeof t->category, q, 4);
+	copy_text(t->assignee_id, sizeof t->assignee_id, q, 5);
+	t->state = (enum thread_state)sqlite3_column_int(q, 6);
+	t->created = sqlite3_column_int64(q, 7);
+	t->updated = sqlite3_column_int64(q, 8);
+	t->last_seq = sqlite3_column_int64(q, 9);
+}
+
+static int sq_thread_get(struct store *st, const char *id, struct store_thread *out)
+{
+	sqlite3_stmt *q = stmt(st, S_THREAD_GET);
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, id);
+	if ((rc = step_one(st, q)) != SQLITE_ROW)
+		return rc;
+	read_thread(q, out);
+	sqlite3_reset(q);
+	return STORE_OK;
+}
+
+static int sq_thread_update(struct store *st, const struct store_thread *t)
+{
+	sqlite3_stmt *q = stmt(st, S_THREAD_UPDATE);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, t->id);
+	sqlite3_bind_int(q, 2, t->state);
+	bind_text(q, 3, t->assignee_id);
+	sqlite3_bind_int64(q, 4, t->updated);
+	sqlite3_bind_int64(q, 5, t->last_seq);
+	bind_text(q, 6, t->queue_id);
+	return run_update(st, q);
+}
+
+static int thread_list(struct store *st, enum stmt_id id, const char *key, const char *after_id,
+		       int limit, store_thread_cb cb, void *arg)
+{
+	sqlite3_stmt *q = stmt(st, id);
+	struct store_thread t;
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, key);
+	bind_text(q, 2, after_id ? after_id : "");
+	sqlite3_bind_int(q, 3, limit);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		read_thread(q, &t);
+		if (cb(arg, &t) != 0)
+			break;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+static int sq_thread_list_citizen(struct store *st, const char *citizen_id, const char *after_id,
+				  int limit, store_thread_cb cb, void *arg)
+{
+	return thread_list(st, S_THREAD_LIST_CITIZEN, citizen_id, after_id, limit, cb, arg);
+}
+
+static int sq_thread_list_member(struct store *st, const char *user_id, const char *after_id,
+				 int limit, store_thread_cb cb, void *arg)
+{
+	return thread_list(st, S_THREAD_LIST_MEMBER, user_id, after_id, limit, cb, arg);
+}
+
+/* Messages */
+
+static int sq_message_insert(struct store *st, const struct store_message *m)
+{
+	sqlite3_stmt *q = stmt(st, S_MESSAGE_INSERT);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, m->thread_id);
+	sqlite3_bind_int64(q, 2, m->seq);
+	bind_text(q, 3, m->sender_id);
+	sqlite3_bind_int(q, 4, m->sender_role);
+	sqlite3_bind_int64(q, 5, m->created);
+	sqlite3_bind_blob(q, 6, m->body, (int)m->body_len, SQLITE_STATIC);
+	return run(st, q);
+}
+
+static int sq_message_list(struct store *st, const char *thread_id, int64_t after_seq, int limit,
+			   store_message_cb cb, void *arg)
+{
+	sqlite3_stmt *q = stmt(st, S_MESSAGE_LIST);
+	struct store_message m;
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, thread_id);
+	sqlite3_bind_int64(q, 2, after_seq);
+	sqlite3_bind_int(q, 3, limit);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof m);
+		copy_text(m.thread_id, sizeof m.thread_id, q, 0);
+		m.seq = sqlite3_column_int64(q, 1);
+		copy_text(m.sender_id, sizeof m.sender_id, q, 2);
+		m.sender_role = (enum store_role)sqlite3_column_int(q, 3);
+		m.created = sqlite3_column_int64(q, 4);
+		m.body = sqlite3_column_blob(q, 5);
+		m.body_len = (size_t)sqlite3_column_bytes(q, 5);
+		if (cb(arg, &m) != 0)
+			break;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+/* Idempotency */
+
+static int sq_request_get(struct store *st, const char *user_id, const char *request_id, char **reply_out)
+{
+	sqlite3_stmt *q = stmt(st, S_REQUEST_GET);
+	int rc;
+
+	*reply_out = NULL;
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, user_id);
+	bind_text(q, 2, request_id);
+	if ((rc = step_one(st, q)) != SQLITE_ROW)
+		return rc;
+	*reply_out = strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_reset(q);
+	return *reply_out ? STORE_OK : STORE_ERROR;
+}
+
+static int sq_request_put(struct store *st, const char *user_id, const char *request_id,
+			  const char *reply, int64_t now)
+{
+	sqlite3_stmt *q = stmt(st, S_REQUEST_PUT);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	bind_text(q, 1, user_id);
+	bind_text(q, 2, request_id);
+	bind_text(q, 3, reply);
+	sqlite3_bind_int64(q, 4, now);
+	return run(st, q);
+}
+
+/* Access log */
+
+static void read_audit(sqlite3_stmt *q, struct store_audit *a)
+{
+	memset(a, 0, sizeof *a);
+	a->row = sqlite3_column_int64(q, 0);
+	a->time = sqlite3_column_int64(q, 1);
+	copy_text(a->user_id, sizeof a->user_id, q, 2);
+	a->role = (enum store_role)sqlite3_column_int(q, 3);
+	copy_text(a->unit_id, sizeof a->unit_id, q, 4);
+	copy_text(a->client, sizeof a->client, q, 5);
+	copy_text(a->object, sizeof a->object, q, 6);
+	copy_text(a->action, sizeof a->action, q, 7);
+	copy_text(a->outcome, sizeof a->outcome, q, 8);
+	copy_blob(a->prev, sizeof a->prev, q, 9);
+	copy_blob(a->hash, sizeof a->hash, q, 10);
+}
+
+static int sq_audit_last(struct store *st, struct store_audit *out)
+{
+	sqlite3_stmt *q = stmt(st, S_AUDIT_LAST);
+	int rc;
+
+	if ((rc = step_one(st, q)) != SQLITE_ROW)
+		return rc;
+	read_audit(q, out);
+	sqlite3_reset(q);
+	return STORE_OK;
+}
+
+static int sq_audit_insert(struct store *st, struct store_audit *a)
+{
+	sqlite3_stmt *q = stmt(st, S_AUDIT_INSERT);
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(q, 1, a->time);
+	bind_text(q, 2, a->user_id);
+	sqlite3_bind_int(q, 3, a->role);
+	bind_text(q, 4, a->unit_id);
+	bind_text(q, 5, a->client);
+	bind_text(q, 6, a->object);
+	bind_text(q, 7, a->action);
+	bind_text(q, 8, a->outcome);
+	bind_blob(q, 9, a->prev, sizeof a->prev);
+	bind_blob(q, 10, a->hash, sizeof a->hash);
+	if ((rc = run(st, q)) == STORE_OK)
+		a->row = sqlite3_last_insert_rowid(sq(st)->db);
+	return rc;
+}
+
+static int sq_audit_scan(struct store *st, int64_t from_row, store_audit_cb cb, void *arg)
+{
+	sqlite3_stmt *q = stmt(st, S_AUDIT_SCAN);
+	struct store_audit a;
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(q, 1, from_row);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		read_audit(q, &a);
+		if (cb(arg, &a) != 0)
+			break;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+/* Opening, migrations, closing */
+
+static void sq_close(struct store *st)
+{
+	struct store_sqlite *s = sq(st);
+
+	if (s == NULL)
+		return;
+	for (int i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static const struct store_ops sqlite_ops = {
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.savepoint = sq_savepoint,
+	.release = sq_release,
+	.rollback_to = sq_rollback_to,
+	.session_insert = sq_session_insert,
+	.session_get = sq_session_get,
+	.session_touch = sq_session_touch,
+	.session_revoke = sq_session_revoke,
+	.citizen_get_or_create = sq_citizen_get_or_create,
+	.worker_insert = sq_worker_insert,
+	.worker_get = sq_worker_get,
+	.worker_set_login_state = sq_worker_set_login_state,
+	.membership_add = sq_membership_add,
+	.membership_list = sq_membership_list,
+	.unit_insert = sq_unit_insert,
+	.unit_find = sq_unit_find,
+	.queue_insert = sq_queue_insert,
+	.queue_by_category = sq_queue_by_category,
+	.queue_list = sq_queue_list,
+	.thread_insert = sq_thread_insert,
+	.thread_get = sq_thread_get,
+	.thread_update = sq_thread_update,
+	.thread_list_citizen = sq_thread_list_citizen,
+	.thread_list_member = sq_thread_list_member,
+	.message_insert = sq_message_insert,
+	.message_list = sq_message_list,
+	.request_get = sq_request_get,
+	.request_put = sq_request_put,
+	.audit_last = sq_audit_last,
+	.audit_insert = sq_audit_insert,
+	.audit_scan = sq_audit_scan,
+};
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_err("%s", err ? err : sqlite3_errmsg(db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* Runs the migrations after the file's current version, each in its own transaction. */
+static int migrate(sqlite3 *db)
+{
+	int version = pragma_int(db, "PRAGMA user_version");
+	char sql[64];
+
+	if (version < 0 || version > SCHEMA_VERSION) {
+		log_err("database schema version %d is newer than this program (%d)", version, SCHEMA_VERSION);
+		return -1;
+	}
+	for (int v = version; v < SCHEMA_VERSION; v++) {
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+		if (exec_sql(db, "BEGIN IMMEDIATE") != 0)
+			return -1;
+		if (exec_sql(db, migrations[v]) != 0 || exec_sql(db, sql) != 0) {
+			exec_sql(db, "ROLLBACK");
+			return -1;
+		}
+		if (exec_sql(db, "COMMIT") != 0)
+			return -1;
+		log_info("database migrated to schema version %d", v + 1);
+	}
+	return 0;
+}
+
+struct store *store_sqlite_open(const char *path, enum store_mode mode)
+{
+	struct store_sqlite *s = calloc(1, sizeof *s);
+	int flags = mode == STORE_READONLY ? SQLITE_OPEN_READONLY
+					   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+	if (s == NULL)
+		return NULL;
+	s->base.ops = &sqlite_ops;
+	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_err("cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (exec_sql(s->db, "PRAGMA foreign_keys = ON") != 0)
+		goto fail;
+	if (mode == STORE_READWRITE) {
+		if (exec_sql(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL") != 0 ||
+		    migrate(s->db) != 0)
+			goto fail;
+	} else if (pragma_int(s->db, "PRAGMA user_version") != SCHEMA_VERSION) {
+		log_err("%s: schema version is not %d", path, SCHEMA_VERSION);
+		goto fail;
+	}
+	return &s->base;
+fail:
+	sq_close(&s->base);
+	return NULL;
+}
+
+int store_sqlite_schema_version(struct store *st)
+{
+	return pragma_int(sq(st)->db, "PRAGMA user_version");
+}
