@@ -352,6 +352,8 @@ static int finish_reply(struct ctx *x)
 	x->rep->http_status = http_status_of(x->err);
 	if (x->err != ADVICE_OK) {
 		o = error_object(x->req->kind, x->id, x->err, x->err_msg, x->err_field);
+		if (o != NULL && x->err_extra != NULL)
+			json_object_update_missing(o, x->err_extra);
 	} else {
 		o = x->result ? json_incref(x->result) : json_object();
 		json_object_set_new(o, "type", json_string("ok"));
@@ -581,5 +583,6 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 	}
 	json_decref(x.msg);
 	json_decref(x.result);
+	json_decref(x.err_extra);
 	return rc < 0 ? -1 : 0;
 }

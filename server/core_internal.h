@@ -31,6 +31,7 @@ struct ctx {
 	size_t nunits;
 	json_t *result;                /* fields of the ok reply, built by the handler */
 	int err;                       /* advice_err of the reply, 0 for ok */
+	json_t *err_extra;             /* extra fields of an error reply (retry_after), or NULL */
 	char err_msg[160];
 	char err_field[96];
 };

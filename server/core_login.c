@@ -117,7 +117,7 @@ static int refuse_locked(struct ctx *x, const struct store_worker *w)
 		log_notice("login to locked account %s from %s", w->user_id, x->req->peer);
 		return core_fail(x, ADVICE_ERR_LOCKED, "account is locked; ask an administrator");
 	}
-	json_object_set_new(x->result, "retry_after", json_integer((w->locked_until - x->now + 999) / 1000));
+	x->err_extra = json_pack("{s:I}", "retry_after", (json_int_t)((w->locked_until - x->now + 999) / 1000));
 	return core_fail(x, ADVICE_ERR_LOCKED, "too many failed logins; try again later");
 }
 
