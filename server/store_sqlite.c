@@ -174,8 +174,7 @@ static int run(struct store *st, sqlite3_stmt *q)
 	sqlite3_reset(q);
 	if (rc == SQLITE_DONE)
 		return STORE_OK;
-	if (rc == SQLITE_CONSTRAINT && (sqlite3_extended_errcode(sq(st)->db) == SQLITE_CONSTRAINT_UNIQUE ||
-					sqlite3_extended_errcode(sq(st)->db) == SQLITE_CONSTRAINT_PRIMARYKEY))
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return STORE_EXISTS;
 	log_err("step: %s", sqlite3_errmsg(sq(st)->db));
 	return STORE_ERROR;

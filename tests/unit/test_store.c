@@ -1,0 +1,197 @@
+/*
+ * test_store.c - the SQLite store: migrations, durability across reopen, read-only use,
+ * unique keys, savepoints inside a batch, and the idempotency table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+#include "testutil.h"
+
+struct fx {
+	char dir[256], db[300];
+	struct store *st;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+
+	assert_int_equal(testutil_tmpdir(f->dir, sizeof f->dir), 0);
+	snprintf(f->db, sizeof f->db, "%s/advice.db", f->dir);
+	f->st = store_sqlite_open(f->db, STORE_READWRITE);
+	assert_non_null(f->st);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->st)
+		f->st->ops->close(f->st);
+	testutil_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+static char *pragma_text(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *q;
+	char *out = NULL;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		out = strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	return out;
+}
+
+static void unit(struct store *st, const char *id, const char *name)
+{
+	assert_int_equal(st->ops->unit_insert(st, id, name), STORE_OK);
+}
+
+static void test_migrations_and_wal(void **state)
+{
+	struct fx *f = *state;
+	char *mode = pragma_text(f->db, "PRAGMA journal_mode");
+
+	assert_int_equal(store_sqlite_schema_version(f->st), 1);
+	assert_string_equal(mode, "wal");
+	free(mode);
+	/* Reopening runs no migration twice. */
+	f->st->ops->close(f->st);
+	f->st = store_sqlite_open(f->db, STORE_READWRITE);
+	assert_non_null(f->st);
+	assert_int_equal(store_sqlite_schema_version(f->st), 1);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *h;
+
+	f->st->ops->close(f->st);
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	f->st = store_sqlite_open(f->db, STORE_READWRITE);
+	assert_null(f->st);
+}
+
+static void test_commit_survives_reopen_and_rollback_does_not(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	char id[STORE_ID_SIZE];
+
+	assert_int_equal(st->ops->begin(st), STORE_OK);
+	unit(st, "u1", "Committed");
+	assert_int_equal(st->ops->commit(st), STORE_OK);
+	assert_int_equal(st->ops->begin(st), STORE_OK);
+	unit(st, "u2", "Rolled back");
+	assert_int_equal(st->ops->rollback(st), STORE_OK);
+	st->ops->close(st);
+	f->st = st = store_sqlite_open(f->db, STORE_READWRITE);
+	assert_int_equal(st->ops->unit_find(st, "Committed", id), STORE_OK);
+	assert_string_equal(id, "u1");
+	assert_int_equal(st->ops->unit_find(st, "Rolled back", id), STORE_NOTFOUND);
+}
+
+static void test_savepoint_isolates_one_request(void **state)
+{
+	struct store *st = ((struct fx *)*state)->st;
+	char id[STORE_ID_SIZE];
+
+	assert_int_equal(st->ops->begin(st), STORE_OK);
+	assert_int_equal(st->ops->savepoint(st), STORE_OK);
+	unit(st, "a", "First");
+	assert_int_equal(st->ops->release(st), STORE_OK);
+	assert_int_equal(st->ops->savepoint(st), STORE_OK);
+	unit(st, "b", "Second");
+	assert_int_equal(st->ops->rollback_to(st), STORE_OK);
+	assert_int_equal(st->ops->savepoint(st), STORE_OK);
+	unit(st, "c", "Third");
+	assert_int_equal(st->ops->release(st), STORE_OK);
+	assert_int_equal(st->ops->commit(st), STORE_OK);
+	assert_int_equal(st->ops->unit_find(st, "First", id), STORE_OK);
+	assert_int_equal(st->ops->unit_find(st, "Second", id), STORE_NOTFOUND);
+	assert_int_equal(st->ops->unit_find(st, "Third", id), STORE_OK);
+}
+
+static void test_unique_keys(void **state)
+{
+	struct store *st = ((struct fx *)*state)->st;
+	struct store_queue q = { .id = "q1", .unit_id = "u1", .category = "adult", .name = "A" };
+
+	unit(st, "u1", "Unit");
+	assert_int_equal(st->ops->unit_insert(st, "u2", "Unit"), STORE_EXISTS);
+	assert_int_equal(st->ops->queue_insert(st, &q), STORE_OK);
+	snprintf(q.id, sizeof q.id, "q2");
+	assert_int_equal(st->ops->queue_insert(st, &q), STORE_EXISTS); /* one queue per category */
+	snprintf(q.unit_id, sizeof q.unit_id, "no-such-unit");
+	snprintf(q.category, sizeof q.category, "other");
+	assert_int_equal(st->ops->queue_insert(st, &q), STORE_ERROR); /* foreign key */
+}
+
+static void test_requests_idempotency_table(void **state)
+{
+	struct store *st = ((struct fx *)*state)->st;
+	char *reply = NULL;
+
+	assert_int_equal(st->ops->request_get(st, "user", "r1", &reply), STORE_NOTFOUND);
+	assert_null(reply);
+	assert_int_equal(st->ops->request_put(st, "user", "r1", "{\"type\":\"ok\"}", 1), STORE_OK);
+	assert_int_equal(st->ops->request_put(st, "user", "r1", "{}", 2), STORE_EXISTS);
+	assert_int_equal(st->ops->request_get(st, "user", "r1", &reply), STORE_OK);
+	assert_string_equal(reply, "{\"type\":\"ok\"}");
+	free(reply);
+	/* Request ids are per user. */
+	assert_int_equal(st->ops->request_get(st, "other", "r1", &reply), STORE_NOTFOUND);
+}
+
+static void test_read_only_store(void **state)
+{
+	struct fx *f = *state;
+	struct store *ro;
+	struct store_session s = { .user_id = "x", .role = ROLE_CITIZEN, .created = 1, .last_seen = 1,
+				   .idle_ms = 10, .expires = 20 };
+	struct store_session got;
+
+	memset(s.hash, 7, sizeof s.hash);
+	assert_int_equal(f->st->ops->begin(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->session_insert(f->st, &s), STORE_ERROR); /* user x does not exist */
+	assert_int_equal(f->st->ops->rollback(f->st), STORE_OK);
+	ro = store_sqlite_open(f->db, STORE_READONLY);
+	assert_non_null(ro);
+	assert_int_equal(ro->ops->session_get(ro, s.hash, &got), STORE_NOTFOUND);
+	assert_int_equal(ro->ops->unit_insert(ro, "z", "Z"), STORE_ERROR); /* read-only */
+	ro->ops->close(ro);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrations_and_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_survives_reopen_and_rollback_does_not, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_savepoint_isolates_one_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unique_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests_idempotency_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_store, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
