@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the service needs to build, run and test, if any are missing.
+set -euo pipefail
+
+packages=(
+	build-essential cmake pkg-config clang       # compilers; clang for the fuzz targets
+	libwebsockets-dev libsodium-dev libsqlite3-dev libmagic-dev
+	libjwt-dev libjansson-dev libssl-dev libcmocka-dev
+	sqlite3 openssl ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds twice (plain, and with
+# AddressSanitizer + UndefinedBehaviorSanitizer), and runs every test in both builds.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+deploy/dev/deps.sh
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+
+status=0
+for variant in plain sanitize; do
+	dir="build-test-$variant"
+	flags=()
+	[ "$variant" = sanitize ] && flags=(-DADVICE_SANITIZE=ON)
+	echo "== $variant build"
+	deploy/dev/build.sh "$dir" "${flags[@]}"
+	echo "== $variant tests"
+	ctest --test-dir "$dir" --output-on-failure -j2 --timeout 600 || status=1
+done
+exit $status

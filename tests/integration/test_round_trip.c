@@ -1,0 +1,333 @@
+/*
+ * test_round_trip.c - the first question-and-answer round trip against the real adviced:
+ * a citizen asks, a worker claims, reads and answers, the citizen gets the answer live and
+ * again after reconnecting (no gap, no duplicate); a worker of another unit is refused and
+ * the refusal is in the access log; a kill -9 right after acknowledgements loses nothing;
+ * advicectl verifies the access-log chain and names a broken row.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "advice.h"
+#include "harness.h"
+
+#define TIMEOUT_MS 10000
+#define CITIZEN "010594Y9032"
+
+static int setup(void **state)
+{
+	struct harness *h = calloc(1, sizeof *h);
+
+	assert_non_null(h);
+	assert_int_equal(harness_start(h), 0);
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct harness *h = *state;
+
+	harness_stop(h);
+	free(h);
+	return 0;
+}
+
+/* Sends a request and returns the parsed reply; asserts the expected outcome code. */
+static json_t *request(struct advice_conn *k, const char *expect_code, const char *fmt, ...)
+{
+	char text[65536], *reply = NULL;
+	json_t *j;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	rc = advice_request(k, text, &reply, TIMEOUT_MS);
+	assert_non_null(reply);
+	j = json_loads(reply, 0, NULL);
+	assert_non_null(j);
+	if (strcmp(expect_code, "ok") == 0) {
+		if (rc != 0)
+			fail_msg("expected ok, got %s", reply);
+	} else {
+		assert_string_equal(json_string_value(json_object_get(j, "code")), expect_code);
+	}
+	free(reply);
+	return j;
+}
+
+static const char *str(json_t *j, const char *name)
+{
+	return json_string_value(json_object_get(j, name));
+}
+
+static json_int_t num(json_t *j, const char *name)
+{
+	return json_integer_value(json_object_get(j, name));
+}
+
+/* The next event named `event`, skipping others; fails after the timeout. */
+static json_t *next_event(struct advice_conn *k, const char *event)
+{
+	for (;;) {
+		char *text = NULL;
+		json_t *j;
+
+		if (advice_next_message(k, &text, TIMEOUT_MS) != 0)
+			fail_msg("no '%s' event arrived", event);
+		j = json_loads(text, 0, NULL);
+		free(text);
+		if (j != NULL && str(j, "event") != NULL && strcmp(str(j, "event"), event) == 0)
+			return j;
+		json_decref(j);
+	}
+}
+
+static char *user_of(struct advice_conn *k)
+{
+	json_t *w = json_loads(advice_conn_welcome(k), 0, NULL);
+	char *id;
+
+	assert_non_null(w);
+	id = strdup(str(w, "user"));
+	json_decref(w);
+	return id;
+}
+
+static struct advice_conn *login_citizen(struct harness *h, char **session)
+{
+	struct advice_conn *k;
+
+	assert_int_equal(harness_login_citizen(h, CITIZEN, session), 0);
+	k = harness_connect(h, *session);
+	assert_non_null(k);
+	return k;
+}
+
+static struct advice_conn *login_worker(struct harness *h, const char *name, char **session)
+{
+	struct advice_conn *k;
+
+	assert_int_equal(harness_login_worker(h, name, session), 0);
+	k = harness_connect(h, *session);
+	assert_non_null(k);
+	return k;
+}
+
+static void test_question_answer_live_and_after_reconnect(void **state)
+{
+	struct harness *h = *state;
+	char *cs, *ws, thread[64];
+	struct advice_conn *citizen = login_citizen(h, &cs);
+	struct advice_conn *anna = login_worker(h, "anna", &ws);
+	json_t *r, *ev, *msgs;
+
+	r = request(citizen, "ok", "{\"type\":\"thread.open\",\"id\":\"q1\",\"category\":\"adult-social-work\","
+				  "\"body\":\"cXVlc3Rpb24tY2lwaGVydGV4dA\"}");
+	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
+	assert_int_equal(num(r, "seq"), 1);
+	json_decref(r);
+
+	/* The worker's dashboard hears of the new thread, without content. */
+	ev = next_event(anna, "thread.changed");
+	assert_string_equal(str(ev, "thread"), thread);
+	assert_string_equal(str(ev, "state"), "new");
+	json_decref(ev);
+
+	json_decref(request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"w1\",\"thread\":\"%s\"}", thread));
+	r = request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"w2\",\"thread\":\"%s\"}", thread);
+	assert_string_equal(str(json_array_get(json_object_get(r, "messages"), 0), "body"), "cXVlc3Rpb24tY2lwaGVydGV4dA");
+	json_decref(r);
+	json_decref(request(anna, "ok", "{\"type\":\"message.send\",\"id\":\"w3\",\"thread\":\"%s\",\"body\":\"YW5zd2Vy\"}",
+			    thread));
+
+	/* Live: the citizen's socket receives the answer. */
+	for (;;) {
+		ev = next_event(citizen, "message.new");
+		if (num(ev, "seq") == 2)
+			break;
+		json_decref(ev);
+	}
+	assert_string_equal(str(ev, "body"), "YW5zd2Vy");
+	assert_string_equal(str(ev, "role"), "worker");
+	json_decref(ev);
+
+	/* After reconnecting: resume from the last seen sequence number. */
+	advice_conn_free(citizen);
+	citizen = harness_connect(h, cs);
+	assert_non_null(citizen);
+	r = request(citizen, "ok", "{\"type\":\"thread.read\",\"id\":\"c2\",\"thread\":\"%s\",\"after_seq\":1}", thread);
+	msgs = json_object_get(r, "messages");
+	assert_int_equal(json_array_size(msgs), 1);
+	assert_int_equal(num(json_array_get(msgs, 0), "seq"), 2);
+	assert_string_equal(str(r, "state"), "answered");
+	json_decref(r);
+	r = request(citizen, "ok", "{\"type\":\"thread.read\",\"id\":\"c3\",\"thread\":\"%s\",\"after_seq\":0}", thread);
+	msgs = json_object_get(r, "messages");
+	assert_int_equal(json_array_size(msgs), 2);
+	assert_int_equal(num(json_array_get(msgs, 0), "seq"), 1);
+	assert_int_equal(num(json_array_get(msgs, 1), "seq"), 2);
+	json_decref(r);
+
+	advice_conn_free(citizen);
+	advice_conn_free(anna);
+	free(cs);
+	free(ws);
+}
+
+/* Counts access-log rows of `user` with `outcome` in the server's database. */
+static int count_log(struct harness *h, const char *user, const char *outcome)
+{
+	char path[512];
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int n = -1;
+
+	snprintf(path, sizeof path, "%s/advice.db", h->dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM access_log WHERE user_id = ?1 AND outcome = ?2",
+					    -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, outcome, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+static void test_other_unit_refused_and_logged(void **state)
+{
+	struct harness *h = *state;
+	char *cs, *bs, *ben_id, thread[64];
+	struct advice_conn *citizen = login_citizen(h, &cs);
+	struct advice_conn *ben = login_worker(h, "ben", &bs);
+	json_t *r;
+
+	ben_id = user_of(ben);
+	r = request(citizen, "ok", "{\"type\":\"thread.open\",\"id\":\"o1\",\"category\":\"adult-social-work\",\"body\":\"AAAA\"}");
+	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
+	json_decref(r);
+	assert_int_equal(count_log(h, ben_id, "denied"), 0);
+	r = request(ben, "forbidden", "{\"type\":\"thread.read\",\"id\":\"b1\",\"thread\":\"%s\"}", thread);
+	assert_null(json_object_get(r, "messages"));
+	json_decref(r);
+	json_decref(request(ben, "forbidden", "{\"type\":\"thread.claim\",\"id\":\"b2\",\"thread\":\"%s\"}", thread));
+	assert_int_equal(count_log(h, ben_id, "denied"), 2);
+	assert_int_equal(count_log(h, ben_id, "ok"), 0);
+	advice_conn_free(citizen);
+	advice_conn_free(ben);
+	free(ben_id);
+	free(cs);
+	free(bs);
+}
+
+static void test_kill9_after_ack_loses_nothing(void **state)
+{
+	struct harness *h = *state;
+	enum { N = 40 };
+	char *cs, thread[64];
+	struct advice_conn *citizen = login_citizen(h, &cs);
+	json_t *r, *msgs;
+
+	r = request(citizen, "ok", "{\"type\":\"thread.open\",\"id\":\"k0\",\"category\":\"adult-social-work\",\"body\":\"MA\"}");
+	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
+	json_decref(r);
+	for (int i = 1; i <= N; i++)
+		json_decref(request(citizen, "ok", "{\"type\":\"message.send\",\"id\":\"k%d\",\"thread\":\"%s\","
+						   "\"body\":\"bWVzc2FnZS0%04d\"}", i, thread, i));
+	/* Acknowledged means on disk: kill without warning right after the last ack. */
+	assert_int_equal(harness_kill9(h), 0);
+	advice_conn_free(citizen);
+	assert_int_equal(harness_start_again(h), 0);
+
+	citizen = harness_connect(h, cs); /* the session survived too */
+	assert_non_null(citizen);
+	r = request(citizen, "ok", "{\"type\":\"thread.read\",\"id\":\"after\",\"thread\":\"%s\",\"limit\":100}", thread);
+	msgs = json_object_get(r, "messages");
+	assert_int_equal(json_array_size(msgs), N + 1);
+	for (int i = 0; i <= N; i++)
+		assert_int_equal(num(json_array_get(msgs, (size_t)i), "seq"), i + 1);
+	json_decref(r);
+	/* A resend of an acknowledged write after the crash creates no duplicate. */
+	r = request(citizen, "ok", "{\"type\":\"message.send\",\"id\":\"k%d\",\"thread\":\"%s\",\"body\":\"bWVzc2FnZS0%04d\"}",
+		    N, thread, N);
+	assert_int_equal(num(r, "seq"), N + 1);
+	json_decref(r);
+	advice_conn_free(citizen);
+	free(cs);
+}
+
+/* Runs advicectl with arguments; returns its exit status and its output in `out`. */
+static int advicectl(const char *dir, const char *cmd, char *out, size_t outlen)
+{
+	char line[1024];
+	FILE *p;
+	size_t n = 0;
+	int st;
+
+	snprintf(line, sizeof line, "'%s' -d '%s' %s 2>&1", getenv("ADVICECTL"), dir, cmd);
+	p = popen(line, "r");
+	assert_non_null(p);
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_access_log_chain_verified_by_advicectl(void **state)
+{
+	struct harness *h = *state;
+	char *cs, *ws, thread[64], out[1024], path[512];
+	struct advice_conn *citizen = login_citizen(h, &cs);
+	struct advice_conn *anna = login_worker(h, "anna", &ws);
+	sqlite3 *db;
+	json_t *r;
+
+	r = request(citizen, "ok", "{\"type\":\"thread.open\",\"id\":\"v1\",\"category\":\"adult-social-work\",\"body\":\"AAAA\"}");
+	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
+	json_decref(r);
+	json_decref(request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"v2\",\"thread\":\"%s\"}", thread));
+	for (int i = 0; i < 3; i++)
+		json_decref(request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"v3-%d\",\"thread\":\"%s\"}", i, thread));
+	advice_conn_free(citizen);
+	advice_conn_free(anna);
+
+	assert_int_equal(advicectl(h->dir, "audit-verify", out, sizeof out), 0);
+	assert_non_null(strstr(out, "intact: 4 rows"));
+
+	snprintf(path, sizeof path, "%s/advice.db", h->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER access_log_append_only_u;"
+					  "UPDATE access_log SET action = 'claim' WHERE row = 3;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(advicectl(h->dir, "audit-verify", out, sizeof out), 3);
+	assert_non_null(strstr(out, "BROKEN at row 3"));
+	free(cs);
+	free(ws);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_question_answer_live_and_after_reconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_unit_refused_and_logged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill9_after_ack_loses_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_log_chain_verified_by_advicectl, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
