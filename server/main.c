@@ -61,17 +61,17 @@ static int read_pepper(const char *path, uint8_t out[32], char *err, size_t errl
 	ssize_t n;
 
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%.200s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &sb) != 0 || (sb.st_mode & 077) != 0) {
-		snprintf(err, errlen, "%s: must be readable by its owner only (chmod 600)", path);
+		snprintf(err, errlen, "%.200s: must be readable by its owner only (chmod 600)", path);
 		close(fd);
 		return -1;
 	}
 	n = read(fd, out, 32);
 	if (n != 32 || read(fd, &sb, 1) != 0) {
-		snprintf(err, errlen, "%s: must hold exactly 32 bytes", path);
+		snprintf(err, errlen, "%.200s: must hold exactly 32 bytes", path);
 		close(fd);
 		return -1;
 	}

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,7 +339,7 @@ static void seed_demo(struct admin *a)
 static void cmd_init(int argc, char **argv)
 {
 	struct init_opts o = { .port = 8080, .listen = "127.0.0.1", .web_root = "client-web" };
-	char path[CONFIG_PATH_MAX + 32], web[CONFIG_PATH_MAX];
+	char path[CONFIG_PATH_MAX + 32], web[PATH_MAX];
 	uint8_t pepper[32];
 	struct admin a;
 	const char *dir;
@@ -364,8 +365,8 @@ static void cmd_init(int argc, char **argv)
 		die("--demo needs --test-mode (demo accounts have published passwords)");
 	if (o.port < 1 || o.port > 65535)
 		die("--port must be 1..65535");
-	if (realpath(o.web_root, web) == NULL)
-		die("%s: %s", o.web_root, strerror(errno));
+	if (realpath(o.web_root, web) == NULL || strlen(web) >= CONFIG_PATH_MAX)
+		die("%s: %s", o.web_root, errno ? strerror(errno) : "path too long");
 	o.web_root = web;
 	if (mkdir(dir, 0700) != 0)
 		die("%s: %s", dir, strerror(errno));

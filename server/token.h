@@ -1,0 +1,102 @@
+/*
+ * token.h - verification of the citizen's bank-ID ID token (a compact JWS), and signing
+ * for the test identity provider.
+ *
+ * libjwt 1.10.2 takes the algorithm from the token header and checks no claims, so this
+ * module parses the header itself first (exact algorithm pinned per key id), calls
+ * jwt_decode only with the pinned key, re-checks the algorithm afterwards, and checks
+ * every claim itself (research/identity.md §2.3-2.4).
+ *
+ * Tokens carry identity codes: never log a token, a payload or a token_identity.
+ */
+#ifndef ADVICE_TOKEN_H
+#define ADVICE_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOKEN_MAX_LEN 16384 /* bytes of a compact token */
+
+struct token_key {
+	char kid[128];
+	int alg;      /* jwt_alg_t: JWT_ALG_RS256 or JWT_ALG_ES256 only */
+	char *pem;    /* SubjectPublicKeyInfo PEM, NUL-terminated, owned */
+	size_t pem_len; /* without the NUL */
+};
+
+struct token_config {
+	char issuer[256];    /* "iss" must equal this exactly */
+	char audience[256];  /* our client_id, in "aud" */
+	char hetu_claim[64]; /* identity-code claim: "hetu", "urn:oid:1.2.246.21", "nin" */
+	int skew_s;          /* clock leeway for exp, nbf, iat, auth_time; >= 0 */
+	int max_age_s;       /* now - iat may not exceed this; >= 0 */
+	int test_mode;       /* non-zero: test-bed acr and 9xx identity codes only */
+	struct token_key *keys;
+	size_t nkeys;
+};
+
+struct token_identity {
+	char hetu[12];  /* the full 11-character code, century sign included */
+	char acr[64];
+	char sub[256];  /* "" when absent */
+	int64_t iat, exp, auth_time; /* auth_time 0 when absent */
+};
+
+enum token_result {
+	TOKEN_OK = 0,
+	TOKEN_MALFORMED,      /* length, segments, base64url, payload JSON, claim types/ranges */
+	TOKEN_BAD_HEADER,     /* header JSON, missing kid/alg, typ not JWT, crit/jku/x5u/jwk/x5c */
+	TOKEN_UNKNOWN_KID,
+	TOKEN_BAD_ALG,        /* header alg is not exactly the key's pinned alg */
+	TOKEN_BAD_SIGNATURE,
+	TOKEN_BAD_ISSUER,
+	TOKEN_BAD_AUDIENCE,   /* aud does not hold our audience, or azp wrong/missing */
+	TOKEN_EXPIRED,
+	TOKEN_NOT_YET_VALID,  /* nbf, iat or auth_time in the future (beyond skew) */
+	TOKEN_TOO_OLD,        /* iat older than max_age_s */
+	TOKEN_BAD_ACR,        /* acr missing or not an accepted level for the mode */
+	TOKEN_NO_IDENTITY,    /* identity-code claim missing */
+	TOKEN_BAD_IDENTITY,   /* identity-code claim not a string or refused by hetu_check */
+	TOKEN_NOMEM,
+	TOKEN_BAD_CONFIG,     /* NULL argument, no keys, negative skew/max age, now out of range */
+};
+
+/*
+ * Loads keys from a JSON text (`len` bytes, no NUL needed):
+ *   [{"kid": "...", "alg": "RS256"|"ES256", "pem": "-----BEGIN PUBLIC KEY-----\n..."}]
+ * Refuses other algs, other members, non-SPKI PEM (PKCS#1, certificates, private keys,
+ * more than one PEM block), RSA below 2048 or above 8192 bits, EC curves other than P-256,
+ * a key type that does not match alg, empty or duplicate kids, an empty list.
+ * The stored PEM is re-encoded from the parsed key.
+ * Returns 0 and sets *keys (free with token_keys_free) and *nkeys, or -1 with *keys NULL,
+ * *nkeys 0 and a reason in err (which names the entry by index, not by content).
+ */
+int token_keys_parse(const char *json_text, size_t len, struct token_key **keys, size_t *nkeys,
+		     char *err, size_t errlen);
+/* As token_keys_parse, from a file of at most 1 MiB. 0, or -1 with "path: reason" in err. */
+int token_keys_load(const char *path, struct token_key **keys, size_t *nkeys, char *err,
+		    size_t errlen);
+/* Frees what token_keys_parse returned; NULL is fine. */
+void token_keys_free(struct token_key *keys, size_t nkeys);
+
+/*
+ * Verifies a compact JWS ID token of `len` bytes (no NUL needed) at Unix time now_s.
+ * Returns TOKEN_OK and fills *out, or another token_result with *out zeroed.
+ * Checks, in order: structure, header, signature (libjwt with the pinned key), payload
+ * JSON, iss, aud/azp, exp, nbf, iat, auth_time, acr, identity code, sub.
+ */
+int token_verify(const struct token_config *cfg, const char *jwt, size_t len, int64_t now_s,
+		 struct token_identity *out);
+/* A short English reason for a token_result; "unknown" for other values. Never NULL. */
+const char *token_result_text(int r);
+
+/*
+ * Signs `claims_json` (a JSON object text, duplicate keys refused) with a private key PEM as
+ * a compact JWS whose header is {"alg", "typ": "JWT", "kid"}. alg is JWT_ALG_RS256 or
+ * JWT_ALG_ES256 and must match the key. For the test identity provider (advicectl
+ * dev-token) and tests. Returns a malloc'd NUL-terminated token, or NULL.
+ */
+char *token_sign(const char *private_pem, size_t pem_len, int alg, const char *kid,
+		 const char *claims_json);
+
+#endif
