@@ -36,7 +36,10 @@ static char *pem_of(EVP_PKEY *k, int private)
 	else
 		PEM_write_bio_PUBKEY(b, k);
 	n = BIO_get_mem_data(b, &data);
-	out = strndup(data, (size_t)n);
+	out = malloc((size_t)n + 1);
+	assert_non_null(out);
+	memcpy(out, data, (size_t)n);
+	out[n] = '\0';
 	BIO_free(b);
 	return out;
 }

@@ -1,0 +1,161 @@
+/*
+ * advice.h - libadvice, the C client library of the online advice service.
+ *
+ * Used by advicectl, the records connector, the tests and the load generator. One
+ * `struct advice_client` holds one libwebsockets client context and may carry many
+ * connections; it is not thread-safe: use each client (and its connections) from one
+ * thread. The calls are synchronous: they pump the client's event loop until their answer
+ * arrives or `timeout_ms` passes. Errors are negative `enum advice_err` values
+ * (advice_proto.h); advice_err_name() gives their wire names.
+ *
+ * URLs: base_url is "http://host[:port]" (also "ws://"). "https://" and "wss://" select
+ * TLS, which this version does not enable yet: calls with them return -ADVICE_ERR_INVAL.
+ */
+#ifndef ADVICE_H
+#define ADVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "advice_proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct advice_client;
+struct advice_conn;
+
+/* Flags of advice_send_raw(). */
+#define ADVICE_FRAME_TEXT 0
+#define ADVICE_FRAME_BINARY 1 /* a binary frame (the server closes with 1003) */
+#define ADVICE_FRAME_NO_FIN 2 /* more fragments of this message follow */
+#define ADVICE_FRAME_CONTINUATION 4 /* this frame continues the previous fragment */
+
+/* A client context for many connections. NULL when out of memory or lws fails. */
+struct advice_client *advice_client_new(void);
+/* Closes every connection still open and frees the client (connections must not be used
+ * afterwards, but must still be freed with advice_conn_free). NULL is ignored. */
+void advice_client_free(struct advice_client *c);
+
+/*
+ * Pumps every connection of the client once, waiting at most timeout_ms for activity.
+ * Returns 0, or -ADVICE_ERR_IO when the event loop failed.
+ */
+int advice_client_service(struct advice_client *c, int timeout_ms);
+
+/*
+ * HTTP POST of the JSON `json_body` to base_url + path, with Origin `origin` (NULL: none)
+ * and the session cookie `session` (NULL: none). Returns the HTTP status (> 0) with the
+ * response body in *body_out (malloc'd, NUL-terminated; "" when empty) and the session
+ * cookie value of a Set-Cookie header in *session_out (malloc'd; NULL when none or when the
+ * cookie clears the session). body_out and session_out may be NULL. On failure returns
+ * -ADVICE_ERR_INVAL (bad URL or argument), -ADVICE_ERR_NOMEM, -ADVICE_ERR_IO (connection
+ * failed or closed early) or -ADVICE_ERR_TIMEOUT, and sets nothing.
+ */
+int advice_http_post(struct advice_client *c, const char *base_url, const char *path,
+		     const char *origin, const char *session, const char *json_body, char **body_out,
+		     char **session_out, int timeout_ms);
+
+/*
+ * Logs a citizen in with an identity token (POST /api/v1/login/citizen). Returns 0 with the
+ * session cookie value in *session_out (malloc'd); the negative code of the server's error
+ * (for example -ADVICE_ERR_BAD_TOKEN, -ADVICE_ERR_RATE_LIMITED); -ADVICE_ERR_PROTOCOL when
+ * the answer is not understood (or has no cookie); or the errors of advice_http_post().
+ */
+int advice_login_citizen(struct advice_client *c, const char *base_url, const char *origin,
+			 const char *id_token, char **session_out, int timeout_ms);
+
+/*
+ * Logs a worker in: POST /api/v1/login/worker/start for the salt and KDF parameters,
+ * derives the authentication key (advice_worker_auth_key), POST /api/v1/login/worker.
+ * Returns 0 with *session_out (malloc'd); the negative code of the server's error (for
+ * example -ADVICE_ERR_BAD_CREDENTIALS, -ADVICE_ERR_LOCKED); -ADVICE_ERR_PROTOCOL;
+ * -ADVICE_ERR_NOMEM; or the errors of advice_http_post().
+ */
+int advice_login_worker(struct advice_client *c, const char *base_url, const char *origin,
+			const char *username, const char *password, char **session_out,
+			int timeout_ms);
+
+/*
+ * The worker authentication key: M = crypto_pwhash(32, password, salt, opslimit, memlimit,
+ * Argon2id13); out = crypto_kdf_derive_from_key(32, 1, "advlogin", M). Returns 0,
+ * -ADVICE_ERR_INVAL (parameters out of libsodium's bounds) or -ADVICE_ERR_NOMEM (the hash
+ * could not get its memory).
+ */
+int advice_worker_auth_key(const char *password, const uint8_t salt[ADVICE_SALT_BYTES],
+			   unsigned long long opslimit, size_t memlimit,
+			   uint8_t out[ADVICE_AUTH_KEY_BYTES]);
+
+/* POST /api/v1/logout with the session. Returns 0, the negative code of the server's error,
+ * or the errors of advice_http_post(). */
+int advice_logout(struct advice_client *c, const char *base_url, const char *origin,
+		  const char *session, int timeout_ms);
+
+/*
+ * Opens a WebSocket to base_url + ADVICE_WS_PATH with subprotocol advice.v1, Origin
+ * `origin` (NULL: none sent) and the session cookie (NULL: none), and waits for the welcome
+ * event. Returns the connection, or NULL with *err (may be NULL) set to
+ * -ADVICE_ERR_UNAUTHENTICATED (refused with 401), -ADVICE_ERR_FORBIDDEN (403),
+ * -ADVICE_ERR_UNAVAILABLE (503, or the server was busy), -ADVICE_ERR_TIMEOUT,
+ * -ADVICE_ERR_PROTOCOL (the first message was no welcome), -ADVICE_ERR_NOMEM,
+ * -ADVICE_ERR_INVAL or -ADVICE_ERR_IO (refused otherwise, or closed).
+ */
+struct advice_conn *advice_connect(struct advice_client *c, const char *base_url,
+				   const char *origin, const char *session, int timeout_ms,
+				   int *err);
+
+/* The welcome event's JSON text (owned by the connection). */
+const char *advice_conn_welcome(struct advice_conn *k);
+
+/*
+ * Sends a JSON request (an object with a string "id") and pumps until the reply with the
+ * same id arrives; other messages meanwhile are queued for advice_next_message(). Returns 0
+ * with *reply_out (malloc'd JSON) for an "ok" reply; the negative code of an "error" reply
+ * with its text still in *reply_out; -ADVICE_ERR_INVAL (no id, not JSON), -ADVICE_ERR_NOMEM,
+ * -ADVICE_ERR_TIMEOUT (nothing in *reply_out) or -ADVICE_ERR_IO (closed).
+ * reply_out may be NULL.
+ */
+int advice_request(struct advice_conn *k, const char *json_request, char **reply_out,
+		   int timeout_ms);
+
+/* Queues a text message without waiting (pipelining, load). Replies come from
+ * advice_next_message(). Returns 0, -ADVICE_ERR_NOMEM or -ADVICE_ERR_IO (closed). */
+int advice_send(struct advice_conn *k, const char *json_text);
+
+/*
+ * The next queued message (an event, or a reply not claimed by advice_request()) within
+ * timeout_ms: returns 0 with *json_out (malloc'd), -ADVICE_ERR_TIMEOUT, or -ADVICE_ERR_IO
+ * when the connection is closed and nothing is queued.
+ */
+int advice_next_message(struct advice_conn *k, char **json_out, int timeout_ms);
+
+/*
+ * Queues one raw frame, for tests: `flags` is ADVICE_FRAME_TEXT or ADVICE_FRAME_BINARY,
+ * plus ADVICE_FRAME_NO_FIN for a fragment that is not the last and
+ * ADVICE_FRAME_CONTINUATION for every fragment after the first. The data is not checked.
+ * Returns 0, -ADVICE_ERR_NOMEM or -ADVICE_ERR_IO (closed).
+ */
+int advice_send_raw(struct advice_conn *k, const void *data, size_t len, int flags);
+
+/* 1 while the WebSocket is open, else 0. */
+int advice_conn_is_open(struct advice_conn *k);
+/* The close code the server sent; 1006 when it closed without one; 0 while open. */
+int advice_conn_close_code(struct advice_conn *k);
+/* Pumps until the connection is closed: 0 when closed within timeout_ms, else
+ * -ADVICE_ERR_TIMEOUT. */
+int advice_wait_closed(struct advice_conn *k, int timeout_ms);
+/* Closes the connection (1000) if open and frees it. NULL is ignored. */
+void advice_conn_free(struct advice_conn *k);
+
+/* base64url without padding: a malloc'd string, NULL when out of memory. */
+char *advice_b64url_encode(const void *data, size_t len);
+/* Decodes base64url without padding: 0 with *out (malloc'd) and *outlen, -ADVICE_ERR_INVAL
+ * for bad input or -ADVICE_ERR_NOMEM. */
+int advice_b64url_decode(const char *text, uint8_t **out, size_t *outlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,380 @@
+/*
+ * advice_http.c - libadvice's HTTP calls: a synchronous POST of a JSON body through the lws
+ * client (Origin and session cookie as asked, Set-Cookie read back), and the login and
+ * logout calls of the service built on it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "advice_int.h"
+
+#define ADVICE_HTTP_MAX_BODY (1024 * 1024)
+
+struct advice_http_op {
+	enum advice_op_kind kind; /* ADVICE_OP_HTTP: first member */
+	struct lws *wsi;
+	const char *origin, *session;
+	char *req;      /* LWS_PRE headroom, then req_len bytes */
+	size_t req_len;
+	int status;
+	char *resp;
+	size_t resp_len;
+	char *cookie;   /* Set-Cookie session value */
+	int done, failed;
+};
+
+/* Adds one header; 0 or 1 when it does not fit. */
+static int advice__add_header(struct lws *wsi, const char *name, const char *value,
+			      unsigned char **p, unsigned char *end)
+{
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+					   (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+static int advice__http_headers(struct lws *wsi, struct advice_http_op *op, void *in, size_t len)
+{
+	unsigned char **p = in, *end = *p + len;
+	char num[32], cookie[512];
+
+	snprintf(num, sizeof(num), "%zu", op->req_len);
+	if (advice__add_header(wsi, "content-type:", "application/json", p, end) ||
+	    advice__add_header(wsi, "content-length:", num, p, end))
+		return -1;
+	if (op->origin != NULL && advice__add_header(wsi, "origin:", op->origin, p, end))
+		return -1;
+	if (op->session != NULL) {
+		snprintf(cookie, sizeof(cookie), "%s=%s", ADVICE_SESSION_COOKIE, op->session);
+		if (advice__add_header(wsi, "cookie:", cookie, p, end))
+			return -1;
+		sodium_memzero(cookie, sizeof(cookie));
+	}
+	lws_client_http_body_pending(wsi, 1);
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* Keeps the value of "__Host-advice=<value>; ..." when the header sets our cookie. */
+static void advice__http_take_cookie(struct lws *wsi, struct advice_http_op *op)
+{
+	char buf[1024];
+	size_t nlen = strlen(ADVICE_SESSION_COOKIE);
+	const char *v;
+	size_t vlen;
+
+	if (lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_SET_COOKIE) <= 0)
+		return;
+	if (strncmp(buf, ADVICE_SESSION_COOKIE, nlen) != 0 || buf[nlen] != '=')
+		return;
+	v = buf + nlen + 1;
+	vlen = strcspn(v, ";");
+	if (vlen > 0)
+		op->cookie = strndup(v, vlen);
+	sodium_memzero(buf, sizeof(buf));
+}
+
+static int advice__http_append(struct advice_http_op *op, const void *in, size_t len)
+{
+	char *n;
+
+	if (op->resp_len + len > ADVICE_HTTP_MAX_BODY)
+		return -1;
+	n = realloc(op->resp, op->resp_len + len + 1);
+	if (n == NULL)
+		return -1;
+	op->resp = n;
+	memcpy(op->resp + op->resp_len, in, len);
+	op->resp_len += len;
+	op->resp[op->resp_len] = '\0';
+	return 0;
+}
+
+/* Ends the op: detaches it from the wsi so later callbacks find nothing. */
+static void advice__http_finish(struct lws *wsi, struct advice_http_op *op, int failed)
+{
+	if (failed && !op->done)
+		op->failed = 1;
+	op->done = 1;
+	op->wsi = NULL;
+	lws_set_opaque_user_data(wsi, NULL);
+}
+
+int advice__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in,
+			  size_t len)
+{
+	struct advice_http_op *op = lws_get_opaque_user_data(wsi);
+	char buf[LWS_PRE + 4096], *px = buf + LWS_PRE;
+	int lenx = (int)sizeof(buf) - LWS_PRE;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		return advice__http_headers(wsi, op, in, len);
+	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
+		lws_client_http_body_pending(wsi, 0);
+		if (lws_write(wsi, (unsigned char *)op->req + LWS_PRE, op->req_len,
+			      LWS_WRITE_HTTP_FINAL) < (int)op->req_len) {
+			advice__http_finish(wsi, op, 1);
+			return -1;
+		}
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+		op->status = (int)lws_http_client_http_response(wsi);
+		advice__http_take_cookie(wsi, op);
+		return 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+		if (lws_http_client_read(wsi, &px, &lenx) < 0)
+			return -1;
+		return 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+		if (advice__http_append(op, in, len) != 0) {
+			advice__http_finish(wsi, op, 1);
+			return -1;
+		}
+		return 0;
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+		advice__http_finish(wsi, op, 0);
+		return -1; /* one request per connection */
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		/* A close after the status and a body counts as the end of the body. */
+		advice__http_finish(wsi, op, op->status == 0);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+ADVICE_API int advice_http_post(struct advice_client *c, const char *base_url, const char *path,
+				const char *origin, const char *session, const char *json_body,
+				char **body_out, char **session_out, int timeout_ms)
+{
+	struct lws_client_connect_info i;
+	struct advice_http_op op;
+	struct advice_url u;
+	char fullpath[ADVICE_PATH_MAX * 2];
+	int64_t deadline = advice__now_ms() + timeout_ms;
+	int rc;
+
+	if (c == NULL || path == NULL || json_body == NULL || advice__url_parse(base_url, &u) != 0 ||
+	    (u.tls && !c->tls))
+		return -ADVICE_ERR_INVAL;
+	memset(&op, 0, sizeof(op));
+	op.kind = ADVICE_OP_HTTP;
+	op.origin = origin;
+	op.session = session;
+	op.req_len = strlen(json_body);
+	op.req = malloc(LWS_PRE + op.req_len + 1);
+	if (op.req == NULL)
+		return -ADVICE_ERR_NOMEM;
+	memcpy(op.req + LWS_PRE, json_body, op.req_len + 1);
+	snprintf(fullpath, sizeof(fullpath), "%s%s", u.prefix, path);
+
+	memset(&i, 0, sizeof(i));
+	i.context = c->ctx;
+	i.address = u.host;
+	i.port = u.port;
+	i.ssl_connection = u.tls ? LCCSCF_USE_SSL : 0;
+	i.path = fullpath;
+	i.host = u.hosthdr;
+	i.method = "POST";
+	i.local_protocol_name = "advice-http";
+	i.opaque_user_data = &op;
+	/* No i.pwsi: lws would keep a pointer to this stack frame. */
+	op.wsi = lws_client_connect_via_info(&i);
+	if (op.wsi == NULL && !op.done) {
+		rc = -ADVICE_ERR_IO;
+		goto out;
+	}
+	while (!op.done && advice__now_ms() < deadline)
+		if (advice__pump(c, deadline) != 0)
+			break;
+	if (!op.done) {
+		if (op.wsi != NULL) {
+			lws_set_opaque_user_data(op.wsi, NULL);
+			lws_set_timeout(op.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+		}
+		rc = -ADVICE_ERR_TIMEOUT;
+		goto out;
+	}
+	if (op.failed || op.status <= 0) {
+		rc = -ADVICE_ERR_IO;
+		goto out;
+	}
+	rc = op.status;
+	if (body_out != NULL) {
+		*body_out = op.resp != NULL ? op.resp : strdup("");
+		op.resp = NULL;
+		if (*body_out == NULL)
+			rc = -ADVICE_ERR_NOMEM;
+	}
+	if (session_out != NULL) {
+		*session_out = op.cookie;
+		op.cookie = NULL;
+	}
+out:
+	free(op.req);
+	free(op.resp);
+	if (op.cookie != NULL) {
+		sodium_memzero(op.cookie, strlen(op.cookie));
+		free(op.cookie);
+	}
+	return rc;
+}
+
+/* A login POST: 0 with *session_out, or a negative advice_err. `reply_out` gets the body of
+ * a 200 answer when not NULL. */
+static int advice__login_post(struct advice_client *c, const char *base_url, const char *path,
+			      const char *origin, const char *body, char **session_out,
+			      char **reply_out, int timeout_ms)
+{
+	char *resp = NULL, *cookie = NULL;
+	int status;
+
+	status = advice_http_post(c, base_url, path, origin, NULL, body, &resp, &cookie, timeout_ms);
+	if (status < 0)
+		return status;
+	if (status != 200) {
+		int rc = advice__error_code(resp);
+
+		free(resp);
+		free(cookie);
+		return rc;
+	}
+	if (session_out != NULL) {
+		if (cookie == NULL) {
+			free(resp);
+			return -ADVICE_ERR_PROTOCOL;
+		}
+		*session_out = cookie;
+		cookie = NULL;
+	}
+	free(cookie);
+	if (reply_out != NULL)
+		*reply_out = resp;
+	else
+		free(resp);
+	return 0;
+}
+
+ADVICE_API int advice_login_citizen(struct advice_client *c, const char *base_url,
+				    const char *origin, const char *id_token, char **session_out,
+				    int timeout_ms)
+{
+	json_t *o;
+	char *body;
+	int rc;
+
+	if (id_token == NULL || session_out == NULL)
+		return -ADVICE_ERR_INVAL;
+	o = json_pack("{s:s}", "id_token", id_token);
+	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (body == NULL)
+		return -ADVICE_ERR_NOMEM;
+	rc = advice__login_post(c, base_url, "/api/v1/login/citizen", origin, body, session_out,
+				NULL, timeout_ms);
+	free(body);
+	return rc;
+}
+
+/* Reads salt and KDF parameters from the /start answer. 0 or -ADVICE_ERR_PROTOCOL. */
+static int advice__parse_start(const char *reply, uint8_t salt[ADVICE_SALT_BYTES],
+			       unsigned long long *ops, size_t *mem)
+{
+	json_t *root = json_loads(reply, 0, NULL);
+	const char *s;
+	uint8_t *raw = NULL;
+	size_t rawlen = 0;
+	json_int_t o, m;
+	int rc = -ADVICE_ERR_PROTOCOL;
+
+	if (root == NULL)
+		return rc;
+	s = json_string_value(json_object_get(root, "salt"));
+	o = json_integer_value(json_object_get(root, "opslimit"));
+	m = json_integer_value(json_object_get(root, "memlimit"));
+	if (s == NULL || o <= 0 || m <= 0 || advice_b64url_decode(s, &raw, &rawlen) != 0)
+		goto out;
+	if (rawlen != ADVICE_SALT_BYTES)
+		goto out;
+	memcpy(salt, raw, ADVICE_SALT_BYTES);
+	*ops = (unsigned long long)o;
+	*mem = (size_t)m;
+	rc = 0;
+out:
+	free(raw);
+	json_decref(root);
+	return rc;
+}
+
+ADVICE_API int advice_login_worker(struct advice_client *c, const char *base_url,
+				   const char *origin, const char *username, const char *password,
+				   char **session_out, int timeout_ms)
+{
+	uint8_t salt[ADVICE_SALT_BYTES], key[ADVICE_AUTH_KEY_BYTES];
+	unsigned long long ops = 0;
+	size_t mem = 0;
+	char *reply = NULL, *body = NULL, *key64 = NULL;
+	json_t *o;
+	int rc;
+
+	if (username == NULL || password == NULL || session_out == NULL)
+		return -ADVICE_ERR_INVAL;
+	o = json_pack("{s:s}", "username", username);
+	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (body == NULL)
+		return -ADVICE_ERR_NOMEM;
+	rc = advice__login_post(c, base_url, "/api/v1/login/worker/start", origin, body, NULL,
+				&reply, timeout_ms);
+	free(body);
+	body = NULL;
+	if (rc != 0)
+		goto out;
+	rc = advice__parse_start(reply, salt, &ops, &mem);
+	if (rc != 0)
+		goto out;
+	rc = advice_worker_auth_key(password, salt, ops, mem, key);
+	if (rc != 0)
+		goto out;
+	key64 = advice_b64url_encode(key, sizeof(key));
+	o = key64 ? json_pack("{s:s,s:s}", "username", username, "auth_key", key64) : NULL;
+	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (body == NULL) {
+		rc = -ADVICE_ERR_NOMEM;
+		goto out;
+	}
+	rc = advice__login_post(c, base_url, "/api/v1/login/worker", origin, body, session_out,
+				NULL, timeout_ms);
+out:
+	sodium_memzero(key, sizeof(key));
+	if (key64 != NULL) {
+		sodium_memzero(key64, strlen(key64));
+		free(key64);
+	}
+	if (body != NULL) {
+		sodium_memzero(body, strlen(body));
+		free(body);
+	}
+	free(reply);
+	return rc;
+}
+
+ADVICE_API int advice_logout(struct advice_client *c, const char *base_url, const char *origin,
+			     const char *session, int timeout_ms)
+{
+	char *resp = NULL;
+	int status, rc;
+
+	status = advice_http_post(c, base_url, "/api/v1/logout", origin, session, "{}", &resp, NULL,
+				  timeout_ms);
+	if (status < 0)
+		return status;
+	rc = status == 200 ? 0 : advice__error_code(resp);
+	free(resp);
+	return rc;
+}

@@ -1,0 +1,665 @@
+/*
+ * net.c - the lws context of adviced: creation from the configuration, the connection
+ * table (id -> connection), topic subscriptions, routing of the core's replies and pushes,
+ * the one-second housekeeping timer (session expiry) and the drain on shutdown.
+ *
+ * The WebSocket protocol is in net_ws.c and the HTTP API in net_http.c. All of this runs
+ * on the lws service thread; only net_wake() and net_request_stop() are called elsewhere.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "net_int.h"
+
+#define NET_TICK_US (1000 * LWS_US_PER_MS)
+#define NET_DRAIN_TICK_US (50 * LWS_US_PER_MS)
+#define NET_CONN_BUCKETS0 256
+#define NET_TOPIC_BUCKETS 1024
+
+int64_t net_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct net *net_from_wsi(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+/* ---- connection table ---- */
+
+static size_t net_conn_slot(const struct net *n, uint64_t id)
+{
+	return (size_t)(id * 0x9e3779b97f4a7c15ull >> 20) & (n->conn_buckets - 1);
+}
+
+/* Doubles the table when it holds more entries than buckets. Failure is harmless. */
+static void net_conn_table_grow(struct net *n)
+{
+	size_t nb = n->conn_buckets * 2, old = n->conn_buckets;
+	struct net_conn **nt, **ot = n->conns;
+
+	nt = calloc(nb, sizeof(*nt));
+	if (nt == NULL)
+		return;
+	n->conns = nt;
+	n->conn_buckets = nb;
+	for (size_t i = 0; i < old; i++) {
+		struct net_conn *c = ot[i], *next;
+
+		for (; c != NULL; c = next) {
+			size_t s = net_conn_slot(n, c->id);
+
+			next = c->hnext;
+			c->hnext = nt[s];
+			nt[s] = c;
+		}
+	}
+	free(ot);
+}
+
+/*
+ * A new connection record with a fresh id, inserted into the table. Returns NULL when out
+ * of memory.
+ */
+struct net_conn *net_conn_new(struct net *n, struct lws *wsi, int is_ws)
+{
+	struct net_conn *c = calloc(1, sizeof(*c));
+	size_t s;
+
+	if (c == NULL)
+		return NULL;
+	c->id = ++n->last_id;
+	c->wsi = wsi;
+	c->is_ws = is_ws;
+	if (wsi != NULL)
+		lws_get_peer_simple(wsi, c->peer, sizeof(c->peer));
+	if (is_ws) {
+		outq_init(&c->q, (size_t)n->cfg->outq_max_messages, (size_t)n->cfg->outq_max_bytes);
+		n->nws++;
+	}
+	if (n->nconns >= n->conn_buckets)
+		net_conn_table_grow(n);
+	s = net_conn_slot(n, c->id);
+	c->hnext = n->conns[s];
+	n->conns[s] = c;
+	n->nconns++;
+	return c;
+}
+
+struct net_conn *net_conn_find(struct net *n, uint64_t id)
+{
+	struct net_conn *c;
+
+	if (n->conns == NULL)
+		return NULL;
+	for (c = n->conns[net_conn_slot(n, id)]; c != NULL; c = c->hnext)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* ---- topics ---- */
+
+static size_t net_topic_slot(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h & (NET_TOPIC_BUCKETS - 1);
+}
+
+static struct net_topic *net_topic_find(struct net *n, const char *name)
+{
+	struct net_topic *t;
+
+	for (t = n->topics[net_topic_slot(name)]; t != NULL; t = t->next)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+/*
+ * Subscribes the connection to `topic` (once). Returns 0, or -1 when the name is too long
+ * or memory ran out.
+ */
+int net_conn_subscribe(struct net *n, struct net_conn *c, const char *topic)
+{
+	struct net_topic *t;
+	char **ntopics;
+
+	if (strlen(topic) >= NET_TOPIC_MAX)
+		return -1;
+	for (size_t i = 0; i < c->ntopics; i++)
+		if (strcmp(c->topics[i], topic) == 0)
+			return 0;
+	t = net_topic_find(n, topic);
+	if (t == NULL) {
+		size_t s = net_topic_slot(topic);
+
+		t = calloc(1, sizeof(*t));
+		if (t == NULL)
+			return -1;
+		strcpy(t->name, topic);
+		t->next = n->topics[s];
+		n->topics[s] = t;
+	}
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 4;
+		struct net_conn **nc = realloc(t->conns, ncap * sizeof(*nc));
+
+		if (nc == NULL)
+			return -1;
+		t->conns = nc;
+		t->cap = ncap;
+	}
+	ntopics = realloc(c->topics, (c->ntopics + 1) * sizeof(*ntopics));
+	if (ntopics == NULL)
+		return -1;
+	c->topics = ntopics;
+	c->topics[c->ntopics] = strdup(topic);
+	if (c->topics[c->ntopics] == NULL)
+		return -1;
+	c->ntopics++;
+	t->conns[t->n++] = c;
+	return 0;
+}
+
+/* Removes `c` from topic `name`, freeing the topic when it has no subscriber left. */
+static void net_topic_remove(struct net *n, const char *name, struct net_conn *c)
+{
+	struct net_topic **pp = &n->topics[net_topic_slot(name)], *t;
+
+	for (; (t = *pp) != NULL; pp = &t->next)
+		if (strcmp(t->name, name) == 0)
+			break;
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->conns[i] == c) {
+			t->conns[i] = t->conns[--t->n];
+			break;
+		}
+	}
+	if (t->n == 0) {
+		*pp = t->next;
+		free(t->conns);
+		free(t);
+	}
+}
+
+void net_conn_free(struct net *n, struct net_conn *c)
+{
+	struct net_conn **pp;
+
+	if (c == NULL)
+		return;
+	for (pp = &n->conns[net_conn_slot(n, c->id)]; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			n->nconns--;
+			break;
+		}
+	}
+	for (size_t i = 0; i < c->ntopics; i++) {
+		net_topic_remove(n, c->topics[i], c);
+		free(c->topics[i]);
+	}
+	free(c->topics);
+	if (c->is_ws)
+		n->nws--;
+	outq_clear(&c->q);
+	free(c->rx);
+	free(c->body);
+	free(c->resp_body);
+	free(c->resp_cookie);
+	free(c);
+}
+
+/* ---- origins ---- */
+
+/* Whether `origin` equals one of the configured origins (case-insensitive: scheme and host). */
+int net_origin_allowed(const struct net *n, const char *origin)
+{
+	for (int i = 0; i < n->cfg->norigins; i++)
+		if (n->cfg->origins[i][0] != '\0' && strcasecmp(n->cfg->origins[i], origin) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- cookies ---- */
+
+/*
+ * Copies the value of cookie `name` from the request into out[0..outsz) (NUL-terminated).
+ * Returns the value's length (> 0), 0 when absent or empty, or -1 when the header or the
+ * value is too long (a refusal, never an empty value). lws_http_cookie_get() is not used:
+ * lws 4.1.6 hexdumps the cookie header at notice level, which would log session tokens.
+ */
+int net_cookie_get(struct lws *wsi, const char *name, char *out, size_t outsz)
+{
+	char hdr[2048];
+	size_t nlen = strlen(name);
+	const char *p;
+	int len;
+
+	out[0] = '\0';
+	len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE);
+	if (len <= 0)
+		return 0;
+	if ((size_t)len >= sizeof(hdr) ||
+	    lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_COOKIE) < 0)
+		return -1;
+	for (p = hdr; *p != '\0';) {
+		size_t vlen;
+
+		while (*p == ' ' || *p == ';')
+			p++;
+		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			p += nlen + 1;
+			vlen = strcspn(p, ";");
+			while (vlen > 0 && p[vlen - 1] == ' ')
+				vlen--;
+			if (vlen >= outsz) {
+				sodium_memzero(hdr, sizeof(hdr));
+				return -1;
+			}
+			memcpy(out, p, vlen);
+			out[vlen] = '\0';
+			sodium_memzero(hdr, sizeof(hdr));
+			return (int)vlen;
+		}
+		p += strcspn(p, ";");
+	}
+	sodium_memzero(hdr, sizeof(hdr));
+	return 0;
+}
+
+/* ---- replies from the core ---- */
+
+/* Marks every WebSocket of the session to close with 4001 after its queue is written. */
+static void net_end_session(struct net *n, const uint8_t hash[STORE_HASH_BYTES])
+{
+	for (size_t b = 0; b < n->conn_buckets; b++) {
+		for (struct net_conn *c = n->conns[b]; c != NULL; c = c->hnext) {
+			if (!c->is_ws || !c->has_session || c->wsi == NULL)
+				continue;
+			if (memcmp(c->session_hash, hash, STORE_HASH_BYTES) != 0)
+				continue;
+			log_info("conn %llu: session ended", (unsigned long long)c->id);
+			net_ws_close_after_flush(c, ADVICE_CLOSE_SESSION_ENDED);
+		}
+	}
+}
+
+/* Sends one push to every subscriber of its topic, sharing one buffer. */
+static void net_push(struct net *n, const struct core_push *p)
+{
+	struct net_topic *t = net_topic_find(n, p->topic);
+	struct outq_msg *m;
+
+	if (t == NULL || t->n == 0 || p->json == NULL)
+		return;
+	m = outq_msg_new(p->json, p->len, LWS_PRE);
+	if (m == NULL) {
+		log_err("out of memory for a push to %s", p->topic);
+		return;
+	}
+	/* net_ws_enqueue never unlinks a connection from a topic (that waits for CLOSED). */
+	for (size_t i = 0; i < t->n; i++)
+		net_ws_enqueue(n, t->conns[i], m);
+	outq_msg_unref(m);
+}
+
+static int net_kind_is_http(enum core_req_kind kind)
+{
+	return kind == CORE_REQ_LOGIN_CITIZEN || kind == CORE_REQ_LOGIN_START ||
+	       kind == CORE_REQ_LOGIN_WORKER || kind == CORE_REQ_LOGOUT;
+}
+
+static void net_route_reply(struct net *n, struct core_reply *rep)
+{
+	struct net_conn *c = net_conn_find(n, rep->conn_id);
+
+	if (net_kind_is_http(rep->kind)) {
+		if (c != NULL && !c->is_ws)
+			net_http_reply(n, c, rep);
+	} else if (c != NULL && c->is_ws) {
+		net_ws_reply(n, c, rep);
+	}
+	if (rep->end_session)
+		net_end_session(n, rep->session_hash);
+	for (size_t i = 0; i < rep->npush; i++)
+		net_push(n, &rep->pushes[i]);
+}
+
+static void net_drain_begin(struct net *n);
+
+/* Takes every finished reply from the dispatcher and routes it, oldest first. */
+void net_take_replies(struct net *n)
+{
+	struct core_reply *rep, *next;
+
+	if (n->d != NULL) {
+		for (rep = dispatch_take(n->d); rep != NULL; rep = next) {
+			next = rep->next;
+			rep->next = NULL;
+			net_route_reply(n, rep);
+			core_reply_free(rep);
+		}
+	}
+	if (n->stop_requested && !n->draining)
+		net_drain_begin(n);
+}
+
+/* ---- housekeeping and shutdown ---- */
+
+/* Closes WebSockets whose session has passed its end. */
+static void net_expire_sessions(struct net *n, int64_t now)
+{
+	for (size_t b = 0; b < n->conn_buckets; b++) {
+		for (struct net_conn *c = n->conns[b]; c != NULL; c = c->hnext) {
+			if (!c->is_ws || c->wsi == NULL || c->close_code != 0 || c->culled)
+				continue;
+			if (c->session_expires_ms == 0 || c->session_expires_ms > now)
+				continue;
+			log_info("conn %llu peer %s: session expired", (unsigned long long)c->id, c->peer);
+			net_ws_close_after_flush(c, ADVICE_CLOSE_SESSION_ENDED);
+		}
+	}
+}
+
+/* Whether every reply has been routed and every queue written. */
+static int net_flushed(struct net *n)
+{
+	if (n->d != NULL && dispatch_pending(n->d) > 0)
+		return 0;
+	for (size_t b = 0; b < n->conn_buckets; b++) {
+		for (struct net_conn *c = n->conns[b]; c != NULL; c = c->hnext) {
+			if (c->wsi == NULL || c->culled)
+				continue;
+			if (c->is_ws && outq_count(&c->q) > 0)
+				return 0;
+			if (!c->is_ws && (c->waiting_core || c->resp_ready))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+static void net_close_all(struct net *n)
+{
+	n->closing_all = 1;
+	for (size_t b = 0; b < n->conn_buckets; b++)
+		for (struct net_conn *c = n->conns[b]; c != NULL; c = c->hnext)
+			if (c->is_ws && c->wsi != NULL && !c->culled)
+				net_ws_close_after_flush(c, LWS_CLOSE_STATUS_GOINGAWAY);
+}
+
+static void net_tick(lws_sorted_usec_list_t *sul);
+
+static void net_drain_begin(struct net *n)
+{
+	n->draining = 1;
+	n->drain_deadline_ms = net_now_ms() + (int64_t)n->cfg->shutdown_grace_s * 1000;
+	log_notice("stopping: draining %zu connections (at most %d s)", n->nconns,
+		   n->cfg->shutdown_grace_s);
+	/* From now on the tick runs every 50 ms and drives the drain. */
+	lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, 1);
+}
+
+static void net_tick(lws_sorted_usec_list_t *sul)
+{
+	struct net *n = lws_container_of(sul, struct net, sul);
+	int64_t now = net_now_ms();
+
+	if (n->stop_requested && !n->draining)
+		net_drain_begin(n);
+	if (!n->draining) {
+		net_expire_sessions(n, now);
+		lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, NET_TICK_US);
+		return;
+	}
+	net_take_replies(n);
+	if (!n->closing_all && (net_flushed(n) || now >= n->drain_deadline_ms))
+		net_close_all(n);
+	if (n->closing_all && (n->nws == 0 || now >= n->drain_deadline_ms + 1000)) {
+		n->done = 1;
+		lws_cancel_service(n->ctx);
+		return;
+	}
+	lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, NET_DRAIN_TICK_US);
+}
+
+/* ---- lws logging ---- */
+
+static void net_lws_log(int level, const char *line)
+{
+	char buf[512];
+	size_t len;
+	enum log_level l;
+
+	len = strlen(line);
+	if (len >= sizeof(buf))
+		len = sizeof(buf) - 1;
+	memcpy(buf, line, len);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	buf[len] = '\0';
+	if (level & LLL_ERR)
+		l = LOG_ERR;
+	else if (level & LLL_WARN)
+		l = LOG_WARN;
+	else if (level & LLL_NOTICE)
+		l = LOG_NOTICE;
+	else if (level & LLL_INFO)
+		l = LOG_INFO;
+	else
+		l = LOG_DEBUG;
+	log_msg(l, "lws", "%s", buf);
+}
+
+static void net_set_lws_logging(void)
+{
+	int levels = LLL_ERR | LLL_WARN | LLL_NOTICE;
+
+	if (log_get_level() >= LOG_DEBUG)
+		levels |= LLL_INFO;
+	lws_set_log_level(levels, net_lws_log);
+}
+
+/* ---- context ---- */
+
+static void net_setup_mounts(struct net *n)
+{
+	static const char *const mimes[][2] = {
+		{ ".mjs", "text/javascript" },
+		{ ".map", "application/json" },
+		{ ".webmanifest", "application/manifest+json" },
+		{ ".wasm", "application/wasm" },
+		{ ".svg", "image/svg+xml" },
+		{ ".woff2", "font/woff2" },
+	};
+	size_t nm = sizeof(mimes) / sizeof(mimes[0]);
+
+	for (size_t i = 0; i < nm; i++) {
+		n->mimes[i].next = i + 1 < nm ? &n->mimes[i + 1] : NULL;
+		n->mimes[i].name = mimes[i][0];
+		n->mimes[i].value = mimes[i][1];
+	}
+	/* /api is ours (LWS_CALLBACK_HTTP on the "http" protocol); the rest is static files. */
+	n->mount_api.mount_next = &n->mount_root;
+	n->mount_api.mountpoint = "/api";
+	n->mount_api.mountpoint_len = 4;
+	n->mount_api.origin = "http";
+	n->mount_api.origin_protocol = LWSMPRO_CALLBACK;
+
+	n->mount_root.mountpoint = "/";
+	n->mount_root.mountpoint_len = 1;
+	n->mount_root.origin = n->cfg->web_root;
+	n->mount_root.def = "index.html";
+	n->mount_root.origin_protocol = LWSMPRO_FILE;
+	n->mount_root.extra_mimetypes = n->mimes;
+}
+
+static void net_setup_protocols(struct net *n)
+{
+	n->protocols[0].name = "http";
+	n->protocols[0].callback = net_http_callback;
+	n->protocols[0].per_session_data_size = sizeof(struct net_http_pss);
+	n->protocols[0].rx_buffer_size = 0;
+
+	n->protocols[1].name = ADVICE_SUBPROTOCOL;
+	n->protocols[1].callback = net_ws_callback;
+	n->protocols[1].per_session_data_size = sizeof(struct net_ws_pss);
+	n->protocols[1].rx_buffer_size = 16384;
+	/* protocols[2] stays zeroed: the terminator. */
+}
+
+/* Descriptors lws may use: the configured connections plus room for HTTP and the store,
+ * never more than the process limit. */
+static unsigned int net_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	unsigned long want = (unsigned long)cfg->max_connections + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    want > (unsigned long)rl.rlim_cur)
+		want = (unsigned long)rl.rlim_cur;
+	return (unsigned int)want;
+}
+
+struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct store *ro_store)
+{
+	struct lws_context_creation_info info;
+	struct net *n;
+
+	n = calloc(1, sizeof(*n));
+	if (n == NULL) {
+		log_err("out of memory");
+		return NULL;
+	}
+	n->cfg = cfg;
+	memcpy(n->pepper, pepper, sizeof(n->pepper));
+	n->ro = ro_store;
+	n->conn_buckets = NET_CONN_BUCKETS0;
+	n->conns = calloc(n->conn_buckets, sizeof(*n->conns));
+	n->topic_buckets = NET_TOPIC_BUCKETS;
+	n->topics = calloc(n->topic_buckets, sizeof(*n->topics));
+	if (n->conns == NULL || n->topics == NULL) {
+		log_err("out of memory");
+		goto fail;
+	}
+	net_set_lws_logging();
+	net_setup_mounts(n);
+	net_setup_protocols(n);
+	n->retry.secs_since_valid_ping = (uint16_t)cfg->ping_interval_s;
+	n->retry.secs_since_valid_hangup = (uint16_t)cfg->idle_timeout_s;
+
+	memset(&info, 0, sizeof(info));
+	info.port = cfg->port;
+	info.iface = cfg->listen[0] ? cfg->listen : NULL;
+	info.protocols = n->protocols;
+	info.mounts = &n->mount_api;
+	info.vhost_name = "adviced";
+	info.user = n;
+	info.uid = -1;
+	info.gid = -1;
+	info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
+		       LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.retry_and_idle_policy = &n->retry;
+	info.timeout_secs = (unsigned int)cfg->handshake_timeout_s;
+	info.fd_limit_per_thread = net_fd_limit(cfg);
+	info.max_http_header_data = 4096;
+	info.pt_serv_buf_size = 16384;
+	if (cfg->tls_cert[0] != '\0') {
+		/* TLS by lws: HTTP/1.1 only (the h2 large-body bug of 4.1, and no ws-over-h2). */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cfg->tls_cert;
+		info.ssl_private_key_filepath = cfg->tls_key;
+		info.alpn = "http/1.1";
+	}
+	n->ctx = lws_create_context(&info);
+	if (n->ctx == NULL) {
+		log_err("cannot create the listener on %s port %d", cfg->listen[0] ? cfg->listen : "*",
+			cfg->port);
+		goto fail;
+	}
+	log_notice("listening on %s port %d%s", cfg->listen[0] ? cfg->listen : "*", cfg->port,
+		   cfg->tls_cert[0] ? " (TLS)" : "");
+	return n;
+fail:
+	free(n->conns);
+	free(n->topics);
+	free(n);
+	return NULL;
+}
+
+void net_wake(void *arg)
+{
+	struct net *n = arg;
+
+	lws_cancel_service(n->ctx);
+}
+
+void net_request_stop(struct net *n)
+{
+	n->stop_requested = 1;
+	lws_cancel_service(n->ctx);
+}
+
+int net_run(struct net *n, struct dispatch *d)
+{
+	int rc = 0;
+
+	n->d = d;
+	lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, NET_TICK_US);
+	while (!n->done) {
+		if (lws_service(n->ctx, 0) < 0) {
+			log_err("service loop failed");
+			rc = -1;
+			break;
+		}
+	}
+	lws_sul_schedule(n->ctx, 0, &n->sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	/* Replies still untaken are freed by dispatch_stop(). */
+	n->d = NULL;
+	log_notice("stopped");
+	return rc;
+}
+
+void net_free(struct net *n)
+{
+	if (n == NULL)
+		return;
+	if (n->ctx != NULL)
+		lws_context_destroy(n->ctx);
+	/* Whatever lws did not close (HTTP transactions) is freed here. */
+	for (size_t b = 0; b < n->conn_buckets; b++) {
+		while (n->conns[b] != NULL)
+			net_conn_free(n, n->conns[b]);
+	}
+	for (size_t b = 0; b < n->topic_buckets; b++) {
+		struct net_topic *t, *next;
+
+		for (t = n->topics[b]; t != NULL; t = next) {
+			next = t->next;
+			free(t->conns);
+			free(t);
+		}
+	}
+	free(n->conns);
+	free(n->topics);
+	sodium_memzero(n->pepper, sizeof(n->pepper));
+	free(n);
+}

@@ -1,0 +1,46 @@
+/*
+ * net.h - the network layer of adviced: one libwebsockets context serving the static
+ * client, the HTTP login API and the WebSocket protocol advice.v1 on one port.
+ *
+ * Everything here runs on the one lws service thread, except net_wake() and
+ * net_request_stop(), which other threads and signal handlers may call. Requests go to the
+ * core thread through dispatch.h; replies come back through dispatch_take() after the core
+ * thread wakes the loop with net_wake().
+ */
+#ifndef ADVICE_NET_H
+#define ADVICE_NET_H
+
+#include <stdint.h>
+
+struct config;
+struct dispatch;
+struct store;
+struct net;
+
+/*
+ * Creates the lws context (one vhost, one port) from `cfg`, which must outlive the net.
+ * `ro_store` is a read-only store used only on the service thread to check the session at
+ * a WebSocket upgrade; `pepper` keys the hash of the session cookie (core_session_hash).
+ * Returns NULL on failure (logged).
+ */
+struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct store *ro_store);
+
+/* Thread-safe: wakes the service loop (lws_cancel_service). The wake function given to
+ * dispatch_start(), with the net as its argument. */
+void net_wake(void *net);
+
+/*
+ * Serves until net_request_stop(); then drains: new requests and upgrades are refused,
+ * it waits until dispatch_pending(d) == 0 and every reply and outbound queue is flushed
+ * (at most cfg->shutdown_grace_s), then closes the WebSockets with 1001. Returns 0, or -1
+ * when the service loop failed.
+ */
+int net_run(struct net *n, struct dispatch *d);
+
+/* Async-signal-safe: sets the stop flag and wakes the loop. */
+void net_request_stop(struct net *n);
+
+/* Destroys the context (closing any connection left) and frees the net. NULL is ignored. */
+void net_free(struct net *n);
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * net_http.c - the HTTP API of adviced (mounted at /api, protocol "http"): logins and
+ * logout go to the core as requests, health is answered here. Static files under / are
+ * served by lws itself from the web root; this callback also refuses WebSocket upgrades
+ * that land on the "http" protocol (no or another subprotocol).
+ *
+ * A transaction is a `struct net_conn` with its own id, so a reply arriving after the
+ * client went away finds nothing and is just freed. Responses are written from
+ * HTTP_WRITEABLE: the headers in one call, the body in the next.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "net_int.h"
+
+#define NET_API_LOGIN_CITIZEN "/api/v1/login/citizen"
+#define NET_API_LOGIN_START "/api/v1/login/worker/start"
+#define NET_API_LOGIN_WORKER "/api/v1/login/worker"
+#define NET_API_LOGOUT "/api/v1/logout"
+#define NET_API_HEALTH "/api/v1/health"
+#define NET_DISCARD_TIMEOUT_S 10
+
+/* Sets the response of the transaction and asks for HTTP_WRITEABLE. 0, or -1 when out of
+ * memory. */
+static int net_http_respond(struct net_conn *c, int status, const char *json, size_t len)
+{
+	free(c->resp_body);
+	c->resp_body = malloc(LWS_PRE + len + 1);
+	if (c->resp_body == NULL)
+		return -1;
+	memcpy(c->resp_body + LWS_PRE, json, len);
+	c->resp_body[LWS_PRE + len] = '\0';
+	c->resp_len = len;
+	c->resp_status = status;
+	c->resp_ready = 1;
+	if (c->wsi != NULL)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+/* An error response with the protocol's error shape; with `close`, the connection ends
+ * after it (and after the rest of the body is read, so the client sees the answer). */
+static int net_http_error(struct net_conn *c, int status, int code, const char *message,
+			  int close)
+{
+	char json[256];
+	int len;
+
+	len = snprintf(json, sizeof(json),
+		       "{\"type\":\"error\",\"id\":null,\"code\":\"%s\",\"message\":\"%s\"}",
+		       advice_err_name(code), message);
+	if (close) {
+		c->resp_close = 1;
+		c->discard_body = 1;
+		if (c->wsi != NULL && !c->body_done)
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, NET_DISCARD_TIMEOUT_S);
+	}
+	return net_http_respond(c, status, json, (size_t)len);
+}
+
+/* The request's Content-Length: 0 with *out set, 1 when absent, -1 when malformed. */
+static int net_http_content_length(struct lws *wsi, size_t *out)
+{
+	char buf[32];
+	char *end;
+	unsigned long long v;
+	int len = lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_CONTENT_LENGTH);
+
+	if (len == 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) == 0)
+		return 1;
+	if (len <= 0 || buf[0] < '0' || buf[0] > '9')
+		return -1;
+	v = strtoull(buf, &end, 10);
+	if (*end != '\0')
+		return -1;
+	*out = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+	return 0;
+}
+
+/* Reads the session cookie, if any, into the transaction as its hash. */
+static void net_http_read_session(struct net *n, struct lws *wsi, struct net_conn *c)
+{
+	char token[128];
+	int len = net_cookie_get(wsi, ADVICE_SESSION_COOKIE, token, sizeof(token));
+
+	if (len <= 0)
+		return;
+	core_session_hash(n->pepper, token, (size_t)len, c->session_hash);
+	sodium_memzero(token, sizeof(token));
+	c->has_session = 1;
+}
+
+/* Sends the collected body to the core; answers 503 when it cannot take it. */
+static void net_http_submit(struct net *n, struct net_conn *c)
+{
+	struct core_request *req;
+
+	if (n->draining || n->d == NULL) {
+		net_http_error(c, 503, ADVICE_ERR_UNAVAILABLE, "server shutting down", 1);
+		return;
+	}
+	req = core_request_new(c->kind, c->id, c->body ? c->body : "", c->body_len);
+	if (req != NULL) {
+		req->has_session = c->has_session;
+		memcpy(req->session_hash, c->session_hash, STORE_HASH_BYTES);
+		snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
+	}
+	if (req == NULL || dispatch_submit(n->d, req) != 0) {
+		free(req);
+		net_http_error(c, 503, ADVICE_ERR_UNAVAILABLE, "server busy", 0);
+		return;
+	}
+	c->waiting_core = 1;
+	free(c->body);
+	c->body = NULL;
+}
+
+/* Maps an API path to the core request it makes; -1 when none. */
+static int net_http_api_kind(const char *path)
+{
+	if (strcmp(path, NET_API_LOGIN_CITIZEN) == 0)
+		return CORE_REQ_LOGIN_CITIZEN;
+	if (strcmp(path, NET_API_LOGIN_START) == 0)
+		return CORE_REQ_LOGIN_START;
+	if (strcmp(path, NET_API_LOGIN_WORKER) == 0)
+		return CORE_REQ_LOGIN_WORKER;
+	if (strcmp(path, NET_API_LOGOUT) == 0)
+		return CORE_REQ_LOGOUT;
+	return -1;
+}
+
+/* The checks before a body is read; 0 to go on reading, 1 when answered already. */
+static int net_http_check_post(struct net *n, struct lws *wsi, struct net_conn *c, int method)
+{
+	char origin[300];
+	size_t clen = 0;
+	int len, rc;
+
+	if (method != LWSHUMETH_POST) {
+		c->resp_allow = "POST";
+		net_http_error(c, 405, ADVICE_ERR_BAD_REQUEST, "method not allowed", 1);
+		return 1;
+	}
+	len = lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN);
+	if (len < 0 || (len > 0 && !net_origin_allowed(n, origin))) {
+		log_notice("api request refused (403, origin not allowed) peer %s", c->peer);
+		net_http_error(c, 403, ADVICE_ERR_FORBIDDEN, "origin not allowed", 1);
+		return 1;
+	}
+	rc = net_http_content_length(wsi, &clen);
+	if (rc == 1) {
+		net_http_error(c, 411, ADVICE_ERR_BAD_REQUEST, "length required", 1);
+		return 1;
+	}
+	if (rc < 0) {
+		net_http_error(c, 400, ADVICE_ERR_BAD_REQUEST, "bad content length", 1);
+		return 1;
+	}
+	if (clen > ADVICE_MAX_HTTP_BODY_BYTES) {
+		log_info("api request refused (413) peer %s", c->peer);
+		net_http_error(c, 413, ADVICE_ERR_TOO_LARGE, "body too large", 1);
+		return 1;
+	}
+	c->body_expected = clen;
+	c->body = malloc(clen + 1);
+	if (c->body == NULL) {
+		net_http_error(c, 503, ADVICE_ERR_UNAVAILABLE, "out of memory", 1);
+		return 1;
+	}
+	c->body[0] = '\0';
+	return 0;
+}
+
+/* LWS_CALLBACK_HTTP on /api: starts a transaction. Returns 0, or -1 to hang up. */
+static int net_http_request(struct net *n, struct lws *wsi, struct net_http_pss *pss)
+{
+	static const char health[] = "{\"status\":\"ok\"}";
+	char path[128];
+	char *uri = NULL;
+	int ulen = 0, method, kind;
+	struct net_conn *c;
+
+	if (pss->c != NULL) {
+		net_conn_free(n, pss->c);
+		pss->c = NULL;
+	}
+	c = net_conn_new(n, wsi, 0);
+	if (c == NULL)
+		return -1;
+	pss->c = c;
+	method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+	if (method < 0 || ulen <= 0 || (size_t)ulen >= sizeof(path)) {
+		c->body_done = 1;
+		return net_http_error(c, 404, ADVICE_ERR_NOT_FOUND, "no such resource", 1) ? -1 : 0;
+	}
+	memcpy(path, uri, (size_t)ulen);
+	path[ulen] = '\0';
+	c->body_done = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) == 0;
+	if (n->draining)
+		return net_http_error(c, 503, ADVICE_ERR_UNAVAILABLE, "server shutting down", 1) ? -1 : 0;
+	if (strcmp(path, NET_API_HEALTH) == 0) {
+		if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD) {
+			c->resp_allow = "GET";
+			return net_http_error(c, 405, ADVICE_ERR_BAD_REQUEST, "method not allowed", 1) ? -1 : 0;
+		}
+		return net_http_respond(c, 200, health, sizeof(health) - 1) ? -1 : 0;
+	}
+	kind = net_http_api_kind(path);
+	if (kind < 0)
+		return net_http_error(c, 404, ADVICE_ERR_NOT_FOUND, "no such resource", 1) ? -1 : 0;
+	c->kind = (enum core_req_kind)kind;
+	if (net_http_check_post(n, wsi, c, method) != 0)
+		return 0;
+	if (kind == CORE_REQ_LOGOUT)
+		net_http_read_session(n, wsi, c);
+	if (c->body_expected == 0) {
+		c->body_done = 1;
+		net_http_submit(n, c);
+	}
+	return 0;
+}
+
+/* HTTP_BODY: collects the body within its cap. Returns 0, or -1 to hang up. */
+static int net_http_body(struct net_conn *c, const void *in, size_t len)
+{
+	if (c == NULL)
+		return -1;
+	if (c->discard_body || c->waiting_core || c->resp_ready)
+		return 0;
+	if (len > c->body_expected - c->body_len) {
+		c->body_done = 1; /* lws would read on past Content-Length: don't wait for it */
+		return net_http_error(c, 413, ADVICE_ERR_TOO_LARGE, "body too large", 1) ? -1 : 0;
+	}
+	memcpy(c->body + c->body_len, in, len);
+	c->body_len += len;
+	c->body[c->body_len] = '\0';
+	return 0;
+}
+
+/* HTTP_BODY_COMPLETION. Returns 0, or -1 to hang up (an error answer already written). */
+static int net_http_body_done(struct net *n, struct net_conn *c)
+{
+	if (c == NULL)
+		return -1;
+	c->body_done = 1;
+	if (c->discard_body) {
+		/* The answer went out (or goes out next); end once it has. */
+		return c->resp_ready ? 0 : -1;
+	}
+	if (c->waiting_core || c->resp_ready)
+		return 0;
+	net_http_submit(n, c);
+	return 0;
+}
+
+/* Adds our headers after the common ones. 0, or -1 when they do not fit. */
+static int net_http_add_headers(struct lws *wsi, struct net_conn *c, unsigned char **p,
+				unsigned char *end)
+{
+	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+					(const unsigned char *)"no-store", 8, p, end))
+		return -1;
+	if (c->resp_cookie != NULL &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+					(const unsigned char *)c->resp_cookie,
+					(int)strlen(c->resp_cookie), p, end))
+		return -1;
+	if (c->resp_allow != NULL &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+					(const unsigned char *)c->resp_allow,
+					(int)strlen(c->resp_allow), p, end))
+		return -1;
+	return 0;
+}
+
+/* HTTP_WRITEABLE: the headers, then (next call) the body. Returns 0, or -1 to close. */
+static int net_http_writeable(struct net *n, struct lws *wsi, struct net_http_pss *pss)
+{
+	unsigned char buf[LWS_PRE + 2048];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+	struct net_conn *c = pss->c;
+	int w, close;
+
+	if (c == NULL || !c->resp_ready)
+		return 0;
+	if (!c->resp_headers_sent) {
+		if (lws_add_http_common_headers(wsi, (unsigned int)c->resp_status, "application/json",
+						c->resp_len, &p, end) ||
+		    net_http_add_headers(wsi, c, &p, end) ||
+		    lws_finalize_write_http_header(wsi, start, &p, end))
+			return -1;
+		c->resp_headers_sent = 1;
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	w = lws_write(wsi, (unsigned char *)c->resp_body + LWS_PRE, c->resp_len,
+		      LWS_WRITE_HTTP_FINAL);
+	if (w < (int)c->resp_len)
+		return -1;
+	if (c->resp_close) {
+		if (!c->body_done) {
+			/* Keep reading (and discarding) the body so the client gets our answer
+			 * rather than a reset; HTTP_BODY_COMPLETION or the timeout ends it. */
+			c->resp_ready = 0;
+			return 0;
+		}
+		return -1;
+	}
+	close = 0;
+	pss->c = NULL;
+	net_conn_free(n, c);
+	if (lws_http_transaction_completed(wsi))
+		close = -1;
+	return close;
+}
+
+/* Builds the Set-Cookie value of a login or logout reply. 0, or -1 when out of memory. */
+static int net_http_reply_cookie(struct net_conn *c, const struct core_reply *rep)
+{
+	char cookie[256];
+
+	if (rep->session_token[0] != '\0')
+		snprintf(cookie, sizeof(cookie),
+			 "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=%lld",
+			 ADVICE_SESSION_COOKIE, rep->session_token, (long long)rep->session_max_age_s);
+	else if (rep->kind == CORE_REQ_LOGOUT && rep->http_status == 200)
+		snprintf(cookie, sizeof(cookie),
+			 "%s=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
+			 ADVICE_SESSION_COOKIE);
+	else
+		return 0;
+	c->resp_cookie = strdup(cookie);
+	sodium_memzero(cookie, sizeof(cookie));
+	return c->resp_cookie != NULL ? 0 : -1;
+}
+
+void net_http_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
+{
+	int status = rep->http_status > 0 ? rep->http_status : 500;
+
+	(void)n;
+	if (!c->waiting_core || c->wsi == NULL)
+		return;
+	c->waiting_core = 0;
+	if (net_http_reply_cookie(c, rep) != 0 ||
+	    net_http_respond(c, status, rep->json ? rep->json : "{}", rep->json ? rep->len : 2) != 0) {
+		log_err("conn %llu: out of memory for a reply", (unsigned long long)c->id);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+}
+
+static void net_http_closed(struct net *n, struct net_http_pss *pss)
+{
+	if (pss == NULL || pss->c == NULL)
+		return;
+	pss->c->wsi = NULL;
+	net_conn_free(n, pss->c);
+	pss->c = NULL;
+}
+
+int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		      size_t len)
+{
+	struct net_http_pss *pss = user;
+	struct net *n = net_from_wsi(wsi);
+	char peer[NET_PEER_MAX] = "";
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		if (pss == NULL)
+			return -1;
+		return net_http_request(n, wsi, pss);
+	case LWS_CALLBACK_HTTP_BODY:
+		return net_http_body(pss ? pss->c : NULL, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return net_http_body_done(n, pss ? pss->c : NULL);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (pss == NULL || pss->c == NULL)
+			break;
+		return net_http_writeable(n, wsi, pss);
+	case LWS_CALLBACK_CLOSED_HTTP:
+		net_http_closed(n, pss);
+		break;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* An upgrade without our subprotocol binds to this protocol: refuse it. */
+		lws_get_peer_simple(wsi, peer, sizeof(peer));
+		log_notice("upgrade refused (400, no subprotocol %s) peer %s", ADVICE_SUBPROTOCOL, peer);
+		lws_return_http_status(wsi, 400, NULL);
+		return -1;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}

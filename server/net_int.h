@@ -1,0 +1,136 @@
+/*
+ * net_int.h - internals shared by net.c (context, connection table, topics, replies,
+ * shutdown), net_ws.c (the advice.v1 WebSocket protocol) and net_http.c (the HTTP API).
+ * Service thread only.
+ */
+#ifndef ADVICE_NET_INT_H
+#define ADVICE_NET_INT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "config.h"
+#include "core.h"
+#include "dispatch.h"
+#include "net.h"
+#include "outq.h"
+#include "store.h"
+
+#define NET_PEER_MAX 48
+#define NET_TOPIC_MAX 48
+
+/* One WebSocket connection, or one HTTP transaction, known by an id that is never reused.
+ * Replies from the core find it by id; `wsi` is cleared when lws closes the connection. */
+struct net_conn {
+	uint64_t id;
+	struct net_conn *hnext; /* hash chain of the connection table */
+	struct lws *wsi;
+	int is_ws;
+	char peer[NET_PEER_MAX];
+	int has_session;
+	uint8_t session_hash[STORE_HASH_BYTES];
+
+	/* WebSocket */
+	int64_t session_expires_ms; /* 0: unknown */
+	struct outq q;
+	char *rx;               /* message being reassembled */
+	size_t rx_len, rx_cap;
+	unsigned int inflight;  /* requests submitted, reply not yet seen */
+	int rx_paused;
+	int close_code;         /* close with this code once the queue is flushed (0: none) */
+	int culled;             /* killed: ignore everything until CLOSED */
+	char **topics;
+	size_t ntopics;
+
+	/* HTTP */
+	enum core_req_kind kind;
+	size_t body_expected;
+	char *body;
+	size_t body_len;
+	int waiting_core;       /* submitted, reply pending */
+	int body_done;          /* the whole request body has been read */
+	int discard_body;       /* answered already: the rest of the body is thrown away */
+	int resp_ready, resp_headers_sent, resp_close;
+	int resp_status;
+	char *resp_body;        /* LWS_PRE headroom, then resp_len bytes */
+	size_t resp_len;
+	char *resp_cookie;      /* Set-Cookie value or NULL */
+	const char *resp_allow; /* Allow header value for 405 or NULL */
+};
+
+/* Per-session data of advice.v1: what the handshake carried, kept from
+ * FILTER_PROTOCOL_CONNECTION to ESTABLISHED, then the connection. */
+struct net_ws_pss {
+	struct net_conn *c;
+	int checked;
+	uint8_t session_hash[STORE_HASH_BYTES];
+	int64_t session_expires_ms;
+};
+
+/* Per-session data of the "http" protocol: the current API transaction, if any. */
+struct net_http_pss {
+	struct net_conn *c;
+};
+
+struct net_topic {
+	struct net_topic *next;
+	char name[NET_TOPIC_MAX];
+	struct net_conn **conns;
+	size_t n, cap;
+};
+
+struct net {
+	const struct config *cfg;
+	uint8_t pepper[32];
+	struct store *ro;
+	struct dispatch *d;
+	struct lws_context *ctx;
+
+	volatile sig_atomic_t stop_requested;
+	int draining, closing_all, done;
+	int64_t drain_deadline_ms;
+
+	uint64_t last_id;
+	struct net_conn **conns; /* hash table keyed by id */
+	size_t conn_buckets, nconns, nws;
+	struct net_topic **topics;
+	size_t topic_buckets;
+
+	lws_sorted_usec_list_t sul;
+	struct lws_protocols protocols[3];
+	struct lws_http_mount mount_api, mount_root;
+	struct lws_protocol_vhost_options mimes[6];
+	lws_retry_bo_t retry;
+};
+
+/* net.c */
+struct net *net_from_wsi(struct lws *wsi);
+int64_t net_now_ms(void);
+struct net_conn *net_conn_new(struct net *n, struct lws *wsi, int is_ws);
+struct net_conn *net_conn_find(struct net *n, uint64_t id);
+/* Unlinks the connection from the table and its topics and frees it. */
+void net_conn_free(struct net *n, struct net_conn *c);
+int net_origin_allowed(const struct net *n, const char *origin);
+int net_cookie_get(struct lws *wsi, const char *name, char *out, size_t outsz);
+int net_conn_subscribe(struct net *n, struct net_conn *c, const char *topic);
+void net_take_replies(struct net *n);
+
+/* net_ws.c */
+int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len);
+/* Queues a message for the connection; a full queue disconnects it (slow consumer). */
+void net_ws_enqueue(struct net *n, struct net_conn *c, struct outq_msg *m);
+void net_ws_enqueue_text(struct net *n, struct net_conn *c, const char *json, size_t len);
+/* Closes the connection with `code` once its queue has been written. */
+void net_ws_close_after_flush(struct net_conn *c, int code);
+void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep);
+
+/* net_http.c */
+int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		      size_t len);
+void net_http_reply(struct net *n, struct net_conn *c, struct core_reply *rep);
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * net_ws.c - the advice.v1 WebSocket protocol of adviced: the checks at upgrade (origin,
+ * path, session cookie), reassembly of messages under the size cap, submission to the core,
+ * the per-connection outbound queue and its writing, and closing.
+ *
+ * lws rules kept here: headers are read only during the handshake; one lws_write() per
+ * SERVER_WRITEABLE; every queued message has LWS_PRE bytes of headroom; a connection is
+ * referred to by our id outside its own callbacks, and its wsi is forgotten at CLOSED.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "net_int.h"
+
+#define NET_BUSY_JSON "{\"type\":\"error\",\"id\":null,\"code\":\"unavailable\",\"message\":\"server busy\"}"
+#define NET_STOPPING_JSON \
+	"{\"type\":\"error\",\"id\":null,\"code\":\"unavailable\",\"message\":\"server shutting down\"}"
+#define NET_CLOSE_TRY_AGAIN 1013 /* RFC 6455 registry: try again later */
+#define NET_RX_KEEP 16384 /* reassembly buffers larger than this are freed after use */
+
+static const char *net_close_text(int code)
+{
+	switch (code) {
+	case ADVICE_CLOSE_SESSION_ENDED:
+		return "session ended";
+	case ADVICE_CLOSE_SLOW_CONSUMER:
+		return "slow consumer";
+	case LWS_CLOSE_STATUS_GOINGAWAY:
+		return "server shutting down";
+	case LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE:
+		return "message too large";
+	case LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE:
+		return "binary frames not accepted";
+	default:
+		return "closing";
+	}
+}
+
+static void net_ws_set_close_reason(struct lws *wsi, int code)
+{
+	const char *text = net_close_text(code);
+
+	lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)text, strlen(text));
+}
+
+/*
+ * The upgrade checks. Returns 0 when the upgrade may proceed (pss filled), else the HTTP
+ * status to refuse with; *why names the reason for the log (never a secret).
+ */
+static int net_ws_check_upgrade(struct net *n, struct lws *wsi, struct net_ws_pss *pss,
+				const char **why)
+{
+	char buf[512], token[128];
+	struct store_session s;
+	int len;
+
+	if (n->draining) {
+		*why = "shutting down";
+		return 503;
+	}
+	if (n->nws >= (size_t)n->cfg->max_connections) {
+		*why = "too many connections";
+		return 503;
+	}
+	len = lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_GET_URI);
+	if (len <= 0 || strcmp(buf, ADVICE_WS_PATH) != 0) {
+		*why = "wrong path";
+		return 404;
+	}
+	len = lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_ORIGIN);
+	if (len <= 0) {
+		*why = len < 0 ? "origin too long" : "no origin";
+		return 403;
+	}
+	if (!net_origin_allowed(n, buf)) {
+		*why = "origin not allowed";
+		return 403;
+	}
+	/* Absent and too long both fail here: a too-long cookie is a refusal, not empty. */
+	len = net_cookie_get(wsi, ADVICE_SESSION_COOKIE, token, sizeof(token));
+	if (len <= 0) {
+		*why = len < 0 ? "session cookie too long" : "no session cookie";
+		return 401;
+	}
+	core_session_hash(n->pepper, token, (size_t)len, pss->session_hash);
+	sodium_memzero(token, sizeof(token));
+	if (n->ro == NULL || n->ro->ops->session_get(n->ro, pss->session_hash, &s) != STORE_OK) {
+		*why = "unknown session";
+		return 401;
+	}
+	if (!core_session_valid(&s, net_now_ms())) {
+		*why = "session not valid";
+		return 401;
+	}
+	pss->session_expires_ms = s.expires;
+	pss->checked = 1;
+	return 0;
+}
+
+/* FILTER_PROTOCOL_CONNECTION: refuse with an HTTP status, or let the upgrade go on. */
+static int net_ws_filter(struct net *n, struct lws *wsi, struct net_ws_pss *pss)
+{
+	const char *why = "";
+	char peer[NET_PEER_MAX] = "";
+	int status;
+
+	status = net_ws_check_upgrade(n, wsi, pss, &why);
+	if (status == 0)
+		return 0;
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	log_notice("upgrade refused (%d, %s) peer %s", status, why, peer);
+	/* The connection is still HTTP on the wire: answer with the status, then hang up. */
+	lws_return_http_status(wsi, (unsigned int)status, NULL);
+	return -1;
+}
+
+static void net_ws_established(struct net *n, struct lws *wsi, struct net_ws_pss *pss)
+{
+	struct core_request *req;
+	struct net_conn *c;
+
+	if (!pss->checked) {
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return;
+	}
+	c = net_conn_new(n, wsi, 1);
+	if (c == NULL) {
+		log_err("out of memory for a connection");
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return;
+	}
+	pss->c = c;
+	c->has_session = 1;
+	memcpy(c->session_hash, pss->session_hash, STORE_HASH_BYTES);
+	c->session_expires_ms = pss->session_expires_ms;
+	log_info("conn %llu open peer %s", (unsigned long long)c->id, c->peer);
+
+	req = core_request_new(CORE_REQ_CONNECT, c->id, "", 0);
+	if (req != NULL) {
+		req->has_session = 1;
+		memcpy(req->session_hash, c->session_hash, STORE_HASH_BYTES);
+		snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
+	}
+	if (req == NULL || n->d == NULL || dispatch_submit(n->d, req) != 0) {
+		free(req);
+		log_notice("conn %llu: core busy at connect", (unsigned long long)c->id);
+		net_ws_enqueue_text(n, c, NET_BUSY_JSON, strlen(NET_BUSY_JSON));
+		net_ws_close_after_flush(c, NET_CLOSE_TRY_AGAIN);
+		return;
+	}
+	c->inflight++;
+}
+
+void net_ws_close_after_flush(struct net_conn *c, int code)
+{
+	if (c->wsi == NULL || c->culled)
+		return;
+	if (c->close_code == 0)
+		c->close_code = code;
+	lws_callback_on_writable(c->wsi);
+}
+
+/* Drops the queue and kills the connection at once (it cannot take what we send). */
+static void net_ws_cull(struct net_conn *c, int code, const char *what)
+{
+	log_notice("conn %llu peer %s: %s (%zu queued, %zu bytes), disconnecting",
+		   (unsigned long long)c->id, c->peer, what, outq_count(&c->q), outq_bytes(&c->q));
+	outq_clear(&c->q);
+	c->culled = 1;
+	net_ws_set_close_reason(c->wsi, code);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_LAGGING, LWS_TO_KILL_ASYNC);
+}
+
+/*
+ * Pauses reading from the client while it has max_inflight requests at the core or its
+ * outbound queue is half full (its own requests must not fill its queue: they wait in TCP
+ * instead), and resumes when both are below.
+ */
+static void net_ws_update_rx(struct net *n, struct net_conn *c)
+{
+	int pause;
+
+	if (c->wsi == NULL || c->culled)
+		return;
+	pause = c->inflight >= (unsigned int)n->cfg->max_inflight ||
+		outq_count(&c->q) * 2 >= c->q.max_msgs || outq_bytes(&c->q) * 2 >= c->q.max_bytes;
+	if (pause == c->rx_paused)
+		return;
+	c->rx_paused = pause;
+	lws_rx_flow_control(c->wsi, !pause);
+}
+
+void net_ws_enqueue(struct net *n, struct net_conn *c, struct outq_msg *m)
+{
+	int rc;
+
+	if (c->wsi == NULL || c->culled || c->close_code != 0)
+		return;
+	rc = outq_push(&c->q, m);
+	if (rc == -1) {
+		net_ws_cull(c, ADVICE_CLOSE_SLOW_CONSUMER, "outbound queue full");
+		return;
+	}
+	if (rc < 0) {
+		net_ws_cull(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+		return;
+	}
+	net_ws_update_rx(n, c);
+	lws_callback_on_writable(c->wsi);
+}
+
+void net_ws_enqueue_text(struct net *n, struct net_conn *c, const char *json, size_t len)
+{
+	struct outq_msg *m = outq_msg_new(json, len, LWS_PRE);
+
+	if (m == NULL) {
+		if (c->wsi != NULL && !c->culled)
+			net_ws_cull(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+		return;
+	}
+	net_ws_enqueue(n, c, m);
+	outq_msg_unref(m);
+}
+
+/* One reply of the core for this connection (CONNECT or MESSAGE). */
+void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
+{
+	if (c->inflight > 0)
+		c->inflight--;
+	net_ws_update_rx(n, c);
+	if (rep->session_expires_ms != 0)
+		c->session_expires_ms = rep->session_expires_ms;
+	if (rep->kind == CORE_REQ_CONNECT) {
+		for (size_t i = 0; i < rep->ntopics; i++)
+			if (net_conn_subscribe(n, c, rep->topics[i]) != 0)
+				log_err("conn %llu: cannot subscribe", (unsigned long long)c->id);
+	}
+	if (rep->json != NULL)
+		net_ws_enqueue_text(n, c, rep->json, rep->len);
+	if (rep->close_conn)
+		net_ws_close_after_flush(c, ADVICE_CLOSE_SESSION_ENDED);
+}
+
+/* A whole text message: to the core, or "unavailable" when it cannot take it. */
+static void net_ws_submit(struct net *n, struct net_conn *c)
+{
+	struct core_request *req;
+
+	if (n->draining || n->d == NULL) {
+		net_ws_enqueue_text(n, c, NET_STOPPING_JSON, strlen(NET_STOPPING_JSON));
+		return;
+	}
+	req = core_request_new(CORE_REQ_MESSAGE, c->id, c->rx, c->rx_len);
+	if (req != NULL) {
+		req->has_session = c->has_session;
+		memcpy(req->session_hash, c->session_hash, STORE_HASH_BYTES);
+		snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
+	}
+	if (req == NULL || dispatch_submit(n->d, req) != 0) {
+		free(req);
+		net_ws_enqueue_text(n, c, NET_BUSY_JSON, strlen(NET_BUSY_JSON));
+		return;
+	}
+	c->inflight++;
+	net_ws_update_rx(n, c);
+}
+
+/* Appends to the reassembly buffer, growing it up to the cap. 0, or -1 when out of memory. */
+static int net_ws_rx_append(struct net_conn *c, const void *in, size_t len, size_t cap)
+{
+	if (c->rx_len + len + 1 > c->rx_cap) {
+		size_t ncap = c->rx_cap ? c->rx_cap : 1024;
+		char *nrx;
+
+		while (ncap < c->rx_len + len + 1)
+			ncap *= 2;
+		if (ncap > cap + 1)
+			ncap = cap + 1;
+		nrx = realloc(c->rx, ncap);
+		if (nrx == NULL)
+			return -1;
+		c->rx = nrx;
+		c->rx_cap = ncap;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	c->rx[c->rx_len] = '\0';
+	return 0;
+}
+
+/* RECEIVE: returns 0, or -1 to close (the close reason is set). */
+static int net_ws_receive(struct net *n, struct lws *wsi, struct net_conn *c, const void *in,
+			  size_t len)
+{
+	size_t cap = (size_t)n->cfg->max_message_bytes;
+
+	if (c == NULL || c->culled)
+		return -1;
+	if (lws_frame_is_binary(wsi)) {
+		log_notice("conn %llu peer %s: binary frame, closing", (unsigned long long)c->id,
+			   c->peer);
+		net_ws_set_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE);
+		return -1;
+	}
+	if (len > cap - c->rx_len) {
+		log_notice("conn %llu peer %s: message over %zu bytes, closing",
+			   (unsigned long long)c->id, c->peer, cap);
+		net_ws_set_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+		return -1;
+	}
+	if (net_ws_rx_append(c, in, len, cap) != 0) {
+		net_ws_set_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
+		return -1;
+	}
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) != 0)
+		return 0;
+	net_ws_submit(n, c);
+	c->rx_len = 0;
+	if (c->rx_cap > NET_RX_KEEP) {
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
+	return 0;
+}
+
+/* SERVER_WRITEABLE: one message per call; close once the queue is empty if asked to. */
+static int net_ws_writeable(struct net *n, struct lws *wsi, struct net_conn *c)
+{
+	struct outq_msg *m;
+	int w;
+
+	if (c == NULL || c->culled)
+		return c == NULL ? 0 : -1;
+	m = outq_peek(&c->q);
+	if (m == NULL) {
+		if (c->close_code != 0) {
+			log_info("conn %llu peer %s: closing with %d", (unsigned long long)c->id,
+				 c->peer, c->close_code);
+			net_ws_set_close_reason(wsi, c->close_code);
+			return -1;
+		}
+		return 0;
+	}
+	w = lws_write(wsi, outq_msg_payload(m), m->len, LWS_WRITE_TEXT);
+	if (w < (int)m->len) {
+		log_notice("conn %llu peer %s: write failed", (unsigned long long)c->id, c->peer);
+		return -1;
+	}
+	outq_pop(&c->q);
+	if (c->rx_paused)
+		net_ws_update_rx(n, c);
+	if (outq_count(&c->q) > 0 || c->close_code != 0)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static void net_ws_closed(struct net *n, struct net_ws_pss *pss)
+{
+	struct net_conn *c = pss->c;
+
+	if (c == NULL)
+		return;
+	log_info("conn %llu peer %s closed", (unsigned long long)c->id, c->peer);
+	c->wsi = NULL;
+	pss->c = NULL;
+	net_conn_free(n, c);
+}
+
+int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct net_ws_pss *pss = user;
+	struct net *n = net_from_wsi(wsi);
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return net_ws_filter(n, wsi, pss);
+	case LWS_CALLBACK_ESTABLISHED:
+		net_ws_established(n, wsi, pss);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		return net_ws_receive(n, wsi, pss->c, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return net_ws_writeable(n, wsi, pss->c);
+	case LWS_CALLBACK_CLOSED:
+		net_ws_closed(n, pss);
+		return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		net_take_replies(n);
+		return 0;
+	default:
+		return 0;
+	}
+}

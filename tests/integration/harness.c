@@ -1,0 +1,403 @@
+/*
+ * harness.c - runs a real adviced for the integration tests (see harness.h). Programs are
+ * started with fork/execv (no shell); readiness is polled (connect every 20 ms), never
+ * waited for with long sleeps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define HARNESS_START_MS 20000
+#define HARNESS_STOP_MS 15000
+#define HARNESS_POLL_MS 20
+
+static long long harness_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void harness_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static const char *harness_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0') {
+		fprintf(stderr, "harness: $%s is not set\n", name);
+		return NULL;
+	}
+	return v;
+}
+
+int harness_free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	int fd, port = -1;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/*
+ * Runs argv[0] with argv, stdout into `out` (malloc'd, may be NULL to discard), stderr to
+ * `errpath` (appended; NULL: inherited). Returns the exit status (0..255) or -1.
+ */
+static int harness_run(char *const argv[], char **out, const char *errpath)
+{
+	int pfd[2], status;
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	pid_t pid;
+
+	if (pipe(pfd) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		close(pfd[1]);
+		if (errpath != NULL) {
+			int fd = open(errpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+			if (fd >= 0)
+				dup2(fd, 2);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1024 > cap) {
+			char *nb = realloc(buf, cap + 4096);
+
+			if (nb == NULL)
+				break;
+			buf = nb;
+			cap += 4096;
+		}
+		n = read(pfd[0], buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (buf != NULL)
+		buf[len] = '\0';
+	if (out != NULL)
+		*out = buf;
+	else
+		free(buf);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Whether something accepts connections on 127.0.0.1:port. */
+static int harness_port_open(int port)
+{
+	struct sockaddr_in a;
+	int fd, ok;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Starts adviced on the existing folder and waits for its port. 0 or -1. */
+static int harness_spawn(struct harness *h)
+{
+	const char *adviced = harness_env("ADVICED");
+	char conf[300], logpath[300];
+	long long deadline;
+	pid_t pid;
+
+	if (adviced == NULL)
+		return -1;
+	snprintf(conf, sizeof(conf), "%s/adviced.conf", h->dir);
+	snprintf(logpath, sizeof(logpath), "%s/adviced.log", h->dir);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		int nul = open("/dev/null", O_RDWR);
+
+		if (fd >= 0)
+			dup2(fd, 2);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+		}
+		execl(adviced, adviced, "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	h->pid = pid;
+	deadline = harness_now_ms() + HARNESS_START_MS;
+	while (harness_now_ms() < deadline) {
+		int status;
+
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			fprintf(stderr, "harness: adviced exited at start (status %d), see %s\n",
+				status, logpath);
+			h->pid = 0;
+			return -1;
+		}
+		if (harness_port_open(h->port))
+			return 0;
+		harness_sleep_ms(HARNESS_POLL_MS);
+	}
+	fprintf(stderr, "harness: adviced did not open port %d in time\n", h->port);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	h->pid = 0;
+	return -1;
+}
+
+/* Waits for the server to exit, SIGKILL after `ms`. 0, or -1 when it had to be killed. */
+static int harness_reap(struct harness *h, int ms)
+{
+	long long deadline = harness_now_ms() + ms;
+	int status, rc = 0;
+
+	if (h->pid <= 0)
+		return 0;
+	while (waitpid(h->pid, &status, WNOHANG) == 0) {
+		if (harness_now_ms() >= deadline) {
+			fprintf(stderr, "harness: adviced did not stop in time, killing it\n");
+			kill(h->pid, SIGKILL);
+			waitpid(h->pid, &status, 0);
+			rc = -1;
+			break;
+		}
+		harness_sleep_ms(HARNESS_POLL_MS);
+	}
+	h->pid = 0;
+	return rc;
+}
+
+int harness_start(struct harness *h)
+{
+	const char *ctl = harness_env("ADVICECTL"), *src = harness_env("ADVICE_SOURCE_DIR");
+	char port[16], webroot[512];
+	const char *tmp = getenv("TMPDIR");
+
+	memset(h, 0, sizeof(*h));
+	if (ctl == NULL || src == NULL)
+		return -1;
+	snprintf(h->dir, sizeof(h->dir), "%s/advice-it-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	/* A fresh unique name; advicectl init creates the folder itself. */
+	if (mkdtemp(h->dir) == NULL || rmdir(h->dir) != 0) {
+		perror("harness: mkdtemp");
+		return -1;
+	}
+	h->port = harness_free_port();
+	if (h->port <= 0)
+		return -1;
+	snprintf(port, sizeof(port), "%d", h->port);
+	snprintf(webroot, sizeof(webroot), "%s/client-web", src);
+	snprintf(h->base_url, sizeof(h->base_url), "http://127.0.0.1:%d", h->port);
+	snprintf(h->origin, sizeof(h->origin), "http://127.0.0.1:%d", h->port);
+	{
+		char *argv[] = { (char *)ctl, "init", h->dir, "--demo", "--test-mode", "--port", port,
+				 "--web-root", webroot, NULL };
+
+		if (harness_run(argv, NULL, NULL) != 0) {
+			fprintf(stderr, "harness: advicectl init failed\n");
+			return -1;
+		}
+	}
+	h->client = advice_client_new();
+	if (h->client == NULL)
+		return -1;
+	return harness_spawn(h);
+}
+
+int harness_restart(struct harness *h)
+{
+	if (h->pid > 0) {
+		kill(h->pid, SIGTERM);
+		if (harness_reap(h, HARNESS_STOP_MS) != 0)
+			return -1;
+	}
+	return harness_spawn(h);
+}
+
+int harness_kill9(struct harness *h)
+{
+	if (h->pid <= 0)
+		return -1;
+	kill(h->pid, SIGKILL);
+	waitpid(h->pid, NULL, 0);
+	h->pid = 0;
+	return 0;
+}
+
+int harness_start_again(struct harness *h)
+{
+	if (h->pid > 0)
+		return -1;
+	return harness_spawn(h);
+}
+
+static int harness_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Copies sanitizer reports of the server's log to stderr, so that a test run shows them. */
+static void harness_report_sanitizers(struct harness *h)
+{
+	char path[300], buf[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/adviced.log", h->dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while (fgets(buf, sizeof(buf), f) != NULL)
+		if (strstr(buf, "Sanitizer") != NULL || strstr(buf, "runtime error:") != NULL)
+			fprintf(stderr, "harness: adviced: %s", buf);
+	fclose(f);
+}
+
+void harness_stop(struct harness *h)
+{
+	if (h->pid > 0) {
+		kill(h->pid, SIGTERM);
+		harness_reap(h, HARNESS_STOP_MS);
+	}
+	if (h->dir[0] != '\0')
+		harness_report_sanitizers(h);
+	advice_client_free(h->client);
+	h->client = NULL;
+	if (h->dir[0] == '\0')
+		return;
+	if (getenv("ADVICE_KEEP_TEST_DIR") != NULL)
+		fprintf(stderr, "harness: kept %s\n", h->dir);
+	else
+		nftw(h->dir, harness_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *harness_citizen_token(struct harness *h, const char *hetu)
+{
+	const char *ctl = harness_env("ADVICECTL");
+	char logpath[300], *out = NULL;
+	size_t len;
+
+	if (ctl == NULL)
+		return NULL;
+	snprintf(logpath, sizeof(logpath), "%s/advicectl.log", h->dir);
+	{
+		char *argv[] = { (char *)ctl, "-d", h->dir, "dev-token", (char *)hetu, NULL };
+
+		if (harness_run(argv, &out, logpath) != 0) {
+			free(out);
+			return NULL;
+		}
+	}
+	if (out == NULL)
+		return NULL;
+	len = strlen(out);
+	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r' || out[len - 1] == ' '))
+		out[--len] = '\0';
+	return out;
+}
+
+int harness_login_citizen(struct harness *h, const char *hetu, char **session_out)
+{
+	char *token = harness_citizen_token(h, hetu);
+	int rc;
+
+	if (token == NULL)
+		return -ADVICE_ERR_IO;
+	rc = advice_login_citizen(h->client, h->base_url, h->origin, token, session_out,
+				  HARNESS_TIMEOUT_MS);
+	free(token);
+	return rc;
+}
+
+int harness_login_worker(struct harness *h, const char *name, char **session_out)
+{
+	char password[128];
+
+	snprintf(password, sizeof(password), "%s-demo", name);
+	return advice_login_worker(h->client, h->base_url, h->origin, name, password, session_out,
+				   HARNESS_TIMEOUT_MS);
+}
+
+struct advice_conn *harness_connect(struct harness *h, const char *session)
+{
+	int err = 0;
+	struct advice_conn *k;
+
+	k = advice_connect(h->client, h->base_url, h->origin, session, HARNESS_TIMEOUT_MS, &err);
+	if (k == NULL)
+		fprintf(stderr, "harness: connect failed: %s\n", advice_err_name(err));
+	return k;
+}
+
+int harness_log_contains(struct harness *h, const char *text)
+{
+	char path[300], buf[8192];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "%s/adviced.log", h->dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(buf, sizeof(buf), f) != NULL)
+		found = strstr(buf, text) != NULL;
+	fclose(f);
+	return found;
+}

@@ -1,0 +1,59 @@
+/*
+ * harness.h - runs a real adviced for an integration test: a temporary data folder set up
+ * by `advicectl init --demo --test-mode`, the server on a free port, and a libadvice client.
+ *
+ * Environment: ADVICED and ADVICECTL (the programs), ADVICE_SOURCE_DIR (the source tree,
+ * for client-web), ADVICE_KEEP_TEST_DIR (set: keep the folder after the test). The server's
+ * stderr goes to <dir>/adviced.log. Demo accounts: anna (worker, adult-social-work), ben
+ * (worker, children-and-families), sara (supervisor, adult-social-work), passwords
+ * "<name>-demo".
+ */
+#ifndef ADVICE_HARNESS_H
+#define ADVICE_HARNESS_H
+
+#include <sys/types.h>
+
+#include "advice.h"
+
+#define HARNESS_TIMEOUT_MS 10000
+
+struct harness {
+	pid_t pid;           /* the running adviced, 0 when none */
+	int port;
+	char dir[256];       /* the data folder, holds adviced.conf and adviced.log */
+	char base_url[64];   /* http://127.0.0.1:<port> */
+	char origin[64];     /* an allowlisted origin (the same as base_url) */
+	struct advice_client *client;
+};
+
+/*
+ * Makes the data folder, runs `$ADVICECTL init <dir> --demo --test-mode --port <port>
+ * --web-root $ADVICE_SOURCE_DIR/client-web`, starts `$ADVICED -c <dir>/adviced.conf` and
+ * waits until the port accepts (20 s at most). Returns 0, or -1 (reason on stderr).
+ */
+int harness_start(struct harness *h);
+/* SIGTERM, wait for the exit, start again on the same port and folder. 0 or -1. */
+int harness_restart(struct harness *h);
+/* SIGKILL and reap. 0 or -1. */
+int harness_kill9(struct harness *h);
+/* Starts the server again after harness_kill9 (or a stop that kept the folder). 0 or -1. */
+int harness_start_again(struct harness *h);
+/* SIGTERM, wait (SIGKILL after 15 s), free the client, remove the folder unless
+ * $ADVICE_KEEP_TEST_DIR is set. */
+void harness_stop(struct harness *h);
+
+/* `$ADVICECTL -d <dir> dev-token <hetu>`'s output, trimmed (malloc'd); NULL on failure. */
+char *harness_citizen_token(struct harness *h, const char *hetu);
+/* Logs a citizen in; 0 with *session_out (malloc'd), or a negative advice_err. */
+int harness_login_citizen(struct harness *h, const char *hetu, char **session_out);
+/* Logs a demo worker in with password "<name>-demo"; 0 with *session_out, or a negative
+ * advice_err. */
+int harness_login_worker(struct harness *h, const char *name, char **session_out);
+/* Opens a WebSocket with the allowlisted origin; NULL on failure (reason on stderr). */
+struct advice_conn *harness_connect(struct harness *h, const char *session);
+/* Whether the server's log contains `text`. */
+int harness_log_contains(struct harness *h, const char *text);
+/* A TCP port on 127.0.0.1 that was free a moment ago; -1 on failure. */
+int harness_free_port(void);
+
+#endif
