@@ -27,9 +27,9 @@ struct advice_client;
 struct advice_conn;
 
 /* Flags of advice_send_raw(). */
-#define ADVICE_FRAME_TEXT 0
-#define ADVICE_FRAME_BINARY 1 /* a binary frame (the server closes with 1003) */
-#define ADVICE_FRAME_NO_FIN 2 /* more fragments of this message follow */
+#define ADVICE_FRAME_TEXT	  0
+#define ADVICE_FRAME_BINARY	  1 /* a binary frame (the server closes with 1003) */
+#define ADVICE_FRAME_NO_FIN	  2 /* more fragments of this message follow */
 #define ADVICE_FRAME_CONTINUATION 4 /* this frame continues the previous fragment */
 
 /* A client context for many connections. NULL when out of memory or lws fails. */
@@ -53,9 +53,9 @@ int advice_client_service(struct advice_client *c, int timeout_ms);
  * -ADVICE_ERR_INVAL (bad URL or argument), -ADVICE_ERR_NOMEM, -ADVICE_ERR_IO (connection
  * failed or closed early) or -ADVICE_ERR_TIMEOUT, and sets nothing.
  */
-int advice_http_post(struct advice_client *c, const char *base_url, const char *path,
-		     const char *origin, const char *session, const char *json_body, char **body_out,
-		     char **session_out, int timeout_ms);
+int advice_http_post(struct advice_client *c, const char *base_url, const char *path, const char *origin,
+		     const char *session, const char *json_body, char **body_out, char **session_out,
+		     int timeout_ms);
 
 /*
  * Logs a citizen in with an identity token (POST /api/v1/login/citizen). Returns 0 with the
@@ -74,8 +74,7 @@ int advice_login_citizen(struct advice_client *c, const char *base_url, const ch
  * -ADVICE_ERR_NOMEM; or the errors of advice_http_post().
  */
 int advice_login_worker(struct advice_client *c, const char *base_url, const char *origin,
-			const char *username, const char *password, char **session_out,
-			int timeout_ms);
+			const char *username, const char *password, char **session_out, int timeout_ms);
 
 /*
  * The worker authentication key: M = crypto_pwhash(32, password, salt, opslimit, memlimit,
@@ -84,13 +83,12 @@ int advice_login_worker(struct advice_client *c, const char *base_url, const cha
  * could not get its memory).
  */
 int advice_worker_auth_key(const char *password, const uint8_t salt[ADVICE_SALT_BYTES],
-			   unsigned long long opslimit, size_t memlimit,
-			   uint8_t out[ADVICE_AUTH_KEY_BYTES]);
+			   unsigned long long opslimit, size_t memlimit, uint8_t out[ADVICE_AUTH_KEY_BYTES]);
 
 /* POST /api/v1/logout with the session. Returns 0, the negative code of the server's error,
  * or the errors of advice_http_post(). */
-int advice_logout(struct advice_client *c, const char *base_url, const char *origin,
-		  const char *session, int timeout_ms);
+int advice_logout(struct advice_client *c, const char *base_url, const char *origin, const char *session,
+		  int timeout_ms);
 
 /*
  * Opens a WebSocket to base_url + ADVICE_WS_PATH with subprotocol advice.v1, Origin
@@ -101,9 +99,8 @@ int advice_logout(struct advice_client *c, const char *base_url, const char *ori
  * -ADVICE_ERR_PROTOCOL (the first message was no welcome), -ADVICE_ERR_NOMEM,
  * -ADVICE_ERR_INVAL or -ADVICE_ERR_IO (refused otherwise, or closed).
  */
-struct advice_conn *advice_connect(struct advice_client *c, const char *base_url,
-				   const char *origin, const char *session, int timeout_ms,
-				   int *err);
+struct advice_conn *advice_connect(struct advice_client *c, const char *base_url, const char *origin,
+				   const char *session, int timeout_ms, int *err);
 
 /* The welcome event's JSON text (owned by the connection). */
 const char *advice_conn_welcome(struct advice_conn *k);
@@ -116,8 +113,7 @@ const char *advice_conn_welcome(struct advice_conn *k);
  * -ADVICE_ERR_TIMEOUT (nothing in *reply_out) or -ADVICE_ERR_IO (closed).
  * reply_out may be NULL.
  */
-int advice_request(struct advice_conn *k, const char *json_request, char **reply_out,
-		   int timeout_ms);
+int advice_request(struct advice_conn *k, const char *json_request, char **reply_out, int timeout_ms);
 
 /* Queues a text message without waiting (pipelining, load). Replies come from
  * advice_next_message(). Returns 0, -ADVICE_ERR_NOMEM or -ADVICE_ERR_IO (closed). */

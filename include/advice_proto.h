@@ -9,21 +9,21 @@
 
 #include <stddef.h>
 
-#define ADVICE_SUBPROTOCOL "advice.v1"
-#define ADVICE_WS_PATH "/ws"
+#define ADVICE_SUBPROTOCOL    "advice.v1"
+#define ADVICE_WS_PATH	      "/ws"
 #define ADVICE_SESSION_COOKIE "__Host-advice"
 
 /* Limits (bytes unless named otherwise). */
-#define ADVICE_MAX_MESSAGE_BYTES 65536  /* one WebSocket message, all frames together */
-#define ADVICE_MAX_HTTP_BODY_BYTES 8192 /* one HTTP request body */
-#define ADVICE_MAX_BODY_B64 43692       /* ciphertext body, base64url without padding */
-#define ADVICE_MAX_BODY_BYTES 32768     /* the same body decoded */
-#define ADVICE_MAX_REQUEST_ID 64        /* request "id" */
-#define ADVICE_ID_HEX 32                /* thread and user ids: 32 lowercase hex digits */
-#define ADVICE_MAX_LIST 100             /* entries in one list or read reply */
-#define ADVICE_SESSION_TOKEN_LEN 43     /* session token: 32 random bytes, base64url */
-#define ADVICE_AUTH_KEY_BYTES 32        /* worker authentication key */
-#define ADVICE_SALT_BYTES 16            /* crypto_pwhash salt */
+#define ADVICE_MAX_MESSAGE_BYTES   65536 /* one WebSocket message, all frames together */
+#define ADVICE_MAX_HTTP_BODY_BYTES 8192	 /* one HTTP request body */
+#define ADVICE_MAX_BODY_B64	   43692 /* ciphertext body, base64url without padding */
+#define ADVICE_MAX_BODY_BYTES	   32768 /* the same body decoded */
+#define ADVICE_MAX_REQUEST_ID	   64	 /* request "id" */
+#define ADVICE_ID_HEX		   32	 /* thread and user ids: 32 lowercase hex digits */
+#define ADVICE_MAX_LIST		   100	 /* entries in one list or read reply */
+#define ADVICE_SESSION_TOKEN_LEN   43	 /* session token: 32 random bytes, base64url */
+#define ADVICE_AUTH_KEY_BYTES	   32	 /* worker authentication key */
+#define ADVICE_SALT_BYTES	   16	 /* crypto_pwhash salt */
 
 /* Close codes the server uses besides the RFC 6455 ones (1008 policy, 1009 too big). */
 #define ADVICE_CLOSE_SESSION_ENDED 4001 /* logout, expiry or revocation */
@@ -35,24 +35,24 @@
  */
 enum advice_err {
 	ADVICE_OK = 0,
-	ADVICE_ERR_BAD_JSON,        /* not a JSON object */
-	ADVICE_ERR_BAD_REQUEST,     /* schema violation: missing, unknown, mistyped or oversize field */
+	ADVICE_ERR_BAD_JSON,	    /* not a JSON object */
+	ADVICE_ERR_BAD_REQUEST,	    /* schema violation: missing, unknown, mistyped or oversize field */
 	ADVICE_ERR_UNKNOWN_TYPE,    /* no such request type */
-	ADVICE_ERR_TOO_LARGE,       /* message or body over its limit */
+	ADVICE_ERR_TOO_LARGE,	    /* message or body over its limit */
 	ADVICE_ERR_UNAUTHENTICATED, /* no valid session */
 	ADVICE_ERR_BAD_CREDENTIALS, /* wrong username or authentication key */
-	ADVICE_ERR_BAD_TOKEN,       /* identity token refused */
-	ADVICE_ERR_LOCKED,          /* account locked or backing off */
-	ADVICE_ERR_FORBIDDEN,       /* the policy denies this request */
-	ADVICE_ERR_NOT_FOUND,       /* no such object */
-	ADVICE_ERR_CONFLICT,        /* the object is not in a state that allows this */
+	ADVICE_ERR_BAD_TOKEN,	    /* identity token refused */
+	ADVICE_ERR_LOCKED,	    /* account locked or backing off */
+	ADVICE_ERR_FORBIDDEN,	    /* the policy denies this request */
+	ADVICE_ERR_NOT_FOUND,	    /* no such object */
+	ADVICE_ERR_CONFLICT,	    /* the object is not in a state that allows this */
 	ADVICE_ERR_THREAD_CLOSED,   /* the thread is closed */
 	ADVICE_ERR_RATE_LIMITED,    /* too many requests */
-	ADVICE_ERR_UNAVAILABLE,     /* the store failed; nothing was changed */
-	ADVICE_ERR_INTERNAL,        /* a bug; nothing was changed */
+	ADVICE_ERR_UNAVAILABLE,	    /* the store failed; nothing was changed */
+	ADVICE_ERR_INTERNAL,	    /* a bug; nothing was changed */
 	/* Client-side only (never sent by the server). */
 	ADVICE_ERR_NOMEM,
-	ADVICE_ERR_IO,       /* connection failed or closed */
+	ADVICE_ERR_IO,	     /* connection failed or closed */
 	ADVICE_ERR_TIMEOUT,  /* no reply in time */
 	ADVICE_ERR_PROTOCOL, /* the server sent something the client cannot understand */
 	ADVICE_ERR_INVAL,    /* bad argument */

@@ -25,8 +25,8 @@ int64_t advice__now_ms(void)
 }
 
 /* The one callback of the client context: dispatches on what the wsi belongs to. */
-static int advice__callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-			    void *in, size_t len)
+static int advice__callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			    size_t len)
 {
 	enum advice_op_kind *kind = lws_get_opaque_user_data(wsi);
 
@@ -125,8 +125,7 @@ int advice__url_parse(const char *base_url, struct advice_url *u)
 		return -1;
 	if (strncasecmp(base_url, "http://", 7) == 0 || strncasecmp(base_url, "ws://", 5) == 0) {
 		u->port = 80;
-	} else if (strncasecmp(base_url, "https://", 8) == 0 ||
-		   strncasecmp(base_url, "wss://", 6) == 0) {
+	} else if (strncasecmp(base_url, "https://", 8) == 0 || strncasecmp(base_url, "wss://", 6) == 0) {
 		u->tls = 1;
 		u->port = 443;
 	} else {
@@ -231,9 +230,9 @@ ADVICE_API int advice_worker_auth_key(const char *password, const uint8_t salt[A
 	uint8_t m[crypto_kdf_KEYBYTES];
 	int rc = 0;
 
-	if (password == NULL || salt == NULL || out == NULL ||
-	    opslimit < crypto_pwhash_OPSLIMIT_MIN || opslimit > crypto_pwhash_OPSLIMIT_MAX ||
-	    memlimit < crypto_pwhash_MEMLIMIT_MIN || memlimit > crypto_pwhash_MEMLIMIT_MAX)
+	if (password == NULL || salt == NULL || out == NULL || opslimit < crypto_pwhash_OPSLIMIT_MIN ||
+	    opslimit > crypto_pwhash_OPSLIMIT_MAX || memlimit < crypto_pwhash_MEMLIMIT_MIN ||
+	    memlimit > crypto_pwhash_MEMLIMIT_MAX)
 		return -ADVICE_ERR_INVAL;
 	if (crypto_pwhash(m, sizeof(m), password, strlen(password), salt, opslimit, memlimit,
 			  crypto_pwhash_ALG_ARGON2ID13) != 0) {

@@ -18,21 +18,21 @@ struct advice_http_op {
 	enum advice_op_kind kind; /* ADVICE_OP_HTTP: first member */
 	struct lws *wsi;
 	const char *origin, *session;
-	char *req;      /* LWS_PRE headroom, then req_len bytes */
+	char *req; /* LWS_PRE headroom, then req_len bytes */
 	size_t req_len;
 	int status;
 	char *resp;
 	size_t resp_len;
-	char *cookie;   /* Set-Cookie session value */
+	char *cookie; /* Set-Cookie session value */
 	int done, failed;
 };
 
 /* Adds one header; 0 or 1 when it does not fit. */
-static int advice__add_header(struct lws *wsi, const char *name, const char *value,
-			      unsigned char **p, unsigned char *end)
+static int advice__add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+			      unsigned char *end)
 {
-	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-					   (const unsigned char *)value, (int)strlen(value), p, end);
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)value,
+					   (int)strlen(value), p, end);
 }
 
 static int advice__http_headers(struct lws *wsi, struct advice_http_op *op, void *in, size_t len)
@@ -102,20 +102,18 @@ static void advice__http_finish(struct lws *wsi, struct advice_http_op *op, int 
 	lws_set_opaque_user_data(wsi, NULL);
 }
 
-int advice__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in,
-			  size_t len)
+int advice__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in, size_t len)
 {
 	struct advice_http_op *op = lws_get_opaque_user_data(wsi);
 	char buf[LWS_PRE + 4096], *px = buf + LWS_PRE;
 	int lenx = (int)sizeof(buf) - LWS_PRE;
 
 	switch (reason) {
-	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-		return advice__http_headers(wsi, op, in, len);
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: return advice__http_headers(wsi, op, in, len);
 	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
 		lws_client_http_body_pending(wsi, 0);
-		if (lws_write(wsi, (unsigned char *)op->req + LWS_PRE, op->req_len,
-			      LWS_WRITE_HTTP_FINAL) < (int)op->req_len) {
+		if (lws_write(wsi, (unsigned char *)op->req + LWS_PRE, op->req_len, LWS_WRITE_HTTP_FINAL) <
+		    (int)op->req_len) {
 			advice__http_finish(wsi, op, 1);
 			return -1;
 		}
@@ -142,8 +140,7 @@ int advice__http_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
 		/* A close after the status and a body counts as the end of the body. */
 		advice__http_finish(wsi, op, op->status == 0);
 		return 0;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -227,8 +224,8 @@ out:
 /* A login POST: 0 with *session_out, or a negative advice_err. `reply_out` gets the body of
  * a 200 answer when not NULL. */
 static int advice__login_post(struct advice_client *c, const char *base_url, const char *path,
-			      const char *origin, const char *body, char **session_out,
-			      char **reply_out, int timeout_ms)
+			      const char *origin, const char *body, char **session_out, char **reply_out,
+			      int timeout_ms)
 {
 	char *resp = NULL, *cookie = NULL;
 	int status;
@@ -259,9 +256,8 @@ static int advice__login_post(struct advice_client *c, const char *base_url, con
 	return 0;
 }
 
-ADVICE_API int advice_login_citizen(struct advice_client *c, const char *base_url,
-				    const char *origin, const char *id_token, char **session_out,
-				    int timeout_ms)
+ADVICE_API int advice_login_citizen(struct advice_client *c, const char *base_url, const char *origin,
+				    const char *id_token, char **session_out, int timeout_ms)
 {
 	json_t *o;
 	char *body;
@@ -274,15 +270,15 @@ ADVICE_API int advice_login_citizen(struct advice_client *c, const char *base_ur
 	json_decref(o);
 	if (body == NULL)
 		return -ADVICE_ERR_NOMEM;
-	rc = advice__login_post(c, base_url, "/api/v1/login/citizen", origin, body, session_out,
-				NULL, timeout_ms);
+	rc = advice__login_post(c, base_url, "/api/v1/login/citizen", origin, body, session_out, NULL,
+				timeout_ms);
 	free(body);
 	return rc;
 }
 
 /* Reads salt and KDF parameters from the /start answer. 0 or -ADVICE_ERR_PROTOCOL. */
-static int advice__parse_start(const char *reply, uint8_t salt[ADVICE_SALT_BYTES],
-			       unsigned long long *ops, size_t *mem)
+static int advice__parse_start(const char *reply, uint8_t salt[ADVICE_SALT_BYTES], unsigned long long *ops,
+			       size_t *mem)
 {
 	json_t *root = json_loads(reply, 0, NULL);
 	const char *s;
@@ -310,9 +306,9 @@ out:
 	return rc;
 }
 
-ADVICE_API int advice_login_worker(struct advice_client *c, const char *base_url,
-				   const char *origin, const char *username, const char *password,
-				   char **session_out, int timeout_ms)
+ADVICE_API int advice_login_worker(struct advice_client *c, const char *base_url, const char *origin,
+				   const char *username, const char *password, char **session_out,
+				   int timeout_ms)
 {
 	uint8_t salt[ADVICE_SALT_BYTES], key[ADVICE_AUTH_KEY_BYTES];
 	unsigned long long ops = 0;
@@ -328,8 +324,8 @@ ADVICE_API int advice_login_worker(struct advice_client *c, const char *base_url
 	json_decref(o);
 	if (body == NULL)
 		return -ADVICE_ERR_NOMEM;
-	rc = advice__login_post(c, base_url, "/api/v1/login/worker/start", origin, body, NULL,
-				&reply, timeout_ms);
+	rc = advice__login_post(c, base_url, "/api/v1/login/worker/start", origin, body, NULL, &reply,
+				timeout_ms);
 	free(body);
 	body = NULL;
 	if (rc != 0)
@@ -348,8 +344,8 @@ ADVICE_API int advice_login_worker(struct advice_client *c, const char *base_url
 		rc = -ADVICE_ERR_NOMEM;
 		goto out;
 	}
-	rc = advice__login_post(c, base_url, "/api/v1/login/worker", origin, body, session_out,
-				NULL, timeout_ms);
+	rc = advice__login_post(c, base_url, "/api/v1/login/worker", origin, body, session_out, NULL,
+				timeout_ms);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (key64 != NULL) {

@@ -12,7 +12,7 @@
 
 #include "advice.h"
 
-#define ADVICE_API __attribute__((visibility("default")))
+#define ADVICE_API	__attribute__((visibility("default")))
 #define ADVICE_HOST_MAX 256
 #define ADVICE_PATH_MAX 512
 
@@ -23,7 +23,7 @@ struct advice_client {
 	struct lws_context *ctx;
 	lws_sorted_usec_list_t wake; /* bounds one lws_service() call */
 	struct advice_conn *conns;   /* open WebSockets, for advice_client_free */
-	int tls;                     /* the context can make TLS connections */
+	int tls;		     /* the context can make TLS connections */
 	struct lws_protocols protocols[3];
 };
 
@@ -33,7 +33,7 @@ struct advice_url {
 	char host[ADVICE_HOST_MAX]; /* address to connect to */
 	int port;
 	char hosthdr[ADVICE_HOST_MAX + 8]; /* Host header: host[:port] */
-	char prefix[ADVICE_PATH_MAX];      /* path of the base URL, without a trailing / */
+	char prefix[ADVICE_PATH_MAX];	   /* path of the base URL, without a trailing / */
 };
 
 int advice__url_parse(const char *base_url, struct advice_url *u);
@@ -44,10 +44,8 @@ int advice__pump(struct advice_client *c, int64_t deadline_ms);
 /* The error code named by an error JSON's "code" (negative), or -ADVICE_ERR_PROTOCOL. */
 int advice__error_code(const char *json);
 
-int advice__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in,
-			  size_t len);
-int advice__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in,
-			size_t len);
+int advice__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in, size_t len);
+int advice__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in, size_t len);
 void advice__ws_detach_all(struct advice_client *c);
 
 #endif

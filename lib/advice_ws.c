@@ -64,13 +64,11 @@ static int advice__ws_headers(struct lws *wsi, struct advice_conn *k, void *in, 
 
 	if (k->origin[0] != '\0' &&
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"origin:",
-					(const unsigned char *)k->origin, (int)strlen(k->origin), p,
-					end))
+					(const unsigned char *)k->origin, (int)strlen(k->origin), p, end))
 		return -1;
 	if (k->cookie != NULL &&
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cookie:",
-					(const unsigned char *)k->cookie, (int)strlen(k->cookie), p,
-					end))
+					(const unsigned char *)k->cookie, (int)strlen(k->cookie), p, end))
 		return -1;
 	return 0;
 }
@@ -152,15 +150,13 @@ static void advice__ws_ended(struct advice_conn *k)
 		k->close_code = LWS_CLOSE_STATUS_ABNORMAL_CLOSE;
 }
 
-int advice__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in,
-			size_t len)
+int advice__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in, size_t len)
 {
 	struct advice_conn *k = lws_get_opaque_user_data(wsi);
 	const unsigned char *b = in;
 
 	switch (reason) {
-	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-		return advice__ws_headers(wsi, k, in, len);
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: return advice__ws_headers(wsi, k, in, len);
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		k->wsi = wsi;
 		k->open = 1;
@@ -171,10 +167,8 @@ int advice__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 		k->close_code = 0;
 		lws_set_opaque_user_data(wsi, NULL);
 		return 0;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		return advice__ws_receive(wsi, k, in, len);
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		return advice__ws_writeable(wsi, k);
+	case LWS_CALLBACK_CLIENT_RECEIVE: return advice__ws_receive(wsi, k, in, len);
+	case LWS_CALLBACK_CLIENT_WRITEABLE: return advice__ws_writeable(wsi, k);
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		if (len >= 2)
 			k->close_code = (b[0] << 8) | b[1];
@@ -185,8 +179,7 @@ int advice__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 		advice__ws_ended(k);
 		lws_set_opaque_user_data(wsi, NULL);
 		return 0;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -204,8 +197,7 @@ static int advice__ws_take_welcome(struct advice_conn *k)
 	root = json_loads(m->json, 0, NULL);
 	type = json_string_value(json_object_get(root, "type"));
 	event = json_string_value(json_object_get(root, "event"));
-	if (type != NULL && strcmp(type, "event") == 0 && event != NULL &&
-	    strcmp(event, "welcome") == 0) {
+	if (type != NULL && strcmp(type, "event") == 0 && event != NULL && strcmp(event, "welcome") == 0) {
 		k->welcome = m->json;
 		m->json = NULL;
 		rc = 0;
@@ -255,8 +247,8 @@ void advice__ws_detach_all(struct advice_client *c)
 }
 
 ADVICE_API struct advice_conn *advice_connect(struct advice_client *c, const char *base_url,
-					      const char *origin, const char *session,
-					      int timeout_ms, int *err)
+					      const char *origin, const char *session, int timeout_ms,
+					      int *err)
 {
 	struct lws_client_connect_info i;
 	struct advice_conn *k;

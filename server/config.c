@@ -30,10 +30,12 @@ struct setting {
 	const char *help;
 };
 
+/* clang-format off */
 #define INT(n, lo, hi, d, h) { #n, T_INT, offsetof(struct config, n), sizeof(int), lo, hi, #d, h }
 #define BOOL(n, d, h) { #n, T_BOOL, offsetof(struct config, n), sizeof(int), 0, 1, d, h }
 #define STR(n, d, h) { #n, T_STR, offsetof(struct config, n), sizeof(((struct config *)0)->n), 0, 0, d, h }
 #define PATH(n, d, h) { #n, T_PATH, offsetof(struct config, n), sizeof(((struct config *)0)->n), 0, 0, d, h }
+/* clang-format on */
 
 static const struct setting settings[] = {
 	STR(listen, "127.0.0.1", "address to listen on"),
@@ -116,8 +118,8 @@ static int set_bool(const struct setting *s, struct config *cfg, const char *v, 
 	return 0;
 }
 
-static int set_str(const struct setting *s, struct config *cfg, const char *v, const char *base,
-		   char *err, size_t errlen)
+static int set_str(const struct setting *s, struct config *cfg, const char *v, const char *base, char *err,
+		   size_t errlen)
 {
 	char *p = (char *)cfg + s->offset;
 	int n;
@@ -159,8 +161,8 @@ static int set_origins(struct config *cfg, const char *v, char *err, size_t errl
 	return 0;
 }
 
-static int set_value(const struct setting *s, struct config *cfg, const char *v, const char *base,
-		     char *err, size_t errlen)
+static int set_value(const struct setting *s, struct config *cfg, const char *v, const char *base, char *err,
+		     size_t errlen)
 {
 	switch (s->type) {
 	case T_INT: return set_int(s, cfg, v, err, errlen);
@@ -199,8 +201,8 @@ static char *trim(char *s)
 	return s;
 }
 
-static int parse_line(struct config *cfg, char *line, const char *base, unsigned char *seen,
-		      char *err, size_t errlen)
+static int parse_line(struct config *cfg, char *line, const char *base, unsigned char *seen, char *err,
+		      size_t errlen)
 {
 	char *eq, *name, *value;
 
@@ -238,8 +240,8 @@ static void derive_paths(struct config *cfg)
 		snprintf(cfg->pepper_file, sizeof cfg->pepper_file, "%.400s/secrets/pepper", cfg->data_dir);
 }
 
-int config_parse(struct config *cfg, const char *text, size_t len, const char *base_dir,
-		 char *err, size_t errlen)
+int config_parse(struct config *cfg, const char *text, size_t len, const char *base_dir, char *err,
+		 size_t errlen)
 {
 	unsigned char seen[NSETTINGS] = { 0 };
 	char line[MAX_LINE], why[256];

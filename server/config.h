@@ -9,32 +9,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_PATH_MAX 512
+#define CONFIG_PATH_MAX	   512
 #define CONFIG_MAX_ORIGINS 8
 
 struct config {
 	/* network */
-	char listen[64];      /* address to bind, default 127.0.0.1 */
-	int port;             /* default 8080 */
-	char web_root[CONFIG_PATH_MAX]; /* static files of client-web */
+	char listen[64];		       /* address to bind, default 127.0.0.1 */
+	int port;			       /* default 8080 */
+	char web_root[CONFIG_PATH_MAX];	       /* static files of client-web */
 	char origins[CONFIG_MAX_ORIGINS][256]; /* allowed Origin values, exact */
 	int norigins;
 	char tls_cert[CONFIG_PATH_MAX]; /* PEM; empty: plain HTTP (behind a TLS proxy or on localhost) */
 	char tls_key[CONFIG_PATH_MAX];
-	int max_message_bytes;    /* one WebSocket message, default ADVICE_MAX_MESSAGE_BYTES */
-	int outq_max_messages;    /* per-connection outbound queue, default 256 */
-	int outq_max_bytes;       /* default 1 MiB */
-	int max_inflight;         /* requests per connection awaiting a reply before reads pause, 64 */
-	int max_connections;      /* default 60000 */
-	int ping_interval_s;      /* idle seconds before a ping, default 30 */
-	int idle_timeout_s;       /* hang up when no pong by then, default 75 */
-	int handshake_timeout_s;  /* default 10 */
-	int shutdown_grace_s;     /* SIGTERM: time to finish pending work, default 10 */
+	int max_message_bytes;	 /* one WebSocket message, default ADVICE_MAX_MESSAGE_BYTES */
+	int outq_max_messages;	 /* per-connection outbound queue, default 256 */
+	int outq_max_bytes;	 /* default 1 MiB */
+	int max_inflight;	 /* requests per connection awaiting a reply before reads pause, 64 */
+	int max_connections;	 /* default 60000 */
+	int ping_interval_s;	 /* idle seconds before a ping, default 30 */
+	int idle_timeout_s;	 /* hang up when no pong by then, default 75 */
+	int handshake_timeout_s; /* default 10 */
+	int shutdown_grace_s;	 /* SIGTERM: time to finish pending work, default 10 */
 
 	/* store */
 	char data_dir[CONFIG_PATH_MAX];
 	char database[CONFIG_PATH_MAX]; /* default <data_dir>/advice.db */
-	int max_pending;                /* requests queued for the core thread, default 10000 */
+	int max_pending;		/* requests queued for the core thread, default 10000 */
 
 	/* secrets */
 	char pepper_file[CONFIG_PATH_MAX]; /* 32 random bytes; default <data_dir>/secrets/pepper */
@@ -43,18 +43,18 @@ struct config {
 	char idp_issuer[256];
 	char idp_audience[256];
 	char idp_keys_file[CONFIG_PATH_MAX]; /* JSON list of {kid, alg, pem} */
-	char idp_hetu_claim[64];             /* default "hetu" */
-	int token_skew_s;                    /* default 60 */
-	int token_max_age_s;                 /* iat no older than this, default 600 */
+	char idp_hetu_claim[64];	     /* default "hetu" */
+	int token_skew_s;		     /* default 60 */
+	int token_max_age_s;		     /* iat no older than this, default 600 */
 
 	/* sessions and logins */
 	int citizen_idle_s, citizen_abs_s; /* defaults 1800, 28800 */
-	int staff_idle_s, staff_abs_s;     /* defaults 1800, 43200 */
-	int backoff_after;                 /* default 3 */
-	int lock_after;                    /* default 10 */
-	int backoff_max_s;                 /* default 900 */
+	int staff_idle_s, staff_abs_s;	   /* defaults 1800, 43200 */
+	int backoff_after;		   /* default 3 */
+	int lock_after;			   /* default 10 */
+	int backoff_max_s;		   /* default 900 */
 
-	int test_mode;  /* accepts test identity codes and test-bed acr values only */
+	int test_mode; /* accepts test identity codes and test-bed acr values only */
 	char log_level[16];
 };
 
@@ -66,8 +66,8 @@ void config_defaults(struct config *cfg);
  */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 /* Parses a configuration held in memory (the fuzz target and tests use this). */
-int config_parse(struct config *cfg, const char *text, size_t len, const char *base_dir,
-		 char *err, size_t errlen);
+int config_parse(struct config *cfg, const char *text, size_t len, const char *base_dir, char *err,
+		 size_t errlen);
 /* Checks cross-field rules (TLS cert without key, no origin, ...). 0 or -1 with `err`. */
 int config_validate(const struct config *cfg, char *err, size_t errlen);
 /* Prints every setting with its type, bounds, default and help (adviced --help-config). */

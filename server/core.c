@@ -61,8 +61,7 @@ void core_free(struct core *c)
 	free(c);
 }
 
-struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id, const char *body,
-				      size_t len)
+struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id, const char *body, size_t len)
 {
 	struct core_request *r = calloc(1, sizeof *r + len + 1);
 
@@ -113,8 +112,7 @@ void core_keyed_hash(const uint8_t pepper[32], const char *label, const void *da
 	crypto_generichash_final(&h, out, STORE_HASH_BYTES);
 }
 
-void core_session_hash(const uint8_t pepper[32], const char *token, size_t len,
-		       uint8_t out[STORE_HASH_BYTES])
+void core_session_hash(const uint8_t pepper[32], const char *token, size_t len, uint8_t out[STORE_HASH_BYTES])
 {
 	crypto_generichash_state h;
 	static const char label[] = "session";
@@ -313,8 +311,8 @@ static int is_http(enum core_req_kind kind)
 static json_t *error_object(enum core_req_kind kind, const char *id, int code, const char *message,
 			    const char *field)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s}", "type", "error", "code", advice_err_name(code),
-			      "message", message ? message : advice_err_name(code));
+	json_t *o = json_pack("{s:s, s:s, s:s}", "type", "error", "code", advice_err_name(code), "message",
+			      message ? message : advice_err_name(code));
 
 	if (o == NULL)
 		return NULL;
@@ -449,10 +447,9 @@ static int handle_connect(struct ctx *x)
 			return -1;
 		}
 	}
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "type", "event", "event", "welcome",
-		      "protocol", ADVICE_SUBPROTOCOL, "user", x->sess.user_id, "role",
-		      core_role_name(display_role(x)), "units", units, "session_expires",
-		      (json_int_t)session_end(&x->sess));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "type", "event", "event", "welcome", "protocol",
+		      ADVICE_SUBPROTOCOL, "user", x->sess.user_id, "role", core_role_name(display_role(x)),
+		      "units", units, "session_expires", (json_int_t)session_end(&x->sess));
 	return set_json(x->rep, o);
 }
 
@@ -534,8 +531,8 @@ static int handle_http(struct ctx *x)
 	rc = schema_parse(x->req->body, x->req->len, &x->msg, x->err_msg, sizeof x->err_msg);
 	if (rc != ADVICE_OK)
 		return core_fail(x, rc, "%s", x->err_msg);
-	rc = schema_check_def(x->c->cfg.schema, defs[x->req->kind], x->msg, x->err_msg,
-			      sizeof x->err_msg, x->err_field, sizeof x->err_field);
+	rc = schema_check_def(x->c->cfg.schema, defs[x->req->kind], x->msg, x->err_msg, sizeof x->err_msg,
+			      x->err_field, sizeof x->err_field);
 	if (rc != ADVICE_OK) {
 		x->err = ADVICE_ERR_BAD_REQUEST;
 		return 0;

@@ -21,22 +21,22 @@ struct schema;
 struct token_config;
 
 enum core_req_kind {
-	CORE_REQ_CONNECT,       /* a WebSocket was opened with this session: answer "welcome" */
-	CORE_REQ_MESSAGE,       /* a WebSocket text message */
+	CORE_REQ_CONNECT,	/* a WebSocket was opened with this session: answer "welcome" */
+	CORE_REQ_MESSAGE,	/* a WebSocket text message */
 	CORE_REQ_LOGIN_CITIZEN, /* HTTP POST /api/v1/login/citizen */
-	CORE_REQ_LOGIN_START,   /* HTTP POST /api/v1/login/worker/start */
-	CORE_REQ_LOGIN_WORKER,  /* HTTP POST /api/v1/login/worker */
-	CORE_REQ_LOGOUT,        /* HTTP POST /api/v1/logout */
+	CORE_REQ_LOGIN_START,	/* HTTP POST /api/v1/login/worker/start */
+	CORE_REQ_LOGIN_WORKER,	/* HTTP POST /api/v1/login/worker */
+	CORE_REQ_LOGOUT,	/* HTTP POST /api/v1/logout */
 };
 
 struct core_request {
 	struct core_request *next; /* queue link, owned by dispatch */
-	uint64_t conn_id;          /* the network layer's connection id, echoed in the reply */
+	uint64_t conn_id;	   /* the network layer's connection id, echoed in the reply */
 	enum core_req_kind kind;
 	int has_session;
 	uint8_t session_hash[STORE_HASH_BYTES];
 	int64_t now_ms; /* 0: the core reads the clock */
-	char peer[48];  /* remote address, for the log */
+	char peer[48];	/* remote address, for the log */
 	size_t len;
 	char body[]; /* request text, NUL-terminated */
 };
@@ -52,15 +52,15 @@ struct core_reply {
 	uint64_t conn_id;
 	enum core_req_kind kind;
 	int http_status; /* for the HTTP kinds */
-	char *json;      /* the reply text (always set) */
+	char *json;	 /* the reply text (always set) */
 	size_t len;
 	char session_token[ADVICE_SESSION_TOKEN_LEN + 1]; /* login: the new cookie value, else "" */
-	int64_t session_max_age_s;                        /* login: cookie Max-Age */
+	int64_t session_max_age_s;			  /* login: cookie Max-Age */
 	int64_t session_expires_ms; /* WebSocket: the session ends at the latest then (0: unknown) */
-	int end_session;           /* close every connection of session_hash */
+	int end_session;	    /* close every connection of session_hash */
 	uint8_t session_hash[STORE_HASH_BYTES];
 	int close_conn; /* close this connection after sending the reply */
-	char **topics;  /* CONNECT: topics the connection subscribes to */
+	char **topics;	/* CONNECT: topics the connection subscribes to */
 	size_t ntopics;
 	struct core_push *pushes; /* events to send after the commit */
 	size_t npush;
@@ -68,12 +68,12 @@ struct core_reply {
 
 struct core_config {
 	const struct token_config *token; /* citizen ID-token verification */
-	const struct schema *schema;      /* protocol schema (schema.h) */
-	uint8_t pepper[32];               /* key of the keyed hashes (identity codes, tokens, auth keys) */
+	const struct schema *schema;	  /* protocol schema (schema.h) */
+	uint8_t pepper[32];		  /* key of the keyed hashes (identity codes, tokens, auth keys) */
 	int64_t citizen_idle_ms, citizen_abs_ms;
 	int64_t staff_idle_ms, staff_abs_ms;
-	int backoff_after;  /* failed logins before backoff starts */
-	int lock_after;     /* failed logins before the account is locked */
+	int backoff_after; /* failed logins before backoff starts */
+	int lock_after;	   /* failed logins before the account is locked */
 	int64_t backoff_max_ms;
 	int test_mode;
 };
@@ -93,8 +93,8 @@ void core_free(struct core *c);
 int core_handle(struct core *c, const struct core_request *req, struct core_reply *rep);
 
 /* Allocates a request holding a copy of `body` (NUL-terminated). NULL when out of memory. */
-struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id,
-				      const char *body, size_t len);
+struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id, const char *body,
+				      size_t len);
 /* Frees a reply and everything it owns. */
 void core_reply_free(struct core_reply *rep);
 /* Replaces the reply's content with an error of `code` (used after a failed commit). */

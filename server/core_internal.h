@@ -23,15 +23,15 @@ struct ctx {
 	struct store *st;
 	const struct core_request *req;
 	struct core_reply *rep;
-	int64_t now;                   /* ms, UTC */
-	json_t *msg;                   /* the parsed request */
-	const char *id;                /* its "id", or NULL */
-	struct store_session sess;     /* the caller's session (WebSocket kinds) */
+	int64_t now;		   /* ms, UTC */
+	json_t *msg;		   /* the parsed request */
+	const char *id;		   /* its "id", or NULL */
+	struct store_session sess; /* the caller's session (WebSocket kinds) */
 	struct store_membership units[CORE_MAX_UNITS];
 	size_t nunits;
-	json_t *result;                /* fields of the ok reply, built by the handler */
-	int err;                       /* advice_err of the reply, 0 for ok */
-	json_t *err_extra;             /* extra fields of an error reply (retry_after), or NULL */
+	json_t *result;	   /* fields of the ok reply, built by the handler */
+	int err;	   /* advice_err of the reply, 0 for ok */
+	json_t *err_extra; /* extra fields of an error reply (retry_after), or NULL */
 	char err_msg[160];
 	char err_field[96];
 };

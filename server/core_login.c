@@ -31,7 +31,8 @@ int core_login_citizen(struct ctx *x)
 	rc = token_verify(x->c->cfg.token, jwt, strlen(jwt), x->now / 1000, &ident);
 	if (rc != TOKEN_OK) {
 		log_notice("citizen login refused from %s: %s", x->req->peer, token_result_text(rc));
-		return core_fail(x, ADVICE_ERR_BAD_TOKEN, "identity token refused: %s", token_result_text(rc));
+		return core_fail(x, ADVICE_ERR_BAD_TOKEN, "identity token refused: %s",
+				 token_result_text(rc));
 	}
 	core_keyed_hash(x->c->cfg.pepper, "hetu", ident.hetu, strlen(ident.hetu), hetu_hash);
 	sodium_memzero(&ident, sizeof ident);
@@ -47,8 +48,8 @@ int core_login_citizen(struct ctx *x)
 }
 
 /* The salt and cost parameters to announce for `username`. */
-static int login_params(struct ctx *x, const char *username, uint8_t salt[ADVICE_SALT_BYTES],
-			uint64_t *ops, uint64_t *mem)
+static int login_params(struct ctx *x, const char *username, uint8_t salt[ADVICE_SALT_BYTES], uint64_t *ops,
+			uint64_t *mem)
 {
 	struct store_worker w;
 	uint8_t h[STORE_HASH_BYTES];
@@ -105,9 +106,10 @@ static int login_failed(struct ctx *x, struct store_worker *w)
 		w->locked_until = x->now + wait;
 	}
 	if (x->st->ops->worker_set_login_state(x->st, w->user_id, w->failures, w->locked_until,
-					      w->disabled) != STORE_OK)
+					       w->disabled) != STORE_OK)
 		return -1;
-	log_notice("failed login for account %s from %s (%d in a row)", w->user_id, x->req->peer, w->failures);
+	log_notice("failed login for account %s from %s (%d in a row)", w->user_id, x->req->peer,
+		   w->failures);
 	return core_fail(x, ADVICE_ERR_BAD_CREDENTIALS, "wrong username or password");
 }
 
@@ -117,7 +119,8 @@ static int refuse_locked(struct ctx *x, const struct store_worker *w)
 		log_notice("login to locked account %s from %s", w->user_id, x->req->peer);
 		return core_fail(x, ADVICE_ERR_LOCKED, "account is locked; ask an administrator");
 	}
-	x->err_extra = json_pack("{s:I}", "retry_after", (json_int_t)((w->locked_until - x->now + 999) / 1000));
+	x->err_extra =
+		json_pack("{s:I}", "retry_after", (json_int_t)((w->locked_until - x->now + 999) / 1000));
 	return core_fail(x, ADVICE_ERR_LOCKED, "too many failed logins; try again later");
 }
 
@@ -136,7 +139,8 @@ int core_login_worker(struct ctx *x)
 		snprintf(x->err_field, sizeof x->err_field, "/auth_key");
 		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "auth_key must be 32 bytes in base64url");
 	}
-	core_keyed_hash(x->c->cfg.pepper, "auth key", key, sizeof key, h); /* also for unknown names: same work */
+	core_keyed_hash(x->c->cfg.pepper, "auth key", key, sizeof key,
+			h); /* also for unknown names: same work */
 	sodium_memzero(key, sizeof key);
 	rc = x->st->ops->worker_get(x->st, username, &w);
 	if (rc == STORE_ERROR)

@@ -28,7 +28,8 @@ static int read_body(struct ctx *x, uint8_t **out, size_t *len)
 				 ADVICE_MAX_BODY_B64);
 	if ((*out = malloc(n)) == NULL)
 		return -1;
-	if (sodium_base642bin(*out, n, b64, n, NULL, len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	if (sodium_base642bin(*out, n, b64, n, NULL, len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) !=
+		    0 ||
 	    *len == 0) {
 		free(*out);
 		*out = NULL;
@@ -58,8 +59,8 @@ static json_t *id_or_null(const char *id)
 /* The metadata of a thread as lists and events show it. */
 static json_t *thread_summary(const struct store_thread *t)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I}", "thread", t->id, "category",
-			 t->category, "unit", t->unit_id, "state", core_state_name(t->state), "assignee",
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I}", "thread", t->id, "category", t->category,
+			 "unit", t->unit_id, "state", core_state_name(t->state), "assignee",
 			 id_or_null(t->assignee_id), "created", (json_int_t)t->created, "updated",
 			 (json_int_t)t->updated, "last_seq", (json_int_t)t->last_seq);
 }
@@ -85,12 +86,12 @@ static int push_thread_changed(struct ctx *x, const struct store_thread *t)
 }
 
 /* Tells about a new message: with the body to the citizen, metadata only to the unit. */
-static int push_message_new(struct ctx *x, const struct store_thread *t, int64_t seq,
-			    enum store_role role, const char *body_b64)
+static int push_message_new(struct ctx *x, const struct store_thread *t, int64_t seq, enum store_role role,
+			    const char *body_b64)
 {
 	char topic[48];
-	json_t *ev = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "type", "event", "event",
-			       "message.new", "thread", t->id, "seq", (json_int_t)seq, "role",
+	json_t *ev = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "type", "event", "event", "message.new",
+			       "thread", t->id, "seq", (json_int_t)seq, "role",
 			       core_role_name(role == ROLE_CITIZEN ? ROLE_CITIZEN : ROLE_WORKER), "time",
 			       (json_int_t)x->now);
 
@@ -161,7 +162,9 @@ int core_thread_open(struct ctx *x)
 	snprintf(m.sender_id, sizeof m.sender_id, "%s", x->sess.user_id);
 	m.body = body;
 	rc = x->st->ops->thread_insert(x->st, &t) == STORE_OK &&
-		     x->st->ops->message_insert(x->st, &m) == STORE_OK ? 0 : -1;
+			     x->st->ops->message_insert(x->st, &m) == STORE_OK
+		     ? 0
+		     : -1;
 	free(body);
 	if (rc != 0)
 		return -1;
@@ -197,9 +200,11 @@ int core_thread_list(struct ctx *x)
 
 	json_object_set_new(x->result, "threads", a.arr);
 	if (x->sess.role == ROLE_CITIZEN)
-		rc = x->st->ops->thread_list_citizen(x->st, x->sess.user_id, after, a.limit + 1, add_thread, &a);
+		rc = x->st->ops->thread_list_citizen(x->st, x->sess.user_id, after, a.limit + 1, add_thread,
+						     &a);
 	else
-		rc = x->st->ops->thread_list_member(x->st, x->sess.user_id, after, a.limit + 1, add_thread, &a);
+		rc = x->st->ops->thread_list_member(x->st, x->sess.user_id, after, a.limit + 1, add_thread,
+						    &a);
 	json_object_set_new(x->result, "more", json_boolean(a.count > a.limit));
 	return rc == STORE_OK ? 0 : -1;
 }
@@ -220,11 +225,11 @@ static int add_message(void *arg, const struct store_message *m)
 	if ((b64 = malloc(n)) == NULL)
 		return 1;
 	sodium_bin2base64(b64, n, m->body, m->body_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	json_array_append_new(a->arr, json_pack("{s:I, s:s, s:s, s:I, s:s}", "seq", (json_int_t)m->seq,
-						"sender", m->sender_id, "role",
-						core_role_name(m->sender_role == ROLE_CITIZEN ? ROLE_CITIZEN
-											  : ROLE_WORKER),
-						"time", (json_int_t)m->created, "body", b64));
+	json_array_append_new(
+		a->arr,
+		json_pack("{s:I, s:s, s:s, s:I, s:s}", "seq", (json_int_t)m->seq, "sender", m->sender_id,
+			  "role", core_role_name(m->sender_role == ROLE_CITIZEN ? ROLE_CITIZEN : ROLE_WORKER),
+			  "time", (json_int_t)m->created, "body", b64));
 	free(b64);
 	return 0;
 }
@@ -312,8 +317,10 @@ int core_message_send(struct ctx *x)
 	t.last_seq = m.seq;
 	t.updated = x->now;
 	t.state = state_after_message(x, &t, await_reply);
-	rc = x->st->ops->message_insert(x->st, &m) == STORE_OK && x->st->ops->thread_update(x->st, &t) == STORE_OK
-		     ? 0 : -1;
+	rc = x->st->ops->message_insert(x->st, &m) == STORE_OK &&
+			     x->st->ops->thread_update(x->st, &t) == STORE_OK
+		     ? 0
+		     : -1;
 	free(body);
 	if (rc != 0 || (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "write", "ok") != 0))
 		return -1;

@@ -25,7 +25,7 @@ struct dispatch {
 	pthread_cond_t cond;
 	struct core_request *in_head, *in_tail; /* submitted, not yet taken by the core thread */
 	struct core_reply *out_head, *out_tail; /* finished, not yet taken by the network thread */
-	size_t pending;                         /* submitted and not yet taken as replies */
+	size_t pending;				/* submitted and not yet taken as replies */
 	int stopping;
 	struct dispatch_stats stats;
 };
@@ -83,7 +83,8 @@ static struct core_reply *run_batch(struct dispatch *d, struct core_request *req
 		if (!began) {
 			rep->conn_id = r->conn_id;
 			rep->kind = r->kind;
-			core_reply_set_error(rep, r, ADVICE_ERR_UNAVAILABLE, "store failed; nothing was changed");
+			core_reply_set_error(rep, r, ADVICE_ERR_UNAVAILABLE,
+					     "store failed; nothing was changed");
 		}
 		*tail = rep;
 		tail = &rep->next;

@@ -8,9 +8,9 @@
 
 #include "hetu.h"
 
-#define HETU_POS_SIGN 6
+#define HETU_POS_SIGN  6
 #define HETU_POS_CHECK 10
-#define HETU_UNIX_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
+#define HETU_UNIX_MAX  253402300799LL /* 9999-12-31T23:59:59Z */
 
 static const char hetu_check_chars[] = "0123456789ABCDEFHJKLMNPRSTUVWXY";
 
@@ -29,24 +29,20 @@ static int hetu__two_digits(const char *p)
 static int hetu__century(char c)
 {
 	switch (c) {
-	case '+':
-		return 1800;
+	case '+': return 1800;
 	case '-':
 	case 'Y':
 	case 'X':
 	case 'W':
 	case 'V':
-	case 'U':
-		return 1900;
+	case 'U': return 1900;
 	case 'A':
 	case 'B':
 	case 'C':
 	case 'D':
 	case 'E':
-	case 'F':
-		return 2000;
-	default:
-		return -1;
+	case 'F': return 2000;
+	default: return -1;
 	}
 }
 
@@ -143,22 +139,14 @@ int hetu_check(const char *code, size_t len, int test_mode, int today_ymd)
 const char *hetu_result_text(int r)
 {
 	switch (r) {
-	case HETU_OK:
-		return "ok";
-	case HETU_BAD_FORMAT:
-		return "malformed identity code";
-	case HETU_BAD_DATE:
-		return "invalid birth date in identity code";
-	case HETU_BAD_CHECK:
-		return "identity code check character mismatch";
-	case HETU_BAD_INDIVIDUAL:
-		return "invalid individual number in identity code";
-	case HETU_TEST_CODE:
-		return "test identity code refused in production";
-	case HETU_REAL_CODE:
-		return "real identity code refused in test mode";
-	default:
-		return "unknown";
+	case HETU_OK: return "ok";
+	case HETU_BAD_FORMAT: return "malformed identity code";
+	case HETU_BAD_DATE: return "invalid birth date in identity code";
+	case HETU_BAD_CHECK: return "identity code check character mismatch";
+	case HETU_BAD_INDIVIDUAL: return "invalid individual number in identity code";
+	case HETU_TEST_CODE: return "test identity code refused in production";
+	case HETU_REAL_CODE: return "real identity code refused in test mode";
+	default: return "unknown";
 	}
 }
 

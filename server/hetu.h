@@ -22,11 +22,11 @@
 enum hetu_result {
 	HETU_OK = 0,
 	HETU_BAD_FORMAT,     /* not 11 bytes, or a byte outside the allowed set for its position */
-	HETU_BAD_DATE,       /* no such calendar date, or born after today */
-	HETU_BAD_CHECK,      /* check character does not match */
+	HETU_BAD_DATE,	     /* no such calendar date, or born after today */
+	HETU_BAD_CHECK,	     /* check character does not match */
 	HETU_BAD_INDIVIDUAL, /* individual number 000 or 001 */
-	HETU_TEST_CODE,      /* valid, but a 9xx test/temporary code and not in test mode */
-	HETU_REAL_CODE,      /* valid, but a real (002-899) code in test mode */
+	HETU_TEST_CODE,	     /* valid, but a 9xx test/temporary code and not in test mode */
+	HETU_REAL_CODE,	     /* valid, but a real (002-899) code in test mode */
 };
 
 /*

@@ -88,12 +88,9 @@ struct options {
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "check-config", no_argument, NULL, 'n' },
-		{ "help-config", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'c' }, { "port", required_argument, NULL, 'p' },
+		{ "check-config", no_argument, NULL, 'n' }, { "help-config", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
 	};
 	int ch;
 

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "net_int.h"
 
-#define NET_TICK_US (1000 * LWS_US_PER_MS)
+#define NET_TICK_US	  (1000 * LWS_US_PER_MS)
 #define NET_DRAIN_TICK_US (50 * LWS_US_PER_MS)
 #define NET_CONN_BUCKETS0 256
 #define NET_TOPIC_BUCKETS 1024
@@ -257,8 +257,7 @@ int net_cookie_get(struct lws *wsi, const char *name, char *out, size_t outsz)
 	len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE);
 	if (len <= 0)
 		return 0;
-	if ((size_t)len >= sizeof(hdr) ||
-	    lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_COOKIE) < 0)
+	if ((size_t)len >= sizeof(hdr) || lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_COOKIE) < 0)
 		return -1;
 	for (p = hdr; *p != '\0';) {
 		size_t vlen;
@@ -412,8 +411,7 @@ static void net_drain_begin(struct net *n)
 {
 	n->draining = 1;
 	n->drain_deadline_ms = net_now_ms() + (int64_t)n->cfg->shutdown_grace_s * 1000;
-	log_notice("stopping: draining %zu connections (at most %d s)", n->nconns,
-		   n->cfg->shutdown_grace_s);
+	log_notice("stopping: draining %zu connections (at most %d s)", n->nconns, n->cfg->shutdown_grace_s);
 	/* From now on the tick runs every 50 ms and drives the drain. */
 	lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, 1);
 }

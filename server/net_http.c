@@ -18,10 +18,10 @@
 #include "net_int.h"
 
 #define NET_API_LOGIN_CITIZEN "/api/v1/login/citizen"
-#define NET_API_LOGIN_START "/api/v1/login/worker/start"
-#define NET_API_LOGIN_WORKER "/api/v1/login/worker"
-#define NET_API_LOGOUT "/api/v1/logout"
-#define NET_API_HEALTH "/api/v1/health"
+#define NET_API_LOGIN_START   "/api/v1/login/worker/start"
+#define NET_API_LOGIN_WORKER  "/api/v1/login/worker"
+#define NET_API_LOGOUT	      "/api/v1/logout"
+#define NET_API_HEALTH	      "/api/v1/health"
 #define NET_DISCARD_TIMEOUT_S 10
 
 /* Sets the response of the transaction and asks for HTTP_WRITEABLE. 0, or -1 when out of
@@ -44,8 +44,7 @@ static int net_http_respond(struct net_conn *c, int status, const char *json, si
 
 /* An error response with the protocol's error shape; with `close`, the connection ends
  * after it (and after the rest of the body is read, so the client sees the answer). */
-static int net_http_error(struct net_conn *c, int status, int code, const char *message,
-			  int close)
+static int net_http_error(struct net_conn *c, int status, int code, const char *message, int close)
 {
 	char json[256];
 	int len;
@@ -205,7 +204,8 @@ static int net_http_request(struct net *n, struct lws *wsi, struct net_http_pss 
 	if (strcmp(path, NET_API_HEALTH) == 0) {
 		if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD) {
 			c->resp_allow = "GET";
-			return net_http_error(c, 405, ADVICE_ERR_BAD_REQUEST, "method not allowed", 1) ? -1 : 0;
+			return net_http_error(c, 405, ADVICE_ERR_BAD_REQUEST, "method not allowed", 1) ? -1
+												       : 0;
 		}
 		return net_http_respond(c, 200, health, sizeof(health) - 1) ? -1 : 0;
 	}
@@ -258,21 +258,18 @@ static int net_http_body_done(struct net *n, struct net_conn *c)
 }
 
 /* Adds our headers after the common ones. 0, or -1 when they do not fit. */
-static int net_http_add_headers(struct lws *wsi, struct net_conn *c, unsigned char **p,
-				unsigned char *end)
+static int net_http_add_headers(struct lws *wsi, struct net_conn *c, unsigned char **p, unsigned char *end)
 {
 	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 					(const unsigned char *)"no-store", 8, p, end))
 		return -1;
-	if (c->resp_cookie != NULL &&
-	    lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
-					(const unsigned char *)c->resp_cookie,
-					(int)strlen(c->resp_cookie), p, end))
+	if (c->resp_cookie != NULL && lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+								  (const unsigned char *)c->resp_cookie,
+								  (int)strlen(c->resp_cookie), p, end))
 		return -1;
-	if (c->resp_allow != NULL &&
-	    lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
-					(const unsigned char *)c->resp_allow,
-					(int)strlen(c->resp_allow), p, end))
+	if (c->resp_allow != NULL && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+								 (const unsigned char *)c->resp_allow,
+								 (int)strlen(c->resp_allow), p, end))
 		return -1;
 	return 0;
 }
@@ -297,8 +294,7 @@ static int net_http_writeable(struct net *n, struct lws *wsi, struct net_http_ps
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	w = lws_write(wsi, (unsigned char *)c->resp_body + LWS_PRE, c->resp_len,
-		      LWS_WRITE_HTTP_FINAL);
+	w = lws_write(wsi, (unsigned char *)c->resp_body + LWS_PRE, c->resp_len, LWS_WRITE_HTTP_FINAL);
 	if (w < (int)c->resp_len)
 		return -1;
 	if (c->resp_close) {
@@ -325,11 +321,10 @@ static int net_http_reply_cookie(struct net_conn *c, const struct core_reply *re
 
 	if (rep->session_token[0] != '\0')
 		snprintf(cookie, sizeof(cookie),
-			 "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=%lld",
-			 ADVICE_SESSION_COOKIE, rep->session_token, (long long)rep->session_max_age_s);
+			 "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=%lld", ADVICE_SESSION_COOKIE,
+			 rep->session_token, (long long)rep->session_max_age_s);
 	else if (rep->kind == CORE_REQ_LOGOUT && rep->http_status == 200)
-		snprintf(cookie, sizeof(cookie),
-			 "%s=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
+		snprintf(cookie, sizeof(cookie), "%s=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
 			 ADVICE_SESSION_COOKIE);
 	else
 		return 0;
@@ -362,8 +357,7 @@ static void net_http_closed(struct net *n, struct net_http_pss *pss)
 	pss->c = NULL;
 }
 
-int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		      size_t len)
+int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct net_http_pss *pss = user;
 	struct net *n = net_from_wsi(wsi);
@@ -374,25 +368,20 @@ int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 		if (pss == NULL)
 			return -1;
 		return net_http_request(n, wsi, pss);
-	case LWS_CALLBACK_HTTP_BODY:
-		return net_http_body(pss ? pss->c : NULL, in, len);
-	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		return net_http_body_done(n, pss ? pss->c : NULL);
+	case LWS_CALLBACK_HTTP_BODY: return net_http_body(pss ? pss->c : NULL, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION: return net_http_body_done(n, pss ? pss->c : NULL);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (pss == NULL || pss->c == NULL)
 			break;
 		return net_http_writeable(n, wsi, pss);
-	case LWS_CALLBACK_CLOSED_HTTP:
-		net_http_closed(n, pss);
-		break;
+	case LWS_CALLBACK_CLOSED_HTTP: net_http_closed(n, pss); break;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		/* An upgrade without our subprotocol binds to this protocol: refuse it. */
 		lws_get_peer_simple(wsi, peer, sizeof(peer));
 		log_notice("upgrade refused (400, no subprotocol %s) peer %s", ADVICE_SUBPROTOCOL, peer);
 		lws_return_http_status(wsi, 400, NULL);
 		return -1;
-	default:
-		break;
+	default: break;
 	}
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }

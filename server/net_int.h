@@ -19,7 +19,7 @@
 #include "outq.h"
 #include "store.h"
 
-#define NET_PEER_MAX 48
+#define NET_PEER_MAX  48
 #define NET_TOPIC_MAX 48
 
 /* One WebSocket connection, or one HTTP transaction, known by an id that is never reused.
@@ -36,12 +36,12 @@ struct net_conn {
 	/* WebSocket */
 	int64_t session_expires_ms; /* 0: unknown */
 	struct outq q;
-	char *rx;               /* message being reassembled */
+	char *rx; /* message being reassembled */
 	size_t rx_len, rx_cap;
-	unsigned int inflight;  /* requests submitted, reply not yet seen */
+	unsigned int inflight; /* requests submitted, reply not yet seen */
 	int rx_paused;
-	int close_code;         /* close with this code once the queue is flushed (0: none) */
-	int culled;             /* killed: ignore everything until CLOSED */
+	int close_code; /* close with this code once the queue is flushed (0: none) */
+	int culled;	/* killed: ignore everything until CLOSED */
 	char **topics;
 	size_t ntopics;
 
@@ -50,14 +50,14 @@ struct net_conn {
 	size_t body_expected;
 	char *body;
 	size_t body_len;
-	int waiting_core;       /* submitted, reply pending */
-	int body_done;          /* the whole request body has been read */
-	int discard_body;       /* answered already: the rest of the body is thrown away */
+	int waiting_core; /* submitted, reply pending */
+	int body_done;	  /* the whole request body has been read */
+	int discard_body; /* answered already: the rest of the body is thrown away */
 	int resp_ready, resp_headers_sent, resp_close;
 	int resp_status;
-	char *resp_body;        /* LWS_PRE headroom, then resp_len bytes */
+	char *resp_body; /* LWS_PRE headroom, then resp_len bytes */
 	size_t resp_len;
-	char *resp_cookie;      /* Set-Cookie value or NULL */
+	char *resp_cookie;	/* Set-Cookie value or NULL */
 	const char *resp_allow; /* Allow header value for 405 or NULL */
 };
 
@@ -119,8 +119,7 @@ int net_conn_subscribe(struct net *n, struct net_conn *c, const char *topic);
 void net_take_replies(struct net *n);
 
 /* net_ws.c */
-int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		    size_t len);
+int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 /* Queues a message for the connection; a full queue disconnects it (slow consumer). */
 void net_ws_enqueue(struct net *n, struct net_conn *c, struct outq_msg *m);
 void net_ws_enqueue_text(struct net *n, struct net_conn *c, const char *json, size_t len);
@@ -129,8 +128,7 @@ void net_ws_close_after_flush(struct net_conn *c, int code);
 void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep);
 
 /* net_http.c */
-int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		      size_t len);
+int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 void net_http_reply(struct net *n, struct net_conn *c, struct core_reply *rep);
 
 #endif

@@ -16,26 +16,20 @@
 #include "net_int.h"
 
 #define NET_BUSY_JSON "{\"type\":\"error\",\"id\":null,\"code\":\"unavailable\",\"message\":\"server busy\"}"
-#define NET_STOPPING_JSON \
+#define NET_STOPPING_JSON                                                                                    \
 	"{\"type\":\"error\",\"id\":null,\"code\":\"unavailable\",\"message\":\"server shutting down\"}"
-#define NET_CLOSE_TRY_AGAIN 1013 /* RFC 6455 registry: try again later */
-#define NET_RX_KEEP 16384 /* reassembly buffers larger than this are freed after use */
+#define NET_CLOSE_TRY_AGAIN 1013  /* RFC 6455 registry: try again later */
+#define NET_RX_KEEP	    16384 /* reassembly buffers larger than this are freed after use */
 
 static const char *net_close_text(int code)
 {
 	switch (code) {
-	case ADVICE_CLOSE_SESSION_ENDED:
-		return "session ended";
-	case ADVICE_CLOSE_SLOW_CONSUMER:
-		return "slow consumer";
-	case LWS_CLOSE_STATUS_GOINGAWAY:
-		return "server shutting down";
-	case LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE:
-		return "message too large";
-	case LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE:
-		return "binary frames not accepted";
-	default:
-		return "closing";
+	case ADVICE_CLOSE_SESSION_ENDED: return "session ended";
+	case ADVICE_CLOSE_SLOW_CONSUMER: return "slow consumer";
+	case LWS_CLOSE_STATUS_GOINGAWAY: return "server shutting down";
+	case LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE: return "message too large";
+	case LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE: return "binary frames not accepted";
+	default: return "closing";
 	}
 }
 
@@ -50,8 +44,7 @@ static void net_ws_set_close_reason(struct lws *wsi, int code)
  * The upgrade checks. Returns 0 when the upgrade may proceed (pss filled), else the HTTP
  * status to refuse with; *why names the reason for the log (never a secret).
  */
-static int net_ws_check_upgrade(struct net *n, struct lws *wsi, struct net_ws_pss *pss,
-				const char **why)
+static int net_ws_check_upgrade(struct net *n, struct lws *wsi, struct net_ws_pss *pss, const char **why)
 {
 	char buf[512], token[128];
 	struct store_session s;
@@ -166,8 +159,8 @@ void net_ws_close_after_flush(struct net_conn *c, int code)
 /* Drops the queue and kills the connection at once (it cannot take what we send). */
 static void net_ws_cull(struct net_conn *c, int code, const char *what)
 {
-	log_notice("conn %llu peer %s: %s (%zu queued, %zu bytes), disconnecting",
-		   (unsigned long long)c->id, c->peer, what, outq_count(&c->q), outq_bytes(&c->q));
+	log_notice("conn %llu peer %s: %s (%zu queued, %zu bytes), disconnecting", (unsigned long long)c->id,
+		   c->peer, what, outq_count(&c->q), outq_bytes(&c->q));
 	outq_clear(&c->q);
 	c->culled = 1;
 	net_ws_set_close_reason(c->wsi, code);
@@ -185,8 +178,8 @@ static void net_ws_update_rx(struct net *n, struct net_conn *c)
 
 	if (c->wsi == NULL || c->culled)
 		return;
-	pause = c->inflight >= (unsigned int)n->cfg->max_inflight ||
-		outq_count(&c->q) * 2 >= c->q.max_msgs || outq_bytes(&c->q) * 2 >= c->q.max_bytes;
+	pause = c->inflight >= (unsigned int)n->cfg->max_inflight || outq_count(&c->q) * 2 >= c->q.max_msgs ||
+		outq_bytes(&c->q) * 2 >= c->q.max_bytes;
 	if (pause == c->rx_paused)
 		return;
 	c->rx_paused = pause;
@@ -292,22 +285,20 @@ static int net_ws_rx_append(struct net_conn *c, const void *in, size_t len, size
 }
 
 /* RECEIVE: returns 0, or -1 to close (the close reason is set). */
-static int net_ws_receive(struct net *n, struct lws *wsi, struct net_conn *c, const void *in,
-			  size_t len)
+static int net_ws_receive(struct net *n, struct lws *wsi, struct net_conn *c, const void *in, size_t len)
 {
 	size_t cap = (size_t)n->cfg->max_message_bytes;
 
 	if (c == NULL || c->culled)
 		return -1;
 	if (lws_frame_is_binary(wsi)) {
-		log_notice("conn %llu peer %s: binary frame, closing", (unsigned long long)c->id,
-			   c->peer);
+		log_notice("conn %llu peer %s: binary frame, closing", (unsigned long long)c->id, c->peer);
 		net_ws_set_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE);
 		return -1;
 	}
 	if (len > cap - c->rx_len) {
-		log_notice("conn %llu peer %s: message over %zu bytes, closing",
-			   (unsigned long long)c->id, c->peer, cap);
+		log_notice("conn %llu peer %s: message over %zu bytes, closing", (unsigned long long)c->id,
+			   c->peer, cap);
 		net_ws_set_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
 		return -1;
 	}
@@ -338,8 +329,8 @@ static int net_ws_writeable(struct net *n, struct lws *wsi, struct net_conn *c)
 	m = outq_peek(&c->q);
 	if (m == NULL) {
 		if (c->close_code != 0) {
-			log_info("conn %llu peer %s: closing with %d", (unsigned long long)c->id,
-				 c->peer, c->close_code);
+			log_info("conn %llu peer %s: closing with %d", (unsigned long long)c->id, c->peer,
+				 c->close_code);
 			net_ws_set_close_reason(wsi, c->close_code);
 			return -1;
 		}
@@ -370,29 +361,18 @@ static void net_ws_closed(struct net *n, struct net_ws_pss *pss)
 	net_conn_free(n, c);
 }
 
-int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-		    size_t len)
+int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct net_ws_pss *pss = user;
 	struct net *n = net_from_wsi(wsi);
 
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		return net_ws_filter(n, wsi, pss);
-	case LWS_CALLBACK_ESTABLISHED:
-		net_ws_established(n, wsi, pss);
-		return 0;
-	case LWS_CALLBACK_RECEIVE:
-		return net_ws_receive(n, wsi, pss->c, in, len);
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return net_ws_writeable(n, wsi, pss->c);
-	case LWS_CALLBACK_CLOSED:
-		net_ws_closed(n, pss);
-		return 0;
-	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		net_take_replies(n);
-		return 0;
-	default:
-		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return net_ws_filter(n, wsi, pss);
+	case LWS_CALLBACK_ESTABLISHED: net_ws_established(n, wsi, pss); return 0;
+	case LWS_CALLBACK_RECEIVE: return net_ws_receive(n, wsi, pss->c, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE: return net_ws_writeable(n, wsi, pss->c);
+	case LWS_CALLBACK_CLOSED: net_ws_closed(n, pss); return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED: net_take_replies(n); return 0;
+	default: return 0;
 	}
 }

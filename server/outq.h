@@ -15,7 +15,7 @@
 
 struct outq_msg {
 	unsigned int refs;
-	size_t len;      /* payload bytes */
+	size_t len;	 /* payload bytes */
 	size_t headroom; /* spare bytes before the payload */
 	unsigned char buf[];
 };

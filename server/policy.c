@@ -44,14 +44,10 @@ static const struct policy_rule rules[] = {
 };
 
 static const char *const action_names[ACT__COUNT] = {
-	[ACT_CATEGORIES_LIST] = "categories.list",
-	[ACT_THREAD_OPEN] = "thread.open",
-	[ACT_THREAD_LIST] = "thread.list",
-	[ACT_THREAD_READ] = "thread.read",
-	[ACT_THREAD_CLAIM] = "thread.claim",
-	[ACT_MESSAGE_SEND] = "message.send",
-	[ACT_THREAD_CLOSE] = "thread.close",
-	[ACT_SESSION_LOGOUT] = "session.logout",
+	[ACT_CATEGORIES_LIST] = "categories.list", [ACT_THREAD_OPEN] = "thread.open",
+	[ACT_THREAD_LIST] = "thread.list",	   [ACT_THREAD_READ] = "thread.read",
+	[ACT_THREAD_CLAIM] = "thread.claim",	   [ACT_MESSAGE_SEND] = "message.send",
+	[ACT_THREAD_CLOSE] = "thread.close",	   [ACT_SESSION_LOGOUT] = "session.logout",
 };
 
 int policy_allows(enum policy_action action, enum store_role role, unsigned relations)

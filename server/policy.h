@@ -23,10 +23,10 @@ enum policy_action {
 
 /* What the caller is to the object (bits). */
 enum policy_relation {
-	REL_NONE = 0,      /* the rule needs no relation */
-	REL_OWNER = 1,     /* the citizen whose thread it is */
-	REL_MEMBER = 2,    /* a worker or supervisor of the thread's unit */
-	REL_ASSIGNEE = 4,  /* the worker the thread is assigned to */
+	REL_NONE = 0,	  /* the rule needs no relation */
+	REL_OWNER = 1,	  /* the citizen whose thread it is */
+	REL_MEMBER = 2,	  /* a worker or supervisor of the thread's unit */
+	REL_ASSIGNEE = 4, /* the worker the thread is assigned to */
 };
 
 /* 1 when `role` with `relations` may perform `action`, else 0. */

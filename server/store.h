@@ -21,17 +21,17 @@
 enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_EXISTS = 2, STORE_ERROR = -1 };
 enum store_mode { STORE_READWRITE, STORE_READONLY };
 
-#define STORE_ID_SIZE (ADVICE_ID_HEX + 1)
-#define STORE_NAME_SIZE 129 /* names of units, queues, categories, users: 128 bytes */
+#define STORE_ID_SIZE	 (ADVICE_ID_HEX + 1)
+#define STORE_NAME_SIZE	 129 /* names of units, queues, categories, users: 128 bytes */
 #define STORE_HASH_BYTES 32
 
 enum store_role { ROLE_NONE = 0, ROLE_CITIZEN, ROLE_WORKER, ROLE_SUPERVISOR, ROLE_ADMIN };
 
 enum thread_state {
-	THREAD_NEW = 0, /* in the queue, nobody has claimed it */
-	THREAD_CLAIMED, /* a worker has it; the citizen waits for an answer */
+	THREAD_NEW = 0,	 /* in the queue, nobody has claimed it */
+	THREAD_CLAIMED,	 /* a worker has it; the citizen waits for an answer */
 	THREAD_ANSWERED, /* the worker answered */
-	THREAD_WAITING,  /* the worker asked the citizen for more */
+	THREAD_WAITING,	 /* the worker asked the citizen for more */
 	THREAD_CLOSED
 };
 
@@ -49,9 +49,9 @@ struct store_worker {
 	uint8_t salt[ADVICE_SALT_BYTES];
 	uint64_t opslimit, memlimit;
 	uint8_t auth_hash[STORE_HASH_BYTES]; /* keyed hash of the client-derived authentication key */
-	int failures;                       /* consecutive failed logins */
-	int64_t locked_until;               /* 0: not backing off */
-	int disabled;                       /* locked by the lockout threshold or by an admin */
+	int failures;			     /* consecutive failed logins */
+	int64_t locked_until;		     /* 0: not backing off */
+	int disabled;			     /* locked by the lockout threshold or by an admin */
 };
 
 struct store_membership {
@@ -70,8 +70,8 @@ struct store_thread {
 	char id[STORE_ID_SIZE];
 	char citizen_id[STORE_ID_SIZE];
 	char queue_id[STORE_ID_SIZE];
-	char unit_id[STORE_ID_SIZE];     /* filled by reads (from the queue) */
-	char category[STORE_NAME_SIZE];  /* filled by reads (from the queue) */
+	char unit_id[STORE_ID_SIZE];	 /* filled by reads (from the queue) */
+	char category[STORE_NAME_SIZE];	 /* filled by reads (from the queue) */
 	char assignee_id[STORE_ID_SIZE]; /* "" when nobody */
 	enum thread_state state;
 	int64_t created, updated;
@@ -84,20 +84,21 @@ struct store_message {
 	char sender_id[STORE_ID_SIZE];
 	enum store_role sender_role;
 	int64_t created;
-	const uint8_t *body; /* opaque ciphertext; points into store memory on reads, valid during the callback */
+	const uint8_t
+		*body; /* opaque ciphertext; points into store memory on reads, valid during the callback */
 	size_t body_len;
 };
 
 struct store_audit {
-	int64_t row;   /* assigned by the store on append */
-	int64_t time;  /* UTC ms */
+	int64_t row;  /* assigned by the store on append */
+	int64_t time; /* UTC ms */
 	char user_id[STORE_ID_SIZE];
 	enum store_role role;
 	char unit_id[STORE_ID_SIZE];
 	char client[STORE_ID_SIZE]; /* client pseudonym: the citizen's user id, "" when none */
-	char object[80];            /* "thread:<id>", "session", ... */
-	char action[32];            /* "read", "claim", "deny:thread.read", ... */
-	char outcome[16];           /* "ok", "denied", "failed" */
+	char object[80];	    /* "thread:<id>", "session", ... */
+	char action[32];	    /* "read", "claim", "deny:thread.read", ... */
+	char outcome[16];	    /* "ok", "denied", "failed" */
 	uint8_t prev[STORE_HASH_BYTES];
 	uint8_t hash[STORE_HASH_BYTES];
 };
@@ -133,7 +134,8 @@ struct store_ops {
 	int (*worker_get)(struct store *st, const char *username, struct store_worker *out);
 	int (*worker_set_login_state)(struct store *st, const char *user_id, int failures,
 				      int64_t locked_until, int disabled);
-	int (*membership_add)(struct store *st, const char *user_id, const char *unit_id, enum store_role role);
+	int (*membership_add)(struct store *st, const char *user_id, const char *unit_id,
+			      enum store_role role);
 	/* Up to `max` memberships of a user; *n is set to the number found. */
 	int (*membership_list)(struct store *st, const char *user_id, struct store_membership *out,
 			       size_t max, size_t *n);
@@ -146,12 +148,13 @@ struct store_ops {
 
 	int (*thread_insert)(struct store *st, const struct store_thread *t);
 	int (*thread_get)(struct store *st, const char *id, struct store_thread *out);
-	int (*thread_update)(struct store *st, const struct store_thread *t); /* state, assignee, updated, last_seq */
+	int (*thread_update)(struct store *st,
+			     const struct store_thread *t); /* state, assignee, updated, last_seq */
 	/* Threads after `after_id` in id order ("" from the start), at most `limit`. */
-	int (*thread_list_citizen)(struct store *st, const char *citizen_id, const char *after_id,
-				   int limit, store_thread_cb cb, void *arg);
-	int (*thread_list_member)(struct store *st, const char *user_id, const char *after_id,
-				  int limit, store_thread_cb cb, void *arg);
+	int (*thread_list_citizen)(struct store *st, const char *citizen_id, const char *after_id, int limit,
+				   store_thread_cb cb, void *arg);
+	int (*thread_list_member)(struct store *st, const char *user_id, const char *after_id, int limit,
+				  store_thread_cb cb, void *arg);
 
 	int (*message_insert)(struct store *st, const struct store_message *m);
 	int (*message_list)(struct store *st, const char *thread_id, int64_t after_seq, int limit,
@@ -159,12 +162,12 @@ struct store_ops {
 
 	/* Idempotency: the stored reply of an earlier write with the same (user, request id). */
 	int (*request_get)(struct store *st, const char *user_id, const char *request_id, char **reply_out);
-	int (*request_put)(struct store *st, const char *user_id, const char *request_id,
-			   const char *reply, int64_t now);
+	int (*request_put)(struct store *st, const char *user_id, const char *request_id, const char *reply,
+			   int64_t now);
 
 	/* Access log: rows are appended with the hashes the caller computed (audit.c). */
 	int (*audit_last)(struct store *st, struct store_audit *out); /* STORE_NOTFOUND when empty */
-	int (*audit_insert)(struct store *st, struct store_audit *a);  /* sets a->row */
+	int (*audit_insert)(struct store *st, struct store_audit *a); /* sets a->row */
 	int (*audit_scan)(struct store *st, int64_t from_row, store_audit_cb cb, void *arg);
 };
 

@@ -61,21 +61,46 @@ static const char *const migrations[] = {
 
 /* Every statement the store runs, prepared on first use and kept. */
 enum stmt_id {
-	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
-	S_SESSION_INSERT, S_SESSION_GET, S_SESSION_TOUCH, S_SESSION_REVOKE,
-	S_USER_INSERT, S_CITIZEN_GET, S_CITIZEN_INSERT,
-	S_WORKER_INSERT, S_WORKER_GET, S_WORKER_SET_LOGIN,
-	S_MEMBER_ADD, S_MEMBER_LIST,
-	S_UNIT_INSERT, S_UNIT_FIND, S_QUEUE_INSERT, S_QUEUE_BY_CATEGORY, S_QUEUE_LIST,
-	S_THREAD_INSERT, S_THREAD_GET, S_THREAD_UPDATE, S_THREAD_LIST_CITIZEN, S_THREAD_LIST_MEMBER,
-	S_MESSAGE_INSERT, S_MESSAGE_LIST,
-	S_REQUEST_GET, S_REQUEST_PUT,
-	S_AUDIT_LAST, S_AUDIT_INSERT, S_AUDIT_SCAN,
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
+	S_SESSION_INSERT,
+	S_SESSION_GET,
+	S_SESSION_TOUCH,
+	S_SESSION_REVOKE,
+	S_USER_INSERT,
+	S_CITIZEN_GET,
+	S_CITIZEN_INSERT,
+	S_WORKER_INSERT,
+	S_WORKER_GET,
+	S_WORKER_SET_LOGIN,
+	S_MEMBER_ADD,
+	S_MEMBER_LIST,
+	S_UNIT_INSERT,
+	S_UNIT_FIND,
+	S_QUEUE_INSERT,
+	S_QUEUE_BY_CATEGORY,
+	S_QUEUE_LIST,
+	S_THREAD_INSERT,
+	S_THREAD_GET,
+	S_THREAD_UPDATE,
+	S_THREAD_LIST_CITIZEN,
+	S_THREAD_LIST_MEMBER,
+	S_MESSAGE_INSERT,
+	S_MESSAGE_LIST,
+	S_REQUEST_GET,
+	S_REQUEST_PUT,
+	S_AUDIT_LAST,
+	S_AUDIT_INSERT,
+	S_AUDIT_SCAN,
 	S__COUNT
 };
 
-#define THREAD_COLUMNS                                                                      \
-	"t.id, t.citizen_id, t.queue_id, q.unit_id, q.category, ifnull(t.assignee_id, ''), " \
+#define THREAD_COLUMNS                                                                                       \
+	"t.id, t.citizen_id, t.queue_id, q.unit_id, q.category, ifnull(t.assignee_id, ''), "                 \
 	"t.state, t.created, t.updated, t.last_seq"
 #define AUDIT_COLUMNS "row, time, user_id, role, unit_id, client, object, action, outcome, prev, hash"
 
@@ -151,9 +176,8 @@ static sqlite3_stmt *stmt(struct store *st, enum stmt_id id)
 {
 	struct store_sqlite *s = sq(st);
 
-	if (s->stmts[id] == NULL &&
-	    sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL) !=
-		    SQLITE_OK) {
+	if (s->stmts[id] == NULL && sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+						       &s->stmts[id], NULL) != SQLITE_OK) {
 		log_err("prepare %d: %s", id, sqlite3_errmsg(s->db));
 		return NULL;
 	}
@@ -236,10 +260,22 @@ static void bind_blob(sqlite3_stmt *q, int i, const void *b, size_t n)
 
 /* Transactions */
 
-static int sq_begin(struct store *st) { return run(st, stmt(st, S_BEGIN)); }
-static int sq_commit(struct store *st) { return run(st, stmt(st, S_COMMIT)); }
-static int sq_savepoint(struct store *st) { return run(st, stmt(st, S_SAVEPOINT)); }
-static int sq_release(struct store *st) { return run(st, stmt(st, S_RELEASE)); }
+static int sq_begin(struct store *st)
+{
+	return run(st, stmt(st, S_BEGIN));
+}
+static int sq_commit(struct store *st)
+{
+	return run(st, stmt(st, S_COMMIT));
+}
+static int sq_savepoint(struct store *st)
+{
+	return run(st, stmt(st, S_SAVEPOINT));
+}
+static int sq_release(struct store *st)
+{
+	return run(st, stmt(st, S_RELEASE));
+}
 
 static int sq_rollback(struct store *st)
 {
@@ -428,8 +464,8 @@ static int sq_membership_add(struct store *st, const char *user_id, const char *
 	return run(st, q);
 }
 
-static int sq_membership_list(struct store *st, const char *user_id, struct store_membership *out,
-			      size_t max, size_t *n)
+static int sq_membership_list(struct store *st, const char *user_id, struct store_membership *out, size_t max,
+			      size_t *n)
 {
 	sqlite3_stmt *q = stmt(st, S_MEMBER_LIST);
 	int rc;
@@ -592,8 +628,8 @@ static int sq_thread_update(struct store *st, const struct store_thread *t)
 	return run_update(st, q);
 }
 
-static int thread_list(struct store *st, enum stmt_id id, const char *key, const char *after_id,
-		       int limit, store_thread_cb cb, void *arg)
+static int thread_list(struct store *st, enum stmt_id id, const char *key, const char *after_id, int limit,
+		       store_thread_cb cb, void *arg)
 {
 	sqlite3_stmt *q = stmt(st, id);
 	struct store_thread t;
@@ -613,14 +649,14 @@ static int thread_list(struct store *st, enum stmt_id id, const char *key, const
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 }
 
-static int sq_thread_list_citizen(struct store *st, const char *citizen_id, const char *after_id,
-				  int limit, store_thread_cb cb, void *arg)
+static int sq_thread_list_citizen(struct store *st, const char *citizen_id, const char *after_id, int limit,
+				  store_thread_cb cb, void *arg)
 {
 	return thread_list(st, S_THREAD_LIST_CITIZEN, citizen_id, after_id, limit, cb, arg);
 }
 
-static int sq_thread_list_member(struct store *st, const char *user_id, const char *after_id,
-				 int limit, store_thread_cb cb, void *arg)
+static int sq_thread_list_member(struct store *st, const char *user_id, const char *after_id, int limit,
+				 store_thread_cb cb, void *arg)
 {
 	return thread_list(st, S_THREAD_LIST_MEMBER, user_id, after_id, limit, cb, arg);
 }
@@ -689,8 +725,8 @@ static int sq_request_get(struct store *st, const char *user_id, const char *req
 	return *reply_out ? STORE_OK : STORE_ERROR;
 }
 
-static int sq_request_put(struct store *st, const char *user_id, const char *request_id,
-			  const char *reply, int64_t now)
+static int sq_request_put(struct store *st, const char *user_id, const char *request_id, const char *reply,
+			  int64_t now)
 {
 	sqlite3_stmt *q = stmt(st, S_REQUEST_PUT);
 
@@ -856,7 +892,8 @@ static int migrate(sqlite3 *db)
 	char sql[64];
 
 	if (version < 0 || version > SCHEMA_VERSION) {
-		log_err("database schema version %d is newer than this program (%d)", version, SCHEMA_VERSION);
+		log_err("database schema version %d is newer than this program (%d)", version,
+			SCHEMA_VERSION);
 		return -1;
 	}
 	for (int v = version; v < SCHEMA_VERSION; v++) {
@@ -877,8 +914,8 @@ static int migrate(sqlite3 *db)
 struct store *store_sqlite_open(const char *path, enum store_mode mode)
 {
 	struct store_sqlite *s = calloc(1, sizeof *s);
-	int flags = mode == STORE_READONLY ? SQLITE_OPEN_READONLY
-					   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int flags =
+		mode == STORE_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
 	if (s == NULL)
 		return NULL;

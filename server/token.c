@@ -29,12 +29,12 @@
 #include "hetu.h"
 #include "token.h"
 
-#define TOKEN_TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z: bounds all time arithmetic */
-#define TOKEN_KEYS_MAX 64
+#define TOKEN_TIME_MAX	    253402300799LL /* 9999-12-31T23:59:59Z: bounds all time arithmetic */
+#define TOKEN_KEYS_MAX	    64
 #define TOKEN_KEYS_FILE_MAX (1024 * 1024)
-#define TOKEN_PEM_MAX 16384
-#define TOKEN_RSA_MIN_BITS 2048
-#define TOKEN_RSA_MAX_BITS 8192
+#define TOKEN_PEM_MAX	    16384
+#define TOKEN_RSA_MIN_BITS  2048
+#define TOKEN_RSA_MAX_BITS  8192
 
 static const char pem_begin[] = "-----BEGIN PUBLIC KEY-----";
 static const char pem_end[] = "-----END PUBLIC KEY-----";
@@ -87,8 +87,7 @@ static int token__json_str_eq(const json_t *v, const char *s)
 {
 	size_t n = strlen(s);
 
-	return json_is_string(v) && json_string_length(v) == n &&
-	       memcmp(json_string_value(v), s, n) == 0;
+	return json_is_string(v) && json_string_length(v) == n && memcmp(json_string_value(v), s, n) == 0;
 }
 
 /* 1 when JSON string `v` holds no NUL byte (so it can be used as a C string), else 0. */
@@ -275,8 +274,7 @@ static int token__check_header(const struct token_config *cfg, const json_t *hdr
 	if (*key == NULL)
 		return TOKEN_UNKNOWN_KID;
 	pinned = token__alg_name((*key)->alg);
-	if (pinned == NULL || (*key)->pem == NULL || (*key)->pem_len == 0 ||
-	    (*key)->pem_len > INT_MAX)
+	if (pinned == NULL || (*key)->pem == NULL || (*key)->pem_len == 0 || (*key)->pem_len > INT_MAX)
 		return TOKEN_BAD_CONFIG;
 	if (!token__json_str_eq(alg, pinned))
 		return TOKEN_BAD_ALG;
@@ -361,7 +359,8 @@ static int token__check_audience(const struct token_config *cfg, const json_t *c
 		return token__json_str_eq(aud, cfg->audience) ? TOKEN_OK : TOKEN_BAD_AUDIENCE;
 	if (!json_is_array(aud) || json_array_size(aud) == 0)
 		return TOKEN_BAD_AUDIENCE;
-	json_array_foreach(aud, i, member) {
+	json_array_foreach(aud, i, member)
+	{
 		if (!json_is_string(member))
 			return TOKEN_BAD_AUDIENCE;
 		if (token__json_str_eq(member, cfg->audience))
@@ -386,8 +385,7 @@ static int token__check_times(const struct token_config *cfg, const json_t *clai
 {
 	int64_t nbf;
 
-	if (token__get_time(claims, "exp", &id->exp) != 1 ||
-	    token__get_time(claims, "iat", &id->iat) != 1 ||
+	if (token__get_time(claims, "exp", &id->exp) != 1 || token__get_time(claims, "iat", &id->iat) != 1 ||
 	    token__get_time(claims, "nbf", &nbf) < 0 ||
 	    token__get_time(claims, "auth_time", &id->auth_time) < 0)
 		return TOKEN_MALFORMED;
@@ -415,14 +413,12 @@ static int token__json_str_in(const json_t *v, const char *const *list, size_t n
  * "acr" must be substantial or high (FTN loa2/loa3 or eIDAS); test mode also accepts the
  * test-bed loatest2/loatest3. Copies it to id->acr. TOKEN_OK or TOKEN_BAD_ACR.
  */
-static int token__check_acr(const struct token_config *cfg, const json_t *claims,
-			    struct token_identity *id)
+static int token__check_acr(const struct token_config *cfg, const json_t *claims, struct token_identity *id)
 {
 	const json_t *acr = json_object_get(claims, "acr");
 
 	if (!token__json_str_in(acr, token_acr_production, COUNT(token_acr_production)) &&
-	    !(cfg->test_mode &&
-	      token__json_str_in(acr, token_acr_test_only, COUNT(token_acr_test_only))))
+	    !(cfg->test_mode && token__json_str_in(acr, token_acr_test_only, COUNT(token_acr_test_only))))
 		return TOKEN_BAD_ACR;
 	snprintf(id->acr, sizeof id->acr, "%s", json_string_value(acr));
 	return TOKEN_OK;
@@ -433,8 +429,8 @@ static int token__check_acr(const struct token_config *cfg, const json_t *claims
  * hetu_check in the configured mode, today being now's UTC date. Copies it to id->hetu.
  * Returns TOKEN_OK, TOKEN_NO_IDENTITY or TOKEN_BAD_IDENTITY.
  */
-static int token__check_identity(const struct token_config *cfg, const json_t *claims,
-				 int64_t now, struct token_identity *id)
+static int token__check_identity(const struct token_config *cfg, const json_t *claims, int64_t now,
+				 struct token_identity *id)
 {
 	const json_t *v = json_object_get(claims, cfg->hetu_claim);
 	size_t n;
@@ -488,8 +484,8 @@ static int token__check_claims(const struct token_config *cfg, const json_t *cla
 static int token__config_ok(const struct token_config *cfg, int64_t now)
 {
 	return cfg->keys != NULL && cfg->nkeys > 0 && cfg->skew_s >= 0 && cfg->max_age_s >= 0 &&
-	       cfg->issuer[0] != '\0' && cfg->audience[0] != '\0' &&
-	       cfg->hetu_claim[0] != '\0' && now >= 0 && now <= TOKEN_TIME_MAX;
+	       cfg->issuer[0] != '\0' && cfg->audience[0] != '\0' && cfg->hetu_claim[0] != '\0' && now >= 0 &&
+	       now <= TOKEN_TIME_MAX;
 }
 
 int token_verify(const struct token_config *cfg, const char *jwt, size_t len, int64_t now_s,
@@ -534,40 +530,23 @@ out:
 const char *token_result_text(int r)
 {
 	switch (r) {
-	case TOKEN_OK:
-		return "ok";
-	case TOKEN_MALFORMED:
-		return "malformed token";
-	case TOKEN_BAD_HEADER:
-		return "unacceptable token header";
-	case TOKEN_UNKNOWN_KID:
-		return "unknown key id";
-	case TOKEN_BAD_ALG:
-		return "algorithm not allowed for this key";
-	case TOKEN_BAD_SIGNATURE:
-		return "bad signature";
-	case TOKEN_BAD_ISSUER:
-		return "wrong issuer";
-	case TOKEN_BAD_AUDIENCE:
-		return "wrong audience";
-	case TOKEN_EXPIRED:
-		return "token expired";
-	case TOKEN_NOT_YET_VALID:
-		return "token not yet valid";
-	case TOKEN_TOO_OLD:
-		return "token issued too long ago";
-	case TOKEN_BAD_ACR:
-		return "authentication level not accepted";
-	case TOKEN_NO_IDENTITY:
-		return "no identity code in token";
-	case TOKEN_BAD_IDENTITY:
-		return "identity code refused";
-	case TOKEN_NOMEM:
-		return "out of memory";
-	case TOKEN_BAD_CONFIG:
-		return "token verification not configured";
-	default:
-		return "unknown";
+	case TOKEN_OK: return "ok";
+	case TOKEN_MALFORMED: return "malformed token";
+	case TOKEN_BAD_HEADER: return "unacceptable token header";
+	case TOKEN_UNKNOWN_KID: return "unknown key id";
+	case TOKEN_BAD_ALG: return "algorithm not allowed for this key";
+	case TOKEN_BAD_SIGNATURE: return "bad signature";
+	case TOKEN_BAD_ISSUER: return "wrong issuer";
+	case TOKEN_BAD_AUDIENCE: return "wrong audience";
+	case TOKEN_EXPIRED: return "token expired";
+	case TOKEN_NOT_YET_VALID: return "token not yet valid";
+	case TOKEN_TOO_OLD: return "token issued too long ago";
+	case TOKEN_BAD_ACR: return "authentication level not accepted";
+	case TOKEN_NO_IDENTITY: return "no identity code in token";
+	case TOKEN_BAD_IDENTITY: return "identity code refused";
+	case TOKEN_NOMEM: return "out of memory";
+	case TOKEN_BAD_CONFIG: return "token verification not configured";
+	default: return "unknown";
 	}
 }
 
@@ -628,8 +607,8 @@ static int token__pkey_fits(EVP_PKEY *pkey, int alg, size_t idx, char *err, size
 			return -1;
 		}
 		if (bits < TOKEN_RSA_MIN_BITS || bits > TOKEN_RSA_MAX_BITS) {
-			token__set_err(err, errlen, "key %zu: RSA key of %d bits (need %d-%d)", idx,
-				       bits, TOKEN_RSA_MIN_BITS, TOKEN_RSA_MAX_BITS);
+			token__set_err(err, errlen, "key %zu: RSA key of %d bits (need %d-%d)", idx, bits,
+				       TOKEN_RSA_MIN_BITS, TOKEN_RSA_MAX_BITS);
 			return -1;
 		}
 		return 0;
@@ -672,8 +651,7 @@ out:
  * Parses the PEM member of entry `idx` into k (checked against k->alg, re-encoded).
  * 0, or -1 with a reason in err.
  */
-static int token__parse_pem(const json_t *pem, size_t idx, struct token_key *k, char *err,
-			    size_t errlen)
+static int token__parse_pem(const json_t *pem, size_t idx, struct token_key *k, char *err, size_t errlen)
 {
 	size_t n = json_string_length(pem);
 	EVP_PKEY *pkey = NULL;
@@ -682,8 +660,7 @@ static int token__parse_pem(const json_t *pem, size_t idx, struct token_key *k, 
 
 	if (!token__json_str_clean(pem) || n > TOKEN_PEM_MAX ||
 	    token__pem_shape_ok(json_string_value(pem), n) != 0) {
-		token__set_err(err, errlen, "key %zu: pem must be one \"BEGIN PUBLIC KEY\" block",
-			       idx);
+		token__set_err(err, errlen, "key %zu: pem must be one \"BEGIN PUBLIC KEY\" block", idx);
 		return -1;
 	}
 	bio = BIO_new_mem_buf(json_string_value(pem), (int)n);
@@ -731,8 +708,7 @@ static int token__kid_ok(const json_t *kid)
  * Parses entry `idx` of the key list into keys[idx], refusing a kid already used by an
  * earlier entry. 0, or -1 with a reason in err.
  */
-static int token__parse_entry(const json_t *e, size_t idx, struct token_key *keys, char *err,
-			      size_t errlen)
+static int token__parse_entry(const json_t *e, size_t idx, struct token_key *keys, char *err, size_t errlen)
 {
 	const json_t *kid, *alg, *pem;
 	struct token_key *k = &keys[idx];
@@ -770,8 +746,8 @@ static int token__parse_entry(const json_t *e, size_t idx, struct token_key *key
 	return token__parse_pem(pem, idx, k, err, errlen);
 }
 
-int token_keys_parse(const char *json_text, size_t len, struct token_key **keys, size_t *nkeys,
-		     char *err, size_t errlen)
+int token_keys_parse(const char *json_text, size_t len, struct token_key **keys, size_t *nkeys, char *err,
+		     size_t errlen)
 {
 	struct token_key *list = NULL;
 	json_error_t jerr;
@@ -793,8 +769,7 @@ int token_keys_parse(const char *json_text, size_t len, struct token_key **keys,
 	root = json_loadb(json_text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		/* Position only: the parser's text may quote the input. */
-		token__set_err(err, errlen, "not valid JSON (line %d, column %d)", jerr.line,
-			       jerr.column);
+		token__set_err(err, errlen, "not valid JSON (line %d, column %d)", jerr.line, jerr.column);
 		return -1;
 	}
 	n = json_array_size(root);
@@ -820,8 +795,7 @@ out:
 	return rc;
 }
 
-int token_keys_load(const char *path, struct token_key **keys, size_t *nkeys, char *err,
-		    size_t errlen)
+int token_keys_load(const char *path, struct token_key **keys, size_t *nkeys, char *err, size_t errlen)
 {
 	char reason[256];
 	char *buf = NULL;
@@ -849,8 +823,7 @@ int token_keys_load(const char *path, struct token_key **keys, size_t *nkeys, ch
 	}
 	n = fread(buf, 1, TOKEN_KEYS_FILE_MAX + 1, f);
 	if (ferror(f) || n > TOKEN_KEYS_FILE_MAX) {
-		token__set_err(err, errlen, "%s: %s", path,
-			       ferror(f) ? "read error" : "larger than 1 MiB");
+		token__set_err(err, errlen, "%s: %s", path, ferror(f) ? "read error" : "larger than 1 MiB");
 		goto out;
 	}
 	if (token_keys_parse(buf, n, keys, nkeys, reason, sizeof reason) != 0) {
@@ -885,14 +858,13 @@ static int token__claims_ok(const char *claims_json)
 	return ok;
 }
 
-char *token_sign(const char *private_pem, size_t pem_len, int alg, const char *kid,
-		 const char *claims_json)
+char *token_sign(const char *private_pem, size_t pem_len, int alg, const char *kid, const char *claims_json)
 {
 	jwt_t *jwt = NULL;
 	char *out = NULL;
 
-	if (private_pem == NULL || pem_len == 0 || pem_len > TOKEN_PEM_MAX || kid == NULL ||
-	    kid[0] == '\0' || claims_json == NULL || token__alg_name(alg) == NULL)
+	if (private_pem == NULL || pem_len == 0 || pem_len > TOKEN_PEM_MAX || kid == NULL || kid[0] == '\0' ||
+	    claims_json == NULL || token__alg_name(alg) == NULL)
 		return NULL;
 	if (!token__claims_ok(claims_json))
 		return NULL;

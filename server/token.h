@@ -19,8 +19,8 @@
 
 struct token_key {
 	char kid[128];
-	int alg;      /* jwt_alg_t: JWT_ALG_RS256 or JWT_ALG_ES256 only */
-	char *pem;    /* SubjectPublicKeyInfo PEM, NUL-terminated, owned */
+	int alg;	/* jwt_alg_t: JWT_ALG_RS256 or JWT_ALG_ES256 only */
+	char *pem;	/* SubjectPublicKeyInfo PEM, NUL-terminated, owned */
 	size_t pem_len; /* without the NUL */
 };
 
@@ -28,37 +28,37 @@ struct token_config {
 	char issuer[256];    /* "iss" must equal this exactly */
 	char audience[256];  /* our client_id, in "aud" */
 	char hetu_claim[64]; /* identity-code claim: "hetu", "urn:oid:1.2.246.21", "nin" */
-	int skew_s;          /* clock leeway for exp, nbf, iat, auth_time; >= 0 */
-	int max_age_s;       /* now - iat may not exceed this; >= 0 */
-	int test_mode;       /* non-zero: test-bed acr and 9xx identity codes only */
+	int skew_s;	     /* clock leeway for exp, nbf, iat, auth_time; >= 0 */
+	int max_age_s;	     /* now - iat may not exceed this; >= 0 */
+	int test_mode;	     /* non-zero: test-bed acr and 9xx identity codes only */
 	struct token_key *keys;
 	size_t nkeys;
 };
 
 struct token_identity {
-	char hetu[12];  /* the full 11-character code, century sign included */
+	char hetu[12]; /* the full 11-character code, century sign included */
 	char acr[64];
-	char sub[256];  /* "" when absent */
+	char sub[256];		     /* "" when absent */
 	int64_t iat, exp, auth_time; /* auth_time 0 when absent */
 };
 
 enum token_result {
 	TOKEN_OK = 0,
-	TOKEN_MALFORMED,      /* length, segments, base64url, payload JSON, claim types/ranges */
-	TOKEN_BAD_HEADER,     /* header JSON, missing kid/alg, typ not JWT, crit/jku/x5u/jwk/x5c */
+	TOKEN_MALFORMED,  /* length, segments, base64url, payload JSON, claim types/ranges */
+	TOKEN_BAD_HEADER, /* header JSON, missing kid/alg, typ not JWT, crit/jku/x5u/jwk/x5c */
 	TOKEN_UNKNOWN_KID,
-	TOKEN_BAD_ALG,        /* header alg is not exactly the key's pinned alg */
+	TOKEN_BAD_ALG, /* header alg is not exactly the key's pinned alg */
 	TOKEN_BAD_SIGNATURE,
 	TOKEN_BAD_ISSUER,
-	TOKEN_BAD_AUDIENCE,   /* aud does not hold our audience, or azp wrong/missing */
+	TOKEN_BAD_AUDIENCE, /* aud does not hold our audience, or azp wrong/missing */
 	TOKEN_EXPIRED,
-	TOKEN_NOT_YET_VALID,  /* nbf, iat or auth_time in the future (beyond skew) */
-	TOKEN_TOO_OLD,        /* iat older than max_age_s */
-	TOKEN_BAD_ACR,        /* acr missing or not an accepted level for the mode */
-	TOKEN_NO_IDENTITY,    /* identity-code claim missing */
-	TOKEN_BAD_IDENTITY,   /* identity-code claim not a string or refused by hetu_check */
+	TOKEN_NOT_YET_VALID, /* nbf, iat or auth_time in the future (beyond skew) */
+	TOKEN_TOO_OLD,	     /* iat older than max_age_s */
+	TOKEN_BAD_ACR,	     /* acr missing or not an accepted level for the mode */
+	TOKEN_NO_IDENTITY,   /* identity-code claim missing */
+	TOKEN_BAD_IDENTITY,  /* identity-code claim not a string or refused by hetu_check */
 	TOKEN_NOMEM,
-	TOKEN_BAD_CONFIG,     /* NULL argument, no keys, negative skew/max age, now out of range */
+	TOKEN_BAD_CONFIG, /* NULL argument, no keys, negative skew/max age, now out of range */
 };
 
 /*
@@ -71,11 +71,10 @@ enum token_result {
  * Returns 0 and sets *keys (free with token_keys_free) and *nkeys, or -1 with *keys NULL,
  * *nkeys 0 and a reason in err (which names the entry by index, not by content).
  */
-int token_keys_parse(const char *json_text, size_t len, struct token_key **keys, size_t *nkeys,
-		     char *err, size_t errlen);
+int token_keys_parse(const char *json_text, size_t len, struct token_key **keys, size_t *nkeys, char *err,
+		     size_t errlen);
 /* As token_keys_parse, from a file of at most 1 MiB. 0, or -1 with "path: reason" in err. */
-int token_keys_load(const char *path, struct token_key **keys, size_t *nkeys, char *err,
-		    size_t errlen);
+int token_keys_load(const char *path, struct token_key **keys, size_t *nkeys, char *err, size_t errlen);
 /* Frees what token_keys_parse returned; NULL is fine. */
 void token_keys_free(struct token_key *keys, size_t nkeys);
 
@@ -96,7 +95,6 @@ const char *token_result_text(int r);
  * JWT_ALG_ES256 and must match the key. For the test identity provider (advicectl
  * dev-token) and tests. Returns a malloc'd NUL-terminated token, or NULL.
  */
-char *token_sign(const char *private_pem, size_t pem_len, int alg, const char *kid,
-		 const char *claims_json);
+char *token_sign(const char *private_pem, size_t pem_len, int alg, const char *kid, const char *claims_json);
 
 #endif

@@ -37,8 +37,8 @@
 #include "store.h"
 #include "token.h"
 
-#define TESTBANK_KID "testbank-1"
-#define TESTBANK_ISSUER "https://testbank.localhost"
+#define TESTBANK_KID	  "testbank-1"
+#define TESTBANK_ISSUER	  "https://testbank.localhost"
 #define TESTBANK_AUDIENCE "advice-dev"
 
 /* An opened data folder. */
@@ -63,15 +63,16 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: advicectl init DIR [--demo] [--test-mode] [--port N] [--listen ADDR] [--web-root PATH]\n"
-		"       advicectl -d DIR unit-add NAME\n"
-		"       advicectl -d DIR queue-add UNIT CATEGORY NAME\n"
-		"       advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]]  (password on stdin)\n"
-		"       advicectl -d DIR member-add USERNAME UNIT [--supervisor]\n"
-		"       advicectl -d DIR unlock USERNAME\n"
-		"       advicectl -d DIR audit-verify\n"
-		"       advicectl -d DIR dev-token HETU [--acr URI] [--valid SECONDS]\n");
+	fprintf(stderr, "usage: advicectl init DIR [--demo] [--test-mode] [--port N] [--listen ADDR] "
+			"[--web-root PATH]\n"
+			"       advicectl -d DIR unit-add NAME\n"
+			"       advicectl -d DIR queue-add UNIT CATEGORY NAME\n"
+			"       advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]]  (password "
+			"on stdin)\n"
+			"       advicectl -d DIR member-add USERNAME UNIT [--supervisor]\n"
+			"       advicectl -d DIR unlock USERNAME\n"
+			"       advicectl -d DIR audit-verify\n"
+			"       advicectl -d DIR dev-token HETU [--acr URI] [--valid SECONDS]\n");
 	exit(2);
 }
 
@@ -233,8 +234,8 @@ static void member_add(struct admin *a, const char *username, const char *unit, 
 	if (a->st->ops->worker_get(a->st, username, &w) != STORE_OK)
 		die("no worker '%s'", username);
 	find_unit(a, unit, unit_id);
-	if (a->st->ops->membership_add(a->st, w.user_id, unit_id, supervisor ? ROLE_SUPERVISOR : ROLE_WORKER) !=
-	    STORE_OK)
+	if (a->st->ops->membership_add(a->st, w.user_id, unit_id,
+				       supervisor ? ROLE_SUPERVISOR : ROLE_WORKER) != STORE_OK)
 		die("cannot add '%s' to '%s'", username, unit);
 }
 
@@ -255,8 +256,8 @@ static void make_testbank_key(const char *dir)
 	long n;
 	json_t *keys;
 
-	if (k == NULL || priv == NULL || pub == NULL || !PEM_write_bio_PrivateKey(priv, k, NULL, NULL, 0, NULL, NULL) ||
-	    !PEM_write_bio_PUBKEY(pub, k))
+	if (k == NULL || priv == NULL || pub == NULL ||
+	    !PEM_write_bio_PrivateKey(priv, k, NULL, NULL, 0, NULL, NULL) || !PEM_write_bio_PUBKEY(pub, k))
 		die("cannot make the test bank key");
 	snprintf(path, sizeof path, "%s/testbank", dir);
 	if (mkdir(path, 0700) != 0)

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(
-	build-essential cmake pkg-config clang       # compilers; clang for the fuzz targets
+	build-essential cmake pkg-config clang clang-format  # compilers; clang for fuzzing
 	libwebsockets-dev libsodium-dev libsqlite3-dev libmagic-dev
 	libjwt-dev libjansson-dev libssl-dev libcmocka-dev
 	sqlite3 openssl ca-certificates

@@ -15,7 +15,7 @@ Online advice is running at http://localhost:$port/
   demo social workers: anna / anna-demo, ben / ben-demo, sara / sara-demo (supervisor)
   a citizen ID token from the development test bank:
     build/advicectl -d data dev-token 010594Y9032
-  data, configuration and logs of this instance: ./data (delete it to start afresh)
+  data and configuration of this instance: ./data (delete it to start afresh); the log is below
 
 TXT
 exec build/adviced -c data/adviced.conf

@@ -10,6 +10,8 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 
 status=0
+echo "== format"
+deploy/dev/format.sh --check || status=1
 for variant in plain sanitize; do
 	dir="build-test-$variant"
 	flags=()

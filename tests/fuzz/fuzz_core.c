@@ -24,8 +24,9 @@ static uint8_t citizen_hash[STORE_HASH_BYTES], worker_hash[STORE_HASH_BYTES];
 /* Inserts a user with a session whose token hash is `hash`, the same way the core does. */
 static void add_session(const char *user, enum store_role role, uint8_t hash[STORE_HASH_BYTES])
 {
-	struct store_session s = { .role = role, .created = 1, .last_seen = 1, .idle_ms = INT64_MAX / 4,
-				   .expires = INT64_MAX / 2 };
+	struct store_session s = {
+		.role = role, .created = 1, .last_seen = 1, .idle_ms = INT64_MAX / 4, .expires = INT64_MAX / 2
+	};
 	uint8_t h[STORE_HASH_BYTES];
 
 	snprintf(s.user_id, sizeof s.user_id, "%s", user);
@@ -38,13 +39,23 @@ static void add_session(const char *user, enum store_role role, uint8_t hash[STO
 static void setup(void)
 {
 	static struct token_config tc;
-	struct core_config cc = { .token = &tc, .citizen_idle_ms = 1000, .citizen_abs_ms = 1000,
-				  .staff_idle_ms = 1000, .staff_abs_ms = 1000, .backoff_after = 3,
-				  .lock_after = 10, .backoff_max_ms = 1000, .test_mode = 1 };
-	struct store_queue q = { .id = "00000000000000000000000000000011", .unit_id = "00000000000000000000000000000001",
-				 .category = "adult-social-work", .name = "Adult" };
-	struct store_worker w = { .user_id = "0000000000000000000000000000000b", .username = "anna",
-				  .opslimit = 1, .memlimit = 8192 };
+	struct core_config cc = { .token = &tc,
+				  .citizen_idle_ms = 1000,
+				  .citizen_abs_ms = 1000,
+				  .staff_idle_ms = 1000,
+				  .staff_abs_ms = 1000,
+				  .backoff_after = 3,
+				  .lock_after = 10,
+				  .backoff_max_ms = 1000,
+				  .test_mode = 1 };
+	struct store_queue q = { .id = "00000000000000000000000000000011",
+				 .unit_id = "00000000000000000000000000000001",
+				 .category = "adult-social-work",
+				 .name = "Adult" };
+	struct store_worker w = { .user_id = "0000000000000000000000000000000b",
+				  .username = "anna",
+				  .opslimit = 1,
+				  .memlimit = 8192 };
 	char err[256];
 
 	if (sodium_init() < 0)

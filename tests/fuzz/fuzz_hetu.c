@@ -28,8 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (test == HETU_OK && prod != HETU_TEST_CODE)
 		__builtin_trap();
 	/* Accepted codes are 11 bytes with a real date no later than today. */
-	if ((prod == HETU_OK || test == HETU_OK) &&
-	    (n != HETU_LEN || ymd < 18000101 || ymd > FUZZ_TODAY))
+	if ((prod == HETU_OK || test == HETU_OK) && (n != HETU_LEN || ymd < 18000101 || ymd > FUZZ_TODAY))
 		__builtin_trap();
 	return 0;
 }

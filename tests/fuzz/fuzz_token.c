@@ -17,24 +17,23 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 
-static const char fuzz_keys_json[] =
-	"[{\"kid\": \"fuzz-rsa\", \"alg\": \"RS256\", \"pem\": \""
-	"-----BEGIN PUBLIC KEY-----\\n"
-	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAjRkgVIhIaJdZIW+7buH9\\n"
-	"LDJ1QBO29N6N/s9ivk7+0WgmqvZZWHHxbz8PDswdHIISD29p6gn6LeXqxsMNWhPs\\n"
-	"ouwn0Hmrss6t5oqARasFsyUpGYumgbqk9c8ROmj8sCg3kRivn5edRMg2hVvnjBFf\\n"
-	"BLIbETwmB+So2M508LgDiTmJqdjViDsp+SPOCeEaz5StOSf4vIiIeNzZqB9z7cWl\\n"
-	"EQKGPPcqTOGNkk3dOtAELsJ2cPR/UuOnZ4SSa8tnmipmn4GdAECeSfac+JqXWDED\\n"
-	"Mcg0HgquBXc41Z5FEKcs5QqeGKahuNMm6LFGjpyL6ESr0lHgTc2SroUIzG481nbO\\n"
-	"sQIDAQAB\\n"
-	"-----END PUBLIC KEY-----\\n"
-	"\"},\n"
-	" {\"kid\": \"fuzz-ec\", \"alg\": \"ES256\", \"pem\": \""
-	"-----BEGIN PUBLIC KEY-----\\n"
-	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEs/8/jWxKJmnLnJW3O9UnoqWATFPG\\n"
-	"zYEvyFS5Yh4Y5mndkFnm181S/sOoXF6EhQ6K6u6rgMiwL3GwmzWlNJNwcQ==\\n"
-	"-----END PUBLIC KEY-----\\n"
-	"\"}]\n";
+static const char fuzz_keys_json[] = "[{\"kid\": \"fuzz-rsa\", \"alg\": \"RS256\", \"pem\": \""
+				     "-----BEGIN PUBLIC KEY-----\\n"
+				     "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAjRkgVIhIaJdZIW+7buH9\\n"
+				     "LDJ1QBO29N6N/s9ivk7+0WgmqvZZWHHxbz8PDswdHIISD29p6gn6LeXqxsMNWhPs\\n"
+				     "ouwn0Hmrss6t5oqARasFsyUpGYumgbqk9c8ROmj8sCg3kRivn5edRMg2hVvnjBFf\\n"
+				     "BLIbETwmB+So2M508LgDiTmJqdjViDsp+SPOCeEaz5StOSf4vIiIeNzZqB9z7cWl\\n"
+				     "EQKGPPcqTOGNkk3dOtAELsJ2cPR/UuOnZ4SSa8tnmipmn4GdAECeSfac+JqXWDED\\n"
+				     "Mcg0HgquBXc41Z5FEKcs5QqeGKahuNMm6LFGjpyL6ESr0lHgTc2SroUIzG481nbO\\n"
+				     "sQIDAQAB\\n"
+				     "-----END PUBLIC KEY-----\\n"
+				     "\"},\n"
+				     " {\"kid\": \"fuzz-ec\", \"alg\": \"ES256\", \"pem\": \""
+				     "-----BEGIN PUBLIC KEY-----\\n"
+				     "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEs/8/jWxKJmnLnJW3O9UnoqWATFPG\\n"
+				     "zYEvyFS5Yh4Y5mndkFnm181S/sOoXF6EhQ6K6u6rgMiwL3GwmzWlNJNwcQ==\\n"
+				     "-----END PUBLIC KEY-----\\n"
+				     "\"}]\n";
 
 static struct token_config fuzz_prod, fuzz_test;
 
@@ -48,8 +47,8 @@ static int fuzz_setup(void)
 
 	if (ready)
 		return 0;
-	if (token_keys_parse(fuzz_keys_json, sizeof fuzz_keys_json - 1, &keys, &nkeys, err,
-			     sizeof err) != 0) {
+	if (token_keys_parse(fuzz_keys_json, sizeof fuzz_keys_json - 1, &keys, &nkeys, err, sizeof err) !=
+	    0) {
 		fprintf(stderr, "fuzz_token: embedded keys: %s\n", err);
 		return -1;
 	}
@@ -75,8 +74,7 @@ static void fuzz_verify(const struct token_config *cfg, const uint8_t *d, size_t
 	if (token_result_text(rc)[0] == '\0')
 		__builtin_trap();
 	if (rc == TOKEN_OK &&
-	    hetu_check(id.hetu, strlen(id.hetu), cfg->test_mode,
-		       hetu_ymd_from_unix(FUZZ_NOW)) != HETU_OK)
+	    hetu_check(id.hetu, strlen(id.hetu), cfg->test_mode, hetu_ymd_from_unix(FUZZ_NOW)) != HETU_OK)
 		__builtin_trap();
 }
 

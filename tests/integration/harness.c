@@ -20,8 +20,8 @@
 #include "harness.h"
 
 #define HARNESS_START_MS 20000
-#define HARNESS_STOP_MS 15000
-#define HARNESS_POLL_MS 20
+#define HARNESS_STOP_MS	 15000
+#define HARNESS_POLL_MS	 20
 
 static long long harness_now_ms(void)
 {
@@ -184,8 +184,8 @@ static int harness_spawn(struct harness *h)
 		int status;
 
 		if (waitpid(pid, &status, WNOHANG) == pid) {
-			fprintf(stderr, "harness: adviced exited at start (status %d), see %s\n",
-				status, logpath);
+			fprintf(stderr, "harness: adviced exited at start (status %d), see %s\n", status,
+				logpath);
 			h->pid = 0;
 			return -1;
 		}
@@ -245,8 +245,8 @@ int harness_start(struct harness *h)
 	snprintf(h->base_url, sizeof(h->base_url), "http://127.0.0.1:%d", h->port);
 	snprintf(h->origin, sizeof(h->origin), "http://127.0.0.1:%d", h->port);
 	{
-		char *argv[] = { (char *)ctl, "init", h->dir, "--demo", "--test-mode", "--port", port,
-				 "--web-root", webroot, NULL };
+		char *argv[] = { (char *)ctl, "init", h->dir,	    "--demo", "--test-mode",
+				 "--port",    port,   "--web-root", webroot,  NULL };
 
 		if (harness_run(argv, NULL, NULL) != 0) {
 			fprintf(stderr, "harness: advicectl init failed\n");
@@ -360,8 +360,7 @@ int harness_login_citizen(struct harness *h, const char *hetu, char **session_ou
 
 	if (token == NULL)
 		return -ADVICE_ERR_IO;
-	rc = advice_login_citizen(h->client, h->base_url, h->origin, token, session_out,
-				  HARNESS_TIMEOUT_MS);
+	rc = advice_login_citizen(h->client, h->base_url, h->origin, token, session_out, HARNESS_TIMEOUT_MS);
 	free(token);
 	return rc;
 }

@@ -18,11 +18,11 @@
 #define HARNESS_TIMEOUT_MS 10000
 
 struct harness {
-	pid_t pid;           /* the running adviced, 0 when none */
+	pid_t pid; /* the running adviced, 0 when none */
 	int port;
-	char dir[256];       /* the data folder, holds adviced.conf and adviced.log */
-	char base_url[64];   /* http://127.0.0.1:<port> */
-	char origin[64];     /* an allowlisted origin (the same as base_url) */
+	char dir[256];	   /* the data folder, holds adviced.conf and adviced.log */
+	char base_url[64]; /* http://127.0.0.1:<port> */
+	char origin[64];   /* an allowlisted origin (the same as base_url) */
 	struct advice_client *client;
 };
 

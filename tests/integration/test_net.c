@@ -26,8 +26,8 @@
 
 #include "harness.h"
 
-#define T_MS 10000
-#define CITIZEN_HETU "010190-900P"
+#define T_MS	      10000
+#define CITIZEN_HETU  "010190-900P"
 #define CITIZEN2_HETU "020285-9416"
 
 static struct harness H;
@@ -282,8 +282,7 @@ static void test_ws_message_over_cap_closes_1009(void **state)
 
 static void test_ws_fragmented_message_within_cap(void **state)
 {
-	static const char *const parts[] = { "{\"type\":\"categ", "ories.list\",",
-					     "\"id\":\"frag-1\"}" };
+	static const char *const parts[] = { "{\"type\":\"categ", "ories.list\",", "\"id\":\"frag-1\"}" };
 	char *session = login_worker("anna");
 	struct advice_conn *k = harness_connect(&H, session);
 	char *reply = NULL;
@@ -367,8 +366,8 @@ static void test_ws_slow_consumer_disconnected(void **state)
 		char *text;
 
 		snprintf(id, sizeof(id), "slow-%d", i); /* ids must differ: the core dedups them */
-		req = json_pack("{s:s,s:s,s:s,s:s}", "type", "message.send", "id", id, "thread",
-				thread, "body", body);
+		req = json_pack("{s:s,s:s,s:s,s:s}", "type", "message.send", "id", id, "thread", thread,
+				"body", body);
 		text = json_dumps(req, JSON_COMPACT);
 
 		json_decref(req);
@@ -389,13 +388,12 @@ static void test_ws_slow_consumer_disconnected(void **state)
 	assert_int_equal(rc, 0);
 	assert_true(harness_log_contains(&H, "outbound queue full"));
 	rss_after = rss_kb(H.pid);
-	fprintf(stderr, "slow consumer: cut after %d messages, server RSS %ld -> %ld kB\n", i,
-		rss_before, rss_after);
+	fprintf(stderr, "slow consumer: cut after %d messages, server RSS %ld -> %ld kB\n", i, rss_before,
+		rss_after);
 	/* The queue stayed within its bounds (the log line says how full it was). RSS is only
 	 * printed: under ASan the quarantine of freed memory dominates it. */
 	/* The server stays responsive for others. */
-	assert_int_equal(advice_request(k, "{\"type\":\"categories.list\",\"id\":\"after\"}", &reply,
-					T_MS),
+	assert_int_equal(advice_request(k, "{\"type\":\"categories.list\",\"id\":\"after\"}", &reply, T_MS),
 			 0);
 	free(reply);
 	/* And the slow one finds its connection closed once it looks. */
@@ -434,8 +432,8 @@ static void test_http_api_refusals(void **state)
 	big[0] = '{';
 	big[ADVICE_MAX_HTTP_BODY_BYTES + 198] = '}';
 	big[ADVICE_MAX_HTTP_BODY_BYTES + 199] = '\0';
-	status = advice_http_post(H.client, H.base_url, "/api/v1/login/citizen", H.origin, NULL,
-				  big, &resp, NULL, T_MS);
+	status = advice_http_post(H.client, H.base_url, "/api/v1/login/citizen", H.origin, NULL, big, &resp,
+				  NULL, T_MS);
 	assert_int_equal(status, 413);
 	assert_non_null(strstr(resp, "too_large"));
 	free(resp);
@@ -443,17 +441,16 @@ static void test_http_api_refusals(void **state)
 	free(big);
 
 	/* Foreign Origin on a POST: 403. */
-	status = advice_http_post(H.client, H.base_url, "/api/v1/login/worker/start",
-				  "http://evil.example", NULL, "{\"username\":\"anna\"}", &resp, NULL,
-				  T_MS);
+	status = advice_http_post(H.client, H.base_url, "/api/v1/login/worker/start", "http://evil.example",
+				  NULL, "{\"username\":\"anna\"}", &resp, NULL, T_MS);
 	assert_int_equal(status, 403);
 	assert_non_null(strstr(resp, "forbidden"));
 	free(resp);
 	resp = NULL;
 
 	/* Unknown API path: 404 JSON. */
-	status = advice_http_post(H.client, H.base_url, "/api/v1/no-such-thing", H.origin, NULL,
-				  "{}", &resp, NULL, T_MS);
+	status = advice_http_post(H.client, H.base_url, "/api/v1/no-such-thing", H.origin, NULL, "{}", &resp,
+				  NULL, T_MS);
 	assert_int_equal(status, 404);
 	assert_non_null(strstr(resp, "\"not_found\""));
 	free(resp);
@@ -461,8 +458,7 @@ static void test_http_api_refusals(void **state)
 
 	/* Health, without the core. */
 	snprintf(req, sizeof(req),
-		 "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
-		 H.port);
+		 "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", H.port);
 	status = http_raw(H.port, req, &resp);
 	assert_int_equal(status, 200);
 	assert_non_null(strstr(resp, "{\"status\":\"ok\"}"));
@@ -470,8 +466,8 @@ static void test_http_api_refusals(void **state)
 	resp = NULL;
 
 	/* The server still works after all that. */
-	status = advice_http_post(H.client, H.base_url, "/api/v1/login/worker/start", H.origin,
-				  NULL, "{\"username\":\"anna\"}", &resp, NULL, T_MS);
+	status = advice_http_post(H.client, H.base_url, "/api/v1/login/worker/start", H.origin, NULL,
+				  "{\"username\":\"anna\"}", &resp, NULL, T_MS);
 	assert_int_equal(status, 200);
 	free(resp);
 }
@@ -507,8 +503,8 @@ static void test_http_static_index_with_csp(void **state)
 	free(conf);
 	assert_int_equal(harness_restart(&H), 0);
 
-	snprintf(req, sizeof(req),
-		 "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", H.port);
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
+		 H.port);
 	status = http_raw(H.port, req, &resp);
 	assert_int_equal(status, 200);
 	assert_true(has_header(resp, "content-security-policy"));
@@ -563,9 +559,7 @@ static int seq_present(const char *read_reply, long long seq)
 	size_t i;
 	int found = 0;
 
-	json_array_foreach(msgs, i, m)
-		if (json_integer_value(json_object_get(m, "seq")) == seq)
-			found = 1;
+	json_array_foreach(msgs, i, m) if (json_integer_value(json_object_get(m, "seq")) == seq) found = 1;
 	json_decref(root);
 	return found;
 }

@@ -22,7 +22,7 @@
 #include "harness.h"
 
 #define TIMEOUT_MS 10000
-#define CITIZEN "010594Y9032"
+#define CITIZEN	   "010594Y9032"
 
 static int setup(void **state)
 {
@@ -134,8 +134,9 @@ static void test_question_answer_live_and_after_reconnect(void **state)
 	struct advice_conn *anna = login_worker(h, "anna", &ws);
 	json_t *r, *ev, *msgs;
 
-	r = request(citizen, "ok", "{\"type\":\"thread.open\",\"id\":\"q1\",\"category\":\"adult-social-work\","
-				  "\"body\":\"cXVlc3Rpb24tY2lwaGVydGV4dA\"}");
+	r = request(citizen, "ok",
+		    "{\"type\":\"thread.open\",\"id\":\"q1\",\"category\":\"adult-social-work\","
+		    "\"body\":\"cXVlc3Rpb24tY2lwaGVydGV4dA\"}");
 	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
 	assert_int_equal(num(r, "seq"), 1);
 	json_decref(r);
@@ -146,12 +147,15 @@ static void test_question_answer_live_and_after_reconnect(void **state)
 	assert_string_equal(str(ev, "state"), "new");
 	json_decref(ev);
 
-	json_decref(request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"w1\",\"thread\":\"%s\"}", thread));
+	json_decref(
+		request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"w1\",\"thread\":\"%s\"}", thread));
 	r = request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"w2\",\"thread\":\"%s\"}", thread);
-	assert_string_equal(str(json_array_get(json_object_get(r, "messages"), 0), "body"), "cXVlc3Rpb24tY2lwaGVydGV4dA");
+	assert_string_equal(str(json_array_get(json_object_get(r, "messages"), 0), "body"),
+			    "cXVlc3Rpb24tY2lwaGVydGV4dA");
 	json_decref(r);
-	json_decref(request(anna, "ok", "{\"type\":\"message.send\",\"id\":\"w3\",\"thread\":\"%s\",\"body\":\"YW5zd2Vy\"}",
-			    thread));
+	json_decref(request(
+		anna, "ok",
+		"{\"type\":\"message.send\",\"id\":\"w3\",\"thread\":\"%s\",\"body\":\"YW5zd2Vy\"}", thread));
 
 	/* Live: the citizen's socket receives the answer. */
 	for (;;) {
@@ -168,13 +172,15 @@ static void test_question_answer_live_and_after_reconnect(void **state)
 	advice_conn_free(citizen);
 	citizen = harness_connect(h, cs);
 	assert_non_null(citizen);
-	r = request(citizen, "ok", "{\"type\":\"thread.read\",\"id\":\"c2\",\"thread\":\"%s\",\"after_seq\":1}", thread);
+	r = request(citizen, "ok",
+		    "{\"type\":\"thread.read\",\"id\":\"c2\",\"thread\":\"%s\",\"after_seq\":1}", thread);
 	msgs = json_object_get(r, "messages");
 	assert_int_equal(json_array_size(msgs), 1);
 	assert_int_equal(num(json_array_get(msgs, 0), "seq"), 2);
 	assert_string_equal(str(r, "state"), "answered");
 	json_decref(r);
-	r = request(citizen, "ok", "{\"type\":\"thread.read\",\"id\":\"c3\",\"thread\":\"%s\",\"after_seq\":0}", thread);
+	r = request(citizen, "ok",
+		    "{\"type\":\"thread.read\",\"id\":\"c3\",\"thread\":\"%s\",\"after_seq\":0}", thread);
 	msgs = json_object_get(r, "messages");
 	assert_int_equal(json_array_size(msgs), 2);
 	assert_int_equal(num(json_array_get(msgs, 0), "seq"), 1);
@@ -197,8 +203,10 @@ static int count_log(struct harness *h, const char *user, const char *outcome)
 
 	snprintf(path, sizeof path, "%s/advice.db", h->dir);
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM access_log WHERE user_id = ?1 AND outcome = ?2",
-					    -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(db, "SELECT count(*) FROM access_log WHERE user_id = ?1 AND outcome = ?2",
+				   -1, &q, NULL),
+		SQLITE_OK);
 	sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, outcome, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) == SQLITE_ROW)
@@ -217,14 +225,17 @@ static void test_other_unit_refused_and_logged(void **state)
 	json_t *r;
 
 	ben_id = user_of(ben);
-	r = request(citizen, "ok", "{\"type\":\"thread.open\",\"id\":\"o1\",\"category\":\"adult-social-work\",\"body\":\"AAAA\"}");
+	r = request(citizen, "ok",
+		    "{\"type\":\"thread.open\",\"id\":\"o1\",\"category\":\"adult-social-work\",\"body\":"
+		    "\"AAAA\"}");
 	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
 	json_decref(r);
 	assert_int_equal(count_log(h, ben_id, "denied"), 0);
 	r = request(ben, "forbidden", "{\"type\":\"thread.read\",\"id\":\"b1\",\"thread\":\"%s\"}", thread);
 	assert_null(json_object_get(r, "messages"));
 	json_decref(r);
-	json_decref(request(ben, "forbidden", "{\"type\":\"thread.claim\",\"id\":\"b2\",\"thread\":\"%s\"}", thread));
+	json_decref(request(ben, "forbidden", "{\"type\":\"thread.claim\",\"id\":\"b2\",\"thread\":\"%s\"}",
+			    thread));
 	assert_int_equal(count_log(h, ben_id, "denied"), 2);
 	assert_int_equal(count_log(h, ben_id, "ok"), 0);
 	advice_conn_free(citizen);
@@ -242,12 +253,16 @@ static void test_kill9_after_ack_loses_nothing(void **state)
 	struct advice_conn *citizen = login_citizen(h, &cs);
 	json_t *r, *msgs;
 
-	r = request(citizen, "ok", "{\"type\":\"thread.open\",\"id\":\"k0\",\"category\":\"adult-social-work\",\"body\":\"MA\"}");
+	r = request(citizen, "ok",
+		    "{\"type\":\"thread.open\",\"id\":\"k0\",\"category\":\"adult-social-work\",\"body\":"
+		    "\"MA\"}");
 	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
 	json_decref(r);
 	for (int i = 1; i <= N; i++)
-		json_decref(request(citizen, "ok", "{\"type\":\"message.send\",\"id\":\"k%d\",\"thread\":\"%s\","
-						   "\"body\":\"QUJD%04d\"}", i, thread, i));
+		json_decref(request(citizen, "ok",
+				    "{\"type\":\"message.send\",\"id\":\"k%d\",\"thread\":\"%s\","
+				    "\"body\":\"QUJD%04d\"}",
+				    i, thread, i));
 	/* Acknowledged means on disk: kill without warning right after the last ack. */
 	assert_int_equal(harness_kill9(h), 0);
 	advice_conn_free(citizen);
@@ -255,15 +270,17 @@ static void test_kill9_after_ack_loses_nothing(void **state)
 
 	citizen = harness_connect(h, cs); /* the session survived too */
 	assert_non_null(citizen);
-	r = request(citizen, "ok", "{\"type\":\"thread.read\",\"id\":\"after\",\"thread\":\"%s\",\"limit\":100}", thread);
+	r = request(citizen, "ok",
+		    "{\"type\":\"thread.read\",\"id\":\"after\",\"thread\":\"%s\",\"limit\":100}", thread);
 	msgs = json_object_get(r, "messages");
 	assert_int_equal(json_array_size(msgs), N + 1);
 	for (int i = 0; i <= N; i++)
 		assert_int_equal(num(json_array_get(msgs, (size_t)i), "seq"), i + 1);
 	json_decref(r);
 	/* A resend of an acknowledged write after the crash creates no duplicate. */
-	r = request(citizen, "ok", "{\"type\":\"message.send\",\"id\":\"k%d\",\"thread\":\"%s\",\"body\":\"QUJD%04d\"}",
-		    N, thread, N);
+	r = request(citizen, "ok",
+		    "{\"type\":\"message.send\",\"id\":\"k%d\",\"thread\":\"%s\",\"body\":\"QUJD%04d\"}", N,
+		    thread, N);
 	assert_int_equal(num(r, "seq"), N + 1);
 	json_decref(r);
 	advice_conn_free(citizen);
@@ -296,12 +313,17 @@ static void test_access_log_chain_verified_by_advicectl(void **state)
 	sqlite3 *db;
 	json_t *r;
 
-	r = request(citizen, "ok", "{\"type\":\"thread.open\",\"id\":\"v1\",\"category\":\"adult-social-work\",\"body\":\"AAAA\"}");
+	r = request(citizen, "ok",
+		    "{\"type\":\"thread.open\",\"id\":\"v1\",\"category\":\"adult-social-work\",\"body\":"
+		    "\"AAAA\"}");
 	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
 	json_decref(r);
-	json_decref(request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"v2\",\"thread\":\"%s\"}", thread));
+	json_decref(
+		request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"v2\",\"thread\":\"%s\"}", thread));
 	for (int i = 0; i < 3; i++)
-		json_decref(request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"v3-%d\",\"thread\":\"%s\"}", i, thread));
+		json_decref(request(anna, "ok",
+				    "{\"type\":\"thread.read\",\"id\":\"v3-%d\",\"thread\":\"%s\"}", i,
+				    thread));
 	advice_conn_free(citizen);
 	advice_conn_free(anna);
 
@@ -310,8 +332,10 @@ static void test_access_log_chain_verified_by_advicectl(void **state)
 
 	snprintf(path, sizeof path, "%s/advice.db", h->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER access_log_append_only_u;"
-					  "UPDATE access_log SET action = 'claim' WHERE row = 3;", NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TRIGGER access_log_append_only_u;"
+				      "UPDATE access_log SET action = 'claim' WHERE row = 3;",
+				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(advicectl(h->dir, "audit-verify", out, sizeof out), 3);
@@ -323,7 +347,8 @@ static void test_access_log_chain_verified_by_advicectl(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_question_answer_live_and_after_reconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_question_answer_live_and_after_reconnect, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_other_unit_refused_and_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9_after_ack_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_log_chain_verified_by_advicectl, setup, teardown),

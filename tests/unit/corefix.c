@@ -58,7 +58,8 @@ static void make_idp(struct corefix *fx)
 	fx->tc.skew_s = 60;
 	fx->tc.max_age_s = 600;
 	fx->tc.test_mode = 1;
-	assert_int_equal(token_keys_parse(text, strlen(text), &fx->tc.keys, &fx->tc.nkeys, err, sizeof err), 0);
+	assert_int_equal(token_keys_parse(text, strlen(text), &fx->tc.keys, &fx->tc.nkeys, err, sizeof err),
+			 0);
 	free(text);
 	free(pub);
 	json_decref(list);

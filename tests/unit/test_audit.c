@@ -60,8 +60,11 @@ static void tamper(struct fx *f, const char *sql)
 	sqlite3 *h;
 
 	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "DROP TRIGGER access_log_append_only_u;"
-					 "DROP TRIGGER access_log_append_only_d;", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h,
+				      "DROP TRIGGER access_log_append_only_u;"
+				      "DROP TRIGGER access_log_append_only_d;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 }
@@ -111,7 +114,8 @@ static void test_append_only_triggers(void **state)
 	sqlite3 *h;
 
 	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(h, "UPDATE access_log SET outcome = 'x'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(h, "UPDATE access_log SET outcome = 'x'", NULL, NULL, NULL),
+			     SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(h, "DELETE FROM access_log", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 }

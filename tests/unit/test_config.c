@@ -39,10 +39,12 @@ static void test_values_and_relative_paths(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(parse(&c, "# comment\n\nport = 9000  # trailing\n"
-				   "origins = https://a.example, http://localhost:9000\n"
-				   "data_dir = data\nweb_root = /var/www\ntest_mode = yes\n",
-			       err, sizeof err), 0);
+	assert_int_equal(parse(&c,
+			       "# comment\n\nport = 9000  # trailing\n"
+			       "origins = https://a.example, http://localhost:9000\n"
+			       "data_dir = data\nweb_root = /var/www\ntest_mode = yes\n",
+			       err, sizeof err),
+			 0);
 	assert_int_equal(c.port, 9000);
 	assert_int_equal(c.norigins, 2);
 	assert_string_equal(c.origins[0], "https://a.example");
@@ -77,7 +79,8 @@ static void test_errors(void **state)
 	expect_error("origins = https://x/path\n", "not scheme://host");
 	expect_error("origins = http://\n", "not scheme://host");
 	expect_error("log_level = loud\n", "unknown level");
-	expect_error("origins = http://a,http://b,http://c,http://d,http://e,http://f,http://g,http://h,http://i\n",
+	expect_error("origins = "
+		     "http://a,http://b,http://c,http://d,http://e,http://f,http://g,http://h,http://i\n",
 		     "more than 8");
 }
 
@@ -90,12 +93,18 @@ static void test_validate(void **state)
 	assert_int_equal(parse(&c, "web_root = /w\n", err, sizeof err), 0);
 	assert_int_equal(config_validate(&c, err, sizeof err), -1);
 	assert_non_null(strstr(err, "origins"));
-	assert_int_equal(parse(&c, "web_root = /w\norigins = http://h\nidp_issuer = i\nidp_audience = a\n"
-				   "idp_keys_file = k\ntls_cert = c\n", err, sizeof err), 0);
+	assert_int_equal(parse(&c,
+			       "web_root = /w\norigins = http://h\nidp_issuer = i\nidp_audience = a\n"
+			       "idp_keys_file = k\ntls_cert = c\n",
+			       err, sizeof err),
+			 0);
 	assert_int_equal(config_validate(&c, err, sizeof err), -1);
 	assert_non_null(strstr(err, "tls_cert and tls_key"));
-	assert_int_equal(parse(&c, "web_root = /w\norigins = http://h\nidp_issuer = i\nidp_audience = a\n"
-				   "idp_keys_file = k\n", err, sizeof err), 0);
+	assert_int_equal(parse(&c,
+			       "web_root = /w\norigins = http://h\nidp_issuer = i\nidp_audience = a\n"
+			       "idp_keys_file = k\n",
+			       err, sizeof err),
+			 0);
 	assert_int_equal(config_validate(&c, err, sizeof err), 0);
 }
 

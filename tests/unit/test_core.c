@@ -25,11 +25,14 @@ static const char *str(json_t *j, const char *name)
 }
 
 /* Opens a thread as `c` and returns its id (static buffer per call). */
-static const char *open_thread(struct corefix *fx, const struct who *c, const char *req_id, char out[STORE_ID_SIZE])
+static const char *open_thread(struct corefix *fx, const struct who *c, const char *req_id,
+			       char out[STORE_ID_SIZE])
 {
 	char *body = corefix_body(100, 'q');
-	json_t *r = corefix_ws(fx, c, "{\"type\":\"thread.open\",\"id\":\"%s\",\"category\":\"adult-social-work\",\"body\":\"%s\"}",
-			       req_id, body);
+	json_t *r = corefix_ws(
+		fx, c,
+		"{\"type\":\"thread.open\",\"id\":\"%s\",\"category\":\"adult-social-work\",\"body\":\"%s\"}",
+		req_id, body);
 
 	assert_string_equal(corefix_code(r), "ok");
 	snprintf(out, STORE_ID_SIZE, "%s", str(r, "thread"));
@@ -87,14 +90,16 @@ static void test_round_trip(void **state)
 	assert_string_equal(last.unit_id, fx->unit_adult);
 	assert_string_equal(last.client, citizen.user_id);
 
-	r = corefix_ws(fx, &anna, "{\"type\":\"message.send\",\"id\":\"w4\",\"thread\":\"%s\",\"body\":\"%s\"}",
-		       thread, answer);
+	r = corefix_ws(fx, &anna,
+		       "{\"type\":\"message.send\",\"id\":\"w4\",\"thread\":\"%s\",\"body\":\"%s\"}", thread,
+		       answer);
 	assert_string_equal(str(r, "state"), "answered");
 	assert_int_equal(json_integer_value(json_object_get(r, "seq")), 2);
 	json_decref(r);
 
 	/* The citizen resumes after seq 1: exactly the answer, no gap, no duplicate. */
-	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.read\",\"id\":\"c2\",\"thread\":\"%s\",\"after_seq\":1}", thread);
+	r = corefix_ws(fx, &citizen,
+		       "{\"type\":\"thread.read\",\"id\":\"c2\",\"thread\":\"%s\",\"after_seq\":1}", thread);
 	msgs = json_object_get(r, "messages");
 	assert_int_equal(json_array_size(msgs), 1);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(msgs, 0), "seq")), 2);
@@ -114,12 +119,15 @@ static void test_pushes_carry_content_only_to_the_citizen(void **state)
 	int rc;
 
 	corefix_login_citizen(fx, CITIZEN_A, &citizen);
-	snprintf(req, sizeof req, "{\"type\":\"thread.open\",\"id\":\"p1\",\"category\":\"adult-social-work\",\"body\":\"%s\"}", body);
+	snprintf(
+		req, sizeof req,
+		"{\"type\":\"thread.open\",\"id\":\"p1\",\"category\":\"adult-social-work\",\"body\":\"%s\"}",
+		body);
 	rep = corefix_call(fx, CORE_REQ_MESSAGE, &citizen, req, &rc, NULL);
 	assert_int_equal(rc, 0);
-	assert_true(has_push(rep, "u:", body));          /* the citizen's devices get the body */
+	assert_true(has_push(rep, "u:", body));		    /* the citizen's devices get the body */
 	assert_true(has_push(rep, "unit:", "message.new")); /* the unit hears of it ... */
-	assert_false(has_push(rep, "unit:", body));      /* ... without content */
+	assert_false(has_push(rep, "unit:", body));	    /* ... without content */
 	assert_false(has_push(rep, "unit:", "\"body\""));
 	core_reply_free(rep);
 	free(body);
@@ -137,25 +145,36 @@ static void test_states_and_close(void **state)
 	corefix_login_worker(fx, "anna", &anna);
 	open_thread(fx, &citizen, "s1", thread);
 	/* A worker may not answer before claiming. */
-	r = corefix_ws(fx, &anna, "{\"type\":\"message.send\",\"id\":\"s2\",\"thread\":\"%s\",\"body\":\"%s\"}", thread, b);
+	r = corefix_ws(fx, &anna,
+		       "{\"type\":\"message.send\",\"id\":\"s2\",\"thread\":\"%s\",\"body\":\"%s\"}", thread,
+		       b);
 	assert_string_equal(corefix_code(r), "forbidden");
 	json_decref(r);
-	json_decref(corefix_ws(fx, &anna, "{\"type\":\"thread.claim\",\"id\":\"s3\",\"thread\":\"%s\"}", thread));
-	r = corefix_ws(fx, &anna, "{\"type\":\"message.send\",\"id\":\"s4\",\"thread\":\"%s\",\"body\":\"%s\",\"await_reply\":true}",
+	json_decref(
+		corefix_ws(fx, &anna, "{\"type\":\"thread.claim\",\"id\":\"s3\",\"thread\":\"%s\"}", thread));
+	r = corefix_ws(fx, &anna,
+		       "{\"type\":\"message.send\",\"id\":\"s4\",\"thread\":\"%s\",\"body\":\"%s\",\"await_"
+		       "reply\":true}",
 		       thread, b);
 	assert_string_equal(str(r, "state"), "waiting");
 	json_decref(r);
-	r = corefix_ws(fx, &citizen, "{\"type\":\"message.send\",\"id\":\"s5\",\"thread\":\"%s\",\"body\":\"%s\"}", thread, b);
+	r = corefix_ws(fx, &citizen,
+		       "{\"type\":\"message.send\",\"id\":\"s5\",\"thread\":\"%s\",\"body\":\"%s\"}", thread,
+		       b);
 	assert_string_equal(str(r, "state"), "claimed");
 	json_decref(r);
-	r = corefix_ws(fx, &citizen, "{\"type\":\"message.send\",\"id\":\"s6\",\"thread\":\"%s\",\"body\":\"%s\",\"await_reply\":true}",
+	r = corefix_ws(fx, &citizen,
+		       "{\"type\":\"message.send\",\"id\":\"s6\",\"thread\":\"%s\",\"body\":\"%s\",\"await_"
+		       "reply\":true}",
 		       thread, b);
 	assert_string_equal(corefix_code(r), "bad_request");
 	json_decref(r);
 	r = corefix_ws(fx, &anna, "{\"type\":\"thread.close\",\"id\":\"s7\",\"thread\":\"%s\"}", thread);
 	assert_string_equal(str(r, "state"), "closed");
 	json_decref(r);
-	r = corefix_ws(fx, &citizen, "{\"type\":\"message.send\",\"id\":\"s8\",\"thread\":\"%s\",\"body\":\"%s\"}", thread, b);
+	r = corefix_ws(fx, &citizen,
+		       "{\"type\":\"message.send\",\"id\":\"s8\",\"thread\":\"%s\",\"body\":\"%s\"}", thread,
+		       b);
 	assert_string_equal(corefix_code(r), "thread_closed");
 	json_decref(r);
 	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.close\",\"id\":\"s9\",\"thread\":\"%s\"}", thread);
@@ -175,7 +194,8 @@ static void test_claim_twice_conflicts(void **state)
 	corefix_login_worker(fx, "anna", &anna);
 	corefix_login_worker(fx, "anton", &anton);
 	open_thread(fx, &citizen, "k1", thread);
-	json_decref(corefix_ws(fx, &anna, "{\"type\":\"thread.claim\",\"id\":\"k2\",\"thread\":\"%s\"}", thread));
+	json_decref(
+		corefix_ws(fx, &anna, "{\"type\":\"thread.claim\",\"id\":\"k2\",\"thread\":\"%s\"}", thread));
 	r = corefix_ws(fx, &anton, "{\"type\":\"thread.claim\",\"id\":\"k3\",\"thread\":\"%s\"}", thread);
 	assert_string_equal(corefix_code(r), "conflict");
 	json_decref(r);
@@ -197,8 +217,12 @@ static void test_idempotent_resend(void **state)
 	assert_int_equal(json_array_size(json_object_get(list, "threads")), 1);
 	json_decref(list);
 
-	r1 = corefix_ws(fx, &citizen, "{\"type\":\"message.send\",\"id\":\"m\",\"thread\":\"%s\",\"body\":\"%s\"}", thread, b);
-	r2 = corefix_ws(fx, &citizen, "{\"type\":\"message.send\",\"id\":\"m\",\"thread\":\"%s\",\"body\":\"%s\"}", thread, b);
+	r1 = corefix_ws(fx, &citizen,
+			"{\"type\":\"message.send\",\"id\":\"m\",\"thread\":\"%s\",\"body\":\"%s\"}", thread,
+			b);
+	r2 = corefix_ws(fx, &citizen,
+			"{\"type\":\"message.send\",\"id\":\"m\",\"thread\":\"%s\",\"body\":\"%s\"}", thread,
+			b);
 	assert_true(json_equal(r1, r2));
 	assert_int_equal(json_integer_value(json_object_get(r2, "seq")), 2);
 	json_decref(r1);
@@ -259,7 +283,10 @@ static void test_citizen_sees_only_own_threads(void **state)
 		char *body = corefix_body(4, 's');
 
 		corefix_login_worker(fx, "anna", &anna);
-		r = corefix_ws(fx, &anna, "{\"type\":\"thread.open\",\"id\":\"x4\",\"category\":\"adult-social-work\",\"body\":\"%s\"}", body);
+		r = corefix_ws(fx, &anna,
+			       "{\"type\":\"thread.open\",\"id\":\"x4\",\"category\":\"adult-social-work\","
+			       "\"body\":\"%s\"}",
+			       body);
 		assert_string_equal(corefix_code(r), "forbidden");
 		json_decref(r);
 		free(body);
@@ -280,8 +307,10 @@ static void test_no_content_when_access_log_fails(void **state)
 	open_thread(fx, &citizen, "f1", thread);
 	/* Make every access-log write fail, as a full or broken disk would. */
 	assert_int_equal(sqlite3_open(fx->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER fail_log BEFORE INSERT ON access_log "
-					  "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;", NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TRIGGER fail_log BEFORE INSERT ON access_log "
+				      "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;",
+				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	snprintf(req, sizeof req, "{\"type\":\"thread.read\",\"id\":\"f2\",\"thread\":\"%s\"}", thread);
@@ -316,13 +345,18 @@ static void test_bad_requests_change_nothing(void **state)
 	assert_string_equal(corefix_code(r), "unknown_type");
 	assert_string_equal(str(r, "id"), "b1");
 	json_decref(r);
-	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.read\",\"id\":\"b2\",\"thread\":\"%s\",\"extra\":1}", thread);
+	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.read\",\"id\":\"b2\",\"thread\":\"%s\",\"extra\":1}",
+		       thread);
 	assert_string_equal(corefix_code(r), "bad_request");
 	json_decref(r);
-	r = corefix_ws(fx, &citizen, "{\"type\":\"message.send\",\"id\":\"b3\",\"thread\":\"%s\",\"body\":\"***\"}", thread);
+	r = corefix_ws(fx, &citizen,
+		       "{\"type\":\"message.send\",\"id\":\"b3\",\"thread\":\"%s\",\"body\":\"***\"}",
+		       thread);
 	assert_string_equal(corefix_code(r), "bad_request");
 	json_decref(r);
-	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.open\",\"id\":\"b4\",\"category\":\"no-such-area\",\"body\":\"AAAA\"}");
+	r = corefix_ws(
+		fx, &citizen,
+		"{\"type\":\"thread.open\",\"id\":\"b4\",\"category\":\"no-such-area\",\"body\":\"AAAA\"}");
 	assert_string_equal(corefix_code(r), "not_found");
 	json_decref(r);
 	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.read\",\"id\":\"b5\",\"thread\":\"%032d\"}", 7);
@@ -358,7 +392,8 @@ static void test_sessions(void **state)
 
 	/* Idle for longer than the idle timeout: the session has ended. */
 	fx->now += fx->cc.citizen_idle_ms + 1;
-	rep = corefix_call(fx, CORE_REQ_MESSAGE, &citizen, "{\"type\":\"thread.list\",\"id\":\"z\"}", &rc, &r);
+	rep = corefix_call(fx, CORE_REQ_MESSAGE, &citizen, "{\"type\":\"thread.list\",\"id\":\"z\"}", &rc,
+			   &r);
 	assert_string_equal(corefix_code(r), "unauthenticated");
 	assert_true(rep->end_session);
 	assert_true(rep->close_conn);
@@ -380,7 +415,8 @@ static void test_logout(void **state)
 	assert_int_equal(rep->ntopics, 2); /* the user and the unit */
 	json_decref(r);
 	core_reply_free(rep);
-	rep = corefix_call(fx, CORE_REQ_MESSAGE, &anna, "{\"type\":\"session.logout\",\"id\":\"lo\"}", &rc, &r);
+	rep = corefix_call(fx, CORE_REQ_MESSAGE, &anna, "{\"type\":\"session.logout\",\"id\":\"lo\"}", &rc,
+			   &r);
 	assert_string_equal(corefix_code(r), "ok");
 	assert_true(rep->end_session);
 	assert_memory_equal(rep->session_hash, anna.hash, STORE_HASH_BYTES);
@@ -497,18 +533,25 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, corefix_setup, corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_pushes_carry_content_only_to_the_citizen, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_pushes_carry_content_only_to_the_citizen, corefix_setup,
+						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_states_and_close, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_claim_twice_conflicts, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_idempotent_resend, corefix_setup, corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_other_unit_refused_and_logged, corefix_setup, corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_citizen_sees_only_own_threads, corefix_setup, corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_no_content_when_access_log_fails, corefix_setup, corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_requests_change_nothing, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_other_unit_refused_and_logged, corefix_setup,
+						corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_citizen_sees_only_own_threads, corefix_setup,
+						corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_no_content_when_access_log_fails, corefix_setup,
+						corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests_change_nothing, corefix_setup,
+						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_logout, corefix_setup, corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_worker_backoff_and_lock, corefix_setup, corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_login_start_hides_who_exists, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_worker_backoff_and_lock, corefix_setup,
+						corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_login_start_hides_who_exists, corefix_setup,
+						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_citizen_login_refusals, corefix_setup, corefix_teardown),
 	};
 

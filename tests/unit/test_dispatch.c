@@ -78,7 +78,9 @@ static void test_batches_in_order(void **state)
 		char text[256];
 
 		snprintf(text, sizeof text,
-			 "{\"type\":\"thread.open\",\"id\":\"r%d\",\"category\":\"adult-social-work\",\"body\":\"%s\"}", i, body);
+			 "{\"type\":\"thread.open\",\"id\":\"r%d\",\"category\":\"adult-social-work\","
+			 "\"body\":\"%s\"}",
+			 i, body);
 		assert_int_equal(dispatch_submit(d, message(fx, &citizen, (uint64_t)i + 1, text)), 0);
 	}
 	collect(d, &wk, replies, N);
@@ -116,7 +118,7 @@ static void test_queue_bound_and_stop(void **state)
 	}
 	assert_true(accepted >= 16);
 	assert_true(accepted < 1000); /* the bound held at least once */
-	dispatch_stop(d); /* finishes what was accepted; frees untaken replies */
+	dispatch_stop(d);	      /* finishes what was accepted; frees untaken replies */
 }
 
 int main(void)

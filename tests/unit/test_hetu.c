@@ -15,8 +15,8 @@
 #include "testutil.h"
 
 #define TODAY 20261122
-#define PROD 0
-#define TEST 1
+#define PROD  0
+#define TEST  1
 
 /* hetu_check over a NUL-terminated literal. */
 static int check(const char *code, int test_mode)
@@ -127,12 +127,21 @@ static void test_nul_and_non_ascii(void **state)
 {
 	(void)state;
 	assert_int_equal(hetu_check("131052-308\0", 11, PROD, TODAY), HETU_BAD_FORMAT);
-	assert_int_equal(hetu_check("131052\0" "308T", 11, PROD, TODAY), HETU_BAD_FORMAT);
-	assert_int_equal(hetu_check("\0" "31052-308T", 11, PROD, TODAY), HETU_BAD_FORMAT);
+	assert_int_equal(hetu_check("131052\0"
+				    "308T",
+				    11, PROD, TODAY),
+			 HETU_BAD_FORMAT);
+	assert_int_equal(hetu_check("\0"
+				    "31052-308T",
+				    11, PROD, TODAY),
+			 HETU_BAD_FORMAT);
 	assert_int_equal(hetu_check("131052-30\xc3\x9e", 11, PROD, TODAY), HETU_BAD_FORMAT);
 	assert_int_equal(hetu_check("13105\xd9-308T", 11, PROD, TODAY), HETU_BAD_FORMAT);
 	/* Unicode minus sign instead of '-' is more bytes and not a sign. */
-	assert_int_equal(check("131052\xe2\x88\x92" "308T", PROD), HETU_BAD_FORMAT);
+	assert_int_equal(check("131052\xe2\x88\x92"
+			       "308T",
+			       PROD),
+			 HETU_BAD_FORMAT);
 }
 
 static void test_non_digits(void **state)
@@ -187,9 +196,9 @@ static void test_individual_boundaries(void **state)
 static void test_leap_days(void **state)
 {
 	(void)state;
-	assert_int_equal(check("290200A002C", PROD), HETU_OK);       /* 2000: leap */
-	assert_int_equal(check("290204A002D", PROD), HETU_OK);       /* 2004: leap */
-	assert_int_equal(check("290296-0025", PROD), HETU_OK);       /* 1996: leap */
+	assert_int_equal(check("290200A002C", PROD), HETU_OK);	     /* 2000: leap */
+	assert_int_equal(check("290204A002D", PROD), HETU_OK);	     /* 2004: leap */
+	assert_int_equal(check("290296-0025", PROD), HETU_OK);	     /* 1996: leap */
 	assert_int_equal(check("290200-002C", PROD), HETU_BAD_DATE); /* 1900: not leap */
 	assert_int_equal(check("290200+002C", PROD), HETU_BAD_DATE); /* 1800: not leap */
 	assert_int_equal(check("290297-002D", PROD), HETU_BAD_DATE); /* 1997: not leap */
@@ -207,21 +216,21 @@ static void test_bad_dates(void **state)
 	complete(code, "310490-123");
 	assert_int_equal(check(code, PROD), HETU_BAD_DATE); /* 31 April */
 	complete(code, "300490-123");
-	assert_int_equal(check(code, PROD), HETU_OK);       /* 30 April */
+	assert_int_equal(check(code, PROD), HETU_OK); /* 30 April */
 	complete(code, "010090-123");
 	assert_int_equal(check(code, PROD), HETU_BAD_DATE); /* month 00 */
 	complete(code, "011390-123");
 	assert_int_equal(check(code, PROD), HETU_BAD_DATE); /* month 13 */
 	complete(code, "311299+123");
-	assert_int_equal(check(code, PROD), HETU_OK);       /* 31 Dec 1899 */
+	assert_int_equal(check(code, PROD), HETU_OK); /* 31 Dec 1899 */
 	complete(code, "010100+123");
-	assert_int_equal(check(code, PROD), HETU_OK);       /* 1 Jan 1800 */
+	assert_int_equal(check(code, PROD), HETU_OK); /* 1 Jan 1800 */
 }
 
 static void test_future_dates(void **state)
 {
 	(void)state;
-	assert_int_equal(check("221126A002U", PROD), HETU_OK);       /* born today */
+	assert_int_equal(check("221126A002U", PROD), HETU_OK);	     /* born today */
 	assert_int_equal(check("231126A002F", PROD), HETU_BAD_DATE); /* tomorrow */
 	assert_int_equal(hetu_check("221126A002U", 11, PROD, 20261121), HETU_BAD_DATE);
 	/* 2099 is in the future; the same digits in the 1900s are not. */
@@ -270,8 +279,8 @@ static void test_ymd_from_unix(void **state)
 {
 	(void)state;
 	assert_int_equal(hetu_ymd_from_unix(0), 19700101);
-	assert_int_equal(hetu_ymd_from_unix(951782400), 20000229);    /* 2000-02-29T00:00:00Z */
-	assert_int_equal(hetu_ymd_from_unix(1795391999), 20261122);   /* 2026-11-22T23:59:59Z */
+	assert_int_equal(hetu_ymd_from_unix(951782400), 20000229);  /* 2000-02-29T00:00:00Z */
+	assert_int_equal(hetu_ymd_from_unix(1795391999), 20261122); /* 2026-11-22T23:59:59Z */
 	assert_int_equal(hetu_ymd_from_unix(1795392000), 20261123);
 	assert_int_equal(hetu_ymd_from_unix(-1), -1);
 	assert_int_equal(hetu_ymd_from_unix(INT64_MAX), -1);

@@ -144,10 +144,8 @@ static void test_outq_headroom_and_empty(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_outq_fifo_order),
-		cmocka_unit_test(test_outq_bound_by_count),
-		cmocka_unit_test(test_outq_bound_by_bytes),
-		cmocka_unit_test(test_outq_shared_message),
+		cmocka_unit_test(test_outq_fifo_order),		cmocka_unit_test(test_outq_bound_by_count),
+		cmocka_unit_test(test_outq_bound_by_bytes),	cmocka_unit_test(test_outq_shared_message),
 		cmocka_unit_test(test_outq_headroom_and_empty),
 	};
 

@@ -166,8 +166,12 @@ static void test_read_only_store(void **state)
 {
 	struct fx *f = *state;
 	struct store *ro;
-	struct store_session s = { .user_id = "x", .role = ROLE_CITIZEN, .created = 1, .last_seen = 1,
-				   .idle_ms = 10, .expires = 20 };
+	struct store_session s = { .user_id = "x",
+				   .role = ROLE_CITIZEN,
+				   .created = 1,
+				   .last_seen = 1,
+				   .idle_ms = 10,
+				   .expires = 20 };
 	struct store_session got;
 
 	memset(s.hash, 7, sizeof s.hash);
@@ -186,7 +190,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations_and_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_commit_survives_reopen_and_rollback_does_not, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_survives_reopen_and_rollback_does_not, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_savepoint_isolates_one_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unique_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_idempotency_table, setup, teardown),

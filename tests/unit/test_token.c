@@ -30,10 +30,10 @@
 #include "testutil.h"
 #include "token.h"
 
-#define NOW 1795000000LL /* 2026-11-18T11:06:40Z */
-#define ISSUER "https://idp.example.test"
-#define AUDIENCE "adviced-test"
-#define ACR_LOA2 "http://ftn.ficora.fi/2017/loa2"
+#define NOW	  1795000000LL /* 2026-11-18T11:06:40Z */
+#define ISSUER	  "https://idp.example.test"
+#define AUDIENCE  "adviced-test"
+#define ACR_LOA2  "http://ftn.ficora.fi/2017/loa2"
 #define REAL_HETU "131052-308T" /* the decree's well-known example code */
 #define TEST_HETU "010594Y9032" /* DVV fictional test person */
 #define HDR_RS256 "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}"
@@ -105,8 +105,7 @@ static char *pem_pkcs1(EVP_PKEY *k)
 
 static char *b64url(const unsigned char *in, size_t n)
 {
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	char *out = malloc(n / 3 * 4 + 5);
 	size_t o = 0, i;
 
@@ -136,8 +135,7 @@ static char *b64url(const unsigned char *in, size_t n)
 }
 
 /* A digest signature over `in`; ES256 converted from DER to JOSE's raw r||s. */
-static unsigned char *sign_digest(EVP_PKEY *key, const EVP_MD *md, int raw_ec, const char *in,
-				  size_t *siglen)
+static unsigned char *sign_digest(EVP_PKEY *key, const EVP_MD *md, int raw_ec, const char *in, size_t *siglen)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char *sig;
@@ -183,18 +181,10 @@ static char *build(const char *header, const char *payload, enum signer how, EVP
 	assert_non_null(input);
 	snprintf(input, n, "%s.%s", h, p);
 	switch (how) {
-	case SIGN_RS256:
-		sig = sign_digest(key, EVP_sha256(), 0, input, &siglen);
-		break;
-	case SIGN_RS384:
-		sig = sign_digest(key, EVP_sha384(), 0, input, &siglen);
-		break;
-	case SIGN_RS512:
-		sig = sign_digest(key, EVP_sha512(), 0, input, &siglen);
-		break;
-	case SIGN_ES256:
-		sig = sign_digest(key, EVP_sha256(), 1, input, &siglen);
-		break;
+	case SIGN_RS256: sig = sign_digest(key, EVP_sha256(), 0, input, &siglen); break;
+	case SIGN_RS384: sig = sign_digest(key, EVP_sha384(), 0, input, &siglen); break;
+	case SIGN_RS512: sig = sign_digest(key, EVP_sha512(), 0, input, &siglen); break;
+	case SIGN_ES256: sig = sign_digest(key, EVP_sha256(), 1, input, &siglen); break;
 	case SIGN_HS256:
 		assert_non_null(HMAC(EVP_sha256(), fx.keys[0].pem, (int)fx.keys[0].pem_len,
 				     (const unsigned char *)input, strlen(input), mac, &maclen));
@@ -203,8 +193,7 @@ static char *build(const char *header, const char *payload, enum signer how, EVP
 		memcpy(sig, mac, maclen);
 		siglen = maclen;
 		break;
-	case SIGN_NONE:
-		break;
+	case SIGN_NONE: break;
 	}
 	s = b64url(sig, siglen);
 	n = strlen(input) + strlen(s) + 2;
@@ -222,10 +211,9 @@ static char *build(const char *header, const char *payload, enum signer how, EVP
 /* The default valid production claims; tests change one thing each. */
 static json_t *claims_default(void)
 {
-	json_t *c = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "iss", ISSUER, "aud",
-			      AUDIENCE, "exp", (json_int_t)(NOW + 300), "iat",
-			      (json_int_t)(NOW - 10), "acr", ACR_LOA2, "hetu", REAL_HETU, "sub",
-			      "pseudonym-123");
+	json_t *c = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "iss", ISSUER, "aud", AUDIENCE, "exp",
+			      (json_int_t)(NOW + 300), "iat", (json_int_t)(NOW - 10), "acr", ACR_LOA2, "hetu",
+			      REAL_HETU, "sub", "pseudonym-123");
 
 	assert_non_null(c);
 	return c;
@@ -273,16 +261,15 @@ static int verify_header(const char *header, enum signer how, EVP_PKEY *key)
 
 /* ---- fixture ------------------------------------------------------------------------ */
 
-static char *keys_json(const char *k1, const char *a1, const char *p1, const char *k2,
-		       const char *a2, const char *p2)
+static char *keys_json(const char *k1, const char *a1, const char *p1, const char *k2, const char *a2,
+		       const char *p2)
 {
 	json_t *list = json_array();
 	char *s;
 
 	json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "kid", k1, "alg", a1, "pem", p1));
 	if (k2 != NULL)
-		json_array_append_new(list,
-				      json_pack("{s:s,s:s,s:s}", "kid", k2, "alg", a2, "pem", p2));
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "kid", k2, "alg", a2, "pem", p2));
 	s = json_dumps(list, JSON_COMPACT);
 	json_decref(list);
 	assert_non_null(s);
@@ -371,8 +358,7 @@ static void test_valid_rs256(void **state)
 static void test_valid_es256(void **state)
 {
 	(void)state;
-	assert_int_equal(verify_header("{\"alg\":\"ES256\",\"kid\":\"ec1\"}", SIGN_ES256, fx.ec),
-			 TOKEN_OK);
+	assert_int_equal(verify_header("{\"alg\":\"ES256\",\"kid\":\"ec1\"}", SIGN_ES256, fx.ec), TOKEN_OK);
 }
 
 static void test_valid_without_typ_with_auth_time(void **state)
@@ -410,50 +396,50 @@ static void test_length_argument_respected(void **state)
 static void test_alg_rs384_refused(void **state)
 {
 	(void)state;
-	assert_int_equal(verify_header("{\"alg\":\"RS384\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}",
-				       SIGN_RS384, fx.rsa),
-			 TOKEN_BAD_ALG);
+	assert_int_equal(
+		verify_header("{\"alg\":\"RS384\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}", SIGN_RS384, fx.rsa),
+		TOKEN_BAD_ALG);
 }
 
 static void test_alg_rs512_refused(void **state)
 {
 	(void)state;
-	assert_int_equal(verify_header("{\"alg\":\"RS512\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}",
-				       SIGN_RS512, fx.rsa),
-			 TOKEN_BAD_ALG);
+	assert_int_equal(
+		verify_header("{\"alg\":\"RS512\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}", SIGN_RS512, fx.rsa),
+		TOKEN_BAD_ALG);
 }
 
 static void test_alg_es256_on_rsa_kid_refused(void **state)
 {
 	(void)state;
-	assert_int_equal(verify_header("{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}",
-				       SIGN_ES256, fx.ec),
-			 TOKEN_BAD_ALG);
+	assert_int_equal(
+		verify_header("{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}", SIGN_ES256, fx.ec),
+		TOKEN_BAD_ALG);
 }
 
 static void test_alg_rs256_on_ec_kid_refused(void **state)
 {
 	(void)state;
-	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"ec1\"}",
-				       SIGN_RS256, fx.rsa),
-			 TOKEN_BAD_ALG);
+	assert_int_equal(
+		verify_header("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"ec1\"}", SIGN_RS256, fx.rsa),
+		TOKEN_BAD_ALG);
 }
 
 static void test_alg_lowercase_refused(void **state)
 {
 	(void)state;
 	/* libjwt itself matches alg case-insensitively; we do not. */
-	assert_int_equal(verify_header("{\"alg\":\"rs256\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}",
-				       SIGN_RS256, fx.rsa),
-			 TOKEN_BAD_ALG);
+	assert_int_equal(
+		verify_header("{\"alg\":\"rs256\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}", SIGN_RS256, fx.rsa),
+		TOKEN_BAD_ALG);
 }
 
 static void test_alg_none_refused(void **state)
 {
 	(void)state;
-	assert_int_equal(verify_header("{\"alg\":\"none\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}",
-				       SIGN_NONE, NULL),
-			 TOKEN_BAD_ALG);
+	assert_int_equal(
+		verify_header("{\"alg\":\"none\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}", SIGN_NONE, NULL),
+		TOKEN_BAD_ALG);
 }
 
 static void test_alg_hs256_confusion_refused(void **state)
@@ -464,9 +450,8 @@ static void test_alg_hs256_confusion_refused(void **state)
 
 	(void)state;
 	/* The forgery is real: bare libjwt 1.10.2 accepts it with the RSA public-key PEM. */
-	assert_int_equal(jwt_decode(&raw, tok, (const unsigned char *)fx.keys[0].pem,
-				    (int)fx.keys[0].pem_len),
-			 0);
+	assert_int_equal(
+		jwt_decode(&raw, tok, (const unsigned char *)fx.keys[0].pem, (int)fx.keys[0].pem_len), 0);
 	assert_int_equal(jwt_get_alg(raw), JWT_ALG_HS256);
 	jwt_free(raw);
 	assert_int_equal(verify(tok), TOKEN_BAD_ALG);
@@ -477,8 +462,7 @@ static void test_alg_missing(void **state)
 	(void)state;
 	assert_int_equal(verify_header("{\"typ\":\"JWT\",\"kid\":\"rsa1\"}", SIGN_RS256, fx.rsa),
 			 TOKEN_BAD_HEADER);
-	assert_int_equal(verify_header("{\"alg\":[\"RS256\"],\"kid\":\"rsa1\"}", SIGN_RS256,
-				       fx.rsa),
+	assert_int_equal(verify_header("{\"alg\":[\"RS256\"],\"kid\":\"rsa1\"}", SIGN_RS256, fx.rsa),
 			 TOKEN_BAD_HEADER);
 }
 
@@ -546,11 +530,10 @@ static void test_signature_non_canonical_base64(void **state)
 static void test_unknown_kid(void **state)
 {
 	(void)state;
-	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"rsa2\"}",
-				       SIGN_RS256, fx.rsa),
-			 TOKEN_UNKNOWN_KID);
-	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\\u0000x\"}", SIGN_RS256,
-				       fx.rsa),
+	assert_int_equal(
+		verify_header("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"rsa2\"}", SIGN_RS256, fx.rsa),
+		TOKEN_UNKNOWN_KID);
+	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\\u0000x\"}", SIGN_RS256, fx.rsa),
 			 TOKEN_BAD_HEADER); /* jansson refuses \u0000 by default */
 	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"kid\":\"RSA1\"}", SIGN_RS256, fx.rsa),
 			 TOKEN_UNKNOWN_KID);
@@ -573,21 +556,20 @@ static void test_typ_not_jwt(void **state)
 	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"typ\":\"JOSE+JSON\",\"kid\":\"rsa1\"}",
 				       SIGN_RS256, fx.rsa),
 			 TOKEN_BAD_HEADER);
-	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"typ\":\"jwt\",\"kid\":\"rsa1\"}",
-				       SIGN_RS256, fx.rsa),
-			 TOKEN_BAD_HEADER);
-	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"typ\":\"at+jwt\",\"kid\":\"rsa1\"}",
-				       SIGN_RS256, fx.rsa),
-			 TOKEN_BAD_HEADER);
+	assert_int_equal(
+		verify_header("{\"alg\":\"RS256\",\"typ\":\"jwt\",\"kid\":\"rsa1\"}", SIGN_RS256, fx.rsa),
+		TOKEN_BAD_HEADER);
+	assert_int_equal(
+		verify_header("{\"alg\":\"RS256\",\"typ\":\"at+jwt\",\"kid\":\"rsa1\"}", SIGN_RS256, fx.rsa),
+		TOKEN_BAD_HEADER);
 }
 
 static void test_crit_header(void **state)
 {
 	(void)state;
-	assert_int_equal(
-		verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"crit\":[\"exp\"],\"exp\":1}",
-			      SIGN_RS256, fx.rsa),
-		TOKEN_BAD_HEADER);
+	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"crit\":[\"exp\"],\"exp\":1}",
+				       SIGN_RS256, fx.rsa),
+			 TOKEN_BAD_HEADER);
 }
 
 static void test_key_url_headers(void **state)
@@ -599,11 +581,9 @@ static void test_key_url_headers(void **state)
 	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"x5u\":\"https://x\"}",
 				       SIGN_RS256, fx.rsa),
 			 TOKEN_BAD_HEADER);
-	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"jwk\":{}}",
-				       SIGN_RS256, fx.rsa),
+	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"jwk\":{}}", SIGN_RS256, fx.rsa),
 			 TOKEN_BAD_HEADER);
-	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"x5c\":[]}",
-				       SIGN_RS256, fx.rsa),
+	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"x5c\":[]}", SIGN_RS256, fx.rsa),
 			 TOKEN_BAD_HEADER);
 }
 
@@ -611,12 +591,10 @@ static void test_duplicate_header_keys(void **state)
 {
 	(void)state;
 	assert_int_equal(
-		verify_header("{\"alg\":\"HS256\",\"kid\":\"rsa1\",\"alg\":\"RS256\"}", SIGN_RS256,
-			      fx.rsa),
+		verify_header("{\"alg\":\"HS256\",\"kid\":\"rsa1\",\"alg\":\"RS256\"}", SIGN_RS256, fx.rsa),
 		TOKEN_BAD_HEADER);
 	assert_int_equal(
-		verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"kid\":\"rsa1\"}", SIGN_RS256,
-			      fx.rsa),
+		verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"kid\":\"rsa1\"}", SIGN_RS256, fx.rsa),
 		TOKEN_BAD_HEADER);
 }
 
@@ -624,10 +602,8 @@ static void test_header_not_object(void **state)
 {
 	(void)state;
 	assert_int_equal(verify_header("[\"RS256\"]", SIGN_RS256, fx.rsa), TOKEN_BAD_HEADER);
-	assert_int_equal(verify_header("{\"alg\":\"RS256\",", SIGN_RS256, fx.rsa),
-			 TOKEN_BAD_HEADER);
-	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\"} x", SIGN_RS256,
-				       fx.rsa),
+	assert_int_equal(verify_header("{\"alg\":\"RS256\",", SIGN_RS256, fx.rsa), TOKEN_BAD_HEADER);
+	assert_int_equal(verify_header("{\"alg\":\"RS256\",\"kid\":\"rsa1\"} x", SIGN_RS256, fx.rsa),
 			 TOKEN_BAD_HEADER);
 }
 
@@ -896,16 +872,14 @@ static void test_test_mode(void **state)
 
 		json_object_set_new(c, "acr", json_string(ok[i]));
 		json_object_set_new(c, "hetu", json_string(TEST_HETU));
-		assert_int_equal(verify_cfg(&cfg, build_claims(HDR_RS256, c, SIGN_RS256, fx.rsa)),
-				 TOKEN_OK);
+		assert_int_equal(verify_cfg(&cfg, build_claims(HDR_RS256, c, SIGN_RS256, fx.rsa)), TOKEN_OK);
 	}
 }
 
 static void test_invalid_hetu(void **state)
 {
 	static const char *const bad[] = {
-		"131052-308U", "131052-308t", "131052-308", "131052-308TT", "310252-308T",
-		"131052 308T", "",
+		"131052-308U", "131052-308t", "131052-308", "131052-308TT", "310252-308T", "131052 308T", "",
 	};
 
 	(void)state;
@@ -1013,10 +987,8 @@ static void test_payload_not_object(void **state)
 {
 	(void)state;
 	assert_int_equal(verify(build(HDR_RS256, "[1,2]", SIGN_RS256, fx.rsa)), TOKEN_MALFORMED);
-	assert_int_equal(verify(build(HDR_RS256, "\"hello\"", SIGN_RS256, fx.rsa)),
-			 TOKEN_MALFORMED);
-	assert_int_equal(verify(build(HDR_RS256, "{\"iss\":", SIGN_RS256, fx.rsa)),
-			 TOKEN_MALFORMED);
+	assert_int_equal(verify(build(HDR_RS256, "\"hello\"", SIGN_RS256, fx.rsa)), TOKEN_MALFORMED);
+	assert_int_equal(verify(build(HDR_RS256, "{\"iss\":", SIGN_RS256, fx.rsa)), TOKEN_MALFORMED);
 }
 
 static void test_sub(void **state)
@@ -1335,8 +1307,7 @@ static void test_keys_bad_pem(void **state)
 	expect_keys_refused("k", "RS256", fx.rsa_priv); /* a private key */
 	expect_keys_refused("k", "ES256", fx.ec_priv);
 	expect_keys_refused("k", "RS256", "");
-	expect_keys_refused("k", "RS256",
-			    "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
+	expect_keys_refused("k", "RS256", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
 	snprintf(two, n, "%s%s", fx.rsa_pub, fx.wrong_pub);
 	expect_keys_refused("k", "RS256", two); /* two blocks */
 	free(two);
