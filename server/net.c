@@ -661,3 +661,19 @@ void net_free(struct net *n)
 	sodium_memzero(n->pepper, sizeof(n->pepper));
 	free(n);
 }
+
+int net_submit(struct net *n, struct net_conn *c, enum core_req_kind kind, const char *body, size_t len)
+{
+	struct core_request *req;
+
+	if (n->d == NULL || (req = core_request_new(kind, c->id, body, len)) == NULL)
+		return -1;
+	req->has_session = c->has_session;
+	memcpy(req->session_hash, c->session_hash, STORE_HASH_BYTES);
+	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
+	if (dispatch_submit(n->d, req) != 0) {
+		free(req);
+		return -1;
+	}
+	return 0;
+}

@@ -96,20 +96,12 @@ static void net_http_read_session(struct net *n, struct lws *wsi, struct net_con
 /* Sends the collected body to the core; answers 503 when it cannot take it. */
 static void net_http_submit(struct net *n, struct net_conn *c)
 {
-	struct core_request *req;
 
 	if (n->draining || n->d == NULL) {
 		net_http_error(c, 503, ADVICE_ERR_UNAVAILABLE, "server shutting down", 1);
 		return;
 	}
-	req = core_request_new(c->kind, c->id, c->body ? c->body : "", c->body_len);
-	if (req != NULL) {
-		req->has_session = c->has_session;
-		memcpy(req->session_hash, c->session_hash, STORE_HASH_BYTES);
-		snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
-	}
-	if (req == NULL || dispatch_submit(n->d, req) != 0) {
-		free(req);
+	if (net_submit(n, c, c->kind, c->body ? c->body : "", c->body_len) != 0) {
 		net_http_error(c, 503, ADVICE_ERR_UNAVAILABLE, "server busy", 0);
 		return;
 	}

@@ -117,6 +117,9 @@ int net_origin_allowed(const struct net *n, const char *origin);
 int net_cookie_get(struct lws *wsi, const char *name, char *out, size_t outsz);
 int net_conn_subscribe(struct net *n, struct net_conn *c, const char *topic);
 void net_take_replies(struct net *n);
+/* Hands the connection's request (`kind`, body) to the core thread with its session and
+ * peer. 0, or -1 when out of memory or the queue is full (the caller answers "busy"). */
+int net_submit(struct net *n, struct net_conn *c, enum core_req_kind kind, const char *body, size_t len);
 
 /* net_ws.c */
 int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);

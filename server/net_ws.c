@@ -112,7 +112,6 @@ static int net_ws_filter(struct net *n, struct lws *wsi, struct net_ws_pss *pss)
 
 static void net_ws_established(struct net *n, struct lws *wsi, struct net_ws_pss *pss)
 {
-	struct core_request *req;
 	struct net_conn *c;
 
 	if (!pss->checked) {
@@ -131,14 +130,7 @@ static void net_ws_established(struct net *n, struct lws *wsi, struct net_ws_pss
 	c->session_expires_ms = pss->session_expires_ms;
 	log_info("conn %llu open peer %s", (unsigned long long)c->id, c->peer);
 
-	req = core_request_new(CORE_REQ_CONNECT, c->id, "", 0);
-	if (req != NULL) {
-		req->has_session = 1;
-		memcpy(req->session_hash, c->session_hash, STORE_HASH_BYTES);
-		snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
-	}
-	if (req == NULL || n->d == NULL || dispatch_submit(n->d, req) != 0) {
-		free(req);
+	if (net_submit(n, c, CORE_REQ_CONNECT, "", 0) != 0) {
 		log_notice("conn %llu: core busy at connect", (unsigned long long)c->id);
 		net_ws_enqueue_text(n, c, NET_BUSY_JSON, strlen(NET_BUSY_JSON));
 		net_ws_close_after_flush(c, NET_CLOSE_TRY_AGAIN);
@@ -240,20 +232,12 @@ void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
 /* A whole text message: to the core, or "unavailable" when it cannot take it. */
 static void net_ws_submit(struct net *n, struct net_conn *c)
 {
-	struct core_request *req;
 
 	if (n->draining || n->d == NULL) {
 		net_ws_enqueue_text(n, c, NET_STOPPING_JSON, strlen(NET_STOPPING_JSON));
 		return;
 	}
-	req = core_request_new(CORE_REQ_MESSAGE, c->id, c->rx, c->rx_len);
-	if (req != NULL) {
-		req->has_session = c->has_session;
-		memcpy(req->session_hash, c->session_hash, STORE_HASH_BYTES);
-		snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
-	}
-	if (req == NULL || dispatch_submit(n->d, req) != 0) {
-		free(req);
+	if (net_submit(n, c, CORE_REQ_MESSAGE, c->rx, c->rx_len) != 0) {
 		net_ws_enqueue_text(n, c, NET_BUSY_JSON, strlen(NET_BUSY_JSON));
 		return;
 	}
