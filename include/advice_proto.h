@@ -15,8 +15,8 @@
 
 /* Limits (bytes unless named otherwise). */
 #define ADVICE_MAX_MESSAGE_BYTES   65536 /* one WebSocket message, all frames together */
-#define ADVICE_MAX_HTTP_BODY_BYTES 8192	 /* one HTTP request body */
-#define ADVICE_MAX_BODY_B64	   43692 /* ciphertext body, base64url without padding */
+#define ADVICE_MAX_HTTP_BODY_BYTES 20480 /* one HTTP request body (an ID token is up to 16384) */
+#define ADVICE_MAX_BODY_B64	   43691 /* ciphertext body, base64url without padding */
 #define ADVICE_MAX_BODY_BYTES	   32768 /* the same body decoded */
 #define ADVICE_MAX_REQUEST_ID	   64	 /* request "id" */
 #define ADVICE_ID_HEX		   32	 /* thread and user ids: 32 lowercase hex digits */

@@ -323,14 +323,14 @@ static json_t *error_object(enum core_req_kind kind, const char *id, int code, c
 	return o;
 }
 
-int core_reply_set_error(struct core_reply *rep, const struct core_request *req, int code,
-			 const char *message)
+int core_reply_set_error(const struct core *c, struct core_reply *rep, const struct core_request *req,
+			 int code, const char *message)
 {
 	json_t *msg = NULL;
 	const char *id = NULL;
 
 	if (req->kind == CORE_REQ_MESSAGE && schema_parse(req->body, req->len, &msg, NULL, 0) == ADVICE_OK)
-		id = json_string_value(json_object_get(msg, "id"));
+		id = schema_request_id(c->cfg.schema, msg);
 	rep->http_status = http_status_of(code);
 	rep->session_token[0] = '\0';
 	rep->end_session = 0;
@@ -481,9 +481,7 @@ static int handle_message(struct ctx *x)
 	rc = schema_parse(x->req->body, x->req->len, &x->msg, x->err_msg, sizeof x->err_msg);
 	if (rc != ADVICE_OK)
 		return core_fail(x, rc, "%s", x->err_msg);
-	if (json_is_string(json_object_get(x->msg, "id")) &&
-	    json_string_length(json_object_get(x->msg, "id")) <= ADVICE_MAX_REQUEST_ID)
-		x->id = json_string_value(json_object_get(x->msg, "id"));
+	x->id = schema_request_id(x->c->cfg.schema, x->msg);
 	rc = schema_check_request(x->c->cfg.schema, x->msg, x->err_msg, sizeof x->err_msg, x->err_field,
 				  sizeof x->err_field);
 	if (rc != ADVICE_OK) {

@@ -98,8 +98,8 @@ struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id,
 /* Frees a reply and everything it owns. */
 void core_reply_free(struct core_reply *rep);
 /* Replaces the reply's content with an error of `code` (used after a failed commit). */
-int core_reply_set_error(struct core_reply *rep, const struct core_request *req, int code,
-			 const char *message);
+int core_reply_set_error(const struct core *c, struct core_reply *rep, const struct core_request *req,
+			 int code, const char *message);
 
 /* Keyed hash of a session token, as stored (the network layer hashes the cookie with it). */
 void core_session_hash(const uint8_t pepper[32], const char *token, size_t len,

@@ -30,7 +30,7 @@ static int read_body(struct ctx *x, uint8_t **out, size_t *len)
 		return -1;
 	if (sodium_base642bin(*out, n, b64, n, NULL, len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) !=
 		    0 ||
-	    *len == 0) {
+	    *len == 0 || *len > ADVICE_MAX_BODY_BYTES) {
 		free(*out);
 		*out = NULL;
 		snprintf(x->err_field, sizeof x->err_field, "/body");
@@ -125,6 +125,8 @@ static int load_thread(struct ctx *x, enum policy_action action, struct store_th
 
 static int add_category(void *arg, const struct store_queue *q)
 {
+	if (json_array_size(arg) == ADVICE_MAX_LIST)
+		return 1; /* the protocol's list limit */
 	json_array_append_new(arg, json_pack("{s:s, s:s, s:s}", "category", q->category, "name", q->name,
 					     "unit", q->unit_id));
 	return 0;

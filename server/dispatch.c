@@ -42,7 +42,8 @@ static struct core_reply *run_request(struct dispatch *d, struct core_request *r
 	if (st->ops->savepoint(st) != STORE_OK) {
 		rep->conn_id = req->conn_id;
 		rep->kind = req->kind;
-		core_reply_set_error(rep, req, ADVICE_ERR_UNAVAILABLE, "store failed; nothing was changed");
+		core_reply_set_error(d->core, rep, req, ADVICE_ERR_UNAVAILABLE,
+				     "store failed; nothing was changed");
 		return rep;
 	}
 	if (core_handle(d->core, req, rep) == 0) {
@@ -54,15 +55,16 @@ static struct core_reply *run_request(struct dispatch *d, struct core_request *r
 	rep->kind = req->kind;
 	rep->end_session = 0;
 	rep->close_conn = 0;
-	core_reply_set_error(rep, req, ADVICE_ERR_UNAVAILABLE, "store failed; nothing was changed");
+	core_reply_set_error(d->core, rep, req, ADVICE_ERR_UNAVAILABLE, "store failed; nothing was changed");
 	return rep;
 }
 
 /* Turns every reply of a batch whose commit failed into "unavailable". */
-static void fail_batch(struct core_reply *head, struct core_request *reqs)
+static void fail_batch(struct dispatch *d, struct core_reply *head, struct core_request *reqs)
 {
 	for (struct core_reply *r = head; r != NULL; r = r->next, reqs = reqs->next)
-		core_reply_set_error(r, reqs, ADVICE_ERR_UNAVAILABLE, "store failed; nothing was changed");
+		core_reply_set_error(d->core, r, reqs, ADVICE_ERR_UNAVAILABLE,
+				     "store failed; nothing was changed");
 }
 
 /* Runs a batch of requests in one transaction; returns the replies in order. */
@@ -83,7 +85,7 @@ static struct core_reply *run_batch(struct dispatch *d, struct core_request *req
 		if (!began) {
 			rep->conn_id = r->conn_id;
 			rep->kind = r->kind;
-			core_reply_set_error(rep, r, ADVICE_ERR_UNAVAILABLE,
+			core_reply_set_error(d->core, rep, r, ADVICE_ERR_UNAVAILABLE,
 					     "store failed; nothing was changed");
 		}
 		*tail = rep;
@@ -94,7 +96,7 @@ static struct core_reply *run_batch(struct dispatch *d, struct core_request *req
 		log_err("commit failed: %zu requests not acknowledged", *count);
 		d->st->ops->rollback(d->st);
 		d->stats.commit_failures++;
-		fail_batch(head, reqs);
+		fail_batch(d, head, reqs);
 	}
 	return head;
 }

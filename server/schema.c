@@ -34,12 +34,12 @@
 
 #include "schema.h"
 
-#define SCHEMA_URI "https://json-schema.org/draft/2020-12/schema"
-#define DEF_PREFIX "#/$defs/"
-#define REQUEST_PREFIX "request."
-#define PATH_MAX_LEN 320
+#define SCHEMA_URI	   "https://json-schema.org/draft/2020-12/schema"
+#define DEF_PREFIX	   "#/$defs/"
+#define REQUEST_PREFIX	   "request."
+#define PATH_MAX_LEN	   320
 #define VALIDATE_MAX_DEPTH 64
-#define PATTERN_MAX_COUNT 1000000
+#define PATTERN_MAX_COUNT  1000000
 
 /* Instance types, as bits of a type set. T_REAL never appears in a schema. */
 enum {
@@ -75,10 +75,10 @@ enum {
 	K_REF = 1u << 14,
 };
 
-#define K_STRING_KWS (K_MINLEN | K_MAXLEN | K_PATTERN)
+#define K_STRING_KWS  (K_MINLEN | K_MAXLEN | K_PATTERN)
 #define K_INTEGER_KWS (K_MIN | K_MAX)
-#define K_OBJECT_KWS (K_PROPERTIES | K_REQUIRED | K_ADDITIONAL)
-#define K_ARRAY_KWS (K_ITEMS | K_MINITEMS | K_MAXITEMS)
+#define K_OBJECT_KWS  (K_PROPERTIES | K_REQUIRED | K_ADDITIONAL)
+#define K_ARRAY_KWS   (K_ITEMS | K_MINITEMS | K_MAXITEMS)
 
 /* A constant of "const" or "enum". */
 struct svalue {
@@ -99,25 +99,25 @@ struct sprop {
 
 /* One compiled schema object. */
 struct snode {
-	unsigned kw;                /* K_* keywords present */
-	unsigned types;             /* T_* allowed; 0 means any */
+	unsigned kw;		    /* K_* keywords present */
+	unsigned types;		    /* T_* allowed; 0 means any */
 	const struct snode *ref;    /* K_REF: the definition's node */
 	size_t min_len, max_len;    /* code points */
 	unsigned char allowed[256]; /* K_PATTERN: 1 for each byte the class allows (ASCII only) */
 	size_t pat_min, pat_max;    /* K_PATTERN: quantifier */
-	json_int_t min, max;        /* K_MIN, K_MAX */
-	struct svalue *vals;        /* K_CONST (one) or K_ENUM */
+	json_int_t min, max;	    /* K_MIN, K_MAX */
+	struct svalue *vals;	    /* K_CONST (one) or K_ENUM */
 	size_t nvals;
-	struct sprop *props;        /* K_PROPERTIES */
+	struct sprop *props; /* K_PROPERTIES */
 	size_t nprops;
-	int closed;                 /* additionalProperties: false */
-	const struct snode *items;  /* K_ITEMS, resolved */
+	int closed;		   /* additionalProperties: false */
+	const struct snode *items; /* K_ITEMS, resolved */
 	size_t min_items, max_items;
 };
 
 struct sdef {
 	char *name;
-	struct snode *node;         /* as written (may be a $ref node) */
+	struct snode *node;	    /* as written (may be a $ref node) */
 	const struct snode *target; /* resolved */
 };
 
@@ -147,7 +147,7 @@ typedef int (*keyword_fn)(struct loader *ld, struct snode *n, json_t *val, const
 
 struct keyword {
 	const char *name;
-	unsigned bit;       /* 0 for annotations */
+	unsigned bit;	    /* 0 for annotations */
 	keyword_fn compile; /* NULL for annotations */
 };
 
@@ -279,7 +279,7 @@ static int kw_type(struct loader *ld, struct snode *n, json_t *val, const char *
 	}
 	if (!json_is_array(val) || json_array_size(val) == 0)
 		return load_fail(ld, path, "must be a type name or a non-empty list of them");
-	json_array_foreach(val, i, e) {
+	json_array_foreach (val, i, e) {
 		if (!json_is_string(e) || type_bit(json_string_value(e), &bit) != 0)
 			return load_fail(ld, path, "unsupported type in list");
 		if (n->types & bit)
@@ -301,7 +301,7 @@ static int kw_properties(struct loader *ld, struct snode *n, json_t *val, const 
 	n->props = calloc(n->nprops ? n->nprops : 1, sizeof *n->props);
 	if (n->props == NULL)
 		return load_fail(ld, path, "out of memory");
-	json_object_foreach(val, key, sub) {
+	json_object_foreach (val, key, sub) {
 		struct sprop *p = &n->props[i++];
 		char sub_path[PATH_MAX_LEN];
 
@@ -326,7 +326,7 @@ static int kw_required(struct loader *ld, struct snode *n, json_t *val, const ch
 	(void)n;
 	if (!json_is_array(val))
 		return load_fail(ld, path, "must be a list of names");
-	json_array_foreach(val, i, e) {
+	json_array_foreach (val, i, e) {
 		if (!json_is_string(e))
 			return load_fail(ld, path, "must be a list of names");
 		for (j = 0; j < i; j++)
@@ -364,11 +364,8 @@ static int value_compile(struct loader *ld, json_t *val, const char *path, struc
 		out->type = T_BOOLEAN;
 		out->num = json_is_true(val);
 		return 0;
-	case JSON_NULL:
-		out->type = T_NULL;
-		return 0;
-	default:
-		return load_fail(ld, path, "only strings, integers, booleans and null are supported");
+	case JSON_NULL: out->type = T_NULL; return 0;
+	default: return load_fail(ld, path, "only strings, integers, booleans and null are supported");
 	}
 }
 
@@ -391,7 +388,7 @@ static int kw_enum(struct loader *ld, struct snode *n, json_t *val, const char *
 	n->vals = calloc(json_array_size(val), sizeof *n->vals);
 	if (n->vals == NULL)
 		return load_fail(ld, path, "out of memory");
-	json_array_foreach(val, i, e) {
+	json_array_foreach (val, i, e) {
 		for (j = 0; j < i; j++)
 			if (json_equal(e, json_array_get(val, j)))
 				return load_fail(ld, path, "value listed twice");
@@ -604,7 +601,7 @@ static int node_mark_required(struct loader *ld, struct snode *n, json_t *js, co
 	json_t *req = json_object_get(js, "required"), *e;
 	size_t i, j;
 
-	json_array_foreach(req, i, e) {
+	json_array_foreach (req, i, e) {
 		for (j = 0; j < n->nprops; j++)
 			if (strcmp(n->props[j].name, json_string_value(e)) == 0)
 				break;
@@ -632,8 +629,8 @@ static int node_check_kinds(struct loader *ld, const struct snode *n, const char
 
 	for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++)
 		if ((n->kw & needs[i].kws) && !(n->types & needs[i].type))
-			return load_fail(ld, path, "%s keyword on a node whose type is not %s",
-					 needs[i].what, needs[i].what);
+			return load_fail(ld, path, "%s keyword on a node whose type is not %s", needs[i].what,
+					 needs[i].what);
 	if ((n->types & T_STRING) && !fixed && !(n->kw & K_MAXLEN))
 		return load_fail(ld, path, "string without maxLength");
 	if ((n->types & T_INTEGER) && !fixed && (n->kw & K_INTEGER_KWS) != K_INTEGER_KWS)
@@ -668,7 +665,7 @@ static int node_compile_into(struct loader *ld, struct snode *n, json_t *js, con
 
 	if (!json_is_object(js))
 		return load_fail(ld, path, "a schema must be an object");
-	json_object_foreach(js, key, val) {
+	json_object_foreach (js, key, val) {
 		const struct keyword *k = keyword_find(key);
 		char sub_path[PATH_MAX_LEN];
 
@@ -743,11 +740,12 @@ static int schema_declare_defs(struct loader *ld, json_t *defs)
 	s->defs = calloc(json_object_size(defs), sizeof *s->defs);
 	if (s->defs == NULL)
 		return load_fail(ld, "/$defs", "out of memory");
-	json_object_foreach(defs, name, body) {
+	json_object_foreach (defs, name, body) {
 		struct sdef *d = &s->defs[s->ndefs];
 
-		if (name[0] == '\0' || strspn(name, "abcdefghijklmnopqrstuvwxyz"
-						    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(name))
+		if (name[0] == '\0' ||
+		    strspn(name, "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(name))
 			return load_fail(ld, "/$defs", "definition name \"%s\" is not [A-Za-z0-9._-]+", name);
 		d->name = strdup(name);
 		if (d->name == NULL)
@@ -769,8 +767,7 @@ static int schema_compile_defs(struct loader *ld, json_t *defs)
 		char path[PATH_MAX_LEN];
 
 		snprintf(path, sizeof path, "/$defs/%s", s->defs[i].name);
-		if (node_compile_into(ld, s->defs[i].node, json_object_get(defs, s->defs[i].name),
-				      path) != 0)
+		if (node_compile_into(ld, s->defs[i].node, json_object_get(defs, s->defs[i].name), path) != 0)
 			return -1;
 	}
 	return 0;
@@ -841,14 +838,15 @@ static int schema_index_requests(struct loader *ld, json_t *one_of)
 	}
 	qsort(s->reqs, s->nreqs, sizeof *s->reqs, req_cmp);
 	nref = json_array_size(one_of);
-	json_array_foreach(one_of, i, e) {
+	json_array_foreach (one_of, i, e) {
 		const char *ref = json_string_value(json_object_get(e, "$ref"));
 		size_t j;
 
 		if (json_object_size(e) != 1 || ref == NULL ||
 		    strncmp(ref, DEF_PREFIX REQUEST_PREFIX, strlen(DEF_PREFIX REQUEST_PREFIX)) != 0)
-			return load_fail(ld, "/oneOf", "entries must be {\"$ref\": \"" DEF_PREFIX
-				REQUEST_PREFIX "<type>\"}");
+			return load_fail(ld, "/oneOf",
+					 "entries must be {\"$ref\": \"" DEF_PREFIX REQUEST_PREFIX
+					 "<type>\"}");
 		if (def_find(s, ref + strlen(DEF_PREFIX)) == NULL)
 			return load_fail(ld, "/oneOf", "no definition \"%s\"", ref + strlen(DEF_PREFIX));
 		for (j = 0; j < i; j++)
@@ -863,14 +861,15 @@ static int schema_index_requests(struct loader *ld, json_t *one_of)
 /* Top-level keywords. 0 or -1. */
 static int schema_check_top(struct loader *ld, json_t *root)
 {
-	static const char *const allowed[] = { "$schema", "$defs", "oneOf", "title", "description",
-					       "$comment" };
+	static const char *const allowed[] = {
+		"$schema", "$defs", "oneOf", "title", "description", "$comment"
+	};
 	const char *key;
 	json_t *val;
 
 	if (!json_is_object(root))
 		return load_fail(ld, "", "the schema must be an object");
-	json_object_foreach(root, key, val) {
+	json_object_foreach (root, key, val) {
 		size_t i;
 
 		for (i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
@@ -1032,21 +1031,14 @@ static void ctx_init(struct vctx *c, char *why, size_t whylen, char *field, size
 static unsigned instance_type(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return T_OBJECT;
-	case JSON_ARRAY:
-		return T_ARRAY;
-	case JSON_STRING:
-		return T_STRING;
-	case JSON_INTEGER:
-		return T_INTEGER;
-	case JSON_REAL:
-		return T_REAL;
+	case JSON_OBJECT: return T_OBJECT;
+	case JSON_ARRAY: return T_ARRAY;
+	case JSON_STRING: return T_STRING;
+	case JSON_INTEGER: return T_INTEGER;
+	case JSON_REAL: return T_REAL;
 	case JSON_TRUE:
-	case JSON_FALSE:
-		return T_BOOLEAN;
-	default:
-		return T_NULL;
+	case JSON_FALSE: return T_BOOLEAN;
+	default: return T_NULL;
 	}
 }
 
@@ -1058,8 +1050,8 @@ static int fail_type(const struct vctx *c, unsigned types)
 	for (size_t i = 0; i < NTYPES; i++) {
 		if (!(types & (1u << i)))
 			continue;
-		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
-					 used ? " or " : "", type_names[i]);
+		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? " or " : "",
+					 type_names[i]);
 		if (used >= sizeof list)
 			break;
 	}
@@ -1072,12 +1064,9 @@ static int value_equal(const struct svalue *sv, const json_t *v)
 	case T_STRING:
 		return json_is_string(v) && json_string_length(v) == sv->len &&
 		       memcmp(json_string_value(v), sv->str, sv->len) == 0;
-	case T_INTEGER:
-		return json_is_integer(v) && json_integer_value(v) == sv->num;
-	case T_BOOLEAN:
-		return json_is_boolean(v) && json_is_true(v) == sv->num;
-	default:
-		return json_is_null(v);
+	case T_INTEGER: return json_is_integer(v) && json_integer_value(v) == sv->num;
+	case T_BOOLEAN: return json_is_boolean(v) && json_is_true(v) == sv->num;
+	default: return json_is_null(v);
 	}
 }
 
@@ -1197,7 +1186,7 @@ static int check_array(struct vctx *c, const struct snode *n, const json_t *arr)
 		return ctx_fail(c, "more than %zu entries", n->max_items);
 	if (n->items == NULL)
 		return 0;
-	json_array_foreach(arr, i, e) {
+	json_array_foreach (arr, i, e) {
 		if (ctx_push(c, NULL, 0, i) != 0 || validate(c, n->items, e) != 0)
 			return -1;
 		c->depth--;
@@ -1215,16 +1204,11 @@ static int validate(struct vctx *c, const struct snode *n, const json_t *v)
 	if (n->nvals != 0 && check_values(c, n, v) != 0)
 		return -1;
 	switch (t) {
-	case T_STRING:
-		return check_string(c, n, v);
-	case T_INTEGER:
-		return check_integer(c, n, v);
-	case T_OBJECT:
-		return check_object(c, n, v);
-	case T_ARRAY:
-		return check_array(c, n, v);
-	default:
-		return 0;
+	case T_STRING: return check_string(c, n, v);
+	case T_INTEGER: return check_integer(c, n, v);
+	case T_OBJECT: return check_object(c, n, v);
+	case T_ARRAY: return check_array(c, n, v);
+	default: return 0;
 	}
 }
 
@@ -1235,8 +1219,8 @@ static const struct sreq *request_find(const struct schema *s, const char *type,
 	return bsearch(&key, s->reqs, s->nreqs, sizeof *s->reqs, req_cmp);
 }
 
-int schema_check_request(const struct schema *s, const json_t *msg, char *why, size_t whylen,
-			 char *field, size_t fieldlen)
+int schema_check_request(const struct schema *s, const json_t *msg, char *why, size_t whylen, char *field,
+			 size_t fieldlen)
 {
 	const struct sreq *req;
 	const json_t *type;
@@ -1266,8 +1250,8 @@ int schema_check_request(const struct schema *s, const json_t *msg, char *why, s
 	return validate(&c, req->node, msg) == 0 ? ADVICE_OK : ADVICE_ERR_BAD_REQUEST;
 }
 
-int schema_check_def(const struct schema *s, const char *def, const json_t *value, char *why,
-		     size_t whylen, char *field, size_t fieldlen)
+int schema_check_def(const struct schema *s, const char *def, const json_t *value, char *why, size_t whylen,
+		     char *field, size_t fieldlen)
 {
 	const struct sdef *d = def != NULL ? def_find(s, def) : NULL;
 	struct vctx c;
@@ -1327,23 +1311,15 @@ static int nesting_too_deep(const char *p, size_t len, int max)
 static const char *parse_reason(const json_error_t *e)
 {
 	switch (json_error_code(e)) {
-	case json_error_invalid_utf8:
-		return "invalid UTF-8";
+	case json_error_invalid_utf8: return "invalid UTF-8";
 	case json_error_null_character:
-	case json_error_null_byte_in_key:
-		return "NUL character in a string";
-	case json_error_duplicate_key:
-		return "duplicate key";
-	case json_error_numeric_overflow:
-		return "number out of range";
-	case json_error_premature_end_of_input:
-		return "unexpected end of input";
-	case json_error_end_of_input_expected:
-		return "text after the object";
-	case json_error_stack_overflow:
-		return "nested too deeply";
-	default:
-		return "invalid JSON";
+	case json_error_null_byte_in_key: return "NUL character in a string";
+	case json_error_duplicate_key: return "duplicate key";
+	case json_error_numeric_overflow: return "number out of range";
+	case json_error_premature_end_of_input: return "unexpected end of input";
+	case json_error_end_of_input_expected: return "text after the object";
+	case json_error_stack_overflow: return "nested too deeply";
+	default: return "invalid JSON";
 	}
 }
 

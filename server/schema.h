@@ -20,7 +20,7 @@
 
 /* Buffer sizes that hold every reason and field pointer the checks write, and that match
  * the "message" and "field" limits of the "error" reply in the schema. */
-#define SCHEMA_WHY_MAX 128
+#define SCHEMA_WHY_MAX	 128
 #define SCHEMA_FIELD_MAX 256
 
 /* Deepest nesting of arrays and objects schema_parse accepts (the top object is depth 1). */
@@ -55,8 +55,8 @@ void schema_free(struct schema *s);
  * always a valid pointer in valid UTF-8. Neither text copies client data except object
  * keys inside `field`.
  */
-int schema_check_request(const struct schema *s, const json_t *msg, char *why, size_t whylen,
-			 char *field, size_t fieldlen);
+int schema_check_request(const struct schema *s, const json_t *msg, char *why, size_t whylen, char *field,
+			 size_t fieldlen);
 
 /*
  * Validates any value against the named definition ("http.login.worker",
@@ -64,8 +64,8 @@ int schema_check_request(const struct schema *s, const json_t *msg, char *why, s
  * ADVICE_ERR_BAD_REQUEST (with `why` and `field` as for schema_check_request), or -1
  * when the schema has no definition of that name.
  */
-int schema_check_def(const struct schema *s, const char *def, const json_t *value, char *why,
-		     size_t whylen, char *field, size_t fieldlen);
+int schema_check_def(const struct schema *s, const char *def, const json_t *value, char *why, size_t whylen,
+		     char *field, size_t fieldlen);
 
 /*
  * Parses `len` bytes of text (the caller has already capped the size) into a JSON object:

@@ -359,8 +359,7 @@ static int token__check_audience(const struct token_config *cfg, const json_t *c
 		return token__json_str_eq(aud, cfg->audience) ? TOKEN_OK : TOKEN_BAD_AUDIENCE;
 	if (!json_is_array(aud) || json_array_size(aud) == 0)
 		return TOKEN_BAD_AUDIENCE;
-	json_array_foreach(aud, i, member)
-	{
+	json_array_foreach (aud, i, member) {
 		if (!json_is_string(member))
 			return TOKEN_BAD_AUDIENCE;
 		if (token__json_str_eq(member, cfg->audience))

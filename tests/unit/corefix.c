@@ -162,6 +162,56 @@ int corefix_teardown(void **state)
 	return 0;
 }
 
+/* The schema definition a reply must satisfy. */
+static const char *reply_def(enum core_req_kind kind, const char *body, json_t *reply, char *buf, size_t len)
+{
+	static const char *const http_ok[] = {
+		[CORE_REQ_LOGIN_CITIZEN] = "http.reply.login",
+		[CORE_REQ_LOGIN_START] = "http.reply.login.start",
+		[CORE_REQ_LOGIN_WORKER] = "http.reply.login",
+		[CORE_REQ_LOGOUT] = "http.reply.logout",
+	};
+	const char *type = json_string_value(json_object_get(reply, "type"));
+	int ok = type != NULL && strcmp(type, "ok") == 0;
+	json_t *req;
+
+	if (kind == CORE_REQ_CONNECT)
+		return ok || strcmp(type, "event") == 0 ? "event.welcome" : "error";
+	if (kind != CORE_REQ_MESSAGE)
+		return ok ? http_ok[kind] : "http.error";
+	if (!ok)
+		return "error";
+	req = json_loads(body, 0, NULL);
+	snprintf(buf, len, "reply.%s", json_string_value(json_object_get(req, "type")));
+	json_decref(req);
+	return buf;
+}
+
+/* Every reply and event the core produces must satisfy the protocol schema. */
+static void check_against_schema(struct corefix *fx, enum core_req_kind kind, const char *body,
+				 const struct core_reply *rep)
+{
+	char def[96], why[256], field[256];
+	json_t *j;
+
+	if (rep->json == NULL)
+		return;
+	j = json_loads(rep->json, 0, NULL);
+	assert_non_null(j);
+	if (schema_check_def(fx->schema, reply_def(kind, body, j, def, sizeof def), j, why, sizeof why, field,
+			     sizeof field) != ADVICE_OK)
+		fail_msg("reply %s breaks the schema at %s: %s", rep->json, field, why);
+	json_decref(j);
+	for (size_t i = 0; i < rep->npush; i++) {
+		j = json_loads(rep->pushes[i].json, 0, NULL);
+		assert_non_null(j);
+		snprintf(def, sizeof def, "event.%s", json_string_value(json_object_get(j, "event")));
+		if (schema_check_def(fx->schema, def, j, why, sizeof why, field, sizeof field) != ADVICE_OK)
+			fail_msg("event %s breaks the schema at %s: %s", rep->pushes[i].json, field, why);
+		json_decref(j);
+	}
+}
+
 struct core_reply *corefix_call(struct corefix *fx, enum core_req_kind kind, const struct who *w,
 				const char *body, int *rc, json_t **parsed)
 {
@@ -185,6 +235,8 @@ struct core_reply *corefix_call(struct corefix *fx, enum core_req_kind kind, con
 	else
 		assert_int_equal(st->ops->rollback_to(st), STORE_OK);
 	assert_int_equal(st->ops->commit(st), STORE_OK);
+	if (*rc == 0)
+		check_against_schema(fx, kind, body, rep);
 	if (parsed != NULL) {
 		*parsed = rep->json ? json_loads(rep->json, 0, NULL) : NULL;
 		if (*rc == 0)

@@ -108,11 +108,11 @@ static void test_id_limits(void **state)
 {
 	json_t *rid = deref(def_get("request_id")), *hex = deref(def_get("hex_id"));
 	static const char *const hex_props[][2] = {
-		{ "request.thread.read", "thread" }, { "request.thread.claim", "thread" },
+		{ "request.thread.read", "thread" },  { "request.thread.claim", "thread" },
 		{ "request.message.send", "thread" }, { "request.thread.close", "thread" },
-		{ "request.thread.list", "after" },  { "event.welcome", "user" },
-		{ "http.reply.login", "user" },      { "thread_summary", "unit" },
-		{ "thread_summary", "assignee" },    { "event.thread.changed", "assignee" },
+		{ "request.thread.list", "after" },   { "event.welcome", "user" },
+		{ "http.reply.login", "user" },	      { "thread_summary", "unit" },
+		{ "thread_summary", "assignee" },     { "event.thread.changed", "assignee" },
 	};
 
 	(void)state;
@@ -162,8 +162,9 @@ static void test_login_limits(void **state)
 	assert_int_equal(num(salt, "minLength"), b64_len(ADVICE_SALT_BYTES));
 	assert_int_equal(num(salt, "maxLength"), b64_len(ADVICE_SALT_BYTES));
 	assert_int_equal(ADVICE_SESSION_TOKEN_LEN, b64_len(32));
-	assert_string_equal(json_string_value(json_object_get(prop_get("event.welcome", "protocol"), "const")),
-			    ADVICE_SUBPROTOCOL);
+	assert_string_equal(
+		json_string_value(json_object_get(prop_get("event.welcome", "protocol"), "const")),
+		ADVICE_SUBPROTOCOL);
 }
 
 /* The error reply's text limits hold what schema.c writes. */
@@ -186,7 +187,7 @@ static void test_error_codes(void **state)
 		const char *name = advice_err_name(code);
 		int found = 0;
 
-		json_array_foreach(codes, i, c)
+		json_array_foreach (codes, i, c)
 			found += strcmp(json_string_value(c), name) == 0;
 		if (found != 1)
 			fail_msg("error code %s appears %d times in the schema", name, found);
@@ -200,10 +201,10 @@ static void test_protocol_text(void **state)
 {
 	static const long limits[] = {
 		ADVICE_MAX_MESSAGE_BYTES, ADVICE_MAX_HTTP_BODY_BYTES, ADVICE_MAX_BODY_B64,
-		ADVICE_MAX_BODY_BYTES, ADVICE_MAX_REQUEST_ID, ADVICE_ID_HEX, ADVICE_MAX_LIST,
-		ADVICE_SESSION_TOKEN_LEN, ADVICE_AUTH_KEY_BYTES, ADVICE_SALT_BYTES,
-		ADVICE_CLOSE_SESSION_ENDED, ADVICE_CLOSE_SLOW_CONSUMER, SCHEMA_MAX_DEPTH,
-		SCHEMA_FIELD_MAX,
+		ADVICE_MAX_BODY_BYTES,	  ADVICE_MAX_REQUEST_ID,      ADVICE_ID_HEX,
+		ADVICE_MAX_LIST,	  ADVICE_SESSION_TOKEN_LEN,   ADVICE_AUTH_KEY_BYTES,
+		ADVICE_SALT_BYTES,	  ADVICE_CLOSE_SESSION_ENDED, ADVICE_CLOSE_SLOW_CONSUMER,
+		SCHEMA_MAX_DEPTH,	  SCHEMA_FIELD_MAX,
 	};
 	static const char *const words[] = { ADVICE_SUBPROTOCOL, ADVICE_WS_PATH, ADVICE_SESSION_COOKIE };
 	json_t *defs = json_object_get(root, "$defs"), *d;
@@ -223,7 +224,7 @@ static void test_protocol_text(void **state)
 		if (strstr(protocol, want) == NULL)
 			fail_msg("PROTOCOL.md has no error table row for %s", advice_err_name(code));
 	}
-	json_object_foreach(defs, name, d) {
+	json_object_foreach (defs, name, d) {
 		if (strchr(name, '.') == NULL && strcmp(name, "error") != 0)
 			continue;
 		snprintf(want, sizeof want, "`%s`", name);
@@ -240,12 +241,9 @@ static void test_protocol_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_body_limits),
-		cmocka_unit_test(test_id_limits),
-		cmocka_unit_test(test_list_limits),
-		cmocka_unit_test(test_login_limits),
-		cmocka_unit_test(test_error_limits),
-		cmocka_unit_test(test_error_codes),
+		cmocka_unit_test(test_body_limits),   cmocka_unit_test(test_id_limits),
+		cmocka_unit_test(test_list_limits),   cmocka_unit_test(test_login_limits),
+		cmocka_unit_test(test_error_limits),  cmocka_unit_test(test_error_codes),
 		cmocka_unit_test(test_protocol_text),
 	};
 

@@ -74,13 +74,13 @@ static void expect(const char *text, int want, const char *want_field)
 	int rc = check_text(text, strlen(text), field, sizeof field);
 
 	if (rc != want || (want_field != NULL && strcmp(field, want_field) != 0))
-		fail_msg("%.200s: got %s at \"%s\", want %s at \"%s\"", text, advice_err_name(rc),
-			 field, advice_err_name(want), want_field ? want_field : "(any)");
+		fail_msg("%.200s: got %s at \"%s\", want %s at \"%s\"", text, advice_err_name(rc), field,
+			 advice_err_name(want), want_field ? want_field : "(any)");
 }
 
 /* printf-style expect(), for texts built around long or varying values. */
-__attribute__((format(printf, 3, 4))) static void expectf(int want, const char *want_field,
-							  const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void expectf(int want, const char *want_field, const char *fmt,
+							  ...)
 {
 	va_list ap;
 	char *text;
@@ -180,7 +180,7 @@ static void test_every_message_has_example(void **state)
 	const char *name;
 
 	(void)state;
-	json_object_foreach(defs, name, v) {
+	json_object_foreach (defs, name, v) {
 		if (is_message_def(name))
 			json_decref(load_example(name));
 	}
@@ -193,32 +193,23 @@ static void expect_json(const json_t *msg, int want, const char *want_field, con
 	int rc = schema_check_request(schema, msg, why, sizeof why, field, sizeof field);
 
 	if (rc != want || strcmp(field, want_field) != 0)
-		fail_msg("%s: got %s at \"%s\" (%s), want %s at \"%s\"", what, advice_err_name(rc),
-			 field, why, advice_err_name(want), want_field);
+		fail_msg("%s: got %s at \"%s\" (%s), want %s at \"%s\"", what, advice_err_name(rc), field,
+			 why, advice_err_name(want), want_field);
 }
 
 /* Values of every JSON type, to put where another type is required. */
 static json_t *wrong_value(int i)
 {
 	switch (i) {
-	case 0:
-		return json_string("7");
-	case 1:
-		return json_integer(7);
-	case 2:
-		return json_real(7.5);
-	case 3:
-		return json_real(7.0);
-	case 4:
-		return json_null();
-	case 5:
-		return json_true();
-	case 6:
-		return json_object();
-	case 7:
-		return json_array();
-	default:
-		return NULL;
+	case 0: return json_string("7");
+	case 1: return json_integer(7);
+	case 2: return json_real(7.5);
+	case 3: return json_real(7.0);
+	case 4: return json_null();
+	case 5: return json_true();
+	case 6: return json_object();
+	case 7: return json_array();
+	default: return NULL;
 	}
 }
 
@@ -238,7 +229,7 @@ static void test_requests_generic_negatives(void **state)
 	int requests = 0;
 
 	(void)state;
-	json_object_foreach(defs, name, def) {
+	json_object_foreach (defs, name, def) {
 		json_t *ex, *req, *m, *copy;
 		const char *key;
 		char ptr[128], what[256];
@@ -251,7 +242,7 @@ static void test_requests_generic_negatives(void **state)
 		expect_json(ex, ADVICE_OK, "", name);
 
 		req = json_object_get(def, "required");
-		json_array_foreach(req, i, m) {
+		json_array_foreach (req, i, m) {
 			copy = json_deep_copy(ex);
 			json_object_del(copy, json_string_value(m));
 			snprintf(ptr, sizeof ptr, "/%s", json_string_value(m));
@@ -265,7 +256,7 @@ static void test_requests_generic_negatives(void **state)
 		expect_json(copy, ADVICE_ERR_BAD_REQUEST, "/extra", name);
 		json_decref(copy);
 
-		json_object_foreach(ex, key, m) {
+		json_object_foreach (ex, key, m) {
 			json_t *bad;
 
 			for (int w = 0; (bad = wrong_value(w)) != NULL; w++) {
@@ -310,17 +301,19 @@ static void test_request_ids(void **state)
 static void test_categories(void **state)
 {
 	char *c64 = repeat('a', 64), *c65 = repeat('a', 65);
-	static const char *const bad[] = { "Adult", "adult_work", "adult work", "", "aikuis\xc3\xa4",
-					   "a.b" };
+	static const char *const bad[] = { "Adult", "adult_work", "adult work", "", "aikuis\xc3\xa4", "a.b" };
 
 	(void)state;
-	expectf(ADVICE_OK, "", "{\"type\":\"thread.open\",\"id\":\"1\",\"category\":\"%s\",\"body\":\"AA\"}", c64);
+	expectf(ADVICE_OK, "", "{\"type\":\"thread.open\",\"id\":\"1\",\"category\":\"%s\",\"body\":\"AA\"}",
+		c64);
 	expectf(ADVICE_ERR_BAD_REQUEST, "/category",
 		"{\"type\":\"thread.open\",\"id\":\"1\",\"category\":\"%s\",\"body\":\"AA\"}", c65);
-	expect("{\"type\":\"thread.open\",\"id\":\"1\",\"category\":\"0-9-a\",\"body\":\"AA\"}", ADVICE_OK, "");
+	expect("{\"type\":\"thread.open\",\"id\":\"1\",\"category\":\"0-9-a\",\"body\":\"AA\"}", ADVICE_OK,
+	       "");
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		expectf(ADVICE_ERR_BAD_REQUEST, "/category",
-			"{\"type\":\"thread.open\",\"id\":\"1\",\"category\":\"%s\",\"body\":\"AA\"}", bad[i]);
+			"{\"type\":\"thread.open\",\"id\":\"1\",\"category\":\"%s\",\"body\":\"AA\"}",
+			bad[i]);
 	free(c64);
 	free(c65);
 }
@@ -331,8 +324,10 @@ static void test_bodies(void **state)
 
 	(void)state;
 	max[0] = '-';
-	expectf(ADVICE_OK, "", "{\"type\":\"thread.open\",\"id\":\"1\",\"category\":\"a\",\"body\":\"%s\"}", max);
-	expectf(ADVICE_OK, "", "{\"type\":\"message.send\",\"id\":\"1\",\"thread\":\"" TID "\",\"body\":\"%s\"}", max);
+	expectf(ADVICE_OK, "", "{\"type\":\"thread.open\",\"id\":\"1\",\"category\":\"a\",\"body\":\"%s\"}",
+		max);
+	expectf(ADVICE_OK, "",
+		"{\"type\":\"message.send\",\"id\":\"1\",\"thread\":\"" TID "\",\"body\":\"%s\"}", max);
 	expectf(ADVICE_ERR_BAD_REQUEST, "/body",
 		"{\"type\":\"thread.open\",\"id\":\"1\",\"category\":\"a\",\"body\":\"%s\"}", over);
 	expectf(ADVICE_ERR_BAD_REQUEST, "/body",
@@ -357,16 +352,15 @@ static void test_thread_ids(void **state)
 		"5f0c2a9e81d44b7b9a3e6c1d2f708a4",   /* 31 */
 		"5f0c2a9e81d44b7b9a3e6c1d2f708a41a", /* 33 */
 		"5F0C2A9E81D44B7B9A3E6C1D2F708A41",  /* upper case */
-		"5f0c2a9e81d44b7b9a3e6c1d2f708a4g",
-		"",
+		"5f0c2a9e81d44b7b9a3e6c1d2f708a4g",  "",
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		expectf(ADVICE_ERR_BAD_REQUEST, "/thread",
 			"{\"type\":\"thread.claim\",\"id\":\"1\",\"thread\":\"%s\"}", bad[i]);
-		expectf(ADVICE_ERR_BAD_REQUEST, "/after", "{\"type\":\"thread.list\",\"id\":\"1\",\"after\":\"%s\"}",
-			bad[i]);
+		expectf(ADVICE_ERR_BAD_REQUEST, "/after",
+			"{\"type\":\"thread.list\",\"id\":\"1\",\"after\":\"%s\"}", bad[i]);
 	}
 }
 
@@ -383,25 +377,33 @@ static void test_integers(void **state)
 	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"limit\":5e1}", ADVICE_ERR_BAD_REQUEST, "/limit");
 	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"limit\":\"50\"}", ADVICE_ERR_BAD_REQUEST, "/limit");
 	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"limit\":null}", ADVICE_ERR_BAD_REQUEST, "/limit");
-	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID "\",\"after_seq\":0}", ADVICE_OK, "");
-	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID "\",\"after_seq\":9007199254740991}",
+	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID "\",\"after_seq\":0}", ADVICE_OK,
+	       "");
+	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID
+	       "\",\"after_seq\":9007199254740991}",
 	       ADVICE_OK, "");
-	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID "\",\"after_seq\":9007199254740992}",
+	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID
+	       "\",\"after_seq\":9007199254740992}",
 	       ADVICE_ERR_BAD_REQUEST, "/after_seq");
 	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID "\",\"after_seq\":-1}",
 	       ADVICE_ERR_BAD_REQUEST, "/after_seq");
-	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID "\",\"after_seq\":-9223372036854775808}",
+	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID
+	       "\",\"after_seq\":-9223372036854775808}",
 	       ADVICE_ERR_BAD_REQUEST, "/after_seq");
 	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID "\",\"limit\":1000}",
 	       ADVICE_ERR_BAD_REQUEST, "/limit");
 	/* Too big for a 64-bit integer: the parser refuses it. */
-	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID "\",\"after_seq\":99999999999999999999}",
+	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID
+	       "\",\"after_seq\":99999999999999999999}",
 	       ADVICE_ERR_BAD_JSON, "");
-	expect("{\"type\":\"message.send\",\"id\":\"1\",\"thread\":\"" TID "\",\"body\":\"AA\",\"await_reply\":false}",
+	expect("{\"type\":\"message.send\",\"id\":\"1\",\"thread\":\"" TID
+	       "\",\"body\":\"AA\",\"await_reply\":false}",
 	       ADVICE_OK, "");
-	expect("{\"type\":\"message.send\",\"id\":\"1\",\"thread\":\"" TID "\",\"body\":\"AA\",\"await_reply\":\"true\"}",
+	expect("{\"type\":\"message.send\",\"id\":\"1\",\"thread\":\"" TID
+	       "\",\"body\":\"AA\",\"await_reply\":\"true\"}",
 	       ADVICE_ERR_BAD_REQUEST, "/await_reply");
-	expect("{\"type\":\"message.send\",\"id\":\"1\",\"thread\":\"" TID "\",\"body\":\"AA\",\"await_reply\":1}",
+	expect("{\"type\":\"message.send\",\"id\":\"1\",\"thread\":\"" TID
+	       "\",\"body\":\"AA\",\"await_reply\":1}",
 	       ADVICE_ERR_BAD_REQUEST, "/await_reply");
 }
 
@@ -439,9 +441,9 @@ static void test_parse_refusals(void **state)
 		"{\"type\":\"categories.list\",\"id\":\"1\",\"id\":\"2\"}",
 		"{\"type\":\"categories.list\",\"type\":\"categories.list\",\"id\":\"1\"}",
 		"{\"type\":\"categories.list\",\"id\":\"\xff\"}",
-		"{\"type\":\"categories.list\",\"id\":\"\xc0\xaf\"}",     /* overlong */
+		"{\"type\":\"categories.list\",\"id\":\"\xc0\xaf\"}",	  /* overlong */
 		"{\"type\":\"categories.list\",\"id\":\"\xed\xa0\x80\"}", /* UTF-8 surrogate */
-		"{\"type\":\"categories.list\",\"id\":\"\\ud800\"}",      /* lone surrogate */
+		"{\"type\":\"categories.list\",\"id\":\"\\ud800\"}",	  /* lone surrogate */
 		"{\"type\":\"categories.list\",\"id\":\"a\\u0000\"}",
 		"{\"type\":\"categories.list\",\"id\":\"1\",\"x\":NaN}",
 		"{'type':'categories.list'}",
@@ -496,9 +498,11 @@ static void test_depth(void **state)
 	assert_int_equal(schema_parse(bad_arr, strlen(bad_arr), &v, why, sizeof why), ADVICE_ERR_BAD_JSON);
 	assert_int_equal(schema_parse(deep, strlen(deep), &v, why, sizeof why), ADVICE_ERR_BAD_JSON);
 	/* Brackets inside strings do not count. */
-	expect("{\"type\":\"categories.list\",\"id\":\"1\",\"x\":\"[[[[[[[[[[[[[[[[[[[[{{{{{{{{{{{{{{{{{{\\\"[[\"}",
+	expect("{\"type\":\"categories.list\",\"id\":\"1\",\"x\":\"[[[[[[[[[[[[[[[[[[[[{{{{{{{{{{{{{{{{{{"
+	       "\\\"[[\"}",
 	       ADVICE_ERR_BAD_REQUEST, "/x");
-	expect("{\"type\":\"categories.list\",\"id\":\"1\",\"x\":{\"a\":{\"b\":[[1]]}}}", ADVICE_ERR_BAD_REQUEST, "/x");
+	expect("{\"type\":\"categories.list\",\"id\":\"1\",\"x\":{\"a\":{\"b\":[[1]]}}}",
+	       ADVICE_ERR_BAD_REQUEST, "/x");
 	free(ok_obj);
 	free(bad_obj);
 	free(ok_arr);
@@ -579,7 +583,8 @@ static void test_check_def(void **state)
 
 	(void)state;
 	v = json_object();
-	assert_int_equal(schema_check_def(schema, "no.such.def", v, why, sizeof why, field, sizeof field), -1);
+	assert_int_equal(schema_check_def(schema, "no.such.def", v, why, sizeof why, field, sizeof field),
+			 -1);
 	assert_int_equal(schema_check_def(schema, NULL, v, why, sizeof why, field, sizeof field), -1);
 	assert_int_equal(schema_check_def(schema, "http.logout", v, why, sizeof why, field, sizeof field),
 			 ADVICE_OK);
@@ -592,25 +597,28 @@ static void test_check_def(void **state)
 	/* Replies and events are open: new fields may be added within v1. */
 	v = load_example("reply.thread.open");
 	json_object_set_new(v, "future_field", json_integer(1));
-	assert_int_equal(schema_check_def(schema, "reply.thread.open", v, why, sizeof why, field, sizeof field),
-			 ADVICE_OK);
+	assert_int_equal(
+		schema_check_def(schema, "reply.thread.open", v, why, sizeof why, field, sizeof field),
+		ADVICE_OK);
 	json_object_set_new(v, "state", json_string("open"));
-	assert_int_equal(schema_check_def(schema, "reply.thread.open", v, why, sizeof why, field, sizeof field),
-			 ADVICE_ERR_BAD_REQUEST);
+	assert_int_equal(
+		schema_check_def(schema, "reply.thread.open", v, why, sizeof why, field, sizeof field),
+		ADVICE_ERR_BAD_REQUEST);
 	assert_string_equal(field, "/state");
 	json_decref(v);
 
 	v = load_example("reply.thread.read");
-	json_object_set_new(json_array_get(json_object_get(v, "messages"), 1), "role",
-			    json_string("admin"));
-	assert_int_equal(schema_check_def(schema, "reply.thread.read", v, why, sizeof why, field, sizeof field),
-			 ADVICE_ERR_BAD_REQUEST);
+	json_object_set_new(json_array_get(json_object_get(v, "messages"), 1), "role", json_string("admin"));
+	assert_int_equal(
+		schema_check_def(schema, "reply.thread.read", v, why, sizeof why, field, sizeof field),
+		ADVICE_ERR_BAD_REQUEST);
 	assert_string_equal(field, "/messages/1/role");
 	json_decref(v);
 
 	v = load_example("error");
 	json_object_set_new(v, "id", json_null());
-	assert_int_equal(schema_check_def(schema, "error", v, why, sizeof why, field, sizeof field), ADVICE_OK);
+	assert_int_equal(schema_check_def(schema, "error", v, why, sizeof why, field, sizeof field),
+			 ADVICE_OK);
 	json_object_set_new(v, "code", json_string("ok"));
 	assert_int_equal(schema_check_def(schema, "error", v, why, sizeof why, field, sizeof field),
 			 ADVICE_ERR_BAD_REQUEST);
@@ -624,28 +632,34 @@ static void test_check_def(void **state)
 
 	v = load_example("event.message.new");
 	json_object_del(v, "body"); /* staff get metadata only */
-	assert_int_equal(schema_check_def(schema, "event.message.new", v, why, sizeof why, field, sizeof field),
-			 ADVICE_OK);
+	assert_int_equal(
+		schema_check_def(schema, "event.message.new", v, why, sizeof why, field, sizeof field),
+		ADVICE_OK);
 	json_object_del(v, "seq");
-	assert_int_equal(schema_check_def(schema, "event.message.new", v, why, sizeof why, field, sizeof field),
-			 ADVICE_ERR_BAD_REQUEST);
+	assert_int_equal(
+		schema_check_def(schema, "event.message.new", v, why, sizeof why, field, sizeof field),
+		ADVICE_ERR_BAD_REQUEST);
 	assert_string_equal(field, "/seq");
 	json_decref(v);
 
 	v = load_example("http.login.worker");
-	json_object_set_new(v, "auth_key", json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")); /* 42 */
-	assert_int_equal(schema_check_def(schema, "http.login.worker", v, why, sizeof why, field, sizeof field),
-			 ADVICE_ERR_BAD_REQUEST);
+	json_object_set_new(v, "auth_key",
+			    json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")); /* 42 */
+	assert_int_equal(
+		schema_check_def(schema, "http.login.worker", v, why, sizeof why, field, sizeof field),
+		ADVICE_ERR_BAD_REQUEST);
 	assert_string_equal(field, "/auth_key");
 	json_object_set_new(v, "auth_key", json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
 	json_object_set_new(v, "username", json_string("Maija"));
-	assert_int_equal(schema_check_def(schema, "http.login.worker", v, why, sizeof why, field, sizeof field),
-			 ADVICE_ERR_BAD_REQUEST);
+	assert_int_equal(
+		schema_check_def(schema, "http.login.worker", v, why, sizeof why, field, sizeof field),
+		ADVICE_ERR_BAD_REQUEST);
 	assert_string_equal(field, "/username");
 	json_decref(v);
 
 	v = load_example("event.welcome");
-	json_array_append_new(json_object_get(v, "units"), json_pack("{s:s,s:s}", "unit", TID, "role", "citizen"));
+	json_array_append_new(json_object_get(v, "units"),
+			      json_pack("{s:s,s:s}", "unit", TID, "role", "citizen"));
 	assert_int_equal(schema_check_def(schema, "event.welcome", v, why, sizeof why, field, sizeof field),
 			 ADVICE_ERR_BAD_REQUEST);
 	assert_string_equal(field, "/units/1/role");
@@ -655,19 +669,22 @@ static void test_check_def(void **state)
 /* A small schema with one request "ping" with a property "x", for loader tests.
  * `one_of` is the top-level list, `extra_defs` goes into $defs (with a trailing comma),
  * `tail` ends request.ping. */
-static char *mini_schema_with(const char *one_of, const char *x, const char *extra_defs,
-			      const char *tail)
+static char *mini_schema_with(const char *one_of, const char *x, const char *extra_defs, const char *tail)
 {
 	char *text;
 
-	assert_true(asprintf(&text,
-		"{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
-		"\"oneOf\":[%s],"
-		"\"$defs\":{%s"
-		"\"request_id\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":8,\"pattern\":\"^[a-z0-9]+$\"},"
-		"\"request.ping\":{\"type\":\"object\",\"properties\":{\"type\":{\"const\":\"ping\"},"
-		"\"id\":{\"$ref\":\"#/$defs/request_id\"},\"x\":%s},\"required\":[\"type\",\"id\"]%s}}}",
-		one_of, extra_defs, x, tail) >= 0);
+	assert_true(
+		asprintf(
+			&text,
+			"{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+			"\"oneOf\":[%s],"
+			"\"$defs\":{%s"
+			"\"request_id\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":8,\"pattern\":\"^["
+			"a-z0-9]+$\"},"
+			"\"request.ping\":{\"type\":\"object\",\"properties\":{\"type\":{\"const\":\"ping\"},"
+			"\"id\":{\"$ref\":\"#/$defs/"
+			"request_id\"},\"x\":%s},\"required\":[\"type\",\"id\"]%s}}}",
+			one_of, extra_defs, x, tail) >= 0);
 	return text;
 }
 
@@ -705,8 +722,10 @@ static void expect_mini_fails(const char *what, const char *x, const char *extra
 
 static void test_mini_schema_works(void **state)
 {
-	char *text = mini_schema("{\"type\":[\"integer\",\"null\"],\"minimum\":0,\"maximum\":9}",
-				 "\"spare\":{\"type\":\"array\",\"maxItems\":2,\"items\":{\"enum\":[true,null,1,\"a\"]}},", CLOSED);
+	char *text = mini_schema(
+		"{\"type\":[\"integer\",\"null\"],\"minimum\":0,\"maximum\":9}",
+		"\"spare\":{\"type\":\"array\",\"maxItems\":2,\"items\":{\"enum\":[true,null,1,\"a\"]}},",
+		CLOSED);
 	char err[256], why[SCHEMA_WHY_MAX], field[SCHEMA_FIELD_MAX];
 	struct schema *s = schema_load(text, strlen(text), err, sizeof err);
 	json_t *v;
@@ -719,15 +738,18 @@ static void test_mini_schema_works(void **state)
 	json_object_set_new(v, "x", json_null());
 	assert_int_equal(schema_check_request(s, v, why, sizeof why, field, sizeof field), ADVICE_OK);
 	json_object_set_new(v, "x", json_integer(10));
-	assert_int_equal(schema_check_request(s, v, why, sizeof why, field, sizeof field), ADVICE_ERR_BAD_REQUEST);
+	assert_int_equal(schema_check_request(s, v, why, sizeof why, field, sizeof field),
+			 ADVICE_ERR_BAD_REQUEST);
 	json_decref(v);
 	v = json_pack("[b,n,i,s]", 1, 1, "a");
-	assert_int_equal(schema_check_def(s, "spare", v, why, sizeof why, field, sizeof field), ADVICE_ERR_BAD_REQUEST);
+	assert_int_equal(schema_check_def(s, "spare", v, why, sizeof why, field, sizeof field),
+			 ADVICE_ERR_BAD_REQUEST);
 	assert_string_equal(field, "");
 	assert_string_equal(why, "more than 2 entries");
 	json_decref(v);
 	v = json_pack("[b,i]", 0, 1);
-	assert_int_equal(schema_check_def(s, "spare", v, why, sizeof why, field, sizeof field), ADVICE_ERR_BAD_REQUEST);
+	assert_int_equal(schema_check_def(s, "spare", v, why, sizeof why, field, sizeof field),
+			 ADVICE_ERR_BAD_REQUEST);
 	assert_string_equal(field, "/0");
 	json_decref(v);
 	schema_free(s);
@@ -738,65 +760,88 @@ static void test_mini_schema_works(void **state)
 static void test_loader_refusals(void **state)
 {
 	(void)state;
-	expect_mini_fails("unknown keyword", "{\"type\":\"string\",\"maxLength\":5,\"format\":\"email\"}", "", CLOSED);
+	expect_mini_fails("unknown keyword", "{\"type\":\"string\",\"maxLength\":5,\"format\":\"email\"}", "",
+			  CLOSED);
 	expect_mini_fails("misspelt keyword", "{\"type\":\"string\",\"maxlength\":5}", "", CLOSED);
 	expect_mini_fails("anyOf", "{\"anyOf\":[{\"type\":\"null\"}]}", "", CLOSED);
 	expect_mini_fails("oneOf inside", "{\"oneOf\":[{\"type\":\"null\"}]}", "", CLOSED);
 	expect_mini_fails("dangling $ref", "{\"$ref\":\"#/$defs/nope\"}", "", CLOSED);
 	expect_mini_fails("remote $ref", "{\"$ref\":\"other.json#/$defs/request_id\"}", "", CLOSED);
-	expect_mini_fails("additionalProperties true", "{\"type\":\"null\"}", "", ",\"additionalProperties\":true");
-	expect_mini_fails("additionalProperties schema", "{\"type\":\"null\"}", "", ",\"additionalProperties\":{}");
+	expect_mini_fails("additionalProperties true", "{\"type\":\"null\"}", "",
+			  ",\"additionalProperties\":true");
+	expect_mini_fails("additionalProperties schema", "{\"type\":\"null\"}", "",
+			  ",\"additionalProperties\":{}");
 	expect_mini_fails("open request", "{\"type\":\"null\"}", "", "");
 	expect_mini_fails("cyclic $ref", "{\"$ref\":\"#/$defs/a\"}",
 			  "\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"$ref\":\"#/$defs/a\"},", CLOSED);
 	expect_mini_fails("self $ref", "{\"$ref\":\"#/$defs/a\"}", "\"a\":{\"$ref\":\"#/$defs/a\"},", CLOSED);
-	expect_mini_fails("$ref with siblings", "{\"$ref\":\"#/$defs/request_id\",\"maxLength\":3}", "", CLOSED);
-	expect_mini_fails("unanchored pattern", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"[a-z]+\"}", "", CLOSED);
-	expect_mini_fails("no $", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[a-z]+\"}", "", CLOSED);
-	expect_mini_fails("general regex", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^a+$\"}", "", CLOSED);
-	expect_mini_fails("negated class", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[^a]+$\"}", "", CLOSED);
-	expect_mini_fails("escape in class", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[\\\\w]+$\"}", "", CLOSED);
-	expect_mini_fails("inner dash", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[a-z-0]+$\"}", "", CLOSED);
-	expect_mini_fails("bad range", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[z-a]+$\"}", "", CLOSED);
-	expect_mini_fails("no quantifier", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[a-z]$\"}", "", CLOSED);
-	expect_mini_fails("bad count", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[a-z]{3,2}$\"}", "", CLOSED);
-	expect_mini_fails("two classes", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[a-z]+[0-9]+$\"}", "", CLOSED);
+	expect_mini_fails("$ref with siblings", "{\"$ref\":\"#/$defs/request_id\",\"maxLength\":3}", "",
+			  CLOSED);
+	expect_mini_fails("unanchored pattern",
+			  "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"[a-z]+\"}", "", CLOSED);
+	expect_mini_fails("no $", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[a-z]+\"}", "",
+			  CLOSED);
+	expect_mini_fails("general regex", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^a+$\"}", "",
+			  CLOSED);
+	expect_mini_fails("negated class", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[^a]+$\"}",
+			  "", CLOSED);
+	expect_mini_fails("escape in class",
+			  "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[\\\\w]+$\"}", "", CLOSED);
+	expect_mini_fails("inner dash", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[a-z-0]+$\"}",
+			  "", CLOSED);
+	expect_mini_fails("bad range", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[z-a]+$\"}", "",
+			  CLOSED);
+	expect_mini_fails("no quantifier", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[a-z]$\"}",
+			  "", CLOSED);
+	expect_mini_fails("bad count", "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[a-z]{3,2}$\"}",
+			  "", CLOSED);
+	expect_mini_fails("two classes",
+			  "{\"type\":\"string\",\"maxLength\":5,\"pattern\":\"^[a-z]+[0-9]+$\"}", "", CLOSED);
 	expect_mini_fails("string without maxLength", "{\"type\":\"string\"}", "", CLOSED);
 	expect_mini_fails("integer without maximum", "{\"type\":\"integer\",\"minimum\":0}", "", CLOSED);
-	expect_mini_fails("array without maxItems", "{\"type\":\"array\",\"items\":{\"type\":\"null\"}}", "", CLOSED);
+	expect_mini_fails("array without maxItems", "{\"type\":\"array\",\"items\":{\"type\":\"null\"}}", "",
+			  CLOSED);
 	expect_mini_fails("type number", "{\"type\":\"number\",\"minimum\":0,\"maximum\":1}", "", CLOSED);
 	expect_mini_fails("type twice", "{\"type\":[\"null\",\"null\"]}", "", CLOSED);
 	expect_mini_fails("real bound", "{\"type\":\"integer\",\"minimum\":0.5,\"maximum\":1}", "", CLOSED);
 	expect_mini_fails("negative length", "{\"type\":\"string\",\"maxLength\":-1}", "", CLOSED);
-	expect_mini_fails("min above max", "{\"type\":\"string\",\"minLength\":5,\"maxLength\":4}", "", CLOSED);
-	expect_mini_fails("keyword of another type", "{\"type\":\"integer\",\"minimum\":0,\"maximum\":1,\"maxLength\":3}", "", CLOSED);
+	expect_mini_fails("min above max", "{\"type\":\"string\",\"minLength\":5,\"maxLength\":4}", "",
+			  CLOSED);
+	expect_mini_fails("keyword of another type",
+			  "{\"type\":\"integer\",\"minimum\":0,\"maximum\":1,\"maxLength\":3}", "", CLOSED);
 	expect_mini_fails("enum outside type", "{\"type\":\"string\",\"enum\":[1]}", "", CLOSED);
 	expect_mini_fails("enum of object", "{\"enum\":[{}]}", "", CLOSED);
 	expect_mini_fails("empty enum", "{\"enum\":[]}", "", CLOSED);
 	expect_mini_fails("boolean schema", "true", "", CLOSED);
 	expect_mini_fails("required undeclared", "{\"type\":\"null\"}",
 			  "\"o\":{\"type\":\"object\",\"properties\":{},\"required\":[\"a\"]},", CLOSED);
-	expect_mini_fails("prefix items", "{\"type\":\"array\",\"maxItems\":1,\"items\":[{\"type\":\"null\"}]}", "", CLOSED);
+	expect_mini_fails("prefix items",
+			  "{\"type\":\"array\",\"maxItems\":1,\"items\":[{\"type\":\"null\"}]}", "", CLOSED);
 	expect_mini_fails("bad def name", "{\"type\":\"null\"}", "\"a/b\":{\"type\":\"null\"},", CLOSED);
-	expect_mini_fails("stray request def", "{\"type\":\"null\"}",
-			  "\"request.pong\":{\"type\":\"object\",\"properties\":{\"type\":{\"const\":\"pong\"},"
-			  "\"id\":{\"type\":\"null\"}},\"required\":[\"type\",\"id\"],\"additionalProperties\":false},",
-			  CLOSED);
-	expect_mini_fails("request type mismatch", "{\"type\":\"null\"}",
-			  "\"request.pong\":{\"type\":\"object\",\"properties\":{\"type\":{\"const\":\"ping\"},"
-			  "\"id\":{\"type\":\"null\"}},\"required\":[\"type\",\"id\"],\"additionalProperties\":false},",
-			  CLOSED);
+	expect_mini_fails(
+		"stray request def", "{\"type\":\"null\"}",
+		"\"request.pong\":{\"type\":\"object\",\"properties\":{\"type\":{\"const\":\"pong\"},"
+		"\"id\":{\"type\":\"null\"}},\"required\":[\"type\",\"id\"],\"additionalProperties\":false},",
+		CLOSED);
+	expect_mini_fails(
+		"request type mismatch", "{\"type\":\"null\"}",
+		"\"request.pong\":{\"type\":\"object\",\"properties\":{\"type\":{\"const\":\"ping\"},"
+		"\"id\":{\"type\":\"null\"}},\"required\":[\"type\",\"id\"],\"additionalProperties\":false},",
+		CLOSED);
 
 	expect_load_fails("not JSON", "{\"$defs\":");
 	expect_load_fails("duplicate key", "{\"$defs\":{},\"$defs\":{}}");
 	expect_load_fails("not an object", "[]");
-	expect_load_fails("draft 7",
-		"{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"oneOf\":[],\"$defs\":{\"request_id\":{\"type\":\"string\",\"maxLength\":3}}}");
+	expect_load_fails(
+		"draft 7",
+		"{\"$schema\":\"http://json-schema.org/draft-07/"
+		"schema#\",\"oneOf\":[],\"$defs\":{\"request_id\":{\"type\":\"string\",\"maxLength\":3}}}");
 	expect_load_fails("unknown top-level keyword",
-		"{\"definitions\":{},\"oneOf\":[],\"$defs\":{\"request_id\":{\"type\":\"string\",\"maxLength\":3}}}");
+			  "{\"definitions\":{},\"oneOf\":[],\"$defs\":{\"request_id\":{\"type\":\"string\","
+			  "\"maxLength\":3}}}");
 	expect_load_fails("no request_id", "{\"oneOf\":[],\"$defs\":{\"x\":{\"type\":\"null\"}}}");
-	expect_load_fails("oneOf entry not a $ref",
-		"{\"oneOf\":[{\"type\":\"null\"}],\"$defs\":{\"request_id\":{\"type\":\"string\",\"maxLength\":3}}}");
+	expect_load_fails("oneOf entry not a $ref", "{\"oneOf\":[{\"type\":\"null\"}],\"$defs\":{\"request_"
+						    "id\":{\"type\":\"string\",\"maxLength\":3}}}");
 	{
 		char *text = mini_schema_with(PING_REF "," PING_REF, "{\"type\":\"null\"}", "", CLOSED);
 
