@@ -559,7 +559,9 @@ static int seq_present(const char *read_reply, long long seq)
 	size_t i;
 	int found = 0;
 
-	json_array_foreach(msgs, i, m) if (json_integer_value(json_object_get(m, "seq")) == seq) found = 1;
+	json_array_foreach (msgs, i, m)
+		if (json_integer_value(json_object_get(m, "seq")) == seq)
+			found = 1;
 	json_decref(root);
 	return found;
 }
