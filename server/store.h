@@ -177,7 +177,8 @@ struct store {
 
 /* Opens (creating if needed) the SQLite store at `path` and runs pending migrations. */
 struct store *store_sqlite_open(const char *path, enum store_mode mode);
-/* Schema version after migrations (for tests and --check-config). */
+/* The highest migration id applied (for tests and --check-config), -1 when the file
+ * holds migrations unknown to this program. */
 int store_sqlite_schema_version(struct store *st);
 
 #endif

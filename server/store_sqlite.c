@@ -2,62 +2,70 @@
  * store_sqlite.c - the store (store.h) on one SQLite file.
  *
  * WAL journal with synchronous=FULL: a committed transaction survives power loss, which
- * is what an acknowledgement promises. Migrations are numbered SQL scripts run at open
- * (PRAGMA user_version counts them). Statements are prepared once and kept.
+ * is what an acknowledgement promises. Migrations are numbered SQL scripts run at open;
+ * the table schema_migrations records which ids ran, so features may add theirs in any
+ * order. Statements are prepared once and kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
 #include "log.h"
 #include "store.h"
 
-/* Numbered migrations: index i brings the schema from version i to i + 1. Never edit one
- * that has shipped; add the next. */
-static const char *const migrations[] = {
-	/* 1: users, units, queues, sessions, threads, messages, idempotency, access log */
-	"CREATE TABLE users(id TEXT PRIMARY KEY, kind INTEGER NOT NULL, created INTEGER NOT NULL);"
-	"CREATE TABLE citizens(user_id TEXT PRIMARY KEY REFERENCES users(id),"
-	"  hetu_hash BLOB NOT NULL UNIQUE);"
-	"CREATE TABLE workers(user_id TEXT PRIMARY KEY REFERENCES users(id),"
-	"  username TEXT NOT NULL UNIQUE, salt BLOB NOT NULL, opslimit INTEGER NOT NULL,"
-	"  memlimit INTEGER NOT NULL, auth_hash BLOB NOT NULL,"
-	"  failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0,"
-	"  disabled INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE units(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
-	"CREATE TABLE queues(id TEXT PRIMARY KEY, unit_id TEXT NOT NULL REFERENCES units(id),"
-	"  category TEXT NOT NULL UNIQUE, name TEXT NOT NULL);"
-	"CREATE TABLE memberships(user_id TEXT NOT NULL REFERENCES users(id),"
-	"  unit_id TEXT NOT NULL REFERENCES units(id), role INTEGER NOT NULL,"
-	"  PRIMARY KEY(user_id, unit_id)) WITHOUT ROWID;"
-	"CREATE TABLE sessions(hash BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),"
-	"  role INTEGER NOT NULL, created INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
-	"  idle_ms INTEGER NOT NULL, expires INTEGER NOT NULL,"
-	"  revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
-	"CREATE TABLE threads(id TEXT PRIMARY KEY, citizen_id TEXT NOT NULL REFERENCES users(id),"
-	"  queue_id TEXT NOT NULL REFERENCES queues(id), assignee_id TEXT REFERENCES users(id),"
-	"  state INTEGER NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL,"
-	"  last_seq INTEGER NOT NULL);"
-	"CREATE INDEX threads_by_citizen ON threads(citizen_id, id);"
-	"CREATE INDEX threads_by_queue ON threads(queue_id, id);"
-	"CREATE TABLE messages(thread_id TEXT NOT NULL REFERENCES threads(id), seq INTEGER NOT NULL,"
-	"  sender_id TEXT NOT NULL REFERENCES users(id), sender_role INTEGER NOT NULL,"
-	"  created INTEGER NOT NULL, body BLOB NOT NULL, UNIQUE(thread_id, seq));"
-	"CREATE TABLE requests(user_id TEXT NOT NULL, request_id TEXT NOT NULL,"
-	"  reply TEXT NOT NULL, created INTEGER NOT NULL,"
-	"  PRIMARY KEY(user_id, request_id)) WITHOUT ROWID;"
-	"CREATE TABLE access_log(row INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
-	"  user_id TEXT NOT NULL, role INTEGER NOT NULL, unit_id TEXT NOT NULL,"
-	"  client TEXT NOT NULL, object TEXT NOT NULL, action TEXT NOT NULL,"
-	"  outcome TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL);"
-	"CREATE TRIGGER access_log_append_only_u BEFORE UPDATE ON access_log"
-	"  BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;"
-	"CREATE TRIGGER access_log_append_only_d BEFORE DELETE ON access_log"
-	"  BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;",
+/* Migrations, run in this order where not yet applied. Never edit one that has shipped;
+ * add a new one with the next unused id. */
+struct migration {
+	int id;
+	const char *name;
+	const char *sql;
 };
-#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+static const struct migration migrations[] = {
+	{ 1, "users, units, queues, sessions, threads, messages, idempotency, access log",
+	  "CREATE TABLE users(id TEXT PRIMARY KEY, kind INTEGER NOT NULL, created INTEGER NOT NULL);"
+	  "CREATE TABLE citizens(user_id TEXT PRIMARY KEY REFERENCES users(id),"
+	  "  hetu_hash BLOB NOT NULL UNIQUE);"
+	  "CREATE TABLE workers(user_id TEXT PRIMARY KEY REFERENCES users(id),"
+	  "  username TEXT NOT NULL UNIQUE, salt BLOB NOT NULL, opslimit INTEGER NOT NULL,"
+	  "  memlimit INTEGER NOT NULL, auth_hash BLOB NOT NULL,"
+	  "  failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0,"
+	  "  disabled INTEGER NOT NULL DEFAULT 0);"
+	  "CREATE TABLE units(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	  "CREATE TABLE queues(id TEXT PRIMARY KEY, unit_id TEXT NOT NULL REFERENCES units(id),"
+	  "  category TEXT NOT NULL UNIQUE, name TEXT NOT NULL);"
+	  "CREATE TABLE memberships(user_id TEXT NOT NULL REFERENCES users(id),"
+	  "  unit_id TEXT NOT NULL REFERENCES units(id), role INTEGER NOT NULL,"
+	  "  PRIMARY KEY(user_id, unit_id)) WITHOUT ROWID;"
+	  "CREATE TABLE sessions(hash BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),"
+	  "  role INTEGER NOT NULL, created INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	  "  idle_ms INTEGER NOT NULL, expires INTEGER NOT NULL,"
+	  "  revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	  "CREATE TABLE threads(id TEXT PRIMARY KEY, citizen_id TEXT NOT NULL REFERENCES users(id),"
+	  "  queue_id TEXT NOT NULL REFERENCES queues(id), assignee_id TEXT REFERENCES users(id),"
+	  "  state INTEGER NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	  "  last_seq INTEGER NOT NULL);"
+	  "CREATE INDEX threads_by_citizen ON threads(citizen_id, id);"
+	  "CREATE INDEX threads_by_queue ON threads(queue_id, id);"
+	  "CREATE TABLE messages(thread_id TEXT NOT NULL REFERENCES threads(id), seq INTEGER NOT NULL,"
+	  "  sender_id TEXT NOT NULL REFERENCES users(id), sender_role INTEGER NOT NULL,"
+	  "  created INTEGER NOT NULL, body BLOB NOT NULL, UNIQUE(thread_id, seq));"
+	  "CREATE TABLE requests(user_id TEXT NOT NULL, request_id TEXT NOT NULL,"
+	  "  reply TEXT NOT NULL, created INTEGER NOT NULL,"
+	  "  PRIMARY KEY(user_id, request_id)) WITHOUT ROWID;"
+	  "CREATE TABLE access_log(row INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+	  "  user_id TEXT NOT NULL, role INTEGER NOT NULL, unit_id TEXT NOT NULL,"
+	  "  client TEXT NOT NULL, object TEXT NOT NULL, action TEXT NOT NULL,"
+	  "  outcome TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL);"
+	  "CREATE TRIGGER access_log_append_only_u BEFORE UPDATE ON access_log"
+	  "  BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;"
+	  "CREATE TRIGGER access_log_append_only_d BEFORE DELETE ON access_log"
+	  "  BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;" },
+};
+#define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
 /* Every statement the store runs, prepared on first use and kept. */
 enum stmt_id {
@@ -872,41 +880,106 @@ static int exec_sql(sqlite3 *db, const char *sql)
 	return 0;
 }
 
-static int pragma_int(sqlite3 *db, const char *sql)
+/* Whether migration `id` is known to this program. */
+static int migration_known(int id)
 {
-	sqlite3_stmt *q;
-	int v = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	return v;
+	for (size_t i = 0; i < NMIGRATIONS; i++)
+		if (migrations[i].id == id)
+			return 1;
+	return 0;
 }
 
-/* Runs the migrations after the file's current version, each in its own transaction. */
-static int migrate(sqlite3 *db)
+/*
+ * Checks the applied migrations: 0 when every one is known to this program, -1 when the file
+ * was migrated by a newer program. *applied gets how many known ones ran; *latest the
+ * highest id.
+ */
+static int migrations_applied(sqlite3 *db, size_t *applied, int *latest)
 {
-	int version = pragma_int(db, "PRAGMA user_version");
-	char sql[64];
+	sqlite3_stmt *q;
+	int rc = 0;
 
-	if (version < 0 || version > SCHEMA_VERSION) {
-		log_err("database schema version %d is newer than this program (%d)", version,
-			SCHEMA_VERSION);
+	*applied = 0;
+	*latest = 0;
+	if (sqlite3_prepare_v2(db, "SELECT id FROM schema_migrations", -1, &q, NULL) != SQLITE_OK)
+		return 0; /* no table yet: nothing applied */
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int id = sqlite3_column_int(q, 0);
+
+		if (!migration_known(id)) {
+			log_err("database has migration %d, unknown to this program (newer?)", id);
+			rc = -1;
+		}
+		(*applied)++;
+		if (id > *latest)
+			*latest = id;
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int migration_done(sqlite3 *db, int id)
+{
+	sqlite3_stmt *q;
+	int done = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE id = ?1", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(q, 1, id);
+	done = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return done;
+}
+
+/* Records migration `m` as applied. 0 or -1. */
+static int migration_record(sqlite3 *db, const struct migration *m)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO schema_migrations(id, name, applied) VALUES(?1, ?2, ?3)", -1,
+			       &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(q, 1, m->id);
+	sqlite3_bind_text(q, 2, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)time(NULL));
+	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Runs one migration and records it, in one transaction. */
+static int migration_run(sqlite3 *db, const struct migration *m)
+{
+	if (exec_sql(db, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	if (exec_sql(db, m->sql) != 0 || migration_record(db, m) != 0) {
+		exec_sql(db, "ROLLBACK");
+		log_err("migration %d (%s) failed", m->id, m->name);
 		return -1;
 	}
-	for (int v = version; v < SCHEMA_VERSION; v++) {
-		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
-		if (exec_sql(db, "BEGIN IMMEDIATE") != 0)
+	if (exec_sql(db, "COMMIT") != 0)
+		return -1;
+	log_info("database migration %d applied: %s", m->id, m->name);
+	return 0;
+}
+
+/* Runs every migration not yet applied, in the order of the table. */
+static int migrate(sqlite3 *db)
+{
+	size_t applied;
+	int latest;
+
+	if (exec_sql(db, "CREATE TABLE IF NOT EXISTS schema_migrations(id INTEGER PRIMARY KEY,"
+			 " name TEXT NOT NULL, applied INTEGER NOT NULL)") != 0 ||
+	    migrations_applied(db, &applied, &latest) != 0)
+		return -1;
+	for (size_t i = 0; i < NMIGRATIONS; i++) {
+		int done = migration_done(db, migrations[i].id);
+
+		if (done < 0 || (!done && migration_run(db, &migrations[i]) != 0))
 			return -1;
-		if (exec_sql(db, migrations[v]) != 0 || exec_sql(db, sql) != 0) {
-			exec_sql(db, "ROLLBACK");
-			return -1;
-		}
-		if (exec_sql(db, "COMMIT") != 0)
-			return -1;
-		log_info("database migrated to schema version %d", v + 1);
 	}
 	return 0;
 }
@@ -932,9 +1005,14 @@ struct store *store_sqlite_open(const char *path, enum store_mode mode)
 		if (exec_sql(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL") != 0 ||
 		    migrate(s->db) != 0)
 			goto fail;
-	} else if (pragma_int(s->db, "PRAGMA user_version") != SCHEMA_VERSION) {
-		log_err("%s: schema version is not %d", path, SCHEMA_VERSION);
-		goto fail;
+	} else {
+		size_t applied;
+		int latest;
+
+		if (migrations_applied(s->db, &applied, &latest) != 0 || applied != NMIGRATIONS) {
+			log_err("%s: the database is not migrated for this program", path);
+			goto fail;
+		}
 	}
 	return &s->base;
 fail:
@@ -944,5 +1022,8 @@ fail:
 
 int store_sqlite_schema_version(struct store *st)
 {
-	return pragma_int(sq(st)->db, "PRAGMA user_version");
+	size_t applied;
+	int latest;
+
+	return migrations_applied(sq(st)->db, &applied, &latest) == 0 ? latest : -1;
 }

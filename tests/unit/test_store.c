@@ -85,7 +85,9 @@ static void test_newer_schema_refused(void **state)
 
 	f->st->ops->close(f->st);
 	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(h, "INSERT INTO schema_migrations VALUES(99, 'future', 0)", NULL, NULL, NULL),
+		SQLITE_OK);
 	sqlite3_close(h);
 	f->st = store_sqlite_open(f->db, STORE_READWRITE);
 	assert_null(f->st);
