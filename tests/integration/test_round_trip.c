@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -344,6 +345,49 @@ static void test_access_log_chain_verified_by_advicectl(void **state)
 	free(ws);
 }
 
+/* Runs adviced with the harness's configuration and extra arguments. */
+static int adviced(struct harness *h, const char *conf, const char *args, char *out, size_t outlen)
+{
+	char line[1024];
+	FILE *p;
+	size_t n;
+	int st;
+
+	snprintf(line, sizeof line, "'%s' -c '%s' %s 2>&1", getenv("ADVICED"), conf, args);
+	p = popen(line, "r");
+	assert_non_null(p);
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	(void)h;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_check_config(void **state)
+{
+	struct harness *h = *state;
+	char conf[512], bad[600], pepper[600], out[2048];
+	FILE *f;
+
+	snprintf(conf, sizeof conf, "%s/adviced.conf", h->dir);
+	assert_int_equal(adviced(h, conf, "--check-config", out, sizeof out), 0);
+	assert_non_null(strstr(out, "configuration OK"));
+
+	snprintf(bad, sizeof bad, "%s/bad.conf", h->dir);
+	f = fopen(bad, "w");
+	assert_non_null(f);
+	fprintf(f, "port = 8080\nmax_message_bytes = 10\n");
+	fclose(f);
+	assert_int_equal(adviced(h, bad, "--check-config", out, sizeof out), 1);
+	assert_non_null(strstr(out, "line 2: max_message_bytes"));
+
+	snprintf(pepper, sizeof pepper, "%s/secrets/pepper", h->dir);
+	assert_int_equal(chmod(pepper, 0644), 0);
+	assert_int_equal(adviced(h, conf, "--check-config", out, sizeof out), 1);
+	assert_non_null(strstr(out, "readable by its owner only"));
+	assert_int_equal(chmod(pepper, 0600), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_unit_refused_and_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9_after_ack_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_log_chain_verified_by_advicectl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_config, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
