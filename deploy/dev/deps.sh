@@ -5,14 +5,17 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang clang-format  # compilers; clang for fuzzing
 	libwebsockets-dev libsodium-dev libsqlite3-dev libmagic-dev
-	libjwt-dev libjansson-dev libssl-dev libcmocka-dev
-	sqlite3 openssl ca-certificates
+	libjwt-dev libjansson-dev libssl-dev libcmocka-dev libcurl4-openssl-dev
+	sqlite3 openssl ca-certificates tzdata
 )
 
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Node.js runs the test identity provider and the browser app's tooling; any packaging will do.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "installing: ${missing[*]}"
