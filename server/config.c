@@ -64,6 +64,19 @@ static const struct setting settings[] = {
 	STR(idp_hetu_claim, "hetu", "claim that holds the identity code (hetu, urn:oid:1.2.246.21, nin)"),
 	INT(token_skew_s, 0, 300, 60, "allowed clock difference for exp/nbf/iat"),
 	INT(token_max_age_s, 30, 3600, 600, "an ID token's iat may be at most this old"),
+	STR(oidc_profile, "ftn", "bank-ID login profile: ftn (signed request, encrypted ID token) or plain"),
+	STR(oidc_authorize_url, "", "identity provider's authorization endpoint; empty: no bank-ID login"),
+	STR(oidc_token_url, "", "identity provider's token endpoint"),
+	STR(oidc_jwks_url, "", "identity provider's JWKS (its signing keys)"),
+	STR(oidc_redirect_uri, "",
+	    "our callback, https://HOST/api/v1/auth/bank/callback, registered exactly"),
+	STR(oidc_scope, "openid", "scope of the authorization request (Signicat: openid nin)"),
+	STR(oidc_acr_values, "http://ftn.ficora.fi/2017/loa2", "level of assurance requested"),
+	STR(oidc_ui_locales, "fi", "language of the identity provider's pages (fi, sv, en; empty: none)"),
+	PATH(oidc_sig_key, "", "our RSA key signing request objects and client assertions (PEM, mode 600)"),
+	PATH(oidc_enc_key, "", "our RSA key the ID token is encrypted to (PEM, mode 600)"),
+	INT(oidc_jwks_refetch_s, 0, 86400, 60, "least seconds between JWKS refetches on an unknown key id"),
+	STR(oidc_after_login, "/", "path the browser is sent to after a bank-ID login"),
 	INT(citizen_idle_s, 60, 86400, 1800, "citizen session idle timeout"),
 	INT(citizen_abs_s, 300, 604800, 28800, "citizen session absolute timeout"),
 	INT(staff_idle_s, 60, 86400, 1800, "staff session idle timeout"),
@@ -305,6 +318,30 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/* The bank-ID login settings go together when oidc_authorize_url is set. 0 or -1. */
+static int config_validate_oidc(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->oidc_authorize_url[0] == '\0')
+		return 0;
+	if (cfg->oidc_token_url[0] == '\0' || cfg->oidc_jwks_url[0] == '\0' ||
+	    cfg->oidc_redirect_uri[0] == '\0' || cfg->oidc_sig_key[0] == '\0' ||
+	    cfg->oidc_enc_key[0] == '\0') {
+		snprintf(err, errlen,
+			 "oidc_authorize_url needs oidc_token_url, oidc_jwks_url, oidc_redirect_uri, "
+			 "oidc_sig_key and oidc_enc_key");
+		return -1;
+	}
+	if (strcmp(cfg->oidc_profile, "ftn") != 0 && strcmp(cfg->oidc_profile, "plain") != 0) {
+		snprintf(err, errlen, "oidc_profile: ftn or plain");
+		return -1;
+	}
+	if (cfg->oidc_after_login[0] != '/' || cfg->oidc_after_login[1] == '/') {
+		snprintf(err, errlen, "oidc_after_login: a path on this site (/...)");
+		return -1;
+	}
+	return 0;
+}
+
 int config_validate(const struct config *cfg, char *err, size_t errlen)
 {
 	if (cfg->norigins == 0) {
@@ -315,10 +352,13 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "tls_cert and tls_key go together");
 		return -1;
 	}
-	if (cfg->idp_issuer[0] == '\0' || cfg->idp_audience[0] == '\0' || cfg->idp_keys_file[0] == '\0') {
-		snprintf(err, errlen, "idp_issuer, idp_audience and idp_keys_file are required");
+	if (cfg->idp_issuer[0] == '\0' || cfg->idp_audience[0] == '\0' ||
+	    (cfg->idp_keys_file[0] == '\0' && cfg->oidc_authorize_url[0] == '\0')) {
+		snprintf(err, errlen, "idp_issuer, idp_audience and idp_keys_file (or oidc_*) are required");
 		return -1;
 	}
+	if (config_validate_oidc(cfg, err, errlen) != 0)
+		return -1;
 	if (cfg->web_root[0] == '\0') {
 		snprintf(err, errlen, "web_root is required");
 		return -1;

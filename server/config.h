@@ -47,6 +47,20 @@ struct config {
 	int token_skew_s;		     /* default 60 */
 	int token_max_age_s;		     /* iat no older than this, default 600 */
 
+	/* bank-ID login over OpenID Connect (oidc.h); off while oidc_authorize_url is empty */
+	char oidc_profile[16]; /* "ftn" (JAR + JWE required) or "plain" */
+	char oidc_authorize_url[512];
+	char oidc_token_url[512];
+	char oidc_jwks_url[512];
+	char oidc_redirect_uri[512];	    /* our .../api/v1/auth/bank/callback, as registered */
+	char oidc_scope[128];		    /* default "openid" */
+	char oidc_acr_values[128];	    /* default FTN loa2 */
+	char oidc_ui_locales[16];	    /* default "fi" */
+	char oidc_sig_key[CONFIG_PATH_MAX]; /* our RSA signing key (PEM, mode 600) */
+	char oidc_enc_key[CONFIG_PATH_MAX]; /* our RSA decryption key (PEM, mode 600) */
+	int oidc_jwks_refetch_s;	    /* least seconds between JWKS refetches, default 60 */
+	char oidc_after_login[256];	    /* where the browser goes after login, default "/" */
+
 	/* sessions and logins */
 	int citizen_idle_s, citizen_abs_s; /* defaults 1800, 28800 */
 	int staff_idle_s, staff_abs_s;	   /* defaults 1800, 43200 */

@@ -36,6 +36,23 @@ static const struct request_type request_types[] = {
 	{ "message.send", ACT_MESSAGE_SEND, 1, 1, core_message_send },
 	{ "thread.close", ACT_THREAD_CLOSE, 1, 1, core_thread_close },
 	{ "session.logout", ACT_SESSION_LOGOUT, 0, 0, core_session_logout },
+	/* duty queues (core_queue.c) */
+	{ "thread.reassign", ACT_THREAD_REASSIGN, 1, 1, core_thread_reassign },
+	{ "thread.release", ACT_THREAD_RELEASE, 1, 1, core_thread_release },
+	{ "duty.set", ACT_DUTY_SET, 1, 0, core_duty_set },
+	{ "duty.get", ACT_DUTY_GET, 0, 0, core_duty_get },
+	{ "dashboard.get", ACT_DASHBOARD_GET, 0, 0, core_dashboard_get },
+	{ "notify.set", ACT_NOTIFY_SET, 1, 0, core_notify_set },
+	{ "notify.get", ACT_NOTIFY_GET, 0, 0, core_notify_get },
+	{ "notify.delete", ACT_NOTIFY_DELETE, 1, 0, core_notify_delete },
+	/* end-to-end encryption (core_keys.c) */
+	{ "keys.unit", ACT_KEYS_UNIT, 0, 0, core_keys_unit },
+	{ "keys.mine", ACT_KEYS_MINE, 0, 0, core_keys_mine },
+	{ "keys.bundle.put", ACT_KEYS_BUNDLE_PUT, 1, 0, core_keys_bundle_put },
+	{ "device.add", ACT_DEVICE_ADD, 1, 0, core_device_add },
+	{ "thread.prepare", ACT_THREAD_PREPARE, 1, 0, core_thread_prepare },
+	{ "thread.keys", ACT_THREAD_KEYS, 0, 1, core_thread_keys },
+	{ "wrap.put", ACT_WRAP_PUT, 1, 1, core_wrap_put },
 };
 
 struct core *core_new(struct store *st, const struct core_config *cfg)
@@ -569,6 +586,13 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 			rc = finish_reply(&x);
 		else if (rc == 1)
 			rc = 0;
+		break;
+	case CORE_REQ_TICK: rc = core_queue_tick(&x); break;
+	case CORE_REQ_LOGIN_BANK:
+		x.result = json_object();
+		rc = x.result ? core_login_bank(&x) : -1;
+		if (rc == 0)
+			rc = finish_reply(&x);
 		break;
 	default:
 		rc = handle_http(&x);

@@ -20,6 +20,8 @@
 struct schema;
 struct token_config;
 
+#define CORE_TEXT_MAX 512 /* bytes of a configured acknowledgement text */
+
 enum core_req_kind {
 	CORE_REQ_CONNECT,	/* a WebSocket was opened with this session: answer "welcome" */
 	CORE_REQ_MESSAGE,	/* a WebSocket text message */
@@ -27,6 +29,9 @@ enum core_req_kind {
 	CORE_REQ_LOGIN_START,	/* HTTP POST /api/v1/login/worker/start */
 	CORE_REQ_LOGIN_WORKER,	/* HTTP POST /api/v1/login/worker */
 	CORE_REQ_LOGOUT,	/* HTTP POST /api/v1/logout */
+	CORE_REQ_LOGIN_BANK,	/* internal: a bank-ID login checked by oidc.c; never a client's body */
+	CORE_REQ_TICK,		/* internal, every second: deadline warnings and escalations; no reply
+				 * text (json stays NULL), only events */
 };
 
 struct core_request {
@@ -76,6 +81,10 @@ struct core_config {
 	int lock_after;	   /* failed logins before the account is locked */
 	int64_t backoff_max_ms;
 	int test_mode;
+	/* Duty queues: the automatic acknowledgement of thread.open per language (0 fi, 1 sv,
+	 * 2 en; "" = the built-in text). "{date}" in ack_text becomes the expected date. */
+	char ack_text[3][CORE_TEXT_MAX];
+	char emergency_text[3][CORE_TEXT_MAX];
 };
 
 struct core;

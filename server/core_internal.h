@@ -74,10 +74,48 @@ int core_thread_claim(struct ctx *x);
 int core_message_send(struct ctx *x);
 int core_thread_close(struct ctx *x);
 
+/* Sends thread.changed about `t` to its citizen and unit (core_thread.c). 0 or -1. */
+int core_thread_changed(struct ctx *x, const struct store_thread *t);
+
+/* Duty queues (core_queue.c). Hooks of the thread handlers: each returns 0 or -1. */
+/* thread.open, before the insert: may replace `q` by a language route or a fallback queue. */
+int core_queue_route(struct ctx *x, struct store_queue *q, const char *lang);
+/* thread.open, after the insert: assignment by policy, deadline clock, "ack" in the result. */
+int core_queue_opened(struct ctx *x, struct store_thread *t, const char *lang);
+int core_queue_claimed(struct ctx *x, const struct store_thread *t);
+/* message.send, after the update: deadline clock, notifications of an answer. */
+int core_queue_message(struct ctx *x, const struct store_thread *t, int await_reply);
+int core_queue_closed(struct ctx *x, const struct store_thread *t);
+/* Handlers */
+int core_thread_reassign(struct ctx *x);
+int core_thread_release(struct ctx *x);
+int core_duty_set(struct ctx *x);
+int core_duty_get(struct ctx *x);
+int core_dashboard_get(struct ctx *x);
+int core_notify_set(struct ctx *x);
+int core_notify_get(struct ctx *x);
+int core_notify_delete(struct ctx *x);
+/* CORE_REQ_TICK: deadline warnings and escalations due at ctx->now. */
+int core_queue_tick(struct ctx *x);
+
+/* End-to-end encryption (core_keys.c): key records, formats checked, content never. */
+int core_keys_unit(struct ctx *x);
+int core_keys_mine(struct ctx *x);
+int core_keys_bundle_put(struct ctx *x);
+int core_device_add(struct ctx *x);
+int core_thread_prepare(struct ctx *x);
+int core_thread_keys(struct ctx *x);
+int core_wrap_put(struct ctx *x);
+/* thread.open: the id the citizen prepared (field "thread"), or a fresh one. 0 or -1; sets
+ * ctx->err when the prepared id is unknown, used or another citizen's. */
+int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE]);
+
 /* Logins (core_login.c): fill ctx->result / ctx->err and rep->http_status. */
 int core_login_citizen(struct ctx *x);
 int core_login_start(struct ctx *x);
 int core_login_worker(struct ctx *x);
 int core_logout(struct ctx *x);
+/* The end of a bank-ID login (core_bank.c): the login is used once, then the citizen's session. */
+int core_login_bank(struct ctx *x);
 
 #endif

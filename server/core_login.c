@@ -28,6 +28,11 @@ int core_login_citizen(struct ctx *x)
 	uint8_t hetu_hash[STORE_HASH_BYTES];
 	int rc;
 
+	if (!x->c->cfg.test_mode) {
+		log_notice("citizen login refused from %s: direct ID token outside test mode", x->req->peer);
+		return core_fail(x, ADVICE_ERR_FORBIDDEN,
+				 "direct ID-token login works only in test mode; log in with bank ID");
+	}
 	rc = token_verify(x->c->cfg.token, jwt, strlen(jwt), x->now / 1000, &ident);
 	if (rc != TOKEN_OK) {
 		log_notice("citizen login refused from %s: %s", x->req->peer, token_result_text(rc));

@@ -85,6 +85,11 @@ static int push_thread_changed(struct ctx *x, const struct store_thread *t)
 	return core_push(x, topic, ev);
 }
 
+int core_thread_changed(struct ctx *x, const struct store_thread *t)
+{
+	return push_thread_changed(x, t);
+}
+
 /* Tells about a new message: with the body to the citizen, metadata only to the unit. */
 static int push_message_new(struct ctx *x, const struct store_thread *t, int64_t seq, enum store_role role,
 			    const char *body_b64)
@@ -155,7 +160,14 @@ int core_thread_open(struct ctx *x)
 		free(body);
 		return rc == STORE_NOTFOUND ? core_fail(x, ADVICE_ERR_NOT_FOUND, "no such category") : -1;
 	}
-	core_random_id(t.id);
+	if (core_queue_route(x, &q, req_str(x, "lang") ? req_str(x, "lang") : "fi") != 0) {
+		free(body);
+		return -1;
+	}
+	if ((rc = core_keys_thread_id(x, t.id)) != 0 || x->err) {
+		free(body);
+		return rc;
+	}
 	snprintf(t.citizen_id, sizeof t.citizen_id, "%s", x->sess.user_id);
 	snprintf(t.queue_id, sizeof t.queue_id, "%s", q.id);
 	snprintf(t.unit_id, sizeof t.unit_id, "%s", q.unit_id);
@@ -168,7 +180,7 @@ int core_thread_open(struct ctx *x)
 		     ? 0
 		     : -1;
 	free(body);
-	if (rc != 0)
+	if (rc != 0 || core_queue_opened(x, &t, req_str(x, "lang") ? req_str(x, "lang") : "fi") != 0)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "seq", json_integer(1));
@@ -274,7 +286,8 @@ int core_thread_claim(struct ctx *x)
 	t.state = THREAD_CLAIMED;
 	t.updated = x->now;
 	snprintf(t.assignee_id, sizeof t.assignee_id, "%s", x->sess.user_id);
-	if (x->st->ops->thread_update(x->st, &t) != STORE_OK || core_audit(x, &t, "claim", "ok") != 0)
+	if (x->st->ops->thread_update(x->st, &t) != STORE_OK || core_audit(x, &t, "claim", "ok") != 0 ||
+	    core_queue_claimed(x, &t) != 0)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));
@@ -324,7 +337,8 @@ int core_message_send(struct ctx *x)
 		     ? 0
 		     : -1;
 	free(body);
-	if (rc != 0 || (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "write", "ok") != 0))
+	if (rc != 0 || (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "write", "ok") != 0) ||
+	    core_queue_message(x, &t, await_reply) != 0)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "seq", json_integer(m.seq));
@@ -346,7 +360,8 @@ int core_thread_close(struct ctx *x)
 	t.state = THREAD_CLOSED;
 	t.updated = x->now;
 	if (x->st->ops->thread_update(x->st, &t) != STORE_OK ||
-	    (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "close", "ok") != 0))
+	    (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "close", "ok") != 0) ||
+	    core_queue_closed(x, &t) != 0)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));

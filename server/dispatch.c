@@ -3,11 +3,15 @@
  *
  * The loop: wait for requests; take them all; BEGIN; for each, SAVEPOINT, core_handle,
  * RELEASE (or ROLLBACK TO when the core says the store failed); COMMIT once; then hand the
- * replies over and wake the network thread. If the COMMIT fails, no reply of the batch is
- * an acknowledgement: each becomes "unavailable" and the writes are rolled back.
+ * replies over and wake the network thread. If the COMMIT fails, or SQLite ended the batch's
+ * transaction by itself after an I/O error, no reply of the batch is an acknowledgement: each
+ * becomes "unavailable", and the server stops (fail-stop: after a failed fsync the kernel may
+ * have dropped the dirty pages, so retrying could report as written what is not). If BEGIN
+ * fails (the file is busy), the batch is answered "unavailable" and the server goes on.
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "dispatch.h"
@@ -19,6 +23,8 @@ struct dispatch {
 	dispatch_wake_fn wake;
 	void *wake_arg;
 	size_t max_pending;
+	void (*on_store_failure)(void *arg); /* NULL: the process exits */
+	void *failure_arg;
 
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -30,33 +36,34 @@ struct dispatch {
 	struct dispatch_stats stats;
 };
 
-/* Runs one request inside the batch transaction. Never fails: a failed request gets an
- * error reply. Returns the reply, or NULL when out of memory. */
-static struct core_reply *run_request(struct dispatch *d, struct core_request *req)
+/* Runs one request inside the batch transaction and fills `rep`. A request whose store work
+ * failed is rolled back to its savepoint and answered "unavailable". */
+static void run_request(struct dispatch *d, struct core_request *req, struct core_reply *rep)
 {
-	struct core_reply *rep = calloc(1, sizeof *rep);
 	struct store *st = d->st;
 
-	if (rep == NULL)
-		return NULL;
-	if (st->ops->savepoint(st) != STORE_OK) {
-		rep->conn_id = req->conn_id;
-		rep->kind = req->kind;
-		core_reply_set_error(d->core, rep, req, ADVICE_ERR_UNAVAILABLE,
-				     "store failed; nothing was changed");
-		return rep;
+	if (st->ops->savepoint(st) == STORE_OK) {
+		if (core_handle(d->core, req, rep) == 0 && st->ops->release(st) == STORE_OK)
+			return;
+		st->ops->rollback_to(st);
 	}
-	if (core_handle(d->core, req, rep) == 0) {
-		if (st->ops->release(st) == STORE_OK)
-			return rep;
-	}
-	st->ops->rollback_to(st);
 	rep->conn_id = req->conn_id;
 	rep->kind = req->kind;
 	rep->end_session = 0;
 	rep->close_conn = 0;
 	core_reply_set_error(d->core, rep, req, ADVICE_ERR_UNAVAILABLE, "store failed; nothing was changed");
-	return rep;
+}
+
+/* The store lost a batch: nothing of it was acknowledged. Stops the process unless a test
+ * installed its own handler. */
+static void store_failed(struct dispatch *d, size_t count)
+{
+	log_err("the store failed: %zu requests not acknowledged; stopping", count);
+	if (d->on_store_failure != NULL) {
+		d->on_store_failure(d->failure_arg);
+		return;
+	}
+	_exit(DISPATCH_EXIT_STORE_FAILED);
 }
 
 /* Turns every reply of a batch whose commit failed into "unavailable". */
@@ -72,31 +79,31 @@ static struct core_reply *run_batch(struct dispatch *d, struct core_request *req
 {
 	struct core_reply *head = NULL, **tail = &head;
 	int began = d->st->ops->begin(d->st) == STORE_OK;
+	int intact = began;
 
 	*count = 0;
 	for (struct core_request *r = reqs; r != NULL; r = r->next) {
-		struct core_reply *rep = began ? run_request(d, r) : calloc(1, sizeof *rep);
+		struct core_reply *rep = calloc(1, sizeof *rep);
 
 		if (rep == NULL) {
-			log_err("out of memory: request of connection %llu dropped",
-				(unsigned long long)r->conn_id);
-			continue;
+			log_err("out of memory in the core thread");
+			_exit(DISPATCH_EXIT_STORE_FAILED);
 		}
-		if (!began) {
-			rep->conn_id = r->conn_id;
-			rep->kind = r->kind;
-			core_reply_set_error(d->core, rep, r, ADVICE_ERR_UNAVAILABLE,
-					     "store failed; nothing was changed");
+		if (intact) {
+			run_request(d, r, rep);
+			intact = d->st->ops->in_transaction(d->st);
 		}
 		*tail = rep;
 		tail = &rep->next;
 		(*count)++;
 	}
-	if (began && d->st->ops->commit(d->st) != STORE_OK) {
-		log_err("commit failed: %zu requests not acknowledged", *count);
-		d->st->ops->rollback(d->st);
+	if (intact && d->st->ops->commit(d->st) == STORE_OK)
+		return head;
+	d->st->ops->rollback(d->st);
+	fail_batch(d, head, reqs);
+	if (began) {
 		d->stats.commit_failures++;
-		fail_batch(d, head, reqs);
+		store_failed(d, *count);
 	}
 	return head;
 }
@@ -222,6 +229,14 @@ size_t dispatch_pending(struct dispatch *d)
 	n = d->pending;
 	pthread_mutex_unlock(&d->lock);
 	return n;
+}
+
+void dispatch_on_store_failure(struct dispatch *d, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&d->lock);
+	d->on_store_failure = fn;
+	d->failure_arg = arg;
+	pthread_mutex_unlock(&d->lock);
 }
 
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out)

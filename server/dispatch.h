@@ -16,6 +16,9 @@
 
 struct dispatch;
 
+/* Exit status of adviced when the store failed under a batch (dispatch.c: fail-stop). */
+#define DISPATCH_EXIT_STORE_FAILED 74
+
 typedef void (*dispatch_wake_fn)(void *arg);
 
 struct dispatch_stats {
@@ -36,6 +39,9 @@ struct core_reply *dispatch_take(struct dispatch *d);
 
 /* Number of submitted requests whose replies have not yet been taken. */
 size_t dispatch_pending(struct dispatch *d);
+
+/* Replaces the fail-stop exit by a call of `fn` (tests). */
+void dispatch_on_store_failure(struct dispatch *d, void (*fn)(void *arg), void *arg);
 
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *out);
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <sodium.h>
 
 #include "config.h"
@@ -22,8 +23,10 @@
 #include "dispatch.h"
 #include "log.h"
 #include "net.h"
+#include "oidc.h"
 #include "schema.h"
 #include "store.h"
+#include "store_fault.h"
 #include "token.h"
 
 static struct net *the_net; /* for the signal handler only */
@@ -122,8 +125,42 @@ static void load_token_config(const struct config *cfg, struct token_config *tc)
 	tc->skew_s = cfg->token_skew_s;
 	tc->max_age_s = cfg->token_max_age_s;
 	tc->test_mode = cfg->test_mode;
+	if (cfg->idp_keys_file[0] == '\0')
+		return; /* bank-ID login only: its keys come from the JWKS */
 	if (token_keys_load(cfg->idp_keys_file, &tc->keys, &tc->nkeys, err, sizeof err) != 0)
 		fatal("identity provider keys: %s", err);
+}
+
+/* The bank-ID relying party from the configuration; 0 when it is configured, 1 when not. */
+static int load_oidc_config(const struct config *cfg, struct oidc_config *oc)
+{
+	char err[256];
+	int ftn = strcmp(cfg->oidc_profile, "ftn") == 0;
+
+	memset(oc, 0, sizeof *oc);
+	if (cfg->oidc_authorize_url[0] == '\0')
+		return 1;
+	snprintf(oc->issuer, sizeof oc->issuer, "%s", cfg->idp_issuer);
+	snprintf(oc->client_id, sizeof oc->client_id, "%s", cfg->idp_audience);
+	snprintf(oc->authorize_url, sizeof oc->authorize_url, "%s", cfg->oidc_authorize_url);
+	snprintf(oc->token_url, sizeof oc->token_url, "%s", cfg->oidc_token_url);
+	snprintf(oc->jwks_url, sizeof oc->jwks_url, "%s", cfg->oidc_jwks_url);
+	snprintf(oc->redirect_uri, sizeof oc->redirect_uri, "%s", cfg->oidc_redirect_uri);
+	snprintf(oc->scope, sizeof oc->scope, "%s", cfg->oidc_scope);
+	snprintf(oc->acr_values, sizeof oc->acr_values, "%s", cfg->oidc_acr_values);
+	snprintf(oc->ui_locales, sizeof oc->ui_locales, "%s", cfg->oidc_ui_locales);
+	oc->use_request_object = ftn;
+	oc->require_encryption = ftn;
+	oc->jwks_refetch_s = cfg->oidc_jwks_refetch_s;
+	snprintf(oc->token.issuer, sizeof oc->token.issuer, "%s", cfg->idp_issuer);
+	snprintf(oc->token.audience, sizeof oc->token.audience, "%s", cfg->idp_audience);
+	snprintf(oc->token.hetu_claim, sizeof oc->token.hetu_claim, "%s", cfg->idp_hetu_claim);
+	oc->token.skew_s = cfg->token_skew_s;
+	oc->token.max_age_s = cfg->token_max_age_s;
+	oc->token.test_mode = cfg->test_mode;
+	if (oidc_config_load_keys(oc, cfg->oidc_sig_key, cfg->oidc_enc_key, err, sizeof err) != 0)
+		fatal("bank-ID login keys: %s", err);
+	return 0;
 }
 
 static void core_config_from(const struct config *cfg, const struct token_config *tc,
@@ -151,6 +188,8 @@ int main(int argc, char **argv)
 	struct options opt;
 	struct config cfg;
 	struct token_config tc;
+	struct oidc_config oc;
+	struct oidc_worker *ow = NULL;
 	struct core_config cc;
 	struct schema *schema;
 	struct store *st, *ro;
@@ -173,14 +212,26 @@ int main(int argc, char **argv)
 	schema = schema_load(advice_schema_text, advice_schema_text_len, err, sizeof err);
 	if (schema == NULL)
 		fatal("protocol schema: %s", err);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		fatal("libcurl cannot start");
 	load_token_config(&cfg, &tc);
+	if (load_oidc_config(&cfg, &oc) == 0 && opt.check_only == 0)
+		log_notice("bank-ID login: %s profile, client %s", cfg.oidc_profile, oc.client_id);
 	core_config_from(&cfg, &tc, schema, &cc);
+	if (store_fault_setup() < 0)
+		fatal("bad fault injection setting");
 	if ((st = store_sqlite_open(cfg.database, STORE_READWRITE)) == NULL)
 		fatal("cannot open the store %s", cfg.database);
 	if ((ro = store_sqlite_open(cfg.database, STORE_READONLY)) == NULL)
 		fatal("cannot open the store %s read-only", cfg.database);
 	if (opt.check_only) {
 		printf("%s: configuration OK\n", opt.config);
+		ro->ops->close(ro);
+		st->ops->close(st);
+		token_keys_free(tc.keys, tc.nkeys);
+		oidc_config_free(&oc);
+		schema_free(schema);
+		curl_global_cleanup();
 		return 0;
 	}
 	if ((core = core_new(st, &cc)) == NULL)
@@ -190,6 +241,11 @@ int main(int argc, char **argv)
 		fatal("cannot start the network layer");
 	if ((d = dispatch_start(core, st, (size_t)cfg.max_pending, net_wake, the_net)) == NULL)
 		fatal("cannot start the core thread");
+	if (oc.sig_key != NULL) {
+		if ((ow = oidc_worker_start(&oc, net_wake, the_net)) == NULL)
+			fatal("cannot start the bank-ID login thread");
+		net_set_oidc(the_net, &oc, ow);
+	}
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop_signal;
@@ -200,6 +256,8 @@ int main(int argc, char **argv)
 
 	log_notice("serving on %s:%d (%s)", cfg.listen, cfg.port, cfg.test_mode ? "test mode" : "production");
 	net_run(the_net, d);
+	oidc_worker_stop(ow); /* before the net: it wakes the net */
+	net_set_oidc(the_net, NULL, NULL);
 	dispatch_stop(d); /* commits whatever is still pending */
 	net_free(the_net);
 	the_net = NULL;
@@ -207,6 +265,8 @@ int main(int argc, char **argv)
 	ro->ops->close(ro);
 	st->ops->close(st);
 	token_keys_free(tc.keys, tc.nkeys);
+	oidc_config_free(&oc);
+	curl_global_cleanup();
 	schema_free(schema);
 	log_notice("stopped");
 	return 0;

@@ -224,6 +224,8 @@ void net_conn_free(struct net *n, struct net_conn *c)
 	free(c->body);
 	free(c->resp_body);
 	free(c->resp_cookie);
+	free(c->resp_cookie2);
+	free(c->resp_location);
 	free(c);
 }
 
@@ -323,12 +325,15 @@ static void net_push(struct net *n, const struct core_push *p)
 static int net_kind_is_http(enum core_req_kind kind)
 {
 	return kind == CORE_REQ_LOGIN_CITIZEN || kind == CORE_REQ_LOGIN_START ||
-	       kind == CORE_REQ_LOGIN_WORKER || kind == CORE_REQ_LOGOUT;
+	       kind == CORE_REQ_LOGIN_WORKER || kind == CORE_REQ_LOGOUT || kind == CORE_REQ_LOGIN_BANK;
 }
 
 static void net_route_reply(struct net *n, struct core_reply *rep)
 {
 	struct net_conn *c = net_conn_find(n, rep->conn_id);
+
+	if (rep->kind == CORE_REQ_TICK)
+		n->tick_inflight = 0;
 
 	if (net_kind_is_http(rep->kind)) {
 		if (c != NULL && !c->is_ws)
@@ -349,6 +354,7 @@ void net_take_replies(struct net *n)
 {
 	struct core_reply *rep, *next;
 
+	net_oidc_take(n);
 	if (n->d != NULL) {
 		for (rep = dispatch_take(n->d); rep != NULL; rep = next) {
 			next = rep->next;
@@ -407,6 +413,21 @@ static void net_close_all(struct net *n)
 
 static void net_tick(lws_sorted_usec_list_t *sul);
 
+/* The core's periodic work (deadline warnings and escalations): one tick at a time, on the
+ * one-second timer; its events are routed like any reply's. */
+static void net_submit_tick(struct net *n)
+{
+	struct core_request *req;
+
+	if (n->d == NULL || n->tick_inflight || (req = core_request_new(CORE_REQ_TICK, 0, "", 0)) == NULL)
+		return;
+	if (dispatch_submit(n->d, req) != 0) {
+		free(req);
+		return;
+	}
+	n->tick_inflight = 1;
+}
+
 static void net_drain_begin(struct net *n)
 {
 	n->draining = 1;
@@ -425,6 +446,7 @@ static void net_tick(lws_sorted_usec_list_t *sul)
 		net_drain_begin(n);
 	if (!n->draining) {
 		net_expire_sessions(n, now);
+		net_submit_tick(n);
 		lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, NET_TICK_US);
 		return;
 	}
@@ -658,6 +680,7 @@ void net_free(struct net *n)
 	}
 	free(n->conns);
 	free(n->topics);
+	free(n->oidc_jwks);
 	sodium_memzero(n->pepper, sizeof(n->pepper));
 	free(n);
 }

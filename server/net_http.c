@@ -61,6 +61,16 @@ static int net_http_error(struct net_conn *c, int status, int code, const char *
 	return net_http_respond(c, status, json, (size_t)len);
 }
 
+int net_http_answer(struct net_conn *c, int status, const char *body, size_t len)
+{
+	return net_http_respond(c, status, body, len);
+}
+
+int net_http_fail(struct net_conn *c, int status, int code, const char *message)
+{
+	return net_http_error(c, status, code, message, 0);
+}
+
 /* The request's Content-Length: 0 with *out set, 1 when absent, -1 when malformed. */
 static int net_http_content_length(struct lws *wsi, size_t *out)
 {
@@ -201,6 +211,8 @@ static int net_http_request(struct net *n, struct lws *wsi, struct net_http_pss 
 		}
 		return net_http_respond(c, 200, health, sizeof(health) - 1) ? -1 : 0;
 	}
+	if (net_oidc_path(path))
+		return net_oidc_request(n, wsi, c, path, method) ? -1 : 0;
 	kind = net_http_api_kind(path);
 	if (kind < 0)
 		return net_http_error(c, 404, ADVICE_ERR_NOT_FOUND, "no such resource", 1) ? -1 : 0;
@@ -259,6 +271,14 @@ static int net_http_add_headers(struct lws *wsi, struct net_conn *c, unsigned ch
 								  (const unsigned char *)c->resp_cookie,
 								  (int)strlen(c->resp_cookie), p, end))
 		return -1;
+	if (c->resp_cookie2 != NULL && lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+								   (const unsigned char *)c->resp_cookie2,
+								   (int)strlen(c->resp_cookie2), p, end))
+		return -1;
+	if (c->resp_location != NULL && lws_add_http_header_by_name(wsi, (const unsigned char *)"location:",
+								    (const unsigned char *)c->resp_location,
+								    (int)strlen(c->resp_location), p, end))
+		return -1;
 	if (c->resp_allow != NULL && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
 								 (const unsigned char *)c->resp_allow,
 								 (int)strlen(c->resp_allow), p, end))
@@ -269,7 +289,7 @@ static int net_http_add_headers(struct lws *wsi, struct net_conn *c, unsigned ch
 /* HTTP_WRITEABLE: the headers, then (next call) the body. Returns 0, or -1 to close. */
 static int net_http_writeable(struct net *n, struct lws *wsi, struct net_http_pss *pss)
 {
-	unsigned char buf[LWS_PRE + 2048];
+	unsigned char buf[LWS_PRE + 8192]; /* a redirect to the bank carries a signed request object */
 	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
 	struct net_conn *c = pss->c;
 	int w, close;
@@ -329,10 +349,16 @@ void net_http_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
 {
 	int status = rep->http_status > 0 ? rep->http_status : 500;
 
-	(void)n;
 	if (!c->waiting_core || c->wsi == NULL)
 		return;
 	c->waiting_core = 0;
+	if (rep->kind == CORE_REQ_LOGIN_BANK) {
+		if (net_http_reply_cookie(c, rep) != 0)
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		else
+			net_oidc_finish(n, c, rep);
+		return;
+	}
 	if (net_http_reply_cookie(c, rep) != 0 ||
 	    net_http_respond(c, status, rep->json ? rep->json : "{}", rep->json ? rep->len : 2) != 0) {
 		log_err("conn %llu: out of memory for a reply", (unsigned long long)c->id);

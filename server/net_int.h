@@ -58,6 +58,8 @@ struct net_conn {
 	char *resp_body; /* LWS_PRE headroom, then resp_len bytes */
 	size_t resp_len;
 	char *resp_cookie;	/* Set-Cookie value or NULL */
+	char *resp_cookie2;	/* a second Set-Cookie value or NULL (bank-ID login cookie) */
+	char *resp_location;	/* Location header for redirects or NULL */
 	const char *resp_allow; /* Allow header value for 405 or NULL */
 };
 
@@ -100,10 +102,16 @@ struct net {
 	size_t topic_buckets;
 
 	lws_sorted_usec_list_t sul;
+	int tick_inflight; /* a CORE_REQ_TICK is with the core (one at a time) */
 	struct lws_protocols protocols[3];
 	struct lws_http_mount mount_api, mount_root;
 	struct lws_protocol_vhost_options mimes[6];
 	lws_retry_bo_t retry;
+
+	/* bank-ID login (net_oidc.c); NULL when not configured */
+	struct oidc_config *oidc;
+	struct oidc_worker *oidc_worker;
+	char *oidc_jwks; /* our public keys, served as is */
 };
 
 /* net.c */
@@ -133,5 +141,21 @@ void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep);
 /* net_http.c */
 int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 void net_http_reply(struct net *n, struct net_conn *c, struct core_reply *rep);
+/* Sets the response (status, JSON body) and asks for WRITEABLE. 0, or -1 when out of memory. */
+int net_http_answer(struct net_conn *c, int status, const char *body, size_t len);
+/* An error response of the protocol's shape (the connection stays). 0 or -1. */
+int net_http_fail(struct net_conn *c, int status, int code, const char *message);
+
+/* net_oidc.c */
+struct oidc_config;
+struct oidc_worker;
+/* Whether `path` is one of the bank-ID login endpoints. */
+int net_oidc_path(const char *path);
+/* Answers (or starts) a request on a bank-ID login endpoint. 0, or -1 to hang up. */
+int net_oidc_request(struct net *n, struct lws *wsi, struct net_conn *c, const char *path, int method);
+/* Takes the worker's finished back-channel checks (called when the loop wakes). */
+void net_oidc_take(struct net *n);
+/* Turns the core's reply to a bank-ID login into the browser's answer (303 to the app). */
+void net_oidc_finish(struct net *n, struct net_conn *c, struct core_reply *rep);
 
 #endif

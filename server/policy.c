@@ -41,13 +41,67 @@ static const struct policy_rule rules[] = {
 	{ ACT_SESSION_LOGOUT, ROLE_CITIZEN, REL_NONE },
 	{ ACT_SESSION_LOGOUT, ROLE_WORKER, REL_NONE },
 	{ ACT_SESSION_LOGOUT, ROLE_SUPERVISOR, REL_NONE },
+
+	/* Duty queues: supervisors of the thread's unit move threads; the assignee or a
+	 * supervisor returns one to the queue; staff set their own duty; the dashboard is for
+	 * supervisors (of the units they supervise, checked by the handler); notification
+	 * contacts are the citizen's own. */
+	{ ACT_THREAD_REASSIGN, ROLE_SUPERVISOR, REL_MEMBER },
+	{ ACT_THREAD_RELEASE, ROLE_WORKER, REL_ASSIGNEE },
+	{ ACT_THREAD_RELEASE, ROLE_SUPERVISOR, REL_MEMBER },
+	{ ACT_DUTY_SET, ROLE_WORKER, REL_NONE },
+	{ ACT_DUTY_SET, ROLE_SUPERVISOR, REL_NONE },
+	{ ACT_DUTY_GET, ROLE_WORKER, REL_NONE },
+	{ ACT_DUTY_GET, ROLE_SUPERVISOR, REL_NONE },
+	{ ACT_DASHBOARD_GET, ROLE_SUPERVISOR, REL_NONE },
+	{ ACT_NOTIFY_SET, ROLE_CITIZEN, REL_NONE },
+	{ ACT_NOTIFY_GET, ROLE_CITIZEN, REL_NONE },
+	{ ACT_NOTIFY_DELETE, ROLE_CITIZEN, REL_NONE },
+
+	/* End-to-end encryption: public unit keys for everyone with a session; staff fetch their
+	 * own key material and store their own bundle; citizens register device keys and prepare
+	 * threads; thread keys (wraps) are read and written by the owner and the unit's staff. */
+	{ ACT_KEYS_UNIT, ROLE_CITIZEN, REL_NONE },
+	{ ACT_KEYS_UNIT, ROLE_WORKER, REL_NONE },
+	{ ACT_KEYS_UNIT, ROLE_SUPERVISOR, REL_NONE },
+	{ ACT_KEYS_MINE, ROLE_WORKER, REL_NONE },
+	{ ACT_KEYS_MINE, ROLE_SUPERVISOR, REL_NONE },
+	{ ACT_KEYS_BUNDLE_PUT, ROLE_WORKER, REL_NONE },
+	{ ACT_KEYS_BUNDLE_PUT, ROLE_SUPERVISOR, REL_NONE },
+	{ ACT_DEVICE_ADD, ROLE_CITIZEN, REL_NONE },
+	{ ACT_THREAD_PREPARE, ROLE_CITIZEN, REL_NONE },
+	{ ACT_THREAD_KEYS, ROLE_CITIZEN, REL_OWNER },
+	{ ACT_THREAD_KEYS, ROLE_WORKER, REL_MEMBER },
+	{ ACT_THREAD_KEYS, ROLE_SUPERVISOR, REL_MEMBER },
+	{ ACT_WRAP_PUT, ROLE_CITIZEN, REL_OWNER },
+	{ ACT_WRAP_PUT, ROLE_WORKER, REL_MEMBER },
+	{ ACT_WRAP_PUT, ROLE_SUPERVISOR, REL_MEMBER },
 };
 
 static const char *const action_names[ACT__COUNT] = {
-	[ACT_CATEGORIES_LIST] = "categories.list", [ACT_THREAD_OPEN] = "thread.open",
-	[ACT_THREAD_LIST] = "thread.list",	   [ACT_THREAD_READ] = "thread.read",
-	[ACT_THREAD_CLAIM] = "thread.claim",	   [ACT_MESSAGE_SEND] = "message.send",
-	[ACT_THREAD_CLOSE] = "thread.close",	   [ACT_SESSION_LOGOUT] = "session.logout",
+	[ACT_CATEGORIES_LIST] = "categories.list",
+	[ACT_THREAD_OPEN] = "thread.open",
+	[ACT_THREAD_LIST] = "thread.list",
+	[ACT_THREAD_READ] = "thread.read",
+	[ACT_THREAD_CLAIM] = "thread.claim",
+	[ACT_MESSAGE_SEND] = "message.send",
+	[ACT_THREAD_CLOSE] = "thread.close",
+	[ACT_SESSION_LOGOUT] = "session.logout",
+	[ACT_THREAD_REASSIGN] = "thread.reassign",
+	[ACT_THREAD_RELEASE] = "thread.release",
+	[ACT_DUTY_SET] = "duty.set",
+	[ACT_DUTY_GET] = "duty.get",
+	[ACT_DASHBOARD_GET] = "dashboard.get",
+	[ACT_NOTIFY_SET] = "notify.set",
+	[ACT_NOTIFY_GET] = "notify.get",
+	[ACT_NOTIFY_DELETE] = "notify.delete",
+	[ACT_KEYS_UNIT] = "keys.unit",
+	[ACT_KEYS_MINE] = "keys.mine",
+	[ACT_KEYS_BUNDLE_PUT] = "keys.bundle.put",
+	[ACT_DEVICE_ADD] = "device.add",
+	[ACT_THREAD_PREPARE] = "thread.prepare",
+	[ACT_THREAD_KEYS] = "thread.keys",
+	[ACT_WRAP_PUT] = "wrap.put",
 };
 
 int policy_allows(enum policy_action action, enum store_role role, unsigned relations)

@@ -103,10 +103,137 @@ struct store_audit {
 	uint8_t hash[STORE_HASH_BYTES];
 };
 
+/* Duty queues (issue 5): unit and queue settings, roster, duty, deadline clocks,
+ * reassignments, notification contacts and the notification outbox. */
+#define STORE_LANGS_SIZE 16   /* "fi,sv,en" */
+#define STORE_EMAIL_SIZE 255  /* an address of up to 254 bytes */
+#define STORE_PHONE_SIZE 17   /* E.164: + and up to 15 digits */
+#define STORE_REASON_MAX 2000 /* bytes of a reassignment reason (500 characters) */
+
+struct store_unit_settings {
+	char unit_id[STORE_ID_SIZE];
+	char langs[STORE_LANGS_SIZE]; /* languages served, "fi,sv"; "" = every language */
+	int open_min, close_min;      /* service hours on working days, local minutes (default 480..960) */
+};
+
+struct store_queue_settings {
+	char queue_id[STORE_ID_SIZE];
+	int policy;			 /* enum queue_policy (routing.h) */
+	int cap;			 /* least-loaded: most open threads per worker, 0 = none */
+	char fallback_id[STORE_ID_SIZE]; /* queue used when nobody is on duty, "" = none */
+	int first_days, follow_days;	 /* deadlines in working days (default 3 and 3) */
+	int warn_pct;			 /* warning at this share of the time, 1..99 (default 75) */
+	char rr_last[STORE_ID_SIZE];	 /* the user chosen last (round-robin and ties) */
+};
+
+struct store_roster {
+	int64_t id; /* set by roster_add */
+	char user_id[STORE_ID_SIZE];
+	char unit_id[STORE_ID_SIZE];
+	unsigned days;
+	int start_min, end_min, on_holidays;
+};
+
+struct store_duty {
+	char user_id[STORE_ID_SIZE];
+	int mode;      /* enum duty_mode (roster.h) */
+	int64_t until; /* 0: until changed */
+	int64_t updated;
+};
+
+struct store_member {
+	char user_id[STORE_ID_SIZE];
+	char username[STORE_NAME_SIZE];
+	enum store_role role;
+	int load; /* threads assigned to the user that are not closed */
+};
+
+enum store_clock_kind { CLOCK_NONE = 0, CLOCK_FIRST = 1, CLOCK_FOLLOW = 2 };
+enum store_clock_state { CLOCK_STOPPED = 0, CLOCK_RUNNING = 1, CLOCK_PAUSED = 2 };
+enum store_clock_level { LEVEL_OK = 0, LEVEL_AT_RISK = 1, LEVEL_MISSED = 2 };
+
+/* The deadline clock of a thread and its language. */
+struct store_clock {
+	char thread_id[STORE_ID_SIZE];
+	char lang[4];
+	int kind, state, level;
+	int64_t start;	 /* when the current running stretch began */
+	int64_t used;	 /* working ms consumed before `start` */
+	int64_t budget;	 /* working ms allowed */
+	int64_t warn_at; /* instants computed when the clock (re)started */
+	int64_t due;
+};
+
+struct store_queue_stats {
+	char queue_id[STORE_ID_SIZE];
+	char category[STORE_NAME_SIZE];
+	int waiting;	/* threads in state new */
+	int64_t oldest; /* created of the oldest waiting thread, 0 when none */
+	int at_risk;	/* running clocks past the warning */
+	int missed;	/* running clocks past the deadline */
+	int open;	/* threads not closed */
+};
+
+struct store_reassign {
+	char thread_id[STORE_ID_SIZE];
+	char by_user[STORE_ID_SIZE];
+	char from_user[STORE_ID_SIZE], to_user[STORE_ID_SIZE]; /* "" = nobody */
+	char from_queue[STORE_ID_SIZE], to_queue[STORE_ID_SIZE];
+	char reason[STORE_REASON_MAX + 1];
+	int64_t audit_row; /* the access-log row of the reassignment */
+	int64_t time;
+};
+
+/* A citizen's notification contact, kept only for notifications. */
+struct store_contact {
+	char citizen_id[STORE_ID_SIZE];
+	char email[STORE_EMAIL_SIZE]; /* "" = no e-mail */
+	char phone[STORE_PHONE_SIZE]; /* "" = no SMS */
+	char lang[4];
+	int64_t updated;
+};
+
+enum store_channel { CHANNEL_EMAIL = 1, CHANNEL_SMS = 2 };
+enum store_outbox_state {
+	OUTBOX_PENDING = 0,
+	OUTBOX_SENDING = 1,
+	OUTBOX_SENT = 2,
+	OUTBOX_FAILED = 3,
+	OUTBOX_CANCELLED = 4
+};
+
+struct store_outbox {
+	char id[STORE_ID_SIZE]; /* also the Message-ID and the SMS idempotency key */
+	char citizen_id[STORE_ID_SIZE];
+	int channel, state, attempts;
+	int64_t next_at;		/* pending: not before then */
+	char attempt_id[STORE_ID_SIZE]; /* set when an attempt starts */
+	int64_t created, updated;
+};
+
+typedef int (*store_roster_cb)(void *arg, const struct store_roster *r);
+typedef int (*store_member_cb)(void *arg, const struct store_member *m);
+typedef int (*store_clock_cb)(void *arg, const struct store_clock *c);
+typedef int (*store_queue_stats_cb)(void *arg, const struct store_queue_stats *s);
+
 typedef int (*store_thread_cb)(void *arg, const struct store_thread *t);
 typedef int (*store_message_cb)(void *arg, const struct store_message *m);
 typedef int (*store_queue_cb)(void *arg, const struct store_queue *q);
 typedef int (*store_audit_cb)(void *arg, const struct store_audit *a);
+
+/* End-to-end encryption (issue 4): one stored key record (bytes the store never interprets). */
+#define STORE_KEY_BYTES 32
+#define STORE_KID_BYTES 16
+struct store_key_blob {
+	char owner[STORE_ID_SIZE];    /* the user, unit or thread the record belongs to */
+	int64_t n;		      /* generation, epoch, certificate role, or creation time */
+	uint8_t kid[STORE_KID_BYTES]; /* recipient, subject or device kid */
+	const uint8_t *data;	      /* the object; valid during the callback */
+	size_t len;
+	const uint8_t *extra; /* a second object (chain box, device signing key) or NULL */
+	size_t extra_len;
+};
+typedef int (*store_key_cb)(void *arg, const struct store_key_blob *b);
 
 struct store;
 
@@ -120,6 +247,8 @@ struct store_ops {
 	int (*savepoint)(struct store *st);
 	int (*release)(struct store *st);
 	int (*rollback_to)(struct store *st);
+	/* 1 while a transaction is open. SQLite ends one by itself after some I/O errors. */
+	int (*in_transaction)(struct store *st);
 
 	int (*session_insert)(struct store *st, const struct store_session *s);
 	int (*session_get)(struct store *st, const uint8_t hash[STORE_HASH_BYTES], struct store_session *out);
@@ -169,6 +298,102 @@ struct store_ops {
 	int (*audit_last)(struct store *st, struct store_audit *out); /* STORE_NOTFOUND when empty */
 	int (*audit_insert)(struct store *st, struct store_audit *a); /* sets a->row */
 	int (*audit_scan)(struct store *st, int64_t from_row, store_audit_cb cb, void *arg);
+
+	/* Duty queues (issue 5; store_sqlite_queue.c). Getters of settings fill defaults and
+	 * return STORE_OK when nothing is stored. */
+	int (*unit_settings_get)(struct store *st, const char *unit_id, struct store_unit_settings *out);
+	int (*unit_settings_put)(struct store *st, const struct store_unit_settings *s);
+	int (*queue_get)(struct store *st, const char *queue_id, struct store_queue *out);
+	int (*queue_settings_get)(struct store *st, const char *queue_id, struct store_queue_settings *out);
+	int (*queue_settings_put)(struct store *st, const struct store_queue_settings *s);
+	/* The explicit route of (category, language); queue_id "" in route_put deletes it. */
+	int (*route_get)(struct store *st, const char *category, const char *lang,
+			 char queue_id[STORE_ID_SIZE]);
+	int (*route_put)(struct store *st, const char *category, const char *lang, const char *queue_id);
+	int (*closed_day_put)(struct store *st, int32_t day, const char *name);
+	int (*closed_day_delete)(struct store *st, int32_t day);
+	/* Up to `max` closed days in ascending order. */
+	int (*closed_day_list)(struct store *st, int32_t *out, size_t max, size_t *n);
+	int (*roster_add)(struct store *st, struct store_roster *r); /* sets r->id */
+	int (*roster_delete)(struct store *st, int64_t id);
+	/* Shifts of a unit ("" = every unit) and, when user_id is not NULL, of one user. */
+	int (*roster_list)(struct store *st, const char *unit_id, const char *user_id, store_roster_cb cb,
+			   void *arg);
+	/* A user's duty override (mode DUTY_ROSTER when none); putting DUTY_ROSTER deletes it. */
+	int (*duty_get)(struct store *st, const char *user_id, struct store_duty *out);
+	int (*duty_put)(struct store *st, const struct store_duty *d);
+	/* Members of a unit in user id order, with their open-thread load. */
+	int (*unit_members)(struct store *st, const char *unit_id, store_member_cb cb, void *arg);
+	int (*clock_get)(struct store *st, const char *thread_id, struct store_clock *out);
+	int (*clock_put)(struct store *st, const struct store_clock *c);
+	/* Running clocks whose warning or deadline has come at `now` and not yet been reported. */
+	int (*clock_due)(struct store *st, int64_t now, int limit, store_clock_cb cb, void *arg);
+	int (*queue_stats)(struct store *st, const char *unit_id, store_queue_stats_cb cb, void *arg);
+	int (*reassign_insert)(struct store *st, const struct store_reassign *r);
+	int (*contact_get)(struct store *st, const char *citizen_id, struct store_contact *out);
+	int (*contact_put)(struct store *st, const struct store_contact *c);
+	/* Deletes the contact and cancels the citizen's unsent notifications. */
+	int (*contact_delete)(struct store *st, const char *citizen_id);
+	/* Adds a notification; STORE_EXISTS when an unsent one of the same citizen and channel
+	 * already announces the news. */
+	int (*outbox_add)(struct store *st, const struct store_outbox *o);
+	/* The oldest pending notification due at `now`; STORE_NOTFOUND when none. */
+	int (*outbox_next)(struct store *st, int64_t now, struct store_outbox *out);
+	int (*outbox_get)(struct store *st, const char *id, struct store_outbox *out);
+	/* Writes state, attempts, next_at, attempt_id and updated. */
+	int (*outbox_update)(struct store *st, const struct store_outbox *o);
+	/* Notifications left "sending" by a crash become pending again, due at `now`. */
+	int (*outbox_recover)(struct store *st, int64_t now);
+
+	/* Identity (issue 3) */
+	/* Records that a bank-ID login (keyed hash of its login token) was used at `now`, first
+	 * forgetting logins used before `forget_before`. STORE_EXISTS when it was used already. */
+	int (*bank_login_use)(struct store *st, const uint8_t hash[STORE_HASH_BYTES], int64_t now,
+			      int64_t forget_before);
+
+	/* End-to-end encryption (issue 4; store_sqlite_keys.c). The core checks formats first;
+	 * lists call cb per record (see struct store_key_blob for what n, kid, data and extra are). */
+	int (*e2e_root_get)(struct store *st, uint8_t pk[STORE_KEY_BYTES]); /* STORE_NOTFOUND when unset */
+	int (*e2e_root_put)(struct store *st, const uint8_t pk[STORE_KEY_BYTES], int64_t now); /* once */
+	int (*e2e_cert_put)(struct store *st, const char *subject_id, int role,
+			    const uint8_t kid[STORE_KID_BYTES], const uint8_t *cert, size_t len, int64_t now);
+	/* Certificates of a subject ("" = all): owner subject, n role, kid of the subject's signing key. */
+	int (*e2e_cert_list)(struct store *st, const char *subject_id, store_key_cb cb, void *arg);
+	int (*e2e_bundle_get)(struct store *st, const char *user_id, uint8_t *out, size_t cap, size_t *len);
+	int (*e2e_bundle_put)(struct store *st, const char *user_id, const uint8_t *bundle, size_t len,
+			      int64_t now); /* replaces */
+	/* A citizen device's public keys; STORE_EXISTS when the kid is taken. */
+	int (*e2e_device_put)(struct store *st, const char *user_id, const uint8_t kid[STORE_KID_BYTES],
+			      const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
+			      int64_t now);
+	/* Devices of a user: n created, kid, data box key, extra signing key. */
+	int (*e2e_device_list)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
+	int (*e2e_unit_gen_put)(struct store *st, const char *unit_id, int64_t g,
+				const uint8_t box_kid[STORE_KID_BYTES], const uint8_t *event, size_t len,
+				const uint8_t *chain, size_t chain_len, int64_t now);
+	/* Generations of a unit, oldest first: n generation, kid of the box key, data event, extra chain. */
+	int (*e2e_unit_gen_list)(struct store *st, const char *unit_id, store_key_cb cb, void *arg);
+	int (*e2e_unit_gen_by_kid)(struct store *st, const uint8_t box_kid[STORE_KID_BYTES],
+				   char unit_id[STORE_ID_SIZE], int64_t *g);
+	int (*e2e_unit_seed_put)(struct store *st, const char *unit_id, int64_t g,
+				 const uint8_t kid[STORE_KID_BYTES], const char *user_id, const uint8_t *wrap,
+				 size_t len);
+	/* Seed wraps sealed to a user: owner unit, n generation, kid, data wrap. */
+	int (*e2e_unit_seed_list)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
+	/* A thread-key wrap; STORE_EXISTS when (thread, epoch, recipient) has one. */
+	int (*e2e_wrap_put)(struct store *st, const char *thread_id, int64_t epoch,
+			    const uint8_t kid[STORE_KID_BYTES], const uint8_t *wrap, size_t len,
+			    const char *writer_id, int64_t now);
+	/* Wraps of a thread: n epoch, kid recipient, data wrap. */
+	int (*e2e_wrap_list)(struct store *st, const char *thread_id, store_key_cb cb, void *arg);
+	/* Shred shares: put (STORE_EXISTS when the thread id is taken), get (STORE_NOTFOUND), mark the
+	 * thread opened, count a user's shares of threads not opened yet. */
+	int (*e2e_share_put)(struct store *st, const char *thread_id, const char *owner_id,
+			     const uint8_t share[STORE_KEY_BYTES], int opened, int64_t now);
+	int (*e2e_share_get)(struct store *st, const char *thread_id, char owner_id[STORE_ID_SIZE],
+			     int *opened, uint8_t share[STORE_KEY_BYTES]);
+	int (*e2e_share_opened)(struct store *st, const char *thread_id);
+	int (*e2e_share_pending)(struct store *st, const char *owner_id, int64_t *n);
 };
 
 struct store {

@@ -15,6 +15,9 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_sqlite_identity.h"
+#include "store_sqlite_keys.h"
+#include "store_sqlite_queue.h"
 
 /* Migrations, run in this order where not yet applied. Never edit one that has shipped;
  * add a new one with the next unused id. */
@@ -64,6 +67,13 @@ static const struct migration migrations[] = {
 	  "  BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;"
 	  "CREATE TRIGGER access_log_append_only_d BEFORE DELETE ON access_log"
 	  "  BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;" },
+	{ 2,
+	  "duty queues: settings, routes, closed days, roster, duty, deadline clocks, reassignments,"
+	  " notification contacts and outbox",
+	  store_sqlite_queue_migration },
+	{ 3, "identity: single-use bank-ID logins", store_sqlite_identity_migration },
+	{ 4, "end-to-end encryption: root key, certificates, devices, unit keys, wraps, bundles, shares",
+	  store_sqlite_keys_migration },
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -172,6 +182,7 @@ struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmts[S__COUNT];
+	struct sqq_cache *queue; /* statements of store_sqlite_queue.c */
 };
 
 static struct store_sqlite *sq(struct store *st)
@@ -290,6 +301,11 @@ static int sq_rollback(struct store *st)
 	if (sqlite3_get_autocommit(sq(st)->db))
 		return STORE_OK; /* SQLite already rolled back (for example after an I/O error) */
 	return run(st, stmt(st, S_ROLLBACK));
+}
+
+static int sq_in_transaction(struct store *st)
+{
+	return !sqlite3_get_autocommit(sq(st)->db);
 }
 
 static int sq_rollback_to(struct store *st)
@@ -827,6 +843,7 @@ static void sq_close(struct store *st)
 		return;
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
+	store_sqlite_queue_close(s->queue);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -839,6 +856,7 @@ static const struct store_ops sqlite_ops = {
 	.savepoint = sq_savepoint,
 	.release = sq_release,
 	.rollback_to = sq_rollback_to,
+	.in_transaction = sq_in_transaction,
 	.session_insert = sq_session_insert,
 	.session_get = sq_session_get,
 	.session_touch = sq_session_touch,
@@ -866,7 +884,69 @@ static const struct store_ops sqlite_ops = {
 	.audit_last = sq_audit_last,
 	.audit_insert = sq_audit_insert,
 	.audit_scan = sq_audit_scan,
+	/* Duty queues (store_sqlite_queue.c) */
+	.unit_settings_get = sqq_unit_settings_get,
+	.unit_settings_put = sqq_unit_settings_put,
+	.queue_get = sqq_queue_get,
+	.queue_settings_get = sqq_queue_settings_get,
+	.queue_settings_put = sqq_queue_settings_put,
+	.route_get = sqq_route_get,
+	.route_put = sqq_route_put,
+	.closed_day_put = sqq_closed_day_put,
+	.closed_day_delete = sqq_closed_day_delete,
+	.closed_day_list = sqq_closed_day_list,
+	.roster_add = sqq_roster_add,
+	.roster_delete = sqq_roster_delete,
+	.roster_list = sqq_roster_list,
+	.duty_get = sqq_duty_get,
+	.duty_put = sqq_duty_put,
+	.unit_members = sqq_unit_members,
+	.clock_get = sqq_clock_get,
+	.clock_put = sqq_clock_put,
+	.clock_due = sqq_clock_due,
+	.queue_stats = sqq_queue_stats,
+	.reassign_insert = sqq_reassign_insert,
+	.contact_get = sqq_contact_get,
+	.contact_put = sqq_contact_put,
+	.contact_delete = sqq_contact_delete,
+	.outbox_add = sqq_outbox_add,
+	.outbox_next = sqq_outbox_next,
+	.outbox_get = sqq_outbox_get,
+	.outbox_update = sqq_outbox_update,
+	.outbox_recover = sqq_outbox_recover,
+	/* Identity (store_sqlite_identity.c) */
+	.bank_login_use = sqi_bank_login_use,
+	/* End-to-end encryption (store_sqlite_keys.c) */
+	.e2e_root_get = sqk_root_get,
+	.e2e_root_put = sqk_root_put,
+	.e2e_cert_put = sqk_cert_put,
+	.e2e_cert_list = sqk_cert_list,
+	.e2e_bundle_get = sqk_bundle_get,
+	.e2e_bundle_put = sqk_bundle_put,
+	.e2e_device_put = sqk_device_put,
+	.e2e_device_list = sqk_device_list,
+	.e2e_unit_gen_put = sqk_unit_gen_put,
+	.e2e_unit_gen_list = sqk_unit_gen_list,
+	.e2e_unit_gen_by_kid = sqk_unit_gen_by_kid,
+	.e2e_unit_seed_put = sqk_unit_seed_put,
+	.e2e_unit_seed_list = sqk_unit_seed_list,
+	.e2e_wrap_put = sqk_wrap_put,
+	.e2e_wrap_list = sqk_wrap_list,
+	.e2e_share_put = sqk_share_put,
+	.e2e_share_get = sqk_share_get,
+	.e2e_share_opened = sqk_share_opened,
+	.e2e_share_pending = sqk_share_pending,
 };
+
+sqlite3 *store_sqlite_db(struct store *st)
+{
+	return sq(st)->db;
+}
+
+struct sqq_cache **store_sqlite_queue_slot(struct store *st)
+{
+	return &sq(st)->queue;
+}
 
 static int exec_sql(sqlite3 *db, const char *sql)
 {

@@ -4,6 +4,7 @@
  * issue ID tokens from the development test bank key.
  *
  *   advicectl init DIR [--demo] [--test-mode] [--port N] [--listen ADDR] [--web-root PATH]
+ *                      [--bank-port N]   (the test bank's port; default port + 1)
  *   advicectl -d DIR unit-add NAME
  *   advicectl -d DIR queue-add UNIT CATEGORY NAME
  *   advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]]   (password on stdin)
@@ -11,6 +12,8 @@
  *   advicectl -d DIR unlock USERNAME
  *   advicectl -d DIR audit-verify
  *   advicectl -d DIR dev-token HETU [--acr URI] [--valid S]      (test mode only)
+ *   advicectl -d DIR roster-add|roster-list|queue-policy|holidays|...   (duty queues:
+ *                                                   server/queue_admin.h lists them)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +37,7 @@
 #include "config.h"
 #include "core.h"
 #include "log.h"
+#include "queue_admin.h"
 #include "store.h"
 #include "token.h"
 
@@ -64,7 +68,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 static void usage(void)
 {
 	fprintf(stderr, "usage: advicectl init DIR [--demo] [--test-mode] [--port N] [--listen ADDR] "
-			"[--web-root PATH]\n"
+			"[--web-root PATH] [--bank-port N]\n"
 			"       advicectl -d DIR unit-add NAME\n"
 			"       advicectl -d DIR queue-add UNIT CATEGORY NAME\n"
 			"       advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]]  (password "
@@ -242,7 +246,7 @@ static void member_add(struct admin *a, const char *username, const char *unit, 
 /* init */
 
 struct init_opts {
-	int demo, test_mode, port;
+	int demo, test_mode, port, bank_port;
 	const char *listen, *web_root;
 };
 
@@ -277,10 +281,54 @@ static void make_testbank_key(const char *dir)
 	EVP_PKEY_free(k);
 }
 
+/* Our bank-ID relying-party key `name` (RSA 2048, private PEM, mode 600) in DIR/secrets. */
+static void make_oidc_key(const char *dir, const char *name)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *pem;
+	long n;
+
+	if (k == NULL || b == NULL || !PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL))
+		die("cannot make the %s key", name);
+	n = BIO_get_mem_data(b, &pem);
+	snprintf(path, sizeof path, "%s/secrets/%s.pem", dir, name);
+	write_new_file(path, pem, (size_t)n, 0600);
+	BIO_free(b);
+	EVP_PKEY_free(k);
+}
+
+/* The bank-ID login settings: the test bank on localhost, or commented placeholders. */
+static int oidc_config_text(char *out, size_t size, const struct init_opts *o)
+{
+	if (!o->test_mode)
+		return snprintf(out, size,
+				"# bank-ID login (see the README): set these for your broker\n"
+				"# oidc_profile = ftn\n"
+				"# oidc_authorize_url = https://your-broker.example/authorize\n"
+				"# oidc_token_url = https://your-broker.example/token\n"
+				"# oidc_jwks_url = https://your-broker.example/jwks\n"
+				"# oidc_redirect_uri = https://your-host.example/api/v1/auth/bank/callback\n"
+				"oidc_sig_key = secrets/oidc-sig.pem\n"
+				"oidc_enc_key = secrets/oidc-enc.pem\n");
+	return snprintf(out, size,
+			"# bank-ID login at the development test bank (deploy/testbank)\n"
+			"oidc_profile = ftn\n"
+			"oidc_authorize_url = http://localhost:%d/authorize\n"
+			"oidc_token_url = http://127.0.0.1:%d/token\n"
+			"oidc_jwks_url = http://127.0.0.1:%d/jwks\n"
+			"oidc_redirect_uri = http://localhost:%d/api/v1/auth/bank/callback\n"
+			"oidc_sig_key = secrets/oidc-sig.pem\n"
+			"oidc_enc_key = secrets/oidc-enc.pem\n"
+			"oidc_jwks_refetch_s = 1\n",
+			o->bank_port, o->bank_port, o->bank_port, o->port);
+}
+
 static void write_config(const char *dir, const struct init_opts *o)
 {
 	char path[CONFIG_PATH_MAX + 32], text[4096];
-	int n;
+	int n, m;
 
 	n = snprintf(text, sizeof text,
 		     "# adviced configuration (adviced --help-config lists every setting)\n"
@@ -299,6 +347,10 @@ static void write_config(const char *dir, const struct init_opts *o)
 		     o->test_mode ? "" : "# ", o->test_mode ? "testbank/keys.json" : "idp-keys.json");
 	if (n < 0 || (size_t)n >= sizeof text)
 		die("configuration too long");
+	m = oidc_config_text(text + n, sizeof text - (size_t)n, o);
+	if (m < 0 || (size_t)m >= sizeof text - (size_t)n)
+		die("configuration too long");
+	n += m;
 	snprintf(path, sizeof path, "%s/adviced.conf", dir);
 	write_new_file(path, text, (size_t)n, 0640);
 }
@@ -320,7 +372,7 @@ static void seed_demo(struct admin *a)
 		{ "ben", "Children and families", 0 },
 		{ "sara", "Adult social work", 1 },
 	};
-	char id[STORE_ID_SIZE], pw[80];
+	char id[STORE_ID_SIZE], pw[80], err[256];
 
 	begin(a);
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
@@ -335,6 +387,10 @@ static void seed_demo(struct admin *a)
 		       people[i].supervisor ? "supervisor" : "worker", people[i].unit);
 	}
 	commit(a);
+	if (queue_admin_seed_demo(a->st, err, sizeof err) != 0)
+		die("demo duty queues: %s", err);
+	printf("demo roster: anna and sara (adult social work), ben (children and families) on duty "
+	       "Mon-Fri 08-16; sara supervises adult social work\n");
 }
 
 static void cmd_init(int argc, char **argv)
@@ -355,6 +411,8 @@ static void cmd_init(int argc, char **argv)
 			o.test_mode = 1;
 		else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
 			o.port = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--bank-port") == 0 && i + 1 < argc)
+			o.bank_port = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			o.listen = argv[++i];
 		else if (strcmp(argv[i], "--web-root") == 0 && i + 1 < argc)
@@ -366,6 +424,10 @@ static void cmd_init(int argc, char **argv)
 		die("--demo needs --test-mode (demo accounts have published passwords)");
 	if (o.port < 1 || o.port > 65535)
 		die("--port must be 1..65535");
+	if (o.bank_port == 0)
+		o.bank_port = o.port < 65535 ? o.port + 1 : o.port - 1;
+	if (o.bank_port < 1 || o.bank_port > 65535 || o.bank_port == o.port)
+		die("--bank-port must be 1..65535 and differ from --port");
 	if (realpath(o.web_root, web) == NULL || strlen(web) >= CONFIG_PATH_MAX)
 		die("%s: %s", o.web_root, errno ? strerror(errno) : "path too long");
 	o.web_root = web;
@@ -380,6 +442,8 @@ static void cmd_init(int argc, char **argv)
 	sodium_memzero(pepper, sizeof pepper);
 	if (o.test_mode)
 		make_testbank_key(dir);
+	make_oidc_key(dir, "oidc-sig");
+	make_oidc_key(dir, "oidc-enc");
 	write_config(dir, &o);
 	admin_open(&a, dir);
 	if (o.demo)
@@ -455,8 +519,9 @@ static void read_password(char *buf, size_t size)
 static void cmd_admin(const char *dir, int argc, char **argv)
 {
 	struct admin a;
-	char id[STORE_ID_SIZE], pw[256];
+	char id[STORE_ID_SIZE], pw[256], qerr[256];
 	const char *cmd = argv[0];
+	int qrc;
 
 	admin_open(&a, dir);
 	if (strcmp(cmd, "unit-add") == 0 && argc == 2) {
@@ -495,6 +560,9 @@ static void cmd_admin(const char *dir, int argc, char **argv)
 		cmd_audit_verify(&a);
 	} else if (strcmp(cmd, "dev-token") == 0) {
 		cmd_dev_token(&a, argc, argv);
+	} else if ((qrc = queue_admin_run(a.st, argc, argv, stdout, qerr, sizeof qerr)) <= 0) {
+		if (qrc < 0)
+			die("%s: %s", cmd, qerr);
 	} else {
 		usage();
 	}

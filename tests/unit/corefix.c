@@ -170,6 +170,7 @@ static const char *reply_def(enum core_req_kind kind, const char *body, json_t *
 		[CORE_REQ_LOGIN_START] = "http.reply.login.start",
 		[CORE_REQ_LOGIN_WORKER] = "http.reply.login",
 		[CORE_REQ_LOGOUT] = "http.reply.logout",
+		[CORE_REQ_LOGIN_BANK] = "http.reply.login", /* internal; the browser gets a 303 */
 	};
 	const char *type = json_string_value(json_object_get(reply, "type"));
 	int ok = type != NULL && strcmp(type, "ok") == 0;
@@ -177,8 +178,13 @@ static const char *reply_def(enum core_req_kind kind, const char *body, json_t *
 
 	if (kind == CORE_REQ_CONNECT)
 		return ok || strcmp(type, "event") == 0 ? "event.welcome" : "error";
-	if (kind != CORE_REQ_MESSAGE)
-		return ok ? http_ok[kind] : "http.error";
+	if (kind != CORE_REQ_MESSAGE) {
+		if (!ok)
+			return "http.error";
+		if ((size_t)kind >= sizeof http_ok / sizeof http_ok[0] || http_ok[kind] == NULL)
+			fail_msg("no schema definition known for the reply of request kind %d", kind);
+		return http_ok[kind];
+	}
 	if (!ok)
 		return "error";
 	req = json_loads(body, 0, NULL);

@@ -67,15 +67,16 @@ static void test_migrations_and_wal(void **state)
 {
 	struct fx *f = *state;
 	char *mode = pragma_text(f->db, "PRAGMA journal_mode");
+	int version = store_sqlite_schema_version(f->st);
 
-	assert_int_equal(store_sqlite_schema_version(f->st), 1);
+	assert_true(version >= 1); /* features add migrations with their own ids */
 	assert_string_equal(mode, "wal");
 	free(mode);
 	/* Reopening runs no migration twice. */
 	f->st->ops->close(f->st);
 	f->st = store_sqlite_open(f->db, STORE_READWRITE);
 	assert_non_null(f->st);
-	assert_int_equal(store_sqlite_schema_version(f->st), 1);
+	assert_int_equal(store_sqlite_schema_version(f->st), version);
 }
 
 static void test_newer_schema_refused(void **state)

@@ -1,0 +1,149 @@
+// message.ts - thread message keys, the signed and padded envelope, and message content,
+// byte-identical to libadvice's lib/crypto_msg.c. Byte layouts: proto/CRYPTO-FORMATS.md.
+import {
+  Keys, ObjType, aeadDecrypt, aeadEncrypt, checkLen, concat, equal, forbidden, get32, get64, inval, kid, prefixCheck,
+  prefixPut, put32, put64, sign, sodium, verify,
+} from './core';
+
+export const ENVELOPE_HEADER_BYTES = 130;
+export const PAD_BLOCK = 256;
+export const ENVELOPE_MIN_BYTES = 130 + 16 + 256 + 64;
+export const ENVELOPE_MAX_BYTES = 32768;
+export const ENVELOPE_MAX_PLAIN = Math.floor((ENVELOPE_MAX_BYTES - 130 - 16 - 64) / PAD_BLOCK) * PAD_BLOCK - 1;
+
+/** k_msg from the thread key, thread id, epoch and the server's shred share. */
+export function threadMsgKey(threadKey: Uint8Array, threadId: Uint8Array, epoch: number, share: Uint8Array): Uint8Array {
+  checkLen(threadId, 16, 'thread id');
+  checkLen(share, 32, 'share');
+  const e = new Uint8Array(4);
+  put32(e, 0, epoch);
+  const tk = sodium.crypto_generichash(32, concat(new Uint8Array([0x51, 0x41, 1, 0x54, 0x4b]), threadId, e, share), threadKey);
+  const k = sodium.crypto_kdf_derive_from_key(32, 1, 'QAmsg___', tk);
+  sodium.memzero(tk);
+  return k;
+}
+
+export interface EnvelopeHeader {
+  threadId: Uint8Array;
+  messageId: Uint8Array;
+  epoch: number;
+  senderKid?: Uint8Array;
+  senderSeq: bigint;
+  prevHash: Uint8Array;
+  createdAt: bigint;
+  nonce: Uint8Array;
+}
+
+function headerPut(h: EnvelopeHeader, senderKid: Uint8Array): Uint8Array {
+  const b = new Uint8Array(ENVELOPE_HEADER_BYTES);
+  prefixPut(b, ObjType.Message);
+  b.set(h.threadId, 6);
+  b.set(h.messageId, 22);
+  put32(b, 38, h.epoch);
+  b.set(senderKid, 42);
+  put64(b, 58, h.senderSeq);
+  b.set(h.prevHash, 66);
+  put64(b, 98, h.createdAt);
+  b.set(h.nonce, 106);
+  return b;
+}
+
+/** Pads, encrypts and signs plain into an envelope. */
+export function envelopeSeal(h: EnvelopeHeader, msgKey: Uint8Array, plain: Uint8Array, sender: Keys): Uint8Array {
+  if (plain.length > ENVELOPE_MAX_PLAIN) inval('message too long');
+  checkLen(h.nonce, 24, 'nonce');
+  const header = headerPut(h, kid(sender.signPk));
+  const ct = aeadEncrypt(sodium.pad(plain, PAD_BLOCK), header, h.nonce, msgKey);
+  const sig = sign('QA-v1-msg', concat(header, sodium.crypto_generichash(64, ct, null)), sender.signSk);
+  return concat(header, ct, sig);
+}
+
+export function envelopeParse(b: Uint8Array): EnvelopeHeader {
+  if (b.length < ENVELOPE_MIN_BYTES || b.length > ENVELOPE_MAX_BYTES) inval('envelope size');
+  prefixCheck(b, ObjType.Message);
+  if ((b.length - ENVELOPE_HEADER_BYTES - 64 - 16) % PAD_BLOCK !== 0) inval('envelope padding');
+  return {
+    threadId: b.slice(6, 22), messageId: b.slice(22, 38), epoch: get32(b, 38), senderKid: b.slice(42, 58),
+    senderSeq: get64(b, 58), prevHash: b.slice(66, 98), createdAt: get64(b, 98), nonce: b.slice(106, 130),
+  };
+}
+
+/** Verifies (sender, signature, thread), decrypts and unpads. */
+export function envelopeOpen(b: Uint8Array, threadId: Uint8Array, msgKey: Uint8Array,
+  senderPk: Uint8Array): { header: EnvelopeHeader; plain: Uint8Array } {
+  const h = envelopeParse(b);
+  const header = b.subarray(0, ENVELOPE_HEADER_BYTES), ct = b.subarray(ENVELOPE_HEADER_BYTES, b.length - 64);
+  if (!equal(kid(senderPk), h.senderKid as Uint8Array)) forbidden('envelope of another sender');
+  verify(b.subarray(b.length - 64), 'QA-v1-msg', concat(header, sodium.crypto_generichash(64, ct, null)), senderPk,
+    'envelope');
+  if (!equal(h.threadId, threadId)) forbidden('envelope of another thread');
+  const padded = aeadDecrypt(ct, header, h.nonce, msgKey, 'envelope');
+  try {
+    return { header: h, plain: sodium.unpad(padded, PAD_BLOCK) };
+  } catch {
+    return forbidden('envelope padding');
+  }
+}
+
+/** BLAKE2b-256 of a whole envelope, the prev_hash of the next one. */
+export function envelopeHash(b: Uint8Array): Uint8Array {
+  return sodium.crypto_generichash(32, b, null);
+}
+
+// --- Content ---
+
+export const FILE_REF_BYTES = 113;
+export const CONTENT_MAX_FILES = 8;
+export const MEDIA_COUNT = 12;
+
+export interface FileRef {
+  fileId: Uint8Array;
+  key: Uint8Array;
+  header: Uint8Array;
+  size: bigint;
+  media: number;
+  hash: Uint8Array;
+}
+
+export function contentEncode(files: FileRef[], text: string): Uint8Array {
+  if (files.length > CONTENT_MAX_FILES) inval('too many files');
+  const t = sodium.from_string(text);
+  const out = new Uint8Array(2 + files.length * FILE_REF_BYTES + t.length);
+  out[0] = 1;
+  out[1] = files.length;
+  files.forEach((f, i) => {
+    if (f.media <= 0 || f.media >= MEDIA_COUNT) inval('media type');
+    const p = 2 + i * FILE_REF_BYTES;
+    out.set(f.fileId, p);
+    out.set(f.key, p + 16);
+    out.set(f.header, p + 48);
+    put64(out, p + 72, f.size);
+    out[p + 80] = f.media;
+    out.set(f.hash, p + 81);
+  });
+  out.set(t, 2 + files.length * FILE_REF_BYTES);
+  return out;
+}
+
+export function contentDecode(b: Uint8Array): { files: FileRef[]; text: string } {
+  if (b.length < 2 || b[0] !== 1 || b[1] > CONTENT_MAX_FILES) inval('content version or file count');
+  const n = b[1];
+  if (b.length < 2 + n * FILE_REF_BYTES) inval('content size');
+  const files: FileRef[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = 2 + i * FILE_REF_BYTES;
+    if (b[p + 80] <= 0 || b[p + 80] >= MEDIA_COUNT) inval('media type');
+    files.push({
+      fileId: b.slice(p, p + 16), key: b.slice(p + 16, p + 48), header: b.slice(p + 48, p + 72),
+      size: get64(b, p + 72), media: b[p + 80], hash: b.slice(p + 81, p + 113),
+    });
+  }
+  const tb = b.subarray(2 + n * FILE_REF_BYTES);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(tb);
+  } catch {
+    return inval('content text is not UTF-8');
+  }
+  return { files, text };
+}

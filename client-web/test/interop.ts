@@ -1,0 +1,124 @@
+// interop.ts - the cross-implementation exchange with libadvice (tests/crypto/crypto_interop.c):
+//   node interop.js write FILE   a whole scenario made by this module from fresh random keys
+//   node interop.js read FILE    checks one written by libadvice, knowing only what a real
+//                                reader knows (pinned root key, the worker's seed and password,
+//                                the citizen device's public key)
+// Exit status 0 when everything verified.
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as c from '../src/crypto';
+
+const { sodium } = c;
+const FILE_LEN = c.FILE_CHUNK_BYTES + 333;
+const TEXT = 'Cross-implementation message from TypeScript: äöå €';
+const PASSWORD = 'interop password ä';
+const OPS = 1;
+const MEM = 8 * 1024 * 1024;
+const NOW = 1770000000000n;
+const hex = (b: Uint8Array): string => sodium.to_hex(b);
+const unhex = (s: unknown): Uint8Array => sodium.from_hex(String(s));
+const fileByte = (i: number): number => (i * 13 + 5) & 0xff;
+
+function write(path: string): void {
+  const rootSeed = c.random(32), ws = c.random(32), s1 = c.random(32), s2 = c.random(32);
+  const root = c.keysPersonal(rootSeed), admin = c.keysPersonal(c.random(32)), worker = c.keysPersonal(ws);
+  const citizen = c.keysPersonal(c.random(32)), u1 = c.keysUnit(s1), u2 = c.keysUnit(s2);
+  const validity = { notBefore: NOW - 1000n, notAfter: NOW + 1000n };
+  const uid = c.random(16), unitId = c.random(16);
+  const adminCert = c.certSign({ role: 1, subjectId: c.random(16), signPk: admin.signPk, boxPk: admin.boxPk, ...validity }, root);
+  const workerCert = c.certSign({ role: 2, subjectId: uid, signPk: worker.signPk, boxPk: worker.boxPk, ...validity }, admin);
+  const members = [c.kid(worker.boxPk)];
+  const ev1 = c.unitEventSign({ unitId, generation: 1, boxPk: u1.boxPk, signPk: u1.signPk, prevHash: new Uint8Array(32),
+    createdAt: NOW, members }, admin);
+  const ev2 = c.unitEventSign({ unitId, generation: 2, boxPk: u2.boxPk, signPk: u2.signPk, prevHash: c.hash(ev1),
+    createdAt: NOW, members }, admin);
+  const chain = c.chainSeal(unitId, 2, u2.chainKey, c.random(24), s1);
+  const w1 = c.wrapSeal(2, unitId, 1, worker.boxPk, s1, c.random(32), admin);
+  const w2 = c.wrapSeal(2, unitId, 2, worker.boxPk, s2, c.random(32), admin);
+  const tid = c.random(16), tkey = c.random(32), share = c.random(32);
+  const tw = c.wrapSeal(1, tid, 0, u2.boxPk, tkey, c.random(32), citizen);
+
+  const f: c.FileRef = { fileId: c.random(16), key: c.random(32), header: c.random(24), size: BigInt(FILE_LEN), media: 1,
+    hash: new Uint8Array(32) };
+  const stream = new c.FileStream(true, f.key, f.header, tid, f.fileId);
+  const chunks: string[] = [];
+  for (let off = 0; off < FILE_LEN; off += c.FILE_CHUNK_BYTES) {
+    const n = Math.min(FILE_LEN - off, c.FILE_CHUNK_BYTES);
+    const pt = Uint8Array.from({ length: n }, (_, i) => fileByte(off + i));
+    chunks.push(hex(stream.pushChunk(pt, off + n === FILE_LEN)));
+  }
+  f.hash = stream.hash();
+  const mkey = c.threadMsgKey(tkey, tid, 0, share);
+  const env = c.envelopeSeal({ threadId: tid, messageId: c.random(16), epoch: 0, senderSeq: 1n, prevHash: new Uint8Array(32),
+    createdAt: NOW, nonce: c.random(24) }, mkey, c.contentEncode([f], TEXT), citizen);
+
+  const info = { userId: uid, version: 1, opslimit: OPS, memlimit: MEM, salt: c.random(16) };
+  const bundle = c.bundleSeal(info, c.bundleKey(c.passwordMaster(PASSWORD, info.salt, OPS, MEM)), c.random(24), ws);
+  writeFileSync(path, JSON.stringify({
+    writer: 'ts', now: Number(NOW), root_sign_pk: hex(root.signPk), worker_seed: hex(ws), citizen_sign_pk: hex(citizen.signPk),
+    password: PASSWORD, admin_cert: hex(adminCert), worker_cert: hex(workerCert), event1: hex(ev1), event2: hex(ev2),
+    chain2: hex(chain), seed_wrap1: hex(w1), seed_wrap2: hex(w2), thread_wrap: hex(tw), share: hex(share),
+    envelope: hex(env), bundle: hex(bundle), text: TEXT, file_length: FILE_LEN, chunks,
+  }, null, 1));
+}
+
+function check(cond: boolean, what: string): void {
+  if (!cond) throw new Error(`read: ${what} failed`);
+}
+
+function read(path: string): void {
+  const o = JSON.parse(readFileSync(path, 'utf8'));
+  const now = BigInt(o.now), rootPk = unhex(o.root_sign_pk), citPk = unhex(o.citizen_sign_pk);
+  const ws = unhex(o.worker_seed), worker = c.keysPersonal(ws);
+  const adminCert = unhex(o.admin_cert), ev1 = unhex(o.event1), ev2 = unhex(o.event2);
+
+  const wc = c.certVerify(unhex(o.worker_cert), adminCert, rootPk, now);
+  check(c.equal(wc.boxPk, worker.boxPk), 'worker certificate keys');
+  const admin = c.certVerify(adminCert, null, rootPk, now);
+  c.unitEventVerify(ev1, admin.signPk, null);
+  const e2 = c.unitEventVerify(ev2, admin.signPk, ev1);
+
+  const w2 = c.wrapOpen(unhex(o.seed_wrap2), worker, admin.signPk);
+  check(w2.info.kind === 2 && w2.info.epoch === 2, 'seed wrap 2');
+  const u2 = c.keysUnit(w2.key);
+  check(c.equal(u2.boxPk, e2.boxPk) && c.equal(u2.signPk, e2.signPk), 'generation 2 keys match the event');
+  const s1 = c.chainOpen(unhex(o.chain2), e2.unitId, 2, u2.chainKey);
+  check(c.equal(c.wrapOpen(unhex(o.seed_wrap1), worker, admin.signPk).key, s1), 'seed wrap 1 matches the chain');
+  check(c.equal(c.keysUnit(s1).boxPk, c.unitEventParse(ev1).boxPk), 'generation 1 keys match the event');
+
+  const tw = c.wrapOpen(unhex(o.thread_wrap), u2, citPk);
+  check(tw.info.kind === 1, 'thread wrap kind');
+  const mkey = c.threadMsgKey(tw.key, tw.info.scopeId, tw.info.epoch, unhex(o.share));
+  const { plain } = c.envelopeOpen(unhex(o.envelope), tw.info.scopeId, mkey, citPk);
+  const content = c.contentDecode(plain);
+  check(content.text === o.text && content.files.length === 1, 'message text');
+  const f = content.files[0];
+  const stream = new c.FileStream(false, f.key, f.header, tw.info.scopeId, f.fileId);
+  let off = 0, final = false;
+  for (const ch of o.chunks as string[]) {
+    check(!final, 'nothing after the final chunk');
+    const r = stream.pullChunk(unhex(ch));
+    r.plain.forEach((x, i) => check(x === fileByte(off + i), 'attachment bytes'));
+    off += r.plain.length;
+    final = r.final;
+  }
+  check(final && off === o.file_length && BigInt(off) === f.size && c.equal(stream.hash(), f.hash), 'attachment');
+
+  const b = unhex(o.bundle), bi = c.bundleParse(b);
+  const key = c.bundleKey(c.passwordMaster(o.password, bi.salt, bi.opslimit, bi.memlimit));
+  check(c.equal(c.bundleOpen(b, bi.userId, key), ws), 'bundle');
+  console.log(`read: every object of ${path} verified`);
+}
+
+async function main(): Promise<number> {
+  await c.ready();
+  const [cmd, path] = process.argv.slice(2);
+  if (cmd === 'write' && path) write(path);
+  else if (cmd === 'read' && path) read(path);
+  else {
+    console.error('usage: interop.js write|read FILE');
+    return 2;
+  }
+  return 0;
+}
+
+main().then((rc) => { process.exitCode = rc; }, (e: unknown) => { console.error(String(e)); process.exitCode = 1; });

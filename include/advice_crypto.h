@@ -1,0 +1,345 @@
+/*
+ * advice_crypto.h - the end-to-end encryption constructions of the online advice service
+ * (libadvice, libsodium).
+ *
+ * The model is described in the project's CRYPTO design; the byte layouts are in
+ * proto/CRYPTO-FORMATS.md and the known-answer vectors in proto/vectors/. client-web's
+ * src/crypto module implements the same constructions byte for byte.
+ *
+ * Every function that needs randomness takes it as an argument (a nonce, an ephemeral
+ * seed, a stream header), so that the results are reproducible in tests; callers in
+ * production pass fresh bytes from advice_random(). Parsers (the parse functions) check
+ * the format only and are what the server uses; the open and verify functions also check
+ * signatures and decrypt. All functions return 0 or a negative enum advice_err:
+ * -ADVICE_ERR_INVAL for malformed input, a wrong size, an unknown version, suite, type or
+ * flag; -ADVICE_ERR_FORBIDDEN for a signature, a MAC, a binding (thread, unit, recipient)
+ * or a certificate that does not verify; -ADVICE_ERR_NOMEM when memory runs out.
+ * Call advice_crypto_init() once before anything else.
+ */
+#ifndef ADVICE_CRYPTO_H
+#define ADVICE_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "advice_proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Sizes (bytes). */
+#define ADVICE_KEY_BYTES	   32 /* seeds, symmetric keys, X25519 and Ed25519 public keys */
+#define ADVICE_SIGN_SK_BYTES	   64 /* Ed25519 secret key (seed and public key) */
+#define ADVICE_SIG_BYTES	   64
+#define ADVICE_KID_BYTES	   16 /* key id: BLAKE2b-128 of a public key */
+#define ADVICE_OID_BYTES	   16 /* thread, message, file, unit and user ids */
+#define ADVICE_HASH_BYTES	   32 /* BLAKE2b-256 */
+#define ADVICE_NONCE_BYTES	   24 /* XChaCha20-Poly1305 nonce */
+#define ADVICE_STREAM_HEADER_BYTES 24
+
+/* Format constants: every object starts with "QA", the version, the type, the suite, flags. */
+#define ADVICE_FMT_VERSION 1
+#define ADVICE_SUITE_1	   1 /* X25519 sealed box, XChaCha20-Poly1305, Ed25519, BLAKE2b, Argon2id13 */
+enum advice_obj_type {
+	ADVICE_OBJ_MESSAGE = 1,
+	ADVICE_OBJ_FILE = 2, /* reserved: attachments are secretstream data, see the formats */
+	ADVICE_OBJ_WRAP = 3,
+	ADVICE_OBJ_UNIT_EVENT = 4,
+	ADVICE_OBJ_CONSENT = 5, /* reserved */
+	ADVICE_OBJ_CERT = 6,
+	ADVICE_OBJ_BUNDLE = 7,
+	ADVICE_OBJ_CHAIN = 8,
+};
+
+/* Object sizes. */
+#define ADVICE_ENVELOPE_HEADER_BYTES 130
+#define ADVICE_PAD_BLOCK	     256
+#define ADVICE_ENVELOPE_MIN_BYTES    (ADVICE_ENVELOPE_HEADER_BYTES + 16 + ADVICE_PAD_BLOCK + ADVICE_SIG_BYTES)
+#define ADVICE_ENVELOPE_MAX_BYTES    ADVICE_MAX_BODY_BYTES
+/* The longest plaintext an envelope holds (padding always adds at least one byte). */
+#define ADVICE_ENVELOPE_MAX_PLAIN                                                                            \
+	(((ADVICE_ENVELOPE_MAX_BYTES - ADVICE_ENVELOPE_HEADER_BYTES - 16 - ADVICE_SIG_BYTES) /               \
+	  ADVICE_PAD_BLOCK) *                                                                                \
+		 ADVICE_PAD_BLOCK -                                                                          \
+	 1)
+#define ADVICE_WRAP_PLAIN_BYTES	    75
+#define ADVICE_WRAP_SEALED_BYTES    (ADVICE_WRAP_PLAIN_BYTES + 48)
+#define ADVICE_WRAP_BYTES	    246
+#define ADVICE_CERT_BYTES	    183
+#define ADVICE_BUNDLE_BYTES	    123
+#define ADVICE_CHAIN_BYTES	    98
+#define ADVICE_UNIT_MAX_MEMBERS	    256
+#define ADVICE_UNIT_EVENT_BYTES(n)  (148 + 16 * (size_t)(n) + ADVICE_SIG_BYTES)
+#define ADVICE_UNIT_EVENT_MAX_BYTES ADVICE_UNIT_EVENT_BYTES(ADVICE_UNIT_MAX_MEMBERS)
+
+/* Attachments. */
+#define ADVICE_FILE_CHUNK_BYTES	     65536 /* plaintext of every chunk but the last */
+#define ADVICE_FILE_CHUNK_OVERHEAD   17
+#define ADVICE_FILE_CHUNK_MAX_CIPHER (ADVICE_FILE_CHUNK_BYTES + ADVICE_FILE_CHUNK_OVERHEAD)
+#define ADVICE_FILE_REF_BYTES	     113
+#define ADVICE_CONTENT_MAX_FILES     8
+
+/* Password-derived keys: bounds on the Argon2id13 parameters a bundle may name. */
+#define ADVICE_PWHASH_ALG_ARGON2ID13 2
+#define ADVICE_PWHASH_OPS_MIN	     1
+#define ADVICE_PWHASH_OPS_MAX	     16
+#define ADVICE_PWHASH_MEM_MIN	     (8u << 20)
+#define ADVICE_PWHASH_MEM_MAX	     (1u << 30)
+
+/* Certificate roles. */
+enum advice_cert_role {
+	ADVICE_ROLE_ADMIN = 1,	   /* issued by the municipal root key */
+	ADVICE_ROLE_WORKER = 2,	   /* issued by an admin */
+	ADVICE_ROLE_CONNECTOR = 3, /* issued by the municipal root key */
+};
+
+/* Wrap kinds: what the sealed key is. */
+enum advice_wrap_kind {
+	ADVICE_WRAP_THREAD_KEY = 1, /* scope: thread id; epoch: thread key epoch */
+	ADVICE_WRAP_UNIT_SEED = 2,  /* scope: unit id; epoch: unit key generation */
+};
+
+/* Media types of attachments (the allow-list). */
+enum advice_media {
+	ADVICE_MEDIA_UNKNOWN = 0,
+	ADVICE_MEDIA_PDF = 1,
+	ADVICE_MEDIA_JPEG = 2,
+	ADVICE_MEDIA_PNG = 3,
+	ADVICE_MEDIA_HEIC = 4,
+	ADVICE_MEDIA_DOCX = 5,
+	ADVICE_MEDIA_ODT = 6,
+	ADVICE_MEDIA_TEXT = 7,
+	ADVICE_MEDIA_XLSX = 8,
+	ADVICE_MEDIA_ODS = 9,
+	ADVICE_MEDIA_DOC = 10,
+	ADVICE_MEDIA_TIFF = 11,
+	ADVICE_MEDIA__COUNT
+};
+
+/* A key pair set: X25519 for sealed boxes, Ed25519 for signatures. */
+struct advice_keys {
+	uint8_t box_pk[ADVICE_KEY_BYTES];
+	uint8_t box_sk[ADVICE_KEY_BYTES];
+	uint8_t sign_pk[ADVICE_KEY_BYTES];
+	uint8_t sign_sk[ADVICE_SIGN_SK_BYTES];
+};
+
+/* Initialises libsodium. Returns 0 or -ADVICE_ERR_INTERNAL. */
+int advice_crypto_init(void);
+/* Fills buf with len random bytes. */
+void advice_random(void *buf, size_t len);
+/* Overwrites len bytes with zeros in a way the compiler keeps. */
+void advice_wipe(void *buf, size_t len);
+/* Lowercase hex of len bytes into out (2 * len + 1 bytes, NUL-terminated). */
+void advice_hex(char *out, const void *data, size_t len);
+/* Decodes exactly outlen bytes of hex. Returns 0 or -ADVICE_ERR_INVAL. */
+int advice_unhex(void *out, size_t outlen, const char *hex);
+
+/* kid = BLAKE2b-128(pk). */
+void advice_kid(uint8_t kid[ADVICE_KID_BYTES], const uint8_t pk[ADVICE_KEY_BYTES]);
+/* BLAKE2b-256 of data. */
+void advice_hash(uint8_t out[ADVICE_HASH_BYTES], const void *data, size_t len);
+
+/* Personal keys (worker identity, admin, citizen device, connector, root) from a seed. */
+int advice_keys_personal(struct advice_keys *k, const uint8_t seed[ADVICE_KEY_BYTES]);
+/* Unit key generation from its seed, with the chain key (may be NULL). */
+int advice_keys_unit(struct advice_keys *k, uint8_t chain_key[ADVICE_KEY_BYTES],
+		     const uint8_t seed[ADVICE_KEY_BYTES]);
+
+/*
+ * A sealed box made with the ephemeral key pair of eph_seed: the same bytes as
+ * crypto_box_seal() with that ephemeral key, opened by crypto_box_seal_open(). out has
+ * len + 48 bytes. Returns 0 or -ADVICE_ERR_INVAL.
+ */
+int advice_seal(uint8_t *out, const uint8_t *msg, size_t len, const uint8_t recipient_pk[ADVICE_KEY_BYTES],
+		const uint8_t eph_seed[ADVICE_KEY_BYTES]);
+
+/* --- Worker key bundle --- */
+
+/* M = crypto_pwhash(32, password, salt, ops, mem, Argon2id13). Returns 0, -ADVICE_ERR_INVAL
+ * (parameters outside the ADVICE_PWHASH_* bounds) or -ADVICE_ERR_NOMEM. */
+int advice_password_master(uint8_t master[ADVICE_KEY_BYTES], const char *password,
+			   const uint8_t salt[ADVICE_SALT_BYTES], uint32_t opslimit, uint32_t memlimit);
+/* The bundle key: kdf(32, 2, "QAwrap__", M). */
+int advice_bundle_key(uint8_t key[ADVICE_KEY_BYTES], const uint8_t master[ADVICE_KEY_BYTES]);
+
+struct advice_bundle_info {
+	uint8_t user_id[ADVICE_OID_BYTES];
+	uint32_t version;
+	uint32_t opslimit;
+	uint32_t memlimit;
+	uint8_t salt[ADVICE_SALT_BYTES];
+};
+/* Seals the worker's identity seed under the bundle key. */
+int advice_bundle_seal(uint8_t out[ADVICE_BUNDLE_BYTES], const struct advice_bundle_info *info,
+		       const uint8_t bundle_key[ADVICE_KEY_BYTES], const uint8_t nonce[ADVICE_NONCE_BYTES],
+		       const uint8_t seed[ADVICE_KEY_BYTES]);
+/* Format check; fills info (the parameters needed to derive the key). */
+int advice_bundle_parse(const uint8_t *in, size_t len, struct advice_bundle_info *info);
+/* Opens a bundle that must belong to user_id. */
+int advice_bundle_open(uint8_t seed[ADVICE_KEY_BYTES], const uint8_t *in, size_t len,
+		       const uint8_t user_id[ADVICE_OID_BYTES], const uint8_t bundle_key[ADVICE_KEY_BYTES]);
+
+/* --- Certificates --- */
+
+struct advice_cert {
+	uint8_t role; /* enum advice_cert_role */
+	uint8_t subject_id[ADVICE_OID_BYTES];
+	uint8_t sign_pk[ADVICE_KEY_BYTES];
+	uint8_t box_pk[ADVICE_KEY_BYTES];
+	uint64_t not_before; /* ms since the epoch */
+	uint64_t not_after;
+	uint8_t issuer_kid[ADVICE_KID_BYTES]; /* set by advice_cert_sign */
+};
+/* Signs c with the issuer's key (issuer_kid is taken from issuer). */
+int advice_cert_sign(uint8_t out[ADVICE_CERT_BYTES], struct advice_cert *c, const struct advice_keys *issuer);
+int advice_cert_parse(const uint8_t *in, size_t len, struct advice_cert *c);
+/*
+ * Verifies a certificate and its chain to the pinned root public key at time now_ms:
+ * an admin or connector certificate must be signed by the root (issuer may be NULL); a
+ * worker certificate by the admin whose certificate is `issuer` (itself signed by the
+ * root). Fills c with the leaf. -ADVICE_ERR_FORBIDDEN when any link fails.
+ */
+int advice_cert_verify(const uint8_t *in, size_t len, const uint8_t *issuer, size_t issuer_len,
+		       const uint8_t root_pk[ADVICE_KEY_BYTES], uint64_t now_ms, struct advice_cert *c);
+
+/* --- Unit key generations --- */
+
+struct advice_unit_event {
+	uint8_t unit_id[ADVICE_OID_BYTES];
+	uint32_t generation; /* 1 for the first */
+	uint8_t box_pk[ADVICE_KEY_BYTES];
+	uint8_t sign_pk[ADVICE_KEY_BYTES];
+	uint8_t prev_hash[ADVICE_HASH_BYTES]; /* hash of the previous event; zeros for generation 1 */
+	uint64_t created_at;
+	uint8_t signer_kid[ADVICE_KID_BYTES]; /* set by advice_unit_event_sign */
+	uint16_t n_members;
+	uint8_t members[ADVICE_UNIT_MAX_MEMBERS][ADVICE_KID_BYTES]; /* kids of members' box keys */
+};
+/* Writes the signed event to out (cap bytes) and its length to *outlen. */
+int advice_unit_event_sign(uint8_t *out, size_t cap, size_t *outlen, struct advice_unit_event *ev,
+			   const struct advice_keys *admin);
+int advice_unit_event_parse(const uint8_t *in, size_t len, struct advice_unit_event *ev);
+/*
+ * Verifies an event signed by the admin with sign key admin_pk and, when prev is not NULL,
+ * that it follows prev (generation + 1, same unit, prev_hash). Without prev it must be
+ * generation 1 with a zero prev_hash.
+ */
+int advice_unit_event_verify(const uint8_t *in, size_t len, const uint8_t admin_pk[ADVICE_KEY_BYTES],
+			     const uint8_t *prev, size_t prev_len, struct advice_unit_event *ev);
+
+/* The chain box: the seed of generation g - 1 under the chain key of generation g. */
+int advice_chain_seal(uint8_t out[ADVICE_CHAIN_BYTES], const uint8_t unit_id[ADVICE_OID_BYTES], uint32_t g,
+		      const uint8_t chain_key[ADVICE_KEY_BYTES], const uint8_t nonce[ADVICE_NONCE_BYTES],
+		      const uint8_t prev_seed[ADVICE_KEY_BYTES]);
+/* Format check; fills unit_id and g (either may be NULL). */
+int advice_chain_parse(const uint8_t *in, size_t len, uint8_t unit_id[ADVICE_OID_BYTES], uint32_t *g);
+int advice_chain_open(uint8_t prev_seed[ADVICE_KEY_BYTES], const uint8_t *in, size_t len,
+		      const uint8_t unit_id[ADVICE_OID_BYTES], uint32_t g,
+		      const uint8_t chain_key[ADVICE_KEY_BYTES]);
+
+/* --- Wraps (a thread key or a unit seed sealed to one recipient, signed) --- */
+
+struct advice_wrap_info {
+	uint8_t kind; /* enum advice_wrap_kind */
+	uint8_t scope_id[ADVICE_OID_BYTES];
+	uint32_t epoch;
+	uint8_t recipient_kid[ADVICE_KID_BYTES];
+	uint8_t signer_kid[ADVICE_KID_BYTES];
+};
+int advice_wrap_seal(uint8_t out[ADVICE_WRAP_BYTES], uint8_t kind, const uint8_t scope_id[ADVICE_OID_BYTES],
+		     uint32_t epoch, const uint8_t recipient_box_pk[ADVICE_KEY_BYTES],
+		     const uint8_t key[ADVICE_KEY_BYTES], const uint8_t eph_seed[ADVICE_KEY_BYTES],
+		     const struct advice_keys *signer);
+int advice_wrap_parse(const uint8_t *in, size_t len, struct advice_wrap_info *info);
+/*
+ * Verifies the signature with signer_pk, opens with the recipient's box keys and checks that
+ * the sealed record repeats kind, scope, epoch and recipient. Fills key and info.
+ */
+int advice_wrap_open(uint8_t key[ADVICE_KEY_BYTES], struct advice_wrap_info *info, const uint8_t *in,
+		     size_t len, const struct advice_keys *recipient,
+		     const uint8_t signer_pk[ADVICE_KEY_BYTES]);
+
+/* --- Thread keys and envelopes --- */
+
+/* k_msg from the thread key K, thread id, epoch and the server's shred share S_t. */
+int advice_thread_msg_key(uint8_t msg_key[ADVICE_KEY_BYTES], const uint8_t thread_key[ADVICE_KEY_BYTES],
+			  const uint8_t thread_id[ADVICE_OID_BYTES], uint32_t epoch,
+			  const uint8_t share[ADVICE_KEY_BYTES]);
+
+struct advice_envelope_hdr {
+	uint8_t thread_id[ADVICE_OID_BYTES];
+	uint8_t message_id[ADVICE_OID_BYTES];
+	uint32_t epoch;
+	uint8_t sender_kid[ADVICE_KID_BYTES]; /* set by advice_envelope_seal */
+	uint64_t sender_seq;
+	uint8_t prev_hash[ADVICE_HASH_BYTES];
+	uint64_t created_at;
+	uint8_t nonce[ADVICE_NONCE_BYTES];
+};
+/* Pads, encrypts and signs plain (at most ADVICE_ENVELOPE_MAX_PLAIN bytes) into out. */
+int advice_envelope_seal(uint8_t *out, size_t cap, size_t *outlen, struct advice_envelope_hdr *h,
+			 const uint8_t msg_key[ADVICE_KEY_BYTES], const uint8_t *plain, size_t plain_len,
+			 const struct advice_keys *sender);
+int advice_envelope_parse(const uint8_t *in, size_t len, struct advice_envelope_hdr *h);
+/*
+ * Verifies the signature with sender_pk, that the envelope belongs to thread_id, decrypts
+ * and unpads into plain (cap at least len bytes). Fills h and *plain_len.
+ */
+int advice_envelope_open(uint8_t *plain, size_t cap, size_t *plain_len, struct advice_envelope_hdr *h,
+			 const uint8_t *in, size_t len, const uint8_t thread_id[ADVICE_OID_BYTES],
+			 const uint8_t msg_key[ADVICE_KEY_BYTES], const uint8_t sender_pk[ADVICE_KEY_BYTES]);
+
+/* --- Message content: text plus attachment references --- */
+
+struct advice_file_ref {
+	uint8_t file_id[ADVICE_OID_BYTES];
+	uint8_t key[ADVICE_KEY_BYTES];
+	uint8_t header[ADVICE_STREAM_HEADER_BYTES];
+	uint64_t size;
+	uint8_t media; /* enum advice_media */
+	uint8_t hash[ADVICE_HASH_BYTES];
+};
+/* Encodes content into out (cap bytes). */
+int advice_content_encode(uint8_t *out, size_t cap, size_t *outlen, const struct advice_file_ref *files,
+			  size_t n_files, const char *text, size_t text_len);
+/* Decodes content: files (room for ADVICE_CONTENT_MAX_FILES) and the text (points into in). */
+int advice_content_decode(const uint8_t *in, size_t len, struct advice_file_ref *files, size_t *n_files,
+			  const uint8_t **text, size_t *text_len);
+
+/* --- Attachments: secretstream chunks --- */
+
+struct advice_file_stream;
+/*
+ * A writer (push) or reader (pull) for one file: key, stream header, and the thread and
+ * file ids bound into the first chunk. NULL when out of memory.
+ */
+struct advice_file_stream *advice_file_stream_new(int push, const uint8_t key[ADVICE_KEY_BYTES],
+						  const uint8_t header[ADVICE_STREAM_HEADER_BYTES],
+						  const uint8_t thread_id[ADVICE_OID_BYTES],
+						  const uint8_t file_id[ADVICE_OID_BYTES]);
+void advice_file_stream_free(struct advice_file_stream *s);
+/* Encrypts one chunk: exactly ADVICE_FILE_CHUNK_BYTES unless final (then at most). */
+int advice_file_push(struct advice_file_stream *s, const uint8_t *plain, size_t len, int final, uint8_t *out,
+		     size_t *outlen);
+/* Decrypts one chunk into out (ADVICE_FILE_CHUNK_BYTES); *final is 1 on the last. */
+int advice_file_pull(struct advice_file_stream *s, const uint8_t *in, size_t len, uint8_t *out,
+		     size_t *outlen, int *final);
+/* The BLAKE2b-256 of every chunk's ciphertext so far; -ADVICE_ERR_INVAL before the final chunk. */
+int advice_file_hash(struct advice_file_stream *s, uint8_t out[ADVICE_HASH_BYTES]);
+
+/* --- Media types --- */
+
+/* The media type's name ("application/pdf"), or NULL. */
+const char *advice_media_name(int media);
+/* The media type of data (its first bytes, at least 4 KiB when available), by libmagic:
+ * an enum advice_media, ADVICE_MEDIA_UNKNOWN when not on the allow-list, or
+ * -ADVICE_ERR_INTERNAL when libmagic cannot be loaded. */
+int advice_media_sniff(const uint8_t *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,593 @@
+/*
+ * core_keys.c - the server side of end-to-end encryption: the core stores public keys,
+ * certificates, unit key generations, sealed seeds, thread-key wraps, key bundles and the
+ * per-thread shred shares, and hands them out. It checks formats and sizes
+ * (advice_crypto.h parsers) and who may write and read each record, never content: it holds
+ * no key that opens anything. Every delivery of wraps or bundles to staff writes the access
+ * log first.
+ *
+ * Requests: keys.unit, keys.mine, keys.bundle.put, device.add, thread.prepare, thread.keys,
+ * wrap.put (PROTOCOL.md §12). thread.open uses core_keys_thread_id() for a prepared id.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "advice_crypto.h"
+#include "audit.h"
+#include "core_internal.h"
+#include "log.h"
+
+#define KEYS_MAX_DEVICES 16 /* device keys per citizen */
+#define KEYS_MAX_PENDING 16 /* prepared threads not opened yet, per citizen */
+#define KEYS_MAX_WRAPS	 16 /* wraps in one wrap.put */
+
+static const char *req_str(struct ctx *x, const char *name)
+{
+	return json_string_value(json_object_get(x->msg, name));
+}
+
+/* base64url (no padding) of len bytes as a new JSON string; NULL when out of memory. */
+static json_t *b64_json(const uint8_t *data, size_t len)
+{
+	size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *s = malloc(n);
+	json_t *j;
+
+	if (s == NULL)
+		return NULL;
+	sodium_bin2base64(s, n, data, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	j = json_string(s);
+	free(s);
+	return j;
+}
+
+/*
+ * Decodes the base64url string `b64` into out (at most cap bytes) and sets *len; with
+ * exact != 0 the length must be exactly cap. 0, or sets a bad_request naming `field`.
+ */
+static int b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap,
+		      size_t *len, int exact)
+{
+	size_t n = b64 ? strlen(b64) : 0;
+
+	if (n == 0 ||
+	    sodium_base642bin(out, cap, b64, n, NULL, len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) !=
+		    0 ||
+	    (exact && *len != cap)) {
+		snprintf(x->err_field, sizeof x->err_field, "%s", field);
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "%s is not a valid key object", field + 1);
+	}
+	return 0;
+}
+
+/* The 16 bytes of a 32-hex-digit id (thread, unit, user ids double as object ids). */
+static int id_bytes(const char *hex, uint8_t out[ADVICE_OID_BYTES])
+{
+	return advice_unhex(out, ADVICE_OID_BYTES, hex);
+}
+
+/* Writes an access-log row about key material of `object` delivered to or written by staff. */
+static int keys_audit(struct ctx *x, const char *object, const char *unit_id, const char *action)
+{
+	struct store_audit a = { .time = x->now, .role = x->sess.role };
+
+	snprintf(a.user_id, sizeof a.user_id, "%s", x->sess.user_id);
+	snprintf(a.unit_id, sizeof a.unit_id, "%s", unit_id ? unit_id : "");
+	snprintf(a.object, sizeof a.object, "%s", object);
+	snprintf(a.action, sizeof a.action, "%s", action);
+	snprintf(a.outcome, sizeof a.outcome, "ok");
+	if (audit_append(x->st, &a) != STORE_OK) {
+		log_err("access log write failed: nothing is shown");
+		return -1;
+	}
+	return 0;
+}
+
+static int load_thread(struct ctx *x, enum policy_action action, struct store_thread *t)
+{
+	int rc = x->st->ops->thread_get(x->st, req_str(x, "thread"), t);
+
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND)
+		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
+	if (!policy_allows(action, core_role_in_unit(x, t->unit_id), core_relations(x, t)))
+		return core_deny(x, action, t);
+	return 0;
+}
+
+/* --- List builders --- */
+
+struct blob_acc {
+	json_t *arr;
+	int full; /* the list limit was reached */
+};
+
+static int add_blob(void *arg, const struct store_key_blob *b)
+{
+	struct blob_acc *a = arg;
+	json_t *j;
+
+	if (json_array_size(a->arr) == ADVICE_MAX_LIST) {
+		a->full = 1;
+		return 1;
+	}
+	j = b64_json(b->data, b->len);
+	return j == NULL || json_array_append_new(a->arr, j) != 0 ? -1 : 0;
+}
+
+/* Only admin and connector certificates: the issuers a client must know. */
+static int add_issuer_cert(void *arg, const struct store_key_blob *b)
+{
+	return b->n == ADVICE_ROLE_WORKER ? 0 : add_blob(arg, b);
+}
+
+static int add_generation(void *arg, const struct store_key_blob *b)
+{
+	struct blob_acc *a = arg;
+	json_t *g;
+
+	if (json_array_size(a->arr) == ADVICE_MAX_LIST) {
+		a->full = 1;
+		return 1;
+	}
+	g = json_pack("{s:I, s:o, s:o}", "generation", (json_int_t)b->n, "event", b64_json(b->data, b->len),
+		      "chain", b->extra ? b64_json(b->extra, b->extra_len) : json_null());
+	return g == NULL || json_array_append_new(a->arr, g) != 0 ? -1 : 0;
+}
+
+/* The root key, issuer certificates and the generations of unit_id into the result. */
+static int put_unit_keys(struct ctx *x, json_t *obj, const char *unit_id)
+{
+	struct blob_acc gens = { .arr = json_array() };
+
+	json_object_set_new(obj, "unit", json_string(unit_id));
+	json_object_set_new(obj, "generations", gens.arr);
+	return x->st->ops->e2e_unit_gen_list(x->st, unit_id, add_generation, &gens) == STORE_OK ? 0 : -1;
+}
+
+static int put_root_and_certs(struct ctx *x)
+{
+	uint8_t root[STORE_KEY_BYTES];
+	struct blob_acc certs = { .arr = json_array() };
+	int rc = x->st->ops->e2e_root_get(x->st, root);
+
+	if (rc == STORE_ERROR) {
+		json_decref(certs.arr);
+		return -1;
+	}
+	json_object_set_new(x->result, "root", rc == STORE_OK ? b64_json(root, sizeof root) : json_null());
+	json_object_set_new(x->result, "certs", certs.arr);
+	return x->st->ops->e2e_cert_list(x->st, "", add_issuer_cert, &certs) == STORE_OK ? 0 : -1;
+}
+
+/* --- keys.unit --- */
+
+int core_keys_unit(struct ctx *x)
+{
+	const char *unit = req_str(x, "unit"), *category = req_str(x, "category");
+	struct store_queue q;
+	int rc;
+
+	if ((unit == NULL) == (category == NULL)) {
+		snprintf(x->err_field, sizeof x->err_field, "/unit");
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "give either unit or category");
+	}
+	if (category != NULL) {
+		rc = x->st->ops->queue_by_category(x->st, category, &q);
+		if (rc == STORE_NOTFOUND) {
+			snprintf(x->err_field, sizeof x->err_field, "/category");
+			return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such category");
+		}
+		if (rc != STORE_OK)
+			return -1;
+		unit = q.unit_id;
+	}
+	if (put_root_and_certs(x) != 0)
+		return -1;
+	return put_unit_keys(x, x->result, unit);
+}
+
+/* --- keys.mine --- */
+
+struct seed_acc {
+	struct ctx *x;
+	json_t *arr;
+};
+
+/* Seeds of units the caller is still a member of (a removed member gets none). */
+static int add_seed(void *arg, const struct store_key_blob *b)
+{
+	struct seed_acc *a = arg;
+	int member = 0;
+	json_t *s;
+
+	for (size_t i = 0; i < a->x->nunits; i++)
+		member |= strcmp(a->x->units[i].unit_id, b->owner) == 0;
+	if (!member)
+		return 0;
+	if (json_array_size(a->arr) == ADVICE_MAX_LIST)
+		return 1;
+	s = json_pack("{s:s, s:I, s:o}", "unit", b->owner, "generation", (json_int_t)b->n, "wrap",
+		      b64_json(b->data, b->len));
+	return s == NULL || json_array_append_new(a->arr, s) != 0 ? -1 : 0;
+}
+
+int core_keys_mine(struct ctx *x)
+{
+	uint8_t bundle[ADVICE_BUNDLE_BYTES];
+	size_t len = 0;
+	struct seed_acc seeds = { .x = x, .arr = json_array() };
+	struct blob_acc own = { .arr = json_array() };
+	json_t *units = json_array();
+	char object[80];
+	int rc;
+
+	json_object_set_new(x->result, "seeds", seeds.arr);
+	json_object_set_new(x->result, "own_certs", own.arr);
+	json_object_set_new(x->result, "units", units);
+	/* Key material goes to staff only after the access-log entry. */
+	snprintf(object, sizeof object, "keys:%s", x->sess.user_id);
+	if (keys_audit(x, object, NULL, "keys.read") != 0)
+		return -1;
+	rc = x->st->ops->e2e_bundle_get(x->st, x->sess.user_id, bundle, sizeof bundle, &len);
+	if (rc == STORE_ERROR)
+		return -1;
+	json_object_set_new(x->result, "bundle", rc == STORE_OK ? b64_json(bundle, len) : json_null());
+	if (put_root_and_certs(x) != 0 ||
+	    x->st->ops->e2e_cert_list(x->st, x->sess.user_id, add_blob, &own) != STORE_OK ||
+	    x->st->ops->e2e_unit_seed_list(x->st, x->sess.user_id, add_seed, &seeds) != STORE_OK)
+		return -1;
+	for (size_t i = 0; i < x->nunits; i++) {
+		json_t *u = json_object();
+
+		if (u == NULL || json_array_append_new(units, u) != 0 ||
+		    put_unit_keys(x, u, x->units[i].unit_id) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --- keys.bundle.put --- */
+
+int core_keys_bundle_put(struct ctx *x)
+{
+	uint8_t bundle[ADVICE_BUNDLE_BYTES], uid[ADVICE_OID_BYTES];
+	struct advice_bundle_info bi;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = b64_decode(x, req_str(x, "bundle"), "/bundle", bundle, sizeof bundle, &len, 1)) != 0 ||
+	    x->err)
+		return rc;
+	if (advice_bundle_parse(bundle, len, &bi) != 0) {
+		snprintf(x->err_field, sizeof x->err_field, "/bundle");
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "bundle has an unknown format or parameters");
+	}
+	if (id_bytes(x->sess.user_id, uid) != 0 || memcmp(uid, bi.user_id, sizeof uid) != 0) {
+		snprintf(x->err_field, sizeof x->err_field, "/bundle");
+		return core_fail(x, ADVICE_ERR_FORBIDDEN, "the bundle belongs to another user");
+	}
+	if (keys_audit(x, "bundle", NULL, "keys.bundle.put") != 0)
+		return -1;
+	return x->st->ops->e2e_bundle_put(x->st, x->sess.user_id, bundle, len, x->now) == STORE_OK ? 0 : -1;
+}
+
+/* --- device.add --- */
+
+static int count_blob(void *arg, const struct store_key_blob *b)
+{
+	(void)b;
+	(*(int *)arg)++;
+	return 0;
+}
+
+int core_device_add(struct ctx *x)
+{
+	uint8_t box[STORE_KEY_BYTES], sign[STORE_KEY_BYTES], kid[STORE_KID_BYTES];
+	char hex[2 * STORE_KID_BYTES + 1];
+	size_t len = 0;
+	int rc, n = 0;
+
+	if ((rc = b64_decode(x, req_str(x, "box_pk"), "/box_pk", box, sizeof box, &len, 1)) != 0 || x->err)
+		return rc;
+	if ((rc = b64_decode(x, req_str(x, "sign_pk"), "/sign_pk", sign, sizeof sign, &len, 1)) != 0 ||
+	    x->err)
+		return rc;
+	if (x->st->ops->e2e_device_list(x->st, x->sess.user_id, count_blob, &n) != STORE_OK)
+		return -1;
+	if (n >= KEYS_MAX_DEVICES)
+		return core_fail(x, ADVICE_ERR_CONFLICT, "at most %d devices", KEYS_MAX_DEVICES);
+	advice_kid(kid, box);
+	rc = x->st->ops->e2e_device_put(x->st, x->sess.user_id, kid, box, sign, x->now);
+	if (rc == STORE_EXISTS)
+		return core_fail(x, ADVICE_ERR_CONFLICT, "this device key is registered already");
+	if (rc != STORE_OK)
+		return -1;
+	advice_hex(hex, kid, sizeof kid);
+	json_object_set_new(x->result, "kid", json_string(hex));
+	return 0;
+}
+
+/* --- thread.prepare and thread.open --- */
+
+int core_thread_prepare(struct ctx *x)
+{
+	uint8_t share[STORE_KEY_BYTES];
+	char id[STORE_ID_SIZE];
+	int64_t pending = 0;
+
+	if (x->st->ops->e2e_share_pending(x->st, x->sess.user_id, &pending) != STORE_OK)
+		return -1;
+	if (pending >= KEYS_MAX_PENDING)
+		return core_fail(x, ADVICE_ERR_RATE_LIMITED, "open the prepared threads first");
+	core_random_id(id);
+	randombytes_buf(share, sizeof share);
+	if (x->st->ops->e2e_share_put(x->st, id, x->sess.user_id, share, 0, x->now) != STORE_OK)
+		return -1;
+	json_object_set_new(x->result, "thread", json_string(id));
+	json_object_set_new(x->result, "share", b64_json(share, sizeof share));
+	sodium_memzero(share, sizeof share);
+	return 0;
+}
+
+int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE])
+{
+	const char *want = req_str(x, "thread");
+	uint8_t share[STORE_KEY_BYTES];
+	char owner[STORE_ID_SIZE];
+	int opened = 0, rc;
+
+	if (want == NULL) {
+		core_random_id(id);
+		return 0;
+	}
+	rc = x->st->ops->e2e_share_get(x->st, want, owner, &opened, share);
+	sodium_memzero(share, sizeof share);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND || opened || strcmp(owner, x->sess.user_id) != 0) {
+		snprintf(x->err_field, sizeof x->err_field, "/thread");
+		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such prepared thread");
+	}
+	snprintf(id, STORE_ID_SIZE, "%s", want);
+	return x->st->ops->e2e_share_opened(x->st, want) == STORE_OK ? 0 : -1;
+}
+
+/* --- thread.keys --- */
+
+struct kid_set {
+	uint8_t kids[ADVICE_MAX_LIST][STORE_KID_BYTES];
+	size_t n;
+};
+
+static int kid_set_has(const struct kid_set *s, const uint8_t kid[STORE_KID_BYTES])
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->kids[i], kid, STORE_KID_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+static int add_kid(void *arg, const struct store_key_blob *b)
+{
+	struct kid_set *s = arg;
+
+	if (s->n == ADVICE_MAX_LIST)
+		return 1;
+	memcpy(s->kids[s->n++], b->kid, STORE_KID_BYTES);
+	return 0;
+}
+
+/* The recipient kids whose wraps the caller may read: own devices, or their units' generations. */
+static int reader_kids(struct ctx *x, struct kid_set *s)
+{
+	if (x->sess.role == ROLE_CITIZEN)
+		return x->st->ops->e2e_device_list(x->st, x->sess.user_id, add_kid, s) == STORE_OK ? 0 : -1;
+	for (size_t i = 0; i < x->nunits; i++)
+		if (x->st->ops->e2e_unit_gen_list(x->st, x->units[i].unit_id, add_kid, s) != STORE_OK)
+			return -1;
+	return 0;
+}
+
+struct wrap_acc {
+	const struct kid_set *readable;
+	json_t *arr;
+};
+
+static int add_readable_wrap(void *arg, const struct store_key_blob *b)
+{
+	struct wrap_acc *a = arg;
+	json_t *j;
+
+	if (!kid_set_has(a->readable, b->kid))
+		return 0;
+	if (json_array_size(a->arr) == ADVICE_MAX_LIST)
+		return 1;
+	j = b64_json(b->data, b->len);
+	return j == NULL || json_array_append_new(a->arr, j) != 0 ? -1 : 0;
+}
+
+static int add_device(void *arg, const struct store_key_blob *b)
+{
+	char hex[2 * STORE_KID_BYTES + 1];
+	json_t *d;
+
+	if (json_array_size(arg) == ADVICE_MAX_LIST)
+		return 1;
+	advice_hex(hex, b->kid, STORE_KID_BYTES);
+	d = json_pack("{s:s, s:o, s:o}", "kid", hex, "box_pk", b64_json(b->data, b->len), "sign_pk",
+		      b64_json(b->extra, b->extra_len));
+	return d == NULL || json_array_append_new(arg, d) != 0 ? -1 : 0;
+}
+
+/* The thread's share; made (already opened) for threads that were not prepared. */
+static int thread_share(struct ctx *x, const struct store_thread *t, uint8_t share[STORE_KEY_BYTES])
+{
+	char owner[STORE_ID_SIZE];
+	int opened = 0, rc = x->st->ops->e2e_share_get(x->st, t->id, owner, &opened, share);
+
+	if (rc != STORE_NOTFOUND)
+		return rc == STORE_OK ? 0 : -1;
+	randombytes_buf(share, STORE_KEY_BYTES);
+	return x->st->ops->e2e_share_put(x->st, t->id, t->citizen_id, share, 1, x->now) == STORE_OK ? 0 : -1;
+}
+
+int core_thread_keys(struct ctx *x)
+{
+	struct kid_set *readable = calloc(1, sizeof *readable);
+	struct wrap_acc wraps = { .readable = readable, .arr = json_array() };
+	uint8_t share[STORE_KEY_BYTES];
+	struct store_thread t;
+	json_t *devices = json_array();
+	int rc = -1;
+
+	json_object_set_new(x->result, "wraps", wraps.arr);
+	json_object_set_new(x->result, "devices", devices);
+	if (readable == NULL)
+		return -1;
+	if ((rc = load_thread(x, ACT_THREAD_KEYS, &t)) != 0 || x->err)
+		goto out;
+	rc = -1;
+	/* Wraps of thread keys go to staff only after the access-log entry. */
+	if (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "keys", "ok") != 0)
+		goto out;
+	if (thread_share(x, &t, share) != 0 || reader_kids(x, readable) != 0)
+		goto out;
+	json_object_set_new(x->result, "thread", json_string(t.id));
+	json_object_set_new(x->result, "share", b64_json(share, sizeof share));
+	sodium_memzero(share, sizeof share);
+	if (x->st->ops->e2e_wrap_list(x->st, t.id, add_readable_wrap, &wraps) != STORE_OK ||
+	    x->st->ops->e2e_device_list(x->st, t.citizen_id, add_device, devices) != STORE_OK)
+		goto out;
+	rc = 0;
+out:
+	free(readable);
+	return rc;
+}
+
+/* --- wrap.put --- */
+
+struct signer_acc {
+	const uint8_t *kid;
+	int found;
+};
+
+/* Devices list: extra is the signing key; cert list: the kid column is the signing key's kid. */
+static int match_device_signer(void *arg, const struct store_key_blob *b)
+{
+	struct signer_acc *a = arg;
+	uint8_t kid[STORE_KID_BYTES];
+
+	advice_kid(kid, b->extra);
+	a->found |= memcmp(kid, a->kid, STORE_KID_BYTES) == 0;
+	return 0;
+}
+
+static int match_cert_signer(void *arg, const struct store_key_blob *b)
+{
+	struct signer_acc *a = arg;
+
+	a->found |= memcmp(b->kid, a->kid, STORE_KID_BYTES) == 0;
+	return 0;
+}
+
+/*
+ * Checks one wrap for thread t from the caller: the format, a thread-key wrap of this thread,
+ * signed under the caller's own key (a device of the citizen, a certificate of staff), to a
+ * recipient the thread may have (a device of its citizen, or a unit key generation).
+ * 0 with *ok set, or -1 when the store failed.
+ */
+static int wrap_acceptable(struct ctx *x, const struct store_thread *t, const uint8_t *w, size_t len,
+			   const struct kid_set *citizen_devices, struct advice_wrap_info *wi, int *ok)
+{
+	uint8_t tid[ADVICE_OID_BYTES];
+	struct signer_acc s;
+	char unit[STORE_ID_SIZE];
+	int64_t g = 0;
+	int rc;
+
+	*ok = 0;
+	if (advice_wrap_parse(w, len, wi) != 0 || wi->kind != ADVICE_WRAP_THREAD_KEY ||
+	    id_bytes(t->id, tid) != 0 || memcmp(tid, wi->scope_id, sizeof tid) != 0)
+		return 0;
+	s = (struct signer_acc){ .kid = wi->signer_kid };
+	if (x->sess.role == ROLE_CITIZEN)
+		rc = x->st->ops->e2e_device_list(x->st, x->sess.user_id, match_device_signer, &s);
+	else
+		rc = x->st->ops->e2e_cert_list(x->st, x->sess.user_id, match_cert_signer, &s);
+	if (rc != STORE_OK)
+		return -1;
+	if (!s.found)
+		return 0;
+	if (kid_set_has(citizen_devices, wi->recipient_kid)) {
+		*ok = 1;
+		return 0;
+	}
+	rc = x->st->ops->e2e_unit_gen_by_kid(x->st, wi->recipient_kid, unit, &g);
+	if (rc == STORE_ERROR)
+		return -1;
+	*ok = rc == STORE_OK;
+	return 0;
+}
+
+int core_wrap_put(struct ctx *x)
+{
+	json_t *list = json_object_get(x->msg, "wraps"), *item;
+	struct kid_set *devices = calloc(1, sizeof *devices);
+	uint8_t w[ADVICE_WRAP_BYTES];
+	struct advice_wrap_info wi;
+	struct store_thread t;
+	int rc = -1, stored = 0, ok = 0;
+	size_t i, len = 0;
+
+	if (devices == NULL)
+		return -1;
+	if ((rc = load_thread(x, ACT_WRAP_PUT, &t)) != 0 || x->err)
+		goto out;
+	rc = -1;
+	if (json_array_size(list) == 0 || json_array_size(list) > KEYS_MAX_WRAPS) {
+		snprintf(x->err_field, sizeof x->err_field, "/wraps");
+		rc = core_fail(x, ADVICE_ERR_BAD_REQUEST, "1..%d wraps", KEYS_MAX_WRAPS);
+		goto out;
+	}
+	if (x->st->ops->e2e_device_list(x->st, t.citizen_id, add_kid, devices) != STORE_OK)
+		goto out;
+	/* Check every wrap before storing any: a refused request changes nothing. */
+	json_array_foreach (list, i, item) {
+		char field[32];
+
+		snprintf(field, sizeof field, "/wraps/%zu", i);
+		if (b64_decode(x, json_string_value(item), field, w, sizeof w, &len, 1) != 0 || x->err) {
+			rc = 0;
+			goto out;
+		}
+		if (wrap_acceptable(x, &t, w, len, devices, &wi, &ok) != 0)
+			goto out;
+		if (!ok) {
+			snprintf(x->err_field, sizeof x->err_field, "%s", field);
+			rc = core_deny(x, ACT_WRAP_PUT, &t);
+			goto out;
+		}
+	}
+	if (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "wrap.put", "ok") != 0)
+		goto out;
+	json_array_foreach (list, i, item) {
+		b64_decode(x, json_string_value(item), "/wraps", w, sizeof w, &len, 1);
+		advice_wrap_parse(w, len, &wi);
+		rc = x->st->ops->e2e_wrap_put(x->st, t.id, wi.epoch, wi.recipient_kid, w, len,
+					      x->sess.user_id, x->now);
+		if (rc == STORE_ERROR)
+			goto out;
+		stored += rc == STORE_OK;
+	}
+	json_object_set_new(x->result, "thread", json_string(t.id));
+	json_object_set_new(x->result, "stored", json_integer(stored));
+	rc = 0;
+out:
+	free(devices);
+	return rc;
+}

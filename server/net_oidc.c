@@ -1,0 +1,209 @@
+/*
+ * net_oidc.c - the bank-ID login's HTTP endpoints (oidc.h) on the network thread:
+ *
+ *   GET /api/v1/auth/bank/start     302 to the identity provider with a signed request
+ *                                   object; sets the __Host- login cookie (SameSite=Lax, so
+ *                                   it comes back on the cross-site return)
+ *   GET /api/v1/auth/bank/callback  checks cookie and state, hands code and PKCE verifier
+ *                                   to the oidc worker thread (back channel); the checked
+ *                                   identity goes to the core (CORE_REQ_LOGIN_BANK), whose
+ *                                   reply becomes a 303 to the app with the session cookie
+ *   GET /api/v1/auth/jwks           our public signing and encryption keys
+ *
+ * The browser never holds the ID token or the identity code. Nothing logged here carries a
+ * code, token or identity code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "jose.h"
+#include "log.h"
+#include "net_int.h"
+#include "oidc.h"
+
+#define NET_OIDC_START	  "/api/v1/auth/bank/start"
+#define NET_OIDC_CALLBACK "/api/v1/auth/bank/callback"
+#define NET_OIDC_JWKS	  "/api/v1/auth/jwks"
+
+void net_set_oidc(struct net *n, struct oidc_config *cfg, struct oidc_worker *w)
+{
+	n->oidc = cfg;
+	n->oidc_worker = w;
+	free(n->oidc_jwks);
+	n->oidc_jwks = cfg != NULL ? oidc_jwks_text(cfg) : NULL;
+}
+
+int net_oidc_path(const char *path)
+{
+	return strcmp(path, NET_OIDC_START) == 0 || strcmp(path, NET_OIDC_CALLBACK) == 0 ||
+	       strcmp(path, NET_OIDC_JWKS) == 0;
+}
+
+/* Sets the cookie that ends the login cookie. 0 or -1. */
+static int net_oidc_clear_login_cookie(struct net_conn *c)
+{
+	free(c->resp_cookie2);
+	c->resp_cookie2 = strdup(OIDC_LOGIN_COOKIE "=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0");
+	return c->resp_cookie2 != NULL ? 0 : -1;
+}
+
+/* An error answer of the protocol's shape, "prefix: detail", that also ends the login cookie. */
+static int net_oidc_fail(struct net_conn *c, int status, int code, const char *prefix, const char *detail)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof msg, "%s%s%s", prefix, detail[0] ? ": " : "", detail);
+	net_oidc_clear_login_cookie(c);
+	return net_http_fail(c, status, code, msg);
+}
+
+static int net_oidc_start(struct net *n, struct net_conn *c)
+{
+	char token[OIDC_LOGIN_TOKEN_MAX], cookie[160];
+	struct oidc_login l;
+	int64_t now = (int64_t)time(NULL);
+	char *url;
+
+	oidc_login_token_new(now, token);
+	if (oidc_login_derive(n->pepper, token, strlen(token), now, &l) != OIDC_OK ||
+	    (url = oidc_authorize_url(n->oidc, &l, now)) == NULL) {
+		sodium_memzero(token, sizeof token);
+		return net_http_fail(c, 500, ADVICE_ERR_INTERNAL, "cannot start the login");
+	}
+	snprintf(cookie, sizeof cookie, "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=%d",
+		 OIDC_LOGIN_COOKIE, token, OIDC_LOGIN_TTL_S);
+	sodium_memzero(token, sizeof token);
+	sodium_memzero(&l, sizeof l);
+	c->resp_cookie = strdup(cookie);
+	sodium_memzero(cookie, sizeof cookie);
+	c->resp_location = url;
+	if (c->resp_cookie == NULL)
+		return -1;
+	log_info("bank-ID login started from %s", c->peer);
+	return net_http_answer(c, 302, "{\"type\":\"ok\"}", 13);
+}
+
+static int net_oidc_callback(struct net *n, struct lws *wsi, struct net_conn *c)
+{
+	char token[OIDC_LOGIN_TOKEN_MAX + 8], state[96], err[64];
+	struct oidc_job job;
+	const char *v;
+	int len, rc;
+
+	memset(&job, 0, sizeof job);
+	if (lws_get_urlarg_by_name(wsi, "error=", err, sizeof err) != NULL) {
+		log_notice("bank-ID login refused from %s: the identity provider returned an error", c->peer);
+		return net_oidc_fail(c, 401, ADVICE_ERR_BAD_TOKEN,
+				     "bank-ID login cancelled or refused at the identity provider", "");
+	}
+	len = net_cookie_get(wsi, OIDC_LOGIN_COOKIE, token, sizeof token);
+	rc = len > 0 ? oidc_login_derive(n->pepper, token, (size_t)len, (int64_t)time(NULL), &job.login)
+		     : OIDC_NO_LOGIN;
+	sodium_memzero(token, sizeof token);
+	if (rc == OIDC_OK) {
+		v = lws_get_urlarg_by_name(wsi, "state=", state, sizeof state);
+		if (!oidc_state_matches(&job.login, v))
+			rc = OIDC_BAD_STATE;
+	}
+	if (rc == OIDC_OK &&
+	    ((v = lws_get_urlarg_by_name(wsi, "code=", job.code, sizeof job.code)) == NULL || v[0] == '\0'))
+		rc = OIDC_NO_LOGIN;
+	if (rc != OIDC_OK) {
+		log_notice("bank-ID login refused from %s: %s", c->peer, oidc_result_text(rc));
+		return net_oidc_fail(c, 400, ADVICE_ERR_BAD_TOKEN, "bank-ID login refused",
+				     oidc_result_text(rc));
+	}
+	memmove(job.code, v, strlen(v) + 1);
+	job.conn_id = c->id;
+	rc = oidc_worker_submit(n->oidc_worker, &job);
+	sodium_memzero(&job, sizeof job);
+	if (rc != 0)
+		return net_oidc_fail(c, 503, ADVICE_ERR_UNAVAILABLE, "server busy", "");
+	c->waiting_core = 1; /* a reply is pending (from the worker, then the core) */
+	return 0;
+}
+
+int net_oidc_request(struct net *n, struct lws *wsi, struct net_conn *c, const char *path, int method)
+{
+	c->body_done = 1;
+	if (method != LWSHUMETH_GET) {
+		c->resp_allow = "GET";
+		return net_http_fail(c, 405, ADVICE_ERR_BAD_REQUEST, "method not allowed");
+	}
+	if (n->oidc == NULL || n->oidc_worker == NULL)
+		return net_http_fail(c, 404, ADVICE_ERR_NOT_FOUND, "bank-ID login is not configured");
+	if (strcmp(path, NET_OIDC_JWKS) == 0) {
+		if (n->oidc_jwks == NULL)
+			return net_http_fail(c, 500, ADVICE_ERR_INTERNAL, "no keys");
+		return net_http_answer(c, 200, n->oidc_jwks, strlen(n->oidc_jwks));
+	}
+	if (strcmp(path, NET_OIDC_START) == 0)
+		return net_oidc_start(n, c);
+	return net_oidc_callback(n, wsi, c);
+}
+
+/* Hands a checked login to the core; answers the browser when that cannot be done. */
+static void net_oidc_submit_login(struct net *n, struct net_conn *c, struct oidc_job *job)
+{
+	char hex[STORE_HASH_BYTES * 2 + 1];
+	json_t *o;
+	char *body;
+
+	sodium_bin2hex(hex, sizeof hex, job->login.hash, sizeof job->login.hash);
+	o = json_pack("{s:s, s:s, s:s}", "login", hex, "hetu", job->id.hetu, "acr", job->id.acr);
+	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o); /* jansson does not wipe; the copy lives as long as this request */
+	c->kind = CORE_REQ_LOGIN_BANK;
+	if (body == NULL || n->draining || net_submit(n, c, CORE_REQ_LOGIN_BANK, body, strlen(body)) != 0) {
+		c->waiting_core = 0;
+		net_oidc_fail(c, 503, ADVICE_ERR_UNAVAILABLE, "server busy", "");
+	}
+	if (body != NULL) {
+		sodium_memzero(body, strlen(body));
+		free(body);
+	}
+}
+
+void net_oidc_take(struct net *n)
+{
+	struct oidc_job job;
+
+	if (n->oidc_worker == NULL)
+		return;
+	while (oidc_worker_take(n->oidc_worker, &job)) {
+		struct net_conn *c = net_conn_find(n, job.conn_id);
+		const char *why = job.result == OIDC_DECRYPT ? jose_result_text(job.sub_result)
+				  : job.result == OIDC_TOKEN ? token_result_text(job.sub_result)
+							     : "";
+
+		if (job.result != OIDC_OK) {
+			log_notice("bank-ID login refused from %s: %s%s%s", c ? c->peer : "(gone)",
+				   oidc_result_text(job.result), why[0] ? ": " : "", why);
+			if (c != NULL && c->wsi != NULL && !c->is_ws) {
+				c->waiting_core = 0;
+				net_oidc_fail(c, 401, ADVICE_ERR_BAD_TOKEN, "bank-ID login refused",
+					      why[0] ? why : oidc_result_text(job.result));
+			}
+		} else if (c != NULL && c->wsi != NULL && !c->is_ws) {
+			net_oidc_submit_login(n, c, &job);
+		}
+		sodium_memzero(&job, sizeof job);
+	}
+}
+
+void net_oidc_finish(struct net *n, struct net_conn *c, struct core_reply *rep)
+{
+	net_oidc_clear_login_cookie(c);
+	if (rep->http_status != 200) {
+		net_http_answer(c, rep->http_status > 0 ? rep->http_status : 500,
+				rep->json ? rep->json : "{}", rep->json ? rep->len : 2);
+		return;
+	}
+	c->resp_location = strdup(n->cfg->oidc_after_login);
+	net_http_answer(c, 303, "{\"type\":\"ok\"}", 13);
+}

@@ -1,0 +1,181 @@
+/*
+ * crypto_tool.c - the helper program of the crypto tests.
+ *
+ *   crypto_tool vectors DIR     write the vector files of proto/vectors from the cases below
+ *   crypto_tool check DIR       recompute every case of the vector files in DIR and compare
+ *   crypto_tool write FILE      write objects for client-web to read (cross-implementation)
+ *   crypto_tool read FILE       read and check objects that client-web wrote
+ *
+ * Exit status 0 when everything matched, 1 otherwise (the mismatches are printed).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "advice_crypto.h"
+#include "crypto_tool.h"
+
+#define DERIVATION                                                                                           \
+	"every random input is rnd(i, n) = crypto_kdf_derive_from_key(n, i, \"QAvector\", seed); see "       \
+	"proto/CRYPTO-FORMATS.md"
+
+/* The literal inputs of every case, per file (seeds are 32 bytes of hex). */
+static const char *const vector_inputs[] = {
+	"anchors",
+	"[{\"name\":\"pwhash argon2id13\",\"op\":\"pwhash\",\"password\":\"correct horse battery staple\","
+	"\"salt\":\"07070707070707070707070707070707\",\"opslimit\":3,\"memlimit\":67108864},"
+	"{\"name\":\"kdf id 42\",\"op\":\"kdf\",\"subkey_id\":42,\"context\":\"thread__\","
+	"\"key\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"},"
+	"{\"name\":\"ed25519 seed 09\",\"op\":\"sign\",\"message\":\"hello worker answer\","
+	"\"seed\":\"0909090909090909090909090909090909090909090909090909090909090909\"},"
+	"{\"name\":\"xchacha20poly1305\",\"op\":\"aead\",\"message\":\"msg body\",\"ad\":\"AD:v1|thread\","
+	"\"key\":\"0303030303030303030303030303030303030303030303030303030303030303\","
+	"\"nonce\":\"040404040404040404040404040404040404040404040404\"}]",
+	"keys",
+	"[{\"name\":\"keys "
+	"1\",\"seed\":\"0101010101010101010101010101010101010101010101010101010101010101\"},"
+	"{\"name\":\"keys "
+	"2\",\"seed\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf\"}]",
+	"seal",
+	"[{\"name\":\"seal "
+	"1\",\"seed\":\"1111111111111111111111111111111111111111111111111111111111111111\"}]",
+	"bundle",
+	"[{\"name\":\"bundle "
+	"1\",\"seed\":\"2222222222222222222222222222222222222222222222222222222222222222\","
+	"\"password\":\"correct horse battery "
+	"staple\",\"bundle_version\":1,\"opslimit\":2,\"memlimit\":8388608},"
+	"{\"name\":\"bundle "
+	"utf-8\",\"seed\":\"2323232323232323232323232323232323232323232323232323232323232323\","
+	"\"password\":\"\\u00e4iti \\u00f6ljy "
+	"\\u00e5\",\"bundle_version\":7,\"opslimit\":1,\"memlimit\":8388608}]",
+	"cert",
+	"[{\"name\":\"cert "
+	"chain\",\"seed\":\"3333333333333333333333333333333333333333333333333333333333333333\","
+	"\"not_before\":1760000000000,\"not_after\":1860000000000,\"now\":1770000000000}]",
+	"unit",
+	"[{\"name\":\"unit "
+	"rotation\",\"seed\":\"4444444444444444444444444444444444444444444444444444444444444444\","
+	"\"members\":3,\"created_at\":1765000000000}]",
+	"wrap",
+	"[{\"name\":\"thread key "
+	"wrap\",\"seed\":\"5555555555555555555555555555555555555555555555555555555555555555\","
+	"\"kind\":1,\"epoch\":0},"
+	"{\"name\":\"unit seed "
+	"wrap\",\"seed\":\"5656565656565656565656565656565656565656565656565656565656565656\","
+	"\"kind\":2,\"epoch\":3}]",
+	"envelope",
+	"[{\"name\":\"empty\",\"seed\":\"6666666666666666666666666666666666666666666666666666666666666666\","
+	"\"text\":\"\",\"epoch\":0,\"sender_seq\":0,\"created_at\":1765000000000},"
+	"{\"name\":\"text\",\"seed\":\"6767676767676767676767676767676767676767676767676767676767676767\","
+	"\"text\":\"Hei, tarvitsisin apua toimeentulotuen hakemiseen. \\u00c4\\u00e4kk\\u00f6set toimivat.\","
+	"\"epoch\":1,\"sender_seq\":3,\"created_at\":1765000001234},"
+	"{\"name\":\"text and "
+	"file\",\"seed\":\"6868686868686868686868686868686868686868686868686868686868686868\","
+	"\"text\":\"Liite\",\"epoch\":2,\"sender_seq\":9,\"created_at\":1765000009999,"
+	"\"file_size\":70000,\"file_media\":1}]",
+	"file",
+	"[{\"name\":\"empty "
+	"file\",\"seed\":\"7777777777777777777777777777777777777777777777777777777777777777\","
+	"\"length\":0},"
+	"{\"name\":\"small "
+	"file\",\"seed\":\"7878787878787878787878787878787878787878787878787878787878787878\","
+	"\"length\":500},"
+	"{\"name\":\"two "
+	"chunks\",\"seed\":\"7979797979797979797979797979797979797979797979797979797979797979\","
+	"\"length\":65546}]",
+	NULL,
+};
+
+static const struct vector_file *vector_find(const char *name)
+{
+	for (const struct vector_file *v = vector_files; v->name != NULL; v++)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+/* Writes DIR/<name>.json for every file. */
+static int vectors_write(const char *dir)
+{
+	char path[4096];
+
+	for (size_t i = 0; vector_inputs[i] != NULL; i += 2) {
+		const struct vector_file *v = vector_find(vector_inputs[i]);
+		json_error_t err;
+		json_t *in = json_loads(vector_inputs[i + 1], 0, &err), *cases = json_array(), *file, *c;
+		size_t k;
+
+		if (in == NULL || v == NULL) {
+			fprintf(stderr, "vectors: bad inputs for %s: %s\n", vector_inputs[i], err.text);
+			return 1;
+		}
+		json_array_foreach (in, k, c)
+			json_array_append_new(cases, v->compute(c));
+		file = json_pack("{s:s, s:i, s:s, s:o}", "construction", v->name, "format_version",
+				 ADVICE_FMT_VERSION, "derivation", DERIVATION, "cases", cases);
+		snprintf(path, sizeof(path), "%s/%s.json", dir, v->name);
+		if (json_dump_file(file, path, JSON_INDENT(1) | JSON_ENSURE_ASCII) != 0) {
+			fprintf(stderr, "vectors: cannot write %s\n", path);
+			return 1;
+		}
+		json_decref(file);
+		json_decref(in);
+	}
+	return 0;
+}
+
+/* Recomputes every case of DIR/<name>.json; prints and counts the mismatches. */
+static int vectors_check(const char *dir)
+{
+	char path[4096];
+	int bad = 0, n = 0;
+
+	for (const struct vector_file *v = vector_files; v->name != NULL; v++) {
+		json_error_t err;
+		json_t *file, *c;
+		size_t k;
+
+		snprintf(path, sizeof(path), "%s/%s.json", dir, v->name);
+		file = json_load_file(path, 0, &err);
+		if (file == NULL || json_array_size(json_object_get(file, "cases")) == 0) {
+			fprintf(stderr, "check: %s: %s\n", path, file == NULL ? err.text : "no cases");
+			bad++;
+			continue;
+		}
+		json_array_foreach (json_object_get(file, "cases"), k, c) {
+			json_t *got = v->compute(c);
+
+			n++;
+			if (!json_equal(got, c) || json_object_get(got, "error") != NULL) {
+				char *s = json_dumps(got, JSON_INDENT(1));
+				fprintf(stderr, "check: %s case %zu differs; computed:\n%s\n", v->name, k, s);
+				free(s);
+				bad++;
+			}
+			json_decref(got);
+		}
+		json_decref(file);
+	}
+	printf("%d passed, %d failed\n", n - bad, bad);
+	return bad == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (advice_crypto_init() != 0 || argc != 3) {
+		fprintf(stderr, "usage: crypto_tool vectors|check DIR | write|read FILE\n");
+		return 2;
+	}
+	if (strcmp(argv[1], "vectors") == 0)
+		return vectors_write(argv[2]);
+	if (strcmp(argv[1], "check") == 0)
+		return vectors_check(argv[2]);
+	if (strcmp(argv[1], "write") == 0)
+		return interop_write(argv[2]) == 0 ? 0 : 1;
+	if (strcmp(argv[1], "read") == 0)
+		return interop_read(argv[2]) == 0 ? 0 : 1;
+	fprintf(stderr, "crypto_tool: unknown command %s\n", argv[1]);
+	return 2;
+}

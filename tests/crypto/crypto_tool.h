@@ -1,0 +1,29 @@
+/*
+ * crypto_tool.h - the helper program of the crypto tests: known-answer vectors
+ * (crypto_vectors.c) and the cross-implementation exchange with client-web
+ * (crypto_interop.c).
+ */
+#ifndef ADVICE_CRYPTO_TOOL_H
+#define ADVICE_CRYPTO_TOOL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* One vector file: proto/vectors/<name>.json; compute() makes a case from its inputs. */
+struct vector_file {
+	const char *name;
+	json_t *(*compute)(json_t *in);
+};
+extern const struct vector_file vector_files[];
+
+void tool_put_hex(json_t *o, const char *key, const void *data, size_t len);
+/* 0 when o[key] is hex of exactly len bytes (decoded into out), else -1. */
+int tool_get_hex(json_t *o, const char *key, void *out, size_t len);
+
+/* Writes DIR/c.json with objects made by libadvice from fresh random inputs. 0 or -1. */
+int interop_write(const char *path);
+/* Opens and checks every object of a file written by the other implementation. 0 or -1. */
+int interop_read(const char *path);
+
+#endif
