@@ -1,4 +1,5 @@
-// Placeholder page: shows whether the service answers. The web app replaces this file.
+// Placeholder page: shows whether the service answers and, after a login, who is logged in
+// (from the WebSocket's welcome event). The web app replaces this file.
 'use strict';
 
 async function showStatus() {
@@ -16,4 +17,19 @@ async function showStatus() {
   }
 }
 
+// Opens the advice.v1 WebSocket with the session cookie, if there is one: the server refuses the
+// upgrade without a session, and then nothing is shown.
+function showSession() {
+  const el = document.getElementById('session');
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = new WebSocket(scheme + '//' + location.host + '/ws', 'advice.v1');
+  ws.addEventListener('message', (ev) => {
+    const msg = JSON.parse(ev.data);
+    if (msg.type !== 'event' || msg.event !== 'welcome') return;
+    el.textContent = 'Kirjautunut · Inloggad · Logged in: ' + msg.role;
+    el.hidden = false;
+  });
+}
+
 showStatus();
+showSession();

@@ -28,7 +28,7 @@ struct advice_conn;
 
 /* Flags of advice_send_raw(). */
 #define ADVICE_FRAME_TEXT	  0
-#define ADVICE_FRAME_BINARY	  1 /* a binary frame (the server closes with 1003) */
+#define ADVICE_FRAME_BINARY	  1 /* a binary frame: an attachment chunk (PROTOCOL.md §12.4) */
 #define ADVICE_FRAME_NO_FIN	  2 /* more fragments of this message follow */
 #define ADVICE_FRAME_CONTINUATION 4 /* this frame continues the previous fragment */
 
@@ -75,6 +75,43 @@ int advice_login_citizen(struct advice_client *c, const char *base_url, const ch
  */
 int advice_login_worker(struct advice_client *c, const char *base_url, const char *origin,
 			const char *username, const char *password, char **session_out, int timeout_ms);
+
+/*
+ * A worker login with a second factor: as advice_login_worker, sending `totp`, the current
+ * 6-digit code of the worker's authenticator. Returns what advice_login_worker returns;
+ * -ADVICE_ERR_BAD_CREDENTIALS also for a wrong or already used code.
+ */
+int advice_login_worker_totp(struct advice_client *c, const char *base_url, const char *origin,
+			     const char *username, const char *password, const char *totp, char **session_out,
+			     int timeout_ms);
+
+/*
+ * The general worker login. `totp` (NULL: none) is the second factor's code. `setup_code`
+ * (NULL: none) is a new account's one-time setup code: `password` becomes the account's
+ * password, and `totp` must be a code of the secret from advice_worker_enrol(), which this
+ * login confirms. `new_password` (NULL: none; not with setup_code) replaces the password,
+ * for example after -ADVICE_ERR_PASSWORD_AGE. Returns 0 with *session_out; the server's
+ * errors negated (-ADVICE_ERR_TOTP_REQUIRED: send a code; -ADVICE_ERR_ENROL_REQUIRED: enrol
+ * first; -ADVICE_ERR_PASSWORD_AGE: send new_password; -ADVICE_ERR_BAD_CREDENTIALS,
+ * -ADVICE_ERR_LOCKED, -ADVICE_ERR_FORBIDDEN for an ended account or role); -ADVICE_ERR_INVAL;
+ * or the errors of advice_login_worker().
+ */
+int advice_login_worker_with(struct advice_client *c, const char *base_url, const char *origin,
+			     const char *username, const char *password, const char *totp,
+			     const char *setup_code, const char *new_password, char **session_out,
+			     int timeout_ms);
+
+/*
+ * Starts the enrolment of a second factor (POST /api/v1/login/worker/enrol) for an account
+ * without one, proven by `password` or (a new account) by `setup_code`: exactly one of them.
+ * Returns 0 with *secret_out (malloc'd base32 TOTP secret: SHA-1, 6 digits, 30 s) for the
+ * authenticator; the enrolment completes with the next login that sends a code of it. Else
+ * the server's errors negated (-ADVICE_ERR_CONFLICT: a second factor is enrolled already),
+ * -ADVICE_ERR_INVAL, -ADVICE_ERR_PROTOCOL, or the errors of advice_http_post().
+ */
+int advice_worker_enrol(struct advice_client *c, const char *base_url, const char *origin,
+			const char *username, const char *password, const char *setup_code, char **secret_out,
+			int timeout_ms);
 
 /*
  * The worker authentication key: M = crypto_pwhash(32, password, salt, opslimit, memlimit,

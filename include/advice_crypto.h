@@ -283,6 +283,9 @@ int advice_envelope_seal(uint8_t *out, size_t cap, size_t *outlen, struct advice
 			 const uint8_t msg_key[ADVICE_KEY_BYTES], const uint8_t *plain, size_t plain_len,
 			 const struct advice_keys *sender);
 int advice_envelope_parse(const uint8_t *in, size_t len, struct advice_envelope_hdr *h);
+/* Checks the format, that sender_pk is the sender and that the signature holds, without
+ * decrypting (what the server checks). */
+int advice_envelope_verify(const uint8_t *in, size_t len, const uint8_t sender_pk[ADVICE_KEY_BYTES]);
 /*
  * Verifies the signature with sender_pk, that the envelope belongs to thread_id, decrypts
  * and unpads into plain (cap at least len bytes). Fills h and *plain_len.

@@ -15,6 +15,7 @@
 
 /* Limits (bytes unless named otherwise). */
 #define ADVICE_MAX_MESSAGE_BYTES   65536 /* one WebSocket message, all frames together */
+#define ADVICE_MAX_CHUNK_MESSAGE   65577 /* one binary message: an attachment chunk (24 + 65553) */
 #define ADVICE_MAX_HTTP_BODY_BYTES 20480 /* one HTTP request body (an ID token is up to 16384) */
 #define ADVICE_MAX_BODY_B64	   43691 /* ciphertext body, base64url without padding */
 #define ADVICE_MAX_BODY_BYTES	   32768 /* the same body decoded */
@@ -48,6 +49,9 @@ enum advice_err {
 	ADVICE_ERR_CONFLICT,	    /* the object is not in a state that allows this */
 	ADVICE_ERR_THREAD_CLOSED,   /* the thread is closed */
 	ADVICE_ERR_RATE_LIMITED,    /* too many requests */
+	ADVICE_ERR_TOTP_REQUIRED,   /* worker login: the key is right; send the second factor's code */
+	ADVICE_ERR_ENROL_REQUIRED,  /* worker login: enrol a second factor first (/login/worker/enrol) */
+	ADVICE_ERR_PASSWORD_AGE,    /* worker login: the password is too old; send new_auth_key */
 	ADVICE_ERR_UNAVAILABLE,	    /* the store failed; nothing was changed */
 	ADVICE_ERR_INTERNAL,	    /* a bug; nothing was changed */
 	/* Client-side only (never sent by the server). */

@@ -306,20 +306,28 @@ out:
 	return rc;
 }
 
-ADVICE_API int advice_login_worker(struct advice_client *c, const char *base_url, const char *origin,
-				   const char *username, const char *password, char **session_out,
-				   int timeout_ms)
+/* Frees a string that held a key, wiping it first. */
+static void advice__free_secret(char *s)
+{
+	if (s != NULL) {
+		sodium_memzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* POST /api/v1/login/worker/start, then the authentication keys of `password` and (when not
+ * NULL) `new_password` in base64url: *key64 and *new64 (malloc'd). 0 or a negative code. */
+static int advice__worker_keys(struct advice_client *c, const char *base_url, const char *origin,
+			       const char *username, const char *password, const char *new_password,
+			       char **key64, char **new64, int timeout_ms)
 {
 	uint8_t salt[ADVICE_SALT_BYTES], key[ADVICE_AUTH_KEY_BYTES];
 	unsigned long long ops = 0;
 	size_t mem = 0;
-	char *reply = NULL, *body = NULL, *key64 = NULL;
-	json_t *o;
+	char *reply = NULL, *body;
+	json_t *o = json_pack("{s:s}", "username", username);
 	int rc;
 
-	if (username == NULL || password == NULL || session_out == NULL)
-		return -ADVICE_ERR_INVAL;
-	o = json_pack("{s:s}", "username", username);
 	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (body == NULL)
@@ -327,36 +335,111 @@ ADVICE_API int advice_login_worker(struct advice_client *c, const char *base_url
 	rc = advice__login_post(c, base_url, "/api/v1/login/worker/start", origin, body, NULL, &reply,
 				timeout_ms);
 	free(body);
-	body = NULL;
-	if (rc != 0)
-		goto out;
-	rc = advice__parse_start(reply, salt, &ops, &mem);
-	if (rc != 0)
-		goto out;
-	rc = advice_worker_auth_key(password, salt, ops, mem, key);
-	if (rc != 0)
-		goto out;
-	key64 = advice_b64url_encode(key, sizeof(key));
-	o = key64 ? json_pack("{s:s,s:s}", "username", username, "auth_key", key64) : NULL;
-	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (body == NULL) {
-		rc = -ADVICE_ERR_NOMEM;
-		goto out;
-	}
-	rc = advice__login_post(c, base_url, "/api/v1/login/worker", origin, body, session_out, NULL,
-				timeout_ms);
-out:
-	sodium_memzero(key, sizeof(key));
-	if (key64 != NULL) {
-		sodium_memzero(key64, strlen(key64));
-		free(key64);
-	}
-	if (body != NULL) {
-		sodium_memzero(body, strlen(body));
-		free(body);
-	}
+	if (rc == 0)
+		rc = advice__parse_start(reply, salt, &ops, &mem);
 	free(reply);
+	if (rc == 0 && (rc = advice_worker_auth_key(password, salt, ops, mem, key)) == 0 &&
+	    (*key64 = advice_b64url_encode(key, sizeof(key))) == NULL)
+		rc = -ADVICE_ERR_NOMEM;
+	if (rc == 0 && new_password != NULL &&
+	    (rc = advice_worker_auth_key(new_password, salt, ops, mem, key)) == 0 &&
+	    (*new64 = advice_b64url_encode(key, sizeof(key))) == NULL)
+		rc = -ADVICE_ERR_NOMEM;
+	sodium_memzero(key, sizeof(key));
+	return rc;
+}
+
+/* Sets `name` in `o` when `value` is not NULL. 0 or -1. */
+static int advice__set_opt(json_t *o, const char *name, const char *value)
+{
+	return value == NULL ? 0 : json_object_set_new(o, name, json_string(value));
+}
+
+ADVICE_API int advice_login_worker_with(struct advice_client *c, const char *base_url, const char *origin,
+					const char *username, const char *password, const char *totp,
+					const char *setup_code, const char *new_password, char **session_out,
+					int timeout_ms)
+{
+	char *key64 = NULL, *new64 = NULL, *body = NULL;
+	json_t *o;
+	int rc;
+
+	if (username == NULL || password == NULL || session_out == NULL ||
+	    (setup_code != NULL && new_password != NULL))
+		return -ADVICE_ERR_INVAL;
+	rc = advice__worker_keys(c, base_url, origin, username, password, new_password, &key64, &new64,
+				 timeout_ms);
+	if (rc != 0)
+		goto out;
+	o = json_pack("{s:s,s:s}", "username", username, "auth_key", key64);
+	if (o == NULL || advice__set_opt(o, "totp", totp) || advice__set_opt(o, "setup_code", setup_code) ||
+	    advice__set_opt(o, "new_auth_key", new64) || (body = json_dumps(o, JSON_COMPACT)) == NULL)
+		rc = -ADVICE_ERR_NOMEM;
+	json_decref(o);
+	if (rc == 0)
+		rc = advice__login_post(c, base_url, "/api/v1/login/worker", origin, body, session_out, NULL,
+					timeout_ms);
+out:
+	advice__free_secret(key64);
+	advice__free_secret(new64);
+	advice__free_secret(body);
+	return rc;
+}
+
+ADVICE_API int advice_login_worker(struct advice_client *c, const char *base_url, const char *origin,
+				   const char *username, const char *password, char **session_out,
+				   int timeout_ms)
+{
+	return advice_login_worker_with(c, base_url, origin, username, password, NULL, NULL, NULL,
+					session_out, timeout_ms);
+}
+
+ADVICE_API int advice_login_worker_totp(struct advice_client *c, const char *base_url, const char *origin,
+					const char *username, const char *password, const char *totp,
+					char **session_out, int timeout_ms)
+{
+	if (totp == NULL)
+		return -ADVICE_ERR_INVAL;
+	return advice_login_worker_with(c, base_url, origin, username, password, totp, NULL, NULL,
+					session_out, timeout_ms);
+}
+
+ADVICE_API int advice_worker_enrol(struct advice_client *c, const char *base_url, const char *origin,
+				   const char *username, const char *password, const char *setup_code,
+				   char **secret_out, int timeout_ms)
+{
+	char *key64 = NULL, *body = NULL, *reply = NULL;
+	json_t *o, *r;
+	const char *secret;
+	int rc = 0;
+
+	if (username == NULL || secret_out == NULL || (password == NULL) == (setup_code == NULL))
+		return -ADVICE_ERR_INVAL;
+	if (password != NULL)
+		rc = advice__worker_keys(c, base_url, origin, username, password, NULL, &key64, NULL,
+					 timeout_ms);
+	if (rc != 0)
+		goto out;
+	o = json_pack("{s:s}", "username", username);
+	if (o == NULL || advice__set_opt(o, "auth_key", key64) ||
+	    advice__set_opt(o, "setup_code", setup_code) || (body = json_dumps(o, JSON_COMPACT)) == NULL)
+		rc = -ADVICE_ERR_NOMEM;
+	json_decref(o);
+	if (rc == 0)
+		rc = advice__login_post(c, base_url, "/api/v1/login/worker/enrol", origin, body, NULL, &reply,
+					timeout_ms);
+	if (rc != 0)
+		goto out;
+	r = json_loads(reply, 0, NULL);
+	secret = json_string_value(json_object_get(r, "totp_secret"));
+	rc = secret == NULL			      ? -ADVICE_ERR_PROTOCOL
+	     : (*secret_out = strdup(secret)) == NULL ? -ADVICE_ERR_NOMEM
+						      : 0;
+	json_decref(r);
+out:
+	advice__free_secret(key64);
+	advice__free_secret(body);
+	advice__free_secret(reply);
 	return rc;
 }
 

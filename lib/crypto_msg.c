@@ -125,6 +125,23 @@ ADVICE_API int advice_envelope_parse(const uint8_t *in, size_t len, struct advic
 	return 0;
 }
 
+ADVICE_API int advice_envelope_verify(const uint8_t *in, size_t len,
+				      const uint8_t sender_pk[ADVICE_KEY_BYTES])
+{
+	uint8_t cth[64], kid[ADVICE_KID_BYTES];
+	size_t ctlen;
+	int rc;
+
+	if ((rc = advice_envelope_parse(in, len, NULL)) != 0)
+		return rc;
+	ctlen = len - E_CT - ADVICE_SIG_BYTES;
+	advice_kid(kid, sender_pk);
+	if (sodium_memcmp(kid, in + E_SENDER, ADVICE_KID_BYTES) != 0)
+		return -ADVICE_ERR_FORBIDDEN;
+	envelope_ct_hash(cth, in + E_CT, ctlen);
+	return advice__verify(in + E_CT + ctlen, SIG_MSG, in, E_CT, cth, sizeof(cth), sender_pk);
+}
+
 ADVICE_API int advice_envelope_open(uint8_t *plain, size_t cap, size_t *plain_len,
 				    struct advice_envelope_hdr *h, const uint8_t *in, size_t len,
 				    const uint8_t thread_id[ADVICE_OID_BYTES],

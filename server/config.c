@@ -35,6 +35,8 @@ struct setting {
 #define BOOL(n, d, h) { #n, T_BOOL, offsetof(struct config, n), sizeof(int), 0, 1, d, h }
 #define STR(n, d, h) { #n, T_STR, offsetof(struct config, n), sizeof(((struct config *)0)->n), 0, 0, d, h }
 #define PATH(n, d, h) { #n, T_PATH, offsetof(struct config, n), sizeof(((struct config *)0)->n), 0, 0, d, h }
+#define TEXT_SIZE(f) sizeof(((struct config *)0)->f[0])
+#define TEXT(name, f, i, h) { name, T_STR, offsetof(struct config, f) + (i) * TEXT_SIZE(f), TEXT_SIZE(f), 0, 0, "", h }
 /* clang-format on */
 
 static const struct setting settings[] = {
@@ -84,6 +86,37 @@ static const struct setting settings[] = {
 	INT(backoff_after, 1, 100, 3, "failed logins before each attempt must wait"),
 	INT(lock_after, 2, 1000, 10, "failed logins that lock the account"),
 	INT(backoff_max_s, 1, 86400, 900, "longest wait between attempts"),
+	BOOL(staff_totp_required, "1",
+	     "workers log in with a TOTP second factor (enrolled at the first login)"),
+	INT(password_max_age_days, 0, 3650, 0, "days until a worker must choose a new password; 0: never"),
+	INT(session_check_s, 1, 300, 30,
+	    "seconds between checks that end the sessions of ended accounts and roles"),
+	STR(public_url, "", "the service's public address, the link in notifications (https://...)"),
+	STR(mail_from, "", "sender of notification e-mails; its domain names their Message-IDs"),
+	STR(smtp_host, "", "SMTP relay for notification e-mails; empty: no e-mail"),
+	INT(smtp_port, 1, 65535, 25, "SMTP relay port (587 with starttls, 465 with tls)"),
+	STR(smtp_tls, "starttls",
+	    "none, starttls (required) or tls (SMTPS); none: to this host or test mode"),
+	STR(smtp_user, "", "SMTP user name; empty: no authentication"),
+	PATH(smtp_password_file, "", "file holding the SMTP password (mode 600)"),
+	PATH(notify_ca_file, "", "CA certificates of the SMTP relay and SMS gateway (PEM); empty: system's"),
+	STR(sms_url, "", "SMS gateway (JSON POST, https outside test mode); empty: no SMS"),
+	PATH(sms_token_file, "", "file holding the gateway's bearer token (mode 600); empty: none"),
+	STR(sms_sender, "", "sender name or number of notification SMS; empty: the gateway's default"),
+	INT(notify_timeout_s, 1, 300, 20, "time allowed for one notification attempt"),
+	INT(notify_retry_base_s, 1, 86400, 30, "first retry of a notification after this, doubling"),
+	INT(notify_retry_max_s, 1, 604800, 3600, "longest time between notification retries"),
+	INT(notify_max_attempts, 1, 1000, 48, "attempts before a notification is given up"),
+	INT(notify_poll_ms, 50, 60000, 1000, "how often the notifier looks for due notifications"),
+	TEXT("notify_text_fi", notify_text, 0, "notification text in Finnish ({link}); empty: built-in"),
+	TEXT("notify_text_sv", notify_text, 1, "notification text in Swedish ({link}); empty: built-in"),
+	TEXT("notify_text_en", notify_text, 2, "notification text in English ({link}); empty: built-in"),
+	TEXT("ack_text_fi", ack_text, 0, "thread.open acknowledgement in Finnish ({date}); empty: built-in"),
+	TEXT("ack_text_sv", ack_text, 1, "thread.open acknowledgement in Swedish ({date}); empty: built-in"),
+	TEXT("ack_text_en", ack_text, 2, "thread.open acknowledgement in English ({date}); empty: built-in"),
+	TEXT("emergency_text_fi", emergency_text, 0, "out-of-hours notice in Finnish; empty: built-in"),
+	TEXT("emergency_text_sv", emergency_text, 1, "out-of-hours notice in Swedish; empty: built-in"),
+	TEXT("emergency_text_en", emergency_text, 2, "out-of-hours notice in English; empty: built-in"),
 	BOOL(test_mode, "0", "accept only test identity codes (900-999) and test-bed acr values"),
 	{ "log_level", T_LEVEL, offsetof(struct config, log_level), 16, 0, 0, "notice",
 	  "err, warn, notice, info or debug" },
@@ -342,6 +375,65 @@ static int config_validate_oidc(const struct config *cfg, char *err, size_t errl
 	return 0;
 }
 
+/* Whether `host` names this machine (plain SMTP is allowed to it). */
+static int host_is_local(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0;
+}
+
+/* Whether `url` is http(s)://host... without white space; https only outside test mode. */
+static int url_ok(const char *url, int test_mode)
+{
+	for (const char *p = url; *p; p++)
+		if (*p <= ' ' || *p >= 127)
+			return 0;
+	if (strncmp(url, "https://", 8) == 0)
+		return url[8] != '\0' && url[8] != '/';
+	return test_mode && strncmp(url, "http://", 7) == 0 && url[7] != '\0' && url[7] != '/';
+}
+
+/* The notification settings (notify.h). 0 or -1. */
+static int config_validate_notify(const struct config *cfg, char *err, size_t errlen)
+{
+	const char *at = strchr(cfg->mail_from, '@');
+
+	if (strcmp(cfg->smtp_tls, "none") != 0 && strcmp(cfg->smtp_tls, "starttls") != 0 &&
+	    strcmp(cfg->smtp_tls, "tls") != 0) {
+		snprintf(err, errlen, "smtp_tls: none, starttls or tls");
+		return -1;
+	}
+	if (cfg->notify_retry_max_s < cfg->notify_retry_base_s) {
+		snprintf(err, errlen, "notify_retry_max_s must not be shorter than notify_retry_base_s");
+		return -1;
+	}
+	if (cfg->smtp_host[0] == '\0' && cfg->sms_url[0] == '\0')
+		return 0;
+	if (!url_ok(cfg->public_url, cfg->test_mode)) {
+		snprintf(err, errlen, "public_url: notifications need the service's https:// address");
+		return -1;
+	}
+	if (cfg->sms_url[0] != '\0' && !url_ok(cfg->sms_url, cfg->test_mode)) {
+		snprintf(err, errlen, "sms_url: an https:// address");
+		return -1;
+	}
+	if (cfg->smtp_host[0] == '\0')
+		return 0;
+	if (at == NULL || at == cfg->mail_from || strchr(at + 1, '.') == NULL ||
+	    strpbrk(cfg->mail_from, " <>\"()[],;:\\") != NULL) {
+		snprintf(err, errlen, "mail_from: a plain address (name@domain) is needed for e-mail");
+		return -1;
+	}
+	if (strcmp(cfg->smtp_tls, "none") == 0 && !cfg->test_mode && !host_is_local(cfg->smtp_host)) {
+		snprintf(err, errlen, "smtp_tls: none only to a relay on this host");
+		return -1;
+	}
+	if (cfg->smtp_user[0] != '\0' && cfg->smtp_password_file[0] == '\0') {
+		snprintf(err, errlen, "smtp_user needs smtp_password_file");
+		return -1;
+	}
+	return 0;
+}
+
 int config_validate(const struct config *cfg, char *err, size_t errlen)
 {
 	if (cfg->norigins == 0) {
@@ -357,7 +449,7 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "idp_issuer, idp_audience and idp_keys_file (or oidc_*) are required");
 		return -1;
 	}
-	if (config_validate_oidc(cfg, err, errlen) != 0)
+	if (config_validate_oidc(cfg, err, errlen) != 0 || config_validate_notify(cfg, err, errlen) != 0)
 		return -1;
 	if (cfg->web_root[0] == '\0') {
 		snprintf(err, errlen, "web_root is required");

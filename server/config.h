@@ -67,6 +67,26 @@ struct config {
 	int backoff_after;		   /* default 3 */
 	int lock_after;			   /* default 10 */
 	int backoff_max_s;		   /* default 900 */
+	int staff_totp_required;	   /* workers need a TOTP second factor, default yes */
+	int password_max_age_days;	   /* 0 (default): workers' passwords do not expire */
+	int session_check_s;		   /* how often ended accounts and roles are swept, 30 */
+
+	/* notifications (notify.h): e-mail when smtp_host is set, SMS when sms_url is set */
+	char public_url[256];			  /* the link in notifications: the service's address */
+	char mail_from[255];			  /* sender address; its domain names the Message-IDs */
+	char smtp_host[256];			  /* relay; "" = no e-mail */
+	int smtp_port;				  /* default 25 */
+	char smtp_tls[16];			  /* none, starttls (default) or tls */
+	char smtp_user[128];			  /* "" = no authentication */
+	char smtp_password_file[CONFIG_PATH_MAX]; /* mode 600 */
+	char notify_ca_file[CONFIG_PATH_MAX];	  /* "" = the system's CAs */
+	char sms_url[512];			  /* the SMS gateway; "" = no SMS */
+	char sms_token_file[CONFIG_PATH_MAX];	  /* bearer token, mode 600; "" = none */
+	char sms_sender[16];			  /* "" = the gateway's default */
+	int notify_timeout_s, notify_retry_base_s, notify_retry_max_s, notify_max_attempts, notify_poll_ms;
+	char notify_text[3][512];    /* fi, sv, en; "" = built-in; {link} = public_url */
+	char ack_text[3][512];	     /* thread.open acknowledgement; "" = built-in; {date} */
+	char emergency_text[3][512]; /* out-of-hours notice; "" = built-in */
 
 	int test_mode; /* accepts test identity codes and test-bed acr values only */
 	char log_level[16];

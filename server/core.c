@@ -53,6 +53,9 @@ static const struct request_type request_types[] = {
 	{ "thread.prepare", ACT_THREAD_PREPARE, 1, 0, core_thread_prepare },
 	{ "thread.keys", ACT_THREAD_KEYS, 0, 1, core_thread_keys },
 	{ "wrap.put", ACT_WRAP_PUT, 1, 1, core_wrap_put },
+	{ "file.begin", ACT_FILE_BEGIN, 1, 1, core_file_begin },
+	{ "file.status", ACT_FILE_STATUS, 0, 1, core_file_status },
+	{ "file.get", ACT_FILE_GET, 0, 1, core_file_get },
 };
 
 struct core *core_new(struct store *st, const struct core_config *cfg)
@@ -104,6 +107,7 @@ void core_reply_free(struct core_reply *rep)
 	for (size_t i = 0; i < rep->npush; i++)
 		free(rep->pushes[i].json);
 	free(rep->pushes);
+	free(rep->ended);
 	sodium_memzero(rep->session_token, sizeof rep->session_token);
 	free(rep);
 }
@@ -305,8 +309,11 @@ static int http_status_of(int code)
 	case ADVICE_OK: return 200;
 	case ADVICE_ERR_UNAUTHENTICATED:
 	case ADVICE_ERR_BAD_CREDENTIALS:
-	case ADVICE_ERR_BAD_TOKEN: return 401;
-	case ADVICE_ERR_FORBIDDEN: return 403;
+	case ADVICE_ERR_BAD_TOKEN:
+	case ADVICE_ERR_TOTP_REQUIRED: return 401;
+	case ADVICE_ERR_FORBIDDEN:
+	case ADVICE_ERR_ENROL_REQUIRED:
+	case ADVICE_ERR_PASSWORD_AGE: return 403;
 	case ADVICE_ERR_NOT_FOUND: return 404;
 	case ADVICE_ERR_CONFLICT:
 	case ADVICE_ERR_THREAD_CLOSED: return 409;
@@ -321,7 +328,7 @@ static int http_status_of(int code)
 
 static int is_http(enum core_req_kind kind)
 {
-	return kind != CORE_REQ_CONNECT && kind != CORE_REQ_MESSAGE;
+	return kind != CORE_REQ_CONNECT && kind != CORE_REQ_MESSAGE && kind != CORE_REQ_CHUNK;
 }
 
 /* The error object for `code`; the request id only on WebSocket replies. */
@@ -351,6 +358,7 @@ int core_reply_set_error(const struct core *c, struct core_reply *rep, const str
 	rep->http_status = http_status_of(code);
 	rep->session_token[0] = '\0';
 	rep->end_session = 0;
+	rep->nended = 0;
 	for (size_t i = 0; i < rep->npush; i++)
 		free(rep->pushes[i].json);
 	rep->npush = 0;
@@ -533,6 +541,18 @@ static int handle_message(struct ctx *x)
 	return 1; /* reply already built */
 }
 
+/* A binary message: one attachment chunk, answered with a file.chunk event (core_files.c). */
+static int handle_chunk(struct ctx *x)
+{
+	int rc;
+
+	if ((rc = load_session(x)) != 0 || x->err)
+		return rc == 0 ? finish_reply(x) : rc;
+	if ((x->result = json_object()) == NULL || core_file_chunk(x) != 0)
+		return -1;
+	return set_json(x->rep, json_incref(x->result));
+}
+
 static int handle_http(struct ctx *x)
 {
 	static const char *const defs[] = {
@@ -540,6 +560,7 @@ static int handle_http(struct ctx *x)
 		[CORE_REQ_LOGIN_START] = "http.login.worker.start",
 		[CORE_REQ_LOGIN_WORKER] = "http.login.worker",
 		[CORE_REQ_LOGOUT] = "http.logout",
+		[CORE_REQ_LOGIN_ENROL] = "http.login.worker.enrol",
 	};
 	int rc;
 
@@ -560,6 +581,7 @@ static int handle_http(struct ctx *x)
 	case CORE_REQ_LOGIN_START: return core_login_start(x);
 	case CORE_REQ_LOGIN_WORKER: return core_login_worker(x);
 	case CORE_REQ_LOGOUT: return core_logout(x);
+	case CORE_REQ_LOGIN_ENROL: return core_login_enrol(x);
 	default: return core_fail(x, ADVICE_ERR_INTERNAL, "unknown request kind");
 	}
 }
@@ -587,7 +609,12 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 		else if (rc == 1)
 			rc = 0;
 		break;
-	case CORE_REQ_TICK: rc = core_queue_tick(&x); break;
+	case CORE_REQ_TICK:
+		rc = core_queue_tick(&x);
+		if (rc == 0)
+			rc = core_session_check(&x);
+		break;
+	case CORE_REQ_CHUNK: rc = handle_chunk(&x); break;
 	case CORE_REQ_LOGIN_BANK:
 		x.result = json_object();
 		rc = x.result ? core_login_bank(&x) : -1;

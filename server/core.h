@@ -32,6 +32,8 @@ enum core_req_kind {
 	CORE_REQ_LOGIN_BANK,	/* internal: a bank-ID login checked by oidc.c; never a client's body */
 	CORE_REQ_TICK,		/* internal, every second: deadline warnings and escalations; no reply
 				 * text (json stays NULL), only events */
+	CORE_REQ_LOGIN_ENROL,	/* HTTP POST /api/v1/login/worker/enrol: a second factor to confirm */
+	CORE_REQ_CHUNK,		/* a binary WebSocket message: one attachment chunk (core_files.c) */
 };
 
 struct core_request {
@@ -64,6 +66,8 @@ struct core_reply {
 	int64_t session_expires_ms; /* WebSocket: the session ends at the latest then (0: unknown) */
 	int end_session;	    /* close every connection of session_hash */
 	uint8_t session_hash[STORE_HASH_BYTES];
+	uint8_t (*ended)[STORE_HASH_BYTES]; /* more sessions ended (TICK, role ends): close them */
+	size_t nended;
 	int close_conn; /* close this connection after sending the reply */
 	char **topics;	/* CONNECT: topics the connection subscribes to */
 	size_t ntopics;
@@ -80,11 +84,21 @@ struct core_config {
 	int backoff_after; /* failed logins before backoff starts */
 	int lock_after;	   /* failed logins before the account is locked */
 	int64_t backoff_max_ms;
+	int staff_totp_required;     /* workers need a second factor (enrol at the first login) */
+	int64_t password_max_age_ms; /* 0: passwords do not expire */
+	int64_t session_check_ms;    /* how often TICK ends sessions of ended accounts and roles */
 	int test_mode;
 	/* Duty queues: the automatic acknowledgement of thread.open per language (0 fi, 1 sv,
 	 * 2 en; "" = the built-in text). "{date}" in ack_text becomes the expected date. */
 	char ack_text[3][CORE_TEXT_MAX];
 	char emergency_text[3][CORE_TEXT_MAX];
+	/* Attachments (core_files.c): the blob folder ("" = attachments off) and quotas in bytes of
+	 * ciphertext (0 = the defaults there). */
+	char blob_dir[600];
+	int64_t file_max, thread_files_max, citizen_files_max;
+	/* Message bodies must be envelopes of the thread signed by the caller's own key (off in
+	 * test mode, whose protocol tests send opaque bytes). */
+	int require_envelopes;
 };
 
 struct core;
@@ -114,7 +128,8 @@ int core_reply_set_error(const struct core *c, struct core_reply *rep, const str
 void core_session_hash(const uint8_t pepper[32], const char *token, size_t len,
 		       uint8_t out[STORE_HASH_BYTES]);
 /* Keyed BLAKE2b-256 of `label` and `data` with the pepper: identity codes ("hetu"), worker
- * authentication keys ("auth key"), fake salts ("fake salt"). */
+ * authentication keys ("auth key"), fake salts ("fake salt"), unknown login names ("login
+ * name"). */
 void core_keyed_hash(const uint8_t pepper[32], const char *label, const void *data, size_t len,
 		     uint8_t out[STORE_HASH_BYTES]);
 /* The pepper the core was configured with (the network layer hashes cookies with it). */

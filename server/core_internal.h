@@ -15,6 +15,7 @@
 struct core {
 	struct store *st;
 	struct core_config cfg;
+	int64_t next_session_check; /* TICK: when core_session_check runs next (core_session.c) */
 };
 
 /* One request being handled. */
@@ -106,9 +107,20 @@ int core_device_add(struct ctx *x);
 int core_thread_prepare(struct ctx *x);
 int core_thread_keys(struct ctx *x);
 int core_wrap_put(struct ctx *x);
-/* thread.open: the id the citizen prepared (field "thread"), or a fresh one. 0 or -1; sets
- * ctx->err when the prepared id is unknown, used or another citizen's. */
-int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE]);
+/* thread.open: the id the citizen prepared (field "thread"), or a fresh one, after checking the
+ * first message's envelope (core_keys_check_envelope). 0 or -1; sets ctx->err when the prepared
+ * id is unknown, used or another citizen's, or the body does not qualify. */
+int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE], const uint8_t *body, size_t len);
+/* thread.open and message.send, with require_envelopes: the body must be an envelope of thread
+ * `t` signed by one of the caller's keys. 0 (ctx->err set when not), or -1. */
+int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum policy_action action,
+			     const uint8_t *body, size_t len);
+/* Attachments (core_files.c). core_file_chunk handles CORE_REQ_CHUNK: it fills ctx->result
+ * with the whole file.chunk event (outcome in "code"); 0 or -1 when the store or disk failed. */
+int core_file_begin(struct ctx *x);
+int core_file_status(struct ctx *x);
+int core_file_get(struct ctx *x);
+int core_file_chunk(struct ctx *x);
 
 /* Logins (core_login.c): fill ctx->result / ctx->err and rep->http_status. */
 int core_login_citizen(struct ctx *x);
@@ -117,5 +129,17 @@ int core_login_worker(struct ctx *x);
 int core_logout(struct ctx *x);
 /* The end of a bank-ID login (core_bank.c): the login is used once, then the citizen's session. */
 int core_login_bank(struct ctx *x);
+/* A worker's second factor: enrolment before the first login with it (core_login.c). */
+int core_login_enrol(struct ctx *x);
+/* Revokes every live session of a user and lists them in rep->ended (core_login.c). 0 or -1. */
+int core_end_user_sessions(struct ctx *x, const char *user_id);
+/* Revokes up to `limit` sessions past their end or of ended accounts, into rep->ended. 0 or -1. */
+int core_end_due_sessions(struct ctx *x, int limit);
+/* Removes the user's ("" = everyone's) memberships whose end has come and ends the sessions
+ * of their users. 0 or -1. */
+int core_roles_expire(struct ctx *x, const char *user_id);
+/* TICK, every cfg.session_check_ms: ends the sessions of ended accounts and roles and of
+ * sessions past their end, and tells the network layer to close them (core_session.c). */
+int core_session_check(struct ctx *x);
 
 #endif

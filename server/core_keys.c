@@ -7,7 +7,9 @@
  * log first.
  *
  * Requests: keys.unit, keys.mine, keys.bundle.put, device.add, thread.prepare, thread.keys,
- * wrap.put (PROTOCOL.md §12). thread.open uses core_keys_thread_id() for a prepared id.
+ * wrap.put (PROTOCOL.md §12). thread.open uses core_keys_thread_id() for a prepared id;
+ * with require_envelopes (outside test mode) thread.open and message.send accept only bodies
+ * that are envelopes of the thread signed by one of the caller's own keys.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,16 +336,18 @@ int core_thread_prepare(struct ctx *x)
 	return 0;
 }
 
-int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE])
+int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE], const uint8_t *body, size_t len)
 {
 	const char *want = req_str(x, "thread");
 	uint8_t share[STORE_KEY_BYTES];
 	char owner[STORE_ID_SIZE];
+	struct store_thread t = { .id = "" };
 	int opened = 0, rc;
 
 	if (want == NULL) {
 		core_random_id(id);
-		return 0;
+		snprintf(t.id, sizeof t.id, "%s", id);
+		return core_keys_check_envelope(x, &t, ACT_THREAD_OPEN, body, len);
 	}
 	rc = x->st->ops->e2e_share_get(x->st, want, owner, &opened, share);
 	sodium_memzero(share, sizeof share);
@@ -354,6 +358,10 @@ int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE])
 		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such prepared thread");
 	}
 	snprintf(id, STORE_ID_SIZE, "%s", want);
+	snprintf(t.id, sizeof t.id, "%s", want);
+	/* Nothing changes unless the first message qualifies. */
+	if ((rc = core_keys_check_envelope(x, &t, ACT_THREAD_OPEN, body, len)) != 0 || x->err)
+		return rc;
 	return x->st->ops->e2e_share_opened(x->st, want) == STORE_OK ? 0 : -1;
 }
 
@@ -396,14 +404,38 @@ static int reader_kids(struct ctx *x, struct kid_set *s)
 struct wrap_acc {
 	const struct kid_set *readable;
 	json_t *arr;
+	struct kid_set *signers; /* signer kids of the wraps handed out */
 };
 
 static int add_readable_wrap(void *arg, const struct store_key_blob *b)
 {
 	struct wrap_acc *a = arg;
+	struct advice_wrap_info wi;
 	json_t *j;
 
 	if (!kid_set_has(a->readable, b->kid))
+		return 0;
+	if (json_array_size(a->arr) == ADVICE_MAX_LIST)
+		return 1;
+	if (advice_wrap_parse(b->data, b->len, &wi) == 0 && !kid_set_has(a->signers, wi.signer_kid) &&
+	    a->signers->n < ADVICE_MAX_LIST)
+		memcpy(a->signers->kids[a->signers->n++], wi.signer_kid, STORE_KID_BYTES);
+	j = b64_json(b->data, b->len);
+	return j == NULL || json_array_append_new(a->arr, j) != 0 ? -1 : 0;
+}
+
+struct signer_certs {
+	const struct kid_set *signers;
+	json_t *arr;
+};
+
+/* The certificates of staff who signed wraps handed out (devices need none: listed apart). */
+static int add_signer_cert(void *arg, const struct store_key_blob *b)
+{
+	struct signer_certs *a = arg;
+	json_t *j;
+
+	if (!kid_set_has(a->signers, b->kid))
 		return 0;
 	if (json_array_size(a->arr) == ADVICE_MAX_LIST)
 		return 1;
@@ -438,8 +470,9 @@ static int thread_share(struct ctx *x, const struct store_thread *t, uint8_t sha
 
 int core_thread_keys(struct ctx *x)
 {
-	struct kid_set *readable = calloc(1, sizeof *readable);
-	struct wrap_acc wraps = { .readable = readable, .arr = json_array() };
+	struct kid_set *readable = calloc(1, sizeof *readable), *signers = calloc(1, sizeof *signers);
+	struct wrap_acc wraps = { .readable = readable, .arr = json_array(), .signers = signers };
+	struct signer_certs certs = { .signers = signers, .arr = json_array() };
 	uint8_t share[STORE_KEY_BYTES];
 	struct store_thread t;
 	json_t *devices = json_array();
@@ -447,8 +480,9 @@ int core_thread_keys(struct ctx *x)
 
 	json_object_set_new(x->result, "wraps", wraps.arr);
 	json_object_set_new(x->result, "devices", devices);
-	if (readable == NULL)
-		return -1;
+	json_object_set_new(x->result, "certs", certs.arr);
+	if (readable == NULL || signers == NULL)
+		goto out;
 	if ((rc = load_thread(x, ACT_THREAD_KEYS, &t)) != 0 || x->err)
 		goto out;
 	rc = -1;
@@ -461,11 +495,13 @@ int core_thread_keys(struct ctx *x)
 	json_object_set_new(x->result, "share", b64_json(share, sizeof share));
 	sodium_memzero(share, sizeof share);
 	if (x->st->ops->e2e_wrap_list(x->st, t.id, add_readable_wrap, &wraps) != STORE_OK ||
-	    x->st->ops->e2e_device_list(x->st, t.citizen_id, add_device, devices) != STORE_OK)
+	    x->st->ops->e2e_device_list(x->st, t.citizen_id, add_device, devices) != STORE_OK ||
+	    x->st->ops->e2e_cert_list(x->st, "", add_signer_cert, &certs) != STORE_OK)
 		goto out;
 	rc = 0;
 out:
 	free(readable);
+	free(signers);
 	return rc;
 }
 
@@ -499,7 +535,7 @@ static int match_cert_signer(void *arg, const struct store_key_blob *b)
  * Checks one wrap for thread t from the caller: the format, a thread-key wrap of this thread,
  * signed under the caller's own key (a device of the citizen, a certificate of staff), to a
  * recipient the thread may have (a device of its citizen, or a unit key generation).
- * 0 with *ok set, or -1 when the store failed.
+ * 0 with *ok set (1 acceptable, 0 not allowed, -1 malformed), or -1 when the store failed.
  */
 static int wrap_acceptable(struct ctx *x, const struct store_thread *t, const uint8_t *w, size_t len,
 			   const struct kid_set *citizen_devices, struct advice_wrap_info *wi, int *ok)
@@ -510,9 +546,12 @@ static int wrap_acceptable(struct ctx *x, const struct store_thread *t, const ui
 	int64_t g = 0;
 	int rc;
 
+	*ok = -1;
+	if (advice_wrap_parse(w, len, wi) != 0)
+		return 0;
 	*ok = 0;
-	if (advice_wrap_parse(w, len, wi) != 0 || wi->kind != ADVICE_WRAP_THREAD_KEY ||
-	    id_bytes(t->id, tid) != 0 || memcmp(tid, wi->scope_id, sizeof tid) != 0)
+	if (wi->kind != ADVICE_WRAP_THREAD_KEY || id_bytes(t->id, tid) != 0 ||
+	    memcmp(tid, wi->scope_id, sizeof tid) != 0)
 		return 0;
 	s = (struct signer_acc){ .kid = wi->signer_kid };
 	if (x->sess.role == ROLE_CITIZEN)
@@ -567,6 +606,11 @@ int core_wrap_put(struct ctx *x)
 		}
 		if (wrap_acceptable(x, &t, w, len, devices, &wi, &ok) != 0)
 			goto out;
+		if (ok < 0) {
+			snprintf(x->err_field, sizeof x->err_field, "%s", field);
+			rc = core_fail(x, ADVICE_ERR_BAD_REQUEST, "wrap %zu has an unknown format", i);
+			goto out;
+		}
 		if (!ok) {
 			snprintf(x->err_field, sizeof x->err_field, "%s", field);
 			rc = core_deny(x, ACT_WRAP_PUT, &t);
@@ -590,4 +634,60 @@ int core_wrap_put(struct ctx *x)
 out:
 	free(devices);
 	return rc;
+}
+
+/* --- Envelopes in message bodies --- */
+
+struct sender_acc {
+	const uint8_t *env;
+	size_t len;
+	int ok;
+};
+
+static int device_signed(void *arg, const struct store_key_blob *b)
+{
+	struct sender_acc *a = arg;
+
+	if (b->extra_len == STORE_KEY_BYTES && advice_envelope_verify(a->env, a->len, b->extra) == 0)
+		a->ok = 1;
+	return a->ok;
+}
+
+static int cert_signed(void *arg, const struct store_key_blob *b)
+{
+	struct sender_acc *a = arg;
+	struct advice_cert c;
+
+	if (advice_cert_parse(b->data, b->len, &c) == 0 &&
+	    advice_envelope_verify(a->env, a->len, c.sign_pk) == 0)
+		a->ok = 1;
+	return a->ok;
+}
+
+int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum policy_action action,
+			     const uint8_t *body, size_t len)
+{
+	struct advice_envelope_hdr h;
+	struct sender_acc a = { .env = body, .len = len };
+	uint8_t tid[ADVICE_OID_BYTES];
+	int rc;
+
+	if (!x->c->cfg.require_envelopes)
+		return 0;
+	if (advice_envelope_parse(body, len, &h) != 0 || id_bytes(t->id, tid) != 0 ||
+	    memcmp(tid, h.thread_id, sizeof tid) != 0) {
+		snprintf(x->err_field, sizeof x->err_field, "/body");
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "the body is no envelope of this thread");
+	}
+	if (x->sess.role == ROLE_CITIZEN)
+		rc = x->st->ops->e2e_device_list(x->st, x->sess.user_id, device_signed, &a);
+	else
+		rc = x->st->ops->e2e_cert_list(x->st, x->sess.user_id, cert_signed, &a);
+	if (rc != STORE_OK)
+		return -1;
+	if (!a.ok) {
+		snprintf(x->err_field, sizeof x->err_field, "/body");
+		return core_deny(x, action, t->id[0] != '\0' && action != ACT_THREAD_OPEN ? t : NULL);
+	}
+	return 0;
 }

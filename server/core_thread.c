@@ -164,7 +164,7 @@ int core_thread_open(struct ctx *x)
 		free(body);
 		return -1;
 	}
-	if ((rc = core_keys_thread_id(x, t.id)) != 0 || x->err) {
+	if ((rc = core_keys_thread_id(x, t.id, body, m.body_len)) != 0 || x->err) {
 		free(body);
 		return rc;
 	}
@@ -324,6 +324,10 @@ int core_message_send(struct ctx *x)
 	}
 	if ((rc = read_body(x, &body, &m.body_len)) != 0 || x->err)
 		return rc;
+	if ((rc = core_keys_check_envelope(x, &t, ACT_MESSAGE_SEND, body, m.body_len)) != 0 || x->err) {
+		free(body);
+		return rc;
+	}
 	m.seq = t.last_seq + 1;
 	m.sender_role = x->sess.role == ROLE_CITIZEN ? ROLE_CITIZEN : core_role_in_unit(x, t.unit_id);
 	m.body = body;

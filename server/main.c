@@ -23,6 +23,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "net.h"
+#include "notify.h"
 #include "oidc.h"
 #include "schema.h"
 #include "store.h"
@@ -180,7 +181,16 @@ static void core_config_from(const struct config *cfg, const struct token_config
 	cc->backoff_after = cfg->backoff_after;
 	cc->lock_after = cfg->lock_after;
 	cc->backoff_max_ms = cfg->backoff_max_s * 1000LL;
+	cc->staff_totp_required = cfg->staff_totp_required;
+	cc->password_max_age_ms = cfg->password_max_age_days * 86400000LL;
+	cc->session_check_ms = cfg->session_check_s * 1000LL;
 	cc->test_mode = cfg->test_mode;
+	snprintf(cc->blob_dir, sizeof cc->blob_dir, "%.500s/blobs", cfg->data_dir);
+	cc->require_envelopes = !cfg->test_mode;
+	for (int i = 0; i < 3; i++) {
+		snprintf(cc->ack_text[i], sizeof cc->ack_text[i], "%s", cfg->ack_text[i]);
+		snprintf(cc->emergency_text[i], sizeof cc->emergency_text[i], "%s", cfg->emergency_text[i]);
+	}
 }
 
 int main(int argc, char **argv)
@@ -190,6 +200,7 @@ int main(int argc, char **argv)
 	struct token_config tc;
 	struct oidc_config oc;
 	struct oidc_worker *ow = NULL;
+	struct notifier *notifier = NULL;
 	struct core_config cc;
 	struct schema *schema;
 	struct store *st, *ro;
@@ -224,7 +235,10 @@ int main(int argc, char **argv)
 		fatal("cannot open the store %s", cfg.database);
 	if ((ro = store_sqlite_open(cfg.database, STORE_READONLY)) == NULL)
 		fatal("cannot open the store %s read-only", cfg.database);
+	if (notify_setup(&cfg, !opt.check_only, &notifier, err, sizeof err) != 0)
+		fatal("notifications: %s", err);
 	if (opt.check_only) {
+		notify_free(notifier);
 		printf("%s: configuration OK\n", opt.config);
 		ro->ops->close(ro);
 		st->ops->close(st);
@@ -257,6 +271,7 @@ int main(int argc, char **argv)
 	log_notice("serving on %s:%d (%s)", cfg.listen, cfg.port, cfg.test_mode ? "test mode" : "production");
 	net_run(the_net, d);
 	oidc_worker_stop(ow); /* before the net: it wakes the net */
+	notify_free(notifier);
 	net_set_oidc(the_net, NULL, NULL);
 	dispatch_stop(d); /* commits whatever is still pending */
 	net_free(the_net);

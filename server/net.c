@@ -325,7 +325,8 @@ static void net_push(struct net *n, const struct core_push *p)
 static int net_kind_is_http(enum core_req_kind kind)
 {
 	return kind == CORE_REQ_LOGIN_CITIZEN || kind == CORE_REQ_LOGIN_START ||
-	       kind == CORE_REQ_LOGIN_WORKER || kind == CORE_REQ_LOGOUT || kind == CORE_REQ_LOGIN_BANK;
+	       kind == CORE_REQ_LOGIN_WORKER || kind == CORE_REQ_LOGOUT || kind == CORE_REQ_LOGIN_BANK ||
+	       kind == CORE_REQ_LOGIN_ENROL;
 }
 
 static void net_route_reply(struct net *n, struct core_reply *rep)
@@ -343,6 +344,8 @@ static void net_route_reply(struct net *n, struct core_reply *rep)
 	}
 	if (rep->end_session)
 		net_end_session(n, rep->session_hash);
+	for (size_t i = 0; i < rep->nended; i++)
+		net_end_session(n, rep->ended[i]);
 	for (size_t i = 0; i < rep->npush; i++)
 		net_push(n, &rep->pushes[i]);
 }

@@ -20,6 +20,7 @@
 #define NET_API_LOGIN_CITIZEN "/api/v1/login/citizen"
 #define NET_API_LOGIN_START   "/api/v1/login/worker/start"
 #define NET_API_LOGIN_WORKER  "/api/v1/login/worker"
+#define NET_API_LOGIN_ENROL   "/api/v1/login/worker/enrol"
 #define NET_API_LOGOUT	      "/api/v1/logout"
 #define NET_API_HEALTH	      "/api/v1/health"
 #define NET_DISCARD_TIMEOUT_S 10
@@ -131,6 +132,8 @@ static int net_http_api_kind(const char *path)
 		return CORE_REQ_LOGIN_WORKER;
 	if (strcmp(path, NET_API_LOGOUT) == 0)
 		return CORE_REQ_LOGOUT;
+	if (strcmp(path, NET_API_LOGIN_ENROL) == 0)
+		return CORE_REQ_LOGIN_ENROL;
 	return -1;
 }
 

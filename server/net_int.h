@@ -38,6 +38,7 @@ struct net_conn {
 	struct outq q;
 	char *rx; /* message being reassembled */
 	size_t rx_len, rx_cap;
+	int rx_binary;	       /* the message being reassembled is binary (an attachment chunk) */
 	unsigned int inflight; /* requests submitted, reply not yet seen */
 	int rx_paused;
 	int close_code; /* close with this code once the queue is flushed (0: none) */

@@ -237,7 +237,7 @@ static void net_ws_submit(struct net *n, struct net_conn *c)
 		net_ws_enqueue_text(n, c, NET_STOPPING_JSON, strlen(NET_STOPPING_JSON));
 		return;
 	}
-	if (net_submit(n, c, CORE_REQ_MESSAGE, c->rx, c->rx_len) != 0) {
+	if (net_submit(n, c, c->rx_binary ? CORE_REQ_CHUNK : CORE_REQ_MESSAGE, c->rx, c->rx_len) != 0) {
 		net_ws_enqueue_text(n, c, NET_BUSY_JSON, strlen(NET_BUSY_JSON));
 		return;
 	}
@@ -275,11 +275,11 @@ static int net_ws_receive(struct net *n, struct lws *wsi, struct net_conn *c, co
 
 	if (c == NULL || c->culled)
 		return -1;
-	if (lws_frame_is_binary(wsi)) {
-		log_notice("conn %llu peer %s: binary frame, closing", (unsigned long long)c->id, c->peer);
-		net_ws_set_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE);
-		return -1;
-	}
+	/* Binary messages are attachment chunks (PROTOCOL.md §12.4), with their own size cap. */
+	if (c->rx_len == 0)
+		c->rx_binary = lws_frame_is_binary(wsi);
+	if (c->rx_binary)
+		cap = ADVICE_MAX_CHUNK_MESSAGE;
 	if (len > cap - c->rx_len) {
 		log_notice("conn %llu peer %s: message over %zu bytes, closing", (unsigned long long)c->id,
 			   c->peer, cap);

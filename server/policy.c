@@ -76,6 +76,16 @@ static const struct policy_rule rules[] = {
 	{ ACT_WRAP_PUT, ROLE_CITIZEN, REL_OWNER },
 	{ ACT_WRAP_PUT, ROLE_WORKER, REL_MEMBER },
 	{ ACT_WRAP_PUT, ROLE_SUPERVISOR, REL_MEMBER },
+	/* Attachments: uploaded by those who may write to the thread, read by those who may read it. */
+	{ ACT_FILE_BEGIN, ROLE_CITIZEN, REL_OWNER },
+	{ ACT_FILE_BEGIN, ROLE_WORKER, REL_ASSIGNEE },
+	{ ACT_FILE_BEGIN, ROLE_SUPERVISOR, REL_ASSIGNEE },
+	{ ACT_FILE_STATUS, ROLE_CITIZEN, REL_OWNER },
+	{ ACT_FILE_STATUS, ROLE_WORKER, REL_MEMBER },
+	{ ACT_FILE_STATUS, ROLE_SUPERVISOR, REL_MEMBER },
+	{ ACT_FILE_GET, ROLE_CITIZEN, REL_OWNER },
+	{ ACT_FILE_GET, ROLE_WORKER, REL_MEMBER },
+	{ ACT_FILE_GET, ROLE_SUPERVISOR, REL_MEMBER },
 };
 
 static const char *const action_names[ACT__COUNT] = {
@@ -102,6 +112,9 @@ static const char *const action_names[ACT__COUNT] = {
 	[ACT_THREAD_PREPARE] = "thread.prepare",
 	[ACT_THREAD_KEYS] = "thread.keys",
 	[ACT_WRAP_PUT] = "wrap.put",
+	[ACT_FILE_BEGIN] = "file.begin",
+	[ACT_FILE_STATUS] = "file.status",
+	[ACT_FILE_GET] = "file.get",
 };
 
 int policy_allows(enum policy_action action, enum store_role role, unsigned relations)

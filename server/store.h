@@ -235,6 +235,36 @@ struct store_key_blob {
 };
 typedef int (*store_key_cb)(void *arg, const struct store_key_blob *b);
 
+/* An encrypted attachment being uploaded or stored (the chunks live in the blob folder). */
+struct store_file {
+	char id[STORE_ID_SIZE]; /* chosen by the uploading client: it is bound into the ciphertext */
+	char thread_id[STORE_ID_SIZE];
+	char owner_id[STORE_ID_SIZE]; /* the uploader */
+	int64_t size;		      /* plaintext bytes (the ciphertext adds 17 per chunk) */
+	int64_t chunks, received;     /* chunks in all, chunks stored so far (in order) */
+	int complete;
+	int64_t created;
+};
+
+/* Staff accounts (issue 3): the second factor, first-login setup, end dates, password age. */
+#define STORE_TOTP_BOX_MAX 128 /* a sealed TOTP secret (staff.h) */
+struct store_staff {
+	char user_id[STORE_ID_SIZE];
+	uint8_t totp[STORE_TOTP_BOX_MAX]; /* the enrolled secret, sealed; totp_len 0: none */
+	size_t totp_len;
+	uint8_t totp_pending[STORE_TOTP_BOX_MAX]; /* a secret offered by enrolment, not yet confirmed */
+	size_t totp_pending_len;
+	int64_t totp_last_step;		      /* the last TOTP step used (a code is good once); -1: none */
+	int64_t password_set;		      /* when the authentication key was last set; 0: unknown */
+	int64_t ends;			      /* the account ends at this time; 0: no end */
+	uint8_t setup_hash[STORE_HASH_BYTES]; /* keyed hash of the one-time setup code */
+	int has_setup;			      /* a setup code is pending (the password is not set) */
+	int64_t setup_expires;
+};
+/* A membership that ended (role_expire), or a session ended by session_end_due/_revoke_user. */
+typedef int (*store_role_end_cb)(void *arg, const char *user_id, const char *unit_id);
+typedef int (*store_session_end_cb)(void *arg, const uint8_t hash[STORE_HASH_BYTES], const char *user_id);
+
 struct store;
 
 struct store_ops {
@@ -334,8 +364,8 @@ struct store_ops {
 	int (*contact_put)(struct store *st, const struct store_contact *c);
 	/* Deletes the contact and cancels the citizen's unsent notifications. */
 	int (*contact_delete)(struct store *st, const char *citizen_id);
-	/* Adds a notification; STORE_EXISTS when an unsent one of the same citizen and channel
-	 * already announces the news. */
+	/* Adds a notification; STORE_EXISTS when a pending one (not yet being sent) of the same
+	 * citizen and channel already announces the news. */
 	int (*outbox_add)(struct store *st, const struct store_outbox *o);
 	/* The oldest pending notification due at `now`; STORE_NOTFOUND when none. */
 	int (*outbox_next)(struct store *st, int64_t now, struct store_outbox *out);
@@ -394,6 +424,44 @@ struct store_ops {
 			     int *opened, uint8_t share[STORE_KEY_BYTES]);
 	int (*e2e_share_opened)(struct store *st, const char *thread_id);
 	int (*e2e_share_pending)(struct store *st, const char *owner_id, int64_t *n);
+	/* Ends a unit membership (the caller rotates the unit key). STORE_NOTFOUND when none. */
+	int (*e2e_member_remove)(struct store *st, const char *user_id, const char *unit_id);
+	/* Attachments: put (STORE_EXISTS when the id is taken), get, progress, and the ciphertext
+	 * bytes of all files of a thread and of all files a user uploaded. */
+	int (*e2e_file_put)(struct store *st, const struct store_file *f);
+	int (*e2e_file_get)(struct store *st, const char *file_id, struct store_file *out);
+	int (*e2e_file_progress)(struct store *st, const char *file_id, int64_t received, int complete);
+	int (*e2e_file_usage)(struct store *st, const char *thread_id, const char *owner_id,
+			      int64_t *thread_bytes, int64_t *owner_bytes);
+
+	/* Staff accounts (issue 3; store_sqlite_identity.c) */
+	/* A worker's second factor, setup code and dates; defaults (no TOTP, no end, no setup,
+	 * password_set 0, totp_last_step -1) and STORE_OK when nothing is stored. */
+	int (*staff_get)(struct store *st, const char *user_id, struct store_staff *out);
+	int (*staff_put)(struct store *st, const struct store_staff *s); /* replaces */
+	/* Replaces a worker's keyed hash of the authentication key. */
+	int (*worker_set_auth)(struct store *st, const char *user_id,
+			       const uint8_t auth_hash[STORE_HASH_BYTES]);
+	/* Failed-login state of a name that has no account, keyed by a keyed hash of the name,
+	 * so that unknown names back off and lock like accounts. STORE_NOTFOUND (and zeros) when
+	 * none; ghost_put keeps at most a bounded number of rows, dropping the oldest unlocked. */
+	int (*ghost_get)(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int *failures,
+			 int64_t *locked_until, int *disabled);
+	int (*ghost_put)(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int failures,
+			 int64_t locked_until, int disabled, int64_t now);
+	/* The end of a membership (role); ends 0 removes it. STORE_NOTFOUND: no such membership. */
+	int (*role_end_set)(struct store *st, const char *user_id, const char *unit_id, int64_t ends);
+	/* Removes the memberships of `user_id` ("" = everyone) whose end has come at `now`,
+	 * calling cb for each; the end stays recorded (role_ended_any). */
+	int (*role_expire)(struct store *st, const char *user_id, int64_t now, store_role_end_cb cb,
+			   void *arg);
+	/* STORE_OK when some membership of the user has ended, else STORE_NOTFOUND. */
+	int (*role_ended_any)(struct store *st, const char *user_id);
+	/* Revokes up to `limit` live sessions that are past their end at `now` or whose worker
+	 * account has ended, calling cb for each. */
+	int (*session_end_due)(struct store *st, int64_t now, int limit, store_session_end_cb cb, void *arg);
+	/* Revokes every live session of a user, calling cb for each. */
+	int (*session_revoke_user)(struct store *st, const char *user_id, store_session_end_cb cb, void *arg);
 };
 
 struct store {

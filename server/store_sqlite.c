@@ -74,6 +74,8 @@ static const struct migration migrations[] = {
 	{ 3, "identity: single-use bank-ID logins", store_sqlite_identity_migration },
 	{ 4, "end-to-end encryption: root key, certificates, devices, unit keys, wraps, bundles, shares",
 	  store_sqlite_keys_migration },
+	{ 5, "staff accounts: second factor, setup codes, end dates, role ends, unknown-name failures",
+	  store_sqlite_staff_migration },
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -936,6 +938,22 @@ static const struct store_ops sqlite_ops = {
 	.e2e_share_get = sqk_share_get,
 	.e2e_share_opened = sqk_share_opened,
 	.e2e_share_pending = sqk_share_pending,
+	.e2e_member_remove = sqk_member_remove,
+	.e2e_file_put = sqk_file_put,
+	.e2e_file_get = sqk_file_get,
+	.e2e_file_progress = sqk_file_progress,
+	.e2e_file_usage = sqk_file_usage,
+	/* Staff accounts (store_sqlite_identity.c) */
+	.staff_get = sqi_staff_get,
+	.staff_put = sqi_staff_put,
+	.worker_set_auth = sqi_worker_set_auth,
+	.ghost_get = sqi_ghost_get,
+	.ghost_put = sqi_ghost_put,
+	.role_end_set = sqi_role_end_set,
+	.role_expire = sqi_role_expire,
+	.role_ended_any = sqi_role_ended_any,
+	.session_end_due = sqi_session_end_due,
+	.session_revoke_user = sqi_session_revoke_user,
 };
 
 sqlite3 *store_sqlite_db(struct store *st)

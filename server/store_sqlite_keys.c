@@ -29,7 +29,7 @@ const char store_sqlite_keys_migration[] =
 	"  box_kid BLOB NOT NULL UNIQUE, event BLOB NOT NULL, chain BLOB, created INTEGER NOT NULL,"
 	"  PRIMARY KEY(unit_id, generation)) WITHOUT ROWID;"
 	"CREATE TABLE e2e_unit_seeds(unit_id TEXT NOT NULL, generation INTEGER NOT NULL, kid BLOB NOT NULL,"
-	"  user_id TEXT NOT NULL REFERENCES users(id), wrap BLOB NOT NULL,"
+	"  user_id TEXT NOT NULL, wrap BLOB NOT NULL," /* a worker's user id or an admin's subject id */
 	"  PRIMARY KEY(unit_id, generation, kid), FOREIGN KEY(unit_id, generation)"
 	"  REFERENCES e2e_unit_gens(unit_id, generation)) WITHOUT ROWID;"
 	"CREATE INDEX e2e_unit_seeds_by_user ON e2e_unit_seeds(user_id);"
@@ -38,7 +38,14 @@ const char store_sqlite_keys_migration[] =
 	"  PRIMARY KEY(thread_id, epoch, kid)) WITHOUT ROWID;"
 	"CREATE TABLE e2e_shares(thread_id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES users(id),"
 	"  share BLOB NOT NULL, created INTEGER NOT NULL, opened INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
-	"CREATE INDEX e2e_shares_pending ON e2e_shares(owner_id, opened)";
+	"CREATE INDEX e2e_shares_pending ON e2e_shares(owner_id, opened);"
+	"CREATE TABLE e2e_files(id TEXT PRIMARY KEY, thread_id TEXT NOT NULL REFERENCES threads(id),"
+	"  owner_id TEXT NOT NULL REFERENCES users(id), size INTEGER NOT NULL, chunks INTEGER NOT NULL,"
+	"  received INTEGER NOT NULL DEFAULT 0, complete INTEGER NOT NULL DEFAULT 0, created INTEGER NOT "
+	"NULL)"
+	"  WITHOUT ROWID;"
+	"CREATE INDEX e2e_files_by_thread ON e2e_files(thread_id);"
+	"CREATE INDEX e2e_files_by_owner ON e2e_files(owner_id)";
 
 /* Prepares `sql`; NULL (logged) on failure. */
 static sqlite3_stmt *sqk_prepare(struct store *st, const char *sql)
@@ -411,6 +418,97 @@ int sqk_share_pending(struct store *st, const char *owner_id, int64_t *n)
 	if ((rc = sqk_one(st, q)) != SQLITE_ROW)
 		return rc == STORE_NOTFOUND ? STORE_ERROR : rc;
 	*n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return STORE_OK;
+}
+
+int sqk_member_remove(struct store *st, const char *user_id, const char *unit_id)
+{
+	sqlite3_stmt *q = sqk_prepare(st, "DELETE FROM memberships WHERE user_id = ?1 AND unit_id = ?2");
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqk_text(q, 1, user_id);
+	sqk_text(q, 2, unit_id);
+	if ((rc = sqk_write(st, q)) != STORE_OK)
+		return rc;
+	return sqlite3_changes(store_sqlite_db(st)) > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
+int sqk_file_put(struct store *st, const struct store_file *f)
+{
+	sqlite3_stmt *q =
+		sqk_prepare(st, "INSERT INTO e2e_files(id, thread_id, owner_id, size, chunks, received,"
+				" complete, created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqk_text(q, 1, f->id);
+	sqk_text(q, 2, f->thread_id);
+	sqk_text(q, 3, f->owner_id);
+	sqlite3_bind_int64(q, 4, f->size);
+	sqlite3_bind_int64(q, 5, f->chunks);
+	sqlite3_bind_int64(q, 6, f->received);
+	sqlite3_bind_int(q, 7, f->complete);
+	sqlite3_bind_int64(q, 8, f->created);
+	return sqk_write(st, q);
+}
+
+int sqk_file_get(struct store *st, const char *file_id, struct store_file *out)
+{
+	sqlite3_stmt *q =
+		sqk_prepare(st, "SELECT id, thread_id, owner_id, size, chunks, received, complete, created"
+				" FROM e2e_files WHERE id = ?1");
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqk_text(q, 1, file_id);
+	if ((rc = sqk_one(st, q)) != SQLITE_ROW)
+		return rc;
+	memset(out, 0, sizeof *out);
+	snprintf(out->id, sizeof out->id, "%s", (const char *)sqlite3_column_text(q, 0));
+	snprintf(out->thread_id, sizeof out->thread_id, "%s", (const char *)sqlite3_column_text(q, 1));
+	snprintf(out->owner_id, sizeof out->owner_id, "%s", (const char *)sqlite3_column_text(q, 2));
+	out->size = sqlite3_column_int64(q, 3);
+	out->chunks = sqlite3_column_int64(q, 4);
+	out->received = sqlite3_column_int64(q, 5);
+	out->complete = sqlite3_column_int(q, 6);
+	out->created = sqlite3_column_int64(q, 7);
+	sqlite3_finalize(q);
+	return STORE_OK;
+}
+
+int sqk_file_progress(struct store *st, const char *file_id, int64_t received, int complete)
+{
+	sqlite3_stmt *q = sqk_prepare(st, "UPDATE e2e_files SET received = ?2, complete = ?3 WHERE id = ?1");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqk_text(q, 1, file_id);
+	sqlite3_bind_int64(q, 2, received);
+	sqlite3_bind_int(q, 3, complete);
+	return sqk_write(st, q);
+}
+
+int sqk_file_usage(struct store *st, const char *thread_id, const char *owner_id, int64_t *thread_bytes,
+		   int64_t *owner_bytes)
+{
+	sqlite3_stmt *q = sqk_prepare(
+		st, "SELECT coalesce(sum(CASE WHEN thread_id = ?1 THEN size + 17 * chunks END), 0),"
+		    " coalesce(sum(CASE WHEN owner_id = ?2 THEN size + 17 * chunks END), 0)"
+		    " FROM e2e_files WHERE thread_id = ?1 OR owner_id = ?2");
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqk_text(q, 1, thread_id);
+	sqk_text(q, 2, owner_id);
+	if ((rc = sqk_one(st, q)) != SQLITE_ROW)
+		return rc == STORE_NOTFOUND ? STORE_ERROR : rc;
+	*thread_bytes = sqlite3_column_int64(q, 0);
+	*owner_bytes = sqlite3_column_int64(q, 1);
 	sqlite3_finalize(q);
 	return STORE_OK;
 }

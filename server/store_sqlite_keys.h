@@ -44,6 +44,12 @@ int sqk_share_put(struct store *st, const char *thread_id, const char *owner_id,
 int sqk_share_get(struct store *st, const char *thread_id, char owner_id[STORE_ID_SIZE], int *opened,
 		  uint8_t share[STORE_KEY_BYTES]);
 int sqk_share_opened(struct store *st, const char *thread_id);
+int sqk_file_put(struct store *st, const struct store_file *f);
+int sqk_file_get(struct store *st, const char *file_id, struct store_file *out);
+int sqk_file_progress(struct store *st, const char *file_id, int64_t received, int complete);
+int sqk_file_usage(struct store *st, const char *thread_id, const char *owner_id, int64_t *thread_bytes,
+		   int64_t *owner_bytes);
+int sqk_member_remove(struct store *st, const char *user_id, const char *unit_id);
 int sqk_share_pending(struct store *st, const char *owner_id, int64_t *n);
 
 #endif

@@ -139,7 +139,7 @@ static const char *const qsql[Q__COUNT] = {
 	[Q_CONTACT_DEL] = "DELETE FROM notify_contacts WHERE citizen_id = ?1",
 	[Q_OUTBOX_CANCEL] = "UPDATE notify_outbox SET state = 4 WHERE citizen_id = ?1 AND state = 0",
 	[Q_OUTBOX_UNSENT] = "SELECT 1 FROM notify_outbox WHERE citizen_id = ?1 AND channel = ?2"
-			    " AND state IN (0, 1) LIMIT 1",
+			    " AND state = 0 LIMIT 1", /* not into one being sent: it may be out already */
 	[Q_OUTBOX_ADD] =
 		"INSERT INTO notify_outbox(" OUTBOX_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[Q_OUTBOX_NEXT] = "SELECT " OUTBOX_COLUMNS " FROM notify_outbox WHERE state = 0 AND next_at <= ?1"

@@ -1,6 +1,6 @@
 /*
  * totp.c - HOTP/TOTP codes (RFC 4226, RFC 6238) with OpenSSL's HMAC, compared in constant
- * time, and base32 for enrolment. The core keeps the secret encrypted at rest (core_totp.c).
+ * time, and base32 for enrolment. The core keeps the secret sealed at rest (staff.c).
  */
 #include <stdio.h>
 #include <string.h>

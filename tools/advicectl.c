@@ -5,15 +5,25 @@
  *
  *   advicectl init DIR [--demo] [--test-mode] [--port N] [--listen ADDR] [--web-root PATH]
  *                      [--bank-port N]   (the test bank's port; default port + 1)
+ *                      [--no-totp]       (test mode: demo accounts without a second factor)
  *   advicectl -d DIR unit-add NAME
  *   advicectl -d DIR queue-add UNIT CATEGORY NAME
- *   advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]]   (password on stdin)
+ *   advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]] [--password-stdin]
+ *                    (prints a one-time setup code: the first login sets the password and
+ *                    enrols the second factor; --password-stdin sets a password instead)
+ *   advicectl -d DIR worker-end|role-end|worker-reset|totp-reset|demo-totp ...   (staff
+ *                                                   accounts: server/staff_admin.h lists them)
+ *   advicectl login URL USERNAME [--totp CODE]      (a worker's login to a running server;
+ *                                                   password on stdin)
  *   advicectl -d DIR member-add USERNAME UNIT [--supervisor]
  *   advicectl -d DIR unlock USERNAME
  *   advicectl -d DIR audit-verify
  *   advicectl -d DIR dev-token HETU [--acr URI] [--valid S]      (test mode only)
  *   advicectl -d DIR roster-add|roster-list|queue-policy|holidays|...   (duty queues:
  *                                                   server/queue_admin.h lists them)
+ *   advicectl root-create FILE                      (end-to-end encryption: the root key, offline)
+ *   advicectl -d DIR root-install|admin-certify|worker-keys|unit-key-rotate|unit-member-add|
+ *                    unit-member-remove ...         (server/keys_admin.h lists them)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +47,9 @@
 #include "config.h"
 #include "core.h"
 #include "log.h"
+#include "keys_admin.h"
 #include "queue_admin.h"
+#include "staff_admin.h"
 #include "store.h"
 #include "token.h"
 
@@ -68,15 +80,21 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 static void usage(void)
 {
 	fprintf(stderr, "usage: advicectl init DIR [--demo] [--test-mode] [--port N] [--listen ADDR] "
-			"[--web-root PATH] [--bank-port N]\n"
+			"[--web-root PATH] [--bank-port N] [--no-totp]\n"
 			"       advicectl -d DIR unit-add NAME\n"
 			"       advicectl -d DIR queue-add UNIT CATEGORY NAME\n"
-			"       advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]]  (password "
-			"on stdin)\n"
+			"       advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]] "
+			"[--password-stdin]\n"
+			"       advicectl -d DIR worker-end|role-end|worker-reset|totp-reset|demo-totp ... "
+			"(server/staff_admin.h)\n"
+			"       advicectl login URL USERNAME [--totp CODE]  (password on stdin)\n"
 			"       advicectl -d DIR member-add USERNAME UNIT [--supervisor]\n"
 			"       advicectl -d DIR unlock USERNAME\n"
 			"       advicectl -d DIR audit-verify\n"
-			"       advicectl -d DIR dev-token HETU [--acr URI] [--valid SECONDS]\n");
+			"       advicectl -d DIR dev-token HETU [--acr URI] [--valid SECONDS]\n"
+			"       advicectl root-create FILE\n"
+			"       advicectl -d DIR root-install|admin-certify|worker-keys|unit-key-rotate|"
+			"unit-member-add|unit-member-remove ... (server/keys_admin.h)\n");
 	exit(2);
 }
 
@@ -208,26 +226,43 @@ static int valid_username(const char *u)
 	return n >= 1 && n <= 64 && strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
-static void worker_add(struct admin *a, const char *username, const char *password)
+/* Adds a worker with `password`, or (password NULL) with a one-time setup code printed for
+ * the register keeper to hand over; `demo_totp` enrols the published demo second factor. */
+static void worker_add(struct admin *a, const char *username, const char *password, int demo_totp)
 {
 	struct store_worker w = { 0 };
 	uint8_t key[ADVICE_AUTH_KEY_BYTES];
+	char code[STAFF_SETUP_CODE_SIZE];
 
 	if (!valid_username(username))
 		die("a username is 1..64 characters of a-z, 0-9, '.', '_' and '-'");
-	if (strlen(password) < 8)
+	if (password != NULL && strlen(password) < 8)
 		die("a password has at least 8 characters");
 	random_id(w.user_id);
 	snprintf(w.username, sizeof w.username, "%s", username);
 	randombytes_buf(w.salt, sizeof w.salt);
 	w.opslimit = a->cfg.test_mode ? 1 : crypto_pwhash_OPSLIMIT_INTERACTIVE;
 	w.memlimit = a->cfg.test_mode ? 8u << 20 : crypto_pwhash_MEMLIMIT_INTERACTIVE;
-	if (advice_worker_auth_key(password, w.salt, w.opslimit, w.memlimit, key) != 0)
-		die("key derivation failed (out of memory?)");
-	core_keyed_hash(a->pepper, "auth key", key, sizeof key, w.auth_hash);
-	sodium_memzero(key, sizeof key);
+	if (password != NULL) {
+		if (advice_worker_auth_key(password, w.salt, w.opslimit, w.memlimit, key) != 0)
+			die("key derivation failed (out of memory?)");
+		core_keyed_hash(a->pepper, "auth key", key, sizeof key, w.auth_hash);
+		sodium_memzero(key, sizeof key);
+	} else {
+		randombytes_buf(w.auth_hash, sizeof w.auth_hash); /* matches no key */
+	}
 	if (a->st->ops->worker_insert(a->st, &w, now_ms()) != STORE_OK)
 		die("cannot add worker '%s' (does the name exist already?)", username);
+	if (password != NULL) {
+		if (staff_admin_password_set(a->st, a->pepper, w.user_id, now_ms(), demo_totp) != 0)
+			die("cannot record the password of '%s'", username);
+		return;
+	}
+	if (staff_admin_setup_code(a->st, a->pepper, w.user_id, now_ms(), code) != 0)
+		die("cannot record the setup code of '%s'", username);
+	printf("setup code of %s: %s (one use, valid %lld days; the first login sets the password)\n",
+	       username, code, STAFF_SETUP_VALID_MS / 86400000);
+	sodium_memzero(code, sizeof code);
 }
 
 static void member_add(struct admin *a, const char *username, const char *unit, int supervisor)
@@ -247,6 +282,7 @@ static void member_add(struct admin *a, const char *username, const char *unit, 
 
 struct init_opts {
 	int demo, test_mode, port, bank_port;
+	int no_totp; /* demo accounts without a second factor, and staff_totp_required = no */
 	const char *listen, *web_root;
 };
 
@@ -351,11 +387,17 @@ static void write_config(const char *dir, const struct init_opts *o)
 	if (m < 0 || (size_t)m >= sizeof text - (size_t)n)
 		die("configuration too long");
 	n += m;
+	if (o->no_totp) {
+		m = snprintf(text + n, sizeof text - (size_t)n, "staff_totp_required = no\n");
+		if (m < 0 || (size_t)m >= sizeof text - (size_t)n)
+			die("configuration too long");
+		n += m;
+	}
 	snprintf(path, sizeof path, "%s/adviced.conf", dir);
 	write_new_file(path, text, (size_t)n, 0640);
 }
 
-static void seed_demo(struct admin *a)
+static void seed_demo(struct admin *a, int demo_totp)
 {
 	static const struct {
 		const char *unit, *category;
@@ -381,12 +423,17 @@ static void seed_demo(struct admin *a)
 	}
 	for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
 		snprintf(pw, sizeof pw, "%s-demo", people[i].name);
-		worker_add(a, people[i].name, pw);
+		worker_add(a, people[i].name, pw, demo_totp);
 		member_add(a, people[i].name, people[i].unit, people[i].supervisor);
 		printf("demo account: %-5s password %-10s %s of %s\n", people[i].name, pw,
 		       people[i].supervisor ? "supervisor" : "worker", people[i].unit);
 	}
 	commit(a);
+	if (demo_totp)
+		printf("demo second factor (test mode only): the demo accounts share the published TOTP "
+		       "secret %s;\n  a code now: advicectl -d DIR demo-totp anna, or oathtool --totp -b "
+		       "%s\n",
+		       STAFF_DEMO_SECRET_B32, STAFF_DEMO_SECRET_B32);
 	if (queue_admin_seed_demo(a->st, err, sizeof err) != 0)
 		die("demo duty queues: %s", err);
 	printf("demo roster: anna and sara (adult social work), ben (children and families) on duty "
@@ -409,6 +456,8 @@ static void cmd_init(int argc, char **argv)
 			o.demo = 1;
 		else if (strcmp(argv[i], "--test-mode") == 0)
 			o.test_mode = 1;
+		else if (strcmp(argv[i], "--no-totp") == 0)
+			o.no_totp = 1;
 		else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
 			o.port = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--bank-port") == 0 && i + 1 < argc)
@@ -422,6 +471,8 @@ static void cmd_init(int argc, char **argv)
 	}
 	if (o.demo && !o.test_mode)
 		die("--demo needs --test-mode (demo accounts have published passwords)");
+	if (o.no_totp && !o.test_mode)
+		die("--no-totp needs --test-mode");
 	if (o.port < 1 || o.port > 65535)
 		die("--port must be 1..65535");
 	if (o.bank_port == 0)
@@ -447,7 +498,7 @@ static void cmd_init(int argc, char **argv)
 	write_config(dir, &o);
 	admin_open(&a, dir);
 	if (o.demo)
-		seed_demo(&a);
+		seed_demo(&a, !o.no_totp);
 	admin_close(&a);
 	printf("initialised %s\n", dir);
 }
@@ -533,14 +584,26 @@ static void cmd_admin(const char *dir, int argc, char **argv)
 		begin(&a);
 		queue_add(&a, argv[1], argv[2], argv[3]);
 		commit(&a);
-	} else if (strcmp(cmd, "worker-add") == 0 && (argc == 2 || argc == 4 || argc == 5)) {
-		read_password(pw, sizeof pw);
+	} else if (strcmp(cmd, "worker-add") == 0 && argc >= 2) {
+		const char *unit = NULL;
+		int supervisor = 0, with_password = 0;
+
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--unit") == 0 && i + 1 < argc)
+				unit = argv[++i];
+			else if (strcmp(argv[i], "--supervisor") == 0 && unit != NULL)
+				supervisor = 1;
+			else if (strcmp(argv[i], "--password-stdin") == 0)
+				with_password = 1;
+			else
+				usage();
+		}
+		if (with_password)
+			read_password(pw, sizeof pw);
 		begin(&a);
-		worker_add(&a, argv[1], pw);
-		if (argc >= 4 && strcmp(argv[2], "--unit") == 0)
-			member_add(&a, argv[1], argv[3], argc == 5 && strcmp(argv[4], "--supervisor") == 0);
-		else if (argc != 2)
-			usage();
+		worker_add(&a, argv[1], with_password ? pw : NULL, 0);
+		if (unit != NULL)
+			member_add(&a, argv[1], unit, supervisor);
 		commit(&a);
 		sodium_memzero(pw, sizeof pw);
 	} else if (strcmp(cmd, "member-add") == 0 && (argc == 3 || argc == 4)) {
@@ -560,6 +623,13 @@ static void cmd_admin(const char *dir, int argc, char **argv)
 		cmd_audit_verify(&a);
 	} else if (strcmp(cmd, "dev-token") == 0) {
 		cmd_dev_token(&a, argc, argv);
+	} else if ((qrc = keys_admin_run(a.st, argc, argv, stdout, qerr, sizeof qerr)) <= 0) {
+		if (qrc < 0)
+			die("%s: %s", cmd, qerr);
+	} else if ((qrc = staff_admin_run(a.st, a.pepper, a.cfg.test_mode, argc, argv, stdout, qerr,
+					  sizeof qerr)) <= 0) {
+		if (qrc < 0)
+			die("%s: %s", cmd, qerr);
 	} else if ((qrc = queue_admin_run(a.st, argc, argv, stdout, qerr, sizeof qerr)) <= 0) {
 		if (qrc < 0)
 			die("%s: %s", cmd, qerr);
@@ -569,16 +639,62 @@ static void cmd_admin(const char *dir, int argc, char **argv)
 	admin_close(&a);
 }
 
+/*
+ * login: a worker's login to a running server through libadvice, as a client would do it
+ * (password on stdin; --totp CODE for the second factor): prints the welcome event of the
+ * WebSocket, then logs out. For trying the service from a terminal.
+ */
+static void cmd_login(int argc, char **argv)
+{
+	const char *url = argv[1], *user = argv[2], *totp = NULL;
+	struct advice_client *c;
+	struct advice_conn *k;
+	char pw[256], *session = NULL;
+	int rc;
+
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--totp") == 0 && i + 1 < argc)
+			totp = argv[++i];
+		else
+			usage();
+	}
+	read_password(pw, sizeof pw);
+	if ((c = advice_client_new()) == NULL)
+		die("cannot start the client");
+	rc = advice_login_worker_with(c, url, NULL, user, pw, totp, NULL, NULL, &session, 30000);
+	sodium_memzero(pw, sizeof pw);
+	if (rc != 0)
+		die("login refused: %s", advice_err_name(rc));
+	k = advice_connect(c, url, url, session, 30000, &rc); /* the origin a browser would send */
+	if (k == NULL)
+		die("WebSocket refused: %s", advice_err_name(rc));
+	printf("logged in; welcome: %s\n", advice_conn_welcome(k));
+	advice_conn_free(k);
+	if (advice_logout(c, url, NULL, session, 30000) == 0)
+		printf("logged out\n");
+	sodium_memzero(session, strlen(session));
+	free(session);
+	advice_client_free(c);
+}
+
 int main(int argc, char **argv)
 {
 	log_set_level(LOG_WARN);
 	if (sodium_init() < 0)
 		die("libsodium cannot start");
-	if (argc >= 2 && strcmp(argv[1], "init") == 0)
+	if (argc >= 2 && strcmp(argv[1], "init") == 0) {
 		cmd_init(argc - 1, argv + 1);
-	else if (argc >= 4 && strcmp(argv[1], "-d") == 0)
+	} else if (argc == 3 && strcmp(argv[1], "root-create") == 0) {
+		char err[256];
+
+		if (keys_admin_root_create(argv[2], stdout, err, sizeof err) != 0)
+			die("root-create: %s", err);
+	} else if (argc >= 4 && strcmp(argv[1], "-d") == 0) {
 		cmd_admin(argv[2], argc - 3, argv + 3);
-	else
+	} else if (argc >= 4 && strcmp(argv[1], "login") == 0) {
+		cmd_login(argc - 1, argv + 1);
+	} else {
 		usage();
+	}
 	return 0;
 }

@@ -25,6 +25,8 @@ test('envelope: every flipped byte is detected; moved to another thread fails', 
   const mkey = c.threadMsgKey(tkey, tid, 0, share);
   const env = envelope(tid, mkey, sender, 'canary-ts');
   assert.equal(c.contentDecode(c.envelopeOpen(env, tid, mkey, sender.signPk).plain).text, 'canary-ts');
+  c.envelopeVerify(env, sender.signPk);
+  rejects(() => c.envelopeVerify(env, keys().signPk));
   for (let i = 0; i < env.length; i++) {
     env[i] ^= 1;
     rejects(() => c.envelopeOpen(env, tid, mkey, sender.signPk));

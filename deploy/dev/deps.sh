@@ -7,6 +7,7 @@ packages=(
 	libwebsockets-dev libsodium-dev libsqlite3-dev libmagic-dev
 	libjwt-dev libjansson-dev libssl-dev libcmocka-dev libcurl4-openssl-dev
 	sqlite3 openssl ca-certificates tzdata
+	chromium                                     # the browser of the end-to-end tests
 )
 
 missing=()

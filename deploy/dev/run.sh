@@ -15,7 +15,11 @@ fi
 cat <<TXT
 
 Online advice is running at http://localhost:$port/
-  demo social workers: anna / anna-demo, ben / ben-demo, sara / sara-demo (supervisor)
+  demo social workers: anna / anna-demo, ben / ben-demo, sara / sara-demo (supervisor),
+    second factor (TOTP; test mode only): the published secret MFSHM2LDMUQGIZLNN4QGCY3DN52W45BB
+    current code: build/advicectl -d data demo-totp anna   (or: oathtool --totp -b MFSHM2LDMUQGIZLNN4QGCY3DN52W45BB)
+    log in from a terminal (password on stdin):
+      echo anna-demo | build/advicectl login http://localhost:$port anna --totp "\$(build/advicectl -d data demo-totp anna)"
   citizens: "Log in with bank ID" goes to the test bank at http://localhost:$bank_port/ (test persons);
     or directly: http://localhost:$port/api/v1/auth/bank/start
   a citizen ID token for the direct test-mode login (other tests use it):

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "staff.h"
+#include "totp.h"
 
 #define HARNESS_START_MS 20000
 #define HARNESS_STOP_MS	 15000
@@ -224,6 +226,26 @@ static int harness_reap(struct harness *h, int ms)
 
 int harness_start(struct harness *h)
 {
+	return harness_start_with(h, 0, NULL);
+}
+
+/* Appends `text` to the data folder's adviced.conf. 0 or -1. */
+static int harness_append_conf(struct harness *h, const char *text)
+{
+	char path[300];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/adviced.conf", h->dir);
+	f = fopen(path, "a");
+	if (f == NULL)
+		return -1;
+	rc = fputs(text, f) < 0 ? -1 : 0;
+	return fclose(f) != 0 ? -1 : rc;
+}
+
+int harness_start_with(struct harness *h, int demo_totp, const char *conf_extra)
+{
 	const char *ctl = harness_env("ADVICECTL"), *src = harness_env("ADVICE_SOURCE_DIR");
 	char port[16], webroot[512];
 	const char *tmp = getenv("TMPDIR");
@@ -245,13 +267,20 @@ int harness_start(struct harness *h)
 	snprintf(h->base_url, sizeof(h->base_url), "http://127.0.0.1:%d", h->port);
 	snprintf(h->origin, sizeof(h->origin), "http://127.0.0.1:%d", h->port);
 	{
-		char *argv[] = { (char *)ctl, "init", h->dir,	    "--demo", "--test-mode",
-				 "--port",    port,   "--web-root", webroot,  NULL };
+		char *argv[] = { (char *)ctl, "init",	    h->dir,  "--demo", "--test-mode", "--port",
+				 port,	      "--web-root", webroot, NULL,     NULL };
 
+		if (!demo_totp)
+			argv[9] = "--no-totp";
 		if (harness_run(argv, NULL, NULL) != 0) {
 			fprintf(stderr, "harness: advicectl init failed\n");
 			return -1;
 		}
+	}
+	h->demo_totp = demo_totp;
+	if (conf_extra != NULL && harness_append_conf(h, conf_extra) != 0) {
+		fprintf(stderr, "harness: cannot extend adviced.conf\n");
+		return -1;
 	}
 	h->client = advice_client_new();
 	if (h->client == NULL)
@@ -365,13 +394,50 @@ int harness_login_citizen(struct harness *h, const char *hetu, char **session_ou
 	return rc;
 }
 
+int harness_ctl(struct harness *h, const char *const args[], char **out)
+{
+	const char *ctl = harness_env("ADVICECTL");
+	char *argv[16], logpath[300];
+	size_t n = 0;
+
+	if (ctl == NULL)
+		return -1;
+	argv[n++] = (char *)ctl;
+	argv[n++] = "-d";
+	argv[n++] = h->dir;
+	for (size_t i = 0; args[i] != NULL; i++) {
+		if (n + 2 > sizeof(argv) / sizeof(argv[0]))
+			return -1;
+		argv[n++] = (char *)args[i];
+	}
+	argv[n] = NULL;
+	snprintf(logpath, sizeof(logpath), "%s/advicectl.log", h->dir);
+	return harness_run(argv, out, logpath) == 0 ? 0 : -1;
+}
+
+int harness_demo_code(long long unix_s, char out[8])
+{
+	long v = totp_hotp((const uint8_t *)STAFF_DEMO_SECRET, strlen(STAFF_DEMO_SECRET), TOTP_SHA1,
+			   (uint64_t)(unix_s / TOTP_STEP_S), TOTP_DIGITS);
+
+	if (v < 0 || v > 999999)
+		return -1;
+	snprintf(out, 8, "%06d", (int)v);
+	return 0;
+}
+
 int harness_login_worker(struct harness *h, const char *name, char **session_out)
 {
-	char password[128];
+	char password[128], code[8];
 
 	snprintf(password, sizeof(password), "%s-demo", name);
-	return advice_login_worker(h->client, h->base_url, h->origin, name, password, session_out,
-				   HARNESS_TIMEOUT_MS);
+	if (!h->demo_totp)
+		return advice_login_worker(h->client, h->base_url, h->origin, name, password, session_out,
+					   HARNESS_TIMEOUT_MS);
+	if (harness_demo_code(time(NULL), code) != 0)
+		return -ADVICE_ERR_INVAL;
+	return advice_login_worker_totp(h->client, h->base_url, h->origin, name, password, code, session_out,
+					HARNESS_TIMEOUT_MS);
 }
 
 struct advice_conn *harness_connect(struct harness *h, const char *session)

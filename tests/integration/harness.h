@@ -6,7 +6,7 @@
  * for client-web), ADVICE_KEEP_TEST_DIR (set: keep the folder after the test). The server's
  * stderr goes to <dir>/adviced.log. Demo accounts: anna (worker, adult-social-work), ben
  * (worker, children-and-families), sara (supervisor, adult-social-work), passwords
- * "<name>-demo".
+ * "<name>-demo"; harness_start gives them no second factor (advicectl init --no-totp).
  */
 #ifndef ADVICE_HARNESS_H
 #define ADVICE_HARNESS_H
@@ -24,6 +24,7 @@ struct harness {
 	char base_url[64]; /* http://127.0.0.1:<port> */
 	char origin[64];   /* an allowlisted origin (the same as base_url) */
 	struct advice_client *client;
+	int demo_totp; /* the demo accounts have the published second factor */
 };
 
 /*
@@ -32,6 +33,10 @@ struct harness {
  * waits until the port accepts (20 s at most). Returns 0, or -1 (reason on stderr).
  */
 int harness_start(struct harness *h);
+/* The same, with the demo accounts' published second factor when `demo_totp` (otherwise
+ * `--no-totp`: no second factor, none required, as harness_start does), and `conf_extra`
+ * (may be NULL) appended to adviced.conf before the server starts. 0 or -1. */
+int harness_start_with(struct harness *h, int demo_totp, const char *conf_extra);
 /* SIGTERM, wait for the exit, start again on the same port and folder. 0 or -1. */
 int harness_restart(struct harness *h);
 /* SIGKILL and reap. 0 or -1. */
@@ -46,9 +51,16 @@ void harness_stop(struct harness *h);
 char *harness_citizen_token(struct harness *h, const char *hetu);
 /* Logs a citizen in; 0 with *session_out (malloc'd), or a negative advice_err. */
 int harness_login_citizen(struct harness *h, const char *hetu, char **session_out);
-/* Logs a demo worker in with password "<name>-demo"; 0 with *session_out, or a negative
- * advice_err. */
+/* Logs a demo worker in with password "<name>-demo" (and, with demo_totp, the current code
+ * of the demo second factor: a code is good once per account); 0 with *session_out, or a
+ * negative advice_err. */
 int harness_login_worker(struct harness *h, const char *name, char **session_out);
+/* Runs `$ADVICECTL -d <dir> args...` (args ends with NULL; at most 12) with its stderr in
+ * <dir>/advicectl.log and its stdout in *out (malloc'd; out may be NULL). 0 when it exited
+ * with 0, else -1. */
+int harness_ctl(struct harness *h, const char *const args[], char **out);
+/* The demo second factor's code at Unix time unix_s (6 digits). 0 or -1. */
+int harness_demo_code(long long unix_s, char out[8]);
 /* Opens a WebSocket with the allowlisted origin; NULL on failure (reason on stderr). */
 struct advice_conn *harness_connect(struct harness *h, const char *session);
 /* Whether the server's log contains `text`. */

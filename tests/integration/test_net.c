@@ -303,17 +303,27 @@ static void test_ws_fragmented_message_within_cap(void **state)
 	free(session);
 }
 
-static void test_ws_binary_frame_closes_1003(void **state)
+/* Binary messages are attachment chunks: one that is not gets a bad_request file.chunk event
+ * and the connection stays; one over the chunk cap closes with 1009. */
+static void test_ws_binary_frames_are_chunks(void **state)
 {
-	char *session = login_worker("anna");
+	char *session = login_worker("anna"), *event = NULL;
 	struct advice_conn *k = harness_connect(&H, session);
+	uint8_t *big = calloc(1, ADVICE_MAX_CHUNK_MESSAGE + 1);
 
 	(void)state;
 	assert_non_null(k);
 	assert_int_equal(advice_send_raw(k, "\x01\x02\x03", 3, ADVICE_FRAME_BINARY), 0);
+	assert_int_equal(advice_next_message(k, &event, T_MS), 0);
+	assert_non_null(strstr(event, "\"file.chunk\""));
+	assert_non_null(strstr(event, "\"bad_request\""));
+	assert_true(advice_conn_is_open(k));
+	free(event);
+	assert_int_equal(advice_send_raw(k, big, ADVICE_MAX_CHUNK_MESSAGE + 1, ADVICE_FRAME_BINARY), 0);
 	assert_int_equal(advice_wait_closed(k, T_MS), 0);
-	assert_int_equal(advice_conn_close_code(k), 1003);
+	assert_int_equal(advice_conn_close_code(k), 1009);
 	advice_conn_free(k);
+	free(big);
 	free(session);
 }
 
@@ -641,7 +651,7 @@ int main(void)
 		cmocka_unit_test(test_ws_session_required),
 		cmocka_unit_test(test_ws_message_over_cap_closes_1009),
 		cmocka_unit_test(test_ws_fragmented_message_within_cap),
-		cmocka_unit_test(test_ws_binary_frame_closes_1003),
+		cmocka_unit_test(test_ws_binary_frames_are_chunks),
 		cmocka_unit_test(test_http_api_refusals),
 		cmocka_unit_test(test_logout_closes_socket_4001),
 		cmocka_unit_test(test_ws_slow_consumer_disconnected),

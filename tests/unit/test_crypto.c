@@ -161,6 +161,14 @@ static void test_envelope_every_byte_flip(void **state)
 			env[i] ^= (uint8_t)(1u << bit);
 		}
 	}
+	/* The server's check (signature without the key) agrees. */
+	assert_int_equal(advice_envelope_verify(env, len, sender.sign_pk), 0);
+	env[len - 1] ^= 1;
+	assert_int_equal(advice_envelope_verify(env, len, sender.sign_pk), -ADVICE_ERR_FORBIDDEN);
+	env[len - 1] ^= 1;
+	env[200] ^= 1;
+	assert_int_equal(advice_envelope_verify(env, len, sender.sign_pk), -ADVICE_ERR_FORBIDDEN);
+	env[200] ^= 1;
 	/* Truncated or extended by a byte: refused by the format check. */
 	assert_int_equal(advice_envelope_parse(env, len - 1, NULL), -ADVICE_ERR_INVAL);
 	assert_int_equal(advice_envelope_parse(env, len + 1, NULL), -ADVICE_ERR_INVAL);

@@ -68,6 +68,16 @@ export function envelopeParse(b: Uint8Array): EnvelopeHeader {
   };
 }
 
+/** Checks format, sender and signature without decrypting (what the server checks). */
+export function envelopeVerify(b: Uint8Array, senderPk: Uint8Array): EnvelopeHeader {
+  const h = envelopeParse(b);
+  const header = b.subarray(0, ENVELOPE_HEADER_BYTES), ct = b.subarray(ENVELOPE_HEADER_BYTES, b.length - 64);
+  if (!equal(kid(senderPk), h.senderKid as Uint8Array)) forbidden('envelope of another sender');
+  verify(b.subarray(b.length - 64), 'QA-v1-msg', concat(header, sodium.crypto_generichash(64, ct, null)), senderPk,
+    'envelope');
+  return h;
+}
+
 /** Verifies (sender, signature, thread), decrypts and unpads. */
 export function envelopeOpen(b: Uint8Array, threadId: Uint8Array, msgKey: Uint8Array,
   senderPk: Uint8Array): { header: EnvelopeHeader; plain: Uint8Array } {

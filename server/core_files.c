@@ -1,0 +1,325 @@
+/*
+ * core_files.c - encrypted attachments in the core: file.begin (sizes and quotas checked),
+ * chunks arriving as binary WebSocket messages (CORE_REQ_CHUNK) written to the blob folder
+ * and synced before the acknowledgement, file.status to resume after a reconnect, and
+ * file.get for readers (logged for staff). The server sees ciphertext and sizes only.
+ *
+ * A chunk message (PROTOCOL.md §12.4): "QC", version 1, 0, the file id (16 bytes), the chunk
+ * index (u32, little-endian), then the chunk's secretstream ciphertext. Chunks are taken in
+ * order; one already stored is acknowledged again without a write. Blobs are
+ * <blob_dir>/<file id>.part while uploading and <blob_dir>/<file id> when complete.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "advice_crypto.h"
+#include "core_internal.h"
+#include "log.h"
+
+#define CHUNK_HEADER	    24
+#define CHUNK_CIPHER	    ADVICE_FILE_CHUNK_MAX_CIPHER
+#define DEFAULT_FILE_MAX    (25LL << 20)  /* plaintext bytes of one file */
+#define DEFAULT_THREAD_MAX  (100LL << 20) /* ciphertext bytes of all files of a thread */
+#define DEFAULT_CITIZEN_MAX (250LL << 20) /* ciphertext bytes of all files a citizen uploaded */
+
+static const char *req_str(struct ctx *x, const char *name)
+{
+	return json_string_value(json_object_get(x->msg, name));
+}
+
+static int64_t quota(int64_t configured, int64_t def)
+{
+	return configured > 0 ? configured : def;
+}
+
+/* Chunks of a file of `size` plaintext bytes (an empty file has one, empty, final chunk). */
+static int64_t chunks_of(int64_t size)
+{
+	return size == 0 ? 1 : (size + ADVICE_FILE_CHUNK_BYTES - 1) / ADVICE_FILE_CHUNK_BYTES;
+}
+
+/* The ciphertext length chunk `index` must have. */
+static size_t chunk_len(const struct store_file *f, int64_t index)
+{
+	if (index < f->chunks - 1)
+		return CHUNK_CIPHER;
+	return (size_t)(f->size - (f->chunks - 1) * ADVICE_FILE_CHUNK_BYTES) + ADVICE_FILE_CHUNK_OVERHEAD;
+}
+
+static void blob_path(const struct ctx *x, const char *id, int part, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s%s", x->c->cfg.blob_dir, id, part ? ".part" : "");
+}
+
+/* fsync of the blob folder, so that a new or renamed file survives a crash. 0 or -1. */
+static int blob_sync_dir(const struct ctx *x)
+{
+	int fd = open(x->c->cfg.blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Writes chunk `index` of file `id` and syncs it (and the folder for a new file). 0 or -1. */
+static int blob_write(const struct ctx *x, const char *id, int64_t index, const uint8_t *data, size_t len)
+{
+	char path[700];
+	struct stat sb;
+	int fd, fresh, rc = -1;
+
+	if (mkdir(x->c->cfg.blob_dir, 0700) != 0 && errno != EEXIST)
+		return -1;
+	blob_path(x, id, 1, path, sizeof path);
+	fresh = stat(path, &sb) != 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (pwrite(fd, data, len, (off_t)(index * CHUNK_CIPHER)) == (ssize_t)len && fsync(fd) == 0)
+		rc = 0;
+	close(fd);
+	if (rc == 0 && fresh)
+		rc = blob_sync_dir(x);
+	return rc;
+}
+
+/* The upload is complete: the part file becomes the blob. 0 or -1. */
+static int blob_finish(const struct ctx *x, const char *id)
+{
+	char from[700], to[700];
+
+	blob_path(x, id, 1, from, sizeof from);
+	blob_path(x, id, 0, to, sizeof to);
+	if (rename(from, to) != 0)
+		return -1;
+	return blob_sync_dir(x);
+}
+
+static int load_thread_for(struct ctx *x, const char *thread_id, enum policy_action action,
+			   struct store_thread *t)
+{
+	int rc = x->st->ops->thread_get(x->st, thread_id, t);
+
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND)
+		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
+	if (!policy_allows(action, core_role_in_unit(x, t->unit_id), core_relations(x, t)))
+		return core_deny(x, action, t);
+	return 0;
+}
+
+/* Loads the file of field "file" and its thread, checking `action` against the thread. */
+static int load_file(struct ctx *x, enum policy_action action, struct store_file *f, struct store_thread *t)
+{
+	int rc = x->st->ops->e2e_file_get(x->st, req_str(x, "file"), f);
+
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND) {
+		snprintf(x->err_field, sizeof x->err_field, "/file");
+		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such file");
+	}
+	return load_thread_for(x, f->thread_id, action, t);
+}
+
+static void put_status(struct ctx *x, const struct store_file *f)
+{
+	json_object_set_new(x->result, "file", json_string(f->id));
+	json_object_set_new(x->result, "chunks", json_integer(f->chunks));
+	json_object_set_new(x->result, "received", json_integer(f->received));
+	json_object_set_new(x->result, "complete", json_boolean(f->complete));
+}
+
+int core_file_begin(struct ctx *x)
+{
+	const struct core_config *cfg = &x->c->cfg;
+	struct store_file f = { .created = x->now };
+	json_int_t size = json_integer_value(json_object_get(x->msg, "size"));
+	int64_t thread_bytes = 0, owner_bytes = 0, cipher;
+	struct store_thread t;
+	int rc;
+
+	if (cfg->blob_dir[0] == '\0')
+		return core_fail(x, ADVICE_ERR_UNAVAILABLE, "attachments are not enabled");
+	if ((rc = load_thread_for(x, req_str(x, "thread"), ACT_FILE_BEGIN, &t)) != 0 || x->err)
+		return rc;
+	if (t.state == THREAD_CLOSED)
+		return core_fail(x, ADVICE_ERR_THREAD_CLOSED, "the thread is closed");
+	rc = x->st->ops->e2e_file_get(x->st, req_str(x, "file"), &f);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_OK) { /* resuming: the same upload again */
+		if (strcmp(f.owner_id, x->sess.user_id) != 0 || strcmp(f.thread_id, t.id) != 0 ||
+		    f.size != size) {
+			snprintf(x->err_field, sizeof x->err_field, "/file");
+			return core_fail(x, ADVICE_ERR_CONFLICT, "this file id is taken");
+		}
+		put_status(x, &f);
+		return 0;
+	}
+	snprintf(f.id, sizeof f.id, "%s", req_str(x, "file"));
+	snprintf(f.thread_id, sizeof f.thread_id, "%s", t.id);
+	snprintf(f.owner_id, sizeof f.owner_id, "%s", x->sess.user_id);
+	f.size = size;
+	f.chunks = chunks_of(size);
+	f.created = x->now;
+	cipher = f.size + ADVICE_FILE_CHUNK_OVERHEAD * f.chunks;
+	snprintf(x->err_field, sizeof x->err_field, "/size");
+	if (size > quota(cfg->file_max, DEFAULT_FILE_MAX))
+		return core_fail(x, ADVICE_ERR_TOO_LARGE, "a file may have at most %lld bytes",
+				 (long long)quota(cfg->file_max, DEFAULT_FILE_MAX));
+	if (x->st->ops->e2e_file_usage(x->st, t.id, x->sess.user_id, &thread_bytes, &owner_bytes) != STORE_OK)
+		return -1;
+	if (thread_bytes + cipher > quota(cfg->thread_files_max, DEFAULT_THREAD_MAX))
+		return core_fail(x, ADVICE_ERR_TOO_LARGE, "the thread's attachments would exceed %lld bytes",
+				 (long long)quota(cfg->thread_files_max, DEFAULT_THREAD_MAX));
+	if (x->sess.role == ROLE_CITIZEN &&
+	    owner_bytes + cipher > quota(cfg->citizen_files_max, DEFAULT_CITIZEN_MAX))
+		return core_fail(x, ADVICE_ERR_TOO_LARGE, "your attachments would exceed %lld bytes",
+				 (long long)quota(cfg->citizen_files_max, DEFAULT_CITIZEN_MAX));
+	x->err_field[0] = '\0';
+	if (x->st->ops->e2e_file_put(x->st, &f) != STORE_OK)
+		return -1;
+	put_status(x, &f);
+	return 0;
+}
+
+int core_file_status(struct ctx *x)
+{
+	struct store_file f;
+	struct store_thread t;
+	int rc;
+
+	if ((rc = load_file(x, ACT_FILE_STATUS, &f, &t)) != 0 || x->err)
+		return rc;
+	put_status(x, &f);
+	json_object_set_new(x->result, "thread", json_string(f.thread_id));
+	json_object_set_new(x->result, "size", json_integer(f.size));
+	return 0;
+}
+
+int core_file_get(struct ctx *x)
+{
+	json_int_t index = json_integer_value(json_object_get(x->msg, "index"));
+	uint8_t *buf = NULL;
+	char path[700], *b64 = NULL;
+	struct store_file f;
+	struct store_thread t;
+	size_t len, n;
+	int fd, rc;
+
+	if ((rc = load_file(x, ACT_FILE_GET, &f, &t)) != 0 || x->err)
+		return rc;
+	if (!f.complete)
+		return core_fail(x, ADVICE_ERR_CONFLICT, "the upload is not complete");
+	if (index >= f.chunks) {
+		snprintf(x->err_field, sizeof x->err_field, "/index");
+		return core_fail(x, ADVICE_ERR_NOT_FOUND, "the file has %lld chunks", (long long)f.chunks);
+	}
+	/* Content goes to staff only after the access-log entry. */
+	if (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "file.get", "ok") != 0)
+		return -1;
+	len = chunk_len(&f, index);
+	blob_path(x, f.id, 0, path, sizeof path);
+	rc = -1;
+	if ((buf = malloc(len)) == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		goto out;
+	n = (size_t)pread(fd, buf, len, (off_t)(index * CHUNK_CIPHER));
+	close(fd);
+	if (n != len) {
+		log_err("blob %s is short", f.id);
+		goto out;
+	}
+	n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if ((b64 = malloc(n)) == NULL)
+		goto out;
+	sodium_bin2base64(b64, n, buf, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	json_object_set_new(x->result, "file", json_string(f.id));
+	json_object_set_new(x->result, "index", json_integer(index));
+	json_object_set_new(x->result, "chunk", json_string(b64));
+	rc = 0;
+out:
+	free(buf);
+	free(b64);
+	return rc;
+}
+
+/* Sets the chunk event's outcome (code and message) and returns 0. */
+static int chunk_fail(struct ctx *x, int code, const char *message)
+{
+	json_object_set_new(x->result, "code", json_string(advice_err_name(code)));
+	json_object_set_new(x->result, "message", json_string(message));
+	return 0;
+}
+
+int core_file_chunk(struct ctx *x)
+{
+	const uint8_t *in = (const uint8_t *)x->req->body;
+	size_t len = x->req->len;
+	char id[STORE_ID_SIZE];
+	struct store_file f;
+	struct store_thread t;
+	int64_t index;
+	int rc;
+
+	json_object_set_new(x->result, "type", json_string("event"));
+	json_object_set_new(x->result, "event", json_string("file.chunk"));
+	json_object_set_new(x->result, "file", json_null());
+	if (len < CHUNK_HEADER || in[0] != 'Q' || in[1] != 'C' || in[2] != 1 || in[3] != 0)
+		return chunk_fail(x, ADVICE_ERR_BAD_REQUEST, "not a chunk message");
+	advice_hex(id, in + 4, ADVICE_OID_BYTES);
+	index = (int64_t)in[20] | (int64_t)in[21] << 8 | (int64_t)in[22] << 16 | (int64_t)in[23] << 24;
+	json_object_set_new(x->result, "file", json_string(id));
+	json_object_set_new(x->result, "index", json_integer(index));
+	if (x->c->cfg.blob_dir[0] == '\0')
+		return chunk_fail(x, ADVICE_ERR_UNAVAILABLE, "attachments are not enabled");
+	rc = x->st->ops->e2e_file_get(x->st, id, &f);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND || strcmp(f.owner_id, x->sess.user_id) != 0)
+		return chunk_fail(x, ADVICE_ERR_NOT_FOUND, "no such upload of yours (file.begin first)");
+	if ((rc = x->st->ops->thread_get(x->st, f.thread_id, &t)) != STORE_OK)
+		return rc == STORE_ERROR ? -1 : chunk_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
+	/* The caller must still be allowed to write to the thread. */
+	if (!policy_allows(ACT_FILE_BEGIN, core_role_in_unit(x, t.unit_id), core_relations(x, &t))) {
+		if (core_deny(x, ACT_FILE_BEGIN, &t) != 0)
+			return -1;
+		x->err = 0;
+		return chunk_fail(x, ADVICE_ERR_FORBIDDEN, "not allowed");
+	}
+	if (index < f.received || f.complete) {
+		/* Stored already (a resend after a lost acknowledgement): acknowledge again. */
+	} else if (index > f.received) {
+		return chunk_fail(x, ADVICE_ERR_CONFLICT, "chunks go in order: resume from file.status");
+	} else if (len - CHUNK_HEADER != chunk_len(&f, index)) {
+		return chunk_fail(x, ADVICE_ERR_BAD_REQUEST, "the chunk has the wrong size");
+	} else {
+		if (blob_write(x, f.id, index, in + CHUNK_HEADER, len - CHUNK_HEADER) != 0) {
+			log_err("blob %s: cannot write chunk %lld: %s", f.id, (long long)index,
+				strerror(errno));
+			return -1;
+		}
+		f.received = index + 1;
+		f.complete = f.received == f.chunks;
+		if (f.complete && blob_finish(x, f.id) != 0) {
+			log_err("blob %s: cannot finish: %s", f.id, strerror(errno));
+			return -1;
+		}
+		if (x->st->ops->e2e_file_progress(x->st, f.id, f.received, f.complete) != STORE_OK)
+			return -1;
+	}
+	json_object_set_new(x->result, "code", json_string("ok"));
+	json_object_set_new(x->result, "received", json_integer(f.received));
+	json_object_set_new(x->result, "complete", json_boolean(f.complete));
+	return 0;
+}

@@ -1,0 +1,628 @@
+/*
+ * keys_admin.c - advicectl's end-to-end encryption commands (keys_admin.h): the municipal
+ * root key (made offline, into a file), admin and worker certificates, unit key generations
+ * and their rotation, unit membership with the seed sealed to the new member, and removal
+ * with rotation. They run with the admin's key file on the admin's machine and write only
+ * public or sealed records to the store.
+ *
+ * A key file is one line of JSON, mode 600, never overwritten:
+ * {"kind": "root"|"admin", "seed": "<64 hex>", "subject": "<32 hex>"}.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "advice.h"
+#include "advice_crypto.h"
+#include "keys_admin.h"
+
+#define CERT_VALID_MS (2LL * 365 * 24 * 3600 * 1000) /* certificates made here: two years */
+#define MAX_MEMBERS   ADVICE_UNIT_MAX_MEMBERS
+
+/* A loaded key file. */
+struct keyfile {
+	char kind[8];
+	uint8_t seed[32];
+	char subject[STORE_ID_SIZE];
+	struct advice_keys k;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int64_t keys_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writes a new key file (refuses to overwrite). 0 or -1. */
+static int keyfile_write(const char *path, const char *kind, const uint8_t seed[32], const char *subject,
+			 char *err, size_t errlen)
+{
+	char hex[65], *text;
+	json_t *j;
+	int fd, rc = -1;
+	size_t len;
+
+	advice_hex(hex, seed, 32);
+	j = json_pack("{s:s, s:s, s:s}", "kind", kind, "seed", hex, "subject", subject);
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	sodium_memzero(hex, sizeof hex);
+	if (text == NULL)
+		return fail(err, errlen, "out of memory");
+	len = strlen(text);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fail(err, errlen, "%s: %s", path, strerror(errno));
+	} else {
+		if (write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && fsync(fd) == 0)
+			rc = 0;
+		else
+			fail(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+	}
+	sodium_memzero(text, len);
+	free(text);
+	return rc;
+}
+
+/* Loads a key file of `kind`; refuses one that others can read. 0 or -1. */
+static int keyfile_read(const char *path, const char *kind, struct keyfile *kf, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	struct stat sb;
+	json_t *j;
+	const char *s;
+	int rc = -1;
+
+	if (stat(path, &sb) != 0)
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	if ((sb.st_mode & 077) != 0)
+		return fail(err, errlen, "%s: others can read this key file (chmod 600)", path);
+	if ((j = json_load_file(path, 0, &jerr)) == NULL)
+		return fail(err, errlen, "%s: not a key file", path);
+	s = json_string_value(json_object_get(j, "kind"));
+	if (s == NULL || strcmp(s, kind) != 0) {
+		fail(err, errlen, "%s: not a %s key file", path, kind);
+		goto out;
+	}
+	snprintf(kf->kind, sizeof kf->kind, "%s", s);
+	s = json_string_value(json_object_get(j, "subject"));
+	if (advice_unhex(kf->seed, 32, json_string_value(json_object_get(j, "seed"))) != 0 || s == NULL ||
+	    strlen(s) != ADVICE_ID_HEX) {
+		fail(err, errlen, "%s: damaged key file", path);
+		goto out;
+	}
+	snprintf(kf->subject, sizeof kf->subject, "%s", s);
+	rc = advice_keys_personal(&kf->k, kf->seed) == 0 ? 0 : fail(err, errlen, "key derivation failed");
+out:
+	json_decref(j);
+	return rc;
+}
+
+static void keyfile_wipe(struct keyfile *kf)
+{
+	sodium_memzero(kf, sizeof *kf);
+}
+
+static void random_hex_id(char out[STORE_ID_SIZE])
+{
+	uint8_t b[16];
+
+	randombytes_buf(b, sizeof b);
+	advice_hex(out, b, sizeof b);
+}
+
+int keys_admin_root_create(const char *path, FILE *out, char *err, size_t errlen)
+{
+	uint8_t seed[32];
+	char subject[STORE_ID_SIZE], *pk;
+	struct advice_keys k;
+	int rc;
+
+	if (advice_crypto_init() != 0)
+		return fail(err, errlen, "libsodium cannot start");
+	randombytes_buf(seed, sizeof seed);
+	random_hex_id(subject);
+	rc = advice_keys_personal(&k, seed);
+	if (rc == 0)
+		rc = keyfile_write(path, "root", seed, subject, err, errlen);
+	sodium_memzero(seed, sizeof seed);
+	if (rc != 0)
+		return -1;
+	pk = advice_b64url_encode(k.sign_pk, sizeof k.sign_pk);
+	sodium_memzero(&k, sizeof k);
+	if (pk == NULL)
+		return fail(err, errlen, "out of memory");
+	fprintf(out, "%s\n", pk); /* the public key: install it with root-install, pin it in client-web */
+	free(pk);
+	return 0;
+}
+
+/* Signs and stores a certificate for `subject` (keys k) issued by `issuer`. */
+static int cert_issue(struct store *st, uint8_t role, const char *subject, const struct advice_keys *k,
+		      const struct advice_keys *issuer, char *err, size_t errlen)
+{
+	uint8_t cert[ADVICE_CERT_BYTES], kid[16];
+	struct advice_cert c;
+	int64_t now = keys_now_ms();
+
+	memset(&c, 0, sizeof c);
+	c.role = role;
+	advice_unhex(c.subject_id, 16, subject);
+	memcpy(c.sign_pk, k->sign_pk, 32);
+	memcpy(c.box_pk, k->box_pk, 32);
+	c.not_before = (uint64_t)now - 60000; /* an hour of clock skew would be too much; a minute is not */
+	c.not_after = (uint64_t)(now + CERT_VALID_MS);
+	if (advice_cert_sign(cert, &c, issuer) != 0)
+		return fail(err, errlen, "cannot sign the certificate");
+	advice_kid(kid, k->sign_pk);
+	if (st->ops->e2e_cert_put(st, subject, role, kid, cert, sizeof cert, now) != STORE_OK)
+		return fail(err, errlen, "cannot store the certificate");
+	return 0;
+}
+
+static int cmd_root_install(struct store *st, const char *pk_b64, FILE *out, char *err, size_t errlen)
+{
+	uint8_t *pk = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (advice_b64url_decode(pk_b64, &pk, &len) != 0 || len != 32) {
+		free(pk);
+		return fail(err, errlen, "the root public key is 43 characters of base64url");
+	}
+	rc = st->ops->e2e_root_put(st, pk, keys_now_ms());
+	free(pk);
+	if (rc == STORE_EXISTS)
+		return fail(err, errlen, "a root key is installed already");
+	if (rc != STORE_OK)
+		return fail(err, errlen, "cannot store the root key");
+	fprintf(out, "root key installed\n");
+	return 0;
+}
+
+static int cmd_admin_certify(struct store *st, const char *root_path, const char *admin_path, FILE *out,
+			     char *err, size_t errlen)
+{
+	struct keyfile root, admin;
+	char kid_hex[33];
+	uint8_t kid[16];
+	int rc = -1;
+
+	if (keyfile_read(root_path, "root", &root, err, errlen) != 0)
+		return -1;
+	memset(&admin, 0, sizeof admin);
+	randombytes_buf(admin.seed, sizeof admin.seed);
+	random_hex_id(admin.subject);
+	if (advice_keys_personal(&admin.k, admin.seed) == 0 &&
+	    keyfile_write(admin_path, "admin", admin.seed, admin.subject, err, errlen) == 0 &&
+	    cert_issue(st, ADVICE_ROLE_ADMIN, admin.subject, &admin.k, &root.k, err, errlen) == 0) {
+		advice_kid(kid, admin.k.sign_pk);
+		advice_hex(kid_hex, kid, sizeof kid);
+		fprintf(out, "admin %s certified (key %s)\n", admin.subject, kid_hex);
+		rc = 0;
+	}
+	keyfile_wipe(&root);
+	keyfile_wipe(&admin);
+	return rc;
+}
+
+/* Reads one line (the password) from stdin. 0 or -1. */
+static int read_line(char *buf, size_t size)
+{
+	size_t n;
+
+	if (fgets(buf, (int)size, stdin) == NULL)
+		return -1;
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * Enrols a worker: a fresh identity, its key bundle under the worker's password (the
+ * login's salt and parameters when they fit a bundle's bounds), a certificate by the admin.
+ * What a worker's client does at first login; here for set-up and tests.
+ */
+static int cmd_worker_keys(struct store *st, const char *username, const char *admin_path, FILE *out,
+			   char *err, size_t errlen)
+{
+	struct store_worker w;
+	struct keyfile admin;
+	struct advice_bundle_info bi;
+	struct advice_keys k;
+	uint8_t seed[32], master[32], bkey[32], nonce[24], bundle[ADVICE_BUNDLE_BYTES];
+	char pw[256];
+	int rc = -1;
+
+	if (st->ops->worker_get(st, username, &w) != STORE_OK)
+		return fail(err, errlen, "no worker '%s'", username);
+	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
+		return -1;
+	if (read_line(pw, sizeof pw) != 0) {
+		fail(err, errlen, "the worker's password is read from standard input");
+		goto out;
+	}
+	memset(&bi, 0, sizeof bi);
+	advice_unhex(bi.user_id, 16, w.user_id);
+	bi.version = 1;
+	bi.opslimit = (uint32_t)w.opslimit;
+	bi.memlimit = (uint32_t)w.memlimit;
+	memcpy(bi.salt, w.salt, sizeof bi.salt);
+	if (w.opslimit > ADVICE_PWHASH_OPS_MAX || w.memlimit < ADVICE_PWHASH_MEM_MIN ||
+	    w.memlimit > ADVICE_PWHASH_MEM_MAX) {
+		bi.opslimit = 2;
+		bi.memlimit = ADVICE_PWHASH_MEM_MIN << 3;
+		randombytes_buf(bi.salt, sizeof bi.salt);
+	}
+	randombytes_buf(seed, sizeof seed);
+	randombytes_buf(nonce, sizeof nonce);
+	if (advice_password_master(master, pw, bi.salt, bi.opslimit, bi.memlimit) != 0 ||
+	    advice_bundle_key(bkey, master) != 0 || advice_bundle_seal(bundle, &bi, bkey, nonce, seed) != 0 ||
+	    advice_keys_personal(&k, seed) != 0) {
+		fail(err, errlen, "key derivation failed");
+		goto out;
+	}
+	if (st->ops->e2e_bundle_put(st, w.user_id, bundle, sizeof bundle, keys_now_ms()) != STORE_OK) {
+		fail(err, errlen, "cannot store the bundle");
+		goto out;
+	}
+	if (cert_issue(st, ADVICE_ROLE_WORKER, w.user_id, &k, &admin.k, err, errlen) != 0)
+		goto out;
+	fprintf(out, "worker %s enrolled\n", username);
+	rc = 0;
+out:
+	sodium_memzero(pw, sizeof pw);
+	sodium_memzero(seed, sizeof seed);
+	sodium_memzero(master, sizeof master);
+	sodium_memzero(bkey, sizeof bkey);
+	sodium_memzero(&k, sizeof k);
+	keyfile_wipe(&admin);
+	return rc;
+}
+
+/* --- Unit generations --- */
+
+struct unit_state {
+	char unit_id[STORE_ID_SIZE];
+	int64_t g; /* current generation, 0 when none */
+	uint8_t *event;
+	size_t event_len;
+};
+
+static int last_generation(void *arg, const struct store_key_blob *b)
+{
+	struct unit_state *u = arg;
+
+	free(u->event);
+	u->event = malloc(b->len);
+	if (u->event == NULL)
+		return -1;
+	memcpy(u->event, b->data, b->len);
+	u->event_len = b->len;
+	u->g = b->n;
+	return 0;
+}
+
+struct seed_find {
+	const char *unit_id;
+	int64_t g;
+	uint8_t wrap[ADVICE_WRAP_BYTES];
+	int found;
+};
+
+static int find_seed(void *arg, const struct store_key_blob *b)
+{
+	struct seed_find *f = arg;
+
+	if (strcmp(b->owner, f->unit_id) != 0 || b->n != f->g || b->len != ADVICE_WRAP_BYTES)
+		return 0;
+	memcpy(f->wrap, b->data, ADVICE_WRAP_BYTES);
+	f->found = 1;
+	return 1;
+}
+
+/* The admin opens the seed of generation g through the wrap sealed to itself. */
+static int admin_seed(struct store *st, const struct keyfile *admin, const char *unit_id, int64_t g,
+		      uint8_t seed[32], char *err, size_t errlen)
+{
+	struct seed_find f = { .unit_id = unit_id, .g = g };
+	struct advice_wrap_info wi;
+
+	if (st->ops->e2e_unit_seed_list(st, admin->subject, find_seed, &f) != STORE_OK)
+		return fail(err, errlen, "cannot read the unit's seeds");
+	if (!f.found)
+		return fail(err, errlen, "this admin holds no seed of generation %lld", (long long)g);
+	if (advice_wrap_open(seed, &wi, f.wrap, sizeof f.wrap, &admin->k, admin->k.sign_pk) != 0)
+		return fail(err, errlen, "the admin's seed wrap does not open");
+	return 0;
+}
+
+struct member_keys {
+	struct store *st;
+	char user_id[MAX_MEMBERS][STORE_ID_SIZE];
+	uint8_t box_pk[MAX_MEMBERS][32];
+	size_t n, without_keys;
+};
+
+static int cert_box_key(void *arg, const struct store_key_blob *b)
+{
+	struct advice_cert c;
+	uint8_t *out = arg;
+
+	if (b->n == ADVICE_ROLE_WORKER && advice_cert_parse(b->data, b->len, &c) == 0)
+		memcpy(out, c.box_pk, 32);
+	return 0;
+}
+
+static int add_member(void *arg, const struct store_member *m)
+{
+	struct member_keys *mk = arg;
+	static const uint8_t zero[32];
+	uint8_t box[32] = { 0 };
+
+	if (mk->st->ops->e2e_cert_list(mk->st, m->user_id, cert_box_key, box) != STORE_OK)
+		return -1;
+	if (memcmp(box, zero, 32) == 0) {
+		mk->without_keys++; /* not enrolled yet: sealed to when added with unit-member-add */
+		return 0;
+	}
+	if (mk->n == MAX_MEMBERS)
+		return -1;
+	snprintf(mk->user_id[mk->n], STORE_ID_SIZE, "%s", m->user_id);
+	memcpy(mk->box_pk[mk->n++], box, 32);
+	return 0;
+}
+
+static int seal_seed(struct store *st, const char *unit_id, int64_t g, const uint8_t unit_id_bytes[16],
+		     const uint8_t seed[32], const uint8_t box_pk[32], const char *holder,
+		     const struct keyfile *admin)
+{
+	uint8_t wrap[ADVICE_WRAP_BYTES], eph[32], kid[16];
+
+	randombytes_buf(eph, sizeof eph);
+	if (advice_wrap_seal(wrap, ADVICE_WRAP_UNIT_SEED, unit_id_bytes, (uint32_t)g, box_pk, seed, eph,
+			     &admin->k) != 0)
+		return -1;
+	advice_kid(kid, box_pk);
+	return st->ops->e2e_unit_seed_put(st, unit_id, g, kid, holder, wrap, sizeof wrap) == STORE_OK ? 0
+												      : -1;
+}
+
+/* Starts the next generation of a unit for its current enrolled members (and the admin). */
+static int unit_rotate(struct store *st, const char *unit_id, const struct keyfile *admin, FILE *out,
+		       char *err, size_t errlen)
+{
+	struct unit_state u = { 0 };
+	struct member_keys *mk = calloc(1, sizeof *mk);
+	struct advice_unit_event *ev = calloc(1, sizeof *ev);
+	uint8_t prev[32], seed[32], chain_key[32], nonce[24], chain[ADVICE_CHAIN_BYTES], kid[16];
+	uint8_t event[ADVICE_UNIT_EVENT_MAX_BYTES];
+	struct advice_keys gen;
+	size_t len = 0;
+	int rc = -1;
+
+	snprintf(u.unit_id, sizeof u.unit_id, "%s", unit_id);
+	if (mk == NULL || ev == NULL) {
+		fail(err, errlen, "out of memory");
+		goto out;
+	}
+	mk->st = st;
+	if (st->ops->e2e_unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK ||
+	    st->ops->unit_members(st, unit_id, add_member, mk) != STORE_OK) {
+		fail(err, errlen, "cannot read the unit");
+		goto out;
+	}
+	if (u.g > 0 && admin_seed(st, admin, unit_id, u.g, prev, err, errlen) != 0)
+		goto out;
+	randombytes_buf(seed, sizeof seed);
+	advice_keys_unit(&gen, chain_key, seed);
+	advice_unhex(ev->unit_id, 16, unit_id);
+	ev->generation = (uint32_t)(u.g + 1);
+	memcpy(ev->box_pk, gen.box_pk, 32);
+	memcpy(ev->sign_pk, gen.sign_pk, 32);
+	if (u.g > 0)
+		advice_hash(ev->prev_hash, u.event, u.event_len);
+	ev->created_at = (uint64_t)keys_now_ms();
+	ev->n_members = (uint16_t)mk->n;
+	for (size_t i = 0; i < mk->n; i++)
+		advice_kid(ev->members[i], mk->box_pk[i]);
+	if (advice_unit_event_sign(event, sizeof event, &len, ev, &admin->k) != 0) {
+		fail(err, errlen, "cannot sign the unit event");
+		goto out;
+	}
+	if (u.g > 0) {
+		randombytes_buf(nonce, sizeof nonce);
+		advice_chain_seal(chain, ev->unit_id, ev->generation, chain_key, nonce, prev);
+	}
+	advice_kid(kid, gen.box_pk);
+	if (st->ops->e2e_unit_gen_put(st, unit_id, ev->generation, kid, event, len, u.g > 0 ? chain : NULL,
+				      u.g > 0 ? sizeof chain : 0, keys_now_ms()) != STORE_OK) {
+		fail(err, errlen, "cannot store the generation");
+		goto out;
+	}
+	for (size_t i = 0; i < mk->n; i++)
+		if (seal_seed(st, unit_id, ev->generation, ev->unit_id, seed, mk->box_pk[i], mk->user_id[i],
+			      admin) != 0) {
+			fail(err, errlen, "cannot store a member's seed");
+			goto out;
+		}
+	if (seal_seed(st, unit_id, ev->generation, ev->unit_id, seed, admin->k.box_pk, admin->subject,
+		      admin) != 0) {
+		fail(err, errlen, "cannot store the admin's seed");
+		goto out;
+	}
+	fprintf(out, "unit key generation %u for %zu members%s\n", ev->generation, mk->n,
+		mk->without_keys ? " (members without keys were left out)" : "");
+	rc = 0;
+out:
+	sodium_memzero(seed, sizeof seed);
+	sodium_memzero(prev, sizeof prev);
+	sodium_memzero(chain_key, sizeof chain_key);
+	sodium_memzero(&gen, sizeof gen);
+	free(u.event);
+	free(mk);
+	free(ev);
+	return rc;
+}
+
+static int find_unit(struct store *st, const char *name, char unit_id[STORE_ID_SIZE], char *err,
+		     size_t errlen)
+{
+	if (st->ops->unit_find(st, name, unit_id) != STORE_OK)
+		return fail(err, errlen, "no unit '%s'", name);
+	return 0;
+}
+
+static int cmd_member_add(struct store *st, const char *username, const char *unit, const char *admin_path,
+			  int supervisor, FILE *out, char *err, size_t errlen)
+{
+	struct unit_state u = { 0 };
+	struct store_worker w;
+	struct keyfile admin;
+	uint8_t seed[32], box[32] = { 0 }, unit_bytes[16];
+	static const uint8_t zero[32];
+	char unit_id[STORE_ID_SIZE];
+	int rc = -1;
+
+	if (find_unit(st, unit, unit_id, err, errlen) != 0)
+		return -1;
+	if (st->ops->worker_get(st, username, &w) != STORE_OK)
+		return fail(err, errlen, "no worker '%s'", username);
+	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
+		return -1;
+	if (st->ops->e2e_cert_list(st, w.user_id, cert_box_key, box) != STORE_OK ||
+	    memcmp(box, zero, 32) == 0) {
+		fail(err, errlen, "worker '%s' has no keys yet (worker-keys)", username);
+		goto out;
+	}
+	if (st->ops->membership_add(st, w.user_id, unit_id, supervisor ? ROLE_SUPERVISOR : ROLE_WORKER) !=
+	    STORE_OK) {
+		fail(err, errlen, "cannot add the membership (a member already?)");
+		goto out;
+	}
+	if (st->ops->e2e_unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK) {
+		fail(err, errlen, "cannot read the unit");
+		goto out;
+	}
+	/* The current seed only: the chain reaches older generations. */
+	if (u.g > 0) {
+		advice_unhex(unit_bytes, 16, unit_id);
+		if (admin_seed(st, &admin, unit_id, u.g, seed, err, errlen) != 0)
+			goto out;
+		if (seal_seed(st, unit_id, u.g, unit_bytes, seed, box, w.user_id, &admin) != 0) {
+			fail(err, errlen, "cannot store the member's seed");
+			goto out;
+		}
+	}
+	fprintf(out, "%s added to %s\n", username, unit);
+	rc = 0;
+out:
+	sodium_memzero(seed, sizeof seed);
+	free(u.event);
+	keyfile_wipe(&admin);
+	return rc;
+}
+
+static int cmd_member_remove(struct store *st, const char *username, const char *unit, const char *admin_path,
+			     FILE *out, char *err, size_t errlen)
+{
+	struct store_worker w;
+	struct keyfile admin;
+	char unit_id[STORE_ID_SIZE];
+	int rc;
+
+	if (find_unit(st, unit, unit_id, err, errlen) != 0)
+		return -1;
+	if (st->ops->worker_get(st, username, &w) != STORE_OK)
+		return fail(err, errlen, "no worker '%s'", username);
+	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
+		return -1;
+	rc = st->ops->e2e_member_remove(st, w.user_id, unit_id);
+	if (rc != STORE_OK)
+		rc = fail(err, errlen, "%s is not a member of %s", username, unit);
+	else
+		rc = unit_rotate(st, unit_id, &admin, out, err, errlen); /* removal always rotates */
+	keyfile_wipe(&admin);
+	return rc;
+}
+
+static int cmd_unit_rotate(struct store *st, const char *unit, const char *admin_path, FILE *out, char *err,
+			   size_t errlen)
+{
+	struct keyfile admin;
+	char unit_id[STORE_ID_SIZE];
+	int rc;
+
+	if (find_unit(st, unit, unit_id, err, errlen) != 0)
+		return -1;
+	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
+		return -1;
+	rc = unit_rotate(st, unit_id, &admin, out, err, errlen);
+	keyfile_wipe(&admin);
+	return rc;
+}
+
+/* Runs one command (no transaction handling: the caller's). 1 when not a key command. */
+static int keys_dispatch(struct store *st, int argc, char **argv, FILE *out, char *err, size_t errlen)
+{
+	const char *cmd = argv[0];
+
+	if (strcmp(cmd, "root-install") == 0 && argc == 2)
+		return cmd_root_install(st, argv[1], out, err, errlen);
+	if (strcmp(cmd, "admin-certify") == 0 && argc == 3)
+		return cmd_admin_certify(st, argv[1], argv[2], out, err, errlen);
+	if (strcmp(cmd, "worker-keys") == 0 && argc == 3)
+		return cmd_worker_keys(st, argv[1], argv[2], out, err, errlen);
+	if (strcmp(cmd, "unit-key-rotate") == 0 && argc == 3)
+		return cmd_unit_rotate(st, argv[1], argv[2], out, err, errlen);
+	if (strcmp(cmd, "unit-member-add") == 0 && (argc == 4 || argc == 5)) {
+		if (argc == 5 && strcmp(argv[4], "--supervisor") != 0)
+			return 1;
+		return cmd_member_add(st, argv[1], argv[2], argv[3], argc == 5, out, err, errlen);
+	}
+	if (strcmp(cmd, "unit-member-remove") == 0 && argc == 4)
+		return cmd_member_remove(st, argv[1], argv[2], argv[3], out, err, errlen);
+	return 1;
+}
+
+int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, char *err, size_t errlen)
+{
+	int rc;
+
+	if (argc < 1)
+		return 1;
+	if (advice_crypto_init() != 0)
+		return fail(err, errlen, "libsodium cannot start");
+	if (st->ops->begin(st) != STORE_OK)
+		return fail(err, errlen, "the store is busy");
+	rc = keys_dispatch(st, argc, argv, out, err, errlen);
+	if (rc == 0 && st->ops->commit(st) != STORE_OK)
+		rc = fail(err, errlen, "the store could not commit");
+	if (rc != 0)
+		st->ops->rollback(st);
+	return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * keys_admin.h - advicectl's end-to-end encryption commands, beside the store they write:
+ *
+ *   root-create FILE                      (offline, no data folder) the municipal root key into
+ *                                          a new key file; prints its public key
+ *   root-install PUBKEY                   the root public key the server hands out
+ *   admin-certify ROOTFILE ADMINFILE      a new admin key into ADMINFILE, certified by the root
+ *   worker-keys USERNAME ADMINFILE        enrols a worker: identity, key bundle under the
+ *                                          password (on stdin), certificate by the admin
+ *   unit-key-rotate UNIT ADMINFILE        the unit's next key generation (the first one too)
+ *   unit-member-add USERNAME UNIT ADMINFILE [--supervisor]
+ *                                          membership, and the current unit seed sealed to them
+ *   unit-member-remove USERNAME UNIT ADMINFILE
+ *                                          ends the membership and rotates the unit key
+ */
+#ifndef ADVICE_KEYS_ADMIN_H
+#define ADVICE_KEYS_ADMIN_H
+
+#include <stdio.h>
+
+#include "store.h"
+
+/* root-create: writes FILE (mode 600, never overwritten) and prints the public key to out.
+ * 0, or -1 with a reason in err. */
+int keys_admin_root_create(const char *path, FILE *out, char *err, size_t errlen);
+
+/*
+ * Runs key command argv[0] with its arguments in one transaction, printing to `out`. Returns
+ * 0 when done, 1 when argv[0] (with that many arguments) is not a key command, -1 with a
+ * reason in `err` when it failed (nothing changed).
+ */
+int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, char *err, size_t errlen);
+
+#endif

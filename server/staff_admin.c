@@ -1,0 +1,260 @@
+/*
+ * staff_admin.c - advicectl's staff-account commands (staff_admin.h): end dates of accounts
+ * and roles, setup codes, second-factor resets and, in test mode, the demo accounts' codes.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "staff_admin.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int staff_admin_parse_when(const char *text, int64_t now_ms, int64_t *out)
+{
+	struct tm tm = { 0 };
+	char *end;
+	long long n;
+	int y, m, d;
+	time_t t;
+
+	if (strcmp(text, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (strcmp(text, "now") == 0) {
+		*out = now_ms;
+		return 0;
+	}
+	if (text[0] == '+') {
+		errno = 0;
+		n = strtoll(text + 1, &end, 10);
+		if (errno != 0 || end == text + 1 || *end != '\0' || n < 0 || n > 100LL * 366 * 86400)
+			return -1;
+		*out = now_ms + n * 1000;
+		return 0;
+	}
+	if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d", &y, &m, &d) != 3 || y < 2000 || y > 2999 ||
+	    m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d + 1; /* the day is the last one: the end is the following midnight */
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	*out = (int64_t)t * 1000;
+	return 0;
+}
+
+int staff_admin_setup_code(struct store *st, const uint8_t pepper[32], const char *user_id, int64_t now_ms,
+			   char code[STAFF_SETUP_CODE_SIZE])
+{
+	struct store_staff s;
+	uint8_t nokey[STORE_HASH_BYTES];
+
+	if (st->ops->staff_get(st, user_id, &s) != STORE_OK)
+		return -1;
+	staff_setup_code_new(code);
+	staff_setup_code_hash(pepper, code, s.setup_hash);
+	s.has_setup = 1;
+	s.setup_expires = now_ms + STAFF_SETUP_VALID_MS;
+	s.totp_len = 0;
+	s.totp_pending_len = 0;
+	s.totp_last_step = -1;
+	s.password_set = 0;
+	randombytes_buf(nokey, sizeof nokey); /* no key matches until the first login sets one */
+	if (st->ops->worker_set_auth(st, user_id, nokey) != STORE_OK ||
+	    st->ops->staff_put(st, &s) != STORE_OK)
+		return -1;
+	return st->ops->session_revoke_user(st, user_id, NULL, NULL) == STORE_OK ? 0 : -1;
+}
+
+int staff_admin_password_set(struct store *st, const uint8_t pepper[32], const char *user_id, int64_t now_ms,
+			     int demo_totp)
+{
+	struct store_staff s;
+
+	if (st->ops->staff_get(st, user_id, &s) != STORE_OK)
+		return -1;
+	s.password_set = now_ms;
+	s.has_setup = 0;
+	if (demo_totp && staff_totp_seal(pepper, user_id, (const uint8_t *)STAFF_DEMO_SECRET,
+					 strlen(STAFF_DEMO_SECRET), s.totp, sizeof s.totp, &s.totp_len) != 0)
+		return -1;
+	return st->ops->staff_put(st, &s) == STORE_OK ? 0 : -1;
+}
+
+/* The account of `username`, or -1 with a reason. */
+static int find_worker(struct store *st, const char *username, struct store_worker *w, char *err,
+		       size_t errlen)
+{
+	if (st->ops->worker_get(st, username, w) != STORE_OK)
+		return fail(err, errlen, "no worker '%s'", username);
+	return 0;
+}
+
+static int cmd_worker_end(struct store *st, char **argv, FILE *out, char *err, size_t errlen)
+{
+	struct store_worker w;
+	struct store_staff s;
+	int64_t when;
+
+	if (find_worker(st, argv[1], &w, err, errlen) != 0)
+		return -1;
+	if (staff_admin_parse_when(argv[2], wall_ms(), &when) != 0)
+		return fail(err, errlen, "WHEN is YYYY-MM-DD, now, +SECONDS or none");
+	if (st->ops->staff_get(st, w.user_id, &s) != STORE_OK)
+		return fail(err, errlen, "cannot read the account");
+	s.ends = when;
+	if (st->ops->staff_put(st, &s) != STORE_OK)
+		return fail(err, errlen, "cannot write the account");
+	if (when > 0)
+		fprintf(out, "account %s ends at %lld (ms since 1970, UTC)\n", argv[1], (long long)when);
+	else
+		fprintf(out, "account %s has no end\n", argv[1]);
+	return 0;
+}
+
+static int cmd_role_end(struct store *st, char **argv, FILE *out, char *err, size_t errlen)
+{
+	struct store_worker w;
+	char unit[STORE_ID_SIZE];
+	int64_t when;
+	int rc;
+
+	if (find_worker(st, argv[1], &w, err, errlen) != 0)
+		return -1;
+	if (st->ops->unit_find(st, argv[2], unit) != STORE_OK)
+		return fail(err, errlen, "no unit '%s'", argv[2]);
+	if (staff_admin_parse_when(argv[3], wall_ms(), &when) != 0)
+		return fail(err, errlen, "WHEN is YYYY-MM-DD, now, +SECONDS or none");
+	rc = st->ops->role_end_set(st, w.user_id, unit, when);
+	if (rc == STORE_NOTFOUND)
+		return fail(err, errlen, "'%s' is not a member of '%s'", argv[1], argv[2]);
+	if (rc != STORE_OK)
+		return fail(err, errlen, "cannot write the role's end");
+	if (when > 0)
+		fprintf(out, "role of %s in %s ends at %lld (ms since 1970, UTC)\n", argv[1], argv[2],
+			(long long)when);
+	else
+		fprintf(out, "role of %s in %s has no end\n", argv[1], argv[2]);
+	return 0;
+}
+
+static int cmd_worker_reset(struct store *st, const uint8_t pepper[32], char **argv, FILE *out, char *err,
+			    size_t errlen)
+{
+	struct store_worker w;
+	char code[STAFF_SETUP_CODE_SIZE];
+	int64_t now = wall_ms();
+
+	if (find_worker(st, argv[1], &w, err, errlen) != 0)
+		return -1;
+	if (staff_admin_setup_code(st, pepper, w.user_id, now, code) != 0)
+		return fail(err, errlen, "cannot write the setup code");
+	fprintf(out, "setup code of %s: %s (one use, valid %lld days)\n", argv[1], code,
+		STAFF_SETUP_VALID_MS / 86400000);
+	sodium_memzero(code, sizeof code);
+	return 0;
+}
+
+static int cmd_totp_reset(struct store *st, char **argv, FILE *out, char *err, size_t errlen)
+{
+	struct store_worker w;
+	struct store_staff s;
+
+	if (find_worker(st, argv[1], &w, err, errlen) != 0)
+		return -1;
+	if (st->ops->staff_get(st, w.user_id, &s) != STORE_OK)
+		return fail(err, errlen, "cannot read the account");
+	s.totp_len = 0;
+	s.totp_pending_len = 0;
+	s.totp_last_step = -1;
+	if (st->ops->staff_put(st, &s) != STORE_OK)
+		return fail(err, errlen, "cannot write the account");
+	fprintf(out, "second factor of %s cleared: the next login enrols a new one\n", argv[1]);
+	return 0;
+}
+
+static int cmd_demo_totp(struct store *st, const uint8_t pepper[32], int test_mode, char **argv, FILE *out,
+			 char *err, size_t errlen)
+{
+	struct store_worker w;
+	struct store_staff s;
+	char code[TOTP_DIGITS + 1];
+
+	if (!test_mode)
+		return fail(err, errlen, "demo-totp works only in test mode");
+	if (find_worker(st, argv[1], &w, err, errlen) != 0)
+		return -1;
+	if (st->ops->staff_get(st, w.user_id, &s) != STORE_OK)
+		return fail(err, errlen, "cannot read the account");
+	if (s.totp_len == 0)
+		return fail(err, errlen, "'%s' has no second factor enrolled", argv[1]);
+	if (staff_totp_code(pepper, w.user_id, s.totp, s.totp_len, wall_ms() / 1000, code) != 0)
+		return fail(err, errlen, "the second factor of '%s' does not open", argv[1]);
+	fprintf(out, "%s\n", code);
+	return 0;
+}
+
+/* Runs the command; returns 0, 1 (not ours) or -1. */
+static int dispatch_cmd(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
+			FILE *out, char *err, size_t errlen)
+{
+	const char *cmd = argv[0];
+
+	if (strcmp(cmd, "worker-end") == 0 && argc == 3)
+		return cmd_worker_end(st, argv, out, err, errlen);
+	if (strcmp(cmd, "role-end") == 0 && argc == 4)
+		return cmd_role_end(st, argv, out, err, errlen);
+	if (strcmp(cmd, "worker-reset") == 0 && argc == 2)
+		return cmd_worker_reset(st, pepper, argv, out, err, errlen);
+	if (strcmp(cmd, "totp-reset") == 0 && argc == 2)
+		return cmd_totp_reset(st, argv, out, err, errlen);
+	if (strcmp(cmd, "demo-totp") == 0 && argc == 2)
+		return cmd_demo_totp(st, pepper, test_mode, argv, out, err, errlen);
+	return 1;
+}
+
+int staff_admin_run(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
+		    FILE *out, char *err, size_t errlen)
+{
+	int rc;
+
+	if (argc < 1)
+		return 1;
+	if (st->ops->begin(st) != STORE_OK)
+		return fail(err, errlen, "cannot start a transaction");
+	rc = dispatch_cmd(st, pepper, test_mode, argc, argv, out, err, errlen);
+	if (rc != 0) {
+		st->ops->rollback(st);
+		return rc;
+	}
+	if (st->ops->commit(st) != STORE_OK)
+		return fail(err, errlen, "commit failed; nothing was changed");
+	return 0;
+}

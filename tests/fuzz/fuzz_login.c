@@ -1,0 +1,104 @@
+/*
+ * fuzz_login.c - libFuzzer target: arbitrary bytes as the HTTP body of a worker login, an
+ * enrolment and the login's first step, on an in-memory store with three accounts: one with
+ * a second factor, one with a pending setup code and one ended. The first byte chooses the
+ * endpoint. Each input runs in a transaction that is rolled back.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core.h"
+#include "schema.h"
+#include "staff_admin.h"
+#include "store.h"
+#include "token.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct store *st;
+static struct core *core;
+static struct schema *schema;
+static uint8_t pepper[32];
+
+static void add_worker(const char *id, const char *name, int kind)
+{
+	struct store_worker w = { .opslimit = 1, .memlimit = 8192 };
+	struct store_staff s;
+	char code[STAFF_SETUP_CODE_SIZE];
+	uint8_t key[32];
+
+	snprintf(w.user_id, sizeof w.user_id, "%s", id);
+	snprintf(w.username, sizeof w.username, "%s", name);
+	memset(key, 1, sizeof key); /* every account's key: 32 bytes of 1 ("AQEB...") */
+	core_keyed_hash(pepper, "auth key", key, sizeof key, w.auth_hash);
+	st->ops->worker_insert(st, &w, 1);
+	st->ops->membership_add(st, w.user_id, "00000000000000000000000000000001", ROLE_WORKER);
+	if (kind == 0)
+		staff_admin_password_set(st, pepper, w.user_id, 1, 1);
+	else if (kind == 1)
+		staff_admin_setup_code(st, pepper, w.user_id, 1, code);
+	else if (st->ops->staff_get(st, w.user_id, &s) == STORE_OK) {
+		s.ends = 2;
+		st->ops->staff_put(st, &s);
+	}
+}
+
+static void setup(void)
+{
+	static struct token_config tc;
+	struct core_config cc = { .token = &tc,
+				  .staff_idle_ms = 1000,
+				  .staff_abs_ms = 1000,
+				  .backoff_after = 3,
+				  .lock_after = 10,
+				  .backoff_max_ms = 1000,
+				  .staff_totp_required = 1,
+				  .password_max_age_ms = 1000,
+				  .session_check_ms = 1,
+				  .test_mode = 1 };
+	char err[256];
+
+	if (sodium_init() < 0)
+		abort();
+	schema = schema_load(advice_schema_text, advice_schema_text_len, err, sizeof err);
+	st = store_sqlite_open(":memory:", STORE_READWRITE);
+	if (schema == NULL || st == NULL)
+		abort();
+	memset(pepper, 7, sizeof pepper);
+	memcpy(cc.pepper, pepper, sizeof pepper);
+	cc.schema = schema;
+	core = core_new(st, &cc);
+	st->ops->begin(st);
+	st->ops->unit_insert(st, "00000000000000000000000000000001", "Adult");
+	add_worker("0000000000000000000000000000000b", "anna", 0);
+	add_worker("0000000000000000000000000000000c", "uusi", 1);
+	add_worker("0000000000000000000000000000000d", "ended", 2);
+	st->ops->commit(st);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const enum core_req_kind kinds[] = { CORE_REQ_LOGIN_WORKER, CORE_REQ_LOGIN_ENROL,
+						    CORE_REQ_LOGIN_START, CORE_REQ_TICK };
+	struct core_request *req;
+	struct core_reply *rep;
+
+	if (core == NULL)
+		setup();
+	if (size < 1 || size > 30000)
+		return 0;
+	req = core_request_new(kinds[data[0] % 4], 1, (const char *)data + 1, size - 1);
+	rep = calloc(1, sizeof *rep);
+	if (req == NULL || rep == NULL)
+		abort();
+	req->now_ms = 500 + data[0];
+	st->ops->begin(st);
+	core_handle(core, req, rep);
+	st->ops->rollback(st);
+	core_reply_free(rep);
+	free(req);
+	return 0;
+}

@@ -1,0 +1,241 @@
+/*
+ * test_core_files.c - unit tests of core_files.c over a real SQLite file and blob folder:
+ * uploads in order with every refusal (no begin, out of order, wrong size, another user's
+ * upload, closed thread, quotas), resend after a lost acknowledgement, the blob synced and
+ * renamed when complete, downloads only of complete files by readers of the thread (logged
+ * for staff), and attachments off without a blob folder.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "advice_crypto.h"
+#include "corefix.h"
+
+#define CITIZEN_A "010594Y9032"
+#define CITIZEN_B "020594X903P"
+#define FID	  "0123456789abcdef0123456789abcdef"
+
+/* Switches the fixture's core to one with a blob folder inside the fixture's folder. */
+static void with_blobs(struct corefix *fx)
+{
+	struct core_config cc = fx->cc;
+
+	snprintf(cc.blob_dir, sizeof cc.blob_dir, "%s/blobs", fx->dir);
+	core_free(fx->core);
+	fx->core = core_new(fx->st, &cc);
+	assert_non_null(fx->core);
+}
+
+/* Sends one chunk message; returns the file.chunk event's code (static buffer). */
+static const char *chunk_magic(struct corefix *fx, const struct who *w, const char *magic, const char *fid,
+			       uint32_t index, size_t len)
+{
+	static char code[32];
+	uint8_t *m = calloc(1, 24 + len);
+	struct core_request *req;
+	struct core_reply *rep = calloc(1, sizeof *rep);
+	json_t *ev;
+	char why[256], field[96];
+
+	memcpy(m, magic, 4);
+	advice_unhex(m + 4, 16, fid);
+	for (int i = 0; i < 4; i++)
+		m[20 + i] = (uint8_t)(index >> (8 * i));
+	req = core_request_new(CORE_REQ_CHUNK, 1, (const char *)m, 24 + len);
+	req->now_ms = fx->now;
+	req->has_session = 1;
+	memcpy(req->session_hash, w->hash, STORE_HASH_BYTES);
+	assert_int_equal(fx->st->ops->begin(fx->st), STORE_OK);
+	assert_int_equal(core_handle(fx->core, req, rep), 0);
+	assert_int_equal(fx->st->ops->commit(fx->st), STORE_OK);
+	ev = json_loads(rep->json, 0, NULL);
+	assert_non_null(ev);
+	assert_int_equal(
+		schema_check_def(fx->schema, "event.file.chunk", ev, why, sizeof why, field, sizeof field),
+		ADVICE_OK);
+	snprintf(code, sizeof code, "%s", json_string_value(json_object_get(ev, "code")));
+	json_decref(ev);
+	core_reply_free(rep);
+	free(req);
+	free(m);
+	return code;
+}
+
+static const char *chunk(struct corefix *fx, const struct who *w, const char *fid, uint32_t index, size_t len)
+{
+	return chunk_magic(fx, w, "QC\x01\x00", fid, index, len);
+}
+
+static void open_thread(struct corefix *fx, const struct who *c, char thread[STORE_ID_SIZE])
+{
+	static int n;
+	json_t *r = corefix_ws(fx, c,
+			       "{\"type\":\"thread.open\",\"id\":\"o%d\",\"category\":\"adult-social-work\","
+			       "\"body\":\"AAAA\"}",
+			       ++n);
+
+	assert_string_equal(corefix_code(r), "ok");
+	snprintf(thread, STORE_ID_SIZE, "%s", json_string_value(json_object_get(r, "thread")));
+	json_decref(r);
+}
+
+static const char *begin(struct corefix *fx, const struct who *w, const char *rid, const char *thread,
+			 const char *fid, long long size)
+{
+	static char code[32];
+	json_t *r = corefix_ws(
+		fx, w,
+		"{\"type\":\"file.begin\",\"id\":\"%s\",\"thread\":\"%s\",\"file\":\"%s\",\"size\":%lld}",
+		rid, thread, fid, size);
+
+	snprintf(code, sizeof code, "%s", corefix_code(r));
+	json_decref(r);
+	return code;
+}
+
+static void test_upload_and_download(void **state)
+{
+	struct corefix *fx = *state;
+	struct who a, b, anna, ben;
+	char thread[STORE_ID_SIZE], path[400];
+	struct store_audit last;
+	struct stat sb;
+	int64_t rows;
+	json_t *r;
+
+	with_blobs(fx);
+	corefix_login_citizen(fx, CITIZEN_A, &a);
+	corefix_login_citizen(fx, CITIZEN_B, &b);
+	corefix_login_worker(fx, "anna", &anna);
+	corefix_login_worker(fx, "ben", &ben);
+	open_thread(fx, &a, thread);
+	/* 65536 + 10 plaintext bytes: two chunks, 65553 and 27 bytes of ciphertext. */
+	assert_string_equal(chunk(fx, &a, FID, 0, ADVICE_FILE_CHUNK_MAX_CIPHER), "not_found"); /* no begin */
+	assert_string_equal(begin(fx, &b, "x0", thread, FID, 65546), "forbidden"); /* not b's thread */
+	assert_string_equal(begin(fx, &a, "b1", thread, FID, 65546), "ok");
+	assert_string_equal(begin(fx, &b, "x1", thread, FID, 65546), "forbidden");
+	assert_string_equal(begin(fx, &a, "b2", thread, FID, 65547), "conflict"); /* same id, other size */
+	assert_string_equal(chunk(fx, &a, FID, 1, 27), "conflict");		  /* out of order */
+	assert_string_equal(chunk(fx, &a, FID, 0, 100), "bad_request");		  /* wrong size */
+	assert_string_equal(chunk(fx, &b, FID, 0, ADVICE_FILE_CHUNK_MAX_CIPHER), "not_found"); /* not b's */
+	assert_string_equal(chunk(fx, &a, FID, 0, ADVICE_FILE_CHUNK_MAX_CIPHER), "ok");
+	assert_string_equal(chunk(fx, &a, FID, 0, ADVICE_FILE_CHUNK_MAX_CIPHER), "ok"); /* resend */
+	snprintf(path, sizeof path, "%s/blobs/%s.part", fx->dir, FID);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, ADVICE_FILE_CHUNK_MAX_CIPHER);
+	assert_int_equal(sb.st_mode & 077, 0);
+	/* Not readable before it is complete. */
+	r = corefix_ws(fx, &a, "{\"type\":\"file.get\",\"id\":\"g0\",\"file\":\"%s\",\"index\":0}", FID);
+	assert_string_equal(corefix_code(r), "conflict");
+	json_decref(r);
+	r = corefix_ws(fx, &a, "{\"type\":\"file.status\",\"id\":\"s1\",\"file\":\"%s\"}", FID);
+	assert_int_equal(json_integer_value(json_object_get(r, "received")), 1);
+	json_decref(r);
+	assert_string_equal(chunk(fx, &a, FID, 1, 27), "ok");
+	snprintf(path, sizeof path, "%s/blobs/%s", fx->dir, FID);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, ADVICE_FILE_CHUNK_MAX_CIPHER + 27);
+	/* Readers: the owner; staff of the unit after an access-log row; not another unit. */
+	r = corefix_ws(fx, &a, "{\"type\":\"file.get\",\"id\":\"g1\",\"file\":\"%s\",\"index\":1}", FID);
+	assert_string_equal(corefix_code(r), "ok");
+	assert_int_equal(strlen(json_string_value(json_object_get(r, "chunk"))), 36); /* 27 bytes */
+	json_decref(r);
+	rows = corefix_audit_rows(fx, NULL);
+	r = corefix_ws(fx, &anna, "{\"type\":\"file.get\",\"id\":\"g2\",\"file\":\"%s\",\"index\":0}", FID);
+	assert_string_equal(corefix_code(r), "ok");
+	json_decref(r);
+	assert_int_equal(corefix_audit_rows(fx, &last), rows + 1);
+	assert_string_equal(last.action, "file.get");
+	r = corefix_ws(fx, &ben, "{\"type\":\"file.get\",\"id\":\"g3\",\"file\":\"%s\",\"index\":0}", FID);
+	assert_string_equal(corefix_code(r), "forbidden");
+	json_decref(r);
+	r = corefix_ws(fx, &a, "{\"type\":\"file.get\",\"id\":\"g4\",\"file\":\"%s\",\"index\":2}", FID);
+	assert_string_equal(corefix_code(r), "not_found");
+	json_decref(r);
+	/* Staff may upload only as the assignee. */
+	assert_string_equal(begin(fx, &anna, "w1", thread, "11111111111111111111111111111111", 10),
+			    "forbidden");
+	/* A message that is no chunk (another magic, another version). */
+	assert_string_equal(chunk_magic(fx, &a, "QX\x01\x00", FID, 0, 27), "bad_request");
+	assert_string_equal(chunk_magic(fx, &a, "QC\x02\x00", FID, 0, 27), "bad_request");
+}
+
+/* Files of 25 MiB (26221200 bytes of ciphertext): three fit a thread's 100 MiB, nine a
+ * citizen's 250 MiB. */
+static void test_quotas_and_closed(void **state)
+{
+	struct corefix *fx = *state;
+	struct who a;
+	char thread[STORE_ID_SIZE], fid[64], rid[32];
+	json_t *r;
+
+	with_blobs(fx);
+	corefix_login_citizen(fx, CITIZEN_A, &a);
+	open_thread(fx, &a, thread);
+	assert_string_equal(begin(fx, &a, "q1", thread, FID, (25LL << 20) + 1), "too_large");
+	for (int t = 0; t < 3; t++) {
+		if (t > 0)
+			open_thread(fx, &a, thread);
+		for (int i = 0; i < 3; i++) {
+			snprintf(fid, sizeof fid, "%030d%d%d", 0, t + 1, i);
+			snprintf(rid, sizeof rid, "c%d%d", t, i);
+			assert_string_equal(begin(fx, &a, rid, thread, fid, 25LL << 20), "ok");
+		}
+		r = corefix_ws(
+			fx, &a,
+			"{\"type\":\"file.begin\",\"id\":\"t%d\",\"thread\":\"%s\",\"file\":\"%031d%d\","
+			"\"size\":%lld}",
+			t, thread, 0, 9, 25LL << 20);
+		assert_string_equal(corefix_code(r), "too_large");
+		assert_string_equal(json_string_value(json_object_get(r, "field")), "/size");
+		assert_non_null(strstr(json_string_value(json_object_get(r, "message")), "thread"));
+		json_decref(r);
+	}
+	open_thread(fx, &a, thread);
+	r = corefix_ws(
+		fx, &a,
+		"{\"type\":\"file.begin\",\"id\":\"u1\",\"thread\":\"%s\",\"file\":\"%s\",\"size\":%lld}",
+		thread, "ffffffffffffffffffffffffffffffff", 25LL << 20);
+	assert_string_equal(corefix_code(r), "too_large");
+	assert_non_null(strstr(json_string_value(json_object_get(r, "message")), "your"));
+	json_decref(r);
+	assert_string_equal(begin(fx, &a, "u2", thread, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", 1), "ok");
+	/* A closed thread takes no uploads. */
+	json_decref(
+		corefix_ws(fx, &a, "{\"type\":\"thread.close\",\"id\":\"cl\",\"thread\":\"%s\"}", thread));
+	assert_string_equal(begin(fx, &a, "u3", thread, "dddddddddddddddddddddddddddddddd", 1),
+			    "thread_closed");
+}
+
+static void test_off_without_blob_folder(void **state)
+{
+	struct corefix *fx = *state;
+	struct who a;
+	char thread[STORE_ID_SIZE];
+
+	corefix_login_citizen(fx, CITIZEN_A, &a);
+	open_thread(fx, &a, thread);
+	assert_string_equal(begin(fx, &a, "u1", thread, FID, 10), "unavailable");
+	assert_string_equal(chunk(fx, &a, FID, 0, 27), "unavailable");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_upload_and_download, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_quotas_and_closed, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_off_without_blob_folder, corefix_setup,
+						corefix_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
