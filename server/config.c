@@ -118,6 +118,8 @@ static const struct setting settings[] = {
 	TEXT("emergency_text_sv", emergency_text, 1, "out-of-hours notice in Swedish; empty: built-in"),
 	TEXT("emergency_text_en", emergency_text, 2, "out-of-hours notice in English; empty: built-in"),
 	BOOL(test_mode, "0", "accept only test identity codes (900-999) and test-bed acr values"),
+	BOOL(require_envelopes, "1",
+	     "thread.open and message.send accept only signed envelopes of the thread"),
 	{ "log_level", T_LEVEL, offsetof(struct config, log_level), 16, 0, 0, "notice",
 	  "err, warn, notice, info or debug" },
 };
@@ -153,9 +155,10 @@ static int set_bool(const struct setting *s, struct config *cfg, const char *v, 
 {
 	int *p = (int *)((char *)cfg + s->offset);
 
-	if (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+	if (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "on") == 0)
 		*p = 1;
-	else if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+	else if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+		 strcmp(v, "off") == 0)
 		*p = 0;
 	else {
 		snprintf(err, errlen, "%s: expected yes or no", s->name);

@@ -88,7 +88,8 @@ struct config {
 	char ack_text[3][512];	     /* thread.open acknowledgement; "" = built-in; {date} */
 	char emergency_text[3][512]; /* out-of-hours notice; "" = built-in */
 
-	int test_mode; /* accepts test identity codes and test-bed acr values only */
+	int test_mode;	       /* accepts test identity codes and test-bed acr values only */
+	int require_envelopes; /* bodies must be signed envelopes of their thread (CRYPTO.md) */
 	char log_level[16];
 };
 

@@ -186,7 +186,7 @@ static void core_config_from(const struct config *cfg, const struct token_config
 	cc->session_check_ms = cfg->session_check_s * 1000LL;
 	cc->test_mode = cfg->test_mode;
 	snprintf(cc->blob_dir, sizeof cc->blob_dir, "%.500s/blobs", cfg->data_dir);
-	cc->require_envelopes = !cfg->test_mode;
+	cc->require_envelopes = cfg->require_envelopes;
 	for (int i = 0; i < 3; i++) {
 		snprintf(cc->ack_text[i], sizeof cc->ack_text[i], "%s", cfg->ack_text[i]);
 		snprintf(cc->emergency_text[i], sizeof cc->emergency_text[i], "%s", cfg->emergency_text[i]);

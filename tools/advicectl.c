@@ -374,10 +374,14 @@ static void write_config(const char *dir, const struct init_opts *o)
 		     "origins = http://127.0.0.1:%d, http://localhost:%d\n"
 		     "data_dir = .\n"
 		     "test_mode = %s\n"
+		     "%s"
 		     "%sidp_issuer = %s\n"
 		     "%sidp_audience = %s\n"
 		     "%sidp_keys_file = %s\n",
 		     o->listen, o->port, o->web_root, o->port, o->port, o->test_mode ? "yes" : "no",
+		     o->test_mode ? "# the demo and the tests send opaque bodies, not envelopes\n"
+				    "require_envelopes = no\n"
+				  : "",
 		     o->test_mode ? "" : "# ", o->test_mode ? TESTBANK_ISSUER : "https://your-broker.example",
 		     o->test_mode ? "" : "# ", o->test_mode ? TESTBANK_AUDIENCE : "your-client-id",
 		     o->test_mode ? "" : "# ", o->test_mode ? "testbank/keys.json" : "idp-keys.json");

@@ -93,6 +93,29 @@ static void keys_setup(struct t *t)
 	free(ctl(t, NULL, "-d %s unit-key-rotate 'Children and families' %s", t->h.dir, t->admin_file));
 }
 
+/* Turns envelope enforcement on (test mode leaves it off) and restarts the server. */
+static void require_envelopes(struct harness *h)
+{
+	char path[512], *text, *at;
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/adviced.conf", h->dir);
+	f = fopen(path, "r+");
+	assert_non_null(f);
+	text = calloc(1, 65536);
+	assert_non_null(text);
+	len = fread(text, 1, 65535, f);
+	at = strstr(text, "require_envelopes = no");
+	assert_non_null(at);
+	memcpy(at + strlen("require_envelopes = "), "on", 2); /* "no" -> "on": same length */
+	rewind(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	fclose(f);
+	free(text);
+	assert_int_equal(harness_restart(h), 0);
+}
+
 static int setup(void **state)
 {
 	struct t *t = calloc(1, sizeof *t);
@@ -100,6 +123,7 @@ static int setup(void **state)
 	assert_non_null(t);
 	assert_int_equal(advice_crypto_init(), 0);
 	assert_int_equal(harness_start(&t->h), 0);
+	require_envelopes(&t->h);
 	keys_setup(t);
 	*state = t;
 	return 0;
@@ -703,6 +727,11 @@ static void test_e2e_scenario(void **state)
 			    "{\"type\":\"message.send\",\"id\":\"m1\",\"thread\":\"%s\",\"body\":\"%s\"}",
 			    thread, body));
 	free(body);
+	/* With envelopes required, the server refuses a body that is no envelope of this thread. */
+	json_decref(
+		request(anna, "bad_request",
+			"{\"type\":\"message.send\",\"id\":\"m-plain\",\"thread\":\"%s\",\"body\":\"AAAA\"}",
+			thread));
 	/* The citizen reads the answer, signed by anna's certified key. */
 	r = request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r2\",\"thread\":\"%s\"}", thread);
 	text = envelope_text(json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"),
