@@ -97,7 +97,7 @@ char *jose_b64url_encode(const void *in, size_t len)
 	return out;
 }
 
-static int jose_b64_value(unsigned char c)
+int jose_b64url_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -127,7 +127,7 @@ int jose_b64url_decode(const char *in, size_t len, uint8_t **out, size_t *outlen
 	if (buf == NULL)
 		return -1;
 	for (size_t i = 0; i < len; i++) {
-		int v = jose_b64_value((unsigned char)in[i]);
+		int v = jose_b64url_value((unsigned char)in[i]);
 
 		if (v < 0)
 			goto bad;

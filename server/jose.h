@@ -44,6 +44,8 @@ const char *jose_result_text(int r);
 
 /* base64url without padding into a malloc'd NUL-terminated string, or NULL. */
 char *jose_b64url_encode(const void *in, size_t len);
+/* The 6-bit value of a base64url character, or -1 for any other byte. */
+int jose_b64url_value(unsigned char c);
 /* Decodes strict base64url without padding (no stray characters, canonical trailing bits).
  * Returns 0 with *out malloc'd (NUL-terminated for convenience) and *outlen set, or -1. */
 int jose_b64url_decode(const char *in, size_t len, uint8_t **out, size_t *outlen);

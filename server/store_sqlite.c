@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_sqlite_int.h"
 #include "store_sqlite_identity.h"
 #include "store_sqlite_keys.h"
 #include "store_sqlite_queue.h"
@@ -209,7 +210,7 @@ static sqlite3_stmt *stmt(struct store *st, enum stmt_id id)
 
 /* Runs a statement that returns no rows. STORE_OK, STORE_EXISTS on a unique-key clash,
  * STORE_ERROR otherwise. */
-static int run(struct store *st, sqlite3_stmt *q)
+int sqs_run(struct store *st, sqlite3_stmt *q)
 {
 	int rc;
 
@@ -217,18 +218,13 @@ static int run(struct store *st, sqlite3_stmt *q)
 		return STORE_ERROR;
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);
-	if (rc == SQLITE_DONE)
-		return STORE_OK;
-	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return STORE_EXISTS;
-	log_err("step: %s", sqlite3_errmsg(sq(st)->db));
-	return STORE_ERROR;
+	return sqs_status(st, rc);
 }
 
 /* Runs an UPDATE that must change exactly one row: STORE_NOTFOUND when none matched. */
-static int run_update(struct store *st, sqlite3_stmt *q)
+int sqs_run_change(struct store *st, sqlite3_stmt *q)
 {
-	int rc = run(st, q);
+	int rc = sqs_run(st, q);
 
 	if (rc == STORE_OK && sqlite3_changes(sq(st)->db) == 0)
 		return STORE_NOTFOUND;
@@ -236,7 +232,7 @@ static int run_update(struct store *st, sqlite3_stmt *q)
 }
 
 /* Steps a query expected to return at most one row: SQLITE_ROW, STORE_NOTFOUND or STORE_ERROR. */
-static int step_one(struct store *st, sqlite3_stmt *q)
+int sqs_one(struct store *st, sqlite3_stmt *q)
 {
 	int rc;
 
@@ -252,14 +248,42 @@ static int step_one(struct store *st, sqlite3_stmt *q)
 	return STORE_ERROR;
 }
 
-static void copy_text(char *dst, size_t size, sqlite3_stmt *q, int col)
+int sqs_status(struct store *st, int rc)
+{
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return STORE_EXISTS;
+	log_err("step: %s", sqlite3_errmsg(sq(st)->db));
+	return STORE_ERROR;
+}
+
+sqlite3_stmt *sqs_prepare(struct store *st, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+
+	if (sqlite3_prepare_v2(sq(st)->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		log_err("prepare: %s", sqlite3_errmsg(sq(st)->db));
+		sqlite3_finalize(q);
+		return NULL;
+	}
+	return q;
+}
+
+int sqs_done(sqlite3_stmt *q, int rc)
+{
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+void sqs_text(char *dst, size_t size, sqlite3_stmt *q, int col)
 {
 	const unsigned char *t = sqlite3_column_text(q, col);
 
 	snprintf(dst, size, "%s", t ? (const char *)t : "");
 }
 
-static void copy_blob(uint8_t *dst, size_t size, sqlite3_stmt *q, int col)
+void sqs_blob(uint8_t *dst, size_t size, sqlite3_stmt *q, int col)
 {
 	const void *b = sqlite3_column_blob(q, col);
 	size_t n = (size_t)sqlite3_column_bytes(q, col);
@@ -269,12 +293,12 @@ static void copy_blob(uint8_t *dst, size_t size, sqlite3_stmt *q, int col)
 		memcpy(dst, b, n < size ? n : size);
 }
 
-static void bind_text(sqlite3_stmt *q, int i, const char *s)
+void sqs_bind_text(sqlite3_stmt *q, int i, const char *s)
 {
 	sqlite3_bind_text(q, i, s, -1, SQLITE_TRANSIENT);
 }
 
-static void bind_blob(sqlite3_stmt *q, int i, const void *b, size_t n)
+void sqs_bind_blob(sqlite3_stmt *q, int i, const void *b, size_t n)
 {
 	sqlite3_bind_blob(q, i, b, (int)n, SQLITE_TRANSIENT);
 }
@@ -283,26 +307,26 @@ static void bind_blob(sqlite3_stmt *q, int i, const void *b, size_t n)
 
 static int sq_begin(struct store *st)
 {
-	return run(st, stmt(st, S_BEGIN));
+	return sqs_run(st, stmt(st, S_BEGIN));
 }
 static int sq_commit(struct store *st)
 {
-	return run(st, stmt(st, S_COMMIT));
+	return sqs_run(st, stmt(st, S_COMMIT));
 }
 static int sq_savepoint(struct store *st)
 {
-	return run(st, stmt(st, S_SAVEPOINT));
+	return sqs_run(st, stmt(st, S_SAVEPOINT));
 }
 static int sq_release(struct store *st)
 {
-	return run(st, stmt(st, S_RELEASE));
+	return sqs_run(st, stmt(st, S_RELEASE));
 }
 
 static int sq_rollback(struct store *st)
 {
 	if (sqlite3_get_autocommit(sq(st)->db))
 		return STORE_OK; /* SQLite already rolled back (for example after an I/O error) */
-	return run(st, stmt(st, S_ROLLBACK));
+	return sqs_run(st, stmt(st, S_ROLLBACK));
 }
 
 static int sq_in_transaction(struct store *st)
@@ -312,9 +336,9 @@ static int sq_in_transaction(struct store *st)
 
 static int sq_rollback_to(struct store *st)
 {
-	int rc = run(st, stmt(st, S_ROLLBACK_TO));
+	int rc = sqs_run(st, stmt(st, S_ROLLBACK_TO));
 
-	return rc == STORE_OK ? run(st, stmt(st, S_RELEASE)) : rc;
+	return rc == STORE_OK ? sqs_run(st, stmt(st, S_RELEASE)) : rc;
 }
 
 /* Sessions */
@@ -325,14 +349,14 @@ static int sq_session_insert(struct store *st, const struct store_session *s)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_blob(q, 1, s->hash, sizeof s->hash);
-	bind_text(q, 2, s->user_id);
+	sqs_bind_blob(q, 1, s->hash, sizeof s->hash);
+	sqs_bind_text(q, 2, s->user_id);
 	sqlite3_bind_int(q, 3, s->role);
 	sqlite3_bind_int64(q, 4, s->created);
 	sqlite3_bind_int64(q, 5, s->last_seen);
 	sqlite3_bind_int64(q, 6, s->idle_ms);
 	sqlite3_bind_int64(q, 7, s->expires);
-	return run(st, q);
+	return sqs_run(st, q);
 }
 
 static int sq_session_get(struct store *st, const uint8_t hash[STORE_HASH_BYTES], struct store_session *out)
@@ -342,12 +366,12 @@ static int sq_session_get(struct store *st, const uint8_t hash[STORE_HASH_BYTES]
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_blob(q, 1, hash, STORE_HASH_BYTES);
-	if ((rc = step_one(st, q)) != SQLITE_ROW)
+	sqs_bind_blob(q, 1, hash, STORE_HASH_BYTES);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	memset(out, 0, sizeof *out);
 	memcpy(out->hash, hash, STORE_HASH_BYTES);
-	copy_text(out->user_id, sizeof out->user_id, q, 0);
+	sqs_text(out->user_id, sizeof out->user_id, q, 0);
 	out->role = (enum store_role)sqlite3_column_int(q, 1);
 	out->created = sqlite3_column_int64(q, 2);
 	out->last_seen = sqlite3_column_int64(q, 3);
@@ -364,9 +388,9 @@ static int sq_session_touch(struct store *st, const uint8_t hash[STORE_HASH_BYTE
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_blob(q, 1, hash, STORE_HASH_BYTES);
+	sqs_bind_blob(q, 1, hash, STORE_HASH_BYTES);
 	sqlite3_bind_int64(q, 2, now);
-	return run_update(st, q);
+	return sqs_run_change(st, q);
 }
 
 static int sq_session_revoke(struct store *st, const uint8_t hash[STORE_HASH_BYTES])
@@ -375,8 +399,8 @@ static int sq_session_revoke(struct store *st, const uint8_t hash[STORE_HASH_BYT
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_blob(q, 1, hash, STORE_HASH_BYTES);
-	return run_update(st, q);
+	sqs_bind_blob(q, 1, hash, STORE_HASH_BYTES);
+	return sqs_run_change(st, q);
 }
 
 /* Users */
@@ -387,10 +411,10 @@ static int user_insert(struct store *st, const char *id, enum store_role kind, i
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, id);
+	sqs_bind_text(q, 1, id);
 	sqlite3_bind_int(q, 2, kind);
 	sqlite3_bind_int64(q, 3, now);
-	return run(st, q);
+	return sqs_run(st, q);
 }
 
 static int sq_citizen_get_or_create(struct store *st, const uint8_t hetu_hash[STORE_HASH_BYTES],
@@ -401,10 +425,10 @@ static int sq_citizen_get_or_create(struct store *st, const uint8_t hetu_hash[ST
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_blob(q, 1, hetu_hash, STORE_HASH_BYTES);
-	rc = step_one(st, q);
+	sqs_bind_blob(q, 1, hetu_hash, STORE_HASH_BYTES);
+	rc = sqs_one(st, q);
 	if (rc == SQLITE_ROW) {
-		copy_text(out_id, STORE_ID_SIZE, q, 0);
+		sqs_text(out_id, STORE_ID_SIZE, q, 0);
 		sqlite3_reset(q);
 		return STORE_OK;
 	}
@@ -414,9 +438,9 @@ static int sq_citizen_get_or_create(struct store *st, const uint8_t hetu_hash[ST
 		return rc;
 	if ((q = stmt(st, S_CITIZEN_INSERT)) == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, new_id);
-	bind_blob(q, 2, hetu_hash, STORE_HASH_BYTES);
-	if ((rc = run(st, q)) != STORE_OK)
+	sqs_bind_text(q, 1, new_id);
+	sqs_bind_blob(q, 2, hetu_hash, STORE_HASH_BYTES);
+	if ((rc = sqs_run(st, q)) != STORE_OK)
 		return rc;
 	snprintf(out_id, STORE_ID_SIZE, "%s", new_id);
 	return STORE_OK;
@@ -431,13 +455,13 @@ static int sq_worker_insert(struct store *st, const struct store_worker *w, int6
 		return rc;
 	if ((q = stmt(st, S_WORKER_INSERT)) == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, w->user_id);
-	bind_text(q, 2, w->username);
-	bind_blob(q, 3, w->salt, sizeof w->salt);
+	sqs_bind_text(q, 1, w->user_id);
+	sqs_bind_text(q, 2, w->username);
+	sqs_bind_blob(q, 3, w->salt, sizeof w->salt);
 	sqlite3_bind_int64(q, 4, (sqlite3_int64)w->opslimit);
 	sqlite3_bind_int64(q, 5, (sqlite3_int64)w->memlimit);
-	bind_blob(q, 6, w->auth_hash, sizeof w->auth_hash);
-	return run(st, q);
+	sqs_bind_blob(q, 6, w->auth_hash, sizeof w->auth_hash);
+	return sqs_run(st, q);
 }
 
 static int sq_worker_get(struct store *st, const char *username, struct store_worker *out)
@@ -447,16 +471,16 @@ static int sq_worker_get(struct store *st, const char *username, struct store_wo
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, username);
-	if ((rc = step_one(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, username);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	memset(out, 0, sizeof *out);
-	copy_text(out->user_id, sizeof out->user_id, q, 0);
-	copy_text(out->username, sizeof out->username, q, 1);
-	copy_blob(out->salt, sizeof out->salt, q, 2);
+	sqs_text(out->user_id, sizeof out->user_id, q, 0);
+	sqs_text(out->username, sizeof out->username, q, 1);
+	sqs_blob(out->salt, sizeof out->salt, q, 2);
 	out->opslimit = (uint64_t)sqlite3_column_int64(q, 3);
 	out->memlimit = (uint64_t)sqlite3_column_int64(q, 4);
-	copy_blob(out->auth_hash, sizeof out->auth_hash, q, 5);
+	sqs_blob(out->auth_hash, sizeof out->auth_hash, q, 5);
 	out->failures = sqlite3_column_int(q, 6);
 	out->locked_until = sqlite3_column_int64(q, 7);
 	out->disabled = sqlite3_column_int(q, 8);
@@ -471,11 +495,11 @@ static int sq_worker_set_login_state(struct store *st, const char *user_id, int 
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, user_id);
+	sqs_bind_text(q, 1, user_id);
 	sqlite3_bind_int(q, 2, failures);
 	sqlite3_bind_int64(q, 3, locked_until);
 	sqlite3_bind_int(q, 4, disabled);
-	return run_update(st, q);
+	return sqs_run_change(st, q);
 }
 
 static int sq_membership_add(struct store *st, const char *user_id, const char *unit_id, enum store_role role)
@@ -484,10 +508,10 @@ static int sq_membership_add(struct store *st, const char *user_id, const char *
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, user_id);
-	bind_text(q, 2, unit_id);
+	sqs_bind_text(q, 1, user_id);
+	sqs_bind_text(q, 2, unit_id);
 	sqlite3_bind_int(q, 3, role);
-	return run(st, q);
+	return sqs_run(st, q);
 }
 
 static int sq_membership_list(struct store *st, const char *user_id, struct store_membership *out, size_t max,
@@ -499,9 +523,9 @@ static int sq_membership_list(struct store *st, const char *user_id, struct stor
 	*n = 0;
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, user_id);
+	sqs_bind_text(q, 1, user_id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < max) {
-		copy_text(out[*n].unit_id, sizeof out[*n].unit_id, q, 0);
+		sqs_text(out[*n].unit_id, sizeof out[*n].unit_id, q, 0);
 		out[*n].role = (enum store_role)sqlite3_column_int(q, 1);
 		(*n)++;
 	}
@@ -517,9 +541,9 @@ static int sq_unit_insert(struct store *st, const char *id, const char *name)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, id);
-	bind_text(q, 2, name);
-	return run(st, q);
+	sqs_bind_text(q, 1, id);
+	sqs_bind_text(q, 2, name);
+	return sqs_run(st, q);
 }
 
 static int sq_unit_find(struct store *st, const char *name, char out_id[STORE_ID_SIZE])
@@ -529,10 +553,10 @@ static int sq_unit_find(struct store *st, const char *name, char out_id[STORE_ID
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, name);
-	if ((rc = step_one(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, name);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
-	copy_text(out_id, STORE_ID_SIZE, q, 0);
+	sqs_text(out_id, STORE_ID_SIZE, q, 0);
 	sqlite3_reset(q);
 	return STORE_OK;
 }
@@ -543,19 +567,19 @@ static int sq_queue_insert(struct store *st, const struct store_queue *qu)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, qu->id);
-	bind_text(q, 2, qu->unit_id);
-	bind_text(q, 3, qu->category);
-	bind_text(q, 4, qu->name);
-	return run(st, q);
+	sqs_bind_text(q, 1, qu->id);
+	sqs_bind_text(q, 2, qu->unit_id);
+	sqs_bind_text(q, 3, qu->category);
+	sqs_bind_text(q, 4, qu->name);
+	return sqs_run(st, q);
 }
 
 static void read_queue(sqlite3_stmt *q, struct store_queue *out)
 {
-	copy_text(out->id, sizeof out->id, q, 0);
-	copy_text(out->unit_id, sizeof out->unit_id, q, 1);
-	copy_text(out->category, sizeof out->category, q, 2);
-	copy_text(out->name, sizeof out->name, q, 3);
+	sqs_text(out->id, sizeof out->id, q, 0);
+	sqs_text(out->unit_id, sizeof out->unit_id, q, 1);
+	sqs_text(out->category, sizeof out->category, q, 2);
+	sqs_text(out->name, sizeof out->name, q, 3);
 }
 
 static int sq_queue_by_category(struct store *st, const char *category, struct store_queue *out)
@@ -565,8 +589,8 @@ static int sq_queue_by_category(struct store *st, const char *category, struct s
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, category);
-	if ((rc = step_one(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, category);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	read_queue(q, out);
 	sqlite3_reset(q);
@@ -598,26 +622,26 @@ static int sq_thread_insert(struct store *st, const struct store_thread *t)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, t->id);
-	bind_text(q, 2, t->citizen_id);
-	bind_text(q, 3, t->queue_id);
-	bind_text(q, 4, t->assignee_id);
+	sqs_bind_text(q, 1, t->id);
+	sqs_bind_text(q, 2, t->citizen_id);
+	sqs_bind_text(q, 3, t->queue_id);
+	sqs_bind_text(q, 4, t->assignee_id);
 	sqlite3_bind_int(q, 5, t->state);
 	sqlite3_bind_int64(q, 6, t->created);
 	sqlite3_bind_int64(q, 7, t->updated);
 	sqlite3_bind_int64(q, 8, t->last_seq);
-	return run(st, q);
+	return sqs_run(st, q);
 }
 
 static void read_thread(sqlite3_stmt *q, struct store_thread *t)
 {
 	memset(t, 0, sizeof *t);
-	copy_text(t->id, sizeof t->id, q, 0);
-	copy_text(t->citizen_id, sizeof t->citizen_id, q, 1);
-	copy_text(t->queue_id, sizeof t->queue_id, q, 2);
-	copy_text(t->unit_id, sizeof t->unit_id, q, 3);
-	copy_text(t->category, sizeof t->category, q, 4);
-	copy_text(t->assignee_id, sizeof t->assignee_id, q, 5);
+	sqs_text(t->id, sizeof t->id, q, 0);
+	sqs_text(t->citizen_id, sizeof t->citizen_id, q, 1);
+	sqs_text(t->queue_id, sizeof t->queue_id, q, 2);
+	sqs_text(t->unit_id, sizeof t->unit_id, q, 3);
+	sqs_text(t->category, sizeof t->category, q, 4);
+	sqs_text(t->assignee_id, sizeof t->assignee_id, q, 5);
 	t->state = (enum thread_state)sqlite3_column_int(q, 6);
 	t->created = sqlite3_column_int64(q, 7);
 	t->updated = sqlite3_column_int64(q, 8);
@@ -631,8 +655,8 @@ static int sq_thread_get(struct store *st, const char *id, struct store_thread *
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, id);
-	if ((rc = step_one(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, id);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	read_thread(q, out);
 	sqlite3_reset(q);
@@ -645,13 +669,13 @@ static int sq_thread_update(struct store *st, const struct store_thread *t)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, t->id);
+	sqs_bind_text(q, 1, t->id);
 	sqlite3_bind_int(q, 2, t->state);
-	bind_text(q, 3, t->assignee_id);
+	sqs_bind_text(q, 3, t->assignee_id);
 	sqlite3_bind_int64(q, 4, t->updated);
 	sqlite3_bind_int64(q, 5, t->last_seq);
-	bind_text(q, 6, t->queue_id);
-	return run_update(st, q);
+	sqs_bind_text(q, 6, t->queue_id);
+	return sqs_run_change(st, q);
 }
 
 static int thread_list(struct store *st, enum stmt_id id, const char *key, const char *after_id, int limit,
@@ -663,8 +687,8 @@ static int thread_list(struct store *st, enum stmt_id id, const char *key, const
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, key);
-	bind_text(q, 2, after_id ? after_id : "");
+	sqs_bind_text(q, 1, key);
+	sqs_bind_text(q, 2, after_id ? after_id : "");
 	sqlite3_bind_int(q, 3, limit);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		read_thread(q, &t);
@@ -695,13 +719,13 @@ static int sq_message_insert(struct store *st, const struct store_message *m)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, m->thread_id);
+	sqs_bind_text(q, 1, m->thread_id);
 	sqlite3_bind_int64(q, 2, m->seq);
-	bind_text(q, 3, m->sender_id);
+	sqs_bind_text(q, 3, m->sender_id);
 	sqlite3_bind_int(q, 4, m->sender_role);
 	sqlite3_bind_int64(q, 5, m->created);
 	sqlite3_bind_blob(q, 6, m->body, (int)m->body_len, SQLITE_STATIC);
-	return run(st, q);
+	return sqs_run(st, q);
 }
 
 static int sq_message_list(struct store *st, const char *thread_id, int64_t after_seq, int limit,
@@ -713,14 +737,14 @@ static int sq_message_list(struct store *st, const char *thread_id, int64_t afte
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, thread_id);
+	sqs_bind_text(q, 1, thread_id);
 	sqlite3_bind_int64(q, 2, after_seq);
 	sqlite3_bind_int(q, 3, limit);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		memset(&m, 0, sizeof m);
-		copy_text(m.thread_id, sizeof m.thread_id, q, 0);
+		sqs_text(m.thread_id, sizeof m.thread_id, q, 0);
 		m.seq = sqlite3_column_int64(q, 1);
-		copy_text(m.sender_id, sizeof m.sender_id, q, 2);
+		sqs_text(m.sender_id, sizeof m.sender_id, q, 2);
 		m.sender_role = (enum store_role)sqlite3_column_int(q, 3);
 		m.created = sqlite3_column_int64(q, 4);
 		m.body = sqlite3_column_blob(q, 5);
@@ -742,9 +766,9 @@ static int sq_request_get(struct store *st, const char *user_id, const char *req
 	*reply_out = NULL;
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, user_id);
-	bind_text(q, 2, request_id);
-	if ((rc = step_one(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, user_id);
+	sqs_bind_text(q, 2, request_id);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	*reply_out = strdup((const char *)sqlite3_column_text(q, 0));
 	sqlite3_reset(q);
@@ -758,11 +782,11 @@ static int sq_request_put(struct store *st, const char *user_id, const char *req
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_text(q, 1, user_id);
-	bind_text(q, 2, request_id);
-	bind_text(q, 3, reply);
+	sqs_bind_text(q, 1, user_id);
+	sqs_bind_text(q, 2, request_id);
+	sqs_bind_text(q, 3, reply);
 	sqlite3_bind_int64(q, 4, now);
-	return run(st, q);
+	return sqs_run(st, q);
 }
 
 /* Access log */
@@ -772,15 +796,15 @@ static void read_audit(sqlite3_stmt *q, struct store_audit *a)
 	memset(a, 0, sizeof *a);
 	a->row = sqlite3_column_int64(q, 0);
 	a->time = sqlite3_column_int64(q, 1);
-	copy_text(a->user_id, sizeof a->user_id, q, 2);
+	sqs_text(a->user_id, sizeof a->user_id, q, 2);
 	a->role = (enum store_role)sqlite3_column_int(q, 3);
-	copy_text(a->unit_id, sizeof a->unit_id, q, 4);
-	copy_text(a->client, sizeof a->client, q, 5);
-	copy_text(a->object, sizeof a->object, q, 6);
-	copy_text(a->action, sizeof a->action, q, 7);
-	copy_text(a->outcome, sizeof a->outcome, q, 8);
-	copy_blob(a->prev, sizeof a->prev, q, 9);
-	copy_blob(a->hash, sizeof a->hash, q, 10);
+	sqs_text(a->unit_id, sizeof a->unit_id, q, 4);
+	sqs_text(a->client, sizeof a->client, q, 5);
+	sqs_text(a->object, sizeof a->object, q, 6);
+	sqs_text(a->action, sizeof a->action, q, 7);
+	sqs_text(a->outcome, sizeof a->outcome, q, 8);
+	sqs_blob(a->prev, sizeof a->prev, q, 9);
+	sqs_blob(a->hash, sizeof a->hash, q, 10);
 }
 
 static int sq_audit_last(struct store *st, struct store_audit *out)
@@ -788,7 +812,7 @@ static int sq_audit_last(struct store *st, struct store_audit *out)
 	sqlite3_stmt *q = stmt(st, S_AUDIT_LAST);
 	int rc;
 
-	if ((rc = step_one(st, q)) != SQLITE_ROW)
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	read_audit(q, out);
 	sqlite3_reset(q);
@@ -803,16 +827,16 @@ static int sq_audit_insert(struct store *st, struct store_audit *a)
 	if (q == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(q, 1, a->time);
-	bind_text(q, 2, a->user_id);
+	sqs_bind_text(q, 2, a->user_id);
 	sqlite3_bind_int(q, 3, a->role);
-	bind_text(q, 4, a->unit_id);
-	bind_text(q, 5, a->client);
-	bind_text(q, 6, a->object);
-	bind_text(q, 7, a->action);
-	bind_text(q, 8, a->outcome);
-	bind_blob(q, 9, a->prev, sizeof a->prev);
-	bind_blob(q, 10, a->hash, sizeof a->hash);
-	if ((rc = run(st, q)) == STORE_OK)
+	sqs_bind_text(q, 4, a->unit_id);
+	sqs_bind_text(q, 5, a->client);
+	sqs_bind_text(q, 6, a->object);
+	sqs_bind_text(q, 7, a->action);
+	sqs_bind_text(q, 8, a->outcome);
+	sqs_bind_blob(q, 9, a->prev, sizeof a->prev);
+	sqs_bind_blob(q, 10, a->hash, sizeof a->hash);
+	if ((rc = sqs_run(st, q)) == STORE_OK)
 		a->row = sqlite3_last_insert_rowid(sq(st)->db);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_sqlite_int.h"
 #include "store_sqlite_identity.h"
 
 const char store_sqlite_identity_migration[] =
@@ -19,25 +20,17 @@ const char store_sqlite_identity_migration[] =
 /* Runs `sql` with the hash and a time bound as ?1 and ?2. STORE_OK, STORE_EXISTS or STORE_ERROR. */
 static int sqi_run(struct store *st, const char *sql, const uint8_t *hash, int64_t t)
 {
-	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *q = NULL;
+	sqlite3_stmt *q = sqs_prepare(st, sql);
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-		log_err("prepare: %s", sqlite3_errmsg(db));
+	if (q == NULL)
 		return STORE_ERROR;
-	}
 	if (hash != NULL)
 		sqlite3_bind_blob(q, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, t);
 	rc = sqlite3_step(q);
 	sqlite3_finalize(q);
-	if (rc == SQLITE_DONE)
-		return STORE_OK;
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
-		return STORE_EXISTS;
-	log_err("step: %s", sqlite3_errmsg(db));
-	return STORE_ERROR;
+	return sqs_status(st, rc);
 }
 
 int sqi_bank_login_use(struct store *st, const uint8_t hash[STORE_HASH_BYTES], int64_t now,
@@ -69,20 +62,6 @@ const char store_sqlite_staff_migration[] =
 	"CREATE INDEX sessions_by_user ON sessions(user_id);"
 	"CREATE INDEX sessions_live ON sessions(expires) WHERE revoked = 0;";
 
-/* Prepares `sql`; NULL (logged) on failure. */
-static sqlite3_stmt *sqi_prepare(struct store *st, const char *sql)
-{
-	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *q = NULL;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-		log_err("prepare: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(q);
-		return NULL;
-	}
-	return q;
-}
-
 /* Steps a statement that returns no rows and finalizes it. STORE_OK or STORE_ERROR. */
 static int sqi_done(struct store *st, sqlite3_stmt *q)
 {
@@ -109,7 +88,7 @@ static size_t sqi_blob(sqlite3_stmt *q, int col, uint8_t *out, size_t cap)
 
 int sqi_staff_get(struct store *st, const char *user_id, struct store_staff *out)
 {
-	sqlite3_stmt *q = sqi_prepare(st, "SELECT totp, totp_pending, totp_last_step, password_set, ends,"
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT totp, totp_pending, totp_last_step, password_set, ends,"
 					  " setup_hash, setup_expires FROM staff_auth WHERE user_id = ?1");
 	int rc;
 
@@ -139,7 +118,7 @@ int sqi_staff_get(struct store *st, const char *user_id, struct store_staff *out
 
 int sqi_staff_put(struct store *st, const struct store_staff *s)
 {
-	sqlite3_stmt *q = sqi_prepare(st, "INSERT OR REPLACE INTO staff_auth(user_id, totp, totp_pending,"
+	sqlite3_stmt *q = sqs_prepare(st, "INSERT OR REPLACE INTO staff_auth(user_id, totp, totp_pending,"
 					  " totp_last_step, password_set, ends, setup_hash, setup_expires)"
 					  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 
@@ -161,7 +140,7 @@ int sqi_staff_put(struct store *st, const struct store_staff *s)
 
 int sqi_worker_set_auth(struct store *st, const char *user_id, const uint8_t auth_hash[STORE_HASH_BYTES])
 {
-	sqlite3_stmt *q = sqi_prepare(st, "UPDATE workers SET auth_hash = ?2 WHERE user_id = ?1");
+	sqlite3_stmt *q = sqs_prepare(st, "UPDATE workers SET auth_hash = ?2 WHERE user_id = ?1");
 	int rc;
 
 	if (q == NULL)
@@ -178,7 +157,7 @@ int sqi_worker_set_auth(struct store *st, const char *user_id, const uint8_t aut
 int sqi_ghost_get(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int *failures,
 		  int64_t *locked_until, int *disabled)
 {
-	sqlite3_stmt *q = sqi_prepare(st, "SELECT failures, locked_until, disabled FROM login_ghosts"
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT failures, locked_until, disabled FROM login_ghosts"
 					  " WHERE name_hash = ?1");
 	int rc;
 
@@ -203,7 +182,7 @@ int sqi_ghost_get(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], i
 int sqi_ghost_put(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int failures,
 		  int64_t locked_until, int disabled, int64_t now)
 {
-	sqlite3_stmt *q = sqi_prepare(st, "INSERT OR REPLACE INTO login_ghosts(name_hash, failures,"
+	sqlite3_stmt *q = sqs_prepare(st, "INSERT OR REPLACE INTO login_ghosts(name_hash, failures,"
 					  " locked_until, disabled, updated) VALUES(?1, ?2, ?3, ?4, ?5)");
 
 	if (q == NULL)
@@ -215,7 +194,7 @@ int sqi_ghost_put(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], i
 	sqlite3_bind_int64(q, 5, now);
 	if (sqi_done(st, q) != STORE_OK)
 		return STORE_ERROR;
-	q = sqi_prepare(st, "DELETE FROM login_ghosts WHERE name_hash IN (SELECT name_hash FROM login_ghosts"
+	q = sqs_prepare(st, "DELETE FROM login_ghosts WHERE name_hash IN (SELECT name_hash FROM login_ghosts"
 			    " WHERE disabled = 0 ORDER BY updated LIMIT max(0, (SELECT count(*) FROM"
 			    " login_ghosts) - ?1))");
 	if (q == NULL)
@@ -227,7 +206,7 @@ int sqi_ghost_put(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], i
 int sqi_role_end_set(struct store *st, const char *user_id, const char *unit_id, int64_t ends)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *q = sqi_prepare(st, "SELECT 1 FROM memberships WHERE user_id = ?1 AND unit_id = ?2");
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT 1 FROM memberships WHERE user_id = ?1 AND unit_id = ?2");
 	int rc;
 
 	if (q == NULL)
@@ -242,7 +221,7 @@ int sqi_role_end_set(struct store *st, const char *user_id, const char *unit_id,
 		log_err("step: %s", sqlite3_errmsg(db));
 		return STORE_ERROR;
 	}
-	q = sqi_prepare(st, ends > 0
+	q = sqs_prepare(st, ends > 0
 				    ? "INSERT OR REPLACE INTO role_ends(user_id, unit_id, ends, done)"
 				      " VALUES(?1, ?2, ?3, 0)"
 				    : "DELETE FROM role_ends WHERE user_id = ?1 AND unit_id = ?2 AND ?3 = 0");
@@ -268,7 +247,7 @@ static int sqi_role_remove(struct store *st, const struct sqi_role *r)
 	};
 
 	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
-		sqlite3_stmt *q = sqi_prepare(st, sql[i]);
+		sqlite3_stmt *q = sqs_prepare(st, sql[i]);
 
 		if (q == NULL)
 			return STORE_ERROR;
@@ -290,7 +269,7 @@ int sqi_role_expire(struct store *st, const char *user_id, int64_t now, store_ro
 	int rc;
 
 	do {
-		q = sqi_prepare(st, "SELECT user_id, unit_id FROM role_ends WHERE done = 0 AND ends <= ?1"
+		q = sqs_prepare(st, "SELECT user_id, unit_id FROM role_ends WHERE done = 0 AND ends <= ?1"
 				    " AND (?2 = '' OR user_id = ?2) LIMIT ?3");
 		if (q == NULL)
 			return STORE_ERROR;
@@ -318,7 +297,7 @@ int sqi_role_expire(struct store *st, const char *user_id, int64_t now, store_ro
 
 int sqi_role_ended_any(struct store *st, const char *user_id)
 {
-	sqlite3_stmt *q = sqi_prepare(st, "SELECT 1 FROM role_ends WHERE user_id = ?1 AND done = 1 LIMIT 1");
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT 1 FROM role_ends WHERE user_id = ?1 AND done = 1 LIMIT 1");
 	int rc;
 
 	if (q == NULL)
@@ -353,7 +332,7 @@ static int sqi_sessions_ended(struct store *st, sqlite3_stmt *q, store_session_e
 
 int sqi_session_end_due(struct store *st, int64_t now, int limit, store_session_end_cb cb, void *arg)
 {
-	sqlite3_stmt *q = sqi_prepare(
+	sqlite3_stmt *q = sqs_prepare(
 		st, "UPDATE sessions SET revoked = 1 WHERE hash IN (SELECT s.hash FROM sessions s"
 		    " LEFT JOIN staff_auth a ON a.user_id = s.user_id WHERE s.revoked = 0 AND"
 		    " (s.expires <= ?1 OR s.last_seen + s.idle_ms <= ?1 OR (a.ends > 0 AND a.ends <= ?1))"
@@ -368,7 +347,7 @@ int sqi_session_end_due(struct store *st, int64_t now, int limit, store_session_
 
 int sqi_session_revoke_user(struct store *st, const char *user_id, store_session_end_cb cb, void *arg)
 {
-	sqlite3_stmt *q = sqi_prepare(st, "UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND revoked = 0"
+	sqlite3_stmt *q = sqs_prepare(st, "UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND revoked = 0"
 					  " RETURNING hash, user_id");
 
 	if (q == NULL)

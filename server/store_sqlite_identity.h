@@ -13,9 +13,6 @@
 /* Migration 3: the table of used bank-ID logins. */
 extern const char store_sqlite_identity_migration[];
 
-/* Provided by store_sqlite.c: the store's connection. */
-sqlite3 *store_sqlite_db(struct store *st);
-
 int sqi_bank_login_use(struct store *st, const uint8_t hash[STORE_HASH_BYTES], int64_t now,
 		       int64_t forget_before);
 

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_sqlite_int.h"
 #include "store_sqlite_keys.h"
 
 const char store_sqlite_keys_migration[] =
@@ -47,31 +48,13 @@ const char store_sqlite_keys_migration[] =
 	"CREATE INDEX e2e_files_by_thread ON e2e_files(thread_id);"
 	"CREATE INDEX e2e_files_by_owner ON e2e_files(owner_id)";
 
-/* Prepares `sql`; NULL (logged) on failure. */
-static sqlite3_stmt *sqk_prepare(struct store *st, const char *sql)
-{
-	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *q = NULL;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-		log_err("prepare: %s", sqlite3_errmsg(db));
-		return NULL;
-	}
-	return q;
-}
-
 /* Steps a write to its end and finalizes. STORE_OK, STORE_EXISTS or STORE_ERROR. */
 static int sqk_write(struct store *st, sqlite3_stmt *q)
 {
 	int rc = sqlite3_step(q);
 
 	sqlite3_finalize(q);
-	if (rc == SQLITE_DONE)
-		return STORE_OK;
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
-		return STORE_EXISTS;
-	log_err("step: %s", sqlite3_errmsg(store_sqlite_db(st)));
-	return STORE_ERROR;
+	return sqs_status(st, rc);
 }
 
 static void sqk_text(sqlite3_stmt *q, int i, const char *s)
@@ -147,7 +130,7 @@ static int sqk_one(struct store *st, sqlite3_stmt *q)
 
 int sqk_root_get(struct store *st, uint8_t pk[STORE_KEY_BYTES])
 {
-	sqlite3_stmt *q = sqk_prepare(st, "SELECT sign_pk FROM e2e_root WHERE id = 1");
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT sign_pk FROM e2e_root WHERE id = 1");
 	int rc;
 
 	if (q == NULL)
@@ -161,7 +144,7 @@ int sqk_root_get(struct store *st, uint8_t pk[STORE_KEY_BYTES])
 
 int sqk_root_put(struct store *st, const uint8_t pk[STORE_KEY_BYTES], int64_t now)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "INSERT INTO e2e_root(id, sign_pk, created) VALUES(1, ?1, ?2)");
+	sqlite3_stmt *q = sqs_prepare(st, "INSERT INTO e2e_root(id, sign_pk, created) VALUES(1, ?1, ?2)");
 
 	if (q == NULL)
 		return STORE_ERROR;
@@ -173,7 +156,7 @@ int sqk_root_put(struct store *st, const uint8_t pk[STORE_KEY_BYTES], int64_t no
 int sqk_cert_put(struct store *st, const char *subject_id, int role, const uint8_t kid[STORE_KID_BYTES],
 		 const uint8_t *cert, size_t len, int64_t now)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "INSERT INTO e2e_certs(kid, subject_id, role, cert, created)"
+	sqlite3_stmt *q = sqs_prepare(st, "INSERT INTO e2e_certs(kid, subject_id, role, cert, created)"
 					  " VALUES(?1, ?2, ?3, ?4, ?5)");
 
 	if (q == NULL)
@@ -188,7 +171,7 @@ int sqk_cert_put(struct store *st, const char *subject_id, int role, const uint8
 
 int sqk_cert_list(struct store *st, const char *subject_id, store_key_cb cb, void *arg)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "SELECT subject_id, role, kid, cert, NULL FROM e2e_certs"
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT subject_id, role, kid, cert, NULL FROM e2e_certs"
 					  " WHERE ?1 = '' OR subject_id = ?1 ORDER BY created, kid");
 
 	if (q == NULL)
@@ -199,7 +182,7 @@ int sqk_cert_list(struct store *st, const char *subject_id, store_key_cb cb, voi
 
 int sqk_bundle_get(struct store *st, const char *user_id, uint8_t *out, size_t cap, size_t *len)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "SELECT bundle FROM e2e_bundles WHERE user_id = ?1");
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT bundle FROM e2e_bundles WHERE user_id = ?1");
 	int rc;
 
 	if (q == NULL)
@@ -218,7 +201,7 @@ int sqk_bundle_get(struct store *st, const char *user_id, uint8_t *out, size_t c
 int sqk_bundle_put(struct store *st, const char *user_id, const uint8_t *bundle, size_t len, int64_t now)
 {
 	sqlite3_stmt *q =
-		sqk_prepare(st, "INSERT INTO e2e_bundles(user_id, bundle, updated) VALUES(?1, ?2, ?3)"
+		sqs_prepare(st, "INSERT INTO e2e_bundles(user_id, bundle, updated) VALUES(?1, ?2, ?3)"
 				" ON CONFLICT(user_id) DO UPDATE SET bundle = ?2, updated = ?3");
 
 	if (q == NULL)
@@ -232,7 +215,7 @@ int sqk_bundle_put(struct store *st, const char *user_id, const uint8_t *bundle,
 int sqk_device_put(struct store *st, const char *user_id, const uint8_t kid[STORE_KID_BYTES],
 		   const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES], int64_t now)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "INSERT INTO e2e_devices(kid, user_id, box_pk, sign_pk, created)"
+	sqlite3_stmt *q = sqs_prepare(st, "INSERT INTO e2e_devices(kid, user_id, box_pk, sign_pk, created)"
 					  " VALUES(?1, ?2, ?3, ?4, ?5)");
 
 	if (q == NULL)
@@ -247,7 +230,7 @@ int sqk_device_put(struct store *st, const char *user_id, const uint8_t kid[STOR
 
 int sqk_device_list(struct store *st, const char *user_id, store_key_cb cb, void *arg)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "SELECT user_id, created, kid, box_pk, sign_pk FROM e2e_devices"
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT user_id, created, kid, box_pk, sign_pk FROM e2e_devices"
 					  " WHERE user_id = ?1 ORDER BY created, kid");
 
 	if (q == NULL)
@@ -260,7 +243,7 @@ int sqk_unit_gen_put(struct store *st, const char *unit_id, int64_t g, const uin
 		     const uint8_t *event, size_t len, const uint8_t *chain, size_t chain_len, int64_t now)
 {
 	sqlite3_stmt *q =
-		sqk_prepare(st, "INSERT INTO e2e_unit_gens(unit_id, generation, box_kid, event, chain,"
+		sqs_prepare(st, "INSERT INTO e2e_unit_gens(unit_id, generation, box_kid, event, chain,"
 				" created) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
 
 	if (q == NULL)
@@ -277,7 +260,7 @@ int sqk_unit_gen_put(struct store *st, const char *unit_id, int64_t g, const uin
 int sqk_unit_gen_list(struct store *st, const char *unit_id, store_key_cb cb, void *arg)
 {
 	sqlite3_stmt *q =
-		sqk_prepare(st, "SELECT unit_id, generation, box_kid, event, chain FROM e2e_unit_gens"
+		sqs_prepare(st, "SELECT unit_id, generation, box_kid, event, chain FROM e2e_unit_gens"
 				" WHERE unit_id = ?1 ORDER BY generation");
 
 	if (q == NULL)
@@ -289,7 +272,7 @@ int sqk_unit_gen_list(struct store *st, const char *unit_id, store_key_cb cb, vo
 int sqk_unit_gen_by_kid(struct store *st, const uint8_t box_kid[STORE_KID_BYTES], char unit_id[STORE_ID_SIZE],
 			int64_t *g)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "SELECT unit_id, generation FROM e2e_unit_gens WHERE box_kid = ?1");
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT unit_id, generation FROM e2e_unit_gens WHERE box_kid = ?1");
 	int rc;
 
 	if (q == NULL)
@@ -307,7 +290,7 @@ int sqk_unit_seed_put(struct store *st, const char *unit_id, int64_t g, const ui
 		      const char *user_id, const uint8_t *wrap, size_t len)
 {
 	sqlite3_stmt *q =
-		sqk_prepare(st, "INSERT INTO e2e_unit_seeds(unit_id, generation, kid, user_id, wrap)"
+		sqs_prepare(st, "INSERT INTO e2e_unit_seeds(unit_id, generation, kid, user_id, wrap)"
 				" VALUES(?1, ?2, ?3, ?4, ?5)");
 
 	if (q == NULL)
@@ -322,7 +305,7 @@ int sqk_unit_seed_put(struct store *st, const char *unit_id, int64_t g, const ui
 
 int sqk_unit_seed_list(struct store *st, const char *user_id, store_key_cb cb, void *arg)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "SELECT unit_id, generation, kid, wrap, NULL FROM e2e_unit_seeds"
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT unit_id, generation, kid, wrap, NULL FROM e2e_unit_seeds"
 					  " WHERE user_id = ?1 ORDER BY unit_id, generation");
 
 	if (q == NULL)
@@ -335,7 +318,7 @@ int sqk_wrap_put(struct store *st, const char *thread_id, int64_t epoch, const u
 		 const uint8_t *wrap, size_t len, const char *writer_id, int64_t now)
 {
 	sqlite3_stmt *q =
-		sqk_prepare(st, "INSERT INTO e2e_wraps(thread_id, epoch, kid, wrap, writer_id, created)"
+		sqs_prepare(st, "INSERT INTO e2e_wraps(thread_id, epoch, kid, wrap, writer_id, created)"
 				" VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
 
 	if (q == NULL)
@@ -351,7 +334,7 @@ int sqk_wrap_put(struct store *st, const char *thread_id, int64_t epoch, const u
 
 int sqk_wrap_list(struct store *st, const char *thread_id, store_key_cb cb, void *arg)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "SELECT thread_id, epoch, kid, wrap, NULL FROM e2e_wraps"
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT thread_id, epoch, kid, wrap, NULL FROM e2e_wraps"
 					  " WHERE thread_id = ?1 ORDER BY epoch, created, kid");
 
 	if (q == NULL)
@@ -364,7 +347,7 @@ int sqk_share_put(struct store *st, const char *thread_id, const char *owner_id,
 		  const uint8_t share[STORE_KEY_BYTES], int opened, int64_t now)
 {
 	sqlite3_stmt *q =
-		sqk_prepare(st, "INSERT INTO e2e_shares(thread_id, owner_id, share, created, opened)"
+		sqs_prepare(st, "INSERT INTO e2e_shares(thread_id, owner_id, share, created, opened)"
 				" VALUES(?1, ?2, ?3, ?4, ?5)");
 
 	if (q == NULL)
@@ -381,7 +364,7 @@ int sqk_share_get(struct store *st, const char *thread_id, char owner_id[STORE_I
 		  uint8_t share[STORE_KEY_BYTES])
 {
 	sqlite3_stmt *q =
-		sqk_prepare(st, "SELECT owner_id, opened, share FROM e2e_shares WHERE thread_id = ?1");
+		sqs_prepare(st, "SELECT owner_id, opened, share FROM e2e_shares WHERE thread_id = ?1");
 	int rc;
 
 	if (q == NULL)
@@ -398,7 +381,7 @@ int sqk_share_get(struct store *st, const char *thread_id, char owner_id[STORE_I
 
 int sqk_share_opened(struct store *st, const char *thread_id)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "UPDATE e2e_shares SET opened = 1 WHERE thread_id = ?1");
+	sqlite3_stmt *q = sqs_prepare(st, "UPDATE e2e_shares SET opened = 1 WHERE thread_id = ?1");
 
 	if (q == NULL)
 		return STORE_ERROR;
@@ -409,7 +392,7 @@ int sqk_share_opened(struct store *st, const char *thread_id)
 int sqk_share_pending(struct store *st, const char *owner_id, int64_t *n)
 {
 	sqlite3_stmt *q =
-		sqk_prepare(st, "SELECT count(*) FROM e2e_shares WHERE owner_id = ?1 AND opened = 0");
+		sqs_prepare(st, "SELECT count(*) FROM e2e_shares WHERE owner_id = ?1 AND opened = 0");
 	int rc;
 
 	if (q == NULL)
@@ -424,7 +407,7 @@ int sqk_share_pending(struct store *st, const char *owner_id, int64_t *n)
 
 int sqk_member_remove(struct store *st, const char *user_id, const char *unit_id)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "DELETE FROM memberships WHERE user_id = ?1 AND unit_id = ?2");
+	sqlite3_stmt *q = sqs_prepare(st, "DELETE FROM memberships WHERE user_id = ?1 AND unit_id = ?2");
 	int rc;
 
 	if (q == NULL)
@@ -439,7 +422,7 @@ int sqk_member_remove(struct store *st, const char *user_id, const char *unit_id
 int sqk_file_put(struct store *st, const struct store_file *f)
 {
 	sqlite3_stmt *q =
-		sqk_prepare(st, "INSERT INTO e2e_files(id, thread_id, owner_id, size, chunks, received,"
+		sqs_prepare(st, "INSERT INTO e2e_files(id, thread_id, owner_id, size, chunks, received,"
 				" complete, created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 
 	if (q == NULL)
@@ -458,7 +441,7 @@ int sqk_file_put(struct store *st, const struct store_file *f)
 int sqk_file_get(struct store *st, const char *file_id, struct store_file *out)
 {
 	sqlite3_stmt *q =
-		sqk_prepare(st, "SELECT id, thread_id, owner_id, size, chunks, received, complete, created"
+		sqs_prepare(st, "SELECT id, thread_id, owner_id, size, chunks, received, complete, created"
 				" FROM e2e_files WHERE id = ?1");
 	int rc;
 
@@ -482,7 +465,7 @@ int sqk_file_get(struct store *st, const char *file_id, struct store_file *out)
 
 int sqk_file_progress(struct store *st, const char *file_id, int64_t received, int complete)
 {
-	sqlite3_stmt *q = sqk_prepare(st, "UPDATE e2e_files SET received = ?2, complete = ?3 WHERE id = ?1");
+	sqlite3_stmt *q = sqs_prepare(st, "UPDATE e2e_files SET received = ?2, complete = ?3 WHERE id = ?1");
 
 	if (q == NULL)
 		return STORE_ERROR;
@@ -495,7 +478,7 @@ int sqk_file_progress(struct store *st, const char *file_id, int64_t received, i
 int sqk_file_usage(struct store *st, const char *thread_id, const char *owner_id, int64_t *thread_bytes,
 		   int64_t *owner_bytes)
 {
-	sqlite3_stmt *q = sqk_prepare(
+	sqlite3_stmt *q = sqs_prepare(
 		st, "SELECT coalesce(sum(CASE WHEN thread_id = ?1 THEN size + 17 * chunks END), 0),"
 		    " coalesce(sum(CASE WHEN owner_id = ?2 THEN size + 17 * chunks END), 0)"
 		    " FROM e2e_files WHERE thread_id = ?1 OR owner_id = ?2");

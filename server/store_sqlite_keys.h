@@ -14,9 +14,6 @@
 /* Migration 4: the key tables. */
 extern const char store_sqlite_keys_migration[];
 
-/* Provided by store_sqlite.c: the store's connection. */
-sqlite3 *store_sqlite_db(struct store *st);
-
 int sqk_root_get(struct store *st, uint8_t pk[STORE_KEY_BYTES]);
 int sqk_root_put(struct store *st, const uint8_t pk[STORE_KEY_BYTES], int64_t now);
 int sqk_cert_put(struct store *st, const char *subject_id, int role, const uint8_t kid[STORE_KID_BYTES],

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "store_sqlite_int.h"
 #include "store_sqlite_queue.h"
 
 const char store_sqlite_queue_migration[] =
@@ -182,68 +183,6 @@ static sqlite3_stmt *qstmt(struct store *st, enum qstmt id)
 	return (*slot)->s[id];
 }
 
-/* Runs a statement without rows: STORE_OK, STORE_EXISTS (unique clash) or STORE_ERROR. */
-static int qrun(struct store *st, sqlite3_stmt *q)
-{
-	int rc;
-
-	if (q == NULL)
-		return STORE_ERROR;
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc == SQLITE_DONE)
-		return STORE_OK;
-	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return STORE_EXISTS;
-	log_err("step: %s", sqlite3_errmsg(store_sqlite_db(st)));
-	return STORE_ERROR;
-}
-
-/* Like qrun, but STORE_NOTFOUND when no row changed. */
-static int qrun_change(struct store *st, sqlite3_stmt *q)
-{
-	int rc = qrun(st, q);
-
-	if (rc == STORE_OK && sqlite3_changes(store_sqlite_db(st)) == 0)
-		return STORE_NOTFOUND;
-	return rc;
-}
-
-/* Steps a one-row query: SQLITE_ROW (the caller resets), STORE_NOTFOUND or STORE_ERROR. */
-static int qone(struct store *st, sqlite3_stmt *q)
-{
-	int rc;
-
-	if (q == NULL)
-		return STORE_ERROR;
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		return SQLITE_ROW;
-	sqlite3_reset(q);
-	if (rc == SQLITE_DONE)
-		return STORE_NOTFOUND;
-	log_err("step: %s", sqlite3_errmsg(store_sqlite_db(st)));
-	return STORE_ERROR;
-}
-
-static int qdone(sqlite3_stmt *q, int rc)
-{
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
-}
-
-static void text_to(char *dst, size_t size, sqlite3_stmt *q, int col)
-{
-	const unsigned char *t = sqlite3_column_text(q, col);
-
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
-static void bind_str(sqlite3_stmt *q, int i, const char *s)
-{
-	sqlite3_bind_text(q, i, s, -1, SQLITE_TRANSIENT);
-}
-
 /* Unit and queue settings */
 
 int sqq_unit_settings_get(struct store *st, const char *unit_id, struct store_unit_settings *out)
@@ -257,10 +196,10 @@ int sqq_unit_settings_get(struct store *st, const char *unit_id, struct store_un
 	out->close_min = 16 * 60;
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, unit_id);
-	if ((rc = qone(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, unit_id);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc == STORE_NOTFOUND ? STORE_OK : rc;
-	text_to(out->langs, sizeof out->langs, q, 0);
+	sqs_text(out->langs, sizeof out->langs, q, 0);
 	out->open_min = sqlite3_column_int(q, 1);
 	out->close_min = sqlite3_column_int(q, 2);
 	sqlite3_reset(q);
@@ -273,11 +212,11 @@ int sqq_unit_settings_put(struct store *st, const struct store_unit_settings *s)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, s->unit_id);
-	bind_str(q, 2, s->langs);
+	sqs_bind_text(q, 1, s->unit_id);
+	sqs_bind_text(q, 2, s->langs);
 	sqlite3_bind_int(q, 3, s->open_min);
 	sqlite3_bind_int(q, 4, s->close_min);
-	return qrun(st, q);
+	return sqs_run(st, q);
 }
 
 int sqq_queue_get(struct store *st, const char *queue_id, struct store_queue *out)
@@ -287,14 +226,14 @@ int sqq_queue_get(struct store *st, const char *queue_id, struct store_queue *ou
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, queue_id);
-	if ((rc = qone(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, queue_id);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	memset(out, 0, sizeof *out);
-	text_to(out->id, sizeof out->id, q, 0);
-	text_to(out->unit_id, sizeof out->unit_id, q, 1);
-	text_to(out->category, sizeof out->category, q, 2);
-	text_to(out->name, sizeof out->name, q, 3);
+	sqs_text(out->id, sizeof out->id, q, 0);
+	sqs_text(out->unit_id, sizeof out->unit_id, q, 1);
+	sqs_text(out->category, sizeof out->category, q, 2);
+	sqs_text(out->name, sizeof out->name, q, 3);
 	sqlite3_reset(q);
 	return STORE_OK;
 }
@@ -311,16 +250,16 @@ int sqq_queue_settings_get(struct store *st, const char *queue_id, struct store_
 	out->warn_pct = 75;
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, queue_id);
-	if ((rc = qone(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, queue_id);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc == STORE_NOTFOUND ? STORE_OK : rc;
 	out->policy = sqlite3_column_int(q, 0);
 	out->cap = sqlite3_column_int(q, 1);
-	text_to(out->fallback_id, sizeof out->fallback_id, q, 2);
+	sqs_text(out->fallback_id, sizeof out->fallback_id, q, 2);
 	out->first_days = sqlite3_column_int(q, 3);
 	out->follow_days = sqlite3_column_int(q, 4);
 	out->warn_pct = sqlite3_column_int(q, 5);
-	text_to(out->rr_last, sizeof out->rr_last, q, 6);
+	sqs_text(out->rr_last, sizeof out->rr_last, q, 6);
 	sqlite3_reset(q);
 	return STORE_OK;
 }
@@ -331,15 +270,15 @@ int sqq_queue_settings_put(struct store *st, const struct store_queue_settings *
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, s->queue_id);
+	sqs_bind_text(q, 1, s->queue_id);
 	sqlite3_bind_int(q, 2, s->policy);
 	sqlite3_bind_int(q, 3, s->cap);
-	bind_str(q, 4, s->fallback_id);
+	sqs_bind_text(q, 4, s->fallback_id);
 	sqlite3_bind_int(q, 5, s->first_days);
 	sqlite3_bind_int(q, 6, s->follow_days);
 	sqlite3_bind_int(q, 7, s->warn_pct);
-	bind_str(q, 8, s->rr_last);
-	return qrun(st, q);
+	sqs_bind_text(q, 8, s->rr_last);
+	return sqs_run(st, q);
 }
 
 /* Routes and closed days */
@@ -351,11 +290,11 @@ int sqq_route_get(struct store *st, const char *category, const char *lang, char
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, category);
-	bind_str(q, 2, lang);
-	if ((rc = qone(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, category);
+	sqs_bind_text(q, 2, lang);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
-	text_to(queue_id, STORE_ID_SIZE, q, 0);
+	sqs_text(queue_id, STORE_ID_SIZE, q, 0);
 	sqlite3_reset(q);
 	return STORE_OK;
 }
@@ -366,11 +305,11 @@ int sqq_route_put(struct store *st, const char *category, const char *lang, cons
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, category);
-	bind_str(q, 2, lang);
+	sqs_bind_text(q, 1, category);
+	sqs_bind_text(q, 2, lang);
 	if (queue_id[0])
-		bind_str(q, 3, queue_id);
-	return queue_id[0] ? qrun(st, q) : qrun_change(st, q);
+		sqs_bind_text(q, 3, queue_id);
+	return queue_id[0] ? sqs_run(st, q) : sqs_run_change(st, q);
 }
 
 int sqq_closed_day_put(struct store *st, int32_t day, const char *name)
@@ -380,8 +319,8 @@ int sqq_closed_day_put(struct store *st, int32_t day, const char *name)
 	if (q == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int(q, 1, day);
-	bind_str(q, 2, name);
-	return qrun(st, q);
+	sqs_bind_text(q, 2, name);
+	return sqs_run(st, q);
 }
 
 int sqq_closed_day_delete(struct store *st, int32_t day)
@@ -391,7 +330,7 @@ int sqq_closed_day_delete(struct store *st, int32_t day)
 	if (q == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int(q, 1, day);
-	return qrun_change(st, q);
+	return sqs_run_change(st, q);
 }
 
 int sqq_closed_day_list(struct store *st, int32_t *out, size_t max, size_t *n)
@@ -404,7 +343,7 @@ int sqq_closed_day_list(struct store *st, int32_t *out, size_t max, size_t *n)
 		return STORE_ERROR;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < max)
 		out[(*n)++] = sqlite3_column_int(q, 0);
-	return qdone(q, rc);
+	return sqs_done(q, rc);
 }
 
 /* Roster and duty */
@@ -416,13 +355,13 @@ int sqq_roster_add(struct store *st, struct store_roster *r)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, r->user_id);
-	bind_str(q, 2, r->unit_id);
+	sqs_bind_text(q, 1, r->user_id);
+	sqs_bind_text(q, 2, r->unit_id);
 	sqlite3_bind_int(q, 3, (int)r->days);
 	sqlite3_bind_int(q, 4, r->start_min);
 	sqlite3_bind_int(q, 5, r->end_min);
 	sqlite3_bind_int(q, 6, r->on_holidays);
-	if ((rc = qrun(st, q)) == STORE_OK)
+	if ((rc = sqs_run(st, q)) == STORE_OK)
 		r->id = sqlite3_last_insert_rowid(store_sqlite_db(st));
 	return rc;
 }
@@ -434,7 +373,7 @@ int sqq_roster_delete(struct store *st, int64_t id)
 	if (q == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(q, 1, id);
-	return qrun_change(st, q);
+	return sqs_run_change(st, q);
 }
 
 int sqq_roster_list(struct store *st, const char *unit_id, const char *user_id, store_roster_cb cb, void *arg)
@@ -445,14 +384,14 @@ int sqq_roster_list(struct store *st, const char *unit_id, const char *user_id, 
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, unit_id ? unit_id : "");
+	sqs_bind_text(q, 1, unit_id ? unit_id : "");
 	if (user_id != NULL)
-		bind_str(q, 2, user_id);
+		sqs_bind_text(q, 2, user_id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		memset(&r, 0, sizeof r);
 		r.id = sqlite3_column_int64(q, 0);
-		text_to(r.user_id, sizeof r.user_id, q, 1);
-		text_to(r.unit_id, sizeof r.unit_id, q, 2);
+		sqs_text(r.user_id, sizeof r.user_id, q, 1);
+		sqs_text(r.unit_id, sizeof r.unit_id, q, 2);
 		r.days = (unsigned)sqlite3_column_int(q, 3);
 		r.start_min = sqlite3_column_int(q, 4);
 		r.end_min = sqlite3_column_int(q, 5);
@@ -460,7 +399,7 @@ int sqq_roster_list(struct store *st, const char *unit_id, const char *user_id, 
 		if (cb(arg, &r) != 0)
 			break;
 	}
-	return qdone(q, rc);
+	return sqs_done(q, rc);
 }
 
 int sqq_duty_get(struct store *st, const char *user_id, struct store_duty *out)
@@ -472,8 +411,8 @@ int sqq_duty_get(struct store *st, const char *user_id, struct store_duty *out)
 	snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, user_id);
-	if ((rc = qone(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, user_id);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc == STORE_NOTFOUND ? STORE_OK : rc;
 	out->mode = sqlite3_column_int(q, 0);
 	out->until = sqlite3_column_int64(q, 1);
@@ -488,13 +427,13 @@ int sqq_duty_put(struct store *st, const struct store_duty *d)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, d->user_id);
+	sqs_bind_text(q, 1, d->user_id);
 	if (d->mode != 0) {
 		sqlite3_bind_int(q, 2, d->mode);
 		sqlite3_bind_int64(q, 3, d->until);
 		sqlite3_bind_int64(q, 4, d->updated);
 	}
-	return qrun(st, q);
+	return sqs_run(st, q);
 }
 
 int sqq_unit_members(struct store *st, const char *unit_id, store_member_cb cb, void *arg)
@@ -505,17 +444,17 @@ int sqq_unit_members(struct store *st, const char *unit_id, store_member_cb cb, 
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, unit_id);
+	sqs_bind_text(q, 1, unit_id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		memset(&m, 0, sizeof m);
-		text_to(m.user_id, sizeof m.user_id, q, 0);
-		text_to(m.username, sizeof m.username, q, 1);
+		sqs_text(m.user_id, sizeof m.user_id, q, 0);
+		sqs_text(m.username, sizeof m.username, q, 1);
 		m.role = (enum store_role)sqlite3_column_int(q, 2);
 		m.load = sqlite3_column_int(q, 3);
 		if (cb(arg, &m) != 0)
 			break;
 	}
-	return qdone(q, rc);
+	return sqs_done(q, rc);
 }
 
 /* Deadline clocks */
@@ -523,8 +462,8 @@ int sqq_unit_members(struct store *st, const char *unit_id, store_member_cb cb, 
 static void read_clock(sqlite3_stmt *q, struct store_clock *c)
 {
 	memset(c, 0, sizeof *c);
-	text_to(c->thread_id, sizeof c->thread_id, q, 0);
-	text_to(c->lang, sizeof c->lang, q, 1);
+	sqs_text(c->thread_id, sizeof c->thread_id, q, 0);
+	sqs_text(c->lang, sizeof c->lang, q, 1);
 	c->kind = sqlite3_column_int(q, 2);
 	c->state = sqlite3_column_int(q, 3);
 	c->level = sqlite3_column_int(q, 4);
@@ -542,8 +481,8 @@ int sqq_clock_get(struct store *st, const char *thread_id, struct store_clock *o
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, thread_id);
-	if ((rc = qone(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, thread_id);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	read_clock(q, out);
 	sqlite3_reset(q);
@@ -556,8 +495,8 @@ int sqq_clock_put(struct store *st, const struct store_clock *c)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, c->thread_id);
-	bind_str(q, 2, c->lang);
+	sqs_bind_text(q, 1, c->thread_id);
+	sqs_bind_text(q, 2, c->lang);
 	sqlite3_bind_int(q, 3, c->kind);
 	sqlite3_bind_int(q, 4, c->state);
 	sqlite3_bind_int(q, 5, c->level);
@@ -566,7 +505,7 @@ int sqq_clock_put(struct store *st, const struct store_clock *c)
 	sqlite3_bind_int64(q, 8, c->budget);
 	sqlite3_bind_int64(q, 9, c->warn_at);
 	sqlite3_bind_int64(q, 10, c->due);
-	return qrun(st, q);
+	return sqs_run(st, q);
 }
 
 int sqq_clock_due(struct store *st, int64_t now, int limit, store_clock_cb cb, void *arg)
@@ -584,7 +523,7 @@ int sqq_clock_due(struct store *st, int64_t now, int limit, store_clock_cb cb, v
 		if (cb(arg, &c) != 0)
 			break;
 	}
-	return qdone(q, rc);
+	return sqs_done(q, rc);
 }
 
 int sqq_queue_stats(struct store *st, const char *unit_id, store_queue_stats_cb cb, void *arg)
@@ -595,11 +534,11 @@ int sqq_queue_stats(struct store *st, const char *unit_id, store_queue_stats_cb 
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, unit_id);
+	sqs_bind_text(q, 1, unit_id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		memset(&s, 0, sizeof s);
-		text_to(s.queue_id, sizeof s.queue_id, q, 0);
-		text_to(s.category, sizeof s.category, q, 1);
+		sqs_text(s.queue_id, sizeof s.queue_id, q, 0);
+		sqs_text(s.category, sizeof s.category, q, 1);
 		s.waiting = sqlite3_column_int(q, 2);
 		s.oldest = sqlite3_column_int64(q, 3);
 		s.at_risk = sqlite3_column_int(q, 4);
@@ -608,7 +547,7 @@ int sqq_queue_stats(struct store *st, const char *unit_id, store_queue_stats_cb 
 		if (cb(arg, &s) != 0)
 			break;
 	}
-	return qdone(q, rc);
+	return sqs_done(q, rc);
 }
 
 int sqq_reassign_insert(struct store *st, const struct store_reassign *r)
@@ -617,16 +556,16 @@ int sqq_reassign_insert(struct store *st, const struct store_reassign *r)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, r->thread_id);
-	bind_str(q, 2, r->by_user);
-	bind_str(q, 3, r->from_user);
-	bind_str(q, 4, r->to_user);
-	bind_str(q, 5, r->from_queue);
-	bind_str(q, 6, r->to_queue);
-	bind_str(q, 7, r->reason);
+	sqs_bind_text(q, 1, r->thread_id);
+	sqs_bind_text(q, 2, r->by_user);
+	sqs_bind_text(q, 3, r->from_user);
+	sqs_bind_text(q, 4, r->to_user);
+	sqs_bind_text(q, 5, r->from_queue);
+	sqs_bind_text(q, 6, r->to_queue);
+	sqs_bind_text(q, 7, r->reason);
 	sqlite3_bind_int64(q, 8, r->audit_row);
 	sqlite3_bind_int64(q, 9, r->time);
-	return qrun(st, q);
+	return sqs_run(st, q);
 }
 
 /* Notification contacts and outbox */
@@ -638,14 +577,14 @@ int sqq_contact_get(struct store *st, const char *citizen_id, struct store_conta
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, citizen_id);
-	if ((rc = qone(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, citizen_id);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	memset(out, 0, sizeof *out);
 	snprintf(out->citizen_id, sizeof out->citizen_id, "%s", citizen_id);
-	text_to(out->email, sizeof out->email, q, 0);
-	text_to(out->phone, sizeof out->phone, q, 1);
-	text_to(out->lang, sizeof out->lang, q, 2);
+	sqs_text(out->email, sizeof out->email, q, 0);
+	sqs_text(out->phone, sizeof out->phone, q, 1);
+	sqs_text(out->lang, sizeof out->lang, q, 2);
 	out->updated = sqlite3_column_int64(q, 3);
 	sqlite3_reset(q);
 	return STORE_OK;
@@ -657,12 +596,12 @@ int sqq_contact_put(struct store *st, const struct store_contact *c)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, c->citizen_id);
-	bind_str(q, 2, c->email);
-	bind_str(q, 3, c->phone);
-	bind_str(q, 4, c->lang);
+	sqs_bind_text(q, 1, c->citizen_id);
+	sqs_bind_text(q, 2, c->email);
+	sqs_bind_text(q, 3, c->phone);
+	sqs_bind_text(q, 4, c->lang);
 	sqlite3_bind_int64(q, 5, c->updated);
-	return qrun(st, q);
+	return sqs_run(st, q);
 }
 
 int sqq_contact_delete(struct store *st, const char *citizen_id)
@@ -672,13 +611,13 @@ int sqq_contact_delete(struct store *st, const char *citizen_id)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, citizen_id);
-	if ((rc = qrun(st, q)) != STORE_OK)
+	sqs_bind_text(q, 1, citizen_id);
+	if ((rc = sqs_run(st, q)) != STORE_OK)
 		return rc;
 	if ((q = qstmt(st, Q_CONTACT_DEL)) == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, citizen_id);
-	return qrun_change(st, q);
+	sqs_bind_text(q, 1, citizen_id);
+	return sqs_run_change(st, q);
 }
 
 int sqq_outbox_add(struct store *st, const struct store_outbox *o)
@@ -688,9 +627,9 @@ int sqq_outbox_add(struct store *st, const struct store_outbox *o)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, o->citizen_id);
+	sqs_bind_text(q, 1, o->citizen_id);
 	sqlite3_bind_int(q, 2, o->channel);
-	rc = qone(st, q);
+	rc = sqs_one(st, q);
 	if (rc == SQLITE_ROW) {
 		sqlite3_reset(q);
 		return STORE_EXISTS;
@@ -699,28 +638,28 @@ int sqq_outbox_add(struct store *st, const struct store_outbox *o)
 		return rc;
 	if ((q = qstmt(st, Q_OUTBOX_ADD)) == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, o->id);
-	bind_str(q, 2, o->citizen_id);
+	sqs_bind_text(q, 1, o->id);
+	sqs_bind_text(q, 2, o->citizen_id);
 	sqlite3_bind_int(q, 3, o->channel);
 	sqlite3_bind_int(q, 4, o->state);
 	sqlite3_bind_int(q, 5, o->attempts);
 	sqlite3_bind_int64(q, 6, o->next_at);
-	bind_str(q, 7, o->attempt_id);
+	sqs_bind_text(q, 7, o->attempt_id);
 	sqlite3_bind_int64(q, 8, o->created);
 	sqlite3_bind_int64(q, 9, o->updated);
-	return qrun(st, q);
+	return sqs_run(st, q);
 }
 
 static void read_outbox(sqlite3_stmt *q, struct store_outbox *o)
 {
 	memset(o, 0, sizeof *o);
-	text_to(o->id, sizeof o->id, q, 0);
-	text_to(o->citizen_id, sizeof o->citizen_id, q, 1);
+	sqs_text(o->id, sizeof o->id, q, 0);
+	sqs_text(o->citizen_id, sizeof o->citizen_id, q, 1);
 	o->channel = sqlite3_column_int(q, 2);
 	o->state = sqlite3_column_int(q, 3);
 	o->attempts = sqlite3_column_int(q, 4);
 	o->next_at = sqlite3_column_int64(q, 5);
-	text_to(o->attempt_id, sizeof o->attempt_id, q, 6);
+	sqs_text(o->attempt_id, sizeof o->attempt_id, q, 6);
 	o->created = sqlite3_column_int64(q, 7);
 	o->updated = sqlite3_column_int64(q, 8);
 }
@@ -733,7 +672,7 @@ int sqq_outbox_next(struct store *st, int64_t now, struct store_outbox *out)
 	if (q == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(q, 1, now);
-	if ((rc = qone(st, q)) != SQLITE_ROW)
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	read_outbox(q, out);
 	sqlite3_reset(q);
@@ -747,8 +686,8 @@ int sqq_outbox_get(struct store *st, const char *id, struct store_outbox *out)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, id);
-	if ((rc = qone(st, q)) != SQLITE_ROW)
+	sqs_bind_text(q, 1, id);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	read_outbox(q, out);
 	sqlite3_reset(q);
@@ -761,13 +700,13 @@ int sqq_outbox_update(struct store *st, const struct store_outbox *o)
 
 	if (q == NULL)
 		return STORE_ERROR;
-	bind_str(q, 1, o->id);
+	sqs_bind_text(q, 1, o->id);
 	sqlite3_bind_int(q, 2, o->state);
 	sqlite3_bind_int(q, 3, o->attempts);
 	sqlite3_bind_int64(q, 4, o->next_at);
-	bind_str(q, 5, o->attempt_id);
+	sqs_bind_text(q, 5, o->attempt_id);
 	sqlite3_bind_int64(q, 6, o->updated);
-	return qrun_change(st, q);
+	return sqs_run_change(st, q);
 }
 
 int sqq_outbox_recover(struct store *st, int64_t now)
@@ -777,5 +716,5 @@ int sqq_outbox_recover(struct store *st, int64_t now)
 	if (q == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(q, 1, now);
-	return qrun(st, q);
+	return sqs_run(st, q);
 }

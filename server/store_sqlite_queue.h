@@ -14,8 +14,7 @@ struct sqq_cache; /* the prepared statements of this file, per store */
 /* Migration 2: the tables of the duty queues. */
 extern const char store_sqlite_queue_migration[];
 
-/* Provided by store_sqlite.c: the store's connection and the slot of this file's cache. */
-sqlite3 *store_sqlite_db(struct store *st);
+/* Provided by store_sqlite.c: the slot of this file's statement cache. */
 struct sqq_cache **store_sqlite_queue_slot(struct store *st);
 /* Finalizes the cached statements (called by the store's close). */
 void store_sqlite_queue_close(struct sqq_cache *c);

@@ -27,6 +27,7 @@
 #include <openssl/pem.h>
 
 #include "hetu.h"
+#include "jose.h"
 #include "token.h"
 
 #define TOKEN_TIME_MAX	    253402300799LL /* 9999-12-31T23:59:59Z: bounds all time arithmetic */
@@ -98,63 +99,11 @@ static int token__json_str_clean(const json_t *v)
 
 /* ---- base64url ---------------------------------------------------------------------- */
 
-/* The 6-bit value of a base64url character, or -1. */
-static int token__b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/*
- * Decodes unpadded base64url, refusing non-canonical input (a length of 1 mod 4, or
- * unused bits that are not zero). The output is NUL-terminated for convenience.
- * Returns TOKEN_OK with *out malloc'd and *outlen set, TOKEN_MALFORMED or TOKEN_NOMEM.
- */
+/* Decodes canonical unpadded base64url (jose.c), NUL-terminated. TOKEN_OK with *out malloc'd,
+ * or TOKEN_MALFORMED (also when out of memory). */
 static int token__b64url_decode(const char *s, size_t n, unsigned char **out, size_t *outlen)
 {
-	unsigned char *buf;
-	uint32_t acc = 0;
-	size_t bits = 0, o = 0;
-
-	*out = NULL;
-	*outlen = 0;
-	if (n % 4 == 1)
-		return TOKEN_MALFORMED;
-	buf = malloc(n / 4 * 3 + 3);
-	if (buf == NULL)
-		return TOKEN_NOMEM;
-	for (size_t i = 0; i < n; i++) {
-		int v = token__b64url_value((unsigned char)s[i]);
-
-		if (v < 0) {
-			free(buf);
-			return TOKEN_MALFORMED;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0) { /* leftover bits must be zero */
-		free(buf);
-		return TOKEN_MALFORMED;
-	}
-	buf[o] = '\0';
-	*out = buf;
-	*outlen = o;
-	return TOKEN_OK;
+	return jose_b64url_decode(s, n, out, outlen) == 0 ? TOKEN_OK : TOKEN_MALFORMED;
 }
 
 /* ---- structure and header ------------------------------------------------------------ */
@@ -177,7 +126,7 @@ static int token__split(const char *jwt, size_t len, struct token_parts *p)
 		return TOKEN_MALFORMED;
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && jwt[i] != '.') {
-			if (token__b64url_value((unsigned char)jwt[i]) < 0)
+			if (jose_b64url_value((unsigned char)jwt[i]) < 0)
 				return TOKEN_MALFORMED;
 			continue;
 		}
