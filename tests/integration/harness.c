@@ -247,7 +247,7 @@ static int harness_append_conf(struct harness *h, const char *text)
 int harness_start_with(struct harness *h, int demo_totp, const char *conf_extra)
 {
 	const char *ctl = harness_env("ADVICECTL"), *src = harness_env("ADVICE_SOURCE_DIR");
-	char port[16], webroot[512];
+	char port[16], bank_port[16], webroot[512];
 	const char *tmp = getenv("TMPDIR");
 
 	memset(h, 0, sizeof(*h));
@@ -260,18 +260,23 @@ int harness_start_with(struct harness *h, int demo_totp, const char *conf_extra)
 		return -1;
 	}
 	h->port = harness_free_port();
-	if (h->port <= 0)
+	do
+		h->bank_port = harness_free_port();
+	while (h->bank_port == h->port);
+	if (h->port <= 0 || h->bank_port <= 0)
 		return -1;
 	snprintf(port, sizeof(port), "%d", h->port);
+	snprintf(bank_port, sizeof(bank_port), "%d", h->bank_port);
 	snprintf(webroot, sizeof(webroot), "%s/client-web", src);
 	snprintf(h->base_url, sizeof(h->base_url), "http://127.0.0.1:%d", h->port);
 	snprintf(h->origin, sizeof(h->origin), "http://127.0.0.1:%d", h->port);
 	{
-		char *argv[] = { (char *)ctl, "init",	    h->dir,  "--demo", "--test-mode", "--port",
-				 port,	      "--web-root", webroot, NULL,     NULL };
+		char *argv[] = { (char *)ctl, "init", h->dir,	     "--demo",	"--test-mode",
+				 "--port",    port,   "--bank-port", bank_port, "--web-root",
+				 webroot,     NULL,   NULL };
 
 		if (!demo_totp)
-			argv[9] = "--no-totp";
+			argv[11] = "--no-totp";
 		if (harness_run(argv, NULL, NULL) != 0) {
 			fprintf(stderr, "harness: advicectl init failed\n");
 			return -1;

@@ -20,6 +20,7 @@
 struct harness {
 	pid_t pid; /* the running adviced, 0 when none */
 	int port;
+	int bank_port;	   /* where the test bank is to listen (adviced.conf points at it) */
 	char dir[256];	   /* the data folder, holds adviced.conf and adviced.log */
 	char base_url[64]; /* http://127.0.0.1:<port> */
 	char origin[64];   /* an allowlisted origin (the same as base_url) */

@@ -155,7 +155,7 @@ static int setup(void **state)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (harness_start(&H) != 0)
 		return -1;
-	bank_port = H.port + 1; /* advicectl init's default --bank-port */
+	bank_port = H.bank_port; /* free when the harness chose it; adviced.conf points at it */
 	start_bank();
 	wait_bank();
 	return 0;

@@ -1,0 +1,782 @@
+/*
+ * advice_bench.c - the load generator and physical probes of the benchmark
+ * (deploy/dev/bench.sh). Not a test: built only with -DADVICE_BENCH=ON.
+ *
+ *   advice_bench fsync FILE SECONDS            one small write + fdatasync per commit
+ *   advice_bench sqlite FILE SECONDS BODY      batched inserts (100 rows per commit), WAL, FULL
+ *   advice_bench seqwrite FILE MIB             sequential 1 MiB writes + one fdatasync, MB/s
+ *   advice_bench send URL TOKENS|- SENDERS PROCS BODY SECONDS WINDOW
+ *                                              M1: pipelined message.send from SENDERS connections
+ *                                              spread over PROCS processes, each connection with WINDOW
+ *                                              requests in flight (2 s warm-up first)
+ *   advice_bench latency URL TOKENS|- RATE SECONDS
+ *                                              M2: one sender at RATE msg/s (open loop); a second
+ *                                              connection of the same citizen times message.new
+ *                                              from the moment of each send
+ *   advice_bench idle URL TOKENS N HOLD_S      M3: opens N authenticated connections (4,000 per
+ *                                              process), prints the count, holds them HOLD_S s
+ *   advice_bench upload URL TOKENS|- MIB [WINDOW]
+ *                                              M4: MIB of attachments (files of at most 25 MiB),
+ *                                              file.begin + binary chunks, WINDOW chunks in flight
+ *
+ * TOKENS is a file of ID tokens, one a line, each logged in as its own citizen ("-": no login,
+ * for a peer server). Every command prints one JSON object on stdout. Latencies are kept in a
+ * histogram of 10 us buckets up to 1 s.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "advice.h"
+
+#define HIST_BUCKETS 100000 /* 10 us each: up to 1 s */
+#define HIST_US	     10
+#define MAX_WINDOW   64
+#define MAX_SENDERS  1000
+#define ORIGIN_MAX   128
+#define TIMEOUT_MS   20000
+
+struct hist {
+	uint64_t n, over;
+	uint64_t b[HIST_BUCKETS];
+};
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void hist_add(struct hist *h, int64_t us)
+{
+	int64_t i = us / HIST_US;
+
+	h->n++;
+	if (i < 0)
+		i = 0;
+	if (i >= HIST_BUCKETS)
+		h->over++;
+	else
+		h->b[i]++;
+}
+
+/* The q-quantile in milliseconds; -1 when empty. */
+static double hist_quantile(const struct hist *h, double q)
+{
+	uint64_t want = (uint64_t)(q * (double)h->n), seen = 0;
+
+	if (h->n == 0)
+		return -1;
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen > want)
+			return (i + 1) * HIST_US / 1000.0;
+	}
+	return 1000.0;
+}
+
+/* The origin of a base URL: the URL itself (the demo allowlists its own address). */
+static void origin_of(const char *url, char *out, size_t len)
+{
+	snprintf(out, len, "%s", url);
+}
+
+/* Reads up to max tokens (one a line) into toks (malloc'd strings). Returns the count, -1. */
+static int tokens_read(const char *path, char **toks, int max)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (n < max && getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] != '\0')
+			toks[n++] = strdup(line);
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
+
+/* Logs in with the token (NULL: no session) and connects. NULL on failure (reason on stderr). */
+static struct advice_conn *connect_as(struct advice_client *c, const char *url, const char *token,
+				      char **session)
+{
+	char origin[ORIGIN_MAX];
+	struct advice_conn *k;
+	int err = 0, rc;
+
+	origin_of(url, origin, sizeof origin);
+	if (token != NULL && *session == NULL) {
+		rc = advice_login_citizen(c, url, origin, token, session, TIMEOUT_MS);
+		if (rc != 0) {
+			fprintf(stderr, "advice_bench: login failed: %s\n", advice_err_name(rc));
+			return NULL;
+		}
+	}
+	k = advice_connect(c, url, origin, *session, TIMEOUT_MS, &err);
+	if (k == NULL)
+		fprintf(stderr, "advice_bench: connect failed: %s\n", advice_err_name(err));
+	return k;
+}
+
+/* The value of the first "type" member of a JSON text: 'o' ok, 'e' error, 'v' event, '?'. */
+static char json_type(const char *j)
+{
+	const char *p = strstr(j, "\"type\"");
+
+	if (p == NULL)
+		return '?';
+	p += 6;
+	while (*p == ' ' || *p == ':')
+		p++;
+	if (strncmp(p, "\"ok\"", 4) == 0)
+		return 'o';
+	if (strncmp(p, "\"error\"", 7) == 0)
+		return 'e';
+	if (strncmp(p, "\"event\"", 7) == 0)
+		return 'v';
+	return '?';
+}
+
+/* The number after "-" in the request id "s<sender>-<n>" of a reply; -1 when absent. */
+static long json_id_counter(const char *j)
+{
+	const char *p = strstr(j, "\"id\"");
+
+	if (p == NULL)
+		return -1;
+	p = strchr(p + 4, '"');
+	if (p == NULL || p[1] != 's')
+		return -1;
+	p = strchr(p, '-');
+	return p == NULL ? -1 : strtol(p + 1, NULL, 10);
+}
+
+/* A base64url text of `bytes` random-looking bytes (malloc'd). */
+static char *opaque_body(size_t bytes)
+{
+	uint8_t *raw = malloc(bytes);
+	char *b;
+
+	if (raw == NULL)
+		return NULL;
+	for (size_t i = 0; i < bytes; i++)
+		raw[i] = (uint8_t)(rand() >> 7);
+	b = advice_b64url_encode(raw, bytes);
+	free(raw);
+	return b;
+}
+
+/* ---- physical references ---- */
+
+static int cmd_fsync(const char *path, double seconds)
+{
+	char buf[64] = "commit record of a small size, about sixty-four bytes....\n";
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int64_t end, t0 = now_us();
+	long n = 0;
+
+	if (fd < 0)
+		return 1;
+	end = t0 + (int64_t)(seconds * 1e6);
+	while (now_us() < end) {
+		if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf || fdatasync(fd) != 0)
+			return 1;
+		n++;
+	}
+	close(fd);
+	unlink(path);
+	printf("{\"commits_per_s\": %.0f}\n", n / ((now_us() - t0) / 1e6));
+	return 0;
+}
+
+/* Sequential write of `mib` MiB in 1 MiB blocks and one final fdatasync: MB/s. */
+static int cmd_seqwrite(const char *path, int mib)
+{
+	static char block[1 << 20];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int64_t t0 = now_us();
+
+	if (fd < 0)
+		return 1;
+	memset(block, 0x5a, sizeof block);
+	for (int i = 0; i < mib; i++)
+		if (write(fd, block, sizeof block) != (ssize_t)sizeof block)
+			return 1;
+	if (fdatasync(fd) != 0)
+		return 1;
+	close(fd);
+	unlink(path);
+	printf("{\"mb_per_s\": %.0f}\n", mib * 1.048576 / ((now_us() - t0) / 1e6));
+	return 0;
+}
+
+static int cmd_sqlite(const char *path, double seconds, int body)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	uint8_t *blob = malloc((size_t)body);
+	int64_t end, t0;
+	long rows = 0;
+
+	if (blob == NULL || sqlite3_open(path, &db) != SQLITE_OK)
+		return 1;
+	for (int i = 0; i < body; i++)
+		blob[i] = (uint8_t)(rand() >> 7);
+	sqlite3_exec(db,
+		     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		     "CREATE TABLE m(id INTEGER PRIMARY KEY, thread INTEGER, sender INTEGER, t INTEGER, body "
+		     "BLOB);"
+		     "CREATE INDEX m_thread ON m(thread, id);",
+		     NULL, NULL, NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO m(thread, sender, t, body) VALUES (?, ?, ?, ?)", -1, &st, NULL);
+	t0 = now_us();
+	end = t0 + (int64_t)(seconds * 1e6);
+	while (now_us() < end) {
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		for (int i = 0; i < 100; i++, rows++) {
+			sqlite3_bind_int64(st, 1, rows % 100);
+			sqlite3_bind_int64(st, 2, rows % 7);
+			sqlite3_bind_int64(st, 3, rows);
+			sqlite3_bind_blob(st, 4, blob, body, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				return 1;
+			sqlite3_reset(st);
+		}
+		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			return 1;
+	}
+	printf("{\"rows_per_s\": %.0f}\n", rows / ((now_us() - t0) / 1e6));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(blob);
+	return 0;
+}
+
+/* ---- M1: pipelined sends ---- */
+
+struct sender {
+	struct advice_conn *k;
+	char *session;
+	char thread[40];
+	long next; /* next request counter */
+	int inflight;
+	int64_t sent_at[MAX_WINDOW * 2]; /* by counter % (2 * MAX_WINDOW) */
+};
+
+struct send_result {
+	uint64_t acks, errors;
+	double cpu, wall;
+	struct hist h;
+};
+
+/* Opens a thread for the sender (the peer answers anything with ok). 0 or -1. */
+static int sender_open_thread(struct sender *s, int idx)
+{
+	char req[256], *reply = NULL, *p;
+	int rc;
+
+	snprintf(req, sizeof req,
+		 "{\"type\":\"thread.open\",\"id\":\"o%d-%d\",\"category\":\"adult-social-work\",\"body\":"
+		 "\"b3Blbg\"}",
+		 idx, (int)getpid());
+	rc = advice_request(s->k, req, &reply, TIMEOUT_MS);
+	if (rc != 0) {
+		fprintf(stderr, "advice_bench: thread.open: %s\n", advice_err_name(rc));
+		free(reply);
+		return -1;
+	}
+	p = strstr(reply, "\"thread\"");
+	snprintf(s->thread, sizeof s->thread, "00000000000000000000000000000000");
+	if (p != NULL && (p = strchr(p + 8, '"')) != NULL)
+		snprintf(s->thread, sizeof s->thread, "%.32s", p + 1);
+	free(reply);
+	return 0;
+}
+
+static int sender_fill(struct sender *s, int idx, int window, const char *body, char *buf, size_t len)
+{
+	while (s->inflight < window) {
+		/* The pid keeps ids unique across runs: a reused id would be answered from the
+		 * idempotency record without a write (PROTOCOL.md §5.3). */
+		snprintf(
+			buf, len,
+			"{\"type\":\"message.send\",\"id\":\"s%dx%d-%ld\",\"thread\":\"%s\",\"body\":\"%s\"}",
+			idx, (int)getpid(), s->next, s->thread, body);
+		s->sent_at[s->next % (2 * MAX_WINDOW)] = now_us();
+		if (advice_send(s->k, buf) != 0)
+			return -1;
+		s->next++;
+		s->inflight++;
+	}
+	return 0;
+}
+
+/* One process of the send load: `n` senders with tokens toks[first..]. Fills *r. 0 or -1. */
+static int send_worker(const char *url, char **toks, int first, int n, int body_bytes, double seconds,
+		       int window, struct send_result *r)
+{
+	struct advice_client *c = advice_client_new();
+	struct sender *s = calloc((size_t)n, sizeof *s);
+	char *body = opaque_body((size_t)body_bytes), *buf = malloc((size_t)body_bytes * 2 + 256), *msg;
+	int64_t t0, t1, warm;
+	double cpu0 = 0;
+	int measuring = 0, rc = -1;
+
+	if (c == NULL || s == NULL || body == NULL || buf == NULL)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		s[i].k = connect_as(c, url, toks ? toks[first + i] : NULL, &s[i].session);
+		if (s[i].k == NULL || sender_open_thread(&s[i], first + i) != 0)
+			goto out;
+	}
+	t0 = now_us();
+	warm = t0 + 2000000; /* 2 s warm-up */
+	t1 = warm + (int64_t)(seconds * 1e6);
+	for (;;) {
+		int64_t t = now_us();
+
+		if (!measuring && t >= warm) {
+			measuring = 1;
+			cpu0 = cpu_seconds();
+			memset(r, 0, sizeof *r);
+		}
+		if (t >= t1)
+			break;
+		for (int i = 0; i < n; i++)
+			if (sender_fill(&s[i], first + i, window, body, buf, (size_t)body_bytes * 2 + 256) !=
+			    0)
+				goto out;
+		if (advice_client_service(c, 5) != 0)
+			goto out;
+		for (int i = 0; i < n; i++) {
+			while (advice_next_message(s[i].k, &msg, 0) == 0) {
+				char ty = json_type(msg);
+				long ctr = json_id_counter(msg);
+
+				if ((ty == 'o' || ty == 'e') && ctr >= 0) {
+					s[i].inflight--;
+					if (ty == 'o') {
+						r->acks++;
+						hist_add(&r->h,
+							 now_us() - s[i].sent_at[ctr % (2 * MAX_WINDOW)]);
+					} else {
+						r->errors++;
+						if (r->errors < 3)
+							fprintf(stderr, "advice_bench: %.200s\n", msg);
+					}
+				}
+				free(msg);
+			}
+			if (!advice_conn_is_open(s[i].k)) {
+				fprintf(stderr, "advice_bench: connection closed (%d)\n",
+					advice_conn_close_code(s[i].k));
+				goto out;
+			}
+		}
+	}
+	r->cpu = cpu_seconds() - cpu0;
+	r->wall = seconds;
+	rc = 0;
+out:
+	for (int i = 0; s != NULL && i < n; i++) {
+		advice_conn_free(s[i].k);
+		free(s[i].session);
+	}
+	free(s);
+	free(body);
+	free(buf);
+	advice_client_free(c);
+	return rc;
+}
+
+static int cmd_send(const char *url, const char *tokfile, int senders, int procs, int body, double seconds,
+		    int window)
+{
+	static char *toks[MAX_SENDERS];
+	static struct send_result total, part;
+	int fds[64], per, ok = 1;
+	double cpu_max = 0;
+	pid_t pids[64];
+
+	if (senders < 1 || senders > MAX_SENDERS || procs < 1 || procs > 64 || window < 1 ||
+	    window > MAX_WINDOW)
+		return 2;
+	if (strcmp(tokfile, "-") != 0 && tokens_read(tokfile, toks, senders) != senders) {
+		fprintf(stderr, "advice_bench: need %d tokens in %s\n", senders, tokfile);
+		return 1;
+	}
+	per = senders / procs;
+	for (int p = 0; p < procs; p++) {
+		int pfd[2];
+
+		if (pipe(pfd) != 0)
+			return 1;
+		pids[p] = fork();
+		if (pids[p] == 0) {
+			static struct send_result r;
+			int first = p * per, n = p == procs - 1 ? senders - first : per;
+			const char *b = (const char *)&r;
+			size_t off = 0;
+
+			close(pfd[0]);
+			srand((unsigned)getpid());
+			if (send_worker(url, toks[0] ? toks : NULL, first, n, body, seconds, window, &r) != 0)
+				_exit(1);
+			while (off < sizeof r) {
+				ssize_t w = write(pfd[1], b + off, sizeof r - off);
+
+				if (w <= 0)
+					_exit(1);
+				off += (size_t)w;
+			}
+			_exit(0);
+		}
+		close(pfd[1]);
+		fds[p] = pfd[0];
+	}
+	for (int p = 0; p < procs; p++) {
+		size_t off = 0;
+		int st;
+
+		while (off < sizeof part) {
+			ssize_t rd = read(fds[p], (char *)&part + off, sizeof part - off);
+
+			if (rd <= 0)
+				break;
+			off += (size_t)rd;
+		}
+		close(fds[p]);
+		waitpid(pids[p], &st, 0);
+		if (off != sizeof part || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			ok = 0;
+			continue;
+		}
+		total.acks += part.acks;
+		total.errors += part.errors;
+		total.cpu += part.cpu;
+		if (part.cpu / part.wall > cpu_max)
+			cpu_max = part.cpu / part.wall;
+		total.h.n += part.h.n;
+		total.h.over += part.h.over;
+		for (int i = 0; i < HIST_BUCKETS; i++)
+			total.h.b[i] += part.h.b[i];
+	}
+	if (!ok)
+		return 1;
+	printf("{\"acks_per_s\": %.0f, \"errors\": %llu, \"ack_p50_ms\": %.2f, \"ack_p99_ms\": %.2f, "
+	       "\"gen_cpu_s\": %.2f, \"gen_max_core\": %.2f, \"seconds\": %.1f}\n",
+	       total.acks / seconds, (unsigned long long)total.errors, hist_quantile(&total.h, 0.5),
+	       hist_quantile(&total.h, 0.99), total.cpu, cpu_max, seconds);
+	return 0;
+}
+
+/* ---- M2: latency to a second connection ---- */
+
+/* The counter in a message.new body "bench<11 digits>" (16 base64url characters); -1 when absent. */
+static long body_counter(const char *j)
+{
+	const char *p = strstr(j, "\"message.new\"");
+
+	if (p == NULL || (p = strstr(j, "bench")) == NULL)
+		return -1;
+	return strtol(p + 5, NULL, 10);
+}
+
+static int cmd_latency(const char *url, const char *tokfile, int rate, double seconds)
+{
+	static struct hist h;
+	struct advice_client *c = advice_client_new();
+	struct sender s = { 0 };
+	struct advice_conn *rx = NULL;
+	char *tok[1] = { NULL }, *msg, buf[256];
+	long total = (long)(rate * (seconds + 1)), sent = 0, got = 0, errors = 0;
+	int64_t lag_max = 0;
+	int64_t *at = calloc((size_t)total + 1, sizeof *at), t0, end;
+	double cpu0;
+	int rc = 1;
+
+	if (c == NULL || at == NULL || rate < 1)
+		goto out;
+	if (strcmp(tokfile, "-") == 0)
+		s.session = strdup("advice_session=bench-peer");
+	else if (tokens_read(tokfile, tok, 1) != 1)
+		goto out;
+	s.k = connect_as(c, url, tok[0], &s.session);
+	if (s.k == NULL || (rx = connect_as(c, url, tok[0], &s.session)) == NULL ||
+	    sender_open_thread(&s, 0) != 0)
+		goto out;
+	while (advice_next_message(rx, &msg, 200) == 0) /* the thread.open's event */
+		free(msg);
+	cpu0 = cpu_seconds();
+	t0 = now_us();
+	end = t0 + (int64_t)((seconds + 1) * 1e6) + 2000000;
+	while (now_us() < end && got < total) {
+		int64_t t = now_us();
+
+		while (sent < total && t0 + sent * 1000000 / rate <= t) {
+			int64_t due = t0 + sent * 1000000 / rate;
+
+			/* Timed from the actual send; the generator's lateness (libadvice waits in whole
+			 * milliseconds) is reported apart. */
+			at[sent] = now_us();
+			if (at[sent] - due > lag_max)
+				lag_max = at[sent] - due;
+			snprintf(buf, sizeof buf,
+				 "{\"type\":\"message.send\",\"id\":\"l%d-%ld\",\"thread\":\"%s\",\"body\":"
+				 "\"bench%011ld\"}",
+				 (int)getpid(), sent, s.thread, sent);
+			if (advice_send(s.k, buf) != 0)
+				goto out;
+			sent++;
+		}
+		/* 1 ms: lws waits for the next event (a timeout of 0 can sleep far longer). */
+		if (advice_client_service(c, 1) != 0)
+			goto out;
+		while (advice_next_message(s.k, &msg, 0) == 0) {
+			if (json_type(msg) == 'e' && errors++ < 3)
+				fprintf(stderr, "advice_bench: %.200s\n", msg);
+			free(msg);
+		}
+		while (advice_next_message(rx, &msg, 0) == 0) {
+			long i = body_counter(msg);
+
+			if (i >= 0 && i < sent) {
+				if (i >= rate) /* the first second is warm-up */
+					hist_add(&h, now_us() - at[i]);
+				got++;
+			}
+			free(msg);
+		}
+	}
+	printf("{\"rate\": %d, \"received\": %ld, \"sent\": %ld, \"errors\": %ld, \"p50_ms\": %.2f, "
+	       "\"p99_ms\": %.2f, "
+	       "\"p999_ms\": %.2f, \"send_lag_max_ms\": %.2f, \"gen_max_core\": %.2f}\n",
+	       rate, got, sent, errors, hist_quantile(&h, 0.5), hist_quantile(&h, 0.99),
+	       hist_quantile(&h, 0.999), lag_max / 1000.0, (cpu_seconds() - cpu0) / ((now_us() - t0) / 1e6));
+	rc = got == sent ? 0 : 1;
+out:
+	advice_conn_free(s.k);
+	advice_conn_free(rx);
+	free(s.session);
+	free(tok[0]);
+	free(at);
+	advice_client_free(c);
+	return rc;
+}
+
+/* ---- M3: idle authenticated connections ---- */
+
+#define IDLE_PER_PROC 4000 /* libadvice's client context holds 4096 descriptors */
+
+/* One process of the idle load: logs in the tokens, opens n connections round-robin over
+ * their sessions, reports the count on `fd`, then answers pings until killed. */
+static void idle_worker(const char *url, char **toks, int ntok, int n, int fd)
+{
+	struct advice_client *c = advice_client_new();
+	struct advice_conn **k = calloc((size_t)n, sizeof *k);
+	char **sess = calloc((size_t)ntok, sizeof *sess);
+	int got = 0;
+
+	if (c == NULL || k == NULL || sess == NULL)
+		_exit(1);
+	for (int i = 0; i < n; i++) {
+		k[i] = connect_as(c, url, toks[i % ntok], &sess[i % ntok]);
+		if (k[i] == NULL)
+			break;
+		got++;
+	}
+	if (write(fd, &got, sizeof got) != (ssize_t)sizeof got)
+		_exit(1);
+	for (;;)
+		advice_client_service(c, 1000);
+}
+
+static int cmd_idle(const char *url, const char *tokfile, int n, double hold)
+{
+	static char *toks[MAX_SENDERS];
+	int procs = (n + IDLE_PER_PROC - 1) / IDLE_PER_PROC, ntok, total = 0;
+	pid_t pids[256];
+	int fds[256];
+	int64_t t0 = now_us();
+
+	ntok = tokens_read(tokfile, toks, MAX_SENDERS);
+	if (ntok < 1 || n < 1 || procs > 256)
+		return 2;
+	for (int p = 0; p < procs; p++) {
+		int pfd[2], share = p == procs - 1 ? n - p * IDLE_PER_PROC : IDLE_PER_PROC;
+
+		if (pipe(pfd) != 0)
+			return 1;
+		pids[p] = fork();
+		if (pids[p] == 0) {
+			close(pfd[0]);
+			idle_worker(url, toks, ntok, share, pfd[1]);
+		}
+		close(pfd[1]);
+		fds[p] = pfd[0];
+	}
+	for (int p = 0; p < procs; p++) {
+		int got = 0;
+
+		if (read(fds[p], &got, sizeof got) == (ssize_t)sizeof got)
+			total += got;
+		close(fds[p]);
+	}
+	printf("{\"wanted\": %d, \"connected\": %d, \"connect_per_s\": %.0f}\n", n, total,
+	       total / ((now_us() - t0) / 1e6));
+	fflush(stdout);
+	usleep((useconds_t)(hold * 1e6));
+	for (int p = 0; p < procs; p++) {
+		kill(pids[p], SIGKILL);
+		waitpid(pids[p], NULL, 0);
+	}
+	return total == n ? 0 : 1;
+}
+
+/* ---- M4: attachment upload ---- */
+
+#define FILE_MAX_PLAIN (25 * 1024 * 1024) /* the per-file quota (PROTOCOL.md §12.4) */
+#define CHUNK_PLAIN    65536
+#define CHUNK_CT       (CHUNK_PLAIN + 17)
+
+/* Uploads one file of `size` plaintext bytes with `window` chunks in flight. 0 or -1. */
+static int upload_file(struct advice_conn *k, const char *thread, long size, int window, int nfile)
+{
+	uint8_t fid[16], *m = malloc(24 + CHUNK_CT);
+	long chunks = size == 0 ? 1 : (size + CHUNK_PLAIN - 1) / CHUNK_PLAIN, next = 0, acked = 0;
+	char req[256], hex[33], *reply = NULL, *msg;
+	int rc = -1;
+
+	if (m == NULL)
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		fid[i] = (uint8_t)(rand() >> 7);
+		snprintf(hex + 2 * i, 3, "%02x", fid[i]);
+	}
+	for (int i = 24; i < 24 + CHUNK_CT; i++)
+		m[i] = (uint8_t)(rand() >> 7);
+	snprintf(req, sizeof req,
+		 "{\"type\":\"file.begin\",\"id\":\"f%d-%d\",\"thread\":\"%s\",\"file\":\"%s\",\"size\":%ld}",
+		 nfile, (int)getpid(), thread, hex, size);
+	if ((rc = advice_request(k, req, &reply, TIMEOUT_MS)) != 0) {
+		fprintf(stderr, "advice_bench: file.begin: %s %.200s\n", advice_err_name(rc),
+			reply ? reply : "");
+		rc = -1;
+		goto out;
+	}
+	rc = -1;
+	memcpy(m, "QC\x01\x00", 4);
+	memcpy(m + 4, fid, 16);
+	while (acked < chunks) {
+		while (next < chunks && next - acked < window) {
+			long plain = next == chunks - 1 ? size - next * CHUNK_PLAIN : CHUNK_PLAIN;
+
+			for (int i = 0; i < 4; i++)
+				m[20 + i] = (uint8_t)((uint32_t)next >> (8 * i));
+			if (advice_send_raw(k, m, 24 + (size_t)plain + 17, ADVICE_FRAME_BINARY) != 0)
+				goto out;
+			next++;
+		}
+		if (advice_next_message(k, &msg, TIMEOUT_MS) != 0) {
+			fprintf(stderr, "advice_bench: no chunk acknowledgement\n");
+			goto out;
+		}
+		if (strstr(msg, "\"file.chunk\"") != NULL) {
+			if (strstr(msg, "\"code\":\"ok\"") == NULL) {
+				fprintf(stderr, "advice_bench: %.200s\n", msg);
+				free(msg);
+				goto out;
+			}
+			acked++;
+		}
+		free(msg);
+	}
+	rc = 0;
+out:
+	free(reply);
+	free(m);
+	return rc;
+}
+
+static int cmd_upload(const char *url, const char *tokfile, double mib, int window)
+{
+	struct advice_client *c = advice_client_new();
+	struct sender s = { 0 };
+	char *tok[1] = { NULL };
+	long total = (long)(mib * 1024 * 1024), done = 0;
+	int64_t t0;
+	double cpu0;
+	int rc = 1, nfile = 0;
+
+	srand((unsigned)getpid() ^ (unsigned)time(NULL)); /* a new file id each run */
+	if (c == NULL || window < 1 || (strcmp(tokfile, "-") != 0 && tokens_read(tokfile, tok, 1) != 1))
+		goto out;
+	s.k = connect_as(c, url, tok[0], &s.session);
+	if (s.k == NULL || sender_open_thread(&s, 0) != 0)
+		goto out;
+	cpu0 = cpu_seconds();
+	t0 = now_us();
+	while (done < total) {
+		long size = total - done < FILE_MAX_PLAIN ? total - done : FILE_MAX_PLAIN;
+
+		if (upload_file(s.k, s.thread, size, window, nfile++) != 0)
+			goto out;
+		done += size;
+	}
+	printf("{\"mib\": %.1f, \"files\": %d, \"mb_per_s\": %.1f, \"seconds\": %.2f, \"gen_max_core\": "
+	       "%.2f}\n",
+	       mib, nfile, total / 1e6 / ((now_us() - t0) / 1e6), (now_us() - t0) / 1e6,
+	       (cpu_seconds() - cpu0) / ((now_us() - t0) / 1e6));
+	rc = 0;
+out:
+	advice_conn_free(s.k);
+	free(s.session);
+	free(tok[0]);
+	advice_client_free(c);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 4 && strcmp(argv[1], "fsync") == 0)
+		return cmd_fsync(argv[2], atof(argv[3]));
+	if (argc >= 5 && strcmp(argv[1], "sqlite") == 0)
+		return cmd_sqlite(argv[2], atof(argv[3]), atoi(argv[4]));
+	if (argc >= 4 && strcmp(argv[1], "seqwrite") == 0)
+		return cmd_seqwrite(argv[2], atoi(argv[3]));
+	if (argc >= 9 && strcmp(argv[1], "send") == 0)
+		return cmd_send(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), atoi(argv[6]), atof(argv[7]),
+				atoi(argv[8]));
+	if (argc >= 6 && strcmp(argv[1], "latency") == 0)
+		return cmd_latency(argv[2], argv[3], atoi(argv[4]), atof(argv[5]));
+	if (argc >= 6 && strcmp(argv[1], "idle") == 0)
+		return cmd_idle(argv[2], argv[3], atoi(argv[4]), atof(argv[5]));
+	if (argc >= 5 && strcmp(argv[1], "upload") == 0)
+		return cmd_upload(argv[2], argv[3], atof(argv[4]), argc >= 6 ? atoi(argv[5]) : 8);
+	fprintf(stderr, "usage: see the comment at the top of tests/bench/advice_bench.c\n");
+	return 2;
+}
