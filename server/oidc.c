@@ -477,7 +477,7 @@ struct oidc_worker {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct oidc_node *todo, *todo_tail, *done, *done_tail;
+	struct oidc_node *waiting, *waiting_tail, *done, *done_tail;
 	size_t queued;
 	int stopping;
 	/* the broker's keys, worker thread only */
@@ -576,16 +576,16 @@ static void *oidc_worker_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		while (w->todo == NULL && !w->stopping)
+		while (w->waiting == NULL && !w->stopping)
 			pthread_cond_wait(&w->cv, &w->mu);
 		if (w->stopping) {
 			pthread_mutex_unlock(&w->mu);
 			return NULL;
 		}
-		n = w->todo;
-		w->todo = n->next;
-		if (w->todo == NULL)
-			w->todo_tail = NULL;
+		n = w->waiting;
+		w->waiting = n->next;
+		if (w->waiting == NULL)
+			w->waiting_tail = NULL;
 		pthread_mutex_unlock(&w->mu);
 
 		oidc_run_job(w, &n->job);
@@ -633,11 +633,11 @@ int oidc_worker_submit(struct oidc_worker *w, const struct oidc_job *job)
 		return -1;
 	}
 	n->job = *job;
-	if (w->todo_tail != NULL)
-		w->todo_tail->next = n;
+	if (w->waiting_tail != NULL)
+		w->waiting_tail->next = n;
 	else
-		w->todo = n;
-	w->todo_tail = n;
+		w->waiting = n;
+	w->waiting_tail = n;
 	w->queued++;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
@@ -685,7 +685,7 @@ void oidc_worker_stop(struct oidc_worker *w)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
-	oidc_free_list(w->todo);
+	oidc_free_list(w->waiting);
 	oidc_free_list(w->done);
 	token_keys_free(w->keys, w->nkeys);
 	pthread_mutex_destroy(&w->mu);

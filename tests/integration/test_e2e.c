@@ -27,6 +27,7 @@
 #include "advice.h"
 #include "advice_crypto.h"
 #include "harness.h"
+#include "itest.h"
 
 #define TIMEOUT_MS 10000
 #define CITIZEN	   "010594Y9032"
@@ -138,28 +139,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static json_t *request(struct advice_conn *k, const char *expect, const char *fmt, ...)
-{
-	char *text = malloc(65536), *reply = NULL;
-	json_t *j;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, 65536, fmt, ap);
-	va_end(ap);
-	advice_request(k, text, &reply, TIMEOUT_MS);
-	free(text);
-	assert_non_null(reply);
-	j = json_loads(reply, 0, NULL);
-	assert_non_null(j);
-	if (strcmp(expect, "ok") == 0)
-		assert_string_equal(json_string_value(json_object_get(j, "type")), "ok");
-	else
-		assert_string_equal(json_string_value(json_object_get(j, "code")), expect);
-	free(reply);
-	return j;
-}
-
 static char *b64(const void *d, size_t n)
 {
 	char *s = advice_b64url_encode(d, n);
@@ -248,9 +227,9 @@ static void device_new(struct advice_conn *k, struct advice_keys *dev, const cha
 	advice_keys_personal(dev, seed);
 	box = b64(dev->box_pk, 32);
 	sign = b64(dev->sign_pk, 32);
-	json_decref(request(k, "ok",
-			    "{\"type\":\"device.add\",\"id\":\"%s\",\"box_pk\":\"%s\",\"sign_pk\":\"%s\"}",
-			    rid, box, sign));
+	json_decref(itest_request(
+		k, "ok", "{\"type\":\"device.add\",\"id\":\"%s\",\"box_pk\":\"%s\",\"sign_pk\":\"%s\"}", rid,
+		box, sign));
 	free(box);
 	free(sign);
 }
@@ -314,9 +293,9 @@ static void wrap_put(struct advice_conn *k, const char *rid, const char *thread,
 	assert_int_equal(
 		advice_wrap_seal(w, ADVICE_WRAP_THREAD_KEY, tid, 0, recipient_box, tkey, eph, signer), 0);
 	s = b64(w, sizeof w);
-	json_decref(request(k, expect,
-			    "{\"type\":\"wrap.put\",\"id\":\"%s\",\"thread\":\"%s\",\"wraps\":[\"%s\"]}", rid,
-			    thread, s));
+	json_decref(itest_request(
+		k, expect, "{\"type\":\"wrap.put\",\"id\":\"%s\",\"thread\":\"%s\",\"wraps\":[\"%s\"]}", rid,
+		thread, s));
 	free(s);
 }
 
@@ -329,22 +308,23 @@ static void citizen_open(struct t *t, struct advice_conn *k, const struct advice
 	char *body, id[64];
 	json_t *r;
 
-	r = request(k, "ok", "{\"type\":\"keys.unit\",\"id\":\"%s-u\",\"category\":\"adult-social-work\"}",
-		    rid);
+	r = itest_request(k, "ok",
+			  "{\"type\":\"keys.unit\",\"id\":\"%s-u\",\"category\":\"adult-social-work\"}", rid);
 	admin_key(t, json_object_get(r, "certs"), admin_pk);
 	unit_current(json_object_get(r, "generations"), admin_pk, ev);
 	json_decref(r);
-	r = request(k, "ok", "{\"type\":\"thread.prepare\",\"id\":\"%s-p\"}", rid);
+	r = itest_request(k, "ok", "{\"type\":\"thread.prepare\",\"id\":\"%s-p\"}", rid);
 	snprintf(thread, 33, "%s", json_string_value(json_object_get(r, "thread")));
 	unb64_fixed(json_object_get(r, "share"), share, 32);
 	json_decref(r);
 	advice_random(tkey, 32);
 	body = envelope_b64(thread, tkey, share, dev, text);
-	json_decref(request(k, "ok",
-			    "{\"type\":\"thread.open\",\"id\":\"%s-o\",\"category\":\"adult-social-work\","
-			    "\"thread\":\"%s\","
-			    "\"body\":\"%s\"}",
-			    rid, thread, body));
+	json_decref(
+		itest_request(k, "ok",
+			      "{\"type\":\"thread.open\",\"id\":\"%s-o\",\"category\":\"adult-social-work\","
+			      "\"thread\":\"%s\","
+			      "\"body\":\"%s\"}",
+			      rid, thread, body));
 	free(body);
 	snprintf(id, sizeof id, "%s-wu", rid);
 	wrap_put(k, id, thread, ev->box_pk, tkey, dev, "ok");
@@ -372,7 +352,7 @@ static int worker_keys(struct t *t, struct advice_conn *k, const char *password,
 	size_t i;
 
 	memset(w, 0, sizeof *w);
-	r = request(k, "ok", "{\"type\":\"keys.mine\",\"id\":\"mine\"}");
+	r = itest_request(k, "ok", "{\"type\":\"keys.mine\",\"id\":\"mine\"}");
 	admin_key(t, json_object_get(r, "certs"), w->admin_pk);
 	unb64_fixed(json_array_get(json_object_get(r, "certs"), 0), w->admin_cert, sizeof w->admin_cert);
 	unb64_fixed(json_object_get(r, "bundle"), bundle, sizeof bundle);
@@ -427,8 +407,8 @@ static int worker_thread_key(struct t *t, struct advice_conn *k, const struct wo
 	uint8_t wrap[ADVICE_WRAP_BYTES], signers[8][32], cert[ADVICE_CERT_BYTES];
 	struct advice_wrap_info wi;
 	struct advice_cert c;
-	json_t *r = request(k, "ok", "{\"type\":\"thread.keys\",\"id\":\"tk-%s\",\"thread\":\"%s\"}", thread,
-			    thread),
+	json_t *r = itest_request(k, "ok", "{\"type\":\"thread.keys\",\"id\":\"tk-%s\",\"thread\":\"%s\"}",
+				  thread, thread),
 	       *x;
 	size_t i, n = 0;
 	int rc = -1;
@@ -565,13 +545,14 @@ static struct advice_conn *citizen_attach(struct t *t, struct advice_conn *k, co
 	advice_file_stream_free(s);
 	advice_hex(fid_hex, f.file_id, 16);
 
-	r = request(k, "ok",
-		    "{\"type\":\"file.begin\",\"id\":\"fb\",\"thread\":\"%s\",\"file\":\"%s\",\"size\":%d}",
-		    thread, fid_hex, FILE_LEN);
+	r = itest_request(
+		k, "ok",
+		"{\"type\":\"file.begin\",\"id\":\"fb\",\"thread\":\"%s\",\"file\":\"%s\",\"size\":%d}",
+		thread, fid_hex, FILE_LEN);
 	assert_int_equal(json_integer_value(json_object_get(r, "chunks")), 2);
 	json_decref(r);
 	/* Quotas answer clearly. */
-	json_decref(request(
+	json_decref(itest_request(
 		k, "too_large",
 		"{\"type\":\"file.begin\",\"id\":\"fq\",\"thread\":\"%s\",\"file\":\"%032x\",\"size\":%lld}",
 		thread, 7, 30LL << 20));
@@ -583,7 +564,7 @@ static struct advice_conn *citizen_attach(struct t *t, struct advice_conn *k, co
 	k = harness_connect(&t->h, session);
 	assert_non_null(k);
 	free(session);
-	r = request(k, "ok", "{\"type\":\"file.status\",\"id\":\"fs\",\"file\":\"%s\"}", fid_hex);
+	r = itest_request(k, "ok", "{\"type\":\"file.status\",\"id\":\"fs\",\"file\":\"%s\"}", fid_hex);
 	assert_int_equal(json_integer_value(json_object_get(r, "received")), 1);
 	json_decref(r);
 	chunk_send(k, f.file_id, 0, ct[0], len[0], "ok"); /* a resend is acknowledged again */
@@ -602,9 +583,9 @@ static struct advice_conn *citizen_attach(struct t *t, struct advice_conn *k, co
 	assert_int_equal(
 		advice_envelope_seal(env, ADVICE_ENVELOPE_MAX_BYTES, &elen, &h, mkey, content, clen, dev), 0);
 	body = b64(env, elen);
-	json_decref(request(k, "ok",
-			    "{\"type\":\"message.send\",\"id\":\"ma\",\"thread\":\"%s\",\"body\":\"%s\"}",
-			    thread, body));
+	json_decref(itest_request(
+		k, "ok", "{\"type\":\"message.send\",\"id\":\"ma\",\"thread\":\"%s\",\"body\":\"%s\"}",
+		thread, body));
 	free(body);
 	free(env);
 	free(ct[0]);
@@ -629,9 +610,9 @@ static void reader_fetch(struct advice_conn *k, const char *thread, long seq, co
 	int final = 0;
 	json_t *r;
 
-	r = request(k, "ok",
-		    "{\"type\":\"thread.read\",\"id\":\"fr%ld\",\"thread\":\"%s\",\"after_seq\":%ld}", seq,
-		    thread, seq - 1);
+	r = itest_request(k, "ok",
+			  "{\"type\":\"thread.read\",\"id\":\"fr%ld\",\"thread\":\"%s\",\"after_seq\":%ld}",
+			  seq, thread, seq - 1);
 	env = unb64(json_object_get(json_array_get(json_object_get(r, "messages"), 0), "body"), &len);
 	json_decref(r);
 	advice_unhex(tid, 16, thread);
@@ -647,9 +628,9 @@ static void reader_fetch(struct advice_conn *k, const char *thread, long seq, co
 		uint8_t *ct;
 		size_t clen = 0, got = 0;
 
-		r = request(k, "ok",
-			    "{\"type\":\"file.get\",\"id\":\"fg%ld-%ld\",\"file\":\"%s\",\"index\":%ld}", seq,
-			    i, fid_hex, i);
+		r = itest_request(
+			k, "ok", "{\"type\":\"file.get\",\"id\":\"fg%ld-%ld\",\"file\":\"%s\",\"index\":%ld}",
+			seq, i, fid_hex, i);
 		ct = unb64(json_object_get(r, "chunk"), &clen);
 		json_decref(r);
 		assert_int_equal(advice_file_pull(s, ct, clen, pt, &got, &final), 0);
@@ -713,9 +694,9 @@ static void test_e2e_scenario(void **state)
 	assert_int_equal(worker_thread_key(t, anna, &wa, thread, got, s2, cpk), 0);
 	assert_memory_equal(got, tkey, 32);
 	assert_memory_equal(s2, share, 32);
-	json_decref(
-		request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"c1\",\"thread\":\"%s\"}", thread));
-	r = request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"r1\",\"thread\":\"%s\"}", thread);
+	json_decref(itest_request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"c1\",\"thread\":\"%s\"}",
+				  thread));
+	r = itest_request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"r1\",\"thread\":\"%s\"}", thread);
 	msgs = json_object_get(r, "messages");
 	text = envelope_text(json_object_get(json_array_get(msgs, 0), "body"), thread, got, s2, dev.sign_pk);
 	assert_non_null(text);
@@ -723,17 +704,17 @@ static void test_e2e_scenario(void **state)
 	free(text);
 	json_decref(r);
 	body = envelope_b64(thread, got, s2, &wa.me, CANARY_A);
-	json_decref(request(anna, "ok",
-			    "{\"type\":\"message.send\",\"id\":\"m1\",\"thread\":\"%s\",\"body\":\"%s\"}",
-			    thread, body));
+	json_decref(itest_request(
+		anna, "ok", "{\"type\":\"message.send\",\"id\":\"m1\",\"thread\":\"%s\",\"body\":\"%s\"}",
+		thread, body));
 	free(body);
 	/* With envelopes required, the server refuses a body that is no envelope of this thread. */
-	json_decref(
-		request(anna, "bad_request",
-			"{\"type\":\"message.send\",\"id\":\"m-plain\",\"thread\":\"%s\",\"body\":\"AAAA\"}",
-			thread));
+	json_decref(itest_request(
+		anna, "bad_request",
+		"{\"type\":\"message.send\",\"id\":\"m-plain\",\"thread\":\"%s\",\"body\":\"AAAA\"}",
+		thread));
 	/* The citizen reads the answer, signed by anna's certified key. */
-	r = request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r2\",\"thread\":\"%s\"}", thread);
+	r = itest_request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r2\",\"thread\":\"%s\"}", thread);
 	text = envelope_text(json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"),
 			     thread, tkey, share, wa.me.sign_pk);
 	assert_non_null(text);
@@ -752,7 +733,7 @@ static void test_e2e_scenario(void **state)
 	}
 	/* A message moved into another thread (the server replaying it there) fails to verify. */
 	citizen_open(t, cit, &dev, "t2", "second question", thread2, k2, s2);
-	r = request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r3\",\"thread\":\"%s\"}", thread);
+	r = itest_request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r3\",\"thread\":\"%s\"}", thread);
 	assert_null(envelope_text(json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"),
 				  thread2, k2, s2, wa.me.sign_pk));
 	json_decref(r);
@@ -762,13 +743,13 @@ static void test_e2e_scenario(void **state)
 	assert_non_null(strstr(out, "generation 2"));
 	free(out);
 	citizen_open(t, cit, &dev, "t3", CANARY_N, thread2, k2, s2);
-	json_decref(request(anna, "forbidden", "{\"type\":\"thread.keys\",\"id\":\"x1\",\"thread\":\"%s\"}",
-			    thread2));
+	json_decref(itest_request(anna, "forbidden",
+				  "{\"type\":\"thread.keys\",\"id\":\"x1\",\"thread\":\"%s\"}", thread2));
 	/* Even with the wrap in hand (an ACL bypass), generation 1 does not open it. */
 	sara = login(t, "sara");
 	worker_keys(t, sara, "sara-demo", &ws);
 	assert_true(ws.ngens >= 2); /* generation 2 and, through the chain, generation 1 */
-	r = request(sara, "ok", "{\"type\":\"thread.keys\",\"id\":\"x2\",\"thread\":\"%s\"}", thread2);
+	r = itest_request(sara, "ok", "{\"type\":\"thread.keys\",\"id\":\"x2\",\"thread\":\"%s\"}", thread2);
 	{
 		uint8_t wrap[ADVICE_WRAP_BYTES];
 		struct advice_wrap_info wi;
@@ -787,7 +768,7 @@ static void test_e2e_scenario(void **state)
 	/* The citizen's new device reads the older thread after sara's client re-wraps it. */
 	device_new(cit, &dev2, "dev2");
 	wrap_put(sara, "rw1", thread, dev2.box_pk, got, &ws.me, "ok");
-	r = request(cit, "ok", "{\"type\":\"thread.keys\",\"id\":\"nd\",\"thread\":\"%s\"}", thread);
+	r = itest_request(cit, "ok", "{\"type\":\"thread.keys\",\"id\":\"nd\",\"thread\":\"%s\"}", thread);
 	{
 		uint8_t wrap[ADVICE_WRAP_BYTES];
 		struct advice_wrap_info wi;
@@ -802,7 +783,7 @@ static void test_e2e_scenario(void **state)
 		assert_true(opened);
 	}
 	json_decref(r);
-	r = request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r4\",\"thread\":\"%s\"}", thread);
+	r = itest_request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r4\",\"thread\":\"%s\"}", thread);
 	text = envelope_text(json_object_get(json_array_get(json_object_get(r, "messages"), 0), "body"),
 			     thread, got, share, dev.sign_pk);
 	assert_non_null(text);
@@ -811,8 +792,8 @@ static void test_e2e_scenario(void **state)
 	json_decref(r);
 
 	/* Reassignment to children and families: sara wraps to its verified key, moves the thread. */
-	r = request(sara, "ok",
-		    "{\"type\":\"keys.unit\",\"id\":\"ku\",\"category\":\"children-and-families\"}");
+	r = itest_request(sara, "ok",
+			  "{\"type\":\"keys.unit\",\"id\":\"ku\",\"category\":\"children-and-families\"}");
 	{
 		struct advice_unit_event *ev = calloc(1, sizeof *ev);
 
@@ -821,14 +802,15 @@ static void test_e2e_scenario(void **state)
 		free(ev);
 	}
 	json_decref(r);
-	json_decref(request(sara, "ok",
-			    "{\"type\":\"thread.reassign\",\"id\":\"mv\",\"thread\":\"%s\",\"to_category\":"
-			    "\"children-and-families\",\"reason\":\"belongs to family services\"}",
-			    thread));
+	json_decref(
+		itest_request(sara, "ok",
+			      "{\"type\":\"thread.reassign\",\"id\":\"mv\",\"thread\":\"%s\",\"to_category\":"
+			      "\"children-and-families\",\"reason\":\"belongs to family services\"}",
+			      thread));
 	ben = login(t, "ben");
 	worker_keys(t, ben, "ben-demo", &wb);
 	assert_int_equal(worker_thread_key(t, ben, &wb, thread, got, s2, cpk), 0);
-	r = request(ben, "ok", "{\"type\":\"thread.read\",\"id\":\"r5\",\"thread\":\"%s\"}", thread);
+	r = itest_request(ben, "ok", "{\"type\":\"thread.read\",\"id\":\"r5\",\"thread\":\"%s\"}", thread);
 	text = envelope_text(json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"),
 			     thread, got, s2, wa.me.sign_pk);
 	assert_non_null(text);

@@ -21,6 +21,7 @@
 
 #include "advice.h"
 #include "harness.h"
+#include "itest.h"
 #include "sink.h"
 
 #define TIMEOUT_MS 10000
@@ -69,11 +70,6 @@ static int teardown(void **state)
 	sink_stop(f->sms);
 	free(f);
 	return 0;
-}
-
-static const char *str(json_t *j, const char *name)
-{
-	return json_string_value(json_object_get(j, name));
 }
 
 /* Sends a request that must succeed; returns the parsed reply. */
@@ -128,7 +124,7 @@ static void open_and_claim(struct advice_conn *c, struct advice_conn *anna, cons
 		       "\"body\":\"" Q_CANARY "\"}",
 		       tag);
 
-	snprintf(thread, 64, "%s", str(r, "thread"));
+	snprintf(thread, 64, "%s", itest_str(r, "thread"));
 	json_decref(r);
 	json_decref(ok(anna, "{\"type\":\"thread.claim\",\"id\":\"c-%s\",\"thread\":\"%s\"}", tag, thread));
 }
@@ -289,8 +285,8 @@ static void test_mail_and_sms_without_content_in_language(void **state)
 	assert_string_equal(key, ids);
 	j = json_loads(body, 0, NULL);
 	assert_non_null(j);
-	assert_string_equal(str(j, "to"), "+358401234567");
-	assert_non_null(strstr(str(j, "text"), "nätrådgivningen"));
+	assert_string_equal(itest_str(j, "to"), "+358401234567");
+	assert_non_null(strstr(itest_str(j, "text"), "nätrådgivningen"));
 	json_decref(j);
 	free(key);
 	free(head);

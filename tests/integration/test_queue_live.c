@@ -21,6 +21,7 @@
 
 #include "advice.h"
 #include "harness.h"
+#include "itest.h"
 
 #define TIMEOUT_MS 10000
 
@@ -44,34 +45,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *str(json_t *j, const char *name)
-{
-	return json_string_value(json_object_get(j, name));
-}
-
-/* Sends a request; asserts the outcome ("ok" or an error code); returns the reply. */
-static json_t *request(struct advice_conn *k, const char *expect, const char *fmt, ...)
-{
-	char text[4096], *reply = NULL;
-	json_t *j;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	rc = advice_request(k, text, &reply, TIMEOUT_MS);
-	assert_non_null(reply);
-	j = json_loads(reply, 0, NULL);
-	assert_non_null(j);
-	if (strcmp(expect, "ok") == 0 && rc != 0)
-		fail_msg("%s: %s", text, reply);
-	if (strcmp(expect, "ok") != 0)
-		assert_string_equal(str(j, "code"), expect);
-	free(reply);
-	return j;
-}
-
 /* Waits for both thread.changed about `thread` and dashboard.changed, in either order. */
 static void both_events(struct advice_conn *k, const char *thread, json_t **tc, json_t **dc)
 {
@@ -86,9 +59,9 @@ static void both_events(struct advice_conn *k, const char *thread, json_t **tc, 
 				 *dc ? "arrived" : "missing");
 		j = json_loads(text, 0, NULL);
 		free(text);
-		ev = j ? str(j, "event") : NULL;
-		if (ev != NULL && *tc == NULL && strcmp(ev, "thread.changed") == 0 && str(j, "thread") &&
-		    strcmp(str(j, "thread"), thread) == 0)
+		ev = j ? itest_str(j, "event") : NULL;
+		if (ev != NULL && *tc == NULL && strcmp(ev, "thread.changed") == 0 &&
+		    itest_str(j, "thread") && strcmp(itest_str(j, "thread"), thread) == 0)
 			*tc = j;
 		else if (ev != NULL && *dc == NULL && strcmp(ev, "dashboard.changed") == 0)
 			*dc = j;
@@ -118,7 +91,7 @@ static char *user_of(struct advice_conn *k)
 	char *id;
 
 	assert_non_null(w);
-	id = strdup(str(w, "user"));
+	id = strdup(itest_str(w, "user"));
 	json_decref(w);
 	return id;
 }
@@ -172,69 +145,70 @@ static void test_assign_ack_dashboard_reassign(void **state)
 	c = login(h, "010594Y9032", 1);
 	anna_id = user_of(anna);
 	sara_id = user_of(sara);
-	json_decref(request(anna, "ok", "{\"type\":\"duty.set\",\"id\":\"d1\",\"duty\":\"on\"}"));
-	json_decref(request(sara, "ok", "{\"type\":\"duty.set\",\"id\":\"d2\",\"duty\":\"off\"}"));
+	json_decref(itest_request(anna, "ok", "{\"type\":\"duty.set\",\"id\":\"d1\",\"duty\":\"on\"}"));
+	json_decref(itest_request(sara, "ok", "{\"type\":\"duty.set\",\"id\":\"d2\",\"duty\":\"off\"}"));
 
 	/* Assigned to anna at once, acknowledged in the thread's language. */
-	r = request(
+	r = itest_request(
 		c, "ok",
 		"{\"type\":\"thread.open\",\"id\":\"o1\",\"category\":\"adult-social-work\",\"lang\":\"en\","
 		"\"body\":\"AAAA\"}");
-	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
-	assert_string_equal(str(r, "state"), "claimed");
+	snprintf(thread, sizeof thread, "%s", itest_str(r, "thread"));
+	assert_string_equal(itest_str(r, "state"), "claimed");
 	ack = json_object_get(r, "ack");
 	assert_non_null(ack);
-	assert_string_equal(str(ack, "lang"), "en");
+	assert_string_equal(itest_str(ack, "lang"), "en");
 	assert_true(json_integer_value(json_object_get(ack, "expected_by")) > 0);
 	/* The texts of the configuration (ack_text_en, emergency_text_en). */
-	assert_true(strncmp(str(ack, "text"), "Received. Answer by ", 20) == 0);
-	assert_null(strstr(str(ack, "text"), "{date}"));
+	assert_true(strncmp(itest_str(ack, "text"), "Received. Answer by ", 20) == 0);
+	assert_null(strstr(itest_str(ack, "text"), "{date}"));
 	assert_int_equal(json_is_true(json_object_get(ack, "out_of_hours")),
 			 json_object_get(ack, "emergency") != NULL);
 	if (json_object_get(ack, "emergency") != NULL)
-		assert_string_equal(str(ack, "emergency"), "Not for emergencies: call 112.");
+		assert_string_equal(itest_str(ack, "emergency"), "Not for emergencies: call 112.");
 	json_decref(r);
 
 	/* The supervisor's dashboard hears of it live. */
 	both_events(sara, thread, &ev, &dash);
-	assert_string_equal(str(ev, "assignee"), anna_id);
+	assert_string_equal(itest_str(ev, "assignee"), anna_id);
 	assert_non_null(json_object_get(dash, "queues"));
 	assert_non_null(json_object_get(dash, "workers"));
 	json_decref(ev);
 	json_decref(dash);
-	json_decref(
-		request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"a1\",\"thread\":\"%s\"}", thread));
+	json_decref(itest_request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"a1\",\"thread\":\"%s\"}",
+				  thread));
 
 	/* Reassignment needs a reason; anna cannot reassign at all. */
-	json_decref(
-		request(sara, "bad_request",
-			"{\"type\":\"thread.reassign\",\"id\":\"s1\",\"thread\":\"%s\",\"reason\":\"   \","
-			"\"to_category\":\"children-and-families\"}",
-			thread));
-	json_decref(
-		request(anna, "forbidden",
-			"{\"type\":\"thread.reassign\",\"id\":\"a2\",\"thread\":\"%s\",\"reason\":\"mine\","
-			"\"to_category\":\"children-and-families\"}",
-			thread));
-	r = request(sara, "ok",
-		    "{\"type\":\"thread.reassign\",\"id\":\"s2\",\"thread\":\"%s\",\"reason\":\"a child "
-		    "protection matter\",\"to_category\":\"children-and-families\"}",
-		    thread);
-	assert_string_equal(str(r, "category"), "children-and-families");
+	json_decref(itest_request(
+		sara, "bad_request",
+		"{\"type\":\"thread.reassign\",\"id\":\"s1\",\"thread\":\"%s\",\"reason\":\"   \","
+		"\"to_category\":\"children-and-families\"}",
+		thread));
+	json_decref(itest_request(
+		anna, "forbidden",
+		"{\"type\":\"thread.reassign\",\"id\":\"a2\",\"thread\":\"%s\",\"reason\":\"mine\","
+		"\"to_category\":\"children-and-families\"}",
+		thread));
+	r = itest_request(
+		sara, "ok",
+		"{\"type\":\"thread.reassign\",\"id\":\"s2\",\"thread\":\"%s\",\"reason\":\"a child "
+		"protection matter\",\"to_category\":\"children-and-families\"}",
+		thread);
+	assert_string_equal(itest_str(r, "category"), "children-and-families");
 	json_decref(r);
 	assert_int_equal(count_log(h, sara_id, "reassign", "ok"), 1);
 	assert_int_equal(count_log(h, anna_id, "thread.reassign", "denied"), 1);
 
 	/* The unit the thread left hears of the move. */
 	both_events(sara, thread, &ev, &dash);
-	assert_string_equal(str(ev, "category"), "children-and-families");
+	assert_string_equal(itest_str(ev, "category"), "children-and-families");
 	json_decref(ev);
 	json_decref(dash);
 
 	/* anna has lost access at once, and the refusal is logged. */
 	assert_int_equal(count_log(h, anna_id, "thread.read", "denied"), 0);
-	json_decref(request(anna, "forbidden", "{\"type\":\"thread.read\",\"id\":\"a3\",\"thread\":\"%s\"}",
-			    thread));
+	json_decref(itest_request(anna, "forbidden",
+				  "{\"type\":\"thread.read\",\"id\":\"a3\",\"thread\":\"%s\"}", thread));
 	assert_int_equal(count_log(h, anna_id, "thread.read", "denied"), 1);
 
 	advice_conn_free(anna);

@@ -21,6 +21,7 @@
 
 #include "advice.h"
 #include "harness.h"
+#include "itest.h"
 
 #define TIMEOUT_MS 10000
 #define CITIZEN	   "010594Y9032"
@@ -44,41 +45,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Sends a request and returns the parsed reply; asserts the expected outcome code. */
-static json_t *request(struct advice_conn *k, const char *expect_code, const char *fmt, ...)
-{
-	char text[65536], *reply = NULL;
-	json_t *j;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	rc = advice_request(k, text, &reply, TIMEOUT_MS);
-	assert_non_null(reply);
-	j = json_loads(reply, 0, NULL);
-	assert_non_null(j);
-	if (strcmp(expect_code, "ok") == 0) {
-		if (rc != 0)
-			fail_msg("expected ok, got %s", reply);
-	} else {
-		assert_string_equal(json_string_value(json_object_get(j, "code")), expect_code);
-	}
-	free(reply);
-	return j;
-}
-
-static const char *str(json_t *j, const char *name)
-{
-	return json_string_value(json_object_get(j, name));
-}
-
-static json_int_t num(json_t *j, const char *name)
-{
-	return json_integer_value(json_object_get(j, name));
-}
-
 /* The next event named `event`, skipping others; fails after the timeout. */
 static json_t *next_event(struct advice_conn *k, const char *event)
 {
@@ -90,7 +56,7 @@ static json_t *next_event(struct advice_conn *k, const char *event)
 			fail_msg("no '%s' event arrived", event);
 		j = json_loads(text, 0, NULL);
 		free(text);
-		if (j != NULL && str(j, "event") != NULL && strcmp(str(j, "event"), event) == 0)
+		if (j != NULL && itest_str(j, "event") != NULL && strcmp(itest_str(j, "event"), event) == 0)
 			return j;
 		json_decref(j);
 	}
@@ -102,7 +68,7 @@ static char *user_of(struct advice_conn *k)
 	char *id;
 
 	assert_non_null(w);
-	id = strdup(str(w, "user"));
+	id = strdup(itest_str(w, "user"));
 	json_decref(w);
 	return id;
 }
@@ -135,57 +101,59 @@ static void test_question_answer_live_and_after_reconnect(void **state)
 	struct advice_conn *anna = login_worker(h, "anna", &ws);
 	json_t *r, *ev, *msgs;
 
-	r = request(citizen, "ok",
-		    "{\"type\":\"thread.open\",\"id\":\"q1\",\"category\":\"adult-social-work\","
-		    "\"body\":\"cXVlc3Rpb24tY2lwaGVydGV4dA\"}");
-	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
-	assert_int_equal(num(r, "seq"), 1);
+	r = itest_request(citizen, "ok",
+			  "{\"type\":\"thread.open\",\"id\":\"q1\",\"category\":\"adult-social-work\","
+			  "\"body\":\"cXVlc3Rpb24tY2lwaGVydGV4dA\"}");
+	snprintf(thread, sizeof thread, "%s", itest_str(r, "thread"));
+	assert_int_equal(itest_num(r, "seq"), 1);
 	json_decref(r);
 
 	/* The worker's dashboard hears of the new thread, without content. */
 	ev = next_event(anna, "thread.changed");
-	assert_string_equal(str(ev, "thread"), thread);
-	assert_string_equal(str(ev, "state"), "new");
+	assert_string_equal(itest_str(ev, "thread"), thread);
+	assert_string_equal(itest_str(ev, "state"), "new");
 	json_decref(ev);
 
-	json_decref(
-		request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"w1\",\"thread\":\"%s\"}", thread));
-	r = request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"w2\",\"thread\":\"%s\"}", thread);
-	assert_string_equal(str(json_array_get(json_object_get(r, "messages"), 0), "body"),
+	json_decref(itest_request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"w1\",\"thread\":\"%s\"}",
+				  thread));
+	r = itest_request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"w2\",\"thread\":\"%s\"}", thread);
+	assert_string_equal(itest_str(json_array_get(json_object_get(r, "messages"), 0), "body"),
 			    "cXVlc3Rpb24tY2lwaGVydGV4dA");
 	json_decref(r);
-	json_decref(request(
+	json_decref(itest_request(
 		anna, "ok",
 		"{\"type\":\"message.send\",\"id\":\"w3\",\"thread\":\"%s\",\"body\":\"YW5zd2Vy\"}", thread));
 
 	/* Live: the citizen's socket receives the answer. */
 	for (;;) {
 		ev = next_event(citizen, "message.new");
-		if (num(ev, "seq") == 2)
+		if (itest_num(ev, "seq") == 2)
 			break;
 		json_decref(ev);
 	}
-	assert_string_equal(str(ev, "body"), "YW5zd2Vy");
-	assert_string_equal(str(ev, "role"), "worker");
+	assert_string_equal(itest_str(ev, "body"), "YW5zd2Vy");
+	assert_string_equal(itest_str(ev, "role"), "worker");
 	json_decref(ev);
 
 	/* After reconnecting: resume from the last seen sequence number. */
 	advice_conn_free(citizen);
 	citizen = harness_connect(h, cs);
 	assert_non_null(citizen);
-	r = request(citizen, "ok",
-		    "{\"type\":\"thread.read\",\"id\":\"c2\",\"thread\":\"%s\",\"after_seq\":1}", thread);
+	r = itest_request(citizen, "ok",
+			  "{\"type\":\"thread.read\",\"id\":\"c2\",\"thread\":\"%s\",\"after_seq\":1}",
+			  thread);
 	msgs = json_object_get(r, "messages");
 	assert_int_equal(json_array_size(msgs), 1);
-	assert_int_equal(num(json_array_get(msgs, 0), "seq"), 2);
-	assert_string_equal(str(r, "state"), "answered");
+	assert_int_equal(itest_num(json_array_get(msgs, 0), "seq"), 2);
+	assert_string_equal(itest_str(r, "state"), "answered");
 	json_decref(r);
-	r = request(citizen, "ok",
-		    "{\"type\":\"thread.read\",\"id\":\"c3\",\"thread\":\"%s\",\"after_seq\":0}", thread);
+	r = itest_request(citizen, "ok",
+			  "{\"type\":\"thread.read\",\"id\":\"c3\",\"thread\":\"%s\",\"after_seq\":0}",
+			  thread);
 	msgs = json_object_get(r, "messages");
 	assert_int_equal(json_array_size(msgs), 2);
-	assert_int_equal(num(json_array_get(msgs, 0), "seq"), 1);
-	assert_int_equal(num(json_array_get(msgs, 1), "seq"), 2);
+	assert_int_equal(itest_num(json_array_get(msgs, 0), "seq"), 1);
+	assert_int_equal(itest_num(json_array_get(msgs, 1), "seq"), 2);
 	json_decref(r);
 
 	advice_conn_free(citizen);
@@ -226,17 +194,19 @@ static void test_other_unit_refused_and_logged(void **state)
 	json_t *r;
 
 	ben_id = user_of(ben);
-	r = request(citizen, "ok",
-		    "{\"type\":\"thread.open\",\"id\":\"o1\",\"category\":\"adult-social-work\",\"body\":"
-		    "\"AAAA\"}");
-	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
+	r = itest_request(
+		citizen, "ok",
+		"{\"type\":\"thread.open\",\"id\":\"o1\",\"category\":\"adult-social-work\",\"body\":"
+		"\"AAAA\"}");
+	snprintf(thread, sizeof thread, "%s", itest_str(r, "thread"));
 	json_decref(r);
 	assert_int_equal(count_log(h, ben_id, "denied"), 0);
-	r = request(ben, "forbidden", "{\"type\":\"thread.read\",\"id\":\"b1\",\"thread\":\"%s\"}", thread);
+	r = itest_request(ben, "forbidden", "{\"type\":\"thread.read\",\"id\":\"b1\",\"thread\":\"%s\"}",
+			  thread);
 	assert_null(json_object_get(r, "messages"));
 	json_decref(r);
-	json_decref(request(ben, "forbidden", "{\"type\":\"thread.claim\",\"id\":\"b2\",\"thread\":\"%s\"}",
-			    thread));
+	json_decref(itest_request(ben, "forbidden",
+				  "{\"type\":\"thread.claim\",\"id\":\"b2\",\"thread\":\"%s\"}", thread));
 	assert_int_equal(count_log(h, ben_id, "denied"), 2);
 	assert_int_equal(count_log(h, ben_id, "ok"), 0);
 	advice_conn_free(citizen);
@@ -254,16 +224,17 @@ static void test_kill9_after_ack_loses_nothing(void **state)
 	struct advice_conn *citizen = login_citizen(h, &cs);
 	json_t *r, *msgs;
 
-	r = request(citizen, "ok",
-		    "{\"type\":\"thread.open\",\"id\":\"k0\",\"category\":\"adult-social-work\",\"body\":"
-		    "\"MA\"}");
-	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
+	r = itest_request(
+		citizen, "ok",
+		"{\"type\":\"thread.open\",\"id\":\"k0\",\"category\":\"adult-social-work\",\"body\":"
+		"\"MA\"}");
+	snprintf(thread, sizeof thread, "%s", itest_str(r, "thread"));
 	json_decref(r);
 	for (int i = 1; i <= N; i++)
-		json_decref(request(citizen, "ok",
-				    "{\"type\":\"message.send\",\"id\":\"k%d\",\"thread\":\"%s\","
-				    "\"body\":\"QUJD%04d\"}",
-				    i, thread, i));
+		json_decref(itest_request(citizen, "ok",
+					  "{\"type\":\"message.send\",\"id\":\"k%d\",\"thread\":\"%s\","
+					  "\"body\":\"QUJD%04d\"}",
+					  i, thread, i));
 	/* Acknowledged means on disk: kill without warning right after the last ack. */
 	assert_int_equal(harness_kill9(h), 0);
 	advice_conn_free(citizen);
@@ -271,18 +242,20 @@ static void test_kill9_after_ack_loses_nothing(void **state)
 
 	citizen = harness_connect(h, cs); /* the session survived too */
 	assert_non_null(citizen);
-	r = request(citizen, "ok",
-		    "{\"type\":\"thread.read\",\"id\":\"after\",\"thread\":\"%s\",\"limit\":100}", thread);
+	r = itest_request(citizen, "ok",
+			  "{\"type\":\"thread.read\",\"id\":\"after\",\"thread\":\"%s\",\"limit\":100}",
+			  thread);
 	msgs = json_object_get(r, "messages");
 	assert_int_equal(json_array_size(msgs), N + 1);
 	for (int i = 0; i <= N; i++)
-		assert_int_equal(num(json_array_get(msgs, (size_t)i), "seq"), i + 1);
+		assert_int_equal(itest_num(json_array_get(msgs, (size_t)i), "seq"), i + 1);
 	json_decref(r);
 	/* A resend of an acknowledged write after the crash creates no duplicate. */
-	r = request(citizen, "ok",
-		    "{\"type\":\"message.send\",\"id\":\"k%d\",\"thread\":\"%s\",\"body\":\"QUJD%04d\"}", N,
-		    thread, N);
-	assert_int_equal(num(r, "seq"), N + 1);
+	r = itest_request(
+		citizen, "ok",
+		"{\"type\":\"message.send\",\"id\":\"k%d\",\"thread\":\"%s\",\"body\":\"QUJD%04d\"}", N,
+		thread, N);
+	assert_int_equal(itest_num(r, "seq"), N + 1);
 	json_decref(r);
 	advice_conn_free(citizen);
 	free(cs);
@@ -314,17 +287,18 @@ static void test_access_log_chain_verified_by_advicectl(void **state)
 	sqlite3 *db;
 	json_t *r;
 
-	r = request(citizen, "ok",
-		    "{\"type\":\"thread.open\",\"id\":\"v1\",\"category\":\"adult-social-work\",\"body\":"
-		    "\"AAAA\"}");
-	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
+	r = itest_request(
+		citizen, "ok",
+		"{\"type\":\"thread.open\",\"id\":\"v1\",\"category\":\"adult-social-work\",\"body\":"
+		"\"AAAA\"}");
+	snprintf(thread, sizeof thread, "%s", itest_str(r, "thread"));
 	json_decref(r);
-	json_decref(
-		request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"v2\",\"thread\":\"%s\"}", thread));
+	json_decref(itest_request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"v2\",\"thread\":\"%s\"}",
+				  thread));
 	for (int i = 0; i < 3; i++)
-		json_decref(request(anna, "ok",
-				    "{\"type\":\"thread.read\",\"id\":\"v3-%d\",\"thread\":\"%s\"}", i,
-				    thread));
+		json_decref(itest_request(anna, "ok",
+					  "{\"type\":\"thread.read\",\"id\":\"v3-%d\",\"thread\":\"%s\"}", i,
+					  thread));
 	advice_conn_free(citizen);
 	advice_conn_free(anna);
 
