@@ -5,7 +5,7 @@
  * (RFC 7516/7518: RSA-OAEP or RSA-OAEP-256 key wrapping; A128CBC-HS256, A128GCM or
  * A256GCM content encryption; nothing else).
  *
- * The inner signed token is verified by token.c (libjwt, algorithm pinned). Nothing here
+ * The inner signed token is verified by token.c (OpenSSL, algorithm pinned). Nothing here
  * logs: decrypted payloads carry identity codes.
  */
 #ifndef ADVICE_JOSE_H

@@ -2,10 +2,12 @@
  * token.h - verification of the citizen's bank-ID ID token (a compact JWS), and signing
  * for the test identity provider.
  *
- * libjwt 1.10.2 takes the algorithm from the token header and checks no claims, so this
- * module parses the header itself first (exact algorithm pinned per key id), calls
- * jwt_decode only with the pinned key, re-checks the algorithm afterwards, and checks
- * every claim itself (research/identity.md §2.3-2.4).
+ * Verification does not use libjwt: 1.10.2 takes the algorithm from the token header,
+ * checks no claims and re-parses the key PEM on every call. This module parses the header
+ * itself (exact algorithm pinned per key id), verifies RS256/ES256 with OpenSSL and the key
+ * parsed once at load time, and checks every claim itself (research/identity.md §2.3-2.6).
+ * libjwt is used only by token_sign. token_verify may be called from several threads with
+ * the same keys.
  *
  * Tokens carry identity codes: never log a token, a payload or a token_identity.
  */
@@ -15,13 +17,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #define TOKEN_MAX_LEN 16384 /* bytes of a compact token */
 
+/* One trusted signing key; made only by token_keys_parse, freed by token_keys_free. */
 struct token_key {
 	char kid[128];
-	int alg;	/* jwt_alg_t: JWT_ALG_RS256 or JWT_ALG_ES256 only */
-	char *pem;	/* SubjectPublicKeyInfo PEM, NUL-terminated, owned */
-	size_t pem_len; /* without the NUL */
+	int alg;		/* jwt_alg_t: JWT_ALG_RS256 or JWT_ALG_ES256 only */
+	EVP_PKEY *pkey;		/* the parsed public key, owned; token_verify only reads it */
+	EVP_MD_CTX *verify_ctx; /* DigestVerify set up once with pkey (SHA-256), owned; only copied */
+	char *pem;		/* SubjectPublicKeyInfo PEM, NUL-terminated, owned */
+	size_t pem_len;		/* without the NUL */
 };
 
 struct token_config {
@@ -67,7 +74,7 @@ enum token_result {
  * Refuses other algs, other members, non-SPKI PEM (PKCS#1, certificates, private keys,
  * more than one PEM block), RSA below 2048 or above 8192 bits, EC curves other than P-256,
  * a key type that does not match alg, empty or duplicate kids, an empty list.
- * The stored PEM is re-encoded from the parsed key.
+ * Each key is parsed once, here, into its pkey; the stored PEM is re-encoded from it.
  * Returns 0 and sets *keys (free with token_keys_free) and *nkeys, or -1 with *keys NULL,
  * *nkeys 0 and a reason in err (which names the entry by index, not by content).
  */
@@ -81,8 +88,10 @@ void token_keys_free(struct token_key *keys, size_t nkeys);
 /*
  * Verifies a compact JWS ID token of `len` bytes (no NUL needed) at Unix time now_s.
  * Returns TOKEN_OK and fills *out, or another token_result with *out zeroed.
- * Checks, in order: structure, header, signature (libjwt with the pinned key), payload
- * JSON, iss, aud/azp, exp, nbf, iat, auth_time, acr, identity code, sub.
+ * Checks, in order: structure (three canonical base64url segments), header, signature
+ * (OpenSSL, the pinned key and alg; RS256 signatures exactly as long as the modulus, ES256
+ * exactly the 64-byte raw r||s), payload JSON, iss, aud/azp, exp, nbf, iat, auth_time, acr,
+ * identity code, sub. The payload is not parsed before its signature has verified.
  */
 int token_verify(const struct token_config *cfg, const char *jwt, size_t len, int64_t now_s,
 		 struct token_identity *out);

@@ -5,8 +5,10 @@
  *
  * Tokens are built here with our own base64url and OpenSSL signing, so that headers and
  * payloads can be anything (duplicate keys, lower-case algs, HS256 keyed with the public
- * PEM). No private key is stored anywhere: all are generated per run.
+ * PEM) and signatures any length or encoding (ES256 as DER, RSA one byte short or long).
+ * No private key is stored anywhere: all are generated per run.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,12 +23,15 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "jose.h"
 #include "testutil.h"
 #include "token.h"
 
@@ -37,8 +42,10 @@
 #define REAL_HETU "131052-308T" /* the decree's well-known example code */
 #define TEST_HETU "010594Y9032" /* DVV fictional test person */
 #define HDR_RS256 "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}"
+#define HDR_ES256 "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"ec1\"}"
 
-enum signer { SIGN_RS256, SIGN_RS384, SIGN_RS512, SIGN_ES256, SIGN_HS256, SIGN_NONE };
+/* SIGN_ES256 gives JOSE's raw r||s; SIGN_ES256_DER the DER form OpenSSL makes. */
+enum signer { SIGN_RS256, SIGN_RS384, SIGN_RS512, SIGN_ES256, SIGN_ES256_DER, SIGN_HS256, SIGN_NONE };
 
 struct fixture {
 	EVP_PKEY *rsa, *ec, *wrong, *rsa1024, *p384;
@@ -185,6 +192,7 @@ static char *build(const char *header, const char *payload, enum signer how, EVP
 	case SIGN_RS384: sig = sign_digest(key, EVP_sha384(), 0, input, &siglen); break;
 	case SIGN_RS512: sig = sign_digest(key, EVP_sha512(), 0, input, &siglen); break;
 	case SIGN_ES256: sig = sign_digest(key, EVP_sha256(), 1, input, &siglen); break;
+	case SIGN_ES256_DER: sig = sign_digest(key, EVP_sha256(), 0, input, &siglen); break;
 	case SIGN_HS256:
 		assert_non_null(HMAC(EVP_sha256(), fx.keys[0].pem, (int)fx.keys[0].pem_len,
 				     (const unsigned char *)input, strlen(input), mac, &maclen));
@@ -257,6 +265,49 @@ static int verify_claims(json_t *claims)
 static int verify_header(const char *header, enum signer how, EVP_PKEY *key)
 {
 	return verify(build_claims(header, claims_default(), how, key));
+}
+
+/* The decoded signature of `tok` (malloc'd), its length in *n. */
+static unsigned char *signature_of(const char *tok, size_t *n)
+{
+	const char *seg = strrchr(tok, '.') + 1;
+	uint8_t *sig = NULL;
+
+	assert_int_equal(jose_b64url_decode(seg, strlen(seg), &sig, n), 0);
+	return sig;
+}
+
+/* A copy of `tok` whose signature is the `n` bytes at `sig`. */
+static char *with_signature(const char *tok, const unsigned char *sig, size_t n)
+{
+	const char *dot = strrchr(tok, '.');
+	char *s = b64url(sig, n), *out;
+	size_t len = (size_t)(dot - tok) + strlen(s) + 2;
+
+	out = malloc(len);
+	assert_non_null(out);
+	snprintf(out, len, "%.*s.%s", (int)(dot - tok), tok, s);
+	free(s);
+	return out;
+}
+
+/* Verifies `tok` with its signature replaced by the `n` bytes at `sig`. */
+static int verify_sig(const char *tok, const unsigned char *sig, size_t n)
+{
+	return verify(with_signature(tok, sig, n));
+}
+
+/* The order of P-256 as a big number (free it). */
+static BIGNUM *p256_order(void)
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	BIGNUM *n;
+
+	assert_non_null(g);
+	n = BN_dup(EC_GROUP_get0_order(g));
+	assert_non_null(n);
+	EC_GROUP_free(g);
+	return n;
 }
 
 /* ---- fixture ------------------------------------------------------------------------ */
@@ -523,6 +574,273 @@ static void test_signature_non_canonical_base64(void **state)
 	assert_true(*last == 'A' || *last == 'Q' || *last == 'g' || *last == 'w');
 	*last = (char)(*last + 1);
 	assert_int_equal(verify(tok), TOKEN_MALFORMED);
+}
+
+static void test_rsa_signature_lengths(void **state)
+{
+	char *tok = build_claims(HDR_RS256, claims_default(), SIGN_RS256, fx.rsa);
+	unsigned char buf[260];
+	size_t n;
+	unsigned char *sig = signature_of(tok, &n);
+
+	(void)state;
+	assert_int_equal(n, 256);
+	assert_int_equal(verify_sig(tok, sig, 256), TOKEN_OK); /* the edits below are what is refused */
+	assert_int_equal(verify_sig(tok, sig, 255), TOKEN_BAD_SIGNATURE); /* one byte short */
+	memcpy(buf, sig, 256);
+	buf[256] = 0;
+	assert_int_equal(verify_sig(tok, buf, 257), TOKEN_BAD_SIGNATURE); /* one byte long */
+	buf[0] = 0;
+	memcpy(buf + 1, sig, 256);
+	assert_int_equal(verify_sig(tok, buf, 257), TOKEN_BAD_SIGNATURE); /* same number, leading zero */
+	assert_int_equal(verify_sig(tok, sig, 64), TOKEN_BAD_SIGNATURE);  /* ES256-sized */
+	assert_int_equal(verify_sig(tok, sig, 1), TOKEN_BAD_SIGNATURE);
+	memcpy(buf, sig, 256);
+	memcpy(buf + 256, sig, 4);
+	assert_int_equal(verify_sig(tok, buf, 260), TOKEN_BAD_SIGNATURE);
+	memset(buf, 0xff, 256); /* above the modulus */
+	assert_int_equal(verify_sig(tok, buf, 256), TOKEN_BAD_SIGNATURE);
+	memset(buf, 0, 256);
+	assert_int_equal(verify_sig(tok, buf, 256), TOKEN_BAD_SIGNATURE);
+	buf[255] = 1;
+	assert_int_equal(verify_sig(tok, buf, 256), TOKEN_BAD_SIGNATURE);
+	free(sig);
+	free(tok);
+}
+
+/* A valid RSA signature whose first byte is zero, sent without it (the same number in 255
+ * bytes), is refused: RS256 signatures are exactly as long as the modulus. */
+static void test_rsa_signature_without_leading_zero(void **state)
+{
+	unsigned char *sig = NULL;
+	char *tok = NULL;
+	size_t n = 0;
+
+	(void)state;
+	for (int i = 0; i < 4096; i++) { /* about 1 in 256 signatures starts with a zero byte */
+		json_t *c = claims_default();
+
+		json_object_set_new(c, "jti", json_integer(i));
+		tok = build_claims(HDR_RS256, c, SIGN_RS256, fx.rsa);
+		sig = signature_of(tok, &n);
+		if (sig[0] == 0)
+			break;
+		free(sig);
+		free(tok);
+		sig = NULL;
+		tok = NULL;
+	}
+	assert_non_null(tok);
+	assert_int_equal(verify_sig(tok, sig, n), TOKEN_OK);
+	assert_int_equal(verify_sig(tok, sig + 1, n - 1), TOKEN_BAD_SIGNATURE);
+	free(sig);
+	free(tok);
+}
+
+static void test_es256_signature_lengths(void **state)
+{
+	char *tok = build_claims(HDR_ES256, claims_default(), SIGN_ES256, fx.ec);
+	unsigned char buf[300] = { 0 };
+	size_t n;
+	unsigned char *raw = signature_of(tok, &n);
+
+	(void)state;
+	assert_int_equal(n, 64);
+	assert_int_equal(verify_sig(tok, raw, 64), TOKEN_OK);
+	assert_int_equal(verify_sig(tok, raw, 63), TOKEN_BAD_SIGNATURE); /* one byte short */
+	memcpy(buf, raw, 64);
+	assert_int_equal(verify_sig(tok, buf, 65), TOKEN_BAD_SIGNATURE); /* one byte long */
+	buf[0] = 0;
+	memcpy(buf + 1, raw, 64);
+	assert_int_equal(verify_sig(tok, buf, 65), TOKEN_BAD_SIGNATURE); /* leading zero */
+	memset(buf, 0, sizeof buf); /* r and s as 33-byte numbers with leading zeros */
+	memcpy(buf + 1, raw, 32);
+	memcpy(buf + 34, raw + 32, 32);
+	assert_int_equal(verify_sig(tok, buf, 66), TOKEN_BAD_SIGNATURE);
+	assert_int_equal(verify_sig(tok, raw, 32), TOKEN_BAD_SIGNATURE); /* r alone */
+	assert_int_equal(verify_sig(tok, NULL, 0), TOKEN_BAD_SIGNATURE);
+	assert_int_equal(verify_sig(tok, buf, 256), TOKEN_BAD_SIGNATURE); /* RSA-sized */
+	free(raw);
+	free(tok);
+}
+
+/* The DER form OpenSSL makes is refused where JOSE's raw r||s is required (RFC 7518 §3.4),
+ * both as a fresh DER signature and as the DER re-encoding of a valid raw one. */
+static void test_es256_der_signature_refused(void **state)
+{
+	char *tok = build_claims(HDR_ES256, claims_default(), SIGN_ES256, fx.ec);
+	unsigned char *raw, *der = NULL;
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	size_t n;
+	int len;
+
+	(void)state;
+	assert_int_equal(verify_header(HDR_ES256, SIGN_ES256_DER, fx.ec), TOKEN_BAD_SIGNATURE);
+	raw = signature_of(tok, &n);
+	assert_int_equal(n, 64);
+	assert_non_null(es);
+	assert_int_equal(ECDSA_SIG_set0(es, BN_bin2bn(raw, 32, NULL), BN_bin2bn(raw + 32, 32, NULL)), 1);
+	len = i2d_ECDSA_SIG(es, &der);
+	assert_true(len > 0 && len != 64);
+	assert_int_equal(verify_sig(tok, der, (size_t)len), TOKEN_BAD_SIGNATURE);
+	assert_int_equal(verify_sig(tok, raw, 64), TOKEN_OK);
+	OPENSSL_free(der);
+	ECDSA_SIG_free(es);
+	free(raw);
+	free(tok);
+}
+
+/* r and s must be in [1, n-1]: zero, the group order and all-ones are refused. */
+static void test_es256_scalar_ranges(void **state)
+{
+	char *tok = build_claims(HDR_ES256, claims_default(), SIGN_ES256, fx.ec);
+	BIGNUM *order = p256_order();
+	unsigned char buf[64], nbytes[32];
+	size_t n;
+	unsigned char *raw = signature_of(tok, &n);
+
+	(void)state;
+	assert_int_equal(BN_bn2binpad(order, nbytes, 32), 32);
+	memcpy(buf, raw, 64);
+	memset(buf, 0, 32); /* r = 0 */
+	assert_int_equal(verify_sig(tok, buf, 64), TOKEN_BAD_SIGNATURE);
+	memcpy(buf, raw, 64);
+	memset(buf + 32, 0, 32); /* s = 0 */
+	assert_int_equal(verify_sig(tok, buf, 64), TOKEN_BAD_SIGNATURE);
+	memcpy(buf, nbytes, 32); /* r = n */
+	memcpy(buf + 32, raw + 32, 32);
+	assert_int_equal(verify_sig(tok, buf, 64), TOKEN_BAD_SIGNATURE);
+	memcpy(buf, raw, 32); /* s = n */
+	memcpy(buf + 32, nbytes, 32);
+	assert_int_equal(verify_sig(tok, buf, 64), TOKEN_BAD_SIGNATURE);
+	memset(buf, 0xff, 64);
+	assert_int_equal(verify_sig(tok, buf, 64), TOKEN_BAD_SIGNATURE);
+	BN_free(order);
+	free(raw);
+	free(tok);
+}
+
+/*
+ * ECDSA signatures are malleable: (r, n - s) verifies wherever (r, s) does. RFC 7518 asks
+ * for no low-s form and identity providers do not normalise, so refusing "high s" would
+ * refuse about half of all genuine ES256 tokens; both forms are accepted. Nothing keys on
+ * the signature bytes (a bank token arrives over the back channel and is bound by the
+ * single-use nonce), so the second spelling gains an attacker nothing.
+ */
+static void test_es256_high_s_accepted(void **state)
+{
+	char *tok = build_claims(HDR_ES256, claims_default(), SIGN_ES256, fx.ec);
+	BIGNUM *order = p256_order(), *s;
+	unsigned char buf[64];
+	size_t n;
+	unsigned char *raw = signature_of(tok, &n);
+
+	(void)state;
+	s = BN_bin2bn(raw + 32, 32, NULL);
+	assert_non_null(s);
+	assert_int_equal(BN_sub(s, order, s), 1);
+	memcpy(buf, raw, 32);
+	assert_int_equal(BN_bn2binpad(s, buf + 32, 32), 32);
+	assert_memory_not_equal(buf, raw, 64);
+	assert_int_equal(verify_sig(tok, buf, 64), TOKEN_OK);
+	buf[63] ^= 1;
+	assert_int_equal(verify_sig(tok, buf, 64), TOKEN_BAD_SIGNATURE);
+	BN_free(s);
+	BN_free(order);
+	free(raw);
+	free(tok);
+}
+
+/* The payload is not parsed before its signature verifies: unsigned garbage is a bad
+ * signature, the same garbage signed is malformed. */
+static void test_payload_parsed_after_signature(void **state)
+{
+	EVP_PKEY *other_ec = EVP_EC_gen("P-256");
+
+	(void)state;
+	assert_non_null(other_ec);
+	assert_int_equal(verify(build(HDR_RS256, "{\"iss\":", SIGN_RS256, fx.wrong)), TOKEN_BAD_SIGNATURE);
+	assert_int_equal(verify(build(HDR_RS256, "{\"iss\":", SIGN_RS256, fx.rsa)), TOKEN_MALFORMED);
+	assert_int_equal(verify(build(HDR_ES256, "[]", SIGN_ES256, other_ec)), TOKEN_BAD_SIGNATURE);
+	assert_int_equal(verify(build(HDR_ES256, "[]", SIGN_ES256, fx.ec)), TOKEN_MALFORMED);
+	EVP_PKEY_free(other_ec);
+}
+
+/* A key that did not come from token_keys_parse (no parsed key or context) is refused. */
+static void test_key_without_parsed_form(void **state)
+{
+	struct token_config cfg = fx.cfg;
+	struct token_key k[2];
+
+	(void)state;
+	memcpy(k, fx.keys, sizeof k);
+	k[0].verify_ctx = NULL;
+	k[1].pkey = NULL;
+	cfg.keys = k;
+	assert_int_equal(verify_cfg(&cfg, build_claims(HDR_RS256, claims_default(), SIGN_RS256, fx.rsa)),
+			 TOKEN_BAD_CONFIG);
+	assert_int_equal(verify_cfg(&cfg, build_claims(HDR_ES256, claims_default(), SIGN_ES256, fx.ec)),
+			 TOKEN_BAD_CONFIG);
+}
+
+/* A refused signature leaves no OpenSSL error behind and keeps the caller's earlier ones. */
+static void test_openssl_error_queue(void **state)
+{
+	unsigned long e;
+
+	(void)state;
+	ERR_clear_error();
+	ERR_raise(ERR_LIB_USER, 42);
+	e = ERR_peek_last_error();
+	assert_int_equal(verify_header(HDR_RS256, SIGN_RS256, fx.wrong), TOKEN_BAD_SIGNATURE);
+	assert_int_equal(verify_header(HDR_ES256, SIGN_ES256_DER, fx.ec), TOKEN_BAD_SIGNATURE);
+	assert_int_equal(verify_header(HDR_RS256, SIGN_RS256, fx.rsa), TOKEN_OK);
+	assert_int_equal(ERR_get_error(), e);
+	assert_int_equal(ERR_get_error(), 0);
+}
+
+struct verify_thread {
+	const char *good, *bad;
+	int failures;
+};
+
+/* Verifies a good and a bad token many times with the shared fixture keys. */
+static void *verify_thread_run(void *arg)
+{
+	struct verify_thread *t = arg;
+	struct token_identity id;
+
+	for (int i = 0; i < 200; i++) {
+		t->failures += token_verify(&fx.cfg, t->good, strlen(t->good), NOW, &id) != TOKEN_OK;
+		t->failures += token_verify(&fx.cfg, t->bad, strlen(t->bad), NOW, &id) != TOKEN_BAD_SIGNATURE;
+	}
+	return NULL;
+}
+
+/* token_verify runs on the core thread and the OIDC worker with the same keys at once. */
+static void test_concurrent_verify(void **state)
+{
+	struct verify_thread t[4];
+	pthread_t th[4];
+	char *tokens[4];
+
+	(void)state;
+	tokens[0] = build_claims(HDR_RS256, claims_default(), SIGN_RS256, fx.rsa);
+	tokens[1] = build_claims(HDR_RS256, claims_default(), SIGN_RS256, fx.wrong);
+	tokens[2] = build_claims(HDR_ES256, claims_default(), SIGN_ES256, fx.ec);
+	tokens[3] = build_claims(HDR_ES256, claims_default(), SIGN_ES256_DER, fx.ec);
+	for (int i = 0; i < 4; i++) {
+		t[i].good = tokens[(i % 2) * 2];
+		t[i].bad = tokens[(i % 2) * 2 + 1];
+		t[i].failures = 0;
+		assert_int_equal(pthread_create(&th[i], NULL, verify_thread_run, &t[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(t[i].failures, 0);
+	}
+	for (int i = 0; i < 4; i++)
+		free(tokens[i]);
 }
 
 /* ---- header ------------------------------------------------------------------------- */
@@ -1238,6 +1556,12 @@ static void test_keys_valid(void **state)
 	assert_int_equal(fx.keys[1].alg, JWT_ALG_ES256);
 	assert_non_null(strstr(fx.keys[0].pem, "-----BEGIN PUBLIC KEY-----"));
 	assert_int_equal(strlen(fx.keys[1].pem), fx.keys[1].pem_len);
+	for (size_t i = 0; i < fx.nkeys; i++) { /* parsed once, here, for every later verification */
+		assert_non_null(fx.keys[i].pkey);
+		assert_non_null(fx.keys[i].verify_ctx);
+	}
+	assert_true(EVP_PKEY_is_a(fx.keys[0].pkey, "RSA"));
+	assert_true(EVP_PKEY_is_a(fx.keys[1].pkey, "EC"));
 }
 
 static void test_keys_bad_json(void **state)
@@ -1375,6 +1699,16 @@ int main(void)
 		cmocka_unit_test(test_tampered_signature),
 		cmocka_unit_test(test_empty_signature),
 		cmocka_unit_test(test_signature_non_canonical_base64),
+		cmocka_unit_test(test_rsa_signature_lengths),
+		cmocka_unit_test(test_rsa_signature_without_leading_zero),
+		cmocka_unit_test(test_es256_signature_lengths),
+		cmocka_unit_test(test_es256_der_signature_refused),
+		cmocka_unit_test(test_es256_scalar_ranges),
+		cmocka_unit_test(test_es256_high_s_accepted),
+		cmocka_unit_test(test_payload_parsed_after_signature),
+		cmocka_unit_test(test_key_without_parsed_form),
+		cmocka_unit_test(test_openssl_error_queue),
+		cmocka_unit_test(test_concurrent_verify),
 		cmocka_unit_test(test_unknown_kid),
 		cmocka_unit_test(test_missing_kid),
 		cmocka_unit_test(test_typ_not_jwt),
