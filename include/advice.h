@@ -39,6 +39,14 @@ struct advice_client *advice_client_new(void);
 void advice_client_free(struct advice_client *c);
 
 /*
+ * Binds the local end of WebSockets opened afterwards to `address`, a numeric IP address of
+ * this machine (e.g. "127.0.0.2": a load generator spreads many connections over several
+ * source addresses, each with its own ephemeral ports); NULL or "" restores the default (any).
+ * Returns 0, or -ADVICE_ERR_INVAL (no client, or longer than 63 characters).
+ */
+int advice_client_set_source(struct advice_client *c, const char *address);
+
+/*
  * Pumps every connection of the client once, waiting at most timeout_ms for activity.
  * Returns 0, or -ADVICE_ERR_IO when the event loop failed.
  */

@@ -25,6 +25,7 @@ struct advice_client {
 	struct advice_conn *conns;   /* open WebSockets, for advice_client_free */
 	int tls;		     /* the context can make TLS connections */
 	struct lws_protocols protocols[3];
+	char source[64]; /* local address WebSockets bind to ("": any), advice_client_set_source */
 };
 
 /* A parsed base URL. */

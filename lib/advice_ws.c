@@ -246,6 +246,14 @@ void advice__ws_detach_all(struct advice_client *c)
 	}
 }
 
+ADVICE_API int advice_client_set_source(struct advice_client *c, const char *address)
+{
+	if (c == NULL || (address != NULL && strlen(address) >= sizeof(c->source)))
+		return -ADVICE_ERR_INVAL;
+	snprintf(c->source, sizeof(c->source), "%s", address != NULL ? address : "");
+	return 0;
+}
+
 ADVICE_API struct advice_conn *advice_connect(struct advice_client *c, const char *base_url,
 					      const char *origin, const char *session, int timeout_ms,
 					      int *err)
@@ -292,6 +300,7 @@ ADVICE_API struct advice_conn *advice_connect(struct advice_client *c, const cha
 	i.host = u.hosthdr;
 	i.protocol = ADVICE_SUBPROTOCOL;
 	i.opaque_user_data = k;
+	i.iface = c->source[0] != '\0' ? c->source : NULL;
 	k->wsi = lws_client_connect_via_info(&i);
 	if (k->wsi == NULL && !k->ended) {
 		rc = -ADVICE_ERR_IO;

@@ -1,7 +1,8 @@
 /*
  * net.c - the lws context of adviced: creation from the configuration, the connection
  * table (id -> connection), topic subscriptions, routing of the core's replies and pushes,
- * the one-second housekeeping timer (session expiry) and the drain on shutdown.
+ * the one-second housekeeping timer (session expiry) and the drain on shutdown. lws runs on
+ * an epoll event loop (libev) that this file creates, runs and ends.
  *
  * The WebSocket protocol is in net_ws.c and the HTTP API in net_http.c. All of this runs
  * on the lws service thread; only net_wake() and net_request_stop() are called elsewhere.
@@ -13,21 +14,32 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <ev.h>
 #include <sodium.h>
 
 #include "log.h"
 #include "net_int.h"
 
-#define NET_TICK_US	  (1000 * LWS_US_PER_MS)
-#define NET_DRAIN_TICK_US (50 * LWS_US_PER_MS)
-#define NET_CONN_BUCKETS0 256
-#define NET_TOPIC_BUCKETS 1024
+#define NET_TICK_US	     (1000 * LWS_US_PER_MS)
+#define NET_DRAIN_TICK_US    (50 * LWS_US_PER_MS)
+#define NET_CONN_BUCKETS0    256
+#define NET_TOPIC_BUCKETS0   1024
+#define NET_SESSION_BUCKETS0 256
 
 int64_t net_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds on the monotonic clock (keepalive deadlines). */
+static int64_t net_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -80,6 +92,7 @@ struct net_conn *net_conn_new(struct net *n, struct lws *wsi, int is_ws)
 	if (c == NULL)
 		return NULL;
 	c->id = ++n->last_id;
+	c->klist = -1;
 	c->wsi = wsi;
 	c->is_ws = is_ws;
 	if (wsi != NULL)
@@ -111,92 +124,281 @@ struct net_conn *net_conn_find(struct net *n, uint64_t id)
 
 /* ---- topics ---- */
 
-static size_t net_topic_slot(const char *name)
+static size_t net_topic_slot(size_t buckets, const char *name)
 {
 	uint32_t h = 2166136261u;
 
 	for (; *name; name++)
 		h = (h ^ (unsigned char)*name) * 16777619u;
-	return h & (NET_TOPIC_BUCKETS - 1);
+	return h & (buckets - 1);
 }
 
 static struct net_topic *net_topic_find(struct net *n, const char *name)
 {
 	struct net_topic *t;
 
-	for (t = n->topics[net_topic_slot(name)]; t != NULL; t = t->next)
+	for (t = n->topics[net_topic_slot(n->topic_buckets, name)]; t != NULL; t = t->next)
 		if (strcmp(t->name, name) == 0)
 			return t;
 	return NULL;
 }
 
+/* Doubles the topic table when it holds more topics than buckets. Failure is harmless. */
+static void net_topic_table_grow(struct net *n)
+{
+	size_t nb = n->topic_buckets * 2;
+	struct net_topic **nt = calloc(nb, sizeof(*nt));
+
+	if (nt == NULL)
+		return;
+	for (size_t i = 0; i < n->topic_buckets; i++) {
+		struct net_topic *t = n->topics[i], *next;
+
+		for (; t != NULL; t = next) {
+			size_t s = net_topic_slot(nb, t->name);
+
+			next = t->next;
+			t->next = nt[s];
+			nt[s] = t;
+		}
+	}
+	free(n->topics);
+	n->topics = nt;
+	n->topic_buckets = nb;
+}
+
+/* The topic named `name`, created (empty) when absent. NULL when out of memory. */
+static struct net_topic *net_topic_get(struct net *n, const char *name)
+{
+	struct net_topic *t = net_topic_find(n, name);
+	size_t s;
+
+	if (t != NULL)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	if (n->ntopics >= n->topic_buckets)
+		net_topic_table_grow(n);
+	n->ntopics++;
+	s = net_topic_slot(n->topic_buckets, name);
+	strcpy(t->name, name);
+	t->next = n->topics[s];
+	n->topics[s] = t;
+	return t;
+}
+
+/* Unlinks an empty topic from its bucket and frees it. */
+static void net_topic_drop(struct net *n, struct net_topic *t)
+{
+	struct net_topic **pp;
+
+	for (pp = &n->topics[net_topic_slot(n->topic_buckets, t->name)]; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			n->ntopics--;
+			break;
+		}
+	}
+	free(t->members);
+	free(t);
+}
+
 /*
  * Subscribes the connection to `topic` (once). Returns 0, or -1 when the name is too long
- * or memory ran out.
+ * or memory ran out (the connection is then not subscribed; an empty topic is dropped).
  */
 int net_conn_subscribe(struct net *n, struct net_conn *c, const char *topic)
 {
 	struct net_topic *t;
-	char **ntopics;
+	struct net_sub *nsubs;
 
 	if (strlen(topic) >= NET_TOPIC_MAX)
 		return -1;
-	for (size_t i = 0; i < c->ntopics; i++)
-		if (strcmp(c->topics[i], topic) == 0)
+	for (size_t i = 0; i < c->nsubs; i++)
+		if (strcmp(c->subs[i].t->name, topic) == 0)
 			return 0;
-	t = net_topic_find(n, topic);
-	if (t == NULL) {
-		size_t s = net_topic_slot(topic);
-
-		t = calloc(1, sizeof(*t));
-		if (t == NULL)
-			return -1;
-		strcpy(t->name, topic);
-		t->next = n->topics[s];
-		n->topics[s] = t;
-	}
+	if ((t = net_topic_get(n, topic)) == NULL)
+		return -1;
 	if (t->n == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 4;
-		struct net_conn **nc = realloc(t->conns, ncap * sizeof(*nc));
+		struct net_member *nm = realloc(t->members, ncap * sizeof(*nm));
 
-		if (nc == NULL)
-			return -1;
-		t->conns = nc;
+		if (nm == NULL)
+			goto fail;
+		t->members = nm;
 		t->cap = ncap;
 	}
-	ntopics = realloc(c->topics, (c->ntopics + 1) * sizeof(*ntopics));
-	if (ntopics == NULL)
-		return -1;
-	c->topics = ntopics;
-	c->topics[c->ntopics] = strdup(topic);
-	if (c->topics[c->ntopics] == NULL)
-		return -1;
-	c->ntopics++;
-	t->conns[t->n++] = c;
+	nsubs = realloc(c->subs, (c->nsubs + 1) * sizeof(*nsubs));
+	if (nsubs == NULL)
+		goto fail;
+	c->subs = nsubs;
+	c->subs[c->nsubs].t = t;
+	c->subs[c->nsubs].pos = t->n;
+	t->members[t->n].c = c;
+	t->members[t->n].sub = c->nsubs;
+	t->n++;
+	c->nsubs++;
 	return 0;
+fail:
+	if (t->n == 0)
+		net_topic_drop(n, t);
+	return -1;
 }
 
-/* Removes `c` from topic `name`, freeing the topic when it has no subscriber left. */
-static void net_topic_remove(struct net *n, const char *name, struct net_conn *c)
+/* Removes the connection's subscription `i` from its topic in O(1): the topic's last member
+ * takes its place. Frees the topic when no subscriber is left. */
+static void net_topic_leave(struct net *n, struct net_conn *c, size_t i)
 {
-	struct net_topic **pp = &n->topics[net_topic_slot(name)], *t;
+	struct net_topic *t = c->subs[i].t;
+	size_t pos = c->subs[i].pos;
+	struct net_member last = t->members[--t->n];
 
-	for (; (t = *pp) != NULL; pp = &t->next)
-		if (strcmp(t->name, name) == 0)
-			break;
-	if (t == NULL)
+	if (pos != t->n) {
+		t->members[pos] = last;
+		last.c->subs[last.sub].pos = pos;
+	}
+	if (t->n == 0)
+		net_topic_drop(n, t);
+}
+
+/* ---- keepalive ----
+ *
+ * lws 4.1.6 can ping and hang up by itself (retry_and_idle_policy), but it keeps each
+ * connection's timer in one sorted linked list and re-inserts it, walking the list, on every
+ * pong: O(n) per event, most of the server's time with tens of thousands of idle sockets.
+ * Here two FIFO lists do it in O(1): every list has one fixed delay, so appending keeps it in
+ * deadline order and the one-second tick only looks at the heads that are due.
+ */
+
+static void net_ka_unlink(struct net *n, struct net_conn *c)
+{
+	if (c->klist < 0)
 		return;
-	for (size_t i = 0; i < t->n; i++) {
-		if (t->conns[i] == c) {
-			t->conns[i] = t->conns[--t->n];
+	if (c->kprev != NULL)
+		c->kprev->knext = c->knext;
+	else
+		n->ka_head[c->klist] = c->knext;
+	if (c->knext != NULL)
+		c->knext->kprev = c->kprev;
+	else
+		n->ka_tail[c->klist] = c->kprev;
+	c->kprev = c->knext = NULL;
+	c->klist = -1;
+}
+
+static void net_ka_append(struct net *n, struct net_conn *c, int list, int64_t deadline_ms)
+{
+	net_ka_unlink(n, c);
+	c->klist = list;
+	c->deadline_ms = deadline_ms;
+	c->kprev = n->ka_tail[list];
+	if (n->ka_tail[list] != NULL)
+		n->ka_tail[list]->knext = c;
+	else
+		n->ka_head[list] = c;
+	n->ka_tail[list] = c;
+}
+
+void net_conn_alive(struct net *n, struct net_conn *c)
+{
+	if (c->wsi == NULL || c->culled)
+		return;
+	net_ka_append(n, c, NET_KA_ACTIVE, net_mono_ms() + (int64_t)n->cfg->ping_interval_s * 1000);
+}
+
+/* Pings the connections silent for ping_interval_s, and hangs up on those that have not
+ * answered within idle_timeout_s of the last sign of life. */
+static void net_keepalive(struct net *n)
+{
+	int64_t now = net_mono_ms(), wait_ms;
+	struct net_conn *c;
+
+	wait_ms = (int64_t)(n->cfg->idle_timeout_s - n->cfg->ping_interval_s) * 1000;
+	while ((c = n->ka_head[NET_KA_PINGED]) != NULL && c->deadline_ms <= now) {
+		net_ka_unlink(n, c);
+		if (c->wsi == NULL || c->culled)
+			continue;
+		log_notice("conn %llu peer %s: no answer for %d s, hanging up", (unsigned long long)c->id,
+			   c->peer, n->cfg->idle_timeout_s);
+		c->culled = 1;
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+	while ((c = n->ka_head[NET_KA_ACTIVE]) != NULL && c->deadline_ms <= now) {
+		net_ka_append(n, c, NET_KA_PINGED, now + wait_ms);
+		if (c->wsi == NULL || c->culled)
+			continue;
+		c->ping_due = 1;
+		lws_callback_on_writable(c->wsi);
+	}
+}
+
+/* ---- session index (WebSockets by session, to end a session without a scan) ---- */
+
+static size_t net_session_slot(size_t buckets, const uint8_t hash[STORE_HASH_BYTES])
+{
+	uint64_t h;
+
+	memcpy(&h, hash, sizeof(h)); /* a keyed hash already: its bytes are uniform */
+	return (size_t)h & (buckets - 1);
+}
+
+/* Doubles the index when it holds more entries than buckets. Failure is harmless. */
+static void net_session_index_grow(struct net *n)
+{
+	size_t nb = n->session_buckets * 2;
+	struct net_conn **nt = calloc(nb, sizeof(*nt));
+
+	if (nt == NULL)
+		return;
+	for (size_t i = 0; i < n->session_buckets; i++) {
+		struct net_conn *c = n->sessions[i], *next;
+
+		for (; c != NULL; c = next) {
+			size_t s = net_session_slot(nb, c->session_hash);
+
+			next = c->snext;
+			c->snext = nt[s];
+			nt[s] = c;
+		}
+	}
+	free(n->sessions);
+	n->sessions = nt;
+	n->session_buckets = nb;
+}
+
+void net_conn_set_session(struct net *n, struct net_conn *c, const uint8_t hash[STORE_HASH_BYTES])
+{
+	size_t s;
+
+	c->has_session = 1;
+	memcpy(c->session_hash, hash, STORE_HASH_BYTES);
+	if (c->in_session_index)
+		return;
+	if (n->nsessions >= n->session_buckets)
+		net_session_index_grow(n);
+	s = net_session_slot(n->session_buckets, hash);
+	c->snext = n->sessions[s];
+	n->sessions[s] = c;
+	c->in_session_index = 1;
+	n->nsessions++;
+}
+
+static void net_session_unindex(struct net *n, struct net_conn *c)
+{
+	struct net_conn **pp;
+
+	if (!c->in_session_index)
+		return;
+	for (pp = &n->sessions[net_session_slot(n->session_buckets, c->session_hash)]; *pp != NULL;
+	     pp = &(*pp)->snext) {
+		if (*pp == c) {
+			*pp = c->snext;
+			n->nsessions--;
 			break;
 		}
 	}
-	if (t->n == 0) {
-		*pp = t->next;
-		free(t->conns);
-		free(t);
-	}
+	c->in_session_index = 0;
 }
 
 void net_conn_free(struct net *n, struct net_conn *c)
@@ -212,11 +414,11 @@ void net_conn_free(struct net *n, struct net_conn *c)
 			break;
 		}
 	}
-	for (size_t i = 0; i < c->ntopics; i++) {
-		net_topic_remove(n, c->topics[i], c);
-		free(c->topics[i]);
-	}
-	free(c->topics);
+	net_session_unindex(n, c);
+	net_ka_unlink(n, c);
+	for (size_t i = 0; i < c->nsubs; i++)
+		net_topic_leave(n, c, i);
+	free(c->subs);
 	if (c->is_ws)
 		n->nws--;
 	outq_clear(&c->q);
@@ -288,18 +490,16 @@ int net_cookie_get(struct lws *wsi, const char *name, char *out, size_t outsz)
 
 /* ---- replies from the core ---- */
 
-/* Marks every WebSocket of the session to close with 4001 after its queue is written. */
+/* Marks every WebSocket of the session to close with 4001 after its queue is written
+ * (found through the session index: no scan of all connections). */
 static void net_end_session(struct net *n, const uint8_t hash[STORE_HASH_BYTES])
 {
-	for (size_t b = 0; b < n->conn_buckets; b++) {
-		for (struct net_conn *c = n->conns[b]; c != NULL; c = c->hnext) {
-			if (!c->is_ws || !c->has_session || c->wsi == NULL)
-				continue;
-			if (memcmp(c->session_hash, hash, STORE_HASH_BYTES) != 0)
-				continue;
-			log_info("conn %llu: session ended", (unsigned long long)c->id);
-			net_ws_close_after_flush(c, ADVICE_CLOSE_SESSION_ENDED);
-		}
+	for (struct net_conn *c = n->sessions[net_session_slot(n->session_buckets, hash)]; c != NULL;
+	     c = c->snext) {
+		if (!c->is_ws || c->wsi == NULL || memcmp(c->session_hash, hash, STORE_HASH_BYTES) != 0)
+			continue;
+		log_info("conn %llu: session ended", (unsigned long long)c->id);
+		net_ws_close_after_flush(c, ADVICE_CLOSE_SESSION_ENDED);
 	}
 }
 
@@ -318,7 +518,7 @@ static void net_push(struct net *n, const struct core_push *p)
 	}
 	/* net_ws_enqueue never unlinks a connection from a topic (that waits for CLOSED). */
 	for (size_t i = 0; i < t->n; i++)
-		net_ws_enqueue(n, t->conns[i], m);
+		net_ws_enqueue(n, t->members[i].c, m);
 	outq_msg_unref(m);
 }
 
@@ -448,6 +648,7 @@ static void net_tick(lws_sorted_usec_list_t *sul)
 	if (n->stop_requested && !n->draining)
 		net_drain_begin(n);
 	if (!n->draining) {
+		net_keepalive(n);
 		net_expire_sessions(n, now);
 		net_submit_tick(n);
 		lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, NET_TICK_US);
@@ -458,7 +659,7 @@ static void net_tick(lws_sorted_usec_list_t *sul)
 		net_close_all(n);
 	if (n->closing_all && (n->nws == 0 || now >= n->drain_deadline_ms + 1000)) {
 		n->done = 1;
-		lws_cancel_service(n->ctx);
+		ev_break(n->loop, EVBREAK_ALL);
 		return;
 	}
 	lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, NET_DRAIN_TICK_US);
@@ -492,12 +693,14 @@ static void net_lws_log(int level, const char *line)
 	log_msg(l, "lws", "%s", buf);
 }
 
+/* lws's errors and warnings; its notices only at debug level: the libev plugin of lws 4.1.6
+ * logs every watcher change at notice level (a line per socket event). */
 static void net_set_lws_logging(void)
 {
-	int levels = LLL_ERR | LLL_WARN | LLL_NOTICE;
+	int levels = LLL_ERR | LLL_WARN;
 
 	if (log_get_level() >= LOG_DEBUG)
-		levels |= LLL_INFO;
+		levels |= LLL_NOTICE | LLL_INFO;
 	lws_set_log_level(levels, net_lws_log);
 }
 
@@ -562,9 +765,25 @@ static unsigned int net_fd_limit(const struct config *cfg)
 	return (unsigned int)want;
 }
 
+/*
+ * The event loop lws runs on: libev on epoll, created here ("foreign" to lws) so that
+ * net_run() runs it and net_tick() ends it. lws's default poll() loop scans every descriptor
+ * on every wakeup, so its cost per event grows with the number of connections; epoll's does
+ * not. No signal watchers: SIGTERM and SIGINT stay with main.c's handler. NULL on failure.
+ */
+static struct ev_loop *net_loop_new(void)
+{
+	struct ev_loop *loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
+
+	if (loop == NULL)
+		log_err("cannot create the event loop (libev with epoll)");
+	return loop;
+}
+
 struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct store *ro_store)
 {
 	struct lws_context_creation_info info;
+	void *loops[1];
 	struct net *n;
 
 	n = calloc(1, sizeof(*n));
@@ -577,17 +796,23 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 	n->ro = ro_store;
 	n->conn_buckets = NET_CONN_BUCKETS0;
 	n->conns = calloc(n->conn_buckets, sizeof(*n->conns));
-	n->topic_buckets = NET_TOPIC_BUCKETS;
+	n->topic_buckets = NET_TOPIC_BUCKETS0;
 	n->topics = calloc(n->topic_buckets, sizeof(*n->topics));
-	if (n->conns == NULL || n->topics == NULL) {
+	n->session_buckets = NET_SESSION_BUCKETS0;
+	n->sessions = calloc(n->session_buckets, sizeof(*n->sessions));
+	if (n->conns == NULL || n->topics == NULL || n->sessions == NULL) {
 		log_err("out of memory");
 		goto fail;
 	}
+	if ((n->loop = net_loop_new()) == NULL)
+		goto fail;
+	loops[0] = n->loop;
 	net_set_lws_logging();
 	net_setup_mounts(n);
 	net_setup_protocols(n);
-	n->retry.secs_since_valid_ping = (uint16_t)cfg->ping_interval_s;
-	n->retry.secs_since_valid_hangup = (uint16_t)cfg->idle_timeout_s;
+	/* No pings or idle hang-ups by lws (see "keepalive" above): net_keepalive() does them. */
+	n->retry.secs_since_valid_ping = 0;
+	n->retry.secs_since_valid_hangup = 0;
 
 	memset(&info, 0, sizeof(info));
 	info.port = cfg->port;
@@ -599,7 +824,9 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 	info.uid = -1;
 	info.gid = -1;
 	info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
-		       LWS_SERVER_OPTION_VALIDATE_UTF8;
+		       LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_LIBEV;
+	/* lws loads its libev support as a plugin (libwebsockets-evlib_ev.so) and joins our loop. */
+	info.foreign_loops = loops;
 	info.retry_and_idle_policy = &n->retry;
 	info.timeout_secs = (unsigned int)cfg->handshake_timeout_s;
 	info.fd_limit_per_thread = net_fd_limit(cfg);
@@ -614,16 +841,19 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 	}
 	n->ctx = lws_create_context(&info);
 	if (n->ctx == NULL) {
-		log_err("cannot create the listener on %s port %d", cfg->listen[0] ? cfg->listen : "*",
-			cfg->port);
+		log_err("cannot create the listener on %s port %d (or load lws's libev plugin)",
+			cfg->listen[0] ? cfg->listen : "*", cfg->port);
 		goto fail;
 	}
 	log_notice("listening on %s port %d%s", cfg->listen[0] ? cfg->listen : "*", cfg->port,
 		   cfg->tls_cert[0] ? " (TLS)" : "");
 	return n;
 fail:
+	if (n->loop != NULL)
+		ev_loop_destroy(n->loop);
 	free(n->conns);
 	free(n->topics);
+	free(n->sessions);
 	free(n);
 	return NULL;
 }
@@ -647,12 +877,12 @@ int net_run(struct net *n, struct dispatch *d)
 
 	n->d = d;
 	lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, NET_TICK_US);
-	while (!n->done) {
-		if (lws_service(n->ctx, 0) < 0) {
-			log_err("service loop failed");
-			rc = -1;
-			break;
-		}
+	/* Runs until net_tick() ends the drain with ev_break(); returning earlier means the loop
+	 * had nothing left to watch. */
+	ev_run(n->loop, 0);
+	if (!n->done) {
+		log_err("service loop ended unexpectedly");
+		rc = -1;
 	}
 	lws_sul_schedule(n->ctx, 0, &n->sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	/* Replies still untaken are freed by dispatch_stop(). */
@@ -677,12 +907,15 @@ void net_free(struct net *n)
 
 		for (t = n->topics[b]; t != NULL; t = next) {
 			next = t->next;
-			free(t->conns);
+			free(t->members);
 			free(t);
 		}
 	}
+	if (n->loop != NULL)
+		ev_loop_destroy(n->loop); /* after lws has stopped its watchers */
 	free(n->conns);
 	free(n->topics);
+	free(n->sessions);
 	free(n->oidc_jwks);
 	sodium_memzero(n->pepper, sizeof(n->pepper));
 	free(n);

@@ -19,14 +19,22 @@
 #include "outq.h"
 #include "store.h"
 
+struct ev_loop;
+
 #define NET_PEER_MAX  48
 #define NET_TOPIC_MAX 48
+
+/* Keepalive lists: heard from lately (pinged when its deadline passes), or pinged and not
+ * heard from since (hung up when its deadline passes). */
+enum { NET_KA_ACTIVE, NET_KA_PINGED, NET_KA_LISTS };
 
 /* One WebSocket connection, or one HTTP transaction, known by an id that is never reused.
  * Replies from the core find it by id; `wsi` is cleared when lws closes the connection. */
 struct net_conn {
 	uint64_t id;
 	struct net_conn *hnext; /* hash chain of the connection table */
+	struct net_conn *snext; /* chain of the session index (WebSockets with a session only) */
+	int in_session_index;
 	struct lws *wsi;
 	int is_ws;
 	char peer[NET_PEER_MAX];
@@ -43,8 +51,13 @@ struct net_conn {
 	int rx_paused;
 	int close_code; /* close with this code once the queue is flushed (0: none) */
 	int culled;	/* killed: ignore everything until CLOSED */
-	char **topics;
-	size_t ntopics;
+	/* keepalive (net_conn_alive): on one of the two lists of struct net, ordered by deadline */
+	struct net_conn *kprev, *knext;
+	int klist;	      /* -1: on none, NET_KA_ACTIVE or NET_KA_PINGED */
+	int ping_due;	      /* write a PING at the next WRITEABLE */
+	int64_t deadline_ms;  /* monotonic: ping (ACTIVE) or hang up (PINGED) at this time */
+	struct net_sub *subs; /* the topics this connection is subscribed to */
+	size_t nsubs;
 
 	/* HTTP */
 	enum core_req_kind kind;
@@ -78,10 +91,23 @@ struct net_http_pss {
 	struct net_conn *c;
 };
 
+/* One subscription of a connection: the topic, and where the connection sits in its member
+ * array (so that leaving is O(1) whatever the number of subscribers). */
+struct net_sub {
+	struct net_topic *t;
+	size_t pos;
+};
+
+/* A topic's member: the connection and the index of the subscription in its `subs`. */
+struct net_member {
+	struct net_conn *c;
+	size_t sub;
+};
+
 struct net_topic {
 	struct net_topic *next;
 	char name[NET_TOPIC_MAX];
-	struct net_conn **conns;
+	struct net_member *members;
 	size_t n, cap;
 };
 
@@ -100,7 +126,12 @@ struct net {
 	struct net_conn **conns; /* hash table keyed by id */
 	size_t conn_buckets, nconns, nws;
 	struct net_topic **topics;
-	size_t topic_buckets;
+	size_t topic_buckets, ntopics;
+	struct net_conn **sessions; /* WebSockets by session hash, for ending a session */
+	size_t session_buckets, nsessions;
+	struct ev_loop *loop; /* the epoll loop lws runs on (libev, created here) */
+	/* Keepalive lists, each FIFO with one fixed delay, hence sorted by deadline. */
+	struct net_conn *ka_head[NET_KA_LISTS], *ka_tail[NET_KA_LISTS];
 
 	lws_sorted_usec_list_t sul;
 	int tick_inflight; /* a CORE_REQ_TICK is with the core (one at a time) */
@@ -125,6 +156,11 @@ void net_conn_free(struct net *n, struct net_conn *c);
 int net_origin_allowed(const struct net *n, const char *origin);
 int net_cookie_get(struct lws *wsi, const char *name, char *out, size_t outsz);
 int net_conn_subscribe(struct net *n, struct net_conn *c, const char *topic);
+/* The WebSocket was heard from (opened, a message or a pong): its next ping is due
+ * ping_interval_s from now. O(1). */
+void net_conn_alive(struct net *n, struct net_conn *c);
+/* Gives the WebSocket its session (hash) and indexes it by the session. */
+void net_conn_set_session(struct net *n, struct net_conn *c, const uint8_t hash[STORE_HASH_BYTES]);
 void net_take_replies(struct net *n);
 /* Hands the connection's request (`kind`, body) to the core thread with its session and
  * peer. 0, or -1 when out of memory or the queue is full (the caller answers "busy"). */

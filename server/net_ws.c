@@ -125,8 +125,8 @@ static void net_ws_established(struct net *n, struct lws *wsi, struct net_ws_pss
 		return;
 	}
 	pss->c = c;
-	c->has_session = 1;
-	memcpy(c->session_hash, pss->session_hash, STORE_HASH_BYTES);
+	net_conn_set_session(n, c, pss->session_hash);
+	net_conn_alive(n, c);
 	c->session_expires_ms = pss->session_expires_ms;
 	log_info("conn %llu open peer %s", (unsigned long long)c->id, c->peer);
 
@@ -275,6 +275,7 @@ static int net_ws_receive(struct net *n, struct lws *wsi, struct net_conn *c, co
 
 	if (c == NULL || c->culled)
 		return -1;
+	net_conn_alive(n, c);
 	/* Binary messages are attachment chunks (PROTOCOL.md §12.4), with their own size cap. */
 	if (c->rx_len == 0)
 		c->rx_binary = lws_frame_is_binary(wsi);
@@ -310,6 +311,17 @@ static int net_ws_writeable(struct net *n, struct lws *wsi, struct net_conn *c)
 
 	if (c == NULL || c->culled)
 		return c == NULL ? 0 : -1;
+	if (c->ping_due) {
+		/* One byte of payload: lws 4.1.6 clients do not answer an empty ping. */
+		unsigned char ping[LWS_PRE + 1] = { 0 };
+
+		c->ping_due = 0;
+		if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1)
+			return -1;
+		if (outq_count(&c->q) > 0 || c->close_code != 0)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
 	m = outq_peek(&c->q);
 	if (m == NULL) {
 		if (c->close_code != 0) {
@@ -354,6 +366,10 @@ int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return net_ws_filter(n, wsi, pss);
 	case LWS_CALLBACK_ESTABLISHED: net_ws_established(n, wsi, pss); return 0;
 	case LWS_CALLBACK_RECEIVE: return net_ws_receive(n, wsi, pss->c, in, len);
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (pss->c != NULL)
+			net_conn_alive(n, pss->c);
+		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE: return net_ws_writeable(n, wsi, pss->c);
 	case LWS_CALLBACK_CLOSED: net_ws_closed(n, pss); return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED: net_take_replies(n); return 0;

@@ -581,7 +581,7 @@ static void test_sigterm_keeps_acknowledged_writes(void **state)
 	char *session = login_citizen(CITIZEN_HETU);
 	struct advice_conn *k = harness_connect(&H, session);
 	long long acked[DRAIN_REQUESTS];
-	int nacked = 0, sent = 0, closed = 0;
+	int nacked = 0, sent = 0, closed = 0, rc;
 	char *thread, *m = NULL;
 
 	(void)state;
@@ -598,16 +598,19 @@ static void test_sigterm_keeps_acknowledged_writes(void **state)
 				"body", "bWVzc2FnZQ");
 		text = json_dumps(req, JSON_COMPACT);
 		json_decref(req);
-		assert_int_equal(advice_send(k, text), 0);
+		rc = advice_send(k, text);
 		free(text);
+		/* Once stopping, the server may close the socket before the client is done. */
+		if (rc != 0 && sent > DRAIN_REQUESTS / 3)
+			break;
+		assert_int_equal(rc, 0);
 		if (sent == DRAIN_REQUESTS / 3)
 			assert_int_equal(kill(H.pid, SIGTERM), 0);
 		advice_client_service(H.client, 0);
 	}
 	/* Collect every answer until the server closes the socket. */
 	while (!closed) {
-		int rc = advice_next_message(k, &m, T_MS);
-
+		rc = advice_next_message(k, &m, T_MS);
 		if (rc != 0) {
 			closed = 1;
 			break;
