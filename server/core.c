@@ -76,8 +76,10 @@ const uint8_t *core_config_pepper(const struct core *c)
 
 void core_free(struct core *c)
 {
-	if (c != NULL)
+	if (c != NULL) {
+		core_batch_sync(c, 0);
 		sodium_memzero(c->cfg.pepper, sizeof c->cfg.pepper);
+	}
 	free(c);
 }
 
@@ -96,6 +98,67 @@ struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id,
 	return r;
 }
 
+int core_request_prepare(const struct core *c, struct core_request *req)
+{
+	struct core_parsed *p = &req->parsed;
+
+	if (req->kind != CORE_REQ_MESSAGE || p->done)
+		return 0;
+	p->rc = schema_parse(req->body, req->len, &p->msg, p->err_msg, sizeof p->err_msg);
+	if (p->rc == ADVICE_OK)
+		p->rc = schema_check_request(c->cfg.schema, p->msg, p->err_msg, sizeof p->err_msg,
+					     p->err_field, sizeof p->err_field);
+	if (p->rc == ADVICE_ERR_INTERNAL) { /* out of memory: leave it to the core thread */
+		json_decref(p->msg);
+		memset(p, 0, sizeof *p);
+		return -1;
+	}
+	p->done = 1;
+	return 0;
+}
+
+void core_request_free(struct core_request *req)
+{
+	if (req == NULL)
+		return;
+	json_decref(req->parsed.msg);
+	free(req);
+}
+
+/* Drops every event of the reply, rendered or not. */
+static void pushes_clear(struct core_reply *rep)
+{
+	for (size_t i = 0; i < rep->npush; i++) {
+		json_decref(rep->pushes[i].event);
+		free(rep->pushes[i].json);
+	}
+	rep->npush = 0;
+}
+
+size_t core_reply_render(struct core_reply *rep)
+{
+	size_t kept = 0, dropped = 0;
+
+	for (size_t i = 0; i < rep->npush; i++) {
+		struct core_push *p = &rep->pushes[i];
+
+		if (p->json == NULL && p->event != NULL) {
+			p->json = json_dumps(p->event, JSON_COMPACT);
+			p->len = p->json ? strlen(p->json) : 0;
+		}
+		json_decref(p->event);
+		p->event = NULL;
+		if (p->json == NULL) {
+			log_err("out of memory rendering an event for %s: dropped", p->topic);
+			dropped++;
+			continue;
+		}
+		rep->pushes[kept++] = *p;
+	}
+	rep->npush = kept;
+	return dropped;
+}
+
 void core_reply_free(struct core_reply *rep)
 {
 	if (rep == NULL)
@@ -104,8 +167,7 @@ void core_reply_free(struct core_reply *rep)
 	for (size_t i = 0; i < rep->ntopics; i++)
 		free(rep->topics[i]);
 	free(rep->topics);
-	for (size_t i = 0; i < rep->npush; i++)
-		free(rep->pushes[i].json);
+	pushes_clear(rep);
 	free(rep->pushes);
 	free(rep->ended);
 	sodium_memzero(rep->session_token, sizeof rep->session_token);
@@ -241,22 +303,19 @@ int core_push(struct ctx *x, const char *topic, json_t *event)
 {
 	struct core_reply *rep = x->rep;
 	struct core_push *p;
-	char *text = json_dumps(event, JSON_COMPACT);
 
-	json_decref(event);
-	if (text == NULL)
+	if (event == NULL)
 		return -1;
 	p = realloc(rep->pushes, (rep->npush + 1) * sizeof *p);
 	if (p == NULL) {
-		free(text);
+		json_decref(event);
 		return -1;
 	}
 	rep->pushes = p;
 	p = &rep->pushes[rep->npush++];
 	memset(p, 0, sizeof *p);
 	snprintf(p->topic, sizeof p->topic, "%s", topic);
-	p->json = text;
-	p->len = strlen(text);
+	p->event = event;
 	return 0;
 }
 
@@ -353,15 +412,17 @@ int core_reply_set_error(const struct core *c, struct core_reply *rep, const str
 	json_t *msg = NULL;
 	const char *id = NULL;
 
-	if (req->kind == CORE_REQ_MESSAGE && schema_parse(req->body, req->len, &msg, NULL, 0) == ADVICE_OK)
+	if (req->kind == CORE_REQ_MESSAGE && req->parsed.msg != NULL)
+		msg = json_incref(req->parsed.msg);
+	else if (req->kind == CORE_REQ_MESSAGE)
+		schema_parse(req->body, req->len, &msg, NULL, 0);
+	if (msg != NULL)
 		id = schema_request_id(c->cfg.schema, msg);
 	rep->http_status = http_status_of(code);
 	rep->session_token[0] = '\0';
 	rep->end_session = 0;
 	rep->nended = 0;
-	for (size_t i = 0; i < rep->npush; i++)
-		free(rep->pushes[i].json);
-	rep->npush = 0;
+	pushes_clear(rep);
 	set_json(rep, error_object(req->kind, id, code, message, NULL));
 	json_decref(msg);
 	return rep->json ? 0 : -1;
@@ -497,22 +558,38 @@ static int replay(struct ctx *x, const char *stored)
 	return x->rep->json ? 1 : -1;
 }
 
+/* Takes the parsed request from core_request_prepare, or parses and checks it here; a refused
+ * message leaves its error in ctx->err. Returns 0. */
+static int parse_message(struct ctx *x)
+{
+	const struct core_parsed *p = &x->req->parsed;
+	int rc;
+
+	if (p->done) {
+		x->msg = json_incref(p->msg);
+		snprintf(x->err_msg, sizeof x->err_msg, "%s", p->err_msg);
+		snprintf(x->err_field, sizeof x->err_field, "%s", p->err_field);
+		rc = p->rc;
+	} else {
+		rc = schema_parse(x->req->body, x->req->len, &x->msg, x->err_msg, sizeof x->err_msg);
+		if (rc == ADVICE_OK)
+			rc = schema_check_request(x->c->cfg.schema, x->msg, x->err_msg, sizeof x->err_msg,
+						  x->err_field, sizeof x->err_field);
+	}
+	if (x->msg != NULL)
+		x->id = schema_request_id(x->c->cfg.schema, x->msg);
+	x->err = rc;
+	return 0;
+}
+
 static int handle_message(struct ctx *x)
 {
 	const struct request_type *rt;
 	char *stored = NULL;
 	int rc;
 
-	rc = schema_parse(x->req->body, x->req->len, &x->msg, x->err_msg, sizeof x->err_msg);
-	if (rc != ADVICE_OK)
-		return core_fail(x, rc, "%s", x->err_msg);
-	x->id = schema_request_id(x->c->cfg.schema, x->msg);
-	rc = schema_check_request(x->c->cfg.schema, x->msg, x->err_msg, sizeof x->err_msg, x->err_field,
-				  sizeof x->err_field);
-	if (rc != ADVICE_OK) {
-		x->err = rc;
-		return 0;
-	}
+	if ((rc = parse_message(x)) != 0 || x->err)
+		return rc;
 	if ((rc = load_session(x)) != 0 || x->err)
 		return rc;
 	rt = find_type(json_string_value(json_object_get(x->msg, "type")));

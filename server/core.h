@@ -17,6 +17,7 @@
 #include "advice_proto.h"
 #include "store.h"
 
+struct json_t;
 struct schema;
 struct token_config;
 
@@ -36,6 +37,16 @@ enum core_req_kind {
 	CORE_REQ_CHUNK,		/* a binary WebSocket message: one attachment chunk (core_files.c) */
 };
 
+/* A WebSocket message parsed and checked against the schema before the core thread takes it
+ * (core_request_prepare), so that the core thread spends its time on the store. */
+struct core_parsed {
+	int done;	    /* 0: not prepared; the core thread parses the body itself */
+	int rc;		    /* ADVICE_OK, or the error of the parse or the schema check */
+	struct json_t *msg; /* the parsed message (owned), or NULL when the parse failed */
+	char err_msg[160];
+	char err_field[96];
+};
+
 struct core_request {
 	struct core_request *next; /* queue link, owned by dispatch */
 	uint64_t conn_id;	   /* the network layer's connection id, echoed in the reply */
@@ -44,13 +55,17 @@ struct core_request {
 	uint8_t session_hash[STORE_HASH_BYTES];
 	int64_t now_ms; /* 0: the core reads the clock */
 	char peer[48];	/* remote address, for the log */
+	struct core_parsed parsed;
 	size_t len;
 	char body[]; /* request text, NUL-terminated */
 };
 
+/* An event for a topic. The core leaves it as a JSON value (`event`); core_reply_render turns
+ * it into text on the thread that takes the reply, off the core thread. */
 struct core_push {
 	char topic[48];
-	char *json;
+	struct json_t *event; /* owned until rendered; NULL afterwards */
+	char *json;	      /* the text, once rendered */
 	size_t len;
 };
 
@@ -115,9 +130,29 @@ void core_free(struct core *c);
  */
 int core_handle(struct core *c, const struct core_request *req, struct core_reply *rep);
 
+/*
+ * Ends a batch of requests before its commit: with `sync`, makes every attachment chunk
+ * the batch wrote durable (fdatasync, once per file); in any case closes those files.
+ * Returns 0, or -1 when a sync failed: then nothing of the batch may be acknowledged. The
+ * caller of core_handle calls it before each COMMIT (and with sync 0 after a rollback).
+ */
+int core_batch_sync(struct core *c, int sync);
+
 /* Allocates a request holding a copy of `body` (NUL-terminated). NULL when out of memory. */
 struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id, const char *body,
 				      size_t len);
+/*
+ * Parses a CORE_REQ_MESSAGE body and checks it against the schema, keeping the outcome in
+ * req->parsed for core_handle; other kinds are left alone. For the submitting thread (the
+ * request must not be shared yet). Returns 0, or -1 when out of memory (then the core
+ * thread parses the body itself).
+ */
+int core_request_prepare(const struct core *c, struct core_request *req);
+/* Frees a request and what core_request_prepare attached to it; NULL is fine. */
+void core_request_free(struct core_request *req);
+/* Renders every event of the reply as text (core_push.json). An event that cannot be
+ * rendered (out of memory) is dropped with a log line. Returns the number dropped. */
+size_t core_reply_render(struct core_reply *rep);
 /* Frees a reply and everything it owns. */
 void core_reply_free(struct core_reply *rep);
 /* Replaces the reply's content with an error of `code` (used after a failed commit). */

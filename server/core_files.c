@@ -7,7 +7,9 @@
  * A chunk message (PROTOCOL.md §12.4): "QC", version 1, 0, the file id (16 bytes), the chunk
  * index (u32, little-endian), then the chunk's secretstream ciphertext. Chunks are taken in
  * order; one already stored is acknowledged again without a write. Blobs are
- * <blob_dir>/<file id>.part while uploading and <blob_dir>/<file id> when complete.
+ * <blob_dir>/<file id>.part while uploading and <blob_dir>/<file id> when complete. The
+ * rename comes before the batch's commit: after a crash in between, the row still waits for
+ * a chunk and the next chunk written takes the complete blob back as the part file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,23 +72,74 @@ static int blob_sync_dir(const struct ctx *x)
 	return rc;
 }
 
-/* Writes chunk `index` of file `id` and syncs it (and the folder for a new file). 0 or -1. */
+/* Opens the part file `path` of blob `id` for writing, or takes the descriptor the batch
+ * has open already. *deferred says whether the batch owns it (sync and close come with
+ * core_batch_sync) or the caller must sync and close it now (the batch's table is full).
+ * The descriptor, or -1. */
+static int blob_open(struct core *c, const char *id, const char *path, int *deferred)
+{
+	struct core_blobs *b = &c->blobs;
+	int fd;
+
+	for (size_t i = 0; i < b->n; i++) {
+		if (strcmp(b->id[i], id) == 0) {
+			*deferred = 1;
+			return b->fd[i];
+		}
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	*deferred = fd >= 0 && b->n < CORE_BATCH_BLOBS;
+	if (*deferred) {
+		b->fd[b->n] = fd;
+		snprintf(b->id[b->n], sizeof b->id[b->n], "%s", id);
+		b->n++;
+	}
+	return fd;
+}
+
+int core_batch_sync(struct core *c, int sync)
+{
+	struct core_blobs *b = &c->blobs;
+	int rc = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		if (sync && fdatasync(b->fd[i]) != 0) {
+			log_err("blob %s: cannot sync: %s", b->id[i], strerror(errno));
+			rc = -1;
+		}
+		close(b->fd[i]);
+	}
+	b->n = 0;
+	return rc;
+}
+
+/*
+ * Writes chunk `index` of file `id` (synced with the batch, before its commit; the folder
+ * at once for a new file). A blob that is complete while its row is not (the last chunk was
+ * written and renamed, then the transaction was lost in a crash) goes back to being the
+ * part file, so that the chunks before `index` are kept. 0 or -1.
+ */
 static int blob_write(const struct ctx *x, const char *id, int64_t index, const uint8_t *data, size_t len)
 {
-	char path[700];
+	char path[700], done[700];
 	struct stat sb;
-	int fd, fresh, rc = -1;
+	int fd, fresh, deferred, rc = -1;
 
 	if (mkdir(x->c->cfg.blob_dir, 0700) != 0 && errno != EEXIST)
 		return -1;
 	blob_path(x, id, 1, path, sizeof path);
 	fresh = stat(path, &sb) != 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	blob_path(x, id, 0, done, sizeof done);
+	if (fresh && rename(done, path) != 0 && errno != ENOENT)
+		return -1;
+	fd = blob_open(x->c, id, path, &deferred);
 	if (fd < 0)
 		return -1;
-	if (pwrite(fd, data, len, (off_t)(index * CHUNK_CIPHER)) == (ssize_t)len && fsync(fd) == 0)
+	if (pwrite(fd, data, len, (off_t)(index * CHUNK_CIPHER)) == (ssize_t)len &&
+	    (deferred || fsync(fd) == 0))
 		rc = 0;
-	close(fd);
+	if (!deferred)
+		close(fd);
 	if (rc == 0 && fresh)
 		rc = blob_sync_dir(x);
 	return rc;

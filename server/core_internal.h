@@ -12,10 +12,20 @@
 
 #define CORE_MAX_UNITS 32 /* unit memberships considered per user */
 
+/* Attachment files written in the current batch, synced together before its commit
+ * (core_batch_sync, core_files.c). */
+#define CORE_BATCH_BLOBS 32
+struct core_blobs {
+	int fd[CORE_BATCH_BLOBS];
+	char id[CORE_BATCH_BLOBS][STORE_ID_SIZE];
+	size_t n;
+};
+
 struct core {
 	struct store *st;
 	struct core_config cfg;
 	int64_t next_session_check; /* TICK: when core_session_check runs next (core_session.c) */
+	struct core_blobs blobs;
 };
 
 /* One request being handled. */

@@ -504,11 +504,15 @@ int core_queue_message(struct ctx *x, const struct store_thread *t, int await_re
 	struct calendar cal;
 	int rc = x->st->ops->clock_get(x->st, t->id, &c), staff = x->sess.role != ROLE_CITIZEN;
 
-	if (rc == STORE_ERROR || load_calendar(x, &cal, closed) != 0 ||
-	    x->st->ops->queue_settings_get(x->st, t->queue_id, &qs) != STORE_OK)
+	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_NOTFOUND) /* a thread from before the duty queues */
 		return staff ? enqueue_notifications(x, t) : 0;
+	if (!staff && c.state == CLOCK_RUNNING)
+		return 0; /* the clock runs on: the common case, with nothing more to read */
+	if (load_calendar(x, &cal, closed) != 0 ||
+	    x->st->ops->queue_settings_get(x->st, t->queue_id, &qs) != STORE_OK)
+		return -1;
 	if (staff) {
 		/* An answer meets the deadline; a question to the citizen pauses it. */
 		if (c.state == CLOCK_RUNNING &&

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "core_internal.h"
+#include "jose.h"
 #include "log.h"
 
 #define DEFAULT_LIMIT 50
@@ -26,11 +27,8 @@ static int read_body(struct ctx *x, uint8_t **out, size_t *len)
 	if (n == 0 || n > ADVICE_MAX_BODY_B64)
 		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "body must be 1..%d base64url characters",
 				 ADVICE_MAX_BODY_B64);
-	if ((*out = malloc(n)) == NULL)
-		return -1;
-	if (sodium_base642bin(*out, n, b64, n, NULL, len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) !=
-		    0 ||
-	    *len == 0 || *len > ADVICE_MAX_BODY_BYTES) {
+	/* Ciphertext: no need for libsodium's constant-time decoder, which is several times slower. */
+	if (jose_b64url_decode(b64, n, out, len) != 0 || *len == 0 || *len > ADVICE_MAX_BODY_BYTES) {
 		free(*out);
 		*out = NULL;
 		snprintf(x->err_field, sizeof x->err_field, "/body");

@@ -2,17 +2,20 @@
  * dispatch.c - the core thread: group commit of everything that is pending (dispatch.h).
  *
  * The loop: wait for requests; take them all; BEGIN; for each, SAVEPOINT, core_handle,
- * RELEASE (or ROLLBACK TO when the core says the store failed); COMMIT once; then hand the
- * replies over and wake the network thread. If the COMMIT fails, or SQLite ended the batch's
- * transaction by itself after an I/O error, no reply of the batch is an acknowledgement: each
- * becomes "unavailable", and the server stops (fail-stop: after a failed fsync the kernel may
- * have dropped the dirty pages, so retrying could report as written what is not). If BEGIN
- * fails (the file is busy), the batch is answered "unavailable" and the server goes on.
+ * RELEASE (or ROLLBACK TO when the core says the store failed); sync the attachment files
+ * the batch wrote; COMMIT once; then hand the replies over and wake the network thread. If
+ * that sync or the COMMIT fails, or SQLite ended the batch's transaction by itself after an
+ * I/O error, no reply of the batch is an acknowledgement: each becomes "unavailable", and the
+ * server stops (fail-stop: after a failed fsync the kernel may have dropped the dirty pages,
+ * so retrying could report as written what is not). If BEGIN fails (the file is busy), the
+ * batch is answered "unavailable" and the server goes on.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "dispatch.h"
 #include "log.h"
@@ -97,8 +100,10 @@ static struct core_reply *run_batch(struct dispatch *d, struct core_request *req
 		tail = &rep->next;
 		(*count)++;
 	}
-	if (intact && d->st->ops->commit(d->st) == STORE_OK)
+	/* Attachment chunks of the batch reach the disk before the rows that count them. */
+	if (intact && core_batch_sync(d->core, 1) == 0 && d->st->ops->commit(d->st) == STORE_OK)
 		return head;
+	core_batch_sync(d->core, 0);
 	d->st->ops->rollback(d->st);
 	fail_batch(d, head, reqs);
 	if (began) {
@@ -113,9 +118,23 @@ static void free_requests(struct core_request *r)
 	while (r != NULL) {
 		struct core_request *next = r->next;
 
-		free(r);
+		core_request_free(r);
 		r = next;
 	}
+}
+
+/* Unlinks the oldest DISPATCH_MAX_BATCH submitted requests (all, if fewer); under the lock. */
+static struct core_request *take_batch(struct dispatch *d)
+{
+	struct core_request *head = d->in_head, *last = head;
+
+	for (size_t n = 1; n < DISPATCH_MAX_BATCH && last->next != NULL; n++)
+		last = last->next;
+	d->in_head = last->next;
+	if (d->in_head == NULL)
+		d->in_tail = NULL;
+	last->next = NULL;
+	return head;
 }
 
 static void *dispatch_main(void *arg)
@@ -132,8 +151,7 @@ static void *dispatch_main(void *arg)
 			pthread_cond_wait(&d->cond, &d->lock);
 		if (d->in_head == NULL && d->stopping)
 			break;
-		batch = d->in_head;
-		d->in_head = d->in_tail = NULL;
+		batch = take_batch(d);
 		pthread_mutex_unlock(&d->lock);
 
 		replies = run_batch(d, batch, &n);
@@ -190,6 +208,7 @@ int dispatch_submit(struct dispatch *d, struct core_request *req)
 {
 	int rc = -1;
 
+	core_request_prepare(d->core, req); /* on failure the core thread parses it */
 	pthread_mutex_lock(&d->lock);
 	if (!d->stopping && d->pending < d->max_pending) {
 		req->next = NULL;
@@ -203,6 +222,10 @@ int dispatch_submit(struct dispatch *d, struct core_request *req)
 		rc = 0;
 	}
 	pthread_mutex_unlock(&d->lock);
+	if (rc != 0) { /* the caller frees the request with free() */
+		json_decref(req->parsed.msg);
+		memset(&req->parsed, 0, sizeof req->parsed);
+	}
 	return rc;
 }
 
@@ -218,6 +241,8 @@ struct core_reply *dispatch_take(struct dispatch *d)
 		n++;
 	d->pending -= n < d->pending ? n : d->pending;
 	pthread_mutex_unlock(&d->lock);
+	for (struct core_reply *p = r; p != NULL; p = p->next)
+		core_reply_render(p);
 	return r;
 }
 

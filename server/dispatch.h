@@ -16,6 +16,11 @@
 
 struct dispatch;
 
+/* Most requests in one transaction. Smaller batches let the network thread send one batch's
+ * replies while the core thread runs the next, instead of the two taking turns; each batch
+ * costs one fsync. */
+#define DISPATCH_MAX_BATCH 256
+
 /* Exit status of adviced when the store failed under a batch (dispatch.c: fail-stop). */
 #define DISPATCH_EXIT_STORE_FAILED 74
 
@@ -30,11 +35,13 @@ struct dispatch_stats {
 struct dispatch *dispatch_start(struct core *core, struct store *st, size_t max_pending,
 				dispatch_wake_fn wake, void *wake_arg);
 
-/* Queues a request (ownership passes on success). Returns 0, or -1 when the queue is full
- * or the dispatcher is stopping: the caller keeps the request and answers "unavailable". */
+/* Queues a request (ownership passes on success), parsing it first on the calling thread
+ * (core_request_prepare). Returns 0, or -1 when the queue is full or the dispatcher is
+ * stopping: the caller keeps the request (free() frees it) and answers "unavailable". */
 int dispatch_submit(struct dispatch *d, struct core_request *req);
 
-/* Takes every finished reply, oldest first, as a linked list (NULL if none). Thread-safe. */
+/* Takes every finished reply, oldest first, as a linked list (NULL if none), its events
+ * rendered as text on the calling thread (core_reply_render). Thread-safe. */
 struct core_reply *dispatch_take(struct dispatch *d);
 
 /* Number of submitted requests whose replies have not yet been taken. */

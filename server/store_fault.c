@@ -34,7 +34,9 @@ static int fault_hit(int is_sync)
 {
 	if (is_sync != fault.on_sync)
 		return SQLITE_OK;
-	if (fault.countdown > 0 && --fault.countdown > 0)
+	/* Atomic: the checkpoint thread writes and syncs too. */
+	if (__atomic_load_n(&fault.countdown, __ATOMIC_SEQ_CST) > 0 &&
+	    __atomic_sub_fetch(&fault.countdown, 1, __ATOMIC_SEQ_CST) > 0)
 		return SQLITE_OK;
 	return fault.code == SQLITE_FULL ? SQLITE_FULL : (is_sync ? SQLITE_IOERR_FSYNC : SQLITE_IOERR_WRITE);
 }

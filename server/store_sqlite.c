@@ -6,6 +6,7 @@
  * the table schema_migrations records which ids ran, so features may add theirs in any
  * order. Statements are prepared once and kept.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,18 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_sqlite_checkpoint.h"
 #include "store_sqlite_int.h"
 #include "store_sqlite_identity.h"
 #include "store_sqlite_keys.h"
 #include "store_sqlite_queue.h"
+
+/* Page cache of the writing connection, in KiB (a negative cache_size): one group-committed
+ * batch of thousands of messages must fit, or SQLite spills dirty pages to the WAL in the
+ * middle of the transaction and writes them again at the commit. temp_store = MEMORY keeps
+ * the savepoint journal (one savepoint per request) in memory: otherwise SQLite writes every
+ * page a request changes to an unlinked file in /var/tmp as well. */
+#define STORE_SQLITE_CACHE_KIB "-65536"
 
 /* Migrations, run in this order where not yet applied. Never edit one that has shipped;
  * add a new one with the next unused id. */
@@ -185,7 +194,8 @@ struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmts[S__COUNT];
-	struct sqq_cache *queue; /* statements of store_sqlite_queue.c */
+	struct sqq_cache *queue;   /* statements of store_sqlite_queue.c */
+	struct sqck *checkpointer; /* NULL: SQLite checkpoints inside the commits */
 };
 
 static struct store_sqlite *sq(struct store *st)
@@ -867,6 +877,9 @@ static void sq_close(struct store *st)
 
 	if (s == NULL)
 		return;
+	sqck_stop(s->checkpointer); /* before the writer closes, which checkpoints the rest */
+	if (s->db != NULL)
+		sqlite3_wal_hook(s->db, NULL, NULL);
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	store_sqlite_queue_close(s->queue);
@@ -1106,6 +1119,15 @@ static int migrate(sqlite3 *db)
 	return 0;
 }
 
+/* Before SQLite initialises: no memory statistics, which cost a global mutex on every
+ * allocation (sqlite3_config refuses once SQLite is initialised; then nothing changes). */
+static pthread_once_t tuned = PTHREAD_ONCE_INIT;
+
+static void tune_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *store_sqlite_open(const char *path, enum store_mode mode)
 {
 	struct store_sqlite *s = calloc(1, sizeof *s);
@@ -1114,6 +1136,7 @@ struct store *store_sqlite_open(const char *path, enum store_mode mode)
 
 	if (s == NULL)
 		return NULL;
+	pthread_once(&tuned, tune_sqlite);
 	s->base.ops = &sqlite_ops;
 	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_err("cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -1124,9 +1147,12 @@ struct store *store_sqlite_open(const char *path, enum store_mode mode)
 	if (exec_sql(s->db, "PRAGMA foreign_keys = ON") != 0)
 		goto fail;
 	if (mode == STORE_READWRITE) {
-		if (exec_sql(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL") != 0 ||
+		if (exec_sql(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+				    " PRAGMA cache_size = " STORE_SQLITE_CACHE_KIB
+				    "; PRAGMA temp_store = MEMORY") != 0 ||
 		    migrate(s->db) != 0)
 			goto fail;
+		s->checkpointer = sqck_start(s->db, path);
 	} else {
 		size_t applied;
 		int latest;

@@ -118,6 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (core_handle(core, req, rep) == 0 &&
 	    (rep->json == NULL || strstr(rep->json, "\"file.chunk\"") == NULL))
 		__builtin_trap();
+	core_batch_sync(core, 0);
 	st->ops->rollback(st);
 	core_reply_free(rep);
 	free(req);

@@ -89,6 +89,8 @@ static void run_as(const uint8_t hash[STORE_HASH_BYTES], const uint8_t *data, si
 	memcpy(req->session_hash, hash, STORE_HASH_BYTES);
 	st->ops->begin(st);
 	core_handle(core, req, rep);
+	core_reply_render(rep);
+	core_batch_sync(core, 0);
 	st->ops->rollback(st);
 	core_reply_free(rep);
 	free(req);

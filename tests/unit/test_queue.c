@@ -117,6 +117,7 @@ static struct core_reply *tick(struct corefix *fx)
 	assert_int_equal(fx->st->ops->begin(fx->st), STORE_OK);
 	assert_int_equal(core_handle(fx->core, req, rep), 0);
 	assert_int_equal(fx->st->ops->commit(fx->st), STORE_OK);
+	assert_int_equal(core_reply_render(rep), 0);
 	assert_null(rep->json);
 	for (size_t i = 0; i < rep->npush; i++) {
 		json_t *j = json_loads(rep->pushes[i].json, 0, NULL);
