@@ -145,6 +145,15 @@ size_t core_reply_render(struct core_reply *rep)
 		if (p->json == NULL && p->event != NULL) {
 			p->json = json_dumps(p->event, JSON_COMPACT);
 			p->len = p->json ? strlen(p->json) : 0;
+			/* The same event for other topics: copy the text rather than encode it again. */
+			for (size_t j = i + 1; j < rep->npush && p->json != NULL; j++) {
+				if (rep->pushes[j].event != p->event)
+					continue;
+				rep->pushes[j].json = strdup(p->json);
+				rep->pushes[j].len = p->len;
+				json_decref(rep->pushes[j].event);
+				rep->pushes[j].event = NULL;
+			}
 		}
 		json_decref(p->event);
 		p->event = NULL;
@@ -299,23 +308,42 @@ int core_deny(struct ctx *x, enum policy_action action, const struct store_threa
 	return core_fail(x, ADVICE_ERR_FORBIDDEN, "not allowed");
 }
 
-int core_push(struct ctx *x, const char *topic, json_t *event)
+/* A new, empty push for `topic` at the end of the reply's list; NULL when out of memory. */
+static struct core_push *push_add(struct core_reply *rep, const char *topic)
 {
-	struct core_reply *rep = x->rep;
-	struct core_push *p;
+	struct core_push *p = realloc(rep->pushes, (rep->npush + 1) * sizeof *p);
 
-	if (event == NULL)
-		return -1;
-	p = realloc(rep->pushes, (rep->npush + 1) * sizeof *p);
-	if (p == NULL) {
-		json_decref(event);
-		return -1;
-	}
+	if (p == NULL)
+		return NULL;
 	rep->pushes = p;
 	p = &rep->pushes[rep->npush++];
 	memset(p, 0, sizeof *p);
 	snprintf(p->topic, sizeof p->topic, "%s", topic);
+	return p;
+}
+
+int core_push(struct ctx *x, const char *topic, json_t *event)
+{
+	struct core_push *p = event ? push_add(x->rep, topic) : NULL;
+
+	if (p == NULL) {
+		json_decref(event);
+		return -1;
+	}
 	p->event = event;
+	return 0;
+}
+
+int core_push_text(struct ctx *x, const char *topic, char *text)
+{
+	struct core_push *p = text ? push_add(x->rep, topic) : NULL;
+
+	if (p == NULL) {
+		free(text);
+		return -1;
+	}
+	p->json = text;
+	p->len = strlen(text);
 	return 0;
 }
 

@@ -67,6 +67,9 @@ unsigned core_relations(const struct ctx *x, const struct store_thread *t);
 
 /* Adds an event to send to `topic` after the commit. 0 or -1 (out of memory). */
 int core_push(struct ctx *x, const char *topic, json_t *event);
+/* As core_push, with the event already rendered as JSON text (malloc'd, consumed). For hot
+ * events whose every value is known to need no escaping. 0 or -1. */
+int core_push_text(struct ctx *x, const char *topic, char *text);
 
 /* 32 lowercase hex digits of fresh randomness. */
 void core_random_id(char out[STORE_ID_SIZE]);
