@@ -13,8 +13,11 @@
  *                                              M2: one sender at RATE msg/s (open loop); a second
  *                                              connection of the same citizen times message.new
  *                                              from the moment of each send
- *   advice_bench idle URL TOKENS N HOLD_S      M3: opens N authenticated connections (4,000 per
- *                                              process), prints the count, holds them HOLD_S s
+ *   advice_bench idle URL TOKENS N HOLD_S [PROCS]
+ *                                              M3: opens N authenticated connections from PROCS
+ *                                              processes at once (default max(N / 4000, 64)), bound
+ *                                              to source addresses 127.0.0.1-8; prints the count,
+ *                                              connect rate and latency, holds them HOLD_S s
  *   advice_bench upload URL TOKENS|- MIB [WINDOW]
  *                                              M4: MIB of attachments (files of at most 25 MiB),
  *                                              file.begin + binary chunks, WINDOW chunks in flight
@@ -37,62 +40,12 @@
 #include <unistd.h>
 
 #include "advice.h"
+#include "bench_hist.h"
 
-#define HIST_BUCKETS 100000 /* 10 us each: up to 1 s */
-#define HIST_US	     10
-#define MAX_WINDOW   64
-#define MAX_SENDERS  1000
-#define ORIGIN_MAX   128
-#define TIMEOUT_MS   20000
-
-struct hist {
-	uint64_t n, over;
-	uint64_t b[HIST_BUCKETS];
-};
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static void hist_add(struct hist *h, int64_t us)
-{
-	int64_t i = us / HIST_US;
-
-	h->n++;
-	if (i < 0)
-		i = 0;
-	if (i >= HIST_BUCKETS)
-		h->over++;
-	else
-		h->b[i]++;
-}
-
-/* The q-quantile in milliseconds; -1 when empty. */
-static double hist_quantile(const struct hist *h, double q)
-{
-	uint64_t want = (uint64_t)(q * (double)h->n), seen = 0;
-
-	if (h->n == 0)
-		return -1;
-	for (int i = 0; i < HIST_BUCKETS; i++) {
-		seen += h->b[i];
-		if (seen > want)
-			return (i + 1) * HIST_US / 1000.0;
-	}
-	return 1000.0;
-}
+#define MAX_WINDOW  64
+#define MAX_SENDERS 1000
+#define ORIGIN_MAX  128
+#define TIMEOUT_MS  20000
 
 /* The origin of a base URL: the URL itself (the demo allowlists its own address). */
 static void origin_of(const char *url, char *out, size_t len)
@@ -591,70 +544,160 @@ out:
 /* ---- M3: idle authenticated connections ---- */
 
 #define IDLE_PER_PROC 4000 /* libadvice's client context holds 4096 descriptors */
+/* Connections are opened by at least this many processes at once: each process's lws client
+ * polls all its descriptors on every wakeup, so fewer descriptors per process open faster. */
+#define IDLE_MIN_PROCS 64
+#define IDLE_MAX_PROCS 256
+#define IDLE_SOURCES   8 /* source addresses 127.0.0.1-8: each has its own ~28,000 ports */
 
-/* One process of the idle load: logs in the tokens, opens n connections round-robin over
- * their sessions, reports the count on `fd`, then answers pings until killed. */
-static void idle_worker(const char *url, char **toks, int ntok, int n, int fd)
+/* What a worker reports once its connections are open (its histogram follows). */
+struct idle_report {
+	int got;
+	int64_t first_us, last_us; /* start of its first connect, end of its last */
+};
+
+/* Reads or writes exactly len bytes. 0 or -1. */
+static int idle_io_full(int fd, void *buf, size_t len, int writing)
 {
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t r = writing ? write(fd, p, len) : read(fd, p, len);
+
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * One process of the idle load, bound to source address `source`: logs in its tokens, says
+ * it is ready on `fd`, waits for the go on `go_fd`, opens n connections one after another
+ * round-robin over the sessions (timing each connect: TCP, upgrade with the session cookie,
+ * the welcome), reports them on `fd`, then answers the server's pings until killed.
+ */
+static void idle_worker(const char *url, char **toks, int ntok, int n, const char *source, int go_fd, int fd)
+{
+	static struct hist h;
 	struct advice_client *c = advice_client_new();
 	struct advice_conn **k = calloc((size_t)n, sizeof *k);
-	char **sess = calloc((size_t)ntok, sizeof *sess);
-	int got = 0;
+	char **sess = calloc((size_t)ntok, sizeof *sess), origin[ORIGIN_MAX], go;
+	struct idle_report rep = { 0, 0, 0 };
+	int nlogin = ntok < n ? ntok : n, err = 0;
 
-	if (c == NULL || k == NULL || sess == NULL)
+	if (c == NULL || k == NULL || sess == NULL || advice_client_set_source(c, source) != 0)
 		_exit(1);
-	for (int i = 0; i < n; i++) {
-		k[i] = connect_as(c, url, toks[i % ntok], &sess[i % ntok]);
-		if (k[i] == NULL)
-			break;
-		got++;
+	origin_of(url, origin, sizeof origin);
+	for (int i = 0; i < nlogin; i++) {
+		int rc = advice_login_citizen(c, url, origin, toks[i], &sess[i], TIMEOUT_MS);
+
+		if (rc != 0) {
+			fprintf(stderr, "advice_bench: login failed: %s\n", advice_err_name(rc));
+			_exit(1);
+		}
 	}
-	if (write(fd, &got, sizeof got) != (ssize_t)sizeof got)
+	if (write(fd, "r", 1) != 1 || read(go_fd, &go, 1) != 1)
+		_exit(1);
+	rep.first_us = now_us();
+	for (int i = 0; i < n; i++) {
+		int64_t t = now_us();
+
+		k[i] = advice_connect(c, url, origin, sess[i % nlogin], TIMEOUT_MS, &err);
+		if (k[i] == NULL) {
+			fprintf(stderr, "advice_bench: connect failed after %d: %s\n", i,
+				advice_err_name(err));
+			break;
+		}
+		rep.last_us = now_us();
+		hist_add(&h, rep.last_us - t);
+		rep.got++;
+	}
+	if (idle_io_full(fd, &rep, sizeof rep, 1) != 0 || idle_io_full(fd, &h, sizeof h, 1) != 0)
 		_exit(1);
 	for (;;)
 		advice_client_service(c, 1000);
 }
 
-static int cmd_idle(const char *url, const char *tokfile, int n, double hold)
+/*
+ * M3: N connections from max(N / 4000, 64) processes (or `procs`), all started at once after
+ * their logins, over IDLE_SOURCES source addresses; prints the count, the connect rate and
+ * the connect latency, then holds them for `hold` seconds.
+ */
+static int cmd_idle(const char *url, const char *tokfile, int n, double hold, int procs)
 {
 	static char *toks[MAX_SENDERS];
-	int procs = (n + IDLE_PER_PROC - 1) / IDLE_PER_PROC, ntok, total = 0;
-	pid_t pids[256];
-	int fds[256];
-	int64_t t0 = now_us();
+	static struct hist all, one;
+	pid_t pids[IDLE_MAX_PROCS];
+	int fds[IDLE_MAX_PROCS], go[2], ntok, total = 0, rc = 1;
+	int64_t first = INT64_MAX, last = 0;
 
 	ntok = tokens_read(tokfile, toks, MAX_SENDERS);
-	if (ntok < 1 || n < 1 || procs > 256)
+	if (procs < 1)
+		procs = (n + IDLE_PER_PROC - 1) / IDLE_PER_PROC;
+	if (procs < IDLE_MIN_PROCS)
+		procs = IDLE_MIN_PROCS;
+	if (procs > n)
+		procs = n;
+	if (ntok < 1 || n < 1 || procs > IDLE_MAX_PROCS || (n + procs - 1) / procs > IDLE_PER_PROC ||
+	    pipe(go) != 0)
 		return 2;
 	for (int p = 0; p < procs; p++) {
-		int pfd[2], share = p == procs - 1 ? n - p * IDLE_PER_PROC : IDLE_PER_PROC;
+		int pfd[2], share = n / procs + (p < n % procs);
+		char source[32];
 
+		snprintf(source, sizeof source, "127.0.0.%d", 1 + p % IDLE_SOURCES);
 		if (pipe(pfd) != 0)
 			return 1;
 		pids[p] = fork();
 		if (pids[p] == 0) {
 			close(pfd[0]);
-			idle_worker(url, toks, ntok, share, pfd[1]);
+			close(go[1]);
+			idle_worker(url, toks, ntok, share, source, go[0], pfd[1]);
 		}
 		close(pfd[1]);
 		fds[p] = pfd[0];
 	}
+	close(go[0]);
 	for (int p = 0; p < procs; p++) {
-		int got = 0;
+		char ready;
 
-		if (read(fds[p], &got, sizeof got) == (ssize_t)sizeof got)
-			total += got;
-		close(fds[p]);
+		if (read(fds[p], &ready, 1) != 1)
+			goto out;
 	}
-	printf("{\"wanted\": %d, \"connected\": %d, \"connect_per_s\": %.0f}\n", n, total,
-	       total / ((now_us() - t0) / 1e6));
+	for (int p = 0; p < procs; p++)
+		if (write(go[1], "g", 1) != 1)
+			goto out;
+	for (int p = 0; p < procs; p++) {
+		struct idle_report rep;
+
+		if (idle_io_full(fds[p], &rep, sizeof rep, 0) != 0 ||
+		    idle_io_full(fds[p], &one, sizeof one, 0) != 0)
+			goto out;
+		total += rep.got;
+		hist_merge(&all, &one);
+		if (rep.got > 0 && rep.first_us < first)
+			first = rep.first_us;
+		if (rep.last_us > last)
+			last = rep.last_us;
+	}
+	printf("{\"wanted\": %d, \"connected\": %d, \"procs\": %d, \"sources\": %d, \"connect_per_s\": %.0f, "
+	       "\"connect_p50_ms\": %.2f, \"connect_p99_ms\": %.2f, \"connect_p999_ms\": %.2f}\n",
+	       n, total, procs, procs < IDLE_SOURCES ? procs : IDLE_SOURCES,
+	       total > 0 && last > first ? total / ((last - first) / 1e6) : 0.0, hist_quantile(&all, 0.5),
+	       hist_quantile(&all, 0.99), hist_quantile(&all, 0.999));
 	fflush(stdout);
 	usleep((useconds_t)(hold * 1e6));
+	rc = total == n ? 0 : 1;
+out:
 	for (int p = 0; p < procs; p++) {
 		kill(pids[p], SIGKILL);
 		waitpid(pids[p], NULL, 0);
+		close(fds[p]);
 	}
-	return total == n ? 0 : 1;
+	close(go[1]);
+	return rc;
 }
 
 /* ---- M4: attachment upload ---- */
@@ -774,7 +817,8 @@ int main(int argc, char **argv)
 	if (argc >= 6 && strcmp(argv[1], "latency") == 0)
 		return cmd_latency(argv[2], argv[3], atoi(argv[4]), atof(argv[5]));
 	if (argc >= 6 && strcmp(argv[1], "idle") == 0)
-		return cmd_idle(argv[2], argv[3], atoi(argv[4]), atof(argv[5]));
+		return cmd_idle(argv[2], argv[3], atoi(argv[4]), atof(argv[5]),
+				argc >= 7 ? atoi(argv[6]) : 0);
 	if (argc >= 5 && strcmp(argv[1], "upload") == 0)
 		return cmd_upload(argv[2], argv[3], atof(argv[4]), argc >= 6 ? atoi(argv[5]) : 8);
 	fprintf(stderr, "usage: see the comment at the top of tests/bench/advice_bench.c\n");
