@@ -271,7 +271,9 @@ echo "{\"point\": \"M4 ours\", \"r\": $up_ours}" >> "$out/raw.jsonl"
 echo "{\"point\": \"M4 peer\", \"r\": $up_peer}" >> "$out/raw.jsonl"
 o=$(json_get "$up_ours" mb_per_s)
 note=$(node -e 'const o = JSON.parse(process.argv[1]), p = JSON.parse(process.argv[2]);
-	console.log(`server peak RSS ours ${o.server_peak_rss_kb} kB, peer ${p.server_peak_rss_kb} kB; ${o.seconds} s / ${p.seconds} s; generator core ${o.gen_max_core} / ${p.gen_max_core}`);' \
+	const g = (x) => (x.gen_max_core > 0.8 ? " GENERATOR-BOUND" : "");
+	console.log(`server peak RSS ours ${o.server_peak_rss_kb} kB, peer ${p.server_peak_rss_kb} kB; ${o.seconds} s / ${p.seconds} s; ` +
+		`generator core ${o.gen_max_core}${g(o)} / ${p.gen_max_core}${g(p)}`);' \
 	"$up_ours" "$up_peer")
 met=$(node -e 'console.log(process.argv[1] >= 250 ? "yes" : "no")' "$o")
 row "M4 attachment upload MB/s, 50 MiB, 64 KiB chunks, to the last durable ack" "$o" "$(json_get "$up_peer" mb_per_s)" \
