@@ -433,10 +433,7 @@ static int cmd_send(const char *url, const char *tokfile, int senders, int procs
 		total.cpu += part.cpu;
 		if (part.cpu / part.wall > cpu_max)
 			cpu_max = part.cpu / part.wall;
-		total.h.n += part.h.n;
-		total.h.over += part.h.over;
-		for (int i = 0; i < HIST_BUCKETS; i++)
-			total.h.b[i] += part.h.b[i];
+		hist_merge(&total.h, &part.h);
 	}
 	if (!ok)
 		return 1;
