@@ -13,6 +13,8 @@ secs="${BENCH_SECONDS:-10}"
 port="${BENCH_PORT:-18480}"
 peer_port=$((port + 1))
 
+deploy/dev/deps.sh > /dev/null # what the server and the generator are built with
+
 # Mosquitto, the non-durable reference peer, and libmosquitto for its load generator: needed by
 # the benchmark only, so installed here when missing rather than by deps.sh.
 mqtt_missing=()
