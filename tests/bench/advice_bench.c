@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #include "advice.h"
-#include "bench_hist.h"
+#include "bench_common.h"
 
 #define MAX_WINDOW  64
 #define MAX_SENDERS 1000
@@ -240,12 +240,6 @@ struct sender {
 	int64_t sent_at[MAX_WINDOW * 2]; /* by counter % (2 * MAX_WINDOW) */
 };
 
-struct send_result {
-	uint64_t acks, errors;
-	double cpu, wall;
-	struct hist h;
-};
-
 /* Opens a thread for the sender (the peer answers anything with ok). 0 or -1. */
 static int sender_open_thread(struct sender *s, int idx)
 {
@@ -370,9 +364,7 @@ static int cmd_send(const char *url, const char *tokfile, int senders, int procs
 		    int window)
 {
 	static char *toks[MAX_SENDERS];
-	static struct send_result total, part;
-	int fds[64], per, ok = 1;
-	double cpu_max = 0;
+	int fds[64], per;
 	pid_t pids[64];
 
 	if (senders < 1 || senders > MAX_SENDERS || procs < 1 || procs > 64 || window < 1 ||
@@ -392,56 +384,17 @@ static int cmd_send(const char *url, const char *tokfile, int senders, int procs
 		if (pids[p] == 0) {
 			static struct send_result r;
 			int first = p * per, n = p == procs - 1 ? senders - first : per;
-			const char *b = (const char *)&r;
-			size_t off = 0;
 
 			close(pfd[0]);
 			srand((unsigned)getpid());
 			if (send_worker(url, toks[0] ? toks : NULL, first, n, body, seconds, window, &r) != 0)
 				_exit(1);
-			while (off < sizeof r) {
-				ssize_t w = write(pfd[1], b + off, sizeof r - off);
-
-				if (w <= 0)
-					_exit(1);
-				off += (size_t)w;
-			}
-			_exit(0);
+			_exit(write_full(pfd[1], &r, sizeof r) == 0 ? 0 : 1);
 		}
 		close(pfd[1]);
 		fds[p] = pfd[0];
 	}
-	for (int p = 0; p < procs; p++) {
-		size_t off = 0;
-		int st;
-
-		while (off < sizeof part) {
-			ssize_t rd = read(fds[p], (char *)&part + off, sizeof part - off);
-
-			if (rd <= 0)
-				break;
-			off += (size_t)rd;
-		}
-		close(fds[p]);
-		waitpid(pids[p], &st, 0);
-		if (off != sizeof part || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			ok = 0;
-			continue;
-		}
-		total.acks += part.acks;
-		total.errors += part.errors;
-		total.cpu += part.cpu;
-		if (part.cpu / part.wall > cpu_max)
-			cpu_max = part.cpu / part.wall;
-		hist_merge(&total.h, &part.h);
-	}
-	if (!ok)
-		return 1;
-	printf("{\"acks_per_s\": %.0f, \"errors\": %llu, \"ack_p50_ms\": %.2f, \"ack_p99_ms\": %.2f, "
-	       "\"gen_cpu_s\": %.2f, \"gen_max_core\": %.2f, \"seconds\": %.1f}\n",
-	       total.acks / seconds, (unsigned long long)total.errors, hist_quantile(&total.h, 0.5),
-	       hist_quantile(&total.h, 0.99), total.cpu, cpu_max, seconds);
-	return 0;
+	return send_collect(fds, pids, procs, seconds);
 }
 
 /* ---- M2: latency to a second connection ---- */

@@ -27,7 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench_hist.h"
+#include "bench_common.h"
 
 #define MAX_SENDERS	 1000
 #define MAX_WINDOW	 64
@@ -39,12 +39,6 @@
 #define SETUP_TIMEOUT_MS 10000
 #define WARMUP_US	 2000000
 #define MAX_ERRORS	 1000
-
-struct send_result {
-	uint64_t acks, errors;
-	double cpu, wall;
-	struct hist h;
-};
 
 struct client {
 	struct mosquitto *m;
@@ -301,42 +295,10 @@ out:
 	return rc;
 }
 
-/* Reads exactly len bytes from fd. 0 or -1. */
-static int read_full(int fd, void *buf, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t rd = read(fd, (char *)buf + off, len - off);
-
-		if (rd <= 0)
-			return -1;
-		off += (size_t)rd;
-	}
-	return 0;
-}
-
-/* Writes exactly len bytes to fd. 0 or -1. */
-static int write_full(int fd, const void *buf, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t w = write(fd, (const char *)buf + off, len - off);
-
-		if (w <= 0)
-			return -1;
-		off += (size_t)w;
-	}
-	return 0;
-}
-
 static int cmd_send(const char *host, int port, int senders, int body, double seconds, int window)
 {
-	static struct send_result total, part;
-	int fds[SEND_PROCS], per = senders / SEND_PROCS, ok = 1;
+	int fds[SEND_PROCS], per = senders / SEND_PROCS;
 	pid_t pids[SEND_PROCS];
-	double cpu_max = 0;
 
 	if (senders < SEND_PROCS || senders > MAX_SENDERS || body < 1 || body > MAX_BODY || seconds <= 0 ||
 	    window < 1 || window > MAX_WINDOW) {
@@ -367,29 +329,7 @@ static int cmd_send(const char *host, int port, int senders, int body, double se
 		close(pfd[1]);
 		fds[p] = pfd[0];
 	}
-	for (int p = 0; p < SEND_PROCS; p++) {
-		int st, got = read_full(fds[p], &part, sizeof part);
-
-		close(fds[p]);
-		waitpid(pids[p], &st, 0);
-		if (got != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			ok = 0;
-			continue;
-		}
-		total.acks += part.acks;
-		total.errors += part.errors;
-		total.cpu += part.cpu;
-		if (part.cpu / part.wall > cpu_max)
-			cpu_max = part.cpu / part.wall;
-		hist_merge(&total.h, &part.h);
-	}
-	if (!ok)
-		return 1;
-	printf("{\"acks_per_s\": %.0f, \"errors\": %llu, \"ack_p50_ms\": %.2f, \"ack_p99_ms\": %.2f, "
-	       "\"gen_cpu_s\": %.2f, \"gen_max_core\": %.2f, \"seconds\": %.1f}\n",
-	       total.acks / seconds, (unsigned long long)total.errors, hist_quantile(&total.h, 0.5),
-	       hist_quantile(&total.h, 0.99), total.cpu, cpu_max, seconds);
-	return 0;
+	return send_collect(fds, pids, SEND_PROCS, seconds);
 }
 
 /* ---- M2: latency to a second connection ---- */

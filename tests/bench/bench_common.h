@@ -1,0 +1,158 @@
+/*
+ * bench_common.h - what the benchmark's load generators (tests/bench/) share: the latency
+ * histogram (10 us buckets up to 1 s; quantiles in milliseconds), clocks, and the collection of
+ * the sender processes' results into one JSON line. Header-only (static inline): each
+ * generator is one C file.
+ */
+#ifndef BENCH_COMMON_H
+#define BENCH_COMMON_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HIST_BUCKETS 100000 /* 10 us each: up to 1 s */
+#define HIST_US	     10
+
+struct hist {
+	uint64_t n, over;
+	uint64_t b[HIST_BUCKETS];
+};
+
+/* Microseconds on the monotonic clock. */
+static inline int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* CPU seconds (user + system) this process has used so far. */
+static inline double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Counts one latency of `us` microseconds (negative counts as 0, beyond 1 s as "over"). */
+static inline void hist_add(struct hist *h, int64_t us)
+{
+	int64_t i = us / HIST_US;
+
+	h->n++;
+	if (i < 0)
+		i = 0;
+	if (i >= HIST_BUCKETS)
+		h->over++;
+	else
+		h->b[i]++;
+}
+
+/* Adds the counts of `from` to `to`. */
+static inline void hist_merge(struct hist *to, const struct hist *from)
+{
+	to->n += from->n;
+	to->over += from->over;
+	for (int i = 0; i < HIST_BUCKETS; i++)
+		to->b[i] += from->b[i];
+}
+
+/* The q-quantile in milliseconds (the upper edge of its bucket); -1 when empty, 1000 when it
+ * lies beyond the last bucket. */
+static inline double hist_quantile(const struct hist *h, double q)
+{
+	uint64_t want = (uint64_t)(q * (double)h->n), seen = 0;
+
+	if (h->n == 0)
+		return -1;
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen > want)
+			return (i + 1) * HIST_US / 1000.0;
+	}
+	return 1000.0;
+}
+
+/* What one sender process measured; sent whole through a pipe to the parent. */
+struct send_result {
+	uint64_t acks, errors;
+	double cpu, wall;
+	struct hist h;
+};
+
+/* Reads exactly len bytes from fd. 0 or -1. */
+static inline int read_full(int fd, void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t rd = read(fd, (char *)buf + off, len - off);
+
+		if (rd <= 0)
+			return -1;
+		off += (size_t)rd;
+	}
+	return 0;
+}
+
+/* Writes exactly len bytes to fd. 0 or -1. */
+static inline int write_full(int fd, const void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, (const char *)buf + off, len - off);
+
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Reads the results of `procs` sender processes from their pipes, reaps them, and prints the
+ * total as one JSON line (acks/s over `seconds`, ack p50/p99, the generator's CPU and its
+ * busiest process's share of a core). Returns 0, or 1 when a process failed (nothing printed).
+ */
+static inline int send_collect(const int *fds, const pid_t *pids, int procs, double seconds)
+{
+	static struct send_result total, part;
+	double cpu_max = 0;
+	int ok = 1;
+
+	memset(&total, 0, sizeof total);
+	for (int p = 0; p < procs; p++) {
+		int st, got = read_full(fds[p], &part, sizeof part);
+
+		close(fds[p]);
+		waitpid(pids[p], &st, 0);
+		if (got != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			ok = 0;
+			continue;
+		}
+		total.acks += part.acks;
+		total.errors += part.errors;
+		total.cpu += part.cpu;
+		if (part.cpu / part.wall > cpu_max)
+			cpu_max = part.cpu / part.wall;
+		hist_merge(&total.h, &part.h);
+	}
+	if (!ok)
+		return 1;
+	printf("{\"acks_per_s\": %.0f, \"errors\": %llu, \"ack_p50_ms\": %.2f, \"ack_p99_ms\": %.2f, "
+	       "\"gen_cpu_s\": %.2f, \"gen_max_core\": %.2f, \"seconds\": %.1f}\n",
+	       total.acks / seconds, (unsigned long long)total.errors, hist_quantile(&total.h, 0.5),
+	       hist_quantile(&total.h, 0.99), total.cpu, cpu_max, seconds);
+	return 0;
+}
+
+#endif
