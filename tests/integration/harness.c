@@ -188,6 +188,7 @@ static int harness_spawn(struct harness *h)
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			fprintf(stderr, "harness: adviced exited at start (status %d), see %s\n", status,
 				logpath);
+			harness_log_sanitizer_lines(h);
 			h->pid = 0;
 			return -1;
 		}
@@ -202,11 +203,14 @@ static int harness_spawn(struct harness *h)
 	return -1;
 }
 
-/* Waits for the server to exit, SIGKILL after `ms`. 0, or -1 when it had to be killed. */
+/*
+ * Waits for the server to exit, SIGKILL after `ms`. Returns its exit status (0..255), or -1
+ * when it was killed by a signal (a sanitizer's abort among them) or had to be killed.
+ */
 static int harness_reap(struct harness *h, int ms)
 {
 	long long deadline = harness_now_ms() + ms;
-	int status, rc = 0;
+	int status;
 
 	if (h->pid <= 0)
 		return 0;
@@ -215,13 +219,39 @@ static int harness_reap(struct harness *h, int ms)
 			fprintf(stderr, "harness: adviced did not stop in time, killing it\n");
 			kill(h->pid, SIGKILL);
 			waitpid(h->pid, &status, 0);
-			rc = -1;
-			break;
+			h->pid = 0;
+			return -1;
 		}
 		harness_sleep_ms(HARNESS_POLL_MS);
 	}
 	h->pid = 0;
-	return rc;
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "harness: adviced ended by signal %d\n", WTERMSIG(status));
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
+
+/* SIGTERM and the clean exit it must lead to. 0, or -1 (reason on stderr, failure noted). */
+static int harness_terminate(struct harness *h)
+{
+	int status;
+
+	if (h->pid <= 0)
+		return 0;
+	kill(h->pid, SIGTERM);
+	status = harness_reap(h, HARNESS_STOP_MS);
+	if (status == 0)
+		return 0;
+	fprintf(stderr, "harness: adviced exited with status %d after SIGTERM, see %s/adviced.log\n", status,
+		h->dir);
+	h->failed = 1;
+	return -1;
+}
+
+int harness_wait_exit(struct harness *h, int ms)
+{
+	return harness_reap(h, ms);
 }
 
 int harness_start(struct harness *h)
@@ -295,11 +325,8 @@ int harness_start_with(struct harness *h, int demo_totp, const char *conf_extra)
 
 int harness_restart(struct harness *h)
 {
-	if (h->pid > 0) {
-		kill(h->pid, SIGTERM);
-		if (harness_reap(h, HARNESS_STOP_MS) != 0)
-			return -1;
-	}
+	if (harness_terminate(h) != 0)
+		return -1;
 	return harness_spawn(h);
 }
 
@@ -328,38 +355,51 @@ static int harness_rm_entry(const char *path, const struct stat *st, int flag, s
 	return remove(path);
 }
 
-/* Copies sanitizer reports of the server's log to stderr, so that a test run shows them. */
-static void harness_report_sanitizers(struct harness *h)
+/* Whether a line of the server's log is a sanitizer's report. */
+static int harness_is_sanitizer_line(const char *line)
+{
+	return strstr(line, "Sanitizer") != NULL || strstr(line, "runtime error:") != NULL;
+}
+
+int harness_log_sanitizer_lines(struct harness *h)
 {
 	char path[300], buf[1024];
 	FILE *f;
+	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/adviced.log", h->dir);
 	f = fopen(path, "r");
 	if (f == NULL)
-		return;
+		return 0;
 	while (fgets(buf, sizeof(buf), f) != NULL)
-		if (strstr(buf, "Sanitizer") != NULL || strstr(buf, "runtime error:") != NULL)
+		if (harness_is_sanitizer_line(buf)) {
 			fprintf(stderr, "harness: adviced: %s", buf);
+			n++;
+		}
 	fclose(f);
+	return n;
 }
 
-void harness_stop(struct harness *h)
+int harness_stop(struct harness *h)
 {
-	if (h->pid > 0) {
-		kill(h->pid, SIGTERM);
-		harness_reap(h, HARNESS_STOP_MS);
+	int rc = h->failed ? -1 : 0;
+
+	if (harness_terminate(h) != 0)
+		rc = -1;
+	if (h->dir[0] != '\0' && harness_log_sanitizer_lines(h) > 0) {
+		fprintf(stderr, "harness: sanitizer report in %s/adviced.log\n", h->dir);
+		rc = -1;
 	}
-	if (h->dir[0] != '\0')
-		harness_report_sanitizers(h);
 	advice_client_free(h->client);
 	h->client = NULL;
 	if (h->dir[0] == '\0')
-		return;
-	if (getenv("ADVICE_KEEP_TEST_DIR") != NULL)
+		return rc;
+	if (getenv("ADVICE_KEEP_TEST_DIR") != NULL || rc != 0)
 		fprintf(stderr, "harness: kept %s\n", h->dir);
 	else
 		nftw(h->dir, harness_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	h->dir[0] = '\0';
+	return rc;
 }
 
 char *harness_citizen_token(struct harness *h, const char *hetu)

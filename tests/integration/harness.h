@@ -26,6 +26,7 @@ struct harness {
 	char origin[64];   /* an allowlisted origin (the same as base_url) */
 	struct advice_client *client;
 	int demo_totp; /* the demo accounts have the published second factor */
+	int failed;    /* an earlier stop was not clean: harness_stop fails */
 };
 
 /*
@@ -38,15 +39,26 @@ int harness_start(struct harness *h);
  * `--no-totp`: no second factor, none required, as harness_start does), and `conf_extra`
  * (may be NULL) appended to adviced.conf before the server starts. 0 or -1. */
 int harness_start_with(struct harness *h, int demo_totp, const char *conf_extra);
-/* SIGTERM, wait for the exit, start again on the same port and folder. 0 or -1. */
+/* SIGTERM, wait for the exit (which must be status 0), start again on the same port and
+ * folder. 0 or -1. */
 int harness_restart(struct harness *h);
 /* SIGKILL and reap. 0 or -1. */
 int harness_kill9(struct harness *h);
 /* Starts the server again after harness_kill9 (or a stop that kept the folder). 0 or -1. */
 int harness_start_again(struct harness *h);
-/* SIGTERM, wait (SIGKILL after 15 s), free the client, remove the folder unless
- * $ADVICE_KEEP_TEST_DIR is set. */
-void harness_stop(struct harness *h);
+/*
+ * SIGTERM, wait (SIGKILL after 15 s), free the client, remove the folder unless
+ * $ADVICE_KEEP_TEST_DIR is set. Returns 0 only when every stop of this server was clean:
+ * exit status 0 after SIGTERM (a sanitizer's report at exit makes it non-zero) and no
+ * "Sanitizer" or "runtime error:" line in adviced.log; else -1, the reason on stderr and the
+ * folder kept. Teardowns return it, so that cmocka fails the test.
+ */
+int harness_stop(struct harness *h);
+/* Waits up to `ms` for the server to exit by itself (a fail-stop the test provoked); its exit
+ * status (0..255), or -1 when it ended by a signal or had to be killed. */
+int harness_wait_exit(struct harness *h, int ms);
+/* Prints the sanitizer lines of adviced.log to stderr; how many there were. */
+int harness_log_sanitizer_lines(struct harness *h);
 
 /* `$ADVICECTL -d <dir> dev-token <hetu>`'s output, trimmed (malloc'd); NULL on failure. */
 char *harness_citizen_token(struct harness *h, const char *hetu);

@@ -163,14 +163,16 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	int rc;
+
 	(void)state;
 	if (bank_pid > 0) {
 		kill(bank_pid, SIGTERM);
 		waitpid(bank_pid, NULL, 0);
 	}
-	harness_stop(&H);
+	rc = harness_stop(&H);
 	curl_global_cleanup();
-	return 0;
+	return rc;
 }
 
 /* A login up to the bank's page: the login cookie in *cookie, the page's auth id in auth. */

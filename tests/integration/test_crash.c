@@ -825,11 +825,12 @@ static int campaign_setup(void **state)
 static int campaign_teardown(void **state)
 {
 	struct campaign *cp = *state;
+	int rc;
 
 	campaign_free(cp);
-	harness_stop(&cp->h);
+	rc = harness_stop(&cp->h);
 	free(cp);
-	return 0;
+	return rc;
 }
 
 static void test_crash_campaign(void **state)

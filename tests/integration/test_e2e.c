@@ -133,10 +133,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct t *t = *state;
+	int rc = harness_stop(&t->h);
 
-	harness_stop(&t->h);
 	free(t);
-	return 0;
+	return rc;
 }
 
 static char *b64(const void *d, size_t n)

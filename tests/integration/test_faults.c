@@ -63,7 +63,7 @@ static void run_until_failure(const char *spec)
 	char *session = NULL, *reply = NULL, req[512], thread[64], body[32];
 	struct advice_conn *k;
 	json_t *j;
-	int acked = 0, rc = 0, status;
+	int acked = 0, rc = 0;
 
 	assert_int_equal(harness_login_citizen(h, "010594Y9032", &session), 0);
 	k = harness_connect(h, session);
@@ -101,10 +101,7 @@ static void run_until_failure(const char *spec)
 	advice_conn_free(k);
 
 	/* The server stopped by itself, with the store-failure status. */
-	assert_int_equal(waitpid(h->pid, &status, 0), h->pid);
-	h->pid = 0;
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 74);
+	assert_int_equal(harness_wait_exit(h, HARNESS_TIMEOUT_MS), 74);
 	assert_true(harness_log_contains(h, "the store failed"));
 
 	/* The disk is fine again: every acknowledged message is there. */
@@ -132,7 +129,7 @@ static void run_until_failure(const char *spec)
 	}
 	advice_conn_free(k);
 	free(session);
-	harness_stop(h);
+	assert_int_equal(harness_stop(h), 0);
 	free(h);
 }
 
@@ -170,7 +167,7 @@ static void test_integrity_after_faults(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
 	sqlite3_finalize(q);
 	sqlite3_close(db);
-	harness_stop(h);
+	assert_int_equal(harness_stop(h), 0);
 	free(h);
 }
 

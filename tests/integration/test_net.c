@@ -41,8 +41,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	harness_stop(&H);
-	return 0;
+	return harness_stop(&H);
 }
 
 /* ---- helpers ---- */

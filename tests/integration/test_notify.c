@@ -64,12 +64,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
+	int rc = harness_stop(&f->h);
 
-	harness_stop(&f->h);
 	sink_stop(f->mail);
 	sink_stop(f->sms);
 	free(f);
-	return 0;
+	return rc;
 }
 
 /* Sends a request that must succeed; returns the parsed reply. */

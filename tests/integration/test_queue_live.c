@@ -40,9 +40,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	harness_stop(*state);
+	int rc = harness_stop(*state);
+
 	free(*state);
-	return 0;
+	return rc;
 }
 
 /* Waits for both thread.changed about `thread` and dashboard.changed, in either order. */

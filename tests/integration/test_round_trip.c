@@ -39,10 +39,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct harness *h = *state;
+	int rc = harness_stop(h);
 
-	harness_stop(h);
 	free(h);
-	return 0;
+	return rc;
 }
 
 /* The next event named `event`, skipping others; fails after the timeout. */

@@ -41,12 +41,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct harness *h = *state;
+	int rc;
 
 	if (h == NULL)
 		return 0;
-	harness_stop(h);
+	rc = harness_stop(h);
 	free(h);
-	return 0;
+	return rc;
 }
 
 static long long monotonic_ms(void)
