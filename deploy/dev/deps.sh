@@ -4,6 +4,7 @@ set -euo pipefail
 
 packages=(
 	build-essential cmake pkg-config clang clang-format  # compilers; clang for fuzzing
+	libclang-rt-dev                                      # clang's libFuzzer and sanitizer runtimes
 	libwebsockets-dev libsodium-dev libsqlite3-dev libmagic-dev
 	libev-dev libwebsockets-evlib-ev                     # adviced's epoll loop and lws's plugin for it
 	libjwt-dev libjansson-dev libssl-dev libcmocka-dev libcurl4-openssl-dev

@@ -2,7 +2,8 @@
  * fuzz_login.c - libFuzzer target: arbitrary bytes as the HTTP body of a worker login, an
  * enrolment and the login's first step, on an in-memory store with three accounts: one with
  * a second factor, one with a pending setup code and one ended. The first byte chooses the
- * endpoint. Each input runs in a transaction that is rolled back.
+ * endpoint. Each input runs in a transaction that is rolled back. Setup checks that each account
+ * is stored in its state and aborts when it is not.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include "store.h"
 #include "token.h"
 
+#include "fuzz_require.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct store *st;
@@ -23,7 +26,11 @@ static struct core *core;
 static struct schema *schema;
 static uint8_t pepper[32];
 
-static void add_worker(const char *id, const char *name, int kind)
+enum account { ACCOUNT_READY, ACCOUNT_SETUP_PENDING, ACCOUNT_ENDED };
+
+/* Adds a worker of the unit whose key is 32 bytes of 1 ("AQEB..."), in state `kind`, and
+ * checks that the account is stored in that state. */
+static void add_worker(const char *id, const char *name, enum account kind)
 {
 	struct store_worker w = { .opslimit = 1, .memlimit = 8192 };
 	struct store_staff s;
@@ -32,18 +39,26 @@ static void add_worker(const char *id, const char *name, int kind)
 
 	snprintf(w.user_id, sizeof w.user_id, "%s", id);
 	snprintf(w.username, sizeof w.username, "%s", name);
-	memset(key, 1, sizeof key); /* every account's key: 32 bytes of 1 ("AQEB...") */
+	memset(key, 1, sizeof key);
 	core_keyed_hash(pepper, "auth key", key, sizeof key, w.auth_hash);
-	st->ops->worker_insert(st, &w, 1);
-	st->ops->membership_add(st, w.user_id, "00000000000000000000000000000001", ROLE_WORKER);
-	if (kind == 0)
-		staff_admin_password_set(st, pepper, w.user_id, 1, 1);
-	else if (kind == 1)
-		staff_admin_setup_code(st, pepper, w.user_id, 1, code);
-	else if (st->ops->staff_get(st, w.user_id, &s) == STORE_OK) {
+	fuzz_require(st->ops->worker_insert(st, &w, 1) == STORE_OK, "worker_insert");
+	fuzz_require(st->ops->membership_add(st, w.user_id, "00000000000000000000000000000001",
+					     ROLE_WORKER) == STORE_OK,
+		     "membership_add");
+	if (kind == ACCOUNT_READY)
+		fuzz_require(staff_admin_password_set(st, pepper, w.user_id, 1, 1) == 0, "password_set");
+	else if (kind == ACCOUNT_SETUP_PENDING)
+		fuzz_require(staff_admin_setup_code(st, pepper, w.user_id, 1, code) == 0, "setup_code");
+	fuzz_require(st->ops->staff_get(st, w.user_id, &s) == STORE_OK, "staff_get");
+	if (kind == ACCOUNT_ENDED) {
 		s.ends = 2;
-		st->ops->staff_put(st, &s);
+		fuzz_require(st->ops->staff_put(st, &s) == STORE_OK, "staff_put");
+		fuzz_require(st->ops->staff_get(st, w.user_id, &s) == STORE_OK, "staff_get");
 	}
+	fuzz_require(kind != ACCOUNT_READY || (s.password_set == 1 && s.totp_len > 0 && !s.has_setup),
+		     "a ready account with a second factor");
+	fuzz_require(kind != ACCOUNT_SETUP_PENDING || s.has_setup, "a pending setup code");
+	fuzz_require(kind != ACCOUNT_ENDED || s.ends == 2, "an ended account");
 }
 
 static void setup(void)
@@ -61,22 +76,23 @@ static void setup(void)
 				  .test_mode = 1 };
 	char err[256];
 
-	if (sodium_init() < 0)
-		abort();
+	fuzz_require(sodium_init() >= 0, "sodium_init");
 	schema = schema_load(advice_schema_text, advice_schema_text_len, err, sizeof err);
+	fuzz_require(schema != NULL, err);
 	st = store_sqlite_open(":memory:", STORE_READWRITE);
-	if (schema == NULL || st == NULL)
-		abort();
+	fuzz_require(st != NULL, "store_sqlite_open");
 	memset(pepper, 7, sizeof pepper);
 	memcpy(cc.pepper, pepper, sizeof pepper);
 	cc.schema = schema;
 	core = core_new(st, &cc);
-	st->ops->begin(st);
-	st->ops->unit_insert(st, "00000000000000000000000000000001", "Adult");
-	add_worker("0000000000000000000000000000000b", "anna", 0);
-	add_worker("0000000000000000000000000000000c", "uusi", 1);
-	add_worker("0000000000000000000000000000000d", "ended", 2);
-	st->ops->commit(st);
+	fuzz_require(core != NULL, "core_new");
+	fuzz_require(st->ops->begin(st) == STORE_OK, "begin");
+	fuzz_require(st->ops->unit_insert(st, "00000000000000000000000000000001", "Adult") == STORE_OK,
+		     "unit_insert");
+	add_worker("0000000000000000000000000000000b", "anna", ACCOUNT_READY);
+	add_worker("0000000000000000000000000000000c", "uusi", ACCOUNT_SETUP_PENDING);
+	add_worker("0000000000000000000000000000000d", "ended", ACCOUNT_ENDED);
+	fuzz_require(st->ops->commit(st) == STORE_OK, "commit");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -95,7 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (req == NULL || rep == NULL)
 		abort();
 	req->now_ms = 500 + data[0];
-	st->ops->begin(st);
+	if (st->ops->begin(st) != STORE_OK)
+		abort();
 	core_handle(core, req, rep);
 	st->ops->rollback(st);
 	core_reply_free(rep);
