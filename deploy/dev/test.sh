@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 deploy/dev/deps.sh
-# The test bank's npm packages (exact versions in deploy/testbank/package-lock.json).
-[ -d deploy/testbank/node_modules/jose ] || (cd deploy/testbank && npm ci --no-audit --no-fund)
-# The browser tests' driver (playwright-core; the browser itself is Debian's chromium).
-[ -d tests/e2e/node_modules/playwright-core ] || (cd tests/e2e && npm ci --no-audit --no-fund)
+# The test bank's npm packages and the browser tests' driver (playwright-core; the browser
+# itself is Debian's chromium): npm ci again whenever a package-lock.json has changed.
+for npm_dir in deploy/testbank tests/e2e; do
+	cmp -s "$npm_dir/package-lock.json" "$npm_dir/node_modules/.advice-lock" 2>/dev/null ||
+		(cd "$npm_dir" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.advice-lock)
+done
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
