@@ -30,13 +30,17 @@
 #include "store_fault.h"
 #include "token.h"
 
-static struct net *the_net; /* for the signal handler only */
+static struct net *volatile the_net;	     /* for the signal handler only */
+static volatile sig_atomic_t stop_signalled; /* a stop signal came before the_net was set */
 
 static void on_stop_signal(int sig)
 {
+	struct net *n = the_net;
+
 	(void)sig;
-	if (the_net != NULL)
-		net_request_stop(the_net);
+	stop_signalled = 1;
+	if (n != NULL)
+		net_request_stop(n);
 }
 
 static void usage(FILE *f)
@@ -251,8 +255,18 @@ int main(int argc, char **argv)
 	if ((core = core_new(st, &cc)) == NULL)
 		fatal("out of memory");
 	sodium_memzero(cc.pepper, sizeof cc.pepper);
+	/* The handlers go in before the port opens: a stop signal from then on, even one that
+	 * arrives before the_net is set, ends the server through the drain below. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
 	if ((the_net = net_new(&cfg, core_config_pepper(core), ro)) == NULL)
 		fatal("cannot start the network layer");
+	if (stop_signalled)
+		net_request_stop(the_net);
 	if ((d = dispatch_start(core, st, (size_t)cfg.max_pending, net_wake, the_net)) == NULL)
 		fatal("cannot start the core thread");
 	if (oc.sig_key != NULL) {
@@ -260,13 +274,6 @@ int main(int argc, char **argv)
 			fatal("cannot start the bank-ID login thread");
 		net_set_oidc(the_net, &oc, ow);
 	}
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
 
 	log_notice("serving on %s:%d (%s)", cfg.listen, cfg.port, cfg.test_mode ? "test mode" : "production");
 	net_run(the_net, d);
