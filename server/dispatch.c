@@ -10,6 +10,7 @@
  * so retrying could report as written what is not). If BEGIN fails (the file is busy), the
  * batch is answered "unavailable" and the server goes on.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -72,9 +73,11 @@ static void store_failed(struct dispatch *d, size_t count)
 /* Turns every reply of a batch whose commit failed into "unavailable". */
 static void fail_batch(struct dispatch *d, struct core_reply *head, struct core_request *reqs)
 {
-	for (struct core_reply *r = head; r != NULL; r = r->next, reqs = reqs->next)
+	for (struct core_reply *r = head; r != NULL; r = r->next, reqs = reqs->next) {
+		assert(reqs != NULL); /* one reply per request */
 		core_reply_set_error(d->core, r, reqs, ADVICE_ERR_UNAVAILABLE,
 				     "store failed; nothing was changed");
+	}
 }
 
 /* Runs a batch of requests in one transaction; returns the replies in order. */
@@ -100,6 +103,7 @@ static struct core_reply *run_batch(struct dispatch *d, struct core_request *req
 		tail = &rep->next;
 		(*count)++;
 	}
+	assert(*count >= 1 && *count <= DISPATCH_MAX_BATCH);
 	/* Attachment chunks of the batch reach the disk before the rows that count them. */
 	if (intact && core_batch_sync(d->core, 1) == 0 && d->st->ops->commit(d->st) == STORE_OK)
 		return head;
@@ -128,6 +132,7 @@ static struct core_request *take_batch(struct dispatch *d)
 {
 	struct core_request *head = d->in_head, *last = head;
 
+	assert(head != NULL && d->in_tail != NULL);
 	for (size_t n = 1; n < DISPATCH_MAX_BATCH && last->next != NULL; n++)
 		last = last->next;
 	d->in_head = last->next;
@@ -156,6 +161,9 @@ static void *dispatch_main(void *arg)
 
 		replies = run_batch(d, batch, &n);
 		free_requests(batch);
+		/* No reply leaves before its batch's transaction has ended: committed, or rolled
+		 * back with every reply an error. */
+		assert(!d->st->ops->in_transaction(d->st));
 
 		pthread_mutex_lock(&d->lock);
 		d->stats.batches++;
@@ -164,6 +172,7 @@ static void *dispatch_main(void *arg)
 			d->stats.max_batch = n;
 		for (last = replies; last != NULL && last->next != NULL; last = last->next)
 			;
+		assert((d->out_head == NULL) == (d->out_tail == NULL));
 		if (replies != NULL) {
 			if (d->out_tail)
 				d->out_tail->next = replies;
@@ -218,6 +227,7 @@ int dispatch_submit(struct dispatch *d, struct core_request *req)
 			d->in_head = req;
 		d->in_tail = req;
 		d->pending++;
+		assert(d->pending <= d->max_pending);
 		pthread_cond_signal(&d->cond);
 		rc = 0;
 	}
@@ -239,6 +249,7 @@ struct core_reply *dispatch_take(struct dispatch *d)
 	d->out_head = d->out_tail = NULL;
 	for (struct core_reply *p = r; p != NULL; p = p->next)
 		n++;
+	assert(n <= d->pending); /* each reply answers one submitted request */
 	d->pending -= n < d->pending ? n : d->pending;
 	pthread_mutex_unlock(&d->lock);
 	for (struct core_reply *p = r; p != NULL; p = p->next)
@@ -282,6 +293,7 @@ void dispatch_stop(struct dispatch *d)
 	pthread_cond_signal(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	pthread_join(d->thread, NULL);
+	assert(d->in_head == NULL); /* every submitted request was run */
 	r = dispatch_take(d);
 	while (r != NULL) {
 		struct core_reply *next = r->next;

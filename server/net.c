@@ -7,6 +7,7 @@
  * The WebSocket protocol is in net_ws.c and the HTTP API in net_http.c. All of this runs
  * on the lws service thread; only net_wake() and net_request_stop() are called elsewhere.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,9 @@ static void net_ka_unlink(struct net *n, struct net_conn *c)
 {
 	if (c->klist < 0)
 		return;
+	assert(c->klist < NET_KA_LISTS);
+	assert(c->kprev != NULL ? c->kprev->knext == c : n->ka_head[c->klist] == c);
+	assert(c->knext != NULL ? c->knext->kprev == c : n->ka_tail[c->klist] == c);
 	if (c->kprev != NULL)
 		c->kprev->knext = c->knext;
 	else
@@ -289,6 +293,7 @@ static void net_ka_unlink(struct net *n, struct net_conn *c)
 
 static void net_ka_append(struct net *n, struct net_conn *c, int list, int64_t deadline_ms)
 {
+	assert(list >= 0 && list < NET_KA_LISTS);
 	net_ka_unlink(n, c);
 	c->klist = list;
 	c->deadline_ms = deadline_ms;
@@ -407,20 +412,22 @@ void net_conn_free(struct net *n, struct net_conn *c)
 
 	if (c == NULL)
 		return;
-	for (pp = &n->conns[net_conn_slot(n, c->id)]; *pp != NULL; pp = &(*pp)->hnext) {
-		if (*pp == c) {
-			*pp = c->hnext;
-			n->nconns--;
-			break;
-		}
+	for (pp = &n->conns[net_conn_slot(n, c->id)]; *pp != NULL && *pp != c; pp = &(*pp)->hnext)
+		;
+	assert(*pp == c); /* net_conn_new put every connection in the table */
+	if (*pp == c) {
+		*pp = c->hnext;
+		n->nconns--;
 	}
 	net_session_unindex(n, c);
 	net_ka_unlink(n, c);
 	for (size_t i = 0; i < c->nsubs; i++)
 		net_topic_leave(n, c, i);
 	free(c->subs);
-	if (c->is_ws)
+	if (c->is_ws) {
+		assert(n->nws > 0);
 		n->nws--;
+	}
 	outq_clear(&c->q);
 	free(c->rx);
 	free(c->body);

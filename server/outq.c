@@ -6,6 +6,7 @@
  * messages counted once per queue).
  */
 #include <assert.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ struct outq_msg *outq_msg_new(const void *data, size_t len, size_t headroom)
 
 struct outq_msg *outq_msg_ref(struct outq_msg *m)
 {
-	assert(m->refs > 0);
+	assert(m->refs > 0 && m->refs < UINT_MAX);
 	m->refs++;
 	return m;
 }
@@ -68,6 +69,7 @@ static int outq_grow(struct outq *q)
 
 	if (ncap > q->max_msgs)
 		ncap = q->max_msgs;
+	assert(q->count == q->cap && ncap > q->count); /* grown only when full, and never past max_msgs */
 	nring = malloc(ncap * sizeof(*nring));
 	if (nring == NULL)
 		return -1;
@@ -89,6 +91,7 @@ int outq_push(struct outq *q, struct outq_msg *m)
 	q->ring[(q->head + q->count) % q->cap] = outq_msg_ref(m);
 	q->count++;
 	q->bytes += m->len;
+	assert(q->count <= q->cap && q->count <= q->max_msgs && q->bytes <= q->max_bytes);
 	return 0;
 }
 
@@ -106,6 +109,7 @@ void outq_pop(struct outq *q)
 	if (q->count == 0)
 		return;
 	m = q->ring[q->head];
+	assert(m != NULL);
 	q->ring[q->head] = NULL;
 	q->head = (q->head + 1) % q->cap;
 	q->count--;
@@ -122,6 +126,7 @@ void outq_clear(struct outq *q)
 		outq_pop(q);
 	free(q->ring);
 	q->ring = NULL;
+	assert(q->bytes == 0); /* every message's bytes were counted out */
 	q->cap = 0;
 	q->head = 0;
 	q->bytes = 0;
