@@ -299,3 +299,20 @@ int store_fault_setup(void)
 	log_warn("fault injection on: %s", spec);
 	return 1;
 }
+
+int store_fault_arm(const char *spec)
+{
+	int on_sync = fault.on_sync, code = fault.code;
+	long countdown = fault.countdown;
+
+	if (fault.real == NULL || spec == NULL)
+		return -1;
+	if (fault_parse(spec) != 0) { /* keep the fault as it was */
+		fault.on_sync = on_sync;
+		fault.code = code;
+		fault.countdown = countdown;
+		return -1;
+	}
+	log_warn("fault injection now: %s", spec);
+	return 0;
+}

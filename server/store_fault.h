@@ -11,4 +11,11 @@
  */
 int store_fault_setup(void);
 
+/*
+ * Tests: replaces the fault by `spec` (the same form), counted from now, so that a test can
+ * aim it at one batch. The VFS must be registered (store_fault_setup() returned 1); call it
+ * while no store I/O runs. 0, or -1 on a bad spec or when nothing is registered.
+ */
+int store_fault_arm(const char *spec);
+
 #endif

@@ -993,6 +993,11 @@ static const struct store_ops sqlite_ops = {
 	.session_revoke_user = sqi_session_revoke_user,
 };
 
+sqlite3 *store_sqlite_checkpoint_db(struct store *st)
+{
+	return sqck_db(sq(st)->checkpointer);
+}
+
 sqlite3 *store_sqlite_db(struct store *st)
 {
 	return sq(st)->db;

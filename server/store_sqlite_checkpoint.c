@@ -72,8 +72,12 @@ struct sqck *sqck_start(sqlite3 *writer, const char *path)
 			k->db ? sqlite3_errmsg(k->db) : "out of memory");
 		goto fail;
 	}
-	/* A connection opens the file, and learns it is in WAL mode, at its first statement. */
-	if (sqlite3_exec(k->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
+	/* A connection opens the file, and learns it is in WAL mode, at its first statement. A
+	 * checkpoint syncs the WAL before copying it and the database before the WAL may be
+	 * reused only when synchronous is not OFF: FULL, like the writer, whatever SQLite's
+	 * compiled-in default. */
+	if (sqlite3_exec(k->db, "PRAGMA synchronous = FULL; SELECT count(*) FROM sqlite_schema", NULL, NULL,
+			 NULL) != SQLITE_OK) {
 		log_err("cannot read %s for checkpoints: %s", path, sqlite3_errmsg(k->db));
 		goto fail;
 	}
@@ -106,4 +110,9 @@ void sqck_stop(struct sqck *k)
 	pthread_cond_destroy(&k->cond);
 	sqlite3_close(k->db);
 	free(k);
+}
+
+sqlite3 *sqck_db(const struct sqck *k)
+{
+	return k != NULL ? k->db : NULL;
 }

@@ -27,5 +27,7 @@ struct sqck;
 struct sqck *sqck_start(sqlite3 *writer, const char *path);
 /* Stops the thread and closes its connection; call before closing the writer. NULL is fine. */
 void sqck_stop(struct sqck *k);
+/* The checkpointer's own connection (tests check its settings); NULL for NULL. */
+sqlite3 *sqck_db(const struct sqck *k);
 
 #endif

@@ -15,6 +15,8 @@
 
 /* The store's connection. */
 sqlite3 *store_sqlite_db(struct store *st);
+/* The checkpointer's connection (store_sqlite_checkpoint.h), for tests; NULL when none. */
+sqlite3 *store_sqlite_checkpoint_db(struct store *st);
 
 /* The store result of a finished sqlite3_step(): STORE_OK (done), STORE_EXISTS (a unique or
  * primary key taken) or STORE_ERROR (logged). */

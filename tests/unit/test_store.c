@@ -1,6 +1,7 @@
 /*
- * test_store.c - the SQLite store: migrations, durability across reopen, read-only use,
- * unique keys, savepoints inside a batch, and the idempotency table.
+ * test_store.c - the SQLite store: migrations, the WAL with synchronous=FULL on the
+ * connections that write or checkpoint, durability across reopen, read-only use, unique keys,
+ * savepoints inside a batch, and the idempotency table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_sqlite_int.h"
 #include "testutil.h"
 
 struct fx {
@@ -43,19 +45,42 @@ static int teardown(void **state)
 	return 0;
 }
 
-static char *pragma_text(const char *db, const char *sql)
+/* The text a PRAGMA returns on the connection `h` (malloc'd), or NULL. */
+static char *pragma_text_on(sqlite3 *h, const char *sql)
 {
-	sqlite3 *h;
 	sqlite3_stmt *q;
 	char *out = NULL;
 
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK);
 	if (sqlite3_step(q) == SQLITE_ROW)
 		out = strdup((const char *)sqlite3_column_text(q, 0));
 	sqlite3_finalize(q);
+	return out;
+}
+
+/* The same on a new connection to the file `db`. */
+static char *pragma_text(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	char *out;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	out = pragma_text_on(h, sql);
 	sqlite3_close(h);
 	return out;
+}
+
+/* The integer a PRAGMA returns on the connection `db`. */
+static int pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q;
+	int value;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	value = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return value;
 }
 
 static void unit(struct store *st, const char *id, const char *name)
@@ -77,6 +102,27 @@ static void test_migrations_and_wal(void **state)
 	f->st = store_sqlite_open(f->db, STORE_READWRITE);
 	assert_non_null(f->st);
 	assert_int_equal(store_sqlite_schema_version(f->st), version);
+}
+
+/* A commit returns, and so an acknowledgement leaves, only after the WAL is synced
+ * (synchronous=FULL; NORMAL would sync only at checkpoints); the checkpointer syncs the WAL
+ * before copying it and the database before the WAL is reused. PRAGMA synchronous is per
+ * connection and not stored in the file, so it is read on the store's own connections. */
+static void test_synchronous_full_on_writing_connections(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *writer = store_sqlite_db(f->st), *checkpointer = store_sqlite_checkpoint_db(f->st);
+	char *mode;
+
+	assert_int_equal(pragma_int(writer, "PRAGMA synchronous"), 2); /* FULL */
+	mode = pragma_text_on(writer, "PRAGMA journal_mode");
+	assert_string_equal(mode, "wal");
+	free(mode);
+	assert_non_null(checkpointer);
+	assert_int_equal(pragma_int(checkpointer, "PRAGMA synchronous"), 2);
+	mode = pragma_text_on(checkpointer, "PRAGMA journal_mode");
+	assert_string_equal(mode, "wal");
+	free(mode);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -192,6 +238,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations_and_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_synchronous_full_on_writing_connections, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_survives_reopen_and_rollback_does_not, setup,
 						teardown),
