@@ -76,7 +76,7 @@ static void fail_batch(struct dispatch *d, struct core_reply *head, struct core_
 	for (struct core_reply *r = head; r != NULL; r = r->next, reqs = reqs->next) {
 		assert(reqs != NULL); /* one reply per request */
 		core_reply_set_error(d->core, r, reqs, ADVICE_ERR_UNAVAILABLE,
-				     "store failed; nothing was changed");
+				     "store failed; not acknowledged: resend with the same id");
 	}
 }
 
