@@ -1,8 +1,9 @@
 /*
  * test_queue_live.c - the duty queues through libadvice over the real adviced: with
  * round-robin set by advicectl and anna on duty (duty.set), a new thread is assigned to
- * her at once and the citizen gets the acknowledgement (expected time, the emergency
- * notice exactly when out of hours, both texts from adviced.conf); the supervisor sara
+ * her at once and the citizen gets the acknowledgement (expected time, both texts from
+ * adviced.conf, the emergency notice exactly when out of hours by the clock and the unit's
+ * service hours set with advicectl, and always on a closed day); the supervisor sara
  * sees dashboard.changed and thread.changed live; her reassignment needs a reason, moves
  * the thread to another unit, and from then on anna is refused with the refusal in the
  * access log.
@@ -10,20 +11,28 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
 #include "advice.h"
+#include "calendar.h"
 #include "harness.h"
 #include "itest.h"
 
 #define TIMEOUT_MS 10000
+/* The service hours this test gives the unit (not the defaults, 08:00-16:00). */
+#define OPEN_HHMM  "07:30"
+#define CLOSE_HHMM "17:45"
+#define OPEN_MIN   (7 * 60 + 30)
+#define CLOSE_MIN  (17 * 60 + 45)
 
 static int setup(void **state)
 {
@@ -107,6 +116,73 @@ static void advicectl(struct harness *h, const char *args)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+static int64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether the unit is out of hours at `ms`: outside OPEN_MIN..CLOSE_MIN Helsinki time or not a
+ * working day (a weekend, a public holiday or a closed day among `closed`, sorted). */
+static int out_of_hours_at(int64_t ms, const int32_t *closed, size_t nclosed)
+{
+	struct calendar cal = { closed, nclosed };
+	struct cal_local l;
+
+	cal_local(ms, &l);
+	return !(cal_is_working_day(&cal, l.day) && l.minute >= OPEN_MIN && l.minute < CLOSE_MIN);
+}
+
+/*
+ * Opens a thread as `c` and returns the reply (state "ok"), with in *expected whether it is
+ * out of hours by this process's clock read just before and just after; a request that
+ * straddles a boundary of the service hours (the two readings differ) is opened again, so
+ * the expectation holds for adviced's moment in between.
+ */
+static json_t *open_thread(struct advice_conn *c, const char *tag, const int32_t *closed, size_t nclosed,
+			   int *expected)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int before = out_of_hours_at(realtime_ms(), closed, nclosed), after;
+		json_t *r = itest_request(c, "ok",
+					  "{\"type\":\"thread.open\",\"id\":\"%s-%d\","
+					  "\"category\":\"adult-social-work\",\"lang\":\"en\","
+					  "\"body\":\"AAAA\"}",
+					  tag, attempt);
+
+		after = out_of_hours_at(realtime_ms(), closed, nclosed);
+		if (before == after) {
+			*expected = before;
+			return r;
+		}
+		json_decref(r);
+	}
+	fail_msg("three thread.open requests in a row straddled a boundary of the service hours");
+	return NULL;
+}
+
+/* The acknowledgement in `r` is in English, from the configured texts, and out of hours (with
+ * the emergency notice) exactly when `expected`. */
+static void assert_ack(json_t *r, int expected)
+{
+	json_t *ack = json_object_get(r, "ack");
+
+	assert_non_null(ack);
+	assert_string_equal(itest_str(ack, "lang"), "en");
+	assert_true(json_integer_value(json_object_get(ack, "expected_by")) > 0);
+	/* The texts of the configuration (ack_text_en, emergency_text_en). */
+	assert_true(strncmp(itest_str(ack, "text"), "Received. Answer by ", 20) == 0);
+	assert_null(strstr(itest_str(ack, "text"), "{date}"));
+	assert_true(json_is_boolean(json_object_get(ack, "out_of_hours")));
+	assert_int_equal(json_is_true(json_object_get(ack, "out_of_hours")), expected);
+	if (expected)
+		assert_string_equal(itest_str(ack, "emergency"), "Not for emergencies: call 112.");
+	else
+		assert_null(json_object_get(ack, "emergency"));
+}
+
 /* Access-log rows of `user` with `action` and `outcome`. */
 static int count_log(struct harness *h, const char *user, const char *action, const char *outcome)
 {
@@ -137,10 +213,13 @@ static void test_assign_ack_dashboard_reassign(void **state)
 {
 	struct harness *h = *state;
 	struct advice_conn *anna, *sara, *c;
-	char *anna_id, *sara_id, thread[64];
-	json_t *r, *ack, *ev, *dash;
+	char *anna_id, *sara_id, thread[64], cmd[128], date[11];
+	json_t *r, *ev, *dash;
+	int32_t closed[2];
+	int expected;
 
 	advicectl(h, "queue-policy adult-social-work round-robin");
+	advicectl(h, "unit-hours 'Adult social work' " OPEN_HHMM " " CLOSE_HHMM);
 	anna = login(h, "anna", 0);
 	sara = login(h, "sara", 0);
 	c = login(h, "010594Y9032", 1);
@@ -149,24 +228,12 @@ static void test_assign_ack_dashboard_reassign(void **state)
 	json_decref(itest_request(anna, "ok", "{\"type\":\"duty.set\",\"id\":\"d1\",\"duty\":\"on\"}"));
 	json_decref(itest_request(sara, "ok", "{\"type\":\"duty.set\",\"id\":\"d2\",\"duty\":\"off\"}"));
 
-	/* Assigned to anna at once, acknowledged in the thread's language. */
-	r = itest_request(
-		c, "ok",
-		"{\"type\":\"thread.open\",\"id\":\"o1\",\"category\":\"adult-social-work\",\"lang\":\"en\","
-		"\"body\":\"AAAA\"}");
+	/* Assigned to anna at once, acknowledged in the thread's language, out of hours exactly
+	 * when the clock is outside the unit's hours (no closed days yet). */
+	r = open_thread(c, "o", NULL, 0, &expected);
 	snprintf(thread, sizeof thread, "%s", itest_str(r, "thread"));
 	assert_string_equal(itest_str(r, "state"), "claimed");
-	ack = json_object_get(r, "ack");
-	assert_non_null(ack);
-	assert_string_equal(itest_str(ack, "lang"), "en");
-	assert_true(json_integer_value(json_object_get(ack, "expected_by")) > 0);
-	/* The texts of the configuration (ack_text_en, emergency_text_en). */
-	assert_true(strncmp(itest_str(ack, "text"), "Received. Answer by ", 20) == 0);
-	assert_null(strstr(itest_str(ack, "text"), "{date}"));
-	assert_int_equal(json_is_true(json_object_get(ack, "out_of_hours")),
-			 json_object_get(ack, "emergency") != NULL);
-	if (json_object_get(ack, "emergency") != NULL)
-		assert_string_equal(itest_str(ack, "emergency"), "Not for emergencies: call 112.");
+	assert_ack(r, expected);
 	json_decref(r);
 
 	/* The supervisor's dashboard hears of it live. */
@@ -211,6 +278,23 @@ static void test_assign_ack_dashboard_reassign(void **state)
 	json_decref(itest_request(anna, "forbidden",
 				  "{\"type\":\"thread.read\",\"id\":\"a3\",\"thread\":\"%s\"}", thread));
 	assert_int_equal(count_log(h, anna_id, "thread.read", "denied"), 1);
+
+	/* Today and tomorrow (Helsinki time) closed: out of hours whatever the time of day. */
+	{
+		struct cal_local l;
+
+		cal_local(realtime_ms(), &l);
+		for (int i = 0; i < 2; i++) {
+			closed[i] = l.day + i;
+			cal_format_date(closed[i], date);
+			snprintf(cmd, sizeof cmd, "closed-add %s 'Closed by the test'", date);
+			advicectl(h, cmd);
+		}
+	}
+	r = open_thread(c, "closed", closed, 2, &expected);
+	assert_int_equal(expected, 1);
+	assert_ack(r, 1);
+	json_decref(r);
 
 	advice_conn_free(anna);
 	advice_conn_free(sara);

@@ -132,10 +132,9 @@ static void test_offset_matches_tzdata(void **state)
 	(void)state;
 	setenv("TZ", "Europe/Helsinki", 1);
 	tzset();
-	if (localtime_r(&jan, &tm) == NULL || tm.tm_gmtoff != 7200) {
-		print_message("no tz data for Europe/Helsinki: comparison skipped\n");
-		skip();
-	}
+	/* No tz data is a broken test machine (deploy/dev/deps.sh installs tzdata), not a pass. */
+	if (localtime_r(&jan, &tm) == NULL || tm.tm_gmtoff != 7200)
+		fail_msg("no tz data for Europe/Helsinki (install tzdata)");
 	for (time_t t = 820454400; t < 2145916800; t += 3600) { /* 1996 .. 2038 */
 		int64_t ms = (int64_t)t * 1000;
 

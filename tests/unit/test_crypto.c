@@ -206,9 +206,51 @@ static void test_envelope_moved_to_another_thread(void **state)
 	assert_int_equal(
 		advice_envelope_open(plain, sizeof(plain), &plen, &h, env, len, tid2, mkey2, sender.sign_pk),
 		-ADVICE_ERR_FORBIDDEN);
-	/* A different epoch or share gives a different message key. */
-	advice_thread_msg_key(mkey2, tkey, tid, 1, share);
-	assert_memory_not_equal(mkey, mkey2, 32);
+}
+
+/* Opens `env` (sealed for `tid` by `sender`) with `mkey`: 0 and the text, or the error. */
+static int open_text(const uint8_t *env, size_t len, const uint8_t tid[16], const uint8_t mkey[32],
+		     const struct advice_keys *sender, char text[64])
+{
+	uint8_t plain[ADVICE_ENVELOPE_MAX_BYTES];
+	struct advice_envelope_hdr h;
+	size_t plen = 0;
+	int rc = advice_envelope_open(plain, sizeof(plain), &plen, &h, env, len, tid, mkey, sender->sign_pk);
+
+	if (rc == 0) {
+		assert_true(plen < 64);
+		memcpy(text, plain, plen);
+		text[plen] = '\0';
+	}
+	return rc;
+}
+
+/* The message key binds the epoch and the shred share: a key of another epoch, or of the
+ * same epoch with another share, does not decrypt (the thread and signature being right). */
+static void test_msg_key_binds_epoch_and_share(void **state)
+{
+	struct advice_keys sender;
+	uint8_t tkey[32], share[32], share2[32], tid[16], mkey[32], epoch1[32], other_share[32];
+	uint8_t env[ADVICE_ENVELOPE_MAX_BYTES];
+	char text[64];
+	size_t len;
+
+	(void)state;
+	keys_new(&sender);
+	advice_random(tkey, 32);
+	advice_random(share, 32);
+	advice_random(share2, 32);
+	advice_random(tid, 16);
+	advice_thread_msg_key(mkey, tkey, tid, 0, share);
+	advice_thread_msg_key(epoch1, tkey, tid, 1, share);
+	advice_thread_msg_key(other_share, tkey, tid, 0, share2);
+	len = envelope_make(env, tid, mkey, &sender, "epoch zero");
+	assert_int_equal(open_text(env, len, tid, mkey, &sender, text), 0);
+	assert_string_equal(text, "epoch zero");
+	assert_int_equal(open_text(env, len, tid, epoch1, &sender, text), -ADVICE_ERR_FORBIDDEN);
+	assert_int_equal(open_text(env, len, tid, other_share, &sender, text), -ADVICE_ERR_FORBIDDEN);
+	assert_memory_not_equal(mkey, epoch1, 32);
+	assert_memory_not_equal(mkey, other_share, 32);
 }
 
 static void test_unknown_versions_refused(void **state)
@@ -792,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_envelope_round_trip_and_padding),
 		cmocka_unit_test(test_envelope_every_byte_flip),
 		cmocka_unit_test(test_envelope_moved_to_another_thread),
+		cmocka_unit_test(test_msg_key_binds_epoch_and_share),
 		cmocka_unit_test(test_unknown_versions_refused),
 		cmocka_unit_test(test_wrap_every_byte_flip),
 		cmocka_unit_test(test_wrap_inner_record_binds_thread),
