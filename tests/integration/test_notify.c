@@ -5,7 +5,8 @@
  * category, unit or worker), with the outbox row id as Message-ID and idempotency key; with
  * the relay and the gateway down, answers wait in the outbox (merged per citizen and
  * channel) across a kill -9 and a SIGTERM, and after the restart each notification arrives
- * exactly once, checked by Message-ID against the outbox.
+ * exactly once, checked by Message-ID against the outbox, and a later answer's mail is the
+ * only one after them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -175,34 +176,37 @@ static void wait_sent(struct fx *f, int channel, size_t n)
 			return;
 		usleep(50000);
 	}
-	fail_msg("notifications of channel %d not marked sent", channel);
+	fail_msg("%zu notifications of channel %d not marked sent (sent: %s)", n, channel, ids);
 }
 
-/* Waits until every row has been attempted at least once and none is sent. */
-static void wait_attempted(struct fx *f, int rows)
+/* Waits until there are rows and every one has been attempted at least once and none is
+ * sent; returns how many there are. */
+static int wait_attempted(struct fx *f)
 {
+	static const char sql[] = "SELECT count(*), coalesce(sum(attempts >= 1 AND state IN (0, 1)), 0)"
+				  " FROM notify_outbox";
 	char path[512];
-	int n = -1;
+	int rows = -1, attempted = -2;
 
 	snprintf(path, sizeof path, "%s/advice.db", f->h.dir);
-	for (int i = 0; i < 200 && n != rows; i++) {
+	for (int i = 0; i < 200 && (rows <= 0 || attempted != rows); i++) {
 		sqlite3 *db;
 		sqlite3_stmt *q;
 
 		usleep(50000);
 		assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 		sqlite3_busy_timeout(db, 5000);
-		assert_int_equal(sqlite3_prepare_v2(db,
-						    "SELECT count(*) FROM notify_outbox WHERE attempts >= 1"
-						    " AND state IN (0, 1)",
-						    -1, &q, NULL),
-				 SQLITE_OK);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			n = sqlite3_column_int(q, 0);
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			rows = sqlite3_column_int(q, 0);
+			attempted = sqlite3_column_int(q, 1);
+		}
 		sqlite3_finalize(q);
 		sqlite3_close(db);
 	}
-	assert_int_equal(n, rows);
+	assert_true(rows > 0);
+	assert_int_equal(attempted, rows);
+	return rows;
 }
 
 /* Asserts that `text` carries no content of the thread. */
@@ -295,6 +299,27 @@ static void test_mail_and_sms_without_content_in_language(void **state)
 	advice_conn_free(anna);
 }
 
+/* A barrier after a round: a later answer to the first citizen. The notifier takes due rows
+ * oldest first, so a row of the round sent again would reach the sink before the barrier's
+ * mail; the barrier's mail is the only new message. */
+static void later_answer_is_the_only_news(struct fx *f, const char *thread, int round)
+{
+	struct advice_conn *anna = worker(f, "anna");
+	size_t mails = sink_count(f->mail) + 1;
+	char tag[16], got[256], want[256];
+
+	snprintf(tag, sizeof tag, "%d-3", round);
+	answer(anna, tag, thread);
+	assert_int_equal(sink_wait(f->mail, mails, TIMEOUT_MS), 0);
+	wait_sent(f, 1, mails);
+	assert_int_equal(sink_count(f->mail), mails);
+	assert_int_equal(sink_count(f->sms), 1);
+	mail_ids(f, got, sizeof got);
+	outbox_ids(f, 1, -1, want, sizeof want);
+	assert_string_equal(got, want);
+	advice_conn_free(anna);
+}
+
 /* Answers to two citizens while the relay and gateway are down; the server dies (`kill9`)
  * or stops; everything comes back up; each notification arrives once. */
 static void outage_round(struct fx *f, int kill9)
@@ -302,9 +327,11 @@ static void outage_round(struct fx *f, int kill9)
 	struct advice_conn *c1 = citizen(f, "010594Y900Y"), *c2 = citizen(f, "010594Y9076");
 	struct advice_conn *anna = worker(f, "anna");
 	char t1[64], t2[64], want[256], got[256], tag[16];
+	int mails;
 
 	sink_stop(f->mail);
 	sink_stop(f->sms);
+	f->mail = f->sms = NULL; /* a failure before the restart leaves the teardown nothing to stop */
 	json_decref(ok(c1,
 		       "{\"type\":\"notify.set\",\"id\":\"n%d\",\"email\":\"a@example.org\",\"lang\":\"fi\"}",
 		       kill9));
@@ -316,11 +343,16 @@ static void outage_round(struct fx *f, int kill9)
 	open_and_claim(c1, anna, tag, t1);
 	answer(anna, tag, t1);
 	snprintf(tag, sizeof tag, "%d-1b", kill9);
-	answer(anna, tag, t1); /* merged into the unsent notification */
+	answer(anna, tag, t1);
 	snprintf(tag, sizeof tag, "%d-2", kill9);
 	open_and_claim(c2, anna, tag, t2);
 	answer(anna, tag, t2);
-	wait_attempted(f, 3); /* every row failed at least once: nobody listens */
+	/* Every row failed at least once: nobody listens. The first citizen's second answer went
+	 * into the e-mail row of the first (test_queue checks that merge), unless the notifier
+	 * was attempting that row at that very moment: then it may be out already, and the second
+	 * answer has a row of its own. So 2 or 3 e-mails, and an SMS. */
+	mails = wait_attempted(f) - 1;
+	assert_true(mails == 2 || mails == 3);
 	advice_conn_free(c1);
 	advice_conn_free(c2);
 	advice_conn_free(anna);
@@ -331,19 +363,24 @@ static void outage_round(struct fx *f, int kill9)
 	assert_non_null(f->mail);
 	assert_non_null(f->sms);
 	assert_int_equal(kill9 ? harness_start_again(&f->h) : harness_restart(&f->h), 0);
-	assert_int_equal(sink_wait(f->mail, 2, TIMEOUT_MS), 0);
+	assert_int_equal(sink_wait(f->mail, (size_t)mails, TIMEOUT_MS), 0);
 	assert_int_equal(sink_wait(f->sms, 1, TIMEOUT_MS), 0);
-	wait_sent(f, 1, 2);
+	wait_sent(f, 1, (size_t)mails);
 	wait_sent(f, 2, 1);
-	/* Longer than a poll and a retry: nothing more arrives. */
-	usleep(1500000);
-	assert_int_equal(sink_count(f->mail), 2);
+	/* Every row is sent and there is no other row; a sink keeps a message before it answers,
+	 * so before the row is marked sent: the counts include every attempt so far (the barrier
+	 * at the end checks that none comes later). */
+	outbox_ids(f, 1, 2, want, sizeof want);
+	outbox_ids(f, 1, -1, got, sizeof got);
+	assert_string_equal(got, want);
+	outbox_ids(f, 2, 2, want, sizeof want);
+	outbox_ids(f, 2, -1, got, sizeof got);
+	assert_string_equal(got, want);
+	assert_int_equal(sink_count(f->mail), mails);
 	assert_int_equal(sink_count(f->sms), 1);
 	mail_ids(f, got, sizeof got);
 	outbox_ids(f, 1, 2, want, sizeof want); /* every e-mail row of this round, sent */
 	assert_string_equal(got, want);
-	outbox_ids(f, 1, -1, got, sizeof got);
-	assert_string_equal(got, want); /* and no other row */
 	outbox_ids(f, 2, 2, want, sizeof want);
 	{
 		char *head, *body, *key;
@@ -356,6 +393,7 @@ static void outage_round(struct fx *f, int kill9)
 		free(head);
 		free(body);
 	}
+	later_answer_is_the_only_news(f, t1, kill9);
 }
 
 static void test_outage_and_kill9(void **state)
