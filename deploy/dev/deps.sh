@@ -8,7 +8,7 @@ packages=(
 	libwebsockets-dev libsodium-dev libsqlite3-dev libmagic-dev
 	libev-dev libwebsockets-evlib-ev                     # adviced's epoll loop and lws's plugin for it
 	libjwt-dev libjansson-dev libssl-dev libcmocka-dev libcurl4-openssl-dev
-	sqlite3 openssl ca-certificates tzdata
+	sqlite3 openssl ca-certificates tzdata git           # git: format.sh lists the files it checks
 	chromium                                     # the browser of the end-to-end tests
 )
 
