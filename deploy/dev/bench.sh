@@ -147,7 +147,7 @@ mqtt=$!
 pids+=("$mqtt")
 wait_port "$mqtt_port"
 
-# 100 test citizens: DDMMYY-9ZZQ with the check character of server/hetu.c.
+# 100 test citizens: DDMMYY-9ZZQ with the check character of server/auth/hetu.c.
 chars=0123456789ABCDEFHJKLMNPRSTUVWXY
 : > "$out/tokens"
 for n in $(seq 900 999); do

@@ -1,6 +1,6 @@
 /*
  * bench_token.c - M5 of the benchmark: ID-token verifications per second on one thread,
- * through the server's own token_verify (server/token.c), with the issuer, audience and
+ * through the server's own token_verify (server/auth/token.c), with the issuer, audience and
  * keys of a data folder's adviced.conf and a token from `advicectl dev-token`.
  *
  *   bench_token CONF TOKEN_FILE SECONDS     prints {"verify_per_s": N, "verify_per_cpu_s": M}

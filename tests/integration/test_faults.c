@@ -1,6 +1,6 @@
 /*
  * test_faults.c - the store under a failing disk (R: durability). A write or fsync fails at
- * a counted point (ADVICE_FAULT_INJECT, server/store_fault.c): the affected message is never
+ * a counted point (ADVICE_FAULT_INJECT, server/store/store_fault.c): the affected message is never
  * acknowledged, the server stops (exit 74) instead of retrying, and after the fault is gone
  * every acknowledged message is there and a resend with the same request id creates no
  * duplicate.

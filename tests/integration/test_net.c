@@ -1,5 +1,5 @@
 /*
- * test_net.c - integration tests of adviced's network layer (server/net*.c) through
+ * test_net.c - integration tests of adviced's network layer (server/net/net*.c) through
  * libadvice and raw sockets: origin and session checks at the WebSocket upgrade, message
  * size caps and fragments, binary frames, slow consumers cut at their queue's limit with the
  * server's memory bounded, the HTTP API's refusals, static files with their security

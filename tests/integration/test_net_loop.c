@@ -1,6 +1,6 @@
 /*
  * test_net_loop.c - integration tests of adviced's event loop and connection bookkeeping
- * (server/net.c on libev/epoll): the server's pings keep an answering client open and hang
+ * (server/net/net.c on libev/epoll): the server's pings keep an answering client open and hang
  * up on a silent one after idle_timeout_s, the connection limit refuses with 503 and frees
  * its slot when a socket closes, live events reach every remaining connection of a user
  * whichever of its other connections closed first, and logout closes exactly the sockets of

@@ -1,5 +1,5 @@
 /*
- * test_notify_outbox.c - the notifier (server/notify.c) with its real adapters against the
+ * test_notify_outbox.c - the notifier (server/notify/notify.c) with its real adapters against the
  * SMTP and HTTP sinks on 127.0.0.1, over a real SQLite store, with an injected clock:
  * content-free text in the citizen's language with the row id as Message-ID and
  * idempotency key; exponential backoff up to the cap, then "failed"; a relay that comes

@@ -1,5 +1,5 @@
 /*
- * test_outq.c - unit tests of the bounded outbound queue (server/outq.c): bounds by count
+ * test_outq.c - unit tests of the bounded outbound queue (server/net/outq.c): bounds by count
  * and bytes, FIFO order, overflow reporting, shared messages and freeing (run under ASan to
  * check that nothing leaks).
  */

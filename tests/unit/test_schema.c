@@ -1,5 +1,5 @@
 /*
- * test_schema.c - tests of server/schema.c: the embedded schema loads, every example in
+ * test_schema.c - tests of server/core/schema.c: the embedded schema loads, every example in
  * proto/examples/ is valid, every kind of bad request is refused with the right code and
  * field pointer, schema_parse refuses what is not a clean JSON object, and the loader
  * refuses schemas that use what the validator does not implement.

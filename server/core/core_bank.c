@@ -17,6 +17,8 @@
 #include "log.h"
 #include "oidc.h"
 
+_Static_assert(OIDC_HASH_BYTES == STORE_HASH_BYTES, "a login's hash is stored as it is");
+
 int core_login_bank(struct ctx *x)
 {
 	json_t *body = json_loadb(x->req->body, x->req->len, JSON_REJECT_DUPLICATES, NULL);

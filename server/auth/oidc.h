@@ -21,7 +21,6 @@
 
 #include <openssl/evp.h>
 
-#include "store.h"
 #include "token.h"
 
 #define OIDC_LOGIN_TTL_S      600 /* from the start of a login to its return */
@@ -31,6 +30,7 @@
 #define OIDC_HTTP_TIMEOUT_S   10
 #define OIDC_JWKS_REFETCH_S   60 /* at most one JWKS fetch a minute on unknown key ids */
 #define OIDC_WORKER_QUEUE_MAX 256
+#define OIDC_HASH_BYTES	      32 /* a login token's keyed hash (the store's STORE_HASH_BYTES) */
 #define OIDC_LOGIN_COOKIE     "__Host-advice-login"
 
 struct oidc_config {
@@ -88,7 +88,7 @@ void oidc_login_token_new(int64_t now_s, char out[OIDC_LOGIN_TOKEN_MAX]);
  * characters each) and the PKCE S256 challenge; and the token's keyed hash as stored. */
 struct oidc_login {
 	char state[44], nonce[44], verifier[44], challenge[44];
-	uint8_t hash[STORE_HASH_BYTES];
+	uint8_t hash[OIDC_HASH_BYTES];
 	int64_t created_s;
 };
 
