@@ -887,8 +887,7 @@ static void sq_close(struct store *st)
 	free(s);
 }
 
-static const struct store_ops sqlite_ops = {
-	.close = sq_close,
+static const struct store_tx_ops sqlite_tx_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
@@ -896,55 +895,96 @@ static const struct store_ops sqlite_ops = {
 	.release = sq_release,
 	.rollback_to = sq_rollback_to,
 	.in_transaction = sq_in_transaction,
-	.session_insert = sq_session_insert,
-	.session_get = sq_session_get,
-	.session_touch = sq_session_touch,
-	.session_revoke = sq_session_revoke,
+};
+
+static const struct store_session_ops sqlite_session_ops = {
+	.insert = sq_session_insert,
+	.get = sq_session_get,
+	.touch = sq_session_touch,
+	.revoke = sq_session_revoke,
+	.end_due = sqi_session_end_due,
+	.revoke_user = sqi_session_revoke_user,
+};
+
+static const struct store_identity_ops sqlite_identity_ops = {
 	.citizen_get_or_create = sq_citizen_get_or_create,
+	.bank_login_use = sqi_bank_login_use,
+};
+
+static const struct store_staff_ops sqlite_staff_ops = {
 	.worker_insert = sq_worker_insert,
 	.worker_get = sq_worker_get,
 	.worker_set_login_state = sq_worker_set_login_state,
 	.membership_add = sq_membership_add,
 	.membership_list = sq_membership_list,
-	.unit_insert = sq_unit_insert,
-	.unit_find = sq_unit_find,
-	.queue_insert = sq_queue_insert,
-	.queue_by_category = sq_queue_by_category,
-	.queue_list = sq_queue_list,
-	.thread_insert = sq_thread_insert,
-	.thread_get = sq_thread_get,
-	.thread_update = sq_thread_update,
-	.thread_list_citizen = sq_thread_list_citizen,
-	.thread_list_member = sq_thread_list_member,
-	.message_insert = sq_message_insert,
-	.message_list = sq_message_list,
-	.request_get = sq_request_get,
-	.request_put = sq_request_put,
-	.audit_last = sq_audit_last,
-	.audit_insert = sq_audit_insert,
-	.audit_scan = sq_audit_scan,
-	/* Duty queues (store_sqlite_queue.c) */
-	.unit_settings_get = sqq_unit_settings_get,
-	.unit_settings_put = sqq_unit_settings_put,
-	.queue_get = sqq_queue_get,
-	.queue_settings_get = sqq_queue_settings_get,
-	.queue_settings_put = sqq_queue_settings_put,
+	.membership_remove = sqk_member_remove,
+	.get = sqi_staff_get,
+	.put = sqi_staff_put,
+	.worker_set_auth = sqi_worker_set_auth,
+	.ghost_get = sqi_ghost_get,
+	.ghost_put = sqi_ghost_put,
+	.role_end_set = sqi_role_end_set,
+	.role_expire = sqi_role_expire,
+	.role_ended_any = sqi_role_ended_any,
+};
+
+static const struct store_unit_ops sqlite_unit_ops = {
+	.insert = sq_unit_insert,
+	.find = sq_unit_find,
+	.settings_get = sqq_unit_settings_get,
+	.settings_put = sqq_unit_settings_put,
+	.members = sqq_unit_members,
+};
+
+static const struct store_queue_ops sqlite_queue_ops = {
+	.insert = sq_queue_insert,
+	.by_category = sq_queue_by_category,
+	.list = sq_queue_list,
+	.get = sqq_queue_get,
+	.settings_get = sqq_queue_settings_get,
+	.settings_put = sqq_queue_settings_put,
 	.route_get = sqq_route_get,
 	.route_put = sqq_route_put,
+	.clock_get = sqq_clock_get,
+	.clock_put = sqq_clock_put,
+	.clock_due = sqq_clock_due,
+	.stats = sqq_queue_stats,
+	.reassign_insert = sqq_reassign_insert,
+};
+
+static const struct store_duty_ops sqlite_duty_ops = {
 	.closed_day_put = sqq_closed_day_put,
 	.closed_day_delete = sqq_closed_day_delete,
 	.closed_day_list = sqq_closed_day_list,
 	.roster_add = sqq_roster_add,
 	.roster_delete = sqq_roster_delete,
 	.roster_list = sqq_roster_list,
-	.duty_get = sqq_duty_get,
-	.duty_put = sqq_duty_put,
-	.unit_members = sqq_unit_members,
-	.clock_get = sqq_clock_get,
-	.clock_put = sqq_clock_put,
-	.clock_due = sqq_clock_due,
-	.queue_stats = sqq_queue_stats,
-	.reassign_insert = sqq_reassign_insert,
+	.get = sqq_duty_get,
+	.put = sqq_duty_put,
+};
+
+static const struct store_thread_ops sqlite_thread_ops = {
+	.insert = sq_thread_insert,
+	.get = sq_thread_get,
+	.update = sq_thread_update,
+	.list_citizen = sq_thread_list_citizen,
+	.list_member = sq_thread_list_member,
+	.message_insert = sq_message_insert,
+	.message_list = sq_message_list,
+};
+
+static const struct store_request_ops sqlite_request_ops = {
+	.get = sq_request_get,
+	.put = sq_request_put,
+};
+
+static const struct store_audit_ops sqlite_audit_ops = {
+	.last = sq_audit_last,
+	.insert = sq_audit_insert,
+	.scan = sq_audit_scan,
+};
+
+static const struct store_notify_ops sqlite_notify_ops = {
 	.contact_get = sqq_contact_get,
 	.contact_put = sqq_contact_put,
 	.contact_delete = sqq_contact_delete,
@@ -953,44 +993,52 @@ static const struct store_ops sqlite_ops = {
 	.outbox_get = sqq_outbox_get,
 	.outbox_update = sqq_outbox_update,
 	.outbox_recover = sqq_outbox_recover,
-	/* Identity (store_sqlite_identity.c) */
-	.bank_login_use = sqi_bank_login_use,
-	/* End-to-end encryption (store_sqlite_keys.c) */
-	.e2e_root_get = sqk_root_get,
-	.e2e_root_put = sqk_root_put,
-	.e2e_cert_put = sqk_cert_put,
-	.e2e_cert_list = sqk_cert_list,
-	.e2e_bundle_get = sqk_bundle_get,
-	.e2e_bundle_put = sqk_bundle_put,
-	.e2e_device_put = sqk_device_put,
-	.e2e_device_list = sqk_device_list,
-	.e2e_unit_gen_put = sqk_unit_gen_put,
-	.e2e_unit_gen_list = sqk_unit_gen_list,
-	.e2e_unit_gen_by_kid = sqk_unit_gen_by_kid,
-	.e2e_unit_seed_put = sqk_unit_seed_put,
-	.e2e_unit_seed_list = sqk_unit_seed_list,
-	.e2e_wrap_put = sqk_wrap_put,
-	.e2e_wrap_list = sqk_wrap_list,
-	.e2e_share_put = sqk_share_put,
-	.e2e_share_get = sqk_share_get,
-	.e2e_share_opened = sqk_share_opened,
-	.e2e_share_pending = sqk_share_pending,
-	.e2e_member_remove = sqk_member_remove,
-	.e2e_file_put = sqk_file_put,
-	.e2e_file_get = sqk_file_get,
-	.e2e_file_progress = sqk_file_progress,
-	.e2e_file_usage = sqk_file_usage,
-	/* Staff accounts (store_sqlite_identity.c) */
-	.staff_get = sqi_staff_get,
-	.staff_put = sqi_staff_put,
-	.worker_set_auth = sqi_worker_set_auth,
-	.ghost_get = sqi_ghost_get,
-	.ghost_put = sqi_ghost_put,
-	.role_end_set = sqi_role_end_set,
-	.role_expire = sqi_role_expire,
-	.role_ended_any = sqi_role_ended_any,
-	.session_end_due = sqi_session_end_due,
-	.session_revoke_user = sqi_session_revoke_user,
+};
+
+static const struct store_keys_ops sqlite_keys_ops = {
+	.root_get = sqk_root_get,
+	.root_put = sqk_root_put,
+	.cert_put = sqk_cert_put,
+	.cert_list = sqk_cert_list,
+	.bundle_get = sqk_bundle_get,
+	.bundle_put = sqk_bundle_put,
+	.device_put = sqk_device_put,
+	.device_list = sqk_device_list,
+	.unit_gen_put = sqk_unit_gen_put,
+	.unit_gen_list = sqk_unit_gen_list,
+	.unit_gen_by_kid = sqk_unit_gen_by_kid,
+	.unit_seed_put = sqk_unit_seed_put,
+	.unit_seed_list = sqk_unit_seed_list,
+	.wrap_put = sqk_wrap_put,
+	.wrap_list = sqk_wrap_list,
+	.share_put = sqk_share_put,
+	.share_get = sqk_share_get,
+	.share_opened = sqk_share_opened,
+	.share_pending = sqk_share_pending,
+};
+
+static const struct store_file_ops sqlite_file_ops = {
+	.put = sqk_file_put,
+	.get = sqk_file_get,
+	.progress = sqk_file_progress,
+	.usage = sqk_file_usage,
+};
+
+static const struct store_ops sqlite_ops = {
+	.close = sq_close,
+	.tx = &sqlite_tx_ops,
+	.session = &sqlite_session_ops,
+	.identity = &sqlite_identity_ops,
+	.staff = &sqlite_staff_ops,
+	.unit = &sqlite_unit_ops,
+	.queue = &sqlite_queue_ops,
+	.duty = &sqlite_duty_ops,
+	.thread = &sqlite_thread_ops,
+	.request = &sqlite_request_ops,
+	.audit = &sqlite_audit_ops,
+	.notify = &sqlite_notify_ops,
+	.keys = &sqlite_keys_ops,
+	.file = &sqlite_file_ops,
 };
 
 sqlite3 *store_sqlite_checkpoint_db(struct store *st)
