@@ -1,7 +1,7 @@
 /*
  * test_store.c - the SQLite store: migrations, the WAL with synchronous=FULL on the
  * connections that write or checkpoint, durability across reopen, read-only use, unique keys,
- * savepoints inside a batch, and the idempotency table.
+ * savepoints inside a batch, the idempotency table, and that every domain operation is set.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -234,9 +234,41 @@ static void test_read_only_store(void **state)
 	ro->ops->close(ro);
 }
 
+/* Fails when a domain table of the store, or an operation in it, is missing: a table of
+ * function pointers is read as an array of them. */
+#define ASSERT_TABLE_FULL(table)                                                                             \
+	do {                                                                                                 \
+		void (*fns[sizeof *(table) / sizeof(void (*)(void))])(void);                                 \
+		assert_non_null(table);                                                                      \
+		memcpy(fns, (table), sizeof fns);                                                            \
+		for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)                                      \
+			assert_non_null(fns[i]);                                                             \
+	} while (0)
+
+static void test_every_domain_operation_is_set(void **state)
+{
+	const struct store_ops *ops = ((struct fx *)*state)->st->ops;
+
+	assert_non_null(ops->close);
+	ASSERT_TABLE_FULL(ops->tx);
+	ASSERT_TABLE_FULL(ops->session);
+	ASSERT_TABLE_FULL(ops->identity);
+	ASSERT_TABLE_FULL(ops->staff);
+	ASSERT_TABLE_FULL(ops->unit);
+	ASSERT_TABLE_FULL(ops->queue);
+	ASSERT_TABLE_FULL(ops->duty);
+	ASSERT_TABLE_FULL(ops->thread);
+	ASSERT_TABLE_FULL(ops->request);
+	ASSERT_TABLE_FULL(ops->audit);
+	ASSERT_TABLE_FULL(ops->notify);
+	ASSERT_TABLE_FULL(ops->keys);
+	ASSERT_TABLE_FULL(ops->file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_domain_operation_is_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations_and_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_synchronous_full_on_writing_connections, setup,
 						teardown),
