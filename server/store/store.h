@@ -275,14 +275,21 @@ struct store;
  * What every operation guarantees, unless its comment says otherwise:
  *
  *   - Atomic with the batch. Writes happen inside the transaction the dispatcher opened
- *     (tx->begin) and inside the savepoint of the request; none commits by itself. A
- *     multi-row write (citizen_get_or_create, contact_delete, role_expire, ...) is all or
- *     nothing with the rest of the request. Reads see the batch's own writes.
- *   - Returns: STORE_OK; STORE_EXISTS when a unique key is taken (nothing written);
- *     STORE_NOTFOUND when a lookup finds no row or an update or delete matched none (nothing
- *     written); STORE_ERROR on I/O, memory or any other constraint failure (logged; the
- *     caller rolls the request back). Outputs are meaningful only on STORE_OK unless the
- *     operation's comment says otherwise.
+ *     (tx->begin) and inside the savepoint of the request; none commits by itself, so
+ *     every write is kept or undone with its request and made durable by the batch's
+ *     commit. Reads see the batch's own writes.
+ *   - Returns: STORE_OK; STORE_EXISTS when a unique key is taken; STORE_NOTFOUND when a
+ *     lookup finds no row; STORE_ERROR on I/O, memory or any other constraint failure
+ *     (logged; the handler fails and the dispatcher rolls its request back to the
+ *     savepoint). A lookup or a one-row write that does not return STORE_OK has written
+ *     nothing, so the caller may go on; a write of several rows (worker_insert,
+ *     citizen_get_or_create, contact_delete, role_expire, ...) may have written its first
+ *     rows, and a caller that goes on after its failure must roll the request back.
+ *     Outputs are meaningful only on STORE_OK unless the operation's comment says otherwise.
+ *   - Updates and deletes of one row return STORE_NOTFOUND when the row does not exist:
+ *     session touch and revoke, worker_set_login_state, worker_set_auth, membership_remove,
+ *     role_end_set, route_put with "", roster_delete, closed_day_delete, thread update,
+ *     contact_delete, outbox_update. Other writes that match nothing return STORE_OK.
  *   - Lists call cb once per row in the order their comment gives and stop early, still
  *     returning STORE_OK, when cb returns non-zero. Pointers passed to cb are valid during
  *     the callback only.
