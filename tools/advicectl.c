@@ -161,13 +161,13 @@ static void admin_close(struct admin *a)
 
 static void begin(struct admin *a)
 {
-	if (a->st->ops->begin(a->st) != STORE_OK)
+	if (a->st->ops->tx->begin(a->st) != STORE_OK)
 		die("cannot start a transaction");
 }
 
 static void commit(struct admin *a)
 {
-	if (a->st->ops->commit(a->st) != STORE_OK)
+	if (a->st->ops->tx->commit(a->st) != STORE_OK)
 		die("commit failed; nothing was changed");
 }
 
@@ -181,7 +181,7 @@ static void random_id(char out[STORE_ID_SIZE])
 
 static void find_unit(struct admin *a, const char *name, char out[STORE_ID_SIZE])
 {
-	if (a->st->ops->unit_find(a->st, name, out) != STORE_OK)
+	if (a->st->ops->unit->find(a->st, name, out) != STORE_OK)
 		die("no unit '%s'", name);
 }
 
@@ -192,7 +192,7 @@ static void unit_add(struct admin *a, const char *name, char out[STORE_ID_SIZE])
 	random_id(out);
 	if (strlen(name) == 0 || strlen(name) >= STORE_NAME_SIZE)
 		die("a unit name is 1..%d bytes", STORE_NAME_SIZE - 1);
-	if (a->st->ops->unit_insert(a->st, out, name) != STORE_OK)
+	if (a->st->ops->unit->insert(a->st, out, name) != STORE_OK)
 		die("cannot add unit '%s' (does it exist already?)", name);
 }
 
@@ -215,7 +215,7 @@ static void queue_add(struct admin *a, const char *unit, const char *category, c
 	find_unit(a, unit, q.unit_id);
 	snprintf(q.category, sizeof q.category, "%s", category);
 	snprintf(q.name, sizeof q.name, "%s", name);
-	if (a->st->ops->queue_insert(a->st, &q) != STORE_OK)
+	if (a->st->ops->queue->insert(a->st, &q) != STORE_OK)
 		die("cannot add queue '%s' (is the category taken?)", category);
 }
 
@@ -251,7 +251,7 @@ static void worker_add(struct admin *a, const char *username, const char *passwo
 	} else {
 		randombytes_buf(w.auth_hash, sizeof w.auth_hash); /* matches no key */
 	}
-	if (a->st->ops->worker_insert(a->st, &w, now_ms()) != STORE_OK)
+	if (a->st->ops->staff->worker_insert(a->st, &w, now_ms()) != STORE_OK)
 		die("cannot add worker '%s' (does the name exist already?)", username);
 	if (password != NULL) {
 		if (staff_admin_password_set(a->st, a->pepper, w.user_id, now_ms(), demo_totp) != 0)
@@ -270,11 +270,11 @@ static void member_add(struct admin *a, const char *username, const char *unit, 
 	struct store_worker w;
 	char unit_id[STORE_ID_SIZE];
 
-	if (a->st->ops->worker_get(a->st, username, &w) != STORE_OK)
+	if (a->st->ops->staff->worker_get(a->st, username, &w) != STORE_OK)
 		die("no worker '%s'", username);
 	find_unit(a, unit, unit_id);
-	if (a->st->ops->membership_add(a->st, w.user_id, unit_id,
-				       supervisor ? ROLE_SUPERVISOR : ROLE_WORKER) != STORE_OK)
+	if (a->st->ops->staff->membership_add(a->st, w.user_id, unit_id,
+					      supervisor ? ROLE_SUPERVISOR : ROLE_WORKER) != STORE_OK)
 		die("cannot add '%s' to '%s'", username, unit);
 }
 
@@ -618,9 +618,9 @@ static void cmd_admin(const char *dir, int argc, char **argv)
 		struct store_worker w;
 
 		begin(&a);
-		if (a.st->ops->worker_get(a.st, argv[1], &w) != STORE_OK)
+		if (a.st->ops->staff->worker_get(a.st, argv[1], &w) != STORE_OK)
 			die("no worker '%s'", argv[1]);
-		if (a.st->ops->worker_set_login_state(a.st, w.user_id, 0, 0, 0) != STORE_OK)
+		if (a.st->ops->staff->worker_set_login_state(a.st, w.user_id, 0, 0, 0) != STORE_OK)
 			die("cannot unlock");
 		commit(&a);
 	} else if (strcmp(cmd, "audit-verify") == 0 && argc == 1) {

@@ -179,7 +179,7 @@ static int cert_issue(struct store *st, uint8_t role, const char *subject, const
 	if (advice_cert_sign(cert, &c, issuer) != 0)
 		return fail(err, errlen, "cannot sign the certificate");
 	advice_kid(kid, k->sign_pk);
-	if (st->ops->e2e_cert_put(st, subject, role, kid, cert, sizeof cert, now) != STORE_OK)
+	if (st->ops->keys->cert_put(st, subject, role, kid, cert, sizeof cert, now) != STORE_OK)
 		return fail(err, errlen, "cannot store the certificate");
 	return 0;
 }
@@ -194,7 +194,7 @@ static int cmd_root_install(struct store *st, const char *pk_b64, FILE *out, cha
 		free(pk);
 		return fail(err, errlen, "the root public key is 43 characters of base64url");
 	}
-	rc = st->ops->e2e_root_put(st, pk, keys_now_ms());
+	rc = st->ops->keys->root_put(st, pk, keys_now_ms());
 	free(pk);
 	if (rc == STORE_EXISTS)
 		return fail(err, errlen, "a root key is installed already");
@@ -258,7 +258,7 @@ static int cmd_worker_keys(struct store *st, const char *username, const char *a
 	char pw[256];
 	int rc = -1;
 
-	if (st->ops->worker_get(st, username, &w) != STORE_OK)
+	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
 		return fail(err, errlen, "no worker '%s'", username);
 	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
 		return -1;
@@ -286,7 +286,7 @@ static int cmd_worker_keys(struct store *st, const char *username, const char *a
 		fail(err, errlen, "key derivation failed");
 		goto out;
 	}
-	if (st->ops->e2e_bundle_put(st, w.user_id, bundle, sizeof bundle, keys_now_ms()) != STORE_OK) {
+	if (st->ops->keys->bundle_put(st, w.user_id, bundle, sizeof bundle, keys_now_ms()) != STORE_OK) {
 		fail(err, errlen, "cannot store the bundle");
 		goto out;
 	}
@@ -352,7 +352,7 @@ static int admin_seed(struct store *st, const struct keyfile *admin, const char 
 	struct seed_find f = { .unit_id = unit_id, .g = g };
 	struct advice_wrap_info wi;
 
-	if (st->ops->e2e_unit_seed_list(st, admin->subject, find_seed, &f) != STORE_OK)
+	if (st->ops->keys->unit_seed_list(st, admin->subject, find_seed, &f) != STORE_OK)
 		return fail(err, errlen, "cannot read the unit's seeds");
 	if (!f.found)
 		return fail(err, errlen, "this admin holds no seed of generation %lld", (long long)g);
@@ -384,7 +384,7 @@ static int add_member(void *arg, const struct store_member *m)
 	static const uint8_t zero[32];
 	uint8_t box[32] = { 0 };
 
-	if (mk->st->ops->e2e_cert_list(mk->st, m->user_id, cert_box_key, box) != STORE_OK)
+	if (mk->st->ops->keys->cert_list(mk->st, m->user_id, cert_box_key, box) != STORE_OK)
 		return -1;
 	if (memcmp(box, zero, 32) == 0) {
 		mk->without_keys++; /* not enrolled yet: sealed to when added with unit-member-add */
@@ -408,8 +408,8 @@ static int seal_seed(struct store *st, const char *unit_id, int64_t g, const uin
 			     &admin->k) != 0)
 		return -1;
 	advice_kid(kid, box_pk);
-	return st->ops->e2e_unit_seed_put(st, unit_id, g, kid, holder, wrap, sizeof wrap) == STORE_OK ? 0
-												      : -1;
+	return st->ops->keys->unit_seed_put(st, unit_id, g, kid, holder, wrap, sizeof wrap) == STORE_OK ? 0
+													: -1;
 }
 
 /* Starts the next generation of a unit for its current enrolled members (and the admin). */
@@ -431,8 +431,8 @@ static int unit_rotate(struct store *st, const char *unit_id, const struct keyfi
 		goto out;
 	}
 	mk->st = st;
-	if (st->ops->e2e_unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK ||
-	    st->ops->unit_members(st, unit_id, add_member, mk) != STORE_OK) {
+	if (st->ops->keys->unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK ||
+	    st->ops->unit->members(st, unit_id, add_member, mk) != STORE_OK) {
 		fail(err, errlen, "cannot read the unit");
 		goto out;
 	}
@@ -459,8 +459,8 @@ static int unit_rotate(struct store *st, const char *unit_id, const struct keyfi
 		advice_chain_seal(chain, ev->unit_id, ev->generation, chain_key, nonce, prev);
 	}
 	advice_kid(kid, gen.box_pk);
-	if (st->ops->e2e_unit_gen_put(st, unit_id, ev->generation, kid, event, len, u.g > 0 ? chain : NULL,
-				      u.g > 0 ? sizeof chain : 0, keys_now_ms()) != STORE_OK) {
+	if (st->ops->keys->unit_gen_put(st, unit_id, ev->generation, kid, event, len, u.g > 0 ? chain : NULL,
+					u.g > 0 ? sizeof chain : 0, keys_now_ms()) != STORE_OK) {
 		fail(err, errlen, "cannot store the generation");
 		goto out;
 	}
@@ -492,7 +492,7 @@ out:
 static int find_unit(struct store *st, const char *name, char unit_id[STORE_ID_SIZE], char *err,
 		     size_t errlen)
 {
-	if (st->ops->unit_find(st, name, unit_id) != STORE_OK)
+	if (st->ops->unit->find(st, name, unit_id) != STORE_OK)
 		return fail(err, errlen, "no unit '%s'", name);
 	return 0;
 }
@@ -510,21 +510,21 @@ static int cmd_member_add(struct store *st, const char *username, const char *un
 
 	if (find_unit(st, unit, unit_id, err, errlen) != 0)
 		return -1;
-	if (st->ops->worker_get(st, username, &w) != STORE_OK)
+	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
 		return fail(err, errlen, "no worker '%s'", username);
 	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
 		return -1;
-	if (st->ops->e2e_cert_list(st, w.user_id, cert_box_key, box) != STORE_OK ||
+	if (st->ops->keys->cert_list(st, w.user_id, cert_box_key, box) != STORE_OK ||
 	    memcmp(box, zero, 32) == 0) {
 		fail(err, errlen, "worker '%s' has no keys yet (worker-keys)", username);
 		goto out;
 	}
-	if (st->ops->membership_add(st, w.user_id, unit_id, supervisor ? ROLE_SUPERVISOR : ROLE_WORKER) !=
-	    STORE_OK) {
+	if (st->ops->staff->membership_add(st, w.user_id, unit_id,
+					   supervisor ? ROLE_SUPERVISOR : ROLE_WORKER) != STORE_OK) {
 		fail(err, errlen, "cannot add the membership (a member already?)");
 		goto out;
 	}
-	if (st->ops->e2e_unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK) {
+	if (st->ops->keys->unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK) {
 		fail(err, errlen, "cannot read the unit");
 		goto out;
 	}
@@ -557,11 +557,11 @@ static int cmd_member_remove(struct store *st, const char *username, const char 
 
 	if (find_unit(st, unit, unit_id, err, errlen) != 0)
 		return -1;
-	if (st->ops->worker_get(st, username, &w) != STORE_OK)
+	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
 		return fail(err, errlen, "no worker '%s'", username);
 	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
 		return -1;
-	rc = st->ops->e2e_member_remove(st, w.user_id, unit_id);
+	rc = st->ops->staff->membership_remove(st, w.user_id, unit_id);
 	if (rc != STORE_OK)
 		rc = fail(err, errlen, "%s is not a member of %s", username, unit);
 	else
@@ -617,12 +617,12 @@ int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, char *err
 		return 1;
 	if (advice_crypto_init() != 0)
 		return fail(err, errlen, "libsodium cannot start");
-	if (st->ops->begin(st) != STORE_OK)
+	if (st->ops->tx->begin(st) != STORE_OK)
 		return fail(err, errlen, "the store is busy");
 	rc = keys_dispatch(st, argc, argv, out, err, errlen);
-	if (rc == 0 && st->ops->commit(st) != STORE_OK)
+	if (rc == 0 && st->ops->tx->commit(st) != STORE_OK)
 		rc = fail(err, errlen, "the store could not commit");
 	if (rc != 0)
-		st->ops->rollback(st);
+		st->ops->tx->rollback(st);
 	return rc;
 }

@@ -35,14 +35,14 @@ static int __attribute__((format(printf, 2, 3))) fail(struct qa *a, const char *
 
 static int find_unit(struct qa *a, const char *name, char id[STORE_ID_SIZE])
 {
-	if (a->st->ops->unit_find(a->st, name, id) != STORE_OK)
+	if (a->st->ops->unit->find(a->st, name, id) != STORE_OK)
 		return fail(a, "no unit '%s'", name);
 	return 0;
 }
 
 static int find_queue(struct qa *a, const char *category, struct store_queue *q)
 {
-	if (a->st->ops->queue_by_category(a->st, category, q) != STORE_OK)
+	if (a->st->ops->queue->by_category(a->st, category, q) != STORE_OK)
 		return fail(a, "no queue for category '%s'", category);
 	return 0;
 }
@@ -68,10 +68,10 @@ static int cmd_unit_langs(struct qa *a, char **argv)
 		return -1;
 	if (routing_langs_valid(argv[2]) != 0)
 		return fail(a, "languages are a comma-separated list of fi, sv, en: '%s'", argv[2]);
-	if (a->st->ops->unit_settings_get(a->st, unit, &us) != STORE_OK)
+	if (a->st->ops->unit->settings_get(a->st, unit, &us) != STORE_OK)
 		return -1;
 	snprintf(us.langs, sizeof us.langs, "%s", argv[2]);
-	return a->st->ops->unit_settings_put(a->st, &us) == STORE_OK ? 0 : -1;
+	return a->st->ops->unit->settings_put(a->st, &us) == STORE_OK ? 0 : -1;
 }
 
 static int cmd_unit_hours(struct qa *a, char **argv)
@@ -84,11 +84,11 @@ static int cmd_unit_hours(struct qa *a, char **argv)
 		return -1;
 	if (cal_parse_hhmm(argv[2], &open) != 0 || cal_parse_hhmm(argv[3], &close) != 0 || open >= close)
 		return fail(a, "service hours are HH:MM HH:MM, opening first (%s)", argv[2]);
-	if (a->st->ops->unit_settings_get(a->st, unit, &us) != STORE_OK)
+	if (a->st->ops->unit->settings_get(a->st, unit, &us) != STORE_OK)
 		return -1;
 	us.open_min = open;
 	us.close_min = close;
-	return a->st->ops->unit_settings_put(a->st, &us) == STORE_OK ? 0 : -1;
+	return a->st->ops->unit->settings_put(a->st, &us) == STORE_OK ? 0 : -1;
 }
 
 static int queue_settings(struct qa *a, const char *category, struct store_queue_settings *qs)
@@ -97,7 +97,7 @@ static int queue_settings(struct qa *a, const char *category, struct store_queue
 
 	if (find_queue(a, category, &q) != 0)
 		return -1;
-	return a->st->ops->queue_settings_get(a->st, q.id, qs) == STORE_OK ? 0 : -1;
+	return a->st->ops->queue->settings_get(a->st, q.id, qs) == STORE_OK ? 0 : -1;
 }
 
 static int cmd_queue_policy(struct qa *a, int argc, char **argv)
@@ -113,7 +113,7 @@ static int cmd_queue_policy(struct qa *a, int argc, char **argv)
 		return -1;
 	qs.policy = policy;
 	qs.cap = cap;
-	return a->st->ops->queue_settings_put(a->st, &qs) == STORE_OK ? 0 : -1;
+	return a->st->ops->queue->settings_put(a->st, &qs) == STORE_OK ? 0 : -1;
 }
 
 static int cmd_queue_fallback(struct qa *a, char **argv)
@@ -132,7 +132,7 @@ static int cmd_queue_fallback(struct qa *a, char **argv)
 			return fail(a, "a queue cannot be its own fallback (%s)", argv[2]);
 		snprintf(qs.fallback_id, sizeof qs.fallback_id, "%s", fq.id);
 	}
-	return a->st->ops->queue_settings_put(a->st, &qs) == STORE_OK ? 0 : -1;
+	return a->st->ops->queue->settings_put(a->st, &qs) == STORE_OK ? 0 : -1;
 }
 
 static int cmd_queue_deadlines(struct qa *a, char **argv)
@@ -146,7 +146,7 @@ static int cmd_queue_deadlines(struct qa *a, char **argv)
 	qs.first_days = first;
 	qs.follow_days = follow;
 	qs.warn_pct = warn;
-	return a->st->ops->queue_settings_put(a->st, &qs) == STORE_OK ? 0 : -1;
+	return a->st->ops->queue->settings_put(a->st, &qs) == STORE_OK ? 0 : -1;
 }
 
 static int cmd_route(struct qa *a, int add, char **argv)
@@ -160,7 +160,7 @@ static int cmd_route(struct qa *a, int add, char **argv)
 		return fail(a, "a language is fi, sv or en, not '%s'", argv[2]);
 	if (add && find_queue(a, argv[3], &target) != 0)
 		return -1;
-	rc = a->st->ops->route_put(a->st, argv[1], argv[2], add ? target.id : "");
+	rc = a->st->ops->queue->route_put(a->st, argv[1], argv[2], add ? target.id : "");
 	if (rc == STORE_NOTFOUND)
 		return fail(a, "no route for '%s' in that language", argv[1]);
 	return rc == STORE_OK ? 0 : -1;
@@ -175,8 +175,8 @@ static int cmd_closed(struct qa *a, int add, char **argv)
 		return fail(a, "a date is YYYY-MM-DD, not '%s'", argv[1]);
 	if (add && (strlen(argv[2]) == 0 || strlen(argv[2]) > 128))
 		return fail(a, "a closed day's name is 1..128 bytes (%s)", argv[1]);
-	rc = add ? a->st->ops->closed_day_put(a->st, day, argv[2])
-		 : a->st->ops->closed_day_delete(a->st, day);
+	rc = add ? a->st->ops->duty->closed_day_put(a->st, day, argv[2])
+		 : a->st->ops->duty->closed_day_delete(a->st, day);
 	if (rc == STORE_NOTFOUND)
 		return fail(a, "%s is not a closed day", argv[1]);
 	return rc == STORE_OK ? 0 : -1;
@@ -197,7 +197,7 @@ static int cmd_holidays(struct qa *a, char **argv)
 		cal_format_date(h[i].day, date);
 		fprintf(a->out, "%s  %s (%s)\n", date, h[i].fi, h[i].en);
 	}
-	if (a->st->ops->closed_day_list(a->st, closed, CAL_MAX_CLOSED, &nclosed) != STORE_OK)
+	if (a->st->ops->duty->closed_day_list(a->st, closed, CAL_MAX_CLOSED, &nclosed) != STORE_OK)
 		return -1;
 	for (size_t i = 0; i < nclosed; i++) {
 		int y, m, d;
@@ -220,7 +220,7 @@ static int cmd_roster_add(struct qa *a, int argc, char **argv)
 	size_t n;
 	int member = 0;
 
-	if (a->st->ops->worker_get(a->st, argv[1], &w) != STORE_OK)
+	if (a->st->ops->staff->worker_get(a->st, argv[1], &w) != STORE_OK)
 		return fail(a, "no worker '%s'", argv[1]);
 	if (find_unit(a, argv[2], r.unit_id) != 0)
 		return -1;
@@ -228,7 +228,7 @@ static int cmd_roster_add(struct qa *a, int argc, char **argv)
 		return fail(a, "a shift is DAYS (mon-fri, sat,sun, all) HH:MM HH:MM, not '%s ...'", argv[3]);
 	if (argc == 7 && strcmp(argv[6], "--holidays") != 0)
 		return fail(a, "unknown option '%s'", argv[6]);
-	if (a->st->ops->membership_list(a->st, w.user_id, m, 64, &n) != STORE_OK)
+	if (a->st->ops->staff->membership_list(a->st, w.user_id, m, 64, &n) != STORE_OK)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		member |= strcmp(m[i].unit_id, r.unit_id) == 0;
@@ -239,7 +239,7 @@ static int cmd_roster_add(struct qa *a, int argc, char **argv)
 	r.start_min = sh.start_min;
 	r.end_min = sh.end_min;
 	r.on_holidays = argc == 7;
-	if (a->st->ops->roster_add(a->st, &r) != STORE_OK)
+	if (a->st->ops->duty->roster_add(a->st, &r) != STORE_OK)
 		return -1;
 	fprintf(a->out, "%lld\n", (long long)r.id);
 	return 0;
@@ -262,7 +262,7 @@ static int cmd_roster_list(struct qa *a, int argc, char **argv)
 
 	if (argc == 2 && find_unit(a, argv[1], unit) != 0)
 		return -1;
-	return a->st->ops->roster_list(a->st, unit, NULL, print_shift, a->out) == STORE_OK ? 0 : -1;
+	return a->st->ops->duty->roster_list(a->st, unit, NULL, print_shift, a->out) == STORE_OK ? 0 : -1;
 }
 
 static int cmd_roster_del(struct qa *a, char **argv)
@@ -271,7 +271,7 @@ static int cmd_roster_del(struct qa *a, char **argv)
 
 	if (small_int(a, argv[1], 1, 2000000000, &id) != 0)
 		return -1;
-	if (a->st->ops->roster_delete(a->st, id) != STORE_OK)
+	if (a->st->ops->duty->roster_delete(a->st, id) != STORE_OK)
 		return fail(a, "no shift %s", argv[1]);
 	return 0;
 }
@@ -318,17 +318,17 @@ int queue_admin_run(struct store *st, int argc, char **argv, FILE *out, char *er
 	err[0] = '\0';
 	if (argc < 1)
 		return 1;
-	if (st->ops->begin(st) != STORE_OK) {
+	if (st->ops->tx->begin(st) != STORE_OK) {
 		snprintf(err, errlen, "cannot start a transaction");
 		return -1;
 	}
 	rc = dispatch(&a, argc, argv);
-	if (rc == 0 && st->ops->commit(st) != STORE_OK) {
+	if (rc == 0 && st->ops->tx->commit(st) != STORE_OK) {
 		snprintf(err, errlen, "commit failed; nothing was changed");
 		rc = -1;
 	}
 	if (rc != 0)
-		st->ops->rollback(st);
+		st->ops->tx->rollback(st);
 	if (rc < 0 && err[0] == '\0')
 		snprintf(err, errlen, "the store failed; nothing was changed");
 	return rc;

@@ -76,7 +76,7 @@ int staff_admin_setup_code(struct store *st, const uint8_t pepper[32], const cha
 	struct store_staff s;
 	uint8_t nokey[STORE_HASH_BYTES];
 
-	if (st->ops->staff_get(st, user_id, &s) != STORE_OK)
+	if (st->ops->staff->get(st, user_id, &s) != STORE_OK)
 		return -1;
 	staff_setup_code_new(code);
 	staff_setup_code_hash(pepper, code, s.setup_hash);
@@ -87,10 +87,10 @@ int staff_admin_setup_code(struct store *st, const uint8_t pepper[32], const cha
 	s.totp_last_step = -1;
 	s.password_set = 0;
 	randombytes_buf(nokey, sizeof nokey); /* no key matches until the first login sets one */
-	if (st->ops->worker_set_auth(st, user_id, nokey) != STORE_OK ||
-	    st->ops->staff_put(st, &s) != STORE_OK)
+	if (st->ops->staff->worker_set_auth(st, user_id, nokey) != STORE_OK ||
+	    st->ops->staff->put(st, &s) != STORE_OK)
 		return -1;
-	return st->ops->session_revoke_user(st, user_id, NULL, NULL) == STORE_OK ? 0 : -1;
+	return st->ops->session->revoke_user(st, user_id, NULL, NULL) == STORE_OK ? 0 : -1;
 }
 
 int staff_admin_password_set(struct store *st, const uint8_t pepper[32], const char *user_id, int64_t now_ms,
@@ -98,21 +98,21 @@ int staff_admin_password_set(struct store *st, const uint8_t pepper[32], const c
 {
 	struct store_staff s;
 
-	if (st->ops->staff_get(st, user_id, &s) != STORE_OK)
+	if (st->ops->staff->get(st, user_id, &s) != STORE_OK)
 		return -1;
 	s.password_set = now_ms;
 	s.has_setup = 0;
 	if (demo_totp && staff_totp_seal(pepper, user_id, (const uint8_t *)STAFF_DEMO_SECRET,
 					 strlen(STAFF_DEMO_SECRET), s.totp, sizeof s.totp, &s.totp_len) != 0)
 		return -1;
-	return st->ops->staff_put(st, &s) == STORE_OK ? 0 : -1;
+	return st->ops->staff->put(st, &s) == STORE_OK ? 0 : -1;
 }
 
 /* The account of `username`, or -1 with a reason. */
 static int find_worker(struct store *st, const char *username, struct store_worker *w, char *err,
 		       size_t errlen)
 {
-	if (st->ops->worker_get(st, username, w) != STORE_OK)
+	if (st->ops->staff->worker_get(st, username, w) != STORE_OK)
 		return fail(err, errlen, "no worker '%s'", username);
 	return 0;
 }
@@ -127,10 +127,10 @@ static int cmd_worker_end(struct store *st, char **argv, FILE *out, char *err, s
 		return -1;
 	if (staff_admin_parse_when(argv[2], wall_ms(), &when) != 0)
 		return fail(err, errlen, "WHEN is YYYY-MM-DD, now, +SECONDS or none");
-	if (st->ops->staff_get(st, w.user_id, &s) != STORE_OK)
+	if (st->ops->staff->get(st, w.user_id, &s) != STORE_OK)
 		return fail(err, errlen, "cannot read the account");
 	s.ends = when;
-	if (st->ops->staff_put(st, &s) != STORE_OK)
+	if (st->ops->staff->put(st, &s) != STORE_OK)
 		return fail(err, errlen, "cannot write the account");
 	if (when > 0)
 		fprintf(out, "account %s ends at %lld (ms since 1970, UTC)\n", argv[1], (long long)when);
@@ -148,11 +148,11 @@ static int cmd_role_end(struct store *st, char **argv, FILE *out, char *err, siz
 
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
-	if (st->ops->unit_find(st, argv[2], unit) != STORE_OK)
+	if (st->ops->unit->find(st, argv[2], unit) != STORE_OK)
 		return fail(err, errlen, "no unit '%s'", argv[2]);
 	if (staff_admin_parse_when(argv[3], wall_ms(), &when) != 0)
 		return fail(err, errlen, "WHEN is YYYY-MM-DD, now, +SECONDS or none");
-	rc = st->ops->role_end_set(st, w.user_id, unit, when);
+	rc = st->ops->staff->role_end_set(st, w.user_id, unit, when);
 	if (rc == STORE_NOTFOUND)
 		return fail(err, errlen, "'%s' is not a member of '%s'", argv[1], argv[2]);
 	if (rc != STORE_OK)
@@ -189,12 +189,12 @@ static int cmd_totp_reset(struct store *st, char **argv, FILE *out, char *err, s
 
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
-	if (st->ops->staff_get(st, w.user_id, &s) != STORE_OK)
+	if (st->ops->staff->get(st, w.user_id, &s) != STORE_OK)
 		return fail(err, errlen, "cannot read the account");
 	s.totp_len = 0;
 	s.totp_pending_len = 0;
 	s.totp_last_step = -1;
-	if (st->ops->staff_put(st, &s) != STORE_OK)
+	if (st->ops->staff->put(st, &s) != STORE_OK)
 		return fail(err, errlen, "cannot write the account");
 	fprintf(out, "second factor of %s cleared: the next login enrols a new one\n", argv[1]);
 	return 0;
@@ -211,7 +211,7 @@ static int cmd_demo_totp(struct store *st, const uint8_t pepper[32], int test_mo
 		return fail(err, errlen, "demo-totp works only in test mode");
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
-	if (st->ops->staff_get(st, w.user_id, &s) != STORE_OK)
+	if (st->ops->staff->get(st, w.user_id, &s) != STORE_OK)
 		return fail(err, errlen, "cannot read the account");
 	if (s.totp_len == 0)
 		return fail(err, errlen, "'%s' has no second factor enrolled", argv[1]);
@@ -247,14 +247,14 @@ int staff_admin_run(struct store *st, const uint8_t pepper[32], int test_mode, i
 
 	if (argc < 1)
 		return 1;
-	if (st->ops->begin(st) != STORE_OK)
+	if (st->ops->tx->begin(st) != STORE_OK)
 		return fail(err, errlen, "cannot start a transaction");
 	rc = dispatch_cmd(st, pepper, test_mode, argc, argv, out, err, errlen);
 	if (rc != 0) {
-		st->ops->rollback(st);
+		st->ops->tx->rollback(st);
 		return rc;
 	}
-	if (st->ops->commit(st) != STORE_OK)
+	if (st->ops->tx->commit(st) != STORE_OK)
 		return fail(err, errlen, "commit failed; nothing was changed");
 	return 0;
 }

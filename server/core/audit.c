@@ -47,7 +47,7 @@ void audit_hash(const struct store_audit *a, uint8_t out[STORE_HASH_BYTES])
 int audit_append(struct store *st, struct store_audit *a)
 {
 	struct store_audit last;
-	int rc = st->ops->audit_last(st, &last);
+	int rc = st->ops->audit->last(st, &last);
 
 	if (rc == STORE_OK) {
 		memcpy(a->prev, last.hash, STORE_HASH_BYTES);
@@ -59,7 +59,7 @@ int audit_append(struct store *st, struct store_audit *a)
 		return STORE_ERROR;
 	}
 	audit_hash(a, a->hash);
-	rc = st->ops->audit_insert(st, a);
+	rc = st->ops->audit->insert(st, a);
 	return rc == STORE_OK ? STORE_OK : STORE_ERROR;
 }
 
@@ -89,7 +89,7 @@ int audit_verify(struct store *st, int64_t *rows, int64_t *first_bad)
 {
 	struct verify_state v = { .expect_row = 1 };
 
-	if (st->ops->audit_scan(st, 1, verify_row, &v) != STORE_OK)
+	if (st->ops->audit->scan(st, 1, verify_row, &v) != STORE_OK)
 		return -1;
 	*rows = v.rows;
 	*first_bad = v.first_bad;

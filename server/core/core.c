@@ -362,7 +362,7 @@ int core_session_create(struct ctx *x, const char *user_id, enum store_role role
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);
 	core_session_hash(cfg->pepper, x->rep->session_token, strlen(x->rep->session_token), s.hash);
-	if (x->st->ops->session_insert(x->st, &s) != STORE_OK) {
+	if (x->st->ops->session->insert(x->st, &s) != STORE_OK) {
 		x->rep->session_token[0] = '\0';
 		return -1;
 	}
@@ -486,7 +486,7 @@ static int load_session(struct ctx *x)
 
 	if (!x->req->has_session)
 		return core_fail(x, ADVICE_ERR_UNAUTHENTICATED, "no session");
-	rc = st->ops->session_get(st, x->req->session_hash, &x->sess);
+	rc = st->ops->session->get(st, x->req->session_hash, &x->sess);
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_NOTFOUND || !core_session_valid(&x->sess, x->now)) {
@@ -496,20 +496,21 @@ static int load_session(struct ctx *x)
 		return core_fail(x, ADVICE_ERR_UNAUTHENTICATED, "session ended");
 	}
 	if (x->now - x->sess.last_seen >= TOUCH_EVERY_MS) {
-		if (st->ops->session_touch(st, x->sess.hash, x->now) != STORE_OK)
+		if (st->ops->session->touch(st, x->sess.hash, x->now) != STORE_OK)
 			return -1;
 		x->sess.last_seen = x->now;
 	}
 	x->rep->session_expires_ms = session_end(&x->sess);
 	if (x->sess.role != ROLE_CITIZEN &&
-	    st->ops->membership_list(st, x->sess.user_id, x->units, CORE_MAX_UNITS, &x->nunits) != STORE_OK)
+	    st->ops->staff->membership_list(st, x->sess.user_id, x->units, CORE_MAX_UNITS, &x->nunits) !=
+		    STORE_OK)
 		return -1;
 	return 0;
 }
 
 static int core_session_logout(struct ctx *x)
 {
-	if (x->st->ops->session_revoke(x->st, x->sess.hash) == STORE_ERROR)
+	if (x->st->ops->session->revoke(x->st, x->sess.hash) == STORE_ERROR)
 		return -1;
 	x->rep->end_session = 1;
 	memcpy(x->rep->session_hash, x->sess.hash, STORE_HASH_BYTES);
@@ -626,7 +627,7 @@ static int handle_message(struct ctx *x)
 	if (!rt->on_thread && !policy_allows(rt->action, display_role(x), REL_NONE))
 		return core_deny(x, rt->action, NULL);
 	if (rt->is_write) {
-		rc = x->st->ops->request_get(x->st, x->sess.user_id, x->id, &stored);
+		rc = x->st->ops->request->get(x->st, x->sess.user_id, x->id, &stored);
 		if (rc == STORE_ERROR)
 			return -1;
 		if (rc == STORE_OK) {
@@ -641,7 +642,7 @@ static int handle_message(struct ctx *x)
 	if (finish_reply(x) != 0)
 		return -1;
 	if (rt->is_write && x->err == ADVICE_OK &&
-	    x->st->ops->request_put(x->st, x->sess.user_id, x->id, x->rep->json, x->now) != STORE_OK)
+	    x->st->ops->request->put(x->st, x->sess.user_id, x->id, x->rep->json, x->now) != STORE_OK)
 		return -1;
 	return 1; /* reply already built */
 }

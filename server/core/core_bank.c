@@ -37,7 +37,8 @@ int core_login_bank(struct ctx *x)
 	}
 	core_keyed_hash(x->c->cfg.pepper, "hetu", hetu, HETU_LEN, hetu_hash);
 	json_decref(body); /* frees the copy of the identity code */
-	rc = x->st->ops->bank_login_use(x->st, login_hash, x->now, x->now - 2LL * OIDC_LOGIN_TTL_S * 1000);
+	rc = x->st->ops->identity->bank_login_use(x->st, login_hash, x->now,
+						  x->now - 2LL * OIDC_LOGIN_TTL_S * 1000);
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_EXISTS) {
@@ -46,7 +47,8 @@ int core_login_bank(struct ctx *x)
 		return core_fail(x, ADVICE_ERR_BAD_TOKEN, "this login was used already; start again");
 	}
 	core_random_id(new_id);
-	if (x->st->ops->citizen_get_or_create(x->st, hetu_hash, new_id, x->now, user_id) != STORE_OK ||
+	if (x->st->ops->identity->citizen_get_or_create(x->st, hetu_hash, new_id, x->now, user_id) !=
+		    STORE_OK ||
 	    core_session_create(x, user_id, ROLE_CITIZEN) != 0)
 		return -1;
 	json_object_set_new(x->result, "user", json_string(user_id));

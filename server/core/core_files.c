@@ -160,7 +160,7 @@ static int blob_finish(const struct ctx *x, const char *id)
 static int load_thread_for(struct ctx *x, const char *thread_id, enum policy_action action,
 			   struct store_thread *t)
 {
-	int rc = x->st->ops->thread_get(x->st, thread_id, t);
+	int rc = x->st->ops->thread->get(x->st, thread_id, t);
 
 	if (rc == STORE_ERROR)
 		return -1;
@@ -174,7 +174,7 @@ static int load_thread_for(struct ctx *x, const char *thread_id, enum policy_act
 /* Loads the file of field "file" and its thread, checking `action` against the thread. */
 static int load_file(struct ctx *x, enum policy_action action, struct store_file *f, struct store_thread *t)
 {
-	int rc = x->st->ops->e2e_file_get(x->st, req_str(x, "file"), f);
+	int rc = x->st->ops->file->get(x->st, req_str(x, "file"), f);
 
 	if (rc == STORE_ERROR)
 		return -1;
@@ -208,7 +208,7 @@ int core_file_begin(struct ctx *x)
 		return rc;
 	if (t.state == THREAD_CLOSED)
 		return core_fail(x, ADVICE_ERR_THREAD_CLOSED, "the thread is closed");
-	rc = x->st->ops->e2e_file_get(x->st, req_str(x, "file"), &f);
+	rc = x->st->ops->file->get(x->st, req_str(x, "file"), &f);
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_OK) { /* resuming: the same upload again */
@@ -231,7 +231,7 @@ int core_file_begin(struct ctx *x)
 	if (size > quota(cfg->file_max, DEFAULT_FILE_MAX))
 		return core_fail(x, ADVICE_ERR_TOO_LARGE, "a file may have at most %lld bytes",
 				 (long long)quota(cfg->file_max, DEFAULT_FILE_MAX));
-	if (x->st->ops->e2e_file_usage(x->st, t.id, x->sess.user_id, &thread_bytes, &owner_bytes) != STORE_OK)
+	if (x->st->ops->file->usage(x->st, t.id, x->sess.user_id, &thread_bytes, &owner_bytes) != STORE_OK)
 		return -1;
 	if (thread_bytes + cipher > quota(cfg->thread_files_max, DEFAULT_THREAD_MAX))
 		return core_fail(x, ADVICE_ERR_TOO_LARGE, "the thread's attachments would exceed %lld bytes",
@@ -241,7 +241,7 @@ int core_file_begin(struct ctx *x)
 		return core_fail(x, ADVICE_ERR_TOO_LARGE, "your attachments would exceed %lld bytes",
 				 (long long)quota(cfg->citizen_files_max, DEFAULT_CITIZEN_MAX));
 	x->err_field[0] = '\0';
-	if (x->st->ops->e2e_file_put(x->st, &f) != STORE_OK)
+	if (x->st->ops->file->put(x->st, &f) != STORE_OK)
 		return -1;
 	put_status(x, &f);
 	return 0;
@@ -336,12 +336,12 @@ int core_file_chunk(struct ctx *x)
 	json_object_set_new(x->result, "index", json_integer(index));
 	if (x->c->cfg.blob_dir[0] == '\0')
 		return chunk_fail(x, ADVICE_ERR_UNAVAILABLE, "attachments are not enabled");
-	rc = x->st->ops->e2e_file_get(x->st, id, &f);
+	rc = x->st->ops->file->get(x->st, id, &f);
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_NOTFOUND || strcmp(f.owner_id, x->sess.user_id) != 0)
 		return chunk_fail(x, ADVICE_ERR_NOT_FOUND, "no such upload of yours (file.begin first)");
-	if ((rc = x->st->ops->thread_get(x->st, f.thread_id, &t)) != STORE_OK)
+	if ((rc = x->st->ops->thread->get(x->st, f.thread_id, &t)) != STORE_OK)
 		return rc == STORE_ERROR ? -1 : chunk_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
 	/* The caller must still be allowed to write to the thread. */
 	if (!policy_allows(ACT_FILE_BEGIN, core_role_in_unit(x, t.unit_id), core_relations(x, &t))) {
@@ -368,7 +368,7 @@ int core_file_chunk(struct ctx *x)
 			log_err("blob %s: cannot finish: %s", f.id, strerror(errno));
 			return -1;
 		}
-		if (x->st->ops->e2e_file_progress(x->st, f.id, f.received, f.complete) != STORE_OK)
+		if (x->st->ops->file->progress(x->st, f.id, f.received, f.complete) != STORE_OK)
 			return -1;
 	}
 	json_object_set_new(x->result, "code", json_string("ok"));

@@ -90,7 +90,7 @@ static int keys_audit(struct ctx *x, const char *object, const char *unit_id, co
 
 static int load_thread(struct ctx *x, enum policy_action action, struct store_thread *t)
 {
-	int rc = x->st->ops->thread_get(x->st, req_str(x, "thread"), t);
+	int rc = x->st->ops->thread->get(x->st, req_str(x, "thread"), t);
 
 	if (rc == STORE_ERROR)
 		return -1;
@@ -148,14 +148,14 @@ static int put_unit_keys(struct ctx *x, json_t *obj, const char *unit_id)
 
 	json_object_set_new(obj, "unit", json_string(unit_id));
 	json_object_set_new(obj, "generations", gens.arr);
-	return x->st->ops->e2e_unit_gen_list(x->st, unit_id, add_generation, &gens) == STORE_OK ? 0 : -1;
+	return x->st->ops->keys->unit_gen_list(x->st, unit_id, add_generation, &gens) == STORE_OK ? 0 : -1;
 }
 
 static int put_root_and_certs(struct ctx *x)
 {
 	uint8_t root[STORE_KEY_BYTES];
 	struct blob_acc certs = { .arr = json_array() };
-	int rc = x->st->ops->e2e_root_get(x->st, root);
+	int rc = x->st->ops->keys->root_get(x->st, root);
 
 	if (rc == STORE_ERROR) {
 		json_decref(certs.arr);
@@ -163,7 +163,7 @@ static int put_root_and_certs(struct ctx *x)
 	}
 	json_object_set_new(x->result, "root", rc == STORE_OK ? b64_json(root, sizeof root) : json_null());
 	json_object_set_new(x->result, "certs", certs.arr);
-	return x->st->ops->e2e_cert_list(x->st, "", add_issuer_cert, &certs) == STORE_OK ? 0 : -1;
+	return x->st->ops->keys->cert_list(x->st, "", add_issuer_cert, &certs) == STORE_OK ? 0 : -1;
 }
 
 /* --- keys.unit --- */
@@ -179,7 +179,7 @@ int core_keys_unit(struct ctx *x)
 		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "give either unit or category");
 	}
 	if (category != NULL) {
-		rc = x->st->ops->queue_by_category(x->st, category, &q);
+		rc = x->st->ops->queue->by_category(x->st, category, &q);
 		if (rc == STORE_NOTFOUND) {
 			snprintf(x->err_field, sizeof x->err_field, "/category");
 			return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such category");
@@ -235,13 +235,13 @@ int core_keys_mine(struct ctx *x)
 	snprintf(object, sizeof object, "keys:%s", x->sess.user_id);
 	if (keys_audit(x, object, NULL, "keys.read") != 0)
 		return -1;
-	rc = x->st->ops->e2e_bundle_get(x->st, x->sess.user_id, bundle, sizeof bundle, &len);
+	rc = x->st->ops->keys->bundle_get(x->st, x->sess.user_id, bundle, sizeof bundle, &len);
 	if (rc == STORE_ERROR)
 		return -1;
 	json_object_set_new(x->result, "bundle", rc == STORE_OK ? b64_json(bundle, len) : json_null());
 	if (put_root_and_certs(x) != 0 ||
-	    x->st->ops->e2e_cert_list(x->st, x->sess.user_id, add_blob, &own) != STORE_OK ||
-	    x->st->ops->e2e_unit_seed_list(x->st, x->sess.user_id, add_seed, &seeds) != STORE_OK)
+	    x->st->ops->keys->cert_list(x->st, x->sess.user_id, add_blob, &own) != STORE_OK ||
+	    x->st->ops->keys->unit_seed_list(x->st, x->sess.user_id, add_seed, &seeds) != STORE_OK)
 		return -1;
 	for (size_t i = 0; i < x->nunits; i++) {
 		json_t *u = json_object();
@@ -275,7 +275,7 @@ int core_keys_bundle_put(struct ctx *x)
 	}
 	if (keys_audit(x, "bundle", NULL, "keys.bundle.put") != 0)
 		return -1;
-	return x->st->ops->e2e_bundle_put(x->st, x->sess.user_id, bundle, len, x->now) == STORE_OK ? 0 : -1;
+	return x->st->ops->keys->bundle_put(x->st, x->sess.user_id, bundle, len, x->now) == STORE_OK ? 0 : -1;
 }
 
 /* --- device.add --- */
@@ -299,12 +299,12 @@ int core_device_add(struct ctx *x)
 	if ((rc = b64_decode(x, req_str(x, "sign_pk"), "/sign_pk", sign, sizeof sign, &len, 1)) != 0 ||
 	    x->err)
 		return rc;
-	if (x->st->ops->e2e_device_list(x->st, x->sess.user_id, count_blob, &n) != STORE_OK)
+	if (x->st->ops->keys->device_list(x->st, x->sess.user_id, count_blob, &n) != STORE_OK)
 		return -1;
 	if (n >= KEYS_MAX_DEVICES)
 		return core_fail(x, ADVICE_ERR_CONFLICT, "at most %d devices", KEYS_MAX_DEVICES);
 	advice_kid(kid, box);
-	rc = x->st->ops->e2e_device_put(x->st, x->sess.user_id, kid, box, sign, x->now);
+	rc = x->st->ops->keys->device_put(x->st, x->sess.user_id, kid, box, sign, x->now);
 	if (rc == STORE_EXISTS)
 		return core_fail(x, ADVICE_ERR_CONFLICT, "this device key is registered already");
 	if (rc != STORE_OK)
@@ -322,13 +322,13 @@ int core_thread_prepare(struct ctx *x)
 	char id[STORE_ID_SIZE];
 	int64_t pending = 0;
 
-	if (x->st->ops->e2e_share_pending(x->st, x->sess.user_id, &pending) != STORE_OK)
+	if (x->st->ops->keys->share_pending(x->st, x->sess.user_id, &pending) != STORE_OK)
 		return -1;
 	if (pending >= KEYS_MAX_PENDING)
 		return core_fail(x, ADVICE_ERR_RATE_LIMITED, "open the prepared threads first");
 	core_random_id(id);
 	randombytes_buf(share, sizeof share);
-	if (x->st->ops->e2e_share_put(x->st, id, x->sess.user_id, share, 0, x->now) != STORE_OK)
+	if (x->st->ops->keys->share_put(x->st, id, x->sess.user_id, share, 0, x->now) != STORE_OK)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(id));
 	json_object_set_new(x->result, "share", b64_json(share, sizeof share));
@@ -349,7 +349,7 @@ int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE], const uint8_t *bo
 		snprintf(t.id, sizeof t.id, "%s", id);
 		return core_keys_check_envelope(x, &t, ACT_THREAD_OPEN, body, len);
 	}
-	rc = x->st->ops->e2e_share_get(x->st, want, owner, &opened, share);
+	rc = x->st->ops->keys->share_get(x->st, want, owner, &opened, share);
 	sodium_memzero(share, sizeof share);
 	if (rc == STORE_ERROR)
 		return -1;
@@ -362,7 +362,7 @@ int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE], const uint8_t *bo
 	/* Nothing changes unless the first message qualifies. */
 	if ((rc = core_keys_check_envelope(x, &t, ACT_THREAD_OPEN, body, len)) != 0 || x->err)
 		return rc;
-	return x->st->ops->e2e_share_opened(x->st, want) == STORE_OK ? 0 : -1;
+	return x->st->ops->keys->share_opened(x->st, want) == STORE_OK ? 0 : -1;
 }
 
 /* --- thread.keys --- */
@@ -394,9 +394,9 @@ static int add_kid(void *arg, const struct store_key_blob *b)
 static int reader_kids(struct ctx *x, struct kid_set *s)
 {
 	if (x->sess.role == ROLE_CITIZEN)
-		return x->st->ops->e2e_device_list(x->st, x->sess.user_id, add_kid, s) == STORE_OK ? 0 : -1;
+		return x->st->ops->keys->device_list(x->st, x->sess.user_id, add_kid, s) == STORE_OK ? 0 : -1;
 	for (size_t i = 0; i < x->nunits; i++)
-		if (x->st->ops->e2e_unit_gen_list(x->st, x->units[i].unit_id, add_kid, s) != STORE_OK)
+		if (x->st->ops->keys->unit_gen_list(x->st, x->units[i].unit_id, add_kid, s) != STORE_OK)
 			return -1;
 	return 0;
 }
@@ -460,12 +460,13 @@ static int add_device(void *arg, const struct store_key_blob *b)
 static int thread_share(struct ctx *x, const struct store_thread *t, uint8_t share[STORE_KEY_BYTES])
 {
 	char owner[STORE_ID_SIZE];
-	int opened = 0, rc = x->st->ops->e2e_share_get(x->st, t->id, owner, &opened, share);
+	int opened = 0, rc = x->st->ops->keys->share_get(x->st, t->id, owner, &opened, share);
 
 	if (rc != STORE_NOTFOUND)
 		return rc == STORE_OK ? 0 : -1;
 	randombytes_buf(share, STORE_KEY_BYTES);
-	return x->st->ops->e2e_share_put(x->st, t->id, t->citizen_id, share, 1, x->now) == STORE_OK ? 0 : -1;
+	return x->st->ops->keys->share_put(x->st, t->id, t->citizen_id, share, 1, x->now) == STORE_OK ? 0
+												      : -1;
 }
 
 int core_thread_keys(struct ctx *x)
@@ -494,9 +495,9 @@ int core_thread_keys(struct ctx *x)
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "share", b64_json(share, sizeof share));
 	sodium_memzero(share, sizeof share);
-	if (x->st->ops->e2e_wrap_list(x->st, t.id, add_readable_wrap, &wraps) != STORE_OK ||
-	    x->st->ops->e2e_device_list(x->st, t.citizen_id, add_device, devices) != STORE_OK ||
-	    x->st->ops->e2e_cert_list(x->st, "", add_signer_cert, &certs) != STORE_OK)
+	if (x->st->ops->keys->wrap_list(x->st, t.id, add_readable_wrap, &wraps) != STORE_OK ||
+	    x->st->ops->keys->device_list(x->st, t.citizen_id, add_device, devices) != STORE_OK ||
+	    x->st->ops->keys->cert_list(x->st, "", add_signer_cert, &certs) != STORE_OK)
 		goto out;
 	rc = 0;
 out:
@@ -555,9 +556,9 @@ static int wrap_acceptable(struct ctx *x, const struct store_thread *t, const ui
 		return 0;
 	s = (struct signer_acc){ .kid = wi->signer_kid };
 	if (x->sess.role == ROLE_CITIZEN)
-		rc = x->st->ops->e2e_device_list(x->st, x->sess.user_id, match_device_signer, &s);
+		rc = x->st->ops->keys->device_list(x->st, x->sess.user_id, match_device_signer, &s);
 	else
-		rc = x->st->ops->e2e_cert_list(x->st, x->sess.user_id, match_cert_signer, &s);
+		rc = x->st->ops->keys->cert_list(x->st, x->sess.user_id, match_cert_signer, &s);
 	if (rc != STORE_OK)
 		return -1;
 	if (!s.found)
@@ -566,7 +567,7 @@ static int wrap_acceptable(struct ctx *x, const struct store_thread *t, const ui
 		*ok = 1;
 		return 0;
 	}
-	rc = x->st->ops->e2e_unit_gen_by_kid(x->st, wi->recipient_kid, unit, &g);
+	rc = x->st->ops->keys->unit_gen_by_kid(x->st, wi->recipient_kid, unit, &g);
 	if (rc == STORE_ERROR)
 		return -1;
 	*ok = rc == STORE_OK;
@@ -593,7 +594,7 @@ int core_wrap_put(struct ctx *x)
 		rc = core_fail(x, ADVICE_ERR_BAD_REQUEST, "1..%d wraps", KEYS_MAX_WRAPS);
 		goto out;
 	}
-	if (x->st->ops->e2e_device_list(x->st, t.citizen_id, add_kid, devices) != STORE_OK)
+	if (x->st->ops->keys->device_list(x->st, t.citizen_id, add_kid, devices) != STORE_OK)
 		goto out;
 	/* Check every wrap before storing any: a refused request changes nothing. */
 	json_array_foreach (list, i, item) {
@@ -622,8 +623,8 @@ int core_wrap_put(struct ctx *x)
 	json_array_foreach (list, i, item) {
 		b64_decode(x, json_string_value(item), "/wraps", w, sizeof w, &len, 1);
 		advice_wrap_parse(w, len, &wi);
-		rc = x->st->ops->e2e_wrap_put(x->st, t.id, wi.epoch, wi.recipient_kid, w, len,
-					      x->sess.user_id, x->now);
+		rc = x->st->ops->keys->wrap_put(x->st, t.id, wi.epoch, wi.recipient_kid, w, len,
+						x->sess.user_id, x->now);
 		if (rc == STORE_ERROR)
 			goto out;
 		stored += rc == STORE_OK;
@@ -680,9 +681,9 @@ int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum p
 		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "the body is no envelope of this thread");
 	}
 	if (x->sess.role == ROLE_CITIZEN)
-		rc = x->st->ops->e2e_device_list(x->st, x->sess.user_id, device_signed, &a);
+		rc = x->st->ops->keys->device_list(x->st, x->sess.user_id, device_signed, &a);
 	else
-		rc = x->st->ops->e2e_cert_list(x->st, x->sess.user_id, cert_signed, &a);
+		rc = x->st->ops->keys->cert_list(x->st, x->sess.user_id, cert_signed, &a);
 	if (rc != STORE_OK)
 		return -1;
 	if (!a.ok) {

@@ -48,7 +48,8 @@ int core_login_citizen(struct ctx *x)
 	core_keyed_hash(x->c->cfg.pepper, "hetu", ident.hetu, strlen(ident.hetu), hetu_hash);
 	sodium_memzero(&ident, sizeof ident);
 	core_random_id(new_id);
-	if (x->st->ops->citizen_get_or_create(x->st, hetu_hash, new_id, x->now, user_id) != STORE_OK ||
+	if (x->st->ops->identity->citizen_get_or_create(x->st, hetu_hash, new_id, x->now, user_id) !=
+		    STORE_OK ||
 	    core_session_create(x, user_id, ROLE_CITIZEN) != 0)
 		return -1;
 	json_object_set_new(x->result, "user", json_string(user_id));
@@ -64,7 +65,7 @@ static int login_params(struct ctx *x, const char *username, uint8_t salt[ADVICE
 {
 	struct store_worker w;
 	uint8_t h[STORE_HASH_BYTES];
-	int rc = x->st->ops->worker_get(x->st, username, &w);
+	int rc = x->st->ops->staff->worker_get(x->st, username, &w);
 
 	if (rc == STORE_ERROR)
 		return -1;
@@ -112,16 +113,17 @@ static int auth_load(struct ctx *x, const char *username, struct worker_auth *a)
 	int rc;
 
 	memset(a, 0, sizeof *a);
-	rc = x->st->ops->worker_get(x->st, username, &a->w);
+	rc = x->st->ops->staff->worker_get(x->st, username, &a->w);
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_OK) {
 		a->known = 1;
-		return x->st->ops->staff_get(x->st, a->w.user_id, &a->s) == STORE_OK ? 0 : -1;
+		return x->st->ops->staff->get(x->st, a->w.user_id, &a->s) == STORE_OK ? 0 : -1;
 	}
 	memset(&a->w, 0, sizeof a->w);
 	core_keyed_hash(x->c->cfg.pepper, "login name", username, strlen(username), a->name_hash);
-	rc = x->st->ops->ghost_get(x->st, a->name_hash, &a->w.failures, &a->w.locked_until, &a->w.disabled);
+	rc = x->st->ops->staff->ghost_get(x->st, a->name_hash, &a->w.failures, &a->w.locked_until,
+					  &a->w.disabled);
 	return rc == STORE_ERROR ? -1 : 0;
 }
 
@@ -150,11 +152,11 @@ static int login_failed(struct ctx *x, struct worker_auth *a, const char *messag
 		w->locked_until = x->now + wait;
 	}
 	if (a->known)
-		rc = x->st->ops->worker_set_login_state(x->st, w->user_id, w->failures, w->locked_until,
-							w->disabled);
+		rc = x->st->ops->staff->worker_set_login_state(x->st, w->user_id, w->failures,
+							       w->locked_until, w->disabled);
 	else
-		rc = x->st->ops->ghost_put(x->st, a->name_hash, w->failures, w->locked_until, w->disabled,
-					   x->now);
+		rc = x->st->ops->staff->ghost_put(x->st, a->name_hash, w->failures, w->locked_until,
+						  w->disabled, x->now);
 	if (rc != STORE_OK)
 		return -1;
 	if (a->known)
@@ -238,12 +240,12 @@ static int note_session_ended(void *arg, const uint8_t hash[STORE_HASH_BYTES], c
 
 int core_end_user_sessions(struct ctx *x, const char *user_id)
 {
-	return x->st->ops->session_revoke_user(x->st, user_id, note_session_ended, x) == STORE_OK ? 0 : -1;
+	return x->st->ops->session->revoke_user(x->st, user_id, note_session_ended, x) == STORE_OK ? 0 : -1;
 }
 
 int core_end_due_sessions(struct ctx *x, int limit)
 {
-	return x->st->ops->session_end_due(x->st, x->now, limit, note_session_ended, x) == STORE_OK ? 0 : -1;
+	return x->st->ops->session->end_due(x->st, x->now, limit, note_session_ended, x) == STORE_OK ? 0 : -1;
 }
 
 static int note_role_ended(void *arg, const char *user_id, const char *unit_id)
@@ -256,7 +258,8 @@ static int note_role_ended(void *arg, const char *user_id, const char *unit_id)
 
 int core_roles_expire(struct ctx *x, const char *user_id)
 {
-	return x->st->ops->role_expire(x->st, user_id, x->now, note_role_ended, x) == STORE_OK ? 0 : -1;
+	return x->st->ops->staff->role_expire(x->st, user_id, x->now, note_role_ended, x) == STORE_OK ? 0
+												      : -1;
 }
 
 /* After the right credentials: refuses an account that has ended or whose every role has
@@ -271,11 +274,11 @@ static int account_open(struct ctx *x, const struct worker_auth *a)
 		return core_fail(x, ADVICE_ERR_FORBIDDEN, "this account has ended");
 	}
 	if (core_roles_expire(x, a->w.user_id) != 0 ||
-	    x->st->ops->membership_list(x->st, a->w.user_id, x->units, CORE_MAX_UNITS, &n) != STORE_OK)
+	    x->st->ops->staff->membership_list(x->st, a->w.user_id, x->units, CORE_MAX_UNITS, &n) != STORE_OK)
 		return -1;
 	if (n > 0)
 		return 0;
-	rc = x->st->ops->role_ended_any(x->st, a->w.user_id);
+	rc = x->st->ops->staff->role_ended_any(x->st, a->w.user_id);
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_OK) {
@@ -343,17 +346,17 @@ static int login_succeeded(struct ctx *x, struct worker_auth *a, const uint8_t *
 	struct store *st = x->st;
 
 	if ((a->w.failures != 0 || a->w.locked_until != 0) &&
-	    st->ops->worker_set_login_state(st, a->w.user_id, 0, 0, 0) != STORE_OK)
+	    st->ops->staff->worker_set_login_state(st, a->w.user_id, 0, 0, 0) != STORE_OK)
 		return -1;
 	if (new_hash != NULL) {
-		if (st->ops->worker_set_auth(st, a->w.user_id, new_hash) != STORE_OK)
+		if (st->ops->staff->worker_set_auth(st, a->w.user_id, new_hash) != STORE_OK)
 			return -1;
 		a->s.has_setup = 0;
 		a->s.setup_expires = 0;
 		a->s.password_set = x->now;
 		log_notice("password of account %s set", a->w.user_id);
 	}
-	return st->ops->staff_put(st, &a->s) == STORE_OK ? 0 : -1;
+	return st->ops->staff->put(st, &a->s) == STORE_OK ? 0 : -1;
 }
 
 int core_login_worker(struct ctx *x)
@@ -469,10 +472,10 @@ int core_logout(struct ctx *x)
 
 	if (!x->req->has_session)
 		return 0; /* nothing to end: logging out twice is fine */
-	rc = x->st->ops->session_get(x->st, x->req->session_hash, &s);
+	rc = x->st->ops->session->get(x->st, x->req->session_hash, &s);
 	if (rc == STORE_ERROR)
 		return -1;
-	if (rc == STORE_OK && x->st->ops->session_revoke(x->st, s.hash) != STORE_OK)
+	if (rc == STORE_OK && x->st->ops->session->revoke(x->st, s.hash) != STORE_OK)
 		return -1;
 	x->rep->end_session = 1;
 	memcpy(x->rep->session_hash, x->req->session_hash, STORE_HASH_BYTES);

@@ -67,7 +67,7 @@ static int load_calendar(struct ctx *x, struct calendar *cal, int32_t *buf)
 {
 	size_t n = 0;
 
-	if (x->st->ops->closed_day_list(x->st, buf, CAL_MAX_CLOSED, &n) != STORE_OK)
+	if (x->st->ops->duty->closed_day_list(x->st, buf, CAL_MAX_CLOSED, &n) != STORE_OK)
 		return -1;
 	cal->closed = buf;
 	cal->nclosed = n;
@@ -100,8 +100,8 @@ static int on_duty(struct ctx *x, const struct calendar *cal, const char *unit_i
 	struct store_duty d;
 	struct duty_override ov;
 
-	if (x->st->ops->duty_get(x->st, user_id, &d) != STORE_OK ||
-	    x->st->ops->roster_list(x->st, unit_id, user_id, add_shift, &a) != STORE_OK)
+	if (x->st->ops->duty->get(x->st, user_id, &d) != STORE_OK ||
+	    x->st->ops->duty->roster_list(x->st, unit_id, user_id, add_shift, &a) != STORE_OK)
 		return -1;
 	ov.mode = (enum duty_mode)d.mode;
 	ov.until = d.until;
@@ -129,7 +129,7 @@ static int unit_workers(struct ctx *x, const struct calendar *cal, const char *u
 {
 	acc->n = 0;
 	*n = 0;
-	if (x->st->ops->unit_members(x->st, unit_id, add_member, acc) != STORE_OK)
+	if (x->st->ops->unit->members(x->st, unit_id, add_member, acc) != STORE_OK)
 		return -1;
 	for (size_t i = 0; i < acc->n; i++) {
 		int d = on_duty(x, cal, unit_id, acc->m[i].user_id);
@@ -186,7 +186,7 @@ static json_t *dashboard_of(struct ctx *x, const struct calendar *cal, const cha
 	size_t n;
 
 	if (acc == NULL || w == NULL || queues == NULL || workers == NULL ||
-	    x->st->ops->queue_stats(x->st, unit_id, add_queue_stats, queues) != STORE_OK ||
+	    x->st->ops->queue->stats(x->st, unit_id, add_queue_stats, queues) != STORE_OK ||
 	    unit_workers(x, cal, unit_id, w, acc, &n) != 0)
 		goto out;
 	for (size_t i = 0; i < n && json_array_size(workers) < ADVICE_MAX_LIST; i++)
@@ -222,7 +222,7 @@ static int push_to_supervisors(struct ctx *x, const char *unit_id, json_t *ev)
 	int rc = 0;
 
 	if (ev == NULL || sups == NULL ||
-	    x->st->ops->unit_members(x->st, unit_id, add_supervisor, sups) != STORE_OK) {
+	    x->st->ops->unit->members(x->st, unit_id, add_supervisor, sups) != STORE_OK) {
 		json_decref(ev);
 		json_decref(sups);
 		return -1;
@@ -322,7 +322,7 @@ static int clock_open(struct ctx *x, const struct calendar *cal, const struct st
 	c->budget = qs->first_days * CAL_DAY_MS;
 	if (clock_start(x, cal, c, qs->warn_pct) != 0)
 		return -1;
-	return x->st->ops->clock_put(x->st, c) == STORE_OK ? 0 : -1;
+	return x->st->ops->queue->clock_put(x->st, c) == STORE_OK ? 0 : -1;
 }
 
 /* Routing and assignment of a new thread */
@@ -336,7 +336,7 @@ static int target_of(struct ctx *x, const struct calendar *cal, const char *id, 
 	memset(target, 0, sizeof *target);
 	if (id == NULL || id[0] == '\0')
 		return 0;
-	rc = x->st->ops->queue_get(x->st, id, q);
+	rc = x->st->ops->queue->get(x->st, id, q);
 	if (rc == STORE_NOTFOUND)
 		return 0;
 	if (rc != STORE_OK || (staffed = unit_staffed(x, cal, q->unit_id)) < 0)
@@ -358,11 +358,11 @@ int core_queue_route(struct ctx *x, struct store_queue *q, const char *lang)
 
 	if (load_calendar(x, &cal, closed) != 0)
 		return -1;
-	rc = x->st->ops->route_get(x->st, q->category, lang, route);
+	rc = x->st->ops->queue->route_get(x->st, q->category, lang, route);
 	if (rc == STORE_ERROR || target_of(x, &cal, route, &lq, &lt) != 0 ||
 	    target_of(x, &cal, q->id, q, &ct) != 0)
 		return -1;
-	if (x->st->ops->queue_settings_get(x->st, lt.exists ? lq.id : q->id, &qs) != STORE_OK ||
+	if (x->st->ops->queue->settings_get(x->st, lt.exists ? lq.id : q->id, &qs) != STORE_OK ||
 	    target_of(x, &cal, qs.fallback_id, &fq, &ft) != 0)
 		return -1;
 	switch (routing_choose(&lt, &ct, &ft)) {
@@ -391,8 +391,8 @@ static int assign_new(struct ctx *x, const struct calendar *cal, struct store_th
 	t->state = THREAD_CLAIMED;
 	snprintf(t->assignee_id, sizeof t->assignee_id, "%s", w[pick].user_id);
 	snprintf(qs->rr_last, sizeof qs->rr_last, "%s", w[pick].user_id);
-	if (x->st->ops->thread_update(x->st, t) != STORE_OK ||
-	    x->st->ops->queue_settings_put(x->st, qs) != STORE_OK)
+	if (x->st->ops->thread->update(x->st, t) != STORE_OK ||
+	    x->st->ops->queue->settings_put(x->st, qs) != STORE_OK)
 		rc = -1;
 out:
 	free(acc);
@@ -417,7 +417,7 @@ static int in_service_hours(struct ctx *x, const struct calendar *cal, const cha
 	struct store_unit_settings us;
 	struct cal_local l;
 
-	if (x->st->ops->unit_settings_get(x->st, unit_id, &us) != STORE_OK)
+	if (x->st->ops->unit->settings_get(x->st, unit_id, &us) != STORE_OK)
 		return -1;
 	cal_local(x->now, &l);
 	return cal_is_working_day(cal, l.day) && l.minute >= us.open_min && l.minute < us.close_min;
@@ -453,7 +453,7 @@ int core_queue_opened(struct ctx *x, struct store_thread *t, const char *lang)
 	json_t *ack;
 
 	if (load_calendar(x, &cal, closed) != 0 ||
-	    x->st->ops->queue_settings_get(x->st, t->queue_id, &qs) != STORE_OK ||
+	    x->st->ops->queue->settings_get(x->st, t->queue_id, &qs) != STORE_OK ||
 	    assign_new(x, &cal, t, &qs) != 0 || clock_open(x, &cal, t, &qs, lang_code(li), &c) != 0 ||
 	    (hours = in_service_hours(x, &cal, t->unit_id)) < 0)
 		return -1;
@@ -477,7 +477,7 @@ static int enqueue_notifications(struct ctx *x, const struct store_thread *t)
 	struct store_outbox o = {
 		.state = OUTBOX_PENDING, .next_at = x->now, .created = x->now, .updated = x->now
 	};
-	int rc = x->st->ops->contact_get(x->st, t->citizen_id, &ct);
+	int rc = x->st->ops->notify->contact_get(x->st, t->citizen_id, &ct);
 
 	if (rc == STORE_NOTFOUND)
 		return 0;
@@ -489,7 +489,7 @@ static int enqueue_notifications(struct ctx *x, const struct store_thread *t)
 			continue;
 		o.channel = ch;
 		core_random_id(o.id);
-		rc = x->st->ops->outbox_add(x->st, &o);
+		rc = x->st->ops->notify->outbox_add(x->st, &o);
 		if (rc != STORE_OK && rc != STORE_EXISTS)
 			return -1;
 	}
@@ -502,7 +502,7 @@ int core_queue_message(struct ctx *x, const struct store_thread *t, int await_re
 	struct store_clock c;
 	int32_t closed[CAL_MAX_CLOSED];
 	struct calendar cal;
-	int rc = x->st->ops->clock_get(x->st, t->id, &c), staff = x->sess.role != ROLE_CITIZEN;
+	int rc = x->st->ops->queue->clock_get(x->st, t->id, &c), staff = x->sess.role != ROLE_CITIZEN;
 
 	if (rc == STORE_ERROR)
 		return -1;
@@ -511,7 +511,7 @@ int core_queue_message(struct ctx *x, const struct store_thread *t, int await_re
 	if (!staff && c.state == CLOCK_RUNNING)
 		return 0; /* the clock runs on: the common case, with nothing more to read */
 	if (load_calendar(x, &cal, closed) != 0 ||
-	    x->st->ops->queue_settings_get(x->st, t->queue_id, &qs) != STORE_OK)
+	    x->st->ops->queue->settings_get(x->st, t->queue_id, &qs) != STORE_OK)
 		return -1;
 	if (staff) {
 		/* An answer meets the deadline; a question to the citizen pauses it. */
@@ -535,7 +535,7 @@ int core_queue_message(struct ctx *x, const struct store_thread *t, int await_re
 	} else {
 		return 0; /* the clock runs on */
 	}
-	if (x->st->ops->clock_put(x->st, &c) != STORE_OK)
+	if (x->st->ops->queue->clock_put(x->st, &c) != STORE_OK)
 		return -1;
 	return push_deadline(x, t, &c);
 }
@@ -545,13 +545,13 @@ int core_queue_closed(struct ctx *x, const struct store_thread *t)
 	struct store_clock c;
 	int32_t closed[CAL_MAX_CLOSED];
 	struct calendar cal;
-	int rc = x->st->ops->clock_get(x->st, t->id, &c);
+	int rc = x->st->ops->queue->clock_get(x->st, t->id, &c);
 
 	if (rc == STORE_ERROR || load_calendar(x, &cal, closed) != 0)
 		return -1;
 	if (rc == STORE_OK && c.state != CLOCK_STOPPED) {
 		if (clock_halt(&cal, &c, x->now, CLOCK_STOPPED) != 0 ||
-		    x->st->ops->clock_put(x->st, &c) != STORE_OK || push_deadline(x, t, &c) != 0)
+		    x->st->ops->queue->clock_put(x->st, &c) != STORE_OK || push_deadline(x, t, &c) != 0)
 			return -1;
 	}
 	return push_dashboard(x, t->unit_id);
@@ -562,7 +562,7 @@ int core_queue_closed(struct ctx *x, const struct store_thread *t)
 /* The thread of the request, checked against `action` (not found and denial handled). */
 static int load_thread(struct ctx *x, enum policy_action action, struct store_thread *t)
 {
-	int rc = x->st->ops->thread_get(x->st, str_field(x, "thread"), t);
+	int rc = x->st->ops->thread->get(x->st, str_field(x, "thread"), t);
 
 	if (rc == STORE_ERROR)
 		return -1;
@@ -579,7 +579,7 @@ static int is_member(struct ctx *x, const char *user_id, const char *unit_id)
 	struct store_membership m[CORE_MAX_UNITS];
 	size_t n;
 
-	if (x->st->ops->membership_list(x->st, user_id, m, CORE_MAX_UNITS, &n) != STORE_OK)
+	if (x->st->ops->staff->membership_list(x->st, user_id, m, CORE_MAX_UNITS, &n) != STORE_OK)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(m[i].unit_id, unit_id) == 0)
@@ -608,7 +608,7 @@ static int record_move(struct ctx *x, const struct store_thread *before, const s
 	struct store_reassign r = { .time = x->now };
 	struct store_audit last;
 
-	if (core_audit(x, before, action, "ok") != 0 || x->st->ops->audit_last(x->st, &last) != STORE_OK)
+	if (core_audit(x, before, action, "ok") != 0 || x->st->ops->audit->last(x->st, &last) != STORE_OK)
 		return -1;
 	r.audit_row = last.row;
 	snprintf(r.thread_id, sizeof r.thread_id, "%s", before->id);
@@ -618,7 +618,7 @@ static int record_move(struct ctx *x, const struct store_thread *before, const s
 	snprintf(r.from_queue, sizeof r.from_queue, "%s", before->queue_id);
 	snprintf(r.to_queue, sizeof r.to_queue, "%s", after->queue_id);
 	snprintf(r.reason, sizeof r.reason, "%s", reason);
-	return x->st->ops->reassign_insert(x->st, &r) == STORE_OK ? 0 : -1;
+	return x->st->ops->queue->reassign_insert(x->st, &r) == STORE_OK ? 0 : -1;
 }
 
 /* thread.changed for a unit that the thread left. 0 or -1. */
@@ -665,7 +665,7 @@ int core_thread_reassign(struct ctx *x)
 		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "to_user or to_category is required");
 	before = t;
 	if (to_cat != NULL) {
-		rc = x->st->ops->queue_by_category(x->st, to_cat, &q);
+		rc = x->st->ops->queue->by_category(x->st, to_cat, &q);
 		if (rc == STORE_ERROR)
 			return -1;
 		if (rc == STORE_NOTFOUND) {
@@ -691,7 +691,7 @@ int core_thread_reassign(struct ctx *x)
 		t.state = THREAD_NEW;
 	}
 	t.updated = x->now;
-	if (x->st->ops->thread_update(x->st, &t) != STORE_OK ||
+	if (x->st->ops->thread->update(x->st, &t) != STORE_OK ||
 	    record_move(x, &before, &t, "reassign", reason))
 		return -1;
 	log_notice("thread %s reassigned by %s", t.id, x->sess.user_id);
@@ -722,7 +722,7 @@ int core_thread_release(struct ctx *x)
 	t.assignee_id[0] = '\0';
 	t.state = THREAD_NEW;
 	t.updated = x->now;
-	if (x->st->ops->thread_update(x->st, &t) != STORE_OK ||
+	if (x->st->ops->thread->update(x->st, &t) != STORE_OK ||
 	    record_move(x, &before, &t, "release", reason))
 		return -1;
 	move_reply(x, &t);
@@ -781,7 +781,7 @@ int core_duty_set(struct ctx *x)
 					 "until must be in the future, within a year, with on or off");
 		}
 	}
-	if (x->st->ops->duty_put(x->st, &d) != STORE_OK || duty_reply(x, &d) != 0)
+	if (x->st->ops->duty->put(x->st, &d) != STORE_OK || duty_reply(x, &d) != 0)
 		return -1;
 	for (size_t i = 0; i < x->nunits; i++)
 		if (push_dashboard(x, x->units[i].unit_id) != 0)
@@ -793,7 +793,7 @@ int core_duty_get(struct ctx *x)
 {
 	struct store_duty d;
 
-	if (x->st->ops->duty_get(x->st, x->sess.user_id, &d) != STORE_OK)
+	if (x->st->ops->duty->get(x->st, x->sess.user_id, &d) != STORE_OK)
 		return -1;
 	if (d.mode != DUTY_ROSTER && d.until != 0 && d.until <= x->now)
 		d.mode = DUTY_ROSTER; /* an ended override */
@@ -874,7 +874,7 @@ int core_notify_set(struct ctx *x)
 	snprintf(c.email, sizeof c.email, "%s", email ? email : "");
 	snprintf(c.phone, sizeof c.phone, "%s", phone ? phone : "");
 	snprintf(c.lang, sizeof c.lang, "%s", lang_code(lang_index(str_field(x, "lang"))));
-	if (x->st->ops->contact_put(x->st, &c) != STORE_OK)
+	if (x->st->ops->notify->contact_put(x->st, &c) != STORE_OK)
 		return -1;
 	/* The reply is kept for idempotent replay: it names the channels, never the addresses. */
 	json_object_set_new(x->result, "email", json_boolean(email != NULL));
@@ -886,7 +886,7 @@ int core_notify_set(struct ctx *x)
 int core_notify_get(struct ctx *x)
 {
 	struct store_contact c;
-	int rc = x->st->ops->contact_get(x->st, x->sess.user_id, &c);
+	int rc = x->st->ops->notify->contact_get(x->st, x->sess.user_id, &c);
 
 	if (rc == STORE_ERROR)
 		return -1;
@@ -900,7 +900,7 @@ int core_notify_get(struct ctx *x)
 
 int core_notify_delete(struct ctx *x)
 {
-	int rc = x->st->ops->contact_delete(x->st, x->sess.user_id);
+	int rc = x->st->ops->notify->contact_delete(x->st, x->sess.user_id);
 
 	if (rc == STORE_ERROR)
 		return -1;
@@ -943,9 +943,9 @@ static int report_clock(struct ctx *x, struct store_clock *c, char units[][STORE
 	int rc;
 
 	c->level = c->due <= x->now ? LEVEL_MISSED : LEVEL_AT_RISK;
-	if (x->st->ops->clock_put(x->st, c) != STORE_OK)
+	if (x->st->ops->queue->clock_put(x->st, c) != STORE_OK)
 		return -1;
-	rc = x->st->ops->thread_get(x->st, c->thread_id, &t);
+	rc = x->st->ops->thread->get(x->st, c->thread_id, &t);
 	if (rc != STORE_OK)
 		return -1;
 	if (push_deadline(x, &t, c) != 0)
@@ -973,7 +973,7 @@ int core_queue_tick(struct ctx *x)
 	if (a == NULL)
 		return -1;
 	a->n = 0;
-	if (x->st->ops->clock_due(x->st, x->now, TICK_BATCH, add_due, a) != STORE_OK)
+	if (x->st->ops->queue->clock_due(x->st, x->now, TICK_BATCH, add_due, a) != STORE_OK)
 		goto out;
 	for (size_t i = 0; i < a->n; i++)
 		if (report_clock(x, &a->c[i], units, &nunits) != 0)

@@ -132,7 +132,7 @@ static int push_message_new(struct ctx *x, const struct store_thread *t, int64_t
 static int load_thread(struct ctx *x, enum policy_action action, struct store_thread *t)
 {
 	const char *id = req_str(x, "thread");
-	int rc = x->st->ops->thread_get(x->st, id, t);
+	int rc = x->st->ops->thread->get(x->st, id, t);
 
 	if (rc == STORE_ERROR)
 		return -1;
@@ -157,7 +157,7 @@ int core_categories_list(struct ctx *x)
 	json_t *list = json_array();
 
 	json_object_set_new(x->result, "categories", list);
-	return x->st->ops->queue_list(x->st, add_category, list) == STORE_OK ? 0 : -1;
+	return x->st->ops->queue->list(x->st, add_category, list) == STORE_OK ? 0 : -1;
 }
 
 int core_thread_open(struct ctx *x)
@@ -170,7 +170,7 @@ int core_thread_open(struct ctx *x)
 
 	if ((rc = read_body(x, &body, &m.body_len)) != 0 || x->err)
 		return rc;
-	rc = x->st->ops->queue_by_category(x->st, req_str(x, "category"), &q);
+	rc = x->st->ops->queue->by_category(x->st, req_str(x, "category"), &q);
 	if (rc != STORE_OK) {
 		free(body);
 		return rc == STORE_NOTFOUND ? core_fail(x, ADVICE_ERR_NOT_FOUND, "no such category") : -1;
@@ -190,8 +190,8 @@ int core_thread_open(struct ctx *x)
 	snprintf(m.thread_id, sizeof m.thread_id, "%s", t.id);
 	snprintf(m.sender_id, sizeof m.sender_id, "%s", x->sess.user_id);
 	m.body = body;
-	rc = x->st->ops->thread_insert(x->st, &t) == STORE_OK &&
-			     x->st->ops->message_insert(x->st, &m) == STORE_OK
+	rc = x->st->ops->thread->insert(x->st, &t) == STORE_OK &&
+			     x->st->ops->thread->message_insert(x->st, &m) == STORE_OK
 		     ? 0
 		     : -1;
 	free(body);
@@ -229,11 +229,11 @@ int core_thread_list(struct ctx *x)
 
 	json_object_set_new(x->result, "threads", a.arr);
 	if (x->sess.role == ROLE_CITIZEN)
-		rc = x->st->ops->thread_list_citizen(x->st, x->sess.user_id, after, a.limit + 1, add_thread,
-						     &a);
+		rc = x->st->ops->thread->list_citizen(x->st, x->sess.user_id, after, a.limit + 1, add_thread,
+						      &a);
 	else
-		rc = x->st->ops->thread_list_member(x->st, x->sess.user_id, after, a.limit + 1, add_thread,
-						    &a);
+		rc = x->st->ops->thread->list_member(x->st, x->sess.user_id, after, a.limit + 1, add_thread,
+						     &a);
 	json_object_set_new(x->result, "more", json_boolean(a.count > a.limit));
 	return rc == STORE_OK ? 0 : -1;
 }
@@ -284,7 +284,7 @@ int core_thread_read(struct ctx *x)
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));
 	json_object_set_new(x->result, "messages", a.arr);
-	rc = x->st->ops->message_list(x->st, t.id, after, a.limit + 1, add_message, &a);
+	rc = x->st->ops->thread->message_list(x->st, t.id, after, a.limit + 1, add_message, &a);
 	json_object_set_new(x->result, "more", json_boolean(a.count > a.limit));
 	return rc == STORE_OK ? 0 : -1;
 }
@@ -301,7 +301,7 @@ int core_thread_claim(struct ctx *x)
 	t.state = THREAD_CLAIMED;
 	t.updated = x->now;
 	snprintf(t.assignee_id, sizeof t.assignee_id, "%s", x->sess.user_id);
-	if (x->st->ops->thread_update(x->st, &t) != STORE_OK || core_audit(x, &t, "claim", "ok") != 0 ||
+	if (x->st->ops->thread->update(x->st, &t) != STORE_OK || core_audit(x, &t, "claim", "ok") != 0 ||
 	    core_queue_claimed(x, &t) != 0)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(t.id));
@@ -351,8 +351,8 @@ int core_message_send(struct ctx *x)
 	t.last_seq = m.seq;
 	t.updated = x->now;
 	t.state = state_after_message(x, &t, await_reply);
-	rc = x->st->ops->message_insert(x->st, &m) == STORE_OK &&
-			     x->st->ops->thread_update(x->st, &t) == STORE_OK
+	rc = x->st->ops->thread->message_insert(x->st, &m) == STORE_OK &&
+			     x->st->ops->thread->update(x->st, &t) == STORE_OK
 		     ? 0
 		     : -1;
 	free(body);
@@ -378,7 +378,7 @@ int core_thread_close(struct ctx *x)
 		return core_fail(x, ADVICE_ERR_CONFLICT, "thread is already closed");
 	t.state = THREAD_CLOSED;
 	t.updated = x->now;
-	if (x->st->ops->thread_update(x->st, &t) != STORE_OK ||
+	if (x->st->ops->thread->update(x->st, &t) != STORE_OK ||
 	    (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "close", "ok") != 0) ||
 	    core_queue_closed(x, &t) != 0)
 		return -1;

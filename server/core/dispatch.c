@@ -46,10 +46,10 @@ static void run_request(struct dispatch *d, struct core_request *req, struct cor
 {
 	struct store *st = d->st;
 
-	if (st->ops->savepoint(st) == STORE_OK) {
-		if (core_handle(d->core, req, rep) == 0 && st->ops->release(st) == STORE_OK)
+	if (st->ops->tx->savepoint(st) == STORE_OK) {
+		if (core_handle(d->core, req, rep) == 0 && st->ops->tx->release(st) == STORE_OK)
 			return;
-		st->ops->rollback_to(st);
+		st->ops->tx->rollback_to(st);
 	}
 	rep->conn_id = req->conn_id;
 	rep->kind = req->kind;
@@ -84,7 +84,7 @@ static void fail_batch(struct dispatch *d, struct core_reply *head, struct core_
 static struct core_reply *run_batch(struct dispatch *d, struct core_request *reqs, size_t *count)
 {
 	struct core_reply *head = NULL, **tail = &head;
-	int began = d->st->ops->begin(d->st) == STORE_OK;
+	int began = d->st->ops->tx->begin(d->st) == STORE_OK;
 	int intact = began;
 
 	*count = 0;
@@ -97,7 +97,7 @@ static struct core_reply *run_batch(struct dispatch *d, struct core_request *req
 		}
 		if (intact) {
 			run_request(d, r, rep);
-			intact = d->st->ops->in_transaction(d->st);
+			intact = d->st->ops->tx->in_transaction(d->st);
 		}
 		*tail = rep;
 		tail = &rep->next;
@@ -105,10 +105,10 @@ static struct core_reply *run_batch(struct dispatch *d, struct core_request *req
 	}
 	assert(*count >= 1 && *count <= DISPATCH_MAX_BATCH);
 	/* Attachment chunks of the batch reach the disk before the rows that count them. */
-	if (intact && core_batch_sync(d->core, 1) == 0 && d->st->ops->commit(d->st) == STORE_OK)
+	if (intact && core_batch_sync(d->core, 1) == 0 && d->st->ops->tx->commit(d->st) == STORE_OK)
 		return head;
 	core_batch_sync(d->core, 0);
-	d->st->ops->rollback(d->st);
+	d->st->ops->tx->rollback(d->st);
 	fail_batch(d, head, reqs);
 	if (began) {
 		d->stats.commit_failures++;
@@ -163,7 +163,7 @@ static void *dispatch_main(void *arg)
 		free_requests(batch);
 		/* No reply leaves before its batch's transaction has ended: committed, or rolled
 		 * back with every reply an error. */
-		assert(!d->st->ops->in_transaction(d->st));
+		assert(!d->st->ops->tx->in_transaction(d->st));
 
 		pthread_mutex_lock(&d->lock);
 		d->stats.batches++;

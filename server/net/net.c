@@ -51,36 +51,6 @@ struct net *net_from_wsi(struct lws *wsi)
 
 /* ---- connection table ---- */
 
-static size_t net_conn_slot(const struct net *n, uint64_t id)
-{
-	return (size_t)(id * 0x9e3779b97f4a7c15ull >> 20) & (n->conn_buckets - 1);
-}
-
-/* Doubles the table when it holds more entries than buckets. Failure is harmless. */
-static void net_conn_table_grow(struct net *n)
-{
-	size_t nb = n->conn_buckets * 2, old = n->conn_buckets;
-	struct net_conn **nt, **ot = n->conns;
-
-	nt = calloc(nb, sizeof(*nt));
-	if (nt == NULL)
-		return;
-	n->conns = nt;
-	n->conn_buckets = nb;
-	for (size_t i = 0; i < old; i++) {
-		struct net_conn *c = ot[i], *next;
-
-		for (; c != NULL; c = next) {
-			size_t s = net_conn_slot(n, c->id);
-
-			next = c->hnext;
-			c->hnext = nt[s];
-			nt[s] = c;
-		}
-	}
-	free(ot);
-}
-
 /*
  * A new connection record with a fresh id, inserted into the table. Returns NULL when out
  * of memory.
@@ -88,7 +58,6 @@ static void net_conn_table_grow(struct net *n)
 struct net_conn *net_conn_new(struct net *n, struct lws *wsi, int is_ws)
 {
 	struct net_conn *c = calloc(1, sizeof(*c));
-	size_t s;
 
 	if (c == NULL)
 		return NULL;
@@ -102,105 +71,36 @@ struct net_conn *net_conn_new(struct net *n, struct lws *wsi, int is_ws)
 		outq_init(&c->q, (size_t)n->cfg->outq_max_messages, (size_t)n->cfg->outq_max_bytes);
 		n->nws++;
 	}
-	if (n->nconns >= n->conn_buckets)
-		net_conn_table_grow(n);
-	s = net_conn_slot(n, c->id);
-	c->hnext = n->conns[s];
-	n->conns[s] = c;
-	n->nconns++;
+	hmap_insert(&n->conns, c);
 	return c;
 }
 
 struct net_conn *net_conn_find(struct net *n, uint64_t id)
 {
-	struct net_conn *c;
-
-	if (n->conns == NULL)
-		return NULL;
-	for (c = n->conns[net_conn_slot(n, id)]; c != NULL; c = c->hnext)
-		if (c->id == id)
-			return c;
-	return NULL;
+	return hmap_find(&n->conns, &id);
 }
 
 /* ---- topics ---- */
 
-static size_t net_topic_slot(size_t buckets, const char *name)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
-	return h & (buckets - 1);
-}
-
-static struct net_topic *net_topic_find(struct net *n, const char *name)
-{
-	struct net_topic *t;
-
-	for (t = n->topics[net_topic_slot(n->topic_buckets, name)]; t != NULL; t = t->next)
-		if (strcmp(t->name, name) == 0)
-			return t;
-	return NULL;
-}
-
-/* Doubles the topic table when it holds more topics than buckets. Failure is harmless. */
-static void net_topic_table_grow(struct net *n)
-{
-	size_t nb = n->topic_buckets * 2;
-	struct net_topic **nt = calloc(nb, sizeof(*nt));
-
-	if (nt == NULL)
-		return;
-	for (size_t i = 0; i < n->topic_buckets; i++) {
-		struct net_topic *t = n->topics[i], *next;
-
-		for (; t != NULL; t = next) {
-			size_t s = net_topic_slot(nb, t->name);
-
-			next = t->next;
-			t->next = nt[s];
-			nt[s] = t;
-		}
-	}
-	free(n->topics);
-	n->topics = nt;
-	n->topic_buckets = nb;
-}
-
 /* The topic named `name`, created (empty) when absent. NULL when out of memory. */
 static struct net_topic *net_topic_get(struct net *n, const char *name)
 {
-	struct net_topic *t = net_topic_find(n, name);
-	size_t s;
+	struct net_topic *t = hmap_find(&n->topics, name);
 
 	if (t != NULL)
 		return t;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	if (n->ntopics >= n->topic_buckets)
-		net_topic_table_grow(n);
-	n->ntopics++;
-	s = net_topic_slot(n->topic_buckets, name);
 	strcpy(t->name, name);
-	t->next = n->topics[s];
-	n->topics[s] = t;
+	hmap_insert(&n->topics, t);
 	return t;
 }
 
-/* Unlinks an empty topic from its bucket and frees it. */
+/* Unlinks an empty topic from the table and frees it. */
 static void net_topic_drop(struct net *n, struct net_topic *t)
 {
-	struct net_topic **pp;
-
-	for (pp = &n->topics[net_topic_slot(n->topic_buckets, t->name)]; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			n->ntopics--;
-			break;
-		}
-	}
+	hmap_remove(&n->topics, t);
 	free(t->members);
 	free(t);
 }
@@ -340,85 +240,33 @@ static void net_keepalive(struct net *n)
 
 /* ---- session index (WebSockets by session, to end a session without a scan) ---- */
 
-static size_t net_session_slot(size_t buckets, const uint8_t hash[STORE_HASH_BYTES])
-{
-	uint64_t h;
-
-	memcpy(&h, hash, sizeof(h)); /* a keyed hash already: its bytes are uniform */
-	return (size_t)h & (buckets - 1);
-}
-
-/* Doubles the index when it holds more entries than buckets. Failure is harmless. */
-static void net_session_index_grow(struct net *n)
-{
-	size_t nb = n->session_buckets * 2;
-	struct net_conn **nt = calloc(nb, sizeof(*nt));
-
-	if (nt == NULL)
-		return;
-	for (size_t i = 0; i < n->session_buckets; i++) {
-		struct net_conn *c = n->sessions[i], *next;
-
-		for (; c != NULL; c = next) {
-			size_t s = net_session_slot(nb, c->session_hash);
-
-			next = c->snext;
-			c->snext = nt[s];
-			nt[s] = c;
-		}
-	}
-	free(n->sessions);
-	n->sessions = nt;
-	n->session_buckets = nb;
-}
-
 void net_conn_set_session(struct net *n, struct net_conn *c, const uint8_t hash[STORE_HASH_BYTES])
 {
-	size_t s;
-
+	if (c->in_session_index && memcmp(c->session_hash, hash, STORE_HASH_BYTES) != 0) {
+		hmap_remove(&n->sessions, c); /* indexed under its old hash: move it */
+		c->in_session_index = 0;
+	}
 	c->has_session = 1;
 	memcpy(c->session_hash, hash, STORE_HASH_BYTES);
 	if (c->in_session_index)
 		return;
-	if (n->nsessions >= n->session_buckets)
-		net_session_index_grow(n);
-	s = net_session_slot(n->session_buckets, hash);
-	c->snext = n->sessions[s];
-	n->sessions[s] = c;
+	hmap_insert(&n->sessions, c);
 	c->in_session_index = 1;
-	n->nsessions++;
 }
 
 static void net_session_unindex(struct net *n, struct net_conn *c)
 {
-	struct net_conn **pp;
-
 	if (!c->in_session_index)
 		return;
-	for (pp = &n->sessions[net_session_slot(n->session_buckets, c->session_hash)]; *pp != NULL;
-	     pp = &(*pp)->snext) {
-		if (*pp == c) {
-			*pp = c->snext;
-			n->nsessions--;
-			break;
-		}
-	}
+	hmap_remove(&n->sessions, c);
 	c->in_session_index = 0;
 }
 
 void net_conn_free(struct net *n, struct net_conn *c)
 {
-	struct net_conn **pp;
-
 	if (c == NULL)
 		return;
-	for (pp = &n->conns[net_conn_slot(n, c->id)]; *pp != NULL && *pp != c; pp = &(*pp)->hnext)
-		;
-	assert(*pp == c); /* net_conn_new put every connection in the table */
-	if (*pp == c) {
-		*pp = c->hnext;
-		n->nconns--;
-	}
+	hmap_remove(&n->conns, c); /* net_conn_new put every connection in the table */
 	net_session_unindex(n, c);
 	net_ka_unlink(n, c);
 	for (size_t i = 0; i < c->nsubs; i++)
@@ -501,9 +349,9 @@ int net_cookie_get(struct lws *wsi, const char *name, char *out, size_t outsz)
  * (found through the session index: no scan of all connections). */
 static void net_end_session(struct net *n, const uint8_t hash[STORE_HASH_BYTES])
 {
-	for (struct net_conn *c = n->sessions[net_session_slot(n->session_buckets, hash)]; c != NULL;
-	     c = c->snext) {
-		if (!c->is_ws || c->wsi == NULL || memcmp(c->session_hash, hash, STORE_HASH_BYTES) != 0)
+	for (struct net_conn *c = hmap_find(&n->sessions, hash); c != NULL;
+	     c = hmap_find_next(&n->sessions, c)) {
+		if (!c->is_ws || c->wsi == NULL)
 			continue;
 		log_info("conn %llu: session ended", (unsigned long long)c->id);
 		net_ws_close_after_flush(c, ADVICE_CLOSE_SESSION_ENDED);
@@ -513,7 +361,7 @@ static void net_end_session(struct net *n, const uint8_t hash[STORE_HASH_BYTES])
 /* Sends one push to every subscriber of its topic, sharing one buffer. */
 static void net_push(struct net *n, const struct core_push *p)
 {
-	struct net_topic *t = net_topic_find(n, p->topic);
+	struct net_topic *t = hmap_find(&n->topics, p->topic);
 	struct outq_msg *m;
 
 	if (t == NULL || t->n == 0 || p->json == NULL)
@@ -582,43 +430,50 @@ void net_take_replies(struct net *n)
 /* Closes WebSockets whose session has passed its end. */
 static void net_expire_sessions(struct net *n, int64_t now)
 {
-	for (size_t b = 0; b < n->conn_buckets; b++) {
-		for (struct net_conn *c = n->conns[b]; c != NULL; c = c->hnext) {
-			if (!c->is_ws || c->wsi == NULL || c->close_code != 0 || c->culled)
-				continue;
-			if (c->session_expires_ms == 0 || c->session_expires_ms > now)
-				continue;
-			log_info("conn %llu peer %s: session expired", (unsigned long long)c->id, c->peer);
-			net_ws_close_after_flush(c, ADVICE_CLOSE_SESSION_ENDED);
-		}
+	struct hmap_iter it;
+	struct net_conn *c;
+
+	hmap_iter_init(&it, &n->conns);
+	while ((c = hmap_iter_next(&it)) != NULL) {
+		if (!c->is_ws || c->wsi == NULL || c->close_code != 0 || c->culled)
+			continue;
+		if (c->session_expires_ms == 0 || c->session_expires_ms > now)
+			continue;
+		log_info("conn %llu peer %s: session expired", (unsigned long long)c->id, c->peer);
+		net_ws_close_after_flush(c, ADVICE_CLOSE_SESSION_ENDED);
 	}
 }
 
 /* Whether every reply has been routed and every queue written. */
 static int net_flushed(struct net *n)
 {
+	struct hmap_iter it;
+	struct net_conn *c;
+
 	if (n->d != NULL && dispatch_pending(n->d) > 0)
 		return 0;
-	for (size_t b = 0; b < n->conn_buckets; b++) {
-		for (struct net_conn *c = n->conns[b]; c != NULL; c = c->hnext) {
-			if (c->wsi == NULL || c->culled)
-				continue;
-			if (c->is_ws && outq_count(&c->q) > 0)
-				return 0;
-			if (!c->is_ws && (c->waiting_core || c->resp_ready))
-				return 0;
-		}
+	hmap_iter_init(&it, &n->conns);
+	while ((c = hmap_iter_next(&it)) != NULL) {
+		if (c->wsi == NULL || c->culled)
+			continue;
+		if (c->is_ws && outq_count(&c->q) > 0)
+			return 0;
+		if (!c->is_ws && (c->waiting_core || c->resp_ready))
+			return 0;
 	}
 	return 1;
 }
 
 static void net_close_all(struct net *n)
 {
+	struct hmap_iter it;
+	struct net_conn *c;
+
 	n->closing_all = 1;
-	for (size_t b = 0; b < n->conn_buckets; b++)
-		for (struct net_conn *c = n->conns[b]; c != NULL; c = c->hnext)
-			if (c->is_ws && c->wsi != NULL && !c->culled)
-				net_ws_close_after_flush(c, LWS_CLOSE_STATUS_GOINGAWAY);
+	hmap_iter_init(&it, &n->conns);
+	while ((c = hmap_iter_next(&it)) != NULL)
+		if (c->is_ws && c->wsi != NULL && !c->culled)
+			net_ws_close_after_flush(c, LWS_CLOSE_STATUS_GOINGAWAY);
 }
 
 static void net_tick(lws_sorted_usec_list_t *sul);
@@ -642,7 +497,8 @@ static void net_drain_begin(struct net *n)
 {
 	n->draining = 1;
 	n->drain_deadline_ms = net_now_ms() + (int64_t)n->cfg->shutdown_grace_s * 1000;
-	log_notice("stopping: draining %zu connections (at most %d s)", n->nconns, n->cfg->shutdown_grace_s);
+	log_notice("stopping: draining %zu connections (at most %d s)", n->conns.count,
+		   n->cfg->shutdown_grace_s);
 	/* From now on the tick runs every 50 ms and drives the drain. */
 	lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, 1);
 }
@@ -801,13 +657,12 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 	n->cfg = cfg;
 	memcpy(n->pepper, pepper, sizeof(n->pepper));
 	n->ro = ro_store;
-	n->conn_buckets = NET_CONN_BUCKETS0;
-	n->conns = calloc(n->conn_buckets, sizeof(*n->conns));
-	n->topic_buckets = NET_TOPIC_BUCKETS0;
-	n->topics = calloc(n->topic_buckets, sizeof(*n->topics));
-	n->session_buckets = NET_SESSION_BUCKETS0;
-	n->sessions = calloc(n->session_buckets, sizeof(*n->sessions));
-	if (n->conns == NULL || n->topics == NULL || n->sessions == NULL) {
+	if (hmap_init(&n->conns, NET_CONN_BUCKETS0, offsetof(struct net_conn, by_id),
+		      offsetof(struct net_conn, id), sizeof(uint64_t)) != 0 ||
+	    hmap_init(&n->topics, NET_TOPIC_BUCKETS0, offsetof(struct net_topic, node),
+		      offsetof(struct net_topic, name), HMAP_STRING) != 0 ||
+	    hmap_init(&n->sessions, NET_SESSION_BUCKETS0, offsetof(struct net_conn, by_session),
+		      offsetof(struct net_conn, session_hash), STORE_HASH_BYTES) != 0) {
 		log_err("out of memory");
 		goto fail;
 	}
@@ -858,9 +713,9 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 fail:
 	if (n->loop != NULL)
 		ev_loop_destroy(n->loop);
-	free(n->conns);
-	free(n->topics);
-	free(n->sessions);
+	hmap_destroy(&n->conns);
+	hmap_destroy(&n->topics);
+	hmap_destroy(&n->sessions);
 	free(n);
 	return NULL;
 }
@@ -900,29 +755,28 @@ int net_run(struct net *n, struct dispatch *d)
 
 void net_free(struct net *n)
 {
+	struct hmap_iter it;
+	struct net_conn *c;
+	struct net_topic *t;
+
 	if (n == NULL)
 		return;
 	if (n->ctx != NULL)
 		lws_context_destroy(n->ctx);
 	/* Whatever lws did not close (HTTP transactions) is freed here. */
-	for (size_t b = 0; b < n->conn_buckets; b++) {
-		while (n->conns[b] != NULL)
-			net_conn_free(n, n->conns[b]);
-	}
-	for (size_t b = 0; b < n->topic_buckets; b++) {
-		struct net_topic *t, *next;
-
-		for (t = n->topics[b]; t != NULL; t = next) {
-			next = t->next;
-			free(t->members);
-			free(t);
-		}
+	hmap_iter_init(&it, &n->conns);
+	while ((c = hmap_iter_next(&it)) != NULL)
+		net_conn_free(n, c); /* removes c, and any topic it leaves empty */
+	hmap_iter_init(&it, &n->topics);
+	while ((t = hmap_iter_next(&it)) != NULL) {
+		free(t->members);
+		free(t);
 	}
 	if (n->loop != NULL)
 		ev_loop_destroy(n->loop); /* after lws has stopped its watchers */
-	free(n->conns);
-	free(n->topics);
-	free(n->sessions);
+	hmap_destroy(&n->conns);
+	hmap_destroy(&n->topics);
+	hmap_destroy(&n->sessions);
 	free(n->oidc_jwks);
 	sodium_memzero(n->pepper, sizeof(n->pepper));
 	free(n);

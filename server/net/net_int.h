@@ -15,6 +15,7 @@
 #include "config.h"
 #include "core.h"
 #include "dispatch.h"
+#include "hmap.h"
 #include "net.h"
 #include "outq.h"
 #include "store.h"
@@ -32,8 +33,8 @@ enum { NET_KA_ACTIVE, NET_KA_PINGED, NET_KA_LISTS };
  * Replies from the core find it by id; `wsi` is cleared when lws closes the connection. */
 struct net_conn {
 	uint64_t id;
-	struct net_conn *hnext; /* hash chain of the connection table */
-	struct net_conn *snext; /* chain of the session index (WebSockets with a session only) */
+	struct hmap_node by_id;	     /* in the connection table */
+	struct hmap_node by_session; /* in the session index (WebSockets with a session only) */
 	int in_session_index;
 	struct lws *wsi;
 	int is_ws;
@@ -105,7 +106,7 @@ struct net_member {
 };
 
 struct net_topic {
-	struct net_topic *next;
+	struct hmap_node node; /* in the topic table, by name */
 	char name[NET_TOPIC_MAX];
 	struct net_member *members;
 	size_t n, cap;
@@ -123,12 +124,10 @@ struct net {
 	int64_t drain_deadline_ms;
 
 	uint64_t last_id;
-	struct net_conn **conns; /* hash table keyed by id */
-	size_t conn_buckets, nconns, nws;
-	struct net_topic **topics;
-	size_t topic_buckets, ntopics;
-	struct net_conn **sessions; /* WebSockets by session hash, for ending a session */
-	size_t session_buckets, nsessions;
+	struct hmap conns; /* by id */
+	size_t nws;
+	struct hmap topics;   /* by name */
+	struct hmap sessions; /* WebSockets by session hash, for ending a session */
 	struct ev_loop *loop; /* the epoll loop lws runs on (libev, created here) */
 	/* Keepalive lists, each FIFO with one fixed delay, hence sorted by deadline. */
 	struct net_conn *ka_head[NET_KA_LISTS], *ka_tail[NET_KA_LISTS];

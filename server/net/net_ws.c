@@ -80,7 +80,7 @@ static int net_ws_check_upgrade(struct net *n, struct lws *wsi, struct net_ws_ps
 	}
 	core_session_hash(n->pepper, token, (size_t)len, pss->session_hash);
 	sodium_memzero(token, sizeof(token));
-	if (n->ro == NULL || n->ro->ops->session_get(n->ro, pss->session_hash, &s) != STORE_OK) {
+	if (n->ro == NULL || n->ro->ops->session->get(n->ro, pss->session_hash, &s) != STORE_OK) {
 		*why = "unknown session";
 		return 401;
 	}

@@ -127,15 +127,15 @@ static int in_transaction(struct notifier *n, int (*fn)(struct notifier *, void 
 	struct store *st = n->st;
 	int rc;
 
-	if (st->ops->begin(st) != STORE_OK)
+	if (st->ops->tx->begin(st) != STORE_OK)
 		return -1;
 	rc = fn(n, arg);
 	if (rc < 0) {
-		st->ops->rollback(st);
+		st->ops->tx->rollback(st);
 		return rc;
 	}
-	if (st->ops->commit(st) != STORE_OK) {
-		st->ops->rollback(st);
+	if (st->ops->tx->commit(st) != STORE_OK) {
+		st->ops->tx->rollback(st);
 		return -1;
 	}
 	return rc;
@@ -144,7 +144,7 @@ static int in_transaction(struct notifier *n, int (*fn)(struct notifier *, void 
 static int recover_tx(struct notifier *n, void *arg)
 {
 	(void)arg;
-	return n->st->ops->outbox_recover(n->st, notify_now(n)) == STORE_OK ? 0 : -1;
+	return n->st->ops->notify->outbox_recover(n->st, notify_now(n)) == STORE_OK ? 0 : -1;
 }
 
 int notify_recover(struct notifier *n)
@@ -157,7 +157,7 @@ int notify_recover(struct notifier *n)
 static int job_target(struct notifier *n, const struct store_outbox *o, struct notify_job *job)
 {
 	struct store_contact c;
-	int rc = n->st->ops->contact_get(n->st, o->citizen_id, &c);
+	int rc = n->st->ops->notify->contact_get(n->st, o->citizen_id, &c);
 	const char *to;
 
 	if (rc == STORE_ERROR)
@@ -185,7 +185,7 @@ static int claim_tx(struct notifier *n, void *arg)
 	uint8_t rnd[ADVICE_ID_HEX / 2];
 
 	for (int i = 0; i < CLAIM_SKIP_MAX; i++) {
-		int rc = n->st->ops->outbox_next(n->st, now, o), ok;
+		int rc = n->st->ops->notify->outbox_next(n->st, now, o), ok;
 
 		if (rc == STORE_NOTFOUND)
 			return 0;
@@ -195,7 +195,7 @@ static int claim_tx(struct notifier *n, void *arg)
 		if (!ok) {
 			o->state = OUTBOX_CANCELLED;
 			log_info("notification %s cancelled: no contact for its channel", o->id);
-			if (n->st->ops->outbox_update(n->st, o) != STORE_OK)
+			if (n->st->ops->notify->outbox_update(n->st, o) != STORE_OK)
 				return -1;
 			continue;
 		}
@@ -206,7 +206,7 @@ static int claim_tx(struct notifier *n, void *arg)
 		sodium_bin2hex(o->attempt_id, sizeof o->attempt_id, rnd, sizeof rnd);
 		o->state = OUTBOX_SENDING;
 		o->attempts++;
-		return n->st->ops->outbox_update(n->st, o) == STORE_OK ? 1 : -1;
+		return n->st->ops->notify->outbox_update(n->st, o) == STORE_OK ? 1 : -1;
 	}
 	return 0;
 }
@@ -227,7 +227,7 @@ static int finish_tx(struct notifier *n, void *arg)
 	const struct finish_arg *f = arg;
 	struct store_outbox o;
 	int64_t now = notify_now(n);
-	int rc = n->st->ops->outbox_get(n->st, f->job->row.id, &o);
+	int rc = n->st->ops->notify->outbox_get(n->st, f->job->row.id, &o);
 
 	if (rc == STORE_NOTFOUND)
 		return 0;
@@ -244,7 +244,7 @@ static int finish_tx(struct notifier *n, void *arg)
 		o.state = OUTBOX_PENDING;
 		o.next_at = now + notify_backoff_ms(&n->cfg, o.attempts);
 	}
-	return n->st->ops->outbox_update(n->st, &o) == STORE_OK ? 0 : -1;
+	return n->st->ops->notify->outbox_update(n->st, &o) == STORE_OK ? 0 : -1;
 }
 
 int notify_finish(struct notifier *n, const struct notify_job *job, int outcome)

@@ -1,11 +1,12 @@
 /*
  * store.h - the persistent store, seen by the core as domain operations.
  *
- * The core never writes SQL: it calls these operations through `struct store_ops`, so a
- * second implementation (PostgreSQL) is a new file beside store_sqlite.c. Every operation
- * returns STORE_OK, STORE_NOTFOUND (lookups), STORE_EXISTS (unique key taken) or
- * STORE_ERROR (I/O or constraint failure; the caller rolls back). Times are milliseconds
- * since the Unix epoch, UTC. Ids are 32 lowercase hex digits (ADVICE_ID_HEX).
+ * The core never writes SQL: it calls these operations through `struct store_ops`, one
+ * table per domain (st->ops->thread->get(st, ...)), so a second implementation (PostgreSQL)
+ * can be written domain by domain beside the SQLite one (store_sqlite_<domain>.c). Every
+ * operation returns STORE_OK, STORE_NOTFOUND, STORE_EXISTS or STORE_ERROR; what each
+ * guarantees is said above struct store_tx_ops. Times are milliseconds since the Unix
+ * epoch, UTC. Ids are 32 lowercase hex digits (ADVICE_ID_HEX).
  *
  * Threading: one `struct store` is used by one thread at a time. The core thread holds the
  * writable store; the network thread may hold a second one opened read-only.
@@ -267,101 +268,213 @@ typedef int (*store_session_end_cb)(void *arg, const uint8_t hash[STORE_HASH_BYT
 
 struct store;
 
-struct store_ops {
-	void (*close)(struct store *st);
+/*
+ * The operations, grouped by domain: an implementation provides one table per domain (in
+ * SQLite, one file per domain) and `struct store_ops` points at them.
+ *
+ * What every operation guarantees, unless its comment says otherwise:
+ *
+ *   - Atomic with the batch. Writes happen inside the transaction the dispatcher opened
+ *     (tx->begin) and inside the savepoint of the request; none commits by itself, so
+ *     every write is kept or undone with its request and made durable by the batch's
+ *     commit. Reads see the batch's own writes.
+ *   - Returns: STORE_OK; STORE_EXISTS when a unique key is taken; STORE_NOTFOUND when a
+ *     lookup finds no row; STORE_ERROR on I/O, memory or any other constraint failure
+ *     (logged; the handler fails and the dispatcher rolls its request back to the
+ *     savepoint). A lookup or a one-row write that does not return STORE_OK has written
+ *     nothing, so the caller may go on; a write of several rows (worker_insert,
+ *     citizen_get_or_create, contact_delete, role_expire, ...) may have written its first
+ *     rows, and a caller that goes on after its failure must roll the request back.
+ *     Outputs are meaningful only on STORE_OK unless the operation's comment says otherwise.
+ *   - Updates and deletes of one row return STORE_NOTFOUND when the row does not exist:
+ *     session touch and revoke, worker_set_login_state, worker_set_auth, membership_remove,
+ *     role_end_set, route_put with "", roster_delete, closed_day_delete, thread update,
+ *     contact_delete, outbox_update. Other writes that match nothing return STORE_OK.
+ *   - Lists call cb once per row in the order their comment gives and stop early, still
+ *     returning STORE_OK, when cb returns non-zero. Pointers passed to cb are valid during
+ *     the callback only.
+ *   - Strings are NUL-terminated and bounded by the STORE_*_SIZE of their field; ids are
+ *     STORE_ID_SIZE, "" meaning none where the field says so.
+ */
 
-	/* Transactions: one outer transaction per batch, a savepoint per request. */
+/* Transactions: one outer transaction per batch, a savepoint per request. */
+struct store_tx_ops {
+	/* Opens the batch's write transaction (takes the database's write lock). */
 	int (*begin)(struct store *st);
+	/* Makes every write of the batch durable before it returns STORE_OK (an acknowledgement
+	 * may follow); STORE_ERROR leaves nothing of the batch promised. */
 	int (*commit)(struct store *st);
+	/* Undoes the batch; STORE_OK also when the implementation already ended it. */
 	int (*rollback)(struct store *st);
+	/* A request's savepoint: opened, released (kept in the batch) or rolled back to (its
+	 * writes undone, the batch's earlier requests kept). */
 	int (*savepoint)(struct store *st);
 	int (*release)(struct store *st);
 	int (*rollback_to)(struct store *st);
 	/* 1 while a transaction is open. SQLite ends one by itself after some I/O errors. */
 	int (*in_transaction)(struct store *st);
+};
 
-	int (*session_insert)(struct store *st, const struct store_session *s);
-	int (*session_get)(struct store *st, const uint8_t hash[STORE_HASH_BYTES], struct store_session *out);
-	int (*session_touch)(struct store *st, const uint8_t hash[STORE_HASH_BYTES], int64_t now);
-	int (*session_revoke)(struct store *st, const uint8_t hash[STORE_HASH_BYTES]);
+/* Sessions, keyed by the keyed hash of their token. */
+struct store_session_ops {
+	int (*insert)(struct store *st, const struct store_session *s); /* STORE_EXISTS: hash taken */
+	/* Also a revoked or expired session (the caller checks); STORE_NOTFOUND when none. */
+	int (*get)(struct store *st, const uint8_t hash[STORE_HASH_BYTES], struct store_session *out);
+	int (*touch)(struct store *st, const uint8_t hash[STORE_HASH_BYTES], int64_t now); /* last_seen */
+	int (*revoke)(struct store *st, const uint8_t hash[STORE_HASH_BYTES]);
+	/* Revokes up to `limit` live sessions that are past their end at `now` (absolute or
+	 * idle) or whose worker account has ended, calling cb (may be NULL) for each; a cb that
+	 * returns non-zero is not called again, but every such session is still revoked. */
+	int (*end_due)(struct store *st, int64_t now, int limit, store_session_end_cb cb, void *arg);
+	/* Revokes every live session of a user, calling cb as end_due does; STORE_OK when none. */
+	int (*revoke_user)(struct store *st, const char *user_id, store_session_end_cb cb, void *arg);
+};
 
-	/* Citizens are keyed by a keyed hash of the identity code; `new_id` is used if absent. */
+/* Citizens' identity (issue 3). */
+struct store_identity_ops {
+	/* Citizens are keyed by a keyed hash of the identity code; `new_id` is used if absent.
+	 * STORE_EXISTS when new_id is another user's id. */
 	int (*citizen_get_or_create)(struct store *st, const uint8_t hetu_hash[STORE_HASH_BYTES],
 				     const char *new_id, int64_t now, char out_id[STORE_ID_SIZE]);
+	/* Records that a bank-ID login (keyed hash of its login token) was used at `now`, first
+	 * forgetting logins used before `forget_before`. STORE_EXISTS when it was used already. */
+	int (*bank_login_use)(struct store *st, const uint8_t hash[STORE_HASH_BYTES], int64_t now,
+			      int64_t forget_before);
+};
 
+/* Staff accounts (issue 3): workers, their memberships of units, second factor and setup,
+ * end dates, and the failed-login state of unknown names. */
+struct store_staff_ops {
+	/* STORE_EXISTS when the user id or the username is taken. */
 	int (*worker_insert)(struct store *st, const struct store_worker *w, int64_t now);
 	int (*worker_get)(struct store *st, const char *username, struct store_worker *out);
 	int (*worker_set_login_state)(struct store *st, const char *user_id, int failures,
 				      int64_t locked_until, int disabled);
+	/* Replaces a worker's keyed hash of the authentication key. */
+	int (*worker_set_auth)(struct store *st, const char *user_id,
+			       const uint8_t auth_hash[STORE_HASH_BYTES]);
+	/* Adds a membership or changes the role of an existing one (never STORE_EXISTS). */
 	int (*membership_add)(struct store *st, const char *user_id, const char *unit_id,
 			      enum store_role role);
-	/* Up to `max` memberships of a user; *n is set to the number found. */
+	/* Up to `max` memberships of a user in unit id order; *n is set to the number found. */
 	int (*membership_list)(struct store *st, const char *user_id, struct store_membership *out,
 			       size_t max, size_t *n);
+	/* Ends a unit membership (the caller rotates the unit key). STORE_NOTFOUND when none. */
+	int (*membership_remove)(struct store *st, const char *user_id, const char *unit_id);
+	/* The end of a membership (role); ends 0 removes it. STORE_NOTFOUND: no such membership. */
+	int (*role_end_set)(struct store *st, const char *user_id, const char *unit_id, int64_t ends);
+	/* Removes the memberships of `user_id` ("" = everyone) whose end has come at `now`,
+	 * calling cb for each; the end stays recorded (role_ended_any). */
+	int (*role_expire)(struct store *st, const char *user_id, int64_t now, store_role_end_cb cb,
+			   void *arg);
+	/* STORE_OK when some membership of the user has ended, else STORE_NOTFOUND. */
+	int (*role_ended_any)(struct store *st, const char *user_id);
+	/* A worker's second factor, setup code and dates; defaults (no TOTP, no end, no setup,
+	 * password_set 0, totp_last_step -1) and STORE_OK when nothing is stored. */
+	int (*get)(struct store *st, const char *user_id, struct store_staff *out);
+	int (*put)(struct store *st, const struct store_staff *s); /* replaces */
+	/* Failed-login state of a name that has no account, keyed by a keyed hash of the name,
+	 * so that unknown names back off and lock like accounts. STORE_NOTFOUND (and zeros) when
+	 * none; ghost_put keeps at most a bounded number of rows, dropping the oldest unlocked. */
+	int (*ghost_get)(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int *failures,
+			 int64_t *locked_until, int *disabled);
+	int (*ghost_put)(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int failures,
+			 int64_t locked_until, int disabled, int64_t now);
+};
 
-	int (*unit_insert)(struct store *st, const char *id, const char *name);
-	int (*unit_find)(struct store *st, const char *name, char out_id[STORE_ID_SIZE]);
-	int (*queue_insert)(struct store *st, const struct store_queue *q);
-	int (*queue_by_category)(struct store *st, const char *category, struct store_queue *out);
-	int (*queue_list)(struct store *st, store_queue_cb cb, void *arg);
+/* Units: names, settings and members. */
+struct store_unit_ops {
+	int (*insert)(struct store *st, const char *id, const char *name); /* STORE_EXISTS: id or name */
+	/* The unit named `name`, or whose id is `name`. */
+	int (*find)(struct store *st, const char *name, char out_id[STORE_ID_SIZE]);
+	/* Defaults and STORE_OK when nothing is stored. */
+	int (*settings_get)(struct store *st, const char *unit_id, struct store_unit_settings *out);
+	int (*settings_put)(struct store *st, const struct store_unit_settings *s); /* replaces */
+	/* Members of a unit in user id order, with their open-thread load. */
+	int (*members)(struct store *st, const char *unit_id, store_member_cb cb, void *arg);
+};
 
-	int (*thread_insert)(struct store *st, const struct store_thread *t);
-	int (*thread_get)(struct store *st, const char *id, struct store_thread *out);
-	int (*thread_update)(struct store *st,
-			     const struct store_thread *t); /* state, assignee, updated, last_seq */
-	/* Threads after `after_id` in id order ("" from the start), at most `limit`. */
-	int (*thread_list_citizen)(struct store *st, const char *citizen_id, const char *after_id, int limit,
-				   store_thread_cb cb, void *arg);
-	int (*thread_list_member)(struct store *st, const char *user_id, const char *after_id, int limit,
-				  store_thread_cb cb, void *arg);
-
-	int (*message_insert)(struct store *st, const struct store_message *m);
-	int (*message_list)(struct store *st, const char *thread_id, int64_t after_seq, int limit,
-			    store_message_cb cb, void *arg);
-
-	/* Idempotency: the stored reply of an earlier write with the same (user, request id). */
-	int (*request_get)(struct store *st, const char *user_id, const char *request_id, char **reply_out);
-	int (*request_put)(struct store *st, const char *user_id, const char *request_id, const char *reply,
-			   int64_t now);
-
-	/* Access log: rows are appended with the hashes the caller computed (audit.c). */
-	int (*audit_last)(struct store *st, struct store_audit *out); /* STORE_NOTFOUND when empty */
-	int (*audit_insert)(struct store *st, struct store_audit *a); /* sets a->row */
-	int (*audit_scan)(struct store *st, int64_t from_row, store_audit_cb cb, void *arg);
-
-	/* Duty queues (issue 5; store_sqlite_queue.c). Getters of settings fill defaults and
-	 * return STORE_OK when nothing is stored. */
-	int (*unit_settings_get)(struct store *st, const char *unit_id, struct store_unit_settings *out);
-	int (*unit_settings_put)(struct store *st, const struct store_unit_settings *s);
-	int (*queue_get)(struct store *st, const char *queue_id, struct store_queue *out);
-	int (*queue_settings_get)(struct store *st, const char *queue_id, struct store_queue_settings *out);
-	int (*queue_settings_put)(struct store *st, const struct store_queue_settings *s);
-	/* The explicit route of (category, language); queue_id "" in route_put deletes it. */
+/* Queues (issue 5): queues and their settings, language routes, deadline clocks, dashboard
+ * statistics and the record of reassignments. */
+struct store_queue_ops {
+	int (*insert)(struct store *st, const struct store_queue *q); /* STORE_EXISTS: id or category */
+	int (*get)(struct store *st, const char *queue_id, struct store_queue *out);
+	int (*by_category)(struct store *st, const char *category, struct store_queue *out);
+	int (*list)(struct store *st, store_queue_cb cb, void *arg); /* in category order */
+	/* Defaults and STORE_OK when nothing is stored. */
+	int (*settings_get)(struct store *st, const char *queue_id, struct store_queue_settings *out);
+	int (*settings_put)(struct store *st, const struct store_queue_settings *s); /* replaces */
+	/* The explicit route of (category, language); queue_id "" in route_put deletes it
+	 * (STORE_NOTFOUND when there was none). */
 	int (*route_get)(struct store *st, const char *category, const char *lang,
 			 char queue_id[STORE_ID_SIZE]);
 	int (*route_put)(struct store *st, const char *category, const char *lang, const char *queue_id);
-	int (*closed_day_put)(struct store *st, int32_t day, const char *name);
-	int (*closed_day_delete)(struct store *st, int32_t day);
-	/* Up to `max` closed days in ascending order. */
-	int (*closed_day_list)(struct store *st, int32_t *out, size_t max, size_t *n);
+	/* The deadline clock of a thread; clock_put replaces. */
+	int (*clock_get)(struct store *st, const char *thread_id, struct store_clock *out);
+	int (*clock_put)(struct store *st, const struct store_clock *c);
+	/* Up to `limit` running clocks whose warning or deadline has come at `now` and not yet
+	 * been reported, earliest deadline first. */
+	int (*clock_due)(struct store *st, int64_t now, int limit, store_clock_cb cb, void *arg);
+	/* Statistics of the queues of a unit, in category order. */
+	int (*stats)(struct store *st, const char *unit_id, store_queue_stats_cb cb, void *arg);
+	int (*reassign_insert)(struct store *st, const struct store_reassign *r); /* appends */
+};
+
+/* Who works when (issue 5): roster shifts, duty overrides and the closed days. */
+struct store_duty_ops {
 	int (*roster_add)(struct store *st, struct store_roster *r); /* sets r->id */
 	int (*roster_delete)(struct store *st, int64_t id);
 	/* Shifts of a unit ("" = every unit) and, when user_id is not NULL, of one user. */
 	int (*roster_list)(struct store *st, const char *unit_id, const char *user_id, store_roster_cb cb,
 			   void *arg);
-	/* A user's duty override (mode DUTY_ROSTER when none); putting DUTY_ROSTER deletes it. */
-	int (*duty_get)(struct store *st, const char *user_id, struct store_duty *out);
-	int (*duty_put)(struct store *st, const struct store_duty *d);
-	/* Members of a unit in user id order, with their open-thread load. */
-	int (*unit_members)(struct store *st, const char *unit_id, store_member_cb cb, void *arg);
-	int (*clock_get)(struct store *st, const char *thread_id, struct store_clock *out);
-	int (*clock_put)(struct store *st, const struct store_clock *c);
-	/* Running clocks whose warning or deadline has come at `now` and not yet been reported. */
-	int (*clock_due)(struct store *st, int64_t now, int limit, store_clock_cb cb, void *arg);
-	int (*queue_stats)(struct store *st, const char *unit_id, store_queue_stats_cb cb, void *arg);
-	int (*reassign_insert)(struct store *st, const struct store_reassign *r);
+	/* A user's duty override (mode DUTY_ROSTER and STORE_OK when none); putting DUTY_ROSTER
+	 * deletes it. */
+	int (*get)(struct store *st, const char *user_id, struct store_duty *out);
+	int (*put)(struct store *st, const struct store_duty *d);
+	int (*closed_day_put)(struct store *st, int32_t day, const char *name); /* replaces */
+	int (*closed_day_delete)(struct store *st, int32_t day);
+	/* Up to `max` closed days in ascending order. */
+	int (*closed_day_list)(struct store *st, int32_t *out, size_t max, size_t *n);
+};
+
+/* Threads and their messages. */
+struct store_thread_ops {
+	int (*insert)(struct store *st, const struct store_thread *t); /* STORE_EXISTS: id taken */
+	int (*get)(struct store *st, const char *id, struct store_thread *out);
+	/* Writes state, assignee, updated, last_seq and queue_id. */
+	int (*update)(struct store *st, const struct store_thread *t);
+	/* Threads after `after_id` in id order ("" from the start), at most `limit`: a citizen's,
+	 * and those of the queues of a member's units. */
+	int (*list_citizen)(struct store *st, const char *citizen_id, const char *after_id, int limit,
+			    store_thread_cb cb, void *arg);
+	int (*list_member)(struct store *st, const char *user_id, const char *after_id, int limit,
+			   store_thread_cb cb, void *arg);
+	/* STORE_EXISTS when the thread has a message of that seq. */
+	int (*message_insert)(struct store *st, const struct store_message *m);
+	/* Messages after `after_seq` in seq order, at most `limit`. */
+	int (*message_list)(struct store *st, const char *thread_id, int64_t after_seq, int limit,
+			    store_message_cb cb, void *arg);
+};
+
+/* Idempotency: the stored reply of an earlier write with the same (user, request id). */
+struct store_request_ops {
+	/* *reply_out is malloc'd (the caller frees), NULL unless STORE_OK. */
+	int (*get)(struct store *st, const char *user_id, const char *request_id, char **reply_out);
+	int (*put)(struct store *st, const char *user_id, const char *request_id, const char *reply,
+		   int64_t now); /* STORE_EXISTS when the pair has a reply */
+};
+
+/* Access log: rows are appended with the hashes the caller computed (audit.c); append-only. */
+struct store_audit_ops {
+	int (*last)(struct store *st, struct store_audit *out); /* STORE_NOTFOUND when empty */
+	int (*insert)(struct store *st, struct store_audit *a); /* sets a->row, the next row */
+	int (*scan)(struct store *st, int64_t from_row, store_audit_cb cb, void *arg); /* row order */
+};
+
+/* Notifications (issue 5): citizens' contacts and the outbox the notifier sends from. */
+struct store_notify_ops {
 	int (*contact_get)(struct store *st, const char *citizen_id, struct store_contact *out);
-	int (*contact_put)(struct store *st, const struct store_contact *c);
+	int (*contact_put)(struct store *st, const struct store_contact *c); /* replaces */
 	/* Deletes the contact and cancels the citizen's unsent notifications. */
 	int (*contact_delete)(struct store *st, const char *citizen_id);
 	/* Adds a notification; STORE_EXISTS when a pending one (not yet being sent) of the same
@@ -374,94 +487,80 @@ struct store_ops {
 	int (*outbox_update)(struct store *st, const struct store_outbox *o);
 	/* Notifications left "sending" by a crash become pending again, due at `now`. */
 	int (*outbox_recover)(struct store *st, int64_t now);
+};
 
-	/* Identity (issue 3) */
-	/* Records that a bank-ID login (keyed hash of its login token) was used at `now`, first
-	 * forgetting logins used before `forget_before`. STORE_EXISTS when it was used already. */
-	int (*bank_login_use)(struct store *st, const uint8_t hash[STORE_HASH_BYTES], int64_t now,
-			      int64_t forget_before);
-
-	/* End-to-end encryption (issue 4; store_sqlite_keys.c). The core checks formats first;
-	 * lists call cb per record (see struct store_key_blob for what n, kid, data and extra are). */
-	int (*e2e_root_get)(struct store *st, uint8_t pk[STORE_KEY_BYTES]); /* STORE_NOTFOUND when unset */
-	int (*e2e_root_put)(struct store *st, const uint8_t pk[STORE_KEY_BYTES], int64_t now); /* once */
-	int (*e2e_cert_put)(struct store *st, const char *subject_id, int role,
-			    const uint8_t kid[STORE_KID_BYTES], const uint8_t *cert, size_t len, int64_t now);
+/* End-to-end encryption keys (issue 4). The core checks formats first; lists call cb per
+ * record (see struct store_key_blob for what n, kid, data and extra are). */
+struct store_keys_ops {
+	int (*root_get)(struct store *st, uint8_t pk[STORE_KEY_BYTES]); /* STORE_NOTFOUND when unset */
+	int (*root_put)(struct store *st, const uint8_t pk[STORE_KEY_BYTES], int64_t now); /* once */
+	int (*cert_put)(struct store *st, const char *subject_id, int role,
+			const uint8_t kid[STORE_KID_BYTES], const uint8_t *cert, size_t len, int64_t now);
 	/* Certificates of a subject ("" = all): owner subject, n role, kid of the subject's signing key. */
-	int (*e2e_cert_list)(struct store *st, const char *subject_id, store_key_cb cb, void *arg);
-	int (*e2e_bundle_get)(struct store *st, const char *user_id, uint8_t *out, size_t cap, size_t *len);
-	int (*e2e_bundle_put)(struct store *st, const char *user_id, const uint8_t *bundle, size_t len,
-			      int64_t now); /* replaces */
+	int (*cert_list)(struct store *st, const char *subject_id, store_key_cb cb, void *arg);
+	int (*bundle_get)(struct store *st, const char *user_id, uint8_t *out, size_t cap, size_t *len);
+	int (*bundle_put)(struct store *st, const char *user_id, const uint8_t *bundle, size_t len,
+			  int64_t now); /* replaces */
 	/* A citizen device's public keys; STORE_EXISTS when the kid is taken. */
-	int (*e2e_device_put)(struct store *st, const char *user_id, const uint8_t kid[STORE_KID_BYTES],
-			      const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
-			      int64_t now);
+	int (*device_put)(struct store *st, const char *user_id, const uint8_t kid[STORE_KID_BYTES],
+			  const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
+			  int64_t now);
 	/* Devices of a user: n created, kid, data box key, extra signing key. */
-	int (*e2e_device_list)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
-	int (*e2e_unit_gen_put)(struct store *st, const char *unit_id, int64_t g,
-				const uint8_t box_kid[STORE_KID_BYTES], const uint8_t *event, size_t len,
-				const uint8_t *chain, size_t chain_len, int64_t now);
+	int (*device_list)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
+	int (*unit_gen_put)(struct store *st, const char *unit_id, int64_t g,
+			    const uint8_t box_kid[STORE_KID_BYTES], const uint8_t *event, size_t len,
+			    const uint8_t *chain, size_t chain_len, int64_t now);
 	/* Generations of a unit, oldest first: n generation, kid of the box key, data event, extra chain. */
-	int (*e2e_unit_gen_list)(struct store *st, const char *unit_id, store_key_cb cb, void *arg);
-	int (*e2e_unit_gen_by_kid)(struct store *st, const uint8_t box_kid[STORE_KID_BYTES],
-				   char unit_id[STORE_ID_SIZE], int64_t *g);
-	int (*e2e_unit_seed_put)(struct store *st, const char *unit_id, int64_t g,
-				 const uint8_t kid[STORE_KID_BYTES], const char *user_id, const uint8_t *wrap,
-				 size_t len);
+	int (*unit_gen_list)(struct store *st, const char *unit_id, store_key_cb cb, void *arg);
+	int (*unit_gen_by_kid)(struct store *st, const uint8_t box_kid[STORE_KID_BYTES],
+			       char unit_id[STORE_ID_SIZE], int64_t *g);
+	int (*unit_seed_put)(struct store *st, const char *unit_id, int64_t g,
+			     const uint8_t kid[STORE_KID_BYTES], const char *user_id, const uint8_t *wrap,
+			     size_t len);
 	/* Seed wraps sealed to a user: owner unit, n generation, kid, data wrap. */
-	int (*e2e_unit_seed_list)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
+	int (*unit_seed_list)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
 	/* A thread-key wrap; STORE_EXISTS when (thread, epoch, recipient) has one. */
-	int (*e2e_wrap_put)(struct store *st, const char *thread_id, int64_t epoch,
-			    const uint8_t kid[STORE_KID_BYTES], const uint8_t *wrap, size_t len,
-			    const char *writer_id, int64_t now);
+	int (*wrap_put)(struct store *st, const char *thread_id, int64_t epoch,
+			const uint8_t kid[STORE_KID_BYTES], const uint8_t *wrap, size_t len,
+			const char *writer_id, int64_t now);
 	/* Wraps of a thread: n epoch, kid recipient, data wrap. */
-	int (*e2e_wrap_list)(struct store *st, const char *thread_id, store_key_cb cb, void *arg);
+	int (*wrap_list)(struct store *st, const char *thread_id, store_key_cb cb, void *arg);
 	/* Shred shares: put (STORE_EXISTS when the thread id is taken), get (STORE_NOTFOUND), mark the
 	 * thread opened, count a user's shares of threads not opened yet. */
-	int (*e2e_share_put)(struct store *st, const char *thread_id, const char *owner_id,
-			     const uint8_t share[STORE_KEY_BYTES], int opened, int64_t now);
-	int (*e2e_share_get)(struct store *st, const char *thread_id, char owner_id[STORE_ID_SIZE],
-			     int *opened, uint8_t share[STORE_KEY_BYTES]);
-	int (*e2e_share_opened)(struct store *st, const char *thread_id);
-	int (*e2e_share_pending)(struct store *st, const char *owner_id, int64_t *n);
-	/* Ends a unit membership (the caller rotates the unit key). STORE_NOTFOUND when none. */
-	int (*e2e_member_remove)(struct store *st, const char *user_id, const char *unit_id);
-	/* Attachments: put (STORE_EXISTS when the id is taken), get, progress, and the ciphertext
-	 * bytes of all files of a thread and of all files a user uploaded. */
-	int (*e2e_file_put)(struct store *st, const struct store_file *f);
-	int (*e2e_file_get)(struct store *st, const char *file_id, struct store_file *out);
-	int (*e2e_file_progress)(struct store *st, const char *file_id, int64_t received, int complete);
-	int (*e2e_file_usage)(struct store *st, const char *thread_id, const char *owner_id,
-			      int64_t *thread_bytes, int64_t *owner_bytes);
+	int (*share_put)(struct store *st, const char *thread_id, const char *owner_id,
+			 const uint8_t share[STORE_KEY_BYTES], int opened, int64_t now);
+	int (*share_get)(struct store *st, const char *thread_id, char owner_id[STORE_ID_SIZE], int *opened,
+			 uint8_t share[STORE_KEY_BYTES]);
+	int (*share_opened)(struct store *st, const char *thread_id);
+	int (*share_pending)(struct store *st, const char *owner_id, int64_t *n);
+};
 
-	/* Staff accounts (issue 3; store_sqlite_identity.c) */
-	/* A worker's second factor, setup code and dates; defaults (no TOTP, no end, no setup,
-	 * password_set 0, totp_last_step -1) and STORE_OK when nothing is stored. */
-	int (*staff_get)(struct store *st, const char *user_id, struct store_staff *out);
-	int (*staff_put)(struct store *st, const struct store_staff *s); /* replaces */
-	/* Replaces a worker's keyed hash of the authentication key. */
-	int (*worker_set_auth)(struct store *st, const char *user_id,
-			       const uint8_t auth_hash[STORE_HASH_BYTES]);
-	/* Failed-login state of a name that has no account, keyed by a keyed hash of the name,
-	 * so that unknown names back off and lock like accounts. STORE_NOTFOUND (and zeros) when
-	 * none; ghost_put keeps at most a bounded number of rows, dropping the oldest unlocked. */
-	int (*ghost_get)(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int *failures,
-			 int64_t *locked_until, int *disabled);
-	int (*ghost_put)(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int failures,
-			 int64_t locked_until, int disabled, int64_t now);
-	/* The end of a membership (role); ends 0 removes it. STORE_NOTFOUND: no such membership. */
-	int (*role_end_set)(struct store *st, const char *user_id, const char *unit_id, int64_t ends);
-	/* Removes the memberships of `user_id` ("" = everyone) whose end has come at `now`,
-	 * calling cb for each; the end stays recorded (role_ended_any). */
-	int (*role_expire)(struct store *st, const char *user_id, int64_t now, store_role_end_cb cb,
-			   void *arg);
-	/* STORE_OK when some membership of the user has ended, else STORE_NOTFOUND. */
-	int (*role_ended_any)(struct store *st, const char *user_id);
-	/* Revokes up to `limit` live sessions that are past their end at `now` or whose worker
-	 * account has ended, calling cb for each. */
-	int (*session_end_due)(struct store *st, int64_t now, int limit, store_session_end_cb cb, void *arg);
-	/* Revokes every live session of a user, calling cb for each. */
-	int (*session_revoke_user)(struct store *st, const char *user_id, store_session_end_cb cb, void *arg);
+/* Encrypted attachments (issue 4): their records; the chunks live in the blob folder. */
+struct store_file_ops {
+	int (*put)(struct store *st, const struct store_file *f); /* STORE_EXISTS when the id is taken */
+	int (*get)(struct store *st, const char *file_id, struct store_file *out);
+	int (*progress)(struct store *st, const char *file_id, int64_t received, int complete);
+	/* The ciphertext bytes of all files of a thread and of all files a user uploaded. */
+	int (*usage)(struct store *st, const char *thread_id, const char *owner_id, int64_t *thread_bytes,
+		     int64_t *owner_bytes);
+};
+
+struct store_ops {
+	/* Closes the store (NULL is fine); an open transaction is rolled back. */
+	void (*close)(struct store *st);
+	const struct store_tx_ops *tx;
+	const struct store_session_ops *session;
+	const struct store_identity_ops *identity;
+	const struct store_staff_ops *staff;
+	const struct store_unit_ops *unit;
+	const struct store_queue_ops *queue;
+	const struct store_duty_ops *duty;
+	const struct store_thread_ops *thread;
+	const struct store_request_ops *request;
+	const struct store_audit_ops *audit;
+	const struct store_notify_ops *notify;
+	const struct store_keys_ops *keys;
+	const struct store_file_ops *file;
 };
 
 struct store {

@@ -1,7 +1,10 @@
 /*
- * store_sqlite_int.h - what the SQLite store's files share (store_sqlite.c and the
- * store_sqlite_<feature>.c files): the connection and small statement helpers. Not for use
- * outside the store.
+ * store_sqlite_int.h - what the SQLite store's files share: the store's structure, the
+ * statement helpers of store_sqlite_util.c, the migrations (store_sqlite_schema.c) and each
+ * domain's table of operations (store_sqlite_<domain>.c). Not for use outside the store.
+ *
+ * The files call downward only: store_sqlite.c (open, close, transactions) refers to the
+ * domain tables; the domain files call store_sqlite_util.c; nothing calls back up.
  */
 #ifndef ADVICE_STORE_SQLITE_INT_H
 #define ADVICE_STORE_SQLITE_INT_H
@@ -13,16 +16,48 @@
 
 #include "store.h"
 
+/* The owners of kept (prepared once) statements: one slot per domain file. */
+enum sqs_domain {
+	SQS_TX,
+	SQS_USER,
+	SQS_SESSION,
+	SQS_IDENTITY,
+	SQS_STAFF,
+	SQS_UNIT,
+	SQS_QUEUE,
+	SQS_DUTY,
+	SQS_THREAD,
+	SQS_REQUEST,
+	SQS_AUDIT,
+	SQS_NOTIFY,
+	SQS__DOMAINS
+};
+
+struct sqck;
+
+struct store_sqlite {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt **kept[SQS__DOMAINS]; /* each domain's kept statements, allocated on first use */
+	int nkept[SQS__DOMAINS];
+	struct sqck *checkpointer; /* NULL: SQLite checkpoints inside the commits */
+};
+
 /* The store's connection. */
 sqlite3 *store_sqlite_db(struct store *st);
 /* The checkpointer's connection (store_sqlite_checkpoint.h), for tests; NULL when none. */
 sqlite3 *store_sqlite_checkpoint_db(struct store *st);
 
+/* Kept statements: statement `id` of the `n` statements `sql` of domain `d`, prepared on
+ * first use and kept until the store closes; returned reset and unbound. NULL (logged) when
+ * it cannot be prepared or memory runs out. */
+sqlite3_stmt *sqs_kept(struct store *st, enum sqs_domain d, const char *const *sql, int n, int id);
+/* Finalizes every kept statement (the store's close). */
+void sqs_kept_free(struct store_sqlite *s);
+
 /* The store result of a finished sqlite3_step(): STORE_OK (done), STORE_EXISTS (a unique or
  * primary key taken) or STORE_ERROR (logged). */
 int sqs_status(struct store *st, int rc);
-/* Prepares `sql` for one use (the caller finalizes); NULL, logged, on failure. */
-sqlite3_stmt *sqs_prepare(struct store *st, const char *sql);
 /* Steps a kept statement that returns no rows and resets it: as sqs_status; STORE_ERROR for NULL. */
 int sqs_run(struct store *st, sqlite3_stmt *q);
 /* Like sqs_run, but STORE_NOTFOUND when no row changed. */
@@ -32,12 +67,54 @@ int sqs_run_change(struct store *st, sqlite3_stmt *q);
 int sqs_one(struct store *st, sqlite3_stmt *q);
 /* Resets a kept statement after a row loop ended with `rc`: STORE_OK or STORE_ERROR. */
 int sqs_done(sqlite3_stmt *q, int rc);
+
+/* Statements for one use: prepared by sqs_prepare (NULL, logged, on failure), finalized by
+ * the helper that ends them. */
+sqlite3_stmt *sqs_prepare(struct store *st, const char *sql);
+/* Steps a statement that returns no rows and finalizes it: as sqs_status. */
+int sqs_once_run(struct store *st, sqlite3_stmt *q);
+/* Steps a one-row query: SQLITE_ROW (the caller reads, then finalizes), or STORE_NOTFOUND /
+ * STORE_ERROR after finalizing it. */
+int sqs_once_one(struct store *st, sqlite3_stmt *q);
+
 /* Copies a text column ("" for NULL) into dst, truncated to size. */
 void sqs_text(char *dst, size_t size, sqlite3_stmt *q, int col);
 /* Copies a blob column into dst, zero-filled and truncated to size. */
 void sqs_blob(uint8_t *dst, size_t size, sqlite3_stmt *q, int col);
+/* Copies a blob column of at most `cap` bytes and returns its length; a longer or empty one
+ * counts as absent (0). */
+size_t sqs_blob_len(sqlite3_stmt *q, int col, uint8_t *out, size_t cap);
 /* Binds a copy of a string, or of `n` bytes. */
 void sqs_bind_text(sqlite3_stmt *q, int i, const char *s);
 void sqs_bind_blob(sqlite3_stmt *q, int i, const void *b, size_t n);
+/* Binds a string, or `n` bytes (NULL binds NULL), without copying: they must outlive the step. */
+void sqs_ref_text(sqlite3_stmt *q, int i, const char *s);
+void sqs_ref_blob(sqlite3_stmt *q, int i, const void *b, size_t n);
+
+/* Adds a row to the users table, which citizens and workers share. STORE_EXISTS: id taken. */
+int sqs_user_insert(struct store *st, const char *id, enum store_role kind, int64_t now);
+
+/* Migrations (store_sqlite_schema.c), run in this order where not yet applied. */
+struct sqs_migration {
+	int id;
+	const char *name;
+	const char *sql;
+};
+extern const struct sqs_migration store_sqlite_migrations[];
+extern const size_t store_sqlite_nmigrations;
+
+/* Each domain's operations (store_sqlite_<domain>.c); the transactions are store_sqlite.c's. */
+extern const struct store_session_ops store_sqlite_session_ops;
+extern const struct store_identity_ops store_sqlite_identity_ops;
+extern const struct store_staff_ops store_sqlite_staff_ops;
+extern const struct store_unit_ops store_sqlite_unit_ops;
+extern const struct store_queue_ops store_sqlite_queue_ops;
+extern const struct store_duty_ops store_sqlite_duty_ops;
+extern const struct store_thread_ops store_sqlite_thread_ops;
+extern const struct store_request_ops store_sqlite_request_ops;
+extern const struct store_audit_ops store_sqlite_audit_ops;
+extern const struct store_notify_ops store_sqlite_notify_ops;
+extern const struct store_keys_ops store_sqlite_keys_ops;
+extern const struct store_file_ops store_sqlite_file_ops;
 
 #endif

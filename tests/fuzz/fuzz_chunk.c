@@ -79,16 +79,16 @@ static void setup_rows(void)
 	char id[STORE_ID_SIZE];
 
 	memcpy(s.hash, citizen_hash, sizeof s.hash);
-	fuzz_require(st->ops->begin(st) == STORE_OK, "begin");
-	fuzz_require(st->ops->unit_insert(st, q.unit_id, "Adult") == STORE_OK, "unit_insert");
-	fuzz_require(st->ops->queue_insert(st, &q) == STORE_OK, "queue_insert");
-	fuzz_require(st->ops->citizen_get_or_create(st, citizen_hash, CITIZEN, 1, id) == STORE_OK &&
+	fuzz_require(st->ops->tx->begin(st) == STORE_OK, "begin");
+	fuzz_require(st->ops->unit->insert(st, q.unit_id, "Adult") == STORE_OK, "unit_insert");
+	fuzz_require(st->ops->queue->insert(st, &q) == STORE_OK, "queue_insert");
+	fuzz_require(st->ops->identity->citizen_get_or_create(st, citizen_hash, CITIZEN, 1, id) == STORE_OK &&
 			     strcmp(id, CITIZEN) == 0,
 		     "citizen_get_or_create");
-	fuzz_require(st->ops->session_insert(st, &s) == STORE_OK, "session_insert");
-	fuzz_require(st->ops->thread_insert(st, &t) == STORE_OK, "thread_insert");
-	fuzz_require(st->ops->e2e_file_put(st, &f) == STORE_OK, "e2e_file_put");
-	fuzz_require(st->ops->commit(st) == STORE_OK, "commit");
+	fuzz_require(st->ops->session->insert(st, &s) == STORE_OK, "session_insert");
+	fuzz_require(st->ops->thread->insert(st, &t) == STORE_OK, "thread_insert");
+	fuzz_require(st->ops->file->put(st, &f) == STORE_OK, "e2e_file_put");
+	fuzz_require(st->ops->tx->commit(st) == STORE_OK, "commit");
 }
 
 /* One chunk message from the citizen through the core, in a transaction that is rolled back.
@@ -104,11 +104,11 @@ static int chunk_run(const uint8_t *data, size_t size, struct core_reply **rep)
 	req->has_session = 1;
 	req->now_ms = 500;
 	memcpy(req->session_hash, citizen_hash, STORE_HASH_BYTES);
-	if (st->ops->begin(st) != STORE_OK)
+	if (st->ops->tx->begin(st) != STORE_OK)
 		abort();
 	rc = core_handle(core, req, *rep);
 	core_batch_sync(core, 0);
-	st->ops->rollback(st);
+	st->ops->tx->rollback(st);
 	free(req);
 	return rc;
 }

@@ -37,7 +37,7 @@ static void add_session(const char *user, enum store_role role, uint8_t hash[STO
 	randombytes_buf(h, sizeof h);
 	memcpy(s.hash, h, sizeof h);
 	memcpy(hash, h, sizeof h);
-	fuzz_require(st->ops->session_insert(st, &s) == STORE_OK, "session_insert");
+	fuzz_require(st->ops->session->insert(st, &s) == STORE_OK, "session_insert");
 }
 
 /* A unit with a queue, a citizen and a worker of the unit, each with a session. */
@@ -53,18 +53,18 @@ static void setup_rows(void)
 				  .memlimit = 8192 };
 	char id[STORE_ID_SIZE];
 
-	fuzz_require(st->ops->begin(st) == STORE_OK, "begin");
-	fuzz_require(st->ops->unit_insert(st, q.unit_id, "Adult") == STORE_OK, "unit_insert");
-	fuzz_require(st->ops->queue_insert(st, &q) == STORE_OK, "queue_insert");
-	fuzz_require(st->ops->citizen_get_or_create(st, citizen_hash, "0000000000000000000000000000000a", 1,
-						    id) == STORE_OK,
+	fuzz_require(st->ops->tx->begin(st) == STORE_OK, "begin");
+	fuzz_require(st->ops->unit->insert(st, q.unit_id, "Adult") == STORE_OK, "unit_insert");
+	fuzz_require(st->ops->queue->insert(st, &q) == STORE_OK, "queue_insert");
+	fuzz_require(st->ops->identity->citizen_get_or_create(
+			     st, citizen_hash, "0000000000000000000000000000000a", 1, id) == STORE_OK,
 		     "citizen_get_or_create");
 	add_session("0000000000000000000000000000000a", ROLE_CITIZEN, citizen_hash);
-	fuzz_require(st->ops->worker_insert(st, &w, 1) == STORE_OK, "worker_insert");
-	fuzz_require(st->ops->membership_add(st, w.user_id, q.unit_id, ROLE_WORKER) == STORE_OK,
+	fuzz_require(st->ops->staff->worker_insert(st, &w, 1) == STORE_OK, "worker_insert");
+	fuzz_require(st->ops->staff->membership_add(st, w.user_id, q.unit_id, ROLE_WORKER) == STORE_OK,
 		     "membership_add");
 	add_session(w.user_id, ROLE_WORKER, worker_hash);
-	fuzz_require(st->ops->commit(st) == STORE_OK, "commit");
+	fuzz_require(st->ops->tx->commit(st) == STORE_OK, "commit");
 }
 
 /* One message from the session `hash` through the core, in a transaction that is rolled
@@ -74,7 +74,7 @@ static struct core_reply *run_as(const uint8_t hash[STORE_HASH_BYTES], const uin
 	struct core_request *req = core_request_new(CORE_REQ_MESSAGE, 1, (const char *)data, size);
 	struct core_reply *rep = calloc(1, sizeof *rep);
 
-	if (req == NULL || rep == NULL || st->ops->begin(st) != STORE_OK)
+	if (req == NULL || rep == NULL || st->ops->tx->begin(st) != STORE_OK)
 		abort();
 	req->has_session = 1;
 	req->now_ms = 500;
@@ -82,7 +82,7 @@ static struct core_reply *run_as(const uint8_t hash[STORE_HASH_BYTES], const uin
 	core_handle(core, req, rep);
 	core_reply_render(rep);
 	core_batch_sync(core, 0);
-	st->ops->rollback(st);
+	st->ops->tx->rollback(st);
 	free(req);
 	return rep;
 }

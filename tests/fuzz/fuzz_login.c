@@ -41,19 +41,19 @@ static void add_worker(const char *id, const char *name, enum account kind)
 	snprintf(w.username, sizeof w.username, "%s", name);
 	memset(key, 1, sizeof key);
 	core_keyed_hash(pepper, "auth key", key, sizeof key, w.auth_hash);
-	fuzz_require(st->ops->worker_insert(st, &w, 1) == STORE_OK, "worker_insert");
-	fuzz_require(st->ops->membership_add(st, w.user_id, "00000000000000000000000000000001",
-					     ROLE_WORKER) == STORE_OK,
+	fuzz_require(st->ops->staff->worker_insert(st, &w, 1) == STORE_OK, "worker_insert");
+	fuzz_require(st->ops->staff->membership_add(st, w.user_id, "00000000000000000000000000000001",
+						    ROLE_WORKER) == STORE_OK,
 		     "membership_add");
 	if (kind == ACCOUNT_READY)
 		fuzz_require(staff_admin_password_set(st, pepper, w.user_id, 1, 1) == 0, "password_set");
 	else if (kind == ACCOUNT_SETUP_PENDING)
 		fuzz_require(staff_admin_setup_code(st, pepper, w.user_id, 1, code) == 0, "setup_code");
-	fuzz_require(st->ops->staff_get(st, w.user_id, &s) == STORE_OK, "staff_get");
+	fuzz_require(st->ops->staff->get(st, w.user_id, &s) == STORE_OK, "staff_get");
 	if (kind == ACCOUNT_ENDED) {
 		s.ends = 2;
-		fuzz_require(st->ops->staff_put(st, &s) == STORE_OK, "staff_put");
-		fuzz_require(st->ops->staff_get(st, w.user_id, &s) == STORE_OK, "staff_get");
+		fuzz_require(st->ops->staff->put(st, &s) == STORE_OK, "staff_put");
+		fuzz_require(st->ops->staff->get(st, w.user_id, &s) == STORE_OK, "staff_get");
 	}
 	fuzz_require(kind != ACCOUNT_READY || (s.password_set == 1 && s.totp_len > 0 && !s.has_setup),
 		     "a ready account with a second factor");
@@ -86,13 +86,13 @@ static void setup(void)
 	cc.schema = schema;
 	core = core_new(st, &cc);
 	fuzz_require(core != NULL, "core_new");
-	fuzz_require(st->ops->begin(st) == STORE_OK, "begin");
-	fuzz_require(st->ops->unit_insert(st, "00000000000000000000000000000001", "Adult") == STORE_OK,
+	fuzz_require(st->ops->tx->begin(st) == STORE_OK, "begin");
+	fuzz_require(st->ops->unit->insert(st, "00000000000000000000000000000001", "Adult") == STORE_OK,
 		     "unit_insert");
 	add_worker("0000000000000000000000000000000b", "anna", ACCOUNT_READY);
 	add_worker("0000000000000000000000000000000c", "uusi", ACCOUNT_SETUP_PENDING);
 	add_worker("0000000000000000000000000000000d", "ended", ACCOUNT_ENDED);
-	fuzz_require(st->ops->commit(st) == STORE_OK, "commit");
+	fuzz_require(st->ops->tx->commit(st) == STORE_OK, "commit");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -111,10 +111,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (req == NULL || rep == NULL)
 		abort();
 	req->now_ms = 500 + data[0];
-	if (st->ops->begin(st) != STORE_OK)
+	if (st->ops->tx->begin(st) != STORE_OK)
 		abort();
 	core_handle(core, req, rep);
-	st->ops->rollback(st);
+	st->ops->tx->rollback(st);
 	core_reply_free(rep);
 	free(req);
 	return 0;

@@ -221,13 +221,13 @@ static void store_close(struct store *st)
 
 static void unit_id_of(struct store *st, const char *name, char id[STORE_ID_SIZE])
 {
-	if (st->ops->unit_find(st, name, id) != STORE_OK)
+	if (st->ops->unit->find(st, name, id) != STORE_OK)
 		fail_msg("no unit '%s' in the store", name);
 }
 
 static void queue_of(struct store *st, const char *category, struct store_queue *q)
 {
-	if (st->ops->queue_by_category(st, category, q) != STORE_OK)
+	if (st->ops->queue->by_category(st, category, q) != STORE_OK)
 		fail_msg("no queue '%s' in the store", category);
 }
 
@@ -236,7 +236,7 @@ static void queue_settings_of(struct store *st, const char *category, struct sto
 	struct store_queue q;
 
 	queue_of(st, category, &q);
-	assert_int_equal(st->ops->queue_settings_get(st, q.id, qs), STORE_OK);
+	assert_int_equal(st->ops->queue->settings_get(st, q.id, qs), STORE_OK);
 }
 
 static void unit_settings_of(struct store *st, const char *name, struct store_unit_settings *us)
@@ -244,12 +244,12 @@ static void unit_settings_of(struct store *st, const char *name, struct store_un
 	char id[STORE_ID_SIZE];
 
 	unit_id_of(st, name, id);
-	assert_int_equal(st->ops->unit_settings_get(st, id, us), STORE_OK);
+	assert_int_equal(st->ops->unit->settings_get(st, id, us), STORE_OK);
 }
 
 static void worker_of(struct store *st, const char *username, struct store_worker *w)
 {
-	if (st->ops->worker_get(st, username, w) != STORE_OK)
+	if (st->ops->staff->worker_get(st, username, w) != STORE_OK)
 		fail_msg("no worker '%s' in the store", username);
 }
 
@@ -258,7 +258,7 @@ static void staff_of(struct store *st, const char *username, struct store_staff 
 	struct store_worker w;
 
 	worker_of(st, username, &w);
-	assert_int_equal(st->ops->staff_get(st, w.user_id, s), STORE_OK);
+	assert_int_equal(st->ops->staff->get(st, w.user_id, s), STORE_OK);
 }
 
 /* A single-number query's answer, on the data folder's database. */
@@ -306,8 +306,9 @@ static void shifts_of(struct store *st, const char *unit, const char *username, 
 		unit_id_of(st, unit, unit_id);
 	if (username != NULL)
 		worker_of(st, username, &w);
-	assert_int_equal(st->ops->roster_list(st, unit_id, username ? w.user_id : NULL, collect_shift, out),
-			 STORE_OK);
+	assert_int_equal(
+		st->ops->duty->roster_list(st, unit_id, username ? w.user_id : NULL, collect_shift, out),
+		STORE_OK);
 }
 
 static int closed_day_stored(struct store *st, const char *date)
@@ -316,7 +317,7 @@ static int closed_day_stored(struct store *st, const char *date)
 	size_t n;
 
 	assert_int_equal(cal_parse_date(date, &day), 0);
-	assert_int_equal(st->ops->closed_day_list(st, days, CAL_MAX_CLOSED, &n), STORE_OK);
+	assert_int_equal(st->ops->duty->closed_day_list(st, days, CAL_MAX_CLOSED, &n), STORE_OK);
 	for (size_t i = 0; i < n; i++)
 		if (days[i] == day)
 			return 1;
@@ -512,7 +513,7 @@ static void expect_member(struct store *st, const char *username, const char *un
 
 	worker_of(st, username, &w);
 	unit_id_of(st, unit, unit_id);
-	assert_int_equal(st->ops->membership_list(st, w.user_id, m, 8, &n), STORE_OK);
+	assert_int_equal(st->ops->staff->membership_list(st, w.user_id, m, 8, &n), STORE_OK);
 	assert_int_equal(n, 1);
 	assert_string_equal(m[0].unit_id, unit_id);
 	assert_int_equal(m[0].role, role);
@@ -884,9 +885,9 @@ static void test_route_add(void **state)
 					       NULL });
 	st = store_open(h);
 	queue_of(st, "adult-social-work", &adult);
-	assert_int_equal(st->ops->route_get(st, "disability-services", "sv", queue_id), STORE_OK);
+	assert_int_equal(st->ops->queue->route_get(st, "disability-services", "sv", queue_id), STORE_OK);
 	assert_string_equal(queue_id, adult.id);
-	assert_int_not_equal(st->ops->route_get(st, "disability-services", "en", queue_id), STORE_OK);
+	assert_int_not_equal(st->ops->queue->route_get(st, "disability-services", "en", queue_id), STORE_OK);
 	store_close(st);
 
 	ctl_refused(
@@ -904,7 +905,7 @@ static void test_route_add(void **state)
 	/* route-del takes it back. */
 	ctl_ok_quiet(h, (const char *const[]){ "route-del", "disability-services", "sv", NULL });
 	st = store_open(h);
-	assert_int_not_equal(st->ops->route_get(st, "disability-services", "sv", queue_id), STORE_OK);
+	assert_int_not_equal(st->ops->queue->route_get(st, "disability-services", "sv", queue_id), STORE_OK);
 	store_close(st);
 }
 

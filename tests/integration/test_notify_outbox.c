@@ -72,8 +72,8 @@ static int setup(void **state)
 	f->st = store_sqlite_open(f->db, STORE_READWRITE);
 	assert_non_null(f->st);
 	f->now = 1767225600000LL; /* 2026-01-01 00:00 UTC */
-	assert_int_equal(f->st->ops->citizen_get_or_create(f->st, hash, "0123456789abcdef0123456789abcdef",
-							   f->now, f->citizen),
+	assert_int_equal(f->st->ops->identity->citizen_get_or_create(
+				 f->st, hash, "0123456789abcdef0123456789abcdef", f->now, f->citizen),
 			 STORE_OK);
 	f->mail = sink_start_smtp(0);
 	f->http = sink_start_http(0);
@@ -126,7 +126,7 @@ static void contact(struct fx *f, const char *email, const char *phone, const ch
 	snprintf(c.email, sizeof c.email, "%s", email);
 	snprintf(c.phone, sizeof c.phone, "%s", phone);
 	snprintf(c.lang, sizeof c.lang, "%s", lang);
-	assert_int_equal(f->st->ops->contact_put(f->st, &c), STORE_OK);
+	assert_int_equal(f->st->ops->notify->contact_put(f->st, &c), STORE_OK);
 }
 
 /* Adds an outbox row as core_queue.c does; returns its id in `id`. */
@@ -142,7 +142,7 @@ static void add_row(struct fx *f, int channel, char id[STORE_ID_SIZE])
 	randombytes_buf(rnd, sizeof rnd);
 	sodium_bin2hex(o.id, sizeof o.id, rnd, sizeof rnd);
 	snprintf(o.citizen_id, sizeof o.citizen_id, "%s", f->citizen);
-	assert_int_equal(f->st->ops->outbox_add(f->st, &o), STORE_OK);
+	assert_int_equal(f->st->ops->notify->outbox_add(f->st, &o), STORE_OK);
 	snprintf(id, STORE_ID_SIZE, "%s", o.id);
 }
 
@@ -150,7 +150,7 @@ static struct store_outbox row(struct fx *f, const char *id)
 {
 	struct store_outbox o;
 
-	assert_int_equal(f->st->ops->outbox_get(f->st, id, &o), STORE_OK);
+	assert_int_equal(f->st->ops->notify->outbox_get(f->st, id, &o), STORE_OK);
 	return o;
 }
 
@@ -247,7 +247,7 @@ static void test_relay_back_gets_each_once(void **state)
 	merged = (struct store_outbox){ .channel = CHANNEL_EMAIL, .next_at = f->now, .created = f->now };
 	snprintf(merged.id, sizeof merged.id, "ffffffffffffffffffffffffffffffff");
 	snprintf(merged.citizen_id, sizeof merged.citizen_id, "%s", f->citizen);
-	assert_int_equal(f->st->ops->outbox_add(f->st, &merged), STORE_EXISTS);
+	assert_int_equal(f->st->ops->notify->outbox_add(f->st, &merged), STORE_EXISTS);
 	add_row(f, CHANNEL_SMS, id2);
 	fx_notifier(f);
 	assert_int_equal(notify_run_due(f->n, 10), 2);
@@ -352,7 +352,7 @@ static void test_death_after_accept_repeats_same_message_id(void **state)
 	later = (struct store_outbox){ .channel = CHANNEL_EMAIL, .next_at = f->now + 1, .created = f->now };
 	snprintf(later.id, sizeof later.id, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
 	snprintf(later.citizen_id, sizeof later.citizen_id, "%s", f->citizen);
-	assert_int_equal(f->st->ops->outbox_add(f->st, &later), STORE_OK);
+	assert_int_equal(f->st->ops->notify->outbox_add(f->st, &later), STORE_OK);
 	m = (struct notify_msg){ job.row.id, job.to, job.lang, job.subject, job.text, f->now };
 	assert_int_equal(notify_smtp_send(&f->smtp, &m, why, sizeof why), NOTIFY_SENT);
 	/* ... and the process dies here: the row stays "sending". */
@@ -400,7 +400,7 @@ static void test_cancelled_without_contact_or_channel(void **state)
 	/* notify.delete cancels what is unsent. */
 	contact(f, "maija@example.org", "", "fi");
 	add_row(f, CHANNEL_EMAIL, c);
-	assert_int_equal(f->st->ops->contact_delete(f->st, f->citizen), STORE_OK);
+	assert_int_equal(f->st->ops->notify->contact_delete(f->st, f->citizen), STORE_OK);
 	assert_int_equal(row(f, c).state, OUTBOX_CANCELLED);
 	assert_int_equal(notify_run_due(f->n, 10), 0);
 	assert_int_equal(sink_count(f->mail), 0);

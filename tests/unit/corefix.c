@@ -84,8 +84,8 @@ static void add_worker(struct corefix *fx, const char *name, const char *unit, e
 	randombytes_buf(w.salt, sizeof w.salt);
 	corefix_worker_key(name, key);
 	core_keyed_hash(fx->cc.pepper, "auth key", key, sizeof key, w.auth_hash);
-	assert_int_equal(fx->st->ops->worker_insert(fx->st, &w, fx->now), STORE_OK);
-	assert_int_equal(fx->st->ops->membership_add(fx->st, w.user_id, unit, role), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->worker_insert(fx->st, &w, fx->now), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->membership_add(fx->st, w.user_id, unit, role), STORE_OK);
 }
 
 static void seed(struct corefix *fx)
@@ -93,26 +93,26 @@ static void seed(struct corefix *fx)
 	struct store_queue q = { 0 };
 	struct store *st = fx->st;
 
-	assert_int_equal(st->ops->begin(st), STORE_OK);
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
 	snprintf(fx->unit_adult, sizeof fx->unit_adult, "%032d", 1);
 	snprintf(fx->unit_family, sizeof fx->unit_family, "%032d", 2);
-	assert_int_equal(st->ops->unit_insert(st, fx->unit_adult, "Adult social work"), STORE_OK);
-	assert_int_equal(st->ops->unit_insert(st, fx->unit_family, "Children and families"), STORE_OK);
+	assert_int_equal(st->ops->unit->insert(st, fx->unit_adult, "Adult social work"), STORE_OK);
+	assert_int_equal(st->ops->unit->insert(st, fx->unit_family, "Children and families"), STORE_OK);
 	snprintf(q.id, sizeof q.id, "%032d", 11);
 	snprintf(q.unit_id, sizeof q.unit_id, "%s", fx->unit_adult);
 	snprintf(q.category, sizeof q.category, "adult-social-work");
 	snprintf(q.name, sizeof q.name, "Adult social work");
-	assert_int_equal(st->ops->queue_insert(st, &q), STORE_OK);
+	assert_int_equal(st->ops->queue->insert(st, &q), STORE_OK);
 	snprintf(q.id, sizeof q.id, "%032d", 12);
 	snprintf(q.unit_id, sizeof q.unit_id, "%s", fx->unit_family);
 	snprintf(q.category, sizeof q.category, "children-and-families");
 	snprintf(q.name, sizeof q.name, "Children and families");
-	assert_int_equal(st->ops->queue_insert(st, &q), STORE_OK);
+	assert_int_equal(st->ops->queue->insert(st, &q), STORE_OK);
 	add_worker(fx, "anna", fx->unit_adult, ROLE_WORKER);
 	add_worker(fx, "ben", fx->unit_family, ROLE_WORKER);
 	add_worker(fx, "sara", fx->unit_adult, ROLE_SUPERVISOR);
 	add_worker(fx, "anton", fx->unit_adult, ROLE_WORKER);
-	assert_int_equal(st->ops->commit(st), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
 }
 
 int corefix_setup(void **state)
@@ -240,16 +240,16 @@ struct core_reply *corefix_call(struct corefix *fx, enum core_req_kind kind, con
 	 * parsed by core_handle itself: both paths answer alike. */
 	if (prepare_next++ % 2 == 0)
 		assert_int_equal(core_request_prepare(fx->core, req), 0);
-	assert_int_equal(st->ops->begin(st), STORE_OK);
-	assert_int_equal(st->ops->savepoint(st), STORE_OK);
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	assert_int_equal(st->ops->tx->savepoint(st), STORE_OK);
 	*rc = core_handle(fx->core, req, rep);
 	assert_int_equal(core_reply_render(rep), 0);
 	if (*rc == 0)
-		assert_int_equal(st->ops->release(st), STORE_OK);
+		assert_int_equal(st->ops->tx->release(st), STORE_OK);
 	else
-		assert_int_equal(st->ops->rollback_to(st), STORE_OK);
+		assert_int_equal(st->ops->tx->rollback_to(st), STORE_OK);
 	assert_int_equal(core_batch_sync(fx->core, 1), 0);
-	assert_int_equal(st->ops->commit(st), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
 	if (*rc == 0)
 		check_against_schema(fx, kind, body, rep);
 	if (parsed != NULL) {
@@ -349,7 +349,7 @@ int64_t corefix_audit_rows(struct corefix *fx, struct store_audit *last)
 {
 	struct store_audit tmp = { 0 };
 
-	assert_int_equal(fx->st->ops->audit_scan(fx->st, 1, count_row, &tmp), STORE_OK);
+	assert_int_equal(fx->st->ops->audit->scan(fx->st, 1, count_row, &tmp), STORE_OK);
 	if (last != NULL)
 		*last = tmp;
 	return tmp.row;

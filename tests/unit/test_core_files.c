@@ -54,10 +54,10 @@ static const char *chunk_magic(struct corefix *fx, const struct who *w, const ch
 	req->now_ms = fx->now;
 	req->has_session = 1;
 	memcpy(req->session_hash, w->hash, STORE_HASH_BYTES);
-	assert_int_equal(fx->st->ops->begin(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
 	assert_int_equal(core_handle(fx->core, req, rep), 0);
 	assert_int_equal(core_batch_sync(fx->core, 1), 0);
-	assert_int_equal(fx->st->ops->commit(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
 	ev = json_loads(rep->json, 0, NULL);
 	assert_non_null(ev);
 	assert_int_equal(

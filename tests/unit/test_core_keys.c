@@ -53,7 +53,7 @@ static void put_cert(struct corefix *fx, uint8_t role, const char *subject, cons
 	c.not_after = fx->now + 86400000;
 	assert_int_equal(advice_cert_sign(cert, &c, issuer), 0);
 	advice_kid(kid, k->sign_pk);
-	assert_int_equal(fx->st->ops->e2e_cert_put(fx->st, subject, role, kid, cert, sizeof cert, fx->now),
+	assert_int_equal(fx->st->ops->keys->cert_put(fx->st, subject, role, kid, cert, sizeof cert, fx->now),
 			 STORE_OK);
 }
 
@@ -78,7 +78,7 @@ static void put_generation(struct corefix *fx, struct world *w, const char *unit
 		advice_kid(ev->members[i], members[i]->box_pk);
 	assert_int_equal(advice_unit_event_sign(event, sizeof event, &len, ev, &w->admin), 0);
 	advice_kid(kid, gen->box_pk);
-	assert_int_equal(fx->st->ops->e2e_unit_gen_put(fx->st, unit, 1, kid, event, len, NULL, 0, fx->now),
+	assert_int_equal(fx->st->ops->keys->unit_gen_put(fx->st, unit, 1, kid, event, len, NULL, 0, fx->now),
 			 STORE_OK);
 	for (size_t i = 0; i < n; i++) {
 		advice_random(eph, 32);
@@ -86,8 +86,8 @@ static void put_generation(struct corefix *fx, struct world *w, const char *unit
 						  members[i]->box_pk, seed, eph, &w->admin),
 				 0);
 		advice_kid(kid, members[i]->box_pk);
-		assert_int_equal(fx->st->ops->e2e_unit_seed_put(fx->st, unit, 1, kid, member_ids[i], wrap,
-								sizeof wrap),
+		assert_int_equal(fx->st->ops->keys->unit_seed_put(fx->st, unit, 1, kid, member_ids[i], wrap,
+								  sizeof wrap),
 				 STORE_OK);
 	}
 	free(ev);
@@ -112,7 +112,7 @@ static void world_setup(struct corefix *fx, struct world *w, struct who *anna, s
 	snprintf(w->anna_id, sizeof w->anna_id, "%s", anna->user_id);
 	snprintf(w->sara_id, sizeof w->sara_id, "%s", sara->user_id);
 	snprintf(w->ben_id, sizeof w->ben_id, "%s", ben->user_id);
-	assert_int_equal(fx->st->ops->e2e_root_put(fx->st, w->root.sign_pk, fx->now), STORE_OK);
+	assert_int_equal(fx->st->ops->keys->root_put(fx->st, w->root.sign_pk, fx->now), STORE_OK);
 	advice_random(admin_id, sizeof admin_id);
 	advice_hex(admin_hex, admin_id, sizeof admin_id);
 	put_cert(fx, ADVICE_ROLE_ADMIN, admin_hex, &w->admin, &w->root);

@@ -115,7 +115,8 @@ struct gate {
 	int open;
 	int arrived; /* BEGINs that reached the gate */
 	const struct store_ops *real;
-	struct store_ops ops; /* the real ones, BEGIN through the gate */
+	struct store_ops ops;	/* the real ones, with tx below */
+	struct store_tx_ops tx; /* the real ones, BEGIN through the gate */
 };
 
 static struct gate gate = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
@@ -128,7 +129,7 @@ static int gated_begin(struct store *st)
 	while (!gate.open)
 		pthread_cond_wait(&gate.cond, &gate.lock);
 	pthread_mutex_unlock(&gate.lock);
-	return gate.real->begin(st);
+	return gate.real->tx->begin(st);
 }
 
 /* Puts a closed gate in front of the store's BEGIN (the core shares the store, so its
@@ -137,7 +138,9 @@ static void gate_install(struct store *st)
 {
 	gate.real = st->ops;
 	gate.ops = *st->ops;
-	gate.ops.begin = gated_begin;
+	gate.tx = *st->ops->tx;
+	gate.tx.begin = gated_begin;
+	gate.ops.tx = &gate.tx;
 	gate.open = 0;
 	gate.arrived = 0;
 	st->ops = &gate.ops;

@@ -37,7 +37,7 @@ static void user_id_of(struct corefix *fx, const char *name, char out[STORE_ID_S
 {
 	struct store_worker w;
 
-	assert_int_equal(fx->st->ops->worker_get(fx->st, name, &w), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->worker_get(fx->st, name, &w), STORE_OK);
 	snprintf(out, STORE_ID_SIZE, "%s", w.user_id);
 }
 
@@ -53,9 +53,9 @@ static void roster_add(struct corefix *fx, const char *name, const char *unit, c
 	r.days = sh.days;
 	r.start_min = sh.start_min;
 	r.end_min = sh.end_min;
-	assert_int_equal(fx->st->ops->begin(fx->st), STORE_OK);
-	assert_int_equal(fx->st->ops->roster_add(fx->st, &r), STORE_OK);
-	assert_int_equal(fx->st->ops->commit(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->duty->roster_add(fx->st, &r), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
 }
 
 static void queue_policy(struct corefix *fx, const char *category, int policy, int cap, const char *fallback)
@@ -63,17 +63,17 @@ static void queue_policy(struct corefix *fx, const char *category, int policy, i
 	struct store_queue q, fq;
 	struct store_queue_settings qs;
 
-	assert_int_equal(fx->st->ops->queue_by_category(fx->st, category, &q), STORE_OK);
-	assert_int_equal(fx->st->ops->queue_settings_get(fx->st, q.id, &qs), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->by_category(fx->st, category, &q), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->settings_get(fx->st, q.id, &qs), STORE_OK);
 	qs.policy = policy;
 	qs.cap = cap;
 	if (fallback != NULL) {
-		assert_int_equal(fx->st->ops->queue_by_category(fx->st, fallback, &fq), STORE_OK);
+		assert_int_equal(fx->st->ops->queue->by_category(fx->st, fallback, &fq), STORE_OK);
 		snprintf(qs.fallback_id, sizeof qs.fallback_id, "%s", fq.id);
 	}
-	assert_int_equal(fx->st->ops->begin(fx->st), STORE_OK);
-	assert_int_equal(fx->st->ops->queue_settings_put(fx->st, &qs), STORE_OK);
-	assert_int_equal(fx->st->ops->commit(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->settings_put(fx->st, &qs), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
 }
 
 /* Opens a thread; returns the reply (caller decrefs). */
@@ -114,9 +114,9 @@ static struct core_reply *tick(struct corefix *fx)
 	char why[256], field[256], def[96];
 
 	req->now_ms = fx->now;
-	assert_int_equal(fx->st->ops->begin(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
 	assert_int_equal(core_handle(fx->core, req, rep), 0);
-	assert_int_equal(fx->st->ops->commit(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
 	assert_int_equal(core_reply_render(rep), 0);
 	assert_null(rep->json);
 	for (size_t i = 0; i < rep->npush; i++) {
@@ -233,7 +233,7 @@ static void test_round_robin_and_duty(void **state)
 		struct store_thread t;
 
 		r = open_thread(fx, &c, "adult-social-work", NULL);
-		assert_int_equal(fx->st->ops->thread_get(fx->st, s(r, "thread"), &t), STORE_OK);
+		assert_int_equal(fx->st->ops->thread->get(fx->st, s(r, "thread"), &t), STORE_OK);
 		got_anna += strcmp(t.assignee_id, anna) == 0;
 		got_sara += strcmp(t.assignee_id, sara) == 0;
 		got_anton += strcmp(t.assignee_id, anton) == 0;
@@ -279,7 +279,7 @@ static void test_round_robin_and_duty(void **state)
 		struct store_thread t;
 
 		r = open_thread(fx, &c, "adult-social-work", NULL);
-		assert_int_equal(fx->st->ops->thread_get(fx->st, s(r, "thread"), &t), STORE_OK);
+		assert_int_equal(fx->st->ops->thread->get(fx->st, s(r, "thread"), &t), STORE_OK);
 		assert_string_not_equal(t.assignee_id, anna);
 		json_decref(r);
 	}
@@ -338,20 +338,20 @@ static void test_fallback_and_language_route(void **state)
 	{
 		struct store_thread t;
 
-		assert_int_equal(fx->st->ops->thread_get(fx->st, s(r, "thread"), &t), STORE_OK);
+		assert_int_equal(fx->st->ops->thread->get(fx->st, s(r, "thread"), &t), STORE_OK);
 		assert_string_equal(t.unit_id, fx->unit_adult);
 	}
 	json_decref(r);
 	/* A Swedish route to the family unit's queue. */
-	assert_int_equal(fx->st->ops->queue_by_category(fx->st, "children-and-families", &fam), STORE_OK);
-	assert_int_equal(fx->st->ops->begin(fx->st), STORE_OK);
-	assert_int_equal(fx->st->ops->route_put(fx->st, "adult-social-work", "sv", fam.id), STORE_OK);
-	assert_int_equal(fx->st->ops->commit(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->by_category(fx->st, "children-and-families", &fam), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->route_put(fx->st, "adult-social-work", "sv", fam.id), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
 	r = open_thread(fx, &c, "adult-social-work", "sv");
 	{
 		struct store_thread t;
 
-		assert_int_equal(fx->st->ops->thread_get(fx->st, s(r, "thread"), &t), STORE_OK);
+		assert_int_equal(fx->st->ops->thread->get(fx->st, s(r, "thread"), &t), STORE_OK);
 		assert_string_equal(t.unit_id, fx->unit_family);
 	}
 	json_decref(r);
@@ -522,7 +522,7 @@ static void test_reassign_permissions_and_log(void **state)
 		row.row = 0;
 		{
 			int64_t want = sqlite3_column_int64(q, 1);
-			assert_int_equal(fx->st->ops->audit_scan(fx->st, want, first_row, &row), STORE_OK);
+			assert_int_equal(fx->st->ops->audit->scan(fx->st, want, first_row, &row), STORE_OK);
 			assert_int_equal(row.row, want);
 			assert_string_equal(row.action, "reassign");
 			assert_string_equal(row.unit_id, fx->unit_adult);
@@ -583,7 +583,7 @@ static void test_deadlines_warn_escalate_pause(void **state)
 	snprintf(topic, sizeof topic, "u:%s", sara_id);
 	fx->now = L(2026, 11, 18, 10, 0); /* Wednesday; due Monday 10:00, warning at 75 % */
 	claimed_thread(fx, &c, &a, tid);
-	assert_int_equal(fx->st->ops->clock_get(fx->st, tid, &clk), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->clock_get(fx->st, tid, &clk), STORE_OK);
 	assert_int_equal(clk.due, L(2026, 11, 23, 10, 0));
 	assert_int_equal(clk.warn_at, L(2026, 11, 20, 16, 0)); /* 2.25 working days */
 	fx->now = L(2026, 11, 20, 15, 59);
@@ -622,7 +622,7 @@ static void test_deadlines_warn_escalate_pause(void **state)
 	r = send_msg(fx, &a, tid, 1);
 	assert_string_equal(s(r, "state"), "waiting");
 	json_decref(r);
-	assert_int_equal(fx->st->ops->clock_get(fx->st, tid, &clk), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->clock_get(fx->st, tid, &clk), STORE_OK);
 	assert_int_equal(clk.state, CLOCK_PAUSED);
 	fx->now = L(2026, 11, 30, 9, 0); /* long past the old deadline: paused, nothing happens */
 	rep = tick(fx);
@@ -633,14 +633,14 @@ static void test_deadlines_warn_escalate_pause(void **state)
 	corefix_login_worker(fx, "anna", &a);
 	r = send_msg(fx, &c, tid, 0);
 	json_decref(r);
-	assert_int_equal(fx->st->ops->clock_get(fx->st, tid, &clk), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->clock_get(fx->st, tid, &clk), STORE_OK);
 	assert_int_equal(clk.state, CLOCK_RUNNING);
 	assert_int_equal(clk.due, L(2026, 12, 1, 2, 0));
 	fx->now = L(2026, 12, 1, 2, 0);
 	rep = tick(fx);
 	assert_int_equal(pushes(rep, topic, "deadline.escalation"), 1);
 	core_reply_free(rep);
-	assert_int_equal(fx->st->ops->clock_get(fx->st, tid, &clk), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->clock_get(fx->st, tid, &clk), STORE_OK);
 	assert_int_equal(clk.level, LEVEL_MISSED);
 	/* The answer stops the clock; the citizen's follow-up starts a new one. */
 	fx->now = L(2026, 12, 1, 9, 0);
@@ -648,14 +648,14 @@ static void test_deadlines_warn_escalate_pause(void **state)
 	corefix_login_worker(fx, "anna", &a);
 	r = send_msg(fx, &a, tid, 0);
 	json_decref(r);
-	assert_int_equal(fx->st->ops->clock_get(fx->st, tid, &clk), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->clock_get(fx->st, tid, &clk), STORE_OK);
 	assert_int_equal(clk.state, CLOCK_STOPPED);
 	fx->now = L(2026, 12, 4, 9, 0); /* Friday */
 	corefix_login_citizen(fx, "010594Y9032", &c);
 	corefix_login_worker(fx, "anna", &a);
 	r = send_msg(fx, &c, tid, 0);
 	json_decref(r);
-	assert_int_equal(fx->st->ops->clock_get(fx->st, tid, &clk), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->clock_get(fx->st, tid, &clk), STORE_OK);
 	assert_int_equal(clk.kind, CLOCK_FOLLOW);
 	assert_int_equal(clk.level, LEVEL_OK);
 	assert_int_equal(clk.due, L(2026, 12, 9, 9, 0)); /* Independence Day is a Sunday in 2026 */
@@ -663,7 +663,7 @@ static void test_deadlines_warn_escalate_pause(void **state)
 	r = corefix_ws(fx, &a, "{\"type\":\"thread.close\",\"id\":\"cl1\",\"thread\":\"%s\"}", tid);
 	assert_string_equal(corefix_code(r), "ok");
 	json_decref(r);
-	assert_int_equal(fx->st->ops->clock_get(fx->st, tid, &clk), STORE_OK);
+	assert_int_equal(fx->st->ops->queue->clock_get(fx->st, tid, &clk), STORE_OK);
 	assert_int_equal(clk.state, CLOCK_STOPPED);
 	fx->now = L(2026, 12, 20, 9, 0);
 	rep = tick(fx);
@@ -761,7 +761,7 @@ static void test_notify_contact_and_outbox(void **state)
 	/* A citizen's own message notifies nobody; the answer queues one per channel, once. */
 	r = send_msg(fx, &c, tid, 0);
 	json_decref(r);
-	assert_int_equal(fx->st->ops->outbox_next(fx->st, fx->now, &o), STORE_NOTFOUND);
+	assert_int_equal(fx->st->ops->notify->outbox_next(fx->st, fx->now, &o), STORE_NOTFOUND);
 	r = send_msg(fx, &a, tid, 0);
 	json_decref(r);
 	r = send_msg(fx, &a, tid, 1);
@@ -769,32 +769,32 @@ static void test_notify_contact_and_outbox(void **state)
 	{
 		int email = 0, sms = 0, rows = 0;
 
-		assert_int_equal(fx->st->ops->begin(fx->st), STORE_OK);
-		while (fx->st->ops->outbox_next(fx->st, fx->now, &o) == STORE_OK && rows++ < 10) {
+		assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
+		while (fx->st->ops->notify->outbox_next(fx->st, fx->now, &o) == STORE_OK && rows++ < 10) {
 			assert_string_equal(o.citizen_id, c.user_id);
 			assert_int_equal(o.attempts, 0);
 			email += o.channel == CHANNEL_EMAIL;
 			sms += o.channel == CHANNEL_SMS;
 			o.state = OUTBOX_SENT;
-			assert_int_equal(fx->st->ops->outbox_update(fx->st, &o), STORE_OK);
+			assert_int_equal(fx->st->ops->notify->outbox_update(fx->st, &o), STORE_OK);
 		}
 		/* Exactly one row per channel: a second answer while they wait adds none. */
 		assert_int_equal(email, 1);
 		assert_int_equal(sms, 1);
 		assert_int_equal(rows, 2);
-		assert_int_equal(fx->st->ops->rollback(fx->st), STORE_OK);
+		assert_int_equal(fx->st->ops->tx->rollback(fx->st), STORE_OK);
 	}
 	/* Deleting the contact cancels what was not sent. */
 	r = corefix_ws(fx, &c, "{\"type\":\"notify.delete\",\"id\":\"n7\"}");
 	assert_true(json_is_true(json_object_get(r, "deleted")));
 	json_decref(r);
-	assert_int_equal(fx->st->ops->outbox_next(fx->st, fx->now, &o), STORE_NOTFOUND);
+	assert_int_equal(fx->st->ops->notify->outbox_next(fx->st, fx->now, &o), STORE_NOTFOUND);
 	r = corefix_ws(fx, &c, "{\"type\":\"notify.delete\",\"id\":\"n8\"}");
 	assert_false(json_is_true(json_object_get(r, "deleted")));
 	json_decref(r);
 	r = send_msg(fx, &a, tid, 0);
 	json_decref(r);
-	assert_int_equal(fx->st->ops->outbox_next(fx->st, fx->now, &o), STORE_NOTFOUND);
+	assert_int_equal(fx->st->ops->notify->outbox_next(fx->st, fx->now, &o), STORE_NOTFOUND);
 }
 
 int main(void)

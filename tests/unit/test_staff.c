@@ -176,7 +176,7 @@ static void user_of(struct corefix *fx, const char *name, char out[STORE_ID_SIZE
 {
 	struct store_worker w;
 
-	assert_int_equal(fx->st->ops->worker_get(fx->st, name, &w), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->worker_get(fx->st, name, &w), STORE_OK);
 	snprintf(out, STORE_ID_SIZE, "%s", w.user_id);
 }
 
@@ -187,11 +187,11 @@ static void staff_edit(struct corefix *fx, const char *name, void (*edit)(struct
 	struct store_staff s;
 
 	user_of(fx, name, uid);
-	assert_int_equal(fx->st->ops->begin(fx->st), STORE_OK);
-	assert_int_equal(fx->st->ops->staff_get(fx->st, uid, &s), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->get(fx->st, uid, &s), STORE_OK);
 	edit(&s, arg);
-	assert_int_equal(fx->st->ops->staff_put(fx->st, &s), STORE_OK);
-	assert_int_equal(fx->st->ops->commit(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->put(fx->st, &s), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
 }
 
 static void set_ends(struct store_staff *s, int64_t when)
@@ -247,7 +247,7 @@ static void test_totp_enrol_and_login(void **state)
 
 	/* Sealed at rest: not the secret in clear, and bound to the user id. */
 	user_of(fx, "anna", uid);
-	assert_int_equal(fx->st->ops->staff_get(fx->st, uid, &s), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->get(fx->st, uid, &s), STORE_OK);
 	assert_int_equal(s.totp_len, 0);
 	assert_true(s.totp_pending_len > 20);
 	{
@@ -271,7 +271,7 @@ static void test_totp_enrol_and_login(void **state)
 	login_expect(fx, "anna", NULL, NULL, NULL, NULL, 401, "totp_required", NULL);
 	login_expect(fx, "anna", NULL, "000000", NULL, NULL, 401, "bad_credentials", NULL);
 	login_expect(fx, "anna", NULL, code_at(fx, secret, 0), NULL, NULL, 200, "ok", &anna);
-	assert_int_equal(fx->st->ops->staff_get(fx->st, uid, &s), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->get(fx->st, uid, &s), STORE_OK);
 	assert_true(s.totp_len > 0);
 	assert_int_equal(s.totp_pending_len, 0);
 
@@ -429,8 +429,10 @@ static void test_role_end(void **state)
 	login_expect(fx, "sara", NULL, NULL, NULL, NULL, 200, "ok", &sara);
 	login_expect(fx, "anna", NULL, NULL, NULL, NULL, 200, "ok", &anna);
 	user_of(fx, "sara", uid);
-	assert_int_equal(fx->st->ops->role_end_set(fx->st, uid, fx->unit_family, fx->now), STORE_NOTFOUND);
-	assert_int_equal(fx->st->ops->role_end_set(fx->st, uid, fx->unit_adult, fx->now + 1000), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->role_end_set(fx->st, uid, fx->unit_family, fx->now),
+			 STORE_NOTFOUND);
+	assert_int_equal(fx->st->ops->staff->role_end_set(fx->st, uid, fx->unit_adult, fx->now + 1000),
+			 STORE_OK);
 	rep = tick(fx);
 	assert_int_equal(rep->nended, 0);
 	core_reply_free(rep);
@@ -443,7 +445,7 @@ static void test_role_end(void **state)
 	core_reply_free(rep);
 	expect_session(fx, &sara, "unauthenticated");
 	expect_session(fx, &anna, "ok");
-	assert_int_equal(fx->st->ops->membership_list(fx->st, uid, m, 4, &n), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->membership_list(fx->st, uid, m, 4, &n), STORE_OK);
 	assert_int_equal(n, 0);
 	/* Every role ended: the login is refused. */
 	login_expect(fx, "sara", NULL, NULL, NULL, NULL, 403, "forbidden", NULL);
@@ -451,7 +453,8 @@ static void test_role_end(void **state)
 	/* A role that ends while nobody checks: the login itself notices and ends the
 	 * user's other sessions. */
 	user_of(fx, "anna", uid);
-	assert_int_equal(fx->st->ops->role_end_set(fx->st, uid, fx->unit_adult, fx->now + 1000), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->role_end_set(fx->st, uid, fx->unit_adult, fx->now + 1000),
+			 STORE_OK);
 	fx->now += 2000;
 	{
 		int status;
@@ -520,12 +523,12 @@ static void test_first_login_with_setup_code(void **state)
 	snprintf(w.user_id, sizeof w.user_id, "%032x", 77);
 	randombytes_buf(w.salt, sizeof w.salt);
 	randombytes_buf(w.auth_hash, sizeof w.auth_hash);
-	assert_int_equal(fx->st->ops->begin(fx->st), STORE_OK);
-	assert_int_equal(fx->st->ops->worker_insert(fx->st, &w, fx->now), STORE_OK);
-	assert_int_equal(fx->st->ops->membership_add(fx->st, w.user_id, fx->unit_adult, ROLE_WORKER),
+	assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->worker_insert(fx->st, &w, fx->now), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->membership_add(fx->st, w.user_id, fx->unit_adult, ROLE_WORKER),
 			 STORE_OK);
 	assert_int_equal(staff_admin_setup_code(fx->st, fx->cc.pepper, w.user_id, fx->now, code), 0);
-	assert_int_equal(fx->st->ops->commit(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
 	assert_int_equal(strlen(code), STAFF_SETUP_CODE_LEN);
 	memset(newkey, 0x5a, sizeof newkey);
 
@@ -551,9 +554,9 @@ static void test_first_login_with_setup_code(void **state)
 	free(secret);
 
 	/* A setup code expires. */
-	assert_int_equal(fx->st->ops->begin(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
 	assert_int_equal(staff_admin_setup_code(fx->st, fx->cc.pepper, w.user_id, fx->now, code), 0);
-	assert_int_equal(fx->st->ops->commit(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
 	expect_session(fx, &uusi, "unauthenticated"); /* a reset revokes the sessions */
 	login_expect(fx, "uusi", newkey, NULL, NULL, NULL, 401, "bad_credentials", NULL); /* password gone */
 	fx->now += STAFF_SETUP_VALID_MS;
@@ -607,10 +610,10 @@ static void test_sealed_secret_fails_closed(void **state)
 	reconfigure(fx);
 	user_of(fx, "anna", uid);
 	memset(other, 0x33, sizeof other);
-	assert_int_equal(fx->st->ops->staff_get(fx->st, uid, &s), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->get(fx->st, uid, &s), STORE_OK);
 	assert_int_equal(
 		staff_totp_seal(other, uid, secret, sizeof secret, s.totp, sizeof s.totp, &s.totp_len), 0);
-	assert_int_equal(fx->st->ops->staff_put(fx->st, &s), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->put(fx->st, &s), STORE_OK);
 	login_expect(fx, "anna", NULL, "123456", NULL, NULL, 500, "internal", NULL);
 
 	user_of(fx, "ben", uid);
@@ -618,7 +621,7 @@ static void test_sealed_secret_fails_closed(void **state)
 					 sizeof s.totp, &s.totp_len),
 			 0);
 	snprintf(s.user_id, sizeof s.user_id, "%s", uid);
-	assert_int_equal(fx->st->ops->staff_put(fx->st, &s), STORE_OK);
+	assert_int_equal(fx->st->ops->staff->put(fx->st, &s), STORE_OK);
 	login_expect(fx, "ben", NULL, "123456", NULL, NULL, 500, "internal", NULL);
 	/* Too long to seal, and a truncated box, are refused. */
 	assert_int_equal(staff_totp_seal(fx->cc.pepper, uid, secret, TOTP_SECRET_MAX + 1, s.totp,

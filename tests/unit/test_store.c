@@ -1,7 +1,7 @@
 /*
  * test_store.c - the SQLite store: migrations, the WAL with synchronous=FULL on the
  * connections that write or checkpoint, durability across reopen, read-only use, unique keys,
- * savepoints inside a batch, and the idempotency table.
+ * savepoints inside a batch, the idempotency table, and that every domain operation is set.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -85,7 +85,7 @@ static int pragma_int(sqlite3 *db, const char *sql)
 
 static void unit(struct store *st, const char *id, const char *name)
 {
-	assert_int_equal(st->ops->unit_insert(st, id, name), STORE_OK);
+	assert_int_equal(st->ops->unit->insert(st, id, name), STORE_OK);
 }
 
 static void test_migrations_and_wal(void **state)
@@ -146,17 +146,17 @@ static void test_commit_survives_reopen_and_rollback_does_not(void **state)
 	struct store *st = f->st;
 	char id[STORE_ID_SIZE];
 
-	assert_int_equal(st->ops->begin(st), STORE_OK);
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
 	unit(st, "u1", "Committed");
-	assert_int_equal(st->ops->commit(st), STORE_OK);
-	assert_int_equal(st->ops->begin(st), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
 	unit(st, "u2", "Rolled back");
-	assert_int_equal(st->ops->rollback(st), STORE_OK);
+	assert_int_equal(st->ops->tx->rollback(st), STORE_OK);
 	st->ops->close(st);
 	f->st = st = store_sqlite_open(f->db, STORE_READWRITE);
-	assert_int_equal(st->ops->unit_find(st, "Committed", id), STORE_OK);
+	assert_int_equal(st->ops->unit->find(st, "Committed", id), STORE_OK);
 	assert_string_equal(id, "u1");
-	assert_int_equal(st->ops->unit_find(st, "Rolled back", id), STORE_NOTFOUND);
+	assert_int_equal(st->ops->unit->find(st, "Rolled back", id), STORE_NOTFOUND);
 }
 
 static void test_savepoint_isolates_one_request(void **state)
@@ -164,20 +164,20 @@ static void test_savepoint_isolates_one_request(void **state)
 	struct store *st = ((struct fx *)*state)->st;
 	char id[STORE_ID_SIZE];
 
-	assert_int_equal(st->ops->begin(st), STORE_OK);
-	assert_int_equal(st->ops->savepoint(st), STORE_OK);
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	assert_int_equal(st->ops->tx->savepoint(st), STORE_OK);
 	unit(st, "a", "First");
-	assert_int_equal(st->ops->release(st), STORE_OK);
-	assert_int_equal(st->ops->savepoint(st), STORE_OK);
+	assert_int_equal(st->ops->tx->release(st), STORE_OK);
+	assert_int_equal(st->ops->tx->savepoint(st), STORE_OK);
 	unit(st, "b", "Second");
-	assert_int_equal(st->ops->rollback_to(st), STORE_OK);
-	assert_int_equal(st->ops->savepoint(st), STORE_OK);
+	assert_int_equal(st->ops->tx->rollback_to(st), STORE_OK);
+	assert_int_equal(st->ops->tx->savepoint(st), STORE_OK);
 	unit(st, "c", "Third");
-	assert_int_equal(st->ops->release(st), STORE_OK);
-	assert_int_equal(st->ops->commit(st), STORE_OK);
-	assert_int_equal(st->ops->unit_find(st, "First", id), STORE_OK);
-	assert_int_equal(st->ops->unit_find(st, "Second", id), STORE_NOTFOUND);
-	assert_int_equal(st->ops->unit_find(st, "Third", id), STORE_OK);
+	assert_int_equal(st->ops->tx->release(st), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	assert_int_equal(st->ops->unit->find(st, "First", id), STORE_OK);
+	assert_int_equal(st->ops->unit->find(st, "Second", id), STORE_NOTFOUND);
+	assert_int_equal(st->ops->unit->find(st, "Third", id), STORE_OK);
 }
 
 static void test_unique_keys(void **state)
@@ -186,13 +186,13 @@ static void test_unique_keys(void **state)
 	struct store_queue q = { .id = "q1", .unit_id = "u1", .category = "adult", .name = "A" };
 
 	unit(st, "u1", "Unit");
-	assert_int_equal(st->ops->unit_insert(st, "u2", "Unit"), STORE_EXISTS);
-	assert_int_equal(st->ops->queue_insert(st, &q), STORE_OK);
+	assert_int_equal(st->ops->unit->insert(st, "u2", "Unit"), STORE_EXISTS);
+	assert_int_equal(st->ops->queue->insert(st, &q), STORE_OK);
 	snprintf(q.id, sizeof q.id, "q2");
-	assert_int_equal(st->ops->queue_insert(st, &q), STORE_EXISTS); /* one queue per category */
+	assert_int_equal(st->ops->queue->insert(st, &q), STORE_EXISTS); /* one queue per category */
 	snprintf(q.unit_id, sizeof q.unit_id, "no-such-unit");
 	snprintf(q.category, sizeof q.category, "other");
-	assert_int_equal(st->ops->queue_insert(st, &q), STORE_ERROR); /* foreign key */
+	assert_int_equal(st->ops->queue->insert(st, &q), STORE_ERROR); /* foreign key */
 }
 
 static void test_requests_idempotency_table(void **state)
@@ -200,15 +200,15 @@ static void test_requests_idempotency_table(void **state)
 	struct store *st = ((struct fx *)*state)->st;
 	char *reply = NULL;
 
-	assert_int_equal(st->ops->request_get(st, "user", "r1", &reply), STORE_NOTFOUND);
+	assert_int_equal(st->ops->request->get(st, "user", "r1", &reply), STORE_NOTFOUND);
 	assert_null(reply);
-	assert_int_equal(st->ops->request_put(st, "user", "r1", "{\"type\":\"ok\"}", 1), STORE_OK);
-	assert_int_equal(st->ops->request_put(st, "user", "r1", "{}", 2), STORE_EXISTS);
-	assert_int_equal(st->ops->request_get(st, "user", "r1", &reply), STORE_OK);
+	assert_int_equal(st->ops->request->put(st, "user", "r1", "{\"type\":\"ok\"}", 1), STORE_OK);
+	assert_int_equal(st->ops->request->put(st, "user", "r1", "{}", 2), STORE_EXISTS);
+	assert_int_equal(st->ops->request->get(st, "user", "r1", &reply), STORE_OK);
 	assert_string_equal(reply, "{\"type\":\"ok\"}");
 	free(reply);
 	/* Request ids are per user. */
-	assert_int_equal(st->ops->request_get(st, "other", "r1", &reply), STORE_NOTFOUND);
+	assert_int_equal(st->ops->request->get(st, "other", "r1", &reply), STORE_NOTFOUND);
 }
 
 static void test_read_only_store(void **state)
@@ -224,19 +224,51 @@ static void test_read_only_store(void **state)
 	struct store_session got;
 
 	memset(s.hash, 7, sizeof s.hash);
-	assert_int_equal(f->st->ops->begin(f->st), STORE_OK);
-	assert_int_equal(f->st->ops->session_insert(f->st, &s), STORE_ERROR); /* user x does not exist */
-	assert_int_equal(f->st->ops->rollback(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->tx->begin(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->session->insert(f->st, &s), STORE_ERROR); /* user x does not exist */
+	assert_int_equal(f->st->ops->tx->rollback(f->st), STORE_OK);
 	ro = store_sqlite_open(f->db, STORE_READONLY);
 	assert_non_null(ro);
-	assert_int_equal(ro->ops->session_get(ro, s.hash, &got), STORE_NOTFOUND);
-	assert_int_equal(ro->ops->unit_insert(ro, "z", "Z"), STORE_ERROR); /* read-only */
+	assert_int_equal(ro->ops->session->get(ro, s.hash, &got), STORE_NOTFOUND);
+	assert_int_equal(ro->ops->unit->insert(ro, "z", "Z"), STORE_ERROR); /* read-only */
 	ro->ops->close(ro);
+}
+
+/* Fails when a domain table of the store, or an operation in it, is missing: a table of
+ * function pointers is read as an array of them. */
+#define ASSERT_TABLE_FULL(table)                                                                             \
+	do {                                                                                                 \
+		void (*fns[sizeof *(table) / sizeof(void (*)(void))])(void);                                 \
+		assert_non_null(table);                                                                      \
+		memcpy(fns, (table), sizeof fns);                                                            \
+		for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)                                      \
+			assert_non_null(fns[i]);                                                             \
+	} while (0)
+
+static void test_every_domain_operation_is_set(void **state)
+{
+	const struct store_ops *ops = ((struct fx *)*state)->st->ops;
+
+	assert_non_null(ops->close);
+	ASSERT_TABLE_FULL(ops->tx);
+	ASSERT_TABLE_FULL(ops->session);
+	ASSERT_TABLE_FULL(ops->identity);
+	ASSERT_TABLE_FULL(ops->staff);
+	ASSERT_TABLE_FULL(ops->unit);
+	ASSERT_TABLE_FULL(ops->queue);
+	ASSERT_TABLE_FULL(ops->duty);
+	ASSERT_TABLE_FULL(ops->thread);
+	ASSERT_TABLE_FULL(ops->request);
+	ASSERT_TABLE_FULL(ops->audit);
+	ASSERT_TABLE_FULL(ops->notify);
+	ASSERT_TABLE_FULL(ops->keys);
+	ASSERT_TABLE_FULL(ops->file);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_domain_operation_is_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations_and_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_synchronous_full_on_writing_connections, setup,
 						teardown),
