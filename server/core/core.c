@@ -1,8 +1,10 @@
 /*
- * core.c - the core's entry point: parse and validate a request, check the session,
- * replay idempotent writes, run the handler, and build the reply (core.h).
+ * core.c - the core's entry point and dispatcher: parse and validate a request, check the
+ * session, find its row in the request table (core_requests.c, generated from
+ * proto/requests.def), check the role's policy, replay idempotent writes, run the handler,
+ * and build the reply (core.h). The handlers (core_*.c) never call back into this file:
+ * what they share is in core_ctx.c, below them.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,53 +12,11 @@
 
 #include <sodium.h>
 
-#include "audit.h"
-#include "core_internal.h"
+#include "core_requests.h"
 #include "log.h"
 #include "schema.h"
 
 #define TOUCH_EVERY_MS 60000 /* last_seen is written at most this often */
-
-struct request_type {
-	const char *type;
-	enum policy_action action;
-	int is_write;  /* idempotent by request id */
-	int on_thread; /* the handler checks the policy against the thread */
-	core_handler_fn fn;
-};
-
-static int core_session_logout(struct ctx *x);
-
-static const struct request_type request_types[] = {
-	{ "categories.list", ACT_CATEGORIES_LIST, 0, 0, core_categories_list },
-	{ "thread.open", ACT_THREAD_OPEN, 1, 0, core_thread_open },
-	{ "thread.list", ACT_THREAD_LIST, 0, 0, core_thread_list },
-	{ "thread.read", ACT_THREAD_READ, 0, 1, core_thread_read },
-	{ "thread.claim", ACT_THREAD_CLAIM, 1, 1, core_thread_claim },
-	{ "message.send", ACT_MESSAGE_SEND, 1, 1, core_message_send },
-	{ "thread.close", ACT_THREAD_CLOSE, 1, 1, core_thread_close },
-	{ "session.logout", ACT_SESSION_LOGOUT, 0, 0, core_session_logout },
-	/* duty queues (core_queue.c) */
-	{ "thread.reassign", ACT_THREAD_REASSIGN, 1, 1, core_thread_reassign },
-	{ "thread.release", ACT_THREAD_RELEASE, 1, 1, core_thread_release },
-	{ "duty.set", ACT_DUTY_SET, 1, 0, core_duty_set },
-	{ "duty.get", ACT_DUTY_GET, 0, 0, core_duty_get },
-	{ "dashboard.get", ACT_DASHBOARD_GET, 0, 0, core_dashboard_get },
-	{ "notify.set", ACT_NOTIFY_SET, 1, 0, core_notify_set },
-	{ "notify.get", ACT_NOTIFY_GET, 0, 0, core_notify_get },
-	{ "notify.delete", ACT_NOTIFY_DELETE, 1, 0, core_notify_delete },
-	/* end-to-end encryption (core_keys.c) */
-	{ "keys.unit", ACT_KEYS_UNIT, 0, 0, core_keys_unit },
-	{ "keys.mine", ACT_KEYS_MINE, 0, 0, core_keys_mine },
-	{ "keys.bundle.put", ACT_KEYS_BUNDLE_PUT, 1, 0, core_keys_bundle_put },
-	{ "device.add", ACT_DEVICE_ADD, 1, 0, core_device_add },
-	{ "thread.prepare", ACT_THREAD_PREPARE, 1, 0, core_thread_prepare },
-	{ "thread.keys", ACT_THREAD_KEYS, 0, 1, core_thread_keys },
-	{ "wrap.put", ACT_WRAP_PUT, 1, 1, core_wrap_put },
-	{ "file.begin", ACT_FILE_BEGIN, 1, 1, core_file_begin },
-	{ "file.status", ACT_FILE_STATUS, 0, 1, core_file_status },
-	{ "file.get", ACT_FILE_GET, 0, 1, core_file_get },
-};
 
 struct core *core_new(struct store *st, const struct core_config *cfg)
 {
@@ -183,194 +143,6 @@ void core_reply_free(struct core_reply *rep)
 	free(rep);
 }
 
-/* Helpers shared by the handlers */
-
-void core_random_id(char out[STORE_ID_SIZE])
-{
-	uint8_t b[ADVICE_ID_HEX / 2];
-
-	randombytes_buf(b, sizeof b);
-	sodium_bin2hex(out, STORE_ID_SIZE, b, sizeof b);
-}
-
-void core_keyed_hash(const uint8_t pepper[32], const char *label, const void *data, size_t len,
-		     uint8_t out[STORE_HASH_BYTES])
-{
-	crypto_generichash_state h;
-
-	crypto_generichash_init(&h, pepper, 32, STORE_HASH_BYTES);
-	crypto_generichash_update(&h, (const unsigned char *)label, strlen(label) + 1);
-	crypto_generichash_update(&h, data, len);
-	crypto_generichash_final(&h, out, STORE_HASH_BYTES);
-}
-
-void core_session_hash(const uint8_t pepper[32], const char *token, size_t len, uint8_t out[STORE_HASH_BYTES])
-{
-	crypto_generichash_state h;
-	static const char label[] = "session";
-
-	crypto_generichash_init(&h, pepper, 32, STORE_HASH_BYTES);
-	crypto_generichash_update(&h, (const unsigned char *)label, sizeof label);
-	crypto_generichash_update(&h, (const unsigned char *)token, len);
-	crypto_generichash_final(&h, out, STORE_HASH_BYTES);
-}
-
-int core_session_valid(const struct store_session *s, int64_t now_ms)
-{
-	return !s->revoked && now_ms < s->expires && now_ms < s->last_seen + s->idle_ms;
-}
-
-/* When the session ends if nothing more happens. */
-static int64_t session_end(const struct store_session *s)
-{
-	int64_t idle_end = s->last_seen + s->idle_ms;
-
-	return idle_end < s->expires ? idle_end : s->expires;
-}
-
-int core_fail(struct ctx *x, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	x->err = code;
-	va_start(ap, fmt);
-	vsnprintf(x->err_msg, sizeof x->err_msg, fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-const char *core_state_name(enum thread_state s)
-{
-	static const char *const names[] = { "new", "claimed", "answered", "waiting", "closed" };
-
-	return s <= THREAD_CLOSED ? names[s] : "unknown";
-}
-
-const char *core_role_name(enum store_role r)
-{
-	static const char *const names[] = { "none", "citizen", "worker", "supervisor", "admin" };
-
-	return r <= ROLE_ADMIN ? names[r] : "none";
-}
-
-enum store_role core_role_in_unit(const struct ctx *x, const char *unit_id)
-{
-	if (x->sess.role == ROLE_CITIZEN)
-		return ROLE_CITIZEN;
-	for (size_t i = 0; i < x->nunits; i++)
-		if (strcmp(x->units[i].unit_id, unit_id) == 0)
-			return x->units[i].role;
-	return ROLE_WORKER;
-}
-
-unsigned core_relations(const struct ctx *x, const struct store_thread *t)
-{
-	const char *me = x->sess.user_id;
-	unsigned rel = REL_NONE;
-
-	if (x->sess.role == ROLE_CITIZEN)
-		return strcmp(t->citizen_id, me) == 0 ? REL_OWNER : REL_NONE;
-	for (size_t i = 0; i < x->nunits; i++)
-		if (strcmp(x->units[i].unit_id, t->unit_id) == 0)
-			rel |= REL_MEMBER;
-	if (t->assignee_id[0] != '\0' && strcmp(t->assignee_id, me) == 0)
-		rel |= REL_ASSIGNEE;
-	return rel;
-}
-
-int core_audit(struct ctx *x, const struct store_thread *t, const char *action, const char *outcome)
-{
-	struct store_audit a = { .time = x->now };
-
-	snprintf(a.user_id, sizeof a.user_id, "%s", x->sess.user_id);
-	a.role = t ? core_role_in_unit(x, t->unit_id) : x->sess.role;
-	if (t != NULL) {
-		snprintf(a.unit_id, sizeof a.unit_id, "%s", t->unit_id);
-		snprintf(a.client, sizeof a.client, "%s", t->citizen_id);
-		snprintf(a.object, sizeof a.object, "thread:%s", t->id);
-	} else {
-		snprintf(a.object, sizeof a.object, "request");
-	}
-	snprintf(a.action, sizeof a.action, "%s", action);
-	snprintf(a.outcome, sizeof a.outcome, "%s", outcome);
-	if (audit_append(x->st, &a) != STORE_OK) {
-		log_err("access log write failed: nothing is shown");
-		return -1;
-	}
-	return 0;
-}
-
-int core_deny(struct ctx *x, enum policy_action action, const struct store_thread *t)
-{
-	if (core_audit(x, t, policy_action_name(action), "denied") != 0)
-		return -1;
-	log_notice("denied %s to user %s", policy_action_name(action), x->sess.user_id);
-	return core_fail(x, ADVICE_ERR_FORBIDDEN, "not allowed");
-}
-
-/* A new, empty push for `topic` at the end of the reply's list; NULL when out of memory. */
-static struct core_push *push_add(struct core_reply *rep, const char *topic)
-{
-	struct core_push *p = realloc(rep->pushes, (rep->npush + 1) * sizeof *p);
-
-	if (p == NULL)
-		return NULL;
-	rep->pushes = p;
-	p = &rep->pushes[rep->npush++];
-	memset(p, 0, sizeof *p);
-	snprintf(p->topic, sizeof p->topic, "%s", topic);
-	return p;
-}
-
-int core_push(struct ctx *x, const char *topic, json_t *event)
-{
-	struct core_push *p = event ? push_add(x->rep, topic) : NULL;
-
-	if (p == NULL) {
-		json_decref(event);
-		return -1;
-	}
-	p->event = event;
-	return 0;
-}
-
-int core_push_text(struct ctx *x, const char *topic, char *text)
-{
-	struct core_push *p = text ? push_add(x->rep, topic) : NULL;
-
-	if (p == NULL) {
-		free(text);
-		return -1;
-	}
-	p->json = text;
-	p->len = strlen(text);
-	return 0;
-}
-
-int core_session_create(struct ctx *x, const char *user_id, enum store_role role)
-{
-	const struct core_config *cfg = &x->c->cfg;
-	struct store_session s = { .role = role, .created = x->now, .last_seen = x->now };
-	uint8_t raw[32];
-	int64_t abs_ms = role == ROLE_CITIZEN ? cfg->citizen_abs_ms : cfg->staff_abs_ms;
-
-	s.idle_ms = role == ROLE_CITIZEN ? cfg->citizen_idle_ms : cfg->staff_idle_ms;
-	s.expires = x->now + abs_ms;
-	snprintf(s.user_id, sizeof s.user_id, "%s", user_id);
-	randombytes_buf(raw, sizeof raw);
-	sodium_bin2base64(x->rep->session_token, sizeof x->rep->session_token, raw, sizeof raw,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof raw);
-	core_session_hash(cfg->pepper, x->rep->session_token, strlen(x->rep->session_token), s.hash);
-	if (x->st->ops->session_insert(x->st, &s) != STORE_OK) {
-		x->rep->session_token[0] = '\0';
-		return -1;
-	}
-	x->rep->session_max_age_s = abs_ms / 1000;
-	x->sess = s;
-	return 0;
-}
-
 /* Reply text */
 
 static int64_t clock_ms(void)
@@ -477,6 +249,14 @@ static int finish_reply(struct ctx *x)
 
 /* Sessions */
 
+/* When the session ends if nothing more happens. */
+static int64_t session_end(const struct store_session *s)
+{
+	int64_t idle_end = s->last_seen + s->idle_ms;
+
+	return idle_end < s->expires ? idle_end : s->expires;
+}
+
 /* Loads and checks the caller's session and memberships; touches last_seen now and then.
  * Returns 0 with ctx->err set when the session is not usable, -1 when the store failed. */
 static int load_session(struct ctx *x)
@@ -504,16 +284,6 @@ static int load_session(struct ctx *x)
 	if (x->sess.role != ROLE_CITIZEN &&
 	    st->ops->membership_list(st, x->sess.user_id, x->units, CORE_MAX_UNITS, &x->nunits) != STORE_OK)
 		return -1;
-	return 0;
-}
-
-static int core_session_logout(struct ctx *x)
-{
-	if (x->st->ops->session_revoke(x->st, x->sess.hash) == STORE_ERROR)
-		return -1;
-	x->rep->end_session = 1;
-	memcpy(x->rep->session_hash, x->sess.hash, STORE_HASH_BYTES);
-	log_notice("logout of user %s", x->sess.user_id);
 	return 0;
 }
 
@@ -569,11 +339,12 @@ static int handle_connect(struct ctx *x)
 
 /* WebSocket requests */
 
-static const struct request_type *find_type(const char *type)
+/* The row of the request table (core_requests.c, generated) for `type`, or NULL. */
+static const struct core_request_type *find_type(const char *type)
 {
-	for (size_t i = 0; i < sizeof request_types / sizeof request_types[0]; i++)
-		if (strcmp(request_types[i].type, type) == 0)
-			return &request_types[i];
+	for (size_t i = 0; i < core_request_type_count; i++)
+		if (strcmp(core_request_types[i].type, type) == 0)
+			return &core_request_types[i];
 	return NULL;
 }
 
@@ -612,7 +383,7 @@ static int parse_message(struct ctx *x)
 
 static int handle_message(struct ctx *x)
 {
-	const struct request_type *rt;
+	const struct core_request_type *rt;
 	char *stored = NULL;
 	int rc;
 

@@ -1,6 +1,6 @@
 /*
- * core_internal.h - what the core's files share: the request context and its helpers.
- * Not for use outside core*.c.
+ * core_internal.h - what the core's files share: the request context, its helpers
+ * (core_ctx.c) and the handlers. Not for use outside core*.c.
  */
 #ifndef ADVICE_CORE_INTERNAL_H
 #define ADVICE_CORE_INTERNAL_H
@@ -57,6 +57,16 @@ int core_fail(struct ctx *x, int code, const char *fmt, ...) __attribute__((form
  * Returns 0, or -1 when the log could not be written. */
 int core_deny(struct ctx *x, enum policy_action action, const struct store_thread *t);
 
+/* Loads thread `thread_id` and checks `action` on it: the caller's role in the thread's unit
+ * and relations to it (core_relations) against the policy. Returns 0 with *t filled and no
+ * error; 0 with ctx->err set: not_found when there is no such thread, forbidden (written to
+ * the access log first, core_deny) when the policy refuses; -1 when the store or the access
+ * log failed. */
+int core_thread_for_id(struct ctx *x, const char *thread_id, enum policy_action action,
+		       struct store_thread *t);
+/* core_thread_for_id on the thread named by the request's field "thread". */
+int core_thread_for(struct ctx *x, enum policy_action action, struct store_thread *t);
+
 /* Writes an access-log entry for the caller about thread `t`. 0 or -1. */
 int core_audit(struct ctx *x, const struct store_thread *t, const char *action, const char *outcome);
 
@@ -78,6 +88,10 @@ int core_session_create(struct ctx *x, const char *user_id, enum store_role role
 
 const char *core_state_name(enum thread_state s);
 const char *core_role_name(enum store_role r);
+
+/* Handlers: one per row of proto/requests.def, named core_<type> with its dots as underscores
+ * (the generated request table, core_requests.c, refers to them by these names). Each fills
+ * ctx->result or sets ctx->err and returns 0, or returns -1 when the store failed. */
 
 /* Handlers (core_thread.c) */
 int core_categories_list(struct ctx *x);
@@ -151,6 +165,8 @@ int core_end_due_sessions(struct ctx *x, int limit);
 /* Removes the user's ("" = everyone's) memberships whose end has come and ends the sessions
  * of their users. 0 or -1. */
 int core_roles_expire(struct ctx *x, const char *user_id);
+/* session.logout (core_session.c): revokes the caller's session. */
+int core_session_logout(struct ctx *x);
 /* TICK, every cfg.session_check_ms: ends the sessions of ended accounts and roles and of
  * sessions past their end, and tells the network layer to close them (core_session.c). */
 int core_session_check(struct ctx *x);

@@ -127,22 +127,6 @@ static int push_message_new(struct ctx *x, const struct store_thread *t, int64_t
 	return core_push_text(x, topic, message_new_text(x, t, seq, role, body_b64));
 }
 
-/* Loads the request's thread and checks `action` against it. Returns 0 with *t filled and
- * no error, 0 with ctx->err set (not found, denied), or -1 when the store failed. */
-static int load_thread(struct ctx *x, enum policy_action action, struct store_thread *t)
-{
-	const char *id = req_str(x, "thread");
-	int rc = x->st->ops->thread_get(x->st, id, t);
-
-	if (rc == STORE_ERROR)
-		return -1;
-	if (rc == STORE_NOTFOUND)
-		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
-	if (!policy_allows(action, core_role_in_unit(x, t->unit_id), core_relations(x, t)))
-		return core_deny(x, action, t);
-	return 0;
-}
-
 static int add_category(void *arg, const struct store_queue *q)
 {
 	if (json_array_size(arg) == ADVICE_MAX_LIST)
@@ -270,7 +254,7 @@ int core_thread_read(struct ctx *x)
 	json_int_t after = 0;
 	int rc;
 
-	if ((rc = load_thread(x, ACT_THREAD_READ, &t)) != 0 || x->err) {
+	if ((rc = core_thread_for(x, ACT_THREAD_READ, &t)) != 0 || x->err) {
 		json_decref(a.arr);
 		return rc;
 	}
@@ -294,7 +278,7 @@ int core_thread_claim(struct ctx *x)
 	struct store_thread t;
 	int rc;
 
-	if ((rc = load_thread(x, ACT_THREAD_CLAIM, &t)) != 0 || x->err)
+	if ((rc = core_thread_for(x, ACT_THREAD_CLAIM, &t)) != 0 || x->err)
 		return rc;
 	if (t.state != THREAD_NEW)
 		return core_fail(x, ADVICE_ERR_CONFLICT, "thread is %s", core_state_name(t.state));
@@ -329,7 +313,7 @@ int core_message_send(struct ctx *x)
 	uint8_t *body;
 	int rc;
 
-	if ((rc = load_thread(x, ACT_MESSAGE_SEND, &t)) != 0 || x->err)
+	if ((rc = core_thread_for(x, ACT_MESSAGE_SEND, &t)) != 0 || x->err)
 		return rc;
 	if (t.state == THREAD_CLOSED)
 		return core_fail(x, ADVICE_ERR_THREAD_CLOSED, "thread is closed");
@@ -372,7 +356,7 @@ int core_thread_close(struct ctx *x)
 	struct store_thread t;
 	int rc;
 
-	if ((rc = load_thread(x, ACT_THREAD_CLOSE, &t)) != 0 || x->err)
+	if ((rc = core_thread_for(x, ACT_THREAD_CLOSE, &t)) != 0 || x->err)
 		return rc;
 	if (t.state == THREAD_CLOSED)
 		return core_fail(x, ADVICE_ERR_CONFLICT, "thread is already closed");
