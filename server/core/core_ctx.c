@@ -188,6 +188,40 @@ int core_push_text(struct ctx *x, const char *topic, char *text)
 	return 0;
 }
 
+/* Thread metadata and its event */
+
+static json_t *id_or_null(const char *id)
+{
+	return id && id[0] ? json_string(id) : json_null();
+}
+
+json_t *core_thread_summary(const struct store_thread *t)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I}", "thread", t->id, "category", t->category,
+			 "unit", t->unit_id, "state", core_state_name(t->state), "assignee",
+			 id_or_null(t->assignee_id), "created", (json_int_t)t->created, "updated",
+			 (json_int_t)t->updated, "last_seq", (json_int_t)t->last_seq);
+}
+
+int core_thread_changed(struct ctx *x, const struct store_thread *t)
+{
+	char topic[48];
+	json_t *ev = core_thread_summary(t);
+
+	if (ev == NULL)
+		return -1;
+	json_object_set_new(ev, "type", json_string("event"));
+	json_object_set_new(ev, "event", json_string("thread.changed"));
+	json_object_del(ev, "created");
+	snprintf(topic, sizeof topic, "u:%s", t->citizen_id);
+	if (core_push(x, topic, json_incref(ev)) != 0) {
+		json_decref(ev);
+		return -1;
+	}
+	snprintf(topic, sizeof topic, "unit:%s", t->unit_id);
+	return core_push(x, topic, ev);
+}
+
 int core_session_create(struct ctx *x, const char *user_id, enum store_role role)
 {
 	const struct core_config *cfg = &x->c->cfg;

@@ -89,6 +89,11 @@ int core_session_create(struct ctx *x, const char *user_id, enum store_role role
 const char *core_state_name(enum thread_state s);
 const char *core_role_name(enum store_role r);
 
+/* The metadata of a thread as lists and events show it; NULL when out of memory. */
+json_t *core_thread_summary(const struct store_thread *t);
+/* Sends thread.changed about `t` to its citizen and unit. 0 or -1. */
+int core_thread_changed(struct ctx *x, const struct store_thread *t);
+
 /* Handlers: one per row of proto/requests.def, named core_<type> with its dots as underscores
  * (the generated request table, core_requests.c, refers to them by these names). Each fills
  * ctx->result or sets ctx->err and returns 0, or returns -1 when the store failed. */
@@ -101,9 +106,6 @@ int core_thread_read(struct ctx *x);
 int core_thread_claim(struct ctx *x);
 int core_message_send(struct ctx *x);
 int core_thread_close(struct ctx *x);
-
-/* Sends thread.changed about `t` to its citizen and unit (core_thread.c). 0 or -1. */
-int core_thread_changed(struct ctx *x, const struct store_thread *t);
 
 /* Duty queues (core_queue.c). Hooks of the thread handlers: each returns 0 or -1. */
 /* thread.open, before the insert: may replace `q` by a language route or a fallback queue. */
