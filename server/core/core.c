@@ -287,11 +287,12 @@ static int load_session(struct ctx *x)
 	return 0;
 }
 
-/* The role shown to the client: supervisor if it supervises any unit. */
+/* The role shown to the client and checked for requests not on a thread: a citizen's or an
+ * administrator's own; for staff, supervisor if it supervises any unit. */
 static enum store_role display_role(const struct ctx *x)
 {
-	if (x->sess.role == ROLE_CITIZEN)
-		return ROLE_CITIZEN;
+	if (x->sess.role == ROLE_CITIZEN || x->sess.role == ROLE_ADMIN)
+		return x->sess.role;
 	for (size_t i = 0; i < x->nunits; i++)
 		if (x->units[i].role == ROLE_SUPERVISOR)
 			return ROLE_SUPERVISOR;

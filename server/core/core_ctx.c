@@ -77,8 +77,8 @@ const char *core_role_name(enum store_role r)
 
 enum store_role core_role_in_unit(const struct ctx *x, const char *unit_id)
 {
-	if (x->sess.role == ROLE_CITIZEN)
-		return ROLE_CITIZEN;
+	if (x->sess.role == ROLE_CITIZEN || x->sess.role == ROLE_ADMIN)
+		return x->sess.role;
 	for (size_t i = 0; i < x->nunits; i++)
 		if (strcmp(x->units[i].unit_id, unit_id) == 0)
 			return x->units[i].role;
@@ -92,6 +92,8 @@ unsigned core_relations(const struct ctx *x, const struct store_thread *t)
 
 	if (x->sess.role == ROLE_CITIZEN)
 		return strcmp(t->citizen_id, me) == 0 ? REL_OWNER : REL_NONE;
+	if (x->sess.role == ROLE_ADMIN)
+		return REL_NONE;
 	for (size_t i = 0; i < x->nunits; i++)
 		if (strcmp(x->units[i].unit_id, t->unit_id) == 0)
 			rel |= REL_MEMBER;

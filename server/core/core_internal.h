@@ -70,7 +70,8 @@ int core_thread_for(struct ctx *x, enum policy_action action, struct store_threa
 /* Writes an access-log entry for the caller about thread `t`. 0 or -1. */
 int core_audit(struct ctx *x, const struct store_thread *t, const char *action, const char *outcome);
 
-/* The caller's effective role towards a unit: ROLE_CITIZEN, ROLE_SUPERVISOR, ROLE_WORKER. */
+/* The caller's effective role towards a unit: ROLE_CITIZEN or ROLE_ADMIN (the session's own),
+ * else ROLE_SUPERVISOR or ROLE_WORKER by membership (ROLE_WORKER when not a member). */
 enum store_role core_role_in_unit(const struct ctx *x, const char *unit_id);
 /* The relations (policy.h) of the caller to thread `t`. */
 unsigned core_relations(const struct ctx *x, const struct store_thread *t);
