@@ -2,8 +2,8 @@
  * core.c - the core's entry point and dispatcher: parse and validate a request, check the
  * session, find its row in the request table (core_requests.c, generated from
  * proto/requests.def), check the role's policy, replay idempotent writes, run the handler,
- * and build the reply (core.h). The handlers (core_*.c) never call back into this file:
- * what they share is in core_ctx.c, below them.
+ * and finish the reply (core.h, core_reply.c). The handlers (core_*.c) never call back into
+ * this file: what they share is in core_ctx.c, below them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,6 @@
 #include <sodium.h>
 
 #include "core_requests.h"
-#include "log.h"
 #include "schema.h"
 
 #define TOUCH_EVERY_MS 60000 /* last_seen is written at most this often */
@@ -85,166 +84,12 @@ void core_request_free(struct core_request *req)
 	free(req);
 }
 
-/* Drops every event of the reply, rendered or not. */
-static void pushes_clear(struct core_reply *rep)
-{
-	for (size_t i = 0; i < rep->npush; i++) {
-		json_decref(rep->pushes[i].event);
-		free(rep->pushes[i].json);
-	}
-	rep->npush = 0;
-}
-
-size_t core_reply_render(struct core_reply *rep)
-{
-	size_t kept = 0, dropped = 0;
-
-	for (size_t i = 0; i < rep->npush; i++) {
-		struct core_push *p = &rep->pushes[i];
-
-		if (p->json == NULL && p->event != NULL) {
-			p->json = json_dumps(p->event, JSON_COMPACT);
-			p->len = p->json ? strlen(p->json) : 0;
-			/* The same event for other topics: copy the text rather than encode it again. */
-			for (size_t j = i + 1; j < rep->npush && p->json != NULL; j++) {
-				if (rep->pushes[j].event != p->event)
-					continue;
-				rep->pushes[j].json = strdup(p->json);
-				rep->pushes[j].len = p->len;
-				json_decref(rep->pushes[j].event);
-				rep->pushes[j].event = NULL;
-			}
-		}
-		json_decref(p->event);
-		p->event = NULL;
-		if (p->json == NULL) {
-			log_err("out of memory rendering an event for %s: dropped", p->topic);
-			dropped++;
-			continue;
-		}
-		rep->pushes[kept++] = *p;
-	}
-	rep->npush = kept;
-	return dropped;
-}
-
-void core_reply_free(struct core_reply *rep)
-{
-	if (rep == NULL)
-		return;
-	free(rep->json);
-	for (size_t i = 0; i < rep->ntopics; i++)
-		free(rep->topics[i]);
-	free(rep->topics);
-	pushes_clear(rep);
-	free(rep->pushes);
-	free(rep->ended);
-	sodium_memzero(rep->session_token, sizeof rep->session_token);
-	free(rep);
-}
-
-/* Reply text */
-
 static int64_t clock_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int set_json(struct core_reply *rep, json_t *obj)
-{
-	free(rep->json);
-	rep->json = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-	json_decref(obj);
-	rep->len = rep->json ? strlen(rep->json) : 0;
-	return rep->json ? 0 : -1;
-}
-
-static int http_status_of(int code)
-{
-	switch (code) {
-	case ADVICE_OK: return 200;
-	case ADVICE_ERR_UNAUTHENTICATED:
-	case ADVICE_ERR_BAD_CREDENTIALS:
-	case ADVICE_ERR_BAD_TOKEN:
-	case ADVICE_ERR_TOTP_REQUIRED: return 401;
-	case ADVICE_ERR_FORBIDDEN:
-	case ADVICE_ERR_ENROL_REQUIRED:
-	case ADVICE_ERR_PASSWORD_AGE: return 403;
-	case ADVICE_ERR_NOT_FOUND: return 404;
-	case ADVICE_ERR_CONFLICT:
-	case ADVICE_ERR_THREAD_CLOSED: return 409;
-	case ADVICE_ERR_TOO_LARGE: return 413;
-	case ADVICE_ERR_LOCKED: return 423;
-	case ADVICE_ERR_RATE_LIMITED: return 429;
-	case ADVICE_ERR_UNAVAILABLE: return 503;
-	case ADVICE_ERR_INTERNAL: return 500;
-	default: return 400;
-	}
-}
-
-static int is_http(enum core_req_kind kind)
-{
-	return kind != CORE_REQ_CONNECT && kind != CORE_REQ_MESSAGE && kind != CORE_REQ_CHUNK;
-}
-
-/* The error object for `code`; the request id only on WebSocket replies. */
-static json_t *error_object(enum core_req_kind kind, const char *id, int code, const char *message,
-			    const char *field)
-{
-	json_t *o = json_pack("{s:s, s:s, s:s}", "type", "error", "code", advice_err_name(code), "message",
-			      message ? message : advice_err_name(code));
-
-	if (o == NULL)
-		return NULL;
-	if (!is_http(kind))
-		json_object_set_new(o, "id", id ? json_string(id) : json_null());
-	if (field != NULL && field[0] != '\0')
-		json_object_set_new(o, "field", json_string(field));
-	return o;
-}
-
-int core_reply_set_error(const struct core *c, struct core_reply *rep, const struct core_request *req,
-			 int code, const char *message)
-{
-	json_t *msg = NULL;
-	const char *id = NULL;
-
-	if (req->kind == CORE_REQ_MESSAGE && req->parsed.msg != NULL)
-		msg = json_incref(req->parsed.msg);
-	else if (req->kind == CORE_REQ_MESSAGE)
-		schema_parse(req->body, req->len, &msg, NULL, 0);
-	if (msg != NULL)
-		id = schema_request_id(c->cfg.schema, msg);
-	rep->http_status = http_status_of(code);
-	rep->session_token[0] = '\0';
-	rep->end_session = 0;
-	rep->nended = 0;
-	pushes_clear(rep);
-	set_json(rep, error_object(req->kind, id, code, message, NULL));
-	json_decref(msg);
-	return rep->json ? 0 : -1;
-}
-
-/* Builds the final reply text from ctx->err / ctx->result. */
-static int finish_reply(struct ctx *x)
-{
-	json_t *o;
-
-	x->rep->http_status = http_status_of(x->err);
-	if (x->err != ADVICE_OK) {
-		o = error_object(x->req->kind, x->id, x->err, x->err_msg, x->err_field);
-		if (o != NULL && x->err_extra != NULL)
-			json_object_update_missing(o, x->err_extra);
-	} else {
-		o = x->result ? json_incref(x->result) : json_object();
-		json_object_set_new(o, "type", json_string("ok"));
-		if (!is_http(x->req->kind) && x->id)
-			json_object_set_new(o, "id", json_string(x->id));
-	}
-	return set_json(x->rep, o);
 }
 
 /* Sessions */
@@ -335,7 +180,7 @@ static int handle_connect(struct ctx *x)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "type", "event", "event", "welcome", "protocol",
 		      ADVICE_SUBPROTOCOL, "user", x->sess.user_id, "role", core_role_name(display_role(x)),
 		      "units", units, "session_expires", (json_int_t)session_end(&x->sess));
-	return set_json(x->rep, o);
+	return core_reply_set_json(x->rep, o);
 }
 
 /* WebSocket requests */
@@ -410,7 +255,7 @@ static int handle_message(struct ctx *x)
 	x->result = json_object();
 	if (x->result == NULL || rt->fn(x) != 0)
 		return -1;
-	if (finish_reply(x) != 0)
+	if (core_reply_finish(x) != 0)
 		return -1;
 	if (rt->is_write && x->err == ADVICE_OK &&
 	    x->st->ops->request_put(x->st, x->sess.user_id, x->id, x->rep->json, x->now) != STORE_OK)
@@ -424,10 +269,10 @@ static int handle_chunk(struct ctx *x)
 	int rc;
 
 	if ((rc = load_session(x)) != 0 || x->err)
-		return rc == 0 ? finish_reply(x) : rc;
+		return rc == 0 ? core_reply_finish(x) : rc;
 	if ((x->result = json_object()) == NULL || core_file_chunk(x) != 0)
 		return -1;
-	return set_json(x->rep, json_incref(x->result));
+	return core_reply_set_json(x->rep, json_incref(x->result));
 }
 
 static int handle_http(struct ctx *x)
@@ -476,13 +321,13 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 		rc = handle_connect(&x);
 		if (rc == 0 && x.err) {
 			x.rep->close_conn = 1;
-			rc = finish_reply(&x);
+			rc = core_reply_finish(&x);
 		}
 		break;
 	case CORE_REQ_MESSAGE:
 		rc = handle_message(&x);
 		if (rc == 0)
-			rc = finish_reply(&x);
+			rc = core_reply_finish(&x);
 		else if (rc == 1)
 			rc = 0;
 		break;
@@ -496,12 +341,12 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 		x.result = json_object();
 		rc = x.result ? core_login_bank(&x) : -1;
 		if (rc == 0)
-			rc = finish_reply(&x);
+			rc = core_reply_finish(&x);
 		break;
 	default:
 		rc = handle_http(&x);
 		if (rc == 0)
-			rc = finish_reply(&x);
+			rc = core_reply_finish(&x);
 		break;
 	}
 	json_decref(x.msg);

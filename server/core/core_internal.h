@@ -82,6 +82,12 @@ int core_push(struct ctx *x, const char *topic, json_t *event);
  * events whose every value is known to need no escaping. 0 or -1. */
 int core_push_text(struct ctx *x, const char *topic, char *text);
 
+/* Sets the reply's text to `obj` rendered (consumed; NULL for none). 0 or -1 (out of memory). */
+int core_reply_set_json(struct core_reply *rep, json_t *obj);
+/* Sets the reply's text and HTTP status from ctx->err (the error object, with err_extra) or
+ * ctx->result (the ok reply, with the request id on WebSocket replies) (core_reply.c). 0 or -1. */
+int core_reply_finish(struct ctx *x);
+
 /* 32 lowercase hex digits of fresh randomness. */
 void core_random_id(char out[STORE_ID_SIZE]);
 /* Creates a session for `user_id` with `role` and puts its token and max-age in the reply. */
