@@ -157,20 +157,6 @@ static int blob_finish(const struct ctx *x, const char *id)
 	return blob_sync_dir(x);
 }
 
-static int load_thread_for(struct ctx *x, const char *thread_id, enum policy_action action,
-			   struct store_thread *t)
-{
-	int rc = x->st->ops->thread->get(x->st, thread_id, t);
-
-	if (rc == STORE_ERROR)
-		return -1;
-	if (rc == STORE_NOTFOUND)
-		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
-	if (!policy_allows(action, core_role_in_unit(x, t->unit_id), core_relations(x, t)))
-		return core_deny(x, action, t);
-	return 0;
-}
-
 /* Loads the file of field "file" and its thread, checking `action` against the thread. */
 static int load_file(struct ctx *x, enum policy_action action, struct store_file *f, struct store_thread *t)
 {
@@ -182,7 +168,7 @@ static int load_file(struct ctx *x, enum policy_action action, struct store_file
 		snprintf(x->err_field, sizeof x->err_field, "/file");
 		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such file");
 	}
-	return load_thread_for(x, f->thread_id, action, t);
+	return core_thread_for_id(x, f->thread_id, action, t);
 }
 
 static void put_status(struct ctx *x, const struct store_file *f)
@@ -204,7 +190,7 @@ int core_file_begin(struct ctx *x)
 
 	if (cfg->blob_dir[0] == '\0')
 		return core_fail(x, ADVICE_ERR_UNAVAILABLE, "attachments are not enabled");
-	if ((rc = load_thread_for(x, req_str(x, "thread"), ACT_FILE_BEGIN, &t)) != 0 || x->err)
+	if ((rc = core_thread_for(x, ACT_FILE_BEGIN, &t)) != 0 || x->err)
 		return rc;
 	if (t.state == THREAD_CLOSED)
 		return core_fail(x, ADVICE_ERR_THREAD_CLOSED, "the thread is closed");
@@ -341,14 +327,14 @@ int core_file_chunk(struct ctx *x)
 		return -1;
 	if (rc == STORE_NOTFOUND || strcmp(f.owner_id, x->sess.user_id) != 0)
 		return chunk_fail(x, ADVICE_ERR_NOT_FOUND, "no such upload of yours (file.begin first)");
-	if ((rc = x->st->ops->thread->get(x->st, f.thread_id, &t)) != STORE_OK)
-		return rc == STORE_ERROR ? -1 : chunk_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
-	/* The caller must still be allowed to write to the thread. */
-	if (!policy_allows(ACT_FILE_BEGIN, core_role_in_unit(x, t.unit_id), core_relations(x, &t))) {
-		if (core_deny(x, ACT_FILE_BEGIN, &t) != 0)
-			return -1;
-		x->err = 0;
-		return chunk_fail(x, ADVICE_ERR_FORBIDDEN, "not allowed");
+	/* The caller must still be allowed to write to the thread: its refusal goes in the event. */
+	if ((rc = core_thread_for_id(x, f.thread_id, ACT_FILE_BEGIN, &t)) != 0)
+		return rc;
+	if (x->err != ADVICE_OK) {
+		int code = x->err;
+
+		x->err = ADVICE_OK;
+		return chunk_fail(x, code, x->err_msg);
 	}
 	if (index < f.received || f.complete) {
 		/* Stored already (a resend after a lost acknowledgement): acknowledge again. */

@@ -1,6 +1,6 @@
 /*
- * core_internal.h - what the core's files share: the request context and its helpers.
- * Not for use outside core*.c.
+ * core_internal.h - what the core's files share: the request context, its helpers
+ * (core_ctx.c) and the handlers. Not for use outside core*.c.
  */
 #ifndef ADVICE_CORE_INTERNAL_H
 #define ADVICE_CORE_INTERNAL_H
@@ -57,10 +57,21 @@ int core_fail(struct ctx *x, int code, const char *fmt, ...) __attribute__((form
  * Returns 0, or -1 when the log could not be written. */
 int core_deny(struct ctx *x, enum policy_action action, const struct store_thread *t);
 
+/* Loads thread `thread_id` and checks `action` on it: the caller's role in the thread's unit
+ * and relations to it (core_relations) against the policy. Returns 0 with *t filled and no
+ * error; 0 with ctx->err set: not_found when there is no such thread, forbidden (written to
+ * the access log first, core_deny) when the policy refuses; -1 when the store or the access
+ * log failed. */
+int core_thread_for_id(struct ctx *x, const char *thread_id, enum policy_action action,
+		       struct store_thread *t);
+/* core_thread_for_id on the thread named by the request's field "thread". */
+int core_thread_for(struct ctx *x, enum policy_action action, struct store_thread *t);
+
 /* Writes an access-log entry for the caller about thread `t`. 0 or -1. */
 int core_audit(struct ctx *x, const struct store_thread *t, const char *action, const char *outcome);
 
-/* The caller's effective role towards a unit: ROLE_CITIZEN, ROLE_SUPERVISOR, ROLE_WORKER. */
+/* The caller's effective role towards a unit: ROLE_CITIZEN or ROLE_ADMIN (the session's own),
+ * else ROLE_SUPERVISOR or ROLE_WORKER by membership (ROLE_WORKER when not a member). */
 enum store_role core_role_in_unit(const struct ctx *x, const char *unit_id);
 /* The relations (policy.h) of the caller to thread `t`. */
 unsigned core_relations(const struct ctx *x, const struct store_thread *t);
@@ -71,6 +82,12 @@ int core_push(struct ctx *x, const char *topic, json_t *event);
  * events whose every value is known to need no escaping. 0 or -1. */
 int core_push_text(struct ctx *x, const char *topic, char *text);
 
+/* Sets the reply's text to `obj` rendered (consumed; NULL for none). 0 or -1 (out of memory). */
+int core_reply_set_json(struct core_reply *rep, json_t *obj);
+/* Sets the reply's text and HTTP status from ctx->err (the error object, with err_extra) or
+ * ctx->result (the ok reply, with the request id on WebSocket replies) (core_reply.c). 0 or -1. */
+int core_reply_finish(struct ctx *x);
+
 /* 32 lowercase hex digits of fresh randomness. */
 void core_random_id(char out[STORE_ID_SIZE]);
 /* Creates a session for `user_id` with `role` and puts its token and max-age in the reply. */
@@ -78,6 +95,15 @@ int core_session_create(struct ctx *x, const char *user_id, enum store_role role
 
 const char *core_state_name(enum thread_state s);
 const char *core_role_name(enum store_role r);
+
+/* The metadata of a thread as lists and events show it; NULL when out of memory. */
+json_t *core_thread_summary(const struct store_thread *t);
+/* Sends thread.changed about `t` to its citizen and unit. 0 or -1. */
+int core_thread_changed(struct ctx *x, const struct store_thread *t);
+
+/* Handlers: one per row of proto/requests.def, named core_<type> with its dots as underscores
+ * (the generated request table, core_requests.c, refers to them by these names). Each fills
+ * ctx->result or sets ctx->err and returns 0, or returns -1 when the store failed. */
 
 /* Handlers (core_thread.c) */
 int core_categories_list(struct ctx *x);
@@ -87,9 +113,6 @@ int core_thread_read(struct ctx *x);
 int core_thread_claim(struct ctx *x);
 int core_message_send(struct ctx *x);
 int core_thread_close(struct ctx *x);
-
-/* Sends thread.changed about `t` to its citizen and unit (core_thread.c). 0 or -1. */
-int core_thread_changed(struct ctx *x, const struct store_thread *t);
 
 /* Duty queues (core_queue.c). Hooks of the thread handlers: each returns 0 or -1. */
 /* thread.open, before the insert: may replace `q` by a language route or a fallback queue. */
@@ -151,6 +174,8 @@ int core_end_due_sessions(struct ctx *x, int limit);
 /* Removes the user's ("" = everyone's) memberships whose end has come and ends the sessions
  * of their users. 0 or -1. */
 int core_roles_expire(struct ctx *x, const char *user_id);
+/* session.logout (core_session.c): revokes the caller's session. */
+int core_session_logout(struct ctx *x);
 /* TICK, every cfg.session_check_ms: ends the sessions of ended accounts and roles and of
  * sessions past their end, and tells the network layer to close them (core_session.c). */
 int core_session_check(struct ctx *x);

@@ -88,19 +88,6 @@ static int keys_audit(struct ctx *x, const char *object, const char *unit_id, co
 	return 0;
 }
 
-static int load_thread(struct ctx *x, enum policy_action action, struct store_thread *t)
-{
-	int rc = x->st->ops->thread->get(x->st, req_str(x, "thread"), t);
-
-	if (rc == STORE_ERROR)
-		return -1;
-	if (rc == STORE_NOTFOUND)
-		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
-	if (!policy_allows(action, core_role_in_unit(x, t->unit_id), core_relations(x, t)))
-		return core_deny(x, action, t);
-	return 0;
-}
-
 /* --- List builders --- */
 
 struct blob_acc {
@@ -484,7 +471,7 @@ int core_thread_keys(struct ctx *x)
 	json_object_set_new(x->result, "certs", certs.arr);
 	if (readable == NULL || signers == NULL)
 		goto out;
-	if ((rc = load_thread(x, ACT_THREAD_KEYS, &t)) != 0 || x->err)
+	if ((rc = core_thread_for(x, ACT_THREAD_KEYS, &t)) != 0 || x->err)
 		goto out;
 	rc = -1;
 	/* Wraps of thread keys go to staff only after the access-log entry. */
@@ -586,7 +573,7 @@ int core_wrap_put(struct ctx *x)
 
 	if (devices == NULL)
 		return -1;
-	if ((rc = load_thread(x, ACT_WRAP_PUT, &t)) != 0 || x->err)
+	if ((rc = core_thread_for(x, ACT_WRAP_PUT, &t)) != 0 || x->err)
 		goto out;
 	rc = -1;
 	if (json_array_size(list) == 0 || json_array_size(list) > KEYS_MAX_WRAPS) {

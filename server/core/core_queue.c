@@ -559,20 +559,6 @@ int core_queue_closed(struct ctx *x, const struct store_thread *t)
 
 /* Requests */
 
-/* The thread of the request, checked against `action` (not found and denial handled). */
-static int load_thread(struct ctx *x, enum policy_action action, struct store_thread *t)
-{
-	int rc = x->st->ops->thread->get(x->st, str_field(x, "thread"), t);
-
-	if (rc == STORE_ERROR)
-		return -1;
-	if (rc == STORE_NOTFOUND)
-		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
-	if (!policy_allows(action, core_role_in_unit(x, t->unit_id), core_relations(x, t)))
-		return core_deny(x, action, t);
-	return 0;
-}
-
 /* Whether `user_id` is a member of `unit_id`: 1, 0, or -1. */
 static int is_member(struct ctx *x, const char *user_id, const char *unit_id)
 {
@@ -655,7 +641,7 @@ int core_thread_reassign(struct ctx *x)
 	struct store_queue q;
 	int rc;
 
-	if ((rc = load_thread(x, ACT_THREAD_REASSIGN, &t)) != 0 || x->err)
+	if ((rc = core_thread_for(x, ACT_THREAD_REASSIGN, &t)) != 0 || x->err)
 		return rc;
 	if (t.state == THREAD_CLOSED)
 		return core_fail(x, ADVICE_ERR_CONFLICT, "thread is closed");
@@ -710,7 +696,7 @@ int core_thread_release(struct ctx *x)
 	const char *reason;
 	int rc;
 
-	if ((rc = load_thread(x, ACT_THREAD_RELEASE, &t)) != 0 || x->err)
+	if ((rc = core_thread_for(x, ACT_THREAD_RELEASE, &t)) != 0 || x->err)
 		return rc;
 	if (t.state == THREAD_CLOSED)
 		return core_fail(x, ADVICE_ERR_CONFLICT, "thread is closed");

@@ -3,8 +3,11 @@
  * cfg.session_check_ms: memberships whose end date has come are removed and their users'
  * sessions end; sessions of accounts that have ended, and sessions past their idle or
  * absolute end, are revoked. The reply lists every ended session (core_reply.ended), so
- * the network layer closes their WebSockets with 4001 within one check interval.
+ * the network layer closes their WebSockets with 4001 within one check interval. Also the
+ * session.logout request.
  */
+#include <string.h>
+
 #include "core_internal.h"
 #include "log.h"
 
@@ -25,5 +28,15 @@ int core_session_check(struct ctx *x)
 		c->next_session_check = x->now; /* more to do: again at the next tick */
 	if (ended > 0)
 		log_info("session check: %zu sessions ended", ended);
+	return 0;
+}
+
+int core_session_logout(struct ctx *x)
+{
+	if (x->st->ops->session->revoke(x->st, x->sess.hash) == STORE_ERROR)
+		return -1;
+	x->rep->end_session = 1;
+	memcpy(x->rep->session_hash, x->sess.hash, STORE_HASH_BYTES);
+	log_notice("logout of user %s", x->sess.user_id);
 	return 0;
 }

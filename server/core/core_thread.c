@@ -49,45 +49,6 @@ static int req_int(struct ctx *x, const char *name, int def)
 	return json_is_integer(v) ? (int)json_integer_value(v) : def;
 }
 
-static json_t *id_or_null(const char *id)
-{
-	return id && id[0] ? json_string(id) : json_null();
-}
-
-/* The metadata of a thread as lists and events show it. */
-static json_t *thread_summary(const struct store_thread *t)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I}", "thread", t->id, "category", t->category,
-			 "unit", t->unit_id, "state", core_state_name(t->state), "assignee",
-			 id_or_null(t->assignee_id), "created", (json_int_t)t->created, "updated",
-			 (json_int_t)t->updated, "last_seq", (json_int_t)t->last_seq);
-}
-
-/* Tells the citizen and the thread's unit that the thread changed. 0 or -1. */
-static int push_thread_changed(struct ctx *x, const struct store_thread *t)
-{
-	char topic[48];
-	json_t *ev = thread_summary(t);
-
-	if (ev == NULL)
-		return -1;
-	json_object_set_new(ev, "type", json_string("event"));
-	json_object_set_new(ev, "event", json_string("thread.changed"));
-	json_object_del(ev, "created");
-	snprintf(topic, sizeof topic, "u:%s", t->citizen_id);
-	if (core_push(x, topic, json_incref(ev)) != 0) {
-		json_decref(ev);
-		return -1;
-	}
-	snprintf(topic, sizeof topic, "unit:%s", t->unit_id);
-	return core_push(x, topic, ev);
-}
-
-int core_thread_changed(struct ctx *x, const struct store_thread *t)
-{
-	return push_thread_changed(x, t);
-}
-
 /* Tells about a new message: with the body to the citizen, metadata only to the unit. */
 /* The message.new event with the body, as JSON text. Written directly rather than through
  * jansson, whose encoder checks the body character by character: every value is a number,
@@ -125,22 +86,6 @@ static int push_message_new(struct ctx *x, const struct store_thread *t, int64_t
 		return -1;
 	snprintf(topic, sizeof topic, "u:%s", t->citizen_id);
 	return core_push_text(x, topic, message_new_text(x, t, seq, role, body_b64));
-}
-
-/* Loads the request's thread and checks `action` against it. Returns 0 with *t filled and
- * no error, 0 with ctx->err set (not found, denied), or -1 when the store failed. */
-static int load_thread(struct ctx *x, enum policy_action action, struct store_thread *t)
-{
-	const char *id = req_str(x, "thread");
-	int rc = x->st->ops->thread->get(x->st, id, t);
-
-	if (rc == STORE_ERROR)
-		return -1;
-	if (rc == STORE_NOTFOUND)
-		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
-	if (!policy_allows(action, core_role_in_unit(x, t->unit_id), core_relations(x, t)))
-		return core_deny(x, action, t);
-	return 0;
 }
 
 static int add_category(void *arg, const struct store_queue *q)
@@ -202,7 +147,7 @@ int core_thread_open(struct ctx *x)
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));
 	if (push_message_new(x, &t, 1, ROLE_CITIZEN, req_str(x, "body")) != 0)
 		return -1;
-	return push_thread_changed(x, &t);
+	return core_thread_changed(x, &t);
 }
 
 struct list_acc {
@@ -217,7 +162,7 @@ static int add_thread(void *arg, const struct store_thread *t)
 
 	if (++a->count > a->limit)
 		return 1; /* one more than asked: there is more */
-	json_array_append_new(a->arr, thread_summary(t));
+	json_array_append_new(a->arr, core_thread_summary(t));
 	return 0;
 }
 
@@ -270,7 +215,7 @@ int core_thread_read(struct ctx *x)
 	json_int_t after = 0;
 	int rc;
 
-	if ((rc = load_thread(x, ACT_THREAD_READ, &t)) != 0 || x->err) {
+	if ((rc = core_thread_for(x, ACT_THREAD_READ, &t)) != 0 || x->err) {
 		json_decref(a.arr);
 		return rc;
 	}
@@ -294,7 +239,7 @@ int core_thread_claim(struct ctx *x)
 	struct store_thread t;
 	int rc;
 
-	if ((rc = load_thread(x, ACT_THREAD_CLAIM, &t)) != 0 || x->err)
+	if ((rc = core_thread_for(x, ACT_THREAD_CLAIM, &t)) != 0 || x->err)
 		return rc;
 	if (t.state != THREAD_NEW)
 		return core_fail(x, ADVICE_ERR_CONFLICT, "thread is %s", core_state_name(t.state));
@@ -307,7 +252,7 @@ int core_thread_claim(struct ctx *x)
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));
 	json_object_set_new(x->result, "assignee", json_string(t.assignee_id));
-	return push_thread_changed(x, &t);
+	return core_thread_changed(x, &t);
 }
 
 /* The state after a message from the caller. */
@@ -329,7 +274,7 @@ int core_message_send(struct ctx *x)
 	uint8_t *body;
 	int rc;
 
-	if ((rc = load_thread(x, ACT_MESSAGE_SEND, &t)) != 0 || x->err)
+	if ((rc = core_thread_for(x, ACT_MESSAGE_SEND, &t)) != 0 || x->err)
 		return rc;
 	if (t.state == THREAD_CLOSED)
 		return core_fail(x, ADVICE_ERR_THREAD_CLOSED, "thread is closed");
@@ -364,7 +309,7 @@ int core_message_send(struct ctx *x)
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));
 	if (push_message_new(x, &t, m.seq, m.sender_role, req_str(x, "body")) != 0)
 		return -1;
-	return push_thread_changed(x, &t);
+	return core_thread_changed(x, &t);
 }
 
 int core_thread_close(struct ctx *x)
@@ -372,7 +317,7 @@ int core_thread_close(struct ctx *x)
 	struct store_thread t;
 	int rc;
 
-	if ((rc = load_thread(x, ACT_THREAD_CLOSE, &t)) != 0 || x->err)
+	if ((rc = core_thread_for(x, ACT_THREAD_CLOSE, &t)) != 0 || x->err)
 		return rc;
 	if (t.state == THREAD_CLOSED)
 		return core_fail(x, ADVICE_ERR_CONFLICT, "thread is already closed");
@@ -384,5 +329,5 @@ int core_thread_close(struct ctx *x)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));
-	return push_thread_changed(x, &t);
+	return core_thread_changed(x, &t);
 }

@@ -2,44 +2,16 @@
  * policy.h - the one table that says who may do what (ARCHITECTURE.md §4).
  *
  * Every request of the core is checked here and nowhere else. A rule names an action,
- * the caller's role towards the object and the relations of which one must hold.
+ * the caller's role towards the object and the relations of which one must hold. The actions
+ * (policy_actions.h) and the rules (policy_rules.c) are generated from proto/requests.def.
  */
 #ifndef ADVICE_POLICY_H
 #define ADVICE_POLICY_H
 
-#include "store.h"
+#include <stddef.h>
 
-enum policy_action {
-	ACT_CATEGORIES_LIST,
-	ACT_THREAD_OPEN,
-	ACT_THREAD_LIST,
-	ACT_THREAD_READ,
-	ACT_THREAD_CLAIM,
-	ACT_MESSAGE_SEND,
-	ACT_THREAD_CLOSE,
-	ACT_SESSION_LOGOUT,
-	/* duty queues */
-	ACT_THREAD_REASSIGN,
-	ACT_THREAD_RELEASE,
-	ACT_DUTY_SET,
-	ACT_DUTY_GET,
-	ACT_DASHBOARD_GET,
-	ACT_NOTIFY_SET,
-	ACT_NOTIFY_GET,
-	ACT_NOTIFY_DELETE,
-	/* end-to-end encryption */
-	ACT_KEYS_UNIT,
-	ACT_KEYS_MINE,
-	ACT_KEYS_BUNDLE_PUT,
-	ACT_DEVICE_ADD,
-	ACT_THREAD_PREPARE,
-	ACT_THREAD_KEYS,
-	ACT_WRAP_PUT,
-	ACT_FILE_BEGIN,
-	ACT_FILE_STATUS,
-	ACT_FILE_GET,
-	ACT__COUNT
-};
+#include "policy_actions.h"
+#include "store.h"
 
 /* What the caller is to the object (bits). */
 enum policy_relation {
@@ -48,6 +20,17 @@ enum policy_relation {
 	REL_MEMBER = 2,	  /* a worker or supervisor of the thread's unit */
 	REL_ASSIGNEE = 4, /* the worker the thread is assigned to */
 };
+
+/* One row of the generated table. Anything not listed is denied. */
+struct policy_rule {
+	enum policy_action action;
+	enum store_role role;
+	unsigned any_of; /* REL_NONE: allowed without a relation; else one of these must hold */
+};
+
+extern const struct policy_rule policy_rules[];
+extern const size_t policy_nrules;
+extern const char *const policy_action_names[ACT__COUNT];
 
 /* 1 when `role` with `relations` may perform `action`, else 0. */
 int policy_allows(enum policy_action action, enum store_role role, unsigned relations);

@@ -1,0 +1,249 @@
+/*
+ * core_ctx.c - what the handlers (core_*.c) and the dispatcher (core.c) share: errors, the
+ * caller's role and relations, the access log, the thread load with its policy check, live
+ * events, sessions and ids (core_internal.h). It calls no handler and nothing of core.c, so
+ * calls in the core go one way: core.c, then the handlers, then this file.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit.h"
+#include "core_internal.h"
+#include "log.h"
+
+void core_random_id(char out[STORE_ID_SIZE])
+{
+	uint8_t b[ADVICE_ID_HEX / 2];
+
+	randombytes_buf(b, sizeof b);
+	sodium_bin2hex(out, STORE_ID_SIZE, b, sizeof b);
+}
+
+void core_keyed_hash(const uint8_t pepper[32], const char *label, const void *data, size_t len,
+		     uint8_t out[STORE_HASH_BYTES])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, pepper, 32, STORE_HASH_BYTES);
+	crypto_generichash_update(&h, (const unsigned char *)label, strlen(label) + 1);
+	crypto_generichash_update(&h, data, len);
+	crypto_generichash_final(&h, out, STORE_HASH_BYTES);
+}
+
+void core_session_hash(const uint8_t pepper[32], const char *token, size_t len, uint8_t out[STORE_HASH_BYTES])
+{
+	crypto_generichash_state h;
+	static const char label[] = "session";
+
+	crypto_generichash_init(&h, pepper, 32, STORE_HASH_BYTES);
+	crypto_generichash_update(&h, (const unsigned char *)label, sizeof label);
+	crypto_generichash_update(&h, (const unsigned char *)token, len);
+	crypto_generichash_final(&h, out, STORE_HASH_BYTES);
+}
+
+int core_session_valid(const struct store_session *s, int64_t now_ms)
+{
+	return !s->revoked && now_ms < s->expires && now_ms < s->last_seen + s->idle_ms;
+}
+
+int core_fail(struct ctx *x, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	x->err = code;
+	va_start(ap, fmt);
+	vsnprintf(x->err_msg, sizeof x->err_msg, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+const char *core_state_name(enum thread_state s)
+{
+	static const char *const names[] = { "new", "claimed", "answered", "waiting", "closed" };
+
+	return s <= THREAD_CLOSED ? names[s] : "unknown";
+}
+
+const char *core_role_name(enum store_role r)
+{
+	static const char *const names[] = { "none", "citizen", "worker", "supervisor", "admin" };
+
+	return r <= ROLE_ADMIN ? names[r] : "none";
+}
+
+enum store_role core_role_in_unit(const struct ctx *x, const char *unit_id)
+{
+	if (x->sess.role == ROLE_CITIZEN || x->sess.role == ROLE_ADMIN)
+		return x->sess.role;
+	for (size_t i = 0; i < x->nunits; i++)
+		if (strcmp(x->units[i].unit_id, unit_id) == 0)
+			return x->units[i].role;
+	return ROLE_WORKER;
+}
+
+unsigned core_relations(const struct ctx *x, const struct store_thread *t)
+{
+	const char *me = x->sess.user_id;
+	unsigned rel = REL_NONE;
+
+	if (x->sess.role == ROLE_CITIZEN)
+		return strcmp(t->citizen_id, me) == 0 ? REL_OWNER : REL_NONE;
+	if (x->sess.role == ROLE_ADMIN)
+		return REL_NONE;
+	for (size_t i = 0; i < x->nunits; i++)
+		if (strcmp(x->units[i].unit_id, t->unit_id) == 0)
+			rel |= REL_MEMBER;
+	if (t->assignee_id[0] != '\0' && strcmp(t->assignee_id, me) == 0)
+		rel |= REL_ASSIGNEE;
+	return rel;
+}
+
+int core_audit(struct ctx *x, const struct store_thread *t, const char *action, const char *outcome)
+{
+	struct store_audit a = { .time = x->now };
+
+	snprintf(a.user_id, sizeof a.user_id, "%s", x->sess.user_id);
+	a.role = t ? core_role_in_unit(x, t->unit_id) : x->sess.role;
+	if (t != NULL) {
+		snprintf(a.unit_id, sizeof a.unit_id, "%s", t->unit_id);
+		snprintf(a.client, sizeof a.client, "%s", t->citizen_id);
+		snprintf(a.object, sizeof a.object, "thread:%s", t->id);
+	} else {
+		snprintf(a.object, sizeof a.object, "request");
+	}
+	snprintf(a.action, sizeof a.action, "%s", action);
+	snprintf(a.outcome, sizeof a.outcome, "%s", outcome);
+	if (audit_append(x->st, &a) != STORE_OK) {
+		log_err("access log write failed: nothing is shown");
+		return -1;
+	}
+	return 0;
+}
+
+int core_deny(struct ctx *x, enum policy_action action, const struct store_thread *t)
+{
+	if (core_audit(x, t, policy_action_name(action), "denied") != 0)
+		return -1;
+	log_notice("denied %s to user %s", policy_action_name(action), x->sess.user_id);
+	return core_fail(x, ADVICE_ERR_FORBIDDEN, "not allowed");
+}
+
+int core_thread_for_id(struct ctx *x, const char *thread_id, enum policy_action action,
+		       struct store_thread *t)
+{
+	int rc = x->st->ops->thread->get(x->st, thread_id, t);
+
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND)
+		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
+	if (!policy_allows(action, core_role_in_unit(x, t->unit_id), core_relations(x, t)))
+		return core_deny(x, action, t);
+	return 0;
+}
+
+int core_thread_for(struct ctx *x, enum policy_action action, struct store_thread *t)
+{
+	return core_thread_for_id(x, json_string_value(json_object_get(x->msg, "thread")), action, t);
+}
+
+/* A new, empty push for `topic` at the end of the reply's list; NULL when out of memory. */
+static struct core_push *push_add(struct core_reply *rep, const char *topic)
+{
+	struct core_push *p = realloc(rep->pushes, (rep->npush + 1) * sizeof *p);
+
+	if (p == NULL)
+		return NULL;
+	rep->pushes = p;
+	p = &rep->pushes[rep->npush++];
+	memset(p, 0, sizeof *p);
+	snprintf(p->topic, sizeof p->topic, "%s", topic);
+	return p;
+}
+
+int core_push(struct ctx *x, const char *topic, json_t *event)
+{
+	struct core_push *p = event ? push_add(x->rep, topic) : NULL;
+
+	if (p == NULL) {
+		json_decref(event);
+		return -1;
+	}
+	p->event = event;
+	return 0;
+}
+
+int core_push_text(struct ctx *x, const char *topic, char *text)
+{
+	struct core_push *p = text ? push_add(x->rep, topic) : NULL;
+
+	if (p == NULL) {
+		free(text);
+		return -1;
+	}
+	p->json = text;
+	p->len = strlen(text);
+	return 0;
+}
+
+/* Thread metadata and its event */
+
+static json_t *id_or_null(const char *id)
+{
+	return id && id[0] ? json_string(id) : json_null();
+}
+
+json_t *core_thread_summary(const struct store_thread *t)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I}", "thread", t->id, "category", t->category,
+			 "unit", t->unit_id, "state", core_state_name(t->state), "assignee",
+			 id_or_null(t->assignee_id), "created", (json_int_t)t->created, "updated",
+			 (json_int_t)t->updated, "last_seq", (json_int_t)t->last_seq);
+}
+
+int core_thread_changed(struct ctx *x, const struct store_thread *t)
+{
+	char topic[48];
+	json_t *ev = core_thread_summary(t);
+
+	if (ev == NULL)
+		return -1;
+	json_object_set_new(ev, "type", json_string("event"));
+	json_object_set_new(ev, "event", json_string("thread.changed"));
+	json_object_del(ev, "created");
+	snprintf(topic, sizeof topic, "u:%s", t->citizen_id);
+	if (core_push(x, topic, json_incref(ev)) != 0) {
+		json_decref(ev);
+		return -1;
+	}
+	snprintf(topic, sizeof topic, "unit:%s", t->unit_id);
+	return core_push(x, topic, ev);
+}
+
+int core_session_create(struct ctx *x, const char *user_id, enum store_role role)
+{
+	const struct core_config *cfg = &x->c->cfg;
+	struct store_session s = { .role = role, .created = x->now, .last_seen = x->now };
+	uint8_t raw[32];
+	int64_t abs_ms = role == ROLE_CITIZEN ? cfg->citizen_abs_ms : cfg->staff_abs_ms;
+
+	s.idle_ms = role == ROLE_CITIZEN ? cfg->citizen_idle_ms : cfg->staff_idle_ms;
+	s.expires = x->now + abs_ms;
+	snprintf(s.user_id, sizeof s.user_id, "%s", user_id);
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(x->rep->session_token, sizeof x->rep->session_token, raw, sizeof raw,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof raw);
+	core_session_hash(cfg->pepper, x->rep->session_token, strlen(x->rep->session_token), s.hash);
+	if (x->st->ops->session->insert(x->st, &s) != STORE_OK) {
+		x->rep->session_token[0] = '\0';
+		return -1;
+	}
+	x->rep->session_max_age_s = abs_ms / 1000;
+	x->sess = s;
+	return 0;
+}
