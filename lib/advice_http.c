@@ -1,7 +1,7 @@
 /*
  * advice_http.c - libadvice's HTTP calls: a synchronous POST of a JSON body through the lws
  * client (Origin and session cookie as asked, Set-Cookie read back), and the login and
- * logout calls of the service built on it.
+ * logout calls of the service built on it, with the worker's authentication key.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +313,29 @@ static void advice__free_secret(char *s)
 		sodium_memzero(s, strlen(s));
 		free(s);
 	}
+}
+
+ADVICE_API int advice_worker_auth_key(const char *password, const uint8_t salt[ADVICE_SALT_BYTES],
+				      unsigned long long opslimit, size_t memlimit,
+				      uint8_t out[ADVICE_AUTH_KEY_BYTES])
+{
+	uint8_t m[crypto_kdf_KEYBYTES];
+	int rc = 0;
+
+	if (password == NULL || salt == NULL || out == NULL || opslimit < crypto_pwhash_OPSLIMIT_MIN ||
+	    opslimit > crypto_pwhash_OPSLIMIT_MAX || memlimit < crypto_pwhash_MEMLIMIT_MIN ||
+	    memlimit > crypto_pwhash_MEMLIMIT_MAX)
+		return -ADVICE_ERR_INVAL;
+	if (crypto_pwhash(m, sizeof(m), password, strlen(password), salt, opslimit, memlimit,
+			  crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		rc = -ADVICE_ERR_NOMEM;
+		goto out;
+	}
+	if (crypto_kdf_derive_from_key(out, ADVICE_AUTH_KEY_BYTES, 1, "advlogin", m) != 0)
+		rc = -ADVICE_ERR_INVAL;
+out:
+	sodium_memzero(m, sizeof(m));
+	return rc;
 }
 
 /* POST /api/v1/login/worker/start, then the authentication keys of `password` and (when not

@@ -1,6 +1,8 @@
 /*
- * advice_int.h - internals of libadvice shared by advice.c (client context, event loop,
- * encodings, keys), advice_http.c (HTTP API calls) and advice_ws.c (WebSocket connections).
+ * advice_int.h - internals of libadvice. advice.c (client context) calls advice_http.c (HTTP
+ * API calls) and advice_ws.c (WebSocket connections), which call advice_loop.c (the event
+ * loop's turns and clock) and advice_codec.c (base URLs, error codes, base64url): the files
+ * call downward only.
  */
 #ifndef ADVICE_INT_H
 #define ADVICE_INT_H
@@ -37,14 +39,19 @@ struct advice_url {
 	char prefix[ADVICE_PATH_MAX];	   /* path of the base URL, without a trailing / */
 };
 
-int advice__url_parse(const char *base_url, struct advice_url *u);
+/* advice_loop.c */
 /* Milliseconds of a monotonic clock. */
 int64_t advice__now_ms(void);
 /* One turn of the event loop, waiting at most until deadline_ms (monotonic). 0 or -1. */
 int advice__pump(struct advice_client *c, int64_t deadline_ms);
+
+/* advice_codec.c */
+/* Splits "scheme://host[:port][/prefix]" into u. 0, or -1 when malformed or unsupported. */
+int advice__url_parse(const char *base_url, struct advice_url *u);
 /* The error code named by an error JSON's "code" (negative), or -ADVICE_ERR_PROTOCOL. */
 int advice__error_code(const char *json);
 
+/* advice_http.c, advice_ws.c */
 int advice__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in, size_t len);
 int advice__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in, size_t len);
 void advice__ws_detach_all(struct advice_client *c);

@@ -1,19 +1,18 @@
 /*
- * net.c - the lws context of adviced: creation from the configuration, the connection
- * table (id -> connection), topic subscriptions, routing of the core's replies and pushes,
- * the one-second housekeeping timer (session expiry) and the drain on shutdown. lws runs on
- * an epoll event loop (libev) that this file creates, runs and ends.
+ * net.c - the lws context of adviced: creation from the configuration, routing of the core's
+ * replies and pushes, the one-second housekeeping timer (keepalive, session expiry, the
+ * core's tick) and the drain on shutdown. lws runs on an epoll event loop (libev) that this
+ * file creates, runs and ends.
  *
- * The WebSocket protocol is in net_ws.c and the HTTP API in net_http.c. All of this runs
- * on the lws service thread; only net_wake() and net_request_stop() are called elsewhere.
+ * The WebSocket protocol is in net_ws.c, the HTTP API in net_http.c and net_oidc.c; what
+ * they share (connection table, topics, sessions, keepalive lists) is in net_conn.c, below
+ * them. net.c calls them and they never call it. All of this runs on the lws service
+ * thread; only net_wake() and net_request_stop() are called elsewhere.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include <ev.h>
 #include <sodium.h>
@@ -26,322 +25,6 @@
 #define NET_CONN_BUCKETS0    256
 #define NET_TOPIC_BUCKETS0   1024
 #define NET_SESSION_BUCKETS0 256
-
-int64_t net_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds on the monotonic clock (keepalive deadlines). */
-static int64_t net_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-struct net *net_from_wsi(struct lws *wsi)
-{
-	return lws_context_user(lws_get_context(wsi));
-}
-
-/* ---- connection table ---- */
-
-/*
- * A new connection record with a fresh id, inserted into the table. Returns NULL when out
- * of memory.
- */
-struct net_conn *net_conn_new(struct net *n, struct lws *wsi, int is_ws)
-{
-	struct net_conn *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return NULL;
-	c->id = ++n->last_id;
-	c->klist = -1;
-	c->wsi = wsi;
-	c->is_ws = is_ws;
-	if (wsi != NULL)
-		lws_get_peer_simple(wsi, c->peer, sizeof(c->peer));
-	if (is_ws) {
-		outq_init(&c->q, (size_t)n->cfg->outq_max_messages, (size_t)n->cfg->outq_max_bytes);
-		n->nws++;
-	}
-	hmap_insert(&n->conns, c);
-	return c;
-}
-
-struct net_conn *net_conn_find(struct net *n, uint64_t id)
-{
-	return hmap_find(&n->conns, &id);
-}
-
-/* ---- topics ---- */
-
-/* The topic named `name`, created (empty) when absent. NULL when out of memory. */
-static struct net_topic *net_topic_get(struct net *n, const char *name)
-{
-	struct net_topic *t = hmap_find(&n->topics, name);
-
-	if (t != NULL)
-		return t;
-	t = calloc(1, sizeof(*t));
-	if (t == NULL)
-		return NULL;
-	strcpy(t->name, name);
-	hmap_insert(&n->topics, t);
-	return t;
-}
-
-/* Unlinks an empty topic from the table and frees it. */
-static void net_topic_drop(struct net *n, struct net_topic *t)
-{
-	hmap_remove(&n->topics, t);
-	free(t->members);
-	free(t);
-}
-
-/*
- * Subscribes the connection to `topic` (once). Returns 0, or -1 when the name is too long
- * or memory ran out (the connection is then not subscribed; an empty topic is dropped).
- */
-int net_conn_subscribe(struct net *n, struct net_conn *c, const char *topic)
-{
-	struct net_topic *t;
-	struct net_sub *nsubs;
-
-	if (strlen(topic) >= NET_TOPIC_MAX)
-		return -1;
-	for (size_t i = 0; i < c->nsubs; i++)
-		if (strcmp(c->subs[i].t->name, topic) == 0)
-			return 0;
-	if ((t = net_topic_get(n, topic)) == NULL)
-		return -1;
-	if (t->n == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 4;
-		struct net_member *nm = realloc(t->members, ncap * sizeof(*nm));
-
-		if (nm == NULL)
-			goto fail;
-		t->members = nm;
-		t->cap = ncap;
-	}
-	nsubs = realloc(c->subs, (c->nsubs + 1) * sizeof(*nsubs));
-	if (nsubs == NULL)
-		goto fail;
-	c->subs = nsubs;
-	c->subs[c->nsubs].t = t;
-	c->subs[c->nsubs].pos = t->n;
-	t->members[t->n].c = c;
-	t->members[t->n].sub = c->nsubs;
-	t->n++;
-	c->nsubs++;
-	return 0;
-fail:
-	if (t->n == 0)
-		net_topic_drop(n, t);
-	return -1;
-}
-
-/* Removes the connection's subscription `i` from its topic in O(1): the topic's last member
- * takes its place. Frees the topic when no subscriber is left. */
-static void net_topic_leave(struct net *n, struct net_conn *c, size_t i)
-{
-	struct net_topic *t = c->subs[i].t;
-	size_t pos = c->subs[i].pos;
-	struct net_member last = t->members[--t->n];
-
-	if (pos != t->n) {
-		t->members[pos] = last;
-		last.c->subs[last.sub].pos = pos;
-	}
-	if (t->n == 0)
-		net_topic_drop(n, t);
-}
-
-/* ---- keepalive ----
- *
- * lws 4.1.6 can ping and hang up by itself (retry_and_idle_policy), but it keeps each
- * connection's timer in one sorted linked list and re-inserts it, walking the list, on every
- * pong: O(n) per event, most of the server's time with tens of thousands of idle sockets.
- * Here two FIFO lists do it in O(1): every list has one fixed delay, so appending keeps it in
- * deadline order and the one-second tick only looks at the heads that are due.
- */
-
-static void net_ka_unlink(struct net *n, struct net_conn *c)
-{
-	if (c->klist < 0)
-		return;
-	assert(c->klist < NET_KA_LISTS);
-	assert(c->kprev != NULL ? c->kprev->knext == c : n->ka_head[c->klist] == c);
-	assert(c->knext != NULL ? c->knext->kprev == c : n->ka_tail[c->klist] == c);
-	if (c->kprev != NULL)
-		c->kprev->knext = c->knext;
-	else
-		n->ka_head[c->klist] = c->knext;
-	if (c->knext != NULL)
-		c->knext->kprev = c->kprev;
-	else
-		n->ka_tail[c->klist] = c->kprev;
-	c->kprev = c->knext = NULL;
-	c->klist = -1;
-}
-
-static void net_ka_append(struct net *n, struct net_conn *c, int list, int64_t deadline_ms)
-{
-	assert(list >= 0 && list < NET_KA_LISTS);
-	net_ka_unlink(n, c);
-	c->klist = list;
-	c->deadline_ms = deadline_ms;
-	c->kprev = n->ka_tail[list];
-	if (n->ka_tail[list] != NULL)
-		n->ka_tail[list]->knext = c;
-	else
-		n->ka_head[list] = c;
-	n->ka_tail[list] = c;
-}
-
-void net_conn_alive(struct net *n, struct net_conn *c)
-{
-	if (c->wsi == NULL || c->culled)
-		return;
-	net_ka_append(n, c, NET_KA_ACTIVE, net_mono_ms() + (int64_t)n->cfg->ping_interval_s * 1000);
-}
-
-/* Pings the connections silent for ping_interval_s, and hangs up on those that have not
- * answered within idle_timeout_s of the last sign of life. */
-static void net_keepalive(struct net *n)
-{
-	int64_t now = net_mono_ms(), wait_ms;
-	struct net_conn *c;
-
-	wait_ms = (int64_t)(n->cfg->idle_timeout_s - n->cfg->ping_interval_s) * 1000;
-	while ((c = n->ka_head[NET_KA_PINGED]) != NULL && c->deadline_ms <= now) {
-		net_ka_unlink(n, c);
-		if (c->wsi == NULL || c->culled)
-			continue;
-		log_notice("conn %llu peer %s: no answer for %d s, hanging up", (unsigned long long)c->id,
-			   c->peer, n->cfg->idle_timeout_s);
-		c->culled = 1;
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-	}
-	while ((c = n->ka_head[NET_KA_ACTIVE]) != NULL && c->deadline_ms <= now) {
-		net_ka_append(n, c, NET_KA_PINGED, now + wait_ms);
-		if (c->wsi == NULL || c->culled)
-			continue;
-		c->ping_due = 1;
-		lws_callback_on_writable(c->wsi);
-	}
-}
-
-/* ---- session index (WebSockets by session, to end a session without a scan) ---- */
-
-void net_conn_set_session(struct net *n, struct net_conn *c, const uint8_t hash[STORE_HASH_BYTES])
-{
-	if (c->in_session_index && memcmp(c->session_hash, hash, STORE_HASH_BYTES) != 0) {
-		hmap_remove(&n->sessions, c); /* indexed under its old hash: move it */
-		c->in_session_index = 0;
-	}
-	c->has_session = 1;
-	memcpy(c->session_hash, hash, STORE_HASH_BYTES);
-	if (c->in_session_index)
-		return;
-	hmap_insert(&n->sessions, c);
-	c->in_session_index = 1;
-}
-
-static void net_session_unindex(struct net *n, struct net_conn *c)
-{
-	if (!c->in_session_index)
-		return;
-	hmap_remove(&n->sessions, c);
-	c->in_session_index = 0;
-}
-
-void net_conn_free(struct net *n, struct net_conn *c)
-{
-	if (c == NULL)
-		return;
-	hmap_remove(&n->conns, c); /* net_conn_new put every connection in the table */
-	net_session_unindex(n, c);
-	net_ka_unlink(n, c);
-	for (size_t i = 0; i < c->nsubs; i++)
-		net_topic_leave(n, c, i);
-	free(c->subs);
-	if (c->is_ws) {
-		assert(n->nws > 0);
-		n->nws--;
-	}
-	outq_clear(&c->q);
-	free(c->rx);
-	free(c->body);
-	free(c->resp_body);
-	free(c->resp_cookie);
-	free(c->resp_cookie2);
-	free(c->resp_location);
-	free(c);
-}
-
-/* ---- origins ---- */
-
-/* Whether `origin` equals one of the configured origins (case-insensitive: scheme and host). */
-int net_origin_allowed(const struct net *n, const char *origin)
-{
-	for (int i = 0; i < n->cfg->norigins; i++)
-		if (n->cfg->origins[i][0] != '\0' && strcasecmp(n->cfg->origins[i], origin) == 0)
-			return 1;
-	return 0;
-}
-
-/* ---- cookies ---- */
-
-/*
- * Copies the value of cookie `name` from the request into out[0..outsz) (NUL-terminated).
- * Returns the value's length (> 0), 0 when absent or empty, or -1 when the header or the
- * value is too long (a refusal, never an empty value). lws_http_cookie_get() is not used:
- * lws 4.1.6 hexdumps the cookie header at notice level, which would log session tokens.
- */
-int net_cookie_get(struct lws *wsi, const char *name, char *out, size_t outsz)
-{
-	char hdr[2048];
-	size_t nlen = strlen(name);
-	const char *p;
-	int len;
-
-	out[0] = '\0';
-	len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE);
-	if (len <= 0)
-		return 0;
-	if ((size_t)len >= sizeof(hdr) || lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_COOKIE) < 0)
-		return -1;
-	for (p = hdr; *p != '\0';) {
-		size_t vlen;
-
-		while (*p == ' ' || *p == ';')
-			p++;
-		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			p += nlen + 1;
-			vlen = strcspn(p, ";");
-			while (vlen > 0 && p[vlen - 1] == ' ')
-				vlen--;
-			if (vlen >= outsz) {
-				sodium_memzero(hdr, sizeof(hdr));
-				return -1;
-			}
-			memcpy(out, p, vlen);
-			out[vlen] = '\0';
-			sodium_memzero(hdr, sizeof(hdr));
-			return (int)vlen;
-		}
-		p += strcspn(p, ";");
-	}
-	sodium_memzero(hdr, sizeof(hdr));
-	return 0;
-}
 
 /* ---- replies from the core ---- */
 
@@ -601,6 +284,21 @@ static void net_setup_mounts(struct net *n)
 	n->mount_root.extra_mimetypes = n->mimes;
 }
 
+/*
+ * The advice.v1 protocol's callback. A wake-up of the loop (net_wake() from the core thread,
+ * net_request_stop()) takes the core's replies here, so that net_ws.c never calls up into
+ * this file; every other reason is net_ws.c's.
+ */
+static int net_ws_protocol(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			   size_t len)
+{
+	if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+		net_take_replies(net_from_wsi(wsi));
+		return 0;
+	}
+	return net_ws_callback(wsi, reason, user, in, len);
+}
+
 static void net_setup_protocols(struct net *n)
 {
 	n->protocols[0].name = "http";
@@ -609,7 +307,7 @@ static void net_setup_protocols(struct net *n)
 	n->protocols[0].rx_buffer_size = 0;
 
 	n->protocols[1].name = ADVICE_SUBPROTOCOL;
-	n->protocols[1].callback = net_ws_callback;
+	n->protocols[1].callback = net_ws_protocol;
 	n->protocols[1].per_session_data_size = sizeof(struct net_ws_pss);
 	n->protocols[1].rx_buffer_size = 16384;
 	/* protocols[2] stays zeroed: the terminator. */
@@ -672,7 +370,7 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 	net_set_lws_logging();
 	net_setup_mounts(n);
 	net_setup_protocols(n);
-	/* No pings or idle hang-ups by lws (see "keepalive" above): net_keepalive() does them. */
+	/* No pings or idle hang-ups by lws (see net_conn.c): net_keepalive() does them. */
 	n->retry.secs_since_valid_ping = 0;
 	n->retry.secs_since_valid_hangup = 0;
 
@@ -780,20 +478,4 @@ void net_free(struct net *n)
 	free(n->oidc_jwks);
 	sodium_memzero(n->pepper, sizeof(n->pepper));
 	free(n);
-}
-
-int net_submit(struct net *n, struct net_conn *c, enum core_req_kind kind, const char *body, size_t len)
-{
-	struct core_request *req;
-
-	if (n->d == NULL || (req = core_request_new(kind, c->id, body, len)) == NULL)
-		return -1;
-	req->has_session = c->has_session;
-	memcpy(req->session_hash, c->session_hash, STORE_HASH_BYTES);
-	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
-	if (dispatch_submit(n->d, req) != 0) {
-		free(req);
-		return -1;
-	}
-	return 0;
 }

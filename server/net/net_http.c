@@ -5,8 +5,8 @@
  * that land on the "http" protocol (no or another subprotocol).
  *
  * A transaction is a `struct net_conn` with its own id, so a reply arriving after the
- * client went away finds nothing and is just freed. Responses are written from
- * HTTP_WRITEABLE: the headers in one call, the body in the next.
+ * client went away finds nothing and is just freed. Responses are set by net_http_resp.c
+ * and written from HTTP_WRITEABLE here: the headers in one call, the body in the next.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,54 +23,6 @@
 #define NET_API_LOGIN_ENROL   "/api/v1/login/worker/enrol"
 #define NET_API_LOGOUT	      "/api/v1/logout"
 #define NET_API_HEALTH	      "/api/v1/health"
-#define NET_DISCARD_TIMEOUT_S 10
-
-/* Sets the response of the transaction and asks for HTTP_WRITEABLE. 0, or -1 when out of
- * memory. */
-static int net_http_respond(struct net_conn *c, int status, const char *json, size_t len)
-{
-	free(c->resp_body);
-	c->resp_body = malloc(LWS_PRE + len + 1);
-	if (c->resp_body == NULL)
-		return -1;
-	memcpy(c->resp_body + LWS_PRE, json, len);
-	c->resp_body[LWS_PRE + len] = '\0';
-	c->resp_len = len;
-	c->resp_status = status;
-	c->resp_ready = 1;
-	if (c->wsi != NULL)
-		lws_callback_on_writable(c->wsi);
-	return 0;
-}
-
-/* An error response with the protocol's error shape; with `close`, the connection ends
- * after it (and after the rest of the body is read, so the client sees the answer). */
-static int net_http_error(struct net_conn *c, int status, int code, const char *message, int close)
-{
-	char json[256];
-	int len;
-
-	len = snprintf(json, sizeof(json),
-		       "{\"type\":\"error\",\"id\":null,\"code\":\"%s\",\"message\":\"%s\"}",
-		       advice_err_name(code), message);
-	if (close) {
-		c->resp_close = 1;
-		c->discard_body = 1;
-		if (c->wsi != NULL && !c->body_done)
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, NET_DISCARD_TIMEOUT_S);
-	}
-	return net_http_respond(c, status, json, (size_t)len);
-}
-
-int net_http_answer(struct net_conn *c, int status, const char *body, size_t len)
-{
-	return net_http_respond(c, status, body, len);
-}
-
-int net_http_fail(struct net_conn *c, int status, int code, const char *message)
-{
-	return net_http_error(c, status, code, message, 0);
-}
 
 /* The request's Content-Length: 0 with *out set, 1 when absent, -1 when malformed. */
 static int net_http_content_length(struct lws *wsi, size_t *out)

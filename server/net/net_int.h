@@ -1,7 +1,9 @@
 /*
- * net_int.h - internals shared by net.c (context, connection table, topics, replies,
- * shutdown), net_ws.c (the advice.v1 WebSocket protocol) and net_http.c (the HTTP API).
- * Service thread only.
+ * net_int.h - internals of the network layer. The files call downward only: net.c (context,
+ * reply routing, tick, drain) calls the handlers net_ws.c (the advice.v1 WebSocket protocol),
+ * net_http.c (the HTTP API) and net_oidc.c (the bank-ID endpoints); they call
+ * net_http_resp.c (an HTTP transaction's response) and net_conn.c (the connection table,
+ * topics, session index, keepalive lists and what else they share). Service thread only.
  */
 #ifndef ADVICE_NET_INT_H
 #define ADVICE_NET_INT_H
@@ -145,25 +147,40 @@ struct net {
 	char *oidc_jwks; /* our public keys, served as is */
 };
 
-/* net.c */
+/* net_conn.c */
 struct net *net_from_wsi(struct lws *wsi);
+/* Milliseconds of the real-time clock (session expiry, the drain's deadline). */
 int64_t net_now_ms(void);
+/* A new connection record with a fresh id, in the table. NULL when out of memory. */
 struct net_conn *net_conn_new(struct net *n, struct lws *wsi, int is_ws);
+/* The connection with this id, or NULL when it has gone. */
 struct net_conn *net_conn_find(struct net *n, uint64_t id);
-/* Unlinks the connection from the table and its topics and frees it. */
+/* Unlinks the connection from the table, the session index, the keepalive lists and its
+ * topics (an emptied topic is freed) and frees it. */
 void net_conn_free(struct net *n, struct net_conn *c);
+/* Whether `origin` equals one of the configured origins (case-insensitive). */
 int net_origin_allowed(const struct net *n, const char *origin);
+/* The cookie `name` of the request: its length (> 0), 0 when absent or empty, -1 when too
+ * long. */
 int net_cookie_get(struct lws *wsi, const char *name, char *out, size_t outsz);
+/* Subscribes the connection to `topic` (once). 0, or -1 when the name is too long or
+ * memory ran out. */
 int net_conn_subscribe(struct net *n, struct net_conn *c, const char *topic);
 /* The WebSocket was heard from (opened, a message or a pong): its next ping is due
  * ping_interval_s from now. O(1). */
 void net_conn_alive(struct net *n, struct net_conn *c);
+/* Pings the WebSockets whose ping is due and hangs up on those whose ping went unanswered
+ * (the one-second tick). */
+void net_keepalive(struct net *n);
 /* Gives the WebSocket its session (hash) and indexes it by the session. */
 void net_conn_set_session(struct net *n, struct net_conn *c, const uint8_t hash[STORE_HASH_BYTES]);
-void net_take_replies(struct net *n);
 /* Hands the connection's request (`kind`, body) to the core thread with its session and
  * peer. 0, or -1 when out of memory or the queue is full (the caller answers "busy"). */
 int net_submit(struct net *n, struct net_conn *c, enum core_req_kind kind, const char *body, size_t len);
+
+/* net.c */
+/* Takes every finished reply from the dispatcher and routes it, oldest first. */
+void net_take_replies(struct net *n);
 
 /* net_ws.c */
 int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
@@ -177,10 +194,13 @@ void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep);
 /* net_http.c */
 int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 void net_http_reply(struct net *n, struct net_conn *c, struct core_reply *rep);
+
+/* net_http_resp.c */
 /* Sets the response (status, JSON body) and asks for WRITEABLE. 0, or -1 when out of memory. */
-int net_http_answer(struct net_conn *c, int status, const char *body, size_t len);
-/* An error response of the protocol's shape (the connection stays). 0 or -1. */
-int net_http_fail(struct net_conn *c, int status, int code, const char *message);
+int net_http_respond(struct net_conn *c, int status, const char *json, size_t len);
+/* An error response of the protocol's shape; with `close`, the connection ends after it
+ * (once the rest of the body is read and thrown away). 0, or -1 when out of memory. */
+int net_http_error(struct net_conn *c, int status, int code, const char *message, int close);
 
 /* net_oidc.c */
 struct oidc_config;

@@ -59,7 +59,7 @@ static int net_oidc_fail(struct net_conn *c, int status, int code, const char *p
 
 	snprintf(msg, sizeof msg, "%s%s%s", prefix, detail[0] ? ": " : "", detail);
 	net_oidc_clear_login_cookie(c);
-	return net_http_fail(c, status, code, msg);
+	return net_http_error(c, status, code, msg, 0);
 }
 
 static int net_oidc_start(struct net *n, struct net_conn *c)
@@ -73,7 +73,7 @@ static int net_oidc_start(struct net *n, struct net_conn *c)
 	if (oidc_login_derive(n->pepper, token, strlen(token), now, &l) != OIDC_OK ||
 	    (url = oidc_authorize_url(n->oidc, &l, now)) == NULL) {
 		sodium_memzero(token, sizeof token);
-		return net_http_fail(c, 500, ADVICE_ERR_INTERNAL, "cannot start the login");
+		return net_http_error(c, 500, ADVICE_ERR_INTERNAL, "cannot start the login", 0);
 	}
 	snprintf(cookie, sizeof cookie, "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=%d",
 		 OIDC_LOGIN_COOKIE, token, OIDC_LOGIN_TTL_S);
@@ -85,7 +85,7 @@ static int net_oidc_start(struct net *n, struct net_conn *c)
 	if (c->resp_cookie == NULL)
 		return -1;
 	log_info("bank-ID login started from %s", c->peer);
-	return net_http_answer(c, 302, "{\"type\":\"ok\"}", 13);
+	return net_http_respond(c, 302, "{\"type\":\"ok\"}", 13);
 }
 
 static int net_oidc_callback(struct net *n, struct lws *wsi, struct net_conn *c)
@@ -133,14 +133,14 @@ int net_oidc_request(struct net *n, struct lws *wsi, struct net_conn *c, const c
 	c->body_done = 1;
 	if (method != LWSHUMETH_GET) {
 		c->resp_allow = "GET";
-		return net_http_fail(c, 405, ADVICE_ERR_BAD_REQUEST, "method not allowed");
+		return net_http_error(c, 405, ADVICE_ERR_BAD_REQUEST, "method not allowed", 0);
 	}
 	if (n->oidc == NULL || n->oidc_worker == NULL)
-		return net_http_fail(c, 404, ADVICE_ERR_NOT_FOUND, "bank-ID login is not configured");
+		return net_http_error(c, 404, ADVICE_ERR_NOT_FOUND, "bank-ID login is not configured", 0);
 	if (strcmp(path, NET_OIDC_JWKS) == 0) {
 		if (n->oidc_jwks == NULL)
-			return net_http_fail(c, 500, ADVICE_ERR_INTERNAL, "no keys");
-		return net_http_answer(c, 200, n->oidc_jwks, strlen(n->oidc_jwks));
+			return net_http_error(c, 500, ADVICE_ERR_INTERNAL, "no keys", 0);
+		return net_http_respond(c, 200, n->oidc_jwks, strlen(n->oidc_jwks));
 	}
 	if (strcmp(path, NET_OIDC_START) == 0)
 		return net_oidc_start(n, c);
@@ -200,10 +200,10 @@ void net_oidc_finish(struct net *n, struct net_conn *c, struct core_reply *rep)
 {
 	net_oidc_clear_login_cookie(c);
 	if (rep->http_status != 200) {
-		net_http_answer(c, rep->http_status > 0 ? rep->http_status : 500,
-				rep->json ? rep->json : "{}", rep->json ? rep->len : 2);
+		net_http_respond(c, rep->http_status > 0 ? rep->http_status : 500,
+				 rep->json ? rep->json : "{}", rep->json ? rep->len : 2);
 		return;
 	}
 	c->resp_location = strdup(n->cfg->oidc_after_login);
-	net_http_answer(c, 303, "{\"type\":\"ok\"}", 13);
+	net_http_respond(c, 303, "{\"type\":\"ok\"}", 13);
 }

@@ -372,7 +372,6 @@ int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE: return net_ws_writeable(n, wsi, pss->c);
 	case LWS_CALLBACK_CLOSED: net_ws_closed(n, pss); return 0;
-	case LWS_CALLBACK_EVENT_WAIT_CANCELLED: net_take_replies(n); return 0;
 	default: return 0;
 	}
 }
