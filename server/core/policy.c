@@ -86,6 +86,8 @@ static const struct policy_rule rules[] = {
 	{ ACT_FILE_GET, ROLE_CITIZEN, REL_OWNER },
 	{ ACT_FILE_GET, ROLE_WORKER, REL_MEMBER },
 	{ ACT_FILE_GET, ROLE_SUPERVISOR, REL_MEMBER },
+	/* Administration: root or adviced's own OS user on the admin socket (core_admin.c). */
+	{ ACT_ADMIN_COMMAND, ROLE_ADMIN, REL_NONE },
 };
 
 static const char *const action_names[ACT__COUNT] = {
@@ -115,6 +117,7 @@ static const char *const action_names[ACT__COUNT] = {
 	[ACT_FILE_BEGIN] = "file.begin",
 	[ACT_FILE_STATUS] = "file.status",
 	[ACT_FILE_GET] = "file.get",
+	[ACT_ADMIN_COMMAND] = "admin.command",
 };
 
 int policy_allows(enum policy_action action, enum store_role role, unsigned relations)

@@ -38,6 +38,8 @@ enum policy_action {
 	ACT_FILE_BEGIN,
 	ACT_FILE_STATUS,
 	ACT_FILE_GET,
+	/* administration: an advicectl command from the admin socket (core_admin.c) */
+	ACT_ADMIN_COMMAND,
 	ACT__COUNT
 };
 

@@ -1,0 +1,210 @@
+/*
+ * core_admin.c - CORE_REQ_ADMIN: one advicectl command from the admin socket, run as a core
+ * request like any other (inside the batch's transaction, replied to after the commit).
+ *
+ * The body is built by the admin socket, never by a client:
+ *   {"user": OS user, "command": NAME, "args": [STRING...],
+ *    "auth": {"salt", "opslimit", "memlimit", "key"} (worker-add --password-stdin),
+ *    "records": [...] (the key commands, admin_keys.h)}
+ * The caller is an administrator (the socket let in only root and adviced's own user); the
+ * policy table says what an administrator may do (ACT_ADMIN_COMMAND). Every command that
+ * runs is written to the access log with the OS user, the command and its arguments (never
+ * the auth key or the records). A failed command changes nothing but that log row.
+ * The reply: {"type": "ok", "output": TEXT, "exit": N} or an error with the reason.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "admin_accounts.h"
+#include "admin_keys.h"
+#include "admin_queue.h"
+#include "admin_staff.h"
+#include "audit.h"
+#include "core_internal.h"
+#include "log.h"
+
+#define ADMIN_MAX_ARGS 16
+#define ADMIN_ARG_MAX  512
+
+/* The command's words: argv[0] the command. Pointers into the request's JSON. */
+struct admin_cmd {
+	const char *user;
+	int argc;
+	char *argv[ADMIN_MAX_ARGS + 1];
+};
+
+/* Takes the command's words from the body; ctx->err is set when they are not usable. */
+static int parse_command(struct ctx *x, struct admin_cmd *cmd)
+{
+	json_t *args;
+	size_t i;
+
+	x->msg = json_loadb(x->req->body, x->req->len, JSON_REJECT_DUPLICATES, NULL);
+	cmd->user = json_string_value(json_object_get(x->msg, "user"));
+	cmd->argv[0] = (char *)json_string_value(json_object_get(x->msg, "command"));
+	args = json_object_get(x->msg, "args");
+	if (cmd->user == NULL || cmd->argv[0] == NULL || (args != NULL && !json_is_array(args)))
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "a command and its arguments (strings)");
+	if (json_array_size(args) > ADMIN_MAX_ARGS)
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "at most %d arguments", ADMIN_MAX_ARGS);
+	for (i = 0; i < json_array_size(args); i++) {
+		const char *a = json_string_value(json_array_get(args, i));
+
+		if (a == NULL || strlen(a) > ADMIN_ARG_MAX)
+			return core_fail(x, ADVICE_ERR_BAD_REQUEST,
+					 "arguments are strings of at most %d bytes", ADMIN_ARG_MAX);
+		cmd->argv[i + 1] = (char *)a;
+	}
+	cmd->argc = (int)i + 1;
+	return 0;
+}
+
+/* worker-add's password material; ctx->err set when present but malformed. */
+static int parse_auth(struct ctx *x, struct admin_auth *auth)
+{
+	json_t *a = json_object_get(x->msg, "auth");
+	const char *salt = json_string_value(json_object_get(a, "salt"));
+	const char *key = json_string_value(json_object_get(a, "key"));
+	json_int_t ops = json_integer_value(json_object_get(a, "opslimit"));
+	json_int_t mem = json_integer_value(json_object_get(a, "memlimit"));
+
+	memset(auth, 0, sizeof *auth);
+	if (a == NULL || json_is_null(a))
+		return 0;
+	if (salt == NULL || key == NULL ||
+	    sodium_hex2bin(auth->salt, sizeof auth->salt, salt, strlen(salt), NULL, NULL, NULL) != 0 ||
+	    strlen(salt) != 2 * sizeof auth->salt ||
+	    sodium_hex2bin(auth->key, sizeof auth->key, key, strlen(key), NULL, NULL, NULL) != 0 ||
+	    strlen(key) != 2 * sizeof auth->key || ops < 1 || ops > 64 || mem < 8192 || mem > (1LL << 32))
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "auth: salt, key, opslimit and memlimit");
+	auth->set = 1;
+	auth->opslimit = (uint64_t)ops;
+	auth->memlimit = (uint64_t)mem;
+	return 0;
+}
+
+/* The access-log row of an administrator's command: user "os:<name>", action
+ * "admin:<command>", object the arguments. */
+static int audit_command(struct ctx *x, const struct admin_cmd *cmd, const char *outcome)
+{
+	struct store_audit a = { .time = x->now, .role = ROLE_ADMIN };
+	size_t n = 0;
+
+	snprintf(a.user_id, sizeof a.user_id, "os:%s", cmd->user);
+	snprintf(a.action, sizeof a.action, "admin:%s", cmd->argv[0]);
+	for (int i = 1; i < cmd->argc && n + 1 < sizeof a.object; i++) {
+		int w = snprintf(a.object + n, sizeof a.object - n, "%s%s", i > 1 ? " " : "", cmd->argv[i]);
+
+		n += w > 0 ? (size_t)w : 0;
+	}
+	snprintf(a.outcome, sizeof a.outcome, "%s", outcome);
+	if (audit_append(x->st, &a) != STORE_OK) {
+		log_err("access log write failed: the admin command is not done");
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs the command's store operations; 0, 1 (no such command, or not with these
+ * arguments) or -1 with a reason in err. */
+static int run_command(struct ctx *x, const struct admin_cmd *cmd, const struct admin_auth *auth, FILE *out,
+		       int *exit_status, char *err, size_t errlen)
+{
+	const struct core_config *cfg = &x->c->cfg;
+	int rc;
+
+	*exit_status = 0;
+	if (admin_keys_command(cmd->argv[0]))
+		return admin_keys_apply(x->st, json_object_get(x->msg, "records"), err, errlen);
+	rc = admin_accounts_run(x->st, cfg->pepper, cfg->test_mode, cmd->argc, (char **)cmd->argv, auth, out,
+				exit_status, err, errlen);
+	if (rc == 1)
+		rc = admin_staff_run(x->st, cfg->pepper, cfg->test_mode, cmd->argc, (char **)cmd->argv, out,
+				     err, errlen);
+	if (rc == 1)
+		rc = admin_queue_run(x->st, cmd->argc, (char **)cmd->argv, out, err, errlen);
+	return rc;
+}
+
+/* Runs the command in a savepoint of its own: a failure undoes what it wrote. Fills the
+ * result, or ctx->err; -1 only when the store failed. */
+static int run_in_savepoint(struct ctx *x, const struct admin_cmd *cmd, const struct admin_auth *auth)
+{
+	char err[256] = "", *text = NULL;
+	size_t len = 0;
+	int rc, exit_status = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (out == NULL || x->st->ops->savepoint(x->st) != STORE_OK) {
+		if (out != NULL)
+			fclose(out);
+		free(text);
+		return -1;
+	}
+	rc = run_command(x, cmd, auth, out, &exit_status, err, sizeof err);
+	fclose(out);
+	if ((rc == 0 ? x->st->ops->release(x->st) : x->st->ops->rollback_to(x->st)) != STORE_OK) {
+		free(text);
+		return -1;
+	}
+	if (rc == 0) {
+		json_object_set_new(x->result, "output", json_string(text ? text : ""));
+		json_object_set_new(x->result, "exit", json_integer(exit_status));
+	} else if (rc == 1) {
+		core_fail(x, ADVICE_ERR_BAD_REQUEST, "%s: wrong arguments (advicectl --help lists them)",
+			  cmd->argv[0]);
+	} else {
+		core_fail(x, ADVICE_ERR_BAD_REQUEST, "%s",
+			  err[0] ? err : "the command failed; nothing was changed");
+	}
+	if (text != NULL)
+		sodium_memzero(text, len); /* setup codes */
+	free(text);
+	return audit_command(x, cmd, rc == 0 ? "ok" : "failed");
+}
+
+/* Whether `name` is a command the admin socket runs. */
+static int known_command(const char *name)
+{
+	static const char *const names[] = {
+		"unit-add",	   "queue-add",	 "worker-add", "member-add",   "unlock",
+		"audit-verify",	   "worker-end", "role-end",   "worker-reset", "totp-reset",
+		"demo-totp",	   "unit-langs", "unit-hours", "queue-policy", "queue-fallback",
+		"queue-deadlines", "route-add",	 "route-del",  "closed-add",   "closed-del",
+		"holidays",	   "roster-add", "roster-del", "roster-list",
+	};
+
+	if (admin_keys_command(name))
+		return 1;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int core_admin(struct ctx *x)
+{
+	struct admin_cmd cmd = { 0 };
+	struct admin_auth auth;
+	int rc;
+
+	if ((rc = parse_command(x, &cmd)) != 0 || x->err)
+		return rc;
+	if (!known_command(cmd.argv[0]))
+		return core_fail(x, ADVICE_ERR_UNKNOWN_TYPE, "unknown command '%.64s'", cmd.argv[0]);
+	if ((rc = parse_auth(x, &auth)) != 0 || x->err)
+		return rc;
+	if (!policy_allows(ACT_ADMIN_COMMAND, ROLE_ADMIN, REL_NONE)) {
+		if (audit_command(x, &cmd, "denied") != 0)
+			return -1;
+		return core_fail(x, ADVICE_ERR_FORBIDDEN, "not allowed");
+	}
+	rc = run_in_savepoint(x, &cmd, &auth);
+	sodium_memzero(&auth, sizeof auth);
+	if (rc == 0)
+		log_notice("admin command %s by %s: %s", cmd.argv[0], cmd.user, x->err ? "failed" : "done");
+	return rc;
+}
