@@ -720,7 +720,9 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 			rc = core_session_check(&x);
 		break;
 	case CORE_REQ_CHUNK: rc = handle_chunk(&x); break;
-	case CORE_REQ_CALL: rc = req->call(req->call_arg) < 0 ? -1 : finish_reply(&x); break;
+	case CORE_REQ_CALL:
+		rc = req->call == NULL || req->call(req->call_arg) < 0 ? -1 : finish_reply(&x);
+		break;
 	case CORE_REQ_ADMIN:
 		x.result = json_object();
 		rc = x.result ? core_admin(&x) : -1;
