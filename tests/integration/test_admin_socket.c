@@ -6,10 +6,11 @@
  * and change nothing; against a stopped adviced the online commands say what to do; while
  * adviced runs, init and a second adviced refuse (the data folder's lock); and
  * `adviced --check-config` reads the store without changing a byte of it, beside a running
- * adviced too.
+ * adviced too. The socket goes when adviced stops, and a stale one is replaced.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <ftw.h>
 #include <grp.h>
 #include <pwd.h>
@@ -539,6 +540,36 @@ static void test_check_config_changes_nothing(void **state)
 	assert_non_null(strstr(r.out, "configuration OK"));
 }
 
+/* The socket goes when adviced stops; one left by a killed adviced refuses connections
+ * (advicectl says adviced is not running) and is replaced at the next start. */
+static void test_socket_removed_at_stop_and_stale_one_replaced(void **state)
+{
+	struct harness *h = *state;
+	char path[300];
+	struct stat sb;
+	struct run r;
+
+	socket_path(h, path, sizeof path);
+	assert_int_equal(kill(h->pid, SIGTERM), 0);
+	assert_int_equal(harness_wait_exit(h, 20000), 0);
+	assert_int_equal(lstat(path, &sb), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(harness_start_again(h), 0);
+	assert_int_equal(lstat(path, &sb), 0);
+
+	assert_int_equal(harness_kill9(h), 0);
+	assert_int_equal(lstat(path, &sb), 0); /* left behind */
+	assert_true(S_ISSOCK(sb.st_mode));
+	ctl(h->dir, (const char *const[]){ "roster-list", NULL }, &r);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "adviced is not running"));
+	assert_int_equal(harness_start_again(h), 0);
+	assert_true(harness_log_contains(h, "admin socket: replaced a stale"));
+	ctl(h->dir, (const char *const[]){ "roster-list", NULL }, &r);
+	if (r.status != 0)
+		fail_msg("roster-list after the restart: %s", r.err);
+}
+
 static int setup(void **state)
 {
 	struct harness *h = calloc(1, sizeof *h);
@@ -572,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_offline_refused_while_running),
 		cmocka_unit_test(test_stopped_adviced_says_what_to_do),
 		cmocka_unit_test(test_check_config_changes_nothing),
+		cmocka_unit_test(test_socket_removed_at_stop_and_stale_one_replaced),
 	};
 
 	assert_true(sodium_init() >= 0);
