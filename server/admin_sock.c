@@ -268,8 +268,12 @@ static int remove_stale(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
 
-	if (lstat(path, &sb) != 0)
-		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
+	if (lstat(path, &sb) != 0 && errno == ENOENT)
+		return 0;
+	if (lstat(path, &sb) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
 	if (!S_ISSOCK(sb.st_mode)) {
 		snprintf(err, errlen, "%s exists and is not a socket: remove it or set admin_socket", path);
 		return -1;
@@ -306,6 +310,7 @@ struct admin_sock *admin_sock_start(const char *path, struct dispatch *d, char *
 {
 	struct admin_sock *a = calloc(1, sizeof *a);
 
+	err[0] = '\0';
 	if (a == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;

@@ -345,7 +345,6 @@ int main(int argc, char **argv)
 	/* The notifier's outbox work runs through dispatch on the one writer (run_on_core). */
 	if (notify_setup(&cfg, st, run_on_core, d, 1, &notifier, err, sizeof err) != 0)
 		fatal("notifications: %s", err);
-	err[0] = '\0';
 	if ((admin = admin_sock_start(cfg.admin_socket, d, err, sizeof err)) == NULL)
 		fatal("%s", err);
 	if (oc.sig_key != NULL) {

@@ -52,6 +52,7 @@
 #include <sodium.h>
 
 #include "admin_accounts.h"
+#include "admin_keys.h"
 #include "admin_queue.h"
 #include "admin_staff.h"
 #include "advice.h"
@@ -337,17 +338,6 @@ static int worker_add_command(const struct admin *a, int argc, char **argv)
 		}
 	rc = admin_command(a, argc, argv, aj, NULL, NULL);
 	return rc;
-}
-
-static int is_key_command(const char *cmd)
-{
-	static const char *const names[] = { "root-install",	"admin-certify",   "worker-keys",
-					     "unit-key-rotate", "unit-member-add", "unit-member-remove" };
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(cmd, names[i]) == 0)
-			return 1;
-	return 0;
 }
 
 /* init */
@@ -690,7 +680,7 @@ static int cmd_admin(const char *dir, int argc, char **argv)
 	}
 	if (strcmp(cmd, "init") == 0 || strcmp(cmd, "root-create") == 0)
 		die("%s runs offline, without -d: advicectl %s ...", cmd, cmd);
-	if (is_key_command(cmd))
+	if (admin_keys_command(cmd))
 		return key_command(&a, argc, argv);
 	if (strcmp(cmd, "worker-add") == 0)
 		return worker_add_command(&a, argc, argv);

@@ -108,30 +108,66 @@ static int audit_command(struct ctx *x, const struct admin_cmd *cmd, const char 
 	return 0;
 }
 
-/* Runs the command's store operations; 0, 1 (no such command, or not with these
- * arguments) or -1 with a reason in err. */
-static int run_command(struct ctx *x, const struct admin_cmd *cmd, const struct admin_auth *auth, FILE *out,
-		       int *exit_status, char *err, size_t errlen)
+/* Which file's operations a command runs. */
+enum admin_part { PART_ACCOUNTS, PART_STAFF, PART_QUEUE, PART_KEYS };
+
+/* The commands of the admin socket: advicectl's, but for init, root-create, dev-token and
+ * login, which run without adviced. */
+static const struct {
+	const char *name;
+	enum admin_part part;
+} admin_commands[] = {
+	{ "unit-add", PART_ACCOUNTS },	  { "queue-add", PART_ACCOUNTS },
+	{ "worker-add", PART_ACCOUNTS },  { "member-add", PART_ACCOUNTS },
+	{ "unlock", PART_ACCOUNTS },	  { "audit-verify", PART_ACCOUNTS },
+	{ "worker-end", PART_STAFF },	  { "role-end", PART_STAFF },
+	{ "worker-reset", PART_STAFF },	  { "totp-reset", PART_STAFF },
+	{ "demo-totp", PART_STAFF },	  { "unit-langs", PART_QUEUE },
+	{ "unit-hours", PART_QUEUE },	  { "queue-policy", PART_QUEUE },
+	{ "queue-fallback", PART_QUEUE }, { "queue-deadlines", PART_QUEUE },
+	{ "route-add", PART_QUEUE },	  { "route-del", PART_QUEUE },
+	{ "closed-add", PART_QUEUE },	  { "closed-del", PART_QUEUE },
+	{ "holidays", PART_QUEUE },	  { "roster-add", PART_QUEUE },
+	{ "roster-del", PART_QUEUE },	  { "roster-list", PART_QUEUE },
+	{ "root-install", PART_KEYS },	  { "admin-certify", PART_KEYS },
+	{ "worker-keys", PART_KEYS },	  { "unit-key-rotate", PART_KEYS },
+	{ "unit-member-add", PART_KEYS }, { "unit-member-remove", PART_KEYS },
+};
+
+/* The command's entry, or -1 when there is none. */
+static int find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof admin_commands / sizeof admin_commands[0]; i++)
+		if (strcmp(name, admin_commands[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Runs command `which` (find_command); 0, 1 (not with these arguments) or -1 with a reason
+ * in err. */
+static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, const struct admin_auth *auth,
+		       FILE *out, int *exit_status, char *err, size_t errlen)
 {
 	const struct core_config *cfg = &x->c->cfg;
-	int rc;
+	char **argv = (char **)cmd->argv;
 
 	*exit_status = 0;
-	if (admin_keys_command(cmd->argv[0]))
-		return admin_keys_apply(x->st, json_object_get(x->msg, "records"), err, errlen);
-	rc = admin_accounts_run(x->st, cfg->pepper, cfg->test_mode, cmd->argc, (char **)cmd->argv, auth, out,
-				exit_status, err, errlen);
-	if (rc == 1)
-		rc = admin_staff_run(x->st, cfg->pepper, cfg->test_mode, cmd->argc, (char **)cmd->argv, out,
-				     err, errlen);
-	if (rc == 1)
-		rc = admin_queue_run(x->st, cmd->argc, (char **)cmd->argv, out, err, errlen);
-	return rc;
+	switch (admin_commands[which].part) {
+	case PART_ACCOUNTS:
+		return admin_accounts_run(x->st, cfg->pepper, cfg->test_mode, cmd->argc, argv, auth, out,
+					  exit_status, err, errlen);
+	case PART_STAFF:
+		return admin_staff_run(x->st, cfg->pepper, cfg->test_mode, cmd->argc, argv, out, err, errlen);
+	case PART_QUEUE: return admin_queue_run(x->st, cmd->argc, argv, out, err, errlen);
+	case PART_KEYS: return admin_keys_apply(x->st, json_object_get(x->msg, "records"), err, errlen);
+	}
+	return 1;
 }
 
 /* Runs the command in a savepoint of its own: a failure undoes what it wrote. Fills the
  * result, or ctx->err; -1 only when the store failed. */
-static int run_in_savepoint(struct ctx *x, const struct admin_cmd *cmd, const struct admin_auth *auth)
+static int run_in_savepoint(struct ctx *x, int which, const struct admin_cmd *cmd,
+			    const struct admin_auth *auth)
 {
 	char err[256] = "", *text = NULL;
 	size_t len = 0;
@@ -144,7 +180,7 @@ static int run_in_savepoint(struct ctx *x, const struct admin_cmd *cmd, const st
 		free(text);
 		return -1;
 	}
-	rc = run_command(x, cmd, auth, out, &exit_status, err, sizeof err);
+	rc = run_command(x, which, cmd, auth, out, &exit_status, err, sizeof err);
 	fclose(out);
 	if ((rc == 0 ? x->st->ops->release(x->st) : x->st->ops->rollback_to(x->st)) != STORE_OK) {
 		free(text);
@@ -166,34 +202,15 @@ static int run_in_savepoint(struct ctx *x, const struct admin_cmd *cmd, const st
 	return audit_command(x, cmd, rc == 0 ? "ok" : "failed");
 }
 
-/* Whether `name` is a command the admin socket runs. */
-static int known_command(const char *name)
-{
-	static const char *const names[] = {
-		"unit-add",	   "queue-add",	 "worker-add", "member-add",   "unlock",
-		"audit-verify",	   "worker-end", "role-end",   "worker-reset", "totp-reset",
-		"demo-totp",	   "unit-langs", "unit-hours", "queue-policy", "queue-fallback",
-		"queue-deadlines", "route-add",	 "route-del",  "closed-add",   "closed-del",
-		"holidays",	   "roster-add", "roster-del", "roster-list",
-	};
-
-	if (admin_keys_command(name))
-		return 1;
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(name, names[i]) == 0)
-			return 1;
-	return 0;
-}
-
 int core_admin(struct ctx *x)
 {
 	struct admin_cmd cmd = { 0 };
 	struct admin_auth auth;
-	int rc;
+	int rc, which;
 
 	if ((rc = parse_command(x, &cmd)) != 0 || x->err)
 		return rc;
-	if (!known_command(cmd.argv[0]))
+	if ((which = find_command(cmd.argv[0])) < 0)
 		return core_fail(x, ADVICE_ERR_UNKNOWN_TYPE, "unknown command '%.64s'", cmd.argv[0]);
 	if ((rc = parse_auth(x, &auth)) != 0 || x->err)
 		return rc;
@@ -202,7 +219,7 @@ int core_admin(struct ctx *x)
 			return -1;
 		return core_fail(x, ADVICE_ERR_FORBIDDEN, "not allowed");
 	}
-	rc = run_in_savepoint(x, &cmd, &auth);
+	rc = run_in_savepoint(x, which, &cmd, &auth);
 	sodium_memzero(&auth, sizeof auth);
 	if (rc == 0)
 		log_notice("admin command %s by %s: %s", cmd.argv[0], cmd.user, x->err ? "failed" : "done");
