@@ -44,5 +44,5 @@ string(REPLACE "\n[internal]\n" "\n[internal]\nkeys.unit read - - - - any\n" tex
 try_def(internal_duplicate "${text}" "keys.unit listed twice")
 try_def(row_before_section "thread.read read thread owner member member -\n" "a row before \\[wire\\]")
 try_def(empty "# nothing\n" "no requests")
-string(REPLACE "\n[internal]\n" "\n[internal]\nadmin.command write - - - - any\n" text "${def}")
+string(REPLACE "\n[internal]\n" "\n[internal]\ntick.example write - - - - any\n" text "${def}")
 try_def(internal_action "${text}" ok)

@@ -60,6 +60,7 @@ static const struct setting settings[] = {
 	PATH(database, "", "SQLite file; default <data_dir>/advice.db"),
 	INT(max_pending, 16, 10000000, 10000, "requests queued for the core thread"),
 	PATH(pepper_file, "", "32-byte secret for keyed hashes; default <data_dir>/secrets/pepper"),
+	PATH(admin_socket, "", "advicectl's Unix socket (mode 600); default <data_dir>/admin.sock"),
 	STR(idp_issuer, "", "issuer (iss) of citizen ID tokens"),
 	STR(idp_audience, "", "our client id (aud) at the identity provider"),
 	PATH(idp_keys_file, "", "identity provider's public keys: JSON list of {kid, alg, pem}"),
@@ -287,6 +288,8 @@ static void derive_paths(struct config *cfg)
 		snprintf(cfg->database, sizeof cfg->database, "%.400s/advice.db", cfg->data_dir);
 	if (cfg->pepper_file[0] == '\0')
 		snprintf(cfg->pepper_file, sizeof cfg->pepper_file, "%.400s/secrets/pepper", cfg->data_dir);
+	if (cfg->admin_socket[0] == '\0')
+		snprintf(cfg->admin_socket, sizeof cfg->admin_socket, "%.400s/admin.sock", cfg->data_dir);
 }
 
 int config_parse(struct config *cfg, const char *text, size_t len, const char *base_dir, char *err,

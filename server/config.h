@@ -39,6 +39,9 @@ struct config {
 	/* secrets */
 	char pepper_file[CONFIG_PATH_MAX]; /* 32 random bytes; default <data_dir>/secrets/pepper */
 
+	/* administration: advicectl's Unix socket (mode 600); default <data_dir>/admin.sock */
+	char admin_socket[CONFIG_PATH_MAX];
+
 	/* citizen identity tokens */
 	char idp_issuer[256];
 	char idp_audience[256];

@@ -18,8 +18,10 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "admin_sock.h"
 #include "config.h"
 #include "core.h"
+#include "datalock.h"
 #include "dispatch.h"
 #include "log.h"
 #include "net.h"
@@ -197,6 +199,75 @@ static void core_config_from(const struct config *cfg, const struct token_config
 	}
 }
 
+/* notify_config.run: the notifier's transaction as a CORE_REQ_CALL on the core thread,
+ * committed with its batch before this returns. 0, or -1 when it did not commit. */
+static int run_on_core(void *arg, int (*fn)(void *), void *fn_arg)
+{
+	struct core_request *r = core_request_new(CORE_REQ_CALL, 0, "", 0);
+	struct core_reply *rep;
+	int rc;
+
+	if (r == NULL)
+		return -1;
+	r->call = fn;
+	r->call_arg = fn_arg;
+	rep = dispatch_call(arg, r);
+	rc = rep != NULL && rep->http_status == 200 ? 0 : -1;
+	core_reply_free(rep);
+	return rc;
+}
+
+static int file_exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
+}
+
+/*
+ * --check-config's look at the store: opened read-only, it changes nothing. A database
+ * another process has open (its -wal and -shm are there) is read beside it; otherwise it
+ * is read as immutable, which opens no -wal or -shm, under the data folder's shared lock
+ * when there is one to take. Returns 0, or exits with the reason.
+ */
+static int check_store(const struct config *cfg)
+{
+	char wal[CONFIG_PATH_MAX + 8], shm[CONFIG_PATH_MAX + 8], err[512];
+	int lock = datalock_take(cfg->data_dir, DATALOCK_SHARED, err, sizeof err);
+	struct store *st;
+
+	if (lock == -1)
+		fatal("%s", err);
+	snprintf(wal, sizeof wal, "%s-wal", cfg->database);
+	snprintf(shm, sizeof shm, "%s-shm", cfg->database);
+	if (!file_exists(cfg->database)) {
+		printf("%s: no database yet (adviced creates it when it starts)\n", cfg->database);
+	} else {
+		st = store_sqlite_open(cfg->database, file_exists(wal) && file_exists(shm) ? STORE_READONLY
+											   : STORE_IMMUTABLE);
+		if (st == NULL)
+			fatal("cannot open the store %s read-only", cfg->database);
+		st->ops->close(st);
+	}
+	if (lock >= 0)
+		close(lock);
+	return 0;
+}
+
+/* Takes the data folder for this adviced (datalock.h), or exits saying who has it. */
+static int own_data_folder(const struct config *cfg)
+{
+	char err[512];
+	int fd = datalock_take(cfg->data_dir, DATALOCK_EXCLUSIVE, err, sizeof err);
+
+	if (fd == DATALOCK_BUSY)
+		fatal("the data folder %s is in use by another adviced or an offline advicectl command",
+		      cfg->data_dir);
+	if (fd < 0)
+		fatal("%s", err);
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
@@ -210,8 +281,10 @@ int main(int argc, char **argv)
 	struct store *st, *ro;
 	struct core *core;
 	struct dispatch *d;
+	struct admin_sock *admin;
 	struct sigaction sa;
 	char err[512];
+	int lock;
 
 	parse_args(argc, argv, &opt);
 	config_defaults(&cfg);
@@ -235,23 +308,23 @@ int main(int argc, char **argv)
 	core_config_from(&cfg, &tc, schema, &cc);
 	if (store_fault_setup() < 0)
 		fatal("bad fault injection setting");
-	if ((st = store_sqlite_open(cfg.database, STORE_READWRITE)) == NULL)
-		fatal("cannot open the store %s", cfg.database);
-	if ((ro = store_sqlite_open(cfg.database, STORE_READONLY)) == NULL)
-		fatal("cannot open the store %s read-only", cfg.database);
-	if (notify_setup(&cfg, !opt.check_only, &notifier, err, sizeof err) != 0)
-		fatal("notifications: %s", err);
 	if (opt.check_only) {
+		if (notify_setup(&cfg, NULL, NULL, NULL, 0, &notifier, err, sizeof err) != 0)
+			fatal("notifications: %s", err);
+		check_store(&cfg);
 		notify_free(notifier);
 		printf("%s: configuration OK\n", opt.config);
-		ro->ops->close(ro);
-		st->ops->close(st);
 		token_keys_free(tc.keys, tc.nkeys);
 		oidc_config_free(&oc);
 		schema_free(schema);
 		curl_global_cleanup();
 		return 0;
 	}
+	lock = own_data_folder(&cfg);
+	if ((st = store_sqlite_open(cfg.database, STORE_READWRITE)) == NULL)
+		fatal("cannot open the store %s", cfg.database);
+	if ((ro = store_sqlite_open(cfg.database, STORE_READONLY)) == NULL)
+		fatal("cannot open the store %s read-only", cfg.database);
 	if ((core = core_new(st, &cc)) == NULL)
 		fatal("out of memory");
 	sodium_memzero(cc.pepper, sizeof cc.pepper);
@@ -269,6 +342,11 @@ int main(int argc, char **argv)
 		net_request_stop(the_net);
 	if ((d = dispatch_start(core, st, (size_t)cfg.max_pending, net_wake, the_net)) == NULL)
 		fatal("cannot start the core thread");
+	/* The notifier's outbox work runs through dispatch on the one writer (run_on_core). */
+	if (notify_setup(&cfg, st, run_on_core, d, 1, &notifier, err, sizeof err) != 0)
+		fatal("notifications: %s", err);
+	if ((admin = admin_sock_start(cfg.admin_socket, d, err, sizeof err)) == NULL)
+		fatal("%s", err);
 	if (oc.sig_key != NULL) {
 		if ((ow = oidc_worker_start(&oc, net_wake, the_net)) == NULL)
 			fatal("cannot start the bank-ID login thread");
@@ -277,7 +355,8 @@ int main(int argc, char **argv)
 
 	log_notice("serving on %s:%d (%s)", cfg.listen, cfg.port, cfg.test_mode ? "test mode" : "production");
 	net_run(the_net, d);
-	oidc_worker_stop(ow); /* before the net: it wakes the net */
+	oidc_worker_stop(ow);	/* before the net: it wakes the net */
+	admin_sock_stop(admin); /* before the dispatcher: it submits */
 	notify_free(notifier);
 	net_set_oidc(the_net, NULL, NULL);
 	dispatch_stop(d); /* commits whatever is still pending */
@@ -286,6 +365,7 @@ int main(int argc, char **argv)
 	core_free(core);
 	ro->ops->close(ro);
 	st->ops->close(st);
+	close(lock); /* the data folder is free once the store is closed */
 	token_keys_free(tc.keys, tc.nkeys);
 	oidc_config_free(&oc);
 	curl_global_cleanup();

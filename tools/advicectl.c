@@ -3,6 +3,13 @@
  * queues and worker accounts, unlock accounts, verify the access log, and (in test mode)
  * issue ID tokens from the development test bank key.
  *
+ * A running adviced owns its database: every command on a data folder's store goes to it
+ * through its admin socket (server/admin_sock.h) and runs there as a core request, checked,
+ * written to the access log with the OS user, and committed before the answer. What needs
+ * the admin's machine stays here: reading a password and deriving its key, reading key files,
+ * signing. Offline, without adviced: init (it makes the folder, and takes its lock while it
+ * writes the demo data) and root-create (a key file only); dev-token needs only key files.
+ *
  *   advicectl init DIR [--demo] [--test-mode] [--port N] [--listen ADDR] [--web-root PATH]
  *                      [--bank-port N]   (the test bank's port; default port + 1)
  *                      [--no-totp]       (test mode: demo accounts without a second factor)
@@ -12,7 +19,7 @@
  *                    (prints a one-time setup code: the first login sets the password and
  *                    enrols the second factor; --password-stdin sets a password instead)
  *   advicectl -d DIR worker-end|role-end|worker-reset|totp-reset|demo-totp ...   (staff
- *                                                   accounts: server/staff_admin.h lists them)
+ *                                                   accounts: server/core/admin_staff.h)
  *   advicectl login URL USERNAME [--totp CODE]      (a worker's login to a running server;
  *                                                   password on stdin)
  *   advicectl -d DIR member-add USERNAME UNIT [--supervisor]
@@ -20,10 +27,10 @@
  *   advicectl -d DIR audit-verify
  *   advicectl -d DIR dev-token HETU [--acr URI] [--valid S]      (test mode only)
  *   advicectl -d DIR roster-add|roster-list|queue-policy|holidays|...   (duty queues:
- *                                                   server/queue_admin.h lists them)
+ *                                                   server/core/admin_queue.h)
  *   advicectl root-create FILE                      (end-to-end encryption: the root key, offline)
  *   advicectl -d DIR root-install|admin-certify|worker-keys|unit-key-rotate|unit-member-add|
- *                    unit-member-remove ...         (server/keys_admin.h lists them)
+ *                    unit-member-remove ...         (tools/keys_admin.h lists them)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,14 +51,15 @@
 #include <openssl/pem.h>
 #include <sodium.h>
 
+#include "admin_accounts.h"
+#include "admin_keys.h"
+#include "admin_queue.h"
+#include "admin_staff.h"
 #include "advice.h"
-#include "audit.h"
 #include "config.h"
-#include "core.h"
-#include "log.h"
+#include "datalock.h"
 #include "keys_admin.h"
-#include "queue_admin.h"
-#include "staff_admin.h"
+#include "log.h"
 #include "store.h"
 #include "token.h"
 
@@ -57,12 +67,10 @@
 #define TESTBANK_ISSUER	  "https://testbank.localhost"
 #define TESTBANK_AUDIENCE "advice-dev"
 
-/* An opened data folder. */
+/* A data folder: its configuration (where its admin socket is, test mode or not). */
 struct admin {
 	char dir[CONFIG_PATH_MAX];
 	struct config cfg;
-	struct store *st;
-	uint8_t pepper[32];
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
@@ -79,31 +87,35 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: advicectl init DIR [--demo] [--test-mode] [--port N] [--listen ADDR] "
-			"[--web-root PATH] [--bank-port N] [--no-totp]\n"
-			"       advicectl -d DIR unit-add NAME\n"
-			"       advicectl -d DIR queue-add UNIT CATEGORY NAME\n"
-			"       advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]] "
-			"[--password-stdin]\n"
-			"       advicectl -d DIR worker-end|role-end|worker-reset|totp-reset|demo-totp ... "
-			"(server/staff_admin.h)\n"
-			"       advicectl login URL USERNAME [--totp CODE]  (password on stdin)\n"
-			"       advicectl -d DIR member-add USERNAME UNIT [--supervisor]\n"
-			"       advicectl -d DIR unlock USERNAME\n"
-			"       advicectl -d DIR audit-verify\n"
-			"       advicectl -d DIR dev-token HETU [--acr URI] [--valid SECONDS]\n"
-			"       advicectl root-create FILE\n"
-			"       advicectl -d DIR root-install|admin-certify|worker-keys|unit-key-rotate|"
-			"unit-member-add|unit-member-remove ... (server/keys_admin.h)\n");
+	fprintf(stderr,
+		"usage: advicectl init DIR [--demo] [--test-mode] [--port N] [--listen ADDR] "
+		"[--web-root PATH] [--bank-port N] [--no-totp]\n"
+		"       advicectl -d DIR unit-add NAME\n"
+		"       advicectl -d DIR queue-add UNIT CATEGORY NAME\n"
+		"       advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]] "
+		"[--password-stdin]\n"
+		"       advicectl -d DIR worker-end|role-end|worker-reset|totp-reset|demo-totp ... "
+		"(server/core/admin_staff.h)\n"
+		"       advicectl login URL USERNAME [--totp CODE]  (password on stdin)\n"
+		"       advicectl -d DIR member-add USERNAME UNIT [--supervisor]\n"
+		"       advicectl -d DIR unlock USERNAME\n"
+		"       advicectl -d DIR audit-verify\n"
+		"       advicectl -d DIR dev-token HETU [--acr URI] [--valid SECONDS]\n"
+		"       advicectl root-create FILE\n"
+		"       advicectl -d DIR root-install|admin-certify|worker-keys|unit-key-rotate|"
+		"unit-member-add|unit-member-remove ... (tools/keys_admin.h)\n"
+		"       advicectl -d DIR roster-add|queue-policy|holidays|... (server/core/admin_queue.h)\n"
+		"Commands with -d DIR (but dev-token) go to the running adviced of DIR; init and\n"
+		"root-create run without it.\n");
 	exit(2);
 }
 
-static int64_t now_ms(void)
+static void random_id(char out[STORE_ID_SIZE])
 {
-	struct timespec ts;
+	uint8_t b[ADVICE_ID_HEX / 2];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	randombytes_buf(b, sizeof b);
+	sodium_bin2hex(out, STORE_ID_SIZE, b, sizeof b);
 }
 
 /* Writes `len` bytes to a new file with `mode`; refuses to overwrite. */
@@ -136,146 +148,196 @@ static char *read_all(const char *path)
 	return buf;
 }
 
+/* Loads DIR's configuration. */
 static void admin_open(struct admin *a, const char *dir)
 {
 	char path[CONFIG_PATH_MAX + 32], err[512];
-	FILE *f;
 
 	snprintf(a->dir, sizeof a->dir, "%s", dir);
 	snprintf(path, sizeof path, "%s/adviced.conf", dir);
 	config_defaults(&a->cfg);
 	if (config_load(&a->cfg, path, err, sizeof err) != 0)
 		die("%s", err);
-	if ((f = fopen(a->cfg.pepper_file, "rb")) == NULL || fread(a->pepper, 1, 32, f) != 32)
-		die("%s: cannot read the pepper", a->cfg.pepper_file);
-	fclose(f);
-	if ((a->st = store_sqlite_open(a->cfg.database, STORE_READWRITE)) == NULL)
-		die("cannot open the store %s", a->cfg.database);
 }
 
-static void admin_close(struct admin *a)
+/* Reads one line (the password) from stdin, without its newline. */
+static void read_password(char *buf, size_t size)
 {
-	a->st->ops->close(a->st);
-	sodium_memzero(a->pepper, sizeof a->pepper);
+	size_t n;
+
+	if (fgets(buf, (int)size, stdin) == NULL)
+		die("give the password on standard input");
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
 }
 
-static void begin(struct admin *a)
+/* A password's login material as adviced stores it: Argon2id here; only the key is sent. */
+static void derive_auth(const struct config *cfg, const char *password, struct admin_auth *auth)
 {
-	if (a->st->ops->tx->begin(a->st) != STORE_OK)
-		die("cannot start a transaction");
-}
-
-static void commit(struct admin *a)
-{
-	if (a->st->ops->tx->commit(a->st) != STORE_OK)
-		die("commit failed; nothing was changed");
-}
-
-static void random_id(char out[STORE_ID_SIZE])
-{
-	uint8_t b[ADVICE_ID_HEX / 2];
-
-	randombytes_buf(b, sizeof b);
-	sodium_bin2hex(out, STORE_ID_SIZE, b, sizeof b);
-}
-
-static void find_unit(struct admin *a, const char *name, char out[STORE_ID_SIZE])
-{
-	if (a->st->ops->unit->find(a->st, name, out) != STORE_OK)
-		die("no unit '%s'", name);
-}
-
-/* Commands inside a transaction */
-
-static void unit_add(struct admin *a, const char *name, char out[STORE_ID_SIZE])
-{
-	random_id(out);
-	if (strlen(name) == 0 || strlen(name) >= STORE_NAME_SIZE)
-		die("a unit name is 1..%d bytes", STORE_NAME_SIZE - 1);
-	if (a->st->ops->unit->insert(a->st, out, name) != STORE_OK)
-		die("cannot add unit '%s' (does it exist already?)", name);
-}
-
-static int valid_category(const char *c)
-{
-	size_t n = strlen(c);
-
-	if (n == 0 || n > 64)
-		return 0;
-	return strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
-}
-
-static void queue_add(struct admin *a, const char *unit, const char *category, const char *name)
-{
-	struct store_queue q = { 0 };
-
-	if (!valid_category(category))
-		die("a category is 1..64 characters of a-z, 0-9 and -");
-	random_id(q.id);
-	find_unit(a, unit, q.unit_id);
-	snprintf(q.category, sizeof q.category, "%s", category);
-	snprintf(q.name, sizeof q.name, "%s", name);
-	if (a->st->ops->queue->insert(a->st, &q) != STORE_OK)
-		die("cannot add queue '%s' (is the category taken?)", category);
-}
-
-static int valid_username(const char *u)
-{
-	size_t n = strlen(u);
-
-	return n >= 1 && n <= 64 && strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
-
-/* Adds a worker with `password`, or (password NULL) with a one-time setup code printed for
- * the register keeper to hand over; `demo_totp` enrols the published demo second factor. */
-static void worker_add(struct admin *a, const char *username, const char *password, int demo_totp)
-{
-	struct store_worker w = { 0 };
-	uint8_t key[ADVICE_AUTH_KEY_BYTES];
-	char code[STAFF_SETUP_CODE_SIZE];
-
-	if (!valid_username(username))
-		die("a username is 1..64 characters of a-z, 0-9, '.', '_' and '-'");
-	if (password != NULL && strlen(password) < 8)
+	memset(auth, 0, sizeof *auth);
+	if (strlen(password) < 8)
 		die("a password has at least 8 characters");
-	random_id(w.user_id);
-	snprintf(w.username, sizeof w.username, "%s", username);
-	randombytes_buf(w.salt, sizeof w.salt);
-	w.opslimit = a->cfg.test_mode ? 1 : crypto_pwhash_OPSLIMIT_INTERACTIVE;
-	w.memlimit = a->cfg.test_mode ? 8u << 20 : crypto_pwhash_MEMLIMIT_INTERACTIVE;
-	if (password != NULL) {
-		if (advice_worker_auth_key(password, w.salt, w.opslimit, w.memlimit, key) != 0)
-			die("key derivation failed (out of memory?)");
-		core_keyed_hash(a->pepper, "auth key", key, sizeof key, w.auth_hash);
-		sodium_memzero(key, sizeof key);
-	} else {
-		randombytes_buf(w.auth_hash, sizeof w.auth_hash); /* matches no key */
-	}
-	if (a->st->ops->staff->worker_insert(a->st, &w, now_ms()) != STORE_OK)
-		die("cannot add worker '%s' (does the name exist already?)", username);
-	if (password != NULL) {
-		if (staff_admin_password_set(a->st, a->pepper, w.user_id, now_ms(), demo_totp) != 0)
-			die("cannot record the password of '%s'", username);
-		return;
-	}
-	if (staff_admin_setup_code(a->st, a->pepper, w.user_id, now_ms(), code) != 0)
-		die("cannot record the setup code of '%s'", username);
-	printf("setup code of %s: %s (one use, valid %lld days; the first login sets the password)\n",
-	       username, code, STAFF_SETUP_VALID_MS / 86400000);
-	sodium_memzero(code, sizeof code);
+	randombytes_buf(auth->salt, sizeof auth->salt);
+	admin_auth_params(cfg->test_mode, &auth->opslimit, &auth->memlimit);
+	if (advice_worker_auth_key(password, auth->salt, auth->opslimit, (size_t)auth->memlimit, auth->key) !=
+	    0)
+		die("key derivation failed (out of memory?)");
+	auth->set = 1;
 }
 
-static void member_add(struct admin *a, const char *username, const char *unit, int supervisor)
+static json_t *auth_json(const struct admin_auth *auth)
 {
-	struct store_worker w;
-	char unit_id[STORE_ID_SIZE];
+	char salt[2 * sizeof auth->salt + 1], key[2 * sizeof auth->key + 1];
+	json_t *j;
 
-	if (a->st->ops->staff->worker_get(a->st, username, &w) != STORE_OK)
-		die("no worker '%s'", username);
-	find_unit(a, unit, unit_id);
-	if (a->st->ops->staff->membership_add(a->st, w.user_id, unit_id,
-					      supervisor ? ROLE_SUPERVISOR : ROLE_WORKER) != STORE_OK)
-		die("cannot add '%s' to '%s'", username, unit);
+	sodium_bin2hex(salt, sizeof salt, auth->salt, sizeof auth->salt);
+	sodium_bin2hex(key, sizeof key, auth->key, sizeof auth->key);
+	j = json_pack("{s:s, s:s, s:I, s:I}", "salt", salt, "key", key, "opslimit",
+		      (json_int_t)auth->opslimit, "memlimit", (json_int_t)auth->memlimit);
+	sodium_memzero(key, sizeof key);
+	return j;
+}
+
+/* The admin socket */
+
+/* Connects to DIR's adviced, or dies saying what to do. */
+static int admin_connect(const struct admin *a)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(a->cfg.admin_socket) >= sizeof sa.sun_path)
+		die("admin_socket %s: the path is too long for a Unix socket", a->cfg.admin_socket);
+	memcpy(sa.sun_path, a->cfg.admin_socket, strlen(a->cfg.admin_socket));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		die("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+		return fd;
+	if (errno == ENOENT || errno == ECONNREFUSED)
+		die("adviced is not running for %s (nothing answers at %s): start it (see the README, "
+		    "\"Running\"); only init and root-create work without it",
+		    a->dir, a->cfg.admin_socket);
+	die("%s: %s", a->cfg.admin_socket, strerror(errno));
+}
+
+/* Sends one request line and reads the reply line. */
+static json_t *admin_exchange(int fd, json_t *req)
+{
+	char *line = json_dumps(req, JSON_COMPACT), *buf = NULL;
+	size_t len, cap = 0, n = 0;
+	json_t *rep;
+
+	if (line == NULL)
+		die("out of memory");
+	len = strlen(line);
+	if (send(fd, line, len, MSG_NOSIGNAL) != (ssize_t)len || send(fd, "\n", 1, MSG_NOSIGNAL) != 1)
+		die("adviced hung up: %s", strerror(errno));
+	sodium_memzero(line, len); /* it may hold an authentication key */
+	free(line);
+	for (;;) {
+		ssize_t got;
+
+		if (n + 4096 > cap && (buf = realloc(buf, cap = cap * 2 + 8192)) == NULL)
+			die("out of memory");
+		got = recv(fd, buf + n, cap - n - 1, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			die("adviced hung up before answering: see its log");
+		n += (size_t)got;
+		if (memchr(buf, '\n', n) != NULL)
+			break;
+	}
+	buf[n] = '\0';
+	rep = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
+	free(buf);
+	if (rep == NULL)
+		die("adviced answered something that is not JSON");
+	return rep;
+}
+
+/*
+ * Runs argv on DIR's adviced with the extras (auth, records: consumed, may be NULL); prints
+ * `before` (may be NULL) and the command's output when it was done, and returns the exit
+ * status it asks for. A refusal dies with adviced's reason.
+ */
+static int admin_command(const struct admin *a, int argc, char **argv, json_t *auth, json_t *records,
+			 const char *before)
+{
+	json_t *args = json_array(), *req, *rep;
+	const char *type, *output, *why;
+	int fd = admin_connect(a), status;
+
+	for (int i = 1; i < argc; i++)
+		json_array_append_new(args, json_string(argv[i]));
+	req = json_pack("{s:i, s:s, s:o, s:o?, s:o?}", "id", 1, "command", argv[0], "args", args, "auth",
+			auth, "records", records);
+	if (req == NULL)
+		die("out of memory");
+	rep = admin_exchange(fd, req);
+	json_decref(req);
+	close(fd);
+	type = json_string_value(json_object_get(rep, "type"));
+	why = json_string_value(json_object_get(rep, "message"));
+	if (type == NULL || strcmp(type, "ok") != 0)
+		die("%s: %s", argv[0], why ? why : "refused");
+	if (before != NULL)
+		fputs(before, stdout);
+	output = json_string_value(json_object_get(rep, "output"));
+	if (output != NULL)
+		fputs(output, stdout);
+	status = (int)json_integer_value(json_object_get(rep, "exit"));
+	json_decref(rep);
+	return status;
+}
+
+/* A key command: read the store beside adviced, sign here, send the records. */
+static int key_command(const struct admin *a, int argc, char **argv)
+{
+	char err[256], *text = NULL;
+	size_t len = 0;
+	json_t *records = NULL;
+	FILE *out;
+	struct store *st;
+	int rc;
+
+	close(admin_connect(a)); /* adviced must run: it writes the records */
+	if ((out = open_memstream(&text, &len)) == NULL)
+		die("out of memory");
+	if ((st = store_sqlite_open(a->cfg.database, STORE_READONLY)) == NULL)
+		die("cannot read the store %s", a->cfg.database);
+	rc = keys_admin_run(st, argc, argv, out, &records, err, sizeof err);
+	st->ops->close(st);
+	fclose(out);
+	if (rc < 0)
+		die("%s: %s", argv[0], err);
+	if (rc > 0)
+		usage();
+	rc = admin_command(a, argc, argv, NULL, records, text);
+	free(text);
+	return rc;
+}
+
+/* worker-add: a password given on stdin is turned into its key here. */
+static int worker_add_command(const struct admin *a, int argc, char **argv)
+{
+	struct admin_auth auth;
+	json_t *aj = NULL;
+	char pw[256];
+	int rc;
+
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--password-stdin") == 0) {
+			read_password(pw, sizeof pw);
+			derive_auth(&a->cfg, pw, &auth);
+			sodium_memzero(pw, sizeof pw);
+			aj = auth_json(&auth);
+			sodium_memzero(&auth, sizeof auth);
+			if (aj == NULL)
+				die("out of memory");
+		}
+	rc = admin_command(a, argc, argv, aj, NULL, NULL);
+	return rc;
 }
 
 /* init */
@@ -401,7 +463,25 @@ static void write_config(const char *dir, const struct init_opts *o)
 	write_new_file(path, text, (size_t)n, 0640);
 }
 
-static void seed_demo(struct admin *a, int demo_totp)
+/* Runs one command of admin_accounts.h on `st` (offline, inside the caller's transaction),
+ * its output discarded; dies when it fails. */
+static void seed_run(struct store *st, const uint8_t pepper[32], const struct admin_auth *auth,
+		     const char *const argv[])
+{
+	char err[256];
+	int argc = 0, status;
+	FILE *null = fopen("/dev/null", "w");
+
+	while (argv[argc] != NULL)
+		argc++;
+	if (null == NULL ||
+	    admin_accounts_run(st, pepper, 1, argc, (char **)argv, auth, null, &status, err, sizeof err) != 0)
+		die("demo data: %s %s: %s", argv[0], argv[1], null ? err : strerror(errno));
+	fclose(null);
+}
+
+/* The demo units, queues, accounts and duty queues. */
+static void seed_demo(const struct admin *a, struct store *st, const uint8_t pepper[32], int demo_totp)
 {
 	static const struct {
 		const char *unit, *category;
@@ -418,30 +498,68 @@ static void seed_demo(struct admin *a, int demo_totp)
 		{ "ben", "Children and families", 0 },
 		{ "sara", "Adult social work", 1 },
 	};
-	char id[STORE_ID_SIZE], pw[80], err[256];
+	struct admin_auth auth;
+	char pw[80], err[256];
 
-	begin(a);
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-		unit_add(a, units[i].unit, id);
-		queue_add(a, units[i].unit, units[i].category, units[i].unit);
+		seed_run(st, pepper, NULL, (const char *const[]){ "unit-add", units[i].unit, NULL });
+		seed_run(st, pepper, NULL,
+			 (const char *const[]){ "queue-add", units[i].unit, units[i].category, units[i].unit,
+						NULL });
 	}
 	for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
 		snprintf(pw, sizeof pw, "%s-demo", people[i].name);
-		worker_add(a, people[i].name, pw, demo_totp);
-		member_add(a, people[i].name, people[i].unit, people[i].supervisor);
+		derive_auth(&a->cfg, pw, &auth);
+		auth.demo_totp = demo_totp;
+		seed_run(st, pepper, &auth,
+			 (const char *const[]){ "worker-add", people[i].name, "--unit", people[i].unit,
+						people[i].supervisor ? "--supervisor" : "--password-stdin",
+						people[i].supervisor ? "--password-stdin" : NULL, NULL });
+		sodium_memzero(&auth, sizeof auth);
 		printf("demo account: %-5s password %-10s %s of %s\n", people[i].name, pw,
 		       people[i].supervisor ? "supervisor" : "worker", people[i].unit);
 	}
-	commit(a);
 	if (demo_totp)
 		printf("demo second factor (test mode only): the demo accounts share the published TOTP "
 		       "secret %s;\n  a code now: advicectl -d DIR demo-totp anna, or oathtool --totp -b "
 		       "%s\n",
 		       STAFF_DEMO_SECRET_B32, STAFF_DEMO_SECRET_B32);
-	if (queue_admin_seed_demo(a->st, err, sizeof err) != 0)
+	if (admin_queue_seed_demo(st, err, sizeof err) != 0)
 		die("demo duty queues: %s", err);
 	printf("demo roster: anna and sara (adult social work), ben (children and families) on duty "
 	       "Mon-Fri 08-16; sara supervises adult social work\n");
+}
+
+/*
+ * init's store: created and migrated, with the demo data when asked. The one place advicectl
+ * writes a store itself: init is offline, for a folder it has just made, before any adviced
+ * serves it, and it holds the folder's lock meanwhile.
+ */
+static void init_store(const struct admin *a, int demo, int demo_totp)
+{
+	char err[512];
+	uint8_t pepper[32];
+	struct store *st;
+	FILE *f;
+	int lock = datalock_take(a->dir, DATALOCK_EXCLUSIVE, err, sizeof err);
+
+	if (lock < 0)
+		die("%s", err);
+	if ((st = store_sqlite_open(a->cfg.database, STORE_READWRITE)) == NULL)
+		die("cannot open the store %s", a->cfg.database);
+	if (demo) {
+		if ((f = fopen(a->cfg.pepper_file, "rb")) == NULL || fread(pepper, 1, 32, f) != 32)
+			die("%s: cannot read the pepper", a->cfg.pepper_file);
+		fclose(f);
+		if (st->ops->tx->begin(st) != STORE_OK)
+			die("cannot start a transaction");
+		seed_demo(a, st, pepper, demo_totp);
+		if (st->ops->tx->commit(st) != STORE_OK)
+			die("commit failed; nothing was changed");
+		sodium_memzero(pepper, sizeof pepper);
+	}
+	st->ops->close(st);
+	close(lock);
 }
 
 static void cmd_init(int argc, char **argv)
@@ -486,8 +604,13 @@ static void cmd_init(int argc, char **argv)
 	if (realpath(o.web_root, web) == NULL || strlen(web) >= CONFIG_PATH_MAX)
 		die("%s: %s", o.web_root, errno ? strerror(errno) : "path too long");
 	o.web_root = web;
-	if (mkdir(dir, 0700) != 0)
-		die("%s: %s", dir, strerror(errno));
+	if (mkdir(dir, 0700) != 0) {
+		int e = errno;
+
+		if (e == EEXIST && datalock_take(dir, DATALOCK_SHARED, path, sizeof path) == DATALOCK_BUSY)
+			die("%s: adviced runs there; init is an offline command, for a new folder", dir);
+		die("%s: %s", dir, strerror(e));
+	}
 	snprintf(path, sizeof path, "%s/secrets", dir);
 	if (mkdir(path, 0700) != 0)
 		die("%s: %s", path, strerror(errno));
@@ -501,9 +624,7 @@ static void cmd_init(int argc, char **argv)
 	make_oidc_key(dir, "oidc-enc");
 	write_config(dir, &o);
 	admin_open(&a, dir);
-	if (o.demo)
-		seed_demo(&a, !o.no_totp);
-	admin_close(&a);
+	init_store(&a, o.demo, !o.no_totp);
 	printf("initialised %s\n", dir);
 }
 
@@ -546,101 +667,24 @@ static void cmd_dev_token(struct admin *a, int argc, char **argv)
 	json_decref(c);
 }
 
-static void cmd_audit_verify(struct admin *a)
-{
-	int64_t rows = 0, bad = 0;
-	int rc = audit_verify(a->st, &rows, &bad);
-
-	if (rc < 0)
-		die("cannot read the access log");
-	if (rc > 0) {
-		printf("access log BROKEN at row %lld\n", (long long)bad);
-		exit(3);
-	}
-	printf("access log intact: %lld rows\n", (long long)rows);
-}
-
-/* Reads one line (the password) from stdin, without its newline. */
-static void read_password(char *buf, size_t size)
-{
-	size_t n;
-
-	if (fgets(buf, (int)size, stdin) == NULL)
-		die("give the password on standard input");
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-}
-
-static void cmd_admin(const char *dir, int argc, char **argv)
+/* A command on DIR: dev-token here, everything else on DIR's running adviced. */
+static int cmd_admin(const char *dir, int argc, char **argv)
 {
 	struct admin a;
-	char id[STORE_ID_SIZE], pw[256], qerr[256];
 	const char *cmd = argv[0];
-	int qrc;
 
 	admin_open(&a, dir);
-	if (strcmp(cmd, "unit-add") == 0 && argc == 2) {
-		begin(&a);
-		unit_add(&a, argv[1], id);
-		commit(&a);
-		printf("%s\n", id);
-	} else if (strcmp(cmd, "queue-add") == 0 && argc == 4) {
-		begin(&a);
-		queue_add(&a, argv[1], argv[2], argv[3]);
-		commit(&a);
-	} else if (strcmp(cmd, "worker-add") == 0 && argc >= 2) {
-		const char *unit = NULL;
-		int supervisor = 0, with_password = 0;
-
-		for (int i = 2; i < argc; i++) {
-			if (strcmp(argv[i], "--unit") == 0 && i + 1 < argc)
-				unit = argv[++i];
-			else if (strcmp(argv[i], "--supervisor") == 0 && unit != NULL)
-				supervisor = 1;
-			else if (strcmp(argv[i], "--password-stdin") == 0)
-				with_password = 1;
-			else
-				usage();
-		}
-		if (with_password)
-			read_password(pw, sizeof pw);
-		begin(&a);
-		worker_add(&a, argv[1], with_password ? pw : NULL, 0);
-		if (unit != NULL)
-			member_add(&a, argv[1], unit, supervisor);
-		commit(&a);
-		sodium_memzero(pw, sizeof pw);
-	} else if (strcmp(cmd, "member-add") == 0 && (argc == 3 || argc == 4)) {
-		begin(&a);
-		member_add(&a, argv[1], argv[2], argc == 4 && strcmp(argv[3], "--supervisor") == 0);
-		commit(&a);
-	} else if (strcmp(cmd, "unlock") == 0 && argc == 2) {
-		struct store_worker w;
-
-		begin(&a);
-		if (a.st->ops->staff->worker_get(a.st, argv[1], &w) != STORE_OK)
-			die("no worker '%s'", argv[1]);
-		if (a.st->ops->staff->worker_set_login_state(a.st, w.user_id, 0, 0, 0) != STORE_OK)
-			die("cannot unlock");
-		commit(&a);
-	} else if (strcmp(cmd, "audit-verify") == 0 && argc == 1) {
-		cmd_audit_verify(&a);
-	} else if (strcmp(cmd, "dev-token") == 0) {
+	if (strcmp(cmd, "dev-token") == 0) {
 		cmd_dev_token(&a, argc, argv);
-	} else if ((qrc = keys_admin_run(a.st, argc, argv, stdout, qerr, sizeof qerr)) <= 0) {
-		if (qrc < 0)
-			die("%s: %s", cmd, qerr);
-	} else if ((qrc = staff_admin_run(a.st, a.pepper, a.cfg.test_mode, argc, argv, stdout, qerr,
-					  sizeof qerr)) <= 0) {
-		if (qrc < 0)
-			die("%s: %s", cmd, qerr);
-	} else if ((qrc = queue_admin_run(a.st, argc, argv, stdout, qerr, sizeof qerr)) <= 0) {
-		if (qrc < 0)
-			die("%s: %s", cmd, qerr);
-	} else {
-		usage();
+		return 0;
 	}
-	admin_close(&a);
+	if (strcmp(cmd, "init") == 0 || strcmp(cmd, "root-create") == 0)
+		die("%s runs offline, without -d: advicectl %s ...", cmd, cmd);
+	if (admin_keys_command(cmd))
+		return key_command(&a, argc, argv);
+	if (strcmp(cmd, "worker-add") == 0)
+		return worker_add_command(&a, argc, argv);
+	return admin_command(&a, argc, argv, NULL, NULL, NULL);
 }
 
 /*
@@ -694,7 +738,7 @@ int main(int argc, char **argv)
 		if (keys_admin_root_create(argv[2], stdout, err, sizeof err) != 0)
 			die("root-create: %s", err);
 	} else if (argc >= 4 && strcmp(argv[1], "-d") == 0) {
-		cmd_admin(argv[2], argc - 3, argv + 3);
+		return cmd_admin(argv[2], argc - 3, argv + 3);
 	} else if (argc >= 4 && strcmp(argv[1], "login") == 0) {
 		cmd_login(argc - 1, argv + 1);
 	} else {

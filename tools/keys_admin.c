@@ -2,8 +2,9 @@
  * keys_admin.c - advicectl's end-to-end encryption commands (keys_admin.h): the municipal
  * root key (made offline, into a file), admin and worker certificates, unit key generations
  * and their rotation, unit membership with the seed sealed to the new member, and removal
- * with rotation. They run with the admin's key file on the admin's machine and write only
- * public or sealed records to the store.
+ * with rotation. They run with the admin's key file on the admin's machine: they read the
+ * store (read-only), sign and seal here, and return the public or sealed records to write,
+ * which advicectl sends to adviced (server/core/admin_keys.h says what they are).
  *
  * A key file is one line of JSON, mode 600, never overwritten:
  * {"kind": "root"|"admin", "seed": "<64 hex>", "subject": "<32 hex>"}.
@@ -135,6 +136,34 @@ static void random_hex_id(char out[STORE_ID_SIZE])
 	advice_hex(out, b, sizeof b);
 }
 
+/* The records of one command (admin_keys.h), in the order they are to be written. */
+struct records {
+	json_t *list;
+};
+
+/* Appends a record: `fields` (consumed; NULL when json_pack ran out of memory) and its op. 0 or -1. */
+static int record(struct records *r, const char *op, json_t *fields)
+{
+	if (fields == NULL || json_object_set_new(fields, "op", json_string(op)) != 0 ||
+	    json_array_append_new(r->list, fields) != 0)
+		return -1;
+	return 0;
+}
+
+/* Lowercase hex of `len` bytes as a JSON string. */
+static json_t *hex_json(const void *data, size_t len)
+{
+	char *hex = malloc(2 * len + 1);
+	json_t *j;
+
+	if (hex == NULL)
+		return NULL;
+	advice_hex(hex, data, len);
+	j = json_string(hex);
+	free(hex);
+	return j;
+}
+
 int keys_admin_root_create(const char *path, FILE *out, char *err, size_t errlen)
 {
 	uint8_t seed[32];
@@ -162,7 +191,7 @@ int keys_admin_root_create(const char *path, FILE *out, char *err, size_t errlen
 }
 
 /* Signs and stores a certificate for `subject` (keys k) issued by `issuer`. */
-static int cert_issue(struct store *st, uint8_t role, const char *subject, const struct advice_keys *k,
+static int cert_issue(struct records *rec, uint8_t role, const char *subject, const struct advice_keys *k,
 		      const struct advice_keys *issuer, char *err, size_t errlen)
 {
 	uint8_t cert[ADVICE_CERT_BYTES], kid[16];
@@ -179,12 +208,15 @@ static int cert_issue(struct store *st, uint8_t role, const char *subject, const
 	if (advice_cert_sign(cert, &c, issuer) != 0)
 		return fail(err, errlen, "cannot sign the certificate");
 	advice_kid(kid, k->sign_pk);
-	if (st->ops->keys->cert_put(st, subject, role, kid, cert, sizeof cert, now) != STORE_OK)
-		return fail(err, errlen, "cannot store the certificate");
+	if (record(rec, "cert_put",
+		   json_pack("{s:s, s:i, s:o, s:o, s:I}", "subject", subject, "role", role, "kid",
+			     hex_json(kid, sizeof kid), "cert", hex_json(cert, sizeof cert), "at",
+			     (json_int_t)now)) != 0)
+		return fail(err, errlen, "out of memory");
 	return 0;
 }
 
-static int cmd_root_install(struct store *st, const char *pk_b64, FILE *out, char *err, size_t errlen)
+static int cmd_root_install(struct records *rec, const char *pk_b64, FILE *out, char *err, size_t errlen)
 {
 	uint8_t *pk = NULL;
 	size_t len = 0;
@@ -194,17 +226,16 @@ static int cmd_root_install(struct store *st, const char *pk_b64, FILE *out, cha
 		free(pk);
 		return fail(err, errlen, "the root public key is 43 characters of base64url");
 	}
-	rc = st->ops->keys->root_put(st, pk, keys_now_ms());
+	rc = record(rec, "root_put",
+		    json_pack("{s:o, s:I}", "pk", hex_json(pk, 32), "at", (json_int_t)keys_now_ms()));
 	free(pk);
-	if (rc == STORE_EXISTS)
-		return fail(err, errlen, "a root key is installed already");
-	if (rc != STORE_OK)
-		return fail(err, errlen, "cannot store the root key");
+	if (rc != 0)
+		return fail(err, errlen, "out of memory");
 	fprintf(out, "root key installed\n");
 	return 0;
 }
 
-static int cmd_admin_certify(struct store *st, const char *root_path, const char *admin_path, FILE *out,
+static int cmd_admin_certify(struct records *rec, const char *root_path, const char *admin_path, FILE *out,
 			     char *err, size_t errlen)
 {
 	struct keyfile root, admin;
@@ -219,7 +250,7 @@ static int cmd_admin_certify(struct store *st, const char *root_path, const char
 	random_hex_id(admin.subject);
 	if (advice_keys_personal(&admin.k, admin.seed) == 0 &&
 	    keyfile_write(admin_path, "admin", admin.seed, admin.subject, err, errlen) == 0 &&
-	    cert_issue(st, ADVICE_ROLE_ADMIN, admin.subject, &admin.k, &root.k, err, errlen) == 0) {
+	    cert_issue(rec, ADVICE_ROLE_ADMIN, admin.subject, &admin.k, &root.k, err, errlen) == 0) {
 		advice_kid(kid, admin.k.sign_pk);
 		advice_hex(kid_hex, kid, sizeof kid);
 		fprintf(out, "admin %s certified (key %s)\n", admin.subject, kid_hex);
@@ -247,8 +278,8 @@ static int read_line(char *buf, size_t size)
  * login's salt and parameters when they fit a bundle's bounds), a certificate by the admin.
  * What a worker's client does at first login; here for set-up and tests.
  */
-static int cmd_worker_keys(struct store *st, const char *username, const char *admin_path, FILE *out,
-			   char *err, size_t errlen)
+static int cmd_worker_keys(struct store *st, struct records *rec, const char *username,
+			   const char *admin_path, FILE *out, char *err, size_t errlen)
 {
 	struct store_worker w;
 	struct keyfile admin;
@@ -286,11 +317,13 @@ static int cmd_worker_keys(struct store *st, const char *username, const char *a
 		fail(err, errlen, "key derivation failed");
 		goto out;
 	}
-	if (st->ops->keys->bundle_put(st, w.user_id, bundle, sizeof bundle, keys_now_ms()) != STORE_OK) {
-		fail(err, errlen, "cannot store the bundle");
+	if (record(rec, "bundle_put",
+		   json_pack("{s:s, s:o, s:I}", "user", w.user_id, "bundle", hex_json(bundle, sizeof bundle),
+			     "at", (json_int_t)keys_now_ms())) != 0) {
+		fail(err, errlen, "out of memory");
 		goto out;
 	}
-	if (cert_issue(st, ADVICE_ROLE_WORKER, w.user_id, &k, &admin.k, err, errlen) != 0)
+	if (cert_issue(rec, ADVICE_ROLE_WORKER, w.user_id, &k, &admin.k, err, errlen) != 0)
 		goto out;
 	fprintf(out, "worker %s enrolled\n", username);
 	rc = 0;
@@ -363,6 +396,7 @@ static int admin_seed(struct store *st, const struct keyfile *admin, const char 
 
 struct member_keys {
 	struct store *st;
+	const char *leaving; /* a member whose removal is among the records: not sealed to */
 	char user_id[MAX_MEMBERS][STORE_ID_SIZE];
 	uint8_t box_pk[MAX_MEMBERS][32];
 	size_t n, without_keys;
@@ -384,6 +418,8 @@ static int add_member(void *arg, const struct store_member *m)
 	static const uint8_t zero[32];
 	uint8_t box[32] = { 0 };
 
+	if (mk->leaving != NULL && strcmp(m->user_id, mk->leaving) == 0)
+		return 0;
 	if (mk->st->ops->keys->cert_list(mk->st, m->user_id, cert_box_key, box) != STORE_OK)
 		return -1;
 	if (memcmp(box, zero, 32) == 0) {
@@ -397,7 +433,7 @@ static int add_member(void *arg, const struct store_member *m)
 	return 0;
 }
 
-static int seal_seed(struct store *st, const char *unit_id, int64_t g, const uint8_t unit_id_bytes[16],
+static int seal_seed(struct records *rec, const char *unit_id, int64_t g, const uint8_t unit_id_bytes[16],
 		     const uint8_t seed[32], const uint8_t box_pk[32], const char *holder,
 		     const struct keyfile *admin)
 {
@@ -408,13 +444,16 @@ static int seal_seed(struct store *st, const char *unit_id, int64_t g, const uin
 			     &admin->k) != 0)
 		return -1;
 	advice_kid(kid, box_pk);
-	return st->ops->keys->unit_seed_put(st, unit_id, g, kid, holder, wrap, sizeof wrap) == STORE_OK ? 0
-													: -1;
+	return record(rec, "unit_seed_put",
+		      json_pack("{s:s, s:I, s:o, s:s, s:o}", "unit", unit_id, "gen", (json_int_t)g, "kid",
+				hex_json(kid, sizeof kid), "holder", holder, "wrap",
+				hex_json(wrap, sizeof wrap)));
 }
 
-/* Starts the next generation of a unit for its current enrolled members (and the admin). */
-static int unit_rotate(struct store *st, const char *unit_id, const struct keyfile *admin, FILE *out,
-		       char *err, size_t errlen)
+/* Starts the next generation of a unit for its current enrolled members but `leaving` (may
+ * be NULL), and the admin. */
+static int unit_rotate(struct store *st, struct records *rec, const char *unit_id, const char *leaving,
+		       const struct keyfile *admin, FILE *out, char *err, size_t errlen)
 {
 	struct unit_state u = { 0 };
 	struct member_keys *mk = calloc(1, sizeof *mk);
@@ -431,6 +470,7 @@ static int unit_rotate(struct store *st, const char *unit_id, const struct keyfi
 		goto out;
 	}
 	mk->st = st;
+	mk->leaving = leaving;
 	if (st->ops->keys->unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK ||
 	    st->ops->unit->members(st, unit_id, add_member, mk) != STORE_OK) {
 		fail(err, errlen, "cannot read the unit");
@@ -459,18 +499,21 @@ static int unit_rotate(struct store *st, const char *unit_id, const struct keyfi
 		advice_chain_seal(chain, ev->unit_id, ev->generation, chain_key, nonce, prev);
 	}
 	advice_kid(kid, gen.box_pk);
-	if (st->ops->keys->unit_gen_put(st, unit_id, ev->generation, kid, event, len, u.g > 0 ? chain : NULL,
-					u.g > 0 ? sizeof chain : 0, keys_now_ms()) != STORE_OK) {
-		fail(err, errlen, "cannot store the generation");
+	if (record(rec, "unit_gen_put",
+		   json_pack("{s:s, s:I, s:o, s:o, s:o, s:I}", "unit", unit_id, "gen",
+			     (json_int_t)ev->generation, "kid", hex_json(kid, sizeof kid), "event",
+			     hex_json(event, len), "chain", hex_json(chain, u.g > 0 ? sizeof chain : 0), "at",
+			     (json_int_t)keys_now_ms())) != 0) {
+		fail(err, errlen, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < mk->n; i++)
-		if (seal_seed(st, unit_id, ev->generation, ev->unit_id, seed, mk->box_pk[i], mk->user_id[i],
+		if (seal_seed(rec, unit_id, ev->generation, ev->unit_id, seed, mk->box_pk[i], mk->user_id[i],
 			      admin) != 0) {
 			fail(err, errlen, "cannot store a member's seed");
 			goto out;
 		}
-	if (seal_seed(st, unit_id, ev->generation, ev->unit_id, seed, admin->k.box_pk, admin->subject,
+	if (seal_seed(rec, unit_id, ev->generation, ev->unit_id, seed, admin->k.box_pk, admin->subject,
 		      admin) != 0) {
 		fail(err, errlen, "cannot store the admin's seed");
 		goto out;
@@ -497,8 +540,8 @@ static int find_unit(struct store *st, const char *name, char unit_id[STORE_ID_S
 	return 0;
 }
 
-static int cmd_member_add(struct store *st, const char *username, const char *unit, const char *admin_path,
-			  int supervisor, FILE *out, char *err, size_t errlen)
+static int cmd_member_add(struct store *st, struct records *rec, const char *username, const char *unit,
+			  const char *admin_path, int supervisor, FILE *out, char *err, size_t errlen)
 {
 	struct unit_state u = { 0 };
 	struct store_worker w;
@@ -519,9 +562,10 @@ static int cmd_member_add(struct store *st, const char *username, const char *un
 		fail(err, errlen, "worker '%s' has no keys yet (worker-keys)", username);
 		goto out;
 	}
-	if (st->ops->staff->membership_add(st, w.user_id, unit_id,
-					   supervisor ? ROLE_SUPERVISOR : ROLE_WORKER) != STORE_OK) {
-		fail(err, errlen, "cannot add the membership (a member already?)");
+	if (record(rec, "member_add",
+		   json_pack("{s:s, s:s, s:i}", "user", w.user_id, "unit", unit_id, "role",
+			     supervisor ? ROLE_SUPERVISOR : ROLE_WORKER)) != 0) {
+		fail(err, errlen, "out of memory");
 		goto out;
 	}
 	if (st->ops->keys->unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK) {
@@ -533,7 +577,7 @@ static int cmd_member_add(struct store *st, const char *username, const char *un
 		advice_unhex(unit_bytes, 16, unit_id);
 		if (admin_seed(st, &admin, unit_id, u.g, seed, err, errlen) != 0)
 			goto out;
-		if (seal_seed(st, unit_id, u.g, unit_bytes, seed, box, w.user_id, &admin) != 0) {
+		if (seal_seed(rec, unit_id, u.g, unit_bytes, seed, box, w.user_id, &admin) != 0) {
 			fail(err, errlen, "cannot store the member's seed");
 			goto out;
 		}
@@ -547,8 +591,25 @@ out:
 	return rc;
 }
 
-static int cmd_member_remove(struct store *st, const char *username, const char *unit, const char *admin_path,
-			     FILE *out, char *err, size_t errlen)
+static int member_found(void *arg, const struct store_member *m)
+{
+	const char **user = arg;
+
+	if (*user != NULL && strcmp(m->user_id, *user) == 0)
+		*user = NULL; /* found */
+	return 0;
+}
+
+/* Whether `user_id` is a member of the unit now. */
+static int is_member(struct store *st, const char *unit_id, const char *user_id)
+{
+	const char *user = user_id;
+
+	return st->ops->unit->members(st, unit_id, member_found, &user) == STORE_OK && user == NULL;
+}
+
+static int cmd_member_remove(struct store *st, struct records *rec, const char *username, const char *unit,
+			     const char *admin_path, FILE *out, char *err, size_t errlen)
 {
 	struct store_worker w;
 	struct keyfile admin;
@@ -561,17 +622,19 @@ static int cmd_member_remove(struct store *st, const char *username, const char 
 		return fail(err, errlen, "no worker '%s'", username);
 	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
 		return -1;
-	rc = st->ops->staff->membership_remove(st, w.user_id, unit_id);
-	if (rc != STORE_OK)
+	if (!is_member(st, unit_id, w.user_id))
 		rc = fail(err, errlen, "%s is not a member of %s", username, unit);
-	else
-		rc = unit_rotate(st, unit_id, &admin, out, err, errlen); /* removal always rotates */
+	else if (record(rec, "member_remove", json_pack("{s:s, s:s}", "user", w.user_id, "unit", unit_id)) !=
+		 0)
+		rc = fail(err, errlen, "out of memory");
+	else /* removal always rotates */
+		rc = unit_rotate(st, rec, unit_id, w.user_id, &admin, out, err, errlen);
 	keyfile_wipe(&admin);
 	return rc;
 }
 
-static int cmd_unit_rotate(struct store *st, const char *unit, const char *admin_path, FILE *out, char *err,
-			   size_t errlen)
+static int cmd_unit_rotate(struct store *st, struct records *rec, const char *unit, const char *admin_path,
+			   FILE *out, char *err, size_t errlen)
 {
 	struct keyfile admin;
 	char unit_id[STORE_ID_SIZE];
@@ -581,48 +644,52 @@ static int cmd_unit_rotate(struct store *st, const char *unit, const char *admin
 		return -1;
 	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
 		return -1;
-	rc = unit_rotate(st, unit_id, &admin, out, err, errlen);
+	rc = unit_rotate(st, rec, unit_id, NULL, &admin, out, err, errlen);
 	keyfile_wipe(&admin);
 	return rc;
 }
 
-/* Runs one command (no transaction handling: the caller's). 1 when not a key command. */
-static int keys_dispatch(struct store *st, int argc, char **argv, FILE *out, char *err, size_t errlen)
+/* Runs one command. 1 when not a key command. */
+static int keys_dispatch(struct store *st, struct records *rec, int argc, char **argv, FILE *out, char *err,
+			 size_t errlen)
 {
 	const char *cmd = argv[0];
 
 	if (strcmp(cmd, "root-install") == 0 && argc == 2)
-		return cmd_root_install(st, argv[1], out, err, errlen);
+		return cmd_root_install(rec, argv[1], out, err, errlen);
 	if (strcmp(cmd, "admin-certify") == 0 && argc == 3)
-		return cmd_admin_certify(st, argv[1], argv[2], out, err, errlen);
+		return cmd_admin_certify(rec, argv[1], argv[2], out, err, errlen);
 	if (strcmp(cmd, "worker-keys") == 0 && argc == 3)
-		return cmd_worker_keys(st, argv[1], argv[2], out, err, errlen);
+		return cmd_worker_keys(st, rec, argv[1], argv[2], out, err, errlen);
 	if (strcmp(cmd, "unit-key-rotate") == 0 && argc == 3)
-		return cmd_unit_rotate(st, argv[1], argv[2], out, err, errlen);
+		return cmd_unit_rotate(st, rec, argv[1], argv[2], out, err, errlen);
 	if (strcmp(cmd, "unit-member-add") == 0 && (argc == 4 || argc == 5)) {
 		if (argc == 5 && strcmp(argv[4], "--supervisor") != 0)
 			return 1;
-		return cmd_member_add(st, argv[1], argv[2], argv[3], argc == 5, out, err, errlen);
+		return cmd_member_add(st, rec, argv[1], argv[2], argv[3], argc == 5, out, err, errlen);
 	}
 	if (strcmp(cmd, "unit-member-remove") == 0 && argc == 4)
-		return cmd_member_remove(st, argv[1], argv[2], argv[3], out, err, errlen);
+		return cmd_member_remove(st, rec, argv[1], argv[2], argv[3], out, err, errlen);
 	return 1;
 }
 
-int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, char *err, size_t errlen)
+int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, json_t **records, char *err,
+		   size_t errlen)
 {
+	struct records rec;
 	int rc;
 
+	*records = NULL;
 	if (argc < 1)
 		return 1;
 	if (advice_crypto_init() != 0)
 		return fail(err, errlen, "libsodium cannot start");
-	if (st->ops->tx->begin(st) != STORE_OK)
-		return fail(err, errlen, "the store is busy");
-	rc = keys_dispatch(st, argc, argv, out, err, errlen);
-	if (rc == 0 && st->ops->tx->commit(st) != STORE_OK)
-		rc = fail(err, errlen, "the store could not commit");
-	if (rc != 0)
-		st->ops->tx->rollback(st);
+	if ((rec.list = json_array()) == NULL)
+		return fail(err, errlen, "out of memory");
+	rc = keys_dispatch(st, &rec, argc, argv, out, err, errlen);
+	if (rc == 0)
+		*records = rec.list;
+	else
+		json_decref(rec.list);
 	return rc;
 }

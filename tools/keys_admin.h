@@ -1,5 +1,6 @@
 /*
- * keys_admin.h - advicectl's end-to-end encryption commands, beside the store they write:
+ * keys_admin.h - advicectl's end-to-end encryption commands, on the admin's machine (the
+ * admin's key files never leave it; adviced writes the records they make, admin_keys.h):
  *
  *   root-create FILE                      (offline, no data folder) the municipal root key into
  *                                          a new key file; prints its public key
@@ -18,6 +19,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "store.h"
 
 /* root-create: writes FILE (mode 600, never overwritten) and prints the public key to out.
@@ -25,10 +28,13 @@
 int keys_admin_root_create(const char *path, FILE *out, char *err, size_t errlen);
 
 /*
- * Runs key command argv[0] with its arguments in one transaction, printing to `out`. Returns
- * 0 when done, 1 when argv[0] (with that many arguments) is not a key command, -1 with a
- * reason in `err` when it failed (nothing changed).
+ * Runs key command argv[0] with its arguments: reads `st` (read-only), signs and seals with
+ * the key files, prints to `out` what will be done, and returns in *records the records for
+ * adviced to write (server/core/admin_keys.h; the caller frees them). Returns 0 when done,
+ * 1 when argv[0] (with that many arguments) is not a key command, -1 with a reason in `err`
+ * when it failed (nothing to write).
  */
-int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, char *err, size_t errlen);
+int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, json_t **records, char *err,
+		   size_t errlen);
 
 #endif

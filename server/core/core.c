@@ -338,6 +338,15 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 			rc = core_session_check(&x);
 		break;
 	case CORE_REQ_CHUNK: rc = handle_chunk(&x); break;
+	case CORE_REQ_CALL:
+		rc = req->call == NULL || req->call(req->call_arg) < 0 ? -1 : core_reply_finish(&x);
+		break;
+	case CORE_REQ_ADMIN:
+		x.result = json_object();
+		rc = x.result ? core_admin(&x) : -1;
+		if (rc == 0)
+			rc = core_reply_finish(&x);
+		break;
 	case CORE_REQ_LOGIN_BANK:
 		x.result = json_object();
 		rc = x.result ? core_login_bank(&x) : -1;

@@ -35,6 +35,10 @@ enum core_req_kind {
 				 * text (json stays NULL), only events */
 	CORE_REQ_LOGIN_ENROL,	/* HTTP POST /api/v1/login/worker/enrol: a second factor to confirm */
 	CORE_REQ_CHUNK,		/* a binary WebSocket message: one attachment chunk (core_files.c) */
+	CORE_REQ_ADMIN,		/* internal: an advicectl command from the admin socket (core_admin.c);
+				 * never a client's body */
+	CORE_REQ_CALL,		/* internal: runs `call` on the store's writer connection inside
+				 * the batch (the notifier's outbox reads and updates); no body */
 };
 
 /* A WebSocket message parsed and checked against the schema before the core thread takes it
@@ -56,6 +60,12 @@ struct core_request {
 	int64_t now_ms; /* 0: the core reads the clock */
 	char peer[48];	/* remote address, for the log */
 	struct core_parsed parsed;
+	void *waiter; /* dispatch_call: the caller waiting for this reply (dispatch.c) */
+	/* CORE_REQ_CALL: the function and its argument. It returns < 0 when the store failed
+	 * (its writes are rolled back and the reply is "unavailable"), else its writes commit
+	 * with the batch and the reply is {"type": "ok"} (http_status 200). */
+	int (*call)(void *arg);
+	void *call_arg;
 	size_t len;
 	char body[]; /* request text, NUL-terminated */
 };

@@ -158,6 +158,10 @@ int core_file_status(struct ctx *x);
 int core_file_get(struct ctx *x);
 int core_file_chunk(struct ctx *x);
 
+/* CORE_REQ_ADMIN: an advicectl command from the admin socket (core_admin.c); fills
+ * ctx->result or ctx->err. 0, or -1 when the store failed. */
+int core_admin(struct ctx *x);
+
 /* Logins (core_login.c): fill ctx->result / ctx->err and rep->http_status. */
 int core_login_citizen(struct ctx *x);
 int core_login_start(struct ctx *x);

@@ -38,6 +38,12 @@ struct dispatch {
 	size_t pending;				/* submitted and not yet taken as replies */
 	int stopping;
 	struct dispatch_stats stats;
+	pthread_cond_t called; /* a reply for a dispatch_call came */
+};
+
+/* A caller of dispatch_call waiting for its reply. */
+struct waiter {
+	struct core_reply *reply;
 };
 
 /* Runs one request inside the batch transaction and fills `rep`. A request whose store work
@@ -142,6 +148,37 @@ static struct core_request *take_batch(struct dispatch *d)
 	return head;
 }
 
+/* Gives each reply whose request has a waiter (dispatch_call) to it; returns the others,
+ * in order. Requests and replies correspond one to one. */
+static struct core_reply *hand_to_waiters(struct dispatch *d, struct core_request *reqs,
+					  struct core_reply *replies)
+{
+	struct core_reply *head = NULL, **tail = &head;
+	int called = 0;
+
+	pthread_mutex_lock(&d->lock);
+	while (replies != NULL) {
+		struct core_reply *next = replies->next;
+
+		assert(reqs != NULL);
+		replies->next = NULL;
+		if (reqs->waiter != NULL) {
+			((struct waiter *)reqs->waiter)->reply = replies;
+			d->pending--;
+			called = 1;
+		} else {
+			*tail = replies;
+			tail = &replies->next;
+		}
+		replies = next;
+		reqs = reqs->next;
+	}
+	if (called)
+		pthread_cond_broadcast(&d->called);
+	pthread_mutex_unlock(&d->lock);
+	return head;
+}
+
 static void *dispatch_main(void *arg)
 {
 	struct dispatch *d = arg;
@@ -160,6 +197,7 @@ static void *dispatch_main(void *arg)
 		pthread_mutex_unlock(&d->lock);
 
 		replies = run_batch(d, batch, &n);
+		replies = hand_to_waiters(d, batch, replies);
 		free_requests(batch);
 		/* No reply leaves before its batch's transaction has ended: committed, or rolled
 		 * back with every reply an error. */
@@ -203,10 +241,12 @@ struct dispatch *dispatch_start(struct core *core, struct store *st, size_t max_
 	d->wake_arg = wake_arg;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
+	pthread_cond_init(&d->called, NULL);
 	if (pthread_create(&d->thread, NULL, dispatch_main, d) != 0) {
 		log_err("cannot start the core thread");
 		pthread_mutex_destroy(&d->lock);
 		pthread_cond_destroy(&d->cond);
+		pthread_cond_destroy(&d->called);
 		free(d);
 		return NULL;
 	}
@@ -237,6 +277,23 @@ int dispatch_submit(struct dispatch *d, struct core_request *req)
 		memset(&req->parsed, 0, sizeof req->parsed);
 	}
 	return rc;
+}
+
+struct core_reply *dispatch_call(struct dispatch *d, struct core_request *req)
+{
+	struct waiter w = { NULL };
+
+	req->waiter = &w;
+	if (dispatch_submit(d, req) != 0) {
+		core_request_free(req);
+		return NULL;
+	}
+	pthread_mutex_lock(&d->lock);
+	while (w.reply == NULL) /* the core thread runs every submitted request, even when stopping */
+		pthread_cond_wait(&d->called, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+	core_reply_render(w.reply);
+	return w.reply;
 }
 
 struct core_reply *dispatch_take(struct dispatch *d)
@@ -303,5 +360,6 @@ void dispatch_stop(struct dispatch *d)
 	}
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->cond);
+	pthread_cond_destroy(&d->called);
 	free(d);
 }

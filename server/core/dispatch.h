@@ -40,6 +40,14 @@ struct dispatch *dispatch_start(struct core *core, struct store *st, size_t max_
  * stopping: the caller keeps the request (free() frees it) and answers "unavailable". */
 int dispatch_submit(struct dispatch *d, struct core_request *req);
 
+/*
+ * Runs one internal request (the admin socket, the notifier) through the core thread and
+ * waits for its reply, which the network thread never sees: like every reply, it comes
+ * after the batch's commit. Takes ownership of `req` in any case. Returns the reply (free
+ * it with core_reply_free), or NULL when the queue is full or the dispatcher is stopping.
+ */
+struct core_reply *dispatch_call(struct dispatch *d, struct core_request *req);
+
 /* Takes every finished reply, oldest first, as a linked list (NULL if none), its events
  * rendered as text on the calling thread (core_reply_render). Thread-safe. */
 struct core_reply *dispatch_take(struct dispatch *d);

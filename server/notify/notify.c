@@ -112,7 +112,7 @@ void notify_free(struct notifier *n)
 	if (n == NULL)
 		return;
 	notify_stop(n);
-	if (n->st != NULL)
+	if (n->st != NULL && n->cfg.run == NULL)
 		n->st->ops->close(n->st);
 	sodium_free(n->cfg.owned);
 	pthread_cond_destroy(&n->cv);
@@ -120,13 +120,34 @@ void notify_free(struct notifier *n)
 	free(n);
 }
 
-/* Runs `fn` in a transaction of its own; commits on 0, rolls back otherwise. Returns fn's
+/* A transaction's work handed to the writer (notify_config.run). */
+struct tx_call {
+	struct notifier *n;
+	int (*fn)(struct notifier *, void *);
+	void *arg;
+	int rc; /* fn's result */
+};
+
+static int tx_call_run(void *arg)
+{
+	struct tx_call *c = arg;
+
+	c->rc = c->fn(c->n, c->arg);
+	return c->rc;
+}
+
+/* Runs `fn` in a transaction of its own; commits unless it returns < 0. Returns fn's
  * result, or -1 when the transaction could not start or commit. */
 static int in_transaction(struct notifier *n, int (*fn)(struct notifier *, void *), void *arg)
 {
 	struct store *st = n->st;
 	int rc;
 
+	if (n->cfg.run != NULL) { /* adviced: through dispatch, on the one writer */
+		struct tx_call c = { n, fn, arg, -1 };
+
+		return n->cfg.run(n->cfg.run_arg, tx_call_run, &c) == 0 ? c.rc : -1;
+	}
 	if (st->ops->tx->begin(st) != STORE_OK)
 		return -1;
 	rc = fn(n, arg);

@@ -1,7 +1,7 @@
 /*
  * notify.h - the notifier: sends the citizens' notifications of the outbox (store.h
  * notify_outbox, rows written by core_queue.c when staff write to a citizen) from a thread
- * of its own with its own store connection, through adapters (notify_smtp.c for e-mail,
+ * of its own, through adapters (notify_smtp.c for e-mail,
  * notify_sms.c for an SMS HTTP gateway). Never on the network or the core thread.
  *
  * A notification says only that there is a new message, with a link to the service, in
@@ -61,6 +61,12 @@ struct notify_config {
 	int64_t (*clock)(void *arg); /* ms since the epoch; NULL: the real clock */
 	void *clock_arg;
 	void *owned; /* sodium_malloc'd memory the notifier frees (the adapters' settings), or NULL */
+	/* How the notifier's store work runs: `run` calls fn(fn_arg) in a transaction of the
+	 * store's one writer and returns 0 once that committed, or -1 (nothing of it stays). In
+	 * adviced it is a CORE_REQ_CALL through dispatch. NULL: the notifier runs its own
+	 * transactions on a store of its own (tests). */
+	int (*run)(void *run_arg, int (*fn)(void *fn_arg), void *fn_arg);
+	void *run_arg;
 };
 
 /* A claimed notification: the row (now "sending") and what to send. */
@@ -74,10 +80,12 @@ struct notify_job {
 
 struct notifier;
 
-/* A notifier over `st` (a writable store used by nobody else; the notifier closes it in
- * notify_free). The config is copied. NULL when out of memory or the config is unusable. */
+/* A notifier over `st`: with cfg->run, the store of the writer that runs its work (never
+ * touched by the notifier's thread); without, a writable store used by nobody else, which
+ * the notifier closes in notify_free. The config is copied. NULL when out of memory or the
+ * config is unusable. */
 struct notifier *notify_new(struct store *st, const struct notify_config *cfg);
-/* Stops the thread if it runs, closes the store, frees. NULL is ignored. */
+/* Stops the thread if it runs, closes the store if it is its own, frees. NULL is ignored. */
 void notify_free(struct notifier *n);
 
 /* Rows left "sending" by an earlier process become pending, due now. 0 or -1 (store). */
@@ -112,11 +120,13 @@ int notify_compose(const struct notify_config *cfg, const char *lang, char *subj
 struct config;
 /*
  * The notifier of adviced's configuration (notify_setup.c): the adapters of the configured
- * channels, their secrets read from files only the owner can read, a store connection of
- * its own. *out is NULL when no channel is configured. With `start` the thread runs.
+ * channels, their secrets read from files only the owner can read, its store work run by
+ * `run` on `st` (notify_config). *out is NULL when no channel is configured. With `start`
+ * (st and run set) the thread runs; without, only the configuration is checked.
  * Returns 0, or -1 with a reason in `err`.
  */
-int notify_setup(const struct config *cfg, int start, struct notifier **out, char *err, size_t errlen);
+int notify_setup(const struct config *cfg, struct store *st, int (*run)(void *, int (*)(void *), void *),
+		 void *run_arg, int start, struct notifier **out, char *err, size_t errlen);
 
 /* The e-mail adapter (notify_smtp.c): libcurl SMTP to one relay. */
 enum notify_tls {

@@ -1,7 +1,7 @@
 /*
  * notify_setup.c - builds adviced's notifier from the configuration (notify.h): the SMTP
  * and SMS adapters' settings, their secrets (the SMTP password, the gateway's token) read
- * from files only their owner can read, and a store connection of the notifier's own.
+ * from files only their owner can read; its store work runs where adviced says (notify.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -99,15 +99,19 @@ static int fill(const struct config *cfg, struct adapters *a, struct notify_conf
 	return 0;
 }
 
-int notify_setup(const struct config *cfg, int start, struct notifier **out, char *err, size_t errlen)
+int notify_setup(const struct config *cfg, struct store *st, int (*run)(void *, int (*)(void *), void *),
+		 void *run_arg, int start, struct notifier **out, char *err, size_t errlen)
 {
-	struct notify_config nc = { 0 };
+	struct notify_config nc = { .run = run, .run_arg = run_arg };
 	struct adapters *a;
-	struct store *st;
 
 	*out = NULL;
 	if (cfg->smtp_host[0] == '\0' && cfg->sms_url[0] == '\0')
 		return 0;
+	if (start && st == NULL) {
+		snprintf(err, errlen, "the notifier cannot start without a store");
+		return -1;
+	}
 	if ((a = sodium_malloc(sizeof *a)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -118,14 +122,8 @@ int notify_setup(const struct config *cfg, int start, struct notifier **out, cha
 		sodium_free(a);
 		return -1;
 	}
-	if ((st = store_sqlite_open(cfg->database, STORE_READWRITE)) == NULL) {
-		snprintf(err, errlen, "cannot open the store %.200s", cfg->database);
-		sodium_free(a);
-		return -1;
-	}
 	if ((*out = notify_new(st, &nc)) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		st->ops->close(st);
 		sodium_free(a);
 		return -1;
 	}

@@ -20,7 +20,9 @@
 #include "advice_proto.h"
 
 enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_EXISTS = 2, STORE_ERROR = -1 };
-enum store_mode { STORE_READWRITE, STORE_READONLY };
+/* STORE_IMMUTABLE: read-only for a file no process writes meanwhile (the caller holds the
+ * data folder's lock): opens nothing else, not even -wal and -shm files (--check-config). */
+enum store_mode { STORE_READWRITE, STORE_READONLY, STORE_IMMUTABLE };
 
 #define STORE_ID_SIZE	 (ADVICE_ID_HEX + 1)
 #define STORE_NAME_SIZE	 129 /* names of units, queues, categories, users: 128 bytes */
@@ -567,7 +569,8 @@ struct store {
 	const struct store_ops *ops;
 };
 
-/* Opens (creating if needed) the SQLite store at `path` and runs pending migrations. */
+/* Opens (creating if needed) the SQLite store at `path` and runs pending migrations; the
+ * read-only modes create nothing and check that the file is migrated. */
 struct store *store_sqlite_open(const char *path, enum store_mode mode);
 /* The highest migration id applied (for tests and --check-config), -1 when the file
  * holds migrations unknown to this program. */

@@ -267,16 +267,29 @@ struct store *store_sqlite_open(const char *path, enum store_mode mode)
 {
 	struct store_sqlite *s = calloc(1, sizeof *s);
 	int flags =
-		mode == STORE_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+		mode == STORE_READWRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+	char *uri = NULL;
 
 	if (s == NULL)
 		return NULL;
 	pthread_once(&tuned, tune_sqlite);
 	s->base.ops = &sqlite_ops;
-	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (mode == STORE_IMMUTABLE) { /* no -wal or -shm: a URI with immutable=1 */
+		uri = sqlite3_mprintf("file:%s?immutable=1", path);
+		if (uri == NULL || strpbrk(path, "?#%") != NULL) {
+			log_err("cannot open %s read-only: a path without ?, # and %%", path);
+			sqlite3_free(uri);
+			free(s);
+			return NULL;
+		}
+		flags |= SQLITE_OPEN_URI;
+	}
+	if (sqlite3_open_v2(uri ? uri : path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sqlite3_free(uri);
 		log_err("cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
 	}
+	sqlite3_free(uri);
 	sqlite3_busy_timeout(s->db, 5000);
 	sqlite3_extended_result_codes(s->db, 1);
 	if (exec_sql(s->db, "PRAGMA foreign_keys = ON") != 0)

@@ -13,7 +13,7 @@
 
 #include "core.h"
 #include "schema.h"
-#include "staff_admin.h"
+#include "admin_staff.h"
 #include "store.h"
 #include "token.h"
 
@@ -46,9 +46,9 @@ static void add_worker(const char *id, const char *name, enum account kind)
 						    ROLE_WORKER) == STORE_OK,
 		     "membership_add");
 	if (kind == ACCOUNT_READY)
-		fuzz_require(staff_admin_password_set(st, pepper, w.user_id, 1, 1) == 0, "password_set");
+		fuzz_require(admin_staff_password_set(st, pepper, w.user_id, 1, 1) == 0, "password_set");
 	else if (kind == ACCOUNT_SETUP_PENDING)
-		fuzz_require(staff_admin_setup_code(st, pepper, w.user_id, 1, code) == 0, "setup_code");
+		fuzz_require(admin_staff_setup_code(st, pepper, w.user_id, 1, code) == 0, "setup_code");
 	fuzz_require(st->ops->staff->get(st, w.user_id, &s) == STORE_OK, "staff_get");
 	if (kind == ACCOUNT_ENDED) {
 		s.ends = 2;

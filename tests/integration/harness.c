@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -152,7 +153,24 @@ static int harness_port_open(int port)
 	return ok;
 }
 
-/* Starts adviced on the existing folder and waits for its port. 0 or -1. */
+/* Whether adviced answers on its admin socket (<dir>/admin.sock), which it opens after its
+ * port: advicectl works from then on. */
+static int harness_admin_open(struct harness *h)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd, ok;
+
+	if (snprintf(a.sun_path, sizeof(a.sun_path), "%s/admin.sock", h->dir) >= (int)sizeof(a.sun_path))
+		return 0;
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Starts adviced on the existing folder and waits for its port and its admin socket. 0 or -1. */
 static int harness_spawn(struct harness *h)
 {
 	const char *adviced = harness_env("ADVICED");
@@ -192,11 +210,11 @@ static int harness_spawn(struct harness *h)
 			h->pid = 0;
 			return -1;
 		}
-		if (harness_port_open(h->port))
+		if (harness_port_open(h->port) && harness_admin_open(h))
 			return 0;
 		harness_sleep_ms(HARNESS_POLL_MS);
 	}
-	fprintf(stderr, "harness: adviced did not open port %d in time\n", h->port);
+	fprintf(stderr, "harness: adviced did not open port %d and its admin socket in time\n", h->port);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	h->pid = 0;

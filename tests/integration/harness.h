@@ -32,7 +32,8 @@ struct harness {
 /*
  * Makes the data folder, runs `$ADVICECTL init <dir> --demo --test-mode --port <port>
  * --web-root $ADVICE_SOURCE_DIR/client-web`, starts `$ADVICED -c <dir>/adviced.conf` and
- * waits until the port accepts (20 s at most). Returns 0, or -1 (reason on stderr).
+ * waits until the port and the admin socket accept (20 s at most). Returns 0, or -1 (reason
+ * on stderr).
  */
 int harness_start(struct harness *h);
 /* The same, with the demo accounts' published second factor when `demo_totp` (otherwise

@@ -139,7 +139,8 @@ static void ctl_ok_quiet(struct harness *h, const char *const args[])
 	free(ctl_ok(h, args));
 }
 
-/* A digest of every row of every table of the data folder's database. */
+/* A digest of every row of every table of the data folder's database but the access log,
+ * where adviced records refused commands too (access_log_refusal). */
 static void db_digest(struct harness *h, uint8_t out[crypto_generichash_BYTES])
 {
 	crypto_generichash_state g;
@@ -158,6 +159,8 @@ static void db_digest(struct harness *h, uint8_t out[crypto_generichash_BYTES])
 	while (sqlite3_step(tables) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(tables, 0);
 
+		if (strcmp(name, "access_log") == 0)
+			continue;
 		crypto_generichash_update(&g, (const uint8_t *)name, strlen(name) + 1);
 		snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", name);
 		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &rows, NULL), SQLITE_OK);
@@ -179,14 +182,33 @@ static void db_digest(struct harness *h, uint8_t out[crypto_generichash_BYTES])
 	crypto_generichash_final(&g, out, crypto_generichash_BYTES);
 }
 
+static long long db_count(struct harness *h, const char *sql);
+
+/* Since access-log row `after`, adviced logged at most the one refusal of `command`: a row
+ * naming it, failed. */
+static void access_log_refusal(struct harness *h, long long after, const char *command)
+{
+	char sql[300];
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM access_log WHERE row > %lld", after);
+	assert_in_range(db_count(h, sql), 0, 1);
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM access_log WHERE row > %lld AND NOT (action = 'admin:%s' AND "
+		 "outcome = 'failed' AND role = %d AND user_id LIKE 'os:%%')",
+		 after, command, ROLE_ADMIN);
+	assert_int_equal(db_count(h, sql), 0);
+}
+
 /*
  * A command that must be refused: a non-zero exit, an error on standard error that names
- * `names` (NULL: any text), and every table of the database as it was.
+ * `names` (NULL: any text), and every table of the database as it was but the access log,
+ * which holds at most the refusal.
  */
 static void ctl_refused(struct harness *h, const char *const args[], const char *names)
 {
 	uint8_t before[crypto_generichash_BYTES], after[crypto_generichash_BYTES];
 	struct ctl_result r;
+	long long last_row = db_count(h, "SELECT coalesce(max(row), 0) FROM access_log");
 
 	db_digest(h, before);
 	ctl_run(h->dir, args, &r);
@@ -199,6 +221,7 @@ static void ctl_refused(struct harness *h, const char *const args[], const char 
 	db_digest(h, after);
 	if (memcmp(before, after, sizeof before) != 0)
 		fail_msg("advicectl %s was refused but changed the database", args[0]);
+	access_log_refusal(h, last_row, args[0]);
 	ctl_result_free(&r);
 }
 

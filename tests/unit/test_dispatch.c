@@ -2,7 +2,9 @@
  * test_dispatch.c - the core thread: requests submitted from another thread are answered in
  * order; requests submitted while a batch runs go into one committed batch (group commit);
  * when a batch's fsync fails, no reply of it is "ok" and the failure is reported; stopping
- * finishes what was submitted (R: durability).
+ * finishes what was submitted (R: durability). An internal caller's request (dispatch_call:
+ * the admin socket, the notifier) gets its reply after the commit, and the network's
+ * replies never include it; a call that fails is rolled back.
  *
  * The core thread is held at its BEGIN by a gate in front of the store's operations, so
  * what piles up meanwhile is known exactly; the fsync failure comes from the fault layer
@@ -388,6 +390,72 @@ static void test_queue_bound_and_stop(void **state)
 	dispatch_stop(d);	      /* finishes what was accepted; frees untaken replies */
 }
 
+/* A CORE_REQ_CALL's work: adds the unit named by arg; fails afterwards when the name says so. */
+static struct store *call_store;
+
+static int add_unit(void *arg)
+{
+	const char *name = arg;
+	char id[STORE_ID_SIZE];
+
+	memset(id, 0, sizeof id);
+	memcpy(id,
+	       strstr(name, "bad") ? "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" : "cccccccccccccccccccccccccccccccc",
+	       32);
+	if (call_store->ops->unit->insert(call_store, id, name) != STORE_OK)
+		return -1;
+	return strstr(name, "bad") ? -1 : 1; /* 1: any result >= 0 commits */
+}
+
+static struct core_reply *call(struct dispatch *d, int (*fn)(void *), void *arg)
+{
+	struct core_request *r = core_request_new(CORE_REQ_CALL, 0, "", 0);
+
+	assert_non_null(r);
+	r->call = fn;
+	r->call_arg = arg;
+	return dispatch_call(d, r);
+}
+
+static void test_call_answers_its_caller_only(void **state)
+{
+	struct corefix *fx = *state;
+	struct waker wk = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+	struct dispatch *d = dispatch_start(fx->core, fx->st, 16, wake, &wk);
+	struct core_reply *rep, *net;
+	struct who citizen;
+	char id[STORE_ID_SIZE];
+
+	assert_non_null(d);
+	call_store = fx->st;
+	corefix_login_citizen(fx, "010594Y9032", &citizen);
+	assert_int_equal(
+		dispatch_submit(d, message(fx, &citizen, 7, "{\"type\":\"thread.list\",\"id\":\"l\"}")), 0);
+	rep = call(d, add_unit, "Called unit");
+	assert_non_null(rep);
+	assert_int_equal(rep->http_status, 200);
+	assert_non_null(strstr(rep->json, "\"type\":\"ok\""));
+	core_reply_free(rep);
+	rep = call(d, add_unit, "bad unit"); /* writes, then fails: rolled back */
+	assert_non_null(rep);
+	assert_int_equal(rep->http_status, 503);
+	assert_non_null(strstr(rep->json, "unavailable"));
+	core_reply_free(rep);
+	rep = call(d, NULL, NULL);
+	assert_non_null(rep);
+	assert_int_equal(rep->http_status, 503);
+	core_reply_free(rep);
+	collect(d, &wk, &net, 1); /* the network sees its own reply, and only that */
+	assert_int_equal(net->conn_id, 7);
+	assert_null(net->next);
+	assert_null(dispatch_take(d));
+	core_reply_free(net);
+	assert_int_equal(dispatch_pending(d), 0);
+	dispatch_stop(d);
+	assert_int_equal(fx->st->ops->unit->find(fx->st, "Called unit", id), STORE_OK);
+	assert_int_equal(fx->st->ops->unit->find(fx->st, "bad unit", id), STORE_NOTFOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +465,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_sync_acknowledges_nothing, corefix_setup,
 						fault_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_bound_and_stop, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_call_answers_its_caller_only, corefix_setup,
+						corefix_teardown),
 	};
 
 	/* Before any store is opened: every connection goes through the fault layer. */

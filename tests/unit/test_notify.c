@@ -266,6 +266,7 @@ static void test_setup_reads_secrets_owner_only(void **state)
 {
 	struct config c;
 	struct notifier *n = (struct notifier *)&c;
+	struct store *st;
 	char dir[256], conf[2048], err[256];
 
 	(void)state;
@@ -285,19 +286,24 @@ static void test_setup_reads_secrets_owner_only(void **state)
 		struct config none = c;
 
 		none.smtp_host[0] = none.sms_url[0] = '\0';
-		assert_int_equal(notify_setup(&none, 0, &n, err, sizeof err), 0);
+		assert_int_equal(notify_setup(&none, NULL, NULL, NULL, 0, &n, err, sizeof err), 0);
 		assert_null(n);
 	}
-	assert_int_equal(notify_setup(&c, 0, &n, err, sizeof err), -1); /* files missing */
+	assert_int_equal(notify_setup(&c, NULL, NULL, NULL, 0, &n, err, sizeof err), -1); /* files missing */
 	write_file(c.smtp_password_file, "s3cret\n", 0644);
 	write_file(c.sms_token_file, "tok\n", 0600);
-	assert_int_equal(notify_setup(&c, 0, &n, err, sizeof err), -1);
+	assert_int_equal(notify_setup(&c, NULL, NULL, NULL, 0, &n, err, sizeof err), -1);
 	assert_non_null(strstr(err, "owner only"));
 	assert_null(strstr(err, "s3cret"));
 	write_file(c.smtp_password_file, "", 0600);
-	assert_int_equal(notify_setup(&c, 0, &n, err, sizeof err), -1);
+	assert_int_equal(notify_setup(&c, NULL, NULL, NULL, 0, &n, err, sizeof err), -1);
 	write_file(c.smtp_password_file, "s3cret\n", 0600);
-	assert_int_equal(notify_setup(&c, 1, &n, err, sizeof err), 0);
+	/* Started without a writer to run its work: refused. With a store of its own (no
+	 * runner), it owns and closes it. */
+	assert_int_equal(notify_setup(&c, NULL, NULL, NULL, 1, &n, err, sizeof err), -1);
+	assert_null(n);
+	assert_non_null(st = store_sqlite_open(c.database, STORE_READWRITE));
+	assert_int_equal(notify_setup(&c, st, NULL, NULL, 1, &n, err, sizeof err), 0);
 	assert_non_null(n);
 	notify_free(n);
 	testutil_rmtree(dir);

@@ -20,7 +20,7 @@
 
 #include "corefix.h"
 #include "staff.h"
-#include "staff_admin.h"
+#include "admin_staff.h"
 #include "totp.h"
 
 #define MIN_MS	(60 * 1000LL)
@@ -527,7 +527,7 @@ static void test_first_login_with_setup_code(void **state)
 	assert_int_equal(fx->st->ops->staff->worker_insert(fx->st, &w, fx->now), STORE_OK);
 	assert_int_equal(fx->st->ops->staff->membership_add(fx->st, w.user_id, fx->unit_adult, ROLE_WORKER),
 			 STORE_OK);
-	assert_int_equal(staff_admin_setup_code(fx->st, fx->cc.pepper, w.user_id, fx->now, code), 0);
+	assert_int_equal(admin_staff_setup_code(fx->st, fx->cc.pepper, w.user_id, fx->now, code), 0);
 	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
 	assert_int_equal(strlen(code), STAFF_SETUP_CODE_LEN);
 	memset(newkey, 0x5a, sizeof newkey);
@@ -555,7 +555,7 @@ static void test_first_login_with_setup_code(void **state)
 
 	/* A setup code expires. */
 	assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
-	assert_int_equal(staff_admin_setup_code(fx->st, fx->cc.pepper, w.user_id, fx->now, code), 0);
+	assert_int_equal(admin_staff_setup_code(fx->st, fx->cc.pepper, w.user_id, fx->now, code), 0);
 	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
 	expect_session(fx, &uusi, "unauthenticated"); /* a reset revokes the sessions */
 	login_expect(fx, "uusi", newkey, NULL, NULL, NULL, 401, "bad_credentials", NULL); /* password gone */
@@ -640,19 +640,19 @@ static void test_when_parser(void **state)
 	int64_t t = 0;
 
 	(void)state;
-	assert_int_equal(staff_admin_parse_when("none", 5000, &t), 0);
+	assert_int_equal(admin_staff_parse_when("none", 5000, &t), 0);
 	assert_int_equal(t, 0);
-	assert_int_equal(staff_admin_parse_when("now", 5000, &t), 0);
+	assert_int_equal(admin_staff_parse_when("now", 5000, &t), 0);
 	assert_int_equal(t, 5000);
-	assert_int_equal(staff_admin_parse_when("+3", 5000, &t), 0);
+	assert_int_equal(admin_staff_parse_when("+3", 5000, &t), 0);
 	assert_int_equal(t, 8000);
-	assert_int_equal(staff_admin_parse_when("2030-06-30", 5000, &t), 0);
+	assert_int_equal(admin_staff_parse_when("2030-06-30", 5000, &t), 0);
 	assert_true(t > 1909000000000LL && t < 1909200000000LL); /* midnight after 30 June 2030 */
-	assert_int_equal(staff_admin_parse_when("2030-13-01", 5000, &t), -1);
-	assert_int_equal(staff_admin_parse_when("+", 5000, &t), -1);
-	assert_int_equal(staff_admin_parse_when("+-5", 5000, &t), -1);
-	assert_int_equal(staff_admin_parse_when("tomorrow", 5000, &t), -1);
-	assert_int_equal(staff_admin_parse_when("2030-6-30", 5000, &t), -1);
+	assert_int_equal(admin_staff_parse_when("2030-13-01", 5000, &t), -1);
+	assert_int_equal(admin_staff_parse_when("+", 5000, &t), -1);
+	assert_int_equal(admin_staff_parse_when("+-5", 5000, &t), -1);
+	assert_int_equal(admin_staff_parse_when("tomorrow", 5000, &t), -1);
+	assert_int_equal(admin_staff_parse_when("2030-6-30", 5000, &t), -1);
 }
 
 int main(void)

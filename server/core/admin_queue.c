@@ -1,10 +1,11 @@
 /*
- * queue_admin.c - the duty-queue commands of advicectl (queue_admin.h): unit languages and
- * service hours, queue policy, fallback and deadlines, language routes, closed days and
- * the holiday list, and the roster; and the demo roster of `advicectl init --demo`.
+ * admin_queue.c - the duty-queue commands of advicectl (admin_queue.h), run by the core for
+ * the admin socket: unit languages and service hours, queue policy, fallback and deadlines,
+ * language routes, closed days and the holiday list, and the roster; and the demo roster of
+ * `advicectl init --demo`.
  *
- * Each command checks every argument before it writes, runs in one transaction and
- * changes nothing when it fails.
+ * Each command checks every argument before it writes; the caller's transaction (the
+ * request's savepoint) makes a failed command change nothing.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 #include <string.h>
 
 #include "calendar.h"
-#include "queue_admin.h"
+#include "admin_queue.h"
 #include "roster.h"
 #include "routing.h"
 
@@ -310,7 +311,7 @@ static int dispatch(struct qa *a, int argc, char **argv)
 	return 1;
 }
 
-int queue_admin_run(struct store *st, int argc, char **argv, FILE *out, char *err, size_t errlen)
+int admin_queue_run(struct store *st, int argc, char **argv, FILE *out, char *err, size_t errlen)
 {
 	struct qa a = { st, out, err, errlen };
 	int rc;
@@ -318,23 +319,13 @@ int queue_admin_run(struct store *st, int argc, char **argv, FILE *out, char *er
 	err[0] = '\0';
 	if (argc < 1)
 		return 1;
-	if (st->ops->tx->begin(st) != STORE_OK) {
-		snprintf(err, errlen, "cannot start a transaction");
-		return -1;
-	}
 	rc = dispatch(&a, argc, argv);
-	if (rc == 0 && st->ops->tx->commit(st) != STORE_OK) {
-		snprintf(err, errlen, "commit failed; nothing was changed");
-		rc = -1;
-	}
-	if (rc != 0)
-		st->ops->tx->rollback(st);
 	if (rc < 0 && err[0] == '\0')
 		snprintf(err, errlen, "the store failed; nothing was changed");
 	return rc;
 }
 
-int queue_admin_seed_demo(struct store *st, char *err, size_t errlen)
+int admin_queue_seed_demo(struct store *st, char *err, size_t errlen)
 {
 	static char *const cmds[][8] = {
 		{ "unit-langs", "Adult social work", "fi,sv,en" },
@@ -356,7 +347,7 @@ int queue_admin_seed_demo(struct store *st, char *err, size_t errlen)
 
 		while (argc < 8 && cmds[i][argc] != NULL)
 			argc++;
-		rc = queue_admin_run(st, argc, (char **)cmds[i], null ? null : stdout, err, errlen);
+		rc = admin_queue_run(st, argc, (char **)cmds[i], null ? null : stdout, err, errlen);
 	}
 	if (null != NULL)
 		fclose(null);

@@ -1,6 +1,7 @@
 /*
- * staff_admin.c - advicectl's staff-account commands (staff_admin.h): end dates of accounts
- * and roles, setup codes, second-factor resets and, in test mode, the demo accounts' codes.
+ * admin_staff.c - advicectl's staff-account commands (admin_staff.h), run by the core for
+ * the admin socket: end dates of accounts and roles, setup codes, second-factor resets
+ * and, in test mode, the demo accounts' codes.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,7 +11,7 @@
 
 #include <sodium.h>
 
-#include "staff_admin.h"
+#include "admin_staff.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -32,7 +33,7 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int staff_admin_parse_when(const char *text, int64_t now_ms, int64_t *out)
+int admin_staff_parse_when(const char *text, int64_t now_ms, int64_t *out)
 {
 	struct tm tm = { 0 };
 	char *end;
@@ -70,7 +71,7 @@ int staff_admin_parse_when(const char *text, int64_t now_ms, int64_t *out)
 	return 0;
 }
 
-int staff_admin_setup_code(struct store *st, const uint8_t pepper[32], const char *user_id, int64_t now_ms,
+int admin_staff_setup_code(struct store *st, const uint8_t pepper[32], const char *user_id, int64_t now_ms,
 			   char code[STAFF_SETUP_CODE_SIZE])
 {
 	struct store_staff s;
@@ -93,7 +94,7 @@ int staff_admin_setup_code(struct store *st, const uint8_t pepper[32], const cha
 	return st->ops->session->revoke_user(st, user_id, NULL, NULL) == STORE_OK ? 0 : -1;
 }
 
-int staff_admin_password_set(struct store *st, const uint8_t pepper[32], const char *user_id, int64_t now_ms,
+int admin_staff_password_set(struct store *st, const uint8_t pepper[32], const char *user_id, int64_t now_ms,
 			     int demo_totp)
 {
 	struct store_staff s;
@@ -125,7 +126,7 @@ static int cmd_worker_end(struct store *st, char **argv, FILE *out, char *err, s
 
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
-	if (staff_admin_parse_when(argv[2], wall_ms(), &when) != 0)
+	if (admin_staff_parse_when(argv[2], wall_ms(), &when) != 0)
 		return fail(err, errlen, "WHEN is YYYY-MM-DD, now, +SECONDS or none");
 	if (st->ops->staff->get(st, w.user_id, &s) != STORE_OK)
 		return fail(err, errlen, "cannot read the account");
@@ -150,7 +151,7 @@ static int cmd_role_end(struct store *st, char **argv, FILE *out, char *err, siz
 		return -1;
 	if (st->ops->unit->find(st, argv[2], unit) != STORE_OK)
 		return fail(err, errlen, "no unit '%s'", argv[2]);
-	if (staff_admin_parse_when(argv[3], wall_ms(), &when) != 0)
+	if (admin_staff_parse_when(argv[3], wall_ms(), &when) != 0)
 		return fail(err, errlen, "WHEN is YYYY-MM-DD, now, +SECONDS or none");
 	rc = st->ops->staff->role_end_set(st, w.user_id, unit, when);
 	if (rc == STORE_NOTFOUND)
@@ -174,7 +175,7 @@ static int cmd_worker_reset(struct store *st, const uint8_t pepper[32], char **a
 
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
-	if (staff_admin_setup_code(st, pepper, w.user_id, now, code) != 0)
+	if (admin_staff_setup_code(st, pepper, w.user_id, now, code) != 0)
 		return fail(err, errlen, "cannot write the setup code");
 	fprintf(out, "setup code of %s: %s (one use, valid %lld days)\n", argv[1], code,
 		STAFF_SETUP_VALID_MS / 86400000);
@@ -240,21 +241,10 @@ static int dispatch_cmd(struct store *st, const uint8_t pepper[32], int test_mod
 	return 1;
 }
 
-int staff_admin_run(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
+int admin_staff_run(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
 		    FILE *out, char *err, size_t errlen)
 {
-	int rc;
-
 	if (argc < 1)
 		return 1;
-	if (st->ops->tx->begin(st) != STORE_OK)
-		return fail(err, errlen, "cannot start a transaction");
-	rc = dispatch_cmd(st, pepper, test_mode, argc, argv, out, err, errlen);
-	if (rc != 0) {
-		st->ops->tx->rollback(st);
-		return rc;
-	}
-	if (st->ops->tx->commit(st) != STORE_OK)
-		return fail(err, errlen, "commit failed; nothing was changed");
-	return 0;
+	return dispatch_cmd(st, pepper, test_mode, argc, argv, out, err, errlen);
 }

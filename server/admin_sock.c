@@ -1,0 +1,361 @@
+/*
+ * admin_sock.c - the admin socket's thread (admin_sock.h): accept, check the peer, read
+ * lines, run each through dispatch_call, write the reply. Plain sockets and poll: the
+ * traffic is a register keeper's commands, one at a time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "admin_sock.h"
+#include "core.h"
+#include "dispatch.h"
+#include "log.h"
+
+#define SEND_TIMEOUT_S 5
+
+struct admin_conn {
+	int fd;
+	char user[64]; /* the peer's OS user name */
+	char *buf;     /* ADMIN_SOCK_LINE_MAX + 1 bytes */
+	size_t len;
+};
+
+struct admin_sock {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int listen_fd;
+	int wake[2]; /* a byte on wake[1] stops the thread */
+	struct dispatch *d;
+	pthread_t thread;
+	struct admin_conn conn[ADMIN_SOCK_MAX_CONN];
+};
+
+/* Writes all of `text` and a newline; errors end the connection later, at its next read. */
+static void send_line(int fd, const char *text)
+{
+	size_t len = strlen(text), off = 0;
+
+	while (off < len) {
+		ssize_t n = send(fd, text + off, len - off, MSG_NOSIGNAL);
+
+		if (n <= 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		off += (size_t)n;
+	}
+	send(fd, "\n", 1, MSG_NOSIGNAL);
+}
+
+/* An error reply: {"id": id, "type": "error", "code": code, "message": message}. */
+static void send_error(int fd, json_t *id, const char *code, const char *message)
+{
+	json_t *o = json_pack("{s:O?, s:s, s:s, s:s}", "id", id, "type", "error", "code", code, "message",
+			      message);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	if (text != NULL)
+		send_line(fd, text);
+	free(text);
+	json_decref(o);
+}
+
+/* The body of a CORE_REQ_ADMIN request: the client's command with the peer's user name,
+ * which the client cannot choose. NULL with a reason when the request is not usable. */
+static char *admin_body(json_t *req, const char *user, const char **why)
+{
+	json_t *cmd = json_object_get(req, "command"), *args = json_object_get(req, "args");
+	json_t *auth = json_object_get(req, "auth"), *records = json_object_get(req, "records");
+	json_t *body;
+	char *text;
+
+	auth = json_is_null(auth) ? NULL : auth; /* null: absent */
+	records = json_is_null(records) ? NULL : records;
+	args = json_is_null(args) ? NULL : args;
+
+	if (!json_is_string(cmd) || (args != NULL && !json_is_array(args)) ||
+	    (auth != NULL && !json_is_object(auth)) || (records != NULL && !json_is_array(records))) {
+		*why = "a request is {\"id\", \"command\": NAME, \"args\": [STRING...]}";
+		return NULL;
+	}
+	body = json_pack("{s:s, s:O}", "user", user, "command", cmd);
+	if (body != NULL && args != NULL)
+		json_object_set(body, "args", args);
+	if (body != NULL && auth != NULL)
+		json_object_set(body, "auth", auth);
+	if (body != NULL && records != NULL)
+		json_object_set(body, "records", records);
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	*why = "out of memory";
+	return text; /* NULL only when out of memory: reported as a bad request, nothing ran */
+}
+
+/* Runs one request line and writes its reply. */
+static void handle_line(struct admin_sock *a, struct admin_conn *c, const char *line, size_t len)
+{
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL), *id = json_object_get(req, "id");
+	struct core_request *r = NULL;
+	struct core_reply *rep = NULL;
+	const char *why = NULL;
+	char *body, *text = NULL;
+	json_t *o;
+
+	if (!json_is_object(req)) {
+		send_error(c->fd, NULL, "bad_request", "not a JSON object on one line");
+		json_decref(req);
+		return;
+	}
+	if ((body = admin_body(req, c->user, &why)) == NULL) {
+		send_error(c->fd, id, "bad_request", why);
+		json_decref(req);
+		return;
+	}
+	r = core_request_new(CORE_REQ_ADMIN, 0, body, strlen(body));
+	sodium_memzero(body, strlen(body)); /* it may hold an authentication key */
+	free(body);
+	if (r != NULL) {
+		snprintf(r->peer, sizeof r->peer, "admin:%s", c->user);
+		rep = dispatch_call(a->d, r); /* frees r */
+		why = "the server is busy or stopping: nothing was changed";
+	}
+	o = rep != NULL ? json_loads(rep->json, 0, NULL) : NULL;
+	if (o != NULL) {
+		json_object_set(o, "id", id ? id : json_null());
+		text = json_dumps(o, JSON_COMPACT);
+	}
+	if (text != NULL)
+		send_line(c->fd, text);
+	else
+		send_error(c->fd, id, rep != NULL ? "internal" : "unavailable", why ? why : "out of memory");
+	free(text);
+	json_decref(o);
+	core_reply_free(rep);
+	json_decref(req);
+}
+
+static void conn_close(struct admin_conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	if (c->buf != NULL)
+		sodium_memzero(c->buf, c->len);
+	free(c->buf);
+	c->buf = NULL;
+	c->len = 0;
+}
+
+/* Reads what is there and runs every complete line. An overlong line is answered with an
+ * error and ends the connection. */
+static void conn_read(struct admin_sock *a, struct admin_conn *c)
+{
+	ssize_t n = recv(c->fd, c->buf + c->len, ADMIN_SOCK_LINE_MAX + 1 - c->len, MSG_DONTWAIT);
+	char *nl;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	c->len += (size_t)n;
+	while (c->fd >= 0 && (nl = memchr(c->buf, '\n', c->len)) != NULL) {
+		size_t line = (size_t)(nl - c->buf);
+
+		handle_line(a, c, c->buf, line);
+		memmove(c->buf, nl + 1, c->len - line - 1);
+		c->len -= line + 1;
+	}
+	if (c->fd >= 0 && c->len > ADMIN_SOCK_LINE_MAX) {
+		send_error(c->fd, NULL, "too_large", "a request line is at most 1 MiB");
+		log_warn("admin socket: a request line over %d bytes from %s; connection closed",
+			 ADMIN_SOCK_LINE_MAX, c->user);
+		conn_close(c);
+	}
+}
+
+/* The peer's user name if it may administer (root or our own user), else -1 (logged). */
+static int peer_allowed(int fd, char *user, size_t size)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	struct passwd pw, *found = NULL;
+	char pwbuf[1024];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		log_warn("admin socket: cannot read the peer's credentials: %s", strerror(errno));
+		return -1;
+	}
+	if (cred.uid != 0 && cred.uid != geteuid()) {
+		log_warn("admin socket: refused uid %u (pid %d): only root and uid %u may administer",
+			 (unsigned)cred.uid, (int)cred.pid, (unsigned)geteuid());
+		return -1;
+	}
+	if (getpwuid_r(cred.uid, &pw, pwbuf, sizeof pwbuf, &found) == 0 && found != NULL)
+		snprintf(user, size, "%s", found->pw_name);
+	else
+		snprintf(user, size, "uid%u", (unsigned)cred.uid);
+	return 0;
+}
+
+static void accept_one(struct admin_sock *a)
+{
+	struct timeval tv = { .tv_sec = SEND_TIMEOUT_S };
+	struct admin_conn *free_slot = NULL;
+	char user[64];
+	int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (peer_allowed(fd, user, sizeof user) != 0) {
+		send_error(fd, NULL, "forbidden", "only root and adviced's own user may administer");
+		close(fd);
+		return;
+	}
+	for (size_t i = 0; i < ADMIN_SOCK_MAX_CONN && free_slot == NULL; i++)
+		if (a->conn[i].fd < 0)
+			free_slot = &a->conn[i];
+	if (free_slot == NULL || (free_slot->buf = malloc(ADMIN_SOCK_LINE_MAX + 1)) == NULL) {
+		send_error(fd, NULL, "unavailable", "too many admin connections: try again");
+		close(fd);
+		return;
+	}
+	free_slot->fd = fd;
+	free_slot->len = 0;
+	snprintf(free_slot->user, sizeof free_slot->user, "%s", user);
+}
+
+static void *admin_main(void *arg)
+{
+	struct admin_sock *a = arg;
+	struct pollfd p[2 + ADMIN_SOCK_MAX_CONN];
+
+	for (;;) {
+		p[0] = (struct pollfd){ .fd = a->wake[0], .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = a->listen_fd, .events = POLLIN };
+		for (size_t i = 0; i < ADMIN_SOCK_MAX_CONN; i++)
+			p[2 + i] = (struct pollfd){ .fd = a->conn[i].fd, .events = POLLIN };
+		if (poll(p, 2 + ADMIN_SOCK_MAX_CONN, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents)
+			break;
+		for (size_t i = 0; i < ADMIN_SOCK_MAX_CONN; i++)
+			if (a->conn[i].fd >= 0 && p[2 + i].revents)
+				conn_read(a, &a->conn[i]);
+		if (p[1].revents & POLLIN)
+			accept_one(a);
+	}
+	return NULL;
+}
+
+/* Removes a socket file left by an adviced that did not stop cleanly. The caller holds the
+ * data folder's lock, so no running adviced serves it. 0, or -1 when something else is
+ * there. */
+static int remove_stale(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) != 0 && errno == ENOENT)
+		return 0;
+	if (lstat(path, &sb) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(sb.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket: remove it or set admin_socket", path);
+		return -1;
+	}
+	if (unlink(path) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	log_notice("admin socket: replaced a stale %s", path);
+	return 0;
+}
+
+/* The listening socket at a->path, mode 600. 0 or -1. */
+static int listen_at(struct admin_sock *a, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (remove_stale(a->path, err, errlen) != 0)
+		return -1;
+	memcpy(sa.sun_path, a->path, sizeof sa.sun_path);
+	a->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* fchmod before bind sets the mode the socket file is created with (Linux); the chmod
+	 * after it makes sure. The data folder is mode 700 besides. */
+	if (a->listen_fd < 0 || fchmod(a->listen_fd, 0600) != 0 ||
+	    bind(a->listen_fd, (struct sockaddr *)&sa, sizeof sa) != 0 || chmod(a->path, 0600) != 0 ||
+	    listen(a->listen_fd, ADMIN_SOCK_MAX_CONN) != 0) {
+		snprintf(err, errlen, "admin socket %s: %s", a->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct admin_sock *admin_sock_start(const char *path, struct dispatch *d, char *err, size_t errlen)
+{
+	struct admin_sock *a = calloc(1, sizeof *a);
+
+	err[0] = '\0';
+	if (a == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->listen_fd = a->wake[0] = a->wake[1] = -1;
+	a->d = d;
+	for (size_t i = 0; i < ADMIN_SOCK_MAX_CONN; i++)
+		a->conn[i].fd = -1;
+	if (strlen(path) >= sizeof a->path) {
+		snprintf(err, errlen, "admin_socket: the path is longer than %zu bytes", sizeof a->path - 1);
+		free(a);
+		return NULL;
+	}
+	snprintf(a->path, sizeof a->path, "%s", path);
+	if (listen_at(a, err, errlen) != 0 || pipe2(a->wake, O_CLOEXEC) != 0 ||
+	    pthread_create(&a->thread, NULL, admin_main, a) != 0) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "cannot start the admin socket's thread");
+		if (a->listen_fd >= 0) {
+			close(a->listen_fd);
+			unlink(a->path);
+		}
+		if (a->wake[0] >= 0) {
+			close(a->wake[0]);
+			close(a->wake[1]);
+		}
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void admin_sock_stop(struct admin_sock *a)
+{
+	if (a == NULL)
+		return;
+	while (write(a->wake[1], "x", 1) < 0 && errno == EINTR)
+		;
+	pthread_join(a->thread, NULL);
+	for (size_t i = 0; i < ADMIN_SOCK_MAX_CONN; i++)
+		if (a->conn[i].fd >= 0)
+			conn_close(&a->conn[i]);
+	close(a->listen_fd);
+	unlink(a->path);
+	close(a->wake[0]);
+	close(a->wake[1]);
+	free(a);
+}

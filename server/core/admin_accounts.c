@@ -1,0 +1,232 @@
+/*
+ * admin_accounts.c - units, queues, worker accounts, memberships, unlocking and the access
+ * log's check for advicectl (admin_accounts.h). Store operations only: what needs the admin's
+ * machine (reading a password, deriving its key) advicectl has done before the request.
+ */
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "admin_accounts.h"
+#include "admin_staff.h"
+#include "audit.h"
+#include "core.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void random_id(char out[STORE_ID_SIZE])
+{
+	uint8_t b[ADVICE_ID_HEX / 2];
+
+	randombytes_buf(b, sizeof b);
+	sodium_bin2hex(out, STORE_ID_SIZE, b, sizeof b);
+}
+
+void admin_auth_params(int test_mode, uint64_t *opslimit, uint64_t *memlimit)
+{
+	*opslimit = test_mode ? 1 : crypto_pwhash_OPSLIMIT_INTERACTIVE;
+	*memlimit = test_mode ? 8u << 20 : crypto_pwhash_MEMLIMIT_INTERACTIVE;
+}
+
+static int find_unit(struct store *st, const char *name, char out[STORE_ID_SIZE], char *err, size_t errlen)
+{
+	if (st->ops->unit->find(st, name, out) != STORE_OK)
+		return fail(err, errlen, "no unit '%s'", name);
+	return 0;
+}
+
+static int unit_add(struct store *st, const char *name, FILE *out, char *err, size_t errlen)
+{
+	char id[STORE_ID_SIZE];
+
+	random_id(id);
+	if (strlen(name) == 0 || strlen(name) >= STORE_NAME_SIZE)
+		return fail(err, errlen, "a unit name is 1..%d bytes", STORE_NAME_SIZE - 1);
+	if (st->ops->unit->insert(st, id, name) != STORE_OK)
+		return fail(err, errlen, "cannot add unit '%s' (does it exist already?)", name);
+	fprintf(out, "%s\n", id);
+	return 0;
+}
+
+static int valid_category(const char *c)
+{
+	size_t n = strlen(c);
+
+	if (n == 0 || n > 64)
+		return 0;
+	return strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+static int queue_add(struct store *st, char **argv, char *err, size_t errlen)
+{
+	struct store_queue q = { 0 };
+
+	if (!valid_category(argv[2]))
+		return fail(err, errlen, "a category is 1..64 characters of a-z, 0-9 and -");
+	random_id(q.id);
+	if (find_unit(st, argv[1], q.unit_id, err, errlen) != 0)
+		return -1;
+	snprintf(q.category, sizeof q.category, "%s", argv[2]);
+	snprintf(q.name, sizeof q.name, "%s", argv[3]);
+	if (st->ops->queue->insert(st, &q) != STORE_OK)
+		return fail(err, errlen, "cannot add queue '%s' (is the category taken?)", argv[2]);
+	return 0;
+}
+
+static int valid_username(const char *u)
+{
+	size_t n = strlen(u);
+
+	return n >= 1 && n <= 64 && strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+static int member_add(struct store *st, const char *username, const char *unit, int supervisor, char *err,
+		      size_t errlen)
+{
+	struct store_worker w;
+	char unit_id[STORE_ID_SIZE];
+
+	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
+		return fail(err, errlen, "no worker '%s'", username);
+	if (find_unit(st, unit, unit_id, err, errlen) != 0)
+		return -1;
+	if (st->ops->staff->membership_add(st, w.user_id, unit_id,
+					   supervisor ? ROLE_SUPERVISOR : ROLE_WORKER) != STORE_OK)
+		return fail(err, errlen, "cannot add '%s' to '%s'", username, unit);
+	return 0;
+}
+
+/* The account with the password material `auth`, or (auth unset) with a setup code printed
+ * for the register keeper to hand over. */
+static int worker_insert(struct store *st, const uint8_t pepper[32], int test_mode, const char *username,
+			 const struct admin_auth *auth, FILE *out, char *err, size_t errlen)
+{
+	struct store_worker w = { 0 };
+	char code[STAFF_SETUP_CODE_SIZE];
+	int64_t now = wall_ms();
+
+	if (!valid_username(username))
+		return fail(err, errlen, "a username is 1..64 characters of a-z, 0-9, '.', '_' and '-'");
+	random_id(w.user_id);
+	snprintf(w.username, sizeof w.username, "%s", username);
+	if (auth->set) {
+		memcpy(w.salt, auth->salt, sizeof w.salt);
+		w.opslimit = auth->opslimit;
+		w.memlimit = auth->memlimit;
+		core_keyed_hash(pepper, "auth key", auth->key, sizeof auth->key, w.auth_hash);
+	} else {
+		randombytes_buf(w.salt, sizeof w.salt);
+		admin_auth_params(test_mode, &w.opslimit, &w.memlimit);
+		randombytes_buf(w.auth_hash, sizeof w.auth_hash); /* matches no key */
+	}
+	if (st->ops->staff->worker_insert(st, &w, now) != STORE_OK)
+		return fail(err, errlen, "cannot add worker '%s' (does the name exist already?)", username);
+	if (auth->set) {
+		if (admin_staff_password_set(st, pepper, w.user_id, now, auth->demo_totp) != 0)
+			return fail(err, errlen, "cannot record the password of '%s'", username);
+		return 0;
+	}
+	if (admin_staff_setup_code(st, pepper, w.user_id, now, code) != 0)
+		return fail(err, errlen, "cannot record the setup code of '%s'", username);
+	fprintf(out, "setup code of %s: %s (one use, valid %lld days; the first login sets the password)\n",
+		username, code, STAFF_SETUP_VALID_MS / 86400000);
+	sodium_memzero(code, sizeof code);
+	return 0;
+}
+
+/* worker-add USERNAME [--unit UNIT [--supervisor]] [--password-stdin] */
+static int worker_add(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
+		      const struct admin_auth *auth, FILE *out, char *err, size_t errlen)
+{
+	static const struct admin_auth none;
+	const char *unit = NULL;
+	int supervisor = 0, with_password = 0;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--unit") == 0 && i + 1 < argc)
+			unit = argv[++i];
+		else if (strcmp(argv[i], "--supervisor") == 0 && unit != NULL)
+			supervisor = 1;
+		else if (strcmp(argv[i], "--password-stdin") == 0)
+			with_password = 1;
+		else
+			return fail(err, errlen,
+				    "worker-add USERNAME [--unit UNIT [--supervisor]] [--password-stdin]");
+	}
+	if (auth == NULL)
+		auth = &none;
+	if (with_password != auth->set)
+		return fail(err, errlen, "--password-stdin comes with the password's key, and only with it");
+	if (worker_insert(st, pepper, test_mode, argv[1], auth, out, err, errlen) != 0)
+		return -1;
+	return unit != NULL ? member_add(st, argv[1], unit, supervisor, err, errlen) : 0;
+}
+
+static int unlock(struct store *st, const char *username, char *err, size_t errlen)
+{
+	struct store_worker w;
+
+	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
+		return fail(err, errlen, "no worker '%s'", username);
+	if (st->ops->staff->worker_set_login_state(st, w.user_id, 0, 0, 0) != STORE_OK)
+		return fail(err, errlen, "cannot unlock");
+	return 0;
+}
+
+static int audit_check(struct store *st, FILE *out, int *exit_status, char *err, size_t errlen)
+{
+	int64_t rows = 0, bad = 0;
+	int rc = audit_verify(st, &rows, &bad);
+
+	if (rc < 0)
+		return fail(err, errlen, "cannot read the access log");
+	if (rc > 0) {
+		fprintf(out, "access log BROKEN at row %lld\n", (long long)bad);
+		*exit_status = ADMIN_EXIT_AUDIT_BROKEN;
+		return 0;
+	}
+	fprintf(out, "access log intact: %lld rows\n", (long long)rows);
+	return 0;
+}
+
+int admin_accounts_run(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
+		       const struct admin_auth *auth, FILE *out, int *exit_status, char *err, size_t errlen)
+{
+	const char *cmd = argc >= 1 ? argv[0] : "";
+
+	*exit_status = 0;
+	if (strcmp(cmd, "unit-add") == 0 && argc == 2)
+		return unit_add(st, argv[1], out, err, errlen);
+	if (strcmp(cmd, "queue-add") == 0 && argc == 4)
+		return queue_add(st, argv, err, errlen);
+	if (strcmp(cmd, "worker-add") == 0 && argc >= 2)
+		return worker_add(st, pepper, test_mode, argc, argv, auth, out, err, errlen);
+	if (strcmp(cmd, "member-add") == 0 && (argc == 3 || argc == 4))
+		return member_add(st, argv[1], argv[2], argc == 4 && strcmp(argv[3], "--supervisor") == 0,
+				  err, errlen);
+	if (strcmp(cmd, "unlock") == 0 && argc == 2)
+		return unlock(st, argv[1], err, errlen);
+	if (strcmp(cmd, "audit-verify") == 0 && argc == 1)
+		return audit_check(st, out, exit_status, err, errlen);
+	return 1;
+}
