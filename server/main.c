@@ -28,6 +28,7 @@
 #include "notify.h"
 #include "oidc.h"
 #include "schema.h"
+#include "secret.h"
 #include "store.h"
 #include "store_fault.h"
 #include "token.h"
@@ -66,26 +67,14 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fatal(const char *fm
 /* Reads the 32-byte pepper; refuses a file others can read. 0 or -1 with a reason. */
 static int read_pepper(const char *path, uint8_t out[32], char *err, size_t errlen)
 {
-	struct stat sb;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n;
+	size_t len;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%.200s: %s", path, strerror(errno));
+	if (secret_file_read(path, out, 32, &len, err, errlen) != 0)
 		return -1;
-	}
-	if (fstat(fd, &sb) != 0 || (sb.st_mode & 077) != 0) {
-		snprintf(err, errlen, "%.200s: must be readable by its owner only (chmod 600)", path);
-		close(fd);
-		return -1;
-	}
-	n = read(fd, out, 32);
-	if (n != 32 || read(fd, &sb, 1) != 0) {
+	if (len != 32) {
 		snprintf(err, errlen, "%.200s: must hold exactly 32 bytes", path);
-		close(fd);
 		return -1;
 	}
-	close(fd);
 	return 0;
 }
 

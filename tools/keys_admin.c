@@ -25,6 +25,7 @@
 #include "advice.h"
 #include "advice_crypto.h"
 #include "keys_admin.h"
+#include "secret.h"
 
 #define CERT_VALID_MS (2LL * 365 * 24 * 3600 * 1000) /* certificates made here: two years */
 #define MAX_MEMBERS   ADVICE_UNIT_MAX_MEMBERS
@@ -89,20 +90,24 @@ static int keyfile_write(const char *path, const char *kind, const uint8_t seed[
 	return rc;
 }
 
+/* A key file is a small JSON object (kind, subject, seed). */
+#define KEYFILE_MAX 4096
+
 /* Loads a key file of `kind`; refuses one that others can read. 0 or -1. */
 static int keyfile_read(const char *path, const char *kind, struct keyfile *kf, char *err, size_t errlen)
 {
+	char text[KEYFILE_MAX];
 	json_error_t jerr;
-	struct stat sb;
 	json_t *j;
 	const char *s;
+	size_t len;
 	int rc = -1;
 
-	if (stat(path, &sb) != 0)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
-	if ((sb.st_mode & 077) != 0)
-		return fail(err, errlen, "%s: others can read this key file (chmod 600)", path);
-	if ((j = json_load_file(path, 0, &jerr)) == NULL)
+	if (secret_file_read(path, text, sizeof text, &len, err, errlen) != 0)
+		return -1;
+	j = json_loadb(text, len, 0, &jerr);
+	sodium_memzero(text, sizeof text);
+	if (j == NULL)
 		return fail(err, errlen, "%s: not a key file", path);
 	s = json_string_value(json_object_get(j, "kind"));
 	if (s == NULL || strcmp(s, kind) != 0) {

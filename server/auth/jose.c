@@ -24,6 +24,7 @@
 #include <openssl/rsa.h>
 
 #include "jose.h"
+#include "secret.h"
 
 #define JOSE_HEADER_MAX	 4096
 #define JOSE_EK_MAX	 1024 /* encrypted key: RSA 8192 */
@@ -340,26 +341,17 @@ char *jose_pkey_public_pem(EVP_PKEY *pkey)
 
 EVP_PKEY *jose_private_key_load(const char *path, char *err, size_t errlen)
 {
-	struct stat sb;
-	char *buf = NULL;
+	char *buf = malloc(JOSE_KEYFILE_MAX);
 	BIO *b = NULL;
 	EVP_PKEY *pkey = NULL;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	size_t n = 0;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%.200s: %s", path, strerror(errno));
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (fstat(fd, &sb) != 0 || (sb.st_mode & 077) != 0) {
-		snprintf(err, errlen, "%.200s: must be readable by its owner only (chmod 600)", path);
+	if (secret_file_read(path, buf, JOSE_KEYFILE_MAX, &n, err, errlen) != 0)
 		goto out;
-	}
-	if (sb.st_size <= 0 || sb.st_size > JOSE_KEYFILE_MAX || (buf = malloc((size_t)sb.st_size)) == NULL ||
-	    (n = read(fd, buf, (size_t)sb.st_size)) != sb.st_size) {
-		snprintf(err, errlen, "%.200s: cannot read (at most %d bytes)", path, JOSE_KEYFILE_MAX);
-		goto out;
-	}
 	b = BIO_new_mem_buf(buf, (int)n);
 	pkey = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
 	if (!jose_is_rsa(pkey) || EVP_PKEY_get_bits(pkey) < JOSE_RSA_MIN_BITS ||
@@ -370,12 +362,9 @@ EVP_PKEY *jose_private_key_load(const char *path, char *err, size_t errlen)
 		pkey = NULL;
 	}
 out:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, (size_t)sb.st_size);
-		free(buf);
-	}
+	OPENSSL_cleanse(buf, JOSE_KEYFILE_MAX);
+	free(buf);
 	BIO_free(b);
-	close(fd);
 	return pkey;
 }
 

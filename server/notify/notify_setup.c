@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "notify.h"
+#include "secret.h"
 
 struct adapters {
 	struct notify_smtp_config smtp;
@@ -24,25 +25,13 @@ struct adapters {
  * others can read, an empty one and one that does not fit. 0 or -1 with a reason. */
 static int read_secret(const char *path, char *out, size_t len, char *err, size_t errlen)
 {
-	struct stat sb;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n;
+	size_t n;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%.200s: %s", path, strerror(errno));
+	if (secret_file_read(path, out, len, &n, err, errlen) != 0)
 		return -1;
-	}
-	if (fstat(fd, &sb) != 0 || (sb.st_mode & 077) != 0) {
-		snprintf(err, errlen, "%.200s: must be readable by its owner only (chmod 600)", path);
-		close(fd);
-		return -1;
-	}
-	n = read(fd, out, len);
-	close(fd);
 	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
 		n--;
-	if (n <= 0 || (size_t)n >= len || memchr(out, '\0', (size_t)n) != NULL ||
-	    memchr(out, '\n', (size_t)n)) {
+	if (n == 0 || n >= len || memchr(out, '\0', n) != NULL || memchr(out, '\n', n) != NULL) {
 		snprintf(err, errlen, "%.200s: one line of 1..%zu bytes expected", path, len - 1);
 		return -1;
 	}

@@ -1,0 +1,58 @@
+/*
+ * secret.c - reads secrets from owner-only files (see secret.h): one check of the file's
+ * mode and size for every secret the server and advicectl read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "secret.h"
+
+int secret_file_read(const char *path, void *buf, size_t max, size_t *len, char *err, size_t errlen)
+{
+	struct stat sb;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%.200s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || (sb.st_mode & 077) != 0) {
+		snprintf(err, errlen, "%.200s: must be readable by its owner only (chmod 600)", path);
+		close(fd);
+		return -1;
+	}
+	/* One byte more than allowed tells a file that is too long from one that fits. */
+	for (;;) {
+		char *p = buf;
+		char extra;
+		ssize_t n = got < max ? read(fd, p + got, max - got) : read(fd, &extra, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%.200s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (got == max) {
+			snprintf(err, errlen, "%.200s: longer than %zu bytes", path, max);
+			close(fd);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got == 0) {
+		snprintf(err, errlen, "%.200s: empty", path);
+		return -1;
+	}
+	*len = got;
+	return 0;
+}
