@@ -861,8 +861,9 @@ static void test_crash_campaign(void **state)
 	print_message(
 		"crash campaign: %d rounds in %.1f s, seed %u: %lld acknowledged messages verified; "
 		"%lld attachments completed (%lld by an acknowledgement seen, %lld resumed after a kill), "
-		"%lld downloads compared (%.1f MiB); %lld chunks stored whose acknowledgement a kill kept "
-		"from the client (kept on the server, the upload resumed after them: no data lost), %lld "
+		"%lld downloads compared (%.1f MiB); %lld chunks committed whose reply never reached the "
+		"client (the kill came between the commit and the reply: file.status counted them and the "
+		"upload went on after them, no data lost), %lld "
 		"completions cut between rename and commit\n",
 		rounds, (double)(now_ms() - t0) / 1000, seed, total_acked, cp->completed, cp->ack_complete,
 		cp->resumed_done, cp->downloads, (double)cp->download_bytes / (1 << 20), cp->unseen_acks,
