@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +146,7 @@ static int set_int(const struct setting *s, struct config *cfg, const char *v, c
 		return -1;
 	}
 	if (n < s->min || n > s->max) {
-		snprintf(err, errlen, "%s: %ld is outside %ld..%ld", s->name, n, s->min, s->max);
+		snprintf(err, errlen, "%s: %ld is out of range %ld..%ld", s->name, n, s->min, s->max);
 		return -1;
 	}
 	*(int *)((char *)cfg + s->offset) = (int)n;
@@ -292,93 +293,137 @@ static void derive_paths(struct config *cfg)
 		snprintf(cfg->admin_socket, sizeof cfg->admin_socket, "%.400s/admin.sock", cfg->data_dir);
 }
 
-int config_parse(struct config *cfg, const char *text, size_t len, const char *base_dir, char *err,
-		 size_t errlen)
+/* Reports one problem, formatted, to `report`; 1 for an error, 0 for a warning (to count errors). */
+static int __attribute__((format(printf, 4, 5)))
+report_problem(config_report_fn report, void *arg, int warning, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	report(arg, warning, msg);
+	return !warning;
+}
+
+#define ERROR(...)   report_problem(report, arg, 0, __VA_ARGS__)
+#define WARNING(...) report_problem(report, arg, 1, __VA_ARGS__)
+
+/* Where config_parse, config_load and config_validate keep their first error. */
+struct first_error {
+	char *err;
+	size_t errlen;
+	int found;
+};
+
+static void keep_first_error(void *arg, int warning, const char *problem)
+{
+	struct first_error *f = arg;
+
+	if (!warning && f->found++ == 0)
+		snprintf(f->err, f->errlen, "%s", problem);
+}
+
+/* Parses `text` over `cfg`, every line, each bad one reported; the number of errors. */
+static int parse_text(struct config *cfg, const char *text, size_t len, const char *base_dir,
+		      config_report_fn report, void *arg)
 {
 	unsigned char seen[NSETTINGS] = { 0 };
 	char line[MAX_LINE], why[256];
 	size_t pos = 0;
-	int lineno = 0;
+	int lineno = 0, errors = 0;
 
-	if (len > MAX_FILE) {
-		snprintf(err, errlen, "configuration larger than %d bytes", MAX_FILE);
-		return -1;
-	}
-	while (pos < len) {
+	if (len > MAX_FILE)
+		return ERROR("configuration larger than %d bytes", MAX_FILE);
+	for (; pos < len; pos++) {
 		size_t end = pos;
 
 		while (end < len && text[end] != '\n')
 			end++;
 		lineno++;
 		if (end - pos >= sizeof line || memchr(text + pos, '\0', end - pos) != NULL) {
-			snprintf(err, errlen, "line %d: too long or not text", lineno);
-			return -1;
+			errors += ERROR("line %d: too long or not text", lineno);
+		} else {
+			memcpy(line, text + pos, end - pos);
+			line[end - pos] = '\0';
+			if (parse_line(cfg, line, base_dir, seen, why, sizeof why) != 0)
+				errors += ERROR("line %d: %s", lineno, why);
 		}
-		memcpy(line, text + pos, end - pos);
-		line[end - pos] = '\0';
-		if (parse_line(cfg, line, base_dir, seen, why, sizeof why) != 0) {
-			snprintf(err, errlen, "line %d: %s", lineno, why);
-			return -1;
-		}
-		pos = end + 1;
+		pos = end;
 	}
 	derive_paths(cfg);
-	return 0;
+	return errors;
 }
 
-int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+int config_parse(struct config *cfg, const char *text, size_t len, const char *base_dir, char *err,
+		 size_t errlen)
 {
-	char base[CONFIG_PATH_MAX], why[300], *text, *slash;
+	struct first_error f = { err, errlen, 0 };
+
+	return parse_text(cfg, text, len, base_dir, keep_first_error, &f) == 0 ? 0 : -1;
+}
+
+int config_load_all(struct config *cfg, const char *path, config_report_fn report, void *arg)
+{
+	char base[CONFIG_PATH_MAX], *text, *slash;
 	FILE *f = fopen(path, "r");
 	size_t n;
-	int rc;
+	int errors;
 
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (f == NULL)
+		return ERROR("%s", strerror(errno));
 	text = malloc(MAX_FILE + 2);
 	n = text ? fread(text, 1, MAX_FILE + 1, f) : 0;
 	fclose(f);
-	if (text == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (text == NULL)
+		return ERROR("out of memory");
 	snprintf(base, sizeof base, "%s", path);
 	slash = strrchr(base, '/');
 	if (slash != NULL)
 		*slash = '\0';
 	else
 		snprintf(base, sizeof base, ".");
-	rc = config_parse(cfg, text, n, base, why, sizeof why);
+	errors = parse_text(cfg, text, n, base, report, arg);
 	free(text);
-	if (rc != 0)
-		snprintf(err, errlen, "%s: %s", path, why);
-	return rc;
+	return errors;
 }
 
-/* The bank-ID login settings go together when oidc_authorize_url is set. 0 or -1. */
-static int config_validate_oidc(const struct config *cfg, char *err, size_t errlen)
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
-	if (cfg->oidc_authorize_url[0] == '\0')
+	char why[300];
+	struct first_error f = { why, sizeof why, 0 };
+
+	if (config_load_all(cfg, path, keep_first_error, &f) == 0)
 		return 0;
-	if (cfg->oidc_token_url[0] == '\0' || cfg->oidc_jwks_url[0] == '\0' ||
-	    cfg->oidc_redirect_uri[0] == '\0' || cfg->oidc_sig_key[0] == '\0' ||
-	    cfg->oidc_enc_key[0] == '\0') {
-		snprintf(err, errlen,
-			 "oidc_authorize_url needs oidc_token_url, oidc_jwks_url, oidc_redirect_uri, "
-			 "oidc_sig_key and oidc_enc_key");
-		return -1;
-	}
-	if (strcmp(cfg->oidc_profile, "ftn") != 0 && strcmp(cfg->oidc_profile, "plain") != 0) {
-		snprintf(err, errlen, "oidc_profile: ftn or plain");
-		return -1;
-	}
-	if (cfg->oidc_after_login[0] != '/' || cfg->oidc_after_login[1] == '/') {
-		snprintf(err, errlen, "oidc_after_login: a path on this site (/...)");
-		return -1;
-	}
-	return 0;
+	snprintf(err, errlen, "%s: %s", path, why);
+	return -1;
+}
+
+/* The bank-ID login settings go together when oidc_authorize_url is set; the number of errors. */
+static int check_oidc(const struct config *cfg, config_report_fn report, void *arg)
+{
+	const struct {
+		const char *name, *value;
+	} needed[] = {
+		{ "oidc_token_url", cfg->oidc_token_url },	 { "oidc_jwks_url", cfg->oidc_jwks_url },
+		{ "oidc_redirect_uri", cfg->oidc_redirect_uri }, { "oidc_sig_key", cfg->oidc_sig_key },
+		{ "oidc_enc_key", cfg->oidc_enc_key },
+	};
+	int errors = 0;
+
+	if (cfg->oidc_authorize_url[0] == '\0')
+		return cfg->test_mode ? 0
+				      : WARNING("oidc_authorize_url: not set, so no citizen can log in "
+						"(outside test mode citizens log in only through the bank)");
+	for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+		if (needed[i].value[0] == '\0')
+			errors += ERROR("%s is required with oidc_authorize_url", needed[i].name);
+	if (strcmp(cfg->oidc_profile, "ftn") != 0 && strcmp(cfg->oidc_profile, "plain") != 0)
+		errors += ERROR("oidc_profile: ftn or plain");
+	if (cfg->oidc_after_login[0] != '/' || cfg->oidc_after_login[1] == '/')
+		errors += ERROR("oidc_after_login: a path on this site (/...)");
+	return errors;
 }
 
 /* Whether `host` names this machine (plain SMTP is allowed to it). */
@@ -398,88 +443,156 @@ static int url_ok(const char *url, int test_mode)
 	return test_mode && strncmp(url, "http://", 7) == 0 && url[7] != '\0' && url[7] != '/';
 }
 
-/* The notification settings (notify.h). 0 or -1. */
-static int config_validate_notify(const struct config *cfg, char *err, size_t errlen)
+/* The notification settings (notify.h); the number of errors. */
+static int check_notify(const struct config *cfg, config_report_fn report, void *arg)
 {
 	const char *at = strchr(cfg->mail_from, '@');
+	int errors = 0;
 
 	if (strcmp(cfg->smtp_tls, "none") != 0 && strcmp(cfg->smtp_tls, "starttls") != 0 &&
-	    strcmp(cfg->smtp_tls, "tls") != 0) {
-		snprintf(err, errlen, "smtp_tls: none, starttls or tls");
-		return -1;
-	}
-	if (cfg->notify_retry_max_s < cfg->notify_retry_base_s) {
-		snprintf(err, errlen, "notify_retry_max_s must not be shorter than notify_retry_base_s");
-		return -1;
-	}
+	    strcmp(cfg->smtp_tls, "tls") != 0)
+		errors += ERROR("smtp_tls: none, starttls or tls");
+	if (cfg->notify_retry_max_s < cfg->notify_retry_base_s)
+		errors += ERROR("notify_retry_max_s must not be shorter than notify_retry_base_s");
 	if (cfg->smtp_host[0] == '\0' && cfg->sms_url[0] == '\0')
-		return 0;
-	if (!url_ok(cfg->public_url, cfg->test_mode)) {
-		snprintf(err, errlen, "public_url: notifications need the service's https:// address");
-		return -1;
-	}
-	if (cfg->sms_url[0] != '\0' && !url_ok(cfg->sms_url, cfg->test_mode)) {
-		snprintf(err, errlen, "sms_url: an https:// address");
-		return -1;
-	}
+		return errors;
+	if (!url_ok(cfg->public_url, cfg->test_mode))
+		errors += ERROR("public_url: notifications need the service's https:// address");
+	if (cfg->sms_url[0] != '\0' && !url_ok(cfg->sms_url, cfg->test_mode))
+		errors += ERROR("sms_url: an https:// address");
 	if (cfg->smtp_host[0] == '\0')
-		return 0;
+		return errors;
 	if (at == NULL || at == cfg->mail_from || strchr(at + 1, '.') == NULL ||
-	    strpbrk(cfg->mail_from, " <>\"()[],;:\\") != NULL) {
-		snprintf(err, errlen, "mail_from: a plain address (name@domain) is needed for e-mail");
+	    strpbrk(cfg->mail_from, " <>\"()[],;:\\") != NULL)
+		errors += ERROR("mail_from: a plain address (name@domain) is needed for e-mail");
+	if (strcmp(cfg->smtp_tls, "none") == 0 && !cfg->test_mode && !host_is_local(cfg->smtp_host))
+		errors += ERROR("smtp_tls: none only to a relay on this host");
+	if (cfg->smtp_user[0] != '\0' && cfg->smtp_password_file[0] == '\0')
+		errors += ERROR("smtp_user needs smtp_password_file");
+	return errors;
+}
+
+/*
+ * The origin (scheme://host[:port], as a browser sends it: without the scheme's default port)
+ * of an http(s) URL into `out`; 0, or -1 when `url` is not one.
+ */
+static int url_origin(const char *url, char *out, size_t size)
+{
+	const char *host = strstr(url, "://");
+	size_t len;
+
+	if (host == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
 		return -1;
-	}
-	if (strcmp(cfg->smtp_tls, "none") == 0 && !cfg->test_mode && !host_is_local(cfg->smtp_host)) {
-		snprintf(err, errlen, "smtp_tls: none only to a relay on this host");
+	host += 3;
+	len = (size_t)(host - url) + strcspn(host, "/?#");
+	if (len >= size || host[0] == '\0' || host[0] == '/')
 		return -1;
-	}
-	if (cfg->smtp_user[0] != '\0' && cfg->smtp_password_file[0] == '\0') {
-		snprintf(err, errlen, "smtp_user needs smtp_password_file");
-		return -1;
-	}
+	memcpy(out, url, len);
+	out[len] = '\0';
+	len = strlen(out);
+	if (url[4] == 's' && len > 4 && strcmp(out + len - 4, ":443") == 0)
+		out[len - 4] = '\0';
+	else if (url[4] == ':' && len > 3 && strcmp(out + len - 3, ":80") == 0)
+		out[len - 3] = '\0';
 	return 0;
+}
+
+/* The allowed origins against public_url's origin: warnings only (an origin may be on purpose). */
+static void check_origins(const struct config *cfg, config_report_fn report, void *arg)
+{
+	char public_origin[sizeof cfg->public_url];
+	int found = 0;
+
+	if (cfg->norigins == 0 || url_origin(cfg->public_url, public_origin, sizeof public_origin) != 0)
+		return;
+	for (int i = 0; i < cfg->norigins; i++) {
+		if (strcmp(cfg->origins[i], public_origin) == 0)
+			found = 1;
+		else if (!cfg->test_mode)
+			WARNING("origins: %s is not public_url's origin %s (keep it only if browsers reach "
+				"the service at that address too)",
+				cfg->origins[i], public_origin);
+	}
+	if (!found)
+		WARNING("origins: public_url's origin %s is not among them, so browsers at the public "
+			"address are refused (add it to origins)",
+			public_origin);
+}
+
+int config_check(const struct config *cfg, config_report_fn report, void *arg)
+{
+	int errors = 0;
+
+	if (cfg->norigins == 0)
+		errors += ERROR("origins: at least one allowed Origin is needed");
+	if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
+		errors += ERROR("tls_cert and tls_key go together");
+	if (cfg->idp_issuer[0] == '\0')
+		errors += ERROR("idp_issuer is required (the issuer of citizens' ID tokens)");
+	if (cfg->idp_audience[0] == '\0')
+		errors += ERROR("idp_audience is required (our client id at the identity provider)");
+	if (cfg->idp_keys_file[0] == '\0' && cfg->oidc_authorize_url[0] == '\0')
+		errors += ERROR("idp_keys_file is required unless the bank-ID login (oidc_*) is set");
+	errors += check_oidc(cfg, report, arg);
+	errors += check_notify(cfg, report, arg);
+	if (cfg->web_root[0] == '\0')
+		errors += ERROR("web_root is required");
+	if (cfg->backoff_after >= cfg->lock_after)
+		errors += ERROR("backoff_after must be smaller than lock_after");
+	if (cfg->idle_timeout_s <= cfg->ping_interval_s)
+		errors += ERROR("idle_timeout_s must be longer than ping_interval_s");
+	check_origins(cfg, report, arg);
+	return errors;
 }
 
 int config_validate(const struct config *cfg, char *err, size_t errlen)
 {
-	if (cfg->norigins == 0) {
-		snprintf(err, errlen, "origins: at least one allowed Origin is needed");
-		return -1;
-	}
-	if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
-		snprintf(err, errlen, "tls_cert and tls_key go together");
-		return -1;
-	}
-	if (cfg->idp_issuer[0] == '\0' || cfg->idp_audience[0] == '\0' ||
-	    (cfg->idp_keys_file[0] == '\0' && cfg->oidc_authorize_url[0] == '\0')) {
-		snprintf(err, errlen, "idp_issuer, idp_audience and idp_keys_file (or oidc_*) are required");
-		return -1;
-	}
-	if (config_validate_oidc(cfg, err, errlen) != 0 || config_validate_notify(cfg, err, errlen) != 0)
-		return -1;
-	if (cfg->web_root[0] == '\0') {
-		snprintf(err, errlen, "web_root is required");
-		return -1;
-	}
-	if (cfg->backoff_after >= cfg->lock_after) {
-		snprintf(err, errlen, "backoff_after must be smaller than lock_after");
-		return -1;
-	}
-	if (cfg->idle_timeout_s <= cfg->ping_interval_s) {
-		snprintf(err, errlen, "idle_timeout_s must be longer than ping_interval_s");
-		return -1;
-	}
-	return 0;
+	struct first_error f = { err, errlen, 0 };
+
+	return config_check(cfg, keep_first_error, &f) == 0 ? 0 : -1;
+}
+
+/* When a setting is required (config_check refuses a configuration without it); NULL: never. */
+static const char *required_when(const char *name)
+{
+	static const struct {
+		const char *name, *when;
+	} required[] = {
+		{ "origins", "required" },
+		{ "web_root", "required" },
+		{ "idp_issuer", "required" },
+		{ "idp_audience", "required" },
+		{ "idp_keys_file", "required unless oidc_authorize_url is set" },
+		{ "oidc_authorize_url", "needed outside test mode, where citizens log in only through the bank (--check-config warns without it)" },
+		{ "oidc_token_url", "required with oidc_authorize_url" },
+		{ "oidc_jwks_url", "required with oidc_authorize_url" },
+		{ "oidc_redirect_uri", "required with oidc_authorize_url" },
+		{ "oidc_sig_key", "required with oidc_authorize_url" },
+		{ "oidc_enc_key", "required with oidc_authorize_url" },
+		{ "tls_cert", "required with tls_key" },
+		{ "tls_key", "required with tls_cert" },
+		{ "public_url", "required with smtp_host or sms_url" },
+		{ "mail_from", "required with smtp_host" },
+		{ "smtp_password_file", "required with smtp_user" },
+	};
+
+	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+		if (strcmp(required[i].name, name) == 0)
+			return required[i].when;
+	return NULL;
 }
 
 void config_print_help(void)
 {
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct setting *s = &settings[i];
+		const char *when = required_when(s->name);
 
 		printf("%-20s %-8s ", s->name, type_name(s->type));
 		if (s->type == T_INT)
 			printf("%ld..%ld ", s->min, s->max);
 		printf("(default '%s')\n    %s\n", s->def, s->help);
+		if (when != NULL)
+			printf("    * %s\n", when);
 	}
 }

@@ -106,9 +106,23 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 /* Parses a configuration held in memory (the fuzz target and tests use this). */
 int config_parse(struct config *cfg, const char *text, size_t len, const char *base_dir, char *err,
 		 size_t errlen);
-/* Checks cross-field rules (TLS cert without key, no origin, ...). 0 or -1 with `err`. */
+/* Checks cross-field rules (TLS cert without key, no origin, ...). 0 or -1 with `err` (the
+ * first error; warnings are not errors). */
 int config_validate(const struct config *cfg, char *err, size_t errlen);
-/* Prints every setting with its type, bounds, default and help (adviced --help-config). */
+/* Prints every setting with its type, bounds, default, help and whether it is required
+ * (adviced --help-config). */
 void config_print_help(void);
+
+/* Takes one problem found in a configuration: an error (adviced does not start), or with
+ * `warning` a likely mistake adviced starts with. */
+typedef void (*config_report_fn)(void *arg, int warning, const char *problem);
+/*
+ * Like config_load, but reads on past a bad line and reports every problem ("line N:
+ * reason"; one for a file it cannot read) to `report`. Returns the number of errors; with
+ * none, `cfg` holds the file over the defaults.
+ */
+int config_load_all(struct config *cfg, const char *path, config_report_fn report, void *arg);
+/* Every cross-field error and warning of `cfg` to `report`; returns the number of errors. */
+int config_check(const struct config *cfg, config_report_fn report, void *arg);
 
 #endif

@@ -2,7 +2,7 @@
  * main.c - adviced: reads the configuration and secrets, opens the store, starts the core
  * thread and serves until SIGTERM or SIGINT, then finishes pending commits and exits.
  *
- *   adviced -c FILE [-p PORT] [--check-config] [--help-config]
+ *   adviced -c FILE [-p PORT] [--check-config [--fetch-discovery[=URL]]] [--help-config]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +27,7 @@
 #include "net.h"
 #include "notify.h"
 #include "oidc.h"
+#include "oidc_discovery.h"
 #include "schema.h"
 #include "secret.h"
 #include "store.h"
@@ -48,7 +49,12 @@ static void on_stop_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: adviced -c FILE [-p PORT] [--check-config] [--help-config]\n");
+	fprintf(f, "usage: adviced -c FILE [-p PORT] [--check-config [--fetch-discovery[=URL]]] "
+		   "[--help-config]\n"
+		   "  --check-config     report every problem of the configuration and exit (1 if any)\n"
+		   "  --fetch-discovery  also compare the identity provider's discovery document\n"
+		   "                     (default URL: <idp_issuer>/.well-known/openid-configuration)\n"
+		   "  --help-config      every setting, its default and whether it is required\n");
 }
 
 /* fatal(): start-up errors only. */
@@ -82,14 +88,20 @@ struct options {
 	const char *config;
 	int port;
 	int check_only;
+	int fetch_discovery;
+	const char *discovery_url; /* NULL: from idp_issuer */
 };
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "port", required_argument, NULL, 'p' },
-		{ "check-config", no_argument, NULL, 'n' }, { "help-config", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'c' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "help-config", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "fetch-discovery", optional_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
@@ -99,15 +111,73 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case 'c': o->config = optarg; break;
 		case 'p': o->port = atoi(optarg); break;
 		case 'n': o->check_only = 1; break;
+		case 'D':
+			o->fetch_discovery = 1;
+			o->discovery_url = optarg;
+			break;
 		case 'H': config_print_help(); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
 	}
-	if (o->config == NULL || optind != argc || o->port < 0 || o->port > 65535) {
+	if (o->config == NULL || optind != argc || o->port < 0 || o->port > 65535 ||
+	    (o->fetch_discovery && !o->check_only)) {
 		usage(stderr);
 		exit(2);
 	}
+}
+
+/* Prints a configuration problem: plain lines for --check-config, else to the log. */
+static void config_problem(void *arg, int warning, const char *problem)
+{
+	const struct options *o = arg;
+
+	if (o->check_only)
+		fprintf(stderr, "%s: %s%s\n", o->config, warning ? "warning: " : "", problem);
+	else if (warning)
+		log_warn("%s: %s", o->config, problem);
+	else
+		log_err("%s: %s", o->config, problem);
+}
+
+/* Reads and checks the configuration, every problem reported; exits 1 when there are errors. */
+static void read_config(const struct options *o, struct config *cfg)
+{
+	int errors;
+
+	config_defaults(cfg);
+	errors = config_load_all(cfg, o->config, config_problem, (void *)o);
+	if (o->port)
+		cfg->port = o->port;
+	errors += config_check(cfg, config_problem, (void *)o);
+	if (errors > 0)
+		fatal("%s: %d problem%s; adviced --help-config describes every setting", o->config, errors,
+		      errors == 1 ? "" : "s");
+}
+
+static void discovery_problem(void *arg, const char *problem)
+{
+	config_problem(arg, 0, problem);
+}
+
+/* --fetch-discovery: the provider's discovery document and keys against the settings;
+ * exits 1 when they differ. */
+static void check_discovery(const struct options *o, const struct config *cfg)
+{
+	const struct oidc_discovery_expect want = { cfg->idp_issuer, cfg->oidc_authorize_url,
+						    cfg->oidc_token_url, cfg->oidc_jwks_url };
+	char url[600];
+	int problems;
+
+	if (o->discovery_url != NULL)
+		snprintf(url, sizeof url, "%s", o->discovery_url);
+	else if (oidc_discovery_url(cfg->idp_issuer, url, sizeof url) != 0)
+		fatal("%s: idp_issuer too long for a discovery address", o->config);
+	problems = oidc_discovery_check(url, &want, discovery_problem, (void *)o);
+	if (problems > 0)
+		fatal("%s: %d difference%s from the identity provider's discovery document %s", o->config,
+		      problems, problems == 1 ? "" : "s", url);
+	printf("%s: matches the identity provider's discovery document %s\n", o->config, url);
 }
 
 static void load_token_config(const struct config *cfg, struct token_config *tc)
@@ -276,13 +346,10 @@ int main(int argc, char **argv)
 	int lock;
 
 	parse_args(argc, argv, &opt);
-	config_defaults(&cfg);
-	if (config_load(&cfg, opt.config, err, sizeof err) != 0)
+	read_config(&opt, &cfg);
+	/* Before anything is opened: a port in use is said plainly (lws's bind error is not). */
+	if (!opt.check_only && net_listen_check(cfg.listen, cfg.port, err, sizeof err) != 0)
 		fatal("%s", err);
-	if (opt.port)
-		cfg.port = opt.port;
-	if (config_validate(&cfg, err, sizeof err) != 0)
-		fatal("%s: %s", opt.config, err);
 	log_set_level((enum log_level)log_level_parse(cfg.log_level));
 	if (sodium_init() < 0)
 		fatal("libsodium cannot start");
@@ -302,6 +369,8 @@ int main(int argc, char **argv)
 			fatal("notifications: %s", err);
 		check_store(&cfg);
 		notify_free(notifier);
+		if (opt.fetch_discovery)
+			check_discovery(&opt, &cfg);
 		printf("%s: configuration OK\n", opt.config);
 		token_keys_free(tc.keys, tc.nkeys);
 		oidc_config_free(&oc);

@@ -4,6 +4,8 @@
 # followed by checks of the data folder and, after the restart, of every acknowledged message
 # and attachment: present once and byte-identical, cut uploads resumed and completed. Prints
 # the seed, what was verified and the time. CRASH_BUILD names the build folder (default build).
+# "chunks committed whose reply never reached the client" counts replies a kill cut off, not
+# lost data: those chunks are on disk, file.status reports them and the upload goes on after them.
 #   deploy/dev/crash.sh [ROUNDS] [SEED]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

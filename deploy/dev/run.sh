@@ -2,14 +2,45 @@
 # Installs what is missing, builds, creates ./data with demo units and accounts (first run
 # only), and runs adviced on http://localhost:8080 in test mode with the test bank (the
 # development bank-ID provider) on the next port. Ctrl-C stops both.
+#
+#   ADVICE_PORT=9000 deploy/dev/run.sh    another port (the test bank takes the next one)
+#
+# ./data remembers the port it was made for: its adviced.conf names it in `port`, `origins`
+# and the bank-ID addresses. Without ADVICE_PORT, run.sh uses that port. With an ADVICE_PORT
+# other than the folder's it stops and says what to do (unset ADVICE_PORT, or move ./data
+# aside for a fresh one), rather than rewrite a folder that may hold your own edits.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 deploy/dev/deps.sh
 deploy/dev/build.sh build
 [ -d deploy/testbank/node_modules/jose ] || (cd deploy/testbank && npm ci --no-audit --no-fund)
-port="${ADVICE_PORT:-8080}"
-bank_port=$((port + 1))
-if [ ! -d data ]; then
+# The value of setting $1 in data/adviced.conf (empty when it is not set).
+conf_value() {
+	sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^#[:space:]]*\).*/\1/p" data/adviced.conf | tail -n 1
+}
+if [ -d data ] && [ ! -f data/adviced.conf ]; then
+	echo "run.sh: ./data has no adviced.conf (not made by run.sh?): move it aside or delete it" >&2
+	exit 1
+fi
+if [ -d data ]; then
+	data_port="$(conf_value port)"
+	data_port="${data_port:-8080}"
+	if [ -n "${ADVICE_PORT:-}" ] && [ "$ADVICE_PORT" != "$data_port" ]; then
+		cat >&2 <<TXT
+run.sh: ./data was made for port $data_port (see \`port\` in data/adviced.conf), but ADVICE_PORT is $ADVICE_PORT.
+  To run ./data on its port $data_port:  unset ADVICE_PORT, then run deploy/dev/run.sh again.
+  To start afresh on port $ADVICE_PORT:  move ./data aside (mv data data-$data_port) or delete it (its
+                                accounts and messages go with it), then run deploy/dev/run.sh again.
+TXT
+		exit 1
+	fi
+	port="$data_port"
+	bank_url="$(conf_value oidc_token_url)"
+	bank_port="$(printf '%s' "$bank_url" | sed -n 's#^http://[^/]*:\([0-9]*\)/.*#\1#p')"
+	bank_port="${bank_port:-$((port + 1))}"
+else
+	port="${ADVICE_PORT:-8080}"
+	bank_port=$((port + 1))
 	build/advicectl init data --demo --test-mode --port "$port" --web-root client-web
 fi
 cat <<TXT
@@ -24,7 +55,8 @@ Online advice is running at http://localhost:$port/
     or directly: http://localhost:$port/api/v1/auth/bank/start
   a citizen ID token for the direct test-mode login (other tests use it):
     build/advicectl -d data dev-token 010594Y9032
-  data and configuration of this instance: ./data (delete it to start afresh); the log is below
+  data and configuration of this instance: ./data, made for port $port (delete it to start
+    afresh; ADVICE_PORT=N deploy/dev/run.sh then makes it for port N); the log is below
 
 TXT
 # The test bank (development identity provider) beside the service; stopped on exit.
@@ -32,4 +64,12 @@ TESTBANK_PORT=$bank_port TESTBANK_REDIRECT_URIS="http://localhost:$port/api/v1/a
 	TESTBANK_RP_JWKS="http://127.0.0.1:$port/api/v1/auth/jwks" node deploy/testbank/server.js &
 bank=$!
 trap 'kill "$bank" 2>/dev/null' EXIT
-build/adviced -c data/adviced.conf
+status=0
+build/adviced -c data/adviced.conf || status=$?
+if [ "$status" -ne 0 ]; then
+	cat >&2 <<TXT
+run.sh: adviced stopped with status $status (its reason is above). When port $port is taken by another
+  program, stop that program, or start afresh on a free port: mv data data-$port; ADVICE_PORT=N deploy/dev/run.sh
+TXT
+	exit "$status"
+fi

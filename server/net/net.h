@@ -10,12 +10,20 @@
 #ifndef ADVICE_NET_H
 #define ADVICE_NET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct config;
 struct dispatch;
 struct store;
 struct net;
+
+/*
+ * Whether a listener can be bound at `listen_addr` (empty: every address) and `port` now:
+ * 0, or -1 with one plain sentence in `err` ("cannot listen on 127.0.0.1:8080: the address
+ * is already in use ..."). Called before net_new, whose bind failure lws reports obscurely.
+ */
+int net_listen_check(const char *listen_addr, int port, char *err, size_t errlen);
 
 /*
  * Creates the lws context (one vhost, one port) from `cfg`, which must outlive the net.

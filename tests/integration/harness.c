@@ -478,6 +478,62 @@ int harness_ctl(struct harness *h, const char *const args[], char **out)
 	return harness_run(argv, out, logpath) == 0 ? 0 : -1;
 }
 
+/* The whole of a text file (malloc'd, NUL-terminated); NULL when it cannot be read. */
+static char *harness_read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, n;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		char *b = realloc(buf, len + 4097);
+
+		if (b == NULL) {
+			free(buf);
+			fclose(f);
+			return NULL;
+		}
+		buf = b;
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+	} while (n > 0);
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+int harness_adviced_run(struct harness *h, const char *const args[], char **out, char **err)
+{
+	const char *adviced = harness_env("ADVICED");
+	char *argv[16], errpath[300];
+	size_t n = 0;
+	int fd, status;
+
+	if (out != NULL)
+		*out = NULL;
+	if (err != NULL)
+		*err = NULL;
+	if (adviced == NULL)
+		return -1;
+	argv[n++] = (char *)adviced;
+	for (size_t i = 0; args[i] != NULL; i++) {
+		if (n + 1 >= sizeof(argv) / sizeof(argv[0]))
+			return -1;
+		argv[n++] = (char *)args[i];
+	}
+	argv[n] = NULL;
+	snprintf(errpath, sizeof(errpath), "%s/adviced-run.err", h->dir);
+	if ((fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
+		return -1;
+	close(fd);
+	status = harness_run(argv, out, errpath);
+	if (err != NULL && (*err = harness_read_text(errpath)) == NULL)
+		return -1;
+	return status;
+}
+
 int harness_demo_code(long long unix_s, char out[8])
 {
 	long v = totp_hotp((const uint8_t *)STAFF_DEMO_SECRET, strlen(STAFF_DEMO_SECRET), TOTP_SHA1,

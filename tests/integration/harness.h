@@ -73,6 +73,10 @@ int harness_login_worker(struct harness *h, const char *name, char **session_out
  * <dir>/advicectl.log and its stdout in *out (malloc'd; out may be NULL). 0 when it exited
  * with 0, else -1. */
 int harness_ctl(struct harness *h, const char *const args[], char **out);
+/* Runs `$ADVICED args...` (args ends with NULL; at most 14) beside the server, with its
+ * stdout in *out and its stderr in *err (malloc'd; either may be NULL); its exit status
+ * (0..255), or -1 when it could not run or ended by a signal. */
+int harness_adviced_run(struct harness *h, const char *const args[], char **out, char **err);
 /* The demo second factor's code at Unix time unix_s (6 digits). 0 or -1. */
 int harness_demo_code(long long unix_s, char out[8]);
 /* Opens a WebSocket with the allowlisted origin; NULL on failure (reason on stderr). */

@@ -5,6 +5,9 @@
  * callback -> session cookie -> WebSocket welcome as a citizen. Also: cancel at the bank,
  * a wrong state, no login cookie, a code used twice, the bank rotating its signing key
  * (refetch of its JWKS on the unknown kid), and no code, token or identity code in the log.
+ * `adviced --check-config --fetch-discovery` against the bank's discovery document: the
+ * initial configuration matches it; a wrong issuer or endpoint and an unreachable document
+ * are each reported, with exit status 1.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -399,6 +402,90 @@ static void test_jwks_published(void **state)
 	free(r.body);
 }
 
+/* `adviced -c <dir>/<conf> --check-config --fetch-discovery=<the bank's document>`'s exit
+ * status, with its stdout and stderr (malloc'd). */
+static int check_discovery(const char *conf, int port, char **out, char **err)
+{
+	char path[300], flag[160];
+	const char *args[] = { "-c", path, "--check-config", flag, NULL };
+
+	snprintf(path, sizeof path, "%s/%s", H.dir, conf);
+	snprintf(flag, sizeof flag, "--fetch-discovery=http://127.0.0.1:%d/.well-known/openid-configuration",
+		 port);
+	return harness_adviced_run(&H, args, out, err);
+}
+
+static void expect_in(const char *text, const char *needle)
+{
+	if (text == NULL || strstr(text, needle) == NULL)
+		fail_msg("'%s' is not in:\n%s", needle, text ? text : "(nothing)");
+}
+
+/* adviced.conf with each line that starts with `from` replaced by `to`, written to <dir>/<name>. */
+static void conf_variant(const char *name, const char *from, const char *to, const char *from2,
+			 const char *to2)
+{
+	char path[300], line[1024];
+	FILE *in, *out;
+
+	snprintf(path, sizeof path, "%s/adviced.conf", H.dir);
+	in = fopen(path, "r");
+	assert_non_null(in);
+	snprintf(path, sizeof path, "%s/%s", H.dir, name);
+	out = fopen(path, "w");
+	assert_non_null(out);
+	while (fgets(line, sizeof line, in) != NULL) {
+		if (strncmp(line, from, strlen(from)) == 0)
+			fprintf(out, "%s\n", to);
+		else if (strncmp(line, from2, strlen(from2)) == 0)
+			fprintf(out, "%s\n", to2);
+		else
+			fputs(line, out);
+	}
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+static void test_check_config_fetches_discovery(void **state)
+{
+	char *out = NULL, *err = NULL, want[200];
+	const char *args[] = { "-c", "x.conf", "--fetch-discovery", NULL };
+
+	(void)state;
+	assert_int_equal(check_discovery("adviced.conf", bank_port, &out, &err), 0);
+	expect_in(out, "configuration OK");
+	expect_in(out, "matches the identity provider's discovery document");
+	free(out);
+	free(err);
+
+	conf_variant("wrong.conf", "idp_issuer =", "idp_issuer = https://other.example",
+		     "oidc_token_url =", "oidc_token_url = http://127.0.0.1:1/token");
+	assert_int_equal(check_discovery("wrong.conf", bank_port, &out, &err), 1);
+	expect_in(err, "wrong.conf: issuer: the provider says 'https://testbank.localhost', idp_issuer is "
+		       "'https://other.example'");
+	snprintf(want, sizeof want,
+		 "wrong.conf: token_endpoint: the provider says 'http://127.0.0.1:%d/token', "
+		 "oidc_token_url is 'http://127.0.0.1:1/token'",
+		 bank_port);
+	expect_in(err, want);
+	expect_in(err, "2 differences from the identity provider's discovery document");
+	assert_null(strstr(err, "authorization_endpoint")); /* localhost and 127.0.0.1: the same */
+	assert_null(strstr(out, "matches"));
+	free(out);
+	free(err);
+
+	assert_int_equal(check_discovery("adviced.conf", harness_free_port(), &out, &err), 1);
+	expect_in(err, "cannot fetch the discovery document http://127.0.0.1:");
+	free(out);
+	free(err);
+
+	/* Only with --check-config. */
+	assert_int_equal(harness_adviced_run(&H, args, &out, &err), 2);
+	expect_in(err, "usage: adviced");
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_at_the_bank),
 		cmocka_unit_test(test_wrong_state_and_missing_cookie),
 		cmocka_unit_test(test_bank_rotates_its_key),
+		cmocka_unit_test(test_check_config_fetches_discovery),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,12 +1,15 @@
 /*
  * test_config.c - the configuration table: defaults, values, and every kind of error
- * naming its line (O: operations).
+ * naming its line; every problem of a file reported at once, the warnings about origins,
+ * and the required settings marked in --help-config (O: operations).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -71,7 +74,8 @@ static void test_errors(void **state)
 	(void)state;
 	expect_error("colour = blue\n", "line 1: unknown setting");
 	expect_error("port = 80\nport = 81\n", "line 2: port: set twice");
-	expect_error("\nport = 70000\n", "line 2: port: 70000 is outside");
+	expect_error("\nport = 70000\n", "line 2: port: 70000 is out of range 1..65535");
+	expect_error("max_inflight = 0\n", "max_inflight: 0 is out of range 1..10000");
 	expect_error("port = 80x\n", "not an integer");
 	expect_error("port\n", "expected name = value");
 	expect_error("test_mode = maybe\n", "expected yes or no");
@@ -119,6 +123,174 @@ static void test_load_missing_file(void **state)
 	assert_non_null(strstr(err, "No such file"));
 }
 
+/* The problems a check reported, in order. */
+struct problems {
+	int n, warnings;
+	char text[16][256];
+};
+
+static void collect(void *arg, int warning, const char *problem)
+{
+	struct problems *p = arg;
+
+	assert_true(p->n < 16);
+	snprintf(p->text[p->n++], sizeof p->text[0], "%s%s", warning ? "warning: " : "", problem);
+	p->warnings += warning;
+}
+
+static void expect_problem(const struct problems *p, const char *needle)
+{
+	for (int i = 0; i < p->n; i++)
+		if (strstr(p->text[i], needle) != NULL)
+			return;
+	fail_msg("no problem mentions '%s' (%d reported)", needle, p->n);
+}
+
+/* The settings that go together: a check names every one missing, not only the first. */
+static void test_check_reports_every_error(void **state)
+{
+	struct problems p = { 0 };
+	struct config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&c,
+			       "tls_cert = c\noidc_authorize_url = https://b/a\noidc_profile = odd\n"
+			       "backoff_after = 10\nlock_after = 10\nping_interval_s = 80\n"
+			       "smtp_host = mail.example.fi\n",
+			       err, sizeof err),
+			 0);
+	assert_int_equal(config_check(&c, collect, &p), 15);
+	expect_problem(&p, "origins: at least one");
+	expect_problem(&p, "tls_cert and tls_key go together");
+	expect_problem(&p, "idp_issuer is required");
+	expect_problem(&p, "idp_audience is required");
+	expect_problem(&p, "oidc_token_url is required with oidc_authorize_url");
+	expect_problem(&p, "oidc_jwks_url is required with oidc_authorize_url");
+	expect_problem(&p, "oidc_redirect_uri is required with oidc_authorize_url");
+	expect_problem(&p, "oidc_sig_key is required with oidc_authorize_url");
+	expect_problem(&p, "oidc_enc_key is required with oidc_authorize_url");
+	expect_problem(&p, "oidc_profile: ftn or plain");
+	expect_problem(&p, "public_url: notifications need");
+	expect_problem(&p, "mail_from: a plain address");
+	expect_problem(&p, "web_root is required");
+	expect_problem(&p, "backoff_after must be smaller");
+	expect_problem(&p, "idle_timeout_s must be longer than ping_interval_s");
+	assert_int_equal(p.warnings, 0);
+	/* config_validate keeps the first of them. */
+	assert_int_equal(config_validate(&c, err, sizeof err), -1);
+	assert_string_equal(err, "origins: at least one allowed Origin is needed");
+}
+
+static const char *const valid = "web_root = /w\norigins = https://advice.example.fi\nidp_issuer = i\n"
+				 "idp_audience = a\nidp_keys_file = k\ntest_mode = yes\n";
+
+/* public_url's origin missing from origins, or another origin beside it: warnings only. */
+static void test_origins_against_public_url(void **state)
+{
+	char text[1024], err[256];
+	struct problems p = { 0 };
+	struct config c;
+
+	(void)state;
+	snprintf(text, sizeof text, "%spublic_url = https://advice.example.fi:443/path\n", valid);
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 0);
+	assert_int_equal(p.n, 0);
+
+	snprintf(text, sizeof text, "%spublic_url = https://neuvonta.example.fi/\n", valid);
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.text[0], "warning: origins: public_url's origin https://neuvonta.example.fi is "
+				       "not among them, so browsers at the public address are refused (add "
+				       "it to origins)");
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+
+	/* Outside test mode an origin beside the public one is named too, and so is a missing
+	 * bank-ID login. */
+	memset(&p, 0, sizeof p);
+	assert_int_equal(parse(&c,
+			       "web_root = /w\norigins = https://advice.example.fi, http://localhost:8080\n"
+			       "idp_issuer = i\nidp_audience = a\nidp_keys_file = k\n"
+			       "public_url = https://advice.example.fi\n",
+			       err, sizeof err),
+			 0);
+	assert_int_equal(config_check(&c, collect, &p), 0);
+	assert_int_equal(p.warnings, 2);
+	expect_problem(&p, "warning: oidc_authorize_url: not set, so no citizen can log in");
+	expect_problem(&p, "warning: origins: http://localhost:8080 is not public_url's origin "
+			   "https://advice.example.fi");
+}
+
+/* Reading a file goes on past bad lines: each is reported with its number. */
+static void test_load_all_reads_past_bad_lines(void **state)
+{
+	static const char text[] = "port = 0\nport\nweb_root = /w\nweb_root = /x\nlisten = ::1\n";
+	char path[] = "/tmp/test_config_XXXXXX";
+	struct problems p = { 0 };
+	struct config c;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_true(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	config_defaults(&c);
+	assert_int_equal(config_load_all(&c, path, collect, &p), 3);
+	assert_string_equal(p.text[0], "line 1: port: 0 is out of range 1..65535");
+	assert_string_equal(p.text[1], "line 2: expected name = value");
+	assert_string_equal(p.text[2], "line 4: web_root: set twice");
+	assert_string_equal(c.listen, "::1");
+	unlink(path);
+	memset(&p, 0, sizeof p);
+	assert_int_equal(config_load_all(&c, "/nonexistent/adviced.conf", collect, &p), 1);
+	assert_string_equal(p.text[0], "No such file or directory");
+}
+
+/* --help-config marks the settings a configuration cannot do without. */
+static void test_help_marks_required(void **state)
+{
+	static const char *const entries[] = {
+		"web_root             path     (default '')\n"
+		"    folder of the browser app (client-web) served at /\n    * required\n",
+		"idp_issuer           string   (default '')\n"
+		"    issuer (iss) of citizen ID tokens\n    * required\n",
+		"idp_keys_file        path     (default '')\n"
+		"    identity provider's public keys: JSON list of {kid, alg, pem}\n"
+		"    * required unless oidc_authorize_url is set\n",
+		"oidc_jwks_url        string   (default '')\n"
+		"    identity provider's JWKS (its signing keys)\n    * required with oidc_authorize_url\n",
+	};
+	char *text;
+	FILE *f = tmpfile();
+	int saved = dup(1);
+	long n;
+
+	(void)state;
+	assert_non_null(f);
+	fflush(stdout);
+	assert_true(dup2(fileno(f), 1) >= 0);
+	config_print_help();
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+		if (strstr(text, entries[i]) == NULL)
+			fail_msg("--help-config lacks:\n%s", entries[i]);
+	/* An optional setting is not marked. */
+	assert_non_null(strstr(text, "port                 integer  1..65535 (default '8080')\n"
+				     "    TCP port for HTTP and WebSocket\nweb_root"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +299,10 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_check_reports_every_error),
+		cmocka_unit_test(test_origins_against_public_url),
+		cmocka_unit_test(test_load_all_reads_past_bad_lines),
+		cmocka_unit_test(test_help_marks_required),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
