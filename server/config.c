@@ -563,7 +563,8 @@ static const char *required_when(const char *name)
 		{ "idp_issuer", "required" },
 		{ "idp_audience", "required" },
 		{ "idp_keys_file", "required unless oidc_authorize_url is set" },
-		{ "oidc_authorize_url", "needed outside test mode, where citizens log in only through the bank (--check-config warns without it)" },
+		{ "oidc_authorize_url", "needed outside test mode, where citizens log in only through the "
+					"bank (--check-config warns without it)" },
 		{ "oidc_token_url", "required with oidc_authorize_url" },
 		{ "oidc_jwks_url", "required with oidc_authorize_url" },
 		{ "oidc_redirect_uri", "required with oidc_authorize_url" },
