@@ -2,7 +2,7 @@
  * main.c - adviced: reads the configuration and secrets, opens the store, starts the core
  * thread and serves until SIGTERM or SIGINT, then finishes pending commits and exits.
  *
- *   adviced -c FILE [-p PORT] [--check-config] [--help-config]
+ *   adviced -c FILE [-p PORT] [--check-config] [--help-config] | --version
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +47,7 @@ static void on_stop_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: adviced -c FILE [-p PORT] [--check-config] [--help-config]\n");
+	fprintf(f, "usage: adviced -c FILE [-p PORT] [--check-config] [--help-config] | --version\n");
 }
 
 /* fatal(): start-up errors only. */
@@ -98,9 +98,13 @@ struct options {
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "port", required_argument, NULL, 'p' },
-		{ "check-config", no_argument, NULL, 'n' }, { "help-config", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'c' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "help-config", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
@@ -112,6 +116,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case 'n': o->check_only = 1; break;
 		case 'H': config_print_help(); exit(0);
 		case 'h': usage(stdout); exit(0);
+		case 'V': printf("adviced %s\n", ADVICE_VERSION); exit(0);
 		default: usage(stderr); exit(2);
 		}
 	}
