@@ -2,7 +2,7 @@
  * main.c - adviced: reads the configuration and secrets, opens the store, starts the core
  * thread and serves until SIGTERM or SIGINT, then finishes pending commits and exits.
  *
- *   adviced -c FILE [-p PORT] [--check-config [--fetch-discovery[=URL]]] [--help-config]
+ *   adviced -c FILE [-p PORT] [--check-config [--fetch-discovery[=URL]]] [--help-config] | --version
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,11 +50,12 @@ static void on_stop_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: adviced -c FILE [-p PORT] [--check-config [--fetch-discovery[=URL]]] "
-		   "[--help-config]\n"
+		   "[--help-config] | --version\n"
 		   "  --check-config     report every problem of the configuration and exit (1 if any)\n"
 		   "  --fetch-discovery  also compare the identity provider's discovery document\n"
 		   "                     (default URL: <idp_issuer>/.well-known/openid-configuration)\n"
-		   "  --help-config      every setting, its default and whether it is required\n");
+		   "  --help-config      every setting, its default and whether it is required\n"
+		   "  --version          the version\n");
 }
 
 /* fatal(): start-up errors only. */
@@ -101,6 +102,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "help-config", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "fetch-discovery", optional_argument, NULL, 'D' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -117,6 +119,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'H': config_print_help(); exit(0);
 		case 'h': usage(stdout); exit(0);
+		case 'V': printf("adviced %s\n", ADVICE_VERSION); exit(0);
 		default: usage(stderr); exit(2);
 		}
 	}

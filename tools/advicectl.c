@@ -10,27 +10,8 @@
  * signing. Offline, without adviced: init (it makes the folder, and takes its lock while it
  * writes the demo data) and root-create (a key file only); dev-token needs only key files.
  *
- *   advicectl init DIR [--demo] [--test-mode] [--port N] [--listen ADDR] [--web-root PATH]
- *                      [--bank-port N]   (the test bank's port; default port + 1)
- *                      [--no-totp]       (test mode: demo accounts without a second factor)
- *   advicectl -d DIR unit-add NAME
- *   advicectl -d DIR queue-add UNIT CATEGORY NAME
- *   advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]] [--password-stdin]
- *                    (prints a one-time setup code: the first login sets the password and
- *                    enrols the second factor; --password-stdin sets a password instead)
- *   advicectl -d DIR worker-end|role-end|worker-reset|totp-reset|demo-totp ...   (staff
- *                                                   accounts: server/core/admin_staff.h)
- *   advicectl login URL USERNAME [--totp CODE]      (a worker's login to a running server;
- *                                                   password on stdin)
- *   advicectl -d DIR member-add USERNAME UNIT [--supervisor]
- *   advicectl -d DIR unlock USERNAME
- *   advicectl -d DIR audit-verify
- *   advicectl -d DIR dev-token HETU [--acr URI] [--valid S]      (test mode only)
- *   advicectl -d DIR roster-add|roster-list|queue-policy|holidays|...   (duty queues:
- *                                                   server/core/admin_queue.h)
- *   advicectl root-create FILE                      (end-to-end encryption: the root key, offline)
- *   advicectl -d DIR root-install|admin-certify|worker-keys|unit-key-rotate|unit-member-add|
- *                    unit-member-remove ...         (tools/keys_admin.h lists them)
+ * The commands, their arguments and their help are one table, tools/ctl_commands.c: main()
+ * dispatches on it and `advicectl help [COMMAND]` prints it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,11 +33,11 @@
 #include <sodium.h>
 
 #include "admin_accounts.h"
-#include "admin_keys.h"
 #include "admin_queue.h"
 #include "admin_staff.h"
 #include "advice.h"
 #include "config.h"
+#include "ctl_commands.h"
 #include "datalock.h"
 #include "keys_admin.h"
 #include "log.h"
@@ -85,28 +66,21 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 	exit(1);
 }
 
-static void usage(void)
+/* No command advicectl can read: the usage text, exit 2. */
+static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr,
-		"usage: advicectl init DIR [--demo] [--test-mode] [--port N] [--listen ADDR] "
-		"[--web-root PATH] [--bank-port N] [--no-totp]\n"
-		"       advicectl -d DIR unit-add NAME\n"
-		"       advicectl -d DIR queue-add UNIT CATEGORY NAME\n"
-		"       advicectl -d DIR worker-add USERNAME [--unit UNIT [--supervisor]] "
-		"[--password-stdin]\n"
-		"       advicectl -d DIR worker-end|role-end|worker-reset|totp-reset|demo-totp ... "
-		"(server/core/admin_staff.h)\n"
-		"       advicectl login URL USERNAME [--totp CODE]  (password on stdin)\n"
-		"       advicectl -d DIR member-add USERNAME UNIT [--supervisor]\n"
-		"       advicectl -d DIR unlock USERNAME\n"
-		"       advicectl -d DIR audit-verify\n"
-		"       advicectl -d DIR dev-token HETU [--acr URI] [--valid SECONDS]\n"
-		"       advicectl root-create FILE\n"
-		"       advicectl -d DIR root-install|admin-certify|worker-keys|unit-key-rotate|"
-		"unit-member-add|unit-member-remove ... (tools/keys_admin.h)\n"
-		"       advicectl -d DIR roster-add|queue-policy|holidays|... (server/core/admin_queue.h)\n"
-		"Commands with -d DIR (but dev-token) go to the running adviced of DIR; init and\n"
-		"root-create run without it.\n");
+	ctl_print_usage(stderr);
+	exit(2);
+}
+
+/* Arguments command `name` cannot take: its synopsis, exit 2. */
+static void __attribute__((noreturn)) command_usage(const char *name)
+{
+	const struct ctl_command *c = ctl_command_find(name);
+
+	fprintf(stderr, "advicectl: %s: wrong arguments\nusage: ", name);
+	ctl_print_synopsis(stderr, c);
+	fprintf(stderr, "`advicectl help %s` explains them.\n", name);
 	exit(2);
 }
 
@@ -312,7 +286,7 @@ static int key_command(const struct admin *a, int argc, char **argv)
 	if (rc < 0)
 		die("%s: %s", argv[0], err);
 	if (rc > 0)
-		usage();
+		command_usage(argv[0]);
 	rc = admin_command(a, argc, argv, NULL, records, text);
 	free(text);
 	return rc;
@@ -571,7 +545,7 @@ static void cmd_init(int argc, char **argv)
 	const char *dir;
 
 	if (argc < 2)
-		usage();
+		command_usage("init");
 	dir = argv[1];
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--demo") == 0)
@@ -589,7 +563,7 @@ static void cmd_init(int argc, char **argv)
 		else if (strcmp(argv[i], "--web-root") == 0 && i + 1 < argc)
 			o.web_root = argv[++i];
 		else
-			usage();
+			command_usage("init");
 	}
 	if (o.demo && !o.test_mode)
 		die("--demo needs --test-mode (demo accounts have published passwords)");
@@ -640,14 +614,14 @@ static void cmd_dev_token(struct admin *a, int argc, char **argv)
 	if (!a->cfg.test_mode)
 		die("dev-token works only in test mode");
 	if (argc < 2)
-		usage();
+		command_usage("dev-token");
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--acr") == 0 && i + 1 < argc)
 			acr = argv[++i];
 		else if (strcmp(argv[i], "--valid") == 0 && i + 1 < argc)
 			valid = atol(argv[++i]);
 		else
-			usage();
+			command_usage("dev-token");
 	}
 	random_id(sub);
 	snprintf(path, sizeof path, "%s/testbank/key.pem", a->dir);
@@ -667,26 +641,6 @@ static void cmd_dev_token(struct admin *a, int argc, char **argv)
 	json_decref(c);
 }
 
-/* A command on DIR: dev-token here, everything else on DIR's running adviced. */
-static int cmd_admin(const char *dir, int argc, char **argv)
-{
-	struct admin a;
-	const char *cmd = argv[0];
-
-	admin_open(&a, dir);
-	if (strcmp(cmd, "dev-token") == 0) {
-		cmd_dev_token(&a, argc, argv);
-		return 0;
-	}
-	if (strcmp(cmd, "init") == 0 || strcmp(cmd, "root-create") == 0)
-		die("%s runs offline, without -d: advicectl %s ...", cmd, cmd);
-	if (admin_keys_command(cmd))
-		return key_command(&a, argc, argv);
-	if (strcmp(cmd, "worker-add") == 0)
-		return worker_add_command(&a, argc, argv);
-	return admin_command(&a, argc, argv, NULL, NULL, NULL);
-}
-
 /*
  * login: a worker's login to a running server through libadvice, as a client would do it
  * (password on stdin; --totp CODE for the second factor): prints the welcome event of the
@@ -704,7 +658,7 @@ static void cmd_login(int argc, char **argv)
 		if (strcmp(argv[i], "--totp") == 0 && i + 1 < argc)
 			totp = argv[++i];
 		else
-			usage();
+			command_usage("login");
 	}
 	read_password(pw, sizeof pw);
 	if ((c = advice_client_new()) == NULL)
@@ -725,24 +679,108 @@ static void cmd_login(int argc, char **argv)
 	advice_client_free(c);
 }
 
+/* help [COMMAND]: the table, to standard output. */
+static int cmd_help(int argc, char **argv)
+{
+	const struct ctl_command *c;
+
+	if (argc == 1) {
+		ctl_print_help_all(stdout);
+		return 0;
+	}
+	if (argc != 2)
+		command_usage("help");
+	if ((c = ctl_command_find(argv[1])) == NULL) {
+		fprintf(stderr, "advicectl: unknown command %s; `advicectl help` lists them\n", argv[1]);
+		return 2;
+	}
+	ctl_print_help(stdout, c);
+	return 0;
+}
+
+/* root-create FILE: offline, a key file only. */
+static int cmd_root_create(int argc, char **argv)
+{
+	char err[256];
+
+	if (argc != 2)
+		command_usage("root-create");
+	if (keys_admin_root_create(argv[1], stdout, err, sizeof err) != 0)
+		die("root-create: %s", err);
+	return 0;
+}
+
+/* Runs table entry `c` with its words argv (argv[0] the command); `dir` is -d's folder or
+ * NULL. Returns the exit status. */
+static int run_command(const struct ctl_command *c, const char *dir, int argc, char **argv)
+{
+	struct admin a;
+
+	if (ctl_command_needs_dir(c)) {
+		if (dir == NULL) {
+			fprintf(stderr, "advicectl: %s needs the data folder: advicectl -d DIR %s ...\n",
+				c->name, c->name);
+			return 2;
+		}
+		admin_open(&a, dir);
+	} else if (dir != NULL && c->run != CTL_HELP) {
+		die("%s runs offline, without -d: advicectl %s ...", c->name, c->name);
+	}
+	switch (c->run) {
+	case CTL_HELP: return cmd_help(argc, argv);
+	case CTL_INIT: cmd_init(argc, argv); return 0;
+	case CTL_ROOT_CREATE: return cmd_root_create(argc, argv);
+	case CTL_LOGIN:
+		if (argc < 3)
+			command_usage("login");
+		cmd_login(argc, argv);
+		return 0;
+	case CTL_DEV_TOKEN: cmd_dev_token(&a, argc, argv); return 0;
+	case CTL_SERVER_PASSWORD: return worker_add_command(&a, argc, argv);
+	case CTL_SERVER_KEYS: return key_command(&a, argc, argv);
+	case CTL_SERVER: break;
+	}
+	return admin_command(&a, argc, argv, NULL, NULL, NULL);
+}
+
+static int is_help_option(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* advicectl [-d DIR] COMMAND [ARGUMENTS...] | --version | --help: dispatches on the table. */
 int main(int argc, char **argv)
 {
+	const struct ctl_command *c;
+	const char *dir = NULL;
+
 	log_set_level(LOG_WARN);
 	if (sodium_init() < 0)
 		die("libsodium cannot start");
-	if (argc >= 2 && strcmp(argv[1], "init") == 0) {
-		cmd_init(argc - 1, argv + 1);
-	} else if (argc == 3 && strcmp(argv[1], "root-create") == 0) {
-		char err[256];
-
-		if (keys_admin_root_create(argv[2], stdout, err, sizeof err) != 0)
-			die("root-create: %s", err);
-	} else if (argc >= 4 && strcmp(argv[1], "-d") == 0) {
-		return cmd_admin(argv[2], argc - 3, argv + 3);
-	} else if (argc >= 4 && strcmp(argv[1], "login") == 0) {
-		cmd_login(argc - 1, argv + 1);
-	} else {
-		usage();
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("advicectl %s\n", ADVICE_VERSION);
+		return 0;
 	}
-	return 0;
+	if (argc == 2 && is_help_option(argv[1])) {
+		ctl_print_help_all(stdout);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "-d") == 0) {
+		if (argc < 4)
+			usage();
+		dir = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2)
+		usage();
+	if ((c = ctl_command_find(argv[1])) == NULL) {
+		fprintf(stderr, "advicectl: unknown command %s; `advicectl help` lists them\n", argv[1]);
+		return 2;
+	}
+	if (argc == 3 && is_help_option(argv[2])) {
+		ctl_print_help(stdout, c);
+		return 0;
+	}
+	return run_command(c, dir, argc - 1, argv + 1);
 }
