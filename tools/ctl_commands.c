@@ -7,15 +7,16 @@
 #include <ctype.h>
 #include <string.h>
 
-#define SETUP  "setup"
-#define UNITS  "units and queues"
-#define STAFF  "staff accounts"
-#define DUTY   "duty queues"
-#define KEYS   "keys"
-#define AUDIT  "audit"
-#define DEVEL  "development"
-#define WHEN_D "WHEN is YYYY-MM-DD (the last day: the end is the following midnight, Helsinki time),\n" \
-	       "now, +SECONDS, or none (no end)."
+#define SETUP "setup"
+#define UNITS "units and queues"
+#define STAFF "staff accounts"
+#define DUTY  "duty queues"
+#define KEYS  "keys"
+#define AUDIT "audit"
+#define DEVEL "development"
+#define WHEN_D                                                                                               \
+	"WHEN is YYYY-MM-DD (the last day: the end is the following midnight, Helsinki time),\n"             \
+	"now, +SECONDS, or none (no end)."
 
 const char *const ctl_groups[] = { SETUP, UNITS, STAFF, DUTY, KEYS, AUDIT, DEVEL };
 const size_t ctl_ngroups = sizeof ctl_groups / sizeof ctl_groups[0];
@@ -26,7 +27,9 @@ const struct ctl_command ctl_commands[] = {
 	  "With it, prints the command's arguments, where it runs, what it does and an\n"
 	  "example. `advicectl COMMAND --help` does the same.",
 	  "advicectl help roster-add", CTL_HELP },
-	{ "init", SETUP, "DIR [--demo] [--test-mode] [--port N] [--listen ADDR] [--web-root PATH] [--bank-port N] [--no-totp]",
+	{ "init", SETUP,
+	  "DIR [--demo] [--test-mode] [--port N] [--listen ADDR] [--web-root PATH] [--bank-port N] "
+	  "[--no-totp]",
 	  "make a new data folder: configuration, keys, database",
 	  "Creates DIR (it must not exist) with adviced.conf, the pepper and the two bank-ID\n"
 	  "keys in DIR/secrets (mode 600) and the database. --port (default 8080), --listen\n"
@@ -36,12 +39,13 @@ const struct ctl_command ctl_commands[] = {
 	  "mode only) leaves the demo accounts without a second factor.",
 	  "advicectl init data --test-mode --demo --port 8080", CTL_INIT },
 	{ "unit-add", UNITS, "NAME", "add a unit; prints its id",
-	  "Adds a unit (a team of workers that answers threads) called NAME.", "advicectl -d data unit-add \"Adult social work\"",
-	  CTL_SERVER },
+	  "Adds a unit (a team of workers that answers threads) called NAME.",
+	  "advicectl -d data unit-add \"Adult social work\"", CTL_SERVER },
 	{ "queue-add", UNITS, "UNIT CATEGORY NAME", "add the unit's queue for a category",
 	  "Adds to UNIT (its name) the queue that takes citizens' threads of CATEGORY (a short\n"
 	  "code the client shows, e.g. adult-social-work); NAME is the queue's display name.",
-	  "advicectl -d data queue-add \"Adult social work\" adult-social-work \"Adult social work\"", CTL_SERVER },
+	  "advicectl -d data queue-add \"Adult social work\" adult-social-work \"Adult social work\"",
+	  CTL_SERVER },
 	{ "worker-add", STAFF, "USERNAME [--unit UNIT [--supervisor]] [--password-stdin]",
 	  "add a worker account; prints its one-time setup code",
 	  "Adds the account USERNAME, a member of UNIT when given (its supervisor with\n"
@@ -49,7 +53,8 @@ const struct ctl_command ctl_commands[] = {
 	  "with it chooses the password and enrols the second factor. --password-stdin sets\n"
 	  "a password read from standard input instead (only its derived key is sent).",
 	  "advicectl -d data worker-add anna --unit \"Adult social work\"", CTL_SERVER_PASSWORD },
-	{ "member-add", STAFF, "USERNAME UNIT [--supervisor]", "make a worker a member (or supervisor) of a unit",
+	{ "member-add", STAFF, "USERNAME UNIT [--supervisor]",
+	  "make a worker a member (or supervisor) of a unit",
 	  "Adds USERNAME to UNIT as a worker, or as its supervisor with --supervisor.",
 	  "advicectl -d data member-add ben \"Adult social work\"", CTL_SERVER },
 	{ "worker-end", STAFF, "USERNAME WHEN", "end an account (logins refused, sessions closed)",
@@ -68,8 +73,8 @@ const struct ctl_command ctl_commands[] = {
 	  "new authenticator.",
 	  "advicectl -d data totp-reset anna", CTL_SERVER },
 	{ "unlock", STAFF, "USERNAME", "clear an account's failed logins and lock",
-	  "Clears the failed-login count, the backoff and the lock of the account.", "advicectl -d data unlock anna",
-	  CTL_SERVER },
+	  "Clears the failed-login count, the backoff and the lock of the account.",
+	  "advicectl -d data unlock anna", CTL_SERVER },
 	{ "unit-langs", DUTY, "UNIT LANGS", "the languages a unit serves",
 	  "Sets the languages UNIT answers in: a comma-separated list of fi, sv and en.",
 	  "advicectl -d data unit-langs \"Adult social work\" fi,sv", CTL_SERVER },
@@ -77,7 +82,8 @@ const struct ctl_command ctl_commands[] = {
 	  "Sets UNIT's service hours on working days (Helsinki time); a thread opened outside\n"
 	  "them gets the out-of-hours notice.",
 	  "advicectl -d data unit-hours \"Adult social work\" 08:00 16:00", CTL_SERVER },
-	{ "queue-policy", DUTY, "CATEGORY manual|round-robin|least-loaded [CAP]", "how a queue's threads are assigned",
+	{ "queue-policy", DUTY, "CATEGORY manual|round-robin|least-loaded [CAP]",
+	  "how a queue's threads are assigned",
 	  "manual: workers on duty claim threads by hand; round-robin: each new thread goes\n"
 	  "to the next worker on duty; least-loaded: to the one with the fewest open threads,\n"
 	  "at most CAP (0..1000, default 0: no limit) each.",
@@ -86,7 +92,8 @@ const struct ctl_command ctl_commands[] = {
 	  "Threads of CATEGORY go to the queue of category FALLBACK while nobody is on duty\n"
 	  "in CATEGORY's unit; - removes the fallback.",
 	  "advicectl -d data queue-fallback disability-services adult-social-work", CTL_SERVER },
-	{ "queue-deadlines", DUTY, "CATEGORY FIRST FOLLOW WARN%", "a queue's answer deadlines in working days",
+	{ "queue-deadlines", DUTY, "CATEGORY FIRST FOLLOW WARN%",
+	  "a queue's answer deadlines in working days",
 	  "FIRST (1..60) working days to the first answer, FOLLOW (1..60) to each later one;\n"
 	  "supervisors are warned at WARN (1..99) percent of the time.",
 	  "advicectl -d data queue-deadlines adult-social-work 3 3 75", CTL_SERVER },
@@ -94,23 +101,26 @@ const struct ctl_command ctl_commands[] = {
 	  "Threads of CATEGORY in LANG (fi, sv or en) go to the queue of category TARGET.",
 	  "advicectl -d data route-add adult-social-work sv children-and-families", CTL_SERVER },
 	{ "route-del", DUTY, "CATEGORY LANG", "remove a language route",
-	  "Removes the route of CATEGORY's threads in LANG (route-add).", "advicectl -d data route-del adult-social-work sv",
-	  CTL_SERVER },
+	  "Removes the route of CATEGORY's threads in LANG (route-add).",
+	  "advicectl -d data route-del adult-social-work sv", CTL_SERVER },
 	{ "closed-add", DUTY, "YYYY-MM-DD NAME", "add a closed day",
 	  "Adds a day the service is closed, besides the public holidays (holidays lists\n"
 	  "both); shifts added with --holidays still run on it.",
 	  "advicectl -d data closed-add 2027-12-31 \"New Year's Eve\"", CTL_SERVER },
-	{ "closed-del", DUTY, "YYYY-MM-DD", "remove a closed day", "Removes a closed day added with closed-add.",
-	  "advicectl -d data closed-del 2027-12-31", CTL_SERVER },
-	{ "holidays", DUTY, "YEAR", "the public holidays and closed days of a year",
-	  "Lists the Finnish public holidays of YEAR and the closed days added to it.", "advicectl -d data holidays 2027",
+	{ "closed-del", DUTY, "YYYY-MM-DD", "remove a closed day",
+	  "Removes a closed day added with closed-add.", "advicectl -d data closed-del 2027-12-31",
 	  CTL_SERVER },
-	{ "roster-add", DUTY, "USERNAME UNIT DAYS HH:MM HH:MM [--holidays]", "put a worker on duty; prints the shift's id",
+	{ "holidays", DUTY, "YEAR", "the public holidays and closed days of a year",
+	  "Lists the Finnish public holidays of YEAR and the closed days added to it.",
+	  "advicectl -d data holidays 2027", CTL_SERVER },
+	{ "roster-add", DUTY, "USERNAME UNIT DAYS HH:MM HH:MM [--holidays]",
+	  "put a worker on duty; prints the shift's id",
 	  "Puts USERNAME (a member of UNIT) on duty in UNIT on DAYS (mon-fri, sat,sun, all)\n"
 	  "from the first time to the second, Helsinki time; --holidays: also on holidays\n"
 	  "and closed days.",
 	  "advicectl -d data roster-add anna \"Adult social work\" mon-fri 08:00 16:00", CTL_SERVER },
-	{ "roster-del", DUTY, "ID", "remove a shift", "Removes the shift ID (roster-add prints it; roster-list shows it).",
+	{ "roster-del", DUTY, "ID", "remove a shift",
+	  "Removes the shift ID (roster-add prints it; roster-list shows it).",
 	  "advicectl -d data roster-del 4", CTL_SERVER },
 	{ "roster-list", DUTY, "[UNIT]", "list the shifts", "Lists the shifts, of UNIT only when given.",
 	  "advicectl -d data roster-list \"Adult social work\"", CTL_SERVER },
@@ -119,8 +129,8 @@ const struct ctl_command ctl_commands[] = {
 	  "overwritten) and prints its public key for root-install. Keep FILE offline.",
 	  "advicectl root-create /media/keys/root.key", CTL_ROOT_CREATE },
 	{ "root-install", KEYS, "PUBKEY", "the root public key the server hands out",
-	  "Installs the root public key (root-create prints it); clients pin it.", "advicectl -d data root-install PUBKEY",
-	  CTL_SERVER_KEYS },
+	  "Installs the root public key (root-create prints it); clients pin it.",
+	  "advicectl -d data root-install PUBKEY", CTL_SERVER_KEYS },
 	{ "admin-certify", KEYS, "ROOTFILE ADMINFILE", "a new admin key, certified by the root",
 	  "Makes a new admin key into ADMINFILE, certified with the root key in ROOTFILE.",
 	  "advicectl -d data admin-certify /media/keys/root.key admin.key", CTL_SERVER_KEYS },
@@ -131,7 +141,8 @@ const struct ctl_command ctl_commands[] = {
 	{ "unit-key-rotate", KEYS, "UNIT ADMINFILE", "the unit's next key generation",
 	  "Makes UNIT's next key generation (the first one too), sealed to its members.",
 	  "advicectl -d data unit-key-rotate \"Adult social work\" admin.key", CTL_SERVER_KEYS },
-	{ "unit-member-add", KEYS, "USERNAME UNIT ADMINFILE [--supervisor]", "a membership with the unit's key sealed to it",
+	{ "unit-member-add", KEYS, "USERNAME UNIT ADMINFILE [--supervisor]",
+	  "a membership with the unit's key sealed to it",
 	  "Adds USERNAME to UNIT and seals the unit's current key seed to them.",
 	  "advicectl -d data unit-member-add ben \"Adult social work\" admin.key", CTL_SERVER_KEYS },
 	{ "unit-member-remove", KEYS, "USERNAME UNIT ADMINFILE", "end a membership and rotate the unit key",
@@ -142,14 +153,16 @@ const struct ctl_command ctl_commands[] = {
 	  "Walks the access log's hash chain. Exit 0: intact; exit 3: it names the first\n"
 	  "broken row.",
 	  "advicectl -d data audit-verify", CTL_SERVER },
-	{ "login", DEVEL, "URL USERNAME [--totp CODE]", "a worker's login from the terminal (password on stdin)",
+	{ "login", DEVEL, "URL USERNAME [--totp CODE]",
+	  "a worker's login from the terminal (password on stdin)",
 	  "Logs USERNAME in to the server at URL as a client would (password on standard\n"
 	  "input, --totp the second factor's code), prints the welcome and logs out.",
 	  "echo anna-demo | advicectl login http://localhost:8080 anna --totp 123456", CTL_LOGIN },
 	{ "demo-totp", DEVEL, "USERNAME", "test mode: the account's current second-factor code",
-	  "Test mode only: prints the current code of the account's second factor.", "advicectl -d data demo-totp anna",
-	  CTL_SERVER },
-	{ "dev-token", DEVEL, "HETU [--acr URI] [--valid SECONDS]", "test mode: an ID token from the test bank key",
+	  "Test mode only: prints the current code of the account's second factor.",
+	  "advicectl -d data demo-totp anna", CTL_SERVER },
+	{ "dev-token", DEVEL, "HETU [--acr URI] [--valid SECONDS]",
+	  "test mode: an ID token from the test bank key",
 	  "Test mode only: prints an ID token for the identity code HETU signed with the\n"
 	  "development test bank's key (DIR/testbank), valid SECONDS (default 600). adviced\n"
 	  "need not run.",
@@ -177,8 +190,8 @@ int ctl_command_offline(const struct ctl_command *c)
 
 void ctl_print_synopsis(FILE *f, const struct ctl_command *c)
 {
-	fprintf(f, "advicectl %s%s%s%s\n", ctl_command_needs_dir(c) ? "-d DIR " : "", c->name, c->args[0] ? " " : "",
-		c->args);
+	fprintf(f, "advicectl %s%s%s%s\n", ctl_command_needs_dir(c) ? "-d DIR " : "", c->name,
+		c->args[0] ? " " : "", c->args);
 }
 
 /* Where the command runs, for its help. */
@@ -189,7 +202,8 @@ static const char *where_it_runs(const struct ctl_command *c)
 	case CTL_LOGIN: return "on the server at URL, as a client; no data folder";
 	case CTL_SERVER:
 	case CTL_SERVER_PASSWORD: return "on DIR's running adviced (logged with your OS user)";
-	case CTL_SERVER_KEYS: return "signs here with your key files; DIR's running adviced writes the records";
+	case CTL_SERVER_KEYS:
+		return "signs here with your key files; DIR's running adviced writes the records";
 	default: return "offline: adviced need not run";
 	}
 }
@@ -198,8 +212,8 @@ void ctl_print_help(FILE *f, const struct ctl_command *c)
 {
 	fputs("usage: ", f);
 	ctl_print_synopsis(f, c);
-	fprintf(f, "\n%c%s.\nRuns %s.\n\n%s\n\nExample:\n  %s\n", toupper((unsigned char)c->summary[0]), c->summary + 1,
-		where_it_runs(c), c->description, c->example);
+	fprintf(f, "\n%c%s.\nRuns %s.\n\n%s\n\nExample:\n  %s\n", toupper((unsigned char)c->summary[0]),
+		c->summary + 1, where_it_runs(c), c->description, c->example);
 }
 
 /* The mark in the list of commands that do not go to DIR's adviced. */

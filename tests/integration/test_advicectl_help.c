@@ -105,8 +105,8 @@ static size_t listed_commands(char names[][32], int offline[])
 			continue;
 		assert_true(n < MAX_COMMANDS);
 		assert_true(sscanf(line + 2, "%31s", names[n]) == 1);
-		offline[n] = strstr(line, "(offline)") != NULL || strstr(line, "(to a server's URL)") != NULL ||
-			     strcmp(names[n], "help") == 0;
+		offline[n] = strstr(line, "(offline)") != NULL ||
+			     strstr(line, "(to a server's URL)") != NULL || strcmp(names[n], "help") == 0;
 		n++;
 	}
 	run_free(&r);
@@ -118,7 +118,7 @@ static void test_help_explains_every_listed_command(void **state)
 	char names[MAX_COMMANDS][32];
 	int offline[MAX_COMMANDS];
 	size_t n = listed_commands(names, offline);
-	static const char *const promised[] = { "queue-fallback", "unit-langs", "unit-hours", "route-add",
+	static const char *const promised[] = { "queue-fallback", "unit-langs", "unit-hours",  "route-add",
 						"roster-add",	  "worker-add", "worker-keys", "dev-token" };
 
 	(void)state;
@@ -228,7 +228,8 @@ static void test_adviced_knows_every_listed_command(void **state)
 	for (size_t i = 0; i < n; i++) {
 		struct run r;
 
-		if (offline[i] || strcmp(names[i], "audit-verify") == 0 || strcmp(names[i], "roster-list") == 0)
+		if (offline[i] || strcmp(names[i], "audit-verify") == 0 ||
+		    strcmp(names[i], "roster-list") == 0)
 			continue; /* the two that take no argument run; the rest are refused */
 		run("ADVICECTL", (const char *const[]){ "-d", h.dir, names[i], NULL }, &r);
 		if (r.status == 0 || strstr(r.err, "unknown") != NULL || strstr(r.err, "not running") != NULL)

@@ -61,7 +61,8 @@ static void test_examples_run_their_command(void **state)
 		const struct ctl_command *c = &ctl_commands[i];
 		char want[96];
 
-		snprintf(want, sizeof want, "advicectl %s%s", ctl_command_needs_dir(c) ? "-d data " : "", c->name);
+		snprintf(want, sizeof want, "advicectl %s%s", ctl_command_needs_dir(c) ? "-d data " : "",
+			 c->name);
 		if (strstr(c->example, want) == NULL)
 			fail_msg("command %s: its example does not run `%s`", c->name, want);
 	}
@@ -76,7 +77,8 @@ static void test_key_commands_match_the_core(void **state)
 		const struct ctl_command *c = &ctl_commands[i];
 
 		if ((c->run == CTL_SERVER_KEYS) != admin_keys_command(c->name))
-			fail_msg("command %s: advicectl and the core disagree on whether it is a key command", c->name);
+			fail_msg("command %s: advicectl and the core disagree on whether it is a key command",
+				 c->name);
 	}
 }
 
@@ -106,8 +108,8 @@ static void test_help_prints_the_entry(void **state)
 		assert_non_null(f);
 		ctl_print_help(f, c);
 		fclose(f);
-		snprintf(synopsis, sizeof synopsis, "usage: advicectl %s%s", ctl_command_needs_dir(c) ? "-d DIR " : "",
-			 c->name);
+		snprintf(synopsis, sizeof synopsis, "usage: advicectl %s%s",
+			 ctl_command_needs_dir(c) ? "-d DIR " : "", c->name);
 		assert_non_null(strstr(text, synopsis));
 		assert_non_null(strstr(text, c->args));
 		assert_non_null(strstr(text, c->description));
@@ -142,9 +144,12 @@ static void test_help_all_lists_every_command(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_entry_is_complete),	   cmocka_unit_test(test_names_unique_and_found),
-		cmocka_unit_test(test_examples_run_their_command),  cmocka_unit_test(test_key_commands_match_the_core),
-		cmocka_unit_test(test_offline_commands),	   cmocka_unit_test(test_help_prints_the_entry),
+		cmocka_unit_test(test_every_entry_is_complete),
+		cmocka_unit_test(test_names_unique_and_found),
+		cmocka_unit_test(test_examples_run_their_command),
+		cmocka_unit_test(test_key_commands_match_the_core),
+		cmocka_unit_test(test_offline_commands),
+		cmocka_unit_test(test_help_prints_the_entry),
 		cmocka_unit_test(test_help_all_lists_every_command),
 	};
 
