@@ -1,0 +1,35 @@
+# check_install.cmake - `cmake --install` into a fresh prefix gives programs that run from
+# there (their run path finds the installed libadvice) and the manual page.
+# Run with -DBUILD=<build dir> -DPREFIX=<empty scratch dir> -DVERSION=<project version>.
+file(REMOVE_RECURSE ${PREFIX})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD} --prefix ${PREFIX}
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cmake --install failed (${rc}): ${err}")
+endif()
+include(GNUInstallDirs)
+foreach(program advicectl adviced)
+  set(path ${PREFIX}/${CMAKE_INSTALL_BINDIR}/${program})
+  if(NOT EXISTS ${path})
+    message(FATAL_ERROR "not installed: ${path}")
+  endif()
+  # An empty library path: the program must find libadvice through its own run path.
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH ${path} --version
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR NOT out MATCHES "${VERSION}")
+    message(FATAL_ERROR "installed ${program} --version: status ${rc}, output '${out}${err}'")
+  endif()
+endforeach()
+file(GLOB libs ${PREFIX}/${CMAKE_INSTALL_LIBDIR}/libadvice.so.*)
+if(NOT libs)
+  message(FATAL_ERROR "libadvice not installed in ${PREFIX}/${CMAKE_INSTALL_LIBDIR}")
+endif()
+set(man ${PREFIX}/${CMAKE_INSTALL_MANDIR}/man1/advicectl.1)
+if(NOT EXISTS ${man})
+  message(FATAL_ERROR "manual page not installed: ${man}")
+endif()
+file(READ ${man} page)
+if(NOT page MATCHES "^[.']")
+  message(FATAL_ERROR "${man} is not a manual page")
+endif()
+file(REMOVE_RECURSE ${PREFIX})
