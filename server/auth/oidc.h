@@ -41,7 +41,7 @@ struct oidc_config {
 	char jwks_url[OIDC_URL_MAX];
 	char redirect_uri[OIDC_URL_MAX]; /* our callback, registered exactly at the broker */
 	char scope[128];		 /* default "openid" (Signicat: "openid nin") */
-	char acr_values[128];		 /* requested level: default loa2 (loatest2 in test mode) */
+	char acr_values[128];		 /* requested levels (space-separated); token.acr_values too */
 	char ui_locales[16];		 /* "fi", "sv" or "en"; "" for none */
 	int use_request_object;		 /* 1: FTN (JAR); 0: plain query parameters */
 	int require_encryption;		 /* 1: FTN (an unencrypted ID token is refused) */
