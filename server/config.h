@@ -57,7 +57,7 @@ struct config {
 	char oidc_jwks_url[512];
 	char oidc_redirect_uri[512];	    /* our .../api/v1/auth/bank/callback, as registered */
 	char oidc_scope[128];		    /* default "openid" */
-	char oidc_acr_values[128];	    /* default FTN loa2 */
+	char oidc_acr_values[128];	    /* requested and accepted levels; default FTN loa2 */
 	char oidc_ui_locales[16];	    /* default "fi" */
 	char oidc_sig_key[CONFIG_PATH_MAX]; /* our RSA signing key (PEM, mode 600) */
 	char oidc_enc_key[CONFIG_PATH_MAX]; /* our RSA decryption key (PEM, mode 600) */
