@@ -63,6 +63,8 @@ struct config {
 	char oidc_enc_key[CONFIG_PATH_MAX]; /* our RSA decryption key (PEM, mode 600) */
 	int oidc_jwks_refetch_s;	    /* least seconds between JWKS refetches, default 60 */
 	char oidc_after_login[256];	    /* where the browser goes after login, default "/" */
+	int oidc_rate_per_minute;	    /* /start and /callback per client address, default 30 */
+	int oidc_rate_burst;		    /* of them at once, default 20 */
 
 	/* sessions and logins */
 	int citizen_idle_s, citizen_abs_s; /* defaults 1800, 28800 */

@@ -411,9 +411,9 @@ int main(int argc, char **argv)
 	if ((admin = admin_sock_start(cfg.admin_socket, d, err, sizeof err)) == NULL)
 		fatal("%s", err);
 	if (oc.sig_key != NULL) {
-		if ((ow = oidc_worker_start(&oc, net_wake, the_net)) == NULL)
+		if ((ow = oidc_worker_start(&oc, net_wake, the_net)) == NULL ||
+		    net_set_oidc(the_net, &oc, ow) != 0)
 			fatal("cannot start the bank-ID login thread");
-		net_set_oidc(the_net, &oc, ow);
 	}
 
 	log_notice("serving on %s:%d (%s)", cfg.listen, cfg.port, cfg.test_mode ? "test mode" : "production");

@@ -30,6 +30,7 @@ const char *oidc_result_text(int r)
 	case OIDC_NO_LOGIN: return "no login in progress (cookie missing or malformed)";
 	case OIDC_LOGIN_EXPIRED: return "login took too long; start again";
 	case OIDC_BAD_STATE: return "state does not match this login";
+	case OIDC_LOGIN_USED: return "this login was used already; start again";
 	case OIDC_DENIED: return "the identity provider returned an error";
 	case OIDC_BACKCHANNEL: return "token request to the identity provider failed";
 	case OIDC_NOT_ENCRYPTED: return "ID token not encrypted";

@@ -62,6 +62,7 @@ enum oidc_result {
 	OIDC_NO_LOGIN,	    /* no login cookie, or it is malformed */
 	OIDC_LOGIN_EXPIRED, /* older than OIDC_LOGIN_TTL_S */
 	OIDC_BAD_STATE,	    /* state does not match the login cookie */
+	OIDC_LOGIN_USED,    /* this login cookie's callback was made already */
 	OIDC_DENIED,	    /* the broker returned an error (the person cancelled) */
 	OIDC_BACKCHANNEL,   /* token endpoint unreachable or refused the code */
 	OIDC_NOT_ENCRYPTED, /* a signed-only ID token where encryption is required */

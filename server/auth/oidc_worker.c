@@ -338,22 +338,30 @@ static void oidc_token_start(struct oidc_worker *w, struct oidc_node *n)
 
 /* ---- the thread ------------------------------------------------------------------------ */
 
-/* Takes waiting jobs while fewer than the maximum are active. 1 when stopping. */
+/* Takes waiting jobs while fewer than the maximum are active, and those past their deadline
+ * (which fail without a request). 1 when stopping. */
 static int oidc_take_waiting(struct oidc_worker *w)
 {
-	struct oidc_node *start = NULL, *n;
+	struct oidc_node *start = NULL, **start_tail = &start, *n, **p;
+	int64_t now = oidc_now_ms();
 	int stopping;
 
 	pthread_mutex_lock(&w->mu);
 	stopping = w->stopping;
-	while (!stopping && w->waiting != NULL && w->active < OIDC_BACKCHANNEL_ACTIVE_MAX) {
-		n = w->waiting;
-		w->waiting = n->next;
-		if (w->waiting == NULL)
-			w->waiting_tail = NULL;
-		n->next = start;
-		start = n;
-		w->active++;
+	if (!stopping) {
+		w->waiting_tail = NULL;
+		for (p = &w->waiting; (n = *p) != NULL;) {
+			if (w->active < OIDC_BACKCHANNEL_ACTIVE_MAX || n->deadline_ms <= now) {
+				*p = n->next; /* taken, oldest first */
+				n->next = NULL;
+				*start_tail = n;
+				start_tail = &n->next;
+				w->active++;
+			} else {
+				w->waiting_tail = n;
+				p = &n->next;
+			}
+		}
 	}
 	pthread_mutex_unlock(&w->mu);
 	for (; start != NULL; start = n) {
