@@ -62,25 +62,32 @@ static const struct setting settings[] = {
 	INT(max_pending, 16, 10000000, 10000, "requests queued for the core thread"),
 	PATH(pepper_file, "", "32-byte secret for keyed hashes; default <data_dir>/secrets/pepper"),
 	PATH(admin_socket, "", "advicectl's Unix socket (mode 600); default <data_dir>/admin.sock"),
-	STR(idp_issuer, "", "issuer (iss) of citizen ID tokens"),
+	STR(idp_issuer, "", "issuer (iss) of citizen ID tokens (https with the bank-ID login)"),
 	STR(idp_audience, "", "our client id (aud) at the identity provider"),
 	PATH(idp_keys_file, "", "identity provider's public keys: JSON list of {kid, alg, pem}"),
 	STR(idp_hetu_claim, "hetu", "claim that holds the identity code (hetu, urn:oid:1.2.246.21, nin)"),
 	INT(token_skew_s, 0, 300, 60, "allowed clock difference for exp/nbf/iat"),
 	INT(token_max_age_s, 30, 3600, 600, "an ID token's iat may be at most this old"),
 	STR(oidc_profile, "ftn", "bank-ID login profile: ftn (signed request, encrypted ID token) or plain"),
-	STR(oidc_authorize_url, "", "identity provider's authorization endpoint; empty: no bank-ID login"),
-	STR(oidc_token_url, "", "identity provider's token endpoint"),
-	STR(oidc_jwks_url, "", "identity provider's JWKS (its signing keys)"),
+	STR(oidc_authorize_url, "",
+	    "identity provider's authorization endpoint (https); empty: no bank-ID login"),
+	STR(oidc_token_url, "", "identity provider's token endpoint (https)"),
+	STR(oidc_jwks_url, "", "identity provider's JWKS, its signing keys (https)"),
 	STR(oidc_redirect_uri, "",
 	    "our callback, https://HOST/api/v1/auth/bank/callback, registered exactly"),
 	STR(oidc_scope, "openid", "scope of the authorization request (Signicat: openid nin)"),
-	STR(oidc_acr_values, "http://ftn.ficora.fi/2017/loa2", "level of assurance requested"),
+	STR(oidc_acr_values, "http://ftn.ficora.fi/2017/loa2",
+	    "levels of assurance requested, space-separated: the only acr accepted (test mode: also "
+	    "loatest2 for loa2, loatest3 for loa3)"),
 	STR(oidc_ui_locales, "fi", "language of the identity provider's pages (fi, sv, en; empty: none)"),
 	PATH(oidc_sig_key, "", "our RSA key signing request objects and client assertions (PEM, mode 600)"),
 	PATH(oidc_enc_key, "", "our RSA key the ID token is encrypted to (PEM, mode 600)"),
 	INT(oidc_jwks_refetch_s, 0, 86400, 60, "least seconds between JWKS refetches on an unknown key id"),
 	STR(oidc_after_login, "/", "path the browser is sent to after a bank-ID login"),
+	INT(oidc_rate_per_minute, 1, 100000, 30,
+	    "bank-ID /start and /callback requests a minute per client address (more: 429)"),
+	INT(oidc_rate_burst, 1, 100000, 20,
+	    "bank-ID /start and /callback requests per client address at once"),
 	INT(citizen_idle_s, 60, 86400, 1800, "citizen session idle timeout"),
 	INT(citizen_abs_s, 300, 604800, 28800, "citizen session absolute timeout"),
 	INT(staff_idle_s, 60, 86400, 1800, "staff session idle timeout"),
@@ -400,6 +407,58 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	return -1;
 }
 
+/* Whether `url` is http(s)://host... without white space; https only outside test mode. */
+static int url_ok(const char *url, int test_mode)
+{
+	for (const char *p = url; *p; p++)
+		if (*p <= ' ' || *p >= 127)
+			return 0;
+	if (strncmp(url, "https://", 8) == 0)
+		return url[8] != '\0' && url[8] != '/';
+	return test_mode && strncmp(url, "http://", 7) == 0 && url[7] != '\0' && url[7] != '/';
+}
+
+/*
+ * The identity provider's addresses and ours: https:// only outside test mode (a code, a
+ * token or the provider's keys must not travel in clear, nor may the issuer be a plain-http
+ * name). An empty one is reported by check_oidc as missing, not here. The number of errors.
+ */
+static int check_oidc_urls(const struct config *cfg, config_report_fn report, void *arg)
+{
+	const struct {
+		const char *name, *value;
+	} urls[] = {
+		{ "idp_issuer", cfg->idp_issuer },
+		{ "oidc_authorize_url", cfg->oidc_authorize_url },
+		{ "oidc_token_url", cfg->oidc_token_url },
+		{ "oidc_jwks_url", cfg->oidc_jwks_url },
+		{ "oidc_redirect_uri", cfg->oidc_redirect_uri },
+	};
+	int errors = 0;
+
+	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++)
+		if (urls[i].value[0] != '\0' && !url_ok(urls[i].value, cfg->test_mode))
+			errors += ERROR("%s: an https:// address%s", urls[i].name,
+					cfg->test_mode ? "" : " (plain http only in test mode)");
+	return errors;
+}
+
+/*
+ * oidc_acr_values: at least one level, and outside test mode no test-bed level (loatest*),
+ * which no production token may carry. The number of errors.
+ */
+static int check_acr_values(const struct config *cfg, config_report_fn report, void *arg)
+{
+	const char *v = cfg->oidc_acr_values + strspn(cfg->oidc_acr_values, " ");
+
+	if (v[0] == '\0')
+		return ERROR("oidc_acr_values: at least one level of assurance (the levels requested are "
+			     "the only ones accepted)");
+	if (!cfg->test_mode && strstr(v, "/loatest") != NULL)
+		return ERROR("oidc_acr_values: test-bed levels (loatest) only in test mode");
+	return 0;
+}
+
 /* The bank-ID login settings go together when oidc_authorize_url is set; the number of errors. */
 static int check_oidc(const struct config *cfg, config_report_fn report, void *arg)
 {
@@ -423,24 +482,13 @@ static int check_oidc(const struct config *cfg, config_report_fn report, void *a
 		errors += ERROR("oidc_profile: ftn or plain");
 	if (cfg->oidc_after_login[0] != '/' || cfg->oidc_after_login[1] == '/')
 		errors += ERROR("oidc_after_login: a path on this site (/...)");
-	return errors;
+	return errors + check_oidc_urls(cfg, report, arg);
 }
 
 /* Whether `host` names this machine (plain SMTP is allowed to it). */
 static int host_is_local(const char *host)
 {
 	return strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0;
-}
-
-/* Whether `url` is http(s)://host... without white space; https only outside test mode. */
-static int url_ok(const char *url, int test_mode)
-{
-	for (const char *p = url; *p; p++)
-		if (*p <= ' ' || *p >= 127)
-			return 0;
-	if (strncmp(url, "https://", 8) == 0)
-		return url[8] != '\0' && url[8] != '/';
-	return test_mode && strncmp(url, "http://", 7) == 0 && url[7] != '\0' && url[7] != '/';
 }
 
 /* The notification settings (notify.h); the number of errors. */
@@ -534,6 +582,7 @@ int config_check(const struct config *cfg, config_report_fn report, void *arg)
 	if (cfg->idp_keys_file[0] == '\0' && cfg->oidc_authorize_url[0] == '\0')
 		errors += ERROR("idp_keys_file is required unless the bank-ID login (oidc_*) is set");
 	errors += check_oidc(cfg, report, arg);
+	errors += check_acr_values(cfg, report, arg);
 	errors += check_notify(cfg, report, arg);
 	if (cfg->web_root[0] == '\0')
 		errors += ERROR("web_root is required");

@@ -57,12 +57,14 @@ struct config {
 	char oidc_jwks_url[512];
 	char oidc_redirect_uri[512];	    /* our .../api/v1/auth/bank/callback, as registered */
 	char oidc_scope[128];		    /* default "openid" */
-	char oidc_acr_values[128];	    /* default FTN loa2 */
+	char oidc_acr_values[128];	    /* requested and accepted levels; default FTN loa2 */
 	char oidc_ui_locales[16];	    /* default "fi" */
 	char oidc_sig_key[CONFIG_PATH_MAX]; /* our RSA signing key (PEM, mode 600) */
 	char oidc_enc_key[CONFIG_PATH_MAX]; /* our RSA decryption key (PEM, mode 600) */
 	int oidc_jwks_refetch_s;	    /* least seconds between JWKS refetches, default 60 */
 	char oidc_after_login[256];	    /* where the browser goes after login, default "/" */
+	int oidc_rate_per_minute;	    /* /start and /callback per client address, default 30 */
+	int oidc_rate_burst;		    /* of them at once, default 20 */
 
 	/* sessions and logins */
 	int citizen_idle_s, citizen_abs_s; /* defaults 1800, 28800 */

@@ -191,6 +191,7 @@ static void load_token_config(const struct config *cfg, struct token_config *tc)
 	snprintf(tc->issuer, sizeof tc->issuer, "%s", cfg->idp_issuer);
 	snprintf(tc->audience, sizeof tc->audience, "%s", cfg->idp_audience);
 	snprintf(tc->hetu_claim, sizeof tc->hetu_claim, "%s", cfg->idp_hetu_claim);
+	snprintf(tc->acr_values, sizeof tc->acr_values, "%s", cfg->oidc_acr_values);
 	tc->skew_s = cfg->token_skew_s;
 	tc->max_age_s = cfg->token_max_age_s;
 	tc->test_mode = cfg->test_mode;
@@ -224,6 +225,7 @@ static int load_oidc_config(const struct config *cfg, struct oidc_config *oc)
 	snprintf(oc->token.issuer, sizeof oc->token.issuer, "%s", cfg->idp_issuer);
 	snprintf(oc->token.audience, sizeof oc->token.audience, "%s", cfg->idp_audience);
 	snprintf(oc->token.hetu_claim, sizeof oc->token.hetu_claim, "%s", cfg->idp_hetu_claim);
+	snprintf(oc->token.acr_values, sizeof oc->token.acr_values, "%s", cfg->oidc_acr_values);
 	oc->token.skew_s = cfg->token_skew_s;
 	oc->token.max_age_s = cfg->token_max_age_s;
 	oc->token.test_mode = cfg->test_mode;
@@ -409,9 +411,9 @@ int main(int argc, char **argv)
 	if ((admin = admin_sock_start(cfg.admin_socket, d, err, sizeof err)) == NULL)
 		fatal("%s", err);
 	if (oc.sig_key != NULL) {
-		if ((ow = oidc_worker_start(&oc, net_wake, the_net)) == NULL)
+		if ((ow = oidc_worker_start(&oc, net_wake, the_net)) == NULL ||
+		    net_set_oidc(the_net, &oc, ow) != 0)
 			fatal("cannot start the bank-ID login thread");
-		net_set_oidc(the_net, &oc, ow);
 	}
 
 	log_notice("serving on %s:%d (%s)", cfg.listen, cfg.port, cfg.test_mode ? "test mode" : "production");

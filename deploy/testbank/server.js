@@ -10,6 +10,10 @@
 //   POST /login                              a person chosen (or cancel): back with code + state
 //   POST /token                              PKCE + private_key_jwt; the ID token is signed
 //                                            (RS256) and then encrypted to the relying party
+//   GET  /admin/stats                        requests counted so far: {token_requests, jwks_requests}
+//
+// TESTBANK_LATENCY_MS (default 0) delays every answer of the back channel (/token, /jwks) by
+// that many milliseconds, like a slow broker.
 //
 // Pages are plain HTML forms (no JavaScript needed). Settings come from the environment
 // (see README.md beside this file). Test persons only: identity codes with 900-999.
@@ -29,6 +33,7 @@ const encAlg = env.TESTBANK_ENC_ALG || 'RSA-OAEP-256';
 const encEnc = env.TESTBANK_ENC || 'A256GCM';
 const acrTest = { 'http://ftn.ficora.fi/2017/loa2': 'http://ftn.ficora.fi/2017/loatest2',
                   'http://ftn.ficora.fi/2017/loa3': 'http://ftn.ficora.fi/2017/loatest3' };
+const latencyMs = Number(env.TESTBANK_LATENCY_MS || 0);
 const TTL_MS = 60_000;
 const MAX_BODY = 64 * 1024;
 
@@ -43,6 +48,7 @@ const signingKeys = []; // newest first: { kid, privateKey, jwk }
 const pending = new Map(); // authorization id -> request
 const codes = new Map(); // code -> grant
 const usedJti = new Map(); // client assertion jti -> expiry
+const stats = { token_requests: 0, jwks_requests: 0 };
 let rpKeys = null;
 let rpKeysFetched = 0;
 
@@ -261,10 +267,17 @@ async function token(req, res) {
     id_token: idToken });
 }
 
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function route(req, res) {
   const url = new URL(req.url, 'http://testbank');
   const m = req.method;
   if (m === 'GET' && url.pathname === '/.well-known/openid-configuration') return json(res, 200, discovery(req));
+  if (m === 'GET' && url.pathname === '/admin/stats') return json(res, 200, stats);
+  if ((m === 'GET' && url.pathname === '/jwks') || (m === 'POST' && url.pathname === '/token')) {
+    stats[url.pathname === '/jwks' ? 'jwks_requests' : 'token_requests']++;
+    if (latencyMs > 0) await pause(latencyMs);
+  }
   if (m === 'GET' && url.pathname === '/jwks') return json(res, 200, { keys: signingKeys.map((k) => k.jwk) });
   if (m === 'POST' && url.pathname === '/admin/rotate') {
     await rotate();

@@ -10,8 +10,11 @@
  * browser's return can be checked without a store round trip; the store records each login
  * token when it is used, so a login (and its nonce) is good once.
  *
- * The back channel (token endpoint, JWKS) runs on a worker thread of its own (oidc_worker),
- * never on the network or core thread. Nothing here logs codes, tokens or identity codes.
+ * The back channel (token endpoint, JWKS) runs on a thread of its own (oidc_worker.c), never
+ * on the network or core thread: up to OIDC_BACKCHANNEL_ACTIVE_MAX token requests at once
+ * (libcurl's multi interface), each job given OIDC_HTTP_TIMEOUT_S from its submission. The
+ * browser waiting for a job is given longer, OIDC_BROWSER_TIMEOUT_S, so it learns the job's
+ * outcome. Nothing here logs codes, tokens or identity codes.
  */
 #ifndef ADVICE_OIDC_H
 #define ADVICE_OIDC_H
@@ -23,15 +26,17 @@
 
 #include "token.h"
 
-#define OIDC_LOGIN_TTL_S      600 /* from the start of a login to its return */
-#define OIDC_LOGIN_TOKEN_MAX  64  /* "<unix seconds>.<43 base64url>" */
-#define OIDC_URL_MAX	      512
-#define OIDC_RESPONSE_MAX     (256 * 1024) /* bytes of a token or JWKS response */
-#define OIDC_HTTP_TIMEOUT_S   10
-#define OIDC_JWKS_REFETCH_S   60 /* at most one JWKS fetch a minute on unknown key ids */
-#define OIDC_WORKER_QUEUE_MAX 256
-#define OIDC_HASH_BYTES	      32 /* a login token's keyed hash (the store's STORE_HASH_BYTES) */
-#define OIDC_LOGIN_COOKIE     "__Host-advice-login"
+#define OIDC_LOGIN_TTL_S	    600 /* from the start of a login to its return */
+#define OIDC_LOGIN_TOKEN_MAX	    64	/* "<unix seconds>.<43 base64url>" */
+#define OIDC_URL_MAX		    512
+#define OIDC_RESPONSE_MAX	    (256 * 1024) /* bytes of a token or JWKS response */
+#define OIDC_HTTP_TIMEOUT_S	    10	/* a job's whole back channel: its wait, token request, JWKS */
+#define OIDC_BROWSER_TIMEOUT_S	    20	/* the browser's callback request waits this long at most */
+#define OIDC_JWKS_REFETCH_S	    60	/* at most one JWKS fetch a minute on unknown key ids */
+#define OIDC_WORKER_QUEUE_MAX	    256 /* jobs submitted and not yet taken back */
+#define OIDC_BACKCHANNEL_ACTIVE_MAX 32	/* token requests in flight at once */
+#define OIDC_HASH_BYTES		    32	/* a login token's keyed hash (the store's STORE_HASH_BYTES) */
+#define OIDC_LOGIN_COOKIE	    "__Host-advice-login"
 
 struct oidc_config {
 	char issuer[256];    /* the broker's issuer: "iss" of its ID tokens */
@@ -41,7 +46,7 @@ struct oidc_config {
 	char jwks_url[OIDC_URL_MAX];
 	char redirect_uri[OIDC_URL_MAX]; /* our callback, registered exactly at the broker */
 	char scope[128];		 /* default "openid" (Signicat: "openid nin") */
-	char acr_values[128];		 /* requested level: default loa2 (loatest2 in test mode) */
+	char acr_values[128];		 /* requested levels (space-separated); token.acr_values too */
 	char ui_locales[16];		 /* "fi", "sv" or "en"; "" for none */
 	int use_request_object;		 /* 1: FTN (JAR); 0: plain query parameters */
 	int require_encryption;		 /* 1: FTN (an unencrypted ID token is refused) */
@@ -57,6 +62,7 @@ enum oidc_result {
 	OIDC_NO_LOGIN,	    /* no login cookie, or it is malformed */
 	OIDC_LOGIN_EXPIRED, /* older than OIDC_LOGIN_TTL_S */
 	OIDC_BAD_STATE,	    /* state does not match the login cookie */
+	OIDC_LOGIN_USED,    /* this login cookie's callback was made already */
 	OIDC_DENIED,	    /* the broker returned an error (the person cancelled) */
 	OIDC_BACKCHANNEL,   /* token endpoint unreachable or refused the code */
 	OIDC_NOT_ENCRYPTED, /* a signed-only ID token where encryption is required */
@@ -132,7 +138,7 @@ int oidc_id_token_check(const struct oidc_config *cfg, const struct token_key *k
 int oidc_jwks_to_keys(const char *text, size_t len, struct token_key **keys, size_t *nkeys, char *err,
 		      size_t errlen);
 
-/* ---- the back-channel worker thread ---- */
+/* ---- the back-channel worker thread (oidc_worker.c) ---- */
 
 struct oidc_job {
 	uint64_t conn_id;
@@ -146,13 +152,15 @@ struct oidc_job {
 struct oidc_worker;
 typedef void (*oidc_wake_fn)(void *arg);
 
-/* Starts the worker with cfg (which must outlive it); wake is called when results are ready. */
+/* Starts the worker with cfg (which must outlive it); wake is called (from the worker's
+ * thread) when results are ready. NULL when out of memory. */
 struct oidc_worker *oidc_worker_start(struct oidc_config *cfg, oidc_wake_fn wake, void *wake_arg);
-/* Queues a job (copied). 0, or -1 when the queue is full or out of memory. */
+/* Queues a job (copied); its OIDC_HTTP_TIMEOUT_S start now. 0, or -1 when
+ * OIDC_WORKER_QUEUE_MAX jobs are not yet taken back, or out of memory. */
 int oidc_worker_submit(struct oidc_worker *w, const struct oidc_job *job);
 /* Takes one finished job into *out. 1 when one was taken, 0 when none. */
 int oidc_worker_take(struct oidc_worker *w, struct oidc_job *out);
-/* Stops the thread (finishing the job at hand) and frees everything. NULL is fine. */
+/* Stops the thread (abandoning the requests in flight) and frees everything. NULL is fine. */
 void oidc_worker_stop(struct oidc_worker *w);
 
 #endif

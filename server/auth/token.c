@@ -57,16 +57,11 @@ static const char pem_end[] = "-----END PUBLIC KEY-----";
 /* Header members that would let the token choose its key or demand unknown processing. */
 static const char *const token_forbidden_headers[] = { "crit", "jku", "x5u", "jwk", "x5c" };
 
-static const char *const token_acr_production[] = {
-	"http://ftn.ficora.fi/2017/loa2",
-	"http://ftn.ficora.fi/2017/loa3",
-	"http://eidas.europa.eu/LoA/substantial",
-	"http://eidas.europa.eu/LoA/high",
-};
-
-static const char *const token_acr_test_only[] = {
-	"http://ftn.ficora.fi/2017/loatest2",
-	"http://ftn.ficora.fi/2017/loatest3",
+/* The test bed's counterpart of each production level: what a test-bed broker answers when
+ * the production level was requested (research/identity.md §1.5). */
+static const char *const token_acr_test_equivalent[][2] = {
+	{ "http://ftn.ficora.fi/2017/loa2", "http://ftn.ficora.fi/2017/loatest2" },
+	{ "http://ftn.ficora.fi/2017/loa3", "http://ftn.ficora.fi/2017/loatest3" },
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -371,8 +366,10 @@ static int token__check_issuer(const struct token_config *cfg, const json_t *cla
 }
 
 /*
- * "aud" is our audience, or an array of strings holding it. With more than one audience,
- * "azp" must be our audience; when present at all it must be. TOKEN_OK or TOKEN_BAD_AUDIENCE.
+ * "aud" is our audience, or a non-empty array of strings each of which is our audience: a
+ * token that names any other audience is refused, whatever "azp" says (OpenID Connect Core
+ * 3.1.3.7: an audience we do not trust). "azp", when present, must be our audience too.
+ * TOKEN_OK or TOKEN_BAD_AUDIENCE.
  */
 static int token__check_audience(const struct token_config *cfg, const json_t *claims)
 {
@@ -380,7 +377,6 @@ static int token__check_audience(const struct token_config *cfg, const json_t *c
 	const json_t *azp = json_object_get(claims, "azp");
 	const json_t *member;
 	size_t i;
-	int found = 0;
 
 	if (azp != NULL && !token__json_str_eq(azp, cfg->audience))
 		return TOKEN_BAD_AUDIENCE;
@@ -389,15 +385,9 @@ static int token__check_audience(const struct token_config *cfg, const json_t *c
 	if (!json_is_array(aud) || json_array_size(aud) == 0)
 		return TOKEN_BAD_AUDIENCE;
 	json_array_foreach (aud, i, member) {
-		if (!json_is_string(member))
+		if (!token__json_str_eq(member, cfg->audience))
 			return TOKEN_BAD_AUDIENCE;
-		if (token__json_str_eq(member, cfg->audience))
-			found = 1;
 	}
-	if (!found)
-		return TOKEN_BAD_AUDIENCE;
-	if (json_array_size(aud) > 1 && azp == NULL)
-		return TOKEN_BAD_AUDIENCE;
 	return TOKEN_OK;
 }
 
@@ -428,27 +418,65 @@ static int token__check_times(const struct token_config *cfg, const json_t *clai
 	return TOKEN_OK;
 }
 
-/* 1 when JSON string `v` is one of the `n` values in `list`, else 0. */
-static int token__json_str_in(const json_t *v, const char *const *list, size_t n)
+/* 1 when `acr` (`len` bytes) is one word of the space-separated list `values`, else 0. */
+static int token__acr_listed(const char *values, const char *acr, size_t len)
 {
-	for (size_t i = 0; i < n; i++)
-		if (token__json_str_eq(v, list[i]))
+	const char *p = values;
+
+	while (*p != '\0') {
+		size_t n = strcspn(p, " ");
+
+		if (n == len && n > 0 && memcmp(p, acr, len) == 0)
+			return 1;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+/* 1 when `acr` is a test-bed level, else 0. */
+static int token__acr_is_test(const char *acr, size_t len)
+{
+	for (size_t i = 0; i < COUNT(token_acr_test_equivalent); i++)
+		if (strlen(token_acr_test_equivalent[i][1]) == len &&
+		    memcmp(token_acr_test_equivalent[i][1], acr, len) == 0)
 			return 1;
 	return 0;
 }
 
+/* 1 when `acr` is the test-bed counterpart of a configured level, else 0. */
+static int token__acr_test_of_listed(const char *values, const char *acr, size_t len)
+{
+	for (size_t i = 0; i < COUNT(token_acr_test_equivalent); i++) {
+		const char *prod = token_acr_test_equivalent[i][0], *test = token_acr_test_equivalent[i][1];
+
+		if (strlen(test) == len && memcmp(test, acr, len) == 0 &&
+		    token__acr_listed(values, prod, strlen(prod)))
+			return 1;
+	}
+	return 0;
+}
+
 /*
- * "acr" must be substantial or high (FTN loa2/loa3 or eIDAS); test mode also accepts the
- * test-bed loatest2/loatest3. Copies it to id->acr. TOKEN_OK or TOKEN_BAD_ACR.
+ * "acr" must be one of the configured levels (cfg->acr_values, the levels requested); in
+ * test mode also the test-bed counterpart of one of them. A test-bed level outside test mode
+ * is refused even when configured. Copies it to id->acr. TOKEN_OK or TOKEN_BAD_ACR.
  */
 static int token__check_acr(const struct token_config *cfg, const json_t *claims, struct token_identity *id)
 {
 	const json_t *acr = json_object_get(claims, "acr");
+	const char *v;
+	size_t len;
 
-	if (!token__json_str_in(acr, token_acr_production, COUNT(token_acr_production)) &&
-	    !(cfg->test_mode && token__json_str_in(acr, token_acr_test_only, COUNT(token_acr_test_only))))
+	if (!token__json_str_clean(acr) || (len = json_string_length(acr)) == 0 || len >= sizeof id->acr)
 		return TOKEN_BAD_ACR;
-	snprintf(id->acr, sizeof id->acr, "%s", json_string_value(acr));
+	v = json_string_value(acr);
+	if (token__acr_is_test(v, len) && !cfg->test_mode)
+		return TOKEN_BAD_ACR;
+	if (!token__acr_listed(cfg->acr_values, v, len) &&
+	    !(cfg->test_mode && token__acr_test_of_listed(cfg->acr_values, v, len)))
+		return TOKEN_BAD_ACR;
+	memcpy(id->acr, v, len + 1);
 	return TOKEN_OK;
 }
 
@@ -512,8 +540,8 @@ static int token__check_claims(const struct token_config *cfg, const json_t *cla
 static int token__config_ok(const struct token_config *cfg, int64_t now)
 {
 	return cfg->keys != NULL && cfg->nkeys > 0 && cfg->skew_s >= 0 && cfg->max_age_s >= 0 &&
-	       cfg->issuer[0] != '\0' && cfg->audience[0] != '\0' && cfg->hetu_claim[0] != '\0' && now >= 0 &&
-	       now <= TOKEN_TIME_MAX;
+	       cfg->issuer[0] != '\0' && cfg->audience[0] != '\0' && cfg->hetu_claim[0] != '\0' &&
+	       cfg->acr_values[0] != '\0' && now >= 0 && now <= TOKEN_TIME_MAX;
 }
 
 int token_verify(const struct token_config *cfg, const char *jwt, size_t len, int64_t now_s,

@@ -32,12 +32,14 @@ struct token_key {
 };
 
 struct token_config {
-	char issuer[256];    /* "iss" must equal this exactly */
-	char audience[256];  /* our client_id, in "aud" */
-	char hetu_claim[64]; /* identity-code claim: "hetu", "urn:oid:1.2.246.21", "nin" */
-	int skew_s;	     /* clock leeway for exp, nbf, iat, auth_time; >= 0 */
-	int max_age_s;	     /* now - iat may not exceed this; >= 0 */
-	int test_mode;	     /* non-zero: test-bed acr and 9xx identity codes only */
+	char issuer[256];     /* "iss" must equal this exactly */
+	char audience[256];   /* our client_id, in "aud" */
+	char hetu_claim[64];  /* identity-code claim: "hetu", "urn:oid:1.2.246.21", "nin" */
+	char acr_values[256]; /* accepted levels ("acr"), space-separated: the ones requested */
+	int skew_s;	      /* clock leeway for exp, nbf, iat, auth_time; >= 0 */
+	int max_age_s;	      /* now - iat may not exceed this; >= 0 */
+	int test_mode;	      /* non-zero: 9xx identity codes only; the test-bed counterparts of
+				 acr_values (loa2 -> loatest2, loa3 -> loatest3) accepted too */
 	struct token_key *keys;
 	size_t nkeys;
 };
@@ -57,15 +59,16 @@ enum token_result {
 	TOKEN_BAD_ALG, /* header alg is not exactly the key's pinned alg */
 	TOKEN_BAD_SIGNATURE,
 	TOKEN_BAD_ISSUER,
-	TOKEN_BAD_AUDIENCE, /* aud does not hold our audience, or azp wrong/missing */
+	TOKEN_BAD_AUDIENCE, /* aud is not ours alone (any other audience), or azp is not ours */
 	TOKEN_EXPIRED,
 	TOKEN_NOT_YET_VALID, /* nbf, iat or auth_time in the future (beyond skew) */
 	TOKEN_TOO_OLD,	     /* iat older than max_age_s */
-	TOKEN_BAD_ACR,	     /* acr missing or not an accepted level for the mode */
+	TOKEN_BAD_ACR,	     /* acr missing or not a configured level (or its test counterpart) */
 	TOKEN_NO_IDENTITY,   /* identity-code claim missing */
 	TOKEN_BAD_IDENTITY,  /* identity-code claim not a string or refused by hetu_check */
 	TOKEN_NOMEM,
-	TOKEN_BAD_CONFIG, /* NULL argument, no keys, negative skew/max age, now out of range */
+	TOKEN_BAD_CONFIG, /* NULL argument, no keys or acr_values, negative skew/max age, now out
+			     of range */
 };
 
 /*

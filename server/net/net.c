@@ -475,7 +475,7 @@ void net_free(struct net *n)
 	hmap_destroy(&n->conns);
 	hmap_destroy(&n->topics);
 	hmap_destroy(&n->sessions);
-	free(n->oidc_jwks);
+	net_oidc_free(n);
 	sodium_memzero(n->pepper, sizeof(n->pepper));
 	free(n);
 }

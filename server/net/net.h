@@ -51,8 +51,9 @@ void net_request_stop(struct net *n);
 struct oidc_config;
 struct oidc_worker;
 /* Enables the bank-ID login endpoints with cfg and its back-channel worker (both must
- * outlive the net); NULL, NULL disables them. Call before net_run. */
-void net_set_oidc(struct net *n, struct oidc_config *cfg, struct oidc_worker *w);
+ * outlive the net), limited per client address by the configuration's oidc_rate_*; NULL,
+ * NULL disables them. Call before net_run. 0, or -1 when out of memory (left disabled). */
+int net_set_oidc(struct net *n, struct oidc_config *cfg, struct oidc_worker *w);
 
 /* Destroys the context (closing any connection left) and frees the net. NULL is ignored. */
 void net_free(struct net *n);

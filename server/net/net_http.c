@@ -238,6 +238,14 @@ static int net_http_add_headers(struct lws *wsi, struct net_conn *c, unsigned ch
 								 (const unsigned char *)c->resp_allow,
 								 (int)strlen(c->resp_allow), p, end))
 		return -1;
+	if (c->resp_retry_after > 0) {
+		char secs[16];
+		int len = snprintf(secs, sizeof(secs), "%d", c->resp_retry_after);
+
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+						(const unsigned char *)secs, len, p, end))
+			return -1;
+	}
 	return 0;
 }
 

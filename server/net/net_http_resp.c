@@ -48,3 +48,18 @@ int net_http_error(struct net_conn *c, int status, int code, const char *message
 	}
 	return net_http_respond(c, status, json, (size_t)len);
 }
+
+int net_http_rate_limited(struct net_conn *c, int retry_after_s)
+{
+	char json[160];
+	int len;
+
+	if (retry_after_s < 1)
+		retry_after_s = 1;
+	len = snprintf(json, sizeof(json),
+		       "{\"type\":\"error\",\"id\":null,\"code\":\"%s\",\"message\":\"too many requests; "
+		       "try again later\",\"retry_after\":%d}",
+		       advice_err_name(ADVICE_ERR_RATE_LIMITED), retry_after_s);
+	c->resp_retry_after = retry_after_s;
+	return net_http_respond(c, 429, json, (size_t)len);
+}

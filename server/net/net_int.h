@@ -78,6 +78,7 @@ struct net_conn {
 	char *resp_cookie2;	/* a second Set-Cookie value or NULL (bank-ID login cookie) */
 	char *resp_location;	/* Location header for redirects or NULL */
 	const char *resp_allow; /* Allow header value for 405 or NULL */
+	int resp_retry_after;	/* Retry-After seconds of a 429, 0: none */
 };
 
 /* Per-session data of advice.v1: what the handshake carried, kept from
@@ -144,7 +145,10 @@ struct net {
 	/* bank-ID login (net_oidc.c); NULL when not configured */
 	struct oidc_config *oidc;
 	struct oidc_worker *oidc_worker;
-	char *oidc_jwks; /* our public keys, served as is */
+	char *oidc_jwks;	      /* our public keys, served as is */
+	struct ratelimit *oidc_limit; /* per client address, on /start and /callback */
+	struct hmap oidc_used;	      /* login cookies whose callback went to the back channel */
+	struct net_oidc_used *used_head, *used_tail; /* the same, oldest first */
 };
 
 /* net_conn.c */
@@ -201,6 +205,9 @@ int net_http_respond(struct net_conn *c, int status, const char *json, size_t le
 /* An error response of the protocol's shape; with `close`, the connection ends after it
  * (once the rest of the body is read and thrown away). 0, or -1 when out of memory. */
 int net_http_error(struct net_conn *c, int status, int code, const char *message, int close);
+/* 429 rate_limited with "retry_after" (and the Retry-After header): `retry_after_s` seconds
+ * (>= 1) until the source may try again. 0, or -1 when out of memory. */
+int net_http_rate_limited(struct net_conn *c, int retry_after_s);
 
 /* net_oidc.c */
 struct oidc_config;
@@ -209,6 +216,8 @@ struct oidc_worker;
 int net_oidc_path(const char *path);
 /* Answers (or starts) a request on a bank-ID login endpoint. 0, or -1 to hang up. */
 int net_oidc_request(struct net *n, struct lws *wsi, struct net_conn *c, const char *path, int method);
+/* Frees what the bank-ID endpoints hold (net_free). */
+void net_oidc_free(struct net *n);
 /* Takes the worker's finished back-channel checks (called when the loop wakes). */
 void net_oidc_take(struct net *n);
 /* Turns the core's reply to a bank-ID login into the browser's answer (303 to the app). */

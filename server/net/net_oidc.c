@@ -10,6 +10,13 @@
  *                                   reply becomes a 303 to the app with the session cookie
  *   GET /api/v1/auth/jwks           our public signing and encryption keys
  *
+ * The back channel is the scarce resource, so it is spent only on a callback whose state
+ * matches a live login cookie the browser sends, and once per cookie: the first such
+ * callback marks the cookie used (in a bounded table, until the cookie has expired anyway),
+ * and another with it is refused here. /start and /callback are limited per client address
+ * (ratelimit.h), answered 429 beyond. The browser waits at most OIDC_BROWSER_TIMEOUT_S, longer
+ * than the back channel may take, so it hears how its login ended.
+ *
  * The browser never holds the ID token or the identity code. Nothing logged here carries a
  * code, token or identity code.
  */
@@ -25,17 +32,120 @@
 #include "log.h"
 #include "net_int.h"
 #include "oidc.h"
+#include "ratelimit.h"
 
-#define NET_OIDC_START	  "/api/v1/auth/bank/start"
-#define NET_OIDC_CALLBACK "/api/v1/auth/bank/callback"
-#define NET_OIDC_JWKS	  "/api/v1/auth/jwks"
+#define NET_OIDC_START	     "/api/v1/auth/bank/start"
+#define NET_OIDC_CALLBACK    "/api/v1/auth/bank/callback"
+#define NET_OIDC_JWKS	     "/api/v1/auth/jwks"
+#define NET_OIDC_SOURCES_MAX 65536 /* client addresses the rate limit remembers */
+#define NET_OIDC_USED_MAX    65536 /* used login cookies remembered (their lifetime) */
 
-void net_set_oidc(struct net *n, struct oidc_config *cfg, struct oidc_worker *w)
+_Static_assert(OIDC_BROWSER_TIMEOUT_S >= OIDC_HTTP_TIMEOUT_S + 5,
+	       "the browser outwaits the back channel, with time for the core to answer");
+
+/* A login cookie whose callback went to the back channel (by its keyed hash). */
+struct net_oidc_used {
+	struct hmap_node node;
+	uint8_t hash[OIDC_HASH_BYTES];
+	int64_t used_s;
+	struct net_oidc_used *next; /* the next used after it */
+};
+
+/* Forgets every used login cookie. */
+static void net_oidc_used_clear(struct net *n)
 {
+	struct net_oidc_used *u, *next;
+
+	for (u = n->used_head; u != NULL; u = next) {
+		next = u->next;
+		hmap_remove(&n->oidc_used, u);
+		free(u);
+	}
+	n->used_head = n->used_tail = NULL;
+}
+
+void net_oidc_free(struct net *n)
+{
+	net_oidc_used_clear(n);
+	if (n->oidc_used.buckets != NULL)
+		hmap_destroy(&n->oidc_used);
+	memset(&n->oidc_used, 0, sizeof n->oidc_used);
+	ratelimit_free(n->oidc_limit);
+	n->oidc_limit = NULL;
+	free(n->oidc_jwks);
+	n->oidc_jwks = NULL;
+}
+
+int net_set_oidc(struct net *n, struct oidc_config *cfg, struct oidc_worker *w)
+{
+	net_oidc_free(n);
+	n->oidc = NULL;
+	n->oidc_worker = NULL;
+	if (cfg == NULL)
+		return 0;
+	n->oidc_jwks = oidc_jwks_text(cfg);
+	n->oidc_limit =
+		ratelimit_new(NET_OIDC_SOURCES_MAX, n->cfg->oidc_rate_per_minute, n->cfg->oidc_rate_burst);
+	if (n->oidc_jwks == NULL || n->oidc_limit == NULL ||
+	    hmap_init(&n->oidc_used, 1024, offsetof(struct net_oidc_used, node),
+		      offsetof(struct net_oidc_used, hash), OIDC_HASH_BYTES) != 0) {
+		net_oidc_free(n);
+		return -1;
+	}
 	n->oidc = cfg;
 	n->oidc_worker = w;
-	free(n->oidc_jwks);
-	n->oidc_jwks = cfg != NULL ? oidc_jwks_text(cfg) : NULL;
+	return 0;
+}
+
+/*
+ * Marks the login (by its cookie's hash) used at now_s, forgetting marks older than a login
+ * cookie lives (and, when the table is full, the oldest). 1 when it was marked just now, 0
+ * when it was used already, -1 when out of memory.
+ */
+static int net_oidc_mark_used(struct net *n, const uint8_t hash[OIDC_HASH_BYTES], int64_t now_s)
+{
+	struct net_oidc_used *u;
+
+	while ((u = n->used_head) != NULL &&
+	       (now_s - u->used_s > OIDC_LOGIN_TTL_S + 60 || n->oidc_used.count >= NET_OIDC_USED_MAX)) {
+		n->used_head = u->next;
+		if (n->used_head == NULL)
+			n->used_tail = NULL;
+		hmap_remove(&n->oidc_used, u);
+		free(u);
+	}
+	if (hmap_find(&n->oidc_used, hash) != NULL)
+		return 0;
+	if ((u = calloc(1, sizeof *u)) == NULL)
+		return -1;
+	memcpy(u->hash, hash, OIDC_HASH_BYTES);
+	u->used_s = now_s;
+	hmap_insert(&n->oidc_used, u);
+	if (n->used_tail != NULL)
+		n->used_tail->next = u;
+	else
+		n->used_head = u;
+	n->used_tail = u;
+	return 1;
+}
+
+/* Whether the client's address may make one more /start or /callback now; when not, the
+ * 429 answer is set and 0 returned. */
+static int net_oidc_rate_ok(struct net *n, struct net_conn *c)
+{
+	struct ratelimit_key key;
+	struct timespec ts;
+	int wait;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ratelimit_key_of(c->peer, &key);
+	wait = ratelimit_take(n->oidc_limit, &key, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	if (wait == 0)
+		return 1;
+	/* info, not notice: a flood must not flood the log too */
+	log_info("bank-ID request refused from %s: rate limited (%d s)", c->peer, wait);
+	net_http_rate_limited(c, wait);
+	return 0;
 }
 
 int net_oidc_path(const char *path)
@@ -69,6 +179,8 @@ static int net_oidc_start(struct net *n, struct net_conn *c)
 	int64_t now = (int64_t)time(NULL);
 	char *url;
 
+	if (!net_oidc_rate_ok(n, c))
+		return 0;
 	oidc_login_token_new(now, token);
 	if (oidc_login_derive(n->pepper, token, strlen(token), now, &l) != OIDC_OK ||
 	    (url = oidc_authorize_url(n->oidc, &l, now)) == NULL) {
@@ -88,13 +200,24 @@ static int net_oidc_start(struct net *n, struct net_conn *c)
 	return net_http_respond(c, 302, "{\"type\":\"ok\"}", 13);
 }
 
+/* Refuses a callback before any back-channel work: logged, 400 bad_token, the login cookie
+ * ended. Returns what net_oidc_fail returns. */
+static int net_oidc_refuse(struct net_conn *c, int why)
+{
+	log_notice("bank-ID login refused from %s: %s", c->peer, oidc_result_text(why));
+	return net_oidc_fail(c, 400, ADVICE_ERR_BAD_TOKEN, "bank-ID login refused", oidc_result_text(why));
+}
+
 static int net_oidc_callback(struct net *n, struct lws *wsi, struct net_conn *c)
 {
 	char token[OIDC_LOGIN_TOKEN_MAX + 8], state[96], err[64];
+	int64_t now = (int64_t)time(NULL);
 	struct oidc_job job;
 	const char *v;
 	int len, rc;
 
+	if (!net_oidc_rate_ok(n, c))
+		return 0;
 	memset(&job, 0, sizeof job);
 	if (lws_get_urlarg_by_name(wsi, "error=", err, sizeof err) != NULL) {
 		log_notice("bank-ID login refused from %s: the identity provider returned an error", c->peer);
@@ -102,8 +225,7 @@ static int net_oidc_callback(struct net *n, struct lws *wsi, struct net_conn *c)
 				     "bank-ID login cancelled or refused at the identity provider", "");
 	}
 	len = net_cookie_get(wsi, OIDC_LOGIN_COOKIE, token, sizeof token);
-	rc = len > 0 ? oidc_login_derive(n->pepper, token, (size_t)len, (int64_t)time(NULL), &job.login)
-		     : OIDC_NO_LOGIN;
+	rc = len > 0 ? oidc_login_derive(n->pepper, token, (size_t)len, now, &job.login) : OIDC_NO_LOGIN;
 	sodium_memzero(token, sizeof token);
 	if (rc == OIDC_OK) {
 		v = lws_get_urlarg_by_name(wsi, "state=", state, sizeof state);
@@ -113,18 +235,27 @@ static int net_oidc_callback(struct net *n, struct lws *wsi, struct net_conn *c)
 	if (rc == OIDC_OK &&
 	    ((v = lws_get_urlarg_by_name(wsi, "code=", job.code, sizeof job.code)) == NULL || v[0] == '\0'))
 		rc = OIDC_NO_LOGIN;
+	if (rc == OIDC_OK) {
+		switch (net_oidc_mark_used(n, job.login.hash, now)) {
+		case 1: break;
+		case 0: rc = OIDC_LOGIN_USED; break;
+		default: rc = OIDC_NOMEM; break;
+		}
+	}
 	if (rc != OIDC_OK) {
-		log_notice("bank-ID login refused from %s: %s", c->peer, oidc_result_text(rc));
-		return net_oidc_fail(c, 400, ADVICE_ERR_BAD_TOKEN, "bank-ID login refused",
-				     oidc_result_text(rc));
+		sodium_memzero(&job, sizeof job);
+		return net_oidc_refuse(c, rc);
 	}
 	memmove(job.code, v, strlen(v) + 1);
 	job.conn_id = c->id;
 	rc = oidc_worker_submit(n->oidc_worker, &job);
 	sodium_memzero(&job, sizeof job);
-	if (rc != 0)
+	if (rc != 0) {
+		log_warn("bank-ID login refused from %s: the back channel is full", c->peer);
 		return net_oidc_fail(c, 503, ADVICE_ERR_UNAVAILABLE, "server busy", "");
+	}
 	c->waiting_core = 1; /* a reply is pending (from the worker, then the core) */
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, OIDC_BROWSER_TIMEOUT_S);
 	return 0;
 }
 
@@ -135,7 +266,7 @@ int net_oidc_request(struct net *n, struct lws *wsi, struct net_conn *c, const c
 		c->resp_allow = "GET";
 		return net_http_error(c, 405, ADVICE_ERR_BAD_REQUEST, "method not allowed", 0);
 	}
-	if (n->oidc == NULL || n->oidc_worker == NULL)
+	if (n->oidc == NULL || n->oidc_worker == NULL || n->oidc_limit == NULL)
 		return net_http_error(c, 404, ADVICE_ERR_NOT_FOUND, "bank-ID login is not configured", 0);
 	if (strcmp(path, NET_OIDC_JWKS) == 0) {
 		if (n->oidc_jwks == NULL)

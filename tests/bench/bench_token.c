@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 	snprintf(tc.issuer, sizeof tc.issuer, "%s", cfg.idp_issuer);
 	snprintf(tc.audience, sizeof tc.audience, "%s", cfg.idp_audience);
 	snprintf(tc.hetu_claim, sizeof tc.hetu_claim, "%s", cfg.idp_hetu_claim);
+	snprintf(tc.acr_values, sizeof tc.acr_values, "%s", cfg.oidc_acr_values);
 	tc.skew_s = cfg.token_skew_s;
 	tc.max_age_s = cfg.token_max_age_s;
 	tc.test_mode = cfg.test_mode;

@@ -3,12 +3,17 @@
  * test bank (deploy/testbank, Node + the npm package jose) on free ports, driven by a
  * libcurl client the way a browser would: start -> the bank's page -> a test person ->
  * callback -> session cookie -> WebSocket welcome as a citizen. Also: cancel at the bank,
- * a wrong state, no login cookie, a code used twice, the bank rotating its signing key
+ * a wrong state, no login cookie, a login cookie used twice, the bank rotating its signing key
  * (refetch of its JWKS on the unknown kid), and no code, token or identity code in the log.
+ * The bank answers its back channel 200 ms late: 60 junk callbacks, each with the state and
+ * login cookie of a /start of its own, do not hold up a real login; callbacks without a
+ * matching live cookie, or with a used one, make no token request at the bank (counted
+ * there); and past the per-address limit /start and /callback answer 429 with retry_after.
  * `adviced --check-config --fetch-discovery` against the bank's discovery document: the
  * initial configuration matches it; a wrong issuer or endpoint and an unreachable document
  * are each reported, with exit status 1.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,8 +30,16 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "harness.h"
+
+#define BANK_LATENCY_MS "200"
+#define JUNK_LOGINS	60
+/* The per-address limit of /start and /callback for this server: room for the flood from one
+ * address (two requests a login), not for the 429 test's loop. */
+#define RATE_CONF  "oidc_rate_per_minute = 60\noidc_rate_burst = 150\n"
+#define RATE_BURST 150
 
 static struct harness H;
 static pid_t bank_pid;
@@ -34,6 +47,7 @@ static int bank_port;
 
 struct resp {
 	long status;
+	long retry_after; /* the Retry-After header, 0 when none */
 	char location[4096];
 	char cookies[4][256]; /* "name=value" of each Set-Cookie */
 	int ncookies;
@@ -48,6 +62,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 
 	if (len > 10 && strncasecmp(buf, "location: ", 10) == 0)
 		snprintf(r->location, sizeof r->location, "%.*s", (int)strcspn(buf + 10, "\r\n"), buf + 10);
+	if (len > 13 && strncasecmp(buf, "retry-after: ", 13) == 0)
+		r->retry_after = strtol(buf + 13, NULL, 10);
 	if (len > 12 && strncasecmp(buf, "set-cookie: ", 12) == 0 && r->ncookies < 4)
 		snprintf(r->cookies[r->ncookies++], 256, "%.*s", (int)strcspn(buf + 12, ";\r\n"), buf + 12);
 	return len;
@@ -67,8 +83,9 @@ static size_t on_body(char *buf, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* GET (post NULL) or POST a form, without following redirects, with an optional Cookie. */
-static void http(const char *url, const char *post, const char *cookie, struct resp *r)
+/* GET (post NULL) or POST a form, without following redirects, with an optional Cookie,
+ * from the source address `from` (NULL: the system's choice, 127.0.0.1 here). */
+static void http_from(const char *from, const char *url, const char *post, const char *cookie, struct resp *r)
 {
 	CURL *c = curl_easy_init();
 	char hdr[512];
@@ -77,6 +94,8 @@ static void http(const char *url, const char *post, const char *cookie, struct r
 	free(r->body);
 	memset(r, 0, sizeof *r);
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (from != NULL)
+		curl_easy_setopt(c, CURLOPT_INTERFACE, from);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -95,6 +114,11 @@ static void http(const char *url, const char *post, const char *cookie, struct r
 	curl_easy_cleanup(c);
 }
 
+static void http(const char *url, const char *post, const char *cookie, struct resp *r)
+{
+	http_from(NULL, url, post, cookie, r);
+}
+
 /* The Set-Cookie "name=value" whose name is `name`, or NULL. */
 static const char *cookie_named(const struct resp *r, const char *name)
 {
@@ -107,6 +131,7 @@ static const char *cookie_named(const struct resp *r, const char *name)
 static void start_bank(void)
 {
 	char src[512], script[600], env_port[64], env_redir[160], env_jwks[160];
+	static char env_latency[] = "TESTBANK_LATENCY_MS=" BANK_LATENCY_MS;
 
 	snprintf(src, sizeof src, "%s", getenv("ADVICE_SOURCE_DIR") ? getenv("ADVICE_SOURCE_DIR") : ".");
 	snprintf(script, sizeof script, "%s/deploy/testbank/node_modules/jose", src);
@@ -130,6 +155,7 @@ static void start_bank(void)
 		putenv(env_port);
 		putenv(env_redir);
 		putenv(env_jwks);
+		putenv(env_latency);
 		execlp("node", "node", script, (char *)NULL);
 		_exit(127);
 	}
@@ -156,7 +182,7 @@ static int setup(void **state)
 {
 	(void)state;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (harness_start(&H) != 0)
+	if (harness_start_with(&H, 0, RATE_CONF) != 0)
 		return -1;
 	bank_port = H.bank_port; /* free when the harness chose it; adviced.conf points at it */
 	start_bank();
@@ -343,13 +369,14 @@ static void test_wrong_state_and_missing_cookie(void **state)
 	/* the right cookie still works: the code was not spent by the refusals */
 	http(cb, NULL, cookie, &r);
 	assert_int_equal(r.status, 303);
-	/* the same return again: the code is spent at the bank */
+	/* the same return again: refused here, before the bank is asked */
 	http(cb, NULL, cookie, &r);
-	assert_int_equal(r.status, 401);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body, "this login was used already"));
 	assert_null(cookie_named(&r, "__Host-advice"));
 	free(r.body);
 	assert_true(harness_log_contains(&H, "state does not match this login"));
-	assert_true(harness_log_contains(&H, "token request refused or failed"));
+	assert_true(harness_log_contains(&H, "this login was used already"));
 }
 
 static void test_bank_rotates_its_key(void **state)
@@ -377,6 +404,242 @@ static void test_bank_rotates_its_key(void **state)
 	assert_int_equal(status, 303);
 	assert_non_null(session);
 	free(session);
+}
+
+/* The number of token requests the bank has had. */
+static long bank_token_requests(void)
+{
+	char url[128];
+	struct resp r = { 0 };
+	json_t *o;
+	long n;
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/admin/stats", bank_port);
+	http(url, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	o = json_loads(r.body, 0, NULL);
+	assert_true(json_is_integer(json_object_get(o, "token_requests")));
+	n = (long)json_integer_value(json_object_get(o, "token_requests"));
+	json_decref(o);
+	free(r.body);
+	return n;
+}
+
+/* A /start from the address `from`, as an attacker's script makes it: the login cookie in
+ * `cookie` and the state, read from the signed request object in the redirect, in `state`. */
+static void start_from(const char *from, char cookie[256], char state[64])
+{
+	char url[128], *req, *dec;
+	struct resp r = { 0 };
+	unsigned char payload[4096];
+	const char *c, *p, *dot1, *dot2;
+	size_t len = 0;
+	json_t *o;
+	int declen = 0;
+	CURL *curl = curl_easy_init();
+
+	snprintf(url, sizeof url, "%s/api/v1/auth/bank/start", H.base_url);
+	http_from(from, url, NULL, NULL, &r);
+	assert_int_equal(r.status, 302);
+	c = cookie_named(&r, "__Host-advice-login");
+	assert_non_null(c);
+	snprintf(cookie, 256, "%s", c);
+	p = strstr(r.location, "request=");
+	assert_non_null(p);
+	p += 8;
+	req = strndup(p, strcspn(p, "&"));
+	dec = curl_easy_unescape(curl, req, 0, &declen);
+	assert_non_null(dec);
+	dot1 = strchr(dec, '.');
+	assert_non_null(dot1);
+	dot2 = strchr(dot1 + 1, '.');
+	assert_non_null(dot2);
+	assert_int_equal(sodium_base642bin(payload, sizeof payload - 1, dot1 + 1, (size_t)(dot2 - dot1 - 1),
+					   NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+			 0);
+	o = json_loadb((const char *)payload, len, 0, NULL);
+	assert_non_null(json_string_value(json_object_get(o, "state")));
+	snprintf(state, 64, "%s", json_string_value(json_object_get(o, "state")));
+	json_decref(o);
+	curl_free(dec);
+	free(req);
+	free(r.body);
+	curl_easy_cleanup(curl);
+}
+
+/* The junk callbacks, sent all at once from one address by a thread of their own. */
+struct junk {
+	char cookie[JUNK_LOGINS][256], state[JUNK_LOGINS][64];
+	long status[JUNK_LOGINS];
+	long long done_ms; /* when the last answer came */
+};
+
+static size_t discard(char *buf, size_t size, size_t n, void *arg)
+{
+	(void)buf;
+	(void)arg;
+	return size * n;
+}
+
+static void *junk_send(void *arg)
+{
+	struct junk *j = arg;
+	CURLM *m = curl_multi_init();
+	CURL *e[JUNK_LOGINS];
+	struct curl_slist *h[JUNK_LOGINS];
+	char url[512], hdr[300];
+	int running = 1;
+	CURLMsg *msg;
+	int left;
+
+	for (int i = 0; i < JUNK_LOGINS; i++) {
+		snprintf(url, sizeof url, "%s/api/v1/auth/bank/callback?code=junk-%d&state=%s", H.base_url, i,
+			 j->state[i]);
+		snprintf(hdr, sizeof hdr, "Cookie: %s", j->cookie[i]);
+		e[i] = curl_easy_init();
+		h[i] = curl_slist_append(NULL, hdr);
+		curl_easy_setopt(e[i], CURLOPT_URL, url);
+		curl_easy_setopt(e[i], CURLOPT_INTERFACE, "127.0.0.2");
+		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h[i]);
+		curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 30L);
+		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
+		curl_easy_setopt(e[i], CURLOPT_PRIVATE, (char *)&j->status[i]);
+		curl_multi_add_handle(m, e[i]);
+	}
+	while (running > 0) {
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			char *p = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, (long *)(void *)p);
+		}
+		if (running > 0)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	j->done_ms = monotonic_ms();
+	for (int i = 0; i < JUNK_LOGINS; i++) {
+		curl_multi_remove_handle(m, e[i]);
+		curl_easy_cleanup(e[i]);
+		curl_slist_free_all(h[i]);
+	}
+	curl_multi_cleanup(m);
+	return NULL;
+}
+
+/* A callback with `state` and (when not NULL) `cookie` from `from`: its status, and its body
+ * must name `why`. */
+static void callback_refused(const char *from, const char *state, const char *cookie, long status,
+			     const char *why)
+{
+	char url[512];
+	struct resp r = { 0 };
+
+	snprintf(url, sizeof url, "%s/api/v1/auth/bank/callback?code=junk&state=%s", H.base_url, state);
+	http_from(from, url, NULL, cookie, &r);
+	assert_int_equal(r.status, status);
+	if (r.body == NULL || strstr(r.body, why) == NULL)
+		fail_msg("'%s' is not in: %s", why, r.body ? r.body : "(nothing)");
+	free(r.body);
+}
+
+/* Issue 13, defect 9: with the bank 200 ms slow, 60 callbacks with junk codes (each with the
+ * cookie and state of a /start of its own, all in flight at once) delayed a real login past
+ * 10 s when the back channel took one request after another. Now the real login's return,
+ * made while they are at the bank, is answered within 5 s; each junk callback costs the bank one token
+ * request, and only one: the same cookies again, states without their cookie and a cookie with another
+ * login's state cost none. */
+static void test_junk_callbacks_do_not_stall_a_login(void **state)
+{
+	static struct junk j;
+	char cookie[256], auth[64], cb[4096];
+	struct resp r = { 0 };
+	pthread_t t;
+	long before, after;
+	long long t0, took;
+
+	(void)state;
+	free(login_as_citizen()); /* the bank's keys fetched */
+	before = bank_token_requests();
+	for (int i = 0; i < JUNK_LOGINS; i++)
+		start_from("127.0.0.2", j.cookie[i], j.state[i]);
+	begin_login(cookie, auth);
+	choose(auth, "person=0", cb);
+	/* the real return comes once the junk is at the bank, all of it sent */
+	assert_int_equal(pthread_create(&t, NULL, junk_send, &j), 0);
+	for (int i = 0; i < 1000 && bank_token_requests() == before; i++)
+		usleep(10 * 1000);
+	assert_true(bank_token_requests() > before);
+	t0 = monotonic_ms();
+	http(cb, NULL, cookie, &r);
+	took = monotonic_ms() - t0;
+	assert_int_equal(pthread_join(t, NULL), 0);
+	print_message(
+		"the real login's return took %lld ms; the %d junk callbacks ended %lld ms after it began\n",
+		took, JUNK_LOGINS, j.done_ms - t0);
+	assert_int_equal(r.status, 303);
+	assert_non_null(cookie_named(&r, "__Host-advice"));
+	free(r.body);
+	assert_true(took < 5000);
+	for (int i = 0; i < JUNK_LOGINS; i++)
+		assert_int_equal(j.status[i], 401); /* the bank refused the junk code */
+	after = bank_token_requests();
+	assert_int_equal(after - before, JUNK_LOGINS + 1);
+
+	/* no back channel for: the same cookies again, the states without a cookie, a cookie
+	 * with another login's state */
+	for (int i = 0; i < JUNK_LOGINS; i++) {
+		callback_refused("127.0.0.4", j.state[i], j.cookie[i], 400, "this login was used already");
+		callback_refused("127.0.0.5", j.state[i], NULL, 400, "no login in progress");
+	}
+	start_from("127.0.0.4", cookie, auth);
+	callback_refused("127.0.0.4", j.state[0], cookie, 400, "state does not match");
+	assert_int_equal(bank_token_requests(), after);
+	assert_true(harness_log_contains(&H, "this login was used already"));
+}
+
+/* Past the limit per address (oidc_rate_burst at once), /start and /callback answer 429
+ * rate_limited with retry_after, in the body and as Retry-After; another address is not
+ * affected. */
+static void test_rate_limited_per_address(void **state)
+{
+	char url[256];
+	struct resp r = { 0 };
+	int allowed = 0;
+	json_t *o;
+
+	(void)state;
+	snprintf(url, sizeof url, "%s/api/v1/auth/bank/start", H.base_url);
+	for (int i = 0; i < RATE_BURST + 20; i++) {
+		http_from("127.0.0.3", url, NULL, NULL, &r);
+		if (r.status != 302)
+			break;
+		allowed++;
+	}
+	/* the burst, and at most what refilled (one a second) while the loop ran */
+	assert_in_range(allowed, RATE_BURST, RATE_BURST + 10);
+	assert_int_equal(r.status, 429);
+	o = json_loads(r.body, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "type")), "error");
+	assert_string_equal(json_string_value(json_object_get(o, "code")), "rate_limited");
+	assert_true(json_is_integer(json_object_get(o, "retry_after")));
+	assert_in_range(json_integer_value(json_object_get(o, "retry_after")), 1, 60);
+	assert_int_equal(r.retry_after, json_integer_value(json_object_get(o, "retry_after")));
+	assert_null(cookie_named(&r, "__Host-advice-login"));
+	json_decref(o);
+	/* the callback shares the limit */
+	snprintf(url, sizeof url, "%s/api/v1/auth/bank/callback?code=x&state=y", H.base_url);
+	http_from("127.0.0.3", url, NULL, NULL, &r);
+	assert_int_equal(r.status, 429);
+	assert_non_null(strstr(r.body, "\"retry_after\":"));
+	/* another address is served */
+	snprintf(url, sizeof url, "%s/api/v1/auth/bank/start", H.base_url);
+	http_from("127.0.0.6", url, NULL, NULL, &r);
+	assert_int_equal(r.status, 302);
+	free(r.body);
 }
 
 static void test_jwks_published(void **state)
@@ -494,6 +757,8 @@ int main(void)
 		cmocka_unit_test(test_cancel_at_the_bank),
 		cmocka_unit_test(test_wrong_state_and_missing_cookie),
 		cmocka_unit_test(test_bank_rotates_its_key),
+		cmocka_unit_test(test_junk_callbacks_do_not_stall_a_login),
+		cmocka_unit_test(test_rate_limited_per_address),
 		cmocka_unit_test(test_check_config_fetches_discovery),
 	};
 

@@ -19,7 +19,9 @@ set(CASES
   "server/notify/|libwebsockets.h|forbidden"
   "server/net/net|sqlite3.h|forbidden"
   "server/net/net|libwebsockets.h|allowed"
-  "server/net/outq|libwebsockets.h|forbidden")
+  "server/net/outq|libwebsockets.h|forbidden"
+  "server/ratelimit|libwebsockets.h|forbidden"
+  "server/ratelimit|sqlite3.h|forbidden")
 
 file(READ ${BUILD}/compile_commands.json db)
 string(JSON count LENGTH "${db}")

@@ -55,6 +55,7 @@ static void make_idp(struct corefix *fx)
 	snprintf(fx->tc.issuer, sizeof fx->tc.issuer, "https://idp.test");
 	snprintf(fx->tc.audience, sizeof fx->tc.audience, "advice-test");
 	snprintf(fx->tc.hetu_claim, sizeof fx->tc.hetu_claim, "hetu");
+	snprintf(fx->tc.acr_values, sizeof fx->tc.acr_values, "http://ftn.ficora.fi/2017/loa2");
 	fx->tc.skew_s = 60;
 	fx->tc.max_age_s = 600;
 	fx->tc.test_mode = 1;

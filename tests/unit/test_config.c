@@ -223,6 +223,87 @@ static void test_origins_against_public_url(void **state)
 			   "https://advice.example.fi");
 }
 
+/* A complete bank-ID login configuration over `scheme` (http or https), in or out of test mode. */
+static void oidc_text(char *out, size_t size, const char *scheme, int test_mode)
+{
+	snprintf(out, size,
+		 "web_root = /w\norigins = https://advice.example.fi\nidp_audience = a\n"
+		 "idp_issuer = %s://bank.example\noidc_authorize_url = %s://bank.example/authorize\n"
+		 "oidc_token_url = %s://bank.example/token\noidc_jwks_url = %s://bank.example/jwks\n"
+		 "oidc_redirect_uri = %s://advice.example.fi/api/v1/auth/bank/callback\n"
+		 "oidc_sig_key = s.pem\noidc_enc_key = e.pem\ntest_mode = %s\n",
+		 scheme, scheme, scheme, scheme, scheme, test_mode ? "yes" : "no");
+}
+
+/* Outside test mode the identity provider's issuer and endpoints, and our callback, must be
+ * https: each plain-http one is named. In test mode (the test bank on localhost) http is fine. */
+static void test_oidc_urls_https_outside_test_mode(void **state)
+{
+	char text[1024], err[256];
+	struct problems p = { 0 };
+	struct config c;
+
+	(void)state;
+	oidc_text(text, sizeof text, "https", 0);
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 0);
+
+	oidc_text(text, sizeof text, "http", 0);
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 5);
+	expect_problem(&p, "idp_issuer: an https:// address (plain http only in test mode)");
+	expect_problem(&p, "oidc_authorize_url: an https:// address");
+	expect_problem(&p, "oidc_token_url: an https:// address");
+	expect_problem(&p, "oidc_jwks_url: an https:// address");
+	expect_problem(&p, "oidc_redirect_uri: an https:// address");
+	assert_int_equal(config_validate(&c, err, sizeof err), -1);
+	assert_string_equal(err, "idp_issuer: an https:// address (plain http only in test mode)");
+
+	memset(&p, 0, sizeof p);
+	oidc_text(text, sizeof text, "http", 1);
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 0);
+
+	/* neither scheme at all, even in test mode */
+	oidc_text(text, sizeof text, "ftp", 1);
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 5);
+}
+
+/* oidc_acr_values: the levels requested are the only ones accepted, so there must be one;
+ * a test-bed level is refused outside test mode. */
+static void test_acr_values_checked(void **state)
+{
+	char text[1200], err[256];
+	struct problems p = { 0 };
+	struct config c;
+
+	(void)state;
+	oidc_text(text, sizeof text, "https", 0);
+	strcat(text, "oidc_acr_values = http://ftn.ficora.fi/2017/loa3 http://eidas.europa.eu/LoA/high\n");
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 0);
+
+	oidc_text(text, sizeof text, "https", 0);
+	strcat(text, "oidc_acr_values =\n");
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 1);
+	expect_problem(&p, "oidc_acr_values: at least one level of assurance");
+
+	memset(&p, 0, sizeof p);
+	oidc_text(text, sizeof text, "https", 0);
+	strcat(text, "oidc_acr_values = http://ftn.ficora.fi/2017/loa2 http://ftn.ficora.fi/2017/loatest2\n");
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 1);
+	expect_problem(&p, "oidc_acr_values: test-bed levels (loatest) only in test mode");
+
+	memset(&p, 0, sizeof p);
+	oidc_text(text, sizeof text, "https", 1);
+	strcat(text, "oidc_acr_values = http://ftn.ficora.fi/2017/loatest2\n");
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 0);
+}
+
 /* Reading a file goes on past bad lines: each is reported with its number. */
 static void test_load_all_reads_past_bad_lines(void **state)
 {
@@ -255,12 +336,13 @@ static void test_help_marks_required(void **state)
 		"web_root             path     (default '')\n"
 		"    folder of the browser app (client-web) served at /\n    * required\n",
 		"idp_issuer           string   (default '')\n"
-		"    issuer (iss) of citizen ID tokens\n    * required\n",
+		"    issuer (iss) of citizen ID tokens (https with the bank-ID login)\n    * required\n",
 		"idp_keys_file        path     (default '')\n"
 		"    identity provider's public keys: JSON list of {kid, alg, pem}\n"
 		"    * required unless oidc_authorize_url is set\n",
 		"oidc_jwks_url        string   (default '')\n"
-		"    identity provider's JWKS (its signing keys)\n    * required with oidc_authorize_url\n",
+		"    identity provider's JWKS, its signing keys (https)\n    * required with "
+		"oidc_authorize_url\n",
 	};
 	char *text;
 	FILE *f = tmpfile();
@@ -301,6 +383,8 @@ int main(void)
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_check_reports_every_error),
 		cmocka_unit_test(test_origins_against_public_url),
+		cmocka_unit_test(test_oidc_urls_https_outside_test_mode),
+		cmocka_unit_test(test_acr_values_checked),
 		cmocka_unit_test(test_load_all_reads_past_bad_lines),
 		cmocka_unit_test(test_help_marks_required),
 	};

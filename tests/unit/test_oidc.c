@@ -73,6 +73,7 @@ static int setup(void **state)
 	snprintf(cfg.token.issuer, sizeof cfg.token.issuer, "https://bank.test");
 	snprintf(cfg.token.audience, sizeof cfg.token.audience, "advice-test");
 	snprintf(cfg.token.hetu_claim, sizeof cfg.token.hetu_claim, "hetu");
+	snprintf(cfg.token.acr_values, sizeof cfg.token.acr_values, "http://ftn.ficora.fi/2017/loa2");
 	cfg.token.skew_s = 60;
 	cfg.token.max_age_s = 600;
 	cfg.token.test_mode = 1;

@@ -35,10 +35,14 @@
 #include "testutil.h"
 #include "token.h"
 
-#define NOW	  1795000000LL /* 2026-11-18T11:06:40Z */
-#define ISSUER	  "https://idp.example.test"
-#define AUDIENCE  "adviced-test"
-#define ACR_LOA2  "http://ftn.ficora.fi/2017/loa2"
+#define NOW	 1795000000LL /* 2026-11-18T11:06:40Z */
+#define ISSUER	 "https://idp.example.test"
+#define AUDIENCE "adviced-test"
+#define ACR_LOA2 "http://ftn.ficora.fi/2017/loa2"
+/* What the fixture accepts: every substantial and high level. */
+#define ACR_LEVELS                                                                                           \
+	"http://ftn.ficora.fi/2017/loa2 http://ftn.ficora.fi/2017/loa3 "                                     \
+	"http://eidas.europa.eu/LoA/substantial http://eidas.europa.eu/LoA/high"
 #define REAL_HETU "131052-308T" /* the decree's well-known example code */
 #define TEST_HETU "010594Y9032" /* DVV fictional test person */
 #define HDR_RS256 "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}"
@@ -359,6 +363,7 @@ static int setup(void **state)
 	snprintf(fx.cfg.issuer, sizeof fx.cfg.issuer, "%s", ISSUER);
 	snprintf(fx.cfg.audience, sizeof fx.cfg.audience, "%s", AUDIENCE);
 	snprintf(fx.cfg.hetu_claim, sizeof fx.cfg.hetu_claim, "%s", "hetu");
+	snprintf(fx.cfg.acr_values, sizeof fx.cfg.acr_values, "%s", ACR_LEVELS);
 	fx.cfg.skew_s = 60;
 	fx.cfg.max_age_s = 600;
 	fx.cfg.test_mode = 0;
@@ -991,12 +996,32 @@ static void test_audience_arrays_accepted(void **state)
 	json_t *c = claims_default();
 
 	(void)state;
-	json_object_set_new(c, "aud", json_pack("[s,s]", "other-rp", AUDIENCE));
-	json_object_set_new(c, "azp", json_string(AUDIENCE));
-	assert_int_equal(verify_claims(c), TOKEN_OK);
-	c = claims_default();
 	json_object_set_new(c, "aud", json_pack("[s]", AUDIENCE));
 	assert_int_equal(verify_claims(c), TOKEN_OK);
+	c = claims_default();
+	json_object_set_new(c, "aud", json_pack("[s,s]", AUDIENCE, AUDIENCE));
+	json_object_set_new(c, "azp", json_string(AUDIENCE));
+	assert_int_equal(verify_claims(c), TOKEN_OK);
+}
+
+/* OpenID Connect Core 3.1.3.7: a token that also names an audience we do not trust is
+ * refused, even when azp is ours, whatever the order. */
+static void test_audience_other_beside_ours_refused(void **state)
+{
+	json_t *c = claims_default();
+
+	(void)state;
+	json_object_set_new(c, "aud", json_pack("[s,s]", "other-rp", AUDIENCE));
+	json_object_set_new(c, "azp", json_string(AUDIENCE));
+	assert_int_equal(verify_claims(c), TOKEN_BAD_AUDIENCE);
+	c = claims_default();
+	json_object_set_new(c, "aud", json_pack("[s,s]", AUDIENCE, "other-rp"));
+	json_object_set_new(c, "azp", json_string(AUDIENCE));
+	assert_int_equal(verify_claims(c), TOKEN_BAD_AUDIENCE);
+	c = claims_default();
+	json_object_set_new(c, "aud", json_pack("[s,s,s]", AUDIENCE, AUDIENCE, AUDIENCE "x"));
+	json_object_set_new(c, "azp", json_string(AUDIENCE));
+	assert_int_equal(verify_claims(c), TOKEN_BAD_AUDIENCE);
 }
 
 static void test_expired(void **state)
@@ -1192,6 +1217,53 @@ static void test_test_mode(void **state)
 		json_object_set_new(c, "hetu", json_string(TEST_HETU));
 		assert_int_equal(verify_cfg(&cfg, build_claims(HDR_RS256, c, SIGN_RS256, fx.rsa)), TOKEN_OK);
 	}
+}
+
+/* The verdict on `acr` under `levels` (the configured acr_values) in the given mode. */
+static int verify_acr(const char *levels, int test_mode, const char *acr)
+{
+	struct token_config cfg = fx.cfg;
+	json_t *c = claims_default();
+
+	snprintf(cfg.acr_values, sizeof cfg.acr_values, "%s", levels);
+	cfg.test_mode = test_mode;
+	json_object_set_new(c, "acr", json_string(acr));
+	if (test_mode)
+		json_object_set_new(c, "hetu", json_string(TEST_HETU));
+	return verify_cfg(&cfg, build_claims(HDR_RS256, c, SIGN_RS256, fx.rsa));
+}
+
+/* Only the configured levels: with loa3 configured, loa2 and eIDAS substantial (and even
+ * eIDAS high, not configured) are refused; in test mode loatest3 stands in for loa3, but
+ * loatest2 does not, and a test-bed level is never accepted outside test mode. */
+static void test_acr_only_configured_levels(void **state)
+{
+	const char *loa3 = "http://ftn.ficora.fi/2017/loa3";
+
+	(void)state;
+	assert_int_equal(verify_acr(loa3, 0, "http://ftn.ficora.fi/2017/loa3"), TOKEN_OK);
+	assert_int_equal(verify_acr(loa3, 0, "http://ftn.ficora.fi/2017/loa2"), TOKEN_BAD_ACR);
+	assert_int_equal(verify_acr(loa3, 0, "http://eidas.europa.eu/LoA/substantial"), TOKEN_BAD_ACR);
+	assert_int_equal(verify_acr(loa3, 0, "http://eidas.europa.eu/LoA/high"), TOKEN_BAD_ACR);
+	assert_int_equal(verify_acr(loa3, 0, "http://ftn.ficora.fi/2017/loatest3"), TOKEN_BAD_ACR);
+	assert_int_equal(verify_acr(loa3, 1, "http://ftn.ficora.fi/2017/loatest3"), TOKEN_OK);
+	assert_int_equal(verify_acr(loa3, 1, "http://ftn.ficora.fi/2017/loa3"), TOKEN_OK);
+	assert_int_equal(verify_acr(loa3, 1, "http://ftn.ficora.fi/2017/loatest2"), TOKEN_BAD_ACR);
+	assert_int_equal(verify_acr(loa3, 1, "http://ftn.ficora.fi/2017/loa2"), TOKEN_BAD_ACR);
+	/* a list of levels; a word is matched whole, not as a prefix or a part */
+	assert_int_equal(verify_acr("http://ftn.ficora.fi/2017/loa2  http://eidas.europa.eu/LoA/substantial",
+				    0, "http://eidas.europa.eu/LoA/substantial"),
+			 TOKEN_OK);
+	assert_int_equal(verify_acr("http://ftn.ficora.fi/2017/loa2 http://eidas.europa.eu/LoA/substantial",
+				    0,
+				    "http://ftn.ficora.fi/2017/loa2 http://eidas.europa.eu/LoA/substantial"),
+			 TOKEN_BAD_ACR);
+	assert_int_equal(verify_acr(loa3, 0, "http://ftn.ficora.fi/2017/loa"), TOKEN_BAD_ACR);
+	assert_int_equal(verify_acr(loa3, 0, "ftn.ficora.fi/2017/loa3"), TOKEN_BAD_ACR);
+	/* a test-bed level configured outside test mode is still refused */
+	assert_int_equal(
+		verify_acr("http://ftn.ficora.fi/2017/loatest2", 0, "http://ftn.ficora.fi/2017/loatest2"),
+		TOKEN_BAD_ACR);
 }
 
 static void test_invalid_hetu(void **state)
@@ -1439,6 +1511,9 @@ static void test_bad_config(void **state)
 	assert_int_equal(token_verify(&cfg, tok, n, NOW, &id), TOKEN_BAD_CONFIG);
 	cfg = fx.cfg;
 	cfg.audience[0] = '\0';
+	assert_int_equal(token_verify(&cfg, tok, n, NOW, &id), TOKEN_BAD_CONFIG);
+	cfg = fx.cfg;
+	cfg.acr_values[0] = '\0';
 	assert_int_equal(token_verify(&cfg, tok, n, NOW, &id), TOKEN_BAD_CONFIG);
 	free(tok);
 }
@@ -1721,6 +1796,7 @@ int main(void)
 		cmocka_unit_test(test_audience_array_without_azp),
 		cmocka_unit_test(test_audience_array_with_wrong_azp),
 		cmocka_unit_test(test_audience_arrays_accepted),
+		cmocka_unit_test(test_audience_other_beside_ours_refused),
 		cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_expired_within_skew),
 		cmocka_unit_test(test_nbf_in_future),
@@ -1732,6 +1808,7 @@ int main(void)
 		cmocka_unit_test(test_missing_acr),
 		cmocka_unit_test(test_acr_low_refused),
 		cmocka_unit_test(test_acr_loatest_in_production),
+		cmocka_unit_test(test_acr_only_configured_levels),
 		cmocka_unit_test(test_acr_accepted_levels),
 		cmocka_unit_test(test_test_mode),
 		cmocka_unit_test(test_invalid_hetu),
