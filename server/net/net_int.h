@@ -201,6 +201,11 @@ int net_http_respond(struct net_conn *c, int status, const char *json, size_t le
 /* An error response of the protocol's shape; with `close`, the connection ends after it
  * (once the rest of the body is read and thrown away). 0, or -1 when out of memory. */
 int net_http_error(struct net_conn *c, int status, int code, const char *message, int close);
+/* Refuses a WebSocket upgrade on `wsi` at once (still HTTP/1.1 on the wire) with `status`
+ * (400 no subprotocol advice.v1, 401 no valid session, 403 origin, 404 path, 503 busy or
+ * stopping) and its http.error body, written in one go; the caller hangs up next.
+ * 0, or -1 when it could not be written. */
+int net_http_refuse_upgrade(struct lws *wsi, int status);
 
 /* net_oidc.c */
 struct oidc_config;
