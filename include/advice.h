@@ -122,8 +122,10 @@ int advice_worker_enrol(struct advice_client *c, const char *base_url, const cha
 			int timeout_ms);
 
 /*
- * The worker authentication key: M = crypto_pwhash(32, password, salt, opslimit, memlimit,
- * Argon2id13); out = crypto_kdf_derive_from_key(32, 1, "advlogin", M). Returns 0,
+ * The worker authentication key (PROTOCOL.md §4.4): M = crypto_pwhash(32, password, salt,
+ * opslimit, memlimit, Argon2id13); out = crypto_kdf_derive_from_key(32, 1, "advlogin", M).
+ * `password` is taken byte for byte: the caller passes it as UTF-8 in Unicode normalization
+ * NFC, as the protocol requires (libadvice does not normalize). Returns 0,
  * -ADVICE_ERR_INVAL (parameters out of libsodium's bounds) or -ADVICE_ERR_NOMEM (the hash
  * could not get its memory).
  */

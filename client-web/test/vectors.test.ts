@@ -56,6 +56,24 @@ test('anchors: libsodium primitives', () => {
   }
 });
 
+test('login: worker login key, and crypto_kdf as plain BLAKE2b', () => {
+  for (const cs of load('login')) {
+    const salt = unhex(cs.salt), ops = num(cs.opslimit), mem = num(cs.memlimit);
+    const nfc = sodium.from_string(String(cs.password).normalize('NFC'));
+    const master = sodium.crypto_pwhash(32, nfc, salt, ops, mem, sodium.crypto_pwhash_ALG_ARGON2ID13);
+    const key = c.loginKey(String(cs.password), salt, ops, mem);
+    // The layout of CRYPTO-FORMATS.md: salt = u64 LE subkey id || 8 zeros, personal = context || 8 zeros.
+    const kdfSalt = new Uint8Array(16), kdfPersonal = new Uint8Array(16);
+    kdfSalt[0] = 1;
+    kdfPersonal.set(sodium.from_string('advlogin'));
+    const plain = sodium.crypto_generichash_blake2b_salt_personal(32, master, kdfSalt, kdfPersonal);
+    expectFields(cs, { password_nfc: hex(nfc), salt_b64: sodium.to_base64(salt, sodium.base64_variants.URLSAFE_NO_PADDING),
+      master: hex(master), kdf_salt: hex(kdfSalt), kdf_personal: hex(kdfPersonal), auth_key: hex(key),
+      auth_key_b64: sodium.to_base64(key, sodium.base64_variants.URLSAFE_NO_PADDING) });
+    assert.deepEqual(plain, key, `${String(cs.name)}: crypto_kdf is the BLAKE2b of CRYPTO-FORMATS.md`);
+  }
+});
+
 test('keys: personal and unit keys from seeds', () => {
   for (const cs of load('keys')) {
     const p = c.keysPersonal(unhex(cs.seed)), u = c.keysUnit(unhex(cs.seed));

@@ -132,15 +132,47 @@ int core_deny(struct ctx *x, enum policy_action action, const struct store_threa
 	return core_fail(x, ADVICE_ERR_FORBIDDEN, "not allowed");
 }
 
+int core_thread_visible(const struct ctx *x, const struct store_thread *t)
+{
+	return (core_relations(x, t) & (REL_OWNER | REL_MEMBER)) != 0;
+}
+
+int core_hide(struct ctx *x, enum policy_action action, const char *object, const struct store_thread *t)
+{
+	struct store_audit a = { .time = x->now };
+
+	snprintf(a.user_id, sizeof a.user_id, "%s", x->sess.user_id);
+	a.role = x->sess.role;
+	snprintf(a.object, sizeof a.object, "%s", object);
+	if (t != NULL) {
+		snprintf(a.unit_id, sizeof a.unit_id, "%s", t->unit_id);
+		snprintf(a.client, sizeof a.client, "%s", t->citizen_id);
+	}
+	snprintf(a.action, sizeof a.action, "%s", policy_action_name(action));
+	snprintf(a.outcome, sizeof a.outcome, "%s", t != NULL ? "denied" : "not_found");
+	if (audit_append(x->st, &a) != STORE_OK) {
+		log_err("access log write failed: nothing is shown");
+		return -1;
+	}
+	if (t != NULL)
+		log_notice("denied %s to user %s", policy_action_name(action), x->sess.user_id);
+	return 0;
+}
+
 int core_thread_for_id(struct ctx *x, const char *thread_id, enum policy_action action,
 		       struct store_thread *t)
 {
+	char object[STORE_ID_SIZE + 8];
 	int rc = x->st->ops->thread->get(x->st, thread_id, t);
 
 	if (rc == STORE_ERROR)
 		return -1;
-	if (rc == STORE_NOTFOUND)
+	snprintf(object, sizeof object, "thread:%s", thread_id ? thread_id : "");
+	if (rc == STORE_NOTFOUND || !core_thread_visible(x, t)) {
+		if (core_hide(x, action, object, rc == STORE_OK ? t : NULL) != 0)
+			return -1;
 		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such thread");
+	}
 	if (!policy_allows(action, core_role_in_unit(x, t->unit_id), core_relations(x, t)))
 		return core_deny(x, action, t);
 	return 0;

@@ -157,14 +157,21 @@ static int blob_finish(const struct ctx *x, const char *id)
 	return blob_sync_dir(x);
 }
 
-/* Loads the file of field "file" and its thread, checking `action` against the thread. */
+/* Loads the file of field "file" and its thread, checking `action` against the thread. A file
+ * of a thread the caller may not see gets the answer of a file that does not exist. */
 static int load_file(struct ctx *x, enum policy_action action, struct store_file *f, struct store_thread *t)
 {
+	char object[STORE_ID_SIZE + 8];
 	int rc = x->st->ops->file->get(x->st, req_str(x, "file"), f);
 
+	if (rc == STORE_OK)
+		rc = x->st->ops->thread->get(x->st, f->thread_id, t);
 	if (rc == STORE_ERROR)
 		return -1;
-	if (rc == STORE_NOTFOUND) {
+	if (rc == STORE_NOTFOUND || !core_thread_visible(x, t)) {
+		snprintf(object, sizeof object, "file:%s", req_str(x, "file"));
+		if (core_hide(x, action, object, rc == STORE_OK ? t : NULL) != 0)
+			return -1;
 		snprintf(x->err_field, sizeof x->err_field, "/file");
 		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such file");
 	}

@@ -57,11 +57,21 @@ int core_fail(struct ctx *x, int code, const char *fmt, ...) __attribute__((form
  * Returns 0, or -1 when the log could not be written. */
 int core_deny(struct ctx *x, enum policy_action action, const struct store_thread *t);
 
+/* Whether the caller may see thread `t` at all: its citizen, or staff of its unit. */
+int core_thread_visible(const struct ctx *x, const struct store_thread *t);
+
+/* For a request on `object` ("thread:<id>", "file:<id>") that does not exist (t NULL) or
+ * whose thread `t` the caller may not see: writes the access-log row (outcome not_found or
+ * denied), so both cases cost the same and a probe is on record. The caller then answers
+ * not_found with the same text for both. Returns 0, or -1 when the log could not be written. */
+int core_hide(struct ctx *x, enum policy_action action, const char *object, const struct store_thread *t);
+
 /* Loads thread `thread_id` and checks `action` on it: the caller's role in the thread's unit
  * and relations to it (core_relations) against the policy. Returns 0 with *t filled and no
- * error; 0 with ctx->err set: not_found when there is no such thread, forbidden (written to
- * the access log first, core_deny) when the policy refuses; -1 when the store or the access
- * log failed. */
+ * error; 0 with ctx->err set: not_found ("no such thread") when there is no such thread or
+ * the caller may not see it (core_thread_visible; both logged by core_hide), forbidden
+ * (written to the access log first, core_deny) when the caller sees the thread but the policy
+ * refuses this request; -1 when the store or the access log failed. */
 int core_thread_for_id(struct ctx *x, const char *thread_id, enum policy_action action,
 		       struct store_thread *t);
 /* core_thread_for_id on the thread named by the request's field "thread". */

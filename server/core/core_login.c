@@ -1,6 +1,6 @@
 /*
  * core_login.c - logins over HTTP: a citizen with a bank-ID ID token, a social worker with
- * the authentication key the client derived from the password (CRYPTO.md), and logout.
+ * the authentication key the client derived from the password (PROTOCOL.md §4.4), and logout.
  *
  * The server never sees a worker's password; it keeps a keyed hash of the derived key.
  * Repeated failures back off (doubling waits) and finally lock the account. Unknown names

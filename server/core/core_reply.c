@@ -107,7 +107,7 @@ static int is_http(enum core_req_kind kind)
 	return kind != CORE_REQ_CONNECT && kind != CORE_REQ_MESSAGE && kind != CORE_REQ_CHUNK;
 }
 
-/* The error object for `code`; the request id only on WebSocket replies. */
+/* The error object for `code`: the request id on WebSocket replies, null on HTTP (http.error). */
 static json_t *error_object(enum core_req_kind kind, const char *id, int code, const char *message,
 			    const char *field)
 {
@@ -116,8 +116,7 @@ static json_t *error_object(enum core_req_kind kind, const char *id, int code, c
 
 	if (o == NULL)
 		return NULL;
-	if (!is_http(kind))
-		json_object_set_new(o, "id", id ? json_string(id) : json_null());
+	json_object_set_new(o, "id", id && !is_http(kind) ? json_string(id) : json_null());
 	if (field != NULL && field[0] != '\0')
 		json_object_set_new(o, "field", json_string(field));
 	return o;

@@ -118,7 +118,10 @@ int core_thread_open(struct ctx *x)
 	rc = x->st->ops->queue->by_category(x->st, req_str(x, "category"), &q);
 	if (rc != STORE_OK) {
 		free(body);
-		return rc == STORE_NOTFOUND ? core_fail(x, ADVICE_ERR_NOT_FOUND, "no such category") : -1;
+		if (rc != STORE_NOTFOUND)
+			return -1;
+		snprintf(x->err_field, sizeof x->err_field, "/category");
+		return core_fail(x, ADVICE_ERR_NOT_FOUND, "no such category");
 	}
 	if (core_queue_route(x, &q, req_str(x, "lang") ? req_str(x, "lang") : "fi") != 0) {
 		free(body);

@@ -1,8 +1,9 @@
 /*
  * net_http.c - the HTTP API of adviced (mounted at /api, protocol "http"): logins and
  * logout go to the core as requests, health is answered here. Static files under / are
- * served by lws itself from the web root; this callback also refuses WebSocket upgrades
- * that land on the "http" protocol (no or another subprotocol).
+ * served by lws itself from the web root. This callback also refuses, with an http.error,
+ * WebSocket upgrades that do not offer the subprotocol advice.v1, and API requests whose
+ * Content-Type is not JSON.
  *
  * A transaction is a `struct net_conn` with its own id, so a reply arriving after the
  * client went away finds nothing and is just freed. Responses are set by net_http_resp.c
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -41,6 +43,98 @@ static int net_http_content_length(struct lws *wsi, size_t *out)
 		return -1;
 	*out = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
 	return 0;
+}
+
+/* Skips spaces and tabs (HTTP's optional white space). */
+static const char *net_http_skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/*
+ * Whether a Content-Type value is JSON: the media type application/json (any case), with
+ * optional parameters; a charset parameter must be utf-8 (quoted or not, any case), since the
+ * body is read as UTF-8 whatever it says.
+ */
+static int net_http_is_json_type(const char *v)
+{
+	static const char json[] = "application/json";
+	const char *p = net_http_skip_ows(v);
+
+	if (strncasecmp(p, json, sizeof(json) - 1) != 0)
+		return 0;
+	p = net_http_skip_ows(p + sizeof(json) - 1);
+	while (*p == ';') {
+		const char *name = net_http_skip_ows(p + 1), *value = strchr(name, '=');
+		const char *end = strchr(name, ';');
+		size_t vlen;
+
+		if (end == NULL)
+			end = name + strlen(name);
+		if (net_http_skip_ows(name) == end) {
+			p = end; /* an empty parameter ("application/json;") */
+			continue;
+		}
+		if (value == NULL || value > end)
+			return 0; /* a parameter is name=value */
+		if (value - name == 7 && strncasecmp(name, "charset", 7) == 0) {
+			value++;
+			vlen = (size_t)(end - value);
+			while (vlen > 0 && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t'))
+				vlen--;
+			if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+				value++;
+				vlen -= 2;
+			}
+			if (vlen != 5 || strncasecmp(value, "utf-8", 5) != 0)
+				return 0;
+		}
+		p = end;
+	}
+	return *p == '\0';
+}
+
+/* Whether the upgrade's Sec-WebSocket-Protocol list names advice.v1 (as lws reads it: at most
+ * 127 characters, comma-separated tokens, exact match). */
+static int net_http_offers_subprotocol(struct lws *wsi)
+{
+	char list[128];
+	int len = lws_hdr_copy(wsi, list, sizeof(list) - 1, WSI_TOKEN_PROTOCOL);
+	const char *p = list;
+
+	if (len <= 0)
+		return 0;
+	while (*p != '\0') {
+		const char *tok = net_http_skip_ows(p), *end = strchr(tok, ',');
+		size_t tlen;
+
+		if (end == NULL)
+			end = tok + strlen(tok);
+		tlen = (size_t)(end - tok);
+		while (tlen > 0 && (tok[tlen - 1] == ' ' || tok[tlen - 1] == '\t'))
+			tlen--;
+		if (tlen == strlen(ADVICE_SUBPROTOCOL) && memcmp(tok, ADVICE_SUBPROTOCOL, tlen) == 0)
+			return 1;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* HTTP_CONFIRM_UPGRADE: every WebSocket upgrade passes here before lws picks a subprotocol.
+ * One without advice.v1 (none, or only others such as advice.v2) gets 400 and an http.error,
+ * instead of lws's default binding or its silent hang-up. 0 to go on, -1 to hang up. */
+static int net_http_confirm_upgrade(struct lws *wsi, const char *upgrade)
+{
+	char peer[NET_PEER_MAX] = "";
+
+	if (upgrade == NULL || strcasecmp(upgrade, "websocket") != 0 || net_http_offers_subprotocol(wsi))
+		return 0;
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	log_notice("upgrade refused (400, no subprotocol %s) peer %s", ADVICE_SUBPROTOCOL, peer);
+	net_http_refuse_upgrade(wsi, 400);
+	return -1;
 }
 
 /* Reads the session cookie, if any, into the transaction as its hash. */
@@ -92,7 +186,7 @@ static int net_http_api_kind(const char *path)
 /* The checks before a body is read; 0 to go on reading, 1 when answered already. */
 static int net_http_check_post(struct net *n, struct lws *wsi, struct net_conn *c, int method)
 {
-	char origin[300];
+	char origin[300], ctype[128];
 	size_t clen = 0;
 	int len, rc;
 
@@ -105,6 +199,15 @@ static int net_http_check_post(struct net *n, struct lws *wsi, struct net_conn *
 	if (len < 0 || (len > 0 && !net_origin_allowed(n, origin))) {
 		log_notice("api request refused (403, origin not allowed) peer %s", c->peer);
 		net_http_error(c, 403, ADVICE_ERR_FORBIDDEN, "origin not allowed", 1);
+		return 1;
+	}
+	/* Only JSON: a cross-site form (text/plain, urlencoded, multipart) is refused before its
+	 * body is read, and a browser sends application/json cross-site only after a preflight,
+	 * which this server never grants. */
+	len = lws_hdr_copy(wsi, ctype, sizeof(ctype), WSI_TOKEN_HTTP_CONTENT_TYPE);
+	if (len <= 0 || !net_http_is_json_type(ctype)) {
+		log_notice("api request refused (400, content type) peer %s", c->peer);
+		net_http_error(c, 400, ADVICE_ERR_BAD_REQUEST, "Content-Type must be application/json", 1);
 		return 1;
 	}
 	rc = net_http_content_length(wsi, &clen);
@@ -356,11 +459,12 @@ int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 			break;
 		return net_http_writeable(n, wsi, pss);
 	case LWS_CALLBACK_CLOSED_HTTP: net_http_closed(n, pss); break;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return net_http_confirm_upgrade(wsi, in);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		/* An upgrade without our subprotocol binds to this protocol: refuse it. */
+		/* An upgrade that binds to this protocol (refused at CONFIRM_UPGRADE already). */
 		lws_get_peer_simple(wsi, peer, sizeof(peer));
 		log_notice("upgrade refused (400, no subprotocol %s) peer %s", ADVICE_SUBPROTOCOL, peer);
-		lws_return_http_status(wsi, 400, NULL);
+		net_http_refuse_upgrade(wsi, 400);
 		return -1;
 	default: break;
 	}

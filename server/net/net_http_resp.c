@@ -30,16 +30,25 @@ int net_http_respond(struct net_conn *c, int status, const char *json, size_t le
 	return 0;
 }
 
+/* The http.error body of `code` and `message` (a constant without quotes or backslashes) into
+ * json; its length. */
+static int net_error_json(char *json, size_t size, int code, const char *message)
+{
+	int len = snprintf(json, size, "{\"type\":\"error\",\"id\":null,\"code\":\"%s\",\"message\":\"%s\"}",
+			   advice_err_name(code), message);
+
+	return len < 0 || (size_t)len >= size ? -1 : len;
+}
+
 /* An error response with the protocol's error shape; with `close`, the connection ends
  * after it (and after the rest of the body is read, so the client sees the answer). */
 int net_http_error(struct net_conn *c, int status, int code, const char *message, int close)
 {
 	char json[256];
-	int len;
+	int len = net_error_json(json, sizeof(json), code, message);
 
-	len = snprintf(json, sizeof(json),
-		       "{\"type\":\"error\",\"id\":null,\"code\":\"%s\",\"message\":\"%s\"}",
-		       advice_err_name(code), message);
+	if (len < 0)
+		return -1;
 	if (close) {
 		c->resp_close = 1;
 		c->discard_body = 1;
@@ -62,4 +71,45 @@ int net_http_rate_limited(struct net_conn *c, int retry_after_s)
 		       advice_err_name(ADVICE_ERR_RATE_LIMITED), retry_after_s);
 	c->resp_retry_after = retry_after_s;
 	return net_http_respond(c, 429, json, (size_t)len);
+}
+
+/* The error code and the text a refused upgrade answers with. */
+static const char *net_upgrade_refusal(int status, int *code)
+{
+	switch (status) {
+	case 400: *code = ADVICE_ERR_BAD_REQUEST; return "subprotocol " ADVICE_SUBPROTOCOL " required";
+	case 401: *code = ADVICE_ERR_UNAUTHENTICATED; return "no valid session";
+	case 403: *code = ADVICE_ERR_FORBIDDEN; return "origin not allowed";
+	case 404: *code = ADVICE_ERR_NOT_FOUND; return "no such resource";
+	case 503: *code = ADVICE_ERR_UNAVAILABLE; return "server busy";
+	default: *code = ADVICE_ERR_INTERNAL; return "internal error";
+	}
+}
+
+int net_http_refuse_upgrade(struct lws *wsi, int status)
+{
+	unsigned char buf[LWS_PRE + 2048];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 512;
+	char json[256], clen[16];
+	int code;
+	const char *message = net_upgrade_refusal(status, &code);
+	int len = net_error_json(json, sizeof(json), code, message);
+
+	if (len < 0)
+		return -1;
+	snprintf(clen, sizeof(clen), "%d", len);
+	if (lws_add_http_header_status(wsi, (unsigned int)status, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+					 (const unsigned char *)"application/json", 16, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, (const unsigned char *)clen,
+					 (int)strlen(clen), &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+					(const unsigned char *)"no-store", 8, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p,
+					 end) ||
+	    lws_finalize_http_header(wsi, &p, end))
+		return -1;
+	memcpy(p, json, (size_t)len);
+	p += len;
+	return lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP) == (int)(p - start) ? 0 : -1;
 }

@@ -208,6 +208,11 @@ int net_http_error(struct net_conn *c, int status, int code, const char *message
 /* 429 rate_limited with "retry_after" (and the Retry-After header): `retry_after_s` seconds
  * (>= 1) until the source may try again. 0, or -1 when out of memory. */
 int net_http_rate_limited(struct net_conn *c, int retry_after_s);
+/* Refuses a WebSocket upgrade on `wsi` at once (still HTTP/1.1 on the wire) with `status`
+ * (400 no subprotocol advice.v1, 401 no valid session, 403 origin, 404 path, 503 busy or
+ * stopping) and its http.error body, written in one go; the caller hangs up next.
+ * 0, or -1 when it could not be written. */
+int net_http_refuse_upgrade(struct lws *wsi, int status);
 
 /* net_oidc.c */
 struct oidc_config;

@@ -106,7 +106,7 @@ static int net_ws_filter(struct net *n, struct lws *wsi, struct net_ws_pss *pss)
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
 	log_notice("upgrade refused (%d, %s) peer %s", status, why, peer);
 	/* The connection is still HTTP on the wire: answer with the status, then hang up. */
-	lws_return_http_status(wsi, (unsigned int)status, NULL);
+	net_http_refuse_upgrade(wsi, status);
 	return -1;
 }
 

@@ -85,6 +85,16 @@ static const char *const vector_inputs[] = {
 	"{\"name\":\"two "
 	"chunks\",\"seed\":\"7979797979797979797979797979797979797979797979797979797979797979\","
 	"\"length\":65546}]",
+	"login",
+	"[{\"name\":\"login ascii\",\"password\":\"correct horse battery staple\","
+	"\"password_nfc\":\"636f727265637420686f727365206261747465727920737461706c65\","
+	"\"salt\":\"a1b2c3d4e5f60718293a4b5c6d7e8f90\",\"opslimit\":2,"
+	"\"memlimit\":67108864},"
+	"{\"name\":\"login nfc\","
+	"\"password\":\"A\\u030angstro\\u0308m ja Ma\\u0308kela\\u0308 2026\","
+	"\"password_nfc\":\"c3856e67737472c3b66d206a61204dc3a46b656cc3a42032303236\","
+	"\"salt\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\",\"opslimit\":1,"
+	"\"memlimit\":8388608}]",
 	NULL,
 };
 

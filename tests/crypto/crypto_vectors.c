@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "advice.h"
 #include "advice_crypto.h"
 #include "crypto_tool.h"
 
@@ -371,6 +372,62 @@ static json_t *vec_file(json_t *in)
 	return o;
 }
 
+/* --- worker login key (PROTOCOL.md §4.4) --- */
+
+/*
+ * crypto_kdf_derive_from_key(n, id, ctx, key) written out as plain BLAKE2b (CRYPTO-FORMATS.md,
+ * "Key derivation"): keyed with `key`, no message, salt = u64 LE id || 8 zero bytes,
+ * personalisation = the 8 context bytes || 8 zero bytes, digest length n.
+ */
+static int kdf_as_blake2b(uint8_t *out, size_t n, uint64_t id, const char ctx[8], const uint8_t key[32],
+			  uint8_t salt[16], uint8_t personal[16])
+{
+	memset(salt, 0, 16);
+	for (int i = 0; i < 8; i++)
+		salt[i] = (uint8_t)(id >> (8 * i));
+	memset(personal, 0, 16);
+	memcpy(personal, ctx, 8);
+	return crypto_generichash_blake2b_salt_personal(out, n, NULL, 0, key, 32, salt, personal);
+}
+
+static json_t *vec_login(json_t *in)
+{
+	uint8_t salt[16], master[32], key[32], plain[32], kdf[32], ksalt[16], kpers[16];
+	char pw[256], b64[64];
+	size_t pwlen = 0;
+	json_t *o = json_deep_copy(in);
+	const char *pwhex = get_str(in, "password_nfc");
+	unsigned long long ops = get_u64(in, "opslimit");
+	size_t mem = (size_t)get_u64(in, "memlimit");
+
+	if (sodium_hex2bin((uint8_t *)pw, sizeof(pw) - 1, pwhex, strlen(pwhex), NULL, &pwlen, NULL) != 0 ||
+	    memchr(pw, 0, pwlen) != NULL || tool_get_hex(in, "salt", salt, 16) != 0) {
+		json_object_set_new(o, "error", json_string("bad inputs"));
+		return o;
+	}
+	pw[pwlen] = '\0';
+	sodium_bin2base64(b64, sizeof(b64), salt, 16, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	json_object_set_new(o, "salt_b64", json_string(b64));
+	if (crypto_pwhash(master, 32, pw, pwlen, salt, ops, mem, crypto_pwhash_ALG_ARGON2ID13) != 0 ||
+	    advice_worker_auth_key(pw, salt, ops, mem, key) != 0 ||
+	    crypto_kdf_derive_from_key(kdf, 32, 1, "advlogin", master) != 0 ||
+	    kdf_as_blake2b(plain, 32, 1, "advlogin", master, ksalt, kpers) != 0) {
+		json_object_set_new(o, "error", json_string("derivation failed"));
+		return o;
+	}
+	tool_put_hex(o, "master", master, 32);
+	tool_put_hex(o, "kdf_salt", ksalt, 16);
+	tool_put_hex(o, "kdf_personal", kpers, 16);
+	tool_put_hex(o, "auth_key", key, 32);
+	sodium_bin2base64(b64, sizeof(b64), key, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	json_object_set_new(o, "auth_key_b64", json_string(b64));
+	/* libadvice, crypto_kdf and the plain BLAKE2b of the written-out layout agree. */
+	if (memcmp(key, kdf, 32) != 0 || memcmp(key, plain, 32) != 0)
+		json_object_set_new(o, "error",
+				    json_string("crypto_kdf is not the BLAKE2b of CRYPTO-FORMATS.md"));
+	return o;
+}
+
 /* --- the anchors of the research note (libsodium 1.0.18 = libsodium.js) --- */
 static json_t *vec_anchor(json_t *in)
 {
@@ -410,7 +467,7 @@ static json_t *vec_anchor(json_t *in)
 }
 
 const struct vector_file vector_files[] = {
-	{ "anchors", vec_anchor }, { "keys", vec_keys }, { "seal", vec_seal }, { "bundle", vec_bundle },
-	{ "cert", vec_cert },	   { "unit", vec_unit }, { "wrap", vec_wrap }, { "envelope", vec_envelope },
-	{ "file", vec_file },	   { NULL, NULL },
+	{ "anchors", vec_anchor }, { "keys", vec_keys },   { "seal", vec_seal }, { "bundle", vec_bundle },
+	{ "cert", vec_cert },	   { "unit", vec_unit },   { "wrap", vec_wrap }, { "envelope", vec_envelope },
+	{ "file", vec_file },	   { "login", vec_login }, { NULL, NULL },
 };

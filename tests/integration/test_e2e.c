@@ -285,7 +285,7 @@ static void test_e2e_scenario(void **state)
 	assert_non_null(strstr(out, "generation 2"));
 	free(out);
 	itest_citizen_open(t, cit, &dev, "t3", CANARY_N, thread2, k2, s2);
-	json_decref(itest_request(anna, "forbidden",
+	json_decref(itest_request(anna, "not_found",
 				  "{\"type\":\"thread.keys\",\"id\":\"x1\",\"thread\":\"%s\"}", thread2));
 	/* Even with the wrap in hand (an ACL bypass), generation 1 does not open it. */
 	sara = itest_worker(&t->h, "sara");

@@ -3,8 +3,9 @@
  * libadvice and raw sockets: origin and session checks at the WebSocket upgrade, message
  * size caps and fragments, binary frames, slow consumers cut at their queue's limit with the
  * server's memory bounded, the HTTP API's refusals, static files with their security
- * headers, logout closing sockets, and a SIGTERM drain that acknowledges and keeps every
- * write in flight and refuses those that come while it drains.
+ * headers, refusals of upgrades and of bodies that are not JSON answered as http.error,
+ * logout closing sockets (and answering 200 without a valid session), and a SIGTERM drain that acknowledges
+ * and keeps every write in flight and refuses those that come while it drains.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -90,6 +91,90 @@ out:
 	}
 	free(buf);
 	return status;
+}
+
+static void write_all(int fd, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail_msg("writing to the server failed: %s",
+				 n < 0 ? strerror(errno) : "nothing written");
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Sends `request` and reads one answer: the head, and as many body bytes as its
+ * Content-Length says (none without one, as after a 101), without waiting for the server to
+ * close. Returns the status (> 0) with the answer in *resp (malloc'd), or -1. */
+static int http_head(int port, const char *request, char **resp)
+{
+	struct sockaddr_in a;
+	struct timeval tv = { T_MS / 1000, 0 };
+	size_t len = 0, cap = 16384, want = 0;
+	char *buf = calloc(1, cap), *end = NULL, *cl;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), status = -1;
+
+	assert_non_null(buf);
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	write_all(fd, request, strlen(request));
+	for (;;) {
+		ssize_t n;
+
+		if (end == NULL && (end = strstr(buf, "\r\n\r\n")) != NULL) {
+			cl = strcasestr(buf, "\r\ncontent-length:");
+			want = (size_t)(end + 4 - buf) +
+			       (cl != NULL && cl < end ? strtoul(cl + 17, NULL, 10) : 0);
+		}
+		if (end != NULL && len >= want)
+			break;
+		n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0 || len + (size_t)n + 1 >= cap)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	close(fd);
+	if (end != NULL && len >= want && sscanf(buf, "HTTP/1.%*d %d", &status) == 1) {
+		*resp = buf;
+		return status;
+	}
+	free(buf);
+	return -1;
+}
+
+/* The JSON body of an answer read by http_head (parsed), or NULL. */
+static json_t *http_json_body(const char *resp)
+{
+	const char *body = strstr(resp, "\r\n\r\n");
+
+	return body != NULL ? json_loads(body + 4, 0, NULL) : NULL;
+}
+
+/* An answer is an http.error of `code` (JSON, "id": null); fails the test otherwise. */
+static void assert_http_error(const char *resp, const char *code)
+{
+	json_t *j = http_json_body(resp);
+
+	if (j == NULL || strcasestr(resp, "\r\ncontent-type: application/json") == NULL)
+		fail_msg("not a JSON answer: %s", resp);
+	assert_string_equal(json_string_value(json_object_get(j, "type")), "error");
+	assert_true(json_is_null(json_object_get(j, "id")));
+	assert_string_equal(json_string_value(json_object_get(j, "code")), code);
+	assert_non_null(json_string_value(json_object_get(j, "message")));
+	json_decref(j);
 }
 
 /* Case-insensitive search for a header name at the start of a line. */
@@ -236,6 +321,69 @@ static void test_ws_session_required(void **state)
 	assert_non_null(k);
 	assert_non_null(strstr(advice_conn_welcome(k), "\"welcome\""));
 	advice_conn_free(k);
+	free(session);
+}
+
+/* One raw upgrade request; NULL leaves a header out. The answer's status, with *resp. */
+static int ws_upgrade_raw(const char *path, const char *protocol, const char *origin, const char *session,
+			  char **resp)
+{
+	char req[1024], proto_h[128] = "", origin_h[128] = "", cookie_h[160] = "";
+
+	if (protocol != NULL)
+		snprintf(proto_h, sizeof(proto_h), "Sec-WebSocket-Protocol: %s\r\n", protocol);
+	if (origin != NULL)
+		snprintf(origin_h, sizeof(origin_h), "Origin: %s\r\n", origin);
+	if (session != NULL)
+		snprintf(cookie_h, sizeof(cookie_h), "Cookie: " ADVICE_SESSION_COOKIE "=%s\r\n", session);
+	snprintf(req, sizeof(req),
+		 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
+		 path, H.port, proto_h, origin_h, cookie_h);
+	return http_head(H.port, req, resp);
+}
+
+/* Every refusal of an upgrade is one answer: its status with an http.error body (§2.1). */
+static void test_ws_upgrade_refusals_are_http_errors(void **state)
+{
+	char *session = login_citizen(CITIZEN_HETU), *resp = NULL;
+	const char *bogus = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+	const struct {
+		const char *what, *path, *protocol, *origin, *session;
+		int status;
+		const char *code;
+	} cases[] = {
+		{ "no subprotocol", ADVICE_WS_PATH, NULL, H.origin, session, 400, "bad_request" },
+		{ "another version", ADVICE_WS_PATH, "advice.v2", H.origin, session, 400, "bad_request" },
+		{ "the HTTP protocol's name", ADVICE_WS_PATH, "http", H.origin, session, 400, "bad_request" },
+		{ "no subprotocol, no origin", ADVICE_WS_PATH, NULL, NULL, NULL, 400, "bad_request" },
+		{ "foreign origin", ADVICE_WS_PATH, ADVICE_SUBPROTOCOL, "http://evil.example", session, 403,
+		  "forbidden" },
+		{ "no origin", ADVICE_WS_PATH, ADVICE_SUBPROTOCOL, NULL, session, 403, "forbidden" },
+		{ "no cookie", ADVICE_WS_PATH, ADVICE_SUBPROTOCOL, H.origin, NULL, 401, "unauthenticated" },
+		{ "unknown session", ADVICE_WS_PATH, ADVICE_SUBPROTOCOL, H.origin, bogus, 401,
+		  "unauthenticated" },
+		{ "another path", "/wss", ADVICE_SUBPROTOCOL, H.origin, session, 404, "not_found" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int status = ws_upgrade_raw(cases[i].path, cases[i].protocol, cases[i].origin,
+					    cases[i].session, &resp);
+
+		if (status != cases[i].status)
+			fail_msg("%s: status %d, want %d", cases[i].what, status, cases[i].status);
+		assert_http_error(resp, cases[i].code);
+		assert_null(strcasestr(resp, "<html"));
+		free(resp);
+		resp = NULL;
+	}
+	/* A list that names advice.v1 among others is accepted, with advice.v1 chosen. */
+	assert_int_equal(
+		ws_upgrade_raw(ADVICE_WS_PATH, "advice.v2, " ADVICE_SUBPROTOCOL, H.origin, session, &resp),
+		101);
+	assert_non_null(strcasestr(resp, "\r\nsec-websocket-protocol: " ADVICE_SUBPROTOCOL "\r\n"));
+	free(resp);
 	free(session);
 }
 
@@ -551,6 +699,65 @@ static void test_http_api_refusals(void **state)
 	free(resp);
 }
 
+/* A POST of `body` to `path` with the header lines `headers` (each ending in CRLF); the
+ * status, with *resp. With `send_body` 0 only the head goes out. */
+static int post_raw(const char *path, const char *headers, const char *body, int send_body, char **resp)
+{
+	char req[2048];
+
+	snprintf(req, sizeof(req),
+		 "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: %s\r\n%sContent-Length: %zu\r\n"
+		 "Connection: close\r\n\r\n%s",
+		 path, H.port, H.origin, headers, strlen(body), send_body ? body : "");
+	return http_head(H.port, req, resp);
+}
+
+/* Only JSON bodies are taken (§2.2): a form, text or no Content-Type is a 400 bad_request,
+ * answered before the body is read. */
+static void test_http_content_type_json_only(void **state)
+{
+	static const char path[] = "/api/v1/login/worker/start", json[] = "{\"username\":\"anna\"}";
+	static const struct {
+		const char *headers, *body;
+		int status;
+	} cases[] = {
+		{ "Content-Type: text/plain\r\n", json, 400 },
+		{ "Content-Type: text/plain;charset=UTF-8\r\n", json, 400 },
+		{ "Content-Type: application/x-www-form-urlencoded\r\n", "username=anna", 400 },
+		{ "Content-Type: multipart/form-data; boundary=x\r\n", "--x\r\n\r\nanna\r\n--x--\r\n", 400 },
+		{ "", json, 400 },
+		{ "Content-Type: \r\n", json, 400 },
+		{ "Content-Type: application/jsonp\r\n", json, 400 },
+		{ "Content-Type: application/json+x\r\n", json, 400 },
+		{ "Content-Type: application/json; charset=iso-8859-1\r\n", json, 400 },
+		{ "Content-Type: application/json; x\r\n", json, 400 },
+		{ "Content-Type: application/json\r\n", json, 200 },
+		{ "Content-Type: application/json; charset=utf-8\r\n", json, 200 },
+		{ "Content-Type: Application/JSON;Charset=\"UTF-8\"\r\n", json, 200 },
+		{ "Content-Type: application/json;\r\n", json, 200 },
+	};
+	char *resp = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int status = post_raw(path, cases[i].headers, cases[i].body, 1, &resp);
+
+		if (status != cases[i].status)
+			fail_msg("\"%s\": status %d, want %d", cases[i].headers, status, cases[i].status);
+		if (status == 400) {
+			assert_http_error(resp, "bad_request");
+			assert_non_null(strstr(resp, "Content-Type must be application/json"));
+		}
+		free(resp);
+		resp = NULL;
+	}
+	/* The refusal comes before the body: only the head is sent, and the answer is there. */
+	assert_int_equal(post_raw(path, "Content-Type: text/plain\r\n", json, 0, &resp), 400);
+	assert_http_error(resp, "bad_request");
+	free(resp);
+	assert_true(harness_log_contains(&H, "api request refused (400, content type) peer"));
+}
+
 static void test_http_static_index_with_csp(void **state)
 {
 	char path[512], req[512], *resp = NULL, *conf, *line;
@@ -627,6 +834,34 @@ static void test_logout_closes_socket_4001(void **state)
 	free(other);
 }
 
+/* Logout is idempotent (§4.6): without a cookie, with one that names no session or one
+ * whose session ended already, it answers 200 and clears the cookie all the same. */
+static void test_logout_without_valid_session(void **state)
+{
+	static const char ct[] = "Content-Type: application/json\r\n";
+	char *session = login_citizen(CITIZEN_HETU), headers[256], *resp = NULL;
+	const char *cookies[] = { NULL, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", session };
+
+	(void)state;
+	assert_int_equal(advice_logout(H.client, H.base_url, H.origin, session, T_MS), 0);
+	for (size_t i = 0; i < sizeof(cookies) / sizeof(cookies[0]); i++) {
+		json_t *j;
+
+		snprintf(headers, sizeof(headers), "%s%s%s%s", ct,
+			 cookies[i] ? "Cookie: " ADVICE_SESSION_COOKIE "=" : "", cookies[i] ? cookies[i] : "",
+			 cookies[i] ? "\r\n" : "");
+		assert_int_equal(post_raw("/api/v1/logout", headers, "{}", 1, &resp), 200);
+		j = http_json_body(resp);
+		assert_string_equal(json_string_value(json_object_get(j, "type")), "ok");
+		json_decref(j);
+		assert_non_null(strcasestr(resp, "\r\nset-cookie: " ADVICE_SESSION_COOKIE "=;"));
+		assert_non_null(strstr(resp, "Max-Age=0"));
+		free(resp);
+		resp = NULL;
+	}
+	free(session);
+}
+
 /* ---- shutdown ---- */
 
 /*
@@ -669,23 +904,6 @@ static void sleep_ms(int ms)
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
-}
-
-static void write_all(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			fail_msg("writing to the server failed: %s",
-				 n < 0 ? strerror(errno) : "nothing written");
-		p += n;
-		len -= (size_t)n;
-	}
 }
 
 /* Reads more bytes into the buffer; 0, or -1 at EOF, error or the receive timeout. */
@@ -1021,7 +1239,10 @@ int main(void)
 		cmocka_unit_test(test_ws_message_over_cap_closes_1009),
 		cmocka_unit_test(test_ws_fragmented_message_within_cap),
 		cmocka_unit_test(test_ws_binary_frames_are_chunks),
+		cmocka_unit_test(test_ws_upgrade_refusals_are_http_errors),
 		cmocka_unit_test(test_http_api_refusals),
+		cmocka_unit_test(test_http_content_type_json_only),
+		cmocka_unit_test(test_logout_without_valid_session),
 		cmocka_unit_test(test_logout_closes_socket_4001),
 		cmocka_unit_test(test_ws_slow_consumer_disconnected),
 		cmocka_unit_test(test_sigterm_keeps_acknowledged_writes),

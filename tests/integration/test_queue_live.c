@@ -275,7 +275,7 @@ static void test_assign_ack_dashboard_reassign(void **state)
 
 	/* anna has lost access at once, and the refusal is logged. */
 	assert_int_equal(count_log(h, anna_id, "thread.read", "denied"), 0);
-	json_decref(itest_request(anna, "forbidden",
+	json_decref(itest_request(anna, "not_found", /* as for no such thread (§6) */
 				  "{\"type\":\"thread.read\",\"id\":\"a3\",\"thread\":\"%s\"}", thread));
 	assert_int_equal(count_log(h, anna_id, "thread.read", "denied"), 1);
 

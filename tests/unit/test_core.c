@@ -247,7 +247,7 @@ static void test_other_unit_refused_and_logged(void **state)
 	open_thread(fx, &citizen, "o1", thread);
 	rows = corefix_audit_rows(fx, NULL);
 	r = corefix_ws(fx, &ben, "{\"type\":\"thread.read\",\"id\":\"o2\",\"thread\":\"%s\"}", thread);
-	assert_string_equal(corefix_code(r), "forbidden");
+	assert_string_equal(corefix_code(r), "not_found"); /* as if there were no such thread (§6) */
 	assert_null(json_object_get(r, "messages"));
 	assert_null(json_object_get(r, "state")); /* no content and no metadata */
 	json_decref(r);
@@ -271,9 +271,24 @@ static void test_citizen_sees_only_own_threads(void **state)
 	corefix_login_citizen(fx, CITIZEN_B, &b);
 	assert_string_not_equal(a.user_id, b.user_id);
 	open_thread(fx, &a, "x1", thread);
-	r = corefix_ws(fx, &b, "{\"type\":\"thread.read\",\"id\":\"x2\",\"thread\":\"%s\"}", thread);
-	assert_string_equal(corefix_code(r), "forbidden");
-	json_decref(r);
+	/* B learns nothing of A's thread: the answer is that of an id that does not exist. */
+	for (int i = 0; i < 4; i++) {
+		static const char *const reqs[][2] = {
+			{ "thread.read", "" },
+			{ "message.send", ",\"body\":\"AAAA\"" },
+			{ "thread.close", "" },
+			{ "thread.keys", "" },
+		};
+		static const char fmt[] = "{\"type\":\"%s\",\"id\":\"x2\",\"thread\":\"%s\"%s}";
+		json_t *none =
+			corefix_ws(fx, &b, fmt, reqs[i][0], "0123456789abcdef0123456789abcdef", reqs[i][1]);
+
+		r = corefix_ws(fx, &b, fmt, reqs[i][0], thread, reqs[i][1]);
+		assert_string_equal(corefix_code(r), "not_found");
+		assert_true(json_equal(r, none));
+		json_decref(none);
+		json_decref(r);
+	}
 	r = corefix_ws(fx, &b, "{\"type\":\"thread.list\",\"id\":\"x3\"}");
 	assert_int_equal(json_array_size(json_object_get(r, "threads")), 0);
 	json_decref(r);
@@ -358,6 +373,7 @@ static void test_bad_requests_change_nothing(void **state)
 		fx, &citizen,
 		"{\"type\":\"thread.open\",\"id\":\"b4\",\"category\":\"no-such-area\",\"body\":\"AAAA\"}");
 	assert_string_equal(corefix_code(r), "not_found");
+	assert_string_equal(str(r, "field"), "/category"); /* §6.2 */
 	json_decref(r);
 	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.read\",\"id\":\"b5\",\"thread\":\"%032d\"}", 7);
 	assert_string_equal(corefix_code(r), "not_found");

@@ -121,9 +121,9 @@ static void test_upload_and_download(void **state)
 	open_thread(fx, &a, thread);
 	/* 65536 + 10 plaintext bytes: two chunks, 65553 and 27 bytes of ciphertext. */
 	assert_string_equal(chunk(fx, &a, FID, 0, ADVICE_FILE_CHUNK_MAX_CIPHER), "not_found"); /* no begin */
-	assert_string_equal(begin(fx, &b, "x0", thread, FID, 65546), "forbidden"); /* not b's thread */
+	assert_string_equal(begin(fx, &b, "x0", thread, FID, 65546), "not_found"); /* not b's thread */
 	assert_string_equal(begin(fx, &a, "b1", thread, FID, 65546), "ok");
-	assert_string_equal(begin(fx, &b, "x1", thread, FID, 65546), "forbidden");
+	assert_string_equal(begin(fx, &b, "x1", thread, FID, 65546), "not_found");
 	assert_string_equal(begin(fx, &a, "b2", thread, FID, 65547), "conflict"); /* same id, other size */
 	assert_string_equal(chunk(fx, &a, FID, 1, 27), "conflict");		  /* out of order */
 	assert_string_equal(chunk(fx, &a, FID, 0, 100), "bad_request");		  /* wrong size */
@@ -156,8 +156,11 @@ static void test_upload_and_download(void **state)
 	json_decref(r);
 	assert_int_equal(corefix_audit_rows(fx, &last), rows + 1);
 	assert_string_equal(last.action, "file.get");
+	/* Staff of another unit: the answer of a file that does not exist. */
 	r = corefix_ws(fx, &ben, "{\"type\":\"file.get\",\"id\":\"g3\",\"file\":\"%s\",\"index\":0}", FID);
-	assert_string_equal(corefix_code(r), "forbidden");
+	assert_string_equal(corefix_code(r), "not_found");
+	assert_string_equal(json_string_value(json_object_get(r, "field")), "/file");
+	assert_string_equal(json_string_value(json_object_get(r, "message")), "no such file");
 	json_decref(r);
 	r = corefix_ws(fx, &a, "{\"type\":\"file.get\",\"id\":\"g4\",\"file\":\"%s\",\"index\":2}", FID);
 	assert_string_equal(corefix_code(r), "not_found");

@@ -367,7 +367,7 @@ static void test_prepare_and_open(void **state)
 	/* Another citizen cannot read the thread's keys. */
 	open_prepared(fx, &a, thread, share);
 	r = corefix_ws(fx, &b, "{\"type\":\"thread.keys\",\"id\":\"k2\",\"thread\":\"%s\"}", thread);
-	assert_string_equal(corefix_code(r), "forbidden");
+	assert_string_equal(corefix_code(r), "not_found"); /* as for no such thread */
 	json_decref(r);
 	/* Prepared but unopened threads are bounded. */
 	for (int i = 0; i < 17; i++) {
@@ -475,7 +475,7 @@ static void test_wraps_flow(void **state)
 	json_decref(r);
 	wrap[3] ^= 1;
 	r = wrap_put(fx, &other, "x5", thread, wrap);
-	assert_string_equal(corefix_code(r), "forbidden");
+	assert_string_equal(corefix_code(r), "not_found"); /* another citizen: as for no such thread */
 	json_decref(r);
 
 	/* Staff of the unit get the unit's wrap, not the device's, after an access-log row. */
@@ -490,9 +490,9 @@ static void test_wraps_flow(void **state)
 	json_decref(r);
 	assert_int_equal(advice_wrap_open(got, &wi, wrap, sizeof wrap, &w.adult, dev.sign_pk), 0);
 	assert_memory_equal(got, tkey, 32);
-	/* Staff of another unit get nothing. */
+	/* Staff of another unit get nothing: not even that the thread exists. */
 	r = corefix_ws(fx, &ben, "{\"type\":\"thread.keys\",\"id\":\"k2\",\"thread\":\"%s\"}", thread);
-	assert_string_equal(corefix_code(r), "forbidden");
+	assert_string_equal(corefix_code(r), "not_found");
 	json_decref(r);
 
 	/* The citizen's new device: anna's client re-wraps to it, signed with her certified key. */
@@ -507,7 +507,7 @@ static void test_wraps_flow(void **state)
 	json_decref(r);
 	/* ben cannot re-wrap (not staff of the unit), and anna cannot sign with a device key. */
 	r = wrap_put(fx, &ben, "a2", thread, wrap);
-	assert_string_equal(corefix_code(r), "forbidden");
+	assert_string_equal(corefix_code(r), "not_found"); /* as for no such thread */
 	json_decref(r);
 	make_wrap(wrap, thread, dev2.box_pk, got, &dev);
 	r = wrap_put(fx, &anna, "a3", thread, wrap);

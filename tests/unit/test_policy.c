@@ -8,7 +8,9 @@
  * assignee, other staff of the unit, staff of another unit, a supervisor of the unit, a
  * supervisor of another unit and an administrator; every other request by each of them. A
  * refusal must be `forbidden` with a `denied` row in the access log; anything else must not be
- * `forbidden`. The request bodies are proto/examples/request.<type>.json.
+ * `forbidden`. A caller who may not see the thread at all gets, instead, exactly the answer of
+ * a thread that does not exist (PROTOCOL.md §6), and the refusal is logged all the same. The
+ * request bodies are proto/examples/request.<type>.json.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -373,21 +375,67 @@ static void fresh_thread(struct world *w, char thread[STORE_ID_SIZE], char file[
 	assert_string_equal(send_as(w, C_OWNER, msg, code), "ok");
 }
 
-/* Makes request `type` (its example, on `thread`/`file` where it has those fields) as
- * `caller` and checks the outcome against `allow`. */
-static void check_request(struct world *w, const char *type, int caller, int allow, const char *thread,
-			  const char *file)
+/* Request `type` (its example, on `thread`/`file` where it has those fields) as `caller`;
+ * the reply's error as "code|message|field" in `err` ("ok" when none). */
+static const char *error_of(struct world *w, const char *type, int caller, const char *thread,
+			    const char *file, char err[700])
 {
-	json_t *msg = example(type);
-	struct store_audit last;
-	int64_t before = corefix_audit_rows(w->fx, NULL);
-	char code[32];
+	json_t *msg = example(type), *reply;
+	const char *field;
 
 	if (json_object_get(msg, "thread") != NULL)
 		json_object_set_new(msg, "thread", json_string(thread));
 	if (json_object_get(msg, "file") != NULL)
 		json_object_set_new(msg, "file", json_string(file));
-	send_as(w, caller, msg, code);
+	reply = call_as(w, caller, msg);
+	field = json_string_value(json_object_get(reply, "field"));
+	snprintf(err, 700, "%s|%s|%s", corefix_code(reply),
+		 json_string_value(json_object_get(reply, "message"))
+			 ? json_string_value(json_object_get(reply, "message"))
+			 : "",
+		 field ? field : "");
+	json_decref(reply);
+	return err;
+}
+
+/* A caller who may not see a thread (not its citizen, not staff of its unit) is refused
+ * exactly as for a thread that does not exist: the same not_found, text and field, so the
+ * answer does not tell whether the id exists. Both are logged: denied, and not_found. */
+static void check_hidden(struct world *w, const char *type, int caller, const char *thread, const char *file)
+{
+	char hidden[700], missing[700], none_thread[STORE_ID_SIZE], none_file[STORE_ID_SIZE];
+	int64_t before = corefix_audit_rows(w->fx, NULL);
+	struct store_audit last;
+
+	error_of(w, type, caller, thread, file, hidden);
+	if (strncmp(hidden, "not_found|", 10) != 0)
+		fail_msg("%s by %s: %s, but the caller may not see the thread", type, callers[caller].what,
+			 hidden);
+	assert_int_equal(corefix_audit_rows(w->fx, &last), before + 1);
+	assert_string_equal(last.outcome, "denied");
+	assert_string_equal(last.action, type);
+	fresh_id(w, none_thread);
+	fresh_id(w, none_file);
+	error_of(w, type, caller, none_thread, strcmp(type, "file.begin") == 0 ? file : none_file, missing);
+	if (strcmp(hidden, missing) != 0)
+		fail_msg("%s by %s: \"%s\" for a thread it may not see, \"%s\" for none", type,
+			 callers[caller].what, hidden, missing);
+	assert_int_equal(corefix_audit_rows(w->fx, &last), before + 2);
+	assert_string_equal(last.outcome, "not_found");
+	assert_string_equal(last.action, type);
+}
+
+/* Makes request `type` (its example, on `thread`/`file` where it has those fields) as
+ * `caller` and checks the outcome against `allow`. */
+static void check_request(struct world *w, const char *type, int caller, int allow, const char *thread,
+			  const char *file)
+{
+	struct store_audit last;
+	int64_t before = corefix_audit_rows(w->fx, NULL);
+	char err[700];
+	const char *code = error_of(w, type, caller, thread, file, err);
+
+	err[strcspn(err, "|")] = '\0';
 	if (!allow) {
 		if (strcmp(code, "forbidden") != 0)
 			fail_msg("%s by %s: %s, but PROTOCOL.md refuses it", type, callers[caller].what,
@@ -420,9 +468,12 @@ static void test_thread_requests(void **state)
 			fresh_thread(w, thread, needs_file ? file : NULL);
 			if (!needs_file)
 				fresh_id(w, file); /* file.begin: a new upload */
-			check_request(w, e->type, c,
-				      allowed(e, callers[c].role_in_unit, callers[c].relations), thread,
-				      file);
+			if ((callers[c].relations & (REL_OWNER | REL_MEMBER)) == 0)
+				check_hidden(w, e->type, c, thread, file);
+			else
+				check_request(w, e->type, c,
+					      allowed(e, callers[c].role_in_unit, callers[c].relations),
+					      thread, file);
 			checked++;
 		}
 	}

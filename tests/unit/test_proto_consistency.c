@@ -196,15 +196,54 @@ static void test_error_codes(void **state)
 	assert_ptr_equal(prop_get("error", "code"), prop_get("http.error", "code"));
 }
 
+/* examples/error.json is the error the server gives for a body one character over the limit
+ * (field, message and all). */
+static void test_error_example_is_the_servers(void **state)
+{
+	char path[1024], why[SCHEMA_WHY_MAX], field[SCHEMA_FIELD_MAX + 1], err[256];
+	json_t *example =
+		json_load_file(testutil_source_path("proto/examples/error.json", path, sizeof path), 0, NULL);
+	struct schema *s = schema_load(advice_schema_text, advice_schema_text_len, err, sizeof err);
+	char *body = malloc(ADVICE_MAX_BODY_B64 + 2);
+	json_t *msg;
+
+	(void)state;
+	assert_non_null(example);
+	assert_non_null(s);
+	assert_non_null(body);
+	memset(body, 'A', ADVICE_MAX_BODY_B64 + 1);
+	body[ADVICE_MAX_BODY_B64 + 1] = '\0';
+	msg = json_pack("{s:s, s:s, s:s, s:s}", "type", "thread.open", "id", "send_4f9A", "category",
+			"adult-social-work", "body", body);
+	assert_int_equal(schema_check_request(s, msg, why, sizeof why, field, sizeof field),
+			 ADVICE_ERR_BAD_REQUEST);
+	assert_string_equal(field, json_string_value(json_object_get(example, "field")));
+	assert_string_equal(why, json_string_value(json_object_get(example, "message")));
+	json_decref(msg);
+	json_decref(example);
+	schema_free(s);
+	free(body);
+}
+
 /* PROTOCOL.md names every constant, code, request, event and definition. */
 static void test_protocol_text(void **state)
 {
 	static const long limits[] = {
-		ADVICE_MAX_MESSAGE_BYTES, ADVICE_MAX_HTTP_BODY_BYTES, ADVICE_MAX_BODY_B64,
-		ADVICE_MAX_BODY_BYTES,	  ADVICE_MAX_REQUEST_ID,      ADVICE_ID_HEX,
-		ADVICE_MAX_LIST,	  ADVICE_SESSION_TOKEN_LEN,   ADVICE_AUTH_KEY_BYTES,
-		ADVICE_SALT_BYTES,	  ADVICE_CLOSE_SESSION_ENDED, ADVICE_CLOSE_SLOW_CONSUMER,
-		SCHEMA_MAX_DEPTH,	  SCHEMA_FIELD_MAX,
+		ADVICE_MAX_MESSAGE_BYTES,
+		ADVICE_MAX_CHUNK_MESSAGE,
+		ADVICE_MAX_HTTP_BODY_BYTES,
+		ADVICE_MAX_BODY_B64,
+		ADVICE_MAX_BODY_BYTES,
+		ADVICE_MAX_REQUEST_ID,
+		ADVICE_ID_HEX,
+		ADVICE_MAX_LIST,
+		ADVICE_SESSION_TOKEN_LEN,
+		ADVICE_AUTH_KEY_BYTES,
+		ADVICE_SALT_BYTES,
+		ADVICE_CLOSE_SESSION_ENDED,
+		ADVICE_CLOSE_SLOW_CONSUMER,
+		SCHEMA_MAX_DEPTH,
+		SCHEMA_FIELD_MAX,
 	};
 	static const char *const words[] = { ADVICE_SUBPROTOCOL, ADVICE_WS_PATH, ADVICE_SESSION_COOKIE };
 	json_t *defs = json_object_get(root, "$defs"), *d;
@@ -238,13 +277,32 @@ static void test_protocol_text(void **state)
 	}
 }
 
+/* The specification stands alone: it sends a client to no file outside proto/ for what the
+ * client needs, and the http.error it describes carries "id": null as the schema says. */
+static void test_protocol_needs_no_other_folder(void **state)
+{
+	json_t *id = prop_get("http.error", "id");
+
+	(void)state;
+	if (strstr(protocol, "](../") != NULL || strstr(protocol, "| `../") != NULL)
+		fail_msg("PROTOCOL.md points a client outside proto/");
+	assert_null(strstr(protocol, "CRYPTO.md"));
+	assert_string_equal(json_string_value(json_object_get(id, "type")), "null");
+	assert_non_null(strstr(protocol, "{\"type\":\"error\",\"id\":null,\"code\":"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_body_limits),   cmocka_unit_test(test_id_limits),
-		cmocka_unit_test(test_list_limits),   cmocka_unit_test(test_login_limits),
-		cmocka_unit_test(test_error_limits),  cmocka_unit_test(test_error_codes),
+		cmocka_unit_test(test_body_limits),
+		cmocka_unit_test(test_id_limits),
+		cmocka_unit_test(test_list_limits),
+		cmocka_unit_test(test_login_limits),
+		cmocka_unit_test(test_error_limits),
+		cmocka_unit_test(test_error_codes),
 		cmocka_unit_test(test_protocol_text),
+		cmocka_unit_test(test_error_example_is_the_servers),
+		cmocka_unit_test(test_protocol_needs_no_other_folder),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

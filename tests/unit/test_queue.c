@@ -479,7 +479,7 @@ static void test_reassign_permissions_and_log(void **state)
 	core_reply_free(rep);
 	rows = corefix_audit_rows(fx, NULL);
 	r = corefix_ws(fx, &a, "{\"type\":\"thread.read\",\"id\":\"rd2\",\"thread\":\"%s\"}", tid);
-	assert_string_equal(corefix_code(r), "forbidden");
+	assert_string_equal(corefix_code(r), "not_found"); /* no longer hers to see (§6) */
 	json_decref(r);
 	assert_int_equal(corefix_audit_rows(fx, &last), rows + 1);
 	assert_string_equal(last.action, "thread.read");
@@ -488,12 +488,13 @@ static void test_reassign_permissions_and_log(void **state)
 	r = corefix_ws(fx, &ben, "{\"type\":\"thread.read\",\"id\":\"rd3\",\"thread\":\"%s\"}", tid);
 	assert_string_equal(corefix_code(r), "ok");
 	json_decref(r);
-	/* Sara supervises adult social work only: no more moves of this thread; ben is a worker. */
+	/* Sara supervises adult social work only: the thread is out of her sight now (not_found,
+	 * §6); ben, a worker of its unit, sees it but may not move it. */
 	r = corefix_ws(fx, &sara,
 		       "{\"type\":\"thread.reassign\",\"id\":\"ra10\",\"thread\":\"%s\",\"to_category\":"
 		       "\"adult-social-work\",\"reason\":\"back\"}",
 		       tid);
-	assert_string_equal(corefix_code(r), "forbidden");
+	assert_string_equal(corefix_code(r), "not_found");
 	json_decref(r);
 	r = corefix_ws(fx, &ben,
 		       "{\"type\":\"thread.reassign\",\"id\":\"ra11\",\"thread\":\"%s\",\"to_category\":"

@@ -20,11 +20,26 @@ function pwParamsOk(ops: number, mem: number): boolean {
   return ops >= PWHASH_OPS_MIN && ops <= PWHASH_OPS_MAX && mem >= PWHASH_MEM_MIN && mem <= PWHASH_MEM_MAX;
 }
 
-/** M = crypto_pwhash(32, password, salt, ops, mem, Argon2id13). */
+/** M = crypto_pwhash(32, password (UTF-8, NFC), salt, ops, mem, Argon2id13): the same M as the login's. */
 export function passwordMaster(password: string, salt: Uint8Array, ops: number, mem: number): Uint8Array {
   checkLen(salt, 16, 'salt');
   if (!pwParamsOk(ops, mem)) inval('password hash parameters out of bounds');
-  return sodium.crypto_pwhash(32, sodium.from_string(password), salt, ops, mem, sodium.crypto_pwhash_ALG_ARGON2ID13);
+  return sodium.crypto_pwhash(32, sodium.from_string(password.normalize('NFC')), salt, ops, mem,
+    sodium.crypto_pwhash_ALG_ARGON2ID13);
+}
+
+/**
+ * The worker's login key (PROTOCOL.md §4.4): kdf(32, 1, "advlogin", M), M = crypto_pwhash of the
+ * password's UTF-8 bytes after Unicode normalization NFC, with the salt and parameters of
+ * /login/worker/start. Sent base64url (43 characters) as auth_key.
+ */
+export function loginKey(password: string, salt: Uint8Array, ops: number, mem: number): Uint8Array {
+  checkLen(salt, 16, 'salt');
+  const master = sodium.crypto_pwhash(32, sodium.from_string(password.normalize('NFC')), salt, ops, mem,
+    sodium.crypto_pwhash_ALG_ARGON2ID13);
+  const key = sodium.crypto_kdf_derive_from_key(32, 1, 'advlogin', master);
+  sodium.memzero(master);
+  return key;
 }
 
 /** The bundle key kdf(32, 2, "QAwrap__", M). */

@@ -17,6 +17,8 @@ declare module 'libsodium-wrappers-sumo' {
     memcmp(a: Uint8Array, b: Uint8Array): boolean;
     to_hex(b: Uint8Array): string;
     from_hex(s: string): Uint8Array;
+    base64_variants: { ORIGINAL: number; ORIGINAL_NO_PADDING: number; URLSAFE: number; URLSAFE_NO_PADDING: number };
+    to_base64(b: Uint8Array, variant?: number): string;
     from_string(s: string): Uint8Array;
     to_string(b: Uint8Array): string;
     pad(b: Uint8Array, blocksize: number): Uint8Array;
@@ -26,6 +28,9 @@ declare module 'libsodium-wrappers-sumo' {
     crypto_generichash_update(st: unknown, m: Uint8Array): void;
     crypto_generichash_final(st: unknown, n: number): Uint8Array;
     crypto_kdf_derive_from_key(n: number, id: number | bigint, ctx: string, key: Uint8Array): Uint8Array;
+    /** BLAKE2b of the empty message with key, salt (16 bytes) and personalisation (16 bytes). */
+    crypto_generichash_blake2b_salt_personal(
+      n: number, key: Uint8Array | null, salt: Uint8Array | null, personal: Uint8Array | null): Uint8Array;
     crypto_box_seed_keypair(seed: Uint8Array): KeyPair;
     crypto_sign_seed_keypair(seed: Uint8Array): KeyPair;
     crypto_box_easy(m: Uint8Array, nonce: Uint8Array, pk: Uint8Array, sk: Uint8Array): Uint8Array;

@@ -448,9 +448,10 @@ export interface Defs {
   "http.reply.logout": {
     type: "ok";
   };
-  /** The body of every HTTP error response. */
+  /** The body of every HTTP error response, and of a refused WebSocket upgrade. id is always null: HTTP requests have no request id. */
   "http.error": {
     type: "error";
+    id: null;
     code: Defs["error_code"];
     message: Defs["error_message"];
     /** JSON pointer (RFC 6901) of the offending field of the request body. */
