@@ -63,13 +63,13 @@ static int read_line(const char *prompt, int secret, char *buf, size_t size)
 	size_t n;
 
 	if (tty) {
-		fputs(prompt, stderr);
-		fflush(stderr);
 		if (secret && tcgetattr(STDIN_FILENO, &saved) == 0) {
 			quiet = saved;
 			quiet.c_lflag &= ~(tcflag_t)ECHO;
 			hidden = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
 		}
+		fputs(prompt, stderr);
+		fflush(stderr);
 	}
 	if (fgets(buf, (int)size, stdin) == NULL)
 		rc = -1;

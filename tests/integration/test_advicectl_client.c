@@ -5,7 +5,8 @@
  * wrong setup code and a wrong second-factor code, refused with the server's reason; `request`
  * for a supervisor's dashboard.get and thread.reassign of a real thread, a request the policy
  * refuses, and JSON arguments refused before anything is sent; an account whose second
- * factor was reset enrols again at its next login. Also the libadvice calls these
+ * factor was reset enrols again at its next login; on a terminal, a new password asked
+ * twice and not echoed. Also the libadvice calls these
  * rest on: the server's reason kept by the client, the enrolment URI, advice_call's checks.
  *
  * advicectl runs as a child with pipes on its standard input and output, so that a test can
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -438,6 +440,63 @@ static void test_wrong_second_factor_code(void **state)
 	run_free(&r);
 }
 
+/* Reads the terminal's output into buf (size bytes, NUL-terminated) until it holds `text`;
+ * returns its length. Fails the test when the text does not come. */
+static size_t tty_wait(int fd, char *buf, size_t size, size_t len, const char *text)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+	while (strstr(buf, text) == NULL) {
+		ssize_t got = 0;
+
+		if (len + 1 >= size || poll(&pf, 1, WAIT_MS) <= 0 ||
+		    (got = read(fd, buf + len, size - len - 1)) <= 0)
+			fail_msg("the terminal did not show \"%s\"; it shows:\n%s", text, buf);
+		len += (size_t)got;
+		buf[len] = '\0';
+	}
+	return len;
+}
+
+/*
+ * On a terminal the new password is asked for twice, after a prompt, and not echoed; two
+ * passwords that differ change nothing (the setup code still works afterwards).
+ */
+static void test_terminal_asks_twice(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->h;
+	char setup[32], screen[4096] = "", *secret = NULL;
+	size_t len = 0;
+	int fd, status;
+	pid_t pid;
+
+	add_worker(h, "aino", setup);
+	pid = forkpty(&fd, NULL, NULL, NULL);
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(getenv("ADVICECTL"), "advicectl", "login", h->base_url, "aino", "--setup-code", setup,
+		      (char *)NULL);
+		_exit(127);
+	}
+	len = tty_wait(fd, screen, sizeof screen, len, "Choose a password: ");
+	assert_int_equal(write(fd, "first secret 1\n", 15), 15);
+	len = tty_wait(fd, screen, sizeof screen, len, "The same again: ");
+	assert_int_equal(write(fd, "other secret 2\n", 15), 15);
+	tty_wait(fd, screen, sizeof screen, len, "the two passwords differ; nothing was changed");
+	while (waitpid(pid, &status, 0) < 0)
+		assert_int_equal(errno, EINTR);
+	close(fd);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	assert_null(strstr(screen, "secret 1"));
+	assert_null(strstr(screen, "secret 2"));
+	assert_null(strstr(screen, "otpauth://"));
+	assert_int_equal(advice_worker_enrol(h->client, h->base_url, h->origin, "aino", NULL, setup, &secret,
+					     HARNESS_TIMEOUT_MS),
+			 0);
+	free(secret);
+}
+
 /* An account whose second factor was reset enrols a new one at its next login, proven by
  * the password; the new secret's code logs in. */
 static void test_enrol_after_totp_reset(void **state)
@@ -730,6 +789,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_setup_code),
 		cmocka_unit_test(test_wrong_second_factor_code),
 		cmocka_unit_test(test_enrol_after_totp_reset),
+		cmocka_unit_test(test_terminal_asks_twice),
 		cmocka_unit_test(test_supervisor_requests),
 		cmocka_unit_test(test_bad_json_argument_sends_nothing),
 		cmocka_unit_test(test_wrong_use),
