@@ -26,6 +26,9 @@ extern "C" {
 struct advice_client;
 struct advice_conn;
 
+/* The shortest password a client lets a worker choose (characters). */
+#define ADVICE_PASSWORD_MIN 8
+
 /* Flags of advice_send_raw(). */
 #define ADVICE_FRAME_TEXT	  0
 #define ADVICE_FRAME_BINARY	  1 /* a binary frame: an attachment chunk (PROTOCOL.md §12.4) */
@@ -51,6 +54,16 @@ int advice_client_set_source(struct advice_client *c, const char *address);
  * Returns 0, or -ADVICE_ERR_IO when the event loop failed.
  */
 int advice_client_service(struct advice_client *c, int timeout_ms);
+
+/*
+ * The server's reason for refusing the client's last login, enrolment or logout call: the
+ * "message" of its error answer (PROTOCOL.md §2.2; for example "wrong username or setup
+ * code"), for people to read beside the error code. "" when that call got no error answer
+ * (it succeeded, or failed before the server answered). Owned by the client, valid until its
+ * next call. *retry_after (may be NULL) gets the seconds to wait of a `locked` answer that
+ * gave them, else 0. NULL client: "".
+ */
+const char *advice_client_error_message(struct advice_client *c, int *retry_after);
 
 /*
  * HTTP POST of the JSON `json_body` to base_url + path, with Origin `origin` (NULL: none)
@@ -122,6 +135,15 @@ int advice_worker_enrol(struct advice_client *c, const char *base_url, const cha
 			int timeout_ms);
 
 /*
+ * As advice_worker_enrol, and *uri_out (malloc'd; may be NULL) gets the enrolment URI the
+ * server gives with the secret ("otpauth://totp/...", for an authenticator app or a QR code).
+ * Returns what advice_worker_enrol returns; -ADVICE_ERR_PROTOCOL also when the URI is missing.
+ */
+int advice_worker_enrol_uri(struct advice_client *c, const char *base_url, const char *origin,
+			    const char *username, const char *password, const char *setup_code,
+			    char **secret_out, char **uri_out, int timeout_ms);
+
+/*
  * The worker authentication key (PROTOCOL.md §4.4): M = crypto_pwhash(32, password, salt,
  * opslimit, memlimit, Argon2id13); out = crypto_kdf_derive_from_key(32, 1, "advlogin", M).
  * `password` is taken byte for byte: the caller passes it as UTF-8 in Unicode normalization
@@ -161,6 +183,15 @@ const char *advice_conn_welcome(struct advice_conn *k);
  * reply_out may be NULL.
  */
 int advice_request(struct advice_conn *k, const char *json_request, char **reply_out, int timeout_ms);
+
+/*
+ * One request of type `type` (PROTOCOL.md §6, e.g. "dashboard.get") with the fields of
+ * `fields_json`, a JSON object without "type" or "id" (NULL: none), sent with a new random
+ * request id by advice_request(). Returns what advice_request() returns; -ADVICE_ERR_INVAL,
+ * with nothing sent, when `type` is empty or `fields_json` is not such an object.
+ */
+int advice_call(struct advice_conn *k, const char *type, const char *fields_json, char **reply_out,
+		int timeout_ms);
 
 /* Queues a text message without waiting (pipelining, load). Replies come from
  * advice_next_message(). Returns 0, -ADVICE_ERR_NOMEM or -ADVICE_ERR_IO (closed). */

@@ -84,3 +84,10 @@ ADVICE_API int advice_client_service(struct advice_client *c, int timeout_ms)
 		return -ADVICE_ERR_INVAL;
 	return advice__pump(c, advice__now_ms() + (timeout_ms > 0 ? timeout_ms : 0)) ? -ADVICE_ERR_IO : 0;
 }
+
+ADVICE_API const char *advice_client_error_message(struct advice_client *c, int *retry_after)
+{
+	if (retry_after != NULL)
+		*retry_after = c != NULL ? c->retry_after : 0;
+	return c != NULL ? c->error_message : "";
+}

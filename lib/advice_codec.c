@@ -1,8 +1,9 @@
 /*
  * advice_codec.c - the text libadvice's calls read and write besides their JSON bodies: base
- * URLs ("scheme://host[:port][/prefix]"), the error code of an error reply, and base64url
+ * URLs ("scheme://host[:port][/prefix]"), the code and reason of an error reply, and base64url
  * (unpadded, the protocol's encoding of bytes).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,17 @@ int advice__error_code(const char *json)
 		rc = -advice_err_from_name(code);
 	json_decref(root);
 	return rc;
+}
+
+void advice__error_details(const char *json, char *message, size_t size, int *retry_after)
+{
+	json_t *root = json_loads(json ? json : "", 0, NULL);
+	const char *text = json_string_value(json_object_get(root, "message"));
+	json_int_t wait = json_integer_value(json_object_get(root, "retry_after"));
+
+	snprintf(message, size, "%s", text ? text : "");
+	*retry_after = wait > 0 && wait <= INT_MAX ? (int)wait : 0;
+	json_decref(root);
 }
 
 ADVICE_API char *advice_b64url_encode(const void *data, size_t len)

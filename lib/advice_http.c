@@ -221,8 +221,24 @@ out:
 	return rc;
 }
 
-/* A login POST: 0 with *session_out, or a negative advice_err. `reply_out` gets the body of
- * a 200 answer when not NULL. */
+/* A new call: no reason from the server yet. */
+static void advice__forget_error(struct advice_client *c)
+{
+	if (c != NULL) {
+		c->error_message[0] = '\0';
+		c->retry_after = 0;
+	}
+}
+
+/* The code of an error answer (negative), its reason kept for advice_client_error_message. */
+static int advice__refused(struct advice_client *c, const char *resp)
+{
+	advice__error_details(resp, c->error_message, sizeof(c->error_message), &c->retry_after);
+	return advice__error_code(resp);
+}
+
+/* A login POST: 0 with *session_out, or a negative advice_err (the server's reason kept, see
+ * advice_client_error_message). `reply_out` gets the body of a 200 answer when not NULL. */
 static int advice__login_post(struct advice_client *c, const char *base_url, const char *path,
 			      const char *origin, const char *body, char **session_out, char **reply_out,
 			      int timeout_ms)
@@ -230,11 +246,12 @@ static int advice__login_post(struct advice_client *c, const char *base_url, con
 	char *resp = NULL, *cookie = NULL;
 	int status;
 
+	advice__forget_error(c);
 	status = advice_http_post(c, base_url, path, origin, NULL, body, &resp, &cookie, timeout_ms);
 	if (status < 0)
 		return status;
 	if (status != 200) {
-		int rc = advice__error_code(resp);
+		int rc = advice__refused(c, resp);
 
 		free(resp);
 		free(cookie);
@@ -427,13 +444,45 @@ ADVICE_API int advice_login_worker_totp(struct advice_client *c, const char *bas
 					session_out, timeout_ms);
 }
 
+/* The secret and (uri_out not NULL) the URI of an enrolment answer. 0, -ADVICE_ERR_PROTOCOL
+ * (missing) or -ADVICE_ERR_NOMEM; nothing set on failure. */
+static int advice__enrol_reply(const char *reply, char **secret_out, char **uri_out)
+{
+	json_t *r = json_loads(reply, 0, NULL);
+	const char *secret = json_string_value(json_object_get(r, "totp_secret"));
+	const char *uri = json_string_value(json_object_get(r, "totp_uri"));
+	char *s = NULL, *u = NULL;
+	int rc = 0;
+
+	if (secret == NULL || (uri_out != NULL && uri == NULL))
+		rc = -ADVICE_ERR_PROTOCOL;
+	else if ((s = strdup(secret)) == NULL || (uri_out != NULL && (u = strdup(uri)) == NULL))
+		rc = -ADVICE_ERR_NOMEM;
+	json_decref(r);
+	if (rc != 0) {
+		advice__free_secret(s);
+		return rc;
+	}
+	*secret_out = s;
+	if (uri_out != NULL)
+		*uri_out = u;
+	return 0;
+}
+
 ADVICE_API int advice_worker_enrol(struct advice_client *c, const char *base_url, const char *origin,
 				   const char *username, const char *password, const char *setup_code,
 				   char **secret_out, int timeout_ms)
 {
+	return advice_worker_enrol_uri(c, base_url, origin, username, password, setup_code, secret_out, NULL,
+				       timeout_ms);
+}
+
+ADVICE_API int advice_worker_enrol_uri(struct advice_client *c, const char *base_url, const char *origin,
+				       const char *username, const char *password, const char *setup_code,
+				       char **secret_out, char **uri_out, int timeout_ms)
+{
 	char *key64 = NULL, *body = NULL, *reply = NULL;
-	json_t *o, *r;
-	const char *secret;
+	json_t *o;
 	int rc = 0;
 
 	if (username == NULL || secret_out == NULL || (password == NULL) == (setup_code == NULL))
@@ -453,12 +502,7 @@ ADVICE_API int advice_worker_enrol(struct advice_client *c, const char *base_url
 					timeout_ms);
 	if (rc != 0)
 		goto out;
-	r = json_loads(reply, 0, NULL);
-	secret = json_string_value(json_object_get(r, "totp_secret"));
-	rc = secret == NULL			      ? -ADVICE_ERR_PROTOCOL
-	     : (*secret_out = strdup(secret)) == NULL ? -ADVICE_ERR_NOMEM
-						      : 0;
-	json_decref(r);
+	rc = advice__enrol_reply(reply, secret_out, uri_out);
 out:
 	advice__free_secret(key64);
 	advice__free_secret(body);
@@ -472,11 +516,12 @@ ADVICE_API int advice_logout(struct advice_client *c, const char *base_url, cons
 	char *resp = NULL;
 	int status, rc;
 
+	advice__forget_error(c);
 	status = advice_http_post(c, base_url, "/api/v1/logout", origin, session, "{}", &resp, NULL,
 				  timeout_ms);
 	if (status < 0)
 		return status;
-	rc = status == 200 ? 0 : advice__error_code(resp);
+	rc = status == 200 ? 0 : advice__refused(c, resp);
 	free(resp);
 	return rc;
 }

@@ -18,6 +18,9 @@
 #define ADVICE_HOST_MAX 256
 #define ADVICE_PATH_MAX 512
 
+/* The longest "message" of an error answer kept (PROTOCOL.md §5.2). */
+#define ADVICE_ERROR_MESSAGE_MAX 512
+
 /* What an lws wsi's opaque user data points to: the first member of both op types. */
 enum advice_op_kind { ADVICE_OP_HTTP = 1, ADVICE_OP_WS };
 
@@ -28,6 +31,8 @@ struct advice_client {
 	int tls;		     /* the context can make TLS connections */
 	struct lws_protocols protocols[3];
 	char source[64]; /* local address WebSockets bind to ("": any), advice_client_set_source */
+	char error_message[ADVICE_ERROR_MESSAGE_MAX + 1]; /* advice_client_error_message */
+	int retry_after;
 };
 
 /* A parsed base URL. */
@@ -50,6 +55,9 @@ int advice__pump(struct advice_client *c, int64_t deadline_ms);
 int advice__url_parse(const char *base_url, struct advice_url *u);
 /* The error code named by an error JSON's "code" (negative), or -ADVICE_ERR_PROTOCOL. */
 int advice__error_code(const char *json);
+/* The "message" (cut to size - 1 bytes; "" when none) and "retry_after" (0 when none) of an
+ * error JSON. */
+void advice__error_details(const char *json, char *message, size_t size, int *retry_after);
 
 /* advice_http.c, advice_ws.c */
 int advice__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in, size_t len);

@@ -1,7 +1,8 @@
 /*
  * advice_ws.c - libadvice's WebSocket connections (subprotocol advice.v1): the upgrade with
- * Origin and session cookie, the welcome event, requests matched to replies by id, queued
- * events, raw frames for tests, and the close code the server sent.
+ * Origin and session cookie, the welcome event, requests matched to replies by id (advice_call
+ * gives a request its type and a random id), queued events, raw frames for tests, and the
+ * close code the server sent.
  *
  * Incoming messages are reassembled and queued in arrival order; outgoing frames wait in a
  * queue written one frame per CLIENT_WRITEABLE, with LWS_PRE headroom.
@@ -448,6 +449,46 @@ ADVICE_API int advice_request(struct advice_conn *k, const char *json_request, c
 		*reply_out = reply;
 	else
 		free(reply);
+	return rc;
+}
+
+/* The request text of advice_call (malloc'd): `fields_json` with type and a new random id,
+ * or NULL with *rc -ADVICE_ERR_INVAL (not such an object) or -ADVICE_ERR_NOMEM. */
+static char *advice__call_text(const char *type, const char *fields_json, int *rc)
+{
+	uint8_t rnd[12];
+	char id[sizeof(rnd) * 2 + 1];
+	json_t *o = json_loads(fields_json ? fields_json : "{}", JSON_REJECT_DUPLICATES, NULL);
+	char *text = NULL;
+
+	*rc = -ADVICE_ERR_INVAL;
+	if (json_is_object(o) && type != NULL && type[0] != '\0' && json_object_get(o, "type") == NULL &&
+	    json_object_get(o, "id") == NULL) {
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2hex(id, sizeof(id), rnd, sizeof(rnd));
+		*rc = -ADVICE_ERR_NOMEM;
+		if (json_object_set_new(o, "type", json_string(type)) == 0 &&
+		    json_object_set_new(o, "id", json_string(id)) == 0)
+			text = json_dumps(o, JSON_COMPACT);
+	}
+	json_decref(o);
+	return text;
+}
+
+ADVICE_API int advice_call(struct advice_conn *k, const char *type, const char *fields_json, char **reply_out,
+			   int timeout_ms)
+{
+	char *text;
+	int rc;
+
+	if (reply_out != NULL)
+		*reply_out = NULL;
+	if (k == NULL)
+		return -ADVICE_ERR_INVAL;
+	if ((text = advice__call_text(type, fields_json, &rc)) == NULL)
+		return rc;
+	rc = advice_request(k, text, reply_out, timeout_ms);
+	free(text);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
  * the admin's machine stays here: reading a password and deriving its key, reading key files,
  * signing. Offline, without adviced: init (it makes the folder, and takes its lock while it
  * writes the demo data) and root-create (a key file only); dev-token needs only key files.
+ * login and request act as a worker's client of a server's URL (tools/ctl_client.c).
  *
  * The commands, their arguments and their help are one table, tools/ctl_commands.c: main()
  * dispatches on it and `advicectl help [COMMAND]` prints it.
@@ -37,6 +38,7 @@
 #include "admin_staff.h"
 #include "advice.h"
 #include "config.h"
+#include "ctl_client.h"
 #include "ctl_commands.h"
 #include "datalock.h"
 #include "keys_admin.h"
@@ -149,8 +151,8 @@ static void read_password(char *buf, size_t size)
 static void derive_auth(const struct config *cfg, const char *password, struct admin_auth *auth)
 {
 	memset(auth, 0, sizeof *auth);
-	if (strlen(password) < 8)
-		die("a password has at least 8 characters");
+	if (strlen(password) < ADVICE_PASSWORD_MIN)
+		die("a password has at least %d characters", ADVICE_PASSWORD_MIN);
 	randombytes_buf(auth->salt, sizeof auth->salt);
 	admin_auth_params(cfg->test_mode, &auth->opslimit, &auth->memlimit);
 	if (advice_worker_auth_key(password, auth->salt, auth->opslimit, (size_t)auth->memlimit, auth->key) !=
@@ -641,44 +643,6 @@ static void cmd_dev_token(struct admin *a, int argc, char **argv)
 	json_decref(c);
 }
 
-/*
- * login: a worker's login to a running server through libadvice, as a client would do it
- * (password on stdin; --totp CODE for the second factor): prints the welcome event of the
- * WebSocket, then logs out. For trying the service from a terminal.
- */
-static void cmd_login(int argc, char **argv)
-{
-	const char *url = argv[1], *user = argv[2], *totp = NULL;
-	struct advice_client *c;
-	struct advice_conn *k;
-	char pw[256], *session = NULL;
-	int rc;
-
-	for (int i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--totp") == 0 && i + 1 < argc)
-			totp = argv[++i];
-		else
-			command_usage("login");
-	}
-	read_password(pw, sizeof pw);
-	if ((c = advice_client_new()) == NULL)
-		die("cannot start the client");
-	rc = advice_login_worker_with(c, url, NULL, user, pw, totp, NULL, NULL, &session, 30000);
-	sodium_memzero(pw, sizeof pw);
-	if (rc != 0)
-		die("login refused: %s", advice_err_name(rc));
-	k = advice_connect(c, url, url, session, 30000, &rc); /* the origin a browser would send */
-	if (k == NULL)
-		die("WebSocket refused: %s", advice_err_name(rc));
-	printf("logged in; welcome: %s\n", advice_conn_welcome(k));
-	advice_conn_free(k);
-	if (advice_logout(c, url, NULL, session, 30000) == 0)
-		printf("logged out\n");
-	sodium_memzero(session, strlen(session));
-	free(session);
-	advice_client_free(c);
-}
-
 /* help [COMMAND]: the table, to standard output. */
 static int cmd_help(int argc, char **argv)
 {
@@ -730,11 +694,8 @@ static int run_command(const struct ctl_command *c, const char *dir, int argc, c
 	case CTL_HELP: return cmd_help(argc, argv);
 	case CTL_INIT: cmd_init(argc, argv); return 0;
 	case CTL_ROOT_CREATE: return cmd_root_create(argc, argv);
-	case CTL_LOGIN:
-		if (argc < 3)
-			command_usage("login");
-		cmd_login(argc, argv);
-		return 0;
+	case CTL_LOGIN: return ctl_client_login(argc, argv);
+	case CTL_REQUEST: return ctl_client_request(argc, argv);
 	case CTL_DEV_TOKEN: cmd_dev_token(&a, argc, argv); return 0;
 	case CTL_SERVER_PASSWORD: return worker_add_command(&a, argc, argv);
 	case CTL_SERVER_KEYS: return key_command(&a, argc, argv);

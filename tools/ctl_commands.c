@@ -13,12 +13,13 @@
 #define DUTY  "duty queues"
 #define KEYS  "keys"
 #define AUDIT "audit"
+#define AS_WK "as a worker"
 #define DEVEL "development"
 #define WHEN_D                                                                                               \
 	"WHEN is YYYY-MM-DD (the last day: the end is the following midnight, Helsinki time),\n"             \
 	"now, +SECONDS, or none (no end)."
 
-const char *const ctl_groups[] = { SETUP, UNITS, STAFF, DUTY, KEYS, AUDIT, DEVEL };
+const char *const ctl_groups[] = { SETUP, UNITS, STAFF, DUTY, KEYS, AUDIT, AS_WK, DEVEL };
 const size_t ctl_ngroups = sizeof ctl_groups / sizeof ctl_groups[0];
 
 const struct ctl_command ctl_commands[] = {
@@ -153,11 +154,32 @@ const struct ctl_command ctl_commands[] = {
 	  "Walks the access log's hash chain. Exit 0: intact; exit 3: it names the first\n"
 	  "broken row.",
 	  "advicectl -d data audit-verify", CTL_SERVER },
-	{ "login", DEVEL, "URL USERNAME [--totp CODE]",
-	  "a worker's login from the terminal (password on stdin)",
-	  "Logs USERNAME in to the server at URL as a client would (password on standard\n"
-	  "input, --totp the second factor's code), prints the welcome and logs out.",
-	  "echo anna-demo | advicectl login http://localhost:8080 anna --totp 123456", CTL_LOGIN },
+	{ "login", AS_WK, "URL USERNAME [--setup-code CODE] [--totp CODE]",
+	  "log in as a worker; with --setup-code, the first login",
+	  "Logs USERNAME in to the server at URL as the staff app would, prints the welcome\n"
+	  "and logs out. The password comes from standard input; the second factor's code\n"
+	  "from --totp or, when the server asks for it, from the next line of input.\n"
+	  "--setup-code (from worker-add or worker-reset) makes the first login: choose a\n"
+	  "password (asked twice on a terminal), add the printed otpauth:// URI or secret to\n"
+	  "an authenticator app, give its current code. An account without a second factor\n"
+	  "(after totp-reset) enrols one the same way. Refusals give the server's reason.\n"
+	  "The worker's end-to-end keys come after, from worker-keys.",
+	  "advicectl login http://localhost:8080 maija --setup-code ABCD-EFGH-JKLM-NPQR\n"
+	  "  printf 'anna-demo\\n' | advicectl login http://localhost:8080 anna --totp 123456",
+	  CTL_LOGIN },
+	{ "request", AS_WK, "URL USERNAME TYPE [JSON] [--totp CODE]",
+	  "one protocol request as a worker; prints the reply",
+	  "Logs USERNAME in as login does (password, then the code unless --totp, on\n"
+	  "standard input), sends one request of TYPE (proto/PROTOCOL.md) with the fields\n"
+	  "of the JSON object (default {}), prints the reply as indented JSON and logs out.\n"
+	  "Exit 0 for an ok reply; an error reply's code and reason go to standard error,\n"
+	  "exit 1. A JSON argument that is not an object is refused before anything is sent.",
+	  "printf 'sara-demo\\n%s\\n' \"$(advicectl -d data demo-totp sara)\" |\n"
+	  "    advicectl request http://localhost:8080 sara dashboard.get\n"
+	  "  echo sara-demo | advicectl request http://localhost:8080 sara thread.reassign \\\n"
+	  "    '{\"thread\": \"THREAD_ID\", \"to_user\": \"USER_ID\", \"reason\": \"sick leave\"}' "
+	  "--totp 123456",
+	  CTL_REQUEST },
 	{ "demo-totp", DEVEL, "USERNAME", "test mode: the account's current second-factor code",
 	  "Test mode only: prints the current code of the account's second factor.",
 	  "advicectl -d data demo-totp anna", CTL_SERVER },
@@ -199,7 +221,8 @@ static const char *where_it_runs(const struct ctl_command *c)
 {
 	switch (c->run) {
 	case CTL_DEV_TOKEN: return "offline: reads DIR's key files; adviced need not run";
-	case CTL_LOGIN: return "on the server at URL, as a client; no data folder";
+	case CTL_LOGIN:
+	case CTL_REQUEST: return "on the server at URL, as the worker's client; no data folder";
 	case CTL_SERVER:
 	case CTL_SERVER_PASSWORD: return "on DIR's running adviced (logged with your OS user)";
 	case CTL_SERVER_KEYS:
@@ -223,7 +246,8 @@ static const char *mark(const struct ctl_command *c)
 	case CTL_INIT:
 	case CTL_ROOT_CREATE:
 	case CTL_DEV_TOKEN: return " (offline)";
-	case CTL_LOGIN: return " (to a server's URL)";
+	case CTL_LOGIN:
+	case CTL_REQUEST: return " (to a server's URL)";
 	default: return "";
 	}
 }
@@ -251,7 +275,9 @@ void ctl_print_usage(FILE *f)
 {
 	fputs("usage: advicectl -d DIR COMMAND [ARGUMENTS...]   (on DIR's running adviced)\n"
 	      "       advicectl init DIR [OPTIONS...]           (a new data folder, offline)\n"
-	      "       advicectl root-create FILE | login URL USERNAME [--totp CODE]\n"
+	      "       advicectl login URL USERNAME [--setup-code CODE] [--totp CODE]\n"
+	      "       advicectl request URL USERNAME TYPE [JSON] [--totp CODE]\n"
+	      "       advicectl root-create FILE\n"
 	      "       advicectl help [COMMAND] | --version\n"
 	      "Commands:",
 	      f);

@@ -14,6 +14,7 @@ enum ctl_run {
 	CTL_INIT,	     /* offline, makes DIR: advicectl init DIR ... */
 	CTL_ROOT_CREATE,     /* offline, a key file only: no data folder */
 	CTL_LOGIN,	     /* a worker's login over the network: no data folder */
+	CTL_REQUEST,	     /* one request as a worker over the network: no data folder */
 	CTL_DEV_TOKEN,	     /* -d DIR, reads DIR's key files only: adviced need not run */
 	CTL_SERVER,	     /* -d DIR: runs on DIR's adviced */
 	CTL_SERVER_PASSWORD, /* -d DIR: as CTL_SERVER, a password on stdin turned into its key here */

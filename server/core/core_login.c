@@ -329,7 +329,7 @@ static int second_factor(struct ctx *x, struct worker_auth *a, const char *code)
 	rc = totp_check(secret, len, code, x->now / 1000, &a->s.totp_last_step);
 	sodium_memzero(secret, sizeof secret);
 	if (rc != 0)
-		return login_failed(x, a, "wrong code");
+		return login_failed(x, a, "wrong or already used code: wait for the next one");
 	if (enrolling) {
 		memcpy(a->s.totp, a->s.totp_pending, a->s.totp_pending_len);
 		a->s.totp_len = a->s.totp_pending_len;
