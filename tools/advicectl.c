@@ -655,13 +655,14 @@ static void cmd_init(int argc, char **argv)
 }
 
 /* dev-token's check of HETU as adviced will check it (test mode): a warning when it will be
- * refused. The token is made all the same: tests of refusals need one. */
+ * refused (without the code: it is personal data). The token is made all the same: tests of
+ * refusals need one. */
 static void warn_identity_code(const char *hetu, time_t now)
 {
 	int r = hetu_check(hetu, strlen(hetu), 1, hetu_ymd_from_unix((int64_t)now));
 
 	if (r != HETU_OK)
-		fprintf(stderr, "warning: adviced will refuse a login with %s: %s\n", hetu,
+		fprintf(stderr, "warning: adviced will refuse a login with this code: %s\n",
 			hetu_result_text(r));
 }
 

@@ -260,7 +260,8 @@ static int cmd_admin_certify(struct records *rec, const char *root_path, const c
 	    cert_issue(rec, ADVICE_ROLE_ADMIN, admin.subject, &admin.k, &root.k, err, errlen) == 0) {
 		advice_kid(kid, admin.k.sign_pk);
 		advice_hex(kid_hex, kid, sizeof kid);
-		fprintf(out, "admin %s certified (key %s)\n", admin.subject, kid_hex);
+		fprintf(out, "admin key written to %s and certified by the root key (key id %s)\n",
+			admin_path, kid_hex);
 		rc = 0;
 	}
 	keyfile_wipe(&root);
@@ -567,8 +568,8 @@ static int unit_rotate(struct store *st, struct records *rec, const char *unit_i
 		fail(err, errlen, "cannot store the admin's seed");
 		goto out;
 	}
-	fprintf(out, "unit key generation %u for %zu members%s\n", ev->generation, mk->n,
-		mk->without_keys ? " (members without keys were left out)" : "");
+	fprintf(out, "unit key generation %u for %zu member%s%s\n", ev->generation, mk->n,
+		mk->n == 1 ? "" : "s", mk->without_keys ? " (members without keys were left out)" : "");
 	rc = 0;
 out:
 	sodium_memzero(seed, sizeof seed);
@@ -680,8 +681,10 @@ static int cmd_member_remove(struct store *st, struct records *rec, const char *
 	else if (record(rec, "member_remove", json_pack("{s:s, s:s}", "user", w.user_id, "unit", unit_id)) !=
 		 0)
 		rc = fail(err, errlen, "out of memory");
-	else /* removal always rotates */
+	else { /* removal always rotates */
+		fprintf(out, "%s removed from %s\n", username, unit);
 		rc = unit_rotate(st, rec, unit_id, w.user_id, &admin, out, err, errlen);
+	}
 	keyfile_wipe(&admin);
 	return rc;
 }

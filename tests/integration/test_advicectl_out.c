@@ -572,9 +572,8 @@ static void test_warnings(void **state)
 	/* dev-token for a code adviced will refuse: the token all the same, for tests of refusals. */
 	ctl(h->dir, NULL, (const char *const[]){ "dev-token", "010594Y9031", NULL }, &r);
 	assert_int_equal(r.status, 0);
-	assert_string_equal(r.err,
-			    "warning: adviced will refuse a login with 010594Y9031: identity code check "
-			    "character mismatch\n");
+	assert_string_equal(r.err, "warning: adviced will refuse a login with this code: identity code check "
+				   "character mismatch\n");
 	assert_true(strlen(r.out) > 100 && strchr(r.out, '.') != NULL);
 	itest_run_free(&r);
 	ctl(h->dir, NULL, (const char *const[]){ "dev-token", "010594Y9032", NULL }, &r);
@@ -583,9 +582,9 @@ static void test_warnings(void **state)
 	itest_run_free(&r);
 	ctl(h->dir, NULL, (const char *const[]){ "dev-token", "131052-308T", NULL }, &r);
 	assert_int_equal(r.status, 0);
-	assert_string_equal(
-		r.err, "warning: adviced will refuse a login with 131052-308T: real identity code refused "
-		       "in test mode\n");
+	assert_string_equal(r.err,
+			    "warning: adviced will refuse a login with this code: real identity code refused "
+			    "in test mode\n");
 	itest_run_free(&r);
 }
 
@@ -624,6 +623,23 @@ static void test_key_commands_and_ended_accounts(void **state)
 	assert_string_equal(r.out, "unit key generation 2 for 2 members\n");
 	assert_string_equal(r.err, "");
 	itest_run_free(&r);
+	ctl(e.h.dir, NULL, (const char *const[]){ "unit-member-remove", "sara", ADULT, e.admin_file, NULL },
+	    &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out,
+			    "sara removed from Adult social work\nunit key generation 3 for 1 member\n");
+	itest_run_free(&r);
+	{
+		char admin2[300], want[400];
+
+		snprintf(admin2, sizeof admin2, "%s/admin2.key", e.h.dir);
+		ctl(e.h.dir, NULL, (const char *const[]){ "admin-certify", e.root_file, admin2, NULL }, &r);
+		assert_int_equal(r.status, 0);
+		snprintf(want, sizeof want, "admin key written to %s and certified by the root key (key id ",
+			 admin2);
+		assert_true(strncmp(r.out, want, strlen(want)) == 0);
+		itest_run_free(&r);
+	}
 	assert_int_equal(harness_stop(&e.h), 0);
 }
 
