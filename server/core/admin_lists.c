@@ -16,6 +16,7 @@ struct la {
 	struct store *st;
 	struct admin_out *out;
 	json_t *list; /* the data's array being filled */
+	int failed;   /* a read inside a list's callback failed (the list itself stops quietly) */
 	int64_t now;
 	char *err;
 	size_t errlen;
@@ -91,6 +92,7 @@ static int print_unit(void *arg, const struct store_unit *u)
 	    a->st->ops->queue->list(a->st, add_unit_queue, &uq) != STORE_OK ||
 	    a->st->ops->unit->members(a->st, u->id, count_member, &members) != STORE_OK) {
 		json_decref(uq.json);
+		a->failed = 1;
 		return -1;
 	}
 	admin_hhmm(us.open_min, open);
@@ -108,7 +110,7 @@ static int print_unit(void *arg, const struct store_unit *u)
 static int cmd_unit_list(struct la *a)
 {
 	admin_data_set(a->out, "units", a->list = json_array());
-	if (a->st->ops->unit->list(a->st, print_unit, a) != STORE_OK)
+	if (a->st->ops->unit->list(a->st, print_unit, a) != STORE_OK || a->failed)
 		return fail(a, "cannot read the units");
 	if (json_array_size(a->list) == 0)
 		fprintf(a->out->text, "no units (unit-add adds one)\n");
@@ -153,6 +155,7 @@ static int print_queue(void *arg, const struct store_queue *q)
 	if (a->st->ops->queue->settings_get(a->st, q->id, &qs) != STORE_OK ||
 	    a->st->ops->queue->route_list(a->st, add_route, &qr) != STORE_OK) {
 		json_decref(qr.json);
+		a->failed = 1;
 		return -1;
 	}
 	a->st->ops->unit->get(a->st, q->unit_id, &u);
@@ -181,7 +184,7 @@ static int print_queue(void *arg, const struct store_queue *q)
 static int cmd_queue_list(struct la *a)
 {
 	admin_data_set(a->out, "queues", a->list = json_array());
-	if (a->st->ops->queue->list(a->st, print_queue, a) != STORE_OK)
+	if (a->st->ops->queue->list(a->st, print_queue, a) != STORE_OK || a->failed)
 		return fail(a, "cannot read the queues");
 	if (json_array_size(a->list) == 0)
 		fprintf(a->out->text, "no queues (queue-add adds one)\n");
@@ -274,6 +277,7 @@ static int print_worker(void *arg, const struct store_worker *w)
 	    worker_units(a, w->user_id, units, sizeof units, ju) != 0 ||
 	    a->st->ops->keys->cert_list(a->st, w->user_id, has_cert, &keys) != STORE_OK) {
 		json_decref(ju);
+		a->failed = 1;
 		return -1;
 	}
 	state = worker_state(a, w, &s, state_text, sizeof state_text);
@@ -290,7 +294,7 @@ static int print_worker(void *arg, const struct store_worker *w)
 static int cmd_worker_list(struct la *a)
 {
 	admin_data_set(a->out, "workers", a->list = json_array());
-	if (a->st->ops->staff->worker_list(a->st, print_worker, a) != STORE_OK)
+	if (a->st->ops->staff->worker_list(a->st, print_worker, a) != STORE_OK || a->failed)
 		return fail(a, "cannot read the accounts");
 	if (json_array_size(a->list) == 0)
 		fprintf(a->out->text, "no workers (worker-add adds one)\n");
@@ -326,7 +330,6 @@ static int print_member(void *arg, const struct store_member *m)
 static int cmd_member_list(struct la *a, const char *unit)
 {
 	struct store_unit u;
-	size_t n;
 
 	if (a->st->ops->unit->find(a->st, unit, u.id) != STORE_OK ||
 	    a->st->ops->unit->get(a->st, u.id, &u) != STORE_OK)
@@ -337,7 +340,7 @@ static int cmd_member_list(struct la *a, const char *unit)
 	fprintf(a->out->text, "members of %s:\n", u.name);
 	if (a->st->ops->unit->members(a->st, u.id, print_member, a) != STORE_OK)
 		return fail(a, "cannot read the members");
-	if ((n = json_array_size(a->list)) == 0)
+	if (json_array_size(a->list) == 0)
 		fprintf(a->out->text, "  none (member-add adds one)\n");
 	return 0;
 }
