@@ -93,6 +93,21 @@ struct options {
 	const char *discovery_url; /* NULL: from idp_issuer */
 };
 
+/* -p's port: 1..65535, or a clear message and exit 2. */
+static int parse_port(const char *text)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || n < 1 || n > 65535) {
+		fprintf(stderr, "adviced: -p PORT is a number from 1 to 65535, not '%s'\n", text);
+		exit(2);
+	}
+	return (int)n;
+}
+
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -111,7 +126,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	while ((ch = getopt_long(argc, argv, "c:p:nh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o->config = optarg; break;
-		case 'p': o->port = atoi(optarg); break;
+		case 'p': o->port = parse_port(optarg); break;
 		case 'n': o->check_only = 1; break;
 		case 'D':
 			o->fetch_discovery = 1;
@@ -123,8 +138,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		default: usage(stderr); exit(2);
 		}
 	}
-	if (o->config == NULL || optind != argc || o->port < 0 || o->port > 65535 ||
-	    (o->fetch_discovery && !o->check_only)) {
+	if (o->config == NULL || optind != argc || (o->fetch_discovery && !o->check_only)) {
 		usage(stderr);
 		exit(2);
 	}

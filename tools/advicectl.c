@@ -41,6 +41,7 @@
 #include "ctl_client.h"
 #include "ctl_commands.h"
 #include "datalock.h"
+#include "hetu.h"
 #include "keys_admin.h"
 #include "log.h"
 #include "store.h"
@@ -50,11 +51,24 @@
 #define TESTBANK_ISSUER	  "https://testbank.localhost"
 #define TESTBANK_AUDIENCE "advice-dev"
 
-/* A data folder: its configuration (where its admin socket is, test mode or not). */
+/* A data folder: its configuration (where its admin socket is, test mode or not), and
+ * whether the answer is printed as JSON (--json). */
 struct admin {
 	char dir[CONFIG_PATH_MAX];
 	struct config cfg;
+	int json;
 };
+
+/* Prints each warning of an answer on stderr: "warning: TEXT". */
+static void print_warnings(const json_t *warnings)
+{
+	size_t i;
+	json_t *w;
+
+	json_array_foreach (warnings, i, w)
+		if (json_is_string(w))
+			fprintf(stderr, "warning: %s\n", json_string_value(w));
+}
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
@@ -234,8 +248,9 @@ static json_t *admin_exchange(int fd, json_t *req)
 
 /*
  * Runs argv on DIR's adviced with the extras (auth, records: consumed, may be NULL); prints
- * `before` (may be NULL) and the command's output when it was done, and returns the exit
- * status it asks for. A refusal dies with adviced's reason.
+ * `before` (may be NULL) and the command's output when it was done (with --json: its data,
+ * {} when it has none), its warnings on stderr, and returns the exit status it asks for. A
+ * refusal dies with adviced's reason.
  */
 static int admin_command(const struct admin *a, int argc, char **argv, json_t *auth, json_t *records,
 			 const char *before)
@@ -257,11 +272,21 @@ static int admin_command(const struct admin *a, int argc, char **argv, json_t *a
 	why = json_string_value(json_object_get(rep, "message"));
 	if (type == NULL || strcmp(type, "ok") != 0)
 		die("%s: %s", argv[0], why ? why : "refused");
-	if (before != NULL)
-		fputs(before, stdout);
 	output = json_string_value(json_object_get(rep, "output"));
-	if (output != NULL)
-		fputs(output, stdout);
+	if (a->json) {
+		json_t *data = json_object_get(rep, "data");
+
+		if (json_dumpf(data != NULL ? data : json_object(), stdout,
+			       JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
+			die("cannot print the answer");
+		fputc('\n', stdout);
+	} else {
+		if (before != NULL)
+			fputs(before, stdout);
+		if (output != NULL)
+			fputs(output, stdout);
+	}
+	print_warnings(json_object_get(rep, "warnings"));
 	status = (int)json_integer_value(json_object_get(rep, "exit"));
 	json_decref(rep);
 	return status;
@@ -282,7 +307,7 @@ static int key_command(const struct admin *a, int argc, char **argv)
 		die("out of memory");
 	if ((st = store_sqlite_open(a->cfg.database, STORE_READONLY)) == NULL)
 		die("cannot read the store %s", a->cfg.database);
-	rc = keys_admin_run(st, argc, argv, out, &records, err, sizeof err);
+	rc = keys_admin_run(st, argc, argv, out, stderr, &records, err, sizeof err);
 	st->ops->close(st);
 	fclose(out);
 	if (rc < 0)
@@ -444,16 +469,17 @@ static void write_config(const char *dir, const struct init_opts *o)
 static void seed_run(struct store *st, const uint8_t pepper[32], const struct admin_auth *auth,
 		     const char *const argv[])
 {
+	struct admin_out out;
 	char err[256];
 	int argc = 0, status;
-	FILE *null = fopen("/dev/null", "w");
 
 	while (argv[argc] != NULL)
 		argc++;
-	if (null == NULL ||
-	    admin_accounts_run(st, pepper, 1, argc, (char **)argv, auth, null, &status, err, sizeof err) != 0)
-		die("demo data: %s %s: %s", argv[0], argv[1], null ? err : strerror(errno));
-	fclose(null);
+	if (admin_out_null(&out) != 0)
+		die("demo data: %s", strerror(errno));
+	if (admin_accounts_run(st, pepper, 1, argc, (char **)argv, auth, &out, &status, err, sizeof err) != 0)
+		die("demo data: %s %s: %s", argv[0], argv[1], err);
+	admin_out_close(&out);
 }
 
 /* The demo units, queues, accounts and duty queues. */
@@ -538,6 +564,31 @@ static void init_store(const struct admin *a, int demo, int demo_totp)
 	close(lock);
 }
 
+/* What to do after init: start adviced, then the first commands. */
+static void print_next_steps(const char *dir, const struct init_opts *o)
+{
+	printf("\nNext steps:\n"
+	       "  1. start the server: adviced -c %s/adviced.conf   (the README's \"Running\" tells more)\n",
+	       dir);
+	if (o->test_mode)
+		printf("     then open http://localhost:%d/\n", o->port);
+	if (o->demo) {
+		printf("  2. look around:        advicectl -d %s unit-list; advicectl -d %s worker-list\n"
+		       "     (the demo accounts are above)\n",
+		       dir, dir);
+	} else {
+		printf("  2. a unit and its queue:\n"
+		       "     advicectl -d %s unit-add \"Adult social work\"\n"
+		       "     advicectl -d %s queue-add \"Adult social work\" adult-social-work \"Adult "
+		       "social work\"\n"
+		       "  3. a worker (prints a one-time setup code for the first login) and a shift:\n"
+		       "     advicectl -d %s worker-add anna --unit \"Adult social work\"\n"
+		       "     advicectl -d %s roster-add anna \"Adult social work\" mon-fri 08:00 16:00\n",
+		       dir, dir, dir, dir);
+	}
+	printf("`advicectl help` lists every command; the README's \"advicectl\" sections explain them.\n");
+}
+
 static void cmd_init(int argc, char **argv)
 {
 	struct init_opts o = { .port = 8080, .listen = "127.0.0.1", .web_root = "client-web" };
@@ -602,6 +653,19 @@ static void cmd_init(int argc, char **argv)
 	admin_open(&a, dir);
 	init_store(&a, o.demo, !o.no_totp);
 	printf("initialised %s\n", dir);
+	print_next_steps(dir, &o);
+}
+
+/* dev-token's check of HETU as adviced will check it (test mode): a warning when it will be
+ * refused (without the code: it is personal data). The token is made all the same: tests of
+ * refusals need one. */
+static void warn_identity_code(const char *hetu, time_t now)
+{
+	int r = hetu_check(hetu, strlen(hetu), 1, hetu_ymd_from_unix((int64_t)now));
+
+	if (r != HETU_OK)
+		fprintf(stderr, "warning: adviced will refuse a login with this code: %s\n",
+			hetu_result_text(r));
 }
 
 /* dev-token: an ID token as the test bank would issue it, for development and tests. */
@@ -625,6 +689,7 @@ static void cmd_dev_token(struct admin *a, int argc, char **argv)
 		else
 			command_usage("dev-token");
 	}
+	warn_identity_code(argv[1], now);
 	random_id(sub);
 	snprintf(path, sizeof path, "%s/testbank/key.pem", a->dir);
 	pem = read_all(path);
@@ -675,10 +740,10 @@ static int cmd_root_create(int argc, char **argv)
 }
 
 /* Runs table entry `c` with its words argv (argv[0] the command); `dir` is -d's folder or
- * NULL. Returns the exit status. */
-static int run_command(const struct ctl_command *c, const char *dir, int argc, char **argv)
+ * NULL; json_output: --json. Returns the exit status. */
+static int run_command(const struct ctl_command *c, const char *dir, int json_output, int argc, char **argv)
 {
-	struct admin a;
+	struct admin a = { .json = json_output };
 
 	if (ctl_command_needs_dir(c)) {
 		if (dir == NULL) {
@@ -714,6 +779,7 @@ int main(int argc, char **argv)
 {
 	const struct ctl_command *c;
 	const char *dir = NULL;
+	int json_output = 0;
 
 	log_set_level(LOG_WARN);
 	if (sodium_init() < 0)
@@ -726,12 +792,20 @@ int main(int argc, char **argv)
 		ctl_print_help_all(stdout);
 		return 0;
 	}
-	if (argc >= 2 && strcmp(argv[1], "-d") == 0) {
-		if (argc < 4)
-			usage();
-		dir = argv[2];
-		argc -= 2;
-		argv += 2;
+	for (;;) { /* -d DIR and --json, in either order, before the command */
+		if (argc >= 2 && strcmp(argv[1], "-d") == 0) {
+			if (argc < 4)
+				usage();
+			dir = argv[2];
+			argc -= 2;
+			argv += 2;
+		} else if (argc >= 2 && strcmp(argv[1], "--json") == 0) {
+			json_output = 1;
+			argc--;
+			argv++;
+		} else {
+			break;
+		}
 	}
 	if (argc < 2)
 		usage();
@@ -743,5 +817,7 @@ int main(int argc, char **argv)
 		ctl_print_help(stdout, c);
 		return 0;
 	}
-	return run_command(c, dir, argc - 1, argv + 1);
+	if (json_output && ctl_command_offline(c) && c->run != CTL_HELP)
+		die("--json is for the commands that go to adviced, not %s", c->name);
+	return run_command(c, dir, json_output, argc - 1, argv + 1);
 }

@@ -39,24 +39,49 @@ const struct ctl_command ctl_commands[] = {
 	  "--demo (test mode only) adds the demo units, accounts and roster; --no-totp (test\n"
 	  "mode only) leaves the demo accounts without a second factor.",
 	  "advicectl init data --test-mode --demo --port 8080", CTL_INIT },
-	{ "unit-add", UNITS, "NAME", "add a unit; prints its id",
-	  "Adds a unit (a team of workers that answers threads) called NAME.",
+	{ "unit-add", UNITS, "NAME", "add a unit",
+	  "Adds a unit (a team of workers that answers threads) called NAME. With --json\n"
+	  "it prints {\"unit\": {\"id\", \"name\"}}.",
 	  "advicectl -d data unit-add \"Adult social work\"", CTL_SERVER },
 	{ "queue-add", UNITS, "UNIT CATEGORY NAME", "add the unit's queue for a category",
 	  "Adds to UNIT (its name) the queue that takes citizens' threads of CATEGORY (a short\n"
 	  "code the client shows, e.g. adult-social-work); NAME is the queue's display name.",
 	  "advicectl -d data queue-add \"Adult social work\" adult-social-work \"Adult social work\"",
 	  CTL_SERVER },
+	{ "unit-list", UNITS, "", "list the units with their languages, hours and queues",
+	  "Lists every unit: the languages it serves, its service hours on working days\n"
+	  "(Helsinki time), how many members it has and its queues. --json gives\n"
+	  "{\"units\": [{\"id\", \"name\", \"langs\", \"open\", \"close\", \"members\", \"queues\"}]}.",
+	  "advicectl -d data unit-list", CTL_SERVER },
+	{ "queue-list", UNITS, "", "list the queues and their settings",
+	  "Lists every queue: its category, name and unit, how its threads are assigned\n"
+	  "(policy and cap), its answer deadlines and warning, its fallback and its language\n"
+	  "routes. --json gives {\"queues\": [{\"category\", \"name\", \"unit\", \"policy\",\n"
+	  "\"cap\", \"fallback\", \"first_days\", \"follow_days\", \"warn_pct\", \"routes\"}]}.",
+	  "advicectl -d data queue-list", CTL_SERVER },
 	{ "worker-add", STAFF, "USERNAME [--unit UNIT [--supervisor]] [--password-stdin]",
 	  "add a worker account; prints its one-time setup code",
 	  "Adds the account USERNAME, a member of UNIT when given (its supervisor with\n"
 	  "--supervisor). It prints a one-time setup code for the worker: the first login\n"
 	  "with it chooses the password and enrols the second factor. --password-stdin sets\n"
-	  "a password read from standard input instead (only its derived key is sent).",
+	  "a password read from standard input instead (only its derived key is sent).\n"
+	  "--json gives {\"worker\": {\"username\", \"id\", \"setup_code\", \"setup_expires\",\n"
+	  "\"unit\", \"role\"}} (setup_code null with --password-stdin).",
 	  "advicectl -d data worker-add anna --unit \"Adult social work\"", CTL_SERVER_PASSWORD },
+	{ "worker-list", STAFF, "", "list the accounts: state, end date, units and roles",
+	  "Lists every account with its state (setup pending, active, locked or ended),\n"
+	  "its end date, and its units and roles with their end dates (Helsinki time).\n"
+	  "--json gives {\"workers\": [{\"username\", \"state\", \"ends\", \"setup_expires\",\n"
+	  "\"keys\", \"units\": [{\"unit\", \"role\", \"ends\"}]}]}; times are ISO 8601 or null.",
+	  "advicectl -d data worker-list", CTL_SERVER },
+	{ "member-list", STAFF, "UNIT", "list a unit's members",
+	  "Lists UNIT's members: role, open threads and the end dates of the role and of\n"
+	  "the account.",
+	  "advicectl -d data member-list \"Adult social work\"", CTL_SERVER },
 	{ "member-add", STAFF, "USERNAME UNIT [--supervisor]",
 	  "make a worker a member (or supervisor) of a unit",
-	  "Adds USERNAME to UNIT as a worker, or as its supervisor with --supervisor.",
+	  "Adds USERNAME to UNIT as a worker, or as its supervisor with --supervisor; for a\n"
+	  "member already, changes the role.",
 	  "advicectl -d data member-add ben \"Adult social work\"", CTL_SERVER },
 	{ "worker-end", STAFF, "USERNAME WHEN", "end an account (logins refused, sessions closed)",
 	  "Sets the day the account ends: from then on its logins are refused and its open\n"
@@ -115,15 +140,19 @@ const struct ctl_command ctl_commands[] = {
 	  "Lists the Finnish public holidays of YEAR and the closed days added to it.",
 	  "advicectl -d data holidays 2027", CTL_SERVER },
 	{ "roster-add", DUTY, "USERNAME UNIT DAYS HH:MM HH:MM [--holidays]",
-	  "put a worker on duty; prints the shift's id",
+	  "put a worker on duty; prints the shift with its number",
 	  "Puts USERNAME (a member of UNIT) on duty in UNIT on DAYS (mon-fri, sat,sun, all)\n"
 	  "from the first time to the second, Helsinki time; --holidays: also on holidays\n"
-	  "and closed days.",
+	  "and closed days. A shift that repeats or overlaps one of the worker's shifts in\n"
+	  "UNIT is added with a warning. --json gives {\"shift\": {\"id\", \"username\",\n"
+	  "\"unit\", \"days\", \"start\", \"end\", \"on_holidays\"}}.",
 	  "advicectl -d data roster-add anna \"Adult social work\" mon-fri 08:00 16:00", CTL_SERVER },
 	{ "roster-del", DUTY, "ID", "remove a shift",
 	  "Removes the shift ID (roster-add prints it; roster-list shows it).",
 	  "advicectl -d data roster-del 4", CTL_SERVER },
-	{ "roster-list", DUTY, "[UNIT]", "list the shifts", "Lists the shifts, of UNIT only when given.",
+	{ "roster-list", DUTY, "[UNIT]", "list the shifts",
+	  "Lists the shifts, of UNIT only when given. --json gives {\"shifts\": [...]}, each\n"
+	  "as roster-add's.",
 	  "advicectl -d data roster-list \"Adult social work\"", CTL_SERVER },
 	{ "root-create", KEYS, "FILE", "make the municipal root key into a new key file",
 	  "Makes the root key of end-to-end encryption into FILE (mode 600, never\n"
@@ -255,7 +284,9 @@ static const char *mark(const struct ctl_command *c)
 void ctl_print_help_all(FILE *f)
 {
 	fputs("advicectl: the register keeper's command. The commands go to the running adviced of\n"
-	      "the data folder DIR (advicectl -d DIR COMMAND ...) unless marked.\n",
+	      "the data folder DIR (advicectl -d DIR COMMAND ...) unless marked. With --json\n"
+	      "(advicectl -d DIR --json COMMAND ...) they print their result as JSON for scripts.\n"
+	      "Warnings (a likely mistake that did not stop the command) go to standard error.\n",
 	      f);
 	for (size_t g = 0; g < ctl_ngroups; g++) {
 		fprintf(f, "\n%c%s:\n", toupper((unsigned char)ctl_groups[g][0]), ctl_groups[g] + 1);
@@ -273,7 +304,7 @@ void ctl_print_help_all(FILE *f)
 
 void ctl_print_usage(FILE *f)
 {
-	fputs("usage: advicectl -d DIR COMMAND [ARGUMENTS...]   (on DIR's running adviced)\n"
+	fputs("usage: advicectl -d DIR [--json] COMMAND [ARGUMENTS...]   (on DIR's running adviced)\n"
 	      "       advicectl init DIR [OPTIONS...]           (a new data folder, offline)\n"
 	      "       advicectl login URL USERNAME [--setup-code CODE] [--totp CODE]\n"
 	      "       advicectl request URL USERNAME TYPE [JSON] [--totp CODE]\n"

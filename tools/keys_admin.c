@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "admin_out.h"
 #include "advice.h"
 #include "advice_crypto.h"
 #include "keys_admin.h"
@@ -144,6 +145,7 @@ static void random_hex_id(char out[STORE_ID_SIZE])
 /* The records of one command (admin_keys.h), in the order they are to be written. */
 struct records {
 	json_t *list;
+	FILE *warn; /* warnings, "warning: ..." lines */
 };
 
 /* Appends a record: `fields` (consumed; NULL when json_pack ran out of memory) and its op. 0 or -1. */
@@ -258,7 +260,8 @@ static int cmd_admin_certify(struct records *rec, const char *root_path, const c
 	    cert_issue(rec, ADVICE_ROLE_ADMIN, admin.subject, &admin.k, &root.k, err, errlen) == 0) {
 		advice_kid(kid, admin.k.sign_pk);
 		advice_hex(kid_hex, kid, sizeof kid);
-		fprintf(out, "admin %s certified (key %s)\n", admin.subject, kid_hex);
+		fprintf(out, "admin key written to %s and certified by the root key (key id %s)\n",
+			admin_path, kid_hex);
 		rc = 0;
 	}
 	keyfile_wipe(&root);
@@ -283,6 +286,23 @@ static int read_line(char *buf, size_t size)
  * login's salt and parameters when they fit a bundle's bounds), a certificate by the admin.
  * What a worker's client does at first login; here for set-up and tests.
  */
+/* -1 with a reason when the account of `w` has ended: nothing is sealed to it any more. */
+static int refuse_ended(struct store *st, const struct store_worker *w, char *err, size_t errlen)
+{
+	struct store_staff s;
+	char t[ADMIN_TIME_TEXT];
+
+	if (st->ops->staff->get(st, w->user_id, &s) != STORE_OK)
+		return fail(err, errlen, "cannot read the account of '%s'", w->username);
+	if (s.ends == 0 || s.ends > keys_now_ms())
+		return 0;
+	admin_time_text(s.ends, t);
+	return fail(err, errlen,
+		    "the account of %s ended %s: nothing is sealed to it (worker-end %s none "
+		    "reopens it)",
+		    w->username, t, w->username);
+}
+
 static int cmd_worker_keys(struct store *st, struct records *rec, const char *username,
 			   const char *admin_path, FILE *out, char *err, size_t errlen)
 {
@@ -296,6 +316,8 @@ static int cmd_worker_keys(struct store *st, struct records *rec, const char *us
 
 	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
 		return fail(err, errlen, "no worker '%s'", username);
+	if (refuse_ended(st, &w, err, errlen) != 0)
+		return -1;
 	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
 		return -1;
 	if (read_line(pw, sizeof pw) != 0) {
@@ -401,6 +423,7 @@ static int admin_seed(struct store *st, const struct keyfile *admin, const char 
 
 struct member_keys {
 	struct store *st;
+	FILE *warn;
 	const char *leaving; /* a member whose removal is among the records: not sealed to */
 	char user_id[MAX_MEMBERS][STORE_ID_SIZE];
 	uint8_t box_pk[MAX_MEMBERS][32];
@@ -417,6 +440,25 @@ static int cert_box_key(void *arg, const struct store_key_blob *b)
 	return 0;
 }
 
+/* Whether the member's account or role has ended (a warning says it is left out). */
+static int member_ended(struct member_keys *mk, const struct store_member *m)
+{
+	int64_t now = keys_now_ms();
+	char t[ADMIN_TIME_TEXT];
+
+	if (m->account_ends > 0 && m->account_ends <= now) {
+		admin_time_text(m->account_ends, t);
+		fprintf(mk->warn, "warning: %s left out: the account ended %s\n", m->username, t);
+		return 1;
+	}
+	if (m->role_ends > 0 && m->role_ends <= now) {
+		admin_time_text(m->role_ends, t);
+		fprintf(mk->warn, "warning: %s left out: the role in the unit ended %s\n", m->username, t);
+		return 1;
+	}
+	return 0;
+}
+
 static int add_member(void *arg, const struct store_member *m)
 {
 	struct member_keys *mk = arg;
@@ -424,6 +466,8 @@ static int add_member(void *arg, const struct store_member *m)
 	uint8_t box[32] = { 0 };
 
 	if (mk->leaving != NULL && strcmp(m->user_id, mk->leaving) == 0)
+		return 0;
+	if (member_ended(mk, m))
 		return 0;
 	if (mk->st->ops->keys->cert_list(mk->st, m->user_id, cert_box_key, box) != STORE_OK)
 		return -1;
@@ -475,6 +519,7 @@ static int unit_rotate(struct store *st, struct records *rec, const char *unit_i
 		goto out;
 	}
 	mk->st = st;
+	mk->warn = rec->warn;
 	mk->leaving = leaving;
 	if (st->ops->keys->unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK ||
 	    st->ops->unit->members(st, unit_id, add_member, mk) != STORE_OK) {
@@ -523,8 +568,8 @@ static int unit_rotate(struct store *st, struct records *rec, const char *unit_i
 		fail(err, errlen, "cannot store the admin's seed");
 		goto out;
 	}
-	fprintf(out, "unit key generation %u for %zu members%s\n", ev->generation, mk->n,
-		mk->without_keys ? " (members without keys were left out)" : "");
+	fprintf(out, "unit key generation %u for %zu member%s%s\n", ev->generation, mk->n,
+		mk->n == 1 ? "" : "s", mk->without_keys ? " (members without keys were left out)" : "");
 	rc = 0;
 out:
 	sodium_memzero(seed, sizeof seed);
@@ -545,6 +590,23 @@ static int find_unit(struct store *st, const char *name, char unit_id[STORE_ID_S
 	return 0;
 }
 
+static int member_found(void *arg, const struct store_member *m)
+{
+	const char **user = arg;
+
+	if (*user != NULL && strcmp(m->user_id, *user) == 0)
+		*user = NULL; /* found */
+	return 0;
+}
+
+/* Whether `user_id` is a member of the unit now. */
+static int is_member(struct store *st, const char *unit_id, const char *user_id)
+{
+	const char *user = user_id;
+
+	return st->ops->unit->members(st, unit_id, member_found, &user) == STORE_OK && user == NULL;
+}
+
 static int cmd_member_add(struct store *st, struct records *rec, const char *username, const char *unit,
 			  const char *admin_path, int supervisor, FILE *out, char *err, size_t errlen)
 {
@@ -560,6 +622,10 @@ static int cmd_member_add(struct store *st, struct records *rec, const char *use
 		return -1;
 	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
 		return fail(err, errlen, "no worker '%s'", username);
+	if (is_member(st, unit_id, w.user_id))
+		return fail(err, errlen, "%s is already a member of %s", username, unit);
+	if (refuse_ended(st, &w, err, errlen) != 0)
+		return -1;
 	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
 		return -1;
 	if (st->ops->keys->cert_list(st, w.user_id, cert_box_key, box) != STORE_OK ||
@@ -596,23 +662,6 @@ out:
 	return rc;
 }
 
-static int member_found(void *arg, const struct store_member *m)
-{
-	const char **user = arg;
-
-	if (*user != NULL && strcmp(m->user_id, *user) == 0)
-		*user = NULL; /* found */
-	return 0;
-}
-
-/* Whether `user_id` is a member of the unit now. */
-static int is_member(struct store *st, const char *unit_id, const char *user_id)
-{
-	const char *user = user_id;
-
-	return st->ops->unit->members(st, unit_id, member_found, &user) == STORE_OK && user == NULL;
-}
-
 static int cmd_member_remove(struct store *st, struct records *rec, const char *username, const char *unit,
 			     const char *admin_path, FILE *out, char *err, size_t errlen)
 {
@@ -632,8 +681,10 @@ static int cmd_member_remove(struct store *st, struct records *rec, const char *
 	else if (record(rec, "member_remove", json_pack("{s:s, s:s}", "user", w.user_id, "unit", unit_id)) !=
 		 0)
 		rc = fail(err, errlen, "out of memory");
-	else /* removal always rotates */
+	else { /* removal always rotates */
+		fprintf(out, "%s removed from %s\n", username, unit);
 		rc = unit_rotate(st, rec, unit_id, w.user_id, &admin, out, err, errlen);
+	}
 	keyfile_wipe(&admin);
 	return rc;
 }
@@ -678,10 +729,10 @@ static int keys_dispatch(struct store *st, struct records *rec, int argc, char *
 	return 1;
 }
 
-int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, json_t **records, char *err,
-		   size_t errlen)
+int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, FILE *warn, json_t **records,
+		   char *err, size_t errlen)
 {
-	struct records rec;
+	struct records rec = { .warn = warn };
 	int rc;
 
 	*records = NULL;

@@ -29,12 +29,15 @@ int keys_admin_root_create(const char *path, FILE *out, char *err, size_t errlen
 
 /*
  * Runs key command argv[0] with its arguments: reads `st` (read-only), signs and seals with
- * the key files, prints to `out` what will be done, and returns in *records the records for
- * adviced to write (server/core/admin_keys.h; the caller frees them). Returns 0 when done,
+ * the key files, prints to `out` what will be done and to `warn` warnings ("warning: ..."
+ * lines: members left out of a unit key because their account or role ended), and returns
+ * in *records the records for adviced to write (server/core/admin_keys.h; the caller frees
+ * them). Returns 0 when done,
  * 1 when argv[0] (with that many arguments) is not a key command, -1 with a reason in `err`
- * when it failed (nothing to write).
+ * when it failed (nothing to write): also for worker-keys or unit-member-add of an ended
+ * account, and unit-member-add of a member.
  */
-int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, json_t **records, char *err,
-		   size_t errlen);
+int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, FILE *warn, json_t **records,
+		   char *err, size_t errlen);
 
 #endif

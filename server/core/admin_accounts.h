@@ -2,7 +2,7 @@
  * admin_accounts.h - advicectl's unit, queue and account commands, run by the core
  * (core_admin.c) inside the caller's transaction:
  *
- *   unit-add NAME                       a unit; prints its id
+ *   unit-add NAME                       a unit (its id in the data: advicectl --json)
  *   queue-add UNIT CATEGORY NAME        the unit's queue for CATEGORY
  *   worker-add USERNAME [--unit UNIT [--supervisor]] [--password-stdin]
  *                                       an account with a one-time setup code (printed), or
@@ -10,6 +10,7 @@
  *                                       password (struct admin_auth: the password never leaves
  *                                       the admin's machine)
  *   member-add USERNAME UNIT [--supervisor]
+ *                                       a membership, or a member's new role
  *   unlock USERNAME                     clears failed logins, backoff and lock
  *   audit-verify                        walks the access log's hash chain
  *
@@ -20,6 +21,7 @@
 
 #include <stdio.h>
 
+#include "admin_out.h"
 #include "advice_proto.h"
 #include "store.h"
 
@@ -39,13 +41,14 @@ struct admin_auth {
 void admin_auth_params(int test_mode, uint64_t *opslimit, uint64_t *memlimit);
 
 /*
- * Runs command argv[0] inside the caller's transaction, printing results to `out`; `auth`
+ * Runs command argv[0] inside the caller's transaction, answering in `out`; `auth`
  * (may be NULL) is worker-add's password material. Returns 0 when done, 1 when argv[0] (with
  * that many arguments) is not one of these commands, -1 with a reason in `err` when it failed
  * (the caller rolls back). *exit_status is what advicectl exits with (0, or
  * ADMIN_EXIT_AUDIT_BROKEN).
  */
 int admin_accounts_run(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
-		       const struct admin_auth *auth, FILE *out, int *exit_status, char *err, size_t errlen);
+		       const struct admin_auth *auth, struct admin_out *out, int *exit_status, char *err,
+		       size_t errlen);
 
 #endif

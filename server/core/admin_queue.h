@@ -17,6 +17,7 @@
 
 #include <stdio.h>
 
+#include "admin_out.h"
 #include "store.h"
 
 /*
@@ -24,7 +25,7 @@
  * to `out`. Returns 0 when done, 1 when argv[0] (with that many arguments) is not a
  * duty-queue command, -1 with a reason in `err` when it failed (the caller rolls back).
  */
-int admin_queue_run(struct store *st, int argc, char **argv, FILE *out, char *err, size_t errlen);
+int admin_queue_run(struct store *st, int argc, char **argv, struct admin_out *out, char *err, size_t errlen);
 
 /* Inside the caller's transaction: the demo data's duty queues: languages, a roster with anna and sara (adult
  * social work) and ben on duty on working days 08-16; manual claiming in adult social work, round-robin in

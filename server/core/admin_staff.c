@@ -11,7 +11,9 @@
 
 #include <sodium.h>
 
+#include "admin_out.h"
 #include "admin_staff.h"
+#include "calendar.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -35,11 +37,9 @@ static int64_t wall_ms(void)
 
 int admin_staff_parse_when(const char *text, int64_t now_ms, int64_t *out)
 {
-	struct tm tm = { 0 };
 	char *end;
 	long long n;
-	int y, m, d;
-	time_t t;
+	int32_t day;
 
 	if (strcmp(text, "none") == 0) {
 		*out = 0;
@@ -57,17 +57,10 @@ int admin_staff_parse_when(const char *text, int64_t now_ms, int64_t *out)
 		*out = now_ms + n * 1000;
 		return 0;
 	}
-	if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d", &y, &m, &d) != 3 || y < 2000 || y > 2999 ||
-	    m < 1 || m > 12 || d < 1 || d > 31)
+	if (cal_parse_date(text, &day) != 0 || day < cal_day_from_civil(2000, 1, 1) ||
+	    day > cal_day_from_civil(2999, 12, 31))
 		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d + 1; /* the day is the last one: the end is the following midnight */
-	tm.tm_isdst = -1;
-	t = mktime(&tm);
-	if (t == (time_t)-1)
-		return -1;
-	*out = (int64_t)t * 1000;
+	*out = cal_day_start(day + 1); /* the day is the last one: the end is the following midnight */
 	return 0;
 }
 
@@ -118,72 +111,99 @@ static int find_worker(struct store *st, const char *username, struct store_work
 	return 0;
 }
 
-static int cmd_worker_end(struct store *st, char **argv, FILE *out, char *err, size_t errlen)
+/* The end's line: "ends 2026-06-30 at 24:00 Helsinki time" or "has no end", and the past
+ * end's warning. */
+static void say_end(struct admin_out *out, const char *what, const char *word, int64_t when, int64_t now)
+{
+	char t[ADMIN_TIME_TEXT];
+
+	if (when == 0) {
+		fprintf(out->text, "%s has no end\n", what);
+		return;
+	}
+	admin_time_text(when, t);
+	fprintf(out->text, "%s %s %s\n", what, when <= now ? word : "ends", t);
+	if (when < now)
+		admin_warn(out, "the end (%s) is in the past: it takes effect at once", t);
+}
+
+static int cmd_worker_end(struct store *st, char **argv, struct admin_out *out, char *err, size_t errlen)
 {
 	struct store_worker w;
 	struct store_staff s;
-	int64_t when;
+	int64_t when, now = wall_ms();
 
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
-	if (admin_staff_parse_when(argv[2], wall_ms(), &when) != 0)
-		return fail(err, errlen, "WHEN is YYYY-MM-DD, now, +SECONDS or none");
+	if (admin_staff_parse_when(argv[2], now, &when) != 0)
+		return fail(err, errlen, "WHEN is YYYY-MM-DD (2000..2999), now, +SECONDS or none, not '%s'",
+			    argv[2]);
 	if (st->ops->staff->get(st, w.user_id, &s) != STORE_OK)
 		return fail(err, errlen, "cannot read the account");
 	s.ends = when;
 	if (st->ops->staff->put(st, &s) != STORE_OK)
 		return fail(err, errlen, "cannot write the account");
-	if (when > 0)
-		fprintf(out, "account %s ends at %lld (ms since 1970, UTC)\n", argv[1], (long long)when);
-	else
-		fprintf(out, "account %s has no end\n", argv[1]);
+	{
+		char what[STORE_NAME_SIZE + 16];
+
+		snprintf(what, sizeof what, "account %s", argv[1]);
+		say_end(out, what, "ended", when, now);
+	}
+	admin_data_set(out, "account",
+		       json_pack("{s:s, s:o}", "username", argv[1], "ends", admin_time_json(when)));
 	return 0;
 }
 
-static int cmd_role_end(struct store *st, char **argv, FILE *out, char *err, size_t errlen)
+static int cmd_role_end(struct store *st, char **argv, struct admin_out *out, char *err, size_t errlen)
 {
 	struct store_worker w;
-	char unit[STORE_ID_SIZE];
-	int64_t when;
+	struct store_unit u;
+	char what[2 * STORE_NAME_SIZE + 16];
+	int64_t when, now = wall_ms();
 	int rc;
 
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
-	if (st->ops->unit->find(st, argv[2], unit) != STORE_OK)
+	if (st->ops->unit->find(st, argv[2], u.id) != STORE_OK ||
+	    st->ops->unit->get(st, u.id, &u) != STORE_OK)
 		return fail(err, errlen, "no unit '%s'", argv[2]);
-	if (admin_staff_parse_when(argv[3], wall_ms(), &when) != 0)
-		return fail(err, errlen, "WHEN is YYYY-MM-DD, now, +SECONDS or none");
-	rc = st->ops->staff->role_end_set(st, w.user_id, unit, when);
+	if (admin_staff_parse_when(argv[3], now, &when) != 0)
+		return fail(err, errlen, "WHEN is YYYY-MM-DD (2000..2999), now, +SECONDS or none, not '%s'",
+			    argv[3]);
+	rc = st->ops->staff->role_end_set(st, w.user_id, u.id, when);
 	if (rc == STORE_NOTFOUND)
-		return fail(err, errlen, "'%s' is not a member of '%s'", argv[1], argv[2]);
+		return fail(err, errlen, "%s is not a member of %s", argv[1], u.name);
 	if (rc != STORE_OK)
 		return fail(err, errlen, "cannot write the role's end");
-	if (when > 0)
-		fprintf(out, "role of %s in %s ends at %lld (ms since 1970, UTC)\n", argv[1], argv[2],
-			(long long)when);
-	else
-		fprintf(out, "role of %s in %s has no end\n", argv[1], argv[2]);
+	snprintf(what, sizeof what, "role of %s in %s", argv[1], u.name);
+	say_end(out, what, "ended", when, now);
+	admin_data_set(out, "role",
+		       json_pack("{s:s, s:s, s:o}", "username", argv[1], "unit", u.name, "ends",
+				 admin_time_json(when)));
 	return 0;
 }
 
-static int cmd_worker_reset(struct store *st, const uint8_t pepper[32], char **argv, FILE *out, char *err,
-			    size_t errlen)
+static int cmd_worker_reset(struct store *st, const uint8_t pepper[32], char **argv, struct admin_out *out,
+			    char *err, size_t errlen)
 {
 	struct store_worker w;
-	char code[STAFF_SETUP_CODE_SIZE];
+	char code[STAFF_SETUP_CODE_SIZE], until[ADMIN_TIME_TEXT];
 	int64_t now = wall_ms();
 
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
 	if (admin_staff_setup_code(st, pepper, w.user_id, now, code) != 0)
 		return fail(err, errlen, "cannot write the setup code");
-	fprintf(out, "setup code of %s: %s (one use, valid %lld days)\n", argv[1], code,
-		STAFF_SETUP_VALID_MS / 86400000);
+	admin_time_text(now + STAFF_SETUP_VALID_MS, until);
+	fprintf(out->text, "setup code of %s: %s (one use, valid until %s)\n", argv[1], code, until);
+	admin_data_set(out, "worker",
+		       json_pack("{s:s, s:s, s:o}", "username", argv[1], "setup_code", code, "setup_expires",
+				 admin_time_json(now + STAFF_SETUP_VALID_MS)));
 	sodium_memzero(code, sizeof code);
 	return 0;
 }
 
-static int cmd_totp_reset(struct store *st, char **argv, FILE *out, char *err, size_t errlen)
+static int cmd_totp_reset(struct store *st, char **argv, struct admin_out *out, char *err, size_t errlen)
 {
 	struct store_worker w;
 	struct store_staff s;
@@ -197,12 +217,12 @@ static int cmd_totp_reset(struct store *st, char **argv, FILE *out, char *err, s
 	s.totp_last_step = -1;
 	if (st->ops->staff->put(st, &s) != STORE_OK)
 		return fail(err, errlen, "cannot write the account");
-	fprintf(out, "second factor of %s cleared: the next login enrols a new one\n", argv[1]);
+	fprintf(out->text, "second factor of %s cleared: the next login enrols a new one\n", argv[1]);
 	return 0;
 }
 
-static int cmd_demo_totp(struct store *st, const uint8_t pepper[32], int test_mode, char **argv, FILE *out,
-			 char *err, size_t errlen)
+static int cmd_demo_totp(struct store *st, const uint8_t pepper[32], int test_mode, char **argv,
+			 struct admin_out *out, char *err, size_t errlen)
 {
 	struct store_worker w;
 	struct store_staff s;
@@ -218,13 +238,13 @@ static int cmd_demo_totp(struct store *st, const uint8_t pepper[32], int test_mo
 		return fail(err, errlen, "'%s' has no second factor enrolled", argv[1]);
 	if (staff_totp_code(pepper, w.user_id, s.totp, s.totp_len, wall_ms() / 1000, code) != 0)
 		return fail(err, errlen, "the second factor of '%s' does not open", argv[1]);
-	fprintf(out, "%s\n", code);
+	fprintf(out->text, "%s\n", code);
 	return 0;
 }
 
 /* Runs the command; returns 0, 1 (not ours) or -1. */
 static int dispatch_cmd(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
-			FILE *out, char *err, size_t errlen)
+			struct admin_out *out, char *err, size_t errlen)
 {
 	const char *cmd = argv[0];
 
@@ -242,7 +262,7 @@ static int dispatch_cmd(struct store *st, const uint8_t pepper[32], int test_mod
 }
 
 int admin_staff_run(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
-		    FILE *out, char *err, size_t errlen)
+		    struct admin_out *out, char *err, size_t errlen)
 {
 	if (argc < 1)
 		return 1;

@@ -8,7 +8,7 @@
  *   totp-reset USERNAME              the second factor cleared: the next login enrols again
  *   demo-totp USERNAME               test mode only: the current code of the account
  *
- * WHEN is YYYY-MM-DD (the last day: the end is the following local midnight), "now",
+ * WHEN is YYYY-MM-DD (the last day: the end is the following midnight in Helsinki), "now",
  * "+SECONDS", or "none" (no end).
  */
 #ifndef ADVICE_ADMIN_STAFF_H
@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 
+#include "admin_out.h"
 #include "staff.h"
 #include "store.h"
 
@@ -25,7 +26,7 @@
  * reason in `err` when it failed (the caller rolls back).
  */
 int admin_staff_run(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
-		    FILE *out, char *err, size_t errlen);
+		    struct admin_out *out, char *err, size_t errlen);
 
 /* Inside the caller's transaction: a new one-time setup code for the account (valid
  * STAFF_SETUP_VALID_MS from now_ms); its password and second factor are cleared. 0 or -1. */

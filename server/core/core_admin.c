@@ -10,7 +10,9 @@
  * policy table says what an administrator may do (ACT_ADMIN_COMMAND). Every command that
  * runs is written to the access log with the OS user, the command and its arguments (never
  * the auth key or the records). A failed command changes nothing but that log row.
- * The reply: {"type": "ok", "output": TEXT, "exit": N} or an error with the reason.
+ * The reply: {"type": "ok", "output": TEXT, "exit": N, "data": {...}, "warnings": [TEXT...]}
+ * (data: what advicectl --json prints; warnings: likely mistakes that did not stop the
+ * command; either absent when empty), or an error with the reason.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,8 @@
 
 #include "admin_accounts.h"
 #include "admin_keys.h"
+#include "admin_lists.h"
+#include "admin_out.h"
 #include "admin_queue.h"
 #include "admin_staff.h"
 #include "audit.h"
@@ -109,7 +113,7 @@ static int audit_command(struct ctx *x, const struct admin_cmd *cmd, const char 
 }
 
 /* Which file's operations a command runs. */
-enum admin_part { PART_ACCOUNTS, PART_STAFF, PART_QUEUE, PART_KEYS };
+enum admin_part { PART_ACCOUNTS, PART_STAFF, PART_QUEUE, PART_KEYS, PART_LISTS };
 
 /* The commands of the admin socket: advicectl's, but for init, root-create, dev-token and
  * login, which run without adviced. */
@@ -132,6 +136,8 @@ static const struct {
 	{ "root-install", PART_KEYS },	  { "admin-certify", PART_KEYS },
 	{ "worker-keys", PART_KEYS },	  { "unit-key-rotate", PART_KEYS },
 	{ "unit-member-add", PART_KEYS }, { "unit-member-remove", PART_KEYS },
+	{ "unit-list", PART_LISTS },	  { "queue-list", PART_LISTS },
+	{ "worker-list", PART_LISTS },	  { "member-list", PART_LISTS },
 };
 
 /* The command's entry, or -1 when there is none. */
@@ -146,7 +152,7 @@ static int find_command(const char *name)
 /* Runs command `which` (find_command); 0, 1 (not with these arguments) or -1 with a reason
  * in err. */
 static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, const struct admin_auth *auth,
-		       FILE *out, int *exit_status, char *err, size_t errlen)
+		       struct admin_out *out, int *exit_status, char *err, size_t errlen)
 {
 	const struct core_config *cfg = &x->c->cfg;
 	char **argv = (char **)cmd->argv;
@@ -160,6 +166,7 @@ static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, co
 		return admin_staff_run(x->st, cfg->pepper, cfg->test_mode, cmd->argc, argv, out, err, errlen);
 	case PART_QUEUE: return admin_queue_run(x->st, cmd->argc, argv, out, err, errlen);
 	case PART_KEYS: return admin_keys_apply(x->st, json_object_get(x->msg, "records"), err, errlen);
+	case PART_LISTS: return admin_lists_run(x->st, cmd->argc, argv, out, err, errlen);
 	}
 	return 1;
 }
@@ -172,23 +179,29 @@ static int run_in_savepoint(struct ctx *x, int which, const struct admin_cmd *cm
 	char err[256] = "", *text = NULL;
 	size_t len = 0;
 	int rc, exit_status = 0;
-	FILE *out = open_memstream(&text, &len);
+	struct admin_out out;
 
-	if (out == NULL || x->st->ops->tx->savepoint(x->st) != STORE_OK) {
-		if (out != NULL)
-			fclose(out);
+	if (admin_out_open(&out, &text, &len) != 0)
+		return -1;
+	if (x->st->ops->tx->savepoint(x->st) != STORE_OK) {
+		admin_out_close(&out);
 		free(text);
 		return -1;
 	}
-	rc = run_command(x, which, cmd, auth, out, &exit_status, err, sizeof err);
-	fclose(out);
+	rc = run_command(x, which, cmd, auth, &out, &exit_status, err, sizeof err);
+	fflush(out.text);
 	if ((rc == 0 ? x->st->ops->tx->release(x->st) : x->st->ops->tx->rollback_to(x->st)) != STORE_OK) {
+		admin_out_close(&out);
 		free(text);
 		return -1;
 	}
 	if (rc == 0) {
 		json_object_set_new(x->result, "output", json_string(text ? text : ""));
 		json_object_set_new(x->result, "exit", json_integer(exit_status));
+		if (json_object_size(out.data) > 0)
+			json_object_set(x->result, "data", out.data);
+		if (json_array_size(out.warnings) > 0)
+			json_object_set(x->result, "warnings", out.warnings);
 	} else if (rc == 1) {
 		core_fail(x, ADVICE_ERR_BAD_REQUEST, "%s: wrong arguments (advicectl --help lists them)",
 			  cmd->argv[0]);
@@ -196,6 +209,7 @@ static int run_in_savepoint(struct ctx *x, int which, const struct admin_cmd *cm
 		core_fail(x, ADVICE_ERR_BAD_REQUEST, "%s",
 			  err[0] ? err : "the command failed; nothing was changed");
 	}
+	admin_out_close(&out);
 	if (text != NULL)
 		sodium_memzero(text, len); /* setup codes */
 	free(text);

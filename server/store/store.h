@@ -60,6 +60,12 @@ struct store_worker {
 struct store_membership {
 	char unit_id[STORE_ID_SIZE];
 	enum store_role role; /* ROLE_WORKER or ROLE_SUPERVISOR */
+	int64_t ends;	      /* the role ends at this time (role_end_set); 0: no end */
+};
+
+struct store_unit {
+	char id[STORE_ID_SIZE];
+	char name[STORE_NAME_SIZE];
 };
 
 struct store_queue {
@@ -148,7 +154,9 @@ struct store_member {
 	char user_id[STORE_ID_SIZE];
 	char username[STORE_NAME_SIZE];
 	enum store_role role;
-	int load; /* threads assigned to the user that are not closed */
+	int load;	      /* threads assigned to the user that are not closed */
+	int64_t role_ends;    /* the membership ends at this time; 0: no end */
+	int64_t account_ends; /* the account ends at this time; 0: no end */
 };
 
 enum store_clock_kind { CLOCK_NONE = 0, CLOCK_FIRST = 1, CLOCK_FOLLOW = 2 };
@@ -218,6 +226,13 @@ typedef int (*store_roster_cb)(void *arg, const struct store_roster *r);
 typedef int (*store_member_cb)(void *arg, const struct store_member *m);
 typedef int (*store_clock_cb)(void *arg, const struct store_clock *c);
 typedef int (*store_queue_stats_cb)(void *arg, const struct store_queue_stats *s);
+
+typedef int (*store_unit_cb)(void *arg, const struct store_unit *u);
+typedef int (*store_worker_cb)(void *arg, const struct store_worker *w);
+/* One language route: threads of `category` in `lang` go to queue `queue_id`. */
+typedef int (*store_route_cb)(void *arg, const char *category, const char *lang, const char *queue_id);
+/* One closed day and its name. */
+typedef int (*store_closed_cb)(void *arg, int32_t day, const char *name);
 
 typedef int (*store_thread_cb)(void *arg, const struct store_thread *t);
 typedef int (*store_message_cb)(void *arg, const struct store_message *m);
@@ -350,6 +365,10 @@ struct store_staff_ops {
 	/* STORE_EXISTS when the user id or the username is taken. */
 	int (*worker_insert)(struct store *st, const struct store_worker *w, int64_t now);
 	int (*worker_get)(struct store *st, const char *username, struct store_worker *out);
+	/* The worker whose user id is `user_id`. */
+	int (*worker_by_id)(struct store *st, const char *user_id, struct store_worker *out);
+	/* Every worker, in username order. */
+	int (*worker_list)(struct store *st, store_worker_cb cb, void *arg);
 	int (*worker_set_login_state)(struct store *st, const char *user_id, int failures,
 				      int64_t locked_until, int disabled);
 	/* Replaces a worker's keyed hash of the authentication key. */
@@ -389,10 +408,14 @@ struct store_unit_ops {
 	int (*insert)(struct store *st, const char *id, const char *name); /* STORE_EXISTS: id or name */
 	/* The unit named `name`, or whose id is `name`. */
 	int (*find)(struct store *st, const char *name, char out_id[STORE_ID_SIZE]);
+	/* The unit whose id is `unit_id`. */
+	int (*get)(struct store *st, const char *unit_id, struct store_unit *out);
+	/* Every unit, in name order. */
+	int (*list)(struct store *st, store_unit_cb cb, void *arg);
 	/* Defaults and STORE_OK when nothing is stored. */
 	int (*settings_get)(struct store *st, const char *unit_id, struct store_unit_settings *out);
 	int (*settings_put)(struct store *st, const struct store_unit_settings *s); /* replaces */
-	/* Members of a unit in user id order, with their open-thread load. */
+	/* Members of a unit in user id order, with their open-thread load and end dates. */
 	int (*members)(struct store *st, const char *unit_id, store_member_cb cb, void *arg);
 };
 
@@ -411,6 +434,8 @@ struct store_queue_ops {
 	int (*route_get)(struct store *st, const char *category, const char *lang,
 			 char queue_id[STORE_ID_SIZE]);
 	int (*route_put)(struct store *st, const char *category, const char *lang, const char *queue_id);
+	/* Every explicit route, in category and language order. */
+	int (*route_list)(struct store *st, store_route_cb cb, void *arg);
 	/* The deadline clock of a thread; clock_put replaces. */
 	int (*clock_get)(struct store *st, const char *thread_id, struct store_clock *out);
 	int (*clock_put)(struct store *st, const struct store_clock *c);
@@ -437,6 +462,8 @@ struct store_duty_ops {
 	int (*closed_day_delete)(struct store *st, int32_t day);
 	/* Up to `max` closed days in ascending order. */
 	int (*closed_day_list)(struct store *st, int32_t *out, size_t max, size_t *n);
+	/* The closed days from `from` to `to` (day numbers, inclusive) with their names, ascending. */
+	int (*closed_day_names)(struct store *st, int32_t from, int32_t to, store_closed_cb cb, void *arg);
 };
 
 /* Threads and their messages. */

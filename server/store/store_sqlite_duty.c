@@ -15,6 +15,7 @@ enum duty_stmt {
 	Q_CLOSED_PUT,
 	Q_CLOSED_DEL,
 	Q_CLOSED_LIST,
+	Q_CLOSED_NAMES,
 	Q_ROSTER_ADD,
 	Q_ROSTER_DEL,
 	Q_ROSTER_LIST,
@@ -28,6 +29,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[Q_CLOSED_PUT] = "INSERT OR REPLACE INTO closed_days(day, name) VALUES(?1, ?2)",
 	[Q_CLOSED_DEL] = "DELETE FROM closed_days WHERE day = ?1",
 	[Q_CLOSED_LIST] = "SELECT day FROM closed_days ORDER BY day",
+	[Q_CLOSED_NAMES] = "SELECT day, name FROM closed_days WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
 	[Q_ROSTER_ADD] = "INSERT INTO roster(user_id, unit_id, days, start_min, end_min, on_holidays)"
 			 " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[Q_ROSTER_DEL] = "DELETE FROM roster WHERE id = ?1",
@@ -170,10 +172,29 @@ static int closed_day_list(struct store *st, int32_t *out, size_t max, size_t *n
 	return sqs_done(q, rc);
 }
 
+static int closed_day_names(struct store *st, int32_t from, int32_t to, store_closed_cb cb, void *arg)
+{
+	sqlite3_stmt *q = stmt(st, Q_CLOSED_NAMES);
+	char name[STORE_NAME_SIZE];
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int(q, 1, from);
+	sqlite3_bind_int(q, 2, to);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sqs_text(name, sizeof name, q, 1);
+		if (cb(arg, sqlite3_column_int(q, 0), name) != 0)
+			break;
+	}
+	return sqs_done(q, rc);
+}
+
 const struct store_duty_ops store_sqlite_duty_ops = {
 	.closed_day_put = closed_day_put,
 	.closed_day_delete = closed_day_delete,
 	.closed_day_list = closed_day_list,
+	.closed_day_names = closed_day_names,
 	.roster_add = roster_add,
 	.roster_delete = roster_delete,
 	.roster_list = roster_list,

@@ -22,6 +22,7 @@ enum queue_stmt {
 	Q_ROUTE_GET,
 	Q_ROUTE_PUT,
 	Q_ROUTE_DEL,
+	Q_ROUTE_LIST,
 	Q_CLOCK_GET,
 	Q_CLOCK_PUT,
 	Q_CLOCK_DUE,
@@ -45,6 +46,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[Q_ROUTE_GET] = "SELECT queue_id FROM routes WHERE category = ?1 AND lang = ?2",
 	[Q_ROUTE_PUT] = "INSERT OR REPLACE INTO routes(category, lang, queue_id) VALUES(?1, ?2, ?3)",
 	[Q_ROUTE_DEL] = "DELETE FROM routes WHERE category = ?1 AND lang = ?2",
+	[Q_ROUTE_LIST] = "SELECT category, lang, queue_id FROM routes ORDER BY category, lang",
 	[Q_CLOCK_GET] = "SELECT " CLOCK_COLUMNS " FROM thread_clock WHERE thread_id = ?1",
 	[Q_CLOCK_PUT] = "INSERT OR REPLACE INTO thread_clock(" CLOCK_COLUMNS ")"
 			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -216,6 +218,24 @@ static int route_put(struct store *st, const char *category, const char *lang, c
 	return queue_id[0] ? sqs_run(st, q) : sqs_run_change(st, q);
 }
 
+static int route_list(struct store *st, store_route_cb cb, void *arg)
+{
+	sqlite3_stmt *q = stmt(st, Q_ROUTE_LIST);
+	char category[STORE_NAME_SIZE], lang[8], queue_id[STORE_ID_SIZE];
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sqs_text(category, sizeof category, q, 0);
+		sqs_text(lang, sizeof lang, q, 1);
+		sqs_text(queue_id, sizeof queue_id, q, 2);
+		if (cb(arg, category, lang, queue_id) != 0)
+			break;
+	}
+	return sqs_done(q, rc);
+}
+
 /* Deadline clocks */
 
 static void read_clock(sqlite3_stmt *q, struct store_clock *c)
@@ -336,6 +356,7 @@ const struct store_queue_ops store_sqlite_queue_ops = {
 	.settings_put = queue_settings_put,
 	.route_get = route_get,
 	.route_put = route_put,
+	.route_list = route_list,
 	.clock_get = clock_get,
 	.clock_put = clock_put,
 	.clock_due = clock_due,

@@ -19,6 +19,8 @@ enum staff_stmt {
 	S_WORKER_SET_LOGIN,
 	S_MEMBER_ADD,
 	S_MEMBER_LIST,
+	S_WORKER_BY_ID,
+	S_WORKER_LIST,
 	STMT__COUNT
 };
 
@@ -27,11 +29,17 @@ static const char *const stmt_sql[STMT__COUNT] = {
 			    " auth_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_WORKER_GET] = "SELECT user_id, username, salt, opslimit, memlimit, auth_hash, failures,"
 			 " locked_until, disabled FROM workers WHERE username = ?1",
+	[S_WORKER_BY_ID] = "SELECT user_id, username, salt, opslimit, memlimit, auth_hash, failures,"
+			   " locked_until, disabled FROM workers WHERE user_id = ?1",
+	[S_WORKER_LIST] = "SELECT user_id, username, salt, opslimit, memlimit, auth_hash, failures,"
+			  " locked_until, disabled FROM workers ORDER BY username",
 	[S_WORKER_SET_LOGIN] = "UPDATE workers SET failures = ?2, locked_until = ?3, disabled = ?4"
 			       " WHERE user_id = ?1",
 	[S_MEMBER_ADD] = "INSERT INTO memberships(user_id, unit_id, role) VALUES(?1, ?2, ?3)"
 			 " ON CONFLICT(user_id, unit_id) DO UPDATE SET role = excluded.role",
-	[S_MEMBER_LIST] = "SELECT unit_id, role FROM memberships WHERE user_id = ?1 ORDER BY unit_id",
+	[S_MEMBER_LIST] = "SELECT m.unit_id, m.role, coalesce(e.ends, 0) FROM memberships m"
+			  " LEFT JOIN role_ends e ON e.user_id = m.user_id AND e.unit_id = m.unit_id"
+			  " AND e.done = 0 WHERE m.user_id = ?1 ORDER BY m.unit_id",
 };
 
 /* The kept statement `id`, reset and unbound; NULL (logged) when it cannot be prepared. */
@@ -60,16 +68,9 @@ static int worker_insert(struct store *st, const struct store_worker *w, int64_t
 	return sqs_run(st, q);
 }
 
-static int worker_get(struct store *st, const char *username, struct store_worker *out)
+/* A row of S_WORKER_GET, S_WORKER_BY_ID or S_WORKER_LIST. */
+static void read_worker(sqlite3_stmt *q, struct store_worker *out)
 {
-	sqlite3_stmt *q = stmt(st, S_WORKER_GET);
-	int rc;
-
-	if (q == NULL)
-		return STORE_ERROR;
-	sqs_bind_text(q, 1, username);
-	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
-		return rc;
 	memset(out, 0, sizeof *out);
 	sqs_text(out->user_id, sizeof out->user_id, q, 0);
 	sqs_text(out->username, sizeof out->username, q, 1);
@@ -80,8 +81,49 @@ static int worker_get(struct store *st, const char *username, struct store_worke
 	out->failures = sqlite3_column_int(q, 6);
 	out->locked_until = sqlite3_column_int64(q, 7);
 	out->disabled = sqlite3_column_int(q, 8);
+}
+
+/* The worker whose username (S_WORKER_GET) or user id (S_WORKER_BY_ID) is `key`. */
+static int worker_one(struct store *st, enum staff_stmt which, const char *key, struct store_worker *out)
+{
+	sqlite3_stmt *q = stmt(st, which);
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_bind_text(q, 1, key);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
+		return rc;
+	read_worker(q, out);
 	sqlite3_reset(q);
 	return STORE_OK;
+}
+
+static int worker_get(struct store *st, const char *username, struct store_worker *out)
+{
+	return worker_one(st, S_WORKER_GET, username, out);
+}
+
+static int worker_by_id(struct store *st, const char *user_id, struct store_worker *out)
+{
+	return worker_one(st, S_WORKER_BY_ID, user_id, out);
+}
+
+static int worker_list(struct store *st, store_worker_cb cb, void *arg)
+{
+	sqlite3_stmt *q = stmt(st, S_WORKER_LIST);
+	struct store_worker w;
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		read_worker(q, &w);
+		if (cb(arg, &w) != 0)
+			break;
+	}
+	memset(&w, 0, sizeof w);
+	return sqs_done(q, rc);
 }
 
 static int worker_set_login_state(struct store *st, const char *user_id, int failures, int64_t locked_until,
@@ -123,6 +165,7 @@ static int membership_list(struct store *st, const char *user_id, struct store_m
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < max) {
 		sqs_text(out[*n].unit_id, sizeof out[*n].unit_id, q, 0);
 		out[*n].role = (enum store_role)sqlite3_column_int(q, 1);
+		out[*n].ends = sqlite3_column_int64(q, 2);
 		(*n)++;
 	}
 	sqlite3_reset(q);
@@ -371,6 +414,8 @@ static int role_ended_any(struct store *st, const char *user_id)
 const struct store_staff_ops store_sqlite_staff_ops = {
 	.worker_insert = worker_insert,
 	.worker_get = worker_get,
+	.worker_by_id = worker_by_id,
+	.worker_list = worker_list,
 	.worker_set_login_state = worker_set_login_state,
 	.membership_add = membership_add,
 	.membership_list = membership_list,

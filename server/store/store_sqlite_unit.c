@@ -1,6 +1,7 @@
 /*
  * store_sqlite_unit.c - units in the SQLite store (struct store_unit_ops): their names, their
- * settings (languages, service hours) and their members with each one's open-thread load.
+ * settings (languages, service hours) and their members with each one's open-thread load and
+ * end dates.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,18 +12,33 @@
 #include "log.h"
 #include "store_sqlite_int.h"
 
-enum unit_stmt { S_UNIT_INSERT, S_UNIT_FIND, Q_UNIT_SET_GET, Q_UNIT_SET_PUT, Q_MEMBERS, STMT__COUNT };
+enum unit_stmt {
+	S_UNIT_INSERT,
+	S_UNIT_FIND,
+	S_UNIT_GET,
+	S_UNIT_LIST,
+	Q_UNIT_SET_GET,
+	Q_UNIT_SET_PUT,
+	Q_MEMBERS,
+	STMT__COUNT
+};
 
 static const char *const stmt_sql[STMT__COUNT] = {
 	[S_UNIT_INSERT] = "INSERT INTO units(id, name) VALUES(?1, ?2)",
 	[S_UNIT_FIND] = "SELECT id FROM units WHERE name = ?1 OR id = ?1",
+	[S_UNIT_GET] = "SELECT id, name FROM units WHERE id = ?1",
+	[S_UNIT_LIST] = "SELECT id, name FROM units ORDER BY name",
 	[Q_UNIT_SET_GET] = "SELECT langs, open_min, close_min FROM unit_settings WHERE unit_id = ?1",
 	[Q_UNIT_SET_PUT] = "INSERT OR REPLACE INTO unit_settings(unit_id, langs, open_min, close_min)"
 			   " VALUES(?1, ?2, ?3, ?4)",
-	[Q_MEMBERS] = "SELECT m.user_id, w.username, m.role,"
-		      " (SELECT count(*) FROM threads t WHERE t.assignee_id = m.user_id AND t.state != 4)"
-		      " FROM memberships m JOIN workers w ON w.user_id = m.user_id"
-		      " WHERE m.unit_id = ?1 ORDER BY m.user_id",
+	[Q_MEMBERS] =
+		"SELECT m.user_id, w.username, m.role,"
+		" (SELECT count(*) FROM threads t WHERE t.assignee_id = m.user_id AND t.state != 4),"
+		" coalesce(e.ends, 0), coalesce(s.ends, 0)"
+		" FROM memberships m JOIN workers w ON w.user_id = m.user_id"
+		" LEFT JOIN role_ends e ON e.user_id = m.user_id AND e.unit_id = m.unit_id AND e.done = 0"
+		" LEFT JOIN staff_auth s ON s.user_id = m.user_id"
+		" WHERE m.unit_id = ?1 ORDER BY m.user_id",
 };
 
 /* The kept statement `id`, reset and unbound; NULL (logged) when it cannot be prepared. */
@@ -57,6 +73,39 @@ static int unit_find(struct store *st, const char *name, char out_id[STORE_ID_SI
 	sqs_text(out_id, STORE_ID_SIZE, q, 0);
 	sqlite3_reset(q);
 	return STORE_OK;
+}
+
+static int unit_get(struct store *st, const char *unit_id, struct store_unit *out)
+{
+	sqlite3_stmt *q = stmt(st, S_UNIT_GET);
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_bind_text(q, 1, unit_id);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
+		return rc;
+	sqs_text(out->id, sizeof out->id, q, 0);
+	sqs_text(out->name, sizeof out->name, q, 1);
+	sqlite3_reset(q);
+	return STORE_OK;
+}
+
+static int unit_list(struct store *st, store_unit_cb cb, void *arg)
+{
+	sqlite3_stmt *q = stmt(st, S_UNIT_LIST);
+	struct store_unit u;
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sqs_text(u.id, sizeof u.id, q, 0);
+		sqs_text(u.name, sizeof u.name, q, 1);
+		if (cb(arg, &u) != 0)
+			break;
+	}
+	return sqs_done(q, rc);
 }
 
 /* Unit and queue settings */
@@ -110,6 +159,8 @@ static int unit_members(struct store *st, const char *unit_id, store_member_cb c
 		sqs_text(m.username, sizeof m.username, q, 1);
 		m.role = (enum store_role)sqlite3_column_int(q, 2);
 		m.load = sqlite3_column_int(q, 3);
+		m.role_ends = sqlite3_column_int64(q, 4);
+		m.account_ends = sqlite3_column_int64(q, 5);
 		if (cb(arg, &m) != 0)
 			break;
 	}
@@ -119,6 +170,8 @@ static int unit_members(struct store *st, const char *unit_id, store_member_cb c
 const struct store_unit_ops store_sqlite_unit_ops = {
 	.insert = unit_insert,
 	.find = unit_find,
+	.get = unit_get,
+	.list = unit_list,
 	.settings_get = unit_settings_get,
 	.settings_put = unit_settings_put,
 	.members = unit_members,

@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -315,6 +318,62 @@ int itest_file_contains(const char *path, const char *text)
 }
 
 /* --- End-to-end encryption: the client's steps --- */
+
+char *itest_slurp(FILE *f)
+{
+	long n;
+	char *buf;
+
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	return buf;
+}
+
+void itest_run_argv(char *const argv[], const char *input, struct itest_run *r)
+{
+	FILE *in = tmpfile(), *out = tmpfile(), *err = tmpfile();
+	int status;
+	pid_t pid;
+
+	assert_true(in != NULL && out != NULL && err != NULL);
+	if (input != NULL) {
+		assert_int_equal(fputs(input, in) >= 0, 1);
+		assert_int_equal(fflush(in), 0);
+		rewind(in);
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+
+		dup2(input != NULL ? fileno(in) : nul, 0);
+		dup2(fileno(out), 1);
+		dup2(fileno(err), 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		assert_int_equal(errno, EINTR);
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	r->out = itest_slurp(out);
+	r->err = itest_slurp(err);
+	fclose(in);
+	fclose(out);
+	fclose(err);
+}
+
+void itest_run_free(struct itest_run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
 
 char *itest_ctl(const char *input, const char *fmt, ...)
 {

@@ -28,6 +28,25 @@ const char *itest_str(json_t *j, const char *name);
 /* An integer field of a reply, or 0. */
 json_int_t itest_num(json_t *j, const char *name);
 
+/* --- Running a program --- */
+
+/* What one run of a program did. */
+struct itest_run {
+	int status; /* exit status 0..255; -1: ended by a signal */
+	char *out;  /* standard output (malloc'd) */
+	char *err;  /* standard error (malloc'd) */
+};
+
+/* The whole of a file opened for reading, from its start (malloc'd, NUL-terminated). */
+char *itest_slurp(FILE *f);
+/*
+ * Runs the program argv[0] (a path) with argv (NULL-ended), `input` (NULL: /dev/null) on its
+ * standard input, and records its exit status and both outputs. Fails the test when it
+ * cannot be run.
+ */
+void itest_run_argv(char *const argv[], const char *input, struct itest_run *r);
+void itest_run_free(struct itest_run *r);
+
 /* --- A secret in every form: the scanner --- */
 
 #define ITEST_NEEDLES_MAX 128

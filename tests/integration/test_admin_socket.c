@@ -2,7 +2,8 @@
  * test_admin_socket.c - one writer: advicectl reaches a running adviced through its admin
  * socket. worker-add is written to the access log with the OS user and the command, and
  * audit-verify passes after it; the socket is mode 600 and refuses other users even when
- * its mode is loosened; bad JSON, an unknown command and an overlong line get clear errors
+ * its mode is loosened; an ok reply carries the text, the data (--json) and the warnings;
+ * bad JSON, an unknown command and an overlong line get clear errors
  * and change nothing; against a stopped adviced the online commands say what to do; while
  * adviced runs, init and a second adviced refuse (the data folder's lock); and
  * `adviced --check-config` reads the store without changing a byte of it, beside a running
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -321,6 +323,64 @@ static void test_bad_requests_change_nothing(void **state)
 	assert_true(harness_log_contains(h, "request line over"));
 }
 
+/* The reply of one raw request, parsed (the caller decrefs). */
+static json_t *request_json(const char *path, const char *line)
+{
+	char reply[65536];
+	json_t *j;
+	int fd;
+
+	assert_true((fd = admin_connect(path)) >= 0);
+	exchange(fd, line, reply, sizeof reply);
+	close(fd);
+	j = json_loads(reply, 0, NULL);
+	if (j == NULL)
+		fail_msg("not JSON: %s", reply);
+	return j;
+}
+
+/* An ok reply: "output" (the text), "exit", "data" (only when the command has data: what
+ * advicectl --json prints) and "warnings" (only when there are warnings: strings). */
+static void test_reply_shape_data_and_warnings(void **state)
+{
+	struct harness *h = *state;
+	char path[300];
+	json_t *j, *w;
+
+	socket_path(h, path, sizeof path);
+	j = request_json(path, "{\"id\":21,\"command\":\"unit-list\",\"args\":[]}");
+	assert_string_equal(json_string_value(json_object_get(j, "type")), "ok");
+	assert_int_equal(json_integer_value(json_object_get(j, "id")), 21);
+	assert_int_equal(json_integer_value(json_object_get(j, "exit")), 0);
+	assert_non_null(
+		strstr(json_string_value(json_object_get(j, "output")), "Adult social work: languages"));
+	assert_true(json_is_array(json_object_get(json_object_get(j, "data"), "units")));
+	assert_int_equal(json_array_size(json_object_get(json_object_get(j, "data"), "units")), 3);
+	assert_null(json_object_get(j, "warnings"));
+	json_decref(j);
+
+	/* A shift the roster has already: added, with a warning. */
+	j = request_json(path, "{\"id\":22,\"command\":\"roster-add\",\"args\":[\"anna\",\"Adult social "
+			       "work\",\"mon-fri\",\"08:00\",\"16:00\"]}");
+	assert_string_equal(json_string_value(json_object_get(j, "type")), "ok");
+	w = json_object_get(j, "warnings");
+	assert_int_equal(json_array_size(w), 1);
+	assert_true(strncmp(json_string_value(json_array_get(w, 0)), "the same as shift ", 18) == 0);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(json_object_get(j, "data"), "shift"), "username")),
+			    "anna");
+	json_decref(j);
+
+	/* A command without data: no "data". */
+	j = request_json(path,
+			 "{\"id\":23,\"command\":\"closed-add\",\"args\":[\"2031-03-03\",\"Test day\"]}");
+	assert_string_equal(json_string_value(json_object_get(j, "output")),
+			    "2031-03-03 is a closed day: Test day\n");
+	assert_null(json_object_get(j, "data"));
+	assert_null(json_object_get(j, "warnings"));
+	json_decref(j);
+}
+
 /* In a child as `nobody`: connects and reads the first line. Exits 0 when the outcome is
  * `expect` (0: connect refused with EACCES; 1: connected and told "forbidden"). */
 static void as_nobody(const char *path, int expect)
@@ -599,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_worker_add_logged_with_os_user),
 		cmocka_unit_test(test_socket_mode_600),
 		cmocka_unit_test(test_bad_requests_change_nothing),
+		cmocka_unit_test(test_reply_shape_data_and_warnings),
 		cmocka_unit_test(test_other_user_refused),
 		cmocka_unit_test(test_offline_refused_while_running),
 		cmocka_unit_test(test_stopped_adviced_says_what_to_do),

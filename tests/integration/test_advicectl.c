@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +35,7 @@
 #include "calendar.h"
 #include "config.h"
 #include "harness.h"
+#include "itest.h"
 #include "roster.h"
 #include "routing.h"
 #include "staff.h"
@@ -46,52 +46,18 @@
 #define CHILDREN     "Children and families"
 #define DISABILITY   "Disability services"
 
-/* What one advicectl run did. */
-struct ctl_result {
-	int status; /* exit status 0..255; -1: ended by a signal */
-	char *out;  /* standard output (malloc'd) */
-	char *err;  /* standard error (malloc'd) */
-};
-
-static void ctl_result_free(struct ctl_result *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
-/* The whole of a temporary file (malloc'd, NUL-terminated). */
-static char *slurp(FILE *f)
-{
-	long n;
-	char *buf;
-
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	return buf;
-}
-
 /*
  * Runs `$ADVICECTL -d DIR ARGS...` (dir NULL: `$ADVICECTL ARGS...`, for init) with standard
  * input from /dev/null, and records its exit status and both outputs.
  */
-static void ctl_run(const char *dir, const char *const args[], struct ctl_result *r)
+static void ctl_run(const char *dir, const char *const args[], struct itest_run *r)
 {
 	const char *ctl = getenv("ADVICECTL");
 	char *argv[CTL_MAX_ARGS + 4];
-	FILE *out = tmpfile(), *err = tmpfile();
 	size_t n = 0;
-	int status;
-	pid_t pid;
 
 	if (ctl == NULL || *ctl == '\0')
 		fail_msg("$ADVICECTL is not set");
-	assert_true(out != NULL && err != NULL);
 	argv[n++] = (char *)ctl;
 	if (dir != NULL) {
 		argv[n++] = "-d";
@@ -102,30 +68,13 @@ static void ctl_run(const char *dir, const char *const args[], struct ctl_result
 		argv[n++] = (char *)args[i];
 	}
 	argv[n] = NULL;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		dup2(nul, 0);
-		dup2(fileno(out), 1);
-		dup2(fileno(err), 2);
-		execv(ctl, argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		assert_int_equal(errno, EINTR);
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	r->out = slurp(out);
-	r->err = slurp(err);
-	fclose(out);
-	fclose(err);
+	itest_run_argv(argv, NULL, r);
 }
 
 /* A command that must succeed; returns its standard output (malloc'd). */
 static char *ctl_ok(struct harness *h, const char *const args[])
 {
-	struct ctl_result r;
+	struct itest_run r;
 
 	ctl_run(h->dir, args, &r);
 	if (r.status != 0)
@@ -207,7 +156,7 @@ static void access_log_refusal(struct harness *h, long long after, const char *c
 static void ctl_refused(struct harness *h, const char *const args[], const char *names)
 {
 	uint8_t before[crypto_generichash_BYTES], after[crypto_generichash_BYTES];
-	struct ctl_result r;
+	struct itest_run r;
 	long long last_row = db_count(h, "SELECT coalesce(max(row), 0) FROM access_log");
 
 	db_digest(h, before);
@@ -222,7 +171,7 @@ static void ctl_refused(struct harness *h, const char *const args[], const char 
 	if (memcmp(before, after, sizeof before) != 0)
 		fail_msg("advicectl %s was refused but changed the database", args[0]);
 	access_log_refusal(h, last_row, args[0]);
-	ctl_result_free(&r);
+	itest_run_free(&r);
 }
 
 /* The data folder's store, read-only beside the running server; store_close() after use. */
@@ -463,7 +412,7 @@ static void test_init_secrets_mode_600(void **state)
 {
 	struct harness *h = *state;
 	char dir[300], web[600], path[400];
-	struct ctl_result r;
+	struct itest_run r;
 	struct config c;
 	struct store *st;
 
@@ -480,7 +429,7 @@ static void test_init_secrets_mode_600(void **state)
 	ctl_run(NULL, (const char *const[]){ "init", dir, "--port", "8443", "--web-root", web, NULL }, &r);
 	if (r.status != 0)
 		fail_msg("advicectl init: exit %d: %s", r.status, r.err);
-	ctl_result_free(&r);
+	itest_run_free(&r);
 	expect_init_secrets(dir);
 	snprintf(path, sizeof path, "%s/testbank", dir);
 	assert_false(exists(path));
@@ -498,7 +447,7 @@ static void test_init_refusals(void **state)
 {
 	uint8_t before[crypto_generichash_BYTES], after[crypto_generichash_BYTES];
 	char dir[300], web[600], pepper[400];
-	struct ctl_result r;
+	struct itest_run r;
 
 	(void)state;
 	fresh_dir_name(dir, sizeof dir);
@@ -508,19 +457,19 @@ static void test_init_refusals(void **state)
 	ctl_run(NULL, (const char *const[]){ "init", dir, "--demo", "--web-root", web, NULL }, &r);
 	assert_int_not_equal(r.status, 0);
 	assert_true(r.err[0] != '\0');
-	ctl_result_free(&r);
+	itest_run_free(&r);
 	assert_false(exists(dir));
 
 	/* init refuses an existing folder and leaves its pepper alone. */
 	ctl_run(NULL, (const char *const[]){ "init", dir, "--web-root", web, NULL }, &r);
 	assert_int_equal(r.status, 0);
-	ctl_result_free(&r);
+	itest_run_free(&r);
 	snprintf(pepper, sizeof pepper, "%s/secrets/pepper", dir);
 	file_digest(pepper, before);
 	ctl_run(NULL, (const char *const[]){ "init", dir, "--web-root", web, NULL }, &r);
 	assert_int_not_equal(r.status, 0);
 	assert_non_null(strstr(r.err, dir));
-	ctl_result_free(&r);
+	itest_run_free(&r);
 	file_digest(pepper, after);
 	assert_memory_equal(before, after, sizeof before);
 	remove_tree(dir);

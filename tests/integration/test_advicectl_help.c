@@ -5,96 +5,44 @@
  * adviced. Every command `help` lists as going to adviced is known to the running adviced
  * (never "unknown command"), so dispatch, help and the server cannot disagree.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "harness.h"
+#include "itest.h"
 
 #define MAX_COMMANDS 64
 
-/* What one run did. */
-struct run {
-	int status; /* exit status; -1: a signal */
-	char *out, *err;
-};
-
-static char *slurp(FILE *f)
-{
-	long n;
-	char *buf;
-
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	return buf;
-}
-
 /* Runs the program named by environment variable `env` with argv[1..] = args (NULL-ended),
  * standard input from /dev/null. */
-static void run(const char *env, const char *const args[], struct run *r)
+static void run(const char *env, const char *const args[], struct itest_run *r)
 {
 	const char *prog = getenv(env);
 	char *argv[16];
-	FILE *out = tmpfile(), *err = tmpfile();
 	size_t n = 0;
-	int status;
-	pid_t pid;
 
 	if (prog == NULL || *prog == '\0')
 		fail_msg("$%s is not set", env);
-	assert_true(out != NULL && err != NULL);
 	argv[n++] = (char *)prog;
 	for (size_t i = 0; args[i] != NULL; i++) {
 		assert_true(n < sizeof argv / sizeof argv[0] - 1);
 		argv[n++] = (char *)args[i];
 	}
 	argv[n] = NULL;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		dup2(nul, 0);
-		dup2(fileno(out), 1);
-		dup2(fileno(err), 2);
-		execv(prog, argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		assert_int_equal(errno, EINTR);
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	r->out = slurp(out);
-	r->err = slurp(err);
-	fclose(out);
-	fclose(err);
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
+	itest_run_argv(argv, NULL, r);
 }
 
 /* The commands `advicectl help` lists ("  NAME  summary" lines), and whether each one is
  * marked as not going to adviced. Returns how many. */
 static size_t listed_commands(char names[][32], int offline[])
 {
-	struct run r;
+	struct itest_run r;
 	size_t n = 0;
 	char *line, *save = NULL;
 
@@ -109,7 +57,7 @@ static size_t listed_commands(char names[][32], int offline[])
 			     strstr(line, "(to a server's URL)") != NULL || strcmp(names[n], "help") == 0;
 		n++;
 	}
-	run_free(&r);
+	itest_run_free(&r);
 	return n;
 }
 
@@ -132,7 +80,7 @@ static void test_help_explains_every_listed_command(void **state)
 			fail_msg("advicectl help does not list %s", promised[p]);
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct run help, opt;
+		struct itest_run help, opt;
 		char usage[64];
 
 		run("ADVICECTL", (const char *const[]){ "help", names[i], NULL }, &help);
@@ -144,78 +92,90 @@ static void test_help_explains_every_listed_command(void **state)
 			fail_msg("advicectl help %s: exit %d, output:\n%s", names[i], help.status, help.out);
 		assert_int_equal(opt.status, 0);
 		assert_string_equal(opt.out, help.out);
-		run_free(&help);
-		run_free(&opt);
+		itest_run_free(&help);
+		itest_run_free(&opt);
 	}
 }
 
 static void test_unknown_command_exits_2(void **state)
 {
-	struct run r;
+	struct itest_run r;
 
 	(void)state;
 	run("ADVICECTL", (const char *const[]){ "frobnicate", "x", NULL }, &r);
 	assert_int_equal(r.status, 2);
 	assert_string_equal(r.err, "advicectl: unknown command frobnicate; `advicectl help` lists them\n");
-	run_free(&r);
+	itest_run_free(&r);
 	run("ADVICECTL", (const char *const[]){ "-d", "data", "frobnicate", NULL }, &r);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "unknown command frobnicate; `advicectl help` lists them"));
-	run_free(&r);
+	itest_run_free(&r);
 	run("ADVICECTL", (const char *const[]){ "help", "frobnicate", NULL }, &r);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "unknown command frobnicate; `advicectl help` lists them"));
-	run_free(&r);
+	itest_run_free(&r);
 }
 
 static void test_usage_without_arguments(void **state)
 {
-	struct run r;
+	struct itest_run r;
 
 	(void)state;
 	run("ADVICECTL", (const char *const[]){ NULL }, &r);
 	assert_int_equal(r.status, 2);
 	assert_string_equal(r.out, "");
-	assert_true(strncmp(r.err, "usage: advicectl -d DIR COMMAND", 31) == 0);
+	assert_true(strncmp(r.err, "usage: advicectl -d DIR [--json] COMMAND", 40) == 0);
 	assert_non_null(strstr(r.err, "queue-fallback"));
 	assert_non_null(strstr(r.err, "`advicectl help`"));
-	run_free(&r);
+	itest_run_free(&r);
 }
 
 /* Wrong arguments to a command and a command used without its data folder: exit 2 with
  * the command's synopsis or what it needs. */
 static void test_wrong_arguments_show_the_synopsis(void **state)
 {
-	struct run r;
+	struct itest_run r;
 
 	(void)state;
 	run("ADVICECTL", (const char *const[]){ "root-create", NULL }, &r);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "usage: advicectl root-create FILE\n"));
-	run_free(&r);
+	itest_run_free(&r);
 	run("ADVICECTL", (const char *const[]){ "unit-add", "Adult social work", NULL }, &r);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "unit-add needs the data folder: advicectl -d DIR unit-add"));
-	run_free(&r);
+	itest_run_free(&r);
 }
 
 static void test_version_on_both_programs(void **state)
 {
-	struct run r;
+	struct itest_run r;
 
 	(void)state;
 	run("ADVICECTL", (const char *const[]){ "--version", NULL }, &r);
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "advicectl " ADVICE_VERSION "\n");
-	run_free(&r);
+	itest_run_free(&r);
 	run("ADVICED", (const char *const[]){ "--version", NULL }, &r);
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "adviced " ADVICE_VERSION "\n");
-	run_free(&r);
+	itest_run_free(&r);
+}
+
+/* Whether the command takes no argument (its synopsis has none, or only optional ones). */
+static int takes_no_argument(const char *name)
+{
+	static const char *const none[] = { "audit-verify", "roster-list", "unit-list", "queue-list",
+					    "worker-list" };
+
+	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+		if (strcmp(name, none[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /* Each command listed as going to adviced, sent without arguments to a running adviced, is
- * refused for its arguments, never as an unknown command. */
+ * refused for its arguments, never as an unknown command; those that take none run. */
 static void test_adviced_knows_every_listed_command(void **state)
 {
 	struct harness h = { 0 };
@@ -226,15 +186,15 @@ static void test_adviced_knows_every_listed_command(void **state)
 	(void)state;
 	assert_int_equal(harness_start(&h), 0);
 	for (size_t i = 0; i < n; i++) {
-		struct run r;
+		struct itest_run r;
 
-		if (offline[i] || strcmp(names[i], "audit-verify") == 0 ||
-		    strcmp(names[i], "roster-list") == 0)
-			continue; /* the two that take no argument run; the rest are refused */
+		if (offline[i])
+			continue;
 		run("ADVICECTL", (const char *const[]){ "-d", h.dir, names[i], NULL }, &r);
-		if (r.status == 0 || strstr(r.err, "unknown") != NULL || strstr(r.err, "not running") != NULL)
+		if ((r.status == 0) != takes_no_argument(names[i]) || strstr(r.err, "unknown") != NULL ||
+		    strstr(r.err, "not running") != NULL)
 			fail_msg("advicectl -d DIR %s: exit %d: %s", names[i], r.status, r.err);
-		run_free(&r);
+		itest_run_free(&r);
 		online++;
 	}
 	assert_true(online >= 25);

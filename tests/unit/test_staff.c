@@ -647,12 +647,38 @@ static void test_when_parser(void **state)
 	assert_int_equal(admin_staff_parse_when("+3", 5000, &t), 0);
 	assert_int_equal(t, 8000);
 	assert_int_equal(admin_staff_parse_when("2030-06-30", 5000, &t), 0);
-	assert_true(t > 1909000000000LL && t < 1909200000000LL); /* midnight after 30 June 2030 */
+	assert_int_equal(t, 1909083600000LL); /* Helsinki's midnight after 30 June 2030: 21:00 UTC */
+	assert_int_equal(admin_staff_parse_when("2030-01-31", 5000, &t), 0);
+	assert_int_equal(t, 1896127200000LL); /* in winter: 22:00 UTC */
+	assert_int_equal(admin_staff_parse_when("2030-02-30", 5000, &t), -1);
+	assert_int_equal(admin_staff_parse_when("1999-12-31", 5000, &t), -1);
 	assert_int_equal(admin_staff_parse_when("2030-13-01", 5000, &t), -1);
 	assert_int_equal(admin_staff_parse_when("+", 5000, &t), -1);
 	assert_int_equal(admin_staff_parse_when("+-5", 5000, &t), -1);
 	assert_int_equal(admin_staff_parse_when("tomorrow", 5000, &t), -1);
 	assert_int_equal(admin_staff_parse_when("2030-6-30", 5000, &t), -1);
+}
+
+/* Times for people and scripts, in Helsinki time; a midnight is the end of the day before. */
+static void test_admin_times(void **state)
+{
+	char text[ADMIN_TIME_TEXT], iso[ADMIN_TIME_ISO];
+	json_t *j;
+
+	(void)state;
+	admin_time_text(1909083600000LL, text);
+	assert_string_equal(text, "2030-06-30 at 24:00 Helsinki time");
+	admin_time_iso(1909083600000LL, iso);
+	assert_string_equal(iso, "2030-07-01T00:00:00+03:00");
+	admin_time_text(1894694700000LL, text); /* 2030-01-15 08:05 UTC */
+	assert_string_equal(text, "2030-01-15 at 10:05 Helsinki time");
+	admin_time_iso(1894694700000LL + 7000, iso);
+	assert_string_equal(iso, "2030-01-15T10:05:07+02:00");
+	assert_true(json_is_null(j = admin_time_json(0)));
+	json_decref(j);
+	j = admin_time_json(1896127200000LL);
+	assert_string_equal(json_string_value(j), "2030-02-01T00:00:00+02:00");
+	json_decref(j);
 }
 
 int main(void)
@@ -674,6 +700,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sealed_secret_fails_closed, corefix_setup,
 						corefix_teardown),
 		cmocka_unit_test(test_when_parser),
+		cmocka_unit_test(test_admin_times),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

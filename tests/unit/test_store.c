@@ -1,7 +1,9 @@
 /*
  * test_store.c - the SQLite store: migrations, the WAL with synchronous=FULL on the
  * connections that write or checkpoint, durability across reopen, read-only use, unique keys,
- * savepoints inside a batch, the idempotency table, and that every domain operation is set.
+ * savepoints inside a batch, the idempotency table, the lists advicectl reads (units, workers,
+ * routes, named closed days, memberships with their end dates), and that every domain
+ * operation is set.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -245,6 +247,132 @@ static void test_read_only_store(void **state)
 			assert_non_null(fns[i]);                                                             \
 	} while (0)
 
+/* Collects names (units, workers) in the order a list gives them. */
+struct names {
+	char v[8][STORE_NAME_SIZE];
+	size_t n;
+};
+
+static int collect_unit(void *arg, const struct store_unit *u)
+{
+	struct names *n = arg;
+
+	snprintf(n->v[n->n++], STORE_NAME_SIZE, "%s", u->name);
+	return 0;
+}
+
+static int collect_worker(void *arg, const struct store_worker *w)
+{
+	struct names *n = arg;
+
+	snprintf(n->v[n->n++], STORE_NAME_SIZE, "%s", w->username);
+	return 0;
+}
+
+static int collect_route(void *arg, const char *category, const char *lang, const char *queue_id)
+{
+	struct names *n = arg;
+
+	snprintf(n->v[n->n++], STORE_NAME_SIZE, "%s/%s/%s", category, lang, queue_id);
+	return 0;
+}
+
+static int collect_closed(void *arg, int32_t day, const char *name)
+{
+	struct names *n = arg;
+
+	snprintf(n->v[n->n++], STORE_NAME_SIZE, "%d %s", (int)day, name);
+	return 0;
+}
+
+static int member_ends(void *arg, const struct store_member *m)
+{
+	int64_t *ends = arg;
+
+	ends[0] = m->role_ends;
+	ends[1] = m->account_ends;
+	return 0;
+}
+
+static void add_worker(struct store *st, const char *id, const char *name)
+{
+	struct store_worker w = { .opslimit = 1, .memlimit = 8192 };
+
+	snprintf(w.user_id, sizeof w.user_id, "%s", id);
+	snprintf(w.username, sizeof w.username, "%s", name);
+	assert_int_equal(st->ops->staff->worker_insert(st, &w, 1), STORE_OK);
+}
+
+/* The reads advicectl's lists use: in their order, with names and end dates. */
+static void test_lists_for_advicectl(void **state)
+{
+	struct store *st = ((struct fx *)*state)->st;
+	struct store_queue q = { .id = "q1", .unit_id = "u2", .category = "adult", .name = "A" };
+	struct store_membership m[4];
+	struct store_staff staff;
+	struct store_worker w;
+	struct store_unit u;
+	struct names n = { 0 };
+	int64_t ends[2] = { -1, -1 };
+	size_t count;
+
+	unit(st, "u2", "Zeta unit");
+	unit(st, "u1", "Alpha unit");
+	assert_int_equal(st->ops->unit->list(st, collect_unit, &n), STORE_OK);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.v[0], "Alpha unit");
+	assert_string_equal(n.v[1], "Zeta unit");
+	assert_int_equal(st->ops->unit->get(st, "u2", &u), STORE_OK);
+	assert_string_equal(u.name, "Zeta unit");
+	assert_int_equal(st->ops->unit->get(st, "u9", &u), STORE_NOTFOUND);
+
+	add_worker(st, "w2", "zoe");
+	add_worker(st, "w1", "bob");
+	n.n = 0;
+	assert_int_equal(st->ops->staff->worker_list(st, collect_worker, &n), STORE_OK);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.v[0], "bob");
+	assert_string_equal(n.v[1], "zoe");
+	assert_int_equal(st->ops->staff->worker_by_id(st, "w2", &w), STORE_OK);
+	assert_string_equal(w.username, "zoe");
+	assert_int_equal(st->ops->staff->worker_by_id(st, "w9", &w), STORE_NOTFOUND);
+
+	/* A membership's end, and the account's, as the lists show them. */
+	assert_int_equal(st->ops->staff->membership_add(st, "w1", "u2", ROLE_SUPERVISOR), STORE_OK);
+	assert_int_equal(st->ops->staff->membership_list(st, "w1", m, 4, &count), STORE_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(m[0].ends, 0);
+	assert_int_equal(st->ops->staff->role_end_set(st, "w1", "u2", 777), STORE_OK);
+	assert_int_equal(st->ops->staff->membership_list(st, "w1", m, 4, &count), STORE_OK);
+	assert_int_equal(m[0].ends, 777);
+	assert_int_equal(st->ops->staff->get(st, "w1", &staff), STORE_OK);
+	staff.ends = 999;
+	assert_int_equal(st->ops->staff->put(st, &staff), STORE_OK);
+	assert_int_equal(st->ops->unit->members(st, "u2", member_ends, ends), STORE_OK);
+	assert_int_equal(ends[0], 777);
+	assert_int_equal(ends[1], 999);
+
+	assert_int_equal(st->ops->queue->insert(st, &q), STORE_OK);
+	assert_int_equal(st->ops->queue->route_put(st, "kids", "sv", "q1"), STORE_OK);
+	assert_int_equal(st->ops->queue->route_put(st, "adult", "sv", "q1"), STORE_OK);
+	assert_int_equal(st->ops->queue->route_put(st, "adult", "en", "q1"), STORE_OK);
+	n.n = 0;
+	assert_int_equal(st->ops->queue->route_list(st, collect_route, &n), STORE_OK);
+	assert_int_equal(n.n, 3);
+	assert_string_equal(n.v[0], "adult/en/q1");
+	assert_string_equal(n.v[1], "adult/sv/q1");
+	assert_string_equal(n.v[2], "kids/sv/q1");
+
+	assert_int_equal(st->ops->duty->closed_day_put(st, 300, "Later"), STORE_OK);
+	assert_int_equal(st->ops->duty->closed_day_put(st, 100, "Early"), STORE_OK);
+	assert_int_equal(st->ops->duty->closed_day_put(st, 500, "Outside"), STORE_OK);
+	n.n = 0;
+	assert_int_equal(st->ops->duty->closed_day_names(st, 100, 300, collect_closed, &n), STORE_OK);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.v[0], "100 Early");
+	assert_string_equal(n.v[1], "300 Later");
+}
+
 static void test_every_domain_operation_is_set(void **state)
 {
 	const struct store_ops *ops = ((struct fx *)*state)->st->ops;
@@ -279,6 +407,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unique_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_idempotency_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lists_for_advicectl, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
