@@ -4,6 +4,9 @@
  * Argon2id key, the HTTP login, enrolment and logout, the WebSocket and its requests) is
  * libadvice's; here are only the arguments, what is read from the user and what is printed.
  *
+ * `request --citizen` logs in as a citizen instead, with an identity token on standard
+ * input (test mode's dev-token makes one).
+ *
  * Standard input gives, line by line, what the server needs in the order it needs it: the
  * password (a new one twice when it is a terminal, not echoed), then the second factor's
  * code when no --totp was given and the server asks for one. Prompts go to stderr and only
@@ -23,12 +26,13 @@
 #include "advice.h"
 #include "ctl_commands.h"
 
-#define CALL_TIMEOUT_MS	 30000
-#define LINE_MAX_BYTES	 256
-#define CODE_ATTEMPTS	 3 /* codes asked for while confirming an enrolment */
-#define EXIT_REFUSED	 1
-#define EXIT_BAD_ARGS	 2
-#define ORIGIN_MAX_BYTES 300
+#define CALL_TIMEOUT_MS	  30000
+#define LINE_MAX_BYTES	  256
+#define CODE_ATTEMPTS	  3 /* codes asked for while confirming an enrolment */
+#define EXIT_REFUSED	  1
+#define EXIT_BAD_ARGS	  2
+#define ORIGIN_MAX_BYTES  300
+#define CITIZEN_TOKEN_MAX 16384 /* an identity token's line (a signed JWT, or a JWE around one) */
 
 /* One worker's login at one server, and what it has read so far. */
 struct worker {
@@ -404,6 +408,34 @@ static void print_reply(const char *type, int rc, const char *reply)
 	json_decref(r);
 }
 
+/*
+ * A citizen's login with an identity token read from standard input (in test mode
+ * `advicectl -d DIR dev-token HETU` makes one; else the identity provider's). 0 logged in,
+ * or -1 (said why).
+ */
+static int citizen_login(struct worker *w)
+{
+	char token[CITIZEN_TOKEN_MAX];
+	int rc;
+
+	w->user = "the citizen";
+	if (w->totp != NULL) {
+		fprintf(stderr, "advicectl: request --citizen: a citizen has no second factor here "
+				"(--totp is for workers)\n");
+		return -1;
+	}
+	if (read_line("Identity token: ", 1, token, sizeof token) != 0 || token[0] == '\0') {
+		fprintf(stderr, "advicectl: request --citizen: give the identity token on standard input "
+				"(in test mode: advicectl -d DIR dev-token HETU | advicectl request ...)\n");
+		return -1;
+	}
+	rc = advice_login_citizen(w->c, w->url, w->origin, token, &w->session, CALL_TIMEOUT_MS);
+	sodium_memzero(token, sizeof token);
+	if (rc != 0)
+		report(w, "login", rc);
+	return rc == 0 ? 0 : -1;
+}
+
 int ctl_client_request(int argc, char **argv)
 {
 	struct worker w = { 0 };
@@ -422,7 +454,7 @@ int ctl_client_request(int argc, char **argv)
 	w.user = argv[2];
 	if (worker_start(&w) != 0)
 		return EXIT_REFUSED;
-	if (password_login(&w, 0) != 0)
+	if ((strcmp(w.user, "--citizen") == 0 ? citizen_login(&w) : password_login(&w, 0)) != 0)
 		goto out;
 	k = advice_connect(w.c, w.url, w.origin, w.session, CALL_TIMEOUT_MS, &rc);
 	if (k == NULL) {

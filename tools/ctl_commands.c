@@ -196,11 +196,13 @@ const struct ctl_command ctl_commands[] = {
 	  "advicectl login http://localhost:8080 maija --setup-code ABCD-EFGH-JKLM-NPQR\n"
 	  "  printf 'anna-demo\\n' | advicectl login http://localhost:8080 anna --totp 123456",
 	  CTL_LOGIN },
-	{ "request", AS_WK, "URL USERNAME TYPE [JSON] [--totp CODE]",
-	  "one protocol request as a worker; prints the reply",
+	{ "request", AS_WK, "URL USERNAME|--citizen TYPE [JSON] [--totp CODE]",
+	  "one protocol request as a worker (or a citizen); prints the reply",
 	  "Logs USERNAME in as login does (password, then the code unless --totp, on\n"
 	  "standard input), sends one request of TYPE (proto/PROTOCOL.md) with the fields\n"
 	  "of the JSON object (default {}), prints the reply as indented JSON and logs out.\n"
+	  "--citizen instead of USERNAME logs in a citizen with the identity token on\n"
+	  "standard input (in test mode `advicectl -d DIR dev-token HETU` makes one).\n"
 	  "Exit 0 for an ok reply; an error reply's code and reason go to standard error,\n"
 	  "exit 1. A JSON argument that is not an object is refused before anything is sent.",
 	  "printf 'sara-demo\\n%s\\n' \"$(advicectl -d data demo-totp sara)\" |\n"

@@ -624,6 +624,60 @@ static void test_supervisor_requests(void **state)
 	run_free(&r);
 }
 
+/*
+ * A citizen from the terminal: request --citizen with test mode's dev-token on standard
+ * input opens a thread and lists it; a refused token, no token and --totp are clear errors.
+ */
+static void test_citizen_requests(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->h;
+	char *token = harness_citizen_token(h, "010594Y9032"), input[8192], thread[40];
+	json_t *j;
+	struct run r;
+
+	assert_non_null(token);
+	assert_true(strlen(token) + 2 < sizeof input);
+	snprintf(input, sizeof input, "%s\n", token);
+	ctl(input,
+	    (const char *const[]){ "request", h->base_url, "--citizen", "thread.open",
+				   "{\"category\": \"adult-social-work\", \"body\": \"cXVlc3Rpb24\"}", NULL },
+	    &r);
+	expect_status(&r, 0);
+	assert_non_null(j = json_loads(r.out, 0, NULL));
+	assert_string_equal(itest_str(j, "type"), "ok");
+	snprintf(thread, sizeof thread, "%s", itest_str(j, "thread"));
+	json_decref(j);
+	run_free(&r);
+
+	ctl(input, (const char *const[]){ "request", h->base_url, "--citizen", "thread.list", NULL }, &r);
+	expect_status(&r, 0);
+	assert_non_null(strstr(r.out, thread));
+	run_free(&r);
+
+	/* A token the server refuses: its reason, exit 1. */
+	input[strlen(token) - 4] ^= 1;
+	ctl(input, (const char *const[]){ "request", h->base_url, "--citizen", "thread.list", NULL }, &r);
+	expect_status(&r, 1);
+	assert_non_null(strstr(r.err, "advicectl: login refused: bad_token"));
+	assert_string_equal(r.out, "");
+	run_free(&r);
+
+	ctl(NULL, (const char *const[]){ "request", h->base_url, "--citizen", "thread.list", NULL }, &r);
+	expect_status(&r, 1);
+	assert_non_null(strstr(r.err, "give the identity token on standard input"));
+	run_free(&r);
+
+	ctl(input,
+	    (const char *const[]){ "request", h->base_url, "--citizen", "thread.list", "--totp", "123456",
+				   NULL },
+	    &r);
+	expect_status(&r, 1);
+	assert_non_null(strstr(r.err, "--totp is for workers"));
+	run_free(&r);
+	free(token);
+}
+
 /* JSON arguments that are not a request's fields: exit 2, the reason, no login attempted. */
 static void test_bad_json_argument_sends_nothing(void **state)
 {
@@ -666,7 +720,8 @@ static void test_wrong_use(void **state)
 
 	ctl(NULL, (const char *const[]){ "request", h->base_url, "sara", NULL }, &r);
 	expect_status(&r, 2);
-	assert_non_null(strstr(r.err, "usage: advicectl request URL USERNAME TYPE [JSON] [--totp CODE]"));
+	assert_non_null(
+		strstr(r.err, "usage: advicectl request URL USERNAME|--citizen TYPE [JSON] [--totp CODE]"));
 	run_free(&r);
 	ctl(NULL, (const char *const[]){ "login", h->base_url, "sara", "--frob", NULL }, &r);
 	expect_status(&r, 2);
@@ -791,6 +846,7 @@ int main(void)
 		cmocka_unit_test(test_enrol_after_totp_reset),
 		cmocka_unit_test(test_terminal_asks_twice),
 		cmocka_unit_test(test_supervisor_requests),
+		cmocka_unit_test(test_citizen_requests),
 		cmocka_unit_test(test_bad_json_argument_sends_nothing),
 		cmocka_unit_test(test_wrong_use),
 		cmocka_unit_test(test_libadvice_calls),
