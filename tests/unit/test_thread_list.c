@@ -487,6 +487,10 @@ static void test_read_state(void **state)
 	assert_true(n(json_object_get(r, "summary"), "change") < change);
 	json_decref(r);
 
+	r = corefix_ws(fx, &anna, "{\"type\":\"thread.get\",\"id\":\"g9\",\"thread\":\"%032d\"}", 7);
+	assert_string_equal(corefix_code(r), "not_found");
+	json_decref(r);
+
 	/* Beyond the last message: refused. */
 	r = corefix_ws(fx, &anna, "{\"type\":\"read.set\",\"id\":\"r5\",\"thread\":\"%s\",\"seq\":4}", t[0]);
 	assert_string_equal(corefix_code(r), "bad_request");
