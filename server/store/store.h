@@ -444,7 +444,8 @@ struct store_queue_ops {
 	int (*route_get)(struct store *st, const char *category, const char *lang,
 			 char queue_id[STORE_ID_SIZE]);
 	int (*route_put)(struct store *st, const char *category, const char *lang, const char *queue_id);
-	/* The deadline clock of a thread; clock_put replaces. */
+	/* The deadline clock of a thread; clock_put replaces, and is a change of the thread (its
+	 * lists' change counter moves on, struct store_thread_view). */
 	int (*clock_get)(struct store *st, const char *thread_id, struct store_clock *out);
 	int (*clock_put)(struct store *st, const struct store_clock *c);
 	/* Up to `limit` running clocks whose warning or deadline has come at `now` and not yet
@@ -492,7 +493,8 @@ struct store_thread_ops {
 			  store_departure_cb cb, void *arg);
 	/* Raises user_id's read state of a thread to `seq`; a lower or equal seq changes nothing. */
 	int (*read_set)(struct store *st, const char *user_id, const char *thread_id, int64_t seq);
-	/* The change counter's current value (0 before any change). */
+	/* The change counter's current value (0 before any change): every value given so far is
+	 * at most this, every later one above it, also after a restart. */
 	int (*change_now)(struct store *st, int64_t *out);
 	/* STORE_EXISTS when the thread has a message of that seq. */
 	int (*message_insert)(struct store *st, const struct store_message *m);

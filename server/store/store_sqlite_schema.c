@@ -139,9 +139,9 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "CREATE INDEX sessions_by_user ON sessions(user_id);"
 	  "CREATE INDEX sessions_live ON sessions(expires) WHERE revoked = 0;" },
 	{ 6, "thread lists: the change counter, departures of threads from units, read state per user",
-	  /* One counter for the database: every change to what a thread list shows takes the next
-	   * value (the triggers below), so a client can ask for what changed after a value it saw.
-	   * Existing threads are numbered in the order of their last activity. */
+	  /* The change counter of thread lists (store.h): the store gives each change the next value
+	   * and keeps the counter here, written with each commit (store_sqlite.c). Existing threads
+	   * are numbered in the order of their last activity. */
 	  "CREATE TABLE change_counter(id INTEGER PRIMARY KEY CHECK(id = 1), value INTEGER NOT NULL);"
 	  "ALTER TABLE threads ADD COLUMN change_no INTEGER NOT NULL DEFAULT 0;"
 	  "UPDATE threads SET change_no = r.n FROM"
@@ -149,52 +149,22 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "  WHERE r.id = threads.id;"
 	  "INSERT INTO change_counter(id, value) SELECT 1, count(*) FROM threads;"
 	  "CREATE INDEX threads_by_change ON threads(change_no);"
-	  "CREATE INDEX threads_by_citizen_change ON threads(citizen_id, change_no);"
-	  "CREATE INDEX threads_by_activity ON threads(updated, id);"
-	  /* The last time a thread left a unit (moved to another unit's queue). */
+	  /* The last time a thread left a unit (moved to another unit's queue), with the change of
+	   * that move. */
 	  "CREATE TABLE thread_departures(unit_id TEXT NOT NULL, thread_id TEXT NOT NULL REFERENCES "
 	  "threads(id),"
 	  "  change_no INTEGER NOT NULL, PRIMARY KEY(unit_id, thread_id)) WITHOUT ROWID;"
 	  "CREATE INDEX thread_departures_by_change ON thread_departures(change_no);"
+	  "CREATE TRIGGER threads_departure AFTER UPDATE OF queue_id ON threads"
+	  "  WHEN OLD.queue_id != NEW.queue_id BEGIN"
+	  "  INSERT OR REPLACE INTO thread_departures(unit_id, thread_id, change_no)"
+	  "    SELECT o.unit_id, OLD.id, NEW.change_no FROM queues o, queues n"
+	  "    WHERE o.id = OLD.queue_id AND n.id = NEW.queue_id AND o.unit_id != n.unit_id;"
+	  "END;"
 	  "CREATE TABLE read_state(user_id TEXT NOT NULL REFERENCES users(id),"
 	  "  thread_id TEXT NOT NULL REFERENCES threads(id), read_seq INTEGER NOT NULL,"
 	  "  change_no INTEGER NOT NULL, PRIMARY KEY(user_id, thread_id)) WITHOUT ROWID;"
-	  "CREATE INDEX read_state_by_change ON read_state(user_id, change_no);"
-	  "CREATE TRIGGER threads_change_insert AFTER INSERT ON threads BEGIN"
-	  "  UPDATE change_counter SET value = value + 1 WHERE id = 1;"
-	  "  UPDATE threads SET change_no = (SELECT value FROM change_counter WHERE id = 1)"
-	  "    WHERE id = NEW.id;"
-	  "END;"
-	  "CREATE TRIGGER threads_change_update"
-	  "  AFTER UPDATE OF state, assignee_id, updated, last_seq, queue_id ON threads BEGIN"
-	  "  UPDATE change_counter SET value = value + 1 WHERE id = 1;"
-	  "  UPDATE threads SET change_no = (SELECT value FROM change_counter WHERE id = 1)"
-	  "    WHERE id = NEW.id;"
-	  "  INSERT OR REPLACE INTO thread_departures(unit_id, thread_id, change_no)"
-	  "    SELECT o.unit_id, OLD.id, (SELECT value FROM change_counter WHERE id = 1)"
-	  "    FROM queues o, queues n WHERE o.id = OLD.queue_id AND n.id = NEW.queue_id"
-	  "    AND o.unit_id != n.unit_id;"
-	  "END;"
-	  "CREATE TRIGGER thread_clock_change_insert AFTER INSERT ON thread_clock BEGIN"
-	  "  UPDATE change_counter SET value = value + 1 WHERE id = 1;"
-	  "  UPDATE threads SET change_no = (SELECT value FROM change_counter WHERE id = 1)"
-	  "    WHERE id = NEW.thread_id;"
-	  "END;"
-	  "CREATE TRIGGER thread_clock_change_update AFTER UPDATE ON thread_clock BEGIN"
-	  "  UPDATE change_counter SET value = value + 1 WHERE id = 1;"
-	  "  UPDATE threads SET change_no = (SELECT value FROM change_counter WHERE id = 1)"
-	  "    WHERE id = NEW.thread_id;"
-	  "END;"
-	  "CREATE TRIGGER read_state_change_insert AFTER INSERT ON read_state BEGIN"
-	  "  UPDATE change_counter SET value = value + 1 WHERE id = 1;"
-	  "  UPDATE read_state SET change_no = (SELECT value FROM change_counter WHERE id = 1)"
-	  "    WHERE user_id = NEW.user_id AND thread_id = NEW.thread_id;"
-	  "END;"
-	  "CREATE TRIGGER read_state_change_update AFTER UPDATE OF read_seq ON read_state BEGIN"
-	  "  UPDATE change_counter SET value = value + 1 WHERE id = 1;"
-	  "  UPDATE read_state SET change_no = (SELECT value FROM change_counter WHERE id = 1)"
-	  "    WHERE user_id = NEW.user_id AND thread_id = NEW.thread_id;"
-	  "END;" },
+	  "CREATE INDEX read_state_by_change ON read_state(user_id, change_no);" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

@@ -1,8 +1,8 @@
 /*
  * store_sqlite_thread.c - threads and their messages in the SQLite store (struct
- * store_thread_ops). A thread's unit and category are read from its queue. The change counter
- * of the lists is kept by the triggers of migration 6 (store_sqlite_schema.c); this file reads
- * it, the read states and the departures of threads from units.
+ * store_thread_ops). A thread's unit and category are read from its queue. Each insert and
+ * update of a thread, and each raised read state, takes the next value of the change counter
+ * (sqs_change_next); a trigger of migration 6 records the departures of threads from units.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +24,6 @@ enum thread_stmt {
 	S_VIEW_ONE,
 	S_DEPARTURES,
 	S_READ_SET,
-	S_CHANGE_NOW,
 	S_MESSAGE_INSERT,
 	S_MESSAGE_LIST,
 	STMT__COUNT
@@ -59,11 +58,12 @@ enum thread_stmt {
 
 static const char *const stmt_sql[STMT__COUNT] = {
 	[S_THREAD_INSERT] = "INSERT INTO threads(id, citizen_id, queue_id, assignee_id, state,"
-			    " created, updated, last_seq) VALUES(?1, ?2, ?3, nullif(?4, ''), ?5, ?6, ?7, ?8)",
+			    " created, updated, last_seq, change_no)"
+			    " VALUES(?1, ?2, ?3, nullif(?4, ''), ?5, ?6, ?7, ?8, ?9)",
 	[S_THREAD_GET] = "SELECT " THREAD_COLUMNS " FROM threads t JOIN queues q ON q.id = t.queue_id"
 			 " WHERE t.id = ?1",
 	[S_THREAD_UPDATE] = "UPDATE threads SET state = ?2, assignee_id = nullif(?3, ''),"
-			    " updated = ?4, last_seq = ?5, queue_id = ?6 WHERE id = ?1",
+			    " updated = ?4, last_seq = ?5, queue_id = ?6, change_no = ?7 WHERE id = ?1",
 	[S_VIEW_CITIZEN_ALL] = VIEW_SELECT " WHERE t.citizen_id = ?1 AND " VIEW_FILTER VIEW_BY_ACTIVITY,
 	[S_VIEW_MEMBER_ALL] = VIEW_SELECT VIEW_MEMBER " WHERE " VIEW_FILTER VIEW_BY_ACTIVITY,
 	[S_VIEW_CITIZEN_CHANGED] = VIEW_SELECT " WHERE t.citizen_id = ?1 AND " VIEW_CHANGED VIEW_BY_CHANGE,
@@ -76,11 +76,10 @@ static const char *const stmt_sql[STMT__COUNT] = {
 			 " JOIN memberships n ON n.unit_id = q.unit_id AND n.user_id = ?1"
 			 " WHERE t.id = d.thread_id)"
 			 " GROUP BY d.thread_id ORDER BY ch LIMIT ?3",
-	/* The triggers give an inserted or raised row the counter's next value. */
-	[S_READ_SET] = "INSERT INTO read_state(user_id, thread_id, read_seq, change_no) VALUES(?1, ?2, ?3, 0)"
-		       " ON CONFLICT(user_id, thread_id) DO UPDATE SET read_seq = excluded.read_seq"
-		       " WHERE excluded.read_seq > read_state.read_seq",
-	[S_CHANGE_NOW] = "SELECT value FROM change_counter WHERE id = 1",
+	[S_READ_SET] =
+		"INSERT INTO read_state(user_id, thread_id, read_seq, change_no) VALUES(?1, ?2, ?3, ?4)"
+		" ON CONFLICT(user_id, thread_id) DO UPDATE SET read_seq = excluded.read_seq,"
+		" change_no = excluded.change_no WHERE excluded.read_seq > read_state.read_seq",
 	[S_MESSAGE_INSERT] = "INSERT INTO messages(thread_id, seq, sender_id, sender_role, created,"
 			     " body) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_MESSAGE_LIST] = "SELECT thread_id, seq, sender_id, sender_role, created, body"
@@ -109,6 +108,7 @@ static int thread_insert(struct store *st, const struct store_thread *t)
 	sqlite3_bind_int64(q, 6, t->created);
 	sqlite3_bind_int64(q, 7, t->updated);
 	sqlite3_bind_int64(q, 8, t->last_seq);
+	sqlite3_bind_int64(q, 9, sqs_change_next(st));
 	return sqs_run(st, q);
 }
 
@@ -154,6 +154,7 @@ static int thread_update(struct store *st, const struct store_thread *t)
 	sqlite3_bind_int64(q, 4, t->updated);
 	sqlite3_bind_int64(q, 5, t->last_seq);
 	sqs_bind_text(q, 6, t->queue_id);
+	sqlite3_bind_int64(q, 7, sqs_change_next(st));
 	return sqs_run_change(st, q);
 }
 
@@ -252,20 +253,13 @@ static int read_set(struct store *st, const char *user_id, const char *thread_id
 	sqs_bind_text(q, 1, user_id);
 	sqs_bind_text(q, 2, thread_id);
 	sqlite3_bind_int64(q, 3, seq);
+	sqlite3_bind_int64(q, 4, sqs_change_next(st)); /* unused when the state does not rise */
 	return sqs_run(st, q);
 }
 
 static int change_now(struct store *st, int64_t *out)
 {
-	sqlite3_stmt *q = stmt(st, S_CHANGE_NOW);
-	int rc;
-
-	if (q == NULL)
-		return STORE_ERROR;
-	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
-		return rc;
-	*out = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
+	*out = sqs_change_now(st);
 	return STORE_OK;
 }
 

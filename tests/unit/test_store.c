@@ -212,6 +212,29 @@ static void test_migration_6_keeps_threads(void **state)
 	assert_int_equal(f->st->ops->thread->list_view(f->st, &q, count_view, acc), STORE_OK);
 	assert_int_equal(acc[1], 1); /* the read state; the moved thread is no longer the member's */
 	assert_int_equal(acc[0], 5);
+
+	/* The counter survives a reopen; a batch rolled back spends values, never reuses them. */
+	assert_int_equal(f->st->ops->tx->begin(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->thread->update(f->st, &t), STORE_OK);
+	assert_int_equal(f->st->ops->tx->rollback(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->thread->change_now(f->st, &now), STORE_OK);
+	assert_int_equal(now, 6);
+	f->st->ops->close(f->st);
+	f->st = store_sqlite_open(f->db, STORE_READWRITE);
+	assert_non_null(f->st);
+	assert_int_equal(f->st->ops->thread->change_now(f->st, &now), STORE_OK);
+	assert_int_equal(now, 5);
+	assert_int_equal(f->st->ops->tx->begin(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->thread->update(f->st, &t), STORE_OK);
+	assert_int_equal(f->st->ops->tx->commit(f->st), STORE_OK);
+	f->st->ops->close(f->st);
+	f->st = store_sqlite_open(f->db, STORE_READWRITE);
+	assert_non_null(f->st);
+	assert_int_equal(f->st->ops->thread->change_now(f->st, &now), STORE_OK);
+	assert_int_equal(now, 6);
+	assert_int_equal(f->st->ops->thread->view(f->st, t.id, "a0000000000000000000000000000001", &v),
+			 STORE_OK);
+	assert_int_equal(v.change, 6);
 }
 
 /* A commit returns, and so an acknowledgement leaves, only after the WAL is synced
