@@ -156,6 +156,24 @@ for n in $(seq 900 999); do
 done
 head -1 "$out/tokens" > "$out/token1"
 
+# R1: a dashboard of 1,000 threads (the demo supervisor's, on the fresh database) listed in full,
+# then resynchronised after a reconnect by fetching only what changed (thread.list changed_since)
+# after 10 and after 100 new messages: the bytes of the JSON replies of each.
+echo "bench: R1 dashboard resynchronisation" >&2
+resync=$("$gen" resync "http://127.0.0.1:$port" "$out/tokens" 1000 10,100 sara sara-demo)
+echo "{\"point\": \"R1\", \"r\": $resync}" >> "$out/raw.jsonl"
+r1=$(node -e 'const o = JSON.parse(process.argv[1]);
+	console.log([o.full_bytes, o.resyncs[0].bytes, o.resyncs[1].bytes].join(" "));' "$resync")
+read -r r1_full r1_10 r1_100 <<< "$r1"
+echo "bench: R1 full list of 1000 threads $r1_full bytes; resync after 10 changes $r1_10 bytes, after 100 changes $r1_100 bytes" >&2
+met=$(node -e 'console.log(process.argv[1] <= 0.05 * process.argv[2] ? "yes" : "no")' "$r1_10" "$r1_full")
+note=$(node -e 'const o = JSON.parse(process.argv[1]);
+	console.log(`full list ${o.full_bytes} B in ${o.full_requests} pages of 100; after 100 changes ` +
+		`${o.resyncs[1].bytes} B in ${o.resyncs[1].requests} page(s); each resync fetched exactly the changed threads`);' \
+	"$resync")
+row "R1 bytes to resynchronise a 1,000-thread dashboard after 10 changes (thread.list changed_since)" "$r1_10" "" \
+	"$r1_full" "a full list of the 1,000 threads, bytes" "<= 5 % of a full list" "$met" "$note"
+
 echo "bench: M5 token verification" >&2
 m5=$(json_get "$("$build/tests/bench/bench_token" "$data/adviced.conf" "$out/token1" 3)" verify_per_s)
 m5_met=$(node -e 'console.log(process.argv[1] >= 0.8 * process.argv[2] ? "yes" : "no")' "$m5" "$openssl_verify")

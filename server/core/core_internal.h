@@ -119,6 +119,8 @@ int core_thread_changed(struct ctx *x, const struct store_thread *t);
 int core_categories_list(struct ctx *x);
 int core_thread_open(struct ctx *x);
 int core_thread_list(struct ctx *x);
+int core_thread_get(struct ctx *x);
+int core_read_set(struct ctx *x);
 int core_thread_read(struct ctx *x);
 int core_thread_claim(struct ctx *x);
 int core_message_send(struct ctx *x);

@@ -1,9 +1,11 @@
 /*
- * core_thread.c - the thread requests: categories, open, list, read, claim, send, close.
+ * core_thread.c - the thread requests: categories, open, list, get, read, read.set, claim,
+ * send, close.
  *
  * Each handler loads what it needs, asks the policy, writes, and adds live events. Events to
  * staff carry metadata only; content reaches staff only through thread.read, which writes
- * the access log first.
+ * the access log first. thread.list pages through every thread (latest activity first) or
+ * through what changed after a value of the store's change counter (PROTOCOL.md §6.3).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -153,37 +155,295 @@ int core_thread_open(struct ctx *x)
 	return core_thread_changed(x, &t);
 }
 
-struct list_acc {
-	json_t *arr;
-	int limit, count;
-	char last[STORE_ID_SIZE];
+/* thread.list */
+
+#define CURSOR_MAX 96 /* "<change>.<updated>.<thread id>" */
+
+/* The filters of a request (the schema has checked their values): state mask and assignee. */
+static void read_filters(struct ctx *x, struct store_thread_query *q)
+{
+	json_t *states = json_object_get(x->msg, "state"), *v;
+	const char *who = req_str(x, "assignee");
+	size_t i;
+
+	json_array_foreach (states, i, v)
+		for (int s = THREAD_NEW; s <= THREAD_CLOSED; s++)
+			if (strcmp(json_string_value(v), core_state_name((enum thread_state)s)) == 0)
+				q->state_mask |= 1u << s;
+	q->assignee = who == NULL || strcmp(who, "anyone") == 0 ? STORE_ASSIGNEE_ANY
+		      : strcmp(who, "me") == 0			? STORE_ASSIGNEE_ME
+								: STORE_ASSIGNEE_NOBODY;
+}
+
+/* Whether a thread passes the filters of `q`. */
+static int passes_filters(const struct store_thread_query *q, const struct store_thread *t)
+{
+	if (q->state_mask != 0 && !(q->state_mask & (1u << t->state)))
+		return 0;
+	if (q->assignee == STORE_ASSIGNEE_ME)
+		return strcmp(t->assignee_id, q->user_id) == 0;
+	if (q->assignee == STORE_ASSIGNEE_NOBODY)
+		return t->assignee_id[0] == '\0';
+	return 1;
+}
+
+/* Parses a cursor "<change>.<updated>.<thread id>" of a full list. 0, or 0 with ctx->err. */
+static int read_cursor(struct ctx *x, const char *cursor, int64_t *first_change, struct store_thread_query *q,
+		       char id[STORE_ID_SIZE])
+{
+	long long change, updated;
+	int n = -1;
+
+	if (sscanf(cursor, "%lld.%lld.%32[0-9a-f]%n", &change, &updated, id, &n) != 3 || n < 0 ||
+	    cursor[n] != '\0' || strlen(id) != ADVICE_ID_HEX || change < 0 || updated < 0) {
+		snprintf(x->err_field, sizeof x->err_field, "/cursor");
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "not a cursor of thread.list");
+	}
+	*first_change = change;
+	q->before_updated = updated;
+	q->before_id = id;
+	return 0;
+}
+
+static const char *const deadline_kinds[] = { "first_answer", "first_answer", "follow_up" };
+static const char *const deadline_states[] = { "stopped", "running", "paused" };
+static const char *const deadline_levels[] = { "ok", "at_risk", "missed" };
+
+/* The deadline of a summary: staff see the clock (as deadline.changed announces it); citizens
+ * and threads without a clock get null. */
+static json_t *deadline_json(const struct ctx *x, const struct store_thread_view *v)
+{
+	const struct store_clock *c = &v->clock;
+
+	if (!v->has_clock || x->sess.role == ROLE_CITIZEN || c->kind < 0 || c->kind > 2 || c->state < 0 ||
+	    c->state > 2 || c->level < 0 || c->level > 2)
+		return json_null();
+	return json_pack("{s:s, s:s, s:s, s:I, s:I}", "kind", deadline_kinds[c->kind], "state",
+			 deadline_states[c->state], "level", deadline_levels[c->level], "due",
+			 (json_int_t)c->due, "warn_at", (json_int_t)c->warn_at);
+}
+
+/* A thread_summary as the caller's lists show it; NULL when out of memory. */
+static json_t *view_summary(const struct ctx *x, const struct store_thread_view *v)
+{
+	json_t *o = core_thread_summary(&v->t);
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "read_seq", json_integer(v->read_seq));
+	json_object_set_new(o, "unread", json_integer(v->unread));
+	json_object_set_new(o, "deadline", deadline_json(x, v));
+	json_object_set_new(o, "change", json_integer(v->change));
+	return o;
+}
+
+/* The entries of a list by change, gathered from the two store lists before they are merged. */
+struct change_acc {
+	struct store_thread_view *views;
+	int nviews;
+	struct {
+		char id[STORE_ID_SIZE];
+		int64_t change;
+	} * gone;
+	int ngone, cap;
 };
 
-static int add_thread(void *arg, const struct store_thread *t)
+static int add_view(void *arg, const struct store_thread_view *v)
 {
-	struct list_acc *a = arg;
+	struct change_acc *a = arg;
+
+	if (a->nviews == a->cap)
+		return 1;
+	a->views[a->nviews++] = *v;
+	return 0;
+}
+
+static int add_gone(void *arg, const char *thread_id, int64_t change)
+{
+	struct change_acc *a = arg;
+
+	if (a->ngone == a->cap)
+		return 1;
+	snprintf(a->gone[a->ngone].id, sizeof a->gone[a->ngone].id, "%s", thread_id);
+	a->gone[a->ngone++].change = change;
+	return 0;
+}
+
+static json_t *removal(const char *thread_id, int64_t change, const char *reason)
+{
+	return json_pack("{s:s, s:I, s:s}", "thread", thread_id, "change", (json_int_t)change, "reason",
+			 reason);
+}
+
+/* A page of what changed after q->changed_since: the caller's threads that changed (those that
+ * no longer pass the filters as removals, reason "filter") and the threads that left the
+ * caller's units (removals, reason "gone"), merged in change order, at most q->limit entries. */
+static int list_changed(struct ctx *x, struct store_thread_query *q, const struct store_thread_query *filters,
+			json_t *threads, json_t *removed)
+{
+	struct change_acc a = { .cap = q->limit + 1 };
+	int64_t last = q->changed_since, now;
+	int i = 0, j = 0, taken = 0, rc = -1;
+
+	a.views = malloc((size_t)a.cap * sizeof *a.views);
+	a.gone = malloc((size_t)a.cap * sizeof *a.gone);
+	q->limit = a.cap;
+	if (a.views == NULL || a.gone == NULL || x->st->ops->thread->change_now(x->st, &now) != STORE_OK ||
+	    x->st->ops->thread->list_view(x->st, q, add_view, &a) != STORE_OK ||
+	    (!q->citizen && x->st->ops->thread->departures(x->st, q->user_id, q->changed_since, a.cap,
+							   add_gone, &a) != STORE_OK))
+		goto out;
+	for (; taken < a.cap - 1 && (i < a.nviews || j < a.ngone); taken++) {
+		if (j >= a.ngone || (i < a.nviews && a.views[i].change < a.gone[j].change)) {
+			const struct store_thread_view *v = &a.views[i++];
+
+			last = v->change;
+			json_array_append_new(passes_filters(filters, &v->t) ? threads : removed,
+					      passes_filters(filters, &v->t)
+						      ? view_summary(x, v)
+						      : removal(v->t.id, v->change, "filter"));
+		} else {
+			last = a.gone[j].change;
+			json_array_append_new(removed, removal(a.gone[j].id, a.gone[j].change, "gone"));
+			j++;
+		}
+	}
+	/* More entries after the page: resume after its last one; else from the counter now. */
+	json_object_set_new(x->result, "more", json_boolean(i < a.nviews || j < a.ngone));
+	json_object_set_new(x->result, "change", json_integer(i < a.nviews || j < a.ngone ? last : now));
+	rc = 0;
+out:
+	free(a.views);
+	free(a.gone);
+	return rc;
+}
+
+struct full_acc {
+	const struct ctx *x;
+	json_t *arr;
+	int limit, count;
+	struct store_thread_view last;
+};
+
+static int add_full(void *arg, const struct store_thread_view *v)
+{
+	struct full_acc *a = arg;
 
 	if (++a->count > a->limit)
 		return 1; /* one more than asked: there is more */
-	json_array_append_new(a->arr, core_thread_summary(t));
+	a->last = *v;
+	json_array_append_new(a->arr, view_summary(a->x, v));
+	return 0;
+}
+
+/* A page of every thread of the caller that passes the filters, latest activity first. The
+ * cursor carries the counter of the first page, which stays the resume point of the list. */
+static int list_full(struct ctx *x, struct store_thread_query *q, json_t *threads)
+{
+	struct full_acc a = { .x = x, .arr = threads, .limit = q->limit };
+	const char *cursor = req_str(x, "cursor");
+	char id[STORE_ID_SIZE], next[CURSOR_MAX];
+	int64_t first;
+
+	if (cursor != NULL) {
+		if (read_cursor(x, cursor, &first, q, id) != 0 || x->err)
+			return 0;
+	} else if (x->st->ops->thread->change_now(x->st, &first) != STORE_OK) {
+		return -1;
+	}
+	q->limit = a.limit + 1;
+	if (x->st->ops->thread->list_view(x->st, q, add_full, &a) != STORE_OK)
+		return -1;
+	json_object_set_new(x->result, "more", json_boolean(a.count > a.limit));
+	json_object_set_new(x->result, "change", json_integer(first));
+	if (a.count > a.limit) {
+		snprintf(next, sizeof next, "%lld.%lld.%s", (long long)first, (long long)a.last.t.updated,
+			 a.last.t.id);
+		json_object_set_new(x->result, "cursor", json_string(next));
+	}
 	return 0;
 }
 
 int core_thread_list(struct ctx *x)
 {
-	struct list_acc a = { .arr = json_array(), .limit = req_int(x, "limit", DEFAULT_LIMIT) };
-	const char *after = req_str(x, "after");
+	struct store_thread_query q = { .user_id = x->sess.user_id,
+					.citizen = x->sess.role == ROLE_CITIZEN,
+					.changed_since = -1,
+					.before_updated = -1,
+					.limit = req_int(x, "limit", DEFAULT_LIMIT) };
+	struct store_thread_query filters;
+	json_t *threads = json_array(), *removed = json_array(),
+	       *since = json_object_get(x->msg, "changed_since");
+
+	json_object_set_new(x->result, "threads", threads);
+	json_object_set_new(x->result, "removed", removed);
+	if (threads == NULL || removed == NULL)
+		return -1;
+	read_filters(x, &q);
+	if (!json_is_integer(since))
+		return list_full(x, &q, threads);
+	if (req_str(x, "cursor") != NULL) {
+		snprintf(x->err_field, sizeof x->err_field, "/cursor");
+		return core_fail(
+			x, ADVICE_ERR_BAD_REQUEST,
+			"a cursor continues a full list; a list by change continues with changed_since");
+	}
+	/* A list by change is not filtered in the store: what fails the filters is a removal. */
+	filters = q;
+	q.changed_since = json_integer_value(since);
+	q.state_mask = 0;
+	q.assignee = STORE_ASSIGNEE_ANY;
+	return list_changed(x, &q, &filters, threads, removed);
+}
+
+/* thread.get */
+
+int core_thread_get(struct ctx *x)
+{
+	struct store_thread t;
+	struct store_thread_view v;
 	int rc;
 
-	json_object_set_new(x->result, "threads", a.arr);
-	if (x->sess.role == ROLE_CITIZEN)
-		rc = x->st->ops->thread->list_citizen(x->st, x->sess.user_id, after, a.limit + 1, add_thread,
-						      &a);
-	else
-		rc = x->st->ops->thread->list_member(x->st, x->sess.user_id, after, a.limit + 1, add_thread,
-						     &a);
-	json_object_set_new(x->result, "more", json_boolean(a.count > a.limit));
-	return rc == STORE_OK ? 0 : -1;
+	if ((rc = core_thread_for(x, ACT_THREAD_GET, &t)) != 0 || x->err)
+		return rc;
+	/* Metadata of one client's thread, looked up by a staff member: logged before the reply. */
+	if (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "summary", "ok") != 0)
+		return -1;
+	if (x->st->ops->thread->view(x->st, t.id, x->sess.user_id, &v) != STORE_OK)
+		return -1;
+	json_object_set_new(x->result, "summary", view_summary(x, &v));
+	return 0;
+}
+
+/* read.set */
+
+int core_read_set(struct ctx *x)
+{
+	json_int_t seq = json_integer_value(json_object_get(x->msg, "seq"));
+	struct store_thread t;
+	struct store_thread_view v;
+	char topic[48];
+	json_t *ev;
+	int rc;
+
+	if ((rc = core_thread_for(x, ACT_READ_SET, &t)) != 0 || x->err)
+		return rc;
+	if (seq > t.last_seq) {
+		snprintf(x->err_field, sizeof x->err_field, "/seq");
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "the thread has no message %lld", (long long)seq);
+	}
+	if (x->st->ops->thread->read_set(x->st, x->sess.user_id, t.id, seq) != STORE_OK ||
+	    x->st->ops->thread->view(x->st, t.id, x->sess.user_id, &v) != STORE_OK)
+		return -1;
+	json_object_set_new(x->result, "thread", json_string(t.id));
+	json_object_set_new(x->result, "read_seq", json_integer(v.read_seq));
+	json_object_set_new(x->result, "unread", json_integer(v.unread));
+	/* Every connection of the user learns it, so that the user's other devices follow. */
+	ev = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "type", "event", "event", "read.changed", "thread",
+		       t.id, "read_seq", (json_int_t)v.read_seq, "unread", (json_int_t)v.unread, "change",
+		       (json_int_t)v.change);
+	snprintf(topic, sizeof topic, "u:%s", x->sess.user_id);
+	return core_push(x, topic, ev);
 }
 
 struct read_acc {

@@ -235,6 +235,39 @@ typedef int (*store_route_cb)(void *arg, const char *category, const char *lang,
 typedef int (*store_closed_cb)(void *arg, int32_t day, const char *name);
 
 typedef int (*store_thread_cb)(void *arg, const struct store_thread *t);
+
+/* Thread lists (issue 13). The store keeps one change counter per database: every change to
+ * what a list shows of a thread (insert, state, assignee, last_seq, updated, queue, deadline
+ * clock) gives the thread the counter's next value, and so does every change of a user's read
+ * state of a thread (to that user's row only). Values only grow and each is given once. */
+
+/* A thread as one user's list shows it. */
+struct store_thread_view {
+	struct store_thread t;
+	int64_t change;	  /* the larger of the thread's change and of the user's read-state change */
+	int64_t read_seq; /* the user's last seq read, 0 when none */
+	int64_t unread;	  /* messages after read_seq that the user did not send */
+	int has_clock;	  /* 0: no deadline clock (clock is zeros) */
+	struct store_clock clock;
+};
+
+enum store_assignee_filter { STORE_ASSIGNEE_ANY = 0, STORE_ASSIGNEE_ME = 1, STORE_ASSIGNEE_NOBODY = 2 };
+
+/* What a thread list asks for. */
+struct store_thread_query {
+	const char *user_id;
+	int citizen;	       /* 1: the citizen's own threads; 0: the threads of the user's units */
+	int64_t changed_since; /* -1: every thread, latest activity first; else by change, those after it */
+	/* Every thread only (a list by change is not filtered): */
+	unsigned state_mask;		     /* bit (1 << state) for each state listed; 0 = every state */
+	enum store_assignee_filter assignee; /* whose threads: ME is user_id */
+	int64_t before_updated; /* the page after (before_updated, before_id); -1: from the top */
+	const char *before_id;
+	int limit;
+};
+typedef int (*store_thread_view_cb)(void *arg, const struct store_thread_view *v);
+/* A thread that left a unit of the user, with the change of its departure. */
+typedef int (*store_departure_cb)(void *arg, const char *thread_id, int64_t change);
 typedef int (*store_message_cb)(void *arg, const struct store_message *m);
 typedef int (*store_queue_cb)(void *arg, const struct store_queue *q);
 typedef int (*store_audit_cb)(void *arg, const struct store_audit *a);
@@ -436,7 +469,8 @@ struct store_queue_ops {
 	int (*route_put)(struct store *st, const char *category, const char *lang, const char *queue_id);
 	/* Every explicit route, in category and language order. */
 	int (*route_list)(struct store *st, store_route_cb cb, void *arg);
-	/* The deadline clock of a thread; clock_put replaces. */
+	/* The deadline clock of a thread; clock_put replaces, and is a change of the thread (its
+	 * lists' change counter moves on, struct store_thread_view). */
 	int (*clock_get)(struct store *st, const char *thread_id, struct store_clock *out);
 	int (*clock_put)(struct store *st, const struct store_clock *c);
 	/* Up to `limit` running clocks whose warning or deadline has come at `now` and not yet
@@ -472,12 +506,23 @@ struct store_thread_ops {
 	int (*get)(struct store *st, const char *id, struct store_thread *out);
 	/* Writes state, assignee, updated, last_seq and queue_id. */
 	int (*update)(struct store *st, const struct store_thread *t);
-	/* Threads after `after_id` in id order ("" from the start), at most `limit`: a citizen's,
-	 * and those of the queues of a member's units. */
-	int (*list_citizen)(struct store *st, const char *citizen_id, const char *after_id, int limit,
-			    store_thread_cb cb, void *arg);
-	int (*list_member)(struct store *st, const char *user_id, const char *after_id, int limit,
-			   store_thread_cb cb, void *arg);
+	/* At most q->limit threads of a user's list (struct store_thread_query): every thread in
+	 * order of latest activity (updated, then id, both descending), filtered; or those whose
+	 * change is after q->changed_since in change order, unfiltered. */
+	int (*list_view)(struct store *st, const struct store_thread_query *q, store_thread_view_cb cb,
+			 void *arg);
+	/* One thread as user_id's list shows it; STORE_NOTFOUND when no such thread. */
+	int (*view)(struct store *st, const char *thread_id, const char *user_id,
+		    struct store_thread_view *out);
+	/* At most `limit` threads that left a unit of user_id after change `since` and are in none
+	 * of the user's units now, in change order (the latest departure of each). */
+	int (*departures)(struct store *st, const char *user_id, int64_t since, int limit,
+			  store_departure_cb cb, void *arg);
+	/* Raises user_id's read state of a thread to `seq`; a lower or equal seq changes nothing. */
+	int (*read_set)(struct store *st, const char *user_id, const char *thread_id, int64_t seq);
+	/* The change counter's current value (0 before any change): every value given so far is
+	 * at most this, every later one above it, also after a restart. */
+	int (*change_now)(struct store *st, int64_t *out);
 	/* STORE_EXISTS when the thread has a message of that seq. */
 	int (*message_insert)(struct store *st, const struct store_message *m);
 	/* Messages after `after_seq` in seq order, at most `limit`. */

@@ -30,12 +30,25 @@
 
 /* Transactions */
 
-enum tx_stmt { S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO, STMT__COUNT };
+enum tx_stmt {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
+	S_CHANGE_SAVE,
+	STMT__COUNT
+};
 
 static const char *const stmt_sql[STMT__COUNT] = {
-	[S_BEGIN] = "BEGIN IMMEDIATE",	 [S_COMMIT] = "COMMIT",
-	[S_ROLLBACK] = "ROLLBACK",	 [S_SAVEPOINT] = "SAVEPOINT request",
-	[S_RELEASE] = "RELEASE request", [S_ROLLBACK_TO] = "ROLLBACK TO request",
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SAVEPOINT] = "SAVEPOINT request",
+	[S_RELEASE] = "RELEASE request",
+	[S_ROLLBACK_TO] = "ROLLBACK TO request",
+	[S_CHANGE_SAVE] = "UPDATE change_counter SET value = ?1 WHERE id = 1",
 };
 
 static struct store_sqlite *sq(struct store *st)
@@ -56,9 +69,30 @@ static int sq_begin(struct store *st)
 	return sqs_run(st, stmt(st, S_BEGIN));
 }
 
+/* The change counter (store.h) lives in memory and is written with the commit of a batch
+ * that used it, so that after a restart it goes on above every value a committed batch has
+ * given or shown; values of a batch that did not commit were never shown. */
+static int save_change(struct store *st)
+{
+	struct store_sqlite *s = sq(st);
+	sqlite3_stmt *q;
+
+	if (s->change == s->change_saved)
+		return STORE_OK;
+	if ((q = stmt(st, S_CHANGE_SAVE)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(q, 1, s->change);
+	return sqs_run(st, q);
+}
+
 static int sq_commit(struct store *st)
 {
-	return sqs_run(st, stmt(st, S_COMMIT));
+	int64_t change = sq(st)->change;
+
+	if (save_change(st) != STORE_OK || sqs_run(st, stmt(st, S_COMMIT)) != STORE_OK)
+		return STORE_ERROR;
+	sq(st)->change_saved = change;
+	return STORE_OK;
 }
 
 static int sq_savepoint(struct store *st)
@@ -263,6 +297,25 @@ static void tune_sqlite(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Reads the change counter's stored value. 0 or -1. */
+static int load_change(struct store_sqlite *s)
+{
+	sqlite3_stmt *q;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM change_counter WHERE id = 1", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		s->change = s->change_saved = sqlite3_column_int64(q, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(q);
+	if (rc != 0)
+		log_err("the change counter cannot be read");
+	return rc;
+}
+
 struct store *store_sqlite_open(const char *path, enum store_mode mode)
 {
 	struct store_sqlite *s = calloc(1, sizeof *s);
@@ -298,7 +351,7 @@ struct store *store_sqlite_open(const char *path, enum store_mode mode)
 		if (exec_sql(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 				    " PRAGMA cache_size = " STORE_SQLITE_CACHE_KIB
 				    "; PRAGMA temp_store = MEMORY") != 0 ||
-		    migrate(s->db) != 0)
+		    migrate(s->db) != 0 || load_change(s) != 0)
 			goto fail;
 		s->checkpointer = sqck_start(s->db, path);
 	} else {

@@ -40,7 +40,8 @@ struct store_sqlite {
 	sqlite3 *db;
 	sqlite3_stmt **kept[SQS__DOMAINS]; /* each domain's kept statements, allocated on first use */
 	int nkept[SQS__DOMAINS];
-	struct sqck *checkpointer; /* NULL: SQLite checkpoints inside the commits */
+	struct sqck *checkpointer;    /* NULL: SQLite checkpoints inside the commits */
+	int64_t change, change_saved; /* the change counter of thread lists, and its stored value */
 };
 
 /* The store's connection. */
@@ -90,6 +91,10 @@ void sqs_bind_blob(sqlite3_stmt *q, int i, const void *b, size_t n);
 /* Binds a string, or `n` bytes (NULL binds NULL), without copying: they must outlive the step. */
 void sqs_ref_text(sqlite3_stmt *q, int i, const char *s);
 void sqs_ref_blob(sqlite3_stmt *q, int i, const void *b, size_t n);
+
+/* The change counter of thread lists (store.h): the next value, given once; the current one. */
+int64_t sqs_change_next(struct store *st);
+int64_t sqs_change_now(struct store *st);
 
 /* Adds a row to the users table, which citizens and workers share. STORE_EXISTS: id taken. */
 int sqs_user_insert(struct store *st, const char *id, enum store_role kind, int64_t now);

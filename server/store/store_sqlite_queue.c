@@ -28,6 +28,7 @@ enum queue_stmt {
 	Q_CLOCK_DUE,
 	Q_QUEUE_STATS,
 	Q_REASSIGN,
+	Q_CLOCK_CHANGE,
 	STMT__COUNT
 };
 
@@ -62,6 +63,8 @@ static const char *const stmt_sql[STMT__COUNT] = {
 			  " FROM queues q LEFT JOIN threads t ON t.queue_id = q.id"
 			  " LEFT JOIN thread_clock c ON c.thread_id = t.id"
 			  " WHERE q.unit_id = ?1 GROUP BY q.id ORDER BY q.category",
+	/* A new state of a deadline clock is a change of its thread's lists (store.h). */
+	[Q_CLOCK_CHANGE] = "UPDATE threads SET change_no = ?2 WHERE id = ?1",
 	[Q_REASSIGN] = "INSERT INTO reassignments(thread_id, by_user, from_user, to_user, from_queue,"
 		       " to_queue, reason, audit_row, time) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
@@ -284,6 +287,10 @@ static int clock_put(struct store *st, const struct store_clock *c)
 	sqlite3_bind_int64(q, 8, c->budget);
 	sqlite3_bind_int64(q, 9, c->warn_at);
 	sqlite3_bind_int64(q, 10, c->due);
+	if (sqs_run(st, q) != STORE_OK || (q = stmt(st, Q_CLOCK_CHANGE)) == NULL)
+		return STORE_ERROR;
+	sqs_bind_text(q, 1, c->thread_id);
+	sqlite3_bind_int64(q, 2, sqs_change_next(st));
 	return sqs_run(st, q);
 }
 

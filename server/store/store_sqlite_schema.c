@@ -138,6 +138,33 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "CREATE INDEX login_ghosts_by_age ON login_ghosts(updated) WHERE disabled = 0;"
 	  "CREATE INDEX sessions_by_user ON sessions(user_id);"
 	  "CREATE INDEX sessions_live ON sessions(expires) WHERE revoked = 0;" },
+	{ 6, "thread lists: the change counter, departures of threads from units, read state per user",
+	  /* The change counter of thread lists (store.h): the store gives each change the next value
+	   * and keeps the counter here, written with each commit (store_sqlite.c). Existing threads
+	   * are numbered in the order of their last activity. */
+	  "CREATE TABLE change_counter(id INTEGER PRIMARY KEY CHECK(id = 1), value INTEGER NOT NULL);"
+	  "ALTER TABLE threads ADD COLUMN change_no INTEGER NOT NULL DEFAULT 0;"
+	  "UPDATE threads SET change_no = r.n FROM"
+	  "  (SELECT id, row_number() OVER (ORDER BY updated, id) AS n FROM threads) AS r"
+	  "  WHERE r.id = threads.id;"
+	  "INSERT INTO change_counter(id, value) SELECT 1, count(*) FROM threads;"
+	  "CREATE INDEX threads_by_change ON threads(change_no);"
+	  /* The last time a thread left a unit (moved to another unit's queue), with the change of
+	   * that move. */
+	  "CREATE TABLE thread_departures(unit_id TEXT NOT NULL, thread_id TEXT NOT NULL REFERENCES "
+	  "threads(id),"
+	  "  change_no INTEGER NOT NULL, PRIMARY KEY(unit_id, thread_id)) WITHOUT ROWID;"
+	  "CREATE INDEX thread_departures_by_change ON thread_departures(change_no);"
+	  "CREATE TRIGGER threads_departure AFTER UPDATE OF queue_id ON threads"
+	  "  WHEN OLD.queue_id != NEW.queue_id BEGIN"
+	  "  INSERT OR REPLACE INTO thread_departures(unit_id, thread_id, change_no)"
+	  "    SELECT o.unit_id, OLD.id, NEW.change_no FROM queues o, queues n"
+	  "    WHERE o.id = OLD.queue_id AND n.id = NEW.queue_id AND o.unit_id != n.unit_id;"
+	  "END;"
+	  "CREATE TABLE read_state(user_id TEXT NOT NULL REFERENCES users(id),"
+	  "  thread_id TEXT NOT NULL REFERENCES threads(id), read_seq INTEGER NOT NULL,"
+	  "  change_no INTEGER NOT NULL, PRIMARY KEY(user_id, thread_id)) WITHOUT ROWID;"
+	  "CREATE INDEX read_state_by_change ON read_state(user_id, change_no);" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

@@ -220,3 +220,15 @@ int sqs_user_insert(struct store *st, const char *id, enum store_role kind, int6
 	sqlite3_bind_int64(q, 3, now);
 	return sqs_run(st, q);
 }
+
+/* The change counter */
+
+int64_t sqs_change_next(struct store *st)
+{
+	return ++((struct store_sqlite *)st)->change;
+}
+
+int64_t sqs_change_now(struct store *st)
+{
+	return ((struct store_sqlite *)st)->change;
+}

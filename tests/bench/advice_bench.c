@@ -21,6 +21,13 @@
  *   advice_bench upload URL TOKENS|- MIB [WINDOW]
  *                                              M4: MIB of attachments (files of at most 25 MiB),
  *                                              file.begin + binary chunks, WINDOW chunks in flight
+ *   advice_bench resync URL TOKENS THREADS CHANGES[,CHANGES...] WORKER PASSWORD
+ *                                              R1: the citizens of TOKENS open THREADS threads in
+ *                                              the first category; WORKER's dashboard lists them
+ *                                              all (thread.list pages of 100), disconnects, and
+ *                                              after CHANGES new messages on as many threads
+ *                                              reconnects and fetches what changed (changed_since);
+ *                                              bytes of the replies of both, checked exact
  *
  * TOKENS is a file of ID tokens, one a line, each logged in as its own citizen ("-": no login,
  * for a peer server). Every command prints one JSON object on stdout. Latencies are kept in a
@@ -38,6 +45,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "advice.h"
 #include "bench_common.h"
@@ -96,7 +105,7 @@ static struct advice_conn *connect_as(struct advice_client *c, const char *url, 
 }
 
 /* The value of the first "type" member of a JSON text: 'o' ok, 'e' error, 'v' event, '?'. */
-static char json_type(const char *j)
+static char msg_kind(const char *j)
 {
 	const char *p = strstr(j, "\"type\"");
 
@@ -321,7 +330,7 @@ static int send_worker(const char *url, char **toks, int first, int n, int body_
 			goto out;
 		for (int i = 0; i < n; i++) {
 			while (advice_next_message(s[i].k, &msg, 0) == 0) {
-				char ty = json_type(msg);
+				char ty = msg_kind(msg);
 				long ctr = json_id_counter(msg);
 
 				if ((ty == 'o' || ty == 'e') && ctr >= 0) {
@@ -460,7 +469,7 @@ static int cmd_latency(const char *url, const char *tokfile, int rate, double se
 		if (advice_client_service(c, 1) != 0)
 			goto out;
 		while (advice_next_message(s.k, &msg, 0) == 0) {
-			if (json_type(msg) == 'e' && errors++ < 3)
+			if (msg_kind(msg) == 'e' && errors++ < 3)
 				fprintf(stderr, "advice_bench: %.200s\n", msg);
 			free(msg);
 		}
@@ -753,6 +762,263 @@ out:
 	return rc;
 }
 
+/* ---- R1: resynchronising a dashboard ---- */
+
+#define RESYNC_MAX_THREADS 10000
+
+struct resync_list {
+	long bytes, requests, threads, removed;
+	long long change;
+};
+
+/* Pages through thread.list (a full list when since < 0, else by change from since) on `k`,
+ * adding the bytes of every reply to *l. 0, or -1 (reason on stderr). */
+static int resync_list_all(struct advice_conn *k, long long since, struct resync_list *l)
+{
+	char req[256], cursor[128] = "";
+	int more = 1;
+
+	while (more) {
+		char *reply = NULL;
+		json_t *j, *c;
+
+		if (since >= 0)
+			snprintf(req, sizeof req,
+				 "{\"type\":\"thread.list\",\"id\":\"l%ld\",\"limit\":100,\"changed_since\":%"
+				 "lld}",
+				 l->requests, since);
+		else if (cursor[0])
+			snprintf(req, sizeof req,
+				 "{\"type\":\"thread.list\",\"id\":\"l%ld\",\"limit\":100,\"cursor\":\"%s\"}",
+				 l->requests, cursor);
+		else
+			snprintf(req, sizeof req, "{\"type\":\"thread.list\",\"id\":\"l%ld\",\"limit\":100}",
+				 l->requests);
+		if (advice_request(k, req, &reply, TIMEOUT_MS) != 0 ||
+		    (j = json_loads(reply, 0, NULL)) == NULL) {
+			fprintf(stderr, "advice_bench: thread.list failed: %.200s\n",
+				reply ? reply : "no reply");
+			free(reply);
+			return -1;
+		}
+		l->requests++;
+		l->bytes += (long)strlen(reply);
+		l->threads += (long)json_array_size(json_object_get(j, "threads"));
+		l->removed += (long)json_array_size(json_object_get(j, "removed"));
+		l->change = json_integer_value(json_object_get(j, "change"));
+		more = json_is_true(json_object_get(j, "more"));
+		c = json_object_get(j, "cursor");
+		snprintf(cursor, sizeof cursor, "%s", json_is_string(c) ? json_string_value(c) : "");
+		if (since >= 0)
+			since = l->change;
+		json_decref(j);
+		free(reply);
+	}
+	return 0;
+}
+
+/* The first category of categories.list into `out`. 0 or -1. */
+static int resync_category(struct advice_conn *k, char *out, size_t len)
+{
+	char *reply = NULL;
+	json_t *j;
+	int rc = -1;
+
+	if (advice_request(k, "{\"type\":\"categories.list\",\"id\":\"cat\"}", &reply, TIMEOUT_MS) == 0 &&
+	    (j = json_loads(reply, 0, NULL)) != NULL) {
+		const char *cat = json_string_value(
+			json_object_get(json_array_get(json_object_get(j, "categories"), 0), "category"));
+
+		if (cat != NULL) {
+			snprintf(out, len, "%s", cat);
+			rc = 0;
+		}
+		json_decref(j);
+	}
+	free(reply);
+	return rc;
+}
+
+/* Sends `n` requests made by `make` (index, buffer) pipelined on `k` and waits for their
+ * replies, keeping the thread ids of the ok replies in ids (when not NULL). 0 or -1. */
+static int resync_pipeline(struct advice_conn *k, int n, char (*ids)[ADVICE_ID_HEX + 1],
+			   void (*make)(int i, char *buf, size_t len, void *arg), void *arg)
+{
+	static char buf[4096];
+	int got = 0;
+
+	for (int i = 0; i < n; i++) {
+		make(i, buf, sizeof buf, arg);
+		if (advice_send(k, buf) != 0)
+			return -1;
+	}
+	while (got < n) {
+		char *msg = NULL;
+		char ty;
+
+		if (advice_next_message(k, &msg, TIMEOUT_MS) != 0)
+			return -1;
+		ty = msg_kind(msg);
+		if (ty == 'e') {
+			fprintf(stderr, "advice_bench: %.200s\n", msg);
+			free(msg);
+			return -1;
+		}
+		if (ty == 'o') {
+			json_t *j = json_loads(msg, 0, NULL);
+			const char *t = json_string_value(json_object_get(j, "thread"));
+			long idx = strtol(json_string_value(json_object_get(j, "id")) + 1, NULL, 10);
+
+			if (ids != NULL && t != NULL && idx >= 0 && idx < n)
+				snprintf(ids[idx], ADVICE_ID_HEX + 1, "%s", t);
+			json_decref(j);
+			got++;
+		}
+		free(msg);
+	}
+	return 0;
+}
+
+struct resync_make {
+	const char *category, *body;
+	char (*threads)[ADVICE_ID_HEX + 1];
+	int first, round;
+};
+
+static void make_open(int i, char *buf, size_t len, void *arg)
+{
+	const struct resync_make *m = arg;
+
+	snprintf(buf, len, "{\"type\":\"thread.open\",\"id\":\"o%d\",\"category\":\"%s\",\"body\":\"%s\"}", i,
+		 m->category, m->body);
+}
+
+static void make_send(int i, char *buf, size_t len, void *arg)
+{
+	const struct resync_make *m = arg;
+
+	snprintf(buf, len, "{\"type\":\"message.send\",\"id\":\"m%d-%d\",\"thread\":\"%s\",\"body\":\"%s\"}",
+		 i, m->round, m->threads[m->first + i], m->body);
+}
+
+/* Logs WORKER in and connects. NULL on failure. */
+static struct advice_conn *resync_staff(struct advice_client *c, const char *url, const char *worker,
+					const char *password, char **session)
+{
+	char origin[ORIGIN_MAX];
+	int err = 0, rc;
+
+	origin_of(url, origin, sizeof origin);
+	if (*session == NULL &&
+	    (rc = advice_login_worker(c, url, origin, worker, password, session, TIMEOUT_MS)) != 0) {
+		fprintf(stderr, "advice_bench: worker login failed: %s\n", advice_err_name(rc));
+		return NULL;
+	}
+	return advice_connect(c, url, origin, *session, TIMEOUT_MS, &err);
+}
+
+static int cmd_resync(const char *url, const char *tokfile, int nthreads, const char *changes,
+		      const char *worker, const char *password)
+{
+	static char *toks[MAX_SENDERS];
+	static char threads[RESYNC_MAX_THREADS][ADVICE_ID_HEX + 1];
+	struct advice_client *c = advice_client_new();
+	struct advice_conn *staff = NULL;
+	struct resync_list full = { 0 };
+	struct resync_make m = { .threads = threads };
+	char *staff_session = NULL, category[80], *body = opaque_body(64);
+	int ntok = tokens_read(tokfile, toks, MAX_SENDERS), per, rc = 1, round = 0;
+	const char *p = changes;
+
+	if (c == NULL || body == NULL || ntok < 1 || nthreads < 1 || nthreads > RESYNC_MAX_THREADS) {
+		fprintf(stderr, "advice_bench: resync needs tokens and 1..%d threads\n", RESYNC_MAX_THREADS);
+		goto out;
+	}
+	m.body = body;
+	per = (nthreads + ntok - 1) / ntok;
+	/* The citizens open the threads, each its share, pipelined. */
+	for (int t = 0, i = 0; t < nthreads; t += per, i++) {
+		char *session = NULL;
+		struct advice_conn *k = connect_as(c, url, toks[i % ntok], &session);
+		int n = nthreads - t < per ? nthreads - t : per;
+
+		if (k == NULL || (t == 0 && resync_category(k, category, sizeof category) != 0)) {
+			advice_conn_free(k);
+			free(session);
+			goto out;
+		}
+		m.category = category;
+		if (resync_pipeline(k, n, threads + t, make_open, &m) != 0) {
+			advice_conn_free(k);
+			free(session);
+			goto out;
+		}
+		advice_conn_free(k);
+		free(session);
+	}
+	if ((staff = resync_staff(c, url, worker, password, &staff_session)) == NULL ||
+	    resync_list_all(staff, -1, &full) != 0)
+		goto out;
+	if (full.threads < nthreads) {
+		fprintf(stderr, "advice_bench: the dashboard lists %ld of %d threads\n", full.threads,
+			nthreads);
+		goto out;
+	}
+	printf("{\"threads\": %ld, \"full_requests\": %ld, \"full_bytes\": %ld, \"resyncs\": [", full.threads,
+	       full.requests, full.bytes);
+	/* Each round: disconnect, CHANGES messages from the citizens, reconnect, resynchronise. */
+	while (*p) {
+		int nchanges = atoi(p);
+		struct resync_list delta = { 0 };
+
+		advice_conn_free(staff);
+		staff = NULL;
+		if (nchanges < 1 || nchanges > nthreads)
+			goto out;
+		m.round = round;
+		for (int t = 0; t < nchanges; t += per) {
+			char *session = NULL;
+			struct advice_conn *k = connect_as(c, url, toks[(t / per) % ntok], &session);
+			int n = nchanges - t < per ? nchanges - t : per;
+
+			m.first = t;
+			if (k == NULL || resync_pipeline(k, n, NULL, make_send, &m) != 0) {
+				advice_conn_free(k);
+				free(session);
+				goto out;
+			}
+			advice_conn_free(k);
+			free(session);
+		}
+		if ((staff = resync_staff(c, url, worker, password, &staff_session)) == NULL ||
+		    resync_list_all(staff, full.change, &delta) != 0)
+			goto out;
+		/* Exactly the changed threads, each once. */
+		if (delta.threads != nchanges || delta.removed != 0) {
+			fprintf(stderr,
+				"advice_bench: resync after %d changes fetched %ld threads, %ld removals\n",
+				nchanges, delta.threads, delta.removed);
+			goto out;
+		}
+		printf("%s{\"changes\": %d, \"requests\": %ld, \"bytes\": %ld}", round ? ", " : "", nchanges,
+		       delta.requests, delta.bytes);
+		full.change = delta.change;
+		round++;
+		p += strcspn(p, ",");
+		p += *p == ',';
+	}
+	printf("]}\n");
+	rc = 0;
+out:
+	advice_conn_free(staff);
+	free(staff_session);
+	free(body);
+	for (int i = 0; i < ntok; i++)
+		free(toks[i]);
+	advice_client_free(c);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && strcmp(argv[1], "fsync") == 0)
@@ -771,6 +1037,8 @@ int main(int argc, char **argv)
 				argc >= 7 ? atoi(argv[6]) : 0);
 	if (argc >= 5 && strcmp(argv[1], "upload") == 0)
 		return cmd_upload(argv[2], argv[3], atof(argv[4]), argc >= 6 ? atoi(argv[5]) : 8);
+	if (argc >= 8 && strcmp(argv[1], "resync") == 0)
+		return cmd_resync(argv[2], argv[3], atoi(argv[4]), argv[5], argv[6], argv[7]);
 	fprintf(stderr, "usage: see the comment at the top of tests/bench/advice_bench.c\n");
 	return 2;
 }

@@ -110,7 +110,8 @@ static void test_id_limits(void **state)
 	static const char *const hex_props[][2] = {
 		{ "request.thread.read", "thread" },  { "request.thread.claim", "thread" },
 		{ "request.message.send", "thread" }, { "request.thread.close", "thread" },
-		{ "request.thread.list", "after" },   { "event.welcome", "user" },
+		{ "request.thread.get", "thread" },   { "event.welcome", "user" },
+		{ "request.read.set", "thread" },     { "removal", "thread" },
 		{ "http.reply.login", "user" },	      { "thread_summary", "unit" },
 		{ "thread_summary", "assignee" },     { "event.thread.changed", "assignee" },
 	};
@@ -145,6 +146,7 @@ static void test_list_limits(void **state)
 	assert_int_equal(num(deref(def_get("limit")), "maximum"), ADVICE_MAX_LIST);
 	assert_int_equal(num(deref(def_get("limit")), "minimum"), 1);
 	assert_int_equal(num(prop_get("reply.thread.list", "threads"), "maxItems"), ADVICE_MAX_LIST);
+	assert_int_equal(num(prop_get("reply.thread.list", "removed"), "maxItems"), ADVICE_MAX_LIST);
 	assert_int_equal(num(prop_get("reply.thread.read", "messages"), "maxItems"), ADVICE_MAX_LIST);
 	assert_int_equal(num(prop_get("reply.categories.list", "categories"), "maxItems"), ADVICE_MAX_LIST);
 	assert_ptr_equal(prop_get("request.thread.list", "limit"), deref(def_get("limit")));

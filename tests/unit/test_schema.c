@@ -359,8 +359,8 @@ static void test_thread_ids(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		expectf(ADVICE_ERR_BAD_REQUEST, "/thread",
 			"{\"type\":\"thread.claim\",\"id\":\"1\",\"thread\":\"%s\"}", bad[i]);
-		expectf(ADVICE_ERR_BAD_REQUEST, "/after",
-			"{\"type\":\"thread.list\",\"id\":\"1\",\"after\":\"%s\"}", bad[i]);
+		expectf(ADVICE_ERR_BAD_REQUEST, "/thread",
+			"{\"type\":\"thread.get\",\"id\":\"1\",\"thread\":\"%s\"}", bad[i]);
 	}
 }
 
@@ -377,6 +377,24 @@ static void test_integers(void **state)
 	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"limit\":5e1}", ADVICE_ERR_BAD_REQUEST, "/limit");
 	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"limit\":\"50\"}", ADVICE_ERR_BAD_REQUEST, "/limit");
 	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"limit\":null}", ADVICE_ERR_BAD_REQUEST, "/limit");
+	/* The filters and the change counter of thread.list (PROTOCOL.md §6.3). */
+	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"changed_since\":0,\"state\":[\"new\"],"
+	       "\"assignee\":\"nobody\"}",
+	       ADVICE_OK, "");
+	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"changed_since\":-1}", ADVICE_ERR_BAD_REQUEST,
+	       "/changed_since");
+	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"state\":[]}", ADVICE_ERR_BAD_REQUEST, "/state");
+	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"state\":[\"open\"]}", ADVICE_ERR_BAD_REQUEST,
+	       "/state/0");
+	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"assignee\":\"you\"}", ADVICE_ERR_BAD_REQUEST,
+	       "/assignee");
+	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"after\":\"" TID "\"}", ADVICE_ERR_BAD_REQUEST,
+	       "/after");
+	expect("{\"type\":\"thread.list\",\"id\":\"1\",\"cursor\":\"1 2\"}", ADVICE_ERR_BAD_REQUEST,
+	       "/cursor");
+	expect("{\"type\":\"read.set\",\"id\":\"1\",\"thread\":\"" TID "\",\"seq\":0}",
+	       ADVICE_ERR_BAD_REQUEST, "/seq");
+	expect("{\"type\":\"read.set\",\"id\":\"1\",\"thread\":\"" TID "\"}", ADVICE_ERR_BAD_REQUEST, "/seq");
 	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID "\",\"after_seq\":0}", ADVICE_OK,
 	       "");
 	expect("{\"type\":\"thread.read\",\"id\":\"1\",\"thread\":\"" TID

@@ -106,6 +106,139 @@ static void test_migrations_and_wal(void **state)
 	assert_int_equal(store_sqlite_schema_version(f->st), version);
 }
 
+static int count_view(void *arg, const struct store_thread_view *v)
+{
+	int64_t *last = arg;
+
+	assert_true(v->change > last[0]); /* by change, each value once */
+	last[0] = v->change;
+	last[1]++;
+	return 0;
+}
+
+static int note_departure(void *arg, const char *thread_id, int64_t change)
+{
+	snprintf(arg, STORE_ID_SIZE, "%s", thread_id);
+	assert_true(change > 0);
+	return 0;
+}
+
+/* Migration 6 (thread lists) on a database that has threads: they survive, numbered by the
+ * change counter in order of their last activity, and every later change takes the next value. */
+static void test_migration_6_keeps_threads(void **state)
+{
+	struct fx *f = *state;
+	struct store_thread t;
+	struct store_thread_view v;
+	struct store_thread_query q = { .changed_since = 0, .limit = 10 };
+	char gone[STORE_ID_SIZE] = "";
+	int64_t now, acc[2] = { 0, 0 };
+	sqlite3 *h;
+
+	f->st->ops->close(f->st);
+	f->st = NULL;
+	remove(f->db);
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(h,
+			     "CREATE TABLE schema_migrations(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+			     " applied INTEGER NOT NULL)",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	for (size_t i = 0; i < store_sqlite_nmigrations && store_sqlite_migrations[i].id < 6; i++) {
+		char rec[96];
+
+		assert_int_equal(sqlite3_exec(h, store_sqlite_migrations[i].sql, NULL, NULL, NULL),
+				 SQLITE_OK);
+		snprintf(rec, sizeof rec, "INSERT INTO schema_migrations VALUES(%d, 'old', 0)",
+			 store_sqlite_migrations[i].id);
+		assert_int_equal(sqlite3_exec(h, rec, NULL, NULL, NULL), SQLITE_OK);
+	}
+	assert_int_equal(sqlite3_exec(h,
+				      "INSERT INTO users VALUES('c0000000000000000000000000000001', 1, 0);"
+				      "INSERT INTO users VALUES('a0000000000000000000000000000001', 2, 0);"
+				      "INSERT INTO units VALUES('00000000000000000000000000000001', 'one');"
+				      "INSERT INTO units VALUES('00000000000000000000000000000002', 'two');"
+				      "INSERT INTO memberships VALUES('a0000000000000000000000000000001',"
+				      " '00000000000000000000000000000001', 2);"
+				      "INSERT INTO queues VALUES('00000000000000000000000000000011',"
+				      " '00000000000000000000000000000001', 'one', 'One');"
+				      "INSERT INTO queues VALUES('00000000000000000000000000000012',"
+				      " '00000000000000000000000000000002', 'two', 'Two');"
+				      "INSERT INTO threads VALUES('10000000000000000000000000000001',"
+				      " 'c0000000000000000000000000000001', "
+				      "'00000000000000000000000000000011', NULL, 0, 1, 30, 1);"
+				      "INSERT INTO threads VALUES('10000000000000000000000000000002',"
+				      " 'c0000000000000000000000000000001', "
+				      "'00000000000000000000000000000011', NULL, 0, 2, 10, 1);"
+				      "INSERT INTO threads VALUES('10000000000000000000000000000003',"
+				      " 'c0000000000000000000000000000001', "
+				      "'00000000000000000000000000000011', NULL, 0, 3, 20, 1);",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(h);
+
+	f->st = store_sqlite_open(f->db, STORE_READWRITE);
+	assert_non_null(f->st);
+	assert_true(store_sqlite_schema_version(f->st) >= 6);
+	assert_int_equal(f->st->ops->thread->change_now(f->st, &now), STORE_OK);
+	assert_int_equal(now, 3);
+	assert_int_equal(f->st->ops->thread->view(f->st, "10000000000000000000000000000002",
+						  "a0000000000000000000000000000001", &v),
+			 STORE_OK);
+	assert_int_equal(v.change, 1); /* the oldest activity */
+	assert_int_equal(v.t.updated, 10);
+	assert_int_equal(v.has_clock, 0);
+	q.user_id = "a0000000000000000000000000000001";
+	assert_int_equal(f->st->ops->thread->list_view(f->st, &q, count_view, acc), STORE_OK);
+	assert_int_equal(acc[1], 3);
+
+	/* A move to another unit is a change and a departure from the first unit. */
+	assert_int_equal(f->st->ops->thread->get(f->st, "10000000000000000000000000000002", &t), STORE_OK);
+	snprintf(t.queue_id, sizeof t.queue_id, "00000000000000000000000000000012");
+	assert_int_equal(f->st->ops->tx->begin(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->thread->update(f->st, &t), STORE_OK);
+	assert_int_equal(f->st->ops->thread->read_set(f->st, "a0000000000000000000000000000001",
+						      "10000000000000000000000000000001", 1),
+			 STORE_OK);
+	assert_int_equal(f->st->ops->tx->commit(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->thread->change_now(f->st, &now), STORE_OK);
+	assert_int_equal(now, 5);
+	assert_int_equal(f->st->ops->thread->departures(f->st, "a0000000000000000000000000000001", 3, 10,
+							note_departure, gone),
+			 STORE_OK);
+	assert_string_equal(gone, "10000000000000000000000000000002");
+	acc[0] = 3;
+	acc[1] = 0;
+	q.changed_since = 3;
+	assert_int_equal(f->st->ops->thread->list_view(f->st, &q, count_view, acc), STORE_OK);
+	assert_int_equal(acc[1], 1); /* the read state; the moved thread is no longer the member's */
+	assert_int_equal(acc[0], 5);
+
+	/* The counter survives a reopen; a batch rolled back spends values, never reuses them. */
+	assert_int_equal(f->st->ops->tx->begin(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->thread->update(f->st, &t), STORE_OK);
+	assert_int_equal(f->st->ops->tx->rollback(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->thread->change_now(f->st, &now), STORE_OK);
+	assert_int_equal(now, 6);
+	f->st->ops->close(f->st);
+	f->st = store_sqlite_open(f->db, STORE_READWRITE);
+	assert_non_null(f->st);
+	assert_int_equal(f->st->ops->thread->change_now(f->st, &now), STORE_OK);
+	assert_int_equal(now, 5);
+	assert_int_equal(f->st->ops->tx->begin(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->thread->update(f->st, &t), STORE_OK);
+	assert_int_equal(f->st->ops->tx->commit(f->st), STORE_OK);
+	f->st->ops->close(f->st);
+	f->st = store_sqlite_open(f->db, STORE_READWRITE);
+	assert_non_null(f->st);
+	assert_int_equal(f->st->ops->thread->change_now(f->st, &now), STORE_OK);
+	assert_int_equal(now, 6);
+	assert_int_equal(f->st->ops->thread->view(f->st, t.id, "a0000000000000000000000000000001", &v),
+			 STORE_OK);
+	assert_int_equal(v.change, 6);
+}
+
 /* A commit returns, and so an acknowledgement leaves, only after the WAL is synced
  * (synchronous=FULL; NORMAL would sync only at checkpoints); the checkpointer syncs the WAL
  * before copying it and the database before the WAL is reused. PRAGMA synchronous is per
@@ -398,6 +531,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_domain_operation_is_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations_and_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_6_keeps_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_synchronous_full_on_writing_connections, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),

@@ -48,6 +48,28 @@ export interface Defs {
     created: Defs["time"];
     updated: Defs["time"];
     last_seq: Defs["seq"];
+    read_seq: Defs["read_seq"];
+    /** Messages after read_seq that the user did not send. */
+    unread: number;
+    /** Staff: the thread's deadline clock as deadline.changed announces it, with the time of its warning; null for citizens and for threads without a clock. */
+    deadline: {
+      kind: Defs["deadline_kind"];
+      state: Defs["deadline_state"];
+      level: Defs["deadline_level"];
+      due: Defs["time"];
+      warn_at: Defs["time"];
+    } | null;
+    change: Defs["change"];
+  };
+  /** A value of the server's change counter (PROTOCOL.md §6.3): it grows with every change to what a thread list shows; 0 before any. */
+  "change": number;
+  /** The seq of the last message the user has read in a thread; 0 when none. */
+  "read_seq": number;
+  /** A thread to drop from a list: gone (the user no longer sees it) or filter (it no longer passes the list's filters). */
+  "removal": {
+    thread: Defs["thread_id"];
+    change: Defs["change"];
+    reason: "gone" | "filter";
   };
   "message": {
     seq: Defs["seq"];
@@ -70,12 +92,31 @@ export interface Defs {
     lang?: Defs["lang"];
     thread?: Defs["thread_id"];
   };
-  /** The threads the user may see, in ascending thread id order, one page at a time. */
+  /** The threads the user may see: all of them that pass the filters, latest activity first, or what changed after changed_since; one page at a time. */
   "request.thread.list": {
     type: "thread.list";
     id: Defs["request_id"];
-    after?: Defs["thread_id"];
+    /** Only threads in these states; absent: every state. */
+    state?: Array<Defs["thread_state"]>;
+    /** Only threads assigned to the caller (me), to nobody, or to anyone (the default). */
+    assignee?: "me" | "nobody" | "anyone";
+    changed_since?: Defs["change"];
+    /** The cursor of the previous page of a full list (without changed_since). */
+    cursor?: string;
     limit?: Defs["limit"];
+  };
+  /** One thread's summary, without its messages. */
+  "request.thread.get": {
+    type: "thread.get";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+  };
+  /** The caller has read the thread up to seq; the read state never moves back. */
+  "request.read.set": {
+    type: "read.set";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    seq: Defs["seq"];
   };
   /** Messages of a thread with seq > after_seq, oldest first. */
   "request.thread.read": {
@@ -132,7 +173,24 @@ export interface Defs {
     type: "ok";
     id: Defs["request_id"];
     threads: Array<Defs["thread_summary"]>;
+    /** Lists by change: threads to drop. Empty in full lists. */
+    removed: Array<Defs["removal"]>;
+    change: Defs["change"];
     more: Defs["more"];
+    /** Full lists, when more is true: pass it as cursor for the next page. */
+    cursor?: string;
+  };
+  "reply.thread.get": {
+    type: "ok";
+    id: Defs["request_id"];
+    summary: Defs["thread_summary"];
+  };
+  "reply.read.set": {
+    type: "ok";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    read_seq: Defs["read_seq"];
+    unread: number;
   };
   "reply.thread.read": {
     type: "ok";
@@ -197,6 +255,15 @@ export interface Defs {
     role: Defs["sender_role"];
     time: Defs["time"];
     body?: Defs["body"];
+  };
+  /** To every connection of the user: the user's read state of a thread rose (read.set on any of the user's devices). */
+  "event.read.changed": {
+    type: "event";
+    event: "read.changed";
+    thread: Defs["thread_id"];
+    read_seq: Defs["read_seq"];
+    unread: number;
+    change: Defs["change"];
   };
   /** A thread was opened or changed (state, assignee or last_seq). */
   "event.thread.changed": {
@@ -643,6 +710,8 @@ export interface Requests {
   "categories.list": Defs["request.categories.list"];
   "thread.open": Defs["request.thread.open"];
   "thread.list": Defs["request.thread.list"];
+  "thread.get": Defs["request.thread.get"];
+  "read.set": Defs["request.read.set"];
   "thread.read": Defs["request.thread.read"];
   "thread.claim": Defs["request.thread.claim"];
   "message.send": Defs["request.message.send"];
@@ -672,6 +741,8 @@ export interface Replies {
   "categories.list": Defs["reply.categories.list"];
   "thread.open": Defs["reply.thread.open"];
   "thread.list": Defs["reply.thread.list"];
+  "thread.get": Defs["reply.thread.get"];
+  "read.set": Defs["reply.read.set"];
   "thread.read": Defs["reply.thread.read"];
   "thread.claim": Defs["reply.thread.claim"];
   "message.send": Defs["reply.message.send"];
@@ -700,6 +771,7 @@ export interface Replies {
 export interface Events {
   "welcome": Defs["event.welcome"];
   "message.new": Defs["event.message.new"];
+  "read.changed": Defs["event.read.changed"];
   "thread.changed": Defs["event.thread.changed"];
   "dashboard.changed": Defs["event.dashboard.changed"];
   "deadline.changed": Defs["event.deadline.changed"];
@@ -724,6 +796,8 @@ export const requestTypes: readonly RequestType[] = [
   "message.send",
   "thread.close",
   "session.logout",
+  "thread.get",
+  "read.set",
   "thread.reassign",
   "thread.release",
   "duty.set",
@@ -748,6 +822,7 @@ export const writeRequestTypes: readonly RequestType[] = [
   "thread.claim",
   "message.send",
   "thread.close",
+  "read.set",
   "thread.reassign",
   "thread.release",
   "duty.set",
