@@ -196,7 +196,7 @@ static void test_dashboard_resync(void **state)
 	r = itest_request(anna, "ok", "{\"type\":\"thread.get\",\"id\":\"g\",\"thread\":\"%s\"}", t[1]);
 	assert_true(json_equal(json_object_get(r, "summary"), json_object_get(board, t[1])));
 	json_decref(r);
-	json_decref(itest_request(anna, "forbidden",
+	json_decref(itest_request(anna, "not_found",
 				  "{\"type\":\"thread.get\",\"id\":\"g2\",\"thread\":\"%s\"}", t[3]));
 
 	json_decref(fresh);

@@ -497,18 +497,19 @@ static void test_read_state(void **state)
 	assert_string_equal(s(r, "field"), "/seq");
 	json_decref(r);
 
-	/* Staff outside the unit: refused and logged, for thread.get and read.set alike; a staff
+	/* Staff outside the unit: refused as if the thread did not exist (§6) and logged, for
+	 * thread.get and read.set alike; a staff
 	 * member's thread.get is logged, read.set is not. */
 	rows = corefix_audit_rows(fx, NULL);
 	r = corefix_ws(fx, &ben, "{\"type\":\"thread.get\",\"id\":\"g4\",\"thread\":\"%s\"}", t[0]);
-	assert_string_equal(corefix_code(r), "forbidden");
+	assert_string_equal(corefix_code(r), "not_found");
 	assert_null(json_object_get(r, "summary"));
 	json_decref(r);
 	assert_int_equal(corefix_audit_rows(fx, &last), rows + 1);
 	assert_string_equal(last.action, "thread.get");
 	assert_string_equal(last.outcome, "denied");
 	r = corefix_ws(fx, &ben, "{\"type\":\"read.set\",\"id\":\"r6\",\"thread\":\"%s\",\"seq\":1}", t[0]);
-	assert_string_equal(corefix_code(r), "forbidden");
+	assert_string_equal(corefix_code(r), "not_found");
 	json_decref(r);
 	assert_int_equal(corefix_audit_rows(fx, &last), rows + 2);
 	assert_string_equal(last.action, "read.set");
