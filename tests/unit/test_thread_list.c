@@ -498,8 +498,7 @@ static void test_read_state(void **state)
 	json_decref(r);
 
 	/* Staff outside the unit: refused as if the thread did not exist (§6) and logged, for
-	 * thread.get and read.set alike; a staff
-	 * member's thread.get is logged, read.set is not. */
+	 * thread.get and read.set alike; a staff member's thread.get is logged, read.set is not. */
 	rows = corefix_audit_rows(fx, NULL);
 	r = corefix_ws(fx, &ben, "{\"type\":\"thread.get\",\"id\":\"g4\",\"thread\":\"%s\"}", t[0]);
 	assert_string_equal(corefix_code(r), "not_found");
