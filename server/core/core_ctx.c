@@ -50,6 +50,19 @@ int core_session_valid(const struct store_session *s, int64_t now_ms)
 	return !s->revoked && now_ms < s->expires && now_ms < s->last_seen + s->idle_ms;
 }
 
+int64_t core_session_end(const struct store_session *s)
+{
+	int64_t idle_end = s->last_seen + s->idle_ms;
+
+	return idle_end < s->expires ? idle_end : s->expires;
+}
+
+void core_session_topic(const uint8_t hash[STORE_HASH_BYTES], char out[48])
+{
+	memcpy(out, "s:", 2);
+	sodium_bin2hex(out + 2, 48 - 2, hash, 16);
+}
+
 int core_fail(struct ctx *x, int code, const char *fmt, ...)
 {
 	va_list ap;

@@ -25,6 +25,7 @@ struct core {
 	struct store *st;
 	struct core_config cfg;
 	int64_t next_session_check; /* TICK: when core_session_check runs next (core_session.c) */
+	int64_t warned_until;	    /* sessions ending up to then have been warned (core_session.c) */
 	struct core_blobs blobs;
 };
 
@@ -180,6 +181,8 @@ int core_end_due_sessions(struct ctx *x, int limit);
 int core_roles_expire(struct ctx *x, const char *user_id);
 /* session.logout (core_session.c): revokes the caller's session. */
 int core_session_logout(struct ctx *x);
+/* session.extend (core_session.c): records activity now; replies with both ends. */
+int core_session_extend(struct ctx *x);
 /* TICK, every cfg.session_check_ms: ends the sessions of ended accounts and roles and of
  * sessions past their end, and tells the network layer to close them (core_session.c). */
 int core_session_check(struct ctx *x);

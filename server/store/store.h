@@ -267,6 +267,8 @@ struct store_staff {
 /* A membership that ended (role_expire), or a session ended by session_end_due/_revoke_user. */
 typedef int (*store_role_end_cb)(void *arg, const char *user_id, const char *unit_id);
 typedef int (*store_session_end_cb)(void *arg, const uint8_t hash[STORE_HASH_BYTES], const char *user_id);
+/* A live session as session_ending lists it. */
+typedef int (*store_session_cb)(void *arg, const struct store_session *s);
 
 struct store;
 
@@ -330,6 +332,9 @@ struct store_session_ops {
 	int (*end_due)(struct store *st, int64_t now, int limit, store_session_end_cb cb, void *arg);
 	/* Revokes every live session of a user, calling cb as end_due does; STORE_OK when none. */
 	int (*revoke_user)(struct store *st, const char *user_id, store_session_end_cb cb, void *arg);
+	/* Live sessions whose end (the earlier of `expires` and last_seen + idle_ms) falls in
+	 * (from, to], earliest end first, at most `limit`. Reads only. */
+	int (*ending)(struct store *st, int64_t from, int64_t to, int limit, store_session_cb cb, void *arg);
 };
 
 /* Citizens' identity (issue 3). */

@@ -111,6 +111,11 @@ export interface Defs {
     type: "session.logout";
     id: Defs["request_id"];
   };
+  /** Records user activity: the idle end of the session moves to now plus the idle time, never past the absolute end. */
+  "request.session.extend": {
+    type: "session.extend";
+    id: Defs["request_id"];
+  };
   "reply.categories.list": {
     type: "ok";
     id: Defs["request_id"];
@@ -166,6 +171,12 @@ export interface Defs {
     type: "ok";
     id: Defs["request_id"];
   };
+  "reply.session.extend": {
+    type: "ok";
+    id: Defs["request_id"];
+    session_expires: Defs["time"];
+    idle_expires: Defs["time"];
+  };
   /** The failure reply to a WebSocket request. id is null when no valid id could be read from the request. */
   "error": {
     type: "error";
@@ -175,7 +186,7 @@ export interface Defs {
     /** JSON pointer (RFC 6901) of the offending field; "" is the whole request. */
     field?: string;
   };
-  /** First message on every connection. */
+  /** First message on every connection. session_expires is the absolute end of the session (no activity extends it); idle_expires is when it ends without further activity (at most session_expires). */
   "event.welcome": {
     type: "event";
     event: "welcome";
@@ -187,6 +198,16 @@ export interface Defs {
       role: Defs["unit_role"];
     }>;
     session_expires: Defs["time"];
+    idle_expires: Defs["time"];
+  };
+  /** To the connections of one session, a configured time (session_warn_s) before it ends: by idleness (reason idle; session.extend moves it) or at its absolute end (reason absolute). */
+  "event.session.expiring": {
+    type: "event";
+    event: "session.expiring";
+    reason: "idle" | "absolute";
+    ends: Defs["time"];
+    session_expires: Defs["time"];
+    idle_expires: Defs["time"];
   };
   /** A message was committed to a thread. body only to the thread's citizen. */
   "event.message.new": {
@@ -647,6 +668,7 @@ export interface Requests {
   "message.send": Defs["request.message.send"];
   "thread.close": Defs["request.thread.close"];
   "session.logout": Defs["request.session.logout"];
+  "session.extend": Defs["request.session.extend"];
   "thread.reassign": Defs["request.thread.reassign"];
   "thread.release": Defs["request.thread.release"];
   "duty.set": Defs["request.duty.set"];
@@ -676,6 +698,7 @@ export interface Replies {
   "message.send": Defs["reply.message.send"];
   "thread.close": Defs["reply.thread.close"];
   "session.logout": Defs["reply.session.logout"];
+  "session.extend": Defs["reply.session.extend"];
   "thread.reassign": Defs["reply.thread.reassign"];
   "thread.release": Defs["reply.thread.release"];
   "duty.set": Defs["reply.duty.set"];
@@ -698,6 +721,7 @@ export interface Replies {
 
 export interface Events {
   "welcome": Defs["event.welcome"];
+  "session.expiring": Defs["event.session.expiring"];
   "message.new": Defs["event.message.new"];
   "thread.changed": Defs["event.thread.changed"];
   "dashboard.changed": Defs["event.dashboard.changed"];
@@ -723,6 +747,7 @@ export const requestTypes: readonly RequestType[] = [
   "message.send",
   "thread.close",
   "session.logout",
+  "session.extend",
   "thread.reassign",
   "thread.release",
   "duty.set",
