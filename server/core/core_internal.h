@@ -107,7 +107,6 @@ int core_thread_changed(struct ctx *x, const struct store_thread *t);
  * ctx->result or sets ctx->err and returns 0, or returns -1 when the store failed. */
 
 /* Handlers (core_thread.c) */
-int core_categories_list(struct ctx *x);
 int core_thread_open(struct ctx *x);
 int core_thread_list(struct ctx *x);
 int core_thread_read(struct ctx *x);
@@ -135,6 +134,10 @@ int core_notify_get(struct ctx *x);
 int core_notify_delete(struct ctx *x);
 /* CORE_REQ_TICK: deadline warnings and escalations due at ctx->now. */
 int core_queue_tick(struct ctx *x);
+
+/* The deadline configuration made readable (core_settings.c). */
+int core_categories_list(struct ctx *x);
+int core_queue_settings(struct ctx *x);
 
 /* End-to-end encryption (core_keys.c): key records, formats checked, content never. */
 int core_keys_unit(struct ctx *x);

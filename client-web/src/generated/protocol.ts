@@ -111,6 +111,12 @@ export interface Defs {
     type: "session.logout";
     id: Defs["request_id"];
   };
+  /** Staff: the deadline configuration of the queues of the caller's units (or of one of them) and the days the service is closed. */
+  "request.queue.settings": {
+    type: "queue.settings";
+    id: Defs["request_id"];
+    unit?: Defs["unit_id"];
+  };
   /** Records user activity: the idle end of the session moves to now plus the idle time, never past the absolute end. */
   "request.session.extend": {
     type: "session.extend";
@@ -123,6 +129,10 @@ export interface Defs {
       category: Defs["category"];
       name: Defs["category_name"];
       unit: Defs["unit_id"];
+      service_hours: Defs["service_hours"];
+      open_now: boolean;
+      answer_days: Defs["deadline_days"];
+      expected_by: Defs["nullable_time"];
     }>;
   };
   "reply.thread.open": {
@@ -170,6 +180,29 @@ export interface Defs {
   "reply.session.logout": {
     type: "ok";
     id: Defs["request_id"];
+  };
+  "reply.queue.settings": {
+    type: "ok";
+    id: Defs["request_id"];
+    queues: Array<{
+      queue: Defs["hex_id"];
+      category: Defs["category"];
+      name: Defs["category_name"];
+      unit: Defs["unit_id"];
+      policy: "manual" | "round-robin" | "least-loaded";
+      /** The queue a new thread goes to when nobody of this unit is on duty, or null. */
+      fallback: string | null;
+      first_answer_days: Defs["deadline_days"];
+      follow_up_days: Defs["deadline_days"];
+      warn_percent: number;
+      service_hours: Defs["service_hours"];
+    }>;
+    /** The weekdays from today (Helsinki) for a year that are not working days, earliest first, at most 100. */
+    closed_days: Array<{
+      date: string;
+      kind: "holiday" | "closed";
+    }>;
+    time: Defs["time"];
   };
   "reply.session.extend": {
     type: "ok";
@@ -242,6 +275,14 @@ export interface Defs {
     text: string;
     emergency?: string;
   };
+  /** A unit's service hours on working days, Helsinki local time, "HH:MM" (close may be 24:00). */
+  "service_hours": {
+    open: string;
+    close: string;
+  };
+  /** A deadline in working days. */
+  "deadline_days": number;
+  "nullable_time": number | null;
   "deadline_kind": "first_answer" | "follow_up";
   "deadline_state": "running" | "paused" | "stopped";
   "deadline_level": "ok" | "at_risk" | "missed";
@@ -668,6 +709,7 @@ export interface Requests {
   "message.send": Defs["request.message.send"];
   "thread.close": Defs["request.thread.close"];
   "session.logout": Defs["request.session.logout"];
+  "queue.settings": Defs["request.queue.settings"];
   "session.extend": Defs["request.session.extend"];
   "thread.reassign": Defs["request.thread.reassign"];
   "thread.release": Defs["request.thread.release"];
@@ -698,6 +740,7 @@ export interface Replies {
   "message.send": Defs["reply.message.send"];
   "thread.close": Defs["reply.thread.close"];
   "session.logout": Defs["reply.session.logout"];
+  "queue.settings": Defs["reply.queue.settings"];
   "session.extend": Defs["reply.session.extend"];
   "thread.reassign": Defs["reply.thread.reassign"];
   "thread.release": Defs["reply.thread.release"];
@@ -753,6 +796,7 @@ export const requestTypes: readonly RequestType[] = [
   "duty.set",
   "duty.get",
   "dashboard.get",
+  "queue.settings",
   "notify.set",
   "notify.get",
   "notify.delete",
