@@ -20,6 +20,7 @@
 
 #include "admin_accounts.h"
 #include "admin_keys.h"
+#include "admin_names.h"
 #include "admin_queue.h"
 #include "admin_staff.h"
 #include "audit.h"
@@ -109,7 +110,7 @@ static int audit_command(struct ctx *x, const struct admin_cmd *cmd, const char 
 }
 
 /* Which file's operations a command runs. */
-enum admin_part { PART_ACCOUNTS, PART_STAFF, PART_QUEUE, PART_KEYS };
+enum admin_part { PART_ACCOUNTS, PART_STAFF, PART_QUEUE, PART_KEYS, PART_NAMES };
 
 /* The commands of the admin socket: advicectl's, but for init, root-create, dev-token and
  * login, which run without adviced. */
@@ -132,6 +133,7 @@ static const struct {
 	{ "root-install", PART_KEYS },	  { "admin-certify", PART_KEYS },
 	{ "worker-keys", PART_KEYS },	  { "unit-key-rotate", PART_KEYS },
 	{ "unit-member-add", PART_KEYS }, { "unit-member-remove", PART_KEYS },
+	{ "worker-name", PART_NAMES },	  { "unit-name-style", PART_NAMES },
 };
 
 /* The command's entry, or -1 when there is none. */
@@ -160,6 +162,7 @@ static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, co
 		return admin_staff_run(x->st, cfg->pepper, cfg->test_mode, cmd->argc, argv, out, err, errlen);
 	case PART_QUEUE: return admin_queue_run(x->st, cmd->argc, argv, out, err, errlen);
 	case PART_KEYS: return admin_keys_apply(x->st, json_object_get(x->msg, "records"), err, errlen);
+	case PART_NAMES: return admin_names_run(x->st, cmd->argc, argv, out, err, errlen);
 	}
 	return 1;
 }

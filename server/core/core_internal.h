@@ -135,6 +135,17 @@ int core_notify_delete(struct ctx *x);
 /* CORE_REQ_TICK: deadline warnings and escalations due at ctx->now. */
 int core_queue_tick(struct ctx *x);
 
+/* Names of staff (core_names.c), below every other core file. Each returns 0 with *out set
+ * ({"name", "title"}, or JSON null when `user_id` is "" or has no name) or -1 when the store
+ * failed or memory ran out. */
+/* As staff see a colleague: the display name and title. */
+int core_name_for_staff(struct ctx *x, const char *user_id, json_t **out);
+/* As the citizens of `unit_id` see who answers them: the title and the full name or its first
+ * word, by the unit's name style. */
+int core_name_for_citizen(struct ctx *x, const char *unit_id, const char *user_id, json_t **out);
+/* Sets "name" and "title" (null when not set) of staff member `user_id` on `obj`. 0 or -1. */
+int core_name_staff_fields(struct ctx *x, const char *user_id, json_t *obj);
+
 /* The deadline configuration made readable (core_settings.c). */
 int core_categories_list(struct ctx *x);
 int core_queue_settings(struct ctx *x);

@@ -264,6 +264,18 @@ struct store_staff {
 	int has_setup;			      /* a setup code is pending (the password is not set) */
 	int64_t setup_expires;
 };
+/* What staff and citizens see of a staff member (issue 13): a display name and a title,
+ * set by an administrator. Citizens see the name as their unit's style allows. */
+#define STORE_PERSON_SIZE 129 /* a display name or a title: 128 bytes */
+struct store_staff_name {
+	char user_id[STORE_ID_SIZE];
+	char name[STORE_PERSON_SIZE];  /* "Anna Virtanen" */
+	char title[STORE_PERSON_SIZE]; /* "Social worker"; "" = none */
+};
+enum store_name_style {
+	NAME_STYLE_FIRST = 0, /* citizens see the first name and the title (the default) */
+	NAME_STYLE_FULL = 1   /* citizens see the full name and the title */
+};
 /* A membership that ended (role_expire), or a session ended by session_end_due/_revoke_user. */
 typedef int (*store_role_end_cb)(void *arg, const char *user_id, const char *unit_id);
 typedef int (*store_session_end_cb)(void *arg, const uint8_t hash[STORE_HASH_BYTES], const char *user_id);
@@ -387,6 +399,10 @@ struct store_staff_ops {
 			 int64_t *locked_until, int *disabled);
 	int (*ghost_put)(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int failures,
 			 int64_t locked_until, int disabled, int64_t now);
+	/* A staff member's display name and title; STORE_NOTFOUND when none is set. */
+	int (*name_get)(struct store *st, const char *user_id, struct store_staff_name *out);
+	/* Replaces them; an empty name deletes them (STORE_OK either way). */
+	int (*name_put)(struct store *st, const struct store_staff_name *n);
 };
 
 /* Units: names, settings and members. */
@@ -399,6 +415,10 @@ struct store_unit_ops {
 	int (*settings_put)(struct store *st, const struct store_unit_settings *s); /* replaces */
 	/* Members of a unit in user id order, with their open-thread load. */
 	int (*members)(struct store *st, const char *unit_id, store_member_cb cb, void *arg);
+	/* How the unit's citizens see staff names (enum store_name_style); NAME_STYLE_FIRST and
+	 * STORE_OK when nothing is stored. */
+	int (*name_style_get)(struct store *st, const char *unit_id, int *style);
+	int (*name_style_put)(struct store *st, const char *unit_id, int style); /* replaces */
 };
 
 /* Queues (issue 5): queues and their settings, language routes, deadline clocks, dashboard

@@ -138,6 +138,11 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "CREATE INDEX login_ghosts_by_age ON login_ghosts(updated) WHERE disabled = 0;"
 	  "CREATE INDEX sessions_by_user ON sessions(user_id);"
 	  "CREATE INDEX sessions_live ON sessions(expires) WHERE revoked = 0;" },
+	{ 6, "names: staff display names and titles, how each unit shows them to citizens",
+	  "CREATE TABLE staff_names(user_id TEXT PRIMARY KEY REFERENCES users(id), name TEXT NOT NULL,"
+	  "  title TEXT NOT NULL) WITHOUT ROWID;"
+	  "CREATE TABLE unit_name_style(unit_id TEXT PRIMARY KEY REFERENCES units(id),"
+	  "  style INTEGER NOT NULL) WITHOUT ROWID" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

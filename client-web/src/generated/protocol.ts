@@ -263,6 +263,7 @@ export interface Defs {
     category: Defs["category"];
     last_seq: Defs["seq"];
     updated: Defs["time"];
+    assignee_name: Defs["person_name"];
   };
   /** A language of the service: Finnish, Swedish or English. */
   "lang": "fi" | "sv" | "en";
@@ -310,6 +311,24 @@ export interface Defs {
     role: Defs["unit_role"];
     on_duty: boolean;
     load: number;
+    name: Defs["display_name"];
+    title: Defs["display_title"];
+  }>;
+  /** A staff member's display name as an administrator set it, or null when none is set. */
+  "display_name": string | null;
+  /** A staff member's title (e.g. Social worker), or null. */
+  "display_title": string | null;
+  /** Who a staff member is shown as (PROTOCOL.md §11.7): to staff the display name and title; to citizens the title with the full name or its first word, as the unit's setting says. null when there is nobody or no name is set. */
+  "person_name": {
+    name: string;
+    title: Defs["display_title"];
+  } | null;
+  /** Who of a unit is on duty now, as colleagues see them. */
+  "staff_on_duty": Array<{
+    user: Defs["user_id"];
+    username: Defs["username"];
+    name: Defs["display_name"];
+    title: Defs["display_title"];
   }>;
   /** Why a thread is moved; kept with the access-log row of the move. */
   "reason": string;
@@ -373,6 +392,7 @@ export interface Defs {
     unit: Defs["unit_id"];
     category: Defs["category"];
     assignee: Defs["nullable_user_id"];
+    assignee_name: Defs["person_name"];
   };
   "reply.thread.release": {
     type: "ok";
@@ -382,6 +402,7 @@ export interface Defs {
     unit: Defs["unit_id"];
     category: Defs["category"];
     assignee: Defs["nullable_user_id"];
+    assignee_name: Defs["person_name"];
   };
   "reply.duty.set": {
     type: "ok";
@@ -397,10 +418,11 @@ export interface Defs {
     until: number | null;
     units: Defs["duty_units"];
   };
-  /** The caller's units and whether the caller is on duty there now. */
+  /** The caller's units, whether the caller is on duty there now, and who is. */
   "duty_units": Array<{
     unit: Defs["unit_id"];
     on_duty: boolean;
+    staff_on_duty: Defs["staff_on_duty"];
   }>;
   "reply.dashboard.get": {
     type: "ok";
@@ -457,6 +479,7 @@ export interface Defs {
     level: Defs["deadline_level"];
     due: Defs["time"];
     assignee: Defs["nullable_user_id"];
+    assignee_name: Defs["person_name"];
   };
   /** POST /api/v1/login/citizen */
   "http.login.citizen": {
