@@ -143,8 +143,6 @@ int core_name_for_staff(struct ctx *x, const char *user_id, json_t **out);
 /* As the citizens of `unit_id` see who answers them: the title and the full name or its first
  * word, by the unit's name style. */
 int core_name_for_citizen(struct ctx *x, const char *unit_id, const char *user_id, json_t **out);
-/* Sets "name" and "title" (null when not set) of staff member `user_id` on `obj`. 0 or -1. */
-int core_name_staff_fields(struct ctx *x, const char *user_id, json_t *obj);
 
 /* The deadline configuration made readable (core_settings.c). */
 int core_categories_list(struct ctx *x);

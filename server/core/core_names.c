@@ -45,15 +45,3 @@ int core_name_for_citizen(struct ctx *x, const char *unit_id, const char *user_i
 		*out = person(n.name, strcspn(n.name, " "), n.title);
 	return *out ? 0 : -1;
 }
-
-int core_name_staff_fields(struct ctx *x, const char *user_id, json_t *obj)
-{
-	struct store_staff_name n;
-	int rc = x->st->ops->staff->name_get(x->st, user_id, &n);
-
-	if (rc == STORE_ERROR)
-		return -1;
-	json_object_set_new(obj, "name", rc == STORE_OK ? json_string(n.name) : json_null());
-	json_object_set_new(obj, "title", rc == STORE_OK && n.title[0] ? json_string(n.title) : json_null());
-	return 0;
-}

@@ -24,9 +24,10 @@ enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_EXISTS = 2, STORE_ERROR = -1 };
  * data folder's lock): opens nothing else, not even -wal and -shm files (--check-config). */
 enum store_mode { STORE_READWRITE, STORE_READONLY, STORE_IMMUTABLE };
 
-#define STORE_ID_SIZE	 (ADVICE_ID_HEX + 1)
-#define STORE_NAME_SIZE	 129 /* names of units, queues, categories, users: 128 bytes */
-#define STORE_HASH_BYTES 32
+#define STORE_ID_SIZE	  (ADVICE_ID_HEX + 1)
+#define STORE_NAME_SIZE	  129 /* names of units, queues, categories, users: 128 bytes */
+#define STORE_HASH_BYTES  32
+#define STORE_PERSON_SIZE 129 /* a staff member's display name or title: 128 bytes */
 
 enum store_role { ROLE_NONE = 0, ROLE_CITIZEN, ROLE_WORKER, ROLE_SUPERVISOR, ROLE_ADMIN };
 
@@ -147,6 +148,7 @@ struct store_duty {
 struct store_member {
 	char user_id[STORE_ID_SIZE];
 	char username[STORE_NAME_SIZE];
+	char name[STORE_PERSON_SIZE], title[STORE_PERSON_SIZE]; /* display name and title, "" = none */
 	enum store_role role;
 	int load; /* threads assigned to the user that are not closed */
 };
@@ -266,7 +268,6 @@ struct store_staff {
 };
 /* What staff and citizens see of a staff member (issue 13): a display name and a title,
  * set by an administrator. Citizens see the name as their unit's style allows. */
-#define STORE_PERSON_SIZE 129 /* a display name or a title: 128 bytes */
 struct store_staff_name {
 	char user_id[STORE_ID_SIZE];
 	char name[STORE_PERSON_SIZE];  /* "Anna Virtanen" */

@@ -20,8 +20,10 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[Q_UNIT_SET_PUT] = "INSERT OR REPLACE INTO unit_settings(unit_id, langs, open_min, close_min)"
 			   " VALUES(?1, ?2, ?3, ?4)",
 	[Q_MEMBERS] = "SELECT m.user_id, w.username, m.role,"
-		      " (SELECT count(*) FROM threads t WHERE t.assignee_id = m.user_id AND t.state != 4)"
+		      " (SELECT count(*) FROM threads t WHERE t.assignee_id = m.user_id AND t.state != 4),"
+		      " n.name, n.title"
 		      " FROM memberships m JOIN workers w ON w.user_id = m.user_id"
+		      " LEFT JOIN staff_names n ON n.user_id = m.user_id"
 		      " WHERE m.unit_id = ?1 ORDER BY m.user_id",
 };
 
@@ -110,6 +112,8 @@ static int unit_members(struct store *st, const char *unit_id, store_member_cb c
 		sqs_text(m.username, sizeof m.username, q, 1);
 		m.role = (enum store_role)sqlite3_column_int(q, 2);
 		m.load = sqlite3_column_int(q, 3);
+		sqs_text(m.name, sizeof m.name, q, 4);
+		sqs_text(m.title, sizeof m.title, q, 5);
 		if (cb(arg, &m) != 0)
 			break;
 	}
