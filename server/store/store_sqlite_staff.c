@@ -368,46 +368,9 @@ static int role_ended_any(struct store *st, const char *user_id)
 	return rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERROR;
 }
 
-/* Names */
-
-static int staff_name_get(struct store *st, const char *user_id, struct store_staff_name *out)
-{
-	sqlite3_stmt *q = sqs_prepare(st, "SELECT name, title FROM staff_names WHERE user_id = ?1");
-	int rc;
-
-	if (q == NULL)
-		return STORE_ERROR;
-	sqs_bind_text(q, 1, user_id);
-	if ((rc = sqs_once_one(st, q)) != SQLITE_ROW)
-		return rc;
-	memset(out, 0, sizeof *out);
-	snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
-	sqs_text(out->name, sizeof out->name, q, 0);
-	sqs_text(out->title, sizeof out->title, q, 1);
-	sqlite3_finalize(q);
-	return STORE_OK;
-}
-
-static int staff_name_put(struct store *st, const struct store_staff_name *n)
-{
-	sqlite3_stmt *q =
-		sqs_prepare(st, n->name[0] ? "INSERT OR REPLACE INTO staff_names(user_id, name, title)"
-					     " VALUES(?1, ?2, ?3)"
-					   : "DELETE FROM staff_names WHERE user_id = ?1");
-
-	if (q == NULL)
-		return STORE_ERROR;
-	sqs_bind_text(q, 1, n->user_id);
-	if (n->name[0]) {
-		sqs_bind_text(q, 2, n->name);
-		sqs_bind_text(q, 3, n->title);
-	}
-	return sqs_once_run(st, q);
-}
-
 const struct store_staff_ops store_sqlite_staff_ops = {
-	.name_get = staff_name_get,
-	.name_put = staff_name_put,
+	.name_get = sqs_staff_name_get,
+	.name_put = sqs_staff_name_put,
 	.worker_insert = worker_insert,
 	.worker_get = worker_get,
 	.worker_set_login_state = worker_set_login_state,

@@ -120,40 +120,12 @@ static int unit_members(struct store *st, const char *unit_id, store_member_cb c
 	return sqs_done(q, rc);
 }
 
-static int unit_name_style_get(struct store *st, const char *unit_id, int *style)
-{
-	sqlite3_stmt *q = sqs_prepare(st, "SELECT style FROM unit_name_style WHERE unit_id = ?1");
-	int rc;
-
-	*style = NAME_STYLE_FIRST;
-	if (q == NULL)
-		return STORE_ERROR;
-	sqs_bind_text(q, 1, unit_id);
-	if ((rc = sqs_once_one(st, q)) != SQLITE_ROW)
-		return rc == STORE_NOTFOUND ? STORE_OK : rc;
-	*style = sqlite3_column_int(q, 0) == NAME_STYLE_FULL ? NAME_STYLE_FULL : NAME_STYLE_FIRST;
-	sqlite3_finalize(q);
-	return STORE_OK;
-}
-
-static int unit_name_style_put(struct store *st, const char *unit_id, int style)
-{
-	sqlite3_stmt *q =
-		sqs_prepare(st, "INSERT OR REPLACE INTO unit_name_style(unit_id, style) VALUES(?1, ?2)");
-
-	if (q == NULL)
-		return STORE_ERROR;
-	sqs_bind_text(q, 1, unit_id);
-	sqlite3_bind_int(q, 2, style);
-	return sqs_once_run(st, q);
-}
-
 const struct store_unit_ops store_sqlite_unit_ops = {
 	.insert = unit_insert,
 	.find = unit_find,
 	.settings_get = unit_settings_get,
 	.settings_put = unit_settings_put,
 	.members = unit_members,
-	.name_style_get = unit_name_style_get,
-	.name_style_put = unit_name_style_put,
+	.name_style_get = sqs_unit_name_style_get,
+	.name_style_put = sqs_unit_name_style_put,
 };
