@@ -92,6 +92,8 @@ static const struct setting settings[] = {
 	INT(citizen_abs_s, 300, 604800, 28800, "citizen session absolute timeout"),
 	INT(staff_idle_s, 60, 86400, 1800, "staff session idle timeout"),
 	INT(staff_abs_s, 300, 604800, 43200, "staff session absolute timeout"),
+	INT(session_warn_s, 0, 3600, 300,
+	    "seconds before a session ends (idle or absolute) that its connections are warned; 0: never"),
 	INT(backoff_after, 1, 100, 3, "failed logins before each attempt must wait"),
 	INT(lock_after, 2, 1000, 10, "failed logins that lock the account"),
 	INT(backoff_max_s, 1, 86400, 900, "longest wait between attempts"),
@@ -590,6 +592,8 @@ int config_check(const struct config *cfg, config_report_fn report, void *arg)
 		errors += ERROR("backoff_after must be smaller than lock_after");
 	if (cfg->idle_timeout_s <= cfg->ping_interval_s)
 		errors += ERROR("idle_timeout_s must be longer than ping_interval_s");
+	if (cfg->session_warn_s >= cfg->citizen_idle_s || cfg->session_warn_s >= cfg->staff_idle_s)
+		errors += ERROR("session_warn_s must be shorter than citizen_idle_s and staff_idle_s");
 	check_origins(cfg, report, arg);
 	return errors;
 }

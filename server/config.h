@@ -69,6 +69,7 @@ struct config {
 	/* sessions and logins */
 	int citizen_idle_s, citizen_abs_s; /* defaults 1800, 28800 */
 	int staff_idle_s, staff_abs_s;	   /* defaults 1800, 43200 */
+	int session_warn_s;		   /* warn this long before a session ends, default 300 */
 	int backoff_after;		   /* default 3 */
 	int lock_after;			   /* default 10 */
 	int backoff_max_s;		   /* default 900 */

@@ -268,6 +268,7 @@ static void core_config_from(const struct config *cfg, const struct token_config
 	cc->staff_totp_required = cfg->staff_totp_required;
 	cc->password_max_age_ms = cfg->password_max_age_days * 86400000LL;
 	cc->session_check_ms = cfg->session_check_s * 1000LL;
+	cc->session_warn_ms = cfg->session_warn_s * 1000LL;
 	cc->test_mode = cfg->test_mode;
 	snprintf(cc->blob_dir, sizeof cc->blob_dir, "%.500s/blobs", cfg->data_dir);
 	cc->require_envelopes = cfg->require_envelopes;

@@ -34,6 +34,7 @@
 #include <sodium.h>
 
 #include "admin_accounts.h"
+#include "admin_names.h"
 #include "admin_queue.h"
 #include "admin_staff.h"
 #include "advice.h"
@@ -530,6 +531,10 @@ static void seed_demo(const struct admin *a, struct store *st, const uint8_t pep
 		die("demo duty queues: %s", err);
 	printf("demo roster: anna and sara (adult social work), ben (children and families) on duty "
 	       "Mon-Fri 08-16; sara supervises adult social work\n");
+	if (admin_names_seed_demo(st, err, sizeof err) != 0)
+		die("demo names: %s", err);
+	printf("demo names: Anna Virtanen, Ben Lindqvist, Sara Korhonen with their titles; citizens of "
+	       "adult social work see full names, the others first names\n");
 }
 
 /*

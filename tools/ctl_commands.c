@@ -98,9 +98,19 @@ const struct ctl_command ctl_commands[] = {
 	  "Clears the account's second factor; the password stays. The next login enrols a\n"
 	  "new authenticator.",
 	  "advicectl -d data totp-reset anna", CTL_SERVER },
+	{ "worker-name", STAFF, "USERNAME NAME [TITLE]", "the name and title others see of a worker",
+	  "Sets the display name (e.g. the full name) and title of USERNAME. Colleagues see\n"
+	  "both; citizens see the title and the full name or only its first word, as the\n"
+	  "unit's unit-name-style says. An empty NAME removes them (only the title is never\n"
+	  "shown alone). At most 128 bytes each.",
+	  "advicectl -d data worker-name anna \"Anna Virtanen\" \"Social worker\"", CTL_SERVER },
 	{ "unlock", STAFF, "USERNAME", "clear an account's failed logins and lock",
 	  "Clears the failed-login count, the backoff and the lock of the account.",
 	  "advicectl -d data unlock anna", CTL_SERVER },
+	{ "unit-name-style", UNITS, "UNIT full|first", "how a unit's citizens see who answers them",
+	  "full: citizens of UNIT see the full display name and title of the worker their\n"
+	  "thread is assigned to; first (the default): the first name and title only.",
+	  "advicectl -d data unit-name-style \"Adult social work\" full", CTL_SERVER },
 	{ "unit-langs", DUTY, "UNIT LANGS", "the languages a unit serves",
 	  "Sets the languages UNIT answers in: a comma-separated list of fi, sv and en.",
 	  "advicectl -d data unit-langs \"Adult social work\" fi,sv", CTL_SERVER },

@@ -94,14 +94,6 @@ static int64_t clock_ms(void)
 
 /* Sessions */
 
-/* When the session ends if nothing more happens. */
-static int64_t session_end(const struct store_session *s)
-{
-	int64_t idle_end = s->last_seen + s->idle_ms;
-
-	return idle_end < s->expires ? idle_end : s->expires;
-}
-
 /* Loads and checks the caller's session and memberships; touches last_seen now and then.
  * Returns 0 with ctx->err set when the session is not usable, -1 when the store failed. */
 static int load_session(struct ctx *x)
@@ -125,7 +117,7 @@ static int load_session(struct ctx *x)
 			return -1;
 		x->sess.last_seen = x->now;
 	}
-	x->rep->session_expires_ms = session_end(&x->sess);
+	x->rep->session_expires_ms = core_session_end(&x->sess);
 	if (x->sess.role != ROLE_CITIZEN &&
 	    st->ops->staff->membership_list(st, x->sess.user_id, x->units, CORE_MAX_UNITS, &x->nunits) !=
 		    STORE_OK)
@@ -162,12 +154,14 @@ static int add_topic(struct core_reply *rep, const char *prefix, const char *id)
 /* A new WebSocket: the welcome event, and the topics the connection listens to. */
 static int handle_connect(struct ctx *x)
 {
+	char topic[48];
 	json_t *units, *o;
 	int rc;
 
 	if ((rc = load_session(x)) != 0 || x->err)
 		return rc;
-	if (add_topic(x->rep, "u:", x->sess.user_id) != 0)
+	core_session_topic(x->sess.hash, topic);
+	if (add_topic(x->rep, "u:", x->sess.user_id) != 0 || add_topic(x->rep, topic, "") != 0)
 		return -1;
 	units = json_array();
 	for (size_t i = 0; i < x->nunits; i++) {
@@ -178,9 +172,10 @@ static int handle_connect(struct ctx *x)
 			return -1;
 		}
 	}
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "type", "event", "event", "welcome", "protocol",
-		      ADVICE_SUBPROTOCOL, "user", x->sess.user_id, "role", core_role_name(display_role(x)),
-		      "units", units, "session_expires", (json_int_t)session_end(&x->sess));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I}", "type", "event", "event", "welcome",
+		      "protocol", ADVICE_SUBPROTOCOL, "user", x->sess.user_id, "role",
+		      core_role_name(display_role(x)), "units", units, "session_expires",
+		      (json_int_t)x->sess.expires, "idle_expires", (json_int_t)core_session_end(&x->sess));
 	return core_reply_set_json(x->rep, o);
 }
 

@@ -112,6 +112,7 @@ struct core_config {
 	int staff_totp_required;     /* workers need a second factor (enrol at the first login) */
 	int64_t password_max_age_ms; /* 0: passwords do not expire */
 	int64_t session_check_ms;    /* how often TICK ends sessions of ended accounts and roles */
+	int64_t session_warn_ms; /* TICK warns a session's connections this long before it ends; 0: never */
 	int test_mode;
 	/* Duty queues: the automatic acknowledgement of thread.open per language (0 fi, 1 sv,
 	 * 2 en; "" = the built-in text). "{date}" in ack_text becomes the expected date. */
@@ -181,5 +182,9 @@ void core_keyed_hash(const uint8_t pepper[32], const char *label, const void *da
 const uint8_t *core_config_pepper(const struct core *c);
 /* Whether a session is usable now: present, not revoked, neither idle nor past its end. */
 int core_session_valid(const struct store_session *s, int64_t now_ms);
+/* When the session ends if nothing more happens: the earlier of its idle and absolute ends. */
+int64_t core_session_end(const struct store_session *s);
+/* The topic of one session's connections ("s:" and the first 16 bytes of its hash in hex). */
+void core_session_topic(const uint8_t hash[STORE_HASH_BYTES], char out[48]);
 
 #endif

@@ -24,6 +24,7 @@
 #include "admin_keys.h"
 #include "admin_lists.h"
 #include "admin_out.h"
+#include "admin_names.h"
 #include "admin_queue.h"
 #include "admin_staff.h"
 #include "audit.h"
@@ -113,7 +114,7 @@ static int audit_command(struct ctx *x, const struct admin_cmd *cmd, const char 
 }
 
 /* Which file's operations a command runs. */
-enum admin_part { PART_ACCOUNTS, PART_STAFF, PART_QUEUE, PART_KEYS, PART_LISTS };
+enum admin_part { PART_ACCOUNTS, PART_STAFF, PART_QUEUE, PART_KEYS, PART_LISTS, PART_NAMES };
 
 /* The commands of the admin socket: advicectl's, but for init, root-create, dev-token and
  * login, which run without adviced. */
@@ -138,6 +139,7 @@ static const struct {
 	{ "unit-member-add", PART_KEYS }, { "unit-member-remove", PART_KEYS },
 	{ "unit-list", PART_LISTS },	  { "queue-list", PART_LISTS },
 	{ "worker-list", PART_LISTS },	  { "member-list", PART_LISTS },
+	{ "worker-name", PART_NAMES },	  { "unit-name-style", PART_NAMES },
 };
 
 /* The command's entry, or -1 when there is none. */
@@ -167,6 +169,7 @@ static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, co
 	case PART_QUEUE: return admin_queue_run(x->st, cmd->argc, argv, out, err, errlen);
 	case PART_KEYS: return admin_keys_apply(x->st, json_object_get(x->msg, "records"), err, errlen);
 	case PART_LISTS: return admin_lists_run(x->st, cmd->argc, argv, out, err, errlen);
+	case PART_NAMES: return admin_names_run(x->st, cmd->argc, argv, out, err, errlen);
 	}
 	return 1;
 }

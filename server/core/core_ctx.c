@@ -50,6 +50,19 @@ int core_session_valid(const struct store_session *s, int64_t now_ms)
 	return !s->revoked && now_ms < s->expires && now_ms < s->last_seen + s->idle_ms;
 }
 
+int64_t core_session_end(const struct store_session *s)
+{
+	int64_t idle_end = s->last_seen + s->idle_ms;
+
+	return idle_end < s->expires ? idle_end : s->expires;
+}
+
+void core_session_topic(const uint8_t hash[STORE_HASH_BYTES], char out[48])
+{
+	memcpy(out, "s:", 2);
+	sodium_bin2hex(out + 2, 48 - 2, hash, 16);
+}
+
 int core_fail(struct ctx *x, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -240,15 +253,29 @@ json_t *core_thread_summary(const struct store_thread *t)
 int core_thread_changed(struct ctx *x, const struct store_thread *t)
 {
 	char topic[48];
-	json_t *ev = core_thread_summary(t);
+	json_t *ev = core_thread_summary(t), *for_citizen = NULL, *name = NULL;
 
 	if (ev == NULL)
 		return -1;
 	json_object_set_new(ev, "type", json_string("event"));
 	json_object_set_new(ev, "event", json_string("thread.changed"));
 	json_object_del(ev, "created");
+	/* The citizen sees the assignee's name as the unit allows; the unit, as colleagues do. */
+	if (core_name_for_citizen(x, t->unit_id, t->assignee_id, &name) != 0 ||
+	    (for_citizen = json_deep_copy(ev)) == NULL) {
+		json_decref(name);
+		json_decref(ev);
+		return -1;
+	}
+	json_object_set_new(for_citizen, "assignee_name", name);
+	if (core_name_for_staff(x, t->assignee_id, &name) != 0) {
+		json_decref(for_citizen);
+		json_decref(ev);
+		return -1;
+	}
+	json_object_set_new(ev, "assignee_name", name);
 	snprintf(topic, sizeof topic, "u:%s", t->citizen_id);
-	if (core_push(x, topic, json_incref(ev)) != 0) {
+	if (core_push(x, topic, for_citizen) != 0) {
 		json_decref(ev);
 		return -1;
 	}

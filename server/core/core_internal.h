@@ -25,6 +25,7 @@ struct core {
 	struct store *st;
 	struct core_config cfg;
 	int64_t next_session_check; /* TICK: when core_session_check runs next (core_session.c) */
+	int64_t warned_until;	    /* sessions ending up to then have been warned (core_session.c) */
 	struct core_blobs blobs;
 };
 
@@ -116,7 +117,6 @@ int core_thread_changed(struct ctx *x, const struct store_thread *t);
  * ctx->result or sets ctx->err and returns 0, or returns -1 when the store failed. */
 
 /* Handlers (core_thread.c) */
-int core_categories_list(struct ctx *x);
 int core_thread_open(struct ctx *x);
 int core_thread_list(struct ctx *x);
 int core_thread_get(struct ctx *x);
@@ -146,6 +146,19 @@ int core_notify_get(struct ctx *x);
 int core_notify_delete(struct ctx *x);
 /* CORE_REQ_TICK: deadline warnings and escalations due at ctx->now. */
 int core_queue_tick(struct ctx *x);
+
+/* Names of staff (core_names.c), below every other core file. Each returns 0 with *out set
+ * ({"name", "title"}, or JSON null when `user_id` is "" or has no name) or -1 when the store
+ * failed or memory ran out. */
+/* As staff see a colleague: the display name and title. */
+int core_name_for_staff(struct ctx *x, const char *user_id, json_t **out);
+/* As the citizens of `unit_id` see who answers them: the title and the full name or its first
+ * word, by the unit's name style. */
+int core_name_for_citizen(struct ctx *x, const char *unit_id, const char *user_id, json_t **out);
+
+/* The deadline configuration made readable (core_settings.c). */
+int core_categories_list(struct ctx *x);
+int core_queue_settings(struct ctx *x);
 
 /* End-to-end encryption (core_keys.c): key records, formats checked, content never. */
 int core_keys_unit(struct ctx *x);
@@ -192,6 +205,8 @@ int core_end_due_sessions(struct ctx *x, int limit);
 int core_roles_expire(struct ctx *x, const char *user_id);
 /* session.logout (core_session.c): revokes the caller's session. */
 int core_session_logout(struct ctx *x);
+/* session.extend (core_session.c): records activity now; replies with both ends. */
+int core_session_extend(struct ctx *x);
 /* TICK, every cfg.session_check_ms: ends the sessions of ended accounts and roles and of
  * sessions past their end, and tells the network layer to close them (core_session.c). */
 int core_session_check(struct ctx *x);

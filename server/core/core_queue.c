@@ -164,6 +164,15 @@ static int unit_staffed(struct ctx *x, const struct calendar *cal, const char *u
 
 /* Dashboards */
 
+/* Sets a member's "name" and "title" (null when not set) on `o`, as colleagues see them
+ * (PROTOCOL.md §11.7); returns `o`. */
+static json_t *name_fields(json_t *o, const struct store_member *m)
+{
+	json_object_set_new(o, "name", m->name[0] ? json_string(m->name) : json_null());
+	json_object_set_new(o, "title", m->title[0] ? json_string(m->title) : json_null());
+	return o;
+}
+
 static int add_queue_stats(void *arg, const struct store_queue_stats *s)
 {
 	json_t *arr = arg;
@@ -189,11 +198,15 @@ static json_t *dashboard_of(struct ctx *x, const struct calendar *cal, const cha
 	    x->st->ops->queue->stats(x->st, unit_id, add_queue_stats, queues) != STORE_OK ||
 	    unit_workers(x, cal, unit_id, w, acc, &n) != 0)
 		goto out;
-	for (size_t i = 0; i < n && json_array_size(workers) < ADVICE_MAX_LIST; i++)
-		json_array_append_new(workers, json_pack("{s:s, s:s, s:s, s:b, s:i}", "user",
-							 acc->m[i].user_id, "username", acc->m[i].username,
-							 "role", core_role_name(acc->m[i].role), "on_duty",
-							 w[i].on_duty, "load", w[i].load));
+	for (size_t i = 0; i < n && json_array_size(workers) < ADVICE_MAX_LIST; i++) {
+		json_t *wk = json_pack("{s:s, s:s, s:s, s:b, s:i}", "user", acc->m[i].user_id, "username",
+				       acc->m[i].username, "role", core_role_name(acc->m[i].role), "on_duty",
+				       w[i].on_duty, "load", w[i].load);
+
+		if (wk == NULL)
+			goto out;
+		json_array_append_new(workers, name_fields(wk, &acc->m[i]));
+	}
 	o = json_pack("{s:s, s:O, s:O, s:I}", "unit", unit_id, "queues", queues, "workers", workers, "time",
 		      (json_int_t)x->now);
 out:
@@ -617,20 +630,30 @@ static int push_moved_away(struct ctx *x, const struct store_thread *t, const ch
 			       "unit", t->unit_id, "category", t->category, "last_seq",
 			       (json_int_t)t->last_seq, "updated", (json_int_t)t->updated);
 
-	if (ev == NULL)
+	json_t *name = NULL;
+
+	if (ev == NULL || core_name_for_staff(x, t->assignee_id, &name) != 0) {
+		json_decref(ev);
 		return -1;
+	}
+	json_object_set_new(ev, "assignee_name", name);
 	snprintf(topic, sizeof topic, "unit:%s", old_unit);
 	return core_push(x, topic, ev);
 }
 
 static int move_reply(struct ctx *x, const struct store_thread *t)
 {
+	json_t *name;
+
 	json_object_set_new(x->result, "thread", json_string(t->id));
 	json_object_set_new(x->result, "state", json_string(core_state_name(t->state)));
 	json_object_set_new(x->result, "unit", json_string(t->unit_id));
 	json_object_set_new(x->result, "category", json_string(t->category));
 	json_object_set_new(x->result, "assignee",
 			    t->assignee_id[0] ? json_string(t->assignee_id) : json_null());
+	if (core_name_for_staff(x, t->assignee_id, &name) != 0)
+		return -1;
+	json_object_set_new(x->result, "assignee_name", name);
 	return 0;
 }
 
@@ -681,8 +704,7 @@ int core_thread_reassign(struct ctx *x)
 	    record_move(x, &before, &t, "reassign", reason))
 		return -1;
 	log_notice("thread %s reassigned by %s", t.id, x->sess.user_id);
-	move_reply(x, &t);
-	if (core_thread_changed(x, &t) != 0 || push_dashboard(x, t.unit_id) != 0)
+	if (move_reply(x, &t) != 0 || core_thread_changed(x, &t) != 0 || push_dashboard(x, t.unit_id) != 0)
 		return -1;
 	if (strcmp(before.unit_id, t.unit_id) != 0 &&
 	    (push_moved_away(x, &t, before.unit_id) != 0 || push_dashboard(x, before.unit_id) != 0))
@@ -711,8 +733,7 @@ int core_thread_release(struct ctx *x)
 	if (x->st->ops->thread->update(x->st, &t) != STORE_OK ||
 	    record_move(x, &before, &t, "release", reason))
 		return -1;
-	move_reply(x, &t);
-	if (core_thread_changed(x, &t) != 0)
+	if (move_reply(x, &t) != 0 || core_thread_changed(x, &t) != 0)
 		return -1;
 	return push_dashboard(x, t.unit_id);
 }
@@ -724,7 +745,37 @@ static const char *duty_name(int mode)
 	return mode == DUTY_ON ? "on" : mode == DUTY_OFF ? "off" : "roster";
 }
 
-/* The caller's duty reply: mode, until, and the units where the caller is on duty now. */
+/* Who of the unit is on duty now, as colleagues see them: user, username, name, title (the
+ * caller too). NULL when the store failed or memory ran out. */
+static json_t *staff_on_duty(struct ctx *x, const struct calendar *cal, const char *unit_id)
+{
+	struct member_acc *acc = malloc(sizeof *acc);
+	struct routing_worker *w = malloc(MAX_MEMBERS * sizeof *w);
+	json_t *list = json_array(), *p;
+	size_t n;
+
+	if (acc == NULL || w == NULL || list == NULL || unit_workers(x, cal, unit_id, w, acc, &n) != 0)
+		goto fail;
+	for (size_t i = 0; i < n && json_array_size(list) < ADVICE_MAX_LIST; i++) {
+		if (!w[i].on_duty)
+			continue;
+		p = json_pack("{s:s, s:s}", "user", acc->m[i].user_id, "username", acc->m[i].username);
+		if (p == NULL)
+			goto fail;
+		json_array_append_new(list, name_fields(p, &acc->m[i]));
+	}
+	free(acc);
+	free(w);
+	return list;
+fail:
+	json_decref(list);
+	free(acc);
+	free(w);
+	return NULL;
+}
+
+/* The caller's duty reply: mode, until, and per unit whether the caller is on duty now and
+ * who is. */
 static int duty_reply(struct ctx *x, const struct store_duty *d)
 {
 	int32_t closed[CAL_MAX_CLOSED];
@@ -737,13 +788,14 @@ static int duty_reply(struct ctx *x, const struct store_duty *d)
 	}
 	for (size_t i = 0; i < x->nunits; i++) {
 		int on = on_duty(x, &cal, x->units[i].unit_id, x->sess.user_id);
+		json_t *staff = on < 0 ? NULL : staff_on_duty(x, &cal, x->units[i].unit_id);
 
-		if (on < 0) {
+		if (staff == NULL) {
 			json_decref(units);
 			return -1;
 		}
-		json_array_append_new(units,
-				      json_pack("{s:s, s:b}", "unit", x->units[i].unit_id, "on_duty", on));
+		json_array_append_new(units, json_pack("{s:s, s:b, s:o}", "unit", x->units[i].unit_id,
+						       "on_duty", on, "staff_on_duty", staff));
 	}
 	json_object_set_new(x->result, "duty", json_string(duty_name(d->mode)));
 	json_object_set_new(x->result, "until", d->until ? json_integer(d->until) : json_null());
@@ -925,7 +977,7 @@ static void note_unit(char units[][STORE_ID_SIZE], size_t *n, const char *unit)
 static int report_clock(struct ctx *x, struct store_clock *c, char units[][STORE_ID_SIZE], size_t *nunits)
 {
 	struct store_thread t;
-	json_t *ev;
+	json_t *ev, *name = NULL;
 	int rc;
 
 	c->level = c->due <= x->now ? LEVEL_MISSED : LEVEL_AT_RISK;
@@ -941,6 +993,11 @@ static int report_clock(struct ctx *x, struct store_clock *c, char units[][STORE
 		       clock_kind_name(c->kind), "level", clock_level_name(c->level), "due",
 		       (json_int_t)c->due, "assignee",
 		       t.assignee_id[0] ? json_string(t.assignee_id) : json_null());
+	if (ev == NULL || core_name_for_staff(x, t.assignee_id, &name) != 0) {
+		json_decref(ev);
+		return -1;
+	}
+	json_object_set_new(ev, "assignee_name", name);
 	if (push_to_supervisors(x, t.unit_id, ev) != 0)
 		return -1;
 	log_notice("deadline %s of thread %s: %s", clock_kind_name(c->kind), t.id,

@@ -1,6 +1,5 @@
 /*
- * core_thread.c - the thread requests: categories, open, list, get, read, read.set, claim,
- * send, close.
+ * core_thread.c - the thread requests: open, list, get, read, read.set, claim, send, close.
  *
  * Each handler loads what it needs, asks the policy, writes, and adds live events. Events to
  * staff carry metadata only; content reaches staff only through thread.read, which writes
@@ -88,23 +87,6 @@ static int push_message_new(struct ctx *x, const struct store_thread *t, int64_t
 		return -1;
 	snprintf(topic, sizeof topic, "u:%s", t->citizen_id);
 	return core_push_text(x, topic, message_new_text(x, t, seq, role, body_b64));
-}
-
-static int add_category(void *arg, const struct store_queue *q)
-{
-	if (json_array_size(arg) == ADVICE_MAX_LIST)
-		return 1; /* the protocol's list limit */
-	json_array_append_new(arg, json_pack("{s:s, s:s, s:s}", "category", q->category, "name", q->name,
-					     "unit", q->unit_id));
-	return 0;
-}
-
-int core_categories_list(struct ctx *x)
-{
-	json_t *list = json_array();
-
-	json_object_set_new(x->result, "categories", list);
-	return x->st->ops->queue->list(x->st, add_category, list) == STORE_OK ? 0 : -1;
 }
 
 int core_thread_open(struct ctx *x)

@@ -178,6 +178,9 @@ void net_conn_alive(struct net *n, struct net_conn *c);
 void net_keepalive(struct net *n);
 /* Gives the WebSocket its session (hash) and indexes it by the session. */
 void net_conn_set_session(struct net *n, struct net_conn *c, const uint8_t hash[STORE_HASH_BYTES]);
+/* Sets when the session ends (it closes with 4001 then) on every WebSocket of the session, so
+ * that activity on one connection keeps the others of the same session open. */
+void net_conn_session_expires(struct net *n, const uint8_t hash[STORE_HASH_BYTES], int64_t ms);
 /* Hands the connection's request (`kind`, body) to the core thread with its session and
  * peer. 0, or -1 when out of memory or the queue is full (the caller answers "busy"). */
 int net_submit(struct net *n, struct net_conn *c, enum core_req_kind kind, const char *body, size_t len);

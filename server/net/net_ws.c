@@ -216,7 +216,9 @@ void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
 	if (c->inflight > 0)
 		c->inflight--;
 	net_ws_update_rx(n, c);
-	if (rep->session_expires_ms != 0)
+	if (rep->session_expires_ms != 0 && c->in_session_index)
+		net_conn_session_expires(n, c->session_hash, rep->session_expires_ms);
+	else if (rep->session_expires_ms != 0)
 		c->session_expires_ms = rep->session_expires_ms;
 	if (rep->kind == CORE_REQ_CONNECT) {
 		for (size_t i = 0; i < rep->ntopics; i++)

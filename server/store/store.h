@@ -24,9 +24,10 @@ enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_EXISTS = 2, STORE_ERROR = -1 };
  * data folder's lock): opens nothing else, not even -wal and -shm files (--check-config). */
 enum store_mode { STORE_READWRITE, STORE_READONLY, STORE_IMMUTABLE };
 
-#define STORE_ID_SIZE	 (ADVICE_ID_HEX + 1)
-#define STORE_NAME_SIZE	 129 /* names of units, queues, categories, users: 128 bytes */
-#define STORE_HASH_BYTES 32
+#define STORE_ID_SIZE	  (ADVICE_ID_HEX + 1)
+#define STORE_NAME_SIZE	  129 /* names of units, queues, categories, users: 128 bytes */
+#define STORE_HASH_BYTES  32
+#define STORE_PERSON_SIZE 129 /* a staff member's display name or title: 128 bytes */
 
 enum store_role { ROLE_NONE = 0, ROLE_CITIZEN, ROLE_WORKER, ROLE_SUPERVISOR, ROLE_ADMIN };
 
@@ -153,6 +154,7 @@ struct store_duty {
 struct store_member {
 	char user_id[STORE_ID_SIZE];
 	char username[STORE_NAME_SIZE];
+	char name[STORE_PERSON_SIZE], title[STORE_PERSON_SIZE]; /* display name and title, "" = none */
 	enum store_role role;
 	int load;	      /* threads assigned to the user that are not closed */
 	int64_t role_ends;    /* the membership ends at this time; 0: no end */
@@ -312,9 +314,22 @@ struct store_staff {
 	int has_setup;			      /* a setup code is pending (the password is not set) */
 	int64_t setup_expires;
 };
+/* What staff and citizens see of a staff member (issue 13): a display name and a title,
+ * set by an administrator. Citizens see the name as their unit's style allows. */
+struct store_staff_name {
+	char user_id[STORE_ID_SIZE];
+	char name[STORE_PERSON_SIZE];  /* "Anna Virtanen" */
+	char title[STORE_PERSON_SIZE]; /* "Social worker"; "" = none */
+};
+enum store_name_style {
+	NAME_STYLE_FIRST = 0, /* citizens see the first name and the title (the default) */
+	NAME_STYLE_FULL = 1   /* citizens see the full name and the title */
+};
 /* A membership that ended (role_expire), or a session ended by session_end_due/_revoke_user. */
 typedef int (*store_role_end_cb)(void *arg, const char *user_id, const char *unit_id);
 typedef int (*store_session_end_cb)(void *arg, const uint8_t hash[STORE_HASH_BYTES], const char *user_id);
+/* A live session as session_ending lists it. */
+typedef int (*store_session_cb)(void *arg, const struct store_session *s);
 
 struct store;
 
@@ -378,6 +393,9 @@ struct store_session_ops {
 	int (*end_due)(struct store *st, int64_t now, int limit, store_session_end_cb cb, void *arg);
 	/* Revokes every live session of a user, calling cb as end_due does; STORE_OK when none. */
 	int (*revoke_user)(struct store *st, const char *user_id, store_session_end_cb cb, void *arg);
+	/* Live sessions whose end (the earlier of `expires` and last_seen + idle_ms) falls in
+	 * (from, to], earliest end first, at most `limit`. Reads only. */
+	int (*ending)(struct store *st, int64_t from, int64_t to, int limit, store_session_cb cb, void *arg);
 };
 
 /* Citizens' identity (issue 3). */
@@ -434,6 +452,10 @@ struct store_staff_ops {
 			 int64_t *locked_until, int *disabled);
 	int (*ghost_put)(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int failures,
 			 int64_t locked_until, int disabled, int64_t now);
+	/* A staff member's display name and title; STORE_NOTFOUND when none is set. */
+	int (*name_get)(struct store *st, const char *user_id, struct store_staff_name *out);
+	/* Replaces them; an empty name deletes them (STORE_OK either way). */
+	int (*name_put)(struct store *st, const struct store_staff_name *n);
 };
 
 /* Units: names, settings and members. */
@@ -450,6 +472,10 @@ struct store_unit_ops {
 	int (*settings_put)(struct store *st, const struct store_unit_settings *s); /* replaces */
 	/* Members of a unit in user id order, with their open-thread load and end dates. */
 	int (*members)(struct store *st, const char *unit_id, store_member_cb cb, void *arg);
+	/* How the unit's citizens see staff names (enum store_name_style); NAME_STYLE_FIRST and
+	 * STORE_OK when nothing is stored. */
+	int (*name_style_get)(struct store *st, const char *unit_id, int *style);
+	int (*name_style_put)(struct store *st, const char *unit_id, int style); /* replaces */
 };
 
 /* Queues (issue 5): queues and their settings, language routes, deadline clocks, dashboard

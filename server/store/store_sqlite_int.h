@@ -30,6 +30,7 @@ enum sqs_domain {
 	SQS_REQUEST,
 	SQS_AUDIT,
 	SQS_NOTIFY,
+	SQS_NAMES,
 	SQS__DOMAINS
 };
 
@@ -98,6 +99,12 @@ int64_t sqs_change_now(struct store *st);
 
 /* Adds a row to the users table, which citizens and workers share. STORE_EXISTS: id taken. */
 int sqs_user_insert(struct store *st, const char *id, enum store_role kind, int64_t now);
+
+/* Staff names and units' name styles (store_sqlite_names.c), in the staff and unit tables. */
+int sqs_staff_name_get(struct store *st, const char *user_id, struct store_staff_name *out);
+int sqs_staff_name_put(struct store *st, const struct store_staff_name *n);
+int sqs_unit_name_style_get(struct store *st, const char *unit_id, int *style);
+int sqs_unit_name_style_put(struct store *st, const char *unit_id, int style);
 
 /* Migrations (store_sqlite_schema.c), run in this order where not yet applied. */
 struct sqs_migration {

@@ -165,6 +165,11 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "  thread_id TEXT NOT NULL REFERENCES threads(id), read_seq INTEGER NOT NULL,"
 	  "  change_no INTEGER NOT NULL, PRIMARY KEY(user_id, thread_id)) WITHOUT ROWID;"
 	  "CREATE INDEX read_state_by_change ON read_state(user_id, change_no);" },
+	{ 7, "names: staff display names and titles, how each unit shows them to citizens",
+	  "CREATE TABLE staff_names(user_id TEXT PRIMARY KEY REFERENCES users(id), name TEXT NOT NULL,"
+	  "  title TEXT NOT NULL) WITHOUT ROWID;"
+	  "CREATE TABLE unit_name_style(unit_id TEXT PRIMARY KEY REFERENCES units(id),"
+	  "  style INTEGER NOT NULL) WITHOUT ROWID" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

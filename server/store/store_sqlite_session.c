@@ -136,6 +136,40 @@ static int session_revoke_user(struct store *st, const char *user_id, store_sess
 	return sessions_ended(st, q, cb, arg);
 }
 
+static int session_ending(struct store *st, int64_t from, int64_t to, int limit, store_session_cb cb,
+			  void *arg)
+{
+	sqlite3_stmt *q =
+		sqs_prepare(st, "SELECT hash, user_id, role, created, last_seen, idle_ms, expires,"
+				" min(expires, last_seen + idle_ms) AS ends FROM sessions"
+				" WHERE revoked = 0 AND ends > ?1 AND ends <= ?2 ORDER BY ends LIMIT ?3");
+	struct store_session s;
+	int rc = SQLITE_DONE, stop = 0;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(q, 1, from);
+	sqlite3_bind_int64(q, 2, to);
+	sqlite3_bind_int(q, 3, limit);
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		memset(&s, 0, sizeof s);
+		if (sqs_blob_len(q, 0, s.hash, sizeof s.hash) != STORE_HASH_BYTES)
+			continue;
+		sqs_text(s.user_id, sizeof s.user_id, q, 1);
+		s.role = (enum store_role)sqlite3_column_int(q, 2);
+		s.created = sqlite3_column_int64(q, 3);
+		s.last_seen = sqlite3_column_int64(q, 4);
+		s.idle_ms = sqlite3_column_int64(q, 5);
+		s.expires = sqlite3_column_int64(q, 6);
+		stop = cb(arg, &s) != 0;
+	}
+	sqlite3_finalize(q);
+	if (stop || rc == SQLITE_DONE)
+		return STORE_OK;
+	log_err("step: %s", sqlite3_errmsg(store_sqlite_db(st)));
+	return STORE_ERROR;
+}
+
 const struct store_session_ops store_sqlite_session_ops = {
 	.insert = session_insert,
 	.get = session_get,
@@ -143,4 +177,5 @@ const struct store_session_ops store_sqlite_session_ops = {
 	.revoke = session_revoke,
 	.end_due = session_end_due,
 	.revoke_user = session_revoke_user,
+	.ending = session_ending,
 };

@@ -412,6 +412,8 @@ static int role_ended_any(struct store *st, const char *user_id)
 }
 
 const struct store_staff_ops store_sqlite_staff_ops = {
+	.name_get = sqs_staff_name_get,
+	.name_put = sqs_staff_name_put,
 	.worker_insert = worker_insert,
 	.worker_get = worker_get,
 	.worker_by_id = worker_by_id,

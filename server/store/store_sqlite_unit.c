@@ -34,10 +34,11 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[Q_MEMBERS] =
 		"SELECT m.user_id, w.username, m.role,"
 		" (SELECT count(*) FROM threads t WHERE t.assignee_id = m.user_id AND t.state != 4),"
-		" coalesce(e.ends, 0), coalesce(s.ends, 0)"
+		" coalesce(e.ends, 0), coalesce(s.ends, 0), n.name, n.title"
 		" FROM memberships m JOIN workers w ON w.user_id = m.user_id"
 		" LEFT JOIN role_ends e ON e.user_id = m.user_id AND e.unit_id = m.unit_id AND e.done = 0"
 		" LEFT JOIN staff_auth s ON s.user_id = m.user_id"
+		" LEFT JOIN staff_names n ON n.user_id = m.user_id"
 		" WHERE m.unit_id = ?1 ORDER BY m.user_id",
 };
 
@@ -161,6 +162,8 @@ static int unit_members(struct store *st, const char *unit_id, store_member_cb c
 		m.load = sqlite3_column_int(q, 3);
 		m.role_ends = sqlite3_column_int64(q, 4);
 		m.account_ends = sqlite3_column_int64(q, 5);
+		sqs_text(m.name, sizeof m.name, q, 6);
+		sqs_text(m.title, sizeof m.title, q, 7);
 		if (cb(arg, &m) != 0)
 			break;
 	}
@@ -175,4 +178,6 @@ const struct store_unit_ops store_sqlite_unit_ops = {
 	.settings_get = unit_settings_get,
 	.settings_put = unit_settings_put,
 	.members = unit_members,
+	.name_style_get = sqs_unit_name_style_get,
+	.name_style_put = sqs_unit_name_style_put,
 };

@@ -157,10 +157,10 @@ static void test_check_reports_every_error(void **state)
 	assert_int_equal(parse(&c,
 			       "tls_cert = c\noidc_authorize_url = https://b/a\noidc_profile = odd\n"
 			       "backoff_after = 10\nlock_after = 10\nping_interval_s = 80\n"
-			       "smtp_host = mail.example.fi\n",
+			       "smtp_host = mail.example.fi\nstaff_idle_s = 300\nsession_warn_s = 300\n",
 			       err, sizeof err),
 			 0);
-	assert_int_equal(config_check(&c, collect, &p), 15);
+	assert_int_equal(config_check(&c, collect, &p), 16);
 	expect_problem(&p, "origins: at least one");
 	expect_problem(&p, "tls_cert and tls_key go together");
 	expect_problem(&p, "idp_issuer is required");
@@ -176,6 +176,7 @@ static void test_check_reports_every_error(void **state)
 	expect_problem(&p, "web_root is required");
 	expect_problem(&p, "backoff_after must be smaller");
 	expect_problem(&p, "idle_timeout_s must be longer than ping_interval_s");
+	expect_problem(&p, "session_warn_s must be shorter than citizen_idle_s and staff_idle_s");
 	assert_int_equal(p.warnings, 0);
 	/* config_validate keeps the first of them. */
 	assert_int_equal(config_validate(&c, err, sizeof err), -1);

@@ -396,7 +396,7 @@ static void test_sessions(void **state)
 	rep = corefix_call(fx, CORE_REQ_CONNECT, &citizen, "", &rc, &r);
 	assert_string_equal(str(r, "event"), "welcome");
 	assert_string_equal(str(r, "role"), "citizen");
-	assert_int_equal(rep->ntopics, 1);
+	assert_int_equal(rep->ntopics, 2); /* the user and the session */
 	assert_string_equal(rep->topics[0] + 2, citizen.user_id);
 	json_decref(r);
 	core_reply_free(rep);
@@ -428,7 +428,7 @@ static void test_logout(void **state)
 	corefix_login_worker(fx, "anna", &anna);
 	rep = corefix_call(fx, CORE_REQ_CONNECT, &anna, "", &rc, &r);
 	assert_string_equal(str(r, "role"), "worker");
-	assert_int_equal(rep->ntopics, 2); /* the user and the unit */
+	assert_int_equal(rep->ntopics, 3); /* the user, the session and the unit */
 	json_decref(r);
 	core_reply_free(rep);
 	rep = corefix_call(fx, CORE_REQ_MESSAGE, &anna, "{\"type\":\"session.logout\",\"id\":\"lo\"}", &rc,

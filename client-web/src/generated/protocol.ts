@@ -152,6 +152,17 @@ export interface Defs {
     type: "session.logout";
     id: Defs["request_id"];
   };
+  /** Staff: the deadline configuration of the queues of the caller's units (or of one of them) and the days the service is closed. */
+  "request.queue.settings": {
+    type: "queue.settings";
+    id: Defs["request_id"];
+    unit?: Defs["unit_id"];
+  };
+  /** Records user activity: the idle end of the session moves to now plus the idle time, never past the absolute end. */
+  "request.session.extend": {
+    type: "session.extend";
+    id: Defs["request_id"];
+  };
   "reply.categories.list": {
     type: "ok";
     id: Defs["request_id"];
@@ -159,6 +170,10 @@ export interface Defs {
       category: Defs["category"];
       name: Defs["category_name"];
       unit: Defs["unit_id"];
+      service_hours: Defs["service_hours"];
+      open_now: boolean;
+      answer_days: Defs["deadline_days"];
+      expected_by: Defs["nullable_time"];
     }>;
   };
   "reply.thread.open": {
@@ -224,6 +239,35 @@ export interface Defs {
     type: "ok";
     id: Defs["request_id"];
   };
+  "reply.queue.settings": {
+    type: "ok";
+    id: Defs["request_id"];
+    queues: Array<{
+      queue: Defs["hex_id"];
+      category: Defs["category"];
+      name: Defs["category_name"];
+      unit: Defs["unit_id"];
+      policy: "manual" | "round-robin" | "least-loaded";
+      /** The queue a new thread goes to when nobody of this unit is on duty, or null. */
+      fallback: string | null;
+      first_answer_days: Defs["deadline_days"];
+      follow_up_days: Defs["deadline_days"];
+      warn_percent: number;
+      service_hours: Defs["service_hours"];
+    }>;
+    /** The weekdays from today (Helsinki) for a year that are not working days, earliest first, at most 100. */
+    closed_days: Array<{
+      date: string;
+      kind: "holiday" | "closed";
+    }>;
+    time: Defs["time"];
+  };
+  "reply.session.extend": {
+    type: "ok";
+    id: Defs["request_id"];
+    session_expires: Defs["time"];
+    idle_expires: Defs["time"];
+  };
   /** The failure reply to a WebSocket request. id is null when no valid id could be read from the request. */
   "error": {
     type: "error";
@@ -233,7 +277,7 @@ export interface Defs {
     /** JSON pointer (RFC 6901) of the offending field; "" is the whole request. */
     field?: string;
   };
-  /** First message on every connection. */
+  /** First message on every connection. session_expires is the absolute end of the session (no activity extends it); idle_expires is when it ends without further activity (at most session_expires). */
   "event.welcome": {
     type: "event";
     event: "welcome";
@@ -245,6 +289,16 @@ export interface Defs {
       role: Defs["unit_role"];
     }>;
     session_expires: Defs["time"];
+    idle_expires: Defs["time"];
+  };
+  /** To the connections of one session, a configured time (session_warn_s) before it ends: by idleness (reason idle; session.extend moves it) or at its absolute end (reason absolute). */
+  "event.session.expiring": {
+    type: "event";
+    event: "session.expiring";
+    reason: "idle" | "absolute";
+    ends: Defs["time"];
+    session_expires: Defs["time"];
+    idle_expires: Defs["time"];
   };
   /** A message was committed to a thread. body only to the thread's citizen. */
   "event.message.new": {
@@ -276,6 +330,7 @@ export interface Defs {
     category: Defs["category"];
     last_seq: Defs["seq"];
     updated: Defs["time"];
+    assignee_name: Defs["person_name"];
   };
   /** A language of the service: Finnish, Swedish or English. */
   "lang": "fi" | "sv" | "en";
@@ -288,6 +343,14 @@ export interface Defs {
     text: string;
     emergency?: string;
   };
+  /** A unit's service hours on working days, Helsinki local time, "HH:MM" (close may be 24:00). */
+  "service_hours": {
+    open: string;
+    close: string;
+  };
+  /** A deadline in working days. */
+  "deadline_days": number;
+  "nullable_time": number | null;
   "deadline_kind": "first_answer" | "follow_up";
   "deadline_state": "running" | "paused" | "stopped";
   "deadline_level": "ok" | "at_risk" | "missed";
@@ -315,6 +378,24 @@ export interface Defs {
     role: Defs["unit_role"];
     on_duty: boolean;
     load: number;
+    name: Defs["display_name"];
+    title: Defs["display_title"];
+  }>;
+  /** A staff member's display name as an administrator set it, or null when none is set. */
+  "display_name": string | null;
+  /** A staff member's title (e.g. Social worker), or null. */
+  "display_title": string | null;
+  /** Who a staff member is shown as (PROTOCOL.md §11.7): to staff the display name and title; to citizens the title with the full name or its first word, as the unit's setting says. null when there is nobody or no name is set. */
+  "person_name": {
+    name: string;
+    title: Defs["display_title"];
+  } | null;
+  /** Who of a unit is on duty now, as colleagues see them. */
+  "staff_on_duty": Array<{
+    user: Defs["user_id"];
+    username: Defs["username"];
+    name: Defs["display_name"];
+    title: Defs["display_title"];
   }>;
   /** Why a thread is moved; kept with the access-log row of the move. */
   "reason": string;
@@ -378,6 +459,7 @@ export interface Defs {
     unit: Defs["unit_id"];
     category: Defs["category"];
     assignee: Defs["nullable_user_id"];
+    assignee_name: Defs["person_name"];
   };
   "reply.thread.release": {
     type: "ok";
@@ -387,6 +469,7 @@ export interface Defs {
     unit: Defs["unit_id"];
     category: Defs["category"];
     assignee: Defs["nullable_user_id"];
+    assignee_name: Defs["person_name"];
   };
   "reply.duty.set": {
     type: "ok";
@@ -402,10 +485,11 @@ export interface Defs {
     until: number | null;
     units: Defs["duty_units"];
   };
-  /** The caller's units and whether the caller is on duty there now. */
+  /** The caller's units, whether the caller is on duty there now, and who is. */
   "duty_units": Array<{
     unit: Defs["unit_id"];
     on_duty: boolean;
+    staff_on_duty: Defs["staff_on_duty"];
   }>;
   "reply.dashboard.get": {
     type: "ok";
@@ -462,6 +546,7 @@ export interface Defs {
     level: Defs["deadline_level"];
     due: Defs["time"];
     assignee: Defs["nullable_user_id"];
+    assignee_name: Defs["person_name"];
   };
   /** POST /api/v1/login/citizen */
   "http.login.citizen": {
@@ -717,6 +802,8 @@ export interface Requests {
   "message.send": Defs["request.message.send"];
   "thread.close": Defs["request.thread.close"];
   "session.logout": Defs["request.session.logout"];
+  "queue.settings": Defs["request.queue.settings"];
+  "session.extend": Defs["request.session.extend"];
   "thread.reassign": Defs["request.thread.reassign"];
   "thread.release": Defs["request.thread.release"];
   "duty.set": Defs["request.duty.set"];
@@ -748,6 +835,8 @@ export interface Replies {
   "message.send": Defs["reply.message.send"];
   "thread.close": Defs["reply.thread.close"];
   "session.logout": Defs["reply.session.logout"];
+  "queue.settings": Defs["reply.queue.settings"];
+  "session.extend": Defs["reply.session.extend"];
   "thread.reassign": Defs["reply.thread.reassign"];
   "thread.release": Defs["reply.thread.release"];
   "duty.set": Defs["reply.duty.set"];
@@ -770,6 +859,7 @@ export interface Replies {
 
 export interface Events {
   "welcome": Defs["event.welcome"];
+  "session.expiring": Defs["event.session.expiring"];
   "message.new": Defs["event.message.new"];
   "read.changed": Defs["event.read.changed"];
   "thread.changed": Defs["event.thread.changed"];
@@ -798,11 +888,13 @@ export const requestTypes: readonly RequestType[] = [
   "session.logout",
   "thread.get",
   "read.set",
+  "session.extend",
   "thread.reassign",
   "thread.release",
   "duty.set",
   "duty.get",
   "dashboard.get",
+  "queue.settings",
   "notify.set",
   "notify.get",
   "notify.delete",
