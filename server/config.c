@@ -91,6 +91,8 @@ static const struct setting settings[] = {
 	INT(backoff_after, 1, 100, 3, "failed logins before each attempt must wait"),
 	INT(lock_after, 2, 1000, 10, "failed logins that lock the account"),
 	INT(backoff_max_s, 1, 86400, 900, "longest wait between attempts"),
+	INT(lock_s, 0, 2592000, 900,
+	    "how long lock_after failures lock a worker account (or name); 0: until advicectl unlock"),
 	BOOL(staff_totp_required, "1",
 	     "workers log in with a TOTP second factor (enrolled at the first login)"),
 	INT(password_max_age_days, 0, 3650, 0, "days until a worker must choose a new password; 0: never"),

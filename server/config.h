@@ -70,6 +70,7 @@ struct config {
 	int backoff_after;		   /* default 3 */
 	int lock_after;			   /* default 10 */
 	int backoff_max_s;		   /* default 900 */
+	int lock_s;			   /* lock length after lock_after failures; 0: until unlocked; 900 */
 	int staff_totp_required;	   /* workers need a TOTP second factor, default yes */
 	int password_max_age_days;	   /* 0 (default): workers' passwords do not expire */
 	int session_check_s;		   /* how often ended accounts and roles are swept, 30 */

@@ -109,6 +109,8 @@ struct core_config {
 	int backoff_after; /* failed logins before backoff starts */
 	int lock_after;	   /* failed logins before the account is locked */
 	int64_t backoff_max_ms;
+	/* How long lock_after failures lock an account; 0: until an administrator unlocks it. */
+	int64_t lock_ms;
 	int staff_totp_required;     /* workers need a second factor (enrol at the first login) */
 	int64_t password_max_age_ms; /* 0: passwords do not expire */
 	int64_t session_check_ms;    /* how often TICK ends sessions of ended accounts and roles */

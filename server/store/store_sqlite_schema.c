@@ -138,6 +138,19 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "CREATE INDEX login_ghosts_by_age ON login_ghosts(updated) WHERE disabled = 0;"
 	  "CREATE INDEX sessions_by_user ON sessions(user_id);"
 	  "CREATE INDEX sessions_live ON sessions(expires) WHERE revoked = 0;" },
+	/* A lock lasts lock_s from when it began (lockout.h) instead of a flag that lasts until an
+	 * administrator unlocks. The time of a lock made before was not kept: it counts from now. */
+	{ 6, "failed-login locks with their start time, so that they can run out",
+	  "ALTER TABLE workers ADD COLUMN locked_at INTEGER NOT NULL DEFAULT 0;"
+	  "UPDATE workers SET locked_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000"
+	  "  WHERE disabled <> 0;"
+	  "ALTER TABLE workers DROP COLUMN disabled;"
+	  "ALTER TABLE login_ghosts ADD COLUMN locked_at INTEGER NOT NULL DEFAULT 0;"
+	  "UPDATE login_ghosts SET locked_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000"
+	  "  WHERE disabled <> 0;"
+	  "DROP INDEX login_ghosts_by_age;"
+	  "ALTER TABLE login_ghosts DROP COLUMN disabled;"
+	  "CREATE INDEX login_ghosts_by_age ON login_ghosts(updated) WHERE locked_at = 0;" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];
