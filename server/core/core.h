@@ -98,6 +98,9 @@ struct core_reply {
 	size_t ntopics;
 	struct core_push *pushes; /* events to send after the commit */
 	size_t npush;
+	/* A staff login or enrolment failed and counted (a wrong key, code or setup code): the
+	 * network layer's per-address limit counts these. */
+	int login_failed;
 };
 
 struct core_config {

@@ -166,6 +166,7 @@ static int login_failed(struct ctx *x, struct worker_auth *a, const char *messag
 						  w->locked_at, x->now);
 	if (rc != STORE_OK)
 		return -1;
+	x->rep->login_failed = 1;
 	if (a->known)
 		log_notice("failed login for account %s from %s (%d in a row)", w->user_id, x->req->peer,
 			   w->failures);
