@@ -73,6 +73,9 @@ struct config {
 	int backoff_after;		   /* default 3 */
 	int lock_after;			   /* default 10 */
 	int backoff_max_s;		   /* default 900 */
+	int lock_s;			   /* lock length after lock_after failures; 0: until unlocked; 900 */
+	int staff_login_burst;		   /* failed staff logins per address at once, default 10 */
+	int staff_login_per_minute;	   /* and a minute after that, default 2; 0: no limit */
 	int staff_totp_required;	   /* workers need a TOTP second factor, default yes */
 	int password_max_age_days;	   /* 0 (default): workers' passwords do not expire */
 	int session_check_s;		   /* how often ended accounts and roles are swept, 30 */

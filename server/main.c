@@ -265,6 +265,7 @@ static void core_config_from(const struct config *cfg, const struct token_config
 	cc->backoff_after = cfg->backoff_after;
 	cc->lock_after = cfg->lock_after;
 	cc->backoff_max_ms = cfg->backoff_max_s * 1000LL;
+	cc->lock_ms = cfg->lock_s * 1000LL;
 	cc->staff_totp_required = cfg->staff_totp_required;
 	cc->password_max_age_ms = cfg->password_max_age_days * 86400000LL;
 	cc->session_check_ms = cfg->session_check_s * 1000LL;

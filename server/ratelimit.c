@@ -153,16 +153,26 @@ static void rl_chain_unlink(struct ratelimit *rl, struct rl_entry *e)
 	e->chain = NULL;
 }
 
+/* The entry of `key`, or NULL when the table holds none. */
+static struct rl_entry *rl_find(const struct ratelimit *rl, const struct ratelimit_key *key)
+{
+	struct rl_entry *e;
+
+	for (e = rl->buckets[rl_bucket(rl, key)]; e != NULL; e = e->chain)
+		if (rl_key_equal(&e->key, key))
+			return e;
+	return NULL;
+}
+
 /* The entry of `key`, or a new one with a full bucket (the oldest source's entry when the
  * table is full). */
 static struct rl_entry *rl_lookup(struct ratelimit *rl, const struct ratelimit_key *key, int64_t now_ms)
 {
 	size_t b = rl_bucket(rl, key);
-	struct rl_entry *e;
+	struct rl_entry *e = rl_find(rl, key);
 
-	for (e = rl->buckets[b]; e != NULL; e = e->chain)
-		if (rl_key_equal(&e->key, key))
-			return e;
+	if (e != NULL)
+		return e;
 	if (rl->unused != NULL) {
 		e = rl->unused;
 		rl->unused = e->chain;
@@ -203,4 +213,15 @@ int ratelimit_take(struct ratelimit *rl, const struct ratelimit_key *key, int64_
 	}
 	wait_ms = (SCALE - e->tokens + rl->per_minute - 1) / rl->per_minute;
 	return (int)((wait_ms + 999) / 1000);
+}
+
+void ratelimit_refund(struct ratelimit *rl, const struct ratelimit_key *key)
+{
+	struct rl_entry *e = rl_find(rl, key);
+
+	if (e == NULL)
+		return;
+	e->tokens += SCALE;
+	if (e->tokens > rl->burst * SCALE)
+		e->tokens = rl->burst * SCALE;
 }

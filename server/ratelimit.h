@@ -50,6 +50,14 @@ void ratelimit_key_of(const char *peer, struct ratelimit_key *key);
  */
 int ratelimit_take(struct ratelimit *rl, const struct ratelimit_key *key, int64_t now_ms);
 
+/*
+ * Gives back one token that ratelimit_take took for a request that turned out not to count
+ * (a caller that limits only failures takes a token before the work and refunds it when the
+ * work succeeded). The bucket never holds more than `burst`; a source no longer in the table
+ * (given up when it was full) is left alone: it comes back with a full bucket anyway.
+ */
+void ratelimit_refund(struct ratelimit *rl, const struct ratelimit_key *key);
+
 /* How many sources the limiter holds now (for tests). */
 size_t ratelimit_count(const struct ratelimit *rl);
 

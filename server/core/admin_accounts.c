@@ -247,7 +247,7 @@ static int unlock(struct store *st, const char *username, struct admin_out *out,
 		return fail(err, errlen, "no worker '%s'", username);
 	if (st->ops->staff->worker_set_login_state(st, w.user_id, 0, 0, 0) != STORE_OK)
 		return fail(err, errlen, "cannot unlock");
-	if (w.disabled || w.failures > 0 || w.locked_until > 0)
+	if (w.locked_at > 0 || w.failures > 0 || w.locked_until > 0)
 		fprintf(out->text, "%s unlocked: failed logins cleared\n", username);
 	else
 		fprintf(out->text, "%s was not locked: nothing to clear\n", username);

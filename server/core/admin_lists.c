@@ -18,6 +18,7 @@ struct la {
 	json_t *list; /* the data's array being filled */
 	int failed;   /* a read inside a list's callback failed (the list itself stops quietly) */
 	int64_t now;
+	int64_t lock_ms; /* how long a failed-login lock lasts; 0: until unlocked */
 	char *err;
 	size_t errlen;
 };
@@ -213,9 +214,17 @@ static const char *worker_state(const struct la *a, const struct store_worker *w
 		snprintf(text, size, "ended %s", t);
 		return "ended";
 	}
-	if (w->disabled || w->locked_until > a->now) {
+	if (w->locked_at > 0 && a->lock_ms == 0) {
 		state = "locked";
-		snprintf(text, size, "locked (unlock clears it)");
+		snprintf(text, size, "locked until unlocked (unlock clears it)");
+	} else if (w->locked_at > 0 && w->locked_at + a->lock_ms > a->now) {
+		state = "locked";
+		admin_time_text(w->locked_at + a->lock_ms, t);
+		snprintf(text, size, "locked until %s (unlock clears it)", t);
+	} else if (w->locked_until > a->now) {
+		state = "locked";
+		admin_time_text(w->locked_until, t);
+		snprintf(text, size, "failed logins: waiting until %s (unlock clears it)", t);
 	} else if (s->has_setup && s->setup_expires > a->now) {
 		state = "setup pending";
 		admin_time_text(s->setup_expires, t);
@@ -345,9 +354,12 @@ static int cmd_member_list(struct la *a, const char *unit)
 	return 0;
 }
 
-int admin_lists_run(struct store *st, int argc, char **argv, struct admin_out *out, char *err, size_t errlen)
+int admin_lists_run(struct store *st, int64_t lock_ms, int argc, char **argv, struct admin_out *out,
+		    char *err, size_t errlen)
 {
-	struct la a = { .st = st, .out = out, .now = wall_ms(), .err = err, .errlen = errlen };
+	struct la a = {
+		.st = st, .out = out, .now = wall_ms(), .lock_ms = lock_ms, .err = err, .errlen = errlen
+	};
 	const char *c = argc >= 1 ? argv[0] : "";
 
 	if (strcmp(c, "unit-list") == 0 && argc == 1)

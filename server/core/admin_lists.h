@@ -16,8 +16,10 @@
 #include "admin_out.h"
 #include "store.h"
 
-/* Runs list command argv[0]. 0 when done, 1 when argv[0] (with that many arguments) is not
- * one of them, -1 with a reason in `err`. */
-int admin_lists_run(struct store *st, int argc, char **argv, struct admin_out *out, char *err, size_t errlen);
+/* Runs list command argv[0]; `lock_ms` is how long a failed-login lock lasts (0: until
+ * unlocked), for the accounts' states. 0 when done, 1 when argv[0] (with that many
+ * arguments) is not one of them, -1 with a reason in `err`. */
+int admin_lists_run(struct store *st, int64_t lock_ms, int argc, char **argv, struct admin_out *out,
+		    char *err, size_t errlen);
 
 #endif

@@ -98,6 +98,9 @@ struct core_reply {
 	size_t ntopics;
 	struct core_push *pushes; /* events to send after the commit */
 	size_t npush;
+	/* A staff login or enrolment failed and counted (a wrong key, code or setup code): the
+	 * network layer's per-address limit counts these. */
+	int login_failed;
 };
 
 struct core_config {
@@ -109,6 +112,8 @@ struct core_config {
 	int backoff_after; /* failed logins before backoff starts */
 	int lock_after;	   /* failed logins before the account is locked */
 	int64_t backoff_max_ms;
+	/* How long lock_after failures lock an account; 0: until an administrator unlocks it. */
+	int64_t lock_ms;
 	int staff_totp_required;     /* workers need a second factor (enrol at the first login) */
 	int64_t password_max_age_ms; /* 0: passwords do not expire */
 	int64_t session_check_ms;    /* how often TICK ends sessions of ended accounts and roles */

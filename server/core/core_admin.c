@@ -168,7 +168,7 @@ static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, co
 		return admin_staff_run(x->st, cfg->pepper, cfg->test_mode, cmd->argc, argv, out, err, errlen);
 	case PART_QUEUE: return admin_queue_run(x->st, cmd->argc, argv, out, err, errlen);
 	case PART_KEYS: return admin_keys_apply(x->st, json_object_get(x->msg, "records"), err, errlen);
-	case PART_LISTS: return admin_lists_run(x->st, cmd->argc, argv, out, err, errlen);
+	case PART_LISTS: return admin_lists_run(x->st, x->c->cfg.lock_ms, cmd->argc, argv, out, err, errlen);
 	case PART_NAMES: return admin_names_run(x->st, cmd->argc, argv, out, err, errlen);
 	}
 	return 1;

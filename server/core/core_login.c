@@ -3,7 +3,8 @@
  * the authentication key the client derived from the password (PROTOCOL.md §4.4), and logout.
  *
  * The server never sees a worker's password; it keeps a keyed hash of the derived key.
- * Repeated failures back off (doubling waits) and finally lock the account. Unknown names
+ * Repeated failures back off (doubling waits) and finally lock the account, for lock_s or
+ * until an administrator unlocks it (lockout.h). Unknown names
  * get a salt derived from the name, and their failures are counted and answered like an
  * account's, so no step tells who has an account. Workers confirm a TOTP second factor
  * (staff.h) after the key; a new account's first login sets the key with a one-time setup
@@ -17,6 +18,7 @@
 
 #include "core_internal.h"
 #include "hetu.h"
+#include "lockout.h"
 #include "log.h"
 #include "staff.h"
 #include "token.h"
@@ -123,42 +125,48 @@ static int auth_load(struct ctx *x, const char *username, struct worker_auth *a)
 	memset(&a->w, 0, sizeof a->w);
 	core_keyed_hash(x->c->cfg.pepper, "login name", username, strlen(username), a->name_hash);
 	rc = x->st->ops->staff->ghost_get(x->st, a->name_hash, &a->w.failures, &a->w.locked_until,
-					  &a->w.disabled);
+					  &a->w.locked_at);
 	return rc == STORE_ERROR ? -1 : 0;
+}
+
+/* The configured rules of failed logins. */
+static struct lockout_policy login_policy(const struct ctx *x)
+{
+	const struct core_config *cfg = &x->c->cfg;
+
+	return (struct lockout_policy){ .backoff_after = cfg->backoff_after,
+					.lock_after = cfg->lock_after,
+					.backoff_max_ms = cfg->backoff_max_ms,
+					.lock_ms = cfg->lock_ms };
 }
 
 /* Records a failed attempt, for an account or an unknown name alike: backoff after
  * cfg.backoff_after failures, lock at cfg.lock_after. Returns 0 (error set) or -1. */
 static int login_failed(struct ctx *x, struct worker_auth *a, const char *message)
 {
-	const struct core_config *cfg = &x->c->cfg;
+	struct lockout_policy p = login_policy(x);
 	struct store_worker *w = &a->w;
-	int64_t wait = 0;
+	struct lockout_state s = { w->failures, w->locked_until, w->locked_at };
 	int rc;
 
-	w->failures++;
-	if (w->failures >= cfg->lock_after) {
-		w->disabled = 1;
+	if (lockout_fail(&p, &s, x->now)) {
 		if (a->known)
-			log_warn("account %s locked after %d failed logins", w->user_id, w->failures);
+			log_warn("account %s locked after %d failed logins", w->user_id, s.failures);
 		else
-			log_warn("an unknown name locked after %d failed logins", w->failures);
-	} else if (w->failures >= cfg->backoff_after) {
-		int steps = w->failures - cfg->backoff_after;
-
-		wait = steps >= 20 ? cfg->backoff_max_ms : 1000LL << steps;
-		if (wait > cfg->backoff_max_ms)
-			wait = cfg->backoff_max_ms;
-		w->locked_until = x->now + wait;
+			log_warn("an unknown name locked after %d failed logins", s.failures);
 	}
+	w->failures = s.failures;
+	w->locked_until = s.locked_until;
+	w->locked_at = s.locked_at;
 	if (a->known)
 		rc = x->st->ops->staff->worker_set_login_state(x->st, w->user_id, w->failures,
-							       w->locked_until, w->disabled);
+							       w->locked_until, w->locked_at);
 	else
 		rc = x->st->ops->staff->ghost_put(x->st, a->name_hash, w->failures, w->locked_until,
-						  w->disabled, x->now);
+						  w->locked_at, x->now);
 	if (rc != STORE_OK)
 		return -1;
+	x->rep->login_failed = 1;
 	if (a->known)
 		log_notice("failed login for account %s from %s (%d in a row)", w->user_id, x->req->peer,
 			   w->failures);
@@ -168,21 +176,54 @@ static int login_failed(struct ctx *x, struct worker_auth *a, const char *messag
 	return core_fail(x, ADVICE_ERR_BAD_CREDENTIALS, "%s", message);
 }
 
-/* The answer while backing off or locked: the same for accounts and unknown names. */
+/* `ms` since the epoch as "YYYY-MM-DD hh:mm:ss UTC" in `buf`; returns buf. */
+static const char *utc_text(int64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, size, "later");
+	return buf;
+}
+
+/*
+ * Whether an attempt at the account (or unknown name) is refused now, backing off or locked:
+ * 1 with the answer set (the same for accounts and unknown names: locked with retry_after,
+ * without it for a lock only an administrator lifts), 0 when the attempt is checked.
+ */
 static int refuse_locked(struct ctx *x, const struct worker_auth *a)
 {
 	const struct store_worker *w = &a->w;
+	struct lockout_policy p = login_policy(x);
+	struct lockout_state s = { w->failures, w->locked_until, w->locked_at };
+	int64_t retry_ms = 0;
+	enum lockout_verdict v = lockout_check(&p, &s, x->now, &retry_ms);
+	int64_t retry_s = lockout_retry_s(retry_ms);
+	char until[32];
 
-	if (w->disabled) {
-		if (a->known)
-			log_notice("login to locked account %s from %s", w->user_id, x->req->peer);
-		else
-			log_notice("login to a locked unknown name from %s", x->req->peer);
-		return core_fail(x, ADVICE_ERR_LOCKED, "account is locked; ask an administrator");
+	if (v == LOCKOUT_OPEN)
+		return 0;
+	if (v == LOCKOUT_BACKING_OFF) {
+		x->err_extra = json_pack("{s:I}", "retry_after", (json_int_t)retry_s);
+		core_fail(x, ADVICE_ERR_LOCKED, "too many failed logins; try again later");
+		return 1;
 	}
-	x->err_extra =
-		json_pack("{s:I}", "retry_after", (json_int_t)((w->locked_until - x->now + 999) / 1000));
-	return core_fail(x, ADVICE_ERR_LOCKED, "too many failed logins; try again later");
+	if (a->known)
+		log_notice("login to locked account %s from %s", w->user_id, x->req->peer);
+	else
+		log_notice("login to a locked unknown name from %s", x->req->peer);
+	if (v == LOCKOUT_LOCKED_FOR_GOOD) {
+		core_fail(x, ADVICE_ERR_LOCKED,
+			  "account is locked after too many failed logins; ask an administrator");
+		return 1;
+	}
+	x->err_extra = json_pack("{s:I}", "retry_after", (json_int_t)retry_s);
+	core_fail(x, ADVICE_ERR_LOCKED,
+		  "account is locked after too many failed logins until %s; an administrator can "
+		  "unlock it sooner",
+		  utc_text(x->now + retry_s * 1000, until, sizeof until));
+	return 1;
 }
 
 /* Decodes an optional base64url key field into `key`. 1 when present, 0 when absent, -1 when
@@ -345,7 +386,7 @@ static int login_succeeded(struct ctx *x, struct worker_auth *a, const uint8_t *
 {
 	struct store *st = x->st;
 
-	if ((a->w.failures != 0 || a->w.locked_until != 0) &&
+	if ((a->w.failures != 0 || a->w.locked_until != 0 || a->w.locked_at != 0) &&
 	    st->ops->staff->worker_set_login_state(st, a->w.user_id, 0, 0, 0) != STORE_OK)
 		return -1;
 	if (new_hash != NULL) {
@@ -387,8 +428,8 @@ int core_login_worker(struct ctx *x)
 	}
 	if (auth_load(x, username, &a) != 0)
 		return -1;
-	if (a.w.disabled || a.w.locked_until > x->now)
-		return refuse_locked(x, &a);
+	if (refuse_locked(x, &a))
+		return 0;
 	if (!credentials_ok(x, &a, h, setup))
 		return login_failed(x, &a,
 				    setup ? "wrong username or setup code" : "wrong username or password");
@@ -434,8 +475,8 @@ int core_login_enrol(struct ctx *x)
 	sodium_memzero(key, sizeof key);
 	if (auth_load(x, username, &a) != 0)
 		return -1;
-	if (a.w.disabled || a.w.locked_until > x->now)
-		return refuse_locked(x, &a);
+	if (refuse_locked(x, &a))
+		return 0;
 	if (!credentials_ok(x, &a, has_key ? h : NULL, setup))
 		return login_failed(x, &a,
 				    setup ? "wrong username or setup code" : "wrong username or password");

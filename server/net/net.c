@@ -364,7 +364,7 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 		log_err("out of memory");
 		goto fail;
 	}
-	if ((n->loop = net_loop_new()) == NULL)
+	if ((n->loop = net_loop_new()) == NULL || net_limit_init(n) != 0)
 		goto fail;
 	loops[0] = n->loop;
 	net_set_lws_logging();
@@ -414,6 +414,7 @@ fail:
 	hmap_destroy(&n->conns);
 	hmap_destroy(&n->topics);
 	hmap_destroy(&n->sessions);
+	net_limit_free(n);
 	free(n);
 	return NULL;
 }
@@ -476,6 +477,7 @@ void net_free(struct net *n)
 	hmap_destroy(&n->topics);
 	hmap_destroy(&n->sessions);
 	net_oidc_free(n);
+	net_limit_free(n);
 	sodium_memzero(n->pepper, sizeof(n->pepper));
 	free(n);
 }

@@ -155,10 +155,12 @@ static void net_http_submit(struct net *n, struct net_conn *c)
 {
 
 	if (n->draining || n->d == NULL) {
+		net_limit_staff_settle(n, c, NULL);
 		net_http_error(c, 503, ADVICE_ERR_UNAVAILABLE, "server shutting down", 1);
 		return;
 	}
 	if (net_submit(n, c, c->kind, c->body ? c->body : "", c->body_len) != 0) {
+		net_limit_staff_settle(n, c, NULL);
 		net_http_error(c, 503, ADVICE_ERR_UNAVAILABLE, "server busy", 0);
 		return;
 	}
@@ -275,7 +277,7 @@ static int net_http_request(struct net *n, struct lws *wsi, struct net_http_pss 
 	if (kind < 0)
 		return net_http_error(c, 404, ADVICE_ERR_NOT_FOUND, "no such resource", 1) ? -1 : 0;
 	c->kind = (enum core_req_kind)kind;
-	if (net_http_check_post(n, wsi, c, method) != 0)
+	if (net_http_check_post(n, wsi, c, method) != 0 || net_limit_staff_refuse(n, c) != 0)
 		return 0;
 	if (kind == CORE_REQ_LOGOUT)
 		net_http_read_session(n, wsi, c);
@@ -319,6 +321,22 @@ static int net_http_body_done(struct net *n, struct net_conn *c)
 	return 0;
 }
 
+/* Adds the Retry-After header when the response has one. 0, or -1 when it does not fit. */
+static int net_http_add_retry_after(struct lws *wsi, struct net_conn *c, unsigned char **p,
+				    unsigned char *end)
+{
+	char v[16];
+	int len;
+
+	if (c->resp_retry_after <= 0)
+		return 0;
+	len = snprintf(v, sizeof(v), "%d", c->resp_retry_after);
+	return lws_add_http_header_by_name(
+		       wsi, (const unsigned char *)"retry-after:", (const unsigned char *)v, len, p, end)
+		       ? -1
+		       : 0;
+}
+
 /* Adds our headers after the common ones. 0, or -1 when they do not fit. */
 static int net_http_add_headers(struct lws *wsi, struct net_conn *c, unsigned char **p, unsigned char *end)
 {
@@ -341,15 +359,7 @@ static int net_http_add_headers(struct lws *wsi, struct net_conn *c, unsigned ch
 								 (const unsigned char *)c->resp_allow,
 								 (int)strlen(c->resp_allow), p, end))
 		return -1;
-	if (c->resp_retry_after > 0) {
-		char secs[16];
-		int len = snprintf(secs, sizeof(secs), "%d", c->resp_retry_after);
-
-		if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
-						(const unsigned char *)secs, len, p, end))
-			return -1;
-	}
-	return 0;
+	return net_http_add_retry_after(wsi, c, p, end);
 }
 
 /* HTTP_WRITEABLE: the headers, then (next call) the body. Returns 0, or -1 to close. */
@@ -415,6 +425,7 @@ void net_http_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
 {
 	int status = rep->http_status > 0 ? rep->http_status : 500;
 
+	net_limit_staff_settle(n, c, rep);
 	if (!c->waiting_core || c->wsi == NULL)
 		return;
 	c->waiting_core = 0;

@@ -12,6 +12,16 @@
 
 #define NET_DISCARD_TIMEOUT_S 10 /* seconds to read (and throw away) the rest of a refused body */
 
+/* The connection ends after the response, once the rest of the body is read and thrown away
+ * (so the client sees the answer). */
+static void net_http_close_after(struct net_conn *c)
+{
+	c->resp_close = 1;
+	c->discard_body = 1;
+	if (c->wsi != NULL && !c->body_done)
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, NET_DISCARD_TIMEOUT_S);
+}
+
 /* Sets the response of the transaction and asks for HTTP_WRITEABLE. 0, or -1 when out of
  * memory. */
 int net_http_respond(struct net_conn *c, int status, const char *json, size_t len)
@@ -40,6 +50,20 @@ static int net_error_json(char *json, size_t size, int code, const char *message
 	return len < 0 || (size_t)len >= size ? -1 : len;
 }
 
+int net_http_error_retry(struct net_conn *c, int status, int code, const char *message, int retry_after_s)
+{
+	char json[320];
+	int len;
+
+	len = snprintf(json, sizeof(json),
+		       "{\"type\":\"error\",\"id\":null,\"code\":\"%s\",\"message\":\"%s\","
+		       "\"retry_after\":%d}",
+		       advice_err_name(code), message, retry_after_s);
+	c->resp_retry_after = retry_after_s;
+	net_http_close_after(c);
+	return net_http_respond(c, status, json, (size_t)len);
+}
+
 /* An error response with the protocol's error shape; with `close`, the connection ends
  * after it (and after the rest of the body is read, so the client sees the answer). */
 int net_http_error(struct net_conn *c, int status, int code, const char *message, int close)
@@ -49,28 +73,15 @@ int net_http_error(struct net_conn *c, int status, int code, const char *message
 
 	if (len < 0)
 		return -1;
-	if (close) {
-		c->resp_close = 1;
-		c->discard_body = 1;
-		if (c->wsi != NULL && !c->body_done)
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, NET_DISCARD_TIMEOUT_S);
-	}
+	if (close)
+		net_http_close_after(c);
 	return net_http_respond(c, status, json, (size_t)len);
 }
 
 int net_http_rate_limited(struct net_conn *c, int retry_after_s)
 {
-	char json[160];
-	int len;
-
-	if (retry_after_s < 1)
-		retry_after_s = 1;
-	len = snprintf(json, sizeof(json),
-		       "{\"type\":\"error\",\"id\":null,\"code\":\"%s\",\"message\":\"too many requests; "
-		       "try again later\",\"retry_after\":%d}",
-		       advice_err_name(ADVICE_ERR_RATE_LIMITED), retry_after_s);
-	c->resp_retry_after = retry_after_s;
-	return net_http_respond(c, 429, json, (size_t)len);
+	return net_http_error_retry(c, 429, ADVICE_ERR_RATE_LIMITED, "too many requests; try again later",
+				    retry_after_s < 1 ? 1 : retry_after_s);
 }
 
 /* The error code and the text a refused upgrade answers with. */

@@ -79,6 +79,7 @@ struct net_conn {
 	char *resp_location;	/* Location header for redirects or NULL */
 	const char *resp_allow; /* Allow header value for 405 or NULL */
 	int resp_retry_after;	/* Retry-After seconds of a 429, 0: none */
+	int limit_token;	/* holds a token of the staff login limit (net_limit.c) */
 };
 
 /* Per-session data of advice.v1: what the handshake carried, kept from
@@ -149,6 +150,11 @@ struct net {
 	struct ratelimit *oidc_limit; /* per client address, on /start and /callback */
 	struct hmap oidc_used;	      /* login cookies whose callback went to the back channel */
 	struct net_oidc_used *used_head, *used_tail; /* the same, oldest first */
+
+	/* the per-address limit of staff logins (net_limit.c); NULL when off */
+	struct ratelimit *staff_limit;
+	unsigned long long staff_refused; /* refusals since the last report in the log */
+	int64_t staff_refused_logged_ms;
 };
 
 /* net_conn.c */
@@ -209,13 +215,29 @@ int net_http_respond(struct net_conn *c, int status, const char *json, size_t le
  * (once the rest of the body is read and thrown away). 0, or -1 when out of memory. */
 int net_http_error(struct net_conn *c, int status, int code, const char *message, int close);
 /* 429 rate_limited with "retry_after" (and the Retry-After header): `retry_after_s` seconds
- * (>= 1) until the source may try again. 0, or -1 when out of memory. */
+ * (>= 1) until the source may try again; the connection closes after it
+ * (net_http_error_retry). 0, or -1 when out of memory. */
 int net_http_rate_limited(struct net_conn *c, int retry_after_s);
 /* Refuses a WebSocket upgrade on `wsi` at once (still HTTP/1.1 on the wire) with `status`
  * (400 no subprotocol advice.v1, 401 no valid session, 403 origin, 404 path, 503 busy or
  * stopping) and its http.error body, written in one go; the caller hangs up next.
  * 0, or -1 when it could not be written. */
 int net_http_refuse_upgrade(struct lws *wsi, int status);
+
+/* An error response with "retry_after" in the body and a Retry-After header, closing the
+ * connection after it (as net_http_error with `close`). 0, or -1 when out of memory. */
+int net_http_error_retry(struct net_conn *c, int status, int code, const char *message, int retry_after_s);
+
+/* net_limit.c: the per-address limit of the staff login endpoints */
+/* Makes the limiter from the configuration (none when staff_login_per_minute is 0). 0 or -1. */
+int net_limit_init(struct net *n);
+void net_limit_free(struct net *n);
+/* Before a request goes to the core: a staff login takes a token of its address. 0 when the
+ * request goes on; 1 when the address has none left and 429 is the answer (set here). */
+int net_limit_staff_refuse(struct net *n, struct net_conn *c);
+/* The core's reply to a request that took a token (NULL: the request never reached the
+ * core): the token goes back unless the reply is a counted failure. */
+void net_limit_staff_settle(struct net *n, struct net_conn *c, const struct core_reply *rep);
 
 /* net_oidc.c */
 struct oidc_config;

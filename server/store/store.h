@@ -55,7 +55,7 @@ struct store_worker {
 	uint8_t auth_hash[STORE_HASH_BYTES]; /* keyed hash of the client-derived authentication key */
 	int failures;			     /* consecutive failed logins */
 	int64_t locked_until;		     /* 0: not backing off */
-	int disabled;			     /* locked by the lockout threshold or by an admin */
+	int64_t locked_at;		     /* when the failures locked it (0: not locked; lockout.h) */
 };
 
 struct store_membership {
@@ -421,7 +421,7 @@ struct store_staff_ops {
 	/* Every worker, in username order. */
 	int (*worker_list)(struct store *st, store_worker_cb cb, void *arg);
 	int (*worker_set_login_state)(struct store *st, const char *user_id, int failures,
-				      int64_t locked_until, int disabled);
+				      int64_t locked_until, int64_t locked_at);
 	/* Replaces a worker's keyed hash of the authentication key. */
 	int (*worker_set_auth)(struct store *st, const char *user_id,
 			       const uint8_t auth_hash[STORE_HASH_BYTES]);
@@ -449,9 +449,9 @@ struct store_staff_ops {
 	 * so that unknown names back off and lock like accounts. STORE_NOTFOUND (and zeros) when
 	 * none; ghost_put keeps at most a bounded number of rows, dropping the oldest unlocked. */
 	int (*ghost_get)(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int *failures,
-			 int64_t *locked_until, int *disabled);
+			 int64_t *locked_until, int64_t *locked_at);
 	int (*ghost_put)(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int failures,
-			 int64_t locked_until, int disabled, int64_t now);
+			 int64_t locked_until, int64_t locked_at, int64_t now);
 	/* A staff member's display name and title; STORE_NOTFOUND when none is set. */
 	int (*name_get)(struct store *st, const char *user_id, struct store_staff_name *out);
 	/* Replaces them; an empty name deletes them (STORE_OK either way). */

@@ -170,6 +170,19 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "  title TEXT NOT NULL) WITHOUT ROWID;"
 	  "CREATE TABLE unit_name_style(unit_id TEXT PRIMARY KEY REFERENCES units(id),"
 	  "  style INTEGER NOT NULL) WITHOUT ROWID" },
+	/* A lock lasts lock_s from when it began (lockout.h) instead of a flag that lasts until an
+	 * administrator unlocks. The time of a lock made before was not kept: it counts from now. */
+	{ 8, "failed-login locks with their start time, so that they can run out",
+	  "ALTER TABLE workers ADD COLUMN locked_at INTEGER NOT NULL DEFAULT 0;"
+	  "UPDATE workers SET locked_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000"
+	  "  WHERE disabled <> 0;"
+	  "ALTER TABLE workers DROP COLUMN disabled;"
+	  "ALTER TABLE login_ghosts ADD COLUMN locked_at INTEGER NOT NULL DEFAULT 0;"
+	  "UPDATE login_ghosts SET locked_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000"
+	  "  WHERE disabled <> 0;"
+	  "DROP INDEX login_ghosts_by_age;"
+	  "ALTER TABLE login_ghosts DROP COLUMN disabled;"
+	  "CREATE INDEX login_ghosts_by_age ON login_ghosts(updated) WHERE locked_at = 0;" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

@@ -28,12 +28,12 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[S_WORKER_INSERT] = "INSERT INTO workers(user_id, username, salt, opslimit, memlimit,"
 			    " auth_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_WORKER_GET] = "SELECT user_id, username, salt, opslimit, memlimit, auth_hash, failures,"
-			 " locked_until, disabled FROM workers WHERE username = ?1",
+			 " locked_until, locked_at FROM workers WHERE username = ?1",
 	[S_WORKER_BY_ID] = "SELECT user_id, username, salt, opslimit, memlimit, auth_hash, failures,"
-			   " locked_until, disabled FROM workers WHERE user_id = ?1",
+			   " locked_until, locked_at FROM workers WHERE user_id = ?1",
 	[S_WORKER_LIST] = "SELECT user_id, username, salt, opslimit, memlimit, auth_hash, failures,"
-			  " locked_until, disabled FROM workers ORDER BY username",
-	[S_WORKER_SET_LOGIN] = "UPDATE workers SET failures = ?2, locked_until = ?3, disabled = ?4"
+			  " locked_until, locked_at FROM workers ORDER BY username",
+	[S_WORKER_SET_LOGIN] = "UPDATE workers SET failures = ?2, locked_until = ?3, locked_at = ?4"
 			       " WHERE user_id = ?1",
 	[S_MEMBER_ADD] = "INSERT INTO memberships(user_id, unit_id, role) VALUES(?1, ?2, ?3)"
 			 " ON CONFLICT(user_id, unit_id) DO UPDATE SET role = excluded.role",
@@ -80,7 +80,7 @@ static void read_worker(sqlite3_stmt *q, struct store_worker *out)
 	sqs_blob(out->auth_hash, sizeof out->auth_hash, q, 5);
 	out->failures = sqlite3_column_int(q, 6);
 	out->locked_until = sqlite3_column_int64(q, 7);
-	out->disabled = sqlite3_column_int(q, 8);
+	out->locked_at = sqlite3_column_int64(q, 8);
 }
 
 /* The worker whose username (S_WORKER_GET) or user id (S_WORKER_BY_ID) is `key`. */
@@ -127,7 +127,7 @@ static int worker_list(struct store *st, store_worker_cb cb, void *arg)
 }
 
 static int worker_set_login_state(struct store *st, const char *user_id, int failures, int64_t locked_until,
-				  int disabled)
+				  int64_t locked_at)
 {
 	sqlite3_stmt *q = stmt(st, S_WORKER_SET_LOGIN);
 
@@ -136,7 +136,7 @@ static int worker_set_login_state(struct store *st, const char *user_id, int fai
 	sqs_bind_text(q, 1, user_id);
 	sqlite3_bind_int(q, 2, failures);
 	sqlite3_bind_int64(q, 3, locked_until);
-	sqlite3_bind_int(q, 4, disabled);
+	sqlite3_bind_int64(q, 4, locked_at);
 	return sqs_run_change(st, q);
 }
 
@@ -256,15 +256,15 @@ static int worker_set_auth(struct store *st, const char *user_id, const uint8_t 
 }
 
 static int ghost_get(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int *failures,
-		     int64_t *locked_until, int *disabled)
+		     int64_t *locked_until, int64_t *locked_at)
 {
-	sqlite3_stmt *q = sqs_prepare(st, "SELECT failures, locked_until, disabled FROM login_ghosts"
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT failures, locked_until, locked_at FROM login_ghosts"
 					  " WHERE name_hash = ?1");
 	int rc;
 
 	*failures = 0;
 	*locked_until = 0;
-	*disabled = 0;
+	*locked_at = 0;
 	if (q == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_blob(q, 1, name_hash, STORE_HASH_BYTES, SQLITE_STATIC);
@@ -272,7 +272,7 @@ static int ghost_get(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES]
 	if (rc == SQLITE_ROW) {
 		*failures = sqlite3_column_int(q, 0);
 		*locked_until = sqlite3_column_int64(q, 1);
-		*disabled = sqlite3_column_int(q, 2);
+		*locked_at = sqlite3_column_int64(q, 2);
 	}
 	sqlite3_finalize(q);
 	if (rc == SQLITE_ROW)
@@ -281,22 +281,22 @@ static int ghost_get(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES]
 }
 
 static int ghost_put(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int failures,
-		     int64_t locked_until, int disabled, int64_t now)
+		     int64_t locked_until, int64_t locked_at, int64_t now)
 {
 	sqlite3_stmt *q = sqs_prepare(st, "INSERT OR REPLACE INTO login_ghosts(name_hash, failures,"
-					  " locked_until, disabled, updated) VALUES(?1, ?2, ?3, ?4, ?5)");
+					  " locked_until, locked_at, updated) VALUES(?1, ?2, ?3, ?4, ?5)");
 
 	if (q == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_blob(q, 1, name_hash, STORE_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_int(q, 2, failures);
 	sqlite3_bind_int64(q, 3, locked_until);
-	sqlite3_bind_int(q, 4, disabled);
+	sqlite3_bind_int64(q, 4, locked_at);
 	sqlite3_bind_int64(q, 5, now);
 	if (sqs_once_run(st, q) != STORE_OK)
 		return STORE_ERROR;
 	q = sqs_prepare(st, "DELETE FROM login_ghosts WHERE name_hash IN (SELECT name_hash FROM login_ghosts"
-			    " WHERE disabled = 0 ORDER BY updated LIMIT max(0, (SELECT count(*) FROM"
+			    " WHERE locked_at = 0 ORDER BY updated LIMIT max(0, (SELECT count(*) FROM"
 			    " login_ghosts) - ?1))");
 	if (q == NULL)
 		return STORE_ERROR;

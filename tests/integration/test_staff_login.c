@@ -263,7 +263,8 @@ static void test_unknown_names_lock_like_accounts(void **state)
 	int statuses[8];
 
 	/* backoff_after 1, lock_after 3, backoff_max_s 1: 401, 423 (wait), 401, 423 (wait), 401,
-	 * then 423 locked for good; the same for an account and a name without one. */
+	 * then 423 locked (for lock_s, 15 minutes by default); the same for an account and a name
+	 * without one. */
 	for (int i = 0; i < 8; i++) {
 		char *a = NULL, *b = NULL;
 		int sa = raw_attempt(h, "ben", &a), sb = raw_attempt(h, "no.such.worker", &b);

@@ -3,7 +3,8 @@
  * burst, then refusals with the seconds to wait; refill at the configured rate, exactly over
  * many small steps; sources apart; IPv4 and IPv4-mapped IPv6 one source, an IPv6 /64 one
  * source; a full table gives up its least recently seen source and no other; a clock that
- * goes back; arguments out of range.
+ * goes back; a refund gives back one token, never past the burst, and none to a source the
+ * table gave up; arguments out of range.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -127,6 +128,43 @@ static void test_clock_going_back(void **state)
 	ratelimit_free(rl);
 }
 
+static void refund(struct ratelimit *rl, const char *peer)
+{
+	struct ratelimit_key k;
+
+	ratelimit_key_of(peer, &k);
+	ratelimit_refund(rl, &k);
+}
+
+static void test_refund(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(2, 1, 2);
+
+	(void)state;
+	assert_non_null(rl);
+	/* a refunded take costs nothing: many in a row, all allowed */
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(take(rl, "192.0.2.5", 0), 0);
+		refund(rl, "192.0.2.5");
+	}
+	assert_int_equal(take(rl, "192.0.2.5", 0), 0);
+	assert_int_equal(take(rl, "192.0.2.5", 0), 0);
+	assert_int_equal(take(rl, "192.0.2.5", 0), 60);
+	refund(rl, "192.0.2.5");
+	assert_int_equal(take(rl, "192.0.2.5", 0), 0);
+	/* never past the burst */
+	refund(rl, "192.0.2.5");
+	refund(rl, "192.0.2.5");
+	refund(rl, "192.0.2.5");
+	assert_int_equal(take(rl, "192.0.2.5", 0), 0);
+	assert_int_equal(take(rl, "192.0.2.5", 0), 0);
+	assert_int_equal(take(rl, "192.0.2.5", 0), 60);
+	/* a source the table does not hold gets no entry from a refund */
+	refund(rl, "192.0.2.6");
+	assert_int_equal(ratelimit_count(rl), 1);
+	ratelimit_free(rl);
+}
+
 static void test_arguments_out_of_range(void **state)
 {
 	(void)state;
@@ -147,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_sources_apart_and_keys),
 		cmocka_unit_test(test_full_table_gives_up_least_recent),
 		cmocka_unit_test(test_clock_going_back),
+		cmocka_unit_test(test_refund),
 		cmocka_unit_test(test_arguments_out_of_range),
 	};
 

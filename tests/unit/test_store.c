@@ -2,8 +2,9 @@
  * test_store.c - the SQLite store: migrations, the WAL with synchronous=FULL on the
  * connections that write or checkpoint, durability across reopen, read-only use, unique keys,
  * savepoints inside a batch, the idempotency table, the lists advicectl reads (units, workers,
- * routes, named closed days, memberships with their end dates), and that every domain
- * operation is set.
+ * routes, named closed days, memberships with their end dates), that every domain operation
+ * is set, and that migration 8 turns the failed-login locks of older databases into locks
+ * that began at the upgrade.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -275,6 +277,117 @@ static void test_newer_schema_refused(void **state)
 	assert_null(f->st);
 }
 
+/* Runs SQL on the raw connection, failing the test on an error. */
+static void exec_ok(sqlite3 *h, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err ? err : "?");
+}
+
+/* Makes `path` a database as a program with migrations 1..5 left it. */
+static void make_version_5(const char *path)
+{
+	sqlite3 *h;
+	char sql[200];
+
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	exec_ok(h, "CREATE TABLE schema_migrations(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		   " applied INTEGER NOT NULL)");
+	for (size_t i = 0; i < store_sqlite_nmigrations && store_sqlite_migrations[i].id <= 5; i++) {
+		exec_ok(h, store_sqlite_migrations[i].sql);
+		snprintf(sql, sizeof sql, "INSERT INTO schema_migrations VALUES(%d, 'old', 0)",
+			 store_sqlite_migrations[i].id);
+		exec_ok(h, sql);
+	}
+	sqlite3_close(h);
+}
+
+/* A row of version 5's login_ghosts. */
+static void ghost_v5(sqlite3 *h, const uint8_t name_hash[STORE_HASH_BYTES], int failures, int disabled)
+{
+	sqlite3_stmt *q;
+
+	assert_int_equal(
+		sqlite3_prepare_v2(h, "INSERT INTO login_ghosts VALUES(?1, ?2, 0, ?3, 5)", -1, &q, NULL),
+		SQLITE_OK);
+	sqlite3_bind_blob(q, 1, name_hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, failures);
+	sqlite3_bind_int(q, 3, disabled);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+}
+
+static int has_column(sqlite3 *h, const char *table, const char *column)
+{
+	char sql[100];
+	sqlite3_stmt *q;
+	int found = 0;
+
+	snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = '%s'", table, column);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK);
+	found = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return found;
+}
+
+/* A lock of version 5 (disabled = 1, for good) becomes a lock that began at the upgrade; a
+ * backoff and unlocked rows stay as they were; the old flag is gone. */
+static void test_migration_8_keeps_locks(void **state)
+{
+	struct fx *f = *state;
+	char path[320];
+	struct store *st;
+	struct store_worker w;
+	uint8_t locked_name[STORE_HASH_BYTES], open_name[STORE_HASH_BYTES];
+	int failures = -1;
+	int64_t until = -1, at = -1, before = (int64_t)time(NULL) * 1000, after;
+	sqlite3 *h;
+
+	snprintf(path, sizeof path, "%s/old.db", f->dir);
+	make_version_5(path);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	exec_ok(h, "INSERT INTO users VALUES('u1', 2, 0), ('u2', 2, 0);"
+		   "INSERT INTO workers(user_id, username, salt, opslimit, memlimit, auth_hash, failures,"
+		   "  locked_until, disabled) VALUES('u1', 'locked', x'00', 1, 8192, x'00', 10, 0, 1),"
+		   "  ('u2', 'waiting', x'00', 1, 8192, x'00', 4, 123456, 0);");
+	memset(locked_name, 0xaa, sizeof locked_name);
+	memset(open_name, 0xbb, sizeof open_name);
+	ghost_v5(h, locked_name, 10, 1);
+	ghost_v5(h, open_name, 2, 0);
+	sqlite3_close(h);
+
+	st = store_sqlite_open(path, STORE_READWRITE);
+	after = ((int64_t)time(NULL) + 1) * 1000;
+	assert_non_null(st);
+	assert_true(store_sqlite_schema_version(st) >= 8);
+	assert_int_equal(st->ops->staff->worker_get(st, "locked", &w), STORE_OK);
+	assert_int_equal(w.failures, 10);
+	assert_true(w.locked_at >= before && w.locked_at <= after);
+	assert_int_equal(st->ops->staff->worker_get(st, "waiting", &w), STORE_OK);
+	assert_int_equal(w.failures, 4);
+	assert_int_equal(w.locked_until, 123456);
+	assert_int_equal(w.locked_at, 0);
+	assert_int_equal(st->ops->staff->ghost_get(st, locked_name, &failures, &until, &at), STORE_OK);
+	assert_int_equal(failures, 10);
+	assert_true(at >= before && at <= after);
+	assert_int_equal(st->ops->staff->ghost_get(st, open_name, &failures, &until, &at), STORE_OK);
+	assert_int_equal(failures, 2);
+	assert_int_equal(at, 0);
+	/* unlocking writes the new column */
+	assert_int_equal(st->ops->staff->worker_set_login_state(st, "u1", 0, 0, 0), STORE_OK);
+	assert_int_equal(st->ops->staff->worker_get(st, "locked", &w), STORE_OK);
+	assert_int_equal(w.locked_at, 0);
+	st->ops->close(st);
+
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_false(has_column(h, "workers", "disabled"));
+	assert_false(has_column(h, "login_ghosts", "disabled"));
+	assert_true(has_column(h, "workers", "locked_at"));
+	sqlite3_close(h);
+}
+
 static void test_commit_survives_reopen_and_rollback_does_not(void **state)
 {
 	struct fx *f = *state;
@@ -535,6 +648,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_synchronous_full_on_writing_connections, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_8_keeps_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_survives_reopen_and_rollback_does_not, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_savepoint_isolates_one_request, setup, teardown),
