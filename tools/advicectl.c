@@ -573,7 +573,7 @@ static void init_store(const struct admin *a, int demo, int demo_totp)
 static void print_next_steps(const char *dir, const struct init_opts *o)
 {
 	printf("\nNext steps:\n"
-	       "  1. start the server: adviced -c %s/adviced.conf   (the README's \"Running\" tells more)\n",
+	       "  1. start the server: adviced -c %s/adviced.conf   (the README's \"Running it for real\")\n",
 	       dir);
 	if (o->test_mode)
 		printf("     then open http://localhost:%d/\n", o->port);
@@ -588,10 +588,12 @@ static void print_next_steps(const char *dir, const struct init_opts *o)
 		       "social work\"\n"
 		       "  3. a worker (prints a one-time setup code for the first login) and a shift:\n"
 		       "     advicectl -d %s worker-add anna --unit \"Adult social work\"\n"
-		       "     advicectl -d %s roster-add anna \"Adult social work\" mon-fri 08:00 16:00\n",
-		       dir, dir, dir, dir);
+		       "     advicectl -d %s roster-add anna \"Adult social work\" mon-fri 08:00 16:00\n"
+		       "  4. the worker's first login (a password and the second factor, with the code):\n"
+		       "     advicectl login http://localhost:%d anna --setup-code CODE\n",
+		       dir, dir, dir, dir, o->port);
 	}
-	printf("`advicectl help` lists every command; the README's \"advicectl\" sections explain them.\n");
+	printf("`advicectl help` lists every command; `advicectl help COMMAND` explains one.\n");
 }
 
 static void cmd_init(int argc, char **argv)

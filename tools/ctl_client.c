@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
+#include "admin_out.h"
 #include "advice.h"
 #include "ctl_commands.h"
 
@@ -325,6 +327,38 @@ static void print_next_steps(const struct worker *w)
 	       w->user, w->user, w->user, w->user, w->url, w->user);
 }
 
+/*
+ * The welcome for people: who is logged in with which roles in which units, and when the
+ * session ends (Helsinki time):
+ *   logged in as anna: worker of Adult social work
+ *   session ends 2026-12-07 at 16:41 Helsinki time; after 30 minutes without activity, sooner
+ */
+static void print_welcome(const char *welcome, const char *user)
+{
+	json_t *w = json_loads(welcome ? welcome : "", 0, NULL), *u;
+	json_int_t ends = json_integer_value(json_object_get(w, "session_expires"));
+	json_int_t idle = json_integer_value(json_object_get(w, "idle_expires"));
+	char when[ADMIN_TIME_TEXT];
+	size_t i;
+
+	printf("logged in as %s:", user);
+	json_array_foreach (json_object_get(w, "units"), i, u) {
+		const char *role = json_string_value(json_object_get(u, "role"));
+		const char *name = json_string_value(json_object_get(u, "name"));
+
+		printf("%s %s of %s", i ? "," : "", role ? role : "member", name ? name : "a unit");
+	}
+	if (json_array_size(json_object_get(w, "units")) == 0)
+		printf(" member of no unit yet");
+	admin_time_text(ends, when);
+	printf("\nsession ends %s", when);
+	if (idle > 0 && idle < ends)
+		printf("; after %lld minutes without activity, sooner",
+		       (long long)((idle - (json_int_t)time(NULL) * 1000 + 30000) / 60000));
+	printf("\n");
+	json_decref(w);
+}
+
 int ctl_client_login(int argc, char **argv)
 {
 	struct worker w = { 0 };
@@ -348,7 +382,7 @@ int ctl_client_login(int argc, char **argv)
 		report(&w, "the WebSocket", rc);
 		goto out;
 	}
-	printf("logged in; welcome: %s\n", advice_conn_welcome(k));
+	print_welcome(advice_conn_welcome(k), w.user);
 	advice_conn_free(k);
 	if (w.setup_code != NULL)
 		print_next_steps(&w);

@@ -165,8 +165,14 @@ static int handle_connect(struct ctx *x)
 		return -1;
 	units = json_array();
 	for (size_t i = 0; i < x->nunits; i++) {
-		json_array_append_new(units, json_pack("{s:s, s:s}", "unit", x->units[i].unit_id, "role",
-						       core_role_name(x->units[i].role)));
+		struct store_unit u;
+
+		if (x->st->ops->unit->get(x->st, x->units[i].unit_id, &u) != STORE_OK) {
+			json_decref(units);
+			return -1;
+		}
+		json_array_append_new(units, json_pack("{s:s, s:s, s:s}", "unit", x->units[i].unit_id, "name",
+						       u.name, "role", core_role_name(x->units[i].role)));
 		if (add_topic(x->rep, "unit:", x->units[i].unit_id) != 0) {
 			json_decref(units);
 			return -1;

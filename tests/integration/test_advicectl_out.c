@@ -666,16 +666,18 @@ static void test_init_prints_next_steps(void **state)
 	assert_int_equal(rmdir(dir), 0);
 	ctl(NULL, NULL, (const char *const[]){ "init", dir, "--port", "18080", "--web-root", web, NULL }, &r);
 	assert_int_equal(r.status, 0);
-	snprintf(want, sizeof want,
-		 "initialised %s\n\nNext steps:\n"
-		 "  1. start the server: adviced -c %s/adviced.conf   (the README's \"Running\" tells more)\n"
-		 "  2. a unit and its queue:\n"
-		 "     advicectl -d %s unit-add \"Adult social work\"\n",
-		 dir, dir, dir);
+	snprintf(
+		want, sizeof want,
+		"initialised %s\n\nNext steps:\n"
+		"  1. start the server: adviced -c %s/adviced.conf   (the README's \"Running it for real\")\n"
+		"  2. a unit and its queue:\n"
+		"     advicectl -d %s unit-add \"Adult social work\"\n",
+		dir, dir, dir);
 	if (strncmp(r.out, want, strlen(want)) != 0)
 		fail_msg("init printed:\n%s\nwanted it to start with:\n%s", r.out, want);
 	assert_non_null(strstr(r.out, "worker-add anna --unit \"Adult social work\"\n"));
 	assert_non_null(strstr(r.out, "roster-add anna \"Adult social work\" mon-fri 08:00 16:00\n"));
+	assert_non_null(strstr(r.out, "advicectl login http://localhost:18080 anna --setup-code CODE\n"));
 	assert_non_null(strstr(r.out, "`advicectl help` lists every command"));
 	itest_run_free(&r);
 	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);

@@ -676,8 +676,8 @@ static void test_check_def(void **state)
 	json_decref(v);
 
 	v = load_example("event.welcome");
-	json_array_append_new(json_object_get(v, "units"),
-			      json_pack("{s:s,s:s}", "unit", TID, "role", "citizen"));
+	json_array_append_new(json_object_get(v, "units"), json_pack("{s:s,s:s,s:s}", "unit", TID, "name",
+								     "Home care", "role", "citizen"));
 	assert_int_equal(schema_check_def(schema, "event.welcome", v, why, sizeof why, field, sizeof field),
 			 ADVICE_ERR_BAD_REQUEST);
 	assert_string_equal(field, "/units/1/role");

@@ -286,6 +286,8 @@ export interface Defs {
     role: Defs["session_role"];
     units: Array<{
       unit: Defs["unit_id"];
+      /** The unit's name. */
+      name: string;
       role: Defs["unit_role"];
     }>;
     session_expires: Defs["time"];
