@@ -25,6 +25,8 @@ struct config {
 	int outq_max_messages;	 /* per-connection outbound queue, default 256 */
 	int outq_max_bytes;	 /* default 1 MiB */
 	int max_inflight;	 /* requests per connection awaiting a reply before reads pause, 64 */
+	int max_fragments;	 /* frames of one WebSocket message, default 256 */
+	int message_time_s;	 /* time from a message's first frame to its last, default 30 */
 	int max_connections;	 /* default 60000 */
 	int ping_interval_s;	 /* idle seconds before a ping, default 30 */
 	int idle_timeout_s;	 /* hang up when no pong by then, default 75 */
@@ -35,6 +37,10 @@ struct config {
 	char data_dir[CONFIG_PATH_MAX];
 	char database[CONFIG_PATH_MAX]; /* default <data_dir>/advice.db */
 	int max_pending;		/* requests queued for the core thread, default 10000 */
+	int wal_limit_mb;		/* WAL bound, default 64 */
+	int wal_idle_s;			/* idle seconds before the WAL is emptied, default 10; 0: never */
+	int memory_trim_mb;		/* RSS growth that returns free memory when idle, 16; 0: never */
+	int memory_trim_s;		/* least seconds between two such returns, default 10 */
 
 	/* secrets */
 	char pepper_file[CONFIG_PATH_MAX]; /* 32 random bytes; default <data_dir>/secrets/pepper */

@@ -402,6 +402,8 @@ int main(int argc, char **argv)
 	lock = own_data_folder(&cfg);
 	if ((st = store_sqlite_open(cfg.database, STORE_READWRITE)) == NULL)
 		fatal("cannot open the store %s", cfg.database);
+	if (store_sqlite_set_wal_limits(st, (int64_t)cfg.wal_limit_mb << 20, cfg.wal_idle_s * 1000LL) != 0)
+		fatal("cannot bound the store's WAL");
 	if ((ro = store_sqlite_open(cfg.database, STORE_READONLY)) == NULL)
 		fatal("cannot open the store %s read-only", cfg.database);
 	if ((core = core_new(st, &cc)) == NULL)

@@ -197,6 +197,9 @@ static void net_tick(lws_sorted_usec_list_t *sul)
 		net_keepalive(n);
 		net_expire_sessions(n, now);
 		net_submit_tick(n);
+		/* Idle: the core holds nothing of ours (the tick just submitted aside). */
+		memtrim_tick(&n->trim, n->d != NULL && dispatch_pending(n->d) <= (size_t)n->tick_inflight,
+			     now);
 		lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, NET_TICK_US);
 		return;
 	}
@@ -437,6 +440,8 @@ int net_run(struct net *n, struct dispatch *d)
 	int rc = 0;
 
 	n->d = d;
+	memtrim_init(&n->trim, (int64_t)n->cfg->memory_trim_mb * 1024, n->cfg->memory_trim_s * 1000LL,
+		     memtrim_rss_kb(), net_now_ms());
 	lws_sul_schedule(n->ctx, 0, &n->sul, net_tick, NET_TICK_US);
 	/* Runs until net_tick() ends the drain with ev_break(); returning earlier means the loop
 	 * had nothing left to watch. */

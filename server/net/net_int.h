@@ -18,6 +18,7 @@
 #include "core.h"
 #include "dispatch.h"
 #include "hmap.h"
+#include "memtrim.h"
 #include "net.h"
 #include "outq.h"
 #include "store.h"
@@ -49,8 +50,12 @@ struct net_conn {
 	struct outq q;
 	char *rx; /* message being reassembled */
 	size_t rx_len, rx_cap;
-	int rx_binary;	       /* the message being reassembled is binary (an attachment chunk) */
-	unsigned int inflight; /* requests submitted, reply not yet seen */
+	int rx_binary;		/* the message being reassembled is binary (an attachment chunk) */
+	int rx_active;		/* a message has begun and not yet ended */
+	unsigned int rx_frames; /* frames of that message so far */
+	int64_t rx_started_ms;	/* when its first frame came */
+	unsigned int inflight;	/* requests submitted, reply not yet seen */
+	size_t answer_bytes;	/* room kept in the queue for their answers (net_ws_update_rx) */
 	int rx_paused;
 	int close_code; /* close with this code once the queue is flushed (0: none) */
 	int culled;	/* killed: ignore everything until CLOSED */
@@ -155,6 +160,8 @@ struct net {
 	struct ratelimit *staff_limit;
 	unsigned long long staff_refused; /* refusals since the last report in the log */
 	int64_t staff_refused_logged_ms;
+
+	struct memtrim trim; /* free memory back to the system after peaks (net_tick) */
 };
 
 /* net_conn.c */

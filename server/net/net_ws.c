@@ -20,6 +20,7 @@
 	"{\"type\":\"error\",\"id\":null,\"code\":\"unavailable\",\"message\":\"server shutting down\"}"
 #define NET_CLOSE_TRY_AGAIN 1013  /* RFC 6455 registry: try again later */
 #define NET_RX_KEEP	    16384 /* reassembly buffers larger than this are freed after use */
+#define NET_WS_ANSWER_ROOM  1024  /* queue bytes kept per request beyond its size (net_ws_update_rx) */
 
 static const char *net_close_text(int code)
 {
@@ -29,6 +30,7 @@ static const char *net_close_text(int code)
 	case LWS_CLOSE_STATUS_GOINGAWAY: return "server shutting down";
 	case LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE: return "message too large";
 	case LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE: return "binary frames not accepted";
+	case LWS_CLOSE_STATUS_POLICY_VIOLATION: return "message too fragmented or too slow";
 	default: return "closing";
 	}
 }
@@ -160,9 +162,13 @@ static void net_ws_cull(struct net_conn *c, int code, const char *what)
 }
 
 /*
- * Pauses reading from the client while it has max_inflight requests at the core or its
- * outbound queue is half full (its own requests must not fill its queue: they wait in TCP
- * instead), and resumes when both are below.
+ * Pauses reading from the client while it has max_inflight requests at the core, or its
+ * outbound queue is half full, counting as queued already the room kept for the answers to
+ * the requests at the core (its own requests must not fill its queue: they wait in TCP
+ * instead), and resumes when both are below. The room kept for a request is its own size
+ * plus NET_WS_ANSWER_ROOM: its reply and the events about it (a message.send's message.new
+ * carries the body back) are about that size, so a client that pipelines full-size messages
+ * is paused before their answers could overflow the queue, not disconnected.
  */
 static void net_ws_update_rx(struct net *n, struct net_conn *c)
 {
@@ -171,7 +177,7 @@ static void net_ws_update_rx(struct net *n, struct net_conn *c)
 	if (c->wsi == NULL || c->culled)
 		return;
 	pause = c->inflight >= (unsigned int)n->cfg->max_inflight || outq_count(&c->q) * 2 >= c->q.max_msgs ||
-		outq_bytes(&c->q) * 2 >= c->q.max_bytes;
+		(outq_bytes(&c->q) + c->answer_bytes) * 2 >= c->q.max_bytes;
 	if (pause == c->rx_paused)
 		return;
 	c->rx_paused = pause;
@@ -213,8 +219,12 @@ void net_ws_enqueue_text(struct net *n, struct net_conn *c, const char *json, si
 /* One reply of the core for this connection (CONNECT or MESSAGE). */
 void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
 {
-	if (c->inflight > 0)
+	if (c->inflight > 0) {
+		c->answer_bytes -= c->answer_bytes / c->inflight;
 		c->inflight--;
+	}
+	if (c->inflight == 0)
+		c->answer_bytes = 0;
 	net_ws_update_rx(n, c);
 	if (rep->session_expires_ms != 0 && c->in_session_index)
 		net_conn_session_expires(n, c->session_hash, rep->session_expires_ms);
@@ -244,6 +254,7 @@ static void net_ws_submit(struct net *n, struct net_conn *c)
 		return;
 	}
 	c->inflight++;
+	c->answer_bytes += c->rx_len + NET_WS_ANSWER_ROOM;
 	net_ws_update_rx(n, c);
 }
 
@@ -270,6 +281,34 @@ static int net_ws_rx_append(struct net_conn *c, const void *in, size_t len, size
 	return 0;
 }
 
+/*
+ * Counts the frames of the message being received (an empty frame counts too) and holds it
+ * to max_fragments frames and message_time_s seconds from its first frame: beyond either the
+ * connection closes with 1008. 0, or -1 to close (the close reason is set).
+ */
+static int net_ws_rx_limits(struct net *n, struct lws *wsi, struct net_conn *c)
+{
+	int64_t now = net_now_ms();
+	const char *over = NULL;
+
+	if (!c->rx_active) {
+		c->rx_active = 1;
+		c->rx_frames = 0;
+		c->rx_started_ms = now;
+	}
+	if (lws_remaining_packet_payload(wsi) == 0) /* this call ends a frame */
+		c->rx_frames++;
+	if (c->rx_frames > (unsigned int)n->cfg->max_fragments)
+		over = "too many frames";
+	else if (now - c->rx_started_ms > n->cfg->message_time_s * 1000LL)
+		over = "too slow";
+	if (over == NULL)
+		return 0;
+	log_notice("conn %llu peer %s: a message %s, closing", (unsigned long long)c->id, c->peer, over);
+	net_ws_set_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+	return -1;
+}
+
 /* RECEIVE: returns 0, or -1 to close (the close reason is set). */
 static int net_ws_receive(struct net *n, struct lws *wsi, struct net_conn *c, const void *in, size_t len)
 {
@@ -279,8 +318,10 @@ static int net_ws_receive(struct net *n, struct lws *wsi, struct net_conn *c, co
 		return -1;
 	net_conn_alive(n, c);
 	/* Binary messages are attachment chunks (PROTOCOL.md §12.4), with their own size cap. */
-	if (c->rx_len == 0)
+	if (!c->rx_active)
 		c->rx_binary = lws_frame_is_binary(wsi);
+	if (net_ws_rx_limits(n, wsi, c) != 0)
+		return -1;
 	if (c->rx_binary)
 		cap = ADVICE_MAX_CHUNK_MESSAGE;
 	if (len > cap - c->rx_len) {
@@ -297,6 +338,7 @@ static int net_ws_receive(struct net *n, struct lws *wsi, struct net_conn *c, co
 		return 0;
 	net_ws_submit(n, c);
 	c->rx_len = 0;
+	c->rx_active = 0;
 	if (c->rx_cap > NET_RX_KEEP) {
 		free(c->rx);
 		c->rx = NULL;

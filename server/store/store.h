@@ -670,6 +670,10 @@ struct store {
 /* Opens (creating if needed) the SQLite store at `path` and runs pending migrations; the
  * read-only modes create nothing and check that the file is migrated. */
 struct store *store_sqlite_open(const char *path, enum store_mode mode);
+/* A writable store's WAL bound: past `limit_bytes` the WAL is copied back and started over,
+ * its file cut back to the limit; after `idle_ms` without writes (0: never) it is emptied.
+ * Call on the thread that writes, before it starts. 0, or -1 for a read-only store. */
+int store_sqlite_set_wal_limits(struct store *st, int64_t limit_bytes, int64_t idle_ms);
 /* The highest migration id applied (for tests and --check-config), -1 when the file
  * holds migrations unknown to this program. */
 int store_sqlite_schema_version(struct store *st);

@@ -28,6 +28,11 @@
  * page a request changes to an unlinked file in /var/tmp as well. */
 #define STORE_SQLITE_CACHE_KIB "-65536"
 
+/* The WAL's bound and the idle time before it is emptied, until store_sqlite_set_wal_limits
+ * says otherwise (the configuration's defaults: wal_limit_mb, wal_idle_s). */
+#define STORE_SQLITE_WAL_LIMIT	 (64LL << 20)
+#define STORE_SQLITE_WAL_IDLE_MS 10000
+
 /* Transactions */
 
 enum tx_stmt {
@@ -316,6 +321,26 @@ static int load_change(struct store_sqlite *s)
 	return rc;
 }
 
+/* The writer's journal_size_limit: the size SQLite cuts the WAL file back to when it starts
+ * the WAL over. 0 or -1 (logged). */
+static int set_journal_limit(sqlite3 *db, int64_t bytes)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof sql, "PRAGMA journal_size_limit = %lld", (long long)bytes);
+	return exec_sql(db, sql);
+}
+
+int store_sqlite_set_wal_limits(struct store *st, int64_t limit_bytes, int64_t idle_ms)
+{
+	struct store_sqlite *s = sq(st);
+
+	if (sqlite3_db_readonly(s->db, "main") != 0 || set_journal_limit(s->db, limit_bytes) != 0)
+		return -1;
+	sqck_set_limits(s->checkpointer, limit_bytes, idle_ms);
+	return 0;
+}
+
 struct store *store_sqlite_open(const char *path, enum store_mode mode)
 {
 	struct store_sqlite *s = calloc(1, sizeof *s);
@@ -351,9 +376,10 @@ struct store *store_sqlite_open(const char *path, enum store_mode mode)
 		if (exec_sql(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 				    " PRAGMA cache_size = " STORE_SQLITE_CACHE_KIB
 				    "; PRAGMA temp_store = MEMORY") != 0 ||
-		    migrate(s->db) != 0 || load_change(s) != 0)
+		    migrate(s->db) != 0 || load_change(s) != 0 ||
+		    set_journal_limit(s->db, STORE_SQLITE_WAL_LIMIT) != 0)
 			goto fail;
-		s->checkpointer = sqck_start(s->db, path);
+		s->checkpointer = sqck_start(s->db, path, STORE_SQLITE_WAL_LIMIT, STORE_SQLITE_WAL_IDLE_MS);
 	} else {
 		size_t applied;
 		int latest;

@@ -183,6 +183,8 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "DROP INDEX login_ghosts_by_age;"
 	  "ALTER TABLE login_ghosts DROP COLUMN disabled;"
 	  "CREATE INDEX login_ghosts_by_age ON login_ghosts(updated) WHERE locked_at = 0;" },
+	{ 9, "locked unknown names can be evicted too: their age over every row",
+	  "CREATE INDEX login_ghosts_by_update ON login_ghosts(updated);" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

@@ -49,6 +49,9 @@ static sqlite3_stmt *stmt(struct store *st, enum staff_stmt id)
 }
 
 #define GHOSTS_MAX 100000 /* rows of login_ghosts kept; the oldest unlocked go first */
+/* A row of login_ghosts not updated for this long goes, locked or not: longer than the
+ * longest lock lock_s allows (30 days) plus the longest backoff (1 day). */
+#define GHOSTS_MAX_AGE_MS (31LL * 86400 * 1000)
 
 static int worker_insert(struct store *st, const struct store_worker *w, int64_t now)
 {
@@ -280,6 +283,38 @@ static int ghost_get(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES]
 	return rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERROR;
 }
 
+/* Eviction beyond GHOSTS_MAX rows: the oldest unlocked rows, then the oldest of all. */
+static const char *const ghosts_evict_sql[] = {
+	"DELETE FROM login_ghosts WHERE name_hash IN (SELECT name_hash FROM login_ghosts"
+	" WHERE locked_at = 0 ORDER BY updated LIMIT max(0, (SELECT count(*) FROM login_ghosts) - ?1))",
+	"DELETE FROM login_ghosts WHERE name_hash IN (SELECT name_hash FROM login_ghosts"
+	" ORDER BY updated LIMIT max(0, (SELECT count(*) FROM login_ghosts) - ?1))",
+};
+
+/*
+ * Keeps login_ghosts bounded: rows not updated for GHOSTS_MAX_AGE_MS go, and beyond GHOSTS_MAX
+ * rows the oldest go, unlocked ones first, then locked ones (whose lock has most likely run
+ * out: they are the least recently failed). STORE_OK or STORE_ERROR.
+ */
+static int ghosts_prune(struct store *st, int64_t now)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "DELETE FROM login_ghosts WHERE updated < ?1");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(q, 1, now - GHOSTS_MAX_AGE_MS);
+	if (sqs_once_run(st, q) != STORE_OK)
+		return STORE_ERROR;
+	for (size_t i = 0; i < sizeof ghosts_evict_sql / sizeof ghosts_evict_sql[0]; i++) {
+		if ((q = sqs_prepare(st, ghosts_evict_sql[i])) == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int(q, 1, GHOSTS_MAX);
+		if (sqs_once_run(st, q) != STORE_OK)
+			return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
 static int ghost_put(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES], int failures,
 		     int64_t locked_until, int64_t locked_at, int64_t now)
 {
@@ -295,13 +330,7 @@ static int ghost_put(struct store *st, const uint8_t name_hash[STORE_HASH_BYTES]
 	sqlite3_bind_int64(q, 5, now);
 	if (sqs_once_run(st, q) != STORE_OK)
 		return STORE_ERROR;
-	q = sqs_prepare(st, "DELETE FROM login_ghosts WHERE name_hash IN (SELECT name_hash FROM login_ghosts"
-			    " WHERE locked_at = 0 ORDER BY updated LIMIT max(0, (SELECT count(*) FROM"
-			    " login_ghosts) - ?1))");
-	if (q == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int(q, 1, GHOSTS_MAX);
-	return sqs_once_run(st, q);
+	return ghosts_prune(st, now);
 }
 
 static int role_end_set(struct store *st, const char *user_id, const char *unit_id, int64_t ends)

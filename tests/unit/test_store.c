@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -388,6 +390,105 @@ static void test_migration_8_keeps_locks(void **state)
 	sqlite3_close(h);
 }
 
+/* The number of rows `sql` counts on the store's connection. */
+static int count_rows(struct store *st, const char *sql)
+{
+	return pragma_int(store_sqlite_db(st), sql);
+}
+
+/* Locked unknown names do not stay for ever: a row untouched for longer than any lock and
+ * backoff goes, locked or not; and beyond the table's bound the oldest locked rows go once
+ * no unlocked one is left. */
+static void test_locked_ghosts_are_evicted(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	const int64_t day = 86400LL * 1000, t0 = 1700000000000LL;
+	uint8_t old_name[STORE_HASH_BYTES], new_name[STORE_HASH_BYTES];
+	int failures;
+	int64_t until, at;
+
+	memset(old_name, 0x11, sizeof old_name);
+	memset(new_name, 0x22, sizeof new_name);
+	assert_int_equal(st->ops->staff->ghost_put(st, old_name, 10, 0, t0, t0), STORE_OK);
+	assert_int_equal(st->ops->staff->ghost_put(st, new_name, 10, 0, t0 + 30 * day, t0 + 30 * day),
+			 STORE_OK);
+	assert_int_equal(st->ops->staff->ghost_get(st, old_name, &failures, &until, &at), STORE_OK);
+	assert_int_equal(st->ops->staff->ghost_put(st, new_name, 10, 0, t0 + 32 * day, t0 + 32 * day),
+			 STORE_OK);
+	assert_int_equal(st->ops->staff->ghost_get(st, old_name, &failures, &until, &at), STORE_NOTFOUND);
+	assert_int_equal(st->ops->staff->ghost_get(st, new_name, &failures, &until, &at), STORE_OK);
+
+	/* A full table of locked rows, all older than new_name's: one more put evicts the oldest. */
+	exec_ok(store_sqlite_db(st),
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+		" WHERE i < 100000) INSERT INTO login_ghosts(name_hash, failures, locked_until,"
+		" locked_at, updated) SELECT randomblob(32), 10, 0, 1, 1700000000000 + 31 * 86400000"
+		" + i FROM n");
+	assert_int_equal(count_rows(st, "SELECT count(*) FROM login_ghosts"), 100001);
+	assert_int_equal(st->ops->staff->ghost_put(st, old_name, 10, 0, t0 + 32 * day, t0 + 32 * day),
+			 STORE_OK);
+	assert_int_equal(count_rows(st, "SELECT count(*) FROM login_ghosts"), 100000);
+	assert_int_equal(count_rows(st, "SELECT count(*) FROM login_ghosts WHERE updated = "
+					"1700000000000 + 31 * 86400000 + 1"),
+			 0);
+	assert_int_equal(count_rows(st, "SELECT count(*) FROM login_ghosts WHERE updated = "
+					"1700000000000 + 31 * 86400000 + 2"),
+			 0);
+	assert_int_equal(st->ops->staff->ghost_get(st, old_name, &failures, &until, &at), STORE_OK);
+	assert_int_equal(st->ops->staff->ghost_get(st, new_name, &failures, &until, &at), STORE_OK);
+}
+
+static long long file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+/* The WAL stays near its limit while writes go on, and is emptied once they stop. */
+static void test_wal_bounded_and_emptied_when_idle(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	const long long limit = 256 * 1024;
+	char wal[320];
+	long long size, most = 0;
+	int polls = 0;
+
+	snprintf(wal, sizeof wal, "%s-wal", f->db);
+	assert_int_equal(store_sqlite_set_wal_limits(st, limit, 200), 0);
+	/* Writes faster than the idle time: 8 MiB of pages, thirty-two times the limit. */
+	exec_ok(store_sqlite_db(st), "CREATE TABLE filler(b BLOB)");
+	for (int i = 0; i < 256; i++) {
+		assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+		exec_ok(store_sqlite_db(st),
+			"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+			" WHERE i < 8) INSERT INTO filler SELECT randomblob(4000) FROM n");
+		assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+		if ((size = file_size(wal)) > most)
+			most = size;
+	}
+	/* The limit, plus the pages of one commit after it (some 20 pages), plus headers. */
+	if (most > limit + 128 * 1024)
+		fail_msg("the WAL grew to %lld bytes, limit %lld", most, limit);
+	assert_true(file_size(wal) > 0);
+	while (file_size(wal) != 0 && polls++ < 1000)
+		usleep(10000);
+	assert_int_equal(file_size(wal), 0);
+	/* Nothing was lost to the truncation. */
+	assert_int_equal(count_rows(st, "SELECT count(*) FROM filler"), 2048);
+	fprintf(stderr, "WAL: at most %lld bytes with a limit of %lld, then emptied\n", most, limit);
+	/* A read-only store has no WAL of its own to bound. */
+	{
+		struct store *ro = store_sqlite_open(f->db, STORE_READONLY);
+
+		assert_non_null(ro);
+		assert_int_equal(store_sqlite_set_wal_limits(ro, limit, 200), -1);
+		ro->ops->close(ro);
+	}
+}
+
 static void test_commit_survives_reopen_and_rollback_does_not(void **state)
 {
 	struct fx *f = *state;
@@ -649,6 +750,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_8_keeps_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_ghosts_are_evicted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_bounded_and_emptied_when_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_survives_reopen_and_rollback_does_not, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_savepoint_isolates_one_request, setup, teardown),
