@@ -60,6 +60,14 @@ static const struct setting settings[] = {
 	INT(ping_interval_s, 1, 3600, 30, "idle seconds before the server pings"),
 	INT(idle_timeout_s, 2, 7200, 75, "hang up when nothing arrived for this long"),
 	INT(handshake_timeout_s, 1, 120, 10, "time allowed for the HTTP and WebSocket handshake"),
+	INT(header_timeout_s, 1, 300, 10,
+	    "time from a connection's start (or its last answer) to a request's last header line, "
+	    "however fast its bytes arrive"),
+	INT(body_timeout_s, 1, 3600, 30,
+	    "time from a request's headers to the end of its body, however "
+	    "fast its bytes arrive"),
+	INT(max_connections_per_address, 1, 1000000, 256,
+	    "simultaneous connections (HTTP and WebSocket) from one client address (IPv6: one /64)"),
 	INT(shutdown_grace_s, 0, 600, 10, "on SIGTERM, time to finish pending work"),
 	PATH(data_dir, ".", "data folder"),
 	PATH(database, "", "SQLite file; default <data_dir>/advice.db"),

@@ -21,17 +21,20 @@ struct config {
 	int norigins;
 	char tls_cert[CONFIG_PATH_MAX]; /* PEM; empty: plain HTTP (behind a TLS proxy or on localhost) */
 	char tls_key[CONFIG_PATH_MAX];
-	int max_message_bytes;	 /* one WebSocket message, default ADVICE_MAX_MESSAGE_BYTES */
-	int outq_max_messages;	 /* per-connection outbound queue, default 256 */
-	int outq_max_bytes;	 /* default 1 MiB */
-	int max_inflight;	 /* requests per connection awaiting a reply before reads pause, 64 */
-	int max_fragments;	 /* frames of one WebSocket message, default 256 */
-	int message_time_s;	 /* time from a message's first frame to its last, default 30 */
-	int max_connections;	 /* default 60000 */
-	int ping_interval_s;	 /* idle seconds before a ping, default 30 */
-	int idle_timeout_s;	 /* hang up when no pong by then, default 75 */
-	int handshake_timeout_s; /* default 10 */
-	int shutdown_grace_s;	 /* SIGTERM: time to finish pending work, default 10 */
+	int max_message_bytes;		 /* one WebSocket message, default ADVICE_MAX_MESSAGE_BYTES */
+	int outq_max_messages;		 /* per-connection outbound queue, default 256 */
+	int outq_max_bytes;		 /* default 1 MiB */
+	int max_inflight;		 /* requests per connection awaiting a reply before reads pause, 64 */
+	int max_fragments;		 /* frames of one WebSocket message, default 256 */
+	int message_time_s;		 /* time from a message's first frame to its last, default 30 */
+	int max_connections;		 /* default 60000 */
+	int ping_interval_s;		 /* idle seconds before a ping, default 30 */
+	int idle_timeout_s;		 /* hang up when no pong by then, default 75 */
+	int handshake_timeout_s;	 /* default 10 */
+	int header_timeout_s;		 /* request headers, absolute, default 10 */
+	int body_timeout_s;		 /* request body, absolute, default 30 */
+	int max_connections_per_address; /* HTTP and WebSocket together, default 256 */
+	int shutdown_grace_s;		 /* SIGTERM: time to finish pending work, default 10 */
 
 	/* store */
 	char data_dir[CONFIG_PATH_MAX];

@@ -195,6 +195,7 @@ static void net_tick(lws_sorted_usec_list_t *sul)
 		net_drain_begin(n);
 	if (!n->draining) {
 		net_keepalive(n);
+		net_guard_tick(n);
 		net_expire_sessions(n, now);
 		net_submit_tick(n);
 		/* Idle: the core holds nothing of ours (the tick just submitted aside). */
@@ -216,12 +217,30 @@ static void net_tick(lws_sorted_usec_list_t *sul)
 
 /* ---- lws logging ---- */
 
+/* The net whose listener lws's accept failures are about (lws's log callback is global). */
+static struct net *net_log_owner;
+
+/* lws logs a failed accept ("accept: errno 24") and leaves its listener polled: the failure
+ * goes to net_guard.c, which rests the listener, instead of to the log. 1 when it was one. */
+static int net_lws_accept_failure(int level, const char *line)
+{
+	static const char prefix[] = "accept: errno ";
+
+	if (!(level & LLL_ERR) || strncmp(line, prefix, sizeof(prefix) - 1) != 0)
+		return 0;
+	if (net_log_owner != NULL)
+		net_guard_accept_failed(net_log_owner, atoi(line + sizeof(prefix) - 1));
+	return 1;
+}
+
 static void net_lws_log(int level, const char *line)
 {
 	char buf[512];
 	size_t len;
 	enum log_level l;
 
+	if (net_lws_accept_failure(level, line))
+		return;
 	len = strlen(line);
 	if (len >= sizeof(buf))
 		len = sizeof(buf) - 1;
@@ -367,6 +386,10 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 		log_err("out of memory");
 		goto fail;
 	}
+	if (net_guard_init(n) != 0) {
+		log_err("out of memory");
+		goto fail;
+	}
 	if ((n->loop = net_loop_new()) == NULL || net_limit_init(n) != 0)
 		goto fail;
 	loops[0] = n->loop;
@@ -408,6 +431,7 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 			cfg->listen[0] ? cfg->listen : "*", cfg->port);
 		goto fail;
 	}
+	net_log_owner = n;
 	log_notice("listening on %s port %d%s", cfg->listen[0] ? cfg->listen : "*", cfg->port,
 		   cfg->tls_cert[0] ? " (TLS)" : "");
 	return n;
@@ -418,6 +442,7 @@ fail:
 	hmap_destroy(&n->topics);
 	hmap_destroy(&n->sessions);
 	net_limit_free(n);
+	net_guard_free(n);
 	free(n);
 	return NULL;
 }
@@ -451,6 +476,7 @@ int net_run(struct net *n, struct dispatch *d)
 		rc = -1;
 	}
 	lws_sul_schedule(n->ctx, 0, &n->sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	lws_sul_schedule(n->ctx, 0, &n->accept_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	/* Replies still untaken are freed by dispatch_stop(). */
 	n->d = NULL;
 	log_notice("stopped");
@@ -467,6 +493,9 @@ void net_free(struct net *n)
 		return;
 	if (n->ctx != NULL)
 		lws_context_destroy(n->ctx);
+	if (net_log_owner == n)
+		net_log_owner = NULL;
+	net_guard_free(n);
 	/* Whatever lws did not close (HTTP transactions) is freed here. */
 	hmap_iter_init(&it, &n->conns);
 	while ((c = hmap_iter_next(&it)) != NULL)

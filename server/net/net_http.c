@@ -2,8 +2,10 @@
  * net_http.c - the HTTP API of adviced (mounted at /api, protocol "http"): logins and
  * logout go to the core as requests, health is answered here. Static files under / are
  * served by lws itself from the web root. This callback also refuses, with an http.error,
- * WebSocket upgrades that do not offer the subprotocol advice.v1, and API requests whose
- * Content-Type is not JSON.
+ * WebSocket upgrades that do not offer the subprotocol advice.v1, API requests whose
+ * Content-Type is not JSON, requests with Transfer-Encoding (lws reads no chunked body, so its
+ * bytes would be taken for the next request) and bodies sent to the static files, before any
+ * body is read. It tells net_guard.c which phase each socket is in.
  *
  * A transaction is a `struct net_conn` with its own id, so a reply arriving after the
  * client went away finds nothing and is just freed. Responses are set by net_http_resp.c
@@ -135,6 +137,61 @@ static int net_http_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	log_notice("upgrade refused (400, no subprotocol %s) peer %s", ADVICE_SUBPROTOCOL, peer);
 	net_http_refuse_upgrade(wsi, 400);
 	return -1;
+}
+
+/* Whether `path` is under the /api mount (lws's rule: the mount point, then '/' or the end). */
+static int net_http_is_api_path(const char *path, size_t len)
+{
+	return len >= 4 && memcmp(path, "/api", 4) == 0 && (len == 4 || path[4] == '/');
+}
+
+/* Whether the request announces a body: Content-Length other than 0, or a method that has
+ * one (lws then reads up to 100 MiB without a length). */
+static int net_http_has_body(struct lws *wsi, int method)
+{
+	char clen[32];
+	int len = lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH);
+
+	if (len != 0)
+		return len < 0 || strspn(clen, "0") != (size_t)len;
+	return method == LWSHUMETH_POST || method == LWSHUMETH_PUT || method == LWSHUMETH_PATCH;
+}
+
+/*
+ * FILTER_HTTP_CONNECTION: every HTTP request (not an upgrade) once its headers are in, before
+ * lws reads a byte of its body. Transfer-Encoding gets 400 (with Content-Length too, the two
+ * could frame the body differently); a static path takes only GET and HEAD without a body
+ * (405, or 400 for a body). Otherwise the socket enters the body phase when a body is
+ * announced. 0 to go on, -1 to hang up (the refusal written).
+ */
+static int net_http_filter(struct net *n, struct lws *wsi)
+{
+	char peer[NET_PEER_MAX] = "";
+	char *uri = NULL;
+	int ulen = 0, method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+	int body = net_http_has_body(wsi, method);
+
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		log_info("request refused (400, Transfer-Encoding) peer %s", peer);
+		net_http_refuse(wsi, 400, ADVICE_ERR_BAD_REQUEST, "Transfer-Encoding is not accepted", NULL);
+		return -1;
+	}
+	if (method >= 0 && uri != NULL && !net_http_is_api_path(uri, (size_t)ulen)) {
+		if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD) {
+			log_info("request refused (405, method on a static file) peer %s", peer);
+			net_http_refuse(wsi, 405, ADVICE_ERR_BAD_REQUEST, "method not allowed", "GET, HEAD");
+			return -1;
+		}
+		if (body) {
+			log_info("request refused (400, body to a static file) peer %s", peer);
+			net_http_refuse(wsi, 400, ADVICE_ERR_BAD_REQUEST, "a request for a file has no body",
+					NULL);
+			return -1;
+		}
+	}
+	net_guard_phase(n, wsi, body ? NET_PHASE_BODY : NET_PHASE_NONE);
+	return 0;
 }
 
 /* Reads the session cookie, if any, into the transaction as its hash. */
@@ -311,6 +368,8 @@ static int net_http_body_done(struct net *n, struct net_conn *c)
 	if (c == NULL)
 		return -1;
 	c->body_done = 1;
+	if (c->wsi != NULL)
+		net_guard_phase(n, c->wsi, NET_PHASE_NONE);
 	if (c->discard_body) {
 		/* The answer went out (or goes out next); end once it has. */
 		return c->resp_ready ? 0 : -1;
@@ -397,6 +456,7 @@ static int net_http_writeable(struct net *n, struct lws *wsi, struct net_http_ps
 	close = 0;
 	pss->c = NULL;
 	net_conn_free(n, c);
+	net_guard_phase(n, wsi, NET_PHASE_HEADERS); /* the next request's, on a kept-alive socket */
 	if (lws_http_transaction_completed(wsi))
 		close = -1;
 	return close;
@@ -459,6 +519,14 @@ int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 	char peer[NET_PEER_MAX] = "";
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return net_guard_admit(n, wsi, user);
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		if (net_guard_open(n, wsi) != 0)
+			return -1;
+		break;
+	case LWS_CALLBACK_WSI_DESTROY: net_guard_close(n, wsi); break;
+	case LWS_CALLBACK_FILTER_HTTP_CONNECTION: return net_http_filter(n, wsi);
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION: net_guard_phase(n, wsi, NET_PHASE_HEADERS); break;
 	case LWS_CALLBACK_HTTP:
 		if (pss == NULL)
 			return -1;
@@ -470,7 +538,9 @@ int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 			break;
 		return net_http_writeable(n, wsi, pss);
 	case LWS_CALLBACK_CLOSED_HTTP: net_http_closed(n, pss); break;
-	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return net_http_confirm_upgrade(wsi, in);
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		net_guard_phase(n, wsi, NET_PHASE_NONE); /* a WebSocket has keepalive instead */
+		return net_http_confirm_upgrade(wsi, in);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		/* An upgrade that binds to this protocol (refused at CONFIRM_UPGRADE already). */
 		lws_get_peer_simple(wsi, peer, sizeof(peer));

@@ -97,13 +97,11 @@ static const char *net_upgrade_refusal(int status, int *code)
 	}
 }
 
-int net_http_refuse_upgrade(struct lws *wsi, int status)
+int net_http_refuse(struct lws *wsi, int status, int code, const char *message, const char *allow)
 {
 	unsigned char buf[LWS_PRE + 2048];
 	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 512;
 	char json[256], clen[16];
-	int code;
-	const char *message = net_upgrade_refusal(status, &code);
 	int len = net_error_json(json, sizeof(json), code, message);
 
 	if (len < 0)
@@ -116,6 +114,9 @@ int net_http_refuse_upgrade(struct lws *wsi, int status)
 					 (int)strlen(clen), &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 					(const unsigned char *)"no-store", 8, &p, end) ||
+	    (allow != NULL &&
+	     lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:", (const unsigned char *)allow,
+					 (int)strlen(allow), &p, end)) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p,
 					 end) ||
 	    lws_finalize_http_header(wsi, &p, end))
@@ -123,4 +124,12 @@ int net_http_refuse_upgrade(struct lws *wsi, int status)
 	memcpy(p, json, (size_t)len);
 	p += len;
 	return lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP) == (int)(p - start) ? 0 : -1;
+}
+
+int net_http_refuse_upgrade(struct lws *wsi, int status)
+{
+	int code;
+	const char *message = net_upgrade_refusal(status, &code);
+
+	return net_http_refuse(wsi, status, code, message, NULL);
 }

@@ -32,6 +32,12 @@ struct ev_loop;
  * heard from since (hung up when its deadline passes). */
 enum { NET_KA_ACTIVE, NET_KA_PINGED, NET_KA_LISTS };
 
+/* Where an accepted socket is (net_guard.c): no deadline (a WebSocket, a response being
+ * written), reading a request's headers, or reading its body. */
+enum { NET_PHASE_NONE, NET_PHASE_HEADERS, NET_PHASE_BODY, NET_PHASES };
+
+struct net_sock;
+
 /* One WebSocket connection, or one HTTP transaction, known by an id that is never reused.
  * Replies from the core find it by id; `wsi` is cleared when lws closes the connection. */
 struct net_conn {
@@ -162,6 +168,14 @@ struct net {
 	int64_t staff_refused_logged_ms;
 
 	struct memtrim trim; /* free memory back to the system after peaks (net_tick) */
+
+	/* net_guard.c: sockets per address, phase deadlines, rests when out of descriptors */
+	struct hmap addrs; /* struct net_addr by address key */
+	struct net_sock *socks_head[NET_PHASES], *socks_tail[NET_PHASES];
+	struct lws *listener; /* the listening socket, known from its first accept */
+	lws_sorted_usec_list_t accept_sul;
+	unsigned long long refused_per_addr, closed_headers, closed_body, accept_failed;
+	int64_t guard_logged_ms, accept_logged_ms;
 };
 
 /* net_conn.c */
@@ -230,6 +244,11 @@ int net_http_rate_limited(struct net_conn *c, int retry_after_s);
  * stopping) and its http.error body, written in one go; the caller hangs up next.
  * 0, or -1 when it could not be written. */
 int net_http_refuse_upgrade(struct lws *wsi, int status);
+/* Answers a request on `wsi` at once, before its body is read, with `status` and an http.error
+ * of `code` and `message` (a constant without quotes or backslashes), an Allow header when
+ * `allow` is not NULL and Connection: close; the caller hangs up next. 0, or -1 when it could
+ * not be written. */
+int net_http_refuse(struct lws *wsi, int status, int code, const char *message, const char *allow);
 
 /* An error response with "retry_after" in the body and a Retry-After header, closing the
  * connection after it (as net_http_error with `close`). 0, or -1 when out of memory. */
@@ -245,6 +264,26 @@ int net_limit_staff_refuse(struct net *n, struct net_conn *c);
 /* The core's reply to a request that took a token (NULL: the request never reached the
  * core): the token goes back unless the reply is a counted failure. */
 void net_limit_staff_settle(struct net *n, struct net_conn *c, const struct core_reply *rep);
+
+/* net_guard.c: what one client may hold (see the file's comment) */
+int net_guard_init(struct net *n);
+/* Frees the records lws left (after lws_context_destroy). */
+void net_guard_free(struct net *n);
+/* FILTER_NETWORK_CONNECTION on `listener`: 0 to accept the socket, 1 when its address holds
+ * max_connections_per_address already (lws closes it at once; counted in the log). */
+int net_guard_admit(struct net *n, struct lws *listener, const struct lws_filter_network_conn_args *filt);
+/* A socket was accepted (SERVER_NEW_CLIENT_INSTANTIATED): counted under its address, in the
+ * header phase. 0, or -1 when out of memory (lws closes it). */
+int net_guard_open(struct net *n, struct lws *wsi);
+/* WSI_DESTROY: the socket's count and record go (nothing for a wsi net_guard_open missed). */
+void net_guard_close(struct net *n, struct lws *wsi);
+/* The socket enters `phase` (NET_PHASE_*): its deadline is the phase's timeout from now,
+ * whatever arrives meanwhile. Entering the phase it is in changes nothing. */
+void net_guard_phase(struct net *n, struct lws *wsi, int phase);
+/* The one-second tick: closes the sockets past their phase's deadline. */
+void net_guard_tick(struct net *n);
+/* accept() failed with `err` (out of descriptors): the listener rests a moment. */
+void net_guard_accept_failed(struct net *n, int err);
 
 /* net_oidc.c */
 struct oidc_config;

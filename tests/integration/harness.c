@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -195,6 +196,12 @@ static int harness_spawn(struct harness *h)
 			dup2(nul, 0);
 			dup2(nul, 1);
 		}
+		if (h->nofile > 0) {
+			struct rlimit rl = { (rlim_t)h->nofile, (rlim_t)h->nofile };
+
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				_exit(126);
+		}
 		execl(adviced, adviced, "-c", conf, (char *)NULL);
 		_exit(127);
 	}
@@ -292,13 +299,15 @@ static int harness_append_conf(struct harness *h, const char *text)
 	return fclose(f) != 0 ? -1 : rc;
 }
 
-int harness_start_with(struct harness *h, int demo_totp, const char *conf_extra)
+/* harness_start_with, and adviced's descriptor limit (0: inherited). */
+static int harness_start_full(struct harness *h, int demo_totp, const char *conf_extra, int nofile)
 {
 	const char *ctl = harness_env("ADVICECTL"), *src = harness_env("ADVICE_SOURCE_DIR");
 	char port[16], bank_port[16], webroot[512];
 	const char *tmp = getenv("TMPDIR");
 
 	memset(h, 0, sizeof(*h));
+	h->nofile = nofile;
 	if (ctl == NULL || src == NULL)
 		return -1;
 	snprintf(h->dir, sizeof(h->dir), "%s/advice-it-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -339,6 +348,16 @@ int harness_start_with(struct harness *h, int demo_totp, const char *conf_extra)
 	if (h->client == NULL)
 		return -1;
 	return harness_spawn(h);
+}
+
+int harness_start_with(struct harness *h, int demo_totp, const char *conf_extra)
+{
+	return harness_start_full(h, demo_totp, conf_extra, 0);
+}
+
+int harness_start_nofile(struct harness *h, const char *conf_extra, int nofile)
+{
+	return harness_start_full(h, 0, conf_extra, nofile);
 }
 
 int harness_restart(struct harness *h)

@@ -27,6 +27,7 @@ struct harness {
 	struct advice_client *client;
 	int demo_totp; /* the demo accounts have the published second factor */
 	int failed;    /* an earlier stop was not clean: harness_stop fails */
+	int nofile;    /* adviced's RLIMIT_NOFILE (0: the test's own) */
 };
 
 /*
@@ -40,6 +41,9 @@ int harness_start(struct harness *h);
  * `--no-totp`: no second factor, none required, as harness_start does), and `conf_extra`
  * (may be NULL) appended to adviced.conf before the server starts. 0 or -1. */
 int harness_start_with(struct harness *h, int demo_totp, const char *conf_extra);
+/* harness_start_with(h, 0, conf_extra), adviced running with at most `nofile` descriptors
+ * (RLIMIT_NOFILE, set before exec; also after a restart). 0 or -1. */
+int harness_start_nofile(struct harness *h, const char *conf_extra, int nofile);
 /* SIGTERM, wait for the exit (which must be status 0), start again on the same port and
  * folder. 0 or -1. */
 int harness_restart(struct harness *h);
