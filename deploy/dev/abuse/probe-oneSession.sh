@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Probe: one citizen's session floods the server through many WebSockets (200 by default,
 # PROBE_CONNS), pipelining requests on each for PROBE_SECONDS (20), while a second citizen
-# sends one request at a time and reconnects now and then (tests/bench/probe_one_session.c).
+# sends one request at a time (five a second) and reconnects now and then
+# (tests/bench/probe_one_session.c).
 # Prints what the flood got and "PROBE oneSession: worst latency a legitimate user saw <ms> ms
 # (<verdict>)", ok when every request and reconnect of the second citizen took less than
 # PROBE_BOUND_MS (2000). Runs its own adviced on a scratch folder. Usage: $0 [build folder]
