@@ -38,12 +38,18 @@ struct config {
 
 	/* store */
 	char data_dir[CONFIG_PATH_MAX];
-	char database[CONFIG_PATH_MAX]; /* default <data_dir>/advice.db */
-	int max_pending;		/* requests queued for the core thread, default 10000 */
-	int wal_limit_mb;		/* WAL bound, default 64 */
-	int wal_idle_s;			/* idle seconds before the WAL is emptied, default 10; 0: never */
-	int memory_trim_mb;		/* RSS growth that returns free memory when idle, 16; 0: never */
-	int memory_trim_s;		/* least seconds between two such returns, default 10 */
+	char database[CONFIG_PATH_MAX];	 /* default <data_dir>/advice.db */
+	int max_pending;		 /* requests queued for the core thread, default 10000 */
+	int wal_limit_mb;		 /* WAL bound, default 64 */
+	int wal_idle_s;			 /* idle seconds before the WAL is emptied, default 10; 0: never */
+	int memory_trim_mb;		 /* RSS growth that returns free memory when idle, 16; 0: never */
+	int memory_trim_s;		 /* least seconds between two such returns, default 10 */
+	int session_max_pending;	 /* of them, one session's at most, default 256 */
+	int session_max_connections;	 /* WebSockets of one session, default 8 */
+	int session_request_burst;	 /* WebSocket messages of one session at once, default 600 */
+	int session_requests_per_minute; /* and a minute after that, default 1800; 0: no limit */
+	int address_request_burst;	 /* WebSocket messages of one address at once, default 3000 */
+	int address_requests_per_minute; /* and a minute after that, default 12000; 0: no limit */
 
 	/* secrets */
 	char pepper_file[CONFIG_PATH_MAX]; /* 32 random bytes; default <data_dir>/secrets/pepper */

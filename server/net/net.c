@@ -390,7 +390,7 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 		log_err("out of memory");
 		goto fail;
 	}
-	if ((n->loop = net_loop_new()) == NULL || net_limit_init(n) != 0)
+	if ((n->loop = net_loop_new()) == NULL || net_limit_init(n) != 0 || net_fair_init(n) != 0)
 		goto fail;
 	loops[0] = n->loop;
 	net_set_lws_logging();
@@ -443,6 +443,7 @@ fail:
 	hmap_destroy(&n->sessions);
 	net_limit_free(n);
 	net_guard_free(n);
+	net_fair_free(n);
 	free(n);
 	return NULL;
 }
@@ -512,6 +513,7 @@ void net_free(struct net *n)
 	hmap_destroy(&n->sessions);
 	net_oidc_free(n);
 	net_limit_free(n);
+	net_fair_free(n);
 	sodium_memzero(n->pepper, sizeof(n->pepper));
 	free(n);
 }

@@ -260,20 +260,42 @@ static void net_session_unindex(struct net *n, struct net_conn *c)
 	c->in_session_index = 0;
 }
 
-void net_conn_free(struct net *n, struct net_conn *c)
+/* Unlinks the connection from the session index, the keepalive lists and its topics, and
+ * stops counting it as an open WebSocket. */
+static void net_conn_unlink(struct net *n, struct net_conn *c)
 {
-	if (c == NULL)
-		return;
-	hmap_remove(&n->conns, c); /* net_conn_new put every connection in the table */
 	net_session_unindex(n, c);
 	net_ka_unlink(n, c);
 	for (size_t i = 0; i < c->nsubs; i++)
 		net_topic_leave(n, c, i);
 	free(c->subs);
-	if (c->is_ws) {
+	c->subs = NULL;
+	c->nsubs = 0;
+	if (c->is_ws && !c->retired) {
 		assert(n->nws > 0);
 		n->nws--;
 	}
+}
+
+void net_conn_retire(struct net *n, struct net_conn *c)
+{
+	assert(c->is_ws && c->wsi == NULL && !c->retired);
+	net_conn_unlink(n, c);
+	net_fair_closed(n, c);
+	c->retired = 1;
+	outq_clear(&c->q);
+	free(c->rx);
+	c->rx = NULL;
+	c->rx_len = c->rx_cap = 0;
+}
+
+void net_conn_free(struct net *n, struct net_conn *c)
+{
+	if (c == NULL)
+		return;
+	hmap_remove(&n->conns, c); /* net_conn_new put every connection in the table */
+	net_conn_unlink(n, c);
+	net_fair_detach(n, c);
 	outq_clear(&c->q);
 	free(c->rx);
 	free(c->body);

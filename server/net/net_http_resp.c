@@ -11,6 +11,7 @@
 #include "net_int.h"
 
 #define NET_DISCARD_TIMEOUT_S 10 /* seconds to read (and throw away) the rest of a refused body */
+#define NET_UPGRADE_RETRY_S   5	 /* retry_after of an upgrade over the session's WebSockets */
 
 /* The connection ends after the response, once the rest of the body is read and thrown away
  * (so the client sees the answer). */
@@ -92,6 +93,7 @@ static const char *net_upgrade_refusal(int status, int *code)
 	case 401: *code = ADVICE_ERR_UNAUTHENTICATED; return "no valid session";
 	case 403: *code = ADVICE_ERR_FORBIDDEN; return "origin not allowed";
 	case 404: *code = ADVICE_ERR_NOT_FOUND; return "no such resource";
+	case 429: *code = ADVICE_ERR_RATE_LIMITED; return "the session has too many WebSockets open";
 	case 503: *code = ADVICE_ERR_UNAVAILABLE; return "server busy";
 	default: *code = ADVICE_ERR_INTERNAL; return "internal error";
 	}
@@ -101,13 +103,22 @@ int net_http_refuse(struct lws *wsi, int status, int code, const char *message, 
 {
 	unsigned char buf[LWS_PRE + 2048];
 	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 512;
-	char json[256], clen[16];
+	char json[320], clen[16], retry[16];
 	int len = net_error_json(json, sizeof(json), code, message);
 
 	if (len < 0)
 		return -1;
+	if (status == 429) /* with retry_after, as every rate_limited (§2.2) */
+		len = snprintf(json, sizeof(json),
+			       "{\"type\":\"error\",\"id\":null,\"code\":\"%s\",\"message\":\"%s\","
+			       "\"retry_after\":%d}",
+			       advice_err_name(code), message, NET_UPGRADE_RETRY_S);
 	snprintf(clen, sizeof(clen), "%d", len);
+	snprintf(retry, sizeof(retry), "%d", NET_UPGRADE_RETRY_S);
 	if (lws_add_http_header_status(wsi, (unsigned int)status, &p, end) ||
+	    (status == 429 &&
+	     lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+					 (const unsigned char *)retry, (int)strlen(retry), &p, end)) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
 					 (const unsigned char *)"application/json", 16, &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, (const unsigned char *)clen,

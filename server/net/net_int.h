@@ -65,6 +65,10 @@ struct net_conn {
 	int rx_paused;
 	int close_code; /* close with this code once the queue is flushed (0: none) */
 	int culled;	/* killed: ignore everything until CLOSED */
+	/* closed with requests still at the core: kept (in the table only) until their replies
+	 * are back, so that its session's share counts them (net_fair.c) */
+	int retired;
+	struct net_share *share; /* its session's share (net_fair.c); NULL: none */
 	/* keepalive (net_conn_alive): on one of the two lists of struct net, ordered by deadline */
 	struct net_conn *kprev, *knext;
 	int klist;	      /* -1: on none, NET_KA_ACTIVE or NET_KA_PINGED */
@@ -127,6 +131,15 @@ struct net_topic {
 	size_t n, cap;
 };
 
+/* Why net_fair.c refused, for its counts in the log. */
+enum net_fair_refusal {
+	NET_FAIR_SHARE,
+	NET_FAIR_SESSION_RATE,
+	NET_FAIR_ADDRESS_RATE,
+	NET_FAIR_CONNECTIONS,
+	NET_FAIR_REASONS
+};
+
 struct net {
 	const struct config *cfg;
 	uint8_t pepper[32];
@@ -176,6 +189,13 @@ struct net {
 	lws_sorted_usec_list_t accept_sul;
 	unsigned long long refused_per_addr, closed_headers, closed_body, accept_failed;
 	int64_t guard_logged_ms, accept_logged_ms;
+
+	/* one session's or address's part of the service (net_fair.c) */
+	struct hmap shares;				   /* struct net_share by session hash */
+	struct ratelimit *session_rate;			   /* messages per session; NULL when off */
+	struct ratelimit *address_rate;			   /* messages per client address; NULL when off */
+	unsigned long long fair_refused[NET_FAIR_REASONS]; /* since the last report in the log */
+	int64_t fair_logged_ms;
 };
 
 /* net_conn.c */
@@ -189,6 +209,10 @@ struct net_conn *net_conn_find(struct net *n, uint64_t id);
 /* Unlinks the connection from the table, the session index, the keepalive lists and its
  * topics (an emptied topic is freed) and frees it. */
 void net_conn_free(struct net *n, struct net_conn *c);
+/* A WebSocket that lws closed while requests of it are at the core: unlinked from everything
+ * but the table (no longer counted as open), its queues freed, kept as `retired` until
+ * net_ws_reply has seen its last reply. */
+void net_conn_retire(struct net *n, struct net_conn *c);
 /* Whether `origin` equals one of the configured origins (case-insensitive). */
 int net_origin_allowed(const struct net *n, const char *origin);
 /* The cookie `name` of the request: its length (> 0), 0 when absent or empty, -1 when too
@@ -284,6 +308,32 @@ void net_guard_phase(struct net *n, struct lws *wsi, int phase);
 void net_guard_tick(struct net *n);
 /* accept() failed with `err` (out of descriptors): the listener rests a moment. */
 void net_guard_accept_failed(struct net *n, int err);
+
+/* net_fair.c: a session's share of the queue and of the connections, and the message rate
+ * limits per session and per address */
+/* The share table and the buckets from the configuration. 0, or -1 when out of memory. */
+int net_fair_init(struct net *n);
+/* Frees them (after every connection is freed). */
+void net_fair_free(struct net *n);
+/* At an upgrade with a valid session: 1 when the session has session_max_connections
+ * WebSockets open already (refuse with 429), else 0. */
+int net_fair_upgrade_refused(struct net *n, const uint8_t hash[STORE_HASH_BYTES]);
+/* Counts the new WebSocket (its session hash set) in its session's share. 0, or -1 when out
+ * of memory. */
+int net_fair_attach(struct net *n, struct net_conn *c);
+/* The WebSocket closed: no longer counted as open; its requests still at the core stay
+ * counted until their replies (net_fair_replied). */
+void net_fair_closed(struct net *n, struct net_conn *c);
+/* The connection record is freed: whatever it still counted is given up. */
+void net_fair_detach(struct net *n, struct net_conn *c);
+/* A request of the connection went to the core (after c->inflight++). */
+void net_fair_submitted(struct net_conn *c);
+/* A reply for the connection came back (after c->inflight--). */
+void net_fair_replied(struct net *n, struct net_conn *c);
+/* Before a WebSocket message goes to the core: 0 when it may; else the seconds (>= 1) the
+ * client should wait, with *message saying which limit (the session's share of the queue,
+ * the session's rate, the address's rate), and no token is kept. */
+int net_fair_refuse(struct net *n, struct net_conn *c, const char **message);
 
 /* net_oidc.c */
 struct oidc_config;

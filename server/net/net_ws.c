@@ -14,10 +14,10 @@
 
 #include "log.h"
 #include "net_int.h"
+#include "reqerr.h"
 
-#define NET_BUSY_JSON "{\"type\":\"error\",\"id\":null,\"code\":\"unavailable\",\"message\":\"server busy\"}"
-#define NET_STOPPING_JSON                                                                                    \
-	"{\"type\":\"error\",\"id\":null,\"code\":\"unavailable\",\"message\":\"server shutting down\"}"
+#define NET_BUSY_JSON	    "{\"type\":\"error\",\"id\":null,\"code\":\"unavailable\",\"message\":\"server busy\"}"
+#define NET_BUSY_RETRY_S    1	  /* retry_after of a message the full queue refused */
 #define NET_CLOSE_TRY_AGAIN 1013  /* RFC 6455 registry: try again later */
 #define NET_RX_KEEP	    16384 /* reassembly buffers larger than this are freed after use */
 #define NET_WS_ANSWER_ROOM  1024  /* queue bytes kept per request beyond its size (net_ws_update_rx) */
@@ -90,6 +90,10 @@ static int net_ws_check_upgrade(struct net *n, struct lws *wsi, struct net_ws_ps
 		*why = "session not valid";
 		return 401;
 	}
+	if (net_fair_upgrade_refused(n, pss->session_hash)) {
+		*why = "the session has the most WebSockets it may have";
+		return 429;
+	}
 	pss->session_expires_ms = s.expires;
 	pss->checked = 1;
 	return 0;
@@ -128,6 +132,11 @@ static void net_ws_established(struct net *n, struct lws *wsi, struct net_ws_pss
 	}
 	pss->c = c;
 	net_conn_set_session(n, c, pss->session_hash);
+	if (net_fair_attach(n, c) != 0) {
+		log_err("out of memory for a connection");
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return;
+	}
 	net_conn_alive(n, c);
 	c->session_expires_ms = pss->session_expires_ms;
 	log_info("conn %llu open peer %s", (unsigned long long)c->id, c->peer);
@@ -139,6 +148,7 @@ static void net_ws_established(struct net *n, struct lws *wsi, struct net_ws_pss
 		return;
 	}
 	c->inflight++;
+	net_fair_submitted(c);
 }
 
 void net_ws_close_after_flush(struct net_conn *c, int code)
@@ -225,6 +235,12 @@ void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
 	}
 	if (c->inflight == 0)
 		c->answer_bytes = 0;
+	net_fair_replied(n, c);
+	if (c->retired) { /* closed: it waited only for this count */
+		if (c->inflight == 0)
+			net_conn_free(n, c);
+		return;
+	}
 	net_ws_update_rx(n, c);
 	if (rep->session_expires_ms != 0 && c->in_session_index)
 		net_conn_session_expires(n, c->session_hash, rep->session_expires_ms);
@@ -241,20 +257,43 @@ void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
 		net_ws_close_after_flush(c, ADVICE_CLOSE_SESSION_ENDED);
 }
 
-/* A whole text message: to the core, or "unavailable" when it cannot take it. */
+/* Answers the whole message in c->rx without the core: an error with its id, or the
+ * file.chunk event of a binary message (reqerr.h); retry_after when `retry_after_s` > 0. */
+static void net_ws_refuse(struct net *n, struct net_conn *c, int code, const char *message, int retry_after_s)
+{
+	char json[512];
+	int len = reqerr_answer(json, sizeof(json), c->rx, c->rx_len, c->rx_binary, code, message,
+				retry_after_s);
+
+	if (len > 0)
+		net_ws_enqueue_text(n, c, json, (size_t)len);
+}
+
+/*
+ * A whole message: to the core; or refused at once, never queued, with 429 rate_limited
+ * when its session or address is over a limit (net_fair.c), "unavailable" when the server
+ * stops or the queue is full.
+ */
 static void net_ws_submit(struct net *n, struct net_conn *c)
 {
+	const char *why = "";
+	int wait_s;
 
 	if (n->draining || n->d == NULL) {
-		net_ws_enqueue_text(n, c, NET_STOPPING_JSON, strlen(NET_STOPPING_JSON));
+		net_ws_refuse(n, c, ADVICE_ERR_UNAVAILABLE, "server shutting down", 0);
+		return;
+	}
+	if ((wait_s = net_fair_refuse(n, c, &why)) != 0) {
+		net_ws_refuse(n, c, ADVICE_ERR_RATE_LIMITED, why, wait_s);
 		return;
 	}
 	if (net_submit(n, c, c->rx_binary ? CORE_REQ_CHUNK : CORE_REQ_MESSAGE, c->rx, c->rx_len) != 0) {
-		net_ws_enqueue_text(n, c, NET_BUSY_JSON, strlen(NET_BUSY_JSON));
+		net_ws_refuse(n, c, ADVICE_ERR_UNAVAILABLE, "server busy", NET_BUSY_RETRY_S);
 		return;
 	}
 	c->inflight++;
 	c->answer_bytes += c->rx_len + NET_WS_ANSWER_ROOM;
+	net_fair_submitted(c);
 	net_ws_update_rx(n, c);
 }
 
@@ -398,7 +437,10 @@ static void net_ws_closed(struct net *n, struct net_ws_pss *pss)
 	log_info("conn %llu peer %s closed", (unsigned long long)c->id, c->peer);
 	c->wsi = NULL;
 	pss->c = NULL;
-	net_conn_free(n, c);
+	if (c->inflight > 0)
+		net_conn_retire(n, c); /* its session's share counts its requests until their replies */
+	else
+		net_conn_free(n, c);
 }
 
 int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)

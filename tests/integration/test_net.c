@@ -1041,8 +1041,10 @@ static void drain_note(struct drain_seen *s, const char *json)
 		assert_string_equal(id, want); /* each write once, in the order sent */
 		s->acked++;
 	} else if (strcmp(type, "error") == 0) {
-		/* The only error allowed is the refusal of a write that came while draining. */
-		assert_null(id);
+		/* The only error allowed is the refusal of a write that came while draining,
+		 * with the late write's id (§2.1). */
+		assert_non_null(id);
+		assert_int_equal(strncmp(id, "late", 4), 0);
 		assert_non_null(message);
 		assert_string_equal(message, "server shutting down");
 		s->stopped++;

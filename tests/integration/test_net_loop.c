@@ -43,8 +43,11 @@ static int setup(void **state)
 	char extra[128];
 
 	(void)state;
-	snprintf(extra, sizeof(extra), "ping_interval_s = %d\nidle_timeout_s = %d\nmax_connections = %d\n",
-		 PING_S, IDLE_S, MAX_CONNS);
+	/* One session fills the server: its own limit of WebSockets is above the server's. */
+	snprintf(extra, sizeof(extra),
+		 "ping_interval_s = %d\nidle_timeout_s = %d\nmax_connections = %d\nsession_max_connections = "
+		 "%d\n",
+		 PING_S, IDLE_S, MAX_CONNS, MAX_CONNS + 1);
 	return harness_start_with(&H, 0, extra);
 }
 

@@ -276,6 +276,8 @@ export interface Defs {
     message: Defs["error_message"];
     /** JSON pointer (RFC 6901) of the offending field; "" is the whole request. */
     field?: string;
+    /** rate_limited: seconds until the session or address may send again (its share of the queue or its message rate); unavailable (server busy): seconds to wait before resending with the same id. */
+    retry_after?: number;
   };
   /** First message on every connection. session_expires is the absolute end of the session (no activity extends it); idle_expires is when it ends without further activity (at most session_expires). */
   "event.welcome": {
@@ -789,6 +791,8 @@ export interface Defs {
     message?: Defs["error_message"];
     received?: Defs["chunk_index"];
     complete?: boolean;
+    /** rate_limited: seconds until the chunk may be resent (§2.1). */
+    retry_after?: number;
   };
 }
 

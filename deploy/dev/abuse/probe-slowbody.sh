@@ -4,10 +4,10 @@
 # address (the per-address cap refuses most) and once spread over five (the descriptors run
 # out: the listener rests, and the body deadline frees them), for 45 s each, while a
 # legitimate client asks for /api/v1/health every 250 ms. Prints a PROBE line per run and
-# adviced's CPU seconds and log lines. Builds into build-bench/ (or $1).
+# adviced's CPU seconds and log lines. Builds into build-abuse/ (or $1).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-build="${1:-build-bench}"
+build="${1:-build-abuse}"
 port="${PROBE_PORT:-18580}"
 seconds="${PROBE_SECONDS:-45}"
 deploy/dev/build.sh "$build" -DADVICE_BENCH=ON > /dev/null
