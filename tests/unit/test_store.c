@@ -286,8 +286,8 @@ static void exec_ok(sqlite3 *h, const char *sql)
 		fail_msg("%s: %s", sql, err ? err : "?");
 }
 
-/* Makes `path` a database as a program with migrations 1..5 left it. */
-static void make_version_5(const char *path)
+/* Makes `path` a database as a program with migrations 1..`last` left it. */
+static void make_version(const char *path, int last)
 {
 	sqlite3 *h;
 	char sql[200];
@@ -295,7 +295,7 @@ static void make_version_5(const char *path)
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
 	exec_ok(h, "CREATE TABLE schema_migrations(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 		   " applied INTEGER NOT NULL)");
-	for (size_t i = 0; i < store_sqlite_nmigrations && store_sqlite_migrations[i].id <= 5; i++) {
+	for (size_t i = 0; i < store_sqlite_nmigrations && store_sqlite_migrations[i].id <= last; i++) {
 		exec_ok(h, store_sqlite_migrations[i].sql);
 		snprintf(sql, sizeof sql, "INSERT INTO schema_migrations VALUES(%d, 'old', 0)",
 			 store_sqlite_migrations[i].id);
@@ -317,6 +317,12 @@ static void ghost_v5(sqlite3 *h, const uint8_t name_hash[STORE_HASH_BYTES], int 
 	sqlite3_bind_int(q, 3, disabled);
 	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
 	sqlite3_finalize(q);
+}
+
+static int keep_member(void *arg, const struct store_member *m)
+{
+	*(struct store_member *)arg = *m;
+	return 1;
 }
 
 static int has_column(sqlite3 *h, const char *table, const char *column)
@@ -346,7 +352,7 @@ static void test_migration_8_keeps_locks(void **state)
 	sqlite3 *h;
 
 	snprintf(path, sizeof path, "%s/old.db", f->dir);
-	make_version_5(path);
+	make_version(path, 5);
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
 	exec_ok(h, "INSERT INTO users VALUES('u1', 2, 0), ('u2', 2, 0);"
 		   "INSERT INTO workers(user_id, username, salt, opslimit, memlimit, auth_hash, failures,"
@@ -386,6 +392,117 @@ static void test_migration_8_keeps_locks(void **state)
 	assert_false(has_column(h, "login_ghosts", "disabled"));
 	assert_true(has_column(h, "workers", "locked_at"));
 	sqlite3_close(h);
+}
+
+/* A queue's statistics from the store (struct store_queue_stats). */
+static int keep_stats(void *arg, const struct store_queue_stats *s)
+{
+	struct store_queue_stats *out = arg;
+
+	out[strcmp(s->category, "a") == 0 ? 0 : 1] = *s;
+	return 0;
+}
+
+/* Migration 9 counts what a database of version 8 holds: per queue the waiting and open
+ * threads (not the closed ones), running clocks at risk and missed (not a stopped one);
+ * each worker's open threads; each citizen's open threads. The triggers then keep them. */
+static void test_migration_9_counts_existing_threads(void **state)
+{
+	struct fx *f = *state;
+	struct store_queue_stats qs[2];
+	struct store_member m[1];
+	struct store_usage u;
+	struct store_thread t;
+	char path[320];
+	struct store *st;
+	sqlite3 *h;
+
+	snprintf(path, sizeof path, "%s/old8.db", f->dir);
+	make_version(path, 8);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	exec_ok(h, "INSERT INTO users VALUES('c1', 1, 0), ('c2', 1, 0), ('w1', 2, 0);"
+		   "INSERT INTO workers(user_id, username, salt, opslimit, memlimit, auth_hash)"
+		   "  VALUES('w1', 'anna', x'00', 1, 8192, x'00');"
+		   "INSERT INTO units VALUES('u1', 'Unit');"
+		   "INSERT INTO memberships VALUES('w1', 'u1', 1);"
+		   "INSERT INTO queues VALUES('qa', 'u1', 'a', 'A'), ('qb', 'u1', 'b', 'B');"
+		   "INSERT INTO threads(id, citizen_id, queue_id, assignee_id, state, created, updated,"
+		   "  last_seq) VALUES('t1', 'c1', 'qa', NULL, 0, 50, 50, 1),"
+		   "  ('t2', 'c1', 'qa', NULL, 0, 40, 40, 1), ('t3', 'c1', 'qa', 'w1', 1, 30, 30, 1),"
+		   "  ('t4', 'c2', 'qa', 'w1', 4, 20, 20, 1), ('t5', 'c2', 'qb', 'w1', 2, 10, 10, 1);"
+		   "INSERT INTO thread_clock VALUES('t1', 'fi', 1, 1, 1, 0, 0, 1, 0, 0),"
+		   "  ('t2', 'fi', 1, 1, 2, 0, 0, 1, 0, 0), ('t3', 'fi', 1, 0, 2, 0, 0, 1, 0, 0);");
+	sqlite3_close(h);
+
+	st = store_sqlite_open(path, STORE_READWRITE);
+	assert_non_null(st);
+	assert_true(store_sqlite_schema_version(st) >= 9);
+	assert_int_equal(st->ops->queue->stats(st, "u1", keep_stats, qs), STORE_OK);
+	assert_int_equal(qs[0].waiting, 2);
+	assert_int_equal(qs[0].oldest, 40);
+	assert_int_equal(qs[0].open, 3);
+	assert_int_equal(qs[0].at_risk, 1);
+	assert_int_equal(qs[0].missed, 1);
+	assert_int_equal(qs[1].waiting, 0);
+	assert_int_equal(qs[1].oldest, 0);
+	assert_int_equal(qs[1].open, 1);
+	assert_int_equal(st->ops->thread->usage_get(st, "c1", 1, &u), STORE_OK);
+	assert_int_equal(u.open, 3);
+	assert_int_equal(u.threads, 0);
+	assert_int_equal(st->ops->thread->usage_get(st, "c2", 1, &u), STORE_OK);
+	assert_int_equal(u.open, 1);
+
+	/* From now on the triggers count: t1 is claimed by w1, t5 closed. */
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	assert_int_equal(st->ops->thread->get(st, "t1", &t), STORE_OK);
+	t.state = THREAD_CLAIMED;
+	snprintf(t.assignee_id, sizeof t.assignee_id, "w1");
+	assert_int_equal(st->ops->thread->update(st, &t), STORE_OK);
+	assert_int_equal(st->ops->thread->get(st, "t5", &t), STORE_OK);
+	t.state = THREAD_CLOSED;
+	assert_int_equal(st->ops->thread->update(st, &t), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	assert_int_equal(st->ops->queue->stats(st, "u1", keep_stats, qs), STORE_OK);
+	assert_int_equal(qs[0].waiting, 1);
+	assert_int_equal(qs[0].oldest, 40);
+	assert_int_equal(qs[0].at_risk, 1);
+	assert_int_equal(qs[1].open, 0);
+	memset(m, 0, sizeof m);
+	assert_int_equal(st->ops->unit->members(st, "u1", keep_member, m), STORE_OK);
+	assert_int_equal(m[0].load, 2); /* t1 and t3 */
+	assert_int_equal(st->ops->thread->usage_get(st, "c2", 1, &u), STORE_OK);
+	assert_int_equal(u.open, 0);
+	st->ops->close(st);
+}
+
+/* A citizen's daily counts add up within a day and start from zero on the next. */
+static void test_usage_counts_per_day(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_usage u;
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	exec_ok(h, "INSERT INTO users VALUES('c', 1, 0)");
+	sqlite3_close(h);
+	assert_int_equal(st->ops->thread->usage_get(st, "nobody", 7, &u), STORE_OK);
+	assert_int_equal(u.open + u.threads + u.bytes, 0);
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	assert_int_equal(st->ops->thread->usage_add(st, "c", 7, 1, 100), STORE_OK);
+	assert_int_equal(st->ops->thread->usage_add(st, "c", 7, 0, 50), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	assert_int_equal(st->ops->thread->usage_get(st, "c", 7, &u), STORE_OK);
+	assert_int_equal(u.threads, 1);
+	assert_int_equal(u.bytes, 150);
+	assert_int_equal(st->ops->thread->usage_get(st, "c", 8, &u), STORE_OK);
+	assert_int_equal(u.threads + u.bytes, 0);
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	assert_int_equal(st->ops->thread->usage_add(st, "c", 8, 0, 10), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	assert_int_equal(st->ops->thread->usage_get(st, "c", 8, &u), STORE_OK);
+	assert_int_equal(u.threads, 0);
+	assert_int_equal(u.bytes, 10);
 }
 
 static void test_commit_survives_reopen_and_rollback_does_not(void **state)
@@ -649,6 +766,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_8_keeps_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_9_counts_existing_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_usage_counts_per_day, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_survives_reopen_and_rollback_does_not, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_savepoint_isolates_one_request, setup, teardown),
