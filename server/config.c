@@ -137,6 +137,13 @@ static const struct setting settings[] = {
 	BOOL(staff_totp_required, "1",
 	     "workers log in with a TOTP second factor (enrolled at the first login)"),
 	INT(password_max_age_days, 0, 3650, 0, "days until a worker must choose a new password; 0: never"),
+	INT(citizen_open_threads, 0, 100000, 10,
+	    "threads one citizen may have not closed (more: 429 on thread.open); 0: no limit"),
+	INT(citizen_threads_per_day, 0, 100000, 20,
+	    "threads one citizen may open a day, Helsinki time (more: 429 until midnight); 0: no limit"),
+	INT(citizen_bytes_per_day, 0, 1073741824, 4194304,
+	    "bytes of messages one citizen may write a day, Helsinki time (more: 429 until midnight); "
+	    "0: no limit"),
 	INT(session_check_s, 1, 300, 30,
 	    "seconds between checks that end the sessions of ended accounts and roles"),
 	STR(public_url, "", "the service's public address, the link in notifications (https://...)"),

@@ -94,6 +94,9 @@ struct config {
 	int staff_totp_required;	   /* workers need a TOTP second factor, default yes */
 	int password_max_age_days;	   /* 0 (default): workers' passwords do not expire */
 	int session_check_s;		   /* how often ended accounts and roles are swept, 30 */
+	int citizen_open_threads;	   /* threads of a citizen not closed, default 10; 0: none */
+	int citizen_threads_per_day;	   /* threads a citizen opens a Helsinki day, default 20 */
+	int citizen_bytes_per_day;	   /* message bytes a citizen writes a day, default 4 MiB */
 
 	/* notifications (notify.h): e-mail when smtp_host is set, SMS when sms_url is set */
 	char public_url[256];			  /* the link in notifications: the service's address */

@@ -28,6 +28,7 @@
 #include "notify.h"
 #include "oidc.h"
 #include "oidc_discovery.h"
+#include "presence.h"
 #include "schema.h"
 #include "secret.h"
 #include "store.h"
@@ -273,6 +274,9 @@ static void core_config_from(const struct config *cfg, const struct token_config
 	cc->test_mode = cfg->test_mode;
 	snprintf(cc->blob_dir, sizeof cc->blob_dir, "%.500s/blobs", cfg->data_dir);
 	cc->require_envelopes = cfg->require_envelopes;
+	cc->citizen_open_threads = cfg->citizen_open_threads;
+	cc->citizen_threads_per_day = cfg->citizen_threads_per_day;
+	cc->citizen_bytes_per_day = cfg->citizen_bytes_per_day;
 	for (int i = 0; i < 3; i++) {
 		snprintf(cc->ack_text[i], sizeof cc->ack_text[i], "%s", cfg->ack_text[i]);
 		snprintf(cc->emergency_text[i], sizeof cc->emergency_text[i], "%s", cfg->emergency_text[i]);
@@ -360,6 +364,7 @@ int main(int argc, char **argv)
 	struct schema *schema;
 	struct store *st, *ro;
 	struct core *core;
+	struct presence *presence;
 	struct dispatch *d;
 	struct admin_sock *admin;
 	struct sigaction sa;
@@ -406,6 +411,9 @@ int main(int argc, char **argv)
 		fatal("cannot bound the store's WAL");
 	if ((ro = store_sqlite_open(cfg.database, STORE_READONLY)) == NULL)
 		fatal("cannot open the store %s read-only", cfg.database);
+	if ((presence = presence_new()) == NULL)
+		fatal("out of memory");
+	cc.presence = presence;
 	if ((core = core_new(st, &cc)) == NULL)
 		fatal("out of memory");
 	sodium_memzero(cc.pepper, sizeof cc.pepper);
@@ -419,6 +427,7 @@ int main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 	if ((the_net = net_new(&cfg, core_config_pepper(core), ro)) == NULL)
 		fatal("cannot start the network layer");
+	net_set_presence(the_net, presence);
 	if (stop_signalled)
 		net_request_stop(the_net);
 	if ((d = dispatch_start(core, st, (size_t)cfg.max_pending, net_wake, the_net)) == NULL)
@@ -444,6 +453,7 @@ int main(int argc, char **argv)
 	net_free(the_net);
 	the_net = NULL;
 	core_free(core);
+	presence_free(presence);
 	ro->ops->close(ro);
 	st->ops->close(st);
 	close(lock); /* the data folder is free once the store is closed */

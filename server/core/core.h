@@ -20,6 +20,7 @@
 struct json_t;
 struct schema;
 struct token_config;
+struct presence;
 
 #define CORE_TEXT_MAX 512 /* bytes of a configured acknowledgement text */
 
@@ -130,6 +131,13 @@ struct core_config {
 	/* Message bodies must be envelopes of the thread signed by the caller's own key (off in
 	 * test mode, whose protocol tests send opaque bytes). */
 	int require_envelopes;
+	/* What one citizen may use (core_limits.c; 0: no limit): threads not closed, threads
+	 * opened a Helsinki day, bytes of message bodies written a day. */
+	int citizen_open_threads, citizen_threads_per_day;
+	int64_t citizen_bytes_per_day;
+	/* Whom live events would reach now (presence.h), so that the supervisors' dashboard is
+	 * computed only when one of them is connected; NULL: assume everyone is. */
+	const struct presence *presence;
 };
 
 struct core;

@@ -21,12 +21,20 @@ struct core_blobs {
 	size_t n;
 };
 
+/* Refusals of the citizen limits since they were last logged (core_limits.c). */
+enum core_limit_kind { LIMIT_OPEN, LIMIT_THREADS, LIMIT_BYTES, LIMIT__COUNT };
+struct core_limit_log {
+	uint64_t refused[LIMIT__COUNT];
+	int64_t logged_ms; /* 0: never logged */
+};
+
 struct core {
 	struct store *st;
 	struct core_config cfg;
 	int64_t next_session_check; /* TICK: when core_session_check runs next (core_session.c) */
 	int64_t warned_until;	    /* sessions ending up to then have been warned (core_session.c) */
 	struct core_blobs blobs;
+	struct core_limit_log limit_log;
 };
 
 /* One request being handled. */
@@ -117,6 +125,14 @@ int core_thread_changed(struct ctx *x, const struct store_thread *t);
  * ctx->result or sets ctx->err and returns 0, or returns -1 when the store failed. */
 
 /* Handlers (core_thread.c) */
+/* Citizen limits (core_limits.c). core_limits_admit: 0 when the caller (citizens only) may
+ * open a thread (new_thread) or write `bytes` of message, else 0 with ctx->err (429); -1
+ * when the store failed. core_limits_count records what was admitted; 0 or -1. */
+int core_limits_admit(struct ctx *x, int new_thread, size_t bytes);
+int core_limits_count(struct ctx *x, int new_thread, size_t bytes);
+/* The Helsinki day of x->now (calendar.h). */
+int32_t core_limits_today(const struct ctx *x);
+
 int core_thread_open(struct ctx *x);
 int core_thread_list(struct ctx *x);
 int core_thread_get(struct ctx *x);

@@ -14,6 +14,7 @@
 #include "calendar.h"
 #include "core_internal.h"
 #include "log.h"
+#include "presence.h"
 #include "roster.h"
 #include "routing.h"
 
@@ -217,51 +218,78 @@ out:
 	return o;
 }
 
+struct supervisor_acc {
+	struct ctx *x;
+	json_t *topics;
+};
+
+/* Adds the topic of a supervisor who is connected now (presence.h). */
 static int add_supervisor(void *arg, const struct store_member *m)
 {
-	json_t *arr = arg;
+	struct supervisor_acc *a = arg;
+	char topic[48];
 
-	if (m->role == ROLE_SUPERVISOR)
-		json_array_append_new(arr, json_string(m->user_id));
+	snprintf(topic, sizeof topic, "u:%s", m->user_id);
+	if (m->role == ROLE_SUPERVISOR && presence_has(a->x->c->cfg.presence, topic))
+		json_array_append_new(a->topics, json_string(topic));
 	return 0;
 }
 
-/* Sends `ev` (consumed) to every supervisor of the unit. 0 or -1. */
-static int push_to_supervisors(struct ctx *x, const char *unit_id, json_t *ev)
+/* The topics of the unit's supervisors who are connected now, as a JSON array (empty when
+ * none is); NULL when the store failed or memory ran out. */
+static json_t *supervisor_topics(struct ctx *x, const char *unit_id)
 {
-	json_t *sups = json_array(), *v;
-	char topic[48];
-	size_t i;
-	int rc = 0;
+	struct supervisor_acc a = { .x = x, .topics = json_array() };
 
-	if (ev == NULL || sups == NULL ||
-	    x->st->ops->unit->members(x->st, unit_id, add_supervisor, sups) != STORE_OK) {
-		json_decref(ev);
-		json_decref(sups);
-		return -1;
+	if (a.topics == NULL || x->st->ops->unit->members(x->st, unit_id, add_supervisor, &a) != STORE_OK) {
+		json_decref(a.topics);
+		return NULL;
 	}
-	json_array_foreach (sups, i, v) {
-		snprintf(topic, sizeof topic, "u:%s", json_string_value(v));
-		if (rc == 0 && core_push(x, topic, json_incref(ev)) != 0)
+	return a.topics;
+}
+
+/* Sends `ev` (consumed) to every topic of `topics` (consumed). 0 or -1. */
+static int push_to_topics(struct ctx *x, json_t *topics, json_t *ev)
+{
+	json_t *v;
+	size_t i;
+	int rc = ev != NULL && topics != NULL ? 0 : -1;
+
+	json_array_foreach (topics, i, v)
+		if (rc == 0 && core_push(x, json_string_value(v), json_incref(ev)) != 0)
 			rc = -1;
-	}
-	json_decref(sups);
+	json_decref(topics);
 	json_decref(ev);
 	return rc;
 }
 
-/* Sends the unit's dashboard to its supervisors ("dashboard.changed"). 0 or -1. */
+/* Sends `ev` (consumed) to every supervisor of the unit who is connected. 0 or -1. */
+static int push_to_supervisors(struct ctx *x, const char *unit_id, json_t *ev)
+{
+	return push_to_topics(x, supervisor_topics(x, unit_id), ev);
+}
+
+/* Sends the unit's dashboard to its supervisors ("dashboard.changed"), computed only when
+ * one of them is connected. 0 or -1. */
 static int push_dashboard(struct ctx *x, const char *unit_id)
 {
 	int32_t closed[CAL_MAX_CLOSED];
 	struct calendar cal;
-	json_t *d;
+	json_t *topics = supervisor_topics(x, unit_id), *d;
 
-	if (load_calendar(x, &cal, closed) != 0 || (d = dashboard_of(x, &cal, unit_id)) == NULL)
+	if (topics == NULL)
 		return -1;
+	if (json_array_size(topics) == 0) {
+		json_decref(topics);
+		return 0;
+	}
+	if (load_calendar(x, &cal, closed) != 0 || (d = dashboard_of(x, &cal, unit_id)) == NULL) {
+		json_decref(topics);
+		return -1;
+	}
 	json_object_set_new(d, "type", json_string("event"));
 	json_object_set_new(d, "event", json_string("dashboard.changed"));
-	return push_to_supervisors(x, unit_id, d);
+	return push_to_topics(x, topics, d);
 }
 
 /* Deadline clocks */

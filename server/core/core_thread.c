@@ -99,6 +99,10 @@ int core_thread_open(struct ctx *x)
 
 	if ((rc = read_body(x, &body, &m.body_len)) != 0 || x->err)
 		return rc;
+	if ((rc = core_limits_admit(x, 1, m.body_len)) != 0 || x->err) {
+		free(body);
+		return rc;
+	}
 	rc = x->st->ops->queue->by_category(x->st, req_str(x, "category"), &q);
 	if (rc != STORE_OK) {
 		free(body);
@@ -127,7 +131,8 @@ int core_thread_open(struct ctx *x)
 		     ? 0
 		     : -1;
 	free(body);
-	if (rc != 0 || core_queue_opened(x, &t, req_str(x, "lang") ? req_str(x, "lang") : "fi") != 0)
+	if (rc != 0 || core_limits_count(x, 1, m.body_len) != 0 ||
+	    core_queue_opened(x, &t, req_str(x, "lang") ? req_str(x, "lang") : "fi") != 0)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "seq", json_integer(1));
@@ -529,7 +534,8 @@ int core_message_send(struct ctx *x)
 	}
 	if ((rc = read_body(x, &body, &m.body_len)) != 0 || x->err)
 		return rc;
-	if ((rc = core_keys_check_envelope(x, &t, ACT_MESSAGE_SEND, body, m.body_len)) != 0 || x->err) {
+	if ((rc = core_limits_admit(x, 0, m.body_len)) != 0 || x->err ||
+	    (rc = core_keys_check_envelope(x, &t, ACT_MESSAGE_SEND, body, m.body_len)) != 0 || x->err) {
 		free(body);
 		return rc;
 	}
@@ -546,7 +552,8 @@ int core_message_send(struct ctx *x)
 		     ? 0
 		     : -1;
 	free(body);
-	if (rc != 0 || (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "write", "ok") != 0) ||
+	if (rc != 0 || core_limits_count(x, 0, m.body_len) != 0 ||
+	    (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "write", "ok") != 0) ||
 	    core_queue_message(x, &t, await_reply) != 0)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(t.id));

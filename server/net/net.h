@@ -55,6 +55,11 @@ struct oidc_worker;
  * NULL disables them. Call before net_run. 0, or -1 when out of memory (left disabled). */
 int net_set_oidc(struct net *n, struct oidc_config *cfg, struct oidc_worker *w);
 
+struct presence;
+/* Keeps `p` (which must outlive the net) up to date with the topics that have a subscriber,
+ * for the core (presence.h). Call before net_run; NULL: none is kept. */
+void net_set_presence(struct net *n, struct presence *p);
+
 /* Destroys the context (closing any connection left) and frees the net. NULL is ignored. */
 void net_free(struct net *n);
 

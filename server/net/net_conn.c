@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "net_int.h"
+#include "presence.h"
 
 int64_t net_now_ms(void)
 {
@@ -84,6 +85,8 @@ static struct net_topic *net_topic_get(struct net *n, const char *name)
 		return NULL;
 	strcpy(t->name, name);
 	hmap_insert(&n->topics, t);
+	if (n->presence != NULL)
+		presence_add(n->presence, name); /* a failure makes every topic present */
 	return t;
 }
 
@@ -91,8 +94,15 @@ static struct net_topic *net_topic_get(struct net *n, const char *name)
 static void net_topic_drop(struct net *n, struct net_topic *t)
 {
 	hmap_remove(&n->topics, t);
+	if (n->presence != NULL)
+		presence_remove(n->presence, t->name);
 	free(t->members);
 	free(t);
+}
+
+void net_set_presence(struct net *n, struct presence *p)
+{
+	n->presence = p;
 }
 
 /*

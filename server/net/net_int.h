@@ -157,6 +157,10 @@ struct net {
 	struct hmap topics;   /* by name */
 	struct hmap sessions; /* WebSockets by session hash, for ending a session */
 	struct ev_loop *loop; /* the epoll loop lws runs on (libev, created here) */
+
+	/* The topics with a subscriber, kept for the core (presence.h); or NULL. */
+	struct presence *presence;
+
 	/* Keepalive lists, each FIFO with one fixed delay, hence sorted by deadline. */
 	struct net_conn *ka_head[NET_KA_LISTS], *ka_tail[NET_KA_LISTS];
 

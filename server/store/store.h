@@ -187,6 +187,12 @@ struct store_queue_stats {
 	int open;	/* threads not closed */
 };
 
+/* What a citizen has used (issue 14): threads not closed (kept by the store with every write
+ * of a thread) and, on one local day, threads opened and bytes of messages written. */
+struct store_usage {
+	int64_t open, threads, bytes;
+};
+
 struct store_reassign {
 	char thread_id[STORE_ID_SIZE];
 	char by_user[STORE_ID_SIZE];
@@ -554,6 +560,12 @@ struct store_thread_ops {
 	/* Messages after `after_seq` in seq order, at most `limit`. */
 	int (*message_list)(struct store *st, const char *thread_id, int64_t after_seq, int limit,
 			    store_message_cb cb, void *arg);
+	/* A citizen's usage (struct store_usage) on local day `day`; zeros when none. O(1). */
+	int (*usage_get)(struct store *st, const char *citizen_id, int32_t day, struct store_usage *out);
+	/* Adds threads opened and message bytes written to the citizen's counts of `day`; the
+	 * first addition of a later day starts them from zero. */
+	int (*usage_add)(struct store *st, const char *citizen_id, int32_t day, int64_t threads,
+			 int64_t bytes);
 };
 
 /* Idempotency: the stored reply of an earlier write with the same (user, request id). */

@@ -49,20 +49,23 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[Q_ROUTE_DEL] = "DELETE FROM routes WHERE category = ?1 AND lang = ?2",
 	[Q_ROUTE_LIST] = "SELECT category, lang, queue_id FROM routes ORDER BY category, lang",
 	[Q_CLOCK_GET] = "SELECT " CLOCK_COLUMNS " FROM thread_clock WHERE thread_id = ?1",
-	[Q_CLOCK_PUT] = "INSERT OR REPLACE INTO thread_clock(" CLOCK_COLUMNS ")"
-			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	/* An upsert, not a REPLACE: the counters' update trigger must see the old row. */
+	[Q_CLOCK_PUT] = "INSERT INTO thread_clock(" CLOCK_COLUMNS ")"
+			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(thread_id) DO UPDATE"
+			" SET lang = excluded.lang, kind = excluded.kind, state = excluded.state,"
+			" level = excluded.level, start = excluded.start, used = excluded.used,"
+			" budget = excluded.budget, warn_at = excluded.warn_at, due = excluded.due",
 	[Q_CLOCK_DUE] = "SELECT " CLOCK_COLUMNS " FROM thread_clock WHERE state = 1"
 			" AND ((level = 0 AND warn_at <= ?1) OR (level < 2 AND due <= ?1))"
 			" ORDER BY due LIMIT ?2",
-	[Q_QUEUE_STATS] = "SELECT q.id, q.category,"
-			  " count(t.id) FILTER (WHERE t.state = 0),"
-			  " ifnull(min(t.created) FILTER (WHERE t.state = 0), 0),"
-			  " count(c.thread_id) FILTER (WHERE c.state = 1 AND c.level = 1),"
-			  " count(c.thread_id) FILTER (WHERE c.state = 1 AND c.level = 2),"
-			  " count(t.id) FILTER (WHERE t.state != 4)"
-			  " FROM queues q LEFT JOIN threads t ON t.queue_id = q.id"
-			  " LEFT JOIN thread_clock c ON c.thread_id = t.id"
-			  " WHERE q.unit_id = ?1 GROUP BY q.id ORDER BY q.category",
+	/* From the counters that migration 10's triggers keep, and the oldest waiting thread by
+	 * its index: no count of the unit's threads (issue 14). */
+	[Q_QUEUE_STATS] = "SELECT q.id, q.category, c.waiting,"
+			  " ifnull((SELECT min(w.created) FROM threads w"
+			  "  WHERE w.queue_id = q.id AND w.state = 0), 0),"
+			  " c.at_risk, c.missed, c.open"
+			  " FROM queues q JOIN queue_counts c ON c.queue_id = q.id"
+			  " WHERE q.unit_id = ?1 ORDER BY q.category",
 	/* A new state of a deadline clock is a change of its thread's lists (store.h). */
 	[Q_CLOCK_CHANGE] = "UPDATE threads SET change_no = ?2 WHERE id = ?1",
 	[Q_REASSIGN] = "INSERT INTO reassignments(thread_id, by_user, from_user, to_user, from_queue,"

@@ -7,6 +7,19 @@
 
 #include "store_sqlite_int.h"
 
+/* Pieces of migration 10's triggers: a running clock of thread `row` ("OLD" or "NEW") at
+ * `level` (1 at risk, 2 missed), and what a new or changed thread adds to its assignee's load and its
+ * citizen's open threads. */
+#define COUNT_CLOCK(row, level)                                                                              \
+	"(SELECT count(*) FROM thread_clock WHERE thread_id = " row ".id AND state = 1 AND level = " level ")"
+#define COUNT_LOAD_ADD                                                                                       \
+	"  INSERT INTO staff_load(user_id, open) SELECT NEW.assignee_id, 1"                                  \
+	"    WHERE NEW.assignee_id IS NOT NULL AND NEW.state != 4"                                           \
+	"    ON CONFLICT(user_id) DO UPDATE SET open = open + 1;"
+#define COUNT_CITIZEN_ADD                                                                                    \
+	"  INSERT INTO citizen_usage VALUES(NEW.citizen_id, NEW.state != 4, 0, 0, 0)"                        \
+	"    ON CONFLICT(citizen_id) DO UPDATE SET open = open + excluded.open;"
+
 /* Migrations, run in this order where not yet applied. Never edit one that has shipped;
  * add a new one with the next unused id. */
 const struct sqs_migration store_sqlite_migrations[] = {
@@ -185,6 +198,78 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "CREATE INDEX login_ghosts_by_age ON login_ghosts(updated) WHERE locked_at = 0;" },
 	{ 9, "locked unknown names can be evicted too: their age over every row",
 	  "CREATE INDEX login_ghosts_by_update ON login_ghosts(updated);" },
+	/* Counters kept by triggers in the transaction of each write, so that no write and no
+	 * dashboard counts a unit's threads: per queue (waiting, open, clocks at risk and missed),
+	 * per worker (open threads assigned) and per citizen (open threads; threads opened and
+	 * message bytes written on one local day, which the core adds). They start from a recount;
+	 * the day's counts start from zero. */
+	{ 10, "counters of queues, workers and citizens kept with each write; citizens' daily usage",
+	  "CREATE TABLE queue_counts(queue_id TEXT PRIMARY KEY REFERENCES queues(id),"
+	  "  waiting INTEGER NOT NULL, open INTEGER NOT NULL, at_risk INTEGER NOT NULL,"
+	  "  missed INTEGER NOT NULL) WITHOUT ROWID;"
+	  "CREATE TABLE staff_load(user_id TEXT PRIMARY KEY REFERENCES users(id),"
+	  "  open INTEGER NOT NULL) WITHOUT ROWID;"
+	  "CREATE TABLE citizen_usage(citizen_id TEXT PRIMARY KEY REFERENCES users(id),"
+	  "  open INTEGER NOT NULL, day INTEGER NOT NULL, threads INTEGER NOT NULL,"
+	  "  bytes INTEGER NOT NULL) WITHOUT ROWID;"
+	  "INSERT INTO queue_counts SELECT q.id, count(t.id) FILTER (WHERE t.state = 0),"
+	  "  count(t.id) FILTER (WHERE t.state != 4),"
+	  "  count(c.thread_id) FILTER (WHERE c.state = 1 AND c.level = 1),"
+	  "  count(c.thread_id) FILTER (WHERE c.state = 1 AND c.level = 2)"
+	  "  FROM queues q LEFT JOIN threads t ON t.queue_id = q.id"
+	  "  LEFT JOIN thread_clock c ON c.thread_id = t.id GROUP BY q.id;"
+	  "INSERT INTO staff_load SELECT assignee_id, count(*) FROM threads"
+	  "  WHERE assignee_id IS NOT NULL AND state != 4 GROUP BY assignee_id;"
+	  "INSERT INTO citizen_usage SELECT citizen_id, count(*) FILTER (WHERE state != 4), 0, 0, 0"
+	  "  FROM threads GROUP BY citizen_id;"
+	  "CREATE INDEX threads_waiting ON threads(queue_id, created) WHERE state = 0;"
+	  "CREATE TRIGGER queues_count AFTER INSERT ON queues BEGIN"
+	  "  INSERT INTO queue_counts VALUES(NEW.id, 0, 0, 0, 0);"
+	  "END;"
+	  "CREATE TRIGGER threads_count_insert AFTER INSERT ON threads BEGIN"
+	  "  UPDATE queue_counts SET waiting = waiting + (NEW.state = 0), open = open + (NEW.state != 4)"
+	  "    WHERE queue_id = NEW.queue_id;" COUNT_LOAD_ADD COUNT_CITIZEN_ADD "END;"
+	  "CREATE TRIGGER threads_count_update AFTER UPDATE OF state, queue_id, assignee_id ON threads"
+	  "  WHEN OLD.state != NEW.state OR OLD.queue_id != NEW.queue_id"
+	  "    OR OLD.assignee_id IS NOT NEW.assignee_id BEGIN"
+	  "  UPDATE queue_counts SET waiting = waiting - (OLD.state = 0), open = open - (OLD.state != 4),"
+	  "    at_risk = at_risk - " COUNT_CLOCK("OLD", "1") ", missed = missed - " COUNT_CLOCK(
+		  "OLD",
+		  "2") "    WHERE queue_id = OLD.queue_id;"
+		       "  UPDATE queue_counts SET waiting = waiting + (NEW.state = 0), open = open + "
+		       "(NEW.state != 4),"
+		       "    at_risk = at_risk + " COUNT_CLOCK("NEW", "1") ", missed = missed + " COUNT_CLOCK(
+			       "NEW",
+			       "2") "    WHERE queue_id = NEW.queue_id;"
+				    "  UPDATE staff_load SET open = open - 1 WHERE user_id = OLD.assignee_id "
+				    "AND OLD.state != 4;" COUNT_LOAD_ADD
+				    "  UPDATE citizen_usage SET open = open + (NEW.state != 4) - (OLD.state "
+				    "!= 4)"
+				    "    WHERE citizen_id = NEW.citizen_id;"
+				    "END;"
+				    "CREATE TRIGGER clock_count_insert AFTER INSERT ON thread_clock BEGIN"
+				    "  UPDATE queue_counts SET at_risk = at_risk + (NEW.state = 1 AND "
+				    "NEW.level = 1),"
+				    "    missed = missed + (NEW.state = 1 AND NEW.level = 2)"
+				    "    WHERE queue_id = (SELECT queue_id FROM threads WHERE id = "
+				    "NEW.thread_id);"
+				    "END;"
+				    "CREATE TRIGGER clock_count_update AFTER UPDATE ON thread_clock BEGIN"
+				    "  UPDATE queue_counts SET"
+				    "    at_risk = at_risk + (NEW.state = 1 AND NEW.level = 1) - (OLD.state "
+				    "= 1 AND OLD.level = 1),"
+				    "    missed = missed + (NEW.state = 1 AND NEW.level = 2) - (OLD.state = "
+				    "1 AND OLD.level = 2)"
+				    "    WHERE queue_id = (SELECT queue_id FROM threads WHERE id = "
+				    "NEW.thread_id);"
+				    "END;"
+				    "CREATE TRIGGER clock_count_delete AFTER DELETE ON thread_clock BEGIN"
+				    "  UPDATE queue_counts SET at_risk = at_risk - (OLD.state = 1 AND "
+				    "OLD.level = 1),"
+				    "    missed = missed - (OLD.state = 1 AND OLD.level = 2)"
+				    "    WHERE queue_id = (SELECT queue_id FROM threads WHERE id = "
+				    "OLD.thread_id);"
+				    "END;" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

@@ -26,6 +26,8 @@ enum thread_stmt {
 	S_READ_SET,
 	S_MESSAGE_INSERT,
 	S_MESSAGE_LIST,
+	S_USAGE_GET,
+	S_USAGE_ADD,
 	STMT__COUNT
 };
 
@@ -84,6 +86,13 @@ static const char *const stmt_sql[STMT__COUNT] = {
 			     " body) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_MESSAGE_LIST] = "SELECT thread_id, seq, sender_id, sender_role, created, body"
 			   " FROM messages WHERE thread_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+	/* A citizen's counts (migration 10): open threads from the triggers; the day's threads and
+	 * bytes count for day ?2 only, and a later day starts them from zero. */
+	[S_USAGE_GET] = "SELECT open, iif(day = ?2, threads, 0), iif(day = ?2, bytes, 0)"
+			" FROM citizen_usage WHERE citizen_id = ?1",
+	[S_USAGE_ADD] = "INSERT INTO citizen_usage VALUES(?1, 0, ?2, ?3, ?4) ON CONFLICT(citizen_id)"
+			" DO UPDATE SET threads = iif(day = ?2, threads, 0) + ?3,"
+			" bytes = iif(day = ?2, bytes, 0) + ?4, day = ?2",
 };
 
 /* The kept statement `id`, reset and unbound; NULL (logged) when it cannot be prepared. */
@@ -308,6 +317,37 @@ static int message_list(struct store *st, const char *thread_id, int64_t after_s
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 }
 
+static int usage_get(struct store *st, const char *citizen_id, int32_t day, struct store_usage *out)
+{
+	sqlite3_stmt *q = stmt(st, S_USAGE_GET);
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_bind_text(q, 1, citizen_id);
+	sqlite3_bind_int(q, 2, day);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		out->open = sqlite3_column_int64(q, 0);
+		out->threads = sqlite3_column_int64(q, 1);
+		out->bytes = sqlite3_column_int64(q, 2);
+	}
+	return sqs_done(q, rc);
+}
+
+static int usage_add(struct store *st, const char *citizen_id, int32_t day, int64_t threads, int64_t bytes)
+{
+	sqlite3_stmt *q = stmt(st, S_USAGE_ADD);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_bind_text(q, 1, citizen_id);
+	sqlite3_bind_int(q, 2, day);
+	sqlite3_bind_int64(q, 3, threads);
+	sqlite3_bind_int64(q, 4, bytes);
+	return sqs_run(st, q);
+}
+
 const struct store_thread_ops store_sqlite_thread_ops = {
 	.insert = thread_insert,
 	.get = thread_get,
@@ -319,4 +359,6 @@ const struct store_thread_ops store_sqlite_thread_ops = {
 	.change_now = change_now,
 	.message_insert = message_insert,
 	.message_list = message_list,
+	.usage_get = usage_get,
+	.usage_add = usage_add,
 };

@@ -33,7 +33,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
 			   " VALUES(?1, ?2, ?3, ?4)",
 	[Q_MEMBERS] =
 		"SELECT m.user_id, w.username, m.role,"
-		" (SELECT count(*) FROM threads t WHERE t.assignee_id = m.user_id AND t.state != 4),"
+		" ifnull((SELECT l.open FROM staff_load l WHERE l.user_id = m.user_id), 0),"
 		" coalesce(e.ends, 0), coalesce(s.ends, 0), n.name, n.title"
 		" FROM memberships m JOIN workers w ON w.user_id = m.user_id"
 		" LEFT JOIN role_ends e ON e.user_id = m.user_id AND e.unit_id = m.unit_id AND e.done = 0"

@@ -612,7 +612,7 @@ export interface Defs {
     message: Defs["error_message"];
     /** JSON pointer (RFC 6901) of the offending field of the request body. */
     field?: string;
-    /** locked (423): seconds until the next attempt is let through, absent when an admin must unlock the account; rate_limited (429): seconds until the client address may try again (also the Retry-After header). */
+    /** locked (423): seconds until the next attempt is let through, absent when an admin must unlock the account; rate_limited (429): seconds until the client address may try again (also the Retry-After header), or over the WebSocket until a citizen's daily limit starts again at midnight in Helsinki. */
     retry_after?: number;
   };
   /** An end-to-end encryption object (proto/CRYPTO-FORMATS.md), base64url without padding. The server checks the format of what it must route, never the content. */
