@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The abuse probes: runs every deploy/dev/abuse/probe-*.sh with the build folder ($1, default
-# build-abuse). Each probe prints one line "PROBE <name>: worst latency a legitimate user saw
-# <ms> ms (<verdict>)". Not part of the test suite. Exits non-zero when a probe failed.
+# build-abuse, built with -DADVICE_BENCH=ON by the probes that need it). Each probe prints one
+# line "PROBE <name>: worst latency a legitimate user saw <ms> ms (<verdict>)". Not part of
+# the test suite. Exits non-zero when a probe failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build="${1:-build-abuse}"
