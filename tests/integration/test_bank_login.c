@@ -655,7 +655,7 @@ static void test_rate_limited_per_address(void **state)
 
 /* One address's part of the /start burst, and what it got. */
 struct flood {
-	char from[16];
+	char from[24];
 	int found, busy, other; /* 302s, 503s with retry_after, anything else */
 	int done;		/* set (atomically) when every request was answered */
 };
