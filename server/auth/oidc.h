@@ -14,7 +14,9 @@
  * on the network or core thread: up to OIDC_BACKCHANNEL_ACTIVE_MAX token requests at once
  * (libcurl's multi interface), each job given OIDC_HTTP_TIMEOUT_S from its submission. The
  * browser waiting for a job is given longer, OIDC_BROWSER_TIMEOUT_S, so it learns the job's
- * outcome. Nothing here logs codes, tokens or identity codes.
+ * outcome. The authorization URLs, whose request objects are signed, are made on another
+ * thread (oidc_signer.c), at most OIDC_SIGN_QUEUE_MAX waiting or done and not taken back.
+ * Nothing here logs codes, tokens or identity codes.
  */
 #ifndef ADVICE_OIDC_H
 #define ADVICE_OIDC_H
@@ -35,6 +37,8 @@
 #define OIDC_JWKS_REFETCH_S	    60	/* at most one JWKS fetch a minute on unknown key ids */
 #define OIDC_WORKER_QUEUE_MAX	    256 /* jobs submitted and not yet taken back */
 #define OIDC_BACKCHANNEL_ACTIVE_MAX 32	/* token requests in flight at once */
+#define OIDC_SIGN_QUEUE_MAX	    64	/* authorization URLs asked for and not yet taken back */
+#define OIDC_SIGN_TIMEOUT_S	    10	/* a /start request waits this long at most for its URL */
 #define OIDC_HASH_BYTES		    32	/* a login token's keyed hash (the store's STORE_HASH_BYTES) */
 #define OIDC_LOGIN_COOKIE	    "__Host-advice-login"
 
@@ -160,7 +164,35 @@ struct oidc_worker *oidc_worker_start(struct oidc_config *cfg, oidc_wake_fn wake
 int oidc_worker_submit(struct oidc_worker *w, const struct oidc_job *job);
 /* Takes one finished job into *out. 1 when one was taken, 0 when none. */
 int oidc_worker_take(struct oidc_worker *w, struct oidc_job *out);
-/* Stops the thread (abandoning the requests in flight) and frees everything. NULL is fine. */
+/* Stops the thread (abandoning the requests in flight) and its signer, and frees everything.
+ * NULL is fine. */
 void oidc_worker_stop(struct oidc_worker *w);
+/* The signer the worker started with it (below); never NULL. */
+struct oidc_signer *oidc_worker_signer(struct oidc_worker *w);
+
+/* ---- the signing thread (oidc_signer.c) ---- */
+
+/* The authorization URL of a login being started, made off the network thread. */
+struct oidc_sign_job {
+	uint64_t conn_id;
+	char token[OIDC_LOGIN_TOKEN_MAX]; /* the login cookie's value, kept for the answer */
+	struct oidc_login login;	  /* derived from token; wiped by the signer */
+	int64_t now_s;
+	char *url; /* filled by the signer (malloc'd): oidc_authorize_url's, NULL on failure */
+};
+
+struct oidc_signer;
+
+/* Starts the signing thread with cfg (which must outlive it); wake is called (from that
+ * thread) when URLs are ready. NULL when out of memory. */
+struct oidc_signer *oidc_signer_start(const struct oidc_config *cfg, oidc_wake_fn wake, void *wake_arg);
+/* Queues a job (copied; its url ignored). 0, or -1 when OIDC_SIGN_QUEUE_MAX jobs are not yet
+ * taken back, or out of memory. */
+int oidc_signer_submit(struct oidc_signer *s, const struct oidc_sign_job *job);
+/* Takes one finished job into *out (its url now the caller's to wipe and free). 1 when one
+ * was taken, 0 when none. */
+int oidc_signer_take(struct oidc_signer *s, struct oidc_sign_job *out);
+/* Stops the thread and frees every job it holds. NULL is fine. */
+void oidc_signer_stop(struct oidc_signer *s);
 
 #endif

@@ -54,6 +54,7 @@ struct oidc_worker {
 	size_t queued;						     /* submitted, not taken; under mu */
 	int stopping;						     /* under mu */
 	CURLM *multi;
+	struct oidc_signer *signer; /* the front channel's thread, started and stopped with this */
 	/* the thread's own */
 	size_t active;			/* jobs taken from `waiting`, not done */
 	struct oidc_node *inflight;	/* jobs whose token request is in flight */
@@ -464,7 +465,14 @@ struct oidc_worker *oidc_worker_start(struct oidc_config *cfg, oidc_wake_fn wake
 	}
 	curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)OIDC_BACKCHANNEL_ACTIVE_MAX + 1);
 	pthread_mutex_init(&w->mu, NULL);
+	if ((w->signer = oidc_signer_start(cfg, wake, wake_arg)) == NULL) {
+		pthread_mutex_destroy(&w->mu);
+		curl_multi_cleanup(w->multi);
+		free(w);
+		return NULL;
+	}
 	if (pthread_create(&w->thread, NULL, oidc_worker_main, w) != 0) {
+		oidc_signer_stop(w->signer);
 		pthread_mutex_destroy(&w->mu);
 		curl_multi_cleanup(w->multi);
 		free(w);
@@ -493,6 +501,11 @@ int oidc_worker_submit(struct oidc_worker *w, const struct oidc_job *job)
 	pthread_mutex_unlock(&w->mu);
 	curl_multi_wakeup(w->multi);
 	return 0;
+}
+
+struct oidc_signer *oidc_worker_signer(struct oidc_worker *w)
+{
+	return w->signer;
 }
 
 int oidc_worker_take(struct oidc_worker *w, struct oidc_job *out)
@@ -526,6 +539,7 @@ void oidc_worker_stop(struct oidc_worker *w)
 	pthread_mutex_unlock(&w->mu);
 	curl_multi_wakeup(w->multi);
 	pthread_join(w->thread, NULL);
+	oidc_signer_stop(w->signer);
 	for (n = w->waiting; n != NULL; n = next) {
 		next = n->next;
 		oidc_node_free(w, n);

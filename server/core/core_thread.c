@@ -224,6 +224,45 @@ static json_t *view_summary(const struct ctx *x, const struct store_thread_view 
 	return o;
 }
 
+/* Adds "assignee_name" to a summary as the caller sees its assignee (§11.7): citizens by the
+ * unit's name style, staff by display name and title. `seen` (an object) keeps the names
+ * looked up for this request, so a page of summaries costs one look-up per assignee (and
+ * unit, for citizens). 0, or -1 when the store fails or out of memory. */
+static int add_assignee_name(struct ctx *x, json_t *seen, json_t *summary)
+{
+	const char *assignee = json_string_value(json_object_get(summary, "assignee"));
+	const char *unit = json_string_value(json_object_get(summary, "unit"));
+	int citizen = x->sess.role == ROLE_CITIZEN;
+	char key[2 * STORE_ID_SIZE + 2];
+	json_t *name;
+
+	if (assignee == NULL || unit == NULL)
+		return json_object_set_new(summary, "assignee_name", json_null());
+	snprintf(key, sizeof key, "%s/%s", citizen ? unit : "", assignee);
+	name = json_object_get(seen, key);
+	if (name == NULL) {
+		if ((citizen ? core_name_for_citizen(x, unit, assignee, &name)
+			     : core_name_for_staff(x, assignee, &name)) != 0 ||
+		    json_object_set_new(seen, key, name) != 0)
+			return -1;
+	}
+	return json_object_set(summary, "assignee_name", name);
+}
+
+/* add_assignee_name for every summary of an array. 0 or -1. */
+static int add_assignee_names(struct ctx *x, json_t *summaries)
+{
+	json_t *seen = json_object(), *summary;
+	size_t i;
+	int rc = seen != NULL ? 0 : -1;
+
+	json_array_foreach (summaries, i, summary)
+		if (rc == 0)
+			rc = add_assignee_name(x, seen, summary);
+	json_decref(seen);
+	return rc;
+}
+
 /* The entries of a list by change, gathered from the two store lists before they are merged. */
 struct change_acc {
 	struct store_thread_view *views;
@@ -361,14 +400,18 @@ int core_thread_list(struct ctx *x)
 	struct store_thread_query filters;
 	json_t *threads = json_array(), *removed = json_array(),
 	       *since = json_object_get(x->msg, "changed_since");
+	int rc;
 
 	json_object_set_new(x->result, "threads", threads);
 	json_object_set_new(x->result, "removed", removed);
 	if (threads == NULL || removed == NULL)
 		return -1;
 	read_filters(x, &q);
-	if (!json_is_integer(since))
-		return list_full(x, &q, threads);
+	if (!json_is_integer(since)) {
+		if ((rc = list_full(x, &q, threads)) != 0 || x->err)
+			return rc;
+		return add_assignee_names(x, threads);
+	}
 	if (req_str(x, "cursor") != NULL) {
 		snprintf(x->err_field, sizeof x->err_field, "/cursor");
 		return core_fail(
@@ -380,7 +423,9 @@ int core_thread_list(struct ctx *x)
 	q.changed_since = json_integer_value(since);
 	q.state_mask = 0;
 	q.assignee = STORE_ASSIGNEE_ANY;
-	return list_changed(x, &q, &filters, threads, removed);
+	if (list_changed(x, &q, &filters, threads, removed) != 0)
+		return -1;
+	return add_assignee_names(x, threads);
 }
 
 /* thread.get */
@@ -389,6 +434,7 @@ int core_thread_get(struct ctx *x)
 {
 	struct store_thread t;
 	struct store_thread_view v;
+	json_t *summary, *one;
 	int rc;
 
 	if ((rc = core_thread_for(x, ACT_THREAD_GET, &t)) != 0 || x->err)
@@ -398,8 +444,12 @@ int core_thread_get(struct ctx *x)
 		return -1;
 	if (x->st->ops->thread->view(x->st, t.id, x->sess.user_id, &v) != STORE_OK)
 		return -1;
-	json_object_set_new(x->result, "summary", view_summary(x, &v));
-	return 0;
+	summary = view_summary(x, &v);
+	json_object_set_new(x->result, "summary", summary);
+	one = summary != NULL ? json_pack("[O]", summary) : NULL;
+	rc = one != NULL ? add_assignee_names(x, one) : -1;
+	json_decref(one);
+	return rc;
 }
 
 /* read.set */

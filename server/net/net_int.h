@@ -178,6 +178,8 @@ struct net {
 	struct ratelimit *oidc_limit; /* per client address, on /start and /callback */
 	struct hmap oidc_used;	      /* login cookies whose callback went to the back channel */
 	struct net_oidc_used *used_head, *used_tail; /* the same, oldest first */
+	unsigned long long oidc_limited, oidc_busy;  /* 429s and 503s since the last report */
+	int64_t oidc_refused_logged_ms;
 
 	/* the per-address limit of staff logins (net_limit.c); NULL when off */
 	struct ratelimit *staff_limit;

@@ -2,8 +2,9 @@
  * net_oidc.c - the bank-ID login's HTTP endpoints (oidc.h) on the network thread:
  *
  *   GET /api/v1/auth/bank/start     302 to the identity provider with a signed request
- *                                   object; sets the __Host- login cookie (SameSite=Lax, so
- *                                   it comes back on the cross-site return)
+ *                                   object, made by the signing thread (oidc_signer.c) while
+ *                                   the request waits; sets the __Host- login cookie
+ *                                   (SameSite=Lax, so it comes back on the cross-site return)
  *   GET /api/v1/auth/bank/callback  checks cookie and state, hands code and PKCE verifier
  *                                   to the oidc worker thread (back channel); the checked
  *                                   identity goes to the core (CORE_REQ_LOGIN_BANK), whose
@@ -14,8 +15,9 @@
  * matches a live login cookie the browser sends, and once per cookie: the first such
  * callback marks the cookie used (in a bounded table, until the cookie has expired anyway),
  * and another with it is refused here. /start and /callback are limited per client address
- * (ratelimit.h), answered 429 beyond. The browser waits at most OIDC_BROWSER_TIMEOUT_S, longer
- * than the back channel may take, so it hears how its login ended.
+ * (ratelimit.h), answered 429 beyond; a full signing queue answers /start 503 with
+ * retry_after. Refusals are logged as counts, at most once a minute. The browser waits at most
+ * OIDC_BROWSER_TIMEOUT_S, longer than the back channel may take, so it hears how its login ended.
  *
  * The browser never holds the ID token or the identity code. Nothing logged here carries a
  * code, token or identity code.
@@ -39,6 +41,7 @@
 #define NET_OIDC_JWKS	     "/api/v1/auth/jwks"
 #define NET_OIDC_SOURCES_MAX 65536 /* client addresses the rate limit remembers */
 #define NET_OIDC_USED_MAX    65536 /* used login cookies remembered (their lifetime) */
+#define NET_OIDC_REPORT_MS   60000 /* refusals are logged as counts at most once a minute */
 
 _Static_assert(OIDC_BROWSER_TIMEOUT_S >= OIDC_HTTP_TIMEOUT_S + 5,
 	       "the browser outwaits the back channel, with time for the core to answer");
@@ -129,21 +132,44 @@ static int net_oidc_mark_used(struct net *n, const uint8_t hash[OIDC_HASH_BYTES]
 	return 1;
 }
 
+static int64_t net_oidc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Counts a refusal (429 when `busy` is 0, else 503) and logs the counts at most once every
+ * NET_OIDC_REPORT_MS: a flood does not flood the log. */
+static void net_oidc_count_refusal(struct net *n, const struct net_conn *c, int busy, int64_t now)
+{
+	if (busy)
+		n->oidc_busy++;
+	else
+		n->oidc_limited++;
+	if (n->oidc_refused_logged_ms != 0 && now - n->oidc_refused_logged_ms < NET_OIDC_REPORT_MS)
+		return;
+	log_notice("bank-ID request refused peer %s; since the last report %llu rate limited (429), "
+		   "%llu while the login queue was full (503)",
+		   c->peer, n->oidc_limited, n->oidc_busy);
+	n->oidc_limited = n->oidc_busy = 0;
+	n->oidc_refused_logged_ms = now;
+}
+
 /* Whether the client's address may make one more /start or /callback now; when not, the
  * 429 answer is set and 0 returned. */
 static int net_oidc_rate_ok(struct net *n, struct net_conn *c)
 {
 	struct ratelimit_key key;
-	struct timespec ts;
+	int64_t now = net_oidc_now_ms();
 	int wait;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ratelimit_key_of(c->peer, &key);
-	wait = ratelimit_take(n->oidc_limit, &key, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	wait = ratelimit_take(n->oidc_limit, &key, now);
 	if (wait == 0)
 		return 1;
-	/* info, not notice: a flood must not flood the log too */
-	log_info("bank-ID request refused from %s: rate limited (%d s)", c->peer, wait);
+	net_oidc_count_refusal(n, c, 0, now);
 	net_http_rate_limited(c, wait);
 	return 0;
 }
@@ -172,32 +198,77 @@ static int net_oidc_fail(struct net_conn *c, int status, int code, const char *p
 	return net_http_error(c, status, code, msg, 0);
 }
 
+/* /start: a new login token and its derived values go to the signing thread, which makes
+ * the authorization URL (its request object signed) off this thread; the browser waits for
+ * it (net_oidc_take_signed). A full signing queue answers 503 with retry_after. */
 static int net_oidc_start(struct net *n, struct net_conn *c)
 {
-	char token[OIDC_LOGIN_TOKEN_MAX], cookie[160];
-	struct oidc_login l;
-	int64_t now = (int64_t)time(NULL);
-	char *url;
+	struct oidc_sign_job job;
+	int rc;
 
 	if (!net_oidc_rate_ok(n, c))
 		return 0;
-	oidc_login_token_new(now, token);
-	if (oidc_login_derive(n->pepper, token, strlen(token), now, &l) != OIDC_OK ||
-	    (url = oidc_authorize_url(n->oidc, &l, now)) == NULL) {
-		sodium_memzero(token, sizeof token);
+	memset(&job, 0, sizeof job);
+	job.conn_id = c->id;
+	job.now_s = (int64_t)time(NULL);
+	oidc_login_token_new(job.now_s, job.token);
+	if (oidc_login_derive(n->pepper, job.token, strlen(job.token), job.now_s, &job.login) != OIDC_OK) {
+		sodium_memzero(&job, sizeof job);
 		return net_http_error(c, 500, ADVICE_ERR_INTERNAL, "cannot start the login", 0);
 	}
+	rc = oidc_signer_submit(oidc_worker_signer(n->oidc_worker), &job);
+	sodium_memzero(&job, sizeof job);
+	if (rc != 0) {
+		net_oidc_count_refusal(n, c, 1, net_oidc_now_ms());
+		return net_http_error_retry(c, 503, ADVICE_ERR_UNAVAILABLE, "server busy", 1);
+	}
+	c->waiting_core = 1; /* a reply is pending (from the signing thread) */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, OIDC_SIGN_TIMEOUT_S);
+	return 0;
+}
+
+/* Answers a /start whose authorization URL is ready: 302 there with the login cookie. */
+static void net_oidc_started(struct net_conn *c, struct oidc_sign_job *job)
+{
+	char cookie[160];
+
+	c->waiting_core = 0;
+	if (job->url == NULL) {
+		net_http_error(c, 500, ADVICE_ERR_INTERNAL, "cannot start the login", 0);
+		return;
+	}
 	snprintf(cookie, sizeof cookie, "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=%d",
-		 OIDC_LOGIN_COOKIE, token, OIDC_LOGIN_TTL_S);
-	sodium_memzero(token, sizeof token);
-	sodium_memzero(&l, sizeof l);
+		 OIDC_LOGIN_COOKIE, job->token, OIDC_LOGIN_TTL_S);
 	c->resp_cookie = strdup(cookie);
 	sodium_memzero(cookie, sizeof cookie);
-	c->resp_location = url;
-	if (c->resp_cookie == NULL)
-		return -1;
+	if (c->resp_cookie == NULL) {
+		net_http_error(c, 500, ADVICE_ERR_INTERNAL, "cannot start the login", 0);
+		return;
+	}
+	c->resp_location = job->url;
+	job->url = NULL;
 	log_info("bank-ID login started from %s", c->peer);
-	return net_http_respond(c, 302, "{\"type\":\"ok\"}", 13);
+	net_http_respond(c, 302, "{\"type\":\"ok\"}", 13);
+}
+
+/* Takes every authorization URL the signing thread made and answers its browser, if still
+ * there. */
+static void net_oidc_take_signed(struct net *n)
+{
+	struct oidc_signer *s = oidc_worker_signer(n->oidc_worker);
+	struct oidc_sign_job job;
+
+	while (oidc_signer_take(s, &job)) {
+		struct net_conn *c = net_conn_find(n, job.conn_id);
+
+		if (c != NULL && c->wsi != NULL && !c->is_ws && c->waiting_core)
+			net_oidc_started(c, &job);
+		if (job.url != NULL) {
+			sodium_memzero(job.url, strlen(job.url));
+			free(job.url);
+		}
+		sodium_memzero(&job, sizeof job);
+	}
 }
 
 /* Refuses a callback before any back-channel work: logged, 400 bad_token, the login cookie
@@ -306,6 +377,7 @@ void net_oidc_take(struct net *n)
 
 	if (n->oidc_worker == NULL)
 		return;
+	net_oidc_take_signed(n);
 	while (oidc_worker_take(n->oidc_worker, &job)) {
 		struct net_conn *c = net_conn_find(n, job.conn_id);
 		const char *why = job.result == OIDC_DECRYPT ? jose_result_text(job.sub_result)

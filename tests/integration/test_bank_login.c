@@ -9,6 +9,9 @@
  * login cookie of a /start of its own, do not hold up a real login; callbacks without a
  * matching live cookie, or with a used one, make no token request at the bank (counted
  * there); and past the per-address limit /start and /callback answer 429 with retry_after.
+ * A burst of /start from several addresses at once (each signs a request object) leaves a
+ * signed-in citizen's WebSocket requests fast: the signing happens off the network thread,
+ * and what its bounded queue cannot take is answered 503 with retry_after.
  * `adviced --check-config --fetch-discovery` against the bank's discovery document: the
  * initial configuration matches it; a wrong issuer or endpoint and an unreachable document
  * are each reported, with exit status 1.
@@ -30,9 +33,13 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <sodium.h>
 
 #include "harness.h"
+#include "itest.h"
+#include "jose.h"
 
 #define BANK_LATENCY_MS "200"
 #define JUNK_LOGINS	60
@@ -40,6 +47,10 @@
  * address (two requests a login), not for the 429 test's loop. */
 #define RATE_CONF  "oidc_rate_per_minute = 60\noidc_rate_burst = 150\n"
 #define RATE_BURST 150
+/* The /start burst: addresses, requests from each (within the limit) and at once from each. */
+#define FLOOD_ADDRESSES	  8
+#define FLOOD_PER_ADDRESS 140
+#define FLOOD_PARALLEL	  8 /* 64 at once in all: the signing queue's length */
 
 static struct harness H;
 static pid_t bank_pid;
@@ -642,6 +653,173 @@ static void test_rate_limited_per_address(void **state)
 	free(r.body);
 }
 
+/* One address's part of the /start burst, and what it got. */
+struct flood {
+	char from[24];
+	int found, busy, other; /* 302s, 503s with retry_after, anything else */
+	int done;		/* set (atomically) when every request was answered */
+};
+
+/* Sends FLOOD_PER_ADDRESS /start requests from f->from, FLOOD_PARALLEL at once, and counts
+ * the answers. */
+static void *flood_send(void *arg)
+{
+	struct flood *f = arg;
+	CURLM *m = curl_multi_init();
+	struct resp *r = calloc(FLOOD_PER_ADDRESS, sizeof *r);
+	char url[256];
+	int sent = 0, running = 1, left;
+	CURLMsg *msg;
+
+	snprintf(url, sizeof url, "%s/api/v1/auth/bank/start", H.base_url);
+	while (running > 0 || sent < FLOOD_PER_ADDRESS) {
+		while (sent < FLOOD_PER_ADDRESS && sent - (f->found + f->busy + f->other) < FLOOD_PARALLEL) {
+			CURL *e = curl_easy_init();
+
+			curl_easy_setopt(e, CURLOPT_URL, url);
+			curl_easy_setopt(e, CURLOPT_INTERFACE, f->from);
+			curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+			curl_easy_setopt(e, CURLOPT_HEADERDATA, &r[sent]);
+			curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+			curl_easy_setopt(e, CURLOPT_WRITEDATA, &r[sent]);
+			curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)&r[sent]);
+			curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
+			curl_multi_add_handle(m, e);
+			sent++;
+		}
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			struct resp *one = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&one);
+			if (msg->data.result == CURLE_OK)
+				curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &one->status);
+			if (one->status == 302 && cookie_named(one, "__Host-advice-login") != NULL)
+				f->found++;
+			else if (one->status == 503 && one->retry_after >= 1 && one->body != NULL &&
+				 strstr(one->body, "\"code\":\"unavailable\"") != NULL)
+				f->busy++;
+			else
+				f->other++;
+			free(one->body);
+			one->body = NULL;
+			curl_multi_remove_handle(m, msg->easy_handle);
+			curl_easy_cleanup(msg->easy_handle);
+		}
+		if (running > 0 || sent < FLOOD_PER_ADDRESS)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	free(r);
+	curl_multi_cleanup(m);
+	__atomic_store_n(&f->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median time, in milliseconds, of one RS256 signature with a fresh 2048-bit key here. */
+static double signature_ms(void)
+{
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	long long t[21];
+	struct timespec a, b;
+
+	assert_non_null(k);
+	for (int i = 0; i < 21; i++) {
+		char *jws;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		jws = jose_sign_rs256(k, "kid", "{\"iss\":\"advice\"}");
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		assert_non_null(jws);
+		free(jws);
+		t[i] = (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+	}
+	qsort(t, 21, sizeof t[0], cmp_ll);
+	EVP_PKEY_free(k);
+	return (double)t[10] / 1e6;
+}
+
+#define SAMPLES_MAX 1000
+
+/*
+ * A burst of /start from FLOOD_ADDRESSES addresses (FLOOD_PARALLEL at once from each, within
+ * each address's limit) while a signed-in citizen makes requests over its WebSocket at a
+ * person's pace. Signing on the network thread, each request would wait behind the signatures
+ * of the /start requests in flight (up to FLOOD_ADDRESSES * FLOOD_PARALLEL); off it, behind
+ * none. So the median wait while every address floods is bounded by a quarter of that (plus
+ * 5 ms), and the worst by the whole burst's signatures plus half a second. Every /start is
+ * answered 302 with a login cookie or, when the signing queue is full, 503 unavailable with
+ * retry_after; after the burst /start works again.
+ */
+static void test_start_burst_keeps_the_loop_free(void **state)
+{
+	struct flood f[FLOOD_ADDRESSES];
+	pthread_t th[FLOOD_ADDRESSES];
+	char *session = login_as_citizen(), url[256];
+	struct advice_conn *k = harness_connect(&H, session);
+	struct timespec pace = { 0, 10 * 1000000 };
+	double sign_ms = signature_ms(), median_bound, worst_bound;
+	long long *lat = calloc(SAMPLES_MAX, sizeof *lat), worst = 0, t0;
+	int n = 0, done = 0, found = 0, busy = 0, other = 0;
+	struct resp r = { 0 };
+
+	(void)state;
+	assert_non_null(k);
+	assert_non_null(lat);
+	median_bound = FLOOD_ADDRESSES * FLOOD_PARALLEL * sign_ms / 4 + 5.0;
+	worst_bound = FLOOD_ADDRESSES * FLOOD_PER_ADDRESS * sign_ms + 500.0;
+	json_decref(itest_request(k, "ok", "{\"type\":\"categories.list\",\"id\":\"warm\"}"));
+	memset(f, 0, sizeof f);
+	for (int i = 0; i < FLOOD_ADDRESSES; i++) {
+		snprintf(f[i].from, sizeof f[i].from, "127.0.0.%d", 20 + i);
+		assert_int_equal(pthread_create(&th[i], NULL, flood_send, &f[i]), 0);
+	}
+	/* measured while every address is still sending */
+	while (done == 0 && n < SAMPLES_MAX) {
+		t0 = monotonic_ms();
+		json_decref(itest_request(k, "ok", "{\"type\":\"categories.list\",\"id\":\"p%d\"}", n));
+		lat[n] = monotonic_ms() - t0;
+		worst = lat[n] > worst ? lat[n] : worst;
+		n++;
+		nanosleep(&pace, NULL); /* a person's pace, not a flood of its own */
+		for (int i = 0; i < FLOOD_ADDRESSES; i++)
+			done += __atomic_load_n(&f[i].done, __ATOMIC_SEQ_CST);
+	}
+	for (int i = 0; i < FLOOD_ADDRESSES; i++) {
+		pthread_join(th[i], NULL);
+		found += f[i].found;
+		busy += f[i].busy;
+		other += f[i].other;
+	}
+	qsort(lat, (size_t)n, sizeof lat[0], cmp_ll);
+	print_message(
+		"/start burst: %d found, %d busy (503), %d other; %d requests of the citizen meanwhile, "
+		"median %lld ms (bound %.1f), worst %lld ms (bound %.0f); one signature %.2f ms\n",
+		found, busy, other, n, lat[n / 2], median_bound, worst, worst_bound, sign_ms);
+	assert_int_equal(other, 0);
+	assert_int_equal(found + busy, FLOOD_ADDRESSES * FLOOD_PER_ADDRESS);
+	assert_true(found >= FLOOD_ADDRESSES * FLOOD_PARALLEL);
+	assert_true(n >= 5);
+	assert_true((double)lat[n / 2] <= median_bound);
+	assert_true((double)worst <= worst_bound);
+	snprintf(url, sizeof url, "%s/api/v1/auth/bank/start", H.base_url);
+	http_from("127.0.0.31", url, NULL, NULL, &r);
+	assert_int_equal(r.status, 302);
+	assert_non_null(cookie_named(&r, "__Host-advice-login"));
+	free(r.body);
+	free(lat);
+	advice_conn_free(k);
+	free(session);
+}
+
 static void test_jwks_published(void **state)
 {
 	char url[128];
@@ -759,6 +937,7 @@ int main(void)
 		cmocka_unit_test(test_bank_rotates_its_key),
 		cmocka_unit_test(test_junk_callbacks_do_not_stall_a_login),
 		cmocka_unit_test(test_rate_limited_per_address),
+		cmocka_unit_test(test_start_burst_keeps_the_loop_free),
 		cmocka_unit_test(test_check_config_fetches_discovery),
 	};
 

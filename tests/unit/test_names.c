@@ -3,7 +3,8 @@
  * of bad input); colleagues see the display name and title in thread.changed, reassignment
  * replies, dashboards and who is on duty; the citizen sees the assignee's title with the first
  * name only, or the full name once the unit says so, never the username; no name set, or no
- * assignee, is null.
+ * assignee, is null. The summaries of thread.list (full and by change) and thread.get carry the
+ * same names, by the same rules.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -184,6 +185,118 @@ static void test_assignee_names_by_audience(void **state)
 	free(b64);
 }
 
+/* The summary of `thread` in a thread.list reply; fails when it is not there. */
+static json_t *summary_of(json_t *reply, const char *thread)
+{
+	json_t *t;
+	size_t i;
+
+	json_array_foreach (json_object_get(reply, "threads"), i, t)
+		if (strcmp(str(t, "thread"), thread) == 0)
+			return t;
+	fail_msg("thread %s not in the list", thread);
+	return NULL;
+}
+
+/* Opens a thread as the citizen with request id `id`; its thread id into `thread`. */
+static void open_thread(struct corefix *fx, const struct who *citizen, const char *id,
+			char thread[STORE_ID_SIZE])
+{
+	char *b64 = corefix_body(50, 'x');
+	json_t *r = corefix_ws(fx, citizen,
+			       "{\"type\":\"thread.open\",\"id\":\"%s\",\"category\":\"adult-social-work\","
+			       "\"body\":\"%s\"}",
+			       id, b64);
+
+	assert_string_equal(corefix_code(r), "ok");
+	snprintf(thread, STORE_ID_SIZE, "%s", str(r, "thread"));
+	json_decref(r);
+	free(b64);
+}
+
+/* The name a summary shows, NULL when assignee_name is null; fails when it is missing. */
+static const char *summary_name(json_t *summary)
+{
+	json_t *n = json_object_get(summary, "assignee_name");
+
+	assert_non_null(n);
+	return json_is_null(n) ? NULL : str(n, "name");
+}
+
+static void test_summaries_carry_assignee_names(void **state)
+{
+	struct corefix *fx = *state;
+	struct who citizen, anna, sara, anton;
+	char err[256], t_anna[STORE_ID_SIZE], t_anna2[STORE_ID_SIZE], t_anton[STORE_ID_SIZE],
+		t_none[STORE_ID_SIZE], *text;
+	json_t *r, *s;
+
+	assert_int_equal(
+		names_cmd(fx, err, sizeof err, 4, "worker-name", "anna", "Anna Virtanen", "Social worker"),
+		0);
+	corefix_login_citizen(fx, CITIZEN, &citizen);
+	corefix_login_worker(fx, "anna", &anna);
+	corefix_login_worker(fx, "sara", &sara);
+	corefix_login_worker(fx, "anton", &anton);
+	open_thread(fx, &citizen, "o1", t_anna);
+	open_thread(fx, &citizen, "o2", t_anna2);
+	open_thread(fx, &citizen, "o3", t_anton);
+	open_thread(fx, &citizen, "o4", t_none);
+	json_decref(
+		corefix_ws(fx, &anna, "{\"type\":\"thread.claim\",\"id\":\"a\",\"thread\":\"%s\"}", t_anna));
+	json_decref(
+		corefix_ws(fx, &anna, "{\"type\":\"thread.claim\",\"id\":\"b\",\"thread\":\"%s\"}", t_anna2));
+	json_decref(corefix_ws(fx, &anton, "{\"type\":\"thread.claim\",\"id\":\"c\",\"thread\":\"%s\"}",
+			       t_anton));
+
+	/* The citizen: the first name and title by the unit's default style; never the username
+	 * or the rest of the name; null without a name or an assignee. */
+	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.list\",\"id\":\"l\"}");
+	assert_string_equal(corefix_code(r), "ok");
+	assert_int_equal(json_array_size(json_object_get(r, "threads")), 4);
+	assert_string_equal(summary_name(summary_of(r, t_anna)), "Anna");
+	assert_string_equal(summary_name(summary_of(r, t_anna2)), "Anna");
+	assert_string_equal(str(json_object_get(summary_of(r, t_anna), "assignee_name"), "title"),
+			    "Social worker");
+	assert_null(summary_name(summary_of(r, t_anton)));
+	assert_null(summary_name(summary_of(r, t_none)));
+	text = json_dumps(r, 0);
+	assert_null(strstr(text, "Virtanen"));
+	free(text);
+	json_decref(r);
+	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.get\",\"id\":\"g\",\"thread\":\"%s\"}", t_anna);
+	assert_string_equal(summary_name(json_object_get(r, "summary")), "Anna");
+	json_decref(r);
+	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.get\",\"id\":\"g\",\"thread\":\"%s\"}", t_none);
+	assert_null(summary_name(json_object_get(r, "summary")));
+	json_decref(r);
+
+	/* Staff: the display name and title, in full lists, lists by change and thread.get. */
+	r = corefix_ws(fx, &sara, "{\"type\":\"thread.list\",\"id\":\"l\"}");
+	s = json_object_get(summary_of(r, t_anna), "assignee_name");
+	assert_string_equal(str(s, "name"), "Anna Virtanen");
+	assert_string_equal(str(s, "title"), "Social worker");
+	assert_string_equal(summary_name(summary_of(r, t_anna2)), "Anna Virtanen");
+	assert_null(summary_name(summary_of(r, t_anton)));
+	assert_null(summary_name(summary_of(r, t_none)));
+	json_decref(r);
+	r = corefix_ws(fx, &sara, "{\"type\":\"thread.list\",\"id\":\"c\",\"changed_since\":0}");
+	assert_string_equal(corefix_code(r), "ok");
+	assert_string_equal(summary_name(summary_of(r, t_anna)), "Anna Virtanen");
+	assert_null(summary_name(summary_of(r, t_none)));
+	json_decref(r);
+	r = corefix_ws(fx, &sara, "{\"type\":\"thread.get\",\"id\":\"g\",\"thread\":\"%s\"}", t_anna);
+	assert_string_equal(summary_name(json_object_get(r, "summary")), "Anna Virtanen");
+	json_decref(r);
+
+	/* The unit shows full names now: the citizen's list says so. */
+	assert_int_equal(names_cmd(fx, err, sizeof err, 3, "unit-name-style", "Adult social work", "full"),
+			 0);
+	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.list\",\"id\":\"l\",\"changed_since\":0}");
+	assert_string_equal(summary_name(summary_of(r, t_anna)), "Anna Virtanen");
+	json_decref(r);
+}
+
 static void test_dashboard_and_duty_show_names(void **state)
 {
 	struct corefix *fx = *state;
@@ -241,6 +354,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commands_refuse_bad_input, corefix_setup,
 						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_assignee_names_by_audience, corefix_setup,
+						corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_summaries_carry_assignee_names, corefix_setup,
 						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_dashboard_and_duty_show_names, corefix_setup,
 						corefix_teardown),

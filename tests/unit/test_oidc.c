@@ -5,7 +5,8 @@
  * tampered JWE ciphertext or tag, wrong decryption key, unknown JWE kid, unencrypted token,
  * inner token with the wrong algorithm or alg none, expired, wrong nonce (replay of another
  * login's token), wrong audience, wrong issuer, unknown signing kid, test-bed acr in
- * production mode, invalid and real identity codes in test mode.
+ * production mode, invalid and real identity codes in test mode. The signing thread
+ * (oidc_signer.c): the URLs it makes, its bounded queue, and a stop with jobs left.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -426,6 +428,69 @@ static void test_jwks_refusals(void **state)
 	assert_int_equal(n, 0);
 }
 
+static int wakes; /* the signing thread's wake-ups (read after it has stopped or by polling) */
+
+static void count_wake(void *arg)
+{
+	(void)arg;
+	__atomic_add_fetch(&wakes, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Takes one signed job, polling for up to 30 s; fails when none comes. */
+static void take_signed(struct oidc_signer *s, struct oidc_sign_job *out)
+{
+	struct timespec tick = { 0, 1000000 };
+
+	for (int i = 0; i < 30000; i++) {
+		if (oidc_signer_take(s, out))
+			return;
+		nanosleep(&tick, NULL);
+	}
+	fail_msg("the signing thread made no URL in 30 s");
+}
+
+static void test_signer_queue(void **state)
+{
+	struct oidc_signer *s = oidc_signer_start(&cfg, count_wake, NULL);
+	struct oidc_sign_job job, got;
+	char *ro;
+	json_t *o;
+
+	(void)state;
+	assert_non_null(s);
+	/* Jobs submitted and not yet taken back fill the queue, signed or not. */
+	for (int i = 0; i < OIDC_SIGN_QUEUE_MAX; i++) {
+		memset(&job, 0, sizeof job);
+		job.conn_id = (uint64_t)i + 1;
+		job.now_s = NOW;
+		oidc_login_token_new(NOW, job.token);
+		assert_int_equal(oidc_login_derive(pepper, job.token, strlen(job.token), NOW, &job.login),
+				 OIDC_OK);
+		assert_int_equal(oidc_signer_submit(s, &job), 0);
+	}
+	assert_int_equal(oidc_signer_submit(s, &job), -1);
+	/* Each comes back in order with its URL, the request object carrying its login's state. */
+	for (int i = 0; i < OIDC_SIGN_QUEUE_MAX; i++) {
+		take_signed(s, &got);
+		assert_int_equal(got.conn_id, (uint64_t)i + 1);
+		assert_non_null(got.url);
+		ro = query_param(got.url, "request");
+		o = jws_payload(ro);
+		assert_non_null(o);
+		assert_int_equal(strlen(json_string_value(json_object_get(o, "state"))), 43);
+		json_decref(o);
+		free(ro);
+		free(got.url);
+	}
+	assert_int_equal(oidc_signer_take(s, &got), 0);
+	assert_true(__atomic_load_n(&wakes, __ATOMIC_SEQ_CST) >= 1);
+	/* Room again; a stop with jobs waiting or done frees them. */
+	assert_int_equal(oidc_signer_submit(s, &job), 0);
+	assert_int_equal(oidc_signer_submit(s, &job), 0);
+	oidc_signer_stop(s);
+	oidc_signer_stop(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_login_values),
 		cmocka_unit_test(test_authorize_url_and_token_request),
 		cmocka_unit_test(test_jwks_refusals),
+		cmocka_unit_test(test_signer_queue),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -45,6 +45,7 @@ export interface Defs {
     state: Defs["thread_state"];
     /** The claiming worker's user id, or null. */
     assignee: string | null;
+    assignee_name: Defs["person_name"];
     created: Defs["time"];
     updated: Defs["time"];
     last_seq: Defs["seq"];
