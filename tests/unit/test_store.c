@@ -493,212 +493,212 @@ static void test_wal_bounded_and_emptied_when_idle(void **state)
 		assert_int_equal(store_sqlite_set_wal_limits(ro, limit, 200), -1);
 		ro->ops->close(ro);
 	}
-	/* A queue's statistics from the store (struct store_queue_stats). */
-	static int keep_stats(void *arg, const struct store_queue_stats *s)
-	{
-		struct store_queue_stats *out = arg;
+}
 
-		out[strcmp(s->category, "a") == 0 ? 0 : 1] = *s;
-		return 0;
-	}
+/* A queue's statistics from the store (struct store_queue_stats). */
+static int keep_stats(void *arg, const struct store_queue_stats *s)
+{
+	struct store_queue_stats *out = arg;
 
-	/* Migration 10 counts what a database of version 8 holds: per queue the waiting and open
-	 * threads (not the closed ones), running clocks at risk and missed (not a stopped one);
-	 * each worker's open threads; each citizen's open threads. The triggers then keep them. */
-	static void test_migration_10_counts_existing_threads(void **state)
-	{
-		struct fx *f = *state;
-		struct store_queue_stats qs[2];
-		struct store_member m[1];
-		struct store_usage u;
-		struct store_thread t;
-		char path[320];
-		struct store *st;
-		sqlite3 *h;
+	out[strcmp(s->category, "a") == 0 ? 0 : 1] = *s;
+	return 0;
+}
 
-		snprintf(path, sizeof path, "%s/old8.db", f->dir);
-		make_version(path, 8);
-		assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-		exec_ok(h,
-			"INSERT INTO users VALUES('c1', 1, 0), ('c2', 1, 0), ('w1', 2, 0);"
-			"INSERT INTO workers(user_id, username, salt, opslimit, memlimit, auth_hash)"
-			"  VALUES('w1', 'anna', x'00', 1, 8192, x'00');"
-			"INSERT INTO units VALUES('u1', 'Unit');"
-			"INSERT INTO memberships VALUES('w1', 'u1', 1);"
-			"INSERT INTO queues VALUES('qa', 'u1', 'a', 'A'), ('qb', 'u1', 'b', 'B');"
-			"INSERT INTO threads(id, citizen_id, queue_id, assignee_id, state, created, updated,"
-			"  last_seq) VALUES('t1', 'c1', 'qa', NULL, 0, 50, 50, 1),"
-			"  ('t2', 'c1', 'qa', NULL, 0, 40, 40, 1), ('t3', 'c1', 'qa', 'w1', 1, 30, 30, 1),"
-			"  ('t4', 'c2', 'qa', 'w1', 4, 20, 20, 1), ('t5', 'c2', 'qb', 'w1', 2, 10, 10, 1);"
-			"INSERT INTO thread_clock VALUES('t1', 'fi', 1, 1, 1, 0, 0, 1, 0, 0),"
-			"  ('t2', 'fi', 1, 1, 2, 0, 0, 1, 0, 0), ('t3', 'fi', 1, 0, 2, 0, 0, 1, 0, 0);");
-		sqlite3_close(h);
+/* Migration 10 counts what a database of version 8 holds: per queue the waiting and open
+ * threads (not the closed ones), running clocks at risk and missed (not a stopped one);
+ * each worker's open threads; each citizen's open threads. The triggers then keep them. */
+static void test_migration_10_counts_existing_threads(void **state)
+{
+	struct fx *f = *state;
+	struct store_queue_stats qs[2];
+	struct store_member m[1];
+	struct store_usage u;
+	struct store_thread t;
+	char path[320];
+	struct store *st;
+	sqlite3 *h;
 
-		st = store_sqlite_open(path, STORE_READWRITE);
-		assert_non_null(st);
-		assert_true(store_sqlite_schema_version(st) >= 10);
-		assert_int_equal(st->ops->queue->stats(st, "u1", keep_stats, qs), STORE_OK);
-		assert_int_equal(qs[0].waiting, 2);
-		assert_int_equal(qs[0].oldest, 40);
-		assert_int_equal(qs[0].open, 3);
-		assert_int_equal(qs[0].at_risk, 1);
-		assert_int_equal(qs[0].missed, 1);
-		assert_int_equal(qs[1].waiting, 0);
-		assert_int_equal(qs[1].oldest, 0);
-		assert_int_equal(qs[1].open, 1);
-		assert_int_equal(st->ops->thread->usage_get(st, "c1", 1, &u), STORE_OK);
-		assert_int_equal(u.open, 3);
-		assert_int_equal(u.threads, 0);
-		assert_int_equal(st->ops->thread->usage_get(st, "c2", 1, &u), STORE_OK);
-		assert_int_equal(u.open, 1);
+	snprintf(path, sizeof path, "%s/old8.db", f->dir);
+	make_version(path, 8);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	exec_ok(h, "INSERT INTO users VALUES('c1', 1, 0), ('c2', 1, 0), ('w1', 2, 0);"
+		   "INSERT INTO workers(user_id, username, salt, opslimit, memlimit, auth_hash)"
+		   "  VALUES('w1', 'anna', x'00', 1, 8192, x'00');"
+		   "INSERT INTO units VALUES('u1', 'Unit');"
+		   "INSERT INTO memberships VALUES('w1', 'u1', 1);"
+		   "INSERT INTO queues VALUES('qa', 'u1', 'a', 'A'), ('qb', 'u1', 'b', 'B');"
+		   "INSERT INTO threads(id, citizen_id, queue_id, assignee_id, state, created, updated,"
+		   "  last_seq) VALUES('t1', 'c1', 'qa', NULL, 0, 50, 50, 1),"
+		   "  ('t2', 'c1', 'qa', NULL, 0, 40, 40, 1), ('t3', 'c1', 'qa', 'w1', 1, 30, 30, 1),"
+		   "  ('t4', 'c2', 'qa', 'w1', 4, 20, 20, 1), ('t5', 'c2', 'qb', 'w1', 2, 10, 10, 1);"
+		   "INSERT INTO thread_clock VALUES('t1', 'fi', 1, 1, 1, 0, 0, 1, 0, 0),"
+		   "  ('t2', 'fi', 1, 1, 2, 0, 0, 1, 0, 0), ('t3', 'fi', 1, 0, 2, 0, 0, 1, 0, 0);");
+	sqlite3_close(h);
 
-		/* From now on the triggers count: t1 is claimed by w1, t5 closed. */
-		assert_int_equal(st->ops->tx->begin(st), STORE_OK);
-		assert_int_equal(st->ops->thread->get(st, "t1", &t), STORE_OK);
-		t.state = THREAD_CLAIMED;
-		snprintf(t.assignee_id, sizeof t.assignee_id, "w1");
-		assert_int_equal(st->ops->thread->update(st, &t), STORE_OK);
-		assert_int_equal(st->ops->thread->get(st, "t5", &t), STORE_OK);
-		t.state = THREAD_CLOSED;
-		assert_int_equal(st->ops->thread->update(st, &t), STORE_OK);
-		assert_int_equal(st->ops->tx->commit(st), STORE_OK);
-		assert_int_equal(st->ops->queue->stats(st, "u1", keep_stats, qs), STORE_OK);
-		assert_int_equal(qs[0].waiting, 1);
-		assert_int_equal(qs[0].oldest, 40);
-		assert_int_equal(qs[0].at_risk, 1);
-		assert_int_equal(qs[1].open, 0);
-		memset(m, 0, sizeof m);
-		assert_int_equal(st->ops->unit->members(st, "u1", keep_member, m), STORE_OK);
-		assert_int_equal(m[0].load, 2); /* t1 and t3 */
-		assert_int_equal(st->ops->thread->usage_get(st, "c2", 1, &u), STORE_OK);
-		assert_int_equal(u.open, 0);
-		st->ops->close(st);
-	}
+	st = store_sqlite_open(path, STORE_READWRITE);
+	assert_non_null(st);
+	assert_true(store_sqlite_schema_version(st) >= 10);
+	assert_int_equal(st->ops->queue->stats(st, "u1", keep_stats, qs), STORE_OK);
+	assert_int_equal(qs[0].waiting, 2);
+	assert_int_equal(qs[0].oldest, 40);
+	assert_int_equal(qs[0].open, 3);
+	assert_int_equal(qs[0].at_risk, 1);
+	assert_int_equal(qs[0].missed, 1);
+	assert_int_equal(qs[1].waiting, 0);
+	assert_int_equal(qs[1].oldest, 0);
+	assert_int_equal(qs[1].open, 1);
+	assert_int_equal(st->ops->thread->usage_get(st, "c1", 1, &u), STORE_OK);
+	assert_int_equal(u.open, 3);
+	assert_int_equal(u.threads, 0);
+	assert_int_equal(st->ops->thread->usage_get(st, "c2", 1, &u), STORE_OK);
+	assert_int_equal(u.open, 1);
 
-	/* A citizen's daily counts add up within a day and start from zero on the next. */
-	static void test_usage_counts_per_day(void **state)
-	{
-		struct fx *f = *state;
-		struct store *st = f->st;
-		struct store_usage u;
-		sqlite3 *h;
+	/* From now on the triggers count: t1 is claimed by w1, t5 closed. */
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	assert_int_equal(st->ops->thread->get(st, "t1", &t), STORE_OK);
+	t.state = THREAD_CLAIMED;
+	snprintf(t.assignee_id, sizeof t.assignee_id, "w1");
+	assert_int_equal(st->ops->thread->update(st, &t), STORE_OK);
+	assert_int_equal(st->ops->thread->get(st, "t5", &t), STORE_OK);
+	t.state = THREAD_CLOSED;
+	assert_int_equal(st->ops->thread->update(st, &t), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	assert_int_equal(st->ops->queue->stats(st, "u1", keep_stats, qs), STORE_OK);
+	assert_int_equal(qs[0].waiting, 1);
+	assert_int_equal(qs[0].oldest, 40);
+	assert_int_equal(qs[0].at_risk, 1);
+	assert_int_equal(qs[1].open, 0);
+	memset(m, 0, sizeof m);
+	assert_int_equal(st->ops->unit->members(st, "u1", keep_member, m), STORE_OK);
+	assert_int_equal(m[0].load, 2); /* t1 and t3 */
+	assert_int_equal(st->ops->thread->usage_get(st, "c2", 1, &u), STORE_OK);
+	assert_int_equal(u.open, 0);
+	st->ops->close(st);
+}
 
-		assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
-		exec_ok(h, "INSERT INTO users VALUES('c', 1, 0)");
-		sqlite3_close(h);
-		assert_int_equal(st->ops->thread->usage_get(st, "nobody", 7, &u), STORE_OK);
-		assert_int_equal(u.open + u.threads + u.bytes, 0);
-		assert_int_equal(st->ops->tx->begin(st), STORE_OK);
-		assert_int_equal(st->ops->thread->usage_add(st, "c", 7, 1, 100), STORE_OK);
-		assert_int_equal(st->ops->thread->usage_add(st, "c", 7, 0, 50), STORE_OK);
-		assert_int_equal(st->ops->tx->commit(st), STORE_OK);
-		assert_int_equal(st->ops->thread->usage_get(st, "c", 7, &u), STORE_OK);
-		assert_int_equal(u.threads, 1);
-		assert_int_equal(u.bytes, 150);
-		assert_int_equal(st->ops->thread->usage_get(st, "c", 8, &u), STORE_OK);
-		assert_int_equal(u.threads + u.bytes, 0);
-		assert_int_equal(st->ops->tx->begin(st), STORE_OK);
-		assert_int_equal(st->ops->thread->usage_add(st, "c", 8, 0, 10), STORE_OK);
-		assert_int_equal(st->ops->tx->commit(st), STORE_OK);
-		assert_int_equal(st->ops->thread->usage_get(st, "c", 8, &u), STORE_OK);
-		assert_int_equal(u.threads, 0);
-		assert_int_equal(u.bytes, 10);
-	}
+/* A citizen's daily counts add up within a day and start from zero on the next. */
+static void test_usage_counts_per_day(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_usage u;
+	sqlite3 *h;
 
-	static void test_commit_survives_reopen_and_rollback_does_not(void **state)
-	{
-		struct fx *f = *state;
-		struct store *st = f->st;
-		char id[STORE_ID_SIZE];
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	exec_ok(h, "INSERT INTO users VALUES('c', 1, 0)");
+	sqlite3_close(h);
+	assert_int_equal(st->ops->thread->usage_get(st, "nobody", 7, &u), STORE_OK);
+	assert_int_equal(u.open + u.threads + u.bytes, 0);
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	assert_int_equal(st->ops->thread->usage_add(st, "c", 7, 1, 100), STORE_OK);
+	assert_int_equal(st->ops->thread->usage_add(st, "c", 7, 0, 50), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	assert_int_equal(st->ops->thread->usage_get(st, "c", 7, &u), STORE_OK);
+	assert_int_equal(u.threads, 1);
+	assert_int_equal(u.bytes, 150);
+	assert_int_equal(st->ops->thread->usage_get(st, "c", 8, &u), STORE_OK);
+	assert_int_equal(u.threads + u.bytes, 0);
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	assert_int_equal(st->ops->thread->usage_add(st, "c", 8, 0, 10), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	assert_int_equal(st->ops->thread->usage_get(st, "c", 8, &u), STORE_OK);
+	assert_int_equal(u.threads, 0);
+	assert_int_equal(u.bytes, 10);
+}
 
-		assert_int_equal(st->ops->tx->begin(st), STORE_OK);
-		unit(st, "u1", "Committed");
-		assert_int_equal(st->ops->tx->commit(st), STORE_OK);
-		assert_int_equal(st->ops->tx->begin(st), STORE_OK);
-		unit(st, "u2", "Rolled back");
-		assert_int_equal(st->ops->tx->rollback(st), STORE_OK);
-		st->ops->close(st);
-		f->st = st = store_sqlite_open(f->db, STORE_READWRITE);
-		assert_int_equal(st->ops->unit->find(st, "Committed", id), STORE_OK);
-		assert_string_equal(id, "u1");
-		assert_int_equal(st->ops->unit->find(st, "Rolled back", id), STORE_NOTFOUND);
-	}
+static void test_commit_survives_reopen_and_rollback_does_not(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	char id[STORE_ID_SIZE];
 
-	static void test_savepoint_isolates_one_request(void **state)
-	{
-		struct store *st = ((struct fx *)*state)->st;
-		char id[STORE_ID_SIZE];
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	unit(st, "u1", "Committed");
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	unit(st, "u2", "Rolled back");
+	assert_int_equal(st->ops->tx->rollback(st), STORE_OK);
+	st->ops->close(st);
+	f->st = st = store_sqlite_open(f->db, STORE_READWRITE);
+	assert_int_equal(st->ops->unit->find(st, "Committed", id), STORE_OK);
+	assert_string_equal(id, "u1");
+	assert_int_equal(st->ops->unit->find(st, "Rolled back", id), STORE_NOTFOUND);
+}
 
-		assert_int_equal(st->ops->tx->begin(st), STORE_OK);
-		assert_int_equal(st->ops->tx->savepoint(st), STORE_OK);
-		unit(st, "a", "First");
-		assert_int_equal(st->ops->tx->release(st), STORE_OK);
-		assert_int_equal(st->ops->tx->savepoint(st), STORE_OK);
-		unit(st, "b", "Second");
-		assert_int_equal(st->ops->tx->rollback_to(st), STORE_OK);
-		assert_int_equal(st->ops->tx->savepoint(st), STORE_OK);
-		unit(st, "c", "Third");
-		assert_int_equal(st->ops->tx->release(st), STORE_OK);
-		assert_int_equal(st->ops->tx->commit(st), STORE_OK);
-		assert_int_equal(st->ops->unit->find(st, "First", id), STORE_OK);
-		assert_int_equal(st->ops->unit->find(st, "Second", id), STORE_NOTFOUND);
-		assert_int_equal(st->ops->unit->find(st, "Third", id), STORE_OK);
-	}
+static void test_savepoint_isolates_one_request(void **state)
+{
+	struct store *st = ((struct fx *)*state)->st;
+	char id[STORE_ID_SIZE];
 
-	static void test_unique_keys(void **state)
-	{
-		struct store *st = ((struct fx *)*state)->st;
-		struct store_queue q = { .id = "q1", .unit_id = "u1", .category = "adult", .name = "A" };
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	assert_int_equal(st->ops->tx->savepoint(st), STORE_OK);
+	unit(st, "a", "First");
+	assert_int_equal(st->ops->tx->release(st), STORE_OK);
+	assert_int_equal(st->ops->tx->savepoint(st), STORE_OK);
+	unit(st, "b", "Second");
+	assert_int_equal(st->ops->tx->rollback_to(st), STORE_OK);
+	assert_int_equal(st->ops->tx->savepoint(st), STORE_OK);
+	unit(st, "c", "Third");
+	assert_int_equal(st->ops->tx->release(st), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	assert_int_equal(st->ops->unit->find(st, "First", id), STORE_OK);
+	assert_int_equal(st->ops->unit->find(st, "Second", id), STORE_NOTFOUND);
+	assert_int_equal(st->ops->unit->find(st, "Third", id), STORE_OK);
+}
 
-		unit(st, "u1", "Unit");
-		assert_int_equal(st->ops->unit->insert(st, "u2", "Unit"), STORE_EXISTS);
-		assert_int_equal(st->ops->queue->insert(st, &q), STORE_OK);
-		snprintf(q.id, sizeof q.id, "q2");
-		assert_int_equal(st->ops->queue->insert(st, &q), STORE_EXISTS); /* one queue per category */
-		snprintf(q.unit_id, sizeof q.unit_id, "no-such-unit");
-		snprintf(q.category, sizeof q.category, "other");
-		assert_int_equal(st->ops->queue->insert(st, &q), STORE_ERROR); /* foreign key */
-	}
+static void test_unique_keys(void **state)
+{
+	struct store *st = ((struct fx *)*state)->st;
+	struct store_queue q = { .id = "q1", .unit_id = "u1", .category = "adult", .name = "A" };
 
-	static void test_requests_idempotency_table(void **state)
-	{
-		struct store *st = ((struct fx *)*state)->st;
-		char *reply = NULL;
+	unit(st, "u1", "Unit");
+	assert_int_equal(st->ops->unit->insert(st, "u2", "Unit"), STORE_EXISTS);
+	assert_int_equal(st->ops->queue->insert(st, &q), STORE_OK);
+	snprintf(q.id, sizeof q.id, "q2");
+	assert_int_equal(st->ops->queue->insert(st, &q), STORE_EXISTS); /* one queue per category */
+	snprintf(q.unit_id, sizeof q.unit_id, "no-such-unit");
+	snprintf(q.category, sizeof q.category, "other");
+	assert_int_equal(st->ops->queue->insert(st, &q), STORE_ERROR); /* foreign key */
+}
 
-		assert_int_equal(st->ops->request->get(st, "user", "r1", &reply), STORE_NOTFOUND);
-		assert_null(reply);
-		assert_int_equal(st->ops->request->put(st, "user", "r1", "{\"type\":\"ok\"}", 1), STORE_OK);
-		assert_int_equal(st->ops->request->put(st, "user", "r1", "{}", 2), STORE_EXISTS);
-		assert_int_equal(st->ops->request->get(st, "user", "r1", &reply), STORE_OK);
-		assert_string_equal(reply, "{\"type\":\"ok\"}");
-		free(reply);
-		/* Request ids are per user. */
-		assert_int_equal(st->ops->request->get(st, "other", "r1", &reply), STORE_NOTFOUND);
-	}
+static void test_requests_idempotency_table(void **state)
+{
+	struct store *st = ((struct fx *)*state)->st;
+	char *reply = NULL;
 
-	static void test_read_only_store(void **state)
-	{
-		struct fx *f = *state;
-		struct store *ro;
-		struct store_session s = { .user_id = "x",
-					   .role = ROLE_CITIZEN,
-					   .created = 1,
-					   .last_seen = 1,
-					   .idle_ms = 10,
-					   .expires = 20 };
-		struct store_session got;
+	assert_int_equal(st->ops->request->get(st, "user", "r1", &reply), STORE_NOTFOUND);
+	assert_null(reply);
+	assert_int_equal(st->ops->request->put(st, "user", "r1", "{\"type\":\"ok\"}", 1), STORE_OK);
+	assert_int_equal(st->ops->request->put(st, "user", "r1", "{}", 2), STORE_EXISTS);
+	assert_int_equal(st->ops->request->get(st, "user", "r1", &reply), STORE_OK);
+	assert_string_equal(reply, "{\"type\":\"ok\"}");
+	free(reply);
+	/* Request ids are per user. */
+	assert_int_equal(st->ops->request->get(st, "other", "r1", &reply), STORE_NOTFOUND);
+}
 
-		memset(s.hash, 7, sizeof s.hash);
-		assert_int_equal(f->st->ops->tx->begin(f->st), STORE_OK);
-		assert_int_equal(f->st->ops->session->insert(f->st, &s),
-				 STORE_ERROR); /* user x does not exist */
-		assert_int_equal(f->st->ops->tx->rollback(f->st), STORE_OK);
-		ro = store_sqlite_open(f->db, STORE_READONLY);
-		assert_non_null(ro);
-		assert_int_equal(ro->ops->session->get(ro, s.hash, &got), STORE_NOTFOUND);
-		assert_int_equal(ro->ops->unit->insert(ro, "z", "Z"), STORE_ERROR); /* read-only */
-		ro->ops->close(ro);
-	}
+static void test_read_only_store(void **state)
+{
+	struct fx *f = *state;
+	struct store *ro;
+	struct store_session s = { .user_id = "x",
+				   .role = ROLE_CITIZEN,
+				   .created = 1,
+				   .last_seen = 1,
+				   .idle_ms = 10,
+				   .expires = 20 };
+	struct store_session got;
+
+	memset(s.hash, 7, sizeof s.hash);
+	assert_int_equal(f->st->ops->tx->begin(f->st), STORE_OK);
+	assert_int_equal(f->st->ops->session->insert(f->st, &s), STORE_ERROR); /* user x does not exist */
+	assert_int_equal(f->st->ops->tx->rollback(f->st), STORE_OK);
+	ro = store_sqlite_open(f->db, STORE_READONLY);
+	assert_non_null(ro);
+	assert_int_equal(ro->ops->session->get(ro, s.hash, &got), STORE_NOTFOUND);
+	assert_int_equal(ro->ops->unit->insert(ro, "z", "Z"), STORE_ERROR); /* read-only */
+	ro->ops->close(ro);
+}
 
 /* Fails when a domain table of the store, or an operation in it, is missing: a table of
  * function pointers is read as an array of them. */
@@ -711,176 +711,174 @@ static void test_wal_bounded_and_emptied_when_idle(void **state)
 			assert_non_null(fns[i]);                                                             \
 	} while (0)
 
-	/* Collects names (units, workers) in the order a list gives them. */
-	struct names {
-		char v[8][STORE_NAME_SIZE];
-		size_t n;
+/* Collects names (units, workers) in the order a list gives them. */
+struct names {
+	char v[8][STORE_NAME_SIZE];
+	size_t n;
+};
+
+static int collect_unit(void *arg, const struct store_unit *u)
+{
+	struct names *n = arg;
+
+	snprintf(n->v[n->n++], STORE_NAME_SIZE, "%s", u->name);
+	return 0;
+}
+
+static int collect_worker(void *arg, const struct store_worker *w)
+{
+	struct names *n = arg;
+
+	snprintf(n->v[n->n++], STORE_NAME_SIZE, "%s", w->username);
+	return 0;
+}
+
+static int collect_route(void *arg, const char *category, const char *lang, const char *queue_id)
+{
+	struct names *n = arg;
+
+	snprintf(n->v[n->n++], STORE_NAME_SIZE, "%s/%s/%s", category, lang, queue_id);
+	return 0;
+}
+
+static int collect_closed(void *arg, int32_t day, const char *name)
+{
+	struct names *n = arg;
+
+	snprintf(n->v[n->n++], STORE_NAME_SIZE, "%d %s", (int)day, name);
+	return 0;
+}
+
+static int member_ends(void *arg, const struct store_member *m)
+{
+	int64_t *ends = arg;
+
+	ends[0] = m->role_ends;
+	ends[1] = m->account_ends;
+	return 0;
+}
+
+static void add_worker(struct store *st, const char *id, const char *name)
+{
+	struct store_worker w = { .opslimit = 1, .memlimit = 8192 };
+
+	snprintf(w.user_id, sizeof w.user_id, "%s", id);
+	snprintf(w.username, sizeof w.username, "%s", name);
+	assert_int_equal(st->ops->staff->worker_insert(st, &w, 1), STORE_OK);
+}
+
+/* The reads advicectl's lists use: in their order, with names and end dates. */
+static void test_lists_for_advicectl(void **state)
+{
+	struct store *st = ((struct fx *)*state)->st;
+	struct store_queue q = { .id = "q1", .unit_id = "u2", .category = "adult", .name = "A" };
+	struct store_membership m[4];
+	struct store_staff staff;
+	struct store_worker w;
+	struct store_unit u;
+	struct names n = { 0 };
+	int64_t ends[2] = { -1, -1 };
+	size_t count;
+
+	unit(st, "u2", "Zeta unit");
+	unit(st, "u1", "Alpha unit");
+	assert_int_equal(st->ops->unit->list(st, collect_unit, &n), STORE_OK);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.v[0], "Alpha unit");
+	assert_string_equal(n.v[1], "Zeta unit");
+	assert_int_equal(st->ops->unit->get(st, "u2", &u), STORE_OK);
+	assert_string_equal(u.name, "Zeta unit");
+	assert_int_equal(st->ops->unit->get(st, "u9", &u), STORE_NOTFOUND);
+
+	add_worker(st, "w2", "zoe");
+	add_worker(st, "w1", "bob");
+	n.n = 0;
+	assert_int_equal(st->ops->staff->worker_list(st, collect_worker, &n), STORE_OK);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.v[0], "bob");
+	assert_string_equal(n.v[1], "zoe");
+	assert_int_equal(st->ops->staff->worker_by_id(st, "w2", &w), STORE_OK);
+	assert_string_equal(w.username, "zoe");
+	assert_int_equal(st->ops->staff->worker_by_id(st, "w9", &w), STORE_NOTFOUND);
+
+	/* A membership's end, and the account's, as the lists show them. */
+	assert_int_equal(st->ops->staff->membership_add(st, "w1", "u2", ROLE_SUPERVISOR), STORE_OK);
+	assert_int_equal(st->ops->staff->membership_list(st, "w1", m, 4, &count), STORE_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(m[0].ends, 0);
+	assert_int_equal(st->ops->staff->role_end_set(st, "w1", "u2", 777), STORE_OK);
+	assert_int_equal(st->ops->staff->membership_list(st, "w1", m, 4, &count), STORE_OK);
+	assert_int_equal(m[0].ends, 777);
+	assert_int_equal(st->ops->staff->get(st, "w1", &staff), STORE_OK);
+	staff.ends = 999;
+	assert_int_equal(st->ops->staff->put(st, &staff), STORE_OK);
+	assert_int_equal(st->ops->unit->members(st, "u2", member_ends, ends), STORE_OK);
+	assert_int_equal(ends[0], 777);
+	assert_int_equal(ends[1], 999);
+
+	assert_int_equal(st->ops->queue->insert(st, &q), STORE_OK);
+	assert_int_equal(st->ops->queue->route_put(st, "kids", "sv", "q1"), STORE_OK);
+	assert_int_equal(st->ops->queue->route_put(st, "adult", "sv", "q1"), STORE_OK);
+	assert_int_equal(st->ops->queue->route_put(st, "adult", "en", "q1"), STORE_OK);
+	n.n = 0;
+	assert_int_equal(st->ops->queue->route_list(st, collect_route, &n), STORE_OK);
+	assert_int_equal(n.n, 3);
+	assert_string_equal(n.v[0], "adult/en/q1");
+	assert_string_equal(n.v[1], "adult/sv/q1");
+	assert_string_equal(n.v[2], "kids/sv/q1");
+
+	assert_int_equal(st->ops->duty->closed_day_put(st, 300, "Later"), STORE_OK);
+	assert_int_equal(st->ops->duty->closed_day_put(st, 100, "Early"), STORE_OK);
+	assert_int_equal(st->ops->duty->closed_day_put(st, 500, "Outside"), STORE_OK);
+	n.n = 0;
+	assert_int_equal(st->ops->duty->closed_day_names(st, 100, 300, collect_closed, &n), STORE_OK);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.v[0], "100 Early");
+	assert_string_equal(n.v[1], "300 Later");
+}
+
+static void test_every_domain_operation_is_set(void **state)
+{
+	const struct store_ops *ops = ((struct fx *)*state)->st->ops;
+
+	assert_non_null(ops->close);
+	ASSERT_TABLE_FULL(ops->tx);
+	ASSERT_TABLE_FULL(ops->session);
+	ASSERT_TABLE_FULL(ops->identity);
+	ASSERT_TABLE_FULL(ops->staff);
+	ASSERT_TABLE_FULL(ops->unit);
+	ASSERT_TABLE_FULL(ops->queue);
+	ASSERT_TABLE_FULL(ops->duty);
+	ASSERT_TABLE_FULL(ops->thread);
+	ASSERT_TABLE_FULL(ops->request);
+	ASSERT_TABLE_FULL(ops->audit);
+	ASSERT_TABLE_FULL(ops->notify);
+	ASSERT_TABLE_FULL(ops->keys);
+	ASSERT_TABLE_FULL(ops->file);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_domain_operation_is_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrations_and_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_6_keeps_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_synchronous_full_on_writing_connections, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_8_keeps_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_ghosts_are_evicted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_bounded_and_emptied_when_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_10_counts_existing_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_usage_counts_per_day, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_survives_reopen_and_rollback_does_not, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_savepoint_isolates_one_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unique_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests_idempotency_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lists_for_advicectl, setup, teardown),
 	};
 
-	static int collect_unit(void *arg, const struct store_unit *u)
-	{
-		struct names *n = arg;
-
-		snprintf(n->v[n->n++], STORE_NAME_SIZE, "%s", u->name);
-		return 0;
-	}
-
-	static int collect_worker(void *arg, const struct store_worker *w)
-	{
-		struct names *n = arg;
-
-		snprintf(n->v[n->n++], STORE_NAME_SIZE, "%s", w->username);
-		return 0;
-	}
-
-	static int collect_route(void *arg, const char *category, const char *lang, const char *queue_id)
-	{
-		struct names *n = arg;
-
-		snprintf(n->v[n->n++], STORE_NAME_SIZE, "%s/%s/%s", category, lang, queue_id);
-		return 0;
-	}
-
-	static int collect_closed(void *arg, int32_t day, const char *name)
-	{
-		struct names *n = arg;
-
-		snprintf(n->v[n->n++], STORE_NAME_SIZE, "%d %s", (int)day, name);
-		return 0;
-	}
-
-	static int member_ends(void *arg, const struct store_member *m)
-	{
-		int64_t *ends = arg;
-
-		ends[0] = m->role_ends;
-		ends[1] = m->account_ends;
-		return 0;
-	}
-
-	static void add_worker(struct store * st, const char *id, const char *name)
-	{
-		struct store_worker w = { .opslimit = 1, .memlimit = 8192 };
-
-		snprintf(w.user_id, sizeof w.user_id, "%s", id);
-		snprintf(w.username, sizeof w.username, "%s", name);
-		assert_int_equal(st->ops->staff->worker_insert(st, &w, 1), STORE_OK);
-	}
-
-	/* The reads advicectl's lists use: in their order, with names and end dates. */
-	static void test_lists_for_advicectl(void **state)
-	{
-		struct store *st = ((struct fx *)*state)->st;
-		struct store_queue q = { .id = "q1", .unit_id = "u2", .category = "adult", .name = "A" };
-		struct store_membership m[4];
-		struct store_staff staff;
-		struct store_worker w;
-		struct store_unit u;
-		struct names n = { 0 };
-		int64_t ends[2] = { -1, -1 };
-		size_t count;
-
-		unit(st, "u2", "Zeta unit");
-		unit(st, "u1", "Alpha unit");
-		assert_int_equal(st->ops->unit->list(st, collect_unit, &n), STORE_OK);
-		assert_int_equal(n.n, 2);
-		assert_string_equal(n.v[0], "Alpha unit");
-		assert_string_equal(n.v[1], "Zeta unit");
-		assert_int_equal(st->ops->unit->get(st, "u2", &u), STORE_OK);
-		assert_string_equal(u.name, "Zeta unit");
-		assert_int_equal(st->ops->unit->get(st, "u9", &u), STORE_NOTFOUND);
-
-		add_worker(st, "w2", "zoe");
-		add_worker(st, "w1", "bob");
-		n.n = 0;
-		assert_int_equal(st->ops->staff->worker_list(st, collect_worker, &n), STORE_OK);
-		assert_int_equal(n.n, 2);
-		assert_string_equal(n.v[0], "bob");
-		assert_string_equal(n.v[1], "zoe");
-		assert_int_equal(st->ops->staff->worker_by_id(st, "w2", &w), STORE_OK);
-		assert_string_equal(w.username, "zoe");
-		assert_int_equal(st->ops->staff->worker_by_id(st, "w9", &w), STORE_NOTFOUND);
-
-		/* A membership's end, and the account's, as the lists show them. */
-		assert_int_equal(st->ops->staff->membership_add(st, "w1", "u2", ROLE_SUPERVISOR), STORE_OK);
-		assert_int_equal(st->ops->staff->membership_list(st, "w1", m, 4, &count), STORE_OK);
-		assert_int_equal(count, 1);
-		assert_int_equal(m[0].ends, 0);
-		assert_int_equal(st->ops->staff->role_end_set(st, "w1", "u2", 777), STORE_OK);
-		assert_int_equal(st->ops->staff->membership_list(st, "w1", m, 4, &count), STORE_OK);
-		assert_int_equal(m[0].ends, 777);
-		assert_int_equal(st->ops->staff->get(st, "w1", &staff), STORE_OK);
-		staff.ends = 999;
-		assert_int_equal(st->ops->staff->put(st, &staff), STORE_OK);
-		assert_int_equal(st->ops->unit->members(st, "u2", member_ends, ends), STORE_OK);
-		assert_int_equal(ends[0], 777);
-		assert_int_equal(ends[1], 999);
-
-		assert_int_equal(st->ops->queue->insert(st, &q), STORE_OK);
-		assert_int_equal(st->ops->queue->route_put(st, "kids", "sv", "q1"), STORE_OK);
-		assert_int_equal(st->ops->queue->route_put(st, "adult", "sv", "q1"), STORE_OK);
-		assert_int_equal(st->ops->queue->route_put(st, "adult", "en", "q1"), STORE_OK);
-		n.n = 0;
-		assert_int_equal(st->ops->queue->route_list(st, collect_route, &n), STORE_OK);
-		assert_int_equal(n.n, 3);
-		assert_string_equal(n.v[0], "adult/en/q1");
-		assert_string_equal(n.v[1], "adult/sv/q1");
-		assert_string_equal(n.v[2], "kids/sv/q1");
-
-		assert_int_equal(st->ops->duty->closed_day_put(st, 300, "Later"), STORE_OK);
-		assert_int_equal(st->ops->duty->closed_day_put(st, 100, "Early"), STORE_OK);
-		assert_int_equal(st->ops->duty->closed_day_put(st, 500, "Outside"), STORE_OK);
-		n.n = 0;
-		assert_int_equal(st->ops->duty->closed_day_names(st, 100, 300, collect_closed, &n), STORE_OK);
-		assert_int_equal(n.n, 2);
-		assert_string_equal(n.v[0], "100 Early");
-		assert_string_equal(n.v[1], "300 Later");
-	}
-
-	static void test_every_domain_operation_is_set(void **state)
-	{
-		const struct store_ops *ops = ((struct fx *)*state)->st->ops;
-
-		assert_non_null(ops->close);
-		ASSERT_TABLE_FULL(ops->tx);
-		ASSERT_TABLE_FULL(ops->session);
-		ASSERT_TABLE_FULL(ops->identity);
-		ASSERT_TABLE_FULL(ops->staff);
-		ASSERT_TABLE_FULL(ops->unit);
-		ASSERT_TABLE_FULL(ops->queue);
-		ASSERT_TABLE_FULL(ops->duty);
-		ASSERT_TABLE_FULL(ops->thread);
-		ASSERT_TABLE_FULL(ops->request);
-		ASSERT_TABLE_FULL(ops->audit);
-		ASSERT_TABLE_FULL(ops->notify);
-		ASSERT_TABLE_FULL(ops->keys);
-		ASSERT_TABLE_FULL(ops->file);
-	}
-
-	int main(void)
-	{
-		const struct CMUnitTest tests[] = {
-			cmocka_unit_test_setup_teardown(test_every_domain_operation_is_set, setup, teardown),
-			cmocka_unit_test_setup_teardown(test_migrations_and_wal, setup, teardown),
-			cmocka_unit_test_setup_teardown(test_migration_6_keeps_threads, setup, teardown),
-			cmocka_unit_test_setup_teardown(test_synchronous_full_on_writing_connections, setup,
-							teardown),
-			cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-			cmocka_unit_test_setup_teardown(test_migration_8_keeps_locks, setup, teardown),
-			cmocka_unit_test_setup_teardown(test_locked_ghosts_are_evicted, setup, teardown),
-			cmocka_unit_test_setup_teardown(test_wal_bounded_and_emptied_when_idle, setup,
-							teardown),
-			cmocka_unit_test_setup_teardown(test_migration_10_counts_existing_threads, setup,
-							teardown),
-			cmocka_unit_test_setup_teardown(test_usage_counts_per_day, setup, teardown),
-			cmocka_unit_test_setup_teardown(test_commit_survives_reopen_and_rollback_does_not,
-							setup, teardown),
-			cmocka_unit_test_setup_teardown(test_savepoint_isolates_one_request, setup, teardown),
-			cmocka_unit_test_setup_teardown(test_unique_keys, setup, teardown),
-			cmocka_unit_test_setup_teardown(test_requests_idempotency_table, setup, teardown),
-			cmocka_unit_test_setup_teardown(test_read_only_store, setup, teardown),
-			cmocka_unit_test_setup_teardown(test_lists_for_advicectl, setup, teardown),
-		};
-
-		return cmocka_run_group_tests(tests, NULL, NULL);
-	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
