@@ -26,6 +26,10 @@
 #define ADVICE_AUTH_KEY_BYTES	   32	 /* worker authentication key */
 #define ADVICE_SALT_BYTES	   16	 /* crypto_pwhash salt */
 
+/* The largest thread.read reply: fewer messages than asked come then (§6.4). The outbound
+ * queue of a connection is never configured below twice this. */
+#define ADVICE_MAX_REPLY_BYTES 262144
+
 /* Close codes the server uses besides the RFC 6455 ones (1008 policy, 1009 too big). */
 #define ADVICE_CLOSE_SESSION_ENDED 4001 /* logout, expiry or revocation */
 #define ADVICE_CLOSE_SLOW_CONSUMER 4008 /* outbound queue limit reached */

@@ -483,31 +483,65 @@ int core_read_set(struct ctx *x)
 	return core_push(x, topic, ev);
 }
 
+/* Room kept in a thread.read reply for everything but its messages (type, id, thread, state,
+ * more, the brackets): the request id is at most ADVICE_MAX_REQUEST_ID characters. */
+#define READ_REPLY_ENVELOPE 512
+
 struct read_acc {
 	json_t *arr;
 	int limit, count;
+	size_t bytes;  /* serialised size of the messages in arr, commas included */
+	int truncated; /* a message was left out for the byte budget */
 };
 
+/* One message of a thread.read reply, or NULL when out of memory. */
+static json_t *message_json(const struct store_message *m)
+{
+	size_t n = sodium_base64_encoded_len(m->body_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *b64 = malloc(n);
+	json_t *o;
+
+	if (b64 == NULL)
+		return NULL;
+	sodium_bin2base64(b64, n, m->body, m->body_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	o = json_pack("{s:I, s:s, s:s, s:I, s:s}", "seq", (json_int_t)m->seq, "sender", m->sender_id, "role",
+		      core_role_name(m->sender_role == ROLE_CITIZEN ? ROLE_CITIZEN : ROLE_WORKER), "time",
+		      (json_int_t)m->created, "body", b64);
+	free(b64);
+	return o;
+}
+
+/*
+ * Store callback of thread.read: appends `m` unless the reply already holds `limit` messages
+ * or `m` would take it past ADVICE_MAX_REPLY_BYTES (the first message is always taken: a
+ * body is far smaller than the budget). Returns 1 to stop the listing.
+ */
 static int add_message(void *arg, const struct store_message *m)
 {
 	struct read_acc *a = arg;
-	size_t n = sodium_base64_encoded_len(m->body_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	char *b64;
+	json_t *o;
+	size_t len;
 
 	if (++a->count > a->limit)
 		return 1;
-	if ((b64 = malloc(n)) == NULL)
+	if ((o = message_json(m)) == NULL) {
+		a->truncated = 1; /* the client reads on from the last seq it got */
 		return 1;
-	sodium_bin2base64(b64, n, m->body, m->body_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	json_array_append_new(
-		a->arr,
-		json_pack("{s:I, s:s, s:s, s:I, s:s}", "seq", (json_int_t)m->seq, "sender", m->sender_id,
-			  "role", core_role_name(m->sender_role == ROLE_CITIZEN ? ROLE_CITIZEN : ROLE_WORKER),
-			  "time", (json_int_t)m->created, "body", b64));
-	free(b64);
+	}
+	len = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1; /* the comma before it */
+	if (a->count > 1 && READ_REPLY_ENVELOPE + a->bytes + len > ADVICE_MAX_REPLY_BYTES) {
+		a->truncated = 1;
+		json_decref(o);
+		return 1;
+	}
+	a->bytes += len;
+	json_array_append_new(a->arr, o);
 	return 0;
 }
 
+/* thread.read: the messages after after_seq, oldest first, at most `limit` of them and at
+ * most ADVICE_MAX_REPLY_BYTES of reply, so that one reply always fits in the connection's
+ * outbound queue; `more` says whether the client should read on from the last seq. */
 int core_thread_read(struct ctx *x)
 {
 	struct read_acc a = { .arr = json_array(), .limit = req_int(x, "limit", DEFAULT_LIMIT) };
@@ -530,7 +564,7 @@ int core_thread_read(struct ctx *x)
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));
 	json_object_set_new(x->result, "messages", a.arr);
 	rc = x->st->ops->thread->message_list(x->st, t.id, after, a.limit + 1, add_message, &a);
-	json_object_set_new(x->result, "more", json_boolean(a.count > a.limit));
+	json_object_set_new(x->result, "more", json_boolean(a.truncated || a.count > a.limit));
 	return rc == STORE_OK ? 0 : -1;
 }
 

@@ -76,6 +76,8 @@ static void test_errors(void **state)
 	expect_error("port = 80\nport = 81\n", "line 2: port: set twice");
 	expect_error("\nport = 70000\n", "line 2: port: 70000 is out of range 1..65535");
 	expect_error("max_inflight = 0\n", "max_inflight: 0 is out of range 1..10000");
+	/* One thread.read reply (ADVICE_MAX_REPLY_BYTES) must fit twice in the outbound queue. */
+	expect_error("outq_max_bytes = 524287\n", "outq_max_bytes: 524287 is out of range 524288..268435456");
 	expect_error("port = 80x\n", "not an integer");
 	expect_error("port\n", "expected name = value");
 	expect_error("test_mode = maybe\n", "expected yes or no");

@@ -98,6 +98,7 @@ static void test_body_limits(void **state)
 	/* The largest body allowed decoded must fit in the character limit. */
 	assert_true(b64_len(ADVICE_MAX_BODY_BYTES) <= ADVICE_MAX_BODY_B64);
 	assert_true(ADVICE_MAX_BODY_B64 < ADVICE_MAX_MESSAGE_BYTES);
+	assert_true(ADVICE_MAX_BODY_B64 + 1024 < ADVICE_MAX_REPLY_BYTES); /* a reply holds a full message */
 	assert_ptr_equal(prop_get("request.thread.open", "body"), body);
 	assert_ptr_equal(prop_get("request.message.send", "body"), body);
 	assert_ptr_equal(prop_get("event.message.new", "body"), body);
@@ -239,6 +240,7 @@ static void test_protocol_text(void **state)
 		ADVICE_MAX_REQUEST_ID,
 		ADVICE_ID_HEX,
 		ADVICE_MAX_LIST,
+		ADVICE_MAX_REPLY_BYTES,
 		ADVICE_SESSION_TOKEN_LEN,
 		ADVICE_AUTH_KEY_BYTES,
 		ADVICE_SALT_BYTES,
