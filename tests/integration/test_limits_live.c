@@ -293,7 +293,12 @@ static void test_wal_and_memory_shrink_after_flood(void **state)
 	assert_true(POLL_UNTIL(log_has("memtrim_tick: resident memory"), T_MS));
 	rss_idle = rss_kb(H.pid);
 	fprintf(stderr, "idle: WAL %lld bytes, RSS %ld kB\n", wal_bytes(), rss_idle);
-	assert_true(rss_peak > 0 && rss_idle > 0 && rss_idle < rss_peak);
+	assert_true(rss_peak > 0 && rss_idle > 0);
+#ifndef __SANITIZE_ADDRESS__
+	/* AddressSanitizer's allocator keeps its own pools, which malloc_trim cannot give back:
+	 * the drop is checked in the plain build only. */
+	assert_true(rss_idle < rss_peak);
+#endif
 	/* Still serving. */
 	assert_served(k);
 	advice_conn_free(k);
