@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ev.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,22 +258,34 @@ static int64_t net_guard_head_since(const struct net *n, int phase)
  * Closes up to NET_GUARD_SHED of the requests that have waited longest for their headers or
  * their body (each list's head is its longest waiting), so that the descriptors they free go
  * to new clients instead of waiting for a deadline. WebSockets and answers being written
- * (NET_PHASE_NONE) are never closed here. How many were closed.
+ * (NET_PHASE_NONE) are never closed here. Closed at once, so not from within lws.
  */
-static int net_guard_shed(struct net *n)
+static void net_guard_shed(struct net *n)
 {
-	int i;
-
-	for (i = 0; i < NET_GUARD_SHED; i++) {
+	for (int i = 0; i < NET_GUARD_SHED; i++) {
 		int64_t headers = net_guard_head_since(n, NET_PHASE_HEADERS);
 		int64_t body = net_guard_head_since(n, NET_PHASE_BODY);
+		struct net_sock *s;
 
 		if (headers == INT64_MAX && body == INT64_MAX)
-			break;
-		net_guard_kill(n, n->socks_head[headers <= body ? NET_PHASE_HEADERS : NET_PHASE_BODY]);
+			return;
+		s = n->socks_head[headers <= body ? NET_PHASE_HEADERS : NET_PHASE_BODY];
+		net_sock_unlink(n, s);
+		net_sock_append(n, s, NET_PHASE_NONE); /* closed once, even if lws closes it later */
 		n->closed_shed++;
+		lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC); /* DESTROY frees s */
 	}
-	return i;
+}
+
+/* The loop's next turn after a failed accept, outside lws: the closing is done at once (lws's
+ * timers would run it only at the next tick). */
+static void net_guard_shed_now(int revents, void *arg)
+{
+	struct net *n = arg;
+
+	(void)revents;
+	n->shed_pending = 0;
+	net_guard_shed(n);
 }
 
 static void net_guard_resume(lws_sorted_usec_list_t *sul)
@@ -284,11 +297,12 @@ static void net_guard_resume(lws_sorted_usec_list_t *sul)
 }
 
 /*
- * The listener failed to accept (`err`: EMFILE, ENFILE or the like): a few requests waiting
- * longest for headers or a body are closed (net_guard_shed) and the listener is not polled
- * until they are (NET_GUARD_SHED_PAUSE_MS), or, with none to close, for NET_GUARD_PAUSE_MS,
- * so the loop sleeps instead of failing accept at full speed. The first failure after a quiet
- * minute is logged; the rest are counted and reported at most once a minute.
+ * The listener failed to accept (`err`: EMFILE, ENFILE or the like), within lws: a few
+ * requests waiting longest for headers or a body are closed on the loop's next turn
+ * (net_guard_shed_now) and the listener is not polled until then (NET_GUARD_SHED_PAUSE_MS;
+ * each closing polls it again), or, with none to close, for NET_GUARD_PAUSE_MS, so the loop
+ * sleeps instead of failing accept at full speed. The first failure after a quiet minute is
+ * logged; the rest are counted and reported at most once a minute.
  */
 void net_guard_accept_failed(struct net *n, int err)
 {
@@ -305,8 +319,14 @@ void net_guard_accept_failed(struct net *n, int err)
 		n->accept_failed = 0;
 		n->accept_logged_ms = now;
 	}
-	/* the closings run before the listener's resume: both are timers, theirs due first */
-	pause_ms = net_guard_shed(n) > 0 ? NET_GUARD_SHED_PAUSE_MS : NET_GUARD_PAUSE_MS;
+	pause_ms = NET_GUARD_PAUSE_MS;
+	if (n->socks_head[NET_PHASE_HEADERS] != NULL || n->socks_head[NET_PHASE_BODY] != NULL) {
+		pause_ms = NET_GUARD_SHED_PAUSE_MS;
+		if (!n->shed_pending) {
+			n->shed_pending = 1;
+			ev_once(n->loop, -1, 0, 0., net_guard_shed_now, n);
+		}
+	}
 	if (n->listener == NULL)
 		return; /* nothing accepted yet: no listener known to rest */
 	/* lws polls the listener again when a socket closes: each failure rests it anew. */
