@@ -5,11 +5,13 @@
  * that arriving bytes do not extend (the headers within header_timeout_s, a body within
  * body_timeout_s: lws restarts its own timeout on every byte), and when the process runs out
  * of descriptors the listener stops being polled for a moment instead of failing accept in a
- * busy loop. Refusals and closings are logged as counts, at most once a minute. Below the
- * handlers, beside net_conn.c. Service thread only.
+ * busy loop, and the few requests that have waited longest for their headers or body are
+ * closed so that a new client gets a descriptor at once. Refusals and closings are logged as
+ * counts, at most once a minute. Below the handlers, beside net_conn.c. Service thread only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ev.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,8 @@
 #define NET_GUARD_ADDR_BUCKETS0 256
 #define NET_GUARD_REPORT_MS	60000 /* counts go to the log at most once a minute */
 #define NET_GUARD_PAUSE_MS	250   /* the listener rests this long when out of descriptors */
+#define NET_GUARD_SHED		8     /* requests closed per failed accept, the longest waiting first */
+#define NET_GUARD_SHED_PAUSE_MS 5     /* the rest after closing some: their descriptors are free by then */
 
 /* One accepted socket (the wsi's opaque user data): its address's count and its phase. */
 struct net_sock {
@@ -120,14 +124,15 @@ static void net_guard_report(struct net *n, int64_t now)
 {
 	if (n->guard_logged_ms != 0 && now - n->guard_logged_ms < NET_GUARD_REPORT_MS)
 		return;
-	if (n->refused_per_addr == 0 && n->closed_headers == 0 && n->closed_body == 0)
+	if (n->refused_per_addr == 0 && n->closed_headers == 0 && n->closed_body == 0 && n->closed_shed == 0)
 		return;
 	log_notice("connections refused over the per-address cap (%d): %llu; closed at the header "
-		   "deadline (%d s): %llu, at the body deadline (%d s): %llu (since the last report)",
+		   "deadline (%d s): %llu, at the body deadline (%d s): %llu, out of descriptors "
+		   "(waiting longest for headers or a body): %llu (since the last report)",
 		   n->cfg->max_connections_per_address, (unsigned long long)n->refused_per_addr,
 		   n->cfg->header_timeout_s, (unsigned long long)n->closed_headers, n->cfg->body_timeout_s,
-		   (unsigned long long)n->closed_body);
-	n->refused_per_addr = n->closed_headers = n->closed_body = 0;
+		   (unsigned long long)n->closed_body, (unsigned long long)n->closed_shed);
+	n->refused_per_addr = n->closed_headers = n->closed_body = n->closed_shed = 0;
 	n->guard_logged_ms = now;
 }
 
@@ -207,6 +212,14 @@ void net_guard_phase(struct net *n, struct lws *wsi, int phase)
 		s->deadline_ms = now + (int64_t)n->cfg->body_timeout_s * 1000;
 }
 
+/* Closes `s` soon (lws frees it later): it leaves its phase's list, so it is closed once. */
+static void net_guard_kill(struct net *n, struct net_sock *s)
+{
+	net_sock_unlink(n, s);
+	net_sock_append(n, s, NET_PHASE_NONE); /* DESTROY frees it */
+	lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 /* Closes the sockets of `phase` whose deadline has passed; how many. */
 static unsigned long long net_guard_expire(struct net *n, int phase, int64_t now)
 {
@@ -214,9 +227,7 @@ static unsigned long long net_guard_expire(struct net *n, int phase, int64_t now
 	struct net_sock *s;
 
 	while ((s = n->socks_head[phase]) != NULL && s->deadline_ms <= now) {
-		net_sock_unlink(n, s);
-		net_sock_append(n, s, NET_PHASE_NONE); /* closed once; DESTROY frees it */
-		lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		net_guard_kill(n, s);
 		closed++;
 	}
 	return closed;
@@ -233,6 +244,50 @@ void net_guard_tick(struct net *n)
 
 /* ---- out of descriptors ---- */
 
+/* When the socket at the head of `phase`'s list entered that phase (its deadline less the
+ * phase's delay); INT64_MAX when the list is empty. */
+static int64_t net_guard_head_since(const struct net *n, int phase)
+{
+	const struct net_sock *s = n->socks_head[phase];
+	int delay_s = phase == NET_PHASE_HEADERS ? n->cfg->header_timeout_s : n->cfg->body_timeout_s;
+
+	return s != NULL ? s->deadline_ms - (int64_t)delay_s * 1000 : INT64_MAX;
+}
+
+/*
+ * Closes up to NET_GUARD_SHED of the requests that have waited longest for their headers or
+ * their body (each list's head is its longest waiting), so that the descriptors they free go
+ * to new clients instead of waiting for a deadline. WebSockets and answers being written
+ * (NET_PHASE_NONE) are never closed here. Closed at once, so not from within lws.
+ */
+static void net_guard_shed(struct net *n)
+{
+	for (int i = 0; i < NET_GUARD_SHED; i++) {
+		int64_t headers = net_guard_head_since(n, NET_PHASE_HEADERS);
+		int64_t body = net_guard_head_since(n, NET_PHASE_BODY);
+		struct net_sock *s;
+
+		if (headers == INT64_MAX && body == INT64_MAX)
+			return;
+		s = n->socks_head[headers <= body ? NET_PHASE_HEADERS : NET_PHASE_BODY];
+		net_sock_unlink(n, s);
+		net_sock_append(n, s, NET_PHASE_NONE); /* closed once, even if lws closes it later */
+		n->closed_shed++;
+		lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC); /* DESTROY frees s */
+	}
+}
+
+/* The loop's next turn after a failed accept, outside lws: the closing is done at once (lws's
+ * timers would run it only at the next tick). */
+static void net_guard_shed_now(int revents, void *arg)
+{
+	struct net *n = arg;
+
+	(void)revents;
+	n->shed_pending = 0;
+	net_guard_shed(n);
+}
+
 static void net_guard_resume(lws_sorted_usec_list_t *sul)
 {
 	struct net *n = lws_container_of(sul, struct net, accept_sul);
@@ -242,27 +297,39 @@ static void net_guard_resume(lws_sorted_usec_list_t *sul)
 }
 
 /*
- * The listener failed to accept (`err`: EMFILE, ENFILE or the like): it is not polled for
- * NET_GUARD_PAUSE_MS, so the loop sleeps instead of failing accept at full speed. The first
- * failure after a quiet minute is logged; the rest are counted and reported at most once a
- * minute.
+ * The listener failed to accept (`err`: EMFILE, ENFILE or the like), within lws: a few
+ * requests waiting longest for headers or a body are closed on the loop's next turn
+ * (net_guard_shed_now) and the listener is not polled until then (NET_GUARD_SHED_PAUSE_MS;
+ * each closing polls it again), or, with none to close, for NET_GUARD_PAUSE_MS, so the loop
+ * sleeps instead of failing accept at full speed. The first failure after a quiet minute is
+ * logged; the rest are counted and reported at most once a minute.
  */
 void net_guard_accept_failed(struct net *n, int err)
 {
 	int64_t now = net_guard_now_ms();
+	int pause_ms;
 
 	n->accept_failed++;
 	if (n->accept_logged_ms == 0 || now - n->accept_logged_ms >= NET_GUARD_REPORT_MS) {
-		log_warn("accept failed (%s): out of descriptors; the listener rests %d ms at a time "
-			 "until accept succeeds (%llu failed accepts since the last report)",
-			 strerror(err), NET_GUARD_PAUSE_MS, (unsigned long long)n->accept_failed);
+		log_warn("accept failed (%s): out of descriptors; the requests waiting longest for "
+			 "headers or a body are closed, %d at a time, and the listener rests %d ms at a "
+			 "time until accept succeeds (%llu failed accepts since the last report)",
+			 strerror(err), NET_GUARD_SHED, NET_GUARD_PAUSE_MS,
+			 (unsigned long long)n->accept_failed);
 		n->accept_failed = 0;
 		n->accept_logged_ms = now;
+	}
+	pause_ms = NET_GUARD_PAUSE_MS;
+	if (n->socks_head[NET_PHASE_HEADERS] != NULL || n->socks_head[NET_PHASE_BODY] != NULL) {
+		pause_ms = NET_GUARD_SHED_PAUSE_MS;
+		if (!n->shed_pending) {
+			n->shed_pending = 1;
+			ev_once(n->loop, -1, 0, 0., net_guard_shed_now, n);
+		}
 	}
 	if (n->listener == NULL)
 		return; /* nothing accepted yet: no listener known to rest */
 	/* lws polls the listener again when a socket closes: each failure rests it anew. */
 	lws_rx_flow_control(n->listener, 0);
-	lws_sul_schedule(n->ctx, 0, &n->accept_sul, net_guard_resume,
-			 (lws_usec_t)NET_GUARD_PAUSE_MS * LWS_US_PER_MS);
+	lws_sul_schedule(n->ctx, 0, &n->accept_sul, net_guard_resume, (lws_usec_t)pause_ms * LWS_US_PER_MS);
 }

@@ -193,8 +193,9 @@ struct net {
 	struct net_sock *socks_head[NET_PHASES], *socks_tail[NET_PHASES];
 	struct lws *listener; /* the listening socket, known from its first accept */
 	lws_sorted_usec_list_t accept_sul;
-	unsigned long long refused_per_addr, closed_headers, closed_body, accept_failed;
+	unsigned long long refused_per_addr, closed_headers, closed_body, closed_shed, accept_failed;
 	int64_t guard_logged_ms, accept_logged_ms;
+	int shed_pending; /* a closing is due on the loop's next turn */
 
 	/* one session's or address's part of the service (net_fair.c) */
 	struct hmap shares;				   /* struct net_share by session hash */

@@ -4,8 +4,9 @@
  * absolute deadline while another client is served, the per-address connection cap (another
  * address still gets in, and a closed socket frees its place), Transfer-Encoding refused,
  * bodies to static files refused before they are read, and running out of descriptors: the
- * listener rests instead of spinning, the log gets a few lines, not one per attempt, and the
- * server serves again once sockets close.
+ * listener rests instead of spinning, the log gets a few lines, not one per attempt, the
+ * server serves again once sockets close, and while slow bodies from several addresses hold
+ * every descriptor a new client is served at once, not after the body deadline.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,13 +26,18 @@
 
 #include <cmocka.h>
 
+#include "advice.h"
 #include "harness.h"
+#include "itest.h"
 
 #define DEADLINES_CONF "header_timeout_s = 2\nbody_timeout_s = 2\n"
 #define CAP_CONF       "max_connections_per_address = 4\nheader_timeout_s = 60\n"
 #define EXHAUST_CONF   "header_timeout_s = 60\n"
 #define EXHAUST_NOFILE 64  /* adviced's descriptors in the exhaustion test */
 #define EXHAUST_SOCKS  120 /* more connections than that */
+#define SHED_CONF      "header_timeout_s = 60\nbody_timeout_s = 30\n"
+#define SHED_ADDRS     5    /* the slow bodies come from 127.0.0.1 to 127.0.0.5 */
+#define SHED_SERVED_MS 3000 /* a new client is answered within this, far below body_timeout_s */
 
 static struct harness H;
 
@@ -59,6 +65,12 @@ static int setup_exhaust(void **state)
 {
 	(void)state;
 	return harness_start_nofile(&H, EXHAUST_CONF, EXHAUST_NOFILE);
+}
+
+static int setup_shed(void **state)
+{
+	(void)state;
+	return harness_start_nofile(&H, SHED_CONF, EXHAUST_NOFILE);
 }
 
 static int teardown(void **state)
@@ -390,6 +402,56 @@ static void test_out_of_descriptors(void **state)
 	assert_true(log_lines("accept") <= 3);
 }
 
+/* Waits up to 10 s for `text` in the server's log. */
+static void await_log(const char *text)
+{
+	int64_t deadline = now_ms() + 10000;
+
+	while (!harness_log_contains(&H, text) && now_ms() < deadline)
+		poll(NULL, 0, 20);
+	if (!harness_log_contains(&H, text))
+		fail_msg("no \"%s\" in the log", text);
+}
+
+/* Slow bodies from five addresses hold more connections than the server has descriptors:
+ * the requests waiting longest are closed, so a new client is served within seconds, not at
+ * the body deadline (30 s), and the closings are counted in the log. A WebSocket older than
+ * all of them is never closed so. */
+static void test_out_of_descriptors_slow_bodies_shed(void **state)
+{
+	static const char slow[] = "POST /api/v1/login/citizen HTTP/1.1\r\nHost: x\r\n"
+				   "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"";
+	struct advice_conn *ws = itest_citizen(&H, "010594Y9032");
+	int fds[EXHAUST_SOCKS], status;
+	int64_t start, ms;
+	char *reply = NULL;
+
+	(void)state;
+	for (int i = 0; i < EXHAUST_SOCKS; i++) {
+		char from[16];
+
+		snprintf(from, sizeof from, "127.0.0.%d", 1 + i % SHED_ADDRS);
+		fds[i] = dial_from(from);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(send_all(fds[i], slow), 0);
+	}
+	await_log("out of descriptors");
+	start = now_ms();
+	status = health_from("127.0.0.9");
+	ms = now_ms() - start;
+	if (status != 200 || ms >= SHED_SERVED_MS)
+		fail_msg("a new client got %d after %lld ms", status, (long long)ms);
+	print_message("a new client was answered in %lld ms\n", (long long)ms);
+	await_log("out of descriptors (waiting longest for headers or a body): ");
+	assert_false(harness_log_contains(&H, "for headers or a body): 0 "));
+	assert_int_equal(advice_call(ws, "thread.list", NULL, &reply, HARNESS_TIMEOUT_MS), 0);
+	assert_true(advice_conn_is_open(ws));
+	free(reply);
+	advice_conn_free(ws);
+	for (int i = 0; i < EXHAUST_SOCKS; i++)
+		close(fds[i]);
+}
+
 int main(void)
 {
 	/* one server with short deadlines for these */
@@ -405,6 +467,8 @@ int main(void)
 	const struct CMUnitTest own[] = {
 		cmocka_unit_test_setup_teardown(test_per_address_cap, setup_cap, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_descriptors, setup_exhaust, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_descriptors_slow_bodies_shed, setup_shed,
+						teardown),
 	};
 	int failed;
 
