@@ -52,14 +52,17 @@ static void write_thread(struct advice_conn *k, char thread[64])
 	memset(raw, 'f', ADVICE_MAX_BODY_BYTES);
 	body = itest_b64(raw, ADVICE_MAX_BODY_BYTES);
 	assert_int_equal(strlen(body), ADVICE_MAX_BODY_B64);
-	r = itest_request(k, "ok", "{\"type\":\"thread.open\",\"id\":\"o\",\"category\":\"adult-social-work\",\"body\":\"%s\"}",
-			  body);
+	r = itest_request(
+		k, "ok",
+		"{\"type\":\"thread.open\",\"id\":\"o\",\"category\":\"adult-social-work\",\"body\":\"%s\"}",
+		body);
 	snprintf(thread, 64, "%s", itest_str(r, "thread"));
 	json_decref(r);
 	for (int i = 2; i <= NMESSAGES; i++)
-		json_decref(itest_request(k, "ok",
-					  "{\"type\":\"message.send\",\"id\":\"s%d\",\"thread\":\"%s\",\"body\":\"%s\"}", i,
-					  thread, body));
+		json_decref(itest_request(
+			k, "ok",
+			"{\"type\":\"message.send\",\"id\":\"s%d\",\"thread\":\"%s\",\"body\":\"%s\"}", i,
+			thread, body));
 	free(body);
 	free(raw);
 }
@@ -80,7 +83,8 @@ static void test_full_thread_read_is_paged_not_cut(void **state)
 		size_t i;
 
 		snprintf(req, sizeof req,
-			 "{\"type\":\"thread.read\",\"id\":\"r%lld\",\"thread\":\"%s\",\"after_seq\":%lld,\"limit\":100}",
+			 "{\"type\":\"thread.read\",\"id\":\"r%lld\",\"thread\":\"%s\",\"after_seq\":%lld,"
+			 "\"limit\":100}",
 			 after, thread, after);
 		assert_int_equal(advice_request(reader, req, &reply, HARNESS_TIMEOUT_MS), 0);
 		assert_true(strlen(reply) <= ADVICE_MAX_REPLY_BYTES);

@@ -14,7 +14,7 @@
 
 #include "corefix.h"
 
-#define CITIZEN   "010594Y9032"
+#define CITIZEN	  "010594Y9032"
 #define NMESSAGES 100 /* the thread.open message and 99 sends */
 
 static const char *str(json_t *j, const char *name)
@@ -29,14 +29,16 @@ static void fill_thread(struct corefix *fx, const struct who *c, char thread[STO
 	json_t *r;
 
 	assert_int_equal(strlen(body), ADVICE_MAX_BODY_B64);
-	r = corefix_ws(fx, c,
-		       "{\"type\":\"thread.open\",\"id\":\"o\",\"category\":\"adult-social-work\",\"body\":\"%s\"}",
-		       body);
+	r = corefix_ws(
+		fx, c,
+		"{\"type\":\"thread.open\",\"id\":\"o\",\"category\":\"adult-social-work\",\"body\":\"%s\"}",
+		body);
 	assert_string_equal(corefix_code(r), "ok");
 	snprintf(thread, STORE_ID_SIZE, "%s", str(r, "thread"));
 	json_decref(r);
 	for (int i = 2; i <= NMESSAGES; i++) {
-		r = corefix_ws(fx, c, "{\"type\":\"message.send\",\"id\":\"s%d\",\"thread\":\"%s\",\"body\":\"%s\"}",
+		r = corefix_ws(fx, c,
+			       "{\"type\":\"message.send\",\"id\":\"s%d\",\"thread\":\"%s\",\"body\":\"%s\"}",
 			       i, thread, body);
 		assert_string_equal(corefix_code(r), "ok");
 		assert_int_equal(json_integer_value(json_object_get(r, "seq")), i);
@@ -53,7 +55,9 @@ static json_t *read_page(struct corefix *fx, const struct who *w, const char *th
 	json_t *r;
 	int rc;
 
-	snprintf(req, sizeof req, "{\"type\":\"thread.read\",\"id\":\"r%lld\",\"thread\":\"%s\",\"after_seq\":%lld,\"limit\":100}",
+	snprintf(req, sizeof req,
+		 "{\"type\":\"thread.read\",\"id\":\"r%lld\",\"thread\":\"%s\",\"after_seq\":%lld,\"limit\":"
+		 "100}",
 		 (long long)after, thread, (long long)after);
 	rep = corefix_call(fx, CORE_REQ_MESSAGE, w, req, &rc, &r);
 	assert_int_equal(rc, 0);
@@ -116,13 +120,15 @@ static void test_small_messages_fill_the_limit(void **state)
 	char thread[STORE_ID_SIZE];
 
 	corefix_login_citizen(fx, CITIZEN, &citizen);
-	r = corefix_ws(fx, &citizen,
-		       "{\"type\":\"thread.open\",\"id\":\"o\",\"category\":\"adult-social-work\",\"body\":\"%s\"}",
-		       body);
+	r = corefix_ws(
+		fx, &citizen,
+		"{\"type\":\"thread.open\",\"id\":\"o\",\"category\":\"adult-social-work\",\"body\":\"%s\"}",
+		body);
 	snprintf(thread, sizeof thread, "%s", str(r, "thread"));
 	json_decref(r);
 	for (int i = 2; i <= NMESSAGES + 1; i++) {
-		r = corefix_ws(fx, &citizen, "{\"type\":\"message.send\",\"id\":\"s%d\",\"thread\":\"%s\",\"body\":\"%s\"}",
+		r = corefix_ws(fx, &citizen,
+			       "{\"type\":\"message.send\",\"id\":\"s%d\",\"thread\":\"%s\",\"body\":\"%s\"}",
 			       i, thread, body);
 		assert_string_equal(corefix_code(r), "ok");
 		json_decref(r);
@@ -141,9 +147,10 @@ static void test_small_messages_fill_the_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_full_size_messages_are_read_in_bounded_pages, corefix_setup,
+		cmocka_unit_test_setup_teardown(test_full_size_messages_are_read_in_bounded_pages,
+						corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_small_messages_fill_the_limit, corefix_setup,
 						corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_small_messages_fill_the_limit, corefix_setup, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
