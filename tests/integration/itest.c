@@ -847,3 +847,37 @@ int itest_worker_thread_key(struct itest_e2e *e, struct advice_conn *k, const st
 	json_decref(r);
 	return rc;
 }
+
+/* Starts one adviced into *state; `demo_totp` as harness_start_with. */
+static int group_setup(void **state, int demo_totp)
+{
+	struct harness *h = calloc(1, sizeof *h);
+
+	if (h == NULL)
+		return -1;
+	if (harness_start_with(h, demo_totp, NULL) != 0) {
+		harness_stop(h);
+		free(h);
+		return -1;
+	}
+	*state = h;
+	return 0;
+}
+
+int itest_group_setup(void **state)
+{
+	return group_setup(state, 0);
+}
+
+int itest_group_setup_demo_totp(void **state)
+{
+	return group_setup(state, 1);
+}
+
+int itest_group_teardown(void **state)
+{
+	int rc = *state != NULL ? harness_stop(*state) : 0;
+
+	free(*state);
+	return rc;
+}

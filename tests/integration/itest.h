@@ -47,6 +47,16 @@ char *itest_slurp(FILE *f);
 void itest_run_argv(char *const argv[], const char *input, struct itest_run *r);
 void itest_run_free(struct itest_run *r);
 
+/*
+ * A cmocka group fixture: one adviced for the whole file in *state (heap), started with the
+ * demo accounts' published second factor (itest_group_setup_demo_totp) or without it
+ * (itest_group_setup); itest_group_teardown stops it and fails the group when the stop was
+ * not clean (harness_stop).
+ */
+int itest_group_setup(void **state);
+int itest_group_setup_demo_totp(void **state);
+int itest_group_teardown(void **state);
+
 /* --- A secret in every form: the scanner --- */
 
 #define ITEST_NEEDLES_MAX 128

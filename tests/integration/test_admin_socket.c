@@ -33,6 +33,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "itest.h"
 #include "store.h"
 
 #define NOBODY_UID 65534
@@ -630,29 +631,6 @@ static void test_socket_removed_at_stop_and_stale_one_replaced(void **state)
 		fail_msg("roster-list after the restart: %s", r.err);
 }
 
-static int setup(void **state)
-{
-	struct harness *h = calloc(1, sizeof *h);
-
-	if (h == NULL)
-		return -1;
-	if (harness_start(h) != 0) {
-		harness_stop(h);
-		free(h);
-		return -1;
-	}
-	*state = h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	int rc = *state != NULL ? harness_stop(*state) : 0;
-
-	free(*state);
-	return rc;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -668,5 +646,5 @@ int main(void)
 	};
 
 	assert_true(sodium_init() >= 0);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, itest_group_setup, itest_group_teardown);
 }

@@ -973,29 +973,6 @@ static void test_totp_reset(void **state)
 
 /* One server for the file, with the demo accounts' published second factor (as `run.sh`
  * makes them); the demo test runs first, before the other tests change the data. */
-static int setup(void **state)
-{
-	struct harness *h = calloc(1, sizeof *h);
-
-	if (h == NULL)
-		return -1;
-	if (harness_start_with(h, 1, NULL) != 0) {
-		harness_stop(h);
-		free(h);
-		return -1;
-	}
-	*state = h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	int rc = *state != NULL ? harness_stop(*state) : 0;
-
-	free(*state);
-	return rc;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1013,5 +990,5 @@ int main(void)
 		cmocka_unit_test(test_totp_reset),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, itest_group_setup_demo_totp, itest_group_teardown);
 }
