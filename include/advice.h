@@ -174,9 +174,15 @@ struct advice_conn *advice_connect(struct advice_client *c, const char *base_url
 /* The welcome event's JSON text (owned by the connection). */
 const char *advice_conn_welcome(struct advice_conn *k);
 
+/* How many times advice_request() sends a request again after a rate_limited answer. */
+#define ADVICE_RATE_RETRIES 3
+
 /*
  * Sends a JSON request (an object with a string "id") and pumps until the reply with the
- * same id arrives; other messages meanwhile are queued for advice_next_message(). Returns 0
+ * same id arrives; other messages meanwhile are queued for advice_next_message(). A reply
+ * `rate_limited` with "retry_after" (PROTOCOL.md §2.1) is not returned while the wait ends
+ * before timeout_ms: the call waits that long and sends the same request, with the same id,
+ * again, at most ADVICE_RATE_RETRIES times; then the last answer is returned. Returns 0
  * with *reply_out (malloc'd JSON) for an "ok" reply; the negative code of an "error" reply
  * with its text still in *reply_out; -ADVICE_ERR_INVAL (no id, not JSON), -ADVICE_ERR_NOMEM,
  * -ADVICE_ERR_TIMEOUT (nothing in *reply_out) or -ADVICE_ERR_IO (closed).

@@ -4,8 +4,11 @@
  * gives a request its type and a random id), queued events, raw frames for tests, and the
  * close code the server sent.
  *
- * Incoming messages are reassembled and queued in arrival order; outgoing frames wait in a
- * queue written one frame per CLIENT_WRITEABLE, with LWS_PRE headroom.
+ * Incoming messages are reassembled and queued in arrival order, each parsed once on arrival
+ * for the id it answers (so that looking for a reply does not parse the unclaimed events
+ * again on every turn of the loop); outgoing frames wait in a queue written one frame per
+ * CLIENT_WRITEABLE, with LWS_PRE headroom. A request refused with rate_limited and a
+ * retry_after is sent again, with its id, after the wait (at most ADVICE_RATE_RETRIES times).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@
 struct advice_msg {
 	struct advice_msg *next;
 	char *json;
+	char *reply_id; /* the "id" of an "ok" or "error" reply; NULL for anything else */
 };
 
 struct advice_frame {
@@ -74,6 +78,28 @@ static int advice__ws_headers(struct lws *wsi, struct advice_conn *k, void *in, 
 	return 0;
 }
 
+/* The id of `json` when it is a reply ("ok" or "error" with a string id), malloc'd; else
+ * NULL (also when out of memory: the message then stays an unclaimed one). */
+static char *advice__reply_id(const char *json)
+{
+	json_t *root = json_loads(json, 0, NULL);
+	const char *id = json_string_value(json_object_get(root, "id"));
+	const char *type = json_string_value(json_object_get(root, "type"));
+	char *out = NULL;
+
+	if (id != NULL && type != NULL && (strcmp(type, "ok") == 0 || strcmp(type, "error") == 0))
+		out = strdup(id);
+	json_decref(root);
+	return out;
+}
+
+static void advice__msg_free(struct advice_msg *m)
+{
+	free(m->json);
+	free(m->reply_id);
+	free(m);
+}
+
 static void advice__ws_queue_in(struct advice_conn *k, char *json)
 {
 	struct advice_msg *m = malloc(sizeof(*m));
@@ -84,6 +110,7 @@ static void advice__ws_queue_in(struct advice_conn *k, char *json)
 	}
 	m->next = NULL;
 	m->json = json;
+	m->reply_id = advice__reply_id(json);
 	if (k->in_tail != NULL)
 		k->in_tail->next = m;
 	else
@@ -206,8 +233,7 @@ static int advice__ws_take_welcome(struct advice_conn *k)
 		rc = advice__error_code(m->json);
 	}
 	json_decref(root);
-	free(m->json);
-	free(m);
+	advice__msg_free(m);
 	return rc;
 }
 
@@ -373,33 +399,58 @@ ADVICE_API int advice_send_raw(struct advice_conn *k, const void *data, size_t l
 /* Removes and returns the first queued reply whose "id" is `id`, or NULL. */
 static char *advice__ws_take_reply(struct advice_conn *k, const char *id)
 {
-	struct advice_msg **pp, *m;
+	struct advice_msg **pp, *m, *prev = NULL;
 
-	for (pp = &k->in_head; (m = *pp) != NULL; pp = &m->next) {
-		json_t *root = json_loads(m->json, 0, NULL);
-		const char *mid = json_string_value(json_object_get(root, "id"));
-		const char *type = json_string_value(json_object_get(root, "type"));
-		int match = mid != NULL && type != NULL && strcmp(mid, id) == 0 &&
-			    (strcmp(type, "ok") == 0 || strcmp(type, "error") == 0);
+	for (pp = &k->in_head; (m = *pp) != NULL; prev = m, pp = &m->next) {
 		char *json;
 
-		json_decref(root);
-		if (!match)
+		if (m->reply_id == NULL || strcmp(m->reply_id, id) != 0)
 			continue;
 		*pp = m->next;
-		if (k->in_tail == m) {
-			/* Find the new tail. */
-			struct advice_msg *t = k->in_head;
-
-			while (t != NULL && t->next != NULL)
-				t = t->next;
-			k->in_tail = t;
-		}
+		if (k->in_tail == m)
+			k->in_tail = prev;
 		json = m->json;
-		free(m);
+		m->json = NULL;
+		advice__msg_free(m);
 		return json;
 	}
 	return NULL;
+}
+
+/* Pumps until the reply to `id` is queued, the connection ends or `deadline` passes: the
+ * reply (malloc'd), or NULL. */
+static char *advice__ws_wait_reply(struct advice_conn *k, const char *id, int64_t deadline)
+{
+	char *reply;
+
+	for (;;) {
+		reply = advice__ws_take_reply(k, id);
+		if (reply != NULL || k->ended || advice__now_ms() >= deadline)
+			return reply;
+		if (advice__pump(k->cl, deadline) != 0)
+			return NULL;
+	}
+}
+
+/* When `reply` is rate_limited with a retry_after that ends before `deadline`: pumps (other
+ * messages are queued meanwhile) until the wait is over and returns 1 if the connection is
+ * still open, so the request is sent again. Else 0: the reply is the answer. */
+static int advice__ws_retry_wait(struct advice_conn *k, const char *reply, int64_t deadline)
+{
+	char message[8];
+	int retry_after = 0;
+	int64_t until;
+
+	if (advice__error_code(reply) != -ADVICE_ERR_RATE_LIMITED)
+		return 0;
+	advice__error_details(reply, message, sizeof message, &retry_after);
+	until = advice__now_ms() + (int64_t)retry_after * 1000;
+	if (retry_after <= 0 || until >= deadline)
+		return 0;
+	while (!k->ended && advice__now_ms() < until)
+		if (advice__pump(k->cl, until) != 0)
+			return 0;
+	return !k->ended;
 }
 
 ADVICE_API int advice_request(struct advice_conn *k, const char *json_request, char **reply_out,
@@ -424,18 +475,17 @@ ADVICE_API int advice_request(struct advice_conn *k, const char *json_request, c
 	}
 	snprintf(id, sizeof(id), "%s", rid);
 	json_decref(root);
-	rc = advice_send(k, json_request);
-	if (rc != 0)
-		return rc;
-	for (;;) {
-		reply = advice__ws_take_reply(k, id);
-		if (reply != NULL || k->ended || advice__now_ms() >= deadline)
+	for (int attempt = 0;; attempt++) {
+		rc = advice_send(k, json_request);
+		if (rc != 0)
+			return rc;
+		reply = advice__ws_wait_reply(k, id, deadline);
+		if (reply == NULL)
+			return k->ended ? -ADVICE_ERR_IO : -ADVICE_ERR_TIMEOUT;
+		if (attempt == ADVICE_RATE_RETRIES || !advice__ws_retry_wait(k, reply, deadline))
 			break;
-		if (advice__pump(k->cl, deadline) != 0)
-			break;
+		free(reply);
 	}
-	if (reply == NULL)
-		return k->ended ? -ADVICE_ERR_IO : -ADVICE_ERR_TIMEOUT;
 	rc = advice__error_code(reply);
 	if (rc == -ADVICE_ERR_PROTOCOL) {
 		json_t *r = json_loads(reply, 0, NULL);
@@ -509,7 +559,8 @@ ADVICE_API int advice_next_message(struct advice_conn *k, char **json_out, int t
 	if (k->in_head == NULL)
 		k->in_tail = NULL;
 	*json_out = m->json;
-	free(m);
+	m->json = NULL;
+	advice__msg_free(m);
 	return 0;
 }
 
@@ -564,8 +615,7 @@ ADVICE_API void advice_conn_free(struct advice_conn *k)
 	}
 	while ((m = k->in_head) != NULL) {
 		k->in_head = m->next;
-		free(m->json);
-		free(m);
+		advice__msg_free(m);
 	}
 	if (k->cookie != NULL) {
 		sodium_memzero(k->cookie, strlen(k->cookie));
