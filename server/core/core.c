@@ -76,6 +76,38 @@ int core_request_prepare(const struct core *c, struct core_request *req)
 	return 0;
 }
 
+/* The requests whose reply may come near ADVICE_MAX_REPLY_BYTES: those that answer with a
+ * list or a page (their reply's schema has an array) and file.get (a 64 KiB chunk). */
+static const char *const core_large_replies[] = {
+	"categories.list", "thread.list", "thread.read", "queue.settings",
+	"dashboard.get",   "keys.mine",	  "thread.keys", "file.get",
+};
+
+int core_large_reply(const char *type)
+{
+	for (size_t i = 0; i < sizeof core_large_replies / sizeof core_large_replies[0]; i++)
+		if (strcmp(type, core_large_replies[i]) == 0)
+			return 1;
+	return 0;
+}
+
+size_t core_request_answer_room(const struct core_request *req)
+{
+	const struct core_parsed *p = &req->parsed;
+	const char *type;
+
+	if (req->kind != CORE_REQ_MESSAGE)
+		return req->len + CORE_ANSWER_ROOM;
+	if (!p->done)
+		return ADVICE_MAX_REPLY_BYTES;
+	if (p->rc != ADVICE_OK || p->msg == NULL)
+		return req->len + CORE_ANSWER_ROOM; /* answered with an error */
+	type = json_string_value(json_object_get(p->msg, "type"));
+	if (type != NULL && core_large_reply(type))
+		return ADVICE_MAX_REPLY_BYTES;
+	return req->len + CORE_ANSWER_ROOM;
+}
+
 void core_request_free(struct core_request *req)
 {
 	if (req == NULL)

@@ -174,6 +174,21 @@ struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id,
 int core_request_prepare(const struct core *c, struct core_request *req);
 /* Frees a request and what core_request_prepare attached to it; NULL is fine. */
 void core_request_free(struct core_request *req);
+
+/* Queue bytes kept for the answers to a request beyond its own size (core_request_answer_room). */
+#define CORE_ANSWER_ROOM 1024
+
+/*
+ * The bytes a WebSocket request's answers may take in its connection's outbound queue, for
+ * a request core_request_prepare has seen: ADVICE_MAX_REPLY_BYTES for a request whose reply
+ * may be large (a page, a list, an attachment chunk: core_large_reply), else its own size
+ * plus CORE_ANSWER_ROOM (its reply and the events about it are about that size: a
+ * message.send's message.new carries its body back; an error is small). A message that could
+ * not be prepared (out of memory) gets the larger bound. Any thread; `req` is not changed.
+ */
+size_t core_request_answer_room(const struct core_request *req);
+/* Whether the reply to a request of type `type` may come near ADVICE_MAX_REPLY_BYTES. */
+int core_large_reply(const char *type);
 /* Renders every event of the reply as text (core_push.json). An event that cannot be
  * rendered (out of memory) is dropped with a log line. Returns the number dropped. */
 size_t core_reply_render(struct core_reply *rep);

@@ -279,6 +279,13 @@ int dispatch_submit(struct dispatch *d, struct core_request *req)
 	return rc;
 }
 
+int dispatch_submit_room(struct dispatch *d, struct core_request *req, size_t *answer_room)
+{
+	core_request_prepare(d->core, req); /* dispatch_submit does not prepare it twice */
+	*answer_room = core_request_answer_room(req);
+	return dispatch_submit(d, req);
+}
+
 struct core_reply *dispatch_call(struct dispatch *d, struct core_request *req)
 {
 	struct waiter w = { NULL };

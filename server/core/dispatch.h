@@ -39,6 +39,9 @@ struct dispatch *dispatch_start(struct core *core, struct store *st, size_t max_
  * (core_request_prepare). Returns 0, or -1 when the queue is full or the dispatcher is
  * stopping: the caller keeps the request (free() frees it) and answers "unavailable". */
 int dispatch_submit(struct dispatch *d, struct core_request *req);
+/* dispatch_submit, telling first in *answer_room the queue bytes the request's answers may
+ * take (core_request_answer_room), read before the core thread owns the request. */
+int dispatch_submit_room(struct dispatch *d, struct core_request *req, size_t *answer_room);
 
 /*
  * Runs one internal request (the admin socket, the notifier) through the core thread and

@@ -375,18 +375,22 @@ int net_cookie_get(struct lws *wsi, const char *name, char *out, size_t outsz)
 
 /* ---- requests to the core ---- */
 
-int net_submit(struct net *n, struct net_conn *c, enum core_req_kind kind, const char *body, size_t len)
+int net_submit(struct net *n, struct net_conn *c, enum core_req_kind kind, const char *body, size_t len,
+	       size_t *answer_room)
 {
 	struct core_request *req;
+	size_t room;
 
 	if (n->d == NULL || (req = core_request_new(kind, c->id, body, len)) == NULL)
 		return -1;
 	req->has_session = c->has_session;
 	memcpy(req->session_hash, c->session_hash, STORE_HASH_BYTES);
 	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
-	if (dispatch_submit(n->d, req) != 0) {
+	if (dispatch_submit_room(n->d, req, &room) != 0) {
 		free(req);
 		return -1;
 	}
+	if (answer_room != NULL)
+		*answer_room = room;
 	return 0;
 }

@@ -216,7 +216,7 @@ static void net_http_submit(struct net *n, struct net_conn *c)
 		net_http_error(c, 503, ADVICE_ERR_UNAVAILABLE, "server shutting down", 1);
 		return;
 	}
-	if (net_submit(n, c, c->kind, c->body ? c->body : "", c->body_len) != 0) {
+	if (net_submit(n, c, c->kind, c->body ? c->body : "", c->body_len, NULL) != 0) {
 		net_limit_staff_settle(n, c, NULL);
 		net_http_error(c, 503, ADVICE_ERR_UNAVAILABLE, "server busy", 0);
 		return;

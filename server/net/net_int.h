@@ -56,12 +56,13 @@ struct net_conn {
 	struct outq q;
 	char *rx; /* message being reassembled */
 	size_t rx_len, rx_cap;
-	int rx_binary;		/* the message being reassembled is binary (an attachment chunk) */
-	int rx_active;		/* a message has begun and not yet ended */
-	unsigned int rx_frames; /* frames of that message so far */
-	int64_t rx_started_ms;	/* when its first frame came */
-	unsigned int inflight;	/* requests submitted, reply not yet seen */
-	size_t answer_bytes;	/* room kept in the queue for their answers (net_ws_update_rx) */
+	int rx_binary;		   /* the message being reassembled is binary (an attachment chunk) */
+	int rx_active;		   /* a message has begun and not yet ended */
+	unsigned int rx_frames;	   /* frames of that message so far */
+	int64_t rx_started_ms;	   /* when its first frame came */
+	unsigned int inflight;	   /* requests submitted, reply not yet seen */
+	size_t answer_bytes;	   /* room kept in the queue for their answers (net_ws_update_rx) */
+	unsigned int answer_large; /* of them, requests with ADVICE_MAX_REPLY_BYTES kept */
 	int rx_paused;
 	int close_code; /* close with this code once the queue is flushed (0: none) */
 	int culled;	/* killed: ignore everything until CLOSED */
@@ -240,8 +241,11 @@ void net_conn_set_session(struct net *n, struct net_conn *c, const uint8_t hash[
  * that activity on one connection keeps the others of the same session open. */
 void net_conn_session_expires(struct net *n, const uint8_t hash[STORE_HASH_BYTES], int64_t ms);
 /* Hands the connection's request (`kind`, body) to the core thread with its session and
- * peer. 0, or -1 when out of memory or the queue is full (the caller answers "busy"). */
-int net_submit(struct net *n, struct net_conn *c, enum core_req_kind kind, const char *body, size_t len);
+ * peer. 0 with *answer_room (NULL: not wanted) the queue bytes its answers may take
+ * (core_request_answer_room), or -1 when out of memory or the queue is full (the caller
+ * answers "busy"). */
+int net_submit(struct net *n, struct net_conn *c, enum core_req_kind kind, const char *body, size_t len,
+	       size_t *answer_room);
 
 /* net.c */
 /* Takes every finished reply from the dispatcher and routes it, oldest first. */

@@ -361,7 +361,8 @@ static void net_oidc_submit_login(struct net *n, struct net_conn *c, struct oidc
 	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o); /* jansson does not wipe; the copy lives as long as this request */
 	c->kind = CORE_REQ_LOGIN_BANK;
-	if (body == NULL || n->draining || net_submit(n, c, CORE_REQ_LOGIN_BANK, body, strlen(body)) != 0) {
+	if (body == NULL || n->draining ||
+	    net_submit(n, c, CORE_REQ_LOGIN_BANK, body, strlen(body), NULL) != 0) {
 		c->waiting_core = 0;
 		net_oidc_fail(c, 503, ADVICE_ERR_UNAVAILABLE, "server busy", "");
 	}

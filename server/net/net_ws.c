@@ -20,7 +20,6 @@
 #define NET_BUSY_RETRY_S    1	  /* retry_after of a message the full queue refused */
 #define NET_CLOSE_TRY_AGAIN 1013  /* RFC 6455 registry: try again later */
 #define NET_RX_KEEP	    16384 /* reassembly buffers larger than this are freed after use */
-#define NET_WS_ANSWER_ROOM  1024  /* queue bytes kept per request beyond its size (net_ws_update_rx) */
 
 static const char *net_close_text(int code)
 {
@@ -141,7 +140,7 @@ static void net_ws_established(struct net *n, struct lws *wsi, struct net_ws_pss
 	c->session_expires_ms = pss->session_expires_ms;
 	log_info("conn %llu open peer %s", (unsigned long long)c->id, c->peer);
 
-	if (net_submit(n, c, CORE_REQ_CONNECT, "", 0) != 0) {
+	if (net_submit(n, c, CORE_REQ_CONNECT, "", 0, NULL) != 0) {
 		log_notice("conn %llu: core busy at connect", (unsigned long long)c->id);
 		net_ws_enqueue_text(n, c, NET_BUSY_JSON, strlen(NET_BUSY_JSON));
 		net_ws_close_after_flush(c, NET_CLOSE_TRY_AGAIN);
@@ -175,10 +174,14 @@ static void net_ws_cull(struct net_conn *c, int code, const char *what)
  * Pauses reading from the client while it has max_inflight requests at the core, or its
  * outbound queue is half full, counting as queued already the room kept for the answers to
  * the requests at the core (its own requests must not fill its queue: they wait in TCP
- * instead), and resumes when both are below. The room kept for a request is its own size
- * plus NET_WS_ANSWER_ROOM: its reply and the events about it (a message.send's message.new
- * carries the body back) are about that size, so a client that pipelines full-size messages
- * is paused before their answers could overflow the queue, not disconnected.
+ * instead), and resumes when both are below. The room kept for a request is what its
+ * answers may take (core_request_answer_room): ADVICE_MAX_REPLY_BYTES for one whose reply
+ * may be large (thread.read, file.get, the lists), else its own size plus CORE_ANSWER_ROOM
+ * (a message.send's message.new carries the body back). A request is read only while the
+ * queue and the room kept are below half the queue's bytes, and adds at most
+ * ADVICE_MAX_REPLY_BYTES, which is at most half of them (config.c): so a client that
+ * pipelines any requests and reads its socket is paused before their answers could
+ * overflow the queue, never disconnected.
  */
 static void net_ws_update_rx(struct net *n, struct net_conn *c)
 {
@@ -226,15 +229,36 @@ void net_ws_enqueue_text(struct net *n, struct net_conn *c, const char *json, si
 	outq_msg_unref(m);
 }
 
+/*
+ * A reply came: one request less at the core, and the room kept for it is given back. Which
+ * request it answers is not known here, so the room given back errs on the side of keeping
+ * too much: a small request's share (their room divided evenly) while small ones are left,
+ * the large bound only after them.
+ */
+static void net_ws_answered(struct net_conn *c)
+{
+	unsigned int small;
+
+	if (c->inflight == 0)
+		return;
+	small = c->inflight - c->answer_large;
+	if (small > 0) {
+		c->answer_bytes -=
+			(c->answer_bytes - (size_t)c->answer_large * ADVICE_MAX_REPLY_BYTES) / small;
+	} else {
+		c->answer_large--;
+		c->answer_bytes -= ADVICE_MAX_REPLY_BYTES;
+	}
+	if (--c->inflight == 0) {
+		c->answer_bytes = 0;
+		c->answer_large = 0;
+	}
+}
+
 /* One reply of the core for this connection (CONNECT or MESSAGE). */
 void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
 {
-	if (c->inflight > 0) {
-		c->answer_bytes -= c->answer_bytes / c->inflight;
-		c->inflight--;
-	}
-	if (c->inflight == 0)
-		c->answer_bytes = 0;
+	net_ws_answered(c);
 	net_fair_replied(n, c);
 	if (c->retired) { /* closed: it waited only for this count */
 		if (c->inflight == 0)
@@ -277,6 +301,7 @@ static void net_ws_refuse(struct net *n, struct net_conn *c, int code, const cha
 static void net_ws_submit(struct net *n, struct net_conn *c)
 {
 	const char *why = "";
+	size_t room = 0;
 	int wait_s;
 
 	if (n->draining || n->d == NULL) {
@@ -287,12 +312,17 @@ static void net_ws_submit(struct net *n, struct net_conn *c)
 		net_ws_refuse(n, c, ADVICE_ERR_RATE_LIMITED, why, wait_s);
 		return;
 	}
-	if (net_submit(n, c, c->rx_binary ? CORE_REQ_CHUNK : CORE_REQ_MESSAGE, c->rx, c->rx_len) != 0) {
+	if (net_submit(n, c, c->rx_binary ? CORE_REQ_CHUNK : CORE_REQ_MESSAGE, c->rx, c->rx_len, &room) !=
+	    0) {
 		net_ws_refuse(n, c, ADVICE_ERR_UNAVAILABLE, "server busy", NET_BUSY_RETRY_S);
 		return;
 	}
 	c->inflight++;
-	c->answer_bytes += c->rx_len + NET_WS_ANSWER_ROOM;
+	if (room >= ADVICE_MAX_REPLY_BYTES) {
+		room = ADVICE_MAX_REPLY_BYTES;
+		c->answer_large++;
+	}
+	c->answer_bytes += room;
 	net_fair_submitted(c);
 	net_ws_update_rx(n, c);
 }

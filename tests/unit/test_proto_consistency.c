@@ -1,7 +1,9 @@
 /*
  * test_proto_consistency.c - the three descriptions of advice.v1 agree: the constants of
  * include/advice_proto.h, the schema proto/advice.v1.schema.json (as embedded in the
- * server) and the specification proto/PROTOCOL.md.
+ * server) and the specification proto/PROTOCOL.md; and the requests the server keeps the
+ * largest reply's room for (core_large_reply, §2.1) are those whose reply has a list or a
+ * chunk.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <jansson.h>
 
 #include "advice_proto.h"
+#include "core.h"
 #include "schema.h"
 #include "testutil.h"
 
@@ -295,6 +298,33 @@ static void test_protocol_needs_no_other_folder(void **state)
 	assert_non_null(strstr(protocol, "{\"type\":\"error\",\"id\":null,\"code\":"));
 }
 
+/* A reply whose definition holds an array (a page or a list), or file.get's chunk, may come
+ * near ADVICE_MAX_REPLY_BYTES: the server keeps that much room for it (§2.1); for no other. */
+static void test_large_replies(void **state)
+{
+	json_t *defs = json_object_get(root, "$defs"), *d;
+	const char *name;
+	int large = 0;
+
+	(void)state;
+	json_object_foreach (defs, name, d) {
+		char *text;
+		int want;
+
+		if (strncmp(name, "reply.", 6) != 0)
+			continue;
+		text = json_dumps(d, JSON_COMPACT);
+		assert_non_null(text);
+		want = strstr(text, "\"array\"") != NULL || strcmp(name, "reply.file.get") == 0;
+		free(text);
+		if (core_large_reply(name + 6) != want)
+			fail_msg("%s: core_large_reply says %d", name, !want);
+		large += want;
+	}
+	assert_int_equal(large, 8); /* the eight PROTOCOL.md §2.1 names */
+	assert_false(core_large_reply("no.such.request"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_protocol_text),
 		cmocka_unit_test(test_error_example_is_the_servers),
 		cmocka_unit_test(test_protocol_needs_no_other_folder),
+		cmocka_unit_test(test_large_replies),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
