@@ -5,6 +5,7 @@
  * setting has a type, bounds and a default; an unknown name, a repeated name, a value out
  * of bounds or a line without `=` is an error naming the file and line.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -19,7 +20,7 @@
 #define MAX_LINE 1024
 #define MAX_FILE (64 * 1024)
 
-enum setting_type { T_INT, T_BOOL, T_STR, T_PATH, T_ORIGINS, T_LEVEL };
+enum setting_type { T_INT, T_BOOL, T_STR, T_PATH, T_ORIGINS, T_LEVEL, T_ADDRESSES };
 
 struct setting {
 	const char *name;
@@ -69,6 +70,10 @@ static const struct setting settings[] = {
 	    "fast its bytes arrive"),
 	INT(max_connections_per_address, 1, 1000000, 256,
 	    "simultaneous connections (HTTP and WebSocket) from one client address (IPv6: one /64)"),
+	{ "trusted_proxies", T_ADDRESSES, offsetof(struct config, trusted_proxies), 0, 0, 0, "",
+	  "reverse proxies (IPv4 or IPv6 addresses, comma-separated, at most 16) whose "
+	  "X-Forwarded-For names the client address that the per-address limits count; from any "
+	  "other peer the header is ignored; empty: none" },
 	INT(shutdown_grace_s, 0, 600, 10, "on SIGTERM, time to finish pending work"),
 	PATH(data_dir, ".", "data folder"),
 	PATH(database, "", "SQLite file; default <data_dir>/advice.db"),
@@ -183,7 +188,8 @@ static const struct setting settings[] = {
 
 static const char *type_name(enum setting_type t)
 {
-	static const char *const names[] = { "integer", "boolean", "string", "path", "origins", "level" };
+	static const char *const names[] = { "integer", "boolean", "string",   "path",
+					     "origins", "level",   "addresses" };
 
 	return names[t];
 }
@@ -266,6 +272,33 @@ static int set_origins(struct config *cfg, const char *v, char *err, size_t errl
 	return 0;
 }
 
+/* trusted_proxies: a comma-separated list of IPv4 or IPv6 addresses (empty: none). */
+static int set_addresses(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	char buf[MAX_LINE], *save = NULL;
+	unsigned char bytes[16];
+
+	snprintf(buf, sizeof buf, "%s", v);
+	cfg->ntrusted_proxies = 0;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (isspace((unsigned char)*tok))
+			tok++;
+		for (char *e = tok + strlen(tok); e > tok && isspace((unsigned char)e[-1]);)
+			*--e = '\0';
+		if (cfg->ntrusted_proxies == CONFIG_MAX_PROXIES) {
+			snprintf(err, errlen, "trusted_proxies: more than %d", CONFIG_MAX_PROXIES);
+			return -1;
+		}
+		if (inet_pton(AF_INET, tok, bytes) != 1 && inet_pton(AF_INET6, tok, bytes) != 1) {
+			snprintf(err, errlen, "trusted_proxies: '%.80s' is not an IPv4 or IPv6 address", tok);
+			return -1;
+		}
+		snprintf(cfg->trusted_proxies[cfg->ntrusted_proxies++], sizeof cfg->trusted_proxies[0], "%s",
+			 tok);
+	}
+	return 0;
+}
+
 static int set_value(const struct setting *s, struct config *cfg, const char *v, const char *base, char *err,
 		     size_t errlen)
 {
@@ -273,6 +306,7 @@ static int set_value(const struct setting *s, struct config *cfg, const char *v,
 	case T_INT: return set_int(s, cfg, v, err, errlen);
 	case T_BOOL: return set_bool(s, cfg, v, err, errlen);
 	case T_ORIGINS: return set_origins(cfg, v, err, errlen);
+	case T_ADDRESSES: return set_addresses(cfg, v, err, errlen);
 	case T_LEVEL:
 		if (strcmp(v, "err") && strcmp(v, "warn") && strcmp(v, "notice") && strcmp(v, "info") &&
 		    strcmp(v, "debug")) {

@@ -11,6 +11,7 @@
 
 #define CONFIG_PATH_MAX	   512
 #define CONFIG_MAX_ORIGINS 8
+#define CONFIG_MAX_PROXIES 16
 
 struct config {
 	/* network */
@@ -34,7 +35,10 @@ struct config {
 	int header_timeout_s;		 /* request headers, absolute, default 10 */
 	int body_timeout_s;		 /* request body, absolute, default 30 */
 	int max_connections_per_address; /* HTTP and WebSocket together, default 256 */
-	int shutdown_grace_s;		 /* SIGTERM: time to finish pending work, default 10 */
+	/* reverse proxies whose X-Forwarded-For names the client (IPv4 or IPv6 addresses) */
+	char trusted_proxies[CONFIG_MAX_PROXIES][48];
+	int ntrusted_proxies;
+	int shutdown_grace_s; /* SIGTERM: time to finish pending work, default 10 */
 
 	/* store */
 	char data_dir[CONFIG_PATH_MAX];

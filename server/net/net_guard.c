@@ -7,12 +7,16 @@
  * of descriptors the listener stops being polled for a moment instead of failing accept in a
  * busy loop, and the few requests that have waited longest for their headers or body are
  * closed so that a new client gets a descriptor at once. Refusals and closings are logged as
- * counts, at most once a minute. Below the handlers, beside net_conn.c. Service thread only.
+ * counts, at most once a minute. Behind trusted reverse proxies (trusted_proxies) a request's
+ * client address is the one X-Forwarded-For names (xff.h), and the proxy's sockets are
+ * counted under it once the headers are in, not under the proxy. Below the handlers, beside
+ * net_conn.c. Service thread only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -54,6 +58,10 @@ static int64_t net_guard_now_ms(void)
 
 int net_guard_init(struct net *n)
 {
+	memset(&n->trusted, 0, sizeof n->trusted);
+	for (int i = 0; i < n->cfg->ntrusted_proxies; i++)
+		if (xff_trust(&n->trusted, n->cfg->trusted_proxies[i]) != 0)
+			return -1; /* config.c accepts addresses only, at most XFF_MAX_TRUSTED */
 	return hmap_init(&n->addrs, NET_GUARD_ADDR_BUCKETS0, offsetof(struct net_addr, node),
 			 offsetof(struct net_addr, key), sizeof(struct ratelimit_key));
 }
@@ -108,14 +116,21 @@ void net_guard_free(struct net *n)
 
 /* ---- the count per address ---- */
 
+/* The address of `sa` as text ("" for any other family). */
+static void net_guard_text(const struct sockaddr_storage *sa, char text[INET6_ADDRSTRLEN])
+{
+	text[0] = '\0';
+	if (sa->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text, INET6_ADDRSTRLEN);
+	else if (sa->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text, INET6_ADDRSTRLEN);
+}
+
 static void net_guard_key(const struct sockaddr_storage *sa, struct ratelimit_key *key)
 {
-	char text[INET6_ADDRSTRLEN] = "";
+	char text[INET6_ADDRSTRLEN];
 
-	if (sa->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text, sizeof text);
-	else if (sa->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text, sizeof text);
+	net_guard_text(sa, text);
 	ratelimit_key_of(text, key);
 }
 
@@ -124,31 +139,59 @@ static void net_guard_report(struct net *n, int64_t now)
 {
 	if (n->guard_logged_ms != 0 && now - n->guard_logged_ms < NET_GUARD_REPORT_MS)
 		return;
-	if (n->refused_per_addr == 0 && n->closed_headers == 0 && n->closed_body == 0 && n->closed_shed == 0)
+	if (n->refused_per_addr == 0 && n->closed_headers == 0 && n->closed_body == 0 &&
+	    n->closed_shed == 0 && n->xff_malformed == 0)
 		return;
 	log_notice("connections refused over the per-address cap (%d): %llu; closed at the header "
 		   "deadline (%d s): %llu, at the body deadline (%d s): %llu, out of descriptors "
-		   "(waiting longest for headers or a body): %llu (since the last report)",
+		   "(waiting longest for headers or a body): %llu; X-Forwarded-For of a trusted proxy "
+		   "naming no client: %llu (since the last report)",
 		   n->cfg->max_connections_per_address, (unsigned long long)n->refused_per_addr,
 		   n->cfg->header_timeout_s, (unsigned long long)n->closed_headers, n->cfg->body_timeout_s,
-		   (unsigned long long)n->closed_body, (unsigned long long)n->closed_shed);
-	n->refused_per_addr = n->closed_headers = n->closed_body = n->closed_shed = 0;
+		   (unsigned long long)n->closed_body, (unsigned long long)n->closed_shed,
+		   (unsigned long long)n->xff_malformed);
+	n->refused_per_addr = n->closed_headers = n->closed_body = n->closed_shed = n->xff_malformed = 0;
 	n->guard_logged_ms = now;
 }
 
 int net_guard_admit(struct net *n, struct lws *listener, const struct lws_filter_network_conn_args *filt)
 {
+	char text[INET6_ADDRSTRLEN];
 	struct ratelimit_key key;
 	struct net_addr *a;
 
 	n->listener = listener;
-	net_guard_key(&filt->cli_addr, &key);
+	net_guard_text(&filt->cli_addr, text);
+	if (xff_is_trusted(&n->trusted, text))
+		return 0; /* its sockets are counted under their clients once the headers are in */
+	ratelimit_key_of(text, &key);
 	a = hmap_find(&n->addrs, &key);
 	if (a == NULL || a->count < (unsigned int)n->cfg->max_connections_per_address)
 		return 0;
 	n->refused_per_addr++;
 	net_guard_report(n, net_guard_now_ms());
 	return 1;
+}
+
+/* The count of `key`, made when absent (at 0). NULL when out of memory. */
+static struct net_addr *net_guard_addr(struct net *n, const struct ratelimit_key *key)
+{
+	struct net_addr *a = hmap_find(&n->addrs, key);
+
+	if (a == NULL && (a = calloc(1, sizeof *a)) != NULL) {
+		a->key = *key;
+		hmap_insert(&n->addrs, a);
+	}
+	return a;
+}
+
+/* One socket less under `a` (freed at 0). */
+static void net_guard_addr_drop(struct net *n, struct net_addr *a)
+{
+	if (--a->count == 0) {
+		hmap_remove(&n->addrs, a);
+		free(a);
+	}
 }
 
 int net_guard_open(struct net *n, struct lws *wsi)
@@ -165,13 +208,9 @@ int net_guard_open(struct net *n, struct lws *wsi)
 	net_guard_key(&sa, &key);
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return -1;
-	if ((a = hmap_find(&n->addrs, &key)) == NULL) {
-		if ((a = calloc(1, sizeof *a)) == NULL) {
-			free(s);
-			return -1;
-		}
-		a->key = key;
-		hmap_insert(&n->addrs, a);
+	if ((a = net_guard_addr(n, &key)) == NULL) {
+		free(s);
+		return -1;
 	}
 	a->count++;
 	s->wsi = wsi;
@@ -190,11 +229,57 @@ void net_guard_close(struct net *n, struct lws *wsi)
 		return;
 	lws_set_opaque_user_data(wsi, NULL);
 	net_sock_unlink(n, s);
-	if (--s->addr->count == 0) {
-		hmap_remove(&n->addrs, s->addr);
-		free(s->addr);
-	}
+	net_guard_addr_drop(n, s->addr);
 	free(s);
+}
+
+void net_client_address(struct net *n, struct lws *wsi, char out[NET_PEER_MAX])
+{
+	char peer[NET_PEER_MAX] = "", xff[1024];
+	int len;
+
+	lws_get_peer_simple(wsi, peer, sizeof peer);
+	snprintf(out, NET_PEER_MAX, "%s", peer);
+	if (!xff_is_trusted(&n->trusted, peer))
+		return;
+	len = lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+	if (len == 0)
+		return;
+	if (len >= (int)sizeof xff || lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) < 0) {
+		n->xff_malformed++; /* too long to be the proxies' list */
+		return;
+	}
+	_Static_assert(XFF_ADDR_MAX <= NET_PEER_MAX, "a client address fits a peer");
+	if (xff_client(&n->trusted, peer, xff, strlen(xff), out) == XFF_MALFORMED)
+		n->xff_malformed++;
+}
+
+int net_guard_client(struct net *n, struct lws *wsi)
+{
+	struct net_sock *s = lws_get_opaque_user_data(wsi);
+	char peer[NET_PEER_MAX] = "", client[NET_PEER_MAX];
+	struct ratelimit_key key;
+	struct net_addr *a;
+
+	if (s == NULL || n->trusted.n == 0)
+		return 0;
+	lws_get_peer_simple(wsi, peer, sizeof peer);
+	if (!xff_is_trusted(&n->trusted, peer))
+		return 0;
+	net_client_address(n, wsi, client);
+	ratelimit_key_of(client, &key);
+	if (key.len == s->addr->key.len && memcmp(key.bytes, s->addr->key.bytes, key.len) == 0)
+		return 0;
+	if ((a = net_guard_addr(n, &key)) == NULL)
+		return -1;
+	a->count++;
+	net_guard_addr_drop(n, s->addr);
+	s->addr = a;
+	if (strcmp(client, peer) == 0 || a->count <= (unsigned int)n->cfg->max_connections_per_address)
+		return 0; /* the proxy's own requests are not capped */
+	n->refused_per_addr++;
+	net_guard_report(n, net_guard_now_ms());
+	return -1;
 }
 
 void net_guard_phase(struct net *n, struct lws *wsi, int phase)

@@ -190,6 +190,8 @@ static int net_http_filter(struct net *n, struct lws *wsi)
 			return -1;
 		}
 	}
+	if (net_guard_client(n, wsi) != 0)
+		return -1; /* the forwarded client holds its connections already */
 	net_guard_phase(n, wsi, body ? NET_PHASE_BODY : NET_PHASE_NONE);
 	return 0;
 }
@@ -310,6 +312,7 @@ static int net_http_request(struct net *n, struct lws *wsi, struct net_http_pss 
 	if (c == NULL)
 		return -1;
 	pss->c = c;
+	net_client_address(n, wsi, c->peer);
 	method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	if (method < 0 || ulen <= 0 || (size_t)ulen >= sizeof(path)) {
 		c->body_done = 1;
@@ -539,6 +542,8 @@ int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 		return net_http_writeable(n, wsi, pss);
 	case LWS_CALLBACK_CLOSED_HTTP: net_http_closed(n, pss); break;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		if (net_guard_client(n, wsi) != 0)
+			return -1; /* the forwarded client holds its connections already */
 		net_guard_phase(n, wsi, NET_PHASE_NONE); /* a WebSocket has keepalive instead */
 		return net_http_confirm_upgrade(wsi, in);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:

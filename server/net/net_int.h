@@ -22,6 +22,7 @@
 #include "net.h"
 #include "outq.h"
 #include "store.h"
+#include "xff.h"
 
 struct ev_loop;
 
@@ -103,6 +104,7 @@ struct net_conn {
 struct net_ws_pss {
 	struct net_conn *c;
 	int checked;
+	char peer[NET_PEER_MAX]; /* the client address (net_client_address) */
 	uint8_t session_hash[STORE_HASH_BYTES];
 	int64_t session_expires_ms;
 };
@@ -195,6 +197,8 @@ struct net {
 	struct lws *listener; /* the listening socket, known from its first accept */
 	lws_sorted_usec_list_t accept_sul;
 	unsigned long long refused_per_addr, closed_headers, closed_body, closed_shed, accept_failed;
+	struct xff_trusted trusted;	  /* trusted_proxies: their X-Forwarded-For is believed */
+	unsigned long long xff_malformed; /* such headers that named no client, since the last report */
 	int64_t guard_logged_ms, accept_logged_ms;
 	int shed_pending; /* a closing is due on the loop's next turn */
 
@@ -317,6 +321,20 @@ void net_guard_close(struct net *n, struct lws *wsi);
 void net_guard_phase(struct net *n, struct lws *wsi, int phase);
 /* The one-second tick: closes the sockets past their phase's deadline. */
 void net_guard_tick(struct net *n);
+/*
+ * The client address of the request whose headers `wsi` holds, as text, into `out`: the TCP
+ * peer, or when that is one of trusted_proxies the client its X-Forwarded-For names (xff.h).
+ * A header from a trusted proxy that names no client is counted in the once-a-minute line,
+ * and the proxy is the client then. Every per-address limit keys on this address.
+ */
+void net_client_address(struct net *n, struct lws *wsi, char out[NET_PEER_MAX]);
+/*
+ * A request's headers are in (FILTER_HTTP_CONNECTION, CONFIRM_UPGRADE): a socket of a
+ * trusted proxy is counted from now on under the client address X-Forwarded-For names
+ * (net_client_address), not the proxy's. 0, or -1 when that address holds
+ * max_connections_per_address sockets then (hang up; counted in the log).
+ */
+int net_guard_client(struct net *n, struct lws *wsi);
 /* accept() failed with `err` (out of descriptors): the listener rests a moment. */
 void net_guard_accept_failed(struct net *n, int err);
 

@@ -7,6 +7,7 @@
  * SERVER_WRITEABLE; every queued message has LWS_PRE bytes of headroom; a connection is
  * referred to by our id outside its own callbacks, and its wsi is forgotten at CLOSED.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,7 @@ static int net_ws_filter(struct net *n, struct lws *wsi, struct net_ws_pss *pss)
 	char peer[NET_PEER_MAX] = "";
 	int status;
 
+	net_client_address(n, wsi, pss->peer);
 	status = net_ws_check_upgrade(n, wsi, pss, &why);
 	if (status == 0)
 		return 0;
@@ -130,6 +132,8 @@ static void net_ws_established(struct net *n, struct lws *wsi, struct net_ws_pss
 		return;
 	}
 	pss->c = c;
+	if (pss->peer[0] != '\0')
+		snprintf(c->peer, sizeof c->peer, "%s", pss->peer);
 	net_conn_set_session(n, c, pss->session_hash);
 	if (net_fair_attach(n, c) != 0) {
 		log_err("out of memory for a connection");
