@@ -77,10 +77,11 @@ int core_request_prepare(const struct core *c, struct core_request *req)
 }
 
 /* The requests whose reply may come near ADVICE_MAX_REPLY_BYTES: those that answer with a
- * list or a page (their reply's schema has an array) and file.get (a 64 KiB chunk). */
+ * list or a page (their reply's schema has an array, directly or in a definition it refers
+ * to) and file.get (a 64 KiB chunk). */
 static const char *const core_large_replies[] = {
-	"categories.list", "thread.list", "thread.read", "queue.settings",
-	"dashboard.get",   "keys.mine",	  "thread.keys", "file.get",
+	"categories.list", "thread.list", "thread.read", "queue.settings", "duty.set", "duty.get",
+	"dashboard.get",   "keys.unit",	  "keys.mine",	 "thread.keys",	   "file.get",
 };
 
 int core_large_reply(const char *type)
