@@ -147,7 +147,8 @@ static void test_check_config_refuses_a_pepper_in_the_data_folder(void **state)
 	expect_contains(err, "LoadCredential=pepper:FILE");
 	free(err);
 	free(out);
-	write_conf("pepper.conf", "test_mode = no\ndata_dir = .\npepper_file = secrets/../secrets/pepper\n", path);
+	write_conf("pepper.conf", "test_mode = no\ndata_dir = .\npepper_file = secrets/../secrets/pepper\n",
+		   path);
 	assert_int_equal(harness_adviced_run(&H, args, &out, &err), 1);
 	expect_contains(err, "is inside the data folder");
 	free(err);
