@@ -8,11 +8,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "advice_proto.h"
 #include "config.h"
@@ -77,6 +79,14 @@ static const struct setting settings[] = {
 	INT(shutdown_grace_s, 0, 600, 10, "on SIGTERM, time to finish pending work"),
 	PATH(data_dir, ".", "data folder"),
 	PATH(database, "", "SQLite file; default <data_dir>/advice.db"),
+	PATH(shred_database, "",
+	     "SQLite file of the threads' shred shares, kept and backed up apart from the database; "
+	     "default the database's name without .db, then -shred.db (<data_dir>/advice-shred.db)"),
+	INT(request_keep_s, 3600, 31536000, 604800,
+	    "seconds a write's reply is kept, so that a resend with the same request id gets it "
+	    "instead of running again"),
+	INT(session_keep_s, 0, 31536000, 86400,
+	    "seconds an ended session's record is kept after its absolute end"),
 	INT(max_pending, 16, 10000000, 10000, "requests queued for the core thread"),
 	INT(wal_limit_mb, 1, 65536, 64,
 	    "the SQLite WAL's bound: past it the WAL is copied back and its file cut back to it"),
@@ -97,7 +107,9 @@ static const struct setting settings[] = {
 	    "WebSocket messages one client address may send at once before it gets 429 rate_limited"),
 	INT(address_requests_per_minute, 0, 1000000, 12000,
 	    "WebSocket messages one client address may send a minute after its burst; 0: no limit"),
-	PATH(pepper_file, "", "32-byte secret for keyed hashes; default <data_dir>/secrets/pepper"),
+	PATH(pepper_file, "",
+	     "32-byte secret for keyed hashes, outside the data folder (test mode excepted); default "
+	     "$CREDENTIALS_DIRECTORY/pepper (a systemd credential), else <data_dir>/secrets/pepper"),
 	PATH(admin_socket, "", "advicectl's Unix socket (mode 600); default <data_dir>/admin.sock"),
 	STR(idp_issuer, "", "issuer (iss) of citizen ID tokens (https with the bank-ID login)"),
 	STR(idp_audience, "", "our client id (aud) at the identity provider"),
@@ -370,12 +382,25 @@ static int parse_line(struct config *cfg, char *line, const char *base, unsigned
 	return -1;
 }
 
-/* Fills the paths that default to places in the data folder. */
+/* Fills the paths that default to places in the data folder; the pepper defaults to the
+ * systemd credential `pepper` when the service has credentials. The shred store's default
+ * is the store's own rule (store_sqlite_shred_path). */
 static void derive_paths(struct config *cfg)
 {
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	size_t n;
+
 	if (cfg->database[0] == '\0')
 		snprintf(cfg->database, sizeof cfg->database, "%.400s/advice.db", cfg->data_dir);
-	if (cfg->pepper_file[0] == '\0')
+	n = strlen(cfg->database);
+	if (cfg->shred_database[0] == '\0' && n > 3 && strcmp(cfg->database + n - 3, ".db") == 0)
+		snprintf(cfg->shred_database, sizeof cfg->shred_database, "%.*s-shred.db", (int)(n - 3),
+			 cfg->database);
+	else if (cfg->shred_database[0] == '\0')
+		snprintf(cfg->shred_database, sizeof cfg->shred_database, "%.400s-shred.db", cfg->database);
+	if (cfg->pepper_file[0] == '\0' && creds != NULL && creds[0] == '/')
+		snprintf(cfg->pepper_file, sizeof cfg->pepper_file, "%.400s/pepper", creds);
+	else if (cfg->pepper_file[0] == '\0')
 		snprintf(cfg->pepper_file, sizeof cfg->pepper_file, "%.400s/secrets/pepper", cfg->data_dir);
 	if (cfg->admin_socket[0] == '\0')
 		snprintf(cfg->admin_socket, sizeof cfg->admin_socket, "%.400s/admin.sock", cfg->data_dir);
@@ -648,6 +673,65 @@ static void check_origins(const struct config *cfg, config_report_fn report, voi
 			public_origin);
 }
 
+/* `path` resolved through symbolic links into out (PATH_MAX): the file's, or for a file not
+ * there, its folder's with the name appended; else `path` as written, made absolute. */
+static void resolve_path(const char *path, char *out)
+{
+	char parent[PATH_MAX], real[PATH_MAX], cwd[PATH_MAX];
+	const char *slash;
+
+	if (realpath(path, out) != NULL)
+		return;
+	if (path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL && strlen(cwd) + strlen(path) + 2 < PATH_MAX) {
+		size_t n = strlen(cwd);
+
+		memcpy(parent, cwd, n);
+		parent[n] = '/';
+		memcpy(parent + n + 1, path, strlen(path) + 1);
+		path = parent;
+	}
+	snprintf(out, PATH_MAX, "%s", path);
+	slash = strrchr(out, '/');
+	if (slash == NULL || slash == out)
+		return;
+	memcpy(parent, out, (size_t)(slash - out));
+	parent[slash - out] = '\0';
+	if (realpath(parent, real) != NULL && strlen(real) + strlen(slash) < PATH_MAX) {
+		size_t n = strlen(real), m = strlen(slash);
+
+		memmove(out + n, slash, m + 1);
+		memcpy(out, real, n);
+	}
+}
+
+int config_path_inside(const char *path, const char *dir)
+{
+	char p[PATH_MAX], d[PATH_MAX];
+	size_t n;
+
+	resolve_path(path, p);
+	resolve_path(dir, d);
+	n = strlen(d);
+	while (n > 1 && d[n - 1] == '/')
+		d[--n] = '\0';
+	if (strcmp(d, "/") == 0)
+		return p[0] == '/';
+	return strncmp(p, d, n) == 0 && (p[n] == '/' || p[n] == '\0');
+}
+
+/* The pepper keys the identity-code hashes: next to the database it would undo them
+ * (README, "What the server can and cannot learn"). Test mode may keep it there. */
+static int check_pepper_place(const struct config *cfg, config_report_fn report, void *arg)
+{
+	if (cfg->test_mode || !config_path_inside(cfg->pepper_file, cfg->data_dir))
+		return 0;
+	return ERROR("pepper_file: %.200s is inside the data folder, where a copy of the folder would "
+		     "undo the identity-code hashes; outside test mode keep it elsewhere: move the file "
+		     "(mode 600) to a folder of its own or a systemd credential (LoadCredential=pepper:FILE) "
+		     "and set pepper_file to it (or leave it unset under systemd)",
+		     cfg->pepper_file);
+}
+
 int config_check(const struct config *cfg, config_report_fn report, void *arg)
 {
 	int errors = 0;
@@ -665,6 +749,7 @@ int config_check(const struct config *cfg, config_report_fn report, void *arg)
 	errors += check_oidc(cfg, report, arg);
 	errors += check_acr_values(cfg, report, arg);
 	errors += check_notify(cfg, report, arg);
+	errors += check_pepper_place(cfg, report, arg);
 	if (cfg->web_root[0] == '\0')
 		errors += ERROR("web_root is required");
 	if (cfg->backoff_after >= cfg->lock_after)

@@ -42,9 +42,12 @@ struct config {
 
 	/* store */
 	char data_dir[CONFIG_PATH_MAX];
-	char database[CONFIG_PATH_MAX];	 /* default <data_dir>/advice.db */
-	int max_pending;		 /* requests queued for the core thread, default 10000 */
-	int wal_limit_mb;		 /* WAL bound, default 64 */
+	char database[CONFIG_PATH_MAX];	      /* default <data_dir>/advice.db */
+	char shred_database[CONFIG_PATH_MAX]; /* the shred shares; default <database>-shred.db */
+	int request_keep_s;		      /* a write's stored reply is kept this long, default 7 days */
+	int session_keep_s;		      /* an ended session's row after its end, default 1 day */
+	int max_pending;		      /* requests queued for the core thread, default 10000 */
+	int wal_limit_mb;		      /* WAL bound, default 64 */
 	int wal_idle_s;			 /* idle seconds before the WAL is emptied, default 10; 0: never */
 	int memory_trim_mb;		 /* RSS growth that returns free memory when idle, 16; 0: never */
 	int memory_trim_s;		 /* least seconds between two such returns, default 10 */
@@ -56,7 +59,9 @@ struct config {
 	int address_requests_per_minute; /* and a minute after that, default 12000; 0: no limit */
 
 	/* secrets */
-	char pepper_file[CONFIG_PATH_MAX]; /* 32 random bytes; default <data_dir>/secrets/pepper */
+	/* 32 random bytes, outside the data folder (config_check); default the systemd credential
+	 * $CREDENTIALS_DIRECTORY/pepper, else <data_dir>/secrets/pepper (test mode only) */
+	char pepper_file[CONFIG_PATH_MAX];
 
 	/* administration: advicectl's Unix socket (mode 600); default <data_dir>/admin.sock */
 	char admin_socket[CONFIG_PATH_MAX];
@@ -150,6 +155,9 @@ typedef void (*config_report_fn)(void *arg, int warning, const char *problem);
  * none, `cfg` holds the file over the defaults.
  */
 int config_load_all(struct config *cfg, const char *path, config_report_fn report, void *arg);
+/* Whether `path` lies in folder `dir` or below, both resolved through symbolic links where
+ * they exist (a file not made yet: through its folder). */
+int config_path_inside(const char *path, const char *dir);
 /* Every cross-field error and warning of `cfg` to `report`; returns the number of errors. */
 int config_check(const struct config *cfg, config_report_fn report, void *arg);
 

@@ -72,12 +72,13 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fatal(const char *fm
 	exit(1);
 }
 
-/* Reads the 32-byte pepper; refuses a file others can read. 0 or -1 with a reason. */
+/* Reads the 32-byte pepper; refuses a file others can read (but for a systemd credential). 0
+ * or -1 with a reason. */
 static int read_pepper(const char *path, uint8_t out[32], char *err, size_t errlen)
 {
 	size_t len;
 
-	if (secret_file_read(path, out, 32, &len, err, errlen) != 0)
+	if (secret_credential_read(path, out, 32, &len, err, errlen) != 0)
 		return -1;
 	if (len != 32) {
 		snprintf(err, errlen, "%.200s: must hold exactly 32 bytes", path);
@@ -271,6 +272,8 @@ static void core_config_from(const struct config *cfg, const struct token_config
 	cc->password_max_age_ms = cfg->password_max_age_days * 86400000LL;
 	cc->session_check_ms = cfg->session_check_s * 1000LL;
 	cc->session_warn_ms = cfg->session_warn_s * 1000LL;
+	cc->request_keep_ms = cfg->request_keep_s * 1000LL;
+	cc->session_keep_ms = cfg->session_keep_s * 1000LL;
 	cc->test_mode = cfg->test_mode;
 	snprintf(cc->blob_dir, sizeof cc->blob_dir, "%.500s/blobs", cfg->data_dir);
 	cc->require_envelopes = cfg->require_envelopes;
@@ -405,8 +408,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	lock = own_data_folder(&cfg);
-	if ((st = store_sqlite_open(cfg.database, STORE_READWRITE)) == NULL)
-		fatal("cannot open the store %s", cfg.database);
+	if ((st = store_sqlite_open_shred(cfg.database, cfg.shred_database, STORE_READWRITE)) == NULL)
+		fatal("cannot open the store %s (shred store %s)", cfg.database, cfg.shred_database);
 	if (store_sqlite_set_wal_limits(st, (int64_t)cfg.wal_limit_mb << 20, cfg.wal_idle_s * 1000LL) != 0)
 		fatal("cannot bound the store's WAL");
 	if ((ro = store_sqlite_open(cfg.database, STORE_READONLY)) == NULL)

@@ -5,13 +5,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "secret.h"
 
-int secret_file_read(const char *path, void *buf, size_t max, size_t *len, char *err, size_t errlen)
+/* secret_file_read, with the mode checked or not (a systemd credential: its folder is the
+ * service's alone, and the group bits may show the access list that gives it the file). */
+static int read_secret(const char *path, int check_mode, void *buf, size_t max, size_t *len, char *err,
+		       size_t errlen)
 {
 	struct stat sb;
 	size_t got = 0;
@@ -21,7 +25,7 @@ int secret_file_read(const char *path, void *buf, size_t max, size_t *len, char 
 		snprintf(err, errlen, "%.200s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &sb) != 0 || (sb.st_mode & 077) != 0) {
+	if (fstat(fd, &sb) != 0 || (check_mode && (sb.st_mode & 077) != 0)) {
 		snprintf(err, errlen, "%.200s: must be readable by its owner only (chmod 600)", path);
 		close(fd);
 		return -1;
@@ -55,4 +59,19 @@ int secret_file_read(const char *path, void *buf, size_t max, size_t *len, char 
 	}
 	*len = got;
 	return 0;
+}
+
+int secret_file_read(const char *path, void *buf, size_t max, size_t *len, char *err, size_t errlen)
+{
+	return read_secret(path, 1, buf, max, len, err, errlen);
+}
+
+int secret_credential_read(const char *path, void *buf, size_t max, size_t *len, char *err, size_t errlen)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	size_t n = dir != NULL ? strlen(dir) : 0;
+	int credential = n > 0 && dir[0] == '/' && strncmp(path, dir, n) == 0 && path[n] == '/' &&
+			 strchr(path + n + 1, '/') == NULL;
+
+	return read_secret(path, !credential, buf, max, len, err, errlen);
 }

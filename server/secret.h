@@ -14,5 +14,8 @@
  * The caller wipes `buf` when it is done with the secret.
  */
 int secret_file_read(const char *path, void *buf, size_t max, size_t *len, char *err, size_t errlen);
+/* The same, but a file directly in the service's systemd credentials folder
+ * ($CREDENTIALS_DIRECTORY, which only the service may read) is taken whatever its mode. */
+int secret_credential_read(const char *path, void *buf, size_t max, size_t *len, char *err, size_t errlen);
 
 #endif

@@ -348,6 +348,7 @@ struct init_opts {
 	int demo, test_mode, port, bank_port;
 	int no_totp; /* demo accounts without a second factor, and staff_totp_required = no */
 	const char *listen, *web_root;
+	char pepper_file[CONFIG_PATH_MAX]; /* --pepper-file, absolute; "" = DIR/secrets/pepper */
 };
 
 /* The test bank's signing key: RSA 2048, private PEM to key.pem, public list to keys.json. */
@@ -455,6 +456,15 @@ static void write_config(const char *dir, const struct init_opts *o)
 	if (m < 0 || (size_t)m >= sizeof text - (size_t)n)
 		die("configuration too long");
 	n += m;
+	if (o->pepper_file[0] != '\0') {
+		m = snprintf(text + n, sizeof text - (size_t)n,
+			     "# the pepper keys the identity-code hashes: never in the data folder\n"
+			     "pepper_file = %s\n",
+			     o->pepper_file);
+		if (m < 0 || (size_t)m >= sizeof text - (size_t)n)
+			die("configuration too long");
+		n += m;
+	}
 	if (o->no_totp) {
 		m = snprintf(text + n, sizeof text - (size_t)n, "staff_totp_required = no\n");
 		if (m < 0 || (size_t)m >= sizeof text - (size_t)n)
@@ -552,7 +562,7 @@ static void init_store(const struct admin *a, int demo, int demo_totp)
 
 	if (lock < 0)
 		die("%s", err);
-	if ((st = store_sqlite_open(a->cfg.database, STORE_READWRITE)) == NULL)
+	if ((st = store_sqlite_open_shred(a->cfg.database, a->cfg.shred_database, STORE_READWRITE)) == NULL)
 		die("cannot open the store %s", a->cfg.database);
 	if (demo) {
 		if ((f = fopen(a->cfg.pepper_file, "rb")) == NULL || fread(pepper, 1, 32, f) != 32)
@@ -596,13 +606,62 @@ static void print_next_steps(const char *dir, const struct init_opts *o)
 	printf("`advicectl help` lists every command; `advicectl help COMMAND` explains one.\n");
 }
 
+/* --pepper-file's FILE made absolute (its folder must exist), refused inside DIR outside
+ * test mode, into o->pepper_file. */
+static void init_pepper_path(struct init_opts *o, const char *dir, const char *file)
+{
+	char folder[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(file, '/'), *name = slash ? slash + 1 : file;
+
+	if (!o->test_mode && config_path_inside(file, dir))
+		die("--pepper-file %s is inside %s: the pepper must stay out of the data folder (a copy "
+		    "of the folder with it undoes the identity-code hashes)",
+		    file, dir);
+	snprintf(folder, sizeof folder, "%.*s",
+		 slash == NULL	 ? 1
+		 : slash == file ? 1
+				 : (int)(slash - file),
+		 slash == NULL ? "." : file);
+	if (*name == '\0' || realpath(folder, real) == NULL)
+		die("--pepper-file %s: %s", file, *name ? strerror(errno) : "a file name is needed");
+	if (snprintf(o->pepper_file, sizeof o->pepper_file, "%s/%s", strcmp(real, "/") ? real : "", name) >=
+	    (int)sizeof o->pepper_file)
+		die("--pepper-file: path too long");
+	if (!o->test_mode && config_path_inside(o->pepper_file, dir))
+		die("--pepper-file %s is inside %s: the pepper must stay out of the data folder (a copy "
+		    "of the folder with it undoes the identity-code hashes)",
+		    o->pepper_file, dir);
+}
+
+/* The new pepper where it goes; outside test mode a warning when that is in the data folder. */
+static void init_pepper(const struct init_opts *o, const char *dir)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	uint8_t pepper[32];
+
+	randombytes_buf(pepper, sizeof pepper);
+	if (o->pepper_file[0] != '\0')
+		snprintf(path, sizeof path, "%s", o->pepper_file);
+	else
+		snprintf(path, sizeof path, "%s/secrets/pepper", dir);
+	write_new_file(path, pepper, sizeof pepper, 0600);
+	sodium_memzero(pepper, sizeof pepper);
+	if (o->pepper_file[0] == '\0' && !o->test_mode)
+		fprintf(stderr,
+			"warning: the pepper is in %s, inside the data folder, and adviced refuses to start "
+			"so "
+			"outside test mode: move it to a folder of its own (or a systemd credential) and set "
+			"pepper_file (the README's \"Running it for real\"), or run init again with "
+			"--pepper-file FILE\n",
+			path);
+}
+
 static void cmd_init(int argc, char **argv)
 {
 	struct init_opts o = { .port = 8080, .listen = "127.0.0.1", .web_root = "client-web" };
 	char path[CONFIG_PATH_MAX + 32], web[PATH_MAX];
-	uint8_t pepper[32];
+	const char *dir, *pepper_file = NULL;
 	struct admin a;
-	const char *dir;
 
 	if (argc < 2)
 		command_usage("init");
@@ -622,9 +681,13 @@ static void cmd_init(int argc, char **argv)
 			o.listen = argv[++i];
 		else if (strcmp(argv[i], "--web-root") == 0 && i + 1 < argc)
 			o.web_root = argv[++i];
+		else if (strcmp(argv[i], "--pepper-file") == 0 && i + 1 < argc)
+			pepper_file = argv[++i];
 		else
 			command_usage("init");
 	}
+	if (pepper_file != NULL)
+		init_pepper_path(&o, dir, pepper_file);
 	if (o.demo && !o.test_mode)
 		die("--demo needs --test-mode (demo accounts have published passwords)");
 	if (o.no_totp && !o.test_mode)
@@ -648,10 +711,7 @@ static void cmd_init(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/secrets", dir);
 	if (mkdir(path, 0700) != 0)
 		die("%s: %s", path, strerror(errno));
-	randombytes_buf(pepper, sizeof pepper);
-	snprintf(path, sizeof path, "%s/secrets/pepper", dir);
-	write_new_file(path, pepper, sizeof pepper, 0600);
-	sodium_memzero(pepper, sizeof pepper);
+	init_pepper(&o, dir);
 	if (o.test_mode)
 		make_testbank_key(dir);
 	make_oidc_key(dir, "oidc-sig");

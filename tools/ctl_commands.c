@@ -29,11 +29,15 @@ const struct ctl_command ctl_commands[] = {
 	  "example. `advicectl COMMAND --help` does the same.",
 	  "advicectl help roster-add", CTL_HELP },
 	{ "init", SETUP,
-	  "DIR [--demo] [--test-mode] [--port N] [--listen ADDR] [--web-root PATH] [--bank-port N] "
-	  "[--no-totp]",
+	  "DIR [--demo] [--test-mode] [--pepper-file FILE] [--port N] [--listen ADDR] [--web-root PATH] "
+	  "[--bank-port N] [--no-totp]",
 	  "make a new data folder: configuration, keys, database",
-	  "Creates DIR (it must not exist) with adviced.conf, the pepper and the two bank-ID\n"
-	  "keys in DIR/secrets (mode 600) and the database. --port (default 8080), --listen\n"
+	  "Creates DIR (it must not exist) with adviced.conf, the two bank-ID keys in\n"
+	  "DIR/secrets (mode 600), the database and its shred store. The pepper goes to\n"
+	  "--pepper-file FILE (a new file, mode 600, outside DIR: adviced refuses a pepper in\n"
+	  "its data folder outside test mode), named in adviced.conf; without it, to\n"
+	  "DIR/secrets/pepper (with a warning outside test mode: move it before adviced\n"
+	  "starts). --port (default 8080), --listen\n"
 	  "(default 127.0.0.1) and --web-root (default client-web) go to adviced.conf.\n"
 	  "--test-mode sets up the development test bank on --bank-port (default port + 1);\n"
 	  "--demo (test mode only) adds the demo units, accounts and roster; --no-totp (test\n"
@@ -189,6 +193,13 @@ const struct ctl_command ctl_commands[] = {
 	  "Ends USERNAME's membership in UNIT and rotates the unit key, so they cannot read\n"
 	  "what is written after.",
 	  "advicectl -d data unit-member-remove ben \"Adult social work\" admin.key", CTL_SERVER_KEYS },
+	{ "thread-shred", KEYS, "THREAD", "crypto-shred a thread: delete its key share",
+	  "Deletes the shred share of THREAD (its id) from the shred store, so that its\n"
+	  "messages open from no copy of the database any more, backups included; the thread\n"
+	  "is recorded as shredded and never gets a share again. Warns when the thread is\n"
+	  "not closed. Keep the shred store's own backups only as long as a shredded thread\n"
+	  "may stay readable (the README's \"Running it for real\").",
+	  "advicectl -d data thread-shred 0123456789abcdef0123456789abcdef", CTL_SERVER },
 	{ "audit-verify", AUDIT, "", "check the access log's hash chain",
 	  "Walks the access log's hash chain. Exit 0: intact; exit 3: it names the first\n"
 	  "broken row.",

@@ -229,15 +229,6 @@ static const struct core_request_type *find_type(const char *type)
 	return NULL;
 }
 
-/* A stored reply of an earlier identical write: send it again, change nothing. */
-static int replay(struct ctx *x, const char *stored)
-{
-	free(x->rep->json);
-	x->rep->json = strdup(stored);
-	x->rep->len = x->rep->json ? strlen(x->rep->json) : 0;
-	return x->rep->json ? 1 : -1;
-}
-
 /* Takes the parsed request from core_request_prepare, or parses and checks it here; a refused
  * message leaves its error in ctx->err. Returns 0. */
 static int parse_message(struct ctx *x)
@@ -262,6 +253,19 @@ static int parse_message(struct ctx *x)
 	return 0;
 }
 
+/* Keeps the ok reply of a write for its resends (core_replay.c: without its secrets). 0 or -1. */
+static int record_reply(struct ctx *x, const struct core_request_type *rt)
+{
+	char *record = core_replay_record(rt->type, x->rep->json);
+	int rc;
+
+	if (record == NULL)
+		return -1;
+	rc = x->st->ops->request->put(x->st, x->sess.user_id, x->id, record, x->now) == STORE_OK ? 0 : -1;
+	free(record);
+	return rc;
+}
+
 static int handle_message(struct ctx *x)
 {
 	const struct core_request_type *rt;
@@ -281,8 +285,8 @@ static int handle_message(struct ctx *x)
 		rc = x->st->ops->request->get(x->st, x->sess.user_id, x->id, &stored);
 		if (rc == STORE_ERROR)
 			return -1;
-		if (rc == STORE_OK) {
-			rc = replay(x, stored);
+		if (rc == STORE_OK) { /* an earlier identical write: its reply again, nothing changes */
+			rc = core_replay(x, rt->type, stored);
 			free(stored);
 			return rc;
 		}
@@ -292,8 +296,7 @@ static int handle_message(struct ctx *x)
 		return -1;
 	if (core_reply_finish(x) != 0)
 		return -1;
-	if (rt->is_write && x->err == ADVICE_OK &&
-	    x->st->ops->request->put(x->st, x->sess.user_id, x->id, x->rep->json, x->now) != STORE_OK)
+	if (rt->is_write && x->err == ADVICE_OK && record_reply(x, rt) != 0)
 		return -1;
 	return 1; /* reply already built */
 }
@@ -370,6 +373,8 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 		rc = core_queue_tick(&x);
 		if (rc == 0)
 			rc = core_session_check(&x);
+		if (rc == 0)
+			rc = core_purge_check(&x);
 		break;
 	case CORE_REQ_CHUNK: rc = handle_chunk(&x); break;
 	case CORE_REQ_CALL:

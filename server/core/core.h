@@ -119,6 +119,9 @@ struct core_config {
 	int64_t password_max_age_ms; /* 0: passwords do not expire */
 	int64_t session_check_ms;    /* how often TICK ends sessions of ended accounts and roles */
 	int64_t session_warn_ms; /* TICK warns a session's connections this long before it ends; 0: never */
+	/* TICK purges (core_purge.c) stored replies of writes older than request_keep_ms and
+	 * sessions whose absolute end is older than session_keep_ms; 0: the defaults there. */
+	int64_t request_keep_ms, session_keep_ms;
 	int test_mode;
 	/* Duty queues: the automatic acknowledgement of thread.open per language (0 fi, 1 sv,
 	 * 2 en; "" = the built-in text). "{date}" in ack_text becomes the expected date. */

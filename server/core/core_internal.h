@@ -33,6 +33,7 @@ struct core {
 	struct core_config cfg;
 	int64_t next_session_check; /* TICK: when core_session_check runs next (core_session.c) */
 	int64_t warned_until;	    /* sessions ending up to then have been warned (core_session.c) */
+	int64_t next_purge;	    /* TICK: when core_purge_check runs next (core_purge.c) */
 	struct core_blobs blobs;
 	struct core_limit_log limit_log;
 };
@@ -188,6 +189,9 @@ int core_wrap_put(struct ctx *x);
  * first message's envelope (core_keys_check_envelope). 0 or -1; sets ctx->err when the prepared
  * id is unknown, used or another citizen's, or the body does not qualify. */
 int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE], const uint8_t *body, size_t len);
+/* A resent thread.prepare: its stored reply (without the share) gets the thread's share again
+ * from the shred store; a share gone (shredded) is not_found. 0 (or ctx->err set) or -1. */
+int core_keys_prepare_refill(struct ctx *x, json_t *reply);
 /* thread.open and message.send, with require_envelopes: the body must be an envelope of thread
  * `t` signed by one of the caller's keys. 0 (ctx->err set when not), or -1. */
 int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum policy_action action,
@@ -226,5 +230,15 @@ int core_session_extend(struct ctx *x);
 /* TICK, every cfg.session_check_ms: ends the sessions of ended accounts and roles and of
  * sessions past their end, and tells the network layer to close them (core_session.c). */
 int core_session_check(struct ctx *x);
+/* CORE_REQ_TICK: stored replies and ended sessions past their keeping time are deleted
+ * (core_purge.c). 0 or -1. */
+int core_purge_check(struct ctx *x);
+/* Idempotency records (core_replay.c): the reply of a write as stored, without the secrets
+ * it may carry (malloc'd; NULL when out of memory or the reply is not JSON). */
+char *core_replay_record(const char *type, const char *reply);
+/* Replays a stored record of a `type` write into ctx->rep, its secrets read again from their
+ * stores; a secret that is gone (a shredded thread) answers not_found. 1 (reply built), 0
+ * (ctx->err set), or -1 when the store failed. */
+int core_replay(struct ctx *x, const char *type, const char *stored);
 
 #endif

@@ -323,6 +323,28 @@ int core_thread_prepare(struct ctx *x)
 	return 0;
 }
 
+int core_keys_prepare_refill(struct ctx *x, json_t *reply)
+{
+	const char *id = json_string_value(json_object_get(reply, "thread"));
+	uint8_t share[STORE_KEY_BYTES];
+	char owner[STORE_ID_SIZE];
+	int opened = 0, rc;
+
+	if (id == NULL)
+		return -1;
+	rc = x->st->ops->keys->share_get(x->st, id, owner, &opened, share);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND || strcmp(owner, x->sess.user_id) != 0) {
+		sodium_memzero(share, sizeof share);
+		return core_fail(x, ADVICE_ERR_NOT_FOUND,
+				 "the prepared thread is gone (shredded); prepare another");
+	}
+	json_object_set_new(reply, "share", b64_json(share, sizeof share));
+	sodium_memzero(share, sizeof share);
+	return json_object_get(reply, "share") != NULL ? 0 : -1;
+}
+
 int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE], const uint8_t *body, size_t len)
 {
 	const char *want = req_str(x, "thread");
@@ -443,14 +465,22 @@ static int add_device(void *arg, const struct store_key_blob *b)
 	return d == NULL || json_array_append_new(arg, d) != 0 ? -1 : 0;
 }
 
-/* The thread's share; made (already opened) for threads that were not prepared. */
+/* The thread's share; made (already opened) for threads that were not prepared, never for
+ * a shredded one (not_found: its messages open no more). 0 (or ctx->err set) or -1. */
 static int thread_share(struct ctx *x, const struct store_thread *t, uint8_t share[STORE_KEY_BYTES])
 {
 	char owner[STORE_ID_SIZE];
+	int64_t shredded = 0;
 	int opened = 0, rc = x->st->ops->keys->share_get(x->st, t->id, owner, &opened, share);
 
 	if (rc != STORE_NOTFOUND)
 		return rc == STORE_OK ? 0 : -1;
+	rc = x->st->ops->keys->share_shredded(x->st, t->id, &shredded);
+	if (rc == STORE_OK)
+		return core_fail(x, ADVICE_ERR_NOT_FOUND,
+				 "the thread was shredded: its messages open no more");
+	if (rc != STORE_NOTFOUND)
+		return -1;
 	randombytes_buf(share, STORE_KEY_BYTES);
 	return x->st->ops->keys->share_put(x->st, t->id, t->citizen_id, share, 1, x->now) == STORE_OK ? 0
 												      : -1;
@@ -477,8 +507,10 @@ int core_thread_keys(struct ctx *x)
 	/* Wraps of thread keys go to staff only after the access-log entry. */
 	if (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "keys", "ok") != 0)
 		goto out;
-	if (thread_share(x, &t, share) != 0 || reader_kids(x, readable) != 0)
+	if (thread_share(x, &t, share) != 0 || x->err || reader_kids(x, readable) != 0) {
+		rc = x->err ? 0 : -1;
 		goto out;
+	}
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "share", b64_json(share, sizeof share));
 	sodium_memzero(share, sizeof share);

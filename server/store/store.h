@@ -402,6 +402,9 @@ struct store_session_ops {
 	/* Live sessions whose end (the earlier of `expires` and last_seen + idle_ms) falls in
 	 * (from, to], earliest end first, at most `limit`. Reads only. */
 	int (*ending)(struct store *st, int64_t from, int64_t to, int limit, store_session_cb cb, void *arg);
+	/* Deletes up to `limit` sessions whose absolute end (`expires`, which no activity moves)
+	 * is before `before`, earliest first; *n gets how many. */
+	int (*purge)(struct store *st, int64_t before, int limit, int *n);
 };
 
 /* Citizens' identity (issue 3). */
@@ -574,6 +577,8 @@ struct store_request_ops {
 	int (*get)(struct store *st, const char *user_id, const char *request_id, char **reply_out);
 	int (*put)(struct store *st, const char *user_id, const char *request_id, const char *reply,
 		   int64_t now); /* STORE_EXISTS when the pair has a reply */
+	/* Deletes up to `limit` replies stored before `before`, oldest first; *n gets how many. */
+	int (*purge)(struct store *st, int64_t before, int limit, int *n);
 };
 
 /* Access log: rows are appended with the hashes the caller computed (audit.c); append-only. */
@@ -645,6 +650,12 @@ struct store_keys_ops {
 			 uint8_t share[STORE_KEY_BYTES]);
 	int (*share_opened)(struct store *st, const char *thread_id);
 	int (*share_pending)(struct store *st, const char *owner_id, int64_t *n);
+	/* Shreds a thread: its share is deleted (wherever it is, it is zeroed) and the thread id is
+	 * recorded as shredded at `now`, so that no share is made for it again. STORE_EXISTS when
+	 * it was shredded already. */
+	int (*share_shred)(struct store *st, const char *thread_id, int64_t now);
+	/* When the thread was shredded; STORE_NOTFOUND when it was not. */
+	int (*share_shredded)(struct store *st, const char *thread_id, int64_t *when);
 };
 
 /* Encrypted attachments (issue 4): their records; the chunks live in the blob folder. */
@@ -680,8 +691,16 @@ struct store {
 };
 
 /* Opens (creating if needed) the SQLite store at `path` and runs pending migrations; the
- * read-only modes create nothing and check that the file is migrated. */
+ * read-only modes create nothing and check that the file is migrated. The writable store
+ * also opens (creating if needed) the shred store at `shred_path`, a second SQLite file that
+ * holds only the per-thread shred shares (their own backup policy); the read-only stores
+ * do not open it, and the keys domain's share operations work on writable stores only. */
+struct store *store_sqlite_open_shred(const char *path, const char *shred_path, enum store_mode mode);
+/* The same with the shred store beside the database (store_sqlite_shred_path). */
 struct store *store_sqlite_open(const char *path, enum store_mode mode);
+/* The default shred store of the database at `db_path`: its name without ".db", then
+ * "-shred.db" (advice.db: advice-shred.db); ":memory:" for ":memory:". */
+void store_sqlite_shred_path(const char *db_path, char *out, size_t size);
 /* A writable store's WAL bound: past `limit_bytes` the WAL is copied back and started over,
  * its file cut back to the limit; after `idle_ms` without writes (0: never) it is emptied.
  * Call on the thread that writes, before it starts. 0, or -1 for a read-only store. */

@@ -7,8 +7,18 @@
  * is what an acknowledgement promises. Migrations are numbered SQL scripts
  * (store_sqlite_schema.c) run at open; the table schema_migrations records which ids ran,
  * so features may add theirs in any order. Statements are prepared once and kept.
+ *
+ * The shred shares live in a second file, the shred store, attached to the writer as
+ * `shred` (its own backup policy: deleting a share there makes every copy of the main
+ * database unreadable for that thread). It keeps a rollback journal that is deleted after
+ * each commit, and both files zero what is deleted (secure_delete), so a deleted share stays
+ * in no file of the store. SQLite commits the main database before an attached one, so a
+ * crash between the two is completed at the next open: a share whose thread was shredded in
+ * the main database is deleted then.
  */
 #include <pthread.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,7 +351,101 @@ int store_sqlite_set_wal_limits(struct store *st, int64_t limit_bytes, int64_t i
 	return 0;
 }
 
+/* The shred store's schema, made where it is missing (the file has no migrations of its own). */
+#define SHRED_SCHEMA                                                                                         \
+	"CREATE TABLE IF NOT EXISTS shred.shares(thread_id TEXT PRIMARY KEY, owner_id TEXT NOT NULL,"        \
+	"  share BLOB NOT NULL, created INTEGER NOT NULL, opened INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;" \
+	"CREATE INDEX IF NOT EXISTS shred.shares_pending ON shares(owner_id, opened);"
+
+/* Whether the main database has table `name`: 1, 0, or -1 on error. */
+static int main_has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1", -1,
+			       &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Attaches the shred store at `path` to the writer's connection (created, mode 600, when
+ * missing) and copies in the shares an older database kept in its own table, in a
+ * transaction that writes the shred store only: migration 16 then drops that table from the
+ * main database, after the copy is durable. 0 or -1 (logged).
+ */
+static int shred_attach(sqlite3 *db, const char *path)
+{
+	struct stat sb;
+	sqlite3_stmt *q;
+	int rc, old;
+
+	/* A database that had its shred store needs that one: an empty one in its place would
+	 * leave every thread unreadable, and shares made anew would not open old messages. */
+	if (strcmp(path, ":memory:") != 0 && stat(path, &sb) != 0 &&
+	    main_has_table(db, "thread_shreds") != 0) {
+		log_err("the shred store %s is missing: restore it from its backup (no thread can be read "
+			"without it); only if it is lost for good, create it empty (touch it, mode 600)",
+			path);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS shred", -1, &q, NULL) != SQLITE_OK) {
+		log_err("cannot attach the shred store: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		log_err("cannot open the shred store %s: %s", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	if (exec_sql(db,
+		     "PRAGMA shred.journal_mode = DELETE; PRAGMA shred.synchronous = FULL;"
+		     " PRAGMA shred.secure_delete = ON; PRAGMA main.secure_delete = ON;" SHRED_SCHEMA) != 0)
+		return -1;
+	if (strcmp(path, ":memory:") != 0 && chmod(path, 0600) != 0)
+		log_warn("%s: cannot make it readable by its owner only: %s", path, strerror(errno));
+	if ((old = main_has_table(db, "e2e_shares")) <= 0)
+		return old;
+	return exec_sql(db, "BEGIN IMMEDIATE; INSERT OR IGNORE INTO shred.shares"
+			    "  SELECT thread_id, owner_id, share, created, opened FROM main.e2e_shares;"
+			    " COMMIT");
+}
+
+/* Completes shreds that a crash cut between the main database's commit and the shred
+ * store's: their shares go. 0 or -1 (logged). */
+static int shred_reconcile(sqlite3 *db)
+{
+	return exec_sql(db, "DELETE FROM shred.shares WHERE thread_id IN"
+			    " (SELECT thread_id FROM main.thread_shreds)");
+}
+
+void store_sqlite_shred_path(const char *db_path, char *out, size_t size)
+{
+	size_t n = strlen(db_path);
+
+	if (strcmp(db_path, ":memory:") == 0)
+		snprintf(out, size, ":memory:");
+	else if (n > 3 && strcmp(db_path + n - 3, ".db") == 0)
+		snprintf(out, size, "%.*s-shred.db", (int)(n - 3), db_path);
+	else
+		snprintf(out, size, "%s-shred.db", db_path);
+}
+
 struct store *store_sqlite_open(const char *path, enum store_mode mode)
+{
+	char shred[1024];
+
+	store_sqlite_shred_path(path, shred, sizeof shred);
+	return store_sqlite_open_shred(path, shred, mode);
+}
+
+struct store *store_sqlite_open_shred(const char *path, const char *shred_path, enum store_mode mode)
 {
 	struct store_sqlite *s = calloc(1, sizeof *s);
 	int flags =
@@ -376,7 +480,8 @@ struct store *store_sqlite_open(const char *path, enum store_mode mode)
 		if (exec_sql(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 				    " PRAGMA cache_size = " STORE_SQLITE_CACHE_KIB
 				    "; PRAGMA temp_store = MEMORY") != 0 ||
-		    migrate(s->db) != 0 || load_change(s) != 0 ||
+		    shred_attach(s->db, shred_path) != 0 || migrate(s->db) != 0 ||
+		    shred_reconcile(s->db) != 0 || load_change(s) != 0 ||
 		    set_journal_limit(s->db, STORE_SQLITE_WAL_LIMIT) != 0)
 			goto fail;
 		s->checkpointer = sqck_start(s->db, path, STORE_SQLITE_WAL_LIMIT, STORE_SQLITE_WAL_IDLE_MS);

@@ -2,7 +2,8 @@
  * store_sqlite_keys.c - end-to-end encryption records of the SQLite store (struct
  * store_keys_ops): the municipal root public key, certificates, citizens' device public keys,
  * unit key generations (signed event and chain box), unit seeds sealed to members,
- * thread-key wraps, worker key bundles and the per-thread shred shares. The store keeps these
+ * thread-key wraps, worker key bundles and the per-thread shred shares (in the shred store,
+ * attached as `shred`; the main database keeps only which threads were shredded). The store keeps these
  * bytes and never interprets them; the core checks their formats (advice_crypto.h) before
  * they get here. Key operations are rare next to messages, so statements are prepared per
  * call.
@@ -282,7 +283,7 @@ static int share_put(struct store *st, const char *thread_id, const char *owner_
 		     const uint8_t share[STORE_KEY_BYTES], int opened, int64_t now)
 {
 	sqlite3_stmt *q =
-		sqs_prepare(st, "INSERT INTO e2e_shares(thread_id, owner_id, share, created, opened)"
+		sqs_prepare(st, "INSERT INTO shred.shares(thread_id, owner_id, share, created, opened)"
 				" VALUES(?1, ?2, ?3, ?4, ?5)");
 
 	if (q == NULL)
@@ -299,7 +300,7 @@ static int share_get(struct store *st, const char *thread_id, char owner_id[STOR
 		     uint8_t share[STORE_KEY_BYTES])
 {
 	sqlite3_stmt *q =
-		sqs_prepare(st, "SELECT owner_id, opened, share FROM e2e_shares WHERE thread_id = ?1");
+		sqs_prepare(st, "SELECT owner_id, opened, share FROM shred.shares WHERE thread_id = ?1");
 	int rc;
 
 	if (q == NULL)
@@ -316,7 +317,7 @@ static int share_get(struct store *st, const char *thread_id, char owner_id[STOR
 
 static int share_opened(struct store *st, const char *thread_id)
 {
-	sqlite3_stmt *q = sqs_prepare(st, "UPDATE e2e_shares SET opened = 1 WHERE thread_id = ?1");
+	sqlite3_stmt *q = sqs_prepare(st, "UPDATE shred.shares SET opened = 1 WHERE thread_id = ?1");
 
 	if (q == NULL)
 		return STORE_ERROR;
@@ -327,7 +328,7 @@ static int share_opened(struct store *st, const char *thread_id)
 static int share_pending(struct store *st, const char *owner_id, int64_t *n)
 {
 	sqlite3_stmt *q =
-		sqs_prepare(st, "SELECT count(*) FROM e2e_shares WHERE owner_id = ?1 AND opened = 0");
+		sqs_prepare(st, "SELECT count(*) FROM shred.shares WHERE owner_id = ?1 AND opened = 0");
 	int rc;
 
 	if (q == NULL)
@@ -336,6 +337,40 @@ static int share_pending(struct store *st, const char *owner_id, int64_t *n)
 	if ((rc = sqs_once_one(st, q)) != SQLITE_ROW)
 		return rc == STORE_NOTFOUND ? STORE_ERROR : rc;
 	*n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return STORE_OK;
+}
+
+/* The tombstone goes into the main database first: should a crash come between the two
+ * commits, the next open deletes the share (store_sqlite.c). */
+static int share_shred(struct store *st, const char *thread_id, int64_t now)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "INSERT INTO thread_shreds(thread_id, shredded) VALUES(?1, ?2)");
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, thread_id);
+	sqlite3_bind_int64(q, 2, now);
+	if ((rc = sqs_once_run(st, q)) != STORE_OK)
+		return rc;
+	if ((q = sqs_prepare(st, "DELETE FROM shred.shares WHERE thread_id = ?1")) == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, thread_id);
+	return sqs_once_run(st, q);
+}
+
+static int share_shredded(struct store *st, const char *thread_id, int64_t *when)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT shredded FROM thread_shreds WHERE thread_id = ?1");
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, thread_id);
+	if ((rc = sqs_once_one(st, q)) != SQLITE_ROW)
+		return rc;
+	*when = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	return STORE_OK;
 }
@@ -360,4 +395,6 @@ const struct store_keys_ops store_sqlite_keys_ops = {
 	.share_get = share_get,
 	.share_opened = share_opened,
 	.share_pending = share_pending,
+	.share_shred = share_shred,
+	.share_shredded = share_shredded,
 };

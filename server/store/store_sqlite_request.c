@@ -1,7 +1,7 @@
 /*
  * store_sqlite_request.c - idempotency in the SQLite store (struct store_request_ops): the
  * reply of each write, kept by (user, request id), so that a resent write gets the same
- * answer.
+ * answer, until it is purged by its age.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +59,25 @@ static int request_put(struct store *st, const char *user_id, const char *reques
 	return sqs_run(st, q);
 }
 
+static int request_purge(struct store *st, int64_t before, int limit, int *n)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "DELETE FROM requests WHERE (user_id, request_id) IN"
+					  " (SELECT user_id, request_id FROM requests WHERE created < ?1"
+					  "  ORDER BY created LIMIT ?2)");
+	int rc;
+
+	*n = 0;
+	if (q == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(q, 1, before);
+	sqlite3_bind_int(q, 2, limit);
+	if ((rc = sqs_once_run(st, q)) == STORE_OK)
+		*n = sqlite3_changes(store_sqlite_db(st));
+	return rc;
+}
+
 const struct store_request_ops store_sqlite_request_ops = {
 	.get = request_get,
 	.put = request_put,
+	.purge = request_purge,
 };

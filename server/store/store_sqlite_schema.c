@@ -270,6 +270,18 @@ const struct sqs_migration store_sqlite_migrations[] = {
 				    "    WHERE queue_id = (SELECT queue_id FROM threads WHERE id = "
 				    "OLD.thread_id);"
 				    "END;" },
+	/* The shred shares moved to the shred store (store_sqlite.c copies them there before this
+	 * runs, in a commit of their own), and the stored replies of thread.prepare lose theirs:
+	 * no idempotency record holds a secret. The deleted pages are zeroed (secure_delete); older
+	 * copies of the file (backups, a VACUUM not yet run) still hold the shares. Stored replies
+	 * and ended sessions are purged by their age (core_purge.c). */
+	{ 16, "shred shares in the shred store; thread shreds; purging of stored replies and sessions",
+	  "DROP TABLE e2e_shares;"
+	  "UPDATE requests SET reply = json_remove(reply, '$.share')"
+	  "  WHERE json_valid(reply) AND json_type(reply, '$.share') IS NOT NULL;"
+	  "CREATE TABLE thread_shreds(thread_id TEXT PRIMARY KEY, shredded INTEGER NOT NULL) WITHOUT ROWID;"
+	  "CREATE INDEX requests_by_time ON requests(created);"
+	  "CREATE INDEX sessions_by_expiry ON sessions(expires);" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

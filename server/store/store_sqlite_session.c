@@ -170,6 +170,22 @@ static int session_ending(struct store *st, int64_t from, int64_t to, int limit,
 	return STORE_ERROR;
 }
 
+static int session_purge(struct store *st, int64_t before, int limit, int *n)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "DELETE FROM sessions WHERE hash IN (SELECT hash FROM sessions"
+					  " WHERE expires < ?1 ORDER BY expires LIMIT ?2)");
+	int rc;
+
+	*n = 0;
+	if (q == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(q, 1, before);
+	sqlite3_bind_int(q, 2, limit);
+	if ((rc = sqs_once_run(st, q)) == STORE_OK)
+		*n = sqlite3_changes(store_sqlite_db(st));
+	return rc;
+}
+
 const struct store_session_ops store_sqlite_session_ops = {
 	.insert = session_insert,
 	.get = session_get,
@@ -178,4 +194,5 @@ const struct store_session_ops store_sqlite_session_ops = {
 	.end_due = session_end_due,
 	.revoke_user = session_revoke_user,
 	.ending = session_ending,
+	.purge = session_purge,
 };

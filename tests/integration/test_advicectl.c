@@ -475,6 +475,52 @@ static void test_init_refusals(void **state)
 	remove_tree(dir);
 }
 
+/* init --pepper-file: the pepper where the operator says (mode 600), named in adviced.conf,
+ * none in the folder; refused inside the folder outside test mode; without it, outside test
+ * mode, a warning that says how to move it. */
+static void test_init_pepper_file(void **state)
+{
+	char dir[300], web[600], keep[300], pepper[400], inside[400];
+	struct itest_run r;
+	struct config c;
+
+	(void)state;
+	fresh_dir_name(dir, sizeof dir);
+	fresh_dir_name(keep, sizeof keep);
+	assert_int_equal(mkdir(keep, 0700), 0);
+	web_root(web, sizeof web);
+	snprintf(pepper, sizeof pepper, "%s/pepper", keep);
+	snprintf(inside, sizeof inside, "%s/pepper", dir);
+
+	ctl_run(NULL, (const char *const[]){ "init", dir, "--pepper-file", inside, "--web-root", web, NULL },
+		&r);
+	assert_int_not_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "must stay out of the data folder"));
+	itest_run_free(&r);
+	assert_false(exists(dir));
+
+	ctl_run(NULL, (const char *const[]){ "init", dir, "--pepper-file", pepper, "--web-root", web, NULL },
+		&r);
+	if (r.status != 0)
+		fail_msg("advicectl init: exit %d: %s", r.status, r.err);
+	assert_null(strstr(r.err, "warning"));
+	itest_run_free(&r);
+	assert_int_equal(file_mode(keep, "pepper", 0), 0600);
+	snprintf(inside, sizeof inside, "%s/secrets/pepper", dir);
+	assert_false(exists(inside));
+	load_config(dir, &c);
+	assert_string_equal(c.pepper_file, pepper);
+	remove_tree(dir);
+	remove_tree(keep);
+
+	ctl_run(NULL, (const char *const[]){ "init", dir, "--web-root", web, NULL }, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "warning: the pepper is in"));
+	assert_non_null(strstr(r.err, "--pepper-file FILE"));
+	itest_run_free(&r);
+	remove_tree(dir);
+}
+
 /* A worker's single membership: its unit and role. */
 static void expect_member(struct store *st, const char *username, const char *unit, enum store_role role)
 {
@@ -979,6 +1025,7 @@ int main(void)
 		cmocka_unit_test(test_demo_units_accounts_roster_policies),
 		cmocka_unit_test(test_init_secrets_mode_600),
 		cmocka_unit_test(test_init_refusals),
+		cmocka_unit_test(test_init_pepper_file),
 		cmocka_unit_test(test_unit_add_and_queue_add),
 		cmocka_unit_test(test_roster_add_and_list),
 		cmocka_unit_test(test_holidays_and_closed_days),

@@ -115,7 +115,8 @@ static void test_check_config_reports_every_problem(void **state)
 		"bad.conf: idp_audience is required",
 		"bad.conf: idp_keys_file is required unless",
 		"bad.conf: web_root is required",
-		"bad.conf: 9 problems",
+		"secrets/pepper is inside the data folder", /* test_mode did not parse: production */
+		"bad.conf: 10 problems",
 	};
 	char path[300], *err = NULL, *out = NULL;
 	const char *args[] = { "-c", path, "--check-config", NULL };
@@ -126,6 +127,47 @@ static void test_check_config_reports_every_problem(void **state)
 	for (size_t i = 0; i < sizeof problems / sizeof problems[0]; i++)
 		expect_contains(err, problems[i]);
 	assert_null(strstr(out, "configuration OK"));
+	free(err);
+	free(out);
+}
+
+/* Outside test mode the pepper may not be in the data folder, by default or named, and the
+ * message says how to move it; a systemd credential is where it goes by default then. */
+static void test_check_config_refuses_a_pepper_in_the_data_folder(void **state)
+{
+	char path[300], want[100], creds[300], *err = NULL, *out = NULL;
+	const char *args[] = { "-c", path, "--check-config", NULL };
+	const char *tmp = getenv("TMPDIR");
+
+	(void)state;
+	snprintf(want, sizeof want, "secrets/pepper is inside the data folder");
+	write_conf("pepper.conf", "test_mode = no\n", path);
+	assert_int_equal(harness_adviced_run(&H, args, &out, &err), 1);
+	expect_contains(err, want);
+	expect_contains(err, "LoadCredential=pepper:FILE");
+	free(err);
+	free(out);
+	write_conf("pepper.conf", "test_mode = no\ndata_dir = .\npepper_file = secrets/../secrets/pepper\n",
+		   path);
+	assert_int_equal(harness_adviced_run(&H, args, &out, &err), 1);
+	expect_contains(err, "is inside the data folder");
+	free(err);
+	free(out);
+
+	/* Test mode may keep it there; a credentials folder outside takes the default. */
+	write_conf("pepper.conf", "test_mode = yes\n", path);
+	assert_int_equal(harness_adviced_run(&H, args, &out, &err), 1);
+	assert_null(strstr(err, "pepper_file"));
+	free(err);
+	free(out);
+	snprintf(creds, sizeof creds, "%s/advice-creds-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(creds));
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+	write_conf("pepper.conf", "test_mode = no\n", path);
+	assert_int_equal(harness_adviced_run(&H, args, &out, &err), 1);
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	assert_null(strstr(err, "pepper_file"));
+	assert_int_equal(rmdir(creds), 0);
 	free(err);
 	free(out);
 }
@@ -182,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_port_in_use_by_a_program),
 		cmocka_unit_test(test_port_in_use_by_another_adviced),
 		cmocka_unit_test(test_check_config_reports_every_problem),
+		cmocka_unit_test(test_check_config_refuses_a_pepper_in_the_data_folder),
 		cmocka_unit_test(test_check_config_passes_the_initial_file),
 		cmocka_unit_test(test_check_config_warns_of_origins),
 	};

@@ -9,8 +9,10 @@
  *   login with a setup code, a password change, logins, a wrong password and a second-factor
  *   enrolment; no form of any password is in those bytes (WebSocket frames unmasked) or in the
  *   data folder, while the key the client derived is there;
- * - the shred share: with the share of a thread deleted behind the server's back, neither the
- *   worker nor the citizen opens its messages, though both still hold every other key;
+ * - the shred share: after `advicectl thread-shred`, no file of the data folder (the shred
+ *   store and its journal included) holds the thread's share in any form, the server hands
+ *   it to neither the worker nor the citizen, and without it neither opens the messages,
+ *   though both still hold every other key (with it, the same keys still would);
  * - unit keys: a unit key the server substitutes (its own key in the event, a changed event,
  *   a whole chain under a root of its own, another unit's event) is refused by a client that
  *   checks against its pinned root key, and the genuine one is accepted before and after.
@@ -36,6 +38,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "advice.h"
@@ -724,6 +727,21 @@ static int opens(const char *body, const char *thread, const uint8_t tkey[32], c
 	return ok;
 }
 
+/* The forms a shred share could be stored in: its bytes, base64url (the wire's), hex. */
+static void share_needles(struct itest_needles *nd, const uint8_t share[32])
+{
+	char b64url[64], hex[65];
+
+	assert_true(nd->n < ITEST_NEEDLES_MAX);
+	snprintf(nd->v[nd->n].label, sizeof nd->v[nd->n].label, "share (bytes)");
+	memcpy(nd->v[nd->n].bytes, share, 32);
+	nd->v[nd->n++].len = 32;
+	sodium_bin2base64(b64url, sizeof b64url, share, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	itest_needles_add_text(nd, "share (base64url)", b64url);
+	sodium_bin2hex(hex, sizeof hex, share, 32);
+	itest_needles_add_text(nd, "share (hex)", hex);
+}
+
 static void test_deleted_shred_share_makes_thread_unreadable(void **state)
 {
 	struct itest_e2e *e = *state;
@@ -731,8 +749,8 @@ static void test_deleted_shred_share_makes_thread_unreadable(void **state)
 	uint8_t tkey[32], share[32], key_w[32], share_w[32], key_c[32], share_c[32], cpk[32];
 	struct advice_keys dev;
 	struct itest_worker *w = calloc(1, sizeof *w);
-	char thread[33], *body, *again;
-	sqlite3 *db;
+	struct itest_needles *nd = itest_needles_new();
+	char thread[33], shred[400], *body, *again;
 
 	assert_non_null(w);
 	itest_device_new(cit, &dev, "dev1");
@@ -747,24 +765,29 @@ static void test_deleted_shred_share_makes_thread_unreadable(void **state)
 	assert_int_equal(citizen_thread_key(cit, &dev, thread, key_c, share_c), 0);
 	assert_true(opens(body, thread, key_c, share_c, dev.sign_pk));
 
-	/* The share is deleted behind the server's back. */
-	db = db_open(&e->h);
-	assert_int_equal(db_run(db, "DELETE FROM e2e_shares WHERE thread_id = ?2", NULL, 0, thread), 1);
-	sqlite3_close(db);
+	/* The share is in the shred store (the scan finds it there), nowhere else. */
+	share_needles(nd, share);
+	itest_scan_self_test(nd);
+	snprintf(shred, sizeof shred, "%s/advice-shred.db", e->h.dir);
+	assert_int_equal(itest_scan_dir(shred, nd, NULL), 1); /* expected: the share is found there */
+	assert_int_equal(itest_scan_dir(e->h.dir, nd, NULL), 1);
 
-	/* After: the same envelope, the same thread key through every wrap, but no share opens
-	 * it: what the server hands out now is another one. */
+	/* The thread is shredded: its share leaves the shred store, and no file keeps it. */
+	assert_int_equal(harness_ctl(&e->h, (const char *const[]){ "thread-shred", thread, NULL }, NULL), 0);
+	assert_int_equal(itest_scan_dir(e->h.dir, nd, NULL), 0);
+
+	/* After: the same envelope and the same thread key through every wrap, but the server
+	 * hands out no share, and another share does not open it; the deleted one would. */
 	again = first_body(anna, thread);
 	assert_string_equal(again, body);
-	assert_int_equal(itest_worker_thread_key(e, anna, w, thread, key_w, share_w, cpk), 0);
-	assert_memory_equal(key_w, tkey, 32);
-	assert_memory_not_equal(share_w, share, 32);
-	assert_false(opens(again, thread, key_w, share_w, dev.sign_pk));
-	assert_int_equal(citizen_thread_key(cit, &dev, thread, key_c, share_c), 0);
-	assert_memory_equal(key_c, tkey, 32);
-	assert_false(opens(again, thread, key_c, share_c, dev.sign_pk));
-	/* The control: with the deleted share, the same keys still open it. */
-	assert_true(opens(again, thread, key_w, share, dev.sign_pk));
+	json_decref(itest_request(anna, "not_found",
+				  "{\"type\":\"thread.keys\",\"id\":\"k-gone\",\"thread\":\"%s\"}", thread));
+	json_decref(itest_request(cit, "not_found",
+				  "{\"type\":\"thread.keys\",\"id\":\"k-gone\",\"thread\":\"%s\"}", thread));
+	advice_random(share_w, sizeof share_w);
+	assert_false(opens(again, thread, key_c, share_w, dev.sign_pk));
+	assert_true(opens(again, thread, key_c, share, dev.sign_pk));
+	free(nd);
 
 	free(again);
 	free(body);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -96,22 +97,60 @@ static void test_validate(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(parse(&c, "web_root = /w\n", err, sizeof err), 0);
+	assert_int_equal(parse(&c, "web_root = /w\npepper_file = /etc/adviced/pepper\n", err, sizeof err), 0);
 	assert_int_equal(config_validate(&c, err, sizeof err), -1);
 	assert_non_null(strstr(err, "origins"));
 	assert_int_equal(parse(&c,
-			       "web_root = /w\norigins = http://h\nidp_issuer = i\nidp_audience = a\n"
+			       "web_root = /w\npepper_file = /etc/adviced/pepper\norigins = "
+			       "http://h\nidp_issuer = i\nidp_audience = a\n"
 			       "idp_keys_file = k\ntls_cert = c\n",
 			       err, sizeof err),
 			 0);
 	assert_int_equal(config_validate(&c, err, sizeof err), -1);
 	assert_non_null(strstr(err, "tls_cert and tls_key"));
 	assert_int_equal(parse(&c,
-			       "web_root = /w\norigins = http://h\nidp_issuer = i\nidp_audience = a\n"
+			       "web_root = /w\npepper_file = /etc/adviced/pepper\norigins = "
+			       "http://h\nidp_issuer = i\nidp_audience = a\n"
 			       "idp_keys_file = k\n",
 			       err, sizeof err),
 			 0);
 	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+}
+
+/* Where the pepper may be: outside the data folder, however the path is written; inside it
+ * only in test mode. */
+static void test_pepper_outside_data_folder(void **state)
+{
+	char dir[256], sub[300], err[256];
+	struct config c;
+
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/advice-cfg-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof sub, "%s/secrets", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_true(config_path_inside(sub, dir));
+	snprintf(sub, sizeof sub, "%s/secrets/../secrets/pepper", dir);
+	assert_true(config_path_inside(sub, dir));
+	snprintf(sub, sizeof sub, "%s/not-yet/pepper", dir);
+	assert_true(config_path_inside(sub, dir));
+	snprintf(sub, sizeof sub, "%s-other/pepper", dir); /* a prefix of the name is not inside */
+	assert_false(config_path_inside(sub, dir));
+	assert_false(config_path_inside("/etc/adviced/pepper", dir));
+	assert_true(config_path_inside("/etc/adviced/pepper", "/"));
+
+	assert_int_equal(parse(&c,
+			       "web_root = /w\norigins = http://h\nidp_issuer = i\nidp_audience = a\n"
+			       "idp_keys_file = k\ndata_dir = /srv/advice\n",
+			       err, sizeof err),
+			 0);
+	assert_int_equal(config_validate(&c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "pepper_file: /srv/advice/secrets/pepper is inside the data folder"));
+	c.test_mode = 1;
+	assert_int_equal(config_validate(&c, err, sizeof err), 0);
+	snprintf(sub, sizeof sub, "%s/secrets", dir);
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_load_missing_file(void **state)
@@ -158,6 +197,7 @@ static void test_check_reports_every_error(void **state)
 	(void)state;
 	assert_int_equal(parse(&c,
 			       "tls_cert = c\noidc_authorize_url = https://b/a\noidc_profile = odd\n"
+			       "pepper_file = /etc/adviced/pepper\n"
 			       "backoff_after = 10\nlock_after = 10\nping_interval_s = 80\n"
 			       "smtp_host = mail.example.fi\nstaff_idle_s = 300\nsession_warn_s = 300\n",
 			       err, sizeof err),
@@ -185,7 +225,8 @@ static void test_check_reports_every_error(void **state)
 	assert_string_equal(err, "origins: at least one allowed Origin is needed");
 }
 
-static const char *const valid = "web_root = /w\norigins = https://advice.example.fi\nidp_issuer = i\n"
+static const char *const valid = "web_root = /w\npepper_file = /etc/adviced/pepper\norigins = "
+				 "https://advice.example.fi\nidp_issuer = i\n"
 				 "idp_audience = a\nidp_keys_file = k\ntest_mode = yes\n";
 
 /* public_url's origin missing from origins, or another origin beside it: warnings only. */
@@ -214,7 +255,8 @@ static void test_origins_against_public_url(void **state)
 	 * bank-ID login. */
 	memset(&p, 0, sizeof p);
 	assert_int_equal(parse(&c,
-			       "web_root = /w\norigins = https://advice.example.fi, http://localhost:8080\n"
+			       "web_root = /w\npepper_file = /etc/adviced/pepper\norigins = "
+			       "https://advice.example.fi, http://localhost:8080\n"
 			       "idp_issuer = i\nidp_audience = a\nidp_keys_file = k\n"
 			       "public_url = https://advice.example.fi\n",
 			       err, sizeof err),
@@ -230,7 +272,8 @@ static void test_origins_against_public_url(void **state)
 static void oidc_text(char *out, size_t size, const char *scheme, int test_mode)
 {
 	snprintf(out, size,
-		 "web_root = /w\norigins = https://advice.example.fi\nidp_audience = a\n"
+		 "web_root = /w\npepper_file = /etc/adviced/pepper\norigins = "
+		 "https://advice.example.fi\nidp_audience = a\n"
 		 "idp_issuer = %s://bank.example\noidc_authorize_url = %s://bank.example/authorize\n"
 		 "oidc_token_url = %s://bank.example/token\noidc_jwks_url = %s://bank.example/jwks\n"
 		 "oidc_redirect_uri = %s://advice.example.fi/api/v1/auth/bank/callback\n"
@@ -387,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_check_reports_every_error),
 		cmocka_unit_test(test_origins_against_public_url),
 		cmocka_unit_test(test_oidc_urls_https_outside_test_mode),
+		cmocka_unit_test(test_pepper_outside_data_folder),
 		cmocka_unit_test(test_acr_values_checked),
 		cmocka_unit_test(test_load_all_reads_past_bad_lines),
 		cmocka_unit_test(test_help_marks_required),

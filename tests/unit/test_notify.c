@@ -179,7 +179,7 @@ static void test_sms_body_and_answers(void **state)
 }
 
 static const char base_conf[] = "origins = https://neuvonta.example.fi\nidp_issuer = i\nidp_audience = a\n"
-				"idp_keys_file = /k\nweb_root = /w\n";
+				"idp_keys_file = /k\nweb_root = /w\npepper_file = /etc/adviced/pepper\n";
 
 /* Parses base_conf + extra and validates; returns 0 or -1 with the reason in err. */
 static int check(const char *extra, struct config *c, char *err, size_t errlen)
