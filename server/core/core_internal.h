@@ -196,6 +196,10 @@ int core_keys_prepare_refill(struct ctx *x, json_t *reply);
  * `t` signed by one of the caller's keys. 0 (ctx->err set when not), or -1. */
 int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum policy_action action,
 			     const uint8_t *body, size_t len);
+/* The certificates of the staff signing keys with these kids (n of them) and of their issuers,
+ * each once, appended to arr as base64url: what a reader of thread.read needs to chain every
+ * staff sender to the root key. A kid without a certificate adds nothing. 0 or -1. */
+int core_keys_sender_certs(struct ctx *x, const uint8_t (*kids)[16], size_t n, json_t *arr);
 /* Attachments (core_files.c). core_file_chunk handles CORE_REQ_CHUNK: it fills ctx->result
  * with the whole file.chunk event (outcome in "code"); 0 or -1 when the store or disk failed. */
 int core_file_begin(struct ctx *x);

@@ -711,3 +711,43 @@ int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum p
 	}
 	return 0;
 }
+
+/* --- Certificates of the staff who wrote the messages a reader gets --- */
+
+/* Appends the certificate of signing key `kid` unless `added` has it; fills *c. 1 when it
+ * was appended, 0 when not (none, or added before), -1 on failure. */
+static int add_cert_by_kid(struct ctx *x, const uint8_t kid[STORE_KID_BYTES], struct kid_set *added,
+			   json_t *arr, struct advice_cert *c)
+{
+	uint8_t cert[ADVICE_CERT_BYTES];
+	size_t len = 0;
+	int rc;
+
+	if (kid_set_has(added, kid) || added->n == ADVICE_MAX_LIST)
+		return 0;
+	rc = x->st->ops->keys->cert_get(x->st, kid, cert, sizeof cert, &len);
+	if (rc == STORE_NOTFOUND)
+		return 0;
+	if (rc != STORE_OK)
+		return -1;
+	if (advice_cert_parse(cert, len, c) != 0)
+		return 0; /* the server checked it when it was installed; show nothing odd */
+	memcpy(added->kids[added->n++], kid, STORE_KID_BYTES);
+	return json_array_append_new(arr, b64_json(cert, len)) == 0 ? 1 : -1;
+}
+
+int core_keys_sender_certs(struct ctx *x, const uint8_t (*kids)[16], size_t n, json_t *arr)
+{
+	struct kid_set *added = calloc(1, sizeof *added);
+	struct advice_cert c;
+	int rc = added != NULL ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = add_cert_by_kid(x, kids[i], added, arr, &c);
+		if (rc == 1 && c.role == ADVICE_ROLE_WORKER)
+			rc = add_cert_by_kid(x, c.issuer_kid, added, arr, &c);
+		rc = rc < 0 ? -1 : 0;
+	}
+	free(added);
+	return rc;
+}

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "advice_crypto.h"
 #include "core_internal.h"
 #include "jose.h"
 #include "log.h"
@@ -36,6 +37,17 @@ static int read_body(struct ctx *x, uint8_t **out, size_t *len)
 		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "body is not base64url");
 	}
 	return 0;
+}
+
+/* Takes the message id of a body that is an envelope (any body may be one in test mode,
+ * where bodies need not be envelopes): the store keeps it unique in the thread. */
+static void take_message_id(struct store_message *m)
+{
+	struct advice_envelope_hdr h;
+
+	m->has_message_id = advice_envelope_parse(m->body, m->body_len, &h) == 0;
+	if (m->has_message_id)
+		memcpy(m->message_id, h.message_id, sizeof m->message_id);
 }
 
 static const char *req_str(struct ctx *x, const char *name)
@@ -126,6 +138,7 @@ int core_thread_open(struct ctx *x)
 	snprintf(m.thread_id, sizeof m.thread_id, "%s", t.id);
 	snprintf(m.sender_id, sizeof m.sender_id, "%s", x->sess.user_id);
 	m.body = body;
+	take_message_id(&m);
 	rc = x->st->ops->thread->insert(x->st, &t) == STORE_OK &&
 			     x->st->ops->thread->message_insert(x->st, &m) == STORE_OK
 		     ? 0
@@ -486,13 +499,33 @@ int core_read_set(struct ctx *x)
 /* Room kept in a thread.read reply for everything but its messages (type, id, thread, state,
  * more, the brackets): the request id is at most ADVICE_MAX_REQUEST_ID characters. */
 #define READ_REPLY_ENVELOPE 512
+/* Room kept per staff sender of the page: the certificates of its key and of its issuer,
+ * base64url in quotes with a comma (2 x 248). */
+#define READ_SENDER_CERTS 496
+#define READ_MAX_SENDERS  100 /* the most messages a page holds */
 
 struct read_acc {
 	json_t *arr;
 	int limit, count;
-	size_t bytes;  /* serialised size of the messages in arr, commas included */
+	size_t bytes;  /* serialised size of the messages in arr and the room for certs */
 	int truncated; /* a message was left out for the byte budget */
+	uint8_t senders[READ_MAX_SENDERS][16]; /* staff signing kids of the page's envelopes */
+	size_t nsenders;
 };
+
+/* Whether `m` is an envelope of a staff sender not yet among a->senders; fills kid. */
+static int new_staff_sender(const struct read_acc *a, const struct store_message *m, uint8_t kid[16])
+{
+	struct advice_envelope_hdr h;
+
+	if (m->sender_role == ROLE_CITIZEN || advice_envelope_parse(m->body, m->body_len, &h) != 0)
+		return 0;
+	for (size_t i = 0; i < a->nsenders; i++)
+		if (memcmp(a->senders[i], h.sender_kid, 16) == 0)
+			return 0;
+	memcpy(kid, h.sender_kid, 16);
+	return 1;
+}
 
 /* One message of a thread.read reply, or NULL when out of memory. */
 static json_t *message_json(const struct store_message *m)
@@ -519,6 +552,8 @@ static json_t *message_json(const struct store_message *m)
 static int add_message(void *arg, const struct store_message *m)
 {
 	struct read_acc *a = arg;
+	uint8_t kid[16];
+	int sender = 0;
 	json_t *o;
 	size_t len;
 
@@ -529,11 +564,17 @@ static int add_message(void *arg, const struct store_message *m)
 		return 1;
 	}
 	len = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1; /* the comma before it */
+	if (a->nsenders < READ_MAX_SENDERS && new_staff_sender(a, m, kid)) {
+		sender = 1;
+		len += READ_SENDER_CERTS;
+	}
 	if (a->count > 1 && READ_REPLY_ENVELOPE + a->bytes + len > ADVICE_MAX_REPLY_BYTES) {
 		a->truncated = 1;
 		json_decref(o);
 		return 1;
 	}
+	if (sender)
+		memcpy(a->senders[a->nsenders++], kid, 16);
 	a->bytes += len;
 	json_array_append_new(a->arr, o);
 	return 0;
@@ -541,31 +582,42 @@ static int add_message(void *arg, const struct store_message *m)
 
 /* thread.read: the messages after after_seq, oldest first, at most `limit` of them and at
  * most ADVICE_MAX_REPLY_BYTES of reply, so that one reply always fits in the connection's
- * outbound queue; `more` says whether the client should read on from the last seq. */
+ * outbound queue; `more` says whether the client should read on from the last seq. With
+ * them the certificates of their staff senders and their issuers (`certs`), so that a
+ * reader can chain every answer to the root key it pins. */
 int core_thread_read(struct ctx *x)
 {
-	struct read_acc a = { .arr = json_array(), .limit = req_int(x, "limit", DEFAULT_LIMIT) };
+	struct read_acc *a = calloc(1, sizeof *a);
+	json_t *certs = json_array();
 	struct store_thread t;
 	json_int_t after = 0;
-	int rc;
+	int rc = -1;
 
-	if ((rc = core_thread_for(x, ACT_THREAD_READ, &t)) != 0 || x->err) {
-		json_decref(a.arr);
-		return rc;
-	}
+	if (a == NULL || certs == NULL || (a->arr = json_array()) == NULL)
+		goto out;
+	a->limit = req_int(x, "limit", DEFAULT_LIMIT);
+	if ((rc = core_thread_for(x, ACT_THREAD_READ, &t)) != 0 || x->err)
+		goto out;
 	if (json_is_integer(json_object_get(x->msg, "after_seq")))
 		after = json_integer_value(json_object_get(x->msg, "after_seq"));
 	/* No content to staff without an access-log entry first. */
-	if (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "read", "ok") != 0) {
-		json_decref(a.arr);
-		return -1;
-	}
+	rc = -1;
+	if (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "read", "ok") != 0)
+		goto out;
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));
-	json_object_set_new(x->result, "messages", a.arr);
-	rc = x->st->ops->thread->message_list(x->st, t.id, after, a.limit + 1, add_message, &a);
-	json_object_set_new(x->result, "more", json_boolean(a.truncated || a.count > a.limit));
-	return rc == STORE_OK ? 0 : -1;
+	json_object_set_new(x->result, "messages", json_incref(a->arr));
+	json_object_set_new(x->result, "certs", json_incref(certs));
+	if (x->st->ops->thread->message_list(x->st, t.id, after, a->limit + 1, add_message, a) != STORE_OK)
+		goto out;
+	json_object_set_new(x->result, "more", json_boolean(a->truncated || a->count > a->limit));
+	rc = core_keys_sender_certs(x, (const uint8_t(*)[16])a->senders, a->nsenders, certs);
+out:
+	if (a != NULL)
+		json_decref(a->arr);
+	json_decref(certs);
+	free(a);
+	return rc;
 }
 
 int core_thread_claim(struct ctx *x)
@@ -626,16 +678,21 @@ int core_message_send(struct ctx *x)
 	m.seq = t.last_seq + 1;
 	m.sender_role = x->sess.role == ROLE_CITIZEN ? ROLE_CITIZEN : core_role_in_unit(x, t.unit_id);
 	m.body = body;
+	take_message_id(&m);
 	snprintf(m.thread_id, sizeof m.thread_id, "%s", t.id);
 	snprintf(m.sender_id, sizeof m.sender_id, "%s", x->sess.user_id);
 	t.last_seq = m.seq;
 	t.updated = x->now;
 	t.state = state_after_message(x, &t, await_reply);
-	rc = x->st->ops->thread->message_insert(x->st, &m) == STORE_OK &&
-			     x->st->ops->thread->update(x->st, &t) == STORE_OK
-		     ? 0
-		     : -1;
+	/* The first write: a message id the thread holds already (a replayed envelope) changes
+	 * nothing. A resend with the same request id never gets here: it has its stored reply. */
+	rc = x->st->ops->thread->message_insert(x->st, &m);
 	free(body);
+	if (rc == STORE_EXISTS) {
+		snprintf(x->err_field, sizeof x->err_field, "/body");
+		return core_fail(x, ADVICE_ERR_CONFLICT, "the thread has a message with this message id");
+	}
+	rc = rc == STORE_OK && x->st->ops->thread->update(x->st, &t) == STORE_OK ? 0 : -1;
 	if (rc != 0 || core_limits_count(x, 0, m.body_len) != 0 ||
 	    (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "write", "ok") != 0) ||
 	    core_queue_message(x, &t, await_reply) != 0)

@@ -97,6 +97,9 @@ struct store_message {
 	const uint8_t
 		*body; /* opaque ciphertext; points into store memory on reads, valid during the callback */
 	size_t body_len;
+	/* The message id of an envelope body (unique in its thread); writes only. */
+	int has_message_id;
+	uint8_t message_id[16];
 };
 
 struct store_audit {
@@ -558,7 +561,7 @@ struct store_thread_ops {
 	/* The change counter's current value (0 before any change): every value given so far is
 	 * at most this, every later one above it, also after a restart. */
 	int (*change_now)(struct store *st, int64_t *out);
-	/* STORE_EXISTS when the thread has a message of that seq. */
+	/* STORE_EXISTS when the thread has a message of that seq, or of that message id. */
 	int (*message_insert)(struct store *st, const struct store_message *m);
 	/* Messages after `after_seq` in seq order, at most `limit`. */
 	int (*message_list)(struct store *st, const char *thread_id, int64_t after_seq, int limit,
@@ -615,6 +618,9 @@ struct store_keys_ops {
 			const uint8_t kid[STORE_KID_BYTES], const uint8_t *cert, size_t len, int64_t now);
 	/* Certificates of a subject ("" = all): owner subject, n role, kid of the subject's signing key. */
 	int (*cert_list)(struct store *st, const char *subject_id, store_key_cb cb, void *arg);
+	/* The certificate of the signing key with kid `kid` (at most cap bytes); STORE_NOTFOUND. */
+	int (*cert_get)(struct store *st, const uint8_t kid[STORE_KID_BYTES], uint8_t *out, size_t cap,
+			size_t *len);
 	int (*bundle_get)(struct store *st, const char *user_id, uint8_t *out, size_t cap, size_t *len);
 	int (*bundle_put)(struct store *st, const char *user_id, const uint8_t *bundle, size_t len,
 			  int64_t now); /* replaces */

@@ -113,6 +113,25 @@ static int cert_list(struct store *st, const char *subject_id, store_key_cb cb, 
 	return key_each(st, q, cb, arg);
 }
 
+static int cert_get(struct store *st, const uint8_t kid[STORE_KID_BYTES], uint8_t *out, size_t cap,
+		    size_t *len)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT cert FROM e2e_certs WHERE kid = ?1");
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_blob(q, 1, kid, STORE_KID_BYTES);
+	if ((rc = sqs_once_one(st, q)) != SQLITE_ROW)
+		return rc;
+	*len = (size_t)sqlite3_column_bytes(q, 0);
+	rc = *len <= cap ? STORE_OK : STORE_ERROR;
+	if (rc == STORE_OK)
+		memcpy(out, sqlite3_column_blob(q, 0), *len);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int bundle_get(struct store *st, const char *user_id, uint8_t *out, size_t cap, size_t *len)
 {
 	sqlite3_stmt *q = sqs_prepare(st, "SELECT bundle FROM e2e_bundles WHERE user_id = ?1");
@@ -380,6 +399,7 @@ const struct store_keys_ops store_sqlite_keys_ops = {
 	.root_put = root_put,
 	.cert_put = cert_put,
 	.cert_list = cert_list,
+	.cert_get = cert_get,
 	.bundle_get = bundle_get,
 	.bundle_put = bundle_put,
 	.device_put = device_put,

@@ -270,6 +270,14 @@ const struct sqs_migration store_sqlite_migrations[] = {
 				    "    WHERE queue_id = (SELECT queue_id FROM threads WHERE id = "
 				    "OLD.thread_id);"
 				    "END;" },
+	{ 15, "message ids: unique in their thread (a replayed envelope is refused)",
+	  /* Only bodies that are envelopes have one (CRYPTO-FORMATS.md: prefix, size bounds,
+	   * padding); where a thread already holds an id twice, the first keeps it. */
+	  "ALTER TABLE messages ADD COLUMN msg_id BLOB;"
+	  "CREATE UNIQUE INDEX messages_by_msg_id ON messages(thread_id, msg_id) WHERE msg_id IS NOT NULL;"
+	  "UPDATE OR IGNORE messages SET msg_id = substr(body, 23, 16)"
+	  "  WHERE length(body) BETWEEN 466 AND 32768 AND substr(body, 1, 6) = X'514101010100'"
+	  "  AND (length(body) - 210) % 256 = 0;" },
 	/* The shred shares moved to the shred store (store_sqlite.c copies them there before this
 	 * runs, in a commit of their own), and the stored replies of thread.prepare lose theirs:
 	 * no idempotency record holds a secret. The deleted pages are zeroed (secure_delete); older

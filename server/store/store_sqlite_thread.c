@@ -83,7 +83,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
 		" ON CONFLICT(user_id, thread_id) DO UPDATE SET read_seq = excluded.read_seq,"
 		" change_no = excluded.change_no WHERE excluded.read_seq > read_state.read_seq",
 	[S_MESSAGE_INSERT] = "INSERT INTO messages(thread_id, seq, sender_id, sender_role, created,"
-			     " body) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+			     " body, msg_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[S_MESSAGE_LIST] = "SELECT thread_id, seq, sender_id, sender_role, created, body"
 			   " FROM messages WHERE thread_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
 	/* A citizen's counts (migration 10): open threads from the triggers; the day's threads and
@@ -286,6 +286,10 @@ static int message_insert(struct store *st, const struct store_message *m)
 	sqlite3_bind_int(q, 4, m->sender_role);
 	sqlite3_bind_int64(q, 5, m->created);
 	sqlite3_bind_blob(q, 6, m->body, (int)m->body_len, SQLITE_STATIC);
+	if (m->has_message_id)
+		sqlite3_bind_blob(q, 7, m->message_id, sizeof m->message_id, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 7);
 	return sqs_run(st, q);
 }
 

@@ -17,6 +17,10 @@ struct vector_file {
 };
 extern const struct vector_file vector_files[];
 
+/* The thread verifier's scenarios (crypto_thread_vectors.c): inputs and compute. */
+extern const char thread_vector_inputs[];
+json_t *vec_thread(json_t *in);
+
 void tool_put_hex(json_t *o, const char *key, const void *data, size_t len);
 /* 0 when o[key] is hex of exactly len bytes (decoded into out), else -1. */
 int tool_get_hex(json_t *o, const char *key, void *out, size_t len);

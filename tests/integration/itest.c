@@ -623,7 +623,13 @@ void itest_device_new(struct advice_conn *k, struct advice_keys *dev, const char
 char *itest_envelope_b64(const char *thread, const uint8_t tkey[32], const uint8_t share[32],
 			 const struct advice_keys *sender, const char *text)
 {
-	uint8_t content[1024], mkey[32], *env = malloc(ADVICE_ENVELOPE_MAX_BYTES);
+	return itest_envelope_after(NULL, thread, tkey, share, sender, text);
+}
+
+char *itest_envelope_after(const struct advice_thread *order, const char *thread, const uint8_t tkey[32],
+			   const uint8_t share[32], const struct advice_keys *sender, const char *text)
+{
+	uint8_t content[1024], mkey[32], kid[16], *env = malloc(ADVICE_ENVELOPE_MAX_BYTES);
 	struct advice_envelope_hdr h;
 	size_t clen = 0, elen = 0;
 	char *s;
@@ -633,6 +639,11 @@ char *itest_envelope_b64(const char *thread, const uint8_t tkey[32], const uint8
 	advice_unhex(h.thread_id, 16, thread);
 	advice_random(h.message_id, 16);
 	advice_random(h.nonce, 24);
+	h.sender_seq = 1;
+	if (order != NULL) {
+		advice_kid(kid, sender->sign_pk);
+		advice_thread_next(order, kid, &h.sender_seq, h.prev_hash);
+	}
 	h.created_at = 1770000000000ULL;
 	assert_int_equal(advice_content_encode(content, sizeof content, &clen, NULL, 0, text, strlen(text)),
 			 0);
@@ -666,6 +677,82 @@ char *itest_envelope_text(json_t *body, const char *thread, const uint8_t tkey[3
 	free(env);
 	free(plain);
 	return out;
+}
+
+/* The reader's callback: a device of the thread's citizen, or a staff certificate of the
+ * last thread.read that chains to the pinned root now. */
+static int reader_sender(void *arg, const struct advice_envelope_hdr *h, uint8_t sign_pk[32])
+{
+	struct itest_reader *r = arg;
+	struct advice_cert c;
+	uint8_t kid[16];
+
+	for (size_t i = 0; i < r->ndevices; i++) {
+		advice_kid(kid, r->devices[i]);
+		if (memcmp(kid, h->sender_kid, 16) == 0) {
+			memcpy(sign_pk, r->devices[i], 32);
+			return 0;
+		}
+	}
+	if (advice_cert_find(r->certs, r->ncerts, h->sender_kid, r->root_pk, (uint64_t)time(NULL) * 1000,
+			     &c) != 0)
+		return -1;
+	memcpy(sign_pk, c.sign_pk, 32);
+	return 0;
+}
+
+void itest_reader_init(struct itest_reader *r, const uint8_t root_pk[32], const char *thread)
+{
+	uint8_t tid[16];
+
+	memset(r, 0, sizeof *r);
+	memcpy(r->root_pk, root_pk, 32);
+	assert_int_equal(advice_unhex(tid, 16, thread), 0);
+	r->order = advice_thread_new(tid, reader_sender, r);
+	assert_non_null(r->order);
+}
+
+void itest_reader_free(struct itest_reader *r)
+{
+	advice_thread_free(r->order);
+	r->order = NULL;
+}
+
+void itest_reader_keys(struct itest_reader *r, json_t *keys_reply)
+{
+	json_t *d;
+	size_t i;
+
+	r->ndevices = 0;
+	json_array_foreach (json_object_get(keys_reply, "devices"), i, d)
+		if (r->ndevices < 16)
+			itest_unb64_fixed(json_object_get(d, "sign_pk"), r->devices[r->ndevices++], 32);
+}
+
+size_t itest_reader_feed(struct itest_reader *r, json_t *read_reply, int *verdicts, uint8_t (*sign_pks)[32],
+			 size_t max)
+{
+	json_t *msgs = json_object_get(read_reply, "messages"), *m, *c;
+	size_t i;
+
+	json_array_foreach (json_object_get(read_reply, "certs"), i, c)
+		if (r->ncerts < 32)
+			itest_unb64_fixed(c, r->certs + ADVICE_CERT_BYTES * r->ncerts++, ADVICE_CERT_BYTES);
+	json_array_foreach (msgs, i, m) {
+		struct advice_envelope_hdr h;
+		size_t len = 0;
+		uint8_t *env;
+
+		if (i >= max)
+			break;
+		env = itest_unb64(json_object_get(m, "body"), &len);
+		verdicts[i] = advice_thread_add(r->order, env, len, &h);
+		assert_true(verdicts[i] >= 0);
+		if (ADVICE_THREAD_ACCEPTED(verdicts[i]))
+			assert_int_equal(reader_sender(r, &h, sign_pks[i]), 0);
+		free(env);
+	}
+	return json_array_size(msgs);
 }
 
 void itest_wrap_put(struct advice_conn *k, const char *rid, const char *thread, const uint8_t *recipient_box,

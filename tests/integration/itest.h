@@ -14,6 +14,7 @@
 
 #include "advice.h"
 #include "advice_crypto.h"
+#include "advice_thread.h"
 #include "harness.h"
 
 /*
@@ -171,9 +172,40 @@ int itest_unit_key(const uint8_t root_pk[32], struct advice_conn *k, const char 
 
 /* A citizen device: new keys registered with device.add (request id `rid`). */
 void itest_device_new(struct advice_conn *k, struct advice_keys *dev, const char *rid);
-/* An envelope of `text` in the thread (hex id), epoch 0, base64url (malloc'd). */
+/* An envelope of `text` in the thread (hex id), epoch 0, base64url (malloc'd): the sender's
+ * first message (sequence 1, no prev hash). */
 char *itest_envelope_b64(const char *thread, const uint8_t tkey[32], const uint8_t share[32],
 			 const struct advice_keys *sender, const char *text);
+/* The same as the sender's next message after what `order` accepted (advice_thread_next):
+ * its sequence and prev hash. */
+char *itest_envelope_after(const struct advice_thread *order, const char *thread, const uint8_t tkey[32],
+			   const uint8_t share[32], const struct advice_keys *sender, const char *text);
+
+/*
+ * A reader's check of one thread (advice_thread.h) the way a client does it: staff senders
+ * through the certificates of thread.read chained to the pinned root, citizen senders
+ * through the devices of thread.keys.
+ */
+struct itest_reader {
+	struct advice_thread *order;
+	uint8_t root_pk[32];
+	uint8_t certs[32 * ADVICE_CERT_BYTES];
+	size_t ncerts;
+	uint8_t devices[16][32]; /* the citizen's device signing keys */
+	size_t ndevices;
+};
+/* A reader of thread `thread` (hex) that pins root_pk. Fails the test when out of memory. */
+void itest_reader_init(struct itest_reader *r, const uint8_t root_pk[32], const char *thread);
+void itest_reader_free(struct itest_reader *r);
+/* Takes the citizen's devices of a thread.keys reply. */
+void itest_reader_keys(struct itest_reader *r, json_t *keys_reply);
+/*
+ * Feeds the messages of a thread.read reply (with its certs) in order: verdicts[i] (enum
+ * advice_thread_verdict) and, for an accepted message, its sender's key in sign_pks[i].
+ * Returns how many messages there were (at most max are fed).
+ */
+size_t itest_reader_feed(struct itest_reader *r, json_t *read_reply, int *verdicts, uint8_t (*sign_pks)[32],
+			 size_t max);
 /* Opens an envelope (a reply's body) and returns its text (malloc'd), or NULL when it does
  * not verify or decrypt. */
 char *itest_envelope_text(json_t *body, const char *thread, const uint8_t tkey[32], const uint8_t share[32],

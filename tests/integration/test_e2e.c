@@ -8,7 +8,10 @@
  * citizen's new device reads the older thread once a unit member's client re-wrapped it; the
  * thread moves to another unit whose worker reads it, the server never holding a key; and
  * no form of any message's canary string is in any file of the data folder (the database,
- * its WAL read while the server runs, the blobs, the server's log).
+ * its WAL read while the server runs, the blobs, the server's log). Readers find every
+ * sender's key the way a client must: staff through the certificates thread.read gives,
+ * chained to the pinned root; citizens' devices through thread.keys; and check the order
+ * with the thread verifier, whose next sequence and prev hash the writers use.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -73,7 +76,7 @@ static uint8_t *attachment_plain(void)
  */
 static struct advice_conn *citizen_attach(struct itest_e2e *t, struct advice_conn *k, const char *thread,
 					  const uint8_t tkey[32], const uint8_t share[32],
-					  const struct advice_keys *dev)
+					  const struct advice_keys *dev, const struct advice_thread *order)
 {
 	uint8_t *plain = attachment_plain(), *ct[2], tid[16], content[512], mkey[32];
 	uint8_t *env = malloc(ADVICE_ENVELOPE_MAX_BYTES);
@@ -136,6 +139,13 @@ static struct advice_conn *citizen_attach(struct itest_e2e *t, struct advice_con
 	memcpy(h.thread_id, tid, 16);
 	advice_random(h.message_id, 16);
 	advice_random(h.nonce, 24);
+	{
+		uint8_t kid[16];
+
+		advice_kid(kid, dev->sign_pk);
+		advice_thread_next(order, kid, &h.sender_seq, h.prev_hash);
+		assert_int_equal(h.sender_seq, 2);
+	}
 	assert_int_equal(advice_content_encode(content, sizeof content, &clen, &f, 1, "liite", 5), 0);
 	advice_thread_msg_key(mkey, tkey, tid, 0, share);
 	assert_int_equal(
@@ -219,8 +229,10 @@ static void test_e2e_scenario(void **state)
 	char thread[33], thread2[33], *body, *text, path[400], *out;
 	uint8_t tkey[32], share[32], k2[32], s2[32], cpk[32], got[32];
 	struct itest_needles *nd = itest_needles_new();
-	int files = 0;
-	json_t *r, *msgs;
+	struct itest_reader ra, rc, rb;
+	int files = 0, verdicts[8];
+	uint8_t pks[8][32];
+	json_t *r;
 
 	/* The citizen asks. */
 	cit = itest_citizen(&t->h, CITIZEN);
@@ -235,15 +247,22 @@ static void test_e2e_scenario(void **state)
 	assert_memory_equal(s2, share, 32);
 	json_decref(itest_request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"c1\",\"thread\":\"%s\"}",
 				  thread));
+	itest_reader_init(&ra, t->root_pk, thread);
+	r = itest_request(anna, "ok", "{\"type\":\"thread.keys\",\"id\":\"k1\",\"thread\":\"%s\"}", thread);
+	itest_reader_keys(&ra, r);
+	json_decref(r);
 	r = itest_request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"r1\",\"thread\":\"%s\"}", thread);
-	msgs = json_object_get(r, "messages");
-	text = itest_envelope_text(json_object_get(json_array_get(msgs, 0), "body"), thread, got, s2,
-				   dev.sign_pk);
+	assert_int_equal(itest_reader_feed(&ra, r, verdicts, pks, 8), 1);
+	assert_int_equal(verdicts[0], ADVICE_THREAD_OK);
+	assert_memory_equal(pks[0], dev.sign_pk, 32); /* the citizen's device, from thread.keys */
+	text = itest_envelope_text(json_object_get(json_array_get(json_object_get(r, "messages"), 0), "body"),
+				   thread, got, s2, pks[0]);
 	assert_non_null(text);
 	assert_string_equal(text, CANARY_Q);
 	free(text);
 	json_decref(r);
-	body = itest_envelope_b64(thread, got, s2, &wa.me, CANARY_A);
+	body = itest_envelope_after(ra.order, thread, got, s2, &wa.me, CANARY_A);
+	itest_reader_free(&ra);
 	json_decref(itest_request(
 		anna, "ok", "{\"type\":\"message.send\",\"id\":\"m1\",\"thread\":\"%s\",\"body\":\"%s\"}",
 		thread, body));
@@ -253,16 +272,29 @@ static void test_e2e_scenario(void **state)
 		anna, "bad_request",
 		"{\"type\":\"message.send\",\"id\":\"m-plain\",\"thread\":\"%s\",\"body\":\"AAAA\"}",
 		thread));
-	/* The citizen reads the answer, signed by anna's certified key. */
+	/* The citizen reads the answer: anna's key is found through the certificates that come
+	 * with thread.read (hers and her admin's), chained to the root the client pins; the
+	 * answer follows the question. */
+	itest_reader_init(&rc, t->root_pk, thread);
+	r = itest_request(cit, "ok", "{\"type\":\"thread.keys\",\"id\":\"k2\",\"thread\":\"%s\"}", thread);
+	itest_reader_keys(&rc, r);
+	json_decref(r);
 	r = itest_request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r2\",\"thread\":\"%s\"}", thread);
+	assert_int_equal(json_array_size(json_object_get(r, "certs")), 2);
+	assert_int_equal(itest_reader_feed(&rc, r, verdicts, pks, 8), 2);
+	assert_int_equal(verdicts[0], ADVICE_THREAD_OK);
+	assert_int_equal(verdicts[1], ADVICE_THREAD_OK);
+	assert_memory_equal(pks[1], wa.me.sign_pk, 32);
+	assert_true(advice_thread_complete(rc.order));
 	text = itest_envelope_text(json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"),
-				   thread, tkey, share, wa.me.sign_pk);
+				   thread, tkey, share, pks[1]);
 	assert_non_null(text);
 	assert_string_equal(text, CANARY_A);
 	free(text);
 	json_decref(r);
 	/* An attachment: uploaded with a resume, read back by anna, type checked on both sides. */
-	cit = citizen_attach(t, cit, thread, tkey, share, &dev);
+	cit = citizen_attach(t, cit, thread, tkey, share, &dev, rc.order);
+	itest_reader_free(&rc);
 	reader_fetch(anna, thread, 3, tkey, share, dev.sign_pk);
 	{
 		char blob[400];
@@ -354,9 +386,19 @@ static void test_e2e_scenario(void **state)
 	ben = itest_worker(&t->h, "ben");
 	itest_worker_keys(t, ben, "ben-demo", &wb);
 	assert_int_equal(itest_worker_thread_key(t, ben, &wb, thread, got, s2, cpk), 0);
+	/* ben, in the other unit, checks anna's answer through thread.read's certificates too. */
+	itest_reader_init(&rb, t->root_pk, thread);
+	r = itest_request(ben, "ok", "{\"type\":\"thread.keys\",\"id\":\"k5\",\"thread\":\"%s\"}", thread);
+	itest_reader_keys(&rb, r);
+	json_decref(r);
 	r = itest_request(ben, "ok", "{\"type\":\"thread.read\",\"id\":\"r5\",\"thread\":\"%s\"}", thread);
+	assert_int_equal(itest_reader_feed(&rb, r, verdicts, pks, 8), 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(verdicts[i], ADVICE_THREAD_OK);
+	assert_true(advice_thread_complete(rb.order));
+	itest_reader_free(&rb);
 	text = itest_envelope_text(json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"),
-				   thread, got, s2, wa.me.sign_pk);
+				   thread, got, s2, pks[1]);
 	assert_non_null(text);
 	assert_string_equal(text, CANARY_A);
 	free(text);

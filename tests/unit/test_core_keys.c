@@ -16,6 +16,7 @@
 
 #include "advice.h"
 #include "advice_crypto.h"
+#include "advice_thread.h"
 #include "corefix.h"
 
 #define CITIZEN_A "010594Y9032"
@@ -532,6 +533,7 @@ static char *envelope(const char *thread, const struct advice_keys *sender)
 	advice_unhex(h.thread_id, 16, thread);
 	advice_random(h.message_id, 16);
 	advice_random(h.nonce, 24);
+	h.sender_seq = 1;
 	advice_random(key, 32);
 	advice_random(share, 32);
 	advice_thread_msg_key(mkey, key, h.thread_id, 0, share);
@@ -620,6 +622,162 @@ static void test_envelopes_required(void **state)
 	(void)share;
 }
 
+/* A message id is unique in its thread: an envelope sent again as a new message is
+ * `conflict` (test mode too, where only bodies that parse as envelopes have one); a resend
+ * with the same request id gets its original reply. */
+static void test_duplicate_message_id(void **state)
+{
+	struct corefix *fx = *state;
+	struct world w;
+	struct who anna, sara, ben, citizen;
+	struct advice_keys dev;
+	char thread[STORE_ID_SIZE], *body, *first;
+	uint8_t share[32];
+	json_t *r;
+
+	world_setup(fx, &w, &anna, &sara, &ben);
+	corefix_login_citizen(fx, CITIZEN_A, &citizen);
+	device_add(fx, &citizen, &dev, "d1");
+	open_prepared(fx, &citizen, thread, share);
+	body = envelope(thread, &dev);
+	r = corefix_ws(fx, &citizen,
+		       "{\"type\":\"message.send\",\"id\":\"m1\",\"thread\":\"%s\",\"body\":\"%s\"}", thread,
+		       body);
+	assert_string_equal(corefix_code(r), "ok");
+	assert_int_equal(json_integer_value(json_object_get(r, "seq")), 2);
+	first = json_dumps(r, JSON_SORT_KEYS);
+	json_decref(r);
+	r = corefix_ws(fx, &citizen,
+		       "{\"type\":\"message.send\",\"id\":\"m2\",\"thread\":\"%s\",\"body\":\"%s\"}", thread,
+		       body);
+	assert_string_equal(corefix_code(r), "conflict");
+	assert_string_equal(json_string_value(json_object_get(r, "field")), "/body");
+	json_decref(r);
+	/* The resend of m1 is no duplicate: its stored reply, nothing new. */
+	r = corefix_ws(fx, &citizen,
+		       "{\"type\":\"message.send\",\"id\":\"m1\",\"thread\":\"%s\",\"body\":\"%s\"}", thread,
+		       body);
+	{
+		char *again = json_dumps(r, JSON_SORT_KEYS);
+
+		assert_string_equal(again, first);
+		free(again);
+	}
+	json_decref(r);
+	/* The same envelope in another thread is that thread's business (its reader refuses it). */
+	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.read\",\"id\":\"r1\",\"thread\":\"%s\"}", thread);
+	assert_int_equal(json_array_size(json_object_get(r, "messages")), 2);
+	assert_int_equal(json_array_size(json_object_get(r, "certs")), 0); /* no staff sender yet */
+	json_decref(r);
+	/* Bodies that are no envelope have no message id (test mode): accepted twice. */
+	for (int i = 0; i < 2; i++) {
+		r = corefix_ws(
+			fx, &citizen,
+			"{\"type\":\"message.send\",\"id\":\"plain%d\",\"thread\":\"%s\",\"body\":\"AAAA\"}",
+			i, thread);
+		assert_string_equal(corefix_code(r), "ok");
+		json_decref(r);
+	}
+	free(body);
+	free(first);
+}
+
+/* The reader's thread-verifier callback of the next test: a certificate of thread.read. */
+struct cert_pool {
+	uint8_t certs[8 * ADVICE_CERT_BYTES];
+	size_t n;
+	const uint8_t *root_pk;
+	int64_t now;
+};
+
+static int pool_sender(void *arg, const struct advice_envelope_hdr *h, uint8_t sign_pk[32])
+{
+	struct cert_pool *p = arg;
+	struct advice_cert c;
+
+	if (advice_cert_find(p->certs, p->n, h->sender_kid, p->root_pk, (uint64_t)p->now, &c) != 0)
+		return -1;
+	memcpy(sign_pk, c.sign_pk, 32);
+	return 0;
+}
+
+/* thread.read gives the certificates of its staff senders and their admin, each once, and
+ * they chain to the root key; a worker certificate the server made under a key of its own
+ * does not. */
+static void test_read_gives_sender_certs(void **state)
+{
+	struct corefix *fx = *state;
+	struct world w;
+	struct who anna, sara, ben, citizen;
+	struct advice_keys dev, rogue;
+	struct cert_pool pool = { .n = 0 };
+	struct advice_thread *order;
+	uint8_t share[32], tid[16], *env = NULL;
+	char thread[STORE_ID_SIZE], *body;
+	size_t i, len = 0;
+	json_t *r, *c;
+
+	world_setup(fx, &w, &anna, &sara, &ben);
+	corefix_login_citizen(fx, CITIZEN_A, &citizen);
+	device_add(fx, &citizen, &dev, "d1");
+	open_prepared(fx, &citizen, thread, share);
+	json_decref(
+		corefix_ws(fx, &anna, "{\"type\":\"thread.claim\",\"id\":\"c1\",\"thread\":\"%s\"}", thread));
+	for (int k = 0; k < 2; k++) {
+		body = envelope(thread, &w.anna);
+		r = corefix_ws(fx, &anna,
+			       "{\"type\":\"message.send\",\"id\":\"m%d\",\"thread\":\"%s\",\"body\":\"%s\"}",
+			       k, thread, body);
+		assert_string_equal(corefix_code(r), "ok");
+		json_decref(r);
+		free(body);
+	}
+	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.read\",\"id\":\"r1\",\"thread\":\"%s\"}", thread);
+	assert_string_equal(corefix_code(r), "ok");
+	assert_int_equal(json_array_size(json_object_get(r, "certs")), 2); /* anna's and the admin's */
+	json_array_foreach (json_object_get(r, "certs"), i, c)
+		unb64(c, pool.certs + ADVICE_CERT_BYTES * pool.n++, ADVICE_CERT_BYTES);
+	pool.root_pk = w.root.sign_pk;
+	pool.now = fx->now;
+	advice_unhex(tid, 16, thread);
+	order = advice_thread_new(tid, pool_sender, &pool);
+	assert_int_equal(
+		advice_b64url_decode(json_string_value(json_object_get(
+					     json_array_get(json_object_get(r, "messages"), 1), "body")),
+				     &env, &len),
+		0);
+	/* anna's answer: her key, found through the certificates of the reply. */
+	assert_int_equal(advice_thread_add(order, env, len, NULL), ADVICE_THREAD_OK);
+	{
+		struct advice_cert leaf;
+		uint8_t kid[16];
+
+		advice_kid(kid, w.anna.sign_pk);
+		assert_int_equal(
+			advice_cert_find(pool.certs, pool.n, kid, w.root.sign_pk, (uint64_t)fx->now, &leaf),
+			0);
+		assert_memory_equal(leaf.sign_pk, w.anna.sign_pk, 32);
+		/* Under any other root the same certificates do not verify. */
+		keys_new(&rogue, NULL);
+		assert_int_not_equal(
+			advice_cert_find(pool.certs, pool.n, kid, rogue.sign_pk, (uint64_t)fx->now, &leaf),
+			0);
+	}
+	free(env);
+	advice_thread_free(order);
+	json_decref(r);
+	/* Staff readers get them too; a page from after_seq 2 has one staff sender. */
+	r = corefix_ws(fx, &sara,
+		       "{\"type\":\"thread.read\",\"id\":\"r2\",\"thread\":\"%s\",\"after_seq\":2}", thread);
+	assert_int_equal(json_array_size(json_object_get(r, "messages")), 1);
+	assert_int_equal(json_array_size(json_object_get(r, "certs")), 2);
+	json_decref(r);
+	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.read\",\"id\":\"r3\",\"thread\":\"%s\",\"limit\":1}",
+		       thread);
+	assert_int_equal(json_array_size(json_object_get(r, "certs")), 0); /* only the citizen's */
+	json_decref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +789,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_device_add_limits, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_wraps_flow, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_envelopes_required, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_message_id, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_read_gives_sender_certs, corefix_setup,
+						corefix_teardown),
 	};
 
 	if (advice_crypto_init() != 0)

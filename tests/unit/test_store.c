@@ -576,6 +576,100 @@ static void test_migration_10_counts_existing_threads(void **state)
 	st->ops->close(st);
 }
 
+/* The hex of an envelope-shaped body (prefix, 16 zero bytes of thread id, the message id
+ * `id`, zeros up to the smallest envelope size) into out. */
+static void envelope_hex(char out[2 * 466 + 1], const char *id_hex)
+{
+	memset(out, '0', 2 * 466);
+	out[2 * 466] = '\0';
+	memcpy(out, "514101010100", 12);
+	memcpy(out + 2 * 22, id_hex, 32);
+}
+
+static int message_id_of(sqlite3 *h, const char *thread, int seq, char out[33])
+{
+	char sql[160];
+	sqlite3_stmt *q;
+	int rc;
+
+	snprintf(sql, sizeof sql,
+		 "SELECT hex(msg_id), msg_id IS NOT NULL FROM messages WHERE thread_id = '%s' AND seq = %d",
+		 thread, seq);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	snprintf(out, 33, "%s", (const char *)sqlite3_column_text(q, 0));
+	rc = sqlite3_column_int(q, 1);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Migration 15 gives the envelope bodies of older databases their message id, the first of
+ * a thread's duplicates keeping it (a replay stored earlier stays readable, so that readers
+ * refuse it); from then on a thread refuses a message id twice. */
+static void test_migration_15_message_ids(void **state)
+{
+	struct fx *f = *state;
+	struct store_message m = { .sender_role = ROLE_CITIZEN, .created = 1 };
+	char path[320], sql[4096], env_a[2 * 466 + 1], env_b[2 * 466 + 1], got[33];
+	struct store *st;
+	sqlite3 *h;
+
+	snprintf(path, sizeof path, "%s/old14.db", f->dir);
+	make_version(path, 14);
+	envelope_hex(env_a, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	envelope_hex(env_b, "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO users VALUES('c1', 1, 0);"
+		 "INSERT INTO units VALUES('u1', 'Unit');"
+		 "INSERT INTO queues VALUES('qa', 'u1', 'a', 'A');"
+		 "INSERT INTO threads(id, citizen_id, queue_id, assignee_id, state, created, updated,"
+		 "  last_seq) VALUES('t1', 'c1', 'qa', NULL, 0, 1, 1, 4), ('t2', 'c1', 'qa', NULL, 0, 1, 1, "
+		 "0);"
+		 "INSERT INTO messages(thread_id, seq, sender_id, sender_role, created, body) VALUES"
+		 "  ('t1', 1, 'c1', 1, 1, X'%s'), ('t1', 2, 'c1', 1, 1, X'%s'), ('t1', 3, 'c1', 1, 1, "
+		 "X'0000'),"
+		 "  ('t1', 4, 'c1', 1, 1, X'%s');",
+		 env_a, env_a, env_b);
+	exec_ok(h, sql);
+	sqlite3_close(h);
+
+	st = store_sqlite_open(path, STORE_READWRITE);
+	assert_non_null(st);
+	assert_true(store_sqlite_schema_version(st) >= 15);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_true(message_id_of(h, "t1", 1, got));
+	assert_string_equal(got, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	assert_false(message_id_of(h, "t1", 2, got)); /* the copy keeps none */
+	assert_false(message_id_of(h, "t1", 3, got)); /* no envelope */
+	assert_true(message_id_of(h, "t1", 4, got));
+	sqlite3_close(h);
+
+	/* A message id the thread has is refused; in another thread it is free. */
+	snprintf(m.thread_id, sizeof m.thread_id, "t1");
+	snprintf(m.sender_id, sizeof m.sender_id, "c1");
+	m.body = (const uint8_t *)"x";
+	m.body_len = 1;
+	m.has_message_id = 1;
+	memset(m.message_id, 0xbb, sizeof m.message_id);
+	m.seq = 5;
+	assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+	assert_int_equal(st->ops->thread->message_insert(st, &m), STORE_EXISTS);
+	memset(m.message_id, 0xcc, sizeof m.message_id);
+	assert_int_equal(st->ops->thread->message_insert(st, &m), STORE_OK);
+	snprintf(m.thread_id, sizeof m.thread_id, "t2");
+	m.seq = 1;
+	assert_int_equal(st->ops->thread->message_insert(st, &m), STORE_OK);
+	/* Bodies without a message id never clash. */
+	m.has_message_id = 0;
+	m.seq = 2;
+	assert_int_equal(st->ops->thread->message_insert(st, &m), STORE_OK);
+	m.seq = 3;
+	assert_int_equal(st->ops->thread->message_insert(st, &m), STORE_OK);
+	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	st->ops->close(st);
+}
+
 /* A citizen's daily counts add up within a day and start from zero on the next. */
 static void test_usage_counts_per_day(void **state)
 {
@@ -871,6 +965,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wal_bounded_and_emptied_when_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_10_counts_existing_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_counts_per_day, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_15_message_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_survives_reopen_and_rollback_does_not, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_savepoint_isolates_one_request, setup, teardown),

@@ -215,6 +215,7 @@ export interface Defs {
     state: Defs["thread_state"];
     messages: Array<Defs["message"]>;
     more: Defs["more"];
+    certs: Defs["key_list"];
   };
   "reply.thread.claim": {
     type: "ok";
