@@ -95,6 +95,14 @@ static const char *const vector_inputs[] = {
 	"\"password_nfc\":\"c3856e67737472c3b66d206a61204dc3a46b656cc3a42032303236\","
 	"\"salt\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\",\"opslimit\":1,"
 	"\"memlimit\":8388608}]",
+	"unitlog",
+	"[{\"name\":\"unit log of four "
+	"entries\",\"seed\":\"8888888888888888888888888888888888888888888888888888888888888888\","
+	"\"at\":1765000000000,\"validity_ms\":604800000}]",
+	"epoch",
+	"[{\"name\":\"two "
+	"epochs\",\"seed\":\"9999999999999999999999999999999999999999999999999999999999999999\","
+	"\"recipients\":2,\"created_at\":1765000000000}]",
 	NULL,
 };
 
