@@ -189,6 +189,16 @@ const struct ctl_command ctl_commands[] = {
 	  "Ends USERNAME's membership in UNIT and rotates the unit key, so they cannot read\n"
 	  "what is written after.",
 	  "advicectl -d data unit-member-remove ben \"Adult social work\" admin.key", CTL_SERVER_KEYS },
+	{ "unit-log-renew", KEYS, "UNIT ADMINFILE [DAYS]", "renew the unit log's validity (on a schedule)",
+	  "Signs a renewal entry in UNIT's key log: clients refuse a log whose newest entry\n"
+	  "is past its validity (a server could be withholding newer entries), so run this\n"
+	  "on a schedule, more often than DAYS (default 7, at most 90).",
+	  "advicectl -d data unit-log-renew \"Adult social work\" admin.key 7", CTL_SERVER_KEYS },
+	{ "cert-revoke", KEYS, "USERNAME ADMINFILE", "revoke a worker's certificates",
+	  "Revokes USERNAME's worker certificates from now on, with an entry in the key log\n"
+	  "of each of their units: clients refuse what those keys sign after it. Remove the\n"
+	  "worker from their units too (unit-member-remove), which rotates the unit keys.",
+	  "advicectl -d data cert-revoke ben admin.key", CTL_SERVER_KEYS },
 	{ "audit-verify", AUDIT, "", "check the access log's hash chain",
 	  "Walks the access log's hash chain. Exit 0: intact; exit 3: it names the first\n"
 	  "broken row.",

@@ -192,6 +192,27 @@ int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE], const uint8_t *bo
  * `t` signed by one of the caller's keys. 0 (ctx->err set when not), or -1. */
 int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum policy_action action,
 			     const uint8_t *body, size_t len);
+/* Helpers of core_keys.c for core_rekey.c: base64url of bytes as a JSON string (NULL when
+ * out of memory); the decoding of a key object (as in wrap.put: 0, or a bad_request naming
+ * `field`); a wrap checked as wrap.put checks it (*ok 1 acceptable, 0 not allowed, -1
+ * malformed; -1 when the store failed). */
+json_t *core_keys_b64(const uint8_t *data, size_t len);
+int core_keys_b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap,
+			 size_t *len, int exact);
+struct advice_wrap_info;
+int core_keys_wrap_check(struct ctx *x, const struct store_thread *t, const uint8_t *w, size_t len,
+			 struct advice_wrap_info *wi, int *ok);
+/* Re-keying (core_rekey.c). keys.unit: the unit log after the request's "log_after" into the
+ * result ("log", "log_more"). thread.keys: the thread's epoch events ("epochs", "epoch").
+ * A body that is an envelope of thread `t` must use the thread's current epoch, a wrap put
+ * with wrap.put no epoch newer than it (conflict otherwise). Each 0 (ctx->err set when
+ * refused) or -1. */
+int core_rekey_unit_log(struct ctx *x, const char *unit_id);
+int core_rekey_thread_epochs(struct ctx *x, const char *thread_id);
+int core_rekey_check_body(struct ctx *x, const struct store_thread *t, const uint8_t *body, size_t len);
+int core_rekey_check_wrap_epoch(struct ctx *x, const struct store_thread *t, const char *field,
+				uint32_t epoch);
+int core_thread_rekey(struct ctx *x);
 /* Attachments (core_files.c). core_file_chunk handles CORE_REQ_CHUNK: it fills ctx->result
  * with the whole file.chunk event (outcome in "code"); 0 or -1 when the store or disk failed. */
 int core_file_begin(struct ctx *x);

@@ -636,6 +636,8 @@ export interface Defs {
     id: Defs["request_id"];
     unit?: Defs["unit_id"];
     category?: Defs["category"];
+    /** Unit log entries after this number (default 0: from the first). */
+    log_after?: number;
   };
   /** Staff: one's key bundle, certificates, the unit seeds sealed to oneself, and one's units' key generations (logged). */
   "request.keys.mine": {
@@ -673,6 +675,14 @@ export interface Defs {
     thread: Defs["thread_id"];
     wraps: Array<Defs["key_object"]>;
   };
+  /** Starts the thread's next key epoch: the signed epoch event and the new thread key's wraps, one per recipient of the event. */
+  "request.thread.rekey": {
+    type: "thread.rekey";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    event: Defs["key_object"];
+    wraps: Array<Defs["key_object"]>;
+  };
   "reply.keys.unit": {
     type: "ok";
     id: Defs["request_id"];
@@ -680,6 +690,8 @@ export interface Defs {
     certs: Defs["key_list"];
     unit: Defs["unit_id"];
     generations: Defs["unit_generations"];
+    log: Defs["key_list"];
+    log_more: boolean;
   };
   "reply.keys.mine": {
     type: "ok";
@@ -725,12 +737,20 @@ export interface Defs {
       sign_pk: Defs["public_key"];
     }>;
     certs: Defs["key_list"];
+    epoch: number;
+    epochs: Defs["key_list"];
   };
   "reply.wrap.put": {
     type: "ok";
     id: Defs["request_id"];
     thread: Defs["thread_id"];
     stored: number;
+  };
+  "reply.thread.rekey": {
+    type: "ok";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    epoch: number;
   };
   "file_id": Defs["hex_id"];
   "chunk_index": number;
@@ -826,6 +846,7 @@ export interface Requests {
   "thread.prepare": Defs["request.thread.prepare"];
   "thread.keys": Defs["request.thread.keys"];
   "wrap.put": Defs["request.wrap.put"];
+  "thread.rekey": Defs["request.thread.rekey"];
   "file.begin": Defs["request.file.begin"];
   "file.status": Defs["request.file.status"];
   "file.get": Defs["request.file.get"];
@@ -859,6 +880,7 @@ export interface Replies {
   "thread.prepare": Defs["reply.thread.prepare"];
   "thread.keys": Defs["reply.thread.keys"];
   "wrap.put": Defs["reply.wrap.put"];
+  "thread.rekey": Defs["reply.thread.rekey"];
   "file.begin": Defs["reply.file.begin"];
   "file.status": Defs["reply.file.status"];
   "file.get": Defs["reply.file.get"];
@@ -912,6 +934,7 @@ export const requestTypes: readonly RequestType[] = [
   "thread.prepare",
   "thread.keys",
   "wrap.put",
+  "thread.rekey",
   "file.begin",
   "file.status",
   "file.get",
@@ -931,5 +954,6 @@ export const writeRequestTypes: readonly RequestType[] = [
   "device.add",
   "thread.prepare",
   "wrap.put",
+  "thread.rekey",
   "file.begin",
 ];
