@@ -192,11 +192,9 @@ int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE], const uint8_t *bo
  * `t` signed by one of the caller's keys. 0 (ctx->err set when not), or -1. */
 int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum policy_action action,
 			     const uint8_t *body, size_t len);
-/* Helpers of core_keys.c for core_rekey.c: base64url of bytes as a JSON string (NULL when
- * out of memory); the decoding of a key object (as in wrap.put: 0, or a bad_request naming
- * `field`); a wrap checked as wrap.put checks it (*ok 1 acceptable, 0 not allowed, -1
- * malformed; -1 when the store failed). */
-json_t *core_keys_b64(const uint8_t *data, size_t len);
+/* Helpers of core_keys.c for core_rekey_put.c: the decoding of a key object (as in wrap.put:
+ * 0, or a bad_request naming `field`); a wrap checked as wrap.put checks it (*ok 1
+ * acceptable, 0 not allowed, -1 malformed; -1 when the store failed). */
 int core_keys_b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap,
 			 size_t *len, int exact);
 struct advice_wrap_info;
@@ -212,6 +210,10 @@ int core_rekey_thread_epochs(struct ctx *x, const char *thread_id);
 int core_rekey_check_body(struct ctx *x, const struct store_thread *t, const uint8_t *body, size_t len);
 int core_rekey_check_wrap_epoch(struct ctx *x, const struct store_thread *t, const char *field,
 				uint32_t epoch);
+/* The thread's current epoch and a copy of its event (*event NULL at epoch 0; the caller
+ * frees it). 0 or -1. */
+int core_rekey_current(struct ctx *x, const char *thread_id, int64_t *epoch, uint8_t **event, size_t *len);
+/* thread.rekey (core_rekey_put.c). */
 int core_thread_rekey(struct ctx *x);
 /* Attachments (core_files.c). core_file_chunk handles CORE_REQ_CHUNK: it fills ctx->result
  * with the whole file.chunk event (outcome in "code"); 0 or -1 when the store or disk failed. */

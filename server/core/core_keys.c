@@ -689,11 +689,6 @@ int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum p
 
 /* --- For the re-keying requests (core_rekey.c) --- */
 
-json_t *core_keys_b64(const uint8_t *data, size_t len)
-{
-	return b64_json(data, len);
-}
-
 int core_keys_b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap,
 			 size_t *len, int exact)
 {
