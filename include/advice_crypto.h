@@ -50,6 +50,8 @@ enum advice_obj_type {
 	ADVICE_OBJ_CERT = 6,
 	ADVICE_OBJ_BUNDLE = 7,
 	ADVICE_OBJ_CHAIN = 8,
+	ADVICE_OBJ_UNIT_LOG = 11,
+	ADVICE_OBJ_EPOCH_EVENT = 12,
 };
 
 /* Object sizes. */
@@ -63,15 +65,19 @@ enum advice_obj_type {
 	  ADVICE_PAD_BLOCK) *                                                                                \
 		 ADVICE_PAD_BLOCK -                                                                          \
 	 1)
-#define ADVICE_WRAP_PLAIN_BYTES	    75
-#define ADVICE_WRAP_SEALED_BYTES    (ADVICE_WRAP_PLAIN_BYTES + 48)
-#define ADVICE_WRAP_BYTES	    246
-#define ADVICE_CERT_BYTES	    183
-#define ADVICE_BUNDLE_BYTES	    123
-#define ADVICE_CHAIN_BYTES	    98
-#define ADVICE_UNIT_MAX_MEMBERS	    256
-#define ADVICE_UNIT_EVENT_BYTES(n)  (148 + 16 * (size_t)(n) + ADVICE_SIG_BYTES)
-#define ADVICE_UNIT_EVENT_MAX_BYTES ADVICE_UNIT_EVENT_BYTES(ADVICE_UNIT_MAX_MEMBERS)
+#define ADVICE_WRAP_PLAIN_BYTES	     75
+#define ADVICE_WRAP_SEALED_BYTES     (ADVICE_WRAP_PLAIN_BYTES + 48)
+#define ADVICE_WRAP_BYTES	     246
+#define ADVICE_CERT_BYTES	     183
+#define ADVICE_BUNDLE_BYTES	     123
+#define ADVICE_CHAIN_BYTES	     98
+#define ADVICE_UNIT_MAX_MEMBERS	     256
+#define ADVICE_UNIT_EVENT_BYTES(n)   (148 + 16 * (size_t)(n) + ADVICE_SIG_BYTES)
+#define ADVICE_UNIT_EVENT_MAX_BYTES  ADVICE_UNIT_EVENT_BYTES(ADVICE_UNIT_MAX_MEMBERS)
+#define ADVICE_ULOG_BYTES	     191
+#define ADVICE_EPOCH_MAX_RECIPIENTS  16
+#define ADVICE_EPOCH_EVENT_BYTES(n)  (88 + 16 * (size_t)(n) + ADVICE_SIG_BYTES)
+#define ADVICE_EPOCH_EVENT_MAX_BYTES ADVICE_EPOCH_EVENT_BYTES(ADVICE_EPOCH_MAX_RECIPIENTS)
 
 /* Attachments. */
 #define ADVICE_FILE_CHUNK_BYTES	     65536 /* plaintext of every chunk but the last */
@@ -293,6 +299,119 @@ int advice_envelope_verify(const uint8_t *in, size_t len, const uint8_t sender_p
 int advice_envelope_open(uint8_t *plain, size_t cap, size_t *plain_len, struct advice_envelope_hdr *h,
 			 const uint8_t *in, size_t len, const uint8_t thread_id[ADVICE_OID_BYTES],
 			 const uint8_t msg_key[ADVICE_KEY_BYTES], const uint8_t sender_pk[ADVICE_KEY_BYTES]);
+
+/* --- Unit log (type 11): a signed, numbered, hash-chained log per unit kept by admins --- */
+
+/* What an entry records; its 32-byte subject depends on the kind. */
+enum advice_ulog_kind {
+	ADVICE_ULOG_GENERATION = 1,    /* subject: H(unit event of the new generation) */
+	ADVICE_ULOG_MEMBER_ADD = 2,    /* subject: member's user id || kid of the member's box key */
+	ADVICE_ULOG_MEMBER_REMOVE = 3, /* subject: as for MEMBER_ADD */
+	ADVICE_ULOG_REVOKE = 4,	       /* subject: certificate's subject id || kid of its signing key */
+	ADVICE_ULOG_RENEW = 5,	       /* subject: zeros; renews the log's validity only */
+};
+
+struct advice_ulog_entry {
+	uint8_t unit_id[ADVICE_OID_BYTES];
+	uint32_t seq;			      /* 1, 2, ... */
+	uint8_t prev_hash[ADVICE_HASH_BYTES]; /* H(previous entry); zeros for seq 1 */
+	uint8_t kind;			      /* enum advice_ulog_kind */
+	uint32_t generation;		      /* the unit's current generation after this entry */
+	uint8_t subject[32];
+	uint64_t at;	      /* ms; for a revocation, the time from which the certificate is revoked */
+	uint64_t valid_until; /* ms; the log, with this entry as its head, is fresh until then */
+	uint8_t signer_kid[ADVICE_KID_BYTES]; /* set by advice_ulog_sign */
+};
+int advice_ulog_sign(uint8_t out[ADVICE_ULOG_BYTES], struct advice_ulog_entry *e,
+		     const struct advice_keys *admin);
+int advice_ulog_parse(const uint8_t *in, size_t len, struct advice_ulog_entry *e);
+/* Format and the signature by admin_pk (whose kid must be the signer kid). */
+int advice_ulog_verify(const uint8_t *in, size_t len, const uint8_t admin_pk[ADVICE_KEY_BYTES],
+		       struct advice_ulog_entry *e);
+
+/* What a reader knows of a unit's log; a client keeps it per unit between logins. */
+struct advice_ulog_state {
+	uint8_t unit_id[ADVICE_OID_BYTES];
+	uint32_t seq;			      /* the newest entry followed; 0 before the first */
+	uint8_t head[ADVICE_HASH_BYTES];      /* H(that entry) */
+	uint32_t generation;		      /* the unit's current generation per the log */
+	uint8_t gen_event[ADVICE_HASH_BYTES]; /* H(its unit event) */
+	uint64_t valid_until;		      /* the head's validity */
+};
+
+/*
+ * Checks a unit log as the server served it: `n` entries, oldest first, each signed by one
+ * of the admins' signing keys admin_pks (certificates the caller verified to the root).
+ * `known` (NULL or seq 0: none) is what this client saw before; the entries either continue
+ * it (the first is known->seq + 1; none at all when the log did not grow) or start at number
+ * 1 and must then reach it with the same hash. The head must be valid at now_ms, and
+ * latest_event (the newest unit event served, NULL when none) must be the generation the
+ * log names. Fills *out, which the client keeps for its next check. -ADVICE_ERR_FORBIDDEN
+ * for a bad signature or chain; -ADVICE_ERR_WITHHELD for a log that ends before or forks
+ * from `known`, a head past its validity, or a unit event that is not the log's newest
+ * generation (a generation withheld).
+ */
+int advice_ulog_check(struct advice_ulog_state *out, const uint8_t unit_id[ADVICE_OID_BYTES],
+		      const uint8_t *const *entries, const size_t *lens, size_t n,
+		      const uint8_t (*admin_pks)[ADVICE_KEY_BYTES], size_t n_admins,
+		      const struct advice_ulog_state *known, const uint8_t *latest_event, size_t latest_len,
+		      uint64_t now_ms);
+/*
+ * -ADVICE_ERR_REVOKED when the entries (checked with advice_ulog_check) revoke the
+ * certificate whose signing key has kid signer_kid at or before `at` (an envelope's or
+ * event's creation time), else 0.
+ */
+int advice_ulog_revoked(const uint8_t *const *entries, const size_t *lens, size_t n,
+			const uint8_t signer_kid[ADVICE_KID_BYTES], uint64_t at);
+
+/* --- Thread epochs (type 12): a new thread key K, sealed to the remaining holders --- */
+
+enum advice_epoch_reason {
+	ADVICE_EPOCH_UNIT_ROTATED = 1, /* the unit has a newer key generation (a member left) */
+	ADVICE_EPOCH_REASSIGNED = 2,   /* the thread moved to another unit */
+	ADVICE_EPOCH_CONSENT = 3,      /* reserved: consent withdrawn */
+};
+/* A message may be dated this much after the event that ended its epoch (clock skew). */
+#define ADVICE_EPOCH_SKEW_MS 300000
+
+struct advice_epoch_event {
+	uint8_t thread_id[ADVICE_OID_BYTES];
+	uint32_t epoch; /* the new epoch, >= 1 */
+	uint32_t prev_epoch;
+	uint8_t prev_hash[ADVICE_HASH_BYTES]; /* H(event of prev_epoch); zeros when it is 0 */
+	uint8_t reason;			      /* enum advice_epoch_reason */
+	uint64_t created_at;
+	uint8_t signer_kid[ADVICE_KID_BYTES]; /* set by advice_epoch_event_sign */
+	uint8_t n_recipients;		      /* 1 .. ADVICE_EPOCH_MAX_RECIPIENTS */
+	uint8_t recipients[ADVICE_EPOCH_MAX_RECIPIENTS][ADVICE_KID_BYTES]; /* their box keys' kids */
+};
+int advice_epoch_event_sign(uint8_t *out, size_t cap, size_t *outlen, struct advice_epoch_event *ev,
+			    const struct advice_keys *signer);
+int advice_epoch_event_parse(const uint8_t *in, size_t len, struct advice_epoch_event *ev);
+/*
+ * Verifies an event of thread_id signed with signer_pk and, when prev is not NULL, that it
+ * follows prev (epoch + 1, prev_hash); without prev it must start epoch 1 from 0.
+ */
+int advice_epoch_event_verify(const uint8_t *in, size_t len, const uint8_t thread_id[ADVICE_OID_BYTES],
+			      const uint8_t signer_pk[ADVICE_KEY_BYTES], const uint8_t *prev, size_t prev_len,
+			      struct advice_epoch_event *ev);
+/*
+ * A writer's check before writing at `epoch`: `current` is the newest verified epoch (0
+ * without events) and holders[n] the kids its key is sealed to (the event's recipients; for
+ * epoch 0 the wraps' recipients). -ADVICE_ERR_STALE_EPOCH when epoch < current, or when
+ * unit_kid (the unit's current generation per its log) is not a holder: the writer starts a
+ * new epoch first; -ADVICE_ERR_INVAL when epoch > current.
+ */
+int advice_epoch_writable(uint32_t epoch, uint32_t current, const uint8_t (*holders)[ADVICE_KID_BYTES],
+			  size_t n, const uint8_t unit_kid[ADVICE_KID_BYTES]);
+/*
+ * A reader's check of a message against the thread's verified epoch events events[0 .. n-1]
+ * (epochs 1 .. n): its epoch must exist, and a message at an epoch that a later one ended
+ * must be created before that event (ADVICE_EPOCH_SKEW_MS of slack). -ADVICE_ERR_STALE_EPOCH
+ * otherwise.
+ */
+int advice_epoch_message_check(const struct advice_envelope_hdr *h, const struct advice_epoch_event *events,
+			       size_t n);
 
 /* --- Message content: text plus attachment references --- */
 

@@ -60,10 +60,13 @@ enum advice_err {
 	ADVICE_ERR_INTERNAL,	    /* a bug; nothing was changed */
 	/* Client-side only (never sent by the server). */
 	ADVICE_ERR_NOMEM,
-	ADVICE_ERR_IO,	     /* connection failed or closed */
-	ADVICE_ERR_TIMEOUT,  /* no reply in time */
-	ADVICE_ERR_PROTOCOL, /* the server sent something the client cannot understand */
-	ADVICE_ERR_INVAL,    /* bad argument */
+	ADVICE_ERR_IO,		/* connection failed or closed */
+	ADVICE_ERR_TIMEOUT,	/* no reply in time */
+	ADVICE_ERR_PROTOCOL,	/* the server sent something the client cannot understand */
+	ADVICE_ERR_INVAL,	/* bad argument */
+	ADVICE_ERR_WITHHELD,	/* the server withheld or rolled back key state (a unit log, a generation) */
+	ADVICE_ERR_REVOKED,	/* signed by a certificate revoked before */
+	ADVICE_ERR_STALE_EPOCH, /* a thread key epoch that a newer one replaced */
 	ADVICE_ERR__COUNT
 };
 

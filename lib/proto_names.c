@@ -31,6 +31,9 @@ static const char *const err_names[ADVICE_ERR__COUNT] = {
 	[ADVICE_ERR_TIMEOUT] = "timeout",
 	[ADVICE_ERR_PROTOCOL] = "protocol",
 	[ADVICE_ERR_INVAL] = "inval",
+	[ADVICE_ERR_WITHHELD] = "withheld",
+	[ADVICE_ERR_REVOKED] = "revoked",
+	[ADVICE_ERR_STALE_EPOCH] = "stale_epoch",
 };
 
 __attribute__((visibility("default"))) const char *advice_err_name(int code)

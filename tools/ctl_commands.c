@@ -200,6 +200,16 @@ const struct ctl_command ctl_commands[] = {
 	  "not closed. Keep the shred store's own backups only as long as a shredded thread\n"
 	  "may stay readable (the README's \"Running it for real\").",
 	  "advicectl -d data thread-shred 0123456789abcdef0123456789abcdef", CTL_SERVER },
+	{ "unit-log-renew", KEYS, "UNIT ADMINFILE [DAYS]", "renew the unit log's validity (on a schedule)",
+	  "Signs a renewal entry in UNIT's key log: clients refuse a log whose newest entry\n"
+	  "is past its validity (a server could be withholding newer entries), so run this\n"
+	  "on a schedule, more often than DAYS (default 7, at most 90).",
+	  "advicectl -d data unit-log-renew \"Adult social work\" admin.key 7", CTL_SERVER_KEYS },
+	{ "cert-revoke", KEYS, "USERNAME ADMINFILE", "revoke a worker's certificates",
+	  "Revokes USERNAME's worker certificates from now on, with an entry in the key log\n"
+	  "of each of their units: clients refuse what those keys sign after it. Remove the\n"
+	  "worker from their units too (unit-member-remove), which rotates the unit keys.",
+	  "advicectl -d data cert-revoke ben admin.key", CTL_SERVER_KEYS },
 	{ "audit-verify", AUDIT, "", "check the access log's hash chain",
 	  "Walks the access log's hash chain. Exit 0: intact; exit 3: it names the first\n"
 	  "broken row.",

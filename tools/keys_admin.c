@@ -421,6 +421,108 @@ static int admin_seed(struct store *st, const struct keyfile *admin, const char 
 	return 0;
 }
 
+/* --- The unit log (type 11): every command that changes a unit's keys or members signs
+ * the next entries; readers check them (CRYPTO-FORMATS.md "Unit log"). --- */
+
+#define ULOG_VALID_MS (7LL * 24 * 3600 * 1000) /* a log head is fresh for a week unless renewed */
+#define ULOG_MAX_DAYS 90
+
+/* The head of a unit's log while a command appends to it. */
+struct ulog_writer {
+	char unit_id[STORE_ID_SIZE];
+	uint32_t seq, generation;
+	uint8_t head[32];
+	int64_t validity_ms;
+	struct records *rec;
+	const struct keyfile *admin;
+	int failed;
+};
+
+static int ulog_last(void *arg, const struct store_key_blob *b)
+{
+	struct ulog_writer *w = arg;
+	struct advice_ulog_entry e;
+
+	if (advice_ulog_parse(b->data, b->len, &e) != 0)
+		return -1;
+	w->seq = e.seq;
+	w->generation = e.generation;
+	advice_hash(w->head, b->data, b->len);
+	return 0;
+}
+
+/* Appends the log's next entry to the records. 0 or -1. */
+static int ulog_append(struct ulog_writer *w, uint8_t kind, const uint8_t subject[32])
+{
+	struct advice_ulog_entry e;
+	uint8_t out[ADVICE_ULOG_BYTES];
+	int64_t now = keys_now_ms();
+
+	memset(&e, 0, sizeof e);
+	advice_unhex(e.unit_id, 16, w->unit_id);
+	e.seq = w->seq + 1;
+	memcpy(e.prev_hash, w->head, 32);
+	e.kind = kind;
+	e.generation = kind == ADVICE_ULOG_GENERATION ? w->generation + 1 : w->generation;
+	if (subject != NULL)
+		memcpy(e.subject, subject, 32);
+	e.at = (uint64_t)now;
+	e.valid_until = (uint64_t)(now + w->validity_ms);
+	if (advice_ulog_sign(out, &e, &w->admin->k) != 0 ||
+	    record(w->rec, "unit_log_put",
+		   json_pack("{s:s, s:I, s:o, s:I}", "unit", w->unit_id, "seq", (json_int_t)e.seq, "entry",
+			     hex_json(out, sizeof out), "at", (json_int_t)now)) != 0)
+		return -1;
+	w->seq = e.seq;
+	w->generation = e.generation;
+	advice_hash(w->head, out, sizeof out);
+	return 0;
+}
+
+/* A generation the log does not name yet (made before the unit log existed). */
+static int ulog_catch_up(void *arg, const struct store_key_blob *b)
+{
+	struct ulog_writer *w = arg;
+	uint8_t h[32];
+
+	if (b->n <= (int64_t)w->generation)
+		return 0;
+	advice_hash(h, b->data, b->len);
+	if (b->n != (int64_t)w->generation + 1 || ulog_append(w, ADVICE_ULOG_GENERATION, h) != 0) {
+		w->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Opens the unit's log for appending: its head, caught up with the generations made before
+ * it existed (one generation entry each). 0, or -1 with a reason in err. */
+static int ulog_open(struct store *st, struct records *rec, const struct keyfile *admin, const char *unit_id,
+		     struct ulog_writer *w, char *err, size_t errlen)
+{
+	memset(w, 0, sizeof *w);
+	snprintf(w->unit_id, sizeof w->unit_id, "%s", unit_id);
+	w->validity_ms = ULOG_VALID_MS;
+	w->rec = rec;
+	w->admin = admin;
+	if (st->ops->rekey->unit_log_list(st, unit_id, 0, ulog_last, w) != STORE_OK)
+		return fail(err, errlen, "cannot read the unit log");
+	if (st->ops->keys->unit_gen_list(st, unit_id, ulog_catch_up, w) != STORE_OK || w->failed)
+		return fail(err, errlen, "the unit log and the unit's key generations disagree");
+	return 0;
+}
+
+/* The subject of a member entry: user id || kid of the member's box key (zeros when none). */
+static void member_subject(uint8_t subject[32], const char *user_id, const uint8_t box_pk[32])
+{
+	static const uint8_t zero[32];
+
+	memset(subject, 0, 32);
+	advice_unhex(subject, 16, user_id);
+	if (memcmp(box_pk, zero, 32) != 0)
+		advice_kid(subject + 16, box_pk);
+}
+
 struct member_keys {
 	struct store *st;
 	FILE *warn;
@@ -502,13 +604,14 @@ static int seal_seed(struct records *rec, const char *unit_id, int64_t g, const 
 /* Starts the next generation of a unit for its current enrolled members but `leaving` (may
  * be NULL), and the admin. */
 static int unit_rotate(struct store *st, struct records *rec, const char *unit_id, const char *leaving,
-		       const struct keyfile *admin, FILE *out, char *err, size_t errlen)
+		       const struct keyfile *admin, struct ulog_writer *log, FILE *out, char *err,
+		       size_t errlen)
 {
 	struct unit_state u = { 0 };
 	struct member_keys *mk = calloc(1, sizeof *mk);
 	struct advice_unit_event *ev = calloc(1, sizeof *ev);
 	uint8_t prev[32], seed[32], chain_key[32], nonce[24], chain[ADVICE_CHAIN_BYTES], kid[16];
-	uint8_t event[ADVICE_UNIT_EVENT_MAX_BYTES];
+	uint8_t event[ADVICE_UNIT_EVENT_MAX_BYTES], event_hash[32];
 	struct advice_keys gen;
 	size_t len = 0;
 	int rc = -1;
@@ -528,6 +631,11 @@ static int unit_rotate(struct store *st, struct records *rec, const char *unit_i
 	}
 	if (u.g > 0 && admin_seed(st, admin, unit_id, u.g, prev, err, errlen) != 0)
 		goto out;
+	if ((int64_t)log->generation != u.g) {
+		fail(err, errlen, "the unit log names generation %u, the unit has %lld", log->generation,
+		     (long long)u.g);
+		goto out;
+	}
 	randombytes_buf(seed, sizeof seed);
 	advice_keys_unit(&gen, chain_key, seed);
 	advice_unhex(ev->unit_id, 16, unit_id);
@@ -555,6 +663,11 @@ static int unit_rotate(struct store *st, struct records *rec, const char *unit_i
 			     hex_json(event, len), "chain", hex_json(chain, u.g > 0 ? sizeof chain : 0), "at",
 			     (json_int_t)keys_now_ms())) != 0) {
 		fail(err, errlen, "out of memory");
+		goto out;
+	}
+	advice_hash(event_hash, event, len); /* the log names the generation by its event's hash */
+	if (ulog_append(log, ADVICE_ULOG_GENERATION, event_hash) != 0) {
+		fail(err, errlen, "cannot sign the unit log entry");
 		goto out;
 	}
 	for (size_t i = 0; i < mk->n; i++)
@@ -613,7 +726,8 @@ static int cmd_member_add(struct store *st, struct records *rec, const char *use
 	struct unit_state u = { 0 };
 	struct store_worker w;
 	struct keyfile admin;
-	uint8_t seed[32], box[32] = { 0 }, unit_bytes[16];
+	struct ulog_writer log;
+	uint8_t seed[32], box[32] = { 0 }, unit_bytes[16], subject[32];
 	static const uint8_t zero[32];
 	char unit_id[STORE_ID_SIZE];
 	int rc = -1;
@@ -637,6 +751,13 @@ static int cmd_member_add(struct store *st, struct records *rec, const char *use
 		   json_pack("{s:s, s:s, s:i}", "user", w.user_id, "unit", unit_id, "role",
 			     supervisor ? ROLE_SUPERVISOR : ROLE_WORKER)) != 0) {
 		fail(err, errlen, "out of memory");
+		goto out;
+	}
+	if (ulog_open(st, rec, &admin, unit_id, &log, err, errlen) != 0)
+		goto out;
+	member_subject(subject, w.user_id, box);
+	if (ulog_append(&log, ADVICE_ULOG_MEMBER_ADD, subject) != 0) {
+		fail(err, errlen, "cannot sign the unit log entry");
 		goto out;
 	}
 	if (st->ops->keys->unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK) {
@@ -667,6 +788,8 @@ static int cmd_member_remove(struct store *st, struct records *rec, const char *
 {
 	struct store_worker w;
 	struct keyfile admin;
+	struct ulog_writer log;
+	uint8_t box[32] = { 0 }, subject[32];
 	char unit_id[STORE_ID_SIZE];
 	int rc;
 
@@ -681,9 +804,15 @@ static int cmd_member_remove(struct store *st, struct records *rec, const char *
 	else if (record(rec, "member_remove", json_pack("{s:s, s:s}", "user", w.user_id, "unit", unit_id)) !=
 		 0)
 		rc = fail(err, errlen, "out of memory");
+	else if (ulog_open(st, rec, &admin, unit_id, &log, err, errlen) != 0 ||
+		 st->ops->keys->cert_list(st, w.user_id, cert_box_key, box) != STORE_OK)
+		rc = -1;
+	else if (member_subject(subject, w.user_id, box),
+		 ulog_append(&log, ADVICE_ULOG_MEMBER_REMOVE, subject) != 0)
+		rc = fail(err, errlen, "cannot sign the unit log entry");
 	else { /* removal always rotates */
 		fprintf(out, "%s removed from %s\n", username, unit);
-		rc = unit_rotate(st, rec, unit_id, w.user_id, &admin, out, err, errlen);
+		rc = unit_rotate(st, rec, unit_id, w.user_id, &admin, &log, out, err, errlen);
 	}
 	keyfile_wipe(&admin);
 	return rc;
@@ -693,6 +822,7 @@ static int cmd_unit_rotate(struct store *st, struct records *rec, const char *un
 			   FILE *out, char *err, size_t errlen)
 {
 	struct keyfile admin;
+	struct ulog_writer log;
 	char unit_id[STORE_ID_SIZE];
 	int rc;
 
@@ -700,7 +830,104 @@ static int cmd_unit_rotate(struct store *st, struct records *rec, const char *un
 		return -1;
 	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
 		return -1;
-	rc = unit_rotate(st, rec, unit_id, NULL, &admin, out, err, errlen);
+	rc = ulog_open(st, rec, &admin, unit_id, &log, err, errlen);
+	if (rc == 0)
+		rc = unit_rotate(st, rec, unit_id, NULL, &admin, &log, out, err, errlen);
+	keyfile_wipe(&admin);
+	return rc;
+}
+
+/* unit-log-renew: a renewal entry, so readers see the log is fresh for DAYS more. */
+static int cmd_log_renew(struct store *st, struct records *rec, const char *unit, const char *admin_path,
+			 const char *days, FILE *out, char *err, size_t errlen)
+{
+	struct keyfile admin;
+	struct ulog_writer log;
+	char unit_id[STORE_ID_SIZE], *end = NULL;
+	long d = 7;
+	int rc;
+
+	if (days != NULL) {
+		d = strtol(days, &end, 10);
+		if (end == days || *end != '\0' || d < 1 || d > ULOG_MAX_DAYS)
+			return fail(err, errlen, "DAYS: a whole number of days, 1 to %d", ULOG_MAX_DAYS);
+	}
+	if (find_unit(st, unit, unit_id, err, errlen) != 0)
+		return -1;
+	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
+		return -1;
+	rc = ulog_open(st, rec, &admin, unit_id, &log, err, errlen);
+	if (rc == 0) {
+		log.validity_ms = d * 24 * 3600 * 1000LL;
+		rc = ulog_append(&log, ADVICE_ULOG_RENEW, NULL) == 0
+			     ? 0
+			     : fail(err, errlen, "cannot sign the entry");
+	}
+	if (rc == 0)
+		fprintf(out, "unit log of %s renewed for %ld day%s (entry %u)\n", unit, d, d == 1 ? "" : "s",
+			log.seq);
+	keyfile_wipe(&admin);
+	return rc;
+}
+
+struct revoke_acc {
+	struct ulog_writer *log;
+	const char *user_id;
+	int n, failed;
+};
+
+/* One revocation entry per worker certificate of the user. */
+static int revoke_cert(void *arg, const struct store_key_blob *b)
+{
+	struct revoke_acc *a = arg;
+	uint8_t subject[32];
+
+	if (b->n != ADVICE_ROLE_WORKER)
+		return 0;
+	advice_unhex(subject, 16, a->user_id);
+	memcpy(subject + 16, b->kid, 16);
+	if (ulog_append(a->log, ADVICE_ULOG_REVOKE, subject) != 0) {
+		a->failed = 1;
+		return 1;
+	}
+	a->n++;
+	return 0;
+}
+
+/* cert-revoke: revokes the worker's certificates from now on, in the log of every unit the
+ * worker is a member of (readers refuse what they sign after). */
+static int cmd_cert_revoke(struct store *st, struct records *rec, const char *username,
+			   const char *admin_path, FILE *out, char *err, size_t errlen)
+{
+	struct store_membership units[16];
+	struct store_worker w;
+	struct keyfile admin;
+	struct ulog_writer log;
+	struct revoke_acc a = { .log = &log };
+	size_t n = 0;
+	int rc = 0;
+
+	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
+		return fail(err, errlen, "no worker '%s'", username);
+	if (st->ops->staff->membership_list(st, w.user_id, units, 16, &n) != STORE_OK)
+		return fail(err, errlen, "cannot read the worker's units");
+	if (n == 0)
+		return fail(err, errlen, "%s is a member of no unit: no unit log to revoke in", username);
+	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
+		return -1;
+	a.user_id = w.user_id;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		a.n = 0;
+		rc = ulog_open(st, rec, &admin, units[i].unit_id, &log, err, errlen);
+		if (rc == 0 &&
+		    (st->ops->keys->cert_list(st, w.user_id, revoke_cert, &a) != STORE_OK || a.failed))
+			rc = fail(err, errlen, "cannot sign the revocation");
+		if (rc == 0 && a.n == 0)
+			rc = fail(err, errlen, "%s has no worker certificate", username);
+	}
+	if (rc == 0)
+		fprintf(out, "%d certificate%s of %s revoked in %zu unit log%s\n", a.n, a.n == 1 ? "" : "s",
+			username, n, n == 1 ? "" : "s");
 	keyfile_wipe(&admin);
 	return rc;
 }
@@ -726,6 +953,10 @@ static int keys_dispatch(struct store *st, struct records *rec, int argc, char *
 	}
 	if (strcmp(cmd, "unit-member-remove") == 0 && argc == 4)
 		return cmd_member_remove(st, rec, argv[1], argv[2], argv[3], out, err, errlen);
+	if (strcmp(cmd, "unit-log-renew") == 0 && (argc == 3 || argc == 4))
+		return cmd_log_renew(st, rec, argv[1], argv[2], argc == 4 ? argv[3] : NULL, out, err, errlen);
+	if (strcmp(cmd, "cert-revoke") == 0 && argc == 3)
+		return cmd_cert_revoke(st, rec, argv[1], argv[2], out, err, errlen);
 	return 1;
 }
 

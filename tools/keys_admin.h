@@ -13,6 +13,10 @@
  *                                          membership, and the current unit seed sealed to them
  *   unit-member-remove USERNAME UNIT ADMINFILE
  *                                          ends the membership and rotates the unit key
+ *   unit-log-renew UNIT ADMINFILE [DAYS]   renews the unit log's validity (run on a schedule)
+ *   cert-revoke USERNAME ADMINFILE         revokes the worker's certificates in their units' logs
+ *
+ * The commands that change a unit's keys or members sign the unit log's next entries too.
  */
 #ifndef ADVICE_KEYS_ADMIN_H
 #define ADVICE_KEYS_ADMIN_H

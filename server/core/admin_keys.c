@@ -29,7 +29,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 int admin_keys_command(const char *command)
 {
 	static const char *const names[] = { "root-install",	"admin-certify",   "worker-keys",
-					     "unit-key-rotate", "unit-member-add", "unit-member-remove" };
+					     "unit-key-rotate", "unit-member-add", "unit-member-remove",
+					     "unit-log-renew",	"cert-revoke" };
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(command, names[i]) == 0)
@@ -143,6 +144,24 @@ static int put_unit_seed(struct store *st, struct record *r, char *err, size_t e
 	return 0;
 }
 
+static int put_unit_log(struct store *st, struct record *r, char *err, size_t errlen)
+{
+	const char *unit = field_id(r->j, "unit");
+	struct advice_ulog_entry e;
+	uint8_t unit_bytes[ADVICE_OID_BYTES];
+	int rc;
+
+	if (unit == NULL || field_bytes(r->j, "entry", ADVICE_ULOG_BYTES, &r->data) != 0 ||
+	    advice_ulog_parse(r->data.b, r->data.len, &e) != 0 ||
+	    advice_unhex(unit_bytes, sizeof unit_bytes, unit) != 0 ||
+	    memcmp(unit_bytes, e.unit_id, sizeof unit_bytes) != 0 || (int64_t)e.seq != field_int(r->j, "seq"))
+		return fail(err, errlen, "unit_log_put: unit, number and a unit log entry of that unit");
+	rc = st->ops->rekey->unit_log_put(st, unit, e.seq, r->data.b, r->data.len, field_int(r->j, "at"));
+	if (rc == STORE_EXISTS)
+		return fail(err, errlen, "the unit log changed meanwhile: run the command again");
+	return rc == STORE_OK ? 0 : fail(err, errlen, "cannot store the unit log entry");
+}
+
 static int member(struct store *st, struct record *r, int add, char *err, size_t errlen)
 {
 	const char *user = field_id(r->j, "user"), *unit = field_id(r->j, "unit");
@@ -175,6 +194,8 @@ static int apply_one(struct store *st, struct record *r, char *err, size_t errle
 		return put_unit_gen(st, r, err, errlen);
 	if (strcmp(r->op, "unit_seed_put") == 0)
 		return put_unit_seed(st, r, err, errlen);
+	if (strcmp(r->op, "unit_log_put") == 0)
+		return put_unit_log(st, r, err, errlen);
 	if (strcmp(r->op, "member_add") == 0)
 		return member(st, r, 1, err, errlen);
 	if (strcmp(r->op, "member_remove") == 0)

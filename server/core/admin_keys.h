@@ -1,6 +1,7 @@
 /*
  * admin_keys.h - the store side of advicectl's end-to-end key commands (root-install,
- * admin-certify, worker-keys, unit-key-rotate, unit-member-add, unit-member-remove).
+ * admin-certify, worker-keys, unit-key-rotate, unit-member-add, unit-member-remove,
+ * unit-log-renew, cert-revoke).
  *
  * Those commands sign with the admin's private key, which never leaves the admin's machine:
  * advicectl reads what it needs, signs and seals there (tools/keys_admin.c), and sends the
@@ -11,6 +12,7 @@
  *   {"op": "bundle_put", "user": ID, "bundle": HEX, "at": MS}
  *   {"op": "unit_gen_put", "unit": ID, "gen": N, "kid": HEX, "event": HEX, "chain": HEX, "at": MS}
  *   {"op": "unit_seed_put", "unit": ID, "gen": N, "kid": HEX, "holder": ID, "wrap": HEX}
+ *   {"op": "unit_log_put", "unit": ID, "seq": N, "entry": HEX, "at": MS}
  *   {"op": "member_add", "user": ID, "unit": ID, "role": N}
  *   {"op": "member_remove", "user": ID, "unit": ID}
  *

@@ -138,6 +138,7 @@ static const struct {
 	{ "root-install", PART_KEYS },	  { "admin-certify", PART_KEYS },
 	{ "worker-keys", PART_KEYS },	  { "unit-key-rotate", PART_KEYS },
 	{ "unit-member-add", PART_KEYS }, { "unit-member-remove", PART_KEYS },
+	{ "unit-log-renew", PART_KEYS },  { "cert-revoke", PART_KEYS },
 	{ "unit-list", PART_LISTS },	  { "queue-list", PART_LISTS },
 	{ "worker-list", PART_LISTS },	  { "member-list", PART_LISTS },
 	{ "worker-name", PART_NAMES },	  { "unit-name-style", PART_NAMES },

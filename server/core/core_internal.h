@@ -200,6 +200,29 @@ int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum p
  * each once, appended to arr as base64url: what a reader of thread.read needs to chain every
  * staff sender to the root key. A kid without a certificate adds nothing. 0 or -1. */
 int core_keys_sender_certs(struct ctx *x, const uint8_t (*kids)[16], size_t n, json_t *arr);
+/* Helpers of core_keys.c for core_rekey_put.c: the decoding of a key object (as in wrap.put:
+ * 0, or a bad_request naming `field`); a wrap checked as wrap.put checks it (*ok 1
+ * acceptable, 0 not allowed, -1 malformed; -1 when the store failed). */
+int core_keys_b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap,
+			 size_t *len, int exact);
+struct advice_wrap_info;
+int core_keys_wrap_check(struct ctx *x, const struct store_thread *t, const uint8_t *w, size_t len,
+			 struct advice_wrap_info *wi, int *ok);
+/* Re-keying (core_rekey.c). keys.unit: the unit log after the request's "log_after" into the
+ * result ("log", "log_more"). thread.keys: the thread's epoch events ("epochs", "epoch").
+ * A body that is an envelope of thread `t` must use the thread's current epoch, a wrap put
+ * with wrap.put no epoch newer than it (conflict otherwise). Each 0 (ctx->err set when
+ * refused) or -1. */
+int core_rekey_unit_log(struct ctx *x, const char *unit_id);
+int core_rekey_thread_epochs(struct ctx *x, const char *thread_id);
+int core_rekey_check_body(struct ctx *x, const struct store_thread *t, const uint8_t *body, size_t len);
+int core_rekey_check_wrap_epoch(struct ctx *x, const struct store_thread *t, const char *field,
+				uint32_t epoch);
+/* The thread's current epoch and a copy of its event (*event NULL at epoch 0; the caller
+ * frees it). 0 or -1. */
+int core_rekey_current(struct ctx *x, const char *thread_id, int64_t *epoch, uint8_t **event, size_t *len);
+/* thread.rekey (core_rekey_put.c). */
+int core_thread_rekey(struct ctx *x);
 /* Attachments (core_files.c). core_file_chunk handles CORE_REQ_CHUNK: it fills ctx->result
  * with the whole file.chunk event (outcome in "code"); 0 or -1 when the store or disk failed. */
 int core_file_begin(struct ctx *x);

@@ -175,9 +175,9 @@ int core_keys_unit(struct ctx *x)
 			return -1;
 		unit = q.unit_id;
 	}
-	if (put_root_and_certs(x) != 0)
+	if (put_root_and_certs(x) != 0 || put_unit_keys(x, x->result, unit) != 0)
 		return -1;
-	return put_unit_keys(x, x->result, unit);
+	return core_rekey_unit_log(x, unit);
 }
 
 /* --- keys.mine --- */
@@ -516,7 +516,8 @@ int core_thread_keys(struct ctx *x)
 	sodium_memzero(share, sizeof share);
 	if (x->st->ops->keys->wrap_list(x->st, t.id, add_readable_wrap, &wraps) != STORE_OK ||
 	    x->st->ops->keys->device_list(x->st, t.citizen_id, add_device, devices) != STORE_OK ||
-	    x->st->ops->keys->cert_list(x->st, "", add_signer_cert, &certs) != STORE_OK)
+	    x->st->ops->keys->cert_list(x->st, "", add_signer_cert, &certs) != STORE_OK ||
+	    core_rekey_thread_epochs(x, t.id) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -636,6 +637,10 @@ int core_wrap_put(struct ctx *x)
 			rc = core_deny(x, ACT_WRAP_PUT, &t);
 			goto out;
 		}
+		/* A new epoch's wraps come with its event (thread.rekey). */
+		if ((rc = core_rekey_check_wrap_epoch(x, &t, field, wi.epoch)) != 0 || x->err)
+			goto out;
+		rc = -1;
 	}
 	if (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "wrap.put", "ok") != 0)
 		goto out;
@@ -692,6 +697,8 @@ int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum p
 	uint8_t tid[ADVICE_OID_BYTES];
 	int rc;
 
+	if ((rc = core_rekey_check_body(x, t, body, len)) != 0 || x->err)
+		return rc;
 	if (!x->c->cfg.require_envelopes)
 		return 0;
 	if (advice_envelope_parse(body, len, &h) != 0 || id_bytes(t->id, tid) != 0 ||
@@ -749,5 +756,26 @@ int core_keys_sender_certs(struct ctx *x, const uint8_t (*kids)[16], size_t n, j
 		rc = rc < 0 ? -1 : 0;
 	}
 	free(added);
+	return rc;
+}
+
+/* --- For the re-keying requests (core_rekey.c) --- */
+
+int core_keys_b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap,
+			 size_t *len, int exact)
+{
+	return b64_decode(x, b64, field, out, cap, len, exact);
+}
+
+int core_keys_wrap_check(struct ctx *x, const struct store_thread *t, const uint8_t *w, size_t len,
+			 struct advice_wrap_info *wi, int *ok)
+{
+	struct kid_set *devices = calloc(1, sizeof *devices);
+	int rc = -1;
+
+	if (devices != NULL &&
+	    x->st->ops->keys->device_list(x->st, t->citizen_id, add_kid, devices) == STORE_OK)
+		rc = wrap_acceptable(x, t, w, len, devices, wi, ok);
+	free(devices);
 	return rc;
 }

@@ -664,6 +664,26 @@ struct store_keys_ops {
 	int (*share_shredded)(struct store *st, const char *thread_id, int64_t *when);
 };
 
+/* Re-keying (issue 15): the signed unit log (entries numbered 1, 2, ... per unit) and the
+ * signed thread epoch events (epochs 1, 2, ... per thread). Lists call cb per record: owner
+ * unit or thread, n entry number or epoch, data the signed object. */
+struct store_rekey_ops {
+	/* STORE_EXISTS when the unit has entry `seq` already. */
+	int (*unit_log_put)(struct store *st, const char *unit_id, int64_t seq, const uint8_t *entry,
+			    size_t len, int64_t now);
+	/* Entries after number `after`, oldest first. */
+	int (*unit_log_list)(struct store *st, const char *unit_id, int64_t after, store_key_cb cb,
+			     void *arg);
+	/* The newest entry's number, 0 when the unit has no log. */
+	int (*unit_log_head)(struct store *st, const char *unit_id, int64_t *seq);
+	/* STORE_EXISTS when the thread has that epoch already. */
+	int (*epoch_put)(struct store *st, const char *thread_id, int64_t epoch, const uint8_t *event,
+			 size_t len, const char *writer_id, int64_t now);
+	int (*epoch_list)(struct store *st, const char *thread_id, store_key_cb cb, void *arg);
+	/* The thread's current epoch: its newest event's, 0 without one. */
+	int (*epoch_current)(struct store *st, const char *thread_id, int64_t *epoch);
+};
+
 /* Encrypted attachments (issue 4): their records; the chunks live in the blob folder. */
 struct store_file_ops {
 	int (*put)(struct store *st, const struct store_file *f); /* STORE_EXISTS when the id is taken */
@@ -690,6 +710,7 @@ struct store_ops {
 	const struct store_notify_ops *notify;
 	const struct store_keys_ops *keys;
 	const struct store_file_ops *file;
+	const struct store_rekey_ops *rekey;
 };
 
 struct store {

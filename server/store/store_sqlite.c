@@ -179,6 +179,7 @@ static const struct store_ops sqlite_ops = {
 	.audit = &store_sqlite_audit_ops,
 	.notify = &store_sqlite_notify_ops,
 	.keys = &store_sqlite_keys_ops,
+	.rekey = &store_sqlite_rekey_ops,
 	.file = &store_sqlite_file_ops,
 };
 

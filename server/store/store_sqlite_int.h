@@ -128,5 +128,6 @@ extern const struct store_audit_ops store_sqlite_audit_ops;
 extern const struct store_notify_ops store_sqlite_notify_ops;
 extern const struct store_keys_ops store_sqlite_keys_ops;
 extern const struct store_file_ops store_sqlite_file_ops;
+extern const struct store_rekey_ops store_sqlite_rekey_ops;
 
 #endif

@@ -270,6 +270,13 @@ const struct sqs_migration store_sqlite_migrations[] = {
 				    "    WHERE queue_id = (SELECT queue_id FROM threads WHERE id = "
 				    "OLD.thread_id);"
 				    "END;" },
+	/* Re-keying (issue 15): the unit log admins sign and the thread epoch events clients sign. */
+	{ 14, "end-to-end encryption: unit logs and thread key epochs",
+	  "CREATE TABLE e2e_unit_log(unit_id TEXT NOT NULL REFERENCES units(id), seq INTEGER NOT NULL,"
+	  "  entry BLOB NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(unit_id, seq)) WITHOUT ROWID;"
+	  "CREATE TABLE e2e_epochs(thread_id TEXT NOT NULL REFERENCES threads(id), epoch INTEGER NOT NULL,"
+	  "  event BLOB NOT NULL, writer_id TEXT NOT NULL, created INTEGER NOT NULL,"
+	  "  PRIMARY KEY(thread_id, epoch)) WITHOUT ROWID;" },
 	{ 15, "message ids: unique in their thread (a replayed envelope is refused)",
 	  /* Only bodies that are envelopes have one (CRYPTO-FORMATS.md: prefix, size bounds,
 	   * padding); where a thread already holds an id twice, the first keeps it. */

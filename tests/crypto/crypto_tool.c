@@ -97,6 +97,14 @@ static const char *const vector_inputs[] = {
 	"\"memlimit\":8388608}]",
 	"thread",
 	thread_vector_inputs,
+	"unitlog",
+	"[{\"name\":\"unit log of four "
+	"entries\",\"seed\":\"8888888888888888888888888888888888888888888888888888888888888888\","
+	"\"at\":1765000000000,\"validity_ms\":604800000}]",
+	"epoch",
+	"[{\"name\":\"two "
+	"epochs\",\"seed\":\"9999999999999999999999999999999999999999999999999999999999999999\","
+	"\"recipients\":2,\"created_at\":1765000000000}]",
 	NULL,
 };
 

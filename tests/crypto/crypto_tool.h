@@ -25,6 +25,10 @@ void tool_put_hex(json_t *o, const char *key, const void *data, size_t len);
 /* 0 when o[key] is hex of exactly len bytes (decoded into out), else -1. */
 int tool_get_hex(json_t *o, const char *key, void *out, size_t len);
 
+/* Re-keying vectors (crypto_rekey_vectors.c): unitlog.json and epoch.json. */
+json_t *vec_unitlog(json_t *in);
+json_t *vec_epoch(json_t *in);
+
 /* Writes DIR/c.json with objects made by libadvice from fresh random inputs. 0 or -1. */
 int interop_write(const char *path);
 /* Opens and checks every object of a file written by the other implementation. 0 or -1. */

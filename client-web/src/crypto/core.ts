@@ -30,10 +30,16 @@ export const enum ObjType {
   Cert = 6,
   Bundle = 7,
   Chain = 8,
+  UnitLog = 11,
+  EpochEvent = 12,
 }
 
-/** 'inval': malformed, wrong size, unknown version/suite/type; 'forbidden': does not verify. */
-export type CryptoErrorCode = 'inval' | 'forbidden';
+/**
+ * 'inval': malformed, wrong size, unknown version/suite/type; 'forbidden': does not verify;
+ * 'withheld': the server withheld or rolled back key state (a unit log, a generation);
+ * 'revoked': signed by a revoked certificate; 'stale_epoch': a replaced thread key epoch.
+ */
+export type CryptoErrorCode = 'inval' | 'forbidden' | 'withheld' | 'revoked' | 'stale_epoch';
 
 export class CryptoError extends Error {
   constructor(public readonly code: CryptoErrorCode, message: string) {

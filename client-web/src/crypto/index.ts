@@ -7,3 +7,4 @@ export * from './message';
 export * from './file';
 export * from './media';
 export * from './thread';
+export * from './rekey';

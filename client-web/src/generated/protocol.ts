@@ -637,6 +637,8 @@ export interface Defs {
     id: Defs["request_id"];
     unit?: Defs["unit_id"];
     category?: Defs["category"];
+    /** Unit log entries after this number (default 0: from the first). */
+    log_after?: number;
   };
   /** Staff: one's key bundle, certificates, the unit seeds sealed to oneself, and one's units' key generations (logged). */
   "request.keys.mine": {
@@ -674,6 +676,14 @@ export interface Defs {
     thread: Defs["thread_id"];
     wraps: Array<Defs["key_object"]>;
   };
+  /** Starts the thread's next key epoch: the signed epoch event and the new thread key's wraps, one per recipient of the event. */
+  "request.thread.rekey": {
+    type: "thread.rekey";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    event: Defs["key_object"];
+    wraps: Array<Defs["key_object"]>;
+  };
   "reply.keys.unit": {
     type: "ok";
     id: Defs["request_id"];
@@ -681,6 +691,8 @@ export interface Defs {
     certs: Defs["key_list"];
     unit: Defs["unit_id"];
     generations: Defs["unit_generations"];
+    log: Defs["key_list"];
+    log_more: boolean;
   };
   "reply.keys.mine": {
     type: "ok";
@@ -726,12 +738,20 @@ export interface Defs {
       sign_pk: Defs["public_key"];
     }>;
     certs: Defs["key_list"];
+    epoch: number;
+    epochs: Defs["key_list"];
   };
   "reply.wrap.put": {
     type: "ok";
     id: Defs["request_id"];
     thread: Defs["thread_id"];
     stored: number;
+  };
+  "reply.thread.rekey": {
+    type: "ok";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    epoch: number;
   };
   "file_id": Defs["hex_id"];
   "chunk_index": number;
@@ -827,6 +847,7 @@ export interface Requests {
   "thread.prepare": Defs["request.thread.prepare"];
   "thread.keys": Defs["request.thread.keys"];
   "wrap.put": Defs["request.wrap.put"];
+  "thread.rekey": Defs["request.thread.rekey"];
   "file.begin": Defs["request.file.begin"];
   "file.status": Defs["request.file.status"];
   "file.get": Defs["request.file.get"];
@@ -860,6 +881,7 @@ export interface Replies {
   "thread.prepare": Defs["reply.thread.prepare"];
   "thread.keys": Defs["reply.thread.keys"];
   "wrap.put": Defs["reply.wrap.put"];
+  "thread.rekey": Defs["reply.thread.rekey"];
   "file.begin": Defs["reply.file.begin"];
   "file.status": Defs["reply.file.status"];
   "file.get": Defs["reply.file.get"];
@@ -913,6 +935,7 @@ export const requestTypes: readonly RequestType[] = [
   "thread.prepare",
   "thread.keys",
   "wrap.put",
+  "thread.rekey",
   "file.begin",
   "file.status",
   "file.get",
@@ -932,5 +955,6 @@ export const writeRequestTypes: readonly RequestType[] = [
   "device.add",
   "thread.prepare",
   "wrap.put",
+  "thread.rekey",
   "file.begin",
 ];
