@@ -6,7 +6,9 @@
  * the password, reaches the unit seed, opens the thread key and answers. Then: a worker
  * removed from the unit (the key rotates) cannot open a thread created afterwards; the
  * citizen's new device reads the older thread once a unit member's client re-wrapped it; the
- * thread moves to another unit whose worker reads it, the server never holding a key; and
+ * thread moves to another unit whose worker reads it, the server never holding a key; the
+ * unit log names the new generation, and the older thread is re-keyed before anyone writes
+ * in it again (adviced refusing the stale epoch); and
  * no form of any message's canary string is in any file of the data folder (the database,
  * its WAL read while the server runs, the blobs, the server's log). Readers find every
  * sender's key the way a client must: staff through the certificates thread.read gives,
@@ -220,6 +222,147 @@ static void reader_fetch(struct advice_conn *k, const char *thread, long seq, co
 	free(pt);
 }
 
+/* The client's clock (advicectl signs the unit log with the real one). */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* An envelope of `thread` at `epoch` by `sender`, base64url (malloc'd). */
+static char *envelope_at(const char *thread, uint32_t epoch, const uint8_t key[32], const uint8_t share[32],
+			 const struct advice_keys *sender)
+{
+	uint8_t content[64], mkey[32], *env = malloc(ADVICE_ENVELOPE_MAX_BYTES);
+	struct advice_envelope_hdr h;
+	size_t clen = 0, elen = 0;
+	char *s;
+
+	assert_non_null(env);
+	memset(&h, 0, sizeof h);
+	advice_unhex(h.thread_id, 16, thread);
+	advice_random(h.message_id, 16);
+	advice_random(h.nonce, 24);
+	h.epoch = epoch;
+	h.created_at = now_ms();
+	assert_int_equal(advice_content_encode(content, sizeof content, &clen, NULL, 0, "hei", 3), 0);
+	assert_int_equal(advice_thread_msg_key(mkey, key, h.thread_id, epoch, share), 0);
+	assert_int_equal(
+		advice_envelope_seal(env, ADVICE_ENVELOPE_MAX_BYTES, &elen, &h, mkey, content, clen, sender),
+		0);
+	s = itest_b64(env, elen);
+	free(env);
+	return s;
+}
+
+/*
+ * After anna left the unit: the unit log advicectl signed names generation 2 and checks
+ * against the pinned root; `thread`'s epoch 0 is sealed to generation 1 only, so sara's
+ * client may not write there (stale) until it starts epoch 1, sealed to generation 2 and the
+ * citizen's device; then adviced refuses the citizen's message at epoch 0 and takes epoch 1.
+ */
+static void rekey_after_removal(struct itest_e2e *t, struct advice_conn *cit, struct advice_conn *sara,
+				const struct itest_worker *ws, const struct advice_keys *dev,
+				const char *thread, const uint8_t share[32])
+{
+	struct advice_unit_event *ev = calloc(1, sizeof *ev);
+	struct advice_ulog_state st;
+	struct advice_epoch_event e;
+	uint8_t admin_pk[1][32], unit[16], holders[4][16], gen_kid[16], k1[32], wrap[ADVICE_WRAP_BYTES],
+		eph[32];
+	uint8_t event[ADVICE_EPOCH_EVENT_MAX_BYTES], *entries[8], *last;
+	size_t lens[8], n = 0, nh = 0, len = 0, elen = 0;
+	char *w1, *w2, *eb, *body;
+	json_t *served = NULL, *r, *x, *gens;
+
+	assert_non_null(ev);
+	assert_int_equal(itest_unit_key(t->root_pk, cit, "adult-social-work", ev, &served), 0);
+	assert_int_equal(ev->generation, 2);
+	assert_int_equal(itest_admin_key(t->root_pk, json_object_get(served, "certs"), admin_pk[0]), 0);
+	json_array_foreach (json_object_get(served, "log"), len, x)
+		if (n < 8) {
+			entries[n] = itest_unb64(x, &lens[n]);
+			n++;
+		}
+	assert_int_equal(n, 3); /* generation 1, anna removed, generation 2 */
+	gens = json_object_get(served, "generations");
+	last = itest_unb64(json_object_get(json_array_get(gens, json_array_size(gens) - 1), "event"), &len);
+	assert_int_equal(advice_unhex(unit, 16, itest_str(served, "unit")), 0);
+	assert_int_equal(advice_ulog_check(&st, unit, (const uint8_t *const *)entries, lens, n, admin_pk, 1,
+					   NULL, last, len, now_ms()),
+			 0);
+	assert_int_equal(st.generation, 2);
+	/* Without the newest generation's event, the client sees it withheld. */
+	assert_int_equal(advice_ulog_check(&st, unit, (const uint8_t *const *)entries, lens, n, admin_pk, 1,
+					   NULL, NULL, 0, now_ms()),
+			 -ADVICE_ERR_WITHHELD);
+	/* sara's client: epoch 0 is sealed to generation 1 only, so it may not write there. */
+	r = itest_request(sara, "ok", "{\"type\":\"thread.keys\",\"id\":\"rk0\",\"thread\":\"%s\"}", thread);
+	assert_int_equal(itest_num(r, "epoch"), 0);
+	json_array_foreach (json_object_get(r, "wraps"), len, x) {
+		struct advice_wrap_info wi;
+
+		itest_unb64_fixed(x, wrap, sizeof wrap);
+		assert_int_equal(advice_wrap_parse(wrap, sizeof wrap, &wi), 0);
+		if (wi.epoch == 0 && nh < 4)
+			memcpy(holders[nh++], wi.recipient_kid, 16);
+	}
+	json_decref(r);
+	advice_kid(gen_kid, ev->box_pk);
+	assert_int_equal(advice_epoch_writable(0, 0, (const uint8_t(*)[16])holders, nh, gen_kid),
+			 -ADVICE_ERR_STALE_EPOCH);
+	/* It starts epoch 1 for generation 2 and the citizen's device. */
+	advice_random(k1, 32);
+	memset(&e, 0, sizeof e);
+	advice_unhex(e.thread_id, 16, thread);
+	e.epoch = 1;
+	e.reason = ADVICE_EPOCH_UNIT_ROTATED;
+	e.created_at = now_ms();
+	e.n_recipients = 2;
+	memcpy(e.recipients[0], gen_kid, 16);
+	advice_kid(e.recipients[1], dev->box_pk);
+	assert_int_equal(advice_epoch_event_sign(event, sizeof event, &elen, &e, &ws->me), 0);
+	advice_random(eph, 32);
+	assert_int_equal(
+		advice_wrap_seal(wrap, ADVICE_WRAP_THREAD_KEY, e.thread_id, 1, ev->box_pk, k1, eph, &ws->me),
+		0);
+	w1 = itest_b64(wrap, sizeof wrap);
+	advice_random(eph, 32);
+	assert_int_equal(
+		advice_wrap_seal(wrap, ADVICE_WRAP_THREAD_KEY, e.thread_id, 1, dev->box_pk, k1, eph, &ws->me),
+		0);
+	w2 = itest_b64(wrap, sizeof wrap);
+	eb = itest_b64(event, elen);
+	r = itest_request(sara, "ok",
+			  "{\"type\":\"thread.rekey\",\"id\":\"rk1\",\"thread\":\"%s\",\"event\":\"%s\","
+			  "\"wraps\":[\"%s\",\"%s\"]}",
+			  thread, eb, w1, w2);
+	assert_int_equal(itest_num(r, "epoch"), 1);
+	json_decref(r);
+	/* adviced refuses the citizen's message at the stale epoch and takes one at epoch 1. */
+	body = envelope_at(thread, 0, k1, share, dev);
+	json_decref(
+		itest_request(cit, "conflict",
+			      "{\"type\":\"message.send\",\"id\":\"rk2\",\"thread\":\"%s\",\"body\":\"%s\"}",
+			      thread, body));
+	free(body);
+	body = envelope_at(thread, 1, k1, share, dev);
+	json_decref(itest_request(
+		cit, "ok", "{\"type\":\"message.send\",\"id\":\"rk3\",\"thread\":\"%s\",\"body\":\"%s\"}",
+		thread, body));
+	free(body);
+	for (size_t i = 0; i < n; i++)
+		free(entries[i]);
+	free(last);
+	free(w1);
+	free(w2);
+	free(eb);
+	json_decref(served);
+	free(ev);
+}
+
 static void test_e2e_scenario(void **state)
 {
 	struct itest_e2e *t = *state;
@@ -338,6 +481,7 @@ static void test_e2e_scenario(void **state)
 	assert_int_equal(itest_worker_thread_key(t, sara, &ws, thread2, got, s2, cpk), 0);
 	assert_int_equal(itest_worker_thread_key(t, sara, &ws, thread, got, s2, cpk), 0);
 	assert_memory_equal(got, tkey, 32);
+	rekey_after_removal(t, cit, sara, &ws, &dev, thread, share);
 
 	/* The citizen's new device reads the older thread after sara's client re-wraps it. */
 	itest_device_new(cit, &dev2, "dev2");
