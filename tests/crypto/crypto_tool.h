@@ -17,6 +17,11 @@ struct vector_file {
 };
 extern const struct vector_file vector_files[];
 
+/* The vectors of crypto_vectors_text.c: the shared text rules (text.json) and the attachment
+ * size buckets (pad.json). */
+json_t *vec_text(json_t *in);
+json_t *vec_pad(json_t *in);
+
 void tool_put_hex(json_t *o, const char *key, const void *data, size_t len);
 /* 0 when o[key] is hex of exactly len bytes (decoded into out), else -1. */
 int tool_get_hex(json_t *o, const char *key, void *out, size_t len);
