@@ -90,6 +90,9 @@ int advice_login_citizen(struct advice_client *c, const char *base_url, const ch
 /*
  * Logs a worker in: POST /api/v1/login/worker/start for the salt and KDF parameters,
  * derives the authentication key (advice_worker_auth_key), POST /api/v1/login/worker.
+ * Parameters outside the bounds pinned in the client (advice_crypto.h: at least 2 passes and
+ * 64 MiB, at most 16 passes and 1 GiB) are refused before anything is derived or sent:
+ * -ADVICE_ERR_PROTOCOL, with the reason in advice_client_error_message().
  * Returns 0 with *session_out (malloc'd); the negative code of the server's error (for
  * example -ADVICE_ERR_BAD_CREDENTIALS, -ADVICE_ERR_LOCKED); -ADVICE_ERR_PROTOCOL;
  * -ADVICE_ERR_NOMEM; or the errors of advice_http_post().
@@ -146,10 +149,11 @@ int advice_worker_enrol_uri(struct advice_client *c, const char *base_url, const
 /*
  * The worker authentication key (PROTOCOL.md §4.4): M = crypto_pwhash(32, password, salt,
  * opslimit, memlimit, Argon2id13); out = crypto_kdf_derive_from_key(32, 1, "advlogin", M).
- * `password` is taken byte for byte: the caller passes it as UTF-8 in Unicode normalization
- * NFC, as the protocol requires (libadvice does not normalize). Returns 0,
- * -ADVICE_ERR_INVAL (parameters out of libsodium's bounds) or -ADVICE_ERR_NOMEM (the hash
- * could not get its memory).
+ * `password` is UTF-8; libadvice hashes its Unicode normalization form NFKC, as the protocol
+ * requires (advice_password_nfkc). Returns 0, -ADVICE_ERR_INVAL (parameters outside the
+ * bounds pinned in advice_crypto.h, ADVICE_PWHASH_OPS_MIN..MAX and ADVICE_PWHASH_MEM_MIN..MAX,
+ * or a password that is not valid UTF-8) or -ADVICE_ERR_NOMEM (the hash could not get its
+ * memory).
  */
 int advice_worker_auth_key(const char *password, const uint8_t salt[ADVICE_SALT_BYTES],
 			   unsigned long long opslimit, size_t memlimit, uint8_t out[ADVICE_AUTH_KEY_BYTES]);

@@ -86,11 +86,18 @@ enum advice_obj_type {
 #define ADVICE_FILE_REF_BYTES	     113
 #define ADVICE_CONTENT_MAX_FILES     8
 
-/* Password-derived keys: bounds on the Argon2id13 parameters a bundle may name. */
+/*
+ * Password-derived keys: the bounds on the Argon2id13 parameters, pinned in the client. The
+ * minimum is the floor below which a client derives nothing from a password (a server that
+ * names fewer passes or less memory at login is refused before any hashing, so it cannot
+ * make the login key cheap to guess); the maximum keeps a server from making a client hash
+ * for minutes or run out of memory. A key bundle may name only parameters within them.
+ * The floor is libsodium's "interactive" Argon2id cost, which adviced hands out.
+ */
 #define ADVICE_PWHASH_ALG_ARGON2ID13 2
-#define ADVICE_PWHASH_OPS_MIN	     1
+#define ADVICE_PWHASH_OPS_MIN	     2
 #define ADVICE_PWHASH_OPS_MAX	     16
-#define ADVICE_PWHASH_MEM_MIN	     (8u << 20)
+#define ADVICE_PWHASH_MEM_MIN	     (64u << 20)
 #define ADVICE_PWHASH_MEM_MAX	     (1u << 30)
 
 /* Certificate roles. */
@@ -163,8 +170,18 @@ int advice_seal(uint8_t *out, const uint8_t *msg, size_t len, const uint8_t reci
 
 /* --- Worker key bundle --- */
 
-/* M = crypto_pwhash(32, password, salt, ops, mem, Argon2id13). Returns 0, -ADVICE_ERR_INVAL
- * (parameters outside the ADVICE_PWHASH_* bounds) or -ADVICE_ERR_NOMEM. */
+/* The longest password accepted (UTF-8 bytes as typed). */
+#define ADVICE_PASSWORD_MAX_BYTES 1024
+/*
+ * The password as the derivation takes it: its UTF-8 in Unicode normalization form NFKC, in
+ * *out (malloc'd, NUL-terminated; wipe it before freeing). Returns 0, -ADVICE_ERR_INVAL (not
+ * valid UTF-8 — ill-formed bytes, overlong forms, encoded surrogates — or longer than
+ * ADVICE_PASSWORD_MAX_BYTES), -ADVICE_ERR_NOMEM or -ADVICE_ERR_INTERNAL.
+ */
+int advice_password_nfkc(const char *password, char **out);
+/* M = crypto_pwhash(32, NFKC(password), salt, ops, mem, Argon2id13). Returns 0,
+ * -ADVICE_ERR_INVAL (parameters outside the ADVICE_PWHASH_* bounds, or a password
+ * advice_password_nfkc refuses) or -ADVICE_ERR_NOMEM. */
 int advice_password_master(uint8_t master[ADVICE_KEY_BYTES], const char *password,
 			   const uint8_t salt[ADVICE_SALT_BYTES], uint32_t opslimit, uint32_t memlimit);
 /* The bundle key: kdf(32, 2, "QAwrap__", M). */
@@ -260,12 +277,35 @@ int advice_wrap_seal(uint8_t out[ADVICE_WRAP_BYTES], uint8_t kind, const uint8_t
 		     const struct advice_keys *signer);
 int advice_wrap_parse(const uint8_t *in, size_t len, struct advice_wrap_info *info);
 /*
- * Verifies the signature with signer_pk, opens with the recipient's box keys and checks that
- * the sealed record repeats kind, scope, epoch and recipient. Fills key and info.
+ * Opens a wrap the caller expects: of `kind`, for `scope_id` (the thread or unit it asked
+ * about) and `epoch` (the thread key epoch or unit generation it wants); anything else is
+ * -ADVICE_ERR_FORBIDDEN before any decryption. Verifies the signature with signer_pk, opens
+ * with the recipient's box keys and checks that the sealed record repeats kind, scope, epoch
+ * and recipient. Fills key and info (info may be NULL).
  */
 int advice_wrap_open(uint8_t key[ADVICE_KEY_BYTES], struct advice_wrap_info *info, const uint8_t *in,
-		     size_t len, const struct advice_keys *recipient,
-		     const uint8_t signer_pk[ADVICE_KEY_BYTES]);
+		     size_t len, uint8_t kind, const uint8_t scope_id[ADVICE_OID_BYTES], uint32_t epoch,
+		     const struct advice_keys *recipient, const uint8_t signer_pk[ADVICE_KEY_BYTES]);
+
+/*
+ * A unit seed opened in the worker flow: opens the seed wrap of generation ev->generation of
+ * unit ev->unit_id (advice_wrap_open, kind ADVICE_WRAP_UNIT_SEED) and checks that the keys
+ * derived from the seed are the ones the admin-signed event names (ev: an event the caller
+ * verified, advice_unit_event_verify). Fills seed, the generation's keys and (when not NULL)
+ * its chain key. -ADVICE_ERR_FORBIDDEN for a wrap that does not open as expected or a seed
+ * that is not the event's; nothing is filled then.
+ */
+int advice_unit_seed_open(uint8_t seed[ADVICE_KEY_BYTES], struct advice_keys *keys,
+			  uint8_t chain_key[ADVICE_KEY_BYTES], const uint8_t *wrap, size_t wrap_len,
+			  const struct advice_unit_event *ev, const struct advice_keys *recipient,
+			  const uint8_t signer_pk[ADVICE_KEY_BYTES]);
+/*
+ * The same check for a seed reached otherwise (an older generation through a chain box):
+ * the keys derived from seed must be those of event ev. Fills keys and (when not NULL) the
+ * chain key. 0 or -ADVICE_ERR_FORBIDDEN (nothing filled).
+ */
+int advice_unit_seed_check(const uint8_t seed[ADVICE_KEY_BYTES], const struct advice_unit_event *ev,
+			   struct advice_keys *keys, uint8_t chain_key[ADVICE_KEY_BYTES]);
 
 /* --- Thread keys and envelopes --- */
 
@@ -426,26 +466,47 @@ struct advice_file_ref {
 /* Encodes content into out (cap bytes). */
 int advice_content_encode(uint8_t *out, size_t cap, size_t *outlen, const struct advice_file_ref *files,
 			  size_t n_files, const char *text, size_t text_len);
-/* Decodes content: files (room for ADVICE_CONTENT_MAX_FILES) and the text (points into in). */
+/* Decodes content: files (room for ADVICE_CONTENT_MAX_FILES) and the text (points into in),
+ * which must be UTF-8 as RFC 3629 defines it (-ADVICE_ERR_INVAL otherwise). */
 int advice_content_decode(const uint8_t *in, size_t len, struct advice_file_ref *files, size_t *n_files,
 			  const uint8_t **text, size_t *text_len);
 
 /* --- Attachments: secretstream chunks --- */
 
+/*
+ * Padding: the plaintext of an attachment is padded with zeros to its size bucket before
+ * encryption, so that the server (which sees the ciphertext's length, and takes the padded
+ * size in file.begin) learns only the bucket. Files up to ADVICE_FILE_PAD_MIN bytes all take
+ * that; above it the bucket is Padmé's: with e = floor(log2(size)) and b = floor(log2(e)) + 1,
+ * size rounded up to a multiple of 2^(e - b). The overhead is below 1/32 (3.2 %) above one
+ * chunk; the bucket shows about log2(e) + 1 bits of the size (5 for 64 KiB .. 2 GiB) besides
+ * its order of magnitude. The real size is in the signed file reference.
+ */
+#define ADVICE_FILE_PAD_MIN	 ADVICE_FILE_CHUNK_BYTES
+#define ADVICE_FILE_PAD_MAX_SIZE ((uint64_t)1 << 50) /* larger files are refused */
+/* The padded size of a file of `size` bytes; 0 above ADVICE_FILE_PAD_MAX_SIZE. */
+uint64_t advice_file_padded_size(uint64_t size);
+/* The number of chunks of a padded plaintext of `padded` bytes. */
+uint64_t advice_file_chunk_count(uint64_t padded);
+
 struct advice_file_stream;
 /*
- * A writer (push) or reader (pull) for one file: key, stream header, and the thread and
- * file ids bound into the first chunk. NULL when out of memory.
+ * A writer (push) or reader (pull) for one file: key, stream header, the thread and file ids
+ * bound into the first chunk, and the file's real size (the file reference's). NULL when out
+ * of memory or the size is above ADVICE_FILE_PAD_MAX_SIZE.
  */
 struct advice_file_stream *advice_file_stream_new(int push, const uint8_t key[ADVICE_KEY_BYTES],
 						  const uint8_t header[ADVICE_STREAM_HEADER_BYTES],
 						  const uint8_t thread_id[ADVICE_OID_BYTES],
-						  const uint8_t file_id[ADVICE_OID_BYTES]);
+						  const uint8_t file_id[ADVICE_OID_BYTES], uint64_t size);
 void advice_file_stream_free(struct advice_file_stream *s);
-/* Encrypts one chunk: exactly ADVICE_FILE_CHUNK_BYTES unless final (then at most). */
+/* Encrypts the next chunk: the file's real bytes of it (ADVICE_FILE_CHUNK_BYTES, fewer or none
+ * in the last chunks); the stream pads. final exactly on the last chunk. out has room for
+ * ADVICE_FILE_CHUNK_MAX_CIPHER bytes. */
 int advice_file_push(struct advice_file_stream *s, const uint8_t *plain, size_t len, int final, uint8_t *out,
 		     size_t *outlen);
-/* Decrypts one chunk into out (ADVICE_FILE_CHUNK_BYTES); *final is 1 on the last. */
+/* Decrypts the next chunk into out (ADVICE_FILE_CHUNK_BYTES), checks and strips the padding:
+ * *outlen real bytes; *final is 1 on the last. */
 int advice_file_pull(struct advice_file_stream *s, const uint8_t *in, size_t len, uint8_t *out,
 		     size_t *outlen, int *final);
 /* The BLAKE2b-256 of every chunk's ciphertext so far; -ADVICE_ERR_INVAL before the final chunk. */
@@ -455,9 +516,12 @@ int advice_file_hash(struct advice_file_stream *s, uint8_t out[ADVICE_HASH_BYTES
 
 /* The media type's name ("application/pdf"), or NULL. */
 const char *advice_media_name(int media);
-/* The media type of data (its first bytes, at least 4 KiB when available), by libmagic:
- * an enum advice_media, ADVICE_MEDIA_UNKNOWN when not on the allow-list, or
- * -ADVICE_ERR_INTERNAL when libmagic cannot be loaded. */
+/* The media type of data (its first bytes, at least 4 KiB when available): the binary types
+ * by libmagic, plain text by the rule client-web shares (CRYPTO-FORMATS.md, "Text": the first
+ * 4096 bytes UTF-8 without control characters but tab, line feed, form feed and carriage
+ * return; HTML, CSV and other markup are plain text too). An enum advice_media,
+ * ADVICE_MEDIA_UNKNOWN when not on the allow-list, or -ADVICE_ERR_INTERNAL when libmagic
+ * cannot be loaded. */
 int advice_media_sniff(const uint8_t *data, size_t len);
 
 #ifdef __cplusplus

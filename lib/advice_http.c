@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "advice_crypto.h"
 #include "advice_int.h"
 
 #define ADVICE_HTTP_MAX_BODY (1024 * 1024)
@@ -293,6 +294,14 @@ ADVICE_API int advice_login_citizen(struct advice_client *c, const char *base_ur
 	return rc;
 }
 
+/* 1 when the Argon2id parameters are within the bounds pinned in this client
+ * (ADVICE_PWHASH_*: a floor against a downgrade, a ceiling against a denial of service). */
+static int advice__pwhash_params_ok(unsigned long long ops, size_t mem)
+{
+	return ops >= ADVICE_PWHASH_OPS_MIN && ops <= ADVICE_PWHASH_OPS_MAX && mem >= ADVICE_PWHASH_MEM_MIN &&
+	       mem <= ADVICE_PWHASH_MEM_MAX;
+}
+
 /* Reads salt and KDF parameters from the /start answer. 0 or -ADVICE_ERR_PROTOCOL. */
 static int advice__parse_start(const char *reply, uint8_t salt[ADVICE_SALT_BYTES], unsigned long long *ops,
 			       size_t *mem)
@@ -337,20 +346,13 @@ ADVICE_API int advice_worker_auth_key(const char *password, const uint8_t salt[A
 				      uint8_t out[ADVICE_AUTH_KEY_BYTES])
 {
 	uint8_t m[crypto_kdf_KEYBYTES];
-	int rc = 0;
+	int rc;
 
-	if (password == NULL || salt == NULL || out == NULL || opslimit < crypto_pwhash_OPSLIMIT_MIN ||
-	    opslimit > crypto_pwhash_OPSLIMIT_MAX || memlimit < crypto_pwhash_MEMLIMIT_MIN ||
-	    memlimit > crypto_pwhash_MEMLIMIT_MAX)
+	if (password == NULL || salt == NULL || out == NULL || !advice__pwhash_params_ok(opslimit, memlimit))
 		return -ADVICE_ERR_INVAL;
-	if (crypto_pwhash(m, sizeof(m), password, strlen(password), salt, opslimit, memlimit,
-			  crypto_pwhash_ALG_ARGON2ID13) != 0) {
-		rc = -ADVICE_ERR_NOMEM;
-		goto out;
-	}
-	if (crypto_kdf_derive_from_key(out, ADVICE_AUTH_KEY_BYTES, 1, "advlogin", m) != 0)
+	rc = advice_password_master(m, password, salt, (uint32_t)opslimit, (uint32_t)memlimit);
+	if (rc == 0 && crypto_kdf_derive_from_key(out, ADVICE_AUTH_KEY_BYTES, 1, "advlogin", m) != 0)
 		rc = -ADVICE_ERR_INVAL;
-out:
 	sodium_memzero(m, sizeof(m));
 	return rc;
 }
@@ -378,6 +380,17 @@ static int advice__worker_keys(struct advice_client *c, const char *base_url, co
 	if (rc == 0)
 		rc = advice__parse_start(reply, salt, &ops, &mem);
 	free(reply);
+	if (rc == 0 && !advice__pwhash_params_ok(ops, mem)) {
+		/* A server that names cheap parameters wants a login key it can guess the password
+		 * from: nothing is derived and nothing more is sent. */
+		snprintf(c->error_message, sizeof(c->error_message),
+			 "login/worker/start named Argon2id parameters outside this client's bounds "
+			 "(%llu passes, %zu bytes; allowed %u..%u passes, %u..%u bytes): refused, nothing "
+			 "sent",
+			 ops, mem, (unsigned)ADVICE_PWHASH_OPS_MIN, (unsigned)ADVICE_PWHASH_OPS_MAX,
+			 (unsigned)ADVICE_PWHASH_MEM_MIN, (unsigned)ADVICE_PWHASH_MEM_MAX);
+		return -ADVICE_ERR_PROTOCOL;
+	}
 	if (rc == 0 && (rc = advice_worker_auth_key(password, salt, ops, mem, key)) == 0 &&
 	    (*key64 = advice_b64url_encode(key, sizeof(key))) == NULL)
 		rc = -ADVICE_ERR_NOMEM;

@@ -14,6 +14,16 @@
 #define ADVICE_API __attribute__((visibility("default")))
 #endif
 #define ADVICE_PREFIX_BYTES 6
+#define ADVICE_TEXT_WINDOW  4096 /* the bytes the plain-text rule of the sniff looks at */
+
+/* 1 when s is UTF-8 as RFC 3629 defines it (no overlong forms, surrogates or code points above
+ * U+10FFFF); with allow_cut, a sequence cut by the end of s counts as valid. Else 0. */
+int advice__utf8_valid(const uint8_t *s, size_t len, int allow_cut);
+/* The plain-text rule of the sniff (CRYPTO-FORMATS.md, "Text"): 1 when the first
+ * ADVICE_TEXT_WINDOW bytes (all of data when shorter; at least one) are UTF-8 without control
+ * characters other than tab, line feed, form feed and carriage return, a sequence cut by the
+ * window counting as valid when the window is full. Else 0. */
+int advice__is_plain_text(const uint8_t *data, size_t len);
 
 void advice__put32(uint8_t *p, uint32_t v);
 void advice__put64(uint8_t *p, uint64_t v);

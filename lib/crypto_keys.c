@@ -4,6 +4,7 @@
  * that reaches older unit generations, and signed wraps (a thread key or a unit seed
  * sealed to one recipient). Byte layouts: proto/CRYPTO-FORMATS.md.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -68,13 +69,20 @@ ADVICE_API int advice_password_master(uint8_t master[ADVICE_KEY_BYTES], const ch
 				      const uint8_t salt[ADVICE_SALT_BYTES], uint32_t opslimit,
 				      uint32_t memlimit)
 {
+	char *pw = NULL;
+	int rc;
+
 	if (password == NULL || opslimit < ADVICE_PWHASH_OPS_MIN || opslimit > ADVICE_PWHASH_OPS_MAX ||
 	    memlimit < ADVICE_PWHASH_MEM_MIN || memlimit > ADVICE_PWHASH_MEM_MAX)
 		return -ADVICE_ERR_INVAL;
-	if (crypto_pwhash(master, ADVICE_KEY_BYTES, password, strlen(password), salt, opslimit, memlimit,
+	if ((rc = advice_password_nfkc(password, &pw)) != 0)
+		return rc;
+	if (crypto_pwhash(master, ADVICE_KEY_BYTES, pw, strlen(pw), salt, opslimit, memlimit,
 			  crypto_pwhash_ALG_ARGON2ID13) != 0)
-		return -ADVICE_ERR_NOMEM;
-	return 0;
+		rc = -ADVICE_ERR_NOMEM;
+	sodium_memzero(pw, strlen(pw));
+	free(pw);
+	return rc;
 }
 
 ADVICE_API int advice_bundle_key(uint8_t key[ADVICE_KEY_BYTES], const uint8_t master[ADVICE_KEY_BYTES])
@@ -405,7 +413,9 @@ ADVICE_API int advice_wrap_parse(const uint8_t *in, size_t len, struct advice_wr
 }
 
 ADVICE_API int advice_wrap_open(uint8_t key[ADVICE_KEY_BYTES], struct advice_wrap_info *info,
-				const uint8_t *in, size_t len, const struct advice_keys *recipient,
+				const uint8_t *in, size_t len, uint8_t kind,
+				const uint8_t scope_id[ADVICE_OID_BYTES], uint32_t epoch,
+				const struct advice_keys *recipient,
 				const uint8_t signer_pk[ADVICE_KEY_BYTES])
 {
 	uint8_t inner[ADVICE_WRAP_PLAIN_BYTES], kid[ADVICE_KID_BYTES];
@@ -413,6 +423,11 @@ ADVICE_API int advice_wrap_open(uint8_t key[ADVICE_KEY_BYTES], struct advice_wra
 
 	if ((rc = advice_wrap_parse(in, len, info)) != 0)
 		return rc;
+	/* A wrap of another kind, thread, unit, epoch or generation than the caller asked for
+	 * (a server handing out the wrong one) opens nothing. */
+	if (in[W_KIND] != kind || memcmp(in + W_SCOPE, scope_id, ADVICE_OID_BYTES) != 0 ||
+	    advice__get32(in + W_EPOCH) != epoch)
+		return -ADVICE_ERR_FORBIDDEN;
 	advice_kid(kid, signer_pk);
 	if (sodium_memcmp(kid, in + W_SIGNER, ADVICE_KID_BYTES) != 0)
 		return -ADVICE_ERR_FORBIDDEN;

@@ -1,7 +1,8 @@
 /*
  * crypto_media.c - the real type of an attachment, by libmagic, against the allow-list of
- * media types (enum advice_media). The sender checks before encrypting; the reader checks
- * again after decrypting and shows a mismatch instead of opening the file.
+ * media types (enum advice_media); plain text by the rule both clients share (crypto_text.c).
+ * The sender checks before encrypting; the reader checks again after decrypting and shows a
+ * mismatch instead of opening the file.
  */
 #include <string.h>
 
@@ -71,5 +72,9 @@ ADVICE_API int advice_media_sniff(const uint8_t *data, size_t len)
 	if (mime != NULL)
 		rc = media_from_mime(mime);
 	magic_close(m);
+	/* Text is decided by the rule both clients share, not by libmagic's many text types
+	 * (HTML, CSV, scripts, ISO-8859 text): the same bytes are text in C and in client-web. */
+	if (rc == ADVICE_MEDIA_UNKNOWN || rc == ADVICE_MEDIA_TEXT)
+		rc = advice__is_plain_text(data, len) ? ADVICE_MEDIA_TEXT : ADVICE_MEDIA_UNKNOWN;
 	return rc;
 }

@@ -230,6 +230,8 @@ ADVICE_API int advice_content_decode(const uint8_t *in, size_t len, struct advic
 		files[i].media = p[F_MEDIA];
 		memcpy(files[i].hash, p + F_HASH, ADVICE_HASH_BYTES);
 	}
+	if (!advice__utf8_valid(p, len - (size_t)(p - in), 0))
+		return -ADVICE_ERR_INVAL; /* the text must be UTF-8 (RFC 3629), as in client-web */
 	*n_files = n;
 	*text = p;
 	*text_len = len - (size_t)(p - in);

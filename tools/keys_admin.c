@@ -330,10 +330,10 @@ static int cmd_worker_keys(struct store *st, struct records *rec, const char *us
 	bi.opslimit = (uint32_t)w.opslimit;
 	bi.memlimit = (uint32_t)w.memlimit;
 	memcpy(bi.salt, w.salt, sizeof bi.salt);
-	if (w.opslimit > ADVICE_PWHASH_OPS_MAX || w.memlimit < ADVICE_PWHASH_MEM_MIN ||
-	    w.memlimit > ADVICE_PWHASH_MEM_MAX) {
-		bi.opslimit = 2;
-		bi.memlimit = ADVICE_PWHASH_MEM_MIN << 3;
+	if (w.opslimit < ADVICE_PWHASH_OPS_MIN || w.opslimit > ADVICE_PWHASH_OPS_MAX ||
+	    w.memlimit < ADVICE_PWHASH_MEM_MIN || w.memlimit > ADVICE_PWHASH_MEM_MAX) {
+		bi.opslimit = ADVICE_PWHASH_OPS_MIN;
+		bi.memlimit = ADVICE_PWHASH_MEM_MIN;
 		randombytes_buf(bi.salt, sizeof bi.salt);
 	}
 	randombytes_buf(seed, sizeof seed);
@@ -411,12 +411,15 @@ static int admin_seed(struct store *st, const struct keyfile *admin, const char 
 {
 	struct seed_find f = { .unit_id = unit_id, .g = g };
 	struct advice_wrap_info wi;
+	uint8_t uid[ADVICE_OID_BYTES];
 
 	if (st->ops->keys->unit_seed_list(st, admin->subject, find_seed, &f) != STORE_OK)
 		return fail(err, errlen, "cannot read the unit's seeds");
 	if (!f.found)
 		return fail(err, errlen, "this admin holds no seed of generation %lld", (long long)g);
-	if (advice_wrap_open(seed, &wi, f.wrap, sizeof f.wrap, &admin->k, admin->k.sign_pk) != 0)
+	if (advice_unhex(uid, sizeof uid, unit_id) != 0 ||
+	    advice_wrap_open(seed, &wi, f.wrap, sizeof f.wrap, ADVICE_WRAP_UNIT_SEED, uid, (uint32_t)g,
+			     &admin->k, admin->k.sign_pk) != 0)
 		return fail(err, errlen, "the admin's seed wrap does not open");
 	return 0;
 }

@@ -45,22 +45,23 @@ test('envelope: every flipped byte is detected; moved to another thread fails', 
 test('wrap: every flipped byte is detected; wrong recipient or signer', () => {
   const signer = keys(), r = keys(), tid = c.random(16), key = c.random(32);
   const w = c.wrapSeal(1, tid, 0, r.boxPk, key, c.random(32), signer);
-  assert.deepEqual(c.wrapOpen(w, r, signer.signPk).key, key);
+  assert.deepEqual(c.wrapOpen(w, 1, tid, 0, r, signer.signPk).key, key);
   for (let i = 0; i < w.length; i++) {
     w[i] ^= 0x80;
-    rejects(() => c.wrapOpen(w, r, signer.signPk));
+    rejects(() => c.wrapOpen(w, 1, tid, 0, r, signer.signPk));
     w[i] ^= 0x80;
   }
-  rejects(() => c.wrapOpen(w, signer, signer.signPk));
-  rejects(() => c.wrapOpen(w, r, r.signPk));
+  rejects(() => c.wrapOpen(w, 1, tid, 0, signer, signer.signPk));
+  rejects(() => c.wrapOpen(w, 1, tid, 0, r, r.signPk));
 });
 
 test('file: flipped, truncated, reordered chunks are detected', () => {
   const key = c.random(32), hdr = c.random(24), tid = c.random(16), fid = c.random(16);
-  const w = new c.FileStream(true, key, hdr, tid, fid);
+  const size = c.FILE_CHUNK_BYTES + 10;
+  const w = new c.FileStream(true, key, hdr, tid, fid, size);
   const chunks = [w.pushChunk(new Uint8Array(c.FILE_CHUNK_BYTES).fill(1), false), w.pushChunk(new Uint8Array(10).fill(2), true)];
   const readAll = (list: Uint8Array[], t = tid): void => {
-    const s = new c.FileStream(false, key, hdr, t, fid);
+    const s = new c.FileStream(false, key, hdr, t, fid, size);
     let final = false;
     for (const ch of list) final = s.pullChunk(ch).final;
     if (!final) throw new c.CryptoError('forbidden', 'truncated');
@@ -82,18 +83,19 @@ test('file: flipped, truncated, reordered chunks are detected', () => {
 test('rotation: a removed worker cannot open a thread created after it', () => {
   const admin = keys(), stay = keys(), leave = keys(), citizen = keys(), unitId = c.random(16);
   const s1 = c.random(32), s2 = c.random(32), g1 = c.keysUnit(s1), g2 = c.keysUnit(s2);
-  const leaveSeed = c.wrapOpen(c.wrapSeal(2, unitId, 1, leave.boxPk, s1, c.random(32), admin), leave, admin.signPk).key;
+  const leaveSeed = c.wrapOpen(c.wrapSeal(2, unitId, 1, leave.boxPk, s1, c.random(32), admin), 2, unitId, 1, leave,
+    admin.signPk).key;
   const stayWrap2 = c.wrapSeal(2, unitId, 2, stay.boxPk, s2, c.random(32), admin);
   const chain = c.chainSeal(unitId, 2, g2.chainKey, c.random(24), s1);
   const tNew = c.random(16), kNew = c.random(32), tOld = c.random(16), kOld = c.random(32);
   const wrapNew = c.wrapSeal(1, tNew, 0, g2.boxPk, kNew, c.random(32), citizen);
   const wrapOld = c.wrapSeal(1, tOld, 0, g1.boxPk, kOld, c.random(32), citizen);
-  rejects(() => c.wrapOpen(wrapNew, c.keysUnit(leaveSeed), citizen.signPk));
-  rejects(() => c.wrapOpen(stayWrap2, leave, admin.signPk));
-  const mine = c.keysUnit(c.wrapOpen(stayWrap2, stay, admin.signPk).key);
-  assert.deepEqual(c.wrapOpen(wrapNew, mine, citizen.signPk).key, kNew);
+  rejects(() => c.wrapOpen(wrapNew, 1, tNew, 0, c.keysUnit(leaveSeed), citizen.signPk));
+  rejects(() => c.wrapOpen(stayWrap2, 2, unitId, 2, leave, admin.signPk));
+  const mine = c.keysUnit(c.wrapOpen(stayWrap2, 2, unitId, 2, stay, admin.signPk).key);
+  assert.deepEqual(c.wrapOpen(wrapNew, 1, tNew, 0, mine, citizen.signPk).key, kNew);
   const older = c.keysUnit(c.chainOpen(chain, unitId, 2, mine.chainKey));
-  assert.deepEqual(c.wrapOpen(wrapOld, older, citizen.signPk).key, kOld);
+  assert.deepEqual(c.wrapOpen(wrapOld, 1, tOld, 0, older, citizen.signPk).key, kOld);
 });
 
 test('new device and reassignment: re-wraps by a unit member, no server key', () => {
@@ -101,14 +103,14 @@ test('new device and reassignment: re-wraps by a unit member, no server key', ()
   const tid = c.random(16), key = c.random(32), share = c.random(32);
   const toA = c.wrapSeal(1, tid, 0, unitA.boxPk, key, c.random(32), oldDev);
   const env = envelope(tid, c.threadMsgKey(key, tid, 0, share), worker, 'older answer');
-  const opened = c.wrapOpen(toA, unitA, oldDev.signPk);
+  const opened = c.wrapOpen(toA, 1, tid, 0, unitA, oldDev.signPk);
   const toDev = c.wrapSeal(1, opened.info.scopeId, opened.info.epoch, newDev.boxPk, opened.key, c.random(32), worker);
-  const k2 = c.wrapOpen(toDev, newDev, worker.signPk).key;
+  const k2 = c.wrapOpen(toDev, 1, tid, 0, newDev, worker.signPk).key;
   assert.equal(c.contentDecode(c.envelopeOpen(env, tid, c.threadMsgKey(k2, tid, 0, share), worker.signPk).plain).text,
     'older answer');
-  rejects(() => c.wrapOpen(toA, unitB, oldDev.signPk));
+  rejects(() => c.wrapOpen(toA, 1, tid, 0, unitB, oldDev.signPk));
   const toB = c.wrapSeal(1, tid, 0, unitB.boxPk, opened.key, c.random(32), worker);
-  assert.deepEqual(c.wrapOpen(toB, unitB, worker.signPk).key, key);
+  assert.deepEqual(c.wrapOpen(toB, 1, tid, 0, unitB, worker.signPk).key, key);
 });
 
 test('media: magic numbers against the allow-list', () => {

@@ -11,8 +11,8 @@ const { sodium } = c;
 const FILE_LEN = c.FILE_CHUNK_BYTES + 333;
 const TEXT = 'Cross-implementation message from TypeScript: äöå €';
 const PASSWORD = 'interop password ä';
-const OPS = 1;
-const MEM = 8 * 1024 * 1024;
+const OPS = c.PWHASH_OPS_MIN;
+const MEM = c.PWHASH_MEM_MIN;
 const NOW = 1770000000000n;
 const hex = (b: Uint8Array): string => sodium.to_hex(b);
 const unhex = (s: unknown): Uint8Array => sodium.from_hex(String(s));
@@ -39,12 +39,14 @@ function write(path: string): void {
 
   const f: c.FileRef = { fileId: c.random(16), key: c.random(32), header: c.random(24), size: BigInt(FILE_LEN), media: 1,
     hash: new Uint8Array(32) };
-  const stream = new c.FileStream(true, f.key, f.header, tid, f.fileId);
+  const stream = new c.FileStream(true, f.key, f.header, tid, f.fileId, FILE_LEN);
   const chunks: string[] = [];
-  for (let off = 0; off < FILE_LEN; off += c.FILE_CHUNK_BYTES) {
-    const n = Math.min(FILE_LEN - off, c.FILE_CHUNK_BYTES);
+  const count = c.fileChunkCount(c.filePaddedSize(FILE_LEN));
+  for (let k = 0, off = 0; k < count; k++) {
+    const n = Math.max(0, Math.min(FILE_LEN - off, c.FILE_CHUNK_BYTES));
     const pt = Uint8Array.from({ length: n }, (_, i) => fileByte(off + i));
-    chunks.push(hex(stream.pushChunk(pt, off + n === FILE_LEN)));
+    chunks.push(hex(stream.pushChunk(pt, k + 1 === count)));
+    off += n;
   }
   f.hash = stream.hash();
   const mkey = c.threadMsgKey(tkey, tid, 0, share);
@@ -56,7 +58,7 @@ function write(path: string): void {
   writeFileSync(path, JSON.stringify({
     writer: 'ts', now: Number(NOW), root_sign_pk: hex(root.signPk), worker_seed: hex(ws), citizen_sign_pk: hex(citizen.signPk),
     password: PASSWORD, admin_cert: hex(adminCert), worker_cert: hex(workerCert), event1: hex(ev1), event2: hex(ev2),
-    chain2: hex(chain), seed_wrap1: hex(w1), seed_wrap2: hex(w2), thread_wrap: hex(tw), share: hex(share),
+    chain2: hex(chain), seed_wrap1: hex(w1), seed_wrap2: hex(w2), thread_wrap: hex(tw), share: hex(share), thread_id: hex(tid),
     envelope: hex(env), bundle: hex(bundle), text: TEXT, file_length: FILE_LEN, chunks,
   }, null, 1));
 }
@@ -77,22 +79,20 @@ function read(path: string): void {
   c.unitEventVerify(ev1, admin.signPk, null);
   const e2 = c.unitEventVerify(ev2, admin.signPk, ev1);
 
-  const w2 = c.wrapOpen(unhex(o.seed_wrap2), worker, admin.signPk);
-  check(w2.info.kind === 2 && w2.info.epoch === 2, 'seed wrap 2');
-  const u2 = c.keysUnit(w2.key);
-  check(c.equal(u2.boxPk, e2.boxPk) && c.equal(u2.signPk, e2.signPk), 'generation 2 keys match the event');
+  // Each unit seed is checked against its generation's signed event (unitSeedOpen, unitSeedCheck).
+  const u2 = c.unitSeedOpen(unhex(o.seed_wrap2), e2, worker, admin.signPk).keys;
   const s1 = c.chainOpen(unhex(o.chain2), e2.unitId, 2, u2.chainKey);
-  check(c.equal(c.wrapOpen(unhex(o.seed_wrap1), worker, admin.signPk).key, s1), 'seed wrap 1 matches the chain');
-  check(c.equal(c.keysUnit(s1).boxPk, c.unitEventParse(ev1).boxPk), 'generation 1 keys match the event');
+  const e1 = c.unitEventParse(ev1);
+  c.unitSeedCheck(s1, e1);
+  check(c.equal(c.unitSeedOpen(unhex(o.seed_wrap1), e1, worker, admin.signPk).seed, s1), 'seed wrap 1 matches the chain');
 
-  const tw = c.wrapOpen(unhex(o.thread_wrap), u2, citPk);
-  check(tw.info.kind === 1, 'thread wrap kind');
+  const tw = c.wrapOpen(unhex(o.thread_wrap), 1, unhex(o.thread_id), 0, u2, citPk);
   const mkey = c.threadMsgKey(tw.key, tw.info.scopeId, tw.info.epoch, unhex(o.share));
   const { plain } = c.envelopeOpen(unhex(o.envelope), tw.info.scopeId, mkey, citPk);
   const content = c.contentDecode(plain);
   check(content.text === o.text && content.files.length === 1, 'message text');
   const f = content.files[0];
-  const stream = new c.FileStream(false, f.key, f.header, tw.info.scopeId, f.fileId);
+  const stream = new c.FileStream(false, f.key, f.header, tw.info.scopeId, f.fileId, Number(f.size));
   let off = 0, final = false;
   for (const ch of o.chunks as string[]) {
     check(!final, 'nothing after the final chunk');

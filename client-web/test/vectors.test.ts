@@ -59,15 +59,15 @@ test('anchors: libsodium primitives', () => {
 test('login: worker login key, and crypto_kdf as plain BLAKE2b', () => {
   for (const cs of load('login')) {
     const salt = unhex(cs.salt), ops = num(cs.opslimit), mem = num(cs.memlimit);
-    const nfc = sodium.from_string(String(cs.password).normalize('NFC'));
-    const master = sodium.crypto_pwhash(32, nfc, salt, ops, mem, sodium.crypto_pwhash_ALG_ARGON2ID13);
+    const nfkc = c.passwordBytes(String(cs.password));
+    const master = sodium.crypto_pwhash(32, nfkc, salt, ops, mem, sodium.crypto_pwhash_ALG_ARGON2ID13);
     const key = c.loginKey(String(cs.password), salt, ops, mem);
     // The layout of CRYPTO-FORMATS.md: salt = u64 LE subkey id || 8 zeros, personal = context || 8 zeros.
     const kdfSalt = new Uint8Array(16), kdfPersonal = new Uint8Array(16);
     kdfSalt[0] = 1;
     kdfPersonal.set(sodium.from_string('advlogin'));
     const plain = sodium.crypto_generichash_blake2b_salt_personal(32, master, kdfSalt, kdfPersonal);
-    expectFields(cs, { password_nfc: hex(nfc), salt_b64: sodium.to_base64(salt, sodium.base64_variants.URLSAFE_NO_PADDING),
+    expectFields(cs, { password_nfkc: hex(nfkc), salt_b64: sodium.to_base64(salt, sodium.base64_variants.URLSAFE_NO_PADDING),
       master: hex(master), kdf_salt: hex(kdfSalt), kdf_personal: hex(kdfPersonal), auth_key: hex(key),
       auth_key_b64: sodium.to_base64(key, sodium.base64_variants.URLSAFE_NO_PADDING) });
     assert.deepEqual(plain, key, `${String(cs.name)}: crypto_kdf is the BLAKE2b of CRYPTO-FORMATS.md`);
@@ -158,7 +158,7 @@ test('wrap: thread key and unit seed wraps', () => {
     const w = c.wrapSeal(num(cs.kind), scope, num(cs.epoch), recip.boxPk, key, eph, signer);
     expectFields(cs, { signer_seed: hex(rnd(seed, 1, 32)), recipient_seed: hex(rnd(seed, 2, 32)), scope_id: hex(scope),
       key: hex(key), eph_seed: hex(eph), wrap: hex(w) });
-    assert.deepEqual(c.wrapOpen(w, recip, signer.signPk).key, key);
+    assert.deepEqual(c.wrapOpen(w, num(cs.kind), scope, num(cs.epoch), recip, signer.signPk).key, key);
   }
 });
 
@@ -186,21 +186,49 @@ test('file: secretstream chunks and ciphertext hash', () => {
   for (const cs of load('file')) {
     const seed = unhex(cs.seed), len = num(cs.length);
     const key = rnd(seed, 1, 32), header = rnd(seed, 2, 24), tid = rnd(seed, 3, 16), fid = rnd(seed, 4, 16);
-    const w = new c.FileStream(true, key, header, tid, fid);
+    const w = new c.FileStream(true, key, header, tid, fid, len);
     const chunks: Record<string, unknown>[] = [];
-    let off = 0;
-    do {
-      const n = Math.min(len - off, c.FILE_CHUNK_BYTES);
+    const count = c.fileChunkCount(c.filePaddedSize(len));
+    for (let k = 0, off = 0; k < count; k++) {
+      const n = Math.max(0, Math.min(len - off, c.FILE_CHUNK_BYTES));
       const pt = Uint8Array.from({ length: n }, (_, i) => ((off + i) * 7 + 3) & 0xff);
-      const ct = w.pushChunk(pt, off + n === len);
+      const ct = w.pushChunk(pt, k + 1 === count);
       const entry: Record<string, unknown> = {};
       if (ct.length <= 1024) entry.cipher = hex(ct);
       entry.cipher_hash = hex(c.hash(ct));
       entry.cipher_len = ct.length;
       chunks.push(entry);
       off += n;
-    } while (off < len);
+    }
     expectFields(cs, { key: hex(key), header: hex(header), thread_id: hex(tid), file_id: hex(fid), chunks,
       file_hash: hex(w.hash()) });
+  }
+});
+
+test('text: the shared plain-text rule of the sniff and strict UTF-8 of message text', () => {
+  for (const cs of load('text')) {
+    const pre = cs.prefix_a === undefined ? 0 : num(cs.prefix_a), data = unhex(cs.data);
+    const b = new Uint8Array(pre + data.length);
+    b.fill(0x61, 0, pre);
+    b.set(data, pre);
+    const content = new Uint8Array(2 + b.length);
+    content[0] = 1;
+    content.set(b, 2);
+    let textOk = true;
+    try {
+      c.contentDecode(content);
+    } catch (e) {
+      assert.ok(e instanceof c.CryptoError);
+      textOk = false;
+    }
+    expectFields(cs, { media: c.mediaSniff(b), message_text_ok: textOk });
+  }
+});
+
+test('pad: attachment size buckets', () => {
+  for (const cs of load('pad')) {
+    const padded = c.filePaddedSize(num(cs.size)), chunks = c.fileChunkCount(padded);
+    expectFields(cs, { padded, chunks, last_chunk: padded - (chunks - 1) * c.FILE_CHUNK_BYTES,
+      cipher_bytes: padded + chunks * c.FILE_CHUNK_OVERHEAD });
   }
 });

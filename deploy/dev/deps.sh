@@ -6,6 +6,7 @@ packages=(
 	build-essential cmake pkg-config clang clang-format  # compilers; clang for fuzzing
 	libclang-rt-dev                                      # clang's libFuzzer and sanitizer runtimes
 	libwebsockets-dev libsodium-dev libsqlite3-dev libmagic-dev
+	libicu-dev                                           # libadvice: passwords in Unicode NFKC
 	libev-dev libwebsockets-evlib-ev                     # adviced's epoll loop and lws's plugin for it
 	libjwt-dev libjansson-dev libssl-dev libcmocka-dev libcurl4-openssl-dev
 	sqlite3 openssl ca-certificates tzdata git           # git: format.sh lists the files it checks

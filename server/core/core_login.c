@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "advice_crypto.h"
 #include "core_internal.h"
 #include "hetu.h"
 #include "lockout.h"
@@ -23,10 +24,6 @@
 #include "staff.h"
 #include "token.h"
 #include "totp.h"
-
-/* Parameters announced for unknown names: those advicectl gives new accounts. */
-#define FAKE_OPSLIMIT_TEST 1ULL
-#define FAKE_MEMLIMIT_TEST (8ULL << 20)
 
 int core_login_citizen(struct ctx *x)
 {
@@ -79,8 +76,8 @@ static int login_params(struct ctx *x, const char *username, uint8_t salt[ADVICE
 	}
 	core_keyed_hash(x->c->cfg.pepper, "fake salt", username, strlen(username), h);
 	memcpy(salt, h, ADVICE_SALT_BYTES);
-	*ops = x->c->cfg.test_mode ? FAKE_OPSLIMIT_TEST : crypto_pwhash_OPSLIMIT_INTERACTIVE;
-	*mem = x->c->cfg.test_mode ? FAKE_MEMLIMIT_TEST : crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	*ops = ADVICE_PWHASH_OPS_MIN; /* what advicectl gives new accounts (admin_auth_params) */
+	*mem = ADVICE_PWHASH_MEM_MIN;
 	return 0;
 }
 

@@ -18,8 +18,8 @@
 #define FILE_LEN  (ADVICE_FILE_CHUNK_BYTES + 333)
 #define TEXT	  "Cross-implementation message: \xc3\xa4\xc3\xb6\xc3\xa5 \xe2\x82\xac"
 #define PASSWORD  "interop password \xc3\xa4"
-#define OPS	  1
-#define MEM	  (8u << 20)
+#define OPS	  ADVICE_PWHASH_OPS_MIN
+#define MEM	  ADVICE_PWHASH_MEM_MIN
 #define VALID_NOW 1770000000000ULL
 
 static void fresh_keys(struct advice_keys *k, uint8_t seed[32], int unit, uint8_t chain[32])
@@ -49,7 +49,7 @@ static json_t *write_file(struct advice_file_ref *f, const uint8_t thread_id[16]
 	advice_random(f->header, 24);
 	f->size = FILE_LEN;
 	f->media = ADVICE_MEDIA_PDF;
-	s = advice_file_stream_new(1, f->key, f->header, thread_id, f->file_id);
+	s = advice_file_stream_new(1, f->key, f->header, thread_id, f->file_id, FILE_LEN);
 	while (off < FILE_LEN) {
 		size_t n = FILE_LEN - off > ADVICE_FILE_CHUNK_BYTES ? ADVICE_FILE_CHUNK_BYTES
 								    : FILE_LEN - off,
@@ -175,6 +175,7 @@ int interop_write(const char *path)
 	tool_put_hex(o, "seed_wrap2", w2, sizeof(w2));
 	tool_put_hex(o, "thread_wrap", tw, sizeof(tw));
 	tool_put_hex(o, "share", share, 32);
+	tool_put_hex(o, "thread_id", tid, 16);
 	tool_put_hex(o, "envelope", env, elen);
 	tool_put_hex(o, "bundle", bundle, sizeof(bundle));
 	json_object_set_new(o, "text", json_string(TEXT));
@@ -213,7 +214,7 @@ static int hex_any(json_t *o, const char *key, uint8_t **out, size_t *len)
 /* Pulls every chunk and checks size, bytes and hash against the file reference. */
 static int read_file(json_t *chunks, const struct advice_file_ref *f, const uint8_t tid[16], size_t want)
 {
-	struct advice_file_stream *s = advice_file_stream_new(0, f->key, f->header, tid, f->file_id);
+	struct advice_file_stream *s = advice_file_stream_new(0, f->key, f->header, tid, f->file_id, f->size);
 	uint8_t *pt = malloc(ADVICE_FILE_CHUNK_BYTES), h[32];
 	size_t off = 0, k;
 	json_t *c;
@@ -244,7 +245,7 @@ out:
 int interop_read(const char *path)
 {
 	uint8_t root_pk[32], ws[32], cit_pk[32], s1[32], s2[32], c2[32], tkey[32], share[32], mkey[32];
-	uint8_t master[32], bkey[32], seed[32], plain[ADVICE_ENVELOPE_MAX_BYTES];
+	uint8_t master[32], bkey[32], seed[32], tid[16], plain[ADVICE_ENVELOPE_MAX_BYTES];
 	uint8_t *ca = NULL, *cw = NULL, *e1 = NULL, *e2 = NULL, *ch = NULL, *w1 = NULL, *w2 = NULL,
 		*tw = NULL;
 	uint8_t *env = NULL, *bun = NULL;
@@ -269,7 +270,8 @@ int interop_read(const char *path)
 	CHECK(tool_get_hex(o, "root_sign_pk", root_pk, 32) == 0 &&
 		      tool_get_hex(o, "worker_seed", ws, 32) == 0 &&
 		      tool_get_hex(o, "citizen_sign_pk", cit_pk, 32) == 0 &&
-		      tool_get_hex(o, "share", share, 32) == 0 && want_text != NULL,
+		      tool_get_hex(o, "share", share, 32) == 0 &&
+		      tool_get_hex(o, "thread_id", tid, 16) == 0 && want_text != NULL,
 	      "reading the keys");
 	CHECK(hex_any(o, "admin_cert", &ca, &lca) == 0 && hex_any(o, "worker_cert", &cw, &lcw) == 0 &&
 		      hex_any(o, "event1", &e1, &le1) == 0 && hex_any(o, "event2", &e2, &le2) == 0 &&
@@ -286,22 +288,19 @@ int interop_read(const char *path)
 	CHECK(advice_unit_event_verify(e1, le1, cert.sign_pk, NULL, 0, NULL) == 0, "unit event 1");
 	CHECK(advice_unit_event_verify(e2, le2, cert.sign_pk, e1, le1, ev) == 0, "unit event 2 chain");
 
-	/* Generation 2 through the seed wrap; generation 1 through the chain box and its own wrap. */
-	CHECK(advice_wrap_open(s2, &wi, w2, lw2, &worker, cert.sign_pk) == 0 &&
-		      wi.kind == ADVICE_WRAP_UNIT_SEED && wi.epoch == 2,
-	      "seed wrap 2");
-	advice_keys_unit(&u2, c2, s2);
-	CHECK(memcmp(u2.box_pk, ev->box_pk, 32) == 0 && memcmp(u2.sign_pk, ev->sign_pk, 32) == 0,
-	      "generation 2 keys match the event");
+	/* Generation 2 through the seed wrap, its keys those of the signed event; generation 1
+	 * through the chain box and its own wrap, checked against event 1 the same way. */
+	CHECK(advice_unit_seed_open(s2, &u2, c2, w2, lw2, ev, &worker, cert.sign_pk) == 0,
+	      "seed wrap 2 (keys match event 2)");
 	CHECK(advice_chain_open(s1, ch, lch, ev->unit_id, 2, c2) == 0, "chain box");
-	CHECK(advice_wrap_open(seed, &wi, w1, lw1, &worker, cert.sign_pk) == 0 && memcmp(seed, s1, 32) == 0,
+	CHECK(advice_unit_event_parse(e1, le1, ev) == 0 && advice_unit_seed_check(s1, ev, &u1, NULL) == 0,
+	      "generation 1 keys match event 1");
+	CHECK(advice_unit_seed_open(seed, &u1, NULL, w1, lw1, ev, &worker, cert.sign_pk) == 0 &&
+		      memcmp(seed, s1, 32) == 0,
 	      "seed wrap 1 matches the chain");
-	advice_keys_unit(&u1, NULL, s1);
-	CHECK(advice_unit_event_parse(e1, le1, ev) == 0 && memcmp(u1.box_pk, ev->box_pk, 32) == 0,
-	      "generation 1 keys match the event");
 
 	/* The thread: wrap to generation 2, message from the citizen device, attachment. */
-	CHECK(advice_wrap_open(tkey, &wi, tw, ltw, &u2, cit_pk) == 0 && wi.kind == ADVICE_WRAP_THREAD_KEY,
+	CHECK(advice_wrap_open(tkey, &wi, tw, ltw, ADVICE_WRAP_THREAD_KEY, tid, 0, &u2, cit_pk) == 0,
 	      "thread wrap");
 	CHECK(advice_thread_msg_key(mkey, tkey, wi.scope_id, wi.epoch, share) == 0, "message key");
 	CHECK(advice_envelope_open(plain, sizeof(plain), &plen, &h, env, lenv, wi.scope_id, mkey, cit_pk) ==

@@ -45,11 +45,11 @@ static const char *const vector_inputs[] = {
 	"[{\"name\":\"bundle "
 	"1\",\"seed\":\"2222222222222222222222222222222222222222222222222222222222222222\","
 	"\"password\":\"correct horse battery "
-	"staple\",\"bundle_version\":1,\"opslimit\":2,\"memlimit\":8388608},"
+	"staple\",\"bundle_version\":1,\"opslimit\":2,\"memlimit\":67108864},"
 	"{\"name\":\"bundle "
 	"utf-8\",\"seed\":\"2323232323232323232323232323232323232323232323232323232323232323\","
 	"\"password\":\"\\u00e4iti \\u00f6ljy "
-	"\\u00e5\",\"bundle_version\":7,\"opslimit\":1,\"memlimit\":8388608}]",
+	"\\u00e5\",\"bundle_version\":7,\"opslimit\":3,\"memlimit\":67108864}]",
 	"cert",
 	"[{\"name\":\"cert "
 	"chain\",\"seed\":\"3333333333333333333333333333333333333333333333333333333333333333\","
@@ -87,14 +87,42 @@ static const char *const vector_inputs[] = {
 	"\"length\":65546}]",
 	"login",
 	"[{\"name\":\"login ascii\",\"password\":\"correct horse battery staple\","
-	"\"password_nfc\":\"636f727265637420686f727365206261747465727920737461706c65\","
+	"\"password_nfkc\":\"636f727265637420686f727365206261747465727920737461706c65\","
 	"\"salt\":\"a1b2c3d4e5f60718293a4b5c6d7e8f90\",\"opslimit\":2,"
 	"\"memlimit\":67108864},"
-	"{\"name\":\"login nfc\","
+	"{\"name\":\"login composed\","
 	"\"password\":\"A\\u030angstro\\u0308m ja Ma\\u0308kela\\u0308 2026\","
-	"\"password_nfc\":\"c3856e67737472c3b66d206a61204dc3a46b656cc3a42032303236\","
-	"\"salt\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\",\"opslimit\":1,"
-	"\"memlimit\":8388608}]",
+	"\"password_nfkc\":\"c3856e67737472c3b66d206a61204dc3a46b656cc3a42032303236\","
+	"\"salt\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\",\"opslimit\":2,"
+	"\"memlimit\":67108864},"
+	"{\"name\":\"login compatibility forms\","
+	"\"password\":\"\\ufb01ve \\uff2b\\uff2f\\uff24\\uff29 \\u2460\\u00b2 \\u212b\","
+	"\"password_nfkc\":\"66697665204b4f444920313220c385\","
+	"\"salt\":\"00112233445566778899aabbccddeeff\",\"opslimit\":2,"
+	"\"memlimit\":67108864}]",
+	"text",
+	"[{\"name\":\"plain text\",\"data\":\"487976c3a4207479c3b66e74656b696ac3a42c0a6b6969746f"
+	"73206176757374612e0a\"},{\"name\":\"html\",\"data\":\"3c21444f43545950452068746d6c3e0a3c"
+	"68746d6c3e3c626f64793e3c7363726970743e616c6572742831293c2f7363726970743e3c2f626f"
+	"64793e3c2f68746d6c3e0a\"},{\"name\":\"csv\",\"data\":\"6e696d693b73756d6d610d0a4d61696a6"
+	"13b31322c35300d0a\"},{\"name\":\"json\",\"data\":\"7b2273756d6d61223a2031322e357d0a\"},{\""
+	"name\":\"shell script\",\"data\":\"23212f62696e2f73680a6563686f206865690a\"},{\"name\":\"b"
+	"yte order mark\",\"data\":\"efbbbf6865690a\"},{\"name\":\"delete and C1 controls\",\"data\""
+	":\"617f62c28563\"},{\"name\":\"highest code point\",\"data\":\"f48fbfbf0a\"},{\"name\":\"pdf\""
+	",\"data\":\"255044462d312e370a\"},{\"name\":\"empty\",\"data\":\"\"},{\"name\":\"latin-1\",\"data"
+	"\":\"487976e4207479f60a\"},{\"name\":\"overlong slash\",\"data\":\"2e2ec0af\"},{\"name\":\"ove"
+	"rlong three bytes\",\"data\":\"e080af\"},{\"name\":\"overlong four bytes\",\"data\":\"f08282"
+	"ac\"},{\"name\":\"surrogate\",\"data\":\"61eda08062\"},{\"name\":\"surrogate pair as two seq"
+	"uences\",\"data\":\"eda0bdedb880\"},{\"name\":\"above U+10FFFF\",\"data\":\"f4908080\"},{\"nam"
+	"e\":\"NUL\",\"data\":\"74657874006d6f7265\"},{\"name\":\"escape\",\"data\":\"1b5b33316d726564\""
+	"},{\"name\":\"cut short\",\"data\":\"616263c3\"},{\"name\":\"cut by the window\",\"data\":\"c3a"
+	"4\",\"prefix_a\":4095},{\"name\":\"invalid after the window\",\"data\":\"ff\",\"prefix_a\":40"
+	"96},{\"name\":\"invalid inside the window\",\"data\":\"ff\",\"prefix_a\":4095}]",
+	"pad",
+	"[{\"name\":\"empty\",\"size\":0},{\"name\":\"one byte\",\"size\":1},{\"name\":\"one chunk\",\"siz"
+	"e\":65536},{\"name\":\"one chunk and a byte\",\"size\":65537},{\"name\":\"70000 bytes\",\"si"
+	"ze\":70000},{\"name\":\"a photo\",\"size\":2345678},{\"name\":\"25 MiB\",\"size\":26214400},{"
+	"\"name\":\"just above 25 MiB\",\"size\":26214401}]",
 	"thread",
 	thread_vector_inputs,
 	"unitlog",

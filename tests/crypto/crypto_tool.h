@@ -20,6 +20,10 @@ extern const struct vector_file vector_files[];
 /* The thread verifier's scenarios (crypto_thread_vectors.c): inputs and compute. */
 extern const char thread_vector_inputs[];
 json_t *vec_thread(json_t *in);
+/* The vectors of crypto_vectors_text.c: the shared text rules (text.json) and the attachment
+ * size buckets (pad.json). */
+json_t *vec_text(json_t *in);
+json_t *vec_pad(json_t *in);
 
 void tool_put_hex(json_t *o, const char *key, const void *data, size_t len);
 /* 0 when o[key] is hex of exactly len bytes (decoded into out), else -1. */

@@ -344,7 +344,7 @@ static json_t *vec_file(json_t *in)
 	tool_put_hex(o, "header", header, 24);
 	tool_put_hex(o, "thread_id", tid, 16);
 	tool_put_hex(o, "file_id", fid, 16);
-	st = advice_file_stream_new(1, key, header, tid, fid);
+	st = advice_file_stream_new(1, key, header, tid, fid, len);
 	do {
 		size_t n = len - off > ADVICE_FILE_CHUNK_BYTES ? ADVICE_FILE_CHUNK_BYTES
 							       : (size_t)(len - off),
@@ -393,28 +393,30 @@ static int kdf_as_blake2b(uint8_t *out, size_t n, uint64_t id, const char ctx[8]
 static json_t *vec_login(json_t *in)
 {
 	uint8_t salt[16], master[32], key[32], plain[32], kdf[32], ksalt[16], kpers[16];
-	char pw[256], b64[64];
-	size_t pwlen = 0;
+	char b64[64], *nfkc = NULL;
 	json_t *o = json_deep_copy(in);
-	const char *pwhex = get_str(in, "password_nfc");
+	const char *password = get_str(in, "password");
 	unsigned long long ops = get_u64(in, "opslimit");
 	size_t mem = (size_t)get_u64(in, "memlimit");
 
-	if (sodium_hex2bin((uint8_t *)pw, sizeof(pw) - 1, pwhex, strlen(pwhex), NULL, &pwlen, NULL) != 0 ||
-	    memchr(pw, 0, pwlen) != NULL || tool_get_hex(in, "salt", salt, 16) != 0) {
+	if (tool_get_hex(in, "salt", salt, 16) != 0 || advice_password_nfkc(password, &nfkc) != 0) {
 		json_object_set_new(o, "error", json_string("bad inputs"));
 		return o;
 	}
-	pw[pwlen] = '\0';
+	/* libadvice normalises the password as typed; its NFKC bytes are a field of the case. */
+	tool_put_hex(o, "password_nfkc", nfkc, strlen(nfkc));
 	sodium_bin2base64(b64, sizeof(b64), salt, 16, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	json_object_set_new(o, "salt_b64", json_string(b64));
-	if (crypto_pwhash(master, 32, pw, pwlen, salt, ops, mem, crypto_pwhash_ALG_ARGON2ID13) != 0 ||
-	    advice_worker_auth_key(pw, salt, ops, mem, key) != 0 ||
+	if (crypto_pwhash(master, 32, nfkc, strlen(nfkc), salt, ops, mem, crypto_pwhash_ALG_ARGON2ID13) !=
+		    0 ||
+	    advice_worker_auth_key(password, salt, ops, mem, key) != 0 ||
 	    crypto_kdf_derive_from_key(kdf, 32, 1, "advlogin", master) != 0 ||
 	    kdf_as_blake2b(plain, 32, 1, "advlogin", master, ksalt, kpers) != 0) {
 		json_object_set_new(o, "error", json_string("derivation failed"));
+		free(nfkc);
 		return o;
 	}
+	free(nfkc);
 	tool_put_hex(o, "master", master, 32);
 	tool_put_hex(o, "kdf_salt", ksalt, 16);
 	tool_put_hex(o, "kdf_personal", kpers, 16);
@@ -480,5 +482,7 @@ const struct vector_file vector_files[] = {
 	{ "thread", vec_thread },
 	{ "unitlog", vec_unitlog },
 	{ "epoch", vec_epoch },
+	{ "text", vec_text },
+	{ "pad", vec_pad },
 	{ NULL, NULL },
 };

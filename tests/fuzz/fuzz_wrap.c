@@ -41,7 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = advice_wrap_parse(data + 1, size - 1, &wi);
 		if (rc == 0 && size - 1 != ADVICE_WRAP_BYTES)
 			__builtin_trap();
-		rc = advice_wrap_open(out, &wi, data + 1, size - 1, &k, k.sign_pk);
+		if (rc == 0) /* what the wrap names, so the checks after the binding are reached */
+			rc = advice_wrap_open(out, &wi, data + 1, size - 1, wi.kind, wi.scope_id, wi.epoch,
+					      &k, k.sign_pk);
 		break;
 	case 1:
 		rc = advice_cert_parse(data + 1, size - 1, &c);

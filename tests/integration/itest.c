@@ -839,43 +839,70 @@ void itest_citizen_open(struct itest_e2e *e, struct advice_conn *k, const struct
 	free(ev);
 }
 
-/* Opens the unit seeds of keys.mine, walking back through each unit's chain boxes. */
+/* The admin-signed events of one unit's generations (keys.mine "units"), each verified
+ * under the admin's key and following the one before: evs[g - 1] is generation g. Returns
+ * how many (at most max). */
+static size_t unit_events(json_t *unit, const uint8_t admin_pk[32], struct advice_unit_event *evs, size_t max)
+{
+	uint8_t *prev = NULL, *cur;
+	size_t prev_len = 0, len, i, n = 0;
+	json_t *g;
+
+	json_array_foreach (json_object_get(unit, "generations"), i, g) {
+		if (n == max)
+			break;
+		cur = itest_unb64(json_object_get(g, "event"), &len);
+		assert_int_equal(advice_unit_event_verify(cur, len, admin_pk, prev, prev_len, &evs[n]), 0);
+		free(prev);
+		prev = cur;
+		prev_len = len;
+		n++;
+	}
+	free(prev);
+	return n;
+}
+
+/* Opens the unit seeds of keys.mine, each checked against its generation's signed event,
+ * walking back through each unit's chain boxes (every older seed checked the same way). */
 static void worker_seeds(struct itest_worker *w, json_t *r)
 {
 	uint8_t seed[32], wrap[ADVICE_WRAP_BYTES], chain[32];
 	struct advice_wrap_info wi;
-	json_t *s;
-	size_t i;
+	struct advice_unit_event *evs = calloc(4, sizeof *evs);
+	json_t *s, *u;
+	size_t i, j;
 
+	assert_non_null(evs);
 	json_array_foreach (json_object_get(r, "seeds"), i, s) {
-		uint8_t prev[32];
-		json_t *u, *g;
-		size_t j, gi;
+		size_t nev = 0;
 
 		itest_unb64_fixed(json_object_get(s, "wrap"), wrap, sizeof wrap);
-		assert_int_equal(advice_wrap_open(seed, &wi, wrap, sizeof wrap, &w->me, w->admin_pk), 0);
-		advice_keys_unit(&w->gens[w->ngens], chain, seed);
-		json_array_foreach (json_object_get(r, "units"), j, u) {
-			if (strcmp(itest_str(u, "unit"), itest_str(s, "unit")) != 0)
-				continue;
-			for (gi = json_array_size(json_object_get(u, "generations")); gi > 1 && w->ngens < 3;
-			     gi--) {
-				uint8_t box[ADVICE_CHAIN_BYTES];
+		assert_int_equal(advice_wrap_parse(wrap, sizeof wrap, &wi), 0);
+		json_array_foreach (json_object_get(r, "units"), j, u)
+			if (strcmp(itest_str(u, "unit"), itest_str(s, "unit")) == 0)
+				nev = unit_events(u, w->admin_pk, evs, 4);
+		assert_true(wi.epoch >= 1 && wi.epoch <= nev);
+		assert_int_equal(advice_unit_seed_open(seed, &w->gens[w->ngens], chain, wrap, sizeof wrap,
+						       &evs[wi.epoch - 1], &w->me, w->admin_pk),
+				 0);
+		for (uint32_t g = wi.epoch; g > 1 && w->ngens < 3; g--) {
+			uint8_t box[ADVICE_CHAIN_BYTES], prev[32];
+			json_t *gj = NULL;
 
-				g = json_array_get(json_object_get(u, "generations"), gi - 1);
-				if (json_integer_value(json_object_get(g, "generation")) != wi.epoch)
-					continue;
-				itest_unb64_fixed(json_object_get(g, "chain"), box, sizeof box);
-				assert_int_equal(advice_chain_open(prev, box, sizeof box, wi.scope_id,
-								   wi.epoch, chain),
-						 0);
-				w->ngens++;
-				advice_keys_unit(&w->gens[w->ngens], chain, prev);
-				wi.epoch--;
-			}
+			json_array_foreach (json_object_get(r, "units"), j, u)
+				if (strcmp(itest_str(u, "unit"), itest_str(s, "unit")) == 0)
+					gj = json_array_get(json_object_get(u, "generations"), g - 1);
+			assert_non_null(gj);
+			itest_unb64_fixed(json_object_get(gj, "chain"), box, sizeof box);
+			assert_int_equal(
+				advice_chain_open(prev, box, sizeof box, evs[g - 1].unit_id, g, chain), 0);
+			w->ngens++;
+			assert_int_equal(advice_unit_seed_check(prev, &evs[g - 2], &w->gens[w->ngens], chain),
+					 0);
 		}
 		w->ngens++;
 	}
+	free(evs);
 }
 
 void itest_worker_keys(struct itest_e2e *e, struct advice_conn *k, const char *password,
@@ -902,7 +929,7 @@ void itest_worker_keys(struct itest_e2e *e, struct advice_conn *k, const char *p
 int itest_worker_thread_key(struct itest_e2e *e, struct advice_conn *k, const struct itest_worker *w,
 			    const char *thread, uint8_t tkey[32], uint8_t share[32], uint8_t citizen_pk[32])
 {
-	uint8_t wrap[ADVICE_WRAP_BYTES], signers[8][32], cert[ADVICE_CERT_BYTES];
+	uint8_t wrap[ADVICE_WRAP_BYTES], signers[8][32], cert[ADVICE_CERT_BYTES], tid[ADVICE_OID_BYTES];
 	struct advice_wrap_info wi;
 	struct advice_cert c;
 	json_t *r = itest_request(k, "ok", "{\"type\":\"thread.keys\",\"id\":\"tk-%s\",\"thread\":\"%s\"}",
@@ -923,12 +950,13 @@ int itest_worker_thread_key(struct itest_e2e *e, struct advice_conn *k, const st
 						e->root_pk, wall_ms(), &c) == 0)
 			memcpy(signers[n++], c.sign_pk, 32);
 	}
+	assert_int_equal(advice_unhex(tid, sizeof tid, thread), 0);
 	json_array_foreach (json_object_get(r, "wraps"), i, x) {
 		itest_unb64_fixed(x, wrap, sizeof wrap);
 		for (size_t g = 0; g < w->ngens && rc != 0; g++)
 			for (size_t si = 0; si < n && rc != 0; si++)
-				if (advice_wrap_open(tkey, &wi, wrap, sizeof wrap, &w->gens[g],
-						     signers[si]) == 0)
+				if (advice_wrap_open(tkey, &wi, wrap, sizeof wrap, ADVICE_WRAP_THREAD_KEY,
+						     tid, 0, &w->gens[g], signers[si]) == 0)
 					rc = 0;
 	}
 	json_decref(r);

@@ -95,7 +95,7 @@ static struct advice_conn *citizen_attach(struct itest_e2e *t, struct advice_con
 	advice_random(f.file_id, 16);
 	advice_random(f.key, 32);
 	advice_random(f.header, 24);
-	s = advice_file_stream_new(1, f.key, f.header, tid, f.file_id);
+	s = advice_file_stream_new(1, f.key, f.header, tid, f.file_id, FILE_LEN);
 	for (int i = 0; i < 2; i++) {
 		size_t n = i == 0 ? ADVICE_FILE_CHUNK_BYTES : FILE_LEN - ADVICE_FILE_CHUNK_BYTES;
 
@@ -110,8 +110,9 @@ static struct advice_conn *citizen_attach(struct itest_e2e *t, struct advice_con
 
 	r = itest_request(
 		k, "ok",
-		"{\"type\":\"file.begin\",\"id\":\"fb\",\"thread\":\"%s\",\"file\":\"%s\",\"size\":%d}",
-		thread, fid_hex, FILE_LEN);
+		"{\"type\":\"file.begin\",\"id\":\"fb\",\"thread\":\"%s\",\"file\":\"%s\",\"size\":%llu}",
+		thread, fid_hex,
+		(unsigned long long)advice_file_padded_size(FILE_LEN)); /* the server sees the bucket */
 	assert_int_equal(json_integer_value(json_object_get(r, "chunks")), 2);
 	json_decref(r);
 	/* Quotas answer clearly. */
@@ -193,7 +194,7 @@ static void reader_fetch(struct advice_conn *k, const char *thread, long seq, co
 	assert_int_equal(advice_content_decode(plain, plen, files, &n, &text, &tlen), 0);
 	assert_int_equal(n, 1);
 	advice_hex(fid_hex, files[0].file_id, 16);
-	s = advice_file_stream_new(0, files[0].key, files[0].header, tid, files[0].file_id);
+	s = advice_file_stream_new(0, files[0].key, files[0].header, tid, files[0].file_id, files[0].size);
 	for (long i = 0; !final; i++) {
 		uint8_t *ct;
 		size_t clen = 0, got = 0;
@@ -468,13 +469,16 @@ static void test_e2e_scenario(void **state)
 	assert_true(ws.ngens >= 2); /* generation 2 and, through the chain, generation 1 */
 	r = itest_request(sara, "ok", "{\"type\":\"thread.keys\",\"id\":\"x2\",\"thread\":\"%s\"}", thread2);
 	{
-		uint8_t wrap[ADVICE_WRAP_BYTES];
+		uint8_t wrap[ADVICE_WRAP_BYTES], tid2[ADVICE_OID_BYTES];
 		struct advice_wrap_info wi;
 
+		assert_int_equal(advice_unhex(tid2, sizeof tid2, thread2), 0);
 		itest_unb64_fixed(json_array_get(json_object_get(r, "wraps"), 0), wrap, sizeof wrap);
 		for (size_t g = 0; g < wa.ngens; g++)
-			assert_int_not_equal(
-				advice_wrap_open(got, &wi, wrap, sizeof wrap, &wa.gens[g], dev.sign_pk), 0);
+			assert_int_not_equal(advice_wrap_open(got, &wi, wrap, sizeof wrap,
+							      ADVICE_WRAP_THREAD_KEY, tid2, 0, &wa.gens[g],
+							      dev.sign_pk),
+					     0);
 	}
 	json_decref(r);
 	/* sara (still a member) reads both the new thread and the old one. */
@@ -488,15 +492,17 @@ static void test_e2e_scenario(void **state)
 	itest_wrap_put(sara, "rw1", thread, dev2.box_pk, got, &ws.me, "ok");
 	r = itest_request(cit, "ok", "{\"type\":\"thread.keys\",\"id\":\"nd\",\"thread\":\"%s\"}", thread);
 	{
-		uint8_t wrap[ADVICE_WRAP_BYTES];
+		uint8_t wrap[ADVICE_WRAP_BYTES], tid[ADVICE_OID_BYTES];
 		struct advice_wrap_info wi;
 		json_t *x;
 		size_t i;
 		int opened = 0;
 
+		assert_int_equal(advice_unhex(tid, sizeof tid, thread), 0);
 		json_array_foreach (json_object_get(r, "wraps"), i, x) {
 			itest_unb64_fixed(x, wrap, sizeof wrap);
-			opened |= advice_wrap_open(got, &wi, wrap, sizeof wrap, &dev2, ws.me.sign_pk) == 0;
+			opened |= advice_wrap_open(got, &wi, wrap, sizeof wrap, ADVICE_WRAP_THREAD_KEY, tid,
+						   0, &dev2, ws.me.sign_pk) == 0;
 		}
 		assert_true(opened);
 	}

@@ -685,7 +685,7 @@ static void test_worker_password_never_reaches_the_server(void **state)
 static int citizen_thread_key(struct advice_conn *k, const struct advice_keys *dev, const char *thread,
 			      uint8_t tkey[32], uint8_t share[32])
 {
-	uint8_t wrap[ADVICE_WRAP_BYTES];
+	uint8_t wrap[ADVICE_WRAP_BYTES], tid[ADVICE_OID_BYTES];
 	struct advice_wrap_info wi;
 	json_t *r = itest_request(k, "ok", "{\"type\":\"thread.keys\",\"id\":\"ck-%s\",\"thread\":\"%s\"}",
 				  thread, thread),
@@ -693,10 +693,12 @@ static int citizen_thread_key(struct advice_conn *k, const struct advice_keys *d
 	size_t i;
 	int rc = -1;
 
+	assert_int_equal(advice_unhex(tid, sizeof tid, thread), 0);
 	itest_unb64_fixed(json_object_get(r, "share"), share, 32);
 	json_array_foreach (json_object_get(r, "wraps"), i, x) {
 		itest_unb64_fixed(x, wrap, sizeof wrap);
-		if (rc != 0 && advice_wrap_open(tkey, &wi, wrap, sizeof wrap, dev, dev->sign_pk) == 0)
+		if (rc != 0 && advice_wrap_open(tkey, &wi, wrap, sizeof wrap, ADVICE_WRAP_THREAD_KEY, tid, 0,
+						dev, dev->sign_pk) == 0)
 			rc = 0;
 	}
 	json_decref(r);

@@ -256,7 +256,7 @@ static void test_keys_mine_logged_and_scoped(void **state)
 	struct who anna, sara, ben, citizen;
 	struct store_audit last;
 	struct advice_wrap_info wi;
-	uint8_t wrap[ADVICE_WRAP_BYTES], seed[32];
+	uint8_t wrap[ADVICE_WRAP_BYTES], seed[32], uid[16];
 	int64_t rows;
 	json_t *r, *s;
 
@@ -273,7 +273,10 @@ static void test_keys_mine_logged_and_scoped(void **state)
 	s = json_array_get(json_object_get(r, "seeds"), 0);
 	assert_string_equal(json_string_value(json_object_get(s, "unit")), fx->unit_adult);
 	unb64(json_object_get(s, "wrap"), wrap, sizeof wrap);
-	assert_int_equal(advice_wrap_open(seed, &wi, wrap, sizeof wrap, &w.anna, w.admin.sign_pk), 0);
+	advice_unhex(uid, sizeof uid, fx->unit_adult);
+	assert_int_equal(advice_wrap_open(seed, &wi, wrap, sizeof wrap, ADVICE_WRAP_UNIT_SEED, uid, 1,
+					  &w.anna, w.admin.sign_pk),
+			 0);
 	assert_memory_equal(seed, w.adult_seed, 32);
 	json_decref(r);
 	/* Citizens have no key material of their own here. */
@@ -424,7 +427,7 @@ static void test_wraps_flow(void **state)
 	struct advice_wrap_info wi;
 	struct store_audit last;
 	char thread[STORE_ID_SIZE], other_thread[STORE_ID_SIZE];
-	uint8_t share[32], tkey[32], got[32], wrap[ADVICE_WRAP_BYTES], wrap_dev[ADVICE_WRAP_BYTES];
+	uint8_t share[32], tkey[32], got[32], wrap[ADVICE_WRAP_BYTES], wrap_dev[ADVICE_WRAP_BYTES], tid[16];
 	int64_t rows;
 	json_t *r;
 
@@ -489,7 +492,10 @@ static void test_wraps_flow(void **state)
 	assert_int_equal(json_array_size(json_object_get(r, "devices")), 1);
 	unb64(json_array_get(json_object_get(r, "wraps"), 0), wrap, sizeof wrap);
 	json_decref(r);
-	assert_int_equal(advice_wrap_open(got, &wi, wrap, sizeof wrap, &w.adult, dev.sign_pk), 0);
+	advice_unhex(tid, sizeof tid, thread);
+	assert_int_equal(advice_wrap_open(got, &wi, wrap, sizeof wrap, ADVICE_WRAP_THREAD_KEY, tid, 0,
+					  &w.adult, dev.sign_pk),
+			 0);
 	assert_memory_equal(got, tkey, 32);
 	/* Staff of another unit get nothing: not even that the thread exists. */
 	r = corefix_ws(fx, &ben, "{\"type\":\"thread.keys\",\"id\":\"k2\",\"thread\":\"%s\"}", thread);

@@ -297,20 +297,26 @@ static void test_wrap_every_byte_flip(void **state)
 	advice_random(tid, 16);
 	advice_random(key, 32);
 	wrap_to(w, ADVICE_WRAP_THREAD_KEY, tid, 3, r.box_pk, key, &signer);
-	assert_int_equal(advice_wrap_open(out, &wi, w, sizeof(w), &r, signer.sign_pk), 0);
+	assert_int_equal(
+		advice_wrap_open(out, &wi, w, sizeof(w), ADVICE_WRAP_THREAD_KEY, tid, 3, &r, signer.sign_pk),
+		0);
 	assert_memory_equal(out, key, 32);
 	assert_int_equal(wi.epoch, 3);
 	assert_memory_equal(wi.scope_id, tid, 16);
 	for (size_t i = 0; i < sizeof(w); i++) {
 		w[i] ^= 0x01;
-		int rc = advice_wrap_open(out, &wi, w, sizeof(w), &r, signer.sign_pk);
+		int rc = advice_wrap_open(out, &wi, w, sizeof(w), ADVICE_WRAP_THREAD_KEY, tid, 3, &r,
+					  signer.sign_pk);
 		assert_true(rc == -ADVICE_ERR_FORBIDDEN || rc == -ADVICE_ERR_INVAL);
 		w[i] ^= 0x01;
 	}
 	/* The wrong recipient or signer is refused. */
-	assert_int_equal(advice_wrap_open(out, &wi, w, sizeof(w), &signer, signer.sign_pk),
+	assert_int_equal(advice_wrap_open(out, &wi, w, sizeof(w), ADVICE_WRAP_THREAD_KEY, tid, 3, &signer,
+					  signer.sign_pk),
 			 -ADVICE_ERR_FORBIDDEN);
-	assert_int_equal(advice_wrap_open(out, &wi, w, sizeof(w), &r, r.sign_pk), -ADVICE_ERR_FORBIDDEN);
+	assert_int_equal(
+		advice_wrap_open(out, &wi, w, sizeof(w), ADVICE_WRAP_THREAD_KEY, tid, 3, &r, r.sign_pk),
+		-ADVICE_ERR_FORBIDDEN);
 	assert_int_equal(advice_wrap_parse(w, sizeof(w) - 1, NULL), -ADVICE_ERR_INVAL);
 }
 
@@ -331,7 +337,8 @@ static void test_wrap_inner_record_binds_thread(void **state)
 	wrap_to(w2, ADVICE_WRAP_THREAD_KEY, tid2, 0, r.box_pk, key, &signer);
 	/* Splice thread one's sealed record into thread two's signed outer record: the signature fails. */
 	memcpy(w2 + 59, w + 59, ADVICE_WRAP_SEALED_BYTES);
-	assert_int_equal(advice_wrap_open(out, &wi, w2, sizeof(w2), &r, signer.sign_pk),
+	assert_int_equal(advice_wrap_open(out, &wi, w2, sizeof(w2), ADVICE_WRAP_THREAD_KEY, tid2, 0, &r,
+					  signer.sign_pk),
 			 -ADVICE_ERR_FORBIDDEN);
 }
 
@@ -347,17 +354,25 @@ static void test_bundle(void **state)
 	advice_random(seed, 32);
 	advice_random(nonce, 24);
 	bi.version = 1;
-	bi.opslimit = 1;
+	bi.opslimit = ADVICE_PWHASH_OPS_MIN;
 	bi.memlimit = ADVICE_PWHASH_MEM_MIN;
-	assert_int_equal(advice_password_master(master, "pw", bi.salt, 0, ADVICE_PWHASH_MEM_MIN),
+	/* Below the floor or above the ceiling nothing is derived. */
+	assert_int_equal(advice_password_master(master, "pw", bi.salt, 1, ADVICE_PWHASH_MEM_MIN),
 			 -ADVICE_ERR_INVAL);
-	assert_int_equal(advice_password_master(master, "pw", bi.salt, 1, ADVICE_PWHASH_MEM_MAX + 1),
+	assert_int_equal(advice_password_master(master, "pw", bi.salt, 2, ADVICE_PWHASH_MEM_MIN - 1),
 			 -ADVICE_ERR_INVAL);
-	assert_int_equal(advice_password_master(master, "pw", bi.salt, 1, ADVICE_PWHASH_MEM_MIN), 0);
+	assert_int_equal(advice_password_master(master, "pw", bi.salt, 17, ADVICE_PWHASH_MEM_MIN),
+			 -ADVICE_ERR_INVAL);
+	assert_int_equal(advice_password_master(master, "pw", bi.salt, 2, ADVICE_PWHASH_MEM_MAX + 1),
+			 -ADVICE_ERR_INVAL);
+	bi.opslimit = 1;
+	assert_int_equal(advice_bundle_seal(b, &bi, key, nonce, seed), -ADVICE_ERR_INVAL);
+	bi.opslimit = ADVICE_PWHASH_OPS_MIN;
+	assert_int_equal(advice_password_master(master, "pw", bi.salt, 2, ADVICE_PWHASH_MEM_MIN), 0);
 	advice_bundle_key(key, master);
 	assert_int_equal(advice_bundle_seal(b, &bi, key, nonce, seed), 0);
 	assert_int_equal(advice_bundle_parse(b, sizeof(b), &got), 0);
-	assert_int_equal(got.opslimit, 1);
+	assert_int_equal(got.opslimit, ADVICE_PWHASH_OPS_MIN);
 	assert_memory_equal(got.salt, bi.salt, 16);
 	assert_int_equal(advice_bundle_open(out, b, sizeof(b), bi.user_id, key), 0);
 	assert_memory_equal(out, seed, 32);
@@ -369,7 +384,7 @@ static void test_bundle(void **state)
 		b[i] ^= 0x10;
 	}
 	/* A wrong password gives another key. */
-	assert_int_equal(advice_password_master(master, "wrong", bi.salt, 1, ADVICE_PWHASH_MEM_MIN), 0);
+	assert_int_equal(advice_password_master(master, "wrong", bi.salt, 2, ADVICE_PWHASH_MEM_MIN), 0);
 	advice_bundle_key(key, master);
 	assert_int_equal(advice_bundle_open(out, b, sizeof(b), bi.user_id, key), -ADVICE_ERR_FORBIDDEN);
 }
@@ -479,20 +494,13 @@ static int member_open_gen(const struct unit *u, uint32_t g, const uint8_t wrap[
 			   const struct advice_keys *member, const struct advice_keys *admin, struct gen *out)
 {
 	struct advice_unit_event *ev = calloc(1, sizeof(*ev));
-	struct advice_wrap_info wi;
 	int rc;
 
 	rc = advice_unit_event_verify(u->events[g - 1], u->event_len[g - 1], admin->sign_pk,
 				      g > 1 ? u->events[g - 2] : NULL, g > 1 ? u->event_len[g - 2] : 0, ev);
 	if (rc == 0)
-		rc = advice_wrap_open(out->seed, &wi, wrap, ADVICE_WRAP_BYTES, member, admin->sign_pk);
-	if (rc == 0 && (wi.kind != ADVICE_WRAP_UNIT_SEED || wi.epoch != g))
-		rc = -ADVICE_ERR_FORBIDDEN;
-	if (rc == 0) {
-		advice_keys_unit(&out->k, out->chain, out->seed);
-		if (memcmp(out->k.box_pk, ev->box_pk, 32) != 0)
-			rc = -ADVICE_ERR_FORBIDDEN;
-	}
+		rc = advice_unit_seed_open(out->seed, &out->k, out->chain, wrap, ADVICE_WRAP_BYTES, ev,
+					   member, admin->sign_pk);
 	free(ev);
 	return rc;
 }
@@ -521,7 +529,9 @@ static void test_rotation_on_removal(void **state)
 	advice_random(tkey, 32);
 	wrap_to(tw_old, ADVICE_WRAP_THREAD_KEY, old_tid, 0, u->gens[0].k.box_pk, tkey, &citizen);
 	assert_int_equal(member_open_gen(u, 1, w1[2], &m[2], &admin, &got), 0);
-	assert_int_equal(advice_wrap_open(out, &wi, tw_old, sizeof(tw_old), &got.k, citizen.sign_pk), 0);
+	assert_int_equal(advice_wrap_open(out, &wi, tw_old, sizeof(tw_old), ADVICE_WRAP_THREAD_KEY, old_tid,
+					  0, &got.k, citizen.sign_pk),
+			 0);
 
 	/* Member 2 leaves: generation 2 for members 0 and 1 only. */
 	unit_rotate(u, &admin, m, 2, w2);
@@ -534,16 +544,21 @@ static void test_rotation_on_removal(void **state)
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(member_open_gen(u, 2, w2[i], &m[2], &admin, &got), -ADVICE_ERR_FORBIDDEN);
 	assert_int_equal(member_open_gen(u, 1, w1[2], &m[2], &admin, &got), 0);
-	assert_int_equal(advice_wrap_open(out, &wi, tw_new, sizeof(tw_new), &got.k, citizen.sign_pk),
+	assert_int_equal(advice_wrap_open(out, &wi, tw_new, sizeof(tw_new), ADVICE_WRAP_THREAD_KEY, new_tid,
+					  0, &got.k, citizen.sign_pk),
 			 -ADVICE_ERR_FORBIDDEN);
 	/* A remaining member reads the new thread, and the old one through the chain box. */
 	assert_int_equal(member_open_gen(u, 2, w2[1], &m[1], &admin, &got), 0);
-	assert_int_equal(advice_wrap_open(out, &wi, tw_new, sizeof(tw_new), &got.k, citizen.sign_pk), 0);
+	assert_int_equal(advice_wrap_open(out, &wi, tw_new, sizeof(tw_new), ADVICE_WRAP_THREAD_KEY, new_tid,
+					  0, &got.k, citizen.sign_pk),
+			 0);
 	assert_memory_equal(out, tkey2, 32);
 	assert_int_equal(
 		advice_chain_open(got_old.seed, u->chain[1], sizeof(u->chain[1]), u->id, 2, got.chain), 0);
 	advice_keys_unit(&got_old.k, got_old.chain, got_old.seed);
-	assert_int_equal(advice_wrap_open(out, &wi, tw_old, sizeof(tw_old), &got_old.k, citizen.sign_pk), 0);
+	assert_int_equal(advice_wrap_open(out, &wi, tw_old, sizeof(tw_old), ADVICE_WRAP_THREAD_KEY, old_tid,
+					  0, &got_old.k, citizen.sign_pk),
+			 0);
 	assert_memory_equal(out, tkey, 32);
 	/* A worker added later gets the current seed only and still reaches generation 1 through the chain.
 	 */
@@ -606,13 +621,18 @@ static void test_new_device_rewrap(void **state)
 	advice_thread_msg_key(mkey, tkey, tid, 0, share);
 	len = envelope_make(env, tid, mkey, &worker, "an older answer");
 	/* The new device cannot open anything yet. */
-	assert_int_equal(advice_wrap_open(out, &wi, tw_unit, sizeof(tw_unit), &new_dev, old_dev.sign_pk),
+	assert_int_equal(advice_wrap_open(out, &wi, tw_unit, sizeof(tw_unit), ADVICE_WRAP_THREAD_KEY, tid, 0,
+					  &new_dev, old_dev.sign_pk),
 			 -ADVICE_ERR_FORBIDDEN);
 	/* The worker's client opens the unit wrap and wraps the key to the new device, signing as itself. */
-	assert_int_equal(advice_wrap_open(out, &wi, tw_unit, sizeof(tw_unit), &unit.k, old_dev.sign_pk), 0);
+	assert_int_equal(advice_wrap_open(out, &wi, tw_unit, sizeof(tw_unit), ADVICE_WRAP_THREAD_KEY, tid, 0,
+					  &unit.k, old_dev.sign_pk),
+			 0);
 	wrap_to(tw_dev, ADVICE_WRAP_THREAD_KEY, wi.scope_id, wi.epoch, new_dev.box_pk, out, &worker);
 	/* The new device opens it (trusting the worker's certified key) and reads the older message. */
-	assert_int_equal(advice_wrap_open(out, &wi, tw_dev, sizeof(tw_dev), &new_dev, worker.sign_pk), 0);
+	assert_int_equal(advice_wrap_open(out, &wi, tw_dev, sizeof(tw_dev), ADVICE_WRAP_THREAD_KEY, tid, 0,
+					  &new_dev, worker.sign_pk),
+			 0);
 	advice_thread_msg_key(mkey, out, wi.scope_id, wi.epoch, share);
 	assert_int_equal(
 		advice_envelope_open(plain, sizeof(plain), &plen, &h, env, len, tid, mkey, worker.sign_pk),
@@ -646,12 +666,17 @@ static void test_reassign_to_other_unit(void **state)
 	advice_random(tkey, 32);
 	wrap_to(tw_a, ADVICE_WRAP_THREAD_KEY, tid, 0, a.k.box_pk, tkey, &citizen);
 	/* Unit B cannot read before the re-wrap. */
-	assert_int_equal(advice_wrap_open(out, &wi, tw_a, sizeof(tw_a), &b.k, citizen.sign_pk),
+	assert_int_equal(advice_wrap_open(out, &wi, tw_a, sizeof(tw_a), ADVICE_WRAP_THREAD_KEY, tid, 0, &b.k,
+					  citizen.sign_pk),
 			 -ADVICE_ERR_FORBIDDEN);
-	assert_int_equal(advice_wrap_open(out, &wi, tw_a, sizeof(tw_a), &a.k, citizen.sign_pk), 0);
+	assert_int_equal(advice_wrap_open(out, &wi, tw_a, sizeof(tw_a), ADVICE_WRAP_THREAD_KEY, tid, 0, &a.k,
+					  citizen.sign_pk),
+			 0);
 	assert_int_equal(advice_unit_event_verify(evb, evlen, admin.sign_pk, NULL, 0, ev), 0);
 	wrap_to(tw_b, ADVICE_WRAP_THREAD_KEY, wi.scope_id, wi.epoch, ev->box_pk, out, &supervisor);
-	assert_int_equal(advice_wrap_open(out, &wi, tw_b, sizeof(tw_b), &b.k, supervisor.sign_pk), 0);
+	assert_int_equal(advice_wrap_open(out, &wi, tw_b, sizeof(tw_b), ADVICE_WRAP_THREAD_KEY, tid, 0, &b.k,
+					  supervisor.sign_pk),
+			 0);
 	assert_memory_equal(out, tkey, 32);
 	assert_memory_equal(wi.scope_id, tid, 16);
 	free(ev);
@@ -659,11 +684,13 @@ static void test_reassign_to_other_unit(void **state)
 
 /* --- Attachments --- */
 
+#define FILE_TEST_LEN (2 * ADVICE_FILE_CHUNK_BYTES + 100) /* padded to 33 * 4096 bytes, 3 chunks */
+
 static size_t file_encrypt(uint8_t *ct, size_t *lens, size_t total, const uint8_t key[32],
 			   const uint8_t hdr[24], const uint8_t tid[16], const uint8_t fid[16],
 			   uint8_t hash[32])
 {
-	struct advice_file_stream *s = advice_file_stream_new(1, key, hdr, tid, fid);
+	struct advice_file_stream *s = advice_file_stream_new(1, key, hdr, tid, fid, total);
 	uint8_t *pt = calloc(1, ADVICE_FILE_CHUNK_BYTES);
 	size_t off = 0, n_chunks = 0, pos = 0;
 
@@ -686,7 +713,7 @@ static int file_decrypt(const uint8_t *ct, const size_t *lens, const size_t *ord
 			const uint8_t key[32], const uint8_t hdr[24], const uint8_t tid[16],
 			const uint8_t fid[16])
 {
-	struct advice_file_stream *s = advice_file_stream_new(0, key, hdr, tid, fid);
+	struct advice_file_stream *s = advice_file_stream_new(0, key, hdr, tid, fid, FILE_TEST_LEN);
 	uint8_t *pt = malloc(ADVICE_FILE_CHUNK_BYTES), h[32];
 	size_t outlen = 0;
 	int final = 0, rc = 0;
@@ -709,7 +736,7 @@ static int file_decrypt(const uint8_t *ct, const size_t *lens, const size_t *ord
 static void test_file_stream(void **state)
 {
 	uint8_t key[32], hdr[24], tid[16], fid[16], tid2[16], hash[32];
-	size_t lens[4], total = 2 * ADVICE_FILE_CHUNK_BYTES + 100, n;
+	size_t lens[4], total = FILE_TEST_LEN, n;
 	size_t in_order[] = { 0, 1, 2 }, swapped[] = { 1, 0, 2 }, dup[] = { 0, 0, 1, 2 },
 	       extra[] = { 0, 1, 2, 2 };
 	uint8_t *ct = malloc(4 * ADVICE_FILE_CHUNK_MAX_CIPHER);
@@ -742,11 +769,12 @@ static void test_file_stream(void **state)
 		}
 	}
 	/* Writer contract: middle chunks are full; nothing after the final chunk; the hash needs the end. */
-	s = advice_file_stream_new(1, key, hdr, tid, fid);
+	s = advice_file_stream_new(1, key, hdr, tid, fid, sizeof(pt));
 	assert_int_equal(advice_file_hash(s, hash), -ADVICE_ERR_INVAL);
 	assert_int_equal(advice_file_push(s, pt, sizeof(pt), 0, ct, &outlen), -ADVICE_ERR_INVAL);
+	assert_int_equal(advice_file_push(s, pt, sizeof(pt) - 1, 1, ct, &outlen), -ADVICE_ERR_INVAL);
 	assert_int_equal(advice_file_push(s, pt, sizeof(pt), 1, ct, &outlen), 0);
-	assert_int_equal(outlen, sizeof(pt) + ADVICE_FILE_CHUNK_OVERHEAD);
+	assert_int_equal(outlen, ADVICE_FILE_PAD_MIN + ADVICE_FILE_CHUNK_OVERHEAD); /* padded to one chunk */
 	assert_int_equal(advice_file_push(s, pt, sizeof(pt), 1, ct, &outlen), -ADVICE_ERR_INVAL);
 	assert_int_equal(advice_file_pull(s, ct, outlen, pt, &outlen, &(int){ 0 }), -ADVICE_ERR_INVAL);
 	advice_file_stream_free(s);
@@ -798,7 +826,8 @@ static void test_media_sniff(void **state)
 	static const uint8_t elf[] = {
 		0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x3e, 0
 	};
-	static const uint8_t script[] = "<html><script>alert(1)</script></html>\n";
+	static const uint8_t html[] = "<html><script>alert(1)</script></html>\n";
+	static const uint8_t latin1[] = "Hyv\xe4 ty\xf6\n";
 
 	(void)state;
 	assert_int_equal(advice_media_sniff(pdf, sizeof(pdf) - 1), ADVICE_MEDIA_PDF);
@@ -806,7 +835,10 @@ static void test_media_sniff(void **state)
 	assert_int_equal(advice_media_sniff(jpeg, sizeof(jpeg)), ADVICE_MEDIA_JPEG);
 	assert_int_equal(advice_media_sniff(text, sizeof(text) - 1), ADVICE_MEDIA_TEXT);
 	assert_int_equal(advice_media_sniff(elf, sizeof(elf)), ADVICE_MEDIA_UNKNOWN);
-	assert_int_equal(advice_media_sniff(script, sizeof(script) - 1), ADVICE_MEDIA_UNKNOWN);
+	/* Markup is plain text by the rule client-web shares (shown as text, never rendered);
+	 * text that is not UTF-8 is not. */
+	assert_int_equal(advice_media_sniff(html, sizeof(html) - 1), ADVICE_MEDIA_TEXT);
+	assert_int_equal(advice_media_sniff(latin1, sizeof(latin1) - 1), ADVICE_MEDIA_UNKNOWN);
 	assert_int_equal(advice_media_sniff(NULL, 0), ADVICE_MEDIA_UNKNOWN);
 	assert_string_equal(advice_media_name(ADVICE_MEDIA_PDF), "application/pdf");
 	assert_null(advice_media_name(0));

@@ -8,3 +8,4 @@ export * from './file';
 export * from './media';
 export * from './thread';
 export * from './rekey';
+export * from './login';

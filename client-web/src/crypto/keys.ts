@@ -3,7 +3,7 @@
 // boxes to older unit generations, signed wraps. Byte layouts: proto/CRYPTO-FORMATS.md.
 import {
   KEY_BYTES, KID_BYTES, NONCE_BYTES, OID_BYTES, SIG_BYTES, HASH_BYTES, Keys, ObjType, aeadDecrypt, aeadEncrypt,
-  checkLen, equal, forbidden, get32, get64, hash, inval, kid, prefixCheck, prefixPut, put32, put64, seal,
+  checkLen, equal, forbidden, get32, get64, hash, inval, keysUnit, kid, prefixCheck, prefixPut, put32, put64, seal,
   sealOpen, sign, sodium, verify,
 } from './core';
 
@@ -11,32 +11,55 @@ import {
 
 export const BUNDLE_BYTES = 123;
 export const PWHASH_ALG_ARGON2ID13 = 2;
-export const PWHASH_OPS_MIN = 1;
+/*
+ * The bounds on the Argon2id13 parameters, pinned in the client (the same as libadvice's
+ * ADVICE_PWHASH_*): below the floor (libsodium's interactive cost, what adviced hands out) no
+ * password is hashed, so a server cannot ask for a login key that is cheap to guess from;
+ * above the ceiling neither, so it cannot make the client hash for minutes.
+ */
+export const PWHASH_OPS_MIN = 2;
 export const PWHASH_OPS_MAX = 16;
-export const PWHASH_MEM_MIN = 8 * 1024 * 1024;
+export const PWHASH_MEM_MIN = 64 * 1024 * 1024;
 export const PWHASH_MEM_MAX = 1024 * 1024 * 1024;
+export const PASSWORD_MAX_BYTES = 1024;
 
-function pwParamsOk(ops: number, mem: number): boolean {
-  return ops >= PWHASH_OPS_MIN && ops <= PWHASH_OPS_MAX && mem >= PWHASH_MEM_MIN && mem <= PWHASH_MEM_MAX;
+/** True when the Argon2id parameters are within the pinned bounds. */
+export function pwParamsOk(ops: number, mem: number): boolean {
+  return Number.isInteger(ops) && Number.isInteger(mem) && ops >= PWHASH_OPS_MIN && ops <= PWHASH_OPS_MAX &&
+    mem >= PWHASH_MEM_MIN && mem <= PWHASH_MEM_MAX;
 }
 
-/** M = crypto_pwhash(32, password (UTF-8, NFC), salt, ops, mem, Argon2id13): the same M as the login's. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The password as the derivation takes it: UTF-8 of its Unicode normalization form NFKC. */
+export function passwordBytes(password: string): Uint8Array {
+  if (LONE_SURROGATE.test(password)) inval('password is not valid Unicode (a lone surrogate)');
+  const b = sodium.from_string(password);
+  if (b.length > PASSWORD_MAX_BYTES) inval('password too long');
+  return sodium.from_string(password.normalize('NFKC'));
+}
+
+/** M = crypto_pwhash(32, NFKC(password), salt, ops, mem, Argon2id13): the same M as the login's. */
 export function passwordMaster(password: string, salt: Uint8Array, ops: number, mem: number): Uint8Array {
   checkLen(salt, 16, 'salt');
-  if (!pwParamsOk(ops, mem)) inval('password hash parameters out of bounds');
-  return sodium.crypto_pwhash(32, sodium.from_string(password.normalize('NFC')), salt, ops, mem,
-    sodium.crypto_pwhash_ALG_ARGON2ID13);
+  if (!pwParamsOk(ops, mem)) {
+    forbidden(`Argon2id parameters outside this client's bounds (${ops} passes, ${mem} bytes; allowed ` +
+      `${PWHASH_OPS_MIN}..${PWHASH_OPS_MAX} passes, ${PWHASH_MEM_MIN}..${PWHASH_MEM_MAX} bytes): refused`);
+  }
+  const pw = passwordBytes(password);
+  const master = sodium.crypto_pwhash(32, pw, salt, ops, mem, sodium.crypto_pwhash_ALG_ARGON2ID13);
+  sodium.memzero(pw);
+  return master;
 }
 
 /**
  * The worker's login key (PROTOCOL.md §4.4): kdf(32, 1, "advlogin", M), M = crypto_pwhash of the
- * password's UTF-8 bytes after Unicode normalization NFC, with the salt and parameters of
- * /login/worker/start. Sent base64url (43 characters) as auth_key.
+ * password's UTF-8 bytes after Unicode normalization NFKC, with the salt and parameters of
+ * /login/worker/start, which must be within the pinned bounds (else CryptoError 'forbidden',
+ * before any hashing). Sent base64url (43 characters) as auth_key.
  */
 export function loginKey(password: string, salt: Uint8Array, ops: number, mem: number): Uint8Array {
-  checkLen(salt, 16, 'salt');
-  const master = sodium.crypto_pwhash(32, sodium.from_string(password.normalize('NFC')), salt, ops, mem,
-    sodium.crypto_pwhash_ALG_ARGON2ID13);
+  const master = passwordMaster(password, salt, ops, mem);
   const key = sodium.crypto_kdf_derive_from_key(32, 1, 'advlogin', master);
   sodium.memzero(master);
   return key;
@@ -56,7 +79,7 @@ export interface BundleInfo {
 }
 
 export function bundleSeal(info: BundleInfo, key: Uint8Array, nonce: Uint8Array, seed: Uint8Array): Uint8Array {
-  if (!pwParamsOk(info.opslimit, info.memlimit)) inval('password hash parameters out of bounds');
+  if (!pwParamsOk(info.opslimit, info.memlimit)) inval('bundle password hash parameters out of bounds');
   checkLen(info.userId, OID_BYTES, 'user id');
   checkLen(nonce, NONCE_BYTES, 'nonce');
   const out = new Uint8Array(BUNDLE_BYTES);
@@ -295,9 +318,18 @@ export function wrapParse(b: Uint8Array): WrapInfo {
   };
 }
 
-/** Verifies, opens and checks the sealed record repeats the outer fields. */
-export function wrapOpen(b: Uint8Array, recipient: Keys, signerPk: Uint8Array): { key: Uint8Array; info: WrapInfo } {
+/**
+ * Opens a wrap the caller expects: of `kind`, for `scopeId` (the thread or unit asked about) and
+ * `epoch` (thread key epoch or unit generation); anything else is refused ('forbidden') before
+ * any decryption. Verifies the signer and signature, opens, and checks the sealed record
+ * repeats the outer fields (see advice_wrap_open).
+ */
+export function wrapOpen(b: Uint8Array, kind: number, scopeId: Uint8Array, epoch: number, recipient: Keys,
+  signerPk: Uint8Array): { key: Uint8Array; info: WrapInfo } {
   const info = wrapParse(b);
+  if (info.kind !== kind) forbidden(`wrap of kind ${info.kind}, expected ${kind}`);
+  if (!equal(info.scopeId, scopeId)) forbidden('wrap of another thread or unit');
+  if (info.epoch !== epoch) forbidden(`wrap of epoch ${info.epoch}, expected ${epoch}`);
   if (!equal(kid(signerPk), info.signerKid)) forbidden('wrap of another signer');
   verify(b.subarray(182), 'QA-v1-wrap', b.subarray(0, 182), signerPk, 'wrap');
   if (!equal(kid(recipient.boxPk), info.recipientKid)) forbidden('wrap for another recipient');
@@ -306,6 +338,28 @@ export function wrapOpen(b: Uint8Array, recipient: Keys, signerPk: Uint8Array): 
   const key = inner.slice(43, 75);
   sodium.memzero(inner);
   return { key, info };
+}
+
+/**
+ * The keys of a unit seed, checked against the admin-signed event of its generation (an event
+ * the caller verified with unitEventVerify): the derived keys must be the event's.
+ */
+export function unitSeedCheck(seed: Uint8Array, ev: UnitEvent): Keys & { chainKey: Uint8Array } {
+  const k = keysUnit(seed);
+  if (!equal(k.boxPk, ev.boxPk) || !equal(k.signPk, ev.signPk)) {
+    forbidden(`unit seed of generation ${ev.generation} is not the one its signed event names`);
+  }
+  return k;
+}
+
+/**
+ * A unit seed opened in the worker flow: the seed wrap of generation ev.generation of unit
+ * ev.unitId (kind 2), whose derived keys must be the signed event's (see advice_unit_seed_open).
+ */
+export function unitSeedOpen(wrap: Uint8Array, ev: UnitEvent, recipient: Keys,
+  signerPk: Uint8Array): { seed: Uint8Array; keys: Keys & { chainKey: Uint8Array } } {
+  const { key } = wrapOpen(wrap, WrapKind.UnitSeed, ev.unitId, ev.generation, recipient, signerPk);
+  return { seed: key, keys: unitSeedCheck(key, ev) };
 }
 
 export { HASH_BYTES, KID_BYTES };

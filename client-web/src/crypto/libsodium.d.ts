@@ -19,6 +19,7 @@ declare module 'libsodium-wrappers-sumo' {
     from_hex(s: string): Uint8Array;
     base64_variants: { ORIGINAL: number; ORIGINAL_NO_PADDING: number; URLSAFE: number; URLSAFE_NO_PADDING: number };
     to_base64(b: Uint8Array, variant?: number): string;
+    from_base64(s: string, variant?: number): Uint8Array;
     from_string(s: string): Uint8Array;
     to_string(b: Uint8Array): string;
     pad(b: Uint8Array, blocksize: number): Uint8Array;

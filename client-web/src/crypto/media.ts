@@ -1,5 +1,6 @@
 // media.ts - the real type of an attachment by its magic numbers, against the allow-list
-// (the same codes as libadvice's enum advice_media, which uses libmagic). The sender checks
+// (the same codes as libadvice's enum advice_media, which uses libmagic for the binary types),
+// and plain text by the rule libadvice shares (CRYPTO-FORMATS.md, "Text"). The sender checks
 // before encrypting; the reader checks again after decrypting and shows a mismatch.
 export const enum Media {
   Unknown = 0,
@@ -53,16 +54,51 @@ function sniffZip(b: Uint8Array): Media {
   return Media.Unknown;
 }
 
-/** Plain text: valid UTF-8 without control characters other than tab, line feed, form feed, carriage return. */
-function isText(b: Uint8Array): boolean {
-  if (b.length === 0) return false;
-  for (const x of b) if (x < 0x20 && x !== 9 && x !== 10 && x !== 12 && x !== 13) return false;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(b, { stream: true }); // a cut last character is fine
-    return true;
-  } catch {
-    return false;
+/** The bytes the plain-text rule looks at. */
+export const TEXT_WINDOW = 4096;
+
+/**
+ * True when b is UTF-8 as RFC 3629 defines it: no overlong forms, no surrogates (U+D800..DFFF),
+ * nothing above U+10FFFF. With allowCut, a sequence cut by the end of b counts as valid. The
+ * same rule as libadvice's (lib/crypto_text.c); proto/vectors/text.json has the cases.
+ */
+export function utf8Valid(b: Uint8Array, allowCut = false): boolean {
+  let i = 0;
+  while (i < b.length) {
+    const x = b[i];
+    let n: number, lo = 0x80, hi = 0xbf;
+    if (x < 0x80) n = 1;
+    else if (x >= 0xc2 && x <= 0xdf) n = 2;
+    else if (x >= 0xe0 && x <= 0xef) {
+      n = 3;
+      if (x === 0xe0) lo = 0xa0;
+      else if (x === 0xed) hi = 0x9f;
+    } else if (x >= 0xf0 && x <= 0xf4) {
+      n = 4;
+      if (x === 0xf0) lo = 0x90;
+      else if (x === 0xf4) hi = 0x8f;
+    } else return false;
+    for (let k = 1; k < n; k++) {
+      if (i + k === b.length) return allowCut;
+      const y = b[i + k];
+      if (y < (k === 1 ? lo : 0x80) || y > (k === 1 ? hi : 0xbf)) return false;
+    }
+    i += n;
   }
+  return true;
+}
+
+/**
+ * Plain text (CRYPTO-FORMATS.md, "Text"): the first TEXT_WINDOW bytes (all when shorter; at least
+ * one) are UTF-8 without control characters other than tab, line feed, form feed and carriage
+ * return; a sequence cut by the window counts as valid when the window is full. HTML, CSV and
+ * other markup are plain text by this rule (shown as text, never rendered).
+ */
+export function isPlainText(b: Uint8Array): boolean {
+  const w = b.subarray(0, Math.min(b.length, TEXT_WINDOW));
+  if (w.length === 0) return false;
+  for (const x of w) if (x < 0x20 && x !== 9 && x !== 10 && x !== 12 && x !== 13) return false;
+  return utf8Valid(w, b.length >= TEXT_WINDOW);
 }
 
 /** The media type of a file's first bytes (at least 4 KiB when available). */
@@ -74,6 +110,6 @@ export function mediaSniff(b: Uint8Array): Media {
   if (startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a])) return Media.Tiff;
   if (startsWith(b, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) return Media.Doc;
   if (startsWith(b, [0x50, 0x4b, 0x03, 0x04])) return sniffZip(b);
-  if (isText(b.subarray(0, 4096))) return Media.Text;
+  if (isPlainText(b)) return Media.Text;
   return Media.Unknown;
 }

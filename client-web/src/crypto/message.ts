@@ -4,6 +4,7 @@ import {
   Keys, ObjType, aeadDecrypt, aeadEncrypt, checkLen, concat, equal, forbidden, get32, get64, inval, kid, prefixCheck,
   prefixPut, put32, put64, sign, sodium, verify,
 } from './core';
+import { utf8Valid } from './media';
 
 export const ENVELOPE_HEADER_BYTES = 130;
 export const PAD_BLOCK = 256;
@@ -149,11 +150,6 @@ export function contentDecode(b: Uint8Array): { files: FileRef[]; text: string }
     });
   }
   const tb = b.subarray(2 + n * FILE_REF_BYTES);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(tb);
-  } catch {
-    return inval('content text is not UTF-8');
-  }
-  return { files, text };
+  if (!utf8Valid(tb)) inval('content text is not UTF-8'); // the same rule as libadvice's
+  return { files, text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(tb) };
 }
