@@ -210,6 +210,6 @@ test('malicious server: stale epochs are refused by writers and readers', () => 
   fails('stale_epoch', () => c.epochMessageCheck(ahead, events));
   // The wraps of epoch 1 open for the unit's new generation and the citizen, not for sara.
   const w1 = c.wrapSeal(c.WrapKind.ThreadKey, tid, 1, u.current().boxPk, k1, c.random(32), anna);
-  assert.deepEqual(c.wrapOpen(w1, u.current(), anna.signPk).key, k1);
-  fails('forbidden', () => c.wrapOpen(w1, u.gens[0], anna.signPk));
+  assert.deepEqual(c.wrapOpen(w1, c.WrapKind.ThreadKey, tid, 1, u.current(), anna.signPk).key, k1);
+  fails('forbidden', () => c.wrapOpen(w1, c.WrapKind.ThreadKey, tid, 1, u.gens[0], anna.signPk));
 });

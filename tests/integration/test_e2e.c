@@ -232,9 +232,10 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* An envelope of `thread` at `epoch` by `sender`, base64url (malloc'd). */
+/* An envelope of `thread` at `epoch` by `sender`, its message `seq` after `prev`, base64url
+ * (malloc'd). */
 static char *envelope_at(const char *thread, uint32_t epoch, const uint8_t key[32], const uint8_t share[32],
-			 const struct advice_keys *sender)
+			 const struct advice_keys *sender, uint64_t seq, const uint8_t prev[32])
 {
 	uint8_t content[64], mkey[32], *env = malloc(ADVICE_ENVELOPE_MAX_BYTES);
 	struct advice_envelope_hdr h;
@@ -247,6 +248,8 @@ static char *envelope_at(const char *thread, uint32_t epoch, const uint8_t key[3
 	advice_random(h.message_id, 16);
 	advice_random(h.nonce, 24);
 	h.epoch = epoch;
+	h.sender_seq = seq;
+	memcpy(h.prev_hash, prev, 32);
 	h.created_at = now_ms();
 	assert_int_equal(advice_content_encode(content, sizeof content, &clen, NULL, 0, "hei", 3), 0);
 	assert_int_equal(advice_thread_msg_key(mkey, key, h.thread_id, epoch, share), 0);
@@ -277,6 +280,10 @@ static void rekey_after_removal(struct itest_e2e *t, struct advice_conn *cit, st
 	size_t lens[8], n = 0, nh = 0, len = 0, elen = 0;
 	char *w1, *w2, *eb, *body;
 	json_t *served = NULL, *r, *x, *gens;
+	struct itest_reader rc;
+	int verdicts[8];
+	uint8_t pks[8][32], dev_kid[16], prev[32];
+	uint64_t seq = 0;
 
 	assert_non_null(ev);
 	assert_int_equal(itest_unit_key(t->root_pk, cit, "adult-social-work", ev, &served), 0);
@@ -342,14 +349,27 @@ static void rekey_after_removal(struct itest_e2e *t, struct advice_conn *cit, st
 			  thread, eb, w1, w2);
 	assert_int_equal(itest_num(r, "epoch"), 1);
 	json_decref(r);
-	/* adviced refuses the citizen's message at the stale epoch and takes one at epoch 1. */
-	body = envelope_at(thread, 0, k1, share, dev);
+	/* adviced refuses the citizen's message at the stale epoch and takes one at epoch 1, each
+	 * written as the citizen's next message after what the citizen's client has read. */
+	itest_reader_init(&rc, t->root_pk, thread);
+	itest_reader_keys(&rc,
+			  r = itest_request(cit, "ok",
+					    "{\"type\":\"thread.keys\",\"id\":\"rk0\",\"thread\":\"%s\"}",
+					    thread));
+	json_decref(r);
+	r = itest_request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"rk9\",\"thread\":\"%s\"}", thread);
+	itest_reader_feed(&rc, r, verdicts, pks, 8);
+	json_decref(r);
+	advice_kid(dev_kid, dev->sign_pk);
+	advice_thread_next(rc.order, dev_kid, &seq, prev);
+	itest_reader_free(&rc);
+	body = envelope_at(thread, 0, k1, share, dev, seq, prev);
 	json_decref(
 		itest_request(cit, "conflict",
 			      "{\"type\":\"message.send\",\"id\":\"rk2\",\"thread\":\"%s\",\"body\":\"%s\"}",
 			      thread, body));
 	free(body);
-	body = envelope_at(thread, 1, k1, share, dev);
+	body = envelope_at(thread, 1, k1, share, dev, seq, prev);
 	json_decref(itest_request(
 		cit, "ok", "{\"type\":\"message.send\",\"id\":\"rk3\",\"thread\":\"%s\",\"body\":\"%s\"}",
 		thread, body));
@@ -542,8 +562,8 @@ static void test_e2e_scenario(void **state)
 	itest_reader_keys(&rb, r);
 	json_decref(r);
 	r = itest_request(ben, "ok", "{\"type\":\"thread.read\",\"id\":\"r5\",\"thread\":\"%s\"}", thread);
-	assert_int_equal(itest_reader_feed(&rb, r, verdicts, pks, 8), 3);
-	for (int i = 0; i < 3; i++)
+	assert_int_equal(itest_reader_feed(&rb, r, verdicts, pks, 8), 4); /* the last at epoch 1 */
+	for (int i = 0; i < 4; i++)
 		assert_int_equal(verdicts[i], ADVICE_THREAD_OK);
 	assert_true(advice_thread_complete(rb.order));
 	itest_reader_free(&rb);
