@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, creates ./data with demo units and accounts (first run
-# only), and runs adviced on http://localhost:8080 in test mode with the test bank (the
-# development bank-ID provider) on the next port. Ctrl-C stops both.
+# only), builds the browser app into build/web with the demo root key pinned (data/root.pub,
+# made on the first run unless init made it), and runs adviced on http://localhost:8080 in
+# test mode with the test bank (the development bank-ID provider) on the next port. Ctrl-C
+# stops both.
 #
 #   ADVICE_PORT=9000 deploy/dev/run.sh    another port (the test bank takes the next one)
 #
@@ -14,6 +16,9 @@ cd "$(dirname "$0")/../.."
 deploy/dev/deps.sh
 deploy/dev/build.sh build
 [ -d deploy/testbank/node_modules/jose ] || (cd deploy/testbank && npm ci --no-audit --no-fund)
+# client-web's packages (esbuild, Preact, TypeScript, libsodium): again when its lock changed.
+cmp -s client-web/package-lock.json client-web/node_modules/.advice-lock 2>/dev/null ||
+	(cd client-web && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.advice-lock)
 # The value of setting $1 in data/adviced.conf (empty when it is not set).
 conf_value() {
 	sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^#[:space:]]*\).*/\1/p" data/adviced.conf | tail -n 1
@@ -35,14 +40,34 @@ TXT
 		exit 1
 	fi
 	port="$data_port"
+	if [ "$(conf_value web_root)" = "$PWD/client-web" ]; then
+		cat >&2 <<TXT
+run.sh: ./data serves the old placeholder page (web_root = $PWD/client-web); the app is now
+  built into build/web. Set web_root = $PWD/build/web in data/adviced.conf, or move ./data aside
+  (mv data data-old) for a fresh one, then run deploy/dev/run.sh again.
+TXT
+		exit 1
+	fi
 	bank_url="$(conf_value oidc_token_url)"
 	bank_port="$(printf '%s' "$bank_url" | sed -n 's#^http://[^/]*:\([0-9]*\)/.*#\1#p')"
 	bank_port="${bank_port:-$((port + 1))}"
 else
 	port="${ADVICE_PORT:-8080}"
 	bank_port=$((port + 1))
-	build/advicectl init data --demo --test-mode --port "$port" --web-root client-web
+	mkdir -p build/web
+	build/advicectl init data --demo --test-mode --port "$port" --web-root build/web
 fi
+# The demo's root key; its public key (data/root.pub) is pinned in the app. A real build pins
+# the municipality's: node client-web/build.mjs OUT --root-pubkey-file FILE.
+if [ ! -s data/root.pub ]; then
+	if [ -e data/secrets/demo-root.key ]; then
+		echo "run.sh: data/secrets/demo-root.key is there but data/root.pub is not: move ./data aside" >&2
+		exit 1
+	fi
+	build/advicectl root-create data/secrets/demo-root.key >data/root.pub.new
+	mv data/root.pub.new data/root.pub
+fi
+node client-web/build.mjs build/web --root-pubkey-file data/root.pub
 cat <<TXT
 
 Online advice is running at http://localhost:$port/

@@ -304,6 +304,8 @@ static void net_setup_mounts(struct net *n)
 	n->mount_root.def = "index.html";
 	n->mount_root.origin_protocol = LWSMPRO_FILE;
 	n->mount_root.extra_mimetypes = n->mimes;
+	/* Bound to our "http" protocol so that lws asks net_http.c for the files' headers. */
+	n->mount_root.protocol = "http";
 }
 
 /*
@@ -409,8 +411,8 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 	info.user = n;
 	info.uid = -1;
 	info.gid = -1;
-	info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
-		       LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_LIBEV;
+	/* Not lws's security headers (its CSP has no 'wasm-unsafe-eval'): net_http.c adds ours. */
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_LIBEV;
 	/* lws loads its libev support as a plugin (libwebsockets-evlib_ev.so) and joins our loop. */
 	info.foreign_loops = loops;
 	info.retry_and_idle_policy = &n->retry;

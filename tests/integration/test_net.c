@@ -193,6 +193,27 @@ static int has_header(const char *resp, const char *name)
 	return 0;
 }
 
+/* The value of header `name` in resp, copied into out (size bytes); NULL when it is absent. */
+static char *header_value(const char *resp, const char *name, char *out, size_t size)
+{
+	size_t nlen = strlen(name), vlen;
+
+	for (const char *p = resp; p != NULL && *p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
+			p += nlen + 1;
+			p += strspn(p, " ");
+			vlen = strcspn(p, "\r\n");
+			snprintf(out, size, "%.*s", (int)vlen, p);
+			return out;
+		}
+		if (*p == '\r')
+			break;
+	}
+	return NULL;
+}
+
 /* Waits for the message with "id" == id, dropping others. 0 with *out (malloc'd), or -1. */
 static int wait_reply(struct advice_conn *k, const char *id, char **out)
 {
@@ -760,7 +781,7 @@ static void test_http_content_type_json_only(void **state)
 
 static void test_http_static_index_with_csp(void **state)
 {
-	char path[512], req[512], *resp = NULL, *conf, *line;
+	char path[512], req[512], csp[512], *resp = NULL, *conf, *line;
 	FILE *f;
 	int status;
 
@@ -793,9 +814,28 @@ static void test_http_static_index_with_csp(void **state)
 		 H.port);
 	status = http_raw(H.port, req, &resp);
 	assert_int_equal(status, 200);
-	assert_true(has_header(resp, "content-security-policy"));
+	/* The app's CSP: scripts and styles from this origin only, no inline code and no eval, but
+	 * WebAssembly for libsodium; nothing but this origin reached; no framing. */
+	assert_non_null(header_value(resp, "content-security-policy", csp, sizeof csp));
+	assert_non_null(strstr(csp, "default-src 'none'"));
+	assert_non_null(strstr(csp, "script-src 'self' 'wasm-unsafe-eval';"));
+	assert_non_null(strstr(csp, "style-src 'self';"));
+	assert_non_null(strstr(csp, "connect-src 'self';"));
+	assert_non_null(strstr(csp, "frame-ancestors 'none'"));
+	assert_null(strstr(csp, "'unsafe-inline'"));
+	assert_null(strstr(csp, " 'unsafe-eval'"));
 	assert_true(has_header(resp, "x-content-type-options"));
+	assert_true(has_header(resp, "x-frame-options"));
 	assert_non_null(strstr(resp, "advice test page"));
+	free(resp);
+	/* The API's responses carry the same headers. */
+	snprintf(req, sizeof(req),
+		 "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", H.port);
+	status = http_raw(H.port, req, &resp);
+	assert_int_equal(status, 200);
+	assert_non_null(header_value(resp, "content-security-policy", csp, sizeof csp));
+	assert_non_null(strstr(csp, "script-src 'self' 'wasm-unsafe-eval';"));
+	assert_true(has_header(resp, "x-content-type-options"));
 	free(resp);
 }
 

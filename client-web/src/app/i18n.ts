@@ -1,0 +1,55 @@
+// i18n.ts - the app's texts in Finnish, Swedish and English: one catalogue per language
+// (i18n/<lang>.json, the same keys in each; test/app/catalogue.test.ts fails when one lacks a
+// key), the chosen language remembered in this browser, and <html lang> following the choice.
+import fi from './i18n/fi.json';
+import sv from './i18n/sv.json';
+import en from './i18n/en.json';
+
+export const LANGS = ['fi', 'sv', 'en'] as const;
+export type Lang = (typeof LANGS)[number];
+export type Key = keyof typeof fi;
+
+/** Each language's own name, shown in the language switch. */
+export const LANG_NAMES: Record<Lang, string> = { fi: 'Suomi', sv: 'Svenska', en: 'English' };
+
+const catalogues: Record<Lang, Record<Key, string>> = { fi, sv, en };
+const STORAGE_KEY = 'advice.lang';
+
+export function isLang(s: unknown): s is Lang {
+  return typeof s === 'string' && (LANGS as readonly string[]).includes(s);
+}
+
+/**
+ * The text of `key` in `lang`, with each {name} replaced by params[name]. A placeholder
+ * without a value stays as it is, so that a missing parameter shows instead of vanishing.
+ */
+export function t(lang: Lang, key: Key, params: Record<string, string> = {}): string {
+  return catalogues[lang][key].replace(/\{(\w+)\}/g, (m, name: string) => params[name] ?? m);
+}
+
+/** The language to start in: the one chosen before in this browser, else the browser's
+ *  first preferred language we have, else Finnish. */
+export function initialLang(): Lang {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (isLang(saved)) return saved;
+  } catch {
+    /* storage off: fall through */
+  }
+  for (const tag of navigator.languages ?? [navigator.language]) {
+    const base = tag.toLowerCase().split('-')[0];
+    if (isLang(base)) return base;
+  }
+  return 'fi';
+}
+
+/** Makes `lang` the page's language (<html lang>, the title) and remembers it. */
+export function applyLang(lang: Lang): void {
+  document.documentElement.lang = lang;
+  document.title = t(lang, 'app.title');
+  try {
+    localStorage.setItem(STORAGE_KEY, lang);
+  } catch {
+    /* storage off: the choice lasts for this page only */
+  }
+}
