@@ -24,6 +24,6 @@ export function backoffCeiling(attempt: number, policy: BackoffPolicy = DEFAULT_
 export function backoffDelay(attempt: number, policy: BackoffPolicy = DEFAULT_BACKOFF,
   random: () => number = Math.random): number {
   const r = random();
-  const unit = Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0;
+  const unit = Number.isFinite(r) ? Math.min(Math.max(r, 0), 1 - Number.EPSILON) : 0;
   return Math.floor(unit * backoffCeiling(attempt, policy));
 }

@@ -444,6 +444,7 @@ export class Connection {
     this.welcomeTimer.clear();
     this.welcomed = true;
     this.openedAt = this.clock.now();
+    this.lastSentAt = this.openedAt; // opening a WebSocket counts as activity (§6.12)
     if (this.user !== null && this.user !== msg.user) this.forgetUser();
     this.user = msg.user;
     const units = Array.isArray(msg.units) ? msg.units.map((u) => JSON.stringify([u?.unit, u?.role])).sort().join(',') : '';
