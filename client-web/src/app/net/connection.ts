@@ -31,7 +31,7 @@ export type ConnectionState =
   | { kind: 'offline'; cause: OfflineCause };
 
 /** Codes of RequestError besides the protocol's error codes (§8). */
-export type LocalErrorCode = 'timeout' | 'login_needed' | 'stopped' | 'user_changed';
+export type LocalErrorCode = 'timeout' | 'too_large' | 'user_changed' | Exclude<OfflineCause, 'network'>;
 
 /** A request's final failure: the server's error (code, field, retry_after) or a local one. */
 export class RequestError extends Error {
@@ -388,11 +388,10 @@ export class Connection {
     }
     this.sessionTimer.clear();
     if (cause !== 'network') {
-      const code = cause === 'login_needed' ? 'login_needed' : cause === 'stopped' ? 'stopped' : cause;
       for (const p of this.requests.all()) {
         if (p.write && !p.internal) continue;
         this.requests.remove(p.req.id);
-        p.reject(new RequestError(code, `the connection is offline (${cause})`));
+        p.reject(new RequestError(cause, `the connection is offline (${cause})`));
       }
     }
     this.setState({ kind: 'offline', cause });
@@ -534,7 +533,7 @@ export class Connection {
         return;
       }
       if (this.current.kind === 'offline' && this.current.cause !== 'network' && !isWrite(type)) {
-        reject(new RequestError(this.current.cause === 'login_needed' ? 'login_needed' : 'stopped', 'the connection is offline'));
+        reject(new RequestError(this.current.cause, 'the connection is offline'));
         return;
       }
       const p = makePending(req, text, internal, resolve, reject);
