@@ -95,6 +95,13 @@ static const char *const vector_inputs[] = {
 	"\"password_nfc\":\"c3856e67737472c3b66d206a61204dc3a46b656cc3a42032303236\","
 	"\"salt\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\",\"opslimit\":1,"
 	"\"memlimit\":8388608}]",
+	"citizen",
+	"[{\"name\":\"identity, device, recovery, approval\","
+	"\"seed\":\"9191919191919191919191919191919191919191919191919191919191919191\","
+	"\"created_at\":1770000000000},"
+	"{\"name\":\"second identity\","
+	"\"seed\":\"9292929292929292929292929292929292929292929292929292929292929292\","
+	"\"created_at\":1771234567890}]",
 	NULL,
 };
 

@@ -16,6 +16,8 @@ struct vector_file {
 	json_t *(*compute)(json_t *in);
 };
 extern const struct vector_file vector_files[];
+/* proto/vectors/citizen.json (crypto_citizen_vectors.c). */
+json_t *vec_citizen(json_t *in);
 
 void tool_put_hex(json_t *o, const char *key, const void *data, size_t len);
 /* 0 when o[key] is hex of exactly len bytes (decoded into out), else -1. */

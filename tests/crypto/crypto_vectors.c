@@ -467,7 +467,8 @@ static json_t *vec_anchor(json_t *in)
 }
 
 const struct vector_file vector_files[] = {
-	{ "anchors", vec_anchor }, { "keys", vec_keys },   { "seal", vec_seal }, { "bundle", vec_bundle },
-	{ "cert", vec_cert },	   { "unit", vec_unit },   { "wrap", vec_wrap }, { "envelope", vec_envelope },
-	{ "file", vec_file },	   { "login", vec_login }, { NULL, NULL },
+	{ "anchors", vec_anchor }, { "keys", vec_keys },	 { "seal", vec_seal },
+	{ "bundle", vec_bundle },  { "cert", vec_cert },	 { "unit", vec_unit },
+	{ "wrap", vec_wrap },	   { "envelope", vec_envelope }, { "file", vec_file },
+	{ "login", vec_login },	   { "citizen", vec_citizen },	 { NULL, NULL },
 };

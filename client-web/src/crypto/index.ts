@@ -6,3 +6,4 @@ export * from './keys';
 export * from './message';
 export * from './file';
 export * from './media';
+export * from './citizen';
