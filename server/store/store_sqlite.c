@@ -170,6 +170,7 @@ static const struct store_ops sqlite_ops = {
 	.notify = &store_sqlite_notify_ops,
 	.keys = &store_sqlite_keys_ops,
 	.file = &store_sqlite_file_ops,
+	.citizen = &store_sqlite_citizen_ops,
 };
 
 sqlite3 *store_sqlite_checkpoint_db(struct store *st)
