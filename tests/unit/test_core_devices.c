@@ -386,7 +386,7 @@ static void test_device_approval(void **state)
 	corefix_login_citizen(fx, CITIZEN_A, &new_session);
 	expect(approve(fx, &new_session, "a9", req, cert, wrap), "not_found", "/request");
 	for (int i = 0; i < 4; i++) {
-		char rid[8];
+		char rid[16];
 
 		snprintf(rid, sizeof rid, "m%d", i);
 		keys_new(&newdev, NULL);
