@@ -177,7 +177,8 @@ int core_categories_list(struct ctx *x);
 int core_queue_settings(struct ctx *x);
 
 /* End-to-end encryption (core_keys.c): key records, formats checked, content never. */
-/* base64url (no padding) of len bytes as a new JSON string; NULL when out of memory. */
+/* Key objects (core_ctx.c): base64url (no padding) of len bytes as a new JSON string; NULL
+ * when out of memory. */
 json_t *core_b64_json(const uint8_t *data, size_t len);
 /* Decodes the base64url string `b64` into out (at most cap bytes) and sets *len; with exact != 0
  * the length must be exactly cap. 0, or 0 with a bad_request naming `field` set. */

@@ -31,35 +31,6 @@ static const char *req_str(struct ctx *x, const char *name)
 	return json_string_value(json_object_get(x->msg, name));
 }
 
-json_t *core_b64_json(const uint8_t *data, size_t len)
-{
-	size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	char *s = malloc(n);
-	json_t *j;
-
-	if (s == NULL)
-		return NULL;
-	sodium_bin2base64(s, n, data, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	j = json_string(s);
-	free(s);
-	return j;
-}
-
-int core_b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap, size_t *len,
-		    int exact)
-{
-	size_t n = b64 ? strlen(b64) : 0;
-
-	if (n == 0 ||
-	    sodium_base642bin(out, cap, b64, n, NULL, len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) !=
-		    0 ||
-	    (exact && *len != cap)) {
-		snprintf(x->err_field, sizeof x->err_field, "%s", field);
-		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "%s is not a valid key object", field + 1);
-	}
-	return 0;
-}
-
 /* The 16 bytes of a 32-hex-digit id (thread, unit, user ids double as object ids). */
 static int id_bytes(const char *hex, uint8_t out[ADVICE_OID_BYTES])
 {
