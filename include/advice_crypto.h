@@ -50,6 +50,8 @@ enum advice_obj_type {
 	ADVICE_OBJ_CERT = 6,
 	ADVICE_OBJ_BUNDLE = 7,
 	ADVICE_OBJ_CHAIN = 8,
+	ADVICE_OBJ_DEVICE_CERT = 9,
+	ADVICE_OBJ_RECOVERY_BOX = 10,
 	ADVICE_OBJ_UNIT_LOG = 11,
 	ADVICE_OBJ_EPOCH_EVENT = 12,
 };
@@ -109,8 +111,9 @@ enum advice_cert_role {
 
 /* Wrap kinds: what the sealed key is. */
 enum advice_wrap_kind {
-	ADVICE_WRAP_THREAD_KEY = 1, /* scope: thread id; epoch: thread key epoch */
-	ADVICE_WRAP_UNIT_SEED = 2,  /* scope: unit id; epoch: unit key generation */
+	ADVICE_WRAP_THREAD_KEY = 1,    /* scope: thread id; epoch: thread key epoch */
+	ADVICE_WRAP_UNIT_SEED = 2,     /* scope: unit id; epoch: unit key generation */
+	ADVICE_WRAP_IDENTITY_SEED = 3, /* scope: the citizen identity's id; epoch: 0 */
 };
 
 /* Media types of attachments (the allow-list). */
@@ -523,6 +526,107 @@ const char *advice_media_name(int media);
  * ADVICE_MEDIA_UNKNOWN when not on the allow-list, or -ADVICE_ERR_INTERNAL when libmagic
  * cannot be loaded. */
 int advice_media_sniff(const uint8_t *data, size_t len);
+
+/* --- Citizen identity and devices (lib/crypto_citizen.c) --- */
+
+#define ADVICE_DEVICE_CERT_BYTES     206
+#define ADVICE_RECOVERY_BOX_BYTES    102
+#define ADVICE_RECOVERY_SECRET_BYTES 20 /* the entropy of a recovery code */
+#define ADVICE_RECOVERY_CODE_SIZE    42 /* "XXXXX-" x 6 + "XXXXX" + NUL */
+#define ADVICE_COMPARE_CODE_SIZE     15 /* "dddd dddd dddd" + NUL */
+
+/*
+ * A citizen's identity is personal keys (advice_keys_personal) from a 32-byte seed made on
+ * the first device; its id is the kid of its Ed25519 key. The identity signs a device
+ * certificate for each device's own personal keys.
+ */
+struct advice_device_cert {
+	uint8_t identity_sign_pk[ADVICE_KEY_BYTES];
+	uint8_t identity_box_pk[ADVICE_KEY_BYTES];
+	uint8_t device_sign_pk[ADVICE_KEY_BYTES];
+	uint8_t device_box_pk[ADVICE_KEY_BYTES];
+	uint64_t created_at; /* ms since the epoch */
+};
+/* The identity id: kid of the identity's Ed25519 public key. */
+void advice_identity_id(uint8_t id[ADVICE_KID_BYTES], const uint8_t identity_sign_pk[ADVICE_KEY_BYTES]);
+/* Signs a certificate for the device keys in c; the identity fields are taken from identity. */
+int advice_device_cert_sign(uint8_t out[ADVICE_DEVICE_CERT_BYTES], struct advice_device_cert *c,
+			    const struct advice_keys *identity);
+/* Format check only. */
+int advice_device_cert_parse(const uint8_t *in, size_t len, struct advice_device_cert *c);
+/* Format and the identity's signature (the identity named inside: what the server checks). */
+int advice_device_cert_verify(const uint8_t *in, size_t len, struct advice_device_cert *c);
+
+/*
+ * Recovery code: ADVICE_RECOVERY_SECRET_BYTES random bytes and a 15-bit check, as 35
+ * characters of Crockford's base32 in groups of five ("XXXXX-XXXXX-…"). parse accepts lower
+ * case, spaces or hyphens anywhere, I and L for 1, O for 0; -ADVICE_ERR_INVAL for a code of
+ * another length, a character outside the alphabet or a failed check (a typo).
+ */
+void advice_recovery_code_format(char out[ADVICE_RECOVERY_CODE_SIZE],
+				 const uint8_t secret[ADVICE_RECOVERY_SECRET_BYTES]);
+int advice_recovery_code_parse(uint8_t secret[ADVICE_RECOVERY_SECRET_BYTES], const char *code);
+/* The recovery key kdf(32, 1, "QArecov_", secret) (a full-entropy secret: no password hash). */
+int advice_recovery_key(uint8_t key[ADVICE_KEY_BYTES], const uint8_t secret[ADVICE_RECOVERY_SECRET_BYTES]);
+/* The recovery box: the identity seed under the recovery key, bound to the identity id. */
+int advice_recovery_box_seal(uint8_t out[ADVICE_RECOVERY_BOX_BYTES],
+			     const uint8_t identity_seed[ADVICE_KEY_BYTES], uint64_t created_at,
+			     const uint8_t recovery_key[ADVICE_KEY_BYTES],
+			     const uint8_t nonce[ADVICE_NONCE_BYTES]);
+/* Format check; fills identity_id and created_at (either may be NULL). */
+int advice_recovery_box_parse(const uint8_t *in, size_t len, uint8_t identity_id[ADVICE_KID_BYTES],
+			      uint64_t *created_at);
+/* Opens with the code as typed: -ADVICE_ERR_INVAL for a mistyped code, -ADVICE_ERR_FORBIDDEN
+ * for another code (or a box whose seed does not give the identity it names). */
+int advice_recovery_box_open(uint8_t identity_seed[ADVICE_KEY_BYTES], const uint8_t *in, size_t len,
+			     const char *code);
+
+/*
+ * The comparison code of a device approval, shown on both devices: 12 digits
+ * ("dddd dddd dddd") from BLAKE2b-256("QA-v1-compare" || identity Ed25519 key || device
+ * Ed25519 key || device X25519 key). Another device key gives another code.
+ */
+void advice_compare_code(char out[ADVICE_COMPARE_CODE_SIZE], const uint8_t identity_sign_pk[ADVICE_KEY_BYTES],
+			 const uint8_t device_sign_pk[ADVICE_KEY_BYTES],
+			 const uint8_t device_box_pk[ADVICE_KEY_BYTES]);
+
+/*
+ * A reader's check of a citizen's envelope: among n device certificates (certs, n *
+ * ADVICE_DEVICE_CERT_BYTES bytes, as thread.keys gives them) the one of the envelope's
+ * sender must verify under the thread's identity. Fills sender_pk (for
+ * advice_envelope_open). -ADVICE_ERR_FORBIDDEN when the sender has no valid certificate of
+ * that identity (a key the server made up, or a device of another identity).
+ */
+int advice_citizen_sender(uint8_t sender_pk[ADVICE_KEY_BYTES], const uint8_t *env, size_t env_len,
+			  const uint8_t identity_sign_pk[ADVICE_KEY_BYTES], const uint8_t *certs, size_t n);
+/*
+ * The identity a thread was opened under: that of the certified device that signed its first
+ * envelope. Fills identity (may be NULL) from the certificate. -ADVICE_ERR_FORBIDDEN as above.
+ */
+int advice_citizen_thread_identity(struct advice_device_cert *identity, const uint8_t *first_env,
+				   size_t env_len, const uint8_t *certs, size_t n);
+
+/* An identity of the thread's citizen as thread.keys lists it, with the time the server first saw it. */
+struct advice_identity_seen {
+	uint8_t sign_pk[ADVICE_KEY_BYTES];
+	uint8_t box_pk[ADVICE_KEY_BYTES];
+	uint64_t first_seen;
+};
+/*
+ * Whether the citizen has an identity newer than the thread's (first seen after it): 1 with
+ * *newest (its index) and *since (its first-seen time) set — a staff client shows "new
+ * identity since <since>" and offers advice_citizen_rewrap after a worker confirmed the person
+ * out of band; 0 when the thread's identity is the newest; -ADVICE_ERR_FORBIDDEN when the
+ * thread's identity is not among ids.
+ */
+int advice_citizen_identity_status(const struct advice_identity_seen *ids, size_t n,
+				   const uint8_t thread_identity_sign_pk[ADVICE_KEY_BYTES], size_t *newest,
+				   uint64_t *since);
+/* The explicit re-wrap of a thread key to a citizen's new identity (a thread-key wrap to its X25519 key). */
+int advice_citizen_rewrap(uint8_t out[ADVICE_WRAP_BYTES], const uint8_t thread_id[ADVICE_OID_BYTES],
+			  uint32_t epoch, const uint8_t thread_key[ADVICE_KEY_BYTES],
+			  const struct advice_identity_seen *identity,
+			  const uint8_t eph_seed[ADVICE_KEY_BYTES], const struct advice_keys *signer);
 
 #ifdef __cplusplus
 }

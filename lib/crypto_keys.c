@@ -379,7 +379,8 @@ ADVICE_API int advice_wrap_seal(uint8_t out[ADVICE_WRAP_BYTES], uint8_t kind,
 	uint8_t inner[ADVICE_WRAP_PLAIN_BYTES];
 	int rc;
 
-	if (kind != ADVICE_WRAP_THREAD_KEY && kind != ADVICE_WRAP_UNIT_SEED)
+	if (kind != ADVICE_WRAP_THREAD_KEY && kind != ADVICE_WRAP_UNIT_SEED &&
+	    kind != ADVICE_WRAP_IDENTITY_SEED)
 		return -ADVICE_ERR_INVAL;
 	advice__prefix_put(out, ADVICE_OBJ_WRAP);
 	out[W_KIND] = kind;
@@ -400,7 +401,8 @@ ADVICE_API int advice_wrap_parse(const uint8_t *in, size_t len, struct advice_wr
 {
 	if (len != ADVICE_WRAP_BYTES || advice__prefix_check(in, len, ADVICE_OBJ_WRAP) != 0)
 		return -ADVICE_ERR_INVAL;
-	if (in[W_KIND] != ADVICE_WRAP_THREAD_KEY && in[W_KIND] != ADVICE_WRAP_UNIT_SEED)
+	if (in[W_KIND] != ADVICE_WRAP_THREAD_KEY && in[W_KIND] != ADVICE_WRAP_UNIT_SEED &&
+	    in[W_KIND] != ADVICE_WRAP_IDENTITY_SEED)
 		return -ADVICE_ERR_INVAL;
 	if (info != NULL) {
 		info->kind = in[W_KIND];

@@ -162,6 +162,8 @@ static const struct setting settings[] = {
 	INT(citizen_bytes_per_day, 0, 1073741824, 4194304,
 	    "bytes of messages one citizen may write a day, Helsinki time (more: 429 until midnight); "
 	    "0: no limit"),
+	INT(device_idle_days, 1, 3650, 180,
+	    "days after which a citizen's device that was not used is removed (frees its place)"),
 	INT(session_check_s, 1, 300, 30,
 	    "seconds between checks that end the sessions of ended accounts and roles"),
 	STR(public_url, "", "the service's public address, the link in notifications (https://...)"),

@@ -104,6 +104,7 @@ struct config {
 	int password_max_age_days;	   /* 0 (default): workers' passwords do not expire */
 	int session_check_s;		   /* how often ended accounts and roles are swept, 30 */
 	int citizen_open_threads;	   /* threads of a citizen not closed, default 10; 0: none */
+	int device_idle_days;		   /* an unused citizen device is removed after, default 180 */
 	int citizen_threads_per_day;	   /* threads a citizen opens a Helsinki day, default 20 */
 	int citizen_bytes_per_day;	   /* message bytes a citizen writes a day, default 4 MiB */
 

@@ -278,6 +278,7 @@ static void core_config_from(const struct config *cfg, const struct token_config
 	snprintf(cc->blob_dir, sizeof cc->blob_dir, "%.500s/blobs", cfg->data_dir);
 	cc->require_envelopes = cfg->require_envelopes;
 	cc->citizen_open_threads = cfg->citizen_open_threads;
+	cc->device_idle_ms = cfg->device_idle_days * 86400000LL;
 	cc->citizen_threads_per_day = cfg->citizen_threads_per_day;
 	cc->citizen_bytes_per_day = cfg->citizen_bytes_per_day;
 	for (int i = 0; i < 3; i++) {

@@ -1,7 +1,7 @@
 // flows.test.ts - the TypeScript module's own checks beyond the vectors: every flipped byte
 // of an envelope, a wrap and a chunk is detected; a message moved into another thread fails;
-// unknown versions are refused; rotation on removal, the new-device re-wrap and reassignment
-// to another unit; the media allow-list by magic numbers.
+// unknown versions are refused; rotation on removal, reassignment to another unit (the
+// citizen's keys: citizen.test.ts); the media allow-list by magic numbers.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as c from '../src/crypto';
@@ -98,18 +98,19 @@ test('rotation: a removed worker cannot open a thread created after it', () => {
   assert.deepEqual(c.wrapOpen(wrapOld, 1, tOld, 0, older, citizen.signPk).key, kOld);
 });
 
-test('new device and reassignment: re-wraps by a unit member, no server key', () => {
-  const oldDev = keys(), newDev = keys(), worker = keys(), unitA = c.keysUnit(c.random(32)), unitB = c.keysUnit(c.random(32));
+test('reassignment: a unit member re-wraps to another unit, no server key', () => {
+  const dev = keys(), identity = keys(), worker = keys(), unitA = c.keysUnit(c.random(32)), unitB = c.keysUnit(c.random(32));
   const tid = c.random(16), key = c.random(32), share = c.random(32);
-  const toA = c.wrapSeal(1, tid, 0, unitA.boxPk, key, c.random(32), oldDev);
+  const toA = c.wrapSeal(1, tid, 0, unitA.boxPk, key, c.random(32), dev);
+  const toId = c.wrapSeal(1, tid, 0, identity.boxPk, key, c.random(32), dev);
   const env = envelope(tid, c.threadMsgKey(key, tid, 0, share), worker, 'older answer');
-  const opened = c.wrapOpen(toA, 1, tid, 0, unitA, oldDev.signPk);
-  const toDev = c.wrapSeal(1, opened.info.scopeId, opened.info.epoch, newDev.boxPk, opened.key, c.random(32), worker);
-  const k2 = c.wrapOpen(toDev, 1, tid, 0, newDev, worker.signPk).key;
+  const opened = c.wrapOpen(toA, 1, tid, 0, unitA, dev.signPk);
+  // Every device holding the identity seed reads the thread (citizen.test.ts: approval, recovery).
+  const k2 = c.wrapOpen(toId, 1, tid, 0, identity, dev.signPk).key;
   assert.equal(c.contentDecode(c.envelopeOpen(env, tid, c.threadMsgKey(k2, tid, 0, share), worker.signPk).plain).text,
     'older answer');
-  rejects(() => c.wrapOpen(toA, 1, tid, 0, unitB, oldDev.signPk));
-  const toB = c.wrapSeal(1, tid, 0, unitB.boxPk, opened.key, c.random(32), worker);
+  rejects(() => c.wrapOpen(toA, 1, tid, 0, unitB, dev.signPk));
+  const toB = c.wrapSeal(1, opened.info.scopeId, opened.info.epoch, unitB.boxPk, opened.key, c.random(32), worker);
   assert.deepEqual(c.wrapOpen(toB, 1, tid, 0, unitB, worker.signPk).key, key);
 });
 

@@ -138,6 +138,8 @@ struct core_config {
 	 * opened a Helsinki day, bytes of message bodies written a day. */
 	int citizen_open_threads, citizen_threads_per_day;
 	int64_t citizen_bytes_per_day;
+	/* A citizen's device not used for this long is removed (core_devices.c; 0: 180 days). */
+	int64_t device_idle_ms;
 	/* Whom live events would reach now (presence.h), so that the supervisors' dashboard is
 	 * computed only when one of them is connected; NULL: assume everyone is. */
 	const struct presence *presence;

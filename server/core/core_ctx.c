@@ -1,8 +1,9 @@
 /*
  * core_ctx.c - what the handlers (core_*.c) and the dispatcher (core.c) share: errors, the
  * caller's role and relations, the access log, the thread load with its policy check, live
- * events, sessions and ids (core_internal.h). It calls no handler and nothing of core.c, so
- * calls in the core go one way: core.c, then the handlers, then this file.
+ * events, sessions, ids and key objects as base64url (core_internal.h). It calls no handler
+ * and nothing of core.c, so calls in the core go one way: core.c, then the handlers, then
+ * this file.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -304,5 +305,36 @@ int core_session_create(struct ctx *x, const char *user_id, enum store_role role
 	}
 	x->rep->session_max_age_s = abs_ms / 1000;
 	x->sess = s;
+	return 0;
+}
+
+/* Key objects as base64url (core_keys.c, core_devices.c) */
+
+json_t *core_b64_json(const uint8_t *data, size_t len)
+{
+	size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *s = malloc(n);
+	json_t *j;
+
+	if (s == NULL)
+		return NULL;
+	sodium_bin2base64(s, n, data, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	j = json_string(s);
+	free(s);
+	return j;
+}
+
+int core_b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap, size_t *len,
+		    int exact)
+{
+	size_t n = b64 ? strlen(b64) : 0;
+
+	if (n == 0 ||
+	    sodium_base642bin(out, cap, b64, n, NULL, len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) !=
+		    0 ||
+	    (exact && *len != cap)) {
+		snprintf(x->err_field, sizeof x->err_field, "%s", field);
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "%s is not a valid key object", field + 1);
+	}
 	return 0;
 }

@@ -178,10 +178,29 @@ int core_categories_list(struct ctx *x);
 int core_queue_settings(struct ctx *x);
 
 /* End-to-end encryption (core_keys.c): key records, formats checked, content never. */
+/* Key objects (core_ctx.c): base64url (no padding) of len bytes as a new JSON string; NULL
+ * when out of memory. */
+json_t *core_b64_json(const uint8_t *data, size_t len);
+/* Decodes the base64url string `b64` into out (at most cap bytes) and sets *len; with exact != 0
+ * the length must be exactly cap. 0, or 0 with a bad_request naming `field` set. */
+int core_b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap, size_t *len,
+		    int exact);
 int core_keys_unit(struct ctx *x);
 int core_keys_mine(struct ctx *x);
 int core_keys_bundle_put(struct ctx *x);
+/* A citizen's identities and devices (core_devices.c). */
 int core_device_add(struct ctx *x);
+int core_identity_add(struct ctx *x);
+int core_device_list(struct ctx *x);
+int core_device_remove(struct ctx *x);
+int core_device_request(struct ctx *x);
+int core_device_approve(struct ctx *x);
+int core_recovery_put(struct ctx *x);
+int core_recovery_get(struct ctx *x);
+/* Removes the user's devices unused for longer than device_idle_ms. 0 or -1. */
+int core_devices_expire(struct ctx *x, const char *user_id);
+/* The citizen's identities as thread.keys and device.list give them, and their devices. 0 or -1. */
+int core_put_identities(struct ctx *x, json_t *obj, const char *user_id);
 int core_thread_prepare(struct ctx *x);
 int core_thread_keys(struct ctx *x);
 int core_wrap_put(struct ctx *x);

@@ -6,10 +6,10 @@
  * no key that opens anything. Every delivery of wraps or bundles to staff writes the access
  * log first.
  *
- * Requests: keys.unit, keys.mine, keys.bundle.put, device.add, thread.prepare, thread.keys,
- * wrap.put (PROTOCOL.md §12). thread.open uses core_keys_thread_id() for a prepared id;
- * with require_envelopes (outside test mode) thread.open and message.send accept only bodies
- * that are envelopes of the thread signed by one of the caller's own keys.
+ * Requests: keys.unit, keys.mine, keys.bundle.put, thread.prepare, thread.keys, wrap.put
+ * (PROTOCOL.md §12; a citizen's identities and devices are in core_devices.c). thread.open uses
+ * core_keys_thread_id() for a prepared id; with require_envelopes (outside test mode) thread.open and
+ * message.send accept only bodies that are envelopes of the thread signed by one of the caller's own keys.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,47 +22,13 @@
 #include "core_internal.h"
 #include "log.h"
 
-#define KEYS_MAX_DEVICES 16 /* device keys per citizen */
-#define KEYS_MAX_PENDING 16 /* prepared threads not opened yet, per citizen */
-#define KEYS_MAX_WRAPS	 16 /* wraps in one wrap.put */
+#define KEYS_MAX_PENDING 16		  /* prepared threads not opened yet, per citizen */
+#define KEYS_PREPARED_MS (24 * 3600000LL) /* a prepared thread not opened by then is dropped */
+#define KEYS_MAX_WRAPS	 16		  /* wraps in one wrap.put */
 
 static const char *req_str(struct ctx *x, const char *name)
 {
 	return json_string_value(json_object_get(x->msg, name));
-}
-
-/* base64url (no padding) of len bytes as a new JSON string; NULL when out of memory. */
-static json_t *b64_json(const uint8_t *data, size_t len)
-{
-	size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	char *s = malloc(n);
-	json_t *j;
-
-	if (s == NULL)
-		return NULL;
-	sodium_bin2base64(s, n, data, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	j = json_string(s);
-	free(s);
-	return j;
-}
-
-/*
- * Decodes the base64url string `b64` into out (at most cap bytes) and sets *len; with
- * exact != 0 the length must be exactly cap. 0, or sets a bad_request naming `field`.
- */
-static int b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap,
-		      size_t *len, int exact)
-{
-	size_t n = b64 ? strlen(b64) : 0;
-
-	if (n == 0 ||
-	    sodium_base642bin(out, cap, b64, n, NULL, len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) !=
-		    0 ||
-	    (exact && *len != cap)) {
-		snprintf(x->err_field, sizeof x->err_field, "%s", field);
-		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "%s is not a valid key object", field + 1);
-	}
-	return 0;
 }
 
 /* The 16 bytes of a 32-hex-digit id (thread, unit, user ids double as object ids). */
@@ -104,7 +70,7 @@ static int add_blob(void *arg, const struct store_key_blob *b)
 		a->full = 1;
 		return 1;
 	}
-	j = b64_json(b->data, b->len);
+	j = core_b64_json(b->data, b->len);
 	return j == NULL || json_array_append_new(a->arr, j) != 0 ? -1 : 0;
 }
 
@@ -123,8 +89,9 @@ static int add_generation(void *arg, const struct store_key_blob *b)
 		a->full = 1;
 		return 1;
 	}
-	g = json_pack("{s:I, s:o, s:o}", "generation", (json_int_t)b->n, "event", b64_json(b->data, b->len),
-		      "chain", b->extra ? b64_json(b->extra, b->extra_len) : json_null());
+	g = json_pack("{s:I, s:o, s:o}", "generation", (json_int_t)b->n, "event",
+		      core_b64_json(b->data, b->len), "chain",
+		      b->extra ? core_b64_json(b->extra, b->extra_len) : json_null());
 	return g == NULL || json_array_append_new(a->arr, g) != 0 ? -1 : 0;
 }
 
@@ -148,7 +115,8 @@ static int put_root_and_certs(struct ctx *x)
 		json_decref(certs.arr);
 		return -1;
 	}
-	json_object_set_new(x->result, "root", rc == STORE_OK ? b64_json(root, sizeof root) : json_null());
+	json_object_set_new(x->result, "root",
+			    rc == STORE_OK ? core_b64_json(root, sizeof root) : json_null());
 	json_object_set_new(x->result, "certs", certs.arr);
 	return x->st->ops->keys->cert_list(x->st, "", add_issuer_cert, &certs) == STORE_OK ? 0 : -1;
 }
@@ -201,7 +169,7 @@ static int add_seed(void *arg, const struct store_key_blob *b)
 	if (json_array_size(a->arr) == ADVICE_MAX_LIST)
 		return 1;
 	s = json_pack("{s:s, s:I, s:o}", "unit", b->owner, "generation", (json_int_t)b->n, "wrap",
-		      b64_json(b->data, b->len));
+		      core_b64_json(b->data, b->len));
 	return s == NULL || json_array_append_new(a->arr, s) != 0 ? -1 : 0;
 }
 
@@ -225,7 +193,7 @@ int core_keys_mine(struct ctx *x)
 	rc = x->st->ops->keys->bundle_get(x->st, x->sess.user_id, bundle, sizeof bundle, &len);
 	if (rc == STORE_ERROR)
 		return -1;
-	json_object_set_new(x->result, "bundle", rc == STORE_OK ? b64_json(bundle, len) : json_null());
+	json_object_set_new(x->result, "bundle", rc == STORE_OK ? core_b64_json(bundle, len) : json_null());
 	if (put_root_and_certs(x) != 0 ||
 	    x->st->ops->keys->cert_list(x->st, x->sess.user_id, add_blob, &own) != STORE_OK ||
 	    x->st->ops->keys->unit_seed_list(x->st, x->sess.user_id, add_seed, &seeds) != STORE_OK)
@@ -249,7 +217,7 @@ int core_keys_bundle_put(struct ctx *x)
 	size_t len = 0;
 	int rc;
 
-	if ((rc = b64_decode(x, req_str(x, "bundle"), "/bundle", bundle, sizeof bundle, &len, 1)) != 0 ||
+	if ((rc = core_b64_decode(x, req_str(x, "bundle"), "/bundle", bundle, sizeof bundle, &len, 1)) != 0 ||
 	    x->err)
 		return rc;
 	if (advice_bundle_parse(bundle, len, &bi) != 0) {
@@ -265,42 +233,6 @@ int core_keys_bundle_put(struct ctx *x)
 	return x->st->ops->keys->bundle_put(x->st, x->sess.user_id, bundle, len, x->now) == STORE_OK ? 0 : -1;
 }
 
-/* --- device.add --- */
-
-static int count_blob(void *arg, const struct store_key_blob *b)
-{
-	(void)b;
-	(*(int *)arg)++;
-	return 0;
-}
-
-int core_device_add(struct ctx *x)
-{
-	uint8_t box[STORE_KEY_BYTES], sign[STORE_KEY_BYTES], kid[STORE_KID_BYTES];
-	char hex[2 * STORE_KID_BYTES + 1];
-	size_t len = 0;
-	int rc, n = 0;
-
-	if ((rc = b64_decode(x, req_str(x, "box_pk"), "/box_pk", box, sizeof box, &len, 1)) != 0 || x->err)
-		return rc;
-	if ((rc = b64_decode(x, req_str(x, "sign_pk"), "/sign_pk", sign, sizeof sign, &len, 1)) != 0 ||
-	    x->err)
-		return rc;
-	if (x->st->ops->keys->device_list(x->st, x->sess.user_id, count_blob, &n) != STORE_OK)
-		return -1;
-	if (n >= KEYS_MAX_DEVICES)
-		return core_fail(x, ADVICE_ERR_CONFLICT, "at most %d devices", KEYS_MAX_DEVICES);
-	advice_kid(kid, box);
-	rc = x->st->ops->keys->device_put(x->st, x->sess.user_id, kid, box, sign, x->now);
-	if (rc == STORE_EXISTS)
-		return core_fail(x, ADVICE_ERR_CONFLICT, "this device key is registered already");
-	if (rc != STORE_OK)
-		return -1;
-	advice_hex(hex, kid, sizeof kid);
-	json_object_set_new(x->result, "kid", json_string(hex));
-	return 0;
-}
-
 /* --- thread.prepare and thread.open --- */
 
 int core_thread_prepare(struct ctx *x)
@@ -309,7 +241,10 @@ int core_thread_prepare(struct ctx *x)
 	char id[STORE_ID_SIZE];
 	int64_t pending = 0;
 
-	if (x->st->ops->keys->share_pending(x->st, x->sess.user_id, &pending) != STORE_OK)
+	/* Prepared threads not opened within a day are dropped, so they never block the cap. */
+	if (x->st->ops->citizen->share_expire(x->st, x->sess.user_id, x->now - KEYS_PREPARED_MS) !=
+		    STORE_OK ||
+	    x->st->ops->keys->share_pending(x->st, x->sess.user_id, &pending) != STORE_OK)
 		return -1;
 	if (pending >= KEYS_MAX_PENDING)
 		return core_fail(x, ADVICE_ERR_RATE_LIMITED, "open the prepared threads first");
@@ -318,7 +253,7 @@ int core_thread_prepare(struct ctx *x)
 	if (x->st->ops->keys->share_put(x->st, id, x->sess.user_id, share, 0, x->now) != STORE_OK)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(id));
-	json_object_set_new(x->result, "share", b64_json(share, sizeof share));
+	json_object_set_new(x->result, "share", core_b64_json(share, sizeof share));
 	sodium_memzero(share, sizeof share);
 	return 0;
 }
@@ -358,6 +293,8 @@ int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE], const uint8_t *bo
 		snprintf(t.id, sizeof t.id, "%s", id);
 		return core_keys_check_envelope(x, &t, ACT_THREAD_OPEN, body, len);
 	}
+	if (x->st->ops->citizen->share_expire(x->st, x->sess.user_id, x->now - KEYS_PREPARED_MS) != STORE_OK)
+		return -1;
 	rc = x->st->ops->keys->share_get(x->st, want, owner, &opened, share);
 	sodium_memzero(share, sizeof share);
 	if (rc == STORE_ERROR)
@@ -399,11 +336,25 @@ static int add_kid(void *arg, const struct store_key_blob *b)
 	return 0;
 }
 
-/* The recipient kids whose wraps the caller may read: own devices, or their units' generations. */
+/* Identities list: the recipient kid is that of the box key (extra). */
+static int add_identity_kid(void *arg, const struct store_key_blob *b)
+{
+	struct kid_set *s = arg;
+
+	if (s->n == ADVICE_MAX_LIST)
+		return 1;
+	advice_kid(s->kids[s->n++], b->extra);
+	return 0;
+}
+
+/* The recipient kids whose wraps the caller may read: own identities, or their units' generations. */
 static int reader_kids(struct ctx *x, struct kid_set *s)
 {
 	if (x->sess.role == ROLE_CITIZEN)
-		return x->st->ops->keys->device_list(x->st, x->sess.user_id, add_kid, s) == STORE_OK ? 0 : -1;
+		return x->st->ops->citizen->identity_list(x->st, x->sess.user_id, add_identity_kid, s) ==
+				       STORE_OK
+			       ? 0
+			       : -1;
 	for (size_t i = 0; i < x->nunits; i++)
 		if (x->st->ops->keys->unit_gen_list(x->st, x->units[i].unit_id, add_kid, s) != STORE_OK)
 			return -1;
@@ -429,7 +380,7 @@ static int add_readable_wrap(void *arg, const struct store_key_blob *b)
 	if (advice_wrap_parse(b->data, b->len, &wi) == 0 && !kid_set_has(a->signers, wi.signer_kid) &&
 	    a->signers->n < ADVICE_MAX_LIST)
 		memcpy(a->signers->kids[a->signers->n++], wi.signer_kid, STORE_KID_BYTES);
-	j = b64_json(b->data, b->len);
+	j = core_b64_json(b->data, b->len);
 	return j == NULL || json_array_append_new(a->arr, j) != 0 ? -1 : 0;
 }
 
@@ -448,21 +399,8 @@ static int add_signer_cert(void *arg, const struct store_key_blob *b)
 		return 0;
 	if (json_array_size(a->arr) == ADVICE_MAX_LIST)
 		return 1;
-	j = b64_json(b->data, b->len);
+	j = core_b64_json(b->data, b->len);
 	return j == NULL || json_array_append_new(a->arr, j) != 0 ? -1 : 0;
-}
-
-static int add_device(void *arg, const struct store_key_blob *b)
-{
-	char hex[2 * STORE_KID_BYTES + 1];
-	json_t *d;
-
-	if (json_array_size(arg) == ADVICE_MAX_LIST)
-		return 1;
-	advice_hex(hex, b->kid, STORE_KID_BYTES);
-	d = json_pack("{s:s, s:o, s:o}", "kid", hex, "box_pk", b64_json(b->data, b->len), "sign_pk",
-		      b64_json(b->extra, b->extra_len));
-	return d == NULL || json_array_append_new(arg, d) != 0 ? -1 : 0;
 }
 
 /* The thread's share; made (already opened) for threads that were not prepared, never for
@@ -493,11 +431,9 @@ int core_thread_keys(struct ctx *x)
 	struct signer_certs certs = { .signers = signers, .arr = json_array() };
 	uint8_t share[STORE_KEY_BYTES];
 	struct store_thread t;
-	json_t *devices = json_array();
 	int rc = -1;
 
 	json_object_set_new(x->result, "wraps", wraps.arr);
-	json_object_set_new(x->result, "devices", devices);
 	json_object_set_new(x->result, "certs", certs.arr);
 	if (readable == NULL || signers == NULL)
 		goto out;
@@ -512,10 +448,10 @@ int core_thread_keys(struct ctx *x)
 		goto out;
 	}
 	json_object_set_new(x->result, "thread", json_string(t.id));
-	json_object_set_new(x->result, "share", b64_json(share, sizeof share));
+	json_object_set_new(x->result, "share", core_b64_json(share, sizeof share));
 	sodium_memzero(share, sizeof share);
 	if (x->st->ops->keys->wrap_list(x->st, t.id, add_readable_wrap, &wraps) != STORE_OK ||
-	    x->st->ops->keys->device_list(x->st, t.citizen_id, add_device, devices) != STORE_OK ||
+	    core_put_identities(x, x->result, t.citizen_id) != 0 ||
 	    x->st->ops->keys->cert_list(x->st, "", add_signer_cert, &certs) != STORE_OK ||
 	    core_rekey_thread_epochs(x, t.id) != 0)
 		goto out;
@@ -531,6 +467,7 @@ out:
 struct signer_acc {
 	const uint8_t *kid;
 	int found;
+	uint8_t device[STORE_KID_BYTES]; /* the signing device's kid (citizens) */
 };
 
 /* Devices list: extra is the signing key; cert list: the kid column is the signing key's kid. */
@@ -540,7 +477,10 @@ static int match_device_signer(void *arg, const struct store_key_blob *b)
 	uint8_t kid[STORE_KID_BYTES];
 
 	advice_kid(kid, b->extra);
-	a->found |= memcmp(kid, a->kid, STORE_KID_BYTES) == 0;
+	if (memcmp(kid, a->kid, STORE_KID_BYTES) == 0) {
+		a->found = 1;
+		memcpy(a->device, b->kid, STORE_KID_BYTES);
+	}
 	return 0;
 }
 
@@ -555,11 +495,11 @@ static int match_cert_signer(void *arg, const struct store_key_blob *b)
 /*
  * Checks one wrap for thread t from the caller: the format, a thread-key wrap of this thread,
  * signed under the caller's own key (a device of the citizen, a certificate of staff), to a
- * recipient the thread may have (a device of its citizen, or a unit key generation).
+ * recipient the thread may have (an identity of its citizen, or a unit key generation).
  * 0 with *ok set (1 acceptable, 0 not allowed, -1 malformed), or -1 when the store failed.
  */
 static int wrap_acceptable(struct ctx *x, const struct store_thread *t, const uint8_t *w, size_t len,
-			   const struct kid_set *citizen_devices, struct advice_wrap_info *wi, int *ok)
+			   const struct kid_set *citizen_identities, struct advice_wrap_info *wi, int *ok)
 {
 	uint8_t tid[ADVICE_OID_BYTES];
 	struct signer_acc s;
@@ -583,7 +523,10 @@ static int wrap_acceptable(struct ctx *x, const struct store_thread *t, const ui
 		return -1;
 	if (!s.found)
 		return 0;
-	if (kid_set_has(citizen_devices, wi->recipient_kid)) {
+	if (x->sess.role == ROLE_CITIZEN &&
+	    x->st->ops->citizen->device_touch(x->st, x->sess.user_id, s.device, x->now) == STORE_ERROR)
+		return -1;
+	if (kid_set_has(citizen_identities, wi->recipient_kid)) {
 		*ok = 1;
 		return 0;
 	}
@@ -597,14 +540,14 @@ static int wrap_acceptable(struct ctx *x, const struct store_thread *t, const ui
 int core_wrap_put(struct ctx *x)
 {
 	json_t *list = json_object_get(x->msg, "wraps"), *item;
-	struct kid_set *devices = calloc(1, sizeof *devices);
+	struct kid_set *identities = calloc(1, sizeof *identities);
 	uint8_t w[ADVICE_WRAP_BYTES];
 	struct advice_wrap_info wi;
 	struct store_thread t;
 	int rc = -1, stored = 0, ok = 0;
 	size_t i, len = 0;
 
-	if (devices == NULL)
+	if (identities == NULL)
 		return -1;
 	if ((rc = core_thread_for(x, ACT_WRAP_PUT, &t)) != 0 || x->err)
 		goto out;
@@ -614,18 +557,18 @@ int core_wrap_put(struct ctx *x)
 		rc = core_fail(x, ADVICE_ERR_BAD_REQUEST, "1..%d wraps", KEYS_MAX_WRAPS);
 		goto out;
 	}
-	if (x->st->ops->keys->device_list(x->st, t.citizen_id, add_kid, devices) != STORE_OK)
+	if (x->st->ops->citizen->identity_list(x->st, t.citizen_id, add_identity_kid, identities) != STORE_OK)
 		goto out;
 	/* Check every wrap before storing any: a refused request changes nothing. */
 	json_array_foreach (list, i, item) {
 		char field[32];
 
 		snprintf(field, sizeof field, "/wraps/%zu", i);
-		if (b64_decode(x, json_string_value(item), field, w, sizeof w, &len, 1) != 0 || x->err) {
+		if (core_b64_decode(x, json_string_value(item), field, w, sizeof w, &len, 1) != 0 || x->err) {
 			rc = 0;
 			goto out;
 		}
-		if (wrap_acceptable(x, &t, w, len, devices, &wi, &ok) != 0)
+		if (wrap_acceptable(x, &t, w, len, identities, &wi, &ok) != 0)
 			goto out;
 		if (ok < 0) {
 			snprintf(x->err_field, sizeof x->err_field, "%s", field);
@@ -645,7 +588,7 @@ int core_wrap_put(struct ctx *x)
 	if (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "wrap.put", "ok") != 0)
 		goto out;
 	json_array_foreach (list, i, item) {
-		b64_decode(x, json_string_value(item), "/wraps", w, sizeof w, &len, 1);
+		core_b64_decode(x, json_string_value(item), "/wraps", w, sizeof w, &len, 1);
 		advice_wrap_parse(w, len, &wi);
 		rc = x->st->ops->keys->wrap_put(x->st, t.id, wi.epoch, wi.recipient_kid, w, len,
 						x->sess.user_id, x->now);
@@ -657,7 +600,7 @@ int core_wrap_put(struct ctx *x)
 	json_object_set_new(x->result, "stored", json_integer(stored));
 	rc = 0;
 out:
-	free(devices);
+	free(identities);
 	return rc;
 }
 
@@ -667,14 +610,17 @@ struct sender_acc {
 	const uint8_t *env;
 	size_t len;
 	int ok;
+	uint8_t device[STORE_KID_BYTES]; /* the signing device's kid (citizens) */
 };
 
 static int device_signed(void *arg, const struct store_key_blob *b)
 {
 	struct sender_acc *a = arg;
 
-	if (b->extra_len == STORE_KEY_BYTES && advice_envelope_verify(a->env, a->len, b->extra) == 0)
+	if (b->extra_len == STORE_KEY_BYTES && advice_envelope_verify(a->env, a->len, b->extra) == 0) {
 		a->ok = 1;
+		memcpy(a->device, b->kid, STORE_KID_BYTES);
+	}
 	return a->ok;
 }
 
@@ -706,11 +652,17 @@ int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum p
 		snprintf(x->err_field, sizeof x->err_field, "/body");
 		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "the body is no envelope of this thread");
 	}
-	if (x->sess.role == ROLE_CITIZEN)
+	if (x->sess.role == ROLE_CITIZEN) {
+		if (core_devices_expire(x, x->sess.user_id) != 0)
+			return -1;
 		rc = x->st->ops->keys->device_list(x->st, x->sess.user_id, device_signed, &a);
-	else
+	} else {
 		rc = x->st->ops->keys->cert_list(x->st, x->sess.user_id, cert_signed, &a);
+	}
 	if (rc != STORE_OK)
+		return -1;
+	if (a.ok && x->sess.role == ROLE_CITIZEN &&
+	    x->st->ops->citizen->device_touch(x->st, x->sess.user_id, a.device, x->now) == STORE_ERROR)
 		return -1;
 	if (!a.ok) {
 		snprintf(x->err_field, sizeof x->err_field, "/body");

@@ -294,6 +294,9 @@ struct store_key_blob {
 	size_t len;
 	const uint8_t *extra; /* a second object (chain box, device signing key) or NULL */
 	size_t extra_len;
+	int64_t m;	      /* a second time (a device's last use), 0 when the record has none */
+	const uint8_t *third; /* a third object (an answered device request's wrap) or NULL */
+	size_t third_len;
 };
 typedef int (*store_key_cb)(void *arg, const struct store_key_blob *b);
 
@@ -624,9 +627,11 @@ struct store_keys_ops {
 	int (*bundle_get)(struct store *st, const char *user_id, uint8_t *out, size_t cap, size_t *len);
 	int (*bundle_put)(struct store *st, const char *user_id, const uint8_t *bundle, size_t len,
 			  int64_t now); /* replaces */
-	/* A citizen device's public keys; STORE_EXISTS when the kid is taken. */
+	/* A citizen device's public keys, its identity and the certificate that identity signed;
+	 * STORE_EXISTS when the kid is taken. */
 	int (*device_put)(struct store *st, const char *user_id, const uint8_t kid[STORE_KID_BYTES],
 			  const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
+			  const uint8_t identity_id[STORE_KID_BYTES], const uint8_t *cert, size_t cert_len,
 			  int64_t now);
 	/* Devices of a user: n created, kid, data box key, extra signing key. */
 	int (*device_list)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
@@ -694,6 +699,50 @@ struct store_file_ops {
 		     int64_t *owner_bytes);
 };
 
+/* A citizen's identities, device certificates, recovery boxes and device requests (issue 15,
+ * store_sqlite_citizen.c). Devices themselves are in store_keys_ops. */
+struct store_citizen_ops {
+	/* An identity (id = kid of its signing key); STORE_EXISTS when it is registered. */
+	int (*identity_put)(struct store *st, const uint8_t id[STORE_KID_BYTES], const char *user_id,
+			    const uint8_t sign_pk[STORE_KEY_BYTES], const uint8_t box_pk[STORE_KEY_BYTES],
+			    int64_t now);
+	/* Identities of a user, oldest first: n first seen, kid the id, data signing key, extra box key. */
+	int (*identity_list)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
+	/* The owner of an identity; STORE_NOTFOUND when unknown. */
+	int (*identity_owner)(struct store *st, const uint8_t id[STORE_KID_BYTES],
+			      char user_id[STORE_ID_SIZE]);
+	/* Device certificates of a user: n created, m last used, kid the device, data cert, extra identity
+	 * id. */
+	int (*device_certs)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
+	int (*device_remove)(struct store *st, const char *user_id, const uint8_t kid[STORE_KID_BYTES]);
+	/* Marks the user's device `kid` (its box key's kid) used now; STORE_NOTFOUND when it is none of
+	 * theirs. */
+	int (*device_touch)(struct store *st, const char *user_id, const uint8_t kid[STORE_KID_BYTES],
+			    int64_t now);
+	/* Removes a user's devices last used before `before`; *n gets how many. */
+	int (*device_expire)(struct store *st, const char *user_id, int64_t before, int64_t *n);
+	/* The recovery box of an identity (replaced). */
+	int (*recovery_put)(struct store *st, const uint8_t identity_id[STORE_KID_BYTES], const char *user_id,
+			    const uint8_t *box, size_t len, int64_t now);
+	/* A user's recovery boxes, newest first: n updated, kid the identity id, data the box. */
+	int (*recovery_list)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
+	/* A new device's request for approval; STORE_EXISTS when the id is taken. */
+	int (*request_put)(struct store *st, const char *id, const char *user_id,
+			   const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
+			   int64_t now);
+	/* A user's requests made at or after `since`, oldest first: owner the request id, n created,
+	 * data box key, extra signing key, m answered (0: not yet), third the answer (NULL: none). */
+	int (*request_list)(struct store *st, const char *user_id, int64_t since, store_key_cb cb, void *arg);
+	/* Stores the answer (device certificate || sealed seed) to a request of the user not answered
+	 * yet; STORE_NOTFOUND otherwise. */
+	int (*request_answer)(struct store *st, const char *id, const char *user_id, const uint8_t *answer,
+			      size_t len, int64_t now);
+	/* Deletes requests made before `before` (all users). */
+	int (*request_expire)(struct store *st, int64_t before);
+	/* Deletes a user's prepared threads not opened and made before `before`. */
+	int (*share_expire)(struct store *st, const char *owner_id, int64_t before);
+};
+
 struct store_ops {
 	/* Closes the store (NULL is fine); an open transaction is rolled back. */
 	void (*close)(struct store *st);
@@ -711,6 +760,7 @@ struct store_ops {
 	const struct store_keys_ops *keys;
 	const struct store_file_ops *file;
 	const struct store_rekey_ops *rekey;
+	const struct store_citizen_ops *citizen;
 };
 
 struct store {

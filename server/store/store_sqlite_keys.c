@@ -26,21 +26,18 @@ static int key_fixed(sqlite3_stmt *q, int col, uint8_t *out, size_t n)
 	return 0;
 }
 
-/*
- * Runs a query whose columns are (owner, n, kid, data, extra) and calls cb per row; a
- * non-zero return of cb stops early. Finalizes q. STORE_OK or STORE_ERROR.
- */
-static int key_each(struct store *st, sqlite3_stmt *q, store_key_cb cb, void *arg)
+int sqs_key_each(struct store *st, sqlite3_stmt *q, store_key_cb cb, void *arg)
 {
+	int cols = sqlite3_column_count(q), rc;
 	struct store_key_blob b;
-	int rc;
 
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		memset(&b, 0, sizeof b);
 		if (sqlite3_column_text(q, 0) != NULL)
 			snprintf(b.owner, sizeof b.owner, "%s", (const char *)sqlite3_column_text(q, 0));
 		b.n = sqlite3_column_int64(q, 1);
-		if (key_fixed(q, 2, b.kid, STORE_KID_BYTES) != 0) {
+		if (sqlite3_column_type(q, 2) != SQLITE_NULL &&
+		    key_fixed(q, 2, b.kid, STORE_KID_BYTES) != 0) {
 			sqlite3_finalize(q);
 			log_err("key record with a bad kid");
 			return STORE_ERROR;
@@ -49,6 +46,12 @@ static int key_each(struct store *st, sqlite3_stmt *q, store_key_cb cb, void *ar
 		b.len = (size_t)sqlite3_column_bytes(q, 3);
 		b.extra = sqlite3_column_blob(q, 4);
 		b.extra_len = (size_t)sqlite3_column_bytes(q, 4);
+		if (cols > 5)
+			b.m = sqlite3_column_int64(q, 5);
+		if (cols > 6) {
+			b.third = sqlite3_column_blob(q, 6);
+			b.third_len = (size_t)sqlite3_column_bytes(q, 6);
+		}
 		if (cb(arg, &b) != 0) {
 			rc = SQLITE_DONE;
 			break;
@@ -110,7 +113,7 @@ static int cert_list(struct store *st, const char *subject_id, store_key_cb cb, 
 	if (q == NULL)
 		return STORE_ERROR;
 	sqs_ref_text(q, 1, subject_id);
-	return key_each(st, q, cb, arg);
+	return sqs_key_each(st, q, cb, arg);
 }
 
 static int cert_get(struct store *st, const uint8_t kid[STORE_KID_BYTES], uint8_t *out, size_t cap,
@@ -166,10 +169,12 @@ static int bundle_put(struct store *st, const char *user_id, const uint8_t *bund
 
 static int device_put(struct store *st, const char *user_id, const uint8_t kid[STORE_KID_BYTES],
 		      const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
+		      const uint8_t identity_id[STORE_KID_BYTES], const uint8_t *cert, size_t cert_len,
 		      int64_t now)
 {
-	sqlite3_stmt *q = sqs_prepare(st, "INSERT INTO e2e_devices(kid, user_id, box_pk, sign_pk, created)"
-					  " VALUES(?1, ?2, ?3, ?4, ?5)");
+	sqlite3_stmt *q =
+		sqs_prepare(st, "INSERT INTO e2e_devices(kid, user_id, box_pk, sign_pk, created,"
+				" identity_id, cert, last_used) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5)");
 
 	if (q == NULL)
 		return STORE_ERROR;
@@ -178,6 +183,8 @@ static int device_put(struct store *st, const char *user_id, const uint8_t kid[S
 	sqs_ref_blob(q, 3, box_pk, STORE_KEY_BYTES);
 	sqs_ref_blob(q, 4, sign_pk, STORE_KEY_BYTES);
 	sqlite3_bind_int64(q, 5, now);
+	sqs_ref_blob(q, 6, identity_id, STORE_KID_BYTES);
+	sqs_ref_blob(q, 7, cert, cert_len);
 	return sqs_once_run(st, q);
 }
 
@@ -189,7 +196,7 @@ static int device_list(struct store *st, const char *user_id, store_key_cb cb, v
 	if (q == NULL)
 		return STORE_ERROR;
 	sqs_ref_text(q, 1, user_id);
-	return key_each(st, q, cb, arg);
+	return sqs_key_each(st, q, cb, arg);
 }
 
 static int unit_gen_put(struct store *st, const char *unit_id, int64_t g,
@@ -220,7 +227,7 @@ static int unit_gen_list(struct store *st, const char *unit_id, store_key_cb cb,
 	if (q == NULL)
 		return STORE_ERROR;
 	sqs_ref_text(q, 1, unit_id);
-	return key_each(st, q, cb, arg);
+	return sqs_key_each(st, q, cb, arg);
 }
 
 static int unit_gen_by_kid(struct store *st, const uint8_t box_kid[STORE_KID_BYTES],
@@ -265,7 +272,7 @@ static int unit_seed_list(struct store *st, const char *user_id, store_key_cb cb
 	if (q == NULL)
 		return STORE_ERROR;
 	sqs_ref_text(q, 1, user_id);
-	return key_each(st, q, cb, arg);
+	return sqs_key_each(st, q, cb, arg);
 }
 
 static int wrap_put(struct store *st, const char *thread_id, int64_t epoch,
@@ -295,7 +302,7 @@ static int wrap_list(struct store *st, const char *thread_id, store_key_cb cb, v
 	if (q == NULL)
 		return STORE_ERROR;
 	sqs_ref_text(q, 1, thread_id);
-	return key_each(st, q, cb, arg);
+	return sqs_key_each(st, q, cb, arg);
 }
 
 static int share_put(struct store *st, const char *thread_id, const char *owner_id,

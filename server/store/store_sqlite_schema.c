@@ -270,6 +270,26 @@ const struct sqs_migration store_sqlite_migrations[] = {
 				    "    WHERE queue_id = (SELECT queue_id FROM threads WHERE id = "
 				    "OLD.thread_id);"
 				    "END;" },
+	/* Citizen keys the server cannot mint (issue 15): identities, devices certified by one,
+	 * recovery boxes and new devices' requests. Devices registered before had no certificate
+	 * that a reader could check: they are removed (their citizen starts a new identity). */
+	{ 12, "citizen identities, device certificates and last use, recovery boxes, device requests",
+	  "CREATE TABLE e2e_identities(id BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),"
+	  "  sign_pk BLOB NOT NULL, box_pk BLOB NOT NULL, first_seen INTEGER NOT NULL) WITHOUT ROWID;"
+	  "CREATE INDEX e2e_identities_by_user ON e2e_identities(user_id, first_seen);"
+	  "DELETE FROM e2e_devices;"
+	  "ALTER TABLE e2e_devices ADD COLUMN identity_id BLOB;"
+	  "ALTER TABLE e2e_devices ADD COLUMN cert BLOB;"
+	  "ALTER TABLE e2e_devices ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;"
+	  "CREATE TABLE e2e_recovery(identity_id BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES "
+	  "users(id),"
+	  "  box BLOB NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;"
+	  "CREATE INDEX e2e_recovery_by_user ON e2e_recovery(user_id);"
+	  "CREATE TABLE e2e_device_requests(id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),"
+	  "  box_pk BLOB NOT NULL, sign_pk BLOB NOT NULL, created INTEGER NOT NULL,"
+	  "  answered INTEGER NOT NULL DEFAULT 0, answer BLOB) WITHOUT ROWID;"
+	  "CREATE INDEX e2e_device_requests_by_user ON e2e_device_requests(user_id, created);"
+	  "CREATE INDEX e2e_device_requests_by_time ON e2e_device_requests(created);" },
 	/* Re-keying (issue 15): the unit log admins sign and the thread epoch events clients sign. */
 	{ 14, "end-to-end encryption: unit logs and thread key epochs",
 	  "CREATE TABLE e2e_unit_log(unit_id TEXT NOT NULL REFERENCES units(id), seq INTEGER NOT NULL,"

@@ -476,5 +476,5 @@ const struct vector_file vector_files[] = {
 	{ "file", vec_file },	   { "login", vec_login },
 	{ "thread", vec_thread },  { "unitlog", vec_unitlog },
 	{ "epoch", vec_epoch },	   { "text", vec_text },
-	{ "pad", vec_pad },	   { NULL, NULL },
+	{ "pad", vec_pad }, { "citizen", vec_citizen },	   { NULL, NULL },
 };

@@ -604,20 +604,30 @@ int itest_unit_key(const uint8_t root_pk[32], struct advice_conn *k, const char 
 	return rc;
 }
 
-void itest_device_new(struct advice_conn *k, struct advice_keys *dev, const char *rid)
+void itest_device_new(struct advice_conn *k, struct advice_keys *id, uint8_t *id_seed,
+		      struct advice_keys *dev, const char *rid)
 {
-	uint8_t seed[32];
-	char *box, *sign;
+	static const uint8_t zero[32];
+	struct advice_device_cert c = { .created_at = wall_ms() };
+	uint8_t seed[32], cert[ADVICE_DEVICE_CERT_BYTES];
+	int fresh = memcmp(id->sign_pk, zero, 32) == 0;
+	char *s;
 
+	if (fresh) {
+		advice_random(seed, 32);
+		advice_keys_personal(id, seed);
+		if (id_seed != NULL)
+			memcpy(id_seed, seed, 32);
+	}
 	advice_random(seed, 32);
 	advice_keys_personal(dev, seed);
-	box = itest_b64(dev->box_pk, 32);
-	sign = itest_b64(dev->sign_pk, 32);
-	json_decref(itest_request(
-		k, "ok", "{\"type\":\"device.add\",\"id\":\"%s\",\"box_pk\":\"%s\",\"sign_pk\":\"%s\"}", rid,
-		box, sign));
-	free(box);
-	free(sign);
+	memcpy(c.device_sign_pk, dev->sign_pk, 32);
+	memcpy(c.device_box_pk, dev->box_pk, 32);
+	assert_int_equal(advice_device_cert_sign(cert, &c, id), 0);
+	s = itest_b64(cert, sizeof cert);
+	json_decref(itest_request(k, "ok", "{\"type\":\"%s\",\"id\":\"%s\",\"cert\":\"%s\"}",
+				  fresh ? "identity.add" : "device.add", rid, s));
+	free(s);
 }
 
 char *itest_envelope_b64(const char *thread, const uint8_t tkey[32], const uint8_t share[32],
@@ -718,15 +728,35 @@ void itest_reader_free(struct itest_reader *r)
 	r->order = NULL;
 }
 
+/* Whether the thread.keys reply lists an identity with this signing key. */
+static int reply_has_identity(json_t *keys_reply, const uint8_t sign_pk[32])
+{
+	uint8_t pk[32];
+	json_t *d;
+	size_t i;
+
+	json_array_foreach (json_object_get(keys_reply, "identities"), i, d) {
+		itest_unb64_fixed(json_object_get(d, "sign_pk"), pk, 32);
+		if (memcmp(pk, sign_pk, 32) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 void itest_reader_keys(struct itest_reader *r, json_t *keys_reply)
 {
+	uint8_t cert[ADVICE_DEVICE_CERT_BYTES];
+	struct advice_device_cert c;
 	json_t *d;
 	size_t i;
 
 	r->ndevices = 0;
-	json_array_foreach (json_object_get(keys_reply, "devices"), i, d)
-		if (r->ndevices < 16)
-			itest_unb64_fixed(json_object_get(d, "sign_pk"), r->devices[r->ndevices++], 32);
+	json_array_foreach (json_object_get(keys_reply, "devices"), i, d) {
+		itest_unb64_fixed(json_object_get(d, "cert"), cert, sizeof cert);
+		if (r->ndevices < 16 && advice_device_cert_verify(cert, sizeof cert, &c) == 0 &&
+		    reply_has_identity(keys_reply, c.identity_sign_pk))
+			memcpy(r->devices[r->ndevices++], c.device_sign_pk, 32);
+	}
 }
 
 size_t itest_reader_feed(struct itest_reader *r, json_t *read_reply, int *verdicts, uint8_t (*sign_pks)[32],
@@ -809,12 +839,12 @@ void itest_chunk_send(struct advice_conn *k, const uint8_t file_id[16], uint32_t
 	free(m);
 }
 
-void itest_citizen_open(struct itest_e2e *e, struct advice_conn *k, const struct advice_keys *dev,
-			const char *rid, const char *text, char thread[33], uint8_t tkey[32],
-			uint8_t share[32])
+void itest_citizen_open(struct itest_e2e *e, struct advice_conn *k, const struct advice_keys *id,
+			const struct advice_keys *dev, const char *rid, const char *text, char thread[33],
+			uint8_t tkey[32], uint8_t share[32])
 {
 	struct advice_unit_event *ev = calloc(1, sizeof *ev);
-	char *body, id[64];
+	char *body, rq[64];
 	json_t *r;
 
 	assert_non_null(ev);
@@ -832,10 +862,10 @@ void itest_citizen_open(struct itest_e2e *e, struct advice_conn *k, const struct
 			      "\"body\":\"%s\"}",
 			      rid, thread, body));
 	free(body);
-	snprintf(id, sizeof id, "%s-wu", rid);
-	itest_wrap_put(k, id, thread, ev->box_pk, tkey, dev, "ok");
-	snprintf(id, sizeof id, "%s-wd", rid);
-	itest_wrap_put(k, id, thread, dev->box_pk, tkey, dev, "ok");
+	snprintf(rq, sizeof rq, "%s-wu", rid);
+	itest_wrap_put(k, rq, thread, ev->box_pk, tkey, dev, "ok");
+	snprintf(rq, sizeof rq, "%s-wi", rid);
+	itest_wrap_put(k, rq, thread, id->box_pk, tkey, dev, "ok");
 	free(ev);
 }
 
@@ -939,11 +969,17 @@ int itest_worker_thread_key(struct itest_e2e *e, struct advice_conn *k, const st
 	int rc = -1;
 
 	itest_unb64_fixed(json_object_get(r, "share"), share, 32);
-	itest_unb64_fixed(json_object_get(json_array_get(json_object_get(r, "devices"), 0), "sign_pk"),
-			  citizen_pk, 32);
-	json_array_foreach (json_object_get(r, "devices"), i, x)
-		if (n < 8)
-			itest_unb64_fixed(json_object_get(x, "sign_pk"), signers[n++], 32);
+	json_array_foreach (json_object_get(r, "devices"), i, x) {
+		uint8_t dcert[ADVICE_DEVICE_CERT_BYTES];
+		struct advice_device_cert dc;
+
+		itest_unb64_fixed(json_object_get(x, "cert"), dcert, sizeof dcert);
+		if (n < 8 && advice_device_cert_verify(dcert, sizeof dcert, &dc) == 0) {
+			if (n == 0)
+				memcpy(citizen_pk, dc.device_sign_pk, 32);
+			memcpy(signers[n++], dc.device_sign_pk, 32);
+		}
+	}
 	json_array_foreach (json_object_get(r, "certs"), i, x) {
 		itest_unb64_fixed(x, cert, sizeof cert);
 		if (n < 8 && advice_cert_verify(cert, sizeof cert, w->admin_cert, sizeof w->admin_cert,

@@ -170,8 +170,13 @@ int itest_unit_current(json_t *gens, const uint8_t admin_pk[32], const char *uni
 int itest_unit_key(const uint8_t root_pk[32], struct advice_conn *k, const char *category,
 		   struct advice_unit_event *ev, json_t **served);
 
-/* A citizen device: new keys registered with device.add (request id `rid`). */
-void itest_device_new(struct advice_conn *k, struct advice_keys *dev, const char *rid);
+/*
+ * A citizen device: new keys certified by the identity *id and registered (request id `rid`):
+ * with identity.add when *id is all zeros (a new identity is made into *id, its seed into
+ * id_seed when not NULL), else with device.add.
+ */
+void itest_device_new(struct advice_conn *k, struct advice_keys *id, uint8_t *id_seed,
+		      struct advice_keys *dev, const char *rid);
 /* An envelope of `text` in the thread (hex id), epoch 0, base64url (malloc'd): the sender's
  * first message (sequence 1, no prev hash). */
 char *itest_envelope_b64(const char *thread, const uint8_t tkey[32], const uint8_t share[32],
@@ -191,13 +196,15 @@ struct itest_reader {
 	uint8_t root_pk[32];
 	uint8_t certs[32 * ADVICE_CERT_BYTES];
 	size_t ncerts;
-	uint8_t devices[16][32]; /* the citizen's device signing keys */
+	uint8_t devices[16][32]; /* the citizen's certified device signing keys */
 	size_t ndevices;
 };
 /* A reader of thread `thread` (hex) that pins root_pk. Fails the test when out of memory. */
 void itest_reader_init(struct itest_reader *r, const uint8_t root_pk[32], const char *thread);
 void itest_reader_free(struct itest_reader *r);
-/* Takes the citizen's devices of a thread.keys reply. */
+/* Takes the citizen's devices of a thread.keys reply: those whose device certificate verifies
+ * under one of the citizen's identities listed there (the stricter rule, the thread's own
+ * identity, is advice_citizen_sender's: test_e2e checks it). */
 void itest_reader_keys(struct itest_reader *r, json_t *keys_reply);
 /*
  * Feeds the messages of a thread.read reply (with its certs) in order: verdicts[i] (enum
@@ -220,21 +227,23 @@ void itest_chunk_send(struct advice_conn *k, const uint8_t file_id[16], uint32_t
 		      size_t len, const char *expect);
 /*
  * The citizen opens a thread in adult-social-work: the unit key verified (itest_unit_key),
- * thread.prepare (id and share), the first message `text` in an envelope, the thread key
- * wrapped to the unit and to the device. Request ids start with `rid`.
+ * thread.prepare (id and share), the first message `text` in an envelope signed by the device,
+ * the thread key wrapped to the unit and to the citizen's identity `id`. Request ids start
+ * with `rid`.
  */
-void itest_citizen_open(struct itest_e2e *e, struct advice_conn *k, const struct advice_keys *dev,
-			const char *rid, const char *text, char thread[33], uint8_t tkey[32],
-			uint8_t share[32]);
+void itest_citizen_open(struct itest_e2e *e, struct advice_conn *k, const struct advice_keys *id,
+			const struct advice_keys *dev, const char *rid, const char *text, char thread[33],
+			uint8_t tkey[32], uint8_t share[32]);
 /* A worker's client: keys.mine, the bundle opened with `password`, the admin verified, the
  * unit seeds opened (and older generations through the chain). Fails the test on error. */
 void itest_worker_keys(struct itest_e2e *e, struct advice_conn *k, const char *password,
 		       struct itest_worker *w);
 /*
  * thread.keys, then the thread key opened with any unit generation the worker reached,
- * accepting wraps signed by the citizen's devices or by staff whose certificate chains to
- * the pinned root. 0 with tkey, share (as the server gives it now) and the first device's
- * signing key, or -1 when no wrap opens.
+ * accepting wraps signed by the citizen's certified devices (a device certificate that
+ * verifies under its identity) or by staff whose certificate chains to the pinned root. 0
+ * with tkey, share (as the server gives it now) and the first certified device's signing key,
+ * or -1 when no wrap opens.
  */
 int itest_worker_thread_key(struct itest_e2e *e, struct advice_conn *k, const struct itest_worker *w,
 			    const char *thread, uint8_t tkey[32], uint8_t share[32], uint8_t citizen_pk[32]);

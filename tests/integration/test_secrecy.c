@@ -680,10 +680,11 @@ static void test_worker_password_never_reaches_the_server(void **state)
 
 /* --- The shred share --- */
 
-/* The citizen's client: thread.keys, its own device's wrap opened. 0 with the thread key and
+/* The citizen's client: thread.keys, the wrap to its identity opened. 0 with the thread key and
  * the share as the server gives them now, or -1 when no wrap opens. */
-static int citizen_thread_key(struct advice_conn *k, const struct advice_keys *dev, const char *thread,
-			      uint8_t tkey[32], uint8_t share[32])
+static int citizen_thread_key(struct advice_conn *k, const struct advice_keys *id,
+			      const struct advice_keys *dev, const char *thread, uint8_t tkey[32],
+			      uint8_t share[32])
 {
 	uint8_t wrap[ADVICE_WRAP_BYTES], tid[ADVICE_OID_BYTES];
 	struct advice_wrap_info wi;
@@ -698,7 +699,7 @@ static int citizen_thread_key(struct advice_conn *k, const struct advice_keys *d
 	json_array_foreach (json_object_get(r, "wraps"), i, x) {
 		itest_unb64_fixed(x, wrap, sizeof wrap);
 		if (rc != 0 && advice_wrap_open(tkey, &wi, wrap, sizeof wrap, ADVICE_WRAP_THREAD_KEY, tid, 0,
-						dev, dev->sign_pk) == 0)
+						id, dev->sign_pk) == 0)
 			rc = 0;
 	}
 	json_decref(r);
@@ -749,14 +750,14 @@ static void test_deleted_shred_share_makes_thread_unreadable(void **state)
 	struct itest_e2e *e = *state;
 	struct advice_conn *cit = itest_citizen(&e->h, HETU_1), *anna = itest_worker(&e->h, "anna");
 	uint8_t tkey[32], share[32], key_w[32], share_w[32], key_c[32], share_c[32], cpk[32];
-	struct advice_keys dev;
+	struct advice_keys id = { 0 }, dev;
 	struct itest_worker *w = calloc(1, sizeof *w);
 	struct itest_needles *nd = itest_needles_new();
 	char thread[33], shred[400], *body, *again;
 
 	assert_non_null(w);
-	itest_device_new(cit, &dev, "dev1");
-	itest_citizen_open(e, cit, &dev, "t1", CANARY, thread, tkey, share);
+	itest_device_new(cit, &id, NULL, &dev, "dev1");
+	itest_citizen_open(e, cit, &id, &dev, "t1", CANARY, thread, tkey, share);
 	itest_worker_keys(e, anna, "anna-demo", w);
 
 	/* Before: the worker and the citizen each reach the thread key and the share, and read. */
@@ -764,7 +765,7 @@ static void test_deleted_shred_share_makes_thread_unreadable(void **state)
 	assert_int_equal(itest_worker_thread_key(e, anna, w, thread, key_w, share_w, cpk), 0);
 	assert_memory_equal(share_w, share, 32);
 	assert_true(opens(body, thread, key_w, share_w, dev.sign_pk));
-	assert_int_equal(citizen_thread_key(cit, &dev, thread, key_c, share_c), 0);
+	assert_int_equal(citizen_thread_key(cit, &id, &dev, thread, key_c, share_c), 0);
 	assert_true(opens(body, thread, key_c, share_c, dev.sign_pk));
 
 	/* The share is in the shred store (the scan finds it there), nowhere else. */

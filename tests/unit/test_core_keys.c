@@ -150,21 +150,48 @@ static void unb64(json_t *j, uint8_t *out, size_t len)
 	free(d);
 }
 
-/* Registers a device for the citizen; returns its keys. */
-static void device_add(struct corefix *fx, const struct who *c, struct advice_keys *dev, const char *rid)
+/* A device certificate of dev signed by the identity id, base64url (malloc'd). */
+static char *device_cert(const struct advice_keys *id, const struct advice_keys *dev)
 {
-	char *box, *sign;
+	struct advice_device_cert c = { .created_at = 1770000000000ULL };
+	uint8_t cert[ADVICE_DEVICE_CERT_BYTES];
+
+	memcpy(c.device_sign_pk, dev->sign_pk, 32);
+	memcpy(c.device_box_pk, dev->box_pk, 32);
+	assert_int_equal(advice_device_cert_sign(cert, &c, id), 0);
+	return b64(cert, sizeof cert);
+}
+
+/*
+ * Registers a new device for the citizen, certified by the identity *id: a new identity
+ * (identity.add) when *id is all zeros, else device.add. Returns the device's keys in dev and
+ * the reply's code.
+ */
+static const char *device_add_code(struct corefix *fx, const struct who *c, struct advice_keys *id,
+				   struct advice_keys *dev, const char *rid)
+{
+	static const uint8_t zero[32];
+	static char code[32];
+	int fresh = memcmp(id->sign_pk, zero, 32) == 0;
+	char *cert;
 	json_t *r;
 
+	if (fresh)
+		keys_new(id, NULL);
 	keys_new(dev, NULL);
-	box = b64(dev->box_pk, 32);
-	sign = b64(dev->sign_pk, 32);
-	r = corefix_ws(fx, c, "{\"type\":\"device.add\",\"id\":\"%s\",\"box_pk\":\"%s\",\"sign_pk\":\"%s\"}",
-		       rid, box, sign);
-	assert_string_equal(corefix_code(r), "ok");
+	cert = device_cert(id, dev);
+	r = corefix_ws(fx, c, "{\"type\":\"%s\",\"id\":\"%s\",\"cert\":\"%s\"}",
+		       fresh ? "identity.add" : "device.add", rid, cert);
+	snprintf(code, sizeof code, "%s", corefix_code(r));
 	json_decref(r);
-	free(box);
-	free(sign);
+	free(cert);
+	return code;
+}
+
+static void device_add(struct corefix *fx, const struct who *c, struct advice_keys *id,
+		       struct advice_keys *dev, const char *rid)
+{
+	assert_string_equal(device_add_code(fx, c, id, dev, rid), "ok");
 }
 
 /* Prepares and opens a thread; returns its id and share. */
@@ -385,45 +412,36 @@ static void test_device_add_limits(void **state)
 {
 	struct corefix *fx = *state;
 	struct who a;
-	struct advice_keys dev;
-	char *box, *sign;
+	struct advice_keys id = { 0 }, dev;
+	char *cert;
 	json_t *r;
 
 	corefix_login_citizen(fx, CITIZEN_A, &a);
-	device_add(fx, &a, &dev, "d0");
-	box = b64(dev.box_pk, 32);
-	sign = b64(dev.sign_pk, 32);
-	r = corefix_ws(fx, &a, "{\"type\":\"device.add\",\"id\":\"dx\",\"box_pk\":\"%s\",\"sign_pk\":\"%s\"}",
-		       box, sign);
+	device_add(fx, &a, &id, &dev, "d0");
+	/* The same device again: conflict. */
+	cert = device_cert(&id, &dev);
+	r = corefix_ws(fx, &a, "{\"type\":\"device.add\",\"id\":\"dx\",\"cert\":\"%s\"}", cert);
 	assert_string_equal(corefix_code(r), "conflict");
 	json_decref(r);
-	free(box);
-	free(sign);
+	free(cert);
 	for (int i = 1; i < 16; i++) {
 		char rid[16];
 
 		snprintf(rid, sizeof rid, "d%d", i);
-		device_add(fx, &a, &dev, rid);
+		device_add(fx, &a, &id, &dev, rid);
 	}
-	keys_new(&dev, NULL);
-	box = b64(dev.box_pk, 32);
-	sign = b64(dev.sign_pk, 32);
-	r = corefix_ws(fx, &a, "{\"type\":\"device.add\",\"id\":\"dy\",\"box_pk\":\"%s\",\"sign_pk\":\"%s\"}",
-		       box, sign);
-	assert_string_equal(corefix_code(r), "conflict");
-	json_decref(r);
-	free(box);
-	free(sign);
+	assert_string_equal(device_add_code(fx, &a, &id, &dev, "dy"), "conflict");
 }
 
-/* The whole thread-key path through the server: wraps from the citizen, delivery to the unit's
- * staff only (logged), a re-wrap to the citizen's new device by a worker's client. */
+/* The whole thread-key path through the server: wraps from the citizen (to the unit and to the
+ * citizen's identity), delivery to the unit's staff only (logged), a re-wrap to the citizen's
+ * new identity by a worker's client. */
 static void test_wraps_flow(void **state)
 {
 	struct corefix *fx = *state;
 	struct world w;
 	struct who anna, sara, ben, citizen, other;
-	struct advice_keys dev, dev2, stranger;
+	struct advice_keys id = { 0 }, id2 = { 0 }, dev, dev2, stranger;
 	struct advice_wrap_info wi;
 	struct store_audit last;
 	char thread[STORE_ID_SIZE], other_thread[STORE_ID_SIZE];
@@ -434,14 +452,14 @@ static void test_wraps_flow(void **state)
 	world_setup(fx, &w, &anna, &sara, &ben);
 	corefix_login_citizen(fx, CITIZEN_A, &citizen);
 	corefix_login_citizen(fx, CITIZEN_B, &other);
-	device_add(fx, &citizen, &dev, "d1");
+	device_add(fx, &citizen, &id, &dev, "d1");
 	open_prepared(fx, &citizen, thread, share);
 	open_prepared(fx, &other, other_thread, share);
 	advice_random(tkey, 32);
 
-	/* The citizen wraps the key to the unit's generation and to the device. */
+	/* The citizen wraps the key to the unit's generation and to the identity. */
 	make_wrap(wrap, thread, w.adult.box_pk, tkey, &dev);
-	make_wrap(wrap_dev, thread, dev.box_pk, tkey, &dev);
+	make_wrap(wrap_dev, thread, id.box_pk, tkey, &dev);
 	r = wrap_put(fx, &citizen, "w1", thread, wrap);
 	assert_string_equal(corefix_code(r), "ok");
 	assert_int_equal(json_integer_value(json_object_get(r, "stored")), 1);
@@ -472,6 +490,11 @@ static void test_wraps_flow(void **state)
 	r = wrap_put(fx, &citizen, "x3", thread, wrap);
 	assert_string_equal(corefix_code(r), "forbidden");
 	json_decref(r);
+	/* A device's own key is no recipient: thread keys go to the identity. */
+	make_wrap(wrap, thread, dev.box_pk, tkey, &dev);
+	r = wrap_put(fx, &citizen, "x3b", thread, wrap);
+	assert_string_equal(corefix_code(r), "forbidden");
+	json_decref(r);
 	make_wrap(wrap, thread, w.adult.box_pk, tkey, &dev);
 	wrap[3] ^= 1;
 	r = wrap_put(fx, &citizen, "x4", thread, wrap);
@@ -482,7 +505,8 @@ static void test_wraps_flow(void **state)
 	assert_string_equal(corefix_code(r), "not_found"); /* another citizen: as for no such thread */
 	json_decref(r);
 
-	/* Staff of the unit get the unit's wrap, not the device's, after an access-log row. */
+	/* Staff of the unit get the unit's wrap, not the identity's, after an access-log row, with the
+	 * citizen's identity and device certificate. */
 	rows = corefix_audit_rows(fx, NULL);
 	r = corefix_ws(fx, &anna, "{\"type\":\"thread.keys\",\"id\":\"k1\",\"thread\":\"%s\"}", thread);
 	assert_string_equal(corefix_code(r), "ok");
@@ -490,6 +514,10 @@ static void test_wraps_flow(void **state)
 	assert_string_equal(last.action, "keys");
 	assert_int_equal(json_array_size(json_object_get(r, "wraps")), 1);
 	assert_int_equal(json_array_size(json_object_get(r, "devices")), 1);
+	assert_int_equal(json_array_size(json_object_get(r, "identities")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(r, "identities"), 0), "first_seen")),
+			 fx->now);
 	unb64(json_array_get(json_object_get(r, "wraps"), 0), wrap, sizeof wrap);
 	json_decref(r);
 	advice_unhex(tid, sizeof tid, thread);
@@ -502,21 +530,24 @@ static void test_wraps_flow(void **state)
 	assert_string_equal(corefix_code(r), "not_found");
 	json_decref(r);
 
-	/* The citizen's new device: anna's client re-wraps to it, signed with her certified key. */
-	device_add(fx, &citizen, &dev2, "d2");
-	make_wrap(wrap, thread, dev2.box_pk, got, &w.anna);
+	/* The citizen's new identity (a device with neither approval nor recovery code): anna's
+	 * client re-wraps to it, signed with her certified key, when a worker asks for it. */
+	fx->now += 1000;
+	device_add(fx, &citizen, &id2, &dev2, "d2");
+	make_wrap(wrap, thread, id2.box_pk, got, &w.anna);
 	r = wrap_put(fx, &anna, "a1", thread, wrap);
 	assert_string_equal(corefix_code(r), "ok");
 	assert_int_equal(json_integer_value(json_object_get(r, "stored")), 1);
 	json_decref(r);
 	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.keys\",\"id\":\"k3\",\"thread\":\"%s\"}", thread);
-	assert_int_equal(json_array_size(json_object_get(r, "wraps")), 2); /* both devices' wraps */
+	assert_int_equal(json_array_size(json_object_get(r, "wraps")), 2); /* both identities' wraps */
+	assert_int_equal(json_array_size(json_object_get(r, "identities")), 2);
 	json_decref(r);
 	/* ben cannot re-wrap (not staff of the unit), and anna cannot sign with a device key. */
 	r = wrap_put(fx, &ben, "a2", thread, wrap);
 	assert_string_equal(corefix_code(r), "not_found"); /* as for no such thread */
 	json_decref(r);
-	make_wrap(wrap, thread, dev2.box_pk, got, &dev);
+	make_wrap(wrap, thread, id2.box_pk, got, &dev);
 	r = wrap_put(fx, &anna, "a3", thread, wrap);
 	assert_string_equal(corefix_code(r), "forbidden");
 	json_decref(r);
@@ -560,7 +591,7 @@ static void test_envelopes_required(void **state)
 	struct core_config cc = fx->cc;
 	struct world w;
 	struct who anna, sara, ben, citizen;
-	struct advice_keys dev, stranger;
+	struct advice_keys id = { 0 }, dev, stranger;
 	char thread[STORE_ID_SIZE], other[STORE_ID_SIZE], *body;
 	uint8_t share[32];
 	json_t *r;
@@ -570,7 +601,7 @@ static void test_envelopes_required(void **state)
 	fx->core = core_new(fx->st, &cc);
 	world_setup(fx, &w, &anna, &sara, &ben);
 	corefix_login_citizen(fx, CITIZEN_A, &citizen);
-	device_add(fx, &citizen, &dev, "d1");
+	device_add(fx, &citizen, &id, &dev, "d1");
 	keys_new(&stranger, NULL);
 	r = corefix_ws(fx, &citizen, "{\"type\":\"thread.prepare\",\"id\":\"p1\"}");
 	snprintf(thread, sizeof thread, "%s", json_string_value(json_object_get(r, "thread")));

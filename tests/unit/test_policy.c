@@ -316,6 +316,10 @@ static json_t *example(const char *type)
 		json_object_del(j, "unit");
 	if (strcmp(type, "wrap.put") == 0)
 		json_object_set_new(j, "wraps", json_pack("[s]", "AAAA"));
+	if (strcmp(type, "device.add") == 0 || strcmp(type, "device.approve") == 0)
+		json_object_set_new(j, "cert", json_string("AAAA"));
+	if (strcmp(type, "recovery.put") == 0)
+		json_object_set_new(j, "box", json_string("AAAA"));
 	return j;
 }
 

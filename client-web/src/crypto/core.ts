@@ -30,6 +30,8 @@ export const enum ObjType {
   Cert = 6,
   Bundle = 7,
   Chain = 8,
+  DeviceCert = 9,
+  RecoveryBox = 10,
   UnitLog = 11,
   EpochEvent = 12,
 }

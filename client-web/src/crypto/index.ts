@@ -9,3 +9,4 @@ export * from './media';
 export * from './thread';
 export * from './rekey';
 export * from './login';
+export * from './citizen';

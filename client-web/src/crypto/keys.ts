@@ -277,6 +277,7 @@ export const WRAP_BYTES = 246;
 export const enum WrapKind {
   ThreadKey = 1,
   UnitSeed = 2,
+  IdentitySeed = 3,
 }
 
 export interface WrapInfo {
@@ -289,7 +290,7 @@ export interface WrapInfo {
 
 export function wrapSeal(kind: number, scopeId: Uint8Array, epoch: number, recipientBoxPk: Uint8Array,
   key: Uint8Array, ephSeed: Uint8Array, signer: Keys): Uint8Array {
-  if (kind !== WrapKind.ThreadKey && kind !== WrapKind.UnitSeed) inval('wrap kind');
+  if (kind !== WrapKind.ThreadKey && kind !== WrapKind.UnitSeed && kind !== WrapKind.IdentitySeed) inval('wrap kind');
   checkLen(scopeId, OID_BYTES, 'scope id');
   checkLen(key, KEY_BYTES, 'key');
   const out = new Uint8Array(WRAP_BYTES);
@@ -311,7 +312,7 @@ export function wrapSeal(kind: number, scopeId: Uint8Array, epoch: number, recip
 export function wrapParse(b: Uint8Array): WrapInfo {
   if (b.length !== WRAP_BYTES) inval('wrap size');
   prefixCheck(b, ObjType.Wrap);
-  if (b[6] !== WrapKind.ThreadKey && b[6] !== WrapKind.UnitSeed) inval('wrap kind');
+  if (b[6] !== WrapKind.ThreadKey && b[6] !== WrapKind.UnitSeed && b[6] !== WrapKind.IdentitySeed) inval('wrap kind');
   return {
     kind: b[6], scopeId: b.slice(7, 23), epoch: get32(b, 23), recipientKid: b.slice(27, 43),
     signerKid: b.slice(43, 59),

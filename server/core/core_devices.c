@@ -1,0 +1,515 @@
+/*
+ * core_devices.c - a citizen's identities and devices (PROTOCOL.md §12.2). An identity is
+ * registered with the certificate of its first device; every further device comes with a
+ * certificate that one of the citizen's identities signed (device.add, or device.approve
+ * answering a new device's device.request with the identity seed sealed to it). The server
+ * checks the form and the signature, never whether the citizen trusts a key: a reader checks
+ * the chain device -> identity itself. Recovery boxes are kept per identity. Devices unused
+ * for device_idle_ms are removed and requests expire after ten minutes, so the caps never
+ * lock a citizen out.
+ *
+ * Requests: identity.add, device.add, device.list, device.remove, device.request,
+ * device.approve, recovery.put, recovery.get.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "advice_crypto.h"
+#include "core_internal.h"
+
+#define DEVICES_MAX	       16		  /* devices per citizen */
+#define IDENTITIES_MAX	       64		  /* identities per citizen */
+#define REQUESTS_MAX	       4		  /* device requests not answered, per citizen */
+#define REQUEST_MS	       (10 * 60000LL)	  /* a device request expires after */
+#define DEVICE_IDLE_DEFAULT_MS (180 * 86400000LL) /* device_idle_ms when not configured */
+
+static const char *req_str(struct ctx *x, const char *name)
+{
+	return json_string_value(json_object_get(x->msg, name));
+}
+
+static int fail_field(struct ctx *x, int code, const char *field, const char *msg)
+{
+	snprintf(x->err_field, sizeof x->err_field, "%s", field);
+	return core_fail(x, code, "%s", msg);
+}
+
+static int64_t idle_ms(const struct ctx *x)
+{
+	return x->c->cfg.device_idle_ms > 0 ? x->c->cfg.device_idle_ms : DEVICE_IDLE_DEFAULT_MS;
+}
+
+static json_t *hex_json(const uint8_t *data, size_t len)
+{
+	char hex[2 * 32 + 1];
+
+	advice_hex(hex, data, len);
+	return json_string(hex);
+}
+
+int core_devices_expire(struct ctx *x, const char *user_id)
+{
+	int64_t n = 0;
+
+	return x->st->ops->citizen->device_expire(x->st, user_id, x->now - idle_ms(x), &n) == STORE_OK ? 0
+												       : -1;
+}
+
+/* --- Listing --- */
+
+static int add_identity(void *arg, const struct store_key_blob *b)
+{
+	json_t *i;
+
+	if (json_array_size(arg) == ADVICE_MAX_LIST)
+		return 1;
+	i = json_pack("{s:o, s:o, s:o, s:I}", "identity", hex_json(b->kid, STORE_KID_BYTES), "sign_pk",
+		      core_b64_json(b->data, b->len), "box_pk", core_b64_json(b->extra, b->extra_len),
+		      "first_seen", (json_int_t)b->n);
+	return i == NULL || json_array_append_new(arg, i) != 0 ? -1 : 0;
+}
+
+static int add_device_cert(void *arg, const struct store_key_blob *b)
+{
+	json_t *d;
+
+	if (json_array_size(arg) == ADVICE_MAX_LIST)
+		return 1;
+	if (b->data == NULL || b->extra_len != STORE_KID_BYTES)
+		return 0; /* not certified: no reader could check it */
+	d = json_pack("{s:o, s:o, s:o, s:I, s:I}", "kid", hex_json(b->kid, STORE_KID_BYTES), "identity",
+		      hex_json(b->extra, STORE_KID_BYTES), "cert", core_b64_json(b->data, b->len), "created",
+		      (json_int_t)b->n, "last_used", (json_int_t)b->m);
+	return d == NULL || json_array_append_new(arg, d) != 0 ? -1 : 0;
+}
+
+int core_put_identities(struct ctx *x, json_t *obj, const char *user_id)
+{
+	json_t *ids = json_array(), *devs = json_array();
+
+	json_object_set_new(obj, "identities", ids);
+	json_object_set_new(obj, "devices", devs);
+	if (ids == NULL || devs == NULL)
+		return -1;
+	if (x->st->ops->citizen->identity_list(x->st, user_id, add_identity, ids) != STORE_OK ||
+	    x->st->ops->citizen->device_certs(x->st, user_id, add_device_cert, devs) != STORE_OK)
+		return -1;
+	return 0;
+}
+
+static int count_cb(void *arg, const struct store_key_blob *b)
+{
+	(void)b;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* --- Certificates --- */
+
+/*
+ * The request's field `cert`: decoded and verified under the identity named in it. 0 with out
+ * and *c filled; 0 with a bad_request on /cert set.
+ */
+static int cert_arg(struct ctx *x, uint8_t out[ADVICE_DEVICE_CERT_BYTES], struct advice_device_cert *c)
+{
+	size_t len = 0;
+	int rc;
+
+	if ((rc = core_b64_decode(x, req_str(x, "cert"), "/cert", out, ADVICE_DEVICE_CERT_BYTES, &len, 1)) !=
+		    0 ||
+	    x->err)
+		return rc;
+	rc = advice_device_cert_verify(out, len, c);
+	if (rc == -ADVICE_ERR_INVAL)
+		return fail_field(x, ADVICE_ERR_BAD_REQUEST, "/cert", "cert is not a device certificate");
+	if (rc != 0)
+		return fail_field(x, ADVICE_ERR_BAD_REQUEST, "/cert",
+				  "cert's signature does not verify under its identity");
+	return 0;
+}
+
+/* Whether the identity of c is one of the caller's: 1, 0, or -1 when the store failed. */
+static int identity_is_mine(struct ctx *x, const struct advice_device_cert *c)
+{
+	uint8_t iid[ADVICE_KID_BYTES];
+	char owner[STORE_ID_SIZE];
+	int rc;
+
+	advice_identity_id(iid, c->identity_sign_pk);
+	rc = x->st->ops->citizen->identity_owner(x->st, iid, owner);
+	if (rc == STORE_ERROR)
+		return -1;
+	return rc == STORE_OK && strcmp(owner, x->sess.user_id) == 0;
+}
+
+/* Registers the caller's device certified by cert (checked), within the cap. 0 (err set when
+ * refused) with kid the device's kid, or -1. */
+static int device_store(struct ctx *x, const uint8_t cert[ADVICE_DEVICE_CERT_BYTES],
+			const struct advice_device_cert *c, uint8_t kid[ADVICE_KID_BYTES])
+{
+	uint8_t iid[ADVICE_KID_BYTES];
+	int n = 0, rc;
+
+	if (core_devices_expire(x, x->sess.user_id) != 0 ||
+	    x->st->ops->keys->device_list(x->st, x->sess.user_id, count_cb, &n) != STORE_OK)
+		return -1;
+	if (n >= DEVICES_MAX)
+		return core_fail(x, ADVICE_ERR_CONFLICT,
+				 "at most %d devices: remove one first (device.remove)", DEVICES_MAX);
+	advice_kid(kid, c->device_box_pk);
+	advice_identity_id(iid, c->identity_sign_pk);
+	rc = x->st->ops->keys->device_put(x->st, x->sess.user_id, kid, c->device_box_pk, c->device_sign_pk,
+					  iid, cert, ADVICE_DEVICE_CERT_BYTES, x->now);
+	if (rc == STORE_EXISTS)
+		return fail_field(x, ADVICE_ERR_CONFLICT, "/cert", "this device key is registered already");
+	return rc == STORE_OK ? 0 : -1;
+}
+
+/* --- identity.add, device.add --- */
+
+int core_identity_add(struct ctx *x)
+{
+	uint8_t cert[ADVICE_DEVICE_CERT_BYTES], kid[ADVICE_KID_BYTES], iid[ADVICE_KID_BYTES];
+	struct advice_device_cert c;
+	char owner[STORE_ID_SIZE];
+	int rc, n = 0;
+
+	if ((rc = cert_arg(x, cert, &c)) != 0 || x->err)
+		return rc;
+	advice_identity_id(iid, c.identity_sign_pk);
+	rc = x->st->ops->citizen->identity_owner(x->st, iid, owner);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_OK)
+		return fail_field(x, ADVICE_ERR_CONFLICT, "/cert", "this identity is registered already");
+	if (x->st->ops->citizen->identity_list(x->st, x->sess.user_id, count_cb, &n) != STORE_OK)
+		return -1;
+	if (n >= IDENTITIES_MAX)
+		return core_fail(x, ADVICE_ERR_CONFLICT, "at most %d identities", IDENTITIES_MAX);
+	/* The device first: a refused device leaves no identity behind. */
+	if ((rc = device_store(x, cert, &c, kid)) != 0 || x->err)
+		return rc;
+	if (x->st->ops->citizen->identity_put(x->st, iid, x->sess.user_id, c.identity_sign_pk,
+					      c.identity_box_pk, x->now) != STORE_OK)
+		return -1;
+	json_object_set_new(x->result, "identity", hex_json(iid, sizeof iid));
+	json_object_set_new(x->result, "kid", hex_json(kid, sizeof kid));
+	return 0;
+}
+
+int core_device_add(struct ctx *x)
+{
+	uint8_t cert[ADVICE_DEVICE_CERT_BYTES], kid[ADVICE_KID_BYTES];
+	struct advice_device_cert c;
+	int rc;
+
+	if ((rc = cert_arg(x, cert, &c)) != 0 || x->err)
+		return rc;
+	if ((rc = identity_is_mine(x, &c)) < 0)
+		return -1;
+	if (rc == 0)
+		return fail_field(x, ADVICE_ERR_FORBIDDEN, "/cert",
+				  "the certificate is not signed by one of your identities");
+	if ((rc = device_store(x, cert, &c, kid)) != 0 || x->err)
+		return rc;
+	json_object_set_new(x->result, "kid", hex_json(kid, sizeof kid));
+	return 0;
+}
+
+/* --- device.list, device.remove --- */
+
+struct request_acc {
+	json_t *arr;	  /* NULL: only count or find */
+	const char *want; /* the request to find, or NULL */
+	int pending;	  /* requests not answered */
+	int found, answered;
+	uint8_t box_pk[STORE_KEY_BYTES], sign_pk[STORE_KEY_BYTES];
+	int64_t created;
+};
+
+static json_t *request_json(const char *id, const uint8_t *box_pk, const uint8_t *sign_pk, int64_t created,
+			    const uint8_t *answer, size_t answer_len)
+{
+	int answered = answer != NULL && answer_len == ADVICE_DEVICE_CERT_BYTES + ADVICE_WRAP_BYTES;
+
+	return json_pack(
+		"{s:s, s:o, s:o, s:I, s:I, s:o, s:o}", "request", id, "box_pk",
+		core_b64_json(box_pk, STORE_KEY_BYTES), "sign_pk", core_b64_json(sign_pk, STORE_KEY_BYTES),
+		"created", (json_int_t)created, "expires", (json_int_t)(created + REQUEST_MS), "cert",
+		answered ? core_b64_json(answer, ADVICE_DEVICE_CERT_BYTES) : json_null(), "wrap",
+		answered ? core_b64_json(answer + ADVICE_DEVICE_CERT_BYTES, ADVICE_WRAP_BYTES) : json_null());
+}
+
+static int each_request(void *arg, const struct store_key_blob *b)
+{
+	struct request_acc *a = arg;
+	json_t *r;
+
+	if (b->len != STORE_KEY_BYTES || b->extra_len != STORE_KEY_BYTES)
+		return 0;
+	a->pending += b->m == 0;
+	if (a->want != NULL && strcmp(a->want, b->owner) == 0) {
+		a->found = 1;
+		a->answered = b->m != 0;
+		memcpy(a->box_pk, b->data, STORE_KEY_BYTES);
+		memcpy(a->sign_pk, b->extra, STORE_KEY_BYTES);
+		a->created = b->n;
+	}
+	if (a->arr == NULL)
+		return 0;
+	if (json_array_size(a->arr) == ADVICE_MAX_LIST)
+		return 1;
+	r = request_json(b->owner, b->data, b->extra, b->n, b->third, b->third_len);
+	return r == NULL || json_array_append_new(a->arr, r) != 0 ? -1 : 0;
+}
+
+/* The caller's requests that have not expired, through acc. 0 or -1. */
+static int requests_scan(struct ctx *x, struct request_acc *a)
+{
+	return x->st->ops->citizen->request_list(x->st, x->sess.user_id, x->now - REQUEST_MS, each_request,
+						 a) == STORE_OK
+		       ? 0
+		       : -1;
+}
+
+/* A kid field (32 hex digits, checked by the schema) into out; 0, or 0 with bad_request set. */
+static int kid_arg(struct ctx *x, const char *name, const char *field, uint8_t out[ADVICE_KID_BYTES])
+{
+	const char *hex = req_str(x, name);
+
+	if (hex == NULL || advice_unhex(out, ADVICE_KID_BYTES, hex) != 0)
+		return fail_field(x, ADVICE_ERR_BAD_REQUEST, field, "not a key id");
+	return 0;
+}
+
+int core_device_list(struct ctx *x)
+{
+	struct request_acc reqs = { .arr = json_array() };
+	uint8_t kid[ADVICE_KID_BYTES];
+	int rc;
+
+	json_object_set_new(x->result, "requests", reqs.arr);
+	if (reqs.arr == NULL || core_devices_expire(x, x->sess.user_id) != 0)
+		return -1;
+	if (json_object_get(x->msg, "kid") != NULL) {
+		if ((rc = kid_arg(x, "kid", "/kid", kid)) != 0 || x->err)
+			return rc;
+		rc = x->st->ops->citizen->device_touch(x->st, x->sess.user_id, kid, x->now);
+		if (rc == STORE_NOTFOUND)
+			return fail_field(x, ADVICE_ERR_NOT_FOUND, "/kid",
+					  "no such device (removed or expired)");
+		if (rc != STORE_OK)
+			return -1;
+	}
+	if (core_put_identities(x, x->result, x->sess.user_id) != 0 || requests_scan(x, &reqs) != 0)
+		return -1;
+	json_object_set_new(x->result, "idle_days", json_integer((idle_ms(x) + 86399999LL) / 86400000LL));
+	return 0;
+}
+
+int core_device_remove(struct ctx *x)
+{
+	uint8_t kid[ADVICE_KID_BYTES];
+	int rc;
+
+	if ((rc = kid_arg(x, "kid", "/kid", kid)) != 0 || x->err)
+		return rc;
+	rc = x->st->ops->citizen->device_remove(x->st, x->sess.user_id, kid);
+	if (rc == STORE_NOTFOUND)
+		return fail_field(x, ADVICE_ERR_NOT_FOUND, "/kid", "no such device");
+	if (rc != STORE_OK)
+		return -1;
+	json_object_set_new(x->result, "kid", json_string(req_str(x, "kid")));
+	return 0;
+}
+
+/* --- device.request, device.approve --- */
+
+/* The event device.request to every connection of the caller. 0 or -1. */
+static int push_request(struct ctx *x, json_t *r)
+{
+	char topic[48];
+
+	if (r == NULL)
+		return -1;
+	json_object_set_new(r, "type", json_string("event"));
+	json_object_set_new(r, "event", json_string("device.request"));
+	snprintf(topic, sizeof topic, "u:%s", x->sess.user_id);
+	return core_push(x, topic, r);
+}
+
+int core_device_request(struct ctx *x)
+{
+	uint8_t box[STORE_KEY_BYTES], sign[STORE_KEY_BYTES];
+	struct request_acc reqs = { 0 };
+	char id[STORE_ID_SIZE];
+	size_t len = 0;
+	int rc;
+
+	if ((rc = core_b64_decode(x, req_str(x, "box_pk"), "/box_pk", box, sizeof box, &len, 1)) != 0 ||
+	    x->err)
+		return rc;
+	if ((rc = core_b64_decode(x, req_str(x, "sign_pk"), "/sign_pk", sign, sizeof sign, &len, 1)) != 0 ||
+	    x->err)
+		return rc;
+	if (x->st->ops->citizen->request_expire(x->st, x->now - REQUEST_MS) != STORE_OK ||
+	    requests_scan(x, &reqs) != 0)
+		return -1;
+	if (reqs.pending >= REQUESTS_MAX)
+		return core_fail(x, ADVICE_ERR_RATE_LIMITED,
+				 "at most %d device requests at a time; each expires after 10 minutes",
+				 REQUESTS_MAX);
+	core_random_id(id);
+	if (x->st->ops->citizen->request_put(x->st, id, x->sess.user_id, box, sign, x->now) != STORE_OK)
+		return -1;
+	if (push_request(x, request_json(id, box, sign, x->now, NULL, 0)) != 0)
+		return -1;
+	json_object_set_new(x->result, "request", json_string(id));
+	json_object_set_new(x->result, "expires", json_integer(x->now + REQUEST_MS));
+	return 0;
+}
+
+struct approver_acc {
+	const uint8_t *identity_id, *signer_kid;
+	int found;
+};
+
+/* A device of the caller of the identity that signed the wrap. */
+static int match_approver(void *arg, const struct store_key_blob *b)
+{
+	struct approver_acc *a = arg;
+	struct advice_device_cert c;
+	uint8_t kid[ADVICE_KID_BYTES];
+
+	if (b->extra_len != STORE_KID_BYTES || memcmp(b->extra, a->identity_id, STORE_KID_BYTES) != 0 ||
+	    advice_device_cert_parse(b->data, b->len, &c) != 0)
+		return 0;
+	advice_kid(kid, c.device_sign_pk);
+	a->found |= memcmp(kid, a->signer_kid, ADVICE_KID_BYTES) == 0;
+	return a->found;
+}
+
+/*
+ * The request's `wrap`: the identity seed (kind 3) of identity iid sealed to box_pk, epoch 0,
+ * signed by one of the caller's devices of that identity. 0 with out filled; 0 with an error
+ * on /wrap set; -1 when the store failed.
+ */
+static int seed_wrap_arg(struct ctx *x, const uint8_t iid[ADVICE_KID_BYTES],
+			 const uint8_t box_pk[STORE_KEY_BYTES], uint8_t out[ADVICE_WRAP_BYTES])
+{
+	struct advice_wrap_info wi;
+	struct approver_acc a = { .identity_id = iid };
+	uint8_t kid[ADVICE_KID_BYTES];
+	size_t len = 0;
+	int rc;
+
+	if ((rc = core_b64_decode(x, req_str(x, "wrap"), "/wrap", out, ADVICE_WRAP_BYTES, &len, 1)) != 0 ||
+	    x->err)
+		return rc;
+	advice_kid(kid, box_pk);
+	if (advice_wrap_parse(out, len, &wi) != 0 || wi.kind != ADVICE_WRAP_IDENTITY_SEED || wi.epoch != 0 ||
+	    memcmp(wi.scope_id, iid, ADVICE_KID_BYTES) != 0 ||
+	    memcmp(wi.recipient_kid, kid, ADVICE_KID_BYTES) != 0)
+		return fail_field(x, ADVICE_ERR_BAD_REQUEST, "/wrap",
+				  "wrap is not the identity seed sealed to the requested device");
+	a.signer_kid = wi.signer_kid;
+	if (x->st->ops->citizen->device_certs(x->st, x->sess.user_id, match_approver, &a) != STORE_OK)
+		return -1;
+	if (!a.found)
+		return fail_field(x, ADVICE_ERR_FORBIDDEN, "/wrap",
+				  "wrap is not signed by one of your devices of this identity");
+	return 0;
+}
+
+int core_device_approve(struct ctx *x)
+{
+	uint8_t answer[ADVICE_DEVICE_CERT_BYTES + ADVICE_WRAP_BYTES], kid[ADVICE_KID_BYTES],
+		iid[ADVICE_KID_BYTES];
+	struct request_acc req = { .want = req_str(x, "request") };
+	struct advice_device_cert c;
+	int rc;
+
+	if (requests_scan(x, &req) != 0)
+		return -1;
+	if (!req.found)
+		return fail_field(x, ADVICE_ERR_NOT_FOUND, "/request",
+				  "no such device request (it may have expired)");
+	if (req.answered)
+		return fail_field(x, ADVICE_ERR_CONFLICT, "/request",
+				  "the device request is answered already");
+	if ((rc = cert_arg(x, answer, &c)) != 0 || x->err)
+		return rc;
+	if (memcmp(c.device_box_pk, req.box_pk, STORE_KEY_BYTES) != 0 ||
+	    memcmp(c.device_sign_pk, req.sign_pk, STORE_KEY_BYTES) != 0)
+		return fail_field(x, ADVICE_ERR_BAD_REQUEST, "/cert",
+				  "the certificate is not for the requested device's keys");
+	if ((rc = identity_is_mine(x, &c)) < 0)
+		return -1;
+	if (rc == 0)
+		return fail_field(x, ADVICE_ERR_FORBIDDEN, "/cert",
+				  "the certificate is not signed by one of your identities");
+	advice_identity_id(iid, c.identity_sign_pk);
+	if ((rc = seed_wrap_arg(x, iid, req.box_pk, answer + ADVICE_DEVICE_CERT_BYTES)) != 0 || x->err)
+		return rc;
+	if ((rc = device_store(x, answer, &c, kid)) != 0 || x->err)
+		return rc;
+	if (x->st->ops->citizen->request_answer(x->st, req.want, x->sess.user_id, answer, sizeof answer,
+						x->now) != STORE_OK)
+		return -1;
+	if (push_request(x, request_json(req.want, req.box_pk, req.sign_pk, req.created, answer,
+					 sizeof answer)) != 0)
+		return -1;
+	json_object_set_new(x->result, "request", json_string(req.want));
+	json_object_set_new(x->result, "kid", hex_json(kid, sizeof kid));
+	return 0;
+}
+
+/* --- recovery.put, recovery.get --- */
+
+int core_recovery_put(struct ctx *x)
+{
+	uint8_t box[ADVICE_RECOVERY_BOX_BYTES], iid[ADVICE_KID_BYTES];
+	char owner[STORE_ID_SIZE];
+	size_t len = 0;
+	int rc;
+
+	if ((rc = core_b64_decode(x, req_str(x, "box"), "/box", box, sizeof box, &len, 1)) != 0 || x->err)
+		return rc;
+	if (advice_recovery_box_parse(box, len, iid, NULL) != 0)
+		return fail_field(x, ADVICE_ERR_BAD_REQUEST, "/box", "box is not a recovery box");
+	rc = x->st->ops->citizen->identity_owner(x->st, iid, owner);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc != STORE_OK || strcmp(owner, x->sess.user_id) != 0)
+		return fail_field(x, ADVICE_ERR_FORBIDDEN, "/box",
+				  "the box is for an identity that is not yours");
+	if (x->st->ops->citizen->recovery_put(x->st, iid, x->sess.user_id, box, len, x->now) != STORE_OK)
+		return -1;
+	json_object_set_new(x->result, "identity", hex_json(iid, sizeof iid));
+	return 0;
+}
+
+static int add_box(void *arg, const struct store_key_blob *b)
+{
+	json_t *j;
+
+	if (json_array_size(arg) == ADVICE_MAX_LIST)
+		return 1;
+	j = json_pack("{s:o, s:o, s:I}", "identity", hex_json(b->kid, STORE_KID_BYTES), "box",
+		      core_b64_json(b->data, b->len), "updated", (json_int_t)b->n);
+	return j == NULL || json_array_append_new(arg, j) != 0 ? -1 : 0;
+}
+
+int core_recovery_get(struct ctx *x)
+{
+	json_t *boxes = json_array();
+
+	json_object_set_new(x->result, "boxes", boxes);
+	if (boxes == NULL)
+		return -1;
+	return x->st->ops->citizen->recovery_list(x->st, x->sess.user_id, add_box, boxes) == STORE_OK ? 0
+												      : -1;
+}

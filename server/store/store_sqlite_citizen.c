@@ -1,0 +1,232 @@
+/*
+ * store_sqlite_citizen.c - a citizen's key records of the SQLite store (struct
+ * store_citizen_ops): identities with the time the server first saw each, device
+ * certificates and their last use, recovery boxes, new devices' requests and their answers,
+ * and the expiry of unused devices and of prepared threads not opened. The store keeps the
+ * bytes and never interprets them; the core checks their formats and signatures first.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store_sqlite_int.h"
+
+/* Runs a write and says STORE_NOTFOUND when it changed no row. */
+static int run_changed(struct store *st, sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_finalize(q);
+	if ((rc = sqs_status(st, rc)) != STORE_OK)
+		return rc;
+	return sqlite3_changes(store_sqlite_db(st)) > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
+static int identity_put(struct store *st, const uint8_t id[STORE_KID_BYTES], const char *user_id,
+			const uint8_t sign_pk[STORE_KEY_BYTES], const uint8_t box_pk[STORE_KEY_BYTES],
+			int64_t now)
+{
+	sqlite3_stmt *q =
+		sqs_prepare(st, "INSERT INTO e2e_identities(id, user_id, sign_pk, box_pk, first_seen)"
+				" VALUES(?1, ?2, ?3, ?4, ?5)");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_blob(q, 1, id, STORE_KID_BYTES);
+	sqs_ref_text(q, 2, user_id);
+	sqs_ref_blob(q, 3, sign_pk, STORE_KEY_BYTES);
+	sqs_ref_blob(q, 4, box_pk, STORE_KEY_BYTES);
+	sqlite3_bind_int64(q, 5, now);
+	return sqs_once_run(st, q);
+}
+
+static int identity_list(struct store *st, const char *user_id, store_key_cb cb, void *arg)
+{
+	sqlite3_stmt *q =
+		sqs_prepare(st, "SELECT user_id, first_seen, id, sign_pk, box_pk FROM e2e_identities"
+				" WHERE user_id = ?1 ORDER BY first_seen, id");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, user_id);
+	return sqs_key_each(st, q, cb, arg);
+}
+
+static int identity_owner(struct store *st, const uint8_t id[STORE_KID_BYTES], char user_id[STORE_ID_SIZE])
+{
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT user_id FROM e2e_identities WHERE id = ?1");
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_blob(q, 1, id, STORE_KID_BYTES);
+	if ((rc = sqs_once_one(st, q)) != SQLITE_ROW)
+		return rc;
+	sqs_text(user_id, STORE_ID_SIZE, q, 0);
+	sqlite3_finalize(q);
+	return STORE_OK;
+}
+
+static int device_certs(struct store *st, const char *user_id, store_key_cb cb, void *arg)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT user_id, created, kid, cert, identity_id, last_used"
+					  " FROM e2e_devices WHERE user_id = ?1 ORDER BY created, kid");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, user_id);
+	return sqs_key_each(st, q, cb, arg);
+}
+
+static int device_remove(struct store *st, const char *user_id, const uint8_t kid[STORE_KID_BYTES])
+{
+	sqlite3_stmt *q = sqs_prepare(st, "DELETE FROM e2e_devices WHERE user_id = ?1 AND kid = ?2");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, user_id);
+	sqs_ref_blob(q, 2, kid, STORE_KID_BYTES);
+	return run_changed(st, q);
+}
+
+static int device_touch(struct store *st, const char *user_id, const uint8_t kid[STORE_KID_BYTES],
+			int64_t now)
+{
+	sqlite3_stmt *q =
+		sqs_prepare(st, "UPDATE e2e_devices SET last_used = ?3 WHERE user_id = ?1 AND kid = ?2");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, user_id);
+	sqs_ref_blob(q, 2, kid, STORE_KID_BYTES);
+	sqlite3_bind_int64(q, 3, now);
+	return run_changed(st, q);
+}
+
+static int device_expire(struct store *st, const char *user_id, int64_t before, int64_t *n)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "DELETE FROM e2e_devices WHERE user_id = ?1 AND last_used < ?2");
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, user_id);
+	sqlite3_bind_int64(q, 2, before);
+	rc = run_changed(st, q);
+	*n = rc == STORE_OK ? sqlite3_changes(store_sqlite_db(st)) : 0;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+static int recovery_put(struct store *st, const uint8_t identity_id[STORE_KID_BYTES], const char *user_id,
+			const uint8_t *box, size_t len, int64_t now)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "INSERT INTO e2e_recovery(identity_id, user_id, box, updated)"
+					  " VALUES(?1, ?2, ?3, ?4)"
+					  " ON CONFLICT(identity_id) DO UPDATE SET box = ?3, updated = ?4");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_blob(q, 1, identity_id, STORE_KID_BYTES);
+	sqs_ref_text(q, 2, user_id);
+	sqs_ref_blob(q, 3, box, len);
+	sqlite3_bind_int64(q, 4, now);
+	return sqs_once_run(st, q);
+}
+
+static int recovery_list(struct store *st, const char *user_id, store_key_cb cb, void *arg)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT user_id, updated, identity_id, box, NULL FROM e2e_recovery"
+					  " WHERE user_id = ?1 ORDER BY updated DESC, identity_id");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, user_id);
+	return sqs_key_each(st, q, cb, arg);
+}
+
+static int request_put(struct store *st, const char *id, const char *user_id,
+		       const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
+		       int64_t now)
+{
+	sqlite3_stmt *q =
+		sqs_prepare(st, "INSERT INTO e2e_device_requests(id, user_id, box_pk, sign_pk, created)"
+				" VALUES(?1, ?2, ?3, ?4, ?5)");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, id);
+	sqs_ref_text(q, 2, user_id);
+	sqs_ref_blob(q, 3, box_pk, STORE_KEY_BYTES);
+	sqs_ref_blob(q, 4, sign_pk, STORE_KEY_BYTES);
+	sqlite3_bind_int64(q, 5, now);
+	return sqs_once_run(st, q);
+}
+
+static int request_list(struct store *st, const char *user_id, int64_t since, store_key_cb cb, void *arg)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT id, created, NULL, box_pk, sign_pk, answered, answer"
+					  " FROM e2e_device_requests WHERE user_id = ?1 AND created >= ?2"
+					  " ORDER BY created, id");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, user_id);
+	sqlite3_bind_int64(q, 2, since);
+	return sqs_key_each(st, q, cb, arg);
+}
+
+static int request_answer(struct store *st, const char *id, const char *user_id, const uint8_t *answer,
+			  size_t len, int64_t now)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "UPDATE e2e_device_requests SET answered = ?3, answer = ?4"
+					  " WHERE id = ?1 AND user_id = ?2 AND answered = 0");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, id);
+	sqs_ref_text(q, 2, user_id);
+	sqlite3_bind_int64(q, 3, now);
+	sqs_ref_blob(q, 4, answer, len);
+	return run_changed(st, q);
+}
+
+static int request_expire(struct store *st, int64_t before)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "DELETE FROM e2e_device_requests WHERE created < ?1");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(q, 1, before);
+	return sqs_once_run(st, q);
+}
+
+static int share_expire(struct store *st, const char *owner_id, int64_t before)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "DELETE FROM shred.shares WHERE owner_id = ?1 AND opened = 0"
+					  " AND created < ?2");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, owner_id);
+	sqlite3_bind_int64(q, 2, before);
+	return sqs_once_run(st, q);
+}
+
+const struct store_citizen_ops store_sqlite_citizen_ops = {
+	.identity_put = identity_put,
+	.identity_list = identity_list,
+	.identity_owner = identity_owner,
+	.device_certs = device_certs,
+	.device_remove = device_remove,
+	.device_touch = device_touch,
+	.device_expire = device_expire,
+	.recovery_put = recovery_put,
+	.recovery_list = recovery_list,
+	.request_put = request_put,
+	.request_list = request_list,
+	.request_answer = request_answer,
+	.request_expire = request_expire,
+	.share_expire = share_expire,
+};
