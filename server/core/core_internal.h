@@ -219,11 +219,8 @@ int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum p
  * each once, appended to arr as base64url: what a reader of thread.read needs to chain every
  * staff sender to the root key. A kid without a certificate adds nothing. 0 or -1. */
 int core_keys_sender_certs(struct ctx *x, const uint8_t (*kids)[16], size_t n, json_t *arr);
-/* Helpers of core_keys.c for core_rekey_put.c: the decoding of a key object (as in wrap.put:
- * 0, or a bad_request naming `field`); a wrap checked as wrap.put checks it (*ok 1
+/* A helper of core_keys.c for core_rekey_put.c: a wrap checked as wrap.put checks it (*ok 1
  * acceptable, 0 not allowed, -1 malformed; -1 when the store failed). */
-int core_keys_b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap,
-			 size_t *len, int exact);
 struct advice_wrap_info;
 int core_keys_wrap_check(struct ctx *x, const struct store_thread *t, const uint8_t *w, size_t len,
 			 struct advice_wrap_info *wi, int *ok);

@@ -275,7 +275,7 @@ int core_keys_prepare_refill(struct ctx *x, json_t *reply)
 		return core_fail(x, ADVICE_ERR_NOT_FOUND,
 				 "the prepared thread is gone (shredded); prepare another");
 	}
-	json_object_set_new(reply, "share", b64_json(share, sizeof share));
+	json_object_set_new(reply, "share", core_b64_json(share, sizeof share));
 	sodium_memzero(share, sizeof share);
 	return json_object_get(reply, "share") != NULL ? 0 : -1;
 }
@@ -692,7 +692,7 @@ static int add_cert_by_kid(struct ctx *x, const uint8_t kid[STORE_KID_BYTES], st
 	if (advice_cert_parse(cert, len, c) != 0)
 		return 0; /* the server checked it when it was installed; show nothing odd */
 	memcpy(added->kids[added->n++], kid, STORE_KID_BYTES);
-	return json_array_append_new(arr, b64_json(cert, len)) == 0 ? 1 : -1;
+	return json_array_append_new(arr, core_b64_json(cert, len)) == 0 ? 1 : -1;
 }
 
 int core_keys_sender_certs(struct ctx *x, const uint8_t (*kids)[16], size_t n, json_t *arr)
@@ -712,12 +712,6 @@ int core_keys_sender_certs(struct ctx *x, const uint8_t (*kids)[16], size_t n, j
 }
 
 /* --- For the re-keying requests (core_rekey.c) --- */
-
-int core_keys_b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *out, size_t cap,
-			 size_t *len, int exact)
-{
-	return b64_decode(x, b64, field, out, cap, len, exact);
-}
 
 int core_keys_wrap_check(struct ctx *x, const struct store_thread *t, const uint8_t *w, size_t len,
 			 struct advice_wrap_info *wi, int *ok)

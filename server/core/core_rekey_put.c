@@ -129,8 +129,8 @@ static int wraps_check(struct ctx *x, const struct store_thread *t, json_t *list
 		char field[32];
 
 		snprintf(field, sizeof field, "/wraps/%zu", i);
-		if (core_keys_b64_decode(x, json_string_value(item), field, w[i], ADVICE_WRAP_BYTES, &len,
-					 1) != 0 ||
+		if (core_b64_decode(x, json_string_value(item), field, w[i], ADVICE_WRAP_BYTES, &len, 1) !=
+			    0 ||
 		    x->err)
 			return 0;
 		if (core_keys_wrap_check(x, t, w[i], len, &wi, &ok) != 0)
@@ -171,8 +171,8 @@ int core_thread_rekey(struct ctx *x)
 		goto out;
 	if ((rc = core_thread_for(x, ACT_THREAD_REKEY, &t)) != 0 || x->err)
 		goto out;
-	if ((rc = core_keys_b64_decode(x, json_string_value(json_object_get(x->msg, "event")), "/event", ev,
-				       ADVICE_EPOCH_EVENT_MAX_BYTES, &len, 0)) != 0 ||
+	if ((rc = core_b64_decode(x, json_string_value(json_object_get(x->msg, "event")), "/event", ev,
+				  ADVICE_EPOCH_EVENT_MAX_BYTES, &len, 0)) != 0 ||
 	    x->err)
 		goto out;
 	/* Nothing is stored unless the event and every wrap qualify. */

@@ -387,523 +387,496 @@ static void rekey_after_removal(struct itest_e2e *t, struct advice_conn *cit, st
 	free(eb);
 	json_decref(served);
 	free(ev);
+}
 
-	/* Waits on k for the event `name` about `request`, answered (its wrap set) or not; returns it
-	 * (caller decrefs). */
-	static json_t *wait_event(struct advice_conn * k, const char *name, const char *request, int answered)
-	{
-		char *text = NULL;
-		json_t *found = NULL;
+/* Waits on k for the event `name` about `request`, answered (its wrap set) or not; returns it
+ * (caller decrefs). */
+static json_t *wait_event(struct advice_conn *k, const char *name, const char *request, int answered)
+{
+	char *text = NULL;
+	json_t *found = NULL;
 
-		while (found == NULL && advice_next_message(k, &text, HARNESS_TIMEOUT_MS) == 0) {
-			json_t *j = json_loads(text, 0, NULL);
+	while (found == NULL && advice_next_message(k, &text, HARNESS_TIMEOUT_MS) == 0) {
+		json_t *j = json_loads(text, 0, NULL);
 
-			if (j != NULL && strcmp(itest_str(j, "event") ?: "", name) == 0 &&
-			    strcmp(itest_str(j, "request") ?: "", request) == 0 &&
-			    json_is_null(json_object_get(j, "wrap")) == !answered)
-				found = json_incref(j);
-			json_decref(j);
-			free(text);
-		}
-		assert_non_null(found);
-		return found;
+		if (j != NULL && strcmp(itest_str(j, "event") ?: "", name) == 0 &&
+		    strcmp(itest_str(j, "request") ?: "", request) == 0 &&
+		    json_is_null(json_object_get(j, "wrap")) == !answered)
+			found = json_incref(j);
+		json_decref(j);
+		free(text);
 	}
+	assert_non_null(found);
+	return found;
+}
 
-	/* The device certificates of a thread.keys reply, concatenated (malloc'd), and their number. */
-	static uint8_t *reply_certs(json_t * r, size_t * n)
-	{
-		json_t *devs = json_object_get(r, "devices"), *d;
-		uint8_t *certs = malloc(json_array_size(devs) * ADVICE_DEVICE_CERT_BYTES + 1);
-		size_t i;
+/* The device certificates of a thread.keys reply, concatenated (malloc'd), and their number. */
+static uint8_t *reply_certs(json_t *r, size_t *n)
+{
+	json_t *devs = json_object_get(r, "devices"), *d;
+	uint8_t *certs = malloc(json_array_size(devs) * ADVICE_DEVICE_CERT_BYTES + 1);
+	size_t i;
 
-		assert_non_null(certs);
-		json_array_foreach (devs, i, d)
-			itest_unb64_fixed(json_object_get(d, "cert"), certs + i * ADVICE_DEVICE_CERT_BYTES,
-					  ADVICE_DEVICE_CERT_BYTES);
-		*n = json_array_size(devs);
-		return certs;
+	assert_non_null(certs);
+	json_array_foreach (devs, i, d)
+		itest_unb64_fixed(json_object_get(d, "cert"), certs + i * ADVICE_DEVICE_CERT_BYTES,
+				  ADVICE_DEVICE_CERT_BYTES);
+	*n = json_array_size(devs);
+	return certs;
+}
+
+/*
+ * A reader's check of the thread's citizen: thread.keys for the certificates and identities,
+ * the thread's identity from the certified device that signed its first message (body0), and
+ * the sender of `body` (an envelope of the thread) through a certificate of that identity.
+ * Fills identity (the thread's) and sender_pk; returns advice_citizen_sender's result.
+ */
+static int reader_citizen_sender(struct advice_conn *k, const char *thread, json_t *body0, json_t *body,
+				 struct advice_device_cert *identity, uint8_t sender_pk[32])
+{
+	json_t *r = itest_request(k, "ok", "{\"type\":\"thread.keys\",\"id\":\"rc-%s\",\"thread\":\"%s\"}",
+				  thread, thread);
+	size_t n = 0, len0 = 0, len = 0;
+	uint8_t *certs = reply_certs(r, &n), *env0 = itest_unb64(body0, &len0),
+		*env = itest_unb64(body, &len);
+	int rc;
+
+	assert_int_equal(advice_citizen_thread_identity(identity, env0, len0, certs, n), 0);
+	rc = advice_citizen_sender(sender_pk, env, len, identity->identity_sign_pk, certs, n);
+	free(certs);
+	free(env0);
+	free(env);
+	json_decref(r);
+	return rc;
+}
+
+/* A citizen's client: thread.keys, a wrap to the identity `id` opened (signed by `signer_pk`),
+ * and the first message's text. Returns the text (malloc'd) or NULL when no wrap opens. */
+static char *citizen_reads_first(struct advice_conn *k, const char *rid, const char *thread,
+				 const struct advice_keys *id, const uint8_t signer_pk[32],
+				 const uint8_t first_pk[32])
+{
+	uint8_t wrap[ADVICE_WRAP_BYTES], tkey[32], share[32], tid[ADVICE_OID_BYTES];
+	struct advice_wrap_info wi;
+	json_t *r = itest_request(k, "ok", "{\"type\":\"thread.keys\",\"id\":\"%s-k\",\"thread\":\"%s\"}",
+				  rid, thread),
+	       *x;
+	char *text = NULL;
+	size_t i;
+	int opened = 0;
+
+	assert_int_equal(advice_unhex(tid, sizeof tid, thread), 0);
+	itest_unb64_fixed(json_object_get(r, "share"), share, 32);
+	json_array_foreach (json_object_get(r, "wraps"), i, x) {
+		itest_unb64_fixed(x, wrap, sizeof wrap);
+		opened |= !opened && advice_wrap_open(tkey, &wi, wrap, sizeof wrap, ADVICE_WRAP_THREAD_KEY,
+						      tid, 0, id, signer_pk) == 0;
 	}
+	json_decref(r);
+	if (!opened)
+		return NULL;
+	r = itest_request(k, "ok", "{\"type\":\"thread.read\",\"id\":\"%s-r\",\"thread\":\"%s\"}", rid,
+			  thread);
+	text = itest_envelope_text(json_object_get(json_array_get(json_object_get(r, "messages"), 0), "body"),
+				   thread, tkey, share, first_pk);
+	json_decref(r);
+	return text;
+}
 
-	/*
-	 * A reader's check of the thread's citizen: thread.keys for the certificates and identities,
-	 * the thread's identity from the certified device that signed its first message (body0), and
-	 * the sender of `body` (an envelope of the thread) through a certificate of that identity.
-	 * Fills identity (the thread's) and sender_pk; returns advice_citizen_sender's result.
+/* The device certificate of dev by the identity id, base64url (malloc'd). */
+static char *cert_b64(const struct advice_keys *id, const struct advice_keys *dev)
+{
+	struct advice_device_cert c = { .created_at = 1770000000000ULL };
+	uint8_t cert[ADVICE_DEVICE_CERT_BYTES];
+
+	memcpy(c.device_sign_pk, dev->sign_pk, 32);
+	memcpy(c.device_box_pk, dev->box_pk, 32);
+	assert_int_equal(advice_device_cert_sign(cert, &c, id), 0);
+	return itest_b64(cert, sizeof cert);
+}
+
+/*
+ * A new device approved by the citizen's existing device: device.request from the new one,
+ * the live event on the old one's connection, the same comparison code on both, the identity
+ * seed sealed to the new key. The new device opens it and holds the identity in *got_id.
+ */
+static void approve_new_device(struct advice_conn *old_k, struct advice_conn *new_k,
+			       const struct advice_keys *id, const uint8_t id_seed[32],
+			       const struct advice_keys *old_dev, const struct advice_keys *new_dev,
+			       struct advice_keys *got_id)
+{
+	char *box = itest_b64(new_dev->box_pk, 32), *sign = itest_b64(new_dev->sign_pk, 32), *cert, *ws,
+	     shown_new[ADVICE_COMPARE_CODE_SIZE], shown_old[ADVICE_COMPARE_CODE_SIZE], req[33];
+	uint8_t iid[16], eph[32], wrap[ADVICE_WRAP_BYTES], seed[32], rbox[32], rsign[32];
+	struct advice_wrap_info wi;
+	json_t *r, *ev;
+
+	r = itest_request(new_k, "ok",
+			  "{\"type\":\"device.request\",\"id\":\"dr1\",\"box_pk\":\"%s\",\"sign_pk\":\"%s\"}",
+			  box, sign);
+	snprintf(req, sizeof req, "%s", itest_str(r, "request"));
+	json_decref(r);
+	/* The new device shows the code of its own keys; the old one of the keys it was sent. */
+	advice_compare_code(shown_new, id->sign_pk, new_dev->sign_pk, new_dev->box_pk);
+	ev = wait_event(old_k, "device.request", req, 0);
+	itest_unb64_fixed(json_object_get(ev, "box_pk"), rbox, 32);
+	itest_unb64_fixed(json_object_get(ev, "sign_pk"), rsign, 32);
+	json_decref(ev);
+	advice_compare_code(shown_old, id->sign_pk, rsign, rbox);
+	assert_string_equal(shown_old, shown_new);
+	advice_identity_id(iid, id->sign_pk);
+	advice_random(eph, 32);
+	assert_int_equal(
+		advice_wrap_seal(wrap, ADVICE_WRAP_IDENTITY_SEED, iid, 0, rbox, id_seed, eph, old_dev), 0);
+	cert = cert_b64(id, new_dev);
+	ws = itest_b64(wrap, sizeof wrap);
+	json_decref(itest_request(
+		old_k, "ok",
+		"{\"type\":\"device.approve\",\"id\":\"da1\",\"request\":\"%s\",\"cert\":\"%s\","
+		"\"wrap\":\"%s\"}",
+		req, cert, ws));
+	/* The new device: the answer by the live event, the seed opened and checked. */
+	ev = wait_event(new_k, "device.request", req, 1);
+	itest_unb64_fixed(json_object_get(ev, "wrap"), wrap, sizeof wrap);
+	json_decref(ev);
+	assert_int_equal(advice_wrap_open(seed, &wi, wrap, sizeof wrap, ADVICE_WRAP_IDENTITY_SEED, iid, 0,
+					  new_dev, old_dev->sign_pk),
+			 0);
+	assert_int_equal(wi.kind, ADVICE_WRAP_IDENTITY_SEED);
+	assert_int_equal(advice_keys_personal(got_id, seed), 0);
+	assert_memory_equal(got_id->sign_pk, id->sign_pk, 32);
+	free(box);
+	free(sign);
+	free(cert);
+	free(ws);
+}
+
+static void test_e2e_scenario(void **state)
+{
+	struct itest_e2e *t = *state;
+	struct advice_conn *cit, *anna, *sara, *ben;
+	struct advice_conn *cit2, *cit3;
+	struct advice_keys id = { 0 }, id_new = { 0 }, dev, dev2, dev3, dev4, got_id;
+	struct advice_device_cert thread_id;
+	struct itest_worker wa, ws, wb;
+	char thread[33], thread2[33], *body, *text, path[400], *out, code[ADVICE_RECOVERY_CODE_SIZE];
+	uint8_t tkey[32], share[32], k2[32], s2[32], cpk[32], got[32], id_seed[32], spk[32];
+	struct itest_needles *nd = itest_needles_new();
+	struct itest_reader ra, rc, rb;
+	int files = 0, verdicts[8];
+	uint8_t pks[8][32];
+	json_t *r, *msgs;
+
+	/* The citizen asks. */
+	cit = itest_citizen(&t->h, CITIZEN);
+	itest_device_new(cit, &id, id_seed, &dev, "dev1");
+	itest_citizen_open(t, cit, &id, &dev, "t1", CANARY_Q, thread, tkey, share);
+
+	/* anna reaches the thread key through her bundle and the unit seed, reads and answers. */
+	anna = itest_worker(&t->h, "anna");
+	itest_worker_keys(t, anna, "anna-demo", &wa);
+	assert_int_equal(itest_worker_thread_key(t, anna, &wa, thread, got, s2, cpk), 0);
+	assert_memory_equal(got, tkey, 32);
+	assert_memory_equal(s2, share, 32);
+	json_decref(itest_request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"c1\",\"thread\":\"%s\"}",
+				  thread));
+	itest_reader_init(&ra, t->root_pk, thread);
+	r = itest_request(anna, "ok", "{\"type\":\"thread.keys\",\"id\":\"k1\",\"thread\":\"%s\"}", thread);
+	itest_reader_keys(&ra, r);
+	json_decref(r);
+	r = itest_request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"r1\",\"thread\":\"%s\"}", thread);
+	assert_int_equal(itest_reader_feed(&ra, r, verdicts, pks, 8), 1);
+	assert_int_equal(verdicts[0], ADVICE_THREAD_OK);
+	assert_memory_equal(pks[0], dev.sign_pk, 32); /* the citizen's certified device */
+	msgs = json_object_get(r, "messages");
+	/* The citizen's key counts only through a device certificate of the thread's identity. */
+	assert_int_equal(reader_citizen_sender(anna, thread, json_object_get(json_array_get(msgs, 0), "body"),
+					       json_object_get(json_array_get(msgs, 0), "body"), &thread_id,
+					       spk),
+			 0);
+	assert_memory_equal(thread_id.identity_sign_pk, id.sign_pk, 32);
+	assert_memory_equal(spk, dev.sign_pk, 32);
+	text = itest_envelope_text(json_object_get(json_array_get(msgs, 0), "body"), thread, got, s2, spk);
+	assert_non_null(text);
+	assert_string_equal(text, CANARY_Q);
+	free(text);
+	json_decref(r);
+	body = itest_envelope_after(ra.order, thread, got, s2, &wa.me, CANARY_A);
+	itest_reader_free(&ra);
+	json_decref(itest_request(
+		anna, "ok", "{\"type\":\"message.send\",\"id\":\"m1\",\"thread\":\"%s\",\"body\":\"%s\"}",
+		thread, body));
+	free(body);
+	/* With envelopes required, the server refuses a body that is no envelope of this thread. */
+	json_decref(itest_request(
+		anna, "bad_request",
+		"{\"type\":\"message.send\",\"id\":\"m-plain\",\"thread\":\"%s\",\"body\":\"AAAA\"}",
+		thread));
+	/* The citizen reads the answer: anna's key is found through the certificates that come
+	 * with thread.read (hers and her admin's), chained to the root the client pins; the
+	 * answer follows the question. */
+	itest_reader_init(&rc, t->root_pk, thread);
+	r = itest_request(cit, "ok", "{\"type\":\"thread.keys\",\"id\":\"k2\",\"thread\":\"%s\"}", thread);
+	itest_reader_keys(&rc, r);
+	json_decref(r);
+	r = itest_request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r2\",\"thread\":\"%s\"}", thread);
+	assert_int_equal(json_array_size(json_object_get(r, "certs")), 2);
+	assert_int_equal(itest_reader_feed(&rc, r, verdicts, pks, 8), 2);
+	assert_int_equal(verdicts[0], ADVICE_THREAD_OK);
+	assert_int_equal(verdicts[1], ADVICE_THREAD_OK);
+	assert_memory_equal(pks[1], wa.me.sign_pk, 32);
+	assert_true(advice_thread_complete(rc.order));
+	text = itest_envelope_text(json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"),
+				   thread, tkey, share, pks[1]);
+	assert_non_null(text);
+	assert_string_equal(text, CANARY_A);
+	free(text);
+	json_decref(r);
+	/* An attachment: uploaded with a resume, read back by anna, type checked on both sides. */
+	cit = citizen_attach(t, cit, thread, tkey, share, &dev, rc.order);
+	itest_reader_free(&rc);
+	reader_fetch(anna, thread, 3, tkey, share, dev.sign_pk);
+	{
+		char blob[400];
+		struct stat sb;
+
+		snprintf(blob, sizeof blob, "%s/blobs", t->h.dir);
+		assert_int_equal(stat(blob, &sb), 0); /* the blob store exists and is scanned below */
+	}
+	/* A message moved into another thread (the server replaying it there) fails to verify. */
+	itest_citizen_open(t, cit, &id, &dev, "t2", "second question", thread2, k2, s2);
+	r = itest_request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r3\",\"thread\":\"%s\"}", thread);
+	assert_null(itest_envelope_text(
+		json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"), thread2, k2, s2,
+		wa.me.sign_pk));
+	json_decref(r);
+
+	/* anna leaves the unit: the key rotates; a thread created afterwards is closed to her keys.
 	 */
-	static int reader_citizen_sender(struct advice_conn * k, const char *thread, json_t *body0,
-					 json_t *body, struct advice_device_cert *identity,
-					 uint8_t sender_pk[32])
+	out = itest_ctl(NULL, "-d %s unit-member-remove anna 'Adult social work' %s", t->h.dir,
+			t->admin_file);
+	assert_non_null(strstr(out, "generation 2"));
+	free(out);
+	itest_citizen_open(t, cit, &id, &dev, "t3", CANARY_N, thread2, k2, s2);
+	json_decref(itest_request(anna, "not_found",
+				  "{\"type\":\"thread.keys\",\"id\":\"x1\",\"thread\":\"%s\"}", thread2));
+	/* Even with the wrap in hand (an ACL bypass), generation 1 does not open it. */
+	sara = itest_worker(&t->h, "sara");
+	itest_worker_keys(t, sara, "sara-demo", &ws);
+	assert_true(ws.ngens >= 2); /* generation 2 and, through the chain, generation 1 */
+	r = itest_request(sara, "ok", "{\"type\":\"thread.keys\",\"id\":\"x2\",\"thread\":\"%s\"}", thread2);
 	{
-		json_t *r = itest_request(k, "ok",
-					  "{\"type\":\"thread.keys\",\"id\":\"rc-%s\",\"thread\":\"%s\"}",
-					  thread, thread);
-		size_t n = 0, len0 = 0, len = 0;
-		uint8_t *certs = reply_certs(r, &n), *env0 = itest_unb64(body0, &len0),
-			*env = itest_unb64(body, &len);
-		int rc;
-
-		assert_int_equal(advice_citizen_thread_identity(identity, env0, len0, certs, n), 0);
-		rc = advice_citizen_sender(sender_pk, env, len, identity->identity_sign_pk, certs, n);
-		free(certs);
-		free(env0);
-		free(env);
-		json_decref(r);
-		return rc;
-	}
-
-	/* A citizen's client: thread.keys, a wrap to the identity `id` opened (signed by `signer_pk`),
-	 * and the first message's text. Returns the text (malloc'd) or NULL when no wrap opens. */
-	static char *citizen_reads_first(struct advice_conn * k, const char *rid, const char *thread,
-					 const struct advice_keys *id, const uint8_t signer_pk[32],
-					 const uint8_t first_pk[32])
-	{
-		uint8_t wrap[ADVICE_WRAP_BYTES], tkey[32], share[32];
+		uint8_t wrap[ADVICE_WRAP_BYTES], tid2[ADVICE_OID_BYTES];
 		struct advice_wrap_info wi;
-		json_t *r = itest_request(k, "ok",
-					  "{\"type\":\"thread.keys\",\"id\":\"%s-k\",\"thread\":\"%s\"}", rid,
-					  thread),
-		       *x;
-		char *text = NULL;
-		size_t i;
-		int opened = 0;
 
-		itest_unb64_fixed(json_object_get(r, "share"), share, 32);
-		json_array_foreach (json_object_get(r, "wraps"), i, x) {
-			itest_unb64_fixed(x, wrap, sizeof wrap);
-			opened |= !opened &&
-				  advice_wrap_open(tkey, &wi, wrap, sizeof wrap, ADVICE_WRAP_THREAD_KEY, tid,
-						   0, id, signer_pk) == 0;
-		}
-		json_decref(r);
-		if (!opened)
-			return NULL;
-		r = itest_request(k, "ok", "{\"type\":\"thread.read\",\"id\":\"%s-r\",\"thread\":\"%s\"}",
-				  rid, thread);
-		text = itest_envelope_text(
-			json_object_get(json_array_get(json_object_get(r, "messages"), 0), "body"), thread,
-			tkey, share, first_pk);
-		json_decref(r);
-		return text;
+		assert_int_equal(advice_unhex(tid2, sizeof tid2, thread2), 0);
+		itest_unb64_fixed(json_array_get(json_object_get(r, "wraps"), 0), wrap, sizeof wrap);
+		for (size_t g = 0; g < wa.ngens; g++)
+			assert_int_not_equal(advice_wrap_open(got, &wi, wrap, sizeof wrap,
+							      ADVICE_WRAP_THREAD_KEY, tid2, 0, &wa.gens[g],
+							      dev.sign_pk),
+					     0);
 	}
+	json_decref(r);
+	/* sara (still a member) reads both the new thread and the old one. */
+	assert_int_equal(itest_worker_thread_key(t, sara, &ws, thread2, got, s2, cpk), 0);
+	assert_int_equal(itest_worker_thread_key(t, sara, &ws, thread, got, s2, cpk), 0);
+	assert_memory_equal(got, tkey, 32);
+	rekey_after_removal(t, cit, sara, &ws, &id, &dev, thread, share);
 
-	/* The device certificate of dev by the identity id, base64url (malloc'd). */
-	static char *cert_b64(const struct advice_keys *id, const struct advice_keys *dev)
+	/* A new device approved by the existing one reads the older thread: no re-wrap by anyone. */
+	cit2 = itest_citizen(&t->h, CITIZEN);
 	{
-		struct advice_device_cert c = { .created_at = 1770000000000ULL };
-		uint8_t cert[ADVICE_DEVICE_CERT_BYTES];
+		uint8_t s[32];
 
-		memcpy(c.device_sign_pk, dev->sign_pk, 32);
-		memcpy(c.device_box_pk, dev->box_pk, 32);
-		assert_int_equal(advice_device_cert_sign(cert, &c, id), 0);
-		return itest_b64(cert, sizeof cert);
+		advice_random(s, 32);
+		advice_keys_personal(&dev2, s);
 	}
+	approve_new_device(cit, cit2, &id, id_seed, &dev, &dev2, &got_id);
+	text = citizen_reads_first(cit2, "nd", thread, &got_id, dev.sign_pk, dev.sign_pk);
+	assert_non_null(text);
+	assert_string_equal(text, CANARY_Q);
+	free(text);
 
-	/*
-	 * A new device approved by the citizen's existing device: device.request from the new one,
-	 * the live event on the old one's connection, the same comparison code on both, the identity
-	 * seed sealed to the new key. The new device opens it and holds the identity in *got_id.
-	 */
-	static void approve_new_device(struct advice_conn * old_k, struct advice_conn * new_k,
-				       const struct advice_keys *id, const uint8_t id_seed[32],
-				       const struct advice_keys *old_dev, const struct advice_keys *new_dev,
-				       struct advice_keys *got_id)
+	/* The recovery code: shown once, the box stored; a third device types the code, signs its
+	 * own certificate with the recovered identity and reads the older thread. */
 	{
-		char *box = itest_b64(new_dev->box_pk, 32), *sign = itest_b64(new_dev->sign_pk, 32), *cert,
-		     *ws, shown_new[ADVICE_COMPARE_CODE_SIZE], shown_old[ADVICE_COMPARE_CODE_SIZE], req[33];
-		uint8_t iid[16], eph[32], wrap[ADVICE_WRAP_BYTES], seed[32], rbox[32], rsign[32];
-		struct advice_wrap_info wi;
-		json_t *r, *ev;
+		uint8_t secret[ADVICE_RECOVERY_SECRET_BYTES], rkey[32], nonce[24],
+			rbox[ADVICE_RECOVERY_BOX_BYTES], seed[32], s[32];
+		char *b, *c;
 
-		r = itest_request(
-			new_k, "ok",
-			"{\"type\":\"device.request\",\"id\":\"dr1\",\"box_pk\":\"%s\",\"sign_pk\":\"%s\"}",
-			box, sign);
-		snprintf(req, sizeof req, "%s", itest_str(r, "request"));
+		advice_random(secret, sizeof secret);
+		advice_random(nonce, sizeof nonce);
+		advice_recovery_code_format(code, secret);
+		advice_recovery_key(rkey, secret);
+		assert_int_equal(advice_recovery_box_seal(rbox, id_seed, 1770000000000ULL, rkey, nonce), 0);
+		b = itest_b64(rbox, sizeof rbox);
+		json_decref(itest_request(cit, "ok",
+					  "{\"type\":\"recovery.put\",\"id\":\"rp\",\"box\":\"%s\"}", b));
+		free(b);
+		cit3 = itest_citizen(&t->h, CITIZEN);
+		r = itest_request(cit3, "ok", "{\"type\":\"recovery.get\",\"id\":\"rg\"}");
+		itest_unb64_fixed(json_object_get(json_array_get(json_object_get(r, "boxes"), 0), "box"),
+				  rbox, sizeof rbox);
 		json_decref(r);
-		/* The new device shows the code of its own keys; the old one of the keys it was sent. */
-		advice_compare_code(shown_new, id->sign_pk, new_dev->sign_pk, new_dev->box_pk);
-		ev = wait_event(old_k, "device.request", req, 0);
-		itest_unb64_fixed(json_object_get(ev, "box_pk"), rbox, 32);
-		itest_unb64_fixed(json_object_get(ev, "sign_pk"), rsign, 32);
-		json_decref(ev);
-		advice_compare_code(shown_old, id->sign_pk, rsign, rbox);
-		assert_string_equal(shown_old, shown_new);
-		advice_identity_id(iid, id->sign_pk);
-		advice_random(eph, 32);
-		assert_int_equal(advice_wrap_seal(wrap, ADVICE_WRAP_IDENTITY_SEED, iid, 0, rbox, id_seed, eph,
-						  old_dev),
-				 0);
-		cert = cert_b64(id, new_dev);
-		ws = itest_b64(wrap, sizeof wrap);
-		json_decref(itest_request(
-			old_k, "ok",
-			"{\"type\":\"device.approve\",\"id\":\"da1\",\"request\":\"%s\",\"cert\":\"%s\","
-			"\"wrap\":\"%s\"}",
-			req, cert, ws));
-		/* The new device: the answer by the live event, the seed opened and checked. */
-		ev = wait_event(new_k, "device.request", req, 1);
-		itest_unb64_fixed(json_object_get(ev, "wrap"), wrap, sizeof wrap);
-		json_decref(ev);
-		assert_int_equal(advice_wrap_open(seed, &wi, wrap, sizeof wrap, ADVICE_WRAP_IDENTITY_SEED,
-						  iid, 0, new_dev, old_dev->sign_pk),
-				 0);
-		assert_int_equal(wi.kind, ADVICE_WRAP_IDENTITY_SEED);
-		assert_int_equal(advice_keys_personal(got_id, seed), 0);
-		assert_memory_equal(got_id->sign_pk, id->sign_pk, 32);
-		free(box);
-		free(sign);
-		free(cert);
-		free(ws);
-	}
-
-	static void test_e2e_scenario(void **state)
-	{
-		struct itest_e2e *t = *state;
-		struct advice_conn *cit, *anna, *sara, *ben;
-		struct advice_conn *cit2, *cit3;
-		struct advice_keys id = { 0 }, id_new = { 0 }, dev, dev2, dev3, dev4, got_id;
-		struct advice_device_cert thread_id;
-		struct itest_worker wa, ws, wb;
-		char thread[33], thread2[33], *body, *text, path[400], *out, code[ADVICE_RECOVERY_CODE_SIZE];
-		uint8_t tkey[32], share[32], k2[32], s2[32], cpk[32], got[32], id_seed[32], spk[32];
-		struct itest_needles *nd = itest_needles_new();
-		struct itest_reader ra, rc, rb;
-		int files = 0, verdicts[8];
-		uint8_t pks[8][32];
-		json_t *r, *msgs;
-
-		/* The citizen asks. */
-		cit = itest_citizen(&t->h, CITIZEN);
-		itest_device_new(cit, &id, id_seed, &dev, "dev1");
-		itest_citizen_open(t, cit, &id, &dev, "t1", CANARY_Q, thread, tkey, share);
-
-		/* anna reaches the thread key through her bundle and the unit seed, reads and answers. */
-		anna = itest_worker(&t->h, "anna");
-		itest_worker_keys(t, anna, "anna-demo", &wa);
-		assert_int_equal(itest_worker_thread_key(t, anna, &wa, thread, got, s2, cpk), 0);
-		assert_memory_equal(got, tkey, 32);
-		assert_memory_equal(s2, share, 32);
-		json_decref(itest_request(
-			anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"c1\",\"thread\":\"%s\"}", thread));
-		itest_reader_init(&ra, t->root_pk, thread);
-		r = itest_request(anna, "ok", "{\"type\":\"thread.keys\",\"id\":\"k1\",\"thread\":\"%s\"}",
-				  thread);
-		itest_reader_keys(&ra, r);
-		json_decref(r);
-		r = itest_request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"r1\",\"thread\":\"%s\"}",
-				  thread);
-		assert_int_equal(itest_reader_feed(&ra, r, verdicts, pks, 8), 1);
-		assert_int_equal(verdicts[0], ADVICE_THREAD_OK);
-		assert_memory_equal(pks[0], dev.sign_pk, 32); /* the citizen's certified device */
-		msgs = json_object_get(r, "messages");
-		/* The citizen's key counts only through a device certificate of the thread's identity. */
-		assert_int_equal(reader_citizen_sender(
-					 anna, thread, json_object_get(json_array_get(msgs, 0), "body"),
-					 json_object_get(json_array_get(msgs, 0), "body"), &thread_id, spk),
-				 0);
-		assert_memory_equal(thread_id.identity_sign_pk, id.sign_pk, 32);
-		assert_memory_equal(spk, dev.sign_pk, 32);
-		text = itest_envelope_text(json_object_get(json_array_get(msgs, 0), "body"), thread, got, s2,
-					   spk);
+		/* A typo (in the last group, all check bits: always caught) is refused as such. */
+		code[40] = code[40] == '7' ? '8' : '7';
+		assert_int_equal(advice_recovery_box_open(seed, rbox, sizeof rbox, code), -ADVICE_ERR_INVAL);
+		advice_recovery_code_format(code, secret);
+		assert_int_equal(advice_recovery_box_open(seed, rbox, sizeof rbox, code), 0);
+		assert_int_equal(advice_keys_personal(&got_id, seed), 0);
+		advice_random(s, 32);
+		advice_keys_personal(&dev3, s);
+		c = cert_b64(&got_id, &dev3);
+		json_decref(itest_request(cit3, "ok",
+					  "{\"type\":\"device.add\",\"id\":\"d3\",\"cert\":\"%s\"}", c));
+		free(c);
+		text = citizen_reads_first(cit3, "rd", thread, &got_id, dev.sign_pk, dev.sign_pk);
 		assert_non_null(text);
 		assert_string_equal(text, CANARY_Q);
 		free(text);
-		json_decref(r);
-		body = itest_envelope_after(ra.order, thread, got, s2, &wa.me, CANARY_A);
-		itest_reader_free(&ra);
-		json_decref(itest_request(
-			anna, "ok",
-			"{\"type\":\"message.send\",\"id\":\"m1\",\"thread\":\"%s\",\"body\":\"%s\"}", thread,
-			body));
-		free(body);
-		/* With envelopes required, the server refuses a body that is no envelope of this thread. */
-		json_decref(itest_request(
-			anna, "bad_request",
-			"{\"type\":\"message.send\",\"id\":\"m-plain\",\"thread\":\"%s\",\"body\":\"AAAA\"}",
-			thread));
-		/* The citizen reads the answer: anna's key is found through the certificates that come
-		 * with thread.read (hers and her admin's), chained to the root the client pins; the
-		 * answer follows the question. */
-		itest_reader_init(&rc, t->root_pk, thread);
-		r = itest_request(cit, "ok", "{\"type\":\"thread.keys\",\"id\":\"k2\",\"thread\":\"%s\"}",
-				  thread);
-		itest_reader_keys(&rc, r);
-		json_decref(r);
-		r = itest_request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r2\",\"thread\":\"%s\"}",
-				  thread);
-		assert_int_equal(json_array_size(json_object_get(r, "certs")), 2);
-		assert_int_equal(itest_reader_feed(&rc, r, verdicts, pks, 8), 2);
-		assert_int_equal(verdicts[0], ADVICE_THREAD_OK);
-		assert_int_equal(verdicts[1], ADVICE_THREAD_OK);
-		assert_memory_equal(pks[1], wa.me.sign_pk, 32);
-		assert_true(advice_thread_complete(rc.order));
-		text = itest_envelope_text(
-			json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"), thread,
-			tkey, share, pks[1]);
-		assert_non_null(text);
-		assert_string_equal(text, CANARY_A);
-		free(text);
-		json_decref(r);
-		/* An attachment: uploaded with a resume, read back by anna, type checked on both sides. */
-		cit = citizen_attach(t, cit, thread, tkey, share, &dev, rc.order);
-		itest_reader_free(&rc);
-		reader_fetch(anna, thread, 3, tkey, share, dev.sign_pk);
-		{
-			char blob[400];
-			struct stat sb;
+	}
 
-			snprintf(blob, sizeof blob, "%s/blobs", t->h.dir);
-			assert_int_equal(stat(blob, &sb), 0); /* the blob store exists and is scanned below */
+	/* A device with neither starts a new identity: it cannot open the older thread; sara's
+	 * client reports "new identity since" and reaches it only by an explicit re-wrap. */
+	itest_device_new(cit3, &id_new, NULL, &dev4, "d4");
+	assert_null(citizen_reads_first(cit3, "ni", thread, &id_new, dev.sign_pk, dev.sign_pk));
+	r = itest_request(sara, "ok", "{\"type\":\"thread.keys\",\"id\":\"ni-k\",\"thread\":\"%s\"}", thread);
+	{
+		struct advice_identity_seen seen[4];
+		size_t n = 0, newest = 0, i;
+		uint64_t since = 0;
+		uint8_t wrap[ADVICE_WRAP_BYTES], eph[32];
+		json_t *x;
+		char *w;
+
+		json_array_foreach (json_object_get(r, "identities"), i, x) {
+			if (n == 4)
+				break;
+			itest_unb64_fixed(json_object_get(x, "sign_pk"), seen[n].sign_pk, 32);
+			itest_unb64_fixed(json_object_get(x, "box_pk"), seen[n].box_pk, 32);
+			seen[n++].first_seen = (uint64_t)json_integer_value(json_object_get(x, "first_seen"));
 		}
-		/* A message moved into another thread (the server replaying it there) fails to verify. */
-		itest_citizen_open(t, cit, &id, &dev, "t2", "second question", thread2, k2, s2);
-		r = itest_request(cit, "ok", "{\"type\":\"thread.read\",\"id\":\"r3\",\"thread\":\"%s\"}",
-				  thread);
-		assert_null(itest_envelope_text(
-			json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"), thread2,
-			k2, s2, wa.me.sign_pk));
-		json_decref(r);
-
-		/* anna leaves the unit: the key rotates; a thread created afterwards is closed to her keys.
+		assert_int_equal(n, 2);
+		assert_int_equal(
+			advice_citizen_identity_status(seen, n, thread_id.identity_sign_pk, &newest, &since),
+			1);
+		assert_memory_equal(seen[newest].sign_pk, id_new.sign_pk, 32);
+		assert_true(since > 0);
+		/* The new identity's device writing in the old thread is not that thread's citizen.
 		 */
-		out = itest_ctl(NULL, "-d %s unit-member-remove anna 'Adult social work' %s", t->h.dir,
-				t->admin_file);
-		assert_non_null(strstr(out, "generation 2"));
-		free(out);
-		itest_citizen_open(t, cit, &id, &dev, "t3", CANARY_N, thread2, k2, s2);
-		json_decref(itest_request(anna, "not_found",
-					  "{\"type\":\"thread.keys\",\"id\":\"x1\",\"thread\":\"%s\"}",
-					  thread2));
-		/* Even with the wrap in hand (an ACL bypass), generation 1 does not open it. */
-		sara = itest_worker(&t->h, "sara");
-		itest_worker_keys(t, sara, "sara-demo", &ws);
-		assert_true(ws.ngens >= 2); /* generation 2 and, through the chain, generation 1 */
-		r = itest_request(sara, "ok", "{\"type\":\"thread.keys\",\"id\":\"x2\",\"thread\":\"%s\"}",
-				  thread2);
+		body = itest_envelope_b64(thread, got, share, &dev4, "from the new identity");
 		{
-			uint8_t wrap[ADVICE_WRAP_BYTES], tid2[ADVICE_OID_BYTES];
-			struct advice_wrap_info wi;
+			json_t *b = json_string(body), *rd;
+			uint8_t pk[32];
 
-			assert_int_equal(advice_unhex(tid2, sizeof tid2, thread2), 0);
-			itest_unb64_fixed(json_array_get(json_object_get(r, "wraps"), 0), wrap, sizeof wrap);
-			for (size_t g = 0; g < wa.ngens; g++)
-				assert_int_not_equal(advice_wrap_open(got, &wi, wrap, sizeof wrap,
-								      ADVICE_WRAP_THREAD_KEY, tid2, 0,
-								      &wa.gens[g], dev.sign_pk),
-						     0);
-		}
-		json_decref(r);
-		/* sara (still a member) reads both the new thread and the old one. */
-		assert_int_equal(itest_worker_thread_key(t, sara, &ws, thread2, got, s2, cpk), 0);
-		assert_int_equal(itest_worker_thread_key(t, sara, &ws, thread, got, s2, cpk), 0);
-		assert_memory_equal(got, tkey, 32);
-		rekey_after_removal(t, cit, sara, &ws, &id, &dev, thread, share);
-
-		/* A new device approved by the existing one reads the older thread: no re-wrap by anyone. */
-		cit2 = itest_citizen(&t->h, CITIZEN);
-		{
-			uint8_t s[32];
-
-			advice_random(s, 32);
-			advice_keys_personal(&dev2, s);
-		}
-		approve_new_device(cit, cit2, &id, id_seed, &dev, &dev2, &got_id);
-		text = citizen_reads_first(cit2, "nd", thread, &got_id, dev.sign_pk, dev.sign_pk);
-		assert_non_null(text);
-		assert_string_equal(text, CANARY_Q);
-		free(text);
-
-		/* The recovery code: shown once, the box stored; a third device types the code, signs its
-		 * own certificate with the recovered identity and reads the older thread. */
-		{
-			uint8_t secret[ADVICE_RECOVERY_SECRET_BYTES], rkey[32], nonce[24],
-				rbox[ADVICE_RECOVERY_BOX_BYTES], seed[32], s[32];
-			char *b, *c;
-
-			advice_random(secret, sizeof secret);
-			advice_random(nonce, sizeof nonce);
-			advice_recovery_code_format(code, secret);
-			advice_recovery_key(rkey, secret);
+			rd = itest_request(sara, "ok",
+					   "{\"type\":\"thread.read\",\"id\":\"ni-r\",\"thread\":\"%s\"}",
+					   thread);
 			assert_int_equal(
-				advice_recovery_box_seal(rbox, id_seed, 1770000000000ULL, rkey, nonce), 0);
-			b = itest_b64(rbox, sizeof rbox);
-			json_decref(itest_request(
-				cit, "ok", "{\"type\":\"recovery.put\",\"id\":\"rp\",\"box\":\"%s\"}", b));
-			free(b);
-			cit3 = itest_citizen(&t->h, CITIZEN);
-			r = itest_request(cit3, "ok", "{\"type\":\"recovery.get\",\"id\":\"rg\"}");
-			itest_unb64_fixed(
-				json_object_get(json_array_get(json_object_get(r, "boxes"), 0), "box"), rbox,
-				sizeof rbox);
-			json_decref(r);
-			/* A typo (in the last group, all check bits: always caught) is refused as such. */
-			code[40] = code[40] == '7' ? '8' : '7';
-			assert_int_equal(advice_recovery_box_open(seed, rbox, sizeof rbox, code),
-					 -ADVICE_ERR_INVAL);
-			advice_recovery_code_format(code, secret);
-			assert_int_equal(advice_recovery_box_open(seed, rbox, sizeof rbox, code), 0);
-			assert_int_equal(advice_keys_personal(&got_id, seed), 0);
-			advice_random(s, 32);
-			advice_keys_personal(&dev3, s);
-			c = cert_b64(&got_id, &dev3);
-			json_decref(itest_request(
-				cit3, "ok", "{\"type\":\"device.add\",\"id\":\"d3\",\"cert\":\"%s\"}", c));
-			free(c);
-			text = citizen_reads_first(cit3, "rd", thread, &got_id, dev.sign_pk, dev.sign_pk);
-			assert_non_null(text);
-			assert_string_equal(text, CANARY_Q);
-			free(text);
-		}
-
-		/* A device with neither starts a new identity: it cannot open the older thread; sara's
-		 * client reports "new identity since" and reaches it only by an explicit re-wrap. */
-		itest_device_new(cit3, &id_new, NULL, &dev4, "d4");
-		assert_null(citizen_reads_first(cit3, "ni", thread, &id_new, dev.sign_pk, dev.sign_pk));
-		r = itest_request(sara, "ok", "{\"type\":\"thread.keys\",\"id\":\"ni-k\",\"thread\":\"%s\"}",
-				  thread);
-		{
-			struct advice_identity_seen seen[4];
-			size_t n = 0, newest = 0, i;
-			uint64_t since = 0;
-			uint8_t wrap[ADVICE_WRAP_BYTES], eph[32];
-			json_t *x;
-			char *w;
-
-			json_array_foreach (json_object_get(r, "identities"), i, x) {
-				if (n == 4)
-					break;
-				itest_unb64_fixed(json_object_get(x, "sign_pk"), seen[n].sign_pk, 32);
-				itest_unb64_fixed(json_object_get(x, "box_pk"), seen[n].box_pk, 32);
-				seen[n++].first_seen =
-					(uint64_t)json_integer_value(json_object_get(x, "first_seen"));
-			}
-			assert_int_equal(n, 2);
-			assert_int_equal(advice_citizen_identity_status(seen, n, thread_id.identity_sign_pk,
-									&newest, &since),
-					 1);
-			assert_memory_equal(seen[newest].sign_pk, id_new.sign_pk, 32);
-			assert_true(since > 0);
-			/* The new identity's device writing in the old thread is not that thread's citizen.
-			 */
-			body = itest_envelope_b64(thread, got, share, &dev4, "from the new identity");
-			{
-				json_t *b = json_string(body), *rd;
-				uint8_t pk[32];
-
-				rd = itest_request(
-					sara, "ok",
-					"{\"type\":\"thread.read\",\"id\":\"ni-r\",\"thread\":\"%s\"}",
-					thread);
-				assert_int_equal(
-					reader_citizen_sender(
-						sara, thread,
-						json_object_get(
-							json_array_get(json_object_get(rd, "messages"), 0),
+				reader_citizen_sender(
+					sara, thread,
+					json_object_get(json_array_get(json_object_get(rd, "messages"), 0),
 							"body"),
-						b, &thread_id, pk),
-					-ADVICE_ERR_FORBIDDEN);
-				json_decref(b);
-				json_decref(rd);
-			}
-			free(body);
-			/* The worker confirmed the person by phone: the explicit re-wrap. */
-			advice_random(eph, 32);
-			{
-				uint8_t tid[16];
-
-				advice_unhex(tid, 16, thread);
-				assert_int_equal(
-					advice_citizen_rewrap(wrap, tid, 0, got, &seen[newest], eph, &ws.me),
-					0);
-			}
-			w = itest_b64(wrap, sizeof wrap);
-			json_decref(itest_request(sara, "ok",
-						  "{\"type\":\"wrap.put\",\"id\":\"ni-w\",\"thread\":\"%s\","
-						  "\"wraps\":[\"%s\"]}",
-						  thread, w));
-			free(w);
+					b, &thread_id, pk),
+				-ADVICE_ERR_FORBIDDEN);
+			json_decref(b);
+			json_decref(rd);
 		}
-		json_decref(r);
-		text = citizen_reads_first(cit3, "ni2", thread, &id_new, ws.me.sign_pk, dev.sign_pk);
-		assert_non_null(text);
-		assert_string_equal(text, CANARY_Q);
-		free(text);
-		advice_conn_free(cit2);
-		advice_conn_free(cit3);
-
-		/* Reassignment to children and families: sara wraps to its verified key, moves the thread. */
-		r = itest_request(
-			sara, "ok",
-			"{\"type\":\"keys.unit\",\"id\":\"ku\",\"category\":\"children-and-families\"}");
+		free(body);
+		/* The worker confirmed the person by phone: the explicit re-wrap. */
+		advice_random(eph, 32);
 		{
-			struct advice_unit_event *ev = calloc(1, sizeof *ev);
+			uint8_t tid[16];
 
-			assert_int_equal(itest_unit_current(json_object_get(r, "generations"), ws.admin_pk,
-							    itest_str(r, "unit"), ev),
+			advice_unhex(tid, 16, thread);
+			assert_int_equal(advice_citizen_rewrap(wrap, tid, 0, got, &seen[newest], eph, &ws.me),
 					 0);
-			itest_wrap_put(sara, "rw2", thread, ev->box_pk, got, &ws.me, "ok");
-			free(ev);
 		}
-		json_decref(r);
-		json_decref(itest_request(
-			sara, "ok",
-			"{\"type\":\"thread.reassign\",\"id\":\"mv\",\"thread\":\"%s\",\"to_category\":"
-			"\"children-and-families\",\"reason\":\"belongs to family services\"}",
-			thread));
-		ben = itest_worker(&t->h, "ben");
-		itest_worker_keys(t, ben, "ben-demo", &wb);
-		assert_int_equal(itest_worker_thread_key(t, ben, &wb, thread, got, s2, cpk), 0);
-		/* ben, in the other unit, checks anna's answer through thread.read's certificates too. */
-		itest_reader_init(&rb, t->root_pk, thread);
-		r = itest_request(ben, "ok", "{\"type\":\"thread.keys\",\"id\":\"k5\",\"thread\":\"%s\"}",
-				  thread);
-		itest_reader_keys(&rb, r);
-		json_decref(r);
-		r = itest_request(ben, "ok", "{\"type\":\"thread.read\",\"id\":\"r5\",\"thread\":\"%s\"}",
-				  thread);
-		assert_int_equal(itest_reader_feed(&rb, r, verdicts, pks, 8), 4); /* the last at epoch 1 */
-		for (int i = 0; i < 4; i++)
-			assert_int_equal(verdicts[i], ADVICE_THREAD_OK);
-		assert_true(advice_thread_complete(rb.order));
-		itest_reader_free(&rb);
-		text = itest_envelope_text(
-			json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"), thread,
-			got, s2, pks[1]);
-		assert_non_null(text);
-		assert_string_equal(text, CANARY_A);
-		free(text);
-		json_decref(r);
-
-		advice_conn_free(cit);
-		advice_conn_free(anna);
-		advice_conn_free(sara);
-		advice_conn_free(ben);
-
-		/* No canary in any form anywhere the server writes: every file of the data folder
-		 * (database, WAL, blobs, log, secrets) while the server runs, when the WAL holds the
-		 * latest writes (the reassignment among them), and again after a clean stop. */
-		itest_needles_add_secret(nd, "question", CANARY_Q, NULL);
-		itest_needles_add_secret(nd, "answer", CANARY_A, NULL);
-		itest_needles_add_secret(nd, "message after the rotation", CANARY_N, NULL);
-		itest_needles_add_secret(nd, "attachment", CANARY_F, NULL);
-		itest_scan_self_test(nd);
-		snprintf(path, sizeof path, "%s/advice.db-wal", t->h.dir);
-		assert_true(itest_file_contains(path, thread));
-		assert_int_equal(itest_scan_dir(t->h.dir, nd, &files), 0);
-		assert_true(files >= 6); /* database, WAL, its index, a blob, the log, the pepper at least */
-		assert_int_equal(harness_restart(&t->h), 0);
-		assert_int_equal(itest_scan_dir(t->h.dir, nd, NULL), 0);
-		snprintf(path, sizeof path, "%s/advice.db", t->h.dir);
-		/* The scan does see the database's text. */
-		assert_true(itest_file_contains(path, "adult-social-work"));
-		free(nd);
+		w = itest_b64(wrap, sizeof wrap);
+		json_decref(itest_request(sara, "ok",
+					  "{\"type\":\"wrap.put\",\"id\":\"ni-w\",\"thread\":\"%s\","
+					  "\"wraps\":[\"%s\"]}",
+					  thread, w));
+		free(w);
 	}
+	json_decref(r);
+	text = citizen_reads_first(cit3, "ni2", thread, &id_new, ws.me.sign_pk, dev.sign_pk);
+	assert_non_null(text);
+	assert_string_equal(text, CANARY_Q);
+	free(text);
+	advice_conn_free(cit2);
+	advice_conn_free(cit3);
 
-	int main(void)
+	/* Reassignment to children and families: sara wraps to its verified key, moves the thread. */
+	r = itest_request(sara, "ok",
+			  "{\"type\":\"keys.unit\",\"id\":\"ku\",\"category\":\"children-and-families\"}");
 	{
-		const struct CMUnitTest tests[] = {
-			cmocka_unit_test_setup_teardown(test_e2e_scenario, setup, teardown),
-		};
+		struct advice_unit_event *ev = calloc(1, sizeof *ev);
 
-		return cmocka_run_group_tests(tests, NULL, NULL);
+		assert_int_equal(itest_unit_current(json_object_get(r, "generations"), ws.admin_pk,
+						    itest_str(r, "unit"), ev),
+				 0);
+		itest_wrap_put(sara, "rw2", thread, ev->box_pk, got, &ws.me, "ok");
+		free(ev);
 	}
+	json_decref(r);
+	json_decref(
+		itest_request(sara, "ok",
+			      "{\"type\":\"thread.reassign\",\"id\":\"mv\",\"thread\":\"%s\",\"to_category\":"
+			      "\"children-and-families\",\"reason\":\"belongs to family services\"}",
+			      thread));
+	ben = itest_worker(&t->h, "ben");
+	itest_worker_keys(t, ben, "ben-demo", &wb);
+	assert_int_equal(itest_worker_thread_key(t, ben, &wb, thread, got, s2, cpk), 0);
+	/* ben, in the other unit, checks anna's answer through thread.read's certificates too. */
+	itest_reader_init(&rb, t->root_pk, thread);
+	r = itest_request(ben, "ok", "{\"type\":\"thread.keys\",\"id\":\"k5\",\"thread\":\"%s\"}", thread);
+	itest_reader_keys(&rb, r);
+	json_decref(r);
+	r = itest_request(ben, "ok", "{\"type\":\"thread.read\",\"id\":\"r5\",\"thread\":\"%s\"}", thread);
+	assert_int_equal(itest_reader_feed(&rb, r, verdicts, pks, 8), 4); /* the last at epoch 1 */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(verdicts[i], ADVICE_THREAD_OK);
+	assert_true(advice_thread_complete(rb.order));
+	itest_reader_free(&rb);
+	text = itest_envelope_text(json_object_get(json_array_get(json_object_get(r, "messages"), 1), "body"),
+				   thread, got, s2, pks[1]);
+	assert_non_null(text);
+	assert_string_equal(text, CANARY_A);
+	free(text);
+	json_decref(r);
+
+	advice_conn_free(cit);
+	advice_conn_free(anna);
+	advice_conn_free(sara);
+	advice_conn_free(ben);
+
+	/* No canary in any form anywhere the server writes: every file of the data folder
+	 * (database, WAL, blobs, log, secrets) while the server runs, when the WAL holds the
+	 * latest writes (the reassignment among them), and again after a clean stop. */
+	itest_needles_add_secret(nd, "question", CANARY_Q, NULL);
+	itest_needles_add_secret(nd, "answer", CANARY_A, NULL);
+	itest_needles_add_secret(nd, "message after the rotation", CANARY_N, NULL);
+	itest_needles_add_secret(nd, "attachment", CANARY_F, NULL);
+	itest_scan_self_test(nd);
+	snprintf(path, sizeof path, "%s/advice.db-wal", t->h.dir);
+	assert_true(itest_file_contains(path, thread));
+	assert_int_equal(itest_scan_dir(t->h.dir, nd, &files), 0);
+	assert_true(files >= 6); /* database, WAL, its index, a blob, the log, the pepper at least */
+	assert_int_equal(harness_restart(&t->h), 0);
+	assert_int_equal(itest_scan_dir(t->h.dir, nd, NULL), 0);
+	snprintf(path, sizeof path, "%s/advice.db", t->h.dir);
+	/* The scan does see the database's text. */
+	assert_true(itest_file_contains(path, "adult-social-work"));
+	free(nd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_e2e_scenario, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -52,7 +52,7 @@ static int teardown(void **state)
 /* A citizen's client: its connection, device and the thread it writes in. */
 struct writer {
 	struct advice_conn *k;
-	struct advice_keys dev;
+	struct advice_keys id, dev; /* the citizen's identity and device */
 	char thread[33];
 	uint8_t tkey[32], share[32];
 	struct itest_reader rd;
@@ -97,7 +97,7 @@ static void thread_of_three(struct itest_e2e *t, struct writer *w, const char *r
 	json_t *r;
 	char id[64];
 
-	itest_citizen_open(t, w->k, &w->dev, rid, "first", w->thread, w->tkey, w->share);
+	itest_citizen_open(t, w->k, &w->id, &w->dev, rid, "first", w->thread, w->tkey, w->share);
 	itest_reader_init(&w->rd, t->root_pk, w->thread);
 	w->last_seq = 0;
 	r = itest_request(w->k, "ok", "{\"type\":\"thread.keys\",\"id\":\"%s-k\",\"thread\":\"%s\"}", rid,
@@ -154,7 +154,7 @@ static void test_duplicate_refused_resend_kept(void **state)
 	json_t *r;
 
 	w.k = itest_citizen(&t->h, CITIZEN);
-	itest_device_new(w.k, &w.dev, "dev-d");
+	itest_device_new(w.k, &w.id, NULL, &w.dev, "dev-d");
 	thread_of_three(t, &w, "d");
 	/* The third message's body again, under a new request id: refused, nothing stored. */
 	body = write_next(&w, "d-m4", "fourth", "ok");
@@ -185,8 +185,9 @@ static void test_malicious_server_order(void **state)
 	int v[8], complete = 0;
 
 	a.k = itest_citizen(&t->h, CITIZEN);
-	itest_device_new(a.k, &a.dev, "dev-o");
+	itest_device_new(a.k, &a.id, NULL, &a.dev, "dev-o");
 	b.k = c.k = a.k;
+	b.id = c.id = a.id;
 	b.dev = c.dev = a.dev;
 	thread_of_three(t, &a, "a");
 	thread_of_three(t, &b, "b");
@@ -254,7 +255,7 @@ static void test_malicious_server_forged_worker(void **state)
 	json_t *r;
 
 	w.k = itest_citizen(&t->h, CITIZEN);
-	itest_device_new(w.k, &w.dev, "dev-f");
+	itest_device_new(w.k, &w.id, NULL, &w.dev, "dev-f");
 	thread_of_three(t, &w, "f");
 	advice_random(seed, 32);
 	advice_keys_personal(&rogue_root, seed);

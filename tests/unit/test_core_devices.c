@@ -377,7 +377,9 @@ static void test_device_approval(void **state)
 	unb64(json_object_get(q, "wrap"), wrap, sizeof wrap);
 	assert_int_equal(json_array_size(json_object_get(r, "devices")), 2);
 	json_decref(r);
-	assert_int_equal(advice_wrap_open(seed, &wi, wrap, sizeof wrap, &newdev, dev.sign_pk), 0);
+	assert_int_equal(advice_wrap_open(seed, &wi, wrap, sizeof wrap, ADVICE_WRAP_IDENTITY_SEED, iid, 0,
+					  &newdev, dev.sign_pk),
+			 0);
 	assert_int_equal(advice_keys_personal(&got_id, seed), 0);
 	assert_memory_equal(got_id.sign_pk, id.sign_pk, 32);
 

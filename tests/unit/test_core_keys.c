@@ -667,14 +667,14 @@ static void test_duplicate_message_id(void **state)
 	struct corefix *fx = *state;
 	struct world w;
 	struct who anna, sara, ben, citizen;
-	struct advice_keys dev;
+	struct advice_keys id = { 0 }, dev;
 	char thread[STORE_ID_SIZE], *body, *first;
 	uint8_t share[32];
 	json_t *r;
 
 	world_setup(fx, &w, &anna, &sara, &ben);
 	corefix_login_citizen(fx, CITIZEN_A, &citizen);
-	device_add(fx, &citizen, &dev, "d1");
+	device_add(fx, &citizen, &id, &dev, "d1");
 	open_prepared(fx, &citizen, thread, share);
 	body = envelope(thread, &dev);
 	r = corefix_ws(fx, &citizen,
@@ -746,7 +746,7 @@ static void test_read_gives_sender_certs(void **state)
 	struct corefix *fx = *state;
 	struct world w;
 	struct who anna, sara, ben, citizen;
-	struct advice_keys dev, rogue;
+	struct advice_keys id = { 0 }, dev, rogue;
 	struct cert_pool pool = { .n = 0 };
 	struct advice_thread *order;
 	uint8_t share[32], tid[16], *env = NULL;
@@ -756,7 +756,7 @@ static void test_read_gives_sender_certs(void **state)
 
 	world_setup(fx, &w, &anna, &sara, &ben);
 	corefix_login_citizen(fx, CITIZEN_A, &citizen);
-	device_add(fx, &citizen, &dev, "d1");
+	device_add(fx, &citizen, &id, &dev, "d1");
 	open_prepared(fx, &citizen, thread, share);
 	json_decref(
 		corefix_ws(fx, &anna, "{\"type\":\"thread.claim\",\"id\":\"c1\",\"thread\":\"%s\"}", thread));

@@ -181,7 +181,9 @@ static void test_identity_seed_wrap(void **state)
 	advice_identity_id(iid, id.sign_pk);
 	assert_int_equal(
 		advice_wrap_seal(w, ADVICE_WRAP_IDENTITY_SEED, iid, 0, newdev.box_pk, seed, eph, &dev), 0);
-	assert_int_equal(advice_wrap_open(got, &wi, w, sizeof w, &newdev, dev.sign_pk), 0);
+	assert_int_equal(advice_wrap_open(got, &wi, w, sizeof w, ADVICE_WRAP_IDENTITY_SEED, iid, 0, &newdev,
+					  dev.sign_pk),
+			 0);
 	assert_int_equal(wi.kind, ADVICE_WRAP_IDENTITY_SEED);
 	assert_memory_equal(wi.scope_id, iid, 16);
 	assert_int_equal(advice_keys_personal(&got_id, got), 0);
@@ -274,7 +276,9 @@ static void test_swapped_identity(void **state)
 			 -ADVICE_ERR_FORBIDDEN);
 	/* Only the explicit re-wrap gives B the thread key. */
 	assert_int_equal(advice_citizen_rewrap(w, tid, 0, tkey, &ids[newest], eph, &worker), 0);
-	assert_int_equal(advice_wrap_open(got, &wi, w, sizeof w, &b, worker.sign_pk), 0);
+	assert_int_equal(
+		advice_wrap_open(got, &wi, w, sizeof w, ADVICE_WRAP_THREAD_KEY, tid, 0, &b, worker.sign_pk),
+		0);
 	assert_memory_equal(got, tkey, 32);
 	assert_int_equal(wi.kind, ADVICE_WRAP_THREAD_KEY);
 }
