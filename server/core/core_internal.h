@@ -181,6 +181,7 @@ int core_queue_settings(struct ctx *x);
 int core_keys_unit(struct ctx *x);
 int core_keys_mine(struct ctx *x);
 int core_keys_bundle_put(struct ctx *x);
+int core_keys_enrol(struct ctx *x);
 int core_device_add(struct ctx *x);
 int core_thread_prepare(struct ctx *x);
 int core_thread_keys(struct ctx *x);

@@ -651,6 +651,13 @@ export interface Defs {
     id: Defs["request_id"];
     bundle: Defs["key_object"];
   };
+  /** Staff, at the first login: one's new key bundle and the signed key request (type 13) naming its public keys, pending until an admin certifies them. */
+  "request.keys.enrol": {
+    type: "keys.enrol";
+    id: Defs["request_id"];
+    bundle: Defs["key_object"];
+    request: Defs["key_object"];
+  };
   /** Citizen: registers this device's public keys. */
   "request.device.add": {
     type: "device.add";
@@ -712,6 +719,10 @@ export interface Defs {
     }>;
   };
   "reply.keys.bundle.put": {
+    type: "ok";
+    id: Defs["request_id"];
+  };
+  "reply.keys.enrol": {
     type: "ok";
     id: Defs["request_id"];
   };
@@ -843,6 +854,7 @@ export interface Requests {
   "keys.unit": Defs["request.keys.unit"];
   "keys.mine": Defs["request.keys.mine"];
   "keys.bundle.put": Defs["request.keys.bundle.put"];
+  "keys.enrol": Defs["request.keys.enrol"];
   "device.add": Defs["request.device.add"];
   "thread.prepare": Defs["request.thread.prepare"];
   "thread.keys": Defs["request.thread.keys"];
@@ -877,6 +889,7 @@ export interface Replies {
   "keys.unit": Defs["reply.keys.unit"];
   "keys.mine": Defs["reply.keys.mine"];
   "keys.bundle.put": Defs["reply.keys.bundle.put"];
+  "keys.enrol": Defs["reply.keys.enrol"];
   "device.add": Defs["reply.device.add"];
   "thread.prepare": Defs["reply.thread.prepare"];
   "thread.keys": Defs["reply.thread.keys"];
@@ -931,6 +944,7 @@ export const requestTypes: readonly RequestType[] = [
   "keys.unit",
   "keys.mine",
   "keys.bundle.put",
+  "keys.enrol",
   "device.add",
   "thread.prepare",
   "thread.keys",
@@ -952,6 +966,7 @@ export const writeRequestTypes: readonly RequestType[] = [
   "notify.set",
   "notify.delete",
   "keys.bundle.put",
+  "keys.enrol",
   "device.add",
   "thread.prepare",
   "wrap.put",
