@@ -867,8 +867,9 @@ static int any_worker_cert(void *arg, const struct store_key_blob *b)
 	return 0;
 }
 
-/* In one unit the worker is a member of: the member entry of the unit log and, when the
- * unit has a key generation, its current seed sealed to the worker's box key. */
+/* In one unit the worker is a member of, when the unit has a key generation: the member
+ * entry of the unit log and the current seed sealed to the worker's box key. (A unit without
+ * one yet names the worker in its first generation's event.) */
 static int certify_in_unit(struct store *st, struct records *rec, const struct store_worker *w,
 			   const char *unit_id, const uint8_t box_pk[32], const struct keyfile *admin,
 			   char *err, size_t errlen)
@@ -878,22 +879,25 @@ static int certify_in_unit(struct store *st, struct records *rec, const struct s
 	uint8_t subject[32], seed[32], unit_bytes[16];
 	int rc = -1;
 
-	if (ulog_open(st, rec, admin, unit_id, &log, err, errlen) != 0)
-		return -1;
-	member_subject(subject, w->user_id, box_pk);
-	if (ulog_append(&log, ADVICE_ULOG_MEMBER_ADD, subject) != 0)
-		return fail(err, errlen, "cannot sign the unit log entry");
 	if (st->ops->keys->unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK) {
 		fail(err, errlen, "cannot read the unit");
 		goto out;
 	}
-	rc = 0;
-	if (u.g > 0) {
-		advice_unhex(unit_bytes, 16, unit_id);
-		rc = admin_seed(st, admin, unit_id, u.g, seed, err, errlen);
-		if (rc == 0 && seal_seed(rec, unit_id, u.g, unit_bytes, seed, box_pk, w->user_id, admin) != 0)
-			rc = fail(err, errlen, "cannot store the member's seed");
+	if (u.g == 0) {
+		rc = 0;
+		goto out;
 	}
+	if (ulog_open(st, rec, admin, unit_id, &log, err, errlen) != 0)
+		goto out;
+	member_subject(subject, w->user_id, box_pk);
+	if (ulog_append(&log, ADVICE_ULOG_MEMBER_ADD, subject) != 0) {
+		fail(err, errlen, "cannot sign the unit log entry");
+		goto out;
+	}
+	advice_unhex(unit_bytes, 16, unit_id);
+	rc = admin_seed(st, admin, unit_id, u.g, seed, err, errlen);
+	if (rc == 0 && seal_seed(rec, unit_id, u.g, unit_bytes, seed, box_pk, w->user_id, admin) != 0)
+		rc = fail(err, errlen, "cannot store the member's seed");
 out:
 	sodium_memzero(seed, sizeof seed);
 	free(u.event);
