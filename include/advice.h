@@ -158,6 +158,36 @@ int advice_worker_enrol_uri(struct advice_client *c, const char *base_url, const
 int advice_worker_auth_key(const char *password, const uint8_t salt[ADVICE_SALT_BYTES],
 			   unsigned long long opslimit, size_t memlimit, uint8_t out[ADVICE_AUTH_KEY_BYTES]);
 
+/*
+ * A new worker's own end-to-end keys, made here at the first login (PROTOCOL.md §4.5.2) on
+ * the connection `k` of that login: a new identity, its key bundle under `password` (the
+ * one just chosen) and the key request signed by the identity, sent with keys.enrol for an
+ * administrator to certify (advicectl worker-certify). The seed never leaves this call.
+ * Returns 0 with the keys' fingerprint in `fingerprint` (ADVICE_FINGERPRINT_CHARS + 1 bytes,
+ * advice_crypto.h) for the worker to compare with the administrator's; the server's errors
+ * negated (-ADVICE_ERR_CONFLICT: the worker's keys are certified already); -ADVICE_ERR_INVAL;
+ * -ADVICE_ERR_PROTOCOL (no user id in the welcome); or advice_call's errors.
+ */
+int advice_worker_keys_enrol(struct advice_conn *k, const char *password, char *fingerprint, int timeout_ms);
+
+/*
+ * The worker's identity seed (32 bytes) from the bundle keys.mine gives, opened with
+ * `password`; *version (may be NULL) gets the bundle's version. 0; -ADVICE_ERR_NOT_FOUND
+ * without a bundle; -ADVICE_ERR_FORBIDDEN when it does not open (a wrong password, or a
+ * bundle of another user); -ADVICE_ERR_PROTOCOL; or advice_call's errors.
+ */
+int advice_worker_bundle_open(struct advice_conn *k, const char *password, uint8_t *seed, uint32_t *version,
+			      int timeout_ms);
+
+/*
+ * A password change's client side (PROTOCOL.md §4.5.3): the bundle opened with
+ * `old_password`, sealed again under `new_password` (fresh salt, the next version) and
+ * stored with keys.bundle.put. Call it on a connection of the login that changed the
+ * password. Returns what advice_worker_bundle_open returns, or keys.bundle.put's errors.
+ */
+int advice_worker_bundle_rewrap(struct advice_conn *k, const char *old_password, const char *new_password,
+				int timeout_ms);
+
 /* POST /api/v1/logout with the session. Returns 0, the negative code of the server's error,
  * or the errors of advice_http_post(). */
 int advice_logout(struct advice_client *c, const char *base_url, const char *origin, const char *session,

@@ -54,6 +54,7 @@ enum advice_obj_type {
 	ADVICE_OBJ_RECOVERY_BOX = 10,
 	ADVICE_OBJ_UNIT_LOG = 11,
 	ADVICE_OBJ_EPOCH_EVENT = 12,
+	ADVICE_OBJ_KEY_REQUEST = 13,
 };
 
 /* Object sizes. */
@@ -80,6 +81,8 @@ enum advice_obj_type {
 #define ADVICE_EPOCH_MAX_RECIPIENTS  16
 #define ADVICE_EPOCH_EVENT_BYTES(n)  (88 + 16 * (size_t)(n) + ADVICE_SIG_BYTES)
 #define ADVICE_EPOCH_EVENT_MAX_BYTES ADVICE_EPOCH_EVENT_BYTES(ADVICE_EPOCH_MAX_RECIPIENTS)
+#define ADVICE_KEY_REQUEST_BYTES     158
+#define ADVICE_FINGERPRINT_CHARS     39 /* "xxxx xxxx xxxx xxxx xxxx xxxx xxxx xxxx" */
 
 /* Attachments. */
 #define ADVICE_FILE_CHUNK_BYTES	     65536 /* plaintext of every chunk but the last */
@@ -187,6 +190,10 @@ int advice_password_nfkc(const char *password, char **out);
  * advice_password_nfkc refuses) or -ADVICE_ERR_NOMEM. */
 int advice_password_master(uint8_t master[ADVICE_KEY_BYTES], const char *password,
 			   const uint8_t salt[ADVICE_SALT_BYTES], uint32_t opslimit, uint32_t memlimit);
+/* The Argon2id13 parameters a client makes a new bundle with (fresh salt each time). */
+#define ADVICE_BUNDLE_OPSLIMIT 2
+#define ADVICE_BUNDLE_MEMLIMIT (64u << 20)
+
 /* The bundle key: kdf(32, 2, "QAwrap__", M). */
 int advice_bundle_key(uint8_t key[ADVICE_KEY_BYTES], const uint8_t master[ADVICE_KEY_BYTES]);
 
@@ -206,6 +213,29 @@ int advice_bundle_parse(const uint8_t *in, size_t len, struct advice_bundle_info
 /* Opens a bundle that must belong to user_id. */
 int advice_bundle_open(uint8_t seed[ADVICE_KEY_BYTES], const uint8_t *in, size_t len,
 		       const uint8_t user_id[ADVICE_OID_BYTES], const uint8_t bundle_key[ADVICE_KEY_BYTES]);
+
+/* --- Worker key request (type 13): made at the worker's first login, certified by an admin --- */
+
+struct advice_key_request {
+	uint8_t user_id[ADVICE_OID_BYTES];
+	uint8_t sign_pk[ADVICE_KEY_BYTES];
+	uint8_t box_pk[ADVICE_KEY_BYTES];
+	uint64_t created_at; /* ms */
+};
+/* "User user_id holds identity's public keys, at created_at", signed by identity itself. */
+int advice_key_request_sign(uint8_t out[ADVICE_KEY_REQUEST_BYTES], const uint8_t user_id[ADVICE_OID_BYTES],
+			    uint64_t created_at, const struct advice_keys *identity);
+/* Format and the signature by the key it names; fills r (may be NULL). */
+int advice_key_request_verify(const uint8_t *in, size_t len, struct advice_key_request *r);
+/*
+ * The fingerprint a worker's client shows and an admin compares before certifying: the
+ * BLAKE2b-128 of sign_pk || box_pk as eight groups of four lowercase hex digits.
+ */
+void advice_key_fingerprint(char out[ADVICE_FINGERPRINT_CHARS + 1], const uint8_t sign_pk[ADVICE_KEY_BYTES],
+			    const uint8_t box_pk[ADVICE_KEY_BYTES]);
+/* 1 when two fingerprints as people type them are the same (spaces and dashes ignored, any
+ * case), else 0. */
+int advice_key_fingerprint_equal(const char *a, const char *b);
 
 /* --- Certificates --- */
 

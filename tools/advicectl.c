@@ -34,6 +34,7 @@
 #include <sodium.h>
 
 #include "admin_accounts.h"
+#include "admin_keys.h"
 #include "admin_names.h"
 #include "admin_queue.h"
 #include "admin_staff.h"
@@ -315,6 +316,12 @@ static int key_command(const struct admin *a, int argc, char **argv)
 		die("%s: %s", argv[0], err);
 	if (rc > 0)
 		command_usage(argv[0]);
+	if (json_array_size(records) == 0) { /* it only showed something (worker-certify) */
+		fputs(text, stdout);
+		json_decref(records);
+		free(text);
+		return 0;
+	}
 	rc = admin_command(a, argc, argv, NULL, records, text);
 	free(text);
 	return rc;
@@ -444,9 +451,10 @@ static void write_config(const char *dir, const struct init_opts *o)
 		     "%sidp_audience = %s\n"
 		     "%sidp_keys_file = %s\n",
 		     o->listen, o->port, o->web_root, o->port, o->port, o->test_mode ? "yes" : "no",
-		     o->test_mode ? "# the demo and the tests send opaque bodies, not envelopes\n"
-				    "require_envelopes = no\n"
-				  : "",
+		     o->test_mode && !o->demo ? "# test mode without the demo's keys: opaque bodies, not "
+						"envelopes\n"
+						"require_envelopes = no\n"
+					      : "",
 		     o->test_mode ? "" : "# ", o->test_mode ? TESTBANK_ISSUER : "https://your-broker.example",
 		     o->test_mode ? "" : "# ", o->test_mode ? TESTBANK_AUDIENCE : "your-client-id",
 		     o->test_mode ? "" : "# ", o->test_mode ? "testbank/keys.json" : "idp-keys.json");
@@ -547,6 +555,93 @@ static void seed_demo(const struct admin *a, struct store *st, const uint8_t pep
 	       "adult social work see full names, the others first names\n");
 }
 
+/* Writes a key command's records into the store (init is offline: as adviced would). */
+static void demo_apply(struct store *st, json_t *records, const char *what)
+{
+	char err[256];
+
+	if (admin_keys_apply(st, records, err, sizeof err) != 0)
+		die("demo keys: %s: %s", what, err);
+	json_decref(records);
+}
+
+/* Runs key command argv (keys_admin.h) on the store and writes its records; its text is
+ * dropped. */
+static void demo_key_command(struct store *st, const char *const argv[])
+{
+	char err[256], *text = NULL;
+	size_t len = 0;
+	json_t *records = NULL;
+	FILE *out = open_memstream(&text, &len);
+	int argc = 0;
+
+	while (argv[argc] != NULL)
+		argc++;
+	if (out == NULL)
+		die("out of memory");
+	if (keys_admin_run(st, argc, (char **)argv, out, stderr, &records, err, sizeof err) != 0)
+		die("demo keys: %s: %s", argv[0], err);
+	fclose(out);
+	free(text);
+	demo_apply(st, records, argv[0]);
+}
+
+/*
+ * The demo's whole key hierarchy, as a municipality makes it (only the workers' keys are made
+ * here, from the published demo passwords, where a real worker's first login makes them):
+ * a demo root key (DIR/secrets/demo-root.key; its public key in DIR/root.pub, which a demo
+ * build of the browser app pins, and installed), an admin certified by it
+ * (DIR/secrets/demo-admin.key), anna's, ben's and sara's keys certified by the admin, each
+ * unit's first key generation sealed to its members, and the unit logs valid for 90 days.
+ */
+static void seed_demo_keys(const struct admin *a, struct store *st)
+{
+	static const char *const units[] = { "Adult social work", "Children and families",
+					     "Disability services" };
+	static const char *const workers[] = { "anna", "ben", "sara" };
+	char root[CONFIG_PATH_MAX + 32], adm[CONFIG_PATH_MAX + 32], pub[CONFIG_PATH_MAX + 32];
+	char err[256], pw[32], *pk = NULL;
+	size_t len = 0;
+	json_t *records;
+	FILE *out;
+
+	snprintf(root, sizeof root, "%s/secrets/demo-root.key", a->dir);
+	snprintf(adm, sizeof adm, "%s/secrets/demo-admin.key", a->dir);
+	snprintf(pub, sizeof pub, "%s/root.pub", a->dir);
+	if ((out = open_memstream(&pk, &len)) == NULL)
+		die("out of memory");
+	if (keys_admin_root_create(root, out, err, sizeof err) != 0)
+		die("demo keys: %s", err);
+	fclose(out);
+	write_new_file(pub, pk, len, 0644);
+	pk[strcspn(pk, "\n")] = '\0';
+	demo_key_command(st, (const char *const[]){ "root-install", pk, NULL });
+	demo_key_command(st, (const char *const[]){ "admin-certify", root, adm, NULL });
+	for (size_t i = 0; i < sizeof workers / sizeof workers[0]; i++) {
+		char *text = NULL;
+		size_t tlen = 0;
+
+		snprintf(pw, sizeof pw, "%s-demo", workers[i]);
+		if ((out = open_memstream(&text, &tlen)) == NULL)
+			die("out of memory");
+		if (keys_admin_demo_worker(st, workers[i], pw, adm, out, &records, err, sizeof err) != 0)
+			die("demo keys: %s: %s", workers[i], err);
+		fclose(out);
+		free(text);
+		demo_apply(st, records, workers[i]);
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		demo_key_command(st, (const char *const[]){ "unit-key-rotate", units[i], adm, NULL });
+		demo_key_command(st, (const char *const[]){ "unit-log-renew", units[i], adm, "90", NULL });
+	}
+	printf("demo keys (test mode only, not secret): root key %s, its public key in %s (pinned "
+	       "by the demo build)\n  and installed; admin key %s; anna, ben and sara have keys "
+	       "under their demo passwords,\n  certified; each unit has its first key generation; "
+	       "require_envelopes is on\n",
+	       root, pub, adm);
+	free(pk);
+}
+
 /*
  * init's store: created and migrated, with the demo data when asked. The one place advicectl
  * writes a store itself: init is offline, for a folder it has just made, before any adviced
@@ -571,6 +666,7 @@ static void init_store(const struct admin *a, int demo, int demo_totp)
 		if (st->ops->tx->begin(st) != STORE_OK)
 			die("cannot start a transaction");
 		seed_demo(a, st, pepper, demo_totp);
+		seed_demo_keys(a, st);
 		if (st->ops->tx->commit(st) != STORE_OK)
 			die("commit failed; nothing was changed");
 		sodium_memzero(pepper, sizeof pepper);

@@ -1,8 +1,9 @@
 /*
  * ctl_client.c - advicectl login and advicectl request: a worker's client of the server at a
  * URL, for the terminal until the staff app does the same. Everything a client does (the
- * Argon2id key, the HTTP login, enrolment and logout, the WebSocket and its requests) is
- * libadvice's; here are only the arguments, what is read from the user and what is printed.
+ * Argon2id key, the HTTP login, enrolment and logout, the WebSocket and its requests, the
+ * worker's own keys made at the first login) is libadvice's; here are only the arguments,
+ * what is read from the user and what is printed.
  *
  * `request --citizen` logs in as a citizen instead, with an identity token on standard
  * input (test mode's dev-token makes one).
@@ -26,6 +27,7 @@
 
 #include "admin_out.h"
 #include "advice.h"
+#include "advice_crypto.h"
 #include "ctl_commands.h"
 
 #define CALL_TIMEOUT_MS	  30000
@@ -315,16 +317,17 @@ static void worker_end(struct worker *w, int say)
 }
 
 /* After a first login: what the worker has now and what comes next. */
-static void print_next_steps(const struct worker *w)
+static void print_next_steps(const struct worker *w, const char *fingerprint)
 {
 	printf("First login of %s done: password chosen, second factor enrolled, setup code spent.\n"
-	       "Next, to read the unit's threads, the administrator makes %s's end-to-end keys with\n"
-	       "the admin key (%s types the new password on its standard input), then seals the\n"
-	       "unit's next key generation to its members:\n"
-	       "  advicectl -d DIR worker-keys %s ADMINFILE\n"
-	       "  advicectl -d DIR unit-key-rotate UNIT ADMINFILE\n"
-	       "Later logins: advicectl login %s %s\n",
-	       w->user, w->user, w->user, w->user, w->url, w->user);
+	       "Your end-to-end keys were made here and sealed under your password; the server keeps\n"
+	       "them for an administrator to certify. Their fingerprint:\n"
+	       "  %s\n"
+	       "Tell it to the administrator in person or by phone, who compares it with\n"
+	       "  advicectl -d DIR worker-certify %s ADMINFILE\n"
+	       "and certifies your keys only when the two are the same; then you read your units'\n"
+	       "threads. Later logins: advicectl login %s %s\n",
+	       w->user, fingerprint, w->user, w->url, w->user);
 }
 
 /*
@@ -359,6 +362,31 @@ static void print_welcome(const char *welcome, const char *user)
 	json_decref(w);
 }
 
+/* The first login's keys (advice_worker_keys_enrol), and what comes next. 0, or -1 (said
+ * why). */
+static int make_keys(struct worker *w, struct advice_conn *k)
+{
+	char fingerprint[ADVICE_FINGERPRINT_CHARS + 1];
+	int rc = advice_worker_keys_enrol(k, w->password, fingerprint, CALL_TIMEOUT_MS);
+
+	if (rc == -ADVICE_ERR_CONFLICT) { /* a new setup code (worker-reset) of a worker with keys */
+		fprintf(stderr,
+			"warning: %s's end-to-end keys were certified before and stay as they "
+			"are: no new ones were made\n",
+			w->user);
+		return 0;
+	}
+	if (rc != 0) {
+		fprintf(stderr,
+			"advicectl: the end-to-end keys were not stored (%s): password and second factor "
+			"are set; ask the administrator for a new setup code (worker-reset)\n",
+			advice_err_name(rc));
+		return -1;
+	}
+	print_next_steps(w, fingerprint);
+	return 0;
+}
+
 int ctl_client_login(int argc, char **argv)
 {
 	struct worker w = { 0 };
@@ -383,9 +411,11 @@ int ctl_client_login(int argc, char **argv)
 		goto out;
 	}
 	print_welcome(advice_conn_welcome(k), w.user);
+	if (w.setup_code != NULL && make_keys(&w, k) != 0) {
+		advice_conn_free(k);
+		goto out;
+	}
 	advice_conn_free(k);
-	if (w.setup_code != NULL)
-		print_next_steps(&w);
 	status = 0;
 out:
 	worker_end(&w, status == 0);

@@ -178,10 +178,17 @@ const struct ctl_command ctl_commands[] = {
 	{ "admin-certify", KEYS, "ROOTFILE ADMINFILE", "a new admin key, certified by the root",
 	  "Makes a new admin key into ADMINFILE, certified with the root key in ROOTFILE.",
 	  "advicectl -d data admin-certify /media/keys/root.key admin.key", CTL_SERVER_KEYS },
-	{ "worker-keys", KEYS, "USERNAME ADMINFILE", "enrol a worker's keys (password on stdin)",
-	  "Makes the worker's identity and key bundle under their password (read from\n"
-	  "standard input), certified with the admin key in ADMINFILE.",
-	  "echo \"$PASSWORD\" | advicectl -d data worker-keys anna admin.key", CTL_SERVER_KEYS },
+	{ "worker-certify", KEYS, "USERNAME ADMINFILE [FINGERPRINT]",
+	  "certify the keys a worker's first login made",
+	  "A worker's first login makes the worker's keys on the worker's own machine and\n"
+	  "prints their fingerprint; the server keeps them as a pending key request. Without\n"
+	  "FINGERPRINT this shows the request's fingerprint (nothing is changed): compare it\n"
+	  "with the worker's, in person or by phone. With FINGERPRINT, when it is the same,\n"
+	  "the keys are certified with the admin key in ADMINFILE and the current key of each\n"
+	  "of the worker's units is sealed to them (a different one certifies nothing).",
+	  "advicectl -d data worker-certify maija admin.key\n"
+	  "  advicectl -d data worker-certify maija admin.key '3f2a 91c0 5d7e 0b44 e8a1 7c2f 66d0 9a13'",
+	  CTL_SERVER_KEYS },
 	{ "unit-key-rotate", KEYS, "UNIT ADMINFILE", "the unit's next key generation",
 	  "Makes UNIT's next key generation (the first one too), sealed to its members.",
 	  "advicectl -d data unit-key-rotate \"Adult social work\" admin.key", CTL_SERVER_KEYS },
@@ -223,7 +230,9 @@ const struct ctl_command ctl_commands[] = {
 	  "password (asked twice on a terminal), add the printed otpauth:// URI or secret to\n"
 	  "an authenticator app, give its current code. An account without a second factor\n"
 	  "(after totp-reset) enrols one the same way. Refusals give the server's reason.\n"
-	  "The worker's end-to-end keys come after, from worker-keys.",
+	  "The first login also makes the worker's end-to-end keys here, seals them under the\n"
+	  "new password, sends them for an administrator to certify (worker-certify) and\n"
+	  "prints their fingerprint to compare.",
 	  "advicectl login http://localhost:8080 maija --setup-code ABCD-EFGH-JKLM-NPQR\n"
 	  "  printf 'anna-demo\\n' | advicectl login http://localhost:8080 anna --totp 123456",
 	  CTL_LOGIN },

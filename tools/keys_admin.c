@@ -269,23 +269,6 @@ static int cmd_admin_certify(struct records *rec, const char *root_path, const c
 	return rc;
 }
 
-/* Reads one line (the password) from stdin. 0 or -1. */
-static int read_line(char *buf, size_t size)
-{
-	size_t n;
-
-	if (fgets(buf, (int)size, stdin) == NULL)
-		return -1;
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	return 0;
-}
-
-/*
- * Enrols a worker: a fresh identity, its key bundle under the worker's password (the
- * login's salt and parameters when they fit a bundle's bounds), a certificate by the admin.
- * What a worker's client does at first login; here for set-up and tests.
- */
 /* -1 with a reason when the account of `w` has ended: nothing is sealed to it any more. */
 static int refuse_ended(struct store *st, const struct store_worker *w, char *err, size_t errlen)
 {
@@ -301,67 +284,6 @@ static int refuse_ended(struct store *st, const struct store_worker *w, char *er
 		    "the account of %s ended %s: nothing is sealed to it (worker-end %s none "
 		    "reopens it)",
 		    w->username, t, w->username);
-}
-
-static int cmd_worker_keys(struct store *st, struct records *rec, const char *username,
-			   const char *admin_path, FILE *out, char *err, size_t errlen)
-{
-	struct store_worker w;
-	struct keyfile admin;
-	struct advice_bundle_info bi;
-	struct advice_keys k;
-	uint8_t seed[32], master[32], bkey[32], nonce[24], bundle[ADVICE_BUNDLE_BYTES];
-	char pw[256];
-	int rc = -1;
-
-	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
-		return fail(err, errlen, "no worker '%s'", username);
-	if (refuse_ended(st, &w, err, errlen) != 0)
-		return -1;
-	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
-		return -1;
-	if (read_line(pw, sizeof pw) != 0) {
-		fail(err, errlen, "the worker's password is read from standard input");
-		goto out;
-	}
-	memset(&bi, 0, sizeof bi);
-	advice_unhex(bi.user_id, 16, w.user_id);
-	bi.version = 1;
-	bi.opslimit = (uint32_t)w.opslimit;
-	bi.memlimit = (uint32_t)w.memlimit;
-	memcpy(bi.salt, w.salt, sizeof bi.salt);
-	if (w.opslimit < ADVICE_PWHASH_OPS_MIN || w.opslimit > ADVICE_PWHASH_OPS_MAX ||
-	    w.memlimit < ADVICE_PWHASH_MEM_MIN || w.memlimit > ADVICE_PWHASH_MEM_MAX) {
-		bi.opslimit = ADVICE_PWHASH_OPS_MIN;
-		bi.memlimit = ADVICE_PWHASH_MEM_MIN;
-		randombytes_buf(bi.salt, sizeof bi.salt);
-	}
-	randombytes_buf(seed, sizeof seed);
-	randombytes_buf(nonce, sizeof nonce);
-	if (advice_password_master(master, pw, bi.salt, bi.opslimit, bi.memlimit) != 0 ||
-	    advice_bundle_key(bkey, master) != 0 || advice_bundle_seal(bundle, &bi, bkey, nonce, seed) != 0 ||
-	    advice_keys_personal(&k, seed) != 0) {
-		fail(err, errlen, "key derivation failed");
-		goto out;
-	}
-	if (record(rec, "bundle_put",
-		   json_pack("{s:s, s:o, s:I}", "user", w.user_id, "bundle", hex_json(bundle, sizeof bundle),
-			     "at", (json_int_t)keys_now_ms())) != 0) {
-		fail(err, errlen, "out of memory");
-		goto out;
-	}
-	if (cert_issue(rec, ADVICE_ROLE_WORKER, w.user_id, &k, &admin.k, err, errlen) != 0)
-		goto out;
-	fprintf(out, "worker %s enrolled\n", username);
-	rc = 0;
-out:
-	sodium_memzero(pw, sizeof pw);
-	sodium_memzero(seed, sizeof seed);
-	sodium_memzero(master, sizeof master);
-	sodium_memzero(bkey, sizeof bkey);
-	sodium_memzero(&k, sizeof k);
-	keyfile_wipe(&admin);
-	return rc;
 }
 
 /* --- Unit generations --- */
@@ -747,7 +669,10 @@ static int cmd_member_add(struct store *st, struct records *rec, const char *use
 		return -1;
 	if (st->ops->keys->cert_list(st, w.user_id, cert_box_key, box) != STORE_OK ||
 	    memcmp(box, zero, 32) == 0) {
-		fail(err, errlen, "worker '%s' has no keys yet (worker-keys)", username);
+		fail(err, errlen,
+		     "worker '%s' has no certified keys yet (the worker's first login, then "
+		     "worker-certify)",
+		     username);
 		goto out;
 	}
 	if (record(rec, "member_add",
@@ -935,6 +860,205 @@ static int cmd_cert_revoke(struct store *st, struct records *rec, const char *us
 	return rc;
 }
 
+/* --- Worker keys: certified from the worker's own key request --- */
+
+/* Sets *(int *)arg when the subject has a worker certificate. */
+static int any_worker_cert(void *arg, const struct store_key_blob *b)
+{
+	if (b->n == ADVICE_ROLE_WORKER)
+		*(int *)arg = 1;
+	return 0;
+}
+
+/* In one unit the worker is a member of, when the unit has a key generation: the member
+ * entry of the unit log and the current seed sealed to the worker's box key. (A unit without
+ * one yet names the worker in its first generation's event.) */
+static int certify_in_unit(struct store *st, struct records *rec, const struct store_worker *w,
+			   const char *unit_id, const uint8_t box_pk[32], const struct keyfile *admin,
+			   char *err, size_t errlen)
+{
+	struct unit_state u = { 0 };
+	struct ulog_writer log;
+	uint8_t subject[32], seed[32], unit_bytes[16];
+	int rc = -1;
+
+	if (st->ops->keys->unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK) {
+		fail(err, errlen, "cannot read the unit");
+		goto out;
+	}
+	if (u.g == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (ulog_open(st, rec, admin, unit_id, &log, err, errlen) != 0)
+		goto out;
+	member_subject(subject, w->user_id, box_pk);
+	if (ulog_append(&log, ADVICE_ULOG_MEMBER_ADD, subject) != 0) {
+		fail(err, errlen, "cannot sign the unit log entry");
+		goto out;
+	}
+	advice_unhex(unit_bytes, 16, unit_id);
+	rc = admin_seed(st, admin, unit_id, u.g, seed, err, errlen);
+	if (rc == 0 && seal_seed(rec, unit_id, u.g, unit_bytes, seed, box_pk, w->user_id, admin) != 0)
+		rc = fail(err, errlen, "cannot store the member's seed");
+out:
+	sodium_memzero(seed, sizeof seed);
+	free(u.event);
+	return rc;
+}
+
+/*
+ * The admin's certificate of the worker's public keys and, in every unit the worker is a
+ * member of (worker-add --unit made the membership before the worker had keys), the unit
+ * log's member entry and the current unit seed sealed to them. 0, or -1 with a reason.
+ */
+static int certify_keys(struct store *st, struct records *rec, const struct store_worker *w,
+			const uint8_t sign_pk[32], const uint8_t box_pk[32], const struct keyfile *admin,
+			FILE *out, char *err, size_t errlen)
+{
+	struct store_membership units[16];
+	struct advice_keys k;
+	size_t n = 0;
+
+	memset(&k, 0, sizeof k);
+	memcpy(k.sign_pk, sign_pk, 32);
+	memcpy(k.box_pk, box_pk, 32);
+	if (cert_issue(rec, ADVICE_ROLE_WORKER, w->user_id, &k, &admin->k, err, errlen) != 0)
+		return -1;
+	if (st->ops->staff->membership_list(st, w->user_id, units, 16, &n) != STORE_OK)
+		return fail(err, errlen, "cannot read the worker's units");
+	for (size_t i = 0; i < n; i++)
+		if (certify_in_unit(st, rec, w, units[i].unit_id, box_pk, admin, err, errlen) != 0)
+			return -1;
+	fprintf(out, "keys of %s certified; the key%s of %zu unit%s sealed to them\n", w->username,
+		n == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+/* The worker's pending key request, verified: its keys in *kr, its arrival in *at. */
+static int pending_request(struct store *st, const struct store_worker *w, struct advice_key_request *kr,
+			   int64_t *at, char *err, size_t errlen)
+{
+	uint8_t req[ADVICE_KEY_REQUEST_BYTES], uid[16];
+	size_t len = 0;
+	int certified = 0, rc = st->ops->keys->key_request_get(st, w->user_id, req, sizeof req, &len, at);
+
+	if (rc == STORE_NOTFOUND)
+		return fail(err, errlen,
+			    "%s has no key request: the worker's first login (advicectl login URL %s "
+			    "--setup-code CODE) makes one",
+			    w->username, w->username);
+	if (rc != STORE_OK)
+		return fail(err, errlen, "cannot read the key request of %s", w->username);
+	if (advice_key_request_verify(req, len, kr) != 0 || advice_unhex(uid, 16, w->user_id) != 0 ||
+	    memcmp(uid, kr->user_id, 16) != 0)
+		return fail(err, errlen, "the key request of %s does not verify: nothing certified",
+			    w->username);
+	if (st->ops->keys->cert_list(st, w->user_id, any_worker_cert, &certified) != STORE_OK)
+		return fail(err, errlen, "cannot read the certificates of %s", w->username);
+	if (certified)
+		return fail(err, errlen, "the keys of %s are certified already", w->username);
+	return 0;
+}
+
+/*
+ * worker-certify USERNAME ADMINFILE [FINGERPRINT]: without FINGERPRINT, shows the pending
+ * key request's fingerprint to compare with the one the worker's first login printed; with
+ * it, certifies the request's keys when the two are the same.
+ */
+static int cmd_worker_certify(struct store *st, struct records *rec, const char *username,
+			      const char *admin_path, const char *fingerprint, FILE *out, char *err,
+			      size_t errlen)
+{
+	struct store_worker w;
+	struct advice_key_request kr;
+	struct keyfile admin;
+	char fp[ADVICE_FINGERPRINT_CHARS + 1], made[ADMIN_TIME_TEXT];
+	int64_t at = 0;
+	int rc;
+
+	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
+		return fail(err, errlen, "no worker '%s'", username);
+	if (refuse_ended(st, &w, err, errlen) != 0 || pending_request(st, &w, &kr, &at, err, errlen) != 0)
+		return -1;
+	advice_key_fingerprint(fp, kr.sign_pk, kr.box_pk);
+	admin_time_text((int64_t)kr.created_at, made);
+	if (fingerprint == NULL) {
+		fprintf(out,
+			"key request of %s, made %s\n  fingerprint %s\n"
+			"Compare it with the fingerprint %s's first login printed (in person or by phone);\n"
+			"when they are the same, certify it: advicectl -d DIR worker-certify %s %s '%s'\n",
+			username, made, fp, username, username, admin_path, fp);
+		return 0;
+	}
+	if (!advice_key_fingerprint_equal(fingerprint, fp))
+		return fail(err, errlen,
+			    "the fingerprint of %s's key request is %s, not %s: nothing certified (the keys "
+			    "on the server are not the ones the worker made)",
+			    username, fp, fingerprint);
+	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
+		return -1;
+	rc = certify_keys(st, rec, &w, kr.sign_pk, kr.box_pk, &admin, out, err, errlen);
+	keyfile_wipe(&admin);
+	return rc;
+}
+
+int keys_admin_demo_worker(struct store *st, const char *username, const char *password,
+			   const char *admin_path, FILE *out, json_t **records, char *err, size_t errlen)
+{
+	struct records rec = { .warn = out };
+	struct store_worker w;
+	struct keyfile admin;
+	struct advice_bundle_info bi;
+	struct advice_keys k;
+	uint8_t seed[32], master[32], bkey[32], nonce[24], bundle[ADVICE_BUNDLE_BYTES];
+	int rc = -1;
+
+	*records = NULL;
+	if (advice_crypto_init() != 0)
+		return fail(err, errlen, "libsodium cannot start");
+	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
+		return fail(err, errlen, "no worker '%s'", username);
+	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
+		return -1;
+	if ((rec.list = json_array()) == NULL) {
+		fail(err, errlen, "out of memory");
+		goto out;
+	}
+	memset(&bi, 0, sizeof bi);
+	advice_unhex(bi.user_id, 16, w.user_id);
+	bi.version = 1;
+	bi.opslimit = ADVICE_PWHASH_OPS_MIN; /* the demo passwords are published: the least cost */
+	bi.memlimit = ADVICE_PWHASH_MEM_MIN;
+	randombytes_buf(bi.salt, sizeof bi.salt);
+	randombytes_buf(seed, sizeof seed);
+	randombytes_buf(nonce, sizeof nonce);
+	if (advice_password_master(master, password, bi.salt, bi.opslimit, bi.memlimit) != 0 ||
+	    advice_bundle_key(bkey, master) != 0 || advice_bundle_seal(bundle, &bi, bkey, nonce, seed) != 0 ||
+	    advice_keys_personal(&k, seed) != 0) {
+		fail(err, errlen, "key derivation failed");
+		goto out;
+	}
+	if (record(&rec, "bundle_put",
+		   json_pack("{s:s, s:o, s:I}", "user", w.user_id, "bundle", hex_json(bundle, sizeof bundle),
+			     "at", (json_int_t)keys_now_ms())) != 0) {
+		fail(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = certify_keys(st, &rec, &w, k.sign_pk, k.box_pk, &admin, out, err, errlen);
+out:
+	if (rc == 0)
+		*records = rec.list;
+	else
+		json_decref(rec.list);
+	sodium_memzero(seed, sizeof seed);
+	sodium_memzero(master, sizeof master);
+	sodium_memzero(bkey, sizeof bkey);
+	sodium_memzero(&k, sizeof k);
+	keyfile_wipe(&admin);
+	return rc;
+}
+
 /* Runs one command. 1 when not a key command. */
 static int keys_dispatch(struct store *st, struct records *rec, int argc, char **argv, FILE *out, char *err,
 			 size_t errlen)
@@ -945,8 +1069,9 @@ static int keys_dispatch(struct store *st, struct records *rec, int argc, char *
 		return cmd_root_install(rec, argv[1], out, err, errlen);
 	if (strcmp(cmd, "admin-certify") == 0 && argc == 3)
 		return cmd_admin_certify(rec, argv[1], argv[2], out, err, errlen);
-	if (strcmp(cmd, "worker-keys") == 0 && argc == 3)
-		return cmd_worker_keys(st, rec, argv[1], argv[2], out, err, errlen);
+	if (strcmp(cmd, "worker-certify") == 0 && (argc == 3 || argc == 4))
+		return cmd_worker_certify(st, rec, argv[1], argv[2], argc == 4 ? argv[3] : NULL, out, err,
+					  errlen);
 	if (strcmp(cmd, "unit-key-rotate") == 0 && argc == 3)
 		return cmd_unit_rotate(st, rec, argv[1], argv[2], out, err, errlen);
 	if (strcmp(cmd, "unit-member-add") == 0 && (argc == 4 || argc == 5)) {

@@ -6,8 +6,11 @@
  *                                          a new key file; prints its public key
  *   root-install PUBKEY                   the root public key the server hands out
  *   admin-certify ROOTFILE ADMINFILE      a new admin key into ADMINFILE, certified by the root
- *   worker-keys USERNAME ADMINFILE        enrols a worker: identity, key bundle under the
- *                                          password (on stdin), certificate by the admin
+ *   worker-certify USERNAME ADMINFILE [FINGERPRINT]
+ *                                          shows the fingerprint of the key request the
+ *                                          worker's first login made; with the same
+ *                                          FINGERPRINT certifies its keys and seals the
+ *                                          worker's units' seeds to them
  *   unit-key-rotate UNIT ADMINFILE        the unit's next key generation (the first one too)
  *   unit-member-add USERNAME UNIT ADMINFILE [--supervisor]
  *                                          membership, and the current unit seed sealed to them
@@ -38,10 +41,20 @@ int keys_admin_root_create(const char *path, FILE *out, char *err, size_t errlen
  * in *records the records for adviced to write (server/core/admin_keys.h; the caller frees
  * them). Returns 0 when done,
  * 1 when argv[0] (with that many arguments) is not a key command, -1 with a reason in `err`
- * when it failed (nothing to write): also for worker-keys or unit-member-add of an ended
- * account, and unit-member-add of a member.
+ * when it failed (nothing to write): also for worker-certify or unit-member-add of an ended
+ * account, and unit-member-add of a member. worker-certify without FINGERPRINT returns 0
+ * with no records (nothing to write).
  */
 int keys_admin_run(struct store *st, int argc, char **argv, FILE *out, FILE *warn, json_t **records,
 		   char *err, size_t errlen);
+
+/*
+ * Demo data only (advicectl init --demo, test mode: the demo passwords are published): what
+ * a demo worker's first login and the admin's worker-certify do, both here: a new identity,
+ * its bundle under `password`, the admin's certificate and the worker's units' seeds sealed
+ * to it. Returns 0 with the records in *records, or -1 with a reason in err.
+ */
+int keys_admin_demo_worker(struct store *st, const char *username, const char *password,
+			   const char *admin_path, FILE *out, json_t **records, char *err, size_t errlen);
 
 #endif

@@ -76,6 +76,9 @@ Online advice is running at http://localhost:$port/
     current code: build/advicectl -d data demo-totp anna   (or: oathtool --totp -b MFSHM2LDMUQGIZLNN4QGCY3DN52W45BB)
     log in from a terminal (password on stdin):
       echo anna-demo | build/advicectl login http://localhost:$port anna --totp "\$(build/advicectl -d data demo-totp anna)"
+  end-to-end keys of the demo (test mode only, published): root public key data/root.pub (a demo
+    build of the browser app pins it), root and admin keys in data/secrets/demo-*.key; the
+    demo requires envelopes, as production does
   citizens: "Log in with bank ID" goes to the test bank at http://localhost:$bank_port/ (test persons);
     or directly: http://localhost:$port/api/v1/auth/bank/start
   a citizen ID token for the direct test-mode login (other tests use it):

@@ -28,7 +28,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 int admin_keys_command(const char *command)
 {
-	static const char *const names[] = { "root-install",	"admin-certify",   "worker-keys",
+	static const char *const names[] = { "root-install",	"admin-certify",   "worker-certify",
 					     "unit-key-rotate", "unit-member-add", "unit-member-remove",
 					     "unit-log-renew",	"cert-revoke" };
 

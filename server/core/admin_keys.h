@@ -1,6 +1,6 @@
 /*
  * admin_keys.h - the store side of advicectl's end-to-end key commands (root-install,
- * admin-certify, worker-keys, unit-key-rotate, unit-member-add, unit-member-remove,
+ * admin-certify, worker-certify, unit-key-rotate, unit-member-add, unit-member-remove,
  * unit-log-renew, cert-revoke).
  *
  * Those commands sign with the admin's private key, which never leaves the admin's machine:

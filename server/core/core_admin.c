@@ -136,7 +136,7 @@ static const struct {
 	{ "holidays", PART_QUEUE },	  { "roster-add", PART_QUEUE },
 	{ "roster-del", PART_QUEUE },	  { "roster-list", PART_QUEUE },
 	{ "root-install", PART_KEYS },	  { "admin-certify", PART_KEYS },
-	{ "worker-keys", PART_KEYS },	  { "unit-key-rotate", PART_KEYS },
+	{ "worker-certify", PART_KEYS },  { "unit-key-rotate", PART_KEYS },
 	{ "unit-member-add", PART_KEYS }, { "unit-member-remove", PART_KEYS },
 	{ "unit-log-renew", PART_KEYS },  { "cert-revoke", PART_KEYS },
 	{ "unit-list", PART_LISTS },	  { "queue-list", PART_LISTS },

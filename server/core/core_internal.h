@@ -188,6 +188,7 @@ int core_b64_decode(struct ctx *x, const char *b64, const char *field, uint8_t *
 int core_keys_unit(struct ctx *x);
 int core_keys_mine(struct ctx *x);
 int core_keys_bundle_put(struct ctx *x);
+int core_keys_enrol(struct ctx *x);
 /* A citizen's identities and devices (core_devices.c). */
 int core_device_add(struct ctx *x);
 int core_identity_add(struct ctx *x);

@@ -6,7 +6,7 @@
  * no key that opens anything. Every delivery of wraps or bundles to staff writes the access
  * log first.
  *
- * Requests: keys.unit, keys.mine, keys.bundle.put, thread.prepare, thread.keys, wrap.put
+ * Requests: keys.unit, keys.mine, keys.bundle.put, keys.enrol, thread.prepare, thread.keys, wrap.put
  * (PROTOCOL.md §12; a citizen's identities and devices are in core_devices.c). thread.open uses
  * core_keys_thread_id() for a prepared id; with require_envelopes (outside test mode) thread.open and
  * message.send accept only bodies that are envelopes of the thread signed by one of the caller's own keys.
@@ -208,16 +208,17 @@ int core_keys_mine(struct ctx *x)
 	return 0;
 }
 
-/* --- keys.bundle.put --- */
+/* --- keys.bundle.put, keys.enrol --- */
 
-int core_keys_bundle_put(struct ctx *x)
+/* The request's "bundle": a bundle of the caller's, into bundle. 0, or the refusal (x->err). */
+static int take_own_bundle(struct ctx *x, uint8_t bundle[ADVICE_BUNDLE_BYTES])
 {
-	uint8_t bundle[ADVICE_BUNDLE_BYTES], uid[ADVICE_OID_BYTES];
+	uint8_t uid[ADVICE_OID_BYTES];
 	struct advice_bundle_info bi;
 	size_t len = 0;
 	int rc;
 
-	if ((rc = core_b64_decode(x, req_str(x, "bundle"), "/bundle", bundle, sizeof bundle, &len, 1)) != 0 ||
+	if ((rc = core_b64_decode(x, req_str(x, "bundle"), "/bundle", bundle, ADVICE_BUNDLE_BYTES, &len, 1)) != 0 ||
 	    x->err)
 		return rc;
 	if (advice_bundle_parse(bundle, len, &bi) != 0) {
@@ -228,9 +229,70 @@ int core_keys_bundle_put(struct ctx *x)
 		snprintf(x->err_field, sizeof x->err_field, "/bundle");
 		return core_fail(x, ADVICE_ERR_FORBIDDEN, "the bundle belongs to another user");
 	}
+	return 0;
+}
+
+int core_keys_bundle_put(struct ctx *x)
+{
+	uint8_t bundle[ADVICE_BUNDLE_BYTES];
+	int rc;
+
+	if ((rc = take_own_bundle(x, bundle)) != 0 || x->err)
+		return rc;
 	if (keys_audit(x, "bundle", NULL, "keys.bundle.put") != 0)
 		return -1;
-	return x->st->ops->keys->bundle_put(x->st, x->sess.user_id, bundle, len, x->now) == STORE_OK ? 0 : -1;
+	return x->st->ops->keys->bundle_put(x->st, x->sess.user_id, bundle, sizeof bundle, x->now) == STORE_OK
+		       ? 0
+		       : -1;
+}
+
+#define ENROL_SKEW_MS (24LL * 3600 * 1000) /* how far a key request's date may be from now */
+
+static int has_worker_cert(void *arg, const struct store_key_blob *b)
+{
+	if (b->n == ADVICE_ROLE_WORKER)
+		*(int *)arg = 1;
+	return 0;
+}
+
+/*
+ * keys.enrol: a new worker's own keys, made by the worker's client at the first login: the
+ * bundle and the key request signed by the identity it names, for the caller. The request
+ * waits for an admin's certificate (advicectl worker-certify); a caller with a worker
+ * certificate already is refused (conflict).
+ */
+int core_keys_enrol(struct ctx *x)
+{
+	uint8_t bundle[ADVICE_BUNDLE_BYTES], request[ADVICE_KEY_REQUEST_BYTES], uid[ADVICE_OID_BYTES];
+	struct advice_key_request kr;
+	size_t len = 0;
+	int rc, certified = 0;
+
+	if ((rc = take_own_bundle(x, bundle)) != 0 || x->err)
+		return rc;
+	if ((rc = core_b64_decode(x, req_str(x, "request"), "/request", request, sizeof request, &len, 1)) != 0 ||
+	    x->err)
+		return rc;
+	snprintf(x->err_field, sizeof x->err_field, "/request");
+	if (advice_key_request_verify(request, len, &kr) != 0)
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "request is no key request signed by its key");
+	if (id_bytes(x->sess.user_id, uid) != 0 || memcmp(uid, kr.user_id, sizeof uid) != 0)
+		return core_fail(x, ADVICE_ERR_FORBIDDEN, "the key request names another user");
+	if ((int64_t)kr.created_at < x->now - ENROL_SKEW_MS ||
+	    (int64_t)kr.created_at > x->now + ENROL_SKEW_MS)
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "the key request's date is more than a day off");
+	x->err_field[0] = '\0';
+	if (x->st->ops->keys->cert_list(x->st, x->sess.user_id, has_worker_cert, &certified) != STORE_OK)
+		return -1;
+	if (certified)
+		return core_fail(x, ADVICE_ERR_CONFLICT, "your keys are certified already");
+	if (keys_audit(x, "bundle", NULL, "keys.enrol") != 0)
+		return -1;
+	if (x->st->ops->keys->bundle_put(x->st, x->sess.user_id, bundle, sizeof bundle, x->now) != STORE_OK ||
+	    x->st->ops->keys->key_request_put(x->st, x->sess.user_id, request, sizeof request, x->now) !=
+		    STORE_OK)
+		return -1;
+	return 0;
 }
 
 /* --- thread.prepare and thread.open --- */

@@ -10,25 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
 
 #include "advice_crypto.h"
 #include "core_internal.h"
-
-/* base64url (no padding) of len bytes as a new JSON string; NULL when out of memory. */
-static json_t *b64_json(const uint8_t *data, size_t len)
-{
-	size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	char *s = malloc(n);
-	json_t *j;
-
-	if (s == NULL)
-		return NULL;
-	sodium_bin2base64(s, n, data, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	j = json_string(s);
-	free(s);
-	return j;
-}
 
 /* --- keys.unit: the unit log --- */
 
@@ -46,7 +30,7 @@ static int add_log_entry(void *arg, const struct store_key_blob *b)
 		a->more = 1;
 		return 1;
 	}
-	j = b64_json(b->data, b->len);
+	j = core_b64_json(b->data, b->len);
 	return j == NULL || json_array_append_new(a->arr, j) != 0 ? -1 : 0;
 }
 
@@ -85,7 +69,7 @@ static int keep_event(void *arg, const struct store_key_blob *b)
 	a->last_len = b->len;
 	a->epoch = b->n;
 	if (a->arr != NULL) {
-		json_t *j = b64_json(b->data, b->len);
+		json_t *j = core_b64_json(b->data, b->len);
 
 		if (j == NULL || json_array_append_new(a->arr, j) != 0)
 			return -1;

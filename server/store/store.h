@@ -667,6 +667,13 @@ struct store_keys_ops {
 	int (*share_shred)(struct store *st, const char *thread_id, int64_t now);
 	/* When the thread was shredded; STORE_NOTFOUND when it was not. */
 	int (*share_shredded)(struct store *st, const char *thread_id, int64_t *when);
+	/* A worker's key request (made at first login, waiting for an admin's certificate):
+	 * put replaces the user's one; get gives it (at most cap bytes) and when it came in;
+	 * STORE_NOTFOUND when the user has none. */
+	int (*key_request_put)(struct store *st, const char *user_id, const uint8_t *request, size_t len,
+			       int64_t now);
+	int (*key_request_get)(struct store *st, const char *user_id, uint8_t *out, size_t cap, size_t *len,
+			       int64_t *created);
 };
 
 /* Re-keying (issue 15): the signed unit log (entries numbered 1, 2, ... per unit) and the

@@ -167,6 +167,41 @@ static int bundle_put(struct store *st, const char *user_id, const uint8_t *bund
 	return sqs_once_run(st, q);
 }
 
+static int key_request_put(struct store *st, const char *user_id, const uint8_t *request, size_t len,
+			   int64_t now)
+{
+	sqlite3_stmt *q =
+		sqs_prepare(st, "INSERT INTO e2e_key_requests(user_id, request, created) VALUES(?1, ?2, ?3)"
+				" ON CONFLICT(user_id) DO UPDATE SET request = ?2, created = ?3");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, user_id);
+	sqs_ref_blob(q, 2, request, len);
+	sqlite3_bind_int64(q, 3, now);
+	return sqs_once_run(st, q);
+}
+
+static int key_request_get(struct store *st, const char *user_id, uint8_t *out, size_t cap, size_t *len,
+			   int64_t *created)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT request, created FROM e2e_key_requests WHERE user_id = ?1");
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, user_id);
+	if ((rc = sqs_once_one(st, q)) != SQLITE_ROW)
+		return rc;
+	*len = (size_t)sqlite3_column_bytes(q, 0);
+	*created = sqlite3_column_int64(q, 1);
+	rc = *len <= cap ? STORE_OK : STORE_ERROR;
+	if (rc == STORE_OK)
+		memcpy(out, sqlite3_column_blob(q, 0), *len);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int device_put(struct store *st, const char *user_id, const uint8_t kid[STORE_KID_BYTES],
 		      const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
 		      const uint8_t identity_id[STORE_KID_BYTES], const uint8_t *cert, size_t cert_len,
@@ -409,6 +444,8 @@ const struct store_keys_ops store_sqlite_keys_ops = {
 	.cert_get = cert_get,
 	.bundle_get = bundle_get,
 	.bundle_put = bundle_put,
+	.key_request_put = key_request_put,
+	.key_request_get = key_request_get,
 	.device_put = device_put,
 	.device_list = device_list,
 	.unit_gen_put = unit_gen_put,

@@ -317,6 +317,11 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "CREATE TABLE thread_shreds(thread_id TEXT PRIMARY KEY, shredded INTEGER NOT NULL) WITHOUT ROWID;"
 	  "CREATE INDEX requests_by_time ON requests(created);"
 	  "CREATE INDEX sessions_by_expiry ON sessions(expires);" },
+	/* A worker's own keys (issue 15): the signed key request of the first login, pending until
+	 * an admin certifies the keys it names (advicectl worker-certify). */
+	{ 17, "end-to-end encryption: workers' key requests",
+	  "CREATE TABLE e2e_key_requests(user_id TEXT PRIMARY KEY REFERENCES users(id),"
+	  "  request BLOB NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

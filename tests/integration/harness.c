@@ -299,8 +299,10 @@ static int harness_append_conf(struct harness *h, const char *text)
 	return fclose(f) != 0 ? -1 : rc;
 }
 
-/* harness_start_with, and adviced's descriptor limit (0: inherited). */
-static int harness_start_full(struct harness *h, int demo_totp, const char *conf_extra, int nofile)
+/* harness_start_with, and adviced's descriptor limit (0: inherited); `envelopes`: leave the
+ * demo's require_envelopes on. */
+static int harness_start_full(struct harness *h, int demo_totp, const char *conf_extra, int nofile,
+			      int envelopes)
 {
 	const char *ctl = harness_env("ADVICECTL"), *src = harness_env("ADVICE_SOURCE_DIR");
 	char port[16], bank_port[16], webroot[512];
@@ -340,6 +342,11 @@ static int harness_start_full(struct harness *h, int demo_totp, const char *conf
 		}
 	}
 	h->demo_totp = demo_totp;
+	if (!envelopes &&
+	    harness_append_conf(h, "# the tests send opaque bodies\nrequire_envelopes = no\n") != 0) {
+		fprintf(stderr, "harness: cannot extend adviced.conf\n");
+		return -1;
+	}
 	if (conf_extra != NULL && harness_append_conf(h, conf_extra) != 0) {
 		fprintf(stderr, "harness: cannot extend adviced.conf\n");
 		return -1;
@@ -352,12 +359,17 @@ static int harness_start_full(struct harness *h, int demo_totp, const char *conf
 
 int harness_start_with(struct harness *h, int demo_totp, const char *conf_extra)
 {
-	return harness_start_full(h, demo_totp, conf_extra, 0);
+	return harness_start_full(h, demo_totp, conf_extra, 0, 0);
+}
+
+int harness_start_demo(struct harness *h)
+{
+	return harness_start_full(h, 1, NULL, 0, 1);
 }
 
 int harness_start_nofile(struct harness *h, const char *conf_extra, int nofile)
 {
-	return harness_start_full(h, 0, conf_extra, nofile);
+	return harness_start_full(h, 0, conf_extra, nofile, 0);
 }
 
 int harness_restart(struct harness *h)

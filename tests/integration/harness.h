@@ -32,11 +32,15 @@ struct harness {
 
 /*
  * Makes the data folder, runs `$ADVICECTL init <dir> --demo --test-mode --port <port>
- * --web-root $ADVICE_SOURCE_DIR/client-web`, starts `$ADVICED -c <dir>/adviced.conf` and
- * waits until the port and the admin socket accept (20 s at most). Returns 0, or -1 (reason
- * on stderr).
+ * --web-root $ADVICE_SOURCE_DIR/client-web`, adds `require_envelopes = no` to its
+ * adviced.conf (the tests send opaque bodies; the demo itself requires envelopes), starts
+ * `$ADVICED -c <dir>/adviced.conf` and waits until the port and the admin socket accept
+ * (20 s at most). Returns 0, or -1 (reason on stderr).
  */
 int harness_start(struct harness *h);
+/* The demo exactly as `advicectl init --demo --test-mode` makes it (deploy/dev/run.sh):
+ * envelopes required, the demo accounts with the published second factor. 0 or -1. */
+int harness_start_demo(struct harness *h);
 /* The same, with the demo accounts' published second factor when `demo_totp` (otherwise
  * `--no-totp`: no second factor, none required, as harness_start does), and `conf_extra`
  * (may be NULL) appended to adviced.conf before the server starts. 0 or -1. */

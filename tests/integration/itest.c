@@ -399,33 +399,32 @@ char *itest_ctl(const char *input, const char *fmt, ...)
 	return out;
 }
 
-/* Root key, admin, the demo workers' bundles and a key generation of both units. */
-static void keys_setup(struct itest_e2e *e)
+void itest_demo_root_pk(const char *dir, uint8_t root_pk[32])
 {
-	const char *workers[] = { "anna", "ben", "sara" };
+	char path[300], line[128];
 	uint8_t *pk = NULL;
 	size_t len = 0;
-	char *out;
+	FILE *f;
 
-	snprintf(e->root_file, sizeof e->root_file, "%s/root.key", e->h.dir);
-	snprintf(e->admin_file, sizeof e->admin_file, "%s/admin.key", e->h.dir);
-	out = itest_ctl(NULL, "root-create %s", e->root_file);
-	out[strcspn(out, "\n")] = '\0';
-	assert_int_equal(advice_b64url_decode(out, &pk, &len), 0);
+	snprintf(path, sizeof path, "%s/root.pub", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof line, f));
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	assert_int_equal(advice_b64url_decode(line, &pk, &len), 0);
 	assert_int_equal(len, 32);
-	memcpy(e->root_pk, pk, 32);
+	memcpy(root_pk, pk, 32);
 	free(pk);
-	free(itest_ctl(NULL, "-d %s root-install %s", e->h.dir, out));
-	free(out);
-	free(itest_ctl(NULL, "-d %s admin-certify %s %s", e->h.dir, e->root_file, e->admin_file));
-	for (size_t i = 0; i < 3; i++) {
-		char pw[32];
+}
 
-		snprintf(pw, sizeof pw, "%s-demo", workers[i]);
-		free(itest_ctl(pw, "-d %s worker-keys %s %s", e->h.dir, workers[i], e->admin_file));
-	}
-	free(itest_ctl(NULL, "-d %s unit-key-rotate 'Adult social work' %s", e->h.dir, e->admin_file));
-	free(itest_ctl(NULL, "-d %s unit-key-rotate 'Children and families' %s", e->h.dir, e->admin_file));
+/* The demo's keys (advicectl init --demo): the root public key pinned from DIR/root.pub, the
+ * root and admin key files in DIR/secrets. */
+static void keys_setup(struct itest_e2e *e)
+{
+	snprintf(e->root_file, sizeof e->root_file, "%s/secrets/demo-root.key", e->h.dir);
+	snprintf(e->admin_file, sizeof e->admin_file, "%s/secrets/demo-admin.key", e->h.dir);
+	itest_demo_root_pk(e->h.dir, e->root_pk);
 }
 
 /* Turns envelope enforcement on (test mode leaves it off) and restarts the server. */

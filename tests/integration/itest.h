@@ -127,12 +127,15 @@ struct itest_worker {
 };
 
 /*
- * Starts a server (harness_start) with envelope enforcement on (test mode leaves it off),
- * then with advicectl: a root key (its public key pinned in e->root_pk), an admin certified
- * by it, key bundles for anna, ben and sara with their demo passwords, and a first key
- * generation of "Adult social work" and "Children and families". Fails the test on error.
+ * Starts a server (harness_start) with envelope enforcement on (the harness turns it off),
+ * with the demo's keys (advicectl init --demo): the root key (its public key, DIR/root.pub,
+ * pinned in e->root_pk), the admin certified by it, anna's, ben's and sara's keys under their
+ * demo passwords, and a first key generation of every unit. Fails the test on error.
  */
 void itest_e2e_start(struct itest_e2e *e);
+/* The demo root public key of the data folder `dir` (DIR/root.pub, advicectl init --demo),
+ * as a client pins it. Fails the test when it cannot be read. */
+void itest_demo_root_pk(const char *dir, uint8_t root_pk[32]);
 /* Runs advicectl with the arguments `fmt` (through the shell) and `input` (may be NULL) on
  * its stdin; fails the test unless it exits with 0. Returns its stdout (malloc'd). */
 char *itest_ctl(const char *input, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,9 +1,9 @@
 /*
  * test_advicectl.c - advicectl held to the README: `init` writes the pepper and both bank-ID
- * keys with mode 600 (and the test-mode demo turns require_envelopes off); `init --demo`
- * makes the three units, the accounts anna, ben and sara with their roles, their roster
- * shifts and the queue policies; and every duty-queue and staff command changes what it
- * says, while a bad argument gives an error naming it, a non-zero exit, and leaves the
+ * keys with mode 600 (test mode without the demo turns require_envelopes off; the demo keeps
+ * it on and makes the whole key hierarchy); `init --demo` makes the three units, the accounts anna, ben and
+ * sara with their roles, their roster shifts and the queue policies; and every duty-queue and staff command
+ * changes what it says, while a bad argument gives an error naming it, a non-zero exit, and leaves the
  * database exactly as it was.
  *
  * Every advicectl run goes through ctl_run() (one place to adapt the invocation). Effects are
@@ -344,6 +344,18 @@ static void expect_init_secrets(const char *dir)
 	expect_rsa_key_600(dir, "secrets/oidc-enc.pem", 2048);
 }
 
+/* The demo's key files: root and admin keys (mode 600) in secrets/, the root public key in
+ * root.pub (43 characters of base64url and a newline, for the web build to pin). */
+static void expect_demo_keys(const char *dir)
+{
+	uint8_t pk[32];
+
+	assert_int_equal(file_mode(dir, "secrets/demo-root.key", 0), 0600);
+	assert_int_equal(file_mode(dir, "secrets/demo-admin.key", 0), 0600);
+	assert_int_equal(file_mode(dir, "root.pub", 0), 0644);
+	itest_demo_root_pk(dir, pk);
+}
+
 static void load_config(const char *dir, struct config *c)
 {
 	char path[600], err[512];
@@ -421,7 +433,8 @@ static void test_init_secrets_mode_600(void **state)
 	expect_rsa_key_600(h->dir, "testbank/key.pem", 2048);
 	load_config(h->dir, &c);
 	assert_int_equal(c.test_mode, 1);
-	assert_int_equal(c.require_envelopes, 0); /* "the test-mode demo turns it off" */
+	assert_int_equal(c.require_envelopes, 0); /* the harness's line for opaque test bodies */
+	expect_demo_keys(h->dir);
 
 	/* `advicectl init DIR` for real: no test bank, envelopes required, a migrated database. */
 	fresh_dir_name(dir, sizeof dir);
@@ -440,6 +453,28 @@ static void test_init_secrets_mode_600(void **state)
 	st = store_sqlite_open(path, STORE_READONLY); /* READONLY opens only a migrated database */
 	assert_non_null(st);
 	store_close(st);
+	remove_tree(dir);
+
+	/* The demo as run.sh makes it requires envelopes like production; test mode alone not. */
+	fresh_dir_name(dir, sizeof dir);
+	ctl_run(NULL, (const char *const[]){ "init", dir, "--test-mode", "--demo", "--web-root", web, NULL },
+		&r);
+	if (r.status != 0)
+		fail_msg("advicectl init --demo: exit %d: %s", r.status, r.err);
+	assert_non_null(strstr(r.out, "require_envelopes is on"));
+	itest_run_free(&r);
+	load_config(dir, &c);
+	assert_int_equal(c.require_envelopes, 1);
+	expect_demo_keys(dir);
+	remove_tree(dir);
+	fresh_dir_name(dir, sizeof dir);
+	ctl_run(NULL, (const char *const[]){ "init", dir, "--test-mode", "--web-root", web, NULL }, &r);
+	assert_int_equal(r.status, 0);
+	itest_run_free(&r);
+	load_config(dir, &c);
+	assert_int_equal(c.require_envelopes, 0);
+	snprintf(path, sizeof path, "%s/root.pub", dir);
+	assert_false(exists(path));
 	remove_tree(dir);
 }
 

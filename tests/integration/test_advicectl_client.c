@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "advice.h"
+#include "advice_crypto.h"
 #include "harness.h"
 #include "itest.h"
 #include "staff.h"
@@ -322,16 +323,110 @@ struct fixture {
 };
 
 /*
+ * worker-certify as an administrator uses it: without a fingerprint it shows the pending
+ * request's (the one the worker's login printed) and changes nothing; a different one is
+ * refused; the same one certifies the keys and seals the worker's unit's seed to them; a
+ * second time there is nothing pending.
+ */
+static void certify(struct harness *h, const char *user, const char *fingerprint)
+{
+	char admin[300], want[160];
+	struct run r;
+
+	snprintf(admin, sizeof admin, "%s/secrets/demo-admin.key", h->dir);
+	ctl(NULL, (const char *const[]){ "-d", h->dir, "worker-certify", user, admin, NULL }, &r);
+	expect_status(&r, 0);
+	snprintf(want, sizeof want, "  fingerprint %s\n", fingerprint);
+	assert_non_null(strstr(r.out, want));
+	assert_non_null(strstr(r.out, "Compare it with the fingerprint"));
+	run_free(&r);
+	ctl(NULL,
+	    (const char *const[]){ "-d", h->dir, "worker-certify", user, admin,
+				   "0000 1111 2222 3333 4444 5555 6666 7777", NULL },
+	    &r);
+	expect_status(&r, 1);
+	assert_non_null(strstr(r.err, "not 0000 1111 2222 3333 4444 5555 6666 7777: nothing certified"));
+	run_free(&r);
+	ctl(NULL, (const char *const[]){ "-d", h->dir, "worker-certify", user, admin, fingerprint, NULL },
+	    &r);
+	expect_status(&r, 0);
+	snprintf(want, sizeof want, "keys of %s certified; the key of 1 unit sealed to them\n", user);
+	assert_string_equal(r.out, want);
+	run_free(&r);
+	ctl(NULL, (const char *const[]){ "-d", h->dir, "worker-certify", user, admin, fingerprint, NULL },
+	    &r);
+	expect_status(&r, 1);
+	assert_non_null(strstr(r.err, "are certified already"));
+	run_free(&r);
+}
+
+/*
+ * The worker's client after the certificate: the bundle the first login made opens with the
+ * password to the keys of the printed fingerprint, certified by the demo admin under the
+ * pinned demo root, and the unit's seed sealed to them opens. Then a password change: the
+ * login that sets the new password, and the client seals the bundle again under it; the old
+ * password no longer opens it.
+ */
+static void keys_after_certify(struct harness *h, const char *user, const char *code, const char *fingerprint)
+{
+	struct itest_e2e e;
+	struct itest_worker w;
+	struct advice_conn *k;
+	struct advice_cert c;
+	char *session = NULL, fp[ADVICE_FINGERPRINT_CHARS + 1];
+	uint8_t seed[32], cert[ADVICE_CERT_BYTES];
+	struct advice_keys again;
+	uint32_t version = 0;
+	json_t *mine;
+	int rc = 0;
+
+	memset(&e, 0, sizeof e);
+	itest_demo_root_pk(h->dir, e.root_pk);
+	assert_int_equal(advice_login_worker_with(h->client, h->base_url, h->origin, user, NEW_PASSWORD, code,
+						  NULL, NEW_PASSWORD " changed", &session, WAIT_MS),
+			 0);
+	k = advice_connect(h->client, h->base_url, h->origin, session, WAIT_MS, &rc);
+	assert_non_null(k);
+	itest_worker_keys(&e, k, NEW_PASSWORD, &w);
+	advice_key_fingerprint(fp, w.me.sign_pk, w.me.box_pk);
+	assert_string_equal(fp, fingerprint);
+	assert_true(w.ngens >= 1); /* the unit's seed opened */
+	mine = itest_request(k, "ok", "{\"type\":\"keys.mine\",\"id\":\"mine-2\"}");
+	assert_int_equal(json_array_size(json_object_get(mine, "own_certs")), 1);
+	itest_unb64_fixed(json_array_get(json_object_get(mine, "own_certs"), 0), cert, sizeof cert);
+	assert_int_equal(advice_cert_verify(cert, sizeof cert, w.admin_cert, sizeof w.admin_cert, e.root_pk,
+					    (uint64_t)time(NULL) * 1000, &c),
+			 0);
+	assert_memory_equal(c.sign_pk, w.me.sign_pk, 32);
+	json_decref(mine);
+
+	assert_int_equal(advice_worker_bundle_rewrap(k, NEW_PASSWORD, NEW_PASSWORD " changed", WAIT_MS), 0);
+	assert_int_equal(advice_worker_bundle_open(k, NEW_PASSWORD " changed", seed, &version, WAIT_MS), 0);
+	assert_int_equal(version, 2);
+	advice_keys_personal(&again, seed);
+	assert_memory_equal(again.sign_pk, w.me.sign_pk, 32);
+	assert_int_equal(advice_worker_bundle_open(k, NEW_PASSWORD, seed, NULL, WAIT_MS),
+			 -ADVICE_ERR_FORBIDDEN);
+	/* The keys are certified: a second key request is refused. */
+	assert_int_equal(advice_worker_keys_enrol(k, NEW_PASSWORD, fp, WAIT_MS), -ADVICE_ERR_CONFLICT);
+	advice_conn_free(k);
+	free(session);
+}
+
+/*
  * The first login of a new account: advicectl reads the new password, prints the enrolment
- * URI and secret, reads a code of it and logs in, then says what comes next. The new
- * password logs in afterwards (with the next code, given by --totp); the server's log holds
- * neither the secret nor the setup code.
+ * URI and secret, reads a code of it and logs in, makes the worker's keys and prints their
+ * fingerprint, then says what comes next. The administrator certifies the keys after
+ * comparing the fingerprint. The new password logs in afterwards (with the next code, given
+ * by --totp); the server's log holds neither the secret nor the setup code. The worker's
+ * client opens its keys and the unit's seed; a password change seals the bundle again.
  */
 static void test_first_login_then_normal_login(void **state)
 {
 	struct fixture *f = *state;
 	struct harness *h = &f->h;
-	char setup[32], uri[256], secret[64], code[8], want[96];
+	char setup[32], uri[256], secret[64], code[8], want[96], fingerprint[ADVICE_FINGERPRINT_CHARS + 1];
+	const char *at;
 	int64_t step = 0;
 	struct proc p;
 	struct run r;
@@ -351,12 +446,16 @@ static void test_first_login_then_normal_login(void **state)
 	assert_non_null(strstr(r.out, "logged in as maija: worker of " ADULT "\nsession ends 20"));
 	assert_non_null(strstr(r.out, " Helsinki time; after 30 minutes without activity, sooner\n"));
 	assert_non_null(strstr(r.out, "First login of maija done"));
-	assert_non_null(strstr(r.out, "advicectl -d DIR worker-keys maija ADMINFILE"));
+	assert_non_null(at = strstr(r.out, "Their fingerprint:\n  "));
+	assert_int_equal(sscanf(at + 21, "%39[0-9a-f ]", fingerprint), 1);
+	assert_int_equal(strlen(fingerprint), ADVICE_FINGERPRINT_CHARS);
+	assert_non_null(strstr(r.out, "advicectl -d DIR worker-certify maija ADMINFILE"));
 	assert_non_null(strstr(r.out, "logged out\n"));
 	assert_string_equal(r.err, "");
 	run_free(&r);
 	assert_false(harness_log_contains(h, secret));
 	assert_false(harness_log_contains(h, setup));
+	certify(h, "maija", fingerprint);
 
 	/* The setup code is spent; the new password and the next code log in. */
 	next_code(secret, &step, code);
@@ -371,6 +470,9 @@ static void test_first_login_then_normal_login(void **state)
 	expect_status(&r, 1);
 	assert_non_null(strstr(r.err, "bad_credentials: wrong username or setup code"));
 	run_free(&r);
+
+	next_code(secret, &step, code);
+	keys_after_certify(h, "maija", code, fingerprint);
 }
 
 /* A wrong setup code: refused with the server's reason, before any enrolment is printed. */

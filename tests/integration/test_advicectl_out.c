@@ -613,7 +613,7 @@ static void test_key_commands_and_ended_accounts(void **state)
 	assert_true(strncmp(r.err, "warning: ben left out: the account ended ", 41) == 0);
 	assert_non_null(strstr(r.err, " Helsinki time\n"));
 	itest_run_free(&r);
-	expect_refusal(&e.h, "ben-demo\n", (const char *const[]){ "worker-keys", "ben", e.admin_file, NULL },
+	expect_refusal(&e.h, NULL, (const char *const[]){ "worker-certify", "ben", e.admin_file, NULL },
 		       "the account of ben ended ");
 	expect_refusal(&e.h, NULL,
 		       (const char *const[]){ "unit-member-add", "ben", ADULT, e.admin_file, NULL },

@@ -299,7 +299,7 @@ static void rekey_after_removal(struct itest_e2e *t, struct advice_conn *cit, st
 			entries[n] = itest_unb64(x, &lens[n]);
 			n++;
 		}
-	assert_int_equal(n, 3); /* generation 1, anna removed, generation 2 */
+	assert_int_equal(n, 4); /* generation 1, the demo's renewal, anna removed, generation 2 */
 	gens = json_object_get(served, "generations");
 	last = itest_unb64(json_object_get(json_array_get(gens, json_array_size(gens) - 1), "event"), &len);
 	assert_int_equal(advice_unhex(unit, 16, itest_str(served, "unit")), 0);

@@ -362,6 +362,77 @@ static void test_bundle_put(void **state)
 	free(s);
 }
 
+/* keys.enrol of `req` (the request's bytes) with a bundle of `owner`; the reply's code. */
+static const char *enrol(struct corefix *fx, struct who *caller, const char *rid, const char *owner,
+			 const uint8_t *req, size_t len)
+{
+	static char code[32];
+	struct advice_bundle_info bi;
+	uint8_t key[32], nonce[24], seed[32], bundle[ADVICE_BUNDLE_BYTES];
+	char *bs, *rs;
+	json_t *r;
+
+	memset(&bi, 0, sizeof bi);
+	advice_unhex(bi.user_id, 16, owner);
+	bi.version = 1;
+	bi.opslimit = 2;
+	bi.memlimit = ADVICE_PWHASH_MEM_MIN;
+	advice_random(key, 32);
+	advice_random(nonce, 24);
+	advice_random(seed, 32);
+	assert_int_equal(advice_bundle_seal(bundle, &bi, key, nonce, seed), 0);
+	bs = b64(bundle, sizeof bundle);
+	rs = b64(req, len);
+	r = corefix_ws(fx, caller,
+		       "{\"type\":\"keys.enrol\",\"id\":\"%s\",\"bundle\":\"%s\",\"request\":\"%s\"}", rid,
+		       bs, rs);
+	snprintf(code, sizeof code, "%s", corefix_code(r));
+	json_decref(r);
+	free(bs);
+	free(rs);
+	return code;
+}
+
+/* keys.enrol: the caller's own keys, signed by themselves and dated about now, kept pending
+ * until certified; refused for another user, a bad signature, a far date, and once certified. */
+static void test_keys_enrol(void **state)
+{
+	struct corefix *fx = *state;
+	struct who anna, sara;
+	struct advice_keys me, admin;
+	uint8_t uid[16], other[16], req[ADVICE_KEY_REQUEST_BYTES], got[ADVICE_KEY_REQUEST_BYTES];
+	size_t len = 0;
+	int64_t at = 0;
+
+	corefix_login_worker(fx, "anna", &anna);
+	corefix_login_worker(fx, "sara", &sara);
+	keys_new(&me, NULL);
+	keys_new(&admin, NULL);
+	advice_unhex(uid, 16, anna.user_id);
+	advice_unhex(other, 16, sara.user_id);
+	assert_int_equal(advice_key_request_sign(req, other, (uint64_t)fx->now, &me), 0);
+	assert_string_equal(enrol(fx, &anna, "e1", anna.user_id, req, sizeof req), "forbidden");
+	assert_int_equal(advice_key_request_sign(req, uid, (uint64_t)fx->now, &me), 0);
+	assert_string_equal(enrol(fx, &anna, "e2", sara.user_id, req, sizeof req), "forbidden");
+	req[30] ^= 1; /* the signing key: the signature no longer verifies */
+	assert_string_equal(enrol(fx, &anna, "e3", anna.user_id, req, sizeof req), "bad_request");
+	assert_string_equal(enrol(fx, &anna, "e4", anna.user_id, req, sizeof req - 1), "bad_request");
+	assert_int_equal(advice_key_request_sign(req, uid, (uint64_t)fx->now - 2 * 86400000LL, &me), 0);
+	assert_string_equal(enrol(fx, &anna, "e5", anna.user_id, req, sizeof req), "bad_request");
+	assert_int_equal(fx->st->ops->keys->key_request_get(fx->st, anna.user_id, got, sizeof got, &len, &at),
+			 STORE_NOTFOUND);
+	assert_int_equal(advice_key_request_sign(req, uid, (uint64_t)fx->now, &me), 0);
+	assert_string_equal(enrol(fx, &anna, "e6", anna.user_id, req, sizeof req), "ok");
+	assert_int_equal(fx->st->ops->keys->key_request_get(fx->st, anna.user_id, got, sizeof got, &len, &at),
+			 STORE_OK);
+	assert_int_equal(len, sizeof req);
+	assert_memory_equal(got, req, sizeof req);
+	/* Pending: a new request replaces it; certified: refused. */
+	assert_string_equal(enrol(fx, &anna, "e7", anna.user_id, req, sizeof req), "ok");
+	put_cert(fx, ADVICE_ROLE_WORKER, anna.user_id, &me, &admin);
+	assert_string_equal(enrol(fx, &anna, "e8", anna.user_id, req, sizeof req), "conflict");
+}
+
 static void test_prepare_and_open(void **state)
 {
 	struct corefix *fx = *state;
@@ -822,6 +893,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keys_mine_logged_and_scoped, corefix_setup,
 						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_put, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_keys_enrol, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_and_open, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_device_add_limits, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_wraps_flow, corefix_setup, corefix_teardown),

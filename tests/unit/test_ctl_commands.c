@@ -92,7 +92,7 @@ static void test_offline_commands(void **state)
 	assert_true(ctl_command_needs_dir(ctl_command_find("dev-token")));
 	assert_false(ctl_command_offline(ctl_command_find("unit-add")));
 	assert_true(ctl_command_needs_dir(ctl_command_find("unit-add")));
-	assert_false(ctl_command_offline(ctl_command_find("worker-keys")));
+	assert_false(ctl_command_offline(ctl_command_find("worker-certify")));
 }
 
 /* What `help COMMAND` prints for each entry holds its synopsis, description and example. */
