@@ -50,7 +50,7 @@ test('vectors: citizen.json', () => {
     for (const [k, v] of Object.entries(got)) assert.deepEqual(v, cs[k], `${String(cs.name)}: field ${k}`);
     // And the other way: the file's objects open and verify.
     assert.deepEqual(c.deviceCertVerify(unhex(cs.device_cert)).deviceSignPk, dev.signPk);
-    assert.deepEqual(c.wrapOpen(unhex(cs.seed_wrap), nd, dev.signPk).key, idSeed);
+    assert.deepEqual(c.wrapOpen(unhex(cs.seed_wrap), 3, c.identityId(id.signPk), 0, nd, dev.signPk).key, idSeed);
   }
 });
 
@@ -123,9 +123,9 @@ test('malicious server: a swapped identity is reported as new, nothing is re-wra
   fails(() => c.citizenSender(envelope(tid, mkey, bdev, 'from B'), threadId, certs), 'forbidden');
   // The status changes nothing: B opens the thread only after the explicit re-wrap.
   const toUnit = c.wrapSeal(1, tid, 0, unit.boxPk, tkey, c.random(32), dev);
-  const k = c.wrapOpen(toUnit, unit, dev.signPk).key;
+  const k = c.wrapOpen(toUnit, 1, tid, 0, unit, dev.signPk).key;
   const rewrap = st.status === 'new' ? c.citizenRewrap(tid, 0, k, st.identity, c.random(32), worker) : new Uint8Array();
-  assert.deepEqual(c.wrapOpen(rewrap, b, worker.signPk).key, tkey);
+  assert.deepEqual(c.wrapOpen(rewrap, 1, tid, 0, b, worker.signPk).key, tkey);
   assert.equal(c.citizenIdentityStatus(ids.slice(0, 1), threadId).status, 'same');
   fails(() => c.citizenIdentityStatus(ids.slice(1), threadId), 'forbidden');
 });
@@ -140,11 +140,11 @@ test('new device: approval or recovery gives the identity seed; the thread opens
   const shown = c.compareCode(id.signPk, newDev.signPk, newDev.boxPk);
   assert.equal(c.compareCode(id.signPk, newDev.signPk, newDev.boxPk), shown);
   const sealed = c.identitySeedWrap(idSeed, newDev.boxPk, c.random(32), dev);
-  const opened = c.wrapOpen(sealed, newDev, dev.signPk);
+  const opened = c.wrapOpen(sealed, 3, c.identityId(id.signPk), 0, newDev, dev.signPk);
   assert.equal(opened.info.kind, 3);
   assert.deepEqual(opened.info.scopeId, c.identityId(id.signPk));
   const mine = c.keysPersonal(opened.key);
-  const k = c.wrapOpen(toId, mine, dev.signPk).key;
+  const k = c.wrapOpen(toId, 1, tid, 0, mine, dev.signPk).key;
   const certs = [c.deviceCertSign(id, dev.signPk, dev.boxPk, 1n), c.deviceCertSign(mine, newDev.signPk, newDev.boxPk, 2n)];
   const sender = c.citizenSender(env, id.signPk, certs);
   assert.equal(c.contentDecode(c.envelopeOpen(env, tid, c.threadMsgKey(k, tid, 0, share), sender).plain).text, 'older question');

@@ -778,12 +778,12 @@ int core_keys_sender_certs(struct ctx *x, const uint8_t (*kids)[16], size_t n, j
 int core_keys_wrap_check(struct ctx *x, const struct store_thread *t, const uint8_t *w, size_t len,
 			 struct advice_wrap_info *wi, int *ok)
 {
-	struct kid_set *devices = calloc(1, sizeof *devices);
+	struct kid_set *identities = calloc(1, sizeof *identities);
 	int rc = -1;
 
-	if (devices != NULL &&
-	    x->st->ops->keys->device_list(x->st, t->citizen_id, add_kid, devices) == STORE_OK)
-		rc = wrap_acceptable(x, t, w, len, devices, wi, ok);
-	free(devices);
+	if (identities != NULL &&
+	    x->st->ops->citizen->identity_list(x->st, t->citizen_id, add_identity_kid, identities) == STORE_OK)
+		rc = wrap_acceptable(x, t, w, len, identities, wi, ok);
+	free(identities);
 	return rc;
 }

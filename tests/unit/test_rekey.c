@@ -29,7 +29,7 @@
 /* The key world: root, an admin, anna's and sara's identities, generation 1 of the adult unit
  * sealed to both, a citizen with one device, and a thread it opened at epoch 0. */
 struct world {
-	struct advice_keys root, admin, anna, sara, gen1, dev;
+	struct advice_keys root, admin, anna, sara, gen1, id, dev; /* id, dev: the citizen's */
 	struct who w_anna, w_sara, citizen;
 	char thread[STORE_ID_SIZE];
 	uint8_t tid[16], share[32], k0[32];
@@ -133,7 +133,7 @@ static void world_setup(struct corefix *fx, struct world *w)
 	struct core_config cc = fx->cc;
 	struct advice_unit_event ev;
 	uint8_t event[ADVICE_UNIT_EVENT_MAX_BYTES], seed[32], kid[16];
-	char admin_hex[33], *box, *sign, *body;
+	char admin_hex[33], *box, *body;
 	size_t len = 0;
 	json_t *r;
 
@@ -168,14 +168,20 @@ static void world_setup(struct corefix *fx, struct world *w)
 	assert_int_equal(
 		fx->st->ops->keys->unit_gen_put(fx->st, fx->unit_adult, 1, kid, event, len, NULL, 0, fx->now),
 		STORE_OK);
-	box = b64(w->dev.box_pk, 32);
-	sign = b64(w->dev.sign_pk, 32);
-	expect(corefix_ws(fx, &w->citizen,
-			  "{\"type\":\"device.add\",\"id\":\"d1\",\"box_pk\":\"%s\",\"sign_pk\":\"%s\"}", box,
-			  sign),
-	       "ok");
-	free(box);
-	free(sign);
+	{
+		struct advice_device_cert dc = { .created_at = (uint64_t)fx->now };
+		uint8_t cert[ADVICE_DEVICE_CERT_BYTES];
+
+		keys_new(&w->id);
+		memcpy(dc.device_sign_pk, w->dev.sign_pk, 32);
+		memcpy(dc.device_box_pk, w->dev.box_pk, 32);
+		assert_int_equal(advice_device_cert_sign(cert, &dc, &w->id), 0);
+		box = b64(cert, sizeof cert);
+		expect(corefix_ws(fx, &w->citizen,
+				  "{\"type\":\"identity.add\",\"id\":\"d1\",\"cert\":\"%s\"}", box),
+		       "ok");
+		free(box);
+	}
 	r = corefix_ws(fx, &w->citizen, "{\"type\":\"thread.prepare\",\"id\":\"p1\"}");
 	snprintf(w->thread, sizeof w->thread, "%s", json_string_value(json_object_get(r, "thread")));
 	json_decref(r);
@@ -260,7 +266,7 @@ static void test_stale_epoch_refused(void **state)
 	keys_new(&stranger);
 	advice_random(k1, 32);
 	memcpy(recips[0], w.gen1.box_pk, 32);
-	memcpy(recips[1], w.dev.box_pk, 32);
+	memcpy(recips[1], w.id.box_pk, 32);
 	/* Epoch 0 holds until a new one starts; an epoch nobody started is refused. */
 	body = envelope(&w, 0, w.k0, (uint64_t)fx->now, &w.anna);
 	expect(msg_send(fx, &w.w_anna, "m1", w.thread, body), "ok");
@@ -676,7 +682,7 @@ static void test_revoked_and_stale_messages_refused(void **state)
 	/* anna starts epoch 1 at now + 2 s. */
 	advice_random(k1, 32);
 	memcpy(recips[0], w.gen1.box_pk, 32);
-	memcpy(recips[1], w.dev.box_pk, 32);
+	memcpy(recips[1], w.id.box_pk, 32);
 	n1 = epoch_event(ev1, &w, 1, NULL, 0, (uint64_t)fx->now + 2000, recips, 2, &w.anna);
 	expect(rekey(fx, &w.w_anna, "r1", &w, ev1, n1, 1, k1, recips, 2, &w.anna), "ok");
 	/* Behind the server's back: sara's message after her revocation, and one at epoch 0 made
