@@ -218,7 +218,8 @@ static int take_own_bundle(struct ctx *x, uint8_t bundle[ADVICE_BUNDLE_BYTES])
 	size_t len = 0;
 	int rc;
 
-	if ((rc = core_b64_decode(x, req_str(x, "bundle"), "/bundle", bundle, ADVICE_BUNDLE_BYTES, &len, 1)) != 0 ||
+	if ((rc = core_b64_decode(x, req_str(x, "bundle"), "/bundle", bundle, ADVICE_BUNDLE_BYTES, &len,
+				  1)) != 0 ||
 	    x->err)
 		return rc;
 	if (advice_bundle_parse(bundle, len, &bi) != 0) {
@@ -270,7 +271,8 @@ int core_keys_enrol(struct ctx *x)
 
 	if ((rc = take_own_bundle(x, bundle)) != 0 || x->err)
 		return rc;
-	if ((rc = core_b64_decode(x, req_str(x, "request"), "/request", request, sizeof request, &len, 1)) != 0 ||
+	if ((rc = core_b64_decode(x, req_str(x, "request"), "/request", request, sizeof request, &len, 1)) !=
+		    0 ||
 	    x->err)
 		return rc;
 	snprintf(x->err_field, sizeof x->err_field, "/request");
@@ -781,8 +783,8 @@ int core_keys_wrap_check(struct ctx *x, const struct store_thread *t, const uint
 	struct kid_set *identities = calloc(1, sizeof *identities);
 	int rc = -1;
 
-	if (identities != NULL &&
-	    x->st->ops->citizen->identity_list(x->st, t->citizen_id, add_identity_kid, identities) == STORE_OK)
+	if (identities != NULL && x->st->ops->citizen->identity_list(x->st, t->citizen_id, add_identity_kid,
+								     identities) == STORE_OK)
 		rc = wrap_acceptable(x, t, w, len, identities, wi, ok);
 	free(identities);
 	return rc;

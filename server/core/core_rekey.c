@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "advice_crypto.h"
 #include "core_internal.h"
 
