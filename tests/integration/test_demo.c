@@ -91,7 +91,7 @@ static void test_question_and_verified_answer(void **state)
 {
 	struct itest_e2e *e = *state;
 	struct advice_conn *cit, *anna;
-	struct advice_keys dev;
+	struct advice_keys id = { 0 }, dev;
 	struct itest_worker wa;
 	struct itest_reader ra, rc;
 	uint8_t tkey[32], share[32], got[32], s2[32], cpk[32], pks[4][32];
@@ -99,10 +99,11 @@ static void test_question_and_verified_answer(void **state)
 	int verdicts[4];
 	json_t *r;
 
-	/* The citizen: a device key, the unit's key verified to the pinned demo root, an envelope. */
+	/* The citizen: an identity and a device certified by it, the unit's key verified to the
+	 * pinned demo root, an envelope. */
 	cit = itest_citizen(&e->h, CITIZEN);
-	itest_device_new(cit, &dev, "dev1");
-	itest_citizen_open(e, cit, &dev, "t1", QUESTION, thread, tkey, share);
+	itest_device_new(cit, &id, NULL, &dev, "dev1");
+	itest_citizen_open(e, cit, &id, &dev, "t1", QUESTION, thread, tkey, share);
 
 	/* anna: password and second factor, her bundle, the unit seed, the thread key. */
 	anna = itest_worker(&e->h, "anna");

@@ -658,25 +658,68 @@ export interface Defs {
     bundle: Defs["key_object"];
     request: Defs["key_object"];
   };
-  /** Citizen: registers this device's public keys. */
+  /** Citizen: registers a device by its certificate (type 9), signed by one of the caller's identities. */
   "request.device.add": {
     type: "device.add";
     id: Defs["request_id"];
+    cert: Defs["key_object"];
+  };
+  /** Citizen: registers a new identity with its first device's certificate (type 9; the identity's public keys are in it). */
+  "request.identity.add": {
+    type: "identity.add";
+    id: Defs["request_id"];
+    cert: Defs["key_object"];
+  };
+  /** Citizen: one's identities, devices and pending device requests; kid (optional) names the calling device, marked used now. */
+  "request.device.list": {
+    type: "device.list";
+    id: Defs["request_id"];
+    kid?: Defs["kid"];
+  };
+  /** Citizen: removes one of one's devices. */
+  "request.device.remove": {
+    type: "device.remove";
+    id: Defs["request_id"];
+    kid: Defs["kid"];
+  };
+  /** Citizen, on a new device: asks an existing device of the citizen to approve this device's public keys. */
+  "request.device.request": {
+    type: "device.request";
+    id: Defs["request_id"];
     box_pk: Defs["public_key"];
     sign_pk: Defs["public_key"];
+  };
+  /** Citizen, on an existing device: answers a device request with the new device's certificate and the identity seed sealed to it (a wrap of kind 3). */
+  "request.device.approve": {
+    type: "device.approve";
+    id: Defs["request_id"];
+    request: Defs["hex_id"];
+    cert: Defs["key_object"];
+    wrap: Defs["key_object"];
+  };
+  /** Citizen: stores the recovery box (type 10) of one of one's identities, replacing an older one. */
+  "request.recovery.put": {
+    type: "recovery.put";
+    id: Defs["request_id"];
+    box: Defs["key_object"];
+  };
+  /** Citizen: one's recovery boxes, newest first. */
+  "request.recovery.get": {
+    type: "recovery.get";
+    id: Defs["request_id"];
   };
   /** Citizen: reserves a thread id and gets its shred share, to encrypt the first message for thread.open. */
   "request.thread.prepare": {
     type: "thread.prepare";
     id: Defs["request_id"];
   };
-  /** The thread's shred share, the wraps the caller can open, and the citizen's device keys (logged for staff). */
+  /** The thread's shred share, the wraps the caller can open, the citizen's identities and device certificates (logged for staff). */
   "request.thread.keys": {
     type: "thread.keys";
     id: Defs["request_id"];
     thread: Defs["thread_id"];
   };
-  /** Stores signed thread-key wraps (a new device, another unit). */
+  /** Stores signed thread-key wraps (the citizen's identity, another unit, a citizen's new identity). */
   "request.wrap.put": {
     type: "wrap.put";
     id: Defs["request_id"];
@@ -731,6 +774,88 @@ export interface Defs {
     id: Defs["request_id"];
     kid: Defs["kid"];
   };
+  "reply.identity.add": {
+    type: "ok";
+    id: Defs["request_id"];
+    identity: Defs["kid"];
+    kid: Defs["kid"];
+  };
+  /** A citizen's identities, oldest first, with the time the server first saw each. */
+  "citizen_identities": Array<{
+    identity: Defs["kid"];
+    sign_pk: Defs["public_key"];
+    box_pk: Defs["public_key"];
+    first_seen: Defs["time"];
+  }>;
+  /** A citizen's devices: kid (of the device's X25519 key), its identity, its certificate (type 9), when it was added and last used. */
+  "citizen_devices": Array<{
+    kid: Defs["kid"];
+    identity: Defs["kid"];
+    cert: Defs["key_object"];
+    created: Defs["time"];
+    last_used: Defs["time"];
+  }>;
+  /** A new device's request for approval: its public keys, when it expires, and once answered the certificate and the sealed identity seed. */
+  "device_request": {
+    request: Defs["hex_id"];
+    box_pk: Defs["public_key"];
+    sign_pk: Defs["public_key"];
+    created: Defs["time"];
+    expires: Defs["time"];
+    cert: Defs["nullable_key_object"];
+    wrap: Defs["nullable_key_object"];
+  };
+  "reply.device.list": {
+    type: "ok";
+    id: Defs["request_id"];
+    identities: Defs["citizen_identities"];
+    devices: Defs["citizen_devices"];
+    requests: Array<Defs["device_request"]>;
+    idle_days: number;
+  };
+  "reply.device.remove": {
+    type: "ok";
+    id: Defs["request_id"];
+    kid: Defs["kid"];
+  };
+  "reply.device.request": {
+    type: "ok";
+    id: Defs["request_id"];
+    request: Defs["hex_id"];
+    expires: Defs["time"];
+  };
+  "reply.device.approve": {
+    type: "ok";
+    id: Defs["request_id"];
+    request: Defs["hex_id"];
+    kid: Defs["kid"];
+  };
+  "reply.recovery.put": {
+    type: "ok";
+    id: Defs["request_id"];
+    identity: Defs["kid"];
+  };
+  "reply.recovery.get": {
+    type: "ok";
+    id: Defs["request_id"];
+    boxes: Array<{
+      identity: Defs["kid"];
+      box: Defs["key_object"];
+      updated: Defs["time"];
+    }>;
+  };
+  /** To every connection of the citizen: a new device asks for approval, or a request was answered (then cert and wrap are set). */
+  "event.device.request": {
+    type: "event";
+    event: "device.request";
+    request: Defs["hex_id"];
+    box_pk: Defs["public_key"];
+    sign_pk: Defs["public_key"];
+    created: Defs["time"];
+    expires: Defs["time"];
+    cert: Defs["nullable_key_object"];
+    wrap: Defs["nullable_key_object"];
+  };
   "reply.thread.prepare": {
     type: "ok";
     id: Defs["request_id"];
@@ -743,11 +868,8 @@ export interface Defs {
     thread: Defs["thread_id"];
     share: Defs["public_key"];
     wraps: Defs["key_list"];
-    devices: Array<{
-      kid: Defs["kid"];
-      box_pk: Defs["public_key"];
-      sign_pk: Defs["public_key"];
-    }>;
+    identities: Defs["citizen_identities"];
+    devices: Defs["citizen_devices"];
     certs: Defs["key_list"];
     epoch: number;
     epochs: Defs["key_list"];
@@ -856,6 +978,13 @@ export interface Requests {
   "keys.bundle.put": Defs["request.keys.bundle.put"];
   "keys.enrol": Defs["request.keys.enrol"];
   "device.add": Defs["request.device.add"];
+  "identity.add": Defs["request.identity.add"];
+  "device.list": Defs["request.device.list"];
+  "device.remove": Defs["request.device.remove"];
+  "device.request": Defs["request.device.request"];
+  "device.approve": Defs["request.device.approve"];
+  "recovery.put": Defs["request.recovery.put"];
+  "recovery.get": Defs["request.recovery.get"];
   "thread.prepare": Defs["request.thread.prepare"];
   "thread.keys": Defs["request.thread.keys"];
   "wrap.put": Defs["request.wrap.put"];
@@ -891,6 +1020,13 @@ export interface Replies {
   "keys.bundle.put": Defs["reply.keys.bundle.put"];
   "keys.enrol": Defs["reply.keys.enrol"];
   "device.add": Defs["reply.device.add"];
+  "identity.add": Defs["reply.identity.add"];
+  "device.list": Defs["reply.device.list"];
+  "device.remove": Defs["reply.device.remove"];
+  "device.request": Defs["reply.device.request"];
+  "device.approve": Defs["reply.device.approve"];
+  "recovery.put": Defs["reply.recovery.put"];
+  "recovery.get": Defs["reply.recovery.get"];
   "thread.prepare": Defs["reply.thread.prepare"];
   "thread.keys": Defs["reply.thread.keys"];
   "wrap.put": Defs["reply.wrap.put"];
@@ -909,6 +1045,7 @@ export interface Events {
   "dashboard.changed": Defs["event.dashboard.changed"];
   "deadline.changed": Defs["event.deadline.changed"];
   "deadline.escalation": Defs["event.deadline.escalation"];
+  "device.request": Defs["event.device.request"];
   "file.chunk": Defs["event.file.chunk"];
 }
 
@@ -946,6 +1083,13 @@ export const requestTypes: readonly RequestType[] = [
   "keys.bundle.put",
   "keys.enrol",
   "device.add",
+  "identity.add",
+  "device.list",
+  "device.remove",
+  "device.request",
+  "device.approve",
+  "recovery.put",
+  "recovery.get",
   "thread.prepare",
   "thread.keys",
   "wrap.put",
@@ -968,6 +1112,11 @@ export const writeRequestTypes: readonly RequestType[] = [
   "keys.bundle.put",
   "keys.enrol",
   "device.add",
+  "identity.add",
+  "device.remove",
+  "device.request",
+  "device.approve",
+  "recovery.put",
   "thread.prepare",
   "wrap.put",
   "thread.rekey",
