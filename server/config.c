@@ -137,6 +137,10 @@ static const struct setting settings[] = {
 	    "bank-ID /start and /callback requests a minute per client address (more: 429)"),
 	INT(oidc_rate_burst, 1, 100000, 20,
 	    "bank-ID /start and /callback requests per client address at once"),
+	INT(service_rate_per_minute, 1, 100000, 60,
+	    "front page data requests (GET /api/v1/service) a minute per client address (more: 429)"),
+	INT(service_rate_burst, 1, 100000, 30,
+	    "front page data requests (GET /api/v1/service) per client address at once"),
 	INT(citizen_idle_s, 60, 86400, 1800, "citizen session idle timeout"),
 	INT(citizen_abs_s, 300, 604800, 28800, "citizen session absolute timeout"),
 	INT(staff_idle_s, 60, 86400, 1800, "staff session idle timeout"),
@@ -192,6 +196,20 @@ static const struct setting settings[] = {
 	TEXT("emergency_text_fi", emergency_text, 0, "out-of-hours notice in Finnish; empty: built-in"),
 	TEXT("emergency_text_sv", emergency_text, 1, "out-of-hours notice in Swedish; empty: built-in"),
 	TEXT("emergency_text_en", emergency_text, 2, "out-of-hours notice in English; empty: built-in"),
+	STR(exit_url, "https://www.ilmatieteenlaitos.fi/",
+	    "where the app's Exit this page button leaves to at once: a neutral site (https)"),
+	STR(emergency_number, "112", "the emergency number the front page gives (digits, spaces, +, -)"),
+	STR(social_emergency_number, "",
+	    "the social emergency service's number the front page gives; empty: not shown"),
+	STR(controller_name, "",
+	    "the register controller the privacy notice names (the municipality or wellbeing services "
+	    "county and its board); empty: the notice says it is not filled in"),
+	STR(privacy_contact, "",
+	    "the privacy notice's contact for the data protection officer and for requests about "
+	    "one's data (address, e-mail or phone); empty: the notice says it is not filled in"),
+	STR(accessibility_contact, "",
+	    "where the accessibility statement sends feedback (e-mail or address); empty: the "
+	    "statement says it is not filled in"),
 	BOOL(test_mode, "0", "accept only test identity codes (900-999) and test-bed acr values"),
 	BOOL(require_envelopes, "1",
 	     "thread.open and message.send accept only signed envelopes of the thread"),
@@ -734,6 +752,28 @@ static int check_pepper_place(const struct config *cfg, config_report_fn report,
 		     cfg->pepper_file);
 }
 
+/* Whether `s` is a phone number as people write it: 1..31 digits, spaces, '+' and '-', with
+ * at least one digit. */
+static int phone_ok(const char *s)
+{
+	return s[0] != '\0' && s[strspn(s, "0123456789 +-")] == '\0' && strpbrk(s, "0123456789") != NULL;
+}
+
+/* What the public front page shows (GET /api/v1/service); the number of errors. */
+static int check_front_page(const struct config *cfg, config_report_fn report, void *arg)
+{
+	int errors = 0;
+
+	if (!url_ok(cfg->exit_url, cfg->test_mode))
+		errors += ERROR("exit_url: an https:// address%s",
+				cfg->test_mode ? "" : " (plain http only in test mode)");
+	if (!phone_ok(cfg->emergency_number))
+		errors += ERROR("emergency_number: digits, spaces, + and - only");
+	if (cfg->social_emergency_number[0] != '\0' && !phone_ok(cfg->social_emergency_number))
+		errors += ERROR("social_emergency_number: digits, spaces, + and - only");
+	return errors;
+}
+
 int config_check(const struct config *cfg, config_report_fn report, void *arg)
 {
 	int errors = 0;
@@ -752,6 +792,7 @@ int config_check(const struct config *cfg, config_report_fn report, void *arg)
 	errors += check_acr_values(cfg, report, arg);
 	errors += check_notify(cfg, report, arg);
 	errors += check_pepper_place(cfg, report, arg);
+	errors += check_front_page(cfg, report, arg);
 	if (cfg->web_root[0] == '\0')
 		errors += ERROR("web_root is required");
 	if (cfg->backoff_after >= cfg->lock_after)

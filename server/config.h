@@ -89,6 +89,8 @@ struct config {
 	char oidc_after_login[256];	    /* where the browser goes after login, default "/" */
 	int oidc_rate_per_minute;	    /* /start and /callback per client address, default 30 */
 	int oidc_rate_burst;		    /* of them at once, default 20 */
+	int service_rate_per_minute;	    /* GET /api/v1/service per client address, default 60 */
+	int service_rate_burst;		    /* of them at once, default 30 */
 
 	/* sessions and logins */
 	int citizen_idle_s, citizen_abs_s; /* defaults 1800, 28800 */
@@ -124,6 +126,14 @@ struct config {
 	char notify_text[3][512];    /* fi, sv, en; "" = built-in; {link} = public_url */
 	char ack_text[3][512];	     /* thread.open acknowledgement; "" = built-in; {date} */
 	char emergency_text[3][512]; /* out-of-hours notice; "" = built-in */
+
+	/* the public front page (GET /api/v1/service): shown to anyone, before login */
+	char exit_url[256];		  /* where "Exit this page" leaves to: a neutral site */
+	char emergency_number[32];	  /* the general emergency number (112) */
+	char social_emergency_number[32]; /* the social emergency service's; "" = not shown */
+	char controller_name[256];	  /* the register controller of the privacy notice */
+	char privacy_contact[256];	  /* data protection officer / requests about one's data */
+	char accessibility_contact[256];  /* feedback on accessibility */
 
 	int test_mode;	       /* accepts test identity codes and test-bed acr values only */
 	int require_envelopes; /* bodies must be signed envelopes of their thread (CRYPTO.md) */

@@ -281,6 +281,15 @@ static void core_config_from(const struct config *cfg, const struct token_config
 	cc->device_idle_ms = cfg->device_idle_days * 86400000LL;
 	cc->citizen_threads_per_day = cfg->citizen_threads_per_day;
 	cc->citizen_bytes_per_day = cfg->citizen_bytes_per_day;
+	snprintf(cc->service.exit_url, sizeof cc->service.exit_url, "%s", cfg->exit_url);
+	snprintf(cc->service.emergency_number, sizeof cc->service.emergency_number, "%s",
+		 cfg->emergency_number);
+	snprintf(cc->service.social_emergency_number, sizeof cc->service.social_emergency_number, "%s",
+		 cfg->social_emergency_number);
+	snprintf(cc->service.controller_name, sizeof cc->service.controller_name, "%s", cfg->controller_name);
+	snprintf(cc->service.privacy_contact, sizeof cc->service.privacy_contact, "%s", cfg->privacy_contact);
+	snprintf(cc->service.accessibility_contact, sizeof cc->service.accessibility_contact, "%s",
+		 cfg->accessibility_contact);
 	for (int i = 0; i < 3; i++) {
 		snprintf(cc->ack_text[i], sizeof cc->ack_text[i], "%s", cfg->ack_text[i]);
 		snprintf(cc->emergency_text[i], sizeof cc->emergency_text[i], "%s", cfg->emergency_text[i]);

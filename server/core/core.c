@@ -387,6 +387,12 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 		if (rc == 0)
 			rc = core_reply_finish(&x);
 		break;
+	case CORE_REQ_SERVICE:
+		x.result = json_object();
+		rc = x.result ? core_service(&x) : -1;
+		if (rc == 0)
+			rc = core_reply_finish(&x);
+		break;
 	case CORE_REQ_LOGIN_BANK:
 		x.result = json_object();
 		rc = x.result ? core_login_bank(&x) : -1;

@@ -40,6 +40,18 @@ enum core_req_kind {
 				 * never a client's body */
 	CORE_REQ_CALL,		/* internal: runs `call` on the store's writer connection inside
 				 * the batch (the notifier's outbox reads and updates); no body */
+	CORE_REQ_SERVICE,	/* HTTP GET /api/v1/service: what the public front page shows; no
+				 * body, no session (core_settings.c) */
+};
+
+/* What the public front page shows besides the categories (GET /api/v1/service); "" = not set. */
+struct core_service_info {
+	char exit_url[256];
+	char emergency_number[32];
+	char social_emergency_number[32];
+	char controller_name[256];
+	char privacy_contact[256];
+	char accessibility_contact[256];
 };
 
 /* A WebSocket message parsed and checked against the schema before the core thread takes it
@@ -127,6 +139,7 @@ struct core_config {
 	 * 2 en; "" = the built-in text). "{date}" in ack_text becomes the expected date. */
 	char ack_text[3][CORE_TEXT_MAX];
 	char emergency_text[3][CORE_TEXT_MAX];
+	struct core_service_info service; /* GET /api/v1/service */
 	/* Attachments (core_files.c): the blob folder ("" = attachments off) and quotas in bytes of
 	 * ciphertext (0 = the defaults there). */
 	char blob_dir[600];

@@ -175,6 +175,10 @@ int core_name_for_citizen(struct ctx *x, const char *unit_id, const char *user_i
 
 /* The deadline configuration made readable (core_settings.c). */
 int core_categories_list(struct ctx *x);
+/* GET /api/v1/service: the categories as categories.list gives them, without their units, and
+ * the configured emergency numbers, exit address and privacy contacts. 0, or -1 when the
+ * store failed. */
+int core_service(struct ctx *x);
 int core_queue_settings(struct ctx *x);
 
 /* End-to-end encryption (core_keys.c): key records, formats checked, content never. */

@@ -3,8 +3,9 @@
  * their units' queues (deadlines in working days, warning share, assignment policy, service
  * hours) and the days the service is closed (queue.settings); a citizen sees, for each
  * category of categories.list, the service hours, the answer time in working days and when
- * an answer is due if the thread were opened now. Reads only; the calculation is the one
- * thread.open makes (core_queue.c, calendar.c).
+ * an answer is due if the thread were opened now; the public front page (GET /api/v1/service)
+ * shows the same without a session, with the configured emergency numbers and contacts. Reads
+ * only; the calculation is the one thread.open makes (core_queue.c, calendar.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -67,6 +68,7 @@ struct category_acc {
 	int32_t closed[CAL_MAX_CLOSED];
 	json_t *list;
 	int failed;
+	int public_view; /* GET /api/v1/service: without the unit ids */
 };
 
 /* One entry of categories.list: the category, its name and unit, and its times. Non-zero
@@ -91,17 +93,47 @@ static int add_category(void *arg, const struct store_queue *q)
 				   q->name, "unit", q->unit_id, "service_hours", service_hours(&us),
 				   "open_now", open_at(&a->cal, &us, a->x->now), "answer_days", qs.first_days,
 				   "expected_by", due > 0 ? json_integer(due) : json_null()));
+	if (a->public_view)
+		json_object_del(json_array_get(a->list, json_array_size(a->list) - 1), "unit");
 	return 0;
 }
 
-int core_categories_list(struct ctx *x)
+/* The categories into x->result; 0 or -1. */
+static int list_categories(struct ctx *x, int public_view)
 {
-	struct category_acc a = { .x = x, .list = json_array() };
+	struct category_acc a = { .x = x, .list = json_array(), .public_view = public_view };
 
 	json_object_set_new(x->result, "categories", a.list);
 	if (a.list == NULL || settings_calendar(x, &a.cal, a.closed) != 0 ||
 	    x->st->ops->queue->list(x->st, add_category, &a) != STORE_OK || a.failed)
 		return -1;
+	return 0;
+}
+
+int core_categories_list(struct ctx *x)
+{
+	return list_categories(x, 0);
+}
+
+/* A configured text, or null when it is not set. */
+static json_t *text_or_null(const char *s)
+{
+	return s[0] != '\0' ? json_string(s) : json_null();
+}
+
+int core_service(struct ctx *x)
+{
+	const struct core_service_info *s = &x->c->cfg.service;
+
+	if (list_categories(x, 1) != 0)
+		return -1;
+	json_object_set_new(x->result, "time", json_integer(x->now));
+	json_object_set_new(x->result, "emergency_number", json_string(s->emergency_number));
+	json_object_set_new(x->result, "social_emergency_number", text_or_null(s->social_emergency_number));
+	json_object_set_new(x->result, "exit_url", json_string(s->exit_url));
+	json_object_set_new(x->result, "controller_name", text_or_null(s->controller_name));
+	json_object_set_new(x->result, "privacy_contact", text_or_null(s->privacy_contact));
+	json_object_set_new(x->result, "accessibility_contact", text_or_null(s->accessibility_contact));
 	return 0;
 }
 

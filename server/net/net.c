@@ -64,7 +64,7 @@ static int net_kind_is_http(enum core_req_kind kind)
 {
 	return kind == CORE_REQ_LOGIN_CITIZEN || kind == CORE_REQ_LOGIN_START ||
 	       kind == CORE_REQ_LOGIN_WORKER || kind == CORE_REQ_LOGOUT || kind == CORE_REQ_LOGIN_BANK ||
-	       kind == CORE_REQ_LOGIN_ENROL;
+	       kind == CORE_REQ_LOGIN_ENROL || kind == CORE_REQ_SERVICE;
 }
 
 static void net_route_reply(struct net *n, struct core_reply *rep)
@@ -392,7 +392,8 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 		log_err("out of memory");
 		goto fail;
 	}
-	if ((n->loop = net_loop_new()) == NULL || net_limit_init(n) != 0 || net_fair_init(n) != 0)
+	if ((n->loop = net_loop_new()) == NULL || net_limit_init(n) != 0 || net_fair_init(n) != 0 ||
+	    net_service_init(n) != 0)
 		goto fail;
 	loops[0] = n->loop;
 	net_set_lws_logging();
@@ -446,6 +447,7 @@ fail:
 	net_limit_free(n);
 	net_guard_free(n);
 	net_fair_free(n);
+	net_service_free(n);
 	free(n);
 	return NULL;
 }
@@ -516,6 +518,7 @@ void net_free(struct net *n)
 	net_oidc_free(n);
 	net_limit_free(n);
 	net_fair_free(n);
+	net_service_free(n);
 	sodium_memzero(n->pepper, sizeof(n->pepper));
 	free(n);
 }

@@ -1,6 +1,7 @@
 /*
  * net_http.c - the HTTP API of adviced (mounted at /api, protocol "http"): logins and
- * logout go to the core as requests, health is answered here. Static files under / are
+ * logout go to the core as requests, health is answered here, the front page's data in
+ * net_service.c. Static files under / are
  * served by lws itself from the web root. This callback also refuses, with an http.error,
  * WebSocket upgrades that do not offer the subprotocol advice.v1, API requests whose
  * Content-Type is not JSON, requests with Transfer-Encoding (lws reads no chunked body, so its
@@ -349,6 +350,8 @@ static int net_http_request(struct net *n, struct lws *wsi, struct net_http_pss 
 	}
 	if (net_oidc_path(path))
 		return net_oidc_request(n, wsi, c, path, method) ? -1 : 0;
+	if (net_service_path(path))
+		return net_service_request(n, c, method) ? -1 : 0;
 	kind = net_http_api_kind(path);
 	if (kind < 0)
 		return net_http_error(c, 404, ADVICE_ERR_NOT_FOUND, "no such resource", 1) ? -1 : 0;
@@ -440,10 +443,12 @@ static int net_http_file_headers(struct lws *wsi, struct lws_process_html_args *
 /* Adds our headers after the common ones. 0, or -1 when they do not fit. */
 static int net_http_add_headers(struct lws *wsi, struct net_conn *c, unsigned char **p, unsigned char *end)
 {
+	const char *cache = c->resp_cache != NULL ? c->resp_cache : "no-store";
+
 	if (net_http_add_security_headers(wsi, p, end))
 		return -1;
 	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-					(const unsigned char *)"no-store", 8, p, end))
+					(const unsigned char *)cache, (int)strlen(cache), p, end))
 		return -1;
 	if (c->resp_cookie != NULL && lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
 								  (const unsigned char *)c->resp_cookie,
@@ -529,9 +534,13 @@ void net_http_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
 	int status = rep->http_status > 0 ? rep->http_status : 500;
 
 	net_limit_staff_settle(n, c, rep);
+	if (rep->kind == CORE_REQ_SERVICE)
+		net_service_keep(n, rep);
 	if (!c->waiting_core || c->wsi == NULL)
 		return;
 	c->waiting_core = 0;
+	if (status != 200)
+		c->resp_cache = NULL;
 	if (rep->kind == CORE_REQ_LOGIN_BANK) {
 		if (net_http_reply_cookie(c, rep) != 0)
 			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);

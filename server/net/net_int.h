@@ -96,6 +96,7 @@ struct net_conn {
 	char *resp_location;	/* Location header for redirects or NULL */
 	const char *resp_allow; /* Allow header value for 405 or NULL */
 	int resp_retry_after;	/* Retry-After seconds of a 429, 0: none */
+	const char *resp_cache; /* Cache-Control value; NULL: no-store */
 	int limit_token;	/* holds a token of the staff login limit (net_limit.c) */
 };
 
@@ -202,6 +203,15 @@ struct net {
 	int64_t guard_logged_ms, accept_logged_ms;
 	int shed_pending; /* a closing is due on the loop's next turn */
 
+	/* the public front page's data (net_service.c): its per-address limit and the core's
+	 * last answer, reused until service_until_ms (monotonic) */
+	struct ratelimit *service_limit;
+	char *service_json;
+	size_t service_len;
+	int64_t service_until_ms;
+	unsigned long long service_refused; /* refusals since the last report in the log */
+	int64_t service_refused_logged_ms;
+
 	/* one session's or address's part of the service (net_fair.c) */
 	struct hmap shares;				   /* struct net_share by session hash */
 	struct ratelimit *session_rate;			   /* messages per session; NULL when off */
@@ -303,6 +313,19 @@ int net_limit_staff_refuse(struct net *n, struct net_conn *c);
 /* The core's reply to a request that took a token (NULL: the request never reached the
  * core): the token goes back unless the reply is a counted failure. */
 void net_limit_staff_settle(struct net *n, struct net_conn *c, const struct core_reply *rep);
+
+/* net_service.c: GET /api/v1/service, the public front page's data */
+/* Makes its per-address limit. 0, or -1 when out of memory. */
+int net_service_init(struct net *n);
+void net_service_free(struct net *n);
+/* Whether `path` is the front page's data. */
+int net_service_path(const char *path);
+/* Answers GET (or HEAD) of it: 405 for another method, 429 over the address's limit, the kept
+ * answer while it is fresh, else the request goes to the core (its reply comes through
+ * net_http_reply). 0, or -1 when out of memory. */
+int net_service_request(struct net *n, struct net_conn *c, int method);
+/* Keeps the core's reply of CORE_REQ_SERVICE (a 200 only) for the next requests. */
+void net_service_keep(struct net *n, const struct core_reply *rep);
 
 /* net_guard.c: what one client may hold (see the file's comment) */
 int net_guard_init(struct net *n);

@@ -9,7 +9,7 @@
 // screenshots), ADVICE_KEEP_TEST_DIR (optional: keep the test folder).
 import { test } from 'node:test';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,7 +84,8 @@ export class Service {
     this.failed = false;
   }
 
-  async start(webRoot) {
+  /** Starts everything; `confExtra` (lines of adviced.conf) is added to the demo's configuration. */
+  async start(webRoot, confExtra = '') {
     this.failed = true; // until the set-up is done
     this.dir = mkdtempSync(join(tmpdir(), 'advice-e2e-'));
     this.port = await freePort();
@@ -92,6 +93,7 @@ export class Service {
     const data = join(this.dir, 'data');
     execFileSync(process.env.ADVICECTL, ['init', data, '--demo', '--test-mode', '--port', String(this.port),
       '--bank-port', String(this.bankPort), '--web-root', webRoot], { stdio: 'ignore' });
+    if (confExtra) appendFileSync(join(data, 'adviced.conf'), confExtra);
     this.spawn('node', [join(src, 'deploy/testbank/server.js')], {
       TESTBANK_PORT: String(this.bankPort),
       TESTBANK_REDIRECT_URIS: `http://localhost:${this.port}/api/v1/auth/bank/callback`,

@@ -4,8 +4,9 @@
  * size caps and fragments, binary frames, slow consumers cut at their queue's limit with the
  * server's memory bounded, the HTTP API's refusals, static files with their security
  * headers, refusals of upgrades and of bodies that are not JSON answered as http.error,
- * logout closing sockets (and answering 200 without a valid session), and a SIGTERM drain that acknowledges
- * and keeps every write in flight and refuses those that come while it drains.
+ * logout closing sockets (and answering 200 without a valid session), a SIGTERM drain that acknowledges
+ * and keeps every write in flight and refuses those that come while it drains, and the public
+ * front page's data (GET /api/v1/service: no session, reused while fresh, limited per address).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -1272,6 +1273,72 @@ static void test_sigterm_keeps_acknowledged_writes(void **state)
 	free(session);
 }
 
+/* GET /api/v1/service without a session: the demo's categories without their units, the
+ * configured numbers and exit address, cacheable for 30 s and the same answer meanwhile; only
+ * GET (405 otherwise); past service_rate_burst from one address, 429 with Retry-After. */
+static void test_service_front_page(void **state)
+{
+	static const char extra[] = "service_rate_burst = 4\nservice_rate_per_minute = 1\n"
+				    "social_emergency_number = 0800 12 345\n"
+				    "exit_url = http://127.0.0.1:9/weather\n";
+	struct harness s;
+	char req[256], value[128], *resp = NULL, *again = NULL;
+	json_t *j, *e;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(harness_start_with(&s, 0, extra), 0);
+	snprintf(req, sizeof(req),
+		 "GET /api/v1/service HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", s.port);
+	assert_int_equal(http_raw(s.port, req, &resp), 200);
+	assert_non_null(header_value(resp, "cache-control", value, sizeof value));
+	assert_string_equal(value, "public, max-age=30");
+	assert_true(has_header(resp, "content-security-policy"));
+	j = http_json_body(resp);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "type")), "ok");
+	assert_string_equal(json_string_value(json_object_get(j, "emergency_number")), "112");
+	assert_string_equal(json_string_value(json_object_get(j, "social_emergency_number")), "0800 12 345");
+	assert_string_equal(json_string_value(json_object_get(j, "exit_url")), "http://127.0.0.1:9/weather");
+	assert_true(json_is_null(json_object_get(j, "privacy_contact")));
+	assert_true(json_array_size(json_object_get(j, "categories")) > 0);
+	json_array_foreach (json_object_get(j, "categories"), i, e) {
+		assert_non_null(json_object_get(e, "service_hours"));
+		assert_null(json_object_get(e, "unit"));
+	}
+	json_decref(j);
+	/* Reused while fresh: the same answer, "time" and all. */
+	assert_int_equal(http_raw(s.port, req, &again), 200);
+	assert_string_equal(strstr(again, "\r\n\r\n"), strstr(resp, "\r\n\r\n"));
+	free(again);
+	free(resp);
+
+	snprintf(req, sizeof(req),
+		 "POST /api/v1/service HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+		 "Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+		 s.port);
+	assert_int_equal(http_raw(s.port, req, &resp), 405);
+	assert_non_null(header_value(resp, "allow", value, sizeof value));
+	assert_string_equal(value, "GET");
+	free(resp);
+
+	/* Two of the burst of four are spent: two more, then 429. */
+	snprintf(req, sizeof(req),
+		 "GET /api/v1/service HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", s.port);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(http_raw(s.port, req, &resp), 200);
+		free(resp);
+	}
+	assert_int_equal(http_raw(s.port, req, &resp), 429);
+	assert_true(has_header(resp, "retry-after"));
+	assert_non_null(header_value(resp, "cache-control", value, sizeof value));
+	assert_string_equal(value, "no-store");
+	assert_http_error(resp, "rate_limited");
+	free(resp);
+	assert_true(harness_log_contains(&s, "front page request refused (429"));
+	assert_int_equal(harness_stop(&s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1289,6 +1356,7 @@ int main(void)
 		cmocka_unit_test(test_ws_slow_consumer_disconnected),
 		cmocka_unit_test(test_sigterm_keeps_acknowledged_writes),
 		cmocka_unit_test(test_http_static_index_with_csp),
+		cmocka_unit_test(test_service_front_page),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

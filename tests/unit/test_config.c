@@ -350,6 +350,47 @@ static void test_acr_values_checked(void **state)
 	assert_int_equal(config_check(&c, collect, &p), 0);
 }
 
+/* The public front page's settings: the exit address is https (http in test mode only), the
+ * numbers are phone numbers; the social emergency number may be left out. */
+static void test_front_page_settings_checked(void **state)
+{
+	char text[1400], err[256];
+	struct problems p = { 0 };
+	struct config c;
+
+	(void)state;
+	oidc_text(text, sizeof text, "https", 0);
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_string_equal(c.exit_url, "https://www.ilmatieteenlaitos.fi/");
+	assert_string_equal(c.emergency_number, "112");
+	assert_string_equal(c.social_emergency_number, "");
+	assert_int_equal(config_check(&c, collect, &p), 0);
+
+	oidc_text(text, sizeof text, "https", 0);
+	strcat(text, "exit_url = http://news.example/\nemergency_number = 11a\n"
+		     "social_emergency_number = call us\n");
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 3);
+	expect_problem(&p, "exit_url: an https:// address (plain http only in test mode)");
+	expect_problem(&p, "emergency_number: digits, spaces, + and - only");
+	expect_problem(&p, "social_emergency_number: digits, spaces, + and - only");
+
+	memset(&p, 0, sizeof p);
+	oidc_text(text, sizeof text, "https", 1);
+	strcat(text, "exit_url = http://127.0.0.1:9/\nemergency_number = +358 112\n"
+		     "social_emergency_number = 0800 12 345\n");
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 0);
+	assert_string_equal(c.social_emergency_number, "0800 12 345");
+
+	oidc_text(text, sizeof text, "https", 1);
+	strcat(text, "exit_url =\nemergency_number = -\n");
+	assert_int_equal(parse(&c, text, err, sizeof err), 0);
+	assert_int_equal(config_check(&c, collect, &p), 2);
+	expect_problem(&p, "exit_url: an https:// address");
+	expect_problem(&p, "emergency_number: digits, spaces, + and - only");
+}
+
 /* Reading a file goes on past bad lines: each is reported with its number. */
 static void test_load_all_reads_past_bad_lines(void **state)
 {
@@ -432,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_oidc_urls_https_outside_test_mode),
 		cmocka_unit_test(test_pepper_outside_data_folder),
 		cmocka_unit_test(test_acr_values_checked),
+		cmocka_unit_test(test_front_page_settings_checked),
 		cmocka_unit_test(test_load_all_reads_past_bad_lines),
 		cmocka_unit_test(test_help_marks_required),
 	};

@@ -107,6 +107,57 @@ static void test_categories_tell_hours_and_answer_time(void **state)
 	free(body);
 }
 
+/* GET /api/v1/service: without a session, the categories as categories.list gives them but
+ * without their units, and the configured numbers and contacts (null when not set); it writes
+ * nothing, not even to the access log. */
+static void test_service_for_the_front_page(void **state)
+{
+	struct corefix *fx = *state;
+	struct core_reply *rep;
+	struct who c;
+	json_t *r, *list, *e, *mine;
+	int64_t rows;
+	int rc;
+
+	core_free(fx->core);
+	snprintf(fx->cc.service.exit_url, sizeof fx->cc.service.exit_url, "https://weather.example/");
+	snprintf(fx->cc.service.emergency_number, sizeof fx->cc.service.emergency_number, "112");
+	snprintf(fx->cc.service.social_emergency_number, sizeof fx->cc.service.social_emergency_number,
+		 "0800 12 345");
+	snprintf(fx->cc.service.controller_name, sizeof fx->cc.service.controller_name, "Example board");
+	fx->core = core_new(fx->st, &fx->cc);
+	assert_non_null(fx->core);
+	rows = corefix_audit_rows(fx, NULL);
+
+	rep = corefix_call(fx, CORE_REQ_SERVICE, NULL, "", &rc, &r);
+	assert_int_equal(rc, 0);
+	assert_int_equal(rep->http_status, 200);
+	core_reply_free(rep);
+	assert_int_equal(corefix_audit_rows(fx, NULL), rows);
+	assert_string_equal(corefix_code(r), "ok");
+	assert_int_equal(num(r, "time"), fx->now);
+	assert_string_equal(str(r, "exit_url"), "https://weather.example/");
+	assert_string_equal(str(r, "emergency_number"), "112");
+	assert_string_equal(str(r, "social_emergency_number"), "0800 12 345");
+	assert_string_equal(str(r, "controller_name"), "Example board");
+	assert_true(json_is_null(json_object_get(r, "privacy_contact")));
+	assert_true(json_is_null(json_object_get(r, "accessibility_contact")));
+	list = json_object_get(r, "categories");
+	assert_int_equal(json_array_size(list), 2);
+	e = category_of(r, "adult-social-work");
+	assert_non_null(e);
+	assert_null(json_object_get(e, "unit"));
+	assert_string_equal(str(e, "name"), "Adult social work");
+
+	/* The same times as a citizen's categories.list. */
+	corefix_login_citizen(fx, CITIZEN, &c);
+	mine = corefix_ws(fx, &c, "{\"type\":\"categories.list\",\"id\":\"c1\"}");
+	json_object_del(category_of(mine, "adult-social-work"), "unit");
+	assert_true(json_equal(e, category_of(mine, "adult-social-work")));
+	json_decref(mine);
+	json_decref(r);
+}
+
 static void test_queue_settings_for_staff(void **state)
 {
 	struct corefix *fx = *state;
@@ -182,6 +233,8 @@ static void test_queue_settings_for_staff(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_service_for_the_front_page, corefix_setup,
+						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_categories_tell_hours_and_answer_time, corefix_setup,
 						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_settings_for_staff, corefix_setup,

@@ -4,9 +4,9 @@
 import fi from './i18n/fi.json';
 import sv from './i18n/sv.json';
 import en from './i18n/en.json';
+import { isLang, LANGS, type Lang } from './i18n-langs';
 
-export const LANGS = ['fi', 'sv', 'en'] as const;
-export type Lang = (typeof LANGS)[number];
+export { isLang, LANGS, type Lang };
 export type Key = keyof typeof fi;
 
 /** Each language's own name, shown in the language switch. */
@@ -14,10 +14,6 @@ export const LANG_NAMES: Record<Lang, string> = { fi: 'Suomi', sv: 'Svenska', en
 
 const catalogues: Record<Lang, Record<Key, string>> = { fi, sv, en };
 const STORAGE_KEY = 'advice.lang';
-
-export function isLang(s: unknown): s is Lang {
-  return typeof s === 'string' && (LANGS as readonly string[]).includes(s);
-}
 
 /**
  * The text of `key` in `lang`, with each {name} replaced by params[name]. A placeholder
@@ -43,10 +39,9 @@ export function initialLang(): Lang {
   return 'fi';
 }
 
-/** Makes `lang` the page's language (<html lang>, the title) and remembers it. */
+/** Makes `lang` the page's language (<html lang>) and remembers it. */
 export function applyLang(lang: Lang): void {
   document.documentElement.lang = lang;
-  document.title = t(lang, 'app.title');
   try {
     localStorage.setItem(STORAGE_KEY, lang);
   } catch {

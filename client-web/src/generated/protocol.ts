@@ -606,6 +606,31 @@ export interface Defs {
   "http.reply.logout": {
     type: "ok";
   };
+  /** GET /api/v1/service: what the public front page shows before login. The categories as categories.list gives them, without their units; the numbers, address and contacts from the server's configuration (null: not configured). */
+  "http.reply.service": {
+    type: "ok";
+    time: Defs["time"];
+    categories: Array<{
+      category: Defs["category"];
+      name: Defs["category_name"];
+      service_hours: Defs["service_hours"];
+      open_now: boolean;
+      answer_days: Defs["deadline_days"];
+      expected_by: Defs["nullable_time"];
+    }>;
+    emergency_number: Defs["phone_number"];
+    /** The social emergency service's number; null: not configured. */
+    social_emergency_number: string | null;
+    /** Where Exit this page leaves to: a neutral https site (http only in test mode). */
+    exit_url: string;
+    controller_name: Defs["nullable_contact"];
+    privacy_contact: Defs["nullable_contact"];
+    accessibility_contact: Defs["nullable_contact"];
+  };
+  /** A phone number as people write it: digits, spaces, + and -. */
+  "phone_number": string;
+  /** A configured text shown as it is (a name, an address, an e-mail or a phone number); null: not configured. */
+  "nullable_contact": string | null;
   /** The body of every HTTP error response, and of a refused WebSocket upgrade. id is always null: HTTP requests have no request id. */
   "http.error": {
     type: "error";
