@@ -485,5 +485,6 @@ const struct vector_file vector_files[] = {
 	{ "text", vec_text },
 	{ "pad", vec_pad },
 	{ "citizen", vec_citizen },
+	{ "keyreq", vec_keyreq },
 	{ NULL, NULL },
 };
