@@ -24,7 +24,10 @@ static const char *verdict(const uint8_t *in, size_t len)
 {
 	int rc = advice_key_request_verify(in, len, NULL);
 
-	return rc == 0 ? "ok" : rc == -ADVICE_ERR_INVAL ? "inval" : rc == -ADVICE_ERR_FORBIDDEN ? "forbidden" : "?";
+	return rc == 0			     ? "ok"
+	       : rc == -ADVICE_ERR_INVAL     ? "inval"
+	       : rc == -ADVICE_ERR_FORBIDDEN ? "forbidden"
+					     : "?";
 }
 
 /* The request changed in the ways a server or a typo could change it, each with its verdict. */

@@ -468,6 +468,8 @@ static json_t *vec_anchor(json_t *in)
 	return o;
 }
 
+/* One file a line, so that a new file is a new line. */
+/* clang-format off */
 const struct vector_file vector_files[] = {
 	{ "anchors", vec_anchor },
 	{ "keys", vec_keys },
@@ -488,3 +490,4 @@ const struct vector_file vector_files[] = {
 	{ "keyreq", vec_keyreq },
 	{ NULL, NULL },
 };
+/* clang-format on */
