@@ -34,6 +34,7 @@ export const enum ObjType {
   RecoveryBox = 10,
   UnitLog = 11,
   EpochEvent = 12,
+  KeyRequest = 13,
 }
 
 /**

@@ -10,3 +10,4 @@ export * from './thread';
 export * from './rekey';
 export * from './login';
 export * from './citizen';
+export * from './keyreq';
