@@ -1,5 +1,6 @@
 // interop.ts - the cross-implementation exchange with libadvice (tests/crypto/crypto_interop.c):
 //   node interop.js write FILE   a whole scenario made by this module from fresh random keys
+//                                (the worker's key request and its fingerprint included)
 //   node interop.js read FILE    checks one written by libadvice, knowing only what a real
 //                                reader knows (pinned root key, the worker's seed and password,
 //                                the citizen device's public key)
@@ -55,11 +56,13 @@ function write(path: string): void {
 
   const info = { userId: uid, version: 1, opslimit: OPS, memlimit: MEM, salt: c.random(16) };
   const bundle = c.bundleSeal(info, c.bundleKey(c.passwordMaster(PASSWORD, info.salt, OPS, MEM)), c.random(24), ws);
+  const keyRequest = c.keyRequestSign(uid, NOW, worker);
   writeFileSync(path, JSON.stringify({
     writer: 'ts', now: Number(NOW), root_sign_pk: hex(root.signPk), worker_seed: hex(ws), citizen_sign_pk: hex(citizen.signPk),
     password: PASSWORD, admin_cert: hex(adminCert), worker_cert: hex(workerCert), event1: hex(ev1), event2: hex(ev2),
     chain2: hex(chain), seed_wrap1: hex(w1), seed_wrap2: hex(w2), thread_wrap: hex(tw), share: hex(share), thread_id: hex(tid),
-    envelope: hex(env), bundle: hex(bundle), text: TEXT, file_length: FILE_LEN, chunks,
+    envelope: hex(env), bundle: hex(bundle), key_request: hex(keyRequest), fingerprint: c.keyFingerprint(worker.signPk, worker.boxPk),
+    text: TEXT, file_length: FILE_LEN, chunks,
   }, null, 1));
 }
 
@@ -106,6 +109,12 @@ function read(path: string): void {
   const b = unhex(o.bundle), bi = c.bundleParse(b);
   const key = c.bundleKey(c.passwordMaster(o.password, bi.salt, bi.opslimit, bi.memlimit));
   check(c.equal(c.bundleOpen(b, bi.userId, key), ws), 'bundle');
+
+  // The worker's key request names the bundle's user and the worker's keys, whose fingerprint
+  // is the one the writer showed.
+  const kr = c.keyRequestVerify(unhex(o.key_request), bi.userId);
+  check(c.equal(kr.signPk, worker.signPk) && c.equal(kr.boxPk, worker.boxPk), 'key request keys');
+  check(c.keyFingerprint(kr.signPk, kr.boxPk) === o.fingerprint, 'key request fingerprint');
   console.log(`read: every object of ${path} verified`);
 }
 

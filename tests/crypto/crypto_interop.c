@@ -1,10 +1,11 @@
 /*
  * crypto_interop.c - the cross-implementation exchange: `crypto_tool write` makes a whole
  * scenario with libadvice from fresh random keys (certificates, two unit generations with
- * a chain box, seed and thread wraps, a message with an attachment, a key bundle) and
- * `crypto_tool read` checks one written by client-web, knowing only what a real reader
- * knows: the pinned root key, the worker's own seed and password, and the citizen device's
- * public key. client-web's test does the same the other way round.
+ * a chain box, seed and thread wraps, a message with an attachment, a key bundle, the
+ * worker's key request with its fingerprint) and `crypto_tool read` checks one written by
+ * client-web, knowing only what a real reader knows: the pinned root key, the worker's own
+ * seed and password, and the citizen device's public key. client-web's test does the same
+ * the other way round.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,8 @@ int interop_write(const char *path)
 		w2[ADVICE_WRAP_BYTES];
 	uint8_t tw[ADVICE_WRAP_BYTES], chain[ADVICE_CHAIN_BYTES], bundle[ADVICE_BUNDLE_BYTES];
 	uint8_t ev1[ADVICE_UNIT_EVENT_BYTES(1)], ev2[ADVICE_UNIT_EVENT_BYTES(1)], content[1024];
-	uint8_t env[ADVICE_ENVELOPE_MAX_BYTES];
+	uint8_t env[ADVICE_ENVELOPE_MAX_BYTES], kreq[ADVICE_KEY_REQUEST_BYTES];
+	char fp[ADVICE_FINGERPRINT_CHARS + 1];
 	size_t n1 = 0, n2 = 0, clen = 0, elen = 0;
 	struct advice_keys root, admin, worker, citizen, u1, u2;
 	struct advice_unit_event *ev = calloc(1, sizeof(*ev));
@@ -159,6 +161,8 @@ int interop_write(const char *path)
 	rc |= advice_password_master(master, PASSWORD, bi.salt, OPS, MEM);
 	rc |= advice_bundle_key(bkey, master);
 	rc |= advice_bundle_seal(bundle, &bi, bkey, nonce, ws);
+	rc |= advice_key_request_sign(kreq, uid, VALID_NOW, &worker);
+	advice_key_fingerprint(fp, worker.sign_pk, worker.box_pk);
 
 	json_object_set_new(o, "writer", json_string("c"));
 	json_object_set_new(o, "now", json_integer((json_int_t)VALID_NOW));
@@ -178,6 +182,8 @@ int interop_write(const char *path)
 	tool_put_hex(o, "thread_id", tid, 16);
 	tool_put_hex(o, "envelope", env, elen);
 	tool_put_hex(o, "bundle", bundle, sizeof(bundle));
+	tool_put_hex(o, "key_request", kreq, sizeof(kreq));
+	json_object_set_new(o, "fingerprint", json_string(fp));
 	json_object_set_new(o, "text", json_string(TEXT));
 	json_object_set_new(o, "file_length", json_integer(FILE_LEN));
 	if (rc != 0 || json_dump_file(o, path, JSON_INDENT(1)) != 0) {
@@ -248,8 +254,8 @@ int interop_read(const char *path)
 	uint8_t master[32], bkey[32], seed[32], tid[16], plain[ADVICE_ENVELOPE_MAX_BYTES];
 	uint8_t *ca = NULL, *cw = NULL, *e1 = NULL, *e2 = NULL, *ch = NULL, *w1 = NULL, *w2 = NULL,
 		*tw = NULL;
-	uint8_t *env = NULL, *bun = NULL;
-	size_t lca, lcw, le1, le2, lch, lw1, lw2, ltw, lenv, lbun, plen = 0, nf = 0, tlen = 0;
+	uint8_t *env = NULL, *bun = NULL, *kreq = NULL;
+	size_t lca, lcw, le1, le2, lch, lw1, lw2, ltw, lenv, lbun, lkreq, plen = 0, nf = 0, tlen = 0;
 	struct advice_keys worker, u1, u2;
 	struct advice_unit_event *ev = calloc(1, sizeof(*ev));
 	struct advice_envelope_hdr h;
@@ -257,8 +263,10 @@ int interop_read(const char *path)
 	struct advice_bundle_info bi;
 	struct advice_file_ref files[ADVICE_CONTENT_MAX_FILES];
 	struct advice_cert cert;
+	struct advice_key_request kr;
 	const uint8_t *text = NULL;
-	const char *want_text;
+	const char *want_text, *want_fp;
+	char fp[ADVICE_FINGERPRINT_CHARS + 1];
 	json_error_t err;
 	json_t *o = json_load_file(path, 0, &err);
 	uint64_t now;
@@ -267,17 +275,19 @@ int interop_read(const char *path)
 	CHECK(o != NULL && ev != NULL, "loading the file");
 	now = (uint64_t)json_integer_value(json_object_get(o, "now"));
 	want_text = json_string_value(json_object_get(o, "text"));
+	want_fp = json_string_value(json_object_get(o, "fingerprint"));
 	CHECK(tool_get_hex(o, "root_sign_pk", root_pk, 32) == 0 &&
 		      tool_get_hex(o, "worker_seed", ws, 32) == 0 &&
 		      tool_get_hex(o, "citizen_sign_pk", cit_pk, 32) == 0 &&
 		      tool_get_hex(o, "share", share, 32) == 0 &&
-		      tool_get_hex(o, "thread_id", tid, 16) == 0 && want_text != NULL,
+		      tool_get_hex(o, "thread_id", tid, 16) == 0 && want_text != NULL && want_fp != NULL,
 	      "reading the keys");
 	CHECK(hex_any(o, "admin_cert", &ca, &lca) == 0 && hex_any(o, "worker_cert", &cw, &lcw) == 0 &&
 		      hex_any(o, "event1", &e1, &le1) == 0 && hex_any(o, "event2", &e2, &le2) == 0 &&
 		      hex_any(o, "chain2", &ch, &lch) == 0 && hex_any(o, "seed_wrap1", &w1, &lw1) == 0 &&
 		      hex_any(o, "seed_wrap2", &w2, &lw2) == 0 && hex_any(o, "thread_wrap", &tw, &ltw) == 0 &&
-		      hex_any(o, "envelope", &env, &lenv) == 0 && hex_any(o, "bundle", &bun, &lbun) == 0,
+		      hex_any(o, "envelope", &env, &lenv) == 0 && hex_any(o, "bundle", &bun, &lbun) == 0 &&
+		      hex_any(o, "key_request", &kreq, &lkreq) == 0,
 	      "reading the objects");
 	advice_keys_personal(&worker, ws);
 
@@ -320,10 +330,20 @@ int interop_read(const char *path)
 	      "bundle key");
 	CHECK(advice_bundle_open(seed, bun, lbun, bi.user_id, bkey) == 0 && memcmp(seed, ws, 32) == 0,
 	      "bundle");
+
+	/* The worker's key request names the bundle's user and the worker's keys, whose
+	 * fingerprint is the one the writer showed. */
+	CHECK(advice_key_request_verify(kreq, lkreq, &kr) == 0 && memcmp(kr.user_id, bi.user_id, 16) == 0 &&
+		      memcmp(kr.sign_pk, worker.sign_pk, 32) == 0 &&
+		      memcmp(kr.box_pk, worker.box_pk, 32) == 0,
+	      "key request");
+	advice_key_fingerprint(fp, kr.sign_pk, kr.box_pk);
+	CHECK(strcmp(fp, want_fp) == 0, "key request fingerprint");
 	printf("read: every object of %s verified\n", path);
 	rc = 0;
 out:
-	free(ca), free(cw), free(e1), free(e2), free(ch), free(w1), free(w2), free(tw), free(env), free(bun);
+	free(ca), free(cw), free(e1), free(e2), free(ch), free(w1), free(w2), free(tw), free(env), free(bun),
+		free(kreq);
 	free(ev);
 	json_decref(o);
 	return rc;
