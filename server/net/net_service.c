@@ -91,7 +91,7 @@ int net_service_request(struct net *n, struct net_conn *c, int method)
 	c->resp_cache = NET_SERVICE_CACHE_HEADER;
 	if (n->service_json != NULL && now < n->service_until_ms)
 		return net_http_respond(c, 200, n->service_json, n->service_len);
-	if (n->draining || n->d == NULL || net_submit(n, c, CORE_REQ_SERVICE, "", 0) != 0) {
+	if (n->draining || n->d == NULL || net_submit(n, c, CORE_REQ_SERVICE, "", 0, NULL) != 0) {
 		c->resp_cache = NULL;
 		return net_http_error(c, 503, ADVICE_ERR_UNAVAILABLE, "server busy", 0);
 	}
