@@ -612,13 +612,37 @@ int advice_recovery_box_open(uint8_t identity_seed[ADVICE_KEY_BYTES], const uint
 			     const char *code);
 
 /*
- * The comparison code of a device approval, shown on both devices: 12 digits
- * ("dddd dddd dddd") from BLAKE2b-256("QA-v1-compare" || identity Ed25519 key || device
- * Ed25519 key || device X25519 key). Another device key gives another code.
+ * Approval of a new device (CRYPTO-FORMATS.md, "Approval of a new device"): commit, then
+ * reveal. The new device sends the commitment to its keys and a random nonce_new; the
+ * existing device answers with a random nonce_old chosen after it saw the commitment; only
+ * then does the new device reveal its keys and nonce_new. Both show the comparison code of
+ * (identity, device keys, nonce_new, nonce_old): 12 digits "dddd dddd dddd". A server must
+ * commit to a key of its own before it learns nonce_old, so it gets one guess (2^-40).
+ *
+ * advice_device_commit: BLAKE2b-256("QA-v1-devcommit" || device Ed25519 key || device X25519
+ * key || nonce_new).
+ * advice_compare_code: the code from BLAKE2b-256("QA-v1-devcode" || identity Ed25519 key ||
+ * device Ed25519 key || device X25519 key || nonce_new || nonce_old); the new device's, over
+ * its own keys and nonce, with the nonce_old it received before it revealed.
+ * advice_compare_code_checked: the existing device's: the revealed keys and nonce_new must
+ * open the commitment it saw before it chose nonce_old (both kept by the device itself, never
+ * taken from the server again): -ADVICE_ERR_FORBIDDEN (and out "") when they do not.
  */
+#define ADVICE_APPROVAL_NONCE_BYTES 32
+void advice_device_commit(uint8_t out[ADVICE_HASH_BYTES], const uint8_t device_sign_pk[ADVICE_KEY_BYTES],
+			  const uint8_t device_box_pk[ADVICE_KEY_BYTES],
+			  const uint8_t nonce_new[ADVICE_APPROVAL_NONCE_BYTES]);
 void advice_compare_code(char out[ADVICE_COMPARE_CODE_SIZE], const uint8_t identity_sign_pk[ADVICE_KEY_BYTES],
 			 const uint8_t device_sign_pk[ADVICE_KEY_BYTES],
-			 const uint8_t device_box_pk[ADVICE_KEY_BYTES]);
+			 const uint8_t device_box_pk[ADVICE_KEY_BYTES],
+			 const uint8_t nonce_new[ADVICE_APPROVAL_NONCE_BYTES],
+			 const uint8_t nonce_old[ADVICE_APPROVAL_NONCE_BYTES]);
+int advice_compare_code_checked(char out[ADVICE_COMPARE_CODE_SIZE], const uint8_t commit[ADVICE_HASH_BYTES],
+				const uint8_t identity_sign_pk[ADVICE_KEY_BYTES],
+				const uint8_t device_sign_pk[ADVICE_KEY_BYTES],
+				const uint8_t device_box_pk[ADVICE_KEY_BYTES],
+				const uint8_t nonce_new[ADVICE_APPROVAL_NONCE_BYTES],
+				const uint8_t nonce_old[ADVICE_APPROVAL_NONCE_BYTES]);
 
 /*
  * A reader's check of a citizen's envelope: among n device certificates (certs, n *

@@ -2,7 +2,8 @@
  * crypto_citizen.c - a citizen's keys that the server cannot mint: the identity (personal
  * keys from a seed made on the first device) signs a device certificate for each device;
  * the recovery code and the recovery box that keeps the identity seed under it; the
- * comparison code of a device approval; and the reader's checks (a citizen's envelope
+ * commitment and comparison code of a device approval (commit, then reveal: a server gets one
+ * guess at the code); and the reader's checks (a citizen's envelope
  * counts only through a device certificate of the thread's identity, a newer identity is
  * reported, never followed). Byte layouts: proto/CRYPTO-FORMATS.md.
  */
@@ -13,7 +14,8 @@
 #include "crypto_int.h"
 
 #define SIG_DEVICE   "QA-v1-device"
-#define HASH_COMPARE "QA-v1-compare"
+#define HASH_COMMIT  "QA-v1-devcommit"
+#define HASH_CODE    "QA-v1-devcode"
 #define KDF_RECOVERY "QArecov_"
 
 /* Device certificate layout. */
@@ -259,26 +261,26 @@ ADVICE_API int advice_recovery_box_open(uint8_t identity_seed[ADVICE_KEY_BYTES],
 
 /* --- Device approval --- */
 
-ADVICE_API void advice_compare_code(char out[ADVICE_COMPARE_CODE_SIZE],
-				    const uint8_t identity_sign_pk[ADVICE_KEY_BYTES],
-				    const uint8_t device_sign_pk[ADVICE_KEY_BYTES],
-				    const uint8_t device_box_pk[ADVICE_KEY_BYTES])
+ADVICE_API void advice_device_commit(uint8_t out[ADVICE_HASH_BYTES],
+				     const uint8_t device_sign_pk[ADVICE_KEY_BYTES],
+				     const uint8_t device_box_pk[ADVICE_KEY_BYTES],
+				     const uint8_t nonce_new[ADVICE_APPROVAL_NONCE_BYTES])
 {
 	crypto_generichash_state st;
-	uint8_t h[ADVICE_HASH_BYTES];
-	uint64_t v = 0;
-	size_t o = 0;
 
-	crypto_generichash_init(&st, NULL, 0, sizeof h);
-	crypto_generichash_update(&st, (const uint8_t *)HASH_COMPARE, strlen(HASH_COMPARE));
-	crypto_generichash_update(&st, identity_sign_pk, ADVICE_KEY_BYTES);
+	crypto_generichash_init(&st, NULL, 0, ADVICE_HASH_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)HASH_COMMIT, strlen(HASH_COMMIT));
 	crypto_generichash_update(&st, device_sign_pk, ADVICE_KEY_BYTES);
 	crypto_generichash_update(&st, device_box_pk, ADVICE_KEY_BYTES);
-	crypto_generichash_final(&st, h, sizeof h);
-	/* 40 bits (the first five bytes, little-endian) modulo 10^12. */
-	for (int i = 4; i >= 0; i--)
-		v = v << 8 | h[i];
-	v %= 1000000000000ULL;
+	crypto_generichash_update(&st, nonce_new, ADVICE_APPROVAL_NONCE_BYTES);
+	crypto_generichash_final(&st, out, ADVICE_HASH_BYTES);
+}
+
+/* 12 decimal digits of v (< 10^12) as "dddd dddd dddd". */
+static void code_digits(char out[ADVICE_COMPARE_CODE_SIZE], uint64_t v)
+{
+	size_t o = 0;
+
 	for (int d = 11; d >= 0; d--) {
 		uint64_t p = 1;
 
@@ -289,6 +291,50 @@ ADVICE_API void advice_compare_code(char out[ADVICE_COMPARE_CODE_SIZE],
 			out[o++] = ' ';
 	}
 	out[o] = '\0';
+}
+
+ADVICE_API void advice_compare_code(char out[ADVICE_COMPARE_CODE_SIZE],
+				    const uint8_t identity_sign_pk[ADVICE_KEY_BYTES],
+				    const uint8_t device_sign_pk[ADVICE_KEY_BYTES],
+				    const uint8_t device_box_pk[ADVICE_KEY_BYTES],
+				    const uint8_t nonce_new[ADVICE_APPROVAL_NONCE_BYTES],
+				    const uint8_t nonce_old[ADVICE_APPROVAL_NONCE_BYTES])
+{
+	crypto_generichash_state st;
+	uint8_t h[ADVICE_HASH_BYTES];
+	uint64_t v = 0;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(&st, (const uint8_t *)HASH_CODE, strlen(HASH_CODE));
+	crypto_generichash_update(&st, identity_sign_pk, ADVICE_KEY_BYTES);
+	crypto_generichash_update(&st, device_sign_pk, ADVICE_KEY_BYTES);
+	crypto_generichash_update(&st, device_box_pk, ADVICE_KEY_BYTES);
+	crypto_generichash_update(&st, nonce_new, ADVICE_APPROVAL_NONCE_BYTES);
+	crypto_generichash_update(&st, nonce_old, ADVICE_APPROVAL_NONCE_BYTES);
+	crypto_generichash_final(&st, h, sizeof h);
+	/* 40 bits (the first five bytes, little-endian) modulo 10^12. */
+	for (int i = 4; i >= 0; i--)
+		v = v << 8 | h[i];
+	code_digits(out, v % 1000000000000ULL);
+}
+
+ADVICE_API int advice_compare_code_checked(char out[ADVICE_COMPARE_CODE_SIZE],
+					   const uint8_t commit[ADVICE_HASH_BYTES],
+					   const uint8_t identity_sign_pk[ADVICE_KEY_BYTES],
+					   const uint8_t device_sign_pk[ADVICE_KEY_BYTES],
+					   const uint8_t device_box_pk[ADVICE_KEY_BYTES],
+					   const uint8_t nonce_new[ADVICE_APPROVAL_NONCE_BYTES],
+					   const uint8_t nonce_old[ADVICE_APPROVAL_NONCE_BYTES])
+{
+	uint8_t want[ADVICE_HASH_BYTES];
+
+	advice_device_commit(want, device_sign_pk, device_box_pk, nonce_new);
+	if (sodium_memcmp(want, commit, ADVICE_HASH_BYTES) != 0) {
+		out[0] = '\0';
+		return -ADVICE_ERR_FORBIDDEN;
+	}
+	advice_compare_code(out, identity_sign_pk, device_sign_pk, device_box_pk, nonce_new, nonce_old);
+	return 0;
 }
 
 /* --- Readers --- */

@@ -1,7 +1,8 @@
 // citizen.test.ts - a citizen's keys: proto/vectors/citizen.json recomputed by the module, and
 // what a malicious server can try: a device key it made up (no certificate of the identity),
 // a swapped identity (reported as new, nothing re-wrapped), a mistyped or wrong recovery code,
-// and a substituted device key at approval (another comparison code).
+// and at approval a key substituted after the challenge (the commitment does not open) or
+// committed to by the server itself (another comparison code).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ test('vectors: citizen.json', () => {
   for (const cs of f.cases as Record<string, unknown>[]) {
     const seed = unhex(cs.seed), rnd = (i: number, n: number): Uint8Array => sodium.crypto_kdf_derive_from_key(n, i, 'QAvector', seed);
     const idSeed = rnd(1, 32), devSeed = rnd(2, 32), secret = rnd(3, 20), nonce = rnd(4, 24), newSeed = rnd(5, 32);
-    const eph = rnd(6, 32), created = BigInt(cs.created_at as number);
+    const eph = rnd(6, 32), created = BigInt(cs.created_at as number), nonceNew = rnd(7, 32), nonceOld = rnd(8, 32);
     const id = c.keysPersonal(idSeed), dev = c.keysPersonal(devSeed), nd = c.keysPersonal(newSeed);
     const code = c.recoveryCodeFormat(secret), rkey = c.recoveryKey(secret);
     const box = c.recoveryBoxSeal(idSeed, created, rkey, nonce);
@@ -43,7 +44,8 @@ test('vectors: citizen.json', () => {
       device_cert: hex(c.deviceCertSign(id, dev.signPk, dev.boxPk, created)), recovery_secret: hex(secret),
       recovery_code: code, recovery_key: hex(rkey), recovery_nonce: hex(nonce), recovery_box: hex(box),
       recovery_opens: equalBytes(c.recoveryBoxOpen(box, code), idSeed), new_device_seed: hex(newSeed),
-      compare_code: c.compareCode(id.signPk, nd.signPk, nd.boxPk),
+      approval_nonce_new: hex(nonceNew), approval_commit: hex(c.deviceCommit(nd.signPk, nd.boxPk, nonceNew)),
+      approval_nonce_old: hex(nonceOld), compare_code: c.compareCode(id.signPk, nd.signPk, nd.boxPk, nonceNew, nonceOld),
       new_device_cert: hex(c.deviceCertSign(id, nd.signPk, nd.boxPk, created + 1n)), eph_seed: hex(eph),
       seed_wrap: hex(c.identitySeedWrap(idSeed, nd.boxPk, eph, dev)),
     };
@@ -51,6 +53,8 @@ test('vectors: citizen.json', () => {
     // And the other way: the file's objects open and verify.
     assert.deepEqual(c.deviceCertVerify(unhex(cs.device_cert)).deviceSignPk, dev.signPk);
     assert.deepEqual(c.wrapOpen(unhex(cs.seed_wrap), 3, c.identityId(id.signPk), 0, nd, dev.signPk).key, idSeed);
+    assert.equal(c.compareCodeChecked(unhex(cs.approval_commit), id.signPk, nd.signPk, nd.boxPk, nonceNew, nonceOld),
+      cs.compare_code);
   }
 });
 
@@ -78,15 +82,43 @@ test('recovery code: typed freely; a typo is inval, another code forbidden', () 
   fails(() => c.recoveryBoxOpen(other, code), 'forbidden');
 });
 
-test('approval: a substituted device key gives another comparison code', () => {
-  const id = keys(), real = keys(), server = keys();
-  const code = c.compareCode(id.signPk, real.signPk, real.boxPk);
+test('approval: commit, challenge, reveal; both devices show the same code', () => {
+  const id = keys(), real = keys(), nonceNew = c.random(32);
+  const commit = c.deviceCommit(real.signPk, real.boxPk, nonceNew);
+  const nonceOld = c.random(32); // chosen by the existing device after it saw the commitment
+  const code = c.compareCode(id.signPk, real.signPk, real.boxPk, nonceNew, nonceOld);
   assert.match(code, /^\d{4} \d{4} \d{4}$/);
-  assert.equal(c.compareCode(id.signPk, real.signPk, real.boxPk), code);
-  assert.notEqual(c.compareCode(id.signPk, server.signPk, server.boxPk), code);
-  assert.notEqual(c.compareCode(id.signPk, real.signPk, server.boxPk), code);
-  assert.notEqual(c.compareCode(id.signPk, server.signPk, real.boxPk), code);
-  assert.notEqual(c.compareCode(keys().signPk, real.signPk, real.boxPk), code);
+  assert.equal(c.compareCodeChecked(commit, id.signPk, real.signPk, real.boxPk, nonceNew, nonceOld), code);
+  assert.notEqual(c.compareCode(keys().signPk, real.signPk, real.boxPk, nonceNew, nonceOld), code);
+  assert.notEqual(c.compareCode(id.signPk, real.signPk, real.boxPk, c.random(32), nonceOld), code);
+  assert.notEqual(c.compareCode(id.signPk, real.signPk, real.boxPk, nonceNew, c.random(32)), code);
+  fails(() => c.compareCode(id.signPk, real.signPk, real.boxPk, nonceNew, c.random(31)), 'inval');
+});
+
+test('malicious server: keys substituted after the challenge do not open the commitment', () => {
+  const id = keys(), real = keys(), server = keys(), nonceNew = c.random(32), nonceOld = c.random(32);
+  const commit = c.deviceCommit(real.signPk, real.boxPk, nonceNew);
+  for (let i = 0; i < 64; i++) {
+    fails(() => c.compareCodeChecked(commit, id.signPk, server.signPk, server.boxPk, c.random(32), nonceOld), 'forbidden');
+  }
+  fails(() => c.compareCodeChecked(commit, id.signPk, server.signPk, server.boxPk, nonceNew, nonceOld), 'forbidden');
+  fails(() => c.compareCodeChecked(commit, id.signPk, real.signPk, server.boxPk, nonceNew, nonceOld), 'forbidden');
+  fails(() => c.compareCodeChecked(commit, id.signPk, server.signPk, real.boxPk, nonceNew, nonceOld), 'forbidden');
+  const other = nonceNew.slice();
+  other[0] ^= 1;
+  fails(() => c.compareCodeChecked(commit, id.signPk, real.signPk, real.boxPk, other, nonceOld), 'forbidden');
+});
+
+test('malicious server: keys it committed to itself give another code', () => {
+  const id = keys(), real = keys(), server = keys(), nonceNew = c.random(32), nonceServer = c.random(32);
+  const commitServer = c.deviceCommit(server.signPk, server.boxPk, nonceServer);
+  const nonceOld = c.random(32); // the existing device answers the server's commitment
+  const shownOld = c.compareCodeChecked(commitServer, id.signPk, server.signPk, server.boxPk, nonceServer, nonceOld);
+  // The real new device gets the existing device's challenge, or one the server picked.
+  assert.notEqual(c.compareCode(id.signPk, real.signPk, real.boxPk, nonceNew, nonceOld), shownOld);
+  for (let i = 0; i < 64; i++) {
+    assert.notEqual(c.compareCode(id.signPk, real.signPk, real.boxPk, nonceNew, c.random(32)), shownOld);
+  }
 });
 
 test('malicious server: a device key without a certificate of the identity is refused', () => {
@@ -137,8 +169,9 @@ test('new device: approval or recovery gives the identity seed; the thread opens
   c.wrapSeal(1, tid, 0, unit.boxPk, tkey, c.random(32), dev);
   const env = envelope(tid, mkey, dev, 'older question');
   // Approval: the comparison codes match, the old device seals the seed and signs the new device.
-  const shown = c.compareCode(id.signPk, newDev.signPk, newDev.boxPk);
-  assert.equal(c.compareCode(id.signPk, newDev.signPk, newDev.boxPk), shown);
+  const nonceNew = c.random(32), commit = c.deviceCommit(newDev.signPk, newDev.boxPk, nonceNew), nonceOld = c.random(32);
+  const shown = c.compareCode(id.signPk, newDev.signPk, newDev.boxPk, nonceNew, nonceOld);
+  assert.equal(c.compareCodeChecked(commit, id.signPk, newDev.signPk, newDev.boxPk, nonceNew, nonceOld), shown);
   const sealed = c.identitySeedWrap(idSeed, newDev.boxPk, c.random(32), dev);
   const opened = c.wrapOpen(sealed, 3, c.identityId(id.signPk), 0, newDev, dev.signPk);
   assert.equal(opened.info.kind, 3);

@@ -1,15 +1,17 @@
 /*
  * core_devices.c - a citizen's identities and devices (PROTOCOL.md §12.2). An identity is
  * registered with the certificate of its first device; every further device comes with a
- * certificate that one of the citizen's identities signed (device.add, or device.approve
- * answering a new device's device.request with the identity seed sealed to it). The server
+ * certificate that one of the citizen's identities signed (device.add, or an approval: the new
+ * device's device.request commits to its keys, an existing device's device.challenge answers
+ * with a random challenge, device.reveal opens the commitment, device.approve seals the
+ * identity seed to the revealed key; the comparison code is the devices' own). The server
  * checks the form and the signature, never whether the citizen trusts a key: a reader checks
  * the chain device -> identity itself. Recovery boxes are kept per identity. Devices unused
  * for device_idle_ms are removed and requests expire after ten minutes, so the caps never
  * lock a citizen out.
  *
  * Requests: identity.add, device.add, device.list, device.remove, device.request,
- * device.approve, recovery.put, recovery.get.
+ * device.challenge, device.reveal, device.approve, recovery.put, recovery.get.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,45 +227,61 @@ struct request_acc {
 	json_t *arr;	  /* NULL: only count or find */
 	const char *want; /* the request to find, or NULL */
 	int pending;	  /* requests not answered */
-	int found, answered;
-	uint8_t box_pk[STORE_KEY_BYTES], sign_pk[STORE_KEY_BYTES];
-	int64_t created;
+	int found;
+	struct store_device_request req; /* the one found (its answer not kept) */
+	json_t *found_json;		 /* with want_json: the one found as request_json gives it */
+	int want_json;
 };
 
-static json_t *request_json(const char *id, const uint8_t *box_pk, const uint8_t *sign_pk, int64_t created,
-			    const uint8_t *answer, size_t answer_len)
+/* base64url of n bytes, or JSON null when absent. */
+static json_t *b64_or_null(int present, const uint8_t *data, size_t n)
 {
-	int answered = answer != NULL && answer_len == ADVICE_DEVICE_CERT_BYTES + ADVICE_WRAP_BYTES;
-
-	return json_pack(
-		"{s:s, s:o, s:o, s:I, s:I, s:o, s:o}", "request", id, "box_pk",
-		core_b64_json(box_pk, STORE_KEY_BYTES), "sign_pk", core_b64_json(sign_pk, STORE_KEY_BYTES),
-		"created", (json_int_t)created, "expires", (json_int_t)(created + REQUEST_MS), "cert",
-		answered ? core_b64_json(answer, ADVICE_DEVICE_CERT_BYTES) : json_null(), "wrap",
-		answered ? core_b64_json(answer + ADVICE_DEVICE_CERT_BYTES, ADVICE_WRAP_BYTES) : json_null());
+	return present ? core_b64_json(data, n) : json_null();
 }
 
-static int each_request(void *arg, const struct store_key_blob *b)
+/* A request as device.list and the event device.request give it. */
+static json_t *request_json(const struct store_device_request *r)
+{
+	int answered = r->answer != NULL && r->answer_len == ADVICE_DEVICE_CERT_BYTES + ADVICE_WRAP_BYTES;
+	json_t *j = json_pack("{s:s, s:o, s:I, s:I}", "request", r->id, "commit",
+			      core_b64_json(r->commit, STORE_KEY_BYTES), "created", (json_int_t)r->created,
+			      "expires", (json_int_t)(r->created + REQUEST_MS));
+
+	if (j == NULL)
+		return NULL;
+	json_object_set_new(j, "identity",
+			    r->challenged ? hex_json(r->identity_id, STORE_KID_BYTES) : json_null());
+	json_object_set_new(j, "challenge", b64_or_null(r->challenged, r->challenge, STORE_KEY_BYTES));
+	json_object_set_new(j, "box_pk", b64_or_null(r->revealed, r->box_pk, STORE_KEY_BYTES));
+	json_object_set_new(j, "sign_pk", b64_or_null(r->revealed, r->sign_pk, STORE_KEY_BYTES));
+	json_object_set_new(j, "nonce", b64_or_null(r->revealed, r->nonce, STORE_KEY_BYTES));
+	json_object_set_new(j, "cert", b64_or_null(answered, r->answer, ADVICE_DEVICE_CERT_BYTES));
+	json_object_set_new(j, "wrap",
+			    b64_or_null(answered, answered ? r->answer + ADVICE_DEVICE_CERT_BYTES : NULL,
+					ADVICE_WRAP_BYTES));
+	return j;
+}
+
+static int each_request(void *arg, const struct store_device_request *r)
 {
 	struct request_acc *a = arg;
-	json_t *r;
+	json_t *j;
 
-	if (b->len != STORE_KEY_BYTES || b->extra_len != STORE_KEY_BYTES)
-		return 0;
-	a->pending += b->m == 0;
-	if (a->want != NULL && strcmp(a->want, b->owner) == 0) {
+	a->pending += r->answered == 0;
+	if (a->want != NULL && strcmp(a->want, r->id) == 0) {
 		a->found = 1;
-		a->answered = b->m != 0;
-		memcpy(a->box_pk, b->data, STORE_KEY_BYTES);
-		memcpy(a->sign_pk, b->extra, STORE_KEY_BYTES);
-		a->created = b->n;
+		a->req = *r;
+		a->req.answer = NULL;
+		a->req.answer_len = 0;
+		if (a->want_json && a->found_json == NULL && (a->found_json = request_json(r)) == NULL)
+			return -1;
 	}
 	if (a->arr == NULL)
 		return 0;
 	if (json_array_size(a->arr) == ADVICE_MAX_LIST)
 		return 1;
-	r = request_json(b->owner, b->data, b->extra, b->n, b->third, b->third_len);
-	return r == NULL || json_array_append_new(a->arr, r) != 0 ? -1 : 0;
+	j = request_json(r);
+	return j == NULL || json_array_append_new(a->arr, j) != 0 ? -1 : 0;
 }
 
 /* The caller's requests that have not expired, through acc. 0 or -1. */
@@ -341,19 +359,21 @@ static int push_request(struct ctx *x, json_t *r)
 	return core_push(x, topic, r);
 }
 
+/* A 32-byte base64url field into out; 0, or 0 with a bad_request on field set. */
+static int bytes32_arg(struct ctx *x, const char *name, const char *field, uint8_t out[STORE_KEY_BYTES])
+{
+	size_t len = 0;
+
+	return core_b64_decode(x, req_str(x, name), field, out, STORE_KEY_BYTES, &len, 1);
+}
+
 int core_device_request(struct ctx *x)
 {
-	uint8_t box[STORE_KEY_BYTES], sign[STORE_KEY_BYTES];
+	struct store_device_request r = { .created = x->now };
 	struct request_acc reqs = { 0 };
-	char id[STORE_ID_SIZE];
-	size_t len = 0;
 	int rc;
 
-	if ((rc = core_b64_decode(x, req_str(x, "box_pk"), "/box_pk", box, sizeof box, &len, 1)) != 0 ||
-	    x->err)
-		return rc;
-	if ((rc = core_b64_decode(x, req_str(x, "sign_pk"), "/sign_pk", sign, sizeof sign, &len, 1)) != 0 ||
-	    x->err)
+	if ((rc = bytes32_arg(x, "commit", "/commit", r.commit)) != 0 || x->err)
 		return rc;
 	if (x->st->ops->citizen->request_expire(x->st, x->now - REQUEST_MS) != STORE_OK ||
 	    requests_scan(x, &reqs) != 0)
@@ -362,14 +382,108 @@ int core_device_request(struct ctx *x)
 		return core_fail(x, ADVICE_ERR_RATE_LIMITED,
 				 "at most %d device requests at a time; each expires after 10 minutes",
 				 REQUESTS_MAX);
-	core_random_id(id);
-	if (x->st->ops->citizen->request_put(x->st, id, x->sess.user_id, box, sign, x->now) != STORE_OK)
+	core_random_id(r.id);
+	if (x->st->ops->citizen->request_put(x->st, r.id, x->sess.user_id, r.commit, x->now) != STORE_OK)
 		return -1;
-	if (push_request(x, request_json(id, box, sign, x->now, NULL, 0)) != 0)
+	if (push_request(x, request_json(&r)) != 0)
 		return -1;
-	json_object_set_new(x->result, "request", json_string(id));
+	json_object_set_new(x->result, "request", json_string(r.id));
 	json_object_set_new(x->result, "expires", json_integer(x->now + REQUEST_MS));
 	return 0;
+}
+
+/*
+ * The caller's request named by the field `request`, not answered, into acc: 0 with acc->req
+ * filled; 0 with not_found or conflict on /request set; -1 when the store failed.
+ */
+static int request_arg(struct ctx *x, struct request_acc *acc)
+{
+	acc->want = req_str(x, "request");
+	if (requests_scan(x, acc) != 0)
+		return -1;
+	if (!acc->found)
+		return fail_field(x, ADVICE_ERR_NOT_FOUND, "/request",
+				  "no such device request (it may have expired)");
+	if (acc->req.answered != 0)
+		return fail_field(x, ADVICE_ERR_CONFLICT, "/request",
+				  "the device request is answered already");
+	return 0;
+}
+
+/* The request's state changed: the event to every connection of the caller, the reply. */
+static int request_moved(struct ctx *x, const char *id)
+{
+	struct request_acc acc = { .want = id, .want_json = 1 };
+
+	if (requests_scan(x, &acc) != 0 || acc.found_json == NULL) {
+		json_decref(acc.found_json);
+		return -1;
+	}
+	if (push_request(x, acc.found_json) != 0)
+		return -1;
+	json_object_set_new(x->result, "request", json_string(id));
+	return 0;
+}
+
+int core_device_challenge(struct ctx *x)
+{
+	struct request_acc req = { 0 };
+	uint8_t iid[ADVICE_KID_BYTES], challenge[STORE_KEY_BYTES];
+	char owner[STORE_ID_SIZE];
+	int rc;
+
+	if ((rc = request_arg(x, &req)) != 0 || x->err)
+		return rc;
+	if ((rc = kid_arg(x, "identity", "/identity", iid)) != 0 || x->err ||
+	    (rc = bytes32_arg(x, "challenge", "/challenge", challenge)) != 0 || x->err)
+		return rc;
+	rc = x->st->ops->citizen->identity_owner(x->st, iid, owner);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc != STORE_OK || strcmp(owner, x->sess.user_id) != 0)
+		return fail_field(x, ADVICE_ERR_FORBIDDEN, "/identity", "not one of your identities");
+	if (req.req.challenged)
+		return fail_field(x, ADVICE_ERR_CONFLICT, "/request",
+				  "the device request is challenged already");
+	rc = x->st->ops->citizen->request_challenge(x->st, req.want, x->sess.user_id, iid, challenge);
+	if (rc == STORE_NOTFOUND)
+		return fail_field(x, ADVICE_ERR_CONFLICT, "/request",
+				  "the device request is challenged already");
+	if (rc != STORE_OK)
+		return -1;
+	return request_moved(x, req.want);
+}
+
+int core_device_reveal(struct ctx *x)
+{
+	struct request_acc req = { 0 };
+	uint8_t box[STORE_KEY_BYTES], sign[STORE_KEY_BYTES], nonce[STORE_KEY_BYTES],
+		commit[ADVICE_HASH_BYTES];
+	int rc;
+
+	if ((rc = request_arg(x, &req)) != 0 || x->err)
+		return rc;
+	if ((rc = bytes32_arg(x, "box_pk", "/box_pk", box)) != 0 || x->err ||
+	    (rc = bytes32_arg(x, "sign_pk", "/sign_pk", sign)) != 0 || x->err ||
+	    (rc = bytes32_arg(x, "nonce", "/nonce", nonce)) != 0 || x->err)
+		return rc;
+	if (!req.req.challenged)
+		return fail_field(x, ADVICE_ERR_CONFLICT, "/request",
+				  "the device request is not challenged yet: reveal after the challenge");
+	if (req.req.revealed)
+		return fail_field(x, ADVICE_ERR_CONFLICT, "/request",
+				  "the device request is revealed already");
+	advice_device_commit(commit, sign, box, nonce);
+	if (sodium_memcmp(commit, req.req.commit, sizeof commit) != 0)
+		return fail_field(x, ADVICE_ERR_BAD_REQUEST, "/nonce",
+				  "the keys and nonce do not open the request's commitment");
+	rc = x->st->ops->citizen->request_reveal(x->st, req.want, x->sess.user_id, box, sign, nonce);
+	if (rc == STORE_NOTFOUND)
+		return fail_field(x, ADVICE_ERR_CONFLICT, "/request",
+				  "the device request is revealed already");
+	if (rc != STORE_OK)
+		return -1;
+	return request_moved(x, req.want);
 }
 
 struct approver_acc {
@@ -428,22 +542,19 @@ int core_device_approve(struct ctx *x)
 {
 	uint8_t answer[ADVICE_DEVICE_CERT_BYTES + ADVICE_WRAP_BYTES], kid[ADVICE_KID_BYTES],
 		iid[ADVICE_KID_BYTES];
-	struct request_acc req = { .want = req_str(x, "request") };
+	struct request_acc req = { 0 };
 	struct advice_device_cert c;
 	int rc;
 
-	if (requests_scan(x, &req) != 0)
-		return -1;
-	if (!req.found)
-		return fail_field(x, ADVICE_ERR_NOT_FOUND, "/request",
-				  "no such device request (it may have expired)");
-	if (req.answered)
+	if ((rc = request_arg(x, &req)) != 0 || x->err)
+		return rc;
+	if (!req.req.revealed)
 		return fail_field(x, ADVICE_ERR_CONFLICT, "/request",
-				  "the device request is answered already");
+				  "the new device has not revealed its keys yet");
 	if ((rc = cert_arg(x, answer, &c)) != 0 || x->err)
 		return rc;
-	if (memcmp(c.device_box_pk, req.box_pk, STORE_KEY_BYTES) != 0 ||
-	    memcmp(c.device_sign_pk, req.sign_pk, STORE_KEY_BYTES) != 0)
+	if (memcmp(c.device_box_pk, req.req.box_pk, STORE_KEY_BYTES) != 0 ||
+	    memcmp(c.device_sign_pk, req.req.sign_pk, STORE_KEY_BYTES) != 0)
 		return fail_field(x, ADVICE_ERR_BAD_REQUEST, "/cert",
 				  "the certificate is not for the requested device's keys");
 	if ((rc = identity_is_mine(x, &c)) < 0)
@@ -452,17 +563,15 @@ int core_device_approve(struct ctx *x)
 		return fail_field(x, ADVICE_ERR_FORBIDDEN, "/cert",
 				  "the certificate is not signed by one of your identities");
 	advice_identity_id(iid, c.identity_sign_pk);
-	if ((rc = seed_wrap_arg(x, iid, req.box_pk, answer + ADVICE_DEVICE_CERT_BYTES)) != 0 || x->err)
+	if ((rc = seed_wrap_arg(x, iid, req.req.box_pk, answer + ADVICE_DEVICE_CERT_BYTES)) != 0 || x->err)
 		return rc;
 	if ((rc = device_store(x, answer, &c, kid)) != 0 || x->err)
 		return rc;
 	if (x->st->ops->citizen->request_answer(x->st, req.want, x->sess.user_id, answer, sizeof answer,
 						x->now) != STORE_OK)
 		return -1;
-	if (push_request(x, request_json(req.want, req.box_pk, req.sign_pk, req.created, answer,
-					 sizeof answer)) != 0)
+	if (request_moved(x, req.want) != 0)
 		return -1;
-	json_object_set_new(x->result, "request", json_string(req.want));
 	json_object_set_new(x->result, "kid", hex_json(kid, sizeof kid));
 	return 0;
 }

@@ -199,6 +199,8 @@ int core_identity_add(struct ctx *x);
 int core_device_list(struct ctx *x);
 int core_device_remove(struct ctx *x);
 int core_device_request(struct ctx *x);
+int core_device_challenge(struct ctx *x);
+int core_device_reveal(struct ctx *x);
 int core_device_approve(struct ctx *x);
 int core_recovery_put(struct ctx *x);
 int core_recovery_get(struct ctx *x);

@@ -706,6 +706,24 @@ struct store_file_ops {
 		     int64_t *owner_bytes);
 };
 
+/* A new device's request for approval (PROTOCOL.md §12.2): the new device's commitment, then
+ * an existing device's challenge, then the new device's keys and nonce, then the answer. The
+ * store keeps the bytes; the core checks them. */
+struct store_device_request {
+	char id[STORE_ID_SIZE];
+	int64_t created;
+	uint8_t commit[STORE_KEY_BYTES];
+	int challenged; /* identity_id and challenge are set */
+	uint8_t identity_id[STORE_KID_BYTES];
+	uint8_t challenge[STORE_KEY_BYTES];
+	int revealed; /* box_pk, sign_pk and nonce are set */
+	uint8_t box_pk[STORE_KEY_BYTES], sign_pk[STORE_KEY_BYTES], nonce[STORE_KEY_BYTES];
+	int64_t answered;      /* when, 0: not yet */
+	const uint8_t *answer; /* device certificate || sealed seed, or NULL; valid during the callback */
+	size_t answer_len;
+};
+typedef int (*store_device_request_cb)(void *arg, const struct store_device_request *r);
+
 /* A citizen's identities, device certificates, recovery boxes and device requests (issue 15,
  * store_sqlite_citizen.c). Devices themselves are in store_keys_ops. */
 struct store_citizen_ops {
@@ -733,15 +751,24 @@ struct store_citizen_ops {
 			    const uint8_t *box, size_t len, int64_t now);
 	/* A user's recovery boxes, newest first: n updated, kid the identity id, data the box. */
 	int (*recovery_list)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
-	/* A new device's request for approval; STORE_EXISTS when the id is taken. */
+	/* A new device's request for approval, by its commitment; STORE_EXISTS when the id is taken. */
 	int (*request_put)(struct store *st, const char *id, const char *user_id,
-			   const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
-			   int64_t now);
-	/* A user's requests made at or after `since`, oldest first: owner the request id, n created,
-	 * data box key, extra signing key, m answered (0: not yet), third the answer (NULL: none). */
-	int (*request_list)(struct store *st, const char *user_id, int64_t since, store_key_cb cb, void *arg);
-	/* Stores the answer (device certificate || sealed seed) to a request of the user not answered
+			   const uint8_t commit[STORE_KEY_BYTES], int64_t now);
+	/* A user's requests made at or after `since`, oldest first. */
+	int (*request_list)(struct store *st, const char *user_id, int64_t since, store_device_request_cb cb,
+			    void *arg);
+	/* Stores an existing device's challenge (and the identity it approves for) to a request of
+	 * the user not challenged yet; STORE_NOTFOUND otherwise. */
+	int (*request_challenge)(struct store *st, const char *id, const char *user_id,
+				 const uint8_t identity_id[STORE_KID_BYTES],
+				 const uint8_t challenge[STORE_KEY_BYTES]);
+	/* Stores the new device's keys and nonce to a request of the user challenged and not revealed
 	 * yet; STORE_NOTFOUND otherwise. */
+	int (*request_reveal)(struct store *st, const char *id, const char *user_id,
+			      const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
+			      const uint8_t nonce[STORE_KEY_BYTES]);
+	/* Stores the answer (device certificate || sealed seed) to a request of the user revealed and
+	 * not answered yet; STORE_NOTFOUND otherwise. */
 	int (*request_answer)(struct store *st, const char *id, const char *user_id, const uint8_t *answer,
 			      size_t len, int64_t now);
 	/* Deletes requests made before `before` (all users). */

@@ -1,7 +1,8 @@
 /*
  * store_sqlite_citizen.c - a citizen's key records of the SQLite store (struct
  * store_citizen_ops): identities with the time the server first saw each, device
- * certificates and their last use, recovery boxes, new devices' requests and their answers,
+ * certificates and their last use, recovery boxes, new devices' requests (commitment,
+ * challenge, reveal) and their answers,
  * and the expiry of unused devices and of prepared threads not opened. The store keeps the
  * bytes and never interprets them; the core checks their formats and signatures first.
  */
@@ -147,12 +148,92 @@ static int recovery_list(struct store *st, const char *user_id, store_key_cb cb,
 }
 
 static int request_put(struct store *st, const char *id, const char *user_id,
-		       const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
-		       int64_t now)
+		       const uint8_t commit[STORE_KEY_BYTES], int64_t now)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "INSERT INTO e2e_device_requests(id, user_id, commitment, created)"
+					  " VALUES(?1, ?2, ?3, ?4)");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, id);
+	sqs_ref_text(q, 2, user_id);
+	sqs_ref_blob(q, 3, commit, STORE_KEY_BYTES);
+	sqlite3_bind_int64(q, 4, now);
+	return sqs_once_run(st, q);
+}
+
+/* Copies a blob column of exactly n bytes into dst: 1, or 0 (NULL or another size). */
+static int blob_exact(sqlite3_stmt *q, int col, uint8_t *dst, size_t n)
+{
+	if (sqlite3_column_type(q, col) == SQLITE_NULL || (size_t)sqlite3_column_bytes(q, col) != n)
+		return 0;
+	memcpy(dst, sqlite3_column_blob(q, col), n);
+	return 1;
+}
+
+static int request_list(struct store *st, const char *user_id, int64_t since, store_device_request_cb cb,
+			void *arg)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "SELECT id, created, commitment, identity_id, challenge, box_pk,"
+					  " sign_pk, nonce, answered, answer FROM e2e_device_requests"
+					  " WHERE user_id = ?1 AND created >= ?2 ORDER BY created, id");
+	struct store_device_request r;
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, user_id);
+	sqlite3_bind_int64(q, 2, since);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof r);
+		sqs_text(r.id, sizeof r.id, q, 0);
+		r.created = sqlite3_column_int64(q, 1);
+		if (!blob_exact(q, 2, r.commit, STORE_KEY_BYTES))
+			continue;
+		r.challenged = blob_exact(q, 3, r.identity_id, STORE_KID_BYTES) &&
+			       blob_exact(q, 4, r.challenge, STORE_KEY_BYTES);
+		r.revealed = r.challenged && blob_exact(q, 5, r.box_pk, STORE_KEY_BYTES) &&
+			     blob_exact(q, 6, r.sign_pk, STORE_KEY_BYTES) &&
+			     blob_exact(q, 7, r.nonce, STORE_KEY_BYTES);
+		r.answered = sqlite3_column_int64(q, 8);
+		r.answer = sqlite3_column_blob(q, 9);
+		r.answer_len = (size_t)sqlite3_column_bytes(q, 9);
+		if (cb(arg, &r) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	log_err("step: %s", sqlite3_errmsg(store_sqlite_db(st)));
+	return STORE_ERROR;
+}
+
+static int request_challenge(struct store *st, const char *id, const char *user_id,
+			     const uint8_t identity_id[STORE_KID_BYTES],
+			     const uint8_t challenge[STORE_KEY_BYTES])
+{
+	sqlite3_stmt *q = sqs_prepare(st, "UPDATE e2e_device_requests SET identity_id = ?3, challenge = ?4"
+					  " WHERE id = ?1 AND user_id = ?2 AND challenge IS NULL");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, id);
+	sqs_ref_text(q, 2, user_id);
+	sqs_ref_blob(q, 3, identity_id, STORE_KID_BYTES);
+	sqs_ref_blob(q, 4, challenge, STORE_KEY_BYTES);
+	return run_changed(st, q);
+}
+
+static int request_reveal(struct store *st, const char *id, const char *user_id,
+			  const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
+			  const uint8_t nonce[STORE_KEY_BYTES])
 {
 	sqlite3_stmt *q =
-		sqs_prepare(st, "INSERT INTO e2e_device_requests(id, user_id, box_pk, sign_pk, created)"
-				" VALUES(?1, ?2, ?3, ?4, ?5)");
+		sqs_prepare(st, "UPDATE e2e_device_requests SET box_pk = ?3, sign_pk = ?4, nonce = ?5"
+				" WHERE id = ?1 AND user_id = ?2 AND challenge IS NOT NULL"
+				" AND nonce IS NULL");
 
 	if (q == NULL)
 		return STORE_ERROR;
@@ -160,28 +241,16 @@ static int request_put(struct store *st, const char *id, const char *user_id,
 	sqs_ref_text(q, 2, user_id);
 	sqs_ref_blob(q, 3, box_pk, STORE_KEY_BYTES);
 	sqs_ref_blob(q, 4, sign_pk, STORE_KEY_BYTES);
-	sqlite3_bind_int64(q, 5, now);
-	return sqs_once_run(st, q);
-}
-
-static int request_list(struct store *st, const char *user_id, int64_t since, store_key_cb cb, void *arg)
-{
-	sqlite3_stmt *q = sqs_prepare(st, "SELECT id, created, NULL, box_pk, sign_pk, answered, answer"
-					  " FROM e2e_device_requests WHERE user_id = ?1 AND created >= ?2"
-					  " ORDER BY created, id");
-
-	if (q == NULL)
-		return STORE_ERROR;
-	sqs_ref_text(q, 1, user_id);
-	sqlite3_bind_int64(q, 2, since);
-	return sqs_key_each(st, q, cb, arg);
+	sqs_ref_blob(q, 5, nonce, STORE_KEY_BYTES);
+	return run_changed(st, q);
 }
 
 static int request_answer(struct store *st, const char *id, const char *user_id, const uint8_t *answer,
 			  size_t len, int64_t now)
 {
-	sqlite3_stmt *q = sqs_prepare(st, "UPDATE e2e_device_requests SET answered = ?3, answer = ?4"
-					  " WHERE id = ?1 AND user_id = ?2 AND answered = 0");
+	sqlite3_stmt *q =
+		sqs_prepare(st, "UPDATE e2e_device_requests SET answered = ?3, answer = ?4"
+				" WHERE id = ?1 AND user_id = ?2 AND nonce IS NOT NULL AND answered = 0");
 
 	if (q == NULL)
 		return STORE_ERROR;
@@ -226,6 +295,8 @@ const struct store_citizen_ops store_sqlite_citizen_ops = {
 	.recovery_list = recovery_list,
 	.request_put = request_put,
 	.request_list = request_list,
+	.request_challenge = request_challenge,
+	.request_reveal = request_reveal,
 	.request_answer = request_answer,
 	.request_expire = request_expire,
 	.share_expire = share_expire,

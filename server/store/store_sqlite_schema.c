@@ -322,6 +322,17 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	{ 17, "end-to-end encryption: workers' key requests",
 	  "CREATE TABLE e2e_key_requests(user_id TEXT PRIMARY KEY REFERENCES users(id),"
 	  "  request BLOB NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;" },
+	/* Device approval commits, then reveals (issue 15): a request holds the new device's
+	 * commitment, then an existing device's challenge, then the keys and nonce. Requests live ten
+	 * minutes; those of the old form (keys without a commitment) are dropped. */
+	{ 18, "device requests: commitment, challenge and reveal",
+	  "DROP TABLE e2e_device_requests;"
+	  "CREATE TABLE e2e_device_requests(id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),"
+	  "  commitment BLOB NOT NULL, created INTEGER NOT NULL, identity_id BLOB, challenge BLOB,"
+	  "  box_pk BLOB, sign_pk BLOB, nonce BLOB, answered INTEGER NOT NULL DEFAULT 0, answer BLOB)"
+	  "  WITHOUT ROWID;"
+	  "CREATE INDEX e2e_device_requests_by_user ON e2e_device_requests(user_id, created);"
+	  "CREATE INDEX e2e_device_requests_by_time ON e2e_device_requests(created);" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

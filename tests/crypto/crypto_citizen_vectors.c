@@ -35,7 +35,7 @@ json_t *vec_citizen(json_t *in)
 {
 	uint8_t seed[32], id_seed[32], dev_seed[32], new_seed[32], secret[ADVICE_RECOVERY_SECRET_BYTES],
 		rkey[32], nonce[24], box[ADVICE_RECOVERY_BOX_BYTES], eph[32], iid[16],
-		wrap[ADVICE_WRAP_BYTES], opened[32];
+		wrap[ADVICE_WRAP_BYTES], opened[32], nonce_new[32], nonce_old[32], commit[32];
 	uint64_t created = (uint64_t)json_integer_value(json_object_get(in, "created_at"));
 	char code[ADVICE_RECOVERY_CODE_SIZE], cmp[ADVICE_COMPARE_CODE_SIZE];
 	struct advice_keys id, dev, newdev;
@@ -49,6 +49,8 @@ json_t *vec_citizen(json_t *in)
 	rnd(nonce, 24, 4, seed);
 	rnd(new_seed, 32, 5, seed);
 	rnd(eph, 32, 6, seed);
+	rnd(nonce_new, 32, 7, seed);
+	rnd(nonce_old, 32, 8, seed);
 	advice_keys_personal(&id, id_seed);
 	advice_keys_personal(&dev, dev_seed);
 	advice_keys_personal(&newdev, new_seed);
@@ -72,7 +74,12 @@ json_t *vec_citizen(json_t *in)
 			    json_boolean(advice_recovery_box_open(opened, box, sizeof box, code) == 0 &&
 					 memcmp(opened, id_seed, 32) == 0));
 	tool_put_hex(o, "new_device_seed", new_seed, 32);
-	advice_compare_code(cmp, id.sign_pk, newdev.sign_pk, newdev.box_pk);
+	/* Approval: the new device's commitment, the existing device's challenge, the code. */
+	tool_put_hex(o, "approval_nonce_new", nonce_new, 32);
+	advice_device_commit(commit, newdev.sign_pk, newdev.box_pk, nonce_new);
+	tool_put_hex(o, "approval_commit", commit, 32);
+	tool_put_hex(o, "approval_nonce_old", nonce_old, 32);
+	advice_compare_code(cmp, id.sign_pk, newdev.sign_pk, newdev.box_pk, nonce_new, nonce_old);
 	json_object_set_new(o, "compare_code", json_string(cmp));
 	put_cert(o, "new_device_cert", &id, &newdev, created + 1);
 	tool_put_hex(o, "eph_seed", eph, 32);

@@ -389,9 +389,12 @@ static void rekey_after_removal(struct itest_e2e *t, struct advice_conn *cit, st
 	free(ev);
 }
 
-/* Waits on k for the event `name` about `request`, answered (its wrap set) or not; returns it
- * (caller decrefs). */
-static json_t *wait_event(struct advice_conn *k, const char *name, const char *request, int answered)
+/* The steps of a device request, each with the field of the event it sets. */
+static const char *const request_steps[] = { "commit", "challenge", "nonce", "wrap" };
+
+/* Waits on k for the event `name` about `request` at step `step` (an index of request_steps:
+ * that field set, the next one still null); returns it (caller decrefs). */
+static json_t *wait_event(struct advice_conn *k, const char *name, const char *request, size_t step)
 {
 	char *text = NULL;
 	json_t *found = NULL;
@@ -401,7 +404,9 @@ static json_t *wait_event(struct advice_conn *k, const char *name, const char *r
 
 		if (j != NULL && strcmp(itest_str(j, "event") ?: "", name) == 0 &&
 		    strcmp(itest_str(j, "request") ?: "", request) == 0 &&
-		    json_is_null(json_object_get(j, "wrap")) == !answered)
+		    !json_is_null(json_object_get(j, request_steps[step])) &&
+		    (step + 1 == sizeof request_steps / sizeof request_steps[0] ||
+		     json_is_null(json_object_get(j, request_steps[step + 1]))))
 			found = json_incref(j);
 		json_decref(j);
 		free(text);
@@ -496,35 +501,65 @@ static char *cert_b64(const struct advice_keys *id, const struct advice_keys *de
 }
 
 /*
- * A new device approved by the citizen's existing device: device.request from the new one,
- * the live event on the old one's connection, the same comparison code on both, the identity
- * seed sealed to the new key. The new device opens it and holds the identity in *got_id.
+ * The new device (new_k, keys new_dev) approved by the old one (old_k, old_dev of identity id):
+ * commit, challenge, reveal, each step by the live event; both devices show the same code (the
+ * old one checked against the commitment and challenge it kept); the old device seals the
+ * identity seed to the revealed key; the new device opens it (got_id).
  */
 static void approve_new_device(struct advice_conn *old_k, struct advice_conn *new_k,
 			       const struct advice_keys *id, const uint8_t id_seed[32],
 			       const struct advice_keys *old_dev, const struct advice_keys *new_dev,
 			       struct advice_keys *got_id)
 {
-	char *box = itest_b64(new_dev->box_pk, 32), *sign = itest_b64(new_dev->sign_pk, 32), *cert, *ws,
-	     shown_new[ADVICE_COMPARE_CODE_SIZE], shown_old[ADVICE_COMPARE_CODE_SIZE], req[33];
-	uint8_t iid[16], eph[32], wrap[ADVICE_WRAP_BYTES], seed[32], rbox[32], rsign[32];
+	char *box = itest_b64(new_dev->box_pk, 32), *sign = itest_b64(new_dev->sign_pk, 32), *cert, *ws, *cs,
+	     *ns, *chs, shown_new[ADVICE_COMPARE_CODE_SIZE], shown_old[ADVICE_COMPARE_CODE_SIZE], req[33],
+	     iid_hex[33];
+	uint8_t iid[16], eph[32], wrap[ADVICE_WRAP_BYTES], seed[32], rbox[32], rsign[32], nonce_new[32],
+		nonce_old[32], commit[32], kept_commit[32], rnonce[32], got_challenge[32];
 	struct advice_wrap_info wi;
 	json_t *r, *ev;
 
-	r = itest_request(new_k, "ok",
-			  "{\"type\":\"device.request\",\"id\":\"dr1\",\"box_pk\":\"%s\",\"sign_pk\":\"%s\"}",
-			  box, sign);
+	/* 1. The new device commits to its keys and a nonce. */
+	advice_random(nonce_new, 32);
+	advice_device_commit(commit, new_dev->sign_pk, new_dev->box_pk, nonce_new);
+	cs = itest_b64(commit, 32);
+	ns = itest_b64(nonce_new, 32);
+	r = itest_request(new_k, "ok", "{\"type\":\"device.request\",\"id\":\"dr1\",\"commit\":\"%s\"}", cs);
 	snprintf(req, sizeof req, "%s", itest_str(r, "request"));
 	json_decref(r);
-	/* The new device shows the code of its own keys; the old one of the keys it was sent. */
-	advice_compare_code(shown_new, id->sign_pk, new_dev->sign_pk, new_dev->box_pk);
+	/* 2. The old device sees the commitment, keeps it, and only then picks its challenge. */
 	ev = wait_event(old_k, "device.request", req, 0);
+	itest_unb64_fixed(json_object_get(ev, "commit"), kept_commit, 32);
+	json_decref(ev);
+	advice_random(nonce_old, 32);
+	chs = itest_b64(nonce_old, 32);
+	advice_identity_id(iid, id->sign_pk);
+	advice_hex(iid_hex, iid, sizeof iid);
+	json_decref(itest_request(old_k, "ok",
+				  "{\"type\":\"device.challenge\",\"id\":\"dc1\",\"request\":\"%s\","
+				  "\"identity\":\"%s\",\"challenge\":\"%s\"}",
+				  req, iid_hex, chs));
+	/* 3. The new device, once it has the challenge, reveals; its code uses that challenge. */
+	ev = wait_event(new_k, "device.request", req, 1);
+	itest_unb64_fixed(json_object_get(ev, "challenge"), got_challenge, 32);
+	assert_string_equal(itest_str(ev, "identity"), iid_hex);
+	json_decref(ev);
+	json_decref(itest_request(new_k, "ok",
+				  "{\"type\":\"device.reveal\",\"id\":\"dv1\",\"request\":\"%s\","
+				  "\"box_pk\":\"%s\",\"sign_pk\":\"%s\",\"nonce\":\"%s\"}",
+				  req, box, sign, ns));
+	advice_compare_code(shown_new, id->sign_pk, new_dev->sign_pk, new_dev->box_pk, nonce_new,
+			    got_challenge);
+	/* 4. The old device checks the reveal against what it kept and shows the same code. */
+	ev = wait_event(old_k, "device.request", req, 2);
 	itest_unb64_fixed(json_object_get(ev, "box_pk"), rbox, 32);
 	itest_unb64_fixed(json_object_get(ev, "sign_pk"), rsign, 32);
+	itest_unb64_fixed(json_object_get(ev, "nonce"), rnonce, 32);
 	json_decref(ev);
-	advice_compare_code(shown_old, id->sign_pk, rsign, rbox);
+	assert_int_equal(advice_compare_code_checked(shown_old, kept_commit, id->sign_pk, rsign, rbox, rnonce,
+						     nonce_old),
+			 0);
 	assert_string_equal(shown_old, shown_new);
-	advice_identity_id(iid, id->sign_pk);
 	advice_random(eph, 32);
 	assert_int_equal(
 		advice_wrap_seal(wrap, ADVICE_WRAP_IDENTITY_SEED, iid, 0, rbox, id_seed, eph, old_dev), 0);
@@ -536,7 +571,7 @@ static void approve_new_device(struct advice_conn *old_k, struct advice_conn *ne
 		"\"wrap\":\"%s\"}",
 		req, cert, ws));
 	/* The new device: the answer by the live event, the seed opened and checked. */
-	ev = wait_event(new_k, "device.request", req, 1);
+	ev = wait_event(new_k, "device.request", req, 3);
 	itest_unb64_fixed(json_object_get(ev, "wrap"), wrap, sizeof wrap);
 	json_decref(ev);
 	assert_int_equal(advice_wrap_open(seed, &wi, wrap, sizeof wrap, ADVICE_WRAP_IDENTITY_SEED, iid, 0,
@@ -549,6 +584,9 @@ static void approve_new_device(struct advice_conn *old_k, struct advice_conn *ne
 	free(sign);
 	free(cert);
 	free(ws);
+	free(cs);
+	free(ns);
+	free(chs);
 }
 
 static void test_e2e_scenario(void **state)

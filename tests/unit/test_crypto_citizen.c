@@ -3,8 +3,9 @@
  * malicious server can try: a device key it made up (no certificate of the identity, a forged
  * one, one of another identity) is refused by the reader; a swapped identity is reported as
  * new and nothing is re-wrapped until a staff client does it explicitly; a mistyped or wrong
- * recovery code fails with a distinct error; a substituted device key at approval gives
- * another comparison code. Known answers are in proto/vectors/citizen.json (crypto_tool).
+ * recovery code fails with a distinct error; at approval, keys substituted after the existing
+ * device's challenge do not open the new device's commitment, and keys the server committed
+ * to itself give another comparison code. Known answers are in proto/vectors/citizen.json (crypto_tool).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -142,29 +143,106 @@ static void test_recovery_code(void **state)
 	assert_int_equal(advice_recovery_box_open(got, box, sizeof box, typed), -ADVICE_ERR_INVAL);
 }
 
+/* The honest approval: commit, challenge, reveal; both devices show the same code, and every
+ * input changes it. */
 static void test_compare_code(void **state)
 {
-	struct advice_keys id, real, server;
+	struct advice_keys id, real, other;
+	uint8_t nn[32], no[32], commit[32], x[32];
 	char a[ADVICE_COMPARE_CODE_SIZE], b[ADVICE_COMPARE_CODE_SIZE];
 
 	(void)state;
 	keys_new(&id, NULL);
 	keys_new(&real, NULL);
-	keys_new(&server, NULL);
-	advice_compare_code(a, id.sign_pk, real.sign_pk, real.box_pk);
+	keys_new(&other, NULL);
+	advice_random(nn, sizeof nn);
+	advice_device_commit(commit, real.sign_pk, real.box_pk, nn);
+	advice_random(no, sizeof no); /* chosen by the existing device after it saw commit */
+	advice_compare_code(a, id.sign_pk, real.sign_pk, real.box_pk, nn, no);
 	assert_int_equal(strlen(a), 14);
 	assert_true(a[4] == ' ' && a[9] == ' ');
-	advice_compare_code(b, id.sign_pk, real.sign_pk, real.box_pk);
+	assert_int_equal(
+		advice_compare_code_checked(b, commit, id.sign_pk, real.sign_pk, real.box_pk, nn, no), 0);
 	assert_string_equal(a, b);
-	/* The server substitutes its own key (either half, or both): the codes differ. */
-	advice_compare_code(b, id.sign_pk, server.sign_pk, server.box_pk);
+	/* Another identity, either nonce: another code. */
+	advice_compare_code(b, other.sign_pk, real.sign_pk, real.box_pk, nn, no);
 	assert_string_not_equal(a, b);
-	advice_compare_code(b, id.sign_pk, real.sign_pk, server.box_pk);
+	advice_random(x, sizeof x);
+	advice_compare_code(b, id.sign_pk, real.sign_pk, real.box_pk, x, no);
 	assert_string_not_equal(a, b);
-	advice_compare_code(b, id.sign_pk, server.sign_pk, real.box_pk);
+	advice_compare_code(b, id.sign_pk, real.sign_pk, real.box_pk, nn, x);
 	assert_string_not_equal(a, b);
-	advice_compare_code(b, server.sign_pk, real.sign_pk, real.box_pk);
-	assert_string_not_equal(a, b);
+}
+
+/* A server that relayed the new device's commitment and then, knowing nonce_old, reveals keys
+ * of its own (any half, any nonce): the commitment does not open, no code is shown. */
+static void test_compare_code_substituted_after_challenge(void **state)
+{
+	struct advice_keys id, real, server;
+	uint8_t nn[32], no[32], commit[32], ns[32];
+	char b[ADVICE_COMPARE_CODE_SIZE];
+
+	(void)state;
+	keys_new(&id, NULL);
+	keys_new(&real, NULL);
+	keys_new(&server, NULL);
+	advice_random(nn, sizeof nn);
+	advice_random(no, sizeof no);
+	advice_device_commit(commit, real.sign_pk, real.box_pk, nn);
+	for (int i = 0; i < 64; i++) {
+		advice_random(ns, sizeof ns);
+		assert_int_equal(advice_compare_code_checked(b, commit, id.sign_pk, server.sign_pk,
+							     server.box_pk, ns, no),
+				 -ADVICE_ERR_FORBIDDEN);
+		assert_string_equal(b, "");
+	}
+	assert_int_equal(
+		advice_compare_code_checked(b, commit, id.sign_pk, server.sign_pk, server.box_pk, nn, no),
+		-ADVICE_ERR_FORBIDDEN);
+	assert_int_equal(
+		advice_compare_code_checked(b, commit, id.sign_pk, real.sign_pk, server.box_pk, nn, no),
+		-ADVICE_ERR_FORBIDDEN);
+	assert_int_equal(
+		advice_compare_code_checked(b, commit, id.sign_pk, server.sign_pk, real.box_pk, nn, no),
+		-ADVICE_ERR_FORBIDDEN);
+	/* The real device's reveal with another nonce_new does not open it either. */
+	ns[0] = (uint8_t)(nn[0] ^ 1);
+	memcpy(ns + 1, nn + 1, sizeof ns - 1);
+	assert_int_equal(
+		advice_compare_code_checked(b, commit, id.sign_pk, real.sign_pk, real.box_pk, ns, no),
+		-ADVICE_ERR_FORBIDDEN);
+}
+
+/* A server that commits to a key of its own (before it learns nonce_old, as it must) opens its
+ * commitment, but its code is not the one the real new device shows, whatever challenge the
+ * server hands the new device. */
+static void test_compare_code_server_commitment(void **state)
+{
+	struct advice_keys id, real, server;
+	uint8_t nn[32], ns[32], no[32], fake_no[32], commit_real[32], commit_server[32];
+	char shown_new[ADVICE_COMPARE_CODE_SIZE], shown_old[ADVICE_COMPARE_CODE_SIZE];
+
+	(void)state;
+	keys_new(&id, NULL);
+	keys_new(&real, NULL);
+	keys_new(&server, NULL);
+	advice_random(nn, sizeof nn);
+	advice_random(ns, sizeof ns);
+	advice_device_commit(commit_real, real.sign_pk, real.box_pk, nn);
+	advice_device_commit(commit_server, server.sign_pk, server.box_pk, ns);
+	assert_memory_not_equal(commit_real, commit_server, 32);
+	advice_random(no, sizeof no); /* the existing device's answer to the server's commitment */
+	assert_int_equal(advice_compare_code_checked(shown_old, commit_server, id.sign_pk, server.sign_pk,
+						     server.box_pk, ns, no),
+			 0);
+	/* The new device gets the real challenge, or one the server picked. */
+	advice_compare_code(shown_new, id.sign_pk, real.sign_pk, real.box_pk, nn, no);
+	assert_string_not_equal(shown_new, shown_old);
+	for (int i = 0; i < 64; i++) {
+		advice_random(fake_no, sizeof fake_no);
+		advice_compare_code(shown_new, id.sign_pk, real.sign_pk, real.box_pk, nn, fake_no);
+		assert_string_not_equal(shown_new, shown_old);
+	}
 }
 
 static void test_identity_seed_wrap(void **state)
@@ -286,9 +364,14 @@ static void test_swapped_identity(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_device_cert),	      cmocka_unit_test(test_recovery_code),
-		cmocka_unit_test(test_compare_code),	      cmocka_unit_test(test_identity_seed_wrap),
-		cmocka_unit_test(test_minted_device_refused), cmocka_unit_test(test_swapped_identity),
+		cmocka_unit_test(test_device_cert),
+		cmocka_unit_test(test_recovery_code),
+		cmocka_unit_test(test_compare_code),
+		cmocka_unit_test(test_compare_code_substituted_after_challenge),
+		cmocka_unit_test(test_compare_code_server_commitment),
+		cmocka_unit_test(test_identity_seed_wrap),
+		cmocka_unit_test(test_minted_device_refused),
+		cmocka_unit_test(test_swapped_identity),
 	};
 
 	if (advice_crypto_init() != 0)

@@ -1,9 +1,9 @@
 // citizen.ts - a citizen's keys that the server cannot mint, byte-identical to libadvice's
 // lib/crypto_citizen.c: the identity signs a device certificate for each device; the
-// recovery code, its key and the recovery box that keeps the identity seed; the comparison
-// code of a device approval; and the reader's checks (a citizen's envelope counts only
-// through a device certificate of the thread's identity; a newer identity is reported, never
-// followed). Byte layouts: proto/CRYPTO-FORMATS.md.
+// recovery code, its key and the recovery box that keeps the identity seed; the commitment
+// and comparison code of a device approval (commit, then reveal); and the reader's checks (a
+// citizen's envelope counts only through a device certificate of the thread's identity; a
+// newer identity is reported, never followed). Byte layouts: proto/CRYPTO-FORMATS.md.
 import {
   KEY_BYTES, NONCE_BYTES, Keys, ObjType, aeadDecrypt, aeadEncrypt, checkLen, concat, equal, forbidden,
   get64, hash, inval, keysPersonal, kid, prefixCheck, prefixPut, put64, sign, sodium, verify,
@@ -166,16 +166,51 @@ export function recoveryBoxOpen(b: Uint8Array, code: string): Uint8Array {
 
 // --- Device approval ---
 
-/** The comparison code both devices show: 12 digits "dddd dddd dddd". */
-export function compareCode(identitySignPk: Uint8Array, deviceSignPk: Uint8Array, deviceBoxPk: Uint8Array): string {
+export const APPROVAL_NONCE_BYTES = 32;
+
+/**
+ * The new device's commitment to its keys and its random nonceNew:
+ * BLAKE2b-256("QA-v1-devcommit" || device Ed25519 key || device X25519 key || nonceNew).
+ */
+export function deviceCommit(deviceSignPk: Uint8Array, deviceBoxPk: Uint8Array, nonceNew: Uint8Array): Uint8Array {
+  checkLen(deviceSignPk, KEY_BYTES, 'device signing key');
+  checkLen(deviceBoxPk, KEY_BYTES, 'device box key');
+  checkLen(nonceNew, APPROVAL_NONCE_BYTES, 'new device nonce');
+  return hash(concat(sodium.from_string('QA-v1-devcommit'), deviceSignPk, deviceBoxPk, nonceNew));
+}
+
+/**
+ * The comparison code both devices show, 12 digits "dddd dddd dddd", from the identity, the new
+ * device's keys, its nonce and the existing device's nonce (chosen after the commitment). The
+ * new device computes it over its own keys with the nonceOld it received before it revealed.
+ */
+export function compareCode(identitySignPk: Uint8Array, deviceSignPk: Uint8Array, deviceBoxPk: Uint8Array,
+  nonceNew: Uint8Array, nonceOld: Uint8Array): string {
   checkLen(identitySignPk, KEY_BYTES, 'identity key');
   checkLen(deviceSignPk, KEY_BYTES, 'device signing key');
   checkLen(deviceBoxPk, KEY_BYTES, 'device box key');
-  const h = hash(concat(sodium.from_string('QA-v1-compare'), identitySignPk, deviceSignPk, deviceBoxPk));
+  checkLen(nonceNew, APPROVAL_NONCE_BYTES, 'new device nonce');
+  checkLen(nonceOld, APPROVAL_NONCE_BYTES, 'existing device nonce');
+  const h = hash(concat(sodium.from_string('QA-v1-devcode'), identitySignPk, deviceSignPk, deviceBoxPk, nonceNew,
+    nonceOld));
   let v = 0n;
   for (let i = 4; i >= 0; i--) v = (v << 8n) | BigInt(h[i]);
   const d = (v % 1000000000000n).toString().padStart(12, '0');
   return `${d.slice(0, 4)} ${d.slice(4, 8)} ${d.slice(8, 12)}`;
+}
+
+/**
+ * The existing device's code: the revealed keys and nonceNew must open the commitment it saw
+ * before it chose nonceOld (both kept on the device, never taken from the server again);
+ * CryptoError 'forbidden' otherwise (a key substituted after the challenge), and no code.
+ */
+export function compareCodeChecked(commit: Uint8Array, identitySignPk: Uint8Array, deviceSignPk: Uint8Array,
+  deviceBoxPk: Uint8Array, nonceNew: Uint8Array, nonceOld: Uint8Array): string {
+  checkLen(commit, 32, 'commitment');
+  if (!equal(deviceCommit(deviceSignPk, deviceBoxPk, nonceNew), commit)) {
+    forbidden('the revealed device keys do not open the commitment');
+  }
+  return compareCode(identitySignPk, deviceSignPk, deviceBoxPk, nonceNew, nonceOld);
 }
 
 /** The existing device seals the identity seed to the approved device (a wrap of kind 3). */

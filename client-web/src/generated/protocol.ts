@@ -647,6 +647,11 @@ export interface Defs {
   "nullable_key_object": string | null;
   /** A 32-byte public key (X25519 or Ed25519), base64url without padding. */
   "public_key": string;
+  "nullable_public_key": string | null;
+  /** 32 bytes (a BLAKE2b-256 commitment, a random nonce), base64url without padding. */
+  "bytes32": string;
+  "nullable_bytes32": string | null;
+  "nullable_kid": string | null;
   "kid": Defs["hex_id"];
   "generation": number;
   /** A unit's key generations, oldest first: the admin-signed unit event and the chain box to the previous generation (null for the first). */
@@ -707,12 +712,28 @@ export interface Defs {
     id: Defs["request_id"];
     kid: Defs["kid"];
   };
-  /** Citizen, on a new device: asks an existing device of the citizen to approve this device's public keys. */
+  /** Citizen, on a new device: asks an existing device of the citizen for approval, with the commitment to this device's public keys and a random nonce (revealed by device.reveal once challenged). */
   "request.device.request": {
     type: "device.request";
     id: Defs["request_id"];
+    commit: Defs["bytes32"];
+  };
+  /** Citizen, on an existing device: answers a device request's commitment with its own random challenge and the identity it approves for. */
+  "request.device.challenge": {
+    type: "device.challenge";
+    id: Defs["request_id"];
+    request: Defs["hex_id"];
+    identity: Defs["kid"];
+    challenge: Defs["bytes32"];
+  };
+  /** Citizen, on the new device, once its request is challenged: reveals the public keys and the nonce its commitment was made of. */
+  "request.device.reveal": {
+    type: "device.reveal";
+    id: Defs["request_id"];
+    request: Defs["hex_id"];
     box_pk: Defs["public_key"];
     sign_pk: Defs["public_key"];
+    nonce: Defs["bytes32"];
   };
   /** Citizen, on an existing device: answers a device request with the new device's certificate and the identity seed sealed to it (a wrap of kind 3). */
   "request.device.approve": {
@@ -820,13 +841,17 @@ export interface Defs {
     created: Defs["time"];
     last_used: Defs["time"];
   }>;
-  /** A new device's request for approval: its public keys, when it expires, and once answered the certificate and the sealed identity seed. */
+  /** A new device's request for approval: its commitment and when it expires; once challenged the identity and the challenge, once revealed its public keys and nonce, once answered the certificate and the sealed identity seed (null before). */
   "device_request": {
     request: Defs["hex_id"];
-    box_pk: Defs["public_key"];
-    sign_pk: Defs["public_key"];
+    commit: Defs["bytes32"];
     created: Defs["time"];
     expires: Defs["time"];
+    identity: Defs["nullable_kid"];
+    challenge: Defs["nullable_bytes32"];
+    box_pk: Defs["nullable_public_key"];
+    sign_pk: Defs["nullable_public_key"];
+    nonce: Defs["nullable_bytes32"];
     cert: Defs["nullable_key_object"];
     wrap: Defs["nullable_key_object"];
   };
@@ -849,6 +874,16 @@ export interface Defs {
     request: Defs["hex_id"];
     expires: Defs["time"];
   };
+  "reply.device.challenge": {
+    type: "ok";
+    id: Defs["request_id"];
+    request: Defs["hex_id"];
+  };
+  "reply.device.reveal": {
+    type: "ok";
+    id: Defs["request_id"];
+    request: Defs["hex_id"];
+  };
   "reply.device.approve": {
     type: "ok";
     id: Defs["request_id"];
@@ -869,15 +904,19 @@ export interface Defs {
       updated: Defs["time"];
     }>;
   };
-  /** To every connection of the citizen: a new device asks for approval, or a request was answered (then cert and wrap are set). */
+  /** To every connection of the citizen: a new device asks for approval, or its request moved on (challenged, revealed, answered); the fields as device.list gives them. */
   "event.device.request": {
     type: "event";
     event: "device.request";
     request: Defs["hex_id"];
-    box_pk: Defs["public_key"];
-    sign_pk: Defs["public_key"];
+    commit: Defs["bytes32"];
     created: Defs["time"];
     expires: Defs["time"];
+    identity: Defs["nullable_kid"];
+    challenge: Defs["nullable_bytes32"];
+    box_pk: Defs["nullable_public_key"];
+    sign_pk: Defs["nullable_public_key"];
+    nonce: Defs["nullable_bytes32"];
     cert: Defs["nullable_key_object"];
     wrap: Defs["nullable_key_object"];
   };
@@ -1007,6 +1046,8 @@ export interface Requests {
   "device.list": Defs["request.device.list"];
   "device.remove": Defs["request.device.remove"];
   "device.request": Defs["request.device.request"];
+  "device.challenge": Defs["request.device.challenge"];
+  "device.reveal": Defs["request.device.reveal"];
   "device.approve": Defs["request.device.approve"];
   "recovery.put": Defs["request.recovery.put"];
   "recovery.get": Defs["request.recovery.get"];
@@ -1049,6 +1090,8 @@ export interface Replies {
   "device.list": Defs["reply.device.list"];
   "device.remove": Defs["reply.device.remove"];
   "device.request": Defs["reply.device.request"];
+  "device.challenge": Defs["reply.device.challenge"];
+  "device.reveal": Defs["reply.device.reveal"];
   "device.approve": Defs["reply.device.approve"];
   "recovery.put": Defs["reply.recovery.put"];
   "recovery.get": Defs["reply.recovery.get"];
@@ -1112,6 +1155,8 @@ export const requestTypes: readonly RequestType[] = [
   "device.list",
   "device.remove",
   "device.request",
+  "device.challenge",
+  "device.reveal",
   "device.approve",
   "recovery.put",
   "recovery.get",
@@ -1140,6 +1185,8 @@ export const writeRequestTypes: readonly RequestType[] = [
   "identity.add",
   "device.remove",
   "device.request",
+  "device.challenge",
+  "device.reveal",
   "device.approve",
   "recovery.put",
   "thread.prepare",
