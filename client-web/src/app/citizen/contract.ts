@@ -82,9 +82,16 @@ export interface KeyController {
   decline(request: string): void;
   devices(): Promise<DeviceInfo[]>;
   removeDevice(kid: string): Promise<void>;
+  /** After createIdentity or startNewIdentity, once the citizen confirmed the recovery code is
+   *  saved: the keys become ready (until then the state stays, so the code stays on screen;
+   *  a reload before it resumes the setup with the same keys and a new code). */
+  finishSetup?(): Promise<void>;
+  /** Checks this device's keys again from the start (after 'removed' or 'failed'). */
+  restart?(): void;
 }
 
-export type KeyErrorCode = 'typo' | 'wrong_code' | 'no_recovery' | 'conflict' | 'network';
+/** 'failed': refused for another reason (a reply that does not check out, a server refusal). */
+export type KeyErrorCode = 'typo' | 'wrong_code' | 'no_recovery' | 'conflict' | 'network' | 'failed';
 
 // ---- threads (threads.ts) ------------------------------------------------------------------
 
