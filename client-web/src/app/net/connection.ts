@@ -113,6 +113,8 @@ export interface ListHandle {
 export interface ThreadHandle {
   messages(): Message[];
   readonly lastSeq: number;
+  /** The staff certificates thread.read carried so far (base64url; to verify, never to trust). */
+  certs(): string[];
   /** Called with the messages not delivered before (after a reconnect, only the missed ones). */
   subscribe(fn: (fresh: Message[]) => void): () => void;
   close(): void;
@@ -736,6 +738,7 @@ export class Connection {
     let closed = false;
     return {
       messages: () => entry.log.messages(),
+      certs: () => entry.log.certs(),
       get lastSeq() {
         return entry.log.lastSeq;
       },
@@ -828,6 +831,7 @@ export class Connection {
             const before = t.log.lastSeq;
             const reply = await this.send('thread.read', { thread: t.log.thread, after_seq: before, limit: 50 }, true);
             if (typeof reply.state === 'string') t.log.state = reply.state as ThreadLog['state'];
+            t.log.addCerts(reply.certs);
             const items = Array.isArray(reply.messages) ? reply.messages : [];
             const { fresh } = t.log.accept(items, false);
             if (fresh.length > 0) t.listeners.emit(fresh);

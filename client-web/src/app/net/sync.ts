@@ -169,8 +169,20 @@ export class ThreadLog {
   /** The thread's state as the last thread.read said. */
   state: ThreadState | null = null;
   private readonly held: Message[] = [];
+  /** The staff certificates (base64url) that thread.read replies carried, each once (§6.4). */
+  private readonly certSet = new Set<string>();
 
   constructor(readonly thread: string) {}
+
+  /** Keeps the `certs` of a thread.read reply (strings only; the reader verifies them). */
+  addCerts(certs: unknown): void {
+    if (!Array.isArray(certs)) return;
+    for (const c of certs) if (typeof c === 'string' && c.length > 0 && c.length <= 5800) this.certSet.add(c);
+  }
+
+  certs(): string[] {
+    return [...this.certSet];
+  }
 
   /**
    * Takes messages (from a thread.read page or events), returns those not delivered before, in
