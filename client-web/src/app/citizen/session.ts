@@ -118,7 +118,8 @@ export function openCitizenSession(): CitizenSession {
 
   const { conn, dispose } = browserConnection({
     socket: roleReporting(browserSocket(), (r) => (role = r)),
-    checkSession: probeSession,
+    // Only a session seen before is probed: a refused first connection just means no session.
+    checkSession: () => (welcomed && !leaving ? probeSession() : Promise.resolve('unknown' as const)),
   });
 
   conn.onState((s) => {
