@@ -1,23 +1,33 @@
 // app.tsx - the app shell: the layout of every page (the service's name, the language switch,
-// "Exit this page", the footer's links), the router between the pages before login (route.ts:
-// each change replaces the history entry, so that the app is one entry that "Exit this page"
-// replaces; the new page's title is set and its h1 focused) and, once logged in, the session
-// line; the encryption module is loaded after login. The logged-in views are built on this.
+// "Exit this page", the footer's links), the router (route.ts: each change replaces the
+// history entry, so that the app is one entry that "Exit this page" replaces; the new page's
+// title is set and its h1 focused), and the app's one connection (citizen/session.ts): without
+// a session the pages before login, with a citizen's session the logged-in pages
+// (views/citizen/shell.tsx; the front page gives way to "My questions"), with a staff
+// session the front page's session line. The encryption module is loaded after login.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { applyLang, initialLang, LANG_NAMES, LANGS, t, type Key, type Lang } from './i18n';
-import { fetchHealth, watchSession, type Health } from './session';
-import { loadCrypto } from './crypto-load';
-import { hashOf, routeOf, type Route } from './route';
+import { fetchHealth, type Health } from './session';
+import { hashOf, needsSession, routeOf, threadOf, type Route, type StaticRoute } from './route';
+import { openCitizenSession, type CitizenSession, type SessionPhase } from './citizen/session';
 import { DEFAULT_EXIT_URL, fetchService } from './service';
 import { ExitThisPage } from './exit';
 import { PageLink, type Navigate } from './views/common';
 import { FrontPage, type ServiceState } from './views/front';
 import { PrivacyNotice } from './views/privacy';
 import { AccessibilityStatement } from './views/accessibility';
+import { CitizenNav, CitizenShell } from './views/citizen/shell';
+import { Heading } from './views/common';
 
-type CryptoState = 'idle' | 'loading' | 'ready' | 'failed';
-
-const TITLES: Record<Route, Key> = { front: 'app.title', privacy: 'privacy.title', accessibility: 'a11y.title' };
+const TITLES: Record<StaticRoute, Key> = {
+  front: 'app.title',
+  privacy: 'privacy.title',
+  accessibility: 'a11y.title',
+  threads: 'threads.title',
+  ask: 'ask.title',
+  devices: 'nav.devices',
+  notifications: 'notify.title',
+};
 
 function LangSwitch({ lang, onChange }: { lang: Lang; onChange: (l: Lang) => void }) {
   return (
@@ -76,19 +86,58 @@ function useRoute(): [Route, Navigate] {
   return [route, navigate];
 }
 
-export function App() {
+function usePhase(session: CitizenSession): SessionPhase {
+  const [phase, setPhase] = useState<SessionPhase>(session.phase());
+  useEffect(() => {
+    setPhase(session.phase());
+    return session.subscribe(setPhase);
+  }, [session]);
+  return phase;
+}
+
+function titleOf(lang: Lang, route: Route): string {
+  const own = threadOf(route) !== null ? t(lang, 'thread.title') : t(lang, TITLES[route as StaticRoute]);
+  return route === 'front' ? own : `${own} – ${t(lang, 'app.title')}`;
+}
+
+/** The session ended while the page was open: log in again; drafts stay on this device. */
+function SessionEnded({ lang }: { lang: Lang }) {
+  return (
+    <>
+      <Heading>{t(lang, 'session.endedH')}</Heading>
+      <p>{t(lang, 'session.ended')}</p>
+      <p>
+        <a class="button" href="/api/v1/auth/bank/start">
+          {t(lang, 'session.loginAgain')}
+        </a>
+      </p>
+    </>
+  );
+}
+
+/** The app; `openSession` is the app's connection (the preview harness passes a fake one). */
+export function App({ openSession = openCitizenSession }: { openSession?: () => CitizenSession }) {
   const [lang, setLang] = useState<Lang>(initialLang);
   const [route, navigate] = useRoute();
   const [health, setHealth] = useState<Health>('checking');
   const [service, setService] = useState<ServiceState>('loading');
-  const [role, setRole] = useState<string | null>(null);
-  const [crypto, setCrypto] = useState<CryptoState>('idle');
+  const [session] = useState(openSession);
+  const phase = usePhase(session);
+  const [logoutFailed, setLogoutFailed] = useState(false);
   const firstRoute = useRef(true);
+
+  const citizen = phase.kind === 'citizen' ? phase : null;
+  // Logged in, the front page is "My questions".
+  const shown: Route = citizen !== null && route === 'front' ? 'threads' : route;
+  const loggedInView = citizen !== null && needsSession(shown);
 
   useEffect(() => applyLang(lang), [lang]);
   useEffect(() => {
-    document.title = route === 'front' ? t(lang, 'app.title') : `${t(lang, TITLES[route])} – ${t(lang, 'app.title')}`;
-  }, [route, lang]);
+    if (shown !== route) history.replaceState(null, '', hashOf(shown));
+  }, [shown, route]);
+  useEffect(() => {
+    document.title = titleOf(lang, needsSession(shown) && citizen === null && phase.kind !== 'ended' ? 'front' : shown);
+  }, [shown, lang, citizen === null, phase.kind]);
   useEffect(() => {
     if (firstRoute.current) {
       firstRoute.current = false;
@@ -96,23 +145,53 @@ export function App() {
     }
     window.scrollTo(0, 0);
     document.querySelector<HTMLElement>('main h1')?.focus();
-  }, [route]);
+  }, [shown]);
   useEffect(() => {
     void fetchHealth().then(setHealth);
     void fetchService().then((s) => setService(s ?? 'failed'));
-    const ws = watchSession(setRole);
-    return () => ws.close();
   }, []);
-  useEffect(() => {
-    if (role === null) return;
-    setCrypto('loading');
-    loadCrypto().then(
-      () => setCrypto('ready'),
-      () => setCrypto('failed'),
-    );
-  }, [role]);
+
+  const logout = () => {
+    setLogoutFailed(false);
+    void session.logout().then((ok) => {
+      if (ok) navigate('front');
+      else setLogoutFailed(true);
+    });
+  };
 
   const info = typeof service === 'object' ? service : null;
+  const role = phase.kind === 'staff' ? phase.role : null;
+  let view;
+  if (loggedInView) {
+    view = (
+      <CitizenShell lang={lang} route={shown} nav={navigate} session={session} keys={citizen.keys} threads={citizen.threads}
+        keysFailed={citizen.keysFailed === true} logout={logout} />
+    );
+  } else if (needsSession(shown) && phase.kind === 'checking') {
+    view = <p role="status">{t(lang, 'session.loading')}</p>;
+  } else if (needsSession(shown) && phase.kind === 'ended') {
+    view = <SessionEnded lang={lang} />;
+  } else if (shown === 'privacy') {
+    view = <PrivacyNotice lang={lang} service={info} />;
+  } else if (shown === 'accessibility') {
+    view = <AccessibilityStatement lang={lang} service={info} />;
+  } else {
+    view = (
+      <>
+        {phase.kind === 'logged-out' && (
+          <p class="success" role="status">
+            {t(lang, 'session.loggedOut')}
+          </p>
+        )}
+        {phase.kind === 'ended' && (
+          <p class="notice" role="status">
+            {t(lang, 'session.ended')}
+          </p>
+        )}
+        <FrontPage lang={lang} nav={navigate} service={service} health={health} role={role} />
+      </>
+    );
+  }
   return (
     <>
       <a
@@ -125,22 +204,29 @@ export function App() {
       >
         {t(lang, 'skip')}
       </a>
-      <ExitThisPage lang={lang} url={info?.exit_url ?? DEFAULT_EXIT_URL} />
+      <ExitThisPage lang={lang} url={info?.exit_url ?? DEFAULT_EXIT_URL} onLeave={() => session.endOnExit()} />
       <header>
         <PageLink to="front" nav={navigate} class="service-name">
           {t(lang, 'app.title')}
         </PageLink>
         <LangSwitch lang={lang} onChange={setLang} />
       </header>
-      <main id="main" tabIndex={-1} data-crypto={crypto} data-route={route}>
-        {route === 'privacy' ? (
-          <PrivacyNotice lang={lang} service={info} />
-        ) : route === 'accessibility' ? (
-          <AccessibilityStatement lang={lang} service={info} />
-        ) : (
-          <FrontPage lang={lang} nav={navigate} service={service} health={health} role={role} />
+      {citizen !== null && (
+        <>
+          <p id="session" class="session-line">
+            {t(lang, 'session.loggedIn', { role: t(lang, 'role.citizen') })}
+          </p>
+          <CitizenNav lang={lang} route={shown} nav={navigate} onLogout={logout} />
+        </>
+      )}
+      <main id="main" tabIndex={-1} data-crypto={citizen?.crypto ?? 'idle'} data-route={shown}>
+        {logoutFailed && (
+          <p class="error" role="alert">
+            {t(lang, 'session.logoutFailed')}
+          </p>
         )}
-        {crypto === 'failed' && (
+        {view}
+        {citizen?.crypto === 'failed' && (
           <p id="crypto-error" role="alert" class="error">
             {t(lang, 'crypto.failed')}
           </p>

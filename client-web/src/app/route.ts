@@ -1,19 +1,48 @@
-// route.ts - the app's pages before login and their addresses: the part of the URL after '#'
-// ("#/privacy"), so that any static server serves every page from index.html. Pure: the
-// views (app.tsx) move between pages with the history API.
+// route.ts - the app's pages and their addresses: the part of the URL after '#' ("#/privacy"),
+// so that any static server serves every page from index.html. The pages before login (front,
+// privacy, accessibility) and the citizen's pages after login (my questions, a new question,
+// one thread "#/thread/<id>", devices, notifications). Pure: the views (app.tsx) move between
+// pages with the history API.
 
-export const ROUTES = ['front', 'privacy', 'accessibility'] as const;
-export type Route = (typeof ROUTES)[number];
+export const ROUTES = ['front', 'privacy', 'accessibility', 'threads', 'ask', 'devices', 'notifications'] as const;
+export type StaticRoute = (typeof ROUTES)[number];
+/** A page: a fixed one, or one thread by its id (32 hex digits). */
+export type Route = StaticRoute | `thread/${string}`;
 
-const PATHS: Record<Route, string> = { front: '/', privacy: '/privacy', accessibility: '/accessibility' };
+/** The pages that need a session (the others are public). */
+export const LOGGED_IN_ROUTES: readonly StaticRoute[] = ['threads', 'ask', 'devices', 'notifications'];
+
+const PATHS: Record<StaticRoute, string> = {
+  front: '/',
+  privacy: '/privacy',
+  accessibility: '/accessibility',
+  threads: '/threads',
+  ask: '/ask',
+  devices: '/devices',
+  notifications: '/notifications',
+};
+
+const THREAD_PATH = /^\/thread\/([0-9a-f]{32})$/;
 
 /** The page a location hash names ("", "#", "#/" and anything unknown: the front page). */
 export function routeOf(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/\/+$/, '') || '/';
+  const thread = THREAD_PATH.exec(path);
+  if (thread !== null) return `thread/${thread[1]}`;
   return ROUTES.find((r) => PATHS[r] === path) ?? 'front';
 }
 
-/** The hash of a page, for links ("#/privacy"). */
+/** The hash of a page, for links ("#/privacy", "#/thread/<id>"). */
 export function hashOf(route: Route): string {
-  return '#' + PATHS[route];
+  return route.startsWith('thread/') ? '#/' + route : '#' + PATHS[route as StaticRoute];
+}
+
+/** The thread a route shows, or null. */
+export function threadOf(route: Route): string | null {
+  return route.startsWith('thread/') ? route.slice('thread/'.length) : null;
+}
+
+/** True for the pages that need a session (one thread included). */
+export function needsSession(route: Route): boolean {
+  return threadOf(route) !== null || LOGGED_IN_ROUTES.includes(route as StaticRoute);
 }

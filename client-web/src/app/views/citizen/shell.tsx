@@ -1,0 +1,111 @@
+// shell.tsx - the citizen's logged-in pages: the navigation (my questions, new question,
+// devices, notifications, log out), the connection line, the session warning, writes that
+// could not be sent, and approvals asked by the citizen's new devices (on every page); the
+// key setup while this device's keys are not ready; then the page the route names.
+import { useEffect, useState } from 'preact/hooks';
+import type { KeyController, KeyState, ThreadsController } from '../../citizen/contract';
+import type { CitizenSession } from '../../citizen/session';
+import type { Route } from '../../route';
+import { threadOf } from '../../route';
+import { t, type Key, type Lang } from '../../i18n';
+import { Heading, PageLink, type Navigate } from '../common';
+import { DevicesPage, IncomingApprovals, KeySetup } from './keys/index';
+import { ConnectionLine, OutboxFailures, SessionWarningDialog } from './status';
+import { ThreadsPage } from './threads-list';
+import { AskPage } from './ask';
+import { ThreadPage } from './thread';
+import { NotificationsPage } from './notify';
+
+function useKeyState(keys: KeyController | null): KeyState {
+  const [state, setState] = useState<KeyState>(keys?.state() ?? { kind: 'loading' });
+  useEffect(() => {
+    if (keys === null) return;
+    setState(keys.state());
+    return keys.subscribe(setState);
+  }, [keys]);
+  return state;
+}
+
+const NAV: [Route, Key][] = [
+  ['threads', 'nav.threads'],
+  ['ask', 'nav.ask'],
+  ['devices', 'nav.devices'],
+  ['notifications', 'nav.notifications'],
+];
+
+export function CitizenNav({ lang, route, nav, onLogout }: { lang: Lang; route: Route; nav: Navigate; onLogout: () => void }) {
+  const active = threadOf(route) !== null ? 'threads' : route;
+  return (
+    <nav class="citizen-nav" aria-label={t(lang, 'nav.label')}>
+      <ul>
+        {NAV.map(([r, key]) => (
+          <li key={r}>
+            <PageLink to={r} nav={nav} current={active === r}>
+              {t(lang, key)}
+            </PageLink>
+          </li>
+        ))}
+        <li>
+          <button type="button" class="link" onClick={onLogout}>
+            {t(lang, 'nav.logout')}
+          </button>
+        </li>
+      </ul>
+    </nav>
+  );
+}
+
+function Page(props: { lang: Lang; route: Route; nav: Navigate; session: CitizenSession; keys: KeyController; threads: ThreadsController }) {
+  const { lang, route, nav, session, keys, threads } = props;
+  const conn = session.conn;
+  const thread = threadOf(route);
+  if (thread !== null) return <ThreadPage key={thread} lang={lang} nav={nav} conn={conn} threads={threads} thread={thread} />;
+  switch (route) {
+    case 'ask':
+      return <AskPage lang={lang} nav={nav} conn={conn} threads={threads} />;
+    case 'devices':
+      return <DevicesPage lang={lang} keys={keys} />;
+    case 'notifications':
+      return <NotificationsPage lang={lang} conn={conn} />;
+    default:
+      return <ThreadsPage lang={lang} nav={nav} conn={conn} threads={threads} />;
+  }
+}
+
+/** The logged-in frame around the page inside <main> (CitizenNav goes above it); `logout` is
+ *  the shell's (it also moves to the front page). */
+export function CitizenShell(props: {
+  lang: Lang;
+  route: Route;
+  nav: Navigate;
+  session: CitizenSession;
+  keys: KeyController | null;
+  threads: ThreadsController | null;
+  keysFailed: boolean;
+  logout: () => void;
+}) {
+  const { lang, route, nav, session, keys, threads, keysFailed, logout } = props;
+  const keyState = useKeyState(keys);
+  return (
+    <>
+      <ConnectionLine lang={lang} conn={session.conn} />
+      <SessionWarningDialog lang={lang} conn={session.conn} onLogout={logout} />
+      <OutboxFailures lang={lang} conn={session.conn} />
+      {keys !== null && keyState.kind === 'ready' && <IncomingApprovals lang={lang} keys={keys} />}
+      {keysFailed ? (
+        <>
+          <Heading>{t(lang, 'session.keysFailedH')}</Heading>
+          <p class="error">{t(lang, 'session.keysFailed')}</p>
+        </>
+      ) : keys === null ? (
+        <p role="status">{t(lang, 'session.loading')}</p>
+      ) : keyState.kind !== 'ready' ? (
+        <KeySetup lang={lang} keys={keys} state={keyState} />
+      ) : threads === null ? (
+        <p role="status">{t(lang, 'session.loading')}</p>
+      ) : (
+        <Page lang={lang} route={route} nav={nav} session={session} keys={keys} threads={threads} />
+      )}
+    </>
+  );
+}

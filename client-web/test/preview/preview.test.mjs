@@ -1,0 +1,283 @@
+// preview.test.mjs - the citizen's logged-in views in a real browser (Debian's chromium via
+// playwright-core from tests/e2e), on the preview page (fake controllers, fakes.tsx) served
+// under the app's CSP with blob: images allowed: every view in Finnish, Swedish and English
+// has no axe-core violation of the WCAG 2.0/2.1 A and AA rules, no sideways scrolling at
+// 390x844 and no CSP violation; the forms show the error summary, files are checked with a
+// preview and a held upload's progress, the session warning continues the session, a
+// worker's answer is announced once without a time; screenshots (desktop and 390 px) go to
+// ADVICE_PREVIEW_SHOTS (default: none).
+//
+//   node --test test/preview/preview.test.mjs     (from client-web; tests/e2e has npm ci'd)
+import { test, before, after } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildPreview } from './build-preview.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const e2e = join(here, '..', '..', '..', 'tests', 'e2e');
+const requireE2e = createRequire(join(e2e, 'package.json'));
+const { chromium } = requireE2e('playwright-core');
+const axeSource = readFileSync(requireE2e.resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+// adviced's CSP (server/net/net_http.c) with blob: added to img-src for the previews.
+const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; " +
+  "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css' };
+const SHOTS = process.env.ADVICE_PREVIEW_SHOTS || null;
+
+const ANSWERED = '000000000000000000000000000000a1';
+const LOCKED = '000000000000000000000000000000a2';
+const CLOSED = '000000000000000000000000000000a3';
+const NEW = '000000000000000000000000000000a4';
+
+let dir, server, base, browser;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'advice-preview-'));
+  await buildPreview(dir);
+  server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/api/v1/health') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-security-policy': CSP });
+      return res.end('{"status":"ok"}');
+    }
+    const file = path === '/' ? 'index.html' : path.slice(1);
+    let body;
+    try {
+      if (file.includes('/') || file.includes('..')) throw new Error('no');
+      body = readFileSync(join(dir, file));
+    } catch {
+      res.writeHead(404, { 'content-security-policy': CSP });
+      return res.end();
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-security-policy': CSP });
+    res.end(body);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+  if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((r) => (server ? server.close(r) : r()));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A page at `query` + `hash` in `lang` and a viewport; its console problems are collected. */
+async function open(lang, query, hash, width = 1100, height = 900) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused|error/i.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  const q = new URLSearchParams(query);
+  q.set('lang', lang);
+  await page.goto(`${base}?${q}${hash}`);
+  await page.locator('main h1').first().waitFor();
+  return { context, page, problems };
+}
+
+async function axe(page) {
+  await page.evaluate(axeSource);
+  const r = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
+  return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+async function shot(page, name) {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Checks a view in every language at desktop and phone width; `act` brings it to the state. */
+async function checkView(name, query, hash, act = async () => {}) {
+  for (const lang of ['fi', 'sv', 'en']) {
+    for (const [w, h, suffix] of [[1100, 900, ''], [390, 844, '-390']]) {
+      const { context, page, problems } = await open(lang, query, hash, w, h);
+      await act(page, lang);
+      assert.deepEqual(await axe(page), [], `${name} ${lang} ${w}px: axe`);
+      if (w === 390) {
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        assert.ok(wide <= 0, `${name} ${lang}: ${wide} px of sideways scrolling at 390 px`);
+      }
+      assert.deepEqual(problems, [], `${name} ${lang}: console`);
+      if (lang === 'fi' || (lang === 'en' && w === 390)) await shot(page, `${name}-${lang}${suffix}`);
+      await context.close();
+    }
+  }
+}
+
+test('the preview and the app type-check together (the fakes implement the contract)', () => {
+  const tsc = join(here, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc');
+  execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.json'), '--noEmit'], { stdio: 'pipe' });
+});
+
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR42mNkYGD4z8DAwMDEwMDAAAAX9gH/2u7ftQAAAABJRU5ErkJggg==', 'base64');
+
+test('my questions: the list, and the empty list that invites asking', async () => {
+  await checkView('threads', '', '#/threads', async (page) => {
+    assert.equal(await page.locator('.thread-item').count(), 4);
+    assert.equal(await page.locator('[role="status"][class="conn-text"]').count(), 0, 'the connection line is quiet when open');
+  });
+  await checkView('threads-empty', 'empty=1', '#/threads', async (page) => {
+    assert.equal(await page.locator('.thread-item').count(), 0);
+    await page.locator('.empty').waitFor();
+  });
+});
+
+test('a new question: topics, text, files checked with a preview, the error summary, progress', async () => {
+  await checkView('ask', '', '#/ask');
+  await checkView('ask-errors', '', '#/ask', async (page) => {
+    await page.locator('button[type="submit"]').click();
+    await page.locator('.error-summary').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('error-summary')), true, 'the summary is focused');
+    assert.equal(await page.locator('.error-summary li').count(), 2);
+    assert.match(await page.title(), /^(Virhe|Fel|Error): /);
+    await page.locator('.error-summary a').nth(1).click();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'ask-text', 'the link moves to its field');
+  });
+  await checkView('ask-files', 'upload=hold', '#/ask', async (page) => {
+    await page.locator('input[name="category"]').first().check();
+    await page.locator('#ask-text').fill('Voinko saada apua vuokran maksamiseen?');
+    await page.locator('#ask-files').setInputFiles([
+      { name: 'kuva.png', mimeType: 'image/png', buffer: PNG },
+      { name: 'ohjelma.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ\x90\x00') },
+    ]);
+    await page.locator('.file-bad .field-error').waitFor();
+    const img = page.locator('img.thumb');
+    await img.waitFor();
+    assert.match(await img.getAttribute('src'), /^blob:/);
+    assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'the preview is shown under the CSP');
+    await page.locator('button[type="submit"]').click();
+    await page.locator('.error-summary').waitFor();
+    assert.equal(await page.locator('.error-summary li').count(), 1, 'only the file problem');
+    await page.locator('.file-bad button.link').click();
+    await page.locator('button[type="submit"]').click();
+    const progress = page.locator('.upload progress');
+    await page.locator('.upload label').filter({ hasText: /\d %/ }).waitFor();
+    assert.equal(await progress.count(), 1);
+    const label = await page.locator('.upload label').textContent();
+    assert.match(label, /kuva\.png/);
+  });
+  await checkView('ask-failed', 'upload=fail', '#/ask', async (page) => {
+    await page.locator('input[name="category"]').first().check();
+    await page.locator('#ask-text').fill('Kysymys');
+    await page.locator('#ask-files').setInputFiles([{ name: 'kuva.png', mimeType: 'image/png', buffer: PNG }]);
+    await page.locator('img.thumb').waitFor();
+    await page.locator('button[type="submit"]').click();
+    await page.locator('.upload-failed').waitFor();
+    await page.locator('p.error[role="alert"]').waitFor();
+  });
+});
+
+test('a new question is sent: its thread opens and the draft is gone', async () => {
+  const { context, page } = await open('en', '', '#/ask');
+  await page.locator('input[name="category"]').first().check();
+  await page.locator('#ask-text').fill('Can I get help with the rent?');
+  await page.locator('button[type="submit"]').click();
+  await page.waitForURL(/#\/thread\/[0-9a-f]{32}$/);
+  await page.locator('.msg.mine').filter({ hasText: 'Can I get help with the rent?' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1', 'focus on the new view\'s heading');
+  await context.close();
+});
+
+test('a thread: the answer, marks, unreadable, attachments, the live region, closing', async () => {
+  await checkView('thread', '', `#/thread/${ANSWERED}`, async (page) => {
+    assert.equal(await page.locator('[role="log"] .msg.staff').count(), 2);
+    assert.equal(await page.locator('[role="log"] .msg.unreadable').count(), 1);
+    assert.equal(await page.locator('.mark').count(), 1);
+    await page.locator('.attachment button').filter({ hasText: /Näytä|Visa|Show/ }).click();
+    const img = page.locator('img.attachment-image');
+    await img.waitFor();
+    assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'the image attachment shows under the CSP');
+  });
+  await checkView('thread-sending', '', `#/thread/${NEW}`, async (page) => {
+    assert.equal(await page.locator('.msg.sending').count(), 2);
+  });
+  await checkView('thread-locked', '', `#/thread/${LOCKED}`);
+  await checkView('thread-closed', '', `#/thread/${CLOSED}`, async (page) => {
+    assert.equal(await page.locator('#reply-text').count(), 0, 'no reply to a closed thread');
+  });
+  await checkView('thread-close', '', `#/thread/${ANSWERED}`, async (page) => {
+    await page.locator('button').filter({ hasText: /^(Sulje kysymys|Stäng frågan|Close the question)$/ }).click();
+    await page.locator('.confirm').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'close-h');
+  });
+
+  const { context, page } = await open('en', '', `#/thread/${ANSWERED}`);
+  const announcer = page.locator('#thread-announcer');
+  assert.equal(await announcer.textContent(), '', 'nothing is announced on opening');
+  await page.evaluate((t) => window.preview.push(t), ANSWERED);
+  await page.locator('#thread-announcer').filter({ hasText: 'New message from Anna' }).waitFor();
+  const said = await announcer.textContent();
+  assert.doesNotMatch(said, /\d{1,2}[:.]\d{2}/, 'no clock in the live region');
+  assert.equal(await page.locator('[role="log"][aria-live="off"]').count(), 1);
+  await page.locator('button').filter({ hasText: 'Close the question' }).click();
+  await page.locator('button').filter({ hasText: 'Yes, close it' }).click();
+  await page.locator('p.notice').filter({ hasText: 'This question is closed' }).waitFor();
+  await context.close();
+});
+
+test('notifications: the form, its checks and saving', async () => {
+  await checkView('notify', '', '#/notifications');
+  await checkView('notify-errors', '', '#/notifications', async (page) => {
+    await page.locator('#notify-email').fill('not-an-address');
+    await page.locator('#notify-phone').fill('12');
+    await page.locator('button[type="submit"]').click();
+    await page.locator('.error-summary').waitFor();
+    assert.equal(await page.locator('.error-summary li').count(), 2);
+    assert.equal(await page.locator('#notify-email[aria-invalid="true"]').count(), 1);
+  });
+  const { context, page } = await open('fi', '', '#/notifications');
+  await page.locator('#notify-phone').fill('040 123 4567');
+  await page.locator('button[type="submit"]').click();
+  await page.locator('p.success').waitFor();
+  assert.equal(await page.locator('#notify-phone').inputValue(), '+358401234567');
+  await context.close();
+});
+
+test('the connection line, the session warning and failed writes', async () => {
+  await checkView('conn-reconnecting', 'conn=reconnecting', '#/threads', async (page) => {
+    await page.locator('.conn-count').waitFor();
+    assert.doesNotMatch(await page.locator('.conn [role="status"]').textContent(), /\d/, 'no countdown in the live region');
+  });
+  await checkView('conn-offline', 'conn=offline', '#/threads');
+  await checkView('session-warning', 'warn=idle', '#/threads', async (page) => {
+    await page.locator('dialog.session-warning[open]').waitFor();
+  });
+  await checkView('session-absolute', 'warn=absolute', '#/threads', async (page) => {
+    await page.locator('dialog.session-warning[open]').waitFor();
+  });
+  await checkView('outbox-failed', 'outbox=1', '#/threads', async (page) => {
+    await page.locator('.outbox-failed').waitFor();
+  });
+
+  const { context, page } = await open('en', 'warn=idle', '#/threads');
+  await page.locator('dialog.session-warning[open]').waitFor();
+  await page.locator('dialog button').filter({ hasText: 'Continue' }).click();
+  await page.locator('dialog.session-warning[open]').waitFor({ state: 'detached' });
+  assert.equal(await page.locator('dialog.session-warning').evaluate((d) => d.open), false);
+  await context.close();
+});
+
+test('the key views are in place: setup while keys are not ready, the devices page', async () => {
+  await checkView('keys-new-device', 'keys=new-device', '#/threads');
+  await checkView('devices', '', '#/devices');
+});
+
+test('logging out leaves the logged-in pages', async () => {
+  const { context, page } = await open('en', '', '#/threads');
+  await page.locator('nav.citizen-nav button').click();
+  await page.locator('p.success').filter({ hasText: 'You have logged out.' }).waitFor();
+  assert.equal(await page.locator('nav.citizen-nav').count(), 0);
+  await context.close();
+});
