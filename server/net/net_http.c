@@ -33,12 +33,14 @@
  * The security headers of every response, the static files' and the API's. The browser app
  * runs no inline script or style and no eval; 'wasm-unsafe-eval' lets it compile
  * libsodium's WebAssembly (without it libsodium falls back to plain JavaScript, many times
- * slower for Argon2id). Only this origin is reached: 'self' covers its ws:/wss: too.
+ * slower for Argon2id). Images may also be blob: URLs: the app previews a photo the citizen
+ * picked, or an attachment it decrypted, from memory. Only this origin is reached: 'self' covers
+ * its ws:/wss: too.
  */
 static const char *const net_security_headers[][2] = {
 	{ "content-security-policy:",
 	  "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-	  "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+	  "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
 	  "base-uri 'none'; form-action 'self'" },
 	{ "x-content-type-options:", "nosniff" },
 	{ "x-frame-options:", "deny" },

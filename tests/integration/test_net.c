@@ -821,6 +821,7 @@ static void test_http_static_index_with_csp(void **state)
 	assert_non_null(strstr(csp, "default-src 'none'"));
 	assert_non_null(strstr(csp, "script-src 'self' 'wasm-unsafe-eval';"));
 	assert_non_null(strstr(csp, "style-src 'self';"));
+	assert_non_null(strstr(csp, "img-src 'self' data: blob:;"));
 	assert_non_null(strstr(csp, "connect-src 'self';"));
 	assert_non_null(strstr(csp, "frame-ancestors 'none'"));
 	assert_null(strstr(csp, "'unsafe-inline'"));
