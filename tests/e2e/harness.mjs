@@ -162,6 +162,6 @@ export class Service {
     await page.getByRole('link', { name: 'Log in with bank ID' }).click();
     await page.waitForURL(`http://localhost:${this.bankPort}/**`);
     await page.getByRole('button', { name: person }).click();
-    await page.waitForURL(this.url);
+    await page.waitForURL((u) => u.href.startsWith(this.url)); // the app then moves to its own page
   }
 }
