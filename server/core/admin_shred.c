@@ -1,7 +1,8 @@
 /*
  * admin_shred.c - advicectl thread-shred (admin_shred.h): a thread's shred share deleted, the
  * thread recorded as shredded. The ciphertext, wraps and files stay until retention deletes
- * them; without the share no key opens them, in this database or in any copy of it.
+ * them; without the share no key opens them, in this database or in any copy of it. The files
+ * of a thread prepared and never opened go with the next purge (core_files_purge).
  */
 #include <stdarg.h>
 #include <stdio.h>

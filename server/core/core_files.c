@@ -2,7 +2,9 @@
  * core_files.c - encrypted attachments in the core: file.begin (sizes and quotas checked),
  * chunks arriving as binary WebSocket messages (CORE_REQ_CHUNK) written to the blob folder
  * and synced before the acknowledgement, file.status to resume after a reconnect, and
- * file.get for readers (logged for staff). The server sees ciphertext and sizes only.
+ * file.get for readers (logged for staff). The server sees ciphertext and sizes only. A citizen
+ * may upload to a thread prepared and not opened yet (so that the first message names its
+ * files); when such a thread is dropped unopened or shredded, its files are purged.
  *
  * A chunk message (PROTOCOL.md §12.4): "QC", version 1, 0, the file id (16 bytes), the chunk
  * index (u32, little-endian), then the chunk's secretstream ciphertext. Chunks are taken in
@@ -157,15 +159,60 @@ static int blob_finish(const struct ctx *x, const char *id)
 	return blob_sync_dir(x);
 }
 
-/* Loads the file of field "file" and its thread, checking `action` against the thread. A file
- * of a thread the caller may not see gets the answer of a file that does not exist. */
-static int load_file(struct ctx *x, enum policy_action action, struct store_file *f, struct store_thread *t)
+/* Fills t as the thread the caller prepared as `id` and has not opened yet: its own, not closed. */
+static void prepared_thread(const struct ctx *x, const char *id, struct store_thread *t)
+{
+	memset(t, 0, sizeof *t);
+	snprintf(t->id, sizeof t->id, "%s", id);
+	snprintf(t->citizen_id, sizeof t->citizen_id, "%s", x->sess.user_id);
+	t->state = THREAD_NEW;
+}
+
+/* Whether thread `id`, not found among the opened threads, is one the caller prepared and has
+ * not opened yet (PROTOCOL.md §12.4: attachments may be uploaded before thread.open), and
+ * `action` is allowed there; t filled when it is. 0 with *yes set, or -1. */
+static int upload_prepared(struct ctx *x, const char *id, enum policy_action action, struct store_thread *t,
+			   int *yes)
+{
+	if (core_keys_prepared(x, id, yes) != 0)
+		return -1;
+	*yes = *yes && policy_allows(action, ROLE_CITIZEN, REL_OWNER);
+	if (*yes)
+		prepared_thread(x, id, t);
+	return 0;
+}
+
+/* The thread an upload goes to (file.begin, chunks): a thread the caller may use for `action`
+ * (core_thread_for_id), or one the caller prepared and has not opened yet, which exists for
+ * nobody else. 0 with t filled, 0 with ctx->err set (as core_thread_for_id), or -1. */
+static int upload_thread(struct ctx *x, const char *id, enum policy_action action, struct store_thread *t)
+{
+	int rc = x->st->ops->thread->get(x->st, id, t), prepared = 0;
+
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND && upload_prepared(x, id, action, t, &prepared) != 0)
+		return -1;
+	return prepared ? 0 : core_thread_for_id(x, id, action, t);
+}
+
+/* Loads the file of field "file" and its thread, checking `action` against the thread; with
+ * `prepared_ok` also a file of a thread the caller prepared and has not opened. A file of a
+ * thread the caller may not see gets the answer of a file that does not exist. */
+static int load_file(struct ctx *x, enum policy_action action, int prepared_ok, struct store_file *f,
+		     struct store_thread *t)
 {
 	char object[STORE_ID_SIZE + 8];
-	int rc = x->st->ops->file->get(x->st, req_str(x, "file"), f);
+	int rc = x->st->ops->file->get(x->st, req_str(x, "file"), f), prepared = 0;
 
-	if (rc == STORE_OK)
+	if (rc == STORE_OK) {
 		rc = x->st->ops->thread->get(x->st, f->thread_id, t);
+		if (rc == STORE_NOTFOUND && prepared_ok &&
+		    upload_prepared(x, f->thread_id, action, t, &prepared) != 0)
+			return -1;
+		if (prepared)
+			return 0;
+	}
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_NOTFOUND || !core_thread_visible(x, t)) {
@@ -197,7 +244,7 @@ int core_file_begin(struct ctx *x)
 
 	if (cfg->blob_dir[0] == '\0')
 		return core_fail(x, ADVICE_ERR_UNAVAILABLE, "attachments are not enabled");
-	if ((rc = core_thread_for(x, ACT_FILE_BEGIN, &t)) != 0 || x->err)
+	if ((rc = upload_thread(x, req_str(x, "thread"), ACT_FILE_BEGIN, &t)) != 0 || x->err)
 		return rc;
 	if (t.state == THREAD_CLOSED)
 		return core_fail(x, ADVICE_ERR_THREAD_CLOSED, "the thread is closed");
@@ -246,7 +293,7 @@ int core_file_status(struct ctx *x)
 	struct store_thread t;
 	int rc;
 
-	if ((rc = load_file(x, ACT_FILE_STATUS, &f, &t)) != 0 || x->err)
+	if ((rc = load_file(x, ACT_FILE_STATUS, 1, &f, &t)) != 0 || x->err)
 		return rc;
 	put_status(x, &f);
 	json_object_set_new(x->result, "thread", json_string(f.thread_id));
@@ -264,7 +311,7 @@ int core_file_get(struct ctx *x)
 	size_t len, n;
 	int fd, rc;
 
-	if ((rc = load_file(x, ACT_FILE_GET, &f, &t)) != 0 || x->err)
+	if ((rc = load_file(x, ACT_FILE_GET, 0, &f, &t)) != 0 || x->err)
 		return rc;
 	if (!f.complete)
 		return core_fail(x, ADVICE_ERR_CONFLICT, "the upload is not complete");
@@ -335,7 +382,7 @@ int core_file_chunk(struct ctx *x)
 	if (rc == STORE_NOTFOUND || strcmp(f.owner_id, x->sess.user_id) != 0)
 		return chunk_fail(x, ADVICE_ERR_NOT_FOUND, "no such upload of yours (file.begin first)");
 	/* The caller must still be allowed to write to the thread: its refusal goes in the event. */
-	if ((rc = core_thread_for_id(x, f.thread_id, ACT_FILE_BEGIN, &t)) != 0)
+	if ((rc = upload_thread(x, f.thread_id, ACT_FILE_BEGIN, &t)) != 0)
 		return rc;
 	if (x->err != ADVICE_OK) {
 		int code = x->err;
@@ -368,4 +415,36 @@ int core_file_chunk(struct ctx *x)
 	json_object_set_new(x->result, "received", json_integer(f.received));
 	json_object_set_new(x->result, "complete", json_boolean(f.complete));
 	return 0;
+}
+
+/* Removes both forms of blob `id` (the part file and the complete one). */
+static void blob_remove(const struct ctx *x, const char *id)
+{
+	char path[700];
+
+	for (int part = 0; part <= 1; part++) {
+		blob_path(x, id, part, path, sizeof path);
+		if (unlink(path) != 0 && errno != ENOENT)
+			log_err("blob %s: cannot delete: %s", id, strerror(errno));
+	}
+}
+
+int core_files_purge(struct ctx *x, size_t max, size_t *n)
+{
+	char(*ids)[STORE_ID_SIZE] = calloc(max, sizeof *ids);
+	int rc = -1;
+
+	*n = 0;
+	if (ids == NULL || x->st->ops->file->orphans(x->st, ids, max, n) != STORE_OK)
+		goto out;
+	for (size_t i = 0; i < *n; i++) {
+		if (x->c->cfg.blob_dir[0] != '\0')
+			blob_remove(x, ids[i]);
+		if (x->st->ops->file->drop(x->st, ids[i]) != STORE_OK)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(ids);
+	return rc;
 }

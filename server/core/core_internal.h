@@ -215,6 +215,12 @@ int core_wrap_put(struct ctx *x);
  * first message's envelope (core_keys_check_envelope). 0 or -1; sets ctx->err when the prepared
  * id is unknown, used or another citizen's, or the body does not qualify. */
 int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE], const uint8_t *body, size_t len);
+/* Whether `thread_id` is a thread the caller (a citizen) prepared and has not opened yet, after
+ * dropping the caller's prepared threads older than a day. 0 with *mine set, or -1. */
+int core_keys_prepared(struct ctx *x, const char *thread_id, int *mine);
+/* Drops everyone's prepared threads not opened within a day (their files are orphans then,
+ * core_files_purge). 0 or -1. */
+int core_keys_prepared_expire(struct ctx *x);
 /* A resent thread.prepare: its stored reply (without the share) gets the thread's share again
  * from the shred store; a share gone (shredded) is not_found. 0 (or ctx->err set) or -1. */
 int core_keys_prepare_refill(struct ctx *x, json_t *reply);
@@ -252,6 +258,9 @@ int core_file_begin(struct ctx *x);
 int core_file_status(struct ctx *x);
 int core_file_get(struct ctx *x);
 int core_file_chunk(struct ctx *x);
+/* Deletes up to `max` files (blobs and records) whose thread is neither opened nor prepared:
+ * prepared threads dropped unopened or shredded. Their count into *n. 0 or -1. */
+int core_files_purge(struct ctx *x, size_t max, size_t *n);
 
 /* CORE_REQ_ADMIN: an advicectl command from the admin socket (core_admin.c); fills
  * ctx->result or ctx->err. 0, or -1 when the store failed. */

@@ -344,6 +344,30 @@ int core_keys_prepare_refill(struct ctx *x, json_t *reply)
 	return json_object_get(reply, "share") != NULL ? 0 : -1;
 }
 
+int core_keys_prepared(struct ctx *x, const char *thread_id, int *mine)
+{
+	uint8_t share[STORE_KEY_BYTES];
+	char owner[STORE_ID_SIZE];
+	int opened = 0, rc;
+
+	*mine = 0;
+	if (x->sess.role != ROLE_CITIZEN || thread_id == NULL)
+		return 0;
+	if (x->st->ops->citizen->share_expire(x->st, x->sess.user_id, x->now - KEYS_PREPARED_MS) != STORE_OK)
+		return -1;
+	rc = x->st->ops->keys->share_get(x->st, thread_id, owner, &opened, share);
+	sodium_memzero(share, sizeof share);
+	if (rc == STORE_ERROR)
+		return -1;
+	*mine = rc == STORE_OK && !opened && strcmp(owner, x->sess.user_id) == 0;
+	return 0;
+}
+
+int core_keys_prepared_expire(struct ctx *x)
+{
+	return x->st->ops->citizen->share_expire(x->st, NULL, x->now - KEYS_PREPARED_MS) == STORE_OK ? 0 : -1;
+}
+
 int core_keys_thread_id(struct ctx *x, char id[STORE_ID_SIZE], const uint8_t *body, size_t len)
 {
 	const char *want = req_str(x, "thread");

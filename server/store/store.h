@@ -704,6 +704,11 @@ struct store_file_ops {
 	/* The ciphertext bytes of all files of a thread and of all files a user uploaded. */
 	int (*usage)(struct store *st, const char *thread_id, const char *owner_id, int64_t *thread_bytes,
 		     int64_t *owner_bytes);
+	/* Up to `max` files whose thread is neither opened (a row in threads) nor prepared (a
+	 * share in the shred store, writable stores only): a prepared thread dropped unopened or
+	 * shredded. Their ids into ids, the count into *n. */
+	int (*orphans)(struct store *st, char (*ids)[STORE_ID_SIZE], size_t max, size_t *n);
+	int (*drop)(struct store *st, const char *file_id); /* deletes a file's record */
 };
 
 /* A new device's request for approval (PROTOCOL.md §12.2): the new device's commitment, then
@@ -773,7 +778,8 @@ struct store_citizen_ops {
 			      size_t len, int64_t now);
 	/* Deletes requests made before `before` (all users). */
 	int (*request_expire)(struct store *st, int64_t before);
-	/* Deletes a user's prepared threads not opened and made before `before`. */
+	/* Deletes a user's (owner_id NULL: anyone's) prepared threads not opened and made before
+	 * `before`; their files are left to file->orphans. */
 	int (*share_expire)(struct store *st, const char *owner_id, int64_t before);
 };
 

@@ -273,12 +273,15 @@ static int request_expire(struct store *st, int64_t before)
 
 static int share_expire(struct store *st, const char *owner_id, int64_t before)
 {
-	sqlite3_stmt *q = sqs_prepare(st, "DELETE FROM shred.shares WHERE owner_id = ?1 AND opened = 0"
-					  " AND created < ?2");
+	sqlite3_stmt *q = sqs_prepare(st, "DELETE FROM shred.shares WHERE (?1 IS NULL OR owner_id = ?1)"
+					  " AND opened = 0 AND created < ?2");
 
 	if (q == NULL)
 		return STORE_ERROR;
-	sqs_ref_text(q, 1, owner_id);
+	if (owner_id != NULL)
+		sqs_ref_text(q, 1, owner_id);
+	else
+		sqlite3_bind_null(q, 1);
 	sqlite3_bind_int64(q, 2, before);
 	return sqs_once_run(st, q);
 }

@@ -89,9 +89,42 @@ static int file_usage(struct store *st, const char *thread_id, const char *owner
 	return STORE_OK;
 }
 
+static int file_orphans(struct store *st, char (*ids)[STORE_ID_SIZE], size_t max, size_t *n)
+{
+	sqlite3_stmt *q = sqs_prepare(
+		st,
+		"SELECT id FROM e2e_files f WHERE NOT EXISTS (SELECT 1 FROM threads WHERE id = f.thread_id)"
+		" AND NOT EXISTS (SELECT 1 FROM shred.shares WHERE thread_id = f.thread_id) LIMIT ?1");
+	int rc;
+
+	*n = 0;
+	if (q == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < max)
+		sqs_text(ids[(*n)++], STORE_ID_SIZE, q, 0);
+	sqlite3_finalize(q);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return STORE_OK;
+	log_err("file orphans: %s", sqlite3_errstr(rc));
+	return STORE_ERROR;
+}
+
+static int file_drop(struct store *st, const char *file_id)
+{
+	sqlite3_stmt *q = sqs_prepare(st, "DELETE FROM e2e_files WHERE id = ?1");
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_ref_text(q, 1, file_id);
+	return sqs_once_run(st, q);
+}
+
 const struct store_file_ops store_sqlite_file_ops = {
 	.put = file_put,
 	.get = file_get,
 	.progress = file_progress,
 	.usage = file_usage,
+	.orphans = file_orphans,
+	.drop = file_drop,
 };

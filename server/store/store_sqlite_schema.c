@@ -333,6 +333,20 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "  WITHOUT ROWID;"
 	  "CREATE INDEX e2e_device_requests_by_user ON e2e_device_requests(user_id, created);"
 	  "CREATE INDEX e2e_device_requests_by_time ON e2e_device_requests(created);" },
+	/* Attachments may be uploaded to a thread the citizen prepared and has not opened yet
+	 * (PROTOCOL.md §12.4), which has no row in threads: the files lose that reference. Files
+	 * whose thread is neither opened nor prepared are deleted by the purge (core_files.c). */
+	{ 19, "attachments of prepared threads: files without a reference to threads",
+	  "CREATE TABLE e2e_files_v19(id TEXT PRIMARY KEY, thread_id TEXT NOT NULL,"
+	  "  owner_id TEXT NOT NULL REFERENCES users(id), size INTEGER NOT NULL, chunks INTEGER NOT NULL,"
+	  "  received INTEGER NOT NULL DEFAULT 0, complete INTEGER NOT NULL DEFAULT 0,"
+	  "  created INTEGER NOT NULL) WITHOUT ROWID;"
+	  "INSERT INTO e2e_files_v19 SELECT id, thread_id, owner_id, size, chunks, received, complete,"
+	  "  created FROM e2e_files;"
+	  "DROP TABLE e2e_files;"
+	  "ALTER TABLE e2e_files_v19 RENAME TO e2e_files;"
+	  "CREATE INDEX e2e_files_by_thread ON e2e_files(thread_id);"
+	  "CREATE INDEX e2e_files_by_owner ON e2e_files(owner_id)" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

@@ -3,12 +3,13 @@
 // teardown that stops them (adviced must exit 0 on SIGTERM), prints their logs when a test
 // failed and deletes the folder.
 //
-// Environment: ADVICED, ADVICECTL (programs), ADVICE_SOURCE_DIR (the tree), ADVICE_WEB_APP (what
-// ctest's web.build made: the app in web/, its pinned test root key in test-root.pub), CHROMIUM
-// (optional, default /usr/bin/chromium), ADVICE_E2E_ARTIFACTS (optional: a folder for
-// screenshots), ADVICE_KEEP_TEST_DIR (optional: keep the test folder).
+// Environment: ADVICED, ADVICECTL (programs), E2E_WORKER (the demo worker, tests/e2e/e2e_worker.c),
+// ADVICE_SOURCE_DIR (the tree), ADVICE_WEB_APP (what ctest's web.build made: the app in web/, its
+// pinned test root key in test-root.pub), CHROMIUM (optional, default /usr/bin/chromium),
+// ADVICE_E2E_ARTIFACTS (optional: a folder for screenshots), ADVICE_KEEP_TEST_DIR (optional: keep
+// the test folder).
 import { test } from 'node:test';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -74,9 +75,10 @@ export function stop(child, ms = 15000) {
 }
 
 /**
- * The service for one test file: start() makes the data folder (serving webRoot) and starts
- * the test bank, adviced and the browser; check(name, fn) is a test whose failure prints the
- * logs at the end; finish() stops everything. Fields: dir, port, bankPort, browser, adviced.
+ * The service for one test file: start() makes the data folder (serving webRoot, or an app
+ * built for it) and starts the test bank, adviced and the browser; check(name, fn) is a test
+ * whose failure prints the logs at the end; worker(args) runs the demo worker; finish() stops
+ * everything. Fields: dir, data (the demo's data folder), port, bankPort, browser, adviced.
  */
 export class Service {
   constructor() {
@@ -84,15 +86,29 @@ export class Service {
     this.failed = false;
   }
 
-  /** Starts everything; `confExtra` (lines of adviced.conf) is added to the demo's configuration. */
-  async start(webRoot, confExtra = '') {
+  /**
+   * Starts everything; `confExtra` (lines of adviced.conf) is added to the demo's configuration.
+   * With `ownApp`, webRoot is ignored (pass null): the app is built for this data folder into
+   * DIR/web, pinned to the folder's own demo root key (init --demo makes a fresh one per
+   * folder), so that a logged-in citizen's app verifies the demo's keys and a demo worker's
+   * answers.
+   */
+  async start(webRoot, confExtra = '', { ownApp = false } = {}) {
     this.failed = true; // until the set-up is done
     this.dir = mkdtempSync(join(tmpdir(), 'advice-e2e-'));
     this.port = await freePort();
     do this.bankPort = await freePort(); while (this.bankPort === this.port);
     const data = join(this.dir, 'data');
+    this.data = data;
+    if (ownApp) {
+      webRoot = join(this.dir, 'web');
+      mkdirSync(webRoot);
+    }
     execFileSync(process.env.ADVICECTL, ['init', data, '--demo', '--test-mode', '--port', String(this.port),
       '--bank-port', String(this.bankPort), '--web-root', webRoot], { stdio: 'ignore' });
+    if (ownApp)
+      execFileSync('node', ['build.mjs', webRoot, '--root-pubkey-file', join(data, 'root.pub'), '--no-typecheck'],
+        { cwd: join(src, 'client-web'), stdio: ['ignore', 'ignore', 'inherit'] });
     if (confExtra) appendFileSync(join(data, 'adviced.conf'), confExtra);
     this.spawn('node', [join(src, 'deploy/testbank/server.js')], {
       TESTBANK_PORT: String(this.bankPort),
@@ -119,6 +135,25 @@ export class Service {
 
   get url() {
     return `http://localhost:${this.port}/`;
+  }
+
+  /**
+   * Runs the demo worker (anna, tests/e2e/e2e_worker.c) on this service with `args` after the
+   * service's address and data folder: ['answer', '--text', TEXT, '--file', PATH] answers the
+   * newest thread of anna's queues, ['read', THREAD] reads one. Resolves with its JSON output
+   * ({ thread, messages: [{ seq, role, text, files: [{ media, size, sha256 }] }], answer });
+   * rejects with its standard error when it fails (anything that does not verify).
+   */
+  worker(args) {
+    const program = process.env.E2E_WORKER;
+    if (!program) return Promise.reject(new Error('E2E_WORKER is not set: run the browser tests from ctest'));
+    return new Promise((resolve, reject) => {
+      execFile(program, [`http://127.0.0.1:${this.port}`, this.data, ...args], { timeout: 120000 },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`e2e_worker ${args.join(' ')}: ${stderr || err.message}`));
+          else resolve(JSON.parse(stdout));
+        });
+    });
   }
 
   check(name, fn) {

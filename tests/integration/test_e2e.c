@@ -18,7 +18,8 @@
  * its WAL read while the server runs, the blobs, the server's log). Readers find every
  * sender's key the way a client must: staff through the certificates thread.read gives,
  * chained to the pinned root; citizens' devices through thread.keys; and check the order
- * with the thread verifier, whose next sequence and prev hash the writers use.
+ * with the thread verifier, whose next sequence and prev hash the writers use. Apart: the
+ * browser app's order, an attachment uploaded to a prepared thread before thread.open.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,10 +39,11 @@
 #include "harness.h"
 #include "itest.h"
 
-#define CITIZEN	 "010594Y9032"
-#define CANARY_Q "CANARY-question-5e1d"
-#define CANARY_A "CANARY-answer-9b27"
-#define CANARY_N "CANARY-after-rotation-c4f0"
+#define CITIZEN	  "010594Y9032"
+#define CITIZEN_B "020594X903P"
+#define CANARY_Q  "CANARY-question-5e1d"
+#define CANARY_A  "CANARY-answer-9b27"
+#define CANARY_N  "CANARY-after-rotation-c4f0"
 
 static int setup(void **state)
 {
@@ -77,30 +79,22 @@ static uint8_t *attachment_plain(void)
 	return p;
 }
 
-/*
- * The citizen attaches a PDF to the thread: type checked, encrypted, uploaded in two chunks
- * with a reconnect in between (resumed from file.status), and announced in a message.
- */
-static struct advice_conn *citizen_attach(struct itest_e2e *t, struct advice_conn *k, const char *thread,
-					  const uint8_t tkey[32], const uint8_t share[32],
-					  const struct advice_keys *dev, const struct advice_thread *order)
+/* The sender's side of the PDF attachment for `thread`: its real type checked, encrypted in
+ * two chunks (ct, malloc'd, and their lengths), its reference (key, hash, type) into *f. */
+static void attachment_encrypt(const char *thread, struct advice_file_ref *f, uint8_t *ct[2], size_t len[2])
 {
-	uint8_t *plain = attachment_plain(), *ct[2], tid[16], content[512], mkey[32];
-	uint8_t *env = malloc(ADVICE_ENVELOPE_MAX_BYTES);
-	size_t len[2], clen = 0, elen = 0;
-	struct advice_file_ref f = { .size = FILE_LEN };
-	struct advice_envelope_hdr h;
+	uint8_t *plain = attachment_plain(), tid[16];
 	struct advice_file_stream *s;
-	char fid_hex[33], *session = NULL, *body;
-	json_t *r;
 
-	f.media = (uint8_t)advice_media_sniff(plain, FILE_LEN);
-	assert_int_equal(f.media, ADVICE_MEDIA_PDF); /* the sender checks the real type first */
+	memset(f, 0, sizeof *f);
+	f->size = FILE_LEN;
+	f->media = (uint8_t)advice_media_sniff(plain, FILE_LEN);
+	assert_int_equal(f->media, ADVICE_MEDIA_PDF); /* the sender checks the real type first */
 	advice_unhex(tid, 16, thread);
-	advice_random(f.file_id, 16);
-	advice_random(f.key, 32);
-	advice_random(f.header, 24);
-	s = advice_file_stream_new(1, f.key, f.header, tid, f.file_id, FILE_LEN);
+	advice_random(f->file_id, 16);
+	advice_random(f->key, 32);
+	advice_random(f->header, 24);
+	s = advice_file_stream_new(1, f->key, f->header, tid, f->file_id, FILE_LEN);
 	for (int i = 0; i < 2; i++) {
 		size_t n = i == 0 ? ADVICE_FILE_CHUNK_BYTES : FILE_LEN - ADVICE_FILE_CHUNK_BYTES;
 
@@ -109,8 +103,29 @@ static struct advice_conn *citizen_attach(struct itest_e2e *t, struct advice_con
 			advice_file_push(s, plain + i * ADVICE_FILE_CHUNK_BYTES, n, i == 1, ct[i], &len[i]),
 			0);
 	}
-	assert_int_equal(advice_file_hash(s, f.hash), 0);
+	assert_int_equal(advice_file_hash(s, f->hash), 0);
 	advice_file_stream_free(s);
+	free(plain);
+}
+
+/*
+ * The citizen attaches a PDF to the thread: type checked, encrypted, uploaded in two chunks
+ * with a reconnect in between (resumed from file.status), and announced in a message.
+ */
+static struct advice_conn *citizen_attach(struct itest_e2e *t, struct advice_conn *k, const char *thread,
+					  const uint8_t tkey[32], const uint8_t share[32],
+					  const struct advice_keys *dev, const struct advice_thread *order)
+{
+	uint8_t *ct[2], tid[16], content[512], mkey[32];
+	uint8_t *env = malloc(ADVICE_ENVELOPE_MAX_BYTES);
+	size_t len[2], clen = 0, elen = 0;
+	struct advice_file_ref f;
+	struct advice_envelope_hdr h;
+	char fid_hex[33], *session = NULL, *body;
+	json_t *r;
+
+	attachment_encrypt(thread, &f, ct, len);
+	advice_unhex(tid, 16, thread);
 	advice_hex(fid_hex, f.file_id, 16);
 
 	r = itest_request(
@@ -166,7 +181,6 @@ static struct advice_conn *citizen_attach(struct itest_e2e *t, struct advice_con
 	free(env);
 	free(ct[0]);
 	free(ct[1]);
-	free(plain);
 	return k;
 }
 
@@ -910,10 +924,114 @@ static void test_e2e_scenario(void **state)
 	free(nd);
 }
 
+/* file.begin of `fid_hex` (the attachment's padded size) on `thread` by k; the reply must be
+ * `expect`. */
+static void begin_expect(struct advice_conn *k, const char *rid, const char *thread, const char *fid_hex,
+			 const char *expect)
+{
+	json_decref(itest_request(
+		k, expect,
+		"{\"type\":\"file.begin\",\"id\":\"%s\",\"thread\":\"%s\",\"file\":\"%s\",\"size\":%llu}",
+		rid, thread, fid_hex, (unsigned long long)advice_file_padded_size(FILE_LEN)));
+}
+
+/*
+ * The browser app's order: the citizen prepares a thread, uploads the attachment to the
+ * prepared id, then opens the thread with a first message that names the file; another
+ * citizen cannot upload to that id or see the upload; anna reads the message and decrypts the
+ * file. A prepared thread shredded before it was opened takes no more uploads.
+ */
+static void test_attach_before_open(void **state)
+{
+	struct itest_e2e *t = *state;
+	struct advice_conn *cit = itest_citizen(&t->h, CITIZEN), *other = itest_citizen(&t->h, CITIZEN_B),
+			   *anna;
+	struct advice_unit_event *ev = calloc(1, sizeof *ev);
+	struct advice_keys id = { 0 }, dev;
+	struct advice_file_ref f;
+	struct advice_envelope_hdr h;
+	struct itest_worker wa;
+	uint8_t *ct[2], *env = malloc(ADVICE_ENVELOPE_MAX_BYTES), content[512], mkey[32], share[32], tkey[32],
+			got[32], s2[32], cpk[32];
+	size_t len[2], clen = 0, elen = 0;
+	char thread[33], dropped[33], fid_hex[33], *body;
+	json_t *r;
+
+	itest_device_new(cit, &id, NULL, &dev, "dev1");
+	assert_int_equal(itest_unit_key(t->root_pk, cit, "adult-social-work", ev, NULL), 0);
+	r = itest_request(cit, "ok", "{\"type\":\"thread.prepare\",\"id\":\"p1\"}");
+	snprintf(thread, sizeof thread, "%s", itest_str(r, "thread"));
+	itest_unb64_fixed(json_object_get(r, "share"), share, 32);
+	json_decref(r);
+	attachment_encrypt(thread, &f, ct, len);
+	advice_hex(fid_hex, f.file_id, 16);
+	begin_expect(other, "x1", thread, fid_hex, "not_found"); /* not the other citizen's */
+	begin_expect(cit, "fb", thread, fid_hex, "ok");
+	itest_chunk_send(cit, f.file_id, 0, ct[0], len[0], "ok");
+	itest_chunk_send(cit, f.file_id, 1, ct[1], len[1], "ok");
+	json_decref(itest_request(other, "not_found",
+				  "{\"type\":\"file.status\",\"id\":\"x2\",\"file\":\"%s\"}", fid_hex));
+	r = itest_request(cit, "ok", "{\"type\":\"file.status\",\"id\":\"fs\",\"file\":\"%s\"}", fid_hex);
+	assert_true(json_is_true(json_object_get(r, "complete")));
+	assert_string_equal(itest_str(r, "thread"), thread);
+	json_decref(r);
+
+	/* The first message names the file; the thread key goes to the unit and the identity. */
+	memset(&h, 0, sizeof h);
+	advice_unhex(h.thread_id, 16, thread);
+	advice_random(h.message_id, 16);
+	advice_random(h.nonce, 24);
+	h.sender_seq = 1;
+	h.created_at = 1770000000000ULL;
+	advice_random(tkey, 32);
+	assert_int_equal(advice_content_encode(content, sizeof content, &clen, &f, 1, "kysymys ja liite", 16),
+			 0);
+	advice_thread_msg_key(mkey, tkey, h.thread_id, 0, share);
+	assert_int_equal(
+		advice_envelope_seal(env, ADVICE_ENVELOPE_MAX_BYTES, &elen, &h, mkey, content, clen, &dev),
+		0);
+	body = itest_b64(env, elen);
+	json_decref(
+		itest_request(cit, "ok",
+			      "{\"type\":\"thread.open\",\"id\":\"o1\",\"category\":\"adult-social-work\","
+			      "\"thread\":\"%s\",\"body\":\"%s\"}",
+			      thread, body));
+	free(body);
+	itest_wrap_put(cit, "wu", thread, ev->box_pk, tkey, &dev, "ok");
+	itest_wrap_put(cit, "wi", thread, id.box_pk, tkey, &dev, "ok");
+
+	/* anna opens the thread key, the message and the file. */
+	anna = itest_worker(&t->h, "anna");
+	itest_worker_keys(t, anna, "anna-demo", &wa);
+	assert_int_equal(itest_worker_thread_key(t, anna, &wa, thread, got, s2, cpk), 0);
+	assert_memory_equal(got, tkey, 32);
+	reader_fetch(anna, thread, 1, got, s2, dev.sign_pk);
+	begin_expect(other, "x3", thread, fid_hex, "not_found"); /* opened: still not theirs */
+
+	/* Shredded before it was opened: the prepared id takes no uploads, its file is gone. */
+	r = itest_request(cit, "ok", "{\"type\":\"thread.prepare\",\"id\":\"p2\"}");
+	snprintf(dropped, sizeof dropped, "%s", itest_str(r, "thread"));
+	json_decref(r);
+	begin_expect(cit, "fb2", dropped, "0123456789abcdef0123456789abcdef", "ok");
+	assert_int_equal(harness_ctl(&t->h, (const char *const[]){ "thread-shred", dropped, NULL }, NULL), 0);
+	json_decref(itest_request(
+		cit, "not_found",
+		"{\"type\":\"file.status\",\"id\":\"fs2\",\"file\":\"0123456789abcdef0123456789abcdef\"}"));
+	begin_expect(cit, "fb3", dropped, "fedcba9876543210fedcba9876543210", "not_found");
+	advice_conn_free(cit);
+	advice_conn_free(other);
+	advice_conn_free(anna);
+	free(ct[0]);
+	free(ct[1]);
+	free(env);
+	free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_e2e_scenario, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_before_open, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * uploads in order with every refusal (no begin, out of order, wrong size, another user's
  * upload, closed thread, quotas), resend after a lost acknowledgement, the blob synced and
  * renamed when complete, downloads only of complete files by readers of the thread (logged
- * for staff), and attachments off without a blob folder.
+ * for staff), attachments off without a blob folder, and uploads to a prepared thread before
+ * it is opened (only its citizen's; purged with it when dropped unopened or shredded).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -220,6 +221,139 @@ static void test_quotas_and_closed(void **state)
 			    "thread_closed");
 }
 
+static void prepare(struct corefix *fx, const struct who *c, const char *rid, char thread[STORE_ID_SIZE])
+{
+	json_t *r = corefix_ws(fx, c, "{\"type\":\"thread.prepare\",\"id\":\"%s\"}", rid);
+
+	assert_string_equal(corefix_code(r), "ok");
+	snprintf(thread, STORE_ID_SIZE, "%s", json_string_value(json_object_get(r, "thread")));
+	json_decref(r);
+}
+
+static void tick(struct corefix *fx)
+{
+	int rc;
+
+	core_reply_free(corefix_call(fx, CORE_REQ_TICK, NULL, "", &rc, NULL));
+	assert_int_equal(rc, 0);
+}
+
+/* The code of file.status or file.get (index 0) of file `fid` for w (static buffer). */
+static const char *file_req(struct corefix *fx, const struct who *w, const char *type, const char *fid)
+{
+	static char code[32];
+	static int n;
+	json_t *r = corefix_ws(fx, w, "{\"type\":\"%s\",\"id\":\"f%d\",\"file\":\"%s\"%s}", type, ++n, fid,
+			       strcmp(type, "file.get") == 0 ? ",\"index\":0" : "");
+
+	snprintf(code, sizeof code, "%s", corefix_code(r));
+	json_decref(r);
+	return code;
+}
+
+static int blob_exists(struct corefix *fx, const char *fid)
+{
+	char path[400];
+	struct stat sb;
+
+	snprintf(path, sizeof path, "%s/blobs/%s", fx->dir, fid);
+	return stat(path, &sb) == 0;
+}
+
+/* Files uploaded to a prepared thread before thread.open: only by the citizen who prepared it,
+ * counted in the quotas, read only once the thread is opened. */
+static void test_prepared_thread_upload(void **state)
+{
+	struct corefix *fx = *state;
+	struct who a, b, anna;
+	char thread[STORE_ID_SIZE], fid[64], rid[32];
+	json_t *r;
+
+	with_blobs(fx);
+	corefix_login_citizen(fx, CITIZEN_A, &a);
+	corefix_login_citizen(fx, CITIZEN_B, &b);
+	corefix_login_worker(fx, "anna", &anna);
+	prepare(fx, &a, "p1", thread);
+	assert_string_equal(begin(fx, &b, "x1", thread, FID, 10), "not_found"); /* not b's */
+	assert_string_equal(begin(fx, &anna, "x2", thread, FID, 10), "not_found");
+	assert_string_equal(begin(fx, &a, "b1", thread, FID, 10), "ok");
+	assert_string_equal(chunk(fx, &b, FID, 0, 27), "not_found");
+	assert_string_equal(chunk(fx, &a, FID, 0, 27), "ok");
+	assert_true(blob_exists(fx, FID));
+	assert_string_equal(file_req(fx, &a, "file.status", FID), "ok");
+	assert_string_equal(file_req(fx, &b, "file.status", FID), "not_found");
+	assert_string_equal(file_req(fx, &anna, "file.status", FID), "not_found");
+	assert_string_equal(file_req(fx, &a, "file.get", FID), "not_found"); /* not opened yet */
+	/* The prepared thread's files count in its quota of 100 MiB. */
+	for (int i = 0; i < 4; i++) {
+		snprintf(fid, sizeof fid, "%031d%d", 0, i + 1);
+		snprintf(rid, sizeof rid, "q%d", i);
+		assert_string_equal(begin(fx, &a, rid, thread, fid, 25LL << 20), i < 3 ? "ok" : "too_large");
+	}
+	/* Opened: the file is the thread's, for its readers. */
+	r = corefix_ws(fx, &a,
+		       "{\"type\":\"thread.open\",\"id\":\"o1\",\"category\":\"adult-social-work\","
+		       "\"body\":\"AAAA\",\"thread\":\"%s\"}",
+		       thread);
+	assert_string_equal(corefix_code(r), "ok");
+	json_decref(r);
+	assert_string_equal(file_req(fx, &a, "file.get", FID), "ok");
+	assert_string_equal(file_req(fx, &anna, "file.get", FID), "ok");
+	assert_string_equal(file_req(fx, &b, "file.get", FID), "not_found");
+	tick(fx); /* opened threads keep their files */
+	assert_true(blob_exists(fx, FID));
+	assert_string_equal(file_req(fx, &a, "file.status", FID), "ok");
+}
+
+/* A prepared thread dropped unopened after a day, or shredded, takes its files with it. */
+static void test_prepared_thread_dropped(void **state)
+{
+	struct corefix *fx = *state;
+	const char *f2 = "22222222222222222222222222222222", *f3 = "33333333333333333333333333333333";
+	char dropped[STORE_ID_SIZE], shredded[STORE_ID_SIZE], kept[STORE_ID_SIZE];
+	struct who a;
+
+	with_blobs(fx);
+	corefix_login_citizen(fx, CITIZEN_A, &a);
+	prepare(fx, &a, "p1", dropped);
+	assert_string_equal(begin(fx, &a, "b1", dropped, FID, 10), "ok");
+	assert_string_equal(chunk(fx, &a, FID, 0, 27), "ok");
+	fx->now += 23 * 3600000LL;
+	corefix_login_citizen(fx, CITIZEN_A, &a); /* the session ended meanwhile */
+	prepare(fx, &a, "p2", shredded);
+	assert_string_equal(begin(fx, &a, "b2", shredded, f2, 65546), "ok");
+	assert_string_equal(chunk(fx, &a, f2, 0, ADVICE_FILE_CHUNK_MAX_CIPHER), "ok"); /* a part file */
+	prepare(fx, &a, "p3", kept);
+	assert_string_equal(begin(fx, &a, "b3", kept, f3, 10), "ok");
+	assert_string_equal(chunk(fx, &a, f3, 0, 27), "ok");
+	tick(fx); /* nothing is old yet */
+	assert_true(blob_exists(fx, FID));
+	assert_string_equal(file_req(fx, &a, "file.status", FID), "ok");
+	/* A day after: the first prepared thread is dropped with its file. */
+	fx->now += 3600000LL + 1;
+	assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->keys->share_shred(fx->st, shredded, fx->now), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
+	tick(fx);
+	corefix_login_citizen(fx, CITIZEN_A, &a);
+	assert_false(blob_exists(fx, FID));
+	assert_string_equal(file_req(fx, &a, "file.status", FID), "not_found");
+	assert_string_equal(begin(fx, &a, "b4", dropped, FID, 10), "not_found");
+	/* The shredded one too, its part file as well. */
+	assert_string_equal(file_req(fx, &a, "file.status", f2), "not_found");
+	{
+		char path[400];
+		struct stat sb;
+
+		snprintf(path, sizeof path, "%s/blobs/%s.part", fx->dir, f2);
+		assert_int_not_equal(stat(path, &sb), 0);
+	}
+	assert_string_equal(begin(fx, &a, "b5", shredded, f2, 65546), "not_found");
+	/* The third is kept. */
+	assert_true(blob_exists(fx, f3));
+	assert_string_equal(file_req(fx, &a, "file.status", f3), "ok");
+}
+
 static void test_off_without_blob_folder(void **state)
 {
 	struct corefix *fx = *state;
@@ -237,6 +371,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_upload_and_download, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_quotas_and_closed, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_prepared_thread_upload, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_prepared_thread_dropped, corefix_setup,
+						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_off_without_blob_folder, corefix_setup,
 						corefix_teardown),
 	};
