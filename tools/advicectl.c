@@ -433,6 +433,22 @@ static int oidc_config_text(char *out, size_t size, const struct init_opts *o)
 			o->bank_port, o->bank_port, o->bank_port, o->port);
 }
 
+/* The demo's front page and privacy notice (GET /api/v1/service): values that are plainly a
+ * demo's, so that every part of the pages shows. The test-mode demo lets one address load the
+ * front page's data more often (the browser tests reload it for every view). */
+static int demo_front_page_text(char *out, size_t size, const struct init_opts *o)
+{
+	return snprintf(out, size,
+			"# the demo's front page and privacy notice: demo values, replace them all\n"
+			"exit_url = https://www.ilmatieteenlaitos.fi/\n"
+			"social_emergency_number = 0800 000 000\n"
+			"controller_name = Demokunta (demo): sosiaali- ja terveyslautakunta\n"
+			"privacy_contact = tietosuoja@demokunta.invalid, PL 1, 00099 Demokunta (demo)\n"
+			"accessibility_contact = saavutettavuus@demokunta.invalid (demo)\n"
+			"%s",
+			o->test_mode ? "service_rate_per_minute = 600\nservice_rate_burst = 120\n" : "");
+}
+
 static void write_config(const char *dir, const struct init_opts *o)
 {
 	char path[CONFIG_PATH_MAX + 32], text[4096];
@@ -461,6 +477,10 @@ static void write_config(const char *dir, const struct init_opts *o)
 	if (n < 0 || (size_t)n >= sizeof text)
 		die("configuration too long");
 	m = oidc_config_text(text + n, sizeof text - (size_t)n, o);
+	if (m < 0 || (size_t)m >= sizeof text - (size_t)n)
+		die("configuration too long");
+	n += m;
+	m = o->demo ? demo_front_page_text(text + n, sizeof text - (size_t)n, o) : 0;
 	if (m < 0 || (size_t)m >= sizeof text - (size_t)n)
 		die("configuration too long");
 	n += m;

@@ -1,6 +1,6 @@
 // Browser end-to-end test of what the citizen's tests stand on: a service whose app is built for
 // its own data folder (Service.start's ownApp) pins that folder's demo root key and serves the
-// front page; the demo worker (Service.worker, tests/e2e/e2e_worker.c) logs in as anna on it and
+// front page, whose data (GET /api/v1/service) has the demo's numbers and contacts; the demo worker (Service.worker, tests/e2e/e2e_worker.c) logs in as anna on it and
 // verifies her keys to that root, and with no question asked yet it says so and fails. Last,
 // adviced exits 0 on SIGTERM with no sanitizer report. Environment: harness.mjs.
 import { before, after } from 'node:test';
@@ -33,6 +33,16 @@ check('the app built for the data folder pins its demo root key and serves the f
   assert.equal(res.status(), 200);
   assert.equal(await page.locator('html').getAttribute('lang'), 'fi');
   await page.close();
+});
+
+check('the demo front page data is filled in with demo values', async () => {
+  const res = await fetch(`http://127.0.0.1:${svc.port}/api/v1/service`);
+  assert.equal(res.status, 200);
+  const s = await res.json();
+  assert.equal(s.social_emergency_number, '0800 000 000');
+  assert.equal(s.exit_url, 'https://www.ilmatieteenlaitos.fi/');
+  for (const field of ['controller_name', 'privacy_contact', 'accessibility_contact'])
+    assert.match(s[field], /\(demo\)/, field);
 });
 
 check('the demo worker verifies anna\'s keys to the root and finds no question yet', async () => {

@@ -10,7 +10,7 @@
 // the test folder).
 import { test } from 'node:test';
 import { spawn, execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,18 @@ export function stop(child, ms = 15000) {
   });
 }
 
+/** The setting a configuration line sets, or null (comments, blank lines). */
+const settingOf = (line) => line.match(/^\s*([A-Za-z0-9_]+)\s*=/)?.[1] ?? null;
+
+/** Appends `extra` to the configuration file; a setting it gives that the file sets already (the
+ * demo's front page values) is commented out there first, since a setting may be given once. */
+function appendConf(path, extra) {
+  const names = new Set(extra.split('\n').map(settingOf).filter(Boolean));
+  const lines = readFileSync(path, 'utf8').split('\n')
+    .map((line) => (names.has(settingOf(line)) ? `# (set again below) ${line}` : line));
+  writeFileSync(path, lines.join('\n') + extra);
+}
+
 /**
  * The service for one test file: start() makes the data folder (serving webRoot, or an app
  * built for it) and starts the test bank, adviced and the browser; check(name, fn) is a test
@@ -109,7 +121,7 @@ export class Service {
     if (ownApp)
       execFileSync('node', ['build.mjs', webRoot, '--root-pubkey-file', join(data, 'root.pub'), '--no-typecheck'],
         { cwd: join(src, 'client-web'), stdio: ['ignore', 'ignore', 'inherit'] });
-    if (confExtra) appendFileSync(join(data, 'adviced.conf'), confExtra);
+    if (confExtra) appendConf(join(data, 'adviced.conf'), confExtra);
     this.spawn('node', [join(src, 'deploy/testbank/server.js')], {
       TESTBANK_PORT: String(this.bankPort),
       TESTBANK_REDIRECT_URIS: `http://localhost:${this.port}/api/v1/auth/bank/callback`,

@@ -285,17 +285,64 @@ int harness_start(struct harness *h)
 }
 
 /* Appends `text` to the data folder's adviced.conf. 0 or -1. */
+/* The setting name a configuration line sets, into name (empty for comments and blank lines). */
+static void conf_line_name(const char *line, char *name, size_t size)
+{
+	size_t n;
+
+	line += strspn(line, " \t");
+	n = strcspn(line, " \t=#\n");
+	if (line[0] == '#' || strchr(line, '=') == NULL || n >= size)
+		n = 0;
+	memcpy(name, line, n);
+	name[n] = '\0';
+}
+
+/* Whether `text` (configuration lines) sets `name`. */
+static int conf_sets(const char *text, const char *name)
+{
+	char line_name[64];
+
+	for (const char *line = text; *line;
+	     line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != '\0')) {
+		conf_line_name(line, line_name, sizeof line_name);
+		if (line_name[0] != '\0' && strcmp(line_name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Appends `text` to adviced.conf; a setting it names that the file sets already (the demo's
+ * front page values) is commented out there first, since a setting may be given once. */
 static int harness_append_conf(struct harness *h, const char *text)
 {
-	char path[300];
-	FILE *f;
-	int rc;
+	char path[300], line[1024], name[64];
+	char *old = NULL;
+	size_t len = 0;
+	FILE *f, *in;
+	int rc = 0;
 
 	snprintf(path, sizeof(path), "%s/adviced.conf", h->dir);
-	f = fopen(path, "a");
-	if (f == NULL)
+	if ((in = fopen(path, "r")) == NULL || (f = open_memstream(&old, &len)) == NULL) {
+		if (in != NULL)
+			fclose(in);
 		return -1;
-	rc = fputs(text, f) < 0 ? -1 : 0;
+	}
+	while (fgets(line, sizeof line, in) != NULL) {
+		conf_line_name(line, name, sizeof name);
+		if (name[0] != '\0' && conf_sets(text, name))
+			fputs("# (set again below) ", f);
+		fputs(line, f);
+	}
+	fclose(in);
+	fclose(f);
+	f = fopen(path, "w");
+	if (f == NULL) {
+		free(old);
+		return -1;
+	}
+	rc = fputs(old, f) < 0 || fputs(text, f) < 0 ? -1 : 0;
+	free(old);
 	return fclose(f) != 0 ? -1 : rc;
 }
 

@@ -1275,7 +1275,8 @@ static void test_sigterm_keeps_acknowledged_writes(void **state)
 }
 
 /* GET /api/v1/service without a session: the demo's categories without their units, the
- * configured numbers and exit address, cacheable for 30 s and the same answer meanwhile; only
+ * configured numbers and exit address (over the demo's), the demo's privacy and accessibility
+ * contacts, cacheable for 30 s and the same answer meanwhile; only
  * GET (405 otherwise); past service_rate_burst from one address, 429 with Retry-After. */
 static void test_service_front_page(void **state)
 {
@@ -1301,7 +1302,13 @@ static void test_service_front_page(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "emergency_number")), "112");
 	assert_string_equal(json_string_value(json_object_get(j, "social_emergency_number")), "0800 12 345");
 	assert_string_equal(json_string_value(json_object_get(j, "exit_url")), "http://127.0.0.1:9/weather");
-	assert_true(json_is_null(json_object_get(j, "privacy_contact")));
+	/* The demo's own values (advicectl init --demo) where the test sets none. */
+	assert_string_equal(json_string_value(json_object_get(j, "privacy_contact")),
+			    "tietosuoja@demokunta.invalid, PL 1, 00099 Demokunta (demo)");
+	assert_string_equal(json_string_value(json_object_get(j, "controller_name")),
+			    "Demokunta (demo): sosiaali- ja terveyslautakunta");
+	assert_string_equal(json_string_value(json_object_get(j, "accessibility_contact")),
+			    "saavutettavuus@demokunta.invalid (demo)");
 	assert_true(json_array_size(json_object_get(j, "categories")) > 0);
 	json_array_foreach (json_object_get(j, "categories"), i, e) {
 		assert_non_null(json_object_get(e, "service_hours"));
