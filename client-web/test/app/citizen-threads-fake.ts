@@ -3,10 +3,12 @@
 // by the admin, a unit with one key generation and a signed unit log; the citizen's identity and
 // certified device; and a rogue chain (another root) for a staff key the app must refuse. It
 // answers the requests of the threads controller (keys.unit, thread.prepare, thread.open,
-// thread.keys, wrap.put, file.begin and binary chunks, file.status, file.get, thread.read with
-// staff certificates, thread.get, message.send, thread.close, read.set, categories.list),
-// idempotent writes by request id, events to every open socket; and plays a hostile server on
-// request (dropped connections mid-upload, messages withheld, a unit log that goes back).
+// thread.keys, wrap.put, thread.rekey, file.begin and binary chunks, file.status, file.get,
+// thread.read with staff certificates, thread.get, message.send, thread.close, read.set,
+// categories.list), idempotent writes by request id, events to every open socket; rotates the
+// unit's key as unit-member-remove does; and plays a hostile server on request (dropped
+// connections mid-upload, messages withheld, a unit log that goes back, something done just
+// before a request is answered, such as another writer's re-key).
 import * as c from '../../src/crypto/index';
 import type { Clock } from '../../src/app/net/clock';
 import type { SocketFactory, SocketHandlers, SocketLike } from '../../src/app/net/socket';
@@ -15,7 +17,8 @@ export const NOW = 1_770_000_000_000;
 export const USER = 'a'.repeat(32);
 export const WORKER_ID = 'c'.repeat(32);
 export const CATEGORY = 'adult-social-work';
-const WRITES = new Set(['thread.open', 'message.send', 'read.set', 'thread.close', 'thread.prepare', 'wrap.put', 'file.begin']);
+const WRITES = new Set(['thread.open', 'message.send', 'read.set', 'thread.close', 'thread.prepare', 'wrap.put', 'file.begin',
+  'thread.rekey']);
 
 export const b64 = (b: Uint8Array): string => c.sodium.to_base64(b, c.sodium.base64_variants.URLSAFE_NO_PADDING);
 export const unb64 = (s: string): Uint8Array => c.sodium.from_base64(s, c.sodium.base64_variants.URLSAFE_NO_PADDING);
@@ -176,6 +179,8 @@ export class CitizenServer {
   readonly swallowNext = new Set<string>();
   /** The next request of each type listed is refused with this code (once). */
   readonly refuseNext = new Map<string, string>();
+  /** Run once just before the next request of each type listed is answered (another writer meanwhile). */
+  readonly beforeNext = new Map<string, () => void>();
   /** Staff certificates by the hex kid of their signing key: the leaf and its issuer. */
   readonly staff = new Map<string, Uint8Array[]>();
   private threadCount = 0;
@@ -188,6 +193,12 @@ export class CitizenServer {
 
   addStaff(k: c.Keys, certs: Uint8Array[]): void {
     this.staff.set(hex(c.kid(k.signPk)), certs);
+  }
+
+  /** A member left: the unit's key rotates (a new generation made at `at`) and keys.unit serves its log. */
+  rotateUnit(at: number): void {
+    this.w.rotate(at);
+    this.log = this.w.unitLog.slice();
   }
 
   readonly factory: SocketFactory = (h) => {
@@ -239,6 +250,11 @@ export class CitizenServer {
     const stored = this.committed.get(id);
     if (stored !== undefined) return sock.push(stored);
     if (this.swallowNext.delete(req.type as string)) return;
+    const before = this.beforeNext.get(req.type as string);
+    if (before !== undefined) {
+      this.beforeNext.delete(req.type as string);
+      before();
+    }
     let out: Record<string, unknown>;
     try {
       const refusal = this.refuseNext.get(req.type as string);
@@ -281,6 +297,33 @@ export class CitizenServer {
     const t = this.threads.get(id as string);
     if (t === undefined) throw new Error('not_found /thread');
     return t;
+  }
+
+  /**
+   * thread.rekey as adviced checks it (§12.6): the event of this thread starts the next epoch
+   * (else conflict /event), follows the current one's hash and is signed by the citizen's device
+   * (else forbidden); one wrap of that epoch per recipient, signed by the same key. All or nothing.
+   */
+  private rekey(t: FakeThread, event: Uint8Array, wraps: Uint8Array[]): Record<string, unknown> {
+    const ev = c.epochEventParse(event);
+    if (hex(ev.threadId) !== t.thread) throw new Error('bad_request /event');
+    if (ev.epoch !== t.epoch + 1) throw new Error('conflict /event');
+    const head = t.epochs.length > 0 ? c.hash(unb64(t.epochs[t.epochs.length - 1])) : new Uint8Array(32);
+    if (!c.equal(ev.prevHash, head)) throw new Error('forbidden /event');
+    if (!c.equal(ev.signerKid as Uint8Array, c.kid(this.w.device.signPk))) throw new Error('forbidden /event');
+    c.epochEventVerify(event, ev.threadId, this.w.device.signPk, t.epochs.length > 0 ? unb64(t.epochs[t.epochs.length - 1]) : null);
+    const left = ev.recipients.map(hex);
+    wraps.forEach((x, i) => {
+      const info = c.wrapParse(x), at = left.indexOf(hex(info.recipientKid));
+      if (info.kind !== 1 || info.epoch !== ev.epoch || hex(info.scopeId) !== t.thread || at < 0 ||
+        !c.equal(info.signerKid, ev.signerKid as Uint8Array)) throw new Error(`bad_request /wraps/${i}`);
+      left.splice(at, 1);
+    });
+    if (left.length > 0) throw new Error('bad_request /wraps');
+    t.epochs.push(b64(event));
+    for (const x of wraps) t.wraps.push(b64(x));
+    t.epoch = ev.epoch;
+    return { thread: t.thread, epoch: t.epoch };
   }
 
   private run(req: Record<string, unknown>): Record<string, unknown> {
@@ -328,6 +371,8 @@ export class CitizenServer {
         for (const x of wraps) if (!t.wraps.includes(x)) { t.wraps.push(x); stored++; }
         return { thread: t.thread, stored };
       }
+      case 'thread.rekey':
+        return this.rekey(this.thread(req.thread), unb64(req.event as string), (req.wraps as string[]).map(unb64));
       case 'file.begin': {
         const thread = req.thread as string;
         if (!this.threads.has(thread) && !this.prepared.has(thread)) throw new Error('not_found /thread');
@@ -410,8 +455,17 @@ export function unitThreadKey(w: World, t: FakeThread): Uint8Array {
 /** A staff envelope of `text` (and file references) after the last message of t, by `signer`. */
 export function staffEnvelope(w: World, t: FakeThread, signer: c.Keys, text: string, files: c.FileRef[] = [],
   order: { seq: bigint; prev: Uint8Array } | null = null): string {
+  return staffEnvelopeAt(w, t, signer, text, { epoch: 0, key: unitThreadKey(w, t), createdAt: NOW, files, order });
+}
+
+/**
+ * A staff envelope of `text` by `signer` at `epoch`, sealed with that epoch's thread key and
+ * dated `createdAt`, after the last message of t (or at `order`).
+ */
+export function staffEnvelopeAt(w: World, t: FakeThread, signer: c.Keys, text: string, at: { epoch: number; key: Uint8Array;
+  createdAt: number; files?: c.FileRef[]; order?: { seq: bigint; prev: Uint8Array } | null }): string {
   const tid = c.sodium.from_hex(t.thread);
-  const key = c.threadMsgKey(unitThreadKey(w, t), tid, 0, t.share);
+  const key = c.threadMsgKey(at.key, tid, at.epoch, t.share);
   const last = t.messages[t.messages.length - 1];
   const mine = t.messages.filter((m) => {
     try {
@@ -420,19 +474,39 @@ export function staffEnvelope(w: World, t: FakeThread, signer: c.Keys, text: str
       return false;
     }
   }).length;
+  const order = at.order ?? null;
   const senderSeq = order?.seq ?? BigInt(mine + 1), prevHash = order?.prev ?? (last ? c.hash(unb64(last.body)) : new Uint8Array(32));
-  return b64(c.envelopeSeal({ threadId: tid, messageId: c.random(16), epoch: 0, senderSeq, prevHash, createdAt: BigInt(NOW),
-    nonce: c.random(24) }, key, c.contentEncode(files, text), signer));
+  return b64(c.envelopeSeal({ threadId: tid, messageId: c.random(16), epoch: at.epoch, senderSeq, prevHash,
+    createdAt: BigInt(at.createdAt), nonce: c.random(24) }, key, c.contentEncode(at.files ?? [], text), signer));
 }
 
-/** The worker re-keys t (reason 1): a new thread key sealed to the unit's current generation and the identity. */
-export function workerRekey(w: World, t: FakeThread, at: number): Uint8Array {
+/**
+ * The thread key of `epoch` as the holder of a unit key generation `gen` opens it: its wrap of
+ * that epoch to gen, signed by the citizen's device or the worker. Null when there is none.
+ */
+export function unitEpochKey(w: World, t: FakeThread, epoch: number, gen: c.Keys): Uint8Array | null {
+  const tid = c.sodium.from_hex(t.thread), genKid = hex(c.kid(gen.boxPk));
+  for (const x of t.wraps.map(unb64)) {
+    const info = c.wrapParse(x);
+    if (info.epoch !== epoch || hex(info.recipientKid) !== genKid) continue;
+    const signer = [w.device, w.worker].find((k) => c.equal(c.kid(k.signPk), info.signerKid));
+    if (signer !== undefined) return c.wrapOpen(x, 1, tid, epoch, gen, signer.signPk).key;
+  }
+  return null;
+}
+
+/**
+ * The worker re-keys t (reason 1): a new thread key sealed to the unit's current generation and
+ * the identity. `signer` (default the worker) signs the event and the wraps: another key plays a
+ * server that forges an epoch.
+ */
+export function workerRekey(w: World, t: FakeThread, at: number, signer: c.Keys = w.worker): Uint8Array {
   const tid = c.sodium.from_hex(t.thread), key = c.random(32), e = t.epoch + 1;
   const prev = t.epochs.length > 0 ? c.hash(unb64(t.epochs[t.epochs.length - 1])) : new Uint8Array(32);
   const ev = c.epochEventSign({ threadId: tid, epoch: e, prevEpoch: e - 1, prevHash: prev, reason: 1, createdAt: BigInt(at),
-    recipients: [c.kid(w.current.boxPk), c.kid(w.identity.boxPk)] }, w.worker);
+    recipients: [c.kid(w.current.boxPk), c.kid(w.identity.boxPk)] }, signer);
   t.epochs.push(b64(ev));
-  for (const pk of [w.current.boxPk, w.identity.boxPk]) t.wraps.push(b64(c.wrapSeal(1, tid, e, pk, key, c.random(32), w.worker)));
+  for (const pk of [w.current.boxPk, w.identity.boxPk]) t.wraps.push(b64(c.wrapSeal(1, tid, e, pk, key, c.random(32), signer)));
   t.epoch = e;
   return key;
 }

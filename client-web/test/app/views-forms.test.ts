@@ -1,10 +1,10 @@
 // views-forms.test.ts - the citizen views' rules (src/app/views/citizen/forms.ts): a message's
 // text, the notification contact's checks and the phone number's form, attachment names and
-// which files get an image preview.
+// which files get an image preview; the conflicts the thread layer answers itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  downloadName, MAX_TEXT_CHARS, mediaKind, normalPhone, notifyProblems, previewType, textProblem,
+  downloadName, handledConflict, MAX_TEXT_CHARS, mediaKind, normalPhone, notifyProblems, previewType, textProblem,
 } from '../../src/app/views/citizen/forms';
 
 test('a message needs text, within the limit counted in characters', () => {
@@ -48,4 +48,13 @@ test('attachments: names by kind, previews only for JPEG and PNG', () => {
   assert.equal(previewType(3), 'image/png');
   assert.equal(previewType(4), null); // HEIC: browsers cannot show it
   assert.equal(previewType(undefined), null);
+});
+
+test('a conflict over the key epoch is answered by the thread layer; other refusals show as failed writes', () => {
+  assert.equal(handledConflict('thread.rekey', 'conflict', '/event'), true);
+  assert.equal(handledConflict('message.send', 'conflict', '/body'), true);
+  assert.equal(handledConflict('thread.rekey', 'forbidden', '/event'), false);
+  assert.equal(handledConflict('thread.rekey', 'conflict', undefined), false);
+  assert.equal(handledConflict('message.send', 'conflict', undefined), false);
+  assert.equal(handledConflict('thread.open', 'conflict', '/body'), false);
 });

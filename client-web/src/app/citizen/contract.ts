@@ -155,11 +155,13 @@ export interface ShownMessage {
   mark: MessageMark;
 }
 
-/** A message that could not be shown: the reason, never its content. */
+/** A message that could not be shown: the reason, never its content ('stale_epoch': written with
+ *  a thread key that had been replaced before, as only someone no longer holding the thread would). */
 export interface UnreadableMessage {
   seq: number;
   time: number;
-  reason: 'untrusted_sender' | 'bad_signature' | 'no_key' | 'damaged' | 'replay' | 'wrong_thread' | 'duplicate_id';
+  reason: 'untrusted_sender' | 'bad_signature' | 'no_key' | 'damaged' | 'replay' | 'wrong_thread' | 'duplicate_id'
+    | 'stale_epoch';
 }
 
 export interface ThreadSnapshot {

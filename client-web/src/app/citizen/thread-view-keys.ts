@@ -20,6 +20,14 @@ export interface KeysReply {
   epochs: string[];
 }
 
+/** The epoch events that verify, oldest first, and whether they are all that was served. */
+export interface EpochChain {
+  events: EpochEvent[];
+  intact: boolean;
+  /** H(the last verified event): what the next epoch's event follows; zeros before epoch 1. */
+  head: Uint8Array;
+}
+
 export interface Sender {
   pk: Uint8Array;
   /** A device of the thread's citizen (else staff). */
@@ -47,7 +55,7 @@ export class ThreadKeyring {
   private staffSeen = new Set<string>();
   private wraps: Uint8Array[] = [];
   private rawEpochs: Uint8Array[] = [];
-  private events: EpochEvent[] | null = null;
+  private chain: EpochChain | null = null;
   private readonly threadKeys = new Map<number, Uint8Array>();
   /** The identity of the device that signed the first message; null until it is known. */
   identity: DeviceCert | null = null;
@@ -62,7 +70,7 @@ export class ThreadKeyring {
     this.devices = decodeAll(this.c, r.devices.map((d) => d.cert));
     this.wraps = decodeAll(this.c, r.wraps);
     this.rawEpochs = decodeAll(this.c, r.epochs);
-    this.events = null;
+    this.chain = null;
     this.addCerts(r.certs);
   }
 
@@ -123,24 +131,36 @@ export class ThreadKeyring {
     return this.citizenDevice(kid, ids) ?? this.staff(kid);
   }
 
-  /** The verified epoch events, oldest first (events[i] starts epoch i + 1); null when they do not verify. */
-  epochEvents(): EpochEvent[] | null {
-    if (this.events !== null) return this.events;
-    const out: EpochEvent[] = [];
-    let prev: Uint8Array | null = null;
+  /**
+   * The epoch events served, verified in order (each signed by a device of this or the
+   * thread's identity or by staff chained to the root, of this thread, following the one
+   * before): events[i] starts epoch i + 1. The chain stops at the first event that does not
+   * verify; it is intact when every event verified and they reach the epoch served.
+   */
+  epochChain(): EpochChain {
+    if (this.chain !== null) return this.chain;
+    const events: EpochEvent[] = [];
+    let prev: Uint8Array | null = null, intact = true;
     for (const b of this.rawEpochs) {
       try {
         const signer = this.signer(this.c.epochEventParse(b).signerKid as Uint8Array);
-        if (signer === null) return null;
-        out.push(this.c.epochEventVerify(b, this.threadId, signer, prev));
+        if (signer === null) throw new Error('an epoch event of an unknown signer');
+        events.push(this.c.epochEventVerify(b, this.threadId, signer, prev));
         prev = b;
       } catch {
-        return null;
+        intact = false;
+        break;
       }
     }
-    if (out.length !== this.epoch) return null;
-    this.events = out;
-    return out;
+    this.chain = { events, intact: intact && events.length === this.epoch,
+      head: prev === null ? new Uint8Array(32) : this.c.hash(prev) };
+    return this.chain;
+  }
+
+  /** The verified epoch events when the whole chain verifies; null otherwise. */
+  epochEvents(): EpochEvent[] | null {
+    const chain = this.epochChain();
+    return chain.intact ? chain.events : null;
   }
 
   /** The thread key of `epoch`, opened from a wrap to this identity; null when none opens. */

@@ -55,12 +55,14 @@ export class ThreadView {
     if (!this.c.verdictAccepted(verdict) || header === undefined) return refuse(REFUSED[verdict] ?? 'damaged');
     const sender = this.keyring.sender(header);
     if (sender === null) return refuse('untrusted_sender');
-    const events = this.keyring.epochEvents();
-    if (events === null) return refuse('no_key');
+    // Judged against the events that verify: an epoch past them has no trusted key, and a
+    // message at an epoch that a later event ended before it was written is refused.
+    const { events } = this.keyring.epochChain();
+    if (header.epoch > events.length) return refuse('no_key');
     try {
       this.c.epochMessageCheck(header, events);
     } catch {
-      return refuse('untrusted_sender'); // written at an epoch that had ended: not a current holder
+      return refuse('stale_epoch');
     }
     const key = this.keyring.messageKey(header.epoch);
     if (key === null) return refuse('no_key');

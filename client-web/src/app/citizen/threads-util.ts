@@ -8,8 +8,9 @@ import type * as CryptoModule from '../../crypto/index';
  * passed on from the server): 'file_refused' (a file failed checkFile), 'too_many_files',
  * 'too_long' (the text does not fit in one message), 'unit_keys' (the unit's keys did not
  * verify to the pinned root, or its log went back), 'locked' (no thread key opens),
- * 'rekey_needed' (the thread's key is not sealed to the unit's current key generation and
- * re-keying is not done by this app yet), 'stale_epoch', 'upload_failed', 'type_mismatch'
+ * 'rekey_needed' (the thread's key is still not sealed to the unit's current key generation
+ * after re-keying), 'stale_epoch' (the thread's key epochs do not verify, or the server refused
+ * the current one), 'upload_failed', 'type_mismatch'
  * (a download is not of the type its message names), 'damaged' (a download that does not
  * decrypt, or is cut or changed), 'not_found'.
  */

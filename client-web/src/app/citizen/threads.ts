@@ -3,8 +3,9 @@
 // (thread.prepare, attachments uploaded to the prepared thread, the first envelope, thread.open,
 // the thread key wrapped to the unit's current key generation and to the identity, kept on the
 // device until done), a thread watched decrypted and live, replies at the thread's current key
-// epoch, close, read state, downloads and drafts. The parts live in upload.ts, download.ts,
-// unit-keys.ts, thread-view*.ts, drafts.ts and pending-open.ts; this file wires them.
+// epoch (re-keyed first when the unit's key changed), close, read state, downloads and drafts.
+// The parts live in upload.ts, download.ts, unit-keys.ts, thread-view*.ts, thread-rekey.ts,
+// drafts.ts and pending-open.ts; this file wires them.
 import type { FileRef } from '../../crypto/index';
 import type { Connection } from '../net';
 import { systemClock, type Clock } from '../net/clock';
@@ -17,6 +18,7 @@ import type {
 import { downloadFile } from './download';
 import { Drafts } from './drafts';
 import { PendingOpens, type PendingOpen } from './pending-open';
+import { ensureWritable } from './thread-rekey';
 import { ThreadSession } from './thread-view-session';
 import { b64, type Crypto, type CryptoSession, type KvStore, openKv, ThreadsError, unb64, unhexId } from './threads-util';
 import { UlogMemory, unitKeyFetch, type UnitKey } from './unit-keys';
@@ -63,6 +65,7 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
   /** Threads of questions being asked on this page (not for finishPending). */
   const asking = new Set<string>();
   const upCtx = { conn, c, clock };
+  const rekeyCtx = { conn, c, identity: keys.identity, device: keys.device, now };
 
   const unitKey = async (by: { category: string } | { unit: string }): Promise<UnitKey> =>
     unitKeyFetch(conn, c, cs.rootKey, await ulog, by, now());
@@ -201,21 +204,6 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
     return finishing;
   }
 
-  /** Refuses to write at an epoch not sealed to the unit's current generation (re-keying is not done here). */
-  function checkWritable(s: ThreadSession, unit: UnitKey): void {
-    const epoch = s.keyring.epoch;
-    if (s.keyring.threadKey(epoch) === null) throw new ThreadsError('locked', 'no key of the current epoch opens');
-    const events = s.keyring.epochEvents();
-    if (events === null) throw new ThreadsError('stale_epoch', "the thread's key epochs do not verify");
-    try {
-      if (epoch > 0) c.epochWritable(epoch, epoch, events[epoch - 1].recipients, unit.kid);
-      else if (unit.createdAt > s.created) throw new ThreadsError('rekey_needed', 'the unit has a newer key generation');
-    } catch (e) {
-      if (e instanceof ThreadsError) throw e;
-      throw new ThreadsError('rekey_needed', 'the thread must be re-keyed to the unit\'s current key generation');
-    }
-  }
-
   async function sendMessage(s: ThreadSession, unitRef: { unit: string }, refs: FileRef[], text: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const epoch = s.keyring.epoch, mk = s.keyring.messageKey(epoch);
@@ -229,7 +217,7 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
       }
       await s.refreshKeys(); // a stale epoch: read the keys again and write at the current one, once
       if (s.keyring.epoch === epoch) throw new ThreadsError('stale_epoch', 'the server refused the current epoch');
-      checkWritable(s, await unitKey(unitRef));
+      await ensureWritable(rekeyCtx, s, await unitKey(unitRef));
     }
   }
 
@@ -243,14 +231,8 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
       s.view.sending.push({ local, text, files: files.map((f) => f.name) });
       s.emit();
       if (s.unit === null) throw new ThreadsError('not_found', 'the thread has no unit');
-      const unitRef = { unit: s.unit }, unit = await unitKey(unitRef);
-      try {
-        checkWritable(s, unit);
-      } catch (e) {
-        if (!(e instanceof ThreadsError) || e.code !== 'rekey_needed') throw e;
-        await s.refreshKeys(); // someone may have re-keyed the thread already
-        checkWritable(s, unit);
-      }
+      const unitRef = { unit: s.unit };
+      await ensureWritable(rekeyCtx, s, await unitKey(unitRef)); // re-keyed first when the unit's key changed
       const refs = await uploadAll(thread, files, media, onProgress);
       await sendMessage(s, unitRef, refs, text);
       s.view.sending = s.view.sending.filter((x) => x.local !== local);

@@ -1,7 +1,8 @@
 // forms.ts - the citizen views' rules, apart from the views so that they can be tested
 // without a browser: what a question or reply may hold (text length, number of files, a file
-// too large to even read), the notification contact's checks (PROTOCOL.md §11.4), and the
-// catalogue keys for thread states, file problems, unreadable messages and file kinds. Pure.
+// too large to even read), the notification contact's checks (PROTOCOL.md §11.4), the
+// catalogue keys for thread states, file problems, unreadable messages and file kinds, and
+// which refused writes the thread layer answers itself. Pure.
 import type { FileProblem, MessageMark, UnreadableMessage } from '../../citizen/contract';
 
 /** The most characters of a message: well inside the protocol's body bound (§9) in UTF-8. */
@@ -42,7 +43,18 @@ export const UNREADABLE_TEXT = {
   replay: 'thread.unreadable.replay',
   wrong_thread: 'thread.unreadable.wrongThread',
   duplicate_id: 'thread.unreadable.duplicate',
+  stale_epoch: 'thread.unreadable.staleKey',
 } as const satisfies Record<UnreadableMessage['reason'], string>;
+
+/**
+ * A write refused as a conflict that the thread layer answers itself, not to be shown as a
+ * failed write: another key epoch (thread.rekey on /event: followed; message.send on /body:
+ * the keys read again and the message written at the current epoch).
+ */
+export function handledConflict(type: string, code: string, field: string | undefined): boolean {
+  if (code !== 'conflict') return false;
+  return (type === 'thread.rekey' && field === '/event') || (type === 'message.send' && field === '/body');
+}
 
 type KindKey = 'files.kind.pdf' | 'files.kind.image' | 'files.kind.document' | 'files.kind.text' | 'files.kind.sheet' | 'files.kind.other';
 

@@ -8,6 +8,7 @@ import type { ConnectionState, OutboxNotice, SessionWarning } from '../../net';
 import type { ShellConnection } from '../../citizen/session';
 import { t, type Key, type Lang } from '../../i18n';
 import { formatClock } from '../../format';
+import { handledConflict } from './forms';
 
 const OFFLINE_TEXT: Record<string, Key> = {
   network: 'conn.offline.network',
@@ -156,6 +157,7 @@ export function OutboxFailures({ lang, conn }: { lang: Lang; conn: ShellConnecti
     () =>
       conn.onOutbox((n: OutboxNotice) => {
         if (n.kind !== 'failed' || n.request.type === 'read.set' || n.request.type === 'session.extend') return;
+        if (handledConflict(n.request.type, n.error.code, n.error.field)) return;
         const { type, id, ...fields } = n.request;
         setFailed((f) => [...f.filter((x) => x.id !== id), { id, type, fields, code: n.error.code }]);
       }),
