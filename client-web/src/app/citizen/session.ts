@@ -16,7 +16,8 @@ import { createThreadsController } from './threads';
 /** What the views use of the connection (a fake implements it in the preview harness). */
 export type ShellConnection = Pick<
   Connection,
-  'state' | 'onState' | 'retryNow' | 'sessionInfo' | 'onSession' | 'extendSession' | 'watchList' | 'onOutbox' | 'request' | 'touch'
+  | 'state' | 'onState' | 'retryNow' | 'sessionInfo' | 'onSession' | 'extendSession' | 'watchList' | 'onOutbox' | 'failedWrites'
+  | 'retryWrite' | 'discardWrite' | 'request' | 'touch'
 >;
 
 export type SessionPhase =
