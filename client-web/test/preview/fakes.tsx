@@ -184,9 +184,9 @@ export function fakeKeys(opts: FakeOptions): KeyController {
   return {
     state: () => state,
     subscribe: () => () => undefined,
-    createIdentity: async () => ({ recoveryCode: 'ABCD-EFGH-IJKL-MNOP' }),
+    createIdentity: async () => ({ recoveryCode: 'K7M2Q-9XJ4T-PW3RB-HC8NZ-4FDL6-TQ9VA-M2YE5' }),
     recover: async () => undefined,
-    startNewIdentity: async () => ({ recoveryCode: 'ABCD-EFGH-IJKL-MNOP' }),
+    startNewIdentity: async () => ({ recoveryCode: 'K7M2Q-9XJ4T-PW3RB-HC8NZ-4FDL6-TQ9VA-M2YE5' }),
     askApproval: () => ({ cancel: () => undefined }),
     watchApprovals: () => () => undefined,
     challenge: async () => undefined,

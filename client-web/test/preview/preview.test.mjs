@@ -271,6 +271,24 @@ test('the connection line, the session warning and failed writes', async () => {
 
 test('the key views are in place: setup while keys are not ready, the devices page', async () => {
   await checkView('keys-new-device', 'keys=new-device', '#/threads');
+  await checkView('keys-code', 'keys=first-login', '#/threads', async (page) => {
+    await page.locator('.keys-step button.btn').first().click();
+    const code = page.locator('.recovery-code');
+    await code.waitFor();
+    assert.equal(await page.locator('.recovery-code span').count(), 7, 'seven groups');
+    assert.equal(await code.textContent(), 'K7M2Q-9XJ4T-PW3RB-HC8NZ-4FDL6-TQ9VA-M2YE5', 'the text has its hyphens');
+    const group = page.locator('[role="group"]').filter({ has: code });
+    assert.match(await group.evaluate((g) => document.getElementById(g.getAttribute('aria-labelledby')).textContent), /^(Palautuskoodi|Återställningskod|Recovery code)$/);
+    assert.equal(await code.evaluate((c) => c.tagName), 'CODE');
+    const copied = await page.evaluate(() => {
+      const sel = getSelection();
+      sel.selectAllChildren(document.querySelector('.recovery-code'));
+      const text = sel.toString();
+      sel.removeAllRanges();
+      return text;
+    });
+    assert.equal(copied, 'K7M2Q-9XJ4T-PW3RB-HC8NZ-4FDL6-TQ9VA-M2YE5', 'a selection copies the code as typed');
+  });
   await checkView('devices', '', '#/devices');
 });
 
