@@ -197,7 +197,7 @@ export function fakeKeys(opts: FakeOptions): KeyController {
   };
 }
 
-export function fakeConnection(opts: FakeOptions, list: Summary[], listChanged: Emitter<Summary[]>): ShellConnection & { failWrite(): void } {
+export function fakeConnection(opts: FakeOptions, list: Summary[], listChanged: Emitter<Summary[]>): ShellConnection & { failWrite(): void; warn(): void } {
   const states = new Emitter<ConnectionState>();
   const sessions = new Emitter<SessionInfo>();
   const outbox = new Emitter<OutboxNotice>();
@@ -273,6 +273,12 @@ export function fakeConnection(opts: FakeOptions, list: Summary[], listChanged: 
       return { type: 'ok' };
     },
     touch: () => undefined,
+    /** The session warning comes now (idle: "Continue" extends the session). */
+    warn() {
+      const end = Date.now() + 3 * MIN;
+      info = { sessionExpires: info.sessionExpires, idleExpires: end, warning: { reason: 'idle', ends: end } };
+      sessions.emit(info);
+    },
     failWrite() {
       const f: FailedWrite = { request: { type: 'message.send', id: 'r1', thread: THREAD_NEW, body: 'x' },
         error: Object.assign(new Error('rate'), { code: 'rate_limited' }) as never };
@@ -280,7 +286,7 @@ export function fakeConnection(opts: FakeOptions, list: Summary[], listChanged: 
       outbox.emit({ kind: 'failed', ...f });
     },
   };
-  return conn as unknown as ShellConnection & { failWrite(): void };
+  return conn as unknown as ShellConnection & { failWrite(): void; warn(): void };
 }
 
 /** The fake session: a citizen with keys and threads as the options say. */

@@ -287,6 +287,8 @@ test('the connection line, the session warning and failed writes', async () => {
   await checkView('conn-offline', 'conn=offline', '#/threads');
   await checkView('session-warning', 'warn=idle', '#/threads', async (page) => {
     await page.locator('dialog.session-warning[open]').waitFor();
+    assert.equal(await page.evaluate(() => document.querySelector('dialog.session-warning').contains(document.activeElement)), true,
+      'a warning there from the start has the focus');
   });
   await checkView('session-absolute', 'warn=absolute', '#/threads', async (page) => {
     await page.locator('dialog.session-warning[open]').waitFor();
@@ -305,6 +307,42 @@ test('the connection line, the session warning and failed writes', async () => {
   await page.locator('dialog button').filter({ hasText: 'Continue' }).click();
   await page.locator('dialog.session-warning[open]').waitFor({ state: 'detached' });
   assert.equal(await page.locator('dialog.session-warning').evaluate((d) => d.open), false);
+});
+
+test('the session warning takes the focus, keeps it while open, and gives it back on Continue', async () => {
+  for (const lang of LANGS) {
+    const { page } = await open(lang, '', `#/thread/${ANSWERED}`);
+    await page.locator('#reply-text').focus();
+    await page.keyboard.type('Kesken');
+    await page.evaluate(() => window.preview.warn());
+    const dialog = page.locator('dialog.session-warning[open]');
+    await dialog.waitFor();
+    const inDialog = () => page.evaluate(() => document.querySelector('dialog.session-warning').contains(document.activeElement));
+    assert.equal(await inDialog(), true, `${lang}: the dialog has the focus`);
+    const outside = [];
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press(i % 2 ? 'Shift+Tab' : 'Tab');
+      await page.keyboard.press('Tab');
+      const where = await page.evaluate(() => {
+        const a = document.activeElement;
+        return a === null || a === document.body || document.querySelector('dialog.session-warning').contains(a) ? null : a.outerHTML.slice(0, 80);
+      });
+      if (where !== null) outside.push(where);
+    }
+    assert.deepEqual(outside, [], `${lang}: the focus stays in the modal dialog`);
+    await dialog.locator('button').first().click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'reply-text', `${lang}: Continue gives the focus back`);
+    assert.equal(await page.locator('#reply-text').inputValue(), 'Kesken');
+  }
+  // Escape dismisses it too, and the focus goes back.
+  const { page } = await open('en', '', '#/ask');
+  await page.locator('#ask-text').focus();
+  await page.evaluate(() => window.preview.warn());
+  await page.locator('dialog.session-warning[open]').waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('dialog.session-warning[open]').waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'ask-text', 'Escape gives the focus back');
 });
 
 test('the key views are in place: setup while keys are not ready, the devices page', async () => {

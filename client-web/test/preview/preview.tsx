@@ -48,10 +48,12 @@ function show(query: string): void {
   render(<App key={++shown} openSession={() => next.session} />, root);
 }
 
-// The test drives these: a case shown afresh, a worker's answer arriving, a write failing.
+// The test drives these: a case shown afresh, a worker's answer arriving, a write failing, the
+// session warning coming.
 (window as unknown as { preview: unknown }).preview = {
   show,
   push: (t: string) => fake.threads.push(t),
   failWrite: () => fake.conn.failWrite(),
+  warn: () => fake.conn.warn(),
 };
 show(location.search);
