@@ -4,7 +4,8 @@
 // of a new device end to end (the same code on both, the same identity), by events and by
 // device.list when the events are missed; a server that puts its own keys in place of the
 // reveal, or another identity's wrap in place of the answer, is refused; removing this device,
-// or the server no longer listing it, wipes the keys here.
+// or the server no longer listing it, wipes the keys here, and with them this citizen's drafts,
+// questions being asked and outbox records (another user's on the same browser are left).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from '../../src/crypto/index';
@@ -12,10 +13,17 @@ import type { ApprovalAnswer, ApprovalAsk, KeyController, KeyState } from '../..
 import { createKeyController, KeyError } from '../../src/app/citizen/keys';
 import { checkRecord, MemoryKeyStore } from '../../src/app/citizen/keystore';
 import { b64u, hex } from '../../src/app/citizen/keys-wire';
+import { forgetUserData } from '../../src/app/citizen/forget';
+import { Drafts } from '../../src/app/citizen/drafts';
+import { PendingOpens } from '../../src/app/citizen/pending-open';
+import { MemoryKv } from '../../src/app/citizen/threads-util';
+import { MemoryOutboxStore, Outbox } from '../../src/app/net/outbox';
+import { outboxCipher } from '../../src/app/net/outbox-cipher';
 import { FakeClock } from './net-fakes';
 import { CITIZEN, KeyServer } from './citizen-keys-server';
 
 const cs = { crypto };
+type ForgetFn = (userId: string, deviceSeed: Uint8Array | null) => Promise<void>;
 
 before(async () => {
   await crypto.ready();
@@ -30,10 +38,13 @@ interface Device {
 function world() {
   const clock = new FakeClock();
   const server = new KeyServer(clock);
-  const device = (store = new MemoryKeyStore(), opts: { deaf?: boolean } = {}): Device => {
+  const device = (store = new MemoryKeyStore(), opts: { deaf?: boolean; onForget?: ForgetFn } = {}): Device => {
     const forgotten: string[] = [];
     const keys = createKeyController(server.connect(opts), cs, CITIZEN, {
-      store, clock, pollMs: 5_000, slowPollMs: 60_000, onForget: async (u) => void forgotten.push(u),
+      store, clock, pollMs: 5_000, slowPollMs: 60_000, onForget: async (u, seed) => {
+        forgotten.push(u);
+        await opts.onForget?.(u, seed);
+      },
     });
     return { keys, store, forgotten };
   };
@@ -264,6 +275,56 @@ test('removing this device wipes its keys here (and its drafts and outbox, by on
   assert.deepEqual(a.forgotten, [CITIZEN]);
   assert.equal(w.server.devices.size, 0);
   await rejectsWith(a.keys.removeDevice(kid), 'failed');
+});
+
+/** Puts a draft, a question being asked and an outbox record of `user` under `seed` in the stores. */
+async function keepSomething(kv: MemoryKv, outbox: MemoryOutboxStore, user: string, seed: Uint8Array, clock: FakeClock): Promise<void> {
+  const drafts = new Drafts(crypto, kv, seed, user);
+  await drafts.save(null, 'uusi kysymys');
+  await drafts.save('1'.repeat(32), 'vastaus');
+  const cipher = outboxCipher(crypto.sodium, seed, user);
+  await new PendingOpens(crypto, kv, cipher).add({ thread: '2'.repeat(32), category: 'income', lang: 'fi', key: crypto.random(32),
+    body: null, created: clock.now() });
+  const id = `req-${user.slice(0, 4)}-${hex(seed.subarray(0, 4))}`;
+  await new Outbox(outbox, cipher, clock).add({ type: 'message.send', id, thread: '1'.repeat(32), body: 'x' });
+}
+
+test('forgetting this device deletes its drafts, questions being asked and outbox, not another user\'s', async () => {
+  const w = world();
+  const kv = new MemoryKv(), outbox = new MemoryOutboxStore();
+  const seeds: (Uint8Array | null)[] = [];
+  const a = await firstDevice(w);
+  const b = w.device(a.store, {
+    onForget: async (u, seed) => {
+      seeds.push(seed === null ? null : seed.slice());
+      if (seed !== null) await forgetUserData(crypto, { kv, outbox }, u, seed);
+    },
+  });
+  await w.until(() => kind(b.keys) !== 'loading', 'reloaded');
+  const rec = checkRecord(await a.store.load(CITIZEN))!;
+  const OTHER = 'e'.repeat(32), otherSeed = crypto.random(32);
+  await keepSomething(kv, outbox, CITIZEN, rec.deviceSeed, w.clock);
+  await keepSomething(kv, outbox, OTHER, otherSeed, w.clock);
+  await keepSomething(kv, outbox, OTHER, rec.deviceSeed, w.clock); // another user, the same seed
+  assert.equal(kv.map.size, 9);
+  assert.equal(outbox.records.size, 3);
+
+  const s = b.keys.state();
+  await b.keys.removeDevice(s.kind === 'ready' ? s.keys.deviceKid : '');
+  assert.equal(kind(b.keys), 'removed');
+  assert.deepEqual(seeds, [rec.deviceSeed], 'told with the seed its records open under');
+  assert.equal(await new Drafts(crypto, kv, rec.deviceSeed, CITIZEN).load(null), '', 'the drafts are gone');
+  assert.equal(kv.map.size, 6, 'three records of this user deleted');
+  assert.equal(outbox.records.size, 2);
+  assert.deepEqual(await new Outbox(outbox, outboxCipher(crypto.sodium, rec.deviceSeed, CITIZEN), w.clock).load(), []);
+  for (const seed of [otherSeed, rec.deviceSeed]) {
+    const drafts = new Drafts(crypto, kv, seed, OTHER);
+    assert.equal(await drafts.load(null), 'uusi kysymys', 'another user\'s drafts are left');
+    assert.equal(await drafts.load('1'.repeat(32)), 'vastaus');
+    const cipher = outboxCipher(crypto.sodium, seed, OTHER);
+    assert.equal((await new PendingOpens(crypto, kv, cipher).list()).length, 1);
+    assert.equal((await new Outbox(outbox, cipher, w.clock).load()).length, 1);
+  }
 });
 
 test('a device the server no longer lists starts as removed, its keys wiped', async () => {

@@ -2,7 +2,8 @@
 // at rest, bound to the user and the request id), removed on their final reply; a connection
 // dropped after the server committed a write but before its reply loses and duplicates nothing
 // (resent with the same id, the server answers its original reply); a reload resends what was
-// unsent with the original ids; a final error is removed and told to the views.
+// unsent with the original ids; a final error is removed from the store and told to the views,
+// and the failed write is kept listed until it is retried with its original id or discarded.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as c from '../../src/crypto';
@@ -151,6 +152,7 @@ test('a final error removes the write and tells the views; unsent writes survive
   await w;
   assert.equal(store.records.size, 0);
   assert.deepEqual(notices.map((n) => n.kind), ['queued', 'failed']);
+  assert.deepEqual(conn.failedWrites().map((f) => [f.request.body, f.error.code]), [['LATE', 'thread_closed']], 'listed');
 
   server.socket.drop(4001);
   await clock.advance(0);
@@ -174,4 +176,76 @@ test('an outbox whose storage fails: the write is still sent', async () => {
   await clock.advance(0);
   assert.equal((await w).seq, 2);
   assert.ok(problems.some((p) => p.includes('outbox')));
+});
+
+test('a write that timed out but landed: retried with its original id and fields, written once', async () => {
+  const { conn, server, clock } = setup({ requestTimeoutMs: 1_000 });
+  server.addThread(T1, 1);
+  const store = new MemoryOutboxStore();
+  conn.start();
+  await conn.useOutbox(new Outbox(store, cipher, clock));
+  await clock.advance(0);
+  const notices: OutboxNotice[] = [];
+  conn.onOutbox((n) => notices.push(n));
+  server.holdReplies = true; // the server commits the write, its replies never come
+  const w = assert.rejects(conn.request('message.send', { thread: T1, body: 'ONCE' }), { code: 'timeout' });
+  for (let i = 0; i < 10 && conn.failedWrites().length === 0; i++) await clock.advance(5_000);
+  await w;
+  const [failed] = conn.failedWrites();
+  assert.equal(failed.error.code, 'timeout');
+  assert.equal(failed.request.body, 'ONCE');
+  assert.equal(store.records.size, 0, 'out of the store with its final answer');
+  assert.equal(server.threads.get(T1)!.messages.length, 2, 'it did land');
+
+  server.holdReplies = false;
+  server.held.length = 0;
+  const before = server.received.filter((r) => r.type === 'message.send');
+  const retried = conn.retryWrite(failed.request.id);
+  assert.deepEqual(conn.failedWrites(), [], 'no longer listed once retried');
+  await clock.advance(0);
+  const reply = await retried;
+  assert.equal(reply.seq, 2, 'the original reply');
+  const sends = server.received.filter((r) => r.type === 'message.send');
+  assert.equal(sends.length, before.length + 1);
+  assert.deepEqual(sends.at(-1), before[0], 'the same id and fields as the first try');
+  assert.deepEqual(server.threads.get(T1)!.messages.map((m) => m.body), ['body-1111-1', 'ONCE'], 'written once');
+  assert.equal(store.records.size, 0);
+  assert.deepEqual(notices.map((n) => n.kind), ['queued', 'failed', 'queued', 'done']);
+});
+
+test('a refused write: retried once the cause is gone, or discarded; unknown ids are told', async () => {
+  const { conn, server, clock } = setup();
+  const t = server.addThread(T1, 1);
+  t.state = 'closed';
+  const store = new MemoryOutboxStore();
+  conn.start();
+  await conn.useOutbox(new Outbox(store, cipher, clock));
+  await clock.advance(0);
+  const notices: OutboxNotice[] = [];
+  conn.onOutbox((n) => notices.push(n));
+  const ignore = (): void => undefined;
+  conn.request('message.send', { thread: T1, body: 'FIRST' }).catch(ignore);
+  conn.request('message.send', { thread: T1, body: 'SECOND' }).catch(ignore);
+  conn.request('read.set', { thread: T1, seq: 1 }).catch(ignore);
+  await clock.advance(0);
+  assert.deepEqual(conn.failedWrites().map((f) => f.request.body), ['FIRST', 'SECOND'], 'in order; read.set is not kept');
+
+  // Retried while it still fails: listed again, with the same id.
+  const first = conn.failedWrites()[0].request.id;
+  await assert.rejects(Promise.all([conn.retryWrite(first), clock.advance(0)]), { code: 'thread_closed' });
+  assert.deepEqual(conn.failedWrites().map((f) => f.request.body), ['SECOND', 'FIRST']);
+  assert.equal(conn.failedWrites()[1].request.id, first);
+
+  t.state = 'answered';
+  await Promise.all([conn.retryWrite(first), clock.advance(0)]);
+  assert.deepEqual(t.messages.map((m) => m.body), ['body-1111-1', 'FIRST']);
+  const second = conn.failedWrites()[0].request.id;
+  assert.equal(conn.discardWrite(second), true);
+  assert.equal(conn.discardWrite(second), false, 'gone');
+  assert.deepEqual(conn.failedWrites(), []);
+  assert.equal(notices.at(-1)!.kind, 'discarded');
+  await assert.rejects(conn.retryWrite(second), { code: 'not_found' });
+  await clock.advance(0);
+  assert.deepEqual(t.messages.map((m) => m.body), ['body-1111-1', 'FIRST'], 'the discarded write was not sent');
+  assert.equal(store.records.size, 0);
 });

@@ -3,7 +3,7 @@
 // the preview page: a thread with a worker's answer and an image, an unreadable message and a
 // late one, a locked thread, a closed one, a file that stays uploading, the session warning,
 // a failed write. Options come from the page's query string (preview.tsx).
-import type { ConnectionState, OutboxNotice, SessionInfo, Summary } from '../../src/app/net';
+import type { ConnectionState, FailedWrite, OutboxNotice, SessionInfo, Summary } from '../../src/app/net';
 import type { ListHandle } from '../../src/app/net/connection';
 import type {
   Category, FileCheck, KeyController, KeyState, PickedFile, ThreadSnapshot, ThreadsController, ThreadWatch, UploadProgress,
@@ -184,9 +184,9 @@ export function fakeKeys(opts: FakeOptions): KeyController {
   return {
     state: () => state,
     subscribe: () => () => undefined,
-    createIdentity: async () => ({ recoveryCode: 'ABCD-EFGH-IJKL-MNOP' }),
+    createIdentity: async () => ({ recoveryCode: 'K7M2Q-9XJ4T-PW3RB-HC8NZ-4FDL6-TQ9VA-M2YE5' }),
     recover: async () => undefined,
-    startNewIdentity: async () => ({ recoveryCode: 'ABCD-EFGH-IJKL-MNOP' }),
+    startNewIdentity: async () => ({ recoveryCode: 'K7M2Q-9XJ4T-PW3RB-HC8NZ-4FDL6-TQ9VA-M2YE5' }),
     askApproval: () => ({ cancel: () => undefined }),
     watchApprovals: () => () => undefined,
     challenge: async () => undefined,
@@ -197,10 +197,11 @@ export function fakeKeys(opts: FakeOptions): KeyController {
   };
 }
 
-export function fakeConnection(opts: FakeOptions, list: Summary[], listChanged: Emitter<Summary[]>): ShellConnection & { failWrite(): void } {
+export function fakeConnection(opts: FakeOptions, list: Summary[], listChanged: Emitter<Summary[]>): ShellConnection & { failWrite(): void; warn(): void } {
   const states = new Emitter<ConnectionState>();
   const sessions = new Emitter<SessionInfo>();
   const outbox = new Emitter<OutboxNotice>();
+  const failed = new Map<string, FailedWrite>();
   let state: ConnectionState = opts.conn === 'reconnecting' ? { kind: 'reconnecting', attempt: 3, retryAt: Date.now() + 17_000, cause: 'dropped' }
     : opts.conn === 'offline' ? { kind: 'offline', cause: 'network' }
     : opts.conn === 'connecting' ? { kind: 'connecting', attempt: 0 }
@@ -243,6 +244,22 @@ export function fakeConnection(opts: FakeOptions, list: Summary[], listChanged: 
       };
     },
     onOutbox: (fn: (n: OutboxNotice) => void) => outbox.add(fn),
+    failedWrites: () => [...failed.values()],
+    async retryWrite(id: string) {
+      const f = failed.get(id);
+      if (f === undefined) throw Object.assign(new Error('no such write'), { code: 'not_found' });
+      failed.delete(id);
+      outbox.emit({ kind: 'queued', request: f.request, restored: false });
+      outbox.emit({ kind: 'done', request: f.request, reply: { type: 'ok', id } });
+      return { type: 'ok', id };
+    },
+    discardWrite(id: string) {
+      const f = failed.get(id);
+      if (f === undefined) return false;
+      failed.delete(id);
+      outbox.emit({ kind: 'discarded', request: f.request });
+      return true;
+    },
     async request(type: string, fields: Record<string, unknown>) {
       if (type === 'notify.get') return { type: 'ok', ...contact };
       if (type === 'notify.set') {
@@ -256,11 +273,20 @@ export function fakeConnection(opts: FakeOptions, list: Summary[], listChanged: 
       return { type: 'ok' };
     },
     touch: () => undefined,
+    /** The session warning comes now (idle: "Continue" extends the session). */
+    warn() {
+      const end = Date.now() + 3 * MIN;
+      info = { sessionExpires: info.sessionExpires, idleExpires: end, warning: { reason: 'idle', ends: end } };
+      sessions.emit(info);
+    },
     failWrite() {
-      outbox.emit({ kind: 'failed', request: { type: 'message.send', id: 'r1', thread: THREAD_NEW, body: 'x' }, error: Object.assign(new Error('rate'), { code: 'rate_limited' }) as never });
+      const f: FailedWrite = { request: { type: 'message.send', id: 'r1', thread: THREAD_NEW, body: 'x' },
+        error: Object.assign(new Error('rate'), { code: 'rate_limited' }) as never };
+      failed.set(f.request.id, f);
+      outbox.emit({ kind: 'failed', ...f });
     },
   };
-  return conn as unknown as ShellConnection & { failWrite(): void };
+  return conn as unknown as ShellConnection & { failWrite(): void; warn(): void };
 }
 
 /** The fake session: a citizen with keys and threads as the options say. */

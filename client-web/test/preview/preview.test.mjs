@@ -5,11 +5,13 @@
 // 390x844 and no CSP violation; the forms show the error summary, files are checked with a
 // preview and a held upload's progress, the session warning continues the session, a
 // worker's answer is announced once without a time; screenshots (desktop and 390 px) go to
-// ADVICE_PREVIEW_SHOTS (default: none).
+// ADVICE_PREVIEW_SHOTS (default: none). For speed, one browser and one page per language: each
+// case starts the app afresh on that page (preview.show, no page load), its state is checked
+// at desktop width and again at 390x844, and the type-check runs beside the browser.
 //
 //   node --test test/preview/preview.test.mjs     (from client-web; tests/e2e has npm ci'd)
 import { test, before, after } from 'node:test';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -36,9 +38,40 @@ const LOCKED = '000000000000000000000000000000a2';
 const CLOSED = '000000000000000000000000000000a3';
 const NEW = '000000000000000000000000000000a4';
 
-let dir, server, base, browser;
+const LANGS = ['fi', 'sv', 'en'];
+const DESKTOP = { width: 1100, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+let dir, server, base, browser, typecheck;
+/** One page per language, kept open: each case is shown afresh on it (preview.show). */
+const pages = {};
+
+/** Type-checks the preview with the app in a child process, while the browser runs. */
+function startTypecheck() {
+  const tsc = join(here, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [tsc, '-p', join(here, 'tsconfig.json'), '--noEmit'], (err, stdout, stderr) =>
+      resolve(err ? `${err.message}\n${stdout}${stderr}` : null));
+  });
+}
+
+/** A page of the preview in `lang`, axe-core loaded; console and page errors are collected. */
+async function openPage(lang) {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused|error/i.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await page.goto(`${base}?lang=${lang}#/threads`);
+  await page.locator('main h1').first().waitFor();
+  await page.evaluate(axeSource);
+  return { context, page, problems, size: DESKTOP };
+}
 
 before(async () => {
+  typecheck = startTypecheck();
   dir = mkdtempSync(join(tmpdir(), 'advice-preview-'));
   await buildPreview(dir);
   server = createServer((req, res) => {
@@ -62,6 +95,7 @@ before(async () => {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${server.address().port}/`;
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+  for (const lang of LANGS) pages[lang] = await openPage(lang);
   if (SHOTS) mkdirSync(SHOTS, { recursive: true });
 });
 
@@ -71,25 +105,31 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A page at `query` + `hash` in `lang` and a viewport; its console problems are collected. */
-async function open(lang, query, hash, width = 1100, height = 900) {
-  const context = await browser.newContext({ viewport: { width, height } });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused|error/i.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  const q = new URLSearchParams(query);
-  q.set('lang', lang);
-  await page.goto(`${base}?${q}${hash}`);
-  await page.locator('main h1').first().waitFor();
-  return { context, page, problems };
+async function resize(p, size) {
+  if (p.size === size) return;
+  await p.page.setViewportSize(size);
+  p.size = size;
+}
+
+/**
+ * The case `query` at `hash` on the page of `lang`, started afresh at desktop width (no page
+ * load: the address's hash is set and the app started again on a new fake session).
+ */
+async function open(lang, query, hash) {
+  const p = pages[lang];
+  await resize(p, DESKTOP);
+  p.problems.length = 0;
+  await p.page.evaluate(([q, h]) => {
+    history.replaceState(null, '', location.pathname + location.search + h);
+    window.preview.show(q);
+  }, [query, hash]);
+  await p.page.locator('main h1').first().waitFor();
+  return p;
 }
 
 async function axe(page) {
-  await page.evaluate(axeSource);
-  const r = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
+  const r = await page.evaluate(
+    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }), AXE_TAGS);
   return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
@@ -97,28 +137,25 @@ async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Checks a view in every language at desktop and phone width; `act` brings it to the state. */
+/**
+ * Checks a view in every language; `act` brings it to the state, which is then checked at
+ * desktop width and again at 390x844 (axe, no sideways scrolling, no console problem).
+ */
 async function checkView(name, query, hash, act = async () => {}) {
-  for (const lang of ['fi', 'sv', 'en']) {
-    for (const [w, h, suffix] of [[1100, 900, ''], [390, 844, '-390']]) {
-      const { context, page, problems } = await open(lang, query, hash, w, h);
-      await act(page, lang);
-      assert.deepEqual(await axe(page), [], `${name} ${lang} ${w}px: axe`);
-      if (w === 390) {
-        const wide = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-        assert.ok(wide <= 0, `${name} ${lang}: ${wide} px of sideways scrolling at 390 px`);
-      }
-      assert.deepEqual(problems, [], `${name} ${lang}: console`);
-      if (lang === 'fi' || (lang === 'en' && w === 390)) await shot(page, `${name}-${lang}${suffix}`);
-      await context.close();
-    }
+  for (const lang of LANGS) {
+    const p = await open(lang, query, hash);
+    const { page } = p;
+    await act(page, lang);
+    assert.deepEqual(await axe(page), [], `${name} ${lang} 1100px: axe`);
+    if (lang === 'fi') await shot(page, `${name}-${lang}`);
+    await resize(p, PHONE);
+    assert.deepEqual(await axe(page), [], `${name} ${lang} 390px: axe`);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(wide <= 0, `${name} ${lang}: ${wide} px of sideways scrolling at 390 px`);
+    assert.deepEqual(p.problems, [], `${name} ${lang}: console`);
+    if (lang === 'fi' || lang === 'en') await shot(page, `${name}-${lang}-390`);
   }
 }
-
-test('the preview and the app type-check together (the fakes implement the contract)', () => {
-  const tsc = join(here, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.json'), '--noEmit'], { stdio: 'pipe' });
-});
 
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR42mNkYGD4z8DAwMDEwMDAAAAX9gH/2u7ftQAAAABJRU5ErkJggg==', 'base64');
@@ -180,14 +217,13 @@ test('a new question: topics, text, files checked with a preview, the error summ
 });
 
 test('a new question is sent: its thread opens and the draft is gone', async () => {
-  const { context, page } = await open('en', '', '#/ask');
+  const { page } = await open('en', '', '#/ask');
   await page.locator('input[name="category"]').first().check();
   await page.locator('#ask-text').fill('Can I get help with the rent?');
   await page.locator('button[type="submit"]').click();
   await page.waitForURL(/#\/thread\/[0-9a-f]{32}$/);
   await page.locator('.msg.mine').filter({ hasText: 'Can I get help with the rent?' }).waitFor();
   assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1', 'focus on the new view\'s heading');
-  await context.close();
 });
 
 test('a thread: the answer, marks, unreadable, attachments, the live region, closing', async () => {
@@ -213,7 +249,7 @@ test('a thread: the answer, marks, unreadable, attachments, the live region, clo
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'close-h');
   });
 
-  const { context, page } = await open('en', '', `#/thread/${ANSWERED}`);
+  const { page } = await open('en', '', `#/thread/${ANSWERED}`);
   const announcer = page.locator('#thread-announcer');
   assert.equal(await announcer.textContent(), '', 'nothing is announced on opening');
   await page.evaluate((t) => window.preview.push(t), ANSWERED);
@@ -224,7 +260,6 @@ test('a thread: the answer, marks, unreadable, attachments, the live region, clo
   await page.locator('button').filter({ hasText: 'Close the question' }).click();
   await page.locator('button').filter({ hasText: 'Yes, close it' }).click();
   await page.locator('p.notice').filter({ hasText: 'This question is closed' }).waitFor();
-  await context.close();
 });
 
 test('notifications: the form, its checks and saving', async () => {
@@ -237,12 +272,11 @@ test('notifications: the form, its checks and saving', async () => {
     assert.equal(await page.locator('.error-summary li').count(), 2);
     assert.equal(await page.locator('#notify-email[aria-invalid="true"]').count(), 1);
   });
-  const { context, page } = await open('fi', '', '#/notifications');
+  const { page } = await open('fi', '', '#/notifications');
   await page.locator('#notify-phone').fill('040 123 4567');
   await page.locator('button[type="submit"]').click();
   await page.locator('p.success').waitFor();
   assert.equal(await page.locator('#notify-phone').inputValue(), '+358401234567');
-  await context.close();
 });
 
 test('the connection line, the session warning and failed writes', async () => {
@@ -253,6 +287,8 @@ test('the connection line, the session warning and failed writes', async () => {
   await checkView('conn-offline', 'conn=offline', '#/threads');
   await checkView('session-warning', 'warn=idle', '#/threads', async (page) => {
     await page.locator('dialog.session-warning[open]').waitFor();
+    assert.equal(await page.evaluate(() => document.querySelector('dialog.session-warning').contains(document.activeElement)), true,
+      'a warning there from the start has the focus');
   });
   await checkView('session-absolute', 'warn=absolute', '#/threads', async (page) => {
     await page.locator('dialog.session-warning[open]').waitFor();
@@ -260,24 +296,85 @@ test('the connection line, the session warning and failed writes', async () => {
   await checkView('outbox-failed', 'outbox=1', '#/threads', async (page) => {
     await page.locator('.outbox-failed').waitFor();
   });
+  for (const button of ['Try again', 'Discard']) {
+    const { page } = await open('en', 'outbox=1', '#/threads');
+    await page.locator('.outbox-failed button').filter({ hasText: button }).click();
+    await page.locator('.outbox-failed').waitFor({ state: 'detached' });
+  }
 
-  const { context, page } = await open('en', 'warn=idle', '#/threads');
+  const { page } = await open('en', 'warn=idle', '#/threads');
   await page.locator('dialog.session-warning[open]').waitFor();
   await page.locator('dialog button').filter({ hasText: 'Continue' }).click();
   await page.locator('dialog.session-warning[open]').waitFor({ state: 'detached' });
   assert.equal(await page.locator('dialog.session-warning').evaluate((d) => d.open), false);
-  await context.close();
+});
+
+test('the session warning takes the focus, keeps it while open, and gives it back on Continue', async () => {
+  for (const lang of LANGS) {
+    const { page } = await open(lang, '', `#/thread/${ANSWERED}`);
+    await page.locator('#reply-text').focus();
+    await page.keyboard.type('Kesken');
+    await page.evaluate(() => window.preview.warn());
+    const dialog = page.locator('dialog.session-warning[open]');
+    await dialog.waitFor();
+    const inDialog = () => page.evaluate(() => document.querySelector('dialog.session-warning').contains(document.activeElement));
+    assert.equal(await inDialog(), true, `${lang}: the dialog has the focus`);
+    const outside = [];
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press(i % 2 ? 'Shift+Tab' : 'Tab');
+      await page.keyboard.press('Tab');
+      const where = await page.evaluate(() => {
+        const a = document.activeElement;
+        return a === null || a === document.body || document.querySelector('dialog.session-warning').contains(a) ? null : a.outerHTML.slice(0, 80);
+      });
+      if (where !== null) outside.push(where);
+    }
+    assert.deepEqual(outside, [], `${lang}: the focus stays in the modal dialog`);
+    await dialog.locator('button').first().click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'reply-text', `${lang}: Continue gives the focus back`);
+    assert.equal(await page.locator('#reply-text').inputValue(), 'Kesken');
+  }
+  // Escape dismisses it too, and the focus goes back.
+  const { page } = await open('en', '', '#/ask');
+  await page.locator('#ask-text').focus();
+  await page.evaluate(() => window.preview.warn());
+  await page.locator('dialog.session-warning[open]').waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('dialog.session-warning[open]').waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'ask-text', 'Escape gives the focus back');
 });
 
 test('the key views are in place: setup while keys are not ready, the devices page', async () => {
   await checkView('keys-new-device', 'keys=new-device', '#/threads');
+  await checkView('keys-code', 'keys=first-login', '#/threads', async (page) => {
+    await page.locator('.keys-step button.btn').first().click();
+    const code = page.locator('.recovery-code');
+    await code.waitFor();
+    assert.equal(await page.locator('.recovery-code span').count(), 7, 'seven groups');
+    assert.equal(await code.textContent(), 'K7M2Q-9XJ4T-PW3RB-HC8NZ-4FDL6-TQ9VA-M2YE5', 'the text has its hyphens');
+    const group = page.locator('[role="group"]').filter({ has: code });
+    assert.match(await group.evaluate((g) => document.getElementById(g.getAttribute('aria-labelledby')).textContent), /^(Palautuskoodi|Återställningskod|Recovery code)$/);
+    assert.equal(await code.evaluate((c) => c.tagName), 'CODE');
+    const copied = await page.evaluate(() => {
+      const sel = getSelection();
+      sel.selectAllChildren(document.querySelector('.recovery-code'));
+      const text = sel.toString();
+      sel.removeAllRanges();
+      return text;
+    });
+    assert.equal(copied, 'K7M2Q-9XJ4T-PW3RB-HC8NZ-4FDL6-TQ9VA-M2YE5', 'a selection copies the code as typed');
+  });
   await checkView('devices', '', '#/devices');
 });
 
 test('logging out leaves the logged-in pages', async () => {
-  const { context, page } = await open('en', '', '#/threads');
+  const { page } = await open('en', '', '#/threads');
   await page.locator('nav.citizen-nav button').click();
   await page.locator('p.success').filter({ hasText: 'You have logged out.' }).waitFor();
   assert.equal(await page.locator('nav.citizen-nav').count(), 0);
-  await context.close();
+});
+
+test('the preview and the app type-check together (the fakes implement the contract)', async () => {
+  assert.equal(await typecheck, null);
 });

@@ -1,9 +1,10 @@
 // drafts.ts - unsent texts kept on this device only (PROTOCOL.md §12.5, CRYPTO-FORMATS.md
 // "Drafts"): XChaCha20-Poly1305 under kdf(32, 1, "QAdraft_", s), s this device's seed, with
 // AD = "QA-v1-draft" || user id (16) || thread id (16; zeros for a question not sent yet), the
-// text padded to 256 bytes. Records are stored under a keyed hash of user and thread, so the
-// store does not name the threads that have drafts; a record moved to another user or thread
-// does not open.
+// text padded to 256 bytes. Records are stored under two keyed hashes, of the user and of user
+// and thread ("draft:" tag ":" hash), so the store names neither the user nor the threads that
+// have drafts, yet the user's drafts can be deleted together (clear: this device forgets the
+// user); a record moved to another user or thread does not open.
 import { type Crypto, type KvStore, unhexId } from './threads-util';
 
 const NONCE = 24;
@@ -26,9 +27,15 @@ export class Drafts {
     return this.c.concat(this.c.sodium.from_string('QA-v1-draft'), this.user, this.threadBytes(thread));
   }
 
-  /** The store's key of a draft: a keyed hash of user and thread (says nothing by itself). */
+  /** The prefix of this user's drafts in the store: a keyed hash of the user. */
+  private userPrefix(): string {
+    const tag = this.c.sodium.crypto_generichash(16, this.c.concat(this.c.sodium.from_string('QA-v1-draft-user'), this.user), this.key);
+    return `draft:${this.c.sodium.to_hex(tag)}:`;
+  }
+
+  /** The store's key of a draft: keyed hashes of the user and of user and thread (say nothing by themselves). */
   storeKey(thread: string | null): string {
-    return `draft:${this.c.sodium.to_hex(this.c.sodium.crypto_generichash(16, this.ad(thread), this.key))}`;
+    return this.userPrefix() + this.c.sodium.to_hex(this.c.sodium.crypto_generichash(16, this.ad(thread), this.key));
   }
 
   seal(thread: string | null, text: string): Uint8Array {
@@ -60,5 +67,13 @@ export class Drafts {
 
   async discard(thread: string | null): Promise<void> {
     await this.store.remove(this.storeKey(thread));
+  }
+
+  /** Deletes every draft of this user on this device (others' are left); resolves with how many. */
+  async clear(): Promise<number> {
+    const prefix = this.userPrefix();
+    const mine = (await this.store.keys()).filter((k) => k.startsWith(prefix));
+    for (const k of mine) await this.store.remove(k);
+    return mine.length;
   }
 }

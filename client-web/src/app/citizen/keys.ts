@@ -35,8 +35,11 @@ export interface KeyControllerOptions {
   /** Where the keys are kept (default: IndexedDB 'advice-keys', memory when it cannot open). */
   store?: KeyStore;
   clock?: Clock;
-  /** Deletes what else this device keeps under the device seed (drafts, outbox) for the user. */
-  onForget?: (userId: string) => Promise<void>;
+  /**
+   * Deletes what else this device keeps under the device seed (drafts, outbox) for the user:
+   * called with the seed those records open under (null when no readable keys were kept).
+   */
+  onForget?: (userId: string, deviceSeed: Uint8Array | null) => Promise<void>;
   /** device.list is read this often while an approval step is awaited (ms). */
   pollMs?: number;
   /** ... and this often while approvals are watched and none is under way (ms). */
@@ -420,13 +423,16 @@ class Controller implements KeyController {
     this.ready = null;
     this.pending = null;
     this.made = null;
-    await (await this.storePromise).remove(this.userId);
+    const store = await this.storePromise;
+    const deviceSeed = (await store.load(this.userId).catch(() => null))?.deviceSeed ?? null;
+    await store.remove(this.userId);
     if (seed !== undefined) this.cs.crypto.wipe(seed);
     try {
-      await this.opts.onForget?.(this.userId);
+      await this.opts.onForget?.(this.userId, deviceSeed);
     } catch {
       // the keys are gone; what they kept cannot be opened any more
     }
+    if (deviceSeed !== null) this.cs.crypto.wipe(deviceSeed);
   }
 }
 

@@ -2,7 +2,8 @@
 // start; its first welcome tells whether this browser has a session and whose (a refused
 // first connection: no session, the pages before login). For a citizen the encryption module
 // is loaded, the key controller made from the welcome's user, and once the keys are ready the
-// connection gets its encrypted outbox and the threads controller is made. Logout (POST
+// connection gets its encrypted outbox and the threads controller is made; a device that
+// forgets the citizen deletes their drafts and outbox too (forget.ts). Logout (POST
 // /api/v1/logout, PROTOCOL.md §4.6) and the end of the session on "Exit this page" (sent with
 // keepalive, so that leaving is not delayed). The views read a CitizenSession only.
 import { attachBrowserOutbox, browserConnection, type Connection } from '../net';
@@ -10,13 +11,15 @@ import { browserSocket, sameOriginWsUrl, SUBPROTOCOL, type SocketFactory } from 
 import { loadCrypto, type CryptoSession } from '../crypto-load';
 import { fetchHealth } from '../session';
 import type { KeyController, KeyState, ThreadsController } from './contract';
+import { browserForget } from './forget';
 import { createKeyController } from './keys';
 import { createThreadsController } from './threads';
 
 /** What the views use of the connection (a fake implements it in the preview harness). */
 export type ShellConnection = Pick<
   Connection,
-  'state' | 'onState' | 'retryNow' | 'sessionInfo' | 'onSession' | 'extendSession' | 'watchList' | 'onOutbox' | 'request' | 'touch'
+  | 'state' | 'onState' | 'retryNow' | 'sessionInfo' | 'onSession' | 'extendSession' | 'watchList' | 'onOutbox' | 'failedWrites'
+  | 'retryWrite' | 'discardWrite' | 'request' | 'touch'
 >;
 
 export type SessionPhase =
@@ -151,7 +154,7 @@ export function openCitizenSession(): CitizenSession {
   function withCrypto(cs: CryptoSession, userId: string): void {
     let keys: KeyController;
     try {
-      keys = createKeyController(conn, cs, userId);
+      keys = createKeyController(conn, cs, userId, { onForget: browserForget(cs.crypto) });
     } catch {
       set({ kind: 'citizen', crypto: 'ready', keys: null, threads: null, keysFailed: true });
       return;

@@ -45,7 +45,17 @@ export class RequestError extends Error {
 export type OutboxNotice =
   | { kind: 'queued'; request: WireRequest; restored: boolean }
   | { kind: 'done'; request: WireRequest; reply: Record<string, unknown> }
-  | { kind: 'failed'; request: WireRequest; error: RequestError };
+  | { kind: 'failed'; request: WireRequest; error: RequestError }
+  | { kind: 'discarded'; request: WireRequest };
+
+/** A write whose final answer was an error, kept (with its id) until retried or discarded. */
+export interface FailedWrite {
+  request: WireRequest;
+  error: RequestError;
+}
+
+/** How many failed writes are kept for the views; the oldest go first beyond this. */
+const MAX_FAILED_WRITES = 50;
 
 export interface ConnectionOptions {
   socket: SocketFactory;
@@ -182,6 +192,7 @@ export class Connection {
   private readonly eventListeners = new Map<string, Listeners<Record<string, unknown>>>();
   private readonly lists = new Map<string, ListEntry>();
   private readonly threads = new Map<string, ThreadEntry>();
+  private readonly failed = new Map<string, FailedWrite>();
 
   constructor(private readonly opts: ConnectionOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -463,6 +474,7 @@ export class Connection {
       this.requests.remove(p.req.id);
       p.reject(new RequestError('user_changed', 'the session belongs to another user'));
     }
+    this.failed.clear();
     for (const e of this.lists.values()) e.list.change = null;
   }
 
@@ -630,6 +642,7 @@ export class Connection {
     if (p.stored && this.outbox !== null) void this.outbox.remove(p.req.id).catch(() => this.problem('the outbox could not forget a write'));
     if (reply !== null) p.resolve(reply);
     else p.reject(error!);
+    if (p.write && !p.internal && reply === null) this.keepFailed(p.req, error!);
     if (p.write && !p.internal) {
       this.outboxListeners.emit(reply !== null ? { kind: 'done', request: p.req, reply } : { kind: 'failed', request: p.req, error: error! });
     }
@@ -679,6 +692,45 @@ export class Connection {
   /** The writes without a final answer, oldest first (for "sending..." in the views). */
   pendingWrites(): WireRequest[] {
     return this.requests.all().filter((p) => p.write && !p.internal).map((p) => p.req);
+  }
+
+  /** A write that failed, kept for retryWrite (read.set is not: the next mark supersedes it). */
+  private keepFailed(request: WireRequest, error: RequestError): void {
+    if (request.type === 'read.set') return;
+    this.failed.delete(request.id);
+    this.failed.set(request.id, { request, error });
+    for (const id of this.failed.keys()) {
+      if (this.failed.size <= MAX_FAILED_WRITES) break;
+      this.failed.delete(id);
+    }
+  }
+
+  /** The writes whose final answer was an error, oldest first, until retried or discarded. */
+  failedWrites(): FailedWrite[] {
+    return [...this.failed.values()];
+  }
+
+  /**
+   * Sends a failed write again as it was: the same request id and fields (PROTOCOL.md §5.3: a
+   * write the server already committed is answered with its original reply, so a write that
+   * timed out and did land is not made twice). It goes through the outbox as a new write does.
+   * Resolves with its ok reply, or rejects with a RequestError (then it is listed as failed
+   * again); 'not_found' when no failed write has that id.
+   */
+  retryWrite(id: string): Promise<Record<string, unknown>> {
+    const f = this.failed.get(id);
+    if (f === undefined || this.requests.has(id)) return Promise.reject(new RequestError('not_found', 'no failed write has that id'));
+    this.failed.delete(id);
+    return this.send(f.request.type, f.request, false, id);
+  }
+
+  /** Forgets a failed write (the user gave it up); false when no failed write has that id. */
+  discardWrite(id: string): boolean {
+    const f = this.failed.get(id);
+    if (f === undefined) return false;
+    this.failed.delete(id);
+    this.outboxListeners.emit({ kind: 'discarded', request: f.request });
+    return true;
   }
 
   // ---- events -------------------------------------------------------------------------------

@@ -93,6 +93,26 @@ export class Outbox {
     await this.store.remove(id);
   }
 
+  /**
+   * Deletes every record this cipher opens (this user's, when this device forgets the user);
+   * others' are left. Resolves with how many were deleted.
+   */
+  async clear(): Promise<number> {
+    let n = 0;
+    for (const r of await this.store.list()) {
+      let plain: Uint8Array | null;
+      try {
+        plain = await this.cipher.open(r.data, r.id);
+      } catch {
+        plain = null;
+      }
+      if (plain === null) continue;
+      await this.store.remove(r.id);
+      n++;
+    }
+    return n;
+  }
+
   /** The entries this cipher opens, oldest first. Records that do not open are left alone. */
   async load(): Promise<OutboxEntry[]> {
     const records = (await this.store.list()).sort((a, b) => a.order - b.order);

@@ -4,7 +4,7 @@
 // end: "Continue" extends an idle session, the absolute end says to log in again; drafts stay
 // on the device), and the writes the outbox could not deliver, each with retry and discard.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ConnectionState, OutboxNotice, SessionWarning } from '../../net';
+import type { ConnectionState, FailedWrite, SessionWarning } from '../../net';
 import type { ShellConnection } from '../../citizen/session';
 import { t, type Key, type Lang } from '../../i18n';
 import { formatClock } from '../../format';
@@ -143,47 +143,46 @@ const WRITE_TEXT: Record<string, Key> = {
   'notify.delete': 'conn.write.notify',
 };
 
-interface Failed {
-  id: string;
-  type: string;
-  fields: Record<string, unknown>;
-  code: string;
+const FAILURE_TEXT: Record<string, Key> = {
+  rate_limited: 'conn.failed.rate',
+  timeout: 'conn.failed.noAnswer',
+};
+
+/** The failed writes to show: not the read marks and session extensions (done again by
+ *  themselves), nor the conflicts the thread layer answers itself (handledConflict). */
+function shownFailures(conn: ShellConnection): FailedWrite[] {
+  return conn.failedWrites().filter((f) => f.request.type !== 'read.set' && f.request.type !== 'session.extend' &&
+    !handledConflict(f.request.type, f.error.code, f.error.field));
 }
 
-/** Writes whose final answer was an error: shown until retried or discarded. */
+/** Writes whose final answer was an error: shown until retried (with their original request
+ *  id, so that one that did reach the server is not made twice) or discarded. */
 export function OutboxFailures({ lang, conn }: { lang: Lang; conn: ShellConnection }) {
-  const [failed, setFailed] = useState<Failed[]>([]);
-  useEffect(
-    () =>
-      conn.onOutbox((n: OutboxNotice) => {
-        if (n.kind !== 'failed' || n.request.type === 'read.set' || n.request.type === 'session.extend') return;
-        if (handledConflict(n.request.type, n.error.code, n.error.field)) return;
-        const { type, id, ...fields } = n.request;
-        setFailed((f) => [...f.filter((x) => x.id !== id), { id, type, fields, code: n.error.code }]);
-      }),
-    [conn],
-  );
+  const [failed, setFailed] = useState<FailedWrite[]>(() => shownFailures(conn));
+  useEffect(() => {
+    setFailed(shownFailures(conn));
+    return conn.onOutbox(() => setFailed(shownFailures(conn)));
+  }, [conn]);
   if (failed.length === 0) return null;
-  const drop = (id: string) => setFailed((f) => f.filter((x) => x.id !== id));
-  const retry = (x: Failed) => {
-    drop(x.id);
-    const send = conn.request as unknown as (type: string, fields: Record<string, unknown>) => Promise<unknown>;
-    void send(x.type, x.fields).catch(() => undefined);
+  const retry = (id: string) => {
+    void conn.retryWrite(id).catch(() => undefined);
+    setFailed(shownFailures(conn));
   };
   return (
     <section class="outbox-failed" aria-labelledby="outbox-failed-h">
       <h2 id="outbox-failed-h">{t(lang, 'conn.failed.h')}</h2>
       <ul>
-        {failed.map((x) => (
-          <li key={x.id}>
+        {failed.map(({ request, error }) => (
+          <li key={request.id}>
             <p>
-              {t(lang, WRITE_TEXT[x.type] ?? 'conn.write.other')}: {t(lang, x.code === 'rate_limited' ? 'conn.failed.rate' : 'conn.failed.refused')}
+              {t(lang, WRITE_TEXT[request.type] ?? 'conn.write.other')}:{' '}
+              {t(lang, FAILURE_TEXT[error.code] ?? 'conn.failed.refused')}
             </p>
             <div class="actions">
-              <button type="button" onClick={() => retry(x)}>
+              <button type="button" onClick={() => retry(request.id)}>
                 {t(lang, 'conn.failed.retry')}
               </button>
-              <button type="button" class="secondary" onClick={() => drop(x.id)}>
+              <button type="button" class="secondary" onClick={() => conn.discardWrite(request.id)}>
                 {t(lang, 'conn.failed.discard')}
               </button>
             </div>

@@ -1,10 +1,30 @@
 // code.tsx - the recovery code, shown once: large and grouped, to print or copy, with a
 // required "I have saved the code" before the app goes on (the code is not stored anywhere and
-// cannot be shown again).
+// cannot be shown again). The code is text with its hyphens, under its own heading: a screen
+// reader reads it group by group, and a selection copies it as it is typed back.
+import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { Heading } from '../../common';
 import { t, type Lang } from '../../../i18n';
 import { ErrorSummary, InlineError, errorText, useFocusOnStep, type FieldError } from './parts';
+
+/** The code as inline text: each group a span, hyphens between them, a line may break after one. */
+function CodeGroups({ code }: { code: string }) {
+  return (
+    <code class="recovery-code">
+      {code.split('-').map((g, i) => (
+        <Fragment key={i}>
+          {i > 0 && (
+            <>
+              -<wbr />
+            </>
+          )}
+          <span>{g}</span>
+        </Fragment>
+      ))}
+    </code>
+  );
+}
 
 export function RecoveryCodeScreen({ lang, code, onDone }: { lang: Lang; code: string; onDone: () => Promise<void> }) {
   const ref = useFocusOnStep(code);
@@ -43,11 +63,14 @@ export function RecoveryCodeScreen({ lang, code, onDone }: { lang: Lang; code: s
       </p>
       <div class="print-area">
         <p class="print-only">{t(lang, 'keys.code.printTitle')}</p>
-        <p class="recovery-code" aria-label={t(lang, 'keys.code.label')}>
-          {code.split('-').map((g, i) => (
-            <span key={i}>{g}</span>
-          ))}
-        </p>
+        <div role="group" aria-labelledby="recovery-code-h">
+          <h2 id="recovery-code-h" class="code-label">
+            {t(lang, 'keys.code.label')}
+          </h2>
+          <p>
+            <CodeGroups code={code} />
+          </p>
+        </div>
       </div>
       <div class="button-row">
         <button type="button" class="btn btn-secondary" onClick={() => window.print()}>
