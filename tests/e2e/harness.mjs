@@ -204,6 +204,22 @@ export class Service {
     return { exit, reports: log.split('\n').filter((line) => /Sanitizer|runtime error:/.test(line)) };
   }
 
+  /** Kills adviced at once, as a crash would (SIGKILL: no draining); resolves when it is gone. */
+  killAdviced() {
+    const child = this.adviced;
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  /** Starts adviced again on the same data folder and port; resolves when it answers. */
+  async restartAdviced() {
+    this.adviced = this.spawn(process.env.ADVICED, ['-c', join(this.data, 'adviced.conf')], {}, 'adviced.log');
+    await waitFor(`http://127.0.0.1:${this.port}/api/v1/health`);
+  }
+
   /** Logs `page` in as a test person at the test bank; back on the app when it resolves. */
   async bankLogin(page, person = /010594Y9032/) {
     await page.getByRole('link', { name: 'Log in with bank ID' }).click();

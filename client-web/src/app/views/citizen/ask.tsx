@@ -28,11 +28,22 @@ export function useCategories(threads: ThreadsController): Categories {
   return cats;
 }
 
-/** The draft of `thread` (null: a new question): loaded once, saved a moment after typing. */
+/**
+ * The draft of `thread` (null: a new question): loaded once, saved a moment after typing, and
+ * at once when the form goes away with a save still waiting (logging out or moving to another
+ * page right after typing keeps the text).
+ */
 export function useDraft(threads: ThreadsController, thread: string | null, conn: ShellConnection) {
   const [text, setText] = useState('');
   const loaded = useRef(false);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const unsaved = useRef<string | null>(null);
+  const save = () => {
+    clearTimeout(timer.current);
+    const v = unsaved.current;
+    unsaved.current = null;
+    if (v !== null) void threads.saveDraft(thread, v).catch(() => undefined);
+  };
   useEffect(() => {
     let live = true;
     loaded.current = false;
@@ -46,17 +57,19 @@ export function useDraft(threads: ThreadsController, thread: string | null, conn
     );
     return () => {
       live = false;
-      clearTimeout(timer.current);
+      save();
     };
   }, [threads, thread]);
   const change = (v: string) => {
     setText(v);
     conn.touch();
+    unsaved.current = v;
     clearTimeout(timer.current);
-    timer.current = setTimeout(() => void threads.saveDraft(thread, v).catch(() => undefined), 800);
+    timer.current = setTimeout(save, 800);
   };
   const discard = () => {
     clearTimeout(timer.current);
+    unsaved.current = null;
     setText('');
     void threads.discardDraft(thread).catch(() => undefined);
   };

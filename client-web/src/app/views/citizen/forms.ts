@@ -7,8 +7,8 @@ import type { FileProblem, MessageMark, UnreadableMessage } from '../../citizen/
 
 /** The most characters of a message: well inside the protocol's body bound (§9) in UTF-8. */
 export const MAX_TEXT_CHARS = 8000;
-/** The most attachments of one message. */
-export const MAX_FILES = 10;
+/** The most attachments of one message (the content format's bound, CRYPTO-FORMATS.md). */
+export const MAX_FILES = 8;
 /** A file larger than this is not read at all (the server's bound is 25 MiB padded, §12.4). */
 export const MAX_READ_BYTES = 25 * 1024 * 1024;
 

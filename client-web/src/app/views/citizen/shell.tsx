@@ -2,7 +2,7 @@
 // devices, notifications, log out), the connection line, the session warning, writes that
 // could not be sent, and approvals asked by the citizen's new devices (on every page); the
 // key setup while this device's keys are not ready; then the page the route names.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { KeyController, KeyState, ThreadsController } from '../../citizen/contract';
 import type { CitizenSession } from '../../citizen/session';
 import type { Route } from '../../route';
@@ -72,6 +72,21 @@ function Page(props: { lang: Lang; route: Route; nav: Navigate; session: Citizen
   }
 }
 
+/**
+ * Moves the focus to the page's h1 once the key setup the citizen went through is done (the
+ * route stays the same, so the router does not; the setup's last button is gone). A setup
+ * never shown (keys ready at load) leaves the focus alone.
+ */
+function useFocusAfterSetup(keyState: KeyState, pageShown: boolean): void {
+  const setupShown = useRef(false);
+  if (keyState.kind !== 'ready' && keyState.kind !== 'loading') setupShown.current = true;
+  useEffect(() => {
+    if (!pageShown || !setupShown.current) return;
+    setupShown.current = false;
+    document.querySelector<HTMLElement>('main h1')?.focus();
+  }, [pageShown]);
+}
+
 /** The logged-in frame around the page inside <main> (CitizenNav goes above it); `logout` is
  *  the shell's (it also moves to the front page). */
 export function CitizenShell(props: {
@@ -86,6 +101,7 @@ export function CitizenShell(props: {
 }) {
   const { lang, route, nav, session, keys, threads, keysFailed, logout } = props;
   const keyState = useKeyState(keys);
+  useFocusAfterSetup(keyState, !keysFailed && keys !== null && keyState.kind === 'ready' && threads !== null);
   return (
     <>
       <ConnectionLine lang={lang} conn={session.conn} />
