@@ -246,7 +246,8 @@ test('a thread: the answer, marks, unreadable, attachments, the live region, clo
   await checkView('thread-close', '', `#/thread/${ANSWERED}`, async (page) => {
     await page.locator('button').filter({ hasText: /^(Sulje kysymys|Stäng frågan|Close the question)$/ }).click();
     await page.locator('.confirm').waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'close-h');
+    // The focus moves to the question once the confirmation is drawn (an effect after it).
+    await page.waitForFunction(() => document.activeElement?.id === 'close-h', null, { timeout: 10000 });
   });
 
   const { page } = await open('en', '', `#/thread/${ANSWERED}`);
