@@ -186,7 +186,8 @@ static int64_t next_step(const struct worker *w)
 			last = 0;
 		fclose(f);
 	}
-	step = (int64_t)time(NULL) / TOTP_STEP_S - TOTP_WINDOW;
+	/* Now's step, not the oldest one still taken: that may expire before a loaded server reads it. */
+	step = (int64_t)time(NULL) / TOTP_STEP_S;
 	if (step <= last)
 		step = last + 1;
 	while ((int64_t)time(NULL) / TOTP_STEP_S + TOTP_WINDOW < step)
