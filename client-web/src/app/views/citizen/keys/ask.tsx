@@ -42,7 +42,7 @@ export function AskApproval({ lang, keys, onBack }: { lang: Lang; keys: KeyContr
       <div ref={ref} class="keys-step">
         <Heading>{t(lang, 'approve.ask.compareTitle')}</Heading>
         <p>{t(lang, 'approve.ask.compareIntro')}</p>
-        <CompareCode lang={lang} code={s.code} />
+        <CompareCode code={s.code} />
         <p>{t(lang, 'approve.ask.compareSame')}</p>
         <p>{t(lang, 'approve.ask.compareDiffer')}</p>
         {back}

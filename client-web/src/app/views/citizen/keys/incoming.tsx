@@ -41,7 +41,7 @@ function Notice({ lang, keys, a }: { lang: Lang; keys: KeyController; a: Approva
       {a.kind === 'compare' && (
         <>
           <p>{t(lang, 'approve.compare')}</p>
-          <CompareCode lang={lang} code={a.code} />
+          <CompareCode code={a.code} />
           <div class="button-row">
             <button type="button" class="btn" onClick={() => act(keys.approve(a.request))}>
               {t(lang, 'approve.match')}

@@ -1,7 +1,7 @@
 // parts.tsx - what the key views share: the heading focused when a step appears, the error
 // summary (GOV.UK / Suomi.fi pattern: a titled list of links to the fields, focused when shown),
 // an inline field error, the comparison code and the error codes' texts.
-import type { ComponentChildren } from 'preact';
+import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { t, type Key, type Lang } from '../../../i18n';
 
@@ -60,11 +60,14 @@ export function InlineError({ lang, id, text }: { lang: Lang; id: string; text: 
 }
 
 /** The 12-digit comparison code, large, read digit group by group. */
-export function CompareCode({ lang, code }: { lang: Lang; code: string }) {
+export function CompareCode({ code }: { code: string }) {
   return (
-    <p class="compare-code" aria-label={t(lang, 'approve.code.label', { code })}>
+    <p class="compare-code">
       {code.split(' ').map((g, i) => (
-        <span key={i}>{g}</span>
+        <Fragment key={i}>
+          {i > 0 && ' '}
+          <span>{g}</span>
+        </Fragment>
       ))}
     </p>
   );
