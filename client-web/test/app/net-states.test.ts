@@ -192,6 +192,27 @@ test('stop: offline for good; start again opens', async () => {
   assert.equal(conn.state.kind, 'open');
 });
 
+test('stopped by a state listener on a refusal (no session): no recursion, no retry later', async () => {
+  const clock = new FakeClock();
+  const server = new FakeServer(clock);
+  server.refusals = [{}]; // the first connection refused, the transport cannot say why
+  const { conn, states } = setup({}, clock, server);
+  let stops = 0;
+  conn.onState((s) => {
+    if (s.kind === 'reconnecting' || s.kind === 'offline') {
+      stops++;
+      conn.stop(); // as the app does when the first connection is refused
+    }
+  });
+  conn.start();
+  await clock.advance(0);
+  assert.equal(conn.state.kind, 'offline');
+  assert.deepEqual(kinds(states), ['connecting', 'reconnecting:dropped', 'offline:stopped']);
+  assert.equal(stops, 2, 'once for reconnecting, once for its own offline: then quiet');
+  await clock.advance(120_000);
+  assert.equal(server.sockets.length, 1, 'no try after the stop');
+});
+
 test('a late event of an old socket changes nothing', async () => {
   const { conn, clock, server } = setup();
   conn.start();

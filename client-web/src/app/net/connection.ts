@@ -248,6 +248,8 @@ export class Connection {
   /** Closes the connection for good (logout, leaving the app); pending reads fail, writes stay. */
   stop(): void {
     this.retryTimer.clear();
+    // Stopped already: nothing to tell (a listener of 'offline' that stops would recurse).
+    if (this.socket === null && this.current.kind === 'offline' && this.current.cause === 'stopped') return;
     this.goOffline('stopped');
   }
 
@@ -388,6 +390,8 @@ export class Connection {
     const delay = delayMs ?? backoffDelay(Math.max(0, this.attempt - 1), this.backoff, this.random);
     const retryAt = this.clock.now() + delay;
     this.setState({ kind: 'reconnecting', attempt: this.attempt, retryAt, cause });
+    // A listener may have stopped (or restarted) the connection meanwhile: then no retry.
+    if (this.current.kind !== 'reconnecting' || this.current.retryAt !== retryAt) return;
     this.retryTimer.set(() => this.connect(), delay);
   }
 
