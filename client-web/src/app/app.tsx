@@ -216,7 +216,7 @@ export function App({ openSession = openCitizenSession }: { openSession?: () => 
           <p id="session" class="session-line">
             {t(lang, 'session.loggedIn', { role: t(lang, 'role.citizen') })}
           </p>
-          <CitizenNav lang={lang} route={shown} nav={navigate} onLogout={logout} />
+          <CitizenNav lang={lang} route={shown} nav={navigate} onLogout={logout} ready={citizen.threads !== null} />
         </>
       )}
       <main id="main" tabIndex={-1} data-crypto={citizen?.crypto ?? 'idle'} data-route={shown}>

@@ -33,12 +33,15 @@ const NAV: [Route, Key][] = [
   ['notifications', 'nav.notifications'],
 ];
 
-export function CitizenNav({ lang, route, nav, onLogout }: { lang: Lang; route: Route; nav: Navigate; onLogout: () => void }) {
+/** The logged-in pages' links and logout; while the keys are being set up (not `ready`) only
+ *  logout: every page would lead back to the setup. */
+export function CitizenNav(props: { lang: Lang; route: Route; nav: Navigate; onLogout: () => void; ready: boolean }) {
+  const { lang, route, nav, onLogout, ready } = props;
   const active = threadOf(route) !== null ? 'threads' : route;
   return (
     <nav class="citizen-nav" aria-label={t(lang, 'nav.label')}>
       <ul>
-        {NAV.map(([r, key]) => (
+        {(ready ? NAV : []).map(([r, key]) => (
           <li key={r}>
             <PageLink to={r} nav={nav} current={active === r}>
               {t(lang, key)}
