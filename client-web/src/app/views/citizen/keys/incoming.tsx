@@ -14,7 +14,7 @@ const REFUSED: Record<Extract<ApprovalAnswer, { kind: 'refused' }>['reason'], Ke
   declined: 'approve.refused.declined',
 };
 
-function Notice({ lang, keys, a }: { lang: Lang; keys: KeyController; a: ApprovalAnswer }) {
+function Notice({ lang, keys, a, dismiss }: { lang: Lang; keys: KeyController; a: ApprovalAnswer; dismiss: () => void }) {
   const [failed, setFailed] = useState<string | null>(null);
   const act = (p: Promise<void>) => {
     setFailed(null);
@@ -54,6 +54,11 @@ function Notice({ lang, keys, a }: { lang: Lang; keys: KeyController; a: Approva
       )}
       {a.kind === 'done' && <p>{t(lang, 'approve.done')}</p>}
       {a.kind === 'refused' && <p>{t(lang, REFUSED[a.reason])}</p>}
+      {(a.kind === 'done' || a.kind === 'refused') && (
+        <button type="button" class="btn btn-secondary" onClick={dismiss}>
+          {t(lang, 'approve.dismiss')}
+        </button>
+      )}
       {failed !== null && <p class="error">{failed}</p>}
     </section>
   );
@@ -61,12 +66,16 @@ function Notice({ lang, keys, a }: { lang: Lang; keys: KeyController; a: Approva
 
 export function IncomingApprovals({ lang, keys }: { lang: Lang; keys: KeyController }) {
   const [list, setList] = useState<ApprovalAnswer[]>([]);
+  // Finished requests the citizen has read and closed on this page.
+  const [closed, setClosed] = useState<ReadonlySet<string>>(new Set());
   useEffect(() => keys.watchApprovals(setList), [keys]);
   return (
     <div class="approvals" aria-live="polite">
-      {list.map((a) => (
-        <Notice key={a.request} lang={lang} keys={keys} a={a} />
-      ))}
+      {list
+        .filter((a) => !closed.has(a.request))
+        .map((a) => (
+          <Notice key={a.request} lang={lang} keys={keys} a={a} dismiss={() => setClosed((c) => new Set([...c, a.request]))} />
+        ))}
     </div>
   );
 }
