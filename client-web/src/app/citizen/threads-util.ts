@@ -2,6 +2,7 @@
 // with (a code the views translate), base64url and hex as the protocol writes bytes, and a
 // key-value store of sealed records (IndexedDB of the app's origin, memory when there is none).
 import type * as CryptoModule from '../../crypto/index';
+import { openIdbStore } from '../idb';
 
 /**
  * Codes of ThreadsError, for the views to translate (besides the protocol's error codes, §8,
@@ -86,24 +87,11 @@ export class MemoryKv implements KvStore {
   }
 }
 
-function done<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
-  });
-}
-
 /** A KvStore in the IndexedDB database `name` (one object store), or memory without IndexedDB. */
 export async function openKv(name: string): Promise<KvStore> {
   if (typeof indexedDB === 'undefined') return new MemoryKv();
   try {
-    const open = indexedDB.open(name, 1);
-    open.onupgradeneeded = () => {
-      if (!open.result.objectStoreNames.contains('kv')) open.result.createObjectStore('kv');
-    };
-    const db = await done(open);
-    const run = <T>(mode: IDBTransactionMode, f: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> =>
-      done(f(db.transaction('kv', mode).objectStore('kv')));
+    const run = await openIdbStore(name, 'kv');
     return {
       async get(key) {
         const v: unknown = await run('readonly', (s) => s.get(key));
