@@ -8,84 +8,26 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
-import { artifact, Service } from './harness.mjs';
+import { Service } from './harness.mjs';
+import { looked as lookedAt, openPage, png } from './citizen_helpers.mjs';
 
 const svc = new Service();
 const check = svc.check.bind(svc);
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const QUESTION = 'How do I apply for income support? I attach a photo of the letter.';
 const ANSWER = 'Fill in the form on the municipality page; I can help you with it.';
 
 before(() => svc.start(null, '', { ownApp: true }));
 after(() => svc.finish());
 
-/** A small valid PNG (w×h, grey): the bytes a phone's camera roll would hand over. */
-function png(w, h) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // greyscale
-  const rows = Buffer.alloc((w + 1) * h, 0x80);
-  for (let y = 0; y < h; y++) rows[y * (w + 1)] = 0;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
-}
-
-async function axeViolations(page) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
-  const result = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
-  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-/** axe with zero violations, no horizontal scroll at 390 px, and screenshots at both widths. */
-async function looked(page, name) {
-  assert.deepEqual(await axeViolations(page), [], `${name}: axe`);
-  const a = artifact(`citizen-${name}.png`);
-  if (a) await page.screenshot({ path: a, fullPage: true });
-  const size = page.viewportSize();
-  await page.setViewportSize({ width: 390, height: 844 });
-  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, `${name}: 390 px`);
-  assert.deepEqual(await axeViolations(page), [], `${name} at 390 px: axe`);
-  const b = artifact(`citizen-${name}-390.png`);
-  if (b) await page.screenshot({ path: b, fullPage: true });
-  await page.setViewportSize(size);
-}
+/** axe with zero violations, no horizontal scroll at 390 px, screenshots at both widths. */
+const looked = (page, name) => lookedAt(page, `citizen-${name}`);
 
 let page;
-const errors = [];
+let errors;
 const image = png(64, 48);
 
 check('a citizen logs in with bank ID, makes their keys and sees the recovery code once', async () => {
-  const context = await svc.browser.newContext({ locale: 'en-GB' });
-  page = await context.newPage();
-  page.on('pageerror', (e) => errors.push(e.message));
-  // Before login the app's WebSocket is refused (no session): the browser logs that itself.
-  page.on('console', (m) => m.type() === 'error' && !/WebSocket connection to .*\/ws' failed/.test(m.text()) &&
-    !/status of 404/.test(m.text()) && errors.push(m.text()));
-  page.on('response', (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
+  ({ page, errors } = await openPage(svc, { locale: 'en-GB' }));
   await page.goto(svc.url);
   await svc.bankLogin(page);
   await page.getByRole('heading', { name: 'Welcome! Let us make your keys' }).waitFor();
