@@ -133,6 +133,14 @@ async function axe(page) {
   return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
+/** Asserts that `selector` matches `n` elements, waiting for the view to draw them (a fake
+ *  controller answers asynchronously, after the heading shows). */
+async function expectCount(page, selector, n, what = selector) {
+  await page.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want, [selector, n], { timeout: 10000 })
+    .catch(() => undefined);
+  assert.equal(await page.locator(selector).count(), n, what);
+}
+
 async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
@@ -162,7 +170,7 @@ const PNG = Buffer.from(
 
 test('my questions: the list, and the empty list that invites asking', async () => {
   await checkView('threads', '', '#/threads', async (page) => {
-    assert.equal(await page.locator('.thread-item').count(), 4);
+    await expectCount(page, '.thread-item', 4);
     assert.equal(await page.locator('[role="status"][class="conn-text"]').count(), 0, 'the connection line is quiet when open');
   });
   await checkView('threads-empty', 'empty=1', '#/threads', async (page) => {
@@ -177,7 +185,7 @@ test('a new question: topics, text, files checked with a preview, the error summ
     await page.locator('button[type="submit"]').click();
     await page.locator('.error-summary').waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('error-summary')), true, 'the summary is focused');
-    assert.equal(await page.locator('.error-summary li').count(), 2);
+    await expectCount(page, '.error-summary li', 2);
     assert.match(await page.title(), /^(Virhe|Fel|Error): /);
     await page.locator('.error-summary a').nth(1).click();
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'ask-text', 'the link moves to its field');
@@ -196,7 +204,7 @@ test('a new question: topics, text, files checked with a preview, the error summ
     assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'the preview is shown under the CSP');
     await page.locator('button[type="submit"]').click();
     await page.locator('.error-summary').waitFor();
-    assert.equal(await page.locator('.error-summary li').count(), 1, 'only the file problem');
+    await expectCount(page, '.error-summary li', 1, 'only the file problem');
     await page.locator('.file-bad button.link').click();
     await page.locator('button[type="submit"]').click();
     const progress = page.locator('.upload progress');
@@ -228,16 +236,16 @@ test('a new question is sent: its thread opens and the draft is gone', async () 
 
 test('a thread: the answer, marks, unreadable, attachments, the live region, closing', async () => {
   await checkView('thread', '', `#/thread/${ANSWERED}`, async (page) => {
-    assert.equal(await page.locator('[role="log"] .msg.staff').count(), 2);
-    assert.equal(await page.locator('[role="log"] .msg.unreadable').count(), 1);
-    assert.equal(await page.locator('.mark').count(), 1);
+    await expectCount(page, '[role="log"] .msg.staff', 2);
+    await expectCount(page, '[role="log"] .msg.unreadable', 1);
+    await expectCount(page, '.mark', 1);
     await page.locator('.attachment button').filter({ hasText: /Näytä|Visa|Show/ }).click();
     const img = page.locator('img.attachment-image');
     await img.waitFor();
     assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'the image attachment shows under the CSP');
   });
   await checkView('thread-sending', '', `#/thread/${NEW}`, async (page) => {
-    assert.equal(await page.locator('.msg.sending').count(), 2);
+    await expectCount(page, '.msg.sending', 2);
   });
   await checkView('thread-locked', '', `#/thread/${LOCKED}`);
   await checkView('thread-closed', '', `#/thread/${CLOSED}`, async (page) => {
@@ -257,7 +265,7 @@ test('a thread: the answer, marks, unreadable, attachments, the live region, clo
   await page.locator('#thread-announcer').filter({ hasText: 'New message from Anna' }).waitFor();
   const said = await announcer.textContent();
   assert.doesNotMatch(said, /\d{1,2}[:.]\d{2}/, 'no clock in the live region');
-  assert.equal(await page.locator('[role="log"][aria-live="off"]').count(), 1);
+  await expectCount(page, '[role="log"][aria-live="off"]', 1);
   await page.locator('button').filter({ hasText: 'Close the question' }).click();
   await page.locator('button').filter({ hasText: 'Yes, close it' }).click();
   await page.locator('p.notice').filter({ hasText: 'This question is closed' }).waitFor();
@@ -270,8 +278,8 @@ test('notifications: the form, its checks and saving', async () => {
     await page.locator('#notify-phone').fill('12');
     await page.locator('button[type="submit"]').click();
     await page.locator('.error-summary').waitFor();
-    assert.equal(await page.locator('.error-summary li').count(), 2);
-    assert.equal(await page.locator('#notify-email[aria-invalid="true"]').count(), 1);
+    await expectCount(page, '.error-summary li', 2);
+    await expectCount(page, '#notify-email[aria-invalid="true"]', 1);
   });
   const { page } = await open('fi', '', '#/notifications');
   await page.locator('#notify-phone').fill('040 123 4567');
@@ -352,7 +360,7 @@ test('the key views are in place: setup while keys are not ready, the devices pa
     await page.locator('.keys-step button.btn').first().click();
     const code = page.locator('.recovery-code');
     await code.waitFor();
-    assert.equal(await page.locator('.recovery-code span').count(), 7, 'seven groups');
+    await expectCount(page, '.recovery-code span', 7, 'seven groups');
     assert.equal(await code.textContent(), 'K7M2Q-9XJ4T-PW3RB-HC8NZ-4FDL6-TQ9VA-M2YE5', 'the text has its hyphens');
     const group = page.locator('[role="group"]').filter({ has: code });
     assert.match(await group.evaluate((g) => document.getElementById(g.getAttribute('aria-labelledby')).textContent), /^(Palautuskoodi|Återställningskod|Recovery code)$/);
