@@ -189,19 +189,19 @@ export class NewDeviceApproval {
   /** Reveals once, with the first challenge received; shows the code of the challenge's identity. */
   private async reveal(identity: string, challenge: Uint8Array, listing?: DeviceListing): Promise<void> {
     const { conn, c } = this.ctx;
-    const placeholder: { ident: ListedIdentity; nOld: Uint8Array } = { ident: { identity, signPk: new Uint8Array(32), boxPk: new Uint8Array(32), firstSeen: 0 }, nOld: challenge.slice() };
-    this.revealed = placeholder; // fixed now: any later challenge is ignored
+    const kept: { ident: ListedIdentity; nOld: Uint8Array } = { ident: { identity, signPk: new Uint8Array(32), boxPk: new Uint8Array(32), firstSeen: 0 }, nOld: challenge.slice() };
+    this.revealed = kept; // fixed now: any later challenge is ignored
     try {
       const l = listing ?? (await this.ctx.listing());
       const ident = l.identities.find((i) => i.identity === identity);
       if (ident === undefined) return this.fail('unknown_identity');
-      placeholder.ident = ident;
+      kept.ident = ident;
       if (this.finished) return;
       await conn.request('device.reveal', {
         request: this.request!, box_pk: b64u(this.dev.boxPk), sign_pk: b64u(this.dev.signPk), nonce: b64u(this.nonce),
       });
       if (this.finished) return;
-      this.emit({ kind: 'compare', code: c.compareCode(ident.signPk, this.dev.signPk, this.dev.boxPk, this.nonce, placeholder.nOld) });
+      this.emit({ kind: 'compare', code: c.compareCode(ident.signPk, this.dev.signPk, this.dev.boxPk, this.nonce, kept.nOld) });
       this.poll(); // the answer may have come before the reply
     } catch (e) {
       this.fail(errorCode(e));

@@ -4,11 +4,36 @@
 // (no name, topic or text). Checked before sending, with the error summary.
 import { useEffect, useState } from 'preact/hooks';
 import type { ShellConnection } from '../../citizen/session';
-import { LANG_NAMES, LANGS, t, type Lang } from '../../i18n';
+import { LANG_NAMES, LANGS, t, type Key, type Lang } from '../../i18n';
 import { ErrorSummary, Heading, InlineError, type FieldError } from '../common';
 import { normalPhone, notifyProblems } from './forms';
 
 type Load = 'loading' | 'failed' | 'ready';
+
+/** One contact field (e-mail or phone): label, hint, its own error and the input they describe. */
+function ContactField(props: { lang: Lang; id: string; type: 'email' | 'tel'; label: Key; hint: Key; value: string;
+  onInput: (v: string) => void; error: FieldError | undefined }) {
+  const { lang, id, type, label, hint, value, onInput, error } = props;
+  return (
+    <div class={error ? 'field field-bad' : 'field'}>
+      <label for={id} class="label">
+        {t(lang, label)}
+      </label>
+      <p class="hint" id={`${id}-hint`}>
+        {t(lang, hint)}
+      </p>
+      {error && <InlineError lang={lang} id={`${id}-error`} text={error.text} />}
+      <input
+        {...(type === 'email' ? { type: 'email' as const, autoComplete: 'email' } : { type: 'tel' as const, autoComplete: 'tel' })}
+        id={id}
+        value={value}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
+        onInput={(e) => onInput(e.currentTarget.value)}
+      />
+    </div>
+  );
+}
 
 export function NotificationsPage({ lang, conn }: { lang: Lang; conn: ShellConnection }) {
   const [load, setLoad] = useState<Load>('loading');
@@ -98,42 +123,10 @@ export function NotificationsPage({ lang, conn }: { lang: Lang; conn: ShellConne
             if (!busy) save();
           }}
         >
-          <div class={emailError ? 'field field-bad' : 'field'}>
-            <label for="notify-email" class="label">
-              {t(lang, 'notify.email')}
-            </label>
-            <p class="hint" id="notify-email-hint">
-              {t(lang, 'notify.emailHint')}
-            </p>
-            {emailError && <InlineError lang={lang} id="notify-email-error" text={emailError.text} />}
-            <input
-              type="email"
-              id="notify-email"
-              autoComplete="email"
-              value={email}
-              aria-invalid={emailError ? true : undefined}
-              aria-describedby={`notify-email-hint${emailError ? ' notify-email-error' : ''}`}
-              onInput={(e) => setEmail(e.currentTarget.value)}
-            />
-          </div>
-          <div class={phoneError ? 'field field-bad' : 'field'}>
-            <label for="notify-phone" class="label">
-              {t(lang, 'notify.phone')}
-            </label>
-            <p class="hint" id="notify-phone-hint">
-              {t(lang, 'notify.phoneHint')}
-            </p>
-            {phoneError && <InlineError lang={lang} id="notify-phone-error" text={phoneError.text} />}
-            <input
-              type="tel"
-              id="notify-phone"
-              autoComplete="tel"
-              value={phone}
-              aria-invalid={phoneError ? true : undefined}
-              aria-describedby={`notify-phone-hint${phoneError ? ' notify-phone-error' : ''}`}
-              onInput={(e) => setPhone(e.currentTarget.value)}
-            />
-          </div>
+          <ContactField lang={lang} id="notify-email" type="email" label="notify.email" hint="notify.emailHint"
+            value={email} onInput={setEmail} error={emailError} />
+          <ContactField lang={lang} id="notify-phone" type="tel" label="notify.phone" hint="notify.phoneHint"
+            value={phone} onInput={setPhone} error={phoneError} />
           <fieldset class="field">
             <legend class="label">{t(lang, 'notify.lang')}</legend>
             {LANGS.map((l) => (
