@@ -20,8 +20,11 @@ const MAX_REKEYS = 2;
 export interface RekeyContext {
   conn: Connection;
   c: Crypto;
-  /** The citizen's identity (the recipient of its thread-key wraps) and this device (the signer). */
-  identity: Keys;
+  /**
+   * The citizen's identity (the recipient of its thread-key wraps: only its public key is used)
+   * and this device (the signer; for staff, the worker's certified keys).
+   */
+  identity: { boxPk: Uint8Array };
   device: Keys;
   now: () => number;
 }
@@ -65,10 +68,10 @@ export function writableCheck(c: Crypto, s: ThreadSession, unit: UnitKey): void 
  * epoch 0): a fresh key, its event signed by `device` at `createdAt` (ms) naming the unit's
  * generation and the identity, and the key wrapped to each, signed by `device`.
  */
-export function newEpoch(c: Crypto, threadId: Uint8Array, current: number, head: Uint8Array, unit: UnitKey,
-  identity: Keys, device: Keys, createdAt: number): NewEpoch {
+export function newEpoch(c: Crypto, threadId: Uint8Array, current: number, head: Uint8Array, unit: { boxPk: Uint8Array; kid: Uint8Array },
+  identity: { boxPk: Uint8Array }, device: Keys, createdAt: number, reason: number = REASON_UNIT_ROTATED): NewEpoch {
   const epoch = current + 1, key = c.random(32);
-  const event = c.epochEventSign({ threadId, epoch, prevEpoch: current, prevHash: head, reason: REASON_UNIT_ROTATED,
+  const event = c.epochEventSign({ threadId, epoch, prevEpoch: current, prevHash: head, reason,
     createdAt: BigInt(createdAt), recipients: [unit.kid, c.kid(identity.boxPk)] }, device);
   const wraps = [unit.boxPk, identity.boxPk].map((pk) =>
     c.wrapSeal(WRAP_THREAD_KEY, threadId, epoch, pk, key, c.random(32), device));

@@ -3,8 +3,9 @@
 // identity (as kind 1 of this thread and that epoch only), the epoch events verified in order,
 // and who may have written: a citizen device only through a certificate under the thread's
 // identity (the identity of the device that signed the first message), staff only through a
-// worker certificate chained to the root key pinned in this build. Pure: thread.keys and the
-// certificates of thread.read are handed in; no requests here.
+// worker certificate chained to the root key pinned in this build. A staff reader opens the
+// wraps to its units' key generations instead (an opener by recipient). Pure: thread.keys and
+// the certificates of thread.read are handed in; no requests here.
 import type { DeviceCert, EnvelopeHeader, EpochEvent, Keys } from '../../crypto/index';
 import { type Crypto, unb64 } from './threads-util';
 
@@ -15,6 +16,8 @@ export interface KeysReply {
   share: string;
   wraps: string[];
   devices: { cert: string }[];
+  /** The citizen's identities with the time the server first saw each (read by staff readers). */
+  identities?: { sign_pk: string; box_pk: string; first_seen: number }[];
   certs: string[];
   epoch: number;
   epochs: string[];
@@ -27,6 +30,9 @@ export interface EpochChain {
   /** H(the last verified event): what the next epoch's event follows; zeros before epoch 1. */
   head: Uint8Array;
 }
+
+/** The keys a wrap's recipient kid names, when the reader holds them (staff: a unit generation). */
+export type WrapOpener = (recipientKid: Uint8Array) => Keys | null;
 
 export interface Sender {
   pk: Uint8Array;
@@ -51,6 +57,8 @@ export class ThreadKeyring {
   /** The thread's current key epoch (thread.keys `epoch`). */
   epoch = 0;
   private devices: Uint8Array[] = [];
+  /** The citizen's identities as thread.keys lists them (public keys; trusted only through `identity`). */
+  identities: { signPk: Uint8Array; boxPk: Uint8Array; firstSeen: number }[] = [];
   private staffCerts: Uint8Array[] = [];
   private staffSeen = new Set<string>();
   private wraps: Uint8Array[] = [];
@@ -60,14 +68,32 @@ export class ThreadKeyring {
   /** The identity of the device that signed the first message; null until it is known. */
   identity: DeviceCert | null = null;
 
+  /**
+   * `me`: the citizen's identity (its wraps are opened, its devices sign); null for staff, whose
+   * `opener` gives the unit generation keys a wrap is sealed to.
+   */
   constructor(private readonly c: Crypto, private readonly rootKey: Uint8Array, readonly threadId: Uint8Array,
-    private readonly me: Keys, private readonly now: () => number) {}
+    private readonly me: Keys | null, private readonly now: () => number, private readonly opener?: WrapOpener) {}
+
+  /** The keys of a wrap's recipient held here, or null. */
+  private recipient(kid: Uint8Array): Keys | null {
+    if (this.opener !== undefined) return this.opener(kid);
+    return this.me !== null && this.c.equal(this.c.kid(this.me.boxPk), kid) ? this.me : null;
+  }
 
   /** Takes a thread.keys reply (a newer one replaces what an older one said). */
   update(r: KeysReply): void {
     this.share = unb64(this.c, r.share);
     this.epoch = r.epoch;
     this.devices = decodeAll(this.c, r.devices.map((d) => d.cert));
+    this.identities = [];
+    for (const i of r.identities ?? []) {
+      try {
+        this.identities.push({ signPk: unb64(this.c, i.sign_pk), boxPk: unb64(this.c, i.box_pk), firstSeen: Number(i.first_seen) });
+      } catch {
+        // dropped: a reader ignores what does not decode
+      }
+    }
     this.wraps = decodeAll(this.c, r.wraps);
     this.rawEpochs = decodeAll(this.c, r.epochs);
     this.chain = null;
@@ -82,6 +108,11 @@ export class ThreadKeyring {
       this.staffSeen.add(key);
       this.staffCerts.push(b);
     }
+  }
+
+  /** The staff certificates held (thread.keys, thread.read), base64url: to find note authors in. */
+  threadCerts(): string[] {
+    return this.staffCerts.map((b) => this.c.sodium.to_base64(b, this.c.sodium.base64_variants.URLSAFE_NO_PADDING));
   }
 
   /** Takes the thread's identity from its first message; false when its sender has no certificate. */
@@ -126,7 +157,7 @@ export class ThreadKeyring {
 
   /** The signer of a wrap or epoch event: a device of the thread's (or this) identity, or staff. */
   private signer(kid: Uint8Array): Uint8Array | null {
-    const ids = [this.me.signPk];
+    const ids = this.me === null ? [] : [this.me.signPk];
     if (this.identity !== null) ids.push(this.identity.identitySignPk);
     return this.citizenDevice(kid, ids) ?? this.staff(kid);
   }
@@ -163,18 +194,19 @@ export class ThreadKeyring {
     return chain.intact ? chain.events : null;
   }
 
-  /** The thread key of `epoch`, opened from a wrap to this identity; null when none opens. */
+  /** The thread key of `epoch`, opened from a wrap to this identity (or a unit's generation); null when none opens. */
   threadKey(epoch: number): Uint8Array | null {
     const held = this.threadKeys.get(epoch);
     if (held !== undefined) return held;
-    const mine = this.c.kid(this.me.boxPk);
     for (const w of this.wraps) {
       try {
         const info = this.c.wrapParse(w);
-        if (info.kind !== WRAP_THREAD_KEY || info.epoch !== epoch || !this.c.equal(info.recipientKid, mine)) continue;
+        if (info.kind !== WRAP_THREAD_KEY || info.epoch !== epoch) continue;
+        const to = this.recipient(info.recipientKid);
+        if (to === null) continue;
         const signer = this.signer(info.signerKid);
         if (signer === null) continue;
-        const { key } = this.c.wrapOpen(w, WRAP_THREAD_KEY, this.threadId, epoch, this.me, signer);
+        const { key } = this.c.wrapOpen(w, WRAP_THREAD_KEY, this.threadId, epoch, to, signer);
         this.threadKeys.set(epoch, key);
         return key;
       } catch {

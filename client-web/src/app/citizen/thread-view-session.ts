@@ -6,7 +6,7 @@
 import type { Keys } from '../../crypto/index';
 import type { Connection, Message, ThreadHandle } from '../net';
 import type { ThreadSnapshot } from './contract';
-import { ThreadKeyring } from './thread-view-keys';
+import { ThreadKeyring, type WrapOpener } from './thread-view-keys';
 import { ThreadView } from './thread-view';
 import { type Crypto, ThreadsError, unb64, unhexId } from './threads-util';
 
@@ -36,11 +36,14 @@ export class ThreadSession {
   private closed = false;
   /** The last seq the server counted (summary, thread.changed). */
   private lastCounted = 0;
+  /** The summary's fields as the last thread.get or thread.changed gave them (merged). */
+  summary: Record<string, unknown> = {};
 
-  constructor(private readonly conn: Connection, private readonly c: Crypto, rootKey: Uint8Array, me: Keys,
-    readonly thread: string, now: () => number) {
+  /** `me`: the citizen's identity; staff pass null and an opener of their units' generations. */
+  constructor(private readonly conn: Connection, private readonly c: Crypto, rootKey: Uint8Array, me: Keys | null,
+    readonly thread: string, now: () => number, opener?: WrapOpener) {
     this.threadId = unhexId(c, thread);
-    this.keyring = new ThreadKeyring(c, rootKey, this.threadId, me, now);
+    this.keyring = new ThreadKeyring(c, rootKey, this.threadId, me, now, opener);
     this.view = new ThreadView(c, thread, this.keyring);
     this.ready = this.start();
     this.ready.catch(() => undefined);
@@ -75,6 +78,7 @@ export class ThreadSession {
 
   /** A summary or a thread.changed: state, category, the assignee's name as shown to citizens. */
   private applySummary(s: Record<string, unknown>): void {
+    this.summary = { ...this.summary, ...s };
     if (typeof s.state === 'string' && STATES.has(s.state)) this.view.state = s.state as ThreadSnapshot['state'];
     if (typeof s.category === 'string') this.view.category = s.category;
     if (typeof s.unit === 'string') this.unit = s.unit;

@@ -30,6 +30,8 @@ export class ThreadView {
   lastSeq = 0;
   sending: ThreadSnapshot['sending'] = [];
   private readonly shown: (ShownMessage & { staff: boolean })[] = [];
+  /** Who signed each shown message (same order as the messages): for staff readers' names. */
+  readonly senders: { seq: number; senderKid: Uint8Array; sender: string | null; citizen: boolean }[] = [];
   private readonly unreadable: UnreadableMessage[] = [];
   private readonly files = new Map<string, FileRef>();
   private readonly verifier: ThreadVerifier;
@@ -73,6 +75,7 @@ export class ThreadView {
       return refuse('damaged');
     }
     for (const f of content.files) this.files.set(hex(this.c, f.fileId), f);
+    this.senders.push({ seq: m.seq, senderKid: header.senderKid as Uint8Array, sender: m.sender ?? null, citizen: sender.citizen });
     this.shown.push({
       seq: m.seq, time: m.time, mine: sender.citizen, author: null, text: content.text, staff: !sender.citizen,
       files: content.files.map((f) => ({ file: hex(this.c, f.fileId), size: Number(f.size), media: f.media })),

@@ -499,6 +499,10 @@ export class Connection {
       case 'read.changed':
         for (const e of this.lists.values()) if (e.list.applyRead(msg)) e.listeners.emit(e.list.summaries());
         break;
+      case 'deadline.changed':
+        // A deadline's change is a change of the thread for lists by change (§11.5): staff lists fetch it.
+        for (const e of this.lists.values()) void this.syncList(e);
+        break;
       default:
         break;
     }
