@@ -36,6 +36,7 @@ export const enum ObjType {
   EpochEvent = 12,
   KeyRequest = 13,
   UnitText = 14,
+  IdentityBox = 15,
 }
 
 /**

@@ -12,3 +12,4 @@ export * from './login';
 export * from './citizen';
 export * from './keyreq';
 export * from './unittext';
+export * from './identitybox';
