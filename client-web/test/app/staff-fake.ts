@@ -18,7 +18,7 @@ export const OTHER_ID = 'e'.repeat(32);
 export const CATEGORY_B = 'family-services';
 const hex = (b: Uint8Array): string => c.sodium.to_hex(b);
 const validity = { notBefore: BigInt(NOW - 86400_000), notAfter: BigInt(NOW + 365 * 86400_000) };
-const WRITES = new Set(['thread.claim', 'message.send', 'thread.close', 'thread.release', 'thread.reassign', 'thread.rekey', 'wrap.put',
+const WRITES = new Set(['roster.set', 'closed.set', 'thread.claim', 'message.send', 'thread.close', 'thread.release', 'thread.reassign', 'thread.rekey', 'wrap.put',
   'file.begin', 'note.add', 'canned.put', 'canned.delete', 'duty.set', 'read.set']);
 
 /** The World with a supervisor and a second unit (B) of its own key generation and log. */
@@ -53,8 +53,9 @@ export class StaffWorld extends World {
     const cert = who === 'worker' ? this.workerCert : this.supervisorCert;
     return {
       userId: who === 'worker' ? WORKER_ID : SUPERVISOR_ID, identity, ownCerts: [cert], adminCerts: [this.adminCert], root: this.root.signPk,
-      unitKeys: (unit, g) => (unit === this.unit && g === 1 ? this.unitKeys : null),
-      currentGeneration: (unit) => (unit === this.unit ? 1 : null),
+      // Generation 1, and the newest after a rotation (World.rotate keeps only the current keys).
+      unitKeys: (unit, g) => (unit !== this.unit ? null : g === 1 ? this.unitKeys : g === this.generations.length ? this.current : null),
+      currentGeneration: (unit) => (unit === this.unit ? this.generations.length : null),
     };
   }
 
@@ -118,6 +119,8 @@ export class StaffServer {
   /** Extra certificates note.list and canned.list serve (the authors'). */
   noteCerts: Uint8Array[] = [];
   duty: { duty: string; until: number | null } = { duty: 'roster', until: null };
+  shifts: Record<string, unknown>[] = [];
+  unitClosed: { date: string; note: string | null }[] = [];
   private changeCounter = 10;
   private noteCount = 0;
 
@@ -379,6 +382,19 @@ export class StaffServer {
         if (at >= 0) this.canned.splice(at, 1);
         return { answer: req.answer, deleted: at >= 0 };
       }
+      case 'roster.get':
+        return { unit: req.unit, shifts: this.shifts, closed_days: this.unitClosed, time: this.clock.now() };
+      case 'roster.set':
+        this.shifts = (req.shifts as Record<string, unknown>[]).map((x, i) => ({ shift: i + 1, username: 'worker', name: null, ...x }));
+        return { unit: req.unit, shifts: this.shifts };
+      case 'closed.set': {
+        const remove = new Set((req.remove as string[] | undefined) ?? []);
+        this.unitClosed = [...this.unitClosed.filter((d) => !remove.has(d.date)), ...((req.add as { date: string; note: string | null }[]) ?? [])];
+        return { unit: req.unit, closed_days: this.unitClosed };
+      }
+      case 'audit.query':
+        return { rows: [{ row: 7, time: NOW, user: WORKER_ID, username: 'worker', role: 'worker', unit: w.unit, client: 'p-1234', object: 'thread:x',
+          action: 'thread.read', purpose: null, outcome: 'ok', reason: null }], more: true, chain: { state: 'broken', checked: 7, first_broken: 3 } };
       case 'session.extend':
         return { session_expires: this.clock.now() + 3600_000, idle_expires: this.clock.now() + 1800_000 };
       default:

@@ -7,54 +7,16 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as c from '../../src/crypto/index';
-import { Connection } from '../../src/app/net/connection';
-import { createStaffThreads, type StaffThreads } from '../../src/app/staff/thread';
 import type { StaffThreadSnapshot } from '../../src/app/staff/contract';
 import { PRESENCE_REFRESH_MS } from '../../src/app/staff/thread-watch';
 import { staffEnvelope } from './citizen-threads-fake';
-import { countingBytes, FakeClock, fixedRandom, flush } from './net-fakes';
-import { CATEGORY_B, NOW, OTHER_ID, StaffServer, StaffWorld, unb64, WORKER_ID, type StaffThreadRec } from './staff-fake';
+import { flush } from './net-fakes';
+import { CATEGORY_B, NOW, OTHER_ID, StaffWorld, unb64, WORKER_ID, type StaffThreadRec } from './staff-fake';
+import { settle, setupStaff, watchUntil } from './staff-setup';
 
 before(async () => {
   await c.ready();
 });
-
-export interface StaffSetup {
-  w: StaffWorld;
-  clock: FakeClock;
-  server: StaffServer;
-  conn: Connection;
-  ctrl: StaffThreads;
-}
-
-export function setupStaff(who: 'worker' | 'supervisor' = 'worker', w = new StaffWorld()): StaffSetup {
-  const clock = new FakeClock(NOW);
-  const server = new StaffServer(clock, w, w.session(who).userId, who);
-  const conn = new Connection({ socket: server.factory, clock, random: fixedRandom(0.5), randomBytes: countingBytes });
-  conn.start();
-  const ctrl = createStaffThreads(conn, { crypto: c, rootKey: w.root.signPk }, w.session(who), { clock });
-  return { w, clock, server, conn, ctrl };
-}
-
-/** Runs the fake clock on until p settles. */
-export async function settle<T>(clock: FakeClock, p: Promise<T>, maxSteps = 300): Promise<T> {
-  let done = false;
-  p.then(() => { done = true; }, () => { done = true; });
-  for (let i = 0; i < maxSteps && !done; i++) await clock.advance(100);
-  assert.ok(done, 'the operation settled');
-  return p;
-}
-
-export async function watchUntil(s: StaffSetup, thread: string, ok: (x: StaffThreadSnapshot) => boolean):
-  Promise<{ snap: StaffThreadSnapshot; close(): void; setWriting(w: boolean): void }> {
-  const watch = s.ctrl.watch(thread);
-  for (let i = 0; i < 300; i++) {
-    const snap = watch.snapshot();
-    if (snap !== null && ok(snap)) return { snap, close: () => watch.close(), setWriting: (x) => watch.setWriting(x) };
-    await s.clock.advance(100);
-  }
-  assert.fail(`the thread did not reach the state: ${JSON.stringify(watch.snapshot())}`);
-}
 
 /** The unit opens message `seq` of t with its key of `epoch`. */
 function unitReads(w: StaffWorld, t: StaffThreadRec, seq: number, signerPk: Uint8Array): { text: string; files: c.FileRef[] } {
@@ -192,5 +154,21 @@ test('hostile server: a wrap of another thread opens nothing (locked); a thread 
   const gone = await poll((x) => x.gone);
   assert.equal(gone.messages.length, 0, 'nothing of a gone thread is shown');
   watch.close();
+  s.conn.stop();
+});
+
+test('an answer after the unit key rotated re-keys first: a new epoch for the current generation and the citizen, signed by the worker', async () => {
+  const s = setupStaff();
+  const t = s.server.citizenOpen('Kysymys');
+  await settle(s.clock, s.ctrl.claim(t.thread));
+  s.w.rotate(NOW + 1000); // a member left after the thread was opened
+  await s.clock.advance(2000);
+  await settle(s.clock, s.ctrl.answer(t.thread, { text: 'Vastaus uudella avaimella', files: [], asksMore: false }, () => undefined));
+  const order = s.server.received.map((r) => r.type).filter((x) => x === 'thread.rekey' || x === 'message.send');
+  assert.deepEqual(order, ['thread.rekey', 'message.send']);
+  assert.equal(t.epoch, 1);
+  const ev = c.epochEventVerify(unb64(t.epochs[0]), c.sodium.from_hex(t.thread), s.w.worker.signPk, null);
+  assert.deepEqual(ev.recipients.map((k) => c.sodium.to_hex(k)), [c.kid(s.w.current.boxPk), c.kid(s.w.identity.boxPk)].map((k) => c.sodium.to_hex(k)));
+  assert.equal(c.envelopeParse(unb64(t.messages[1].body)).epoch, 1);
   s.conn.stop();
 });
