@@ -8,6 +8,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as c from '../../src/crypto/index';
 import type { StaffThreadSnapshot } from '../../src/app/staff/contract';
+import { createStaffThreads } from '../../src/app/staff/thread';
 import { PRESENCE_REFRESH_MS } from '../../src/app/staff/thread-watch';
 import { staffEnvelope } from './citizen-threads-fake';
 import { flush } from './net-fakes';
@@ -170,5 +171,19 @@ test('an answer after the unit key rotated re-keys first: a new epoch for the cu
   const ev = c.epochEventVerify(unb64(t.epochs[0]), c.sodium.from_hex(t.thread), s.w.worker.signPk, null);
   assert.deepEqual(ev.recipients.map((k) => c.sodium.to_hex(k)), [c.kid(s.w.current.boxPk), c.kid(s.w.identity.boxPk)].map((k) => c.sodium.to_hex(k)));
   assert.equal(c.envelopeParse(unb64(t.messages[1].body)).epoch, 1);
+  s.conn.stop();
+});
+
+test('while the app is locked (no keys in memory) a note or an answer is refused and nothing is sent', async () => {
+  const w = new StaffWorld();
+  const s = setupStaff('worker', w);
+  const locked = { ...w.session('worker'), keys: () => null };
+  const ctrl = createStaffThreads(s.conn, { crypto: c, rootKey: w.root.signPk }, locked, { clock: s.clock });
+  const t = s.server.citizenOpen('Kysymys');
+  await assert.rejects(settle(s.clock, ctrl.addNote(t.thread, 'muistiinpano')), (e: { code?: string }) => e.code === 'locked');
+  t.assignee = WORKER_ID;
+  t.state = 'claimed';
+  await assert.rejects(settle(s.clock, ctrl.answer(t.thread, { text: 'vastaus', files: [], asksMore: false }, () => undefined)));
+  assert.equal(s.server.requests('note.add').length + s.server.requests('message.send').length, 0);
   s.conn.stop();
 });

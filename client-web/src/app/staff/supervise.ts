@@ -15,7 +15,7 @@ import type {
 } from './contract';
 import { createStaffThreads, type StaffThreads } from './thread';
 import type { StaffThread } from './thread-watch';
-import { codeOf, identityBox, isNetwork, StaffError, staffRequest, unitText } from './wire';
+import { codeOf, isNetwork, StaffError, staffRequest } from './wire';
 import { UNIT_TEXT_NOTE, type ShiftEntry } from './wire-types';
 
 const REASON_REASSIGNED = 2;
@@ -149,15 +149,14 @@ export function createSupervise(conn: Connection, cs: CryptoSession, session: St
     }
     let identity: string | undefined;
     if (t.identityPlain !== null) {
-      identity = b64(c, identityBox(c).identityBoxSeal({ threadId: s.threadId, unitId: unhexId(c, target.unit), generation: target.generation },
+      identity = b64(c, c.identityBoxSeal({ threadId: s.threadId, unitId: unhexId(c, target.unit), generation: target.generation },
         t.identityPlain, target.boxPk));
     } else if (t.identity.kind === 'refused') throw new StaffError('keys', "the citizen's identity box does not verify");
     await t.loadNotes();
-    const ut = unitText(c);
     for (let i = 0; i < t.noteEntries.length; i++) {
       const e = t.noteEntries[i], n = t.notes[i];
       if (n === undefined || n.text === null || n.refused || e.unit === target.unit) continue;
-      const box = ut.unitTextSeal({ kind: UNIT_TEXT_NOTE, unitId: unhexId(c, target.unit), generation: target.generation, scopeId: s.threadId,
+      const box = c.unitTextSeal({ kind: UNIT_TEXT_NOTE, unitId: unhexId(c, target.unit), generation: target.generation, scopeId: s.threadId,
         created: BigInt(now()) }, new TextEncoder().encode(n.text), target.boxPk, keys.identity);
       await staffRequest(conn, 'note.add', { thread: t.thread, note: b64(c, box), copy_of: e.note });
     }

@@ -6,7 +6,6 @@
 import type { Keys } from '../../crypto/index';
 import { type Crypto, unb64, unhexId } from '../citizen/threads-util';
 import type { CitizenIdentity, InternalNote, StaffKeys } from './contract';
-import { identityBox, unitText } from './wire';
 import { UNIT_TEXT_NOTE, type IdentityBoxEntry, type NoteEntry } from './wire-types';
 
 /** Certificates (decoded, each once) to find staff signing keys in: own, admins', and served ones. */
@@ -31,10 +30,9 @@ export function staffSigner(c: Crypto, pool: Uint8Array[], kid: Uint8Array, keys
 /** The unit text's plaintext, or 'unreadable' (no key held), or 'refused' (does not verify). */
 export function openUnitText(c: Crypto, box: Uint8Array, expect: { kind: number; unit: string; scopeId: Uint8Array },
   keys: StaffKeys, pool: Uint8Array[], now: number): Uint8Array | 'unreadable' | 'refused' {
-  const ut = unitText(c);
-  let h: ReturnType<typeof ut.unitTextParse>;
+  let h: ReturnType<Crypto['unitTextParse']>;
   try {
-    h = ut.unitTextParse(box);
+    h = c.unitTextParse(box);
   } catch {
     return 'refused';
   }
@@ -45,7 +43,7 @@ export function openUnitText(c: Crypto, box: Uint8Array, expect: { kind: number;
   const author = staffSigner(c, pool, h.authorKid, keys, now);
   if (author === null) return 'unreadable';
   try {
-    return ut.unitTextOpen(box, { kind: expect.kind, unitId, scopeId: expect.scopeId }, unitKeys, author);
+    return c.unitTextOpen(box, { kind: expect.kind, unitId, scopeId: expect.scopeId }, unitKeys, author);
   } catch {
     return 'refused';
   }
@@ -57,7 +55,7 @@ export function sealUnitText(c: Crypto, kind: number, unit: string, scopeId: Uin
   const g = keys.currentGeneration(unit);
   const uk = g === null ? null : keys.unitKeys(unit, g);
   if (g === null || uk === null) return null;
-  const box = unitText(c).unitTextSeal({ kind, unitId: unhexId(c, unit), generation: g, scopeId, created: BigInt(now) },
+  const box = c.unitTextSeal({ kind, unitId: unhexId(c, unit), generation: g, scopeId, created: BigInt(now) },
     new TextEncoder().encode(text), uk.boxPk, keys.identity);
   return { box, generation: g };
 }
@@ -98,20 +96,19 @@ export function unitOpener(c: Crypto, keys: StaffKeys, units: string[]): (kid: U
 /** The opened identity of the thread, from the boxes of thread.identity (the first that opens). */
 export function openIdentity(c: Crypto, boxes: IdentityBoxEntry[], threadId: Uint8Array, unit: string,
   keys: StaffKeys): { kind: 'ok'; name: string; hetu: string; verifiedAt: number; box: Uint8Array } | CitizenIdentity {
-  const ib = identityBox(c);
   let refused = false;
   for (const e of boxes) {
     if (e.unit !== unit) continue;
     try {
       const box = unb64(c, e.box);
-      const h = ib.identityBoxParse(box);
+      const h = c.identityBoxParse(box);
       if (!c.equal(h.threadId, threadId) || !c.equal(h.unitId, unhexId(c, unit))) {
         refused = true;
         continue;
       }
       const uk = keys.unitKeys(unit, h.generation);
       if (uk === null) continue;
-      const id = ib.identityBoxOpen(box, { threadId, unitId: unhexId(c, unit) }, uk);
+      const id = c.identityBoxOpen(box, { threadId, unitId: unhexId(c, unit) }, uk);
       return { kind: 'ok', name: id.name, hetu: id.hetu, verifiedAt: Number(id.verifiedAt), box };
     } catch {
       refused = true;

@@ -61,10 +61,12 @@ export class StaffThread {
   private closed = false;
 
   constructor(private readonly ctx: WatchContext, readonly thread: string) {
-    const keys = this.keys();
     const units = ctx.session.units.map((u) => u.unit);
-    this.s = new ThreadSession(ctx.conn, ctx.cs.crypto, ctx.cs.rootKey, null, thread, () => ctx.clock.now(),
-      keys === null ? () => null : unitOpener(ctx.cs.crypto, keys, units));
+    // The keys are asked for at each use: none while the app is locked.
+    this.s = new ThreadSession(ctx.conn, ctx.cs.crypto, ctx.cs.rootKey, null, thread, () => ctx.clock.now(), (kid) => {
+      const keys = this.keys();
+      return keys === null ? null : unitOpener(ctx.cs.crypto, keys, units)(kid);
+    });
     this.offs.push(this.s.subscribe(() => this.emit()));
     this.offs.push(ctx.conn.onEvent('note.new', (ev) => {
       if (ev.thread === thread) void this.loadNotes();

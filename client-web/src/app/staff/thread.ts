@@ -190,6 +190,7 @@ export function createStaffThreads(conn: Connection, cs: CryptoSession, session:
     } catch (e) {
       const entry = t.sending.find((x) => x.local === local);
       if (entry !== undefined) entry.failed = codeOf(e);
+      if (codeOf(e) === 'not_found') t.leave();
       t.emit();
       throw e;
     } finally {

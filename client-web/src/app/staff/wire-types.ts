@@ -1,9 +1,7 @@
 // wire-types.ts - the requests, replies and events that the staff app adds to advice.v1 (notes,
 // canned answers, presence, roster and closed days, the access log, the citizen's identity box,
 // the identity field of thread.reassign), with the names and fields of the agreed protocol
-// additions, until the generated protocol.ts carries them; and the encryption functions of the
-// unit text (type 14) and identity box (type 15) objects by the shape the crypto module exports.
-import type { Keys } from '../../crypto/index';
+// additions, until the generated protocol.ts carries them; and the kinds of unit text.
 import type { Defs } from '../../generated/protocol';
 
 type Time = number;
@@ -114,31 +112,7 @@ export interface StaffEvents {
   'thread.presence': { thread: string; unit: string; viewers: ViewerEntry[] };
 }
 
-// ---- the encryption functions of the added objects (CRYPTO-FORMATS.md types 14 and 15) -------
+// ---- the kinds of unit text (CRYPTO-FORMATS.md type 14) ------------------------------------
 
 export const UNIT_TEXT_NOTE = 1;
 export const UNIT_TEXT_CANNED = 2;
-
-export interface UnitTextHeader {
-  kind: number;
-  unitId: Uint8Array;
-  generation: number;
-  scopeId: Uint8Array;
-  created: bigint;
-}
-
-export interface UnitTextApi {
-  unitTextSeal(t: UnitTextHeader, text: Uint8Array, unitBoxPk: Uint8Array, author: Keys): Uint8Array;
-  unitTextParse(b: Uint8Array): UnitTextHeader & { authorKid: Uint8Array };
-  unitTextOpen(b: Uint8Array, expect: { kind: number; unitId: Uint8Array; scopeId: Uint8Array }, unitKeys: Keys,
-    authorPk: Uint8Array): Uint8Array;
-}
-
-export interface IdentityBoxApi {
-  identityBoxParse(b: Uint8Array): { threadId: Uint8Array; unitId: Uint8Array; generation: number };
-  identityBoxOpen(b: Uint8Array, expect: { threadId: Uint8Array; unitId: Uint8Array }, unitKeys: Keys):
-    { name: string; hetu: string; verifiedAt: number | bigint };
-  /** Re-seals an opened identity for another unit's generation (a supervisor moving a thread). */
-  identityBoxSeal(t: { threadId: Uint8Array; unitId: Uint8Array; generation: number },
-    id: { name: string; hetu: string; verifiedAt: number | bigint }, unitBoxPk: Uint8Array): Uint8Array;
-}

@@ -1,10 +1,8 @@
 // wire.ts - the staff app's requests over the connection manager: the added requests of
-// wire-types.ts typed as the generated ones are (a thin wrapper over Connection.request), the
-// added encryption functions looked up in the crypto module by name, and the error a staff
-// operation rejects with (a code the views translate).
+// wire-types.ts typed as the generated ones are (a thin wrapper over Connection.request), and
+// the error a staff operation rejects with (a code the views translate).
 import type { Connection } from '../net';
-import type { Crypto } from '../citizen/threads-util';
-import type { IdentityBoxApi, StaffReplies, StaffRequests, StaffRequestType, UnitTextApi } from './wire-types';
+import type { StaffReplies, StaffRequests, StaffRequestType } from './wire-types';
 
 /** Sends one of the added requests; resolves with its reply, rejects as Connection.request does. */
 export function staffRequest<T extends StaffRequestType>(conn: Connection, type: T, fields: StaffRequests[T]): Promise<StaffReplies[T]> {
@@ -32,20 +30,4 @@ const NETWORK: ReadonlySet<string> = new Set(['timeout', 'network', 'offline', '
 /** True for codes that mean the request did not get through (the views say "try again"). */
 export function isNetwork(code: string): boolean {
   return NETWORK.has(code);
-}
-
-/** The unit text functions (type 14), when the crypto module has them. */
-export function unitText(c: Crypto): UnitTextApi {
-  const m = c as unknown as Partial<UnitTextApi>;
-  if (typeof m.unitTextSeal !== 'function' || typeof m.unitTextOpen !== 'function' || typeof m.unitTextParse !== 'function')
-    throw new StaffError('failed', 'this build has no unit text encryption');
-  return m as UnitTextApi;
-}
-
-/** The identity box functions (type 15), when the crypto module has them. */
-export function identityBox(c: Crypto): IdentityBoxApi {
-  const m = c as unknown as Partial<IdentityBoxApi>;
-  if (typeof m.identityBoxOpen !== 'function' || typeof m.identityBoxParse !== 'function')
-    throw new StaffError('failed', 'this build has no identity box encryption');
-  return m as IdentityBoxApi;
 }
