@@ -155,10 +155,11 @@ export function createSupervise(conn: Connection, cs: CryptoSession, session: St
     await t.loadNotes();
     for (let i = 0; i < t.noteEntries.length; i++) {
       const e = t.noteEntries[i], n = t.notes[i];
-      if (n === undefined || n.text === null || n.refused || e.unit === target.unit) continue;
+      // The notes of the unit the thread is in (originals and earlier copies) are its whole set.
+      if (n === undefined || n.text === null || n.refused || e.unit !== s.unit) continue;
       const box = c.unitTextSeal({ kind: UNIT_TEXT_NOTE, unitId: unhexId(c, target.unit), generation: target.generation, scopeId: s.threadId,
         created: BigInt(now()) }, new TextEncoder().encode(n.text), target.boxPk, keys.identity);
-      await staffRequest(conn, 'note.add', { thread: t.thread, note: b64(c, box), copy_of: e.note });
+      await staffRequest(conn, 'note.add', { thread: t.thread, note: b64(c, box), copy_of: e.copy_of ?? e.note });
     }
     return identity;
   }
