@@ -1,8 +1,8 @@
 /*
  * core_roster.c - the roster and a unit's own closed days over the WebSocket (PROTOCOL.md
  * §11.9): roster.get for the unit's staff, roster.set and closed.set for its supervisors
- * (each write logged and followed by dashboard.changed), and the calendar of a unit's queues,
- * which counts the unit's own closed days beside the service's (core_unit_calendar).
+ * (each write logged and followed by dashboard.changed). The calendar of a unit's queues, with
+ * its own closed days, is core_unit_calendar.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 
 static const char *const day_names[7] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
 
-/* The calendar of a unit */
+/* Closed days */
 
 struct day_acc {
 	int32_t *days;
@@ -34,40 +34,6 @@ static int add_day(void *arg, const struct store_unit_day *d)
 	if (a->n == a->cap)
 		return 1;
 	a->days[a->n++] = d->day;
-	return 0;
-}
-
-int core_unit_calendar(struct ctx *x, const char *unit_id, struct calendar *cal, int32_t buf[CORE_CAL_DAYS])
-{
-	int32_t own[CORE_UNIT_CAL_DAYS];
-	struct day_acc a = { .days = own, .cap = CORE_UNIT_CAL_DAYS };
-	size_t n = 0, i, j, k;
-	int32_t today = core_limits_today(x);
-
-	if (x->st->ops->duty->closed_day_list(x->st, buf, CAL_MAX_CLOSED, &n) != STORE_OK)
-		return -1;
-	if (unit_id != NULL && unit_id[0] != '\0' &&
-	    x->st->ops->unit_days->list(x->st, unit_id, today - CLOSED_PAST_DAYS, INT32_MAX,
-					CORE_UNIT_CAL_DAYS, add_day, &a) != STORE_OK)
-		return -1;
-	/* Both lists ascending: merge from the back, in place, each day once. */
-	i = n;
-	j = a.n;
-	k = n + a.n;
-	while (j > 0) {
-		if (i > 0 && buf[i - 1] >= own[j - 1]) {
-			if (buf[i - 1] == own[j - 1])
-				j--;
-			buf[--k] = buf[--i];
-		} else {
-			buf[--k] = own[--j];
-		}
-	}
-	/* k is where the merged list starts (greater than 0 when days were in both lists). */
-	if (k > 0)
-		memmove(buf, buf + k, (n + a.n - k) * sizeof *buf);
-	cal->closed = buf;
-	cal->nclosed = n + a.n - k;
 	return 0;
 }
 

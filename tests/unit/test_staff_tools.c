@@ -485,6 +485,8 @@ static void test_closed_days(void **state)
 	struct store_audit last;
 	json_t *r, *days;
 	size_t pos;
+	int32_t service[2] = { cal_day_from_civil(2026, 11, 19), cal_day_from_civil(2026, 11, 23) };
+	struct calendar service_cal = { service, 2 };
 
 	fx->now = L(2026, 11, 18, 10, 0); /* a Wednesday */
 	corefix_login_citizen(fx, CITIZEN, &c);
@@ -498,7 +500,13 @@ static void test_closed_days(void **state)
 		 anna_id);
 	json_decref(roster_set(fx, &sara, fx->unit_adult, sh));
 
-	/* Deadlines before any closed day of the unit. */
+	/* The service's closed days (advicectl closed-add): Thursday and next Monday. They count
+	 * for every unit, merged with each unit's own. */
+	assert_int_equal(fx->st->ops->tx->begin(fx->st), STORE_OK);
+	assert_int_equal(fx->st->ops->duty->closed_day_put(fx->st, service[0], "Service day"), STORE_OK);
+	assert_int_equal(fx->st->ops->duty->closed_day_put(fx->st, service[1], "Service day"), STORE_OK);
+	assert_int_equal(fx->st->ops->tx->commit(fx->st), STORE_OK);
+	/* Deadlines before any closed day of the unit: 3 working days under the service's days. */
 	open_thread(fx, &c, "adult-social-work", tid, &r);
 	due_adult = json_integer_value(json_object_get(json_object_get(r, "ack"), "expected_by"));
 	assert_false(json_is_true(json_object_get(json_object_get(r, "ack"), "out_of_hours")));
@@ -506,6 +514,8 @@ static void test_closed_days(void **state)
 	open_thread(fx, &c, "children-and-families", tid, &r);
 	due_family = json_integer_value(json_object_get(json_object_get(r, "ack"), "expected_by"));
 	json_decref(r);
+	assert_int_equal(due_family, cal_add_working_ms(&service_cal, fx->now, 3 * CAL_DAY_MS));
+	assert_int_equal(due_adult, due_family);
 
 	/* The adult unit closes on Thursday and today: logged, listed, in order. */
 	rows = corefix_audit_rows(fx, NULL);
@@ -522,8 +532,9 @@ static void test_closed_days(void **state)
 	assert_int_equal(corefix_audit_rows(fx, &last), rows + 1);
 	assert_string_equal(last.action, "closed.set");
 
-	/* Today is closed for the unit: anna is off duty by the roster, a new thread is out of
-	 * hours and its deadline is later; the family unit is not affected. */
+	/* Today is closed for the unit (Thursday is closed already): anna is off duty by the roster,
+	 * a new thread is out of hours and its deadline is later by the rest of today; the family
+	 * unit is not affected. */
 	r = corefix_ws(fx, &anna, "{\"type\":\"duty.get\",\"id\":\"d2\"}");
 	assert_false(
 		json_is_true(json_object_get(json_array_get(json_object_get(r, "units"), 0), "on_duty")));
