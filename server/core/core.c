@@ -37,6 +37,7 @@ void core_free(struct core *c)
 {
 	if (c != NULL) {
 		core_batch_sync(c, 0);
+		core_viewers_free(c->viewers);
 		sodium_memzero(c->cfg.pepper, sizeof c->cfg.pepper);
 	}
 	free(c);
@@ -80,9 +81,9 @@ int core_request_prepare(const struct core *c, struct core_request *req)
  * list or a page (their reply's schema has an array, directly or in a definition it refers
  * to) and file.get (a 64 KiB chunk). */
 static const char *const core_large_replies[] = {
-	"categories.list", "thread.list",   "thread.read",  "queue.settings", "duty.set",
-	"duty.get",	   "dashboard.get", "keys.unit",    "keys.mine",      "thread.keys",
-	"file.get",	   "device.list",   "recovery.get",
+	"categories.list", "thread.list",     "thread.read", "queue.settings", "duty.set",   "duty.get",
+	"dashboard.get",   "keys.unit",	      "keys.mine",   "thread.keys",    "file.get",   "device.list",
+	"recovery.get",	   "thread.presence", "roster.get",  "roster.set",     "closed.set", "audit.query",
 };
 
 int core_large_reply(const char *type)
@@ -376,6 +377,8 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 			rc = core_session_check(&x);
 		if (rc == 0)
 			rc = core_purge_check(&x);
+		if (rc == 0)
+			rc = core_presence_tick(&x);
 		break;
 	case CORE_REQ_CHUNK: rc = handle_chunk(&x); break;
 	case CORE_REQ_CALL:
@@ -405,6 +408,8 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 			rc = core_reply_finish(&x);
 		break;
 	}
+	if (rc == 0)
+		rc = core_presence_sessions_ended(&x);
 	json_decref(x.msg);
 	json_decref(x.result);
 	json_decref(x.err_extra);

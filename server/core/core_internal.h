@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "calendar.h"
 #include "core.h"
 #include "policy.h"
 
@@ -28,6 +29,16 @@ struct core_limit_log {
 	int64_t logged_ms; /* 0: never logged */
 };
 
+/* The access log's chain as far as audit.query has checked it (core_audit_query.c): rows 1..row
+ * hold, the last with `hash`; or the first row found broken. */
+struct core_chain_check {
+	int64_t row;
+	uint8_t hash[STORE_HASH_BYTES];
+	int64_t first_broken; /* 0: none found */
+};
+
+struct core_viewers;
+
 struct core {
 	struct store *st;
 	struct core_config cfg;
@@ -36,6 +47,8 @@ struct core {
 	int64_t next_purge;	    /* TICK: when core_purge_check runs next (core_purge.c) */
 	struct core_blobs blobs;
 	struct core_limit_log limit_log;
+	struct core_viewers *viewers;  /* who has which thread open (core_presence.c); NULL: none yet */
+	struct core_chain_check chain; /* how far the access log's chain is checked (core_audit_query.c) */
 };
 
 /* One request being handled. */
@@ -299,5 +312,41 @@ char *core_replay_record(const char *type, const char *reply);
  * stores; a secret that is gone (a shredded thread) answers not_found. 1 (reply built), 0
  * (ctx->err set), or -1 when the store failed. */
 int core_replay(struct ctx *x, const char *type, const char *stored);
+
+/* The staff app's server side (issue 17). */
+/* The collision guard (core_presence.c), in memory only. */
+#define CORE_PRESENCE_LAPSE_MS	 60000		 /* an entry lapses this long after its last refresh */
+#define CORE_PRESENCE_PER_THREAD 16		 /* viewers kept per thread */
+#define CORE_PRESENCE_MAX	 4096		 /* viewers kept in all */
+void core_viewers_free(struct core_viewers *vs); /* NULL is fine */
+int core_thread_presence(struct ctx *x);
+/* TICK: drops the entries that lapsed and tells their units. 0 or -1. */
+int core_presence_tick(struct ctx *x);
+/* After any request: drops the entries of the sessions the reply ends (rep->end_session,
+ * rep->ended) and tells their units. 0 or -1. */
+int core_presence_sessions_ended(struct ctx *x);
+/* thread.reassign, after the move of `t` from `old_unit`: drops the viewers who are not staff
+ * of its unit now and tells both units. 0 or -1. */
+int core_presence_moved(struct ctx *x, const struct store_thread *t, const char *old_unit);
+/* Roster and closed days (core_roster.c). */
+#define CORE_UNIT_CAL_DAYS 600 /* a unit's own closed days its calendar holds */
+#define CORE_CAL_DAYS	   (CAL_MAX_CLOSED + CORE_UNIT_CAL_DAYS)
+/* The calendar of `unit_id`'s queues: the service's closed days and the unit's own (those of
+ * the last year and ahead), into buf. unit_id NULL or "": the service's only. 0 or -1. */
+int core_unit_calendar(struct ctx *x, const char *unit_id, struct calendar *cal, int32_t buf[CORE_CAL_DAYS]);
+/* Whether the caller may make `action` on unit `unit_id`: a member (with `supervise`, a
+ * supervisor) of it. 0; 0 with not_found (field /unit) for a unit that does not exist, or
+ * forbidden (logged) for one the caller may not use; -1 when the store failed. */
+int core_unit_for(struct ctx *x, const char *unit_id, enum policy_action action, int supervise);
+/* An access-log row of the caller about unit `unit_id` (object "unit:<id>"). 0 or -1. */
+int core_unit_audit(struct ctx *x, const char *unit_id, const char *action, const char *client,
+		    const char *outcome);
+int core_roster_get(struct ctx *x);
+int core_roster_set(struct ctx *x);
+int core_closed_set(struct ctx *x);
+/* dashboard.changed of `unit_id` to its connected supervisors (core_queue.c). 0 or -1. */
+int core_queue_dashboard_changed(struct ctx *x, const char *unit_id);
+/* Monitoring of use (core_audit_query.c). */
+int core_audit_query(struct ctx *x);
 
 #endif

@@ -63,16 +63,11 @@ static const char *lang_code(int i)
 
 /* Facts: calendar, duty */
 
-/* Loads the calendar's closed days into `buf`. 0 or -1. */
-static int load_calendar(struct ctx *x, struct calendar *cal, int32_t *buf)
+/* Loads the calendar of `unit_id`'s queues (the service's closed days and the unit's own,
+ * core_unit_calendar) into `buf`. 0 or -1. */
+static int load_calendar(struct ctx *x, const char *unit_id, struct calendar *cal, int32_t *buf)
 {
-	size_t n = 0;
-
-	if (x->st->ops->duty->closed_day_list(x->st, buf, CAL_MAX_CLOSED, &n) != STORE_OK)
-		return -1;
-	cal->closed = buf;
-	cal->nclosed = n;
-	return 0;
+	return core_unit_calendar(x, unit_id, cal, buf);
 }
 
 struct shift_acc {
@@ -273,7 +268,7 @@ static int push_to_supervisors(struct ctx *x, const char *unit_id, json_t *ev)
  * one of them is connected. 0 or -1. */
 static int push_dashboard(struct ctx *x, const char *unit_id)
 {
-	int32_t closed[CAL_MAX_CLOSED];
+	int32_t closed[CORE_CAL_DAYS];
 	struct calendar cal;
 	json_t *topics = supervisor_topics(x, unit_id), *d;
 
@@ -283,13 +278,18 @@ static int push_dashboard(struct ctx *x, const char *unit_id)
 		json_decref(topics);
 		return 0;
 	}
-	if (load_calendar(x, &cal, closed) != 0 || (d = dashboard_of(x, &cal, unit_id)) == NULL) {
+	if (load_calendar(x, unit_id, &cal, closed) != 0 || (d = dashboard_of(x, &cal, unit_id)) == NULL) {
 		json_decref(topics);
 		return -1;
 	}
 	json_object_set_new(d, "type", json_string("event"));
 	json_object_set_new(d, "event", json_string("dashboard.changed"));
 	return push_to_topics(x, topics, d);
+}
+
+int core_queue_dashboard_changed(struct ctx *x, const char *unit_id)
+{
+	return push_dashboard(x, unit_id);
 }
 
 /* Deadline clocks */
@@ -368,10 +368,12 @@ static int clock_open(struct ctx *x, const struct calendar *cal, const struct st
 
 /* Routing and assignment of a new thread */
 
-/* Loads queue `id` and whether its unit has somebody on duty into `target`. 0 or -1. */
-static int target_of(struct ctx *x, const struct calendar *cal, const char *id, struct store_queue *q,
-		     struct routing_target *target)
+/* Loads queue `id` and whether its unit has somebody on duty (under the unit's calendar) into
+ * `target`. 0 or -1. */
+static int target_of(struct ctx *x, const char *id, struct store_queue *q, struct routing_target *target)
 {
+	int32_t closed[CORE_CAL_DAYS];
+	struct calendar cal;
 	int rc, staffed;
 
 	memset(target, 0, sizeof *target);
@@ -380,7 +382,8 @@ static int target_of(struct ctx *x, const struct calendar *cal, const char *id, 
 	rc = x->st->ops->queue->get(x->st, id, q);
 	if (rc == STORE_NOTFOUND)
 		return 0;
-	if (rc != STORE_OK || (staffed = unit_staffed(x, cal, q->unit_id)) < 0)
+	if (rc != STORE_OK || load_calendar(x, q->unit_id, &cal, closed) != 0 ||
+	    (staffed = unit_staffed(x, &cal, q->unit_id)) < 0)
 		return -1;
 	target->exists = 1;
 	target->staffed = staffed;
@@ -392,19 +395,14 @@ int core_queue_route(struct ctx *x, struct store_queue *q, const char *lang)
 	struct store_queue lq, fq;
 	struct store_queue_settings qs;
 	struct routing_target lt, ct, ft;
-	int32_t closed[CAL_MAX_CLOSED];
-	struct calendar cal;
 	char route[STORE_ID_SIZE] = "";
 	int rc;
 
-	if (load_calendar(x, &cal, closed) != 0)
-		return -1;
 	rc = x->st->ops->queue->route_get(x->st, q->category, lang, route);
-	if (rc == STORE_ERROR || target_of(x, &cal, route, &lq, &lt) != 0 ||
-	    target_of(x, &cal, q->id, q, &ct) != 0)
+	if (rc == STORE_ERROR || target_of(x, route, &lq, &lt) != 0 || target_of(x, q->id, q, &ct) != 0)
 		return -1;
 	if (x->st->ops->queue->settings_get(x->st, lt.exists ? lq.id : q->id, &qs) != STORE_OK ||
-	    target_of(x, &cal, qs.fallback_id, &fq, &ft) != 0)
+	    target_of(x, qs.fallback_id, &fq, &ft) != 0)
 		return -1;
 	switch (routing_choose(&lt, &ct, &ft)) {
 	case ROUTE_LANGUAGE: *q = lq; break;
@@ -488,12 +486,12 @@ int core_queue_opened(struct ctx *x, struct store_thread *t, const char *lang)
 {
 	struct store_queue_settings qs;
 	struct store_clock c;
-	int32_t closed[CAL_MAX_CLOSED];
+	int32_t closed[CORE_CAL_DAYS];
 	struct calendar cal;
 	int hours, li = lang_index(lang);
 	json_t *ack;
 
-	if (load_calendar(x, &cal, closed) != 0 ||
+	if (load_calendar(x, t->unit_id, &cal, closed) != 0 ||
 	    x->st->ops->queue->settings_get(x->st, t->queue_id, &qs) != STORE_OK ||
 	    assign_new(x, &cal, t, &qs) != 0 || clock_open(x, &cal, t, &qs, lang_code(li), &c) != 0 ||
 	    (hours = in_service_hours(x, &cal, t->unit_id)) < 0)
@@ -541,7 +539,7 @@ int core_queue_message(struct ctx *x, const struct store_thread *t, int await_re
 {
 	struct store_queue_settings qs;
 	struct store_clock c;
-	int32_t closed[CAL_MAX_CLOSED];
+	int32_t closed[CORE_CAL_DAYS];
 	struct calendar cal;
 	int rc = x->st->ops->queue->clock_get(x->st, t->id, &c), staff = x->sess.role != ROLE_CITIZEN;
 
@@ -551,7 +549,7 @@ int core_queue_message(struct ctx *x, const struct store_thread *t, int await_re
 		return staff ? enqueue_notifications(x, t) : 0;
 	if (!staff && c.state == CLOCK_RUNNING)
 		return 0; /* the clock runs on: the common case, with nothing more to read */
-	if (load_calendar(x, &cal, closed) != 0 ||
+	if (load_calendar(x, t->unit_id, &cal, closed) != 0 ||
 	    x->st->ops->queue->settings_get(x->st, t->queue_id, &qs) != STORE_OK)
 		return -1;
 	if (staff) {
@@ -584,11 +582,11 @@ int core_queue_message(struct ctx *x, const struct store_thread *t, int await_re
 int core_queue_closed(struct ctx *x, const struct store_thread *t)
 {
 	struct store_clock c;
-	int32_t closed[CAL_MAX_CLOSED];
+	int32_t closed[CORE_CAL_DAYS];
 	struct calendar cal;
 	int rc = x->st->ops->queue->clock_get(x->st, t->id, &c);
 
-	if (rc == STORE_ERROR || load_calendar(x, &cal, closed) != 0)
+	if (rc == STORE_ERROR || load_calendar(x, t->unit_id, &cal, closed) != 0)
 		return -1;
 	if (rc == STORE_OK && c.state != CLOCK_STOPPED) {
 		if (clock_halt(&cal, &c, x->now, CLOCK_STOPPED) != 0 ||
@@ -737,7 +735,7 @@ int core_thread_reassign(struct ctx *x)
 	if (strcmp(before.unit_id, t.unit_id) != 0 &&
 	    (push_moved_away(x, &t, before.unit_id) != 0 || push_dashboard(x, before.unit_id) != 0))
 		return -1;
-	return 0;
+	return core_presence_moved(x, &t, before.unit_id);
 }
 
 int core_thread_release(struct ctx *x)
@@ -806,16 +804,16 @@ fail:
  * who is. */
 static int duty_reply(struct ctx *x, const struct store_duty *d)
 {
-	int32_t closed[CAL_MAX_CLOSED];
+	int32_t closed[CORE_CAL_DAYS];
 	struct calendar cal;
 	json_t *units = json_array();
 
-	if (units == NULL || load_calendar(x, &cal, closed) != 0) {
-		json_decref(units);
+	if (units == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < x->nunits; i++) {
-		int on = on_duty(x, &cal, x->units[i].unit_id, x->sess.user_id);
+		int on = load_calendar(x, x->units[i].unit_id, &cal, closed) != 0
+				 ? -1
+				 : on_duty(x, &cal, x->units[i].unit_id, x->sess.user_id);
 		json_t *staff = on < 0 ? NULL : staff_on_duty(x, &cal, x->units[i].unit_id);
 
 		if (staff == NULL) {
@@ -871,13 +869,13 @@ int core_duty_get(struct ctx *x)
 int core_dashboard_get(struct ctx *x)
 {
 	const char *unit = str_field(x, "unit");
-	int32_t closed[CAL_MAX_CLOSED];
+	int32_t closed[CORE_CAL_DAYS];
 	struct calendar cal;
 	json_t *list = json_array();
 	int found = 0;
 
 	json_object_set_new(x->result, "units", list);
-	if (list == NULL || load_calendar(x, &cal, closed) != 0)
+	if (list == NULL)
 		return -1;
 	for (size_t i = 0; i < x->nunits; i++) {
 		json_t *d;
@@ -886,7 +884,8 @@ int core_dashboard_get(struct ctx *x)
 		    (unit != NULL && strcmp(unit, x->units[i].unit_id)))
 			continue;
 		found = 1;
-		if ((d = dashboard_of(x, &cal, x->units[i].unit_id)) == NULL)
+		if (load_calendar(x, x->units[i].unit_id, &cal, closed) != 0 ||
+		    (d = dashboard_of(x, &cal, x->units[i].unit_id)) == NULL)
 			return -1;
 		json_array_append_new(list, d);
 	}

@@ -343,6 +343,38 @@ typedef int (*store_session_end_cb)(void *arg, const uint8_t hash[STORE_HASH_BYT
 /* A live session as session_ending lists it. */
 typedef int (*store_session_cb)(void *arg, const struct store_session *s);
 
+/* Staff tools (issue 17): a unit's own closed days, and the supervisors' view of the access
+ * log with the reason of a move beside its row. */
+#define STORE_DAY_NOTE_MAX 800 /* bytes of a closed day's note (200 characters) */
+
+struct store_unit_day {
+	char unit_id[STORE_ID_SIZE];
+	int32_t day; /* calendar.h day number */
+	int has_note;
+	char note[STORE_DAY_NOTE_MAX + 1];
+};
+typedef int (*store_unit_day_cb)(void *arg, const struct store_unit_day *d);
+
+/* Which access-log rows audit_query gives, newest first. Empty strings and zeros: no filter. */
+#define STORE_QUERY_UNITS 32
+struct store_audit_query {
+	char units[STORE_QUERY_UNITS][STORE_ID_SIZE]; /* rows of these units or their threads */
+	size_t nunits;				      /* at least 1 */
+	char user_id[STORE_ID_SIZE];
+	char client[STORE_ID_SIZE];
+	int64_t from, to; /* time in [from, to]; 0: open */
+	int64_t before;	  /* rows before this row number; 0: from the newest */
+	int limit;
+};
+/* One row as the supervisors see it: the row, its actor's username ("" = none, not staff) and
+ * the reason kept with a move ("" = none). */
+struct store_audit_view {
+	struct store_audit a;
+	char username[STORE_NAME_SIZE];
+	char reason[STORE_REASON_MAX + 1];
+};
+typedef int (*store_audit_view_cb)(void *arg, const struct store_audit_view *v);
+
 struct store;
 
 /*
@@ -783,6 +815,27 @@ struct store_citizen_ops {
 	int (*share_expire)(struct store *st, const char *owner_id, int64_t before);
 };
 
+/* Staff tools (issue 17): a unit's own closed days (they count for that unit's queues beside
+ * the service's closed days) and the supervisors' queries of the access log. */
+struct store_unit_days_ops {
+	/* Sets a unit's closed day and its note (NULL: none); replaces. */
+	int (*put)(struct store *st, const char *unit_id, int32_t day, const char *note);
+	/* STORE_NOTFOUND when the unit has no such closed day. */
+	int (*remove)(struct store *st, const char *unit_id, int32_t day);
+	/* The unit's closed days from `from` to `to` (inclusive), ascending, at most `limit`. */
+	int (*list)(struct store *st, const char *unit_id, int32_t from, int32_t to, int limit,
+		    store_unit_day_cb cb, void *arg);
+	/* How many closed days the unit has from `from` on. */
+	int (*count)(struct store *st, const char *unit_id, int32_t from, int *n);
+};
+struct store_monitor_ops {
+	/* At most q->limit rows matching q (struct store_audit_query), newest first. */
+	int (*audit_query)(struct store *st, const struct store_audit_query *q, store_audit_view_cb cb,
+			   void *arg);
+	/* The row numbered `row` (for the chain's incremental check). */
+	int (*audit_row)(struct store *st, int64_t row, struct store_audit *out);
+};
+
 struct store_ops {
 	/* Closes the store (NULL is fine); an open transaction is rolled back. */
 	void (*close)(struct store *st);
@@ -801,6 +854,8 @@ struct store_ops {
 	const struct store_file_ops *file;
 	const struct store_rekey_ops *rekey;
 	const struct store_citizen_ops *citizen;
+	const struct store_unit_days_ops *unit_days;
+	const struct store_monitor_ops *monitor;
 };
 
 struct store {

@@ -182,6 +182,8 @@ static const struct store_ops sqlite_ops = {
 	.rekey = &store_sqlite_rekey_ops,
 	.file = &store_sqlite_file_ops,
 	.citizen = &store_sqlite_citizen_ops,
+	.unit_days = &store_sqlite_unit_days_ops,
+	.monitor = &store_sqlite_monitor_ops,
 };
 
 sqlite3 *store_sqlite_checkpoint_db(struct store *st)

@@ -347,6 +347,14 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "ALTER TABLE e2e_files_v19 RENAME TO e2e_files;"
 	  "CREATE INDEX e2e_files_by_thread ON e2e_files(thread_id);"
 	  "CREATE INDEX e2e_files_by_owner ON e2e_files(owner_id)" },
+	/* A unit's own closed days (PROTOCOL.md §11.9), beside the service's closed_days. */
+	{ 21, "staff tools: a unit's own closed days; access-log queries by unit, user and client",
+	  "CREATE TABLE unit_closed_days(unit_id TEXT NOT NULL REFERENCES units(id), day INTEGER NOT NULL,"
+	  "  note TEXT, PRIMARY KEY(unit_id, day)) WITHOUT ROWID;"
+	  "CREATE INDEX access_log_by_unit ON access_log(unit_id, row);"
+	  "CREATE INDEX access_log_by_client ON access_log(client, row);"
+	  "CREATE INDEX access_log_by_user ON access_log(user_id, row);"
+	  "CREATE INDEX reassignments_by_row ON reassignments(audit_row)" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

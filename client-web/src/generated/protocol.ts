@@ -1013,6 +1013,148 @@ export interface Defs {
     /** rate_limited: seconds until the chunk may be resent (§2.1). */
     retry_after?: number;
   };
+  /** What a viewer of a thread does: has it open, or writes an answer (PROTOCOL.md §11.8). */
+  "presence_state": "viewing" | "writing";
+  /** Who of the staff has a thread open now, longest first. */
+  "presence_viewers": Array<{
+    user: Defs["user_id"];
+    name: Defs["person_name"];
+    state: Defs["presence_state"];
+    since: Defs["time"];
+  }>;
+  /** Staff of the thread's unit: I have the thread open (viewing), I write an answer (writing), or I closed it (left). Refreshed every 20 s while open. */
+  "request.thread.presence": {
+    type: "thread.presence";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    state: "viewing" | "writing" | "left";
+  };
+  "reply.thread.presence": {
+    type: "ok";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    viewers: Defs["presence_viewers"];
+  };
+  /** To the thread's unit: who has the thread open now, after each change of the set. */
+  "event.thread.presence": {
+    type: "event";
+    event: "thread.presence";
+    thread: Defs["thread_id"];
+    unit: Defs["unit_id"];
+    viewers: Defs["presence_viewers"];
+  };
+  "weekday": "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+  "weekdays": Array<Defs["weekday"]>;
+  /** A local (Helsinki) time of day, HH:MM, 00:00..24:00. */
+  "clock_time": string;
+  /** A date, YYYY-MM-DD. */
+  "civil_date": string;
+  "day_note": string | null;
+  /** A unit's weekly shifts (PROTOCOL.md §11.9). */
+  "roster_shifts": Array<{
+    shift: number;
+    user: Defs["user_id"];
+    username: Defs["username"];
+    name: Defs["person_name"];
+    days: Defs["weekdays"];
+    start: Defs["clock_time"];
+    end: Defs["clock_time"];
+    on_holidays: boolean;
+  }>;
+  /** A unit's own closed days from today on, earliest first. */
+  "unit_closed_days": Array<{
+    date: Defs["civil_date"];
+    note: Defs["day_note"];
+  }>;
+  /** Staff: the roster and own closed days of one of one's units. */
+  "request.roster.get": {
+    type: "roster.get";
+    id: Defs["request_id"];
+    unit: Defs["unit_id"];
+  };
+  "reply.roster.get": {
+    type: "ok";
+    id: Defs["request_id"];
+    unit: Defs["unit_id"];
+    shifts: Defs["roster_shifts"];
+    closed_days: Defs["unit_closed_days"];
+    time: Defs["time"];
+  };
+  /** Supervisor of the unit: replaces the unit's whole roster. */
+  "request.roster.set": {
+    type: "roster.set";
+    id: Defs["request_id"];
+    unit: Defs["unit_id"];
+    shifts: Array<{
+      user: Defs["user_id"];
+      days: Defs["weekdays"];
+      start: Defs["clock_time"];
+      end: Defs["clock_time"];
+      on_holidays?: boolean;
+    }>;
+  };
+  "reply.roster.set": {
+    type: "ok";
+    id: Defs["request_id"];
+    unit: Defs["unit_id"];
+    shifts: Defs["roster_shifts"];
+  };
+  /** Supervisor of the unit: adds and removes the unit's own closed days. */
+  "request.closed.set": {
+    type: "closed.set";
+    id: Defs["request_id"];
+    unit: Defs["unit_id"];
+    add?: Array<{
+      date: Defs["civil_date"];
+      note?: Defs["day_note"];
+    }>;
+    remove?: Array<Defs["civil_date"]>;
+  };
+  "reply.closed.set": {
+    type: "ok";
+    id: Defs["request_id"];
+    unit: Defs["unit_id"];
+    closed_days: Defs["unit_closed_days"];
+  };
+  /** Supervisor: the access log of one's units, filtered, newest first (PROTOCOL.md §11.10). */
+  "request.audit.query": {
+    type: "audit.query";
+    id: Defs["request_id"];
+    unit?: Defs["unit_id"];
+    user?: Defs["user_id"];
+    client?: Defs["user_id"];
+    from?: Defs["time"];
+    to?: Defs["time"];
+    before?: number;
+    limit?: number;
+  };
+  /** One row of the access log as supervisors see it. */
+  "audit_row": {
+    row: number;
+    time: Defs["time"];
+    user: Defs["nullable_user_id"];
+    username: string | null;
+    role: "none" | "citizen" | "worker" | "supervisor" | "admin";
+    unit: string | null;
+    client: string | null;
+    object: string;
+    action: string;
+    purpose: string | null;
+    outcome: string;
+    reason: string | null;
+  };
+  "reply.audit.query": {
+    type: "ok";
+    id: Defs["request_id"];
+    rows: Array<Defs["audit_row"]>;
+    more: Defs["more"];
+    /** The hash chain's state as far as it was checked (PROTOCOL.md §11.10). */
+    chain: {
+      state: "ok" | "broken";
+      checked: number;
+      first_broken: number | null;
+    };
+  };
 }
 
 /** Requests, their ok replies and events, by request type or event name. */
@@ -1058,6 +1200,11 @@ export interface Requests {
   "file.begin": Defs["request.file.begin"];
   "file.status": Defs["request.file.status"];
   "file.get": Defs["request.file.get"];
+  "thread.presence": Defs["request.thread.presence"];
+  "roster.get": Defs["request.roster.get"];
+  "roster.set": Defs["request.roster.set"];
+  "closed.set": Defs["request.closed.set"];
+  "audit.query": Defs["request.audit.query"];
 }
 
 export interface Replies {
@@ -1102,6 +1249,11 @@ export interface Replies {
   "file.begin": Defs["reply.file.begin"];
   "file.status": Defs["reply.file.status"];
   "file.get": Defs["reply.file.get"];
+  "thread.presence": Defs["reply.thread.presence"];
+  "roster.get": Defs["reply.roster.get"];
+  "roster.set": Defs["reply.roster.set"];
+  "closed.set": Defs["reply.closed.set"];
+  "audit.query": Defs["reply.audit.query"];
 }
 
 export interface Events {
@@ -1115,6 +1267,7 @@ export interface Events {
   "deadline.escalation": Defs["event.deadline.escalation"];
   "device.request": Defs["event.device.request"];
   "file.chunk": Defs["event.file.chunk"];
+  "thread.presence": Defs["event.thread.presence"];
 }
 
 export type RequestType = keyof Requests;
@@ -1167,6 +1320,11 @@ export const requestTypes: readonly RequestType[] = [
   "file.begin",
   "file.status",
   "file.get",
+  "thread.presence",
+  "roster.get",
+  "roster.set",
+  "closed.set",
+  "audit.query",
 ];
 export const writeRequestTypes: readonly RequestType[] = [
   "thread.open",
@@ -1193,4 +1351,6 @@ export const writeRequestTypes: readonly RequestType[] = [
   "wrap.put",
   "thread.rekey",
   "file.begin",
+  "roster.set",
+  "closed.set",
 ];
