@@ -51,6 +51,8 @@ export interface StaffAuth extends StaffAuthController {
   activity(): void;
   /** Looks for a session already there (a reload): 'checking', then 'locked' or 'login'. */
   start(): void;
+  /** Back to the login from a step of it (the code, the first login): what was typed is forgotten. */
+  cancel(): void;
 }
 
 /** What a login step carries to the next one (never stored; the password only until the keys open). */
@@ -313,6 +315,13 @@ export function createStaffAuth(deps: StaffAuthDeps): StaffAuth {
       conn?.conn.touch();
     },
     start: () => void guarded(resume),
+    cancel: () => {
+      if (current.kind !== 'totp' && current.kind !== 'setup-password' && current.kind !== 'setup-totp' &&
+        current.kind !== 'change-password' && current.kind !== 'login') return;
+      if (pending?.sealer !== undefined && cs !== null) cs.crypto.wipe(pending.sealer.key);
+      pending = null;
+      set({ kind: 'login' });
+    },
 
     login: (username, password, totp) => guarded(async () => {
       const u = normalUsername(username);
