@@ -197,6 +197,21 @@ test('the lock wipes the keys; the lock screen opens the bundle in memory again,
   assert.equal(w.srv.requests.length + w.srv.posts.length, sent, 'no round trip to the server');
 });
 
+test('awaiting certification locks too: the identity wiped, opened again with the password, then certified', async () => {
+  const w = world();
+  const fp = await firstLogin(w);
+  await w.clock.advance(15 * 60_000);
+  assert.equal(kind(w.auth), 'locked');
+  const polls = w.srv.requests.filter((r) => r.type === 'keys.mine').length;
+  await w.clock.advance(60_000);
+  assert.equal(w.srv.requests.filter((r) => r.type === 'keys.mine').length, polls, 'no polling while locked');
+  await w.auth.unlock(PW);
+  assert.deepEqual(w.auth.state(), { kind: 'awaiting-certification', fingerprint: fp });
+  w.srv.certify('maija');
+  await w.clock.advance(20_000);
+  readyKeys(w.auth);
+});
+
 test('idle for the configured time locks; input moves the time on', async () => {
   const w = world();
   await readyWorker(w);

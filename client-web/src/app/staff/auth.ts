@@ -214,6 +214,8 @@ export function createStaffAuth(deps: StaffAuthDeps): StaffAuth {
       return fail(e instanceof KeyStepError ? e.reason : 'failed');
     }
     if (out.kind === 'awaiting') {
+      // The identity is held in memory while awaiting: it locks the same way (a poll is no input).
+      if (current.kind !== 'awaiting-certification') idle.arm();
       set({ kind: 'awaiting-certification', fingerprint: out.fingerprint });
       return schedulePoll();
     }
@@ -270,10 +272,13 @@ export function createStaffAuth(deps: StaffAuthDeps): StaffAuth {
     set({ kind: 'login' });
   }
 
+  /** Wipes the keys (or the identity awaiting certification); the connection and views stay. */
   function lock(): void {
-    if (current.kind !== 'ready') return;
+    if ((current.kind !== 'ready' && current.kind !== 'awaiting-certification') || session === null) return;
     wipeKeys();
-    set({ kind: 'locked', session: current.session });
+    if (pollTimer !== null) clock.clearTimer(pollTimer);
+    pollTimer = null;
+    set({ kind: 'locked', session });
   }
 
   /** A reload: the session already there (its connection's welcome), its bundle fetched, locked. */

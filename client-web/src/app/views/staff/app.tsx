@@ -116,6 +116,8 @@ export function StaffApp({ auth }: { auth: StaffShellAuth }) {
   const [changing, setChanging] = useState(false);
   const [changed, setChanged] = useState(false);
   const [notice, setNotice] = useState<'logged-out' | 'ended' | null>(null);
+  // The workspace is made at the first `ready` and kept (under the lock) until the login again.
+  const [working, setWorking] = useState(false);
   const prev = useRef<StaffAuthState['kind']>(s.kind);
   const loggingOut = useRef(false);
   useActivity(auth);
@@ -135,6 +137,8 @@ export function StaffApp({ auth }: { auth: StaffShellAuth }) {
       setChanging(false);
     }
     if (s.kind === 'setup-password' || s.kind === 'ready') setSetup(false);
+    if (s.kind === 'ready') setWorking(true);
+    if (!SIGNED_IN.includes(s.kind)) setWorking(false);
     loggingOut.current = false;
   }, [s]);
 
@@ -182,13 +186,15 @@ export function StaffApp({ auth }: { auth: StaffShellAuth }) {
                 {t(lang, 'password.done')}
               </p>
             )}
-            <div class="staff-work" hidden={s.kind === 'locked' || changing} inert={s.kind === 'locked' || changing}>
-              <StaffWorkspace session={session} conn={conn} crypto={crypto} lang={lang} onLock={auth.lock} onLogout={logout}
-                onChangePassword={() => {
-                  setChanged(false);
-                  setChanging(true);
-                }} />
-            </div>
+            {(working || s.kind === 'ready') && (
+              <div class="staff-work" hidden={s.kind === 'locked' || changing} inert={s.kind === 'locked' || changing}>
+                <StaffWorkspace session={session} conn={conn} crypto={crypto} lang={lang} onLock={auth.lock} onLogout={logout}
+                  onChangePassword={() => {
+                    setChanged(false);
+                    setChanging(true);
+                  }} />
+              </div>
+            )}
           </>
         ) : (
           <LoginViews lang={lang} auth={auth} state={s} setup={setup} setSetup={setSetup} logout={logout} />
