@@ -21,7 +21,8 @@ test('codes and usernames as people type them', () => {
   assert.equal(normalTotp(' 123 456 '), '123456');
   assert.equal(normalTotp('12345'), null);
   assert.equal(normalTotp('12345a'), null);
-  assert.equal(normalSetupCode('abcd-efgh ijkl mn23'), 'ABCDEFGHIJKLMN23');
+  assert.equal(normalSetupCode('abcd-efgh ijkl mn23'), 'ABCD-EFGH-IJKL-MN23');
+  assert.equal(normalSetupCode('ABCDEFGHIJKLMN23'), 'ABCD-EFGH-IJKL-MN23');
   assert.equal(normalSetupCode('ABCD EFGH IJKL MN21'), null, '1 is not base32');
   assert.equal(normalUsername(' Maija.Meikalainen '), 'maija.meikalainen');
   assert.equal(normalUsername('maija meikäläinen'), null);

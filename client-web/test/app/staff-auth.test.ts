@@ -48,7 +48,7 @@ function readyKeys(a: StaffAuth): StaffKeys {
 
 /** The first login of maija up to awaiting-certification; the fingerprint shown. */
 async function firstLogin(w: ReturnType<typeof world>): Promise<string> {
-  w.srv.addWorker('maija', SETUP.replace(/ /g, ''));
+  w.srv.addWorker('maija', SETUP.replace(/ /g, '-'));
   await w.auth.startSetup('Maija', SETUP.toLowerCase());
   assert.deepEqual(w.auth.state(), { kind: 'setup-password', username: 'maija' });
   await w.auth.choosePassword(PW, PW);
@@ -71,7 +71,7 @@ async function readyWorker(w: ReturnType<typeof world>): Promise<StaffKeys> {
 
 test('first login: the password rules, a wrong code, then the keys made here and filed; the fingerprint is the one the administrator sees', async () => {
   const w = world();
-  w.srv.addWorker('maija', SETUP.replace(/ /g, ''));
+  w.srv.addWorker('maija', SETUP.replace(/ /g, '-'));
   await w.auth.startSetup('maija', 'not a code');
   assert.deepEqual(w.auth.state(), { kind: 'login', error: { code: 'bad_credentials' } });
   await w.auth.startSetup('maija', SETUP);
@@ -285,7 +285,7 @@ test('a reload finds the session and shows the lock screen; the password opens t
 
 test('locked and rate-limited answers carry their wait', async () => {
   const w = world();
-  w.srv.addWorker('maija', SETUP.replace(/ /g, ''));
+  w.srv.addWorker('maija', SETUP.replace(/ /g, '-'));
   const post = w.srv.post;
   const auth = createStaffAuth({ post: async (path, body) => path.endsWith('/start') ? post(path, body)
     : { status: 423, body: { type: 'error', id: null, code: 'locked', message: 'locked', retry_after: 120 } },

@@ -24,11 +24,11 @@ export function normalTotp(code: string): string | null {
   return /^[0-9]{6}$/.test(c) ? c : null;
 }
 
-/** The setup code as the server takes it (16 base32 characters; spaces, dashes and case
- *  of the printed groups dropped), or null. */
+/** The setup code as the server takes it (16 base32 characters in four groups joined by dashes,
+ *  as advicectl prints it), however it was typed (spaces or no separator, any case), or null. */
 export function normalSetupCode(code: string): string | null {
   const c = code.replace(/[\s-]/g, '').toUpperCase();
-  return /^[A-Z2-7]{16}$/.test(c) ? c : null;
+  return /^[A-Z2-7]{16}$/.test(c) ? c.replace(/(.{4})(?!$)/g, '$1-') : null;
 }
 
 /** A username as the server takes it (1..64 of [a-z0-9._-]; typed capitals folded), or null. */

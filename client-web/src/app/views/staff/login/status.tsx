@@ -94,9 +94,7 @@ export function LockScreen(props: { lang: Lang; auth: StaffAuthController; usern
         </h1>
         <p>{t(lang, 'lock.intro')}</p>
         <form onSubmit={submit} noValidate>
-          {username !== '' && (
-            <input type="text" class="visually-hidden" autocomplete="username" value={username} readOnly tabIndex={-1} aria-hidden="true" />
-          )}
+          <input type="text" class="visually-hidden" autocomplete="username" value={username} readOnly tabIndex={-1} aria-hidden="true" />
           <Field lang={lang} id="lock-password" type="password" label={t(lang, 'lock.password')} autocomplete="current-password"
             value={pw} onInput={setPw} error={errors[0]?.text} />
           {busy && <Busy lang={lang} />}
