@@ -11,7 +11,9 @@
 // into self-contained bundles (the main one: Preact, the shell, its stylesheet; a lazy one: the
 // encryption module, loaded after login), names every file by its content hash and writes
 // OUT/index.html with an integrity hash (sha384) on every script and stylesheet tag; the lazy
-// bundle's file and hash are defined in the main bundle (src/app/lazy.ts). Last it prints each
+// bundle's file and hash are defined in the main bundle (src/app/lazy.ts). The staff page is a
+// page of its own (src/app/staff-main.tsx into OUT/staff/index.html, served at /staff) with its
+// own bundle and stylesheet, so that the front page carries none of it. Last it prints each
 // file's size and the front page's (before login), raw and gzipped.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -25,6 +27,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const MARKER = '.advice-web'; // marks a folder this script made, so that it may clear it
 const LAZY_CHUNKS = { crypto: 'src/crypto/index.ts' }; // lazy bundle name -> its entry
 const FRONT_PAGE_LIMIT = 100 * 1024; // gzip bytes before login (the app's size budget)
+// The pages: each entry bundled on its own (the lazy chunks shared), its HTML from a template.
+// The front page's catalogues leave out the staff page's texts (their prefixes), all but the
+// front page's own link to the staff login, so that the staff page costs the front page nothing.
+const STAFF_TEXTS = /^(staffLogin|lock|password|staff|queue|sthread|notes|canned|super|roster|audit)\./;
+const PAGES = [
+  { name: 'front', entry: 'src/app/main.tsx', template: 'src/app/index.html', html: 'index.html',
+    dropTexts: (key) => STAFF_TEXTS.test(key) && key !== 'staffLogin.link' },
+  { name: 'staff', entry: 'src/app/staff-main.tsx', template: 'src/app/staff.html', html: 'staff/index.html' },
+];
 
 function fail(msg) {
   process.stderr.write(`build.mjs: ${msg}\n`);
@@ -101,12 +112,26 @@ const libsodiumCjs = {
   },
 };
 
+/** Leaves the texts `drop` names out of the catalogues (src/app/i18n/*.json) of one bundle. */
+function catalogueFilter(drop) {
+  return {
+    name: 'catalogue-filter',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]app[\\/]i18n[\\/][a-z]+\.json$/ }, (a) => {
+        const texts = JSON.parse(readFileSync(a.path, 'utf8'));
+        for (const key of Object.keys(texts)) if (drop(key)) delete texts[key];
+        return { contents: JSON.stringify(texts), loader: 'json' };
+      });
+    },
+  };
+}
+
 /**
  * One self-contained ES module bundle of `entry` (no code splitting: a module that imported
  * another file would have the browser fetch that file without an integrity check), with
  * `define`; { files (path relative to here -> bytes), js, css }.
  */
-async function bundleEntry(out, entry, define) {
+async function bundleEntry(out, entry, define, plugins = []) {
   const result = await esbuild.build({
     absWorkingDir: here,
     entryPoints: [entry],
@@ -123,7 +148,7 @@ async function bundleEntry(out, entry, define) {
     jsx: 'automatic',
     jsxImportSource: 'preact',
     define,
-    plugins: [nodeBuiltinsEmpty, libsodiumCjs],
+    plugins: [nodeBuiltinsEmpty, libsodiumCjs, ...plugins],
     metafile: true,
     write: false,
     logLevel: 'warning',
@@ -138,7 +163,7 @@ async function bundleEntry(out, entry, define) {
 }
 
 /**
- * The app's files: first each lazy chunk (the encryption module), then the main bundle with
+ * The app's files: first each lazy chunk (the encryption module), then each page's bundle with
  * the chunks' files and hashes defined in it (as a JSON string, for src/app/lazy.ts).
  */
 async function bundle(out, rootKey) {
@@ -151,23 +176,29 @@ async function bundle(out, rootKey) {
     b.files.forEach((bytes, f) => files.set(f, bytes));
     chunks.push([name, b.js]);
   }
-  const mainEntry = 'src/app/main.tsx';
   const mainDir = posix.join(posix.relative(here, out), 'assets', 'app');
   for (const [name, js] of chunks) lazy[name] = { file: posix.relative(mainDir, js), integrity: sri(files.get(js)) };
-  const main = await bundleEntry(out, mainEntry, { ...define, __ADVICE_LAZY_CHUNKS__: JSON.stringify(JSON.stringify(lazy)) });
-  if (posix.dirname(main.js) !== mainDir) fail(`the main bundle ${main.js} is not in ${mainDir}`);
-  main.files.forEach((bytes, f) => files.set(f, bytes));
-  return { files, main: main.js, css: main.css, lazy };
+  const pages = {};
+  for (const page of PAGES) {
+    const b = await bundleEntry(out, page.entry, { ...define, __ADVICE_LAZY_CHUNKS__: JSON.stringify(JSON.stringify(lazy)) },
+      page.dropTexts ? [catalogueFilter(page.dropTexts)] : []);
+    if (posix.dirname(b.js) !== mainDir) fail(`the bundle ${b.js} is not in ${mainDir}`);
+    b.files.forEach((bytes, f) => files.set(f, bytes));
+    pages[page.name] = { js: b.js, css: b.css };
+  }
+  return { files, pages, lazy };
 }
 
-/** index.html from src/app/index.html with the page's tags, each with its integrity hash. */
-function indexHtml(out, b) {
-  const href = (f) => posix.relative(posix.relative(here, out), f);
+/** A page's HTML from its template with the page's tags, each with its integrity hash. */
+function pageHtml(out, b, page) {
+  const from = posix.dirname(posix.join(posix.relative(here, out), page.html));
+  const href = (f) => posix.relative(from, f);
+  const { js, css } = b.pages[page.name];
   const tags = [];
-  if (b.css) tags.push(`<link rel="stylesheet" href="${href(b.css)}" integrity="${sri(b.files.get(b.css))}">`);
-  tags.push(`<script type="module" src="${href(b.main)}" integrity="${sri(b.files.get(b.main))}"></script>`);
-  const template = readFileSync(join(here, 'src/app/index.html'), 'utf8');
-  if (template.split('<!--ADVICE_ASSETS-->').length !== 2) fail('src/app/index.html needs <!--ADVICE_ASSETS--> once');
+  if (css) tags.push(`<link rel="stylesheet" href="${href(css)}" integrity="${sri(b.files.get(css))}">`);
+  tags.push(`<script type="module" src="${href(js)}" integrity="${sri(b.files.get(js))}"></script>`);
+  const template = readFileSync(join(here, page.template), 'utf8');
+  if (template.split('<!--ADVICE_ASSETS-->').length !== 2) fail(`${page.template} needs <!--ADVICE_ASSETS--> once`);
   return template.replace('<!--ADVICE_ASSETS-->', tags.join('\n'));
 }
 
@@ -191,12 +222,19 @@ for (const [file, bytes] of b.files) {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, bytes);
 }
-const html = Buffer.from(indexHtml(args.out, b), 'utf8');
-writeFileSync(join(args.out, 'index.html'), html);
+const html = {};
+for (const page of PAGES) {
+  html[page.name] = Buffer.from(pageHtml(args.out, b, page), 'utf8');
+  mkdirSync(dirname(join(args.out, page.html)), { recursive: true });
+  writeFileSync(join(args.out, page.html), html[page.name]);
+}
 
-const front = [['index.html', html], ...[b.css, b.main].filter(Boolean).map((f) => [f, b.files.get(f)])];
-const frontGzip = front.reduce((n, [, bytes]) => n + gzipSync(bytes).length, 0);
+const pageGzip = (name) => [html[name], ...[b.pages[name].css, b.pages[name].js].filter(Boolean).map((f) => b.files.get(f))]
+  .reduce((n, bytes) => n + gzipSync(bytes).length, 0);
+const frontGzip = pageGzip('front');
 const lines = [...b.files].map(([f, bytes]) => sizeLine(relative(args.out, join(here, f)), bytes));
-process.stdout.write(`client-web built into ${args.out} (root key ${args.rootKey})\n${sizeLine('index.html', html)}\n${lines.join('\n')}\n` +
-  `front page before login: ${(frontGzip / 1024).toFixed(1)} KB gzip (limit ${FRONT_PAGE_LIMIT / 1024} KB)\n`);
+process.stdout.write(`client-web built into ${args.out} (root key ${args.rootKey})\n` +
+  `${PAGES.map((p) => sizeLine(p.html, html[p.name])).join('\n')}\n${lines.join('\n')}\n` +
+  `front page before login: ${(frontGzip / 1024).toFixed(1)} KB gzip (limit ${FRONT_PAGE_LIMIT / 1024} KB)\n` +
+  `staff page before login: ${(pageGzip('staff') / 1024).toFixed(1)} KB gzip\n`);
 if (frontGzip > FRONT_PAGE_LIMIT) fail(`the front page is ${frontGzip} bytes gzipped, over the ${FRONT_PAGE_LIMIT}-byte limit`);

@@ -2,7 +2,8 @@
 // and the test root key test-root.pub) without a browser: every script and stylesheet tag of
 // index.html has an integrity hash (sha384) that matches its file, there is no inline script or
 // style, the lazy encryption chunk's hash in the main bundle matches that file, the pinned root
-// key is the test key, and the front page is within its size budget before login. Then the
+// key is the test key, and the front page is within its size budget before login; the staff
+// page is built apart with its own checked tags. Then the
 // build's refusals: no root key, a malformed one, a folder it did not make.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -89,6 +90,23 @@ test('the front page transfers at most 100 KB gzipped before login', () => {
   const total = files.reduce((n, b) => n + gzipSync(b).length, 0);
   assert.ok(total <= FRONT_PAGE_LIMIT, `${total} bytes gzipped`);
   process.stdout.write(`# front page before login: ${total} bytes gzipped (${files.length} files)\n`);
+});
+
+test('the staff page (staff/index.html): its own bundle with checked tags, no inline code; the front page has none of its texts', () => {
+  const staff = readFileSync(join(web, 'staff', 'index.html'), 'utf8');
+  const tags = loadingTags(staff);
+  assert.ok(tags.some((t) => t.tag.startsWith('<script')) && tags.some((t) => /rel="stylesheet"/.test(t.tag)));
+  for (const t of tags) {
+    assert.match(t.url, /^\.\.\/assets\/app\//, `${t.url}: relative to /staff/ and to /staff alike`);
+    assert.equal(t.integrity, sri(readFileSync(join(web, 'staff', t.url))), `${t.url}: hash of the file`);
+  }
+  assert.doesNotMatch(staff, /<style\b|\sstyle="|\son[a-z]+="|<script\b(?![^>]*\bsrc=)/i);
+  const staffJs = readFileSync(join(web, 'staff', tags.find((t) => t.tag.startsWith('<script')).url), 'utf8');
+  assert.match(staffJs, /lock\.title/, 'the staff texts are in the staff bundle');
+  const front = mainBundle().text;
+  assert.doesNotMatch(front, /lock\.title|staffLogin\.title|password\.new/, 'the front page carries no staff texts');
+  assert.match(front, /staffLogin\.link/, 'but its link to the staff login');
+  assert.ok(!front.includes('otpauth'), 'nor the staff code');
 });
 
 test('the build pins the key from ADVICE_ROOT_PUBKEY and from a file', () => {

@@ -2,6 +2,7 @@
 // category's service hours and answer time, from GET /api/v1/service), that it is not for
 // emergencies (112 and the social emergency number), the privacy notice and "Log in with bank
 // ID". Logged in, the login gives way to the session line (the logged-in views come later).
+// At the end, a discreet link to the staff login (/staff).
 import { t, type Key, type Lang } from '../i18n';
 import { formatDay, unbroken } from '../format';
 import type { ServiceCategory, ServiceInfo } from '../service';
@@ -110,6 +111,9 @@ export function FrontPage(props: { lang: Lang; nav: Navigate; service: ServiceSt
           </PageLink>
         </p>
       </section>
+      <p class="small">
+        <a href="/staff">{t(lang, 'staffLogin.link')}</a>
+      </p>
     </>
   );
 }
