@@ -682,6 +682,65 @@ int advice_citizen_rewrap(uint8_t out[ADVICE_WRAP_BYTES], const uint8_t thread_i
 			  const struct advice_identity_seen *identity,
 			  const uint8_t eph_seed[ADVICE_KEY_BYTES], const struct advice_keys *signer);
 
+/* --- Identity box (type 15, lib/crypto_identitybox.c) --- */
+
+/*
+ * The citizen's name and personal identity code as the bank login gave them, sealed by the
+ * server at thread.open to the current key generation of the unit that handles the thread (an
+ * ephemeral X25519 key, XChaCha20-Poly1305 with the thread id, unit id and generation as
+ * associated data), and re-sealed by a supervisor's client to another unit at a reassignment.
+ * The content, JSON {"name":N,"hetu":H,"verified_at":T}, is padded to one size (
+ * ADVICE_IDENTITY_CONTENT_MAX + 1 bytes), so every box has ADVICE_IDENTITY_BOX_BYTES.
+ */
+enum { ADVICE_OBJ_IDENTITY_BOX = 15 };
+#define ADVICE_IDENTITY_BOX_BYTES   626
+#define ADVICE_IDENTITY_CONTENT_MAX 511			/* bytes of the JSON content */
+#define ADVICE_IDENTITY_TIME_MAX    9007199254740991ULL /* 2^53 - 1: exact in every JSON reader */
+
+struct advice_identity_box_hdr {
+	uint8_t thread_id[ADVICE_OID_BYTES];
+	uint8_t unit_id[ADVICE_OID_BYTES];
+	uint32_t generation; /* the unit's key generation the box is sealed to (>= 1) */
+};
+/* What a box holds (NUL-terminated UTF-8; wipe it when done). */
+struct advice_identity {
+	char name[ADVICE_IDENTITY_CONTENT_MAX + 1];
+	char hetu[ADVICE_IDENTITY_CONTENT_MAX + 1];
+	uint64_t verified_at; /* ms since the epoch: when the bank login verified it */
+};
+/*
+ * The content bytes of a box: {"name":N,"hetu":H,"verified_at":T}, no whitespace, '"' and '\'
+ * escaped with a backslash, every other character as its UTF-8. Into out (cap bytes, not
+ * NUL-terminated), its length in *len. -ADVICE_ERR_INVAL when name or hetu is empty, not UTF-8
+ * or holds a control character, when verified_at is above ADVICE_IDENTITY_TIME_MAX, or when the
+ * content does not fit in cap.
+ */
+int advice_identity_content(char *out, size_t cap, size_t *len, const char *name, const char *hetu,
+			    uint64_t verified_at);
+/*
+ * Seals name, hetu and verified_at to unit_box_pk (the X25519 key of generation h->generation
+ * of unit h->unit_id) for thread h->thread_id, with the ephemeral key of eph_seed and nonce
+ * (fresh random bytes in production). -ADVICE_ERR_INVAL for a generation 0 or a content
+ * advice_identity_content refuses or longer than ADVICE_IDENTITY_CONTENT_MAX;
+ * -ADVICE_ERR_FORBIDDEN for a unit key of small order.
+ */
+int advice_identity_box_seal(uint8_t out[ADVICE_IDENTITY_BOX_BYTES], const struct advice_identity_box_hdr *h,
+			     const char *name, const char *hetu, uint64_t verified_at,
+			     const uint8_t unit_box_pk[ADVICE_KEY_BYTES],
+			     const uint8_t eph_seed[ADVICE_KEY_BYTES],
+			     const uint8_t nonce[ADVICE_NONCE_BYTES]);
+/* Format check (size, prefix, generation >= 1); fills h (may be NULL). What the server checks. */
+int advice_identity_box_parse(const uint8_t *in, size_t len, struct advice_identity_box_hdr *h);
+/*
+ * Opens a box that must be of thread_id and unit_id with the keys of the unit generation the
+ * box names (advice_identity_box_parse tells which). Fills id. -ADVICE_ERR_INVAL for a malformed
+ * box or content; -ADVICE_ERR_FORBIDDEN for another thread or unit (moved), another
+ * generation's keys or a box that does not decrypt.
+ */
+int advice_identity_box_open(struct advice_identity *id, const uint8_t *in, size_t len,
+			     const uint8_t thread_id[ADVICE_OID_BYTES],
+			     const uint8_t unit_id[ADVICE_OID_BYTES], const struct advice_keys *unit);
+
 #ifdef __cplusplus
 }
 #endif

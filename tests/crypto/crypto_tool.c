@@ -147,6 +147,16 @@ static const char *const vector_inputs[] = {
 	"{\"name\":\"another worker\","
 	"\"seed\":\"1414141414141414141414141414141414141414141414141414141414141414\","
 	"\"created_at\":1772345678901}]",
+	"identity-box",
+	"[{\"name\":\"bank login\",\"person_name\":\"Aino "
+	"Testinen\",\"hetu\":\"010594Y9032\",\"verified_at\":1770000000000,"
+	"\"generation\":1,"
+	"\"seed\":\"1515151515151515151515151515151515151515151515151515151515151515\"},"
+	"{\"name\":\"quotes, backslash, letters beyond ASCII\","
+	"\"person_name\":\"\\u00c5sa-Lotta \\\"Lotta\\\" \\u00d6hman \\\\ "
+	"M\\u00e4kel\\u00e4\",\"hetu\":\"070770-905D\","
+	"\"verified_at\":1772345678901,\"generation\":7,"
+	"\"seed\":\"1616161616161616161616161616161616161616161616161616161616161616\"}]",
 	NULL,
 };
 

@@ -20,6 +20,8 @@ extern const struct vector_file vector_files[];
 json_t *vec_citizen(json_t *in);
 /* proto/vectors/keyreq.json (crypto_keyreq_vectors.c). */
 json_t *vec_keyreq(json_t *in);
+/* proto/vectors/identity-box.json (crypto_identitybox_vectors.c). */
+json_t *vec_identitybox(json_t *in);
 
 /* The thread verifier's scenarios (crypto_thread_vectors.c): inputs and compute. */
 extern const char thread_vector_inputs[];

@@ -36,6 +36,7 @@ declare module 'libsodium-wrappers-sumo' {
     crypto_sign_seed_keypair(seed: Uint8Array): KeyPair;
     crypto_box_easy(m: Uint8Array, nonce: Uint8Array, pk: Uint8Array, sk: Uint8Array): Uint8Array;
     crypto_box_seal_open(c: Uint8Array, pk: Uint8Array, sk: Uint8Array): Uint8Array;
+    crypto_scalarmult(sk: Uint8Array, pk: Uint8Array): Uint8Array;
     crypto_sign_detached(m: Uint8Array, sk: Uint8Array): Uint8Array;
     crypto_sign_verify_detached(sig: Uint8Array, m: Uint8Array, pk: Uint8Array): boolean;
     crypto_aead_xchacha20poly1305_ietf_encrypt(
