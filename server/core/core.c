@@ -80,9 +80,9 @@ int core_request_prepare(const struct core *c, struct core_request *req)
  * list or a page (their reply's schema has an array, directly or in a definition it refers
  * to) and file.get (a 64 KiB chunk). */
 static const char *const core_large_replies[] = {
-	"categories.list", "thread.list",   "thread.read",  "queue.settings", "duty.set",
-	"duty.get",	   "dashboard.get", "keys.unit",    "keys.mine",      "thread.keys",
-	"file.get",	   "device.list",   "recovery.get",
+	"categories.list", "thread.list",   "thread.read",  "queue.settings",  "duty.set",
+	"duty.get",	   "dashboard.get", "keys.unit",    "keys.mine",       "thread.keys",
+	"file.get",	   "device.list",   "recovery.get", "thread.identity",
 };
 
 int core_large_reply(const char *type)

@@ -413,6 +413,7 @@ export interface Defs {
     to_user?: Defs["user_id"];
     to_category?: Defs["category"];
     reason: Defs["reason"];
+    identity?: Defs["key_object"];
   };
   /** The assignee or a supervisor of the unit: returns the thread to its queue. */
   "request.thread.release": {
@@ -974,6 +975,12 @@ export interface Defs {
     file: Defs["file_id"];
     index: Defs["chunk_index"];
   };
+  /** Staff of the thread's unit: the citizen's identity boxes sealed to the caller's units (§12.9; logged before the reply). */
+  "request.thread.identity": {
+    type: "thread.identity";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+  };
   "reply.file.begin": {
     type: "ok";
     id: Defs["request_id"];
@@ -999,6 +1006,17 @@ export interface Defs {
     index: Defs["chunk_index"];
     /** The chunk's ciphertext, base64url without padding. */
     chunk: string;
+  };
+  "reply.thread.identity": {
+    type: "ok";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    /** The thread's identity boxes sealed to a key generation of one of the caller's units; empty when there is none. */
+    boxes: Array<{
+      unit: Defs["unit_id"];
+      generation: number;
+      box: Defs["key_object"];
+    }>;
   };
   /** The answer to a binary chunk message: code ok (stored and synced) or an error code. */
   "event.file.chunk": {
@@ -1058,6 +1076,7 @@ export interface Requests {
   "file.begin": Defs["request.file.begin"];
   "file.status": Defs["request.file.status"];
   "file.get": Defs["request.file.get"];
+  "thread.identity": Defs["request.thread.identity"];
 }
 
 export interface Replies {
@@ -1102,6 +1121,7 @@ export interface Replies {
   "file.begin": Defs["reply.file.begin"];
   "file.status": Defs["reply.file.status"];
   "file.get": Defs["reply.file.get"];
+  "thread.identity": Defs["reply.thread.identity"];
 }
 
 export interface Events {
@@ -1167,6 +1187,7 @@ export const requestTypes: readonly RequestType[] = [
   "file.begin",
   "file.status",
   "file.get",
+  "thread.identity",
 ];
 export const writeRequestTypes: readonly RequestType[] = [
   "thread.open",
