@@ -854,7 +854,7 @@ static void warn_identity_code(const char *hetu, time_t now)
 /* dev-token: an ID token as the test bank would issue it, for development and tests. */
 static void cmd_dev_token(struct admin *a, int argc, char **argv)
 {
-	const char *acr = "http://ftn.ficora.fi/2017/loa2";
+	const char *acr = "http://ftn.ficora.fi/2017/loa2", *given = NULL, *family = NULL;
 	char path[CONFIG_PATH_MAX + 32], sub[STORE_ID_SIZE], *pem, *claims, *tok;
 	long valid = 600;
 	time_t now = time(NULL);
@@ -869,6 +869,10 @@ static void cmd_dev_token(struct admin *a, int argc, char **argv)
 			acr = argv[++i];
 		else if (strcmp(argv[i], "--valid") == 0 && i + 1 < argc)
 			valid = atol(argv[++i]);
+		else if (strcmp(argv[i], "--given") == 0 && i + 1 < argc)
+			given = argv[++i];
+		else if (strcmp(argv[i], "--family") == 0 && i + 1 < argc)
+			family = argv[++i];
 		else
 			command_usage("dev-token");
 	}
@@ -879,6 +883,10 @@ static void cmd_dev_token(struct admin *a, int argc, char **argv)
 	c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "iss", a->cfg.idp_issuer, "aud", a->cfg.idp_audience,
 		      "sub", sub, "iat", (json_int_t)now, "exp", (json_int_t)(now + valid), "acr", acr);
 	json_object_set_new(c, a->cfg.idp_hetu_claim, json_string(argv[1]));
+	if (given != NULL)
+		json_object_set_new(c, "given_name", json_string(given));
+	if (family != NULL)
+		json_object_set_new(c, "family_name", json_string(family));
 	claims = json_dumps(c, JSON_COMPACT);
 	tok = token_sign(pem, strlen(pem), JWT_ALG_RS256, TESTBANK_KID, claims);
 	if (tok == NULL)

@@ -254,10 +254,11 @@ const struct ctl_command ctl_commands[] = {
 	{ "demo-totp", DEVEL, "USERNAME", "test mode: the account's current second-factor code",
 	  "Test mode only: prints the current code of the account's second factor.",
 	  "advicectl -d data demo-totp anna", CTL_SERVER },
-	{ "dev-token", DEVEL, "HETU [--acr URI] [--valid SECONDS]",
+	{ "dev-token", DEVEL, "HETU [--acr URI] [--valid SECONDS] [--given NAME] [--family NAME]",
 	  "test mode: an ID token from the test bank key",
 	  "Test mode only: prints an ID token for the identity code HETU signed with the\n"
-	  "development test bank's key (DIR/testbank), valid SECONDS (default 600). adviced\n"
+	  "development test bank's key (DIR/testbank), valid SECONDS (default 600), with the\n"
+	  "person's given and family names when given (as the test bank issues them). adviced\n"
 	  "need not run.",
 	  "advicectl -d data dev-token 010594Y9032", CTL_DEV_TOKEN },
 };

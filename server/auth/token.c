@@ -517,6 +517,41 @@ static int token__check_sub(const json_t *claims, struct token_identity *id)
 	return TOKEN_OK;
 }
 
+/* The string claim `key` when it is clean and holds no control character, else NULL. */
+static const char *token__name_part(const json_t *claims, const char *key)
+{
+	const json_t *v = json_object_get(claims, key);
+	const char *s;
+
+	if (!token__json_str_clean(v) || json_string_length(v) == 0)
+		return NULL;
+	s = json_string_value(v);
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return NULL;
+	return s;
+}
+
+/*
+ * The person's name from "given_name" and "family_name" (OpenID Connect's standard claims),
+ * joined by a space, into id->name; either alone when the other is absent. A name is not
+ * required: a claim that is absent, not a clean string or too long leaves the part out (and
+ * id->name "" when nothing is left). Never fails.
+ */
+static void token__take_name(const json_t *claims, struct token_identity *id)
+{
+	const char *given = token__name_part(claims, "given_name"),
+		   *family = token__name_part(claims, "family_name");
+	int n;
+
+	if (given != NULL && family != NULL)
+		n = snprintf(id->name, sizeof id->name, "%s %s", given, family);
+	else
+		n = snprintf(id->name, sizeof id->name, "%s", given ? given : family ? family : "");
+	if (n < 0 || (size_t)n >= sizeof id->name)
+		id->name[0] = '\0';
+}
+
 /* Runs the claim checks in order; the first failure is returned. */
 static int token__check_claims(const struct token_config *cfg, const json_t *claims, int64_t now,
 			       struct token_identity *id)
@@ -533,7 +568,10 @@ static int token__check_claims(const struct token_config *cfg, const json_t *cla
 		return rc;
 	if ((rc = token__check_identity(cfg, claims, now, id)) != TOKEN_OK)
 		return rc;
-	return token__check_sub(claims, id);
+	if ((rc = token__check_sub(claims, id)) != TOKEN_OK)
+		return rc;
+	token__take_name(claims, id);
+	return TOKEN_OK;
 }
 
 /* 1 when the configuration and time can be used at all, else 0. */

@@ -48,6 +48,7 @@ struct token_identity {
 	char hetu[12]; /* the full 11-character code, century sign included */
 	char acr[64];
 	char sub[256];		     /* "" when absent */
+	char name[256];		     /* given_name and family_name joined by a space; "" when absent */
 	int64_t iat, exp, auth_time; /* auth_time 0 when absent */
 };
 
@@ -94,7 +95,8 @@ void token_keys_free(struct token_key *keys, size_t nkeys);
  * Checks, in order: structure (three canonical base64url segments), header, signature
  * (OpenSSL, the pinned key and alg; RS256 signatures exactly as long as the modulus, ES256
  * exactly the 64-byte raw r||s), payload JSON, iss, aud/azp, exp, nbf, iat, auth_time, acr,
- * identity code, sub. The payload is not parsed before its signature has verified.
+ * identity code, sub; then the name (given_name, family_name: optional, never a failure). The
+ * payload is not parsed before its signature has verified.
  */
 int token_verify(const struct token_config *cfg, const char *jwt, size_t len, int64_t now_s,
 		 struct token_identity *out);

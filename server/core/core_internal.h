@@ -177,6 +177,19 @@ int core_notify_delete(struct ctx *x);
 /* CORE_REQ_TICK: deadline warnings and escalations due at ctx->now. */
 int core_queue_tick(struct ctx *x);
 
+/* The citizen's identity (core_identity.c). Each returns 0, 0 with ctx->err, or -1. */
+/* The bank login, after the session is made: seals name (the token's, may be "" or NULL: then
+ * nothing is kept), hetu and the time into the session row. */
+int core_identity_keep(struct ctx *x, const char *name, const char *hetu);
+/* thread.open, after the insert: an identity box of the session's identity for the current key
+ * generation of t's unit (none when the unit has no generation or the session no identity). */
+int core_identity_opened(struct ctx *x, const struct store_thread *t);
+/* thread.reassign, before the update: checks and stores the request's "identity" for after's
+ * unit (required when the unit changes, the thread has a box and the unit has a generation). */
+int core_identity_reassign(struct ctx *x, const struct store_thread *before,
+			   const struct store_thread *after);
+int core_thread_identity(struct ctx *x);
+
 /* Names of staff (core_names.c), below every other core file. Each returns 0 with *out set
  * ({"name", "title"}, or JSON null when `user_id` is "" or has no name) or -1 when the store
  * failed or memory ran out. */

@@ -45,11 +45,15 @@ int core_login_citizen(struct ctx *x)
 				 token_result_text(rc));
 	}
 	core_keyed_hash(x->c->cfg.pepper, "hetu", ident.hetu, strlen(ident.hetu), hetu_hash);
-	sodium_memzero(&ident, sizeof ident);
 	core_random_id(new_id);
-	if (x->st->ops->identity->citizen_get_or_create(x->st, hetu_hash, new_id, x->now, user_id) !=
-		    STORE_OK ||
-	    core_session_create(x, user_id, ROLE_CITIZEN) != 0)
+	rc = x->st->ops->identity->citizen_get_or_create(x->st, hetu_hash, new_id, x->now, user_id) !=
+				     STORE_OK ||
+			     core_session_create(x, user_id, ROLE_CITIZEN) != 0 ||
+			     core_identity_keep(x, ident.name, ident.hetu) != 0
+		     ? -1
+		     : 0;
+	sodium_memzero(&ident, sizeof ident);
+	if (rc != 0)
 		return -1;
 	json_object_set_new(x->result, "user", json_string(user_id));
 	json_object_set_new(x->result, "role", json_string("citizen"));

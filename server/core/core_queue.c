@@ -726,6 +726,8 @@ int core_thread_reassign(struct ctx *x)
 		t.state = THREAD_NEW;
 	}
 	t.updated = x->now;
+	if ((rc = core_identity_reassign(x, &before, &t)) != 0 || x->err)
+		return rc;
 	if (x->st->ops->thread->update(x->st, &t) != STORE_OK ||
 	    record_move(x, &before, &t, "reassign", reason))
 		return -1;

@@ -145,7 +145,8 @@ int core_thread_open(struct ctx *x)
 		     : -1;
 	free(body);
 	if (rc != 0 || core_limits_count(x, 1, m.body_len) != 0 ||
-	    core_queue_opened(x, &t, req_str(x, "lang") ? req_str(x, "lang") : "fi") != 0)
+	    core_queue_opened(x, &t, req_str(x, "lang") ? req_str(x, "lang") : "fi") != 0 ||
+	    core_identity_opened(x, &t) != 0)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "seq", json_integer(1));

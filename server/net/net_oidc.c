@@ -357,7 +357,8 @@ static void net_oidc_submit_login(struct net *n, struct net_conn *c, struct oidc
 	char *body;
 
 	sodium_bin2hex(hex, sizeof hex, job->login.hash, sizeof job->login.hash);
-	o = json_pack("{s:s, s:s, s:s}", "login", hex, "hetu", job->id.hetu, "acr", job->id.acr);
+	o = json_pack("{s:s, s:s, s:s, s:s}", "login", hex, "hetu", job->id.hetu, "acr", job->id.acr, "name",
+		      job->id.name);
 	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o); /* jansson does not wipe; the copy lives as long as this request */
 	c->kind = CORE_REQ_LOGIN_BANK;

@@ -834,6 +834,25 @@ struct store_monitor_ops {
 			   void *arg);
 	/* The row numbered `row` (for the chain's incremental check). */
 	int (*audit_row)(struct store *st, int64_t row, struct store_audit *out);
+/* The citizen's identity (issue 17): sealed in the session row between the bank login and
+ * thread.open, and identity boxes (CRYPTO-FORMATS.md, type 15) per thread, unit and key
+ * generation. The store keeps the bytes; the core seals, opens and checks them. */
+#define STORE_SESSION_IDENTITY_MAX 1024
+struct store_idbox_ops {
+	/* Keeps a sealed identity in a live session's row (replacing one); STORE_NOTFOUND when the
+	 * session is not there or has ended. It goes when the session ends or is purged. */
+	int (*session_put)(struct store *st, const uint8_t hash[STORE_HASH_BYTES], const uint8_t *sealed,
+			   size_t len);
+	/* The sealed identity of a live session (at most cap bytes); STORE_NOTFOUND when none. */
+	int (*session_get)(struct store *st, const uint8_t hash[STORE_HASH_BYTES], uint8_t *out, size_t cap,
+			   size_t *len);
+	/* Stores a thread's box for (unit, generation), replacing one there. */
+	int (*put)(struct store *st, const char *thread_id, const char *unit_id, int64_t generation,
+		   const uint8_t *box, size_t len, int64_t now);
+	/* A thread's boxes, unit by unit, oldest generation first: owner unit, n generation, data box. */
+	int (*list)(struct store *st, const char *thread_id, store_key_cb cb, void *arg);
+	/* How many boxes a thread has. */
+	int (*count)(struct store *st, const char *thread_id, int64_t *n);
 };
 
 struct store_ops {
@@ -856,6 +875,7 @@ struct store_ops {
 	const struct store_citizen_ops *citizen;
 	const struct store_unit_days_ops *unit_days;
 	const struct store_monitor_ops *monitor;
+	const struct store_idbox_ops *idbox;
 };
 
 struct store {

@@ -184,6 +184,7 @@ static const struct store_ops sqlite_ops = {
 	.citizen = &store_sqlite_citizen_ops,
 	.unit_days = &store_sqlite_unit_days_ops,
 	.monitor = &store_sqlite_monitor_ops,
+	.idbox = &store_sqlite_idbox_ops,
 };
 
 sqlite3 *store_sqlite_checkpoint_db(struct store *st)

@@ -355,6 +355,21 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "CREATE INDEX access_log_by_client ON access_log(client, row);"
 	  "CREATE INDEX access_log_by_user ON access_log(user_id, row);"
 	  "CREATE INDEX reassignments_by_row ON reassignments(audit_row)" },
+	/* The citizen's identity (issue 17): between the bank login and thread.open the name and
+	 * identity code live only sealed in the session row (under a key derived from the pepper),
+	 * and go with it: when the session ends (revoked: logout, expiry, an ended account) and when
+	 * it is purged. A thread keeps identity boxes (CRYPTO-FORMATS.md, type 15) sealed to its
+	 * units' key generations; they go when the thread is shredded. */
+	{ 22, "the citizen's identity: sealed in the session, identity boxes per thread and unit generation",
+	  "ALTER TABLE sessions ADD COLUMN identity BLOB;"
+	  "CREATE TRIGGER sessions_identity_ends AFTER UPDATE OF revoked ON sessions"
+	  "  WHEN NEW.revoked != 0 AND NEW.identity IS NOT NULL"
+	  "  BEGIN UPDATE sessions SET identity = NULL WHERE hash = NEW.hash; END;"
+	  "CREATE TABLE thread_identity(thread_id TEXT NOT NULL, unit_id TEXT NOT NULL,"
+	  "  generation INTEGER NOT NULL, box BLOB NOT NULL, created INTEGER NOT NULL,"
+	  "  PRIMARY KEY(thread_id, unit_id, generation)) WITHOUT ROWID;"
+	  "CREATE TRIGGER thread_identity_shredded AFTER INSERT ON thread_shreds"
+	  "  BEGIN DELETE FROM thread_identity WHERE thread_id = NEW.thread_id; END;" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];

@@ -147,7 +147,6 @@ static const char *const vector_inputs[] = {
 	"{\"name\":\"another worker\","
 	"\"seed\":\"1414141414141414141414141414141414141414141414141414141414141414\","
 	"\"created_at\":1772345678901}]",
-<<<<<<< HEAD
 	"unit-text",
 	"[{\"name\":\"internal note\","
 	"\"seed\":\"1515151515151515151515151515151515151515151515151515151515151515\","
@@ -164,7 +163,6 @@ static const char *const vector_inputs[] = {
 	"{\"name\":\"empty note\","
 	"\"seed\":\"1717171717171717171717171717171717171717171717171717171717171717\","
 	"\"kind\":1,\"generation\":1,\"created\":1772000000000,\"text\":\"\"}]",
-=======
 	"identity-box",
 	"[{\"name\":\"bank login\",\"person_name\":\"Aino "
 	"Testinen\",\"hetu\":\"010594Y9032\",\"verified_at\":1770000000000,"
@@ -175,7 +173,6 @@ static const char *const vector_inputs[] = {
 	"M\\u00e4kel\\u00e4\",\"hetu\":\"070770-905D\","
 	"\"verified_at\":1772345678901,\"generation\":7,"
 	"\"seed\":\"1616161616161616161616161616161616161616161616161616161616161616\"}]",
->>>>>>> 8ca10b7 (crypto: the identity box (type 15): the citizen's name and identity code sealed to a unit generation for one thread, the header bound as associated data, one padded size; libadvice and client-web, vectors (identity-box.json) checked by both)
 	NULL,
 };
 

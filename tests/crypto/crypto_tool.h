@@ -20,13 +20,10 @@ extern const struct vector_file vector_files[];
 json_t *vec_citizen(json_t *in);
 /* proto/vectors/keyreq.json (crypto_keyreq_vectors.c). */
 json_t *vec_keyreq(json_t *in);
-<<<<<<< HEAD
 /* proto/vectors/unit-text.json (crypto_unittext_vectors.c). */
 json_t *vec_unittext(json_t *in);
-=======
 /* proto/vectors/identity-box.json (crypto_identitybox_vectors.c). */
 json_t *vec_identitybox(json_t *in);
->>>>>>> 8ca10b7 (crypto: the identity box (type 15): the citizen's name and identity code sealed to a unit generation for one thread, the header bound as associated data, one padded size; libadvice and client-web, vectors (identity-box.json) checked by both)
 
 /* The thread verifier's scenarios (crypto_thread_vectors.c): inputs and compute. */
 extern const char thread_vector_inputs[];

@@ -488,11 +488,8 @@ const struct vector_file vector_files[] = {
 	{ "pad", vec_pad },
 	{ "citizen", vec_citizen },
 	{ "keyreq", vec_keyreq },
-<<<<<<< HEAD
 	{ "unit-text", vec_unittext },
-=======
 	{ "identity-box", vec_identitybox },
->>>>>>> 8ca10b7 (crypto: the identity box (type 15): the citizen's name and identity code sealed to a unit generation for one thread, the header bound as associated data, one padded size; libadvice and client-web, vectors (identity-box.json) checked by both)
 	{ NULL, NULL },
 };
 /* clang-format on */

@@ -1356,6 +1356,42 @@ static void test_hetu_claim_name(void **state)
 	assert_int_equal(verify(tok), TOKEN_NO_IDENTITY);
 }
 
+/* The name of given_name and family_name (optional): both, either, or none of a bad kind. */
+static const char *name_of(json_t *given, json_t *family, struct token_identity *id)
+{
+	json_t *c = claims_default();
+	char *tok;
+
+	if (given != NULL)
+		json_object_set_new(c, "given_name", given);
+	if (family != NULL)
+		json_object_set_new(c, "family_name", family);
+	tok = build_claims(HDR_RS256, c, SIGN_RS256, fx.rsa);
+	assert_int_equal(token_verify(&fx.cfg, tok, strlen(tok), NOW, id), TOKEN_OK);
+	free(tok);
+	return id->name;
+}
+
+static void test_name_claims(void **state)
+{
+	struct token_identity id;
+	char longest[300];
+
+	(void)state;
+	assert_string_equal(name_of(json_string("Aino"), json_string("Testinen"), &id), "Aino Testinen");
+	assert_string_equal(name_of(NULL, json_string("Testinen"), &id), "Testinen");
+	assert_string_equal(name_of(json_string("Aino"), NULL, &id), "Aino");
+	assert_string_equal(name_of(NULL, NULL, &id), "");
+	/* Not a string, empty, a control character: that part is left out; the login still works. */
+	assert_string_equal(name_of(json_integer(7), json_string("Testinen"), &id), "Testinen");
+	assert_string_equal(name_of(json_string(""), json_string("Testinen"), &id), "Testinen");
+	assert_string_equal(name_of(json_string("Aino\nX"), json_string("Testinen"), &id), "Testinen");
+	/* Too long for the name as a whole: no name at all. */
+	memset(longest, 'a', sizeof longest - 1);
+	longest[sizeof longest - 1] = '\0';
+	assert_string_equal(name_of(json_string(longest), json_string("Testinen"), &id), "");
+}
+
 static void test_duplicate_claims(void **state)
 {
 	char payload[512];
@@ -1818,6 +1854,7 @@ int main(void)
 		cmocka_unit_test(test_missing_hetu),
 		cmocka_unit_test(test_hetu_as_number),
 		cmocka_unit_test(test_hetu_claim_name),
+		cmocka_unit_test(test_name_claims),
 		cmocka_unit_test(test_duplicate_claims),
 		cmocka_unit_test(test_payload_not_object),
 		cmocka_unit_test(test_sub),
