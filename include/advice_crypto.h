@@ -55,6 +55,7 @@ enum advice_obj_type {
 	ADVICE_OBJ_UNIT_LOG = 11,
 	ADVICE_OBJ_EPOCH_EVENT = 12,
 	ADVICE_OBJ_KEY_REQUEST = 13,
+	ADVICE_OBJ_UNIT_TEXT = 14,
 };
 
 /* Object sizes. */
@@ -681,6 +682,56 @@ int advice_citizen_rewrap(uint8_t out[ADVICE_WRAP_BYTES], const uint8_t thread_i
 			  uint32_t epoch, const uint8_t thread_key[ADVICE_KEY_BYTES],
 			  const struct advice_identity_seen *identity,
 			  const uint8_t eph_seed[ADVICE_KEY_BYTES], const struct advice_keys *signer);
+
+/* --- Unit text (type 14): an internal note or a canned answer for a unit's members --- */
+
+/* The kinds of unit text and what their scope id is. */
+enum advice_unit_text_kind {
+	ADVICE_UNIT_TEXT_NOTE = 1,   /* an internal note; scope: the thread id */
+	ADVICE_UNIT_TEXT_CANNED = 2, /* a canned answer; scope: the canned answer's id */
+};
+#define ADVICE_UNIT_TEXT_HEADER_BYTES 67
+#define ADVICE_UNIT_TEXT_MAX_PLAIN    16384 /* bytes of UTF-8 text */
+/* header, sealed box (48 + header + padded text), signature */
+#define ADVICE_UNIT_TEXT_BYTES(padded)                                                                       \
+	(2 * ADVICE_UNIT_TEXT_HEADER_BYTES + 48 + (size_t)(padded) + ADVICE_SIG_BYTES)
+#define ADVICE_UNIT_TEXT_MIN_BYTES ADVICE_UNIT_TEXT_BYTES(ADVICE_PAD_BLOCK)
+#define ADVICE_UNIT_TEXT_MAX_BYTES                                                                           \
+	ADVICE_UNIT_TEXT_BYTES((ADVICE_UNIT_TEXT_MAX_PLAIN / ADVICE_PAD_BLOCK + 1) * ADVICE_PAD_BLOCK)
+
+struct advice_unit_text_info {
+	uint8_t kind; /* enum advice_unit_text_kind */
+	uint8_t unit_id[ADVICE_OID_BYTES];
+	uint32_t generation; /* the unit key generation it is sealed to */
+	uint8_t scope_id[ADVICE_OID_BYTES];
+	uint8_t author_kid[ADVICE_KID_BYTES]; /* set by advice_unit_text_seal */
+	uint64_t created;		      /* ms since the epoch, the author's clock */
+};
+/*
+ * Seals text (UTF-8, at most ADVICE_UNIT_TEXT_MAX_PLAIN bytes) to the unit generation's X25519
+ * key unit_box_pk with the ephemeral key of eph_seed, and signs it with the author's key. Writes
+ * the object to out (cap bytes; ADVICE_UNIT_TEXT_MAX_BYTES always suffice) and its length to
+ * *outlen. -ADVICE_ERR_INVAL for another kind, a text too long or not UTF-8, too little room.
+ */
+int advice_unit_text_seal(uint8_t *out, size_t cap, size_t *outlen, const struct advice_unit_text_info *t,
+			  const uint8_t *text, size_t text_len, const uint8_t unit_box_pk[ADVICE_KEY_BYTES],
+			  const uint8_t eph_seed[ADVICE_KEY_BYTES], const struct advice_keys *author);
+/* Format check only (what the server checks before the signature); fills info (may be NULL). */
+int advice_unit_text_parse(const uint8_t *in, size_t len, struct advice_unit_text_info *info);
+/* Format, the author kid and the signature under author_pk (the server's check against the
+ * author's certificate key). */
+int advice_unit_text_verify(const uint8_t *in, size_t len, const uint8_t author_pk[ADVICE_KEY_BYTES]);
+/*
+ * Opens a unit text the caller expects: of `kind`, for unit_id and scope_id (the thread it reads,
+ * the canned answer's id), signed by author_pk (a certificate the caller verified), with the keys
+ * of the generation it names. The text (not terminated) goes to text (cap bytes;
+ * ADVICE_UNIT_TEXT_MAX_PLAIN suffice), its length to *text_len. -ADVICE_ERR_FORBIDDEN when any
+ * binding, the signature or the box fails; -ADVICE_ERR_INVAL for a text not UTF-8 or too long.
+ */
+int advice_unit_text_open(uint8_t *text, size_t cap, size_t *text_len, const uint8_t *in, size_t len,
+			  uint8_t kind, const uint8_t unit_id[ADVICE_OID_BYTES],
+			  const uint8_t scope_id[ADVICE_OID_BYTES], const struct advice_keys *unit,
+			  const uint8_t author_pk[ADVICE_KEY_BYTES]);
 
 #ifdef __cplusplus
 }

@@ -147,6 +147,22 @@ static const char *const vector_inputs[] = {
 	"{\"name\":\"another worker\","
 	"\"seed\":\"1414141414141414141414141414141414141414141414141414141414141414\","
 	"\"created_at\":1772345678901}]",
+	"unit-text",
+	"[{\"name\":\"internal note\","
+	"\"seed\":\"1515151515151515151515151515151515151515151515151515151515151515\","
+	"\"kind\":1,\"generation\":3,\"created\":1770000000000,"
+	"\"text\":\"Asiakas soitti, lupasi toimittaa tiliotteet maanantaina. \\u00c5terkommer.\"},"
+	"{\"name\":\"canned answer in Swedish\","
+	"\"seed\":\"1616161616161616161616161616161616161616161616161616161616161616\","
+	"\"kind\":2,\"generation\":1,\"created\":1771234567890,"
+	"\"text\":\"{\\\"lang\\\":\\\"sv\\\",\\\"title\\\":\\\"Bilagor\\\",\\\"text\\\":\\\"Skicka "
+	"g\\u00e4rna "
+	"kontoutdragen f\\u00f6r de tre senaste m\\u00e5naderna som bilagor till det h\\u00e4r meddelandet. "
+	"Om du inte kan skicka dem h\\u00e4r kan du ocks\\u00e5 bes\\u00f6ka v\\u00e5r byr\\u00e5 under "
+	"\\u00f6ppettiderna; ta d\\u00e5 med ett identitetsbevis. Tack!\\\"}\"},"
+	"{\"name\":\"empty note\","
+	"\"seed\":\"1717171717171717171717171717171717171717171717171717171717171717\","
+	"\"kind\":1,\"generation\":1,\"created\":1772000000000,\"text\":\"\"}]",
 	NULL,
 };
 

@@ -20,6 +20,8 @@ extern const struct vector_file vector_files[];
 json_t *vec_citizen(json_t *in);
 /* proto/vectors/keyreq.json (crypto_keyreq_vectors.c). */
 json_t *vec_keyreq(json_t *in);
+/* proto/vectors/unit-text.json (crypto_unittext_vectors.c). */
+json_t *vec_unittext(json_t *in);
 
 /* The thread verifier's scenarios (crypto_thread_vectors.c): inputs and compute. */
 extern const char thread_vector_inputs[];

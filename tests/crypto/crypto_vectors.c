@@ -488,6 +488,7 @@ const struct vector_file vector_files[] = {
 	{ "pad", vec_pad },
 	{ "citizen", vec_citizen },
 	{ "keyreq", vec_keyreq },
+	{ "unit-text", vec_unittext },
 	{ NULL, NULL },
 };
 /* clang-format on */

@@ -859,6 +859,80 @@ static void test_hex(void **state)
 	assert_int_equal(advice_unhex(b, 4, NULL), -ADVICE_ERR_INVAL);
 }
 
+/* A unit text round trips at every size bound; flipping any byte is detected; seal refuses what
+ * the format cannot hold. */
+static void test_unit_text(void **state)
+{
+	static uint8_t obj[ADVICE_UNIT_TEXT_MAX_BYTES + 256], text[ADVICE_UNIT_TEXT_MAX_PLAIN + 1],
+		out[ADVICE_UNIT_TEXT_MAX_PLAIN];
+	struct advice_unit_text_info t = { .kind = ADVICE_UNIT_TEXT_NOTE, .generation = 4, .created = NOW },
+				     got;
+	struct advice_keys author;
+	struct gen unit, other;
+	uint8_t eph[32];
+	size_t len = 0, n = 0;
+
+	(void)state;
+	keys_new(&author);
+	gen_new(&unit);
+	gen_new(&other);
+	advice_random(t.unit_id, 16);
+	advice_random(t.scope_id, 16);
+	advice_random(eph, 32);
+	memset(text, 'a', sizeof(text));
+	assert_int_equal(advice_unit_text_seal(obj, sizeof(obj), &len, &t, text, ADVICE_UNIT_TEXT_MAX_PLAIN,
+					       unit.k.box_pk, eph, &author),
+			 0);
+	assert_int_equal(len, ADVICE_UNIT_TEXT_MAX_BYTES);
+	assert_int_equal(advice_unit_text_open(out, sizeof(out), &n, obj, len, t.kind, t.unit_id, t.scope_id,
+					       &unit.k, author.sign_pk),
+			 0);
+	assert_int_equal(n, ADVICE_UNIT_TEXT_MAX_PLAIN);
+	/* Too little room for the text, the keys of another generation. */
+	assert_int_equal(advice_unit_text_open(out, 100, &n, obj, len, t.kind, t.unit_id, t.scope_id, &unit.k,
+					       author.sign_pk),
+			 -ADVICE_ERR_INVAL);
+	assert_int_equal(advice_unit_text_open(out, sizeof(out), &n, obj, len, t.kind, t.unit_id, t.scope_id,
+					       &other.k, author.sign_pk),
+			 -ADVICE_ERR_FORBIDDEN);
+	/* What seal refuses: a text too long or not UTF-8, another kind, too little room. */
+	assert_int_equal(advice_unit_text_seal(obj, sizeof(obj), &len, &t, text,
+					       ADVICE_UNIT_TEXT_MAX_PLAIN + 1, unit.k.box_pk, eph, &author),
+			 -ADVICE_ERR_INVAL);
+	text[3] = 0xc0;
+	assert_int_equal(
+		advice_unit_text_seal(obj, sizeof(obj), &len, &t, text, 10, unit.k.box_pk, eph, &author),
+		-ADVICE_ERR_INVAL);
+	text[3] = 'a';
+	t.kind = 3;
+	assert_int_equal(
+		advice_unit_text_seal(obj, sizeof(obj), &len, &t, text, 10, unit.k.box_pk, eph, &author),
+		-ADVICE_ERR_INVAL);
+	t.kind = ADVICE_UNIT_TEXT_CANNED;
+	assert_int_equal(advice_unit_text_seal(obj, ADVICE_UNIT_TEXT_MIN_BYTES - 1, &len, &t, text, 10,
+					       unit.k.box_pk, eph, &author),
+			 -ADVICE_ERR_INVAL);
+	/* The shortest: every byte flipped is refused. */
+	assert_int_equal(
+		advice_unit_text_seal(obj, sizeof(obj), &len, &t, text, 10, unit.k.box_pk, eph, &author), 0);
+	assert_int_equal(len, ADVICE_UNIT_TEXT_MIN_BYTES);
+	assert_int_equal(advice_unit_text_parse(obj, len, &got), 0);
+	assert_int_equal(got.kind, ADVICE_UNIT_TEXT_CANNED);
+	assert_int_equal(got.generation, 4);
+	assert_int_equal(advice_unit_text_verify(obj, len, author.sign_pk), 0);
+	for (size_t i = 0; i < len; i++) {
+		obj[i] ^= 0x01;
+		int rc = advice_unit_text_open(out, sizeof(out), &n, obj, len, t.kind, t.unit_id, t.scope_id,
+					       &unit.k, author.sign_pk);
+		assert_true(rc == -ADVICE_ERR_FORBIDDEN || rc == -ADVICE_ERR_INVAL);
+		obj[i] ^= 0x01;
+	}
+	/* Sizes between the blocks and beyond the bounds do not parse. */
+	assert_int_equal(advice_unit_text_parse(obj, len + 1, NULL), -ADVICE_ERR_INVAL);
+	assert_int_equal(advice_unit_text_parse(obj, ADVICE_UNIT_TEXT_MAX_BYTES + 256, NULL),
+			 -ADVICE_ERR_INVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -879,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_content),
 		cmocka_unit_test(test_media_sniff),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_unit_text),
 	};
 
 	if (advice_crypto_init() != 0)

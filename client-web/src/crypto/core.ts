@@ -35,6 +35,7 @@ export const enum ObjType {
   UnitLog = 11,
   EpochEvent = 12,
   KeyRequest = 13,
+  UnitText = 14,
 }
 
 /**

@@ -11,3 +11,4 @@ export * from './rekey';
 export * from './login';
 export * from './citizen';
 export * from './keyreq';
+export * from './unittext';
