@@ -82,7 +82,7 @@ int core_request_prepare(const struct core *c, struct core_request *req)
 static const char *const core_large_replies[] = {
 	"categories.list", "thread.list",   "thread.read",  "queue.settings", "duty.set",
 	"duty.get",	   "dashboard.get", "keys.unit",    "keys.mine",      "thread.keys",
-	"file.get",	   "device.list",   "recovery.get",
+	"file.get",	   "device.list",   "recovery.get", "note.list",      "canned.list",
 };
 
 int core_large_reply(const char *type)

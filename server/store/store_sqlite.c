@@ -182,6 +182,7 @@ static const struct store_ops sqlite_ops = {
 	.rekey = &store_sqlite_rekey_ops,
 	.file = &store_sqlite_file_ops,
 	.citizen = &store_sqlite_citizen_ops,
+	.note = &store_sqlite_note_ops,
 };
 
 sqlite3 *store_sqlite_checkpoint_db(struct store *st)
