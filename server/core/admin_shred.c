@@ -1,8 +1,8 @@
 /*
  * admin_shred.c - advicectl thread-shred (admin_shred.h): a thread's shred share deleted, the
- * thread recorded as shredded. The ciphertext, wraps and files stay until retention deletes
- * them; without the share no key opens them, in this database or in any copy of it. The files
- * of a thread prepared and never opened go with the next purge (core_files_purge).
+ * thread recorded as shredded, its internal notes deleted. The ciphertext, wraps and files stay
+ * until retention deletes them; without the share no key opens them, in this database or in any copy of it.
+ * The files of a thread prepared and never opened go with the next purge (core_files_purge).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,7 +55,7 @@ static int cmd_thread_shred(struct store *st, int64_t now, const char *id, struc
 			    size_t errlen)
 {
 	struct store_thread t;
-	int64_t when = 0;
+	int64_t when = 0, notes = 0;
 	int prepared = 0, rc;
 
 	if (!id_valid(id))
@@ -70,12 +70,13 @@ static int cmd_thread_shred(struct store *st, int64_t now, const char *id, struc
 		return -1;
 	if (!prepared && t.state != THREAD_CLOSED)
 		admin_warn(out, "thread %s is not closed: its people can no longer read it", id);
-	if (st->ops->keys->share_shred(st, id, now) != STORE_OK)
+	if (st->ops->keys->share_shred(st, id, now) != STORE_OK ||
+	    st->ops->note->note_delete_thread(st, id, &notes) != STORE_OK)
 		return -1;
 	fprintf(out->text,
 		"thread %s shredded: its key share is deleted, and no copy of the database opens its "
-		"messages any more\n",
-		id);
+		"messages any more; %lld internal notes deleted\n",
+		id, (long long)notes);
 	admin_data_set(out, "thread", json_pack("{s:s, s:b}", "id", id, "shredded", 1));
 	return 0;
 }

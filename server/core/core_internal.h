@@ -361,5 +361,35 @@ int core_closed_set(struct ctx *x);
 int core_queue_dashboard_changed(struct ctx *x, const char *unit_id);
 /* Monitoring of use (core_audit_query.c). */
 int core_audit_query(struct ctx *x);
+/* Internal notes and canned answers (core_notes.c, core_canned.c; PROTOCOL.md §12.7, §12.8).
+ * Limits that keep every note.list and canned.list reply within ADVICE_MAX_REPLY_BYTES. */
+#define CORE_NOTES_MAX	      200	   /* notes per thread */
+#define CORE_NOTES_MAX_BYTES  (100 * 1024) /* their boxes together */
+#define CORE_CANNED_MAX	      200	   /* canned answers per unit */
+#define CORE_CANNED_MAX_BYTES (128 * 1024) /* their boxes together */
+#define CORE_CANNED_LIST_MAX  500	   /* answers in one canned.list (authors' certificates) */
+int core_note_add(struct ctx *x);
+int core_note_list(struct ctx *x);
+int core_canned_list(struct ctx *x);
+int core_canned_put(struct ctx *x);
+int core_canned_delete(struct ctx *x);
+/* Decodes the request's base64url field `name` into *box (malloc'd, ADVICE_UNIT_TEXT_MAX_BYTES;
+ * the caller frees it, also on error): 0 (bad_request set when it is no base64url or too long)
+ * or -1 when out of memory. */
+int core_unit_text_decode(struct ctx *x, const char *name, uint8_t **box, size_t *len);
+/*
+ * A unit text the caller sends (`field` names it, "/note"): its format and kind, sealed to
+ * unit_id, of scope_id (hex), to a key generation the unit has (bad_request with field set
+ * otherwise); fills *info. *signed_ok tells whether one of the caller's certificate keys signed
+ * it (always 1 without require_envelopes, in test mode): the caller refuses it as forbidden
+ * (logged) otherwise. 0 or -1 when the store failed.
+ */
+struct advice_unit_text_info;
+int core_unit_text_check(struct ctx *x, const char *field, uint8_t kind, const char *unit_id,
+			 const char *scope_id, const uint8_t *box, size_t len,
+			 struct advice_unit_text_info *info, int *signed_ok);
+/* The author kid of a stored unit text. 0, or -1 when it is too short to have one. */
+struct store_unit_text;
+int core_unit_text_author(const struct store_unit_text *t, uint8_t kid[16]);
 
 #endif

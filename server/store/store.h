@@ -855,6 +855,48 @@ struct store_idbox_ops {
 	int (*count)(struct store *st, const char *thread_id, int64_t *n);
 };
 
+/* Internal notes on threads and canned answers of units (issue 17): unit texts (type 14,
+ * CRYPTO-FORMATS.md) sealed to a unit key generation, which the store keeps as bytes. A note
+ * belongs to a thread, a canned answer to a unit; `time` is a note's creation and a canned
+ * answer's last change. */
+struct store_unit_text {
+	char id[STORE_ID_SIZE];
+	char thread_id[STORE_ID_SIZE]; /* a note's thread; "" for a canned answer */
+	char unit_id[STORE_ID_SIZE];
+	int64_t generation;
+	char author_id[STORE_ID_SIZE];
+	int64_t time;
+	char copy_of[STORE_ID_SIZE]; /* a note re-sealed from this earlier note; "" for none */
+	const uint8_t *box;	     /* the object; in callbacks valid during the call only */
+	size_t box_len;
+};
+typedef int (*store_unit_text_cb)(void *arg, const struct store_unit_text *t);
+
+struct store_note_ops {
+	/* Adds a note; STORE_EXISTS when its id is taken (by any note). */
+	int (*note_add)(struct store *st, const struct store_unit_text *n);
+	/* Whether note `id` is a note of `thread_id`: STORE_OK or STORE_NOTFOUND. */
+	int (*note_in_thread)(struct store *st, const char *thread_id, const char *id);
+	/* The notes of a thread, oldest first (in the order they were added). */
+	int (*note_list)(struct store *st, const char *thread_id, store_unit_text_cb cb, void *arg);
+	/* How many notes a thread has and their boxes' bytes together. */
+	int (*note_usage)(struct store *st, const char *thread_id, int64_t *count, int64_t *bytes);
+	/* Deletes every note of a thread (a shredded thread); their number into *n. */
+	int (*note_delete_thread)(struct store *st, const char *thread_id, int64_t *n);
+	/* Adds or replaces canned answer a->id (author, time, generation and box replaced). */
+	int (*canned_put)(struct store *st, const struct store_unit_text *a);
+	/* The unit of canned answer `id`; STORE_NOTFOUND when there is none. */
+	int (*canned_unit)(struct store *st, const char *id, char unit_id[STORE_ID_SIZE]);
+	/* The canned answers of a unit, oldest change first. */
+	int (*canned_list)(struct store *st, const char *unit_id, store_unit_text_cb cb, void *arg);
+	/* How many canned answers a unit has and their boxes' bytes, leaving out answer `except`
+	 * ("" for none: the answer a put replaces). */
+	int (*canned_usage)(struct store *st, const char *unit_id, const char *except, int64_t *count,
+			    int64_t *bytes);
+	/* Deletes a canned answer; STORE_NOTFOUND when there is none. */
+	int (*canned_delete)(struct store *st, const char *id);
+};
+
 struct store_ops {
 	/* Closes the store (NULL is fine); an open transaction is rolled back. */
 	void (*close)(struct store *st);
@@ -876,6 +918,7 @@ struct store_ops {
 	const struct store_unit_days_ops *unit_days;
 	const struct store_monitor_ops *monitor;
 	const struct store_idbox_ops *idbox;
+	const struct store_note_ops *note;
 };
 
 struct store {

@@ -185,6 +185,7 @@ static const struct store_ops sqlite_ops = {
 	.unit_days = &store_sqlite_unit_days_ops,
 	.monitor = &store_sqlite_monitor_ops,
 	.idbox = &store_sqlite_idbox_ops,
+	.note = &store_sqlite_note_ops,
 };
 
 sqlite3 *store_sqlite_checkpoint_db(struct store *st)

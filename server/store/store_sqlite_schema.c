@@ -347,6 +347,18 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "ALTER TABLE e2e_files_v19 RENAME TO e2e_files;"
 	  "CREATE INDEX e2e_files_by_thread ON e2e_files(thread_id);"
 	  "CREATE INDEX e2e_files_by_owner ON e2e_files(owner_id)" },
+	/* Internal notes and canned answers (issue 17): unit texts sealed to a unit key generation,
+	 * kept as bytes. Notes in the order they were added (seq); a shredded thread's are deleted. */
+	{ 20, "internal notes on threads and canned answers of units",
+	  "CREATE TABLE unit_notes(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+	  "  thread_id TEXT NOT NULL REFERENCES threads(id), unit_id TEXT NOT NULL REFERENCES units(id),"
+	  "  generation INTEGER NOT NULL, author_id TEXT NOT NULL REFERENCES users(id),"
+	  "  created INTEGER NOT NULL, copy_of TEXT, box BLOB NOT NULL);"
+	  "CREATE INDEX unit_notes_by_thread ON unit_notes(thread_id, seq);"
+	  "CREATE TABLE canned_answers(id TEXT PRIMARY KEY, unit_id TEXT NOT NULL REFERENCES units(id),"
+	  "  generation INTEGER NOT NULL, author_id TEXT NOT NULL REFERENCES users(id),"
+	  "  updated INTEGER NOT NULL, box BLOB NOT NULL) WITHOUT ROWID;"
+	  "CREATE INDEX canned_answers_by_unit ON canned_answers(unit_id, updated);" },
 	/* A unit's own closed days (PROTOCOL.md §11.9), beside the service's closed_days. */
 	{ 21, "staff tools: a unit's own closed days; access-log queries by unit, user and client",
 	  "CREATE TABLE unit_closed_days(unit_id TEXT NOT NULL REFERENCES units(id), day INTEGER NOT NULL,"
