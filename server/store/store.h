@@ -834,6 +834,8 @@ struct store_monitor_ops {
 			   void *arg);
 	/* The row numbered `row` (for the chain's incremental check). */
 	int (*audit_row)(struct store *st, int64_t row, struct store_audit *out);
+};
+
 /* The citizen's identity (issue 17): sealed in the session row between the bank login and
  * thread.open, and identity boxes (CRYPTO-FORMATS.md, type 15) per thread, unit and key
  * generation. The store keeps the bytes; the core seals, opens and checks them. */

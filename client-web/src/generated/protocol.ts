@@ -413,6 +413,7 @@ export interface Defs {
     to_user?: Defs["user_id"];
     to_category?: Defs["category"];
     reason: Defs["reason"];
+    identity?: Defs["key_object"];
   };
   /** The assignee or a supervisor of the unit: returns the thread to its queue. */
   "request.thread.release": {
@@ -974,6 +975,12 @@ export interface Defs {
     file: Defs["file_id"];
     index: Defs["chunk_index"];
   };
+  /** Staff of the thread's unit: the citizen's identity boxes sealed to the caller's units (§12.9; logged before the reply). */
+  "request.thread.identity": {
+    type: "thread.identity";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+  };
   "reply.file.begin": {
     type: "ok";
     id: Defs["request_id"];
@@ -999,6 +1006,17 @@ export interface Defs {
     index: Defs["chunk_index"];
     /** The chunk's ciphertext, base64url without padding. */
     chunk: string;
+  };
+  "reply.thread.identity": {
+    type: "ok";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    /** The thread's identity boxes sealed to a key generation of one of the caller's units; empty when there is none. */
+    boxes: Array<{
+      unit: Defs["unit_id"];
+      generation: number;
+      box: Defs["key_object"];
+    }>;
   };
   /** The answer to a binary chunk message: code ok (stored and synced) or an error code. */
   "event.file.chunk": {
@@ -1155,6 +1173,123 @@ export interface Defs {
       first_broken: number | null;
     };
   };
+  /** A unit text (type 14, proto/CRYPTO-FORMATS.md): an internal note or a canned answer sealed to a unit key generation and signed by its author, base64url without padding (502 .. 16886 bytes). */
+  "unit_text": string;
+  "nullable_hex_id": string | null;
+  /** An internal note without its box: what event.note.new carries (the box comes with note.list, after the access-log row). */
+  "note_meta": {
+    note: Defs["hex_id"];
+    unit: Defs["unit_id"];
+    generation: Defs["generation"];
+    author: Defs["user_id"];
+    author_name: Defs["person_name"];
+    created: Defs["time"];
+    copy_of: Defs["nullable_hex_id"];
+  };
+  /** An internal note on a thread: a unit text of kind 1 sealed to a generation of `unit`; copy_of names the note it was re-sealed from (for another unit), or null. */
+  "note_entry": {
+    note: Defs["hex_id"];
+    unit: Defs["unit_id"];
+    generation: Defs["generation"];
+    author: Defs["user_id"];
+    author_name: Defs["person_name"];
+    created: Defs["time"];
+    copy_of: Defs["nullable_hex_id"];
+    box: Defs["unit_text"];
+  };
+  /** A canned answer of a unit: a unit text of kind 2 whose scope id is `answer`, sealed to a generation of `unit`. */
+  "canned_entry": {
+    answer: Defs["hex_id"];
+    unit: Defs["unit_id"];
+    generation: Defs["generation"];
+    updated: Defs["time"];
+    author: Defs["user_id"];
+    box: Defs["unit_text"];
+  };
+  /** Adds an internal note to a thread (staff of its unit): a unit text of kind 1 of this thread, sealed to a generation of the thread's unit, signed by one of the caller's certificate keys. */
+  "request.note.add": {
+    type: "note.add";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    note: Defs["unit_text"];
+    copy_of?: Defs["hex_id"];
+  };
+  "reply.note.add": {
+    type: "ok";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    note: Defs["hex_id"];
+    created: Defs["time"];
+  };
+  /** The internal notes of a thread (staff of its unit; logged before the reply). */
+  "request.note.list": {
+    type: "note.list";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+  };
+  "reply.note.list": {
+    type: "ok";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    /** Oldest first. */
+    notes: Array<Defs["note_entry"]>;
+    certs: Defs["key_list"];
+  };
+  /** The canned answers of one of the caller's units, or of all of them. */
+  "request.canned.list": {
+    type: "canned.list";
+    id: Defs["request_id"];
+    unit?: Defs["unit_id"];
+  };
+  "reply.canned.list": {
+    type: "ok";
+    id: Defs["request_id"];
+    answers: Array<Defs["canned_entry"]>;
+    certs: Defs["key_list"];
+    /** Without unit only: true when the answers of some units were left out to keep the reply within its bound; ask for those units one by one. */
+    more: boolean;
+  };
+  /** Adds or replaces a canned answer of a unit the caller supervises: a unit text of kind 2 whose scope id is `answer`. */
+  "request.canned.put": {
+    type: "canned.put";
+    id: Defs["request_id"];
+    unit: Defs["unit_id"];
+    answer: Defs["hex_id"];
+    box: Defs["unit_text"];
+  };
+  "reply.canned.put": {
+    type: "ok";
+    id: Defs["request_id"];
+    answer: Defs["hex_id"];
+    updated: Defs["time"];
+  };
+  /** Deletes a canned answer of a unit the caller supervises. */
+  "request.canned.delete": {
+    type: "canned.delete";
+    id: Defs["request_id"];
+    unit: Defs["unit_id"];
+    answer: Defs["hex_id"];
+  };
+  "reply.canned.delete": {
+    type: "ok";
+    id: Defs["request_id"];
+    answer: Defs["hex_id"];
+    /** False when there was no such answer (deleted before). */
+    deleted: boolean;
+  };
+  /** To the thread's unit: a note was added (no box: note.list gives it, logged). */
+  "event.note.new": {
+    type: "event";
+    event: "note.new";
+    thread: Defs["thread_id"];
+    note: Defs["note_meta"];
+  };
+  /** To the unit's staff: its canned answers changed (canned.list gives them). */
+  "event.canned.changed": {
+    type: "event";
+    event: "canned.changed";
+    unit: Defs["unit_id"];
+  };
 }
 
 /** Requests, their ok replies and events, by request type or event name. */
@@ -1200,11 +1335,17 @@ export interface Requests {
   "file.begin": Defs["request.file.begin"];
   "file.status": Defs["request.file.status"];
   "file.get": Defs["request.file.get"];
+  "thread.identity": Defs["request.thread.identity"];
   "thread.presence": Defs["request.thread.presence"];
   "roster.get": Defs["request.roster.get"];
   "roster.set": Defs["request.roster.set"];
   "closed.set": Defs["request.closed.set"];
   "audit.query": Defs["request.audit.query"];
+  "note.add": Defs["request.note.add"];
+  "note.list": Defs["request.note.list"];
+  "canned.list": Defs["request.canned.list"];
+  "canned.put": Defs["request.canned.put"];
+  "canned.delete": Defs["request.canned.delete"];
 }
 
 export interface Replies {
@@ -1249,11 +1390,17 @@ export interface Replies {
   "file.begin": Defs["reply.file.begin"];
   "file.status": Defs["reply.file.status"];
   "file.get": Defs["reply.file.get"];
+  "thread.identity": Defs["reply.thread.identity"];
   "thread.presence": Defs["reply.thread.presence"];
   "roster.get": Defs["reply.roster.get"];
   "roster.set": Defs["reply.roster.set"];
   "closed.set": Defs["reply.closed.set"];
   "audit.query": Defs["reply.audit.query"];
+  "note.add": Defs["reply.note.add"];
+  "note.list": Defs["reply.note.list"];
+  "canned.list": Defs["reply.canned.list"];
+  "canned.put": Defs["reply.canned.put"];
+  "canned.delete": Defs["reply.canned.delete"];
 }
 
 export interface Events {
@@ -1268,6 +1415,8 @@ export interface Events {
   "device.request": Defs["event.device.request"];
   "file.chunk": Defs["event.file.chunk"];
   "thread.presence": Defs["event.thread.presence"];
+  "note.new": Defs["event.note.new"];
+  "canned.changed": Defs["event.canned.changed"];
 }
 
 export type RequestType = keyof Requests;
@@ -1325,6 +1474,12 @@ export const requestTypes: readonly RequestType[] = [
   "roster.set",
   "closed.set",
   "audit.query",
+  "thread.identity",
+  "note.add",
+  "note.list",
+  "canned.list",
+  "canned.put",
+  "canned.delete",
 ];
 export const writeRequestTypes: readonly RequestType[] = [
   "thread.open",
@@ -1353,4 +1508,7 @@ export const writeRequestTypes: readonly RequestType[] = [
   "file.begin",
   "roster.set",
   "closed.set",
+  "note.add",
+  "canned.put",
+  "canned.delete",
 ];
