@@ -184,7 +184,7 @@ test('the queue: views with counts, deadlines in words, filters, a worker withou
   });
   await checkView('queue-worker', 'role=worker', '#/overview', async (page) => {
     await expectCount(page, '.staff-nav li', 2, 'a worker has the queue and their own only');
-    assert.equal(await page.locator('main').getAttribute('data-route'), 'queue', 'a supervisor page falls back to the queue');
+    assert.equal(await page.locator('.staff-page').getAttribute('data-route'), 'queue', 'a supervisor page falls back to the queue');
   });
 });
 
@@ -229,7 +229,7 @@ test('a thread: messages, unreadable, gap, new identity, attachments, identity o
   await checkView('thread-closed', '', `#/thread/${T_CLOSED}`);
   await checkView('thread-locked', '', `#/thread/${T_LOCKED}`);
   await checkView('thread-gone', '', `#/thread/${T_GONE}`, async (page) => {
-    await page.locator('main a[href="#/queue"]').waitFor();
+    await page.locator('.staff-page a[href="#/queue"]').waitFor();
   });
 });
 
@@ -378,12 +378,12 @@ test('the supervisor: overview, reassign with its error summary, roster, closed 
     await expectCount(page, '.canned-item', 5);
   });
   await checkView('canned-form', '', '#/canned', async (page) => {
-    await page.locator('main > p > button').click();
+    await page.locator('.staff-page > p > button').click();
     await page.locator('.canned-form button[type="submit"]').click();
     await expectCount(page, '.canned-form .error-summary li', 2);
   });
   const { page } = await open('sv', '', '#/canned');
-  await page.locator('main > p > button').click();
+  await page.locator('.staff-page > p > button').click();
   await page.locator('#canned-form-lang').selectOption('sv');
   await page.locator('#canned-title').fill('Kontaktuppgifter');
   await page.locator('#canned-text').fill('Du når oss på vardagar kl. 9–15.');

@@ -1,5 +1,6 @@
 // preview.tsx - the preview page of the staff workspace: views/staff/workspace.tsx on the fake
-// controllers of fakes.tsx, so that the views can be looked at and tested (preview.test.mjs)
+// controllers of fakes.tsx, inside a frame like the staff shell's (skip link, the service's name
+// and the language switch in <header>, the workspace in <main>), so that the views can be looked at and tested (preview.test.mjs)
 // apart from the real server and keys. The query string picks the case: lang=fi|sv|en,
 // role=supervisor|worker, chain=ok|broken, empty=1; the hash picks the page as in the app.
 // window.preview.show(query) starts the workspace again on new fakes without loading the page
@@ -8,7 +9,7 @@
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { StaffWorkspace } from '../../src/app/views/staff/workspace';
-import { applyLang, isLang, t, type Lang } from '../../src/app/i18n';
+import { applyLang, isLang, LANG_NAMES, LANGS, t, type Lang } from '../../src/app/i18n';
 import '../../src/app/app.css';
 import { fakeCanned, fakeQueue, fakeSession, fakeSupervise, fakeThreads, type FakeOptions } from './fakes';
 
@@ -38,19 +39,44 @@ function Page({ opts }: { opts: FakeOptions }) {
   applyLang(lang);
   return (
     <>
-      {said && (
-        <p class="notice" id="preview-said">
-          {said}
-        </p>
-      )}
-      <StaffWorkspace
-        {...parts}
-        lang={lang}
-        onLang={setLang}
-        onLock={() => setSaid(t(lang, 'staff.lock'))}
-        onLogout={() => setSaid(t(lang, 'staff.logout'))}
-        onChangePassword={() => setSaid(t(lang, 'staff.changePassword'))}
-      />
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        {t(lang, 'skip')}
+      </a>
+      <header>
+        <span class="service-name">{t(lang, 'staff.service')}</span>
+        <nav class="lang" aria-label={t(lang, 'lang.label')}>
+          <ul>
+            {LANGS.map((l) => (
+              <li key={l}>
+                <button type="button" lang={l} aria-pressed={l === lang} onClick={() => setLang(l)}>
+                  {LANG_NAMES[l]}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1} class="staff-main">
+        {said && (
+          <p class="notice" id="preview-said">
+            {said}
+          </p>
+        )}
+        <StaffWorkspace
+          {...parts}
+          lang={lang}
+          onLock={() => setSaid(t(lang, 'staff.lock'))}
+          onLogout={() => setSaid(t(lang, 'staff.logout'))}
+          onChangePassword={() => setSaid(t(lang, 'staff.changePassword'))}
+        />
+      </main>
     </>
   );
 }

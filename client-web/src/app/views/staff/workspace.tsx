@@ -1,14 +1,14 @@
-// workspace.tsx - the staff workspace's frame, rendered by the staff shell (app.tsx) once the
-// worker is logged in: the header (who, on/off duty, change password, lock, log out, the
-// language), the navigation (queue, mine; a supervisor's overview, roster, access log and
-// canned answers), <main> with the page the hash names inside /staff (#/queue, #/mine,
-// #/thread/<id>, #/overview, #/roster, #/audit, #/canned; each change replaces the history
-// entry, sets the title and moves the focus to the new page's h1), the tab title's count of
-// new questions ("(3) New questions") and the optional beep when one arrives.
-// The shell renders this directly (it holds its own <header>, <nav> and <main>).
+// workspace.tsx - the staff workspace, rendered by the staff shell (app.tsx) inside its <main>
+// once the worker is logged in (the shell keeps the skip link, the service's name and the
+// language switch): a bar with who is logged in, on/off duty, change password, lock and log
+// out; the navigation (queue, mine; a supervisor's overview, roster, access log and canned
+// answers); and the page the hash names inside /staff (#/queue, #/mine, #/thread/<id>,
+// #/overview, #/roster, #/audit, #/canned; each change replaces the history entry, sets the
+// title and moves the focus to the new page's h1); the tab title's count of new questions
+// ("(3) New questions") and the optional beep when one arrives.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CannedController, QueueController, StaffSession, StaffThreadsController, SuperviseController } from '../../staff/contract';
-import { LANG_NAMES, LANGS, t, type Key, type Lang } from '../../i18n';
+import { t, type Key, type Lang } from '../../i18n';
 import { staffHashOf, staffRouteOf, staffThreadOf, type StaffPage, type StaffRoute } from './rules';
 import { useQueueSnapshot } from './use';
 import { StaffLink, type StaffNavigate } from './parts';
@@ -105,27 +105,18 @@ function Duty({ lang, queue }: { lang: Lang; queue: QueueController }) {
   );
 }
 
-function Header(props: {
-  lang: Lang;
-  session: StaffSession;
-  queue: QueueController;
-  onLock(): void;
-  onLogout(): void;
-  onChangePassword(): void;
-  onLang?: (l: Lang) => void;
-}) {
-  const { lang, session, queue, onLang } = props;
+/** Who is logged in, the duty, and the session's buttons (a <section>: the shell's <header>
+ *  holds the service's name). */
+function Bar(props: { lang: Lang; session: StaffSession; queue: QueueController; onLock(): void; onLogout(): void; onChangePassword(): void }) {
+  const { lang, session, queue } = props;
   const units = session.units.map((u) => u.name).join(', ');
   return (
-    <header class="staff-header">
-      <div class="staff-id">
-        <p class="staff-service">{t(lang, 'staff.service')}</p>
-        <p class="staff-who">
-          {t(lang, 'staff.loggedInAs', { name: session.username })}
-          {units && <span class="small"> · {units}</span>}
-          {session.supervisor && <span class="small"> · {t(lang, 'staff.role.supervisor')}</span>}
-        </p>
-      </div>
+    <section class="staff-bar" aria-label={t(lang, 'staff.barLabel')}>
+      <p class="staff-who">
+        {t(lang, 'staff.loggedInAs', { name: session.username })}
+        {units && <span class="small"> · {units}</span>}
+        {session.supervisor && <span class="small"> · {t(lang, 'staff.role.supervisor')}</span>}
+      </p>
       <Duty lang={lang} queue={queue} />
       <div class="staff-tools">
         <button type="button" class="link" onClick={props.onChangePassword}>
@@ -137,21 +128,8 @@ function Header(props: {
         <button type="button" class="secondary" onClick={props.onLogout}>
           {t(lang, 'staff.logout')}
         </button>
-        {onLang && (
-          <nav class="lang" aria-label={t(lang, 'lang.label')}>
-            <ul>
-              {LANGS.map((l) => (
-                <li key={l}>
-                  <button type="button" lang={l} aria-pressed={l === lang} onClick={() => onLang(l)}>
-                    {LANG_NAMES[l]}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          </nav>
-        )}
       </div>
-    </header>
+    </section>
   );
 }
 
@@ -185,8 +163,6 @@ export function StaffWorkspace(props: {
   onLock(): void;
   onLogout(): void;
   onChangePassword(): void;
-  /** The language switch in the header (optional: the shell may keep its own). */
-  onLang?: (l: Lang) => void;
 }) {
   const { session, queue, threads, canned, supervise, lang } = props;
   const supervisor = session.supervisor && supervise !== null;
@@ -252,21 +228,11 @@ export function StaffWorkspace(props: {
     );
   return (
     <div class="staff">
-      <a
-        class="skip"
-        href="#main"
-        onClick={(e) => {
-          e.preventDefault();
-          document.getElementById('main')?.focus();
-        }}
-      >
-        {t(lang, 'skip')}
-      </a>
-      <Header lang={lang} session={session} queue={queue} onLock={props.onLock} onLogout={props.onLogout} onChangePassword={props.onChangePassword} onLang={props.onLang} />
+      <Bar lang={lang} session={session} queue={queue} onLock={props.onLock} onLogout={props.onLogout} onChangePassword={props.onChangePassword} />
       <StaffNav lang={lang} route={route} nav={nav} supervisor={supervisor} counts={snap.counts} />
-      <main id="main" tabIndex={-1} class="staff-main" data-route={route}>
+      <div class="staff-page" data-route={route}>
         {page}
-      </main>
+      </div>
     </div>
   );
 }
