@@ -272,6 +272,10 @@ export interface StaffThreadWatch {
   subscribe(fn: (s: StaffThreadSnapshot) => void): () => void;
   /** Tells the others (collision guard): the caller is writing, or only viewing. */
   setWriting(writing: boolean): void;
+  /** The worker asked to see the client's identity (thread.identity, which is logged): fetch it
+   *  now if not yet fetched; `identity` follows. Optional: without it the view only reveals
+   *  what `identity` already holds. */
+  showIdentity?(): void;
   close(): void;
 }
 
