@@ -63,20 +63,25 @@ test('a note is shown to the unit and goes nowhere but note.add; notes that do n
   s.conn.stop();
 });
 
-test("the citizen's identity opens from its box; a box of another thread is refused", async () => {
+test("the citizen's identity opens from its box only when asked; a box of another thread is refused", async () => {
   const s = setupStaff();
   const t = s.server.citizenOpen('Kysymys');
   t.identityBoxes = [{ unit: s.w.unit, generation: 1, box: identityBoxFor(s.w, t) }];
-  const w = await watchUntil(s, t.thread, (x) => x.identity.kind !== 'loading');
+  const quiet = await watchUntil(s, t.thread, (x) => x.messages.length > 0);
+  await s.clock.advance(500);
+  assert.equal(s.server.requests('thread.identity').length, 0, 'reading the identity is logged: not without asking');
+  assert.equal(quiet.snap.identity.kind, 'loading');
+  quiet.close();
+  const w = await watchUntil(s, t.thread, (x) => x.identity.kind !== 'loading', { showIdentity: true });
   assert.deepEqual(w.snap.identity, { kind: 'ok', name: 'Maija Meikäläinen', hetu: '010190-123A', verifiedAt: NOW - 60_000 });
   w.close();
   const t2 = s.server.citizenOpen('Toinen');
   t2.identityBoxes = [{ unit: s.w.unit, generation: 1, box: identityBoxFor(s.w, t) }]; // t's box served as t2's
-  const w2 = await watchUntil(s, t2.thread, (x) => x.identity.kind !== 'loading');
+  const w2 = await watchUntil(s, t2.thread, (x) => x.identity.kind !== 'loading', { showIdentity: true });
   assert.deepEqual(w2.snap.identity, { kind: 'refused' });
   w2.close();
   const t3 = s.server.citizenOpen('Kolmas');
-  const w3 = await watchUntil(s, t3.thread, (x) => x.identity.kind !== 'loading');
+  const w3 = await watchUntil(s, t3.thread, (x) => x.identity.kind !== 'loading', { showIdentity: true });
   assert.deepEqual(w3.snap.identity, { kind: 'unavailable' });
   w3.close();
   s.conn.stop();

@@ -35,9 +35,10 @@ export async function settle<T>(clock: FakeClock, p: Promise<T>, maxSteps = 300)
   return p;
 }
 
-export async function watchUntil(s: StaffSetup, thread: string, ok: (x: StaffThreadSnapshot) => boolean):
-  Promise<{ snap: StaffThreadSnapshot; close(): void; setWriting(w: boolean): void }> {
+export async function watchUntil(s: StaffSetup, thread: string, ok: (x: StaffThreadSnapshot) => boolean,
+  opts: { showIdentity?: boolean } = {}): Promise<{ snap: StaffThreadSnapshot; close(): void; setWriting(w: boolean): void }> {
   const watch = s.ctrl.watch(thread);
+  if (opts.showIdentity === true) watch.showIdentity?.();
   for (let i = 0; i < 300; i++) {
     const snap = watch.snapshot();
     if (snap !== null && ok(snap)) return { snap, close: () => watch.close(), setWriting: (x) => watch.setWriting(x) };

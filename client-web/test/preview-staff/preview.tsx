@@ -11,6 +11,7 @@ import { useState } from 'preact/hooks';
 import { StaffWorkspace } from '../../src/app/views/staff/workspace';
 import { applyLang, isLang, LANG_NAMES, LANGS, t, type Lang } from '../../src/app/i18n';
 import '../../src/app/app.css';
+import '../../src/app/staff.css';
 import { fakeCanned, fakeQueue, fakeSession, fakeSupervise, fakeThreads, type FakeOptions } from './fakes';
 
 function optionsOf(q: URLSearchParams): FakeOptions {

@@ -47,6 +47,8 @@ export class StaffThread {
   /** The identity box that opened (re-sealed by a supervisor moving the thread). */
   identityBox: Uint8Array | null = null;
   identityPlain: { name: string; hetu: string; verifiedAt: number } | null = null;
+  /** The worker asked to see the identity (the view's "Show identity"). */
+  identityAsked = false;
   notes: InternalNote[] = [];
   noteEntries: NoteEntry[] = [];
   viewers: Viewer[] = [];
@@ -109,7 +111,8 @@ export class StaffThread {
   private async afterReady(): Promise<void> {
     const unit = this.s.unit;
     if (unit !== null && !this.mayReach(unit)) return this.leave();
-    await Promise.all([this.loadNotes(), this.loadIdentity()]);
+    // The identity is read only when asked (showIdentity): each read is an access-log row.
+    await Promise.all([this.loadNotes(), this.identityAsked ? this.loadIdentity() : Promise.resolve()]);
   }
 
   async loadNotes(): Promise<void> {
@@ -131,6 +134,13 @@ export class StaffThread {
     const pool = certPool(c, keys, [...served, ...this.s.keyring.threadCerts()]);
     this.notes = this.noteEntries.map((e) => openNote(c, e, this.s.threadId, keys, pool, this.ctx.clock.now()));
     this.emit();
+  }
+
+  /** The worker asked to see the identity: read once (logged by the server), then kept. */
+  showIdentity(): void {
+    if (this.identityAsked) return;
+    this.identityAsked = true;
+    if (this.identity.kind === 'loading') void this.loadIdentity();
   }
 
   async loadIdentity(): Promise<void> {

@@ -229,6 +229,7 @@ export function createStaffThreads(conn: Connection, cs: CryptoSession, session:
         return off;
       },
       setWriting: (w) => t.setWriting(w),
+      showIdentity: () => t.showIdentity(),
       close: () => {
         if (closed) return;
         closed = true;

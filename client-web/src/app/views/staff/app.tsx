@@ -5,7 +5,7 @@
 // once the keys are ready the workspace (views/staff/workspace.tsx), which stays mounted,
 // hidden and inert, under the lock screen and the password change so that nothing typed is
 // lost. Input anywhere on the page moves the idle lock's time on.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { applyLang, initialLang, LANG_NAMES, LANGS, t, type Key, type Lang } from '../../i18n';
 import type { StaffAuthState } from '../../staff/contract';
 import type { StaffAuth } from '../../staff/auth';
@@ -15,6 +15,7 @@ import { SetupPasswordForm, SetupTotpForm } from './login/setup';
 import { ChangePasswordForm } from './login/password';
 import { AwaitingCertification, Failed, KeysLoading, LockScreen } from './login/status';
 import { StaffWorkspace } from './workspace';
+import { createStaffWork } from '../../staff/work';
 
 /** What the shell uses of the controller (the preview passes a fake). */
 export type StaffShellAuth = Pick<
@@ -124,6 +125,7 @@ export function StaffApp({ auth }: { auth: StaffShellAuth }) {
 
   useEffect(() => applyLang(lang), [lang]);
   useEffect(() => {
+    if (s.kind === 'ready') return; // the workspace names its own views (and the new questions' count)
     document.title = s.kind === 'login' || s.kind === 'checking' ? t(lang, 'staffLogin.title') + ' – ' + t(lang, 'staffLogin.service')
       : `${t(lang, TITLES[s.kind])} – ${t(lang, 'staffLogin.service')}`;
   }, [s.kind, lang]);
@@ -150,6 +152,9 @@ export function StaffApp({ auth }: { auth: StaffShellAuth }) {
   const crypto = auth.cryptoSession();
   const session = s.kind === 'ready' || s.kind === 'locked' ? s.session : null;
   const showConn = conn !== null && SIGNED_IN.includes(s.kind);
+  // One set of controllers per logged-in session, kept under the lock.
+  const work = useMemo(() => (session !== null && conn !== null && crypto !== null ? createStaffWork(conn, crypto, session) : null),
+    [session, conn, crypto]);
 
   return (
     <>
@@ -171,7 +176,7 @@ export function StaffApp({ auth }: { auth: StaffShellAuth }) {
         )}
         {showConn && <ConnectionLine lang={lang} conn={conn} />}
         {showConn && <SessionWarningDialog lang={lang} conn={conn} onLogout={logout} />}
-        {session !== null && conn !== null && crypto !== null ? (
+        {session !== null && conn !== null && crypto !== null && work !== null ? (
           <>
             {s.kind === 'locked' && <LockScreen lang={lang} auth={auth} username={session.username} error={s.error} onLogout={logout} />}
             {s.kind === 'ready' && changing && (
@@ -188,7 +193,8 @@ export function StaffApp({ auth }: { auth: StaffShellAuth }) {
             )}
             {(working || s.kind === 'ready') && (
               <div class="staff-work" hidden={s.kind === 'locked' || changing} inert={s.kind === 'locked' || changing}>
-                <StaffWorkspace session={session} conn={conn} crypto={crypto} lang={lang} onLock={auth.lock} onLogout={logout}
+                <StaffWorkspace session={session} queue={work.queue} threads={work.threads} canned={work.canned} supervise={work.supervise}
+                  lang={lang} onLock={auth.lock} onLogout={logout}
                   onChangePassword={() => {
                     setChanged(false);
                     setChanging(true);
