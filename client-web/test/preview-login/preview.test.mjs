@@ -169,7 +169,7 @@ test('the password change, the waiting states, the failure', async () => {
 
 test('the lock screen over the workspace, kept mounted and inert; the password change from the workspace', async () => {
   await checkView('locked', 'state=ready', async (page) => {
-    await page.locator('.staff-work button').first().click(); // "Lock"
+    await page.locator('.staff-tools button').nth(1).click(); // "Lock"
     await page.locator('#lock-password').waitFor();
     assert.equal(await page.locator('.staff-work[hidden][inert]').count(), 1, 'the workspace is kept, hidden and inert');
   });

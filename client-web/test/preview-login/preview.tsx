@@ -10,6 +10,8 @@ import type { Connection } from '../../src/app/net';
 import type { CryptoSession } from '../../src/app/crypto-load';
 import '../../src/app/app.css';
 import '../../src/app/staff.css';
+import type { StaffWork } from '../../src/app/staff/work';
+import { fakeCanned, fakeQueue, fakeThreads } from '../preview-staff/fakes';
 
 const SESSION: StaffSession = {
   userId: 'ab'.repeat(16), username: 'maija.meikalainen', supervisor: false, keys: () => null,
@@ -81,6 +83,12 @@ function fakeAuth(state: StaffAuthState): StaffShellAuth {
   };
 }
 
+/** The workspace's controllers: the staff preview's fakes (a worker's view). */
+function fakeWork(): StaffWork {
+  const queue = fakeQueue({ role: 'worker', chain: 'ok', empty: false });
+  return { queue, threads: fakeThreads(queue), canned: fakeCanned(), supervise: null };
+}
+
 const root = document.getElementById('app')!;
 let shown = 0;
 
@@ -88,9 +96,9 @@ function show(query: string): void {
   const q = new URLSearchParams(query);
   render(null, root);
   const auth = fakeAuth(stateOf(q));
-  render(<StaffApp key={++shown} auth={auth} />, root);
+  render(<StaffApp key={++shown} auth={auth} makeWork={fakeWork} />, root);
   if (q.get('state') === 'setup-start') document.querySelector<HTMLButtonElement>('.staff-step button.secondary')?.click();
-  if (q.get('state') === 'change') document.querySelectorAll<HTMLButtonElement>('.staff-work button')[1]?.click();
+  if (q.get('state') === 'change') document.querySelector<HTMLButtonElement>('.staff-tools button')?.click(); // "Change password"
 }
 
 const first = new URLSearchParams(location.search);

@@ -110,7 +110,8 @@ function LoginViews(props: { lang: Lang; auth: StaffShellAuth; state: StaffAuthS
   }
 }
 
-export function StaffApp({ auth }: { auth: StaffShellAuth }) {
+/** `makeWork` makes the controllers of a logged-in session (the preview passes fakes). */
+export function StaffApp({ auth, makeWork = createStaffWork }: { auth: StaffShellAuth; makeWork?: typeof createStaffWork }) {
   const [lang, setLang] = useState<Lang>(initialLang);
   const s = useAuthState(auth);
   const [setup, setSetup] = useState(false);
@@ -153,8 +154,8 @@ export function StaffApp({ auth }: { auth: StaffShellAuth }) {
   const session = s.kind === 'ready' || s.kind === 'locked' ? s.session : null;
   const showConn = conn !== null && SIGNED_IN.includes(s.kind);
   // One set of controllers per logged-in session, kept under the lock.
-  const work = useMemo(() => (session !== null && conn !== null && crypto !== null ? createStaffWork(conn, crypto, session) : null),
-    [session, conn, crypto]);
+  const work = useMemo(() => (session !== null && conn !== null && crypto !== null ? makeWork(conn, crypto, session) : null),
+    [session, conn, crypto, makeWork]);
 
   return (
     <>
