@@ -109,6 +109,10 @@ check('sara reassigns the thread with a reason to Children and families; anna lo
   await staffLogin(ben, 'en', 'ben');
   await ben.locator(`table.queue-table a[href$="${thread}"]`).click();
   await ben.getByRole('heading', { name: 'Children and families' }).waitFor();
+  // The keys of what was written before the move reached ben's unit: he reads the question and
+  // the answer, decrypted and verified in his browser.
+  await ben.getByRole('log').getByText(QUESTION).waitFor();
+  await ben.getByRole('log').getByText(CANNED_TEXT).waitFor();
   await ben.context().close();
 });
 

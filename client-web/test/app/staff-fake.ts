@@ -333,6 +333,24 @@ export class StaffServer {
         t.epoch = ev.epoch;
         return { thread: t.thread, epoch: t.epoch };
       }
+      case 'wrap.put': {
+        // A wrap of an epoch the thread has started, kept once per (epoch, recipient).
+        const t = this.thread(req.thread);
+        let stored = 0;
+        for (const x of req.wraps as string[]) {
+          const i = c.wrapParse(unb64(x));
+          if (i.epoch > t.epoch) throw new Error('conflict /wraps');
+          const same = t.wraps.some((w) => {
+            const j = c.wrapParse(unb64(w));
+            return j.epoch === i.epoch && c.equal(j.recipientKid, i.recipientKid);
+          });
+          if (!same) {
+            t.wraps.push(x);
+            stored++;
+          }
+        }
+        return { thread: t.thread, stored };
+      }
       case 'file.begin': {
         const t = this.thread(req.thread);
         if (t.assignee !== this.user) throw new Error('forbidden');

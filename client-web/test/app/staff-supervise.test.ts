@@ -34,7 +34,7 @@ test('a move to another unit: rekey, note copies, then reassign with the identit
   await settle(s.clock, sup.reassign(t.thread, { toCategory: CATEGORY_B, reason: 'Kuuluu perhepalveluille' }));
 
   const writes = s.server.received.filter((r) => ['thread.rekey', 'note.add', 'thread.reassign', 'wrap.put'].includes(r.type as string));
-  assert.deepEqual(writes.map((r) => r.type), ['thread.rekey', 'note.add', 'thread.reassign']);
+  assert.deepEqual(writes.map((r) => r.type), ['wrap.put', 'thread.rekey', 'note.add', 'thread.reassign']);
   assert.equal(t.unit, s.w.unitB);
   // The new epoch: its event names unit B's generation and the citizen; both open their wrap.
   assert.equal(t.epoch, 1);
@@ -49,13 +49,19 @@ test('a move to another unit: rekey, note copies, then reassign with the identit
   const kB = c.wrapOpen(wrapTo(s.w.unitKeysB.boxPk), 1, tid, 1, s.w.unitKeysB, s.w.supervisor.signPk).key;
   const kC = c.wrapOpen(wrapTo(s.w.identity.boxPk), 1, tid, 1, s.w.identity, s.w.supervisor.signPk).key;
   assert.deepEqual(kB, kC);
+  // Epoch 0 wrapped to unit B before the move: unit B reads what was written before it.
+  const k0 = c.wrapOpen(t.wraps.map(unb64).find((x) => {
+    const i = c.wrapParse(x);
+    return i.epoch === 0 && c.equal(i.recipientKid, c.kid(s.w.unitKeysB.boxPk));
+  }) as Uint8Array, 1, tid, 0, s.w.unitKeysB, s.w.supervisor.signPk).key;
+  assert.equal(k0.length, 32);
   // The identity box for unit B, and the note copied for unit B (copy_of the original).
-  const reassign = writes[2];
+  const reassign = writes[3];
   assert.equal(reassign.reason, 'Kuuluu perhepalveluille');
   assert.equal(reassign.to_category, CATEGORY_B);
   const id = c.identityBoxOpen(unb64(reassign.identity as string), { threadId: tid, unitId: s.w.unitIdB }, s.w.unitKeysB);
   assert.equal(id.hetu, '010190-123A');
-  const copy = writes[1];
+  const copy = writes[2];
   assert.equal(copy.copy_of, '1'.repeat(32));
   const text = c.unitTextOpen(unb64(copy.note as string), { kind: 1, unitId: s.w.unitIdB, scopeId: tid }, s.w.unitKeysB, s.w.supervisor.signPk);
   assert.equal(new TextDecoder().decode(text), 'Lapsiperheen asia');

@@ -20,6 +20,8 @@ import { UNIT_TEXT_NOTE, type ShiftEntry } from './wire-types';
 
 const REASON_REASSIGNED = 2;
 const REASON_MAX = 500;
+const WRAP_THREAD_KEY = 1;
+const WRAPS_PER_PUT = 16; // wrap.put takes 1..16 wraps
 
 export interface SuperviseOptions {
   clock?: Clock;
@@ -140,6 +142,17 @@ export function createSupervise(conn: Connection, cs: CryptoSession, session: St
     const s = t.s, citizen = s.keyring.identity, chain = s.keyring.epochChain();
     if (citizen === null || !chain.intact) throw new StaffError('keys', "the thread's keys do not verify");
     if (t.identity.kind === 'loading') await t.loadIdentity();
+    // The earlier epochs' keys wrapped to the target too, so that the unit taking the thread
+    // over reads what was written before the move (PROTOCOL.md §12.3: a wrap to another unit
+    // before a reassignment); the new epoch below keeps what comes after from this unit.
+    const back: string[] = [];
+    for (let e = 0; e <= s.keyring.epoch; e++) {
+      const key = s.keyring.threadKey(e);
+      if (key !== null) back.push(b64(c, c.wrapSeal(WRAP_THREAD_KEY, s.threadId, e, target.boxPk, key, c.random(32), keys.identity)));
+    }
+    for (let i = 0; i < back.length; i += WRAPS_PER_PUT) {
+      await conn.request('wrap.put', { thread: t.thread, wraps: back.slice(i, i + WRAPS_PER_PUT) });
+    }
     const next = newEpoch(c, s.threadId, s.keyring.epoch, chain.head, target, { boxPk: citizen.identityBoxPk }, keys.identity, now(),
       REASON_REASSIGNED);
     try {
