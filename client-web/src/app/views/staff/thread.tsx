@@ -301,7 +301,8 @@ export function StaffThreadPage(props: {
     return (
       <>
         <Heading>{t(lang, 'sthread.gone.title')}</Heading>
-        <p class="notice">{t(lang, 'sthread.gone.text')}</p>
+        {/* The caller's own move (a supervisor outside the new unit) says so, not "moved away from you". */}
+        {done !== null ? <p class="success" role="status">{t(lang, done)}</p> : <p class="notice">{t(lang, 'sthread.gone.text')}</p>}
         <p>
           <StaffLink to="queue" nav={nav}>
             {t(lang, 'sthread.gone.link')}
