@@ -72,7 +72,9 @@ export function ConnectionLine({ lang, conn }: { lang: Lang; conn: ShellConnecti
 }
 
 /** The session warning: a modal dialog while a warning stands and the user has not answered. */
-export function SessionWarningDialog({ lang, conn, onLogout }: { lang: Lang; conn: ShellConnection; onLogout: () => void }) {
+/** `drafts`: what the dialog says of unsent text (the staff page keeps it in memory only). */
+export function SessionWarningDialog({ lang, conn, onLogout, drafts = 'session.warn.drafts' }:
+  { lang: Lang; conn: ShellConnection; onLogout: () => void; drafts?: Key }) {
   const [warning, setWarning] = useState<SessionWarning | null>(conn.sessionInfo.warning);
   const [dismissed, setDismissed] = useState<number | null>(null);
   const [failed, setFailed] = useState(false);
@@ -113,7 +115,7 @@ export function SessionWarningDialog({ lang, conn, onLogout }: { lang: Lang; con
             {t(lang, idle ? 'session.warn.idle' : 'session.warn.absolute', { time: formatClock(warning.ends, lang) })}{' '}
             {t(lang, 'session.warn.minutes', { minutes: String(minutes) })}
           </p>
-          <p>{t(lang, 'session.warn.drafts')}</p>
+          <p>{t(lang, drafts)}</p>
           {failed && <p class="error">{t(lang, 'session.warn.failed')}</p>}
           <div class="actions">
             {idle ? (

@@ -176,7 +176,7 @@ export function StaffApp({ auth, makeWork = createStaffWork }: { auth: StaffShel
           </p>
         )}
         {showConn && <ConnectionLine lang={lang} conn={conn} />}
-        {showConn && <SessionWarningDialog lang={lang} conn={conn} onLogout={logout} />}
+        {showConn && <SessionWarningDialog lang={lang} conn={conn} onLogout={logout} drafts="lock.sessionDrafts" />}
         {session !== null && conn !== null && crypto !== null && work !== null ? (
           <>
             {s.kind === 'locked' && <LockScreen lang={lang} auth={auth} username={session.username} error={s.error} onLogout={logout} />}
