@@ -257,6 +257,15 @@ static int raw_attempt(struct harness *h, const char *name, char **body)
 				NULL, HARNESS_TIMEOUT_MS);
 }
 
+/* The answer with its digits masked: two locks that began a second apart say the same, but for
+ * their end time and retry_after. */
+static void mask_digits(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s >= '0' && *s <= '9')
+			*s = '#';
+}
+
 static void test_unknown_names_lock_like_accounts(void **state)
 {
 	struct harness *h = *state;
@@ -270,6 +279,8 @@ static void test_unknown_names_lock_like_accounts(void **state)
 		int sa = raw_attempt(h, "ben", &a), sb = raw_attempt(h, "no.such.worker", &b);
 
 		assert_int_equal(sa, sb);
+		mask_digits(a);
+		mask_digits(b);
 		assert_string_equal(a, b);
 		statuses[i] = sa;
 		if (sa == 423 && strstr(a, "retry_after") != NULL)
