@@ -5,7 +5,8 @@
 // generation (so an answer saved again moves to the newest key), canned.delete removes one.
 import type { Connection } from '../net';
 import { systemClock, type Clock } from '../net/clock';
-import { b64, type CryptoSession, hex, unb64, unhexId } from '../citizen/threads-util';
+import { b64, type CryptoSession, hex, MemoryKv, unb64, unhexId } from '../citizen/threads-util';
+import { UlogMemory, unitKeyFetch } from '../citizen/unit-keys';
 import type { CannedAnswer, CannedController, StaffSession } from './contract';
 import type { Lang } from '../i18n-langs';
 import { certPool, openUnitText, sealUnitText } from './thread-notes';
@@ -37,6 +38,7 @@ export function openCanned(cs: CryptoSession, session: StaffSession, e: CannedEn
 
 export function createCanned(conn: Connection, cs: CryptoSession, session: StaffSession, opts: CannedOptions = {}): CannedController {
   const c = cs.crypto;
+  const ulog = new UlogMemory(c, new MemoryKv()); // nothing of a work PC's session is kept
   const clock = opts.clock ?? systemClock;
 
   function keysOrThrow(): NonNullable<ReturnType<StaffSession['keys']>> {
@@ -72,10 +74,15 @@ export function createCanned(conn: Connection, cs: CryptoSession, session: Staff
       const answer = a.answer ?? hex(c, c.random(16));
       const json = JSON.stringify({ lang: a.lang, title: a.title, text: a.text });
       if (new TextEncoder().encode(json).length > 16 * 1024) throw new StaffError('too_long', 'the answer is too long');
-      const sealed = sealUnitText(c, UNIT_TEXT_CANNED, unit, unhexId(c, answer), json, keys, clock.now());
-      if (sealed === null) throw new StaffError('keys', "no key of the unit's current generation is held");
+      let box: Uint8Array;
       try {
-        await staffRequest(conn, 'canned.put', { unit, answer, box: b64(c, sealed.box) });
+        box = sealUnitText(c, UNIT_TEXT_CANNED, await unitKeyFetch(conn, c, cs.rootKey, ulog, { unit }, clock.now()), unhexId(c, answer),
+          json, keys, clock.now());
+      } catch {
+        throw new StaffError('keys', "the unit's current key does not verify");
+      }
+      try {
+        await staffRequest(conn, 'canned.put', { unit, answer, box: b64(c, box) });
       } catch (e) {
         throw new StaffError(codeOf(e), 'the canned answer could not be saved');
       }

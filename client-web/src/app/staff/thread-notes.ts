@@ -5,6 +5,7 @@
 // thread and unit. Pure apart from the keys handed in; no requests here.
 import type { Keys } from '../../crypto/index';
 import { type Crypto, unb64, unhexId } from '../citizen/threads-util';
+import type { UnitKey } from '../citizen/unit-keys';
 import type { CitizenIdentity, InternalNote, StaffKeys } from './contract';
 import { UNIT_TEXT_NOTE, type IdentityBoxEntry, type NoteEntry } from './wire-types';
 
@@ -49,15 +50,12 @@ export function openUnitText(c: Crypto, box: Uint8Array, expect: { kind: number;
   }
 }
 
-/** Seals text to the unit's current generation, signed by the worker. Null when no generation is held. */
-export function sealUnitText(c: Crypto, kind: number, unit: string, scopeId: Uint8Array, text: string, keys: StaffKeys,
-  now: number): { box: Uint8Array; generation: number } | null {
-  const g = keys.currentGeneration(unit);
-  const uk = g === null ? null : keys.unitKeys(unit, g);
-  if (g === null || uk === null) return null;
-  const box = c.unitTextSeal({ kind, unitId: unhexId(c, unit), generation: g, scopeId, created: BigInt(now) },
-    new TextEncoder().encode(text), uk.boxPk, keys.identity);
-  return { box, generation: g };
+/** Seals text to `target`, the unit's current generation as its unit log says (unitKeyFetch:
+ *  verified to the root, a generation the server withholds is refused), signed by the worker. */
+export function sealUnitText(c: Crypto, kind: number, target: UnitKey, scopeId: Uint8Array, text: string, keys: StaffKeys,
+  now: number): Uint8Array {
+  return c.unitTextSeal({ kind, unitId: unhexId(c, target.unit), generation: target.generation, scopeId, created: BigInt(now) },
+    new TextEncoder().encode(text), target.boxPk, keys.identity);
 }
 
 /** One note entry opened for the views. */

@@ -206,9 +206,9 @@ export function createStaffThreads(conn: Connection, cs: CryptoSession, session:
     try {
       await t.s.ready;
       if (t.gone || t.s.unit === null) throw new StaffError('not_found', 'the thread is no longer in your units');
-      const sealed = sealUnitText(c, UNIT_TEXT_NOTE, t.s.unit, unhexId(c, thread), text, keys, now());
-      if (sealed === null) throw new StaffError('keys', "no key of the thread's unit is held");
-      await staffRequest(conn, 'note.add', { thread, note: b64(c, sealed.box) });
+      const target = await unitKeyFetch(conn, c, cs.rootKey, ulog, { unit: t.s.unit }, now());
+      const box = sealUnitText(c, UNIT_TEXT_NOTE, target, unhexId(c, thread), text, keys, now());
+      await staffRequest(conn, 'note.add', { thread, note: b64(c, box) });
       await t.loadNotes();
     } finally {
       done(t);
