@@ -16,6 +16,7 @@ import type {
   UploadProgress,
 } from './contract';
 import { downloadFile } from './download';
+import { fileCheck, filesCheck } from './file-check';
 import { Drafts } from './drafts';
 import { PendingOpens, type PendingOpen } from './pending-open';
 import { ensureWritable } from './thread-rekey';
@@ -24,13 +25,8 @@ import { b64, type Crypto, type CryptoSession, type KvStore, openKv, ThreadsErro
 import { UlogMemory, unitKeyFetch, type UnitKey } from './unit-keys';
 import { uploadFile } from './upload';
 
-/** The largest attachment (real bytes) and the most attachments of one message. */
-export const FILE_MAX_BYTES = 25 * 1024 * 1024;
-export const FILES_MAX = 8;
 /** A prepared thread not opened within this time is dropped by the server (§12.2). */
 const PREPARED_KEEP_MS = 24 * 3600_000;
-const MEDIA_JPEG = 2;
-const MEDIA_PNG = 3;
 const WRAP_THREAD_KEY = 1;
 
 export interface ThreadsOptions {
@@ -86,25 +82,8 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
     if (sessions.get(s.thread) === s) sessions.delete(s.thread);
   }
 
-  function checkFile(f: PickedFile): FileCheck {
-    if (f.bytes.length === 0) return { ok: false, problem: 'empty', image: false };
-    if (f.bytes.length > FILE_MAX_BYTES) return { ok: false, problem: 'too_large', image: false };
-    const media = c.mediaSniff(f.bytes);
-    if (media === 0 || c.MEDIA_NAMES[media] === undefined) return { ok: false, problem: 'type', image: false };
-    return { ok: true, media, image: media === MEDIA_JPEG || media === MEDIA_PNG };
-  }
-
-  /** The media type of each file, or a ThreadsError before anything is sent. */
-  function checkAll(text: string, files: PickedFile[]): number[] {
-    if (files.length > FILES_MAX) throw new ThreadsError('too_many_files', `at most ${FILES_MAX} attachments`);
-    if (2 + files.length * c.FILE_REF_BYTES + c.sodium.from_string(text).length > c.ENVELOPE_MAX_PLAIN)
-      throw new ThreadsError('too_long', 'the message is too long');
-    return files.map((f, i) => {
-      const r = checkFile(f);
-      if (!r.ok || r.media === undefined) throw new ThreadsError('file_refused', `attachment ${i + 1}: ${r.problem}`, r.problem);
-      return r.media;
-    });
-  }
+  const checkFile = (f: PickedFile): FileCheck => fileCheck(c, f);
+  const checkAll = (text: string, files: PickedFile[]): number[] => filesCheck(c, text, files);
 
   async function uploadAll(thread: string, files: PickedFile[], media: number[],
     onProgress: (p: UploadProgress) => void): Promise<FileRef[]> {

@@ -9,7 +9,7 @@ import type { Connection } from '../net';
 import { systemClock, type Clock } from '../net/clock';
 import { downloadFile } from '../citizen/download';
 import { ensureWritable, writableCheck } from '../citizen/thread-rekey';
-import { FILE_MAX_BYTES, FILES_MAX } from '../citizen/threads';
+import { fileCheck, filesCheck } from '../citizen/file-check';
 import { b64, type CryptoSession, MemoryKv, ThreadsError, unhexId } from '../citizen/threads-util';
 import { UlogMemory, unitKeyFetch } from '../citizen/unit-keys';
 import { uploadFile } from '../citizen/upload';
@@ -21,8 +21,6 @@ import { StaffThread, type WatchContext } from './thread-watch';
 import { codeOf, isNetwork, StaffError, staffRequest } from './wire';
 import { UNIT_TEXT_NOTE } from './wire-types';
 
-const MEDIA_JPEG = 2;
-const MEDIA_PNG = 3;
 
 export interface StaffThreadsOptions {
   clock?: Clock;
@@ -87,24 +85,8 @@ export function createStaffThreads(conn: Connection, cs: CryptoSession, session:
     return k;
   }
 
-  function checkFile(f: PickedFile): FileCheck {
-    if (f.bytes.length === 0) return { ok: false, problem: 'empty', image: false };
-    if (f.bytes.length > FILE_MAX_BYTES) return { ok: false, problem: 'too_large', image: false };
-    const media = c.mediaSniff(f.bytes);
-    if (media === 0 || c.MEDIA_NAMES[media] === undefined) return { ok: false, problem: 'type', image: false };
-    return { ok: true, media, image: media === MEDIA_JPEG || media === MEDIA_PNG };
-  }
-
-  function checkAll(text: string, files: PickedFile[]): number[] {
-    if (files.length > FILES_MAX) throw new ThreadsError('too_many_files', `at most ${FILES_MAX} attachments`);
-    if (2 + files.length * c.FILE_REF_BYTES + c.sodium.from_string(text).length > c.ENVELOPE_MAX_PLAIN)
-      throw new ThreadsError('too_long', 'the message is too long');
-    return files.map((f, i) => {
-      const r = checkFile(f);
-      if (!r.ok || r.media === undefined) throw new ThreadsError('file_refused', `attachment ${i + 1}: ${r.problem}`, r.problem);
-      return r.media;
-    });
-  }
+  const checkFile = (f: PickedFile): FileCheck => fileCheck(c, f);
+  const checkAll = (text: string, files: PickedFile[]): number[] => filesCheck(c, text, files);
 
   async function claim(thread: string, force = false): Promise<void> {
     if (!force) {
