@@ -20,12 +20,12 @@
 #define MAX_REQUESTS 128
 #define TYPE_MAX     48
 
-enum role { R_CITIZEN, R_WORKER, R_SUPERVISOR, R_ADMIN, R__COUNT };
-static const char *const role_names[R__COUNT] = { "citizen", "worker", "supervisor", "admin" };
+enum role { R_CITIZEN, R_WORKER, R_SUPERVISOR, R_ADMIN, R_CONNECTOR, R__COUNT };
+static const char *const role_names[R__COUNT] = { "citizen", "worker", "supervisor", "admin", "connector" };
 static const char *const role_enums[R__COUNT] = { "ROLE_CITIZEN", "ROLE_WORKER", "ROLE_SUPERVISOR",
-						  "ROLE_ADMIN" };
+						  "ROLE_ADMIN", "ROLE_CONNECTOR" };
 
-enum { REL_OWNER = 1, REL_MEMBER = 2, REL_ASSIGNEE = 4 };
+enum { REL_OWNER = 1, REL_MEMBER = 2, REL_ASSIGNEE = 4, REL_CONSENTED = 8, REL_ORDERED = 16 };
 
 /* What a role may do: not at all, with the role alone, or with one of the relations. */
 enum grant { G_NONE, G_ANY, G_RELATIONS };
@@ -86,6 +86,8 @@ static int parse_grant(struct table *tb, struct request *r, enum role role, char
 		{ "owner", REL_OWNER, 1u << R_CITIZEN },
 		{ "member", REL_MEMBER, 1u << R_WORKER | 1u << R_SUPERVISOR },
 		{ "assignee", REL_ASSIGNEE, 1u << R_WORKER | 1u << R_SUPERVISOR },
+		{ "consented", REL_CONSENTED, 1u << R_CONNECTOR },
+		{ "ordered", REL_ORDERED, 1u << R_CONNECTOR },
 	};
 
 	if (strcmp(cell, "-") == 0) {
@@ -115,15 +117,15 @@ static int parse_grant(struct table *tb, struct request *r, enum role role, char
 	return 0;
 }
 
-/* Parses a row "type writes on citizen worker supervisor admin". 0 or -1. */
+/* Parses a row "type writes on citizen worker supervisor admin connector". 0 or -1. */
 static int parse_row(struct table *tb, char *line, int lineno, int internal)
 {
-	char *f[8], *save = NULL;
+	char *f[9], *save = NULL;
 	size_t nf = 0;
 	struct request *r;
 
 	for (char *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
-		if (nf < 8)
+		if (nf < 9)
 			f[nf++] = w;
 	if (nf != 3 + R__COUNT)
 		return fail("%s:%d: want %d columns", tb->path, lineno, 3 + R__COUNT);
@@ -300,10 +302,11 @@ static int write_actions_h(const struct table *tb, const char *dir)
 
 static void relation_expr(FILE *fp, unsigned rel)
 {
-	static const char *const names[] = { "REL_OWNER", "REL_MEMBER", "REL_ASSIGNEE" };
+	static const char *const names[] = { "REL_OWNER", "REL_MEMBER", "REL_ASSIGNEE", "REL_CONSENTED",
+					     "REL_ORDERED" };
 	int first = 1;
 
-	for (int b = 0; b < 3; b++) {
+	for (int b = 0; b < 5; b++) {
 		if (!(rel & 1u << b))
 			continue;
 		fprintf(fp, "%s%s", first ? "" : " | ", names[b]);

@@ -15,10 +15,12 @@
 
 /* What the caller is to the object (bits). */
 enum policy_relation {
-	REL_NONE = 0,	  /* the rule needs no relation */
-	REL_OWNER = 1,	  /* the citizen whose thread it is */
-	REL_MEMBER = 2,	  /* a worker or supervisor of the thread's unit */
-	REL_ASSIGNEE = 4, /* the worker the thread is assigned to */
+	REL_NONE = 0,	   /* the rule needs no relation */
+	REL_OWNER = 1,	   /* the citizen whose thread it is */
+	REL_MEMBER = 2,	   /* a worker or supervisor of the thread's unit */
+	REL_ASSIGNEE = 4,  /* the worker the thread is assigned to */
+	REL_CONSENTED = 8, /* the records connector the thread's citizen consented to */
+	REL_ORDERED = 16,  /* the connector, while an export order covers the thread's citizen */
 };
 
 /* One row of the generated table. Anything not listed is denied. */

@@ -29,7 +29,7 @@ enum store_mode { STORE_READWRITE, STORE_READONLY, STORE_IMMUTABLE };
 #define STORE_HASH_BYTES  32
 #define STORE_PERSON_SIZE 129 /* a staff member's display name or title: 128 bytes */
 
-enum store_role { ROLE_NONE = 0, ROLE_CITIZEN, ROLE_WORKER, ROLE_SUPERVISOR, ROLE_ADMIN };
+enum store_role { ROLE_NONE = 0, ROLE_CITIZEN, ROLE_WORKER, ROLE_SUPERVISOR, ROLE_ADMIN, ROLE_CONNECTOR };
 
 enum thread_state {
 	THREAD_NEW = 0,	 /* in the queue, nobody has claimed it */
