@@ -95,6 +95,7 @@ function MessageItem({ lang, threads, thread, m, bySeq }: { lang: Lang; threads:
       {content?.kind === 'correction' && content.target === null && (
         <p class="warning">{t(lang, 'staff.correct.orphan')} {t(lang, 'staff.correct.reasonShown', { reason: content.reason })}</p>
       )}
+      {content?.kind === 'correction' && content.target === null && content.mismatch && <p class="warning">{t(lang, 'staff.correct.mismatch')}</p>}
       {corrections.length > 0 ? <CorrectedText lang={lang} m={m} /> : m.text !== '' && <div class="msg-text">{m.text}</div>}
       {content?.kind === 'rights_decision' && content.reason !== '' && (
         <p class="decision-reason">{t(lang, 'staff.rights.decisionReason', { reason: content.reason })}</p>

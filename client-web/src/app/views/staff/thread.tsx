@@ -404,11 +404,6 @@ export function StaffThreadPage(props: {
             <button type="button" class="secondary" onClick={() => setPanel('release')}>
               {t(lang, 'sthread.release.button')}
             </button>
-            {canCorrect && (
-              <button type="button" id="correct-open" class="secondary" onClick={() => setPanel('correct')}>
-                {t(lang, 'staff.correct.button')}
-              </button>
-            )}
           </>
         )}
         {canSupervise && open && (
@@ -422,6 +417,11 @@ export function StaffThreadPage(props: {
               </button>
             )}
           </>
+        )}
+        {canCorrect && (
+          <button type="button" id="correct-open" class="secondary" onClick={() => setPanel('correct')}>
+            {t(lang, 'staff.correct.button')}
+          </button>
         )}
       </div>
       {claimError && (
