@@ -464,7 +464,8 @@ export function StaffThreadPage(props: {
           {snap.state === 'closed' && <p class="notice">{t(lang, 'sthread.closed')}</p>}
           {canSupervise && rights !== null && (!restricted || snap.legalClaim) && <ThreadRights lang={lang} rights={rights} snap={snap} />}
         </div>
-        <NotesPanel lang={lang} threads={threads} thread={thread} notes={snap.notes} />
+        {/* A restricted thread's notes are read only for a legal claim. */}
+        {(!restricted || snap.legalClaim) && <NotesPanel lang={lang} threads={threads} thread={thread} notes={snap.notes} />}
       </div>
     </>
   );
