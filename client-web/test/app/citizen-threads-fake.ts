@@ -103,6 +103,8 @@ export interface FakeMsg {
   role: 'citizen' | 'worker';
   time: number;
   body: string;
+  /** A correction: the message id it corrects, as the server recorded it. */
+  corrects?: string;
 }
 
 export interface FakeThread {

@@ -74,6 +74,8 @@ export interface StaffThreadRec extends FakeThread {
   notes: Record<string, unknown>[];
   identityBoxes: { unit: string; generation: number; box: string }[];
   viewers: { user: string; name: { name: string; title: string | null } | null; state: 'viewing' | 'writing'; since: number }[];
+  /** Restricted (GDPR 18): reads need purpose legal_claim and a reason; writes but rights.decide refused. */
+  restricted?: boolean;
 }
 
 class Sock implements SocketLike {
@@ -165,7 +167,7 @@ export class StaffServer {
   summary(t: StaffThreadRec): Record<string, unknown> {
     return { thread: t.thread, category: t.category, unit: t.unit, state: t.state, assignee: t.assignee, assignee_name: t.assigneeName,
       created: t.created, updated: t.updated, last_seq: t.messages.length, read_seq: 0, unread: t.messages.length, deadline: t.deadline,
-      change: t.change };
+      change: t.change, ...(t.restricted === true ? { restricted: true } : {}) };
   }
 
   /** The thread changed (state, assignee, unit, a message): the counter moves and staff are told. */
@@ -233,9 +235,35 @@ export class StaffServer {
     throw new Error('not_found /unit');
   }
 
+  /** Rights requests rights.list serves and rights.decide decides. */
+  rights: Record<string, unknown>[] = [];
+
+  /** A restricted thread's reads need the legal-claim purpose and a reason; its writes are refused. */
+  private restriction(req: Record<string, unknown>): void {
+    const t = this.threads.get(req.thread as string);
+    if (t?.restricted !== true) return;
+    const reads = ['thread.read', 'thread.keys', 'note.list', 'thread.identity'];
+    if (reads.includes(req.type as string)) {
+      const reason = req.reason;
+      if (req.purpose !== 'legal_claim' || typeof reason !== 'string' || reason.length < 1 || reason.length > 500) throw new Error('restricted');
+    } else if (WRITES.has(req.type as string) || req.type === 'message.send') throw new Error('restricted');
+  }
+
   private run(req: Record<string, unknown>): Record<string, unknown> {
     const w = this.w;
+    this.restriction(req);
     switch (req.type) {
+      case 'rights.list':
+        return { requests: this.rights.filter((r) => req.thread === undefined || r.thread === req.thread) };
+      case 'rights.decide': {
+        const t = this.thread(req.thread);
+        const r = this.rights.find((x) => x.id === req.request);
+        if (r === undefined) throw new Error('not_found /request');
+        this.append(t, 'worker', req.body as string, this.user);
+        r.state = req.outcome;
+        r.decided = this.clock.now();
+        return { request: r };
+      }
       case 'thread.list': {
         const since = req.changed_since as number | undefined;
         const mine = [...this.threads.values()].filter((t) => t.unit === w.unit && (since === undefined || t.change > since));
@@ -294,6 +322,7 @@ export class StaffServer {
         if (c.envelopeParse(unb64(req.body as string)).epoch !== t.epoch) throw new Error('conflict /body');
         t.state = req.await_reply === true ? 'waiting' : 'answered';
         this.append(t, 'worker', req.body as string, this.user);
+        if (typeof req.corrects === 'string') t.messages[t.messages.length - 1].corrects = req.corrects;
         return { thread: t.thread, seq: t.messages.length, state: t.state };
       }
       case 'thread.close':

@@ -3,11 +3,13 @@
 // preview page: a queue with deadlines fine, at risk and overdue, a claimed thread with an image
 // and a PDF, an unreadable message and a gap, a new identity, notes (one a copy, one unreadable,
 // one refused), colleagues viewing and writing, canned answers in three languages, a roster,
-// closed days and an access log whose chain is fine or broken. Options come from the page's
+// closed days and an access log whose chain is fine or broken; a corrected message with its
+// correction, consent and retention, a restricted thread read for a legal claim, and rights
+// requests overdue, due soon, extended and decided. Options come from the page's
 // query string (preview.tsx).
 import type {
   AnswerInput, AuditPage, AuditQuery, AuditRow, CannedAnswer, CannedController, ClosedDay, FileCheck, PickedFile, QueueController, QueueFilter,
-  QueueItem, QueueSnapshot, Shift, StaffSession, StaffThreadSnapshot, StaffThreadsController, StaffThreadWatch, SuperviseController, UnitDashboard,
+  QueueItem, QueueSnapshot, RightsController, RightsRequest, Shift, StaffSession, StaffThreadSnapshot, StaffThreadsController, StaffThreadWatch, SuperviseController, UnitDashboard,
   UploadProgress, Viewer,
 } from '../../src/app/staff/contract';
 
@@ -39,6 +41,9 @@ export const T_ANNA = HEX(0xc6);
 export const T_CLOSED = HEX(0xc7);
 export const T_LOCKED = HEX(0xc8);
 export const T_GONE = HEX(0xc9);
+export const T_RESTRICTED = HEX(0xca);
+export const T_RIGHTS = HEX(0xcb);
+const ASK_ID = HEX(0x9b2);
 
 const PNG_B64 =
   'iVBORw0KGgoAAAANSUhEUgAAAKAAAABkCAIAAACO1KzYAAABBElEQVR42u3bsRGAIAxAUQajZjBrx3EIZ7JyAGtCiO/uD8DxKo6kjeNS4ZorACzAAizAAizAAgxYgAVYgAU4ec/dvwGu6ZpQGvAs2iTMgOfSLmcGHKS7yhhwnO4SY8ChuvHGgKN1g40BA6a7szFgwHR3NgYMGDBgummNAQMGDBgwYMCAAQMGDNg7GDBgAWbsNwkwYBMdgAEDNlUJ2Fy0bDYwtpuE2Xbhv5iXnxPwFOk8xwNcPMCABViABViABViAAQuwACsDcD+HCgcYsAALsAALsAALMGABFmABFmABFmDAAizAAizAAizAAgxYgAVYgAVYgAUYsAALsAALsAALMGAB1qa91UDuyGsvt/IAAAAASUVORK5CYII=';
@@ -190,7 +195,8 @@ function snapshots(): Map<string, StaffThreadSnapshot> {
         { file: HEX(0xf1), size: 183_000, media: 1 },
         { file: HEX(0xf2), size: 317, media: 3 },
       ]),
-      { seq: 2, time: NOW - 22 * HOUR, from: 'staff', me: false, author: P_ANNA, text: 'Kiitos viestistä. Katsomme asiaa ja vastaamme pian.', files: [], mark: 'ok', asksMore: false },
+      { seq: 2, time: NOW - 22 * HOUR, from: 'staff', me: false, author: P_ANNA, text: 'Kiitos viestistä. Katsomme asiaa ja vastaamme pian.', files: [], mark: 'ok', asksMore: false,
+        id: HEX(0x942) },
       { seq: 4, time: NOW - 20 * MIN, from: 'citizen', me: false, author: null, text: 'Lisäys: vuokra nousi tammikuussa.', files: [], mark: 'gap', asksMore: false },
     ],
     unreadable: [{ seq: 3, time: NOW - 21 * HOUR, reason: 'bad_signature' }],
@@ -206,9 +212,29 @@ function snapshots(): Map<string, StaffThreadSnapshot> {
     ...base(T_WAITING),
     messages: [
       client(1, 3 * DAY, 'Miten haen tukea lapsen harrastukseen?'),
-      { seq: 2, time: NOW - 2 * DAY, from: 'staff', me: true, author: P_ME, text: 'Kerrotko, minkä ikäinen lapsi on ja mikä harrastus on kyseessä?', files: [], mark: 'ok', asksMore: true },
+      { seq: 2, time: NOW - 2 * DAY, from: 'staff', me: true, author: P_ME, text: 'Harrastustukea haetaan 31.3. mennessä.', files: [], mark: 'ok', asksMore: false,
+        id: HEX(0x952), correctedBy: [3] },
+      { seq: 3, time: NOW - 2 * DAY + HOUR, from: 'staff', me: true, author: P_ME, text: 'Harrastustukea haetaan 30.4. mennessä.', files: [], mark: 'ok', asksMore: false,
+        id: HEX(0x953), content: { kind: 'correction', ref: HEX(0x952), reason: 'Päivämäärä oli väärin.', target: 2, mismatch: false } },
+      { seq: 4, time: NOW - 2 * DAY + 2 * HOUR, from: 'staff', me: true, author: P_ME, text: 'Kerrotko, minkä ikäinen lapsi on ja mikä harrastus on kyseessä?', files: [], mark: 'ok', asksMore: true,
+        id: HEX(0x954) },
+      { seq: 5, time: NOW - DAY, from: 'staff', me: false, author: null, text: 'Haku päättyy 30.4.', files: [], mark: 'ok', asksMore: false,
+        id: HEX(0x955), content: { kind: 'correction', ref: HEX(0x954), reason: 'Tarkennus', target: null, mismatch: true } },
     ],
+    consent: { given: NOW - 2 * DAY, withdrawn: null }, handedOver: false, retentionUntil: NOW + 5 * 365 * DAY,
   });
+  const other = (thread: string, over: Partial<StaffThreadSnapshot>): StaffThreadSnapshot => ({
+    ...base(T_ANNA), thread, assignee: ANNA, assigneeName: P_ANNA, mine: false, deadline: null, ...over,
+  });
+  m.set(T_RESTRICTED, other(T_RESTRICTED, { restricted: true, locked: true, legalClaim: null, consent: { given: NOW - 40 * DAY, withdrawn: NOW - 10 * DAY },
+    handedOver: true, retentionUntil: NOW + 10 * 365 * DAY }));
+  m.set(T_RIGHTS, other(T_RIGHTS, {
+    messages: [
+      client(1, 30 * DAY, 'Kysyin tukea vuokraan.'),
+      { ...client(2, 27 * DAY, 'Pyydän poistamaan tämän keskustelun tiedot.'), id: ASK_ID, content: { kind: 'rights_request' } },
+    ],
+    consent: null, handedOver: false, retentionUntil: null,
+  }));
   m.set(T_ANNA, { ...base(T_ANNA), messages: [client(1, 6 * DAY, 'Kysymys perhetyöstä.')] });
   m.set(T_LOCKED, { ...base(T_LOCKED), locked: true });
   m.set(T_CLOSED, {
@@ -220,6 +246,27 @@ function snapshots(): Map<string, StaffThreadSnapshot> {
   });
   m.set(T_GONE, { ...base(T_ANNA), thread: T_GONE, gone: true });
   return m;
+}
+
+export function fakeRights(): RightsController {
+  const r = (id: number, kind: RightsRequest['kind'], state: RightsRequest['state'], made: number, due: number, thread: string,
+    over: Partial<RightsRequest> = {}): RightsRequest => ({ id: HEX(id), thread, unit: UNIT_A, kind, state, made, due, decided: null, decidedBy: null,
+    message: ASK_ID, decisionMessage: null, ...over });
+  let list: RightsRequest[] = [
+    r(0xa1, 'erasure', 'open', NOW - 33 * DAY, NOW - 2 * DAY, T_RIGHTS),
+    r(0xa2, 'correction', 'open', NOW - 25 * DAY, NOW + 4 * DAY, T_RIGHTS),
+    r(0xa3, 'objection', 'extended', NOW - 40 * DAY, NOW + 50 * DAY, T_MINE),
+    r(0xa4, 'restriction', 'granted', NOW - 60 * DAY, NOW - 30 * DAY, T_RESTRICTED, { decided: NOW - 35 * DAY, decidedBy: 'Liisa Korhonen' }),
+  ];
+  return {
+    list: async () => list,
+    forThread: async (thread) => list.filter((x) => x.thread === thread),
+    async decide(req, outcome, reason) {
+      if (outcome === 'refused' && reason.trim() === '') throw Object.assign(new Error('reason'), { code: 'reason' });
+      if (req.kind === 'erasure' && outcome === 'granted') throw Object.assign(new Error('handed_over'), { code: 'handed_over' });
+      list = list.map((x) => (x.id === req.id ? { ...x, state: outcome, decided: Date.now(), decidedBy: 'Liisa Korhonen' } : x));
+    },
+  };
 }
 
 export function fakeThreads(queue: ReturnType<typeof fakeQueue>): StaffThreadsController & { writer(thread: string): void; message(thread: string): void } {
@@ -275,6 +322,22 @@ export function fakeThreads(queue: ReturnType<typeof fakeQueue>): StaffThreadsCo
     async download(_thread, f) {
       if (f.media === 3) return new Blob([Uint8Array.from(atob(PNG_B64), (c) => c.charCodeAt(0))], { type: 'image/png' });
       throw new Error('type_mismatch');
+    },
+    async correct(thread, input) {
+      const s = snaps.get(thread)!;
+      const seq = nextSeq(s);
+      update(thread, {
+        messages: [...s.messages.map((x) => (x.id === input.target ? { ...x, correctedBy: [...(x.correctedBy ?? []), seq] } : x)),
+          { seq, time: Date.now(), from: 'staff', me: true, author: P_ME, text: input.text, files: [], mark: 'ok', asksMore: false, id: HEX(0x990 + seq),
+            content: { kind: 'correction', ref: input.target, reason: input.reason, target: s.messages.find((x) => x.id === input.target)?.seq ?? null,
+              mismatch: false } }],
+      });
+    },
+    async readForClaim(thread, reason) {
+      update(thread, { legalClaim: reason.trim(), locked: false, messages: [
+        { seq: 1, time: NOW - 50 * DAY, from: 'citizen', me: false, author: null, text: 'Hain toimeentulotukea helmikuussa.', files: [], mark: 'ok', asksMore: false },
+        { seq: 2, time: NOW - 49 * DAY, from: 'staff', me: false, author: P_ANNA, text: 'Hakemuksesi on käsittelyssä.', files: [], mark: 'ok', asksMore: false },
+      ] });
     },
     draft: (t) => drafts.get(t) ?? '',
     setDraft: (t, text) => void drafts.set(t, text),

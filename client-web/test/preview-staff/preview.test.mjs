@@ -6,7 +6,9 @@
 // identity shows only on request; the collision guard warns before claiming and sending and
 // announces a colleague writing; the forms show the error summary; a worker claims and answers
 // with the keyboard alone and dialogs keep and give back the focus; the tab title counts new
-// questions. Screenshots go to ADVICE_PREVIEW_SHOTS (default: none).
+// questions; corrections keep both versions (struck through with a label, the corrector, date
+// and reason), rights requests are flagged in words and decided with a reason, and a restricted
+// thread is frozen until read for a legal claim with a reason. Screenshots go to ADVICE_PREVIEW_SHOTS (default: none).
 //
 //   node --test test/preview-staff/preview.test.mjs     (from client-web; tests/e2e has npm ci'd)
 import { test, before, after } from 'node:test';
@@ -41,6 +43,9 @@ const T_MINE = hex(0xc4);
 const T_CLOSED = hex(0xc7);
 const T_LOCKED = hex(0xc8);
 const T_GONE = hex(0xc9);
+const T_WAITING = hex(0xc5);
+const T_RESTRICTED = hex(0xca);
+const T_RIGHTS = hex(0xcb);
 
 let dir, server, base, browser, typecheck;
 const pages = {};
@@ -390,6 +395,93 @@ test('the supervisor: overview, reassign with its error summary, roster, closed 
   await page.locator('.canned-form button[type="submit"]').click();
   await page.locator('p.success').waitFor();
   await expectCount(page, '.canned-item', 6);
+});
+
+test('corrections: the form with its error summary, the pair struck through with a label, a mismatch flagged', async () => {
+  await checkView('correct-form', '', `#/thread/${T_MINE}`, async (page) => {
+    await page.locator('#correct-open').click();
+    await page.locator('#correct-send').click();
+    await expectCount(page, '.correct-form .error-summary li', 3, 'message, text and reason missing');
+  });
+  await checkView('corrected-pair', '', `#/thread/${T_WAITING}`, async (page, lang) => {
+    await page.locator('del.corrected-text').waitFor();
+    assert.match(await page.locator('.corrected-badge').first().textContent(), { fi: /Korjattu/, sv: /Korrigerat/, en: /Corrected/ }[lang]);
+    assert.match(await page.locator('.correction').first().textContent(), /30\.4\./);
+    assert.match(await page.locator('.correction-reason').first().textContent(), /Päivämäärä oli väärin/);
+    await expectCount(page, '[role="log"] .msg .warning', 2, 'the unpaired correction: no such message, and the server disagrees');
+    assert.match(await page.locator('.thread-facts-staff').textContent(), { fi: /Annettu/, sv: /Givet/, en: /Given/ }[lang]);
+  });
+  const { page } = await open('en', '', `#/thread/${T_MINE}`);
+  await page.locator('#correct-open').click();
+  await page.locator('#correct-target-0').check();
+  assert.equal(await page.locator('#correct-text').inputValue(), 'Kiitos viestistä. Katsomme asiaa ja vastaamme pian.', 'the text to correct is filled in');
+  await page.locator('#correct-text').fill('Kiitos viestistä. Vastaamme huomenna.');
+  await page.locator('#correct-reason').fill('Wrong day');
+  await page.locator('#correct-send').click();
+  await page.locator('p.success').waitFor();
+  await page.locator('del.corrected-text').waitFor();
+  assert.match(await page.locator('.correction').textContent(), /Vastaamme huomenna\.Corrected by You, .*Reason: Wrong day/s);
+});
+
+test('rights requests: the list with due flags in words, the decision with its errors and what each outcome does', async () => {
+  await checkView('rights-list', '', '#/rights', async (page, lang) => {
+    await expectCount(page, 'table.rights-table tbody tr', 4);
+    const text = await page.locator('table.rights-table').textContent();
+    assert.match(text, { fi: /Myöhässä/, sv: /Försenad/, en: /Overdue/ }[lang]);
+    assert.match(text, { fi: /Erääntyy 7 päivän sisällä/, sv: /Förfaller inom 7 dagar/, en: /Due within 7 days/ }[lang]);
+  });
+  await checkView('rights-decide-errors', '', `#/thread/${T_RIGHTS}`, async (page, lang) => {
+    const form = page.locator('.decide-form').first();
+    await form.waitFor();
+    assert.match(await page.locator('.rights-item blockquote').first().textContent(), /Pyydän poistamaan/);
+    assert.match(await form.textContent(), { fi: /Rekisterinpitäjä toteuttaa poiston/, sv: /personuppgiftsansvarige utför/, en: /register keeper carries out/ }[lang]);
+    await form.locator('button[type="submit"]').click();
+    await expectCount(page, '.decide-form .error-summary li', 1, 'no outcome chosen');
+    await form.locator('input[type="radio"]').nth(1).check();
+    await form.locator('button[type="submit"]').click();
+    await form.locator('.field-bad textarea').waitFor();
+  });
+  const { page } = await open('en', '', `#/thread/${T_RIGHTS}`);
+  const form = page.locator('.decide-form').first();
+  await form.locator('input[type="radio"]').first().check();
+  await form.locator('button[type="submit"]').click();
+  assert.match(await form.locator('p.error').textContent(), /handed over to the client record/);
+  const second = page.locator('.decide-form').nth(1);
+  await second.locator('input[type="radio"]').nth(1).check();
+  await second.locator('textarea').fill('The entry was correct.');
+  await second.locator('button[type="submit"]').click();
+  await page.locator('.thread-rights p.success').waitFor();
+  await expectCount(page, '.decide-form', 1, 'the refused request has no form any more');
+});
+
+test('a restricted thread: frozen, read only for a legal claim with a reason, with the keyboard', async () => {
+  await checkView('restricted', '', `#/thread/${T_RESTRICTED}`, async (page) => {
+    await page.locator('.restricted-banner').waitFor();
+    assert.equal(await page.locator('#answer-text').count(), 0, 'no answer box');
+    assert.equal(await page.locator('.thread-actions button').count(), 0, 'no claim, close, release or move');
+  });
+  await checkView('restricted-reason', '', `#/thread/${T_RESTRICTED}`, async (page) => {
+    await page.locator('#claim-open').click();
+    await page.locator('#claim-send').click();
+    await page.locator('dialog .error-summary').waitFor();
+  });
+  await checkView('restricted-read', '', `#/thread/${T_RESTRICTED}`, async (page) => {
+    await page.locator('#claim-open').click();
+    await page.locator('#claim-reason').fill('Valitus hallinto-oikeuteen');
+    await page.locator('#claim-send').click();
+    await page.locator('.restricted-banner [role="status"]').waitFor();
+    await expectCount(page, '[role="log"] .msg', 2);
+  });
+  const { page } = await open('en', '', `#/thread/${T_RESTRICTED}`);
+  await page.locator('main h1').focus();
+  for (let i = 0; i < 40 && !(await page.evaluate(() => document.activeElement?.id === 'claim-open')); i++) await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.locator('dialog[open]').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'claim-reason', 'the reason has the focus');
+  await page.keyboard.type('Court case 123');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.locator('.restricted-banner [role="status"]').filter({ hasText: 'Court case 123' }).waitFor();
 });
 
 test('the preview and the app type-check together (the fakes implement the contract)', async () => {

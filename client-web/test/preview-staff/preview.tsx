@@ -12,7 +12,7 @@ import { StaffWorkspace } from '../../src/app/views/staff/workspace';
 import { applyLang, isLang, LANG_NAMES, LANGS, t, type Lang } from '../../src/app/i18n';
 import '../../src/app/app.css';
 import '../../src/app/staff.css';
-import { fakeCanned, fakeQueue, fakeSession, fakeSupervise, fakeThreads, type FakeOptions } from './fakes';
+import { fakeCanned, fakeQueue, fakeRights, fakeSession, fakeSupervise, fakeThreads, type FakeOptions } from './fakes';
 
 function optionsOf(q: URLSearchParams): FakeOptions {
   return {
@@ -35,7 +35,8 @@ function Page({ opts }: { opts: FakeOptions }) {
     const queue = fakeQueue(opts);
     const threads = fakeThreads(queue);
     fakes = { queue, threads };
-    return { session: fakeSession(opts), queue, threads, canned: fakeCanned(), supervise: opts.role === 'supervisor' ? fakeSupervise(opts) : null };
+    return { session: fakeSession(opts), queue, threads, canned: fakeCanned(), supervise: opts.role === 'supervisor' ? fakeSupervise(opts) : null,
+      rights: opts.role === 'supervisor' ? fakeRights() : null };
   });
   applyLang(lang);
   return (

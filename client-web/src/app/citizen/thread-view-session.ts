@@ -7,7 +7,7 @@ import type { Keys } from '../../crypto/index';
 import type { Connection, Message, ThreadHandle } from '../net';
 import type { ThreadSnapshot } from './contract';
 import { ThreadKeyring, type WrapOpener } from './thread-view-keys';
-import { ThreadView } from './thread-view';
+import { type ContentDecoder, ThreadView } from './thread-view';
 import { type Crypto, ThreadsError, unb64, unhexId } from './threads-util';
 
 const STATES: ReadonlySet<string> = new Set(['new', 'claimed', 'answered', 'waiting', 'closed']);
@@ -39,22 +39,25 @@ export class ThreadSession {
   /** The summary's fields as the last thread.get or thread.changed gave them (merged). */
   summary: Record<string, unknown> = {};
 
-  /** `me`: the citizen's identity; staff pass null and an opener of their units' generations. */
+  /** `me`: the citizen's identity; staff pass null and an opener of their units' generations
+   *  (and a decoder that reads content version 2 too). */
   constructor(private readonly conn: Connection, private readonly c: Crypto, rootKey: Uint8Array, me: Keys | null,
-    readonly thread: string, now: () => number, opener?: WrapOpener) {
+    readonly thread: string, now: () => number, opener?: WrapOpener, decode?: ContentDecoder) {
     this.threadId = unhexId(c, thread);
     this.keyring = new ThreadKeyring(c, rootKey, this.threadId, me, now, opener);
-    this.view = new ThreadView(c, thread, this.keyring);
+    this.view = new ThreadView(c, thread, this.keyring, decode);
     this.ready = this.start();
     this.ready.catch(() => undefined);
   }
 
   private async start(): Promise<void> {
     try {
-      const [got, keys] = await Promise.all([this.conn.request('thread.get', { thread: this.thread }),
-        this.conn.request('thread.keys', { thread: this.thread })]);
+      // The summary is kept even when the keys are refused (a restricted thread says so in it).
+      const keys = this.conn.request('thread.keys', { thread: this.thread });
+      keys.catch(() => undefined);
+      const got = await this.conn.request('thread.get', { thread: this.thread });
       this.applySummary(got.summary as unknown as Record<string, unknown>);
-      this.keyring.update(keys);
+      this.keyring.update(await keys);
     } catch (e) {
       this.failed = new ThreadsError((e as { code?: string }).code ?? 'not_found', 'the thread could not be opened');
       this.emit();

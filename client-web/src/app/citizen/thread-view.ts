@@ -16,6 +16,9 @@ const REFUSED: Record<string, Reason> = {
   bad_signature: 'bad_signature', duplicate_id: 'duplicate_id',
 };
 
+/** Opens a message's content (default: version 1 only); `extra` is kept beside the message. */
+export type ContentDecoder = (plain: Uint8Array) => { files: FileRef[]; text: string; extra?: unknown };
+
 export interface Author {
   name: string;
   title: string | null;
@@ -31,12 +34,14 @@ export class ThreadView {
   sending: ThreadSnapshot['sending'] = [];
   private readonly shown: (ShownMessage & { staff: boolean })[] = [];
   /** Who signed each shown message (same order as the messages): for staff readers' names. */
-  readonly senders: { seq: number; senderKid: Uint8Array; sender: string | null; citizen: boolean }[] = [];
+  readonly senders: { seq: number; senderKid: Uint8Array; sender: string | null; citizen: boolean; messageId: string;
+    corrects: string | null; extra?: unknown }[] = [];
   private readonly unreadable: UnreadableMessage[] = [];
   private readonly files = new Map<string, FileRef>();
   private readonly verifier: ThreadVerifier;
 
-  constructor(private readonly c: Crypto, readonly thread: string, private readonly keyring: ThreadKeyring) {
+  constructor(private readonly c: Crypto, readonly thread: string, private readonly keyring: ThreadKeyring,
+    private readonly decode: ContentDecoder = (plain) => c.contentDecode(plain)) {
     this.verifier = new c.ThreadVerifier(keyring.threadId, (h) => keyring.sender(h)?.pk ?? null);
   }
 
@@ -68,14 +73,15 @@ export class ThreadView {
     }
     const key = this.keyring.messageKey(header.epoch);
     if (key === null) return refuse('no_key');
-    let content: { files: FileRef[]; text: string };
+    let content: ReturnType<ContentDecoder>;
     try {
-      content = this.c.contentDecode(this.c.envelopeOpen(env, this.keyring.threadId, key, sender.pk).plain);
+      content = this.decode(this.c.envelopeOpen(env, this.keyring.threadId, key, sender.pk).plain);
     } catch {
       return refuse('damaged');
     }
     for (const f of content.files) this.files.set(hex(this.c, f.fileId), f);
-    this.senders.push({ seq: m.seq, senderKid: header.senderKid as Uint8Array, sender: m.sender ?? null, citizen: sender.citizen });
+    this.senders.push({ seq: m.seq, senderKid: header.senderKid as Uint8Array, sender: m.sender ?? null, citizen: sender.citizen,
+      messageId: hex(this.c, header.messageId), corrects: m.corrects ?? null, extra: content.extra });
     this.shown.push({
       seq: m.seq, time: m.time, mine: sender.citizen, author: null, text: content.text, staff: !sender.citizen,
       files: content.files.map((f) => ({ file: hex(this.c, f.fileId), size: Number(f.size), media: f.media })),

@@ -18,6 +18,8 @@ export interface Message {
   /** Ciphertext (base64url); absent when an event carried none (staff) and no read followed. */
   body?: string;
   sender?: string;
+  /** A correction: the message id it corrects, as the server recorded it (thread.read). */
+  corrects?: string;
 }
 
 export interface ListFilters {
@@ -205,6 +207,8 @@ export class ThreadLog {
       const msg: Message = { thread: this.thread, seq: m.seq, role: m.role, time: m.time };
       if (typeof m.body === 'string') msg.body = m.body;
       if (typeof m.sender === 'string') msg.sender = m.sender;
+      const corrects = (m as { corrects?: unknown }).corrects;
+      if (typeof corrects === 'string' && HEX_ID.test(corrects)) msg.corrects = corrects;
       this.held.push(msg);
       fresh.push(msg);
       this.lastSeq = m.seq;

@@ -210,6 +210,26 @@ export interface StaffMessage {
   mark: MessageMark;
   /** A staff message that asked the citizen for more information (await_reply). */
   asksMore: boolean;
+  /** The message id (hex) from the signed envelope; absent in older snapshots. */
+  id?: string;
+  /** Content version 2: a correction, a rights request or a decision (correct.ts). */
+  content?: MessageContent;
+  /** The corrections of this message, oldest first (their seqs). */
+  correctedBy?: number[];
+}
+
+/** What a version 2 message is, as signed in its content (CRYPTO-FORMATS content version 2). */
+export type MessageContent =
+  /** `target`: the seq of the staff message it corrects, or null when none of the thread is that one;
+   *  `mismatch`: the server's `corrects` names another message than the signed ref. */
+  | { kind: 'correction'; ref: string; reason: string; target: number | null; mismatch: boolean }
+  | { kind: 'rights_request' }
+  | { kind: 'rights_decision'; ref: string | null; reason: string };
+
+/** The consent to hand the thread over to the client record (thread snapshot `consent`). */
+export interface ThreadConsent {
+  given: number;
+  withdrawn: number | null;
 }
 
 export interface InternalNote {
@@ -258,7 +278,26 @@ export interface StaffThreadSnapshot {
   sending: { local: string; text: string; files: string[]; failed?: string }[];
   /** The thread left the caller's reach (reassigned away, access ended): the view says so. */
   gone: boolean;
+  /** Restricted (GDPR 18): frozen; read only for a legal claim (restrict.ts). */
+  restricted?: boolean;
+  /** The reason given for reading this restricted thread for a legal claim, or null. */
+  legalClaim?: string | null;
+  consent?: ThreadConsent | null;
+  /** Handed over to the client record (any hand-over of the thread). */
+  handedOver?: boolean;
+  /** When the thread is due to be deleted (retention), or null. */
+  retentionUntil?: number | null;
 }
+
+/** A correction of one staff message (content version 2 kind 1, message.send `corrects`). */
+export interface CorrectionInput {
+  /** The message id (hex) of the staff message corrected. */
+  target: string;
+  text: string;
+  reason: string;
+}
+
+export type CorrectionError = 'target' | 'text' | 'reason' | 'restricted' | 'closed' | 'forbidden' | 'network' | 'failed';
 
 export interface AnswerInput {
   text: string;
@@ -297,6 +336,45 @@ export interface StaffThreadsController {
   /** Drafts in memory only (work PCs keep nothing): survive the lock screen, not a reload. */
   draft(thread: string): string;
   setDraft(thread: string, text: string): void;
+  /** The assignee corrects a staff message; rejects with a CorrectionError code. */
+  correct?(thread: string, input: CorrectionInput): Promise<void>;
+  /** Reads a restricted thread for a legal claim: every read then carries the purpose and
+   *  `reason` (1..500 characters); rejects with 'reason' when it is not. */
+  readForClaim?(thread: string, reason: string): Promise<void>;
+}
+
+// ---- rights requests (rights.ts) -----------------------------------------------------------
+
+export type RightsKind = 'correction' | 'restriction' | 'objection' | 'erasure';
+export type RightsState = 'open' | 'granted' | 'refused' | 'extended';
+export type RightsOutcome = 'granted' | 'refused' | 'extended';
+
+export interface RightsRequest {
+  id: string;
+  thread: string;
+  unit: string | null;
+  kind: RightsKind;
+  state: RightsState;
+  made: number;
+  due: number;
+  decided: number | null;
+  decidedBy: string | null;
+  /** The message id of the citizen's request (content kind 2) in the thread. */
+  message: string;
+  decisionMessage: string | null;
+}
+
+/** Open (or extended) and past due, or due within 7 days; null when decided or not near. */
+export type DueFlag = 'overdue' | 'soon' | null;
+
+export type DecisionError = 'reason' | 'extend_once' | 'handed_over' | 'restricted' | 'forbidden' | 'keys' | 'network' | 'failed';
+
+export interface RightsController {
+  /** The requests of the supervisor's units (open ones first by due date). */
+  list(openOnly?: boolean): Promise<RightsRequest[]>;
+  forThread(thread: string): Promise<RightsRequest[]>;
+  /** The decision with its reason sealed in the thread (content kind 3); rejects with a DecisionError. */
+  decide(r: RightsRequest, outcome: RightsOutcome, reason: string): Promise<void>;
 }
 
 // ---- canned answers (canned.ts) ------------------------------------------------------------

@@ -3,7 +3,9 @@
 // verified: citizens through device certificates under the thread's identity, staff through
 // certificates chained to the pinned root), the notes of the thread (note.list, note.new), the
 // citizen's identity (thread.identity, opened once), who else has it open (thread.presence:
-// refreshed every 20 s while watched, 'left' when closed) and whether it left the caller's reach.
+// refreshed every 20 s while watched, 'left' when closed) and whether it left the caller's reach;
+// content version 2 read (corrections paired, correct.ts), a restricted thread read for a legal
+// claim with its reason on every read (restrict.ts), consent, hand-over and retention shown.
 import type { Connection } from '../net';
 import type { Clock } from '../net/clock';
 import { ThreadSession } from '../citizen/thread-view-session';
@@ -15,6 +17,9 @@ import type {
 import { workingDaysLeft } from './queue';
 import { certPool, openIdentity, openNote, unitOpener } from './thread-notes';
 import { codeOf, staffRequest } from './wire';
+import { pairCorrections, staffDecoder, type ReadMessage } from './correct';
+import type { AnyContent } from './content2';
+import { isRestricted, legalClaimConnection } from './restrict';
 import type { NoteEntry, ViewerEntry } from './wire-types';
 
 /** Presence is refreshed this often while the thread is open (the server drops it after 60 s). */
@@ -36,8 +41,19 @@ function personName(v: unknown): PersonName | null {
   return { name: (v as { name: string }).name, title: typeof t === 'string' ? t : null };
 }
 
+function consentOf(v: unknown): StaffThreadSnapshot['consent'] {
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as { given?: unknown; withdrawn?: unknown };
+  if (typeof o.given !== 'number') return null;
+  return { given: o.given, withdrawn: typeof o.withdrawn === 'number' ? o.withdrawn : null };
+}
+
 export class StaffThread {
-  readonly s: ThreadSession;
+  s: ThreadSession;
+  /** The reason of a legal-claim reading of this restricted thread, or null. */
+  claim: string | null = null;
+  /** The keys or messages were refused as restricted (before a legal-claim reading). */
+  refusedRestricted = false;
   refs = 0;
   /** Views watching (presence is kept only while one is). */
   watchers = 0;
@@ -62,14 +78,10 @@ export class StaffThread {
   private timer: unknown = undefined;
   private closed = false;
 
+  private sessionOff: () => void = () => undefined;
+
   constructor(private readonly ctx: WatchContext, readonly thread: string) {
-    const units = ctx.session.units.map((u) => u.unit);
-    // The keys are asked for at each use: none while the app is locked.
-    this.s = new ThreadSession(ctx.conn, ctx.cs.crypto, ctx.cs.rootKey, null, thread, () => ctx.clock.now(), (kid) => {
-      const keys = this.keys();
-      return keys === null ? null : unitOpener(ctx.cs.crypto, keys, units)(kid);
-    });
-    this.offs.push(this.s.subscribe(() => this.emit()));
+    this.s = this.openSession();
     this.offs.push(ctx.conn.onEvent('note.new', (ev) => {
       if (ev.thread === thread) void this.loadNotes();
     }));
@@ -84,9 +96,41 @@ export class StaffThread {
       this.closedDays = st.closed;
       this.emit();
     }, () => undefined);
-    void this.s.ready.then(() => this.afterReady(), (e) => {
+  }
+
+  /** The connection for this thread's reads: with the purpose and reason once read for a legal claim. */
+  get conn(): WatchContext['conn'] {
+    return this.claim === null ? this.ctx.conn : legalClaimConnection(this.ctx.conn, this.thread, this.claim);
+  }
+
+  private openSession(): ThreadSession {
+    const ctx = this.ctx, units = ctx.session.units.map((u) => u.unit);
+    // The keys are asked for at each use: none while the app is locked.
+    const s = new ThreadSession(this.conn, ctx.cs.crypto, ctx.cs.rootKey, null, this.thread, () => ctx.clock.now(), (kid) => {
+      const keys = this.keys();
+      return keys === null ? null : unitOpener(ctx.cs.crypto, keys, units)(kid);
+    }, staffDecoder(ctx.cs.crypto));
+    this.sessionOff = s.subscribe(() => this.emit());
+    void s.ready.then(() => this.afterReady(), (e) => {
+      if (s !== this.s) return;
       if (codeOf(e) === 'not_found' || codeOf(e) === 'forbidden') this.leave();
+      else if (isRestricted(e)) {
+        this.refusedRestricted = true;
+        this.emit();
+      }
     });
+    return s;
+  }
+
+  /** Opens the thread again for a legal claim: every read of it now carries the purpose and reason. */
+  async readForClaim(reason: string): Promise<void> {
+    this.claim = reason;
+    this.refusedRestricted = false;
+    this.sessionOff();
+    this.s.close();
+    this.s = this.openSession();
+    this.emit();
+    await this.s.ready;
   }
 
   keys(): StaffKeys | null {
@@ -118,12 +162,13 @@ export class StaffThread {
   async loadNotes(): Promise<void> {
     if (this.gone) return;
     try {
-      const r = await staffRequest(this.ctx.conn, 'note.list', { thread: this.thread });
+      const r = await staffRequest(this.conn, 'note.list', { thread: this.thread });
       const certs = (r as { certs?: unknown }).certs;
       this.noteEntries = Array.isArray(r.notes) ? r.notes : [];
       this.reopenNotes(Array.isArray(certs) ? certs : []);
     } catch (e) {
       if (codeOf(e) === 'not_found') this.leave();
+      if (isRestricted(e)) this.refusedRestricted = true;
     }
   }
 
@@ -147,7 +192,7 @@ export class StaffThread {
     const keys = this.keys(), unit = this.s.unit;
     if (this.gone || keys === null || unit === null) return;
     try {
-      const r = await staffRequest(this.ctx.conn, 'thread.identity', { thread: this.thread });
+      const r = await staffRequest(this.conn, 'thread.identity', { thread: this.thread });
       const id = openIdentity(this.ctx.cs.crypto, Array.isArray(r.boxes) ? r.boxes : [], this.s.threadId, unit, keys);
       if (id.kind === 'ok' && 'box' in id) {
         this.identityBox = id.box;
@@ -231,22 +276,29 @@ export class StaffThread {
     const state = (typeof sum.state === 'string' ? sum.state : 'new') as ThreadState;
     const shown = base?.messages ?? [];
     const last = shown[shown.length - 1];
-    const messages: StaffMessage[] = shown.map((m, i) => {
+    const read: ReadMessage[] = shown.map((m, i) => {
       const who = this.s.view.senders[i];
       const citizen = who === undefined ? true : who.citizen;
       const me = !citizen && myKid !== null && who !== undefined && c.equal(who.senderKid, myKid);
       const author = citizen ? null : who?.sender !== null && who?.sender === assignee ? assigneeName : null;
       const asksMore = !citizen && (this.asked.has(m.seq) || (m === last && state === 'waiting'));
-      return { seq: m.seq, time: m.time, from: citizen ? 'citizen' : 'staff', me, author, text: m.text, files: m.files, mark: m.mark, asksMore };
+      const msg: StaffMessage = { seq: m.seq, time: m.time, from: citizen ? 'citizen' : 'staff', me, author, text: m.text, files: m.files, mark: m.mark,
+        asksMore };
+      return { msg, messageId: who?.messageId ?? '', serverCorrects: who?.corrects ?? null, content: who?.extra as AnyContent | undefined };
     });
+    const paired = pairCorrections(read);
+    const messages = paired.messages;
+    const unreadable = [...(base?.unreadable ?? []), ...paired.refused].sort((a, b) => a.seq - b.seq);
     const deadline = this.deadline();
     return {
       thread: this.thread, unit, category, categoryName: this.names.get(`${unit}/${category}`) ?? category, state, assignee, assigneeName,
       mine: assignee !== null && assignee === this.ctx.session.userId, created: this.s.created, deadline,
       identity: this.identity, newIdentitySince: this.gone ? null : this.newIdentitySince(),
-      messages: this.gone ? [] : messages, unreadable: this.gone ? [] : base?.unreadable ?? [], complete: base?.complete ?? true,
+      messages: this.gone ? [] : messages, unreadable: this.gone ? [] : unreadable, complete: base?.complete ?? true,
       locked: base?.locked ?? true, notes: this.gone ? [] : this.notes.map((n) => ({ ...n })), viewers: this.viewers.map((v) => ({ ...v })),
       sending: this.sending.map((x) => ({ ...x, files: x.files.slice() })), gone: this.gone,
+      restricted: sum.restricted === true || this.refusedRestricted, legalClaim: this.claim, consent: consentOf(sum.consent),
+      handedOver: sum.handed_over === true, retentionUntil: typeof sum.retention_until === 'number' ? sum.retention_until : null,
     };
   }
 
@@ -267,6 +319,7 @@ export class StaffThread {
     this.closed = true;
     this.stopPresence();
     for (const off of this.offs) off();
+    this.sessionOff();
     this.listeners.clear();
     this.s.close();
   }

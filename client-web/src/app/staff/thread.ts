@@ -3,7 +3,9 @@
 // else writing: 'others_writing' unless forced), answers at the thread's current key epoch
 // (re-keyed first, sealed to the unit's current generation and the citizen's identity, when it
 // is not; attachments uploaded as the assignee), "ask for more" (await_reply), close, release,
-// notes sealed to the unit (never in a message), read state, downloads, drafts in memory only.
+// notes sealed to the unit (never in a message), read state, downloads, drafts in memory only;
+// corrections of staff messages (correct.ts) and legal-claim reads of a restricted thread
+// (restrict.ts).
 import type { FileRef } from '../../crypto/index';
 import type { Connection } from '../net';
 import { systemClock, type Clock } from '../net/clock';
@@ -13,8 +15,11 @@ import { fileCheck, filesCheck } from '../citizen/file-check';
 import { b64, type CryptoSession, MemoryKv, ThreadsError, unhexId } from '../citizen/threads-util';
 import { UlogMemory, unitKeyFetch } from '../citizen/unit-keys';
 import { uploadFile } from '../citizen/upload';
+import { content2Encode, KIND_CORRECTION } from './content2';
+import { correctionProblems } from './correct';
+import { claimReason } from './restrict';
 import type {
-  ClaimError, FileCheck, PickedFile, StaffSession, StaffThreadsController, StaffThreadWatch, UploadProgress,
+  ClaimError, CorrectionInput, FileCheck, PickedFile, StaffSession, StaffThreadsController, StaffThreadWatch, UploadProgress,
 } from './contract';
 import { sealUnitText } from './thread-notes';
 import { StaffThread, type WatchContext } from './thread-watch';
@@ -31,6 +36,9 @@ export interface StaffThreads extends StaffThreadsController {
   /** A thread held open for an operation (release it with done()). */
   acquire(thread: string): StaffThread;
   done(t: StaffThread): void;
+  /** Seals `plain` at the thread's current epoch (re-keyed first when needed) and sends it as
+   *  `type` with `fields` and the body; resolves with the reply. */
+  sendSealed(t: StaffThread, plain: Uint8Array, type: 'message.send' | 'rights.decide', fields: Record<string, unknown>): Promise<unknown>;
 }
 
 function claimError(e: unknown): ClaimError {
@@ -111,12 +119,12 @@ export function createStaffThreads(conn: Connection, cs: CryptoSession, session:
   }
 
   /** The envelope of an answer at the thread's current epoch, signed by the worker's certified key. */
-  function seal(t: StaffThread, refs: FileRef[], text: string): string {
+  function seal(t: StaffThread, plain: Uint8Array): string {
     const keys = keysOrThrow(), s = t.s, epoch = s.keyring.epoch, mk = s.keyring.messageKey(epoch);
     if (mk === null) throw new ThreadsError('locked', 'no key of the current epoch opens');
     const next = s.view.next(c.kid(keys.identity.signPk));
     const env = c.envelopeSeal({ threadId: s.threadId, messageId: c.random(16), epoch, senderSeq: next.senderSeq, prevHash: next.prevHash,
-      createdAt: BigInt(now()), nonce: c.random(24) }, mk, c.contentEncode(refs, text), keys.identity);
+      createdAt: BigInt(now()), nonce: c.random(24) }, mk, plain, keys.identity);
     return b64(c, env);
   }
 
@@ -131,19 +139,48 @@ export function createStaffThreads(conn: Connection, cs: CryptoSession, session:
     await ensureWritable({ conn, c, identity: { boxPk: citizen.identityBoxPk }, device: keys.identity, now }, s, unit);
   }
 
-  async function sendAnswer(t: StaffThread, refs: FileRef[], text: string, asksMore: boolean): Promise<number> {
+  async function sendSealed(t: StaffThread, plain: Uint8Array, type: 'message.send' | 'rights.decide',
+    fields: Record<string, unknown>): Promise<unknown> {
+    const send = conn.request.bind(conn) as unknown as (t: string, f: Record<string, unknown>) => Promise<unknown>;
     for (let attempt = 0; ; attempt++) {
       const epoch = t.s.keyring.epoch;
-      const body = seal(t, refs, text);
+      const body = seal(t, plain);
       try {
-        const r = await conn.request('message.send', { thread: t.thread, body, ...(asksMore ? { await_reply: true } : {}) });
-        return r.seq;
+        return await send(type, { thread: t.thread, ...fields, body });
       } catch (e) {
         if (attempt > 0 || codeOf(e) !== 'conflict' || (e as { field?: string }).field !== '/body') throw e;
       }
       await t.s.refreshKeys();
       if (t.s.keyring.epoch === epoch) throw new ThreadsError('stale_epoch', 'the server refused the current epoch');
       await makeWritable(t);
+    }
+  }
+
+  async function sendAnswer(t: StaffThread, refs: FileRef[], text: string, asksMore: boolean): Promise<number> {
+    const r = await sendSealed(t, c.contentEncode(refs, text), 'message.send', asksMore ? { await_reply: true } : {});
+    return (r as { seq: number }).seq;
+  }
+
+  /** The assignee's correction of a staff message: content version 2 kind 1, message.send `corrects`. */
+  async function correct(thread: string, input: CorrectionInput): Promise<void> {
+    const t = acquire(thread);
+    try {
+      await t.s.ready;
+      if (t.gone) throw new StaffError('not_found', 'the thread is no longer in your units');
+      const snap = t.snapshot();
+      const staffIds = (snap?.messages ?? []).filter((m) => m.from === 'staff' && m.content?.kind !== 'rights_decision').map((m) => m.id ?? '');
+      const problems = correctionProblems(input, staffIds);
+      if (problems.length > 0) throw new StaffError(problems[0], 'the correction is not complete');
+      if (snap?.restricted === true) throw new StaffError('restricted', 'the thread is restricted');
+      if (t.s.view.state === 'closed') throw new ThreadsError('thread_closed', 'the thread is closed');
+      // The corrected version keeps the attachments of the message it corrects.
+      const old = snap?.messages.find((m) => m.id === input.target);
+      const refs = (old?.files ?? []).map((f) => t.s.view.fileRef(f.file)).filter((r): r is FileRef => r !== undefined);
+      await makeWritable(t);
+      await sendSealed(t, content2Encode(c, KIND_CORRECTION, input.target, input.reason.trim(), refs, input.text), 'message.send',
+        { corrects: input.target });
+    } finally {
+      done(t);
     }
   }
 
@@ -227,7 +264,17 @@ export function createStaffThreads(conn: Connection, cs: CryptoSession, session:
   }
 
   return {
-    acquire, done, watch, checkFile, claim, answer, addNote,
+    acquire, done, sendSealed, watch, checkFile, claim, answer, addNote, correct,
+    readForClaim: async (thread, reason) => {
+      const r = claimReason(reason);
+      if (r === null) throw new StaffError('reason', 'a reason of 1..500 characters');
+      const t = acquire(thread);
+      try {
+        await t.readForClaim(r);
+      } finally {
+        done(t);
+      }
+    },
     close: async (thread) => {
       await conn.request('thread.close', { thread });
     },
@@ -244,7 +291,7 @@ export function createStaffThreads(conn: Connection, cs: CryptoSession, session:
         const ref = t.s.view.fileRef(f.file);
         if (ref === undefined || Number(ref.size) !== f.size || ref.media !== f.media)
           throw new ThreadsError('not_found', 'no such attachment in the thread');
-        return await downloadFile(conn, c, t.s.threadId, ref);
+        return await downloadFile(t.conn, c, t.s.threadId, ref);
       } finally {
         done(t);
       }

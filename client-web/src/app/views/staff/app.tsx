@@ -194,7 +194,7 @@ export function StaffApp({ auth, makeWork = createStaffWork }: { auth: StaffShel
             )}
             {(working || s.kind === 'ready') && (
               <div class="staff-work" hidden={s.kind === 'locked' || changing} inert={s.kind === 'locked' || changing}>
-                <StaffWorkspace session={session} queue={work.queue} threads={work.threads} canned={work.canned} supervise={work.supervise}
+                <StaffWorkspace session={session} queue={work.queue} threads={work.threads} canned={work.canned} supervise={work.supervise} rights={work.rights}
                   lang={lang} onLock={auth.lock} onLogout={logout}
                   onChangePassword={() => {
                     setChanged(false);
@@ -210,6 +210,9 @@ export function StaffApp({ auth, makeWork = createStaffWork }: { auth: StaffShel
       <footer>
         <p class="small">
           <a href="/">{t(lang, 'staffLogin.toFront')}</a>
+        </p>
+        <p class="small">
+          <a href="/#/privacy">{t(lang, 'footer.privacy')}</a>
         </p>
       </footer>
     </>

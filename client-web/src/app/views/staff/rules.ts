@@ -8,13 +8,13 @@ import type { CannedAnswer, Deadline, QueueView, Shift } from '../../staff/contr
 
 // ---- pages ----------------------------------------------------------------------------------
 
-export const STAFF_PAGES = ['queue', 'mine', 'overview', 'roster', 'audit', 'canned'] as const;
+export const STAFF_PAGES = ['queue', 'mine', 'overview', 'roster', 'audit', 'canned', 'rights'] as const;
 export type StaffPage = (typeof STAFF_PAGES)[number];
 /** A page of the workspace: a fixed one, or one thread by its id (32 hex digits). */
 export type StaffRoute = StaffPage | `thread/${string}`;
 
 /** The pages only a supervisor has. */
-export const SUPERVISOR_PAGES: readonly StaffPage[] = ['overview', 'roster', 'audit', 'canned'];
+export const SUPERVISOR_PAGES: readonly StaffPage[] = ['overview', 'roster', 'audit', 'canned', 'rights'];
 
 const THREAD_PATH = /^\/thread\/([0-9a-f]{32})$/;
 

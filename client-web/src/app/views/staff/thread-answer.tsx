@@ -10,7 +10,7 @@ import { ErrorSummary, InlineError, type FieldError } from '../common';
 import { FilePicker, usePickedFiles } from '../citizen/files';
 import { MAX_TEXT_CHARS, textProblem } from '../citizen/forms';
 import { Modal } from './parts';
-import { insertAt, orderCanned } from './rules';
+import { errorCode, insertAt, orderCanned } from './rules';
 import { useLoaded } from './use';
 
 function CannedPicker(props: { lang: Lang; canned: CannedController; unit: string; onInsert(text: string): void }) {
@@ -73,7 +73,7 @@ export function AnswerForm(props: {
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [submitted, setSubmitted] = useState(false);
   const [sending, setSending] = useState(false);
-  const [failed, setFailed] = useState(false);
+  const [failed, setFailed] = useState<boolean | 'restricted'>(false);
   const [warn, setWarn] = useState(false);
   const [sent, setSent] = useState(false);
   const [progress, setProgress] = useState(new Map<number, UploadProgress>());
@@ -128,8 +128,8 @@ export function AnswerForm(props: {
       setSubmitted(false);
       setSent(true);
       setProgress(new Map());
-    } catch {
-      setFailed(true);
+    } catch (e) {
+      setFailed(errorCode(e) === 'restricted' ? 'restricted' : true);
     } finally {
       setSending(false);
     }
@@ -176,7 +176,7 @@ export function AnswerForm(props: {
         </div>
         {failed && (
           <p class="error" role="alert">
-            {t(lang, 'sthread.answerFailed')}
+            {t(lang, failed === 'restricted' ? 'staff.restrict.writeRefused' : 'sthread.answerFailed')}
           </p>
         )}
         {sent && (

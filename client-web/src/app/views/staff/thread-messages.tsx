@@ -2,7 +2,8 @@
 // itself live: the sender in words (the client, or the worker's name and title, "you"), the
 // time in Helsinki, "asked for more information", the verifier's marks (gap, late, fork),
 // unreadable messages with their reason (never content), messages being sent, and attachments
-// with download and an image preview (a type mismatch refused with its reason).
+// with download and an image preview (a type mismatch refused with its reason); a corrected
+// message struck through with its corrections beside it, rights requests and decisions tagged.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FileInfo, StaffMessage, StaffThreadSnapshot, StaffThreadsController, UnreadableMessage } from '../../staff/contract';
 import { t, type Lang } from '../../i18n';
@@ -11,6 +12,7 @@ import { InlineError } from '../common';
 import { MARK_TEXT, UNREADABLE_TEXT, downloadName, mediaKind, previewType } from '../citizen/forms';
 import { personText } from './parts';
 import { errorCode } from './rules';
+import { CorrectedText, CorrectionVersion } from './correct';
 
 export function senderText(lang: Lang, m: StaffMessage): string {
   if (m.from === 'citizen') return t(lang, 'sthread.from.client');
@@ -76,8 +78,11 @@ function Attachment(props: { lang: Lang; threads: StaffThreadsController; thread
   );
 }
 
-function MessageItem({ lang, threads, thread, m }: { lang: Lang; threads: StaffThreadsController; thread: string; m: StaffMessage }) {
+function MessageItem({ lang, threads, thread, m, bySeq }: { lang: Lang; threads: StaffThreadsController; thread: string; m: StaffMessage;
+  bySeq: Map<number, StaffMessage> }) {
   const cls = m.from === 'citizen' ? 'msg client' : m.me ? 'msg mine' : 'msg colleague';
+  const corrections = (m.correctedBy ?? []).map((s) => bySeq.get(s)).filter((x): x is StaffMessage => x !== undefined);
+  const content = m.content;
   return (
     <li class={cls}>
       <p class="msg-head">
@@ -85,7 +90,19 @@ function MessageItem({ lang, threads, thread, m }: { lang: Lang; threads: StaffT
         {m.from === 'staff' && <span class="msg-tag"> ({t(lang, 'sthread.staffTag')})</span>}
         <span class="msg-time"> · {formatDateTime(m.time, lang)}</span>
       </p>
-      <div class="msg-text">{m.text}</div>
+      {content?.kind === 'rights_request' && <p class="msg-kind"><strong>{t(lang, 'staff.rights.requestTag')}</strong></p>}
+      {content?.kind === 'rights_decision' && <p class="msg-kind"><strong>{t(lang, 'staff.rights.decisionTag')}</strong></p>}
+      {content?.kind === 'correction' && content.target === null && (
+        <p class="warning">{t(lang, 'staff.correct.orphan')} {t(lang, 'staff.correct.reasonShown', { reason: content.reason })}</p>
+      )}
+      {content?.kind === 'correction' && content.target === null && content.mismatch && <p class="warning">{t(lang, 'staff.correct.mismatch')}</p>}
+      {corrections.length > 0 ? <CorrectedText lang={lang} m={m} /> : m.text !== '' && <div class="msg-text">{m.text}</div>}
+      {content?.kind === 'rights_decision' && content.reason !== '' && (
+        <p class="decision-reason">{t(lang, 'staff.rights.decisionReason', { reason: content.reason })}</p>
+      )}
+      {corrections.map((x) => (
+        <CorrectionVersion key={x.seq} lang={lang} m={x} />
+      ))}
       {m.asksMore && <p class="asks-more">{t(lang, 'sthread.askedMore')}</p>}
       {m.mark !== 'ok' && <p class="mark">{t(lang, MARK_TEXT[m.mark])}</p>}
       {m.files.length > 0 && (
@@ -115,7 +132,11 @@ export function MessageLog({ lang, threads, snap }: { lang: Lang; threads: Staff
   const items: ({ k: 'm'; m: StaffMessage } | { k: 'u'; u: UnreadableMessage })[] = [
     ...snap.messages.map((m) => ({ k: 'm' as const, m })),
     ...snap.unreadable.map((u) => ({ k: 'u' as const, u })),
-  ].sort((a, b) => (a.k === 'm' ? a.m.seq : a.u.seq) - (b.k === 'm' ? b.m.seq : b.u.seq));
+  ]
+    // A correction paired with the message it corrects is shown beside that message.
+    .filter((x) => x.k !== 'm' || x.m.content?.kind !== 'correction' || x.m.content.target === null)
+    .sort((a, b) => (a.k === 'm' ? a.m.seq : a.u.seq) - (b.k === 'm' ? b.m.seq : b.u.seq));
+  const bySeq = new Map(snap.messages.map((m) => [m.seq, m] as [number, StaffMessage]));
   return (
     <>
       <h2 id="messages-h">{t(lang, 'sthread.messages')}</h2>
@@ -125,7 +146,7 @@ export function MessageLog({ lang, threads, snap }: { lang: Lang; threads: Staff
         <ol class="messages">
           {items.map((x) =>
             x.k === 'm' ? (
-              <MessageItem key={`m${x.m.seq}`} lang={lang} threads={threads} thread={snap.thread} m={x.m} />
+              <MessageItem key={`m${x.m.seq}`} lang={lang} threads={threads} thread={snap.thread} m={x.m} bySeq={bySeq} />
             ) : (
               <UnreadableItem key={`u${x.u.seq}`} lang={lang} u={x.u} />
             ),

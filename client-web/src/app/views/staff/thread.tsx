@@ -4,10 +4,12 @@
 // through the one polite announcer with new client messages), claim (with a warning dialog
 // while someone else is writing), the messages, the answer form, close, return to the queue
 // with an optional reason, the supervisor's reassign and release, the internal notes, and the
-// thread moved away ("gone") with a way back to the queue.
+// thread moved away ("gone") with a way back to the queue; the consent, hand-over and retention,
+// a restricted thread frozen (restrict.tsx), corrections (correct.tsx) and, for the unit's
+// supervisors, the rights requests made in the thread (rights.tsx).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type {
-  CannedController, ClaimError, CitizenIdentity, StaffSession, StaffThreadSnapshot, StaffThreadsController, StaffThreadWatch, SuperviseController, Viewer,
+  CannedController, ClaimError, CitizenIdentity, RightsController, StaffSession, StaffThreadSnapshot, StaffThreadsController, StaffThreadWatch, SuperviseController, Viewer,
 } from '../../staff/contract';
 import { t, type Key, type Lang } from '../../i18n';
 import { formatDateTime } from '../../format';
@@ -19,6 +21,9 @@ import { MessageLog, senderText } from './thread-messages';
 import { AnswerForm } from './thread-answer';
 import { NotesPanel } from './notes';
 import { ReassignDialog, reassignErrorText } from './reassign';
+import { CorrectForm } from './correct';
+import { RestrictedBanner } from './restrict';
+import { ThreadRights } from './rights';
 
 const CLAIM_ERROR: Record<ClaimError, Key> = {
   taken: 'sthread.claim.taken',
@@ -249,11 +254,35 @@ function Facts({ lang, snap }: { lang: Lang; snap: StaffThreadSnapshot }) {
         <dt>{t(lang, 'sthread.created')}</dt>
         <dd>{formatDateTime(snap.created, lang)}</dd>
       </div>
+      {snap.consent !== undefined && (
+        <div>
+          <dt>{t(lang, 'staff.consent.label')}</dt>
+          <dd>
+            {snap.consent === null
+              ? t(lang, 'staff.consent.none')
+              : snap.consent.withdrawn !== null
+                ? t(lang, 'staff.consent.withdrawn', { when: formatDateTime(snap.consent.withdrawn, lang), given: formatDateTime(snap.consent.given, lang) })
+                : t(lang, 'staff.consent.given', { when: formatDateTime(snap.consent.given, lang) })}
+          </dd>
+        </div>
+      )}
+      {snap.handedOver !== undefined && (
+        <div>
+          <dt>{t(lang, 'staff.consent.handedOver')}</dt>
+          <dd>{t(lang, snap.handedOver ? 'staff.consent.yes' : 'staff.consent.no')}</dd>
+        </div>
+      )}
+      {snap.retentionUntil !== undefined && (
+        <div>
+          <dt>{t(lang, 'staff.consent.retention')}</dt>
+          <dd>{snap.retentionUntil === null ? t(lang, 'staff.consent.retentionNone') : formatDateTime(snap.retentionUntil, lang)}</dd>
+        </div>
+      )}
     </dl>
   );
 }
 
-type Panel = 'none' | 'release' | 'close' | 'reassign' | 'superRelease' | 'claimWarn';
+type Panel = 'none' | 'release' | 'close' | 'reassign' | 'superRelease' | 'claimWarn' | 'correct';
 
 export function StaffThreadPage(props: {
   lang: Lang;
@@ -262,9 +291,11 @@ export function StaffThreadPage(props: {
   threads: StaffThreadsController;
   canned: CannedController;
   supervise: SuperviseController | null;
+  rights?: RightsController | null;
   thread: string;
 }) {
   const { lang, nav, session, threads, canned, supervise, thread } = props;
+  const rights = props.rights ?? null;
   const [watch, snap] = useWatch(threads, thread);
   const announce = useAnnouncer(lang, snap);
   const [panel, setPanel] = useState<Panel>('none');
@@ -313,8 +344,11 @@ export function StaffThreadPage(props: {
 
   const writers = snap.viewers.filter((v) => v.state === 'writing');
   const canSupervise = supervise !== null && session.units.some((u) => u.unit === snap.unit && u.role === 'supervisor');
-  const open = snap.state !== 'closed';
+  const restricted = snap.restricted === true;
+  // A restricted thread is frozen: no claim, answer, correction, close, release or move.
+  const open = snap.state !== 'closed' && !restricted;
   const canClaim = open && !snap.mine && snap.assignee === null;
+  const canCorrect = open && snap.mine && !snap.locked && threads.correct !== undefined && snap.messages.some((m) => m.from === 'staff');
 
   const claim = async (force: boolean) => {
     setClaimError(null);
@@ -354,7 +388,8 @@ export function StaffThreadPage(props: {
       <Facts lang={lang} snap={snap} />
       <Presence lang={lang} viewers={snap.viewers} />
       {snap.newIdentitySince !== null && <p class="notice">{t(lang, 'sthread.newIdentity', { when: formatDateTime(snap.newIdentitySince, lang) })}</p>}
-      {snap.locked && <p class="warning">{t(lang, 'sthread.locked')}</p>}
+      {restricted && <RestrictedBanner lang={lang} threads={threads} snap={snap} />}
+      {snap.locked && !(restricted && !snap.legalClaim) && <p class="warning">{t(lang, 'sthread.locked')}</p>}
       <div class="thread-actions actions">
         {canClaim && (
           <button type="button" id="claim" disabled={claiming} onClick={() => void claim(false)}>
@@ -383,6 +418,11 @@ export function StaffThreadPage(props: {
             )}
           </>
         )}
+        {canCorrect && (
+          <button type="button" id="correct-open" class="secondary" onClick={() => setPanel('correct')}>
+            {t(lang, 'staff.correct.button')}
+          </button>
+        )}
       </div>
       {claimError && (
         <p class="error" role="alert">
@@ -402,6 +442,7 @@ export function StaffThreadPage(props: {
           </div>
         </Modal>
       )}
+      {panel === 'correct' && <CorrectForm lang={lang} threads={threads} snap={snap} onDone={() => finish('staff.correct.done')} onCancel={() => setPanel('none')} />}
       {panel === 'close' && <CloseForm lang={lang} close={() => threads.close(thread).then(() => finish('sthread.close.done'))} onCancel={() => setPanel('none')} />}
       {panel === 'release' && (
         <ReleaseForm lang={lang} required={false} release={(r) => threads.release(thread, r || undefined).then(() => finish('sthread.release.done'))} onCancel={() => setPanel('none')} />
@@ -420,9 +461,11 @@ export function StaffThreadPage(props: {
             <AnswerForm lang={lang} threads={threads} canned={canned} watch={watch} thread={thread} unit={snap.unit} writers={writers} />
           )}
           {!snap.mine && open && <p class="notice">{t(lang, canClaim ? 'sthread.claimFirst' : 'sthread.notYours')}</p>}
-          {!open && <p class="notice">{t(lang, 'sthread.closed')}</p>}
+          {snap.state === 'closed' && <p class="notice">{t(lang, 'sthread.closed')}</p>}
+          {canSupervise && rights !== null && (!restricted || snap.legalClaim) && <ThreadRights lang={lang} rights={rights} snap={snap} />}
         </div>
-        <NotesPanel lang={lang} threads={threads} thread={thread} notes={snap.notes} />
+        {/* A restricted thread's notes are read only for a legal claim. */}
+        {(!restricted || snap.legalClaim) && <NotesPanel lang={lang} threads={threads} thread={thread} notes={snap.notes} />}
       </div>
     </>
   );

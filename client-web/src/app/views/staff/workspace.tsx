@@ -3,11 +3,11 @@
 // language switch): a bar with who is logged in, on/off duty, change password, lock and log
 // out; the navigation (queue, mine; a supervisor's overview, roster, access log and canned
 // answers); and the page the hash names inside /staff (#/queue, #/mine, #/thread/<id>,
-// #/overview, #/roster, #/audit, #/canned; each change replaces the history entry, sets the
+// #/overview, #/roster, #/audit, #/canned, #/rights; each change replaces the history entry, sets the
 // title and moves the focus to the new page's h1); the tab title's count of new questions
 // ("(3) New questions") and the optional beep when one arrives.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { CannedController, QueueController, StaffSession, StaffThreadsController, SuperviseController } from '../../staff/contract';
+import type { CannedController, QueueController, RightsController, StaffSession, StaffThreadsController, SuperviseController } from '../../staff/contract';
 import { t, type Key, type Lang } from '../../i18n';
 import { staffHashOf, staffRouteOf, staffThreadOf, type StaffPage, type StaffRoute } from './rules';
 import { useQueueSnapshot } from './use';
@@ -18,6 +18,7 @@ import { OverviewPage } from './overview';
 import { RosterPage } from './roster';
 import { AuditPage } from './audit';
 import { CannedPage } from './canned';
+import { RightsPage } from './rights';
 
 const PAGE_TITLES: Record<StaffPage, Key> = {
   queue: 'staff.nav.queue',
@@ -26,6 +27,7 @@ const PAGE_TITLES: Record<StaffPage, Key> = {
   roster: 'staff.nav.roster',
   audit: 'staff.nav.audit',
   canned: 'staff.nav.canned',
+  rights: 'staff.rights.nav',
 };
 
 function useStaffRoute(supervisor: boolean): [StaffRoute, StaffNavigate] {
@@ -133,9 +135,10 @@ function Bar(props: { lang: Lang; session: StaffSession; queue: QueueController;
   );
 }
 
-function StaffNav({ lang, route, nav, supervisor, counts }: { lang: Lang; route: StaffRoute; nav: StaffNavigate; supervisor: boolean; counts: { new: number; mine: number } }) {
+function StaffNav({ lang, route, nav, supervisor, rights, counts }: { lang: Lang; route: StaffRoute; nav: StaffNavigate; supervisor: boolean; rights: boolean;
+  counts: { new: number; mine: number } }) {
   const active: StaffPage = staffThreadOf(route) !== null ? 'queue' : (route as StaffPage);
-  const pages: StaffPage[] = supervisor ? ['queue', 'mine', 'overview', 'roster', 'audit', 'canned'] : ['queue', 'mine'];
+  const pages: StaffPage[] = supervisor ? ['queue', 'mine', 'overview', 'roster', 'audit', 'canned', ...(rights ? ['rights' as const] : [])] : ['queue', 'mine'];
   return (
     <nav class="staff-nav" aria-label={t(lang, 'staff.nav.label')}>
       <ul>
@@ -159,12 +162,15 @@ export function StaffWorkspace(props: {
   threads: StaffThreadsController;
   canned: CannedController;
   supervise: SuperviseController | null;
+  /** Supervisors: the citizens' rights requests (absent: no such page). */
+  rights?: RightsController | null;
   lang: Lang;
   onLock(): void;
   onLogout(): void;
   onChangePassword(): void;
 }) {
   const { session, queue, threads, canned, supervise, lang } = props;
+  const rights = props.rights ?? null;
   const supervisor = session.supervisor && supervise !== null;
   const [route, nav] = useStaffRoute(supervisor);
   const snap = useQueueSnapshot(queue);
@@ -205,11 +211,12 @@ export function StaffWorkspace(props: {
 
   let page;
   if (thread !== null)
-    page = <StaffThreadPage key={thread} lang={lang} nav={nav} session={session} threads={threads} canned={canned} supervise={supervise} thread={thread} />;
+    page = <StaffThreadPage key={thread} lang={lang} nav={nav} session={session} threads={threads} canned={canned} supervise={supervise} rights={rights} thread={thread} />;
   else if (route === 'overview' && supervise) page = <OverviewPage lang={lang} supervise={supervise} />;
   else if (route === 'roster' && supervise) page = <RosterPage lang={lang} session={session} supervise={supervise} />;
   else if (route === 'audit' && supervise) page = <AuditPage lang={lang} session={session} supervise={supervise} />;
   else if (route === 'canned' && supervise) page = <CannedPage lang={lang} session={session} canned={canned} />;
+  else if (route === 'rights' && supervise && rights) page = <RightsPage lang={lang} rights={rights} nav={nav} />;
   else
     page = (
       <QueuePage
@@ -229,7 +236,7 @@ export function StaffWorkspace(props: {
   return (
     <div class="staff">
       <Bar lang={lang} session={session} queue={queue} onLock={props.onLock} onLogout={props.onLogout} onChangePassword={props.onChangePassword} />
-      <StaffNav lang={lang} route={route} nav={nav} supervisor={supervisor} counts={snap.counts} />
+      <StaffNav lang={lang} route={route} nav={nav} supervisor={supervisor} rights={rights !== null} counts={snap.counts} />
       <div class="staff-page" data-route={route}>
         {page}
       </div>
