@@ -15,7 +15,7 @@ import { codeOf, isNetwork } from './wire';
 export const CORRECTION_TEXT_MAX = 10_000;
 
 /** The staff reader's content decoder: both versions, the decoded content kept as `extra`. */
-export function staffDecoder(c: Pick<Crypto, 'contentEncode' | 'contentDecode'>): ContentDecoder {
+export function staffDecoder(c: Pick<Crypto, 'contentV2Encode' | 'contentV2Decode'>): ContentDecoder {
   return (plain) => {
     const any = contentAnyDecode(c, plain);
     return { files: any.files, text: any.text, extra: any };
