@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import * as c from '../../src/crypto/index';
 import { Connection } from '../../src/app/net/connection';
 import type { CitizenKeys, ConsentController, ShownConsent } from '../../src/app/citizen/contract';
-import { consentEventRead } from '../../src/app/citizen/consent-event';
 import { connectorOf, consentStatusOf } from '../../src/app/citizen/consent';
 import { createThreadsController, type CitizenThreads } from '../../src/app/citizen/threads';
 import { MemoryKv, ThreadsError } from '../../src/app/citizen/threads-util';
@@ -24,6 +23,11 @@ before(async () => {
 });
 
 const hex = (b: Uint8Array): string => c.sodium.to_hex(b);
+/** The consent event of the wire opened as the connector would: signed by the citizen's device. */
+const consentEventRead = (_c: unknown, b: Uint8Array, signerPk: Uint8Array): c.ConsentInfo => {
+  const p = c.consentParse(b);
+  return c.consentOpen(b, { kind: p.kind, threadId: p.threadId }, signerPk);
+};
 const validity = { notBefore: BigInt(NOW - 86400_000), notAfter: BigInt(NOW + 365 * 86400_000) };
 const SHOWN: ShownConsent = { lang: 'sv', recipient: 'Klientdatasystemet Lifecare', scope: 'Frågor och svar i denna tråd med bilagor',
   text: 'Jag samtycker till att tråden lagras i mina klienthandlingar.' };
@@ -212,7 +216,7 @@ test('giving consent seals the key of every epoch to the connector and signs wha
   assert.deepEqual(ev.scopeHash, c.hash(new TextEncoder().encode(SHOWN.scope)));
   assert.deepEqual(ev.textHash, c.hash(new TextEncoder().encode(SHOWN.text)));
   assert.equal(ev.lang, 'sv');
-  assert.ok(ev.createdAt >= BigInt(NOW) && ev.createdAt <= BigInt(s.clock.now()), 'dated');
+  assert.ok(ev.created >= BigInt(NOW) && ev.created <= BigInt(s.clock.now()), 'dated');
   // Shown afterwards from the summary.
   const after = await settle(s.clock, s.consent.status(t.thread));
   assert.equal(after.consent?.connector, hex(c.kid(s.connector.boxPk)));

@@ -11,7 +11,6 @@
 // summary (`consent`, `handed_over`), checked for its shape.
 import type { Connection } from '../net';
 import type { ConsentController, ConsentInfo, ConsentStatus, CitizenKeys } from './contract';
-import { CONSENT_GIVEN, CONSENT_WITHDRAWN, consentEventMake } from './consent-event';
 import type { ConsentTexts } from './register';
 import { newEpoch } from './thread-rekey';
 import type { ThreadSession } from './thread-view-session';
@@ -19,6 +18,8 @@ import { b64, type Crypto, hex, ThreadsError, unb64, unhexId } from './threads-u
 import type { UnitKey } from './unit-keys';
 
 const ROLE_CONNECTOR = 3;
+const CONSENT_GIVEN = 1;
+const CONSENT_WITHDRAWN = 2;
 const WRAP_THREAD_KEY = 1;
 const REASON_CONSENT = 3;
 
@@ -92,8 +93,6 @@ export function connectorOf(c: Crypto, certs: unknown[], rootKey: Uint8Array, no
   return best;
 }
 
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
-
 export function createConsentController(d: ConsentDeps): ConsentController {
   const { conn, c, keys } = d;
   const send = wire(conn);
@@ -129,8 +128,8 @@ export function createConsentController(d: ConsentDeps): ConsentController {
 
   function event(kind: typeof CONSENT_GIVEN | typeof CONSENT_WITHDRAWN, s: ThreadSession, connectorKid: Uint8Array, epoch: number,
     shown: ConsentTexts): Uint8Array {
-    return consentEventMake(c, { kind, threadId: s.threadId, connectorKid, epoch, scopeHash: c.hash(utf8(shown.scope)),
-      textHash: c.hash(utf8(shown.text)), lang: shown.lang, createdAt: BigInt(d.now()) }, keys.device);
+    return c.consentMake({ kind, threadId: s.threadId, connectorKid, epoch, scopeHash: c.consentTextHash(shown.scope),
+      textHash: c.consentTextHash(shown.text), lang: shown.lang, created: BigInt(d.now()) }, keys.device);
   }
 
   async function give(thread: string, shown: ConsentTexts): Promise<ConsentStatus> {
