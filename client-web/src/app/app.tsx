@@ -172,7 +172,7 @@ export function App({ openSession = openCitizenSession }: { openSession?: () => 
   } else if (needsSession(shown) && phase.kind === 'ended') {
     view = <SessionEnded lang={lang} />;
   } else if (shown === 'privacy') {
-    view = <PrivacyNotice lang={lang} service={info} />;
+    view = <PrivacyNotice lang={lang} nav={navigate} service={info} />;
   } else if (shown === 'accessibility') {
     view = <AccessibilityStatement lang={lang} service={info} />;
   } else {

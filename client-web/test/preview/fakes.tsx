@@ -6,7 +6,8 @@
 import type { ConnectionState, FailedWrite, OutboxNotice, SessionInfo, Summary } from '../../src/app/net';
 import type { ListHandle } from '../../src/app/net/connection';
 import type {
-  Category, FileCheck, KeyController, KeyState, PickedFile, ThreadSnapshot, ThreadsController, ThreadWatch, UploadProgress,
+  Category, ConsentController, ConsentStatus, FileCheck, KeyController, KeyState, PickedFile, ThreadSnapshot, ThreadsController,
+  ThreadWatch, UploadProgress,
 } from '../../src/app/citizen/contract';
 import type { CitizenSession, SessionPhase, ShellConnection } from '../../src/app/citizen/session';
 
@@ -17,6 +18,9 @@ export interface FakeOptions {
   empty: boolean;
   upload: 'ok' | 'hold' | 'fail';
   outbox: boolean;
+  /** The consent of every thread: none given, given, given and handed over, withdrawn after a
+   *  hand-over; `fail`: none given, and giving or withdrawing fails. */
+  consent: 'none' | 'given' | 'handed' | 'withdrawn' | 'fail';
 }
 
 const NOW = Date.UTC(2026, 11, 7, 10, 30); // Monday 7.12.2026 12.30 in Helsinki
@@ -164,6 +168,7 @@ export function fakeThreads(opts: FakeOptions, list: Summary[], onListChange: ()
     loadDraft: async (t) => drafts.get(t ?? '') ?? '',
     saveDraft: async (t, text) => void drafts.set(t ?? '', text),
     discardDraft: async (t) => void drafts.delete(t ?? ''),
+    consent: fakeConsent(opts),
     /** A worker's answer arrives in `thread` (for the live region). */
     push(thread) {
       const s = snaps.get(thread)!;
@@ -172,6 +177,38 @@ export function fakeThreads(opts: FakeOptions, list: Summary[], onListChange: ()
       snaps.set(thread, next);
       emitter(thread).emit(next);
     },
+  };
+}
+
+/** The consent of the threads as the option says; give and withdraw change it (or fail). */
+export function fakeConsent(opts: FakeOptions): ConsentController {
+  const connector = HEX(0xc0);
+  let status: ConsentStatus = opts.consent === 'given' ? { consent: { connector, given: NOW - 24 * HOUR, withdrawn: null, epoch: 0 }, handedOver: false }
+    : opts.consent === 'handed' ? { consent: { connector, given: NOW - 72 * HOUR, withdrawn: null, epoch: 0 }, handedOver: true }
+    : opts.consent === 'withdrawn' ? { consent: { connector, given: NOW - 72 * HOUR, withdrawn: NOW - 2 * HOUR, epoch: 0 }, handedOver: true }
+    : { consent: null, handedOver: false };
+  const later = <T,>(v: () => T): Promise<T> => new Promise((resolve, reject) => setTimeout(() => {
+    try {
+      resolve(v());
+    } catch (e) {
+      reject(e);
+    }
+  }, 150));
+  const failing = () => {
+    if (opts.consent === 'fail') throw Object.assign(new Error('offline'), { code: 'network' });
+  };
+  return {
+    status: () => later(() => status),
+    give: () => later(() => {
+      failing();
+      status = { consent: { connector, given: Date.now(), withdrawn: null, epoch: 1 }, handedOver: status.handedOver };
+      return status;
+    }),
+    withdraw: () => later(() => {
+      failing();
+      status = { consent: { ...status.consent!, withdrawn: Date.now() }, handedOver: status.handedOver };
+      return status;
+    }),
   };
 }
 

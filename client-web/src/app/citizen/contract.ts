@@ -207,6 +207,44 @@ export interface ThreadsController {
   loadDraft(thread: string | null): Promise<string>;
   saveDraft(thread: string | null, text: string): Promise<void>;
   discardDraft(thread: string | null): Promise<void>;
+  /** Consent to hand threads over to the client record (consent.ts). */
+  consent?: ConsentController;
+}
+
+// ---- consent to link a thread to the client record (consent.ts) --------------------------
+
+/** A thread's consent as the server keeps it (the protocol's `Consent`, without the event). */
+export interface ConsentInfo {
+  /** kid (hex) of the connector the thread key is sealed to. */
+  connector: string;
+  given: number;
+  withdrawn: number | null;
+  /** The thread's key epoch when it was given. */
+  epoch: number;
+}
+
+export interface ConsentStatus {
+  /** The latest consent of the thread (live while withdrawn is null), or null when none was given. */
+  consent: ConsentInfo | null;
+  /** The thread (or an epoch of it) has been handed over to the client record. */
+  handedOver: boolean;
+}
+
+/** What was shown to the citizen, in one language: the consent event hashes exactly these. */
+export interface ShownConsent {
+  lang: Lang;
+  recipient: string;
+  scope: string;
+  text: string;
+}
+
+export interface ConsentController {
+  status(thread: string): Promise<ConsentStatus>;
+  /** Seals every epoch's key to the connector and signs the consent; rejects with a ThreadsError
+   *  ('no_connector', 'locked', 'stale_epoch') or the server's refusal. */
+  give(thread: string, shown: ShownConsent): Promise<ConsentStatus>;
+  /** Withdraws the live consent and starts a new epoch the connector cannot open. */
+  withdraw(thread: string, shown: ShownConsent): Promise<ConsentStatus>;
 }
 
 // ---- the factories (one per implementation file) ----------------------------------------

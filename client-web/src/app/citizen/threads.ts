@@ -3,9 +3,10 @@
 // (thread.prepare, attachments uploaded to the prepared thread, the first envelope, thread.open,
 // the thread key wrapped to the unit's current key generation and to the identity, kept on the
 // device until done), a thread watched decrypted and live, replies at the thread's current key
-// epoch (re-keyed first when the unit's key changed), close, read state, downloads and drafts.
+// epoch (re-keyed first when the unit's key changed), close, read state, downloads, drafts and the
+// consent to hand a thread over to the client record.
 // The parts live in upload.ts, download.ts, unit-keys.ts, thread-view*.ts, thread-rekey.ts,
-// drafts.ts and pending-open.ts; this file wires them.
+// drafts.ts, pending-open.ts and consent.ts; this file wires them.
 import type { FileRef } from '../../crypto/index';
 import type { Connection } from '../net';
 import { systemClock, type Clock } from '../net/clock';
@@ -15,6 +16,7 @@ import type {
   AskInput, Category, CitizenKeys, FileCheck, FileInfo, PickedFile, ThreadSnapshot, ThreadsController, ThreadWatch,
   UploadProgress,
 } from './contract';
+import { createConsentController } from './consent';
 import { downloadFile } from './download';
 import { fileCheck, filesCheck } from './file-check';
 import { Drafts } from './drafts';
@@ -269,10 +271,17 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
     }));
   }
 
+  const consent = createConsentController({ conn, c, rootKey: cs.rootKey, keys, now,
+    session: (thread) => {
+      const s = acquire(thread);
+      return { s, release: () => release(s) };
+    },
+    unitKey: (unit) => unitKey({ unit }) });
+
   void finishPending();
 
   return {
-    categories, checkFile, ask, watch, reply, download, finishPending,
+    categories, checkFile, ask, watch, reply, download, finishPending, consent,
     close: async (thread) => {
       await conn.request('thread.close', { thread });
     },

@@ -3,7 +3,8 @@
 // that announces messages arriving while the page is open (no clocks in it), the verifier's
 // marks (gap, late, fork) and unreadable messages in plain words, a locked thread explained,
 // attachments with download and image preview, the reply form with attachments, and closing
-// with a confirmation. What is shown is marked read.
+// with a confirmation, and the consent to save it in the client record (consent.tsx). What is
+// shown is marked read.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FileInfo, ShownMessage, ThreadSnapshot, ThreadsController, UnreadableMessage, UploadProgress } from '../../citizen/contract';
 import type { ShellConnection } from '../../citizen/session';
@@ -14,6 +15,7 @@ import { FilePicker, usePickedFiles } from './files';
 import { MARK_TEXT, MAX_TEXT_CHARS, STATE_TEXT, UNREADABLE_TEXT, downloadName, mediaKind, previewType, textProblem } from './forms';
 import { MessageText, useCategories, useDraft } from './ask';
 import { categoryName, useThreadList, whoAnswers } from './threads-list';
+import { ConsentPanel } from './consent';
 
 function useSnapshot(threads: ThreadsController, thread: string): ThreadSnapshot | null {
   const [snap, setSnap] = useState<ThreadSnapshot | null>(null);
@@ -353,6 +355,9 @@ export function ThreadPage(props: { lang: Lang; nav: Navigate; conn: ShellConnec
             <CloseThread lang={lang} threads={threads} thread={thread} />
           </>
         )
+      )}
+      {snap !== null && threads.consent !== undefined && (
+        <ConsentPanel lang={lang} consent={threads.consent} thread={thread} locked={snap.locked} />
       )}
     </>
   );
