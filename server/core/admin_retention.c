@@ -110,6 +110,7 @@ static int run_continue(struct store *st, const char *blob_dir, int64_t now, con
 {
 	struct run_report r = { .out = out };
 	struct shred_progress p;
+	int others = 0;
 
 	if (!id_valid(run))
 		return fail(err, errlen, "--continue takes a run id (32 lowercase hex digits)");
@@ -121,7 +122,12 @@ static int run_continue(struct store *st, const char *blob_dir, int64_t now, con
 		json_decref(r.shredded);
 		return -1;
 	}
-	if (r.pending > 0 && p.advanced > 0) {
+	if (r.pending == 0 && (others = shred_pending(st)) < 0) {
+		json_decref(r.shredded);
+		return -1;
+	}
+	/* Marks an earlier run left (a crash) are carried on too: every mark ends done. */
+	if ((r.pending > 0 || others > 0) && p.advanced > 0) {
 		json_decref(r.shredded);
 		again(out, command, run);
 		return 0;
@@ -183,7 +189,7 @@ static int cmd_retention_run(struct store *st, const struct admin_retention_env 
 	struct retention_scan s;
 	char run[STORE_ID_SIZE], by[STORE_SHRED_BY_SIZE];
 	int64_t at = env->now;
-	int dry = 0, marked = 0;
+	int dry = 0, marked = 0, unfinished;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--dry-run") == 0)
@@ -201,7 +207,13 @@ static int cmd_retention_run(struct store *st, const struct admin_retention_env 
 		return -1;
 	scan_print(&s, at, out);
 	admin_data_set(out, "dry_run", json_boolean(dry));
-	if (dry || s.ndue == 0) {
+	if ((unfinished = shred_pending(st)) < 0) {
+		retention_scan_free(&s);
+		return -1;
+	}
+	if (!dry && unfinished)
+		fprintf(out->text, "shreds an earlier run left unfinished are finished first\n");
+	if (dry || (s.ndue == 0 && !unfinished)) {
 		fprintf(out->text, dry ? "dry run: nothing was shredded\n" : "nothing to shred\n");
 		admin_data_set(out, "shredded", json_array());
 		retention_scan_free(&s);
