@@ -775,9 +775,6 @@ static int check_front_page(const struct config *cfg, config_report_fn report, v
 		errors += ERROR("emergency_number: digits, spaces, + and - only");
 	if (cfg->social_emergency_number[0] != '\0' && !phone_ok(cfg->social_emergency_number))
 		errors += ERROR("social_emergency_number: digits, spaces, + and - only");
-	if (cfg->register_file[0] == '\0' && !cfg->test_mode)
-		WARNING("register_file is not set: the embedded demo register is the privacy notice and "
-			"its retention rules apply; write the municipality's own");
 	return errors;
 }
 
