@@ -24,7 +24,8 @@
 #include "dispatch.h"
 #include "log.h"
 
-#define SEND_TIMEOUT_S 5
+#define SEND_TIMEOUT_S	     5
+#define ADMIN_SOCK_MAX_STEPS 100000 /* further steps of one command (admin_out.again) */
 
 struct admin_conn {
 	int fd;
@@ -103,12 +104,95 @@ static char *admin_body(json_t *req, const char *user, const char **why)
 	return text; /* NULL only when out of memory: reported as a bad request, nothing ran */
 }
 
+/* One CORE_REQ_ADMIN request with `body` as the peer; its reply as JSON, or NULL (busy,
+ * stopping, or out of memory). */
+static json_t *admin_call(struct admin_sock *a, const struct admin_conn *c, const char *body)
+{
+	struct core_request *r = core_request_new(CORE_REQ_ADMIN, 0, body, strlen(body));
+	struct core_reply *rep;
+	json_t *o;
+
+	if (r == NULL)
+		return NULL;
+	snprintf(r->peer, sizeof r->peer, "admin:%.*s", (int)sizeof r->peer - 7, c->user);
+	rep = dispatch_call(a->d, r); /* frees r */
+	o = rep != NULL ? json_loads(rep->json, 0, NULL) : NULL;
+	core_reply_free(rep);
+	return o;
+}
+
+/* Joins a further step's reply into the first's: output appended, data merged (later keys
+ * win), warnings appended, exit and any error taken from the step. */
+static void join_step(json_t *o, json_t *step)
+{
+	const char *a = json_string_value(json_object_get(o, "output"));
+	const char *b = json_string_value(json_object_get(step, "output"));
+	json_t *data = json_object_get(step, "data"), *warnings = json_object_get(step, "warnings");
+	const char *type = json_string_value(json_object_get(step, "type"));
+	json_t *exit_status = json_object_get(step, "exit");
+	char *text;
+
+	if (type != NULL && strcmp(type, "ok") != 0) {
+		json_object_clear(o);
+		json_object_update(o, step);
+		return;
+	}
+	if (b != NULL && (text = malloc(strlen(a ? a : "") + strlen(b) + 1)) != NULL) {
+		strcpy(text, a ? a : "");
+		strcat(text, b);
+		json_object_set_new(o, "output", json_string(text));
+		free(text);
+	}
+	if (json_is_object(data)) {
+		if (!json_is_object(json_object_get(o, "data")))
+			json_object_set_new(o, "data", json_object());
+		json_object_update(json_object_get(o, "data"), data);
+	}
+	if (json_is_array(warnings)) {
+		if (!json_is_array(json_object_get(o, "warnings")))
+			json_object_set_new(o, "warnings", json_array());
+		json_array_extend(json_object_get(o, "warnings"), warnings);
+	}
+	if (exit_status != NULL)
+		json_object_set(o, "exit", exit_status);
+	json_object_del(o, "again");
+	if (json_object_get(step, "again") != NULL)
+		json_object_set(o, "again", json_object_get(step, "again"));
+}
+
+/* A command that takes several commits (retention-run, thread-erase) names its next step in
+ * "again" ([command, args...]); each step is run in a batch of its own until none is named. */
+static void run_steps(struct admin_sock *a, const struct admin_conn *c, json_t *o)
+{
+	for (int steps = 0; steps < ADMIN_SOCK_MAX_STEPS; steps++) {
+		json_t *words = json_object_get(o, "again"), *body, *step;
+		char *text;
+
+		if (!json_is_array(words) || json_array_size(words) == 0)
+			break;
+		body = json_pack("{s:s, s:O, s:[]}", "user", c->user, "command", json_array_get(words, 0),
+				 "args");
+		for (size_t i = 1; body != NULL && i < json_array_size(words); i++)
+			json_array_append(json_object_get(body, "args"), json_array_get(words, i));
+		text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+		json_decref(body);
+		step = text ? admin_call(a, c, text) : NULL;
+		free(text);
+		if (step == NULL) {
+			log_err("admin socket: a further step of %s did not run; the next run carries on",
+				json_string_value(json_array_get(words, 0)));
+			break;
+		}
+		join_step(o, step);
+		json_decref(step);
+	}
+	json_object_del(o, "again");
+}
+
 /* Runs one request line and writes its reply. */
 static void handle_line(struct admin_sock *a, struct admin_conn *c, const char *line, size_t len)
 {
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL), *id = json_object_get(req, "id");
-	struct core_request *r = NULL;
-	struct core_reply *rep = NULL;
 	const char *why = NULL;
 	char *body, *text = NULL;
 	json_t *o;
@@ -123,15 +207,12 @@ static void handle_line(struct admin_sock *a, struct admin_conn *c, const char *
 		json_decref(req);
 		return;
 	}
-	r = core_request_new(CORE_REQ_ADMIN, 0, body, strlen(body));
+	o = admin_call(a, c, body);
 	sodium_memzero(body, strlen(body)); /* it may hold an authentication key */
 	free(body);
-	if (r != NULL) {
-		snprintf(r->peer, sizeof r->peer, "admin:%s", c->user);
-		rep = dispatch_call(a->d, r); /* frees r */
-		why = "the server is busy or stopping: nothing was changed";
-	}
-	o = rep != NULL ? json_loads(rep->json, 0, NULL) : NULL;
+	why = "the server is busy or stopping: nothing was changed";
+	if (o != NULL)
+		run_steps(a, c, o);
 	if (o != NULL) {
 		json_object_set(o, "id", id ? id : json_null());
 		text = json_dumps(o, JSON_COMPACT);
@@ -139,10 +220,9 @@ static void handle_line(struct admin_sock *a, struct admin_conn *c, const char *
 	if (text != NULL)
 		send_line(c->fd, text);
 	else
-		send_error(c->fd, id, rep != NULL ? "internal" : "unavailable", why ? why : "out of memory");
+		send_error(c->fd, id, "unavailable", why);
 	free(text);
 	json_decref(o);
-	core_reply_free(rep);
 	json_decref(req);
 }
 

@@ -207,6 +207,10 @@ static const struct setting settings[] = {
 	STR(privacy_contact, "",
 	    "the privacy notice's contact for the data protection officer and for requests about "
 	    "one's data (address, e-mail or phone); empty: the notice says it is not filled in"),
+	PATH(register_file, "",
+	     "the register file (JSON, PROTOCOL.md section 14.9): the privacy notice in Finnish, Swedish and "
+	     "English, the consent texts and the retention rules; empty: the embedded demo register "
+	     "(marked demo: set your own before real use)"),
 	STR(accessibility_contact, "",
 	    "where the accessibility statement sends feedback (e-mail or address); empty: the "
 	    "statement says it is not filled in"),

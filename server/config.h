@@ -128,12 +128,13 @@ struct config {
 	char emergency_text[3][512]; /* out-of-hours notice; "" = built-in */
 
 	/* the public front page (GET /api/v1/service): shown to anyone, before login */
-	char exit_url[256];		  /* where "Exit this page" leaves to: a neutral site */
-	char emergency_number[32];	  /* the general emergency number (112) */
-	char social_emergency_number[32]; /* the social emergency service's; "" = not shown */
-	char controller_name[256];	  /* the register controller of the privacy notice */
-	char privacy_contact[256];	  /* data protection officer / requests about one's data */
-	char accessibility_contact[256];  /* feedback on accessibility */
+	char exit_url[256];		     /* where "Exit this page" leaves to: a neutral site */
+	char emergency_number[32];	     /* the general emergency number (112) */
+	char social_emergency_number[32];    /* the social emergency service's; "" = not shown */
+	char controller_name[256];	     /* the register controller of the privacy notice */
+	char privacy_contact[256];	     /* data protection officer / requests about one's data */
+	char accessibility_contact[256];     /* feedback on accessibility */
+	char register_file[CONFIG_PATH_MAX]; /* the register file (register.h); "" = the demo register */
 
 	int test_mode;	       /* accepts test identity codes and test-bed acr values only */
 	int require_envelopes; /* bodies must be signed envelopes of their thread (CRYPTO.md) */

@@ -29,6 +29,7 @@
 #include "oidc.h"
 #include "oidc_discovery.h"
 #include "presence.h"
+#include "register.h"
 #include "schema.h"
 #include "secret.h"
 #include "store.h"
@@ -351,6 +352,32 @@ static int check_store(const struct config *cfg)
 	return 0;
 }
 
+/* The register file (or the embedded demo register), checked; exits with the problem and its
+ * JSON path when it is not right. */
+static struct register_doc *load_register(const struct config *cfg)
+{
+	struct register_doc *reg;
+	char err[600];
+
+	if (register_load(cfg->register_file, &reg, err, sizeof err) != 0)
+		fatal("register_file: %s", err);
+	return reg;
+}
+
+/* The bytes GET /api/v1/register answers: {"type": "ok", ...the document}. malloc'd. */
+static char *register_reply(const struct register_doc *reg)
+{
+	json_t *o = json_deep_copy(reg->doc);
+	char *text;
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "type", json_string("ok"));
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
 /* Takes the data folder for this adviced (datalock.h), or exits saying who has it. */
 static int own_data_folder(const struct config *cfg)
 {
@@ -375,6 +402,8 @@ int main(int argc, char **argv)
 	struct notifier *notifier = NULL;
 	struct core_config cc;
 	struct schema *schema;
+	struct register_doc *reg;
+	char *reg_reply;
 	struct store *st, *ro;
 	struct core *core;
 	struct presence *presence;
@@ -401,6 +430,8 @@ int main(int argc, char **argv)
 	if (load_oidc_config(&cfg, &oc) == 0 && opt.check_only == 0)
 		log_notice("bank-ID login: %s profile, client %s", cfg.oidc_profile, oc.client_id);
 	core_config_from(&cfg, &tc, schema, &cc);
+	reg = load_register(&cfg);
+	cc.reg = reg;
 	if (store_fault_setup() < 0)
 		fatal("bad fault injection setting");
 	if (opt.check_only) {
@@ -410,7 +441,10 @@ int main(int argc, char **argv)
 		notify_free(notifier);
 		if (opt.fetch_discovery)
 			check_discovery(&opt, &cfg);
+		printf("%s: register %s checked\n", opt.config,
+		       cfg.register_file[0] ? cfg.register_file : "(the embedded demo register)");
 		printf("%s: configuration OK\n", opt.config);
+		register_free(reg);
 		token_keys_free(tc.keys, tc.nkeys);
 		oidc_config_free(&oc);
 		schema_free(schema);
@@ -441,6 +475,10 @@ int main(int argc, char **argv)
 	if ((the_net = net_new(&cfg, core_config_pepper(core), ro)) == NULL)
 		fatal("cannot start the network layer");
 	net_set_presence(the_net, presence);
+	if ((reg_reply = register_reply(reg)) == NULL ||
+	    net_set_register(the_net, reg_reply, strlen(reg_reply)) != 0)
+		fatal("out of memory for the register document");
+	free(reg_reply);
 	if (stop_signalled)
 		net_request_stop(the_net);
 	if ((d = dispatch_start(core, st, (size_t)cfg.max_pending, net_wake, the_net)) == NULL)
@@ -474,6 +512,7 @@ int main(int argc, char **argv)
 	oidc_config_free(&oc);
 	curl_global_cleanup();
 	schema_free(schema);
+	register_free(reg);
 	log_notice("stopped");
 	return 0;
 }

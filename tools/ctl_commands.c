@@ -13,13 +13,14 @@
 #define DUTY  "duty queues"
 #define KEYS  "keys"
 #define AUDIT "audit"
+#define REGDT "register duties"
 #define AS_WK "as a worker"
 #define DEVEL "development"
 #define WHEN_D                                                                                               \
 	"WHEN is YYYY-MM-DD (the last day: the end is the following midnight, Helsinki time),\n"             \
 	"now, +SECONDS, or none (no end)."
 
-const char *const ctl_groups[] = { SETUP, UNITS, STAFF, DUTY, KEYS, AUDIT, AS_WK, DEVEL };
+const char *const ctl_groups[] = { SETUP, UNITS, STAFF, DUTY, KEYS, AUDIT, REGDT, AS_WK, DEVEL };
 const size_t ctl_ngroups = sizeof ctl_groups / sizeof ctl_groups[0];
 
 const struct ctl_command ctl_commands[] = {
@@ -221,6 +222,29 @@ const struct ctl_command ctl_commands[] = {
 	  "Walks the access log's hash chain. Exit 0: intact; exit 3: it names the first\n"
 	  "broken row.",
 	  "advicectl -d data audit-verify", CTL_SERVER },
+	{ "retention-run", REGDT, "[--dry-run] [--at WHEN]", "shred the threads whose retention has ended",
+	  "Applies the register file's retention rules (PROTOCOL.md 14.10) as at WHEN\n"
+	  "(YYYY-MM-DD: the end of that day, Helsinki time; now; +SECONDS; default now):\n"
+	  "lists the closed threads due and those kept because their channel copy is past\n"
+	  "its time but they were not handed over to the client record; without --dry-run\n"
+	  "shreds the due ones crash-safely (share, messages, wraps, files and their blobs,\n"
+	  "epochs, notes, identity boxes) and prints what each erasure note records. adviced\n"
+	  "runs the same every hour. --json gives {\"at\", \"dry_run\", \"due\", \"held\",\n"
+	  "\"run\", \"shredded\": [note...], \"unfinished\"}.",
+	  "advicectl -d data retention-run --dry-run --at 2040-12-31", CTL_SERVER },
+	{ "thread-erase", REGDT, "THREAD --reason TEXT [--request ID]", "erase a thread now (GDPR 17)",
+	  "Shreds THREAD now as retention would, its erasure note saying erasure, your OS\n"
+	  "user, the reason and the request's id. Refused for a thread handed over to the\n"
+	  "client record: it is a client document whose retention runs, exempt from erasure\n"
+	  "(GDPR 17(3)(b)). Warns when the thread was not closed.",
+	  "advicectl -d data thread-erase 0123456789abcdef0123456789abcdef --reason \"asked by the client\" "
+	  "--request 2041",
+	  CTL_SERVER },
+	{ "privacy-notice", REGDT, "[--lang fi|sv|en]", "print the privacy notice of the register file",
+	  "Prints the privacy notice (register description) that the register file makes, in\n"
+	  "Finnish (default), Swedish or English, as the apps show it. --json gives\n"
+	  "{\"register\": the document GET /api/v1/register serves}.",
+	  "advicectl -d data privacy-notice --lang sv", CTL_SERVER },
 	{ "login", AS_WK, "URL USERNAME [--setup-code CODE] [--totp CODE]",
 	  "log in as a worker; with --setup-code, the first login",
 	  "Logs USERNAME in to the server at URL as the staff app would, prints the welcome\n"

@@ -40,6 +40,7 @@ void admin_out_close(struct admin_out *o)
 		fclose(o->text);
 	json_decref(o->data);
 	json_decref(o->warnings);
+	json_decref(o->again);
 	memset(o, 0, sizeof *o);
 }
 

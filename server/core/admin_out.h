@@ -18,6 +18,10 @@ struct admin_out {
 	FILE *text;	  /* the lines people read */
 	json_t *data;	  /* an object: what --json prints */
 	json_t *warnings; /* an array of strings */
+	/* A command that runs in several commits (retention-run, thread-erase) sets the words of
+	 * its next step here (an array: command and arguments); the admin socket runs it next,
+	 * in a batch of its own. NULL: the command is done. */
+	json_t *again;
 };
 
 /* Text into a memory buffer (*buf, *len: open_memstream's), empty data and warnings.

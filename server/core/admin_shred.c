@@ -1,8 +1,9 @@
 /*
  * admin_shred.c - advicectl thread-shred (admin_shred.h): a thread's shred share deleted, the
- * thread recorded as shredded, its internal notes deleted. The ciphertext, wraps and files stay
- * until retention deletes them; without the share no key opens them, in this database or in any copy of it.
- * The files of a thread prepared and never opened go with the next purge (core_files_purge).
+ * thread recorded as shredded, its internal notes deleted: the share step of a shred (shred.h),
+ * alone. The ciphertext, wraps and files stay until retention or thread-erase deletes them; without the share
+ * no key opens them, in this database or in any copy of it. The files of a thread prepared and never opened
+ * go with the next purge (core_files_purge).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <jansson.h>
 
 #include "admin_shred.h"
+#include "shred.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -70,7 +72,7 @@ static int cmd_thread_shred(struct store *st, int64_t now, const char *id, struc
 		return -1;
 	if (!prepared && t.state != THREAD_CLOSED)
 		admin_warn(out, "thread %s is not closed: its people can no longer read it", id);
-	if (st->ops->keys->share_shred(st, id, now) != STORE_OK ||
+	if (shred_share(st, id, now) != STORE_OK ||
 	    st->ops->note->note_delete_thread(st, id, &notes) != STORE_OK)
 		return -1;
 	fprintf(out->text,

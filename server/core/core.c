@@ -380,6 +380,8 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 			rc = core_purge_check(&x);
 		if (rc == 0)
 			rc = core_presence_tick(&x);
+		if (rc == 0)
+			rc = core_retention_tick(&x);
 		break;
 	case CORE_REQ_CHUNK: rc = handle_chunk(&x); break;
 	case CORE_REQ_CALL:

@@ -116,6 +116,8 @@ struct core_reply {
 	int login_failed;
 };
 
+struct register_doc;
+
 struct core_config {
 	const struct token_config *token; /* citizen ID-token verification */
 	const struct schema *schema;	  /* protocol schema (schema.h) */
@@ -156,6 +158,9 @@ struct core_config {
 	/* Whom live events would reach now (presence.h), so that the supervisors' dashboard is
 	 * computed only when one of them is connected; NULL: assume everyone is. */
 	const struct presence *presence;
+	/* The register file (register.h): the privacy notice and the retention rules; NULL: no
+	 * retention run (tests of other parts). Must outlive the core. */
+	const struct register_doc *reg;
 };
 
 struct core;

@@ -26,6 +26,7 @@
 #include "admin_out.h"
 #include "admin_names.h"
 #include "admin_queue.h"
+#include "admin_retention.h"
 #include "admin_shred.h"
 #include "admin_staff.h"
 #include "audit.h"
@@ -115,7 +116,16 @@ static int audit_command(struct ctx *x, const struct admin_cmd *cmd, const char 
 }
 
 /* Which file's operations a command runs. */
-enum admin_part { PART_ACCOUNTS, PART_STAFF, PART_QUEUE, PART_KEYS, PART_LISTS, PART_NAMES, PART_SHRED };
+enum admin_part {
+	PART_ACCOUNTS,
+	PART_STAFF,
+	PART_QUEUE,
+	PART_KEYS,
+	PART_LISTS,
+	PART_NAMES,
+	PART_SHRED,
+	PART_RETENTION
+};
 
 /* The commands of the admin socket: advicectl's, but for init, root-create, dev-token and
  * login, which run without adviced. */
@@ -123,26 +133,27 @@ static const struct {
 	const char *name;
 	enum admin_part part;
 } admin_commands[] = {
-	{ "unit-add", PART_ACCOUNTS },	  { "queue-add", PART_ACCOUNTS },
-	{ "worker-add", PART_ACCOUNTS },  { "member-add", PART_ACCOUNTS },
-	{ "unlock", PART_ACCOUNTS },	  { "audit-verify", PART_ACCOUNTS },
-	{ "worker-end", PART_STAFF },	  { "role-end", PART_STAFF },
-	{ "worker-reset", PART_STAFF },	  { "totp-reset", PART_STAFF },
-	{ "demo-totp", PART_STAFF },	  { "unit-langs", PART_QUEUE },
-	{ "unit-hours", PART_QUEUE },	  { "queue-policy", PART_QUEUE },
-	{ "queue-fallback", PART_QUEUE }, { "queue-deadlines", PART_QUEUE },
-	{ "route-add", PART_QUEUE },	  { "route-del", PART_QUEUE },
-	{ "closed-add", PART_QUEUE },	  { "closed-del", PART_QUEUE },
-	{ "holidays", PART_QUEUE },	  { "roster-add", PART_QUEUE },
-	{ "roster-del", PART_QUEUE },	  { "roster-list", PART_QUEUE },
-	{ "root-install", PART_KEYS },	  { "admin-certify", PART_KEYS },
-	{ "worker-certify", PART_KEYS },  { "unit-key-rotate", PART_KEYS },
-	{ "unit-member-add", PART_KEYS }, { "unit-member-remove", PART_KEYS },
-	{ "unit-log-renew", PART_KEYS },  { "cert-revoke", PART_KEYS },
-	{ "unit-list", PART_LISTS },	  { "queue-list", PART_LISTS },
-	{ "worker-list", PART_LISTS },	  { "member-list", PART_LISTS },
-	{ "worker-name", PART_NAMES },	  { "unit-name-style", PART_NAMES },
-	{ "thread-shred", PART_SHRED },
+	{ "unit-add", PART_ACCOUNTS },	    { "queue-add", PART_ACCOUNTS },
+	{ "worker-add", PART_ACCOUNTS },    { "member-add", PART_ACCOUNTS },
+	{ "unlock", PART_ACCOUNTS },	    { "audit-verify", PART_ACCOUNTS },
+	{ "worker-end", PART_STAFF },	    { "role-end", PART_STAFF },
+	{ "worker-reset", PART_STAFF },	    { "totp-reset", PART_STAFF },
+	{ "demo-totp", PART_STAFF },	    { "unit-langs", PART_QUEUE },
+	{ "unit-hours", PART_QUEUE },	    { "queue-policy", PART_QUEUE },
+	{ "queue-fallback", PART_QUEUE },   { "queue-deadlines", PART_QUEUE },
+	{ "route-add", PART_QUEUE },	    { "route-del", PART_QUEUE },
+	{ "closed-add", PART_QUEUE },	    { "closed-del", PART_QUEUE },
+	{ "holidays", PART_QUEUE },	    { "roster-add", PART_QUEUE },
+	{ "roster-del", PART_QUEUE },	    { "roster-list", PART_QUEUE },
+	{ "root-install", PART_KEYS },	    { "admin-certify", PART_KEYS },
+	{ "worker-certify", PART_KEYS },    { "unit-key-rotate", PART_KEYS },
+	{ "unit-member-add", PART_KEYS },   { "unit-member-remove", PART_KEYS },
+	{ "unit-log-renew", PART_KEYS },    { "cert-revoke", PART_KEYS },
+	{ "unit-list", PART_LISTS },	    { "queue-list", PART_LISTS },
+	{ "worker-list", PART_LISTS },	    { "member-list", PART_LISTS },
+	{ "worker-name", PART_NAMES },	    { "unit-name-style", PART_NAMES },
+	{ "thread-shred", PART_SHRED },	    { "retention-run", PART_RETENTION },
+	{ "thread-erase", PART_RETENTION }, { "privacy-notice", PART_RETENTION },
 };
 
 /* The command's entry, or -1 when there is none. */
@@ -174,6 +185,11 @@ static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, co
 	case PART_LISTS: return admin_lists_run(x->st, x->c->cfg.lock_ms, cmd->argc, argv, out, err, errlen);
 	case PART_NAMES: return admin_names_run(x->st, cmd->argc, argv, out, err, errlen);
 	case PART_SHRED: return admin_shred_run(x->st, x->now, cmd->argc, argv, out, err, errlen);
+	case PART_RETENTION: {
+		const struct admin_retention_env env = { cfg->reg, cfg->blob_dir, cmd->user, x->now };
+
+		return admin_retention_run(x->st, &env, cmd->argc, argv, out, err, errlen);
+	}
 	}
 	return 1;
 }
@@ -209,6 +225,8 @@ static int run_in_savepoint(struct ctx *x, int which, const struct admin_cmd *cm
 			json_object_set(x->result, "data", out.data);
 		if (json_array_size(out.warnings) > 0)
 			json_object_set(x->result, "warnings", out.warnings);
+		if (out.again != NULL)
+			json_object_set(x->result, "again", out.again);
 	} else if (rc == 1) {
 		core_fail(x, ADVICE_ERR_BAD_REQUEST, "%s: wrong arguments (advicectl --help lists them)",
 			  cmd->argv[0]);

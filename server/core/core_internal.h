@@ -45,6 +45,7 @@ struct core {
 	int64_t next_session_check; /* TICK: when core_session_check runs next (core_session.c) */
 	int64_t warned_until;	    /* sessions ending up to then have been warned (core_session.c) */
 	int64_t next_purge;	    /* TICK: when core_purge_check runs next (core_purge.c) */
+	int64_t next_retention;	    /* TICK: when the retention run marks due threads (core_retention.c) */
 	struct core_blobs blobs;
 	struct core_limit_log limit_log;
 	struct core_viewers *viewers;  /* who has which thread open (core_presence.c); NULL: none yet */
@@ -318,6 +319,9 @@ int core_session_check(struct ctx *x);
 /* CORE_REQ_TICK: stored replies and ended sessions past their keeping time are deleted
  * (core_purge.c). 0 or -1. */
 int core_purge_check(struct ctx *x);
+/* TICK (core_retention.c): every pending shred one phase on; hourly, the due threads marked.
+ * 0 or -1 (store failed). */
+int core_retention_tick(struct ctx *x);
 /* Idempotency records (core_replay.c): the reply of a write as stored, without the secrets
  * it may carry (malloc'd; NULL when out of memory or the reply is not JSON). */
 char *core_replay_record(const char *type, const char *reply);

@@ -448,6 +448,7 @@ fail:
 	net_guard_free(n);
 	net_fair_free(n);
 	net_service_free(n);
+	net_register_free(n);
 	free(n);
 	return NULL;
 }
@@ -519,6 +520,7 @@ void net_free(struct net *n)
 	net_limit_free(n);
 	net_fair_free(n);
 	net_service_free(n);
+	net_register_free(n);
 	sodium_memzero(n->pepper, sizeof(n->pepper));
 	free(n);
 }

@@ -55,6 +55,11 @@ struct oidc_worker;
  * NULL disables them. Call before net_run. 0, or -1 when out of memory (left disabled). */
 int net_set_oidc(struct net *n, struct oidc_config *cfg, struct oidc_worker *w);
 
+/* The register document GET /api/v1/register answers (JSON bytes, copied), limited per
+ * client address as the front page's data is. Call before net_run. 0, or -1 when out of
+ * memory. Without it the path answers 404. */
+int net_set_register(struct net *n, const char *json, size_t len);
+
 struct presence;
 /* Keeps `p` (which must outlive the net) up to date with the topics that have a subscriber,
  * for the core (presence.h). Call before net_run; NULL: none is kept. */

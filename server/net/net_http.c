@@ -354,6 +354,8 @@ static int net_http_request(struct net *n, struct lws *wsi, struct net_http_pss 
 		return net_oidc_request(n, wsi, c, path, method) ? -1 : 0;
 	if (net_service_path(path))
 		return net_service_request(n, c, method) ? -1 : 0;
+	if (net_register_path(path))
+		return net_register_request(n, c, method) ? -1 : 0;
 	kind = net_http_api_kind(path);
 	if (kind < 0)
 		return net_http_error(c, 404, ADVICE_ERR_NOT_FOUND, "no such resource", 1) ? -1 : 0;

@@ -212,6 +212,13 @@ struct net {
 	unsigned long long service_refused; /* refusals since the last report in the log */
 	int64_t service_refused_logged_ms;
 
+	/* the register document (net_register.c): its bytes, made once, and its limit */
+	struct ratelimit *register_limit;
+	char *register_json;
+	size_t register_len;
+	unsigned long long register_refused;
+	int64_t register_refused_logged_ms;
+
 	/* one session's or address's part of the service (net_fair.c) */
 	struct hmap shares;				   /* struct net_share by session hash */
 	struct ratelimit *session_rate;			   /* messages per session; NULL when off */
@@ -326,6 +333,14 @@ int net_service_path(const char *path);
 int net_service_request(struct net *n, struct net_conn *c, int method);
 /* Keeps the core's reply of CORE_REQ_SERVICE (a 200 only) for the next requests. */
 void net_service_keep(struct net *n, const struct core_reply *rep);
+
+/* net_register.c: GET /api/v1/register, the register document (net_set_register in net.h) */
+void net_register_free(struct net *n);
+/* Whether `path` is the register document's. */
+int net_register_path(const char *path);
+/* Answers GET (or HEAD) of it: 405 for another method, 404 when none was set, 429 over the
+ * address's limit, else the document. 0, or -1 when out of memory. */
+int net_register_request(struct net *n, struct net_conn *c, int method);
 
 /* net_guard.c: what one client may hold (see the file's comment) */
 int net_guard_init(struct net *n);

@@ -899,6 +899,73 @@ struct store_note_ops {
 	int (*canned_delete)(struct store *st, const char *id);
 };
 
+/* Retention and erasure (issue 18): a thread's shred goes through phases, each committed
+ * before the next starts (shred.c): marked, its share gone, done. The mark row becomes the
+ * erasure note when done: what was deleted with counts, who, when and why. */
+enum store_shred_phase { SHRED_MARKED = 1, SHRED_SHARE_GONE = 2, SHRED_DONE = 3 };
+#define STORE_SHRED_BY_SIZE	65   /* "retention" or "os:<user>" */
+#define STORE_SHRED_REASON_MAX	2000 /* bytes of an erasure's reason (500 characters) */
+#define STORE_SHRED_REQUEST_MAX 64   /* an erasure request's id */
+
+/* What a shred deletes, counted when the thread is marked. */
+struct store_shred_counts {
+	int64_t messages, files, file_bytes, wraps, epochs, notes, idboxes;
+};
+
+struct store_shred_mark {
+	char thread_id[STORE_ID_SIZE];
+	char citizen_id[STORE_ID_SIZE]; /* the client pseudonym */
+	char run[STORE_ID_SIZE];	/* the retention run or erasure that marked it */
+	int phase;			/* enum store_shred_phase */
+	int erasure;			/* 0: retention, 1: erasure on request */
+	char by[STORE_SHRED_BY_SIZE];
+	char request[STORE_SHRED_REQUEST_MAX + 1]; /* the erasure request's id, "" = none */
+	char reason[STORE_SHRED_REASON_MAX + 1];   /* retention: the rule; erasure: the admin's words */
+	int64_t due;				   /* retention: when its period ended; erasure: marked */
+	int64_t marked, done;			   /* done 0 until SHRED_DONE */
+	struct store_shred_counts counts;
+	int64_t other_rows; /* rows of other tables deleted with the thread (at done) */
+};
+typedef int (*store_shred_mark_cb)(void *arg, const struct store_shred_mark *m);
+
+/* A closed thread not marked for shredding, with what its retention is counted from. */
+struct store_retention_candidate {
+	char thread_id[STORE_ID_SIZE];
+	char citizen_id[STORE_ID_SIZE];
+	char category[STORE_NAME_SIZE];
+	int64_t closed;	    /* when it was closed */
+	int citizen_open;   /* the citizen has a thread that is not closed */
+	int64_t last_close; /* the latest close among the citizen's threads */
+};
+typedef int (*store_retention_candidate_cb)(void *arg, const struct store_retention_candidate *c);
+typedef int (*store_file_id_cb)(void *arg, const char *file_id);
+
+struct store_retention_ops {
+	/* Every closed thread that has no shred mark, in close order. */
+	int (*candidates)(struct store *st, store_retention_candidate_cb cb, void *arg);
+	/* When a thread was closed and its citizen's relationship facts (as candidates gives
+	 * them); STORE_NOTFOUND when it is not a closed thread. */
+	int (*candidate_get)(struct store *st, const char *thread_id, struct store_retention_candidate *out);
+	/* What a shred of the thread would delete now. */
+	int (*counts)(struct store *st, const char *thread_id, struct store_shred_counts *out);
+	/* Marks a thread (phase SHRED_MARKED); STORE_EXISTS when it has a mark. */
+	int (*mark)(struct store *st, const struct store_shred_mark *m);
+	int (*get)(struct store *st, const char *thread_id, struct store_shred_mark *out);
+	/* Moves a mark to `phase` (done: with the time and other_rows). */
+	int (*phase_set)(struct store *st, const char *thread_id, int phase, int64_t now, int64_t other_rows);
+	/* At most `limit` marks not done, oldest mark first. */
+	int (*pending)(struct store *st, int limit, store_shred_mark_cb cb, void *arg);
+	/* The marks of run `run` ("" = every mark), oldest first. */
+	int (*list)(struct store *st, const char *run, store_shred_mark_cb cb, void *arg);
+	/* The ids of a thread's files (records), so that their blobs go before their records. */
+	int (*file_ids)(struct store *st, const char *thread_id, store_file_id_cb cb, void *arg);
+	/* Deletes every row of the thread in the main database: messages, wraps, epochs, files'
+	 * records, notes, identity boxes, read state, clock, departures, reassignments, the thread
+	 * itself, and rows of any other table that refers to the thread; the shred tombstone and
+	 * the mark stay. *other gets the rows of tables not counted in struct store_shred_counts. */
+	int (*rows_delete)(struct store *st, const char *thread_id, int64_t *other);
+};
+
 struct store_ops {
 	/* Closes the store (NULL is fine); an open transaction is rolled back. */
 	void (*close)(struct store *st);
@@ -921,6 +988,7 @@ struct store_ops {
 	const struct store_monitor_ops *monitor;
 	const struct store_idbox_ops *idbox;
 	const struct store_note_ops *note;
+	const struct store_retention_ops *retention;
 };
 
 struct store {

@@ -382,6 +382,28 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "  PRIMARY KEY(thread_id, unit_id, generation)) WITHOUT ROWID;"
 	  "CREATE TRIGGER thread_identity_shredded AFTER INSERT ON thread_shreds"
 	  "  BEGIN DELETE FROM thread_identity WHERE thread_id = NEW.thread_id; END;" },
+	/* Retention and erasure (issue 18, S-LIFE): when a thread was closed (kept by a trigger,
+	 * so that no write path has to), and the shred marks: a thread marked for shredding goes
+	 * through its phases (shred.c) and its row stays as the erasure note. */
+	{ 26, "retention and erasure: close times, shred marks and erasure notes",
+	  "ALTER TABLE threads ADD COLUMN closed INTEGER;"
+	  "UPDATE threads SET closed = updated WHERE state = 4;"
+	  "CREATE TRIGGER threads_closed AFTER UPDATE OF state ON threads"
+	  "  WHEN NEW.state = 4 AND OLD.state != 4"
+	  "  BEGIN UPDATE threads SET closed = NEW.updated WHERE id = NEW.id; END;"
+	  "CREATE TRIGGER threads_reopened AFTER UPDATE OF state ON threads"
+	  "  WHEN NEW.state != 4 AND OLD.state = 4"
+	  "  BEGIN UPDATE threads SET closed = NULL WHERE id = NEW.id; END;"
+	  "CREATE INDEX threads_closed_by_citizen ON threads(citizen_id, closed);"
+	  "CREATE TABLE thread_erasures(thread_id TEXT PRIMARY KEY, citizen_id TEXT NOT NULL,"
+	  "  run TEXT NOT NULL, phase INTEGER NOT NULL, erasure INTEGER NOT NULL, by_user TEXT NOT NULL,"
+	  "  request TEXT NOT NULL, reason TEXT NOT NULL, due INTEGER NOT NULL, marked INTEGER NOT NULL,"
+	  "  done INTEGER NOT NULL DEFAULT 0, messages INTEGER NOT NULL, files INTEGER NOT NULL,"
+	  "  file_bytes INTEGER NOT NULL, wraps INTEGER NOT NULL, epochs INTEGER NOT NULL,"
+	  "  notes INTEGER NOT NULL, idboxes INTEGER NOT NULL, other_rows INTEGER NOT NULL DEFAULT 0)"
+	  "  WITHOUT ROWID;"
+	  "CREATE INDEX thread_erasures_pending ON thread_erasures(phase, marked) WHERE phase < 3;"
+	  "CREATE INDEX thread_erasures_by_run ON thread_erasures(run, marked);" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];
