@@ -26,6 +26,7 @@
 #include "admin_out.h"
 #include "admin_names.h"
 #include "admin_queue.h"
+#include "admin_rights.h"
 #include "admin_shred.h"
 #include "admin_staff.h"
 #include "audit.h"
@@ -115,7 +116,16 @@ static int audit_command(struct ctx *x, const struct admin_cmd *cmd, const char 
 }
 
 /* Which file's operations a command runs. */
-enum admin_part { PART_ACCOUNTS, PART_STAFF, PART_QUEUE, PART_KEYS, PART_LISTS, PART_NAMES, PART_SHRED };
+enum admin_part {
+	PART_ACCOUNTS,
+	PART_STAFF,
+	PART_QUEUE,
+	PART_KEYS,
+	PART_LISTS,
+	PART_NAMES,
+	PART_SHRED,
+	PART_RIGHTS
+};
 
 /* The commands of the admin socket: advicectl's, but for init, root-create, dev-token and
  * login, which run without adviced. */
@@ -142,7 +152,8 @@ static const struct {
 	{ "unit-list", PART_LISTS },	  { "queue-list", PART_LISTS },
 	{ "worker-list", PART_LISTS },	  { "member-list", PART_LISTS },
 	{ "worker-name", PART_NAMES },	  { "unit-name-style", PART_NAMES },
-	{ "thread-shred", PART_SHRED },
+	{ "thread-shred", PART_SHRED },	  { "restrict", PART_RIGHTS },
+	{ "unrestrict", PART_RIGHTS },	  { "requests", PART_RIGHTS },
 };
 
 /* The command's entry, or -1 when there is none. */
@@ -174,6 +185,8 @@ static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, co
 	case PART_LISTS: return admin_lists_run(x->st, x->c->cfg.lock_ms, cmd->argc, argv, out, err, errlen);
 	case PART_NAMES: return admin_names_run(x->st, cmd->argc, argv, out, err, errlen);
 	case PART_SHRED: return admin_shred_run(x->st, x->now, cmd->argc, argv, out, err, errlen);
+	case PART_RIGHTS:
+		return admin_rights_run(x->st, x->now, cmd->user, cmd->argc, argv, out, err, errlen);
 	}
 	return 1;
 }

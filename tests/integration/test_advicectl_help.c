@@ -17,7 +17,7 @@
 #include "harness.h"
 #include "itest.h"
 
-#define MAX_COMMANDS 64
+#define MAX_COMMANDS 96
 
 /* Runs the program named by environment variable `env` with argv[1..] = args (NULL-ended),
  * standard input from /dev/null. */
