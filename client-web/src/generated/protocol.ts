@@ -345,6 +345,8 @@ export interface Defs {
     last_seq: Defs["seq"];
     updated: Defs["time"];
     assignee_name: Defs["person_name"];
+    /** The thread is restricted (§14.8). */
+    restricted?: boolean;
   };
   /** A language of the service: Finnish, Swedish or English. */
   "lang": "fi" | "sv" | "en";
