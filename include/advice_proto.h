@@ -56,6 +56,7 @@ enum advice_err {
 	ADVICE_ERR_TOTP_REQUIRED,   /* worker login: the key is right; send the second factor's code */
 	ADVICE_ERR_ENROL_REQUIRED,  /* worker login: enrol a second factor first (/login/worker/enrol) */
 	ADVICE_ERR_PASSWORD_AGE,    /* worker login: the password is too old; send new_auth_key */
+	ADVICE_ERR_RESTRICTED,	    /* the thread is restricted (GDPR 18): frozen, read for legal claims */
 	ADVICE_ERR_UNAVAILABLE,	    /* the store failed or overload: not acknowledged, resend (same id) */
 	ADVICE_ERR_INTERNAL,	    /* a bug; nothing was changed */
 	/* Client-side only (never sent by the server). */

@@ -24,6 +24,7 @@ static const char *const err_names[ADVICE_ERR__COUNT] = {
 	[ADVICE_ERR_TOTP_REQUIRED] = "totp_required",
 	[ADVICE_ERR_ENROL_REQUIRED] = "enrol_required",
 	[ADVICE_ERR_PASSWORD_AGE] = "password_expired",
+	[ADVICE_ERR_RESTRICTED] = "restricted",
 	[ADVICE_ERR_UNAVAILABLE] = "unavailable",
 	[ADVICE_ERR_INTERNAL] = "internal",
 	[ADVICE_ERR_NOMEM] = "nomem",

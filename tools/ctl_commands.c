@@ -245,6 +245,29 @@ const struct ctl_command ctl_commands[] = {
 	  "Finnish (default), Swedish or English, as the apps show it. --json gives\n"
 	  "{\"register\": the document GET /api/v1/register serves}.",
 	  "advicectl -d data privacy-notice --lang sv", CTL_SERVER },
+	{ "requests", REGDT, "[--open] [--due-within DAYS]",
+	  "the citizens' rights requests and their deadlines",
+	  "Lists the rights requests (correction, restriction, objection, erasure) by\n"
+	  "deadline: kind, state, thread, unit, when made and when due (one month, or three\n"
+	  "when extended; GDPR 12(3)), Helsinki time. Open requests due within 7 days are\n"
+	  "flagged DUE WITHIN 7 DAYS, those past their deadline OVERDUE. --open lists the\n"
+	  "open and extended ones only; --due-within DAYS the open ones due within DAYS days\n"
+	  "(overdue included). --json gives {\"requests\": [{\"id\", \"thread\", \"unit\",\n"
+	  "\"kind\", \"state\", \"made\", \"due\", \"decided\", \"extended\", \"overdue\",\n"
+	  "\"due_soon\", \"message\", \"decision_message\"}]}.",
+	  "advicectl -d data requests --due-within 7", CTL_SERVER },
+	{ "restrict", REGDT, "THREAD --reason TEXT",
+	  "restrict a thread (GDPR 18): frozen, read for legal claims",
+	  "Restricts THREAD (its id): nothing more is written to it and its staff read its\n"
+	  "content only for a legal claim, each read logged with its reason; its citizen\n"
+	  "still reads it. TEXT (1..500 characters) says why; it is kept with who restricted\n"
+	  "it and when, and in the command's access-log row.",
+	  "advicectl -d data restrict 0123456789abcdef0123456789abcdef --reason \"request of 2 May\"",
+	  CTL_SERVER },
+	{ "unrestrict", REGDT, "THREAD --reason TEXT", "lift a thread's restriction",
+	  "Lifts the restriction of THREAD (its id); TEXT (1..500 characters) says why.",
+	  "advicectl -d data unrestrict 0123456789abcdef0123456789abcdef --reason \"claim settled\"",
+	  CTL_SERVER },
 	{ "login", AS_WK, "URL USERNAME [--setup-code CODE] [--totp CODE]",
 	  "log in as a worker; with --setup-code, the first login",
 	  "Logs USERNAME in to the server at URL as the staff app would, prints the welcome\n"

@@ -27,6 +27,7 @@
 #include "admin_names.h"
 #include "admin_queue.h"
 #include "admin_retention.h"
+#include "admin_rights.h"
 #include "admin_shred.h"
 #include "admin_staff.h"
 #include "audit.h"
@@ -124,7 +125,8 @@ enum admin_part {
 	PART_LISTS,
 	PART_NAMES,
 	PART_SHRED,
-	PART_RETENTION
+	PART_RETENTION,
+	PART_RIGHTS
 };
 
 /* The commands of the admin socket: advicectl's, but for init, root-create, dev-token and
@@ -154,6 +156,8 @@ static const struct {
 	{ "worker-name", PART_NAMES },	    { "unit-name-style", PART_NAMES },
 	{ "thread-shred", PART_SHRED },	    { "retention-run", PART_RETENTION },
 	{ "thread-erase", PART_RETENTION }, { "privacy-notice", PART_RETENTION },
+	{ "restrict", PART_RIGHTS },	    { "unrestrict", PART_RIGHTS },
+	{ "requests", PART_RIGHTS },
 };
 
 /* The command's entry, or -1 when there is none. */
@@ -190,6 +194,8 @@ static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, co
 
 		return admin_retention_run(x->st, &env, cmd->argc, argv, out, err, errlen);
 	}
+	case PART_RIGHTS:
+		return admin_rights_run(x->st, x->now, cmd->user, cmd->argc, argv, out, err, errlen);
 	}
 	return 1;
 }

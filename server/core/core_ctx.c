@@ -129,9 +129,11 @@ int core_audit(struct ctx *x, const struct store_thread *t, const char *action, 
 	} else {
 		snprintf(a.object, sizeof a.object, "request");
 	}
-	snprintf(a.action, sizeof a.action, "%s", action);
+	/* A read of a restricted thread for a legal claim names its purpose; the reason goes beside. */
+	snprintf(a.action, sizeof a.action, "%s%s", action, x->legal_reason && t ? ":legal_claim" : "");
 	snprintf(a.outcome, sizeof a.outcome, "%s", outcome);
-	if (audit_append(x->st, &a) != STORE_OK) {
+	if (audit_append(x->st, &a) != STORE_OK ||
+	    (x->legal_reason && t && core_restrict_reason_put(x, a.row) != 0)) {
 		log_err("access log write failed: nothing is shown");
 		return -1;
 	}
@@ -173,6 +175,25 @@ int core_hide(struct ctx *x, enum policy_action action, const char *object, cons
 	return 0;
 }
 
+/* A restricted thread (core_restrict.c): a refused request is logged (outcome "restricted")
+ * and answered `restricted`. 0, 0 with ctx->err set, or -1. */
+static int restriction_gate(struct ctx *x, enum policy_action action, const struct store_thread *t)
+{
+	enum core_restrict_verdict v;
+
+	if (core_restrict_verdict(x, action, t, &v) != 0)
+		return -1;
+	if (v == RESTRICT_OPEN || v == RESTRICT_LEGAL_CLAIM)
+		return 0;
+	if (core_audit(x, t, policy_action_name(action), "restricted") != 0)
+		return -1;
+	if (v == RESTRICT_REFUSED_WRITE)
+		return core_fail(x, ADVICE_ERR_RESTRICTED, "the thread is restricted: it is not changed");
+	snprintf(x->err_field, sizeof x->err_field, "/purpose");
+	return core_fail(x, ADVICE_ERR_RESTRICTED,
+			 "the thread is restricted: staff read it only for a legal claim (purpose, reason)");
+}
+
 int core_thread_for_id(struct ctx *x, const char *thread_id, enum policy_action action,
 		       struct store_thread *t)
 {
@@ -189,7 +210,7 @@ int core_thread_for_id(struct ctx *x, const char *thread_id, enum policy_action 
 	}
 	if (!policy_allows(action, core_role_in_unit(x, t->unit_id), core_relations(x, t)))
 		return core_deny(x, action, t);
-	return 0;
+	return restriction_gate(x, action, t);
 }
 
 int core_thread_for(struct ctx *x, enum policy_action action, struct store_thread *t)
@@ -255,12 +276,18 @@ int core_thread_changed(struct ctx *x, const struct store_thread *t)
 {
 	char topic[48];
 	json_t *ev = core_thread_summary(t), *for_citizen = NULL, *name = NULL;
+	int restricted = 0;
 
 	if (ev == NULL)
 		return -1;
 	json_object_set_new(ev, "type", json_string("event"));
 	json_object_set_new(ev, "event", json_string("thread.changed"));
 	json_object_del(ev, "created");
+	if (core_restricted(x, t->id, &restricted) != 0) {
+		json_decref(ev);
+		return -1;
+	}
+	json_object_set_new(ev, "restricted", json_boolean(restricted));
 	/* The citizen sees the assignee's name as the unit allows; the unit, as colleagues do. */
 	if (core_name_for_citizen(x, t->unit_id, t->assignee_id, &name) != 0 ||
 	    (for_citizen = json_deep_copy(ev)) == NULL) {

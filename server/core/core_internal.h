@@ -69,6 +69,9 @@ struct ctx {
 	json_t *err_extra; /* extra fields of an error reply (retry_after), or NULL */
 	char err_msg[160];
 	char err_field[96];
+	/* A read of a restricted thread for a legal claim (core_restrict.c): its reason, which
+	 * core_audit keeps beside the read's access-log row; NULL for every other request. */
+	const char *legal_reason;
 };
 
 /* A handler's outcome: 0 (reply built, or ctx->err set), or -1 when the store failed. */
@@ -156,6 +159,72 @@ int core_thread_read(struct ctx *x);
 int core_thread_claim(struct ctx *x);
 int core_message_send(struct ctx *x);
 int core_thread_close(struct ctx *x);
+/* What core_thread_post writes and how. */
+struct core_post {
+	enum policy_action action;	/* the request's, for the envelope check's refusal */
+	const char *audit_action;	/* the access-log action of a staff writer ("write") */
+	int rights;			/* a rights request or decision: state and deadline clock stay */
+	int await_reply;		/* staff: the thread waits for the citizen */
+	int64_t seq;			/* set: the message's seq */
+	char message_id[STORE_ID_SIZE]; /* set: its message id, hex; "" when the body is no envelope */
+};
+/*
+ * Appends the request's "body" to thread `t` as the caller's message, as message.send does:
+ * the citizen limits, the envelope check, a message id unique in the thread, the access log
+ * for staff, then message.new and thread.changed. Without p->rights the thread's state and
+ * deadline clock move as an answer or a follow-up moves them. Fills p->seq and p->message_id.
+ * The caller checked the policy (and a closed thread, where that matters). 0, 0 with
+ * ctx->err set, or -1 when the store failed.
+ */
+int core_thread_post(struct ctx *x, struct store_thread *t, struct core_post *p);
+
+/* Restriction (core_restrict.c, below core_ctx.c: it calls only the store). */
+enum core_restrict_verdict {
+	RESTRICT_OPEN = 0,	/* not restricted, or a request a restriction allows */
+	RESTRICT_LEGAL_CLAIM,	/* a staff read for a legal claim: x->legal_reason is set */
+	RESTRICT_REFUSED_WRITE, /* a write on a restricted thread */
+	RESTRICT_REFUSED_READ	/* a staff read of a restricted thread without a legal claim */
+};
+/* What a restriction of `t` says of `action` by the caller, into *verdict. 0 or -1. */
+int core_restrict_verdict(struct ctx *x, enum policy_action action, const struct store_thread *t,
+			  enum core_restrict_verdict *verdict);
+/* Whether thread `thread_id` is restricted now (0 for no thread). 0 or -1. */
+int core_restricted(struct ctx *x, const char *thread_id, int *restricted);
+/* Sets or lifts the restriction of thread `t` (by: a user id or "os:<name>"); a change moves the
+ * thread in its lists (thread update). *changed 1 when it changed. 0 or -1. */
+int core_restrict_set(struct store *st, const struct store_thread *t, int restricted, const char *by,
+		      const char *reason, int64_t now, int *changed);
+/* Keeps x->legal_reason beside access-log row `row`. 0 or -1. */
+int core_restrict_reason_put(struct ctx *x, int64_t row);
+
+/* Corrections (core_correct.c): message.send's "corrects" and thread.read's. */
+struct core_correction {
+	int has;			  /* the request corrects a message */
+	char corrected_id[STORE_ID_SIZE]; /* its message id */
+};
+/* The corrections of a thread after a seq, for a page of thread.read. */
+struct core_corrected {
+	struct store_correction *list;
+	size_t n, cap;
+	int failed; /* out of memory while loading */
+};
+/* message.send: the request's "corrects", when present, must be the message id of a staff
+ * message of thread `t` and the caller staff; fills *c. 0, 0 with bad_request (field
+ * /corrects), or -1. */
+int core_correct_check(struct ctx *x, const struct store_thread *t, struct core_correction *c);
+/* Records the correction (when c->has) by the message of `seq` and `message_id`. 0 or -1. */
+int core_correct_record(struct ctx *x, const struct store_thread *t, const struct core_correction *c,
+			int64_t seq, const char *message_id);
+/* Loads the thread's corrections by messages after `after`. 0 or -1 (freed by core_correct_free). */
+int core_correct_load(struct ctx *x, const char *thread_id, int64_t after, struct core_corrected *out);
+/* The id of the message that the message of `seq` corrects, or NULL. */
+const char *core_correct_of(const struct core_corrected *c, int64_t seq);
+void core_correct_free(struct core_corrected *c);
+
+/* The citizen's rights (core_rights.c; PROTOCOL.md §14.6-§14.7). */
+int core_rights_request(struct ctx *x);
+int core_rights_list(struct ctx *x);
+int core_rights_decide(struct ctx *x);
 
 /* Duty queues (core_queue.c). Hooks of the thread handlers: each returns 0 or -1. */
 /* thread.open, before the insert: may replace `q` by a language route or a fallback queue. */

@@ -88,6 +88,7 @@ static int http_status_of(int code)
 	case ADVICE_ERR_BAD_TOKEN:
 	case ADVICE_ERR_TOTP_REQUIRED: return 401;
 	case ADVICE_ERR_FORBIDDEN:
+	case ADVICE_ERR_RESTRICTED:
 	case ADVICE_ERR_ENROL_REQUIRED:
 	case ADVICE_ERR_PASSWORD_AGE: return 403;
 	case ADVICE_ERR_NOT_FOUND: return 404;

@@ -263,16 +263,22 @@ static int add_assignee_name(struct ctx *x, json_t *seen, json_t *summary)
 	return json_object_set(summary, "assignee_name", name);
 }
 
-/* add_assignee_name for every summary of an array. 0 or -1. */
+/* add_assignee_name for every summary of an array, and "restricted" (§14.8). 0 or -1. */
 static int add_assignee_names(struct ctx *x, json_t *summaries)
 {
 	json_t *seen = json_object(), *summary;
 	size_t i;
-	int rc = seen != NULL ? 0 : -1;
+	int rc = seen != NULL ? 0 : -1, restricted = 0;
 
-	json_array_foreach (summaries, i, summary)
+	json_array_foreach (summaries, i, summary) {
 		if (rc == 0)
 			rc = add_assignee_name(x, seen, summary);
+		if (rc == 0)
+			rc = core_restricted(x, json_string_value(json_object_get(summary, "thread")),
+					     &restricted);
+		if (rc == 0)
+			rc = json_object_set_new(summary, "restricted", json_boolean(restricted));
+	}
 	json_decref(seen);
 	return rc;
 }
@@ -512,6 +518,7 @@ struct read_acc {
 	int truncated; /* a message was left out for the byte budget */
 	uint8_t senders[READ_MAX_SENDERS][16]; /* staff signing kids of the page's envelopes */
 	size_t nsenders;
+	struct core_corrected corrected; /* the corrections among the page's messages */
 };
 
 /* Whether `m` is an envelope of a staff sender not yet among a->senders; fills kid. */
@@ -528,8 +535,9 @@ static int new_staff_sender(const struct read_acc *a, const struct store_message
 	return 1;
 }
 
-/* One message of a thread.read reply, or NULL when out of memory. */
-static json_t *message_json(const struct store_message *m)
+/* One message of a thread.read reply, with the id of the message it corrects (NULL: none), or
+ * NULL when out of memory. */
+static json_t *message_json(const struct store_message *m, const char *corrects)
 {
 	size_t n = sodium_base64_encoded_len(m->body_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	char *b64 = malloc(n);
@@ -542,6 +550,10 @@ static json_t *message_json(const struct store_message *m)
 		      core_role_name(m->sender_role == ROLE_CITIZEN ? ROLE_CITIZEN : ROLE_WORKER), "time",
 		      (json_int_t)m->created, "body", b64);
 	free(b64);
+	if (o != NULL && corrects != NULL && json_object_set_new(o, "corrects", json_string(corrects)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -560,7 +572,7 @@ static int add_message(void *arg, const struct store_message *m)
 
 	if (++a->count > a->limit)
 		return 1;
-	if ((o = message_json(m)) == NULL) {
+	if ((o = message_json(m, core_correct_of(&a->corrected, m->seq))) == NULL) {
 		a->truncated = 1; /* the client reads on from the last seq it got */
 		return 1;
 	}
@@ -605,6 +617,8 @@ int core_thread_read(struct ctx *x)
 	rc = -1;
 	if (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "read", "ok") != 0)
 		goto out;
+	if (core_correct_load(x, t.id, after, &a->corrected) != 0)
+		goto out;
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));
 	json_object_set_new(x->result, "messages", json_incref(a->arr));
@@ -614,8 +628,10 @@ int core_thread_read(struct ctx *x)
 	json_object_set_new(x->result, "more", json_boolean(a->truncated || a->count > a->limit));
 	rc = core_keys_sender_certs(x, (const uint8_t(*)[16])a->senders, a->nsenders, certs);
 out:
-	if (a != NULL)
+	if (a != NULL) {
 		json_decref(a->arr);
+		core_correct_free(&a->corrected);
+	}
 	json_decref(certs);
 	free(a);
 	return rc;
@@ -653,38 +669,29 @@ static enum thread_state state_after_message(const struct ctx *x, const struct s
 	return t->state;
 }
 
-int core_message_send(struct ctx *x)
+int core_thread_post(struct ctx *x, struct store_thread *t, struct core_post *p)
 {
-	struct store_thread t;
 	struct store_message m = { .created = x->now };
-	int await_reply = json_is_true(json_object_get(x->msg, "await_reply"));
 	uint8_t *body;
 	int rc;
 
-	if ((rc = core_thread_for(x, ACT_MESSAGE_SEND, &t)) != 0 || x->err)
-		return rc;
-	if (t.state == THREAD_CLOSED)
-		return core_fail(x, ADVICE_ERR_THREAD_CLOSED, "thread is closed");
-	if (await_reply && x->sess.role == ROLE_CITIZEN) {
-		snprintf(x->err_field, sizeof x->err_field, "/await_reply");
-		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "await_reply is for staff");
-	}
 	if ((rc = read_body(x, &body, &m.body_len)) != 0 || x->err)
 		return rc;
 	if ((rc = core_limits_admit(x, 0, m.body_len)) != 0 || x->err ||
-	    (rc = core_keys_check_envelope(x, &t, ACT_MESSAGE_SEND, body, m.body_len)) != 0 || x->err) {
+	    (rc = core_keys_check_envelope(x, t, p->action, body, m.body_len)) != 0 || x->err) {
 		free(body);
 		return rc;
 	}
-	m.seq = t.last_seq + 1;
-	m.sender_role = x->sess.role == ROLE_CITIZEN ? ROLE_CITIZEN : core_role_in_unit(x, t.unit_id);
+	m.seq = t->last_seq + 1;
+	m.sender_role = x->sess.role == ROLE_CITIZEN ? ROLE_CITIZEN : core_role_in_unit(x, t->unit_id);
 	m.body = body;
 	take_message_id(&m);
-	snprintf(m.thread_id, sizeof m.thread_id, "%s", t.id);
+	snprintf(m.thread_id, sizeof m.thread_id, "%s", t->id);
 	snprintf(m.sender_id, sizeof m.sender_id, "%s", x->sess.user_id);
-	t.last_seq = m.seq;
-	t.updated = x->now;
-	t.state = state_after_message(x, &t, await_reply);
+	t->last_seq = m.seq;
+	t->updated = x->now;
+	if (!p->rights)
+		t->state = state_after_message(x, t, p->await_reply);
 	/* The first write: a message id the thread holds already (a replayed envelope) changes
 	 * nothing. A resend with the same request id never gets here: it has its stored reply. */
 	rc = x->st->ops->thread->message_insert(x->st, &m);
@@ -693,17 +700,45 @@ int core_message_send(struct ctx *x)
 		snprintf(x->err_field, sizeof x->err_field, "/body");
 		return core_fail(x, ADVICE_ERR_CONFLICT, "the thread has a message with this message id");
 	}
-	rc = rc == STORE_OK && x->st->ops->thread->update(x->st, &t) == STORE_OK ? 0 : -1;
+	rc = rc == STORE_OK && x->st->ops->thread->update(x->st, t) == STORE_OK ? 0 : -1;
 	if (rc != 0 || core_limits_count(x, 0, m.body_len) != 0 ||
-	    (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "write", "ok") != 0) ||
-	    core_queue_message(x, &t, await_reply) != 0)
+	    (x->sess.role != ROLE_CITIZEN && core_audit(x, t, p->audit_action, "ok") != 0) ||
+	    (!p->rights && core_queue_message(x, t, p->await_reply) != 0))
+		return -1;
+	p->seq = m.seq;
+	p->message_id[0] = '\0';
+	if (m.has_message_id)
+		sodium_bin2hex(p->message_id, sizeof p->message_id, m.message_id, sizeof m.message_id);
+	if (push_message_new(x, t, m.seq, m.sender_role, req_str(x, "body")) != 0)
+		return -1;
+	return core_thread_changed(x, t);
+}
+
+int core_message_send(struct ctx *x)
+{
+	struct core_post p = { .action = ACT_MESSAGE_SEND, .audit_action = "write" };
+	struct core_correction corr;
+	struct store_thread t;
+	int rc;
+
+	p.await_reply = json_is_true(json_object_get(x->msg, "await_reply"));
+	if ((rc = core_thread_for(x, ACT_MESSAGE_SEND, &t)) != 0 || x->err)
+		return rc;
+	if (t.state == THREAD_CLOSED)
+		return core_fail(x, ADVICE_ERR_THREAD_CLOSED, "thread is closed");
+	if (p.await_reply && x->sess.role == ROLE_CITIZEN) {
+		snprintf(x->err_field, sizeof x->err_field, "/await_reply");
+		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "await_reply is for staff");
+	}
+	if ((rc = core_correct_check(x, &t, &corr)) != 0 || x->err ||
+	    (rc = core_thread_post(x, &t, &p)) != 0 || x->err)
+		return rc;
+	if (core_correct_record(x, &t, &corr, p.seq, p.message_id) != 0)
 		return -1;
 	json_object_set_new(x->result, "thread", json_string(t.id));
-	json_object_set_new(x->result, "seq", json_integer(m.seq));
+	json_object_set_new(x->result, "seq", json_integer(p.seq));
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));
-	if (push_message_new(x, &t, m.seq, m.sender_role, req_str(x, "body")) != 0)
-		return -1;
-	return core_thread_changed(x, &t);
+	return 0;
 }
 
 int core_thread_close(struct ctx *x)

@@ -966,6 +966,90 @@ struct store_retention_ops {
 	int (*rows_delete)(struct store *st, const char *thread_id, int64_t *other);
 };
 
+/* Register duties (issue 18): the citizen's rights requests (GDPR 16-21) with their deadlines
+ * (GDPR 12(3)) and decisions, corrections of staff messages that keep both versions, the
+ * restriction of a thread (GDPR 18) and the reasons of the reads of a restricted thread for a
+ * legal claim, each kept beside its access-log row (store_sqlite_rights.c). */
+enum store_rights_kind { RIGHTS_CORRECTION = 1, RIGHTS_RESTRICTION, RIGHTS_OBJECTION, RIGHTS_ERASURE };
+enum store_rights_state { RIGHTS_OPEN = 0, RIGHTS_GRANTED, RIGHTS_REFUSED, RIGHTS_EXTENDED };
+#define STORE_RIGHTS_REASON_MAX 2000 /* bytes of a restriction's or a legal-claim read's reason */
+#define STORE_ACTOR_SIZE	64   /* a user id, or "os:<name>" of an administrator */
+
+struct store_rights_request {
+	char id[STORE_ID_SIZE];
+	char thread_id[STORE_ID_SIZE];
+	char citizen_id[STORE_ID_SIZE];
+	char unit_id[STORE_ID_SIZE];		 /* writes: the thread's unit then; reads: its unit now */
+	int kind;				 /* enum store_rights_kind */
+	int state;				 /* enum store_rights_state */
+	int extended;				 /* the deadline was extended (it is, once) */
+	int64_t made, due, decided;		 /* decided 0: not yet */
+	char decided_by[STORE_ID_SIZE];		 /* "" = nobody yet */
+	char message_id[STORE_ID_SIZE];		 /* the request's message id, hex */
+	char decision_message_id[STORE_ID_SIZE]; /* "" = none */
+};
+typedef int (*store_rights_request_cb)(void *arg, const struct store_rights_request *r);
+
+/* Which rights requests request_list gives, deadline first. Empty strings and zeros: no filter. */
+struct store_rights_query {
+	char citizen_id[STORE_ID_SIZE];		      /* a citizen's own */
+	char units[STORE_QUERY_UNITS][STORE_ID_SIZE]; /* of threads now in these units */
+	size_t nunits;				      /* 0: any unit */
+	char thread_id[STORE_ID_SIZE];
+	int open_only; /* open or extended */
+	int limit;
+};
+
+/* A staff message corrected by a later message of its thread. */
+struct store_correction {
+	char thread_id[STORE_ID_SIZE];
+	char corrected_id[STORE_ID_SIZE]; /* the corrected message's id, hex */
+	int64_t seq;			  /* the correcting message's seq */
+	char message_id[STORE_ID_SIZE];	  /* the correcting message's id, hex ("" = none) */
+	char corrector_id[STORE_ID_SIZE];
+	enum store_role role;
+	int64_t time;
+};
+typedef int (*store_correction_cb)(void *arg, const struct store_correction *c);
+
+/* A thread's restriction as last set or lifted: who, when and why. */
+struct store_restriction {
+	char thread_id[STORE_ID_SIZE];
+	int restricted;
+	char by[STORE_ACTOR_SIZE];
+	int64_t time;
+	char reason[STORE_RIGHTS_REASON_MAX + 1];
+};
+
+struct store_rights_ops {
+	/* A new request; STORE_EXISTS when its id is taken. */
+	int (*request_put)(struct store *st, const struct store_rights_request *r);
+	/* STORE_NOTFOUND when there is no such request. */
+	int (*request_get)(struct store *st, const char *id, struct store_rights_request *out);
+	/* Writes state, extended, due, decided, decided_by and decision_message_id. */
+	int (*request_update)(struct store *st, const struct store_rights_request *r);
+	/* The open (or extended) request of a kind on a thread; STORE_NOTFOUND when none. */
+	int (*request_open_of)(struct store *st, const char *thread_id, int kind, char id[STORE_ID_SIZE]);
+	/* At most q->limit requests matching q, earliest deadline first. */
+	int (*request_list)(struct store *st, const struct store_rights_query *q, store_rights_request_cb cb,
+			    void *arg);
+	/* The message of a thread with message id `message_id` (hex): its seq and sender's role;
+	 * STORE_NOTFOUND when the thread has none. */
+	int (*message_find)(struct store *st, const char *thread_id, const char *message_id, int64_t *seq,
+			    enum store_role *role);
+	int (*correction_put)(struct store *st, const struct store_correction *c); /* appends */
+	/* A thread's corrections whose correcting message is after seq `after`, in seq order. */
+	int (*correction_list)(struct store *st, const char *thread_id, int64_t after, store_correction_cb cb,
+			       void *arg);
+	/* A thread's restriction; STORE_NOTFOUND (restricted 0) when it never had one. */
+	int (*restriction_get)(struct store *st, const char *thread_id, struct store_restriction *out);
+	int (*restriction_put)(struct store *st, const struct store_restriction *r); /* replaces */
+	/* The reason of a legal-claim read, beside its access-log row; reason_get gives it at most
+	 * cap bytes (STORE_NOTFOUND when the row has none). */
+	int (*reason_put)(struct store *st, int64_t audit_row, const char *reason);
+	int (*reason_get)(struct store *st, int64_t audit_row, char *out, size_t cap);
+};
+
 struct store_ops {
 	/* Closes the store (NULL is fine); an open transaction is rolled back. */
 	void (*close)(struct store *st);
@@ -989,6 +1073,7 @@ struct store_ops {
 	const struct store_idbox_ops *idbox;
 	const struct store_note_ops *note;
 	const struct store_retention_ops *retention;
+	const struct store_rights_ops *rights;
 };
 
 struct store {

@@ -382,6 +382,26 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "  PRIMARY KEY(thread_id, unit_id, generation)) WITHOUT ROWID;"
 	  "CREATE TRIGGER thread_identity_shredded AFTER INSERT ON thread_shreds"
 	  "  BEGIN DELETE FROM thread_identity WHERE thread_id = NEW.thread_id; END;" },
+	/* Register duties, the citizen's rights (issue 18): rights requests with their deadlines and
+	 * decisions, corrections (the corrected message stays as it was: a later message of the
+	 * thread names it), a thread's restriction as last set or lifted, and the reason of each
+	 * read of a restricted thread for a legal claim, beside its access-log row. */
+	{ 25, "rights requests, corrections, restriction of threads, reasons of legal-claim reads",
+	  "CREATE TABLE rights_requests(id TEXT PRIMARY KEY, thread_id TEXT NOT NULL REFERENCES threads(id),"
+	  "  citizen_id TEXT NOT NULL REFERENCES users(id), unit_id TEXT NOT NULL, kind INTEGER NOT NULL,"
+	  "  state INTEGER NOT NULL, extended INTEGER NOT NULL DEFAULT 0, made INTEGER NOT NULL,"
+	  "  due INTEGER NOT NULL, decided INTEGER, decided_by TEXT, message_id TEXT NOT NULL,"
+	  "  decision_message_id TEXT) WITHOUT ROWID;"
+	  "CREATE INDEX rights_requests_by_thread ON rights_requests(thread_id, kind, state);"
+	  "CREATE INDEX rights_requests_by_citizen ON rights_requests(citizen_id, due);"
+	  "CREATE INDEX rights_requests_by_due ON rights_requests(due, id);"
+	  "CREATE TABLE corrections(thread_id TEXT NOT NULL REFERENCES threads(id), seq INTEGER NOT NULL,"
+	  "  corrected_id TEXT NOT NULL, message_id TEXT, corrector_id TEXT NOT NULL, role INTEGER NOT NULL,"
+	  "  time INTEGER NOT NULL, PRIMARY KEY(thread_id, seq)) WITHOUT ROWID;"
+	  "CREATE TABLE thread_restrictions(thread_id TEXT PRIMARY KEY REFERENCES threads(id),"
+	  "  restricted INTEGER NOT NULL, set_by TEXT NOT NULL, time INTEGER NOT NULL, reason TEXT NOT NULL)"
+	  "  WITHOUT ROWID;"
+	  "CREATE TABLE legal_claim_reads(audit_row INTEGER PRIMARY KEY, reason TEXT NOT NULL);" },
 	/* Retention and erasure (issue 18, S-LIFE): when a thread was closed (kept by a trigger,
 	 * so that no write path has to), and the shred marks: a thread marked for shredding goes
 	 * through its phases (shred.c) and its row stays as the erasure note. */

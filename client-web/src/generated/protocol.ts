@@ -30,7 +30,7 @@ export interface Defs {
   "unit_role": "worker" | "supervisor";
   "login_role": "citizen" | "worker";
   /** Every error code the server sends (advice_err_name in lib/proto_names.c). */
-  "error_code": "bad_json" | "bad_request" | "unknown_type" | "too_large" | "unauthenticated" | "bad_credentials" | "bad_token" | "locked" | "forbidden" | "not_found" | "conflict" | "thread_closed" | "rate_limited" | "totp_required" | "enrol_required" | "password_expired" | "unavailable" | "internal";
+  "error_code": "bad_json" | "bad_request" | "unknown_type" | "too_large" | "unauthenticated" | "bad_credentials" | "bad_token" | "locked" | "forbidden" | "not_found" | "conflict" | "thread_closed" | "rate_limited" | "totp_required" | "enrol_required" | "password_expired" | "restricted" | "unavailable" | "internal";
   /** Human-readable English text for logs and developers; clients show their own text chosen by code. */
   "error_message": string;
   "username": string;
@@ -61,6 +61,8 @@ export interface Defs {
       warn_at: Defs["time"];
     } | null;
     change: Defs["change"];
+    /** The thread is restricted (GDPR 18, PROTOCOL.md §14.8): frozen; staff read it only for a legal claim. */
+    restricted?: boolean;
   };
   /** A value of the server's change counter (PROTOCOL.md §6.3): it grows with every change to what a thread list shows; 0 before any. */
   "change": number;
@@ -78,6 +80,8 @@ export interface Defs {
     role: Defs["sender_role"];
     time: Defs["time"];
     body: Defs["body"];
+    /** The message id of the earlier staff message this one corrects (message.send's corrects); absent when none. */
+    corrects?: string;
   };
   /** The categories a citizen can open a thread in. */
   "request.categories.list": {
@@ -126,6 +130,8 @@ export interface Defs {
     thread: Defs["thread_id"];
     after_seq?: number;
     limit?: Defs["limit"];
+    purpose?: Defs["read_purpose"];
+    reason?: Defs["read_reason"];
   };
   /** Staff of the thread's unit: takes a new thread. */
   "request.thread.claim": {
@@ -141,6 +147,8 @@ export interface Defs {
     body: Defs["body"];
     /** Staff only: true sets the thread to waiting instead of answered. */
     await_reply?: boolean;
+    /** Staff: the message id of an earlier staff message of this thread that this message corrects (content version 2 kind 1); both stay readable. */
+    corrects?: string;
   };
   /** The citizen owner or the assignee closes the thread. */
   "request.thread.close": {
@@ -337,6 +345,8 @@ export interface Defs {
     last_seq: Defs["seq"];
     updated: Defs["time"];
     assignee_name: Defs["person_name"];
+    /** The thread is restricted (§14.8). */
+    restricted?: boolean;
   };
   /** A language of the service: Finnish, Swedish or English. */
   "lang": "fi" | "sv" | "en";
@@ -765,6 +775,8 @@ export interface Defs {
     type: "thread.keys";
     id: Defs["request_id"];
     thread: Defs["thread_id"];
+    purpose?: Defs["read_purpose"];
+    reason?: Defs["read_reason"];
   };
   /** Stores signed thread-key wraps (the citizen's identity, another unit, a citizen's new identity). */
   "request.wrap.put": {
@@ -974,12 +986,16 @@ export interface Defs {
     id: Defs["request_id"];
     file: Defs["file_id"];
     index: Defs["chunk_index"];
+    purpose?: Defs["read_purpose"];
+    reason?: Defs["read_reason"];
   };
   /** Staff of the thread's unit: the citizen's identity boxes sealed to the caller's units (§12.9; logged before the reply). */
   "request.thread.identity": {
     type: "thread.identity";
     id: Defs["request_id"];
     thread: Defs["thread_id"];
+    purpose?: Defs["read_purpose"];
+    reason?: Defs["read_reason"];
   };
   "reply.file.begin": {
     type: "ok";
@@ -1226,6 +1242,8 @@ export interface Defs {
     type: "note.list";
     id: Defs["request_id"];
     thread: Defs["thread_id"];
+    purpose?: Defs["read_purpose"];
+    reason?: Defs["read_reason"];
   };
   "reply.note.list": {
     type: "ok";
@@ -1290,6 +1308,66 @@ export interface Defs {
     event: "canned.changed";
     unit: Defs["unit_id"];
   };
+  /** Why staff read a restricted thread (§14.8): only for a legal claim. */
+  "read_purpose": "legal_claim";
+  /** The reason of a read of a restricted thread for a legal claim; kept beside its access-log row. */
+  "read_reason": string;
+  /** What the citizen asks (GDPR 16, 18, 21, 17). */
+  "rights_kind": "correction" | "restriction" | "objection" | "erasure";
+  "rights_state": "open" | "granted" | "refused" | "extended";
+  /** A rights request with its deadline (one month from made; extended: three) and decision. */
+  "rights_request": {
+    id: Defs["hex_id"];
+    thread: Defs["thread_id"];
+    kind: Defs["rights_kind"];
+    state: Defs["rights_state"];
+    made: Defs["time"];
+    due: Defs["time"];
+    decided: Defs["nullable_time"];
+    decided_by: Defs["display_name"];
+    message: Defs["hex_id"];
+    decision_message: Defs["nullable_hex_id"];
+    unit?: Defs["unit_id"];
+  };
+  /** The citizen asks for a correction, restriction, erasure or objects (§14.6); the body is stored as a message of the thread. */
+  "request.rights.request": {
+    type: "rights.request";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    kind: Defs["rights_kind"];
+    body: Defs["body"];
+  };
+  "reply.rights.request": {
+    type: "ok";
+    id: Defs["request_id"];
+    request: Defs["rights_request"];
+  };
+  /** Rights requests: a citizen's own, a supervisor's units' (§14.7), deadline first. */
+  "request.rights.list": {
+    type: "rights.list";
+    id: Defs["request_id"];
+    thread?: Defs["thread_id"];
+    open_only?: boolean;
+  };
+  "reply.rights.list": {
+    type: "ok";
+    id: Defs["request_id"];
+    requests: Array<Defs["rights_request"]>;
+  };
+  /** A supervisor of the thread's unit decides a rights request (§14.7); a refusal needs a body with its reason. */
+  "request.rights.decide": {
+    type: "rights.decide";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    request: Defs["hex_id"];
+    outcome: "granted" | "refused" | "extended";
+    body?: Defs["body"];
+  };
+  "reply.rights.decide": {
+    type: "ok";
+    id: Defs["request_id"];
+    request: Defs["rights_request"];
+  };
 }
 
 /** Requests, their ok replies and events, by request type or event name. */
@@ -1346,6 +1424,9 @@ export interface Requests {
   "canned.list": Defs["request.canned.list"];
   "canned.put": Defs["request.canned.put"];
   "canned.delete": Defs["request.canned.delete"];
+  "rights.request": Defs["request.rights.request"];
+  "rights.list": Defs["request.rights.list"];
+  "rights.decide": Defs["request.rights.decide"];
 }
 
 export interface Replies {
@@ -1401,6 +1482,9 @@ export interface Replies {
   "canned.list": Defs["reply.canned.list"];
   "canned.put": Defs["reply.canned.put"];
   "canned.delete": Defs["reply.canned.delete"];
+  "rights.request": Defs["reply.rights.request"];
+  "rights.list": Defs["reply.rights.list"];
+  "rights.decide": Defs["reply.rights.decide"];
 }
 
 export interface Events {
@@ -1480,6 +1564,9 @@ export const requestTypes: readonly RequestType[] = [
   "canned.list",
   "canned.put",
   "canned.delete",
+  "rights.request",
+  "rights.list",
+  "rights.decide",
 ];
 export const writeRequestTypes: readonly RequestType[] = [
   "thread.open",
@@ -1511,4 +1598,6 @@ export const writeRequestTypes: readonly RequestType[] = [
   "note.add",
   "canned.put",
   "canned.delete",
+  "rights.request",
+  "rights.decide",
 ];
