@@ -638,6 +638,62 @@ export interface Defs {
     privacy_contact: Defs["nullable_contact"];
     accessibility_contact: Defs["nullable_contact"];
   };
+  /** A text of the register document (PROTOCOL.md 14.9) in Finnish, Swedish and English: plain text, no markup. */
+  "register_text": {
+    fi: string;
+    sv: string;
+    en: string;
+  };
+  "register_texts": Array<Defs["register_text"]>;
+  /** GET /api/v1/register: the register document (PROTOCOL.md 14.9) as adviced checked it from the register file: the privacy notice's texts, the consent texts and the retention rules. */
+  "http.reply.register": {
+    type: "ok";
+    demo: boolean;
+    name?: Defs["register_text"];
+    /** YYYY-MM-DD */
+    updated?: string;
+    controller: {
+      name: Defs["register_text"];
+      address: Defs["register_text"];
+      contact: Defs["register_text"];
+    };
+    dpo: {
+      name: Defs["register_text"];
+      contact: Defs["register_text"];
+    };
+    purposes: Array<{
+      purpose: Defs["register_text"];
+      basis: Defs["register_text"];
+    }>;
+    data_categories: Defs["register_texts"];
+    subjects: Defs["register_texts"];
+    sources: Defs["register_texts"];
+    recipients: Defs["register_texts"];
+    regular_disclosures: Defs["register_texts"];
+    processors: Array<{
+      name: string;
+      task: Defs["register_text"];
+    }>;
+    transfers_outside_eea: boolean;
+    transfers?: Defs["register_text"];
+    retention: {
+      rules: Array<{
+        /** A category code, or * for every other category. */
+        category: string;
+        years?: number;
+        days?: number;
+        from: "close" | "relationship_end";
+      }>;
+      channel_copy_days?: number;
+      text: Defs["register_text"];
+    };
+    consent: {
+      recipient: Defs["register_text"];
+      scope: Defs["register_text"];
+      text: Defs["register_text"];
+    };
+    rights_contact: Defs["register_text"];
+  };
   /** A phone number as people write it: digits, spaces, + and -. */
   "phone_number": string;
   /** A configured text shown as it is (a name, an address, an e-mail or a phone number); null: not configured. */
