@@ -5,11 +5,12 @@
  * The body is built by the admin socket, never by a client:
  *   {"user": OS user, "command": NAME, "args": [STRING...],
  *    "auth": {"salt", "opslimit", "memlimit", "key"} (worker-add --password-stdin),
- *    "records": [...] (the key commands, admin_keys.h)}
+ *    "records": [...] (the key commands, admin_keys.h),
+ *    "stdin": TEXT (citizen-find's identity code, admin_logs.h)}
  * The caller is an administrator (the socket let in only root and adviced's own user); the
  * policy table says what an administrator may do (ACT_ADMIN_COMMAND). Every command that
  * runs is written to the access log with the OS user, the command and its arguments (never
- * the auth key or the records). A failed command changes nothing but that log row.
+ * the auth key, the records or stdin). A failed command changes nothing but that log row.
  * The reply: {"type": "ok", "output": TEXT, "exit": N, "data": {...}, "warnings": [TEXT...]}
  * (data: what advicectl --json prints; warnings: likely mistakes that did not stop the
  * command; either absent when empty), or an error with the reason.
@@ -23,6 +24,7 @@
 #include "admin_accounts.h"
 #include "admin_keys.h"
 #include "admin_lists.h"
+#include "admin_logs.h"
 #include "admin_out.h"
 #include "admin_names.h"
 #include "admin_queue.h"
@@ -115,7 +117,16 @@ static int audit_command(struct ctx *x, const struct admin_cmd *cmd, const char 
 }
 
 /* Which file's operations a command runs. */
-enum admin_part { PART_ACCOUNTS, PART_STAFF, PART_QUEUE, PART_KEYS, PART_LISTS, PART_NAMES, PART_SHRED };
+enum admin_part {
+	PART_ACCOUNTS,
+	PART_STAFF,
+	PART_QUEUE,
+	PART_KEYS,
+	PART_LISTS,
+	PART_NAMES,
+	PART_SHRED,
+	PART_LOGS
+};
 
 /* The commands of the admin socket: advicectl's, but for init, root-create, dev-token and
  * login, which run without adviced. */
@@ -125,7 +136,7 @@ static const struct {
 } admin_commands[] = {
 	{ "unit-add", PART_ACCOUNTS },	  { "queue-add", PART_ACCOUNTS },
 	{ "worker-add", PART_ACCOUNTS },  { "member-add", PART_ACCOUNTS },
-	{ "unlock", PART_ACCOUNTS },	  { "audit-verify", PART_ACCOUNTS },
+	{ "unlock", PART_ACCOUNTS },	  { "audit-verify", PART_LOGS },
 	{ "worker-end", PART_STAFF },	  { "role-end", PART_STAFF },
 	{ "worker-reset", PART_STAFF },	  { "totp-reset", PART_STAFF },
 	{ "demo-totp", PART_STAFF },	  { "unit-langs", PART_QUEUE },
@@ -142,7 +153,9 @@ static const struct {
 	{ "unit-list", PART_LISTS },	  { "queue-list", PART_LISTS },
 	{ "worker-list", PART_LISTS },	  { "member-list", PART_LISTS },
 	{ "worker-name", PART_NAMES },	  { "unit-name-style", PART_NAMES },
-	{ "thread-shred", PART_SHRED },
+	{ "thread-shred", PART_SHRED },	  { "disclosure-list", PART_LOGS },
+	{ "log-report", PART_LOGS },	  { "citizen-find", PART_LOGS },
+	{ "breach-scope", PART_LOGS },
 };
 
 /* The command's entry, or -1 when there is none. */
@@ -152,6 +165,21 @@ static int find_command(const char *name)
 		if (strcmp(name, admin_commands[i].name) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* A command of the logs (admin_logs.h), with what advicectl read from standard input. */
+static int run_logs(struct ctx *x, const struct admin_cmd *cmd, struct admin_out *out, int *exit_status,
+		    char *err, size_t errlen)
+{
+	struct admin_logs_env env = {
+		.pepper = x->c->cfg.pepper,
+		.test_mode = x->c->cfg.test_mode,
+		.now = x->now,
+		.os_user = cmd->user,
+		.secret = json_string_value(json_object_get(x->msg, "stdin")),
+	};
+
+	return admin_logs_run(x->st, &env, cmd->argc, (char **)cmd->argv, out, exit_status, err, errlen);
 }
 
 /* Runs command `which` (find_command); 0, 1 (not with these arguments) or -1 with a reason
@@ -174,6 +202,7 @@ static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, co
 	case PART_LISTS: return admin_lists_run(x->st, x->c->cfg.lock_ms, cmd->argc, argv, out, err, errlen);
 	case PART_NAMES: return admin_names_run(x->st, cmd->argc, argv, out, err, errlen);
 	case PART_SHRED: return admin_shred_run(x->st, x->now, cmd->argc, argv, out, err, errlen);
+	case PART_LOGS: return run_logs(x, cmd, out, exit_status, err, errlen);
 	}
 	return 1;
 }

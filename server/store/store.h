@@ -451,6 +451,9 @@ struct store_identity_ops {
 	 * STORE_EXISTS when new_id is another user's id. */
 	int (*citizen_get_or_create)(struct store *st, const uint8_t hetu_hash[STORE_HASH_BYTES],
 				     const char *new_id, int64_t now, char out_id[STORE_ID_SIZE]);
+	/* The citizen of a keyed hash of an identity code; STORE_NOTFOUND when there is none. */
+	int (*citizen_find)(struct store *st, const uint8_t hetu_hash[STORE_HASH_BYTES],
+			    char out_id[STORE_ID_SIZE]);
 	/* Records that a bank-ID login (keyed hash of its login token) was used at `now`, first
 	 * forgetting logins used before `forget_before`. STORE_EXISTS when it was used already. */
 	int (*bank_login_use)(struct store *st, const uint8_t hash[STORE_HASH_BYTES], int64_t now,
