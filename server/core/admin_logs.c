@@ -543,7 +543,8 @@ static int cmd_breach_scope(struct run *r, int argc, char **argv)
 	     r->st->ops->disclosure->query(r->st, &q, scope_disclosure, &s) != STORE_OK || s.failed))
 		rc = fail(r, "cannot read the logs (or too many clients)");
 	if (rc == 0) {
-		qsort(s.c, s.n, sizeof *s.c, by_client);
+		if (s.n > 0)
+			qsort(s.c, s.n, sizeof *s.c, by_client);
 		admin_time_text(q.from, from);
 		admin_time_text(q.to, to);
 		fprintf(r->out->text, "breach scope: %s%s%s%s%s, %s to %s\n", user ? "account " : "",
