@@ -79,15 +79,18 @@ static char *admin_body(json_t *req, const char *user, const char **why)
 {
 	json_t *cmd = json_object_get(req, "command"), *args = json_object_get(req, "args");
 	json_t *auth = json_object_get(req, "auth"), *records = json_object_get(req, "records");
+	json_t *input = json_object_get(req, "stdin");
 	json_t *body;
 	char *text;
 
 	auth = json_is_null(auth) ? NULL : auth; /* null: absent */
 	records = json_is_null(records) ? NULL : records;
 	args = json_is_null(args) ? NULL : args;
+	input = json_is_null(input) ? NULL : input;
 
 	if (!json_is_string(cmd) || (args != NULL && !json_is_array(args)) ||
-	    (auth != NULL && !json_is_object(auth)) || (records != NULL && !json_is_array(records))) {
+	    (auth != NULL && !json_is_object(auth)) || (records != NULL && !json_is_array(records)) ||
+	    (input != NULL && (!json_is_string(input) || json_string_length(input) > 256))) {
 		*why = "a request is {\"id\", \"command\": NAME, \"args\": [STRING...]}";
 		return NULL;
 	}
@@ -98,6 +101,8 @@ static char *admin_body(json_t *req, const char *user, const char **why)
 		json_object_set(body, "auth", auth);
 	if (body != NULL && records != NULL)
 		json_object_set(body, "records", records);
+	if (body != NULL && input != NULL)
+		json_object_set(body, "stdin", input);
 	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	*why = "out of memory";

@@ -1,6 +1,7 @@
 /*
  * advicectl - the register keeper's command: initialise a data folder, create units,
- * queues and worker accounts, unlock accounts, verify the access log, and (in test mode)
+ * queues and worker accounts, unlock accounts, verify the access and disclosure logs, give
+ * the register duties' reports (log report, breach scope), and (in test mode)
  * issue ID tokens from the development test bank key.
  *
  * A running adviced owns its database: every command on a data folder's store goes to it
@@ -254,8 +255,8 @@ static json_t *admin_exchange(int fd, json_t *req)
  * {} when it has none), its warnings on stderr, and returns the exit status it asks for. A
  * refusal dies with adviced's reason.
  */
-static int admin_command(const struct admin *a, int argc, char **argv, json_t *auth, json_t *records,
-			 const char *before)
+static int admin_command_in(const struct admin *a, int argc, char **argv, json_t *auth, json_t *records,
+			    json_t *input, const char *before)
 {
 	json_t *args = json_array(), *req, *rep;
 	const char *type, *output, *why;
@@ -263,8 +264,8 @@ static int admin_command(const struct admin *a, int argc, char **argv, json_t *a
 
 	for (int i = 1; i < argc; i++)
 		json_array_append_new(args, json_string(argv[i]));
-	req = json_pack("{s:i, s:s, s:o, s:o?, s:o?}", "id", 1, "command", argv[0], "args", args, "auth",
-			auth, "records", records);
+	req = json_pack("{s:i, s:s, s:o, s:o?, s:o?, s:o?}", "id", 1, "command", argv[0], "args", args,
+			"auth", auth, "records", records, "stdin", input);
 	if (req == NULL)
 		die("out of memory");
 	rep = admin_exchange(fd, req);
@@ -292,6 +293,31 @@ static int admin_command(const struct admin *a, int argc, char **argv, json_t *a
 	status = (int)json_integer_value(json_object_get(rep, "exit"));
 	json_decref(rep);
 	return status;
+}
+
+static int admin_command(const struct admin *a, int argc, char **argv, json_t *auth, json_t *records,
+			 const char *before)
+{
+	return admin_command_in(a, argc, argv, auth, records, NULL, before);
+}
+
+/* A command that takes one line of standard input (citizen-find's identity code): sent as the
+ * request's "stdin", apart from the arguments, which the access log records. */
+static int stdin_command(const struct admin *a, int argc, char **argv)
+{
+	char line[256];
+	json_t *input;
+	int rc;
+
+	if (fgets(line, (int)sizeof line, stdin) == NULL)
+		die("%s: give the input on standard input", argv[0]);
+	line[strcspn(line, "\r\n")] = '\0';
+	input = json_string(line);
+	sodium_memzero(line, sizeof line);
+	if (input == NULL)
+		die("standard input: one line of UTF-8 text");
+	rc = admin_command_in(a, argc, argv, NULL, NULL, input, NULL);
+	return rc;
 }
 
 /* A key command: read the store beside adviced, sign here, send the records. */
@@ -955,6 +981,7 @@ static int run_command(const struct ctl_command *c, const char *dir, int json_ou
 	case CTL_DEV_TOKEN: cmd_dev_token(&a, argc, argv); return 0;
 	case CTL_SERVER_PASSWORD: return worker_add_command(&a, argc, argv);
 	case CTL_SERVER_KEYS: return key_command(&a, argc, argv);
+	case CTL_SERVER_STDIN: return stdin_command(&a, argc, argv);
 	case CTL_SERVER: break;
 	}
 	return admin_command(&a, argc, argv, NULL, NULL, NULL);

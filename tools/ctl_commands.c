@@ -218,9 +218,10 @@ const struct ctl_command ctl_commands[] = {
 	  "of each of their units: clients refuse what those keys sign after it. Remove the\n"
 	  "worker from their units too (unit-member-remove), which rotates the unit keys.",
 	  "advicectl -d data cert-revoke ben admin.key", CTL_SERVER_KEYS },
-	{ "audit-verify", AUDIT, "", "check the access log's hash chain",
-	  "Walks the access log's hash chain. Exit 0: intact; exit 3: it names the first\n"
-	  "broken row.",
+	{ "audit-verify", AUDIT, "", "check the access and disclosure logs' hash chains",
+	  "Walks the hash chains of the access log and of the disclosure log. Exit 0: both\n"
+	  "intact; exit 3: one is broken, and the first broken row is named. --json gives\n"
+	  "{\"audit\": {\"intact\", \"rows\" or \"broken_row\"}, \"disclosure\": {the same}}.",
 	  "advicectl -d data audit-verify", CTL_SERVER },
 	{ "retention-run", REGDT, "[--dry-run] [--at WHEN]", "shred the threads whose retention has ended",
 	  "Applies the register file's retention rules (PROTOCOL.md 14.10) as at WHEN\n"
@@ -268,6 +269,40 @@ const struct ctl_command ctl_commands[] = {
 	  "Lifts the restriction of THREAD (its id); TEXT (1..500 characters) says why.",
 	  "advicectl -d data unrestrict 0123456789abcdef0123456789abcdef --reason \"claim settled\"",
 	  CTL_SERVER },
+	{ "disclosure-list", AUDIT, "[--client CLIENT]", "list the disclosure log",
+	  "Lists the disclosure log, oldest first (at most 1000 rows): what was given out\n"
+	  "of the service, to whom, on what basis, which data and how; with --client, only\n"
+	  "those of one client pseudonym. --json gives {\"disclosures\": [{\"row\", \"time\",\n"
+	  "\"user\", \"role\", \"unit\", \"client\", \"object\", \"recipient\", \"basis\",\n"
+	  "\"dataset\", \"method\", \"outcome\"}]}.",
+	  "advicectl -d data disclosure-list --client 0123456789abcdef0123456789abcdef", CTL_SERVER },
+	{ "log-report", AUDIT, "CLIENT [--from DATE] [--to DATE] [--special-reason TEXT]",
+	  "a client's log report: who processed their data, to whom it was disclosed",
+	  "The client's log report (703/2023 11 §) from the access and disclosure logs:\n"
+	  "who processed the data of CLIENT (a pseudonym: citizen-find gives it), with\n"
+	  "unit, role and staff name, and to whom it was disclosed, on what basis. The\n"
+	  "default period is the last two years; older data only with --special-reason,\n"
+	  "which is written in the access log with the request. DATE is YYYY-MM-DD or\n"
+	  "YYYY-MM-DDTHH:MM, Helsinki time. --json gives {\"report\": {\"client\", \"from\",\n"
+	  "\"to\", \"accesses\", \"disclosures\", \"more\", \"special_reason\"}}.",
+	  "advicectl -d data log-report 0123456789abcdef0123456789abcdef --from 2020-01-01 \\\n"
+	  "    --special-reason \"court order 123/2026\"",
+	  CTL_SERVER },
+	{ "citizen-find", AUDIT, "", "the client pseudonym of an identity code read from stdin",
+	  "Reads a personal identity code from standard input and prints the pseudonym the\n"
+	  "logs know its client by. The code is sent apart from the arguments, so that it is\n"
+	  "never written to the access log or any other log; the lookup itself is logged\n"
+	  "with the pseudonym found. --json gives {\"client\"}.",
+	  "echo 010190-900P | advicectl -d data citizen-find", CTL_SERVER_STDIN },
+	{ "breach-scope", AUDIT, "[--user NAME] [--unit NAME] --from DATE --to DATE",
+	  "the clients whose data an account, unit or time window touched",
+	  "For a personal data breach (GDPR 33, 34): lists the client pseudonyms whose data\n"
+	  "the access and disclosure logs show touched from --from to --to, by the account\n"
+	  "NAME (a username, a user id or os:NAME) and/or in the unit NAME, with counts and\n"
+	  "the kinds of objects (thread, file, identity, keys, note, log, admin, export).\n"
+	  "DATE is YYYY-MM-DD or YYYY-MM-DDTHH:MM, Helsinki time. --json gives {\"clients\":\n"
+	  "[{\"client\", \"accesses\", \"denied\", \"disclosures\", \"objects\"}], \"window\"}.",
+	  "advicectl -d data breach-scope --user ben --from 2026-06-01 --to 2026-06-30", CTL_SERVER },
 	{ "login", AS_WK, "URL USERNAME [--setup-code CODE] [--totp CODE]",
 	  "log in as a worker; with --setup-code, the first login",
 	  "Logs USERNAME in to the server at URL as the staff app would, prints the welcome\n"
@@ -326,7 +361,8 @@ int ctl_command_needs_dir(const struct ctl_command *c)
 
 int ctl_command_offline(const struct ctl_command *c)
 {
-	return c->run != CTL_SERVER && c->run != CTL_SERVER_PASSWORD && c->run != CTL_SERVER_KEYS;
+	return c->run != CTL_SERVER && c->run != CTL_SERVER_PASSWORD && c->run != CTL_SERVER_KEYS &&
+	       c->run != CTL_SERVER_STDIN;
 }
 
 void ctl_print_synopsis(FILE *f, const struct ctl_command *c)
@@ -343,6 +379,7 @@ static const char *where_it_runs(const struct ctl_command *c)
 	case CTL_LOGIN:
 	case CTL_REQUEST: return "on the server at URL, as the worker's client; no data folder";
 	case CTL_SERVER:
+	case CTL_SERVER_STDIN:
 	case CTL_SERVER_PASSWORD: return "on DIR's running adviced (logged with your OS user)";
 	case CTL_SERVER_KEYS:
 		return "signs here with your key files; DIR's running adviced writes the records";

@@ -19,6 +19,7 @@ enum ctl_run {
 	CTL_SERVER,	     /* -d DIR: runs on DIR's adviced */
 	CTL_SERVER_PASSWORD, /* -d DIR: as CTL_SERVER, a password on stdin turned into its key here */
 	CTL_SERVER_KEYS,     /* -d DIR: signs here with key files, adviced writes the records */
+	CTL_SERVER_STDIN,    /* -d DIR: as CTL_SERVER, with a line of stdin sent apart from the arguments */
 };
 
 struct ctl_command {

@@ -13,7 +13,6 @@
 #include "advice_crypto.h"
 #include "admin_out.h"
 #include "admin_staff.h"
-#include "audit.h"
 #include "core.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -256,25 +255,6 @@ static int unlock(struct store *st, const char *username, struct admin_out *out,
 	return 0;
 }
 
-static int audit_check(struct store *st, struct admin_out *out, int *exit_status, char *err, size_t errlen)
-{
-	int64_t rows = 0, bad = 0;
-	int rc = audit_verify(st, &rows, &bad);
-
-	if (rc < 0)
-		return fail(err, errlen, "cannot read the access log");
-	if (rc > 0) {
-		fprintf(out->text, "access log BROKEN at row %lld\n", (long long)bad);
-		admin_data_set(out, "audit",
-			       json_pack("{s:b, s:I}", "intact", 0, "broken_row", (json_int_t)bad));
-		*exit_status = ADMIN_EXIT_AUDIT_BROKEN;
-		return 0;
-	}
-	fprintf(out->text, "access log intact: %lld rows\n", (long long)rows);
-	admin_data_set(out, "audit", json_pack("{s:b, s:I}", "intact", 1, "rows", (json_int_t)rows));
-	return 0;
-}
-
 int admin_accounts_run(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
 		       const struct admin_auth *auth, struct admin_out *out, int *exit_status, char *err,
 		       size_t errlen)
@@ -293,7 +273,5 @@ int admin_accounts_run(struct store *st, const uint8_t pepper[32], int test_mode
 		return member_add(st, argv[1], argv[2], argc == 4, out, err, errlen);
 	if (strcmp(cmd, "unlock") == 0 && argc == 2)
 		return unlock(st, argv[1], out, err, errlen);
-	if (strcmp(cmd, "audit-verify") == 0 && argc == 1)
-		return audit_check(st, out, exit_status, err, errlen);
 	return 1;
 }

@@ -12,7 +12,6 @@
  *   member-add USERNAME UNIT [--supervisor]
  *                                       a membership, or a member's new role
  *   unlock USERNAME                     clears failed logins, backoff and lock
- *   audit-verify                        walks the access log's hash chain
  *
  * `advicectl init --demo` calls them directly, offline, on a store nobody else has open.
  */
@@ -25,7 +24,8 @@
 #include "advice_proto.h"
 #include "store.h"
 
-/* Exit status advicectl gives when the access log is broken. */
+/* Exit status advicectl gives when the access or disclosure log is broken (audit-verify,
+ * admin_logs.h). */
 #define ADMIN_EXIT_AUDIT_BROKEN 3
 
 /* A password's login material, derived by advicectl (Argon2id, advice_worker_auth_key). */
@@ -44,8 +44,7 @@ void admin_auth_params(int test_mode, uint64_t *opslimit, uint64_t *memlimit);
  * Runs command argv[0] inside the caller's transaction, answering in `out`; `auth`
  * (may be NULL) is worker-add's password material. Returns 0 when done, 1 when argv[0] (with
  * that many arguments) is not one of these commands, -1 with a reason in `err` when it failed
- * (the caller rolls back). *exit_status is what advicectl exits with (0, or
- * ADMIN_EXIT_AUDIT_BROKEN).
+ * (the caller rolls back). *exit_status is what advicectl exits with (0).
  */
 int admin_accounts_run(struct store *st, const uint8_t pepper[32], int test_mode, int argc, char **argv,
 		       const struct admin_auth *auth, struct admin_out *out, int *exit_status, char *err,

@@ -84,7 +84,7 @@ static const char *const core_large_replies[] = {
 	"categories.list", "thread.list",     "thread.read", "queue.settings", "duty.set",   "duty.get",
 	"dashboard.get",   "keys.unit",	      "keys.mine",   "thread.keys",    "file.get",   "device.list",
 	"recovery.get",	   "thread.presence", "roster.get",  "roster.set",     "closed.set", "audit.query",
-	"thread.identity", "note.list",	      "canned.list", "rights.list",
+	"thread.identity", "note.list",	      "canned.list", "rights.list",    "log.report",
 };
 
 int core_large_reply(const char *type)

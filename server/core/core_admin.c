@@ -5,11 +5,12 @@
  * The body is built by the admin socket, never by a client:
  *   {"user": OS user, "command": NAME, "args": [STRING...],
  *    "auth": {"salt", "opslimit", "memlimit", "key"} (worker-add --password-stdin),
- *    "records": [...] (the key commands, admin_keys.h)}
+ *    "records": [...] (the key commands, admin_keys.h),
+ *    "stdin": TEXT (citizen-find's identity code, admin_logs.h)}
  * The caller is an administrator (the socket let in only root and adviced's own user); the
  * policy table says what an administrator may do (ACT_ADMIN_COMMAND). Every command that
  * runs is written to the access log with the OS user, the command and its arguments (never
- * the auth key or the records). A failed command changes nothing but that log row.
+ * the auth key, the records or stdin). A failed command changes nothing but that log row.
  * The reply: {"type": "ok", "output": TEXT, "exit": N, "data": {...}, "warnings": [TEXT...]}
  * (data: what advicectl --json prints; warnings: likely mistakes that did not stop the
  * command; either absent when empty), or an error with the reason.
@@ -23,6 +24,7 @@
 #include "admin_accounts.h"
 #include "admin_keys.h"
 #include "admin_lists.h"
+#include "admin_logs.h"
 #include "admin_out.h"
 #include "admin_names.h"
 #include "admin_queue.h"
@@ -126,7 +128,8 @@ enum admin_part {
 	PART_NAMES,
 	PART_SHRED,
 	PART_RETENTION,
-	PART_RIGHTS
+	PART_RIGHTS,
+	PART_LOGS
 };
 
 /* The commands of the admin socket: advicectl's, but for init, root-create, dev-token and
@@ -137,7 +140,7 @@ static const struct {
 } admin_commands[] = {
 	{ "unit-add", PART_ACCOUNTS },	    { "queue-add", PART_ACCOUNTS },
 	{ "worker-add", PART_ACCOUNTS },    { "member-add", PART_ACCOUNTS },
-	{ "unlock", PART_ACCOUNTS },	    { "audit-verify", PART_ACCOUNTS },
+	{ "unlock", PART_ACCOUNTS },	    { "audit-verify", PART_LOGS },
 	{ "worker-end", PART_STAFF },	    { "role-end", PART_STAFF },
 	{ "worker-reset", PART_STAFF },	    { "totp-reset", PART_STAFF },
 	{ "demo-totp", PART_STAFF },	    { "unit-langs", PART_QUEUE },
@@ -157,7 +160,9 @@ static const struct {
 	{ "thread-shred", PART_SHRED },	    { "retention-run", PART_RETENTION },
 	{ "thread-erase", PART_RETENTION }, { "privacy-notice", PART_RETENTION },
 	{ "restrict", PART_RIGHTS },	    { "unrestrict", PART_RIGHTS },
-	{ "requests", PART_RIGHTS },
+	{ "requests", PART_RIGHTS },	    { "disclosure-list", PART_LOGS },
+	{ "log-report", PART_LOGS },	    { "citizen-find", PART_LOGS },
+	{ "breach-scope", PART_LOGS },
 };
 
 /* The command's entry, or -1 when there is none. */
@@ -167,6 +172,21 @@ static int find_command(const char *name)
 		if (strcmp(name, admin_commands[i].name) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* A command of the logs (admin_logs.h), with what advicectl read from standard input. */
+static int run_logs(struct ctx *x, const struct admin_cmd *cmd, struct admin_out *out, int *exit_status,
+		    char *err, size_t errlen)
+{
+	struct admin_logs_env env = {
+		.pepper = x->c->cfg.pepper,
+		.test_mode = x->c->cfg.test_mode,
+		.now = x->now,
+		.os_user = cmd->user,
+		.secret = json_string_value(json_object_get(x->msg, "stdin")),
+	};
+
+	return admin_logs_run(x->st, &env, cmd->argc, (char **)cmd->argv, out, exit_status, err, errlen);
 }
 
 /* Runs command `which` (find_command); 0, 1 (not with these arguments) or -1 with a reason
@@ -196,6 +216,7 @@ static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, co
 	}
 	case PART_RIGHTS:
 		return admin_rights_run(x->st, x->now, cmd->user, cmd->argc, argv, out, err, errlen);
+	case PART_LOGS: return run_logs(x, cmd, out, exit_status, err, errlen);
 	}
 	return 1;
 }

@@ -434,6 +434,8 @@ int core_closed_set(struct ctx *x);
 int core_queue_dashboard_changed(struct ctx *x, const char *unit_id);
 /* Monitoring of use (core_audit_query.c). */
 int core_audit_query(struct ctx *x);
+/* The citizen's log report (core_log_report.c; PROTOCOL.md §14.2). */
+int core_log_report(struct ctx *x);
 /* Internal notes and canned answers (core_notes.c, core_canned.c; PROTOCOL.md §12.7, §12.8).
  * Limits that keep every note.list and canned.list reply within ADVICE_MAX_REPLY_BYTES. */
 #define CORE_NOTES_MAX	      200	   /* notes per thread */

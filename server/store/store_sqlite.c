@@ -188,6 +188,7 @@ static const struct store_ops sqlite_ops = {
 	.note = &store_sqlite_note_ops,
 	.retention = &store_sqlite_retention_ops,
 	.rights = &store_sqlite_rights_ops,
+	.disclosure = &store_sqlite_disclosure_ops,
 };
 
 sqlite3 *store_sqlite_checkpoint_db(struct store *st)

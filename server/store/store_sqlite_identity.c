@@ -54,6 +54,22 @@ static int citizen_get_or_create(struct store *st, const uint8_t hetu_hash[STORE
 	return STORE_OK;
 }
 
+static int citizen_find(struct store *st, const uint8_t hetu_hash[STORE_HASH_BYTES],
+			char out_id[STORE_ID_SIZE])
+{
+	sqlite3_stmt *q = stmt(st, S_CITIZEN_GET);
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_bind_blob(q, 1, hetu_hash, STORE_HASH_BYTES);
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
+		return rc;
+	sqs_text(out_id, STORE_ID_SIZE, q, 0);
+	sqlite3_reset(q);
+	return STORE_OK;
+}
+
 /* Runs `sql` with the hash and a time bound as ?1 and ?2. STORE_OK, STORE_EXISTS or STORE_ERROR. */
 static int login_run(struct store *st, const char *sql, const uint8_t *hash, int64_t t)
 {
@@ -80,5 +96,6 @@ static int bank_login_use(struct store *st, const uint8_t hash[STORE_HASH_BYTES]
 
 const struct store_identity_ops store_sqlite_identity_ops = {
 	.citizen_get_or_create = citizen_get_or_create,
+	.citizen_find = citizen_find,
 	.bank_login_use = bank_login_use,
 };

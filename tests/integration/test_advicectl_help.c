@@ -17,7 +17,7 @@
 #include "harness.h"
 #include "itest.h"
 
-#define MAX_COMMANDS 96
+#define MAX_COMMANDS 128
 
 /* Runs the program named by environment variable `env` with argv[1..] = args (NULL-ended),
  * standard input from /dev/null. */
@@ -167,8 +167,9 @@ static void test_version_on_both_programs(void **state)
 /* Whether the command takes no argument (its synopsis has none, or only optional ones). */
 static int takes_no_argument(const char *name)
 {
-	static const char *const none[] = { "audit-verify", "roster-list",   "unit-list",      "queue-list",
-					    "worker-list",  "retention-run", "privacy-notice", "requests" };
+	static const char *const none[] = { "audit-verify",   "roster-list", "unit-list",
+					    "queue-list",     "worker-list", "retention-run",
+					    "privacy-notice", "requests",    "disclosure-list" };
 
 	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
 		if (strcmp(name, none[i]) == 0)

@@ -1351,6 +1351,44 @@ export interface Defs {
     /** False when there was no such answer (deleted before). */
     deleted: boolean;
   };
+  /** Citizen: who processed the caller's data and to whom it was disclosed, up to two years back (PROTOCOL.md §14.2). */
+  "request.log.report": {
+    type: "log.report";
+    id: Defs["request_id"];
+    from?: Defs["time"];
+    to?: Defs["time"];
+  };
+  "reply.log.report": {
+    type: "ok";
+    id: Defs["request_id"];
+    from: Defs["time"];
+    to: Defs["time"];
+    accesses: Array<Defs["log_access"]>;
+    disclosures: Array<Defs["log_disclosure"]>;
+    more: Defs["more"];
+    next?: Defs["time"];
+  };
+  /** One processing of the citizen's data in their log report, from the access log. */
+  "log_access": {
+    time: Defs["time"];
+    unit: Defs["nullable_hex_id"];
+    unit_name: string | null;
+    role: "worker" | "supervisor" | "admin" | "connector";
+    /** The staff member's display name, or the connector's name; null for administrators and staff without one. */
+    name: string | null;
+    action: string;
+    thread: Defs["nullable_hex_id"];
+    outcome: string;
+  };
+  /** One disclosure of the citizen's data in their log report, from the disclosure log. */
+  "log_disclosure": {
+    time: Defs["time"];
+    thread: Defs["nullable_hex_id"];
+    recipient: string;
+    basis: string;
+    dataset: string;
+    method: string;
+  };
   /** To the thread's unit: a note was added (no box: note.list gives it, logged). */
   "event.note.new": {
     type: "event";
@@ -1480,6 +1518,7 @@ export interface Requests {
   "canned.list": Defs["request.canned.list"];
   "canned.put": Defs["request.canned.put"];
   "canned.delete": Defs["request.canned.delete"];
+  "log.report": Defs["request.log.report"];
   "rights.request": Defs["request.rights.request"];
   "rights.list": Defs["request.rights.list"];
   "rights.decide": Defs["request.rights.decide"];
@@ -1538,6 +1577,7 @@ export interface Replies {
   "canned.list": Defs["reply.canned.list"];
   "canned.put": Defs["reply.canned.put"];
   "canned.delete": Defs["reply.canned.delete"];
+  "log.report": Defs["reply.log.report"];
   "rights.request": Defs["reply.rights.request"];
   "rights.list": Defs["reply.rights.list"];
   "rights.decide": Defs["reply.rights.decide"];
@@ -1623,6 +1663,7 @@ export const requestTypes: readonly RequestType[] = [
   "rights.request",
   "rights.list",
   "rights.decide",
+  "log.report",
 ];
 export const writeRequestTypes: readonly RequestType[] = [
   "thread.open",
