@@ -899,6 +899,52 @@ struct store_note_ops {
 	int (*canned_delete)(struct store *st, const char *id);
 };
 
+/* The disclosure log (issue 18, 906/2019 17 §): what client data was given out of the service,
+ * to whom, on what basis and how; beside the access log, hash-chained the same way with its
+ * own chain (disclosure.h). Rows are append-only. */
+struct store_disclosure {
+	int64_t row, time; /* row assigned on append; time UTC ms */
+	char user_id[STORE_ID_SIZE];
+	enum store_role role;
+	char unit_id[STORE_ID_SIZE];
+	char client[STORE_ID_SIZE]; /* client pseudonym: the citizen's user id */
+	char object[80];	    /* "thread:<id>" or "export:<order id>" */
+	char recipient[200];
+	char basis[200];
+	char dataset[200];
+	char method[32];  /* "directory", "http", "command", "export" */
+	char outcome[16]; /* "ok", "failed" */
+	uint8_t prev[STORE_HASH_BYTES], hash[STORE_HASH_BYTES];
+};
+typedef int (*store_disclosure_cb)(void *arg, const struct store_disclosure *d);
+
+/* Which log rows a register-duty query gives (the citizen's log report, breach scoping), in
+ * row order: empty strings and zeros are no filter; time in [from, to]. */
+struct store_log_query {
+	char user_id[STORE_ID_SIZE];
+	char unit_id[STORE_ID_SIZE];
+	char client[STORE_ID_SIZE];
+	int only_clients; /* 1: rows about some client only (client != "") */
+	int64_t from, to;
+	int limit; /* 0: no limit */
+};
+
+/* The disclosure log (store_sqlite_disclosure.c) and the register duties' queries of both
+ * logs. A callback's non-zero return stops a listing early (STORE_OK). */
+struct store_disclosure_ops {
+	int (*last)(struct store *st, struct store_disclosure *out); /* STORE_NOTFOUND when empty */
+	int (*insert)(struct store *st, struct store_disclosure *d); /* sets d->row, the next row */
+	int (*scan)(struct store *st, int64_t from_row, store_disclosure_cb cb, void *arg); /* row order */
+	/* A client's rows in [from, to] (0: open), oldest first, at most `limit` (0: all);
+	 * client "" lists every client's. */
+	int (*by_client)(struct store *st, const char *client, int64_t from, int64_t to, int limit,
+			 store_disclosure_cb cb, void *arg);
+	/* Disclosure rows matching q, oldest first. */
+	int (*query)(struct store *st, const struct store_log_query *q, store_disclosure_cb cb, void *arg);
+	/* Access-log rows matching q, oldest first (indexed by client, user, unit and time). */
+	int (*access)(struct store *st, const struct store_log_query *q, store_audit_cb cb, void *arg);
+};
+
 struct store_ops {
 	/* Closes the store (NULL is fine); an open transaction is rolled back. */
 	void (*close)(struct store *st);
@@ -921,6 +967,7 @@ struct store_ops {
 	const struct store_monitor_ops *monitor;
 	const struct store_idbox_ops *idbox;
 	const struct store_note_ops *note;
+	const struct store_disclosure_ops *disclosure;
 };
 
 struct store {

@@ -382,6 +382,23 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "  PRIMARY KEY(thread_id, unit_id, generation)) WITHOUT ROWID;"
 	  "CREATE TRIGGER thread_identity_shredded AFTER INSERT ON thread_shreds"
 	  "  BEGIN DELETE FROM thread_identity WHERE thread_id = NEW.thread_id; END;" },
+	/* The disclosure log (issue 18, 906/2019 17 §): beside the access log, append-only and
+	 * hash-chained with its own chain (disclosure.h). The citizen's log report and breach
+	 * scoping read both logs by client, user or unit and time. */
+	{ 23, "disclosure log; access-log queries by client and time",
+	  "CREATE TABLE disclosure_log(row INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+	  "  user_id TEXT NOT NULL, role INTEGER NOT NULL, unit_id TEXT NOT NULL, client TEXT NOT NULL,"
+	  "  object TEXT NOT NULL, recipient TEXT NOT NULL, basis TEXT NOT NULL, dataset TEXT NOT NULL,"
+	  "  method TEXT NOT NULL, outcome TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL);"
+	  "CREATE TRIGGER disclosure_log_append_only_u BEFORE UPDATE ON disclosure_log"
+	  "  BEGIN SELECT RAISE(ABORT, 'disclosure log is append-only'); END;"
+	  "CREATE TRIGGER disclosure_log_append_only_d BEFORE DELETE ON disclosure_log"
+	  "  BEGIN SELECT RAISE(ABORT, 'disclosure log is append-only'); END;"
+	  "CREATE INDEX disclosure_log_by_client ON disclosure_log(client, time);"
+	  "CREATE INDEX disclosure_log_by_user ON disclosure_log(user_id, time);"
+	  "CREATE INDEX disclosure_log_by_time ON disclosure_log(time);"
+	  "CREATE INDEX access_log_by_client_time ON access_log(client, time);"
+	  "CREATE INDEX access_log_by_time ON access_log(time)" },
 };
 
 const size_t store_sqlite_nmigrations = sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0];
