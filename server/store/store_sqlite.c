@@ -187,6 +187,7 @@ static const struct store_ops sqlite_ops = {
 	.idbox = &store_sqlite_idbox_ops,
 	.note = &store_sqlite_note_ops,
 	.disclosure = &store_sqlite_disclosure_ops,
+	.consent = &store_sqlite_consent_ops,
 };
 
 sqlite3 *store_sqlite_checkpoint_db(struct store *st)
