@@ -167,8 +167,8 @@ static void test_version_on_both_programs(void **state)
 /* Whether the command takes no argument (its synopsis has none, or only optional ones). */
 static int takes_no_argument(const char *name)
 {
-	static const char *const none[] = { "audit-verify", "roster-list", "unit-list", "queue-list",
-					    "worker-list" };
+	static const char *const none[] = { "audit-verify", "roster-list", "unit-list",
+					    "queue-list",   "worker-list", "connector-list" };
 
 	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
 		if (strcmp(name, none[i]) == 0)
