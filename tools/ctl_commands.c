@@ -218,6 +218,37 @@ const struct ctl_command ctl_commands[] = {
 	  "of each of their units: clients refuse what those keys sign after it. Remove the\n"
 	  "worker from their units too (unit-member-remove), which rotates the unit keys.",
 	  "advicectl -d data cert-revoke ben admin.key", CTL_SERVER_KEYS },
+	{ "connector-add", KEYS, "NAME --box-pk B --sign-pk S ROOTFILE",
+	  "a records connector's account, certified by the root key",
+	  "Makes the account of the records connector NAME (advice-connector, inside the\n"
+	  "municipality's network) with the public keys its keygen printed, and its\n"
+	  "certificate (role connector) signed with the root key in ROOTFILE. Citizens' apps\n"
+	  "seal a consented thread's keys to it; it logs in with that key.",
+	  "advicectl -d data connector-add records --box-pk BOX --sign-pk SIGN /media/keys/root.key",
+	  CTL_SERVER_KEYS },
+	{ "connector-unit-add", KEYS, "NAME UNIT ADMINFILE", "seal a unit's key to the connector",
+	  "Seals UNIT's current key seed to the connector NAME (unit-key-rotate seals every\n"
+	  "later one to it too), with an entry in the unit's key log: what export orders of\n"
+	  "the unit's threads need.",
+	  "advicectl -d data connector-unit-add records \"Adult social work\" admin.key", CTL_SERVER_KEYS },
+	{ "connector-list", KEYS, "", "list the records connectors",
+	  "Lists the connectors: name, key id, the units whose keys they hold, and when an\n"
+	  "ended one ended. --json gives {\"connectors\": [{\"id\", \"name\", \"kid\", \"units\",\n"
+	  "\"ended\"}]}.",
+	  "advicectl -d data connector-list", CTL_SERVER },
+	{ "connector-end", KEYS, "NAME", "end a records connector",
+	  "Ends the connector NAME: its sessions end at once, it logs in no more and no\n"
+	  "consent can name it. Remove it from its units' keys with unit-key-rotate.",
+	  "advicectl -d data connector-end records", CTL_SERVER },
+	{ "export-order", AUDIT, "CITIZEN --recipient TEXT --basis TEXT",
+	  "order an export of a citizen's threads (GDPR 15, 20)",
+	  "Orders the export of every thread of CITIZEN (a pseudonym, 32 hex digits) for\n"
+	  "RECIPIENT on BASIS; the records connector produces it (advice-connector export)\n"
+	  "and each export is written to the disclosure log. Prints the order's id; --json\n"
+	  "gives {\"order\"}.",
+	  "advicectl -d data export-order 0123456789abcdef0123456789abcdef --recipient \"the citizen\" "
+	  "--basis \"GDPR 15\"",
+	  CTL_SERVER },
 	{ "audit-verify", AUDIT, "", "check the access and disclosure logs' hash chains",
 	  "Walks the hash chains of the access log and of the disclosure log. Exit 0: both\n"
 	  "intact; exit 3: one is broken, and the first broken row is named. --json gives\n"

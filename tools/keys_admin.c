@@ -509,6 +509,34 @@ static int add_member(void *arg, const struct store_member *m)
 	return 0;
 }
 
+/* A live connector holding the unit's seeds: its certified box key, as a member's. */
+static int connector_box_key(void *arg, const struct store_key_blob *b)
+{
+	struct advice_cert c;
+	uint8_t *out = arg;
+
+	if (b->n == ADVICE_ROLE_CONNECTOR && advice_cert_parse(b->data, b->len, &c) == 0)
+		memcpy(out, c.box_pk, 32);
+	return 0;
+}
+
+static int add_connector(void *arg, const struct store_connector *c)
+{
+	struct member_keys *mk = arg;
+	static const uint8_t zero[32];
+	uint8_t box[32] = { 0 };
+
+	if (mk->st->ops->keys->cert_list(mk->st, c->id, connector_box_key, box) != STORE_OK)
+		return -1;
+	if (memcmp(box, zero, 32) == 0)
+		return 0;
+	if (mk->n == MAX_MEMBERS)
+		return -1;
+	snprintf(mk->user_id[mk->n], STORE_ID_SIZE, "%s", c->id);
+	memcpy(mk->box_pk[mk->n++], box, 32);
+	return 0;
+}
+
 static int seal_seed(struct records *rec, const char *unit_id, int64_t g, const uint8_t unit_id_bytes[16],
 		     const uint8_t seed[32], const uint8_t box_pk[32], const char *holder,
 		     const struct keyfile *admin)
@@ -550,7 +578,8 @@ static int unit_rotate(struct store *st, struct records *rec, const char *unit_i
 	mk->warn = rec->warn;
 	mk->leaving = leaving;
 	if (st->ops->keys->unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK ||
-	    st->ops->unit->members(st, unit_id, add_member, mk) != STORE_OK) {
+	    st->ops->unit->members(st, unit_id, add_member, mk) != STORE_OK ||
+	    st->ops->consent->unit_connectors(st, unit_id, add_connector, mk) != STORE_OK) {
 		fail(err, errlen, "cannot read the unit");
 		goto out;
 	}
@@ -1059,6 +1088,152 @@ out:
 	return rc;
 }
 
+/* --- The records connector: its root-signed certificate, and unit seeds sealed to it --- */
+
+/* A 32-byte public key given as 43 characters of base64url. 0 or -1. */
+static int public_key_arg(const char *b64, uint8_t out[32])
+{
+	uint8_t *pk = NULL;
+	size_t len = 0;
+	int rc = advice_b64url_decode(b64, &pk, &len) == 0 && len == 32 ? 0 : -1;
+
+	if (rc == 0)
+		memcpy(out, pk, 32);
+	free(pk);
+	return rc;
+}
+
+/* connector-add NAME --box-pk B --sign-pk S ROOTFILE: the account and its certificate (role 3)
+ * signed with the root key. */
+static int cmd_connector_add(struct store *st, struct records *rec, const char *name, const char *box_b64,
+			     const char *sign_b64, const char *root_path, FILE *out, char *err, size_t errlen)
+{
+	struct store_connector c;
+	struct keyfile root;
+	struct advice_keys k;
+	char id[STORE_ID_SIZE], fp[ADVICE_FINGERPRINT_CHARS + 1];
+	uint8_t kid[16], sign_kid[16];
+	int rc = -1;
+
+	memset(&k, 0, sizeof k);
+	if (public_key_arg(box_b64, k.box_pk) != 0 || public_key_arg(sign_b64, k.sign_pk) != 0)
+		return fail(err, errlen, "--box-pk and --sign-pk are 43 characters of base64url each");
+	if (name[0] == '\0' || strlen(name) >= STORE_NAME_SIZE)
+		return fail(err, errlen, "a connector's name is 1 to %d bytes", STORE_NAME_SIZE - 1);
+	if (st->ops->consent->connector_get(st, name, &c) == STORE_OK)
+		return fail(err, errlen, "a connector '%s' exists already", name);
+	advice_kid(kid, k.box_pk);
+	advice_kid(sign_kid, k.sign_pk);
+	if (st->ops->consent->connector_by_kid(st, kid, &c) == STORE_OK)
+		return fail(err, errlen, "connector '%s' has that key already", c.name);
+	if (keyfile_read(root_path, "root", &root, err, errlen) != 0)
+		return -1;
+	random_hex_id(id);
+	if (record(rec, "connector_put",
+		   json_pack("{s:s, s:s, s:o, s:o, s:I}", "id", id, "name", name, "kid",
+			     hex_json(kid, sizeof kid), "sign_kid", hex_json(sign_kid, sizeof sign_kid), "at",
+			     (json_int_t)keys_now_ms())) != 0)
+		fail(err, errlen, "out of memory");
+	else if (cert_issue(rec, ADVICE_ROLE_CONNECTOR, id, &k, &root.k, err, errlen) == 0)
+		rc = 0;
+	keyfile_wipe(&root);
+	if (rc != 0)
+		return -1;
+	advice_key_fingerprint(fp, k.sign_pk, k.box_pk);
+	advice_hex(id, kid, sizeof kid);
+	fprintf(out, "connector %s certified by the root key (key id %s, fingerprint %s)\n", name, id, fp);
+	return 0;
+}
+
+/* connector-unit-add NAME UNIT ADMINFILE: the connector holds UNIT's seeds from now on (the
+ * current one sealed to it here, every later generation by unit-key-rotate), named in the unit log. */
+static int cmd_connector_unit_add(struct store *st, struct records *rec, const char *name, const char *unit,
+				  const char *admin_path, FILE *out, char *err, size_t errlen)
+{
+	struct unit_state u = { 0 };
+	struct store_connector c;
+	struct store_membership units[32];
+	struct keyfile admin;
+	struct ulog_writer log;
+	uint8_t seed[32], box[32] = { 0 }, unit_bytes[16], subject[32];
+	static const uint8_t zero[32];
+	char unit_id[STORE_ID_SIZE];
+	size_t n = 0;
+	int rc = -1;
+
+	if (find_unit(st, unit, unit_id, err, errlen) != 0)
+		return -1;
+	if (st->ops->consent->connector_get(st, name, &c) != STORE_OK)
+		return fail(err, errlen, "no connector '%s'", name);
+	if (c.ended != 0)
+		return fail(err, errlen, "connector '%s' has ended: nothing is sealed to it", name);
+	if (st->ops->consent->units(st, c.id, units, 32, &n) != STORE_OK)
+		return fail(err, errlen, "cannot read the connector's units");
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(units[i].unit_id, unit_id) == 0)
+			return fail(err, errlen, "connector %s holds the keys of %s already", name, unit);
+	if (st->ops->keys->cert_list(st, c.id, connector_box_key, box) != STORE_OK ||
+	    memcmp(box, zero, 32) == 0)
+		return fail(err, errlen, "connector '%s' has no certificate", name);
+	if (keyfile_read(admin_path, "admin", &admin, err, errlen) != 0)
+		return -1;
+	if (record(rec, "connector_unit_add",
+		   json_pack("{s:s, s:s, s:I}", "connector", c.id, "unit", unit_id, "at",
+			     (json_int_t)keys_now_ms())) != 0) {
+		fail(err, errlen, "out of memory");
+		goto out;
+	}
+	if (ulog_open(st, rec, &admin, unit_id, &log, err, errlen) != 0)
+		goto out;
+	member_subject(subject, c.id, box);
+	if (ulog_append(&log, ADVICE_ULOG_MEMBER_ADD, subject) != 0) {
+		fail(err, errlen, "cannot sign the unit log entry");
+		goto out;
+	}
+	if (st->ops->keys->unit_gen_list(st, unit_id, last_generation, &u) != STORE_OK) {
+		fail(err, errlen, "cannot read the unit");
+		goto out;
+	}
+	if (u.g > 0) {
+		advice_unhex(unit_bytes, 16, unit_id);
+		if (admin_seed(st, &admin, unit_id, u.g, seed, err, errlen) != 0)
+			goto out;
+		if (seal_seed(rec, unit_id, u.g, unit_bytes, seed, box, c.id, &admin) != 0) {
+			fail(err, errlen, "cannot store the connector's seed");
+			goto out;
+		}
+	}
+	fprintf(out, "connector %s holds the keys of %s\n", name, unit);
+	rc = 0;
+out:
+	sodium_memzero(seed, sizeof seed);
+	free(u.event);
+	keyfile_wipe(&admin);
+	return rc;
+}
+
+/* connector-add's arguments: NAME --box-pk B --sign-pk S ROOTFILE, the options in any order. */
+static int connector_add_args(struct store *st, struct records *rec, int argc, char **argv, FILE *out,
+			      char *err, size_t errlen)
+{
+	const char *box = NULL, *sign = NULL, *rest[2] = { NULL, NULL };
+	int nrest = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--box-pk") == 0 && i + 1 < argc)
+			box = argv[++i];
+		else if (strcmp(argv[i], "--sign-pk") == 0 && i + 1 < argc)
+			sign = argv[++i];
+		else if (nrest < 2)
+			rest[nrest++] = argv[i];
+		else
+			return 1;
+	}
+	if (box == NULL || sign == NULL || nrest != 2)
+		return 1;
+	return cmd_connector_add(st, rec, rest[0], box, sign, rest[1], out, err, errlen);
+}
+
 /* Runs one command. 1 when not a key command. */
 static int keys_dispatch(struct store *st, struct records *rec, int argc, char **argv, FILE *out, char *err,
 			 size_t errlen)
@@ -1085,6 +1260,10 @@ static int keys_dispatch(struct store *st, struct records *rec, int argc, char *
 		return cmd_log_renew(st, rec, argv[1], argv[2], argc == 4 ? argv[3] : NULL, out, err, errlen);
 	if (strcmp(cmd, "cert-revoke") == 0 && argc == 3)
 		return cmd_cert_revoke(st, rec, argv[1], argv[2], out, err, errlen);
+	if (strcmp(cmd, "connector-add") == 0)
+		return connector_add_args(st, rec, argc, argv, out, err, errlen);
+	if (strcmp(cmd, "connector-unit-add") == 0 && argc == 4)
+		return cmd_connector_unit_add(st, rec, argv[1], argv[2], argv[3], out, err, errlen);
 	return 1;
 }
 

@@ -18,6 +18,11 @@
  *                                          ends the membership and rotates the unit key
  *   unit-log-renew UNIT ADMINFILE [DAYS]   renews the unit log's validity (run on a schedule)
  *   cert-revoke USERNAME ADMINFILE         revokes the worker's certificates in their units' logs
+ *   connector-add NAME --box-pk B --sign-pk S ROOTFILE
+ *                                          a records connector's account and its certificate
+ *                                          (role 3) signed with the root key
+ *   connector-unit-add NAME UNIT ADMINFILE the unit's current seed sealed to the connector
+ *                                          (unit-key-rotate seals later ones to it too)
  *
  * The commands that change a unit's keys or members sign the unit log's next entries too.
  */

@@ -28,9 +28,10 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 int admin_keys_command(const char *command)
 {
-	static const char *const names[] = { "root-install",	"admin-certify",   "worker-certify",
-					     "unit-key-rotate", "unit-member-add", "unit-member-remove",
-					     "unit-log-renew",	"cert-revoke" };
+	static const char *const names[] = { "root-install",	  "admin-certify",   "worker-certify",
+					     "unit-key-rotate",	  "unit-member-add", "unit-member-remove",
+					     "unit-log-renew",	  "cert-revoke",     "connector-add",
+					     "connector-unit-add" };
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(command, names[i]) == 0)
@@ -180,6 +181,40 @@ static int member(struct store *st, struct record *r, int add, char *err, size_t
 	return 0;
 }
 
+static int put_connector(struct store *st, struct record *r, char *err, size_t errlen)
+{
+	const char *id = field_id(r->j, "id"), *name = json_string_value(json_object_get(r->j, "name"));
+	struct store_connector c = { .created = field_int(r->j, "at") };
+	struct bytes sign_kid;
+
+	if (id == NULL || name == NULL || name[0] == '\0' || strlen(name) >= sizeof c.name ||
+	    field_bytes(r->j, "kid", STORE_KID_BYTES, &r->kid) != 0 ||
+	    field_bytes(r->j, "sign_kid", STORE_KID_BYTES, &sign_kid) != 0)
+		return fail(err, errlen, "connector_put: id, name, kid and sign_kid");
+	snprintf(c.id, sizeof c.id, "%s", id);
+	snprintf(c.name, sizeof c.name, "%s", name);
+	memcpy(c.kid, r->kid.b, sizeof c.kid);
+	memcpy(c.sign_kid, sign_kid.b, sizeof c.sign_kid);
+	switch (st->ops->consent->connector_put(st, &c)) {
+	case STORE_OK: return 0;
+	case STORE_EXISTS: return fail(err, errlen, "a connector of that name or key exists already");
+	default: return fail(err, errlen, "cannot store the connector");
+	}
+}
+
+static int connector_unit(struct store *st, struct record *r, char *err, size_t errlen)
+{
+	const char *conn = field_id(r->j, "connector"), *unit = field_id(r->j, "unit");
+
+	if (conn == NULL || unit == NULL)
+		return fail(err, errlen, "connector_unit_add: connector and unit");
+	switch (st->ops->consent->unit_add(st, conn, unit, field_int(r->j, "at"))) {
+	case STORE_OK: return 0;
+	case STORE_EXISTS: return fail(err, errlen, "the connector holds the unit's keys already");
+	default: return fail(err, errlen, "cannot store the connector's unit");
+	}
+}
+
 static int apply_one(struct store *st, struct record *r, char *err, size_t errlen)
 {
 	if (r->op == NULL)
@@ -200,6 +235,10 @@ static int apply_one(struct store *st, struct record *r, char *err, size_t errle
 		return member(st, r, 1, err, errlen);
 	if (strcmp(r->op, "member_remove") == 0)
 		return member(st, r, 0, err, errlen);
+	if (strcmp(r->op, "connector_put") == 0)
+		return put_connector(st, r, err, errlen);
+	if (strcmp(r->op, "connector_unit_add") == 0)
+		return connector_unit(st, r, err, errlen);
 	return fail(err, errlen, "unknown record \"%.32s\"", r->op);
 }
 

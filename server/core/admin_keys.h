@@ -1,7 +1,7 @@
 /*
  * admin_keys.h - the store side of advicectl's end-to-end key commands (root-install,
  * admin-certify, worker-certify, unit-key-rotate, unit-member-add, unit-member-remove,
- * unit-log-renew, cert-revoke).
+ * unit-log-renew, cert-revoke, connector-add, connector-unit-add).
  *
  * Those commands sign with the admin's private key, which never leaves the admin's machine:
  * advicectl reads what it needs, signs and seals there (tools/keys_admin.c), and sends the
@@ -15,6 +15,8 @@
  *   {"op": "unit_log_put", "unit": ID, "seq": N, "entry": HEX, "at": MS}
  *   {"op": "member_add", "user": ID, "unit": ID, "role": N}
  *   {"op": "member_remove", "user": ID, "unit": ID}
+ *   {"op": "connector_put", "id": ID, "name": TEXT, "kid": HEX, "sign_kid": HEX, "at": MS}
+ *   {"op": "connector_unit_add", "connector": ID, "unit": ID, "at": MS}
  *
  * Records hold only public or sealed bytes, which the store never interprets.
  */

@@ -38,6 +38,7 @@ void core_free(struct core *c)
 	if (c != NULL) {
 		core_batch_sync(c, 0);
 		core_viewers_free(c->viewers);
+		core_connector_challenges_free(c->challenges);
 		sodium_memzero(c->cfg.pepper, sizeof c->cfg.pepper);
 	}
 	free(c);
@@ -81,10 +82,11 @@ int core_request_prepare(const struct core *c, struct core_request *req)
  * list or a page (their reply's schema has an array, directly or in a definition it refers
  * to) and file.get (a 64 KiB chunk). */
 static const char *const core_large_replies[] = {
-	"categories.list", "thread.list",     "thread.read", "queue.settings", "duty.set",   "duty.get",
-	"dashboard.get",   "keys.unit",	      "keys.mine",   "thread.keys",    "file.get",   "device.list",
-	"recovery.get",	   "thread.presence", "roster.get",  "roster.set",     "closed.set", "audit.query",
-	"thread.identity", "note.list",	      "canned.list", "rights.list",    "log.report",
+	"categories.list", "thread.list",   "thread.read",  "queue.settings",	"duty.set",
+	"duty.get",	   "dashboard.get", "keys.unit",    "keys.mine",	"thread.keys",
+	"file.get",	   "device.list",   "recovery.get", "thread.presence",	"roster.get",
+	"roster.set",	   "closed.set",    "audit.query",  "thread.identity",	"note.list",
+	"canned.list",	   "rights.list",   "log.report",   "handover.pending", "export.pending",
 };
 
 int core_large_reply(const char *type)
@@ -154,6 +156,8 @@ static int load_session(struct ctx *x)
 		x->sess.last_seen = x->now;
 	}
 	x->rep->session_expires_ms = core_session_end(&x->sess);
+	if (x->sess.role == ROLE_CONNECTOR)
+		return core_connector_session(x);
 	if (x->sess.role != ROLE_CITIZEN &&
 	    st->ops->staff->membership_list(st, x->sess.user_id, x->units, CORE_MAX_UNITS, &x->nunits) !=
 		    STORE_OK)
@@ -165,7 +169,7 @@ static int load_session(struct ctx *x)
  * administrator's own; for staff, supervisor if it supervises any unit. */
 static enum store_role display_role(const struct ctx *x)
 {
-	if (x->sess.role == ROLE_CITIZEN || x->sess.role == ROLE_ADMIN)
+	if (x->sess.role == ROLE_CITIZEN || x->sess.role == ROLE_ADMIN || x->sess.role == ROLE_CONNECTOR)
 		return x->sess.role;
 	for (size_t i = 0; i < x->nunits; i++)
 		if (x->units[i].role == ROLE_SUPERVISOR)
@@ -324,6 +328,8 @@ static int handle_http(struct ctx *x)
 		[CORE_REQ_LOGIN_WORKER] = "http.login.worker",
 		[CORE_REQ_LOGOUT] = "http.logout",
 		[CORE_REQ_LOGIN_ENROL] = "http.login.worker.enrol",
+		[CORE_REQ_LOGIN_CONNECTOR_START] = "http.login.connector.start",
+		[CORE_REQ_LOGIN_CONNECTOR] = "http.login.connector",
 	};
 	int rc;
 
@@ -345,6 +351,8 @@ static int handle_http(struct ctx *x)
 	case CORE_REQ_LOGIN_WORKER: return core_login_worker(x);
 	case CORE_REQ_LOGOUT: return core_logout(x);
 	case CORE_REQ_LOGIN_ENROL: return core_login_enrol(x);
+	case CORE_REQ_LOGIN_CONNECTOR_START: return core_login_connector_start(x);
+	case CORE_REQ_LOGIN_CONNECTOR: return core_login_connector(x);
 	default: return core_fail(x, ADVICE_ERR_INTERNAL, "unknown request kind");
 	}
 }

@@ -42,6 +42,8 @@ enum core_req_kind {
 				 * the batch (the notifier's outbox reads and updates); no body */
 	CORE_REQ_SERVICE,	/* HTTP GET /api/v1/service: what the public front page shows; no
 				 * body, no session (core_settings.c) */
+	CORE_REQ_LOGIN_CONNECTOR_START, /* HTTP POST /api/v1/login/connector/start: a challenge */
+	CORE_REQ_LOGIN_CONNECTOR,	/* HTTP POST /api/v1/login/connector: the signed challenge */
 };
 
 /* What the public front page shows besides the categories (GET /api/v1/service); "" = not set. */

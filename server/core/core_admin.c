@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "admin_accounts.h"
+#include "admin_connector.h"
 #include "admin_keys.h"
 #include "admin_lists.h"
 #include "admin_logs.h"
@@ -129,7 +130,8 @@ enum admin_part {
 	PART_SHRED,
 	PART_RETENTION,
 	PART_RIGHTS,
-	PART_LOGS
+	PART_LOGS,
+	PART_CONNECTOR
 };
 
 /* The commands of the admin socket: advicectl's, but for init, root-create, dev-token and
@@ -138,31 +140,33 @@ static const struct {
 	const char *name;
 	enum admin_part part;
 } admin_commands[] = {
-	{ "unit-add", PART_ACCOUNTS },	    { "queue-add", PART_ACCOUNTS },
-	{ "worker-add", PART_ACCOUNTS },    { "member-add", PART_ACCOUNTS },
-	{ "unlock", PART_ACCOUNTS },	    { "audit-verify", PART_LOGS },
-	{ "worker-end", PART_STAFF },	    { "role-end", PART_STAFF },
-	{ "worker-reset", PART_STAFF },	    { "totp-reset", PART_STAFF },
-	{ "demo-totp", PART_STAFF },	    { "unit-langs", PART_QUEUE },
-	{ "unit-hours", PART_QUEUE },	    { "queue-policy", PART_QUEUE },
-	{ "queue-fallback", PART_QUEUE },   { "queue-deadlines", PART_QUEUE },
-	{ "route-add", PART_QUEUE },	    { "route-del", PART_QUEUE },
-	{ "closed-add", PART_QUEUE },	    { "closed-del", PART_QUEUE },
-	{ "holidays", PART_QUEUE },	    { "roster-add", PART_QUEUE },
-	{ "roster-del", PART_QUEUE },	    { "roster-list", PART_QUEUE },
-	{ "root-install", PART_KEYS },	    { "admin-certify", PART_KEYS },
-	{ "worker-certify", PART_KEYS },    { "unit-key-rotate", PART_KEYS },
-	{ "unit-member-add", PART_KEYS },   { "unit-member-remove", PART_KEYS },
-	{ "unit-log-renew", PART_KEYS },    { "cert-revoke", PART_KEYS },
-	{ "unit-list", PART_LISTS },	    { "queue-list", PART_LISTS },
-	{ "worker-list", PART_LISTS },	    { "member-list", PART_LISTS },
-	{ "worker-name", PART_NAMES },	    { "unit-name-style", PART_NAMES },
-	{ "thread-shred", PART_SHRED },	    { "retention-run", PART_RETENTION },
-	{ "thread-erase", PART_RETENTION }, { "privacy-notice", PART_RETENTION },
-	{ "restrict", PART_RIGHTS },	    { "unrestrict", PART_RIGHTS },
-	{ "requests", PART_RIGHTS },	    { "disclosure-list", PART_LOGS },
-	{ "log-report", PART_LOGS },	    { "citizen-find", PART_LOGS },
-	{ "breach-scope", PART_LOGS },
+	{ "unit-add", PART_ACCOUNTS },	     { "queue-add", PART_ACCOUNTS },
+	{ "worker-add", PART_ACCOUNTS },     { "member-add", PART_ACCOUNTS },
+	{ "unlock", PART_ACCOUNTS },	     { "audit-verify", PART_LOGS },
+	{ "worker-end", PART_STAFF },	     { "role-end", PART_STAFF },
+	{ "worker-reset", PART_STAFF },	     { "totp-reset", PART_STAFF },
+	{ "demo-totp", PART_STAFF },	     { "unit-langs", PART_QUEUE },
+	{ "unit-hours", PART_QUEUE },	     { "queue-policy", PART_QUEUE },
+	{ "queue-fallback", PART_QUEUE },    { "queue-deadlines", PART_QUEUE },
+	{ "route-add", PART_QUEUE },	     { "route-del", PART_QUEUE },
+	{ "closed-add", PART_QUEUE },	     { "closed-del", PART_QUEUE },
+	{ "holidays", PART_QUEUE },	     { "roster-add", PART_QUEUE },
+	{ "roster-del", PART_QUEUE },	     { "roster-list", PART_QUEUE },
+	{ "root-install", PART_KEYS },	     { "admin-certify", PART_KEYS },
+	{ "worker-certify", PART_KEYS },     { "unit-key-rotate", PART_KEYS },
+	{ "unit-member-add", PART_KEYS },    { "unit-member-remove", PART_KEYS },
+	{ "unit-log-renew", PART_KEYS },     { "cert-revoke", PART_KEYS },
+	{ "unit-list", PART_LISTS },	     { "queue-list", PART_LISTS },
+	{ "worker-list", PART_LISTS },	     { "member-list", PART_LISTS },
+	{ "worker-name", PART_NAMES },	     { "unit-name-style", PART_NAMES },
+	{ "thread-shred", PART_SHRED },	     { "retention-run", PART_RETENTION },
+	{ "thread-erase", PART_RETENTION },  { "privacy-notice", PART_RETENTION },
+	{ "restrict", PART_RIGHTS },	     { "unrestrict", PART_RIGHTS },
+	{ "requests", PART_RIGHTS },	     { "disclosure-list", PART_LOGS },
+	{ "log-report", PART_LOGS },	     { "citizen-find", PART_LOGS },
+	{ "breach-scope", PART_LOGS },	     { "connector-add", PART_KEYS },
+	{ "connector-unit-add", PART_KEYS }, { "connector-list", PART_CONNECTOR },
+	{ "connector-end", PART_CONNECTOR }, { "export-order", PART_CONNECTOR },
 };
 
 /* The command's entry, or -1 when there is none. */
@@ -217,6 +221,7 @@ static int run_command(struct ctx *x, int which, const struct admin_cmd *cmd, co
 	case PART_RIGHTS:
 		return admin_rights_run(x->st, x->now, cmd->user, cmd->argc, argv, out, err, errlen);
 	case PART_LOGS: return run_logs(x, cmd, out, exit_status, err, errlen);
+	case PART_CONNECTOR: return admin_connector_run(x->st, x->now, cmd->argc, argv, out, err, errlen);
 	}
 	return 1;
 }

@@ -84,19 +84,40 @@ const char *core_state_name(enum thread_state s)
 
 const char *core_role_name(enum store_role r)
 {
-	static const char *const names[] = { "none", "citizen", "worker", "supervisor", "admin" };
+	static const char *const names[] = {
+		"none", "citizen", "worker", "supervisor", "admin", "connector"
+	};
 
-	return r <= ROLE_ADMIN ? names[r] : "none";
+	return r <= ROLE_CONNECTOR ? names[r] : "none";
 }
 
 enum store_role core_role_in_unit(const struct ctx *x, const char *unit_id)
 {
-	if (x->sess.role == ROLE_CITIZEN || x->sess.role == ROLE_ADMIN)
+	if (x->sess.role == ROLE_CITIZEN || x->sess.role == ROLE_ADMIN || x->sess.role == ROLE_CONNECTOR)
 		return x->sess.role;
 	for (size_t i = 0; i < x->nunits; i++)
 		if (strcmp(x->units[i].unit_id, unit_id) == 0)
 			return x->units[i].role;
 	return ROLE_WORKER;
+}
+
+/* `consented` while the thread has a live consent to the caller, `ordered` while an open export
+ * order covers the thread's citizen. */
+unsigned core_connector_relations(const struct ctx *x, const struct store_thread *t)
+{
+	struct store_consent c;
+	unsigned rel = REL_NONE;
+	int rc = x->st->ops->consent->get(x->st, t->id, 1, &c);
+
+	if (rc == STORE_OK && strcmp(c.connector_id, x->sess.user_id) == 0)
+		rel |= REL_CONSENTED;
+	if (rc != STORE_ERROR)
+		rc = x->st->ops->consent->order_open_for(x->st, t->citizen_id);
+	if (rc == STORE_OK)
+		rel |= REL_ORDERED;
+	if (rc == STORE_ERROR)
+		log_err("the connector's relations to a thread could not be read: none given");
+	return rel;
 }
 
 unsigned core_relations(const struct ctx *x, const struct store_thread *t)
@@ -108,6 +129,8 @@ unsigned core_relations(const struct ctx *x, const struct store_thread *t)
 		return strcmp(t->citizen_id, me) == 0 ? REL_OWNER : REL_NONE;
 	if (x->sess.role == ROLE_ADMIN)
 		return REL_NONE;
+	if (x->sess.role == ROLE_CONNECTOR)
+		return core_connector_relations(x, t);
 	for (size_t i = 0; i < x->nunits; i++)
 		if (strcmp(x->units[i].unit_id, t->unit_id) == 0)
 			rel |= REL_MEMBER;
@@ -150,7 +173,7 @@ int core_deny(struct ctx *x, enum policy_action action, const struct store_threa
 
 int core_thread_visible(const struct ctx *x, const struct store_thread *t)
 {
-	return (core_relations(x, t) & (REL_OWNER | REL_MEMBER)) != 0;
+	return (core_relations(x, t) & (REL_OWNER | REL_MEMBER | REL_CONSENTED | REL_ORDERED)) != 0;
 }
 
 int core_hide(struct ctx *x, enum policy_action action, const char *object, const struct store_thread *t)

@@ -38,6 +38,7 @@ struct core_chain_check {
 };
 
 struct core_viewers;
+struct core_connector_challenges;
 
 struct core {
 	struct store *st;
@@ -50,6 +51,8 @@ struct core {
 	struct core_limit_log limit_log;
 	struct core_viewers *viewers;  /* who has which thread open (core_presence.c); NULL: none yet */
 	struct core_chain_check chain; /* how far the access log's chain is checked (core_audit_query.c) */
+	struct core_connector_challenges
+		*challenges; /* connector logins (core_connector.c); NULL: none yet */
 };
 
 /* One request being handled. */
@@ -112,6 +115,8 @@ int core_audit(struct ctx *x, const struct store_thread *t, const char *action, 
 enum store_role core_role_in_unit(const struct ctx *x, const char *unit_id);
 /* The relations (policy.h) of the caller to thread `t`. */
 unsigned core_relations(const struct ctx *x, const struct store_thread *t);
+/* REL_CONSENTED and REL_ORDERED of the connector caller to t (none when the store fails, logged). */
+unsigned core_connector_relations(const struct ctx *x, const struct store_thread *t);
 
 /* Adds an event to send to `topic` after the commit. 0 or -1 (out of memory). */
 int core_push(struct ctx *x, const char *topic, json_t *event);
@@ -466,5 +471,38 @@ int core_unit_text_check(struct ctx *x, const char *field, uint8_t kind, const c
 /* The author kid of a stored unit text. 0, or -1 when it is too short to have one. */
 struct store_unit_text;
 int core_unit_text_author(const struct store_unit_text *t, uint8_t kid[16]);
+
+/* Consent and the records connector (issue 18; PROTOCOL.md §14.3-14.5). */
+/* The connector as a caller (core_connector.c). */
+void core_connector_challenges_free(struct core_connector_challenges *ch); /* NULL is fine */
+/* load_session for a connector's session: its account still live (else the session ends:
+ * unauthenticated), the units whose seeds it holds into x->units. 0 (ctx->err set) or -1. */
+int core_connector_session(struct ctx *x);
+/* The connector whose recipient kid is `kid`, not ended, with a connector certificate that
+ * verifies to the root now and names that key: 1 (*c filled), 0 none, -1 store failure. */
+int core_connector_live(struct ctx *x, const uint8_t kid[STORE_KID_BYTES], struct store_connector *c);
+int core_login_connector_start(struct ctx *x);
+int core_login_connector(struct ctx *x);
+/* Consents (core_consent.c) and hand-overs and export orders (core_handover.c). */
+int core_consent_give(struct ctx *x);
+int core_consent_withdraw(struct ctx *x);
+int core_handover_pending(struct ctx *x);
+int core_handover_done(struct ctx *x);
+int core_export_pending(struct ctx *x);
+int core_export_done(struct ctx *x);
+/* The snapshot fields of thread t: "consent" (its latest consent, or null) and "handed_over",
+ * into obj. 0 or -1. */
+int core_consent_summary(const struct ctx *x, const struct store_thread *t, json_t *obj);
+/* The Consent object of the protocol; NULL when out of memory. */
+json_t *core_consent_json(const struct store_consent *c);
+/*
+ * thread.rekey's checks and writes for a request naming the thread, its event (field
+ * `event_field`) and its wraps ("wraps"), on behalf of `action` (refusals logged as it): the
+ * event starts the next epoch, chains to the current one, is signed by the caller and, with
+ * reason != 0, gives that reason; each wrap goes to one of its recipients. Stores the event
+ * and the wraps; *epoch gets the new epoch. 0 (ctx->err set when refused) or -1.
+ */
+int core_rekey_apply(struct ctx *x, const struct store_thread *t, enum policy_action action,
+		     const char *event_field, int reason, uint32_t *epoch);
 
 #endif

@@ -435,9 +435,17 @@ static int add_identity_kid(void *arg, const struct store_key_blob *b)
 	return 0;
 }
 
-/* The recipient kids whose wraps the caller may read: own identities, or their units' generations. */
+/* The recipient kids whose wraps the caller may read: own identities, or their units'
+ * generations (a records connector: its own key too, what consents seal to). */
 static int reader_kids(struct ctx *x, struct kid_set *s)
 {
+	struct store_connector c;
+
+	if (x->sess.role == ROLE_CONNECTOR) {
+		if (x->st->ops->consent->connector_get(x->st, x->sess.user_id, &c) != STORE_OK)
+			return -1;
+		memcpy(s->kids[s->n++], c.kid, STORE_KID_BYTES);
+	}
 	if (x->sess.role == ROLE_CITIZEN)
 		return x->st->ops->citizen->identity_list(x->st, x->sess.user_id, add_identity_kid, s) ==
 				       STORE_OK

@@ -65,8 +65,8 @@ static int caller_key(struct ctx *x, const uint8_t kid[ADVICE_KID_BYTES], uint8_
 
 /* The event: format, this thread, the next epoch, chained to the current event, signed by
  * the caller. 0 (ctx->err set when refused) or -1. */
-static int event_check(struct ctx *x, const struct store_thread *t, const uint8_t *ev, size_t len,
-		       struct advice_epoch_event *out)
+static int event_check(struct ctx *x, const struct store_thread *t, enum policy_action action,
+		       const char *field, const uint8_t *ev, size_t len, struct advice_epoch_event *out)
 {
 	uint8_t tid[ADVICE_OID_BYTES], pk[ADVICE_KEY_BYTES], *cur = NULL;
 	int64_t epoch = 0;
@@ -75,14 +75,14 @@ static int event_check(struct ctx *x, const struct store_thread *t, const uint8_
 
 	if (advice_epoch_event_parse(ev, len, out) != 0 || advice_unhex(tid, sizeof tid, t->id) != 0 ||
 	    memcmp(tid, out->thread_id, sizeof tid) != 0) {
-		snprintf(x->err_field, sizeof x->err_field, "/event");
+		snprintf(x->err_field, sizeof x->err_field, "/%s", field);
 		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "the event is no epoch event of this thread");
 	}
 	if (core_rekey_current(x, t->id, &epoch, &cur, &cur_len) != 0)
 		return -1;
 	rc = 0;
 	if ((int64_t)out->epoch != epoch + 1) {
-		snprintf(x->err_field, sizeof x->err_field, "/event");
+		snprintf(x->err_field, sizeof x->err_field, "/%s", field);
 		rc = core_fail(
 			x, ADVICE_ERR_CONFLICT,
 			"the event starts epoch %u, but the thread is at epoch %lld: read the thread's "
@@ -90,8 +90,8 @@ static int event_check(struct ctx *x, const struct store_thread *t, const uint8_
 			(unsigned)out->epoch, (long long)epoch, (long long)epoch + 1);
 	} else if ((rc = caller_key(x, out->signer_kid, pk)) >= 0) {
 		if (rc == 0 || advice_epoch_event_verify(ev, len, tid, pk, cur, cur_len, NULL) != 0) {
-			snprintf(x->err_field, sizeof x->err_field, "/event");
-			rc = core_deny(x, ACT_THREAD_REKEY, t);
+			snprintf(x->err_field, sizeof x->err_field, "/%s", field);
+			rc = core_deny(x, action, t);
 		} else {
 			rc = 0;
 		}
@@ -111,7 +111,7 @@ static int is_recipient(const struct advice_epoch_event *ev, const uint8_t kid[A
 
 /* Every wrap: acceptable as for wrap.put, of the new epoch, one per recipient of the event,
  * signed by the event's signer. 0 (ctx->err set when refused) or -1. */
-static int wraps_check(struct ctx *x, const struct store_thread *t, json_t *list,
+static int wraps_check(struct ctx *x, const struct store_thread *t, enum policy_action action, json_t *list,
 		       const struct advice_epoch_event *ev, uint8_t (*w)[ADVICE_WRAP_BYTES])
 {
 	struct advice_wrap_info wi;
@@ -139,7 +139,7 @@ static int wraps_check(struct ctx *x, const struct store_thread *t, json_t *list
 		if (ok < 0)
 			return core_fail(x, ADVICE_ERR_BAD_REQUEST, "wrap %zu has an unknown format", i);
 		if (!ok || memcmp(wi.signer_kid, ev->signer_kid, ADVICE_KID_BYTES) != 0)
-			return core_deny(x, ACT_THREAD_REKEY, t);
+			return core_deny(x, action, t);
 		if (wi.epoch != ev->epoch)
 			return core_fail(x, ADVICE_ERR_BAD_REQUEST, "wrap %zu is not of epoch %u", i,
 					 (unsigned)ev->epoch);
@@ -156,46 +156,65 @@ static int wraps_check(struct ctx *x, const struct store_thread *t, json_t *list
 	return 0;
 }
 
-int core_thread_rekey(struct ctx *x)
+int core_rekey_apply(struct ctx *x, const struct store_thread *t, enum policy_action action,
+		     const char *event_field, int reason, uint32_t *epoch)
 {
 	uint8_t *ev = malloc(ADVICE_EPOCH_EVENT_MAX_BYTES),
 		(*w)[ADVICE_WRAP_BYTES] = malloc(REKEY_MAX_WRAPS * sizeof *w);
 	json_t *list = json_object_get(x->msg, "wraps");
 	struct advice_epoch_event e;
 	struct advice_wrap_info wi;
-	struct store_thread t;
+	char field[40];
 	size_t len = 0;
 	int rc = -1;
 
+	snprintf(field, sizeof field, "/%s", event_field);
 	if (ev == NULL || w == NULL)
 		goto out;
-	if ((rc = core_thread_for(x, ACT_THREAD_REKEY, &t)) != 0 || x->err)
-		goto out;
-	if ((rc = core_b64_decode(x, json_string_value(json_object_get(x->msg, "event")), "/event", ev,
+	if ((rc = core_b64_decode(x, json_string_value(json_object_get(x->msg, event_field)), field, ev,
 				  ADVICE_EPOCH_EVENT_MAX_BYTES, &len, 0)) != 0 ||
 	    x->err)
 		goto out;
 	/* Nothing is stored unless the event and every wrap qualify. */
-	if ((rc = event_check(x, &t, ev, len, &e)) != 0 || x->err)
+	if ((rc = event_check(x, t, action, event_field, ev, len, &e)) != 0 || x->err)
 		goto out;
-	if ((rc = wraps_check(x, &t, list, &e, w)) != 0 || x->err)
+	if (reason != 0 && e.reason != reason) {
+		snprintf(x->err_field, sizeof x->err_field, "%s", field);
+		rc = core_fail(x, ADVICE_ERR_BAD_REQUEST, "the epoch event must give reason %d", reason);
+		goto out;
+	}
+	if ((rc = wraps_check(x, t, action, list, &e, w)) != 0 || x->err)
 		goto out;
 	rc = -1;
-	if (x->sess.role != ROLE_CITIZEN && core_audit(x, &t, "thread.rekey", "ok") != 0)
+	if (x->sess.role != ROLE_CITIZEN && core_audit(x, t, policy_action_name(action), "ok") != 0)
 		goto out;
-	if (x->st->ops->rekey->epoch_put(x->st, t.id, e.epoch, ev, len, x->sess.user_id, x->now) != STORE_OK)
+	if (x->st->ops->rekey->epoch_put(x->st, t->id, e.epoch, ev, len, x->sess.user_id, x->now) != STORE_OK)
 		goto out;
 	for (size_t i = 0; i < e.n_recipients; i++) {
 		advice_wrap_parse(w[i], ADVICE_WRAP_BYTES, &wi);
-		if (x->st->ops->keys->wrap_put(x->st, t.id, wi.epoch, wi.recipient_kid, w[i],
+		if (x->st->ops->keys->wrap_put(x->st, t->id, wi.epoch, wi.recipient_kid, w[i],
 					       ADVICE_WRAP_BYTES, x->sess.user_id, x->now) == STORE_ERROR)
 			goto out;
 	}
-	json_object_set_new(x->result, "thread", json_string(t.id));
-	json_object_set_new(x->result, "epoch", json_integer(e.epoch));
+	*epoch = e.epoch;
 	rc = 0;
 out:
 	free(ev);
 	free(w);
 	return rc;
+}
+
+int core_thread_rekey(struct ctx *x)
+{
+	struct store_thread t;
+	uint32_t epoch = 0;
+	int rc;
+
+	if ((rc = core_thread_for(x, ACT_THREAD_REKEY, &t)) != 0 || x->err)
+		return rc;
+	if ((rc = core_rekey_apply(x, &t, ACT_THREAD_REKEY, "event", 0, &epoch)) != 0 || x->err)
+		return rc;
+	json_object_set_new(x->result, "thread", json_string(t.id));
+	json_object_set_new(x->result, "epoch", json_integer(epoch));
+	return 0;
 }

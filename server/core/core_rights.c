@@ -19,6 +19,7 @@
 #include "advice_crypto.h"
 #include "calendar.h"
 #include "core_internal.h"
+#include "core_retention.h"
 
 #define RIGHTS_LIST_MAX 500 /* requests in one rights.list reply (the schema's maxItems) */
 
@@ -63,18 +64,11 @@ static int64_t add_months(int64_t utc_ms, int months)
 	return (int64_t)cal_day_from_civil(year, month, mday) * CAL_DAY_MS + in_day;
 }
 
-/*
- * Whether thread `t` was handed over to the client record system: then it is a client document
- * whose retention runs, and erasure is refused. The hand-over record belongs to the consent
- * and connector part of the store, which this build does not have: no thread of it can have
- * been handed over, so the answer is "not handed over". 0 with *handed set, or -1.
- */
+/* Whether thread `t` was handed over to the client record system: then it is a client document
+ * whose retention runs, and erasure is refused. 0 with *handed set, or -1. */
 static int thread_handed_over(struct ctx *x, const struct store_thread *t, int *handed)
 {
-	(void)x;
-	(void)t;
-	*handed = 0;
-	return 0;
+	return retention_handed_over(x->st, t->id, handed);
 }
 
 /* The name of who decided, as the caller sees staff names (citizens: by the unit's style). */

@@ -235,6 +235,10 @@ static json_t *view_summary(const struct ctx *x, const struct store_thread_view 
 	json_object_set_new(o, "unread", json_integer(v->unread));
 	json_object_set_new(o, "deadline", deadline_json(x, v));
 	json_object_set_new(o, "change", json_integer(v->change));
+	if (core_consent_summary(x, &v->t, o) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 

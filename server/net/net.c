@@ -64,7 +64,8 @@ static int net_kind_is_http(enum core_req_kind kind)
 {
 	return kind == CORE_REQ_LOGIN_CITIZEN || kind == CORE_REQ_LOGIN_START ||
 	       kind == CORE_REQ_LOGIN_WORKER || kind == CORE_REQ_LOGOUT || kind == CORE_REQ_LOGIN_BANK ||
-	       kind == CORE_REQ_LOGIN_ENROL || kind == CORE_REQ_SERVICE;
+	       kind == CORE_REQ_LOGIN_ENROL || kind == CORE_REQ_SERVICE ||
+	       kind == CORE_REQ_LOGIN_CONNECTOR_START || kind == CORE_REQ_LOGIN_CONNECTOR;
 }
 
 static void net_route_reply(struct net *n, struct core_reply *rep)

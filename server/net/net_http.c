@@ -22,12 +22,14 @@
 #include "log.h"
 #include "net_int.h"
 
-#define NET_API_LOGIN_CITIZEN "/api/v1/login/citizen"
-#define NET_API_LOGIN_START   "/api/v1/login/worker/start"
-#define NET_API_LOGIN_WORKER  "/api/v1/login/worker"
-#define NET_API_LOGIN_ENROL   "/api/v1/login/worker/enrol"
-#define NET_API_LOGOUT	      "/api/v1/logout"
-#define NET_API_HEALTH	      "/api/v1/health"
+#define NET_API_LOGIN_CITIZEN	"/api/v1/login/citizen"
+#define NET_API_LOGIN_START	"/api/v1/login/worker/start"
+#define NET_API_LOGIN_WORKER	"/api/v1/login/worker"
+#define NET_API_LOGIN_ENROL	"/api/v1/login/worker/enrol"
+#define NET_API_CONNECTOR_START "/api/v1/login/connector/start"
+#define NET_API_LOGIN_CONNECTOR "/api/v1/login/connector"
+#define NET_API_LOGOUT		"/api/v1/logout"
+#define NET_API_HEALTH		"/api/v1/health"
 
 /*
  * The security headers of every response, the static files' and the API's. The browser app
@@ -260,6 +262,10 @@ static int net_http_api_kind(const char *path)
 		return CORE_REQ_LOGOUT;
 	if (strcmp(path, NET_API_LOGIN_ENROL) == 0)
 		return CORE_REQ_LOGIN_ENROL;
+	if (strcmp(path, NET_API_CONNECTOR_START) == 0)
+		return CORE_REQ_LOGIN_CONNECTOR_START;
+	if (strcmp(path, NET_API_LOGIN_CONNECTOR) == 0)
+		return CORE_REQ_LOGIN_CONNECTOR;
 	return -1;
 }
 

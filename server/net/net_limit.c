@@ -1,12 +1,11 @@
 /*
  * net_limit.c - the per-address limit of the staff login endpoints (worker login start and
- * finish, enrolment, password change): a token bucket per client address (ratelimit.h) that
- * only failed attempts drain. A request takes a token before it goes to the core and gets it
- * back when the core's reply is not a counted failure, so a correct login costs nothing and
- * many workers behind one address share only the allowance for their mistakes. Holding the
- * token while the request is in flight keeps parallel guesses from one address within the
- * limit too. An address whose bucket is empty gets 429 rate_limited with retry_after before
- * its request reaches any account. Service thread only.
+ * finish, enrolment, password change; the records connector's challenge and login): a token bucket per client
+ * address (ratelimit.h) that only failed attempts drain. A request takes a token before it goes to the core
+ * and gets it back when the core's reply is not a counted failure, so a correct login costs nothing and many
+ * workers behind one address share only the allowance for their mistakes. Holding the token while the request
+ * is in flight keeps parallel guesses from one address within the limit too. An address whose bucket is empty
+ * gets 429 rate_limited with retry_after before its request reaches any account. Service thread only.
  */
 #include <time.h>
 
@@ -49,7 +48,9 @@ void net_limit_free(struct net *n)
 /* Whether requests of `kind` are staff logins under the limit. */
 static int net_limit_applies(enum core_req_kind kind)
 {
-	return kind == CORE_REQ_LOGIN_START || kind == CORE_REQ_LOGIN_WORKER || kind == CORE_REQ_LOGIN_ENROL;
+	return kind == CORE_REQ_LOGIN_START || kind == CORE_REQ_LOGIN_WORKER ||
+	       kind == CORE_REQ_LOGIN_ENROL || kind == CORE_REQ_LOGIN_CONNECTOR_START ||
+	       kind == CORE_REQ_LOGIN_CONNECTOR;
 }
 
 /* Logs the refusals as a count, at most once every NET_LIMIT_REPORT_MS: a flood does not

@@ -1099,6 +1099,99 @@ struct store_disclosure_ops {
 	int (*access)(struct store *st, const struct store_log_query *q, store_audit_cb cb, void *arg);
 };
 
+/* Consent and the records connector (issue 18): connector accounts and the units whose seeds
+ * are sealed to them, consents of threads to a connector, hand-overs to the client record and
+ * the register keeper's export orders. The store keeps the consent events as bytes. */
+#define STORE_CONSENT_EVENT_MAX 256 /* a consent event (CRYPTO-FORMATS.md type 5): 197 bytes */
+#define STORE_DUTY_TEXT_SIZE	201 /* an export order's recipient or basis: 200 bytes */
+#define STORE_DIGEST_SIZE	65  /* 64 hex digits */
+
+struct store_connector {
+	char id[STORE_ID_SIZE]; /* its user id and certificate subject */
+	char name[STORE_NAME_SIZE];
+	uint8_t kid[STORE_KID_BYTES];	   /* kid of its X25519 key: what citizens seal to, its login id */
+	uint8_t sign_kid[STORE_KID_BYTES]; /* kid of its Ed25519 key (its certificate's) */
+	int64_t created, ended;		   /* ended 0: live */
+};
+typedef int (*store_connector_cb)(void *arg, const struct store_connector *c);
+
+struct store_consent {
+	char thread_id[STORE_ID_SIZE];
+	char connector_id[STORE_ID_SIZE];
+	uint8_t kid[STORE_KID_BYTES]; /* the connector's recipient kid named by the event */
+	int64_t given, withdrawn;     /* withdrawn 0: live */
+	int64_t epoch;		      /* the thread's epoch when it was given */
+	uint8_t event[STORE_CONSENT_EVENT_MAX];
+	size_t event_len;
+};
+/* A consent waiting for its hand-over: the thread's current epoch and its citizen. */
+typedef int (*store_pending_cb)(void *arg, const struct store_consent *c, int64_t epoch,
+				const char *citizen_id);
+
+struct store_handover {
+	char thread_id[STORE_ID_SIZE];
+	int64_t epoch;
+	char connector_id[STORE_ID_SIZE];
+	int64_t at;
+	char digest[STORE_DIGEST_SIZE];
+};
+
+struct store_export_order {
+	char id[STORE_ID_SIZE];
+	char citizen_id[STORE_ID_SIZE];
+	char recipient[STORE_DUTY_TEXT_SIZE], basis[STORE_DUTY_TEXT_SIZE];
+	int64_t created, done;		  /* done 0: open */
+	char connector_id[STORE_ID_SIZE]; /* who closed it; "" while open */
+	char digest[STORE_DIGEST_SIZE];
+	int64_t files;
+};
+typedef int (*store_order_cb)(void *arg, const struct store_export_order *o);
+
+struct store_consent_ops {
+	/* A connector account (a users row of kind ROLE_CONNECTOR); STORE_EXISTS: id, name or kid taken. */
+	int (*connector_put)(struct store *st, const struct store_connector *c);
+	/* The connector named `name` or whose id is `name`. */
+	int (*connector_get)(struct store *st, const char *name, struct store_connector *out);
+	/* The connector whose recipient kid is `kid`. */
+	int (*connector_by_kid)(struct store *st, const uint8_t kid[STORE_KID_BYTES],
+				struct store_connector *out);
+	/* Every connector, in name order. */
+	int (*connector_list)(struct store *st, store_connector_cb cb, void *arg);
+	/* Ends a live connector at `when`; STORE_NOTFOUND when none or ended already. */
+	int (*connector_end)(struct store *st, const char *id, int64_t when);
+	/* The connector holds unit_id's seeds from now; STORE_EXISTS when it does already. */
+	int (*unit_add)(struct store *st, const char *connector_id, const char *unit_id, int64_t now);
+	/* Up to `max` units of a connector (role ROLE_CONNECTOR) in unit id order; *n the number. */
+	int (*units)(struct store *st, const char *connector_id, struct store_membership *out, size_t max,
+		     size_t *n);
+	/* The live connectors holding unit_id's seeds, in name order. */
+	int (*unit_connectors)(struct store *st, const char *unit_id, store_connector_cb cb, void *arg);
+	/* A new live consent; STORE_EXISTS when the thread has a live one. */
+	int (*put)(struct store *st, const struct store_consent *c);
+	/* The thread's live consent (live_only) or its latest one; STORE_NOTFOUND when none. */
+	int (*get)(struct store *st, const char *thread_id, int live_only, struct store_consent *out);
+	/* Withdraws the thread's live consent at `when`, keeping the citizen's withdrawal event,
+	 * and deletes the thread-key wraps sealed to its kid; STORE_NOTFOUND when none is live. */
+	int (*withdraw)(struct store *st, const char *thread_id, int64_t when, const uint8_t *event,
+			size_t len);
+	/* Live consents to `connector_id` of closed threads without a hand-over of their current
+	 * epoch, oldest consent first, at most `limit`. */
+	int (*pending)(struct store *st, const char *connector_id, int limit, store_pending_cb cb, void *arg);
+	/* A hand-over of (thread, epoch); STORE_EXISTS when that pair has one. */
+	int (*handover_put)(struct store *st, const struct store_handover *h);
+	/* How many hand-overs a thread has had. */
+	int (*handover_count)(struct store *st, const char *thread_id, int64_t *n);
+	/* A new export order; STORE_EXISTS when its id is taken. */
+	int (*order_put)(struct store *st, const struct store_export_order *o);
+	int (*order_get)(struct store *st, const char *id, struct store_export_order *out);
+	/* STORE_OK when an open order covers citizen_id, else STORE_NOTFOUND. */
+	int (*order_open_for)(struct store *st, const char *citizen_id);
+	/* The open orders, oldest first, at most `limit`. */
+	int (*order_list)(struct store *st, int limit, store_order_cb cb, void *arg);
+	/* Closes an open order (done, connector_id, digest and files); STORE_NOTFOUND when none open. */
+	int (*order_close)(struct store *st, const struct store_export_order *o);
+};
+
 struct store_ops {
 	/* Closes the store (NULL is fine); an open transaction is rolled back. */
 	void (*close)(struct store *st);
@@ -1124,6 +1217,7 @@ struct store_ops {
 	const struct store_retention_ops *retention;
 	const struct store_rights_ops *rights;
 	const struct store_disclosure_ops *disclosure;
+	const struct store_consent_ops *consent;
 };
 
 struct store {

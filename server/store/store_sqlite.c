@@ -189,6 +189,7 @@ static const struct store_ops sqlite_ops = {
 	.retention = &store_sqlite_retention_ops,
 	.rights = &store_sqlite_rights_ops,
 	.disclosure = &store_sqlite_disclosure_ops,
+	.consent = &store_sqlite_consent_ops,
 };
 
 sqlite3 *store_sqlite_checkpoint_db(struct store *st)

@@ -399,6 +399,32 @@ const struct sqs_migration store_sqlite_migrations[] = {
 	  "CREATE INDEX disclosure_log_by_time ON disclosure_log(time);"
 	  "CREATE INDEX access_log_by_client_time ON access_log(client, time);"
 	  "CREATE INDEX access_log_by_time ON access_log(time)" },
+	/* Consent and the records connector (issue 18): connector accounts (users of kind 5) and
+	 * the units whose seeds are sealed to them; consents of threads to a connector (one live
+	 * per thread, the citizen's signed event kept); hand-overs, one per thread and epoch; the
+	 * register keeper's export orders. */
+	{ 24, "consent and the records connector: connectors, consents, hand-overs, export orders",
+	  "CREATE TABLE connectors(id TEXT PRIMARY KEY REFERENCES users(id), name TEXT NOT NULL UNIQUE,"
+	  "  kid BLOB NOT NULL UNIQUE, sign_kid BLOB NOT NULL, created INTEGER NOT NULL,"
+	  "  ended INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	  "CREATE TABLE connector_units(connector_id TEXT NOT NULL REFERENCES connectors(id),"
+	  "  unit_id TEXT NOT NULL REFERENCES units(id), created INTEGER NOT NULL,"
+	  "  PRIMARY KEY(connector_id, unit_id)) WITHOUT ROWID;"
+	  "CREATE INDEX connector_units_by_unit ON connector_units(unit_id);"
+	  "CREATE TABLE consents(seq INTEGER PRIMARY KEY, thread_id TEXT NOT NULL REFERENCES threads(id),"
+	  "  connector_id TEXT NOT NULL REFERENCES connectors(id), kid BLOB NOT NULL, given INTEGER NOT NULL,"
+	  "  withdrawn INTEGER NOT NULL DEFAULT 0, epoch INTEGER NOT NULL, event BLOB NOT NULL,"
+	  "  withdraw_event BLOB);"
+	  "CREATE UNIQUE INDEX consents_live ON consents(thread_id) WHERE withdrawn = 0;"
+	  "CREATE INDEX consents_by_thread ON consents(thread_id, seq);"
+	  "CREATE INDEX consents_by_connector ON consents(connector_id, withdrawn, seq);"
+	  "CREATE TABLE handovers(thread_id TEXT NOT NULL REFERENCES threads(id), epoch INTEGER NOT NULL,"
+	  "  connector_id TEXT NOT NULL REFERENCES connectors(id), at INTEGER NOT NULL, digest TEXT NOT NULL,"
+	  "  PRIMARY KEY(thread_id, epoch)) WITHOUT ROWID;"
+	  "CREATE TABLE export_orders(id TEXT PRIMARY KEY, citizen_id TEXT NOT NULL REFERENCES users(id),"
+	  "  recipient TEXT NOT NULL, basis TEXT NOT NULL, created INTEGER NOT NULL,"
+	  "  done INTEGER NOT NULL DEFAULT 0, connector_id TEXT, digest TEXT, files INTEGER) WITHOUT ROWID;"
+	  "CREATE INDEX export_orders_open ON export_orders(done, citizen_id);" },
 	/* Register duties, the citizen's rights (issue 18): rights requests with their deadlines and
 	 * decisions, corrections (the corrected message stays as it was: a later message of the
 	 * thread names it), a thread's restriction as last set or lifted, and the reason of each

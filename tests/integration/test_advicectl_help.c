@@ -169,7 +169,8 @@ static int takes_no_argument(const char *name)
 {
 	static const char *const none[] = { "audit-verify",   "roster-list", "unit-list",
 					    "queue-list",     "worker-list", "retention-run",
-					    "privacy-notice", "requests",    "disclosure-list" };
+					    "privacy-notice", "requests",    "disclosure-list",
+					    "connector-list" };
 
 	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
 		if (strcmp(name, none[i]) == 0)

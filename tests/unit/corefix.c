@@ -174,6 +174,8 @@ static const char *reply_def(enum core_req_kind kind, const char *body, json_t *
 		[CORE_REQ_LOGIN_BANK] = "http.reply.login", /* internal; the browser gets a 303 */
 		[CORE_REQ_LOGIN_ENROL] = "http.reply.login.enrol",
 		[CORE_REQ_SERVICE] = "http.reply.service",
+		[CORE_REQ_LOGIN_CONNECTOR_START] = "http.reply.login.connector.start",
+		[CORE_REQ_LOGIN_CONNECTOR] = "http.reply.login",
 	};
 	const char *type = json_string_value(json_object_get(reply, "type"));
 	int ok = type != NULL && strcmp(type, "ok") == 0;

@@ -36,7 +36,7 @@
 /* One request row of PROTOCOL.md: who may make it, per role (ANY or relation bits). */
 struct expect {
 	char type[48];
-	unsigned grant[ROLE_ADMIN + 1];
+	unsigned grant[ROLE_CONNECTOR + 1];
 	int on_thread; /* some phrase names a relation to the thread */
 };
 
@@ -64,6 +64,9 @@ static const struct phrase {
 	{ "supervisors of the thread's unit", ROLE_SUPERVISOR, REL_MEMBER },
 	{ "the assignee", ROLE_WORKER, REL_ASSIGNEE },
 	{ "the assignee", ROLE_SUPERVISOR, REL_ASSIGNEE },
+	{ "records connectors", ROLE_CONNECTOR, ANY },
+	{ "the records connector", ROLE_CONNECTOR, REL_CONSENTED | REL_ORDERED },
+	{ "the consented records connector", ROLE_CONNECTOR, REL_CONSENTED },
 };
 
 /* Adds the meaning of one clause of `who` to e. */
@@ -158,9 +161,15 @@ static const struct core_request_type *request_of(const char *type)
 /* Whether a caller can have `role` and `relations` towards a thread (core_relations): a
  * citizen only owns; a supervisor of the thread's unit is a member of it; a worker is the
  * role of any staff not supervising the unit, member or not, assignee or not; an
- * administrator has no relation. */
+ * administrator has no relation; the records connector only its own two. */
 static int reachable(enum store_role role, unsigned relations)
 {
+	const unsigned connector = REL_CONSENTED | REL_ORDERED;
+
+	if (role == ROLE_CONNECTOR)
+		return (relations & ~connector) == 0;
+	if ((relations & connector) != 0)
+		return 0;
 	switch (role) {
 	case ROLE_CITIZEN: return (relations & ~(unsigned)REL_OWNER) == 0;
 	case ROLE_WORKER: return (relations & REL_OWNER) == 0;
@@ -183,8 +192,10 @@ static void test_rules_are_the_protocols(void **state)
 		if (e->on_thread != rt->on_thread)
 			fail_msg("%s: PROTOCOL.md %s a thread, requests.def %s", rt->type,
 				 e->on_thread ? "names" : "names no", rt->on_thread ? "thread" : "-");
-		for (int role = ROLE_CITIZEN; role <= ROLE_ADMIN; role++)
-			for (unsigned rel = 0; rel <= (REL_OWNER | REL_MEMBER | REL_ASSIGNEE); rel++)
+		for (int role = ROLE_CITIZEN; role <= ROLE_CONNECTOR; role++)
+			for (unsigned rel = 0;
+			     rel <= (REL_OWNER | REL_MEMBER | REL_ASSIGNEE | REL_CONSENTED | REL_ORDERED);
+			     rel++)
 				if (reachable(role, rel) &&
 				    policy_allows(rt->action, role, rel) != allowed(e, role, rel))
 					fail_msg("%s by role %d with relations %u: the rules say %d, "

@@ -353,7 +353,7 @@ static void test_large_replies(void **state)
 		}
 		large += want;
 	}
-	assert_int_equal(large, 22);
+	assert_int_equal(large, 25);
 	assert_false(core_large_reply("no.such.request"));
 }
 

@@ -26,9 +26,9 @@ export interface Defs {
   "more": boolean;
   "thread_state": "new" | "claimed" | "answered" | "waiting" | "closed";
   "sender_role": "citizen" | "worker";
-  "session_role": "citizen" | "worker" | "supervisor";
-  "unit_role": "worker" | "supervisor";
-  "login_role": "citizen" | "worker";
+  "session_role": "citizen" | "worker" | "supervisor" | "connector";
+  "unit_role": "worker" | "supervisor" | "connector";
+  "login_role": "citizen" | "worker" | "connector";
   /** Every error code the server sends (advice_err_name in lib/proto_names.c). */
   "error_code": "bad_json" | "bad_request" | "unknown_type" | "too_large" | "unauthenticated" | "bad_credentials" | "bad_token" | "locked" | "forbidden" | "not_found" | "conflict" | "thread_closed" | "rate_limited" | "totp_required" | "enrol_required" | "password_expired" | "restricted" | "unavailable" | "internal";
   /** Human-readable English text for logs and developers; clients show their own text chosen by code. */
@@ -63,6 +63,9 @@ export interface Defs {
     change: Defs["change"];
     /** The thread is restricted (GDPR 18, PROTOCOL.md §14.8): frozen; staff read it only for a legal claim. */
     restricted?: boolean;
+    consent?: Defs["nullable_consent"];
+    /** Whether the thread was handed over to the client record (for any epoch). */
+    handed_over?: boolean;
   };
   /** A value of the server's change counter (PROTOCOL.md §6.3): it grows with every change to what a thread list shows; 0 before any. */
   "change": number;
@@ -1224,7 +1227,7 @@ export interface Defs {
     time: Defs["time"];
     user: Defs["nullable_user_id"];
     username: string | null;
-    role: "none" | "citizen" | "worker" | "supervisor" | "admin";
+    role: "none" | "citizen" | "worker" | "supervisor" | "admin" | "connector";
     unit: string | null;
     client: string | null;
     object: string;
@@ -1462,6 +1465,141 @@ export interface Defs {
     id: Defs["request_id"];
     request: Defs["rights_request"];
   };
+  /** A records connector's key id: the kid of its X25519 key (the recipient of the wraps sealed to it), 32 lowercase hex digits. */
+  "connector_kid": string;
+  /** BLAKE2b-256 of a hand-over's or export's manifest, 64 lowercase hex digits. */
+  "digest": string;
+  /** A disclosure's recipient, basis or data set as the disclosure log keeps it (PROTOCOL.md §14.1). */
+  "disclosure_text": string;
+  /** A citizen's consent to link the thread to the client record (PROTOCOL.md §14.3). */
+  "consent": {
+    connector: Defs["connector_kid"];
+    given: Defs["time"];
+    /** When it was withdrawn; null while it holds. */
+    withdrawn: number | null;
+    /** The thread key epoch when it was given. */
+    epoch: number;
+    event: Defs["key_object"];
+  };
+  /** The thread's latest consent (live or withdrawn), or null when it never had one. */
+  "nullable_consent": {
+    connector: Defs["connector_kid"];
+    given: Defs["time"];
+    withdrawn: number | null;
+    epoch: number;
+    event: Defs["key_object"];
+  } | null;
+  /** POST /api/v1/login/connector/start: a challenge for the connector's login (every kid gets one). */
+  "http.login.connector.start": {
+    connector: Defs["connector_kid"];
+  };
+  "http.reply.login.connector.start": {
+    type: "ok";
+    /** 32 random bytes, base64url without padding; good for one login within 60 s. */
+    challenge: string;
+  };
+  /** POST /api/v1/login/connector: the challenge signed with the connector's certified key; the reply is http.reply.login. */
+  "http.login.connector": {
+    connector: Defs["connector_kid"];
+    challenge: string;
+    /** Ed25519 over "QA-v1-connector-login" || challenge (32) || kid (16), base64url without padding. */
+    signature: string;
+  };
+  /** The citizen consents to link the thread to the client record: the signed consent event (kind 1) and the thread key of every epoch sealed to the connector. */
+  "request.consent.give": {
+    type: "consent.give";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    connector: Defs["connector_kid"];
+    event: Defs["key_object"];
+    wraps: Array<Defs["key_object"]>;
+  };
+  "reply.consent.give": {
+    type: "ok";
+    id: Defs["request_id"];
+    consent: Defs["consent"];
+  };
+  /** The citizen withdraws the consent: the consent event (kind 2) and, atomically, a new epoch (epoch event reason 3) sealed to the unit and the citizen. */
+  "request.consent.withdraw": {
+    type: "consent.withdraw";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    event: Defs["key_object"];
+    epoch_event: Defs["key_object"];
+    wraps: Array<Defs["key_object"]>;
+  };
+  "reply.consent.withdraw": {
+    type: "ok";
+    id: Defs["request_id"];
+    consent: Defs["consent"];
+  };
+  /** The connector: the closed threads consented to it and not handed over at their current epoch. */
+  "request.handover.pending": {
+    type: "handover.pending";
+    id: Defs["request_id"];
+  };
+  "reply.handover.pending": {
+    type: "ok";
+    id: Defs["request_id"];
+    threads: Array<{
+      thread: Defs["thread_id"];
+      epoch: number;
+      consent: Defs["consent"];
+      citizen: Defs["user_id"];
+    }>;
+  };
+  /** The connector handed the thread at `epoch` over to the client record: a disclosure-log row and the hand-over, once per thread and epoch. */
+  "request.handover.done": {
+    type: "handover.done";
+    id: Defs["request_id"];
+    thread: Defs["thread_id"];
+    epoch: number;
+    recipient: Defs["disclosure_text"];
+    basis: Defs["disclosure_text"];
+    dataset: Defs["disclosure_text"];
+    method: "directory" | "http" | "command";
+    digest: Defs["digest"];
+  };
+  "reply.handover.done": {
+    type: "ok";
+    id: Defs["request_id"];
+    handover: {
+      thread: Defs["thread_id"];
+      epoch: number;
+      at: Defs["time"];
+      digest: Defs["digest"];
+    };
+  };
+  /** The connector: the register keeper's open export orders. */
+  "request.export.pending": {
+    type: "export.pending";
+    id: Defs["request_id"];
+  };
+  "reply.export.pending": {
+    type: "ok";
+    id: Defs["request_id"];
+    orders: Array<{
+      order: Defs["hex_id"];
+      citizen: Defs["user_id"];
+      recipient: Defs["disclosure_text"];
+      basis: Defs["disclosure_text"];
+      threads: Array<Defs["thread_id"]>;
+    }>;
+  };
+  /** The connector produced the export of an order: a disclosure-log row (method export), the order closed. */
+  "request.export.done": {
+    type: "export.done";
+    id: Defs["request_id"];
+    order: Defs["hex_id"];
+    digest: Defs["digest"];
+    files: number;
+  };
+  "reply.export.done": {
+    type: "ok";
+    id: Defs["request_id"];
+    order: Defs["hex_id"];
+    done: Defs["time"];
+  };
 }
 
 /** Requests, their ok replies and events, by request type or event name. */
@@ -1522,6 +1660,12 @@ export interface Requests {
   "rights.request": Defs["request.rights.request"];
   "rights.list": Defs["request.rights.list"];
   "rights.decide": Defs["request.rights.decide"];
+  "consent.give": Defs["request.consent.give"];
+  "consent.withdraw": Defs["request.consent.withdraw"];
+  "handover.pending": Defs["request.handover.pending"];
+  "handover.done": Defs["request.handover.done"];
+  "export.pending": Defs["request.export.pending"];
+  "export.done": Defs["request.export.done"];
 }
 
 export interface Replies {
@@ -1581,6 +1725,12 @@ export interface Replies {
   "rights.request": Defs["reply.rights.request"];
   "rights.list": Defs["reply.rights.list"];
   "rights.decide": Defs["reply.rights.decide"];
+  "consent.give": Defs["reply.consent.give"];
+  "consent.withdraw": Defs["reply.consent.withdraw"];
+  "handover.pending": Defs["reply.handover.pending"];
+  "handover.done": Defs["reply.handover.done"];
+  "export.pending": Defs["reply.export.pending"];
+  "export.done": Defs["reply.export.done"];
 }
 
 export interface Events {
@@ -1664,6 +1814,12 @@ export const requestTypes: readonly RequestType[] = [
   "rights.list",
   "rights.decide",
   "log.report",
+  "consent.give",
+  "consent.withdraw",
+  "handover.pending",
+  "handover.done",
+  "export.pending",
+  "export.done",
 ];
 export const writeRequestTypes: readonly RequestType[] = [
   "thread.open",
@@ -1697,4 +1853,8 @@ export const writeRequestTypes: readonly RequestType[] = [
   "canned.delete",
   "rights.request",
   "rights.decide",
+  "consent.give",
+  "consent.withdraw",
+  "handover.done",
+  "export.done",
 ];
