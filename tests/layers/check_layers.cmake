@@ -21,7 +21,10 @@ set(CASES
   "server/net/net|libwebsockets.h|allowed"
   "server/net/outq|libwebsockets.h|forbidden"
   "server/ratelimit|libwebsockets.h|forbidden"
-  "server/ratelimit|sqlite3.h|forbidden")
+  "server/ratelimit|sqlite3.h|forbidden"
+  "connector/adapter|sqlite3.h|forbidden"
+  "connector/adapter|store.h|forbidden"
+  "connector/adapter|advice.h|allowed")
 
 file(READ ${BUILD}/compile_commands.json db)
 string(JSON count LENGTH "${db}")

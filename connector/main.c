@@ -1,0 +1,325 @@
+/*
+ * main.c - advice-connector: the records connector's command line.
+ *
+ *   advice-connector keygen KEYFILE             a new 32-byte seed (mode 600); prints the keys
+ *   advice-connector run --config FILE | flags  hands consented, closed threads over
+ *
+ * The settings (a file of "name = value" lines, or --name value flags): server (http://host:port),
+ * origin, key (the key file), root_pk (the municipal root's Ed25519 key, base64url), state (the
+ * state folder: journal and work), adapter (directory | http | command), target (folder, URL or
+ * program), recipient, basis, dataset (what the disclosure log records), interval (seconds
+ * between polls), once (1: one round, then exit).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "connector_run.h"
+
+struct settings {
+	char server[512], origin[512], key[1024], root_pk[64], state[1024], adapter[16], target[1024];
+	char recipient[200], basis[200], dataset[200];
+	int interval, once;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: advice-connector keygen KEYFILE\n"
+		"       advice-connector run [--config FILE] [--server URL] [--origin URL] [--key FILE]\n"
+		"            [--root-pk B64] [--state DIR] [--adapter directory|http|command] [--target T]\n"
+		"            [--recipient TEXT] [--basis TEXT] [--dataset TEXT] [--interval S] [--once]\n");
+	return 2;
+}
+
+static int keygen(const char *path)
+{
+	uint8_t seed[ADVICE_KEY_BYTES];
+	struct advice_keys k;
+	char fp[ADVICE_FINGERPRINT_CHARS + 1], *box, *sign;
+	int fd;
+
+	advice_random(seed, sizeof seed);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, seed, sizeof seed) != (ssize_t)sizeof seed || fsync(fd) != 0 ||
+	    close(fd) != 0) {
+		fprintf(stderr, "advice-connector: cannot write %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	advice_keys_personal(&k, seed);
+	sodium_memzero(seed, sizeof seed);
+	box = advice_b64url_encode(k.box_pk, sizeof k.box_pk);
+	sign = advice_b64url_encode(k.sign_pk, sizeof k.sign_pk);
+	advice_key_fingerprint(fp, k.sign_pk, k.box_pk);
+	printf("box_pk %s\nsign_pk %s\nfingerprint %s\n", box, sign, fp);
+	free(box);
+	free(sign);
+	sodium_memzero(&k, sizeof k);
+	return 0;
+}
+
+/* Sets one setting by name. 0 or -1 (unknown name, value too long). */
+static int setting(struct settings *s, const char *name, const char *value)
+{
+	struct {
+		const char *name;
+		char *dst;
+		size_t size;
+	} text[] = {
+		{ "server", s->server, sizeof s->server }, { "origin", s->origin, sizeof s->origin },
+		{ "key", s->key, sizeof s->key },	   { "root_pk", s->root_pk, sizeof s->root_pk },
+		{ "state", s->state, sizeof s->state },	   { "adapter", s->adapter, sizeof s->adapter },
+		{ "target", s->target, sizeof s->target }, { "recipient", s->recipient, sizeof s->recipient },
+		{ "basis", s->basis, sizeof s->basis },	   { "dataset", s->dataset, sizeof s->dataset },
+	};
+
+	for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+		if (strcmp(name, text[i].name) == 0)
+			return snprintf(text[i].dst, text[i].size, "%s", value) < (int)text[i].size ? 0 : -1;
+	if (strcmp(name, "interval") == 0)
+		return (s->interval = atoi(value)) > 0 ? 0 : -1;
+	if (strcmp(name, "once") == 0)
+		return s->once = atoi(value), 0;
+	return -1;
+}
+
+static int read_config(struct settings *s, const char *path)
+{
+	char line[2048];
+	FILE *f = fopen(path, "re");
+	int n = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "advice-connector: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *eq = strchr(line, '='), *name = line, *value, *end;
+
+		n++;
+		line[strcspn(line, "\r\n")] = '\0';
+		while (*name == ' ' || *name == '\t')
+			name++;
+		if (*name == '#' || *name == '\0')
+			continue;
+		if (eq == NULL)
+			goto bad;
+		*eq = '\0';
+		for (end = eq - 1; end >= name && (*end == ' ' || *end == '\t'); end--)
+			*end = '\0';
+		for (value = eq + 1; *value == ' ' || *value == '\t'; value++)
+			;
+		if (setting(s, name, value) != 0)
+			goto bad;
+	}
+	fclose(f);
+	return 0;
+bad:
+	fprintf(stderr, "advice-connector: %s line %d: not a setting (name = value)\n", path, n);
+	fclose(f);
+	return -1;
+}
+
+static int load_key(const char *path, struct advice_keys *k)
+{
+	uint8_t *seed = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (fs_read_file(path, &seed, &len) != 0 || len != ADVICE_KEY_BYTES) {
+		fprintf(stderr, "advice-connector: %s is not a 32-byte key file\n", path);
+		free(seed);
+		return -1;
+	}
+	rc = advice_keys_personal(k, seed);
+	sodium_memzero(seed, len);
+	free(seed);
+	return rc;
+}
+
+/* One hand-over: bundle (unless the journal says delivered), adapter, handover.done. */
+static void hand_over(struct conn_ctx *ctx, const struct settings *s, const struct adapter *a,
+		      struct journal *j, json_t *p)
+{
+	const char *thread = json_string_value(json_object_get(p, "thread"));
+	json_int_t epoch = json_integer_value(json_object_get(p, "epoch"));
+	char id[CONN_ID_MAX], dir[1200], digest[2 * ADVICE_HASH_BYTES + 1], err[512];
+	enum journal_state st;
+	struct bundle *b = calloc(1, sizeof *b);
+	json_t *doc, *rep;
+	int rc;
+
+	if (b == NULL || thread == NULL || strlen(thread) != 32)
+		goto out;
+	snprintf(id, sizeof id, "%s-%lld", thread, (long long)epoch);
+	snprintf(dir, sizeof dir, "%s/work/%s", s->state, id);
+	st = journal_get(j, id, digest);
+	if (st == JOURNAL_NONE) {
+		if (bundle_begin(b, dir, id) != 0 ||
+		    (doc = conn_read_thread(ctx, p, b, err, sizeof err)) == NULL) {
+			fprintf(stderr, "advice-connector: %s: not handed over: %s\n", id,
+				b ? err : "no memory");
+			goto out;
+		}
+		rc = bundle_finish(b, doc, digest);
+		json_decref(doc);
+		if (rc != 0 || adapter_deliver(a, dir, id, err, sizeof err) != 0) {
+			fprintf(stderr, "advice-connector: %s: not delivered: %s\n", id,
+				rc ? "the bundle cannot be written" : err);
+			goto out;
+		}
+		if (journal_put(j, id, JOURNAL_DELIVERED, digest) != 0) {
+			fprintf(stderr, "advice-connector: the journal cannot be written: %s\n",
+				strerror(errno));
+			exit(1);
+		}
+	}
+	rep = conn_call(ctx, "handover.done",
+			json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "thread", thread, "epoch", epoch,
+				  "recipient", s->recipient, "basis", s->basis, "dataset", s->dataset,
+				  "method", adapter_method(a), "digest", digest),
+			&rc);
+	json_decref(rep);
+	if (rc == 0 || rc == -ADVICE_ERR_CONFLICT) {
+		if (journal_put(j, id, JOURNAL_DONE, digest) != 0)
+			exit(1);
+		bundle_remove(dir);
+		printf("advice-connector: %s handed over (%s)\n", id, digest);
+		fflush(stdout);
+	} else {
+		fprintf(stderr, "advice-connector: %s: handover.done: %s\n", id, advice_err_name(-rc));
+	}
+out:
+	free(b);
+}
+
+static int run(int argc, char **argv)
+{
+	struct settings s = { .interval = 30, .adapter = "directory" };
+	struct conn_ctx ctx = { 0 };
+	struct adapter a = { 0 };
+	struct advice_client *c = NULL;
+	struct journal *j = NULL;
+	char path[1200], *session = NULL;
+	uint8_t *root = NULL;
+	size_t rootlen = 0;
+	int kind, err = 0, status = 1;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			if (read_config(&s, argv[++i]) != 0)
+				return 2;
+		} else if (strcmp(argv[i], "--once") == 0) {
+			s.once = 1;
+		} else if (strncmp(argv[i], "--", 2) == 0 && i + 1 < argc) {
+			char name[32];
+
+			snprintf(name, sizeof name, "%s", argv[i] + 2);
+			for (char *p = name; *p; p++)
+				if (*p == '-')
+					*p = '_';
+			if (setting(&s, name, argv[++i]) != 0)
+				return usage();
+		} else {
+			return usage();
+		}
+	}
+	if (!*s.server || !*s.key || !*s.root_pk || !*s.state || !*s.target || !*s.recipient || !*s.basis ||
+	    !*s.dataset || (kind = adapter_kind_parse(s.adapter)) < 0) {
+		fprintf(stderr, "advice-connector: server, key, root_pk, state, adapter, target, recipient, "
+				"basis and "
+				"dataset are needed\n");
+		return 2;
+	}
+	a.kind = (enum adapter_kind)kind;
+	snprintf(a.target, sizeof a.target, "%s", s.target);
+	if (advice_b64url_decode(s.root_pk, &root, &rootlen) != 0 || rootlen != ADVICE_KEY_BYTES) {
+		fprintf(stderr, "advice-connector: root_pk is not a base64url key of 32 bytes\n");
+		free(root);
+		return 2;
+	}
+	memcpy(ctx.root_pk, root, sizeof ctx.root_pk);
+	free(root);
+	snprintf(path, sizeof path, "%s/work", s.state);
+	if (load_key(s.key, &ctx.me) != 0 || fs_mkdirs(path) != 0)
+		return 1;
+	snprintf(path, sizeof path, "%s/journal", s.state);
+	if ((j = journal_open(path)) == NULL) {
+		fprintf(stderr, "advice-connector: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	if ((c = advice_client_new()) == NULL)
+		goto out;
+	while (!stopping) {
+		json_t *pending, *p;
+		size_t i;
+
+		if (ctx.k == NULL || !advice_conn_is_open(ctx.k)) {
+			advice_conn_free(ctx.k);
+			free(session);
+			session = NULL;
+			ctx.k = NULL;
+			if ((err = advice_login_connector(c, s.server, *s.origin ? s.origin : NULL, &ctx.me,
+							  &session, 30000)) != 0 ||
+			    (ctx.k = advice_connect(c, s.server, *s.origin ? s.origin : NULL, session, 30000,
+						    &err)) == NULL)
+				fprintf(stderr, "advice-connector: login: %s %s\n", advice_err_name(-err),
+					advice_client_error_message(c, NULL));
+		}
+		pending = ctx.k ? conn_call(&ctx, "handover.pending", NULL, &err) : NULL;
+		json_array_foreach (json_object_get(pending, "threads"), i, p)
+			if (!stopping)
+				hand_over(&ctx, &s, &a, j, p);
+		json_decref(pending);
+		if (s.once) {
+			status = ctx.k != NULL && pending != NULL ? 0 : 1;
+			break;
+		}
+		for (int t = 0; t < s.interval * 10 && !stopping; t++)
+			advice_client_service(c, 100);
+		status = 0;
+	}
+out:
+	advice_conn_free(ctx.k);
+	advice_client_free(c);
+	if (session)
+		sodium_memzero(session, strlen(session));
+	free(session);
+	journal_close(j);
+	sodium_memzero(&ctx.me, sizeof ctx.me);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc < 2 || advice_crypto_init() != 0)
+		return usage();
+	if (strcmp(argv[1], "keygen") == 0)
+		return argc == 3 ? keygen(argv[2]) : usage();
+	if (strcmp(argv[1], "run") != 0)
+		return usage();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = run(argc, argv);
+	curl_global_cleanup();
+	return rc;
+}
