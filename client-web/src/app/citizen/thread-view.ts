@@ -6,6 +6,7 @@
 import type { FileRef, ThreadVerifier } from '../../crypto/index';
 import type { Message } from '../net';
 import type { MessageMark, ShownMessage, ThreadSnapshot, UnreadableMessage } from './contract';
+import { contentOpen, type OpenedContent } from './mydata-content';
 import type { ThreadKeyring } from './thread-view-keys';
 import { type Crypto, hex, unb64 } from './threads-util';
 
@@ -68,9 +69,9 @@ export class ThreadView {
     }
     const key = this.keyring.messageKey(header.epoch);
     if (key === null) return refuse('no_key');
-    let content: { files: FileRef[]; text: string };
+    let content: OpenedContent;
     try {
-      content = this.c.contentDecode(this.c.envelopeOpen(env, this.keyring.threadId, key, sender.pk).plain);
+      content = contentOpen(this.c, this.c.envelopeOpen(env, this.keyring.threadId, key, sender.pk).plain);
     } catch {
       return refuse('damaged');
     }
@@ -79,7 +80,8 @@ export class ThreadView {
     this.shown.push({
       seq: m.seq, time: m.time, mine: sender.citizen, author: null, text: content.text, staff: !sender.citizen,
       files: content.files.map((f) => ({ file: hex(this.c, f.fileId), size: Number(f.size), media: f.media })),
-      mark: verdict as MessageMark,
+      mark: verdict as MessageMark, id: hex(this.c, header.messageId),
+      ...(content.version === 2 ? { v2: { kind: content.kind as 1 | 2 | 3, ref: hex(this.c, content.ref), note: content.note } } : {}),
     });
   }
 
