@@ -302,6 +302,11 @@ export function ThreadPage(props: { lang: Lang; nav: Navigate; conn: ShellConnec
           )}
         </dl>
       )}
+      <p class="thread-rights">
+        <PageLink to={`mydata/${thread}`} nav={nav}>
+          {t(lang, 'mydata.rights.fromThread')}
+        </PageLink>
+      </p>
       {snap === null && <p role="status">{t(lang, 'thread.loading')}</p>}
       {snap?.locked && (
         <div class="notice">

@@ -1,5 +1,5 @@
-// mydata.test.ts - the citizen's "Your data" (src/app/citizen/mydata*.ts) with the real
-// encryption module, a real Connection and the fake adviced of mydata-fake.ts holding real
+// citizen-mydata.test.ts - the citizen's "Your data" (src/app/citizen/mydata*.ts) with the real
+// encryption module, a real Connection and the fake adviced of citizen-mydata-fake.ts holding real
 // keys: the export's zip unzipped and every manifest hash checked, the thread's messages,
 // correction and files in thread.json, an unreadable message listed and not dropped,
 // cancelling; a hostile log report (wrong types, huge strings, markup) dropped or kept as text,
@@ -22,7 +22,7 @@ import { packExport, safeName } from '../../src/app/citizen/mydata-zip';
 import { MemoryKv } from '../../src/app/citizen/threads-util';
 import { countingBytes, FakeClock, fixedRandom } from './net-fakes';
 import { CATEGORY, NOW, staffEnvelope, USER, World, type FakeThread } from './citizen-threads-fake';
-import { MyDataServer, staffContent, unitOpens } from './mydata-fake';
+import { MyDataServer, staffContent, unitOpens } from './citizen-mydata-fake';
 
 before(async () => {
   await c.ready();

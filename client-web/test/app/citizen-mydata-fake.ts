@@ -1,4 +1,4 @@
-// mydata-fake.ts - the fake adviced of citizen-threads-fake.ts with what the "Your data" page
+// citizen-mydata-fake.ts - the fake adviced of citizen-threads-fake.ts with what the "Your data" page
 // asks for: log.report (a report set by the test, or a refusal), rights.request (the body
 // stored as a thread message, as message.send stores it) and rights.list (the requests made,
 // with decisions a test adds); and staff envelopes of any content (content version 2).
