@@ -88,6 +88,19 @@ int advice_login_citizen(struct advice_client *c, const char *base_url, const ch
 			 const char *id_token, char **session_out, int timeout_ms);
 
 /*
+ * Logs the records connector in (PROTOCOL.md §14.3): POST /api/v1/login/connector/start with
+ * its kid (of keys->box_pk) for a challenge, the challenge signed with keys->sign_sk
+ * (advice_connector_login_sign, advice_crypto.h), POST /api/v1/login/connector. `keys` are the
+ * connector's personal keys from its seed. Returns 0 with *session_out (malloc'd); the negative
+ * code of the server's error (-ADVICE_ERR_BAD_CREDENTIALS: not a live connector, or a wrong
+ * signature; -ADVICE_ERR_RATE_LIMITED); -ADVICE_ERR_PROTOCOL (no challenge of 32 bytes, no
+ * cookie); -ADVICE_ERR_INVAL; -ADVICE_ERR_NOMEM; or the errors of advice_http_post().
+ */
+struct advice_keys;
+int advice_login_connector(struct advice_client *c, const char *base_url, const char *origin,
+			   const struct advice_keys *keys, char **session_out, int timeout_ms);
+
+/*
  * Logs a worker in: POST /api/v1/login/worker/start for the salt and KDF parameters,
  * derives the authentication key (advice_worker_auth_key), POST /api/v1/login/worker.
  * Parameters outside the bounds pinned in the client (advice_crypto.h: at least 2 passes and

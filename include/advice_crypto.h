@@ -46,7 +46,7 @@ enum advice_obj_type {
 	ADVICE_OBJ_FILE = 2, /* reserved: attachments are secretstream data, see the formats */
 	ADVICE_OBJ_WRAP = 3,
 	ADVICE_OBJ_UNIT_EVENT = 4,
-	ADVICE_OBJ_CONSENT = 5, /* reserved */
+	ADVICE_OBJ_CONSENT = 5, /* consent event (lib/crypto_consent.c) */
 	ADVICE_OBJ_CERT = 6,
 	ADVICE_OBJ_BUNDLE = 7,
 	ADVICE_OBJ_CHAIN = 8,
@@ -443,7 +443,7 @@ int advice_ulog_revoked(const uint8_t *const *entries, const size_t *lens, size_
 enum advice_epoch_reason {
 	ADVICE_EPOCH_UNIT_ROTATED = 1, /* the unit has a newer key generation (a member left) */
 	ADVICE_EPOCH_REASSIGNED = 2,   /* the thread moved to another unit */
-	ADVICE_EPOCH_CONSENT = 3,      /* reserved: consent withdrawn */
+	ADVICE_EPOCH_CONSENT = 3,      /* consent withdrawn (a new epoch without the connector) */
 };
 /* A message may be dated this much after the event that ended its epoch (clock skew). */
 #define ADVICE_EPOCH_SKEW_MS 300000
@@ -791,6 +791,102 @@ int advice_identity_box_parse(const uint8_t *in, size_t len, struct advice_ident
 int advice_identity_box_open(struct advice_identity *id, const uint8_t *in, size_t len,
 			     const uint8_t thread_id[ADVICE_OID_BYTES],
 			     const uint8_t unit_id[ADVICE_OID_BYTES], const struct advice_keys *unit);
+
+/* --- Message content version 2: a correction, a rights request, a rights decision --- */
+
+/* What a version 2 content is, and what its ref and note are. */
+enum advice_content_kind {
+	ADVICE_CONTENT_CORRECTION = 1,	    /* ref: the corrected message; note: the reason (non-empty) */
+	ADVICE_CONTENT_RIGHTS_REQUEST = 2,  /* ref: zeros or the message asked to be corrected; no note */
+	ADVICE_CONTENT_RIGHTS_DECISION = 3, /* ref: the request's message; note: the reason */
+};
+#define ADVICE_CONTENT_NOTE_MAX 2000 /* bytes of UTF-8 */
+
+/* A decoded content of either version; the pointers point into the decoded bytes. */
+struct advice_content {
+	uint8_t version;	       /* 1 or 2 */
+	uint8_t kind;		       /* version 2: enum advice_content_kind; 0 for version 1 */
+	uint8_t ref[ADVICE_OID_BYTES]; /* zeros for version 1 */
+	const uint8_t *note;	       /* version 2: UTF-8, note_len bytes (not terminated) */
+	size_t note_len;
+	size_t n_files;
+	struct advice_file_ref files[ADVICE_CONTENT_MAX_FILES];
+	const uint8_t *text; /* UTF-8, text_len bytes (not terminated) */
+	size_t text_len;
+};
+/*
+ * Encodes a version 2 content: version 2 || kind || ref (16) || u16 big-endian note length ||
+ * note || n || n file references || text. -ADVICE_ERR_INVAL for another kind, a ref of zeros
+ * for a correction or decision, an empty note for a correction or any note for a request, a note
+ * over ADVICE_CONTENT_NOTE_MAX bytes, note or text not UTF-8, more than ADVICE_CONTENT_MAX_FILES
+ * files, a media type off the allow-list, or too little room in out (cap bytes).
+ */
+int advice_content_v2_encode(uint8_t *out, size_t cap, size_t *outlen, uint8_t kind,
+			     const uint8_t ref[ADVICE_OID_BYTES], const char *note, size_t note_len,
+			     const struct advice_file_ref *files, size_t n_files, const char *text,
+			     size_t text_len);
+/*
+ * Decodes a content of version 1 or 2 into c (c->version says which; a version 1 content has
+ * kind 0, a ref of zeros and no note). -ADVICE_ERR_INVAL for any other version, or a content the
+ * encoders would not make (the rules of advice_content_v2_encode, a size that does not add up).
+ */
+int advice_content_v2_decode(const uint8_t *in, size_t len, struct advice_content *c);
+
+/* --- Consent event (type 5, lib/crypto_consent.c) --- */
+
+/*
+ * The citizen's signed consent to hand a thread to the client record through one connector
+ * (kind 1, with the thread key of every epoch sealed to the connector), or its withdrawal
+ * (kind 2, with a new epoch the connector does not hold). The scope and consent texts the citizen
+ * was shown are bound by their BLAKE2b-256 hashes, with the language shown.
+ */
+#define ADVICE_CONSENT_BYTES 197
+enum advice_consent_kind {
+	ADVICE_CONSENT_GIVEN = 1,
+	ADVICE_CONSENT_WITHDRAWN = 2,
+};
+struct advice_consent {
+	uint8_t kind; /* enum advice_consent_kind */
+	uint8_t thread_id[ADVICE_OID_BYTES];
+	uint8_t connector_kid[ADVICE_KID_BYTES]; /* kid of the connector's X25519 key: the wraps' recipient */
+	uint32_t epoch;			       /* given: the thread's current epoch; withdrawn: the new one */
+	uint8_t scope_hash[ADVICE_HASH_BYTES]; /* H(scope text shown, UTF-8) */
+	uint8_t text_hash[ADVICE_HASH_BYTES];  /* H(consent text shown, UTF-8) */
+	char lang[3];			       /* "fi", "sv" or "en" */
+	uint64_t created_at;		       /* ms */
+	uint8_t signer_kid[ADVICE_KID_BYTES];  /* the citizen's signing key; set by advice_consent_make */
+};
+/* Signs the event c (signer_kid taken from signer: the citizen's identity or device keys).
+ * -ADVICE_ERR_INVAL for another kind or language. */
+int advice_consent_make(uint8_t out[ADVICE_CONSENT_BYTES], struct advice_consent *c,
+			const struct advice_keys *signer);
+/* Format check only (size, prefix, kind, language); fills c (may be NULL). What the server checks
+ * before it looks up the thread and connector the event names. */
+int advice_consent_parse(const uint8_t *in, size_t len, struct advice_consent *c);
+/*
+ * Opens an event the caller expects: of `kind`, for thread_id and connector_kid (NULL: any),
+ * signed by signer_pk (a key of the thread's citizen the caller verified). Fills c (may be NULL).
+ * -ADVICE_ERR_INVAL for a malformed event; -ADVICE_ERR_FORBIDDEN for another signer, a bad
+ * signature, or another kind, thread or connector than expected.
+ */
+int advice_consent_open(struct advice_consent *c, const uint8_t *in, size_t len, uint8_t kind,
+			const uint8_t thread_id[ADVICE_OID_BYTES], const uint8_t *connector_kid,
+			const uint8_t signer_pk[ADVICE_KEY_BYTES]);
+
+/*
+ * The connector's login (PROTOCOL.md, connector login): an Ed25519 signature by the connector's
+ * certified signing key over "QA-v1-connector-login" || challenge (32 bytes, the server's) ||
+ * kid (16: the connector's kid as the login names it).
+ */
+#define ADVICE_CONNECTOR_CHALLENGE_BYTES 32
+int advice_connector_login_sign(uint8_t sig[ADVICE_SIG_BYTES],
+				const uint8_t challenge[ADVICE_CONNECTOR_CHALLENGE_BYTES],
+				const uint8_t kid[ADVICE_KID_BYTES], const struct advice_keys *connector);
+/* 0 when sig is the connector's (sign_pk) over challenge and kid, else -ADVICE_ERR_FORBIDDEN. */
+int advice_connector_login_verify(const uint8_t sig[ADVICE_SIG_BYTES],
+				  const uint8_t challenge[ADVICE_CONNECTOR_CHALLENGE_BYTES],
+				  const uint8_t kid[ADVICE_KID_BYTES],
+				  const uint8_t sign_pk[ADVICE_KEY_BYTES]);
 
 #ifdef __cplusplus
 }

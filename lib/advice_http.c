@@ -294,6 +294,69 @@ ADVICE_API int advice_login_citizen(struct advice_client *c, const char *base_ur
 	return rc;
 }
 
+/* The challenge of a /login/connector/start answer: 0 or -ADVICE_ERR_PROTOCOL. */
+static int advice__parse_challenge(const char *reply, uint8_t challenge[ADVICE_CONNECTOR_CHALLENGE_BYTES])
+{
+	json_t *root = json_loads(reply, 0, NULL);
+	const char *s = json_string_value(json_object_get(root, "challenge"));
+	uint8_t *raw = NULL;
+	size_t rawlen = 0;
+	int rc = -ADVICE_ERR_PROTOCOL;
+
+	if (s != NULL && advice_b64url_decode(s, &raw, &rawlen) == 0 &&
+	    rawlen == ADVICE_CONNECTOR_CHALLENGE_BYTES) {
+		memcpy(challenge, raw, ADVICE_CONNECTOR_CHALLENGE_BYTES);
+		rc = 0;
+	}
+	free(raw);
+	json_decref(root);
+	return rc;
+}
+
+ADVICE_API int advice_login_connector(struct advice_client *c, const char *base_url, const char *origin,
+				      const struct advice_keys *keys, char **session_out, int timeout_ms)
+{
+	uint8_t kid[ADVICE_KID_BYTES], challenge[ADVICE_CONNECTOR_CHALLENGE_BYTES], sig[ADVICE_SIG_BYTES];
+	char kid_hex[2 * ADVICE_KID_BYTES + 1], *reply = NULL, *body = NULL, *chal64 = NULL, *sig64 = NULL;
+	json_t *o;
+	int rc;
+
+	if (keys == NULL || session_out == NULL)
+		return -ADVICE_ERR_INVAL;
+	advice_kid(kid, keys->box_pk);
+	advice_hex(kid_hex, kid, sizeof kid);
+	o = json_pack("{s:s}", "connector", kid_hex);
+	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (body == NULL)
+		return -ADVICE_ERR_NOMEM;
+	rc = advice__login_post(c, base_url, "/api/v1/login/connector/start", origin, body, NULL, &reply,
+				timeout_ms);
+	free(body);
+	body = NULL;
+	if (rc == 0)
+		rc = advice__parse_challenge(reply, challenge);
+	free(reply);
+	if (rc == 0)
+		rc = advice_connector_login_sign(sig, challenge, kid, keys);
+	if (rc == 0) {
+		chal64 = advice_b64url_encode(challenge, sizeof challenge);
+		sig64 = advice_b64url_encode(sig, sizeof sig);
+		o = chal64 && sig64 ? json_pack("{s:s,s:s,s:s}", "connector", kid_hex, "challenge", chal64,
+						"signature", sig64)
+				    : NULL;
+		body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		rc = body != NULL ? advice__login_post(c, base_url, "/api/v1/login/connector", origin, body,
+						       session_out, NULL, timeout_ms)
+				  : -ADVICE_ERR_NOMEM;
+	}
+	free(body);
+	free(chal64);
+	free(sig64);
+	return rc;
+}
+
 /* 1 when the Argon2id parameters are within the bounds pinned in this client
  * (ADVICE_PWHASH_*: a floor against a downgrade, a ceiling against a denial of service). */
 static int advice__pwhash_params_ok(unsigned long long ops, size_t mem)

@@ -24,13 +24,19 @@
 #define E_ABYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 
 /* Content layout. */
-#define CONTENT_VERSION 1
-#define F_ID		0
-#define F_KEY		16
-#define F_HEADER	48
-#define F_SIZE		72
-#define F_MEDIA		80
-#define F_HASH		81
+#define CONTENT_VERSION	  1
+#define CONTENT_VERSION_2 2
+/* Version 2: version, kind, ref, u16 big-endian note length, note, then as version 1. */
+#define C2_KIND	    1
+#define C2_REF	    2
+#define C2_NOTE_LEN 18
+#define C2_NOTE	    20
+#define F_ID	    0
+#define F_KEY	    16
+#define F_HEADER    48
+#define F_SIZE	    72
+#define F_MEDIA	    80
+#define F_HASH	    81
 
 /*
  * TK = BLAKE2b-256("QA\x01TK" || thread_id || u32le(epoch) || share, key = thread key);
@@ -179,6 +185,41 @@ ADVICE_API int advice_envelope_open(uint8_t *plain, size_t cap, size_t *plain_le
 
 /* --- Content --- */
 
+/* A file reference's 113 bytes. */
+static void file_ref_put(uint8_t *p, const struct advice_file_ref *f)
+{
+	memcpy(p + F_ID, f->file_id, ADVICE_OID_BYTES);
+	memcpy(p + F_KEY, f->key, ADVICE_KEY_BYTES);
+	memcpy(p + F_HEADER, f->header, ADVICE_STREAM_HEADER_BYTES);
+	advice__put64(p + F_SIZE, f->size);
+	p[F_MEDIA] = f->media;
+	memcpy(p + F_HASH, f->hash, ADVICE_HASH_BYTES);
+}
+
+/* Reads a file reference; -ADVICE_ERR_INVAL for a media type off the allow-list. */
+static int file_ref_get(struct advice_file_ref *f, const uint8_t *p)
+{
+	if (p[F_MEDIA] == ADVICE_MEDIA_UNKNOWN || p[F_MEDIA] >= ADVICE_MEDIA__COUNT)
+		return -ADVICE_ERR_INVAL;
+	memcpy(f->file_id, p + F_ID, ADVICE_OID_BYTES);
+	memcpy(f->key, p + F_KEY, ADVICE_KEY_BYTES);
+	memcpy(f->header, p + F_HEADER, ADVICE_STREAM_HEADER_BYTES);
+	f->size = advice__get64(p + F_SIZE);
+	f->media = p[F_MEDIA];
+	memcpy(f->hash, p + F_HASH, ADVICE_HASH_BYTES);
+	return 0;
+}
+
+static int files_valid(const struct advice_file_ref *files, size_t n_files)
+{
+	if (n_files > ADVICE_CONTENT_MAX_FILES)
+		return 0;
+	for (size_t i = 0; i < n_files; i++)
+		if (files[i].media == ADVICE_MEDIA_UNKNOWN || files[i].media >= ADVICE_MEDIA__COUNT)
+			return 0;
+	return 1;
+}
+
 ADVICE_API int advice_content_encode(uint8_t *out, size_t cap, size_t *outlen,
 				     const struct advice_file_ref *files, size_t n_files, const char *text,
 				     size_t text_len)
@@ -186,54 +227,122 @@ ADVICE_API int advice_content_encode(uint8_t *out, size_t cap, size_t *outlen,
 	size_t need = 2 + n_files * ADVICE_FILE_REF_BYTES + text_len;
 	uint8_t *p;
 
-	if (n_files > ADVICE_CONTENT_MAX_FILES || cap < need || (text_len > 0 && text == NULL))
+	if (!files_valid(files, n_files) || cap < need || (text_len > 0 && text == NULL))
 		return -ADVICE_ERR_INVAL;
-	for (size_t i = 0; i < n_files; i++)
-		if (files[i].media == ADVICE_MEDIA_UNKNOWN || files[i].media >= ADVICE_MEDIA__COUNT)
-			return -ADVICE_ERR_INVAL;
 	out[0] = CONTENT_VERSION;
 	out[1] = (uint8_t)n_files;
 	p = out + 2;
-	for (size_t i = 0; i < n_files; i++, p += ADVICE_FILE_REF_BYTES) {
-		memcpy(p + F_ID, files[i].file_id, ADVICE_OID_BYTES);
-		memcpy(p + F_KEY, files[i].key, ADVICE_KEY_BYTES);
-		memcpy(p + F_HEADER, files[i].header, ADVICE_STREAM_HEADER_BYTES);
-		advice__put64(p + F_SIZE, files[i].size);
-		p[F_MEDIA] = files[i].media;
-		memcpy(p + F_HASH, files[i].hash, ADVICE_HASH_BYTES);
-	}
+	for (size_t i = 0; i < n_files; i++, p += ADVICE_FILE_REF_BYTES)
+		file_ref_put(p, &files[i]);
 	if (text_len > 0)
 		memcpy(p, text, text_len);
 	*outlen = need;
 	return 0;
 }
 
-ADVICE_API int advice_content_decode(const uint8_t *in, size_t len, struct advice_file_ref *files,
-				     size_t *n_files, const uint8_t **text, size_t *text_len)
+/* The file references and text of a content from p (n, then the references, then the text). */
+static int content_files_text(const uint8_t *p, size_t left, struct advice_file_ref *files, size_t *n_files,
+			      const uint8_t **text, size_t *text_len)
 {
-	const uint8_t *p;
 	size_t n;
 
-	if (len < 2 || in[0] != CONTENT_VERSION || in[1] > ADVICE_CONTENT_MAX_FILES)
+	if (left < 1 || p[0] > ADVICE_CONTENT_MAX_FILES)
 		return -ADVICE_ERR_INVAL;
-	n = in[1];
-	if (len < 2 + n * ADVICE_FILE_REF_BYTES)
+	n = p[0];
+	p++;
+	left--;
+	if (left < n * ADVICE_FILE_REF_BYTES)
 		return -ADVICE_ERR_INVAL;
-	p = in + 2;
-	for (size_t i = 0; i < n; i++, p += ADVICE_FILE_REF_BYTES) {
-		if (p[F_MEDIA] == ADVICE_MEDIA_UNKNOWN || p[F_MEDIA] >= ADVICE_MEDIA__COUNT)
+	for (size_t i = 0; i < n; i++, p += ADVICE_FILE_REF_BYTES)
+		if (file_ref_get(&files[i], p) != 0)
 			return -ADVICE_ERR_INVAL;
-		memcpy(files[i].file_id, p + F_ID, ADVICE_OID_BYTES);
-		memcpy(files[i].key, p + F_KEY, ADVICE_KEY_BYTES);
-		memcpy(files[i].header, p + F_HEADER, ADVICE_STREAM_HEADER_BYTES);
-		files[i].size = advice__get64(p + F_SIZE);
-		files[i].media = p[F_MEDIA];
-		memcpy(files[i].hash, p + F_HASH, ADVICE_HASH_BYTES);
-	}
-	if (!advice__utf8_valid(p, len - (size_t)(p - in), 0))
+	left -= n * ADVICE_FILE_REF_BYTES;
+	if (!advice__utf8_valid(p, left, 0))
 		return -ADVICE_ERR_INVAL; /* the text must be UTF-8 (RFC 3629), as in client-web */
 	*n_files = n;
 	*text = p;
-	*text_len = len - (size_t)(p - in);
+	*text_len = left;
 	return 0;
+}
+
+ADVICE_API int advice_content_decode(const uint8_t *in, size_t len, struct advice_file_ref *files,
+				     size_t *n_files, const uint8_t **text, size_t *text_len)
+{
+	if (len < 2 || in[0] != CONTENT_VERSION)
+		return -ADVICE_ERR_INVAL;
+	return content_files_text(in + 1, len - 1, files, n_files, text, text_len);
+}
+
+/* --- Content version 2 --- */
+
+static const uint8_t zero_ref[ADVICE_OID_BYTES];
+
+/* The rules of a version 2 content's kind, ref and note (the encoder's and the decoder's). */
+static int content_v2_valid(uint8_t kind, const uint8_t *ref, const uint8_t *note, size_t note_len)
+{
+	int ref_zero = sodium_memcmp(ref, zero_ref, ADVICE_OID_BYTES) == 0;
+
+	if (note_len > ADVICE_CONTENT_NOTE_MAX || !advice__utf8_valid(note, note_len, 0))
+		return 0;
+	switch (kind) {
+	case ADVICE_CONTENT_CORRECTION: return !ref_zero && note_len > 0;
+	case ADVICE_CONTENT_RIGHTS_REQUEST: return note_len == 0;
+	case ADVICE_CONTENT_RIGHTS_DECISION: return !ref_zero;
+	default: return 0;
+	}
+}
+
+ADVICE_API int advice_content_v2_encode(uint8_t *out, size_t cap, size_t *outlen, uint8_t kind,
+					const uint8_t ref[ADVICE_OID_BYTES], const char *note,
+					size_t note_len, const struct advice_file_ref *files, size_t n_files,
+					const char *text, size_t text_len)
+{
+	size_t need = C2_NOTE + note_len + 1 + n_files * ADVICE_FILE_REF_BYTES + text_len;
+	uint8_t *p;
+
+	if ((note_len > 0 && note == NULL) || (text_len > 0 && text == NULL) || ref == NULL ||
+	    !content_v2_valid(kind, ref, (const uint8_t *)note, note_len) || !files_valid(files, n_files) ||
+	    !advice__utf8_valid((const uint8_t *)text, text_len, 0) || cap < need)
+		return -ADVICE_ERR_INVAL;
+	out[0] = CONTENT_VERSION_2;
+	out[C2_KIND] = kind;
+	memcpy(out + C2_REF, ref, ADVICE_OID_BYTES);
+	out[C2_NOTE_LEN] = (uint8_t)(note_len >> 8); /* big-endian, as the format names it */
+	out[C2_NOTE_LEN + 1] = (uint8_t)note_len;
+	p = out + C2_NOTE;
+	if (note_len > 0)
+		memcpy(p, note, note_len);
+	p += note_len;
+	*p++ = (uint8_t)n_files;
+	for (size_t i = 0; i < n_files; i++, p += ADVICE_FILE_REF_BYTES)
+		file_ref_put(p, &files[i]);
+	if (text_len > 0)
+		memcpy(p, text, text_len);
+	*outlen = need;
+	return 0;
+}
+
+ADVICE_API int advice_content_v2_decode(const uint8_t *in, size_t len, struct advice_content *c)
+{
+	size_t note_len;
+
+	memset(c, 0, sizeof *c);
+	if (len < 1)
+		return -ADVICE_ERR_INVAL;
+	if (in[0] == CONTENT_VERSION) {
+		c->version = CONTENT_VERSION;
+		return advice_content_decode(in, len, c->files, &c->n_files, &c->text, &c->text_len);
+	}
+	if (in[0] != CONTENT_VERSION_2 || len < C2_NOTE)
+		return -ADVICE_ERR_INVAL;
+	note_len = (size_t)in[C2_NOTE_LEN] << 8 | in[C2_NOTE_LEN + 1];
+	if (len - C2_NOTE < note_len || !content_v2_valid(in[C2_KIND], in + C2_REF, in + C2_NOTE, note_len))
+		return -ADVICE_ERR_INVAL;
+	c->version = CONTENT_VERSION_2;
+	c->kind = in[C2_KIND];
+	memcpy(c->ref, in + C2_REF, ADVICE_OID_BYTES);
+	c->note = in + C2_NOTE;
+	c->note_len = note_len;
+	return content_files_text(in + C2_NOTE + note_len, len - C2_NOTE - note_len, c->files, &c->n_files,
+				  &c->text, &c->text_len);
 }

@@ -173,6 +173,42 @@ static const char *const vector_inputs[] = {
 	"M\\u00e4kel\\u00e4\",\"hetu\":\"070770-905D\","
 	"\"verified_at\":1772345678901,\"generation\":7,"
 	"\"seed\":\"1616161616161616161616161616161616161616161616161616161616161616\"}]",
+	"consent",
+	"[{\"name\":\"consent given in Finnish\","
+	"\"seed\":\"1818181818181818181818181818181818181818181818181818181818181818\","
+	"\"kind\":1,\"epoch\":2,\"lang\":\"fi\",\"created_at\":1770000000000,"
+	"\"scope\":\"T\\u00e4m\\u00e4 keskustelu viestit ja liitteet\","
+	"\"text\":\"Annan suostumukseni siihen, ett\\u00e4 t\\u00e4m\\u00e4 keskustelu liitet\\u00e4\\u00e4n "
+	"asiakaskertomukseeni.\"},"
+	"{\"name\":\"consent withdrawn in Swedish\","
+	"\"seed\":\"1919191919191919191919191919191919191919191919191919191919191919\","
+	"\"kind\":2,\"epoch\":5,\"lang\":\"sv\",\"created_at\":1771234567890,"
+	"\"scope\":\"Den h\\u00e4r diskussionen\",\"text\":\"Jag \\u00e5terkallar mitt samtycke.\"}]",
+	"content-v2",
+	"[{\"name\":\"correction with a file\","
+	"\"seed\":\"2020202020202020202020202020202020202020202020202020202020202020\","
+	"\"version\":2,\"kind\":1,\"note\":\"V\\u00e4\\u00e4r\\u00e4 "
+	"p\\u00e4iv\\u00e4m\\u00e4\\u00e4r\\u00e4\","
+	"\"text\":\"Tapaaminen on tiistaina 3.3. klo 10.\",\"files\":[{\"size\":70000,\"media\":1}]},"
+	"{\"name\":\"rights request\","
+	"\"seed\":\"2121212121212121212121212121212121212121212121212121212121212121\","
+	"\"version\":2,\"kind\":2,\"note\":\"\",\"ref_zero\":true,"
+	"\"text\":\"Pyyd\\u00e4n oikaisemaan viestin, jossa tulotietoni ovat "
+	"v\\u00e4\\u00e4rin.\",\"files\":[]},"
+	"{\"name\":\"rights request naming a message\","
+	"\"seed\":\"2222222222222222222222222222222222222222222222222222222222222222\","
+	"\"version\":2,\"kind\":2,\"note\":\"\",\"text\":\"R\\u00e4tta uppgiften.\","
+	"\"files\":[{\"size\":12,\"media\":7},{\"size\":2345678,\"media\":2}]},"
+	"{\"name\":\"rights decision without text\","
+	"\"seed\":\"2323232323232323232323232323232323232323232323232323232323232323\","
+	"\"version\":2,\"kind\":3,\"note\":\"The entry was correct when it was "
+	"made.\",\"text\":\"\",\"files\":[]},"
+	"{\"name\":\"version 1 read by the same reader\","
+	"\"seed\":\"2424242424242424242424242424242424242424242424242424242424242424\","
+	"\"version\":1,\"text\":\"Hei!\",\"files\":[{\"size\":500,\"media\":3}]}]",
+	"connector-login",
+	"[{\"name\":\"connector login\","
+	"\"seed\":\"2525252525252525252525252525252525252525252525252525252525252525\"}]",
 	NULL,
 };
 

@@ -24,6 +24,10 @@ json_t *vec_keyreq(json_t *in);
 json_t *vec_unittext(json_t *in);
 /* proto/vectors/identity-box.json (crypto_identitybox_vectors.c). */
 json_t *vec_identitybox(json_t *in);
+/* proto/vectors/consent.json, content-v2.json and connector-login.json (crypto_consent_vectors.c). */
+json_t *vec_consent(json_t *in);
+json_t *vec_content_v2(json_t *in);
+json_t *vec_connector_login(json_t *in);
 
 /* The thread verifier's scenarios (crypto_thread_vectors.c): inputs and compute. */
 extern const char thread_vector_inputs[];

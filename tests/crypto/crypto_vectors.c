@@ -490,6 +490,9 @@ const struct vector_file vector_files[] = {
 	{ "keyreq", vec_keyreq },
 	{ "unit-text", vec_unittext },
 	{ "identity-box", vec_identitybox },
+	{ "consent", vec_consent },
+	{ "content-v2", vec_content_v2 },
+	{ "connector-login", vec_connector_login },
 	{ NULL, NULL },
 };
 /* clang-format on */

@@ -13,3 +13,4 @@ export * from './citizen';
 export * from './keyreq';
 export * from './unittext';
 export * from './identitybox';
+export * from './consent';

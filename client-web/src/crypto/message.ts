@@ -116,40 +116,133 @@ export interface FileRef {
   hash: Uint8Array;
 }
 
+function fileRefPut(out: Uint8Array, p: number, f: FileRef): void {
+  if (f.media <= 0 || f.media >= MEDIA_COUNT) inval('media type');
+  checkLen(f.fileId, 16, 'file id');
+  checkLen(f.key, 32, 'file key');
+  checkLen(f.header, 24, 'stream header');
+  checkLen(f.hash, 32, 'file hash');
+  out.set(f.fileId, p);
+  out.set(f.key, p + 16);
+  out.set(f.header, p + 48);
+  put64(out, p + 72, f.size);
+  out[p + 80] = f.media;
+  out.set(f.hash, p + 81);
+}
+
 export function contentEncode(files: FileRef[], text: string): Uint8Array {
   if (files.length > CONTENT_MAX_FILES) inval('too many files');
   const t = sodium.from_string(text);
   const out = new Uint8Array(2 + files.length * FILE_REF_BYTES + t.length);
   out[0] = 1;
   out[1] = files.length;
-  files.forEach((f, i) => {
-    if (f.media <= 0 || f.media >= MEDIA_COUNT) inval('media type');
-    const p = 2 + i * FILE_REF_BYTES;
-    out.set(f.fileId, p);
-    out.set(f.key, p + 16);
-    out.set(f.header, p + 48);
-    put64(out, p + 72, f.size);
-    out[p + 80] = f.media;
-    out.set(f.hash, p + 81);
-  });
+  files.forEach((f, i) => fileRefPut(out, 2 + i * FILE_REF_BYTES, f));
   out.set(t, 2 + files.length * FILE_REF_BYTES);
   return out;
 }
 
-export function contentDecode(b: Uint8Array): { files: FileRef[]; text: string } {
-  if (b.length < 2 || b[0] !== 1 || b[1] > CONTENT_MAX_FILES) inval('content version or file count');
-  const n = b[1];
-  if (b.length < 2 + n * FILE_REF_BYTES) inval('content size');
+/** The file references and text from p on: n, n references, the text. */
+function filesText(b: Uint8Array, p: number): { files: FileRef[]; text: string } {
+  if (b.length < p + 1 || b[p] > CONTENT_MAX_FILES) inval('content file count');
+  const n = b[p];
+  const start = p + 1;
+  if (b.length < start + n * FILE_REF_BYTES) inval('content size');
   const files: FileRef[] = [];
   for (let i = 0; i < n; i++) {
-    const p = 2 + i * FILE_REF_BYTES;
-    if (b[p + 80] <= 0 || b[p + 80] >= MEDIA_COUNT) inval('media type');
+    const q = start + i * FILE_REF_BYTES;
+    if (b[q + 80] <= 0 || b[q + 80] >= MEDIA_COUNT) inval('media type');
     files.push({
-      fileId: b.slice(p, p + 16), key: b.slice(p + 16, p + 48), header: b.slice(p + 48, p + 72),
-      size: get64(b, p + 72), media: b[p + 80], hash: b.slice(p + 81, p + 113),
+      fileId: b.slice(q, q + 16), key: b.slice(q + 16, q + 48), header: b.slice(q + 48, q + 72),
+      size: get64(b, q + 72), media: b[q + 80], hash: b.slice(q + 81, q + 113),
     });
   }
-  const tb = b.subarray(2 + n * FILE_REF_BYTES);
+  const tb = b.subarray(start + n * FILE_REF_BYTES);
   if (!utf8Valid(tb)) inval('content text is not UTF-8'); // the same rule as libadvice's
   return { files, text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(tb) };
+}
+
+export function contentDecode(b: Uint8Array): { files: FileRef[]; text: string } {
+  if (b.length < 2 || b[0] !== 1) inval('content version or file count');
+  return filesText(b, 1);
+}
+
+// --- Content version 2: a correction, a rights request, a rights decision ---
+
+export const enum ContentKind {
+  /** ref: the corrected message of the same thread; note: the reason (non-empty); text, files: the corrected ones */
+  Correction = 1,
+  /** the citizen's words; ref: zeros or the message asked to be corrected; no note */
+  RightsRequest = 2,
+  /** ref: the message id of the request; note: the reason of the decision; text optional */
+  RightsDecision = 3,
+}
+/** The longest note (UTF-8 bytes). */
+export const CONTENT_NOTE_MAX = 2000;
+
+export interface ContentV2 {
+  kind: number;
+  /** a message id (16 bytes), zeros where the kind allows none */
+  ref: Uint8Array;
+  note: string;
+  files: FileRef[];
+  text: string;
+}
+/** A decoded content of either version: version 1 has kind 0, a ref of zeros and no note. */
+export interface ContentAny extends ContentV2 {
+  version: 1 | 2;
+}
+
+const C2_NOTE = 20;
+
+/** The rules of a version 2 content's kind, ref and note (the encoder's and the decoder's). */
+function contentV2Check(kind: number, ref: Uint8Array, note: Uint8Array): void {
+  const refZero = ref.every((v) => v === 0);
+  if (note.length > CONTENT_NOTE_MAX) inval('content note too long');
+  if (!utf8Valid(note)) inval('content note is not UTF-8');
+  if (kind === ContentKind.Correction) {
+    if (refZero) inval('a correction names the corrected message');
+    if (note.length === 0) inval('a correction gives its reason');
+  } else if (kind === ContentKind.RightsRequest) {
+    if (note.length !== 0) inval('a rights request has no note');
+  } else if (kind === ContentKind.RightsDecision) {
+    if (refZero) inval('a decision names the request');
+  } else {
+    inval(`content kind ${kind}`);
+  }
+}
+
+/** Encodes a version 2 content: 2 || kind || ref || u16 big-endian note length || note || n || files || text. */
+export function contentV2Encode(c: ContentV2): Uint8Array {
+  checkLen(c.ref, 16, 'ref');
+  const note = sodium.from_string(c.note);
+  const t = sodium.from_string(c.text);
+  contentV2Check(c.kind, c.ref, note);
+  if (c.files.length > CONTENT_MAX_FILES) inval('too many files');
+  const out = new Uint8Array(C2_NOTE + note.length + 1 + c.files.length * FILE_REF_BYTES + t.length);
+  out[0] = 2;
+  out[1] = c.kind;
+  out.set(c.ref, 2);
+  out[18] = note.length >> 8; // big-endian, as the format names it
+  out[19] = note.length & 0xff;
+  out.set(note, C2_NOTE);
+  const p = C2_NOTE + note.length;
+  out[p] = c.files.length;
+  c.files.forEach((f, i) => fileRefPut(out, p + 1 + i * FILE_REF_BYTES, f));
+  out.set(t, p + 1 + c.files.length * FILE_REF_BYTES);
+  return out;
+}
+
+/** Decodes a content of version 1 or 2 ('inval' for any other, or one the encoders would not make). */
+export function contentV2Decode(b: Uint8Array): ContentAny {
+  if (b.length >= 1 && b[0] === 1) return { version: 1, kind: 0, ref: new Uint8Array(16), note: '', ...contentDecode(b) };
+  if (b.length < C2_NOTE || b[0] !== 2) inval('content version');
+  const noteLen = (b[18] << 8) | b[19];
+  if (b.length - C2_NOTE < noteLen) inval('content note size');
+  const ref = b.slice(2, 18);
+  const note = b.subarray(C2_NOTE, C2_NOTE + noteLen);
+  contentV2Check(b[1], ref, note);
+  return {
+    version: 2, kind: b[1], ref, note: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(note),
+    ...filesText(b, C2_NOTE + noteLen),
+  };
 }
