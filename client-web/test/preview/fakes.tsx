@@ -74,7 +74,14 @@ function snapshots(): Map<string, ThreadSnapshot> {
       thread: THREAD_CLOSED, state: 'closed', category: 'family', complete: true, locked: false, sending: [], unreadable: [],
       messages: [
         { seq: 1, time: NOW - 240 * HOUR, mine: true, author: null, files: [], mark: 'ok', text: 'Miten haen tukea lapsen harrastukseen?' },
-        { seq: 2, time: NOW - 200 * HOUR, mine: false, author: { name: 'Mikko', title: null }, files: [], mark: 'ok', text: 'Tukea haetaan lomakkeella. Kysymys on nyt suljettu.' },
+        { seq: 2, time: NOW - 200 * HOUR, mine: false, author: { name: 'Mikko', title: null }, files: [], mark: 'ok', text: 'Tukea haetaan lomakkeella. Kysymys on nyt suljettu.', id: HEX(0xe2) },
+        // Content version 2: a correction of seq 2, the citizen's request, the decision on it.
+        { seq: 3, time: NOW - 190 * HOUR, mine: false, author: { name: 'Mikko', title: null }, files: [], mark: 'ok', id: HEX(0xe3),
+          text: 'Tukea haetaan sähköisellä lomakkeella tai paperilomakkeella.', v2: { kind: 1, ref: HEX(0xe2), note: 'Paperilomake puuttui ohjeesta.' } },
+        { seq: 4, time: NOW - 180 * HOUR, mine: true, author: null, files: [], mark: 'ok', id: HEX(0xe4),
+          text: 'Pyydän poistamaan tämän kysymyksen.', v2: { kind: 2, ref: HEX(0), note: '' } },
+        { seq: 5, time: NOW - 170 * HOUR, mine: false, author: { name: 'Mikko', title: null }, files: [], mark: 'ok', id: HEX(0xe5),
+          text: '', v2: { kind: 3, ref: HEX(0xe4), note: 'Kysymys on siirretty asiakastietoihisi.' } },
       ],
     }],
     [THREAD_NEW, {
@@ -344,7 +351,7 @@ export function fakeMyData(opts: FakeOptions): MyDataController {
       tick();
     }),
     threadFacts: async (thread) => ({
-      thread, handedOver: thread === THREAD_CLOSED, restricted: false, retentionUntil: thread === THREAD_CLOSED ? Date.UTC(2038, 11, 31) : null,
+      thread, handedOver: thread === THREAD_CLOSED, restricted: thread === THREAD_LOCKED, retentionUntil: thread === THREAD_CLOSED ? Date.UTC(2038, 11, 31) : null,
       messages: (snapshots().get(thread)?.messages ?? []).map((m) => ({ id: HEX(0xe0 + m.seq), seq: m.seq, time: m.time, mine: m.mine, text: m.text })),
     }),
     requestRights: async (x) => ({ id: HEX(0xc9), thread: x.thread, kind: x.kind, state: 'open', made: NOW, due: NOW + 31 * DAY, decided: null,

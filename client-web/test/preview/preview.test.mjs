@@ -250,6 +250,8 @@ test('a thread: the answer, marks, unreadable, attachments, the live region, clo
   await checkView('thread-locked', '', `#/thread/${LOCKED}`);
   await checkView('thread-closed', '', `#/thread/${CLOSED}`, async (page) => {
     assert.equal(await page.locator('#reply-text').count(), 0, 'no reply to a closed thread');
+    await expectCount(page, '.v2-line', 3, 'a correction, a request and a decision said so');
+    await page.locator('.v2-line').first().filter({ hasText: /(Paperilomake puuttui ohjeesta\.)/ }).waitFor();
   });
   await checkView('thread-close', '', `#/thread/${ANSWERED}`, async (page) => {
     await page.locator('button').filter({ hasText: /^(Sulje kysymys|Stäng frågan|Close the question)$/ }).click();
@@ -477,6 +479,10 @@ test('your data: a rights request from the thread, its form with errors, erasure
   await checkView('rights-form-erasure', '', `#/mydata/${CLOSED}`, async (page) => {
     await page.locator('#rights-kind-erasure-hint').filter({ hasText: /(17|31\.12\.2038|2038)/ }).waitFor();
     assert.match(await page.locator('#rights-kind-erasure-hint').textContent(), /2038/, 'kept until');
+  });
+  await checkView('rights-restricted', '', `#/mydata/${LOCKED}`, async (page) => {
+    await page.locator('p.notice').waitFor();
+    assert.equal(await page.locator('#rights-text').count(), 0, 'no request form in a restricted question');
   });
   await checkView('rights-form-open', '', `#/mydata/${ANSWERED}`, async (page) => {
     assert.doesNotMatch(await page.locator('#rights-kind-erasure-hint').textContent(), /17/, 'never handed over: erasure can be done');

@@ -170,7 +170,7 @@ export function RightsRequestPage(props: { lang: Lang; nav: Navigate; conn: Shel
   const [text, setText] = useState('');
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [sending, setSending] = useState(false);
-  const [failed, setFailed] = useState(false);
+  const [failed, setFailed] = useState<string | null>(null);
   const [made, setMade] = useState<RightsRequest | null>(null);
   const doneRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
@@ -198,11 +198,11 @@ export function RightsRequestPage(props: { lang: Lang; nav: Navigate; conn: Shel
     setErrors(list);
     if (list.length > 0 || kind === null) return;
     setSending(true);
-    setFailed(false);
+    setFailed(null);
     try {
       setMade(await mydata.requestRights({ thread, kind, text, message: kind === 'correction' ? message : null }));
-    } catch {
-      setFailed(true);
+    } catch (e) {
+      setFailed(t(lang, (e as { code?: string }).code === 'restricted' ? 'mydata.rights.failedRestricted' : 'mydata.rights.failed'));
     } finally {
       setSending(false);
     }
@@ -248,72 +248,90 @@ export function RightsRequestPage(props: { lang: Lang; nav: Navigate; conn: Shel
           {f.restricted && <li>{t(lang, 'mydata.rights.restricted')}</li>}
         </ul>
       )}
-      <ErrorSummary lang={lang} errors={errors} />
-      <form
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (!sending) void submit();
-        }}
-      >
-        <fieldset class={errOf('rights-kind-correction') ? 'field field-bad' : 'field'} aria-describedby={errOf('rights-kind-correction') ? 'rights-kind-error' : undefined}>
-          <legend class="label">{t(lang, 'mydata.rights.kindLegend')}</legend>
-          {errOf('rights-kind-correction') && <InlineError lang={lang} id="rights-kind-error" text={errOf('rights-kind-correction')!} />}
-          {KINDS.map((k) => (
-            <div class="radio" key={k}>
-              <input type="radio" id={`rights-kind-${k}`} name="rights-kind" value={k} checked={kind === k} onChange={() => setKind(k)}
-                aria-describedby={`rights-kind-${k}-hint`} />
-              <label for={`rights-kind-${k}`}>{t(lang, KIND_TEXT[k])}</label>
-              {k === 'erasure' ? (
-                <ErasureHint lang={lang} facts={f} id={`rights-kind-${k}-hint`} />
-              ) : (
-                <p class="hint" id={`rights-kind-${k}-hint`}>
-                  {t(lang, KIND_HINT[k])}
-                </p>
-              )}
-            </div>
-          ))}
-        </fieldset>
-        {kind === 'correction' && (
-          <fieldset class={errOf('rights-msg-first') ? 'field field-bad' : 'field'} aria-describedby={errOf('rights-msg-first') ? 'rights-msg-error' : undefined}>
-            <legend class="label">{t(lang, 'mydata.rights.messageLegend')}</legend>
-            {errOf('rights-msg-first') && <InlineError lang={lang} id="rights-msg-error" text={errOf('rights-msg-first')!} />}
-            {msgs.length === 0 && <p>{t(lang, 'mydata.rights.noMessages')}</p>}
-            {msgs.map((m, i) => (
-              <div class="radio" key={m.id}>
-                <input type="radio" id={i === 0 ? 'rights-msg-first' : `rights-msg-${m.id}`} name="rights-msg" value={m.id}
-                  checked={message === m.id} onChange={() => setMessage(m.id)} />
-                <label for={i === 0 ? 'rights-msg-first' : `rights-msg-${m.id}`}>
-                  {t(lang, m.mine ? 'mydata.rights.msgMine' : 'mydata.rights.msgStaff', { time: formatDateTime(m.time, lang) })}
-                  <span class="msg-preview">{preview(m.text)}</span>
-                </label>
+      {f?.restricted ? (
+        <p class="notice">
+          {t(lang, 'mydata.rights.restrictedNoForm')}{' '}
+          <PageLink to="privacy" nav={nav}>
+            {t(lang, 'mydata.report.privacyLink')}
+          </PageLink>
+        </p>
+      ) : (
+        requestForm()
+      )}
+    </>
+  );
+
+  /** The form itself (called, not a component: a component made per render would lose the focus). */
+  function requestForm() {
+    return (
+      <>
+        <ErrorSummary lang={lang} errors={errors} />
+        <form
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!sending) void submit();
+          }}
+        >
+          <fieldset class={errOf('rights-kind-correction') ? 'field field-bad' : 'field'} aria-describedby={errOf('rights-kind-correction') ? 'rights-kind-error' : undefined}>
+            <legend class="label">{t(lang, 'mydata.rights.kindLegend')}</legend>
+            {errOf('rights-kind-correction') && <InlineError lang={lang} id="rights-kind-error" text={errOf('rights-kind-correction')!} />}
+            {KINDS.map((k) => (
+              <div class="radio" key={k}>
+                <input type="radio" id={`rights-kind-${k}`} name="rights-kind" value={k} checked={kind === k} onChange={() => setKind(k)}
+                  aria-describedby={`rights-kind-${k}-hint`} />
+                <label for={`rights-kind-${k}`}>{t(lang, KIND_TEXT[k])}</label>
+                {k === 'erasure' ? (
+                  <ErasureHint lang={lang} facts={f} id={`rights-kind-${k}-hint`} />
+                ) : (
+                  <p class="hint" id={`rights-kind-${k}-hint`}>
+                    {t(lang, KIND_HINT[k])}
+                  </p>
+                )}
               </div>
             ))}
           </fieldset>
-        )}
-        <div class={errOf('rights-text') ? 'field field-bad' : 'field'}>
-          <label for="rights-text" class="label">
-            {t(lang, kind === 'correction' ? 'mydata.rights.textCorrection' : 'mydata.rights.text')}
-          </label>
-          <p class="hint" id="rights-text-hint">
-            {t(lang, 'mydata.rights.textHint')}
-          </p>
-          {errOf('rights-text') && <InlineError lang={lang} id="rights-text-error" text={errOf('rights-text')!} />}
-          <textarea id="rights-text" rows={6} value={text} aria-invalid={errOf('rights-text') ? true : undefined}
-            aria-describedby={`rights-text-hint${errOf('rights-text') ? ' rights-text-error' : ''}`} onInput={(e) => setText(e.currentTarget.value)} />
-        </div>
-        <p>{t(lang, 'mydata.rights.deadline')}</p>
-        {failed && (
-          <p class="error" role="alert">
-            {t(lang, 'mydata.rights.failed')}
-          </p>
-        )}
-        <div class="actions">
-          <button type="submit" disabled={sending}>
-            {t(lang, sending ? 'mydata.rights.sending' : 'mydata.rights.send')}
-          </button>
-        </div>
-      </form>
-    </>
-  );
+          {kind === 'correction' && (
+            <fieldset class={errOf('rights-msg-first') ? 'field field-bad' : 'field'} aria-describedby={errOf('rights-msg-first') ? 'rights-msg-error' : undefined}>
+              <legend class="label">{t(lang, 'mydata.rights.messageLegend')}</legend>
+              {errOf('rights-msg-first') && <InlineError lang={lang} id="rights-msg-error" text={errOf('rights-msg-first')!} />}
+              {msgs.length === 0 && <p>{t(lang, 'mydata.rights.noMessages')}</p>}
+              {msgs.map((m, i) => (
+                <div class="radio" key={m.id}>
+                  <input type="radio" id={i === 0 ? 'rights-msg-first' : `rights-msg-${m.id}`} name="rights-msg" value={m.id}
+                    checked={message === m.id} onChange={() => setMessage(m.id)} />
+                  <label for={i === 0 ? 'rights-msg-first' : `rights-msg-${m.id}`}>
+                    {t(lang, m.mine ? 'mydata.rights.msgMine' : 'mydata.rights.msgStaff', { time: formatDateTime(m.time, lang) })}
+                    <span class="msg-preview">{preview(m.text)}</span>
+                  </label>
+                </div>
+              ))}
+            </fieldset>
+          )}
+          <div class={errOf('rights-text') ? 'field field-bad' : 'field'}>
+            <label for="rights-text" class="label">
+              {t(lang, kind === 'correction' ? 'mydata.rights.textCorrection' : 'mydata.rights.text')}
+            </label>
+            <p class="hint" id="rights-text-hint">
+              {t(lang, 'mydata.rights.textHint')}
+            </p>
+            {errOf('rights-text') && <InlineError lang={lang} id="rights-text-error" text={errOf('rights-text')!} />}
+            <textarea id="rights-text" rows={6} value={text} aria-invalid={errOf('rights-text') ? true : undefined}
+              aria-describedby={`rights-text-hint${errOf('rights-text') ? ' rights-text-error' : ''}`} onInput={(e) => setText(e.currentTarget.value)} />
+          </div>
+          <p>{t(lang, 'mydata.rights.deadline')}</p>
+          {failed && (
+            <p class="error" role="alert">
+              {failed}
+            </p>
+          )}
+          <div class="actions">
+            <button type="submit" disabled={sending}>
+              {t(lang, sending ? 'mydata.rights.sending' : 'mydata.rights.send')}
+            </button>
+          </div>
+        </form>
+      </>
+    );
+  }
 }

@@ -14,6 +14,7 @@ import { FilePicker, usePickedFiles } from './files';
 import { MARK_TEXT, MAX_TEXT_CHARS, STATE_TEXT, UNREADABLE_TEXT, downloadName, mediaKind, previewType, textProblem } from './forms';
 import { MessageText, useCategories, useDraft } from './ask';
 import { categoryName, useThreadList, whoAnswers } from './threads-list';
+import { ContentV2Line } from './mydata-thread';
 
 function useSnapshot(threads: ThreadsController, thread: string): ThreadSnapshot | null {
   const [snap, setSnap] = useState<ThreadSnapshot | null>(null);
@@ -102,7 +103,9 @@ function Attachment(props: { lang: Lang; threads: ThreadsController; thread: str
   );
 }
 
-function MessageItem({ lang, threads, thread, m }: { lang: Lang; threads: ThreadsController; thread: string; m: ShownMessage }) {
+function MessageItem({ lang, threads, thread, m, referred }: {
+  lang: Lang; threads: ThreadsController; thread: string; m: ShownMessage; referred: (id: string) => number | null;
+}) {
   return (
     <li class={m.mine ? 'msg mine' : 'msg staff'}>
       <p class="msg-head">
@@ -110,6 +113,7 @@ function MessageItem({ lang, threads, thread, m }: { lang: Lang; threads: Thread
         {!m.mine && <span class="msg-tag"> ({t(lang, 'thread.staffTag')})</span>}
         <span class="msg-time"> · {formatDateTime(m.time, lang)}</span>
       </p>
+      <ContentV2Line lang={lang} m={m} referred={referred} />
       <div class="msg-text">{m.text}</div>
       {m.mark !== 'ok' && <p class="mark">{t(lang, MARK_TEXT[m.mark])}</p>}
       {m.files.length > 0 && (
@@ -273,6 +277,7 @@ export function ThreadPage(props: { lang: Lang; nav: Navigate; conn: ShellConnec
     ...snap.messages.map((m) => ({ k: 'm' as const, m })),
     ...snap.unreadable.map((u) => ({ k: 'u' as const, u })),
   ].sort((a, b) => (a.k === 'm' ? a.m.seq : a.u.seq) - (b.k === 'm' ? b.m.seq : b.u.seq));
+  const referred = (id: string) => snap?.messages.find((m) => m.id === id)?.time ?? null;
 
   return (
     <>
@@ -326,7 +331,7 @@ export function ThreadPage(props: { lang: Lang; nav: Navigate; conn: ShellConnec
       <ol class="messages">
         {items.map((x) =>
           x.k === 'm' ? (
-            <MessageItem key={`m${x.m.seq}`} lang={lang} threads={threads} thread={thread} m={x.m} />
+            <MessageItem key={`m${x.m.seq}`} lang={lang} threads={threads} thread={thread} m={x.m} referred={referred} />
           ) : (
             <UnreadableItem key={`u${x.u.seq}`} lang={lang} u={x.u} />
           ),
