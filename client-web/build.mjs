@@ -25,7 +25,8 @@ import * as esbuild from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MARKER = '.advice-web'; // marks a folder this script made, so that it may clear it
-const LAZY_CHUNKS = { crypto: 'src/crypto/index.ts' }; // lazy bundle name -> its entry
+// lazy bundle name -> its entry: the encryption module; the citizen's export packer (its zip library)
+const LAZY_CHUNKS = { crypto: 'src/crypto/index.ts', zip: 'src/app/citizen/mydata-zip.ts' };
 const FRONT_PAGE_LIMIT = 100 * 1024; // gzip bytes before login (the app's size budget)
 // The pages: each entry bundled on its own (the lazy chunks shared), its HTML from a template.
 // The front page's catalogues leave out the staff page's texts (their prefixes), all but the

@@ -1,7 +1,8 @@
 // build.test.mjs - checks the browser app that web.build made (ADVICE_WEB_APP: its web/ folder
 // and the test root key test-root.pub) without a browser: every script and stylesheet tag of
 // index.html has an integrity hash (sha384) that matches its file, there is no inline script or
-// style, the lazy encryption chunk's hash in the main bundle matches that file, the pinned root
+// style, the lazy chunks' hashes in the main bundle (the encryption module, the citizen export's
+// zip packer) match their files, the pinned root
 // key is the test key, and the front page is within its size budget before login; the staff
 // page is built apart with its own checked tags. Then the
 // build's refusals: no root key, a malformed one, a folder it did not make.
@@ -68,14 +69,24 @@ test('index.html has no inline script or style', () => {
   assert.doesNotMatch(text, /<style\b|\sstyle="|\son[a-z]+="/i);
 });
 
-test('the lazy encryption chunk is named in the main bundle with its file and hash', () => {
+/** The lazy chunk `name` as the main bundle's chunk map names it: its path and checked text. */
+function lazyChunk(name) {
   const main = mainBundle();
-  const m = main.text.match(/\{\\?"crypto\\?":\{\\?"file\\?":\\?"([^"\\]+)\\?",\\?"integrity\\?":\\?"(sha384-[^"\\]+)\\?"\}\}/);
-  assert.ok(m, 'the lazy chunk map in the main bundle');
+  const m = main.text.match(new RegExp(`\\\\?"${name}\\\\?":\\{\\\\?"file\\\\?":\\\\?"([^"\\\\]+)\\\\?",\\\\?"integrity\\\\?":\\\\?"(sha384-[^"\\\\]+)\\\\?"\\}`));
+  assert.ok(m, `the ${name} chunk in the main bundle's lazy chunk map`);
   const chunk = join(dirname(main.path), m[1]);
-  assert.equal(m[2], sri(readFileSync(chunk)), 'the hash of the lazy chunk');
+  assert.equal(m[2], sri(readFileSync(chunk)), `the hash of the ${name} chunk`);
   assert.ok(!html().includes(m[1].replace(/^(\.\.?\/)+/, '')), 'the page itself does not load the chunk');
-  assert.match(readFileSync(chunk, 'utf8'), /crypto_pwhash/, 'the chunk is the encryption module');
+  return readFileSync(chunk, 'utf8');
+}
+
+test('the lazy encryption chunk is named in the main bundle with its file and hash', () => {
+  assert.match(lazyChunk('crypto'), /crypto_pwhash/, 'the chunk is the encryption module');
+});
+
+test("the citizen export's zip packer is a lazy chunk of its own, not in the main bundle", () => {
+  assert.match(lazyChunk('zip'), /manifest\.json/, 'the chunk is the export packer');
+  assert.doesNotMatch(mainBundle().text, /blake2b_256/, 'the packer is not in the main bundle');
 });
 
 test('the pinned root key is the test root key', () => {

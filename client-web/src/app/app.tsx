@@ -8,7 +8,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { applyLang, initialLang, LANG_NAMES, LANGS, t, type Key, type Lang } from './i18n';
 import { fetchHealth, type Health } from './session';
-import { hashOf, needsSession, routeOf, threadOf, type Route, type StaticRoute } from './route';
+import { hashOf, needsSession, rightsThreadOf, routeOf, threadOf, type Route, type StaticRoute } from './route';
 import { openCitizenSession, type CitizenSession, type SessionPhase } from './citizen/session';
 import { DEFAULT_EXIT_URL, fetchService } from './service';
 import { ExitThisPage } from './exit';
@@ -27,6 +27,7 @@ const TITLES: Record<StaticRoute, Key> = {
   ask: 'ask.title',
   devices: 'nav.devices',
   notifications: 'notify.title',
+  mydata: 'mydata.title',
 };
 
 function LangSwitch({ lang, onChange }: { lang: Lang; onChange: (l: Lang) => void }) {
@@ -96,7 +97,8 @@ function usePhase(session: CitizenSession): SessionPhase {
 }
 
 function titleOf(lang: Lang, route: Route): string {
-  const own = threadOf(route) !== null ? t(lang, 'thread.title') : t(lang, TITLES[route as StaticRoute]);
+  const own = threadOf(route) !== null ? t(lang, 'thread.title')
+    : rightsThreadOf(route) !== null ? t(lang, 'mydata.rights.title') : t(lang, TITLES[route as StaticRoute]);
   return route === 'front' ? own : `${own} – ${t(lang, 'app.title')}`;
 }
 
@@ -165,7 +167,7 @@ export function App({ openSession = openCitizenSession }: { openSession?: () => 
   if (loggedInView) {
     view = (
       <CitizenShell lang={lang} route={shown} nav={navigate} session={session} keys={citizen.keys} threads={citizen.threads}
-        keysFailed={citizen.keysFailed === true} logout={logout} />
+        mydata={citizen.mydata ?? null} keysFailed={citizen.keysFailed === true} logout={logout} />
     );
   } else if (needsSession(shown) && phase.kind === 'checking') {
     view = <p role="status">{t(lang, 'session.loading')}</p>;

@@ -2,7 +2,7 @@
 // leads back to it, and anything else is the front page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashOf, needsSession, routeOf, ROUTES, threadOf } from '../../src/app/route';
+import { hashOf, needsSession, rightsThreadOf, routeOf, ROUTES, threadOf } from '../../src/app/route';
 
 test('every page has a hash that leads back to it', () => {
   for (const r of ROUTES) assert.equal(routeOf(hashOf(r)), r);
@@ -36,7 +36,20 @@ test('the logged-in pages and one thread by its id', () => {
 });
 
 test('which pages need a session', () => {
-  for (const r of ['threads', 'ask', 'devices', 'notifications'] as const) assert.equal(needsSession(r), true, r);
+  for (const r of ['threads', 'ask', 'devices', 'notifications', 'mydata'] as const) assert.equal(needsSession(r), true, r);
   for (const r of ['front', 'privacy', 'accessibility'] as const) assert.equal(needsSession(r), false, r);
   assert.equal(needsSession('thread/0123456789abcdef0123456789abcdef'), true);
+  assert.equal(needsSession('mydata/0123456789abcdef0123456789abcdef'), true);
+});
+
+test('"Your data" and a rights request on one thread by its id', () => {
+  const id = '0123456789abcdef0123456789abcdef';
+  assert.equal(hashOf('mydata'), '#/mydata');
+  assert.equal(hashOf(`mydata/${id}`), `#/mydata/${id}`);
+  assert.equal(routeOf(`#/mydata/${id}`), `mydata/${id}`);
+  assert.equal(rightsThreadOf(`mydata/${id}`), id);
+  assert.equal(rightsThreadOf('mydata'), null);
+  assert.equal(threadOf(`mydata/${id}`), null, 'not a thread page');
+  assert.equal(routeOf(`#/mydata/${id.slice(2)}`), 'front');
+  assert.equal(routeOf('#/mydata/x'), 'front');
 });

@@ -10,6 +10,7 @@ import type {
   ThreadWatch, UploadProgress,
 } from '../../src/app/citizen/contract';
 import type { CitizenSession, SessionPhase, ShellConnection } from '../../src/app/citizen/session';
+import type { ExportProgress, LogReport, MyDataController, RightsRequest } from '../../src/app/citizen/mydata-contract';
 
 export interface FakeOptions {
   conn: 'open' | 'reconnecting' | 'offline' | 'connecting';
@@ -21,6 +22,10 @@ export interface FakeOptions {
   /** The consent of every thread: none given, given, given and handed over, withdrawn after a
    *  hand-over; `fail`: none given, and giving or withdrawing fails. */
   consent: 'none' | 'given' | 'handed' | 'withdrawn' | 'fail';
+  /** The "Your data" page: the export stays at its progress (hold) or ends done or failed. */
+  exportRun?: 'ok' | 'hold' | 'fail';
+  /** The log report as a hostile server might send it (long texts). */
+  reportLong?: boolean;
 }
 
 const NOW = Date.UTC(2026, 11, 7, 10, 30); // Monday 7.12.2026 12.30 in Helsinki
@@ -73,7 +78,14 @@ function snapshots(): Map<string, ThreadSnapshot> {
       thread: THREAD_CLOSED, state: 'closed', category: 'family', complete: true, locked: false, sending: [], unreadable: [],
       messages: [
         { seq: 1, time: NOW - 240 * HOUR, mine: true, author: null, files: [], mark: 'ok', text: 'Miten haen tukea lapsen harrastukseen?' },
-        { seq: 2, time: NOW - 200 * HOUR, mine: false, author: { name: 'Mikko', title: null }, files: [], mark: 'ok', text: 'Tukea haetaan lomakkeella. Kysymys on nyt suljettu.' },
+        { seq: 2, time: NOW - 200 * HOUR, mine: false, author: { name: 'Mikko', title: null }, files: [], mark: 'ok', text: 'Tukea haetaan lomakkeella. Kysymys on nyt suljettu.', id: HEX(0xe2) },
+        // Content version 2: a correction of seq 2, the citizen's request, the decision on it.
+        { seq: 3, time: NOW - 190 * HOUR, mine: false, author: { name: 'Mikko', title: null }, files: [], mark: 'ok', id: HEX(0xe3),
+          text: 'Tukea haetaan sähköisellä lomakkeella tai paperilomakkeella.', v2: { kind: 1, ref: HEX(0xe2), note: 'Paperilomake puuttui ohjeesta.' } },
+        { seq: 4, time: NOW - 180 * HOUR, mine: true, author: null, files: [], mark: 'ok', id: HEX(0xe4),
+          text: 'Pyydän poistamaan tämän kysymyksen.', v2: { kind: 2, ref: HEX(0), note: '' } },
+        { seq: 5, time: NOW - 170 * HOUR, mine: false, author: { name: 'Mikko', title: null }, files: [], mark: 'ok', id: HEX(0xe5),
+          text: '', v2: { kind: 3, ref: HEX(0xe4), note: 'Kysymys on siirretty asiakastietoihisi.' } },
       ],
     }],
     [THREAD_NEW, {
@@ -326,6 +338,65 @@ export function fakeConnection(opts: FakeOptions, list: Summary[], listChanged: 
   return conn as unknown as ShellConnection & { failWrite(): void; warn(): void };
 }
 
+/** The "Your data" controller: a log report, an export that runs, requests with decisions. */
+export function fakeMyData(opts: FakeOptions): MyDataController {
+  const DAY = 24 * HOUR;
+  const long = opts.reportLong ? ' ' + 'pitkä-teksti-ilman-välejä'.repeat(12) : '';
+  const report = (from: number, to: number): LogReport => ({
+    from, to, more: false, dropped: opts.reportLong ? 2 : 0,
+    accesses: [
+      { time: NOW - 3 * HOUR, unit: HEX(1), unitName: 'Aikuissosiaalityö, Keskusta', role: 'worker', name: 'Anna Virtanen' + long, action: 'thread.read', thread: THREAD_ANSWERED, outcome: 'ok' },
+      { time: NOW - 26 * HOUR, unit: HEX(1), unitName: 'Aikuissosiaalityö, Keskusta', role: 'worker', name: null, action: 'file.get', thread: THREAD_ANSWERED, outcome: 'ok' },
+      { time: NOW - 5 * DAY, unit: HEX(1), unitName: 'Aikuissosiaalityö, Keskusta', role: 'supervisor', name: 'Eeva Esimerkki', action: 'thread.identity', thread: THREAD_CLOSED, outcome: 'denied' },
+      { time: NOW - 9 * DAY, unit: null, unitName: null, role: 'connector', name: null, action: 'handover', thread: THREAD_CLOSED, outcome: 'ok' },
+      { time: NOW - 40 * DAY, unit: HEX(1), unitName: null, role: 'admin', name: null, action: '<b>unit.rekey</b>', thread: null, outcome: 'ok' },
+    ],
+    disclosures: [
+      { time: NOW - 9 * DAY, thread: THREAD_CLOSED, recipient: 'Sosiaalihuollon asiakastietojärjestelmä (Kanta)', basis: 'Suostumuksesi 28.11.2026' + long, dataset: 'Kysymys viesteineen ja liitteineen', method: 'http' },
+    ],
+  });
+  const requests: RightsRequest[] = [
+    { id: HEX(0xc1), thread: THREAD_CLOSED, kind: 'erasure', state: 'refused', made: NOW - 20 * DAY, due: NOW + 11 * DAY, decided: NOW - 2 * DAY,
+      decidedBy: 'Eeva Esimerkki', message: HEX(0xd1), decisionMessage: HEX(0xd2),
+      decision: { reason: 'Kysymys on siirretty asiakastietoihisi. Asiakasasiakirja säilytetään lain mukaan 12 vuotta.', text: '' } },
+    { id: HEX(0xc2), thread: THREAD_ANSWERED, kind: 'correction', state: 'open', made: NOW - 2 * DAY, due: NOW + 29 * DAY, decided: null,
+      decidedBy: null, message: HEX(0xd3), decisionMessage: null, decision: null },
+    { id: HEX(0xc3), thread: THREAD_ANSWERED, kind: 'restriction', state: 'granted', made: NOW - 60 * DAY, due: NOW - 29 * DAY, decided: NOW - 35 * DAY,
+      decidedBy: null, message: HEX(0xd4), decisionMessage: HEX(0xd5), decision: 'unreadable' },
+  ];
+  return {
+    logReport: async (from, to) => report(from ?? NOW - 730 * DAY, to ?? NOW),
+    exportAll: (onProgress, signal) => new Promise((resolve, reject) => {
+      const steps: ExportProgress[] = [
+        { phase: 'threads', done: 0, total: 4, files: 0 }, { phase: 'threads', done: 1, total: 4, files: 2 },
+        { phase: 'threads', done: 2, total: 4, files: 2 }, { phase: 'threads', done: 4, total: 4, files: 2 }, { phase: 'packing', done: 4, total: 4, files: 2 },
+      ];
+      let i = 0;
+      signal.addEventListener('abort', () => reject(Object.assign(new Error('cancelled'), { code: 'cancelled' })));
+      const tick = () => {
+        if (signal.aborted) return;
+        if (opts.exportRun === 'hold' && i === 2) return; // stays at 1 of 4
+        if (i < steps.length) {
+          onProgress(steps[i++]);
+          setTimeout(tick, 30);
+          return;
+        }
+        if (opts.exportRun === 'fail') return reject(Object.assign(new Error('failed'), { code: 'network' }));
+        resolve({ blob: new Blob([new Uint8Array(183_400)], { type: 'application/zip' }), name: 'x.zip', threads: 4, messages: 9, files: 2,
+          unreadable: 1, failedFiles: 0 });
+      };
+      tick();
+    }),
+    threadFacts: async (thread) => ({
+      thread, handedOver: thread === THREAD_CLOSED, restricted: thread === THREAD_LOCKED, retentionUntil: thread === THREAD_CLOSED ? Date.UTC(2038, 11, 31) : null,
+      messages: (snapshots().get(thread)?.messages ?? []).map((m) => ({ id: HEX(0xe0 + m.seq), seq: m.seq, time: m.time, mine: m.mine, text: m.text })),
+    }),
+    requestRights: async (x) => ({ id: HEX(0xc9), thread: x.thread, kind: x.kind, state: 'open', made: NOW, due: NOW + 31 * DAY, decided: null,
+      decidedBy: null, message: HEX(0xd9), decisionMessage: null, decision: null }),
+    listRights: async () => requests,
+  };
+}
+
 /** The fake session: a citizen with keys and threads as the options say. */
 export function fakeSession(opts: FakeOptions): { session: CitizenSession; threads: ReturnType<typeof fakeThreads>; conn: ReturnType<typeof fakeConnection> } {
   const list: Summary[] = opts.empty ? [] : [
@@ -338,7 +409,7 @@ export function fakeSession(opts: FakeOptions): { session: CitizenSession; threa
   const conn = fakeConnection(opts, list, listChanged);
   const threads = fakeThreads(opts, list, () => listChanged.emit([...list]));
   const keys = fakeKeys(opts);
-  let phase: SessionPhase = { kind: 'citizen', crypto: 'ready', keys, threads: opts.keys === 'ready' ? threads : null };
+  let phase: SessionPhase = { kind: 'citizen', crypto: 'ready', keys, threads: opts.keys === 'ready' ? threads : null, mydata: fakeMyData(opts) };
   const phases = new Emitter<SessionPhase>();
   const session: CitizenSession = {
     conn,

@@ -261,6 +261,8 @@ test('a thread: the answer, marks, unreadable, attachments, the live region, clo
   await checkView('thread-locked', '', `#/thread/${LOCKED}`);
   await checkView('thread-closed', '', `#/thread/${CLOSED}`, async (page) => {
     assert.equal(await page.locator('#reply-text').count(), 0, 'no reply to a closed thread');
+    await expectCount(page, '.v2-line', 3, 'a correction, a request and a decision said so');
+    await page.locator('.v2-line').first().filter({ hasText: /(Paperilomake puuttui ohjeesta\.)/ }).waitFor();
   });
   await checkView('thread-close', '', `#/thread/${ANSWERED}`, async (page) => {
     await page.locator('button').filter({ hasText: /^(Sulje kysymys|Stäng frågan|Close the question)$/ }).click();
@@ -386,6 +388,136 @@ test('the key views are in place: setup while keys are not ready, the devices pa
     assert.equal(copied, 'K7M2Q-9XJ4T-PW3RB-HC8NZ-4FDL6-TQ9VA-M2YE5', 'a selection copies the code as typed');
   });
   await checkView('devices', '', '#/devices');
+});
+
+const SHOW_REPORT = /^(Näytä raportti|Visa rapporten|Show the report)$/;
+const PREPARE = /^(Valmistele lataus|Förbered nedladdningen|Prepare the download)$/;
+
+async function showReport(page) {
+  await page.locator('button').filter({ hasText: SHOW_REPORT }).click();
+  await page.locator('.mydata-report').waitFor();
+}
+
+test('your data: the log report as text, its checks, and the print view', async () => {
+  await checkView('mydata', '', '#/mydata', async (page) => {
+    await expectCount(page, '.rights-item', 3);
+    await expectCount(page, '.rights-threads li', 4);
+    await expectCount(page, '.decision', 1);
+  });
+  await checkView('mydata-report', 'report=long', '#/mydata', async (page) => {
+    await showReport(page);
+    await expectCount(page, '.log-row', 6);
+    assert.equal(await page.locator('.log-list b').count(), 0, 'markup from the server stays text');
+    await page.locator('.log-row dd').filter({ hasText: '<b>unit.rekey</b>' }).waitFor();
+    await page.locator('.mydata-report .notice').waitFor();
+  });
+  await checkView('mydata-report-errors', '', '#/mydata', async (page) => {
+    await page.locator('#period-custom').check();
+    await page.locator('#report-to').fill('');
+    await showReportErrors(page, 2);
+    await page.locator('#report-from').fill('2019-01-01');
+    await page.locator('#report-to').fill('2026-01-01');
+    await showReportErrors(page, 1);
+    assert.match(await page.locator('.error-summary').textContent(), /(rekisterinpitäjältä|personuppgiftsansvarige|register keeper)/);
+  });
+
+  // Print: only the report, with its period and the print date; no navigation, no buttons.
+  const { page } = await open('en', '', '#/mydata');
+  await showReport(page);
+  await page.evaluate(() => {
+    window.printed = 0;
+    window.print = () => void window.printed++;
+  });
+  await page.locator('button').filter({ hasText: 'Print the report' }).click();
+  assert.equal(await page.evaluate(() => window.printed), 1, 'Print calls window.print');
+  await page.emulateMedia({ media: 'print' });
+  try {
+    assert.equal(await page.locator('nav.citizen-nav').isVisible(), false, 'no navigation in print');
+    assert.equal(await page.locator('main button:visible').count(), 0, 'no buttons in print');
+    assert.match(await page.locator('#report-h').textContent(), /^Log report \d{1,2}\/\d{1,2}\/\d{4}–\d{1,2}\/\d{1,2}\/\d{4}$/);
+    assert.equal(await page.locator('.mydata-report .print-only').first().isVisible(), true, 'the print date shows');
+    assert.match(await page.locator('.mydata-report .print-only').first().textContent(), /^Printed on /);
+    if (SHOTS) await page.pdf({ path: join(SHOTS, 'mydata-print-en.pdf') }).catch(() => undefined);
+    await shot(page, 'mydata-print-en');
+  } finally {
+    await page.emulateMedia({ media: 'screen' });
+  }
+});
+
+async function showReportErrors(page, n) {
+  await page.locator('button').filter({ hasText: SHOW_REPORT }).click();
+  await page.locator('.error-summary').waitFor();
+  await expectCount(page, '.error-summary li', n);
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('error-summary')), true, 'the summary is focused');
+}
+
+test('your data: the export with its progress, cancel, and the download when done', async () => {
+  await checkView('mydata-export-progress', 'export=hold', '#/mydata', async (page) => {
+    await page.locator('button').filter({ hasText: PREPARE }).click();
+    await page.locator('.export-progress label').filter({ hasText: /1\D+4/ }).waitFor();
+    assert.equal(await page.locator('#export-progress').getAttribute('max'), '4');
+  });
+  await checkView('mydata-export-done', '', '#/mydata', async (page) => {
+    await page.locator('button').filter({ hasText: PREPARE }).click();
+    const link = page.locator('a.download-link');
+    await link.waitFor();
+    assert.match(await link.getAttribute('href'), /^blob:/);
+    assert.match(await link.getAttribute('download'), /^(omat-tiedot|mina-uppgifter|my-data)-\d{4}-\d{2}-\d{2}\.zip$/);
+    await page.locator('.export-done p').filter({ hasText: /1/ }).first().waitFor();
+  });
+  const { page } = await open('en', 'export=hold', '#/mydata');
+  await page.locator('button').filter({ hasText: 'Prepare the download' }).click();
+  await page.locator('.export-progress').waitFor();
+  await page.locator('button').filter({ hasText: 'Cancel' }).click();
+  await page.locator('.export-status .notice').filter({ hasText: 'The download was cancelled.' }).waitFor();
+  const fail = await open('en', 'export=fail', '#/mydata');
+  await fail.page.locator('button').filter({ hasText: 'Prepare the download' }).click();
+  await fail.page.locator('.export-status .error').waitFor();
+});
+
+test('your data: a rights request from the thread, its form with errors, erasure as it applies, sent by keyboard', async () => {
+  await checkView('rights-form-errors', '', `#/mydata/${ANSWERED}`, async (page) => {
+    await page.locator('button[type="submit"]').click();
+    await page.locator('.error-summary').waitFor();
+    await expectCount(page, '.error-summary li', 2);
+    await page.locator('#rights-kind-correction').check();
+    await page.locator('button[type="submit"]').click();
+    await expectCount(page, '.error-summary li', 2);
+    await expectCount(page, 'input[name="rights-msg"]', 3);
+    await page.locator('.error-summary a').first().click();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'rights-msg-first', 'the link moves to the messages');
+  });
+  await checkView('rights-form-erasure', '', `#/mydata/${CLOSED}`, async (page) => {
+    await page.locator('#rights-kind-erasure-hint').filter({ hasText: /(17|31\.12\.2038|2038)/ }).waitFor();
+    assert.match(await page.locator('#rights-kind-erasure-hint').textContent(), /2038/, 'kept until');
+  });
+  await checkView('rights-restricted', '', `#/mydata/${LOCKED}`, async (page) => {
+    await page.locator('p.notice').waitFor();
+    assert.equal(await page.locator('#rights-text').count(), 0, 'no request form in a restricted question');
+  });
+  await checkView('rights-form-open', '', `#/mydata/${ANSWERED}`, async (page) => {
+    assert.doesNotMatch(await page.locator('#rights-kind-erasure-hint').textContent(), /17/, 'never handed over: erasure can be done');
+  });
+
+  // From the thread's page to its request form; then only the keyboard.
+  const { page } = await open('en', '', `#/thread/${ANSWERED}`);
+  await page.locator('a').filter({ hasText: 'Ask for data to be corrected, restricted or erased' }).click();
+  await page.waitForURL(new RegExp(`#/mydata/${ANSWERED}$`));
+  await page.waitForFunction(() => document.activeElement?.tagName === 'H1', null, { timeout: 10000 });
+  for (let i = 0; i < 40 && (await page.evaluate(() => document.activeElement?.name)) !== 'rights-kind'; i++) await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.name), 'rights-kind', 'the kinds are reached by Tab');
+  await page.keyboard.press('Space');
+  await page.keyboard.press('ArrowDown'); // restriction
+  assert.equal(await page.locator('#rights-kind-restriction').isChecked(), true);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'rights-text');
+  await page.keyboard.type('Please do not use my data while the mistake is checked.');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.locator('.success h2').filter({ hasText: 'Your request has been sent' }).waitFor();
+  await page.waitForFunction(() => document.activeElement?.tagName === 'H2', null, { timeout: 10000 });
+  assert.deepEqual(await axe(page), [], 'sent: axe');
+  await shot(page, 'rights-sent-en');
 });
 
 test('logging out leaves the logged-in pages', async () => {

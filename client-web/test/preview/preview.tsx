@@ -3,8 +3,8 @@
 // tested (preview.test.mjs) before and apart from the real key and thread controllers. The
 // query string picks the case: lang=fi|sv|en, conn=open|reconnecting|offline|connecting,
 // warn=none|idle|absolute, keys=ready|first-login|new-device|..., empty=1, upload=ok|hold|fail,
-// outbox=1 (a failed write), consent=none|given|handed|withdrawn|fail; the hash picks the page as
-// in the app. window.preview.show(query)
+// outbox=1 (a failed write), consent=none|given|handed|withdrawn|fail, export=ok|hold|fail and
+// report=long ("Your data"); the hash picks the page as in the app. window.preview.show(query)
 // starts the app again on a new fake session of another case without loading the page again
 // (the language stays the page's).
 import { render } from 'preact';
@@ -25,6 +25,8 @@ function optionsOf(q: URLSearchParams): FakeOptions {
     upload: pick('upload', ['ok', 'hold', 'fail'] as const, 'ok'),
     outbox: q.get('outbox') === '1',
     consent: pick('consent', ['none', 'given', 'handed', 'withdrawn', 'fail'] as const, 'none'),
+    exportRun: pick('export', ['ok', 'hold', 'fail'] as const, 'ok'),
+    reportLong: q.get('report') === 'long',
   };
 }
 

@@ -153,6 +153,11 @@ export interface ShownMessage {
   text: string;
   files: FileInfo[];
   mark: MessageMark;
+  /** The message id (hex) the envelope carries. */
+  id?: string;
+  /** Content version 2: kind (1 correction, 2 rights request, 3 rights decision), the message
+   *  it refers to (hex; zeros for none) and its note (a correction's or decision's reason). */
+  v2?: { kind: 1 | 2 | 3; ref: string; note: string };
 }
 
 /** A message that could not be shown: the reason, never its content ('stale_epoch': written with

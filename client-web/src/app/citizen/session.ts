@@ -11,6 +11,9 @@ import { browserSocket, sameOriginWsUrl, SUBPROTOCOL, type SocketFactory } from 
 import { loadCrypto, type CryptoSession } from '../crypto-load';
 import { fetchHealth } from '../session';
 import type { KeyController, KeyState, ThreadsController } from './contract';
+import type { MyDataController } from './mydata-contract';
+import { createMyDataController } from './mydata';
+import { packLazily } from './mydata-zip-load';
 import { browserForget } from './forget';
 import { createKeyController } from './keys';
 import { createThreadsController } from './threads';
@@ -34,6 +37,8 @@ export type SessionPhase =
       /** Null until the keys are ready. */
       threads: ThreadsController | null;
       keysFailed?: boolean;
+      /** The "Your data" page's controller, made with the threads controller. */
+      mydata?: MyDataController | null;
     }
   | { kind: 'ended' } // the session ended (expired, revoked): log in again
   | { kind: 'logged-out' };
@@ -163,8 +168,10 @@ export function openCitizenSession(): CitizenSession {
     const onKeys = (k: KeyState) => {
       if (k.kind !== 'ready' || threads !== null) return;
       void attachBrowserOutbox(conn, cs.crypto.sodium, k.keys.deviceSeed, userId).catch(() => undefined);
-      threads = createThreadsController(conn, cs, k.keys);
-      if (current.kind === 'citizen') set({ kind: 'citizen', crypto: 'ready', keys, threads });
+      const made = createThreadsController(conn, cs, k.keys);
+      threads = made;
+      const mydata = createMyDataController(conn, made, cs.crypto, { pack: packLazily });
+      if (current.kind === 'citizen') set({ kind: 'citizen', crypto: 'ready', keys, threads, mydata });
     };
     keys.subscribe(onKeys);
     set({ kind: 'citizen', crypto: 'ready', keys, threads: null });

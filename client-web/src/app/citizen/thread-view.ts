@@ -6,6 +6,7 @@
 import type { FileRef, ThreadVerifier } from '../../crypto/index';
 import type { Message } from '../net';
 import type { MessageMark, ShownMessage, ThreadSnapshot, UnreadableMessage } from './contract';
+import { contentOpen, type OpenedContent } from './mydata-content';
 import type { ThreadKeyring } from './thread-view-keys';
 import { type Crypto, hex, unb64 } from './threads-util';
 
@@ -16,8 +17,19 @@ const REFUSED: Record<string, Reason> = {
   bad_signature: 'bad_signature', duplicate_id: 'duplicate_id',
 };
 
-/** Opens a message's content (default: version 1 only); `extra` is kept beside the message. */
-export type ContentDecoder = (plain: Uint8Array) => { files: FileRef[]; text: string; extra?: unknown };
+/** Opens a message's content; `extra` is kept beside the message, `v2` (a version 2 content's
+ * kind, reference and note) goes with the shown message. */
+export type ContentDecoder = (plain: Uint8Array) => {
+  files: FileRef[]; text: string; extra?: unknown; v2?: { kind: 1 | 2 | 3; ref: string; note: string };
+};
+
+/** The citizen's reader: content of version 1 or 2 (mydata-content.ts). */
+export function citizenDecoder(c: Crypto): ContentDecoder {
+  return (plain) => {
+    const o: OpenedContent = contentOpen(c, plain);
+    return { files: o.files, text: o.text, ...(o.version === 2 ? { v2: { kind: o.kind as 1 | 2 | 3, ref: hex(c, o.ref), note: o.note } } : {}) };
+  };
+}
 
 export interface Author {
   name: string;
@@ -41,7 +53,7 @@ export class ThreadView {
   private readonly verifier: ThreadVerifier;
 
   constructor(private readonly c: Crypto, readonly thread: string, private readonly keyring: ThreadKeyring,
-    private readonly decode: ContentDecoder = (plain) => c.contentDecode(plain)) {
+    private readonly decode: ContentDecoder = citizenDecoder(c)) {
     this.verifier = new c.ThreadVerifier(keyring.threadId, (h) => keyring.sender(h)?.pk ?? null);
   }
 
@@ -85,7 +97,8 @@ export class ThreadView {
     this.shown.push({
       seq: m.seq, time: m.time, mine: sender.citizen, author: null, text: content.text, staff: !sender.citizen,
       files: content.files.map((f) => ({ file: hex(this.c, f.fileId), size: Number(f.size), media: f.media })),
-      mark: verdict as MessageMark,
+      mark: verdict as MessageMark, id: hex(this.c, header.messageId),
+      ...(content.v2 ? { v2: content.v2 } : {}),
     });
   }
 

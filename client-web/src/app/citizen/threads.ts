@@ -42,6 +42,15 @@ export interface ThreadsOptions {
 export interface CitizenThreads extends ThreadsController {
   /** Finishes the questions an earlier page left half done; resolves with how many it finished. */
   finishPending(): Promise<number>;
+  /** Runs `fn` on the thread decrypted with every message the server counted fed in (the
+   *  "Your data" export and rights requests read threads through this). */
+  withThread<T>(thread: string, fn: (s: ThreadSession) => T | Promise<T>): Promise<T>;
+  /**
+   * Seals encoded `content` as the next envelope of this device at the thread's current key
+   * epoch (re-keyed first when the unit's key changed, as a reply) and hands the body to `send`
+   * (a write such as rights.request); a stale epoch is read again and written once more.
+   */
+  sendContent(thread: string, content: Uint8Array, send: (body: string) => Promise<unknown>): Promise<void>;
 }
 
 function codeOf(e: unknown): string {
@@ -96,9 +105,9 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
   }
 
   function seal(threadId: Uint8Array, epoch: number, msgKey: Uint8Array, next: { senderSeq: bigint; prevHash: Uint8Array },
-    refs: FileRef[], text: string): string {
+    content: Uint8Array): string {
     const env = c.envelopeSeal({ threadId, messageId: c.random(16), epoch, senderSeq: next.senderSeq, prevHash: next.prevHash,
-      createdAt: BigInt(now()), nonce: c.random(24) }, msgKey, c.contentEncode(refs, text), keys.device);
+      createdAt: BigInt(now()), nonce: c.random(24) }, msgKey, content, keys.device);
     return b64(c, env);
   }
 
@@ -122,7 +131,8 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
     try {
       const id = await pend.add(p);
       const refs = await uploadAll(thread, input.files, media, onProgress);
-      p.body = seal(tid, 0, c.threadMsgKey(key, tid, 0, share), { senderSeq: 1n, prevHash: new Uint8Array(32) }, refs, input.text);
+      p.body = seal(tid, 0, c.threadMsgKey(key, tid, 0, share), { senderSeq: 1n, prevHash: new Uint8Array(32) },
+        c.contentEncode(refs, input.text));
       await pend.put(id, p);
       try {
         await conn.request('thread.open', { category: input.category, thread, body: p.body, lang: input.lang });
@@ -185,13 +195,14 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
     return finishing;
   }
 
-  async function sendMessage(s: ThreadSession, unitRef: { unit: string }, refs: FileRef[], text: string): Promise<void> {
+  async function sendMessage(s: ThreadSession, unitRef: { unit: string }, content: Uint8Array,
+    send: (body: string) => Promise<unknown>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const epoch = s.keyring.epoch, mk = s.keyring.messageKey(epoch);
       if (mk === null) throw new ThreadsError('locked', 'no key of the current epoch opens');
-      const body = seal(s.threadId, epoch, mk, s.view.next(deviceKid), refs, text);
+      const body = seal(s.threadId, epoch, mk, s.view.next(deviceKid), content);
       try {
-        await conn.request('message.send', { thread: s.thread, body });
+        await send(body);
         return;
       } catch (e) {
         if (attempt > 0 || codeOf(e) !== 'conflict' || (e as { field?: string }).field !== '/body') throw e;
@@ -215,7 +226,7 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
       const unitRef = { unit: s.unit };
       await ensureWritable(rekeyCtx, s, await unitKey(unitRef)); // re-keyed first when the unit's key changed
       const refs = await uploadAll(thread, files, media, onProgress);
-      await sendMessage(s, unitRef, refs, text);
+      await sendMessage(s, unitRef, c.contentEncode(refs, text), (body) => conn.request('message.send', { thread, body }));
       s.view.sending = s.view.sending.filter((x) => x.local !== local);
       s.emit();
       await (await drafts).discard(thread).catch(() => undefined);
@@ -247,6 +258,25 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
         release(s);
       },
     };
+  }
+
+  async function withThread<T>(thread: string, fn: (s: ThreadSession) => T | Promise<T>): Promise<T> {
+    const s = acquire(thread);
+    try {
+      await s.ready;
+      return await fn(s);
+    } finally {
+      release(s);
+    }
+  }
+
+  async function sendContent(thread: string, content: Uint8Array, send: (body: string) => Promise<unknown>): Promise<void> {
+    await withThread(thread, async (s) => {
+      if (s.unit === null) throw new ThreadsError('not_found', 'the thread has no unit');
+      const unitRef = { unit: s.unit };
+      await ensureWritable(rekeyCtx, s, await unitKey(unitRef));
+      await sendMessage(s, unitRef, content, send);
+    });
   }
 
   async function download(thread: string, f: FileInfo): Promise<Blob> {
@@ -281,7 +311,7 @@ export function createThreadsController(conn: Connection, cs: CryptoSession, key
   void finishPending();
 
   return {
-    categories, checkFile, ask, watch, reply, download, finishPending, consent,
+    categories, checkFile, ask, watch, reply, download, finishPending, consent, withThread, sendContent,
     close: async (thread) => {
       await conn.request('thread.close', { thread });
     },

@@ -18,7 +18,8 @@ export const CORRECTION_TEXT_MAX = 10_000;
 export function staffDecoder(c: Pick<Crypto, 'contentV2Encode' | 'contentV2Decode'>): ContentDecoder {
   return (plain) => {
     const any = contentAnyDecode(c, plain);
-    return { files: any.files, text: any.text, extra: any };
+    const v2 = any.version === 2 ? { v2: { kind: any.kind as 1 | 2 | 3, ref: any.ref ?? '0'.repeat(32), note: any.note } } : {};
+    return { files: any.files, text: any.text, extra: any, ...v2 };
   };
 }
 

@@ -1,12 +1,13 @@
 // shell.tsx - the citizen's logged-in pages: the navigation (my questions, new question,
-// devices, notifications, log out), the connection line, the session warning, writes that
+// devices, notifications, your data, log out), the connection line, the session warning, writes that
 // could not be sent, and approvals asked by the citizen's new devices (on every page); the
 // key setup while this device's keys are not ready; then the page the route names.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { KeyController, KeyState, ThreadsController } from '../../citizen/contract';
+import type { MyDataController } from '../../citizen/mydata-contract';
 import type { CitizenSession } from '../../citizen/session';
 import type { Route } from '../../route';
-import { threadOf } from '../../route';
+import { rightsThreadOf, threadOf } from '../../route';
 import { t, type Key, type Lang } from '../../i18n';
 import { Heading, PageLink, type Navigate } from '../common';
 import { DevicesPage, IncomingApprovals, KeySetup } from './keys/index';
@@ -15,6 +16,8 @@ import { ThreadsPage } from './threads-list';
 import { AskPage } from './ask';
 import { ThreadPage } from './thread';
 import { NotificationsPage } from './notify';
+import { MyDataPage } from './mydata';
+import { RightsRequestPage } from './mydata-rights';
 
 function useKeyState(keys: KeyController | null): KeyState {
   const [state, setState] = useState<KeyState>(keys?.state() ?? { kind: 'loading' });
@@ -31,13 +34,14 @@ const NAV: [Route, Key][] = [
   ['ask', 'nav.ask'],
   ['devices', 'nav.devices'],
   ['notifications', 'nav.notifications'],
+  ['mydata', 'mydata.nav'],
 ];
 
 /** The logged-in pages' links and logout; while the keys are being set up (not `ready`) only
  *  logout: every page would lead back to the setup. */
 export function CitizenNav(props: { lang: Lang; route: Route; nav: Navigate; onLogout: () => void; ready: boolean }) {
   const { lang, route, nav, onLogout, ready } = props;
-  const active = threadOf(route) !== null ? 'threads' : route;
+  const active = threadOf(route) !== null ? 'threads' : rightsThreadOf(route) !== null ? 'mydata' : route;
   return (
     <nav class="citizen-nav" aria-label={t(lang, 'nav.label')}>
       <ul>
@@ -58,12 +62,26 @@ export function CitizenNav(props: { lang: Lang; route: Route; nav: Navigate; onL
   );
 }
 
-function Page(props: { lang: Lang; route: Route; nav: Navigate; session: CitizenSession; keys: KeyController; threads: ThreadsController }) {
-  const { lang, route, nav, session, keys, threads } = props;
+function Page(props: {
+  lang: Lang;
+  route: Route;
+  nav: Navigate;
+  session: CitizenSession;
+  keys: KeyController;
+  threads: ThreadsController;
+  mydata: MyDataController | null;
+}) {
+  const { lang, route, nav, session, keys, threads, mydata } = props;
   const conn = session.conn;
   const thread = threadOf(route);
   if (thread !== null) return <ThreadPage key={thread} lang={lang} nav={nav} conn={conn} threads={threads} thread={thread} />;
+  const rights = rightsThreadOf(route);
+  if (rights !== null && mydata !== null)
+    return <RightsRequestPage key={rights} lang={lang} nav={nav} conn={conn} threads={threads} mydata={mydata} thread={rights} />;
   switch (route) {
+    case 'mydata':
+      if (mydata !== null) return <MyDataPage lang={lang} nav={nav} conn={conn} threads={threads} mydata={mydata} />;
+      return <p role="status">{t(lang, 'session.loading')}</p>;
     case 'ask':
       return <AskPage lang={lang} nav={nav} conn={conn} threads={threads} />;
     case 'devices':
@@ -99,10 +117,13 @@ export function CitizenShell(props: {
   session: CitizenSession;
   keys: KeyController | null;
   threads: ThreadsController | null;
+  /** The "Your data" controller (null: that page says it is loading). */
+  mydata?: MyDataController | null;
   keysFailed: boolean;
   logout: () => void;
 }) {
   const { lang, route, nav, session, keys, threads, keysFailed, logout } = props;
+  const mydata = props.mydata ?? null;
   const keyState = useKeyState(keys);
   useFocusAfterSetup(keyState, !keysFailed && keys !== null && keyState.kind === 'ready' && threads !== null);
   return (
@@ -123,7 +144,7 @@ export function CitizenShell(props: {
       ) : threads === null ? (
         <p role="status">{t(lang, 'session.loading')}</p>
       ) : (
-        <Page lang={lang} route={route} nav={nav} session={session} keys={keys} threads={threads} />
+        <Page lang={lang} route={route} nav={nav} session={session} keys={keys} threads={threads} mydata={mydata} />
       )}
     </>
   );

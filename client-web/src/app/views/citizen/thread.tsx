@@ -16,6 +16,7 @@ import { MARK_TEXT, MAX_TEXT_CHARS, STATE_TEXT, UNREADABLE_TEXT, downloadName, m
 import { MessageText, useCategories, useDraft } from './ask';
 import { categoryName, useThreadList, whoAnswers } from './threads-list';
 import { ConsentPanel } from './consent';
+import { ContentV2Line } from './mydata-thread';
 
 function useSnapshot(threads: ThreadsController, thread: string): ThreadSnapshot | null {
   const [snap, setSnap] = useState<ThreadSnapshot | null>(null);
@@ -104,7 +105,9 @@ function Attachment(props: { lang: Lang; threads: ThreadsController; thread: str
   );
 }
 
-function MessageItem({ lang, threads, thread, m }: { lang: Lang; threads: ThreadsController; thread: string; m: ShownMessage }) {
+function MessageItem({ lang, threads, thread, m, referred }: {
+  lang: Lang; threads: ThreadsController; thread: string; m: ShownMessage; referred: (id: string) => number | null;
+}) {
   return (
     <li class={m.mine ? 'msg mine' : 'msg staff'}>
       <p class="msg-head">
@@ -112,6 +115,7 @@ function MessageItem({ lang, threads, thread, m }: { lang: Lang; threads: Thread
         {!m.mine && <span class="msg-tag"> ({t(lang, 'thread.staffTag')})</span>}
         <span class="msg-time"> · {formatDateTime(m.time, lang)}</span>
       </p>
+      <ContentV2Line lang={lang} m={m} referred={referred} />
       <div class="msg-text">{m.text}</div>
       {m.mark !== 'ok' && <p class="mark">{t(lang, MARK_TEXT[m.mark])}</p>}
       {m.files.length > 0 && (
@@ -275,6 +279,7 @@ export function ThreadPage(props: { lang: Lang; nav: Navigate; conn: ShellConnec
     ...snap.messages.map((m) => ({ k: 'm' as const, m })),
     ...snap.unreadable.map((u) => ({ k: 'u' as const, u })),
   ].sort((a, b) => (a.k === 'm' ? a.m.seq : a.u.seq) - (b.k === 'm' ? b.m.seq : b.u.seq));
+  const referred = (id: string) => snap?.messages.find((m) => m.id === id)?.time ?? null;
 
   return (
     <>
@@ -304,6 +309,11 @@ export function ThreadPage(props: { lang: Lang; nav: Navigate; conn: ShellConnec
           )}
         </dl>
       )}
+      <p class="thread-rights">
+        <PageLink to={`mydata/${thread}`} nav={nav}>
+          {t(lang, 'mydata.rights.fromThread')}
+        </PageLink>
+      </p>
       {snap === null && <p role="status">{t(lang, 'thread.loading')}</p>}
       {snap?.locked && (
         <div class="notice">
@@ -323,7 +333,7 @@ export function ThreadPage(props: { lang: Lang; nav: Navigate; conn: ShellConnec
       <ol class="messages">
         {items.map((x) =>
           x.k === 'm' ? (
-            <MessageItem key={`m${x.m.seq}`} lang={lang} threads={threads} thread={thread} m={x.m} />
+            <MessageItem key={`m${x.m.seq}`} lang={lang} threads={threads} thread={thread} m={x.m} referred={referred} />
           ) : (
             <UnreadableItem key={`u${x.u.seq}`} lang={lang} u={x.u} />
           ),
