@@ -13,6 +13,7 @@
 
 #include "advice_crypto.h"
 #include "core_internal.h"
+#include "core_retention.h"
 #include "jose.h"
 #include "log.h"
 
@@ -224,6 +225,17 @@ static json_t *deadline_json(const struct ctx *x, const struct store_thread_view
 			 (json_int_t)c->due, "warn_at", (json_int_t)c->warn_at);
 }
 
+/* "retention_until" of a summary (§14.10): when the thread's retention ends, null while it is
+ * open or without a register. 0 or -1. */
+static int retention_summary(const struct ctx *x, const struct store_thread *t, json_t *obj)
+{
+	int64_t until = 0;
+
+	if (retention_until(x->st, x->c->cfg.reg, t->id, &until) != 0)
+		return -1;
+	return json_object_set_new(obj, "retention_until", until > 0 ? json_integer(until) : json_null());
+}
+
 /* A thread_summary as the caller's lists show it; NULL when out of memory. */
 static json_t *view_summary(const struct ctx *x, const struct store_thread_view *v)
 {
@@ -235,7 +247,7 @@ static json_t *view_summary(const struct ctx *x, const struct store_thread_view 
 	json_object_set_new(o, "unread", json_integer(v->unread));
 	json_object_set_new(o, "deadline", deadline_json(x, v));
 	json_object_set_new(o, "change", json_integer(v->change));
-	if (core_consent_summary(x, &v->t, o) != 0) {
+	if (core_consent_summary(x, &v->t, o) != 0 || retention_summary(x, &v->t, o) != 0) {
 		json_decref(o);
 		return NULL;
 	}

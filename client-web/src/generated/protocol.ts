@@ -66,6 +66,8 @@ export interface Defs {
     consent?: Defs["nullable_consent"];
     /** Whether the thread was handed over to the client record (for any epoch). */
     handed_over?: boolean;
+    /** When the thread's retention ends and it is shredded (PROTOCOL.md §14.10); null while it is open. */
+    retention_until?: number | null;
   };
   /** A value of the server's change counter (PROTOCOL.md §6.3): it grows with every change to what a thread list shows; 0 before any. */
   "change": number;

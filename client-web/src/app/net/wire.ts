@@ -10,7 +10,7 @@ const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ERROR_CODES: ReadonlySet<string> = new Set<Defs['error_code']>([
   'bad_json', 'bad_request', 'unknown_type', 'too_large', 'unauthenticated', 'bad_credentials', 'bad_token', 'locked',
   'forbidden', 'not_found', 'conflict', 'thread_closed', 'rate_limited', 'totp_required', 'enrol_required',
-  'password_expired', 'unavailable', 'internal',
+  'password_expired', 'restricted', 'unavailable', 'internal',
 ]);
 
 export type Incoming =
@@ -82,7 +82,9 @@ export function isWrite(type: RequestType | string): boolean {
  * are outstanding on a connection, so that their replies always fit in the server's queue for
  * the connection (never configured below twice that bound, §2.1).
  */
-const LARGE_REPLIES: ReadonlySet<string> = new Set(['thread.read', 'thread.list', 'file.get', 'keys.mine', 'keys.unit', 'thread.keys']);
+const LARGE_REPLIES: ReadonlySet<string> = new Set([
+  'thread.read', 'thread.list', 'file.get', 'keys.mine', 'keys.unit', 'thread.keys', 'log.report', 'rights.list',
+]);
 
 export function hasLargeReply(type: string): boolean {
   return LARGE_REPLIES.has(type);
