@@ -32,6 +32,10 @@ void journal_close(struct journal *j);
 enum journal_state journal_get(const struct journal *j, const char *id, char *digest);
 /* Appends "id state digest" and fsyncs before returning. 0 or -1 (errno). */
 int journal_put(struct journal *j, const char *id, enum journal_state state, const char *digest);
+/* The ids whose newest state is delivered (handed to the record system, not yet acknowledged
+ * by the server) with their digests, into ids and digests (cap entries each); how many. */
+size_t journal_delivered(const struct journal *j, char (*ids)[CONN_ID_MAX],
+			 char (*digests)[2 * ADVICE_HASH_BYTES + 1], size_t cap);
 
 /* --- The bundle (bundle.c): thread.json, attachments, manifest.json with their hashes --- */
 

@@ -137,3 +137,17 @@ int journal_put(struct journal *j, const char *id, enum journal_state state, con
 		return -1;
 	return journal_remember(j, id, state, digest);
 }
+
+size_t journal_delivered(const struct journal *j, char (*ids)[CONN_ID_MAX],
+			 char (*digests)[2 * ADVICE_HASH_BYTES + 1], size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < j->n && n < cap; i++)
+		if (j->e[i].state == JOURNAL_DELIVERED) {
+			memcpy(ids[n], j->e[i].id, CONN_ID_MAX);
+			memcpy(digests[n], j->e[i].digest, sizeof digests[n]);
+			n++;
+		}
+	return n;
+}

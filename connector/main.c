@@ -153,28 +153,94 @@ static int load_key(const char *path, struct advice_keys *k)
 	return rc;
 }
 
-/* One hand-over: bundle (unless the journal says delivered), adapter, handover.done. */
+/*
+ * Reports a delivered hand-over (handover.done) and records it done: the server's ok, or
+ * conflict (reported before, by a run that crashed before its journal line). 0 when done, -1
+ * when the server refused or did not answer (it stays delivered and is reported again).
+ */
+static int report(struct conn_ctx *ctx, const struct settings *s, const struct adapter *a, struct journal *j,
+		  const char *thread, json_int_t epoch, const char *id, const char *digest)
+{
+	json_t *rep;
+	int rc;
+
+	rep = conn_call(ctx, "handover.done",
+			json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "thread", thread, "epoch", epoch,
+				  "recipient", s->recipient, "basis", s->basis, "dataset", s->dataset,
+				  "method", adapter_method(a), "digest", digest),
+			&rc);
+	json_decref(rep);
+	if (rc != 0 && rc != -ADVICE_ERR_CONFLICT) {
+		fprintf(stderr, "advice-connector: %s: handover.done: %s\n", id, advice_err_name(-rc));
+		return -1;
+	}
+	if (journal_put(j, id, JOURNAL_DONE, digest) != 0) {
+		fprintf(stderr, "advice-connector: the journal cannot be written: %s\n", strerror(errno));
+		exit(1);
+	}
+	printf("advice-connector: %s handed over (%s)\n", id, digest);
+	fflush(stdout);
+	return 0;
+}
+
+/* The work folder of a hand-over id. */
+static void work_dir(const struct settings *s, const char *id, char *dir, size_t size)
+{
+	snprintf(dir, size, "%s/work/%s", s->state, id);
+}
+
+/*
+ * Reports every hand-over the journal has as delivered but not done: a crash between the
+ * adapter and handover.done's reply. The server then no longer lists it as pending when its
+ * report went through, so the journal, not handover.pending, says what is left.
+ */
+static void report_delivered(struct conn_ctx *ctx, const struct settings *s, const struct adapter *a,
+			     struct journal *j)
+{
+	enum { CAP = 64 };
+	char(*ids)[CONN_ID_MAX] = calloc(CAP, CONN_ID_MAX),
+	(*digests)[2 * ADVICE_HASH_BYTES + 1] = calloc(CAP, 2 * ADVICE_HASH_BYTES + 1);
+	char thread[33], dir[1200];
+	size_t n = ids && digests ? journal_delivered(j, ids, digests, CAP) : 0;
+
+	for (size_t i = 0; i < n && !stopping; i++) {
+		const char *dash = strrchr(ids[i], '-');
+
+		if (dash == NULL || dash - ids[i] != 32)
+			continue;
+		snprintf(thread, sizeof thread, "%.32s", ids[i]);
+		if (report(ctx, s, a, j, thread, strtoll(dash + 1, NULL, 10), ids[i], digests[i]) == 0) {
+			work_dir(s, ids[i], dir, sizeof dir);
+			bundle_remove(dir);
+		}
+	}
+	free(ids);
+	free(digests);
+}
+
+/* One hand-over: bundle, adapter, journal (delivered), handover.done, journal (done). */
 static void hand_over(struct conn_ctx *ctx, const struct settings *s, const struct adapter *a,
 		      struct journal *j, json_t *p)
 {
 	const char *thread = json_string_value(json_object_get(p, "thread"));
 	json_int_t epoch = json_integer_value(json_object_get(p, "epoch"));
 	char id[CONN_ID_MAX], dir[1200], digest[2 * ADVICE_HASH_BYTES + 1], err[512];
-	enum journal_state st;
 	struct bundle *b = calloc(1, sizeof *b);
-	json_t *doc, *rep;
+	json_t *doc;
 	int rc;
 
 	if (b == NULL || thread == NULL || strlen(thread) != 32)
 		goto out;
 	snprintf(id, sizeof id, "%s-%lld", thread, (long long)epoch);
-	snprintf(dir, sizeof dir, "%s/work/%s", s->state, id);
-	st = journal_get(j, id, digest);
-	if (st == JOURNAL_NONE) {
-		if (bundle_begin(b, dir, id) != 0 ||
-		    (doc = conn_read_thread(ctx, p, b, err, sizeof err)) == NULL) {
-			fprintf(stderr, "advice-connector: %s: not handed over: %s\n", id,
-				b ? err : "no memory");
+	work_dir(s, id, dir, sizeof dir);
+	if (journal_get(j, id, digest) == JOURNAL_NONE) {
+		if (bundle_begin(b, dir, id) != 0) {
+			fprintf(stderr, "advice-connector: %s: the work folder cannot be made: %s\n", id,
+				strerror(errno));
+			goto out;
+		}
+		if ((doc = conn_read_thread(ctx, p, b, err, sizeof err)) == NULL) {
+			fprintf(stderr, "advice-connector: %s: not handed over: %s\n", id, err);
 			goto out;
 		}
 		rc = bundle_finish(b, doc, digest);
@@ -190,21 +256,8 @@ static void hand_over(struct conn_ctx *ctx, const struct settings *s, const stru
 			exit(1);
 		}
 	}
-	rep = conn_call(ctx, "handover.done",
-			json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "thread", thread, "epoch", epoch,
-				  "recipient", s->recipient, "basis", s->basis, "dataset", s->dataset,
-				  "method", adapter_method(a), "digest", digest),
-			&rc);
-	json_decref(rep);
-	if (rc == 0 || rc == -ADVICE_ERR_CONFLICT) {
-		if (journal_put(j, id, JOURNAL_DONE, digest) != 0)
-			exit(1);
+	if (report(ctx, s, a, j, thread, epoch, id, digest) == 0)
 		bundle_remove(dir);
-		printf("advice-connector: %s handed over (%s)\n", id, digest);
-		fflush(stdout);
-	} else {
-		fprintf(stderr, "advice-connector: %s: handover.done: %s\n", id, advice_err_name(-rc));
-	}
 out:
 	free(b);
 }
@@ -284,6 +337,8 @@ static int run(int argc, char **argv)
 				fprintf(stderr, "advice-connector: login: %s %s\n", advice_err_name(-err),
 					advice_client_error_message(c, NULL));
 		}
+		if (ctx.k != NULL)
+			report_delivered(&ctx, &s, &a, j);
 		pending = ctx.k ? conn_call(&ctx, "handover.pending", NULL, &err) : NULL;
 		json_array_foreach (json_object_get(pending, "threads"), i, p)
 			if (!stopping)

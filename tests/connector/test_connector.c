@@ -71,6 +71,15 @@ static void test_journal(void **state)
 	assert_int_equal(journal_get(j, "t-1", digest), JOURNAL_DELIVERED);
 	assert_string_equal(digest, D2);
 	assert_int_equal(journal_get(j, "t-2", NULL), JOURNAL_NONE);
+	/* What is delivered and not yet acknowledged: t-1 only. */
+	{
+		char ids[4][CONN_ID_MAX], digests[4][2 * ADVICE_HASH_BYTES + 1];
+
+		assert_int_equal(journal_delivered(j, ids, digests, 4), 1);
+		assert_string_equal(ids[0], "t-1");
+		assert_string_equal(digests[0], D2);
+		assert_int_equal(journal_delivered(j, ids, digests, 0), 0);
+	}
 	assert_int_equal(journal_put(j, "t-2", JOURNAL_DONE, D2), 0);
 	journal_close(j);
 	assert_non_null(j = journal_open(path));
