@@ -14,6 +14,10 @@
  * of its hand-overs round after round (the seed is printed; ADVICE_TEST_SEED repeats a run)
  * and started again; at the end every (thread, epoch) is in the sink exactly once and whole,
  * the disclosure log has one row per hand-over, and the journal says done for each.
+ *
+ * The export: the connector holds the unit's keys (connector-unit-add), the register keeper
+ * orders an export of the citizen's threads (export-order), `advice-connector export` makes
+ * the zip (each thread's bundle, export.json) and reports it with one disclosure row.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -762,11 +766,226 @@ static void test_connector_killed(void **state)
 	free(c);
 }
 
+/* The entries of a zip of stored entries (what advice-connector writes): name -> bytes, as
+ * a JSON object of base64url strings (the caller decrefs). */
+static json_t *zip_entries(const uint8_t *z, size_t len)
+{
+	json_t *out = json_object();
+	size_t off = 0;
+
+	while (off + 30 <= len && z[off] == 'P' && z[off + 1] == 'K' && z[off + 2] == 3 && z[off + 3] == 4) {
+		uint32_t size = (uint32_t)z[off + 18] | (uint32_t)z[off + 19] << 8 |
+				(uint32_t)z[off + 20] << 16 | (uint32_t)z[off + 21] << 24;
+		size_t nlen = (size_t)z[off + 26] | (size_t)z[off + 27] << 8,
+		       xlen = (size_t)z[off + 28] | (size_t)z[off + 29] << 8;
+		char name[300];
+		char *b64;
+
+		assert_int_equal(z[off + 8], 0); /* stored */
+		assert_true(off + 30 + nlen + xlen + size <= len && nlen < sizeof name);
+		snprintf(name, sizeof name, "%.*s", (int)nlen, (const char *)z + off + 30);
+		b64 = itest_b64(z + off + 30 + nlen + xlen, size);
+		json_object_set_new(out, name, json_string(b64));
+		free(b64);
+		off += 30 + nlen + xlen + size;
+	}
+	assert_true(off > 0);
+	return out;
+}
+
+/* One entry of zip_entries, decoded (malloc'd, NUL-terminated), its length in *len. */
+static char *zip_entry(json_t *entries, const char *name, size_t *len)
+{
+	json_t *v = json_object_get(entries, name);
+	uint8_t *d;
+	char *s;
+
+	if (v == NULL)
+		fprintf(stderr, "no zip entry %s\n", name);
+	assert_non_null(v);
+	d = itest_unb64(v, len);
+	s = malloc(*len + 1);
+	assert_non_null(s);
+	memcpy(s, d, *len);
+	s[*len] = '\0';
+	free(d);
+	return s;
+}
+
+/* The thread of c in an export zip: its texts, the PDF's bytes, the manifest's hashes; the
+ * manifest's digest into digest. */
+static void export_thread_check(json_t *entries, const struct thread_case *c, char digest[65])
+{
+	char name[200], hex[65], *text, *t2;
+	size_t len, len2, i;
+	json_t *doc, *msgs, *row;
+
+	snprintf(name, sizeof name, "%s/thread.json", c->id);
+	text = zip_entry(entries, name, &len);
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	assert_non_null(doc);
+	assert_string_equal(itest_str(doc, "thread"), c->id);
+	assert_true(json_is_null(json_object_get(doc, "consent")));
+	msgs = json_object_get(doc, "messages");
+	assert_int_equal(json_array_size(msgs), 2);
+	assert_string_equal(itest_str(json_array_get(msgs, 0), "text"), QUESTION);
+	assert_string_equal(itest_str(json_array_get(msgs, 1), "text"), ANSWER);
+	json_decref(doc);
+	snprintf(name, sizeof name, "%s/files/%s.pdf", c->id, c->file_id);
+	text = zip_entry(entries, name, &len);
+	assert_int_equal(len, FILE_LEN);
+	assert_memory_equal(text, c->file, FILE_LEN);
+	free(text);
+	snprintf(name, sizeof name, "%s/manifest.json", c->id);
+	text = zip_entry(entries, name, &len);
+	hash_hex(text, len, digest);
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	assert_non_null(doc);
+	assert_int_equal(json_array_size(json_object_get(doc, "files")), 2);
+	json_array_foreach (json_object_get(doc, "files"), i, row) {
+		snprintf(name, sizeof name, "%s/%s", c->id, itest_str(row, "path"));
+		t2 = zip_entry(entries, name, &len2);
+		hash_hex(t2, len2, hex);
+		free(t2);
+		assert_string_equal(itest_str(row, "blake2b_256"), hex);
+	}
+	json_decref(doc);
+}
+
+/* The connector's export command, one round. */
+static void connector_export(struct live *l, struct itest_run *r)
+{
+	char *argv[] = { getenv("ADVICE_CONNECTOR"),
+			 "export",
+			 "--server",
+			 l->e.h.base_url,
+			 "--origin",
+			 l->e.h.origin,
+			 "--key",
+			 l->keyfile,
+			 "--root-pk",
+			 l->root_b64,
+			 "--state",
+			 l->state,
+			 "--target",
+			 l->sink,
+			 NULL };
+
+	itest_run_argv(argv, NULL, r);
+}
+
+/*
+ * The register keeper's export (issue 18, item 4): the connector holds the unit's keys
+ * (connector-unit-add), an export order covers the citizen's two threads (neither consented);
+ * `advice-connector export` makes one zip of both, whole, and reports it: export.done, a
+ * disclosure row of method export; nothing is left open, a second round makes nothing.
+ */
+static void test_connector_exports(void **state)
+{
+	struct live *l = *state;
+	struct thread_case *c = calloc(2, sizeof *c);
+	char order[64], client[64], path[600], digest[65], msg[200], *out, *zip;
+	struct advice_conn *k;
+	struct itest_run r;
+	size_t len;
+	json_t *j, *entries, *doc, *list, *row = NULL, *p;
+
+	assert_non_null(c);
+	connector_setup(l);
+	out = itest_ctl(NULL, "-d '%s' connector-unit-add records 'Adult social work' '%s'", l->e.h.dir,
+			l->e.admin_file);
+	assert_non_null(strstr(out, "holds the keys"));
+	free(out);
+	people_setup(l);
+	thread_case_make(l, &c[0], 0);
+	thread_case_make(l, &c[1], 0);
+
+	/* Without an order there is nothing to do, and the threads are not the connector's. */
+	connector_export(l, &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "");
+	itest_run_free(&r);
+	k = connector_conn(l);
+	json_decref(itest_request(k, "not_found",
+				  "{\"type\":\"thread.read\",\"id\":\"x0\",\"thread\":\"%s\"}", c[0].id));
+
+	out = itest_ctl(CITIZEN, "-d '%s' --json citizen-find", l->e.h.dir);
+	j = json_loads(out, 0, NULL);
+	assert_non_null(j);
+	snprintf(client, sizeof client, "%s", itest_str(j, "client"));
+	json_decref(j);
+	free(out);
+	out = itest_ctl(NULL, "-d '%s' --json export-order %s --recipient 'the citizen' --basis 'GDPR 15'",
+			l->e.h.dir, client);
+	j = json_loads(out, 0, NULL);
+	assert_non_null(j);
+	snprintf(order, sizeof order, "%s", itest_str(j, "order"));
+	json_decref(j);
+	free(out);
+	assert_int_equal(strlen(order), 32);
+
+	connector_export(l, &r);
+	if (r.status != 0)
+		fprintf(stderr, "connector: %s%s", r.out, r.err);
+	assert_int_equal(r.status, 0);
+	snprintf(msg, sizeof msg, "export %s done: 7 files (", order);
+	if (strstr(r.out, msg) == NULL)
+		fprintf(stderr, "connector: %s%s", r.out, r.err);
+	assert_non_null(strstr(r.out, msg));
+
+	snprintf(path, sizeof path, "%s/export-%s.zip", l->sink, order);
+	zip = slurp(path, &len);
+	entries = zip_entries((const uint8_t *)zip, len);
+	free(zip);
+	assert_int_equal(json_object_size(entries), 7);
+	export_thread_check(entries, &c[0], digest);
+	export_thread_check(entries, &c[1], digest);
+	out = zip_entry(entries, "export.json", &len);
+	hash_hex(out, len, digest);
+	assert_non_null(strstr(r.out, digest)); /* export.done named export.json's hash */
+	doc = json_loads(out, 0, NULL);
+	free(out);
+	assert_non_null(doc);
+	assert_string_equal(itest_str(doc, "format"), "advice-export-1");
+	assert_string_equal(itest_str(doc, "order"), order);
+	assert_string_equal(itest_str(doc, "citizen"), client);
+	assert_int_equal(json_array_size(json_object_get(doc, "threads")), 2);
+	json_decref(doc);
+	json_decref(entries);
+	itest_run_free(&r);
+
+	list = disclosures(l);
+	assert_int_equal(json_array_size(list), 1);
+	row = json_array_get(list, 0);
+	snprintf(msg, sizeof msg, "export:%s", order);
+	assert_string_equal(itest_str(row, "object"), msg);
+	assert_string_equal(itest_str(row, "method"), "export");
+	assert_string_equal(itest_str(row, "client"), client);
+	assert_string_equal(itest_str(row, "recipient"), "the citizen");
+	json_decref(list);
+
+	/* The order is closed: nothing open, the threads no more the connector's, nothing made again. */
+	p = itest_request(k, "ok", "{\"type\":\"export.pending\",\"id\":\"ep\"}");
+	assert_int_equal(json_array_size(json_object_get(p, "orders")), 0);
+	json_decref(p);
+	json_decref(itest_request(k, "not_found",
+				  "{\"type\":\"thread.read\",\"id\":\"x1\",\"thread\":\"%s\"}", c[0].id));
+	advice_conn_free(k);
+	connector_export(l, &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "");
+	itest_run_free(&r);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_connector_hands_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connector_killed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connector_exports, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
