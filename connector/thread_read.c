@@ -277,9 +277,12 @@ static json_t *fetch_file(struct reader *r, struct bundle *b, const struct advic
 		snprintf(r->err, sizeof r->err,
 			 "attachment %s: its real type is not the one its message names", fid);
 	else {
+		char path[80];
+
 		snprintf(name, sizeof name, "%s.%s", fid, bundle_ext(ref->media));
+		snprintf(path, sizeof path, "files/%s", name); /* as the manifest names it */
 		if (bundle_add_file(b, name, data, off) == 0)
-			out = json_pack("{s:s, s:s, s:s, s:I}", "id", fid, "path", name, "media_type",
+			out = json_pack("{s:s, s:s, s:s, s:I}", "id", fid, "path", path, "media_type",
 					advice_media_name(ref->media), "size", (json_int_t)off);
 	}
 	advice_file_stream_free(s);

@@ -457,11 +457,11 @@ static void bundle_check(struct live *l, const struct thread_case *c, char diges
 	assert_int_equal(json_array_size(files), 1);
 	assert_string_equal(itest_str(json_array_get(files, 0), "id"), c->file_id);
 	assert_string_equal(itest_str(json_array_get(files, 0), "media_type"), "application/pdf");
-	snprintf(fname, sizeof fname, "%s.pdf", c->file_id);
+	snprintf(fname, sizeof fname, "files/%s.pdf", c->file_id);
 	assert_string_equal(itest_str(json_array_get(files, 0), "path"), fname);
 	json_decref(doc);
 
-	snprintf(path, sizeof path, "%s/files/%s", dir, fname);
+	snprintf(path, sizeof path, "%s/%s", dir, fname);
 	text = slurp(path, &len);
 	assert_int_equal(len, FILE_LEN);
 	assert_memory_equal(text, c->file, FILE_LEN);
