@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "connector.h"
@@ -78,8 +79,11 @@ struct journal *journal_open(const char *path)
 	if (j == NULL)
 		return NULL;
 	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (j->fd < 0 || fs_read_file(path, &data, &len) != 0) {
+	if (j->fd < 0 || flock(j->fd, LOCK_EX | LOCK_NB) != 0 || fs_read_file(path, &data, &len) != 0) {
+		int e = errno;
+
 		journal_close(j);
+		errno = e;
 		return NULL;
 	}
 	for (size_t i = 0; i < len; i++)

@@ -403,9 +403,13 @@ static int run(int argc, char **argv)
 		return 1;
 	snprintf(path, sizeof path, "%s/journal", s.state);
 	if ((j = journal_open(path)) == NULL) {
-		fprintf(stderr, "advice-connector: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "advice-connector: %s: %s\n", path,
+			errno == EWOULDBLOCK ? "another advice-connector uses this state folder"
+					     : strerror(errno));
 		return 1;
 	}
+	snprintf(path, sizeof path, "%s/work", s.state);
+	bundle_clear_work(path); /* what a crash left: made again when needed */
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	if ((c = advice_client_new()) == NULL)

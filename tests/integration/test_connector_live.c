@@ -697,7 +697,7 @@ static void test_connector_killed(void **state)
 		seed_env ? (unsigned)strtoul(seed_env, NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
 	struct advice_conn *k;
 	struct itest_run r;
-	char digest[65];
+	char digest[65], path[400];
 	int kills = 0, rounds = 0, dots, delivered;
 	json_t *list, *row, *p;
 
@@ -756,6 +756,8 @@ static void test_connector_killed(void **state)
 	assert_int_equal(dots, 0);
 	assert_int_equal(journal_done(l, &delivered), KILL_THREADS);
 	assert_int_equal(delivered, 0);
+	snprintf(path, sizeof path, "%s/work", l->state);
+	assert_int_equal(rmdir(path), 0); /* nothing a crash left behind */
 	list = disclosures(l);
 	assert_int_equal(json_array_size(list), KILL_THREADS);
 	for (int i = 0; i < KILL_THREADS; i++) {
