@@ -50,7 +50,7 @@
 #define FILE_LEN     3000
 #define KILL_THREADS 12
 #define KILL_MAX_US  40000 /* a kill comes within this long after its journal point */
-#define MAX_ROUNDS   40
+#define MAX_ROUNDS   60
 
 /* The server, the connector's keys and folders, and the citizen's and anna's clients. */
 struct live {
