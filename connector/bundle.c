@@ -189,3 +189,24 @@ int bundle_list(const char *dir, char (*paths)[128], size_t cap)
 	snprintf(paths[n++], 128, "manifest.json");
 	return (int)n;
 }
+
+void bundle_clear_work(const char *work)
+{
+	char path[1200];
+	struct dirent *d;
+	struct stat st;
+	DIR *dp = opendir(work);
+
+	if (dp == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", work, d->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			bundle_remove(path);
+		else
+			unlink(path);
+	}
+	closedir(dp);
+}

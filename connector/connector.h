@@ -24,14 +24,19 @@ enum journal_state {
 	JOURNAL_DONE = 2,      /* handover.done (or export.done) acknowledged */
 };
 struct journal;
-/* Opens (creates) the journal file at path and reads it; a last line cut by a crash is
- * ignored. NULL with errno set when the file cannot be opened or read. */
+/* Opens (creates) the journal file at path, locks it for this process (one connector per
+ * state folder) and reads it; a last line cut by a crash is cut off. NULL with errno set when
+ * the file cannot be opened or read, EWOULDBLOCK when another process holds it. */
 struct journal *journal_open(const char *path);
 void journal_close(struct journal *j);
 /* The state of id, and the digest (64 hex + NUL) recorded with it (digest may be NULL). */
 enum journal_state journal_get(const struct journal *j, const char *id, char *digest);
 /* Appends "id state digest" and fsyncs before returning. 0 or -1 (errno). */
 int journal_put(struct journal *j, const char *id, enum journal_state state, const char *digest);
+/* The ids whose newest state is delivered (handed to the record system, not yet acknowledged
+ * by the server) with their digests, into ids and digests (cap entries each); how many. */
+size_t journal_delivered(const struct journal *j, char (*ids)[CONN_ID_MAX],
+			 char (*digests)[2 * ADVICE_HASH_BYTES + 1], size_t cap);
 
 /* --- The bundle (bundle.c): thread.json, attachments, manifest.json with their hashes --- */
 
@@ -61,6 +66,9 @@ int bundle_finish(struct bundle *b, json_t *doc, char digest[2 * ADVICE_HASH_BYT
 int bundle_list(const char *dir, char (*paths)[128], size_t cap);
 /* Removes a bundle folder (its files/ and the files in it). */
 void bundle_remove(const char *dir);
+/* Removes what a crash left in the work folder (bundles, zips, export.json files): at start,
+ * everything there is made again when it is needed. */
+void bundle_clear_work(const char *work);
 /* The file name extension of a media type ("pdf"), "bin" when unknown. */
 const char *bundle_ext(int media);
 

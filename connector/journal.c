@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "connector.h"
@@ -78,8 +79,11 @@ struct journal *journal_open(const char *path)
 	if (j == NULL)
 		return NULL;
 	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (j->fd < 0 || fs_read_file(path, &data, &len) != 0) {
+	if (j->fd < 0 || flock(j->fd, LOCK_EX | LOCK_NB) != 0 || fs_read_file(path, &data, &len) != 0) {
+		int e = errno;
+
 		journal_close(j);
+		errno = e;
 		return NULL;
 	}
 	for (size_t i = 0; i < len; i++)
@@ -136,4 +140,18 @@ int journal_put(struct journal *j, const char *id, enum journal_state state, con
 	if (write(j->fd, line, (size_t)n) != n || fsync(j->fd) != 0)
 		return -1;
 	return journal_remember(j, id, state, digest);
+}
+
+size_t journal_delivered(const struct journal *j, char (*ids)[CONN_ID_MAX],
+			 char (*digests)[2 * ADVICE_HASH_BYTES + 1], size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < j->n && n < cap; i++)
+		if (j->e[i].state == JOURNAL_DELIVERED) {
+			memcpy(ids[n], j->e[i].id, CONN_ID_MAX);
+			memcpy(digests[n], j->e[i].digest, sizeof digests[n]);
+			n++;
+		}
+	return n;
 }

@@ -3,6 +3,8 @@
  *
  *   advice-connector keygen KEYFILE             a new 32-byte seed (mode 600); prints the keys
  *   advice-connector run --config FILE | flags  hands consented, closed threads over
+ *   advice-connector export --config FILE | flags  makes the open export orders (one round):
+ *                                                  a zip each in the target folder
  *
  * The settings (a file of "name = value" lines, or --name value flags): server (http://host:port),
  * origin, key (the key file), root_pk (the municipal root's Ed25519 key, base64url), state (the
@@ -44,7 +46,8 @@ static int usage(void)
 		"usage: advice-connector keygen KEYFILE\n"
 		"       advice-connector run [--config FILE] [--server URL] [--origin URL] [--key FILE]\n"
 		"            [--root-pk B64] [--state DIR] [--adapter directory|http|command] [--target T]\n"
-		"            [--recipient TEXT] [--basis TEXT] [--dataset TEXT] [--interval S] [--once]\n");
+		"            [--recipient TEXT] [--basis TEXT] [--dataset TEXT] [--interval S] [--once]\n"
+		"       advice-connector export (the settings of run; target: the folder for the zips)\n");
 	return 2;
 }
 
@@ -153,28 +156,94 @@ static int load_key(const char *path, struct advice_keys *k)
 	return rc;
 }
 
-/* One hand-over: bundle (unless the journal says delivered), adapter, handover.done. */
+/*
+ * Reports a delivered hand-over (handover.done) and records it done: the server's ok, or
+ * conflict (reported before, by a run that crashed before its journal line). 0 when done, -1
+ * when the server refused or did not answer (it stays delivered and is reported again).
+ */
+static int report(struct conn_ctx *ctx, const struct settings *s, const struct adapter *a, struct journal *j,
+		  const char *thread, json_int_t epoch, const char *id, const char *digest)
+{
+	json_t *rep;
+	int rc;
+
+	rep = conn_call(ctx, "handover.done",
+			json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "thread", thread, "epoch", epoch,
+				  "recipient", s->recipient, "basis", s->basis, "dataset", s->dataset,
+				  "method", adapter_method(a), "digest", digest),
+			&rc);
+	json_decref(rep);
+	if (rc != 0 && rc != -ADVICE_ERR_CONFLICT) {
+		fprintf(stderr, "advice-connector: %s: handover.done: %s\n", id, advice_err_name(-rc));
+		return -1;
+	}
+	if (journal_put(j, id, JOURNAL_DONE, digest) != 0) {
+		fprintf(stderr, "advice-connector: the journal cannot be written: %s\n", strerror(errno));
+		exit(1);
+	}
+	printf("advice-connector: %s handed over (%s)\n", id, digest);
+	fflush(stdout);
+	return 0;
+}
+
+/* The work folder of a hand-over id. */
+static void work_dir(const struct settings *s, const char *id, char *dir, size_t size)
+{
+	snprintf(dir, size, "%s/work/%s", s->state, id);
+}
+
+/*
+ * Reports every hand-over the journal has as delivered but not done: a crash between the
+ * adapter and handover.done's reply. The server then no longer lists it as pending when its
+ * report went through, so the journal, not handover.pending, says what is left.
+ */
+static void report_delivered(struct conn_ctx *ctx, const struct settings *s, const struct adapter *a,
+			     struct journal *j)
+{
+	enum { CAP = 64 };
+	char(*ids)[CONN_ID_MAX] = calloc(CAP, CONN_ID_MAX),
+	(*digests)[2 * ADVICE_HASH_BYTES + 1] = calloc(CAP, 2 * ADVICE_HASH_BYTES + 1);
+	char thread[33], dir[1200];
+	size_t n = ids && digests ? journal_delivered(j, ids, digests, CAP) : 0;
+
+	for (size_t i = 0; i < n && !stopping; i++) {
+		const char *dash = strrchr(ids[i], '-');
+
+		if (dash == NULL || dash - ids[i] != 32)
+			continue;
+		snprintf(thread, sizeof thread, "%.32s", ids[i]);
+		if (report(ctx, s, a, j, thread, strtoll(dash + 1, NULL, 10), ids[i], digests[i]) == 0) {
+			work_dir(s, ids[i], dir, sizeof dir);
+			bundle_remove(dir);
+		}
+	}
+	free(ids);
+	free(digests);
+}
+
+/* One hand-over: bundle, adapter, journal (delivered), handover.done, journal (done). */
 static void hand_over(struct conn_ctx *ctx, const struct settings *s, const struct adapter *a,
 		      struct journal *j, json_t *p)
 {
 	const char *thread = json_string_value(json_object_get(p, "thread"));
 	json_int_t epoch = json_integer_value(json_object_get(p, "epoch"));
 	char id[CONN_ID_MAX], dir[1200], digest[2 * ADVICE_HASH_BYTES + 1], err[512];
-	enum journal_state st;
 	struct bundle *b = calloc(1, sizeof *b);
-	json_t *doc, *rep;
+	json_t *doc;
 	int rc;
 
 	if (b == NULL || thread == NULL || strlen(thread) != 32)
 		goto out;
 	snprintf(id, sizeof id, "%s-%lld", thread, (long long)epoch);
-	snprintf(dir, sizeof dir, "%s/work/%s", s->state, id);
-	st = journal_get(j, id, digest);
-	if (st == JOURNAL_NONE) {
-		if (bundle_begin(b, dir, id) != 0 ||
-		    (doc = conn_read_thread(ctx, p, b, err, sizeof err)) == NULL) {
-			fprintf(stderr, "advice-connector: %s: not handed over: %s\n", id,
-				b ? err : "no memory");
+	work_dir(s, id, dir, sizeof dir);
+	if (journal_get(j, id, digest) == JOURNAL_NONE) {
+		if (bundle_begin(b, dir, id) != 0) {
+			fprintf(stderr, "advice-connector: %s: the work folder cannot be made: %s\n", id,
+				strerror(errno));
+			goto out;
+		}
+		if ((doc = conn_read_thread(ctx, p, 1, b, err, sizeof err)) == NULL) {
+			fprintf(stderr, "advice-connector: %s: not handed over: %s\n", id, err);
 			goto out;
 		}
 		rc = bundle_finish(b, doc, digest);
@@ -190,23 +259,86 @@ static void hand_over(struct conn_ctx *ctx, const struct settings *s, const stru
 			exit(1);
 		}
 	}
-	rep = conn_call(ctx, "handover.done",
-			json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "thread", thread, "epoch", epoch,
-				  "recipient", s->recipient, "basis", s->basis, "dataset", s->dataset,
-				  "method", adapter_method(a), "digest", digest),
-			&rc);
-	json_decref(rep);
-	if (rc == 0 || rc == -ADVICE_ERR_CONFLICT) {
-		if (journal_put(j, id, JOURNAL_DONE, digest) != 0)
-			exit(1);
+	if (report(ctx, s, a, j, thread, epoch, id, digest) == 0)
 		bundle_remove(dir);
-		printf("advice-connector: %s handed over (%s)\n", id, digest);
-		fflush(stdout);
-	} else {
-		fprintf(stderr, "advice-connector: %s: handover.done: %s\n", id, advice_err_name(-rc));
-	}
 out:
 	free(b);
+}
+
+/* Export orders the journal has as delivered and the server no longer lists as open were
+ * closed by their export.done (its answer lost in a crash): done. */
+static void exports_closed(struct journal *j, json_t *orders)
+{
+	enum { CAP = 64 };
+	char(*ids)[CONN_ID_MAX] = calloc(CAP, CONN_ID_MAX),
+	(*digests)[2 * ADVICE_HASH_BYTES + 1] = calloc(CAP, 2 * ADVICE_HASH_BYTES + 1);
+	size_t n = ids && digests ? journal_delivered(j, ids, digests, CAP) : 0, i, k;
+	json_t *o;
+
+	for (i = 0; i < n; i++) {
+		int open = 0;
+
+		if (strncmp(ids[i], "export-", 7) != 0)
+			continue;
+		json_array_foreach (orders, k, o)
+			open |= strcmp(json_string_value(json_object_get(o, "order")) ?: "", ids[i] + 7) == 0;
+		if (!open && journal_put(j, ids[i], JOURNAL_DONE, digests[i]) != 0)
+			exit(1);
+	}
+	free(ids);
+	free(digests);
+}
+
+/* One round of export orders: each open order made into its zip in the target folder
+ * (export.c), recorded delivered, reported with export.done, recorded done. 0 when every
+ * order was exported, -1 otherwise. */
+static int export_round(struct conn_ctx *ctx, const struct settings *s, struct journal *j)
+{
+	char work[1200], id[CONN_ID_MAX], digest[2 * ADVICE_HASH_BYTES + 1], err[512];
+	json_t *pending = conn_call(ctx, "export.pending", NULL, NULL), *orders, *o, *rep;
+	int failed = 0, files, rc;
+	size_t i;
+
+	if (pending == NULL) {
+		fprintf(stderr, "advice-connector: export.pending failed\n");
+		return -1;
+	}
+	orders = json_object_get(pending, "orders");
+	exports_closed(j, orders);
+	snprintf(work, sizeof work, "%s/work", s->state);
+	json_array_foreach (orders, i, o) {
+		const char *order = json_string_value(json_object_get(o, "order"));
+
+		if (order == NULL || stopping)
+			continue;
+		snprintf(id, sizeof id, "export-%s", order);
+		if (conn_export_order(ctx, o, work, s->target, digest, &files, err, sizeof err) != 0) {
+			fprintf(stderr, "advice-connector: export %s: not made: %s\n", order, err);
+			failed++;
+			continue;
+		}
+		if (journal_put(j, id, JOURNAL_DELIVERED, digest) != 0) {
+			fprintf(stderr, "advice-connector: the journal cannot be written: %s\n",
+				strerror(errno));
+			exit(1);
+		}
+		rep = conn_call(
+			ctx, "export.done",
+			json_pack("{s:s, s:s, s:i}", "order", order, "digest", digest, "files", files), &rc);
+		json_decref(rep);
+		if (rc != 0 && rc != -ADVICE_ERR_CONFLICT) {
+			fprintf(stderr, "advice-connector: export %s: export.done: %s\n", order,
+				advice_err_name(-rc));
+			failed++;
+			continue;
+		}
+		if (journal_put(j, id, JOURNAL_DONE, digest) != 0)
+			exit(1);
+		printf("advice-connector: export %s done: %d files (%s)\n", order, files, digest);
+		fflush(stdout);
+	}
+	json_decref(pending);
+	return failed ? -1 : 0;
 }
 
 static int run(int argc, char **argv)
@@ -219,7 +351,7 @@ static int run(int argc, char **argv)
 	char path[1200], *session = NULL;
 	uint8_t *root = NULL;
 	size_t rootlen = 0;
-	int kind, err = 0, status = 1;
+	int kind, err = 0, status = 1, exporting = strcmp(argv[1], "export") == 0;
 
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
@@ -240,11 +372,21 @@ static int run(int argc, char **argv)
 			return usage();
 		}
 	}
-	if (!*s.server || !*s.key || !*s.root_pk || !*s.state || !*s.target || !*s.recipient || !*s.basis ||
-	    !*s.dataset || (kind = adapter_kind_parse(s.adapter)) < 0) {
+	if (exporting) {
+		s.once = 1;
+		if (!*s.server || !*s.key || !*s.root_pk || !*s.state || !*s.target) {
+			fprintf(stderr,
+				"advice-connector: server, key, root_pk, state and target are needed\n");
+			return 2;
+		}
+	} else if (!*s.server || !*s.key || !*s.root_pk || !*s.state || !*s.target || !*s.recipient ||
+		   !*s.basis || !*s.dataset) {
 		fprintf(stderr, "advice-connector: server, key, root_pk, state, adapter, target, recipient, "
-				"basis and "
-				"dataset are needed\n");
+				"basis and dataset are needed\n");
+		return 2;
+	}
+	if ((kind = adapter_kind_parse(s.adapter)) < 0) {
+		fprintf(stderr, "advice-connector: adapter is directory, http or command\n");
 		return 2;
 	}
 	a.kind = (enum adapter_kind)kind;
@@ -261,9 +403,13 @@ static int run(int argc, char **argv)
 		return 1;
 	snprintf(path, sizeof path, "%s/journal", s.state);
 	if ((j = journal_open(path)) == NULL) {
-		fprintf(stderr, "advice-connector: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "advice-connector: %s: %s\n", path,
+			errno == EWOULDBLOCK ? "another advice-connector uses this state folder"
+					     : strerror(errno));
 		return 1;
 	}
+	snprintf(path, sizeof path, "%s/work", s.state);
+	bundle_clear_work(path); /* what a crash left: made again when needed */
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	if ((c = advice_client_new()) == NULL)
@@ -284,6 +430,16 @@ static int run(int argc, char **argv)
 				fprintf(stderr, "advice-connector: login: %s %s\n", advice_err_name(-err),
 					advice_client_error_message(c, NULL));
 		}
+		if (exporting) {
+			char why[256];
+
+			if (ctx.k != NULL && conn_unit_keys(&ctx, why, sizeof why) != 0)
+				fprintf(stderr, "advice-connector: unit keys: %s\n", why);
+			status = ctx.k != NULL && export_round(&ctx, &s, j) == 0 ? 0 : 1;
+			break;
+		}
+		if (ctx.k != NULL)
+			report_delivered(&ctx, &s, &a, j);
 		pending = ctx.k ? conn_call(&ctx, "handover.pending", NULL, &err) : NULL;
 		json_array_foreach (json_object_get(pending, "threads"), i, p)
 			if (!stopping)
@@ -305,6 +461,7 @@ out:
 	free(session);
 	journal_close(j);
 	sodium_memzero(&ctx.me, sizeof ctx.me);
+	sodium_memzero(ctx.gens, sizeof ctx.gens);
 	return status;
 }
 
@@ -316,7 +473,7 @@ int main(int argc, char **argv)
 		return usage();
 	if (strcmp(argv[1], "keygen") == 0)
 		return argc == 3 ? keygen(argv[2]) : usage();
-	if (strcmp(argv[1], "run") != 0)
+	if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "export") != 0)
 		return usage();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = run(argc, argv);

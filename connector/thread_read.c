@@ -133,10 +133,62 @@ out:
 	return rc;
 }
 
-/* The thread keys of every epoch from the wraps sealed to this connector, signed by the citizen. */
+/* The signing key of a wrap's signer: a key of the thread's citizen, or staff whose certificate
+ * (thread.keys "certs") chains to the pinned root. 0 or -1. */
+static int wrap_signer(struct reader *r, json_t *keys, const struct advice_wrap_info *wi,
+		       uint8_t pk[ADVICE_KEY_BYTES])
+{
+	uint8_t kid[ADVICE_KID_BYTES], *certs;
+	struct advice_cert c;
+	json_t *x;
+	size_t i, n = 0;
+	int rc;
+
+	for (size_t s = 0; s < r->n_citizen; s++) {
+		advice_kid(kid, r->citizen_pks[s]);
+		if (memcmp(kid, wi->signer_kid, sizeof kid) == 0) {
+			memcpy(pk, r->citizen_pks[s], ADVICE_KEY_BYTES);
+			return 0;
+		}
+	}
+	certs = calloc(MAX_CERTS, ADVICE_CERT_BYTES);
+	if (certs == NULL)
+		return -1;
+	json_array_foreach (json_object_get(keys, "certs"), i, x)
+		if (n < MAX_CERTS && unb64(x, certs + n * ADVICE_CERT_BYTES, ADVICE_CERT_BYTES) == 0)
+			n++;
+	rc = advice_cert_find(certs, n, wi->signer_kid, r->ctx->root_pk, wall_ms(), &c);
+	free(certs);
+	if (rc != 0)
+		return -1;
+	memcpy(pk, c.sign_pk, ADVICE_KEY_BYTES);
+	return 0;
+}
+
+/* The recipient keys of a wrap: this connector's own (a consent), or a unit generation it
+ * holds as a unit member. NULL when it holds neither. */
+static const struct advice_keys *wrap_recipient(const struct reader *r, const struct advice_wrap_info *wi)
+{
+	uint8_t kid[ADVICE_KID_BYTES];
+
+	advice_kid(kid, r->ctx->me.box_pk);
+	if (memcmp(kid, wi->recipient_kid, sizeof kid) == 0)
+		return &r->ctx->me;
+	for (size_t g = 0; g < r->ctx->ngens; g++) {
+		advice_kid(kid, r->ctx->gens[g].box_pk);
+		if (memcmp(kid, wi->recipient_kid, sizeof kid) == 0)
+			return &r->ctx->gens[g];
+	}
+	return NULL;
+}
+
+/* The thread keys of every epoch from the wraps this connector can open: sealed to it (a
+ * consent, signed by the citizen) or to a unit generation it holds (signed by the citizen or
+ * by staff certified under the root). */
 static void thread_keys(struct reader *r, json_t *keys)
 {
-	uint8_t wrap[ADVICE_WRAP_BYTES], key[ADVICE_KEY_BYTES];
+	uint8_t wrap[ADVICE_WRAP_BYTES], key[ADVICE_KEY_BYTES], signer[ADVICE_KEY_BYTES];
+	const struct advice_keys *to;
 	struct advice_wrap_info wi;
 	json_t *x;
 	size_t i;
@@ -145,15 +197,14 @@ static void thread_keys(struct reader *r, json_t *keys)
 		json_t *b = json_is_object(x) ? json_object_get(x, "wrap") : x;
 
 		if (unb64(b, wrap, sizeof wrap) != 0 || advice_wrap_parse(wrap, sizeof wrap, &wi) != 0 ||
-		    wi.epoch >= MAX_EPOCHS || r->have_key[wi.epoch])
+		    wi.epoch >= MAX_EPOCHS || r->have_key[wi.epoch] ||
+		    (to = wrap_recipient(r, &wi)) == NULL || wrap_signer(r, keys, &wi, signer) != 0)
 			continue;
-		for (size_t s = 0; s < r->n_citizen; s++)
-			if (advice_wrap_open(key, NULL, wrap, sizeof wrap, ADVICE_WRAP_THREAD_KEY, r->tid,
-					     wi.epoch, &r->ctx->me, r->citizen_pks[s]) == 0) {
-				memcpy(r->keys[wi.epoch], key, sizeof key);
-				r->have_key[wi.epoch] = 1;
-				break;
-			}
+		if (advice_wrap_open(key, NULL, wrap, sizeof wrap, ADVICE_WRAP_THREAD_KEY, r->tid, wi.epoch,
+				     to, signer) == 0) {
+			memcpy(r->keys[wi.epoch], key, sizeof key);
+			r->have_key[wi.epoch] = 1;
+		}
 	}
 	sodium_memzero(key, sizeof key);
 }
@@ -226,9 +277,12 @@ static json_t *fetch_file(struct reader *r, struct bundle *b, const struct advic
 		snprintf(r->err, sizeof r->err,
 			 "attachment %s: its real type is not the one its message names", fid);
 	else {
+		char path[80];
+
 		snprintf(name, sizeof name, "%s.%s", fid, bundle_ext(ref->media));
+		snprintf(path, sizeof path, "files/%s", name); /* as the manifest names it */
 		if (bundle_add_file(b, name, data, off) == 0)
-			out = json_pack("{s:s, s:s, s:s, s:I}", "id", fid, "path", name, "media_type",
+			out = json_pack("{s:s, s:s, s:s, s:I}", "id", fid, "path", path, "media_type",
 					advice_media_name(ref->media), "size", (json_int_t)off);
 	}
 	advice_file_stream_free(s);
@@ -304,7 +358,8 @@ out:
 	return o;
 }
 
-json_t *conn_read_thread(struct conn_ctx *ctx, json_t *pending, struct bundle *b, char *err, size_t errlen)
+json_t *conn_read_thread(struct conn_ctx *ctx, json_t *pending, int consented, struct bundle *b, char *err,
+			 size_t errlen)
 {
 	struct reader *r = calloc(1, sizeof *r);
 	const char *id = json_string_value(json_object_get(pending, "thread"));
@@ -354,7 +409,8 @@ json_t *conn_read_thread(struct conn_ctx *ctx, json_t *pending, struct bundle *b
 			}
 			if (r->n_citizen == 0 &&
 			    (citizen_keys(r, keys, env, len) != 0 || (thread_keys(r, keys), 0) ||
-			     consent_check(r, json_object_get(pending, "consent"), &consent) != 0)) {
+			     (consented &&
+			      consent_check(r, json_object_get(pending, "consent"), &consent) != 0))) {
 				free(env);
 				failed = 1;
 				break;
@@ -389,8 +445,10 @@ json_t *conn_read_thread(struct conn_ctx *ctx, json_t *pending, struct bundle *b
 		goto out;
 	}
 	doc = json_pack("{s:s, s:s, s:O, s:O, s:O, s:O}", "format", "advice-handover-1", "thread", id,
-			"epoch", json_object_get(pending, "epoch"), "citizen",
-			json_object_get(pending, "citizen"), "consent", consent, "messages", msgs);
+			"epoch",
+			consented ? json_object_get(pending, "epoch") : json_object_get(keys, "epoch"),
+			"citizen", json_object_get(pending, "citizen"), "consent",
+			consent ? consent : json_null(), "messages", msgs);
 out:
 	json_decref(consent);
 	json_decref(msgs);

@@ -1,12 +1,14 @@
 /*
  * test_connector.c - advice-connector's parts without a server: the journal (the newest state
- * of an id wins, survives a reopen, a line cut by a crash is dropped and cut off), the bundle
+ * of an id wins, survives a reopen, a line cut by a crash is dropped and cut off, one process
+ * holds it), the bundle and the work folder cleared after a crash
  * (thread.json and the attachments named in manifest.json with their BLAKE2b-256; the same
  * thread gives the same digest), the zip, and the adapters: directory (rename into place, an
  * existing final name counts as delivered, a half-made copy is replaced), command (exit status),
  * http (a 2xx with the Idempotency-Key sent; another status is not delivered).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,10 +73,25 @@ static void test_journal(void **state)
 	assert_int_equal(journal_get(j, "t-1", digest), JOURNAL_DELIVERED);
 	assert_string_equal(digest, D2);
 	assert_int_equal(journal_get(j, "t-2", NULL), JOURNAL_NONE);
+	/* What is delivered and not yet acknowledged: t-1 only. */
+	{
+		char ids[4][CONN_ID_MAX], digests[4][2 * ADVICE_HASH_BYTES + 1];
+
+		assert_int_equal(journal_delivered(j, ids, digests, 4), 1);
+		assert_string_equal(ids[0], "t-1");
+		assert_string_equal(digests[0], D2);
+		assert_int_equal(journal_delivered(j, ids, digests, 0), 0);
+	}
 	assert_int_equal(journal_put(j, "t-2", JOURNAL_DONE, D2), 0);
 	journal_close(j);
 	assert_non_null(j = journal_open(path));
 	assert_int_equal(journal_get(j, "t-2", NULL), JOURNAL_DONE);
+	/* One connector per state folder: a second opener is refused while the first holds it. */
+	errno = 0;
+	assert_null(journal_open(path));
+	assert_int_equal(errno, EWOULDBLOCK);
+	journal_close(j);
+	assert_non_null(j = journal_open(path));
 	journal_close(j);
 	snprintf(path, sizeof path, "%s/no/such/journal", base);
 	assert_null(journal_open(path));
@@ -139,6 +156,18 @@ static void test_bundle(void **state)
 	assert_string_equal(paths[2], "manifest.json");
 	bundle_remove(dir);
 	assert_int_equal(access(dir, F_OK), -1);
+	/* The work folder after a crash: a bundle, a zip, a half-made bundle; all go. */
+	snprintf(dir, sizeof dir, "%s/work", base);
+	assert_int_equal(fs_mkdirs(dir), 0);
+	snprintf(path, sizeof path, "%s/work/b2", base);
+	make_bundle(path, d1);
+	snprintf(path, sizeof path, "%s/work/b2.zip", base);
+	assert_int_equal(fs_write_file(path, "PK", 2), 0);
+	snprintf(path, sizeof path, "%s/work/b3/files", base);
+	assert_int_equal(fs_mkdirs(path), 0);
+	bundle_clear_work(dir);
+	assert_int_equal(rmdir(dir), 0); /* empty */
+	bundle_clear_work(dir);		 /* none: nothing to do */
 }
 
 static void test_zip(void **state)
