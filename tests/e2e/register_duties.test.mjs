@@ -178,7 +178,13 @@ check('"Your data": the log report names the worker and the disclosure, and prin
   const anna = rows.filter((r) => r.includes('Anna Virtanen'));
   assert.ok(anna.length > 0, `Anna Virtanen in the report: ${rows.join(' | ')}`);
   assert.ok(anna.every((r) => r.includes('Adult social work') && r.includes(text('en', 'mydata.role.worker'))), anna.join(' | '));
-  assert.ok(rows.some((r) => r.includes(text('en', 'mydata.role.connector'))), 'the connector\'s reads');
+  const connector = rows.filter((r) => r.includes(text('en', 'mydata.role.connector')));
+  assert.ok(connector.length > 0 && connector.every((r) => /\brecords\b/.test(r)), `the connector's reads, named: ${connector.join(' | ')}`);
+  // What was done, in words: the access log's actions are each in the catalogue.
+  const done = await report.locator('ol.log-list').first().locator(`div:has(> dt:text-is("${text('en', 'mydata.report.what')}")) dd`).allInnerTexts();
+  const raw = new Set(['read', 'summary', 'keys', 'claim', 'write', 'file.get']);
+  assert.deepEqual(done.filter((w) => raw.has(w)), [], `actions not in words: ${done.join(' | ')}`);
+  assert.ok(done.includes(text('en', 'mydata.action.read')) && done.includes(text('en', 'mydata.action.claim')), done.join(' | '));
   const disclosures = await report.locator('ol.log-list').nth(1).locator('li').allInnerTexts();
   assert.equal(disclosures.length, 1, disclosures.join(' | '));
   assert.match(disclosures[0], new RegExp(RECIPIENT));
@@ -295,6 +301,7 @@ check('the register keeper: log-report, breach-scope, audit-verify, privacy-noti
   const { report } = ctlJson(['log-report', pseudonym]);
   const anna = report.accesses.filter((a) => a.name === 'Anna Virtanen');
   assert.ok(anna.length > 0 && anna.every((a) => a.role === 'worker' && a.unit_name === 'Adult social work'), JSON.stringify(report.accesses));
+  assert.ok(report.accesses.some((a) => a.role === 'connector' && a.name === 'records'), 'the connector named');
   assert.equal(report.disclosures.length, 1);
   assert.equal(report.disclosures[0].recipient, RECIPIENT);
   const scope = ctlJson(['breach-scope', '--user', 'anna', '--from', today(), '--to', today()]);
