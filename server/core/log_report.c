@@ -77,7 +77,7 @@ static int actor_name(struct collect *c, const char *user_id, enum store_role ro
 {
 	struct names *n = c->names;
 	struct store_staff_name sn;
-	struct store_worker w;
+	struct store_connector conn;
 	size_t i;
 	int rc;
 
@@ -96,10 +96,11 @@ static int actor_name(struct collect *c, const char *user_id, enum store_role ro
 		snprintf(n->user[i].name, sizeof n->user[i].name, "%s", sn.name);
 		n->user[i].found = 1;
 	} else if (role == ROLE_CONNECTOR) {
-		if ((rc = c->st->ops->staff->worker_by_id(c->st, user_id, &w)) == STORE_ERROR)
+		/* A connector's account is in the connectors table, not among the workers. */
+		if ((rc = c->st->ops->consent->connector_get(c->st, user_id, &conn)) == STORE_ERROR)
 			return -1;
 		if (rc == STORE_OK) {
-			snprintf(n->user[i].name, sizeof n->user[i].name, "%s", w.username);
+			snprintf(n->user[i].name, sizeof n->user[i].name, "%s", conn.name);
 			n->user[i].found = 1;
 		}
 	}

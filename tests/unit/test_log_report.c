@@ -109,7 +109,7 @@ static void test_rows_of_others_with_names(void **state)
 	struct corefix *fx = *state;
 	struct who c, c2, anna, sara, ben;
 	struct store_staff_name name = { .name = "Anna Virtanen", .title = "Social worker" };
-	struct store_worker conn = { .opslimit = 1, .memlimit = 8192 };
+	struct store_connector conn = { .kid = { 0xc0 }, .sign_kid = { 0xc1 } };
 	struct store_audit last;
 	char tid[STORE_ID_SIZE], tid2[STORE_ID_SIZE];
 	json_t *r, *o = NULL;
@@ -122,9 +122,10 @@ static void test_rows_of_others_with_names(void **state)
 	corefix_login_worker(fx, "ben", &ben);
 	user_id_of(fx, "anna", name.user_id);
 	assert_int_equal(fx->st->ops->staff->name_put(fx->st, &name), STORE_OK);
-	snprintf(conn.username, sizeof conn.username, "records-connector");
-	snprintf(conn.user_id, sizeof conn.user_id, "%032x", 0xc0);
-	assert_int_equal(fx->st->ops->staff->worker_insert(fx->st, &conn, fx->now), STORE_OK);
+	snprintf(conn.name, sizeof conn.name, "records-connector");
+	snprintf(conn.id, sizeof conn.id, "%032x", 0xc0);
+	conn.created = fx->now;
+	assert_int_equal(fx->st->ops->consent->connector_put(fx->st, &conn), STORE_OK);
 	open_thread(fx, &c, tid);
 	open_thread(fx, &c2, tid2);
 	fx->now += 1000;
@@ -140,7 +141,7 @@ static void test_rows_of_others_with_names(void **state)
 	json_decref(
 		corefix_ws(fx, &anna, "{\"type\":\"thread.read\",\"id\":\"a9\",\"thread\":\"%s\"}", tid2));
 	access_row(fx, "os:root", ROLE_ADMIN, c.user_id, "log.report", fx->now);
-	access_row(fx, conn.user_id, ROLE_CONNECTOR, c.user_id, "thread.read", fx->now);
+	access_row(fx, conn.id, ROLE_CONNECTOR, c.user_id, "thread.read", fx->now);
 	disclosure_row(fx, c.user_id, tid, "ok", fx->now);
 	disclosure_row(fx, c.user_id, tid, "failed", fx->now);
 	disclosure_row(fx, c2.user_id, tid2, "ok", fx->now);

@@ -27,6 +27,20 @@ export function formatDateTime(ms: number, lang: Lang): string {
   }).format(new Date(ms));
 }
 
+/** A moment in Helsinki as day, year and time, e.g. "ma 7.1.2027 klo 14.05": for dates that may
+ *  fall in another year, such as the deadline of a rights request. */
+export function formatDateTimeYear(ms: number, lang: Lang): string {
+  return new Intl.DateTimeFormat(LOCALES[lang], {
+    timeZone: 'Europe/Helsinki',
+    weekday: 'short',
+    day: 'numeric',
+    month: 'numeric',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(new Date(ms));
+}
+
 /** The time of day of a moment in Helsinki, e.g. "14.05". */
 export function formatClock(ms: number, lang: Lang): string {
   return new Intl.DateTimeFormat(LOCALES[lang], { timeZone: 'Europe/Helsinki', hour: '2-digit', minute: '2-digit' }).format(new Date(ms));

@@ -25,8 +25,17 @@ const ROLE_TEXT: Record<AccessRow['role'], Key> = {
   connector: 'mydata.role.connector',
 };
 
-/** The actions a citizen is told of in words; any other is shown as the server wrote it. */
+/** The actions a citizen is told of in words: the access log's names (PROTOCOL.md §14.2) and the
+ *  request types a refusal is logged with; any other is shown as the server wrote it. */
 const ACTION_TEXT: Record<string, Key> = {
+  read: 'mydata.action.read',
+  summary: 'mydata.action.get',
+  keys: 'mydata.action.keys',
+  claim: 'mydata.action.claim',
+  write: 'mydata.action.send',
+  close: 'mydata.action.close',
+  'identity.read': 'mydata.action.identity',
+  'note.read': 'mydata.action.notes',
   'thread.read': 'mydata.action.read',
   'thread.get': 'mydata.action.get',
   'thread.keys': 'mydata.action.keys',
@@ -62,7 +71,11 @@ function formatWhen(ms: number, lang: Lang): string {
 }
 
 function Access({ lang, r }: { lang: Lang; r: AccessRow }) {
-  const action = ACTION_TEXT[r.action];
+  // A read of a restricted thread for a legal claim is logged as e.g. "read:legal_claim".
+  const legal = r.action.endsWith(':legal_claim');
+  const base = legal ? r.action.slice(0, -':legal_claim'.length) : r.action;
+  const key = ACTION_TEXT[base];
+  const what = key ? t(lang, key) : base;
   const outcome = OUTCOME_TEXT[r.outcome];
   return (
     <li class="log-row">
@@ -83,7 +96,7 @@ function Access({ lang, r }: { lang: Lang; r: AccessRow }) {
         <div>
           <dt>{t(lang, 'mydata.report.what')}</dt>
           <dd>
-            {action ? t(lang, action) : r.action}
+            {legal ? t(lang, 'mydata.action.legalClaim', { what }) : what}
             {r.outcome !== 'ok' && ` (${outcome ? t(lang, outcome) : r.outcome})`}
           </dd>
         </div>

@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import type { DecisionError, RightsController, RightsKind, RightsOutcome, RightsRequest, StaffThreadSnapshot } from '../../staff/contract';
 import { dueFlag, isPending } from '../../staff/rights';
 import { t, type Key, type Lang } from '../../i18n';
-import { formatDateTime } from '../../format';
+import { formatDateTimeYear } from '../../format';
 import { ErrorSummary, Heading, InlineError, type FieldError } from '../common';
 import { LoadFailed, Loading, StaffLink, type StaffNavigate } from './parts';
 import { errorCode } from './rules';
@@ -36,7 +36,7 @@ function DueText({ lang, r, now }: { lang: Lang; r: RightsRequest; now: number }
   return (
     <span class={flag === null ? 'dl' : flag === 'overdue' ? 'dl dl-missed' : 'dl dl-at_risk'}>
       {flag && <strong class="dl-badge">{t(lang, flag === 'overdue' ? 'staff.rights.flag.overdue' : 'staff.rights.flag.soon')}: </strong>}
-      {formatDateTime(r.due, lang)}
+      {formatDateTimeYear(r.due, lang)}
     </span>
   );
 }
@@ -74,7 +74,7 @@ export function RightsPage({ lang, rights, nav }: { lang: Lang; rights: RightsCo
                     {t(lang, 'staff.rights.open', { n: r.thread.slice(0, 8) })}
                   </StaffLink>
                 </td>
-                <td data-label={t(lang, 'staff.rights.col.made')}>{formatDateTime(r.made, lang)}</td>
+                <td data-label={t(lang, 'staff.rights.col.made')}>{formatDateTimeYear(r.made, lang)}</td>
                 <td data-label={t(lang, 'staff.rights.col.due')}>{isPending(r) ? <DueText lang={lang} r={r} now={now} /> : '–'}</td>
                 <td data-label={t(lang, 'staff.rights.col.state')}>
                   <StateText lang={lang} r={r} />
@@ -201,7 +201,7 @@ export function ThreadRights({ lang, rights, snap }: { lang: Lang; rights: Right
               <h3>{t(lang, KIND[r.kind])}</h3>
               <p>
                 <StateText lang={lang} r={r} /> · {isPending(r) ? <DueText lang={lang} r={r} now={now} /> : t(lang, 'staff.rights.decidedBy', {
-                  who: r.decidedBy ?? '–', when: r.decided === null ? '–' : formatDateTime(r.decided, lang) })}
+                  who: r.decidedBy ?? '–', when: r.decided === null ? '–' : formatDateTimeYear(r.decided, lang) })}
               </p>
               <p class="label">{t(lang, 'staff.rights.words')}</p>
               {words ? <blockquote class="msg-text">{words.text}</blockquote> : <p class="notice">{t(lang, 'staff.rights.wordsMissing')}</p>}
