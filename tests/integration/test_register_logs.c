@@ -200,8 +200,11 @@ static void test_citizen_find_logs_no_code(void **state)
 	itest_run_free(&r);
 	/* Logged with the pseudonym; the codes are in no log. */
 	assert_true(db_count(&s->h, "SELECT count(*) FROM access_log WHERE action = 'citizen.find'") == 2);
-	assert_true(db_count(&s->h, "SELECT count(*) FROM access_log WHERE object LIKE '%0594%'"
-				    " OR client LIKE '%0594%' OR action LIKE '%0594%'") == 0);
+	/* The codes' birth dates with their century signs: a random hex id cannot hold them. */
+	assert_true(db_count(&s->h,
+			     "SELECT count(*) FROM access_log WHERE object LIKE '%0594Y%'"
+			     " OR object LIKE '%0594X%' OR client LIKE '%0594Y%' OR client LIKE '%0594X%'"
+			     " OR action LIKE '%0594Y%' OR action LIKE '%0594X%'") == 0);
 	assert_false(harness_log_contains(&s->h, "0594Y9032"));
 	assert_false(harness_log_contains(&s->h, "0594X903"));
 }
