@@ -179,6 +179,8 @@ export interface ThreadSnapshot {
   complete: boolean;
   /** The keys could not be opened (no wrap to this identity, a thread of an older identity). */
   locked: boolean;
+  /** The server has no such thread for this citizen (erased, or never theirs). */
+  missing?: boolean;
   /** Messages being sent from this device: shown at once, marked as sending. */
   sending: { local: string; text: string; files: string[]; failed?: string }[];
 }

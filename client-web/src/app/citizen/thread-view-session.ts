@@ -109,7 +109,7 @@ export class ThreadSession {
   snapshot(): ThreadSnapshot | null {
     if (this.failed !== null) {
       return { thread: this.thread, state: this.view.state, category: this.view.category, messages: [], unreadable: [],
-        complete: true, locked: true, sending: [] };
+        complete: true, locked: true, sending: [], missing: this.failed.code === 'not_found' };
     }
     return this.keyring.share === null ? null : this.view.snapshot();
   }

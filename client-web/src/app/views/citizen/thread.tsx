@@ -281,6 +281,21 @@ export function ThreadPage(props: { lang: Lang; nav: Navigate; conn: ShellConnec
   ].sort((a, b) => (a.k === 'm' ? a.m.seq : a.u.seq) - (b.k === 'm' ? b.m.seq : b.u.seq));
   const referred = (id: string) => snap?.messages.find((m) => m.id === id)?.time ?? null;
 
+  if (snap?.missing) {
+    // Erased (GDPR 17, retention) or not this citizen's: nothing of it is shown, not even the list's stale facts.
+    return (
+      <>
+        <p class="back">
+          <PageLink to="threads" nav={nav}>
+            {t(lang, 'thread.back')}
+          </PageLink>
+        </p>
+        <Heading>{t(lang, 'thread.missingH')}</Heading>
+        <p>{t(lang, 'thread.missing')}</p>
+      </>
+    );
+  }
+
   return (
     <>
       <p class="back">
