@@ -6,23 +6,7 @@
 #include <sodium.h>
 
 #include "disclosure.h"
-
-static void hash_u64(crypto_generichash_state *h, uint64_t v)
-{
-	uint8_t b[8];
-
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		b[i] = (uint8_t)(v & 0xff);
-	crypto_generichash_update(h, b, sizeof b);
-}
-
-static void hash_str(crypto_generichash_state *h, const char *s)
-{
-	size_t n = strlen(s);
-
-	hash_u64(h, n);
-	crypto_generichash_update(h, (const unsigned char *)s, n);
-}
+#include "chain.h"
 
 void disclosure_hash(const struct store_disclosure *d, uint8_t out[STORE_HASH_BYTES])
 {
@@ -32,18 +16,18 @@ void disclosure_hash(const struct store_disclosure *d, uint8_t out[STORE_HASH_BY
 	crypto_generichash_init(&h, NULL, 0, STORE_HASH_BYTES);
 	crypto_generichash_update(&h, (const unsigned char *)domain, sizeof domain);
 	crypto_generichash_update(&h, d->prev, STORE_HASH_BYTES);
-	hash_u64(&h, (uint64_t)d->row);
-	hash_u64(&h, (uint64_t)d->time);
-	hash_u64(&h, (uint64_t)d->role);
-	hash_str(&h, d->user_id);
-	hash_str(&h, d->unit_id);
-	hash_str(&h, d->client);
-	hash_str(&h, d->object);
-	hash_str(&h, d->recipient);
-	hash_str(&h, d->basis);
-	hash_str(&h, d->dataset);
-	hash_str(&h, d->method);
-	hash_str(&h, d->outcome);
+	chain_u64(&h, (uint64_t)d->row);
+	chain_u64(&h, (uint64_t)d->time);
+	chain_u64(&h, (uint64_t)d->role);
+	chain_str(&h, d->user_id);
+	chain_str(&h, d->unit_id);
+	chain_str(&h, d->client);
+	chain_str(&h, d->object);
+	chain_str(&h, d->recipient);
+	chain_str(&h, d->basis);
+	chain_str(&h, d->dataset);
+	chain_str(&h, d->method);
+	chain_str(&h, d->outcome);
 	crypto_generichash_final(&h, out, STORE_HASH_BYTES);
 }
 
@@ -66,31 +50,17 @@ int disclosure_append(struct store *st, struct store_disclosure *d)
 	return rc == STORE_OK ? STORE_OK : STORE_ERROR;
 }
 
-struct verify_state {
-	uint8_t prev[STORE_HASH_BYTES];
-	int64_t expect_row, rows, first_bad;
-};
-
 static int verify_row(void *arg, const struct store_disclosure *d)
 {
-	struct verify_state *v = arg;
 	uint8_t h[STORE_HASH_BYTES];
 
 	disclosure_hash(d, h);
-	if (d->row != v->expect_row || memcmp(d->prev, v->prev, STORE_HASH_BYTES) != 0 ||
-	    memcmp(h, d->hash, STORE_HASH_BYTES) != 0) {
-		v->first_bad = d->row;
-		return 1;
-	}
-	memcpy(v->prev, d->hash, STORE_HASH_BYTES);
-	v->expect_row++;
-	v->rows++;
-	return 0;
+	return chain_step(arg, d->row, d->prev, d->hash, h);
 }
 
 int disclosure_verify(struct store *st, int64_t *rows, int64_t *first_bad)
 {
-	struct verify_state v = { .expect_row = 1 };
+	struct chain_walk v = { .expect_row = 1 };
 
 	if (st->ops->disclosure->scan(st, 1, verify_row, &v) != STORE_OK)
 		return -1;
