@@ -31,6 +31,7 @@
 #include "presence.h"
 #include "register.h"
 #include "schema.h"
+#include "sdnotify.h"
 #include "secret.h"
 #include "store.h"
 #include "store_fault.h"
@@ -495,7 +496,9 @@ int main(int argc, char **argv)
 	}
 
 	log_notice("serving on %s:%d (%s)", cfg.listen, cfg.port, cfg.test_mode ? "test mode" : "production");
+	sdnotify_ready();
 	net_run(the_net, d);
+	sdnotify_stopping();
 	oidc_worker_stop(ow);	/* before the net: it wakes the net */
 	admin_sock_stop(admin); /* before the dispatcher: it submits */
 	notify_free(notifier);
