@@ -8,8 +8,9 @@
 // prints it) is pinned in the app: from --root-pubkey, --root-pubkey-file (a file holding
 // it), or the environment's ADVICE_ROOT_PUBKEY or ADVICE_ROOT_PUBKEY_FILE; the build refuses
 // to run without one. It type-checks src/app (tsconfig.app.json), bundles it with esbuild
-// into self-contained bundles (the main one: Preact, the shell, its stylesheet; a lazy one: the
-// encryption module, loaded after login), names every file by its content hash and writes
+// into self-contained bundles (the main one: Preact, the shell, its stylesheet; lazy ones loaded
+// after login: the encryption module, the export packer, the logged-in pages' texts in each
+// language), names every file by its content hash and writes
 // OUT/index.html with an integrity hash (sha384) on every script and stylesheet tag; the lazy
 // bundle's file and hash are defined in the main bundle (src/app/lazy.ts). The staff page is a
 // page of its own (src/app/staff-main.tsx into OUT/staff/index.html, served at /staff) with its
@@ -31,10 +32,16 @@ const FRONT_PAGE_LIMIT = 100 * 1024; // gzip bytes before login (the app's size 
 // The pages: each entry bundled on its own (the lazy chunks shared), its HTML from a template.
 // The front page's catalogues leave out the staff page's texts (their prefixes), all but the
 // front page's own link to the staff login, so that the staff page costs the front page nothing.
+// It leaves out the logged-in pages' texts too (src/app/i18n-split.json): those come after login
+// in a lazy chunk per language (`texts-fi`, ...; src/app/i18n-later.ts).
 const STAFF_TEXTS = /^(staffLogin|lock|password|staff|queue|sthread|notes|canned|super|roster|audit)\./;
+const LANGS = ['fi', 'sv', 'en'];
+const SPLIT = JSON.parse(readFileSync(join(here, 'src/app/i18n-split.json'), 'utf8'));
+/** Whether the front page loads the text `key` after login (src/app/i18n-split.json). */
+const afterLogin = (key) => SPLIT.afterLogin.includes(key.split('.')[0]) && !SPLIT.beforeLogin.includes(key);
 const PAGES = [
   { name: 'front', entry: 'src/app/main.tsx', template: 'src/app/index.html', html: 'index.html',
-    dropTexts: (key) => STAFF_TEXTS.test(key) && key !== 'staffLogin.link' },
+    dropTexts: (key) => (STAFF_TEXTS.test(key) && key !== 'staffLogin.link') || afterLogin(key) },
   { name: 'staff', entry: 'src/app/staff-main.tsx', template: 'src/app/staff.html', html: 'staff/index.html' },
 ];
 
@@ -164,8 +171,21 @@ async function bundleEntry(out, entry, define, plugins = []) {
 }
 
 /**
- * The app's files: first each lazy chunk (the encryption module), then each page's bundle with
- * the chunks' files and hashes defined in it (as a JSON string, for src/app/lazy.ts).
+ * The logged-in pages' texts in `lang` as a module of their own (its default export: key ->
+ * text), named by its content hash: { js (path relative to here), bytes }.
+ */
+function laterTextsChunk(out, lang) {
+  const all = JSON.parse(readFileSync(join(here, 'src/app/i18n', `${lang}.json`), 'utf8'));
+  const texts = Object.fromEntries(Object.entries(all).filter(([key]) => afterLogin(key)));
+  const bytes = Buffer.from(`export default ${JSON.stringify(texts)};\n`, 'utf8');
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 8).toUpperCase();
+  return { js: posix.join(posix.relative(here, out), 'assets', 'app', 'i18n', `later-${lang}-${hash}.js`), bytes };
+}
+
+/**
+ * The app's files: first each lazy chunk (the encryption module, the export packer, the
+ * logged-in pages' texts per language), then each page's bundle with the chunks' files and
+ * hashes defined in it (as a JSON string, for src/app/lazy.ts).
  */
 async function bundle(out, rootKey) {
   const files = new Map();
@@ -176,6 +196,11 @@ async function bundle(out, rootKey) {
     const b = await bundleEntry(out, entry, define);
     b.files.forEach((bytes, f) => files.set(f, bytes));
     chunks.push([name, b.js]);
+  }
+  for (const lang of LANGS) {
+    const c = laterTextsChunk(out, lang);
+    files.set(c.js, c.bytes);
+    chunks.push([`texts-${lang}`, c.js]);
   }
   const mainDir = posix.join(posix.relative(here, out), 'assets', 'app');
   for (const [name, js] of chunks) lazy[name] = { file: posix.relative(mainDir, js), integrity: sri(files.get(js)) };

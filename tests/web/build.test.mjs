@@ -2,7 +2,7 @@
 // and the test root key test-root.pub) without a browser: every script and stylesheet tag of
 // index.html has an integrity hash (sha384) that matches its file, there is no inline script or
 // style, the lazy chunks' hashes in the main bundle (the encryption module, the citizen export's
-// zip packer) match their files, the pinned root
+// zip packer, the logged-in pages' texts in each language) match their files, the pinned root
 // key is the test key, and the front page is within its size budget before login; the staff
 // page is built apart with its own checked tags. Then the
 // build's refusals: no root key, a malformed one, a folder it did not make.
@@ -87,6 +87,20 @@ test('the lazy encryption chunk is named in the main bundle with its file and ha
 test("the citizen export's zip packer is a lazy chunk of its own, not in the main bundle", () => {
   assert.match(lazyChunk('zip'), /manifest\.json/, 'the chunk is the export packer');
   assert.doesNotMatch(mainBundle().text, /blake2b_256/, 'the packer is not in the main bundle');
+});
+
+test("the logged-in pages' texts are a lazy chunk per language, left out of the main bundle", () => {
+  const split = JSON.parse(readFileSync(join(src, 'client-web', 'src', 'app', 'i18n-split.json'), 'utf8'));
+  const main = mainBundle().text;
+  for (const lang of ['fi', 'sv', 'en']) {
+    const catalogue = JSON.parse(readFileSync(join(src, 'client-web', 'src', 'app', 'i18n', `${lang}.json`), 'utf8'));
+    const later = Object.keys(catalogue).filter((k) => split.afterLogin.includes(k.split('.')[0]) && !split.beforeLogin.includes(k));
+    const chunk = lazyChunk(`texts-${lang}`);
+    const texts = JSON.parse(chunk.replace(/^export default /, '').replace(/;\s*$/, ''));
+    assert.deepEqual(Object.keys(texts).sort(), later.sort(), `${lang}: the chunk holds the later texts`);
+    for (const key of later) assert.ok(!main.includes(`"${key}":${JSON.stringify(catalogue[key])}`), `${key}'s text is not in the main bundle`);
+  }
+  assert.match(main, /"mydata\.title":"Omat tietosi"/, 'the page titles stay in the main bundle');
 });
 
 test('the pinned root key is the test root key', () => {

@@ -4,9 +4,11 @@
 // title is set and its h1 focused), and the app's one connection (citizen/session.ts): without
 // a session the pages before login, with a citizen's session the logged-in pages
 // (views/citizen/shell.tsx; the front page gives way to "My questions"), with a staff
-// session the front page's session line. The encryption module is loaded after login.
+// session the front page's session line. The encryption module and the logged-in pages' texts
+// (i18n-later.ts) are loaded after login.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { applyLang, initialLang, LANG_NAMES, LANGS, t, type Key, type Lang } from './i18n';
+import { laterTextsReady, loadLaterTexts } from './i18n-later';
 import { fetchHealth, type Health } from './session';
 import { hashOf, needsSession, rightsThreadOf, routeOf, threadOf, type Route, type StaticRoute } from './route';
 import { openCitizenSession, type CitizenSession, type SessionPhase } from './citizen/session';
@@ -117,6 +119,41 @@ function SessionEnded({ lang }: { lang: Lang }) {
   );
 }
 
+/**
+ * The logged-in pages' texts while `wanted` (a citizen's session): loaded in `lang` (a chunk of
+ * their own, i18n-later.ts) and, on a language change, in the new one before it is shown, so
+ * that the logged-in pages never show a text's key nor lose what is typed in them.
+ * { ready: the texts of `lang` are here, failed: a chunk was refused, change: the language
+ * switch's handler }.
+ */
+function useLaterTexts(lang: Lang, setLang: (l: Lang) => void, wanted: boolean) {
+  const [, setLoaded] = useState(0);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    if (!wanted || laterTextsReady(lang)) return;
+    let live = true;
+    loadLaterTexts(lang).then(
+      () => live && setLoaded((n) => n + 1),
+      () => live && setFailed(true),
+    );
+    return () => {
+      live = false;
+    };
+  }, [wanted, lang]);
+  const change = (l: Lang) => {
+    if (!wanted || laterTextsReady(l)) setLang(l);
+    else
+      loadLaterTexts(l).then(
+        () => {
+          setFailed(false);
+          setLang(l);
+        },
+        () => setFailed(true),
+      );
+  };
+  return { ready: !wanted || laterTextsReady(lang), failed: wanted && failed, change };
+}
+
 /** The app; `openSession` is the app's connection (the preview harness passes a fake one). */
 export function App({ openSession = openCitizenSession }: { openSession?: () => CitizenSession }) {
   const [lang, setLang] = useState<Lang>(initialLang);
@@ -129,9 +166,10 @@ export function App({ openSession = openCitizenSession }: { openSession?: () => 
   const firstRoute = useRef(true);
 
   const citizen = phase.kind === 'citizen' ? phase : null;
+  const texts = useLaterTexts(lang, setLang, citizen !== null);
   // Logged in, the front page is "My questions".
   const shown: Route = citizen !== null && route === 'front' ? 'threads' : route;
-  const loggedInView = citizen !== null && needsSession(shown);
+  const loggedInView = citizen !== null && needsSession(shown) && texts.ready;
 
   useEffect(() => applyLang(lang), [lang]);
   useEffect(() => {
@@ -169,7 +207,7 @@ export function App({ openSession = openCitizenSession }: { openSession?: () => 
       <CitizenShell lang={lang} route={shown} nav={navigate} session={session} keys={citizen.keys} threads={citizen.threads}
         mydata={citizen.mydata ?? null} keysFailed={citizen.keysFailed === true} logout={logout} />
     );
-  } else if (needsSession(shown) && phase.kind === 'checking') {
+  } else if (needsSession(shown) && (phase.kind === 'checking' || (citizen !== null && !texts.ready && !texts.failed))) {
     view = <p role="status">{t(lang, 'session.loading')}</p>;
   } else if (needsSession(shown) && phase.kind === 'ended') {
     view = <SessionEnded lang={lang} />;
@@ -211,7 +249,7 @@ export function App({ openSession = openCitizenSession }: { openSession?: () => 
         <PageLink to="front" nav={navigate} class="service-name">
           {t(lang, 'app.title')}
         </PageLink>
-        <LangSwitch lang={lang} onChange={setLang} />
+        <LangSwitch lang={lang} onChange={texts.change} />
       </header>
       {citizen !== null && (
         <>
@@ -228,7 +266,7 @@ export function App({ openSession = openCitizenSession }: { openSession?: () => 
           </p>
         )}
         {view}
-        {citizen?.crypto === 'failed' && (
+        {(citizen?.crypto === 'failed' || texts.failed) && (
           <p id="crypto-error" role="alert" class="error">
             {t(lang, 'crypto.failed')}
           </p>
