@@ -175,7 +175,7 @@ export class StaffServer {
     t.change = ++this.changeCounter;
     t.updated = Math.max(t.updated + 1, this.clock.now());
     this.broadcast({ event: 'thread.changed', thread: t.thread, state: t.state, assignee: t.assignee, unit: t.unit, category: t.category,
-      last_seq: t.messages.length, updated: t.updated, assignee_name: t.assigneeName });
+      last_seq: t.messages.length, updated: t.updated, assignee_name: t.assigneeName, restricted: t.restricted === true });
   }
 
   /** A message appended as the server orders them (metadata only to staff). */

@@ -4,7 +4,8 @@
 // whose signed ref disagrees with the server's `corrects` flagged, a correction signed by the
 // citizen refused as untrusted senders are; a refusal without a reason blocked before sending,
 // a decision sealed as content kind 3; a restricted thread refused, then read for a legal claim
-// with the purpose and reason on every read; the deadline flags.
+// with the purpose and reason on every read; a thread restricted while open showing no content
+// and reading no identity until read for a legal claim; the deadline flags.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as c from '../../src/crypto/index';
@@ -130,6 +131,34 @@ test('a restricted thread: refused without a purpose, then every read for a lega
   await assert.rejects(settle(s.clock, s.ctrl.correct!(t.thread, { target: 'c'.repeat(32), text: 'x', reason: 'y' })));
   r.close();
   w.close();
+  s.conn.stop();
+});
+
+test('a thread restricted while open: its content, notes and identity go at once; no identity read until a legal-claim read', async () => {
+  const s = setupStaff('supervisor');
+  const t = s.server.citizenOpen('Kysymys');
+  const w = await watchUntil(s, t.thread, (x) => x.messages.length === 1 && x.restricted !== true);
+  // A granted restriction (rights.decide): the server restricts the thread and tells its watchers.
+  t.restricted = true;
+  s.server.touch(t);
+  const r = await watchUntil(s, t.thread, (x) => x.restricted === true);
+  assert.equal(r.snap.messages.length, 0, 'the messages read before are not shown');
+  assert.equal(r.snap.unreadable.length, 0);
+  assert.deepEqual(r.snap.notes, []);
+  assert.equal(r.snap.identity.kind, 'unavailable');
+  assert.equal(r.snap.legalClaim, null);
+  const identityReads = () => s.server.requests('thread.identity').length;
+  const before = identityReads();
+  const i = await watchUntil(s, t.thread, (x) => x.restricted === true, { showIdentity: true });
+  await s.clock.advance(500);
+  assert.equal(identityReads(), before, '"Show identity" reads nothing while restricted');
+  await settle(s.clock, s.ctrl.readForClaim!(t.thread, 'Oikaisuvaatimus'));
+  const claim = await watchUntil(s, t.thread, (x) => x.messages.length === 1 && x.legalClaim === 'Oikaisuvaatimus', { showIdentity: true });
+  assert.equal(claim.snap.messages[0].text, 'Kysymys', 'the content again through the legal-claim read');
+  await s.clock.advance(500);
+  const asked = s.server.requests('thread.identity').slice(before);
+  assert.ok(asked.length > 0 && asked.every((q) => q.purpose === 'legal_claim' && q.reason === 'Oikaisuvaatimus'), 'the identity only with the purpose');
+  for (const x of [claim, i, r, w]) x.close();
   s.conn.stop();
 });
 

@@ -43,7 +43,9 @@ export const T_LOCKED = HEX(0xc8);
 export const T_GONE = HEX(0xc9);
 export const T_RESTRICTED = HEX(0xca);
 export const T_RIGHTS = HEX(0xcb);
+export const T_TO_RESTRICT = HEX(0xcc);
 const ASK_ID = HEX(0x9b2);
+const ASK_RESTRICT_ID = HEX(0x9b3);
 
 const PNG_B64 =
   'iVBORw0KGgoAAAANSUhEUgAAAKAAAABkCAIAAACO1KzYAAABBElEQVR42u3bsRGAIAxAUQajZjBrx3EIZ7JyAGtCiO/uD8DxKo6kjeNS4ZorACzAAizAAizAAgxYgAVYgAU4ec/dvwGu6ZpQGvAs2iTMgOfSLmcGHKS7yhhwnO4SY8ChuvHGgKN1g40BA6a7szFgwHR3NgYMGDBgummNAQMGDBgwYMCAAQMGDNg7GDBgAWbsNwkwYBMdgAEDNlUJ2Fy0bDYwtpuE2Xbhv5iXnxPwFOk8xwNcPMCABViABViABViAAQuwACsDcD+HCgcYsAALsAALsAALMGABFmABFmABFmDAAizAAizAAizAAgxYgAVYgAVYgAUYsAALsAALsAALMGAB1qa91UDuyGsvt/IAAAAASUVORK5CYII=';
@@ -235,6 +237,13 @@ function snapshots(): Map<string, StaffThreadSnapshot> {
     ],
     consent: null, handedOver: false, retentionUntil: null,
   }));
+  m.set(T_TO_RESTRICT, other(T_TO_RESTRICT, {
+    messages: [
+      client(1, 20 * DAY, 'Kysyin neuvoa velkojen kanssa.'),
+      { ...client(2, 3 * DAY, 'Tiedoissani on virhe. Älkää käyttäkö niitä ennen kuin se on selvitetty.'), id: ASK_RESTRICT_ID, content: { kind: 'rights_request' } },
+    ],
+    consent: null, handedOver: false, retentionUntil: null,
+  }));
   m.set(T_ANNA, { ...base(T_ANNA), messages: [client(1, 6 * DAY, 'Kysymys perhetyöstä.')] });
   m.set(T_LOCKED, { ...base(T_LOCKED), locked: true });
   m.set(T_CLOSED, {
@@ -248,7 +257,9 @@ function snapshots(): Map<string, StaffThreadSnapshot> {
   return m;
 }
 
-export function fakeRights(): RightsController {
+/** The rights requests; `restrict(thread)` is called when a restriction is granted (the thread
+ *  freezes, as thread.changed makes it in the app). */
+export function fakeRights(restrict: (thread: string) => void = () => undefined): RightsController {
   const r = (id: number, kind: RightsRequest['kind'], state: RightsRequest['state'], made: number, due: number, thread: string,
     over: Partial<RightsRequest> = {}): RightsRequest => ({ id: HEX(id), thread, unit: UNIT_A, kind, state, made, due, decided: null, decidedBy: null,
     message: ASK_ID, decisionMessage: null, ...over });
@@ -257,6 +268,7 @@ export function fakeRights(): RightsController {
     r(0xa2, 'correction', 'open', NOW - 25 * DAY, NOW + 4 * DAY, T_RIGHTS),
     r(0xa3, 'objection', 'extended', NOW - 40 * DAY, NOW + 50 * DAY, T_MINE),
     r(0xa4, 'restriction', 'granted', NOW - 60 * DAY, NOW - 30 * DAY, T_RESTRICTED, { decided: NOW - 35 * DAY, decidedBy: 'Liisa Korhonen' }),
+    r(0xa5, 'restriction', 'open', NOW - 3 * DAY, NOW + 27 * DAY, T_TO_RESTRICT, { message: ASK_RESTRICT_ID }),
   ];
   return {
     list: async () => list,
@@ -265,11 +277,16 @@ export function fakeRights(): RightsController {
       if (outcome === 'refused' && reason.trim() === '') throw Object.assign(new Error('reason'), { code: 'reason' });
       if (req.kind === 'erasure' && outcome === 'granted') throw Object.assign(new Error('handed_over'), { code: 'handed_over' });
       list = list.map((x) => (x.id === req.id ? { ...x, state: outcome, decided: Date.now(), decidedBy: 'Liisa Korhonen' } : x));
+      if (req.kind === 'restriction' && outcome === 'granted') restrict(req.thread);
     },
   };
 }
 
-export function fakeThreads(queue: ReturnType<typeof fakeQueue>): StaffThreadsController & { writer(thread: string): void; message(thread: string): void } {
+export function fakeThreads(queue: ReturnType<typeof fakeQueue>): StaffThreadsController & {
+  writer(thread: string): void;
+  message(thread: string): void;
+  restrict(thread: string): void;
+} {
   const snaps = snapshots();
   const emitters = new Map<string, Emitter<StaffThreadSnapshot>>();
   const drafts = new Map<string, string>();
@@ -334,13 +351,17 @@ export function fakeThreads(queue: ReturnType<typeof fakeQueue>): StaffThreadsCo
       });
     },
     async readForClaim(thread, reason) {
-      update(thread, { legalClaim: reason.trim(), locked: false, messages: [
+      update(thread, { legalClaim: reason.trim(), locked: false, identity: { kind: 'loading' }, messages: [
         { seq: 1, time: NOW - 50 * DAY, from: 'citizen', me: false, author: null, text: 'Hain toimeentulotukea helmikuussa.', files: [], mark: 'ok', asksMore: false },
         { seq: 2, time: NOW - 49 * DAY, from: 'staff', me: false, author: P_ANNA, text: 'Hakemuksesi on käsittelyssä.', files: [], mark: 'ok', asksMore: false },
       ] });
     },
     draft: (t) => drafts.get(t) ?? '',
     setDraft: (t, text) => void drafts.set(t, text),
+    /** `thread` is restricted: its snapshot as thread-watch.ts gives it then (no content until read for a legal claim). */
+    restrict(thread) {
+      update(thread, { restricted: true, legalClaim: null, messages: [], unreadable: [], notes: [], identity: { kind: 'unavailable' } });
+    },
     /** Mikko starts writing in `thread` (the collision guard's announcement). */
     writer(thread) {
       const s = snaps.get(thread)!;

@@ -7,7 +7,8 @@
 // announces a colleague writing; the forms show the error summary; a worker claims and answers
 // with the keyboard alone and dialogs keep and give back the focus; the tab title counts new
 // questions; corrections keep both versions (struck through with a label, the corrector, date
-// and reason), rights requests are flagged in words and decided with a reason, and a restricted
+// and reason), rights requests are flagged in words and decided with a reason (the confirmation
+// takes the focus; a granted restriction freezes the open thread at once), and a restricted
 // thread is frozen until read for a legal claim with a reason. Screenshots go to ADVICE_PREVIEW_SHOTS (default: none).
 //
 //   node --test test/preview-staff/preview.test.mjs     (from client-web; tests/e2e has npm ci'd)
@@ -46,6 +47,7 @@ const T_GONE = hex(0xc9);
 const T_WAITING = hex(0xc5);
 const T_RESTRICTED = hex(0xca);
 const T_RIGHTS = hex(0xcb);
+const T_TO_RESTRICT = hex(0xcc);
 
 let dir, server, base, browser, typecheck;
 const pages = {};
@@ -425,7 +427,7 @@ test('corrections: the form with its error summary, the pair struck through with
 
 test('rights requests: the list with due flags in words, the decision with its errors and what each outcome does', async () => {
   await checkView('rights-list', '', '#/rights', async (page, lang) => {
-    await expectCount(page, 'table.rights-table tbody tr', 4);
+    await expectCount(page, 'table.rights-table tbody tr', 5);
     const text = await page.locator('table.rights-table').textContent();
     assert.match(text, { fi: /Myöhässä/, sv: /Försenad/, en: /Overdue/ }[lang]);
     assert.match(text, { fi: /Erääntyy 7 päivän sisällä/, sv: /Förfaller inom 7 dagar/, en: /Due within 7 days/ }[lang]);
@@ -450,8 +452,50 @@ test('rights requests: the list with due flags in words, the decision with its e
   await second.locator('input[type="radio"]').nth(1).check();
   await second.locator('textarea').fill('The entry was correct.');
   await second.locator('button[type="submit"]').click();
-  await page.locator('.thread-rights p.success').waitFor();
+  await page.locator('#sthread-done').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'sthread-done', 'the confirmation has the focus');
+  assert.equal(await page.locator('#sthread-done').textContent(), 'The decision has been saved.');
   await expectCount(page, '.decide-form', 1, 'the refused request has no form any more');
+});
+
+test('granting a restriction: the confirmation takes the focus, the thread is frozen at once, no identity offered', async () => {
+  const frozen = async (page, lang) => {
+    await page.locator('#sthread-done').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'sthread-done', 'the confirmation has the focus');
+    assert.match(await page.locator('#sthread-done').textContent(), { fi: /nyt rajoitettu/, sv: /nu begränsad/, en: /now restricted/ }[lang]);
+    await page.locator('.restricted-banner').waitFor();
+    await expectCount(page, '.thread-rights', 0, 'the requests panel goes with the content');
+    await expectCount(page, '[role="log"]', 0, 'no messages before a legal-claim read');
+    await expectCount(page, '.identity', 0, '"Show identity" is not offered');
+    await expectCount(page, '#answer-text', 0, 'no answer box');
+  };
+  await checkView('rights-restriction-granted', '', `#/thread/${T_TO_RESTRICT}`, async (page, lang) => {
+    const form = page.locator('.decide-form').first();
+    await form.locator('input[type="radio"]').first().check();
+    await form.locator('button[type="submit"]').click();
+    await frozen(page, lang);
+  });
+  // With the keyboard alone: the outcome, the reason, the button; then the legal-claim read
+  // gives back the content and offers the identity again (the server allows it with the purpose).
+  const { page } = await open('en', '', `#/thread/${T_TO_RESTRICT}`);
+  await page.locator('.decide-form').first().waitFor();
+  await page.locator('main h1').focus();
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute('type') ?? document.activeElement?.tagName);
+  for (let i = 0; i < 60 && (await focused()) !== 'radio'; i++) await page.keyboard.press('Tab');
+  await page.keyboard.press('Space');
+  for (let i = 0; i < 10 && (await focused()) !== 'TEXTAREA'; i++) await page.keyboard.press('Tab');
+  await page.keyboard.type('The accuracy is being checked.');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'submit');
+  await page.keyboard.press('Enter');
+  await frozen(page, 'en');
+  for (let i = 0; i < 40 && !(await page.evaluate(() => document.activeElement?.id === 'claim-open')); i++) await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('Court case 456');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.locator('.restricted-banner [role="status"]').filter({ hasText: 'Court case 456' }).waitFor();
+  await page.locator('.identity button').waitFor();
 });
 
 test('a restricted thread: frozen, read only for a legal claim with a reason, with the keyboard', async () => {

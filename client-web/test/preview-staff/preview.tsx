@@ -36,7 +36,7 @@ function Page({ opts }: { opts: FakeOptions }) {
     const threads = fakeThreads(queue);
     fakes = { queue, threads };
     return { session: fakeSession(opts), queue, threads, canned: fakeCanned(), supervise: opts.role === 'supervisor' ? fakeSupervise(opts) : null,
-      rights: opts.role === 'supervisor' ? fakeRights() : null };
+      rights: opts.role === 'supervisor' ? fakeRights((thread) => threads.restrict(thread)) : null };
   });
   applyLang(lang);
   return (

@@ -5,7 +5,9 @@
 // citizen's identity (thread.identity, opened once), who else has it open (thread.presence:
 // refreshed every 20 s while watched, 'left' when closed) and whether it left the caller's reach;
 // content version 2 read (corrections paired, correct.ts), a restricted thread read for a legal
-// claim with its reason on every read (restrict.ts), consent, hand-over and retention shown.
+// claim with its reason on every read (restrict.ts), consent, hand-over and retention shown. A
+// thread restricted while open (a supervisor granting a restriction, thread.changed) shows no
+// content from then on, and forgets its notes and identity, until read for a legal claim.
 import type { Connection } from '../net';
 import type { Clock } from '../net/clock';
 import { ThreadSession } from '../citizen/thread-view-session';
@@ -54,6 +56,8 @@ export class StaffThread {
   claim: string | null = null;
   /** The keys or messages were refused as restricted (before a legal-claim reading). */
   refusedRestricted = false;
+  /** The content was read without a legal claim (the thread was not restricted then). */
+  private readOpen = false;
   refs = 0;
   /** Views watching (presence is kept only while one is). */
   watchers = 0;
@@ -110,8 +114,11 @@ export class StaffThread {
       const keys = this.keys();
       return keys === null ? null : unitOpener(ctx.cs.crypto, keys, units)(kid);
     }, staffDecoder(ctx.cs.crypto));
-    this.sessionOff = s.subscribe(() => this.emit());
-    void s.ready.then(() => this.afterReady(), (e) => {
+    this.sessionOff = s.subscribe(() => {
+      this.forgetIfRestricted();
+      this.emit();
+    });
+    void s.ready.then(() => (s === this.s ? this.afterReady() : undefined), (e) => {
       if (s !== this.s) return;
       if (codeOf(e) === 'not_found' || codeOf(e) === 'forbidden') this.leave();
       else if (isRestricted(e)) {
@@ -131,6 +138,22 @@ export class StaffThread {
     this.s = this.openSession();
     this.emit();
     await this.s.ready;
+  }
+
+  /**
+   * When the thread was read open and is now restricted (its summary says so) without a
+   * legal-claim reading: forgets the notes and identity read before (the snapshot shows no
+   * content of a restricted thread until it is read for a legal claim, which opens it anew).
+   */
+  private forgetIfRestricted(): void {
+    if (!this.readOpen || this.claim !== null || this.s.summary.restricted !== true) return;
+    this.readOpen = false;
+    this.identity = { kind: 'loading' };
+    this.identityBox = null;
+    this.identityPlain = null;
+    this.identityAsked = false;
+    this.notes = [];
+    this.noteEntries = [];
   }
 
   keys(): StaffKeys | null {
@@ -155,6 +178,7 @@ export class StaffThread {
   private async afterReady(): Promise<void> {
     const unit = this.s.unit;
     if (unit !== null && !this.mayReach(unit)) return this.leave();
+    if (this.claim === null) this.readOpen = true;
     // The identity is read only when asked (showIdentity): each read is an access-log row.
     await Promise.all([this.loadNotes(), this.identityAsked ? this.loadIdentity() : Promise.resolve()]);
   }
@@ -183,7 +207,8 @@ export class StaffThread {
 
   /** The worker asked to see the identity: read once (logged by the server), then kept. */
   showIdentity(): void {
-    if (this.identityAsked) return;
+    // A restricted thread's identity is read only for a legal claim (§14.8).
+    if (this.identityAsked || ((this.s.summary.restricted === true || this.refusedRestricted) && this.claim === null)) return;
     this.identityAsked = true;
     if (this.identity.kind === 'loading') void this.loadIdentity();
   }
@@ -274,7 +299,9 @@ export class StaffThread {
     const assigneeName = personName(sum.assignee_name);
     const unit = this.s.unit ?? '', category = typeof sum.category === 'string' ? sum.category : '';
     const state = (typeof sum.state === 'string' ? sum.state : 'new') as ThreadState;
-    const shown = base?.messages ?? [];
+    // A restricted thread's content is shown only when read for a legal claim (§14.8).
+    const frozen = (sum.restricted === true || this.refusedRestricted) && this.claim === null;
+    const shown = frozen ? [] : (base?.messages ?? []);
     const last = shown[shown.length - 1];
     const read: ReadMessage[] = shown.map((m, i) => {
       const who = this.s.view.senders[i];
@@ -288,14 +315,14 @@ export class StaffThread {
     });
     const paired = pairCorrections(read);
     const messages = paired.messages;
-    const unreadable = [...(base?.unreadable ?? []), ...paired.refused].sort((a, b) => a.seq - b.seq);
+    const unreadable = frozen ? [] : [...(base?.unreadable ?? []), ...paired.refused].sort((a, b) => a.seq - b.seq);
     const deadline = this.deadline();
     return {
       thread: this.thread, unit, category, categoryName: this.names.get(`${unit}/${category}`) ?? category, state, assignee, assigneeName,
       mine: assignee !== null && assignee === this.ctx.session.userId, created: this.s.created, deadline,
-      identity: this.identity, newIdentitySince: this.gone ? null : this.newIdentitySince(),
+      identity: frozen ? { kind: 'unavailable' } : this.identity, newIdentitySince: this.gone ? null : this.newIdentitySince(),
       messages: this.gone ? [] : messages, unreadable: this.gone ? [] : unreadable, complete: base?.complete ?? true,
-      locked: base?.locked ?? true, notes: this.gone ? [] : this.notes.map((n) => ({ ...n })), viewers: this.viewers.map((v) => ({ ...v })),
+      locked: base?.locked ?? true, notes: this.gone || frozen ? [] : this.notes.map((n) => ({ ...n })), viewers: this.viewers.map((v) => ({ ...v })),
       sending: this.sending.map((x) => ({ ...x, files: x.files.slice() })), gone: this.gone,
       restricted: sum.restricted === true || this.refusedRestricted, legalClaim: this.claim, consent: consentOf(sum.consent),
       handedOver: sum.handed_over === true, retentionUntil: typeof sum.retention_until === 'number' ? sum.retention_until : null,

@@ -99,7 +99,7 @@ const DECISION_ERROR: Record<DecisionError, Key> = {
   failed: 'staff.rights.failed',
 };
 
-function DecideForm({ lang, rights, r, onDone }: { lang: Lang; rights: RightsController; r: RightsRequest; onDone(): void }) {
+function DecideForm({ lang, rights, r, onDone }: { lang: Lang; rights: RightsController; r: RightsRequest; onDone(outcome: RightsOutcome): void }) {
   const [outcome, setOutcome] = useState<RightsOutcome | ''>('');
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<FieldError[]>([]);
@@ -117,7 +117,7 @@ function DecideForm({ lang, rights, r, onDone }: { lang: Lang; rights: RightsCon
     setFailed(null);
     try {
       await rights.decide(r, outcome, reason);
-      onDone();
+      onDone(outcome);
     } catch (e) {
       setFailed(t(lang, DECISION_ERROR[errorCode(e) as DecisionError] ?? 'staff.rights.failed'));
       setBusy(false);
@@ -179,20 +179,19 @@ function DecideForm({ lang, rights, r, onDone }: { lang: Lang; rights: RightsCon
   );
 }
 
-/** The requests made in one thread, with the citizen's words and the decision form. */
-export function ThreadRights({ lang, rights, snap }: { lang: Lang; rights: RightsController; snap: StaffThreadSnapshot }) {
+/**
+ * The requests made in one thread, with the citizen's words and the decision form; `onDecided`
+ * gets the confirmation to show (the page shows it and moves the focus to it: a granted
+ * restriction freezes the thread, and this panel is then not shown).
+ */
+export function ThreadRights(props: { lang: Lang; rights: RightsController; snap: StaffThreadSnapshot; onDecided(text: Key): void }) {
+  const { lang, rights, snap, onDecided } = props;
   const [list, retry] = useLoaded(() => rights.forThread(snap.thread), [rights, snap.thread]);
-  const [done, setDone] = useState(false);
   const now = useNow();
   if (list.kind !== 'ok' || list.value.length === 0) return list.kind === 'failed' ? <LoadFailed lang={lang} retry={retry} /> : null;
   return (
     <section class="thread-rights" aria-labelledby="thread-rights-h">
       <h2 id="thread-rights-h">{t(lang, 'staff.rights.panel')}</h2>
-      {done && (
-        <p class="success" role="status">
-          {t(lang, 'staff.rights.done')}
-        </p>
-      )}
       <ul class="rights-list">
         {list.value.map((r) => {
           const words = snap.messages.find((m) => m.id === r.message && m.content?.kind === 'rights_request');
@@ -206,8 +205,8 @@ export function ThreadRights({ lang, rights, snap }: { lang: Lang; rights: Right
               <p class="label">{t(lang, 'staff.rights.words')}</p>
               {words ? <blockquote class="msg-text">{words.text}</blockquote> : <p class="notice">{t(lang, 'staff.rights.wordsMissing')}</p>}
               {isPending(r) && (
-                <DecideForm lang={lang} rights={rights} r={r} onDone={() => {
-                  setDone(true);
+                <DecideForm lang={lang} rights={rights} r={r} onDone={(outcome) => {
+                  onDecided(r.kind === 'restriction' && outcome === 'granted' ? 'staff.rights.doneRestricted' : 'staff.rights.done');
                   retry();
                 }} />
               )}

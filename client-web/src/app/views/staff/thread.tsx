@@ -5,8 +5,10 @@
 // while someone else is writing), the messages, the answer form, close, return to the queue
 // with an optional reason, the supervisor's reassign and release, the internal notes, and the
 // thread moved away ("gone") with a way back to the queue; the consent, hand-over and retention,
-// a restricted thread frozen (restrict.tsx), corrections (correct.tsx) and, for the unit's
-// supervisors, the rights requests made in the thread (rights.tsx).
+// a restricted thread frozen (restrict.tsx: no content, identity or notes until read for a
+// legal claim), corrections (correct.tsx) and, for the unit's supervisors, the rights requests
+// made in the thread (rights.tsx; a decision's confirmation takes the focus, also when granting
+// a restriction freezes the thread and the panel goes).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type {
   CannedController, ClaimError, CitizenIdentity, RightsController, StaffSession, StaffThreadSnapshot, StaffThreadsController, StaffThreadWatch, SuperviseController, Viewer,
@@ -302,7 +304,13 @@ export function StaffThreadPage(props: {
   const [claiming, setClaiming] = useState(false);
   const [claimError, setClaimError] = useState<string | null>(null);
   const [done, setDone] = useState<Key | null>(null);
+  const [doneFocus, setDoneFocus] = useState(0);
+  const doneRef = useRef<HTMLParagraphElement>(null);
   const marked = useRef(0);
+
+  useEffect(() => {
+    if (doneFocus > 0) doneRef.current?.focus();
+  }, [doneFocus]);
 
   useEffect(() => {
     if (snap === null || document.visibilityState === 'hidden') return;
@@ -345,6 +353,8 @@ export function StaffThreadPage(props: {
   const writers = snap.viewers.filter((v) => v.state === 'writing');
   const canSupervise = supervise !== null && session.units.some((u) => u.unit === snap.unit && u.role === 'supervisor');
   const restricted = snap.restricted === true;
+  // Its content (messages, identity, notes) is read only for a legal claim (PROTOCOL.md §14.8).
+  const frozen = restricted && !snap.legalClaim;
   // A restricted thread is frozen: no claim, answer, correction, close, release or move.
   const open = snap.state !== 'closed' && !restricted;
   const canClaim = open && !snap.mine && snap.assignee === null;
@@ -372,6 +382,11 @@ export function StaffThreadPage(props: {
     setPanel('none');
     setDone(what);
   };
+  /** A rights decision saved: its confirmation where the focus goes (the panel may be gone). */
+  const decided = (what: Key) => {
+    setDone(what);
+    setDoneFocus((n) => n + 1);
+  };
 
   return (
     <>
@@ -381,7 +396,7 @@ export function StaffThreadPage(props: {
         {announce}
       </p>
       {done && (
-        <p class="success" role="status">
+        <p class="success" role="status" id="sthread-done" tabIndex={-1} ref={doneRef}>
           {t(lang, done)}
         </p>
       )}
@@ -455,17 +470,17 @@ export function StaffThreadPage(props: {
       )}
       <div class="thread-layout">
         <div class="thread-main">
-          <Identity lang={lang} identity={snap.identity} watch={watch} />
-          <MessageLog lang={lang} threads={threads} snap={snap} />
+          {!frozen && <Identity lang={lang} identity={snap.identity} watch={watch} />}
+          {!frozen && <MessageLog lang={lang} threads={threads} snap={snap} />}
           {snap.mine && open && !snap.locked && (
             <AnswerForm lang={lang} threads={threads} canned={canned} watch={watch} thread={thread} unit={snap.unit} writers={writers} />
           )}
           {!snap.mine && open && <p class="notice">{t(lang, canClaim ? 'sthread.claimFirst' : 'sthread.notYours')}</p>}
           {snap.state === 'closed' && <p class="notice">{t(lang, 'sthread.closed')}</p>}
-          {canSupervise && rights !== null && (!restricted || snap.legalClaim) && <ThreadRights lang={lang} rights={rights} snap={snap} />}
+          {canSupervise && rights !== null && !frozen && <ThreadRights lang={lang} rights={rights} snap={snap} onDecided={decided} />}
         </div>
         {/* A restricted thread's notes are read only for a legal claim. */}
-        {(!restricted || snap.legalClaim) && <NotesPanel lang={lang} threads={threads} thread={thread} notes={snap.notes} />}
+        {!frozen && <NotesPanel lang={lang} threads={threads} thread={thread} notes={snap.notes} />}
       </div>
     </>
   );
