@@ -5,7 +5,9 @@
 // connector hands it over; on "Your data" the log report names the worker (unit, role, name)
 // and the disclosure and prints; the export zip unpacks with its manifest's hashes right and
 // the texts inside; a restriction request with its words goes to the supervisor sara, who sees
-// its deadline and grants it, and the thread is frozen for staff (advicectl requests agrees).
+// its deadline and grants it, and the thread is frozen for staff at once (the confirmation takes
+// the focus; no content, no "Show identity"; advicectl requests agrees) and says it is restricted
+// in the citizen's own view.
 // The register keeper's side from advicectl: log-report, breach-scope naming the citizen's
 // pseudonym, audit-verify, thread-erase of a thread never handed over (gone from the citizen's
 // app; the handed-over one refused) and privacy-notice --lang sv. Every view passes axe-core
@@ -273,9 +275,15 @@ check('sara sees the request with its deadline and grants it; the thread is froz
   await panel.getByLabel(text('en', 'staff.rights.outcome.granted')).check();
   await panel.getByLabel(text('en', 'staff.rights.reason')).fill(DECISION);
   await panel.getByRole('button', { name: text('en', 'staff.rights.submit') }).click();
-  // The granted restriction freezes the thread at once: the banner replaces the requests panel.
+  // The granted restriction freezes the thread at once: the banner replaces the requests panel,
+  // the confirmation takes the focus, and no content or "Show identity" is left in view.
   await sara.getByText(text('en', 'staff.restrict.title')).first().waitFor();
   await sara.getByText(text('en', 'staff.restrict.banner')).waitFor();
+  await sara.locator('#sthread-done').filter({ hasText: text('en', 'staff.rights.doneRestricted') }).waitFor();
+  assert.equal(await sara.evaluate(() => document.activeElement?.id), 'sthread-done', 'the confirmation has the focus');
+  assert.equal(await sara.locator('section.thread-rights').count(), 0);
+  assert.equal(await sara.locator('.identity').count(), 0, '"Show identity" is not offered');
+  assert.equal(await sara.getByText(WORDS).count(), 0, 'the messages read before are gone');
   await looked(sara, 'staff-restricted');
   const [decided] = ctlJson(['requests']).requests;
   assert.equal(decided.state, 'granted');
@@ -292,6 +300,12 @@ check('the citizen sees the decision with its reason, and no new request on the 
   await citizen.goto(`${svc.url}#/mydata/${thread}`);
   await citizen.getByText(text('en', 'mydata.rights.restrictedNoForm')).waitFor();
   await looked(citizen, 'rights-restricted');
+  await citizen.goto(`${svc.url}#/thread/${thread}`);
+  const notice = citizen.locator('.restricted-notice');
+  await notice.getByText(text('en', 'thread.restrictedH')).waitFor();
+  await notice.getByText(text('en', 'thread.restricted')).waitFor();
+  await citizen.getByText(WORDS).waitFor(); // the citizen still reads it
+  await looked(citizen, 'thread-restricted');
 });
 
 check('the register keeper: log-report, breach-scope, audit-verify, privacy-notice --lang sv', async () => {

@@ -5,7 +5,8 @@
 // senders that do not chain to the pinned root or the thread's identity refused; a dropped
 // message shown as a gap until it comes; an upload resumed after a dropped connection; files
 // refused before any upload; a download of another type refused; drafts bound to user and
-// thread; a unit log that goes back refused.
+// thread; a unit log that goes back refused; a thread restricted while open marked so, still
+// readable.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as c from '../../src/crypto/index';
@@ -156,6 +157,21 @@ test("a certified worker's answer shows live with its author; a reply goes out a
   assert.equal(after.messages[2].mark, 'ok', 'sequence and previous hash from the verifier');
   assert.equal(after.messages[2].text, 'Kiitos');
   assert.deepEqual(after.sending, []);
+  watch.close();
+});
+
+test('a thread restricted while open says so in its snapshot and stays readable (GDPR 18)', async () => {
+  const s = setup();
+  const t = await ask(s, 'Kysymys');
+  const watch = s.ctrl.watch(t.thread);
+  await s.clock.advance(100);
+  assert.equal(watch.snapshot()!.restricted, undefined, 'not restricted to begin with');
+  s.server.broadcast({ type: 'event', event: 'thread.changed', thread: t.thread, state: t.state, unit: s.w.unit, restricted: true });
+  await s.clock.advance(100);
+  const snap = watch.snapshot()!;
+  assert.equal(snap.restricted, true);
+  assert.equal(snap.messages.length, 1, 'the citizen still reads it');
+  assert.equal(snap.messages[0].text, 'Kysymys');
   watch.close();
 });
 

@@ -26,6 +26,8 @@ export interface FakeOptions {
   exportRun?: 'ok' | 'hold' | 'fail';
   /** The log report as a hostile server might send it (long texts). */
   reportLong?: boolean;
+  /** The answered thread is restricted (GDPR 18): readable, no reply taken. */
+  restricted?: boolean;
 }
 
 const NOW = Date.UTC(2026, 11, 7, 10, 30); // Monday 7.12.2026 12.30 in Helsinki
@@ -119,6 +121,7 @@ class Emitter<T> {
 
 export function fakeThreads(opts: FakeOptions, list: Summary[], onListChange: () => void): ThreadsController & { push(thread: string): void } {
   const snaps = snapshots();
+  if (opts.restricted) snaps.set(THREAD_ANSWERED, { ...snaps.get(THREAD_ANSWERED)!, restricted: true });
   const watchers = new Map<string, Emitter<ThreadSnapshot>>();
   const drafts = new Map<string, string>();
   const emitter = (t: string) => watchers.get(t) ?? watchers.set(t, new Emitter()).get(t)!;

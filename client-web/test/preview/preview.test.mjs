@@ -4,7 +4,8 @@
 // has no axe-core violation of the WCAG 2.0/2.1 A and AA rules, no sideways scrolling at
 // 390x844 and no CSP violation; the forms show the error summary, files are checked with a
 // preview and a held upload's progress, the session warning continues the session, a
-// worker's answer is announced once without a time; the consent panel in each state (none,
+// worker's answer is announced once without a time; a restricted thread says so and pauses
+// the reply form; the consent panel in each state (none,
 // given, handed over, withdrawn, failing) with its confirm step and the withdrawal's
 // confirmation, by keyboard too; the privacy notice built from the register description
 // (register.json), a hostile one refused or shown as text; screenshots (desktop and 390 px) go to
@@ -282,6 +283,30 @@ test('a thread: the answer, marks, unreadable, attachments, the live region, clo
   await page.locator('button').filter({ hasText: 'Close the question' }).click();
   await page.locator('button').filter({ hasText: 'Yes, close it' }).click();
   await page.locator('p.notice').filter({ hasText: 'This question is closed' }).waitFor();
+});
+
+test('a restricted thread: what restriction means, replies paused with the reason, the draft kept, no closing', async () => {
+  await checkView('thread-restricted', 'restricted=1', `#/thread/${ANSWERED}`, async (page, lang) => {
+    const notice = page.locator('.restricted-notice');
+    await notice.waitFor();
+    assert.match(await notice.textContent(), { fi: /jäädytetty.*oikeudellisen vaatimuksen/s, sv: /frusen.*rättsligt anspråk/s, en: /frozen.*legal claim/s }[lang]);
+    assert.ok(await page.locator('#reply-text').isDisabled(), 'the reply box is disabled');
+    assert.ok(await page.locator('.reply button[type="submit"]').isDisabled(), 'so is its button');
+    assert.match(await page.locator('#reply-paused').textContent(), { fi: /keskeytetty/, sv: /pausade/, en: /paused/ }[lang]);
+    await expectCount(page, '[role="log"] .msg.staff', 2, 'the messages stay readable');
+    assert.equal(await page.locator('button').filter({ hasText: /^(Sulje kysymys|Stäng frågan|Close the question)$/ }).count(), 0, 'no closing');
+    await expectCount(page, '.consent', 0, 'no consent to give or withdraw');
+  });
+  // With the keyboard: the focus passes from the messages' links to what follows the disabled form.
+  const { page } = await open('en', 'restricted=1', `#/thread/${ANSWERED}`);
+  await page.locator('.restricted-notice').waitFor();
+  await page.locator('main h1').focus();
+  const seen = [];
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    seen.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName));
+  }
+  assert.ok(!seen.includes('reply-text') && !seen.includes('reply-files'), `the disabled form takes no focus: ${seen.join(' ')}`);
 });
 
 test('notifications: the form, its checks and saving', async () => {

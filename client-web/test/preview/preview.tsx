@@ -27,6 +27,7 @@ function optionsOf(q: URLSearchParams): FakeOptions {
     consent: pick('consent', ['none', 'given', 'handed', 'withdrawn', 'fail'] as const, 'none'),
     exportRun: pick('export', ['ok', 'hold', 'fail'] as const, 'ok'),
     reportLong: q.get('report') === 'long',
+    restricted: q.get('restricted') === '1',
   };
 }
 

@@ -181,6 +181,8 @@ export interface ThreadSnapshot {
   locked: boolean;
   /** The server has no such thread for this citizen (erased, or never theirs). */
   missing?: boolean;
+  /** Processing is restricted (GDPR 18, PROTOCOL.md §14.8): readable, but no reply is taken. */
+  restricted?: boolean;
   /** Messages being sent from this device: shown at once, marked as sending. */
   sending: { local: string; text: string; files: string[]; failed?: string }[];
 }

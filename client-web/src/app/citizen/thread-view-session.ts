@@ -107,11 +107,12 @@ export class ThreadSession {
 
   /** The snapshot, or null before the keys came. */
   snapshot(): ThreadSnapshot | null {
+    const restricted = this.summary.restricted === true ? { restricted: true } : {};
     if (this.failed !== null) {
       return { thread: this.thread, state: this.view.state, category: this.view.category, messages: [], unreadable: [],
-        complete: true, locked: true, sending: [], missing: this.failed.code === 'not_found' };
+        complete: true, locked: true, sending: [], missing: this.failed.code === 'not_found', ...restricted };
     }
-    return this.keyring.share === null ? null : this.view.snapshot();
+    return this.keyring.share === null ? null : { ...this.view.snapshot(), ...restricted };
   }
 
   emit(): void {

@@ -4,7 +4,9 @@
 // marks (gap, late, fork) and unreadable messages in plain words, a locked thread explained,
 // attachments with download and image preview, the reply form with attachments, and closing
 // with a confirmation, and the consent to save it in the client record (consent.tsx). What is
-// shown is marked read.
+// shown is marked read. A restricted thread (GDPR 18) says what that means, and its reply form
+// is disabled with the reason (a draft stays on the device); it is neither closed, marked read
+// nor given a consent (the server takes no write on it).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FileInfo, ShownMessage, ThreadSnapshot, ThreadsController, UnreadableMessage, UploadProgress } from '../../citizen/contract';
 import type { ShellConnection } from '../../citizen/session';
@@ -141,7 +143,20 @@ function UnreadableItem({ lang, u }: { lang: Lang; u: UnreadableMessage }) {
   );
 }
 
-function Reply({ lang, conn, threads, thread }: { lang: Lang; conn: ShellConnection; threads: ThreadsController; thread: string }) {
+/** A restricted thread: what restriction means for the citizen (shown above the messages). */
+function RestrictedNotice({ lang }: { lang: Lang }) {
+  return (
+    <section class="notice restricted-notice" aria-labelledby="restricted-h">
+      <h2 id="restricted-h">{t(lang, 'thread.restrictedH')}</h2>
+      <p>{t(lang, 'thread.restricted')}</p>
+      <p>{t(lang, 'thread.restrictedUse')}</p>
+    </section>
+  );
+}
+
+/** The reply form; `paused`: the thread is restricted, so the form is shown disabled with the reason. */
+function Reply(props: { lang: Lang; conn: ShellConnection; threads: ThreadsController; thread: string; paused: boolean }) {
+  const { lang, conn, threads, thread, paused } = props;
   const draft = useDraft(threads, thread, conn);
   const files = usePickedFiles(threads);
   const [errors, setErrors] = useState<FieldError[]>([]);
@@ -177,14 +192,20 @@ function Reply({ lang, conn, threads, thread }: { lang: Lang; conn: ShellConnect
   return (
     <section class="reply" aria-labelledby="reply-h">
       <h2 id="reply-h">{t(lang, 'thread.reply')}</h2>
+      {paused && (
+        <p class="notice" id="reply-paused">
+          {t(lang, 'thread.replyPaused')}
+        </p>
+      )}
       <ErrorSummary lang={lang} errors={errors} />
       <form
         noValidate
         onSubmit={(e) => {
           e.preventDefault();
-          if (!sending) void send();
+          if (!sending && !paused) void send();
         }}
       >
+        <fieldset class="bare" disabled={paused} aria-describedby={paused ? 'reply-paused' : undefined}>
         <MessageText lang={lang} id="reply-text" label={t(lang, 'thread.replyText')} value={draft.text} error={submitted ? textError : null} onInput={draft.change} />
         <FilePicker lang={lang} id="reply-files" files={files} progress={progress} busy={sending} />
         {failed && (
@@ -193,10 +214,11 @@ function Reply({ lang, conn, threads, thread }: { lang: Lang; conn: ShellConnect
           </p>
         )}
         <div class="actions">
-          <button type="submit" disabled={sending}>
+          <button type="submit" disabled={sending || paused}>
             {t(lang, sending ? 'ask.sending' : failed ? 'ask.retry' : 'thread.send')}
           </button>
         </div>
+        </fieldset>
       </form>
     </section>
   );
@@ -264,7 +286,8 @@ export function ThreadPage(props: { lang: Lang; nav: Navigate; conn: ShellConnec
   const marked = useRef(0);
 
   useEffect(() => {
-    if (snap === null || document.visibilityState === 'hidden') return;
+    // A restricted thread takes no read mark (read.set is a write, PROTOCOL.md §14.8).
+    if (snap === null || snap.restricted === true || document.visibilityState === 'hidden') return;
     const last = snap.messages.reduce((n, m) => Math.max(n, m.seq), 0);
     if (last > marked.current) {
       marked.current = last;
@@ -341,6 +364,7 @@ export function ThreadPage(props: { lang: Lang; nav: Navigate; conn: ShellConnec
           </p>
         </div>
       )}
+      {snap?.restricted === true && <RestrictedNotice lang={lang} />}
       {snap !== null && !snap.complete && <p class="notice">{t(lang, 'thread.incomplete')}</p>}
       <h2 id="messages-h">{t(lang, 'thread.messages')}</h2>
       {/* The log is not itself live: the one announcer below tells of new messages, without times. */}
@@ -376,12 +400,13 @@ export function ThreadPage(props: { lang: Lang; nav: Navigate; conn: ShellConnec
         snap !== null &&
         !snap.locked && (
           <>
-            <Reply lang={lang} conn={conn} threads={threads} thread={thread} />
-            <CloseThread lang={lang} threads={threads} thread={thread} />
+            <Reply lang={lang} conn={conn} threads={threads} thread={thread} paused={snap.restricted === true} />
+            {snap.restricted !== true && <CloseThread lang={lang} threads={threads} thread={thread} />}
           </>
         )
       )}
-      {snap !== null && threads.consent !== undefined && (
+      {/* Consent is a write on the thread too, which a restricted thread does not take. */}
+      {snap !== null && snap.restricted !== true && threads.consent !== undefined && (
         <ConsentPanel lang={lang} consent={threads.consent} thread={thread} locked={snap.locked} />
       )}
     </>
