@@ -110,6 +110,8 @@ for (const lang of ['fi', 'sv']) {
     await page.getByRole('heading', { name: text(other, 'threads.title') }).waitFor();
     assert.equal(await htmlLang(page), other);
     inLanguage(await item.locator('dd').nth(2).textContent(), other, 'the last activity after the switch');
+    // A text the front page loads after login, in the other language's chunk.
+    assert.equal(await item.locator('.state').textContent(), text(other, 'threads.state.answered'));
     await page.getByRole('navigation', { name: text(other, 'lang.label') })
       .getByRole('button', { name: { fi: 'Suomi', sv: 'Svenska' }[lang] }).click();
     await page.getByRole('heading', { name: text(lang, 'threads.title') }).waitFor();

@@ -13,8 +13,10 @@ const appDir = process.env.ADVICE_SOURCE_DIR !== undefined ? join(process.env.AD
   : join(__dirname, '..', '..', '..', 'src', 'app');
 const dir = join(appDir, 'i18n');
 // The views the front page shows before login (and around the logged-in pages while their
-// texts load): app.tsx renders the logged-in pages only once their texts are in.
-const BEFORE_LOGIN_VIEWS = ['app.tsx', 'exit.tsx', 'views/front.tsx', 'views/privacy.tsx', 'views/accessibility.tsx', 'views/common.tsx'];
+// texts load: the logged-in menu of views/citizen/shell.tsx); app.tsx renders the logged-in
+// pages only once their texts are in.
+const BEFORE_LOGIN_VIEWS = ['app.tsx', 'exit.tsx', 'views/front.tsx', 'views/privacy.tsx', 'views/accessibility.tsx', 'views/common.tsx',
+  'views/citizen/shell.tsx'];
 const LANGS = ['fi', 'sv', 'en'];
 
 function load(lang: string): Record<string, unknown> {

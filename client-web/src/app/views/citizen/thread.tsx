@@ -206,18 +206,18 @@ function Reply(props: { lang: Lang; conn: ShellConnection; threads: ThreadsContr
         }}
       >
         <fieldset class="bare" disabled={paused} aria-describedby={paused ? 'reply-paused' : undefined}>
-        <MessageText lang={lang} id="reply-text" label={t(lang, 'thread.replyText')} value={draft.text} error={submitted ? textError : null} onInput={draft.change} />
-        <FilePicker lang={lang} id="reply-files" files={files} progress={progress} busy={sending} />
-        {failed && (
-          <p class="error" role="alert">
-            {t(lang, 'thread.replyFailed')}
-          </p>
-        )}
-        <div class="actions">
-          <button type="submit" disabled={sending || paused}>
-            {t(lang, sending ? 'ask.sending' : failed ? 'ask.retry' : 'thread.send')}
-          </button>
-        </div>
+          <MessageText lang={lang} id="reply-text" label={t(lang, 'thread.replyText')} value={draft.text} error={submitted ? textError : null} onInput={draft.change} />
+          <FilePicker lang={lang} id="reply-files" files={files} progress={progress} busy={sending} />
+          {failed && (
+            <p class="error" role="alert">
+              {t(lang, 'thread.replyFailed')}
+            </p>
+          )}
+          <div class="actions">
+            <button type="submit" disabled={sending || paused}>
+              {t(lang, sending ? 'ask.sending' : failed ? 'ask.retry' : 'thread.send')}
+            </button>
+          </div>
         </fieldset>
       </form>
     </section>
