@@ -259,15 +259,15 @@ const struct ctl_command ctl_commands[] = {
 	  "notifier's secrets; keep them apart. Run as root, BACKUP is given to adviced's\n"
 	  "user, which writes it. --json gives {\"backup\": {\"folder\", \"made\", \"files\",\n"
 	  "\"database_bytes\", \"shred_bytes\", \"blobs\", \"blob_bytes\", ...}}.",
-	  "advicectl -d /var/lib/adviced backup /var/backups/adviced/2026-12-07", CTL_SERVER_BACKUP },
+	  "advicectl -d data backup /var/backups/adviced/2026-12-07", CTL_SERVER_BACKUP },
 	{ "restore", BACKP, "BACKUP DATADIR", "restore a backup into a new data folder",
 	  "With adviced stopped: checks BACKUP against its manifest (every file's size and\n"
 	  "hash, nothing unlisted), copies it into DATADIR (made, or an existing empty\n"
 	  "folder; run as root, the files get DATADIR's owner), then runs SQLite's integrity\n"
-	  "check, checks every readable thread's attachments have their blobs, and verifies\n"
-	  "the access log's and the disclosure log's hash chains. The configuration becomes\n"
-	  "DATADIR/adviced.conf; put the pepper and the keys back before adviced starts.",
-	  "advicectl restore /var/backups/adviced/2026-12-07 /var/lib/adviced", CTL_RESTORE },
+	  "check, checks every attachment has its blob, and verifies the access log's and the\n"
+	  "disclosure log's hash chains. The configuration becomes DATADIR/adviced.conf\n"
+	  "(check its data_dir); put the pepper and the keys back before adviced starts.",
+	  "advicectl restore /var/backups/adviced/2026-12-07 data", CTL_RESTORE },
 	{ "audit-verify", AUDIT, "", "check the access and disclosure logs' hash chains",
 	  "Walks the hash chains of the access log and of the disclosure log. Exit 0: both\n"
 	  "intact; exit 3: one is broken, and the first broken row is named. --json gives\n"
@@ -452,7 +452,8 @@ static const char *mark(const struct ctl_command *c)
 	switch (c->run) {
 	case CTL_INIT:
 	case CTL_ROOT_CREATE:
-	case CTL_DEV_TOKEN: return " (offline)";
+	case CTL_DEV_TOKEN:
+	case CTL_RESTORE: return " (offline)";
 	case CTL_LOGIN:
 	case CTL_REQUEST: return " (to a server's URL)";
 	default: return "";
