@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -381,6 +383,77 @@ static void backup_under_load_restores_every_acknowledged_write(void **state)
 	free(l);
 }
 
+/* One request line on the admin socket, as advicectl would send it; the parsed reply. */
+static json_t *admin_line(struct harness *h, const char *line)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char reply[65536];
+	size_t n = 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	json_t *j;
+
+	assert_true(fd >= 0);
+	assert_true(snprintf(sa.sun_path, sizeof sa.sun_path, "%s/admin.sock", h->dir) <
+		    (int)sizeof sa.sun_path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(send(fd, line, strlen(line), MSG_NOSIGNAL), (ssize_t)strlen(line));
+	assert_int_equal(send(fd, "\n", 1, MSG_NOSIGNAL), 1);
+	while (n + 1 < sizeof reply) {
+		ssize_t got = recv(fd, reply + n, 1, 0);
+
+		if (got <= 0 || reply[n] == '\n')
+			break;
+		n++;
+	}
+	reply[n] = '\0';
+	close(fd);
+	if ((j = json_loads(reply, 0, NULL)) == NULL)
+		fail_msg("not JSON: %s", reply);
+	return j;
+}
+
+/* The reply's type and code: "ok", or the error's code. */
+static void expect_reply(json_t *j, const char *code)
+{
+	const char *type = itest_str(j, "type");
+
+	if (strcmp(code, "ok") == 0 ? strcmp(type, "ok") != 0 : strcmp(itest_str(j, "code") ?: "", code) != 0)
+		fail_msg("wanted %s, got %s %s: %s", code, type, itest_str(j, "code") ?: "",
+			 itest_str(j, "message") ?: "");
+}
+
+/* The admin socket's backup request: one absolute path, and the reply's data. */
+static void backup_request_shape(void **state)
+{
+	struct harness *h = *state;
+	char base[264], line[700];
+	json_t *j, *b;
+
+	snprintf(base, sizeof base, "%s.raw", h->dir);
+	shell("rm -rf '%s' && mkdir '%s'", base, base);
+	expect_reply(j = admin_line(h, "{\"id\":1,\"command\":\"backup\",\"args\":[\"relative\"]}"),
+		     "bad_request");
+	json_decref(j);
+	snprintf(line, sizeof line, "{\"id\":2,\"command\":\"backup\",\"args\":[\"%s\",\"%s\"]}", base, base);
+	expect_reply(j = admin_line(h, line), "bad_request");
+	json_decref(j);
+	snprintf(line, sizeof line, "{\"id\":3,\"command\":\"backup\",\"args\":[\"%s/none\"]}", base);
+	expect_reply(j = admin_line(h, line), "bad_request"); /* no such folder: nothing made */
+	json_decref(j);
+	snprintf(line, sizeof line, "{\"id\":4,\"command\":\"backup\",\"args\":[\"%s\"]}", base);
+	expect_reply(j = admin_line(h, line), "ok");
+	assert_int_equal(itest_num(j, "id"), 4);
+	b = json_object_get(json_object_get(j, "data"), "backup");
+	assert_string_equal(itest_str(b, "folder"), base);
+	assert_true(itest_num(b, "files") >= 3 && itest_num(b, "database_bytes") > 0 &&
+		    itest_num(b, "shred_bytes") > 0);
+	assert_non_null(strstr(itest_str(b, "not_included"), "pepper"));
+	json_decref(j);
+	/* The access log's chain holds with the backup's row. */
+	assert_int_equal(harness_ctl(h, (const char *const[]){ "audit-verify", NULL }, NULL), 0);
+	shell("rm -rf '%s'", base);
+}
+
 /* Makes `dir`'s copy `copy` of a backup (cp -a). */
 static void copy_backup(const char *dir, const char *copy)
 {
@@ -482,6 +555,7 @@ static void backup_and_restore_refuse_what_is_wrong(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(backup_request_shape),
 		cmocka_unit_test(backup_and_restore_refuse_what_is_wrong),
 		cmocka_unit_test(backup_under_load_restores_every_acknowledged_write),
 	};
