@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "admin_sock.h"
+#include "backup.h"
 #include "core.h"
 #include "dispatch.h"
 #include "log.h"
@@ -41,6 +42,9 @@ struct admin_sock {
 	struct dispatch *d;
 	pthread_t thread;
 	struct admin_conn conn[ADMIN_SOCK_MAX_CONN];
+	struct backup_source backup; /* what "backup" copies (admin_sock_set_backup) */
+	char *backup_text[7];	     /* backup's strings, owned */
+	int has_backup;
 };
 
 /* Writes all of `text` and a newline; errors end the connection later, at its next read. */
@@ -194,6 +198,61 @@ static void run_steps(struct admin_sock *a, const struct admin_conn *c, json_t *
 	json_object_del(o, "again");
 }
 
+/*
+ * "backup DIR": the request goes through dispatch first, so it is checked by the policy and
+ * written to the access log like every command; then this thread makes the backup on
+ * connections of its own (backup.h), off the core thread, so that clients' requests go on
+ * meanwhile. Other admin connections wait until it is done.
+ */
+static void handle_backup(struct admin_sock *a, struct admin_conn *c, json_t *req, const char *body)
+{
+	json_t *id = json_object_get(req, "id"), *args = json_object_get(req, "args"), *o, *data = NULL;
+	const char *dir = json_string_value(json_array_get(args, 0)), *type;
+	char err[600], *text = NULL, *line;
+	int rc;
+
+	if (json_array_size(args) != 1 || dir == NULL || dir[0] != '/') {
+		send_error(c->fd, id, "bad_request",
+			   "backup takes one argument: the absolute path of an empty folder");
+		return;
+	}
+	if (!a->has_backup) {
+		send_error(c->fd, id, "unavailable", "this server makes no backups");
+		return;
+	}
+	if ((o = admin_call(a, c, body)) == NULL) {
+		send_error(c->fd, id, "unavailable", "the server is busy or stopping: no backup was made");
+		return;
+	}
+	type = json_string_value(json_object_get(o, "type"));
+	if (type == NULL || strcmp(type, "ok") != 0) {
+		json_object_set(o, "id", id ? id : json_null());
+		if ((line = json_dumps(o, JSON_COMPACT)) != NULL)
+			send_line(c->fd, line);
+		free(line);
+		json_decref(o);
+		return;
+	}
+	json_decref(o);
+	log_notice("admin socket: backup by %s started", c->user);
+	rc = backup_make(&a->backup, dir, &text, &data, err, sizeof err);
+	if (rc != 0) {
+		log_err("admin socket: backup by %s failed: %s", c->user, err);
+		send_error(c->fd, id, rc == -2 ? "bad_request" : "failed", err);
+		return;
+	}
+	o = json_pack("{s:O?, s:s, s:s, s:i, s:o}", "id", id, "type", "ok", "output", text ? text : "",
+		      "exit", 0, "data", data ? data : json_object());
+	line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (line != NULL)
+		send_line(c->fd, line);
+	else
+		send_error(c->fd, id, "failed", "out of memory for the reply; the backup was made");
+	free(line);
+	free(text);
+	json_decref(o);
+}
+
 /* Runs one request line and writes its reply. */
 static void handle_line(struct admin_sock *a, struct admin_conn *c, const char *line, size_t len)
 {
@@ -209,6 +268,12 @@ static void handle_line(struct admin_sock *a, struct admin_conn *c, const char *
 	}
 	if ((body = admin_body(req, c->user, &why)) == NULL) {
 		send_error(c->fd, id, "bad_request", why);
+		json_decref(req);
+		return;
+	}
+	if (strcmp(json_string_value(json_object_get(req, "command")), "backup") == 0) {
+		handle_backup(a, c, req, body);
+		free(body);
 		json_decref(req);
 		return;
 	}
@@ -428,6 +493,23 @@ struct admin_sock *admin_sock_start(const char *path, struct dispatch *d, char *
 	return a;
 }
 
+int admin_sock_set_backup(struct admin_sock *a, const struct backup_source *src)
+{
+	const char *from[7] = { src->data_dir,	  src->database,      src->shred_database, src->blob_dir,
+				src->config_file, src->register_file, src->version };
+
+	for (size_t i = 0; i < 7; i++) {
+		free(a->backup_text[i]);
+		if ((a->backup_text[i] = strdup(from[i] ? from[i] : "")) == NULL)
+			return -1;
+	}
+	a->backup = (struct backup_source){ a->backup_text[0], a->backup_text[1], a->backup_text[2],
+					    a->backup_text[3], a->backup_text[4], a->backup_text[5],
+					    a->backup_text[6] };
+	a->has_backup = 1;
+	return 0;
+}
+
 void admin_sock_stop(struct admin_sock *a)
 {
 	if (a == NULL)
@@ -442,5 +524,7 @@ void admin_sock_stop(struct admin_sock *a)
 	unlink(a->path);
 	close(a->wake[0]);
 	close(a->wake[1]);
+	for (size_t i = 0; i < 7; i++)
+		free(a->backup_text[i]);
 	free(a);
 }

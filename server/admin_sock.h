@@ -22,6 +22,11 @@ struct admin_sock;
  * refused) and starts its thread. NULL with a reason in `err`. */
 struct admin_sock *admin_sock_start(const char *path, struct dispatch *d, char *err, size_t errlen);
 
+struct backup_source;
+/* Lets the "backup" command copy `src` (its strings are copied); without it the command is
+ * refused as unavailable. Call before the first connection. 0, or -1 when out of memory. */
+int admin_sock_set_backup(struct admin_sock *a, const struct backup_source *src);
+
 /* Stops the thread, closes every connection and removes the socket file. NULL is fine. */
 void admin_sock_stop(struct admin_sock *a);
 

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "admin_sock.h"
+#include "backup.h"
 #include "config.h"
 #include "core.h"
 #include "datalock.h"
@@ -250,6 +251,23 @@ static int load_oidc_config(const struct config *cfg, struct oidc_config *oc)
 	if (oidc_config_load_keys(oc, cfg->oidc_sig_key, cfg->oidc_enc_key, err, sizeof err) != 0)
 		fatal("bank-ID login keys: %s", err);
 	return 0;
+}
+
+/* What the admin socket's "backup" copies: this server's files (backup.h). 0 or -1. */
+static int set_backup(struct admin_sock *admin, const struct config *cfg, const struct core_config *cc,
+		      const char *config_file)
+{
+	const struct backup_source src = {
+		.data_dir = cfg->data_dir,
+		.database = cfg->database,
+		.shred_database = cfg->shred_database,
+		.blob_dir = cc->blob_dir,
+		.config_file = config_file,
+		.register_file = cfg->register_file,
+		.version = ADVICE_VERSION,
+	};
+
+	return admin_sock_set_backup(admin, &src);
 }
 
 static void core_config_from(const struct config *cfg, const struct token_config *tc,
@@ -489,6 +507,8 @@ int main(int argc, char **argv)
 		fatal("notifications: %s", err);
 	if ((admin = admin_sock_start(cfg.admin_socket, d, err, sizeof err)) == NULL)
 		fatal("%s", err);
+	if (set_backup(admin, &cfg, &cc, opt.config) != 0)
+		fatal("out of memory");
 	if (oc.sig_key != NULL) {
 		if ((ow = oidc_worker_start(&oc, net_wake, the_net)) == NULL ||
 		    net_set_oidc(the_net, &oc, ow) != 0)

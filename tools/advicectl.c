@@ -9,12 +9,14 @@
  * written to the access log with the OS user, and committed before the answer. What needs
  * the admin's machine stays here: reading a password and deriving its key, reading key files,
  * signing. Offline, without adviced: init (it makes the folder, and takes its lock while it
- * writes the demo data) and root-create (a key file only); dev-token needs only key files.
+ * writes the demo data), restore (a backup into a new folder, server/backup.h) and
+ * root-create (a key file only); dev-token needs only key files.
  * login and request act as a worker's client of a server's URL (tools/ctl_client.c).
  *
  * The commands, their arguments and their help are one table, tools/ctl_commands.c: main()
  * dispatches on it and `advicectl help [COMMAND]` prints it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -39,6 +41,7 @@
 #include "admin_names.h"
 #include "admin_queue.h"
 #include "admin_staff.h"
+#include "backup.h"
 #include "advice.h"
 #include "config.h"
 #include "ctl_client.h"
@@ -351,6 +354,57 @@ static int key_command(const struct admin *a, int argc, char **argv)
 	rc = admin_command(a, argc, argv, NULL, records, text);
 	free(text);
 	return rc;
+}
+
+/* Makes `path` (mode 700) or checks that it is an empty folder; its absolute path into abs. */
+static void backup_target(const char *path, char abs[PATH_MAX])
+{
+	struct dirent *de;
+	DIR *d;
+
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		die("%s: %s", path, strerror(errno));
+	if (realpath(path, abs) == NULL || (d = opendir(abs)) == NULL)
+		die("%s: %s", path, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			closedir(d);
+			die("%s is not empty: a backup goes into an empty folder", path);
+		}
+	}
+	closedir(d);
+}
+
+/* backup BACKUP: adviced writes the backup into the folder, so it is made here and, run as
+ * root, given to the user adviced runs as (the admin socket's owner); adviced gets its
+ * absolute path. */
+static int backup_command(const struct admin *a, int argc, char **argv)
+{
+	char abs[PATH_MAX], *words[2];
+	struct stat sock;
+
+	if (argc != 2)
+		command_usage(argv[0]);
+	close(admin_connect(a)); /* adviced must run: it makes the backup */
+	backup_target(argv[1], abs);
+	if (geteuid() == 0 &&
+	    (stat(a->cfg.admin_socket, &sock) != 0 || chown(abs, sock.st_uid, sock.st_gid) != 0))
+		die("%s: cannot give it to adviced's user: %s", abs, strerror(errno));
+	words[0] = argv[0];
+	words[1] = abs;
+	return admin_command(a, 2, words, NULL, NULL, NULL);
+}
+
+/* restore BACKUP DATADIR, offline. */
+static int restore_command(int argc, char **argv)
+{
+	char err[1024];
+
+	if (argc != 3)
+		command_usage(argv[0]);
+	if (backup_restore(argv[1], argv[2], stdout, err, sizeof err) != 0)
+		die("restore: %s", err);
+	return 0;
 }
 
 /* worker-add: a password given on stdin is turned into its key here. */
@@ -982,6 +1036,8 @@ static int run_command(const struct ctl_command *c, const char *dir, int json_ou
 	case CTL_SERVER_PASSWORD: return worker_add_command(&a, argc, argv);
 	case CTL_SERVER_KEYS: return key_command(&a, argc, argv);
 	case CTL_SERVER_STDIN: return stdin_command(&a, argc, argv);
+	case CTL_SERVER_BACKUP: return backup_command(&a, argc, argv);
+	case CTL_RESTORE: return restore_command(argc, argv);
 	case CTL_SERVER: break;
 	}
 	return admin_command(&a, argc, argv, NULL, NULL, NULL);

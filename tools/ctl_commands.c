@@ -14,13 +14,14 @@
 #define KEYS  "keys"
 #define AUDIT "audit"
 #define REGDT "register duties"
+#define BACKP "backup and restore"
 #define AS_WK "as a worker"
 #define DEVEL "development"
 #define WHEN_D                                                                                               \
 	"WHEN is YYYY-MM-DD (the last day: the end is the following midnight, Helsinki time),\n"             \
 	"now, +SECONDS, or none (no end)."
 
-const char *const ctl_groups[] = { SETUP, UNITS, STAFF, DUTY, KEYS, AUDIT, REGDT, AS_WK, DEVEL };
+const char *const ctl_groups[] = { SETUP, UNITS, STAFF, DUTY, KEYS, AUDIT, REGDT, BACKP, AS_WK, DEVEL };
 const size_t ctl_ngroups = sizeof ctl_groups / sizeof ctl_groups[0];
 
 const struct ctl_command ctl_commands[] = {
@@ -249,6 +250,24 @@ const struct ctl_command ctl_commands[] = {
 	  "advicectl -d data export-order 0123456789abcdef0123456789abcdef --recipient \"the citizen\" "
 	  "--basis \"GDPR 15\"",
 	  CTL_SERVER },
+	{ "backup", BACKP, "BACKUP", "back up the data folder while adviced serves",
+	  "Makes a consistent backup of DIR's running adviced in the folder BACKUP (made,\n"
+	  "mode 700, or an existing empty one): the database and the shred store (SQLite's\n"
+	  "online backup: clients are served meanwhile), the attachments' blobs, adviced.conf\n"
+	  "and the register file, and BACKUP/manifest.json with each file's size and\n"
+	  "BLAKE2b-256. Not in it: the pepper, the bank-ID keys, the TLS key and the\n"
+	  "notifier's secrets; keep them apart. Run as root, BACKUP is given to adviced's\n"
+	  "user, which writes it. --json gives {\"backup\": {\"folder\", \"made\", \"files\",\n"
+	  "\"database_bytes\", \"shred_bytes\", \"blobs\", \"blob_bytes\", ...}}.",
+	  "advicectl -d data backup /var/backups/adviced/2026-12-07", CTL_SERVER_BACKUP },
+	{ "restore", BACKP, "BACKUP DATADIR", "restore a backup into a new data folder",
+	  "With adviced stopped: checks BACKUP against its manifest (every file's size and\n"
+	  "hash, nothing unlisted), copies it into DATADIR (made, or an existing empty\n"
+	  "folder; run as root, the files get DATADIR's owner), then runs SQLite's integrity\n"
+	  "check, checks every attachment has its blob, and verifies the access log's and the\n"
+	  "disclosure log's hash chains. The configuration becomes DATADIR/adviced.conf\n"
+	  "(check its data_dir); put the pepper and the keys back before adviced starts.",
+	  "advicectl restore /var/backups/adviced/2026-12-07 data", CTL_RESTORE },
 	{ "audit-verify", AUDIT, "", "check the access and disclosure logs' hash chains",
 	  "Walks the hash chains of the access log and of the disclosure log. Exit 0: both\n"
 	  "intact; exit 3: one is broken, and the first broken row is named. --json gives\n"
@@ -393,7 +412,7 @@ int ctl_command_needs_dir(const struct ctl_command *c)
 int ctl_command_offline(const struct ctl_command *c)
 {
 	return c->run != CTL_SERVER && c->run != CTL_SERVER_PASSWORD && c->run != CTL_SERVER_KEYS &&
-	       c->run != CTL_SERVER_STDIN;
+	       c->run != CTL_SERVER_STDIN && c->run != CTL_SERVER_BACKUP;
 }
 
 void ctl_print_synopsis(FILE *f, const struct ctl_command *c)
@@ -411,7 +430,8 @@ static const char *where_it_runs(const struct ctl_command *c)
 	case CTL_REQUEST: return "on the server at URL, as the worker's client; no data folder";
 	case CTL_SERVER:
 	case CTL_SERVER_STDIN:
-	case CTL_SERVER_PASSWORD: return "on DIR's running adviced (logged with your OS user)";
+	case CTL_SERVER_PASSWORD:
+	case CTL_SERVER_BACKUP: return "on DIR's running adviced (logged with your OS user)";
 	case CTL_SERVER_KEYS:
 		return "signs here with your key files; DIR's running adviced writes the records";
 	default: return "offline: adviced need not run";
@@ -432,7 +452,8 @@ static const char *mark(const struct ctl_command *c)
 	switch (c->run) {
 	case CTL_INIT:
 	case CTL_ROOT_CREATE:
-	case CTL_DEV_TOKEN: return " (offline)";
+	case CTL_DEV_TOKEN:
+	case CTL_RESTORE: return " (offline)";
 	case CTL_LOGIN:
 	case CTL_REQUEST: return " (to a server's URL)";
 	default: return "";

@@ -20,6 +20,8 @@ enum ctl_run {
 	CTL_SERVER_PASSWORD, /* -d DIR: as CTL_SERVER, a password on stdin turned into its key here */
 	CTL_SERVER_KEYS,     /* -d DIR: signs here with key files, adviced writes the records */
 	CTL_SERVER_STDIN,    /* -d DIR: as CTL_SERVER, with a line of stdin sent apart from the arguments */
+	CTL_SERVER_BACKUP,   /* -d DIR: as CTL_SERVER, the target folder made and checked here first */
+	CTL_RESTORE,	     /* offline: restore BACKUP DATADIR, no -d */
 };
 
 struct ctl_command {

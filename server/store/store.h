@@ -1192,6 +1192,39 @@ struct store_consent_ops {
 	int (*order_close)(struct store *st, const struct store_export_order *o);
 };
 
+/* Backups (issue 19): a copy of the store made while adviced serves, on a connection of its
+ * own (a read-only store), so the core's writer is not held; and the checks a restore runs. */
+struct store_backup_file {
+	char id[STORE_ID_SIZE];
+	char thread_id[STORE_ID_SIZE];
+	int64_t chunks, received; /* chunks in all, chunks stored (their bytes are in the blob) */
+	int complete;
+};
+typedef int (*store_backup_file_cb)(void *arg, const struct store_backup_file *f);
+
+struct store_backup_ops {
+	/* Copies the main database into `dest` (a path that must not exist) with SQLite's online
+	 * backup API, in one read transaction: writers go on meanwhile and the copy is the
+	 * database as one commit left it. In that same snapshot, before the copy, cb gets every
+	 * attachment record (a non-zero return stops and fails the backup). STORE_OK or
+	 * STORE_ERROR (logged). Not inside a transaction of this store. */
+	int (*copy)(struct store *st, const char *dest, store_backup_file_cb cb, void *arg);
+	/* Copies the SQLite file at `src` (the shred store) into `dest` (must not exist) the same
+	 * way, in one step; the shred store's writer waits for it (a few pages). */
+	int (*copy_file)(struct store *st, const char *src, const char *dest);
+	/* SQLite's integrity check of the database and, on a writable store, of the shred
+	 * store: STORE_OK when both say ok, else STORE_ERROR with SQLite's first complaint in
+	 * `why`. */
+	int (*check)(struct store *st, char *why, size_t size);
+	/* Every attachment record, in id order (a restore checks their blobs). */
+	int (*files)(struct store *st, store_backup_file_cb cb, void *arg);
+	/* Whether the blob of attachment record f may be missing because the record is on its
+	 * way out, as the store reads now: the record is deleted, its thread is marked for
+	 * shredding or shredded, or its thread has no row and no share in the shred store at
+	 * `shred_path` (a prepared thread dropped: a purge's orphan). 1 yes, 0 no, -1 error. */
+	int (*blob_may_be_gone)(struct store *st, const char *shred_path, const struct store_backup_file *f);
+};
+
 struct store_ops {
 	/* Closes the store (NULL is fine); an open transaction is rolled back. */
 	void (*close)(struct store *st);
@@ -1218,6 +1251,7 @@ struct store_ops {
 	const struct store_rights_ops *rights;
 	const struct store_disclosure_ops *disclosure;
 	const struct store_consent_ops *consent;
+	const struct store_backup_ops *backup;
 };
 
 struct store {

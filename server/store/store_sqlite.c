@@ -190,6 +190,7 @@ static const struct store_ops sqlite_ops = {
 	.rights = &store_sqlite_rights_ops,
 	.disclosure = &store_sqlite_disclosure_ops,
 	.consent = &store_sqlite_consent_ops,
+	.backup = &store_sqlite_backup_ops,
 };
 
 sqlite3 *store_sqlite_checkpoint_db(struct store *st)

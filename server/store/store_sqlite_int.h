@@ -139,6 +139,7 @@ extern const struct store_retention_ops store_sqlite_retention_ops;
 extern const struct store_rights_ops store_sqlite_rights_ops;
 extern const struct store_disclosure_ops store_sqlite_disclosure_ops;
 extern const struct store_consent_ops store_sqlite_consent_ops;
+extern const struct store_backup_ops store_sqlite_backup_ops;
 /* Runs a query whose columns are (owner, n, kid, data, extra[, m, third]) and calls cb per row
  * (store_sqlite_keys.c); a non-zero return of cb stops early. Finalizes q. STORE_OK or STORE_ERROR. */
 int sqs_key_each(struct store *st, sqlite3_stmt *q, store_key_cb cb, void *arg);
