@@ -31,6 +31,7 @@ struct advice_client {
 	int tls;		     /* the context can make TLS connections */
 	struct lws_protocols protocols[3];
 	char source[64]; /* local address WebSockets bind to ("": any), advice_client_set_source */
+	char *ca_file;	 /* the CA certificates TLS connections trust (NULL: the system's) */
 	char error_message[ADVICE_ERROR_MESSAGE_MAX + 1]; /* advice_client_error_message */
 	int retry_after;
 };
