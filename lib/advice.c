@@ -19,20 +19,28 @@
 
 #include "advice_int.h"
 
-/*
- * A server certificate the TLS handshake refuses: keeps OpenSSL's reason ("certificate has
- * expired", "unable to get local issuer certificate", "hostname mismatch") for
- * advice_client_error_message(), since lws reports only that the handshake failed.
- */
-static void advice__tls_refused(struct lws *wsi, X509_STORE_CTX *store)
+/* Keeps the reason of a refused server certificate ("certificate has expired", "unable to
+ * get local issuer certificate", "hostname mismatch") for advice_client_error_message(),
+ * since lws reports only that the handshake failed. */
+static void advice__tls_refused(struct advice_client *c, X509_STORE_CTX *store)
 {
-	struct advice_client *c = lws_context_user(lws_get_context(wsi));
 	int err = X509_STORE_CTX_get_error(store);
 
 	if (c != NULL && err != X509_V_OK)
 		snprintf(c->error_message, sizeof(c->error_message),
 			 "TLS: the server's certificate is not accepted: %s",
 			 X509_verify_cert_error_string(err));
+}
+
+/* OpenSSL's verdict on each certificate of the server's chain, which stands (the SSL_CTX's
+ * callback, when lws does not put its own on the connection). */
+static int advice__tls_verify(int ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+
+	if (!ok && ssl != NULL)
+		advice__tls_refused(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)), store);
+	return ok;
 }
 
 /* The one callback of the client context: dispatches on what the wsi belongs to. */
@@ -42,9 +50,9 @@ static int advice__callback(struct lws *wsi, enum lws_callback_reasons reason, v
 	enum advice_op_kind *kind;
 
 	if (reason == LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION) {
-		/* user: the X509_STORE_CTX; len: OpenSSL's verdict, which stands. */
+		/* lws's verify callback: user is the X509_STORE_CTX, len OpenSSL's verdict. */
 		if (len == 0)
-			advice__tls_refused(wsi, user);
+			advice__tls_refused(lws_context_user(lws_get_context(wsi)), user);
 		return 0;
 	}
 	kind = lws_get_opaque_user_data(wsi);
@@ -56,28 +64,67 @@ static int advice__callback(struct lws *wsi, enum lws_callback_reasons reason, v
 }
 
 /*
- * A client context of lws for c, able to make TLS connections (1.2 or later) that verify
- * the server's certificate and host name against c->ca_file, or the system's CA
- * certificates when it is NULL. NULL when lws fails (or cannot load the CA file).
+ * The TLS client settings of c: TLS 1.2 or later, the server's certificate verified against
+ * c->ca_file, or the system's CA certificates when it is NULL (lws checks the host name).
+ * Made here rather than by lws: lws 4.1 loses the trust store of one of two client contexts
+ * that live at the same time. NULL when out of memory or the CA file does not load.
  */
-static struct lws_context *advice__context_new(struct advice_client *c)
+static SSL_CTX *advice__tls_new(struct advice_client *c)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	int ok;
+
+	if (ctx == NULL)
+		return NULL;
+	ok = SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
+	     (c->ca_file != NULL ? SSL_CTX_load_verify_locations(ctx, c->ca_file, NULL)
+				 : SSL_CTX_set_default_verify_paths(ctx)) == 1;
+	ERR_clear_error();
+	if (!ok) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_app_data(ctx, c);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, advice__tls_verify);
+	return ctx;
+}
+
+/* A client context of lws for c with the TLS settings of advice__tls_new (c->ssl_ctx, made
+ * here). 0, or -1 with neither made. */
+static int advice__context_new(struct advice_client *c)
 {
 	struct lws_context_creation_info info;
 
+	if ((c->ssl_ctx = advice__tls_new(c)) == NULL)
+		return -1;
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = c->protocols;
 	info.user = c;
-	/* OpenSSL's one-time initialisation: its allocations live until the process exits
-	 * (tests/lsan.supp names them for LeakSanitizer). */
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.client_ssl_ca_filepath = c->ca_file;
-	info.ssl_client_options_set = (long)(SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
+	info.provided_client_ssl_ctx = c->ssl_ctx;
 	info.fd_limit_per_thread = 4096;
 	info.timeout_secs = 20;
 	info.uid = -1;
 	info.gid = -1;
-	return lws_create_context(&info);
+	if ((c->ctx = lws_create_context(&info)) == NULL) {
+		SSL_CTX_free(c->ssl_ctx);
+		c->ssl_ctx = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Destroys what advice__context_new made (lws first: it holds the SSL_CTX). */
+static void advice__context_free(struct advice_client *c)
+{
+	if (c->ctx != NULL) {
+		lws_sul_schedule(c->ctx, 0, &c->wake, NULL, LWS_SET_TIMER_USEC_CANCEL);
+		lws_context_destroy(c->ctx);
+		c->ctx = NULL;
+	}
+	SSL_CTX_free(c->ssl_ctx);
+	c->ssl_ctx = NULL;
 }
 
 ADVICE_API struct advice_client *advice_client_new(void)
@@ -97,8 +144,7 @@ ADVICE_API struct advice_client *advice_client_new(void)
 	c->protocols[1].name = ADVICE_SUBPROTOCOL;
 	c->protocols[1].callback = advice__callback;
 	c->protocols[1].rx_buffer_size = 16384;
-	c->ctx = advice__context_new(c);
-	if (c->ctx == NULL) {
+	if (advice__context_new(c) != 0) {
 		free(c);
 		return NULL;
 	}
@@ -130,30 +176,25 @@ static int advice__ca_file_check(struct advice_client *c, const char *path)
 
 ADVICE_API int advice_client_set_ca_file(struct advice_client *c, const char *ca_file)
 {
-	struct lws_context *ctx;
-	char *old;
+	char *old, *copy;
 
 	if (c == NULL || c->conns != NULL)
 		return -ADVICE_ERR_INVAL;
 	if (ca_file != NULL && advice__ca_file_check(c, ca_file) != 0)
 		return -ADVICE_ERR_INVAL;
-	old = c->ca_file;
-	c->ca_file = NULL;
-	if (ca_file != NULL && (c->ca_file = strdup(ca_file)) == NULL) {
-		c->ca_file = old;
+	if ((copy = ca_file != NULL ? strdup(ca_file) : NULL) == NULL && ca_file != NULL)
 		return -ADVICE_ERR_NOMEM;
-	}
-	if ((ctx = advice__context_new(c)) == NULL) {
-		snprintf(c->error_message, sizeof(c->error_message), "cannot make a TLS client with %s",
-			 ca_file != NULL ? ca_file : "the system's CA store");
+	advice__context_free(c);
+	old = c->ca_file;
+	c->ca_file = copy;
+	if (advice__context_new(c) != 0) {
 		free(c->ca_file);
 		c->ca_file = old;
-		return -ADVICE_ERR_INVAL;
+		snprintf(c->error_message, sizeof(c->error_message), "cannot make a TLS client with %s",
+			 ca_file != NULL ? ca_file : "the system's CA store");
+		return advice__context_new(c) == 0 ? -ADVICE_ERR_INVAL : -ADVICE_ERR_NOMEM;
 	}
 	free(old);
-	lws_sul_schedule(c->ctx, 0, &c->wake, NULL, LWS_SET_TIMER_USEC_CANCEL);
-	lws_context_destroy(c->ctx);
-	c->ctx = ctx;
 	c->error_message[0] = '\0';
 	return 0;
 }
@@ -163,8 +204,7 @@ ADVICE_API void advice_client_free(struct advice_client *c)
 	if (c == NULL)
 		return;
 	advice__ws_detach_all(c);
-	lws_sul_schedule(c->ctx, 0, &c->wake, NULL, LWS_SET_TIMER_USEC_CANCEL);
-	lws_context_destroy(c->ctx);
+	advice__context_free(c); /* no context only after a failed advice_client_set_ca_file */
 	free(c->ca_file);
 	free(c);
 }

@@ -26,6 +26,7 @@ enum advice_op_kind { ADVICE_OP_HTTP = 1, ADVICE_OP_WS };
 
 struct advice_client {
 	struct lws_context *ctx;
+	struct ssl_ctx_st *ssl_ctx;  /* TLS client settings (OpenSSL's SSL_CTX), given to ctx */
 	lws_sorted_usec_list_t wake; /* bounds one lws_service() call */
 	struct advice_conn *conns;   /* open WebSockets, for advice_client_free */
 	int tls;		     /* the context can make TLS connections */

@@ -588,6 +588,8 @@ static void test_advicectl_login_over_https(void **state)
 
 	assert_non_null(ctl);
 	itest_run_argv(good, "anna-demo\n", &r);
+	if (r.status != 0)
+		fprintf(stderr, "advicectl login: status %d\n%s", r.status, r.err);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "logged out"));
 	itest_run_free(&r);
