@@ -540,8 +540,11 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_stop_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* A reload comes while serving: calls it interrupts in other threads are restarted. */
 	sa.sa_handler = on_reload_signal;
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	if ((the_net = net_new(&cfg, core_config_pepper(core), ro)) == NULL)
