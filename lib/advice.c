@@ -63,6 +63,16 @@ static int advice__callback(struct lws *wsi, enum lws_callback_reasons reason, v
 	return advice__ws_callback(wsi, reason, in, len);
 }
 
+/* The system's folder of CA certificates (hashed names, read as a chain needs them): cheap
+ * where loading its whole bundle file, as OpenSSL's default paths do, costs a client
+ * hundreds of milliseconds. $SSL_CERT_DIR overrides it, as it does for OpenSSL. */
+static const char *advice__system_ca_dir(void)
+{
+	const char *dir = getenv(X509_get_default_cert_dir_env());
+
+	return dir != NULL && dir[0] != '\0' ? dir : X509_get_default_cert_dir();
+}
+
 /*
  * The TLS client settings of c: TLS 1.2 or later, the server's certificate verified against
  * c->ca_file, or the system's CA certificates when it is NULL (lws checks the host name).
@@ -78,7 +88,7 @@ static SSL_CTX *advice__tls_new(struct advice_client *c)
 		return NULL;
 	ok = SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
 	     (c->ca_file != NULL ? SSL_CTX_load_verify_locations(ctx, c->ca_file, NULL)
-				 : SSL_CTX_set_default_verify_paths(ctx)) == 1;
+				 : SSL_CTX_load_verify_locations(ctx, NULL, advice__system_ca_dir())) == 1;
 	ERR_clear_error();
 	if (!ok) {
 		SSL_CTX_free(ctx);
