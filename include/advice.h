@@ -9,7 +9,11 @@
  * (advice_proto.h); advice_err_name() gives their wire names.
  *
  * URLs: base_url is "http://host[:port]" (also "ws://"). "https://" and "wss://" select
- * TLS, which this version does not enable yet: calls with them return -ADVICE_ERR_INVAL.
+ * TLS (1.2 or later): the server's certificate must chain to a trusted CA (the system's, or
+ * those of advice_client_set_ca_file) and name the URL's host (a DNS name: connect by name,
+ * not by IP address), or the call fails with -ADVICE_ERR_IO and
+ * advice_client_error_message() says why ("TLS: the server's certificate is not accepted:
+ * certificate has expired").
  */
 #ifndef ADVICE_H
 #define ADVICE_H
@@ -50,6 +54,15 @@ void advice_client_free(struct advice_client *c);
 int advice_client_set_source(struct advice_client *c, const char *address);
 
 /*
+ * Makes TLS connections opened afterwards trust only the CA certificates in the PEM file
+ * `ca_file` (e.g. a municipality's own CA); NULL: the system's CA store again (the default).
+ * Only while the client has no connection open. Returns 0; -ADVICE_ERR_INVAL (no client, a
+ * connection open, the file unreadable or without a certificate, the reason in
+ * advice_client_error_message()); or -ADVICE_ERR_NOMEM. On failure the trust is unchanged.
+ */
+int advice_client_set_ca_file(struct advice_client *c, const char *ca_file);
+
+/*
  * Pumps every connection of the client once, waiting at most timeout_ms for activity.
  * Returns 0, or -ADVICE_ERR_IO when the event loop failed.
  */
@@ -58,7 +71,9 @@ int advice_client_service(struct advice_client *c, int timeout_ms);
 /*
  * The server's reason for refusing the client's last login, enrolment or logout call: the
  * "message" of its error answer (PROTOCOL.md §2.2; for example "wrong username or setup
- * code"), for people to read beside the error code. "" when that call got no error answer
+ * code"), for people to read beside the error code. After a call that failed with
+ * -ADVICE_ERR_IO because the server's TLS certificate was refused, the reason ("TLS: the
+ * server's certificate is not accepted: hostname mismatch"). "" when that call got no error answer
  * (it succeeded, or failed before the server answered). Owned by the client, valid until its
  * next call. *retry_after (may be NULL) gets the seconds to wait of a `locked` answer that
  * gave them, else 0. NULL client: "".

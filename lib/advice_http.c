@@ -159,6 +159,7 @@ ADVICE_API int advice_http_post(struct advice_client *c, const char *base_url, c
 	if (c == NULL || path == NULL || json_body == NULL || advice__url_parse(base_url, &u) != 0 ||
 	    (u.tls && !c->tls))
 		return -ADVICE_ERR_INVAL;
+	c->error_message[0] = '\0'; /* a TLS refusal of this call's connection comes here */
 	memset(&op, 0, sizeof(op));
 	op.kind = ADVICE_OP_HTTP;
 	op.origin = origin;

@@ -26,11 +26,13 @@ enum advice_op_kind { ADVICE_OP_HTTP = 1, ADVICE_OP_WS };
 
 struct advice_client {
 	struct lws_context *ctx;
+	struct ssl_ctx_st *ssl_ctx;  /* TLS client settings (OpenSSL's SSL_CTX), given to ctx */
 	lws_sorted_usec_list_t wake; /* bounds one lws_service() call */
 	struct advice_conn *conns;   /* open WebSockets, for advice_client_free */
 	int tls;		     /* the context can make TLS connections */
 	struct lws_protocols protocols[3];
 	char source[64]; /* local address WebSockets bind to ("": any), advice_client_set_source */
+	char *ca_file;	 /* the CA certificates TLS connections trust (NULL: the system's) */
 	char error_message[ADVICE_ERROR_MESSAGE_MAX + 1]; /* advice_client_error_message */
 	int retry_after;
 };

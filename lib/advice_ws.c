@@ -304,6 +304,7 @@ ADVICE_API struct advice_conn *advice_connect(struct advice_client *c, const cha
 		*err = -ADVICE_ERR_NOMEM;
 		return NULL;
 	}
+	c->error_message[0] = '\0'; /* a TLS refusal of this call's connection comes here */
 	k->kind = ADVICE_OP_WS;
 	k->cl = c;
 	if (origin != NULL)

@@ -861,3 +861,43 @@ void config_print_help(void)
 			printf("    * %s\n", when);
 	}
 }
+
+/* Whether setting `s` has the same value in `a` and `b`. */
+static int setting_equal(const struct setting *s, const struct config *a, const struct config *b)
+{
+	const char *pa = (const char *)a + s->offset, *pb = (const char *)b + s->offset;
+
+	switch (s->type) {
+	case T_INT:
+	case T_BOOL: return memcmp(pa, pb, sizeof(int)) == 0;
+	case T_ORIGINS:
+		if (a->norigins != b->norigins)
+			return 0;
+		for (int i = 0; i < a->norigins; i++)
+			if (strcmp(a->origins[i], b->origins[i]) != 0)
+				return 0;
+		return 1;
+	case T_ADDRESSES:
+		if (a->ntrusted_proxies != b->ntrusted_proxies)
+			return 0;
+		for (int i = 0; i < a->ntrusted_proxies; i++)
+			if (strcmp(a->trusted_proxies[i], b->trusted_proxies[i]) != 0)
+				return 0;
+		return 1;
+	default: return strncmp(pa, pb, s->size) == 0;
+	}
+}
+
+int config_diff(const struct config *a, const struct config *b, void (*fn)(void *arg, const char *name),
+		void *arg)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (setting_equal(&settings[i], a, b))
+			continue;
+		fn(arg, settings[i].name);
+		n++;
+	}
+	return n;
+}

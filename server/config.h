@@ -173,4 +173,9 @@ int config_path_inside(const char *path, const char *dir);
 /* Every cross-field error and warning of `cfg` to `report`; returns the number of errors. */
 int config_check(const struct config *cfg, config_report_fn report, void *arg);
 
+/* The settings whose values differ between `a` and `b`, each name once to `fn` in table
+ * order (SIGHUP: what a reload leaves for a restart). Returns how many differ. */
+int config_diff(const struct config *a, const struct config *b, void (*fn)(void *arg, const char *name),
+		void *arg);
+
 #endif

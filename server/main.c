@@ -1,6 +1,7 @@
 /*
  * main.c - adviced: reads the configuration and secrets, opens the store, starts the core
- * thread and serves until SIGTERM or SIGINT, then finishes pending commits and exits.
+ * thread and serves until SIGTERM or SIGINT, then finishes pending commits and exits. SIGHUP
+ * reloads the TLS certificate and the log level (reload_on_hup).
  *
  *   adviced -c FILE [-p PORT] [--check-config [--fetch-discovery[=URL]]] [--help-config] | --version
  */
@@ -49,6 +50,16 @@ static void on_stop_signal(int sig)
 	stop_signalled = 1;
 	if (n != NULL)
 		net_request_stop(n);
+}
+
+/* SIGHUP: the service thread reloads (reload_on_hup); none before the listener exists. */
+static void on_reload_signal(int sig)
+{
+	struct net *n = the_net;
+
+	(void)sig;
+	if (n != NULL)
+		net_request_reload(n);
 }
 
 static void usage(FILE *f)
@@ -175,6 +186,63 @@ static void read_config(const struct options *o, struct config *cfg)
 	if (errors > 0)
 		fatal("%s: %d problem%s; adviced --help-config describes every setting", o->config, errors,
 		      errors == 1 ? "" : "s");
+}
+
+/* What a SIGHUP reload works on: the options (the file's path) and the running settings. */
+struct reload_state {
+	const struct options *o;
+	struct config *cfg;
+};
+
+static void reload_needs_restart(void *arg, const char *name)
+{
+	(void)arg;
+	if (strcmp(name, "log_level") != 0)
+		log_warn("reload: %s changed; it takes effect at a restart", name);
+}
+
+/*
+ * SIGHUP, on the service thread: reads the configuration file again and applies log_level,
+ * names every other setting that changed (those need a restart), and reloads the TLS
+ * certificate and key from their files (net_tls_reload). A file with errors changes nothing
+ * but the certificate. Tells systemd RELOADING=1 before and READY=1 after.
+ */
+static void reload_on_hup(void *arg)
+{
+	struct reload_state *r = arg;
+	struct config *fresh = malloc(sizeof *fresh);
+	char err[512];
+	int errors, rc;
+
+	sdnotify_reloading();
+	log_notice("reload: reading %s", r->o->config);
+	if (fresh != NULL) {
+		config_defaults(fresh);
+		errors = config_load_all(fresh, r->o->config, config_problem, (void *)r->o);
+		if (r->o->port)
+			fresh->port = r->o->port;
+		errors += config_check(fresh, config_problem, (void *)r->o);
+		if (errors > 0) {
+			log_err("reload: %s has %d problem%s; the settings stay as they were", r->o->config,
+				errors, errors == 1 ? "" : "s");
+		} else {
+			config_diff(r->cfg, fresh, reload_needs_restart, NULL);
+			if (strcmp(fresh->log_level, r->cfg->log_level) != 0) {
+				log_set_level((enum log_level)log_level_parse(fresh->log_level));
+				memcpy(r->cfg->log_level, fresh->log_level, sizeof r->cfg->log_level);
+			}
+			log_notice("reload: log level %s", r->cfg->log_level);
+		}
+		free(fresh);
+	} else {
+		log_err("reload: out of memory; the settings stay as they were");
+	}
+	rc = net_tls_reload(the_net, err, sizeof err);
+	if (rc == 0)
+		log_notice("reload: TLS certificate %s and key reloaded", r->cfg->tls_cert);
+	else if (rc < 0)
+		log_err("reload: TLS certificate not reloaded (the one served stays): %s", err);
+	sdnotify_ready();
 }
 
 static void discovery_problem(void *arg, const char *problem)
@@ -429,6 +497,7 @@ int main(int argc, char **argv)
 	struct dispatch *d;
 	struct admin_sock *admin;
 	struct sigaction sa;
+	struct reload_state reload = { &opt, &cfg };
 	char err[512];
 	int lock;
 
@@ -489,11 +558,17 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_stop_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* A reload comes while serving: calls it interrupts in other threads are restarted. */
+	sa.sa_handler = on_reload_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	if ((the_net = net_new(&cfg, core_config_pepper(core), ro)) == NULL)
 		fatal("cannot start the network layer");
 	net_set_presence(the_net, presence);
+	net_set_reload(the_net, reload_on_hup, &reload);
 	if ((reg_reply = register_reply(reg)) == NULL ||
 	    net_set_register(the_net, reg_reply, strlen(reg_reply)) != 0)
 		fatal("out of memory for the register document");

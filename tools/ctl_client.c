@@ -44,6 +44,7 @@ struct worker {
 	const char *url, *user;
 	const char *totp;	/* --totp, or NULL: ask when the server wants a code */
 	const char *setup_code; /* --setup-code, or NULL */
+	const char *ca_file;	/* --ca-file: the CA an https:// server's certificate chains to */
 	char origin[ORIGIN_MAX_BYTES];
 	char password[LINE_MAX_BYTES];
 	char *session; /* after a login (malloc'd) */
@@ -144,6 +145,10 @@ static void report(const struct worker *w, const char *what, int rc)
 	int wait = 0;
 	const char *why = advice_client_error_message(w->c, &wait);
 
+	if (rc == -ADVICE_ERR_IO && strncmp(why, "TLS:", 4) == 0) {
+		fprintf(stderr, "advicectl: %s failed at %s: %s\n", what, w->url, why);
+		return;
+	}
 	if (rc == -ADVICE_ERR_IO || rc == -ADVICE_ERR_TIMEOUT)
 		fprintf(stderr, "advicectl: %s failed: no answer from %s (is adviced running there?)", what,
 			w->url);
@@ -262,7 +267,7 @@ static int password_login(struct worker *w, int may_enrol)
 	return rc == 0 ? 0 : -1;
 }
 
-/* The arguments from argv[first] on: --totp CODE, --setup-code CODE (when setup_allowed) and
+/* The arguments from argv[first] on: --totp CODE, --ca-file FILE, --setup-code CODE (when setup_allowed) and
  * up to `nextra` others, whose indexes go to extra[]. Returns how many others there were, or
  * -1 for an unknown option or one too many. */
 static int take_options(struct worker *w, int argc, char **argv, int first, int setup_allowed, int *extra,
@@ -273,6 +278,8 @@ static int take_options(struct worker *w, int argc, char **argv, int first, int 
 	for (int i = first; i < argc; i++) {
 		if (strcmp(argv[i], "--totp") == 0 && i + 1 < argc)
 			w->totp = argv[++i];
+		else if (strcmp(argv[i], "--ca-file") == 0 && i + 1 < argc)
+			w->ca_file = argv[++i];
 		else if (setup_allowed && strcmp(argv[i], "--setup-code") == 0 && i + 1 < argc)
 			w->setup_code = argv[++i];
 		else if (strncmp(argv[i], "--", 2) != 0 && n < nextra)
@@ -287,11 +294,19 @@ static int take_options(struct worker *w, int argc, char **argv, int first, int 
 static int worker_start(struct worker *w)
 {
 	if (take_origin(w) != 0) {
-		fprintf(stderr, "advicectl: %s: give the server's URL as http://host:port\n", w->url);
+		fprintf(stderr,
+			"advicectl: %s: give the server's URL as http://host:port or https://host:port\n",
+			w->url);
 		return -1;
 	}
 	if ((w->c = advice_client_new()) == NULL) {
 		fprintf(stderr, "advicectl: cannot start the client (out of memory?)\n");
+		return -1;
+	}
+	if (w->ca_file != NULL && advice_client_set_ca_file(w->c, w->ca_file) != 0) {
+		fprintf(stderr, "advicectl: --ca-file: %s\n", advice_client_error_message(w->c, NULL));
+		advice_client_free(w->c);
+		w->c = NULL;
 		return -1;
 	}
 	return 0;

@@ -353,7 +353,7 @@ const struct ctl_command ctl_commands[] = {
 	  "DATE is YYYY-MM-DD or YYYY-MM-DDTHH:MM, Helsinki time. --json gives {\"clients\":\n"
 	  "[{\"client\", \"accesses\", \"denied\", \"disclosures\", \"objects\"}], \"window\"}.",
 	  "advicectl -d data breach-scope --user ben --from 2026-06-01 --to 2026-06-30", CTL_SERVER },
-	{ "login", AS_WK, "URL USERNAME [--setup-code CODE] [--totp CODE]",
+	{ "login", AS_WK, "URL USERNAME [--setup-code CODE] [--totp CODE] [--ca-file FILE]",
 	  "log in as a worker; with --setup-code, the first login",
 	  "Logs USERNAME in to the server at URL as the staff app would, prints the welcome\n"
 	  "and logs out. The password comes from standard input; the second factor's code\n"
@@ -362,17 +362,20 @@ const struct ctl_command ctl_commands[] = {
 	  "password (asked twice on a terminal), add the printed otpauth:// URI or secret to\n"
 	  "an authenticator app, give its current code. An account without a second factor\n"
 	  "(after totp-reset) enrols one the same way. Refusals give the server's reason.\n"
+	  "An https:// URL's certificate must chain to the system's CAs, or to those in the\n"
+	  "PEM file --ca-file names, and name the URL's host.\n"
 	  "The first login also makes the worker's end-to-end keys here, seals them under the\n"
 	  "new password, sends them for an administrator to certify (worker-certify) and\n"
 	  "prints their fingerprint to compare.",
 	  "advicectl login http://localhost:8080 maija --setup-code ABCD-EFGH-JKLM-NPQR\n"
 	  "  printf 'anna-demo\\n' | advicectl login http://localhost:8080 anna --totp 123456",
 	  CTL_LOGIN },
-	{ "request", AS_WK, "URL USERNAME|--citizen TYPE [JSON] [--totp CODE]",
+	{ "request", AS_WK, "URL USERNAME|--citizen TYPE [JSON] [--totp CODE] [--ca-file FILE]",
 	  "one protocol request as a worker (or a citizen); prints the reply",
 	  "Logs USERNAME in as login does (password, then the code unless --totp, on\n"
-	  "standard input), sends one request of TYPE (proto/PROTOCOL.md) with the fields\n"
-	  "of the JSON object (default {}), prints the reply as indented JSON and logs out.\n"
+	  "standard input; --ca-file as for login), sends one request of TYPE\n"
+	  "(proto/PROTOCOL.md) with the fields of the JSON object (default {}), prints the\n"
+	  "reply as indented JSON and logs out.\n"
 	  "--citizen instead of USERNAME logs in a citizen with the identity token on\n"
 	  "standard input (in test mode `advicectl -d DIR dev-token HETU` makes one).\n"
 	  "Exit 0 for an ok reply; an error reply's code and reason go to standard error,\n"
@@ -485,8 +488,8 @@ void ctl_print_usage(FILE *f)
 {
 	fputs("usage: advicectl -d DIR [--json] COMMAND [ARGUMENTS...]   (on DIR's running adviced)\n"
 	      "       advicectl init DIR [OPTIONS...]           (a new data folder, offline)\n"
-	      "       advicectl login URL USERNAME [--setup-code CODE] [--totp CODE]\n"
-	      "       advicectl request URL USERNAME TYPE [JSON] [--totp CODE]\n"
+	      "       advicectl login URL USERNAME [--setup-code CODE] [--totp CODE] [--ca-file FILE]\n"
+	      "       advicectl request URL USERNAME TYPE [JSON] [--totp CODE] [--ca-file FILE]\n"
 	      "       advicectl root-create FILE\n"
 	      "       advicectl help [COMMAND] | --version\n"
 	      "Commands:",

@@ -7,7 +7,7 @@
  * The WebSocket protocol is in net_ws.c, the HTTP API in net_http.c and net_oidc.c; what
  * they share (connection table, topics, sessions, keepalive lists) is in net_conn.c, below
  * them. net.c calls them and they never call it. All of this runs on the lws service
- * thread; only net_wake() and net_request_stop() are called elsewhere.
+ * thread; only net_wake(), net_request_stop() and net_request_reload() are called elsewhere.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -107,6 +107,11 @@ void net_take_replies(struct net *n)
 	}
 	if (n->stop_requested && !n->draining)
 		net_drain_begin(n);
+	if (n->reload_requested && !n->draining) {
+		n->reload_requested = 0;
+		if (n->reload_fn != NULL)
+			n->reload_fn(n->reload_arg);
+	}
 }
 
 /* ---- housekeeping and shutdown ---- */
@@ -422,13 +427,7 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 	info.fd_limit_per_thread = net_fd_limit(cfg);
 	info.max_http_header_data = 4096;
 	info.pt_serv_buf_size = 16384;
-	if (cfg->tls_cert[0] != '\0') {
-		/* TLS by lws: HTTP/1.1 only (the h2 large-body bug of 4.1, and no ws-over-h2). */
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		info.ssl_cert_filepath = cfg->tls_cert;
-		info.ssl_private_key_filepath = cfg->tls_key;
-		info.alpn = "http/1.1";
-	}
+	net_tls_setup(cfg, &info);
 	n->ctx = lws_create_context(&info);
 	if (n->ctx == NULL) {
 		log_err("cannot create the listener on %s port %d (or load lws's libev plugin)",
@@ -465,6 +464,18 @@ void net_request_stop(struct net *n)
 {
 	n->stop_requested = 1;
 	lws_cancel_service(n->ctx);
+}
+
+void net_request_reload(struct net *n)
+{
+	n->reload_requested = 1;
+	lws_cancel_service(n->ctx);
+}
+
+void net_set_reload(struct net *n, void (*fn)(void *arg), void *arg)
+{
+	n->reload_fn = fn;
+	n->reload_arg = arg;
 }
 
 int net_run(struct net *n, struct dispatch *d)

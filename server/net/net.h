@@ -2,8 +2,9 @@
  * net.h - the network layer of adviced: one libwebsockets context serving the static
  * client, the HTTP login API and the WebSocket protocol advice.v1 on one port.
  *
- * Everything here runs on the one lws service thread, except net_wake() and
- * net_request_stop(), which other threads and signal handlers may call. Requests go to the
+ * Everything here runs on the one lws service thread, except net_wake(),
+ * net_request_stop() and net_request_reload(), which other threads and signal handlers may
+ * call. Requests go to the
  * core thread through dispatch.h; replies come back through dispatch_take() after the core
  * thread wakes the loop with net_wake().
  */
@@ -47,6 +48,21 @@ int net_run(struct net *n, struct dispatch *d);
 
 /* Async-signal-safe: sets the stop flag and wakes the loop. */
 void net_request_stop(struct net *n);
+
+/* Async-signal-safe: asks the service thread to run the reload function (net_set_reload)
+ * at its next wake-up (SIGHUP). Ignored while draining. */
+void net_request_reload(struct net *n);
+/* The function the service thread runs for net_request_reload(), with `arg`; NULL: none. */
+void net_set_reload(struct net *n, void (*fn)(void *arg), void *arg);
+/*
+ * Service thread only (from the reload function): reads the certificate and private key
+ * files the configuration names (tls_cert, tls_key) again and serves them to new
+ * connections; connections already open keep theirs. The pair is checked first (readable,
+ * the key belongs to the certificate), so a bad pair never replaces the one served. Returns
+ * 0 when reloaded, 1 when the listener has no TLS, -1 with the reason in `err` (the old
+ * pair still served).
+ */
+int net_tls_reload(struct net *n, char *err, size_t errlen);
 
 struct oidc_config;
 struct oidc_worker;

@@ -152,6 +152,9 @@ struct net {
 	struct lws_context *ctx;
 
 	volatile sig_atomic_t stop_requested;
+	volatile sig_atomic_t reload_requested; /* net_request_reload(): run reload_fn */
+	void (*reload_fn)(void *arg);
+	void *reload_arg;
 	int draining, closing_all, done;
 	int64_t drain_deadline_ms;
 
@@ -312,6 +315,9 @@ int net_http_error_retry(struct net_conn *c, int status, int code, const char *m
 
 /* net_limit.c: the per-address limit of the staff login endpoints */
 /* Makes the limiter from the configuration (none when staff_login_per_minute is 0). 0 or -1. */
+/* net_tls.c: the listener's TLS settings into `info` when cfg has a certificate. */
+void net_tls_setup(const struct config *cfg, struct lws_context_creation_info *info);
+
 int net_limit_init(struct net *n);
 void net_limit_free(struct net *n);
 /* Before a request goes to the core: a staff login takes a token of its address. 0 when the

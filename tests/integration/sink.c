@@ -510,9 +510,10 @@ static int cert_add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 	return ok == 1 ? 0 : -1;
 }
 
-/* The fields every certificate has: version 3, a random serial, valid from an hour ago for
- * a day, subject CN `cn`, the issuer's name (its own when `issuer` is NULL). 0 or -1. */
-static int cert_fill(X509 *x, EVP_PKEY *key, const char *cn, X509 *issuer)
+/* The fields every certificate has: version 3, a random serial, valid from `from_s` to
+ * `until_s` seconds from now, subject CN `cn`, the issuer's name (its own when `issuer` is
+ * NULL). 0 or -1. */
+static int cert_fill_valid(X509 *x, EVP_PKEY *key, const char *cn, X509 *issuer, long from_s, long until_s)
 {
 	unsigned char serial[16];
 	X509_NAME *name = X509_get_subject_name(x);
@@ -527,12 +528,18 @@ static int cert_fill(X509 *x, EVP_PKEY *key, const char *cn, X509 *issuer)
 	ok = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
 	BN_free(bn);
 	if (!ok || X509_set_version(x, X509_VERSION_3) != 1 ||
-	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(x), 86400) == NULL || X509_set_pubkey(x, key) != 1)
+	    X509_gmtime_adj(X509_getm_notBefore(x), from_s) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), until_s) == NULL || X509_set_pubkey(x, key) != 1)
 		return -1;
 	if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0) != 1)
 		return -1;
 	return X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) == 1 ? 0 : -1;
+}
+
+/* cert_fill_valid, valid from an hour ago for a day. */
+static int cert_fill(X509 *x, EVP_PKEY *key, const char *cn, X509 *issuer)
+{
+	return cert_fill_valid(x, key, cn, issuer, -3600, 86400);
 }
 
 struct sink_ca *sink_ca_new(const char *cn)
@@ -574,12 +581,14 @@ void sink_ca_free(struct sink_ca *ca)
 	free(ca);
 }
 
-/* A server certificate for `names` signed by `ca`, with its key. NULL on failure. */
-static X509 *server_cert_new(const struct sink_ca *ca, const char *names, EVP_PKEY *key)
+/* A server certificate for `names` signed by `ca`, with its key, valid from `from_s` to
+ * `until_s` seconds from now. NULL on failure. */
+static X509 *server_cert_new_valid(const struct sink_ca *ca, const char *names, EVP_PKEY *key, long from_s,
+				   long until_s)
 {
 	X509 *x = X509_new();
 
-	if (x == NULL || cert_fill(x, key, "sink", ca->cert) != 0 ||
+	if (x == NULL || cert_fill_valid(x, key, "sink", ca->cert, from_s, until_s) != 0 ||
 	    cert_add_ext(x, ca->cert, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
 	    cert_add_ext(x, ca->cert, NID_key_usage, "critical,digitalSignature") != 0 ||
 	    cert_add_ext(x, ca->cert, NID_ext_key_usage, "serverAuth") != 0 ||
@@ -591,6 +600,53 @@ static X509 *server_cert_new(const struct sink_ca *ca, const char *names, EVP_PK
 		return NULL;
 	}
 	return x;
+}
+
+static X509 *server_cert_new(const struct sink_ca *ca, const char *names, EVP_PKEY *key)
+{
+	return server_cert_new_valid(ca, names, key, -3600, 86400);
+}
+
+/* Writes `pem` of `what` to `path` through a temporary file renamed over it. 0 or -1. */
+static int pem_save(const char *path, int (*write)(FILE *f, const void *what), const void *what)
+{
+	char tmp[512];
+	FILE *f;
+	int ok;
+
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp || (f = fopen(tmp, "w")) == NULL)
+		return -1;
+	ok = write(f, what);
+	if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int pem_write_cert(FILE *f, const void *x)
+{
+	return PEM_write_X509(f, (X509 *)x) == 1;
+}
+
+static int pem_write_key(FILE *f, const void *k)
+{
+	return PEM_write_PrivateKey(f, (EVP_PKEY *)k, NULL, NULL, 0, NULL, NULL) == 1;
+}
+
+int sink_ca_issue(const struct sink_ca *ca, const char *names, long from_s, long until_s,
+		  const char *cert_path, const char *key_path)
+{
+	EVP_PKEY *key = tls_key_new();
+	X509 *x = key ? server_cert_new_valid(ca, names, key, from_s, until_s) : NULL;
+	int rc = -1;
+
+	if (x != NULL && pem_save(cert_path, pem_write_cert, x) == 0 &&
+	    pem_save(key_path, pem_write_key, key) == 0)
+		rc = 0;
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return rc;
 }
 
 /* A server context (TLS 1.2 or later) with a fresh key and certificate. NULL on failure. */

@@ -36,6 +36,14 @@ struct sink_ca *sink_ca_new(const char *cn);
 int sink_ca_save(const struct sink_ca *ca, const char *path);
 /* NULL is ignored. */
 void sink_ca_free(struct sink_ca *ca);
+/*
+ * A server certificate for `names` (subjectAltName syntax) signed by `ca` with a fresh key,
+ * valid from `from_s` until `until_s` seconds from now (negative: in the past), written as
+ * PEM to `cert_path` and `key_path` (each through a temporary file renamed over it, so a
+ * reader sees the old file or the new one whole). 0 or -1.
+ */
+int sink_ca_issue(const struct sink_ca *ca, const char *names, long from_s, long until_s,
+		  const char *cert_path, const char *key_path);
 
 /* Starts a sink on 127.0.0.1:port (0: a free port). NULL on failure (reason on stderr). */
 struct sink *sink_start_smtp(int port);
