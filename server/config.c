@@ -50,7 +50,9 @@ static const struct setting settings[] = {
 	{ "origins", T_ORIGINS, offsetof(struct config, origins), 0, 0, 0, "",
 	  "allowed Origin values, comma-separated, exact (scheme://host[:port])" },
 	PATH(tls_cert, "", "TLS certificate chain (PEM); empty: plain HTTP behind a TLS proxy"),
-	PATH(tls_key, "", "TLS private key (PEM)"),
+	PATH(tls_key, "",
+	     "TLS private key (PEM); default with tls_cert: the systemd credential tls.key if the "
+	     "service has it"),
 	INT(max_message_bytes, 1024, ADVICE_MAX_MESSAGE_BYTES, 65536, "largest WebSocket message"),
 	INT(outq_max_messages, 8, 1000000, 256, "outbound queue per connection, messages"),
 	INT(outq_max_bytes, 2 * ADVICE_MAX_REPLY_BYTES, 268435456, 1048576,
@@ -129,8 +131,12 @@ static const struct setting settings[] = {
 	    "levels of assurance requested, space-separated: the only acr accepted (test mode: also "
 	    "loatest2 for loa2, loatest3 for loa3)"),
 	STR(oidc_ui_locales, "fi", "language of the identity provider's pages (fi, sv, en; empty: none)"),
-	PATH(oidc_sig_key, "", "our RSA key signing request objects and client assertions (PEM, mode 600)"),
-	PATH(oidc_enc_key, "", "our RSA key the ID token is encrypted to (PEM, mode 600)"),
+	PATH(oidc_sig_key, "",
+	     "our RSA key signing request objects and client assertions (PEM, mode 600); default: the "
+	     "systemd credential oidc-sig.pem if the service has it"),
+	PATH(oidc_enc_key, "",
+	     "our RSA key the ID token is encrypted to (PEM, mode 600); default: the systemd credential "
+	     "oidc-enc.pem if the service has it"),
 	INT(oidc_jwks_refetch_s, 0, 86400, 60, "least seconds between JWKS refetches on an unknown key id"),
 	STR(oidc_after_login, "/", "path the browser is sent to after a bank-ID login"),
 	INT(oidc_rate_per_minute, 1, 100000, 30,
@@ -177,10 +183,14 @@ static const struct setting settings[] = {
 	STR(smtp_tls, "starttls",
 	    "none, starttls (required) or tls (SMTPS); none: to this host or test mode"),
 	STR(smtp_user, "", "SMTP user name; empty: no authentication"),
-	PATH(smtp_password_file, "", "file holding the SMTP password (mode 600)"),
+	PATH(smtp_password_file, "",
+	     "file holding the SMTP password (mode 600); default with smtp_user: the systemd "
+	     "credential smtp-password if the service has it"),
 	PATH(notify_ca_file, "", "CA certificates of the SMTP relay and SMS gateway (PEM); empty: system's"),
 	STR(sms_url, "", "SMS gateway (JSON POST, https outside test mode); empty: no SMS"),
-	PATH(sms_token_file, "", "file holding the gateway's bearer token (mode 600); empty: none"),
+	PATH(sms_token_file, "",
+	     "file holding the gateway's bearer token (mode 600); default: the systemd credential "
+	     "sms-token if the service has it, else none"),
 	STR(sms_sender, "", "sender name or number of notification SMS; empty: the gateway's default"),
 	INT(notify_timeout_s, 1, 300, 20, "time allowed for one notification attempt"),
 	INT(notify_retry_base_s, 1, 86400, 30, "first retry of a notification after this, doubling"),
@@ -406,6 +416,58 @@ static int parse_line(struct config *cfg, char *line, const char *base, unsigned
 	return -1;
 }
 
+/*
+ * Secrets as systemd credentials: a secret setting left empty names the service's credential
+ * of the same purpose ($CREDENTIALS_DIRECTORY/NAME, LoadCredential=NAME:FILE in the unit) when
+ * that file exists and the setting it goes with is set. A setting naming a file wins. The
+ * pepper's default is derive_paths' (its credential whether it exists or not).
+ */
+static const struct credential {
+	const char *setting, *name; /* the setting, the credential's name */
+	size_t offset;		    /* the setting's path in struct config */
+	size_t with;		    /* the setting it goes with (offset); the pepper: none */
+} credentials[] = {
+	{ "pepper_file", "pepper", offsetof(struct config, pepper_file), 0 },
+	{ "oidc_sig_key", "oidc-sig.pem", offsetof(struct config, oidc_sig_key),
+	  offsetof(struct config, oidc_authorize_url) },
+	{ "oidc_enc_key", "oidc-enc.pem", offsetof(struct config, oidc_enc_key),
+	  offsetof(struct config, oidc_authorize_url) },
+	{ "tls_key", "tls.key", offsetof(struct config, tls_key), offsetof(struct config, tls_cert) },
+	{ "smtp_password_file", "smtp-password", offsetof(struct config, smtp_password_file),
+	  offsetof(struct config, smtp_user) },
+	{ "sms_token_file", "sms-token", offsetof(struct config, sms_token_file),
+	  offsetof(struct config, sms_url) },
+};
+
+/* The credentials folder when the service has one (an absolute path), else NULL. */
+static const char *credentials_dir(void)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+	return dir != NULL && dir[0] == '/' ? dir : NULL;
+}
+
+/* Fills each empty secret setting but the pepper from its credential, when it exists. */
+static void derive_credentials(struct config *cfg)
+{
+	const char *dir = credentials_dir();
+
+	/* From 1: the first, the pepper, is derive_paths'. */
+	for (size_t i = 1; dir != NULL && i < sizeof credentials / sizeof credentials[0]; i++) {
+		char *path = (char *)cfg + credentials[i].offset;
+		const char *with = (const char *)cfg + credentials[i].with;
+		char candidate[CONFIG_PATH_MAX];
+
+		if (path[0] != '\0' || with[0] == '\0')
+			continue;
+		if (snprintf(candidate, sizeof candidate, "%s/%s", dir, credentials[i].name) >=
+		    (int)sizeof candidate)
+			continue;
+		if (access(candidate, F_OK) == 0)
+			memcpy(path, candidate, strlen(candidate) + 1);
+	}
+}
+
 /* Fills the paths that default to places in the data folder; the pepper defaults to the
  * systemd credential `pepper` when the service has credentials. The shred store's default
  * is the store's own rule (store_sqlite_shred_path). */
@@ -428,6 +490,7 @@ static void derive_paths(struct config *cfg)
 		snprintf(cfg->pepper_file, sizeof cfg->pepper_file, "%.400s/secrets/pepper", cfg->data_dir);
 	if (cfg->admin_socket[0] == '\0')
 		snprintf(cfg->admin_socket, sizeof cfg->admin_socket, "%.400s/admin.sock", cfg->data_dir);
+	derive_credentials(cfg);
 }
 
 /* Reports one problem, formatted, to `report`; 1 for an error, 0 for a warning (to count errors). */
@@ -900,4 +963,27 @@ int config_diff(const struct config *a, const struct config *b, void (*fn)(void 
 		n++;
 	}
 	return n;
+}
+
+/* Where one secret comes from, for config_print_secrets: its credential or its file. */
+static void print_secret_source(const struct config *cfg, const struct credential *c, FILE *out,
+				const char *prefix)
+{
+	const char *path = (const char *)cfg + c->offset;
+	const char *dir = credentials_dir();
+	size_t n = dir != NULL ? strlen(dir) : 0;
+
+	if (n > 0 && strncmp(path, dir, n) == 0 && path[n] == '/' && strchr(path + n + 1, '/') == NULL)
+		fprintf(out, "%s: %s: the systemd credential %s ($CREDENTIALS_DIRECTORY)\n", prefix,
+			c->setting, path + n + 1);
+	else
+		fprintf(out, "%s: %s: the file %s%s\n", prefix, c->setting, path,
+			config_path_inside(path, cfg->data_dir) ? " (inside the data folder)" : "");
+}
+
+void config_print_secrets(const struct config *cfg, FILE *out, const char *prefix)
+{
+	for (size_t i = 0; i < sizeof credentials / sizeof credentials[0]; i++)
+		if (((const char *)cfg)[credentials[i].offset] != '\0')
+			print_secret_source(cfg, &credentials[i], out, prefix);
 }

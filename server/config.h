@@ -7,6 +7,7 @@
 #define ADVICE_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define CONFIG_PATH_MAX	   512
@@ -172,6 +173,15 @@ int config_load_all(struct config *cfg, const char *path, config_report_fn repor
 int config_path_inside(const char *path, const char *dir);
 /* Every cross-field error and warning of `cfg` to `report`; returns the number of errors. */
 int config_check(const struct config *cfg, config_report_fn report, void *arg);
+/*
+ * Prints, one line each beginning with `prefix`, where every secret that is set comes from:
+ * a systemd credential (a file directly in $CREDENTIALS_DIRECTORY) or a file. An empty secret
+ * setting defaults to its credential when the service has it: pepper_file to `pepper`,
+ * oidc_sig_key and oidc_enc_key to `oidc-sig.pem` and `oidc-enc.pem` (with
+ * oidc_authorize_url), tls_key to `tls.key` (with tls_cert), smtp_password_file to
+ * `smtp-password` (with smtp_user), sms_token_file to `sms-token` (with sms_url).
+ */
+void config_print_secrets(const struct config *cfg, FILE *out, const char *prefix);
 
 /* The settings whose values differ between `a` and `b`, each name once to `fn` in table
  * order (SIGHUP: what a reload leaves for a restart). Returns how many differ. */

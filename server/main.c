@@ -529,6 +529,7 @@ int main(int argc, char **argv)
 		notify_free(notifier);
 		if (opt.fetch_discovery)
 			check_discovery(&opt, &cfg);
+		config_print_secrets(&cfg, stdout, opt.config);
 		printf("%s: register %s checked\n", opt.config,
 		       cfg.register_file[0] ? cfg.register_file : "(the embedded demo register)");
 		printf("%s: configuration OK\n", opt.config);
@@ -592,8 +593,10 @@ int main(int argc, char **argv)
 
 	log_notice("serving on %s:%d (%s)", cfg.listen, cfg.port, cfg.test_mode ? "test mode" : "production");
 	sdnotify_ready();
+	sdnotify_status("serving on %s:%d", cfg.listen, cfg.port);
 	net_run(the_net, d);
 	sdnotify_stopping();
+	sdnotify_status("stopping: finishing pending commits");
 	oidc_worker_stop(ow);	/* before the net: it wakes the net */
 	admin_sock_stop(admin); /* before the dispatcher: it submits */
 	notify_free(notifier);

@@ -10,6 +10,7 @@ packages=(
 	libev-dev libwebsockets-evlib-ev                     # adviced's epoll loop and lws's plugin for it
 	libjwt-dev libjansson-dev libssl-dev libcmocka-dev libcurl4-openssl-dev
 	libsystemd-dev                                       # adviced tells systemd it is ready (sd_notify)
+	systemd                                              # systemd-analyze: the suite scores and verifies the unit
 	sqlite3 openssl ca-certificates tzdata git           # git: format.sh lists the files it checks
 	chromium                                     # the browser of the end-to-end tests
 )

@@ -350,7 +350,7 @@ EVP_PKEY *jose_private_key_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (secret_file_read(path, buf, JOSE_KEYFILE_MAX, &n, err, errlen) != 0)
+	if (secret_credential_read(path, buf, JOSE_KEYFILE_MAX, &n, err, errlen) != 0)
 		goto out;
 	b = BIO_new_mem_buf(buf, (int)n);
 	pkey = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;

@@ -27,7 +27,7 @@ static int read_secret(const char *path, char *out, size_t len, char *err, size_
 {
 	size_t n;
 
-	if (secret_file_read(path, out, len, &n, err, errlen) != 0)
+	if (secret_credential_read(path, out, len, &n, err, errlen) != 0)
 		return -1;
 	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
 		n--;

@@ -317,6 +317,95 @@ int itest_file_contains(const char *path, const char *text)
 	return found;
 }
 
+/* --- adviced's log lines (server/log.h) --- */
+
+/* Skips `key=` and a run of characters from `allowed` at *p; 0 when either is not there. */
+static int log_token(const char **p, const char *key, const char *allowed)
+{
+	size_t n = strlen(key), run;
+
+	if (strncmp(*p, key, n) != 0)
+		return 0;
+	run = strspn(*p + n, allowed);
+	if (run == 0)
+		return 0;
+	*p += n + run;
+	return 1;
+}
+
+int itest_log_line_ok(const char *line)
+{
+	static const char *const levels[] = { "err ", "warn ", "notice ", "info ", "debug " };
+	const char *p = line;
+	int level = 0;
+
+	if (p[0] == '<' && p[1] >= '0' && p[1] <= '7' && p[2] == '>')
+		p += 3;
+	if (!log_token(&p, "ts=", "0123456789-T:.Z") || *p++ != ' ' || strncmp(p, "level=", 6) != 0)
+		return 0;
+	p += 6;
+	for (size_t i = 0; i < 5 && !level; i++)
+		if (strncmp(p, levels[i], strlen(levels[i])) == 0) {
+			p += strlen(levels[i]);
+			level = 1;
+		}
+	if (!level ||
+	    !log_token(&p, "where=", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ||
+	    strncmp(p, " msg=\"", 6) != 0)
+		return 0;
+	for (p += 6; *p != '"'; p++) {
+		if (*p == '\0' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+		if (*p != '\\')
+			continue;
+		p++;
+		if (*p == 'x' && strchr("0123456789abcdef", p[1]) && p[1] &&
+		    strchr("0123456789abcdef", p[2]) && p[2])
+			p += 2;
+		else if (*p == '\0' || strchr("\"\\ntr", *p) == NULL)
+			return 0;
+	}
+	return p[1] == '\0';
+}
+
+void itest_log_lines_parse(struct harness *h)
+{
+	static const char *const bad[] = {
+		"",
+		"serving on 127.0.0.1:8080",
+		"ts=2026-01-01T00:00:00.000Z level=loud where=main msg=\"x\"",
+		"ts=2026-01-01T00:00:00.000Z level=notice where=main msg=\"an \"inner\" quote\"",
+		"ts=2026-01-01T00:00:00.000Z level=notice where=main msg=\"bad \\q escape\"",
+		"ts=2026-01-01T00:00:00.000Z level=notice where=main msg=\"unclosed",
+		"ts=2026-01-01T00:00:00.000Z level=notice where=main msg=\"x\" extra=1",
+		"ts=2026-01-01T00:00:00.000Z level=notice where=a b msg=\"x\"",
+	};
+	char path[300], line[8192];
+	int lines = 0;
+	FILE *f;
+
+	assert_true(itest_log_line_ok("<5>ts=2026-01-01T00:00:00.000Z level=notice where=main "
+				      "msg=\"a \\\"quoted\\\" \\\\ \\x01 word\""));
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (itest_log_line_ok(bad[i]))
+			fail_msg("the log line parser takes a malformed line: %s", bad[i]);
+	snprintf(path, sizeof path, "%s/adviced.log", h->dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		size_t n = strlen(line);
+
+		if (n == 0 || line[n - 1] != '\n')
+			fail_msg("adviced.log: line %d is cut or has no line feed", lines + 1);
+		line[n - 1] = '\0';
+		lines++;
+		if (!itest_log_line_ok(line))
+			fail_msg("adviced.log: line %d is not of the log's format: %s", lines, line);
+	}
+	fclose(f);
+	assert_true(lines > 0);
+}
+
 /* --- End-to-end encryption: the client's steps --- */
 
 char *itest_slurp(FILE *f)

@@ -251,4 +251,13 @@ void itest_worker_keys(struct itest_e2e *e, struct advice_conn *k, const char *p
 int itest_worker_thread_key(struct itest_e2e *e, struct advice_conn *k, const struct itest_worker *w,
 			    const char *thread, uint8_t tkey[32], uint8_t share[32], uint8_t citizen_pk[32]);
 
+/* --- adviced's log lines (server/log.h) --- */
+
+/* Whether `line` (without its line feed) is one line of the log's format: an optional <N>
+ * priority, then ts=, level=, where= and a quoted msg= with only the escapes log.h allows. */
+int itest_log_line_ok(const char *line);
+/* Fails the test, naming the line, unless every line of adviced.log is of that format (and
+ * there is at least one); checks first that the parser refuses malformed lines. */
+void itest_log_lines_parse(struct harness *h);
+
 #endif

@@ -332,6 +332,10 @@ static void test_citizen_logs_in_at_the_bank(void **state)
 	assert_true(harness_log_contains(&H, "citizen bank-ID login of user"));
 	assert_false(harness_log_contains(&H, "010594Y9032"));
 	assert_false(harness_log_contains(&H, session));
+	/* Nor the name the bank gave, and every line is of the log's key=value format. */
+	assert_false(harness_log_contains(&H, "Aino"));
+	assert_false(harness_log_contains(&H, "Testinen"));
+	itest_log_lines_parse(&H);
 	free(session);
 }
 

@@ -20,6 +20,7 @@
  * Every scan is preceded by its positive control: the same scanner finds each form when it is
  * planted, and finds what the test knows the server did write where it was looked for.
  */
+#include <ctype.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -678,6 +679,121 @@ static void test_worker_password_never_reaches_the_server(void **state)
 	free(nd);
 }
 
+/* --- The operational log --- */
+
+/* How many needles occur in adviced.log (each reported on stderr). */
+static int log_hits(struct harness *h, const struct itest_needles *nd)
+{
+	char path[400];
+	FILE *f;
+	char *text;
+	int hits = 0;
+
+	snprintf(path, sizeof path, "%s/adviced.log", h->dir);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	text = itest_slurp(f);
+	fclose(f);
+	for (size_t i = 0; i < nd->n; i++)
+		if (memmem(text, strlen(text), nd->v[i].bytes, nd->v[i].len) != NULL) {
+			fprintf(stderr, "adviced.log holds %s\n", nd->v[i].label);
+			hits++;
+		}
+	free(text);
+	return hits;
+}
+
+/* The pepper as the raw bytes and in its text forms. */
+static void pepper_needles(struct harness *h, struct itest_needles *nd)
+{
+	uint8_t pepper[32];
+	char hex[65], b64[64];
+
+	pepper_read(h, pepper);
+	assert_true(nd->n < ITEST_NEEDLES_MAX);
+	snprintf(nd->v[nd->n].label, sizeof nd->v[nd->n].label, "the pepper (raw)");
+	memcpy(nd->v[nd->n].bytes, pepper, sizeof pepper);
+	nd->v[nd->n++].len = sizeof pepper;
+	sodium_bin2hex(hex, sizeof hex, pepper, sizeof pepper);
+	itest_needles_add_text(nd, "the pepper (hex)", hex);
+	for (char *c = hex; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	itest_needles_add_text(nd, "the pepper (HEX)", hex);
+	sodium_bin2base64(b64, sizeof b64, pepper, sizeof pepper, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	itest_needles_add_text(nd, "the pepper (base64)", b64);
+	sodium_bin2base64(b64, sizeof b64, pepper, sizeof pepper, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	itest_needles_add_text(nd, "the pepper (base64url)", b64);
+	sodium_memzero(pepper, sizeof pepper);
+}
+
+/*
+ * The log at debug level after a day's work in small: a citizen's login, a question, a message
+ * and an attachment, a refused login, a worker's login, read and answer, a failed worker login,
+ * advicectl commands (a new worker's setup code among their output). adviced's stderr holds
+ * no identity code, session, message text, password, setup code or pepper, and every line is
+ * of the key=value format of server/log.h. (The bank-ID login's log: test_bank_login.c.)
+ */
+static void test_log_is_key_value_and_holds_no_secret(void **state)
+{
+	struct itest_e2e *e = *state;
+	struct harness *h = &e->h;
+	struct itest_needles *nd = itest_needles_new(), *words = itest_needles_new();
+	const char *const list[] = { "worker-list", NULL };
+	char question[64], answer[64], *session = NULL, *refused = NULL, *thread, *setup, *body;
+	struct advice_conn *k, *anna;
+	int err = 0;
+
+	snprintf(question, sizeof question, "log-probe-question-%08x", (unsigned)time(NULL));
+	snprintf(answer, sizeof answer, "log-probe-answer-%08x", (unsigned)time(NULL));
+	assert_int_equal(harness_login_citizen(h, HETU_1, &session), 0);
+	k = advice_connect(h->client, h->base_url, h->origin, session, HARNESS_TIMEOUT_MS, &err);
+	assert_non_null(k);
+	thread = thread_with_probe(k, question);
+	assert_int_equal(harness_login_citizen(h, HETU_REFUSED, &refused), -ADVICE_ERR_BAD_TOKEN);
+	anna = itest_worker(h, "anna");
+	json_decref(itest_request(anna, "ok", "{\"type\":\"thread.claim\",\"id\":\"c1\",\"thread\":\"%s\"}",
+				  thread));
+	json_decref(itest_request(anna, "ok", "{\"type\":\"thread.read\",\"id\":\"r1\",\"thread\":\"%s\"}",
+				  thread));
+	body = itest_b64(answer, strlen(answer));
+	json_decref(itest_request(
+		anna, "ok", "{\"type\":\"message.send\",\"id\":\"a1\",\"thread\":\"%s\",\"body\":\"%s\"}",
+		thread, body));
+	advice_conn_free(anna);
+	advice_conn_free(k);
+	assert_int_equal(advice_login_worker(h->client, h->base_url, h->origin, "anna", "anna-wrong-password",
+					     &refused, HARNESS_TIMEOUT_MS),
+			 -ADVICE_ERR_BAD_CREDENTIALS);
+	setup = worker_add(h);
+	assert_int_equal(harness_ctl(h, list, NULL), 0);
+	assert_true(harness_log_contains(h, "citizen login refused")); /* the events reached the log */
+	assert_true(harness_log_contains(h, "citizen login of user"));
+
+	/* Two sets: each secret in all its forms does not fit in one. */
+	hetu_needles(nd);
+	itest_needles_add_secret(nd, "the citizen's session", session, NULL);
+	pepper_needles(h, nd);
+	itest_needles_add_secret(words, "the question", question, NULL);
+	itest_needles_add_secret(words, "the answer", answer, NULL);
+	itest_needles_add_secret(words, "anna's password", "anna-demo", NULL);
+	itest_needles_add_secret(words, "the wrong password", "anna-wrong-password", NULL);
+	itest_needles_add_secret(words, "the setup code", setup, NULL);
+	itest_scan_self_test(nd);
+	itest_scan_self_test(words);
+	assert_int_equal(log_hits(h, nd) + log_hits(h, words), 0);
+	itest_log_lines_parse(h);
+	/* And after the stop, with the drain's lines. */
+	assert_int_equal(harness_restart(h), 0);
+	assert_int_equal(log_hits(h, nd) + log_hits(h, words), 0);
+	itest_log_lines_parse(h);
+	free(body);
+	free(setup);
+	free(thread);
+	free(session);
+	free(words);
+	free(nd);
+}
+
 /* --- The shred share --- */
 
 /* The citizen's client: thread.keys, the wrap to its identity opened. 0 with the thread key and
@@ -1004,6 +1120,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_identity_codes_only_as_keyed_hashes, setup_plain,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_worker_password_never_reaches_the_server, setup_plain,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_log_is_key_value_and_holds_no_secret, setup_plain,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_shred_share_makes_thread_unreadable, setup_e2e,
 						teardown),

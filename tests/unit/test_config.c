@@ -460,6 +460,58 @@ static void test_help_marks_required(void **state)
 	free(text);
 }
 
+/* Secrets from systemd credentials: an empty secret setting takes its credential when the
+ * file exists and the setting it goes with is set; a setting naming a file wins; without the
+ * credential the setting stays empty. */
+static void test_secrets_default_to_credentials(void **state)
+{
+	const char *const names[] = { "pepper", "oidc-sig.pem", "tls.key", "sms-token" };
+	char dir[] = "/tmp/advice-creds-unit-XXXXXX", path[300], err[256];
+	struct config c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs("x\n", f);
+		fclose(f);
+	}
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+	assert_int_equal(
+		parse(&c,
+		      "oidc_authorize_url = https://b.example/a\noidc_enc_key = /etc/adviced/enc.pem\n"
+		      "tls_cert = /etc/adviced/tls.crt\nsms_url = https://sms.example/\n",
+		      err, sizeof err),
+		0);
+	snprintf(path, sizeof path, "%s/pepper", dir);
+	assert_string_equal(c.pepper_file, path);
+	snprintf(path, sizeof path, "%s/oidc-sig.pem", dir);
+	assert_string_equal(c.oidc_sig_key, path);
+	assert_string_equal(c.oidc_enc_key, "/etc/adviced/enc.pem"); /* named: wins */
+	snprintf(path, sizeof path, "%s/tls.key", dir);
+	assert_string_equal(c.tls_key, path);
+	snprintf(path, sizeof path, "%s/sms-token", dir);
+	assert_string_equal(c.sms_token_file, path);
+	assert_string_equal(c.smtp_password_file, ""); /* no credential smtp-password */
+	/* Without the setting it goes with, a credential is not taken. */
+	assert_int_equal(parse(&c, "web_root = /w\n", err, sizeof err), 0);
+	assert_string_equal(c.oidc_sig_key, "");
+	assert_string_equal(c.tls_key, "");
+	assert_string_equal(c.sms_token_file, "");
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	assert_int_equal(parse(&c, "tls_cert = /etc/adviced/tls.crt\n", err, sizeof err), 0);
+	assert_string_equal(c.tls_key, "");
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		assert_int_equal(unlink(path), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_front_page_settings_checked),
 		cmocka_unit_test(test_load_all_reads_past_bad_lines),
 		cmocka_unit_test(test_help_marks_required),
+		cmocka_unit_test(test_secrets_default_to_credentials),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
