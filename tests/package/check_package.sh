@@ -25,6 +25,9 @@ done
 [ -d "$src/client-web/node_modules/esbuild" ] ||
 	{ echo "FAIL: client-web's packages are missing: (cd client-web && npm ci)" >&2; exit 1; }
 
+git -C "$src" rev-parse --git-dir >/dev/null 2>&1 ||
+	{ echo "FAIL: $src is not a git checkout (the copy of the source lists its files with git)" >&2; exit 1; }
+
 # A copy of the source as it is now (tracked and new files, not what .gitignore leaves out):
 # dpkg-buildpackage writes into the tree and its parent. client-web's packages are linked.
 rm -rf "$work"
