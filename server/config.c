@@ -987,3 +987,133 @@ void config_print_secrets(const struct config *cfg, FILE *out, const char *prefi
 		if (((const char *)cfg)[credentials[i].offset] != '\0')
 			print_secret_source(cfg, &credentials[i], out, prefix);
 }
+
+/* Writes `text` to `f` as roff running text: backslashes and hyphens escaped, and a leading
+ * period or apostrophe kept from being read as a request. */
+static void man_text(FILE *f, const char *text)
+{
+	if (text[0] == '.' || text[0] == '\'')
+		fputs("\\&", f);
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '\\')
+			fputs("\\e", f);
+		else if (*p == '-')
+			fputs("\\-", f);
+		else
+			fputc(*p, f);
+	}
+}
+
+/* The page's fixed part before the settings: what the file is and how it is read. */
+static const char man_head[] =
+	".TH ADVICED.CONF 5 \"\" \"advice %s\" \"File Formats\"\n"
+	".SH NAME\n"
+	"adviced.conf \\- configuration file of the online advice service\n"
+	".SH SYNOPSIS\n"
+	".I /var/lib/adviced/adviced.conf\n"
+	".SH DESCRIPTION\n"
+	".B adviced\n"
+	"reads one configuration file, named by its\n"
+	".B \\-c\n"
+	"option.\n"
+	".B advicectl init\n"
+	"writes a first one into a new data folder.\n"
+	"Each line is\n"
+	".IB name \" = \" value\\fR;\n"
+	"a\n"
+	".B #\n"
+	"starts a comment and blank lines are ignored.\n"
+	"Every setting has a type, bounds and a default. An unknown name, a name given twice, a\n"
+	"value out of its bounds or a line without\n"
+	".B =\n"
+	"is an error naming the file and the line, and\n"
+	".B adviced\n"
+	"does not start.\n"
+	"A relative path is taken relative to the folder of the file.\n"
+	".PP\n"
+	".B adviced \\-c\n"
+	".I FILE\n"
+	".B \\-\\-check\\-config\n"
+	"reports every problem of a file at once without serving;\n"
+	".B adviced \\-\\-help\\-config\n"
+	"lists the settings below in short.\n"
+	".PP\n"
+	"Secrets are not written in this file: the pepper, the bank\\-ID keys, the TLS key and the\n"
+	"notifier's password and token are files of their own, readable by the service user only,\n"
+	"or systemd credentials (see\n"
+	".BR adviced (8)).\n"
+	".SS Types\n"
+	".TP\n"
+	".B integer\n"
+	"a decimal number within the bounds shown.\n"
+	".TP\n"
+	".B boolean\n"
+	".BR yes ,\n"
+	".BR true ,\n"
+	".B on\n"
+	"or\n"
+	".BR 1 ;\n"
+	".BR no ,\n"
+	".BR false ,\n"
+	".B off\n"
+	"or\n"
+	".BR 0 .\n"
+	".TP\n"
+	".B string\n"
+	"the rest of the line, without the spaces around it.\n"
+	".TP\n"
+	".B path\n"
+	"a file or folder; relative to the configuration file's folder unless it starts with /.\n"
+	".TP\n"
+	".B origins\n"
+	"a comma\\-separated list of\n"
+	".IR scheme :// host [: port ].\n"
+	".TP\n"
+	".B addresses\n"
+	"a comma\\-separated list of IPv4 or IPv6 addresses.\n"
+	".TP\n"
+	".B level\n"
+	"a log level.\n"
+	".SH SETTINGS\n"
+	"In the order\n"
+	".B adviced \\-\\-help\\-config\n"
+	"gives them.\n";
+
+static const char man_tail[] = ".SH FILES\n"
+			       ".TP\n"
+			       ".I /var/lib/adviced/adviced.conf\n"
+			       "the configuration of the packaged service (its systemd unit names it)\n"
+			       ".SH SEE ALSO\n"
+			       ".BR adviced (8),\n"
+			       ".BR advicectl (8)\n";
+
+void config_print_man(FILE *f, const char *version)
+{
+	fprintf(f, man_head, version);
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		const char *when = required_when(s->name);
+
+		fputs(".TP\n\\fB", f);
+		man_text(f, s->name);
+		fputs("\\fR (\\fI", f);
+		man_text(f, type_name(s->type));
+		fputs("\\fR", f);
+		if (s->type == T_INT)
+			fprintf(f, " %ld..%ld", s->min, s->max);
+		fputs(s->def[0] != '\0' ? ", default \\(lq" : ", default empty", f);
+		if (s->def[0] != '\0') {
+			man_text(f, s->def);
+			fputs("\\(rq", f);
+		}
+		fputs(")\n", f);
+		man_text(f, s->help);
+		fputs(when != NULL ? ".\n.br\n" : ".\n", f);
+		if (when != NULL) {
+			fputc(toupper((unsigned char)when[0]), f);
+			man_text(f, when + 1);
+			fputs(".\n", f);
+		}
+	}
+	fputs(man_tail, f);
+}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CONFIG_PATH_MAX	   512
 #define CONFIG_MAX_ORIGINS 8
@@ -158,6 +159,10 @@ int config_validate(const struct config *cfg, char *err, size_t errlen);
 /* Prints every setting with its type, bounds, default, help and whether it is required
  * (adviced --help-config). */
 void config_print_help(void);
+/* Writes the manual page adviced.conf(5) to `f`: the file's format and every setting of the
+ * table, as --help-config lists them (adviced --help-config=man; built into the manual at
+ * build time, so the page cannot miss a setting). */
+void config_print_man(FILE *f, const char *version);
 
 /* Takes one problem found in a configuration: an error (adviced does not start), or with
  * `warning` a likely mistake adviced starts with. */

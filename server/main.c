@@ -3,7 +3,7 @@
  * thread and serves until SIGTERM or SIGINT, then finishes pending commits and exits. SIGHUP
  * reloads the TLS certificate and the log level (reload_on_hup).
  *
- *   adviced -c FILE [-p PORT] [--check-config [--fetch-discovery[=URL]]] [--help-config] | --version
+ *   adviced -c FILE [-p PORT] [--check-config [--fetch-discovery[=URL]]] | --help-config[=man] | --version
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,11 +65,12 @@ static void on_reload_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: adviced -c FILE [-p PORT] [--check-config [--fetch-discovery[=URL]]] "
-		   "[--help-config] | --version\n"
+		   "| --help-config[=man] | --version\n"
 		   "  --check-config     report every problem of the configuration and exit (1 if any)\n"
 		   "  --fetch-discovery  also compare the identity provider's discovery document\n"
 		   "                     (default URL: <idp_issuer>/.well-known/openid-configuration)\n"
 		   "  --help-config      every setting, its default and whether it is required\n"
+		   "                     (=man: as the manual page adviced.conf(5), in roff)\n"
 		   "  --version          the version\n");
 }
 
@@ -124,13 +125,26 @@ static int parse_port(const char *text)
 	return (int)n;
 }
 
+/* --help-config: the settings in short, or with =man as the manual page adviced.conf(5). */
+static void print_config_help(const char *form)
+{
+	if (form == NULL) {
+		config_print_help();
+	} else if (strcmp(form, "man") == 0) {
+		config_print_man(stdout, ADVICE_VERSION);
+	} else {
+		fprintf(stderr, "adviced: --help-config takes =man or nothing, not '%s'\n", form);
+		exit(2);
+	}
+}
+
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "check-config", no_argument, NULL, 'n' },
-		{ "help-config", no_argument, NULL, 'H' },
+		{ "help-config", optional_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "fetch-discovery", optional_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
@@ -148,7 +162,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->fetch_discovery = 1;
 			o->discovery_url = optarg;
 			break;
-		case 'H': config_print_help(); exit(0);
+		case 'H': print_config_help(optarg); exit(0);
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("adviced %s\n", ADVICE_VERSION); exit(0);
 		default: usage(stderr); exit(2);

@@ -13,6 +13,7 @@ packages=(
 	systemd                                              # systemd-analyze: the suite scores and verifies the unit
 	sqlite3 openssl ca-certificates tzdata git           # git: format.sh lists the files it checks
 	chromium                                     # the browser of the end-to-end tests
+	debhelper lintian groff-base                 # the Debian package (debian/) and its checks; man pages
 )
 
 missing=()

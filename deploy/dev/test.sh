@@ -25,7 +25,7 @@ for variant in plain sanitize; do
 	dir="build-test-$variant"
 	flags=()
 	only=()
-	[ "$variant" = sanitize ] && flags=(-DADVICE_SANITIZE=ON) && only=(-LE '^web$')
+	[ "$variant" = sanitize ] && flags=(-DADVICE_SANITIZE=ON) && only=(-LE '^(web|package)$')
 	echo "== $variant build"
 	deploy/dev/build.sh "$dir" "${flags[@]}"
 	echo "== $variant tests"
