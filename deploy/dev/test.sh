@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds twice (plain, and with
 # AddressSanitizer + UndefinedBehaviorSanitizer), and runs every test in both builds but the
-# browser app's own tests (label web: Node and Chromium on the app alone, no C code), which run
-# once, in the plain build; then builds the libFuzzer targets and fuzzes each for a few
+# browser app's own tests (label web: Node and Chromium on the app alone, no C code) and the
+# Debian package's (label package: a build of its own), which run once, in the plain build; then builds the libFuzzer targets and fuzzes each for a few
 # seconds (fuzz-smoke.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
