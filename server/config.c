@@ -79,6 +79,11 @@ static const struct setting settings[] = {
 	  "X-Forwarded-For names the client address that the per-address limits count; from any "
 	  "other peer the header is ignored; empty: none" },
 	INT(shutdown_grace_s, 0, 600, 10, "on SIGTERM, time to finish pending work"),
+	/* health and metrics (net_metrics.c) */
+	STR(metrics_listen, "127.0.0.1",
+	    "address of the health and metrics listener (/healthz, /metrics): keep it on loopback"),
+	INT(metrics_port, 0, 65535, 0,
+	    "TCP port of the health and metrics listener, apart from the public one; 0: off"),
 	PATH(data_dir, ".", "data folder"),
 	PATH(database, "", "SQLite file; default <data_dir>/advice.db"),
 	PATH(shred_database, "",
@@ -841,6 +846,36 @@ static int check_front_page(const struct config *cfg, config_report_fn report, v
 	return errors;
 }
 
+/* Whether `addr` is a loopback address (127.0.0.0/8, ::1) or "localhost". */
+static int loopback(const char *addr)
+{
+	unsigned char b[16];
+
+	if (strcmp(addr, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, addr, b) == 1)
+		return b[0] == 127;
+	return inet_pton(AF_INET6, addr, b) == 1 && memcmp(b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+}
+
+/* The health and metrics listener: its own port, and loopback unless on purpose. */
+static int check_metrics(const struct config *cfg, config_report_fn report, void *arg)
+{
+	if (cfg->metrics_port == 0)
+		return 0;
+	if (cfg->metrics_port == cfg->port)
+		return ERROR("metrics_port: %d is the public port; the health and metrics listener needs "
+			     "a port of its own",
+			     cfg->metrics_port);
+	if (cfg->metrics_listen[0] == '\0')
+		return ERROR("metrics_listen: an address is needed (127.0.0.1 keeps it on this machine)");
+	if (!loopback(cfg->metrics_listen))
+		WARNING("metrics_listen: %s is not a loopback address: anyone who reaches it reads the "
+			"service's figures (keep it on 127.0.0.1 or firewall it)",
+			cfg->metrics_listen);
+	return 0;
+}
+
 int config_check(const struct config *cfg, config_report_fn report, void *arg)
 {
 	int errors = 0;
@@ -869,6 +904,7 @@ int config_check(const struct config *cfg, config_report_fn report, void *arg)
 	if (cfg->session_warn_s >= cfg->citizen_idle_s || cfg->session_warn_s >= cfg->staff_idle_s)
 		errors += ERROR("session_warn_s must be shorter than citizen_idle_s and staff_idle_s");
 	check_origins(cfg, report, arg);
+	errors += check_metrics(cfg, report, arg);
 	return errors;
 }
 

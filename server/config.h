@@ -41,6 +41,9 @@ struct config {
 	char trusted_proxies[CONFIG_MAX_PROXIES][48];
 	int ntrusted_proxies;
 	int shutdown_grace_s; /* SIGTERM: time to finish pending work, default 10 */
+	/* health and metrics: /healthz and /metrics on a listener of their own (net_metrics.c) */
+	char metrics_listen[64]; /* default 127.0.0.1 */
+	int metrics_port;	 /* default 0: off */
 
 	/* store */
 	char data_dir[CONFIG_PATH_MAX];

@@ -26,6 +26,7 @@
 #include "datalock.h"
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 #include "notify.h"
 #include "oidc.h"
@@ -520,6 +521,9 @@ int main(int argc, char **argv)
 	/* Before anything is opened: a port in use is said plainly (lws's bind error is not). */
 	if (!opt.check_only && net_listen_check(cfg.listen, cfg.port, err, sizeof err) != 0)
 		fatal("%s", err);
+	if (!opt.check_only && cfg.metrics_port != 0 &&
+	    net_listen_check(cfg.metrics_listen, cfg.metrics_port, err, sizeof err) != 0)
+		fatal("metrics_port: %s", err);
 	log_set_level((enum log_level)log_level_parse(cfg.log_level));
 	if (sodium_init() < 0)
 		fatal("libsodium cannot start");
@@ -561,6 +565,7 @@ int main(int argc, char **argv)
 		fatal("cannot bound the store's WAL");
 	if ((ro = store_sqlite_open(cfg.database, STORE_READONLY)) == NULL)
 		fatal("cannot open the store %s read-only", cfg.database);
+	metrics_start(ADVICE_VERSION); /* before the core counts its first request */
 	if ((presence = presence_new()) == NULL)
 		fatal("out of memory");
 	cc.presence = presence;

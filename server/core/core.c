@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "core_requests.h"
+#include "log.h"
 #include "schema.h"
 
 #define TOUCH_EVERY_MS 60000 /* last_seen is written at most this often */
@@ -25,6 +26,8 @@ struct core *core_new(struct store *st, const struct core_config *cfg)
 		return NULL;
 	c->st = st;
 	c->cfg = *cfg;
+	if (core_metrics_labels() != 0)
+		log_err("the request table does not fit the metrics' labels: requests are not counted");
 	return c;
 }
 
@@ -222,6 +225,7 @@ static int handle_connect(struct ctx *x)
 		      "protocol", ADVICE_SUBPROTOCOL, "user", x->sess.user_id, "role",
 		      core_role_name(display_role(x)), "units", units, "session_expires",
 		      (json_int_t)x->sess.expires, "idle_expires", (json_int_t)core_session_end(&x->sess));
+	x->rep->role = display_role(x);
 	return core_reply_set_json(x->rep, o);
 }
 
@@ -390,6 +394,8 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 			rc = core_presence_tick(&x);
 		if (rc == 0)
 			rc = core_retention_tick(&x);
+		if (rc == 0)
+			rc = core_metrics_tick(&x);
 		break;
 	case CORE_REQ_CHUNK: rc = handle_chunk(&x); break;
 	case CORE_REQ_CALL:
@@ -421,6 +427,7 @@ int core_handle(struct core *c, const struct core_request *req, struct core_repl
 	}
 	if (rc == 0)
 		rc = core_presence_sessions_ended(&x);
+	core_metrics_count(&x, rc);
 	json_decref(x.msg);
 	json_decref(x.result);
 	json_decref(x.err_extra);

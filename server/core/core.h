@@ -116,6 +116,9 @@ struct core_reply {
 	/* A staff login or enrolment failed and counted (a wrong key, code or setup code): the
 	 * network layer's per-address limit counts these. */
 	int login_failed;
+	/* CONNECT: the role of the connection's session (enum store_role, as the welcome names
+	 * it); ROLE_NONE otherwise. Counted by role in /metrics. */
+	int role;
 };
 
 struct register_doc;

@@ -505,4 +505,14 @@ json_t *core_consent_json(const struct store_consent *c);
 int core_rekey_apply(struct ctx *x, const struct store_thread *t, enum policy_action action,
 		     const char *event_field, int reason, uint32_t *epoch);
 
+/* Metrics (core_metrics.c, metrics.h). */
+/* Gives metrics.h the labels of requests (kinds, the request table, the error codes). 0, or
+ * -1 when the tables do not fit. */
+int core_metrics_labels(void);
+/* Counts the request `x` answered with handler outcome `rc` (-1: the store failed). */
+void core_metrics_count(const struct ctx *x, int rc);
+/* TICK: when a scrape asked, publishes the queues' figures and the notifier's backlog. Always
+ * 0: a failed read leaves the figures out, it does not fail the tick. */
+int core_metrics_tick(struct ctx *x);
+
 #endif

@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
 
 struct dispatch {
 	struct core *core;
@@ -86,10 +88,19 @@ static void fail_batch(struct dispatch *d, struct core_reply *head, struct core_
 	}
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Runs a batch of requests in one transaction; returns the replies in order. */
 static struct core_reply *run_batch(struct dispatch *d, struct core_request *reqs, size_t *count)
 {
 	struct core_reply *head = NULL, **tail = &head;
+	int64_t started = mono_us();
 	int began = d->st->ops->tx->begin(d->st) == STORE_OK;
 	int intact = began;
 
@@ -111,8 +122,11 @@ static struct core_reply *run_batch(struct dispatch *d, struct core_request *req
 	}
 	assert(*count >= 1 && *count <= DISPATCH_MAX_BATCH);
 	/* Attachment chunks of the batch reach the disk before the rows that count them. */
-	if (intact && core_batch_sync(d->core, 1) == 0 && d->st->ops->tx->commit(d->st) == STORE_OK)
+	if (intact && core_batch_sync(d->core, 1) == 0 && d->st->ops->tx->commit(d->st) == STORE_OK) {
+		metrics_batch(*count, mono_us() - started, 1);
 		return head;
+	}
+	metrics_batch(*count, mono_us() - started, 0);
 	core_batch_sync(d->core, 0);
 	d->st->ops->tx->rollback(d->st);
 	fail_batch(d, head, reqs);

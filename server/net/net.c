@@ -437,6 +437,10 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 	net_log_owner = n;
 	log_notice("listening on %s port %d%s", cfg->listen[0] ? cfg->listen : "*", cfg->port,
 		   cfg->tls_cert[0] ? " (TLS)" : "");
+	if (net_metrics_start(n) != 0) {
+		net_free(n);
+		return NULL;
+	}
 	return n;
 fail:
 	if (n->loop != NULL)

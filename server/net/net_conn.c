@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "net_int.h"
 #include "presence.h"
 
@@ -61,6 +62,7 @@ struct net_conn *net_conn_new(struct net *n, struct lws *wsi, int is_ws)
 	if (is_ws) {
 		outq_init(&c->q, (size_t)n->cfg->outq_max_messages, (size_t)n->cfg->outq_max_bytes);
 		n->nws++;
+		metrics_websocket_opened();
 	}
 	hmap_insert(&n->conns, c);
 	return c;

@@ -98,6 +98,7 @@ struct net_conn {
 	int resp_retry_after;	/* Retry-After seconds of a 429, 0: none */
 	const char *resp_cache; /* Cache-Control value; NULL: no-store */
 	int limit_token;	/* holds a token of the staff login limit (net_limit.c) */
+	int role; /* WebSocket: its session's role once welcomed (enum store_role), for /metrics */
 };
 
 /* Per-session data of advice.v1: what the handshake carried, kept from
@@ -223,6 +224,10 @@ struct net {
 	int64_t register_refused_logged_ms;
 
 	/* one session's or address's part of the service (net_fair.c) */
+	/* the health and metrics listener (net_metrics.c); NULL when metrics_port is 0 */
+	struct lws_vhost *metrics_vhost;
+	struct lws_protocols metrics_protocols[2];
+
 	struct hmap shares;				   /* struct net_share by session hash */
 	struct ratelimit *session_rate;			   /* messages per session; NULL when off */
 	struct ratelimit *address_rate;			   /* messages per client address; NULL when off */
@@ -407,6 +412,11 @@ void net_fair_replied(struct net *n, struct net_conn *c);
  * client should wait, with *message saying which limit (the session's share of the queue,
  * the session's rate, the address's rate), and no token is kept. */
 int net_fair_refuse(struct net *n, struct net_conn *c, const char **message);
+
+/* net_metrics.c: /healthz and /metrics on a listener of their own */
+/* Creates the second vhost on metrics_listen:metrics_port (nothing when the port is 0). 0, or
+ * -1 when it cannot listen (logged). */
+int net_metrics_start(struct net *n);
 
 /* net_oidc.c */
 struct oidc_config;

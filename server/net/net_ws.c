@@ -275,6 +275,7 @@ void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
 	else if (rep->session_expires_ms != 0)
 		c->session_expires_ms = rep->session_expires_ms;
 	if (rep->kind == CORE_REQ_CONNECT) {
+		c->role = rep->role;
 		for (size_t i = 0; i < rep->ntopics; i++)
 			if (net_conn_subscribe(n, c, rep->topics[i]) != 0)
 				log_err("conn %llu: cannot subscribe", (unsigned long long)c->id);

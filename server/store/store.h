@@ -645,6 +645,8 @@ struct store_notify_ops {
 	int (*outbox_update)(struct store *st, const struct store_outbox *o);
 	/* Notifications left "sending" by a crash become pending again, due at `now`. */
 	int (*outbox_recover)(struct store *st, int64_t now);
+	/* Notifications not yet sent (pending or being sent) into *n: the notifier's backlog. */
+	int (*outbox_backlog)(struct store *st, int64_t *n);
 };
 
 /* End-to-end encryption keys (issue 4). The core checks formats first; lists call cb per

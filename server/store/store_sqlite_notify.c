@@ -22,6 +22,7 @@ enum notify_stmt {
 	Q_OUTBOX_GET,
 	Q_OUTBOX_UPDATE,
 	Q_OUTBOX_RECOVER,
+	Q_OUTBOX_BACKLOG,
 	STMT__COUNT
 };
 
@@ -44,6 +45,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
 		"UPDATE notify_outbox SET state = ?2, attempts = ?3, next_at = ?4, attempt_id = ?5,"
 		" updated = ?6 WHERE id = ?1",
 	[Q_OUTBOX_RECOVER] = "UPDATE notify_outbox SET state = 0, next_at = ?1, updated = ?1 WHERE state = 1",
+	[Q_OUTBOX_BACKLOG] = "SELECT count(*) FROM notify_outbox WHERE state IN (0, 1)",
 };
 
 /* The kept statement `id`, reset and unbound; NULL (logged) when it cannot be prepared. */
@@ -203,6 +205,20 @@ static int outbox_recover(struct store *st, int64_t now)
 	return sqs_run(st, q);
 }
 
+static int outbox_backlog(struct store *st, int64_t *n)
+{
+	sqlite3_stmt *q = stmt(st, Q_OUTBOX_BACKLOG);
+	int rc;
+
+	if (q == NULL)
+		return STORE_ERROR;
+	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
+		return rc;
+	*n = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return STORE_OK;
+}
+
 const struct store_notify_ops store_sqlite_notify_ops = {
 	.contact_get = contact_get,
 	.contact_put = contact_put,
@@ -212,4 +228,5 @@ const struct store_notify_ops store_sqlite_notify_ops = {
 	.outbox_get = outbox_get,
 	.outbox_update = outbox_update,
 	.outbox_recover = outbox_recover,
+	.outbox_backlog = outbox_backlog,
 };

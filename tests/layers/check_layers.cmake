@@ -22,6 +22,8 @@ set(CASES
   "server/net/outq|libwebsockets.h|forbidden"
   "server/ratelimit|libwebsockets.h|forbidden"
   "server/ratelimit|sqlite3.h|forbidden"
+  "server/metrics|libwebsockets.h|forbidden"
+  "server/metrics|sqlite3.h|forbidden"
   "connector/adapter|sqlite3.h|forbidden"
   "connector/adapter|store.h|forbidden"
   "connector/adapter|advice.h|allowed")
