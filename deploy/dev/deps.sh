@@ -12,6 +12,7 @@ packages=(
 	libsystemd-dev                                       # adviced tells systemd it is ready (sd_notify)
 	sqlite3 openssl ca-certificates tzdata git           # git: format.sh lists the files it checks
 	chromium                                     # the browser of the end-to-end tests
+	nginx                                        # the reverse-proxy test: deploy/nginx/adviced.conf in front of adviced
 )
 
 missing=()
