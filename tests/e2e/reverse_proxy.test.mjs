@@ -97,9 +97,19 @@ check('pages come over https with HSTS and adviced\'s own security headers; http
   assert.ok(Number(/max-age=(\d+)/.exec(page.headers['strict-transport-security'])[1]) >= 31536000, 'HSTS for a year at least');
   assert.match(page.headers['content-security-policy'] ?? '', /default-src 'none'/, 'adviced\'s CSP passes');
   assert.equal(page.headers['x-frame-options'], 'deny');
-  const health = await https(port, certs.ca, '/api/v1/health');
+  const gzip = { 'accept-encoding': 'gzip' };
+  const health = await https(port, certs.ca, '/api/v1/health', { headers: gzip });
   assert.equal(health.status, 200);
   assert.ok(health.headers['strict-transport-security'], 'HSTS on the API too');
+  const service = await https(port, certs.ca, '/api/v1/service', { headers: gzip }); // 898 bytes of JSON
+  assert.equal(service.status, 200);
+  assert.equal(service.headers['content-encoding'], undefined, 'no compression of the API (BREACH)');
+  // The app's files are compressed: they hold no secret.
+  const script = /src="([^"]+\.js)"/.exec(page.body)?.[1];
+  assert.ok(script, 'the page names its script');
+  const js = await https(port, certs.ca, new URL(script, `${origin}/`).pathname, { headers: gzip });
+  assert.equal(js.status, 200);
+  assert.equal(js.headers['content-encoding'], 'gzip');
 
   const plain = await new Promise((resolve, reject) => {
     httpGet({ host: '127.0.0.1', port: httpPort, path: '/some/page?x=1', headers: { host: 'localhost' } }, (res) => {
