@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
+import { createServer } from 'node:net';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,15 @@ const PERSON = '010594Y9032';
 // enough for the browser's page loads, shows whose address adviced counts.
 const SERVICE_BURST = 20;
 let dir, certs, port, httpPort, origin, nginx;
+
+/** Whether a socket can listen on ::1. */
+function hasIPv6Loopback() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(0, '::1', () => s.close(() => resolve(true)));
+  });
+}
 
 before(async () => {
   nginxProgram(); // fails at once when nginx is missing
@@ -53,11 +63,13 @@ before(async () => {
     },
     browserArgs: [`--ignore-certificate-errors-spki-list=${certs.spki}`],
   });
+  // The IPv6 listeners on ::1, or commented out where the machine has no IPv6 loopback.
+  const v6 = (await hasIPv6Loopback()) ? '' : '# (no IPv6 loopback) ';
   const site = substitute(join(process.env.ADVICE_SOURCE_DIR, 'deploy/nginx/adviced.conf'), [
     ['listen 80;', `listen 127.0.0.1:${httpPort};`],
-    ['listen [::]:80;', `listen [::1]:${httpPort};`],
+    ['listen [::]:80;', `${v6}listen [::1]:${httpPort};`],
     ['listen 443 ssl http2;', `listen 127.0.0.1:${port} ssl http2;`],
-    ['listen [::]:443 ssl http2;', `listen [::1]:${port} ssl http2;`],
+    ['listen [::]:443 ssl http2;', `${v6}listen [::1]:${port} ssl http2;`],
     ['server 127.0.0.1:8080;', `server 127.0.0.1:${svc.port};`],
     ['/etc/letsencrypt/live/advice.example.fi/fullchain.pem', certs.cert],
     ['/etc/letsencrypt/live/advice.example.fi/privkey.pem', certs.key],
