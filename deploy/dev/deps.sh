@@ -14,6 +14,7 @@ packages=(
 	sqlite3 openssl ca-certificates tzdata git           # git: format.sh lists the files it checks
 	chromium                                     # the browser of the end-to-end tests
 	debhelper lintian groff-base                 # the Debian package (debian/) and its checks; man pages
+	nginx                                        # the reverse-proxy test: deploy/nginx/adviced.conf in front of adviced
 )
 
 missing=()

@@ -148,13 +148,13 @@ static int net_http_offers_subprotocol(struct lws *wsi)
 /* HTTP_CONFIRM_UPGRADE: every WebSocket upgrade passes here before lws picks a subprotocol.
  * One without advice.v1 (none, or only others such as advice.v2) gets 400 and an http.error,
  * instead of lws's default binding or its silent hang-up. 0 to go on, -1 to hang up. */
-static int net_http_confirm_upgrade(struct lws *wsi, const char *upgrade)
+static int net_http_confirm_upgrade(struct net *n, struct lws *wsi, const char *upgrade)
 {
 	char peer[NET_PEER_MAX] = "";
 
 	if (upgrade == NULL || strcasecmp(upgrade, "websocket") != 0 || net_http_offers_subprotocol(wsi))
 		return 0;
-	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	net_client_address(n, wsi, peer);
 	log_notice("upgrade refused (400, no subprotocol %s) peer %s", ADVICE_SUBPROTOCOL, peer);
 	net_http_refuse_upgrade(wsi, 400);
 	return -1;
@@ -192,7 +192,7 @@ static int net_http_filter(struct net *n, struct lws *wsi)
 	int ulen = 0, method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	int body = net_http_has_body(wsi, method);
 
-	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	net_client_address(n, wsi, peer);
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
 		log_info("request refused (400, Transfer-Encoding) peer %s", peer);
 		net_http_refuse(wsi, 400, ADVICE_ERR_BAD_REQUEST, "Transfer-Encoding is not accepted", NULL);
@@ -605,10 +605,10 @@ int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 		if (net_guard_client(n, wsi) != 0)
 			return -1; /* the forwarded client holds its connections already */
 		net_guard_phase(n, wsi, NET_PHASE_NONE); /* a WebSocket has keepalive instead */
-		return net_http_confirm_upgrade(wsi, in);
+		return net_http_confirm_upgrade(n, wsi, in);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		/* An upgrade that binds to this protocol (refused at CONFIRM_UPGRADE already). */
-		lws_get_peer_simple(wsi, peer, sizeof(peer));
+		net_client_address(n, wsi, peer);
 		log_notice("upgrade refused (400, no subprotocol %s) peer %s", ADVICE_SUBPROTOCOL, peer);
 		net_http_refuse_upgrade(wsi, 400);
 		return -1;

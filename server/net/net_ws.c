@@ -103,15 +103,13 @@ static int net_ws_check_upgrade(struct net *n, struct lws *wsi, struct net_ws_ps
 static int net_ws_filter(struct net *n, struct lws *wsi, struct net_ws_pss *pss)
 {
 	const char *why = "";
-	char peer[NET_PEER_MAX] = "";
 	int status;
 
 	net_client_address(n, wsi, pss->peer);
 	status = net_ws_check_upgrade(n, wsi, pss, &why);
 	if (status == 0)
 		return 0;
-	lws_get_peer_simple(wsi, peer, sizeof(peer));
-	log_notice("upgrade refused (%d, %s) peer %s", status, why, peer);
+	log_notice("upgrade refused (%d, %s) peer %s", status, why, pss->peer);
 	/* The connection is still HTTP on the wire: answer with the status, then hang up. */
 	net_http_refuse_upgrade(wsi, status);
 	return -1;

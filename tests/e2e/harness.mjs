@@ -103,9 +103,10 @@ export class Service {
    * With `ownApp`, webRoot is ignored (pass null): the app is built for this data folder into
    * DIR/web, pinned to the folder's own demo root key (init --demo makes a fresh one per
    * folder), so that a logged-in citizen's app verifies the demo's keys and a demo worker's
-   * answers.
+   * answers. `bankEnv` adds to (or overrides) the test bank's environment, `browserArgs` to
+   * chromium's command line (a service behind a TLS proxy: its redirect URI, its certificate).
    */
-  async start(webRoot, confExtra = '', { ownApp = false } = {}) {
+  async start(webRoot, confExtra = '', { ownApp = false, bankEnv = {}, browserArgs = [] } = {}) {
     this.failed = true; // until the set-up is done
     this.dir = mkdtempSync(join(tmpdir(), 'advice-e2e-'));
     this.port = await freePort();
@@ -126,6 +127,7 @@ export class Service {
       TESTBANK_PORT: String(this.bankPort),
       TESTBANK_REDIRECT_URIS: `http://localhost:${this.port}/api/v1/auth/bank/callback`,
       TESTBANK_RP_JWKS: `http://127.0.0.1:${this.port}/api/v1/auth/jwks`,
+      ...bankEnv,
     }, 'testbank.log');
     this.adviced = this.spawn(process.env.ADVICED, ['-c', join(data, 'adviced.conf')], {}, 'adviced.log');
     await waitFor(`http://127.0.0.1:${this.port}/api/v1/health`);
@@ -133,7 +135,7 @@ export class Service {
     this.browser = await chromium.launch({
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        '--disable-background-networking', '--disable-component-update', '--disable-sync', ...browserArgs],
     });
     this.failed = false;
   }
