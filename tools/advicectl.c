@@ -436,6 +436,9 @@ struct init_opts {
 	int no_totp; /* demo accounts without a second factor, and staff_totp_required = no */
 	const char *listen, *web_root;
 	char pepper_file[CONFIG_PATH_MAX]; /* --pepper-file, absolute; "" = DIR/secrets/pepper */
+	/* --credentials: the folder of the systemd credentials (pepper, oidc-sig.pem,
+	 * oidc-enc.pem); "" = the secrets go in DIR/secrets and adviced.conf names them. */
+	char credentials[CONFIG_PATH_MAX];
 };
 
 /* The test bank's signing key: RSA 2048, private PEM to key.pem, public list to keys.json. */
@@ -469,8 +472,9 @@ static void make_testbank_key(const char *dir)
 	EVP_PKEY_free(k);
 }
 
-/* Our bank-ID relying-party key `name` (RSA 2048, private PEM, mode 600) in DIR/secrets. */
-static void make_oidc_key(const char *dir, const char *name)
+/* Our bank-ID relying-party key `name` (RSA 2048, private PEM, mode 600) in DIR/secrets, or in
+ * the credentials folder with --credentials. */
+static void make_oidc_key(const struct init_opts *o, const char *dir, const char *name)
 {
 	char path[CONFIG_PATH_MAX + 32];
 	EVP_PKEY *k = EVP_RSA_gen(2048);
@@ -481,10 +485,23 @@ static void make_oidc_key(const char *dir, const char *name)
 	if (k == NULL || b == NULL || !PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL))
 		die("cannot make the %s key", name);
 	n = BIO_get_mem_data(b, &pem);
-	snprintf(path, sizeof path, "%s/secrets/%s.pem", dir, name);
+	if (o->credentials[0] != '\0')
+		snprintf(path, sizeof path, "%s/%s.pem", o->credentials, name);
+	else
+		snprintf(path, sizeof path, "%s/secrets/%s.pem", dir, name);
 	write_new_file(path, pem, (size_t)n, 0600);
 	BIO_free(b);
 	EVP_PKEY_free(k);
+}
+
+/* Where adviced.conf says our bank-ID keys are: nowhere with --credentials (adviced takes the
+ * credentials oidc-sig.pem and oidc-enc.pem), else DIR/secrets. */
+static const char *oidc_key_lines(const struct init_opts *o)
+{
+	if (o->credentials[0] != '\0')
+		return "# our bank-ID keys: the systemd credentials oidc-sig.pem and oidc-enc.pem\n";
+	return "oidc_sig_key = secrets/oidc-sig.pem\n"
+	       "oidc_enc_key = secrets/oidc-enc.pem\n";
 }
 
 /* The bank-ID login settings: the test bank on localhost, or commented placeholders. */
@@ -498,8 +515,8 @@ static int oidc_config_text(char *out, size_t size, const struct init_opts *o)
 				"# oidc_token_url = https://your-broker.example/token\n"
 				"# oidc_jwks_url = https://your-broker.example/jwks\n"
 				"# oidc_redirect_uri = https://your-host.example/api/v1/auth/bank/callback\n"
-				"oidc_sig_key = secrets/oidc-sig.pem\n"
-				"oidc_enc_key = secrets/oidc-enc.pem\n");
+				"%s",
+				oidc_key_lines(o));
 	return snprintf(out, size,
 			"# bank-ID login at the development test bank (deploy/testbank)\n"
 			"oidc_profile = ftn\n"
@@ -507,10 +524,9 @@ static int oidc_config_text(char *out, size_t size, const struct init_opts *o)
 			"oidc_token_url = http://127.0.0.1:%d/token\n"
 			"oidc_jwks_url = http://127.0.0.1:%d/jwks\n"
 			"oidc_redirect_uri = http://localhost:%d/api/v1/auth/bank/callback\n"
-			"oidc_sig_key = secrets/oidc-sig.pem\n"
-			"oidc_enc_key = secrets/oidc-enc.pem\n"
+			"%s"
 			"oidc_jwks_refetch_s = 1\n",
-			o->bank_port, o->bank_port, o->bank_port, o->port);
+			o->bank_port, o->bank_port, o->bank_port, o->port, oidc_key_lines(o));
 }
 
 /* The demo's front page and privacy notice (GET /api/v1/service): values that are plainly a
@@ -564,7 +580,13 @@ static void write_config(const char *dir, const struct init_opts *o)
 	if (m < 0 || (size_t)m >= sizeof text - (size_t)n)
 		die("configuration too long");
 	n += m;
-	if (o->pepper_file[0] != '\0') {
+	if (o->credentials[0] != '\0') {
+		m = snprintf(text + n, sizeof text - (size_t)n,
+			     "# the pepper: the systemd credential pepper (made in %s)\n", o->credentials);
+		if (m < 0 || (size_t)m >= sizeof text - (size_t)n)
+			die("configuration too long");
+		n += m;
+	} else if (o->pepper_file[0] != '\0') {
 		m = snprintf(text + n, sizeof text - (size_t)n,
 			     "# the pepper keys the identity-code hashes: never in the data folder\n"
 			     "pepper_file = %s\n",
@@ -778,9 +800,17 @@ static void init_store(const struct admin *a, int demo, int demo_totp)
 /* What to do after init: start adviced, then the first commands. */
 static void print_next_steps(const char *dir, const struct init_opts *o)
 {
-	printf("\nNext steps:\n"
-	       "  1. start the server: adviced -c %s/adviced.conf   (the README's \"Running it for real\")\n",
-	       dir);
+	if (o->credentials[0] != '\0')
+		printf("\nNext steps:\n"
+		       "  1. check it as the service will read it, then start the service:\n"
+		       "     CREDENTIALS_DIRECTORY=%s adviced -c %s/adviced.conf --check-config\n"
+		       "     systemctl enable --now adviced   (the README's \"Running it for real\")\n",
+		       o->credentials, dir);
+	else
+		printf("\nNext steps:\n"
+		       "  1. start the server: adviced -c %s/adviced.conf   (the README's \"Running it for "
+		       "real\")\n",
+		       dir);
 	if (o->test_mode)
 		printf("     then open http://localhost:%d/\n", o->port);
 	if (o->demo) {
@@ -836,13 +866,15 @@ static void init_pepper(const struct init_opts *o, const char *dir)
 	uint8_t pepper[32];
 
 	randombytes_buf(pepper, sizeof pepper);
-	if (o->pepper_file[0] != '\0')
+	if (o->credentials[0] != '\0')
+		snprintf(path, sizeof path, "%s/pepper", o->credentials);
+	else if (o->pepper_file[0] != '\0')
 		snprintf(path, sizeof path, "%s", o->pepper_file);
 	else
 		snprintf(path, sizeof path, "%s/secrets/pepper", dir);
 	write_new_file(path, pepper, sizeof pepper, 0600);
 	sodium_memzero(pepper, sizeof pepper);
-	if (o->pepper_file[0] == '\0' && !o->test_mode)
+	if (o->pepper_file[0] == '\0' && o->credentials[0] == '\0' && !o->test_mode)
 		fprintf(stderr,
 			"warning: the pepper is in %s, inside the data folder, and adviced refuses to start "
 			"so "
@@ -852,11 +884,63 @@ static void init_pepper(const struct init_opts *o, const char *dir)
 			path);
 }
 
+/* --credentials CREDDIR: made (mode 700) when missing, absolute, outside DIR; the files in it
+ * must be new (write_new_file refuses to overwrite). */
+static void init_credentials_path(struct init_opts *o, const char *dir, const char *creddir)
+{
+	char real[PATH_MAX];
+
+	if (mkdir(creddir, 0700) != 0 && errno != EEXIST)
+		die("--credentials %s: %s", creddir, strerror(errno));
+	if (realpath(creddir, real) == NULL || strlen(real) >= sizeof o->credentials)
+		die("--credentials %s: %s", creddir, errno ? strerror(errno) : "path too long");
+	if (config_path_inside(real, dir))
+		die("--credentials %s is inside %s: the secrets must stay out of the data folder", creddir,
+		    dir);
+	snprintf(o->credentials, sizeof o->credentials, "%s", real);
+}
+
+/* Whether `dir` is a folder with nothing in it. */
+static int folder_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int empty = 1;
+
+	if (d == NULL)
+		return 0;
+	while (empty && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/* Makes DIR (mode 700), or takes an empty DIR nobody holds (the package's /var/lib/adviced). */
+static void init_make_folder(const char *dir)
+{
+	char err[512];
+	int e;
+
+	if (mkdir(dir, 0700) == 0)
+		return;
+	e = errno;
+	if (e == EEXIST && datalock_take(dir, DATALOCK_SHARED, err, sizeof err) == DATALOCK_BUSY)
+		die("%s: adviced runs there; init is an offline command, for a new folder", dir);
+	if (e == EEXIST && folder_is_empty(dir)) {
+		if (chmod(dir, 0700) != 0)
+			die("%s: %s", dir, strerror(errno));
+		return;
+	}
+	die("%s: %s", dir,
+	    e == EEXIST ? "exists and is not empty (init makes a new data folder)" : strerror(e));
+}
+
 static void cmd_init(int argc, char **argv)
 {
 	struct init_opts o = { .port = 8080, .listen = "127.0.0.1", .web_root = "client-web" };
 	char path[CONFIG_PATH_MAX + 32], web[PATH_MAX];
-	const char *dir, *pepper_file = NULL;
+	const char *dir, *pepper_file = NULL, *creddir = NULL;
 	struct admin a;
 
 	if (argc < 2)
@@ -879,9 +963,14 @@ static void cmd_init(int argc, char **argv)
 			o.web_root = argv[++i];
 		else if (strcmp(argv[i], "--pepper-file") == 0 && i + 1 < argc)
 			pepper_file = argv[++i];
+		else if (strcmp(argv[i], "--credentials") == 0 && i + 1 < argc)
+			creddir = argv[++i];
 		else
 			command_usage("init");
 	}
+	if (pepper_file != NULL && creddir != NULL)
+		die("--pepper-file and --credentials: one or the other (with --credentials the pepper is "
+		    "CREDDIR/pepper)");
 	if (pepper_file != NULL)
 		init_pepper_path(&o, dir, pepper_file);
 	if (o.demo && !o.test_mode)
@@ -897,22 +986,21 @@ static void cmd_init(int argc, char **argv)
 	if (realpath(o.web_root, web) == NULL || strlen(web) >= CONFIG_PATH_MAX)
 		die("%s: %s", o.web_root, errno ? strerror(errno) : "path too long");
 	o.web_root = web;
-	if (mkdir(dir, 0700) != 0) {
-		int e = errno;
-
-		if (e == EEXIST && datalock_take(dir, DATALOCK_SHARED, path, sizeof path) == DATALOCK_BUSY)
-			die("%s: adviced runs there; init is an offline command, for a new folder", dir);
-		die("%s: %s", dir, strerror(e));
-	}
+	init_make_folder(dir);
+	if (creddir != NULL)
+		init_credentials_path(&o, dir, creddir);
 	snprintf(path, sizeof path, "%s/secrets", dir);
 	if (mkdir(path, 0700) != 0)
 		die("%s: %s", path, strerror(errno));
 	init_pepper(&o, dir);
 	if (o.test_mode)
 		make_testbank_key(dir);
-	make_oidc_key(dir, "oidc-sig");
-	make_oidc_key(dir, "oidc-enc");
+	make_oidc_key(&o, dir, "oidc-sig");
+	make_oidc_key(&o, dir, "oidc-enc");
 	write_config(dir, &o);
+	/* The store is made with the pepper adviced will read: with --credentials, the credential. */
+	if (o.credentials[0] != '\0' && setenv("CREDENTIALS_DIRECTORY", o.credentials, 1) != 0)
+		die("setenv: %s", strerror(errno));
 	admin_open(&a, dir);
 	init_store(&a, o.demo, !o.no_totp);
 	printf("initialised %s\n", dir);

@@ -31,11 +31,14 @@ const struct ctl_command ctl_commands[] = {
 	  "example. `advicectl COMMAND --help` does the same.",
 	  "advicectl help roster-add", CTL_HELP },
 	{ "init", SETUP,
-	  "DIR [--demo] [--test-mode] [--pepper-file FILE] [--port N] [--listen ADDR] [--web-root PATH] "
-	  "[--bank-port N] [--no-totp]",
+	  "DIR [--demo] [--test-mode] [--pepper-file FILE | --credentials CREDDIR] [--port N] "
+	  "[--listen ADDR] [--web-root PATH] [--bank-port N] [--no-totp]",
 	  "make a new data folder: configuration, keys, database",
-	  "Creates DIR (it must not exist) with adviced.conf, the two bank-ID keys in\n"
-	  "DIR/secrets (mode 600), the database and its shred store. The pepper goes to\n"
+	  "Creates DIR (it must not exist or be empty) with adviced.conf, the two bank-ID\n"
+	  "keys in DIR/secrets (mode 600), the database and its shred store.\n"
+	  "--credentials CREDDIR (for the systemd unit) puts the pepper and the bank-ID keys\n"
+	  "in CREDDIR instead, as the credentials pepper, oidc-sig.pem and oidc-enc.pem the\n"
+	  "unit loads, and names no secret file in adviced.conf. Otherwise the pepper goes to\n"
 	  "--pepper-file FILE (a new file, mode 600, outside DIR: adviced refuses a pepper in\n"
 	  "its data folder outside test mode), named in adviced.conf; without it, to\n"
 	  "DIR/secrets/pepper (with a warning outside test mode: move it before adviced\n"

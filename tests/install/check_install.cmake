@@ -40,7 +40,8 @@ foreach(page man8/adviced.8 man8/advicectl.8 man8/advice-connector.8 man5/advice
     message(FATAL_ERROR "${man} is not a manual page")
   endif()
 endforeach()
-foreach(file lib/systemd/system/adviced.service lib/sysusers.d/adviced.conf lib/tmpfiles.d/adviced.conf)
+foreach(file lib/systemd/system/adviced.service lib/sysusers.d/adviced.conf lib/tmpfiles.d/adviced.conf
+             ${CMAKE_INSTALL_DATADIR}/doc/adviced/examples/nginx-adviced.conf)
   if(NOT EXISTS ${PREFIX}/${file})
     message(FATAL_ERROR "not installed: ${PREFIX}/${file}")
   endif()

@@ -556,6 +556,81 @@ static void test_init_pepper_file(void **state)
 	remove_tree(dir);
 }
 
+/* init --credentials: the pepper and the bank-ID keys in the credentials folder (mode 600)
+ * as the systemd unit loads them, none in the data folder, no secret named in adviced.conf
+ * (adviced takes the credentials); an empty existing folder (the package's) is taken; the
+ * refusals say why and make nothing. */
+static void test_init_credentials(void **state)
+{
+	static const char *const secrets[] = { "pepper", "oidc-sig.pem", "oidc-enc.pem" };
+	char dir[300], web[600], cred[300], path[700], inside[400], *conf;
+	struct itest_run r;
+	FILE *f;
+	struct config c;
+
+	(void)state;
+	fresh_dir_name(dir, sizeof dir);
+	fresh_dir_name(cred, sizeof cred);
+	web_root(web, sizeof web);
+
+	ctl_run(NULL,
+		(const char *const[]){ "init", dir, "--credentials", cred, "--pepper-file", "/nonexistent/p",
+				       "--web-root", web, NULL },
+		&r);
+	assert_int_not_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "one or the other"));
+	itest_run_free(&r);
+	assert_false(exists(dir));
+
+	snprintf(inside, sizeof inside, "%s/cred", dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	ctl_run(NULL, (const char *const[]){ "init", dir, "--credentials", inside, "--web-root", web, NULL },
+		&r);
+	assert_int_not_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "must stay out of the data folder"));
+	itest_run_free(&r);
+	remove_tree(dir);
+
+	assert_int_equal(mkdir(dir, 0755), 0); /* empty: taken, and made the owner's alone */
+	ctl_run(NULL, (const char *const[]){ "init", dir, "--credentials", cred, "--web-root", web, NULL },
+		&r);
+	if (r.status != 0)
+		fail_msg("advicectl init --credentials: exit %d: %s", r.status, r.err);
+	assert_null(strstr(r.err, "warning"));
+	assert_non_null(strstr(r.out, "CREDENTIALS_DIRECTORY="));
+	itest_run_free(&r);
+	assert_int_equal(file_mode(dir, ".", 1), 0700);
+	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
+		assert_int_equal(file_mode(cred, secrets[i], 0), 0600);
+		snprintf(path, sizeof path, "%s/secrets/%s", dir, secrets[i]);
+		assert_false(exists(path));
+	}
+	snprintf(path, sizeof path, "%s/adviced.conf", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	conf = itest_slurp(f);
+	fclose(f);
+	assert_non_null(conf);
+	assert_null(strstr(conf, "\npepper_file"));
+	assert_null(strstr(conf, "\noidc_sig_key"));
+	assert_null(strstr(conf, "\noidc_enc_key"));
+	free(conf);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", cred, 1), 0);
+	load_config(dir, &c);
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	snprintf(path, sizeof path, "%s/pepper", cred);
+	assert_string_equal(c.pepper_file, path);
+
+	/* A folder with something in it is still refused, and its pepper left alone. */
+	ctl_run(NULL, (const char *const[]){ "init", dir, "--credentials", cred, "--web-root", web, NULL },
+		&r);
+	assert_int_not_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "not empty"));
+	itest_run_free(&r);
+	remove_tree(dir);
+	remove_tree(cred);
+}
+
 /* A worker's single membership: its unit and role. */
 static void expect_member(struct store *st, const char *username, const char *unit, enum store_role role)
 {
@@ -1061,6 +1136,7 @@ int main(void)
 		cmocka_unit_test(test_init_secrets_mode_600),
 		cmocka_unit_test(test_init_refusals),
 		cmocka_unit_test(test_init_pepper_file),
+		cmocka_unit_test(test_init_credentials),
 		cmocka_unit_test(test_unit_add_and_queue_add),
 		cmocka_unit_test(test_roster_add_and_list),
 		cmocka_unit_test(test_holidays_and_closed_days),

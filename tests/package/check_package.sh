@@ -67,6 +67,7 @@ expected=(
 	/usr/bin/adviced /usr/bin/advicectl /usr/bin/advice-connector
 	"/usr/lib/$triplet/advice/libadvice.so.0" "/usr/lib/$triplet/advice/libadvice.so.$version"
 	/lib/systemd/system/adviced.service /usr/lib/sysusers.d/adviced.conf /usr/lib/tmpfiles.d/adviced.conf
+	/usr/share/doc/adviced/examples/nginx-adviced.conf
 	/usr/share/man/man8/adviced.8.gz /usr/share/man/man8/advicectl.8.gz /usr/share/man/man8/advice-connector.8.gz
 	/usr/share/man/man5/adviced.conf.5.gz
 	/usr/share/adviced/web/index.html /usr/share/adviced/web/staff/index.html
