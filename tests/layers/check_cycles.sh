@@ -8,11 +8,11 @@ set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: check_cycles.sh OBJECT..." >&2; exit 2; }
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-for o in "$@"; do
-	name="$(basename "$o" .o)"
-	nm --defined-only -g "$o" | awk -v f="$name" 'NF == 3 { print $3, f }' >>"$tmp/defs"
-	nm -u "$o" | awk -v f="$name" '{ print $NF, f }' >>"$tmp/uses"
-done
+# One nm for all the files (-A: each line starts with its file), "symbol file" per line, the
+# file named as basename without .o; one process each, not two per file (slow under load).
+by_file='{ f = $1; sub(/:[^:]*$/, "", f); sub(/.*\//, "", f); sub(/\.o$/, "", f); print $NF, f }'
+nm -A --defined-only -g "$@" | awk 'NF == 3' | awk "$by_file" >"$tmp/defs"
+nm -A -u "$@" | awk "$by_file" >"$tmp/uses"
 sort -k1,1 "$tmp/defs" >"$tmp/defs.sorted"
 sort -k1,1 "$tmp/uses" >"$tmp/uses.sorted"
 # "user definer" for every symbol used in one file and defined in another.
