@@ -897,7 +897,7 @@ static void init_credentials_path(struct init_opts *o, const char *dir, const ch
 	if (config_path_inside(real, dir))
 		die("--credentials %s is inside %s: the secrets must stay out of the data folder", creddir,
 		    dir);
-	snprintf(o->credentials, sizeof o->credentials, "%s", real);
+	memcpy(o->credentials, real, strlen(real) + 1); /* fits: checked above */
 }
 
 /* Whether `dir` is a folder with nothing in it. */
