@@ -158,16 +158,20 @@ static void test_notify_ready_status_stopping(void **state)
 	assert_int_equal(harness_start(&h), 0);
 	assert_int_equal(unsetenv("NOTIFY_SOCKET"), 0);
 
-	assert_true(wait_flag(&l, &l.ready));
-	assert_true(l.ready_accepting);
-	assert_true(wait_flag(&l, &l.status));
+	if (!wait_flag(&l, &l.ready))
+		fail_msg("no READY=1 within 10 s (statuses: %s)", l.statuses);
+	if (!l.ready_accepting)
+		fail_msg("READY=1 came before port %d accepted", h.port);
+	if (!wait_flag(&l, &l.status))
+		fail_msg("no STATUS= after READY=1 within 10 s (statuses: %s)", l.statuses);
 	pthread_mutex_lock(&l.mu);
 	assert_false(l.stopping);
 	expect_contains(l.statuses, "serving on 127.0.0.1:");
 	pthread_mutex_unlock(&l.mu);
 
 	assert_int_equal(harness_stop(&h), 0);
-	assert_true(wait_flag(&l, &l.stopping));
+	if (!wait_flag(&l, &l.stopping))
+		fail_msg("no STOPPING=1 within 10 s of SIGTERM (statuses: %s)", l.statuses);
 	pthread_mutex_lock(&l.mu);
 	l.done = 1;
 	expect_contains(l.statuses, "stopping: finishing pending commits");
