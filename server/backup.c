@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "errfmt.h"
 #include "advice_crypto.h"
 #include "audit.h"
 #include "backup.h"
@@ -51,18 +52,6 @@ struct records {
 	struct store_backup_file *f;
 	size_t n, cap;
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int sync_dir(const char *dir)
 {
@@ -195,9 +184,9 @@ static int entry_hash(struct entries *es, const char *dir, const char *rel, char
 
 	snprintf(path, sizeof path, "%s/%s", dir, rel);
 	if (e == NULL)
-		return fail(err, errlen, "out of memory");
+		return err_fail(err, errlen, "out of memory");
 	if (hash_file(path, &e->size, e->hash) != 0)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return err_fail(err, errlen, "%s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -246,7 +235,7 @@ static int copy_blobs(const struct backup_source *src, const char *dir, struct r
 
 	snprintf(folder, sizeof folder, "%s/" BLOBS_NAME, dir);
 	if (mkdir(folder, 0700) != 0)
-		return fail(err, errlen, "%s: %s", folder, strerror(errno));
+		return err_fail(err, errlen, "%s: %s", folder, strerror(errno));
 	for (size_t i = 0; i < r->n; i++) {
 		const struct store_backup_file *f = &r->f[i];
 		uint64_t limit =
@@ -259,21 +248,21 @@ static int copy_blobs(const struct backup_source *src, const char *dir, struct r
 			continue; /* nothing stored yet */
 		if ((fd = blob_open(src->blob_dir, f)) < 0) {
 			if (errno != ENOENT || record_add(missing, f) != 0)
-				return fail(err, errlen, "blob %s: %s", f->id, strerror(errno));
+				return err_fail(err, errlen, "blob %s: %s", f->id, strerror(errno));
 			continue;
 		}
 		snprintf(rel, sizeof rel, BLOBS_NAME "/%s%s", f->id, f->complete ? "" : ".part");
 		snprintf(to, sizeof to, "%s/%s", dir, rel);
 		if ((e = entry_add(es, rel)) == NULL || copy_fd(fd, to, limit, e->hash, &e->size) != 0) {
 			close(fd);
-			return fail(err, errlen, "blob %s: cannot copy: %s", f->id,
-				    e ? strerror(errno) : "out of memory");
+			return err_fail(err, errlen, "blob %s: cannot copy: %s", f->id,
+					e ? strerror(errno) : "out of memory");
 		}
 		close(fd);
 		*bytes += e->size;
 	}
 	if (sync_dir(folder) != 0)
-		return fail(err, errlen, "%s: %s", folder, strerror(errno));
+		return err_fail(err, errlen, "%s: %s", folder, strerror(errno));
 	return 0;
 }
 
@@ -287,10 +276,10 @@ static int check_missing(struct store *st, const struct backup_source *src, cons
 		int gone = st->ops->backup->blob_may_be_gone(st, src->shred_database, &missing->f[i]);
 
 		if (gone < 0)
-			return fail(err, errlen, "cannot read the store to check attachment %s",
-				    missing->f[i].id);
+			return err_fail(err, errlen, "cannot read the store to check attachment %s",
+					missing->f[i].id);
 		if (gone == 0)
-			return fail(
+			return err_fail(
 				err, errlen,
 				"the blob of attachment %s is missing from the blob folder and its thread is "
 				"not being shredded: the data folder is damaged",
@@ -311,11 +300,11 @@ static int copy_plain(const char *from, const char *dir, const char *rel, struct
 	if (e == NULL || fd < 0) {
 		if (fd >= 0)
 			close(fd);
-		return fail(err, errlen, "%s: %s", from, e ? strerror(errno) : "out of memory");
+		return err_fail(err, errlen, "%s: %s", from, e ? strerror(errno) : "out of memory");
 	}
 	rc = copy_fd(fd, to, UINT64_MAX, e->hash, &e->size);
 	close(fd);
-	return rc == 0 ? 0 : fail(err, errlen, "%s: cannot copy: %s", from, strerror(errno));
+	return rc == 0 ? 0 : err_fail(err, errlen, "%s: cannot copy: %s", from, strerror(errno));
 }
 
 /* The configuration file and the register file, into dir/config. */
@@ -329,7 +318,7 @@ static int copy_config(const struct backup_source *src, const char *dir, struct 
 	*reg_rel = NULL;
 	snprintf(folder, sizeof folder, "%s/" CONFIG_NAME, dir);
 	if (mkdir(folder, 0700) != 0)
-		return fail(err, errlen, "%s: %s", folder, strerror(errno));
+		return err_fail(err, errlen, "%s: %s", folder, strerror(errno));
 	if (copy_plain(src->config_file, dir, CONFIG_NAME "/adviced.conf", es, err, errlen) != 0)
 		return -1;
 	if (src->register_file != NULL && src->register_file[0] != '\0') {
@@ -342,7 +331,7 @@ static int copy_config(const struct backup_source *src, const char *dir, struct 
 			return -1;
 		*reg_rel = rel;
 	}
-	return sync_dir(folder) == 0 ? 0 : fail(err, errlen, "%s: %s", folder, strerror(errno));
+	return sync_dir(folder) == 0 ? 0 : err_fail(err, errlen, "%s: %s", folder, strerror(errno));
 }
 
 static void iso_now(char *out, size_t size)
@@ -390,7 +379,7 @@ static int write_manifest(const char *dir, json_t *m, char *err, size_t errlen)
 
 		if (fd >= 0)
 			close(fd);
-		return fail(err, errlen, "%s: %s", path, strerror(e));
+		return err_fail(err, errlen, "%s: %s", path, strerror(e));
 	}
 	return 0;
 }
@@ -455,19 +444,19 @@ int backup_make(const struct backup_source *src, const char *dir, char **text, j
 	err[0] = '\0';
 	if (empty != 1) {
 		if (empty == 0)
-			fail(err, errlen, "%s is not empty: a backup goes into an empty folder", dir);
+			err_fail(err, errlen, "%s is not empty: a backup goes into an empty folder", dir);
 		else
-			fail(err, errlen, "%s: %s", dir, strerror(errno));
+			err_fail(err, errlen, "%s: %s", dir, strerror(errno));
 		return -2;
 	}
 	iso_now(made, sizeof made);
 	if ((st = store_sqlite_open(src->database, STORE_READONLY)) == NULL) {
-		fail(err, errlen, "cannot open the database %s for reading", src->database);
+		err_fail(err, errlen, "cannot open the database %s for reading", src->database);
 		goto out;
 	}
 	snprintf(path, sizeof path, "%s/" DB_NAME, dir);
 	if (st->ops->backup->copy(st, path, record_add, &recs) != STORE_OK) {
-		fail(err, errlen, "the copy of the database failed (adviced's log says why)");
+		err_fail(err, errlen, "the copy of the database failed (adviced's log says why)");
 		goto out;
 	}
 	if (entry_hash(&es, dir, DB_NAME, err, errlen) != 0 ||
@@ -475,7 +464,7 @@ int backup_make(const struct backup_source *src, const char *dir, char **text, j
 		goto out;
 	snprintf(path, sizeof path, "%s/" SHRED_NAME, dir);
 	if (st->ops->backup->copy_file(st, src->shred_database, path) != STORE_OK) {
-		fail(err, errlen, "the copy of the shred store failed (adviced's log says why)");
+		err_fail(err, errlen, "the copy of the shred store failed (adviced's log says why)");
 		goto out;
 	}
 	if (entry_hash(&es, dir, SHRED_NAME, err, errlen) != 0 ||
@@ -483,7 +472,7 @@ int backup_make(const struct backup_source *src, const char *dir, char **text, j
 	    copy_config(src, dir, &es, &reg_rel, err, errlen) != 0)
 		goto out;
 	if ((m = manifest_json(src, &es, made, recs.n, &missing, reg_rel)) == NULL) {
-		fail(err, errlen, "out of memory");
+		err_fail(err, errlen, "out of memory");
 		goto out;
 	}
 	if (write_manifest(dir, m, err, errlen) != 0)
@@ -539,7 +528,7 @@ static int count_files(const char *dir, const char *rel, size_t *n, char *err, s
 
 	snprintf(path, sizeof path, "%s%s%s", dir, rel[0] ? "/" : "", rel);
 	if ((d = opendir(path)) == NULL)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return err_fail(err, errlen, "%s: %s", path, strerror(errno));
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
 		    (rel[0] == '\0' && strcmp(de->d_name, BACKUP_MANIFEST) == 0))
@@ -547,15 +536,15 @@ static int count_files(const char *dir, const char *rel, size_t *n, char *err, s
 		if (snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) >=
 			    (int)sizeof sub ||
 		    snprintf(path, sizeof path, "%s/%s", dir, sub) >= (int)sizeof path)
-			rc = fail(err, errlen, "%s/%s: the path is too long", dir, rel);
+			rc = err_fail(err, errlen, "%s/%s: the path is too long", dir, rel);
 		else if (lstat(path, &sb) != 0)
-			rc = fail(err, errlen, "%s: %s", path, strerror(errno));
+			rc = err_fail(err, errlen, "%s: %s", path, strerror(errno));
 		else if (S_ISDIR(sb.st_mode))
 			rc = count_files(dir, sub, n, err, errlen);
 		else if (S_ISREG(sb.st_mode))
 			(*n)++;
 		else
-			rc = fail(err, errlen, "%s is not a plain file", path);
+			rc = err_fail(err, errlen, "%s is not a plain file", path);
 	}
 	closedir(d);
 	return rc;
@@ -567,11 +556,11 @@ static int manifest_fields(const json_t *m, char *err, size_t errlen)
 	const char *format = json_string_value(json_object_get(m, "format"));
 
 	if (!json_is_object(m) || format == NULL || strcmp(format, BACKUP_FORMAT) != 0)
-		return fail(err, errlen, "the manifest is not an adviced backup's");
+		return err_fail(err, errlen, "the manifest is not an adviced backup's");
 	if (json_integer_value(json_object_get(m, "version")) != BACKUP_VERSION)
-		return fail(err, errlen, "the manifest's version is not %d", BACKUP_VERSION);
+		return err_fail(err, errlen, "the manifest's version is not %d", BACKUP_VERSION);
 	if (!json_is_array(json_object_get(m, "files")))
-		return fail(err, errlen, "the manifest lists no files");
+		return err_fail(err, errlen, "the manifest lists no files");
 	return 0;
 }
 
@@ -585,9 +574,9 @@ int backup_verify(const char *dir, json_t **manifest, char *err, size_t errlen)
 
 	snprintf(path, sizeof path, "%s/" BACKUP_MANIFEST, dir);
 	if ((m = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL)
-		return fail(err, errlen, "%s: %s", path,
-			    access(path, F_OK) == 0 ? "the manifest is damaged (not JSON)"
-						    : "no manifest: not a backup, or an unfinished one");
+		return err_fail(err, errlen, "%s: %s", path,
+				access(path, F_OK) == 0 ? "the manifest is damaged (not JSON)"
+							: "no manifest: not a backup, or an unfinished one");
 	if (manifest_fields(m, err, errlen) != 0)
 		goto bad;
 	files = json_object_get(m, "files");
@@ -600,32 +589,32 @@ int backup_verify(const char *dir, json_t **manifest, char *err, size_t errlen)
 		uint64_t n;
 
 		if (p == NULL || want == NULL || !json_is_integer(size) || !safe_path(p)) {
-			fail(err, errlen, "the manifest's entry %zu is damaged", i + 1);
+			err_fail(err, errlen, "the manifest's entry %zu is damaged", i + 1);
 			goto bad;
 		}
 		snprintf(path, sizeof path, "%s/%s", dir, p);
 		if (hash_file(path, &n, got) != 0) {
-			fail(err, errlen, "%s: %s", path,
-			     errno == ENOENT ? "missing (the manifest lists it)" : strerror(errno));
+			err_fail(err, errlen, "%s: %s", path,
+				 errno == ENOENT ? "missing (the manifest lists it)" : strerror(errno));
 			goto bad;
 		}
 		if (n != (uint64_t)json_integer_value(size) || strcmp(got, want) != 0) {
-			fail(err, errlen, "%s: its %s differs from the manifest's: the file is damaged", path,
-			     n != (uint64_t)json_integer_value(size) ? "size" : "hash");
+			err_fail(err, errlen, "%s: its %s differs from the manifest's: the file is damaged",
+				 path, n != (uint64_t)json_integer_value(size) ? "size" : "hash");
 			goto bad;
 		}
 		have_db |= strcmp(p, DB_NAME) == 0;
 		have_shred |= strcmp(p, SHRED_NAME) == 0;
 	}
 	if (!have_db || !have_shred) {
-		fail(err, errlen, "the manifest lists no %s", have_db ? SHRED_NAME : DB_NAME);
+		err_fail(err, errlen, "the manifest lists no %s", have_db ? SHRED_NAME : DB_NAME);
 		goto bad;
 	}
 	if (count_files(dir, "", &present, err, errlen) != 0)
 		goto bad;
 	if (present != json_array_size(files)) {
-		fail(err, errlen, "%s holds %zu files the manifest does not list", dir,
-		     present - json_array_size(files));
+		err_fail(err, errlen, "%s holds %zu files the manifest does not list", dir,
+			 present - json_array_size(files));
 		goto bad;
 	}
 	*manifest = m;
@@ -645,12 +634,12 @@ static int restore_target(const char *data_dir, char *err, size_t errlen)
 	if (mkdir(data_dir, 0700) == 0)
 		return 0;
 	if (errno != EEXIST)
-		return fail(err, errlen, "%s: %s", data_dir, strerror(errno));
+		return err_fail(err, errlen, "%s: %s", data_dir, strerror(errno));
 	if ((empty = dir_is_empty(data_dir)) < 0)
-		return fail(err, errlen, "%s: %s", data_dir, strerror(errno));
+		return err_fail(err, errlen, "%s: %s", data_dir, strerror(errno));
 	if (!empty)
-		return fail(err, errlen, "%s is not empty: restore into a new or empty data folder",
-			    data_dir);
+		return err_fail(err, errlen, "%s is not empty: restore into a new or empty data folder",
+				data_dir);
 	return 0;
 }
 
@@ -673,10 +662,10 @@ static int restore_copy(const char *backup, const char *data_dir, const json_t *
 	int as_root = geteuid() == 0;
 
 	if (stat(data_dir, &owner) != 0)
-		return fail(err, errlen, "%s: %s", data_dir, strerror(errno));
+		return err_fail(err, errlen, "%s: %s", data_dir, strerror(errno));
 	snprintf(to, sizeof to, "%s/" BLOBS_NAME, data_dir);
 	if (mkdir(to, 0700) != 0 || (as_root && chown(to, owner.st_uid, owner.st_gid) != 0))
-		return fail(err, errlen, "%s: %s", to, strerror(errno));
+		return err_fail(err, errlen, "%s: %s", to, strerror(errno));
 	for (size_t i = 0; i < json_array_size(files); i++) {
 		const char *rel = json_string_value(json_object_get(json_array_get(files, i), "path"));
 		uint64_t size;
@@ -686,18 +675,18 @@ static int restore_copy(const char *backup, const char *data_dir, const json_t *
 		snprintf(from, sizeof from, "%s/%s", backup, rel);
 		snprintf(to, sizeof to, "%s/%s", data_dir, name);
 		if ((fd = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-			return fail(err, errlen, "%s: %s", from, strerror(errno));
+			return err_fail(err, errlen, "%s: %s", from, strerror(errno));
 		if (copy_fd(fd, to, UINT64_MAX, hash, &size) != 0) {
 			close(fd);
-			return fail(err, errlen, "%s: %s", to, strerror(errno));
+			return err_fail(err, errlen, "%s: %s", to, strerror(errno));
 		}
 		close(fd);
 		if (as_root && chown(to, owner.st_uid, owner.st_gid) != 0)
-			return fail(err, errlen, "%s: %s", to, strerror(errno));
+			return err_fail(err, errlen, "%s: %s", to, strerror(errno));
 	}
 	snprintf(to, sizeof to, "%s/" BLOBS_NAME, data_dir);
 	if (sync_dir(to) != 0 || sync_dir(data_dir) != 0)
-		return fail(err, errlen, "%s: cannot sync: %s", data_dir, strerror(errno));
+		return err_fail(err, errlen, "%s: cannot sync: %s", data_dir, strerror(errno));
 	return 0;
 }
 
@@ -756,35 +745,35 @@ static int restore_check(const char *data_dir, const json_t *m, FILE *out, char 
 	snprintf(db, sizeof db, "%s/" DB_NAME, data_dir);
 	snprintf(shred, sizeof shred, "%s/" SHRED_NAME, data_dir);
 	if ((b.st = store_sqlite_open_shred(db, shred, STORE_READWRITE)) == NULL)
-		return fail(err, errlen, "the restored database does not open (see the messages above)");
+		return err_fail(err, errlen, "the restored database does not open (see the messages above)");
 	if (b.st->ops->backup->check(b.st, why, sizeof why) != STORE_OK) {
-		fail(err, errlen, "integrity check failed: %s", why);
+		err_fail(err, errlen, "integrity check failed: %s", why);
 		goto out;
 	}
 	fprintf(out, "integrity check: ok\n");
 	if (b.st->ops->backup->files(b.st, blob_present, &b) != STORE_OK) {
-		fail(err, errlen, "cannot check the attachments' blobs");
+		err_fail(err, errlen, "cannot check the attachments' blobs");
 		goto out;
 	}
 	if (b.missing > 0) {
-		fail(err, errlen, "%zu attachments have no blob (the first: %s)", b.missing, b.first);
+		err_fail(err, errlen, "%zu attachments have no blob (the first: %s)", b.missing, b.first);
 		goto out;
 	}
 	fprintf(out, "attachments: every blob is there\n");
 	if ((v = audit_verify(b.st, &rows, &bad)) != 0) {
 		if (v < 0)
-			fail(err, errlen, "cannot read the access log");
+			err_fail(err, errlen, "cannot read the access log");
 		else
-			fail(err, errlen, "access log BROKEN at row %lld", (long long)bad);
+			err_fail(err, errlen, "access log BROKEN at row %lld", (long long)bad);
 		goto out;
 	}
 	fprintf(out, "access log intact: %lld rows\n", (long long)rows);
 	rows = bad = 0;
 	if ((v = disclosure_verify(b.st, &rows, &bad)) != 0) {
 		if (v < 0)
-			fail(err, errlen, "cannot read the disclosure log");
+			err_fail(err, errlen, "cannot read the disclosure log");
 		else
-			fail(err, errlen, "disclosure log BROKEN at row %lld", (long long)bad);
+			err_fail(err, errlen, "disclosure log BROKEN at row %lld", (long long)bad);
 		goto out;
 	}
 	fprintf(out, "disclosure log intact: %lld rows\n", (long long)rows);
@@ -825,7 +814,7 @@ int backup_restore(const char *backup, const char *data_dir, FILE *out, char *er
 		goto out;
 	if ((lock = datalock_take(data_dir, DATALOCK_EXCLUSIVE, err, errlen)) < 0) {
 		if (lock == DATALOCK_BUSY)
-			fail(err, errlen, "%s is in use by adviced or another advicectl", data_dir);
+			err_fail(err, errlen, "%s is in use by adviced or another advicectl", data_dir);
 		goto out;
 	}
 	if (restore_copy(backup, data_dir, json_object_get(m, "files"), err, errlen) != 0 ||

@@ -9,23 +9,12 @@
 
 #include <sodium.h>
 
+#include "errfmt.h"
 #include "admin_accounts.h"
 #include "advice_crypto.h"
 #include "admin_out.h"
 #include "admin_staff.h"
 #include "core.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int64_t wall_ms(void)
 {
@@ -53,7 +42,7 @@ void admin_auth_params(int test_mode, uint64_t *opslimit, uint64_t *memlimit)
 static int find_unit(struct store *st, const char *name, char out[STORE_ID_SIZE], char *err, size_t errlen)
 {
 	if (st->ops->unit->find(st, name, out) != STORE_OK)
-		return fail(err, errlen, "no unit '%s'", name);
+		return err_fail(err, errlen, "no unit '%s'", name);
 	return 0;
 }
 
@@ -63,11 +52,11 @@ static int unit_add(struct store *st, const char *name, struct admin_out *out, c
 
 	random_id(id);
 	if (strlen(name) == 0 || strlen(name) >= STORE_NAME_SIZE)
-		return fail(err, errlen, "a unit name is 1..%d bytes", STORE_NAME_SIZE - 1);
+		return err_fail(err, errlen, "a unit name is 1..%d bytes", STORE_NAME_SIZE - 1);
 	if (st->ops->unit->find(st, name, id) == STORE_OK)
-		return fail(err, errlen, "there is a unit '%s' already", name);
+		return err_fail(err, errlen, "there is a unit '%s' already", name);
 	if (st->ops->unit->insert(st, id, name) != STORE_OK)
-		return fail(err, errlen, "cannot add unit '%s'", name);
+		return err_fail(err, errlen, "cannot add unit '%s'", name);
 	fprintf(out->text, "unit %s added\n", name);
 	admin_data_set(out, "unit", json_pack("{s:s, s:s}", "id", id, "name", name));
 	return 0;
@@ -88,18 +77,18 @@ static int queue_add(struct store *st, char **argv, struct admin_out *out, char 
 	struct store_unit u;
 
 	if (!valid_category(argv[2]))
-		return fail(err, errlen, "a category is 1..64 characters of a-z, 0-9 and -");
+		return err_fail(err, errlen, "a category is 1..64 characters of a-z, 0-9 and -");
 	if (strlen(argv[3]) == 0 || strlen(argv[3]) >= STORE_NAME_SIZE)
-		return fail(err, errlen, "a queue name is 1..%d bytes", STORE_NAME_SIZE - 1);
+		return err_fail(err, errlen, "a queue name is 1..%d bytes", STORE_NAME_SIZE - 1);
 	random_id(q.id);
 	if (find_unit(st, argv[1], q.unit_id, err, errlen) != 0)
 		return -1;
 	if (st->ops->queue->by_category(st, argv[2], &q) == STORE_OK)
-		return fail(err, errlen, "category '%s' has a queue already", argv[2]);
+		return err_fail(err, errlen, "category '%s' has a queue already", argv[2]);
 	snprintf(q.category, sizeof q.category, "%s", argv[2]);
 	snprintf(q.name, sizeof q.name, "%s", argv[3]);
 	if (st->ops->queue->insert(st, &q) != STORE_OK || st->ops->unit->get(st, q.unit_id, &u) != STORE_OK)
-		return fail(err, errlen, "cannot add queue '%s'", argv[2]);
+		return err_fail(err, errlen, "cannot add queue '%s'", argv[2]);
 	fprintf(out->text, "queue %s (%s) added to unit %s\n", q.category, q.name, u.name);
 	admin_data_set(out, "queue",
 		       json_pack("{s:s, s:s, s:s, s:s}", "id", q.id, "category", q.category, "name", q.name,
@@ -140,14 +129,15 @@ static int member_add(struct store *st, const char *username, const char *unit, 
 	int had;
 
 	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
-		return fail(err, errlen, "no worker '%s'", username);
+		return err_fail(err, errlen, "no worker '%s'", username);
 	if (find_unit(st, unit, u.id, err, errlen) != 0 || st->ops->unit->get(st, u.id, &u) != STORE_OK ||
 	    (had = role_in(st, w.user_id, u.id)) < 0)
-		return fail(err, errlen, "cannot read the unit '%s'", unit);
+		return err_fail(err, errlen, "cannot read the unit '%s'", unit);
 	if (had == (int)want)
-		return fail(err, errlen, "%s is already a %s of %s", username, admin_role_name(want), u.name);
+		return err_fail(err, errlen, "%s is already a %s of %s", username, admin_role_name(want),
+				u.name);
 	if (st->ops->staff->membership_add(st, w.user_id, u.id, want) != STORE_OK)
-		return fail(err, errlen, "cannot add '%s' to '%s'", username, unit);
+		return err_fail(err, errlen, "cannot add '%s' to '%s'", username, unit);
 	if (had == ROLE_NONE)
 		fprintf(out->text, "%s added to %s as %s\n", username, u.name, admin_role_name(want));
 	else
@@ -167,7 +157,7 @@ static int worker_insert(struct store *st, const uint8_t pepper[32], int test_mo
 	json_t *j;
 
 	if (!valid_username(username))
-		return fail(err, errlen, "a username is 1..64 characters of a-z, 0-9, '.', '_' and '-'");
+		return err_fail(err, errlen, "a username is 1..64 characters of a-z, 0-9, '.', '_' and '-'");
 	random_id(w.user_id);
 	snprintf(w.username, sizeof w.username, "%s", username);
 	if (auth->set) {
@@ -181,20 +171,20 @@ static int worker_insert(struct store *st, const uint8_t pepper[32], int test_mo
 		randombytes_buf(w.auth_hash, sizeof w.auth_hash); /* matches no key */
 	}
 	if (st->ops->staff->worker_get(st, username, &(struct store_worker){ 0 }) == STORE_OK)
-		return fail(err, errlen, "there is a worker '%s' already", username);
+		return err_fail(err, errlen, "there is a worker '%s' already", username);
 	if (st->ops->staff->worker_insert(st, &w, now) != STORE_OK)
-		return fail(err, errlen, "cannot add worker '%s'", username);
+		return err_fail(err, errlen, "cannot add worker '%s'", username);
 	fprintf(out->text, "worker %s added\n", username);
 	j = json_pack("{s:s, s:s, s:n, s:n}", "username", username, "id", w.user_id, "setup_code",
 		      "setup_expires");
 	admin_data_set(out, "worker", j);
 	if (auth->set) {
 		if (admin_staff_password_set(st, pepper, w.user_id, now, auth->demo_totp) != 0)
-			return fail(err, errlen, "cannot record the password of '%s'", username);
+			return err_fail(err, errlen, "cannot record the password of '%s'", username);
 		return 0;
 	}
 	if (admin_staff_setup_code(st, pepper, w.user_id, now, code) != 0)
-		return fail(err, errlen, "cannot record the setup code of '%s'", username);
+		return err_fail(err, errlen, "cannot record the setup code of '%s'", username);
 	admin_time_text(now + STAFF_SETUP_VALID_MS, until);
 	fprintf(out->text,
 		"setup code of %s: %s (one use, valid until %s; the first login sets the password)\n",
@@ -221,13 +211,15 @@ static int worker_add(struct store *st, const uint8_t pepper[32], int test_mode,
 		else if (strcmp(argv[i], "--password-stdin") == 0)
 			with_password = 1;
 		else
-			return fail(err, errlen,
-				    "worker-add USERNAME [--unit UNIT [--supervisor]] [--password-stdin]");
+			return err_fail(
+				err, errlen,
+				"worker-add USERNAME [--unit UNIT [--supervisor]] [--password-stdin]");
 	}
 	if (auth == NULL)
 		auth = &none;
 	if (with_password != auth->set)
-		return fail(err, errlen, "--password-stdin comes with the password's key, and only with it");
+		return err_fail(err, errlen,
+				"--password-stdin comes with the password's key, and only with it");
 	if (worker_insert(st, pepper, test_mode, argv[1], auth, out, err, errlen) != 0)
 		return -1;
 	if (unit == NULL)
@@ -245,9 +237,9 @@ static int unlock(struct store *st, const char *username, struct admin_out *out,
 	struct store_worker w;
 
 	if (st->ops->staff->worker_get(st, username, &w) != STORE_OK)
-		return fail(err, errlen, "no worker '%s'", username);
+		return err_fail(err, errlen, "no worker '%s'", username);
 	if (st->ops->staff->worker_set_login_state(st, w.user_id, 0, 0, 0) != STORE_OK)
-		return fail(err, errlen, "cannot unlock");
+		return err_fail(err, errlen, "cannot unlock");
 	if (w.locked_at > 0 || w.failures > 0 || w.locked_until > 0)
 		fprintf(out->text, "%s unlocked: failed logins cleared\n", username);
 	else

@@ -9,19 +9,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "errfmt.h"
 #include "admin_connector.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 struct list_acc {
 	struct store *st;
@@ -70,7 +59,7 @@ static int cmd_list(struct store *st, struct admin_out *out, char *err, size_t e
 
 	admin_data_set(out, "connectors", a.list);
 	if (st->ops->consent->connector_list(st, print_connector, &a) != STORE_OK || a.failed)
-		return fail(err, errlen, "cannot read the connectors");
+		return err_fail(err, errlen, "cannot read the connectors");
 	if (json_array_size(a.list) == 0)
 		fprintf(out->text, "no connectors\n");
 	return 0;
@@ -82,12 +71,12 @@ static int cmd_end(struct store *st, int64_t now, const char *name, struct admin
 	struct store_connector c;
 
 	if (st->ops->consent->connector_get(st, name, &c) != STORE_OK)
-		return fail(err, errlen, "no connector '%s'", name);
+		return err_fail(err, errlen, "no connector '%s'", name);
 	if (c.ended != 0)
-		return fail(err, errlen, "connector '%s' has ended already", name);
+		return err_fail(err, errlen, "connector '%s' has ended already", name);
 	if (st->ops->consent->connector_end(st, c.id, now) != STORE_OK ||
 	    st->ops->session->revoke_user(st, c.id, NULL, NULL) != STORE_OK)
-		return fail(err, errlen, "cannot end the connector");
+		return err_fail(err, errlen, "cannot end the connector");
 	fprintf(out->text, "connector %s ended: its sessions are over, it logs in no more\n", name);
 	return 0;
 }
@@ -116,22 +105,23 @@ static int cmd_export_order(struct store *st, int64_t now, const char *citizen, 
 	int found = 0;
 
 	if (!id_valid(citizen))
-		return fail(err, errlen, "CITIZEN is a pseudonym: 32 lowercase hex digits (citizen-find)");
+		return err_fail(err, errlen,
+				"CITIZEN is a pseudonym: 32 lowercase hex digits (citizen-find)");
 	if (recipient[0] == '\0' || strlen(recipient) >= sizeof o.recipient || basis[0] == '\0' ||
 	    strlen(basis) >= sizeof o.basis)
-		return fail(err, errlen, "--recipient and --basis are 1 to %zu bytes",
-			    sizeof o.recipient - 1);
+		return err_fail(err, errlen, "--recipient and --basis are 1 to %zu bytes",
+				sizeof o.recipient - 1);
 	if (st->ops->thread->list_view(st, &q, any_thread, &found) != STORE_OK)
-		return fail(err, errlen, "cannot read the citizen's threads");
+		return err_fail(err, errlen, "cannot read the citizen's threads");
 	if (!found)
-		return fail(err, errlen, "the citizen %s has no threads: nothing to export", citizen);
+		return err_fail(err, errlen, "the citizen %s has no threads: nothing to export", citizen);
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2hex(o.id, sizeof o.id, raw, sizeof raw);
 	snprintf(o.citizen_id, sizeof o.citizen_id, "%s", citizen);
 	snprintf(o.recipient, sizeof o.recipient, "%s", recipient);
 	snprintf(o.basis, sizeof o.basis, "%s", basis);
 	if (st->ops->consent->order_put(st, &o) != STORE_OK)
-		return fail(err, errlen, "cannot store the export order");
+		return err_fail(err, errlen, "cannot store the export order");
 	fprintf(out->text, "export order %s: the connector produces it (advice-connector export)\n", o.id);
 	admin_data_set(out, "order", json_string(o.id));
 	return 0;

@@ -8,19 +8,8 @@
 
 #include <jansson.h>
 
+#include "errfmt.h"
 #include "admin_names.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int admin_names_valid(const char *text, size_t max, int required)
 {
@@ -45,14 +34,15 @@ static int cmd_worker_name(struct store *st, int argc, char **argv, struct admin
 	const char *title = argc > 3 ? argv[3] : "";
 
 	if (st->ops->staff->worker_get(st, argv[1], &w) != STORE_OK)
-		return fail(err, errlen, "no worker '%s'", argv[1]);
+		return err_fail(err, errlen, "no worker '%s'", argv[1]);
 	if (argv[2][0] != '\0' && !admin_names_valid(argv[2], STORE_PERSON_SIZE - 1, 1))
-		return fail(err, errlen, "the name must be 1..%d bytes of UTF-8 without control characters",
-			    STORE_PERSON_SIZE - 1);
+		return err_fail(err, errlen,
+				"the name must be 1..%d bytes of UTF-8 without control characters",
+				STORE_PERSON_SIZE - 1);
 	if (!admin_names_valid(title, STORE_PERSON_SIZE - 1, 0))
-		return fail(err, errlen,
-			    "the title must be at most %d bytes of UTF-8 without control characters",
-			    STORE_PERSON_SIZE - 1);
+		return err_fail(err, errlen,
+				"the title must be at most %d bytes of UTF-8 without control characters",
+				STORE_PERSON_SIZE - 1);
 	snprintf(n.user_id, sizeof n.user_id, "%s", w.user_id);
 	snprintf(n.name, sizeof n.name, "%s", argv[2]);
 	snprintf(n.title, sizeof n.title, "%s", argv[2][0] ? title : "");
@@ -79,9 +69,9 @@ static int cmd_unit_name_style(struct store *st, char **argv, struct admin_out *
 	else if (strcmp(argv[2], "first") == 0)
 		style = NAME_STYLE_FIRST;
 	else
-		return fail(err, errlen, "the style is full or first, not '%s'", argv[2]);
+		return err_fail(err, errlen, "the style is full or first, not '%s'", argv[2]);
 	if (st->ops->unit->find(st, argv[1], unit) != STORE_OK)
-		return fail(err, errlen, "no unit '%s'", argv[1]);
+		return err_fail(err, errlen, "no unit '%s'", argv[1]);
 	if (st->ops->unit->name_style_put(st, unit, style) != STORE_OK)
 		return -1;
 	fprintf(out->text, "citizens of %s see %s\n", argv[1],
@@ -112,7 +102,7 @@ int admin_names_seed_demo(struct store *st, char *err, size_t errlen)
 	int rc = admin_out_null(&null);
 
 	if (rc != 0)
-		return fail(err, errlen, "out of memory");
+		return err_fail(err, errlen, "out of memory");
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0] && rc == 0; i++)
 		rc = admin_names_run(st, cmds[i][3] ? 4 : 3, (char **)cmds[i], &null, err, errlen);
 	admin_out_close(&null);

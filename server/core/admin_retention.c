@@ -11,22 +11,11 @@
 
 #include <jansson.h>
 
+#include "errfmt.h"
 #include "admin_retention.h"
 #include "admin_staff.h"
 #include "core_retention.h"
 #include "shred.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int id_valid(const char *id)
 {
@@ -113,7 +102,7 @@ static int run_continue(struct store *st, const char *blob_dir, int64_t now, con
 	int others = 0;
 
 	if (!id_valid(run))
-		return fail(err, errlen, "--continue takes a run id (32 lowercase hex digits)");
+		return err_fail(err, errlen, "--continue takes a run id (32 lowercase hex digits)");
 	if (shred_step(st, blob_dir, now, SHRED_STEP_MAX, &p) != 0)
 		return -1;
 	if ((r.shredded = json_array()) == NULL)
@@ -196,13 +185,14 @@ static int cmd_retention_run(struct store *st, const struct admin_retention_env 
 			dry = 1;
 		else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
 			if (admin_staff_parse_when(argv[++i], env->now, &at) != 0 || at == 0)
-				return fail(err, errlen,
-					    "--at takes YYYY-MM-DD (the end of that day), now or +SECONDS");
+				return err_fail(
+					err, errlen,
+					"--at takes YYYY-MM-DD (the end of that day), now or +SECONDS");
 		} else
 			return 1;
 	}
 	if (env->reg == NULL)
-		return fail(err, errlen, "no register file is loaded");
+		return err_fail(err, errlen, "no register file is loaded");
 	if (retention_scan(st, env->reg, at, &s) != 0)
 		return -1;
 	scan_print(&s, at, out);
@@ -250,21 +240,23 @@ static int cmd_thread_erase(struct store *st, const struct admin_retention_env *
 			return 1;
 	}
 	if (!id_valid(thread))
-		return fail(err, errlen, "a thread id is 32 lowercase hex digits");
+		return err_fail(err, errlen, "a thread id is 32 lowercase hex digits");
 	if (reason == NULL || reason[0] == '\0' || strlen(reason) > STORE_SHRED_REASON_MAX)
-		return fail(err, errlen, "--reason: why the thread is erased (at most %d bytes)",
-			    STORE_SHRED_REASON_MAX);
+		return err_fail(err, errlen, "--reason: why the thread is erased (at most %d bytes)",
+				STORE_SHRED_REASON_MAX);
 	if (request[0] != '\0' && !request_valid(request))
-		return fail(err, errlen, "--request: the request's id (letters, digits, '.', '_', ':', '-')");
+		return err_fail(err, errlen,
+				"--request: the request's id (letters, digits, '.', '_', ':', '-')");
 	if ((rc = st->ops->thread->get(st, thread, &t)) == STORE_NOTFOUND)
-		return fail(err, errlen, "no thread %s (or it was shredded already)", thread);
+		return err_fail(err, errlen, "no thread %s (or it was shredded already)", thread);
 	if (rc != STORE_OK || retention_handed_over(st, thread, &handed) != 0)
 		return -1;
 	if (handed)
-		return fail(err, errlen,
-			    "thread %s was handed over to the client record: it is a client document whose "
-			    "retention runs, exempt from erasure (GDPR 17(3)(b)); nothing was erased",
-			    thread);
+		return err_fail(
+			err, errlen,
+			"thread %s was handed over to the client record: it is a client document whose "
+			"retention runs, exempt from erasure (GDPR 17(3)(b)); nothing was erased",
+			thread);
 	snprintf(m.thread_id, sizeof m.thread_id, "%s", thread);
 	snprintf(m.citizen_id, sizeof m.citizen_id, "%s", t.citizen_id);
 	retention_run_id(m.run);
@@ -272,8 +264,8 @@ static int cmd_thread_erase(struct store *st, const struct admin_retention_env *
 	snprintf(m.request, sizeof m.request, "%s", request);
 	snprintf(m.reason, sizeof m.reason, "%s", reason);
 	if ((rc = shred_mark(st, &m, env->now)) == STORE_EXISTS)
-		return fail(err, errlen, "thread %s is being shredded already (the next run finishes it)",
-			    thread);
+		return err_fail(err, errlen, "thread %s is being shredded already (the next run finishes it)",
+				thread);
 	if (rc != STORE_OK)
 		return -1;
 	if (t.state != THREAD_CLOSED)
@@ -295,9 +287,9 @@ static int cmd_privacy_notice(const struct admin_retention_env *env, int argc, c
 	else if (argc != 1)
 		return 1;
 	if (env->reg == NULL)
-		return fail(err, errlen, "no register file is loaded");
+		return err_fail(err, errlen, "no register file is loaded");
 	if (register_notice_write(env->reg, lang, out->text) != 0)
-		return fail(err, errlen, "--lang: fi, sv or en");
+		return err_fail(err, errlen, "--lang: fi, sv or en");
 	admin_data_set(out, "register", json_deep_copy(env->reg->doc));
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "errfmt.h"
 #include "admin_rights.h"
 #include "calendar.h"
 #include "core_internal.h"
@@ -19,18 +20,6 @@
 
 static const char *const kind_names[] = { "", "correction", "restriction", "objection", "erasure" };
 static const char *const state_names[] = { "open", "granted", "refused", "extended" };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Unicode code points of UTF-8 text (continuation bytes not counted). */
 static size_t utf8_chars(const char *s)
@@ -55,9 +44,9 @@ static int cmd_restrict(struct store *st, int64_t now, const char *user, int res
 		return 1;
 	if (reason[0] == '\0' || utf8_chars(reason) > REASON_MAX_CHARS ||
 	    strlen(reason) > STORE_RIGHTS_REASON_MAX)
-		return fail(err, errlen, "the reason is 1..%d characters", REASON_MAX_CHARS);
+		return err_fail(err, errlen, "the reason is 1..%d characters", REASON_MAX_CHARS);
 	if ((rc = st->ops->thread->get(st, argv[1], &t)) == STORE_NOTFOUND)
-		return fail(err, errlen, "no thread %.40s", argv[1]);
+		return err_fail(err, errlen, "no thread %.40s", argv[1]);
 	if (rc != STORE_OK)
 		return -1;
 	snprintf(by, sizeof by, "os:%s", user);
@@ -143,7 +132,7 @@ static int cmd_requests(struct store *st, int64_t now, int argc, char **argv, st
 
 			if (*argv[i] == '\0' || *end != '\0' || days < 0 || days > 3650) {
 				json_decref(a.list);
-				return fail(err, errlen, "--due-within takes a number of days, 0..3650");
+				return err_fail(err, errlen, "--due-within takes a number of days, 0..3650");
 			}
 			a.within_ms = days * CAL_DAY_MS;
 			q.open_only = 1;

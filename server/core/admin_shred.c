@@ -11,20 +11,9 @@
 
 #include <jansson.h>
 
+#include "errfmt.h"
 #include "admin_shred.h"
 #include "shred.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Whether `id` has the form of an id: 32 lowercase hex digits. */
 static int id_valid(const char *id)
@@ -61,13 +50,13 @@ static int cmd_thread_shred(struct store *st, int64_t now, const char *id, struc
 	int prepared = 0, rc;
 
 	if (!id_valid(id))
-		return fail(err, errlen, "a thread id is 32 lowercase hex digits");
+		return err_fail(err, errlen, "a thread id is 32 lowercase hex digits");
 	if ((rc = st->ops->keys->share_shredded(st, id, &when)) == STORE_OK)
-		return fail(err, errlen, "thread %s was shredded already", id);
+		return err_fail(err, errlen, "thread %s was shredded already", id);
 	if (rc != STORE_NOTFOUND)
 		return -1;
 	if ((rc = thread_known(st, id, &t, &prepared)) == STORE_NOTFOUND)
-		return fail(err, errlen, "no thread %s", id);
+		return err_fail(err, errlen, "no thread %s", id);
 	if (rc != STORE_OK)
 		return -1;
 	if (!prepared && t.state != THREAD_CLOSED)

@@ -11,21 +11,10 @@
 
 #include <sodium.h>
 
+#include "errfmt.h"
 #include "admin_out.h"
 #include "admin_staff.h"
 #include "calendar.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int64_t wall_ms(void)
 {
@@ -107,7 +96,7 @@ static int find_worker(struct store *st, const char *username, struct store_work
 		       size_t errlen)
 {
 	if (st->ops->staff->worker_get(st, username, w) != STORE_OK)
-		return fail(err, errlen, "no worker '%s'", username);
+		return err_fail(err, errlen, "no worker '%s'", username);
 	return 0;
 }
 
@@ -136,13 +125,13 @@ static int cmd_worker_end(struct store *st, char **argv, struct admin_out *out, 
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
 	if (admin_staff_parse_when(argv[2], now, &when) != 0)
-		return fail(err, errlen, "WHEN is YYYY-MM-DD (2000..2999), now, +SECONDS or none, not '%s'",
-			    argv[2]);
+		return err_fail(err, errlen,
+				"WHEN is YYYY-MM-DD (2000..2999), now, +SECONDS or none, not '%s'", argv[2]);
 	if (st->ops->staff->get(st, w.user_id, &s) != STORE_OK)
-		return fail(err, errlen, "cannot read the account");
+		return err_fail(err, errlen, "cannot read the account");
 	s.ends = when;
 	if (st->ops->staff->put(st, &s) != STORE_OK)
-		return fail(err, errlen, "cannot write the account");
+		return err_fail(err, errlen, "cannot write the account");
 	{
 		char what[STORE_NAME_SIZE + 16];
 
@@ -166,15 +155,15 @@ static int cmd_role_end(struct store *st, char **argv, struct admin_out *out, ch
 		return -1;
 	if (st->ops->unit->find(st, argv[2], u.id) != STORE_OK ||
 	    st->ops->unit->get(st, u.id, &u) != STORE_OK)
-		return fail(err, errlen, "no unit '%s'", argv[2]);
+		return err_fail(err, errlen, "no unit '%s'", argv[2]);
 	if (admin_staff_parse_when(argv[3], now, &when) != 0)
-		return fail(err, errlen, "WHEN is YYYY-MM-DD (2000..2999), now, +SECONDS or none, not '%s'",
-			    argv[3]);
+		return err_fail(err, errlen,
+				"WHEN is YYYY-MM-DD (2000..2999), now, +SECONDS or none, not '%s'", argv[3]);
 	rc = st->ops->staff->role_end_set(st, w.user_id, u.id, when);
 	if (rc == STORE_NOTFOUND)
-		return fail(err, errlen, "%s is not a member of %s", argv[1], u.name);
+		return err_fail(err, errlen, "%s is not a member of %s", argv[1], u.name);
 	if (rc != STORE_OK)
-		return fail(err, errlen, "cannot write the role's end");
+		return err_fail(err, errlen, "cannot write the role's end");
 	snprintf(what, sizeof what, "role of %s in %s", argv[1], u.name);
 	say_end(out, what, "ended", when, now);
 	admin_data_set(out, "role",
@@ -193,7 +182,7 @@ static int cmd_worker_reset(struct store *st, const uint8_t pepper[32], char **a
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
 	if (admin_staff_setup_code(st, pepper, w.user_id, now, code) != 0)
-		return fail(err, errlen, "cannot write the setup code");
+		return err_fail(err, errlen, "cannot write the setup code");
 	admin_time_text(now + STAFF_SETUP_VALID_MS, until);
 	fprintf(out->text, "setup code of %s: %s (one use, valid until %s)\n", argv[1], code, until);
 	admin_data_set(out, "worker",
@@ -211,12 +200,12 @@ static int cmd_totp_reset(struct store *st, char **argv, struct admin_out *out, 
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
 	if (st->ops->staff->get(st, w.user_id, &s) != STORE_OK)
-		return fail(err, errlen, "cannot read the account");
+		return err_fail(err, errlen, "cannot read the account");
 	s.totp_len = 0;
 	s.totp_pending_len = 0;
 	s.totp_last_step = -1;
 	if (st->ops->staff->put(st, &s) != STORE_OK)
-		return fail(err, errlen, "cannot write the account");
+		return err_fail(err, errlen, "cannot write the account");
 	fprintf(out->text, "second factor of %s cleared: the next login enrols a new one\n", argv[1]);
 	return 0;
 }
@@ -229,15 +218,15 @@ static int cmd_demo_totp(struct store *st, const uint8_t pepper[32], int test_mo
 	char code[TOTP_DIGITS + 1];
 
 	if (!test_mode)
-		return fail(err, errlen, "demo-totp works only in test mode");
+		return err_fail(err, errlen, "demo-totp works only in test mode");
 	if (find_worker(st, argv[1], &w, err, errlen) != 0)
 		return -1;
 	if (st->ops->staff->get(st, w.user_id, &s) != STORE_OK)
-		return fail(err, errlen, "cannot read the account");
+		return err_fail(err, errlen, "cannot read the account");
 	if (s.totp_len == 0)
-		return fail(err, errlen, "'%s' has no second factor enrolled", argv[1]);
+		return err_fail(err, errlen, "'%s' has no second factor enrolled", argv[1]);
 	if (staff_totp_code(pepper, w.user_id, s.totp, s.totp_len, wall_ms() / 1000, code) != 0)
-		return fail(err, errlen, "the second factor of '%s' does not open", argv[1]);
+		return err_fail(err, errlen, "the second factor of '%s' does not open", argv[1]);
 	fprintf(out->text, "%s\n", code);
 	return 0;
 }
