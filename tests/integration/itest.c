@@ -1120,3 +1120,20 @@ int itest_group_teardown(void **state)
 	free(*state);
 	return rc;
 }
+
+void itest_copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	if (in < 0 || out < 0)
+		fail_msg("cannot copy %s to %s: %s", from, to, strerror(errno));
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	close(in);
+	assert_int_equal(fchmod(out, mode), 0);
+	assert_int_equal(close(out), 0);
+}

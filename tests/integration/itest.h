@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -40,6 +42,8 @@ struct itest_run {
 
 /* The whole of a file opened for reading, from its start (malloc'd, NUL-terminated). */
 char *itest_slurp(FILE *f);
+/* Copies file `from` to a new or truncated `to` of `mode`; fails the test when it cannot. */
+void itest_copy_file(const char *from, const char *to, mode_t mode);
 /*
  * Runs the program argv[0] (a path) with argv (NULL-ended), `input` (NULL: /dev/null) on its
  * standard input, and records its exit status and both outputs. Fails the test when it

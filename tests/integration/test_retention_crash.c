@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "itest.h"
 
 #define GROUPS	    4  /* one round per group */
 #define PER_GROUP   24 /* threads in a group */
@@ -332,20 +333,6 @@ static int teardown(void **state)
 	return rc;
 }
 
-static void copy_file(const char *from, const char *to)
-{
-	FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
-	char buf[65536];
-	size_t n;
-
-	assert_non_null(a);
-	assert_non_null(b);
-	while ((n = fread(buf, 1, sizeof buf, a)) > 0)
-		assert_int_equal(fwrite(buf, 1, n, b), n);
-	fclose(a);
-	assert_int_equal(fclose(b), 0);
-}
-
 static void test_killed_runs_leave_whole_or_shredded(void **state)
 {
 	struct harness *h = *state;
@@ -362,7 +349,7 @@ static void test_killed_runs_leave_whole_or_shredded(void **state)
 	path_in(h, "advice.db", path, sizeof path);
 	path_in(h, "advice-backup.db", backup, sizeof backup);
 	path_in(h, "advice-shred.db", shred, sizeof shred);
-	copy_file(path, backup); /* the old backup: taken with the server stopped, no WAL */
+	itest_copy_file(path, backup, 0600); /* the old backup: taken with the server stopped, no WAL */
 	for (int g = 0; g < GROUPS; g++) {
 		int delay = rand() % KILL_MAX_US, status;
 		long long pending, gone, done;

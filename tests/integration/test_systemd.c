@@ -197,24 +197,6 @@ static int teardown(void **state)
 	return harness_stop(&H);
 }
 
-/* Copies file `from` to `to` with `mode`. */
-static void copy_file(const char *from, const char *to, mode_t mode)
-{
-	char buf[8192];
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ssize_t n;
-
-	if (in < 0 || out < 0)
-		fail_msg("cannot copy %s to %s: %s", from, to, strerror(errno));
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		assert_int_equal(write(out, buf, (size_t)n), n);
-	assert_int_equal(n, 0);
-	close(in);
-	assert_int_equal(fchmod(out, mode), 0);
-	close(out);
-}
-
 /* The harness's adviced.conf without the lines naming the secrets (the credentials stand in),
  * with `extra` appended, as <dir>/<name>; its path in `path`. */
 static void write_conf_without_secrets(const char *name, const char *extra, char path[300])
@@ -253,7 +235,7 @@ static void make_credentials(char creds[300])
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(from, sizeof from, "%s/%s", H.dir, names[i][0]);
 		snprintf(to, sizeof to, "%s/%s", creds, names[i][1]);
-		copy_file(from, to, 0640);
+		itest_copy_file(from, to, 0640);
 	}
 	snprintf(to, sizeof to, "%s/smtp-password", creds);
 	f = fopen(to, "w");
