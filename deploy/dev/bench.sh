@@ -18,7 +18,8 @@
 #
 # --short (about a minute): M1 512 B ours against the peer (and the SQLite reference), M4
 # upload and the small-message p99 during uploads, with the same rows and ratios.
-# BENCH_SECONDS (default 10, 5 with --short) is the measured time of each throughput point.
+# BENCH_SECONDS (default 10, 5 with --short) is the measured time of each throughput point;
+# BENCH_PERF=1 adds a perf profile of adviced during M1 512 B (<build>/bench/perf-m1-512.txt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -157,42 +158,42 @@ mosq_conf() { # mosq_conf DIR TCP_PORT [WEBSOCKETS_PORT]
 	[ -z "${3:-}" ] || printf 'listener %s 127.0.0.1\nprotocol websockets\n' "$3"
 }
 if [ "$short" = 0 ]; then
-mqtt_version=$(/usr/sbin/mosquitto -h 2> /dev/null | awk '/^mosquitto version/ { print $3; exit }' || true)
-# Whether this build can serve MQTT over WebSocket, asked of a second, short-lived broker:
-# "yes" when a websockets listener answers an upgrade with 101. (2.0.11 refuses to start with a
-# websockets listener alone, "Unable to start any listening sockets", so it gets a TCP one too.)
-mkdir -p "$out/mosquitto" "$out/mosquitto-ws"
-ws_tcp=$(free_port $((peer_port + 1)))
-ws_port=$(free_port $((ws_tcp + 1)))
-mosq_conf "$out/mosquitto-ws" "$ws_tcp" "$ws_port" > "$out/mosquitto-ws/mosquitto.conf"
-/usr/sbin/mosquitto -c "$out/mosquitto-ws/mosquitto.conf" 2> /dev/null &
-ws_pid=$!
-pids+=("$ws_pid")
-mqtt_ws="no (the broker did not open a websockets listener: mosquitto-ws/mosquitto.log in the output)"
-for _ in $(seq 30); do
-	kill -0 "$ws_pid" 2> /dev/null || break
-	if (exec 3<> "/dev/tcp/127.0.0.1/$ws_port") 2> /dev/null; then
-		st=$( (exec 3<> "/dev/tcp/127.0.0.1/$ws_port"
-			printf '%s\r\n' "GET /mqtt HTTP/1.1" "Host: 127.0.0.1" "Upgrade: websocket" "Connection: Upgrade" \
-				"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" "Sec-WebSocket-Version: 13" \
-				"Sec-WebSocket-Protocol: mqtt" "" >&3
-			timeout 3 head -1 <&3) 2> /dev/null | tr -d '\r' || true)
-		case "$st" in
-		*" 101 "*) mqtt_ws="yes (a websockets listener answers the upgrade with 101; measured over TCP)" ;;
-		*) mqtt_ws="no (websockets listener answered: ${st:-nothing})" ;;
-		esac
-		break
-	fi
-	sleep 0.1
-done
-kill "$ws_pid" 2> /dev/null || true
-echo "bench: Mosquitto $mqtt_version websockets listener: $mqtt_ws" >&2
-mqtt_port=$(free_port $((ws_port + 1)))
-mosq_conf "$out/mosquitto" "$mqtt_port" > "$out/mosquitto/mosquitto.conf"
-/usr/sbin/mosquitto -c "$out/mosquitto/mosquitto.conf" 2> "$out/mosquitto/stderr.log" &
-mqtt=$!
-pids+=("$mqtt")
-wait_port "$mqtt_port"
+	mqtt_version=$(/usr/sbin/mosquitto -h 2> /dev/null | awk '/^mosquitto version/ { print $3; exit }' || true)
+	# Whether this build can serve MQTT over WebSocket, asked of a second, short-lived broker:
+	# "yes" when a websockets listener answers an upgrade with 101. (2.0.11 refuses to start with a
+	# websockets listener alone, "Unable to start any listening sockets", so it gets a TCP one too.)
+	mkdir -p "$out/mosquitto" "$out/mosquitto-ws"
+	ws_tcp=$(free_port $((peer_port + 1)))
+	ws_port=$(free_port $((ws_tcp + 1)))
+	mosq_conf "$out/mosquitto-ws" "$ws_tcp" "$ws_port" > "$out/mosquitto-ws/mosquitto.conf"
+	/usr/sbin/mosquitto -c "$out/mosquitto-ws/mosquitto.conf" 2> /dev/null &
+	ws_pid=$!
+	pids+=("$ws_pid")
+	mqtt_ws="no (the broker did not open a websockets listener: mosquitto-ws/mosquitto.log in the output)"
+	for _ in $(seq 30); do
+		kill -0 "$ws_pid" 2> /dev/null || break
+		if (exec 3<> "/dev/tcp/127.0.0.1/$ws_port") 2> /dev/null; then
+			st=$( (exec 3<> "/dev/tcp/127.0.0.1/$ws_port"
+				printf '%s\r\n' "GET /mqtt HTTP/1.1" "Host: 127.0.0.1" "Upgrade: websocket" "Connection: Upgrade" \
+					"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" "Sec-WebSocket-Version: 13" \
+					"Sec-WebSocket-Protocol: mqtt" "" >&3
+				timeout 3 head -1 <&3) 2> /dev/null | tr -d '\r' || true)
+			case "$st" in
+			*" 101 "*) mqtt_ws="yes (a websockets listener answers the upgrade with 101; measured over TCP)" ;;
+			*) mqtt_ws="no (websockets listener answered: ${st:-nothing})" ;;
+			esac
+			break
+		fi
+		sleep 0.1
+	done
+	kill "$ws_pid" 2> /dev/null || true
+	echo "bench: Mosquitto $mqtt_version websockets listener: $mqtt_ws" >&2
+	mqtt_port=$(free_port $((ws_port + 1)))
+	mosq_conf "$out/mosquitto" "$mqtt_port" > "$out/mosquitto/mosquitto.conf"
+	/usr/sbin/mosquitto -c "$out/mosquitto/mosquitto.conf" 2> "$out/mosquitto/stderr.log" &
+	mqtt=$!
+	pids+=("$mqtt")
+	wait_port "$mqtt_port"
 fi
 
 # ID tokens of the 100 test citizens born on DDMMYY (900-999), one a line.
@@ -225,38 +226,61 @@ done
 echo "bench: both servers refuse a body that is no envelope and an unregistered key's envelope" >&2
 
 if [ "$short" = 0 ]; then
-# R1: a dashboard of 1,000 threads (the demo supervisor's, on the fresh database) listed in full,
-# then resynchronised after a reconnect by fetching only what changed (thread.list changed_since)
-# after 10 and after 100 new messages: the bytes of the JSON replies of each.
-echo "bench: R1 dashboard resynchronisation" >&2
-# Citizens of their own: each opens 10 threads, as many as a citizen may have open at once.
-citizens 020190 > "$out/tokens_r1"
-resync=$("$gen" resync "http://127.0.0.1:$port" "$out/tokens_r1" 1000 10,100 sara sara-demo)
-echo "{\"point\": \"R1\", \"r\": $resync}" >> "$out/raw.jsonl"
-r1=$(node -e 'const o = JSON.parse(process.argv[1]);
-	console.log([o.full_bytes, o.resyncs[0].bytes, o.resyncs[1].bytes].join(" "));' "$resync")
-read -r r1_full r1_10 r1_100 <<< "$r1"
-echo "bench: R1 full list of 1000 threads $r1_full bytes; resync after 10 changes $r1_10 bytes, after 100 changes $r1_100 bytes" >&2
-met=$(node -e 'console.log(process.argv[1] <= 0.05 * process.argv[2] ? "yes" : "no")' "$r1_10" "$r1_full")
-note=$(node -e 'const o = JSON.parse(process.argv[1]);
-	console.log(`full list ${o.full_bytes} B in ${o.full_requests} pages of 100; after 100 changes ` +
-		`${o.resyncs[1].bytes} B in ${o.resyncs[1].requests} page(s); each resync fetched exactly the changed threads`);' \
-	"$resync")
-row "R1 bytes to resynchronise a 1,000-thread dashboard after 10 changes (thread.list changed_since)" "$r1_10" "" \
-	"$r1_full" "a full list of the 1,000 threads, bytes" "<= 5 % of a full list" "$met" "$note"
+	# R1: a dashboard of 1,000 threads (the demo supervisor's, on the fresh database) listed in full,
+	# then resynchronised after a reconnect by fetching only what changed (thread.list changed_since)
+	# after 10 and after 100 new messages: the bytes of the JSON replies of each.
+	echo "bench: R1 dashboard resynchronisation" >&2
+	# Citizens of their own: each opens 10 threads, as many as a citizen may have open at once.
+	citizens 020190 > "$out/tokens_r1"
+	resync=$("$gen" resync "http://127.0.0.1:$port" "$out/tokens_r1" 1000 10,100 sara sara-demo)
+	echo "{\"point\": \"R1\", \"r\": $resync}" >> "$out/raw.jsonl"
+	r1=$(node -e 'const o = JSON.parse(process.argv[1]);
+		console.log([o.full_bytes, o.resyncs[0].bytes, o.resyncs[1].bytes].join(" "));' "$resync")
+	read -r r1_full r1_10 r1_100 <<< "$r1"
+	echo "bench: R1 full list of 1000 threads $r1_full bytes; resync after 10 changes $r1_10 bytes, after 100 changes $r1_100 bytes" >&2
+	met=$(node -e 'console.log(process.argv[1] <= 0.05 * process.argv[2] ? "yes" : "no")' "$r1_10" "$r1_full")
+	note=$(node -e 'const o = JSON.parse(process.argv[1]);
+		console.log(`full list ${o.full_bytes} B in ${o.full_requests} pages of 100; after 100 changes ` +
+			`${o.resyncs[1].bytes} B in ${o.resyncs[1].requests} page(s); each resync fetched exactly the changed threads`);' \
+		"$resync")
+	row "R1 bytes to resynchronise a 1,000-thread dashboard after 10 changes (thread.list changed_since)" "$r1_10" "" \
+		"$r1_full" "a full list of the 1,000 threads, bytes" "<= 5 % of a full list" "$met" "$note"
 
-echo "bench: M5 token verification" >&2
-m5=$(json_get "$("$build/tests/bench/bench_token" "$data/adviced.conf" "$out/token1" 3)" verify_per_s)
-m5_met=$(node -e 'console.log(process.argv[1] >= 0.8 * process.argv[2] ? "yes" : "no")' "$m5" "$openssl_verify")
-row "M5 ID-token verifications/s (RS256, one thread)" "$m5" "" "$openssl_verify" "openssl speed rsa2048 verify/s" \
-	">= 80 % of reference" "$m5_met" ""
+	echo "bench: M5 token verification" >&2
+	m5=$(json_get "$("$build/tests/bench/bench_token" "$data/adviced.conf" "$out/token1" 3)" verify_per_s)
+	m5_met=$(node -e 'console.log(process.argv[1] >= 0.8 * process.argv[2] ? "yes" : "no")' "$m5" "$openssl_verify")
+	row "M5 ID-token verifications/s (RS256, one thread)" "$m5" "" "$openssl_verify" "openssl speed rsa2048 verify/s" \
+		">= 80 % of reference" "$m5_met" ""
 fi
 
+# BENCH_PERF=1: a profile of adviced in M1 512 B, 5 s of the measured window (perf record -g),
+# reported in <build>/bench/perf-m1-512.txt: the top symbols, then by thread (tid) and symbol.
+perf_m1() { # perf_m1 PID GO_FILE OUT
+	for _ in $(seq 1200); do
+		[ -e "$2" ] && break
+		sleep 0.1
+	done
+	sleep 2.5 # the warm-up
+	perf record -g -p "$1" -o "$3.data" -- sleep 5 > /dev/null 2>&1 || return 0
+	{
+		echo "# perf record -g -p adviced, 5 s of the M1 512 B window; perf report --no-children --percent-limit 1.5"
+		perf report -i "$3.data" --no-children --percent-limit 1.5 --stdio 2> /dev/null | head -80
+		echo "# by thread: perf report --no-children --sort pid,sym --percent-limit 1 (pid column: thread id)"
+		perf report -i "$3.data" --no-children --sort pid,sym --percent-limit 1 -g none --stdio 2> /dev/null |
+			grep -v '^$' | head -60
+	} > "$3.txt"
+}
 # M1: one point against a server: the generator's JSON, with the server's CPU seconds in the
 # measured window (and per 1,000 acknowledged messages) and its RSS after it.
 m1_point() {
-	local url=$1 tokens=$2 body=$3 pid=$4 r
-	r=$(ADVICE_BENCH_SERVER_PID=$pid "$gen" send "$url" "$tokens" 100 2 "$body" "$secs" 32)
+	local url=$1 tokens=$2 body=$3 pid=$4 r prof=""
+	rm -f "$out/go"
+	if [ -n "${BENCH_PERF:-}" ] && [ "$pid" = "$srv" ] && [ "$body" = 512 ]; then
+		perf_m1 "$pid" "$out/go" "$out/perf-m1-512" &
+		prof=$!
+	fi
+	r=$(ADVICE_BENCH_SERVER_PID=$pid ADVICE_BENCH_GO_FILE="$out/go" "$gen" send "$url" "$tokens" 100 2 "$body" "$secs" 32)
+	[ -z "$prof" ] || wait "$prof" || true
 	node -e 'const o = JSON.parse(process.argv[1]); o.server_rss_kb = Number(process.argv[2]);
 		console.log(JSON.stringify(o));' "$r" "$(rss_kb_of "$pid")"
 }
@@ -333,33 +357,33 @@ done
 
 tokens
 if [ "$short" = 0 ]; then
-echo "bench: M2 latency to a second connection at 1000 msg/s" >&2
-lat_ours=$("$gen" latency "http://127.0.0.1:$port" "$out/token_m2" 1000 "$secs")
-lat_peer=$("$gen" latency "http://127.0.0.1:$peer_port" "$out/token_m2" 1000 "$secs")
-# Mosquitto: publisher and QoS 1 subscriber; its JSON is kept even when a message was missing.
-lat_mq=$("$mqgen" latency 127.0.0.1 "$mqtt_port" 1000 "$secs") ||
-	echo "bench: the Mosquitto M2 point failed" >&2
-[ -n "$lat_mq" ] || lat_mq='{}'
-echo "{\"point\": \"M2 ours\", \"r\": $lat_ours}" >> "$out/raw.jsonl"
-echo "{\"point\": \"M2 peer\", \"r\": $lat_peer}" >> "$out/raw.jsonl"
-echo "{\"point\": \"M2 mosquitto\", \"r\": $lat_mq}" >> "$out/raw.jsonl"
-fsync_ms=$(node -e 'console.log((1000 / process.argv[1]).toFixed(3))' "$fsync_ref")
-for q in p50:1 p99:5; do
-	o=$(json_get "$lat_ours" "${q%%:*}_ms")
-	p=$(json_get "$lat_peer" "${q%%:*}_ms")
-	met=$(node -e 'console.log(Number(process.argv[1]) >= 0 && Number(process.argv[1]) <= Number(process.argv[2]) ? "yes" : "no")' "$o" "${q##*:}")
-	note=$(node -e 'const o = JSON.parse(process.argv[1]), p = JSON.parse(process.argv[2]);
-		console.log(`received ${o.received}/${o.sent} ours, ${p.received}/${p.sent} peer; p99.9 ms ${o.p999_ms} / ${p.p999_ms}; ` +
-			`generator core ${o.gen_max_core} / ${p.gen_max_core}, its send lag max ${o.send_lag_max_ms} / ${p.send_lag_max_ms} ms`);' \
-		"$lat_ours" "$lat_peer")
-	note+=$(node -e 'const m = JSON.parse(process.argv[1]);
-		console.log(`; Mosquitto (MQTT 3.1.1 over TCP, QoS 1 publish and subscription, ` +
-			`16 B payloads, no disk write before delivery): received ${m.received}/${m.sent}, ` +
-			`p99.9 ms ${m.p999_ms}, ` +
-			`generator core ${m.gen_max_core}, its send lag max ${m.send_lag_max_ms} ms`);' "$lat_mq")
-	row "M2 latency ${q%%:*} ms, sender to 2nd connection, 1000 msg/s open loop" "$o" "$p" "$fsync_ms" \
-		"mean fdatasync ms, fsync probe" "<= ${q##*:} ms" "$met" "$note" "$(json_get "$lat_mq" "${q%%:*}_ms")"
-done
+	echo "bench: M2 latency to a second connection at 1000 msg/s" >&2
+	lat_ours=$("$gen" latency "http://127.0.0.1:$port" "$out/token_m2" 1000 "$secs")
+	lat_peer=$("$gen" latency "http://127.0.0.1:$peer_port" "$out/token_m2" 1000 "$secs")
+	# Mosquitto: publisher and QoS 1 subscriber; its JSON is kept even when a message was missing.
+	lat_mq=$("$mqgen" latency 127.0.0.1 "$mqtt_port" 1000 "$secs") ||
+		echo "bench: the Mosquitto M2 point failed" >&2
+	[ -n "$lat_mq" ] || lat_mq='{}'
+	echo "{\"point\": \"M2 ours\", \"r\": $lat_ours}" >> "$out/raw.jsonl"
+	echo "{\"point\": \"M2 peer\", \"r\": $lat_peer}" >> "$out/raw.jsonl"
+	echo "{\"point\": \"M2 mosquitto\", \"r\": $lat_mq}" >> "$out/raw.jsonl"
+	fsync_ms=$(node -e 'console.log((1000 / process.argv[1]).toFixed(3))' "$fsync_ref")
+	for q in p50:1 p99:5; do
+		o=$(json_get "$lat_ours" "${q%%:*}_ms")
+		p=$(json_get "$lat_peer" "${q%%:*}_ms")
+		met=$(node -e 'console.log(Number(process.argv[1]) >= 0 && Number(process.argv[1]) <= Number(process.argv[2]) ? "yes" : "no")' "$o" "${q##*:}")
+		note=$(node -e 'const o = JSON.parse(process.argv[1]), p = JSON.parse(process.argv[2]);
+			console.log(`received ${o.received}/${o.sent} ours, ${p.received}/${p.sent} peer; p99.9 ms ${o.p999_ms} / ${p.p999_ms}; ` +
+				`generator core ${o.gen_max_core} / ${p.gen_max_core}, its send lag max ${o.send_lag_max_ms} / ${p.send_lag_max_ms} ms`);' \
+			"$lat_ours" "$lat_peer")
+		note+=$(node -e 'const m = JSON.parse(process.argv[1]);
+			console.log(`; Mosquitto (MQTT 3.1.1 over TCP, QoS 1 publish and subscription, ` +
+				`16 B payloads, no disk write before delivery): received ${m.received}/${m.sent}, ` +
+				`p99.9 ms ${m.p999_ms}, ` +
+				`generator core ${m.gen_max_core}, its send lag max ${m.send_lag_max_ms} ms`);' "$lat_mq")
+		row "M2 latency ${q%%:*} ms, sender to 2nd connection, 1000 msg/s open loop" "$o" "$p" "$fsync_ms" \
+			"mean fdatasync ms, fsync probe" "<= ${q##*:} ms" "$met" "$note" "$(json_get "$lat_mq" "${q%%:*}_ms")"
+	done
 fi
 
 # M4: 50 MiB of attachments (two files: one file may hold 25 MiB) to the last durable ack,
@@ -422,71 +446,71 @@ row "M4 small-message p99 ms at 500 msg/s during back-to-back 50 MiB uploads" "$
 	"the same point without uploads, p99 ms" "<= 2x reference" "$met" "$note"
 
 if [ "$short" = 0 ]; then
-# M3: idle authenticated connections, 50,000 by default (BENCH_IDLE_CONNS overrides; "max": as
-# many as the descriptor limit allows), opened at once by many generator processes over eight
-# source addresses (127.0.0.1-8, each with its own ~28,000 ephemeral ports). Measured: server
-# RSS and kernel memory per connection once all are open; the server's CPU in six 5 s windows
-# from 5 s to 35 s after the last connect, one whole ping interval (30 s: every connection is
-# pinged once in it, in a burst as dense as the connects were); connect+auth rate and connect
-# latency (TCP, upgrade with the session cookie, welcome).
-tokens
-idle_max=$(node -e 'console.log(Math.min(50000, Number(process.argv[1]) - 300))' "$(ulimit -n)")
-idle_n=${BENCH_IDLE_CONNS:-50000}
-[ "$idle_n" = max ] && idle_n=$idle_max
-idle_capped=""
-if [ "$idle_n" -gt "$idle_max" ]; then
-	idle_capped=" (capped from $idle_n by the descriptor limit $(ulimit -n): the hard limit could not be raised)"
-	idle_n=$idle_max
-fi
-echo "bench: M3 $idle_n idle connections$idle_capped" >&2
-kb0=$(rss_kb_of "$srv")
-tcp_mem0=$(awk '/^TCP:/ { print $NF }' /proc/net/sockstat)
-slab0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
-"$gen" idle "http://127.0.0.1:$port" "$out/tokens" "$idle_n" 50 > "$out/idle.json" &
-idle_pid=$!
-pids+=("$idle_pid")
-for _ in $(seq 3000); do [ -s "$out/idle.json" ] && break; sleep 0.2; done
-sleep 5
-kb1=$(rss_kb_of "$srv")
-tcp_mem1=$(awk '/^TCP:/ { print $NF }' /proc/net/sockstat)
-slab1=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
-cpus=("$(cpu_of "$srv")")
-for _ in 1 2 3 4 5 6; do
+	# M3: idle authenticated connections, 50,000 by default (BENCH_IDLE_CONNS overrides; "max": as
+	# many as the descriptor limit allows), opened at once by many generator processes over eight
+	# source addresses (127.0.0.1-8, each with its own ~28,000 ephemeral ports). Measured: server
+	# RSS and kernel memory per connection once all are open; the server's CPU in six 5 s windows
+	# from 5 s to 35 s after the last connect, one whole ping interval (30 s: every connection is
+	# pinged once in it, in a burst as dense as the connects were); connect+auth rate and connect
+	# latency (TCP, upgrade with the session cookie, welcome).
+	tokens
+	idle_max=$(node -e 'console.log(Math.min(50000, Number(process.argv[1]) - 300))' "$(ulimit -n)")
+	idle_n=${BENCH_IDLE_CONNS:-50000}
+	[ "$idle_n" = max ] && idle_n=$idle_max
+	idle_capped=""
+	if [ "$idle_n" -gt "$idle_max" ]; then
+		idle_capped=" (capped from $idle_n by the descriptor limit $(ulimit -n): the hard limit could not be raised)"
+		idle_n=$idle_max
+	fi
+	echo "bench: M3 $idle_n idle connections$idle_capped" >&2
+	kb0=$(rss_kb_of "$srv")
+	tcp_mem0=$(awk '/^TCP:/ { print $NF }' /proc/net/sockstat)
+	slab0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+	"$gen" idle "http://127.0.0.1:$port" "$out/tokens" "$idle_n" 50 > "$out/idle.json" &
+	idle_pid=$!
+	pids+=("$idle_pid")
+	for _ in $(seq 3000); do [ -s "$out/idle.json" ] && break; sleep 0.2; done
 	sleep 5
-	cpus+=("$(cpu_of "$srv")")
-done
-wait "$idle_pid" || true
-idle=$(cat "$out/idle.json")
-echo "{\"point\": \"M3\", \"r\": $idle}" >> "$out/raw.jsonl"
-n=$(json_get "$idle" connected)
-per=$(node -e 'console.log(((process.argv[2] - process.argv[1]) * 1024 / process.argv[3]).toFixed(0))' "$kb0" "$kb1" "$n")
-# CPU % of a core: the busiest 5 s window, and "min/mean" of the six for the note.
-cpu_max=$(node -e 'const c = process.argv.slice(1).map(Number), w = c.slice(1).map((x, i) => (x - c[i]) / 5 * 100);
-	console.log(Math.max(...w).toFixed(1));' "${cpus[@]}")
-cpu_rest=$(node -e 'const c = process.argv.slice(1).map(Number), w = c.slice(1).map((x, i) => (x - c[i]) / 5 * 100);
-	console.log(`${Math.min(...w).toFixed(1)} % / ${((c[c.length - 1] - c[0]) / 30 * 100).toFixed(1)} %`);' "${cpus[@]}")
-note=$(node -e 'const [n, want, t0, t1, s0, s1, lim] = process.argv.slice(1, 8).map(Number);
-	console.log(`${n} of ${want} connected (descriptor limit ${lim})${process.argv[8]}; ` +
-		`kernel: sockstat TCP mem +${((t1 - t0) * 4096 / n).toFixed(0)} B/conn (buffers), slab +${((s1 - s0) * 1024 / n).toFixed(0)} B/conn ` +
-		`(both ends: the generator sockets are on this machine too)`);' \
-	"$n" "$idle_n" "$tcp_mem0" "$tcp_mem1" "$slab0" "$slab1" "$(ulimit -n)" "$idle_capped")
-met=$(node -e 'console.log(process.argv[1] <= 8192 && process.argv[2] >= 50000 ? "yes" : "no")' "$per" "$n")
-row "M3 server RSS bytes per idle authenticated connection" "$per" "" "" "" \
-	"<= 8192 B at 50,000 connections" "$met" "$note"
-# At the largest count this machine allows: all of idle_n (50,000, or the descriptor limit's cap).
-met=$(node -e 'console.log(Number(process.argv[1]) <= 5 && Number(process.argv[2]) >= Number(process.argv[3]) ? "yes" : "no")' \
-	"$cpu_max" "$n" "$idle_n")
-row "M3 server CPU % of a core while idle, busiest 5 s of a ping interval" "$cpu_max" "" "" "" \
-	"<= 5 % at the largest count the machine allows ($idle_n)" "$met" \
-	"$n connections; the six 5 s windows from 5 s to 35 s after the last connect: min / mean $cpu_rest (each connection pinged once every 30 s)"
-conn_rate=$(json_get "$idle" connect_per_s)
-conn_p99=$(json_get "$idle" connect_p99_ms)
-met=$(node -e 'console.log(process.argv[1] >= 2000 && process.argv[2] <= 50 ? "yes" : "no")' "$conn_rate" "$conn_p99")
-note=$(node -e 'const o = JSON.parse(process.argv[1]);
-	console.log(`connect p50/p99/p99.9 ms ${o.connect_p50_ms}/${o.connect_p99_ms}/${o.connect_p999_ms}, ` +
-		`${o.procs} generator processes at once over ${o.sources} source addresses (logins before, not counted)`);' "$idle")
-row "M3 connect+auth/s (WebSocket with session, to the welcome)" "$conn_rate" "" "" "" \
-	">= 2000/s with connect p99 <= 50 ms" "$met" "$note"
+	kb1=$(rss_kb_of "$srv")
+	tcp_mem1=$(awk '/^TCP:/ { print $NF }' /proc/net/sockstat)
+	slab1=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+	cpus=("$(cpu_of "$srv")")
+	for _ in 1 2 3 4 5 6; do
+		sleep 5
+		cpus+=("$(cpu_of "$srv")")
+	done
+	wait "$idle_pid" || true
+	idle=$(cat "$out/idle.json")
+	echo "{\"point\": \"M3\", \"r\": $idle}" >> "$out/raw.jsonl"
+	n=$(json_get "$idle" connected)
+	per=$(node -e 'console.log(((process.argv[2] - process.argv[1]) * 1024 / process.argv[3]).toFixed(0))' "$kb0" "$kb1" "$n")
+	# CPU % of a core: the busiest 5 s window, and "min/mean" of the six for the note.
+	cpu_max=$(node -e 'const c = process.argv.slice(1).map(Number), w = c.slice(1).map((x, i) => (x - c[i]) / 5 * 100);
+		console.log(Math.max(...w).toFixed(1));' "${cpus[@]}")
+	cpu_rest=$(node -e 'const c = process.argv.slice(1).map(Number), w = c.slice(1).map((x, i) => (x - c[i]) / 5 * 100);
+		console.log(`${Math.min(...w).toFixed(1)} % / ${((c[c.length - 1] - c[0]) / 30 * 100).toFixed(1)} %`);' "${cpus[@]}")
+	note=$(node -e 'const [n, want, t0, t1, s0, s1, lim] = process.argv.slice(1, 8).map(Number);
+		console.log(`${n} of ${want} connected (descriptor limit ${lim})${process.argv[8]}; ` +
+			`kernel: sockstat TCP mem +${((t1 - t0) * 4096 / n).toFixed(0)} B/conn (buffers), slab +${((s1 - s0) * 1024 / n).toFixed(0)} B/conn ` +
+			`(both ends: the generator sockets are on this machine too)`);' \
+		"$n" "$idle_n" "$tcp_mem0" "$tcp_mem1" "$slab0" "$slab1" "$(ulimit -n)" "$idle_capped")
+	met=$(node -e 'console.log(process.argv[1] <= 8192 && process.argv[2] >= 50000 ? "yes" : "no")' "$per" "$n")
+	row "M3 server RSS bytes per idle authenticated connection" "$per" "" "" "" \
+		"<= 8192 B at 50,000 connections" "$met" "$note"
+	# At the largest count this machine allows: all of idle_n (50,000, or the descriptor limit's cap).
+	met=$(node -e 'console.log(Number(process.argv[1]) <= 5 && Number(process.argv[2]) >= Number(process.argv[3]) ? "yes" : "no")' \
+		"$cpu_max" "$n" "$idle_n")
+	row "M3 server CPU % of a core while idle, busiest 5 s of a ping interval" "$cpu_max" "" "" "" \
+		"<= 5 % at the largest count the machine allows ($idle_n)" "$met" \
+		"$n connections; the six 5 s windows from 5 s to 35 s after the last connect: min / mean $cpu_rest (each connection pinged once every 30 s)"
+	conn_rate=$(json_get "$idle" connect_per_s)
+	conn_p99=$(json_get "$idle" connect_p99_ms)
+	met=$(node -e 'console.log(process.argv[1] >= 2000 && process.argv[2] <= 50 ? "yes" : "no")' "$conn_rate" "$conn_p99")
+	note=$(node -e 'const o = JSON.parse(process.argv[1]);
+		console.log(`connect p50/p99/p99.9 ms ${o.connect_p50_ms}/${o.connect_p99_ms}/${o.connect_p999_ms}, ` +
+			`${o.procs} generator processes at once over ${o.sources} source addresses (logins before, not counted)`);' "$idle")
+	row "M3 connect+auth/s (WebSocket with session, to the welcome)" "$conn_rate" "" "" "" \
+		">= 2000/s with connect p99 <= 50 ms" "$met" "$note"
 fi
 
 node -e '

@@ -41,9 +41,10 @@
  * the thread key and signed by the device (proto/CRYPTO-FORMATS.md). The load's envelopes
  * (send, latency) are all sealed before the first is sent, so the generator's work while
  * measuring is sending. With ADVICE_BENCH_SERVER_PID set, send reports the server process's
- * CPU seconds in its measured window and per 1,000 acknowledged messages. Every command
- * prints one JSON object on stdout. Latencies are kept in a histogram of 10 us buckets up
- * to 1 s.
+ * CPU seconds in its measured window and per 1,000 acknowledged messages; with
+ * ADVICE_BENCH_GO_FILE set, it creates that file as the load starts (2 s of warm-up, then the
+ * window). Every command prints one JSON object on stdout. Latencies are kept in a histogram
+ * of 10 us buckets up to 1 s.
  */
 #include <errno.h>
 #include <signal.h>
@@ -649,6 +650,17 @@ out:
 	return rc;
 }
 
+/* Creates the file ADVICE_BENCH_GO_FILE names (when set) as the load starts, for a profiler
+ * that should see the measured window only (bench.sh's BENCH_PERF). */
+static void go_mark(void)
+{
+	const char *path = getenv("ADVICE_BENCH_GO_FILE");
+	int fd = path != NULL ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+
+	if (fd >= 0)
+		close(fd);
+}
+
 static int cmd_send(const char *url, const char *tokfile, int senders, int procs, int body, double seconds,
 		    int window)
 {
@@ -700,6 +712,7 @@ static int cmd_send(const char *url, const char *tokfile, int senders, int procs
 	for (int p = 0; p < procs; p++)
 		if (write(go[1], "g", 1) != 1)
 			return 1;
+	go_mark();
 	server_cpu = server_cpu_window(WARMUP_S, seconds);
 	close(go[1]);
 	return send_collect(fds, pids, procs, server_cpu);
