@@ -860,12 +860,13 @@ static int cmd_latency(const char *url, const char *tokfile, int rate, double se
 			if (at[sent] - due > lag_max)
 				lag_max = at[sent] - due;
 			if (advice_send(s.k, s.pool[sent]) != 0)
-				goto out;
+				break;
 			sent++;
 		}
-		/* 1 ms: lws waits for the next event (a timeout of 0 can sleep far longer). */
-		if (advice_client_service(c, 1) != 0)
-			goto out;
+		/* 1 ms: lws waits for the next event (a timeout of 0 can sleep far longer). A
+		 * connection the server closed ends the point, with what arrived so far. */
+		if (advice_client_service(c, 1) != 0 || !advice_conn_is_open(s.k) || !advice_conn_is_open(rx))
+			break;
 		while (advice_next_message(s.k, &msg, 0) == 0) {
 			if (msg_kind(msg) == 'e' && errors++ < 3)
 				fprintf(stderr, "advice_bench: %.200s\n", msg);
@@ -884,9 +885,11 @@ static int cmd_latency(const char *url, const char *tokfile, int rate, double se
 	}
 	printf("{\"rate\": %d, \"received\": %ld, \"sent\": %ld, \"errors\": %ld, \"p50_ms\": %.2f, "
 	       "\"p99_ms\": %.2f, "
-	       "\"p999_ms\": %.2f, \"send_lag_max_ms\": %.2f, \"gen_max_core\": %.2f}\n",
+	       "\"p999_ms\": %.2f, \"send_lag_max_ms\": %.2f, \"gen_max_core\": %.2f, \"closed_by_server\": "
+	       "%d}\n",
 	       rate, got, sent, errors, hist_quantile(&h, 0.5), hist_quantile(&h, 0.99),
-	       hist_quantile(&h, 0.999), lag_max / 1000.0, (cpu_seconds() - cpu0) / ((now_us() - t0) / 1e6));
+	       hist_quantile(&h, 0.999), lag_max / 1000.0, (cpu_seconds() - cpu0) / ((now_us() - t0) / 1e6),
+	       advice_conn_close_code(s.k) ? advice_conn_close_code(s.k) : advice_conn_close_code(rx));
 	rc = got == sent ? 0 : 1;
 out:
 	sender_free(&s);
