@@ -709,17 +709,6 @@ struct sender_acc {
 	uint8_t device[STORE_KID_BYTES]; /* the signing device's kid (citizens) */
 };
 
-static int device_signed(void *arg, const struct store_key_blob *b)
-{
-	struct sender_acc *a = arg;
-
-	if (b->extra_len == STORE_KEY_BYTES && advice_envelope_verify(a->env, a->len, b->extra) == 0) {
-		a->ok = 1;
-		memcpy(a->device, b->kid, STORE_KID_BYTES);
-	}
-	return a->ok;
-}
-
 static int cert_signed(void *arg, const struct store_key_blob *b)
 {
 	struct sender_acc *a = arg;
@@ -749,17 +738,11 @@ int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum p
 		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "the body is no envelope of this thread");
 	}
 	if (x->sess.role == ROLE_CITIZEN) {
-		if (core_devices_expire(x, x->sess.user_id) != 0)
+		if (core_devices_signer(x, body, len, &a.ok, a.device) != 0)
 			return -1;
-		rc = x->st->ops->keys->device_list(x->st, x->sess.user_id, device_signed, &a);
-	} else {
-		rc = x->st->ops->keys->cert_list(x->st, x->sess.user_id, cert_signed, &a);
+	} else if (x->st->ops->keys->cert_list(x->st, x->sess.user_id, cert_signed, &a) != STORE_OK) {
+		return -1;
 	}
-	if (rc != STORE_OK)
-		return -1;
-	if (a.ok && x->sess.role == ROLE_CITIZEN &&
-	    x->st->ops->citizen->device_touch(x->st, x->sess.user_id, a.device, x->now) == STORE_ERROR)
-		return -1;
 	if (!a.ok) {
 		snprintf(x->err_field, sizeof x->err_field, "/body");
 		return core_deny(x, action, t->id[0] != '\0' && action != ACT_THREAD_OPEN ? t : NULL);
