@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "advice_crypto.h"
+#include "core.h"
 #include "core_authcache.h"
 
 #define SESSION_SLOTS 4096 /* powers of two */
@@ -190,4 +194,33 @@ int authcache_devices_of_session(struct authcache *ac, const uint8_t hash[STORE_
 		*out = e->d;
 	pthread_mutex_unlock(&ac->lock);
 	return e != NULL;
+}
+
+/* The key of d that p names, if p verified these very bytes; -1 when not. */
+static int prepared_signer(const struct authcache_devices *d, const struct core_parsed *p, const uint8_t *env,
+			   size_t len)
+{
+	uint8_t h[STORE_HASH_BYTES];
+
+	if (p == NULL || !p->done || !p->signer)
+		return -1;
+	crypto_generichash(h, sizeof h, env, len, NULL, 0);
+	if (sodium_memcmp(h, p->signed_hash, sizeof h) != 0)
+		return -1;
+	for (size_t i = 0; i < d->n; i++)
+		if (memcmp(d->d[i].kid, p->signer_kid, STORE_KID_BYTES) == 0 &&
+		    memcmp(d->d[i].sign_pk, p->signer_pk, STORE_KEY_BYTES) == 0)
+			return (int)i;
+	return -1;
+}
+
+int authcache_signer(const struct authcache_devices *d, const struct core_parsed *p, const uint8_t *env,
+		     size_t len)
+{
+	int i = prepared_signer(d, p, env, len);
+
+	for (size_t j = 0; i < 0 && j < d->n; j++)
+		if (advice_envelope_verify(env, len, d->d[j].sign_pk) == 0)
+			i = (int)j;
+	return i;
 }

@@ -27,7 +27,9 @@ struct authcache_device {
 	int64_t last_used; /* as stored */
 };
 
-/* A user's devices as the store lists them. */
+/* A user's signing keys as the store lists them: a citizen's devices, or the keys of a staff
+ * member's certificates (kid of the certificate's key; last_used AUTHCACHE_NEVER). */
+#define AUTHCACHE_NEVER INT64_MAX
 struct authcache_devices {
 	char user_id[STORE_ID_SIZE];
 	size_t n;
@@ -58,6 +60,13 @@ void authcache_devices_put(struct authcache *ac, uint64_t gen, const struct auth
 /* Device `kid` of the user was marked used at `now` (device_touch, which bumps no generation). */
 void authcache_device_touched(struct authcache *ac, const char *user_id, const uint8_t kid[STORE_KID_BYTES],
 			      int64_t now);
+
+struct core_parsed;
+/* Which key of d signed `env`: the one core_request_prepare found (p) if it verified these very
+ * bytes (their BLAKE2b-256) and d still has its kid with its key, else the first that verifies.
+ * Its index, or -1 when none. */
+int authcache_signer(const struct authcache_devices *d, const struct core_parsed *p, const uint8_t *env,
+		     size_t len);
 
 /* A hint for another thread: the devices last kept for the user of the session last kept
  * under `hash`, whatever their generation. 1 with *out, or 0. Nothing may be granted on it

@@ -115,25 +115,6 @@ static int current_devices(struct ctx *x, struct authcache_devices *d)
 	return 0;
 }
 
-/* The device of d that core_request_prepare found to have signed these very bytes, or -1. */
-static int prepared_signer(const struct ctx *x, const struct authcache_devices *d, const uint8_t *env,
-			   size_t len)
-{
-	const struct core_parsed *p = &x->req->parsed;
-	uint8_t h[STORE_HASH_BYTES];
-
-	if (!p->done || !p->signer)
-		return -1;
-	crypto_generichash(h, sizeof h, env, len, NULL, 0);
-	if (sodium_memcmp(h, p->signed_hash, sizeof h) != 0)
-		return -1;
-	for (size_t i = 0; i < d->n; i++)
-		if (memcmp(d->d[i].kid, p->signer_kid, STORE_KID_BYTES) == 0 &&
-		    memcmp(d->d[i].sign_pk, p->signer_pk, STORE_KEY_BYTES) == 0)
-			return (int)i;
-	return -1;
-}
-
 struct signer_scan {
 	const uint8_t *env;
 	size_t len;
@@ -172,11 +153,7 @@ int core_devices_signer(struct ctx *x, const uint8_t *env, size_t len, int *ok, 
 	*ok = 0;
 	if ((rc = current_devices(x, &d)) != 0)
 		return rc < 0 ? -1 : signer_uncached(x, env, len, ok, kid);
-	i = prepared_signer(x, &d, env, len);
-	for (size_t j = 0; i < 0 && j < d.n; j++)
-		if (advice_envelope_verify(env, len, d.d[j].sign_pk) == 0)
-			i = (int)j;
-	if (i < 0)
+	if ((i = authcache_signer(&d, &x->req->parsed, env, len)) < 0)
 		return 0;
 	*ok = 1;
 	memcpy(kid, d.d[i].kid, STORE_KID_BYTES);

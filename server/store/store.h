@@ -412,7 +412,7 @@ enum store_gen {
 	 * as no cache can hold a session not yet made), memberships, role ends and users. */
 	STORE_GEN_SESSIONS,
 	/* Citizens' devices (e2e_devices: every column but last_used; device_touch does not
-	 * count) and users. */
+	 * count), staff certificates (e2e_certs) and users. */
 	STORE_GEN_DEVICES,
 	STORE_GEN__COUNT
 };

@@ -2,7 +2,7 @@
  * store_sqlite_watch.c - the change generations of the writable store (store_tx_ops
  * generation): TEMP triggers on the writer's connection call advice_gen_bump() on every
  * insert, update and delete of the watched tables (SQL of any operation, cascades too), so
- * no operation has to remember it; rollbacks bump every generation (store_sqlite.c). The
+ * no operation has to remember it (staff certificates count as devices); rollbacks bump every generation (store_sqlite.c). The
  * touches of last_seen and last_used name only that column and bump nothing.
  */
 #include <sqlite3.h>
@@ -51,6 +51,12 @@ static const char watch_sql[] =
 	"CREATE TEMP TRIGGER gen_devices_u AFTER UPDATE OF kid, user_id, box_pk, sign_pk, created,"
 	" identity_id, cert ON main.e2e_devices BEGIN SELECT advice_gen_bump(" DEVICES "); END;"
 	"CREATE TEMP TRIGGER gen_devices_d AFTER DELETE ON main.e2e_devices"
+	" BEGIN SELECT advice_gen_bump(" DEVICES "); END;"
+	"CREATE TEMP TRIGGER gen_certs_i AFTER INSERT ON main.e2e_certs"
+	" BEGIN SELECT advice_gen_bump(" DEVICES "); END;"
+	"CREATE TEMP TRIGGER gen_certs_u AFTER UPDATE ON main.e2e_certs"
+	" BEGIN SELECT advice_gen_bump(" DEVICES "); END;"
+	"CREATE TEMP TRIGGER gen_certs_d AFTER DELETE ON main.e2e_certs"
 	" BEGIN SELECT advice_gen_bump(" DEVICES "); END;";
 
 void sqs_gen_bump_all(struct store_sqlite *s)

@@ -94,8 +94,8 @@ static void citizen_setup(struct corefix *fx, struct citizen *c, int devices)
 	json_decref(r);
 }
 
-/* An envelope of the citizen's thread signed by device i, base64url (malloc'd). */
-static char *envelope(const struct citizen *c, int i)
+/* An envelope of the citizen's thread signed by `sender`, base64url (malloc'd). */
+static char *envelope_by(const struct citizen *c, const struct advice_keys *sender)
 {
 	uint8_t key[32], share[32], mkey[32], content[64], *env = malloc(ADVICE_ENVELOPE_MAX_BYTES);
 	struct advice_envelope_hdr h;
@@ -112,11 +112,16 @@ static char *envelope(const struct citizen *c, int i)
 	advice_thread_msg_key(mkey, key, h.thread_id, 0, share);
 	assert_int_equal(advice_content_encode(content, sizeof content, &clen, NULL, 0, "hei", 3), 0);
 	assert_int_equal(
-		advice_envelope_seal(env, ADVICE_ENVELOPE_MAX_BYTES, &elen, &h, mkey, content, clen, &c->dev[i]),
-		0);
+		advice_envelope_seal(env, ADVICE_ENVELOPE_MAX_BYTES, &elen, &h, mkey, content, clen, sender), 0);
 	s = b64(env, elen);
 	free(env);
 	return s;
+}
+
+/* An envelope of the citizen's thread signed by its device i. */
+static char *envelope(const struct citizen *c, int i)
+{
+	return envelope_by(c, &c->dev[i]);
 }
 
 /* thread.open (rid "open") or message.send by device i; the reply's code. */
@@ -380,6 +385,53 @@ static void test_device_expiry(void **state)
 	json_decref(r);
 }
 
+/* A staff member's envelope is checked against the keys of its certificates, kept in memory: a
+ * certificate installed after they were kept is honoured at once. */
+static void test_staff_certificate_added(void **state)
+{
+	struct corefix *fx = *state;
+	struct store *st = fx->st;
+	struct advice_keys root, anna_key;
+	uint8_t cert[ADVICE_CERT_BYTES], kid[16];
+	struct advice_cert ac;
+	struct citizen c;
+	struct who anna;
+	char *body;
+	json_t *r;
+
+	use_envelopes(fx, 0);
+	citizen_setup(fx, &c, 1);
+	assert_string_equal(post(fx, &c, "open", 0), "ok");
+	corefix_login_worker(fx, "anna", &anna);
+	json_decref(corefix_ws(fx, &anna, "{\"type\":\"thread.claim\",\"id\":\"c1\",\"thread\":\"%s\"}",
+			       c.thread));
+	keys_new(&root);
+	keys_new(&anna_key);
+	for (int round = 0; round < 2; round++) {
+		body = envelope_by(&c, &anna_key);
+		r = corefix_ws(fx, &anna, "{\"type\":\"message.send\",\"id\":\"s%d\",\"thread\":\"%s\",\"body\":\"%s\"}",
+			       round, c.thread, body);
+		assert_string_equal(corefix_code(r), round == 0 ? "forbidden" : "ok");
+		json_decref(r);
+		free(body);
+		if (round > 0)
+			break;
+		memset(&ac, 0, sizeof ac);
+		ac.role = ADVICE_ROLE_WORKER;
+		advice_unhex(ac.subject_id, 16, anna.user_id);
+		memcpy(ac.sign_pk, anna_key.sign_pk, 32);
+		memcpy(ac.box_pk, anna_key.box_pk, 32);
+		ac.not_after = fx->now + 86400000;
+		assert_int_equal(advice_cert_sign(cert, &ac, &root), 0);
+		advice_kid(kid, anna_key.sign_pk);
+		assert_int_equal(st->ops->tx->begin(st), STORE_OK);
+		assert_int_equal(st->ops->keys->cert_put(st, anna.user_id, ADVICE_ROLE_WORKER, kid, cert, sizeof cert,
+							 fx->now),
+				 STORE_OK);
+		assert_int_equal(st->ops->tx->commit(st), STORE_OK);
+	}
+}
+
 /* The store's generations: a watched write bumps its own, a touch neither, a rollback both. */
 static void test_generations(void **state)
 {
@@ -420,6 +472,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prepared_with_revoked_key, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_prepared_other_bytes, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_device_expiry, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_staff_certificate_added, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_generations, corefix_setup, corefix_teardown),
 	};
 
