@@ -87,7 +87,8 @@ static void prepare_signer(const struct core *c, struct core_request *req)
 		return;
 	b64 = json_string_value(json_object_get(p->msg, "body"));
 	n = b64 ? strlen(b64) : 0;
-	if (n == 0 || n > ADVICE_MAX_BODY_B64 || !authcache_devices_of_session(c->auth, req->session_hash, &d))
+	if (n == 0 || n > ADVICE_MAX_BODY_B64 ||
+	    !authcache_devices_of_session(c->auth, req->session_hash, &d))
 		return;
 	if (jose_b64url_decode(b64, n, &body, &len) != 0 || len == 0 || len > ADVICE_MAX_BODY_BYTES) {
 		free(body);

@@ -134,7 +134,8 @@ static int scan_device(void *arg, const struct store_key_blob *b)
 }
 
 /* More devices than the cache keeps: every one of the store's, as before the cache. */
-static int signer_uncached(struct ctx *x, const uint8_t *env, size_t len, int *ok, uint8_t kid[STORE_KID_BYTES])
+static int signer_uncached(struct ctx *x, const uint8_t *env, size_t len, int *ok,
+			   uint8_t kid[STORE_KID_BYTES])
 {
 	struct signer_scan s = { .env = env, .len = len, .ok = ok, .kid = kid };
 

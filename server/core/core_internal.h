@@ -53,7 +53,7 @@ struct core {
 	struct core_viewers *viewers;  /* who has which thread open (core_presence.c); NULL: none yet */
 	struct core_chain_check chain; /* how far the access log's chain is checked (core_audit_query.c) */
 	struct core_connector_challenges
-		*challenges; /* connector logins (core_connector.c); NULL: none yet */
+		*challenges;	/* connector logins (core_connector.c); NULL: none yet */
 	struct authcache *auth; /* sessions and device keys in memory (core_authcache.c) */
 };
 

@@ -751,8 +751,9 @@ static int staff_signed(struct ctx *x, struct sender_acc *a)
 		if (x->st->ops->keys->cert_list(x->st, x->sess.user_id, add_cert_key, &d) != STORE_OK)
 			return -1;
 		if (d.n > AUTHCACHE_DEVICES_MAX)
-			return x->st->ops->keys->cert_list(x->st, x->sess.user_id, cert_signed, a) == STORE_OK ? 0
-													    : -1;
+			return x->st->ops->keys->cert_list(x->st, x->sess.user_id, cert_signed, a) == STORE_OK
+				       ? 0
+				       : -1;
 		authcache_devices_put(x->c->auth, gen, &d);
 	}
 	a->ok = authcache_signer(&d, &x->req->parsed, a->env, a->len) >= 0;

@@ -42,8 +42,8 @@ struct store_sqlite {
 	sqlite3 *db;
 	sqlite3_stmt **kept[SQS__DOMAINS]; /* each domain's kept statements, allocated on first use */
 	int nkept[SQS__DOMAINS];
-	struct sqck *checkpointer;    /* NULL: SQLite checkpoints inside the commits */
-	int64_t change, change_saved; /* the change counter of thread lists, and its stored value */
+	struct sqck *checkpointer;	/* NULL: SQLite checkpoints inside the commits */
+	int64_t change, change_saved;	/* the change counter of thread lists, and its stored value */
 	uint64_t gen[STORE_GEN__COUNT]; /* the change generations (store_sqlite_watch.c); 0: not watched */
 };
 

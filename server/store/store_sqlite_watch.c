@@ -2,8 +2,8 @@
  * store_sqlite_watch.c - the change generations of the writable store (store_tx_ops
  * generation): TEMP triggers on the writer's connection call advice_gen_bump() on every
  * insert, update and delete of the watched tables (SQL of any operation, cascades too), so
- * no operation has to remember it (staff certificates count as devices); rollbacks bump every generation (store_sqlite.c). The
- * touches of last_seen and last_used name only that column and bump nothing.
+ * no operation has to remember it (staff certificates count as devices); rollbacks bump every generation
+ * (store_sqlite.c). The touches of last_seen and last_used name only that column and bump nothing.
  */
 #include <sqlite3.h>
 

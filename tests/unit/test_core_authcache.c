@@ -112,7 +112,8 @@ static char *envelope_by(const struct citizen *c, const struct advice_keys *send
 	advice_thread_msg_key(mkey, key, h.thread_id, 0, share);
 	assert_int_equal(advice_content_encode(content, sizeof content, &clen, NULL, 0, "hei", 3), 0);
 	assert_int_equal(
-		advice_envelope_seal(env, ADVICE_ENVELOPE_MAX_BYTES, &elen, &h, mkey, content, clen, sender), 0);
+		advice_envelope_seal(env, ADVICE_ENVELOPE_MAX_BYTES, &elen, &h, mkey, content, clen, sender),
+		0);
 	s = b64(env, elen);
 	free(env);
 	return s;
@@ -138,8 +139,8 @@ static const char *post(struct corefix *fx, const struct citizen *c, const char 
 			       body, c->thread);
 	else
 		r = corefix_ws(fx, &c->who,
-			       "{\"type\":\"message.send\",\"id\":\"%s\",\"thread\":\"%s\",\"body\":\"%s\"}", rid,
-			       c->thread, body);
+			       "{\"type\":\"message.send\",\"id\":\"%s\",\"thread\":\"%s\",\"body\":\"%s\"}",
+			       rid, c->thread, body);
 	snprintf(code, sizeof code, "%s", corefix_code(r));
 	json_decref(r);
 	free(body);
@@ -324,8 +325,9 @@ static void test_prepared_other_bytes(void **state)
 	citizen_setup(fx, &c, 1);
 	assert_string_equal(post(fx, &c, "open", 0), "ok");
 	body = envelope(&c, 0);
-	snprintf(text, sizeof text, "{\"type\":\"message.send\",\"id\":\"px\",\"thread\":\"%s\",\"body\":\"%s\"}",
-		 c.thread, body);
+	snprintf(text, sizeof text,
+		 "{\"type\":\"message.send\",\"id\":\"px\",\"thread\":\"%s\",\"body\":\"%s\"}", c.thread,
+		 body);
 	free(body);
 	req = core_request_new(CORE_REQ_MESSAGE, 1, text, strlen(text));
 	req->has_session = 1;
@@ -373,7 +375,8 @@ static void test_device_expiry(void **state)
 	devs = json_object_get(r, "devices");
 	assert_int_equal(json_array_size(devs), 2);
 	for (size_t i = 0; i < 2; i++)
-		assert_true(json_integer_value(json_object_get(json_array_get(devs, i), "last_used")) <= opened);
+		assert_true(json_integer_value(json_object_get(json_array_get(devs, i), "last_used")) <=
+			    opened);
 	json_decref(r);
 	fx->now += idle - 60000; /* device 0 was used at `opened`, device 1 when it was added */
 	assert_string_equal(post(fx, &c, "m2", 0), "ok");
@@ -409,7 +412,8 @@ static void test_staff_certificate_added(void **state)
 	keys_new(&anna_key);
 	for (int round = 0; round < 2; round++) {
 		body = envelope_by(&c, &anna_key);
-		r = corefix_ws(fx, &anna, "{\"type\":\"message.send\",\"id\":\"s%d\",\"thread\":\"%s\",\"body\":\"%s\"}",
+		r = corefix_ws(fx, &anna,
+			       "{\"type\":\"message.send\",\"id\":\"s%d\",\"thread\":\"%s\",\"body\":\"%s\"}",
 			       round, c.thread, body);
 		assert_string_equal(corefix_code(r), round == 0 ? "forbidden" : "ok");
 		json_decref(r);
@@ -425,8 +429,8 @@ static void test_staff_certificate_added(void **state)
 		assert_int_equal(advice_cert_sign(cert, &ac, &root), 0);
 		advice_kid(kid, anna_key.sign_pk);
 		assert_int_equal(st->ops->tx->begin(st), STORE_OK);
-		assert_int_equal(st->ops->keys->cert_put(st, anna.user_id, ADVICE_ROLE_WORKER, kid, cert, sizeof cert,
-							 fx->now),
+		assert_int_equal(st->ops->keys->cert_put(st, anna.user_id, ADVICE_ROLE_WORKER, kid, cert,
+							 sizeof cert, fx->now),
 				 STORE_OK);
 		assert_int_equal(st->ops->tx->commit(st), STORE_OK);
 	}
@@ -469,10 +473,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_membership_change, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_user, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_device_remove, corefix_setup, corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_prepared_with_revoked_key, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_prepared_with_revoked_key, corefix_setup,
+						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_prepared_other_bytes, corefix_setup, corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_device_expiry, corefix_setup, corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_staff_certificate_added, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_staff_certificate_added, corefix_setup,
+						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_generations, corefix_setup, corefix_teardown),
 	};
 
