@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -84,9 +85,50 @@ static inline double hist_quantile(const struct hist *h, double q)
 /* What one sender process measured; sent whole through a pipe to the parent. */
 struct send_result {
 	uint64_t acks, errors;
-	double cpu, wall;
+	double cpu, wall; /* the process's CPU seconds and measured seconds */
+	int ran_out;	  /* its window ended early: a sender used up what it had prepared */
 	struct hist h;
 };
+
+/* CPU seconds (user + system) of process `pid` so far, from /proc; -1 when unreadable. */
+static inline double proc_cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After the command name's ")": state is field 3, utime and stime are 14 and 15. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * The CPU seconds the server under load (the pid in ADVICE_BENCH_SERVER_PID) used in the
+ * measured window: called when the senders start, it waits out their warm-up of `warm_s`,
+ * then `seconds`. -1 at once when the variable is not set or the process cannot be read.
+ */
+static inline double server_cpu_window(double warm_s, double seconds)
+{
+	const char *v = getenv("ADVICE_BENCH_SERVER_PID");
+	pid_t pid = v != NULL ? (pid_t)atoi(v) : 0;
+	double c0;
+
+	if (pid <= 0)
+		return -1;
+	usleep((useconds_t)(warm_s * 1e6));
+	c0 = proc_cpu_seconds(pid);
+	usleep((useconds_t)(seconds * 1e6));
+	return c0 < 0 ? -1 : proc_cpu_seconds(pid) - c0;
+}
 
 /* Reads exactly len bytes from fd. 0 or -1. */
 static inline int read_full(int fd, void *buf, size_t len)
@@ -120,14 +162,16 @@ static inline int write_full(int fd, const void *buf, size_t len)
 
 /*
  * Reads the results of `procs` sender processes from their pipes, reaps them, and prints the
- * total as one JSON line (acks/s over `seconds`, ack p50/p99, the generator's CPU and its
- * busiest process's share of a core). Returns 0, or 1 when a process failed (nothing printed).
+ * total as one JSON line: acks/s (each process's acks over its measured time, summed), ack
+ * p50/p99, the generator's CPU and its busiest process's share of a core, and, when
+ * server_cpu >= 0 (server_cpu_window), the server's CPU seconds in the window and per 1,000
+ * acknowledged messages. Returns 0, or 1 when a process failed (nothing printed).
  */
-static inline int send_collect(const int *fds, const pid_t *pids, int procs, double seconds)
+static inline int send_collect(const int *fds, const pid_t *pids, int procs, double server_cpu)
 {
 	static struct send_result total, part;
-	double cpu_max = 0;
-	int ok = 1;
+	double cpu_max = 0, rate = 0, wall = 0;
+	int ok = 1, ran_out = 0;
 
 	memset(&total, 0, sizeof total);
 	for (int p = 0; p < procs; p++) {
@@ -135,23 +179,32 @@ static inline int send_collect(const int *fds, const pid_t *pids, int procs, dou
 
 		close(fds[p]);
 		waitpid(pids[p], &st, 0);
-		if (got != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (got != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || part.wall <= 0) {
 			ok = 0;
 			continue;
 		}
 		total.acks += part.acks;
 		total.errors += part.errors;
 		total.cpu += part.cpu;
+		rate += part.acks / part.wall;
+		wall = part.wall > wall ? part.wall : wall;
+		ran_out |= part.ran_out;
 		if (part.cpu / part.wall > cpu_max)
 			cpu_max = part.cpu / part.wall;
 		hist_merge(&total.h, &part.h);
 	}
 	if (!ok)
 		return 1;
-	printf("{\"acks_per_s\": %.0f, \"errors\": %llu, \"ack_p50_ms\": %.2f, \"ack_p99_ms\": %.2f, "
-	       "\"gen_cpu_s\": %.2f, \"gen_max_core\": %.2f, \"seconds\": %.1f}\n",
-	       total.acks / seconds, (unsigned long long)total.errors, hist_quantile(&total.h, 0.5),
-	       hist_quantile(&total.h, 0.99), total.cpu, cpu_max, seconds);
+	printf("{\"acks_per_s\": %.0f, \"acks\": %llu, \"errors\": %llu, \"ack_p50_ms\": %.2f, "
+	       "\"ack_p99_ms\": %.2f, \"gen_cpu_s\": %.2f, \"gen_max_core\": %.2f, \"seconds\": %.1f, "
+	       "\"pool_ran_out\": %s",
+	       rate, (unsigned long long)total.acks, (unsigned long long)total.errors,
+	       hist_quantile(&total.h, 0.5), hist_quantile(&total.h, 0.99), total.cpu, cpu_max, wall,
+	       ran_out ? "true" : "false");
+	if (server_cpu >= 0 && total.acks > 0)
+		printf(", \"server_cpu_s\": %.2f, \"server_cpu_s_per_1000\": %.3f", server_cpu,
+		       server_cpu * 1000 / (double)total.acks);
+	printf("}\n");
 	return 0;
 }
 

@@ -329,7 +329,9 @@ static int cmd_send(const char *host, int port, int senders, int body, double se
 		close(pfd[1]);
 		fds[p] = pfd[0];
 	}
-	return send_collect(fds, pids, SEND_PROCS, seconds);
+	/* The senders connect in milliseconds, then warm up for WARMUP_US: the server's CPU is
+	 * read over their measured window (when ADVICE_BENCH_SERVER_PID names it). */
+	return send_collect(fds, pids, SEND_PROCS, server_cpu_window(WARMUP_US / 1e6, seconds));
 }
 
 /* ---- M2: latency to a second connection ---- */
