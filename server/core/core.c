@@ -12,7 +12,9 @@
 
 #include <sodium.h>
 
+#include "advice_crypto.h"
 #include "core_requests.h"
+#include "jose.h"
 #include "log.h"
 #include "schema.h"
 
@@ -26,6 +28,10 @@ struct core *core_new(struct store *st, const struct core_config *cfg)
 		return NULL;
 	c->st = st;
 	c->cfg = *cfg;
+	if ((c->auth = authcache_new()) == NULL) {
+		free(c);
+		return NULL;
+	}
 	if (core_metrics_labels() != 0)
 		log_err("the request table does not fit the metrics' labels: requests are not counted");
 	return c;
@@ -42,6 +48,7 @@ void core_free(struct core *c)
 		core_batch_sync(c, 0);
 		core_viewers_free(c->viewers);
 		core_connector_challenges_free(c->challenges);
+		authcache_free(c->auth);
 		sodium_memzero(c->cfg.pepper, sizeof c->cfg.pepper);
 	}
 	free(c);
@@ -62,6 +69,41 @@ struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id,
 	return r;
 }
 
+/* With require_envelopes, a message.send or thread.open: verifies the signature of its body
+ * against the device keys the core last kept for the session's user (a hint: see struct
+ * core_parsed), so that the core thread need not. Leaves p->signer 0 when none verifies. */
+static void prepare_signer(const struct core *c, struct core_request *req)
+{
+	struct core_parsed *p = &req->parsed;
+	struct authcache_devices d;
+	const char *type, *b64;
+	uint8_t *body = NULL;
+	size_t n, len = 0;
+
+	if (!c->cfg.require_envelopes || !req->has_session || p->rc != ADVICE_OK)
+		return;
+	type = json_string_value(json_object_get(p->msg, "type"));
+	if (type == NULL || (strcmp(type, "message.send") != 0 && strcmp(type, "thread.open") != 0))
+		return;
+	b64 = json_string_value(json_object_get(p->msg, "body"));
+	n = b64 ? strlen(b64) : 0;
+	if (n == 0 || n > ADVICE_MAX_BODY_B64 ||
+	    !authcache_devices_of_session(c->auth, req->session_hash, &d))
+		return;
+	if (jose_b64url_decode(b64, n, &body, &len) != 0 || len == 0 || len > ADVICE_MAX_BODY_BYTES) {
+		free(body);
+		return;
+	}
+	for (size_t i = 0; i < d.n && !p->signer; i++)
+		if (advice_envelope_verify(body, len, d.d[i].sign_pk) == 0) {
+			p->signer = 1;
+			memcpy(p->signer_kid, d.d[i].kid, sizeof p->signer_kid);
+			memcpy(p->signer_pk, d.d[i].sign_pk, sizeof p->signer_pk);
+			crypto_generichash(p->signed_hash, sizeof p->signed_hash, body, len, NULL, 0);
+		}
+	free(body);
+}
+
 int core_request_prepare(const struct core *c, struct core_request *req)
 {
 	struct core_parsed *p = &req->parsed;
@@ -78,6 +120,7 @@ int core_request_prepare(const struct core *c, struct core_request *req)
 		return -1;
 	}
 	p->done = 1;
+	prepare_signer(c, req);
 	return 0;
 }
 
@@ -135,8 +178,35 @@ static int64_t clock_ms(void)
 
 /* Sessions */
 
+/* The caller's session and, for staff, memberships: from the cache (core_authcache.c) at the
+ * store's current generation, else from the store, then kept. A connector's are not kept
+ * (core_connector_session reads them). STORE_OK, STORE_NOTFOUND or STORE_ERROR. */
+static int session_read(struct ctx *x)
+{
+	struct store *st = x->st;
+	uint64_t gen = st->ops->tx->generation(st, STORE_GEN_SESSIONS);
+	int rc;
+
+	/* A session the cache holds as ended is read again: the store has the last word. */
+	if (authcache_session_get(x->c->auth, gen, x->req->session_hash, &x->sess, x->units, CORE_MAX_UNITS,
+				  &x->nunits) &&
+	    core_session_valid(&x->sess, x->now))
+		return STORE_OK;
+	x->nunits = 0;
+	rc = st->ops->session->get(st, x->req->session_hash, &x->sess);
+	if (rc != STORE_OK || x->sess.role == ROLE_CONNECTOR || !core_session_valid(&x->sess, x->now))
+		return rc;
+	if (x->sess.role != ROLE_CITIZEN &&
+	    st->ops->staff->membership_list(st, x->sess.user_id, x->units, CORE_MAX_UNITS, &x->nunits) !=
+		    STORE_OK)
+		return STORE_ERROR;
+	authcache_session_put(x->c->auth, gen, &x->sess, x->units, x->nunits);
+	return STORE_OK;
+}
+
 /* Loads and checks the caller's session and memberships; touches last_seen now and then.
- * Returns 0 with ctx->err set when the session is not usable, -1 when the store failed. */
+ * Whether the session is still valid is checked against the clock on every request, cached
+ * or not. Returns 0 with ctx->err set when the session is not usable, -1 when the store failed. */
 static int load_session(struct ctx *x)
 {
 	struct store *st = x->st;
@@ -144,7 +214,7 @@ static int load_session(struct ctx *x)
 
 	if (!x->req->has_session)
 		return core_fail(x, ADVICE_ERR_UNAUTHENTICATED, "no session");
-	rc = st->ops->session->get(st, x->req->session_hash, &x->sess);
+	rc = session_read(x);
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_NOTFOUND || !core_session_valid(&x->sess, x->now)) {
@@ -157,14 +227,11 @@ static int load_session(struct ctx *x)
 		if (st->ops->session->touch(st, x->sess.hash, x->now) != STORE_OK)
 			return -1;
 		x->sess.last_seen = x->now;
+		authcache_session_touched(x->c->auth, x->sess.hash, x->now);
 	}
 	x->rep->session_expires_ms = core_session_end(&x->sess);
 	if (x->sess.role == ROLE_CONNECTOR)
 		return core_connector_session(x);
-	if (x->sess.role != ROLE_CITIZEN &&
-	    st->ops->staff->membership_list(st, x->sess.user_id, x->units, CORE_MAX_UNITS, &x->nunits) !=
-		    STORE_OK)
-		return -1;
 	return 0;
 }
 

@@ -64,6 +64,15 @@ struct core_parsed {
 	struct json_t *msg; /* the parsed message (owned), or NULL when the parse failed */
 	char err_msg[160];
 	char err_field[96];
+	/* With require_envelopes, for message.send and thread.open: the device whose key
+	 * verified the signature of the decoded "body" (signer 1), by the device keys the core
+	 * last kept for the session's user, and the BLAKE2b-256 of those bytes. A hint only:
+	 * the core thread trusts it for these same bytes if that kid still has that key among
+	 * the user's current devices (core_devices_signer), else it verifies itself. */
+	int signer;
+	uint8_t signer_kid[STORE_KID_BYTES];
+	uint8_t signer_pk[STORE_KEY_BYTES];
+	uint8_t signed_hash[STORE_HASH_BYTES];
 };
 
 struct core_request {

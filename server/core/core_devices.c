@@ -60,6 +60,112 @@ int core_devices_expire(struct ctx *x, const char *user_id)
 												       : -1;
 }
 
+/* --- The signer of an envelope (core_keys_check_envelope) --- */
+
+/* A device's last use is written at most this often by the envelope check (as a session's
+ * last_seen): device.list's "last_used" is up to this much old, and expiry, which removes
+ * devices unused for device_idle_ms (days), comes as much earlier at most. */
+#define DEVICE_TOUCH_EVERY_MS 60000
+
+static int add_cached_device(void *arg, const struct store_key_blob *b)
+{
+	struct authcache_devices *d = arg;
+
+	if (b->extra_len != STORE_KEY_BYTES)
+		return 0; /* no signing key: it signs nothing */
+	if (d->n == AUTHCACHE_DEVICES_MAX) {
+		d->n = AUTHCACHE_DEVICES_MAX + 1; /* too many to keep: the caller reads the store */
+		return 1;
+	}
+	memcpy(d->d[d->n].kid, b->kid, STORE_KID_BYTES);
+	memcpy(d->d[d->n].sign_pk, b->extra, STORE_KEY_BYTES);
+	d->d[d->n++].last_used = b->m;
+	return 0;
+}
+
+/* Whether some device of d is past its idle time at x->now (core_devices_expire removes it). */
+static int device_due(const struct ctx *x, const struct authcache_devices *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->d[i].last_used < x->now - idle_ms(x))
+			return 1;
+	return 0;
+}
+
+/* The caller's current devices into *d: the cached ones unless one is due to expire, else
+ * after core_devices_expire, from the store (then kept). 0, 1 when there are more than the
+ * cache keeps (d is not usable), or -1. */
+static int current_devices(struct ctx *x, struct authcache_devices *d)
+{
+	const char *user = x->sess.user_id;
+	uint64_t gen = x->st->ops->tx->generation(x->st, STORE_GEN_DEVICES);
+
+	if (authcache_devices_get(x->c->auth, gen, user, d) && !device_due(x, d))
+		return 0;
+	if (core_devices_expire(x, user) != 0)
+		return -1;
+	memset(d, 0, sizeof *d);
+	snprintf(d->user_id, sizeof d->user_id, "%s", user);
+	gen = x->st->ops->tx->generation(x->st, STORE_GEN_DEVICES); /* the expiry may have bumped it */
+	if (x->st->ops->keys->device_list(x->st, user, add_cached_device, d) != STORE_OK)
+		return -1;
+	if (d->n > AUTHCACHE_DEVICES_MAX)
+		return 1;
+	authcache_devices_put(x->c->auth, gen, d);
+	return 0;
+}
+
+struct signer_scan {
+	const uint8_t *env;
+	size_t len;
+	int *ok;
+	uint8_t *kid;
+};
+
+static int scan_device(void *arg, const struct store_key_blob *b)
+{
+	struct signer_scan *s = arg;
+
+	if (b->extra_len == STORE_KEY_BYTES && advice_envelope_verify(s->env, s->len, b->extra) == 0) {
+		*s->ok = 1;
+		memcpy(s->kid, b->kid, STORE_KID_BYTES);
+	}
+	return *s->ok;
+}
+
+/* More devices than the cache keeps: every one of the store's, as before the cache. */
+static int signer_uncached(struct ctx *x, const uint8_t *env, size_t len, int *ok,
+			   uint8_t kid[STORE_KID_BYTES])
+{
+	struct signer_scan s = { .env = env, .len = len, .ok = ok, .kid = kid };
+
+	if (x->st->ops->keys->device_list(x->st, x->sess.user_id, scan_device, &s) != STORE_OK)
+		return -1;
+	if (*ok && x->st->ops->citizen->device_touch(x->st, x->sess.user_id, kid, x->now) == STORE_ERROR)
+		return -1;
+	return 0;
+}
+
+int core_devices_signer(struct ctx *x, const uint8_t *env, size_t len, int *ok, uint8_t kid[STORE_KID_BYTES])
+{
+	struct authcache_devices d;
+	int rc, i;
+
+	*ok = 0;
+	if ((rc = current_devices(x, &d)) != 0)
+		return rc < 0 ? -1 : signer_uncached(x, env, len, ok, kid);
+	if ((i = authcache_signer(&d, &x->req->parsed, env, len)) < 0)
+		return 0;
+	*ok = 1;
+	memcpy(kid, d.d[i].kid, STORE_KID_BYTES);
+	if (x->now - d.d[i].last_used < DEVICE_TOUCH_EVERY_MS)
+		return 0;
+	if (x->st->ops->citizen->device_touch(x->st, x->sess.user_id, kid, x->now) == STORE_ERROR)
+		return -1;
+	authcache_device_touched(x->c->auth, x->sess.user_id, kid, x->now);
+	return 0;
+}
+
 /* --- Listing --- */
 
 static int add_identity(void *arg, const struct store_key_blob *b)

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "calendar.h"
+#include "core_authcache.h"
 #include "core.h"
 #include "policy.h"
 
@@ -52,7 +53,8 @@ struct core {
 	struct core_viewers *viewers;  /* who has which thread open (core_presence.c); NULL: none yet */
 	struct core_chain_check chain; /* how far the access log's chain is checked (core_audit_query.c) */
 	struct core_connector_challenges
-		*challenges; /* connector logins (core_connector.c); NULL: none yet */
+		*challenges;	/* connector logins (core_connector.c); NULL: none yet */
+	struct authcache *auth; /* sessions and device keys in memory (core_authcache.c) */
 };
 
 /* One request being handled. */
@@ -307,6 +309,13 @@ int core_recovery_put(struct ctx *x);
 int core_recovery_get(struct ctx *x);
 /* Removes the user's devices unused for longer than device_idle_ms. 0 or -1. */
 int core_devices_expire(struct ctx *x, const char *user_id);
+/* Which of the caller's (a citizen's) current devices signed the envelope `env`: *ok 1 with
+ * its kid, after the devices unused for device_idle_ms are removed (only when one is due:
+ * the cache remembers when). A signer that core_request_prepare verified over these very
+ * bytes is trusted when its kid and key are still one of the caller's devices; otherwise
+ * every device's key is tried. The signer is marked used (device_touch) when its last use
+ * is a minute old or more. 0, or -1 when the store failed. */
+int core_devices_signer(struct ctx *x, const uint8_t *env, size_t len, int *ok, uint8_t kid[STORE_KID_BYTES]);
 /* The citizen's identities as thread.keys and device.list give them, and their devices. 0 or -1. */
 int core_put_identities(struct ctx *x, json_t *obj, const char *user_id);
 int core_thread_prepare(struct ctx *x);

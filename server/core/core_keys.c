@@ -709,17 +709,6 @@ struct sender_acc {
 	uint8_t device[STORE_KID_BYTES]; /* the signing device's kid (citizens) */
 };
 
-static int device_signed(void *arg, const struct store_key_blob *b)
-{
-	struct sender_acc *a = arg;
-
-	if (b->extra_len == STORE_KEY_BYTES && advice_envelope_verify(a->env, a->len, b->extra) == 0) {
-		a->ok = 1;
-		memcpy(a->device, b->kid, STORE_KID_BYTES);
-	}
-	return a->ok;
-}
-
 static int cert_signed(void *arg, const struct store_key_blob *b)
 {
 	struct sender_acc *a = arg;
@@ -729,6 +718,46 @@ static int cert_signed(void *arg, const struct store_key_blob *b)
 	    advice_envelope_verify(a->env, a->len, c.sign_pk) == 0)
 		a->ok = 1;
 	return a->ok;
+}
+
+static int add_cert_key(void *arg, const struct store_key_blob *b)
+{
+	struct authcache_devices *d = arg;
+	struct advice_cert c;
+
+	if (advice_cert_parse(b->data, b->len, &c) != 0)
+		return 0;
+	if (d->n == AUTHCACHE_DEVICES_MAX) {
+		d->n = AUTHCACHE_DEVICES_MAX + 1; /* too many to keep: read the store each time */
+		return 1;
+	}
+	memcpy(d->d[d->n].kid, b->kid, STORE_KID_BYTES);
+	memcpy(d->d[d->n].sign_pk, c.sign_pk, STORE_KEY_BYTES);
+	d->d[d->n++].last_used = AUTHCACHE_NEVER;
+	return 0;
+}
+
+/* Whether one of the keys of the caller's (staff) certificates signed the envelope, as
+ * cert_signed over cert_list: the keys from the cache (core_authcache.c; certificates count as
+ * devices there) or read and kept. 0 with a->ok set, or -1. */
+static int staff_signed(struct ctx *x, struct sender_acc *a)
+{
+	struct authcache_devices d;
+	uint64_t gen = x->st->ops->tx->generation(x->st, STORE_GEN_DEVICES);
+
+	if (!authcache_devices_get(x->c->auth, gen, x->sess.user_id, &d)) {
+		memset(&d, 0, sizeof d);
+		snprintf(d.user_id, sizeof d.user_id, "%s", x->sess.user_id);
+		if (x->st->ops->keys->cert_list(x->st, x->sess.user_id, add_cert_key, &d) != STORE_OK)
+			return -1;
+		if (d.n > AUTHCACHE_DEVICES_MAX)
+			return x->st->ops->keys->cert_list(x->st, x->sess.user_id, cert_signed, a) == STORE_OK
+				       ? 0
+				       : -1;
+		authcache_devices_put(x->c->auth, gen, &d);
+	}
+	a->ok = authcache_signer(&d, &x->req->parsed, a->env, a->len) >= 0;
+	return 0;
 }
 
 int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum policy_action action,
@@ -749,17 +778,11 @@ int core_keys_check_envelope(struct ctx *x, const struct store_thread *t, enum p
 		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "the body is no envelope of this thread");
 	}
 	if (x->sess.role == ROLE_CITIZEN) {
-		if (core_devices_expire(x, x->sess.user_id) != 0)
+		if (core_devices_signer(x, body, len, &a.ok, a.device) != 0)
 			return -1;
-		rc = x->st->ops->keys->device_list(x->st, x->sess.user_id, device_signed, &a);
-	} else {
-		rc = x->st->ops->keys->cert_list(x->st, x->sess.user_id, cert_signed, &a);
+	} else if (staff_signed(x, &a) != 0) {
+		return -1;
 	}
-	if (rc != STORE_OK)
-		return -1;
-	if (a.ok && x->sess.role == ROLE_CITIZEN &&
-	    x->st->ops->citizen->device_touch(x->st, x->sess.user_id, a.device, x->now) == STORE_ERROR)
-		return -1;
 	if (!a.ok) {
 		snprintf(x->err_field, sizeof x->err_field, "/body");
 		return core_deny(x, action, t->id[0] != '\0' && action != ACT_THREAD_OPEN ? t : NULL);

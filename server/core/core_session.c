@@ -101,6 +101,7 @@ int core_session_extend(struct ctx *x)
 		if (x->st->ops->session->touch(x->st, x->sess.hash, x->now) != STORE_OK)
 			return -1;
 		x->sess.last_seen = x->now;
+		authcache_session_touched(x->c->auth, x->sess.hash, x->now); /* a touch bumps no generation */
 	}
 	x->rep->session_expires_ms = core_session_end(&x->sess);
 	json_object_set_new(x->result, "session_expires", json_integer(x->sess.expires));

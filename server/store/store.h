@@ -406,6 +406,17 @@ struct store;
  *     STORE_ID_SIZE, "" meaning none where the field says so.
  */
 
+/* What a change generation (store_tx_ops.generation) watches. */
+enum store_gen {
+	/* Sessions (every column but last_seen: session touch does not count; insert neither,
+	 * as no cache can hold a session not yet made), memberships, role ends and users. */
+	STORE_GEN_SESSIONS,
+	/* Citizens' devices (e2e_devices: every column but last_used; device_touch does not
+	 * count), staff certificates (e2e_certs) and users. */
+	STORE_GEN_DEVICES,
+	STORE_GEN__COUNT
+};
+
 /* Transactions: one outer transaction per batch, a savepoint per request. */
 struct store_tx_ops {
 	/* Opens the batch's write transaction (takes the database's write lock). */
@@ -422,6 +433,12 @@ struct store_tx_ops {
 	int (*rollback_to)(struct store *st);
 	/* 1 while a transaction is open. SQLite ends one by itself after some I/O errors. */
 	int (*in_transaction)(struct store *st);
+	/* A change generation for the caches of the core (core_authcache.c): bumped by every
+	 * write, committed or not, to what `which` watches, and by every rollback (tx rollback
+	 * and rollback_to), before the operation returns; a cache entry read at generation g is
+	 * current while the generation is still g. 0: the store cannot tell (a read-only store,
+	 * which others write): cache nothing. */
+	uint64_t (*generation)(struct store *st, enum store_gen which);
 };
 
 /* Sessions, keyed by the keyed hash of their token. */
@@ -670,7 +687,7 @@ struct store_keys_ops {
 			  const uint8_t box_pk[STORE_KEY_BYTES], const uint8_t sign_pk[STORE_KEY_BYTES],
 			  const uint8_t identity_id[STORE_KID_BYTES], const uint8_t *cert, size_t cert_len,
 			  int64_t now);
-	/* Devices of a user: n created, kid, data box key, extra signing key. */
+	/* Devices of a user: n created, kid, data box key, extra signing key, m last used. */
 	int (*device_list)(struct store *st, const char *user_id, store_key_cb cb, void *arg);
 	int (*unit_gen_put)(struct store *st, const char *unit_id, int64_t g,
 			    const uint8_t box_kid[STORE_KID_BYTES], const uint8_t *event, size_t len,

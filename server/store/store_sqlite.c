@@ -104,8 +104,10 @@ static int sq_commit(struct store *st)
 {
 	int64_t change = sq(st)->change;
 
-	if (save_change(st) != STORE_OK || sqs_run(st, stmt(st, S_COMMIT)) != STORE_OK)
+	if (save_change(st) != STORE_OK || sqs_run(st, stmt(st, S_COMMIT)) != STORE_OK) {
+		sqs_gen_bump_all(sq(st)); /* whatever the caller does next, caches start over */
 		return STORE_ERROR;
+	}
 	sq(st)->change_saved = change;
 	return STORE_OK;
 }
@@ -122,6 +124,7 @@ static int sq_release(struct store *st)
 
 static int sq_rollback(struct store *st)
 {
+	sqs_gen_bump_all(sq(st)); /* what the caches read in the batch may be undone */
 	if (sqlite3_get_autocommit(sq(st)->db))
 		return STORE_OK; /* SQLite already rolled back (for example after an I/O error) */
 	return sqs_run(st, stmt(st, S_ROLLBACK));
@@ -136,6 +139,8 @@ static int sq_rollback_to(struct store *st)
 {
 	int rc = sqs_run(st, stmt(st, S_ROLLBACK_TO));
 
+	sqs_gen_bump_all(sq(st)); /* what the caches read in the request may be undone */
+
 	return rc == STORE_OK ? sqs_run(st, stmt(st, S_RELEASE)) : rc;
 }
 
@@ -147,6 +152,7 @@ static const struct store_tx_ops sqlite_tx_ops = {
 	.release = sq_release,
 	.rollback_to = sq_rollback_to,
 	.in_transaction = sq_in_transaction,
+	.generation = sqs_generation,
 };
 
 /* Opening, migrations, closing */
@@ -492,7 +498,7 @@ struct store *store_sqlite_open_shred(const char *path, const char *shred_path, 
 				    " PRAGMA cache_size = " STORE_SQLITE_CACHE_KIB
 				    "; PRAGMA temp_store = MEMORY") != 0 ||
 		    shred_attach(s->db, shred_path) != 0 || migrate(s->db) != 0 ||
-		    shred_reconcile(s->db) != 0 || load_change(s) != 0 ||
+		    shred_reconcile(s->db) != 0 || load_change(s) != 0 || sqs_watch_install(s) != 0 ||
 		    set_journal_limit(s->db, STORE_SQLITE_WAL_LIMIT) != 0)
 			goto fail;
 		s->checkpointer = sqck_start(s->db, path, STORE_SQLITE_WAL_LIMIT, STORE_SQLITE_WAL_IDLE_MS);

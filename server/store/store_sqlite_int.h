@@ -42,9 +42,16 @@ struct store_sqlite {
 	sqlite3 *db;
 	sqlite3_stmt **kept[SQS__DOMAINS]; /* each domain's kept statements, allocated on first use */
 	int nkept[SQS__DOMAINS];
-	struct sqck *checkpointer;    /* NULL: SQLite checkpoints inside the commits */
-	int64_t change, change_saved; /* the change counter of thread lists, and its stored value */
+	struct sqck *checkpointer;	/* NULL: SQLite checkpoints inside the commits */
+	int64_t change, change_saved;	/* the change counter of thread lists, and its stored value */
+	uint64_t gen[STORE_GEN__COUNT]; /* the change generations (store_sqlite_watch.c); 0: not watched */
 };
+
+/* Change generations (store_sqlite_watch.c): the writer's triggers, once at open (0 or -1);
+ * every generation bumped (a rollback); the store_tx_ops generation. */
+int sqs_watch_install(struct store_sqlite *s);
+void sqs_gen_bump_all(struct store_sqlite *s);
+uint64_t sqs_generation(struct store *st, enum store_gen which);
 
 /* The store's connection. */
 sqlite3 *store_sqlite_db(struct store *st);

@@ -225,8 +225,9 @@ static int device_put(struct store *st, const char *user_id, const uint8_t kid[S
 
 static int device_list(struct store *st, const char *user_id, store_key_cb cb, void *arg)
 {
-	sqlite3_stmt *q = sqs_prepare(st, "SELECT user_id, created, kid, box_pk, sign_pk FROM e2e_devices"
-					  " WHERE user_id = ?1 ORDER BY created, kid");
+	sqlite3_stmt *q =
+		sqs_prepare(st, "SELECT user_id, created, kid, box_pk, sign_pk, last_used FROM e2e_devices"
+				" WHERE user_id = ?1 ORDER BY created, kid");
 
 	if (q == NULL)
 		return STORE_ERROR;
