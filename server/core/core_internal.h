@@ -142,6 +142,9 @@ const char *core_role_name(enum store_role r);
 json_t *core_thread_summary(const struct store_thread *t);
 /* Sends thread.changed about `t` to its citizen and unit. 0 or -1. */
 int core_thread_changed(struct ctx *x, const struct store_thread *t);
+/* The same, with whether the thread is restricted already known (read in this request, by a
+ * request that cannot change it). */
+int core_thread_changed_as(struct ctx *x, const struct store_thread *t, int restricted);
 
 /* Handlers: one per row of proto/requests.def, named core_<type> with its dots as underscores
  * (the generated request table, core_requests.c, refers to them by these names). Each fills

@@ -688,6 +688,7 @@ static enum thread_state state_after_message(const struct ctx *x, const struct s
 int core_thread_post(struct ctx *x, struct store_thread *t, struct core_post *p)
 {
 	struct store_message m = { .created = x->now };
+	enum thread_state before = t->state;
 	uint8_t *body;
 	int rc;
 
@@ -716,7 +717,7 @@ int core_thread_post(struct ctx *x, struct store_thread *t, struct core_post *p)
 		snprintf(x->err_field, sizeof x->err_field, "/body");
 		return core_fail(x, ADVICE_ERR_CONFLICT, "the thread has a message with this message id");
 	}
-	rc = rc == STORE_OK && x->st->ops->thread->update(x->st, t) == STORE_OK ? 0 : -1;
+	rc = rc == STORE_OK && x->st->ops->thread->posted(x->st, t, t->state != before) == STORE_OK ? 0 : -1;
 	if (rc != 0 || core_limits_count(x, 0, m.body_len) != 0 ||
 	    (x->sess.role != ROLE_CITIZEN && core_audit(x, t, p->audit_action, "ok") != 0) ||
 	    (!p->rights && core_queue_message(x, t, p->await_reply) != 0))
@@ -727,7 +728,8 @@ int core_thread_post(struct ctx *x, struct store_thread *t, struct core_post *p)
 		sodium_bin2hex(p->message_id, sizeof p->message_id, m.message_id, sizeof m.message_id);
 	if (push_message_new(x, t, m.seq, m.sender_role, req_str(x, "body")) != 0)
 		return -1;
-	return core_thread_changed(x, t);
+	/* A message does not change the restriction read with the thread. */
+	return t->has_extras ? core_thread_changed_as(x, t, t->restricted) : core_thread_changed(x, t);
 }
 
 int core_message_send(struct ctx *x)
