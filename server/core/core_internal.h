@@ -173,6 +173,7 @@ struct core_post {
 	const char *audit_action;	/* the access-log action of a staff writer ("write") */
 	int rights;			/* a rights request or decision: state and deadline clock stay */
 	int await_reply;		/* staff: the thread waits for the citizen */
+	int reply_tells;		/* message.send: its reply stands for the events to its connection */
 	int64_t seq;			/* set: the message's seq */
 	char message_id[STORE_ID_SIZE]; /* set: its message id, hex; "" when the body is no envelope */
 };
