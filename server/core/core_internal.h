@@ -400,9 +400,10 @@ int core_purge_check(struct ctx *x);
 /* TICK (core_retention.c): every pending shred one phase on; hourly, the due threads marked.
  * 0 or -1 (store failed). */
 int core_retention_tick(struct ctx *x);
-/* Idempotency records (core_replay.c): the reply of a write as stored, without the secrets
- * it may carry (malloc'd; NULL when out of memory or the reply is not JSON). */
-char *core_replay_record(const char *type, const char *reply);
+/* Idempotency records (core_replay.c): the ok reply in ctx->rep of a `type` write as stored,
+ * without the secrets it may carry, or for message.send a reference to what it is rebuilt
+ * from (malloc'd; NULL when out of memory or the reply is not JSON). */
+char *core_replay_record(struct ctx *x, const char *type);
 /* Replays a stored record of a `type` write into ctx->rep, its secrets read again from their
  * stores; a secret that is gone (a shredded thread) answers not_found. 1 (reply built), 0
  * (ctx->err set), or -1 when the store failed. */

@@ -225,8 +225,33 @@ static void test_idempotent_resend(void **state)
 			b);
 	assert_true(json_equal(r1, r2));
 	assert_int_equal(json_integer_value(json_object_get(r2, "seq")), 2);
-	json_decref(r1);
+	assert_true(json_is_integer(json_object_get(r2, "time")));
 	json_decref(r2);
+	/* The same id with another request still gets the first reply, rebuilt from the
+	 * message.send record, which is a reference rather than the reply's text. */
+	r2 = corefix_ws(fx, &citizen, "{\"type\":\"message.send\",\"id\":\"m\",\"thread\":\"%s\",\"body\":\"eA\"}",
+			again);
+	assert_true(json_equal(r1, r2));
+	json_decref(r2);
+	{
+		char *stored = NULL;
+
+		assert_int_equal(fx->st->ops->request->get(fx->st, citizen.user_id, "m", &stored), STORE_OK);
+		assert_int_equal(stored[0], 's');
+		assert_true(strstr(stored, thread) != NULL);
+		free(stored);
+	}
+	/* A record kept before references, the reply's text, is answered as it is. */
+	assert_int_equal(fx->st->ops->request->put(fx->st, citizen.user_id, "old",
+						   "{\"thread\":\"0123\",\"seq\":7,\"type\":\"ok\",\"id\":\"old\"}",
+						   fx->now),
+			 STORE_OK);
+	r2 = corefix_ws(fx, &citizen, "{\"type\":\"message.send\",\"id\":\"old\",\"thread\":\"%s\",\"body\":\"eA\"}",
+			thread);
+	assert_int_equal(json_integer_value(json_object_get(r2, "seq")), 7);
+	assert_string_equal(json_string_value(json_object_get(r2, "thread")), "0123");
+	json_decref(r2);
+	json_decref(r1);
 	r1 = corefix_ws(fx, &citizen, "{\"type\":\"thread.read\",\"id\":\"rd\",\"thread\":\"%s\"}", thread);
 	assert_int_equal(json_array_size(json_object_get(r1, "messages")), 2);
 	json_decref(r1);
