@@ -63,8 +63,8 @@ static int replay_send(struct ctx *x, const char *ref)
 	    ref[n] != '\0')
 		return -1;
 	json_decref(x->result);
-	x->result = json_pack("{s:s, s:I, s:s, s:I}", "thread", thread, "seq", (json_int_t)seq, "state", state,
-			      "time", (json_int_t)time);
+	x->result = json_pack("{s:s, s:I, s:s, s:I}", "thread", thread, "seq", (json_int_t)seq, "state",
+			      state, "time", (json_int_t)time);
 	return x->result != NULL && core_reply_finish(x) == 0 ? 1 : -1;
 }
 
