@@ -334,7 +334,7 @@ static int parse_message(struct ctx *x)
 /* Keeps the ok reply of a write for its resends (core_replay.c: without its secrets). 0 or -1. */
 static int record_reply(struct ctx *x, const struct core_request_type *rt)
 {
-	char *record = core_replay_record(rt->type, x->rep->json);
+	char *record = core_replay_record(x, rt->type);
 	int rc;
 
 	if (record == NULL)

@@ -98,6 +98,7 @@ struct core_request {
  * it into text on the thread that takes the reply, off the core thread. */
 struct core_push {
 	char topic[48];
+	uint64_t except_conn; /* a connection of the topic that does not get it (0: none) */
 	struct json_t *event; /* owned until rendered; NULL afterwards */
 	char *json;	      /* the text, once rendered */
 	size_t len;

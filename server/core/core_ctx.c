@@ -297,19 +297,23 @@ json_t *core_thread_summary(const struct store_thread *t)
 
 int core_thread_changed(struct ctx *x, const struct store_thread *t)
 {
+	int restricted = 0;
+
+	if (core_restricted(x, t->id, &restricted) != 0)
+		return -1;
+	return core_thread_changed_as(x, t, restricted);
+}
+
+int core_thread_changed_as(struct ctx *x, const struct store_thread *t, int restricted)
+{
 	char topic[48];
 	json_t *ev = core_thread_summary(t), *for_citizen = NULL, *name = NULL;
-	int restricted = 0;
 
 	if (ev == NULL)
 		return -1;
 	json_object_set_new(ev, "type", json_string("event"));
 	json_object_set_new(ev, "event", json_string("thread.changed"));
 	json_object_del(ev, "created");
-	if (core_restricted(x, t->id, &restricted) != 0) {
-		json_decref(ev);
-		return -1;
-	}
 	json_object_set_new(ev, "restricted", json_boolean(restricted));
 	/* The citizen sees the assignee's name as the unit allows; the unit, as colleagues do. */
 	if (core_name_for_citizen(x, t->unit_id, t->assignee_id, &name) != 0 ||

@@ -144,6 +144,9 @@ const char *core_role_name(enum store_role r);
 json_t *core_thread_summary(const struct store_thread *t);
 /* Sends thread.changed about `t` to its citizen and unit. 0 or -1. */
 int core_thread_changed(struct ctx *x, const struct store_thread *t);
+/* The same, with whether the thread is restricted already known (read in this request, by a
+ * request that cannot change it). */
+int core_thread_changed_as(struct ctx *x, const struct store_thread *t, int restricted);
 
 /* Handlers: one per row of proto/requests.def, named core_<type> with its dots as underscores
  * (the generated request table, core_requests.c, refers to them by these names). Each fills
@@ -172,6 +175,7 @@ struct core_post {
 	const char *audit_action;	/* the access-log action of a staff writer ("write") */
 	int rights;			/* a rights request or decision: state and deadline clock stay */
 	int await_reply;		/* staff: the thread waits for the citizen */
+	int reply_tells;		/* message.send: its reply stands for the events to its connection */
 	int64_t seq;			/* set: the message's seq */
 	char message_id[STORE_ID_SIZE]; /* set: its message id, hex; "" when the body is no envelope */
 };
@@ -405,9 +409,10 @@ int core_purge_check(struct ctx *x);
 /* TICK (core_retention.c): every pending shred one phase on; hourly, the due threads marked.
  * 0 or -1 (store failed). */
 int core_retention_tick(struct ctx *x);
-/* Idempotency records (core_replay.c): the reply of a write as stored, without the secrets
- * it may carry (malloc'd; NULL when out of memory or the reply is not JSON). */
-char *core_replay_record(const char *type, const char *reply);
+/* Idempotency records (core_replay.c): the ok reply in ctx->rep of a `type` write as stored,
+ * without the secrets it may carry, or for message.send a reference to what it is rebuilt
+ * from (malloc'd; NULL when out of memory or the reply is not JSON). */
+char *core_replay_record(struct ctx *x, const char *type);
 /* Replays a stored record of a `type` write into ctx->rep, its secrets read again from their
  * stores; a secret that is gone (a shredded thread) answers not_found. 1 (reply built), 0
  * (ctx->err set), or -1 when the store failed. */

@@ -541,14 +541,20 @@ int core_queue_message(struct ctx *x, const struct store_thread *t, int await_re
 	struct store_clock c;
 	int32_t closed[CORE_CAL_DAYS];
 	struct calendar cal;
-	int rc = x->st->ops->queue->clock_get(x->st, t->id, &c), staff = x->sess.role != ROLE_CITIZEN;
+	int staff = x->sess.role != ROLE_CITIZEN, rc;
 
+	/* The clock's state read with the thread settles the common cases without reading it. */
+	if (t->has_extras && t->clock_state < 0) /* a thread from before the duty queues */
+		return staff ? enqueue_notifications(x, t) : 0;
+	if (t->has_extras && !staff && t->clock_state == CLOCK_RUNNING)
+		return 0; /* the clock runs on: the common case, with nothing more to read */
+	rc = x->st->ops->queue->clock_get(x->st, t->id, &c);
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_NOTFOUND) /* a thread from before the duty queues */
 		return staff ? enqueue_notifications(x, t) : 0;
 	if (!staff && c.state == CLOCK_RUNNING)
-		return 0; /* the clock runs on: the common case, with nothing more to read */
+		return 0; /* the clock runs on */
 	if (load_calendar(x, t->unit_id, &cal, closed) != 0 ||
 	    x->st->ops->queue->settings_get(x->st, t->queue_id, &qs) != STORE_OK)
 		return -1;

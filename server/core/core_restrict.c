@@ -51,7 +51,9 @@ int core_restrict_verdict(struct ctx *x, enum policy_action action, const struct
 	int restricted;
 
 	*verdict = RESTRICT_OPEN;
-	if (core_restricted(x, t->id, &restricted) != 0)
+	if (t->has_extras) /* read with the thread in this request */
+		restricted = t->restricted;
+	else if (core_restricted(x, t->id, &restricted) != 0)
 		return -1;
 	if (!restricted || always_open(action))
 		return 0;

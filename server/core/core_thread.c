@@ -685,9 +685,19 @@ static enum thread_state state_after_message(const struct ctx *x, const struct s
 	return t->state;
 }
 
+/* The events from pushes[first] on go to every connection of their topics but the one that
+ * sent the request: its ok reply tells it the same (PROTOCOL.md §6.6). */
+static void skip_sender(struct ctx *x, size_t first)
+{
+	for (size_t i = first; i < x->rep->npush; i++)
+		x->rep->pushes[i].except_conn = x->req->conn_id;
+}
+
 int core_thread_post(struct ctx *x, struct store_thread *t, struct core_post *p)
 {
 	struct store_message m = { .created = x->now };
+	enum thread_state before = t->state;
+	size_t first;
 	uint8_t *body;
 	int rc;
 
@@ -716,7 +726,7 @@ int core_thread_post(struct ctx *x, struct store_thread *t, struct core_post *p)
 		snprintf(x->err_field, sizeof x->err_field, "/body");
 		return core_fail(x, ADVICE_ERR_CONFLICT, "the thread has a message with this message id");
 	}
-	rc = rc == STORE_OK && x->st->ops->thread->update(x->st, t) == STORE_OK ? 0 : -1;
+	rc = rc == STORE_OK && x->st->ops->thread->posted(x->st, t, t->state != before) == STORE_OK ? 0 : -1;
 	if (rc != 0 || core_limits_count(x, 0, m.body_len) != 0 ||
 	    (x->sess.role != ROLE_CITIZEN && core_audit(x, t, p->audit_action, "ok") != 0) ||
 	    (!p->rights && core_queue_message(x, t, p->await_reply) != 0))
@@ -725,14 +735,19 @@ int core_thread_post(struct ctx *x, struct store_thread *t, struct core_post *p)
 	p->message_id[0] = '\0';
 	if (m.has_message_id)
 		sodium_bin2hex(p->message_id, sizeof p->message_id, m.message_id, sizeof m.message_id);
-	if (push_message_new(x, t, m.seq, m.sender_role, req_str(x, "body")) != 0)
+	first = x->rep->npush;
+	if (push_message_new(x, t, m.seq, m.sender_role, req_str(x, "body")) != 0 ||
+	    /* A message does not change the restriction read with the thread. */
+	    (t->has_extras ? core_thread_changed_as(x, t, t->restricted) : core_thread_changed(x, t)) != 0)
 		return -1;
-	return core_thread_changed(x, t);
+	if (p->reply_tells)
+		skip_sender(x, first);
+	return 0;
 }
 
 int core_message_send(struct ctx *x)
 {
-	struct core_post p = { .action = ACT_MESSAGE_SEND, .audit_action = "write" };
+	struct core_post p = { .action = ACT_MESSAGE_SEND, .audit_action = "write", .reply_tells = 1 };
 	struct core_correction corr;
 	struct store_thread t;
 	int rc;
@@ -754,6 +769,7 @@ int core_message_send(struct ctx *x)
 	json_object_set_new(x->result, "thread", json_string(t.id));
 	json_object_set_new(x->result, "seq", json_integer(p.seq));
 	json_object_set_new(x->result, "state", json_string(core_state_name(t.state)));
+	json_object_set_new(x->result, "time", json_integer(x->now));
 	return 0;
 }
 

@@ -56,7 +56,8 @@ static void net_push(struct net *n, const struct core_push *p)
 	}
 	/* net_ws_enqueue never unlinks a connection from a topic (that waits for CLOSED). */
 	for (size_t i = 0; i < t->n; i++)
-		net_ws_enqueue(n, t->members[i].c, m);
+		if (p->except_conn == 0 || t->members[i].c->id != p->except_conn)
+			net_ws_enqueue(n, t->members[i].c, m);
 	outq_msg_unref(m);
 }
 

@@ -86,6 +86,12 @@ struct store_thread {
 	enum thread_state state;
 	int64_t created, updated;
 	int64_t last_seq; /* server sequence number of the newest message */
+	/* Read with the thread by thread->get only (has_extras 1), so that a message costs no
+	 * separate look-ups: whether the thread is restricted, and its deadline clock's state
+	 * (-1: no clock). Every other read leaves has_extras 0: read them apart then. */
+	int has_extras;
+	int restricted;
+	int clock_state;
 };
 
 struct store_message {
@@ -599,6 +605,9 @@ struct store_thread_ops {
 	int (*get)(struct store *st, const char *id, struct store_thread *out);
 	/* Writes state, assignee, updated, last_seq and queue_id. */
 	int (*update)(struct store *st, const struct store_thread *t);
+	/* After a new message: writes updated and last_seq, and the state when state_changed
+	 * (the other columns, their indexes and triggers stay untouched). */
+	int (*posted)(struct store *st, const struct store_thread *t, int state_changed);
 	/* At most q->limit threads of a user's list (struct store_thread_query): every thread in
 	 * order of latest activity (updated, then id, both descending), filtered; or those whose
 	 * change is after q->changed_since in change order, unfiltered. */

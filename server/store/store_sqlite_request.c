@@ -1,7 +1,8 @@
 /*
  * store_sqlite_request.c - idempotency in the SQLite store (struct store_request_ops): the
  * reply of each write, kept by (user, request id), so that a resent write gets the same
- * answer, until it is purged by its age.
+ * answer, until it is purged by its age. The column `reply` is the core's record: a reply's
+ * JSON text, or for message.send a reference that is not JSON (core_replay.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,6 +17,8 @@ enum thread_stmt {
 	S_THREAD_INSERT,
 	S_THREAD_GET,
 	S_THREAD_UPDATE,
+	S_THREAD_POSTED,
+	S_THREAD_POSTED_STATE,
 	S_VIEW_CITIZEN_ALL,
 	S_VIEW_MEMBER_ALL,
 	S_VIEW_CITIZEN_CHANGED,
@@ -62,10 +64,18 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[S_THREAD_INSERT] = "INSERT INTO threads(id, citizen_id, queue_id, assignee_id, state,"
 			    " created, updated, last_seq, change_no)"
 			    " VALUES(?1, ?2, ?3, nullif(?4, ''), ?5, ?6, ?7, ?8, ?9)",
-	[S_THREAD_GET] = "SELECT " THREAD_COLUMNS " FROM threads t JOIN queues q ON q.id = t.queue_id"
-			 " WHERE t.id = ?1",
+	/* THREAD_COLUMNS, then whether it is restricted and its clock's state (-1: none). */
+	[S_THREAD_GET] = "SELECT " THREAD_COLUMNS ", ifnull(r.restricted, 0), ifnull(c.state, -1)"
+			 " FROM threads t JOIN queues q ON q.id = t.queue_id"
+			 " LEFT JOIN thread_restrictions r ON r.thread_id = t.id"
+			 " LEFT JOIN thread_clock c ON c.thread_id = t.id WHERE t.id = ?1",
 	[S_THREAD_UPDATE] = "UPDATE threads SET state = ?2, assignee_id = nullif(?3, ''),"
 			    " updated = ?4, last_seq = ?5, queue_id = ?6, change_no = ?7 WHERE id = ?1",
+	/* A new message: without state (the common case) no trigger runs and only the change
+	 * index is rewritten. */
+	[S_THREAD_POSTED] = "UPDATE threads SET updated = ?2, last_seq = ?3, change_no = ?4 WHERE id = ?1",
+	[S_THREAD_POSTED_STATE] = "UPDATE threads SET updated = ?2, last_seq = ?3, change_no = ?4, state = ?5"
+				  " WHERE id = ?1",
 	[S_VIEW_CITIZEN_ALL] = VIEW_SELECT " WHERE t.citizen_id = ?1 AND " VIEW_FILTER VIEW_BY_ACTIVITY,
 	[S_VIEW_MEMBER_ALL] = VIEW_SELECT VIEW_MEMBER " WHERE " VIEW_FILTER VIEW_BY_ACTIVITY,
 	[S_VIEW_CITIZEN_CHANGED] = VIEW_SELECT " WHERE t.citizen_id = ?1 AND " VIEW_CHANGED VIEW_BY_CHANGE,
@@ -147,6 +157,9 @@ static int thread_get(struct store *st, const char *id, struct store_thread *out
 	if ((rc = sqs_one(st, q)) != SQLITE_ROW)
 		return rc;
 	read_thread(q, out);
+	out->has_extras = 1;
+	out->restricted = sqlite3_column_int(q, 10) != 0;
+	out->clock_state = sqlite3_column_int(q, 11);
 	sqlite3_reset(q);
 	return STORE_OK;
 }
@@ -164,6 +177,21 @@ static int thread_update(struct store *st, const struct store_thread *t)
 	sqlite3_bind_int64(q, 5, t->last_seq);
 	sqs_bind_text(q, 6, t->queue_id);
 	sqlite3_bind_int64(q, 7, sqs_change_next(st));
+	return sqs_run_change(st, q);
+}
+
+static int thread_posted(struct store *st, const struct store_thread *t, int state_changed)
+{
+	sqlite3_stmt *q = stmt(st, state_changed ? S_THREAD_POSTED_STATE : S_THREAD_POSTED);
+
+	if (q == NULL)
+		return STORE_ERROR;
+	sqs_bind_text(q, 1, t->id);
+	sqlite3_bind_int64(q, 2, t->updated);
+	sqlite3_bind_int64(q, 3, t->last_seq);
+	sqlite3_bind_int64(q, 4, sqs_change_next(st));
+	if (state_changed)
+		sqlite3_bind_int(q, 5, t->state);
 	return sqs_run_change(st, q);
 }
 
@@ -356,6 +384,7 @@ const struct store_thread_ops store_sqlite_thread_ops = {
 	.insert = thread_insert,
 	.get = thread_get,
 	.update = thread_update,
+	.posted = thread_posted,
 	.list_view = thread_list_view,
 	.view = thread_view,
 	.departures = thread_departures,

@@ -225,8 +225,39 @@ static void test_idempotent_resend(void **state)
 			b);
 	assert_true(json_equal(r1, r2));
 	assert_int_equal(json_integer_value(json_object_get(r2, "seq")), 2);
-	json_decref(r1);
+	assert_true(json_is_integer(json_object_get(r2, "time")));
 	json_decref(r2);
+	/* The same id with another request still gets the first reply, rebuilt from the
+	 * message.send record, which is a reference rather than the reply's text. */
+	r2 = corefix_ws(fx, &citizen,
+			"{\"type\":\"message.send\",\"id\":\"m\",\"thread\":\"%s\",\"body\":\"eA\"}", again);
+	assert_true(json_equal(r1, r2));
+	json_decref(r2);
+	{
+		char *stored = NULL;
+
+		assert_int_equal(fx->st->ops->request->get(fx->st, citizen.user_id, "m", &stored), STORE_OK);
+		assert_int_equal(stored[0], 's');
+		assert_true(strstr(stored, thread) != NULL);
+		free(stored);
+	}
+	/* A record kept before references, the reply's text, is answered as it is. */
+	{
+		char old[160];
+
+		snprintf(old, sizeof old,
+			 "{\"thread\":\"%s\",\"seq\":7,\"state\":\"new\",\"type\":\"ok\",\"id\":\"old\"}",
+			 thread);
+		assert_int_equal(fx->st->ops->request->put(fx->st, citizen.user_id, "old", old, fx->now),
+				 STORE_OK);
+	}
+	r2 = corefix_ws(fx, &citizen,
+			"{\"type\":\"message.send\",\"id\":\"old\",\"thread\":\"%s\",\"body\":\"eA\"}",
+			thread);
+	assert_int_equal(json_integer_value(json_object_get(r2, "seq")), 7);
+	assert_null(json_object_get(r2, "time"));
+	json_decref(r2);
+	json_decref(r1);
 	r1 = corefix_ws(fx, &citizen, "{\"type\":\"thread.read\",\"id\":\"rd\",\"thread\":\"%s\"}", thread);
 	assert_int_equal(json_array_size(json_object_get(r1, "messages")), 2);
 	json_decref(r1);

@@ -243,6 +243,8 @@ export interface Defs {
     thread: Defs["thread_id"];
     seq: Defs["seq"];
     state: Defs["thread_state"];
+    /** The message's time, also the thread's updated: with thread, seq and state, what message.new and thread.changed would tell the connection that sent the request, which gets neither. Absent only in a resend's stored reply kept before replies carried it. */
+    time?: Defs["time"];
   };
   "reply.thread.close": {
     type: "ok";

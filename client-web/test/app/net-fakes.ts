@@ -201,8 +201,9 @@ export class FakeServer {
     sock.push(JSON.stringify(obj));
   }
 
-  broadcast(obj: Record<string, unknown>): void {
-    for (const s of this.openSockets()) this.send(s, obj);
+  /** To every open socket but `except` (the one whose message.send's reply stands for it, §6.6). */
+  broadcast(obj: Record<string, unknown>, except?: FakeSocket): void {
+    for (const s of this.openSockets()) if (s !== except) this.send(s, obj);
   }
 
   releaseHeld(): void {
@@ -220,7 +221,7 @@ export class FakeServer {
   }
 
   /** A new message in `t`, with its events to every open socket when `announce`. */
-  appendMessage(t: Thread, role: 'citizen' | 'worker', announce = true, body?: string): Msg {
+  appendMessage(t: Thread, role: 'citizen' | 'worker', announce = true, body?: string, except?: FakeSocket): Msg {
     const seq = t.messages.length + 1;
     const m: Msg = { seq, sender: role === 'citizen' ? USER : 'c'.repeat(32), role, time: this.clock.now(), body: body ?? `body-${t.thread.slice(0, 4)}-${seq}` };
     t.messages.push(m);
@@ -228,8 +229,8 @@ export class FakeServer {
     t.change = ++this.change;
     if (role === 'worker') t.state = 'answered';
     if (announce) {
-      this.broadcast({ type: 'event', event: 'message.new', thread: t.thread, seq, role, time: m.time, body: m.body });
-      this.broadcast(this.changedEvent(t));
+      this.broadcast({ type: 'event', event: 'message.new', thread: t.thread, seq, role, time: m.time, body: m.body }, except);
+      this.broadcast(this.changedEvent(t), except);
     }
     return m;
   }
@@ -264,7 +265,7 @@ export class FakeServer {
     if (stored !== undefined) return reply(stored);
     let out: Record<string, unknown>;
     try {
-      out = this.run(req);
+      out = this.run(req, sock);
     } catch (e) {
       return reply({ type: 'error', id, code: (e as Error).message, message: 'refused' });
     }
@@ -279,7 +280,7 @@ export class FakeServer {
     reply(out);
   }
 
-  private run(req: Record<string, unknown>): Record<string, unknown> {
+  private run(req: Record<string, unknown>, sock: FakeSocket): Record<string, unknown> {
     const id = req.id;
     switch (req.type) {
       case 'thread.list':
@@ -296,8 +297,8 @@ export class FakeServer {
         const t = this.threads.get(req.thread as string);
         if (t === undefined) throw new Error('not_found');
         if (t.state === 'closed') throw new Error('thread_closed');
-        const m = this.appendMessage(t, 'citizen', true, req.body as string);
-        return { type: 'ok', id, thread: t.thread, seq: m.seq, state: t.state };
+        const m = this.appendMessage(t, 'citizen', true, req.body as string, sock);
+        return { type: 'ok', id, thread: t.thread, seq: m.seq, state: t.state, time: t.updated };
       }
       case 'thread.open': {
         const tid = (this.threads.size + 1).toString(16).padStart(32, '0');

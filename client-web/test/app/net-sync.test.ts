@@ -35,6 +35,32 @@ test('live messages are delivered once each, in order', async () => {
   assert.deepEqual(th.messages().map((m) => m.body), ['body-1111-1', 'body-1111-2', 'body-1111-3', 'body-1111-4']);
 });
 
+test('own message.send: its reply stands for the message.new and thread.changed it gets no more', async () => {
+  const { conn, server, clock } = setup();
+  server.addThread(T1, 2);
+  conn.start();
+  const list = conn.watchList();
+  const th = conn.openThread(T1);
+  const got: Message[] = [];
+  const changed: Record<string, unknown>[] = [];
+  th.subscribe((f) => got.push(...f));
+  conn.onEvent('thread.changed', (ev) => changed.push(ev));
+  await clock.advance(0);
+  server.received.length = 0;
+  const reply = conn.request('message.send', { thread: T1, body: 'mine' });
+  await clock.advance(0);
+  const r = await reply;
+  // no event reached the sender (the fake sends none to it, as the server does), yet:
+  assert.deepEqual(keys(got), ['1:1', '1:2', '1:3']);
+  assert.deepEqual([got[2].role, got[2].time, got[2].body], ['citizen', r.time, 'mine']);
+  const held = list.summaries().find((x) => x.thread === T1);
+  assert.equal(held?.last_seq, 3);
+  assert.equal(held?.updated, r.time);
+  assert.deepEqual(changed.map((e) => e.last_seq), [3]);
+  // nothing had to be read again for it
+  assert.equal(server.received.filter((q) => q.type === 'thread.read').length, 0);
+});
+
 test('after a drop: what was missed is delivered once, the list holds every change, by change', async () => {
   const { conn, server, clock } = setup();
   const t1 = server.addThread(T1, 3);

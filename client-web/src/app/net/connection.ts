@@ -174,6 +174,8 @@ export class Connection {
   private browserOnline = true;
   private holdUntil = 0;
   private user: string | null = null;
+  /** The role the user's messages have (§7.2): from `welcome`. */
+  private senderRole: 'citizen' | 'worker' = 'citizen';
   private units: string | null = null;
   private outbox: Outbox | null = null;
   private syncingCount = 0;
@@ -445,8 +447,10 @@ export class Connection {
     if (p === undefined || p.status !== 'sent') return this.problem('ignored a reply to no request of this connection');
     this.replyTimers.get(m.id)?.clear();
     this.replyTimers.delete(m.id);
-    if (m.kind === 'ok') this.finish(p, m.msg, null);
-    else this.onErrorReply(p, m.error);
+    if (m.kind === 'ok') {
+      if (p.req.type === 'message.send') this.onOwnMessage(p.req, m.msg);
+      this.finish(p, m.msg, null);
+    } else this.onErrorReply(p, m.error);
     this.pump();
   }
 
@@ -463,6 +467,7 @@ export class Connection {
     this.lastSentAt = this.openedAt; // opening a WebSocket counts as activity (§6.12)
     if (this.user !== null && this.user !== msg.user) this.forgetUser();
     this.user = msg.user;
+    this.senderRole = msg.role === 'citizen' ? 'citizen' : 'worker';
     const units = Array.isArray(msg.units) ? msg.units.map((u) => JSON.stringify([u?.unit, u?.role])).sort().join(',') : '';
     this.units = units;
     this.session.setEnds(msg.session_expires, msg.idle_expires);
@@ -520,6 +525,26 @@ export class Connection {
     const { fresh, gap } = t.log.accept([msg], true);
     if (fresh.length > 0) t.listeners.emit(fresh);
     if (gap) void this.syncThread(t);
+  }
+
+  /**
+   * The ok reply of this connection's message.send stands for the message.new and
+   * thread.changed the server sends to every other connection (§6.6): both are applied from
+   * it and the request, and their listeners hear them. A stored reply without `time` (§5.3)
+   * tells too little: the thread is read again instead.
+   */
+  private onOwnMessage(req: WireRequest, reply: Record<string, unknown>): void {
+    const { thread, seq, state, time } = reply;
+    if (typeof thread !== 'string' || typeof seq !== 'number') return;
+    if (typeof time !== 'number' || typeof state !== 'string') {
+      const t = this.threads.get(thread);
+      if (t !== undefined) void this.syncThread(t);
+      return;
+    }
+    const message: Record<string, unknown> = { type: 'event', event: 'message.new', thread, seq, role: this.senderRole, time };
+    if (typeof req.body === 'string' && this.senderRole === 'citizen') message.body = req.body;
+    this.handleEvent('message.new', message);
+    this.handleEvent('thread.changed', { type: 'event', event: 'thread.changed', thread, state, last_seq: seq, updated: time });
   }
 
   private onThreadChanged(msg: Record<string, unknown>): void {
