@@ -30,6 +30,8 @@
 #define CITIZEN "010594Y9032"
 #define FID	"0123456789abcdef0123456789abcdef"
 
+static const struct schema *fx_schema; /* the fixture's, for the events' checks */
+
 struct waker {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -110,8 +112,11 @@ static const char *event_code(const struct core_reply *r)
 {
 	static char code[32];
 	json_t *ev = json_loads(r->json, 0, NULL);
+	char why[256], field[96];
 
 	assert_non_null(ev);
+	assert_int_equal(schema_check_def(fx_schema, "event.file.chunk", ev, why, sizeof why, field, sizeof field),
+			 ADVICE_OK);
 	assert_string_equal(json_string_value(json_object_get(ev, "event")), "file.chunk");
 	snprintf(code, sizeof code, "%s", json_string_value(json_object_get(ev, "code")));
 	json_decref(ev);
@@ -124,6 +129,7 @@ static void upload_begun(struct corefix *fx, struct who *c, char thread[STORE_ID
 	struct core_config cc = fx->cc;
 	json_t *r;
 
+	fx_schema = fx->schema;
 	snprintf(cc.blob_dir, sizeof cc.blob_dir, "%s/blobs", fx->dir);
 	core_free(fx->core);
 	assert_non_null(fx->core = core_new(fx->st, &cc));
