@@ -9,10 +9,11 @@
  * have dropped the dirty pages, so retrying could report as written what is not). If BEGIN
  * fails (the file is busy), the batch is answered "unavailable" and the server goes on.
  *
- * Attachment chunks never make a batch wait for their I/O: a chunk the core accepted leaves
- * the batch after its commit, unanswered, for the chunk writer (chunk_writer.h), which writes
- * and syncs it on its own thread and queues it here again; the core then records it in a
- * later batch and answers it after that batch's commit. Stopping waits for every chunk the
+ * Attachment chunks never make a batch wait for their I/O: a chunk the core accepted (its
+ * check only reads) leaves the batch before the COMMIT, unanswered, for the chunk writer
+ * (chunk_writer.h), which writes and syncs it on its own thread and queues it here again; the
+ * core then records it in a later batch and answers it after that batch's commit. If the
+ * batch's commit fails, the server stops as for any batch. Stopping waits for every chunk the
  * writer holds to come back and be answered.
  */
 #include <assert.h>
@@ -118,58 +119,9 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Runs a batch of requests in one transaction; returns the replies in order. */
-static struct core_reply *run_batch(struct dispatch *d, struct core_request *reqs, size_t *count)
-{
-	struct core_reply *head = NULL, **tail = &head;
-	int64_t started = mono_us();
-	int began = d->st->ops->tx->begin(d->st) == STORE_OK;
-	int intact = began;
-
-	*count = 0;
-	for (struct core_request *r = reqs; r != NULL; r = r->next) {
-		struct core_reply *rep = calloc(1, sizeof *rep);
-
-		if (rep == NULL) {
-			log_err("out of memory in the core thread");
-			_exit(DISPATCH_EXIT_STORE_FAILED);
-		}
-		if (intact) {
-			run_request(d, r, rep);
-			intact = d->st->ops->tx->in_transaction(d->st);
-		}
-		*tail = rep;
-		tail = &rep->next;
-		(*count)++;
-	}
-	assert(*count >= 1 && *count <= DISPATCH_MAX_BATCH);
-	if (intact && d->st->ops->tx->commit(d->st) == STORE_OK) {
-		metrics_batch(*count, mono_us() - started, 1);
-		return head;
-	}
-	metrics_batch(*count, mono_us() - started, 0);
-	d->st->ops->tx->rollback(d->st);
-	fail_batch(d, head, reqs);
-	if (began) {
-		d->stats.commit_failures++;
-		store_failed(d, *count);
-	}
-	return head;
-}
-
-static void free_requests(struct core_request *r)
-{
-	while (r != NULL) {
-		struct core_request *next = r->next;
-
-		core_request_free(r);
-		r = next;
-	}
-}
-
-/* Takes the chunks the core accepted out of a committed batch (their requests and replies,
- * which correspond one to one) and gives them to the chunk writer; their replies are dropped,
- * as each is answered when it comes back. */
+/* Takes the chunks the core accepted out of a batch (their requests and replies, which
+ * correspond one to one) and gives them to the chunk writer, which writes and syncs them while
+ * the batch commits; their replies are dropped, as each is answered when it comes back. */
 static void chunks_hand_on(struct dispatch *d, struct core_request **reqs, struct core_reply **replies)
 {
 	struct core_request *on = NULL, **on_tail = &on;
@@ -201,6 +153,58 @@ static void chunks_hand_on(struct dispatch *d, struct core_request **reqs, struc
 	d->at_writer += n;
 	pthread_mutex_unlock(&d->lock);
 	chunk_writer_submit(d->writer, on);
+}
+
+/* Runs a batch of requests in one transaction; returns the replies in order. The chunks the
+ * core accepted leave the batch (and *reqs) for the chunk writer before the COMMIT. */
+static struct core_reply *run_batch(struct dispatch *d, struct core_request **reqs, size_t *count)
+{
+	struct core_reply *head = NULL, **tail = &head;
+	int64_t started = mono_us();
+	int began = d->st->ops->tx->begin(d->st) == STORE_OK;
+	int intact = began;
+
+	*count = 0;
+	for (struct core_request *r = *reqs; r != NULL; r = r->next) {
+		struct core_reply *rep = calloc(1, sizeof *rep);
+
+		if (rep == NULL) {
+			log_err("out of memory in the core thread");
+			_exit(DISPATCH_EXIT_STORE_FAILED);
+		}
+		if (intact) {
+			run_request(d, r, rep);
+			intact = d->st->ops->tx->in_transaction(d->st);
+		}
+		*tail = rep;
+		tail = &rep->next;
+		(*count)++;
+	}
+	assert(*count >= 1 && *count <= DISPATCH_MAX_BATCH);
+	if (intact)
+		chunks_hand_on(d, reqs, &head);
+	if (intact && d->st->ops->tx->commit(d->st) == STORE_OK) {
+		metrics_batch(*count, mono_us() - started, 1);
+		return head;
+	}
+	metrics_batch(*count, mono_us() - started, 0);
+	d->st->ops->tx->rollback(d->st);
+	fail_batch(d, head, *reqs);
+	if (began) {
+		d->stats.commit_failures++;
+		store_failed(d, *count);
+	}
+	return head;
+}
+
+static void free_requests(struct core_request *r)
+{
+	while (r != NULL) {
+		struct core_request *next = r->next;
+
+		core_request_free(r);
+		r = next;
+	}
 }
 
 /* The chunk writer hands written chunks back: they queue again, still pending, to be
@@ -291,8 +295,7 @@ static void *dispatch_main(void *arg)
 		batch = take_batch(d);
 		pthread_mutex_unlock(&d->lock);
 
-		replies = run_batch(d, batch, &n);
-		chunks_hand_on(d, &batch, &replies);
+		replies = run_batch(d, &batch, &n);
 		replies = hand_to_waiters(d, batch, replies);
 		free_requests(batch);
 		/* No reply leaves before its batch's transaction has ended: committed, or rolled
