@@ -347,8 +347,9 @@ int core_rekey_check_wrap_epoch(struct ctx *x, const struct store_thread *t, con
 int core_rekey_current(struct ctx *x, const char *thread_id, int64_t *epoch, uint8_t **event, size_t *len);
 /* thread.rekey (core_rekey_put.c). */
 int core_thread_rekey(struct ctx *x);
-/* Attachments (core_files.c). core_file_chunk handles CORE_REQ_CHUNK: it fills ctx->result
- * with the whole file.chunk event (outcome in "code"); 0 or -1 when the store or disk failed. */
+/* Attachments (core_files.c). core_file_chunk checks a CORE_REQ_CHUNK: it fills ctx->result
+ * with the whole file.chunk event (outcome in "code"), or hands the chunk on to the chunk
+ * writer (rep->chunk; answered later by core_chunk_record); 0 or -1 when the store failed. */
 int core_file_begin(struct ctx *x);
 int core_file_status(struct ctx *x);
 int core_file_get(struct ctx *x);
