@@ -21,8 +21,8 @@
 #include "chunk_writer.h"
 #include "log.h"
 
-#define CHUNK_HEADER 24		/* "QC", version, 0, file id (16), index (u32 LE): §12.4 */
-#define GROUP_MAX    64		/* requests taken at once */
+#define CHUNK_HEADER 24 /* "QC", version, 0, file id (16), index (u32 LE): §12.4 */
+#define GROUP_MAX    64 /* requests taken at once */
 #define PATH_BYTES   700
 
 struct chunk_writer {
@@ -115,7 +115,8 @@ static int write_file(const char *dir, const char *id, struct core_request **req
 		chunk_header(r, rid, &index);
 		if (pwrite(fd, r->body + CHUNK_HEADER, len, (off_t)(index * ADVICE_FILE_CHUNK_MAX_CIPHER)) !=
 		    (ssize_t)len) {
-			log_err("blob %s: cannot write chunk %lld: %s", id, (long long)index, strerror(errno));
+			log_err("blob %s: cannot write chunk %lld: %s", id, (long long)index,
+				strerror(errno));
 			for (size_t k = i; k < n; k++)
 				reqs[k]->chunk.written = -1;
 			break;

@@ -398,7 +398,8 @@ int core_file_chunk(struct ctx *x)
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_NOTFOUND || strcmp(f.owner_id, x->sess.user_id) != 0)
-		return chunk_fail(x->result, ADVICE_ERR_NOT_FOUND, "no such upload of yours (file.begin first)");
+		return chunk_fail(x->result, ADVICE_ERR_NOT_FOUND,
+				  "no such upload of yours (file.begin first)");
 	/* The caller must still be allowed to write to the thread: its refusal goes in the event. */
 	if ((rc = upload_thread(x, f.thread_id, ACT_FILE_BEGIN, &t)) != 0)
 		return rc;
@@ -421,7 +422,8 @@ int core_file_chunk(struct ctx *x)
 	if (index < expected) /* a resend of a chunk on its way: answered after it */
 		return chunk_hand_on(x, &f, index, CHUNK_PASS);
 	if (index > expected)
-		return chunk_fail(x->result, ADVICE_ERR_CONFLICT, "chunks go in order: resume from file.status");
+		return chunk_fail(x->result, ADVICE_ERR_CONFLICT,
+				  "chunks go in order: resume from file.status");
 	if (len - CHUNK_HEADER != chunk_len(&f, index))
 		return chunk_fail(x->result, ADVICE_ERR_BAD_REQUEST, "the chunk has the wrong size");
 	return chunk_hand_on(x, &f, index, CHUNK_WRITE);

@@ -2,8 +2,9 @@
  * fuzz_chunk.c - libFuzzer target: arbitrary bytes as a binary WebSocket message (an
  * attachment chunk) to the core, from a citizen who has begun an upload of a two-chunk file,
  * on an in-memory store with a blob folder under /tmp. Each input runs in a transaction that
- * is rolled back: the core's check, the chunk writer's write (on this thread) and the record. Traps when the reply is not one file.chunk event. Setup checks itself (its
- * first chunk must be stored) and aborts when it fails.
+ * is rolled back: the core's check, the chunk writer's write (on this thread) and the record. Traps when the
+ * reply is not one file.chunk event. Setup checks itself (its first chunk must be stored) and aborts when it
+ * fails.
  */
 #include <dirent.h>
 #include <stdint.h>

@@ -115,8 +115,9 @@ static const char *event_code(const struct core_reply *r)
 	char why[256], field[96];
 
 	assert_non_null(ev);
-	assert_int_equal(schema_check_def(fx_schema, "event.file.chunk", ev, why, sizeof why, field, sizeof field),
-			 ADVICE_OK);
+	assert_int_equal(
+		schema_check_def(fx_schema, "event.file.chunk", ev, why, sizeof why, field, sizeof field),
+		ADVICE_OK);
 	assert_string_equal(json_string_value(json_object_get(ev, "event")), "file.chunk");
 	snprintf(code, sizeof code, "%s", json_string_value(json_object_get(ev, "code")));
 	json_decref(ev);
@@ -209,10 +210,10 @@ static void test_small_message_passes_chunks_at_the_writer(void **state)
 	assert_int_equal(unlink(part), 0);
 	/* Resumed from file.status: each chunk is answered once its bytes are in the file and its
 	 * row counts it. */
-	assert_int_equal(dispatch_submit(d, message(fx, &c, 4,
-						     "{\"type\":\"file.status\",\"id\":\"s1\",\"file\":\"" FID
-						     "\"}")),
-			 0);
+	assert_int_equal(
+		dispatch_submit(d, message(fx, &c, 4,
+					   "{\"type\":\"file.status\",\"id\":\"s1\",\"file\":\"" FID "\"}")),
+		0);
 	collect(d, &wk, r, 1);
 	assert_non_null(strstr(r[0]->json, "\"received\":0"));
 	free_replies(r, 1);
@@ -293,7 +294,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_small_message_passes_chunks_at_the_writer, corefix_setup,
 						corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_pipelined_resend_and_gap, corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_resend_and_gap, corefix_setup,
+						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_stop_records_chunks_at_the_writer, corefix_setup,
 						corefix_teardown),
 	};
