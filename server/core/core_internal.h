@@ -37,11 +37,12 @@ struct core_connector_challenges;
 struct core {
 	struct store *st;
 	struct core_config cfg;
-	int64_t next_session_check;   /* TICK: when core_session_check runs next (core_session.c) */
-	int64_t warned_until;	      /* sessions ending up to then have been warned (core_session.c) */
-	int64_t next_purge;	      /* TICK: when core_purge_check runs next (core_purge.c) */
-	int64_t next_retention;	      /* TICK: when the retention run marks due threads (core_retention.c) */
-	struct core_uploads *uploads; /* chunks on their way (core_files.c); NULL: none yet */
+	int64_t next_session_check; /* TICK: when core_session_check runs next (core_session.c) */
+	int64_t warned_until;	    /* sessions ending up to then have been warned (core_session.c) */
+	int64_t next_purge;	    /* TICK: when core_purge_check runs next (core_purge.c) */
+	int64_t next_retention;	    /* TICK: when the retention run marks due threads (core_retention.c) */
+	/* Uploads with chunks on their way (core_files.c); NULL: none yet. */
+	struct core_uploads *uploads;
 	struct core_limit_log limit_log;
 	struct core_viewers *viewers;  /* who has which thread open (core_presence.c); NULL: none yet */
 	struct core_chain_check chain; /* how far the access log's chain is checked (core_audit_query.c) */
