@@ -172,7 +172,8 @@ void chunk_writer_write(const char *blob_dir, struct core_request **reqs, size_t
 		if (write_file(blob_dir, id, mine, m) == 1) {
 			dir_sync = 1;
 			for (size_t k = 0; k < m; k++)
-				mine[k]->chunk.written = 2; /* waits for the folder's sync */
+				if (mine[k]->chunk.written == 1)
+					mine[k]->chunk.written = 2; /* waits for the folder's sync */
 		}
 	}
 	if (dir_sync && sync_dir(blob_dir) != 0) {
