@@ -45,7 +45,7 @@ const uint8_t *core_config_pepper(const struct core *c)
 void core_free(struct core *c)
 {
 	if (c != NULL) {
-		core_batch_sync(c, 0);
+		core_chunks_free(c);
 		core_viewers_free(c->viewers);
 		core_connector_challenges_free(c->challenges);
 		authcache_free(c->auth);

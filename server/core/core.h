@@ -75,6 +75,21 @@ struct core_parsed {
 	uint8_t signed_hash[STORE_HASH_BYTES];
 };
 
+/*
+ * An attachment chunk on its way (CORE_REQ_CHUNK). The core checks a new chunk (CHUNK_NEW) and
+ * says in its reply's `chunk` whether it goes on to the chunk writer (chunk_writer.h) instead
+ * of being answered: CHUNK_WRITE (its bytes go to the part file) or CHUNK_PASS (a resend of a
+ * chunk on its way: nothing to write, answered after that one). The writer puts it on disk off
+ * the core thread and sets `written`; then the core records it (core_chunk_record) and answers.
+ */
+enum core_chunk_step { CHUNK_NEW = 0, CHUNK_WRITE, CHUNK_PASS };
+struct core_chunk {
+	enum core_chunk_step step;
+	int last;    /* CHUNK_WRITE: the upload is complete with it (the part file becomes the blob) */
+	int written; /* set by the writer: 1 on disk (file and, when new or completed, folder
+		      * synced), -1 it could not be */
+};
+
 struct core_request {
 	struct core_request *next; /* queue link, owned by dispatch */
 	uint64_t conn_id;	   /* the network layer's connection id, echoed in the reply */
@@ -90,6 +105,7 @@ struct core_request {
 	 * with the batch and the reply is {"type": "ok"} (http_status 200). */
 	int (*call)(void *arg);
 	void *call_arg;
+	struct core_chunk chunk; /* CORE_REQ_CHUNK: CHUNK_NEW until the core hands it on */
 	size_t len;
 	char body[]; /* request text, NUL-terminated */
 };
@@ -129,6 +145,9 @@ struct core_reply {
 	/* CONNECT: the role of the connection's session (enum store_role, as the welcome names
 	 * it); ROLE_NONE otherwise. Counted by role in /metrics. */
 	int role;
+	/* CORE_REQ_CHUNK: CHUNK_WRITE or CHUNK_PASS when the chunk goes on to the chunk writer:
+	 * then this reply is not sent (the answer comes from core_chunk_record). */
+	struct core_chunk chunk;
 };
 
 struct register_doc;
@@ -193,12 +212,19 @@ void core_free(struct core *c);
 int core_handle(struct core *c, const struct core_request *req, struct core_reply *rep);
 
 /*
- * Ends a batch of requests before its commit: with `sync`, makes every attachment chunk
- * the batch wrote durable (fdatasync, once per file); in any case closes those files.
- * Returns 0, or -1 when a sync failed: then nothing of the batch may be acknowledged. The
- * caller of core_handle calls it before each COMMIT (and with sync 0 after a rollback).
+ * Records an attachment chunk the chunk writer handed back (req->chunk.written set) inside
+ * the caller's transaction and fills `rep` with its file.chunk event: "ok" with the progress
+ * when the chunk is on disk and its row now counts it, "unavailable" when it is not (the
+ * client resumes from file.status). Returns 0, or -1 when the store failed (as core_handle).
  */
-int core_batch_sync(struct core *c, int sync);
+int core_chunk_record(struct core *c, const struct core_request *req, struct core_reply *rep);
+/* A chunk core_handle handed on (rep->chunk) will not come back (its batch was rolled back):
+ * its place in the upload is given up, and the upload waits for a resume. */
+void core_chunk_forget(struct core *c, const struct core_request *req);
+/* The blob folder of the core's configuration ("" when attachments are off). */
+const char *core_blob_dir(const struct core *c);
+/* Frees what the core keeps about chunks on their way (core_free calls it). */
+void core_chunks_free(struct core *c);
 
 /* Allocates a request holding a copy of `body` (NUL-terminated). NULL when out of memory. */
 struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id, const char *body,

@@ -1,17 +1,20 @@
 /*
  * core_files.c - encrypted attachments in the core: file.begin (sizes and quotas checked),
- * chunks arriving as binary WebSocket messages (CORE_REQ_CHUNK) written to the blob folder
- * and synced before the acknowledgement, file.status to resume after a reconnect, and
- * file.get for readers (logged for staff). The server sees ciphertext and sizes only. A citizen
- * may upload to a thread prepared and not opened yet (so that the first message names its
- * files); when such a thread is dropped unopened or shredded, its files are purged.
+ * chunks arriving as binary WebSocket messages (CORE_REQ_CHUNK), file.status to resume after a
+ * reconnect, and file.get for readers (logged for staff). The server sees ciphertext and sizes
+ * only. A citizen may upload to a thread prepared and not opened yet (so that the first
+ * message names its files); when such a thread is dropped unopened or shredded, its files are
+ * purged.
  *
  * A chunk message (PROTOCOL.md §12.4): "QC", version 1, 0, the file id (16 bytes), the chunk
  * index (u32, little-endian), then the chunk's secretstream ciphertext. Chunks are taken in
- * order; one already stored is acknowledged again without a write. Blobs are
- * <blob_dir>/<file id>.part while uploading and <blob_dir>/<file id> when complete. The
- * rename comes before the batch's commit: after a crash in between, the row still waits for
- * a chunk and the next chunk written takes the complete blob back as the part file.
+ * order; one already stored is acknowledged again without a write. A chunk goes three ways:
+ * the core checks it (session, upload, thread, order, size) and hands it on; the chunk writer
+ * (chunk_writer.c) writes and syncs it off the core thread; the core records it in its row
+ * (core_chunk_record) and answers after that commit. Between the first and the last step the
+ * core remembers each upload's next index (struct core_uploads), so that a client may keep
+ * several chunks on their way; when one of them could not be stored, the others are refused
+ * too, until the upload resumes from file.status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,103 +63,6 @@ static size_t chunk_len(const struct store_file *f, int64_t index)
 static void blob_path(const struct ctx *x, const char *id, int part, char *out, size_t size)
 {
 	snprintf(out, size, "%s/%s%s", x->c->cfg.blob_dir, id, part ? ".part" : "");
-}
-
-/* fsync of the blob folder, so that a new or renamed file survives a crash. 0 or -1. */
-static int blob_sync_dir(const struct ctx *x)
-{
-	int fd = open(x->c->cfg.blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-/* Opens the part file `path` of blob `id` for writing, or takes the descriptor the batch
- * has open already. *deferred says whether the batch owns it (sync and close come with
- * core_batch_sync) or the caller must sync and close it now (the batch's table is full).
- * The descriptor, or -1. */
-static int blob_open(struct core *c, const char *id, const char *path, int *deferred)
-{
-	struct core_blobs *b = &c->blobs;
-	int fd;
-
-	for (size_t i = 0; i < b->n; i++) {
-		if (strcmp(b->id[i], id) == 0) {
-			*deferred = 1;
-			return b->fd[i];
-		}
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	*deferred = fd >= 0 && b->n < CORE_BATCH_BLOBS;
-	if (*deferred) {
-		b->fd[b->n] = fd;
-		snprintf(b->id[b->n], sizeof b->id[b->n], "%s", id);
-		b->n++;
-	}
-	return fd;
-}
-
-int core_batch_sync(struct core *c, int sync)
-{
-	struct core_blobs *b = &c->blobs;
-	int rc = 0;
-
-	for (size_t i = 0; i < b->n; i++) {
-		if (sync && fdatasync(b->fd[i]) != 0) {
-			log_err("blob %s: cannot sync: %s", b->id[i], strerror(errno));
-			rc = -1;
-		}
-		close(b->fd[i]);
-	}
-	b->n = 0;
-	return rc;
-}
-
-/*
- * Writes chunk `index` of file `id` (synced with the batch, before its commit; the folder
- * at once for a new file). A blob that is complete while its row is not (the last chunk was
- * written and renamed, then the transaction was lost in a crash) goes back to being the
- * part file, so that the chunks before `index` are kept. 0 or -1.
- */
-static int blob_write(const struct ctx *x, const char *id, int64_t index, const uint8_t *data, size_t len)
-{
-	char path[700], done[700];
-	struct stat sb;
-	int fd, fresh, deferred, rc = -1;
-
-	if (mkdir(x->c->cfg.blob_dir, 0700) != 0 && errno != EEXIST)
-		return -1;
-	blob_path(x, id, 1, path, sizeof path);
-	fresh = stat(path, &sb) != 0;
-	blob_path(x, id, 0, done, sizeof done);
-	if (fresh && rename(done, path) != 0 && errno != ENOENT)
-		return -1;
-	fd = blob_open(x->c, id, path, &deferred);
-	if (fd < 0)
-		return -1;
-	if (pwrite(fd, data, len, (off_t)(index * CHUNK_CIPHER)) == (ssize_t)len &&
-	    (deferred || fsync(fd) == 0))
-		rc = 0;
-	if (!deferred)
-		close(fd);
-	if (rc == 0 && fresh)
-		rc = blob_sync_dir(x);
-	return rc;
-}
-
-/* The upload is complete: the part file becomes the blob. 0 or -1. */
-static int blob_finish(const struct ctx *x, const char *id)
-{
-	char from[700], to[700];
-
-	blob_path(x, id, 1, from, sizeof from);
-	blob_path(x, id, 0, to, sizeof to);
-	if (rename(from, to) != 0)
-		return -1;
-	return blob_sync_dir(x);
 }
 
 /* Fills t as the thread the caller prepared as `id` and has not opened yet: its own, not closed. */
@@ -347,11 +253,123 @@ out:
 	return rc;
 }
 
-/* Sets the chunk event's outcome (code and message) and returns 0. */
-static int chunk_fail(struct ctx *x, int code, const char *message)
+/* ---- uploads with chunks on their way ---- */
+
+/* One upload with chunks between the core's check and their record. */
+struct upload_way {
+	char id[STORE_ID_SIZE];
+	int64_t next; /* the index its next chunk must have */
+	int on_way;   /* chunks handed on and not yet back */
+	int broken;   /* one of them could not be stored (or was dropped): refuse until all are back */
+};
+
+struct core_uploads {
+	struct upload_way *w;
+	size_t n, cap;
+};
+
+static struct upload_way *way_find(const struct core *c, const char *id)
 {
-	json_object_set_new(x->result, "code", json_string(advice_err_name(code)));
-	json_object_set_new(x->result, "message", json_string(message));
+	const struct core_uploads *u = c->uploads;
+
+	for (size_t i = 0; u != NULL && i < u->n; i++)
+		if (strcmp(u->w[i].id, id) == 0)
+			return &u->w[i];
+	return NULL;
+}
+
+/* The way of upload `id`, added (next = `received`) when it has none. NULL when out of memory. */
+static struct upload_way *way_get(struct core *c, const char *id, int64_t received)
+{
+	struct upload_way *w = way_find(c, id);
+	struct core_uploads *u = c->uploads;
+
+	if (w != NULL)
+		return w;
+	if (u == NULL && (u = c->uploads = calloc(1, sizeof *u)) == NULL)
+		return NULL;
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 16;
+		struct upload_way *nw = realloc(u->w, cap * sizeof *nw);
+
+		if (nw == NULL)
+			return NULL;
+		u->w = nw;
+		u->cap = cap;
+	}
+	w = &u->w[u->n++];
+	memset(w, 0, sizeof *w);
+	snprintf(w->id, sizeof w->id, "%s", id);
+	w->next = received;
+	return w;
+}
+
+/* A chunk of upload `id` came back (or was dropped: `failed`). Returns whether the upload's
+ * way was broken: then the chunk may not be recorded. The way goes when its last chunk is back. */
+static int way_arrived(struct core *c, const char *id, int failed)
+{
+	struct upload_way *w = way_find(c, id);
+	struct core_uploads *u = c->uploads;
+	int broken;
+
+	if (w == NULL)
+		return 1;
+	w->on_way--;
+	broken = w->broken = w->broken || failed;
+	if (w->on_way <= 0)
+		*w = u->w[--u->n];
+	return broken;
+}
+
+void core_chunks_free(struct core *c)
+{
+	if (c->uploads != NULL)
+		free(c->uploads->w);
+	free(c->uploads);
+	c->uploads = NULL;
+}
+
+const char *core_blob_dir(const struct core *c)
+{
+	return c->cfg.blob_dir;
+}
+
+/* ---- chunks ---- */
+
+/* The file id (hex) and index of a chunk message of at least CHUNK_HEADER bytes. */
+static void chunk_header(const uint8_t *in, char id[STORE_ID_SIZE], int64_t *index)
+{
+	advice_hex(id, in + 4, ADVICE_OID_BYTES);
+	*index = (int64_t)in[20] | (int64_t)in[21] << 8 | (int64_t)in[22] << 16 | (int64_t)in[23] << 24;
+}
+
+/* Sets the chunk event's outcome (code and message) and returns 0. */
+static int chunk_fail(json_t *result, int code, const char *message)
+{
+	json_object_set_new(result, "code", json_string(advice_err_name(code)));
+	json_object_set_new(result, "message", json_string(message));
+	return 0;
+}
+
+static void chunk_ok(json_t *result, const struct store_file *f)
+{
+	json_object_set_new(result, "code", json_string("ok"));
+	json_object_set_new(result, "received", json_integer(f->received));
+	json_object_set_new(result, "complete", json_boolean(f->complete));
+}
+
+/* Hands the checked chunk `index` of upload `f` on to the chunk writer (`step`). 0 or -1. */
+static int chunk_hand_on(struct ctx *x, const struct store_file *f, int64_t index, enum core_chunk_step step)
+{
+	struct upload_way *w = way_get(x->c, f->id, f->received);
+
+	if (w == NULL)
+		return -1;
+	w->on_way++;
+	if (step == CHUNK_WRITE)
+		w->next = index + 1;
+	x->rep->chunk.step = step;
+	x->rep->chunk.last = step == CHUNK_WRITE && index + 1 == f->chunks;
 	return 0;
 }
 
@@ -362,25 +380,26 @@ int core_file_chunk(struct ctx *x)
 	char id[STORE_ID_SIZE];
 	struct store_file f;
 	struct store_thread t;
-	int64_t index;
+	struct upload_way *way;
+	int64_t index, expected;
 	int rc;
 
 	json_object_set_new(x->result, "type", json_string("event"));
 	json_object_set_new(x->result, "event", json_string("file.chunk"));
 	json_object_set_new(x->result, "file", json_null());
 	if (len < CHUNK_HEADER || in[0] != 'Q' || in[1] != 'C' || in[2] != 1 || in[3] != 0)
-		return chunk_fail(x, ADVICE_ERR_BAD_REQUEST, "not a chunk message");
-	advice_hex(id, in + 4, ADVICE_OID_BYTES);
-	index = (int64_t)in[20] | (int64_t)in[21] << 8 | (int64_t)in[22] << 16 | (int64_t)in[23] << 24;
+		return chunk_fail(x->result, ADVICE_ERR_BAD_REQUEST, "not a chunk message");
+	chunk_header(in, id, &index);
 	json_object_set_new(x->result, "file", json_string(id));
 	json_object_set_new(x->result, "index", json_integer(index));
 	if (x->c->cfg.blob_dir[0] == '\0')
-		return chunk_fail(x, ADVICE_ERR_UNAVAILABLE, "attachments are not enabled");
+		return chunk_fail(x->result, ADVICE_ERR_UNAVAILABLE, "attachments are not enabled");
 	rc = x->st->ops->file->get(x->st, id, &f);
 	if (rc == STORE_ERROR)
 		return -1;
 	if (rc == STORE_NOTFOUND || strcmp(f.owner_id, x->sess.user_id) != 0)
-		return chunk_fail(x, ADVICE_ERR_NOT_FOUND, "no such upload of yours (file.begin first)");
+		return chunk_fail(x->result, ADVICE_ERR_NOT_FOUND,
+				  "no such upload of yours (file.begin first)");
 	/* The caller must still be allowed to write to the thread: its refusal goes in the event. */
 	if ((rc = upload_thread(x, f.thread_id, ACT_FILE_BEGIN, &t)) != 0)
 		return rc;
@@ -388,45 +407,103 @@ int core_file_chunk(struct ctx *x)
 		int code = x->err;
 
 		x->err = ADVICE_OK;
-		return chunk_fail(x, code, x->err_msg);
+		return chunk_fail(x->result, code, x->err_msg);
 	}
+	way = way_find(x->c, f.id);
+	expected = way != NULL ? way->next : f.received;
 	if (index < f.received || f.complete) {
 		/* Stored already (a resend after a lost acknowledgement): acknowledge again. */
-	} else if (index > f.received) {
-		return chunk_fail(x, ADVICE_ERR_CONFLICT, "chunks go in order: resume from file.status");
-	} else if (len - CHUNK_HEADER != chunk_len(&f, index)) {
-		return chunk_fail(x, ADVICE_ERR_BAD_REQUEST, "the chunk has the wrong size");
-	} else {
-		if (blob_write(x, f.id, index, in + CHUNK_HEADER, len - CHUNK_HEADER) != 0) {
-			log_err("blob %s: cannot write chunk %lld: %s", f.id, (long long)index,
-				strerror(errno));
-			return -1;
-		}
-		f.received = index + 1;
-		f.complete = f.received == f.chunks;
-		if (f.complete && blob_finish(x, f.id) != 0) {
-			log_err("blob %s: cannot finish: %s", f.id, strerror(errno));
-			return -1;
-		}
-		if (x->st->ops->file->progress(x->st, f.id, f.received, f.complete) != STORE_OK)
-			return -1;
+		chunk_ok(x->result, &f);
+		return 0;
 	}
-	json_object_set_new(x->result, "code", json_string("ok"));
-	json_object_set_new(x->result, "received", json_integer(f.received));
-	json_object_set_new(x->result, "complete", json_boolean(f.complete));
-	return 0;
+	if (way != NULL && way->broken)
+		return chunk_fail(x->result, ADVICE_ERR_UNAVAILABLE,
+				  "an earlier chunk could not be stored: resume from file.status");
+	if (index < expected) /* a resend of a chunk on its way: answered after it */
+		return chunk_hand_on(x, &f, index, CHUNK_PASS);
+	if (index > expected)
+		return chunk_fail(x->result, ADVICE_ERR_CONFLICT,
+				  "chunks go in order: resume from file.status");
+	if (len - CHUNK_HEADER != chunk_len(&f, index))
+		return chunk_fail(x->result, ADVICE_ERR_BAD_REQUEST, "the chunk has the wrong size");
+	return chunk_hand_on(x, &f, index, CHUNK_WRITE);
 }
 
 /* Removes both forms of blob `id` (the part file and the complete one). */
-static void blob_remove(const struct ctx *x, const char *id)
+static void blob_remove(const char *blob_dir, const char *id)
 {
 	char path[700];
 
 	for (int part = 0; part <= 1; part++) {
-		blob_path(x, id, part, path, sizeof path);
+		snprintf(path, sizeof path, "%s/%s%s", blob_dir, id, part ? ".part" : "");
 		if (unlink(path) != 0 && errno != ENOENT)
 			log_err("blob %s: cannot delete: %s", id, strerror(errno));
 	}
+}
+
+/* The outcome of a chunk back from the writer, into `result`. 0 or -1 when the store failed. */
+static int chunk_settle(struct core *c, const struct core_request *req, const char *id, int64_t index,
+			json_t *result)
+{
+	struct store *st = c->st;
+	struct store_file f;
+	int broken = way_arrived(c, id, req->chunk.written < 0);
+	int rc = st->ops->file->get(st, id, &f);
+
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND) { /* deleted meanwhile (its thread shredded or purged) */
+		blob_remove(c->cfg.blob_dir, id);
+		return chunk_fail(result, ADVICE_ERR_NOT_FOUND, "no such upload of yours (file.begin first)");
+	}
+	if (index < f.received || f.complete) { /* recorded (a resend answered after its chunk) */
+		chunk_ok(result, &f);
+		return 0;
+	}
+	if (req->chunk.written != 1 || broken || req->chunk.step != CHUNK_WRITE || index != f.received)
+		return chunk_fail(result, ADVICE_ERR_UNAVAILABLE,
+				  "the chunk could not be stored: resume from file.status");
+	f.received = index + 1;
+	f.complete = req->chunk.last;
+	if (st->ops->file->progress(st, f.id, f.received, f.complete) != STORE_OK)
+		return -1;
+	chunk_ok(result, &f);
+	return 0;
+}
+
+int core_chunk_record(struct core *c, const struct core_request *req, struct core_reply *rep)
+{
+	json_t *result = json_object();
+	char id[STORE_ID_SIZE];
+	int64_t index;
+	int rc;
+
+	rep->conn_id = req->conn_id;
+	rep->kind = req->kind;
+	chunk_header((const uint8_t *)req->body, id, &index);
+	if (result == NULL) {
+		way_arrived(c, id, 1);
+		return -1;
+	}
+	json_object_set_new(result, "type", json_string("event"));
+	json_object_set_new(result, "event", json_string("file.chunk"));
+	json_object_set_new(result, "file", json_string(id));
+	json_object_set_new(result, "index", json_integer(index));
+	rc = chunk_settle(c, req, id, index, result);
+	if (rc == 0)
+		rc = core_reply_set_json(rep, result);
+	else
+		json_decref(result);
+	return rc;
+}
+
+void core_chunk_forget(struct core *c, const struct core_request *req)
+{
+	char id[STORE_ID_SIZE];
+	int64_t index;
+
+	chunk_header((const uint8_t *)req->body, id, &index);
+	way_arrived(c, id, 1);
 }
 
 int core_files_purge(struct ctx *x, size_t max, size_t *n)
@@ -439,7 +516,7 @@ int core_files_purge(struct ctx *x, size_t max, size_t *n)
 		goto out;
 	for (size_t i = 0; i < *n; i++) {
 		if (x->c->cfg.blob_dir[0] != '\0')
-			blob_remove(x, ids[i]);
+			blob_remove(x->c->cfg.blob_dir, ids[i]);
 		if (x->st->ops->file->drop(x->st, ids[i]) != STORE_OK)
 			goto out;
 	}

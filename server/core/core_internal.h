@@ -14,14 +14,8 @@
 
 #define CORE_MAX_UNITS 32 /* unit memberships considered per user */
 
-/* Attachment files written in the current batch, synced together before its commit
- * (core_batch_sync, core_files.c). */
-#define CORE_BATCH_BLOBS 32
-struct core_blobs {
-	int fd[CORE_BATCH_BLOBS];
-	char id[CORE_BATCH_BLOBS][STORE_ID_SIZE];
-	size_t n;
-};
+/* Uploads with chunks on their way to the chunk writer and back (core_files.c). */
+struct core_uploads;
 
 /* Refusals of the citizen limits since they were last logged (core_limits.c). */
 enum core_limit_kind { LIMIT_OPEN, LIMIT_THREADS, LIMIT_BYTES, LIMIT__COUNT };
@@ -48,7 +42,8 @@ struct core {
 	int64_t warned_until;	    /* sessions ending up to then have been warned (core_session.c) */
 	int64_t next_purge;	    /* TICK: when core_purge_check runs next (core_purge.c) */
 	int64_t next_retention;	    /* TICK: when the retention run marks due threads (core_retention.c) */
-	struct core_blobs blobs;
+	/* Uploads with chunks on their way (core_files.c); NULL: none yet. */
+	struct core_uploads *uploads;
 	struct core_limit_log limit_log;
 	struct core_viewers *viewers;  /* who has which thread open (core_presence.c); NULL: none yet */
 	struct core_chain_check chain; /* how far the access log's chain is checked (core_audit_query.c) */
@@ -366,8 +361,9 @@ int core_rekey_check_wrap_epoch(struct ctx *x, const struct store_thread *t, con
 int core_rekey_current(struct ctx *x, const char *thread_id, int64_t *epoch, uint8_t **event, size_t *len);
 /* thread.rekey (core_rekey_put.c). */
 int core_thread_rekey(struct ctx *x);
-/* Attachments (core_files.c). core_file_chunk handles CORE_REQ_CHUNK: it fills ctx->result
- * with the whole file.chunk event (outcome in "code"); 0 or -1 when the store or disk failed. */
+/* Attachments (core_files.c). core_file_chunk checks a CORE_REQ_CHUNK: it fills ctx->result
+ * with the whole file.chunk event (outcome in "code"), or hands the chunk on to the chunk
+ * writer (rep->chunk; answered later by core_chunk_record); 0 or -1 when the store failed. */
 int core_file_begin(struct ctx *x);
 int core_file_status(struct ctx *x);
 int core_file_get(struct ctx *x);

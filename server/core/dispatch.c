@@ -2,13 +2,19 @@
  * dispatch.c - the core thread: group commit of everything that is pending (dispatch.h).
  *
  * The loop: wait for requests; take them all; BEGIN; for each, SAVEPOINT, core_handle,
- * RELEASE (or ROLLBACK TO when the core says the store failed); sync the attachment files
- * the batch wrote; COMMIT once; then hand the replies over and wake the network thread. If
- * that sync or the COMMIT fails, or SQLite ended the batch's transaction by itself after an
- * I/O error, no reply of the batch is an acknowledgement: each becomes "unavailable", and the
- * server stops (fail-stop: after a failed fsync the kernel may have dropped the dirty pages,
- * so retrying could report as written what is not). If BEGIN fails (the file is busy), the
- * batch is answered "unavailable" and the server goes on.
+ * RELEASE (or ROLLBACK TO when the core says the store failed); COMMIT once; then hand the
+ * replies over and wake the network thread. If the COMMIT fails, or SQLite ended the batch's
+ * transaction by itself after an I/O error, no reply of the batch is an acknowledgement: each
+ * becomes "unavailable", and the server stops (fail-stop: after a failed fsync the kernel may
+ * have dropped the dirty pages, so retrying could report as written what is not). If BEGIN
+ * fails (the file is busy), the batch is answered "unavailable" and the server goes on.
+ *
+ * Attachment chunks never make a batch wait for their I/O: a chunk the core accepted (its
+ * check only reads) leaves the batch before the COMMIT, unanswered, for the chunk writer
+ * (chunk_writer.h), which writes and syncs it on its own thread and queues it here again; the
+ * core then records it in a later batch and answers it after that batch's commit. If the
+ * batch's commit fails, the server stops as for any batch. Stopping waits for every chunk the
+ * writer holds to come back and be answered.
  */
 #include <assert.h>
 #include <pthread.h>
@@ -19,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "chunk_writer.h"
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
@@ -41,12 +48,22 @@ struct dispatch {
 	int stopping;
 	struct dispatch_stats stats;
 	pthread_cond_t called; /* a reply for a dispatch_call came */
+	struct chunk_writer *writer;
+	size_t at_writer; /* chunks the writer holds: they come back as requests, then are answered */
 };
 
 /* A caller of dispatch_call waiting for its reply. */
 struct waiter {
 	struct core_reply *reply;
 };
+
+/* A chunk the core meant to hand on that stays in the batch, answered with an error. */
+static void chunk_stays(struct dispatch *d, const struct core_request *req, struct core_reply *rep)
+{
+	if (rep->chunk.step != CHUNK_NEW)
+		core_chunk_forget(d->core, req);
+	rep->chunk.step = CHUNK_NEW;
+}
 
 /* Runs one request inside the batch transaction and fills `rep`. A request whose store work
  * failed is rolled back to its savepoint and answered "unavailable". */
@@ -55,10 +72,15 @@ static void run_request(struct dispatch *d, struct core_request *req, struct cor
 	struct store *st = d->st;
 
 	if (st->ops->tx->savepoint(st) == STORE_OK) {
-		if (core_handle(d->core, req, rep) == 0 && st->ops->tx->release(st) == STORE_OK)
+		int rc = req->kind == CORE_REQ_CHUNK && req->chunk.step != CHUNK_NEW
+				 ? core_chunk_record(d->core, req, rep) /* back from the chunk writer */
+				 : core_handle(d->core, req, rep);
+
+		if (rc == 0 && st->ops->tx->release(st) == STORE_OK)
 			return;
 		st->ops->tx->rollback_to(st);
 	}
+	chunk_stays(d, req, rep);
 	rep->conn_id = req->conn_id;
 	rep->kind = req->kind;
 	rep->end_session = 0;
@@ -83,6 +105,7 @@ static void fail_batch(struct dispatch *d, struct core_reply *head, struct core_
 {
 	for (struct core_reply *r = head; r != NULL; r = r->next, reqs = reqs->next) {
 		assert(reqs != NULL); /* one reply per request */
+		chunk_stays(d, reqs, r);
 		core_reply_set_error(d->core, r, reqs, ADVICE_ERR_UNAVAILABLE,
 				     "store failed; not acknowledged: resend with the same id");
 	}
@@ -96,8 +119,45 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Runs a batch of requests in one transaction; returns the replies in order. */
-static struct core_reply *run_batch(struct dispatch *d, struct core_request *reqs, size_t *count)
+/* Takes the chunks the core accepted out of a batch (their requests and replies, which
+ * correspond one to one) and gives them to the chunk writer, which writes and syncs them while
+ * the batch commits; their replies are dropped, as each is answered when it comes back. */
+static void chunks_hand_on(struct dispatch *d, struct core_request **reqs, struct core_reply **replies)
+{
+	struct core_request *on = NULL, **on_tail = &on;
+	size_t n = 0;
+
+	while (*reqs != NULL) {
+		struct core_request *req = *reqs;
+		struct core_reply *rep = *replies;
+
+		assert(rep != NULL);
+		if (rep->chunk.step == CHUNK_NEW) {
+			reqs = &req->next;
+			replies = &rep->next;
+			continue;
+		}
+		*reqs = req->next;
+		*replies = rep->next;
+		req->chunk = rep->chunk;
+		req->next = NULL;
+		*on_tail = req;
+		on_tail = &req->next;
+		rep->next = NULL;
+		core_reply_free(rep);
+		n++;
+	}
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->at_writer += n;
+	pthread_mutex_unlock(&d->lock);
+	chunk_writer_submit(d->writer, on);
+}
+
+/* Runs a batch of requests in one transaction; returns the replies in order. The chunks the
+ * core accepted leave the batch (and *reqs) for the chunk writer before the COMMIT. */
+static struct core_reply *run_batch(struct dispatch *d, struct core_request **reqs, size_t *count)
 {
 	struct core_reply *head = NULL, **tail = &head;
 	int64_t started = mono_us();
@@ -105,7 +165,7 @@ static struct core_reply *run_batch(struct dispatch *d, struct core_request *req
 	int intact = began;
 
 	*count = 0;
-	for (struct core_request *r = reqs; r != NULL; r = r->next) {
+	for (struct core_request *r = *reqs; r != NULL; r = r->next) {
 		struct core_reply *rep = calloc(1, sizeof *rep);
 
 		if (rep == NULL) {
@@ -121,15 +181,15 @@ static struct core_reply *run_batch(struct dispatch *d, struct core_request *req
 		(*count)++;
 	}
 	assert(*count >= 1 && *count <= DISPATCH_MAX_BATCH);
-	/* Attachment chunks of the batch reach the disk before the rows that count them. */
-	if (intact && core_batch_sync(d->core, 1) == 0 && d->st->ops->tx->commit(d->st) == STORE_OK) {
+	if (intact)
+		chunks_hand_on(d, reqs, &head);
+	if (intact && d->st->ops->tx->commit(d->st) == STORE_OK) {
 		metrics_batch(*count, mono_us() - started, 1);
 		return head;
 	}
 	metrics_batch(*count, mono_us() - started, 0);
-	core_batch_sync(d->core, 0);
 	d->st->ops->tx->rollback(d->st);
-	fail_batch(d, head, reqs);
+	fail_batch(d, head, *reqs);
 	if (began) {
 		d->stats.commit_failures++;
 		store_failed(d, *count);
@@ -145,6 +205,30 @@ static void free_requests(struct core_request *r)
 		core_request_free(r);
 		r = next;
 	}
+}
+
+/* The chunk writer hands written chunks back: they queue again, still pending, to be
+ * recorded and answered. */
+static void chunks_written(void *arg, struct core_request *done)
+{
+	struct dispatch *d = arg;
+	struct core_request *last = done;
+	size_t n = 1;
+
+	while (last->next != NULL) {
+		last = last->next;
+		n++;
+	}
+	pthread_mutex_lock(&d->lock);
+	assert(d->at_writer >= n);
+	d->at_writer -= n;
+	if (d->in_tail)
+		d->in_tail->next = done;
+	else
+		d->in_head = done;
+	d->in_tail = last;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
 }
 
 /* Unlinks the oldest DISPATCH_MAX_BATCH submitted requests (all, if fewer); under the lock. */
@@ -203,14 +287,15 @@ static void *dispatch_main(void *arg)
 		struct core_reply *replies, *last;
 		size_t n;
 
-		while (d->in_head == NULL && !d->stopping)
+		/* Stopping waits for the chunks at the writer too: they come back to be answered. */
+		while (d->in_head == NULL && (!d->stopping || d->at_writer > 0))
 			pthread_cond_wait(&d->cond, &d->lock);
-		if (d->in_head == NULL && d->stopping)
+		if (d->in_head == NULL)
 			break;
 		batch = take_batch(d);
 		pthread_mutex_unlock(&d->lock);
 
-		replies = run_batch(d, batch, &n);
+		replies = run_batch(d, &batch, &n);
 		replies = hand_to_waiters(d, batch, replies);
 		free_requests(batch);
 		/* No reply leaves before its batch's transaction has ended: committed, or rolled
@@ -256,8 +341,10 @@ struct dispatch *dispatch_start(struct core *core, struct store *st, size_t max_
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	pthread_cond_init(&d->called, NULL);
-	if (pthread_create(&d->thread, NULL, dispatch_main, d) != 0) {
+	d->writer = chunk_writer_start(core_blob_dir(core), chunks_written, d);
+	if (d->writer == NULL || pthread_create(&d->thread, NULL, dispatch_main, d) != 0) {
 		log_err("cannot start the core thread");
+		chunk_writer_stop(d->writer);
 		pthread_mutex_destroy(&d->lock);
 		pthread_cond_destroy(&d->cond);
 		pthread_cond_destroy(&d->called);
@@ -371,7 +458,8 @@ void dispatch_stop(struct dispatch *d)
 	pthread_cond_signal(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	pthread_join(d->thread, NULL);
-	assert(d->in_head == NULL); /* every submitted request was run */
+	assert(d->in_head == NULL && d->at_writer == 0); /* every submitted request was run */
+	chunk_writer_stop(d->writer);
 	r = dispatch_take(d);
 	while (r != NULL) {
 		struct core_reply *next = r->next;

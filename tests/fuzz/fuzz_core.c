@@ -81,7 +81,6 @@ static struct core_reply *run_as(const uint8_t hash[STORE_HASH_BYTES], const uin
 	memcpy(req->session_hash, hash, STORE_HASH_BYTES);
 	core_handle(core, req, rep);
 	core_reply_render(rep);
-	core_batch_sync(core, 0);
 	st->ops->tx->rollback(st);
 	free(req);
 	return rep;

@@ -252,7 +252,6 @@ struct core_reply *corefix_call(struct corefix *fx, enum core_req_kind kind, con
 		assert_int_equal(st->ops->tx->release(st), STORE_OK);
 	else
 		assert_int_equal(st->ops->tx->rollback_to(st), STORE_OK);
-	assert_int_equal(core_batch_sync(fx->core, 1), 0);
 	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
 	if (*rc == 0)
 		check_against_schema(fx, kind, body, rep);

@@ -144,7 +144,6 @@ static json_t *admin(struct corefix *fx, const char *command, const char *arg)
 	assert_int_equal(core_handle(fx->core, req, rep), 0);
 	assert_int_equal(core_reply_render(rep), 0);
 	assert_int_equal(st->ops->tx->release(st), STORE_OK);
-	assert_int_equal(core_batch_sync(fx->core, 1), 0);
 	assert_int_equal(st->ops->tx->commit(st), STORE_OK);
 	assert_non_null(r = json_loads(rep->json, 0, NULL));
 	core_request_free(req);
