@@ -395,7 +395,8 @@ struct net *net_new(const struct config *cfg, const uint8_t pepper[32], struct s
 		log_err("out of memory");
 		goto fail;
 	}
-	if (net_guard_init(n) != 0) {
+	if (net_guard_init(n) != 0 ||
+	    ka_init(&n->ka, cfg->ping_interval_s, cfg->idle_timeout_s, net_mono_ms()) != 0) {
 		log_err("out of memory");
 		goto fail;
 	}
@@ -449,6 +450,7 @@ fail:
 	hmap_destroy(&n->conns);
 	hmap_destroy(&n->topics);
 	hmap_destroy(&n->sessions);
+	ka_free(&n->ka);
 	net_limit_free(n);
 	net_guard_free(n);
 	net_fair_free(n);
@@ -533,6 +535,7 @@ void net_free(struct net *n)
 	hmap_destroy(&n->conns);
 	hmap_destroy(&n->topics);
 	hmap_destroy(&n->sessions);
+	ka_free(&n->ka);
 	net_oidc_free(n);
 	net_limit_free(n);
 	net_fair_free(n);

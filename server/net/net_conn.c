@@ -27,8 +27,7 @@ int64_t net_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Milliseconds on the monotonic clock (keepalive deadlines). */
-static int64_t net_mono_ms(void)
+int64_t net_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -54,7 +53,6 @@ struct net_conn *net_conn_new(struct net *n, struct lws *wsi, int is_ws)
 	if (c == NULL)
 		return NULL;
 	c->id = ++n->last_id;
-	c->klist = -1;
 	c->wsi = wsi;
 	c->is_ws = is_ws;
 	if (wsi != NULL)
@@ -170,73 +168,65 @@ static void net_topic_leave(struct net *n, struct net_conn *c, size_t i)
  * lws 4.1.6 can ping and hang up by itself (retry_and_idle_policy), but it keeps each
  * connection's timer in one sorted linked list and re-inserts it, walking the list, on every
  * pong: O(n) per event, most of the server's time with tens of thousands of idle sockets.
- * Here two FIFO lists do it in O(1): every list has one fixed delay, so appending keeps it in
- * deadline order and the one-second tick only looks at the heads that are due.
+ * keepalive.c does it in O(1) on a timing wheel, with each connection's pings at a phase of
+ * its own so that connections opened in a burst are not pinged in one.
  */
-
-static void net_ka_unlink(struct net *n, struct net_conn *c)
-{
-	if (c->klist < 0)
-		return;
-	assert(c->klist < NET_KA_LISTS);
-	assert(c->kprev != NULL ? c->kprev->knext == c : n->ka_head[c->klist] == c);
-	assert(c->knext != NULL ? c->knext->kprev == c : n->ka_tail[c->klist] == c);
-	if (c->kprev != NULL)
-		c->kprev->knext = c->knext;
-	else
-		n->ka_head[c->klist] = c->knext;
-	if (c->knext != NULL)
-		c->knext->kprev = c->kprev;
-	else
-		n->ka_tail[c->klist] = c->kprev;
-	c->kprev = c->knext = NULL;
-	c->klist = -1;
-}
-
-static void net_ka_append(struct net *n, struct net_conn *c, int list, int64_t deadline_ms)
-{
-	assert(list >= 0 && list < NET_KA_LISTS);
-	net_ka_unlink(n, c);
-	c->klist = list;
-	c->deadline_ms = deadline_ms;
-	c->kprev = n->ka_tail[list];
-	if (n->ka_tail[list] != NULL)
-		n->ka_tail[list]->knext = c;
-	else
-		n->ka_head[list] = c;
-	n->ka_tail[list] = c;
-}
 
 void net_conn_alive(struct net *n, struct net_conn *c)
 {
 	if (c->wsi == NULL || c->culled)
 		return;
-	net_ka_append(n, c, NET_KA_ACTIVE, net_mono_ms() + (int64_t)n->cfg->ping_interval_s * 1000);
+	if (c->ka.head == NULL)
+		ka_start(&n->ka, &c->ka, c->id, net_mono_ms());
+	else
+		ka_alive(&n->ka, &c->ka, net_mono_ms());
 }
 
-/* Pings the connections silent for ping_interval_s, and hangs up on those that have not
- * answered within idle_timeout_s of the last sign of life. */
-void net_keepalive(struct net *n)
+/*
+ * Pings the WebSocket: at once when nothing of it waits to be written (no queued message, no
+ * close pending, nothing lws keeps of an earlier send), as one whole control frame that lws
+ * keeps if the socket does not take it; else at its next WRITEABLE, before its messages.
+ * Written at once, a ping costs one send instead of asking for WRITEABLE and back (two
+ * epoll_ctl calls and a turn of the loop).
+ */
+static void net_ping(struct net_conn *c)
 {
-	int64_t now = net_mono_ms(), wait_ms;
-	struct net_conn *c;
+	/* One byte of payload: lws 4.1.6 clients do not answer an empty ping. */
+	unsigned char ping[LWS_PRE + 1] = { 0 };
 
-	wait_ms = (int64_t)(n->cfg->idle_timeout_s - n->cfg->ping_interval_s) * 1000;
-	while ((c = n->ka_head[NET_KA_PINGED]) != NULL && c->deadline_ms <= now) {
-		net_ka_unlink(n, c);
-		if (c->wsi == NULL || c->culled)
-			continue;
-		log_notice("conn %llu peer %s: no answer for %d s, hanging up", (unsigned long long)c->id,
-			   c->peer, n->cfg->idle_timeout_s);
+	if (c->ping_due || outq_count(&c->q) > 0 || c->close_code != 0 || lws_partial_buffered(c->wsi)) {
+		c->ping_due = 1;
+		lws_callback_on_writable(c->wsi);
+		return;
+	}
+	if (lws_write(c->wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1) {
+		log_notice("conn %llu peer %s: ping failed", (unsigned long long)c->id, c->peer);
 		c->culled = 1;
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	}
-	while ((c = n->ka_head[NET_KA_ACTIVE]) != NULL && c->deadline_ms <= now) {
-		net_ka_append(n, c, NET_KA_PINGED, now + wait_ms);
-		if (c->wsi == NULL || c->culled)
+}
+
+void net_keepalive(struct net *n)
+{
+	int64_t now = net_mono_ms();
+	enum ka_action action;
+	struct ka_entry *e;
+
+	while ((e = ka_next_due(&n->ka, now, &action)) != NULL) {
+		struct net_conn *c = lws_container_of(e, struct net_conn, ka);
+
+		if (c->wsi == NULL || c->culled) {
+			ka_stop(&n->ka, e);
 			continue;
-		c->ping_due = 1;
-		lws_callback_on_writable(c->wsi);
+		}
+		if (action == KA_HANG_UP) {
+			log_notice("conn %llu peer %s: no answer for %d s, hanging up",
+				   (unsigned long long)c->id, c->peer, n->cfg->idle_timeout_s);
+			c->culled = 1;
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+			continue;
+		}
+		net_ping(c);
 	}
 }
 
@@ -277,7 +267,7 @@ static void net_session_unindex(struct net *n, struct net_conn *c)
 static void net_conn_unlink(struct net *n, struct net_conn *c)
 {
 	net_session_unindex(n, c);
-	net_ka_unlink(n, c);
+	ka_stop(&n->ka, &c->ka);
 	for (size_t i = 0; i < c->nsubs; i++)
 		net_topic_leave(n, c, i);
 	free(c->subs);

@@ -18,6 +18,7 @@
 #include "core.h"
 #include "dispatch.h"
 #include "hmap.h"
+#include "keepalive.h"
 #include "memtrim.h"
 #include "net.h"
 #include "outq.h"
@@ -28,10 +29,6 @@ struct ev_loop;
 
 #define NET_PEER_MAX  48
 #define NET_TOPIC_MAX 48
-
-/* Keepalive lists: heard from lately (pinged when its deadline passes), or pinged and not
- * heard from since (hung up when its deadline passes). */
-enum { NET_KA_ACTIVE, NET_KA_PINGED, NET_KA_LISTS };
 
 /* Where an accepted socket is (net_guard.c): no deadline (a WebSocket, a response being
  * written), reading a request's headers, or reading its body. */
@@ -71,12 +68,9 @@ struct net_conn {
 	 * are back, so that its session's share counts them (net_fair.c) */
 	int retired;
 	struct net_share *share; /* its session's share (net_fair.c); NULL: none */
-	/* keepalive (net_conn_alive): on one of the two lists of struct net, ordered by deadline */
-	struct net_conn *kprev, *knext;
-	int klist;	      /* -1: on none, NET_KA_ACTIVE or NET_KA_PINGED */
-	int ping_due;	      /* write a PING at the next WRITEABLE */
-	int64_t deadline_ms;  /* monotonic: ping (ACTIVE) or hang up (PINGED) at this time */
-	struct net_sub *subs; /* the topics this connection is subscribed to */
+	struct ka_entry ka;	 /* its ping and hang-up deadlines (net_conn_alive, keepalive.h) */
+	int ping_due;		 /* write a PING at the next WRITEABLE */
+	struct net_sub *subs;	 /* the topics this connection is subscribed to */
 	size_t nsubs;
 
 	/* HTTP */
@@ -169,8 +163,8 @@ struct net {
 	/* The topics with a subscriber, kept for the core (presence.h); or NULL. */
 	struct presence *presence;
 
-	/* Keepalive lists, each FIFO with one fixed delay, hence sorted by deadline. */
-	struct net_conn *ka_head[NET_KA_LISTS], *ka_tail[NET_KA_LISTS];
+	/* The WebSockets' ping and hang-up deadlines (keepalive.h), on the monotonic clock. */
+	struct ka_wheel ka;
 
 	lws_sorted_usec_list_t sul;
 	int tick_inflight; /* a CORE_REQ_TICK is with the core (one at a time) */
@@ -258,12 +252,14 @@ int net_cookie_get(struct lws *wsi, const char *name, char *out, size_t outsz);
 /* Subscribes the connection to `topic` (once). 0, or -1 when the name is too long or
  * memory ran out. */
 int net_conn_subscribe(struct net *n, struct net_conn *c, const char *topic);
-/* The WebSocket was heard from (opened, a message or a pong): its next ping is due
- * ping_interval_s from now. O(1). */
+/* The WebSocket was heard from (opened, a message or a pong): pinged after between half of
+ * ping_interval_s and ping_interval_s more of silence, at its own phase (keepalive.h). O(1). */
 void net_conn_alive(struct net *n, struct net_conn *c);
-/* Pings the WebSockets whose ping is due and hangs up on those whose ping went unanswered
- * (the one-second tick). */
+/* Pings the WebSockets whose ping is due and hangs up on those that have said nothing for
+ * idle_timeout_s since (the one-second tick). */
 void net_keepalive(struct net *n);
+/* Milliseconds of the monotonic clock (keepalive deadlines). */
+int64_t net_mono_ms(void);
 /* Gives the WebSocket its session (hash) and indexes it by the session. */
 void net_conn_set_session(struct net *n, struct net_conn *c, const uint8_t hash[STORE_HASH_BYTES]);
 /* Sets when the session ends (it closes with 4001 then) on every WebSocket of the session, so

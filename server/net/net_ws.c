@@ -3,8 +3,9 @@
  * path, session cookie), reassembly of messages under the size cap, submission to the core,
  * the per-connection outbound queue and its writing, and closing.
  *
- * lws rules kept here: headers are read only during the handshake; one lws_write() per
- * SERVER_WRITEABLE; every queued message has LWS_PRE bytes of headroom; a connection is
+ * lws rules kept here: headers are read only during the handshake; in SERVER_WRITEABLE, a
+ * write only while lws_send_pipe_choked() says the last one went out whole; every queued
+ * message has LWS_PRE bytes of headroom; a connection is
  * referred to by our id outside its own callbacks, and its wsi is forgotten at CLOSED.
  */
 #include <stdio.h>
@@ -21,6 +22,8 @@
 #define NET_BUSY_RETRY_S    1	  /* retry_after of a message the full queue refused */
 #define NET_CLOSE_TRY_AGAIN 1013  /* RFC 6455 registry: try again later */
 #define NET_RX_KEEP	    16384 /* reassembly buffers larger than this are freed after use */
+#define NET_WRITE_BURST	    64	  /* sends in one WRITEABLE at most */
+#define NET_GATHER_BYTES    16384 /* frames gathered into one send at most (lws sends 16 KiB at once) */
 
 static const char *net_close_text(int code)
 {
@@ -419,11 +422,90 @@ static int net_ws_receive(struct net *n, struct lws *wsi, struct net_conn *c, co
 	return 0;
 }
 
-/* SERVER_WRITEABLE: one message per call; close once the queue is empty if asked to. */
-static int net_ws_writeable(struct net *n, struct lws *wsi, struct net_conn *c)
+/*
+ * Frames for one send: the WebSocket header of each queued message and its payload, one
+ * after the other, so that the replies and events that came together go out in one system
+ * call, not one each. Service thread only; lws copies whatever a send leaves unsent.
+ */
+static unsigned char net_ws_gather_buf[LWS_PRE + NET_GATHER_BYTES];
+
+/* The header of an unmasked, final text frame of `len` payload bytes (RFC 6455 §5.2) into
+ * h[0..10); returns its length. */
+static size_t net_ws_frame_header(unsigned char *h, size_t len)
+{
+	h[0] = 0x80 | 0x1; /* FIN, text */
+	if (len < 126) {
+		h[1] = (unsigned char)len;
+		return 2;
+	}
+	if (len < 65536) {
+		h[1] = 126;
+		h[2] = (unsigned char)(len >> 8);
+		h[3] = (unsigned char)len;
+		return 4;
+	}
+	h[1] = 127;
+	for (int i = 0; i < 8; i++)
+		h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	return 10;
+}
+
+/* Whether the oldest two queued messages fit in one gathered send. */
+static int net_ws_gather_worth(const struct outq *q)
+{
+	struct outq_msg *a = outq_peek_at(q, 0), *b = outq_peek_at(q, 1);
+
+	return a != NULL && b != NULL && a->len + b->len + 20 <= NET_GATHER_BYTES;
+}
+
+/*
+ * Writes the oldest queued messages that fit in NET_GATHER_BYTES as frames of one send and
+ * takes them off the queue. Returns how many, or -1 when the write failed.
+ */
+static int net_ws_write_gathered(struct lws *wsi, struct net_conn *c)
+{
+	unsigned char *p = net_ws_gather_buf + LWS_PRE;
+	struct outq_msg *m;
+	size_t used = 0;
+	int frames = 0;
+
+	while ((m = outq_peek(&c->q)) != NULL && used + 10 + m->len <= NET_GATHER_BYTES) {
+		used += net_ws_frame_header(p + used, m->len);
+		memcpy(p + used, outq_msg_payload(m), m->len);
+		used += m->len;
+		outq_pop(&c->q);
+		frames++;
+	}
+	if (lws_write(wsi, p, used, LWS_WRITE_RAW) < (int)used)
+		return -1;
+	return frames;
+}
+
+/* Writes the oldest queued message, or several gathered in one send. The number of
+ * messages written, or -1 when the write failed. */
+static int net_ws_write_next(struct lws *wsi, struct net_conn *c)
 {
 	struct outq_msg *m;
-	int w;
+
+	if (net_ws_gather_worth(&c->q))
+		return net_ws_write_gathered(wsi, c);
+	m = outq_peek(&c->q);
+	if (lws_write(wsi, outq_msg_payload(m), m->len, LWS_WRITE_TEXT) < (int)m->len)
+		return -1;
+	outq_pop(&c->q);
+	return 1;
+}
+
+/*
+ * SERVER_WRITEABLE: a due ping, then the queued messages, for as long as the socket takes
+ * them (lws_send_pipe_choked: nothing of a write left unsent, the socket writable), at most
+ * NET_WRITE_BURST sends; close once the queue is empty if asked to. lws keeps what a send
+ * left unsent and writes it first: after that, nothing more is written until the next
+ * WRITEABLE.
+ */
+static int net_ws_writeable(struct net *n, struct lws *wsi, struct net_conn *c)
+{
+	int sends = 0;
 
 	if (c == NULL || c->culled)
 		return c == NULL ? 0 : -1;
@@ -434,26 +516,23 @@ static int net_ws_writeable(struct net *n, struct lws *wsi, struct net_conn *c)
 		c->ping_due = 0;
 		if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1)
 			return -1;
-		if (outq_count(&c->q) > 0 || c->close_code != 0)
-			lws_callback_on_writable(wsi);
-		return 0;
+		sends++;
 	}
-	m = outq_peek(&c->q);
-	if (m == NULL) {
-		if (c->close_code != 0) {
-			log_info("conn %llu peer %s: closing with %d", (unsigned long long)c->id, c->peer,
-				 c->close_code);
-			net_ws_set_close_reason(wsi, c->close_code);
-			return -1;
-		}
-		return 0;
-	}
-	w = lws_write(wsi, outq_msg_payload(m), m->len, LWS_WRITE_TEXT);
-	if (w < (int)m->len) {
-		log_notice("conn %llu peer %s: write failed", (unsigned long long)c->id, c->peer);
+	if (outq_count(&c->q) == 0 && c->close_code != 0 && sends == 0) {
+		log_info("conn %llu peer %s: closing with %d", (unsigned long long)c->id, c->peer,
+			 c->close_code);
+		net_ws_set_close_reason(wsi, c->close_code);
 		return -1;
 	}
-	outq_pop(&c->q);
+	while (outq_count(&c->q) > 0) {
+		if (sends > 0 && (sends >= NET_WRITE_BURST || lws_send_pipe_choked(wsi)))
+			break;
+		if (net_ws_write_next(wsi, c) < 0) {
+			log_notice("conn %llu peer %s: write failed", (unsigned long long)c->id, c->peer);
+			return -1;
+		}
+		sends++;
+	}
 	if (c->rx_paused)
 		net_ws_update_rx(n, c);
 	if (outq_count(&c->q) > 0 || c->close_code != 0)

@@ -102,6 +102,13 @@ struct outq_msg *outq_peek(const struct outq *q)
 	return q->ring[q->head];
 }
 
+struct outq_msg *outq_peek_at(const struct outq *q, size_t i)
+{
+	if (i >= q->count)
+		return NULL;
+	return q->ring[(q->head + i) % q->cap];
+}
+
 void outq_pop(struct outq *q)
 {
 	struct outq_msg *m;

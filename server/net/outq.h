@@ -46,6 +46,8 @@ void outq_init(struct outq *q, size_t max_msgs, size_t max_bytes);
 int outq_push(struct outq *q, struct outq_msg *m);
 /* The oldest message without removing it (NULL when empty). */
 struct outq_msg *outq_peek(const struct outq *q);
+/* The message `i` places after the oldest (0: the oldest), or NULL when there are not that many. */
+struct outq_msg *outq_peek_at(const struct outq *q, size_t i);
 /* Removes the oldest message and drops the queue's reference to it. No-op when empty. */
 void outq_pop(struct outq *q);
 /* Empties the queue and frees its storage; the queue stays usable. */

@@ -47,10 +47,14 @@ static void test_outq_fifo_order(void **state)
 		outq_msg_unref(m);
 	}
 	assert_int_equal(outq_count(&q), 38);
+	assert_null(outq_peek_at(&q, 38));
 	for (int i = 2; i < 40; i++) {
 		struct outq_msg *m = outq_peek(&q);
 		snprintf(text, sizeof text, "m%d", i);
 		assert_non_null(m);
+		assert_ptr_equal(outq_peek_at(&q, 0), m);
+		if (i + 1 < 40) /* the next one, across the ring's wrap */
+			assert_int_equal(outq_peek_at(&q, 1)->len, strlen(text) + (i + 1 == 10));
 		assert_int_equal(m->len, strlen(text));
 		assert_memory_equal(outq_msg_payload(m), text, m->len);
 		assert_int_equal(outq_msg_payload(m)[m->len], '\0');
