@@ -264,12 +264,19 @@ perf_m1() { # perf_m1 PID GO_FILE OUT
 	done
 	sleep 2.5 # the warm-up
 	perf record -g -p "$1" -o "$3.data" -- sleep 5 > /dev/null 2>&1 || return 0
+	# Thread ids: the process id is the main (network) thread; the busiest other one with
+	# libsqlite3 and libsodium is the core thread.
 	{
 		echo "# perf record -g -p adviced, 5 s of the M1 512 B window; perf report --no-children --percent-limit 1.5"
 		perf report -i "$3.data" --no-children --percent-limit 1.5 --stdio 2> /dev/null | head -80
-		echo "# by thread: perf report --no-children --sort pid,sym --percent-limit 1 (pid column: thread id)"
+		echo "# by thread (process id $1: the main thread, the network): --sort pid"
+		perf report -i "$3.data" --no-children --sort pid -g none --stdio 2> /dev/null | grep -E '^ +[0-9]'
+		echo "# by thread and library: --sort pid,dso"
+		perf report -i "$3.data" --no-children --sort pid,dso -g none --stdio 2> /dev/null |
+			grep -E '^ +[0-9]' | head -20
+		echo "# by thread and symbol: --sort pid,sym --percent-limit 1"
 		perf report -i "$3.data" --no-children --sort pid,sym --percent-limit 1 -g none --stdio 2> /dev/null |
-			grep -v '^$' | head -60
+			grep -E '^ +[0-9]' | head -40
 	} > "$3.txt"
 }
 # M1: one point against a server: the generator's JSON, with the server's CPU seconds in the
