@@ -4,9 +4,10 @@
  * the per-connection outbound queue and its writing, and closing.
  *
  * lws rules kept here: headers are read only during the handshake; in SERVER_WRITEABLE, a
- * write only while lws_send_pipe_choked() says the last one went out whole; every queued
- * message has LWS_PRE bytes of headroom; a connection is
- * referred to by our id outside its own callbacks, and its wsi is forgotten at CLOSED.
+ * write only while lws_send_pipe_choked() says the last one went out whole (a ping may also
+ * go at once from the keepalive tick, net_conn.c); every queued message has LWS_PRE bytes of
+ * headroom; a connection is referred to by our id outside its own callbacks, and its wsi is
+ * forgotten at CLOSED.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,7 +426,9 @@ static int net_ws_receive(struct net *n, struct lws *wsi, struct net_conn *c, co
 /*
  * Frames for one send: the WebSocket header of each queued message and its payload, one
  * after the other, so that the replies and events that came together go out in one system
- * call, not one each. Service thread only; lws copies whatever a send leaves unsent.
+ * call, not one each. No WebSocket extension is offered (the context has none), so a frame
+ * is its header and the payload as it is. Service thread only; lws copies whatever a send
+ * leaves unsent.
  */
 static unsigned char net_ws_gather_buf[LWS_PRE + NET_GATHER_BYTES];
 
