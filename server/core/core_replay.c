@@ -5,7 +5,7 @@
  * database or a purge that did not run yet never keeps a copy of it.
  *
  * message.send, the most frequent write, keeps a reference instead of its reply's text:
- * "s<seq> <time> <state> <thread>", from which the same reply is rebuilt (a third of the
+ * "s<seq> <time> <state> <thread>", from which the same reply is rebuilt (about half the
  * bytes). A record that starts with '{' is a reply's text (every other write, and message.send
  * records kept before references).
  */
