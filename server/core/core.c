@@ -69,10 +69,13 @@ struct core_request *core_request_new(enum core_req_kind kind, uint64_t conn_id,
 	return r;
 }
 
-/* With require_envelopes, a message.send or thread.open: verifies the signature of its body
+/* A message.send or thread.open: decodes its body once, here on the submitting thread, for the
+ * core thread to take (core_parsed.body); with require_envelopes, verifies its signature
  * against the device keys the core last kept for the session's user (a hint: see struct
- * core_parsed), so that the core thread need not. Leaves p->signer 0 when none verifies. */
-static void prepare_signer(const struct core *c, struct core_request *req)
+ * core_parsed), so that the core thread need not. Leaves p->signer 0 when none verifies, and
+ * p->body NULL when the body is not base64url of 1..ADVICE_MAX_BODY_BYTES (the core thread
+ * then answers that). */
+static void prepare_body(const struct core *c, struct core_request *req)
 {
 	struct core_parsed *p = &req->parsed;
 	struct authcache_devices d;
@@ -80,20 +83,24 @@ static void prepare_signer(const struct core *c, struct core_request *req)
 	uint8_t *body = NULL;
 	size_t n, len = 0;
 
-	if (!c->cfg.require_envelopes || !req->has_session || p->rc != ADVICE_OK)
+	if (p->rc != ADVICE_OK)
 		return;
 	type = json_string_value(json_object_get(p->msg, "type"));
 	if (type == NULL || (strcmp(type, "message.send") != 0 && strcmp(type, "thread.open") != 0))
 		return;
 	b64 = json_string_value(json_object_get(p->msg, "body"));
 	n = b64 ? strlen(b64) : 0;
-	if (n == 0 || n > ADVICE_MAX_BODY_B64 ||
-	    !authcache_devices_of_session(c->auth, req->session_hash, &d))
+	if (n == 0 || n > ADVICE_MAX_BODY_B64)
 		return;
 	if (jose_b64url_decode(b64, n, &body, &len) != 0 || len == 0 || len > ADVICE_MAX_BODY_BYTES) {
 		free(body);
 		return;
 	}
+	p->body = body;
+	p->body_len = len;
+	if (!c->cfg.require_envelopes || !req->has_session ||
+	    !authcache_devices_of_session(c->auth, req->session_hash, &d))
+		return;
 	for (size_t i = 0; i < d.n && !p->signer; i++)
 		if (advice_envelope_verify(body, len, d.d[i].sign_pk) == 0) {
 			p->signer = 1;
@@ -101,7 +108,6 @@ static void prepare_signer(const struct core *c, struct core_request *req)
 			memcpy(p->signer_pk, d.d[i].sign_pk, sizeof p->signer_pk);
 			crypto_generichash(p->signed_hash, sizeof p->signed_hash, body, len, NULL, 0);
 		}
-	free(body);
 }
 
 int core_request_prepare(const struct core *c, struct core_request *req)
@@ -120,7 +126,7 @@ int core_request_prepare(const struct core *c, struct core_request *req)
 		return -1;
 	}
 	p->done = 1;
-	prepare_signer(c, req);
+	prepare_body(c, req);
 	return 0;
 }
 
@@ -165,6 +171,7 @@ void core_request_free(struct core_request *req)
 	if (req == NULL)
 		return;
 	json_decref(req->parsed.msg);
+	free(req->parsed.body);
 	free(req);
 }
 

@@ -27,6 +27,13 @@ static int read_body(struct ctx *x, uint8_t **out, size_t *len)
 	size_t n = b64 ? strlen(b64) : 0;
 
 	*out = NULL;
+	if (x->req->parsed.body != NULL) { /* decoded on the submitting thread (core_request_prepare) */
+		if ((*out = malloc(x->req->parsed.body_len)) == NULL)
+			return -1;
+		memcpy(*out, x->req->parsed.body, x->req->parsed.body_len);
+		*len = x->req->parsed.body_len;
+		return 0;
+	}
 	if (n == 0 || n > ADVICE_MAX_BODY_B64)
 		return core_fail(x, ADVICE_ERR_BAD_REQUEST, "body must be 1..%d base64url characters",
 				 ADVICE_MAX_BODY_B64);

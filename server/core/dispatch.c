@@ -375,6 +375,7 @@ int dispatch_submit(struct dispatch *d, struct core_request *req)
 	pthread_mutex_unlock(&d->lock);
 	if (rc != 0) { /* the caller frees the request with free() */
 		json_decref(req->parsed.msg);
+		free(req->parsed.body);
 		memset(&req->parsed, 0, sizeof req->parsed);
 	}
 	return rc;
