@@ -63,7 +63,9 @@ static const struct setting settings[] = {
 	INT(message_time_s, 1, 3600, 30,
 	    "seconds from a WebSocket message's first frame to its last (longer: closes with 1008)"),
 	INT(max_connections, 16, 1000000, 60000, "simultaneous connections"),
-	INT(ping_interval_s, 1, 3600, 30, "idle seconds before the server pings (each connection at a point of its own between half this and this)"),
+	INT(ping_interval_s, 1, 3600, 30,
+	    "idle seconds before the server pings (each connection at a point of its own between half this "
+	    "and this)"),
 	INT(idle_timeout_s, 2, 7200, 75, "hang up when nothing arrived for this long"),
 	INT(handshake_timeout_s, 1, 120, 10, "time allowed for the HTTP and WebSocket handshake"),
 	INT(header_timeout_s, 1, 300, 10,

@@ -70,7 +70,7 @@ struct core_parsed {
 	 * the core thread trusts it for these same bytes if that kid still has that key among
 	 * the user's current devices (core_devices_signer), else it verifies itself. */
 	int signer;
-	uint8_t *body;	  /* message.send and thread.open: the "body" decoded (owned), or NULL */
+	uint8_t *body; /* message.send and thread.open: the "body" decoded (owned), or NULL */
 	size_t body_len;
 	uint8_t signer_kid[STORE_KID_BYTES];
 	uint8_t signer_pk[STORE_KEY_BYTES];
