@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "advice.h"
 #include "advice_crypto.h"
@@ -310,7 +311,8 @@ static void test_prepared_with_revoked_key(void **state)
 	}
 }
 
-/* A hint that names a device of the user with bytes other than the body is not trusted. */
+/* A hint that names a device of the user with bytes other than those the core takes is not
+ * trusted. */
 static void test_prepared_other_bytes(void **state)
 {
 	struct corefix *fx = *state;
@@ -341,6 +343,14 @@ static void test_prepared_other_bytes(void **state)
 		keys_new(&other.dev[0]);
 		body = envelope(&other, 0);
 		json_object_set_new(req->parsed.msg, "body", json_string(body));
+		/* ...and as the bytes decoded on the submitting thread, which the core takes */
+		free(req->parsed.body);
+		req->parsed.body = malloc(strlen(body));
+		assert_non_null(req->parsed.body);
+		assert_int_equal(sodium_base642bin(req->parsed.body, strlen(body), body, strlen(body), NULL,
+						   &req->parsed.body_len, NULL,
+						   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+				 0);
 		free(body);
 	}
 	req->now_ms = fx->now;
