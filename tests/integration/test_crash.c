@@ -187,8 +187,8 @@ static void send_numbered(struct client *c, int idx, int i)
 
 	body_of(idx, i, body, sizeof body);
 	snprintf(req, sizeof req,
-		 "{\"type\":\"message.send\",\"id\":\"m%d\",\"thread\":\"%s\",\"body\":\"%s\"}", i,
-		 c->thread, body);
+		 "{\"type\":\"message.send\",\"id\":\"m%d\",\"thread\":\"%s\",\"body\":\"%s\"}", i, c->thread,
+		 body);
 	assert_int_equal(advice_send(c->k, req), 0);
 	c->inflight++;
 }
@@ -546,8 +546,8 @@ static void upload_step(struct campaign *cp, int ui, int64_t allowed)
 	if (up->state == UP_BEGIN && now_ms() >= up->pause_until)
 		upload_send_begin(up);
 	u = &up->files[up->nfiles - 1];
-	while (up->state == UP_SENDING && now_ms() >= up->pause_until && u->sent < u->chunks && u->sent - u->acked < CHUNK_WINDOW &&
-	       up->load_bytes < allowed) {
+	while (up->state == UP_SENDING && now_ms() >= up->pause_until && u->sent < u->chunks &&
+	       u->sent - u->acked < CHUNK_WINDOW && up->load_bytes < allowed) {
 		up->load_bytes += (int64_t)chunk_len(u, u->sent);
 		upload_send_chunk(cp, up, u, u->sent++);
 	}
@@ -762,8 +762,8 @@ static void download_check(struct campaign *cp, struct advice_conn *k, struct up
 			if ((wait_ms = rate_limited_ms(r)) >= 0) {
 				assert_true(index >= 0 && index < u->chunks);
 				if (++tries[index] > RATE_TRIES)
-					fail_msg("file.get %s %s: still rate_limited after %d tries", u->id, id,
-						 RATE_TRIES);
+					fail_msg("file.get %s %s: still rate_limited after %d tries", u->id,
+						 id, RATE_TRIES);
 				resend[nresend++] = index;
 				pause_for(&pause_until, wait_ms);
 			} else {
