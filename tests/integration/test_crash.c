@@ -225,7 +225,6 @@ static int take_one(struct client *c, int timeout_ms)
 	id = json_string_value(json_object_get(j, "id"));
 	if (type != NULL && id != NULL && id[0] == 'm') {
 		int i = atoi(id + 1);
-
 		int64_t wait_ms = rate_limited_ms(j);
 
 		assert_true(i >= 1 && i <= c->sent);
