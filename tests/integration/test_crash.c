@@ -15,6 +15,10 @@
  * for byte. A second test makes the commit of an upload's last chunk fail (fault injection)
  * after the blob was completed, and checks that the resumed upload completes byte-identical.
  *
+ * The campaign is a client that keeps to the session's limits as PROTOCOL.md §2.1 asks: a
+ * request or chunk answered rate_limited is sent again, with its id, after retry_after, and
+ * nothing new meanwhile on that connection (RATE_TRIES tries each, then the test fails).
+ *
  * ADVICE_CRASH_ROUNDS sets the number of rounds (5 in the suite; deploy/dev/crash.sh runs
  * more); ADVICE_CRASH_SEED seeds the random choices (kill moments, sizes, contents), though
  * how far the load gets before each kill still depends on timing.
@@ -55,6 +59,7 @@
 #define UPLOAD_RATE  (16 << 20)			  /* bytes per second per uploader during the load */
 #define GET_WINDOW   8				  /* file.get requests in flight */
 #define SAMPLE	     2				  /* earlier attachments downloaded again per restart */
+#define RATE_TRIES   10 /* rate_limited answers to one request before the campaign gives up */
 
 static const char *const citizens[CLIENTS] = { "010594Y9032", "020594X903P", "010516B903X", "070770-905D" };
 
@@ -64,7 +69,11 @@ struct client {
 	char thread[64];
 	int sent;	      /* message.send requests sent, numbered 1..sent */
 	unsigned char *acked; /* acked[i]: request i was acknowledged */
+	unsigned char *tries; /* tries[i]: rate_limited answers to request i */
 	int inflight;
+	int resend[WINDOW]; /* requests answered rate_limited, to send again with their id */
+	int nresend;
+	int64_t pause_until; /* no request before this (now_ms) after a rate_limited */
 };
 
 /* One attachment upload. Its file id is 0xc0 + the uploader's index, the upload's number
@@ -100,7 +109,10 @@ struct uploader {
 	struct upload *files; /* numbered 0..nfiles-1 over the whole campaign */
 	int nfiles;
 	enum upload_state state;
-	int64_t load_bytes; /* chunk bytes sent during the current load */
+	int64_t load_bytes;  /* chunk bytes sent during the current load */
+	int64_t pause_until; /* nothing sent before this (now_ms) after a rate_limited */
+	int rate_tries;	     /* rate_limited answers since the last ok */
+	int64_t rewound_to;  /* the first chunk answered rate_limited and not yet stored, or -1 */
 };
 
 struct owner {
@@ -130,6 +142,36 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The wait in milliseconds a `rate_limited` answer asks for (its retry_after, PROTOCOL.md
+ * §2.1), or -1 for any other answer. */
+static int64_t rate_limited_ms(json_t *j)
+{
+	json_int_t after = json_integer_value(json_object_get(j, "retry_after"));
+
+	if (strcmp(itest_str(j, "code") ?: "", "rate_limited") != 0)
+		return -1;
+	return (after > 0 ? after : 1) * 1000;
+}
+
+/* Moves *until to at least `ms` from now. */
+static void pause_for(int64_t *until, int64_t ms)
+{
+	if (now_ms() + ms > *until)
+		*until = now_ms() + ms;
+}
+
+/* Sleeps until `until` (now_ms). */
+static void sleep_until(int64_t until)
+{
+	int64_t ms = until - now_ms();
+
+	if (ms > 0) {
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* ---- messages ---- */
 
 /* The body of a client's request i: distinct and checkable. */
@@ -138,17 +180,32 @@ static void body_of(int client, int i, char *out, size_t len)
 	snprintf(out, len, "Y2xpZW50%d%06d", client, i);
 }
 
-static void send_one(struct client *c, int idx)
+/* Sends client idx's request i (again, with the same id, after a rate_limited). */
+static void send_numbered(struct client *c, int idx, int i)
 {
 	char req[256], body[32];
 
-	c->sent++;
-	body_of(idx, c->sent, body, sizeof body);
+	body_of(idx, i, body, sizeof body);
 	snprintf(req, sizeof req,
-		 "{\"type\":\"message.send\",\"id\":\"m%d\",\"thread\":\"%s\",\"body\":\"%s\"}", c->sent,
-		 c->thread, body);
+		 "{\"type\":\"message.send\",\"id\":\"m%d\",\"thread\":\"%s\",\"body\":\"%s\"}", i, c->thread,
+		 body);
 	assert_int_equal(advice_send(c->k, req), 0);
 	c->inflight++;
+}
+
+static void send_one(struct client *c, int idx)
+{
+	send_numbered(c, idx, ++c->sent);
+}
+
+/* Records a rate_limited answer to request i: it is sent again after the wait. */
+static void message_rate_limited(struct client *c, int i, int64_t wait_ms)
+{
+	if (++c->tries[i] > RATE_TRIES)
+		fail_msg("message.send m%d: still rate_limited after %d tries", i, RATE_TRIES);
+	assert_true(c->nresend < WINDOW);
+	c->resend[c->nresend++] = i;
+	pause_for(&c->pause_until, wait_ms);
 }
 
 /* Takes one reply or event; records acknowledgements. 1, 0 when nothing came in timeout_ms,
@@ -168,10 +225,13 @@ static int take_one(struct client *c, int timeout_ms)
 	id = json_string_value(json_object_get(j, "id"));
 	if (type != NULL && id != NULL && id[0] == 'm') {
 		int i = atoi(id + 1);
+		int64_t wait_ms = rate_limited_ms(j);
 
 		assert_true(i >= 1 && i <= c->sent);
 		if (strcmp(type, "ok") == 0)
 			c->acked[i] = 1;
+		else if (wait_ms >= 0)
+			message_rate_limited(c, i, wait_ms);
 		c->inflight--;
 	}
 	json_decref(j);
@@ -183,6 +243,8 @@ static void connect_client(struct harness *h, struct client *c)
 	c->k = harness_connect(h, c->session);
 	assert_non_null(c->k);
 	c->inflight = 0;
+	c->nresend = 0; /* unacknowledged: a kill cut them */
+	c->pause_until = 0;
 }
 
 /* Reads a client's whole thread and checks it against what was acknowledged. */
@@ -341,6 +403,7 @@ static void upload_new(struct campaign *cp, int ui)
 	up->thread_bytes += cipher_size(u);
 	up->nfiles++;
 	up->state = UP_BEGIN;
+	up->rewound_to = -1;
 }
 
 static void upload_send_begin(struct uploader *up)
@@ -379,11 +442,28 @@ static void upload_done(struct campaign *cp, struct uploader *up, struct upload 
 	up->state = UP_IDLE;
 }
 
+/* Records a rate_limited answer on the uploader's connection: nothing more is sent until
+ * the wait is over; after too many in a row (each chunk in the window may get one) the
+ * campaign fails. */
+static void upload_rate_limited(struct uploader *up, const struct upload *u, int64_t wait_ms)
+{
+	if (++up->rate_tries > RATE_TRIES * CHUNK_WINDOW)
+		fail_msg("%s: still rate_limited after %d answers in a row", u->id, up->rate_tries - 1);
+	pause_for(&up->pause_until, wait_ms);
+}
+
 /* Records the reply to file.begin. */
 static void upload_on_begin(struct campaign *cp, struct uploader *up, json_t *j)
 {
 	struct upload *u = &up->files[up->nfiles - 1];
+	int64_t wait_ms = rate_limited_ms(j);
 
+	if (wait_ms >= 0) { /* nothing was done: the same file.begin after the wait */
+		upload_rate_limited(up, u, wait_ms);
+		up->state = UP_BEGIN;
+		return;
+	}
+	up->rate_tries = 0;
 	if (strcmp(itest_str(j, "type"), "ok") != 0)
 		fail_msg("file.begin %s: %s %s", u->id, itest_str(j, "code"), itest_str(j, "message"));
 	assert_int_equal(itest_num(j, "chunks"), u->chunks);
@@ -398,10 +478,28 @@ static void upload_on_begin(struct campaign *cp, struct uploader *up, json_t *j)
 static void upload_on_chunk(struct campaign *cp, struct uploader *up, json_t *j)
 {
 	struct upload *u = &up->files[up->nfiles - 1];
-	json_int_t received = itest_num(j, "received");
+	json_int_t received = itest_num(j, "received"), index = itest_num(j, "index");
+	int64_t wait_ms = rate_limited_ms(j);
 
 	assert_int_equal(up->state, UP_SENDING);
 	assert_string_equal(itest_str(j, "file"), u->id);
+	if (wait_ms >= 0) { /* not written: send again from this chunk after the wait */
+		upload_rate_limited(up, u, wait_ms);
+		if (index < u->sent)
+			u->sent = index;
+		if (up->rewound_to < 0 || index < up->rewound_to)
+			up->rewound_to = index;
+		return;
+	}
+	/* A chunk that was in flight behind one answered rate_limited: ahead of the next
+	 * expected one, it is sent again too. */
+	if (strcmp(itest_str(j, "code"), "conflict") == 0 && up->rewound_to >= 0 && index > up->rewound_to)
+		return;
+	if (strcmp(itest_str(j, "code"), "ok") == 0) {
+		up->rate_tries = 0;
+		if (index >= up->rewound_to)
+			up->rewound_to = -1;
+	}
 	if (strcmp(itest_str(j, "code"), "ok") != 0)
 		fail_msg("chunk %lld of %s: %s %s", (long long)itest_num(j, "index"), u->id,
 			 itest_str(j, "code"), itest_str(j, "message"));
@@ -444,11 +542,11 @@ static void upload_step(struct campaign *cp, int ui, int64_t allowed)
 
 	if (up->state == UP_IDLE)
 		upload_new(cp, ui);
-	if (up->state == UP_BEGIN)
+	if (up->state == UP_BEGIN && now_ms() >= up->pause_until)
 		upload_send_begin(up);
 	u = &up->files[up->nfiles - 1];
-	while (up->state == UP_SENDING && u->sent < u->chunks && u->sent - u->acked < CHUNK_WINDOW &&
-	       up->load_bytes < allowed) {
+	while (up->state == UP_SENDING && now_ms() >= up->pause_until && u->sent < u->chunks &&
+	       u->sent - u->acked < CHUNK_WINDOW && up->load_bytes < allowed) {
 		up->load_bytes += (int64_t)chunk_len(u, u->sent);
 		upload_send_chunk(cp, up, u, u->sent++);
 	}
@@ -466,8 +564,13 @@ static void load(struct campaign *cp, int ms)
 		for (int i = 0; i < CLIENTS; i++) {
 			struct client *c = &cp->cs[i];
 
-			while (c->inflight < WINDOW && c->sent < MAX_SENT - 1)
-				send_one(c, i);
+			if (now_ms() >= c->pause_until) {
+				for (int n = 0; n < c->nresend; n++)
+					send_numbered(c, i, c->resend[n]);
+				c->nresend = 0;
+				while (c->inflight < WINDOW && c->sent < MAX_SENT - 1)
+					send_one(c, i);
+			}
 			for (int wait = 1; take_one(c, wait) == 1; wait = 0)
 				;
 		}
@@ -622,30 +725,54 @@ static void download_compare(struct campaign *cp, const struct upload *u, json_t
 	cp->download_bytes += (long long)len;
 }
 
-/* Downloads `u` as a reader does (file.get, GET_WINDOW chunks in flight) and compares every
- * byte. */
+/* Downloads `u` as a reader does (file.get, GET_WINDOW chunks in flight; a chunk answered
+ * rate_limited is asked again with its id after retry_after) and compares every byte. */
 static void download_check(struct campaign *cp, struct advice_conn *k, struct upload *u)
 {
-	int64_t asked = 0, answered = 0;
+	int64_t asked = 0, answered = 0, inflight = 0, pause_until = 0, resend[GET_WINDOW];
+	unsigned char *tries = calloc((size_t)u->chunks, 1);
+	int nresend = 0;
 
+	assert_non_null(tries);
 	while (answered < u->chunks) {
 		char *text = NULL;
 		const char *id;
 		json_t *r;
+		int64_t wait_ms;
 
-		while (asked < u->chunks && asked - answered < GET_WINDOW)
-			download_ask(k, u, asked++);
+		/* Answered rate_limited: once nothing is in flight, wait, and ask again. */
+		if (nresend > 0 && inflight == 0) {
+			sleep_until(pause_until);
+			for (int n = 0; n < nresend; n++, inflight++)
+				download_ask(k, u, resend[n]);
+			nresend = 0;
+		}
+		while (nresend == 0 && asked < u->chunks && inflight < GET_WINDOW)
+			download_ask(k, u, asked++), inflight++;
 		assert_int_equal(advice_next_message(k, &text, HARNESS_TIMEOUT_MS), 0);
 		r = json_loads(text, 0, NULL);
 		free(text);
 		assert_non_null(r);
 		id = itest_str(r, "id");
 		if (id != NULL && id[0] == 'g') {
-			download_compare(cp, u, r);
-			answered++;
+			int64_t index = atoll(id + 1);
+
+			inflight--;
+			if ((wait_ms = rate_limited_ms(r)) >= 0) {
+				assert_true(index >= 0 && index < u->chunks);
+				if (++tries[index] > RATE_TRIES)
+					fail_msg("file.get %s %s: still rate_limited after %d tries", u->id,
+						 id, RATE_TRIES);
+				resend[nresend++] = index;
+				pause_for(&pause_until, wait_ms);
+			} else {
+				download_compare(cp, u, r);
+				answered++;
+			}
 		}
 		json_decref(r);
 	}
+	free(tries);
 	u->verified = 1;
 	cp->downloads++;
 }
@@ -732,7 +859,9 @@ static void open_threads(struct campaign *cp)
 		connect_client(h, c);
 		open_thread(c->k, 0, c->thread);
 		c->acked = calloc(MAX_SENT + 1, 1);
+		c->tries = calloc(MAX_SENT + 1, 1);
 		assert_non_null(c->acked);
+		assert_non_null(c->tries);
 	}
 	for (int i = 0; i < UPLOADERS; i++)
 		next_owner(cp, &cp->ups[i]);
@@ -762,6 +891,9 @@ static void crash_and_check(struct campaign *cp)
 
 		up->k = harness_connect(&cp->h, cp->owners[up->owner].session);
 		assert_non_null(up->k);
+		up->pause_until = 0; /* a new server: what was in flight is gone */
+		up->rate_tries = 0;
+		up->rewound_to = -1;
 		upload_resume(cp, up);
 		upload_verify(cp, up, SAMPLE, 0);
 	}
@@ -794,6 +926,7 @@ static void campaign_free(struct campaign *cp)
 	for (int i = 0; i < CLIENTS; i++) {
 		advice_conn_free(cp->cs[i].k);
 		free(cp->cs[i].acked);
+		free(cp->cs[i].tries);
 		free(cp->cs[i].session);
 	}
 	for (int i = 0; i < UPLOADERS; i++) {
@@ -816,9 +949,11 @@ static int campaign_setup(void **state)
 	*state = cp;
 	cp->chunk = malloc(CHUNK_HEAD + CHUNK_CT);
 	cp->expect = malloc(CHUNK_CT);
-	for (int i = 0; i < UPLOADERS; i++)
+	for (int i = 0; i < UPLOADERS; i++) {
+		cp->ups[i].rewound_to = -1;
 		if ((cp->ups[i].files = calloc(MAX_FILES, sizeof(struct upload))) == NULL)
 			return -1;
+	}
 	return cp->chunk != NULL && cp->expect != NULL ? 0 : -1;
 }
 
