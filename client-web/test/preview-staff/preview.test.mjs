@@ -272,7 +272,7 @@ test('answering: the error summary, a canned answer at the cursor, attachments, 
   await checkView('thread-answer-errors', '', `#/thread/${T_MINE}`, async (page) => {
     await page.locator('#answer-send').click();
     await page.locator('.answer .error-summary').waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('error-summary')), true);
+    await page.locator('.answer .error-summary:focus').waitFor({ timeout: 5000 }); // the summary takes the focus (a frame later)
     assert.match(await page.title(), /^(Virhe|Fel|Error): /);
   });
   const { page } = await open('en', '', `#/thread/${T_MINE}`);
@@ -491,6 +491,7 @@ test('granting a restriction: the confirmation takes the focus, the thread is fr
   await frozen(page, 'en');
   for (let i = 0; i < 40 && !(await page.evaluate(() => document.activeElement?.id === 'claim-open')); i++) await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
+  await page.locator('#claim-reason:focus').waitFor(); // the dialog gives its field the focus: then type
   await page.keyboard.type('Court case 456');
   await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
