@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "advice.h"
 #include "advice_crypto.h"
@@ -1075,10 +1076,9 @@ static int upload_file(struct advice_conn *k, const char *thread, long size, int
 
 	if (m == NULL)
 		return -1;
-	for (int i = 0; i < 16; i++) {
-		fid[i] = (uint8_t)(rand() >> 7);
+	randombytes_buf(fid, sizeof fid); /* ids are unique server-wide: not from a seeded rand() */
+	for (int i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", fid[i]);
-	}
 	for (int i = 24; i < 24 + CHUNK_CT; i++)
 		m[i] = (uint8_t)(rand() >> 7);
 	snprintf(req, sizeof req,
@@ -1134,7 +1134,7 @@ static int cmd_upload(const char *url, const char *tokfile, double mib, int wind
 	double cpu0;
 	int rc = 1, nfile = 0;
 
-	srand((unsigned)getpid() ^ (unsigned)time(NULL)); /* a new file id each run */
+	srand((unsigned)getpid() ^ (unsigned)time(NULL)); /* the chunks' filler bytes */
 	if (c == NULL || window < 1 || tokens_read(tokfile, tok, 1) != 1)
 		goto out;
 	s.k = connect_as(c, url, tok[0], &s.session);
