@@ -108,6 +108,8 @@ for (const lang of ['fi', 'sv']) {
     const sw = page.getByRole('navigation', { name: text(lang, 'lang.label') });
     await sw.getByRole('button', { name: { fi: 'Suomi', sv: 'Svenska' }[other] }).click();
     await page.getByRole('heading', { name: text(other, 'threads.title') }).waitFor();
+    // <html lang> follows in the same update's effect: wait for it rather than race it
+    await page.waitForFunction((l) => document.documentElement.lang === l, other, { timeout: 5000 }).catch(() => {});
     assert.equal(await htmlLang(page), other);
     inLanguage(await item.locator('dd').nth(2).textContent(), other, 'the last activity after the switch');
     // A text the front page loads after login, in the other language's chunk.
