@@ -23,6 +23,7 @@
 #include "backup.h"
 #include "datalock.h"
 #include "disclosure.h"
+#include "dirsync.h"
 #include "log.h"
 #include "store.h"
 
@@ -52,17 +53,6 @@ struct records {
 	struct store_backup_file *f;
 	size_t n, cap;
 };
-
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
 
 /* 1 when `dir` is a folder with nothing in it, 0 when it holds something, -1 when it cannot
  * be read (errno). */
@@ -261,7 +251,7 @@ static int copy_blobs(const struct backup_source *src, const char *dir, struct r
 		close(fd);
 		*bytes += e->size;
 	}
-	if (sync_dir(folder) != 0)
+	if (dir_sync(folder) != 0)
 		return err_fail(err, errlen, "%s: %s", folder, strerror(errno));
 	return 0;
 }
@@ -331,7 +321,7 @@ static int copy_config(const struct backup_source *src, const char *dir, struct 
 			return -1;
 		*reg_rel = rel;
 	}
-	return sync_dir(folder) == 0 ? 0 : err_fail(err, errlen, "%s: %s", folder, strerror(errno));
+	return dir_sync(folder) == 0 ? 0 : err_fail(err, errlen, "%s: %s", folder, strerror(errno));
 }
 
 static void iso_now(char *out, size_t size)
@@ -374,7 +364,7 @@ static int write_manifest(const char *dir, json_t *m, char *err, size_t errlen)
 	snprintf(path, sizeof path, "%s/" BACKUP_MANIFEST, dir);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || json_dumpfd(m, fd, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 || write(fd, "\n", 1) != 1 ||
-	    fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0 || sync_dir(dir) != 0) {
+	    fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0 || dir_sync(dir) != 0) {
 		int e = errno;
 
 		if (fd >= 0)
@@ -685,7 +675,7 @@ static int restore_copy(const char *backup, const char *data_dir, const json_t *
 			return err_fail(err, errlen, "%s: %s", to, strerror(errno));
 	}
 	snprintf(to, sizeof to, "%s/" BLOBS_NAME, data_dir);
-	if (sync_dir(to) != 0 || sync_dir(data_dir) != 0)
+	if (dir_sync(to) != 0 || dir_sync(data_dir) != 0)
 		return err_fail(err, errlen, "%s: cannot sync: %s", data_dir, strerror(errno));
 	return 0;
 }

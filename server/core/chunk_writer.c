@@ -19,6 +19,7 @@
 
 #include "advice_crypto.h"
 #include "chunk_writer.h"
+#include "dirsync.h"
 #include "log.h"
 
 #define CHUNK_HEADER 24 /* "QC", version, 0, file id (16), index (u32 LE): §12.4 */
@@ -43,18 +44,6 @@ static void chunk_header(const struct core_request *r, char id[STORE_ID_SIZE], i
 
 	advice_hex(id, in + 4, ADVICE_OID_BYTES);
 	*index = (int64_t)in[20] | (int64_t)in[21] << 8 | (int64_t)in[22] << 16 | (int64_t)in[23] << 24;
-}
-
-/* fsync of the blob folder, so that a new or renamed file survives a crash. 0 or -1. */
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
 }
 
 /* Opens the part file of `id` for writing; a complete blob without its part file becomes the
@@ -146,7 +135,7 @@ void chunk_writer_write(const char *blob_dir, struct core_request **reqs, size_t
 	struct core_request *mine[GROUP_MAX];
 	char id[STORE_ID_SIZE], other[STORE_ID_SIZE];
 	int64_t index;
-	int dir_sync = 0;
+	int need_dir_sync = 0;
 	unsigned char *taken = calloc(n ? n : 1, 1);
 
 	if (taken == NULL) { /* nothing written: every chunk is refused */
@@ -170,19 +159,19 @@ void chunk_writer_write(const char *blob_dir, struct core_request **reqs, size_t
 			}
 		}
 		if (write_file(blob_dir, id, mine, m) == 1) {
-			dir_sync = 1;
+			need_dir_sync = 1;
 			for (size_t k = 0; k < m; k++)
 				if (mine[k]->chunk.written == 1)
 					mine[k]->chunk.written = 2; /* waits for the folder's sync */
 		}
 	}
-	if (dir_sync && sync_dir(blob_dir) != 0) {
+	if (need_dir_sync && dir_sync(blob_dir) != 0) {
 		log_err("blob folder %s: cannot sync: %s", blob_dir, strerror(errno));
-		dir_sync = -1;
+		need_dir_sync = -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (reqs[i]->chunk.written == 2)
-			reqs[i]->chunk.written = dir_sync == 1 ? 1 : -1;
+			reqs[i]->chunk.written = need_dir_sync == 1 ? 1 : -1;
 out:
 	free(taken);
 }
