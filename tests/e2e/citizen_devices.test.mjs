@@ -8,6 +8,7 @@
 // fits 390 px; screenshots are saved as artifacts. Environment: harness.mjs.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { expectFocus } from '../../client-web/test/focus.mjs';
 import { Service } from './harness.mjs';
 import { bankLogin, looked, makeKeys, navTo, openPage, text, threadOfPage } from './citizen_helpers.mjs';
 
@@ -83,7 +84,7 @@ check('a second browser: "This device is new", a typo in the code, then the code
   assert.match(await b.page.locator('#recovery-code-error').textContent(), new RegExp(text('en', 'keys.error.typo').slice(0, 30)));
   await looked(b.page, 'devices-recover-typo');
   await link.click();
-  assert.equal(await b.page.evaluate(() => document.activeElement?.id), 'recovery-code', 'the link moves to the field');
+  await expectFocus(b.page, () => document.activeElement?.id, 'recovery-code', 'the link moves to the field');
 
   // Typed as a person might: small letters, spaces for hyphens.
   await field.fill(code.toLowerCase().replace(/-/g, ' '));

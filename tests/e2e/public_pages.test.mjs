@@ -9,6 +9,7 @@
 // site, replacing the app in the history. Environment: harness.mjs.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { expectFocus } from '../../client-web/test/focus.mjs';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { artifact, Service, webApp } from './harness.mjs';
@@ -110,7 +111,7 @@ check('links move between pages: the address, the title and the focus follow, th
   const length = await page.evaluate(() => history.length);
   await page.getByRole('contentinfo').getByRole('link', { name: 'Accessibility statement' }).click();
   await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
-  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Accessibility statement');
+  await expectFocus(page, () => document.activeElement.textContent, 'Accessibility statement');
   assert.equal(new URL(page.url()).hash, '#/accessibility');
   assert.equal(await page.title(), 'Accessibility statement – Online advice');
   await page.getByRole('contentinfo').getByRole('link', { name: 'Front page' }).click();

@@ -15,6 +15,7 @@
 // ADVICE_CONNECTOR (the advice-connector program).
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { expectFocus } from '../../client-web/test/focus.mjs';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -280,7 +281,7 @@ check('sara sees the request with its deadline and grants it; the thread is froz
   await sara.getByText(text('en', 'staff.restrict.title')).first().waitFor();
   await sara.getByText(text('en', 'staff.restrict.banner')).waitFor();
   await sara.locator('#sthread-done').filter({ hasText: text('en', 'staff.rights.doneRestricted') }).waitFor();
-  assert.equal(await sara.evaluate(() => document.activeElement?.id), 'sthread-done', 'the confirmation has the focus');
+  await expectFocus(sara, () => document.activeElement?.id, 'sthread-done', 'the confirmation has the focus');
   assert.equal(await sara.locator('section.thread-rights').count(), 0);
   assert.equal(await sara.locator('.identity').count(), 0, '"Show identity" is not offered');
   assert.equal(await sara.getByText(WORDS).count(), 0, 'the messages read before are gone');

@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expectFocus } from '../focus.mjs';
 import { buildPreview } from './build-preview.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -109,11 +110,11 @@ async function checkView(name, query, act = async () => {}) {
 async function emptySubmit(page, n) {
   await page.locator('main form button[type="submit"]').click();
   await page.locator('.error-summary').waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('error-summary')), true, 'the summary is focused');
+  await expectFocus(page, () => document.activeElement?.classList.contains('error-summary'), true, 'the summary is focused');
   assert.equal(await page.locator('.error-summary li').count(), n);
   const target = await page.locator('.error-summary a').first().getAttribute('href');
   await page.locator('.error-summary a').first().click();
-  assert.equal(await page.evaluate(() => '#' + document.activeElement?.id), target, 'the link moves to its field');
+  await expectFocus(page, () => '#' + document.activeElement?.id, target, 'the link moves to its field');
   assert.equal(await page.locator(`${target}[aria-invalid="true"]`).count(), 1);
 }
 

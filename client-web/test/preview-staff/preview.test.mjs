@@ -21,6 +21,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expectFocus } from '../focus.mjs';
 import { buildStaffPreview } from './build-preview.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -204,7 +205,7 @@ test('the tab title counts new questions until the queue is seen; the sound is o
   await page.waitForFunction(() => document.title.startsWith('(2) New questions'));
   await page.locator('.staff-nav a').first().click();
   await page.waitForFunction(() => !document.title.startsWith('('));
-  assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1', 'the focus moves to the new page\'s heading');
+  await expectFocus(page, () => document.activeElement?.tagName, 'H1', 'the focus moves to the new page\'s heading');
   assert.equal(await page.locator('#queue-sound').isChecked(), false, 'no sound until asked');
   await page.locator('#queue-sound').check();
   await page.evaluate(() => window.preview.arrive());
@@ -260,6 +261,7 @@ test('the collision guard: a warning before claiming and sending, a colleague wr
   });
 
   const p = await open('en', '', `#/thread/${T_NEW}`);
+  await p.page.locator('[role="log"] .msg').first().waitFor(); // shown first: what comes before is what it opens
   assert.equal(await p.page.locator('#sthread-announcer').textContent(), '', 'nothing said on opening');
   await p.page.evaluate((t) => window.preview.writer(t), T_NEW);
   await p.page.locator('#sthread-announcer').filter({ hasText: 'Mikko Laine is writing an answer.' }).waitFor();
@@ -324,8 +326,8 @@ test('keyboard only: Tab reaches claim, the answer and send; dialogs keep and gi
   await page.keyboard.press('Enter');
   const dialog = page.locator('dialog.staff-dialog[open]');
   await dialog.waitFor();
-  const inDialog = () => page.evaluate(() => document.querySelector('dialog[open]')?.contains(document.activeElement) ?? false);
-  assert.equal(await inDialog(), true, 'the dialog has the focus');
+  const inDialog = () => document.querySelector('dialog[open]')?.contains(document.activeElement) ?? false;
+  await expectFocus(page, inDialog, true, 'the dialog has the focus');
   for (let i = 0; i < 12; i++) {
     await page.keyboard.press('Tab');
     const ok = await page.evaluate(() => {
@@ -336,7 +338,7 @@ test('keyboard only: Tab reaches claim, the answer and send; dialogs keep and gi
   }
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
-  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Reassign', 'Escape gives the focus back');
+  await expectFocus(page, () => document.activeElement?.textContent, 'Reassign', 'Escape gives the focus back');
 });
 
 test('the supervisor: overview, reassign with its error summary, roster, closed days, access log, canned answers', async () => {
@@ -453,7 +455,7 @@ test('rights requests: the list with due flags in words, the decision with its e
   await second.locator('textarea').fill('The entry was correct.');
   await second.locator('button[type="submit"]').click();
   await page.locator('#sthread-done').waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'sthread-done', 'the confirmation has the focus');
+  await expectFocus(page, () => document.activeElement?.id, 'sthread-done', 'the confirmation has the focus');
   assert.equal(await page.locator('#sthread-done').textContent(), 'The decision has been saved.');
   await expectCount(page, '.decide-form', 1, 'the refused request has no form any more');
 });
@@ -461,7 +463,7 @@ test('rights requests: the list with due flags in words, the decision with its e
 test('granting a restriction: the confirmation takes the focus, the thread is frozen at once, no identity offered', async () => {
   const frozen = async (page, lang) => {
     await page.locator('#sthread-done').waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'sthread-done', 'the confirmation has the focus');
+    await expectFocus(page, () => document.activeElement?.id, 'sthread-done', 'the confirmation has the focus');
     assert.match(await page.locator('#sthread-done').textContent(), { fi: /nyt rajoitettu/, sv: /nu begränsad/, en: /now restricted/ }[lang]);
     await page.locator('.restricted-banner').waitFor();
     await expectCount(page, '.thread-rights', 0, 'the requests panel goes with the content');
@@ -522,7 +524,7 @@ test('a restricted thread: frozen, read only for a legal claim with a reason, wi
   for (let i = 0; i < 40 && !(await page.evaluate(() => document.activeElement?.id === 'claim-open')); i++) await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
   await page.locator('dialog[open]').waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'claim-reason', 'the reason has the focus');
+  await expectFocus(page, () => document.activeElement?.id, 'claim-reason', 'the reason has the focus');
   await page.keyboard.type('Court case 123');
   await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');

@@ -23,6 +23,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expectFocus } from '../focus.mjs';
 import { buildPreview } from './build-preview.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -196,11 +197,11 @@ test('a new question: topics, text, files checked with a preview, the error summ
   await checkView('ask-errors', '', '#/ask', async (page) => {
     await page.locator('button[type="submit"]').click();
     await page.locator('.error-summary').waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('error-summary')), true, 'the summary is focused');
+    await expectFocus(page, () => document.activeElement?.classList.contains('error-summary'), true, 'the summary is focused');
     await expectCount(page, '.error-summary li', 2);
     assert.match(await page.title(), /^(Virhe|Fel|Error): /);
     await page.locator('.error-summary a').nth(1).click();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'ask-text', 'the link moves to its field');
+    await expectFocus(page, () => document.activeElement?.id, 'ask-text', 'the link moves to its field');
   });
   await checkView('ask-files', 'upload=hold', '#/ask', async (page) => {
     await page.locator('input[name="category"]').first().check();
@@ -243,7 +244,7 @@ test('a new question is sent: its thread opens and the draft is gone', async () 
   await page.locator('button[type="submit"]').click();
   await page.waitForURL(/#\/thread\/[0-9a-f]{32}$/);
   await page.locator('.msg.mine').filter({ hasText: 'Can I get help with the rent?' }).waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1', 'focus on the new view\'s heading');
+  await expectFocus(page, () => document.activeElement?.tagName, 'H1', 'focus on the new view\'s heading');
 });
 
 test('a thread: the answer, marks, unreadable, attachments, the live region, closing', async () => {
@@ -274,6 +275,8 @@ test('a thread: the answer, marks, unreadable, attachments, the live region, clo
 
   const { page } = await open('en', '', `#/thread/${ANSWERED}`);
   const announcer = page.locator('#thread-announcer');
+  // The thread is shown first: a message that comes before that is part of what the page opens.
+  await expectCount(page, '[role="log"] .msg.staff', 2);
   assert.equal(await announcer.textContent(), '', 'nothing is announced on opening');
   await page.evaluate((t) => window.preview.push(t), ANSWERED);
   await page.locator('#thread-announcer').filter({ hasText: 'New message from Anna' }).waitFor();
@@ -334,7 +337,7 @@ test('the connection line, the session warning and failed writes', async () => {
   await checkView('conn-offline', 'conn=offline', '#/threads');
   await checkView('session-warning', 'warn=idle', '#/threads', async (page) => {
     await page.locator('dialog.session-warning[open]').waitFor();
-    assert.equal(await page.evaluate(() => document.querySelector('dialog.session-warning').contains(document.activeElement)), true,
+    await expectFocus(page, () => document.querySelector('dialog.session-warning').contains(document.activeElement), true,
       'a warning there from the start has the focus');
   });
   await checkView('session-absolute', 'warn=absolute', '#/threads', async (page) => {
@@ -364,8 +367,8 @@ test('the session warning takes the focus, keeps it while open, and gives it bac
     await page.evaluate(() => window.preview.warn());
     const dialog = page.locator('dialog.session-warning[open]');
     await dialog.waitFor();
-    const inDialog = () => page.evaluate(() => document.querySelector('dialog.session-warning').contains(document.activeElement));
-    assert.equal(await inDialog(), true, `${lang}: the dialog has the focus`);
+    const inDialog = () => document.querySelector('dialog.session-warning').contains(document.activeElement);
+    await expectFocus(page, inDialog, true, `${lang}: the dialog has the focus`);
     const outside = [];
     for (let i = 0; i < 6; i++) {
       await page.keyboard.press(i % 2 ? 'Shift+Tab' : 'Tab');
@@ -379,7 +382,7 @@ test('the session warning takes the focus, keeps it while open, and gives it bac
     assert.deepEqual(outside, [], `${lang}: the focus stays in the modal dialog`);
     await dialog.locator('button').first().click();
     await dialog.waitFor({ state: 'detached' });
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'reply-text', `${lang}: Continue gives the focus back`);
+    await expectFocus(page, () => document.activeElement?.id, 'reply-text', `${lang}: Continue gives the focus back`);
     assert.equal(await page.locator('#reply-text').inputValue(), 'Kesken');
   }
   // Escape dismisses it too, and the focus goes back.
@@ -389,7 +392,7 @@ test('the session warning takes the focus, keeps it while open, and gives it bac
   await page.locator('dialog.session-warning[open]').waitFor();
   await page.keyboard.press('Escape');
   await page.locator('dialog.session-warning[open]').waitFor({ state: 'detached' });
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'ask-text', 'Escape gives the focus back');
+  await expectFocus(page, () => document.activeElement?.id, 'ask-text', 'Escape gives the focus back');
 });
 
 test('the key views are in place: setup while keys are not ready, the devices page', async () => {
@@ -473,7 +476,7 @@ async function showReportErrors(page, n) {
   await page.locator('button').filter({ hasText: SHOW_REPORT }).click();
   await page.locator('.error-summary').waitFor();
   await expectCount(page, '.error-summary li', n);
-  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('error-summary')), true, 'the summary is focused');
+  await expectFocus(page, () => document.activeElement?.classList.contains('error-summary'), true, 'the summary is focused');
 }
 
 test('your data: the export with its progress, cancel, and the download when done', async () => {
@@ -510,7 +513,7 @@ test('your data: a rights request from the thread, its form with errors, erasure
     await expectCount(page, '.error-summary li', 2);
     await expectCount(page, 'input[name="rights-msg"]', 3);
     await page.locator('.error-summary a').first().click();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'rights-msg-first', 'the link moves to the messages');
+    await expectFocus(page, () => document.activeElement?.id, 'rights-msg-first', 'the link moves to the messages');
   });
   await checkView('rights-form-erasure', '', `#/mydata/${CLOSED}`, async (page) => {
     await page.locator('#rights-kind-erasure-hint').filter({ hasText: /(17|31\.12\.2038|2038)/ }).waitFor();
@@ -530,12 +533,12 @@ test('your data: a rights request from the thread, its form with errors, erasure
   await page.waitForURL(new RegExp(`#/mydata/${ANSWERED}$`));
   await page.waitForFunction(() => document.activeElement?.tagName === 'H1', null, { timeout: 10000 });
   for (let i = 0; i < 40 && (await page.evaluate(() => document.activeElement?.name)) !== 'rights-kind'; i++) await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement?.name), 'rights-kind', 'the kinds are reached by Tab');
+  await expectFocus(page, () => document.activeElement?.name, 'rights-kind', 'the kinds are reached by Tab');
   await page.keyboard.press('Space');
   await page.keyboard.press('ArrowDown'); // restriction
   assert.equal(await page.locator('#rights-kind-restriction').isChecked(), true);
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'rights-text');
+  await expectFocus(page, () => document.activeElement?.id, 'rights-text');
   await page.keyboard.type('Please do not use my data while the mistake is checked.');
   await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
@@ -564,11 +567,11 @@ test('consent in a thread: what it means, the confirm step, the error summary, t
   await checkView('consent-errors', 'consent=fail', `#/thread/${ANSWERED}`, async (page, lang) => {
     await page.locator('#consent-give').click();
     await page.locator(`${panel} .error-summary`).waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('error-summary')), true, 'the summary is focused');
+    await expectFocus(page, () => document.activeElement?.classList.contains('error-summary'), true, 'the summary is focused');
     assert.match(await page.title(), /^(Virhe|Fel|Error): /);
     await expectCount(page, '#consent-confirm[aria-invalid="true"]', 1);
     await page.locator(`${panel} .error-summary a`).click();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'consent-confirm', 'the link moves to the checkbox');
+    await expectFocus(page, () => document.activeElement?.id, 'consent-confirm', 'the link moves to the checkbox');
     // Ticked and sent, the server unreachable: the reason in the summary, the tick kept.
     await page.keyboard.press('Space');
     await page.locator('#consent-give').click();
@@ -600,12 +603,12 @@ test('consent by keyboard alone: tick, give, then withdraw; the new state is rea
   await page.locator('#consent-confirm').focus();
   await page.keyboard.press('Space');
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'consent-give');
+  await expectFocus(page, () => document.activeElement?.id, 'consent-give');
   await page.keyboard.press('Enter');
   await page.locator('#consent-state').filter({ hasText: /^You gave your consent on \d+ December 2026\. The conversation will be saved/ }).waitFor();
   await page.waitForFunction(() => document.activeElement?.classList.contains('consent-state'), null, { timeout: 10000 });
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Withdraw consent');
+  await expectFocus(page, () => document.activeElement?.textContent, 'Withdraw consent');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.activeElement?.id === 'consent-withdraw-h', null, { timeout: 10000 });
   await page.keyboard.press('Tab');
