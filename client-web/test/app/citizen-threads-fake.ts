@@ -177,6 +177,8 @@ export class CitizenServer {
   dropAfterChunk: number | null = null;
   /** Answer the next chunks with rate_limited (each entry: retry_after). */
   chunkRateLimits: number[] = [];
+  /** Chunk indexes the server fails to write (once each): answered unavailable, nothing stored. */
+  readonly chunkWriteFails = new Set<number>();
   /** The next request of each type listed is taken and never answered (once): the page went away. */
   readonly swallowNext = new Set<string>();
   /** The next request of each type listed is refused with this code (once). */
@@ -282,6 +284,7 @@ export class CitizenServer {
     if (b[0] !== 0x51 || b[1] !== 0x43 || b[2] !== 1 || f === undefined) return answer({ code: f ? 'bad_request' : 'not_found' });
     const next = f.chunks.findIndex((x) => x === undefined);
     if (index > (next < 0 ? f.chunks.length : next)) return answer({ code: 'conflict' });
+    if (this.chunkWriteFails.delete(index)) return answer({ code: 'unavailable' });
     if (f.chunks[index] === undefined) {
       f.chunks[index] = b.slice(24);
       f.writes[index]++;

@@ -229,6 +229,18 @@ test('a connection dropped during the upload resumes with file.status; every chu
   assert.equal(s.server.requests('thread.open').length, 1);
 });
 
+test('a chunk the server could not write (unavailable) is resent after file.status; the upload goes on and the file arrives whole', async () => {
+  const s = setup();
+  s.server.chunkWriteFails.add(1);
+  const image = png(200_000);
+  const t = await ask(s, 'Liite', [{ name: 'kuva.png', bytes: image }]);
+  assert.equal(s.server.requests('file.status').length, 1, 'asked where the upload stood');
+  assert.equal(s.server.binaries.filter((b) => b.index === 1).length, 2, 'the chunk not written was sent again');
+  const f = [...s.server.files.values()][0];
+  assert.deepEqual(f.writes, f.writes.map(() => 1), 'each chunk written once');
+  assert.deepEqual(unitFile(s.server, t, unitReads(s.w, t, 1).files[0]), image);
+});
+
 test('a file of a disallowed type, one too large, an empty one and too many are refused before any upload', async () => {
   const s = setup();
   const elf = Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0]);

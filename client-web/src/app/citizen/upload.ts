@@ -2,8 +2,8 @@
 // "Attachments"): padded to its size bucket and encrypted as a secretstream bound to the thread
 // and a fresh file id, announced with file.begin (the padded size, never the real one), sent as
 // binary "QC" chunks each answered by a file.chunk event (ok: the next; rate_limited: wait and
-// resend; anything else: fail), resumed from file.status after a dropped connection or a
-// missing answer. The file reference that the message carries is the result.
+// resend; unavailable, the server could not write it: wait, then resume; anything else: fail),
+// resumed from file.status after a dropped connection or a missing answer. The file reference that the message carries is the result.
 import type { Connection } from '../net';
 import type { Clock } from '../net/clock';
 import type { FileRef } from '../../crypto/index';
@@ -50,7 +50,7 @@ export function encryptFile(c: Crypto, threadId: Uint8Array, bytes: Uint8Array, 
 type ChunkAnswer =
   | { kind: 'ok'; received: number; complete: boolean }
   | { kind: 'wait'; ms: number }
-  | { kind: 'resume' }
+  | { kind: 'resume'; ms?: number } // ask file.status, after ms when given
   | { kind: 'fail'; code: string };
 
 /**
@@ -79,6 +79,9 @@ function chunkAnswer(ctx: UploadContext, file: string, index: number): { answer:
         end({ kind: 'wait', ms: Math.max(1, typeof ev.retry_after === 'number' ? ev.retry_after : 1) * 1000 });
       } else if (ev.code === 'conflict') {
         end({ kind: 'resume' }); // ahead of what the server has: ask where it stands
+      } else if (ev.code === 'unavailable') {
+        // The server could not write it (nor the chunks behind it): nothing of it counts.
+        end({ kind: 'resume', ms: Math.max(1, typeof ev.retry_after === 'number' ? ev.retry_after : 1) * 1000 });
       } else {
         end({ kind: 'fail', code: typeof ev.code === 'string' ? ev.code : 'internal' });
       }
@@ -132,6 +135,7 @@ export async function uploadFile(ctx: UploadContext, thread: string, index: numb
     else if (a.kind === 'fail') fail(a.code);
     else {
       if (++resumes > MAX_RESUMES) fail('no_progress');
+      if (a.ms !== undefined) await sleep(ctx.clock, a.ms);
       try {
         const st = await conn.request('file.status', { file: fileHex });
         next = st.complete ? chunks.length : st.received;
