@@ -1,5 +1,6 @@
 /*
- * dirsync.c - fsync of a folder (dirsync.h): the backup and the chunk writer both need it.
+ * dirsync.c - fsync of a folder (dirsync.h): the backup, the chunk writer, the shred and the blob
+ * sweep need it.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -21,6 +21,7 @@
 
 #include "admin_sock.h"
 #include "backup.h"
+#include "blobs.h"
 #include "config.h"
 #include "core.h"
 #include "datalock.h"
@@ -515,6 +516,7 @@ int main(int argc, char **argv)
 	struct reload_state reload = { &opt, &cfg };
 	char err[512];
 	int lock;
+	size_t swept;
 
 	parse_args(argc, argv, &opt);
 	read_config(&opt, &cfg);
@@ -571,6 +573,10 @@ int main(int argc, char **argv)
 	cc.presence = presence;
 	if ((core = core_new(st, &cc)) == NULL)
 		fatal("out of memory");
+	/* Before any chunk is written: blobs whose upload went while their chunk was being written
+	 * when the server stopped. A failure leaves them for the next start and goes on (logged). */
+	if (blobs_sweep(st, cc.blob_dir, &swept) != 0)
+		log_warn("the blob folder was not swept for attachments without an upload");
 	sodium_memzero(cc.pepper, sizeof cc.pepper);
 	/* The handlers go in before the port opens: a stop signal from then on, even one that
 	 * arrives before the_net is set, ends the server through the drain below. */

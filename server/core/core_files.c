@@ -27,6 +27,7 @@
 #include <sodium.h>
 
 #include "advice_crypto.h"
+#include "blobs.h"
 #include "core_internal.h"
 #include "log.h"
 
@@ -427,18 +428,6 @@ int core_file_chunk(struct ctx *x)
 	if (len - CHUNK_HEADER != chunk_len(&f, index))
 		return chunk_fail(x->result, ADVICE_ERR_BAD_REQUEST, "the chunk has the wrong size");
 	return chunk_hand_on(x, &f, index, CHUNK_WRITE);
-}
-
-/* Removes both forms of blob `id` (the part file and the complete one). */
-static void blob_remove(const char *blob_dir, const char *id)
-{
-	char path[700];
-
-	for (int part = 0; part <= 1; part++) {
-		snprintf(path, sizeof path, "%s/%s%s", blob_dir, id, part ? ".part" : "");
-		if (unlink(path) != 0 && errno != ENOENT)
-			log_err("blob %s: cannot delete: %s", id, strerror(errno));
-	}
 }
 
 /* The outcome of a chunk back from the writer, into `result`. 0 or -1 when the store failed. */

@@ -2,12 +2,12 @@
  * shred.c - the phases of a thread's shred (shred.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "audit.h"
+#include "blobs.h"
+#include "dirsync.h"
 #include "log.h"
 #include "shred.h"
 
@@ -33,21 +33,6 @@ int shred_share(struct store *st, const char *thread_id, int64_t now)
 	return rc == STORE_EXISTS ? STORE_OK : rc;
 }
 
-/* Unlinks a file's blob (complete or partial); 0 also when it is not there. */
-static int blob_unlink(const char *blob_dir, const char *file_id)
-{
-	char path[700];
-
-	for (int part = 0; part < 2; part++) {
-		snprintf(path, sizeof path, "%s/%s%s", blob_dir, file_id, part ? ".part" : "");
-		if (unlink(path) != 0 && errno != ENOENT) {
-			log_err("shred: cannot remove the attachment %s: %s", file_id, strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
 struct blob_walk {
 	const char *blob_dir;
 	int failed;
@@ -57,21 +42,9 @@ static int blob_each(void *arg, const char *file_id)
 {
 	struct blob_walk *w = arg;
 
-	if (blob_unlink(w->blob_dir, file_id) != 0)
+	if (blob_remove(w->blob_dir, file_id) != 0)
 		w->failed = 1;
 	return 0;
-}
-
-/* Makes the unlinks durable before the rows that count the files go. 0 or -1. */
-static int blob_dir_sync(const char *blob_dir)
-{
-	int fd = open(blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
 }
 
 /* The access-log row of a finished shred: user "retention" or the admin, action "shred". */
@@ -105,7 +78,8 @@ static int shred_finish(struct store *st, const char *blob_dir, const struct sto
 	if (blob_dir[0] != '\0') {
 		if (st->ops->retention->file_ids(st, m->thread_id, blob_each, &w) != STORE_OK)
 			return -1;
-		if (w.failed || blob_dir_sync(blob_dir) != 0)
+		/* the unlinks durable before the rows that count the files go */
+		if (w.failed || (dir_sync(blob_dir) != 0 && errno != ENOENT))
 			return 1;
 	}
 	if (st->ops->retention->rows_delete(st, m->thread_id, &other) != STORE_OK ||

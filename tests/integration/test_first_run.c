@@ -2,7 +2,8 @@
  * test_first_run.c - what an administrator meets first: a port already taken is said in one
  * plain line and adviced exits 1 (a listener of this test's own, and a second adviced on the
  * running one's port); `--check-config` reports every problem of a file at once, passes the
- * file `advicectl init` wrote, and warns when public_url's origin is not among `origins`.
+ * file `advicectl init` wrote, and warns when public_url's origin is not among `origins`; after
+ * a kill, the start removes the attachment blobs no upload names (and nothing else).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -218,6 +220,41 @@ static void test_check_config_warns_of_origins(void **state)
 	free(out);
 }
 
+/* Writes an empty file <dir>/blobs/<name>. */
+static void blob_file(const char *name)
+{
+	char path[400];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/blobs", H.dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/blobs/%s", H.dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fclose(f), 0);
+}
+
+static int blob_there(const char *name)
+{
+	char path[400];
+
+	snprintf(path, sizeof path, "%s/blobs/%s", H.dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void test_start_after_a_kill_removes_blobs_without_an_upload(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_kill9(&H), 0);
+	blob_file("0123456789abcdef0123456789abcdef.part"); /* its upload went while it was written */
+	blob_file("fedcba9876543210fedcba9876543210");
+	blob_file("README");
+	assert_int_equal(harness_start_again(&H), 0);
+	assert_false(blob_there("0123456789abcdef0123456789abcdef.part"));
+	assert_false(blob_there("fedcba9876543210fedcba9876543210"));
+	assert_true(blob_there("README"));
+	assert_int_equal(harness_log_contains(&H, "2 attachment files without an upload removed"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_check_config_refuses_a_pepper_in_the_data_folder),
 		cmocka_unit_test(test_check_config_passes_the_initial_file),
 		cmocka_unit_test(test_check_config_warns_of_origins),
+		cmocka_unit_test(test_start_after_a_kill_removes_blobs_without_an_upload),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
