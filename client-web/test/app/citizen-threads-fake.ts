@@ -159,7 +159,12 @@ class Sock implements SocketLike {
 
   push(obj: Record<string, unknown>): void {
     const text = JSON.stringify(obj);
-    if (this.open) queueMicrotask(() => this.open && this.h.message(text));
+    if (!this.open) return;
+    queueMicrotask(() => {
+      if (!this.open) return;
+      if (obj.event === 'file.chunk') this.server.chunkAnswersSeen++;
+      this.h.message(text);
+    });
   }
 }
 
@@ -167,6 +172,9 @@ export class CitizenServer {
   readonly sockets: Sock[] = [];
   readonly received: Record<string, unknown>[] = [];
   readonly binaries: { file: string; index: number }[] = [];
+  /** file.chunk events the client has been given, and the most chunks it had sent beyond them. */
+  chunkAnswersSeen = 0;
+  mostChunksAhead = 0;
   readonly committed = new Map<string, Record<string, unknown>>();
   readonly threads = new Map<string, FakeThread>();
   readonly prepared = new Map<string, Uint8Array>();
@@ -278,6 +286,7 @@ export class CitizenServer {
   binary(sock: Sock, b: Uint8Array): void {
     const file = hex(b.subarray(4, 20)), index = new DataView(b.buffer, b.byteOffset).getUint32(20, true);
     this.binaries.push({ file, index });
+    this.mostChunksAhead = Math.max(this.mostChunksAhead, this.binaries.length - this.chunkAnswersSeen);
     const answer = (o: Record<string, unknown>): void => sock.push({ type: 'event', event: 'file.chunk', file, index, ...o });
     if (this.chunkRateLimits.length > 0) return answer({ code: 'rate_limited', retry_after: this.chunkRateLimits.shift() });
     const f = this.files.get(file);

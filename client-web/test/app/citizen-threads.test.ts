@@ -14,7 +14,7 @@ import { Connection } from '../../src/app/net/connection';
 import type { CitizenKeys, ThreadSnapshot, UploadProgress } from '../../src/app/citizen/contract';
 import { createThreadsController, type CitizenThreads } from '../../src/app/citizen/threads';
 import { Drafts } from '../../src/app/citizen/drafts';
-import { encryptFile } from '../../src/app/citizen/upload';
+import { CHUNK_WINDOW, encryptFile } from '../../src/app/citizen/upload';
 import { MemoryKv, ThreadsError } from '../../src/app/citizen/threads-util';
 import { countingBytes, FakeClock, fixedRandom, flush } from './net-fakes';
 import { b64, CATEGORY, CitizenServer, NOW, staffEnvelope, unb64, unitThreadKey, USER, workerRekey, World, type FakeThread } from './citizen-threads-fake';
@@ -227,6 +227,17 @@ test('a connection dropped during the upload resumes with file.status; every chu
   const m = unitReads(s.w, t, 1);
   assert.deepEqual(unitFile(s.server, t, m.files[0]), image);
   assert.equal(s.server.requests('thread.open').length, 1);
+});
+
+test('an upload keeps a few chunks on their way (CHUNK_WINDOW), not one per round trip', async () => {
+  const s = setup();
+  const image = png(600_000);
+  const t = await ask(s, 'Liite', [{ name: 'kuva.png', bytes: image }]);
+  const f = [...s.server.files.values()][0];
+  assert.ok(f.chunks.length > CHUNK_WINDOW, 'more chunks than the window');
+  assert.equal(s.server.mostChunksAhead, CHUNK_WINDOW);
+  assert.equal(s.server.binaries.length, f.chunks.length, 'each chunk sent once');
+  assert.deepEqual(unitFile(s.server, t, unitReads(s.w, t, 1).files[0]), image);
 });
 
 test('a chunk the server could not write (unavailable) is resent after file.status; the upload goes on and the file arrives whole', async () => {

@@ -1,9 +1,10 @@
 // upload.ts - one attachment encrypted and uploaded (PROTOCOL.md §12.4, CRYPTO-FORMATS.md
 // "Attachments"): padded to its size bucket and encrypted as a secretstream bound to the thread
 // and a fresh file id, announced with file.begin (the padded size, never the real one), sent as
-// binary "QC" chunks each answered by a file.chunk event (ok: the next; rate_limited: wait and
-// resend; unavailable, the server could not write it: wait, then resume; anything else: fail),
-// resumed from file.status after a dropped connection or a missing answer. The file reference that the message carries is the result.
+// binary "QC" chunks, a few on their way at once, each answered by a file.chunk event (ok: the
+// next; rate_limited: wait and resend; unavailable, the server could not write it: wait, then
+// resume; anything else: fail), resumed from file.status after a dropped connection or a
+// missing answer. The file reference that the message carries is the result.
 import type { Connection } from '../net';
 import type { Clock } from '../net/clock';
 import type { FileRef } from '../../crypto/index';
@@ -12,6 +13,8 @@ import { type Crypto, hex, ThreadsError, unhexId } from './threads-util';
 
 /** How long a chunk may wait for its file.chunk before the upload asks file.status (ms). */
 export const CHUNK_ANSWER_MS = 30_000;
+/** Chunks sent ahead of their answers (each up to 64 KiB; the server reads 64 messages ahead). */
+export const CHUNK_WINDOW = 4;
 const MAX_RESUMES = 20;
 
 export interface UploadContext {
@@ -125,25 +128,42 @@ export async function uploadFile(ctx: UploadContext, thread: string, index: numb
     return fail((e as { code?: string }).code ?? 'error');
   }
   let resumes = 0;
+  const inFlight: { index: number; wait: ReturnType<typeof chunkAnswer> }[] = [];
+  let sent = next;
   while (next < chunks.length) {
+    // Up to CHUNK_WINDOW chunks on their way: over a slow link each waits a round trip.
+    sent = Math.max(sent, next);
+    while (sent < chunks.length && sent - next < CHUNK_WINDOW) {
+      const wait = chunkAnswer(ctx, fileHex, sent);
+      inFlight.push({ index: sent, wait });
+      if (!conn.sendBinary(chunkMessage(ref.fileId, sent, chunks[sent]))) wait.cancel();
+      sent++;
+    }
     progress('uploading', next);
-    const wait = chunkAnswer(ctx, fileHex, next);
-    if (!conn.sendBinary(chunkMessage(ref.fileId, next, chunks[next]))) wait.cancel();
-    const a = await wait.answer;
-    if (a.kind === 'ok') next = a.complete ? chunks.length : Math.max(next + 1, Math.min(a.received, chunks.length));
-    else if (a.kind === 'wait') await sleep(ctx.clock, a.ms);
-    else if (a.kind === 'fail') fail(a.code);
-    else {
-      if (++resumes > MAX_RESUMES) fail('no_progress');
-      if (a.ms !== undefined) await sleep(ctx.clock, a.ms);
-      try {
-        const st = await conn.request('file.status', { file: fileHex });
-        next = st.complete ? chunks.length : st.received;
-      } catch (e) {
-        fail((e as { code?: string }).code ?? 'error');
-      }
+    const oldest = inFlight.shift()!;
+    const a = await oldest.wait.answer;
+    if (a.kind === 'ok') {
+      next = a.complete ? chunks.length : Math.max(next, oldest.index + 1, Math.min(a.received, chunks.length));
+      continue;
+    }
+    // Anything else: the chunks behind it are answered in vain; stop waiting for them.
+    for (const f of inFlight.splice(0)) f.wait.cancel();
+    if (a.kind === 'fail') return fail(a.code);
+    if (a.kind === 'wait') {
+      await sleep(ctx.clock, a.ms);
+      sent = next = Math.max(next, oldest.index); // nothing of it was done: the same chunk again
+      continue;
+    }
+    if (++resumes > MAX_RESUMES) fail('no_progress');
+    if (a.ms !== undefined) await sleep(ctx.clock, a.ms);
+    try {
+      const st = await conn.request('file.status', { file: fileHex });
+      sent = next = st.complete ? chunks.length : st.received;
+    } catch (e) {
+      fail((e as { code?: string }).code ?? 'error');
     }
   }
+  for (const f of inFlight.splice(0)) f.wait.cancel();
   progress('done', chunks.length);
   return ref;
 }
