@@ -82,9 +82,9 @@ static void test_sweep_removes_only_blobs_without_a_row(void **state)
 	touch(dir, GONE_A ".part");
 	touch(dir, GONE_B);
 	touch(dir, "notes.txt");
-	touch(dir, "F11E0000000000000000000000000009");   /* not lowercase: not a blob's name */
-	touch(dir, "f11e000000000000000000000000000");    /* 31 digits */
-	touch(dir, GONE_A ".tmp");			  /* another suffix */
+	touch(dir, "F11E0000000000000000000000000009"); /* not lowercase: not a blob's name */
+	touch(dir, "f11e000000000000000000000000000");	/* 31 digits */
+	touch(dir, GONE_A ".tmp");			/* another suffix */
 	touch(dir, "f11e0000000000000000000000000004.part.part");
 
 	assert_int_equal(blobs_sweep(fx->st, dir, &removed), 0);
@@ -174,9 +174,10 @@ int main(void)
 						corefix_teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_without_a_folder_is_nothing_to_do, corefix_setup,
 						corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_sweep_removes_nothing_when_the_store_fails, corefix_setup,
+		cmocka_unit_test_setup_teardown(test_sweep_removes_nothing_when_the_store_fails,
+						corefix_setup, corefix_teardown),
+		cmocka_unit_test_setup_teardown(test_remove_takes_both_forms, corefix_setup,
 						corefix_teardown),
-		cmocka_unit_test_setup_teardown(test_remove_takes_both_forms, corefix_setup, corefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
