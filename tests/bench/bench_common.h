@@ -1,6 +1,7 @@
 /*
  * bench_common.h - what the benchmark's load generators (tests/bench/) share: the latency
- * histogram (10 us buckets up to 1 s; quantiles in milliseconds), clocks, and the collection of
+ * histogram (10 us buckets up to 1 s, then 1 ms buckets up to 60 s; quantiles in milliseconds),
+ * clocks, and the collection of
  * the sender processes' results into one JSON line. Header-only (static inline): each
  * generator is one C file.
  */
@@ -17,12 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HIST_BUCKETS 100000 /* 10 us each: up to 1 s */
-#define HIST_US	     10
+#define HIST_BUCKETS	  100000 /* 10 us each: up to 1 s */
+#define HIST_US		  10
+#define HIST_SLOW_BUCKETS 59000 /* then 1 ms each: up to 60 s */
+#define HIST_SLOW_US	  1000
 
 struct hist {
 	uint64_t n, over;
 	uint64_t b[HIST_BUCKETS];
+	uint64_t slow[HIST_SLOW_BUCKETS];
 };
 
 /* Microseconds on the monotonic clock. */
@@ -51,10 +55,15 @@ static inline void hist_add(struct hist *h, int64_t us)
 	h->n++;
 	if (i < 0)
 		i = 0;
-	if (i >= HIST_BUCKETS)
+	if (i < HIST_BUCKETS) {
+		h->b[i]++;
+		return;
+	}
+	i = (us - (int64_t)HIST_BUCKETS * HIST_US) / HIST_SLOW_US;
+	if (i >= HIST_SLOW_BUCKETS)
 		h->over++;
 	else
-		h->b[i]++;
+		h->slow[i]++;
 }
 
 /* Adds the counts of `from` to `to`. */
@@ -64,9 +73,11 @@ static inline void hist_merge(struct hist *to, const struct hist *from)
 	to->over += from->over;
 	for (int i = 0; i < HIST_BUCKETS; i++)
 		to->b[i] += from->b[i];
+	for (int i = 0; i < HIST_SLOW_BUCKETS; i++)
+		to->slow[i] += from->slow[i];
 }
 
-/* The q-quantile in milliseconds (the upper edge of its bucket); -1 when empty, 1000 when it
+/* The q-quantile in milliseconds (the upper edge of its bucket); -1 when empty, 60000 when it
  * lies beyond the last bucket. */
 static inline double hist_quantile(const struct hist *h, double q)
 {
@@ -79,7 +90,12 @@ static inline double hist_quantile(const struct hist *h, double q)
 		if (seen > want)
 			return (i + 1) * HIST_US / 1000.0;
 	}
-	return 1000.0;
+	for (int i = 0; i < HIST_SLOW_BUCKETS; i++) {
+		seen += h->slow[i];
+		if (seen > want)
+			return ((double)HIST_BUCKETS * HIST_US + (double)(i + 1) * HIST_SLOW_US) / 1000.0;
+	}
+	return (HIST_BUCKETS * HIST_US + (double)HIST_SLOW_BUCKETS * HIST_SLOW_US) / 1000.0;
 }
 
 /* What one sender process measured; sent whole through a pipe to the parent. */
