@@ -142,6 +142,8 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static long long rate_limited_answers; /* every one the campaign met, for its summary */
+
 /* The wait in milliseconds a `rate_limited` answer asks for (its retry_after, PROTOCOL.md
  * §2.1), or -1 for any other answer. */
 static int64_t rate_limited_ms(json_t *j)
@@ -150,6 +152,7 @@ static int64_t rate_limited_ms(json_t *j)
 
 	if (strcmp(itest_str(j, "code") ?: "", "rate_limited") != 0)
 		return -1;
+	rate_limited_answers++;
 	return (after > 0 ? after : 1) * 1000;
 }
 
@@ -999,10 +1002,11 @@ static void test_crash_campaign(void **state)
 		"%lld downloads compared (%.1f MiB); %lld chunks committed whose reply never reached the "
 		"client (the kill came between the commit and the reply: file.status counted them and the "
 		"upload went on after them, no data lost), %lld "
-		"completions cut between rename and commit\n",
+		"completions cut between rename and commit; %lld answers rate_limited, each sent again "
+		"after its wait\n",
 		rounds, (double)(now_ms() - t0) / 1000, seed, total_acked, cp->completed, cp->ack_complete,
 		cp->resumed_done, cp->downloads, (double)cp->download_bytes / (1 << 20), cp->unseen_acks,
-		cp->uncommitted_finish);
+		cp->uncommitted_finish, rate_limited_answers);
 	assert_true(total_acked > 0);
 	assert_true(cp->ack_complete > 0);
 }
