@@ -123,12 +123,18 @@ static void net_expire_sessions(struct net *n, int64_t now)
 	struct hmap_iter it;
 	struct net_conn *c;
 
+	if (n->expiry_due_ms == 0 || n->expiry_due_ms > now)
+		return; /* no session set on a WebSocket has ended since the last look */
+	n->expiry_due_ms = 0;
 	hmap_iter_init(&it, &n->conns);
 	while ((c = hmap_iter_next(&it)) != NULL) {
-		if (!c->is_ws || c->wsi == NULL || c->close_code != 0 || c->culled)
+		if (!c->is_ws || c->wsi == NULL || c->close_code != 0 || c->culled ||
+		    c->session_expires_ms == 0)
 			continue;
-		if (c->session_expires_ms == 0 || c->session_expires_ms > now)
+		if (c->session_expires_ms > now) {
+			net_conn_set_expiry(n, c, c->session_expires_ms); /* the next one due */
 			continue;
+		}
 		log_info("conn %llu peer %s: session expired", (unsigned long long)c->id, c->peer);
 		net_ws_close_after_flush(c, ADVICE_CLOSE_SESSION_ENDED);
 	}

@@ -246,12 +246,19 @@ void net_conn_set_session(struct net *n, struct net_conn *c, const uint8_t hash[
 	c->in_session_index = 1;
 }
 
+void net_conn_set_expiry(struct net *n, struct net_conn *c, int64_t ms)
+{
+	c->session_expires_ms = ms;
+	if (ms != 0 && (n->expiry_due_ms == 0 || ms < n->expiry_due_ms))
+		n->expiry_due_ms = ms;
+}
+
 void net_conn_session_expires(struct net *n, const uint8_t hash[STORE_HASH_BYTES], int64_t ms)
 {
 	for (struct net_conn *c = hmap_find(&n->sessions, hash); c != NULL;
 	     c = hmap_find_next(&n->sessions, c))
 		if (c->is_ws)
-			c->session_expires_ms = ms;
+			net_conn_set_expiry(n, c, ms);
 }
 
 static void net_session_unindex(struct net *n, struct net_conn *c)

@@ -165,6 +165,9 @@ struct net {
 
 	/* The WebSockets' ping and hang-up deadlines (keepalive.h), on the monotonic clock. */
 	struct ka_wheel ka;
+	/* The earliest session end set on a WebSocket since the last look (0: none): the tick
+	 * looks for ended sessions only once it has passed (net_expire_sessions). */
+	int64_t expiry_due_ms;
 
 	lws_sorted_usec_list_t sul;
 	int tick_inflight; /* a CORE_REQ_TICK is with the core (one at a time) */
@@ -265,6 +268,8 @@ void net_conn_set_session(struct net *n, struct net_conn *c, const uint8_t hash[
 /* Sets when the session ends (it closes with 4001 then) on every WebSocket of the session, so
  * that activity on one connection keeps the others of the same session open. */
 void net_conn_session_expires(struct net *n, const uint8_t hash[STORE_HASH_BYTES], int64_t ms);
+/* Sets when the session of WebSocket `c` ends (`ms`, 0: unknown), for net_expire_sessions. */
+void net_conn_set_expiry(struct net *n, struct net_conn *c, int64_t ms);
 /* Hands the connection's request (`kind`, body) to the core thread with its session and
  * peer. 0 with *answer_room (NULL: not wanted) the queue bytes its answers may take
  * (core_request_answer_room), or -1 when out of memory or the queue is full (the caller

@@ -143,7 +143,7 @@ static void net_ws_established(struct net *n, struct lws *wsi, struct net_ws_pss
 		return;
 	}
 	net_conn_alive(n, c);
-	c->session_expires_ms = pss->session_expires_ms;
+	net_conn_set_expiry(n, c, pss->session_expires_ms);
 	log_info("conn %llu open peer %s", (unsigned long long)c->id, c->peer);
 
 	if (net_submit(n, c, CORE_REQ_CONNECT, "", 0, NULL) != 0) {
@@ -275,7 +275,7 @@ void net_ws_reply(struct net *n, struct net_conn *c, struct core_reply *rep)
 	if (rep->session_expires_ms != 0 && c->in_session_index)
 		net_conn_session_expires(n, c->session_hash, rep->session_expires_ms);
 	else if (rep->session_expires_ms != 0)
-		c->session_expires_ms = rep->session_expires_ms;
+		net_conn_set_expiry(n, c, rep->session_expires_ms);
 	if (rep->kind == CORE_REQ_CONNECT) {
 		c->role = rep->role;
 		for (size_t i = 0; i < rep->ntopics; i++)

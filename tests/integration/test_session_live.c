@@ -3,7 +3,9 @@
  * to wait for (idle 60 s, warned 59 s ahead, checked every second): welcome tells the
  * absolute end and the idle end apart; every connection of the session gets session.expiring
  * about its idle end, and another session's connection gets its own; session.extend moves the
- * idle end and leaves the absolute end.
+ * idle end and leaves the absolute end. At a session's idle end its WebSockets close with
+ * 4001 within a few seconds, while another session kept busy stays open; also when the core's
+ * session check is rare (the network thread closes them at the end each was given).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -32,6 +35,20 @@ static int setup(void **state)
 	assert_non_null(h);
 	assert_int_equal(
 		harness_start_with(h, 0, "citizen_idle_s = 60\nsession_warn_s = 59\nsession_check_s = 1\n"),
+		0);
+	*state = h;
+	return 0;
+}
+
+/* The same idle time, and the core's session check rarely (300 s): a session's end then
+ * comes from the time each connection was given, on the network thread's tick. */
+static int setup_rare_check(void **state)
+{
+	struct harness *h = calloc(1, sizeof *h);
+
+	assert_non_null(h);
+	assert_int_equal(
+		harness_start_with(h, 0, "citizen_idle_s = 60\nsession_warn_s = 0\nsession_check_s = 300\n"),
 		0);
 	*state = h;
 	return 0;
@@ -136,10 +153,59 @@ static void test_ends_warning_and_extend(void **state)
 	free(other_session);
 }
 
+/* Sleeps until the wall clock reads `ms` (a time of the server's, CLOCK_REALTIME ms). */
+static void sleep_until_realtime(int64_t ms)
+{
+	int64_t left = ms - realtime_ms();
+
+	if (left > 0)
+		usleep((useconds_t)left * 1000);
+}
+
+static void test_idle_end_closes_the_sockets(void **state)
+{
+	struct harness *h = *state;
+	char *idle_session, *busy_session;
+	struct advice_conn *idle, *busy;
+	int64_t idle_end, closed_at;
+	json_t *w, *r;
+
+	assert_int_equal(harness_login_citizen(h, "010594Y9032", &idle_session), 0);
+	assert_int_equal(harness_login_citizen(h, "020594X903P", &busy_session), 0);
+	assert_non_null(idle = harness_connect(h, idle_session));
+	assert_non_null(busy = harness_connect(h, busy_session));
+	w = welcome_of(idle);
+	idle_end = itest_num(w, "idle_expires");
+	json_decref(w);
+
+	/* The busy session moves its idle end twice before the idle one's comes. */
+	sleep_until_realtime(idle_end - IDLE_S * 1000LL / 2);
+	json_decref(itest_request(busy, "ok", "{\"type\":\"session.extend\",\"id\":\"e1\"}"));
+	sleep_until_realtime(idle_end - 3000);
+	json_decref(itest_request(busy, "ok", "{\"type\":\"session.extend\",\"id\":\"e2\"}"));
+	assert_true(advice_conn_is_open(idle));
+
+	assert_int_equal(advice_wait_closed(idle, 10000), 0);
+	closed_at = realtime_ms();
+	assert_int_equal(advice_conn_close_code(idle), ADVICE_CLOSE_SESSION_ENDED);
+	assert_true(closed_at >= idle_end);
+	assert_true(closed_at <= idle_end + 2500); /* the one-second tick (and session_check_s = 1) */
+	assert_true(advice_conn_is_open(busy));
+	r = itest_request(busy, "ok", "{\"type\":\"categories.list\",\"id\":\"c\"}");
+	json_decref(r);
+
+	advice_conn_free(idle);
+	advice_conn_free(busy);
+	free(idle_session);
+	free(busy_session);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ends_warning_and_extend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_end_closes_the_sockets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_end_closes_the_sockets, setup_rare_check, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
