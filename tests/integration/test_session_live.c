@@ -28,30 +28,27 @@
 #define IDLE_S	   60
 #define ABS_S	   28800 /* the default */
 
-static int setup(void **state)
+/* A server with `conf` added to the harness's configuration, in *state. */
+static int start_with(void **state, const char *conf)
 {
 	struct harness *h = calloc(1, sizeof *h);
 
 	assert_non_null(h);
-	assert_int_equal(
-		harness_start_with(h, 0, "citizen_idle_s = 60\nsession_warn_s = 59\nsession_check_s = 1\n"),
-		0);
+	assert_int_equal(harness_start_with(h, 0, conf), 0);
 	*state = h;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return start_with(state, "citizen_idle_s = 60\nsession_warn_s = 59\nsession_check_s = 1\n");
 }
 
 /* The same idle time, and the core's session check rarely (300 s): a session's end then
  * comes from the time each connection was given, on the network thread's tick. */
 static int setup_rare_check(void **state)
 {
-	struct harness *h = calloc(1, sizeof *h);
-
-	assert_non_null(h);
-	assert_int_equal(
-		harness_start_with(h, 0, "citizen_idle_s = 60\nsession_warn_s = 0\nsession_check_s = 300\n"),
-		0);
-	*state = h;
-	return 0;
+	return start_with(state, "citizen_idle_s = 60\nsession_warn_s = 0\nsession_check_s = 300\n");
 }
 
 static int teardown(void **state)
